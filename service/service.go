@@ -1,0 +1,188 @@
+package service
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// Command is one replicated command: an opaque operation from a client session.
+// A command with Client == sim.None is a no-op (a new leader's first entry, a
+// gap filler); it changes no state.
+type Command struct {
+	Client sim.NodeID
+	Seq    uint64 // the client's sequence number, from 1; a retry reuses it
+	Op     []byte // opaque to protocols; the state machine interprets it
+}
+
+// Noop is the no-op command.
+var Noop = Command{Client: sim.None}
+
+// IsNoop reports whether c is a no-op.
+func (c Command) IsNoop() bool { return c.Client == sim.None }
+
+// Digest identifies the command for agreement checks: equal commands have equal
+// digests, and different commands at one index almost surely do not.
+func (c Command) Digest() uint64 {
+	h := fnv.New64a()
+	var buf [16]byte
+	binary.BigEndian.PutUint64(buf[:8], uint64(int64(c.Client)))
+	binary.BigEndian.PutUint64(buf[8:], c.Seq)
+	h.Write(buf[:])
+	h.Write(c.Op)
+	return h.Sum64()
+}
+
+// AppendTrace appends "client=5 seq=3 op=\"put k1 v3\"" (or "noop").
+func (c Command) AppendTrace(b []byte) []byte {
+	if c.IsNoop() {
+		return append(b, "noop"...)
+	}
+	b = append(b, "client="...)
+	b = strconv.AppendInt(b, int64(c.Client), 10)
+	b = append(b, " seq="...)
+	b = strconv.AppendUint(b, c.Seq, 10)
+	b = append(b, " op="...)
+	return strconv.AppendQuote(b, string(c.Op))
+}
+
+// AppendBinary appends c's durable encoding to b.
+func (c Command) AppendBinary(b []byte) []byte {
+	b = binary.AppendVarint(b, int64(c.Client))
+	b = binary.AppendUvarint(b, c.Seq)
+	b = binary.AppendUvarint(b, uint64(len(c.Op)))
+	return append(b, c.Op...)
+}
+
+// ErrCorrupt reports an encoding that cannot be decoded.
+var ErrCorrupt = errors.New("service: corrupt command encoding")
+
+// ReadCommand decodes a command written by AppendBinary and returns the rest.
+func ReadCommand(b []byte) (Command, []byte, error) {
+	client, n := binary.Varint(b)
+	if n <= 0 {
+		return Command{}, nil, ErrCorrupt
+	}
+	b = b[n:]
+	seq, n := binary.Uvarint(b)
+	if n <= 0 {
+		return Command{}, nil, ErrCorrupt
+	}
+	b = b[n:]
+	size, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < size {
+		return Command{}, nil, ErrCorrupt
+	}
+	b = b[n:]
+	op := append([]byte(nil), b[:size]...)
+	return Command{Client: sim.NodeID(client), Seq: seq, Op: op}, b[size:], nil
+}
+
+// Request is a client's message asking the service to run a command.
+type Request struct {
+	Cmd Command
+}
+
+// AppendTrace implements sim.Message.
+func (r Request) AppendTrace(b []byte) []byte {
+	b = append(b, "Request "...)
+	return r.Cmd.AppendTrace(b)
+}
+
+// Status says how a server answered a request.
+type Status uint8
+
+const (
+	// StatusOK: the command was applied (or had been, for a retry); Result holds its output.
+	StatusOK Status = iota + 1
+	// StatusNotLeader: this server cannot order commands now; try Leader if known.
+	StatusNotLeader
+)
+
+// Reply is a server's answer to a Request.
+type Reply struct {
+	Client sim.NodeID
+	Seq    uint64
+	Status Status
+	Leader sim.NodeID // with StatusNotLeader: who the server believes leads, or sim.None
+	Result []byte
+}
+
+// AppendTrace implements sim.Message.
+func (r Reply) AppendTrace(b []byte) []byte {
+	b = append(b, "Reply client="...)
+	b = strconv.AppendInt(b, int64(r.Client), 10)
+	b = append(b, " seq="...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	if r.Status == StatusNotLeader {
+		b = append(b, " not-leader hint="...)
+		return strconv.AppendInt(b, int64(r.Leader), 10)
+	}
+	b = append(b, " ok result="...)
+	return strconv.AppendQuote(b, string(r.Result))
+}
+
+// StateMachine is the deterministic application a protocol replicates.
+// Apply must depend only on the sequence of operations applied, never on time,
+// randomness or map iteration order.
+type StateMachine interface {
+	// Apply runs op and returns its result. It owns neither slice after return.
+	Apply(op []byte) []byte
+}
+
+// NewStateMachine builds an empty state machine: each node instance (and each
+// restart) gets its own and rebuilds it by applying the committed log.
+type NewStateMachine func() StateMachine
+
+// Sessions wraps a StateMachine with client sessions: a command whose sequence
+// number was already applied for its client returns the cached result instead
+// of running twice, and an older one is ignored (its client has moved on).
+// Each client has at most one outstanding operation, so the last result per
+// client is all the memory needed.
+type Sessions struct {
+	sm   StateMachine
+	last map[sim.NodeID]session
+}
+
+type session struct {
+	seq    uint64
+	result []byte
+}
+
+// NewSessions wraps sm.
+func NewSessions(sm StateMachine) *Sessions {
+	return &Sessions{sm: sm, last: map[sim.NodeID]session{}}
+}
+
+// Outcome of applying a command through Sessions.
+type Outcome uint8
+
+const (
+	Applied   Outcome = iota + 1 // the command ran now
+	Duplicate                    // it had run before; the cached result is returned
+	Stale                        // the client has moved past it; nothing ran, no result
+	NoopRun                      // a no-op: nothing to run
+)
+
+// Apply runs c at most once per (client, seq) and returns its result.
+func (s *Sessions) Apply(c Command) ([]byte, Outcome) {
+	if c.IsNoop() {
+		return nil, NoopRun
+	}
+	last, ok := s.last[c.Client]
+	switch {
+	case ok && c.Seq == last.seq:
+		return last.result, Duplicate
+	case ok && c.Seq < last.seq:
+		return nil, Stale
+	}
+	result := s.sm.Apply(c.Op)
+	s.last[c.Client] = session{seq: c.Seq, result: result}
+	return result, Applied
+}
+
+// LastApplied returns the latest sequence number applied for client, or 0.
+func (s *Sessions) LastApplied(client sim.NodeID) uint64 { return s.last[client].seq }

@@ -1,0 +1,51 @@
+// Package sim is simrun's deterministic kernel: a virtual clock, one event
+// queue, seeded random streams, the Node API and its Env, the network and disk
+// models, the control API that faults use, and the trace with its running hash.
+// It imports only the standard library.
+//
+// # Determinism
+//
+// A World is single-threaded. Events pop from one binary heap ordered by
+// (time, seq), seq being a counter assigned when the event is scheduled, so two
+// events at the same time run in the order they were scheduled. Every random
+// draw comes from a stream derived from the root seed and a name ("network",
+// "faults", "workload", "node/3"); streams are independent, so adding a fault
+// does not change what the network or a client draws. The same Config, nodes and
+// control calls give the same events in the same order on any machine: the
+// trace hash (Result.Hash) is the proof.
+//
+// # Events and the trace
+//
+// Every processed event writes one canonical trace line ("<t> <kind> <node>
+// [<peer>] <detail>"): start, send, deliver, drop, timer, obs (observations,
+// including client calls and returns), crash, restart, cut, uncut, heal, link,
+// control. The hash chains every line; Config.Trace receives them as JSONL.
+//
+// # The network
+//
+// A send is decided when it is made: if the link is cut the message is dropped
+// at once ("drop ... cut"); else it is lost with the link's Drop probability;
+// else it is scheduled after a latency drawn from the link's distribution, and
+// with the Duplicate probability a second copy is scheduled with its own
+// latency. Reordering follows from independent latencies.
+//
+// A message in flight is judged again when it arrives:
+//   - if the link from sender to target has been cut meanwhile, it is dropped
+//     ("cut-in-flight"): cutting a link loses what is on the wire;
+//   - if the target is down (crashed), it is dropped ("target-down");
+//   - if the target crashed and restarted meanwhile, the new instance receives
+//     it, as a datagram would reach a rebooted host;
+//   - if the sender crashed after sending, it is still delivered: it had left.
+//
+// # Disks and crashes
+//
+// Each server has a Disk. Writes are visible to reads at once but survive a
+// crash only after Sync. Crash discards the node instance and its timers and
+// drops every unsynced write; Restart builds a new instance from the node's
+// Factory, which must recover from the disk alone.
+//
+// # Bounds
+//
+// RunUntil stops at its deadline, and the whole run stops at Config.MaxEvents.
+// Hitting a bound is a reported Outcome, never a hang.
+package sim

@@ -1,0 +1,145 @@
+package sim
+
+import (
+	"strconv"
+	"time"
+)
+
+// NodeID names a node of the world. Servers are numbered 0..n-1 in the order
+// they were added, clients after them.
+type NodeID int32
+
+// None is the NodeID of nobody (no leader known, no vote cast).
+const None NodeID = -1
+
+// String returns "n3".
+func (id NodeID) String() string { return "n" + strconv.Itoa(int(id)) }
+
+// Message is a value sent between nodes. The kernel never mutates a message and
+// a duplicated message delivers the same value twice, so senders and receivers
+// must treat messages as immutable once sent (copy slices before changing them).
+type Message interface {
+	// AppendTrace appends the message's canonical one-line form to b, kind first
+	// ("MsgApp term=3 index=7 ..."). It feeds the trace hash, so it must depend
+	// only on the message's contents: no pointers, no map iteration order.
+	AppendTrace(b []byte) []byte
+}
+
+// TimerKind names one of a node's timers. A node has at most one pending timer
+// per kind; setting a kind again replaces the pending one. Kinds are small
+// numbers chosen by the node (0..MaxTimerKinds-1).
+type TimerKind uint8
+
+// MaxTimerKinds bounds the timer kinds one node may use.
+const MaxTimerKinds = 64
+
+// Node is a protocol or client state machine driven by the kernel.
+//
+// Contract: handlers run one at a time and to completion, never concurrently and
+// never re-entrantly. A handler must not block, spawn goroutines, read the wall
+// clock or use any randomness but env.Rand(). Sends, timer changes and
+// observations take effect after the handler returns, in the order they were
+// made; disk writes take effect at once (the disk is the node's own). If a
+// handler panics, its effects are discarded and the run ends as a protocol
+// crash. The env is valid only during the call: do not keep it.
+type Node interface {
+	// Start runs when the node boots: first at time zero, and after every
+	// restart as a new instance that knows only what its disk holds.
+	Start(env Env)
+	// Receive handles a delivered message. from is the true sender: a node can
+	// lie inside a payload but cannot forge another node's sends.
+	Receive(env Env, from NodeID, m Message)
+	// Timer handles a fired timer of the given kind.
+	Timer(env Env, kind TimerKind)
+}
+
+// Factory builds a fresh instance of a node: at the start, and at each restart.
+type Factory func(id NodeID) Node
+
+// Env is a node's window on the world during one handler call.
+type Env interface {
+	// ID is this node's identity.
+	ID() NodeID
+	// Servers lists the server nodes of the world in ID order, this node
+	// included if it is one. The slice is shared: do not modify it.
+	Servers() []NodeID
+	// Now is the node's view of the virtual clock.
+	Now() Time
+	// Rand is the node's own random stream. It persists across restarts.
+	Rand() *Rand
+	// Send queues m for delivery to the node to; the network decides latency,
+	// loss and duplication.
+	Send(to NodeID, m Message)
+	// SetTimer arms the timer of the given kind to fire after d, replacing any
+	// pending timer of that kind.
+	SetTimer(kind TimerKind, d time.Duration)
+	// CancelTimer disarms the timer of the given kind, if pending.
+	CancelTimer(kind TimerKind)
+	// Disk is the node's durable store, or nil for a node without one.
+	Disk() *Disk
+	// Observe announces a protocol-neutral fact for the checkers and the trace.
+	Observe(o Observation)
+}
+
+// ObsKind is the kind of an Observation.
+type ObsKind uint8
+
+const (
+	// ObsLeader: Node became leader (primary, distinguished proposer) in Term
+	// (term, ballot or view).
+	ObsLeader ObsKind = iota + 1
+	// ObsCommit: Node learned that the command with Digest is chosen at Index.
+	ObsCommit
+	// ObsApply: Node applied the command with Digest at Index to its state machine.
+	ObsApply
+	// ObsCall: a client invoked an operation (Text describes it).
+	ObsCall
+	// ObsReturn: a client's operation returned (Text describes the result).
+	ObsReturn
+	// ObsNote: free text for the trace, judged by no checker.
+	ObsNote
+)
+
+var obsNames = [...]string{ObsLeader: "leader", ObsCommit: "commit", ObsApply: "apply",
+	ObsCall: "call", ObsReturn: "return", ObsNote: "note"}
+
+// String names the kind as it appears in traces.
+func (k ObsKind) String() string {
+	if int(k) < len(obsNames) && obsNames[k] != "" {
+		return obsNames[k]
+	}
+	return "obs" + strconv.Itoa(int(k))
+}
+
+// Observation is a protocol-neutral statement a node makes about what it did.
+// Checkers judge agreement and leadership from observations alone, which lets
+// one checker serve every protocol.
+type Observation struct {
+	Kind   ObsKind
+	Node   NodeID // filled in by the kernel: the observing node
+	Term   uint64 // term, ballot or view
+	Index  uint64 // log index, slot or sequence number
+	Digest uint64 // digest of the command at Index
+	Text   string // for calls, returns and notes
+}
+
+func (o *Observation) appendTrace(b []byte) []byte {
+	b = append(b, o.Kind.String()...)
+	switch o.Kind {
+	case ObsLeader:
+		b = append(b, " term="...)
+		b = strconv.AppendUint(b, o.Term, 10)
+	case ObsCommit, ObsApply:
+		b = append(b, " term="...)
+		b = strconv.AppendUint(b, o.Term, 10)
+		b = append(b, " index="...)
+		b = strconv.AppendUint(b, o.Index, 10)
+		b = append(b, " digest="...)
+		b = strconv.AppendUint(b, o.Digest, 16)
+	}
+	if o.Text != "" {
+		b = append(b, ' ')
+		b = append(b, o.Text...)
+	}
+	return b
+}

@@ -1,0 +1,34 @@
+package sim
+
+import (
+	"strconv"
+	"time"
+)
+
+// Time is a point on the virtual clock, in nanoseconds since the world started.
+// Durations stay time.Duration so that scenario files and options can say "150ms".
+type Time int64
+
+// Forever is a time that never comes: the return time of an operation without a
+// definite answer, and the deadline of a run without a time bound.
+const Forever Time = 1<<63 - 1
+
+// Add returns t moved forward by d.
+func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+
+// Sub returns the duration from u to t.
+func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }
+
+// Duration returns t as the duration since the world started.
+func (t Time) Duration() time.Duration { return time.Duration(t) }
+
+// String formats t like a duration since start ("1.5s"), or "forever".
+func (t Time) String() string {
+	if t == Forever {
+		return "forever"
+	}
+	return time.Duration(t).String()
+}
+
+// appendTime appends t in nanoseconds: the canonical, locale-free trace form.
+func appendTime(b []byte, t Time) []byte { return strconv.AppendInt(b, int64(t), 10) }

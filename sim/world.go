@@ -1,0 +1,490 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strconv"
+	"time"
+)
+
+// Config sets up a world.
+type Config struct {
+	Seed uint64 // root seed; every random stream derives from it
+	Link Link   // default faults of every link
+	// MaxEvents bounds the events of the whole run (0 means DefaultMaxEvents).
+	// Hitting it is a reported outcome, never a hang.
+	MaxEvents uint64
+	// Trace, if set, receives the full trace as JSON lines.
+	Trace io.Writer
+}
+
+// DefaultMaxEvents is the event bound of a Config that sets none.
+const DefaultMaxEvents = 200_000_000
+
+// Validate reports an impossible configuration.
+func (c Config) Validate() error {
+	if err := c.Link.Validate(); err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	return nil
+}
+
+// Outcome says why RunUntil returned.
+type Outcome uint8
+
+const (
+	// Reached: the deadline came (or nothing was left to do before it).
+	Reached Outcome = iota + 1
+	// EventLimit: the run used up Config.MaxEvents.
+	EventLimit
+	// Stopped: someone called Stop (a checker found a violation, say).
+	Stopped
+	// Crashed: a node's handler panicked; see Result.Crash.
+	Crashed
+)
+
+var outcomeNames = [...]string{Reached: "reached", EventLimit: "event-limit", Stopped: "stopped", Crashed: "crashed"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) && outcomeNames[o] != "" {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", int(o))
+}
+
+// Crash describes a panic in a node's handler.
+type Crash struct {
+	Node   NodeID
+	Event  uint64 // number of the event being handled (1-based)
+	At     Time
+	Value  string // the panic value
+	Stack  string
+	Recent []string // the last trace lines before the crash
+}
+
+func (c *Crash) Error() string {
+	return fmt.Sprintf("node %v panicked at event %d (t=%v): %s", c.Node, c.Event, c.At, c.Value)
+}
+
+// Result summarizes a run so far.
+type Result struct {
+	Outcome    Outcome
+	StopReason string
+	Events     uint64 // events processed (the number of trace lines)
+	Now        Time
+	Hash       uint64 // the running trace hash
+	Crash      *Crash
+	Messages   MessageStats
+}
+
+// MessageStats counts what the network did.
+type MessageStats struct {
+	Sent, Delivered, Dropped, Duplicated uint64
+}
+
+type nodeSlot struct {
+	id       NodeID
+	server   bool
+	factory  Factory
+	inst     Node
+	up       bool
+	inc      uint32 // incarnation: bumped by crash and restart
+	timerGen [MaxTimerKinds]uint32
+	rng      *Rand
+	disk     *Disk
+	env      nodeEnv
+}
+
+type control struct {
+	label string
+	fn    func()
+}
+
+// World is one deterministic simulation: nodes, network, disks, clock, queue.
+// It is single-threaded: every method must be called from the goroutine that
+// runs it, between events (from a control action or an observer) or before Run.
+type World struct {
+	cfg       Config
+	streams   Streams
+	named     map[string]*Rand
+	now       Time
+	q         eventQueue
+	nodes     []*nodeSlot
+	servers   []NodeID
+	clients   []NodeID
+	net       *network
+	tr        tracer
+	controls  []control
+	observers []func(Observation)
+	effects   []effect
+	stopped   bool
+	stopWhy   string
+	crash     *Crash
+	msgs      MessageStats
+	started   bool
+}
+
+// NewWorld builds an empty world. Add servers, then clients, then run it.
+func NewWorld(cfg Config) (*World, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxEvents == 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), named: map[string]*Rand{}}
+	w.tr.setSink(cfg.Trace)
+	return w, nil
+}
+
+// Stream returns the named random stream ("network", "faults", "workload", ...),
+// creating it on first use. Each name gets its own independent sequence.
+func (w *World) Stream(name string) *Rand {
+	r, ok := w.named[name]
+	if !ok {
+		r = w.streams.Stream(name)
+		w.named[name] = r
+	}
+	return r
+}
+
+// AddServer adds a protocol node with a disk. Servers must be added before
+// clients and before the run starts.
+func (w *World) AddServer(f Factory) NodeID {
+	if len(w.clients) > 0 || w.started {
+		panic("sim: AddServer after clients or after the run started")
+	}
+	id := w.add(f, true)
+	w.servers = append(w.servers, id)
+	return id
+}
+
+// AddClient adds a diskless node (a client) after the servers.
+func (w *World) AddClient(f Factory) NodeID {
+	if w.started {
+		panic("sim: AddClient after the run started")
+	}
+	id := w.add(f, false)
+	w.clients = append(w.clients, id)
+	return id
+}
+
+func (w *World) add(f Factory, server bool) NodeID {
+	id := NodeID(len(w.nodes))
+	s := &nodeSlot{id: id, server: server, factory: f, rng: w.streams.Stream(fmt.Sprintf("node/%d", id))}
+	if server {
+		s.disk = NewDisk()
+	}
+	s.env = nodeEnv{w: w, slot: s}
+	w.nodes = append(w.nodes, s)
+	return id
+}
+
+// Servers lists the server IDs. Clients lists the client IDs. Do not modify.
+func (w *World) Servers() []NodeID { return w.servers }
+
+// Clients lists the client IDs. Do not modify.
+func (w *World) Clients() []NodeID { return w.clients }
+
+// Now is the virtual time of the event being processed (or last processed).
+func (w *World) Now() Time { return w.now }
+
+// Events is the number of events processed so far.
+func (w *World) Events() uint64 { return w.tr.count }
+
+// Up reports whether node id is running (not crashed).
+func (w *World) Up(id NodeID) bool { return w.nodes[id].up }
+
+// Disk returns node id's disk (nil for clients), for tests and inspection.
+func (w *World) Disk(id NodeID) *Disk { return w.nodes[id].disk }
+
+// Node returns node id's running instance (nil while crashed), for tests.
+// Checkers must not use it: they judge observations, not internals.
+func (w *World) Node(id NodeID) Node { return w.nodes[id].inst }
+
+// OnObservation registers fn to see every observation as it is made, in order.
+// fn may call Stop to end the run at that event.
+func (w *World) OnObservation(fn func(Observation)) { w.observers = append(w.observers, fn) }
+
+// At schedules a control action at time t (not before now). The label appears
+// in the trace. Actions scheduled for the same time run in scheduling order.
+func (w *World) At(t Time, label string, fn func()) {
+	if t < w.now {
+		t = w.now
+	}
+	w.controls = append(w.controls, control{label: label, fn: fn})
+	w.q.push(event{at: t, kind: evControl, gen: uint32(len(w.controls) - 1), node: None, from: None})
+}
+
+// Stop ends the run after the current event, with a reason for the report.
+func (w *World) Stop(reason string) {
+	if !w.stopped {
+		w.stopped, w.stopWhy = true, reason
+	}
+}
+
+// Result summarizes the run so far.
+func (w *World) Result() Result {
+	r := Result{Events: w.tr.count, Now: w.now, Hash: uint64(w.tr.hash), Crash: w.crash,
+		Messages: w.msgs, StopReason: w.stopWhy}
+	switch {
+	case w.crash != nil:
+		r.Outcome = Crashed
+	case w.stopped:
+		r.Outcome = Stopped
+	case w.tr.count >= w.cfg.MaxEvents:
+		r.Outcome = EventLimit
+	default:
+		r.Outcome = Reached
+	}
+	return r
+}
+
+// RecentTrace returns the last trace lines, oldest first, for reports.
+func (w *World) RecentTrace() []string { return w.tr.recent() }
+
+// FlushTrace flushes the JSONL trace sink, reporting any write error.
+func (w *World) FlushTrace() error { return w.tr.flush() }
+
+// ErrEventLimit is returned by RunUntil when the event bound is hit.
+var ErrEventLimit = errors.New("event limit reached")
+
+// RunUntil processes events up to and including deadline, then sets the clock
+// to deadline. It returns early if the run is stopped, a node crashes, or the
+// event bound is hit; the Outcome says which. Calling it again continues.
+func (w *World) RunUntil(deadline Time) Outcome {
+	w.startNodes()
+	for w.q.Len() > 0 {
+		if w.stopped || w.crash != nil {
+			return w.Result().Outcome
+		}
+		if w.tr.count >= w.cfg.MaxEvents {
+			return EventLimit
+		}
+		if w.q.peekTime() > deadline {
+			break
+		}
+		e := w.q.pop()
+		w.now = e.at
+		w.dispatch(&e)
+	}
+	if w.stopped || w.crash != nil {
+		return w.Result().Outcome
+	}
+	if deadline > w.now {
+		w.now = deadline
+	}
+	return Reached
+}
+
+// startNodes boots every node at time zero, in ID order, the first time.
+func (w *World) startNodes() {
+	if w.started {
+		return
+	}
+	w.started = true
+	w.startNetwork()
+	for _, s := range w.nodes {
+		s.up = true
+		s.inc++
+		s.inst = s.factory(s.id)
+		w.q.push(event{at: w.now, kind: evStart, node: s.id, from: None, inc: s.inc})
+	}
+}
+
+func (w *World) dispatch(e *event) {
+	switch e.kind {
+	case evDeliver:
+		w.deliver(e)
+	case evTimer:
+		s := w.nodes[e.node]
+		if !s.up || e.inc != s.inc || e.gen != s.timerGen[e.tk] {
+			return // cancelled, replaced, or set by a crashed incarnation
+		}
+		w.tr.begin(w.now, "timer", e.node, None)
+		w.tr.line = appendUint(w.tr.line, uint64(e.tk))
+		w.tr.end()
+		w.invoke(s, e)
+	case evStart:
+		s := w.nodes[e.node]
+		if !s.up || e.inc != s.inc {
+			return
+		}
+		w.tr.begin(w.now, "start", e.node, None)
+		w.tr.end()
+		w.invoke(s, e)
+	case evControl:
+		c := w.controls[e.gen]
+		w.tr.begin(w.now, "control", None, None)
+		w.tr.line = append(w.tr.line, c.label...)
+		w.tr.end()
+		c.fn()
+	}
+}
+
+func (w *World) deliver(e *event) {
+	s := w.nodes[e.node]
+	switch {
+	case !s.up:
+		w.drop(e.from, e.node, e.msg, "target-down")
+	case w.net.isCut(e.from, e.node):
+		w.drop(e.from, e.node, e.msg, "cut-in-flight")
+	default:
+		w.msgs.Delivered++
+		w.tr.begin(w.now, "deliver", e.node, e.from)
+		w.tr.line = e.msg.AppendTrace(w.tr.line)
+		w.tr.end()
+		w.invoke(s, e)
+	}
+}
+
+func (w *World) drop(from, to NodeID, m Message, reason string) {
+	w.msgs.Dropped++
+	w.tr.begin(w.now, "drop", to, from)
+	w.tr.line = append(w.tr.line, reason...)
+	w.tr.line = append(w.tr.line, ' ')
+	w.tr.line = m.AppendTrace(w.tr.line)
+	w.tr.end()
+}
+
+// invoke runs one handler of s for e, recovering a panic into a Crash, then
+// applies the handler's effects.
+func (w *World) invoke(s *nodeSlot, e *event) {
+	w.effects = w.effects[:0]
+	if !w.call(s, e) {
+		w.effects = w.effects[:0]
+		return
+	}
+	for i := range w.effects {
+		w.apply(s, &w.effects[i])
+		w.effects[i] = effect{}
+	}
+	w.effects = w.effects[:0]
+}
+
+func (w *World) call(s *nodeSlot, e *event) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.crash = &Crash{Node: s.id, Event: w.tr.count, At: w.now,
+				Value: fmt.Sprint(r), Stack: string(debug.Stack()), Recent: w.tr.recent()}
+			ok = false
+		}
+	}()
+	env := &s.env
+	switch e.kind {
+	case evDeliver:
+		s.inst.Receive(env, e.from, e.msg)
+	case evTimer:
+		s.inst.Timer(env, e.tk)
+	case evStart:
+		s.inst.Start(env)
+	}
+	return true
+}
+
+func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
+
+// effectKind is what a handler asked for.
+type effectKind uint8
+
+const (
+	effSend effectKind = iota + 1
+	effSetTimer
+	effCancelTimer
+	effObserve
+)
+
+type effect struct {
+	kind effectKind
+	to   NodeID
+	tk   TimerKind
+	d    time.Duration
+	msg  Message
+	obs  Observation
+}
+
+func (w *World) apply(s *nodeSlot, ef *effect) {
+	switch ef.kind {
+	case effSend:
+		w.send(s.id, ef.to, ef.msg)
+	case effSetTimer:
+		s.timerGen[ef.tk]++
+		w.q.push(event{at: w.now.Add(ef.d), kind: evTimer, node: s.id, from: None,
+			inc: s.inc, gen: s.timerGen[ef.tk], tk: ef.tk})
+	case effCancelTimer:
+		s.timerGen[ef.tk]++
+	case effObserve:
+		ef.obs.Node = s.id
+		w.tr.begin(w.now, "obs", s.id, None)
+		w.tr.line = ef.obs.appendTrace(w.tr.line)
+		w.tr.end()
+		for _, fn := range w.observers {
+			fn(ef.obs)
+		}
+	}
+}
+
+// send puts m on the wire from -> to. A cut link loses it at once; otherwise
+// the link's loss, latency and duplication are drawn from the network stream.
+func (w *World) send(from, to NodeID, m Message) {
+	w.msgs.Sent++
+	w.tr.begin(w.now, "send", from, to)
+	w.tr.line = m.AppendTrace(w.tr.line)
+	w.tr.end()
+	if w.net.isCut(from, to) {
+		w.drop(from, to, m, "cut")
+		return
+	}
+	l := w.net.link(from, to)
+	if l.Drop > 0 && w.net.rng.Chance(l.Drop) {
+		w.drop(from, to, m, "loss")
+		return
+	}
+	w.q.push(event{at: w.now.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
+	if l.Duplicate > 0 && w.net.rng.Chance(l.Duplicate) {
+		w.msgs.Duplicated++
+		w.q.push(event{at: w.now.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
+	}
+}
+
+// nodeEnv is the Env handed to a node's handlers; one per node, reused.
+type nodeEnv struct {
+	w    *World
+	slot *nodeSlot
+}
+
+func (e *nodeEnv) ID() NodeID        { return e.slot.id }
+func (e *nodeEnv) Servers() []NodeID { return e.w.servers }
+func (e *nodeEnv) Now() Time         { return e.w.now }
+func (e *nodeEnv) Rand() *Rand       { return e.slot.rng }
+func (e *nodeEnv) Disk() *Disk       { return e.slot.disk }
+
+func (e *nodeEnv) Send(to NodeID, m Message) {
+	if int(to) < 0 || int(to) >= len(e.w.nodes) {
+		panic(fmt.Sprintf("sim: send to unknown node %d", to))
+	}
+	e.w.effects = append(e.w.effects, effect{kind: effSend, to: to, msg: m})
+}
+
+func (e *nodeEnv) SetTimer(k TimerKind, d time.Duration) {
+	if k >= MaxTimerKinds {
+		panic(fmt.Sprintf("sim: timer kind %d out of range", k))
+	}
+	if d < 0 {
+		d = 0
+	}
+	e.w.effects = append(e.w.effects, effect{kind: effSetTimer, tk: k, d: d})
+}
+
+func (e *nodeEnv) CancelTimer(k TimerKind) {
+	if k >= MaxTimerKinds {
+		panic(fmt.Sprintf("sim: timer kind %d out of range", k))
+	}
+	e.w.effects = append(e.w.effects, effect{kind: effCancelTimer, tk: k})
+}
+
+func (e *nodeEnv) Observe(o Observation) {
+	e.w.effects = append(e.w.effects, effect{kind: effObserve, obs: o})
+}
