@@ -1,0 +1,160 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// testMsg is a small value message for tests.
+type testMsg struct{ n int }
+
+func (m testMsg) AppendTrace(b []byte) []byte {
+	b = append(b, "test n="...)
+	return strconv.AppendInt(b, int64(m.n), 10)
+}
+
+// funcNode is a Node whose handlers are plain functions; nil handlers do nothing.
+type funcNode struct {
+	start   func(env Env)
+	receive func(env Env, from NodeID, m Message)
+	timer   func(env Env, k TimerKind)
+}
+
+func (n *funcNode) Start(env Env) {
+	if n.start != nil {
+		n.start(env)
+	}
+}
+
+func (n *funcNode) Receive(env Env, from NodeID, m Message) {
+	if n.receive != nil {
+		n.receive(env, from, m)
+	}
+}
+
+func (n *funcNode) Timer(env Env, k TimerKind) {
+	if n.timer != nil {
+		n.timer(env, k)
+	}
+}
+
+// nodeOf returns a factory that hands out the same handlers for every instance.
+func nodeOf(n funcNode) Factory {
+	return func(NodeID) Node {
+		c := n
+		return &c
+	}
+}
+
+// idle is a factory of nodes that do nothing.
+func idle() Factory { return nodeOf(funcNode{}) }
+
+// delivery is one message a recorder received.
+type delivery struct {
+	at   Time
+	to   NodeID
+	from NodeID
+	msg  Message
+}
+
+// recorder collects deliveries in order.
+type recorder struct{ got []delivery }
+
+// node returns a factory of nodes that record every delivery into r.
+func (r *recorder) node() Factory {
+	return nodeOf(funcNode{receive: func(env Env, from NodeID, m Message) {
+		r.got = append(r.got, delivery{at: env.Now(), to: env.ID(), from: from, msg: m})
+	}})
+}
+
+// sendsAtStart returns a factory of nodes that send msgs to `to` when they start.
+func sendsAtStart(to NodeID, msgs ...Message) Factory {
+	return nodeOf(funcNode{start: func(env Env) {
+		for _, m := range msgs {
+			env.Send(to, m)
+		}
+	}})
+}
+
+// numbered returns n test messages numbered 1..n.
+func numbered(n int) []Message {
+	msgs := make([]Message, n)
+	for i := range msgs {
+		msgs[i] = testMsg{n: i + 1}
+	}
+	return msgs
+}
+
+func newTestWorld(t testing.TB, cfg Config) *World {
+	t.Helper()
+	w, err := NewWorld(cfg)
+	require.NoError(t, err)
+	return w
+}
+
+// traceRecord is one decoded JSONL trace line.
+type traceRecord struct {
+	I      uint64  `json:"i"`
+	T      int64   `json:"t"`
+	Kind   string  `json:"kind"`
+	Node   *NodeID `json:"node"`
+	Peer   *NodeID `json:"peer"`
+	Detail string  `json:"detail"`
+}
+
+// tracedWorld returns a world whose JSONL trace goes to the returned buffer.
+func tracedWorld(t testing.TB, cfg Config) (*World, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	cfg.Trace = &buf
+	return newTestWorld(t, cfg), &buf
+}
+
+// records flushes w's trace and decodes every line of buf.
+func records(t testing.TB, w *World, buf *bytes.Buffer) []traceRecord {
+	t.Helper()
+	require.NoError(t, w.FlushTrace())
+	var out []traceRecord
+	sc := bufio.NewScanner(bytes.NewReader(buf.Bytes()))
+	for sc.Scan() {
+		var r traceRecord
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), "trace line %q", sc.Text())
+		out = append(out, r)
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// ofKind returns the records of the given kind.
+func ofKind(recs []traceRecord, kind string) []traceRecord {
+	var out []traceRecord
+	for _, r := range recs {
+		if r.Kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// dropReasons returns the reason word of every drop record, in order.
+func dropReasons(recs []traceRecord) []string {
+	var out []string
+	for _, r := range ofKind(recs, "drop") {
+		reason, _, _ := strings.Cut(r.Detail, " ")
+		out = append(out, reason)
+	}
+	return out
+}
+
+// ms is a shorthand for a virtual time in milliseconds.
+func ms(n int) Time { return Time(time.Duration(n) * time.Millisecond) }
+
+// constLink is a fault-free link with constant latency d.
+func constLink(d time.Duration) Link { return Link{LatencyMin: d, LatencyMax: d} }
