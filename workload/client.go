@@ -1,0 +1,300 @@
+package workload
+
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Timer kinds of a client.
+const (
+	timerNext     sim.TimerKind = iota // open loop: next arrival; closed loop: end of think time
+	timerRetry                         // no reply within RetryInterval: resend elsewhere
+	timerDeadline                      // the operation's Timeout: record it unknown
+)
+
+// recentValues bounds the values a client remembers for cas expectations.
+const recentValues = 8
+
+// client is one simulated client: a diskless node with at most one operation
+// outstanding. Its random draws all come from env.Rand(), its own stream, so
+// adding a client changes no other client's operations.
+type client struct {
+	wl      *Workload
+	index   int
+	started bool
+
+	// The operation in flight.
+	busy      bool
+	seq       uint64 // the current (or last) sequence number; the first op has 1
+	op        Op
+	opID      int // its position in the history
+	target    int // index in env.Servers() of the presumed leader
+	redirects int // immediate resends since the last send on a timer
+
+	backlog int // open loop: arrivals waiting for the current op to finish
+
+	// Memory for cas expectations: the last value seen per key, and a ring of
+	// recent values seen or written on any key.
+	lastSeen map[string]string
+	recent   []string
+	next     int
+}
+
+func newClient(wl *Workload, index int) *client {
+	return &client{wl: wl, index: index, lastSeen: map[string]string{}}
+}
+
+// Start schedules the first operation. A restarted instance (clients are
+// never crashed by faults, but a test may do it) keeps its state: it resends
+// the op in flight and rearms the timers that died with the old instance.
+func (c *client) Start(env sim.Env) {
+	if len(env.Servers()) == 0 {
+		return // nothing to talk to
+	}
+	if !c.started {
+		c.started = true
+		c.target = env.Rand().IntN(len(env.Servers()))
+	}
+	if c.busy {
+		c.send(env)
+		env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
+	}
+	switch {
+	case c.wl.cfg.openLoop():
+		env.SetTimer(timerNext, env.Rand().ExpDuration(c.wl.cfg.meanInterarrival()))
+	case !c.busy:
+		env.SetTimer(timerNext, env.Rand().DurationBetween(0, c.wl.cfg.ThinkTime))
+	}
+}
+
+// Timer handles arrivals, retries and deadlines.
+func (c *client) Timer(env sim.Env, kind sim.TimerKind) {
+	switch kind {
+	case timerNext:
+		if c.wl.cfg.openLoop() {
+			c.arrive(env)
+		} else if !c.busy && !c.wl.stopped {
+			c.issue(env)
+		}
+	case timerRetry:
+		if c.busy {
+			c.retry(env)
+		}
+	case timerDeadline:
+		if c.busy {
+			c.expire(env)
+		}
+	}
+}
+
+// arrive handles an open-loop arrival and draws the next one.
+func (c *client) arrive(env sim.Env) {
+	if c.wl.stopped {
+		return // no more arrivals
+	}
+	switch {
+	case !c.busy:
+		c.issue(env)
+	case c.backlog < c.wl.cfg.backlog():
+		c.backlog++
+	default:
+		c.wl.stats.Shed++
+	}
+	env.SetTimer(timerNext, env.Rand().ExpDuration(c.wl.cfg.meanInterarrival()))
+}
+
+// issue calls a new operation with the next sequence number.
+func (c *client) issue(env sim.Env) {
+	c.seq++
+	c.op = c.draw(env.Rand())
+	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
+	c.busy, c.redirects = true, 0
+	env.Observe(sim.Observation{Kind: sim.ObsCall, Text: c.describe(c.op.String())})
+	c.send(env)
+	env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
+}
+
+// send sends the current command to the presumed leader and waits
+// RetryInterval for an answer.
+func (c *client) send(env sim.Env) {
+	cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.op.Encode()}
+	env.Send(env.Servers()[c.target], service.Request{Cmd: cmd})
+	env.SetTimer(timerRetry, c.wl.cfg.RetryInterval)
+}
+
+// retry resends the same command (same seq) to the next server round-robin:
+// the presumed leader may be down, cut off or slow.
+func (c *client) retry(env sim.Env) {
+	c.wl.stats.Retries++
+	c.redirects = 0
+	c.target = (c.target + 1) % len(env.Servers())
+	c.send(env)
+}
+
+// Receive handles a server's reply; replies to other sequence numbers (late
+// answers, duplicates) are ignored.
+func (c *client) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	var r service.Reply
+	switch v := m.(type) {
+	case service.Reply:
+		r = v
+	case *service.Reply:
+		r = *v
+	default:
+		return
+	}
+	if !c.busy || r.Client != env.ID() || r.Seq != c.seq {
+		return
+	}
+	switch r.Status {
+	case service.StatusOK:
+		if i := serverIndex(env, from); i >= 0 {
+			c.target = i
+		}
+		c.succeed(env, r.Result)
+	case service.StatusNotLeader:
+		c.redirect(env, from, r.Leader)
+	}
+}
+
+// redirect follows a not-leader answer: to the hinted leader if there is a
+// plausible one, else to the server after the one that answered. Immediate
+// redirects are bounded per send so that servers pointing at each other
+// cannot make a client spin; past the bound it waits for the retry timer.
+func (c *client) redirect(env sim.Env, from, hint sim.NodeID) {
+	n := len(env.Servers())
+	if c.redirects >= n {
+		return
+	}
+	c.redirects++
+	c.wl.stats.Redirects++
+	next := serverIndex(env, hint)
+	if next < 0 || hint == from {
+		answered := serverIndex(env, from)
+		if answered < 0 {
+			answered = c.target
+		}
+		next = (answered + 1) % n
+	}
+	c.target = next
+	c.send(env)
+}
+
+// serverIndex is id's position in env.Servers(), or -1.
+func serverIndex(env sim.Env, id sim.NodeID) int {
+	for i, s := range env.Servers() {
+		if s == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// succeed records the answer and moves on.
+func (c *client) succeed(env sim.Env, result []byte) {
+	op := c.wl.history.complete(c.opID, env.Now(), result)
+	if op.Status == StatusOK {
+		c.learn(op)
+	}
+	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(op.Status.String() + " " + strconv.Quote(string(result)))})
+	c.finish(env)
+}
+
+// expire gives up on the operation: its outcome is unknown.
+func (c *client) expire(env sim.Env) {
+	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe("unknown timeout")})
+	c.finish(env)
+}
+
+// finish frees the client and starts what comes next.
+func (c *client) finish(env sim.Env) {
+	c.busy = false
+	env.CancelTimer(timerRetry)
+	env.CancelTimer(timerDeadline)
+	if c.wl.stopped {
+		c.wl.stats.Abandoned += uint64(c.backlog)
+		c.backlog = 0
+		return
+	}
+	if !c.wl.cfg.openLoop() {
+		env.SetTimer(timerNext, c.wl.cfg.ThinkTime)
+		return
+	}
+	if c.backlog > 0 {
+		c.backlog--
+		c.issue(env)
+	}
+}
+
+// describe prefixes text with the operation's identity, for the trace.
+func (c *client) describe(text string) string {
+	b := make([]byte, 0, 32+len(text))
+	b = append(b, "op="...)
+	b = strconv.AppendInt(b, int64(c.opID), 10)
+	b = append(b, " c"...)
+	b = strconv.AppendInt(b, int64(c.index), 10)
+	b = append(b, " seq="...)
+	b = strconv.AppendUint(b, c.seq, 10)
+	b = append(b, ' ')
+	return string(append(b, text...))
+}
+
+// draw picks the next operation: kind by the mix weights, key uniformly,
+// and a value unique to this client and sequence number ("c5.17"), so that
+// every write is identifiable in a read and histories are checkable.
+func (c *client) draw(r *sim.Rand) Op {
+	cfg := &c.wl.cfg
+	op := Op{Kind: cfg.Mix.pick(r.IntN(cfg.Mix.Total())), Key: keyName(r.IntN(cfg.Keys))}
+	if op.Kind == OpGet {
+		return op
+	}
+	op.Value = "c" + strconv.Itoa(c.index) + "." + strconv.FormatUint(c.seq, 10)
+	if op.Kind == OpCAS {
+		op.Expect = c.expectation(r, op.Key)
+	}
+	return op
+}
+
+// expectation is a value likely to be current for key: the last value this
+// client saw there, else a random recent value it saw or wrote anywhere, else
+// a value no key ever holds (the cas then fails, which is a valid answer).
+func (c *client) expectation(r *sim.Rand, key string) string {
+	if v, ok := c.lastSeen[key]; ok {
+		return v
+	}
+	if len(c.recent) > 0 {
+		return c.recent[r.IntN(len(c.recent))]
+	}
+	return "none"
+}
+
+// learn updates the cas memory from a definite answer.
+func (c *client) learn(op *Operation) {
+	switch {
+	case op.Kind == OpGet && op.Found:
+		c.remember(op.Key, op.Output)
+	case op.Kind == OpGet:
+		delete(c.lastSeen, op.Key)
+	case op.Kind == OpPut, op.Kind == OpCAS && op.CASOK:
+		c.remember(op.Key, op.Value)
+	case op.Kind == OpAppend:
+		if v, ok := c.lastSeen[op.Key]; ok {
+			c.remember(op.Key, v+AppendSeparator+op.Value) // likely, if no one wrote in between
+		}
+	}
+}
+
+func (c *client) remember(key, v string) {
+	c.lastSeen[key] = v
+	if len(c.recent) < recentValues {
+		c.recent = append(c.recent, v)
+		return
+	}
+	c.recent[c.next] = v
+	c.next = (c.next + 1) % recentValues
+}
+
+// keyName is the name of key i.
+func keyName(i int) string { return "k" + strconv.Itoa(i) }

@@ -1,0 +1,261 @@
+package workload
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// appliedCommand is one command a fake server ran, with its result.
+type appliedCommand struct {
+	cmd    service.Command
+	result string
+}
+
+// fakeCluster is the state shared by the fake servers of a test: one KV
+// behind sessions, as if perfectly replicated, and the log of what it ran.
+type fakeCluster struct {
+	sessions *service.Sessions
+	applied  []appliedCommand
+	leader   sim.NodeID // who answers; others say not-leader
+	hint     bool       // whether not-leader answers name the leader
+	silent   bool       // nobody answers at all
+}
+
+func newFakeCluster() *fakeCluster {
+	return &fakeCluster{sessions: service.NewSessions(NewKV()), leader: 0, hint: true}
+}
+
+// fakeServer is a server node of a fakeCluster.
+type fakeServer struct{ cl *fakeCluster }
+
+func (s fakeServer) Start(sim.Env)                {}
+func (s fakeServer) Timer(sim.Env, sim.TimerKind) {}
+
+func (s fakeServer) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	req, ok := m.(service.Request)
+	if !ok || s.cl.silent {
+		return
+	}
+	if env.ID() != s.cl.leader {
+		hint := sim.None
+		if s.cl.hint {
+			hint = s.cl.leader
+		}
+		env.Send(from, service.Reply{Client: req.Cmd.Client, Seq: req.Cmd.Seq, Status: service.StatusNotLeader, Leader: hint})
+		return
+	}
+	result, outcome := s.cl.sessions.Apply(req.Cmd)
+	if outcome == service.Stale {
+		return
+	}
+	if outcome == service.Applied {
+		s.cl.applied = append(s.cl.applied, appliedCommand{cmd: req.Cmd, result: string(result)})
+	}
+	env.Send(from, service.Reply{Client: req.Cmd.Client, Seq: req.Cmd.Seq, Status: service.StatusOK, Result: result})
+}
+
+// testWorld is a world of fake servers and a workload.
+type testWorld struct {
+	w  *sim.World
+	wl *Workload
+	cl *fakeCluster
+}
+
+func newTestWorld(t *testing.T, seed uint64, servers int, link sim.Link, cfg Config) *testWorld {
+	t.Helper()
+	w, err := sim.NewWorld(sim.Config{Seed: seed, Link: link})
+	require.NoError(t, err)
+	cl := newFakeCluster()
+	for range servers {
+		w.AddServer(func(sim.NodeID) sim.Node { return fakeServer{cl: cl} })
+	}
+	wl, err := New(cfg)
+	require.NoError(t, err)
+	wl.Install(w)
+	return &testWorld{w: w, wl: wl, cl: cl}
+}
+
+// runThenDrain runs the workload for d, stops it, and lets in-flight ops end.
+func (tw *testWorld) runThenDrain(t *testing.T, d time.Duration) {
+	t.Helper()
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(d)))
+	tw.wl.Stop()
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(d).Add(2*tw.wl.cfg.Timeout)))
+	require.Zero(t, tw.wl.Pending(), "operations still in flight after the drain")
+}
+
+func fixedLink(latency time.Duration) sim.Link {
+	return sim.Link{LatencyMin: latency, LatencyMax: latency}
+}
+
+func testConfig() Config {
+	return Config{Clients: 3, Keys: 4, Mix: Mix{Get: 3, Put: 3, Append: 1, CAS: 2},
+		ThinkTime: 5 * time.Millisecond, Timeout: 500 * time.Millisecond, RetryInterval: 50 * time.Millisecond}
+}
+
+// checkAgainstServer asserts that every OK operation's answer is what the
+// server computed for that (client, seq), that the server ran each command
+// at most once, and that each client's sequence numbers go up by one.
+func checkAgainstServer(t *testing.T, tw *testWorld) {
+	t.Helper()
+	type key struct {
+		client sim.NodeID
+		seq    uint64
+	}
+	ran := map[key]string{}
+	for _, a := range tw.cl.applied {
+		k := key{a.cmd.Client, a.cmd.Seq}
+		_, dup := ran[k]
+		require.False(t, dup, "command %v ran twice", k)
+		ran[k] = a.result
+	}
+	clients := tw.w.Clients()
+	lastSeq := make([]uint64, len(clients))
+	for _, op := range tw.wl.History().Operations() {
+		require.Equal(t, lastSeq[op.Client]+1, op.Seq, "op %d: sequence numbers go up by one", op.ID)
+		lastSeq[op.Client] = op.Seq
+		if op.Status != StatusOK {
+			continue
+		}
+		result, ok := ran[key{clients[op.Client], op.Seq}]
+		require.True(t, ok, "op %d returned OK but the server never ran it", op.ID)
+		res, err := ParseResult(op.Kind, []byte(result))
+		require.NoError(t, err)
+		assert.Equal(t, Result{Value: op.Output, Found: op.Found, CASOK: op.CASOK}, res, "op %d", op.ID)
+		assert.Less(t, op.Call, op.Return)
+	}
+}
+
+func TestClientsCompleteOperations(t *testing.T) {
+	tw := newTestWorld(t, 1, 1, fixedLink(time.Millisecond), testConfig())
+	tw.runThenDrain(t, 2*time.Second)
+	ok, failed, unknown := tw.wl.History().Counts()
+	assert.Greater(t, ok, 300)
+	assert.Zero(t, failed)
+	assert.Zero(t, unknown)
+	checkAgainstServer(t, tw)
+	kinds := map[OpKind]int{}
+	casOK := 0
+	for _, op := range tw.wl.History().Operations() {
+		kinds[op.Kind]++
+		if op.CASOK {
+			casOK++
+		}
+	}
+	assert.Len(t, kinds, 4, "every kind of the mix is drawn")
+	assert.Positive(t, casOK, "some cas operations succeed")
+}
+
+func TestRetriesApplyOnce(t *testing.T) {
+	lossy := sim.Link{LatencyMin: time.Millisecond, LatencyMax: 20 * time.Millisecond, Drop: 0.3, Duplicate: 0.2}
+	cfg := testConfig()
+	cfg.RetryInterval = 10 * time.Millisecond
+	tw := newTestWorld(t, 2, 1, lossy, cfg)
+	tw.runThenDrain(t, 3*time.Second)
+	assert.Positive(t, tw.wl.Stats().Retries)
+	ok, failed, _ := tw.wl.History().Counts()
+	assert.Greater(t, ok, 100)
+	assert.Zero(t, failed)
+	checkAgainstServer(t, tw)
+}
+
+func TestClientsFollowLeader(t *testing.T) {
+	for _, hint := range []bool{true, false} {
+		name := map[bool]string{true: "with hint", false: "without hint"}[hint]
+		t.Run(name, func(t *testing.T) {
+			tw := newTestWorld(t, 3, 3, fixedLink(time.Millisecond), testConfig())
+			tw.cl.leader, tw.cl.hint = 1, hint
+			tw.runThenDrain(t, time.Second)
+			ok, _, unknown := tw.wl.History().Counts()
+			assert.Greater(t, ok, 100)
+			assert.Zero(t, unknown, "redirects find the leader well within the timeout")
+			assert.Positive(t, tw.wl.Stats().Redirects)
+			assert.Zero(t, tw.wl.Stats().Retries, "no reply was lost, so no retry timer fired")
+			checkAgainstServer(t, tw)
+		})
+	}
+}
+
+func TestTimeoutsAreUnknown(t *testing.T) {
+	cfg := testConfig()
+	cfg.ThinkTime = 0
+	cfg.Timeout = 100 * time.Millisecond
+	tw := newTestWorld(t, 4, 2, fixedLink(time.Millisecond), cfg)
+	tw.cl.silent = true
+	tw.runThenDrain(t, time.Second)
+	ops := tw.wl.History().Operations()
+	require.NotEmpty(t, ops)
+	// Each client times out every 100ms from its start: about 10 ops each.
+	assert.InDelta(t, 3*10, len(ops), 3)
+	for _, op := range ops {
+		assert.Equal(t, StatusUnknown, op.Status)
+		assert.Equal(t, sim.Forever, op.Return)
+	}
+	assert.Positive(t, tw.wl.Stats().Retries)
+}
+
+func TestOpenAndClosedLoopRates(t *testing.T) {
+	const run = 10 * time.Second
+	t.Run("open loop", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Clients, cfg.Rate = 4, 200
+		tw := newTestWorld(t, 5, 1, fixedLink(time.Millisecond), cfg)
+		tw.runThenDrain(t, run)
+		// Poisson arrivals: 2000 expected, standard deviation about 45.
+		assert.InDelta(t, 2000, tw.wl.History().Len(), 200)
+		assert.Zero(t, tw.wl.Stats().Shed)
+	})
+	t.Run("closed loop", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Clients, cfg.ThinkTime = 2, 10*time.Millisecond
+		tw := newTestWorld(t, 6, 1, fixedLink(time.Millisecond), cfg)
+		tw.runThenDrain(t, run)
+		// Each op takes 2ms round trip plus 10ms think time: 12ms per op.
+		assert.InDelta(t, 2*float64(run)/float64(12*time.Millisecond), tw.wl.History().Len(), 20)
+	})
+	t.Run("open loop overload sheds", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Clients, cfg.Rate, cfg.Backlog = 1, 1000, 4
+		tw := newTestWorld(t, 7, 1, fixedLink(10*time.Millisecond), cfg)
+		tw.runThenDrain(t, time.Second)
+		// One op per 20ms round trip: about 50 issued, the rest shed.
+		assert.InDelta(t, 50, tw.wl.History().Len(), 5)
+		assert.Greater(t, tw.wl.Stats().Shed, uint64(800))
+	})
+}
+
+func TestStopIssuesNothingNew(t *testing.T) {
+	tw := newTestWorld(t, 8, 1, fixedLink(time.Millisecond), testConfig())
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(500*time.Millisecond)))
+	tw.wl.Stop()
+	n := tw.wl.History().Len()
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(2*time.Second)))
+	assert.Equal(t, n, tw.wl.History().Len())
+	assert.Zero(t, tw.wl.Pending())
+}
+
+func TestWorkloadIsDeterministic(t *testing.T) {
+	lossy := sim.Link{LatencyMin: time.Millisecond, LatencyMax: 20 * time.Millisecond, Drop: 0.1, Duplicate: 0.1}
+	run := func(seed uint64) (uint64, []byte) {
+		cfg := testConfig()
+		cfg.Rate = 300
+		tw := newTestWorld(t, seed, 3, lossy, cfg)
+		tw.runThenDrain(t, 2*time.Second)
+		var buf bytes.Buffer
+		require.NoError(t, tw.wl.History().WriteJSON(&buf))
+		return tw.w.Result().Hash, buf.Bytes()
+	}
+	h1, hist1 := run(42)
+	h2, hist2 := run(42)
+	h3, _ := run(43)
+	assert.Equal(t, h1, h2, "same seed, same trace hash")
+	assert.Equal(t, hist1, hist2, "same seed, same history")
+	assert.NotEqual(t, h1, h3, "another seed, another run")
+}

@@ -1,0 +1,122 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Config describes the simulated clients. Durations are virtual time.
+type Config struct {
+	// Clients is the number of client nodes. Each has at most one operation
+	// outstanding at a time (Jepsen's process model). Zero means no workload.
+	Clients int `yaml:"clients"`
+	// Keys is the number of keys, named "k0".."k{Keys-1}"; each op picks one uniformly.
+	Keys int `yaml:"keys"`
+	// Mix weighs the operation kinds.
+	Mix Mix `yaml:"mix"`
+	// Rate is the total arrival rate in operations per second across all
+	// clients (open loop: Poisson arrivals, Rate/Clients per client). Zero
+	// means closed loop: each client issues its next op ThinkTime after the
+	// previous one returned.
+	Rate float64 `yaml:"rate"`
+	// ThinkTime is, in closed loop, the wait between an op's return and the
+	// client's next call.
+	ThinkTime time.Duration `yaml:"think_time"`
+	// Timeout bounds one operation: without an answer by then it is recorded
+	// with an unknown outcome (it may or may not take effect) and the client
+	// moves on to its next sequence number.
+	Timeout time.Duration `yaml:"timeout"`
+	// RetryInterval is how long a client waits for a reply before resending the
+	// same command (same sequence number) to the next server.
+	RetryInterval time.Duration `yaml:"retry_interval"`
+	// Backlog bounds, in open loop, the arrivals that wait while the client is
+	// busy; arrivals beyond it are shed and counted (Stats.Shed). Zero means
+	// DefaultBacklog.
+	Backlog int `yaml:"backlog"`
+}
+
+// Mix gives the relative weights of the operation kinds (non-negative, not all zero).
+type Mix struct {
+	Get    int `yaml:"get"`
+	Put    int `yaml:"put"`
+	Append int `yaml:"append"`
+	CAS    int `yaml:"cas"`
+}
+
+// Total is the sum of the weights.
+func (m Mix) Total() int { return m.Get + m.Put + m.Append + m.CAS }
+
+// pick maps a draw in [0, Total) to a kind.
+func (m Mix) pick(r int) OpKind {
+	for _, w := range []struct {
+		kind   OpKind
+		weight int
+	}{{OpGet, m.Get}, {OpPut, m.Put}, {OpAppend, m.Append}} {
+		if r < w.weight {
+			return w.kind
+		}
+		r -= w.weight
+	}
+	return OpCAS
+}
+
+// DefaultBacklog is the open-loop backlog of a Config that sets none.
+const DefaultBacklog = 16
+
+// Limits that keep a typo from building an absurd world.
+const (
+	MaxClients = 10_000
+	MaxKeys    = 1_000_000
+)
+
+// DefaultConfig is a small closed-loop workload: 4 clients over 8 keys,
+// mostly reads and writes with some appends and compare-and-sets.
+func DefaultConfig() Config {
+	return Config{
+		Clients:       4,
+		Keys:          8,
+		Mix:           Mix{Get: 4, Put: 4, Append: 1, CAS: 1},
+		ThinkTime:     20 * time.Millisecond,
+		Timeout:       time.Second,
+		RetryInterval: 100 * time.Millisecond,
+	}
+}
+
+// Validate reports an impossible configuration.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.Clients < 0 || c.Clients > MaxClients, "clients %d is not in [0, %d]", c.Clients, MaxClients)
+	check(c.Keys < 1 || c.Keys > MaxKeys, "keys %d is not in [1, %d]", c.Keys, MaxKeys)
+	check(c.Mix.Get < 0 || c.Mix.Put < 0 || c.Mix.Append < 0 || c.Mix.CAS < 0,
+		"mix weights must not be negative (%+v)", c.Mix)
+	check(c.Mix.Total() <= 0, "mix weights must not all be zero")
+	check(!(c.Rate >= 0) || math.IsInf(c.Rate, 0), "rate %v must be a finite number >= 0 (ops per second)", c.Rate)
+	check(c.ThinkTime < 0, "think_time %v is negative", c.ThinkTime)
+	check(c.Timeout <= 0, "timeout %v must be positive", c.Timeout)
+	check(c.RetryInterval <= 0, "retry_interval %v must be positive", c.RetryInterval)
+	check(c.Backlog < 0, "backlog %d is negative", c.Backlog)
+	return errors.Join(errs...)
+}
+
+// openLoop reports whether clients draw Poisson arrivals.
+func (c Config) openLoop() bool { return c.Rate > 0 }
+
+// backlog is the effective open-loop backlog bound.
+func (c Config) backlog() int {
+	if c.Backlog == 0 {
+		return DefaultBacklog
+	}
+	return c.Backlog
+}
+
+// meanInterarrival is one client's mean time between open-loop arrivals.
+func (c Config) meanInterarrival() time.Duration {
+	return time.Duration(float64(time.Second) * float64(c.Clients) / c.Rate)
+}

@@ -1,0 +1,208 @@
+package workload
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// Status is what a client learned about an operation.
+type Status uint8
+
+const (
+	// StatusUnknown: no answer came before the timeout (or the run ended first).
+	// The op may or may not have taken effect; it returns at sim.Forever.
+	StatusUnknown Status = iota
+	// StatusOK: the service answered with a valid result. A cas whose
+	// expectation did not hold is OK with CASOK false: a definite answer.
+	StatusOK
+	// StatusFailed: the service answered, but with something that is not a
+	// valid result for the op (an "err" result, undecodable bytes). The workload
+	// sends only well-formed ops, so this means the service corrupted a
+	// command or a result; Output holds the raw answer.
+	StatusFailed
+)
+
+var statusNames = [...]string{StatusUnknown: "unknown", StatusOK: "ok", StatusFailed: "failed"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// Operation is one client operation in a history.
+type Operation struct {
+	ID     int    // position in the history, in call order, from 0
+	Client int    // client index, 0..Clients-1 (not the node ID)
+	Seq    uint64 // the client's sequence number for it
+	Kind   OpKind
+	Key    string
+	Value  string // put, append: the value written; cas: the new value
+	Expect string // cas: the expected value
+	Call   sim.Time
+	Return sim.Time // sim.Forever while unanswered and when Status is unknown
+	Status Status
+	Output string // get: the value read; failed: the raw answer
+	Found  bool   // get: the key existed
+	CASOK  bool   // cas: the write happened
+}
+
+// Op returns the operation's request.
+func (o Operation) Op() Op { return Op{Kind: o.Kind, Key: o.Key, Value: o.Value, Expect: o.Expect} }
+
+// History is the ordered record of a run's client operations, in call order.
+// An operation still in flight reads as unknown, returning at sim.Forever,
+// which is what a checker must assume of it.
+type History struct {
+	ops []Operation
+}
+
+// NewHistory builds a history from operations, for tests and tools (a history
+// read back from a file, a hand-made counterexample). IDs are renumbered to
+// positions.
+func NewHistory(ops ...Operation) *History {
+	h := &History{ops: append([]Operation(nil), ops...)}
+	for i := range h.ops {
+		h.ops[i].ID = i
+	}
+	return h
+}
+
+// Len is the number of operations.
+func (h *History) Len() int { return len(h.ops) }
+
+// Operations returns a copy of the operations in call order.
+func (h *History) Operations() []Operation { return append([]Operation(nil), h.ops...) }
+
+// Counts returns how many operations are OK, failed and unknown. A cas that
+// found an unexpected value is OK (a definite "no"), not failed; failed
+// counts only answers that are not valid results (see StatusFailed).
+func (h *History) Counts() (ok, failed, unknown int) {
+	for i := range h.ops {
+		switch h.ops[i].Status {
+		case StatusOK:
+			ok++
+		case StatusFailed:
+			failed++
+		default:
+			unknown++
+		}
+	}
+	return ok, failed, unknown
+}
+
+// call records a new operation and returns its ID.
+func (h *History) call(client int, seq uint64, op Op, at sim.Time) int {
+	id := len(h.ops)
+	h.ops = append(h.ops, Operation{ID: id, Client: client, Seq: seq, Kind: op.Kind, Key: op.Key,
+		Value: op.Value, Expect: op.Expect, Call: at, Return: sim.Forever, Status: StatusUnknown})
+	return id
+}
+
+// complete records the service's answer to operation id.
+func (h *History) complete(id int, at sim.Time, raw []byte) *Operation {
+	op := &h.ops[id]
+	op.Return = at
+	res, err := ParseResult(op.Kind, raw)
+	if err != nil {
+		op.Status, op.Output = StatusFailed, string(raw)
+		return op
+	}
+	op.Status, op.Output, op.Found, op.CASOK = StatusOK, res.Value, res.Found, res.CASOK
+	return op
+}
+
+// jsonOperation is the JSONL form of an Operation. Return is null when the
+// operation has no definite return (unknown outcome).
+type jsonOperation struct {
+	ID     int    `json:"id"`
+	Client int    `json:"client"`
+	Seq    uint64 `json:"seq"`
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	Value  string `json:"value,omitempty"`
+	Expect string `json:"expect,omitempty"`
+	Call   int64  `json:"call"`
+	Return *int64 `json:"return"`
+	Status string `json:"status"`
+	Output string `json:"output,omitempty"`
+	Found  bool   `json:"found,omitempty"`
+	CASOK  bool   `json:"cas_ok,omitempty"`
+}
+
+// WriteJSON writes the history as JSON lines, one operation per line in call
+// order, times in virtual nanoseconds:
+//
+//	{"id":0,"client":0,"seq":1,"kind":"put","key":"k3","value":"c0.1","call":0,"return":2000000,"status":"ok"}
+func (h *History) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for i := range h.ops {
+		if err := enc.Encode(toJSON(&h.ops[i])); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func toJSON(o *Operation) jsonOperation {
+	j := jsonOperation{ID: o.ID, Client: o.Client, Seq: o.Seq, Kind: o.Kind.String(), Key: o.Key,
+		Value: o.Value, Expect: o.Expect, Call: int64(o.Call), Status: o.Status.String(),
+		Output: o.Output, Found: o.Found, CASOK: o.CASOK}
+	if o.Return != sim.Forever {
+		r := int64(o.Return)
+		j.Return = &r
+	}
+	return j
+}
+
+// ReadJSON reads a history written by WriteJSON.
+func ReadJSON(r io.Reader) (*History, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	h := &History{}
+	for line := 1; dec.More(); line++ {
+		var j jsonOperation
+		if err := dec.Decode(&j); err != nil {
+			return nil, fmt.Errorf("history operation %d: %w", line, err)
+		}
+		op, err := fromJSON(&j)
+		if err != nil {
+			return nil, fmt.Errorf("history operation %d: %w", line, err)
+		}
+		h.ops = append(h.ops, op)
+	}
+	return h, nil
+}
+
+func fromJSON(j *jsonOperation) (Operation, error) {
+	kind, err := ParseOpKind(j.Kind)
+	if err != nil {
+		return Operation{}, err
+	}
+	status, err := parseStatus(j.Status)
+	if err != nil {
+		return Operation{}, err
+	}
+	op := Operation{ID: j.ID, Client: j.Client, Seq: j.Seq, Kind: kind, Key: j.Key, Value: j.Value,
+		Expect: j.Expect, Call: sim.Time(j.Call), Return: sim.Forever, Status: status,
+		Output: j.Output, Found: j.Found, CASOK: j.CASOK}
+	if j.Return != nil {
+		op.Return = sim.Time(*j.Return)
+	}
+	return op, nil
+}
+
+func parseStatus(s string) (Status, error) {
+	for st, name := range statusNames {
+		if name == s {
+			return Status(st), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown status %q", s)
+}

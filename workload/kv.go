@@ -1,0 +1,205 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/simrun/simrun/service"
+)
+
+// OpKind is the kind of a KV operation.
+type OpKind uint8
+
+const (
+	OpGet    OpKind = iota + 1 // read a key
+	OpPut                      // overwrite a key
+	OpAppend                   // append to a key's value, creating it if absent
+	OpCAS                      // compare-and-set: write only if the key holds the expected value
+)
+
+var opKindNames = [...]string{OpGet: "get", OpPut: "put", OpAppend: "append", OpCAS: "cas"}
+
+// String returns the kind as it is spelled in ops and histories ("get", ...).
+func (k OpKind) String() string {
+	if int(k) < len(opKindNames) && opKindNames[k] != "" {
+		return opKindNames[k]
+	}
+	return fmt.Sprintf("opkind(%d)", int(k))
+}
+
+// ParseOpKind is the inverse of OpKind.String.
+func ParseOpKind(s string) (OpKind, error) {
+	for k, name := range opKindNames {
+		if name != "" && name == s {
+			return OpKind(k), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown op kind %q", s)
+}
+
+// arguments is how many words follow the kind in the op's wire form.
+func (k OpKind) arguments() int {
+	switch k {
+	case OpGet:
+		return 1
+	case OpCAS:
+		return 3
+	default:
+		return 2
+	}
+}
+
+// AppendSeparator joins appended values: appending "b" to "a" gives "a,b".
+// A separator keeps histories readable and every append visible in a read.
+const AppendSeparator = ","
+
+// Op is one KV operation. Its wire form (Encode) is compact text, so that it
+// reads well where traces quote command bytes:
+//
+//	get <key>
+//	put <key> <value>
+//	append <key> <value>
+//	cas <key> <expect> <value>
+//
+// Keys and values are non-empty and contain no space.
+type Op struct {
+	Kind   OpKind
+	Key    string
+	Value  string // put and append: the value written; cas: the new value
+	Expect string // cas: the value the key must hold for the write to happen
+}
+
+// Encode returns the op's wire form.
+func (o Op) Encode() []byte { return o.AppendText(nil) }
+
+// AppendText appends the op's wire form to b.
+func (o Op) AppendText(b []byte) []byte {
+	b = append(b, o.Kind.String()...)
+	b = append(b, ' ')
+	b = append(b, o.Key...)
+	if o.Kind == OpCAS {
+		b = append(b, ' ')
+		b = append(b, o.Expect...)
+	}
+	if o.Kind != OpGet {
+		b = append(b, ' ')
+		b = append(b, o.Value...)
+	}
+	return b
+}
+
+// String returns the wire form.
+func (o Op) String() string { return string(o.Encode()) }
+
+// ErrMalformed reports op or result bytes that do not decode.
+var ErrMalformed = errors.New("workload: malformed")
+
+// ParseOp decodes an op's wire form.
+func ParseOp(b []byte) (Op, error) {
+	fields := strings.Split(string(b), " ")
+	kind, err := ParseOpKind(fields[0])
+	if err != nil {
+		return Op{}, fmt.Errorf("%w op %q: %v", ErrMalformed, b, err)
+	}
+	if want := 1 + kind.arguments(); len(fields) != want {
+		return Op{}, fmt.Errorf("%w op %q: %s takes %d arguments", ErrMalformed, b, kind, want-1)
+	}
+	for _, f := range fields[1:] {
+		if f == "" {
+			return Op{}, fmt.Errorf("%w op %q: empty argument", ErrMalformed, b)
+		}
+	}
+	op := Op{Kind: kind, Key: fields[1]}
+	switch kind {
+	case OpPut, OpAppend:
+		op.Value = fields[2]
+	case OpCAS:
+		op.Expect, op.Value = fields[2], fields[3]
+	}
+	return op, nil
+}
+
+// Result is the decoded answer of the KV to one op. The wire forms are:
+//
+//	get:          "ok <value>" if the key exists, "nf" (not found) if not
+//	put, append:  "ok"
+//	cas:          "ok" if it wrote, "fail" if the key did not hold the expected value
+//	any:          "err <reason>" for an op that does not decode (the KV changes nothing)
+type Result struct {
+	Value string // get: the value read
+	Found bool   // get: whether the key existed
+	CASOK bool   // cas: whether the write happened
+}
+
+// Wire forms of results.
+const (
+	resultOK       = "ok"
+	resultNotFound = "nf"
+	resultCASFail  = "fail"
+	resultErr      = "err"
+)
+
+// ParseResult decodes the KV's answer to an op of the given kind. An "err"
+// answer, or bytes that are not a valid answer for kind, is an error.
+func ParseResult(kind OpKind, b []byte) (Result, error) {
+	s := string(b)
+	switch {
+	case kind == OpGet && s == resultNotFound:
+		return Result{}, nil
+	case kind == OpGet && strings.HasPrefix(s, resultOK+" ") && len(s) > len(resultOK)+1:
+		return Result{Value: s[len(resultOK)+1:], Found: true}, nil
+	case (kind == OpPut || kind == OpAppend) && s == resultOK:
+		return Result{}, nil
+	case kind == OpCAS && s == resultOK:
+		return Result{CASOK: true}, nil
+	case kind == OpCAS && s == resultCASFail:
+		return Result{}, nil
+	}
+	return Result{}, fmt.Errorf("%w result %q for %s", ErrMalformed, b, kind)
+}
+
+// kv is the replicated key-value state machine. Apply looks keys up but never
+// iterates the map, so its results depend only on the ops applied.
+type kv struct {
+	data map[string]string
+}
+
+// NewKV returns an empty KV state machine; it has the service.NewStateMachine
+// signature, so protocols take it as their application.
+func NewKV() service.StateMachine { return &kv{data: map[string]string{}} }
+
+// Apply runs one op and returns its result's wire form. It is total: bytes
+// that do not decode give an "err" result and change nothing.
+func (s *kv) Apply(b []byte) []byte {
+	op, err := ParseOp(b)
+	if err != nil {
+		return []byte(resultErr + " malformed op")
+	}
+	cur, found := s.data[op.Key]
+	switch op.Kind {
+	case OpGet:
+		if !found {
+			return []byte(resultNotFound)
+		}
+		return []byte(resultOK + " " + cur)
+	case OpPut:
+		s.data[op.Key] = op.Value
+	case OpAppend:
+		s.data[op.Key] = appendValue(cur, found, op.Value)
+	case OpCAS:
+		if !found || cur != op.Expect {
+			return []byte(resultCASFail)
+		}
+		s.data[op.Key] = op.Value
+	}
+	return []byte(resultOK)
+}
+
+// appendValue is the value of a key after appending v to it.
+func appendValue(cur string, found bool, v string) string {
+	if !found {
+		return v
+	}
+	return cur + AppendSeparator + v
+}

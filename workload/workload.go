@@ -1,0 +1,77 @@
+package workload
+
+import (
+	"github.com/simrun/simrun/sim"
+)
+
+// Workload is a set of simulated clients and the history they record.
+// Like the world it runs in, it is single-threaded: call its methods between
+// events (from a control action, an observer) or before and after a run.
+type Workload struct {
+	cfg     Config
+	clients []*client
+	history History
+	stopped bool
+	stats   Stats
+}
+
+// Stats counts what the clients did beyond the history.
+type Stats struct {
+	// Shed counts open-loop arrivals dropped because the client's backlog was full.
+	Shed uint64
+	// Abandoned counts open-loop arrivals still waiting in a backlog when the
+	// workload stopped: they were never issued.
+	Abandoned uint64
+	// Retries counts resends after RetryInterval without a reply.
+	Retries uint64
+	// Redirects counts resends after a not-leader reply.
+	Redirects uint64
+}
+
+// New builds a workload from a valid configuration.
+func New(cfg Config) (*Workload, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Workload{cfg: cfg}, nil
+}
+
+// Config returns the workload's configuration.
+func (wl *Workload) Config() Config { return wl.cfg }
+
+// Install adds cfg.Clients client nodes to w. Call it once, after the servers
+// were added and before the run starts. A client never crashes; if the world
+// restarts one anyway, the same instance carries on from its state.
+func (wl *Workload) Install(w *sim.World) {
+	for i := 0; i < wl.cfg.Clients; i++ {
+		c := newClient(wl, i)
+		wl.clients = append(wl.clients, c)
+		w.AddClient(func(sim.NodeID) sim.Node { return c })
+	}
+}
+
+// Stop makes clients issue no new operations from now on. Operations in
+// flight still finish or time out; open-loop arrivals waiting in a backlog are
+// dropped (Stats.Abandoned).
+func (wl *Workload) Stop() { wl.stopped = true }
+
+// Stopped reports whether Stop was called.
+func (wl *Workload) Stopped() bool { return wl.stopped }
+
+// Pending is the number of operations in flight.
+func (wl *Workload) Pending() int {
+	n := 0
+	for _, c := range wl.clients {
+		if c.busy {
+			n++
+		}
+	}
+	return n
+}
+
+// History is the record of every operation called so far. It is live: it
+// grows as the run goes on.
+func (wl *Workload) History() *History { return &wl.history }
+
+// Stats returns the counters of the run so far.
+func (wl *Workload) Stats() Stats { return wl.stats }
