@@ -1,0 +1,330 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// timerLog records every timer that fires, as "kind@time".
+type timerLog struct{ fired []string }
+
+func (l *timerLog) add(env Env, k TimerKind) {
+	l.fired = append(l.fired, string(rune('0'+k))+"@"+env.Now().String())
+}
+
+func TestTimers(t *testing.T) {
+	tests := []struct {
+		name  string
+		start func(env Env)
+		want  []string
+	}{
+		{"fires once", func(env Env) { env.SetTimer(1, 5*time.Millisecond) }, []string{"1@5ms"}},
+		{"set again replaces a sooner one", func(env Env) {
+			env.SetTimer(1, 10*time.Millisecond)
+			env.SetTimer(1, 20*time.Millisecond)
+		}, []string{"1@20ms"}},
+		{"set again replaces a later one", func(env Env) {
+			env.SetTimer(1, 20*time.Millisecond)
+			env.SetTimer(1, 5*time.Millisecond)
+		}, []string{"1@5ms"}},
+		{"cancel cancels", func(env Env) {
+			env.SetTimer(1, 5*time.Millisecond)
+			env.CancelTimer(1)
+		}, nil},
+		{"cancel of an unset kind is harmless", func(env Env) { env.CancelTimer(3) }, nil},
+		{"set after cancel arms again", func(env Env) {
+			env.SetTimer(1, 5*time.Millisecond)
+			env.CancelTimer(1)
+			env.SetTimer(1, 7*time.Millisecond)
+		}, []string{"1@7ms"}},
+		{"kinds are independent", func(env Env) {
+			env.SetTimer(2, 8*time.Millisecond)
+			env.SetTimer(1, 5*time.Millisecond)
+			env.CancelTimer(3)
+		}, []string{"1@5ms", "2@8ms"}},
+		{"negative duration fires now", func(env Env) { env.SetTimer(1, -time.Second) }, []string{"1@0s"}},
+		{"ties fire in the order set", func(env Env) {
+			env.SetTimer(2, time.Millisecond)
+			env.SetTimer(1, time.Millisecond)
+		}, []string{"2@1ms", "1@1ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log timerLog
+			w := newTestWorld(t, Config{Seed: 1})
+			w.AddServer(nodeOf(funcNode{start: tt.start, timer: log.add}))
+			assert.Equal(t, Reached, w.RunUntil(ms(100)))
+			assert.Equal(t, tt.want, log.fired)
+		})
+	}
+}
+
+func TestCancelFromAnotherHandler(t *testing.T) {
+	var log timerLog
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{
+		start:   func(env Env) { env.SetTimer(0, 10*time.Millisecond) },
+		receive: func(env Env, _ NodeID, _ Message) { env.CancelTimer(0) },
+		timer:   log.add,
+	}))
+	w.AddServer(sendsAtStart(0, testMsg{}))
+	w.RunUntil(ms(50))
+	assert.Empty(t, log.fired)
+}
+
+func TestTimerKindOutOfRangeIsAProtocolCrash(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		call func(env Env)
+	}{
+		{"set", func(env Env) { env.SetTimer(MaxTimerKinds, time.Second) }},
+		{"cancel", func(env Env) { env.CancelTimer(MaxTimerKinds + 1) }},
+		{"send to unknown node", func(env Env) { env.Send(5, testMsg{}) }},
+		{"send to None", func(env Env) { env.Send(None, testMsg{}) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newTestWorld(t, Config{Seed: 1})
+			w.AddServer(nodeOf(funcNode{start: tt.call}))
+			assert.Equal(t, Crashed, w.RunUntil(ms(1)))
+			assert.Contains(t, w.Result().Crash.Value, "sim: ")
+		})
+	}
+}
+
+// restartable is a node that counts its instances and what happens to them.
+type restartable struct {
+	built   int
+	started []int // instance number of each Start call
+	fired   []Time
+}
+
+func (r *restartable) factory() Factory {
+	return func(NodeID) Node {
+		r.built++
+		inst := r.built
+		return &funcNode{
+			start: func(env Env) {
+				r.started = append(r.started, inst)
+				if inst == 1 { // only the first instance arms a timer
+					env.SetTimer(0, 10*time.Millisecond)
+				}
+			},
+			timer: func(env Env, _ TimerKind) { r.fired = append(r.fired, env.Now()) },
+		}
+	}
+}
+
+func TestCrashAndRestart(t *testing.T) {
+	var r restartable
+	w, buf := tracedWorld(t, Config{Seed: 1})
+	id := w.AddServer(r.factory())
+	var before Node
+	w.At(ms(4), "look", func() { before = w.Node(id) })
+	w.At(ms(5), "crash", func() { w.Crash(id) })
+	w.At(ms(6), "check down", func() {
+		assert.False(t, w.Up(id))
+		assert.Nil(t, w.Node(id))
+	})
+	w.At(ms(7), "restart", func() { w.Restart(id) })
+	w.RunUntil(ms(50))
+
+	assert.Equal(t, 2, r.built, "the factory builds the restarted instance")
+	assert.Equal(t, []int{1, 2}, r.started, "each instance is started once")
+	assert.Empty(t, r.fired, "the timer of the crashed incarnation never fires")
+	assert.True(t, w.Up(id))
+	require.NotNil(t, before)
+	assert.NotSame(t, before, w.Node(id), "a new instance")
+
+	recs := records(t, w, buf)
+	starts := ofKind(recs, "start")
+	require.Len(t, starts, 2)
+	assert.Equal(t, int64(ms(7)), starts[1].T, "the new instance starts at the restart time")
+	require.Len(t, ofKind(recs, "crash"), 1)
+	require.Len(t, ofKind(recs, "restart"), 1)
+}
+
+func TestCrashAndRestartAreIdempotent(t *testing.T) {
+	var r restartable
+	w := newTestWorld(t, Config{Seed: 1})
+	id := w.AddServer(r.factory())
+	w.RunUntil(ms(1))
+	events := w.Events()
+	w.Restart(id) // running: nothing happens
+	assert.Equal(t, events, w.Events())
+	assert.Equal(t, 1, r.built)
+	w.Crash(id)
+	events = w.Events()
+	w.Crash(id) // already down: nothing happens
+	assert.Equal(t, events, w.Events())
+}
+
+func TestCrashThenQuickRestartStartsOnlyTheNewest(t *testing.T) {
+	// Crash and restart twice at the same instant: the start event of the
+	// middle incarnation must not run.
+	var r restartable
+	w := newTestWorld(t, Config{Seed: 1})
+	id := w.AddServer(r.factory())
+	w.At(ms(1), "flap", func() {
+		w.Crash(id)
+		w.Restart(id)
+		w.Crash(id)
+		w.Restart(id)
+	})
+	w.RunUntil(ms(5))
+	assert.Equal(t, 3, r.built)
+	assert.Equal(t, []int{1, 3}, r.started)
+}
+
+func TestMessagesToADownNodeAreDropped(t *testing.T) {
+	var rec recorder
+	w, buf := tracedWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
+	w.AddServer(rec.node())
+	w.At(0, "crash", func() { w.Crash(1) }) // before the node's start event
+
+	w.RunUntil(ms(5))
+	assert.Empty(t, rec.got)
+	assert.Equal(t, []string{"target-down"}, dropReasons(records(t, w, buf)))
+}
+
+func TestNodeRandPersistsAcrossRestarts(t *testing.T) {
+	var got []uint64
+	w := newTestWorld(t, Config{Seed: 21})
+	id := w.AddServer(nodeOf(funcNode{start: func(env Env) { got = append(got, env.Rand().Uint64()) }}))
+	w.At(ms(1), "crash", func() { w.Crash(id) })
+	w.At(ms(2), "restart", func() { w.Restart(id) })
+	w.RunUntil(ms(3))
+	want := draws(NewStreams(21).Stream("node/0"), 2)
+	assert.Equal(t, want, got, "the restarted instance continues the node's stream")
+}
+
+func TestEnvBasics(t *testing.T) {
+	type seen struct {
+		id      NodeID
+		servers []NodeID
+		disk    bool
+	}
+	var got []seen
+	look := nodeOf(funcNode{start: func(env Env) {
+		got = append(got, seen{env.ID(), env.Servers(), env.Disk() != nil})
+	}})
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(look)
+	w.AddServer(look)
+	w.AddClient(look)
+	w.RunUntil(0)
+	servers := []NodeID{0, 1}
+	assert.Equal(t, []seen{{0, servers, true}, {1, servers, true}, {2, servers, false}}, got)
+	assert.Equal(t, servers, w.Servers())
+	assert.Equal(t, []NodeID{2}, w.Clients())
+	assert.Nil(t, w.Disk(2))
+	assert.Panics(t, func() { w.AddClient(look) }, "no nodes after the start")
+}
+
+func TestAddServerAfterClientPanics(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddClient(idle())
+	assert.Panics(t, func() { w.AddServer(idle()) })
+}
+
+func TestPanickingHandler(t *testing.T) {
+	var observed []Observation
+	var rec recorder
+	w, buf := tracedWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.OnObservation(func(o Observation) { observed = append(observed, o) })
+	w.AddServer(nodeOf(funcNode{receive: func(env Env, from NodeID, _ Message) {
+		env.Send(from, testMsg{n: 99})
+		env.SetTimer(0, time.Millisecond)
+		env.Observe(Observation{Kind: ObsNote, Text: "before the panic"})
+		env.Disk().Put("k", []byte("v"))
+		panic("boom")
+	}}))
+	w.AddServer(nodeOf(funcNode{
+		start:   func(env Env) { env.Send(0, testMsg{n: 1}) },
+		receive: rec.node()(1).Receive,
+	}))
+
+	assert.Equal(t, Crashed, w.RunUntil(ms(10)))
+	res := w.Result()
+	assert.Equal(t, Crashed, res.Outcome)
+	require.NotNil(t, res.Crash)
+	c := res.Crash
+	assert.Equal(t, NodeID(0), c.Node)
+	assert.Equal(t, "boom", c.Value)
+	assert.Equal(t, ms(1), c.At)
+	assert.Contains(t, c.Stack, "TestPanickingHandler", "the stack names the handler")
+	assert.Contains(t, c.Error(), "node n0 panicked at event")
+
+	recs := records(t, w, buf)
+	require.Equal(t, uint64(len(recs)), res.Events)
+	last := recs[len(recs)-1]
+	assert.Equal(t, "deliver", last.Kind, "nothing of the handler's effects reached the trace")
+	assert.Equal(t, last.I, c.Event, "Crash.Event is the delivery being handled")
+	assert.Equal(t, c.Recent[len(c.Recent)-1], "1000000 deliver n0 n1 test n=1")
+
+	assert.Empty(t, observed, "observations of the panicking handler are discarded")
+	assert.Empty(t, rec.got, "sends of the panicking handler are discarded")
+	assert.Equal(t, uint64(1), res.Messages.Sent)
+	v, ok := w.Disk(0).Get("k")
+	assert.True(t, ok && string(v) == "v", "disk writes take effect at once (documented)")
+
+	// The run stays over: continuing does nothing.
+	events := res.Events
+	assert.Equal(t, Crashed, w.RunUntil(ms(100)))
+	assert.Equal(t, events, w.Events())
+}
+
+func TestPanicWithErrorValue(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(nodeOf(funcNode{start: func(Env) { panic(assert.AnError) }}))
+	w.RunUntil(ms(1))
+	require.NotNil(t, w.Result().Crash)
+	assert.Equal(t, assert.AnError.Error(), w.Result().Crash.Value)
+	assert.Equal(t, uint64(1), w.Result().Crash.Event)
+}
+
+func TestObservations(t *testing.T) {
+	var observed []Observation
+	w, buf := tracedWorld(t, Config{Seed: 1})
+	w.OnObservation(func(o Observation) { observed = append(observed, o) })
+	w.AddServer(idle())
+	w.AddServer(nodeOf(funcNode{start: func(env Env) {
+		env.Observe(Observation{Kind: ObsLeader, Term: 3, Node: 42}) // Node is overwritten
+		env.Observe(Observation{Kind: ObsCommit, Term: 3, Index: 7, Digest: 0xbeef})
+		env.Observe(Observation{Kind: ObsApply, Term: 3, Index: 7, Digest: 0xbeef})
+		env.Observe(Observation{Kind: ObsNote, Text: "hello"})
+		env.Observe(Observation{Kind: 77})
+	}}))
+	w.RunUntil(0)
+	require.Len(t, observed, 5)
+	for _, o := range observed {
+		assert.Equal(t, NodeID(1), o.Node, "the kernel fills in the observer")
+	}
+	var details []string
+	for _, r := range ofKind(records(t, w, buf), "obs") {
+		details = append(details, r.Detail)
+	}
+	assert.Equal(t, []string{
+		"leader term=3",
+		"commit term=3 index=7 digest=beef",
+		"apply term=3 index=7 digest=beef",
+		"note hello",
+		"obs77",
+	}, details)
+	assert.Equal(t, "call", ObsCall.String())
+	assert.Equal(t, "return", ObsReturn.String())
+}
+
+func TestTimeFormatting(t *testing.T) {
+	assert.Equal(t, "1.5s", Time(1500*time.Millisecond).String())
+	assert.Equal(t, "forever", Forever.String())
+	assert.Equal(t, ms(3), ms(1).Add(2*time.Millisecond))
+	assert.Equal(t, 2*time.Millisecond, ms(3).Sub(ms(1)))
+	assert.Equal(t, "n3", NodeID(3).String())
+	assert.Equal(t, "n-1", None.String())
+	assert.True(t, strings.HasPrefix(Outcome(99).String(), "outcome("))
+}
