@@ -14,7 +14,7 @@ type diskOp struct {
 
 func put(k, v string) diskOp { return diskOp{op: "put", key: k, value: v} }
 func del(k string) diskOp    { return diskOp{op: "delete", key: k} }
-func syncOp() diskOp           { return diskOp{op: "sync"} }
+func syncOp() diskOp         { return diskOp{op: "sync"} }
 
 func (o diskOp) apply(d *Disk) {
 	switch o.op {
