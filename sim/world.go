@@ -121,6 +121,7 @@ type World struct {
 	effects   []effect
 	stopped   bool
 	stopWhy   string
+	limited   bool // the event bound cut a RunUntil short
 	crash     *Crash
 	msgs      MessageStats
 	started   bool
@@ -234,7 +235,7 @@ func (w *World) Result() Result {
 		r.Outcome = Crashed
 	case w.stopped:
 		r.Outcome = Stopped
-	case w.tr.count >= w.cfg.MaxEvents:
+	case w.limited:
 		r.Outcome = EventLimit
 	default:
 		r.Outcome = Reached
@@ -260,11 +261,14 @@ func (w *World) RunUntil(deadline Time) Outcome {
 		if w.stopped || w.crash != nil {
 			return w.Result().Outcome
 		}
-		if w.tr.count >= w.cfg.MaxEvents {
-			return EventLimit
-		}
 		if w.q.peekTime() > deadline {
 			break
+		}
+		// Only a run with work left before its deadline is cut short by the
+		// bound; one that used exactly MaxEvents and is done has Reached.
+		if w.tr.count >= w.cfg.MaxEvents {
+			w.limited = true
+			return EventLimit
 		}
 		e := w.q.pop()
 		w.now = e.at
