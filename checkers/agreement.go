@@ -1,0 +1,71 @@
+package checkers
+
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// agreement checks that no two nodes commit or apply different commands at
+// one index: Raft's State Machine Safety property (Raft §5.4.3, Figure 3),
+// Paxos's "only a single value is chosen" per slot, PBFT's safety (§4.5).
+// It compares digests, so one checker serves every protocol.
+type agreement struct {
+	first map[uint64]indexRecord // index -> the first commit or apply seen there
+}
+
+// indexRecord remembers who first fixed a digest at an index, for reports.
+type indexRecord struct {
+	digest uint64
+	node   sim.NodeID
+	kind   sim.ObsKind
+	term   uint64
+	event  uint64
+}
+
+// NewAgreement returns the "agreement" invariant.
+func NewAgreement() Invariant { return &agreement{first: map[uint64]indexRecord{}} }
+
+func (a *agreement) Name() string { return NameAgreement }
+
+// Observe compares a commit or apply with the first one seen at its index.
+// The same digest again is fine: another node catching up, or a restarted
+// node committing and applying its log again.
+func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
+	if o.Kind != sim.ObsCommit && o.Kind != sim.ObsApply {
+		return nil
+	}
+	prev, seen := a.first[o.Index]
+	if !seen {
+		a.first[o.Index] = indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event}
+		return nil
+	}
+	if prev.digest == o.Digest {
+		return nil
+	}
+	b := make([]byte, 0, 160)
+	b = append(b, "index "...)
+	b = strconv.AppendUint(b, o.Index, 10)
+	b = append(b, ": "...)
+	b = appendRecord(b, indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event})
+	b = append(b, ", but "...)
+	b = appendRecord(b, prev)
+	return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node, Message: string(b)}
+}
+
+// appendRecord appends "n2 applied digest 3fa9 (term 4, event 812)".
+func appendRecord(b []byte, r indexRecord) []byte {
+	b = append(b, r.node.String()...)
+	if r.kind == sim.ObsCommit {
+		b = append(b, " committed"...)
+	} else {
+		b = append(b, " applied"...)
+	}
+	b = append(b, " digest "...)
+	b = strconv.AppendUint(b, r.digest, 16)
+	b = append(b, " (term "...)
+	b = strconv.AppendUint(b, r.term, 10)
+	b = append(b, ", event "...)
+	b = strconv.AppendUint(b, r.event, 10)
+	return append(b, ')')
+}

@@ -1,0 +1,35 @@
+// Package checkers judges runs: linearizability of the client history with
+// Porcupine, and invariants checked on every observation as it is made
+// (agreement, one leader per term). It reads observations and histories only,
+// never a protocol's internals, so one checker serves Raft, Paxos and PBFT.
+//
+// # Verdicts
+//
+// Every check ends Pass, Fail or Unknown; the zero Verdict is Unknown, and
+// Unknown (a checker timeout, say) is never a pass.
+//
+// # Invariants
+//
+// An Invariant sees each observation with its virtual time and event number.
+// Attach registers invariants with a world; the first violation of any stops
+// the run, so the report points at the event that broke the property.
+// Invariants keep only small per-index or per-term records, looked up by key,
+// never iterated, so they are deterministic.
+//
+// # Linearizability
+//
+// CheckLinearizable checks a workload.History against a small, total model of
+// the KV service (model.go), partitioned by key. An operation without a
+// definite answer returns at infinity, Porcupine's convention for "may take
+// effect at any point after its call, or never"; unknown reads are dropped
+// since they constrain nothing. An answer that is no valid result (an "err")
+// matches no state, so it fails the check.
+//
+// Porcupine checks partitions in goroutines and bounds its search with a
+// wall-clock timeout. This is the one place where simrun's run paths use
+// goroutines and the wall clock; it is acceptable because it runs after the
+// simulation, and its verdict never feeds back into it. The price is that a
+// timeout (Unknown) may depend on the machine; Pass and Fail do not.
+// Porcupine's visualization may also order partial linearizations
+// differently from one call to the next; the verdict does not change.
+package checkers

@@ -1,0 +1,120 @@
+package checkers
+
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// Invariant judges a run one observation at a time, as the observations are
+// made, so that a violation is reported at the event that caused it.
+//
+// Contract: Observe is called for every observation of the run, in order,
+// from the world's goroutine. It must be deterministic: its answer may depend
+// only on the observations seen so far (no maps iterated, no clocks). It
+// returns nil, or the violation this observation reveals. An invariant keeps
+// no reference to the world.
+type Invariant interface {
+	// Name is the check's name as scenarios list it ("agreement").
+	Name() string
+	// Observe judges observation o, made at virtual time at as the event-th
+	// event of the run (1-based, the number of its trace line).
+	Observe(at sim.Time, event uint64, o sim.Observation) *Violation
+}
+
+// Violation is a broken invariant, pinned to the event that broke it.
+type Violation struct {
+	Checker string     // the invariant's name
+	Event   uint64     // the trace line of the observation that revealed it
+	At      sim.Time   // its virtual time
+	Node    sim.NodeID // the node that made the observation
+	Message string     // what is wrong, naming both sides of a conflict
+}
+
+// Error returns "agreement violated at event 812 (t=1.5s, n2): ...".
+func (v *Violation) Error() string {
+	b := make([]byte, 0, 96+len(v.Message))
+	b = append(b, v.Checker...)
+	b = append(b, " violated at event "...)
+	b = strconv.AppendUint(b, v.Event, 10)
+	b = append(b, " (t="...)
+	b = append(b, v.At.String()...)
+	b = append(b, ", "...)
+	b = append(b, v.Node.String()...)
+	b = append(b, "): "...)
+	return string(append(b, v.Message...))
+}
+
+// InvariantResult is an invariant's verdict at the end of a run.
+type InvariantResult struct {
+	Name      string
+	Verdict   Verdict    // Pass if no violation was observed, else Fail
+	Detail    string     // the violation, or "" for a pass
+	Violation *Violation // nil for a pass
+}
+
+// Monitor runs invariants over a world's observations. It records the first
+// violation of each invariant (later observations are not shown to an
+// invariant that has already failed) and stops the world at the first
+// violation of any.
+type Monitor struct {
+	invs  []Invariant
+	first []*Violation // by invariant position
+	stop  func(reason string)
+}
+
+// Attach registers invs with w: each sees every observation with w.Now() and
+// w.Events(), and the first violation stops the run (w.Stop). Call it before
+// the run starts.
+func Attach(w *sim.World, invs []Invariant) *Monitor {
+	m := NewMonitor(invs, w.Stop)
+	w.OnObservation(func(o sim.Observation) { m.Observe(w.Now(), w.Events(), o) })
+	return m
+}
+
+// NewMonitor builds a monitor that calls stop (if not nil) at the first
+// violation. Attach is the usual way in; this one serves tests and replays.
+func NewMonitor(invs []Invariant, stop func(reason string)) *Monitor {
+	return &Monitor{invs: append([]Invariant(nil), invs...), first: make([]*Violation, len(invs)), stop: stop}
+}
+
+// Observe shows o to every invariant that has not failed yet, in order.
+func (m *Monitor) Observe(at sim.Time, event uint64, o sim.Observation) {
+	for i, inv := range m.invs {
+		if m.first[i] != nil {
+			continue
+		}
+		v := inv.Observe(at, event, o)
+		if v == nil {
+			continue
+		}
+		m.first[i] = v
+		if m.stop != nil {
+			m.stop(v.Error())
+		}
+	}
+}
+
+// Violations returns the first violation of each failed invariant, in the
+// order the invariants were given.
+func (m *Monitor) Violations() []*Violation {
+	var out []*Violation
+	for _, v := range m.first {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Results returns one verdict per invariant, in the order they were given.
+func (m *Monitor) Results() []InvariantResult {
+	out := make([]InvariantResult, len(m.invs))
+	for i, inv := range m.invs {
+		out[i] = InvariantResult{Name: inv.Name(), Verdict: Pass}
+		if v := m.first[i]; v != nil {
+			out[i].Verdict, out[i].Detail, out[i].Violation = Fail, v.Error(), v
+		}
+	}
+	return out
+}

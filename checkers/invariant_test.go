@@ -1,0 +1,175 @@
+package checkers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/sim"
+)
+
+func leader(node sim.NodeID, term uint64) sim.Observation {
+	return sim.Observation{Kind: sim.ObsLeader, Node: node, Term: term}
+}
+
+func commit(node sim.NodeID, index, digest uint64) sim.Observation {
+	return sim.Observation{Kind: sim.ObsCommit, Node: node, Term: 1, Index: index, Digest: digest}
+}
+
+func apply(node sim.NodeID, index, digest uint64) sim.Observation {
+	return sim.Observation{Kind: sim.ObsApply, Node: node, Term: 1, Index: index, Digest: digest}
+}
+
+// feed shows obs to inv as events 1, 2, ... and returns the first violation
+// with the number of the event that revealed it (0 if none).
+func feed(inv Invariant, obs []sim.Observation) (*Violation, int) {
+	for i, o := range obs {
+		if v := inv.Observe(sim.Time(i)*sim.Time(time.Millisecond), uint64(i+1), o); v != nil {
+			return v, i + 1
+		}
+	}
+	return nil, 0
+}
+
+func TestAgreement(t *testing.T) {
+	tests := []struct {
+		name      string
+		obs       []sim.Observation
+		wantEvent int // 0: no violation
+		wantMsg   string
+	}{
+		{"every node commits and applies the same digests",
+			[]sim.Observation{commit(0, 1, 0xa), commit(1, 1, 0xa), apply(0, 1, 0xa), commit(0, 2, 0xb),
+				apply(1, 1, 0xa), apply(2, 1, 0xa), apply(2, 2, 0xb)}, 0, ""},
+		{"a restarted node commits and applies its log again",
+			[]sim.Observation{commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 2, 0xb), apply(0, 2, 0xb),
+				leader(1, 2), commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 2, 0xb), apply(0, 2, 0xb)}, 0, ""},
+		{"leader observations are not about indexes",
+			[]sim.Observation{leader(0, 1), leader(1, 1), commit(0, 1, 0xa)}, 0, ""},
+		{"two nodes commit different digests at one index",
+			[]sim.Observation{commit(0, 1, 0xa), commit(1, 2, 0xb), commit(2, 1, 0xc)}, 3,
+			"index 1: n2 committed digest c (term 1, event 3), but n0 committed digest a (term 1, event 1)"},
+		{"a node applies what another did not commit",
+			[]sim.Observation{commit(0, 5, 0xa), apply(1, 5, 0xb)}, 2,
+			"index 5: n1 applied digest b (term 1, event 2), but n0 committed digest a (term 1, event 1)"},
+		{"a restarted node commits a different digest",
+			[]sim.Observation{commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 1, 0xf)}, 3,
+			"index 1: n0 committed digest f (term 1, event 3), but n0 committed digest a (term 1, event 1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, event := feed(NewAgreement(), tt.obs)
+			require.Equal(t, tt.wantEvent, event, "violation %v", v)
+			if tt.wantEvent == 0 {
+				return
+			}
+			assert.Equal(t, tt.wantMsg, v.Message)
+			assert.Equal(t, NameAgreement, v.Checker)
+			assert.Equal(t, uint64(event), v.Event)
+			assert.Equal(t, tt.obs[event-1].Node, v.Node)
+		})
+	}
+}
+
+func TestOneLeaderPerTerm(t *testing.T) {
+	tests := []struct {
+		name      string
+		obs       []sim.Observation
+		wantEvent int
+		wantMsg   string
+	}{
+		{"a leader per term", []sim.Observation{leader(0, 1), leader(1, 2), leader(0, 3), leader(2, 5)}, 0, ""},
+		{"the same leader announced again after a restart",
+			[]sim.Observation{leader(0, 1), commit(0, 1, 0xa), leader(0, 1), leader(1, 2)}, 0, ""},
+		{"terms may be skipped and revisited out of order by observers",
+			[]sim.Observation{leader(0, 3), leader(1, 1), leader(2, 2)}, 0, ""},
+		{"two leaders in one term", []sim.Observation{leader(0, 1), leader(1, 2), leader(2, 2)}, 3,
+			"term 2 has two leaders: n2 (event 3) and n1 (event 2)"},
+		{"a second leader long after", []sim.Observation{leader(0, 1), leader(1, 2), leader(2, 3), leader(1, 1)}, 4,
+			"term 1 has two leaders: n1 (event 4) and n0 (event 1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, event := feed(NewOneLeaderPerTerm(), tt.obs)
+			require.Equal(t, tt.wantEvent, event, "violation %v", v)
+			if tt.wantEvent == 0 {
+				return
+			}
+			assert.Equal(t, tt.wantMsg, v.Message)
+			assert.Equal(t, NameOneLeaderPerTerm, v.Checker)
+		})
+	}
+}
+
+func TestViolationError(t *testing.T) {
+	v := &Violation{Checker: NameAgreement, Event: 812, At: sim.Time(1500 * time.Millisecond), Node: 2, Message: "index 7: ..."}
+	assert.Equal(t, "agreement violated at event 812 (t=1.5s, n2): index 7: ...", v.Error())
+}
+
+func TestMonitorRecordsFirstViolationPerInvariant(t *testing.T) {
+	var stops []string
+	m := NewMonitor([]Invariant{NewAgreement(), NewOneLeaderPerTerm()}, func(r string) { stops = append(stops, r) })
+	for i, o := range []sim.Observation{
+		leader(0, 1), commit(0, 1, 0xa), leader(1, 1), commit(1, 1, 0xb), leader(2, 1), commit(2, 1, 0xc),
+	} {
+		m.Observe(sim.Time(i), uint64(i+1), o)
+	}
+	vs := m.Violations()
+	require.Len(t, vs, 2)
+	assert.Equal(t, NameAgreement, vs[0].Checker)
+	assert.Equal(t, uint64(4), vs[0].Event, "the first agreement violation is kept")
+	assert.Equal(t, NameOneLeaderPerTerm, vs[1].Checker)
+	assert.Equal(t, uint64(3), vs[1].Event)
+	assert.Equal(t, []string{vs[1].Error(), vs[0].Error()}, stops, "stop is asked once per failed invariant, as they fail")
+
+	res := m.Results()
+	require.Len(t, res, 2)
+	assert.Equal(t, InvariantResult{Name: NameAgreement, Verdict: Fail, Detail: vs[0].Error(), Violation: vs[0]}, res[0])
+	assert.Equal(t, Fail, res[1].Verdict)
+}
+
+// announcer is a server that announces what the test scripts at given times.
+type announcer struct {
+	script map[sim.NodeID][]sim.Observation // per node, one per timer tick
+	next   int
+}
+
+func (a *announcer) Start(env sim.Env) { env.SetTimer(0, 10*time.Millisecond) }
+
+func (a *announcer) Receive(sim.Env, sim.NodeID, sim.Message) {}
+
+func (a *announcer) Timer(env sim.Env, _ sim.TimerKind) {
+	obs := a.script[env.ID()]
+	if a.next >= len(obs) {
+		return
+	}
+	env.Observe(obs[a.next])
+	a.next++
+	env.SetTimer(0, 10*time.Millisecond)
+}
+
+func TestAttachStopsTheWorldAtTheFirstViolation(t *testing.T) {
+	script := map[sim.NodeID][]sim.Observation{
+		0: {leader(0, 1), commit(0, 1, 0xa), commit(0, 2, 0xb), commit(0, 3, 0xc)},
+		1: {{Kind: sim.ObsNote, Text: "hello"}, commit(1, 1, 0xa), commit(1, 2, 0xbad), commit(1, 3, 0xc)},
+	}
+	w, err := sim.NewWorld(sim.Config{Seed: 1})
+	require.NoError(t, err)
+	for range 2 {
+		w.AddServer(func(sim.NodeID) sim.Node { return &announcer{script: script} })
+	}
+	m := Attach(w, []Invariant{NewOneLeaderPerTerm(), NewAgreement()})
+	assert.Equal(t, sim.Stopped, w.RunUntil(sim.Time(time.Second)))
+	vs := m.Violations()
+	require.Len(t, vs, 1)
+	v := vs[0]
+	assert.Equal(t, NameAgreement, v.Checker)
+	assert.Equal(t, sim.NodeID(1), v.Node)
+	assert.Equal(t, sim.Time(30*time.Millisecond), v.At)
+	assert.Equal(t, w.Events(), v.Event, "the run stopped right after the violating event")
+	assert.Contains(t, w.RecentTrace()[len(w.RecentTrace())-1], "obs n1 commit term=1 index=2 digest=bad")
+	assert.Equal(t, v.Error(), w.Result().StopReason)
+	assert.Equal(t, []Verdict{Pass, Fail}, []Verdict{m.Results()[0].Verdict, m.Results()[1].Verdict})
+}

@@ -1,0 +1,57 @@
+package checkers
+
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// oneLeaderPerTerm checks Raft's Election Safety property: at most one
+// leader can be elected in a given term (Raft §5.2, Figure 3). The same holds
+// of a Paxos ballot (owned by one proposer) and a PBFT view (whose primary is
+// fixed by the view number, §4.1).
+type oneLeaderPerTerm struct {
+	leaders map[uint64]leaderRecord // term -> the first leader seen in it
+}
+
+type leaderRecord struct {
+	node  sim.NodeID
+	event uint64
+}
+
+// NewOneLeaderPerTerm returns the "one-leader-per-term" invariant.
+func NewOneLeaderPerTerm() Invariant {
+	return &oneLeaderPerTerm{leaders: map[uint64]leaderRecord{}}
+}
+
+func (l *oneLeaderPerTerm) Name() string { return NameOneLeaderPerTerm }
+
+// Observe compares a leader announcement with the first one of its term. The
+// same node announcing again (a restart that recovers its leadership state,
+// a protocol that re-announces) is fine.
+func (l *oneLeaderPerTerm) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
+	if o.Kind != sim.ObsLeader {
+		return nil
+	}
+	prev, seen := l.leaders[o.Term]
+	if !seen {
+		l.leaders[o.Term] = leaderRecord{node: o.Node, event: event}
+		return nil
+	}
+	if prev.node == o.Node {
+		return nil
+	}
+	b := make([]byte, 0, 96)
+	b = append(b, "term "...)
+	b = strconv.AppendUint(b, o.Term, 10)
+	b = append(b, " has two leaders: "...)
+	b = append(b, o.Node.String()...)
+	b = append(b, " (event "...)
+	b = strconv.AppendUint(b, event, 10)
+	b = append(b, ") and "...)
+	b = append(b, prev.node.String()...)
+	b = append(b, " (event "...)
+	b = strconv.AppendUint(b, prev.event, 10)
+	b = append(b, ')')
+	return &Violation{Checker: NameOneLeaderPerTerm, Event: event, At: at, Node: o.Node, Message: string(b)}
+}

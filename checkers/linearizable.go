@@ -1,0 +1,143 @@
+package checkers
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+)
+
+// LinearizabilityResult is the verdict of CheckLinearizable and what is
+// needed to draw it.
+type LinearizabilityResult struct {
+	Verdict Verdict
+	// Detail explains the verdict in one line, for reports.
+	Detail string
+	// Checked is the number of operations given to Porcupine; Unknown of them
+	// had no definite answer. Unknown reads are left out before checking:
+	// they constrain nothing.
+	Checked, Unknown int
+	// Keys is the number of keys (Porcupine partitions) checked.
+	Keys int
+	// FailedKeys lists, on Fail, the keys whose own sub-history is not
+	// linearizable, sorted.
+	FailedKeys []string
+
+	ops     []porcupine.Operation
+	timeout time.Duration
+}
+
+// CheckLinearizable checks the history against the KV's sequential
+// specification with Porcupine, partitioned by key. Operations with an
+// unknown outcome return at infinity: they may take effect at any point
+// after their call, or never. timeout bounds Porcupine's search in wall-clock
+// time (0: no bound); when it runs out the verdict is Unknown, never Pass.
+func CheckLinearizable(h *workload.History, timeout time.Duration) LinearizabilityResult {
+	r := LinearizabilityResult{timeout: timeout}
+	r.ops, r.Unknown = toPorcupine(h.Operations())
+	r.Checked, r.Keys = len(r.ops), len(partitionByKey(r.ops))
+	switch porcupine.CheckOperationsTimeout(kvModel, r.ops, timeout) {
+	case porcupine.Ok:
+		r.Verdict = Pass
+		r.Detail = fmt.Sprintf("%d operations on %d keys are linearizable (%d with unknown outcome)",
+			r.Checked, r.Keys, r.Unknown)
+	case porcupine.Illegal:
+		r.Verdict = Fail
+		r.FailedKeys = r.failedKeys()
+		r.Detail = fmt.Sprintf("%d operations on %d keys are not linearizable; keys %s",
+			r.Checked, r.Keys, strings.Join(r.FailedKeys, ", "))
+	default:
+		r.Verdict = Unknown
+		r.Detail = fmt.Sprintf("Porcupine gave up after %v on %d operations on %d keys",
+			timeout, r.Checked, r.Keys)
+	}
+	return r
+}
+
+// toPorcupine converts a history, dropping reads with unknown outcome.
+func toPorcupine(ops []workload.Operation) (out []porcupine.Operation, unknown int) {
+	out = make([]porcupine.Operation, 0, len(ops))
+	for i := range ops {
+		op := &ops[i]
+		if op.Status == workload.StatusUnknown && op.Kind == workload.OpGet {
+			continue
+		}
+		if op.Status == workload.StatusUnknown {
+			unknown++
+		}
+		out = append(out, porcupine.Operation{
+			ClientId: op.Client,
+			Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+			Call:     int64(op.Call),
+			Output:   toOutput(op),
+			Return:   returnTime(op),
+			Metadata: "op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10),
+		})
+	}
+	return out, unknown
+}
+
+func toOutput(op *workload.Operation) kvOutput {
+	switch op.Status {
+	case workload.StatusOK:
+		return kvOutput{value: op.Output, found: op.Found, casOK: op.CASOK}
+	case workload.StatusFailed:
+		return kvOutput{invalid: op.Output}
+	}
+	return kvOutput{unknown: true}
+}
+
+// returnTime is the operation's return, infinity for an unknown outcome.
+func returnTime(op *workload.Operation) int64 {
+	if op.Status == workload.StatusUnknown || op.Return == sim.Forever {
+		return math.MaxInt64
+	}
+	return int64(op.Return)
+}
+
+// failedKeys checks each key on its own to name the ones that fail.
+func (r *LinearizabilityResult) failedKeys() []string {
+	single := kvModel
+	single.Partition = nil
+	var failed []string
+	for _, part := range partitionByKey(r.ops) {
+		if porcupine.CheckOperationsTimeout(single, part, r.timeout) == porcupine.Illegal {
+			failed = append(failed, part[0].Input.(kvInput).key)
+		}
+	}
+	sort.Strings(failed)
+	return failed
+}
+
+// WriteVisualization writes Porcupine's interactive HTML view of the history
+// with its longest partial linearizations and where they break. For a
+// failure it shows only the failing keys. It runs Porcupine again (in
+// verbose mode, with the same timeout), so call it only when the view is wanted.
+func (r LinearizabilityResult) WriteVisualization(w io.Writer) error {
+	ops := r.ops
+	if r.Verdict == Fail && len(r.FailedKeys) > 0 {
+		ops = onlyKeys(r.ops, r.FailedKeys)
+	}
+	_, info := porcupine.CheckOperationsVerbose(kvModel, ops, r.timeout)
+	return porcupine.Visualize(kvModel, info, w)
+}
+
+// onlyKeys keeps the operations on the given (sorted) keys.
+func onlyKeys(ops []porcupine.Operation, keys []string) []porcupine.Operation {
+	var out []porcupine.Operation
+	for _, op := range ops {
+		key := op.Input.(kvInput).key
+		if i := sort.SearchStrings(keys, key); i < len(keys) && keys[i] == key {
+			out = append(out, op)
+		}
+	}
+	return out
+}

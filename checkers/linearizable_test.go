@@ -1,0 +1,195 @@
+package checkers
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+)
+
+// Hand-made operations: client, call and return times, then the op.
+
+func put(client int, call, ret sim.Time, key, value string) workload.Operation {
+	return workload.Operation{Client: client, Call: call, Return: ret, Kind: workload.OpPut, Key: key, Value: value, Status: workload.StatusOK}
+}
+
+func appendOp(client int, call, ret sim.Time, key, value string) workload.Operation {
+	return workload.Operation{Client: client, Call: call, Return: ret, Kind: workload.OpAppend, Key: key, Value: value, Status: workload.StatusOK}
+}
+
+func get(client int, call, ret sim.Time, key, value string) workload.Operation {
+	return workload.Operation{Client: client, Call: call, Return: ret, Kind: workload.OpGet, Key: key,
+		Output: value, Found: value != "", Status: workload.StatusOK}
+}
+
+func cas(client int, call, ret sim.Time, key, expect, value string, ok bool) workload.Operation {
+	return workload.Operation{Client: client, Call: call, Return: ret, Kind: workload.OpCAS, Key: key,
+		Expect: expect, Value: value, CASOK: ok, Status: workload.StatusOK}
+}
+
+// unknown turns op into one without a definite answer.
+func unknown(op workload.Operation) workload.Operation {
+	op.Status, op.Return, op.Output, op.Found, op.CASOK = workload.StatusUnknown, sim.Forever, "", false, false
+	return op
+}
+
+func TestCheckLinearizable(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  []workload.Operation
+		want Verdict
+	}{
+		{"empty history", nil, Pass},
+		{"sequential writes and reads",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "a"), put(1, 40, 50, "k0", "b"), get(0, 60, 70, "k0", "b")}, Pass},
+		{"a concurrent read may see the old or the new value",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), put(0, 20, 50, "k0", "b"), get(1, 25, 30, "k0", "a"), get(2, 26, 31, "k0", "b")}, Pass},
+		{"stale read", // the read starts after b was acknowledged but sees a
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), put(0, 20, 30, "k0", "b"), get(1, 40, 50, "k0", "a")}, Fail},
+		{"read of a never-written key sees nothing", []workload.Operation{get(0, 0, 10, "k0", "")}, Pass},
+		{"lost write", // an acknowledged put is not seen by a later read
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "")}, Fail},
+		{"lost append",
+			[]workload.Operation{appendOp(0, 0, 10, "k0", "a"), appendOp(1, 20, 30, "k0", "b"), get(2, 40, 50, "k0", "b")}, Fail},
+		{"appends in either order while concurrent",
+			[]workload.Operation{appendOp(0, 0, 10, "k0", "a"), appendOp(1, 0, 10, "k0", "b"), get(2, 40, 50, "k0", "b,a")}, Pass},
+		{"cas succeeds on the current value",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), cas(1, 20, 30, "k0", "a", "b", true), get(0, 40, 50, "k0", "b")}, Pass},
+		{"cas that claims success on a stale value",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), put(0, 20, 30, "k0", "b"), cas(1, 40, 50, "k0", "a", "c", true)}, Fail},
+		{"cas that fails although it should succeed",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), cas(1, 20, 30, "k0", "a", "c", false)}, Fail},
+		{"cas that fails while a write is concurrent",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), put(2, 15, 35, "k0", "b"), cas(1, 20, 30, "k0", "a", "c", false)}, Pass},
+		{"keys are independent",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), put(1, 0, 10, "k1", "b"), get(2, 20, 30, "k1", "b"), get(2, 40, 50, "k0", "a")}, Pass},
+		{"unknown write that took effect",
+			[]workload.Operation{unknown(put(0, 0, 10, "k0", "a")), get(1, 100, 110, "k0", "a")}, Pass},
+		{"unknown write that never took effect",
+			[]workload.Operation{unknown(put(0, 0, 10, "k0", "a")), get(1, 100, 110, "k0", ""), get(1, 200, 210, "k0", "")}, Pass},
+		{"unknown write seen, then unseen", // once observed, it cannot be undone
+			[]workload.Operation{unknown(put(0, 0, 10, "k0", "a")), get(1, 100, 110, "k0", "a"), get(1, 200, 210, "k0", "")}, Fail},
+		{"unknown write seen before it was called",
+			[]workload.Operation{get(1, 0, 10, "k0", "a"), unknown(put(0, 20, 30, "k0", "a"))}, Fail},
+		{"unknown cas may take effect",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), unknown(cas(1, 20, 30, "k0", "a", "b", false)), get(0, 40, 50, "k0", "b")}, Pass},
+		{"unknown reads constrain nothing",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), unknown(get(1, 20, 30, "k0", "zzz"))}, Pass},
+		{"an invalid answer fails",
+			[]workload.Operation{{Client: 0, Call: 0, Return: 10, Kind: workload.OpPut, Key: "k0", Value: "a",
+				Status: workload.StatusFailed, Output: "err malformed op"}}, Fail},
+		{"closed intervals: touching operations are concurrent",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), get(1, 10, 20, "k0", "")}, Pass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := CheckLinearizable(workload.NewHistory(tt.ops...), 0)
+			assert.Equal(t, tt.want, res.Verdict, res.Detail)
+			if tt.want == Fail {
+				assert.Equal(t, []string{"k0"}, res.FailedKeys)
+			}
+		})
+	}
+}
+
+func TestCheckLinearizableCounts(t *testing.T) {
+	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), unknown(put(1, 5, 10, "k1", "b")),
+		unknown(get(2, 0, 1, "k2", "")), get(0, 20, 30, "k3", "x"), get(0, 40, 50, "k0", "a"))
+	res := CheckLinearizable(h, 0)
+	assert.Equal(t, Fail, res.Verdict)
+	assert.Equal(t, 4, res.Checked, "the unknown read is left out")
+	assert.Equal(t, 1, res.Unknown)
+	assert.Equal(t, 3, res.Keys)
+	assert.Equal(t, []string{"k3"}, res.FailedKeys)
+	assert.Contains(t, res.Detail, "keys k3")
+}
+
+func TestWriteVisualization(t *testing.T) {
+	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), put(0, 20, 30, "k0", "b"), get(1, 40, 50, "k0", "a"),
+		put(2, 0, 10, "k1", "z"))
+	res := CheckLinearizable(h, 0)
+	require.Equal(t, Fail, res.Verdict)
+	path := filepath.Join(t.TempDir(), "linearizability.html")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, res.WriteVisualization(f))
+	require.NoError(t, f.Close())
+	html, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// The page embeds its data as JSON, which escapes '>'.
+	assert.True(t, strings.HasPrefix(string(html), "<!doctype html>"))
+	assert.True(t, strings.Contains(string(html), `get(k0) -\u003e a`), "the failing read is drawn")
+	assert.False(t, strings.Contains(string(html), "put(k1, z)"), "only the failing key is drawn")
+
+	var buf bytes.Buffer
+	require.NoError(t, CheckLinearizable(workload.NewHistory(put(0, 0, 10, "k0", "a")), 0).WriteVisualization(&buf))
+	assert.True(t, strings.Contains(buf.String(), "put(k0, a)"), "a passing history can be drawn too")
+}
+
+// The checker's model is written apart from the KV so that each checks the
+// other: any sequence of ops gives the same answers from both, and the
+// sequential history that the KV produces is linearizable.
+func TestModelMatchesKV(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		kv := workload.NewKV()
+		states := map[string]keyState{}
+		var ops []workload.Operation
+		values := []string{"a", "b", "c"}
+		for i := range rapid.IntRange(1, 40).Draw(t, "ops") {
+			op := workload.Op{
+				Kind: workload.OpKind(rapid.IntRange(int(workload.OpGet), int(workload.OpCAS)).Draw(t, "kind")),
+				Key:  rapid.SampledFrom([]string{"k0", "k1"}).Draw(t, "key"),
+			}
+			if op.Kind != workload.OpGet {
+				op.Value = rapid.SampledFrom(values).Draw(t, "value")
+			}
+			if op.Kind == workload.OpCAS {
+				op.Expect = rapid.SampledFrom(append(values, "a,b")).Draw(t, "expect")
+			}
+			raw := kv.Apply(op.Encode())
+			res, err := workload.ParseResult(op.Kind, raw)
+			require.NoError(t, err)
+			next, want := stepKey(states[op.Key], kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect})
+			states[op.Key] = next
+			require.Equal(t, kvOutput{value: res.Value, found: res.Found, casOK: res.CASOK}, want, "op %d %s -> %s", i, op, raw)
+			at := sim.Time(10 * i)
+			ops = append(ops, workload.Operation{Client: i % 3, Kind: op.Kind, Key: op.Key, Value: op.Value, Expect: op.Expect,
+				Call: at, Return: at + 5, Status: workload.StatusOK, Output: res.Value, Found: res.Found, CASOK: res.CASOK})
+		}
+		res := CheckLinearizable(workload.NewHistory(ops...), 0)
+		require.Equal(t, Pass, res.Verdict, res.Detail)
+	})
+}
+
+func TestDescribeOperation(t *testing.T) {
+	tests := []struct {
+		in   kvInput
+		out  kvOutput
+		want string
+	}{
+		{kvInput{kind: workload.OpGet, key: "k1"}, kvOutput{value: "c0.1", found: true}, "get(k1) -> c0.1"},
+		{kvInput{kind: workload.OpGet, key: "k1"}, kvOutput{}, "get(k1) -> not found"},
+		{kvInput{kind: workload.OpPut, key: "k1", value: "v"}, kvOutput{}, "put(k1, v)"},
+		{kvInput{kind: workload.OpAppend, key: "k1", value: "v"}, kvOutput{unknown: true}, "append(k1, v) -> unknown"},
+		{kvInput{kind: workload.OpCAS, key: "k1", expect: "a", value: "b"}, kvOutput{casOK: true}, "cas(k1, a -> b) -> ok"},
+		{kvInput{kind: workload.OpCAS, key: "k1", expect: "a", value: "b"}, kvOutput{}, "cas(k1, a -> b) -> fail"},
+		{kvInput{kind: workload.OpPut, key: "k1", value: "v"}, kvOutput{invalid: "err x"}, `put(k1, v) -> invalid "err x"`},
+	}
+	for i, tt := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			assert.Equal(t, tt.want, describeOperation(tt.in, tt.out))
+		})
+	}
+	assert.Equal(t, "<absent>", describeState(keyState{}))
+	assert.Equal(t, "a,b", describeState(keyState{value: "a,b", found: true}))
+	assert.NotEqual(t, hashState(keyState{}), hashState(keyState{found: true}))
+}

@@ -1,0 +1,71 @@
+package checkers
+
+import "strconv"
+
+// Verdict is a checker's judgement. The zero value is Unknown, so a verdict
+// that nobody set is never mistaken for a pass.
+type Verdict uint8
+
+const (
+	// Unknown: the checker could not decide (a timeout, a cut-short run).
+	// Unknown is never a pass.
+	Unknown Verdict = iota
+	// Pass: the property holds for what was checked.
+	Pass
+	// Fail: the property is violated.
+	Fail
+)
+
+var verdictNames = [...]string{Unknown: "unknown", Pass: "pass", Fail: "fail"}
+
+// String returns "pass", "fail" or "unknown".
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "verdict(" + strconv.Itoa(int(v)) + ")"
+}
+
+// Worst combines verdicts: any Fail fails, else any Unknown is unknown, else
+// Pass. No verdicts at all is Unknown: nothing was shown to hold.
+func Worst(vs ...Verdict) Verdict {
+	if len(vs) == 0 {
+		return Unknown
+	}
+	worst := Pass
+	for _, v := range vs {
+		switch {
+		case v == Fail:
+			return Fail
+		case v != Pass:
+			worst = Unknown
+		}
+	}
+	return worst
+}
+
+// Names of the checks, as scenario files list them. (The linearizability
+// check itself is the function CheckLinearizable.)
+const (
+	NameLinearizable     = "linearizable"        // the client history, with Porcupine
+	NameAgreement        = "agreement"           // invariant: one digest per index
+	NameOneLeaderPerTerm = "one-leader-per-term" // invariant: one leader per term
+)
+
+// KnownChecks lists the checks this package implements, in a fixed order.
+func KnownChecks() []string {
+	return []string{NameLinearizable, NameAgreement, NameOneLeaderPerTerm}
+}
+
+// NewInvariant builds the invariant with the given check name. It reports
+// false for names that are not invariants (linearizable judges the history
+// after the run; unknown names are not checks at all).
+func NewInvariant(name string) (Invariant, bool) {
+	switch name {
+	case NameAgreement:
+		return NewAgreement(), true
+	case NameOneLeaderPerTerm:
+		return NewOneLeaderPerTerm(), true
+	}
+	return nil, false
+}

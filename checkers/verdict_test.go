@@ -1,0 +1,42 @@
+package checkers
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestVerdict(t *testing.T) {
+	var zero Verdict
+	assert.Equal(t, Unknown, zero, "an unset verdict is unknown, never a pass")
+	assert.Equal(t, []string{"pass", "fail", "unknown"}, []string{Pass.String(), Fail.String(), Unknown.String()})
+
+	tests := []struct {
+		in   []Verdict
+		want Verdict
+	}{
+		{nil, Unknown},
+		{[]Verdict{Pass}, Pass},
+		{[]Verdict{Pass, Unknown}, Unknown},
+		{[]Verdict{Unknown, Fail, Pass}, Fail},
+		{[]Verdict{Pass, Pass}, Pass},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Worst(tt.in...), "%v", tt.in)
+	}
+}
+
+func TestKnownChecks(t *testing.T) {
+	assert.Equal(t, []string{"linearizable", "agreement", "one-leader-per-term"}, KnownChecks())
+	for _, name := range KnownChecks() {
+		inv, ok := NewInvariant(name)
+		if name == NameLinearizable {
+			assert.False(t, ok, "linearizable is judged after the run, not per observation")
+			continue
+		}
+		assert.True(t, ok)
+		assert.Equal(t, name, inv.Name())
+	}
+	_, ok := NewInvariant("liveness")
+	assert.False(t, ok)
+}
