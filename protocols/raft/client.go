@@ -1,0 +1,54 @@
+package raft
+
+import (
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// handleRequest serves a client's command. Only the leader orders commands
+// (Raft §8); others point the client at the leader they know. Reads are
+// commands too: they go through the log, which makes them linearizable
+// without leases.
+func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
+	if n.role != roleLeader {
+		n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: n.lead})
+		return
+	}
+	if cmd.IsNoop() || cmd.Seq < n.sessions.LastApplied(cmd.Client) {
+		return // not a client command, or the client has moved on
+	}
+	if n.isPending(cmd) {
+		return // a retry of a command this leader already appended: its reply follows the apply
+	}
+	// A retry of a command applied before, or appended by an earlier leader,
+	// is appended again: Sessions applies it once and returns the cached
+	// result to the later copy (Raft §8, client sessions).
+	n.appendEntry(Entry{Term: n.term, Cmd: cmd})
+	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, index: n.lastIndex()}
+	n.broadcastAppend()
+	n.maybeCommit() // a one-server cluster commits at once
+}
+
+// isPending reports whether cmd sits in this leader's log, appended by it and
+// not applied yet.
+func (n *node) isPending(cmd service.Command) bool {
+	p, ok := n.pending[cmd.Client]
+	if !ok || p.done || p.seq != cmd.Seq || p.index <= n.applied || p.index > n.lastIndex() {
+		return false
+	}
+	at := n.log[p.index].Cmd
+	return at.Client == cmd.Client && at.Seq == cmd.Seq
+}
+
+// replyApplied answers the client waiting for cmd, which was just applied with
+// result. The reply follows from what was applied at this index, not from what
+// was appended, so a command overwritten in the log is never acknowledged.
+func (n *node) replyApplied(cmd service.Command, result []byte) {
+	p, ok := n.pending[cmd.Client]
+	if !ok || p.done || p.seq != cmd.Seq {
+		return
+	}
+	p.done = true
+	n.pending[cmd.Client] = p
+	n.send(cmd.Client, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+}

@@ -1,0 +1,136 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config tunes a Raft cluster. Every server of a world gets the same Config.
+type Config struct {
+	// ElectionTimeoutMin and ElectionTimeoutMax bound the randomized election
+	// timeout: a follower that hears from no leader for a duration drawn
+	// uniformly from [min, max] starts an election (Raft §5.2). Randomizing
+	// makes split votes rare; max must exceed min.
+	ElectionTimeoutMin time.Duration `yaml:"election_timeout_min"`
+	ElectionTimeoutMax time.Duration `yaml:"election_timeout_max"`
+	// HeartbeatInterval is how often a leader sends AppendEntries to every
+	// follower, with or without entries (Raft §5.2), and how often a candidate
+	// retries unanswered vote requests (Raft §5.1: RPCs are retried). It must
+	// be below ElectionTimeoutMin or followers time out under a live leader.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// MaxEntriesPerAppend bounds the entries of one MsgApp, so that a lagging
+	// follower catches up in chunks (at least 1).
+	MaxEntriesPerAppend int `yaml:"max_entries_per_append"`
+	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
+	// correct protocol.
+	Bugs []string `yaml:"bugs"`
+}
+
+// DefaultConfig suits networks with 1-10ms latency: heartbeats every 50ms,
+// election timeouts of 300-600ms (several heartbeats, many round trips).
+func DefaultConfig() Config {
+	return Config{
+		ElectionTimeoutMin:  300 * time.Millisecond,
+		ElectionTimeoutMax:  600 * time.Millisecond,
+		HeartbeatInterval:   50 * time.Millisecond,
+		MaxEntriesPerAppend: 64,
+	}
+}
+
+// Validate reports an impossible setting or an unknown bug name.
+func (c Config) Validate() error {
+	switch {
+	case c.ElectionTimeoutMin <= 0:
+		return fmt.Errorf("raft: election_timeout_min %v must be positive", c.ElectionTimeoutMin)
+	case c.ElectionTimeoutMax <= c.ElectionTimeoutMin:
+		return fmt.Errorf("raft: election_timeout_max %v must exceed election_timeout_min %v (timeouts are randomized in between)",
+			c.ElectionTimeoutMax, c.ElectionTimeoutMin)
+	case c.HeartbeatInterval <= 0:
+		return fmt.Errorf("raft: heartbeat_interval %v must be positive", c.HeartbeatInterval)
+	case c.HeartbeatInterval >= c.ElectionTimeoutMin:
+		return fmt.Errorf("raft: heartbeat_interval %v must be below election_timeout_min %v",
+			c.HeartbeatInterval, c.ElectionTimeoutMin)
+	case c.MaxEntriesPerAppend < 1:
+		return fmt.Errorf("raft: max_entries_per_append %d must be at least 1", c.MaxEntriesPerAppend)
+	}
+	_, err := parseBugs(c.Bugs)
+	return err
+}
+
+// Bug describes a planted bug: a deliberate deviation from the paper that the
+// simulator's faults and checkers are expected to expose.
+type Bug struct {
+	Name, Description string
+}
+
+// The planted bugs, by name.
+const (
+	BugCommitOldTerm    = "commit-old-term"
+	BugForgetVote       = "forget-vote"
+	BugAckBeforeSync    = "ack-before-sync"
+	BugNoLogCheckOnVote = "no-term-check-on-vote"
+)
+
+var knownBugs = []Bug{
+	{BugAckBeforeSync, "log entries are acknowledged (and counted by the leader) without syncing the disk, " +
+		"so a crash loses acknowledged, even committed, entries"},
+	{BugCommitOldTerm, "the leader commits entries of earlier terms by counting replicas, " +
+		"the Figure 8 scenario of Raft §5.4.2"},
+	{BugForgetVote, "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
+		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
+	{BugNoLogCheckOnVote, "votes are granted without the check that the candidate's log is at least as " +
+		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
+}
+
+// KnownBugs lists the planted bugs, sorted by name.
+func KnownBugs() []Bug { return slices.Clone(knownBugs) }
+
+// bugs is the parsed form of Config.Bugs.
+type bugs struct {
+	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote bool
+}
+
+// any reports whether some bug is on. Assertions of cross-node safety
+// properties (never truncate a committed entry, one leader per term) are only
+// made when none is: a planted bug should reach the checkers as a violation,
+// not stop the run as a protocol crash.
+func (b bugs) any() bool {
+	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote
+}
+
+func parseBugs(names []string) (bugs, error) {
+	var b bugs
+	seen := map[string]bool{}
+	for _, name := range names {
+		if seen[name] {
+			return bugs{}, fmt.Errorf("raft: bug %q listed twice", name)
+		}
+		seen[name] = true
+		switch name {
+		case BugCommitOldTerm:
+			b.commitOldTerm = true
+		case BugForgetVote:
+			b.forgetVote = true
+		case BugAckBeforeSync:
+			b.ackBeforeSync = true
+		case BugNoLogCheckOnVote:
+			b.noLogCheckOnVote = true
+		default:
+			return bugs{}, fmt.Errorf("raft: unknown bug %q (known: %s)", name, knownBugNames())
+		}
+	}
+	return b, nil
+}
+
+func knownBugNames() string {
+	names := make([]string, len(knownBugs))
+	for i, b := range knownBugs {
+		names[i] = b.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+var errNoStateMachine = errors.New("raft: New needs a state machine constructor")

@@ -1,0 +1,79 @@
+package raft
+
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// persistHardState writes currentTerm and votedFor (Raft Figure 2); flush
+// syncs them before the next send.
+func (n *node) persistHardState() {
+	vote := n.vote
+	if n.bugs.forgetVote {
+		vote = sim.None // planted bug: the vote lives only in memory
+	}
+	n.env.Disk().Put(hardStateKey, encodeHardState(n.term, vote))
+	n.hardDirty = true
+}
+
+// flush syncs the disk if anything was written. Raft Figure 2: persistent
+// state is updated on stable storage before responding to RPCs. Every send
+// goes through send, which flushes first, so no message ever leaves ahead of
+// the state it depends on (a vote, a term, the entries it acknowledges). The
+// kernel applies sends after the handler returns, so syncing inside the
+// handler would suffice, but syncing before each send states the rule where
+// it matters and survives a kernel that sends at once.
+func (n *node) flush() {
+	if n.hardDirty || (n.logDirty && !n.bugs.ackBeforeSync) {
+		n.env.Disk().Sync()
+		n.hardDirty, n.logDirty = false, false
+	}
+}
+
+func (n *node) send(to sim.NodeID, m sim.Message) {
+	n.flush()
+	n.env.Send(to, m)
+}
+
+// assert panics with a clear message when an invariant fails: the kernel
+// reports the panic as a protocol crash, with the seed to replay it.
+func (n *node) assert(ok bool, what string) {
+	if !ok {
+		n.fail(what)
+	}
+}
+
+func (n *node) fail(what string) {
+	b := append([]byte("raft: invariant violated at "), n.id.String()...)
+	b = append(b, ": "...)
+	b = append(b, what...)
+	b = append(b, " (term="...)
+	b = strconv.AppendUint(b, n.term, 10)
+	b = append(b, " role="...)
+	b = append(b, n.role.String()...)
+	b = append(b, " commit="...)
+	b = strconv.AppendUint(b, n.commit, 10)
+	b = append(b, " applied="...)
+	b = strconv.AppendUint(b, n.applied, 10)
+	b = append(b, " last="...)
+	b = strconv.AppendUint(b, n.lastIndex(), 10)
+	b = append(b, ')')
+	panic(string(b))
+}
+
+// checkInvariants runs after every handler; every check is O(1).
+func (n *node) checkInvariants() {
+	n.assert(n.applied <= n.commit, "applied index past the commit index")
+	n.assert(n.commit <= n.lastIndex(), "commit index past the end of the log")
+	n.assert(n.log[0].Term == 0, "the sentinel entry changed")
+	n.assert(n.lastTerm() <= n.term, "an entry from a future term")
+	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.ackBeforeSync), "unsynced writes at the end of a handler")
+	switch n.role {
+	case roleLeader:
+		n.assert(n.lead == n.id && n.vote == n.id, "a leader leads and voted for itself")
+		n.assert(n.prs[n.id].match == n.lastIndex(), "the leader's own match is its last index")
+	case roleCandidate:
+		n.assert(n.lead == sim.None && n.vote == n.id, "a candidate knows no leader and voted for itself")
+	}
+}

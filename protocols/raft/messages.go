@@ -1,0 +1,126 @@
+package raft
+
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/service"
+)
+
+// Entry is one log entry: a command and the term in which a leader created it
+// (Raft §5.3).
+type Entry struct {
+	Term uint64
+	Cmd  service.Command
+}
+
+func (e Entry) appendTrace(b []byte) []byte {
+	b = strconv.AppendUint(b, e.Term, 10)
+	b = append(b, ':')
+	return e.Cmd.AppendTrace(b)
+}
+
+// MsgVote is the RequestVote RPC (Raft §5.2, Figure 2): the sender is the
+// candidate and asks for a vote in Term. LastIndex and LastTerm describe its
+// log, for the up-to-date check of §5.4.1.
+type MsgVote struct {
+	Term      uint64
+	LastIndex uint64
+	LastTerm  uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgVote) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgVote term="...)
+	b = strconv.AppendUint(b, m.Term, 10)
+	b = append(b, " last-index="...)
+	b = strconv.AppendUint(b, m.LastIndex, 10)
+	b = append(b, " last-term="...)
+	return strconv.AppendUint(b, m.LastTerm, 10)
+}
+
+// MsgVoteResp answers a MsgVote: Term is the voter's current term, for the
+// candidate to update itself (Raft §5.1).
+type MsgVoteResp struct {
+	Term    uint64
+	Granted bool
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgVoteResp) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgVoteResp term="...)
+	b = strconv.AppendUint(b, m.Term, 10)
+	if m.Granted {
+		return append(b, " granted"...)
+	}
+	return append(b, " rejected"...)
+}
+
+// MsgApp is the AppendEntries RPC (Raft §5.3, Figure 2), also the heartbeat
+// when Entries is empty. Entries follow the entry at PrevIndex, whose term is
+// PrevTerm; Commit is the leader's commit index.
+//
+// Entries is shared with the sender's log and must never be modified: the
+// sender never writes to an array it has sent (see node.truncateFrom).
+type MsgApp struct {
+	Term      uint64
+	PrevIndex uint64
+	PrevTerm  uint64
+	Commit    uint64
+	Entries   []Entry
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgApp) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgApp term="...)
+	b = strconv.AppendUint(b, m.Term, 10)
+	b = append(b, " prev-index="...)
+	b = strconv.AppendUint(b, m.PrevIndex, 10)
+	b = append(b, " prev-term="...)
+	b = strconv.AppendUint(b, m.PrevTerm, 10)
+	b = append(b, " commit="...)
+	b = strconv.AppendUint(b, m.Commit, 10)
+	if len(m.Entries) == 0 {
+		return b
+	}
+	b = append(b, " entries=["...)
+	for i, e := range m.Entries {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = e.appendTrace(b)
+	}
+	return append(b, ']')
+}
+
+// MsgAppResp answers a MsgApp. On success Index is the last index the
+// follower now knows to match the leader's log (PrevIndex plus the entries).
+// On rejection Index is the rejected PrevIndex, and the conflict hint lets the
+// leader skip back a whole term at a time instead of one entry per round trip
+// (the optimization sketched at the end of Raft §5.3): ConflictTerm is the
+// follower's term at PrevIndex (0 if its log is shorter) and ConflictIndex the
+// first index it holds of that term (or its last index plus one).
+type MsgAppResp struct {
+	Term          uint64
+	Index         uint64
+	Reject        bool
+	ConflictTerm  uint64
+	ConflictIndex uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgAppResp) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgAppResp term="...)
+	b = strconv.AppendUint(b, m.Term, 10)
+	if m.Reject {
+		b = append(b, " reject"...)
+	}
+	b = append(b, " index="...)
+	b = strconv.AppendUint(b, m.Index, 10)
+	if m.Reject {
+		b = append(b, " conflict-term="...)
+		b = strconv.AppendUint(b, m.ConflictTerm, 10)
+		b = append(b, " conflict-index="...)
+		b = strconv.AppendUint(b, m.ConflictIndex, 10)
+	}
+	return b
+}

@@ -1,0 +1,425 @@
+package raft
+
+import (
+	"time"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// New returns the factory of Raft servers with the given configuration; each
+// server replicates a state machine built by newSM (wrapped in client
+// sessions, so a retried command runs once).
+func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if newSM == nil {
+		return nil, errNoStateMachine
+	}
+	b, _ := parseBugs(cfg.Bugs) // validated above
+	cfg.Bugs = append([]string(nil), cfg.Bugs...)
+	return func(id sim.NodeID) sim.Node {
+		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM}
+	}, nil
+}
+
+// The node's timers. A follower and a candidate use timerElection; a candidate
+// also uses timerHeartbeat to retry vote requests, a leader to send heartbeats.
+const (
+	timerElection sim.TimerKind = iota
+	timerHeartbeat
+)
+
+type role uint8
+
+const (
+	roleFollower role = iota + 1
+	roleCandidate
+	roleLeader
+)
+
+var roleNames = [...]string{roleFollower: "follower", roleCandidate: "candidate", roleLeader: "leader"}
+
+func (r role) String() string { return roleNames[r] }
+
+// Votes a candidate has heard, per server.
+const (
+	voteUnknown int8 = iota
+	voteGranted
+	voteRejected
+)
+
+// progress is the leader's view of one follower (Raft Figure 2, nextIndex and
+// matchIndex). A follower is probed (one MsgApp at next-1 per heartbeat until
+// it answers) while the leader does not know where its log matches, and
+// replicated to optimistically (next advances as entries are sent, so appends
+// pipeline) once it does.
+type progress struct {
+	match, next uint64
+	probing     bool
+	// progressed says match advanced since the last heartbeat; a replicated
+	// follower that stays behind for a whole interval without progress has
+	// probably lost a MsgApp, and is probed again from match+1.
+	progressed bool
+}
+
+// pendingReply remembers that a client waits for the command with seq, which
+// this leader appended at index.
+type pendingReply struct {
+	seq   uint64
+	index uint64
+	done  bool
+}
+
+// node is one Raft server: a pure state machine driven by the kernel. Role
+// logic is swapped in as step and tick functions (becomeFollower,
+// becomeCandidate, becomeLeader install them).
+type node struct {
+	id    sim.NodeID
+	cfg   Config
+	bugs  bugs
+	newSM service.NewStateMachine
+	env   sim.Env // valid only during a handler call
+
+	servers []sim.NodeID
+	quorum  int
+
+	// Persistent state on all servers (Raft Figure 2), written through to the
+	// disk and synced before any message that depends on it is sent.
+	term uint64
+	vote sim.NodeID
+	log  []Entry // log[i] is the entry at index i; log[0] is a sentinel of term 0
+
+	// Volatile state.
+	commit, applied uint64
+	role            role
+	lead            sim.NodeID // the leader of the current term, if known
+	step            func(n *node, from sim.NodeID, m sim.Message)
+	tick            func(n *node, kind sim.TimerKind)
+	sessions        *service.Sessions
+
+	// Election timer: the timer fires lazily, and tickElection re-arms it if
+	// the leader was heard from since, so heartbeats cost no timer churn.
+	electionTimeout time.Duration
+	electionStart   sim.Time
+
+	votes []int8 // candidate: the answer of each server
+
+	prs     []progress                  // leader: per server (its own entry tracks its log)
+	pending map[sim.NodeID]pendingReply // leader: client waiting for a reply, by client
+	scratch []uint64                    // leader: reused to sort match indexes
+
+	hardDirty, logDirty bool // unsynced writes of hard state and log
+}
+
+// Start implements sim.Node: recover the persistent state from the disk and
+// start as a follower (Raft §5.2: servers start up as followers).
+func (n *node) Start(env sim.Env) {
+	n.env = env
+	n.servers = env.Servers()
+	if int(n.id) >= len(n.servers) || n.servers[n.id] != n.id {
+		panic("raft: node " + n.id.String() + " is not a server")
+	}
+	n.quorum = len(n.servers)/2 + 1
+	n.prs = make([]progress, len(n.servers))
+	n.votes = make([]int8, len(n.servers))
+	n.scratch = make([]uint64, len(n.servers))
+	n.pending = map[sim.NodeID]pendingReply{}
+	st := loadState(env.Disk())
+	n.term, n.vote, n.log = st.term, st.vote, st.log
+	n.sessions = service.NewSessions(n.newSM())
+	n.becomeFollower(n.term, sim.None)
+	n.finish()
+}
+
+// Receive implements sim.Node.
+func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	n.env = env
+	switch m := m.(type) {
+	case service.Request:
+		n.handleRequest(from, m.Cmd)
+	case *service.Request:
+		n.handleRequest(from, m.Cmd)
+	default:
+		if n.isServer(from) {
+			n.stepTerm(from, m)
+		}
+	}
+	n.finish()
+}
+
+// Timer implements sim.Node.
+func (n *node) Timer(env sim.Env, kind sim.TimerKind) {
+	n.env = env
+	n.tick(n, kind)
+	n.finish()
+}
+
+// finish ends every handler: make every write durable that the protocol
+// promises to keep, check the invariants, and drop the env.
+func (n *node) finish() {
+	n.flush()
+	n.checkInvariants()
+	n.env = nil
+}
+
+func (n *node) isServer(id sim.NodeID) bool { return id >= 0 && int(id) < len(n.servers) }
+
+func (n *node) lastIndex() uint64 { return uint64(len(n.log) - 1) }
+func (n *node) lastTerm() uint64  { return n.log[len(n.log)-1].Term }
+
+// messageTerm returns the term a Raft message carries.
+func messageTerm(m sim.Message) uint64 {
+	switch m := m.(type) {
+	case MsgVote:
+		return m.Term
+	case MsgVoteResp:
+		return m.Term
+	case MsgApp:
+		return m.Term
+	case MsgAppResp:
+		return m.Term
+	}
+	panic("raft: unexpected message " + string(m.AppendTrace(nil)))
+}
+
+// stepTerm applies the term rules every server follows, then hands the message
+// to the role's step function.
+func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
+	term := messageTerm(m)
+	switch {
+	case term > n.term:
+		// Raft §5.1: a server that sees a larger term adopts it and reverts
+		// to follower.
+		lead := sim.None
+		if _, ok := m.(MsgApp); ok {
+			lead = from
+		}
+		n.becomeFollower(term, lead)
+	case term < n.term:
+		// Raft §5.1: a request with a stale term is rejected, and the reply
+		// carries the current term so that the sender steps down; a stale
+		// reply is ignored.
+		switch m := m.(type) {
+		case MsgVote:
+			n.send(from, MsgVoteResp{Term: n.term})
+		case MsgApp:
+			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true})
+		}
+		return
+	}
+	n.step(n, from, m)
+}
+
+// becomeFollower adopts term (clearing the vote if the term is new) and
+// follows lead, if known.
+func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
+	n.assert(term >= n.term, "becomeFollower to an older term")
+	if term > n.term {
+		n.term, n.vote = term, sim.None
+		n.persistHardState()
+	}
+	if n.role == roleLeader {
+		n.env.CancelTimer(timerHeartbeat)
+		clear(n.pending)
+	}
+	if n.role == roleCandidate {
+		n.env.CancelTimer(timerHeartbeat)
+	}
+	n.role, n.lead = roleFollower, lead
+	n.step, n.tick = stepFollower, tickElection
+	n.resetElectionTimer()
+}
+
+// becomeCandidate starts an election (Raft §5.2): a new term, a vote for
+// itself, and a MsgVote to every other server.
+func (n *node) becomeCandidate() {
+	n.assert(n.role != roleLeader, "a leader cannot become a candidate")
+	n.term++
+	n.vote = n.id
+	n.persistHardState()
+	n.role, n.lead = roleCandidate, sim.None
+	n.step, n.tick = stepCandidate, tickCandidate
+	n.resetElectionTimer()
+	clear(n.votes)
+	n.votes[n.id] = voteGranted
+	if n.countVotes(voteGranted) >= n.quorum {
+		n.becomeLeader() // a one-server cluster
+		return
+	}
+	n.requestVotes()
+	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+}
+
+// requestVotes sends MsgVote to every server that has not answered yet.
+func (n *node) requestVotes() {
+	m := MsgVote{Term: n.term, LastIndex: n.lastIndex(), LastTerm: n.lastTerm()}
+	for _, id := range n.servers {
+		if id != n.id && n.votes[id] == voteUnknown {
+			n.send(id, m)
+		}
+	}
+}
+
+func (n *node) countVotes(v int8) int {
+	c := 0
+	for _, got := range n.votes {
+		if got == v {
+			c++
+		}
+	}
+	return c
+}
+
+// becomeLeader takes over the term the candidate won: announce it, append a
+// no-op (Raft §8: a leader commits an entry of its own term at the start of its
+// term, which commits every earlier entry too, §5.4.2), and start replicating.
+func (n *node) becomeLeader() {
+	n.assert(n.role == roleCandidate, "only a candidate becomes leader")
+	n.env.CancelTimer(timerElection)
+	n.role, n.lead = roleLeader, n.id
+	n.step, n.tick = stepLeader, tickHeartbeat
+	clear(n.pending)
+	// Raft Figure 2: nextIndex starts just past the leader's log, matchIndex
+	// at 0; the leader probes each follower to find where their logs match.
+	for i := range n.prs {
+		n.prs[i] = progress{next: n.lastIndex() + 1, probing: true}
+	}
+	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.term})
+	n.appendEntry(Entry{Term: n.term, Cmd: service.Noop})
+	n.broadcastAppend()
+	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+	n.maybeCommit()
+}
+
+// resetElectionTimer draws a fresh randomized timeout (Raft §5.2) and arms the
+// election timer for it.
+func (n *node) resetElectionTimer() {
+	n.electionTimeout = n.env.Rand().DurationBetween(n.cfg.ElectionTimeoutMin, n.cfg.ElectionTimeoutMax)
+	n.electionStart = n.env.Now()
+	n.env.SetTimer(timerElection, n.electionTimeout)
+}
+
+// electionDue reports whether the election timeout has run out; if not, it
+// re-arms the timer for the rest.
+func (n *node) electionDue() bool {
+	deadline := n.electionStart.Add(n.electionTimeout)
+	if now := n.env.Now(); now < deadline {
+		n.env.SetTimer(timerElection, deadline.Sub(now))
+		return false
+	}
+	return true
+}
+
+// tickElection is a follower's tick: with no word from a leader or a candidate
+// it voted for within the timeout, it starts an election (Raft §5.2).
+func tickElection(n *node, kind sim.TimerKind) {
+	n.assert(kind == timerElection, "follower got a heartbeat timer")
+	if n.electionDue() {
+		n.becomeCandidate()
+	}
+}
+
+// tickCandidate is a candidate's tick: a new election when this one timed out
+// (Raft §5.2, split votes), and vote requests retried meanwhile (§5.1).
+func tickCandidate(n *node, kind sim.TimerKind) {
+	switch kind {
+	case timerElection:
+		if n.electionDue() {
+			n.becomeCandidate()
+		}
+	case timerHeartbeat:
+		n.requestVotes()
+		n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+	}
+}
+
+// tickHeartbeat is a leader's tick: an AppendEntries to every follower, which
+// keeps them from starting elections (Raft §5.2) and retries lost appends.
+func tickHeartbeat(n *node, kind sim.TimerKind) {
+	n.assert(kind == timerHeartbeat, "leader got an election timer")
+	for _, id := range n.servers {
+		if id != n.id {
+			n.heartbeat(id)
+		}
+	}
+	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+}
+
+// stepFollower handles a message of the current term as a follower.
+func stepFollower(n *node, from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case MsgApp:
+		n.handleAppend(from, m)
+	case MsgVote:
+		n.handleVote(from, m)
+	}
+	// Responses of the current term reach a follower only late, after it
+	// lost an election or stepped down: nothing to do.
+}
+
+// stepCandidate handles a message of the current term as a candidate.
+func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case MsgApp:
+		// Raft §5.2: an AppendEntries from a leader of the candidate's term
+		// means the election is lost.
+		n.becomeFollower(n.term, from)
+		n.handleAppend(from, m)
+	case MsgVote:
+		n.handleVote(from, m) // rejected: it voted for itself
+	case MsgVoteResp:
+		n.handleVoteResp(from, m)
+	}
+}
+
+// stepLeader handles a message of the current term as the leader.
+func stepLeader(n *node, from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case MsgAppResp:
+		n.handleAppResp(from, m)
+	case MsgVote:
+		n.handleVote(from, m) // rejected: it voted for itself
+	case MsgApp:
+		// Raft §5.2 elects at most one leader per term; only a planted bug
+		// (two votes from one server in a term) gets here.
+		n.assert(n.bugs.any(), "two leaders in one term")
+		n.becomeFollower(n.term, from)
+		n.handleAppend(from, m)
+	}
+}
+
+// handleVote decides a MsgVote of the current term (Raft §5.2, §5.4.1).
+func (n *node) handleVote(from sim.NodeID, m MsgVote) {
+	free := n.vote == sim.None || n.vote == from
+	// Raft §5.4.1: vote only for a candidate whose log is at least as
+	// up-to-date as ours (a later last term, or the same and as long), so a
+	// leader holds every committed entry.
+	upToDate := m.LastTerm > n.lastTerm() || (m.LastTerm == n.lastTerm() && m.LastIndex >= n.lastIndex())
+	if n.bugs.noLogCheckOnVote {
+		upToDate = true
+	}
+	granted := free && upToDate
+	if granted {
+		n.vote = from
+		n.persistHardState()
+		n.electionStart = n.env.Now() // Raft §5.2: granting a vote resets the timeout
+	}
+	n.send(from, MsgVoteResp{Term: n.term, Granted: granted})
+}
+
+// handleVoteResp tallies an answer; a majority of grants wins (Raft §5.2).
+func (n *node) handleVoteResp(from sim.NodeID, m MsgVoteResp) {
+	if n.votes[from] != voteUnknown {
+		return // a duplicate
+	}
+	if m.Granted {
+		n.votes[from] = voteGranted
+	} else {
+		n.votes[from] = voteRejected
+	}
+	if n.countVotes(voteGranted) >= n.quorum {
+		n.becomeLeader()
+	}
+}

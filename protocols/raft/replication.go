@@ -1,0 +1,269 @@
+package raft
+
+import (
+	"slices"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// handleAppend runs the receiver side of AppendEntries (Raft §5.3, Figure 2)
+// for a message of the current term, as a follower.
+func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
+	n.lead = from
+	n.electionStart = n.env.Now() // a live leader: postpone the election
+	if reject, ok := n.checkPrev(m); !ok {
+		n.send(from, reject)
+		return
+	}
+	n.mergeEntries(m.PrevIndex, m.Entries)
+	lastNew := m.PrevIndex + uint64(len(m.Entries))
+	// Raft Figure 2: commitIndex = min(leaderCommit, index of last new
+	// entry). Only entries up to lastNew are known to match the leader's log;
+	// anything after may be a stale suffix.
+	if c := min(m.Commit, lastNew); c > n.commit {
+		n.commitTo(c)
+	}
+	n.send(from, MsgAppResp{Term: n.term, Index: lastNew})
+}
+
+// checkPrev applies the consistency check of Raft §5.3: the entry at PrevIndex
+// must exist and have PrevTerm. On failure it returns the rejection, with the
+// conflict hint that lets the leader skip a whole term per round trip.
+func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
+	reject := MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}
+	if m.PrevIndex > n.lastIndex() {
+		reject.ConflictIndex = n.lastIndex() + 1
+		return reject, false
+	}
+	t := n.log[m.PrevIndex].Term
+	if t == m.PrevTerm {
+		return MsgAppResp{}, true
+	}
+	// Raft §5.4 (Log Matching, Leader Completeness): committed entries match
+	// every later leader's log, so a conflict lies above the commit index.
+	n.assert(m.PrevIndex > n.commit || n.bugs.any(), "leader's log conflicts with a committed entry")
+	reject.ConflictTerm = t
+	reject.ConflictIndex = n.firstIndexOfTerm(t, m.PrevIndex)
+	return reject, false
+}
+
+// firstIndexOfTerm returns the first index of the run of entries of term t
+// that ends at index at.
+func (n *node) firstIndexOfTerm(t, at uint64) uint64 {
+	i := at
+	for i > 1 && n.log[i-1].Term == t {
+		i--
+	}
+	return i
+}
+
+// mergeEntries appends entries after prev, skipping those already present and
+// truncating our log at the first conflict (Raft §5.3: "if an existing entry
+// conflicts with a new one, delete the existing entry and all that follow").
+// A matching entry is never deleted, so a stale or duplicated MsgApp cannot
+// shorten the log.
+func (n *node) mergeEntries(prev uint64, entries []Entry) {
+	for i, e := range entries {
+		index := prev + 1 + uint64(i)
+		if index <= n.lastIndex() {
+			if n.log[index].Term == e.Term {
+				continue
+			}
+			n.truncateFrom(index)
+		}
+		for _, e := range entries[i:] {
+			n.appendEntry(e)
+		}
+		return
+	}
+}
+
+// appendEntry appends e to the log and writes it to the disk (synced by flush
+// before the next send).
+func (n *node) appendEntry(e Entry) {
+	n.assert(e.Term >= n.lastTerm() && e.Term <= n.term, "log terms must not decrease nor pass the current term")
+	n.log = append(n.log, e)
+	n.env.Disk().Put(logKey(n.lastIndex()), encodeEntry(e))
+	n.logDirty = true
+}
+
+// truncateFrom deletes the entries from index on. The log gets a fresh array:
+// MsgApps in flight share the old one, and appending in place would change
+// them.
+func (n *node) truncateFrom(index uint64) {
+	n.assert(index >= 1 && index <= n.lastIndex(), "truncate outside the log")
+	if index <= n.commit {
+		// Raft §5.4: committed entries are never overwritten. Only a planted
+		// bug gets here; forget the lost commits and rebuild the state
+		// machine so that local invariants still hold and the checkers see
+		// this server commit the new entries.
+		n.assert(n.bugs.any(), "truncating a committed entry")
+		n.forgetCommitsFrom(index)
+	}
+	d := n.env.Disk()
+	for i := index; i <= n.lastIndex(); i++ {
+		d.Delete(logKey(i))
+	}
+	n.log = slices.Clone(n.log[:index])
+	n.logDirty = true
+}
+
+// forgetCommitsFrom lowers the commit index below index and re-applies the
+// surviving committed prefix to a fresh state machine. Planted bugs only.
+func (n *node) forgetCommitsFrom(index uint64) {
+	n.commit = index - 1
+	if n.applied <= n.commit {
+		return
+	}
+	n.sessions = service.NewSessions(n.newSM())
+	n.applied = 0
+	n.applyCommitted()
+}
+
+// broadcastAppend sends the new entries to every follower that can take them.
+func (n *node) broadcastAppend() {
+	for _, id := range n.servers {
+		if id != n.id && n.prs[id].next <= n.lastIndex() {
+			n.sendAppend(id)
+		}
+	}
+}
+
+// sendAppend sends to a follower up to MaxEntriesPerAppend entries from its
+// next index. A replicated follower's next index advances at once
+// (pipelining); a probed one's stays until it answers.
+func (n *node) sendAppend(to sim.NodeID) {
+	pr := &n.prs[to]
+	prev := pr.next - 1
+	n.assert(prev <= n.lastIndex(), "next index past the leader's log")
+	last := min(n.lastIndex(), prev+uint64(n.cfg.MaxEntriesPerAppend))
+	n.send(to, MsgApp{
+		Term: n.term, PrevIndex: prev, PrevTerm: n.log[prev].Term, Commit: n.commit,
+		Entries: n.log[prev+1 : last+1 : last+1], // capped: the receiver cannot append into our array
+	})
+	if !pr.probing {
+		pr.next = last + 1
+	}
+}
+
+// heartbeat is the leader's periodic AppendEntries to one follower: a probe
+// while probing; a resend from match+1 if a replicated follower made no
+// progress for a whole interval while behind (a MsgApp was probably lost);
+// otherwise an empty MsgApp at the known match, which the follower always
+// accepts (so a heartbeat is never rejected spuriously for entries still in
+// flight) and which carries the commit index.
+func (n *node) heartbeat(to sim.NodeID) {
+	pr := &n.prs[to]
+	if !pr.probing && pr.match < n.lastIndex() && !pr.progressed {
+		pr.probing, pr.next = true, pr.match+1
+	}
+	pr.progressed = false
+	if pr.probing || pr.next <= n.lastIndex() {
+		n.sendAppend(to)
+		return
+	}
+	n.send(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.log[pr.match].Term, Commit: n.commit})
+}
+
+// handleAppResp runs the leader side of AppendEntries (Raft §5.3).
+func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
+	pr := &n.prs[from]
+	if m.Reject {
+		n.handleReject(from, pr, m)
+		return
+	}
+	n.assert(m.Index <= n.lastIndex(), "follower acknowledged entries the leader does not have")
+	pr.probing = false
+	pr.next = max(pr.next, m.Index+1)
+	if m.Index > pr.match {
+		pr.match, pr.progressed = m.Index, true
+		n.maybeCommit()
+	}
+	if pr.next <= n.lastIndex() {
+		n.sendAppend(from) // the next chunk of a catch-up
+	}
+}
+
+// handleReject moves a follower's next index back after a failed consistency
+// check, using the conflict hint (Raft §5.3): past the leader's last entry of
+// the conflicting term if it has that term, else to the first index the
+// follower holds of it (or just past the follower's log).
+func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
+	if m.Index <= pr.match || (pr.probing && m.Index != pr.next-1) {
+		return // stale: answers a MsgApp older than what we know now
+	}
+	next := m.ConflictIndex
+	if m.ConflictTerm != 0 {
+		if last, ok := n.lastIndexOfTerm(m.ConflictTerm, m.Index); ok {
+			next = last + 1
+		}
+	}
+	// Never below what is known to match; always below the rejected index,
+	// so that every rejection makes progress.
+	next = min(max(next, pr.match+1), m.Index)
+	pr.next, pr.probing = next, true
+	n.sendAppend(from)
+}
+
+// lastIndexOfTerm returns the last index at or below at holding term t.
+func (n *node) lastIndexOfTerm(t, at uint64) (uint64, bool) {
+	for i := min(at, n.lastIndex()); i > 0; i-- {
+		switch lt := n.log[i].Term; {
+		case lt == t:
+			return i, true
+		case lt < t:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// maybeCommit advances the leader's commit index to the highest index stored
+// on a majority, if that entry is of the current term.
+func (n *node) maybeCommit() {
+	n.prs[n.id].match = n.lastIndex()
+	for i := range n.prs {
+		n.scratch[i] = n.prs[i].match
+	}
+	slices.Sort(n.scratch)
+	index := n.scratch[len(n.scratch)-n.quorum] // a majority holds at least this much
+	if index <= n.commit {
+		return
+	}
+	// Raft §5.4.2: only entries of the leader's current term are committed by
+	// counting replicas; earlier ones are committed indirectly, by the Log
+	// Matching Property. An old-term entry on a majority may still be
+	// overwritten by a leader whose log ends in a later term (Figure 8).
+	if n.log[index].Term != n.term && !n.bugs.commitOldTerm {
+		return
+	}
+	n.commitTo(index)
+}
+
+// commitTo advances the commit index, announces each newly committed entry and
+// applies it.
+func (n *node) commitTo(index uint64) {
+	n.assert(index > n.commit && index <= n.lastIndex(), "commit index must grow within the log")
+	for i := n.commit + 1; i <= index; i++ {
+		e := &n.log[i]
+		n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.Term, Index: i, Digest: e.Cmd.Digest()})
+	}
+	n.commit = index
+	n.applyCommitted()
+}
+
+// applyCommitted applies the committed entries not applied yet, in log order
+// (Raft §5.3: "once committed, the leader applies the entry to its state
+// machine"), and answers the clients waiting for them.
+func (n *node) applyCommitted() {
+	for n.applied < n.commit {
+		n.applied++
+		e := &n.log[n.applied]
+		result, outcome := n.sessions.Apply(e.Cmd)
+		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: e.Cmd.Digest()})
+		if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
+			n.replyApplied(e.Cmd, result)
+		}
+	}
+}
