@@ -1,0 +1,44 @@
+// Package faults is simrun's nemesis: it decides when and where faults strike
+// and applies them through the kernel's control API (sim.World.Crash, Restart,
+// Cut, Partition, HealAll). The kernel provides mechanisms; this package
+// provides the policy.
+//
+// # Plans and steps
+//
+// A Plan is a timeline of Steps. Each Step has one time (At, or a repeating
+// window From/To/Every) and exactly one action:
+//
+//	partition  isolate a node (a number, random or the leader), split the servers
+//	           into a random majority and minority (halves), or explicit groups
+//	cut        lose every message on one directed link (a one-way partition)
+//	heal       remove every cut ("all")
+//	crash      crash a node (a number, random or the leader), optionally
+//	           restarting it after Down; MaxDown caps how many servers may be
+//	           down at once
+//	restart    restart a node, or every crashed server ("all-down")
+//
+// Steps decode from YAML (scenario files) with snake_case keys, for example
+//
+//	faults:
+//	  - {at: 5s, partition: isolate-leader}
+//	  - {at: 12s, heal: all}
+//	  - {from: 15s, to: 40s, every: 5s, crash: random, down: 2s}
+//	  - {at: 9s, partition: {groups: [[0, 1], [2, 3, 4]]}}
+//	  - {at: 9s, cut: {from: 0, to: 1}}
+//
+// and marshal back to the same shape, so that a failing run can be exported as
+// an editable scenario. The YAML methods follow the conventions of
+// github.com/goccy/go-yaml without importing it.
+//
+// # Determinism
+//
+// Faults apply only to servers; clients are never partitioned or crashed.
+// Every random choice (which node, which halves) is drawn when the action runs,
+// from the world's "faults" stream, so adding or removing a fault never shifts
+// what the network, the workload or a node draws. The current leader is the
+// leader of the highest term announced by a sim.ObsLeader observation, as long
+// as that node has not crashed since; a target of "leader" with no such leader
+// falls back to a random server, and the trace says so. Every action writes a
+// control line to the trace, followed by the kernel's own lines (crash, cut,
+// heal...); a skipped or redirected action adds an explanatory control line.
+package faults

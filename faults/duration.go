@@ -1,0 +1,87 @@
+package faults
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration is a span of virtual time that reads and writes as a Go duration
+// string ("150ms", "2s", "1m30s") in scenario files. A bare number is refused,
+// except 0: "5" could mean seconds or milliseconds, and a silent guess would
+// turn a scenario into a different one.
+type Duration time.Duration
+
+// Duration returns d as a time.Duration.
+func (d Duration) Duration() time.Duration { return time.Duration(d) }
+
+// String formats d like time.Duration ("1.5s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// ParseDuration reads a duration with a unit ("150ms"), or "0".
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty duration (write it like 150ms or 2s)")
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
+		return 0, fmt.Errorf("duration %q has no unit (write %ss or %sms)", s, s, s)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (write it like 150ms or 2s)", s)
+	}
+	return Duration(d), nil
+}
+
+// UnmarshalText reads a duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText writes d as a duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalYAML reads a YAML duration string, or the number 0. It follows
+// go-yaml's InterfaceUnmarshaler convention.
+func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	switch v := raw.(type) {
+	case string:
+		return d.UnmarshalText([]byte(v))
+	case nil:
+		return fmt.Errorf("missing duration (write it like 150ms or 2s)")
+	default:
+		if isZeroNumber(v) {
+			*d = 0
+			return nil
+		}
+		return fmt.Errorf("duration %v has no unit (write %vs or %vms)", v, v, v)
+	}
+}
+
+// MarshalYAML writes d as a duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+func isZeroNumber(v any) bool {
+	switch n := v.(type) {
+	case int:
+		return n == 0
+	case int64:
+		return n == 0
+	case uint64:
+		return n == 0
+	case float64:
+		return n == 0
+	}
+	return false
+}

@@ -1,0 +1,149 @@
+package faults
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/sim"
+	"github.com/stretchr/testify/require"
+)
+
+const ms = Duration(time.Millisecond)
+
+// tester is what the helpers need of *testing.T and *rapid.T.
+type tester interface {
+	require.TestingT
+	Helper()
+}
+
+// ping is the only message of the test nodes.
+type ping struct{}
+
+func (ping) AppendTrace(b []byte) []byte { return append(b, "Ping"...) }
+
+// pinger pings every other server each millisecond and, if term > 0,
+// announces itself leader of term at start: enough to watch cuts, crashes and
+// leader tracking without a protocol.
+type pinger struct{ term uint64 }
+
+func (p *pinger) Start(env sim.Env) {
+	if p.term > 0 {
+		env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: p.term})
+	}
+	env.SetTimer(0, time.Millisecond)
+}
+
+func (p *pinger) Receive(sim.Env, sim.NodeID, sim.Message) {}
+
+func (p *pinger) Timer(env sim.Env, _ sim.TimerKind) {
+	for _, id := range env.Servers() {
+		if id != env.ID() {
+			env.Send(id, ping{})
+		}
+	}
+	env.SetTimer(0, time.Millisecond)
+}
+
+// idle is a client that does nothing.
+type idle struct{}
+
+func (idle) Start(sim.Env)                            {}
+func (idle) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (idle) Timer(sim.Env, sim.TimerKind)             {}
+
+// testWorld is a world of n pingers (servers) and one idle client. terms[id],
+// if present, is the term server id announces leadership of at each start.
+type testWorld struct {
+	*sim.World
+	trace *bytes.Buffer
+}
+
+func newTestWorld(t tester, seed uint64, n int, terms map[int]uint64) *testWorld {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := sim.NewWorld(sim.Config{Seed: seed, Link: sim.Link{LatencyMin: 100 * time.Microsecond,
+		LatencyMax: 300 * time.Microsecond}, Trace: &buf})
+	require.NoError(t, err)
+	for range n {
+		w.AddServer(func(id sim.NodeID) sim.Node { return &pinger{term: terms[int(id)]} })
+	}
+	w.AddClient(func(sim.NodeID) sim.Node { return idle{} })
+	return &testWorld{World: w, trace: &buf}
+}
+
+func (tw *testWorld) install(t tester, steps ...Step) *Injector {
+	t.Helper()
+	in, err := Install(tw.World, Plan{Steps: steps})
+	require.NoError(t, err)
+	return in
+}
+
+func (tw *testWorld) run(t tester, until Duration) {
+	t.Helper()
+	require.Equal(t, sim.Reached, tw.RunUntil(sim.Time(until)))
+}
+
+// traceLine is one JSONL trace record.
+type traceLine struct {
+	T      int64  `json:"t"`
+	Kind   string `json:"kind"`
+	Node   *int   `json:"node"`
+	Peer   *int   `json:"peer"`
+	Detail string `json:"detail"`
+}
+
+func (tw *testWorld) lines(t tester) []traceLine {
+	t.Helper()
+	require.NoError(t, tw.FlushTrace())
+	var out []traceLine
+	sc := bufio.NewScanner(bytes.NewReader(tw.trace.Bytes()))
+	for sc.Scan() {
+		var l traceLine
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+		out = append(out, l)
+	}
+	return out
+}
+
+// controls returns the labels of the control lines that contain substr.
+func (tw *testWorld) controls(t tester, substr string) []string {
+	var out []string
+	for _, l := range tw.lines(t) {
+		if l.Kind == "control" && strings.Contains(l.Detail, substr) {
+			out = append(out, l.Detail)
+		}
+	}
+	return out
+}
+
+// count returns how many trace lines have kind and a node (and peer, unless
+// peer is -1) between from and to.
+func (tw *testWorld) count(t tester, kind string, node, peer int, from, to Duration, detailPrefix string) int {
+	n := 0
+	for _, l := range tw.lines(t) {
+		if l.Kind != kind || l.T < int64(from) || l.T >= int64(to) || !strings.HasPrefix(l.Detail, detailPrefix) {
+			continue
+		}
+		if l.Node == nil || *l.Node != node {
+			continue
+		}
+		if peer >= 0 && (l.Peer == nil || *l.Peer != peer) {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func (tw *testWorld) downServers() int {
+	n := 0
+	for _, id := range tw.Servers() {
+		if !tw.Up(id) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,174 @@
+package faults
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		step  Step
+		field string
+		msg   string
+	}{
+		{"ok crash", Step{At: ms, Crash: Node(4), Down: ms}, "", ""},
+		{"ok window", Step{From: ms, To: 9 * ms, Every: ms, Crash: Random(), MaxDown: 2}, "", ""},
+		{"ok at zero", Step{Heal: "all"}, "", ""},
+		{"no action", Step{At: ms}, "", "no action: give one of partition, cut, heal, crash, restart"},
+		{"two actions", Step{At: ms, Heal: "all", Crash: Node(1)}, "crash",
+			"a step has one action, this one has heal and crash: split it into 2 steps"},
+		{"node out of range", Step{Crash: Node(7)}, "crash", "node 7 out of range (cluster has 5 nodes)"},
+		{"negative node", Step{Crash: Node(-1)}, "crash", "node -1 out of range (cluster has 5 nodes)"},
+		{"crash all-down", Step{Crash: AllDown()}, "crash",
+			"all-down is not allowed here (want a node number, random, leader)"},
+		{"restart random", Step{Restart: Random()}, "restart",
+			"random is not allowed here (want a node number, all-down)"},
+		{"negative at", Step{At: -ms, Heal: "all"}, "at", "-1ms is negative"},
+		{"negative down", Step{Crash: Node(0), Down: -ms}, "down", "-1ms is negative"},
+		{"negative every", Step{Every: -ms, To: ms, Heal: "all"}, "every", "-1ms is negative"},
+		{"to before from", Step{From: 5 * ms, To: 2 * ms, Every: ms, Heal: "all"}, "to",
+			"window end 2ms is not after its start 5ms"},
+		{"empty window", Step{From: 5 * ms, To: 5 * ms, Every: ms, Heal: "all"}, "to",
+			"window end 5ms is not after its start 5ms"},
+		{"window without every", Step{From: 5 * ms, To: 9 * ms, Heal: "all"}, "from",
+			"a window needs every (or use at for a single firing)"},
+		{"at with every", Step{At: ms, To: 9 * ms, Every: ms, Heal: "all"}, "at",
+			"a repeating step (every) runs from/to, not at"},
+		{"down without crash", Step{Restart: Node(1), Down: ms}, "down", "only a crash step can have down"},
+		{"max_down without crash", Step{Heal: "all", MaxDown: 1}, "max_down", "only a crash step can have max_down"},
+		{"max_down too big", Step{Crash: Random(), MaxDown: 6}, "max_down", "6 is not in [0, 5] (cluster has 5 nodes)"},
+		{"bad heal", Step{Heal: "some"}, "heal", `unknown heal scope "some" (want all)`},
+		{"partition no shape", Step{Partition: &Partition{}}, "partition", "give exactly one of isolate, halves, groups"},
+		{"partition two shapes", Step{Partition: &Partition{Halves: true, Isolate: Node(1)}}, "partition",
+			"give exactly one of isolate, halves, groups"},
+		{"isolate out of range", Step{Partition: &Partition{Isolate: Node(5)}}, "partition.isolate",
+			"node 5 out of range (cluster has 5 nodes)"},
+		{"group node out of range", Step{Partition: &Partition{Groups: [][]int{{0, 1}, {2, 9}}}},
+			"partition.groups[1][1]", "node 9 out of range (cluster has 5 nodes)"},
+		{"group duplicate", Step{Partition: &Partition{Groups: [][]int{{0, 1}, {2, 1}}}},
+			"partition.groups[1][1]", "node 1 is already in groups[0]"},
+		{"one group", Step{Partition: &Partition{Groups: [][]int{{0, 1}, {}}}},
+			"partition.groups", "need at least two non-empty groups"},
+		{"cut same node", Step{Cut: &Cut{From: Node(1), To: Node(1)}}, "cut.to", "from and to are the same node (n1)"},
+		{"cut leader to leader", Step{Cut: &Cut{From: Leader(), To: Leader()}}, "cut.to",
+			"from and to are the same node (leader)"},
+		{"cut missing to", Step{Cut: &Cut{From: Node(1)}}, "cut.to",
+			"none is not allowed here (want a node number, random, leader)"},
+		{"cut random both", Step{Cut: &Cut{From: Random(), To: Random()}}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.step.Validate(5)
+			if tt.msg == "" {
+				require.NoError(t, err)
+				return
+			}
+			var fe *FieldError
+			require.True(t, errors.As(err, &fe), "error %v is a *FieldError", err)
+			assert.Equal(t, tt.field, fe.Field)
+			assert.Equal(t, tt.msg, fe.Msg)
+		})
+	}
+}
+
+func TestValidateSmallClusters(t *testing.T) {
+	assert.EqualError(t, Step{Partition: &Partition{Halves: true}}.Validate(1),
+		"partition: a partition needs at least 2 servers (cluster has 1)")
+	assert.EqualError(t, Step{Cut: &Cut{From: Random(), To: Random()}}.Validate(1),
+		"cut: a cut needs at least 2 servers (cluster has 1)")
+	assert.EqualError(t, Step{Heal: "all"}.Validate(0), "a cluster needs at least one server, got 0")
+}
+
+// The YAML shape, decoded with go-yaml itself (scenario files use their own
+// strict walker, which honours the same conventions).
+func TestStepsDecodeWithGoYAML(t *testing.T) {
+	src := `
+- {at: 5s, partition: isolate-leader}
+- {at: 12s, heal: all}
+- {from: 15s, to: 40s, every: 5s, crash: random, down: 2s, max_down: 2}
+- {at: 20s, crash: leader, down: 3s}
+- {at: 9s, partition: {groups: [[0,1],[2,3,4]]}}
+- {at: 9s, cut: {from: 0, to: n1}}
+- {at: 1m, restart: all-down}
+- {at: 0, partition: {isolate: 3}}
+- {at: 150ms, partition: halves}
+`
+	var steps []Step
+	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &steps, yaml.Strict()))
+	s := Duration(1e9)
+	want := []Step{
+		{At: 5 * s, Partition: &Partition{Isolate: Leader()}},
+		{At: 12 * s, Heal: "all"},
+		{From: 15 * s, To: 40 * s, Every: 5 * s, Crash: Random(), Down: 2 * s, MaxDown: 2},
+		{At: 20 * s, Crash: Leader(), Down: 3 * s},
+		{At: 9 * s, Partition: &Partition{Groups: [][]int{{0, 1}, {2, 3, 4}}}},
+		{At: 9 * s, Cut: &Cut{From: Node(0), To: Node(1)}},
+		{At: 60 * s, Restart: AllDown()},
+		{Partition: &Partition{Isolate: Node(3)}},
+		{At: 150 * ms, Partition: &Partition{Halves: true}},
+	}
+	require.Equal(t, want, steps)
+	for i, st := range steps {
+		require.NoError(t, st.Validate(5), "step %d", i)
+	}
+
+	out, err := yaml.MarshalWithOptions(steps, yaml.Flow(true))
+	require.NoError(t, err)
+	var again []Step
+	require.NoError(t, yaml.UnmarshalWithOptions(out, &again, yaml.Strict()), "%s", out)
+	require.Equal(t, want, again, "%s", out)
+}
+
+func TestYAMLErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`{at: 5, heal: all}`, `duration 5 has no unit (write 5s or 5ms)`},
+		{`{at: "5", heal: all}`, `duration "5" has no unit (write 5s or 5ms)`},
+		{`{at: soon, heal: all}`, `invalid duration "soon" (write it like 150ms or 2s)`},
+		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader or all-down)`},
+		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader or all-down`},
+		{`{at: 1s, partition: thirds}`, `unknown partition "thirds"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			var st Step
+			err := yaml.UnmarshalWithOptions([]byte(tt.src), &st, yaml.Strict())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		step Step
+		want string
+	}{
+		{Step{At: 5 * ms, Partition: &Partition{Isolate: Leader()}}, "at 5ms: partition isolate-leader"},
+		{Step{Partition: &Partition{Isolate: Node(2)}}, "at 0s: partition isolate n2"},
+		{Step{From: ms, To: 9 * ms, Every: 2 * ms, Crash: Random(), Down: ms, MaxDown: 2},
+			"every 2ms in [1ms, 9ms): crash random down=1ms max_down=2"},
+		{Step{Cut: &Cut{From: Node(0), To: Leader()}}, "at 0s: cut n0->leader"},
+		{Step{Restart: AllDown()}, "at 0s: restart all-down"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.step.String())
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	for in, want := range map[string]Target{"3": Node(3), "n12": Node(12), "random": Random(),
+		"leader": Leader(), "all-down": AllDown()} {
+		got, err := ParseTarget(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "n", "-1", "+1", "n-1", "Leader", "x3"} {
+		_, err := ParseTarget(bad)
+		assert.Error(t, err, bad)
+	}
+}

@@ -1,0 +1,122 @@
+package faults
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// TargetKind says how a Target picks its node.
+type TargetKind uint8
+
+const (
+	// TargetNone is the zero Target: no node (the action is absent).
+	TargetNone TargetKind = iota
+	// TargetNode is a fixed server, by number.
+	TargetNode
+	// TargetRandom is a server drawn from the "faults" stream when the action runs.
+	TargetRandom
+	// TargetLeader is the current leader (see the package doc), or a random
+	// server when no leader is known.
+	TargetLeader
+	// TargetAllDown is every crashed server (restart only).
+	TargetAllDown
+)
+
+// Target names the server an action hits. In YAML it is a node number (3, or
+// "n3" as the trace writes it) or one of the words random, leader, all-down.
+type Target struct {
+	Kind TargetKind
+	Node int // the server, for TargetNode
+}
+
+// Node targets server id.
+func Node(id int) Target { return Target{Kind: TargetNode, Node: id} }
+
+// Random targets a server drawn when the action runs.
+func Random() Target { return Target{Kind: TargetRandom} }
+
+// Leader targets the current leader.
+func Leader() Target { return Target{Kind: TargetLeader} }
+
+// AllDown targets every crashed server (for restart).
+func AllDown() Target { return Target{Kind: TargetAllDown} }
+
+// IsZero reports whether t is absent; YAML omitempty uses it.
+func (t Target) IsZero() bool { return t.Kind == TargetNone }
+
+var targetWords = [...]string{TargetRandom: "random", TargetLeader: "leader", TargetAllDown: "all-down"}
+
+// String is the YAML word, or "n3" for a node.
+func (t Target) String() string {
+	switch t.Kind {
+	case TargetNone:
+		return "none"
+	case TargetNode:
+		return "n" + strconv.Itoa(t.Node)
+	}
+	if int(t.Kind) < len(targetWords) {
+		return targetWords[t.Kind]
+	}
+	return "target(" + strconv.Itoa(int(t.Kind)) + ")"
+}
+
+// ParseTarget reads "3", "n3", "random", "leader" or "all-down".
+func ParseTarget(s string) (Target, error) {
+	for kind, word := range targetWords {
+		if word != "" && s == word {
+			return Target{Kind: TargetKind(kind)}, nil
+		}
+	}
+	digits := strings.TrimPrefix(s, "n")
+	if n, err := strconv.Atoi(digits); err == nil && digits != "" && digits[0] != '+' && digits[0] != '-' {
+		return Node(n), nil
+	}
+	return Target{}, fmt.Errorf("unknown target %q (want a node number, random, leader or all-down)", s)
+}
+
+// UnmarshalYAML reads a node number or a target word (go-yaml's
+// InterfaceUnmarshaler convention).
+func (t *Target) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	switch v := raw.(type) {
+	case string:
+		p, err := ParseTarget(v)
+		if err != nil {
+			return err
+		}
+		*t = p
+		return nil
+	case int64:
+		return t.setNumber(v >= math.MinInt32 && v <= math.MaxInt32, int(v), v)
+	case uint64:
+		return t.setNumber(v <= math.MaxInt32, int(v), v)
+	case int:
+		return t.setNumber(v >= math.MinInt32 && v <= math.MaxInt32, v, v)
+	case nil:
+		return fmt.Errorf("missing target (want a node number, random, leader or all-down)")
+	}
+	return fmt.Errorf("target %v is not a node number, random, leader or all-down", raw)
+}
+
+// setNumber stores node n, refusing numbers no cluster could have (the range
+// check against the cluster size comes later, in Step.Validate).
+func (t *Target) setNumber(fits bool, n int, shown any) error {
+	if !fits {
+		return fmt.Errorf("node %v out of range", shown)
+	}
+	*t = Node(n)
+	return nil
+}
+
+// MarshalYAML writes a node number or a target word.
+func (t Target) MarshalYAML() (any, error) {
+	if t.Kind == TargetNode {
+		return t.Node, nil
+	}
+	return t.String(), nil
+}
