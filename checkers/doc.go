@@ -23,7 +23,9 @@
 // definite answer returns at infinity, Porcupine's convention for "may take
 // effect at any point after its call, or never"; unknown reads are dropped
 // since they constrain nothing. An answer that is no valid result (an "err")
-// matches no state, so it fails the check.
+// matches no state, so it fails the check. In the visualization, a client's
+// operations after one with unknown outcome are drawn as a new process (a new
+// row), as Jepsen does, since the unknown one stays open forever.
 //
 // Porcupine checks partitions in goroutines and bounds its search with a
 // wall-clock timeout. This is the one place where simrun's run paths use

@@ -65,8 +65,10 @@ func CheckLinearizable(h *workload.History, timeout time.Duration) Linearizabili
 // toPorcupine converts a history, dropping reads with unknown outcome.
 func toPorcupine(ops []workload.Operation) (out []porcupine.Operation, unknown int) {
 	out = make([]porcupine.Operation, 0, len(ops))
+	var procs processes
 	for i := range ops {
 		op := &ops[i]
+		process := procs.of(op)
 		if op.Status == workload.StatusUnknown && op.Kind == workload.OpGet {
 			continue
 		}
@@ -74,15 +76,44 @@ func toPorcupine(ops []workload.Operation) (out []porcupine.Operation, unknown i
 			unknown++
 		}
 		out = append(out, porcupine.Operation{
-			ClientId: op.Client,
+			ClientId: process,
 			Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
 			Call:     int64(op.Call),
 			Output:   toOutput(op),
 			Return:   returnTime(op),
-			Metadata: "op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10),
+			Metadata: "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10),
 		})
 	}
 	return out, unknown
+}
+
+// processes numbers Jepsen-style processes for the visualization: an
+// operation with unknown outcome stays open forever, so the client's next
+// operations are drawn as a new process (a new row) rather than on top of it.
+// Linearizability itself does not depend on the numbering.
+type processes struct {
+	generation []int          // per client: unknown outcomes so far
+	ids        map[[2]int]int // (client, generation) -> process number, dense from 0
+}
+
+// of returns op's process number; it must see the operations in call order.
+func (p *processes) of(op *workload.Operation) int {
+	for len(p.generation) <= op.Client {
+		p.generation = append(p.generation, 0)
+	}
+	if p.ids == nil {
+		p.ids = map[[2]int]int{}
+	}
+	k := [2]int{op.Client, p.generation[op.Client]}
+	id, ok := p.ids[k]
+	if !ok {
+		id = len(p.ids)
+		p.ids[k] = id
+	}
+	if op.Status == workload.StatusUnknown {
+		p.generation[op.Client]++
+	}
+	return id
 }
 
 func toOutput(op *workload.Operation) kvOutput {

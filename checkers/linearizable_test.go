@@ -193,3 +193,14 @@ func TestDescribeOperation(t *testing.T) {
 	assert.Equal(t, "a,b", describeState(keyState{value: "a,b", found: true}))
 	assert.NotEqual(t, hashState(keyState{}), hashState(keyState{found: true}))
 }
+
+func TestProcessesOpenANewRowAfterAnUnknownOutcome(t *testing.T) {
+	ops := []workload.Operation{put(0, 0, 10, "k0", "a"), put(1, 0, 10, "k0", "b"), unknown(put(0, 20, 30, "k0", "c")),
+		put(0, 40, 50, "k0", "d"), put(1, 40, 50, "k0", "e")}
+	var p processes
+	var got []int
+	for i := range ops {
+		got = append(got, p.of(&ops[i]))
+	}
+	assert.Equal(t, []int{0, 1, 0, 2, 1}, got)
+}
