@@ -49,14 +49,32 @@ func (q *eventQueue) push(e event) {
 }
 
 // pop removes and returns the earliest event. The queue must not be empty.
+//
+// It is Floyd's bottom-up deletion: the hole left at the root walks down to a
+// leaf along the earlier child (one comparison per level, not two), then the
+// last event fills it and sifts up, which is short since it came from the
+// bottom. The sift-down was half of the kernel's time per event.
 func (q *eventQueue) pop() event {
-	top := q.items[0]
-	last := len(q.items) - 1
-	q.items[0] = q.items[last]
-	q.items[last] = event{} // drop the message reference for the GC
-	q.items = q.items[:last]
-	if last > 0 {
-		q.down(0)
+	items := q.items
+	top := items[0]
+	last := len(items) - 1
+	hole := 0
+	for {
+		child := 2*hole + 1
+		if child >= last {
+			break
+		}
+		if r := child + 1; r < last && items[r].before(&items[child]) {
+			child = r
+		}
+		items[hole] = items[child]
+		hole = child
+	}
+	items[hole] = items[last]
+	items[last] = event{} // drop the message reference for the GC
+	q.items = items[:last]
+	if hole < last {
+		q.up(hole)
 	}
 	return top
 }
@@ -64,34 +82,18 @@ func (q *eventQueue) pop() event {
 // peekTime returns the time of the earliest event.
 func (q *eventQueue) peekTime() Time { return q.items[0].at }
 
+// up moves the event at i towards the root until its parent is earlier,
+// shifting parents down into the hole rather than swapping.
 func (q *eventQueue) up(i int) {
 	items := q.items
+	e := items[i]
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !items[i].before(&items[parent]) {
+		if !e.before(&items[parent]) {
 			break
 		}
-		items[i], items[parent] = items[parent], items[i]
+		items[i] = items[parent]
 		i = parent
 	}
-}
-
-func (q *eventQueue) down(i int) {
-	items := q.items
-	n := len(items)
-	for {
-		least := i
-		l, r := 2*i+1, 2*i+2
-		if l < n && items[l].before(&items[least]) {
-			least = l
-		}
-		if r < n && items[r].before(&items[least]) {
-			least = r
-		}
-		if least == i {
-			return
-		}
-		items[i], items[least] = items[least], items[i]
-		i = least
-	}
+	items[i] = e
 }
