@@ -1,0 +1,36 @@
+// Package archtest holds the tests that keep simrun's architecture and its
+// determinism contract from decaying; it has no code of its own.
+//
+// The dependency test (deps_test.go) runs `go list -e -deps -json ./...` and
+// checks every package of the module against the layering of DESIGN.md §2:
+//
+//	sim          the standard library only
+//	service      sim
+//	workload     sim, service
+//	protocols/X  sim, service, and X's own subpackages; never another protocol
+//	faults       sim
+//	checkers     sim, service, workload; porcupine
+//	scenarios    sim, faults; goccy/go-yaml
+//	runner, registry, cmd/..., simtest, internal/...   anything
+//
+// Project dependencies are checked transitively (a protocol may not reach
+// faults through a helper); modules outside the project are checked on direct
+// imports only, since an allowed module may have dependencies of its own. A
+// package of the module with no rule fails the test: add its rule here when you
+// add the package.
+//
+// The determinism lint (lint_test.go) parses every non-test Go file of sim,
+// service, workload, protocols/..., faults and checkers and rejects what could
+// make a run depend on anything but its seed: go statements, channel types,
+// sends and receives, select, the packages sync, sync/atomic, math/rand,
+// math/rand/v2, crypto/rand, os/signal and unsafe, and the wall-clock functions
+// of package time (Now, Since, Until, Sleep, After, Tick, NewTimer, NewTicker,
+// AfterFunc). A line may be exempted with a marker comment, on the line itself
+// or alone on the line above, that gives a reason:
+//
+//	//simrun:allow <reason>
+//
+// The test lists every exemption it honours (go test -v) and fails on a marker
+// without a reason or one that exempts nothing. It also checks that every
+// package of the module has a doc.go with its package comment.
+package archtest
