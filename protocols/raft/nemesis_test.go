@@ -1,0 +1,168 @@
+package raft
+
+import (
+	"time"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// nemesis injects faults into a cluster from the world's "faults" stream, so
+// that a seed fixes the whole fault schedule. Between start and end it strikes
+// every gap (drawn from [gapMin, gapMax]) with one of the enabled faults; at
+// end it heals every partition and restarts every server.
+type nemesis struct {
+	start, end     time.Duration
+	gapMin, gapMax time.Duration
+	// crash: crash 1..crashMax random running servers at once, each restarted
+	// after a down time drawn from [downMin, downMax].
+	crash            bool
+	crashMax         int
+	downMin, downMax time.Duration
+	// crashLeader: crash the latest elected leader (if running), restarted
+	// after a down time as for crash.
+	crashLeader bool
+	// partition: split the servers in two random groups; isolateLeader: cut
+	// the latest elected leader, alone or with one random peer, from the
+	// rest. Either heals after a duration drawn from [healMin, healMax].
+	partition, isolateLeader bool
+	healMin, healMax         time.Duration
+	// isolateElected is the probability that a newly elected leader is
+	// isolated (alone or with one peer) within electedDelayMax of its
+	// election, while its first entries are still on their way; it heals as
+	// above. This strands entries of many terms on minorities: the raw
+	// material of Raft's Figure 8.
+	isolateElected  float64
+	electedDelayMax time.Duration
+}
+
+type nemesisRun struct {
+	nemesis
+	c      *cluster
+	rng    *sim.Rand
+	leader sim.NodeID
+	term   uint64
+}
+
+func (nm nemesis) install(c *cluster) {
+	r := &nemesisRun{nemesis: nm, c: c, rng: c.w.Stream("faults"), leader: sim.None}
+	c.w.OnObservation(func(o sim.Observation) {
+		if o.Kind == sim.ObsLeader && o.Term >= r.term {
+			r.leader, r.term = o.Node, o.Term
+			r.maybeIsolateElected()
+		}
+	})
+	c.w.At(at(nm.start), "nemesis start", r.strike)
+	c.w.At(at(nm.end), "nemesis end: heal and restart all", func() {
+		c.w.HealAll()
+		for _, id := range c.servers {
+			c.w.Restart(id)
+		}
+	})
+}
+
+func (r *nemesisRun) strike() {
+	var kinds []func()
+	if r.crash {
+		kinds = append(kinds, r.crashSome)
+	}
+	if r.crashLeader {
+		kinds = append(kinds, r.crashTheLeader)
+	}
+	if r.partition {
+		kinds = append(kinds, r.split)
+	}
+	if r.isolateLeader {
+		kinds = append(kinds, r.isolate)
+	}
+	if len(kinds) > 0 {
+		kinds[r.rng.IntN(len(kinds))]()
+	}
+	next := r.c.w.Now().Add(r.rng.DurationBetween(r.gapMin, r.gapMax))
+	if next < at(r.end) {
+		r.c.w.At(next, "nemesis", r.strike)
+	}
+}
+
+func (r *nemesisRun) maybeIsolateElected() {
+	now := r.c.w.Now()
+	if r.isolateElected == 0 || now < at(r.start) || now >= at(r.end) || !r.rng.Chance(r.isolateElected) {
+		return
+	}
+	when := now.Add(r.rng.DurationBetween(0, r.electedDelayMax))
+	if when < at(r.end) {
+		r.c.w.At(when, "isolate the new leader", r.isolate)
+	}
+}
+
+func (r *nemesisRun) crashSome() {
+	k := 1 + r.rng.IntN(r.crashMax)
+	for _, i := range r.rng.Perm(len(r.c.servers)) {
+		if id := r.c.servers[i]; k > 0 && r.c.w.Up(id) {
+			k--
+			r.bounce(id)
+		}
+	}
+}
+
+func (r *nemesisRun) crashTheLeader() {
+	if r.leader == sim.None || !r.c.w.Up(r.leader) {
+		r.crashSome()
+		return
+	}
+	r.bounce(r.leader)
+}
+
+// bounce crashes id and schedules its restart.
+func (r *nemesisRun) bounce(id sim.NodeID) {
+	r.c.w.Crash(id)
+	back := r.c.w.Now().Add(r.rng.DurationBetween(r.downMin, r.downMax))
+	if back < at(r.end) {
+		r.c.w.At(back, "restart", func() { r.c.w.Restart(id) })
+	}
+}
+
+func (r *nemesisRun) split() {
+	var a, b []sim.NodeID
+	for _, id := range r.c.servers {
+		if r.rng.Chance(0.5) {
+			a = append(a, id)
+		} else {
+			b = append(b, id)
+		}
+	}
+	r.cut(a, b)
+}
+
+func (r *nemesisRun) isolate() {
+	if r.leader == sim.None {
+		r.split()
+		return
+	}
+	a := []sim.NodeID{r.leader}
+	var b []sim.NodeID
+	buddy := sim.None
+	if r.rng.Chance(0.5) {
+		buddy = r.c.servers[r.rng.IntN(len(r.c.servers))]
+	}
+	for _, id := range r.c.servers {
+		switch id {
+		case r.leader:
+		case buddy:
+			a = append(a, id)
+		default:
+			b = append(b, id)
+		}
+	}
+	r.cut(a, b)
+}
+
+func (r *nemesisRun) cut(a, b []sim.NodeID) {
+	if len(a) == 0 || len(b) == 0 {
+		return
+	}
+	r.c.w.Partition(a, b)
+	heal := r.c.w.Now().Add(r.rng.DurationBetween(r.healMin, r.healMax))
+	if heal < at(r.end) {
+		r.c.w.At(heal, "heal", r.c.w.HealAll)
+	}
+}
