@@ -1,0 +1,641 @@
+package scenarios
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/simrun/simrun/faults"
+)
+
+// The decoder walks go-yaml's AST into Go values, strictly, knowing at every
+// step the field path ("faults[2].crash") and the source position. go-yaml's
+// own decoder is strict too, but an error raised by a custom unmarshaler (a
+// malformed duration, an unknown target) reaches the caller without a
+// position, and no error names the field path; a scenario error must name both.
+//
+// It honours the same conventions as go-yaml: `yaml:"name,omitempty"` tags
+// (",inline" on embedded structs), UnmarshalYAML(func(any) error) error,
+// UnmarshalYAML([]byte) error, encoding.TextUnmarshaler, and time.Duration
+// written as "150ms". Anchors and aliases are resolved; merge keys and tags
+// are refused.
+
+// Error is a scenario file error: one line, "file:line:column: path: message".
+type Error struct {
+	File   string
+	Line   int    // 1-based; 0 when the position is unknown
+	Column int    // 1-based
+	Path   string // the field path, "faults[2].crash"; empty for the whole file
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Column))
+	}
+	if e.Path != "" {
+		b.WriteString(": " + e.Path)
+	}
+	b.WriteString(": " + e.Msg)
+	return oneLine(b.String())
+}
+
+// oneLine keeps an error on one line whatever a message or file name holds.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// pos is a source position.
+type pos struct{ line, col int }
+
+// Bounds that keep hostile input (alias bombs, deep nesting) cheap.
+const (
+	maxDecodeNodes = 200_000
+	maxDepth       = 64
+)
+
+type decoder struct {
+	file      string
+	anchors   map[string]ast.Node
+	positions map[string]pos // path -> position of its value, for Errorf
+	budget    int
+	depth     int
+}
+
+func newDecoder(file string) *decoder {
+	return &decoder{file: file, anchors: map[string]ast.Node{}, positions: map[string]pos{}, budget: maxDecodeNodes}
+}
+
+// nodePos is where a node starts in the source. A block mapping's own token is
+// the colon of its first pair, so it is placed at its first key instead.
+func nodePos(n ast.Node) pos {
+	switch m := n.(type) {
+	case nil:
+		return pos{}
+	case *ast.MappingNode:
+		if !m.IsFlowStyle && len(m.Values) > 0 {
+			return nodePos(m.Values[0].Key)
+		}
+	case *ast.MappingValueNode:
+		return nodePos(m.Key)
+	}
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return pos{}
+	}
+	return pos{tk.Position.Line, tk.Position.Column}
+}
+
+func (d *decoder) errAt(p pos, path, format string, args ...any) *Error {
+	return &Error{File: d.file, Line: p.line, Column: p.col, Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) errNode(n ast.Node, path, format string, args ...any) *Error {
+	return d.errAt(nodePos(n), path, format, args...)
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// resolve strips anchors (remembering them) and follows aliases.
+func (d *decoder) resolve(n ast.Node, path string) (ast.Node, error) {
+	for range maxDepth {
+		switch a := n.(type) {
+		case *ast.AnchorNode:
+			if a.Name != nil {
+				d.anchors[a.Name.String()] = a.Value
+			}
+			n = a.Value
+		case *ast.AliasNode:
+			name := ""
+			if a.Value != nil {
+				name = a.Value.String()
+			}
+			target, ok := d.anchors[name]
+			if !ok {
+				return nil, d.errNode(a, path, "alias *%s refers to no anchor defined before it", name)
+			}
+			n = target
+		case *ast.TagNode:
+			return nil, d.errNode(a, path, "tags (%s) are not supported", a.Start.Value)
+		default:
+			return n, nil
+		}
+	}
+	return nil, d.errNode(n, path, "anchors and aliases nested too deeply")
+}
+
+// UnmarshalYAML conventions of go-yaml, recognised without importing them by name.
+type (
+	interfaceUnmarshaler interface{ UnmarshalYAML(func(any) error) error }
+	bytesUnmarshaler     interface{ UnmarshalYAML([]byte) error }
+)
+
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	anyType      = reflect.TypeFor[any]()
+)
+
+// decode stores node n, found at path, into v (settable).
+func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
+	n, err := d.resolve(n, path)
+	if err != nil {
+		return err
+	}
+	if d.budget--; d.budget < 0 {
+		return d.errNode(n, path, "document too large (more than %d values after alias expansion)", maxDecodeNodes)
+	}
+	if d.depth++; d.depth > maxDepth {
+		d.depth--
+		return d.errNode(n, path, "nested more than %d levels deep", maxDepth)
+	}
+	defer func() { d.depth-- }()
+	if _, seen := d.positions[path]; !seen {
+		d.positions[path] = nodePos(n)
+	}
+	if v.Kind() == reflect.Pointer {
+		return d.decodePointer(n, path, v)
+	}
+	if done, err := d.decodeByUnmarshaler(n, path, v); done {
+		return err
+	}
+	if isNull(n) {
+		v.SetZero()
+		return nil
+	}
+	if v.Type() == durationType {
+		return d.decodeDuration(n, path, v)
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		return d.decodeStruct(n, path, v)
+	case reflect.Slice:
+		return d.decodeSlice(n, path, v)
+	case reflect.Map:
+		return d.decodeMap(n, path, v)
+	case reflect.Interface:
+		if v.NumMethod() != 0 {
+			return d.errNode(n, path, "cannot decode into %v", v.Type())
+		}
+		val, err := d.generic(n, path)
+		if err != nil {
+			return err
+		}
+		if val == nil {
+			v.SetZero()
+		} else {
+			v.Set(reflect.ValueOf(val))
+		}
+		return nil
+	case reflect.String:
+		s, ok := scalarText(n)
+		if !ok {
+			return d.errNode(n, path, "want a string, got %s", describe(n))
+		}
+		v.SetString(s)
+		return nil
+	case reflect.Bool:
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
+			return d.errNode(n, path, "want true or false, got %s", describe(n))
+		}
+		v.SetBool(b.Value)
+		return nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return d.decodeInt(n, path, v)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return d.decodeUint(n, path, v)
+	case reflect.Float32, reflect.Float64:
+		f, ok := floatValue(n)
+		if !ok {
+			return d.errNode(n, path, "want a number, got %s", describe(n))
+		}
+		v.SetFloat(f)
+		return nil
+	}
+	return d.errNode(n, path, "cannot decode into %v", v.Type())
+}
+
+func (d *decoder) decodePointer(n ast.Node, path string, v reflect.Value) error {
+	if isNull(n) {
+		v.SetZero()
+		return nil
+	}
+	if v.IsNil() {
+		v.Set(reflect.New(v.Type().Elem()))
+	}
+	return d.decode(n, path, v.Elem())
+}
+
+// decodeByUnmarshaler lets a type decode itself. Errors it returns without a
+// position get the node's position and path.
+func (d *decoder) decodeByUnmarshaler(n ast.Node, path string, v reflect.Value) (bool, error) {
+	if !v.CanAddr() {
+		return false, nil
+	}
+	var err error
+	switch u := v.Addr().Interface().(type) {
+	case interfaceUnmarshaler:
+		err = u.UnmarshalYAML(func(into any) error {
+			rv := reflect.ValueOf(into)
+			if rv.Kind() != reflect.Pointer || rv.IsNil() {
+				return fmt.Errorf("UnmarshalYAML needs a non-nil pointer, got %T", into)
+			}
+			return d.decode(n, path, rv.Elem())
+		})
+	case bytesUnmarshaler:
+		err = u.UnmarshalYAML([]byte(n.String()))
+	case encoding.TextUnmarshaler:
+		s, ok := scalarText(n)
+		if !ok {
+			return true, d.errNode(n, path, "want a string, got %s", describe(n))
+		}
+		err = u.UnmarshalText([]byte(s))
+	default:
+		return false, nil
+	}
+	if err == nil {
+		return true, nil
+	}
+	var located *Error
+	if errors.As(err, &located) {
+		return true, located
+	}
+	return true, d.errNode(n, path, "%v", err)
+}
+
+func (d *decoder) decodeDuration(n ast.Node, path string, v reflect.Value) error {
+	var fd faults.Duration
+	if err := fd.UnmarshalYAML(func(into any) error { return d.decode(n, path, reflect.ValueOf(into).Elem()) }); err != nil {
+		var located *Error
+		if errors.As(err, &located) {
+			return located
+		}
+		return d.errNode(n, path, "%v", err)
+	}
+	v.SetInt(int64(fd))
+	return nil
+}
+
+func (d *decoder) decodeInt(n ast.Node, path string, v reflect.Value) error {
+	i, ok := n.(*ast.IntegerNode)
+	if !ok {
+		return d.errNode(n, path, "want an integer, got %s", describe(n))
+	}
+	var x int64
+	switch val := i.Value.(type) {
+	case int64:
+		x = val
+	case uint64:
+		if val > math.MaxInt64 {
+			return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
+		}
+		x = int64(val)
+	}
+	if v.OverflowInt(x) {
+		return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
+	}
+	v.SetInt(x)
+	return nil
+}
+
+func (d *decoder) decodeUint(n ast.Node, path string, v reflect.Value) error {
+	i, ok := n.(*ast.IntegerNode)
+	if !ok {
+		return d.errNode(n, path, "want a non-negative integer, got %s", describe(n))
+	}
+	var x uint64
+	switch val := i.Value.(type) {
+	case int64:
+		if val < 0 {
+			return d.errNode(n, path, "want a non-negative integer, got %d", val)
+		}
+		x = uint64(val)
+	case uint64:
+		x = val
+	}
+	if v.OverflowUint(x) {
+		return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
+	}
+	v.SetUint(x)
+	return nil
+}
+
+// field is a struct field reachable by a YAML key.
+type field struct {
+	name  string
+	index []int
+}
+
+// fieldsOf lists the YAML keys of a struct type, in declaration order,
+// flattening ",inline" struct fields.
+func fieldsOf(t reflect.Type) []field {
+	var out []field
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if hasOpt(opts, "inline") && f.Type.Kind() == reflect.Struct {
+			for _, sub := range fieldsOf(f.Type) {
+				out = append(out, field{name: sub.name, index: append([]int{i}, sub.index...)})
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out = append(out, field{name: name, index: []int{i}})
+	}
+	return out
+}
+
+func hasOpt(opts, want string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+// pairs returns the key/value pairs of a mapping node.
+func pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values, true
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}, true
+	}
+	return nil, false
+}
+
+// key returns a mapping key as a string, refusing merge keys and complex keys.
+func (d *decoder) key(kv *ast.MappingValueNode, path string) (string, error) {
+	if kv.Key == nil {
+		return "", d.errNode(kv, path, "mapping entry without a key")
+	}
+	if kv.Key.IsMergeKey() {
+		return "", d.errNode(kv.Key, path, "merge keys (<<) are not supported: write the keys out")
+	}
+	k, err := d.resolve(kv.Key, path)
+	if err != nil {
+		return "", err
+	}
+	s, ok := scalarText(k)
+	if !ok {
+		return "", d.errNode(kv.Key, path, "a key must be a plain scalar, got %s", describe(k))
+	}
+	return s, nil
+}
+
+// entries walks a mapping's keys, refusing duplicates, and calls fn for each.
+func (d *decoder) entries(n ast.Node, path string, fn func(key string, kv *ast.MappingValueNode) error) error {
+	kvs, ok := pairs(n)
+	if !ok {
+		return d.errNode(n, path, "want a mapping, got %s", describe(n))
+	}
+	seen := make(map[string]pos, len(kvs))
+	for _, kv := range kvs {
+		k, err := d.key(kv, path)
+		if err != nil {
+			return err
+		}
+		if first, dup := seen[k]; dup {
+			return d.errNode(kv.Key, joinPath(path, k), "duplicate key (first at line %d)", first.line)
+		}
+		seen[k] = nodePos(kv.Key)
+		if err := fn(k, kv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valueOf is a pair's value; a missing value (key:) is a null placed at the key.
+func valueOf(kv *ast.MappingValueNode) ast.Node {
+	if kv.Value == nil {
+		return ast.Null(kv.Start)
+	}
+	return kv.Value
+}
+
+func (d *decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
+	fields := fieldsOf(v.Type())
+	return d.entries(n, path, func(k string, kv *ast.MappingValueNode) error {
+		sub := joinPath(path, k)
+		for _, f := range fields {
+			if f.name == k {
+				val := valueOf(kv)
+				if isNull(val) {
+					d.positions[sub] = nodePos(kv.Key)
+				}
+				return d.decode(val, sub, v.FieldByIndex(f.index))
+			}
+		}
+		return d.errNode(kv.Key, sub, "unknown field%s", suggest(k, fields))
+	})
+}
+
+// suggest names the closest known field, or lists them all.
+func suggest(k string, fields []field) string {
+	names := make([]string, len(fields))
+	best, bestDist := "", 3
+	for i, f := range fields {
+		names[i] = f.name
+		if dist := editDistance(k, f.name); dist < bestDist {
+			best, bestDist = f.name, dist
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	return fmt.Sprintf(" (known: %s)", strings.Join(names, ", "))
+}
+
+// editDistance is the Levenshtein distance, for "did you mean" hints.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func (d *decoder) decodeSlice(n ast.Node, path string, v reflect.Value) error {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return d.errNode(n, path, "want a list, got %s", describe(n))
+	}
+	out := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
+	for i, el := range seq.Values {
+		if err := d.decode(el, indexPath(path, i), out.Index(i)); err != nil {
+			return err
+		}
+	}
+	v.Set(out)
+	return nil
+}
+
+func (d *decoder) decodeMap(n ast.Node, path string, v reflect.Value) error {
+	if v.Type().Key().Kind() != reflect.String {
+		return d.errNode(n, path, "cannot decode into %v", v.Type())
+	}
+	out := reflect.MakeMap(v.Type())
+	err := d.entries(n, path, func(k string, kv *ast.MappingValueNode) error {
+		el := reflect.New(v.Type().Elem()).Elem()
+		if err := d.decode(valueOf(kv), joinPath(path, k), el); err != nil {
+			return err
+		}
+		out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), el)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v.Set(out)
+	return nil
+}
+
+// generic decodes into plain Go values: map[string]any, []any, string, int64
+// or uint64, float64, bool, nil.
+func (d *decoder) generic(n ast.Node, path string) (any, error) {
+	switch x := n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		var m map[string]any
+		err := d.decode(n, path, reflect.ValueOf(&m).Elem())
+		return m, err
+	case *ast.SequenceNode:
+		var s []any
+		err := d.decode(n, path, reflect.ValueOf(&s).Elem())
+		return s, err
+	case *ast.NullNode:
+		return nil, nil
+	case *ast.BoolNode:
+		return x.Value, nil
+	case *ast.IntegerNode:
+		return x.Value, nil
+	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		f, _ := floatValue(n)
+		return f, nil
+	}
+	if s, ok := scalarText(n); ok {
+		return s, nil
+	}
+	return nil, d.errNode(n, path, "unsupported YAML %s", describe(n))
+}
+
+func isNull(n ast.Node) bool {
+	_, ok := n.(*ast.NullNode)
+	return ok
+}
+
+// scalarText is a scalar's string: a string's value, or a number's or
+// boolean's text as written.
+func scalarText(n ast.Node) (string, bool) {
+	switch s := n.(type) {
+	case *ast.StringNode:
+		return s.Value, true
+	case *ast.LiteralNode:
+		if s.Value == nil {
+			return "", true
+		}
+		return s.Value.Value, true
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		if tk := n.GetToken(); tk != nil {
+			return tk.Value, true
+		}
+	}
+	return "", false
+}
+
+func floatValue(n ast.Node) (float64, bool) {
+	switch x := n.(type) {
+	case *ast.FloatNode:
+		return x.Value, true
+	case *ast.IntegerNode:
+		switch v := x.Value.(type) {
+		case int64:
+			return float64(v), true
+		case uint64:
+			return float64(v), true
+		}
+	case *ast.InfinityNode:
+		return x.Value, true
+	case *ast.NanNode:
+		return math.NaN(), true
+	}
+	return 0, false
+}
+
+// describe names what a node is, for "want X, got Y" messages.
+func describe(n ast.Node) string {
+	switch x := n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.NullNode:
+		return "nothing (null)"
+	case *ast.BoolNode:
+		return "boolean " + strconv.FormatBool(x.Value)
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		s, _ := scalarText(n)
+		return "number " + s
+	case *ast.StringNode, *ast.LiteralNode:
+		s, _ := scalarText(n)
+		if isNumeric(s) {
+			return "string " + strconv.Quote(s) + " (a number too large?)"
+		}
+		return "string " + strconv.Quote(s)
+	}
+	return n.Type().String()
+}
+
+func isNumeric(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,186 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// ParseFile reads and parses one scenario file.
+func ParseFile(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: describeReadError(err)}
+	}
+	return Parse(path, data)
+}
+
+func describeReadError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse parses a scenario from data; filename is used in errors and as the
+// default name. Decoding is strict: unknown keys, wrong types, duplicate keys
+// and impossible values are errors. Every error is a one-line *Error,
+// "file:line:column: path: message". Parse never panics.
+func Parse(filename string, data []byte) (sc *Scenario, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sc, err = nil, &Error{File: filename, Line: 1, Column: 1,
+				Msg: fmt.Sprintf("internal error reading YAML: %v", r)}
+		}
+	}()
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: filename, Line: 1, Column: 1,
+			Msg: fmt.Sprintf("file is %d bytes, more than the %d a scenario may have", len(data), MaxFileSize)}
+	}
+	if !utf8.Valid(data) {
+		return nil, invalidUTF8(filename, data)
+	}
+	root, err := parseDocument(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder(filename)
+	var s Scenario
+	if err := d.decode(root, "", reflect.ValueOf(&s).Elem()); err != nil {
+		return nil, err
+	}
+	s.src = &source{file: filename, positions: d.positions, options: findOptions(root, d)}
+	s.applyDefaults(s.src)
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// parseDocument parses data into the body of its single document.
+func parseDocument(filename string, data []byte) (ast.Node, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, syntaxError(filename, err)
+	}
+	var root ast.Node
+	for _, doc := range file.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if root != nil {
+			p := nodePos(doc.Body)
+			return nil, &Error{File: filename, Line: p.line, Column: p.col,
+				Msg: "a second YAML document: a file holds one scenario"}
+		}
+		root = doc.Body
+	}
+	if root == nil {
+		return nil, &Error{File: filename, Line: 1, Column: 1,
+			Msg: "empty scenario: give at least protocol and nodes"}
+	}
+	return root, nil
+}
+
+// syntaxError turns a go-yaml parse error into one line, dropping its source
+// excerpt and keeping its position.
+func syntaxError(filename string, err error) *Error {
+	e := &Error{File: filename, Line: 1, Column: 1}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		e.Msg = ye.GetMessage()
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil && tk.Position.Line > 0 {
+			e.Line, e.Column = tk.Position.Line, max(tk.Position.Column, 1)
+		}
+	} else {
+		e.Msg, _, _ = strings.Cut(err.Error(), "\n")
+	}
+	e.Msg = "YAML syntax: " + strings.TrimSpace(e.Msg)
+	return e
+}
+
+func invalidUTF8(filename string, data []byte) *Error {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return &Error{File: filename, Line: line, Column: col, Msg: "the file is not valid UTF-8"}
+}
+
+// optionsNode is the undecoded protocol_options mapping and the anchors it
+// may refer to.
+type optionsNode struct {
+	node    ast.Node
+	anchors map[string]ast.Node
+}
+
+func findOptions(root ast.Node, d *decoder) optionsNode {
+	kvs, _ := pairs(root)
+	for _, kv := range kvs {
+		if k, err := d.key(kv, ""); err == nil && k == "protocol_options" {
+			return optionsNode{node: valueOf(kv), anchors: d.anchors}
+		}
+	}
+	return optionsNode{}
+}
+
+// DecodeProtocolOptions decodes protocol_options strictly into the protocol's
+// configuration struct (a non-nil pointer), by its yaml tags: unknown keys,
+// wrong types and malformed durations are one-line errors naming
+// file:line:column and the path ("protocol_options.election_timeout_min").
+// Keys the file leaves out keep the values into already holds, so pass a
+// pointer to the protocol's defaults.
+func (s *Scenario) DecodeProtocolOptions(into any) error {
+	rv := reflect.ValueOf(into)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("scenarios: DecodeProtocolOptions needs a non-nil pointer, got %T", into)
+	}
+	if s.src != nil && s.src.options.node != nil {
+		d := newDecoder(s.src.file)
+		for k, v := range s.src.options.anchors {
+			d.anchors[k] = v
+		}
+		return d.decode(s.src.options.node, "protocol_options", rv.Elem())
+	}
+	if len(s.ProtocolOptions) == 0 {
+		return nil
+	}
+	return s.decodeOptionsFromValue(rv)
+}
+
+// decodeOptionsFromValue handles a scenario built in code: its options have
+// no source, so they are rendered, re-read and decoded, and errors keep only
+// the path.
+func (s *Scenario) decodeOptionsFromValue(into reflect.Value) error {
+	data, err := yaml.Marshal(s.ProtocolOptions)
+	if err != nil {
+		return fmt.Errorf("%s: protocol_options: %v", s.Name, err)
+	}
+	root, err := parseDocument(s.Name, data)
+	if err != nil {
+		return err
+	}
+	err = newDecoder(s.Name).decode(root, "protocol_options", into.Elem())
+	var e *Error
+	if errors.As(err, &e) {
+		e.Line, e.Column = 0, 0
+	}
+	return err
+}

@@ -1,0 +1,350 @@
+package scenarios
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/sim"
+)
+
+// Duration is faults.Duration: virtual time written "150ms" in files.
+type Duration = faults.Duration
+
+// Scenario is one scenario file: a cluster, its network, its clients, a fault
+// timeline and the checks that judge the run. Parse fills every optional key
+// with its documented default, so a parsed Scenario is complete, and Marshal
+// writes every key back out.
+type Scenario struct {
+	// Name identifies the scenario in reports and artifact directories:
+	// letters, digits, '.', '_' and '-'. Default: the file name without
+	// its extension.
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	// Protocol names the protocol ("raft", "paxos", "pbft"); the runner's
+	// registry decides which exist.
+	Protocol string `yaml:"protocol"`
+	// Nodes is the number of servers, 1..MaxNodes.
+	Nodes int `yaml:"nodes"`
+	// Seed is the scenario's own seed, used when the command line gives none;
+	// nil if the file sets none. A failing run is exported with its seed.
+	Seed *uint64 `yaml:"seed,omitempty"`
+	// Duration is the safety phase: workload and faults run this long.
+	Duration Duration `yaml:"duration"`
+	// Drain is the time after the safety phase, with faults healed, crashed
+	// servers restarted and no new operations, for outstanding operations to
+	// finish.
+	Drain Duration `yaml:"drain"`
+	// MaxEvents bounds the events of one run; 0 means sim.DefaultMaxEvents.
+	MaxEvents uint64 `yaml:"max_events,omitempty"`
+
+	Network  Network       `yaml:"network"`
+	Workload Workload      `yaml:"workload"`
+	Faults   []faults.Step `yaml:"faults,omitempty"`
+	Checks   []string      `yaml:"checks"`
+	// ProtocolOptions is the protocol's own configuration, kept undecoded
+	// until the runner knows the protocol: see DecodeProtocolOptions.
+	ProtocolOptions map[string]any `yaml:"protocol_options,omitempty"`
+
+	src *source // where the scenario was read from; nil when built in code
+}
+
+// Network is the default fault model of every link.
+type Network struct {
+	Latency   Latency `yaml:"latency,flow"`
+	Tail      Tail    `yaml:"tail,omitempty,flow"`
+	Drop      float64 `yaml:"drop,omitempty"`      // probability a message is lost
+	Duplicate float64 `yaml:"duplicate,omitempty"` // probability a message is delivered twice
+}
+
+// Latency is a uniform one-way delay range.
+type Latency struct {
+	Min Duration `yaml:"min"`
+	Max Duration `yaml:"max"`
+}
+
+// Tail adds, with Probability, an exponentially distributed extra delay of
+// mean Mean to a message: a long-tailed latency distribution.
+type Tail struct {
+	Probability float64  `yaml:"probability,omitempty"`
+	Mean        Duration `yaml:"mean,omitempty"`
+}
+
+// IsZero reports an absent tail (for omitempty).
+func (t Tail) IsZero() bool { return t == Tail{} }
+
+// Link is the network as the kernel's link model.
+func (n Network) Link() sim.Link {
+	return sim.Link{
+		LatencyMin: n.Latency.Min.Duration(), LatencyMax: n.Latency.Max.Duration(),
+		TailProb: n.Tail.Probability, TailMean: n.Tail.Mean.Duration(),
+		Drop: n.Drop, Duplicate: n.Duplicate,
+	}
+}
+
+// Workload describes the clients. Durations are virtual time.
+type Workload struct {
+	Clients int  `yaml:"clients"`  // client nodes, each with one operation at a time
+	Keys    int  `yaml:"keys"`     // keys k0..k{Keys-1}, picked uniformly
+	Mix     Mix  `yaml:"mix,flow"` // relative weights of the operation kinds
+	Rate    Rate `yaml:"rate"`     // total ops/s (open loop); 0 is closed loop
+	// ThinkTime is, in closed loop, the wait between a return and the next call.
+	ThinkTime Duration `yaml:"think_time"`
+	// Timeout bounds one operation; past it the outcome is unknown.
+	Timeout Duration `yaml:"timeout"`
+	// RetryInterval is how long a client waits before resending to another server.
+	RetryInterval Duration `yaml:"retry_interval"`
+	// Backlog bounds, in open loop, the arrivals waiting on a busy client.
+	Backlog int `yaml:"backlog"`
+}
+
+// Mix weighs the operation kinds (non-negative, not all zero).
+type Mix struct {
+	Get    int `yaml:"get"`
+	Put    int `yaml:"put"`
+	Append int `yaml:"append"`
+	CAS    int `yaml:"cas"`
+}
+
+// Total is the sum of the weights.
+func (m Mix) Total() int { return m.Get + m.Put + m.Append + m.CAS }
+
+// Known check names, in the order they run by default.
+const (
+	CheckLinearizable     = "linearizable"
+	CheckAgreement        = "agreement"
+	CheckOneLeaderPerTerm = "one-leader-per-term"
+)
+
+// KnownChecks lists the check names a scenario may use; an omitted checks key
+// means all of them.
+var KnownChecks = []string{CheckLinearizable, CheckAgreement, CheckOneLeaderPerTerm}
+
+// Limits that keep a typo from building an absurd world.
+const (
+	MaxNodes   = 1000
+	MaxClients = 10_000
+	MaxKeys    = 1_000_000
+	// MaxFileSize bounds a scenario file.
+	MaxFileSize = 1 << 20
+)
+
+// Defaults of omitted keys (see README.md).
+const (
+	DefaultDuration      = Duration(30 * time.Second)
+	DefaultDrain         = Duration(5 * time.Second)
+	DefaultLatencyMin    = Duration(time.Millisecond)
+	DefaultLatencyMax    = Duration(10 * time.Millisecond)
+	DefaultClients       = 4
+	DefaultKeys          = 8
+	DefaultThinkTime     = Duration(20 * time.Millisecond)
+	DefaultTimeout       = Duration(time.Second)
+	DefaultRetryInterval = Duration(100 * time.Millisecond)
+	DefaultBacklog       = 16
+	// DefaultSeed is the seed of a run when neither the command line nor the
+	// scenario gives one.
+	DefaultSeed uint64 = 1
+)
+
+// DefaultMix is the operation mix of a workload that sets none.
+var DefaultMix = Mix{Get: 4, Put: 4, Append: 1, CAS: 1}
+
+// HasCheck reports whether the scenario asks for the named check.
+func (s *Scenario) HasCheck(name string) bool { return slices.Contains(s.Checks, name) }
+
+// SeedOr returns the scenario's seed, or def if it sets none.
+func (s *Scenario) SeedOr(def uint64) uint64 {
+	if s.Seed != nil {
+		return *s.Seed
+	}
+	return def
+}
+
+// WithSeed returns a copy of s pinned to seed, for exporting a failing run.
+func (s *Scenario) WithSeed(seed uint64) *Scenario {
+	c := s.Clone()
+	c.Seed = &seed
+	return c
+}
+
+// Clone returns a copy of s that shares nothing mutable with it (fault steps
+// are copied one level deep; their Partition and Cut are never mutated).
+func (s *Scenario) Clone() *Scenario {
+	c := *s
+	if s.Seed != nil {
+		seed := *s.Seed
+		c.Seed = &seed
+	}
+	c.Faults = slices.Clone(s.Faults)
+	c.Checks = slices.Clone(s.Checks)
+	c.ProtocolOptions = maps.Clone(s.ProtocolOptions)
+	return &c
+}
+
+// FaultPlan is the scenario's fault timeline, ready for faults.Install.
+func (s *Scenario) FaultPlan() faults.Plan { return faults.Plan{Steps: slices.Clone(s.Faults)} }
+
+// Errorf reports a problem with the value at path ("protocol_options.bugs[1]",
+// "workload", "faults[2].crash") as a one-line *Error carrying that value's
+// file position. A path the file does not spell out (a default) is placed at
+// its closest written ancestor.
+func (s *Scenario) Errorf(path string, format string, args ...any) error {
+	e := &Error{Path: path, Msg: fmt.Sprintf(format, args...)}
+	if s.src == nil {
+		e.File = s.Name
+		return e
+	}
+	e.File = s.src.file
+	p := s.src.lookup(path)
+	e.Line, e.Column = p.line, p.col
+	return e
+}
+
+// source remembers where a parsed scenario came from.
+type source struct {
+	file      string
+	positions map[string]pos
+	options   optionsNode
+}
+
+// lookup returns the position of path, or of its closest recorded ancestor.
+func (src *source) lookup(path string) pos {
+	for {
+		if p, ok := src.positions[path]; ok {
+			return p
+		}
+		if path == "" {
+			return pos{1, 1}
+		}
+		path = parentPath(path)
+	}
+}
+
+// has reports whether the file wrote path (null values included).
+func (src *source) has(path string) bool {
+	_, ok := src.positions[path]
+	return ok
+}
+
+// parentPath strips the last ".key" or "[i]" of a path.
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// applyDefaults fills what the file left out. A written null counts as written
+// for scalars (it means zero) but not for sections, whose keys then default.
+func (s *Scenario) applyDefaults(src *source) {
+	has := src.has
+	if !has("name") {
+		s.Name = nameFromFile(src.file)
+	}
+	if !has("duration") {
+		s.Duration = DefaultDuration
+	}
+	if !has("drain") {
+		s.Drain = DefaultDrain
+	}
+	if !has("network.latency") {
+		s.Network.Latency = Latency{Min: DefaultLatencyMin, Max: DefaultLatencyMax}
+	} else if !has("network.latency.max") {
+		s.Network.Latency.Max = s.Network.Latency.Min // constant latency
+	}
+	w := &s.Workload
+	for _, d := range []struct {
+		key string
+		set func()
+	}{
+		{"clients", func() { w.Clients = DefaultClients }},
+		{"keys", func() { w.Keys = DefaultKeys }},
+		{"mix", func() { w.Mix = DefaultMix }},
+		{"think_time", func() { w.ThinkTime = DefaultThinkTime }},
+		{"timeout", func() { w.Timeout = DefaultTimeout }},
+		{"retry_interval", func() { w.RetryInterval = DefaultRetryInterval }},
+		{"backlog", func() { w.Backlog = DefaultBacklog }},
+	} {
+		if !has("workload." + d.key) {
+			d.set()
+		}
+	}
+	if s.Checks == nil { // absent, or a bare "checks:"; "checks: []" asks for none
+		s.Checks = slices.Clone(KnownChecks)
+	}
+}
+
+// nameFromFile is "raft-calm" for "scenarios/raft-calm.yaml".
+func nameFromFile(file string) string {
+	base := file[strings.LastIndexAny(file, `/\`)+1:]
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	return base
+}
+
+// Rate is an operation rate in operations per second. In YAML it is a number
+// (ops/s) or a string "200/s", "1.5/ms", "600/min".
+type Rate float64
+
+// PerSecond returns r in operations per second.
+func (r Rate) PerSecond() float64 { return float64(r) }
+
+var rateUnits = []struct {
+	suffix string
+	perSec float64
+}{{"/s", 1}, {"/ms", 1e3}, {"/us", 1e6}, {"/min", 1.0 / 60}, {"/m", 1.0 / 60}, {"/h", 1.0 / 3600}}
+
+// ParseRate reads "200/s", "1.5/ms", "600/min" or a bare number of ops/s.
+func ParseRate(s string) (Rate, error) {
+	t := strings.TrimSpace(s)
+	per := 1.0
+	for _, u := range rateUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, per = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.perSec
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("malformed rate %q (write it like 200/s, 2/ms or 600/min)", s)
+	}
+	return Rate(f * per), nil
+}
+
+// UnmarshalYAML reads a number or a rate string (go-yaml's convention).
+func (r *Rate) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	switch v := raw.(type) {
+	case string:
+		p, err := ParseRate(v)
+		*r = p
+		return err
+	case int64:
+		*r = Rate(v)
+	case uint64:
+		*r = Rate(v)
+	case float64:
+		*r = Rate(v)
+	default:
+		return fmt.Errorf("malformed rate %v (write it like 200/s, 2/ms or 600/min)", raw)
+	}
+	return nil
+}
+
+// MarshalYAML writes "200/s" (or 0 for closed loop).
+func (r Rate) MarshalYAML() (any, error) {
+	if r == 0 {
+		return 0, nil
+	}
+	return strconv.FormatFloat(float64(r), 'g', -1, 64) + "/s", nil
+}

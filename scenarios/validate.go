@@ -1,0 +1,183 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/simrun/simrun/faults"
+)
+
+var (
+	namePattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	protocolPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+)
+
+// Validate reports the first impossible value as a one-line *Error. Parse
+// calls it; call it yourself on a scenario built or changed in code.
+func (s *Scenario) Validate() error {
+	for _, check := range []func() error{
+		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateTop() error {
+	switch {
+	case s.Name == "":
+		return s.Errorf("name", "missing: give the scenario a name")
+	case !namePattern.MatchString(s.Name):
+		return s.Errorf("name", "%q: use up to 100 letters, digits, '.', '_' and '-'", s.Name)
+	case s.Protocol == "":
+		return s.Errorf("protocol", "missing: name the protocol (raft, paxos, pbft)")
+	case !protocolPattern.MatchString(s.Protocol):
+		return s.Errorf("protocol", "%q is not a protocol name (lowercase letters, digits and '-')", s.Protocol)
+	case s.Nodes < 1 || s.Nodes > MaxNodes:
+		if s.src != nil && !s.src.has("nodes") {
+			return s.Errorf("nodes", "missing: give the number of servers")
+		}
+		return s.Errorf("nodes", "%d is not in [1, %d]", s.Nodes, MaxNodes)
+	case s.Duration <= 0:
+		return s.Errorf("duration", "%v must be positive", s.Duration)
+	case s.Drain < 0:
+		return s.Errorf("drain", "%v is negative", s.Drain)
+	}
+	return nil
+}
+
+// probability reports whether p is in [0, 1] (NaN is not).
+func probability(p float64) bool { return p >= 0 && p <= 1 }
+
+func (s *Scenario) validateNetwork() error {
+	n := s.Network
+	switch {
+	case n.Latency.Min < 0:
+		return s.Errorf("network.latency.min", "%v is negative", n.Latency.Min)
+	case n.Latency.Max < n.Latency.Min:
+		return s.Errorf("network.latency.max", "%v is below min %v", n.Latency.Max, n.Latency.Min)
+	case !probability(n.Tail.Probability):
+		return s.Errorf("network.tail.probability", "%v is not a probability in [0, 1]", n.Tail.Probability)
+	case n.Tail.Mean < 0:
+		return s.Errorf("network.tail.mean", "%v is negative", n.Tail.Mean)
+	case n.Tail.Probability > 0 && n.Tail.Mean == 0:
+		return s.Errorf("network.tail.mean", "must be positive when tail.probability is set")
+	case !probability(n.Drop):
+		return s.Errorf("network.drop", "%v is not a probability in [0, 1]", n.Drop)
+	case !probability(n.Duplicate):
+		return s.Errorf("network.duplicate", "%v is not a probability in [0, 1]", n.Duplicate)
+	}
+	if err := n.Link().Validate(); err != nil {
+		return s.Errorf("network", "%v", err)
+	}
+	return nil
+}
+
+func (s *Scenario) validateWorkload() error {
+	w := s.Workload
+	for _, m := range []struct {
+		key string
+		v   int
+	}{{"get", w.Mix.Get}, {"put", w.Mix.Put}, {"append", w.Mix.Append}, {"cas", w.Mix.CAS}} {
+		if m.v < 0 {
+			return s.Errorf("workload.mix."+m.key, "weight %d is negative", m.v)
+		}
+	}
+	rate := float64(w.Rate)
+	switch {
+	case w.Clients < 0 || w.Clients > MaxClients:
+		return s.Errorf("workload.clients", "%d is not in [0, %d]", w.Clients, MaxClients)
+	case w.Keys < 1 || w.Keys > MaxKeys:
+		return s.Errorf("workload.keys", "%d is not in [1, %d]", w.Keys, MaxKeys)
+	case w.Mix.Total() <= 0:
+		return s.Errorf("workload.mix", "the weights must not all be zero")
+	case !(rate >= 0) || math.IsInf(rate, 0):
+		return s.Errorf("workload.rate", "%v must be a finite rate >= 0 (ops per second)", rate)
+	case w.ThinkTime < 0:
+		return s.Errorf("workload.think_time", "%v is negative", w.ThinkTime)
+	case w.Timeout <= 0:
+		return s.Errorf("workload.timeout", "%v must be positive", w.Timeout)
+	case w.RetryInterval <= 0:
+		return s.Errorf("workload.retry_interval", "%v must be positive", w.RetryInterval)
+	case w.Backlog < 0:
+		return s.Errorf("workload.backlog", "%d is negative", w.Backlog)
+	}
+	return nil
+}
+
+func (s *Scenario) validateFaults() error {
+	for i, st := range s.Faults {
+		at := fmt.Sprintf("faults[%d]", i)
+		if err := s.validateWrittenStep(at, st); err != nil {
+			return err
+		}
+		if err := st.Validate(s.Nodes); err != nil {
+			var fe *faults.FieldError
+			if errors.As(err, &fe) && fe.Field != "" {
+				return s.Errorf(at+"."+fe.Field, "%s", fe.Msg)
+			}
+			if fe != nil {
+				return s.Errorf(at, "%s", fe.Msg)
+			}
+			return s.Errorf(at, "%v", err)
+		}
+		if err := s.validateStepTime(at, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateWrittenStep catches what the Step value cannot show: keys written
+// with a zero value that means "absent" (every: 0s, down: 0s), a step with no
+// time at all, and at written alongside a window.
+func (s *Scenario) validateWrittenStep(at string, st faults.Step) error {
+	if s.src == nil {
+		return nil
+	}
+	has := func(key string) bool { return s.src.has(at + "." + key) }
+	switch {
+	case has("every") && st.Every == 0:
+		return s.Errorf(at+".every", "must be positive")
+	case has("down") && st.Down == 0:
+		return s.Errorf(at+".down", "must be positive (leave it out to keep the node down)")
+	case has("at") && (has("every") || has("from") || has("to")):
+		return s.Errorf(at+".at", "give either at, or from/to/every, not both")
+	case !has("at") && !has("every") && !has("from") && !has("to"):
+		return s.Errorf(at, "no time: give at, or from/to/every")
+	}
+	return nil
+}
+
+// validateStepTime refuses a step that could never fire: the safety phase is
+// over by then and the runner stops the schedule.
+func (s *Scenario) validateStepTime(at string, st faults.Step) error {
+	key, start := "at", st.At
+	if st.Repeats() {
+		key, start = "from", st.From
+	}
+	if start >= s.Duration {
+		return s.Errorf(at+"."+key, "%v is not before the end of the safety phase (duration %v): the step would never fire",
+			start, s.Duration)
+	}
+	return nil
+}
+
+func (s *Scenario) validateChecks() error {
+	for i, name := range s.Checks {
+		at := fmt.Sprintf("checks[%d]", i)
+		if !slices.Contains(KnownChecks, name) {
+			return s.Errorf(at, "unknown check %q (known: %s)", name, strings.Join(KnownChecks, ", "))
+		}
+		if slices.Index(s.Checks, name) < i {
+			return s.Errorf(at, "check %q is listed twice", name)
+		}
+	}
+	return nil
+}
