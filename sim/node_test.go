@@ -328,3 +328,37 @@ func TestTimeFormatting(t *testing.T) {
 	assert.Equal(t, "n-1", None.String())
 	assert.True(t, strings.HasPrefix(Outcome(99).String(), "outcome("))
 }
+
+// TestHugeTimerNeverMovesTheClockBack: a timer set "for ever" with the largest
+// duration must not overflow into the past.
+func TestHugeTimerNeverMovesTheClockBack(t *testing.T) {
+	var log timerLog
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, time.Millisecond) },
+		timer: func(env Env, k TimerKind) {
+			log.add(env, k)
+			env.SetTimer(1, time.Duration(1<<63-1))
+		},
+	}))
+	assert.Equal(t, Reached, w.RunUntil(ms(10)))
+	assert.Equal(t, []string{"0@1ms"}, log.fired)
+	assert.Equal(t, ms(10), w.Now())
+}
+
+// TestAddingNodesAfterAControlCallPanics: the network is sized by the first
+// control call, so a node added later would index past it.
+func TestAddingNodesAfterAControlCallPanics(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(idle())
+	w.Cut(0, 0)
+	assert.PanicsWithValue(t, "sim: add every node before the first control call (Cut, Partition, SetLink, ...)",
+		func() { w.AddServer(idle()) })
+}
+
+func TestTimeAddSaturates(t *testing.T) {
+	assert.Equal(t, Forever, Time(1).Add(time.Duration(1<<63-1)))
+	assert.Equal(t, Forever, Forever.Add(time.Nanosecond))
+	assert.Equal(t, Forever, (Forever - 5).Add(5))
+	assert.Equal(t, Time(7), Time(10).Add(-3))
+}

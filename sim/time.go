@@ -13,8 +13,16 @@ type Time int64
 // definite answer, and the deadline of a run without a time bound.
 const Forever Time = 1<<63 - 1
 
-// Add returns t moved forward by d.
-func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+// Add returns t moved forward by d. It saturates at Forever: a timer or a
+// latency too long to represent never comes, rather than wrapping into the past
+// and moving the clock back.
+func (t Time) Add(d time.Duration) Time {
+	u := t + Time(d)
+	if d > 0 && u < t {
+		return Forever
+	}
+	return u
+}
 
 // Sub returns the duration from u to t.
 func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }

@@ -173,6 +173,9 @@ func (w *World) AddClient(f Factory) NodeID {
 }
 
 func (w *World) add(f Factory, server bool) NodeID {
+	if w.net != nil { // the network's link and cut tables are sized by now
+		panic("sim: add every node before the first control call (Cut, Partition, SetLink, ...)")
+	}
 	id := NodeID(len(w.nodes))
 	s := &nodeSlot{id: id, server: server, factory: f, rng: w.streams.Stream(fmt.Sprintf("node/%d", id))}
 	if server {
