@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/simrun/simrun/runner"
+)
+
+// Exit codes: each failure class has its own, so scripts and CI can tell a
+// safety violation from a typo in a scenario file.
+const (
+	exitPass         = 0
+	exitInternal     = 1 // simrun itself failed (cannot write a file, ...)
+	exitBadInput     = 2 // a scenario file, flag or replay file is wrong
+	exitSafety       = 3 // an invariant or linearizability was violated
+	exitLiveness     = 4 // the system did not make required progress
+	exitCrash        = 5 // protocol code panicked
+	exitInconclusive = 6 // no verdict: a checker timed out or a bound was hit
+)
+
+// exitError carries an exit code up through cobra.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func badInput(format string, args ...any) error {
+	return &exitError{code: exitBadInput, msg: fmt.Sprintf(format, args...)}
+}
+
+func badInputErr(err error) error { return &exitError{code: exitBadInput, msg: err.Error()} }
+
+func internalErr(err error) error { return &exitError{code: exitInternal, msg: err.Error()} }
+
+// exitCodeFor maps a run's class to the process exit code.
+func exitCodeFor(c runner.Class) int {
+	switch c {
+	case runner.Pass:
+		return exitPass
+	case runner.Safety:
+		return exitSafety
+	case runner.Liveness:
+		return exitLiveness
+	case runner.ProtocolCrash:
+		return exitCrash
+	default:
+		return exitInconclusive
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/spf13/cobra"
+)
+
+type runFlags struct {
+	seed       uint64
+	trace      string
+	history    string
+	out        string
+	linTimeout time.Duration
+}
+
+const runLong = `Run one seed of a scenario and judge it.
+
+The summary shows the events processed, simulated and wall time, client
+operations (ok, failed, unknown), leader elections, each checker's verdict and
+the trace hash. Running the same scenario and seed again prints the same hash.
+
+When the run fails, simrun writes the artifacts (the scenario pinned to its
+seed, the full trace, the client history, the report and, for a
+linearizability failure, an HTML visualization) into --out and prints the
+command that replays the failure.`
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Run one seed of a scenario file",
+		Long:  runLong,
+		Example: `  simrun run scenarios/raft-calm.yaml --seed 1
+  simrun run scenarios/raft-crash-churn.yaml --seed 42 --trace trace.jsonl --history history.jsonl`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runOne(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
+		},
+	}
+	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run (default: the scenario's seed, else 1)")
+	cmd.Flags().StringVar(&f.trace, "trace", "", "write the full event trace to this file (JSONL)")
+	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
+	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
+	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
+		"wall-clock budget of the linearizability checker; past it the verdict is unknown")
+	return cmd
+}
+
+func runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
+	sc, err := scenarios.ParseFile(path)
+	if err != nil {
+		return badInputErr(err)
+	}
+	proto, err := registry.Resolve(sc)
+	if err != nil {
+		return badInputErr(err)
+	}
+	if !seedSet && sc.Seed != nil {
+		f.seed = *sc.Seed
+	}
+	if f.linTimeout <= 0 {
+		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
+	}
+	opts := runner.Options{Seed: f.seed, LinearizabilityTimeout: f.linTimeout}
+	traceFile, err := createOptional(f.trace)
+	if err != nil {
+		return badInput("--trace: %v", err)
+	}
+	if traceFile != nil {
+		defer traceFile.Close()
+		opts.Trace = traceFile
+	}
+	rep, err := runner.Run(sc, proto, opts)
+	if err != nil {
+		return badInputErr(err)
+	}
+	if err := writeHistory(f.history, rep); err != nil {
+		return internalErr(err)
+	}
+	printSummary(stdout, sc, rep)
+	if !rep.Class.Failed() {
+		return nil
+	}
+	return reportFailure(stdout, path, sc, proto, rep, f)
+}
+
+// reportFailure writes the artifacts and prints the replay command.
+func reportFailure(stdout io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
+	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
+	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
+	files, err := runner.WriteArtifacts(dir, sc, proto, rep, opts)
+	if err != nil {
+		return internalErr(fmt.Errorf("writing artifacts: %w", err))
+	}
+	fmt.Fprintf(stdout, "artifacts   %s\n", dir)
+	for _, file := range files {
+		fmt.Fprintf(stdout, "            %s\n", filepath.Base(file))
+	}
+	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(path, rep.Seed))
+	return &exitError{code: exitCodeFor(rep.Class)}
+}
+
+// replayCommand is the one line that reproduces a run.
+func replayCommand(path string, seed uint64) string {
+	return "simrun run " + shellQuote(path) + " --seed " + strconv.FormatUint(seed, 10)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func safeName(s string) string {
+	if s == "" {
+		return "scenario"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func createOptional(path string) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return os.Create(path)
+}
+
+func writeHistory(path string, rep *runner.Report) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.History.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// printSummary prints the run's report, one fact per line.
+func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
+	speed := ""
+	if rep.WallTime > 0 {
+		speed = fmt.Sprintf(" (%.0fx real time)", rep.SimTime.Seconds()/rep.WallTime.Seconds())
+	}
+	fmt.Fprintf(w, "scenario    %s (%s, %d nodes)  seed %d\n", sc.Name, sc.Protocol, sc.Nodes, rep.Seed)
+	fmt.Fprintf(w, "events      %d  simulated %v  wall %v%s\n", rep.Events, rep.SimTime, rep.WallTime.Round(time.Millisecond), speed)
+	fmt.Fprintf(w, "operations  ok %d  failed %d  unknown %d\n", rep.Ops.OK, rep.Ops.Failed, rep.Ops.Unknown)
+	fmt.Fprintf(w, "leaders     %d elected\n", rep.LeaderChanges)
+	fmt.Fprintf(w, "messages    sent %d  delivered %d  dropped %d  duplicated %d\n",
+		rep.Messages.Sent, rep.Messages.Delivered, rep.Messages.Dropped, rep.Messages.Duplicated)
+	if rep.Faults != "" {
+		fmt.Fprintf(w, "faults      %s\n", rep.Faults)
+	}
+	for _, c := range rep.Checks {
+		line := fmt.Sprintf("check       %-20s %s", c.Name, c.Verdict)
+		if c.Detail != "" && c.Verdict != "pass" {
+			line += "  " + c.Detail
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "trace hash  %s\n", rep.Hash)
+	if rep.Crash != nil {
+		fmt.Fprintf(w, "crash stack\n%s\n", indent(rep.Crash.Stack))
+	}
+	verdict := strings.ToUpper(string(rep.Class))
+	if rep.Reason != "" {
+		verdict += ": " + rep.Reason
+	}
+	fmt.Fprintf(w, "verdict     %s\n", verdict)
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}

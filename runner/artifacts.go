@@ -1,0 +1,101 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/scenarios"
+)
+
+// Artifact file names inside a failure's directory.
+const (
+	ScenarioFile        = "scenario.yaml"
+	ReportFile          = "report.json"
+	HistoryFile         = "history.jsonl"
+	TraceFile           = "trace.jsonl"
+	LinearizabilityFile = "linearizability.html"
+)
+
+// WriteArtifacts writes what a person needs to study a failed run into dir:
+// the scenario pinned to its seed, the report, the client history, the full
+// trace (by replaying the seed with tracing on, which also re-checks that the
+// replay gives the same trace hash) and, for a linearizability failure,
+// Porcupine's visualization. It returns the files written.
+func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var files []string
+	write := func(name string, fn func(f *os.File) error) error {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		files = append(files, path)
+		return nil
+	}
+	pinned := sc.WithSeed(rep.Seed)
+	steps := []struct {
+		name string
+		fn   func(f *os.File) error
+		skip bool
+	}{
+		{ScenarioFile, func(f *os.File) error { return writeScenario(f, pinned) }, false},
+		{ReportFile, func(f *os.File) error { return writeJSON(f, rep) }, false},
+		{HistoryFile, func(f *os.File) error { return rep.History.WriteJSON(f) }, rep.History == nil},
+		{TraceFile, func(f *os.File) error { return replayTrace(f, sc, proto, rep, opts) }, false},
+		{LinearizabilityFile, func(f *os.File) error { return rep.Linearizability.WriteVisualization(f) },
+			rep.Linearizability == nil || rep.Linearizability.Verdict != checkers.Fail},
+	}
+	for _, s := range steps {
+		if s.skip {
+			continue
+		}
+		if err := write(s.name, s.fn); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+func writeScenario(f *os.File, sc *scenarios.Scenario) error {
+	data, err := sc.Marshal()
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return err
+}
+
+func writeJSON(f *os.File, v any) error {
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// replayTrace reruns the seed with the trace going to f and insists on the
+// same trace hash: a mismatch is a determinism bug, the worst kind we have.
+func replayTrace(f *os.File, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) error {
+	opts.Seed = rep.Seed
+	opts.Trace = f
+	again, err := Run(sc, proto, opts)
+	if err != nil {
+		return err
+	}
+	if again.Hash != rep.Hash {
+		return fmt.Errorf("determinism broken: replay of seed %d gave trace hash %s, first run %s",
+			rep.Seed, again.Hash, rep.Hash)
+	}
+	return nil
+}

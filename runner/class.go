@@ -1,0 +1,22 @@
+package runner
+
+// Class is the failure class of a run: what kind of outcome it was. Sweeps
+// group results by class, and the CLI maps each class to its own exit code.
+type Class string
+
+const (
+	// Pass: every check passed.
+	Pass Class = "pass"
+	// Safety: an invariant or linearizability was violated.
+	Safety Class = "safety"
+	// Liveness: the system did not make the progress the scenario requires.
+	Liveness Class = "liveness"
+	// ProtocolCrash: a node's handler panicked.
+	ProtocolCrash Class = "crash"
+	// Inconclusive: no violation was found but a verdict could not be reached
+	// (a checker timed out, or the run hit its event bound). Never a pass.
+	Inconclusive Class = "inconclusive"
+)
+
+// Failed reports whether the class is anything but a pass.
+func (c Class) Failed() bool { return c != Pass }

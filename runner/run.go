@@ -1,0 +1,236 @@
+package runner
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+)
+
+// Protocol is a registry entry: how to build a protocol's server nodes.
+type Protocol struct {
+	Name        string
+	Description string
+	// Build returns the factory of the protocol's server nodes for sc. It
+	// decodes sc's protocol options strictly (errors name file:line:column) and
+	// rejects a cluster size the protocol cannot run.
+	Build func(sc *scenarios.Scenario, newSM service.NewStateMachine) (sim.Factory, error)
+}
+
+// Options tune one run.
+type Options struct {
+	Seed uint64
+	// Trace, if set, receives the full JSONL trace.
+	Trace io.Writer
+	// LinearizabilityTimeout bounds Porcupine's search (wall time); past it the
+	// verdict is unknown, never a pass. 0 means DefaultLinearizabilityTimeout.
+	LinearizabilityTimeout time.Duration
+}
+
+// DefaultLinearizabilityTimeout is the Porcupine budget of Options that set none.
+const DefaultLinearizabilityTimeout = 20 * time.Second
+
+// OpCounts counts client operations by outcome.
+type OpCounts struct {
+	OK      int `json:"ok"`
+	Failed  int `json:"failed"`
+	Unknown int `json:"unknown"`
+}
+
+// CheckResult is one checker's verdict.
+type CheckResult struct {
+	Name    string `json:"name"`
+	Verdict string `json:"verdict"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Report is the outcome of one seed of one scenario.
+type Report struct {
+	Scenario      string           `json:"scenario"`
+	Protocol      string           `json:"protocol"`
+	Seed          uint64           `json:"seed"`
+	Class         Class            `json:"class"`
+	Reason        string           `json:"reason,omitempty"` // the first failure, one line
+	Events        uint64           `json:"events"`
+	SimTime       time.Duration    `json:"sim_time_ns"`
+	WallTime      time.Duration    `json:"wall_time_ns"`
+	Hash          string           `json:"trace_hash"`
+	Ops           OpCounts         `json:"ops"`
+	LeaderChanges int              `json:"leader_changes"`
+	Messages      sim.MessageStats `json:"messages"`
+	Faults        string           `json:"faults,omitempty"`
+	Checks        []CheckResult    `json:"checks"`
+	Crash         *sim.Crash       `json:"crash,omitempty"`
+
+	// History and Linearizability are kept for artifacts, not serialized.
+	History         *workload.History                `json:"-"`
+	Linearizability *checkers.LinearizabilityResult `json:"-"`
+}
+
+// Run runs one seed of sc with proto and judges it. An error means the run
+// could not be built (bad input); every outcome of the run itself, protocol
+// panics included, is in the Report.
+func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) {
+	start := time.Now() // wall time for the report only; it never reaches the world
+	r, err := newRun(sc, proto, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.execute()
+	rep := r.judge()
+	rep.WallTime = time.Since(start)
+	return rep, nil
+}
+
+// run is one world under construction and its observers.
+type run struct {
+	sc      *scenarios.Scenario
+	opts    Options
+	world   *sim.World
+	load    *workload.Workload
+	faults  *faults.Injector
+	monitor *checkers.Monitor
+	leaders int
+	outcome sim.Outcome
+}
+
+func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
+	factory, err := proto.Build(sc, workload.NewKV)
+	if err != nil {
+		return nil, err
+	}
+	load, err := workload.New(workloadConfig(sc))
+	if err != nil {
+		return nil, sc.Errorf("workload", "%v", err)
+	}
+	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace})
+	if err != nil {
+		return nil, sc.Errorf("network", "%v", err)
+	}
+	for range sc.Nodes {
+		w.AddServer(factory)
+	}
+	load.Install(w)
+	inj, err := faults.Install(w, sc.FaultPlan())
+	if err != nil {
+		return nil, sc.Errorf("faults", "%v", err)
+	}
+	invs, err := invariants(sc)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, monitor: checkers.Attach(w, invs)}
+	w.OnObservation(r.countLeaders)
+	return r, nil
+}
+
+func (r *run) countLeaders(o sim.Observation) {
+	if o.Kind == sim.ObsLeader {
+		r.leaders++
+	}
+}
+
+// execute runs the safety phase, then the drain: faults healed, crashed nodes
+// back, no new operations, so that outstanding operations can finish.
+func (r *run) execute() {
+	safetyEnd := sim.Time(r.sc.Duration)
+	r.outcome = r.world.RunUntil(safetyEnd)
+	if r.outcome != sim.Reached {
+		return
+	}
+	r.world.At(safetyEnd, "end of safety phase: stop workload, heal, restart", func() {
+		r.load.Stop()
+		r.faults.Stop()
+		r.faults.HealAll()
+		r.faults.RestartAll()
+	})
+	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
+	if err := r.world.FlushTrace(); err != nil && r.outcome == sim.Reached {
+		r.outcome = sim.Stopped
+		r.world.Stop("trace write failed: " + err.Error())
+	}
+}
+
+// drainTime is how long outstanding operations get after the safety phase.
+func drainTime(sc *scenarios.Scenario) time.Duration {
+	if sc.Drain > 0 {
+		return time.Duration(sc.Drain)
+	}
+	return time.Duration(sc.Workload.Timeout) + time.Second
+}
+
+// judge classifies the run. The order of precedence is crash, safety
+// violation found while running, bounds, then the history checks.
+func (r *run) judge() *Report {
+	res := r.world.Result()
+	rep := &Report{
+		Scenario: r.sc.Name, Protocol: r.sc.Protocol, Seed: r.opts.Seed,
+		Events: res.Events, SimTime: res.Now.Duration(), Hash: fmt.Sprintf("%016x", res.Hash),
+		LeaderChanges: r.leaders, Messages: res.Messages, Crash: res.Crash,
+		History: r.load.History(), Faults: r.faults.Summary(),
+	}
+	ok, failed, unknown := rep.History.Counts()
+	rep.Ops = OpCounts{OK: ok, Failed: failed, Unknown: unknown}
+	rep.Class, rep.Reason = Pass, ""
+	for _, v := range r.monitor.Results() {
+		rep.Checks = append(rep.Checks, CheckResult{Name: v.Name, Verdict: v.Verdict.String(), Detail: v.Detail})
+	}
+	switch {
+	case res.Crash != nil:
+		rep.Class, rep.Reason = ProtocolCrash, res.Crash.Error()
+		return rep
+	case len(r.monitor.Violations()) > 0:
+		rep.Class, rep.Reason = Safety, r.monitor.Violations()[0].Error()
+		return rep
+	case res.Outcome == sim.EventLimit:
+		rep.Class, rep.Reason = Inconclusive, fmt.Sprintf("event bound of %d reached at t=%v", res.Events, res.Now)
+		return rep
+	case res.Outcome == sim.Stopped:
+		rep.Class, rep.Reason = Inconclusive, "stopped: "+res.StopReason
+		return rep
+	}
+	r.checkHistory(rep)
+	return rep
+}
+
+// checkHistory runs Porcupine when the scenario asks for linearizability.
+func (r *run) checkHistory(rep *Report) {
+	if !r.sc.HasCheck(checkers.NameLinearizable) {
+		return
+	}
+	timeout := r.opts.LinearizabilityTimeout
+	if timeout == 0 {
+		timeout = DefaultLinearizabilityTimeout
+	}
+	lin := checkers.CheckLinearizable(rep.History, timeout)
+	rep.Linearizability = &lin
+	rep.Checks = append(rep.Checks, CheckResult{Name: checkers.NameLinearizable, Verdict: lin.Verdict.String(), Detail: lin.Detail})
+	switch lin.Verdict {
+	case checkers.Fail:
+		rep.Class, rep.Reason = Safety, "history is not linearizable: "+lin.Detail
+	case checkers.Unknown:
+		rep.Class, rep.Reason = Inconclusive, "linearizability unknown: "+lin.Detail
+	}
+}
+
+// invariants builds the per-observation checkers the scenario lists.
+func invariants(sc *scenarios.Scenario) ([]checkers.Invariant, error) {
+	var invs []checkers.Invariant
+	for i, name := range sc.Checks {
+		if name == checkers.NameLinearizable {
+			continue // judged on the history after the run
+		}
+		inv, ok := checkers.NewInvariant(name)
+		if !ok {
+			return nil, sc.Errorf(fmt.Sprintf("checks[%d]", i), "unknown check %q (known: %v)", name, checkers.KnownChecks())
+		}
+		invs = append(invs, inv)
+	}
+	return invs, nil
+}

@@ -1,0 +1,110 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+
+	"github.com/simrun/simrun/scenarios"
+)
+
+// SweepOptions describe a sweep: many seeds of one scenario, each in its own
+// world. Parallelism lives here, above the worlds: every world is single-
+// threaded and deterministic, so a seed's result does not depend on Parallel.
+type SweepOptions struct {
+	// Load returns a fresh copy of the scenario; each worker loads its own so
+	// that no scenario value is shared between goroutines.
+	Load     func() (*scenarios.Scenario, error)
+	Protocol Protocol
+	Seeds    []uint64 // the seeds to run, in order of dispatch
+	Parallel int      // worker count; 0 means one per CPU
+	Options  Options  // per-run options; Seed is set per run, Trace must be nil
+	// OnFailure, if set, runs in the worker for every failed run before its
+	// report is delivered (to write artifacts while the history is at hand).
+	OnFailure func(sc *scenarios.Scenario, rep *Report) error
+}
+
+// SweepResult is one seed's outcome, delivered in completion order.
+type SweepResult struct {
+	Report *Report
+	Err    error // the run could not be built, or OnFailure failed
+	Seed   uint64
+}
+
+// Sweep runs the seeds and calls onResult for each, from the calling
+// goroutine, as results finish. Cancelling ctx stops dispatching new seeds;
+// seeds already running finish and are delivered, so nothing finished is
+// lost. It returns ctx.Err() if cancelled.
+func Sweep(ctx context.Context, so SweepOptions, onResult func(SweepResult)) error {
+	workers := so.Parallel
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	seeds := make(chan uint64)
+	results := make(chan SweepResult)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sweepWorker(so, seeds, results)
+		}()
+	}
+	go func() {
+		defer close(seeds)
+		for _, s := range so.Seeds {
+			select {
+			case seeds <- s:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	for r := range results {
+		onResult(r)
+	}
+	return ctx.Err()
+}
+
+func sweepWorker(so SweepOptions, seeds <-chan uint64, results chan<- SweepResult) {
+	sc, loadErr := so.Load()
+	for seed := range seeds {
+		if loadErr != nil {
+			results <- SweepResult{Seed: seed, Err: loadErr}
+			continue
+		}
+		results <- runSeed(sc, so, seed)
+	}
+}
+
+// runSeed runs one seed, turning a panic outside protocol code (the runner or
+// a checker) into a reported crash so one bad seed never ends a sweep.
+func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepResult) {
+	res.Seed = seed
+	defer func() {
+		if r := recover(); r != nil {
+			res.Report = &Report{Scenario: sc.Name, Protocol: sc.Protocol, Seed: seed, Class: ProtocolCrash,
+				Reason: fmt.Sprintf("panic outside protocol code: %v\n%s", r, debug.Stack())}
+		}
+	}()
+	opts := so.Options
+	opts.Seed = seed
+	opts.Trace = nil
+	rep, err := Run(sc, so.Protocol, opts)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if rep.Class.Failed() && so.OnFailure != nil {
+		res.Err = so.OnFailure(sc, rep)
+	}
+	rep.History, rep.Linearizability = nil, nil // keep memory flat over long sweeps
+	res.Report = rep
+	return res
+}
