@@ -1,0 +1,77 @@
+package sim
+
+import (
+	"maps"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// TestDiskCrashProperty: after any sequence of puts, deletes and syncs, a crash
+// leaves exactly the state as of the last sync.
+func TestDiskCrashProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		d := NewDisk()
+		synced := map[string]string{} // the model: state as of the last sync
+		live := map[string]string{}   // the model: what reads see
+		keys := rapid.SampledFrom([]string{"a", "b", "c", "log/1", "log/2"})
+		ops := rapid.IntRange(0, 40).Draw(t, "ops")
+		for range ops {
+			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			case 0:
+				k, v := keys.Draw(t, "key"), rapid.StringN(0, 3, -1).Draw(t, "value")
+				d.Put(k, []byte(v))
+				live[k] = v
+			case 1:
+				k := keys.Draw(t, "key")
+				d.Delete(k)
+				delete(live, k)
+			case 2:
+				d.Sync()
+				synced = maps.Clone(live)
+			}
+			if got := contents(d); !maps.Equal(got, live) {
+				t.Fatalf("reads see %v, want %v", got, live)
+			}
+		}
+		d.crash()
+		if got := contents(d); !maps.Equal(got, synced) {
+			t.Fatalf("after the crash %v, want %v", got, synced)
+		}
+		if d.Unsynced() != 0 {
+			t.Fatalf("%d unsynced writes after a crash", d.Unsynced())
+		}
+	})
+}
+
+// TestQueueProperty: whatever is pushed and popped, pops come out in (time,
+// push order) order.
+func TestQueueProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var q eventQueue
+		var pending []event // the model, in push order
+		steps := rapid.IntRange(1, 200).Draw(t, "steps")
+		for step := range steps {
+			if len(pending) > 0 && rapid.Bool().Draw(t, "pop") {
+				got := q.pop()
+				best := 0
+				for i, e := range pending {
+					if e.at < pending[best].at { // strict: the earliest pushed wins ties
+						best = i
+					}
+				}
+				if got.gen != pending[best].gen {
+					t.Fatalf("popped tag %d at %d, want tag %d at %d", got.gen, got.at, pending[best].gen, pending[best].at)
+				}
+				pending = append(pending[:best], pending[best+1:]...)
+				continue
+			}
+			e := tagged(Time(rapid.IntRange(0, 10).Draw(t, "at")), uint32(step))
+			q.push(e)
+			pending = append(pending, e)
+		}
+		if q.Len() != len(pending) {
+			t.Fatalf("queue holds %d, want %d", q.Len(), len(pending))
+		}
+	})
+}
