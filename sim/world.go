@@ -81,7 +81,10 @@ type Result struct {
 
 // MessageStats counts what the network did.
 type MessageStats struct {
-	Sent, Delivered, Dropped, Duplicated uint64
+	Sent       uint64 `json:"sent"`
+	Delivered  uint64 `json:"delivered"`
+	Dropped    uint64 `json:"dropped"`
+	Duplicated uint64 `json:"duplicated"`
 }
 
 type nodeSlot struct {
