@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -255,9 +254,6 @@ func (w *World) RecentTrace() []string { return w.tr.recent() }
 // FlushTrace flushes the JSONL trace sink, reporting any write error.
 func (w *World) FlushTrace() error { return w.tr.flush() }
 
-// ErrEventLimit is returned by RunUntil when the event bound is hit.
-var ErrEventLimit = errors.New("event limit reached")
-
 // RunUntil processes events up to and including deadline, then sets the clock
 // to deadline. It returns early if the run is stopped, a node crashes, or the
 // event bound is hit; the Outcome says which. Calling it again continues.
@@ -448,6 +444,8 @@ func (w *World) send(from, to NodeID, m Message) {
 		return
 	}
 	l := w.net.link(from, to)
+	// A zero probability draws nothing, so a calm link costs no draws; turning
+	// loss on for a link shifts only the network stream, never another.
 	if l.Drop > 0 && w.net.rng.Chance(l.Drop) {
 		w.drop(from, to, m, "loss")
 		return
