@@ -107,6 +107,7 @@ func reportFailure(stdout io.Writer, path string, sc *scenarios.Scenario, proto 
 		fmt.Fprintf(stdout, "            %s\n", filepath.Base(file))
 	}
 	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(path, rep.Seed))
+	fmt.Fprintf(stdout, "            simrun run %s\n", shellQuote(filepath.Join(dir, runner.ScenarioFile)))
 	return &exitError{code: exitCodeFor(rep.Class)}
 }
 

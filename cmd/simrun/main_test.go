@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// simrun runs the CLI in-process and returns its exit code and output.
+func simrun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = execute(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+var hashLine = regexp.MustCompile(`(?m)^trace hash  ([0-9a-f]{16})$`)
+
+func traceHash(t *testing.T, out string) string {
+	t.Helper()
+	m := hashLine.FindStringSubmatch(out)
+	require.NotNil(t, m, "no trace hash in:\n%s", out)
+	return m[1]
+}
+
+func TestRunPassesAndReplaysTheSameHash(t *testing.T) {
+	args := []string{"run", "../../scenarios/raft-calm.yaml", "--seed", "3"}
+	code, out, errOut := simrun(t, args...)
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, out, "verdict     PASS")
+	require.Regexp(t, `operations  ok [1-9]\d* `, out)
+	again, out2, _ := simrun(t, args...)
+	require.Equal(t, exitPass, again)
+	require.Equal(t, traceHash(t, out), traceHash(t, out2))
+}
+
+func TestRunWritesTraceAndHistory(t *testing.T) {
+	dir := t.TempDir()
+	trace, history := filepath.Join(dir, "t.jsonl"), filepath.Join(dir, "h.jsonl")
+	code, out, errOut := simrun(t, "run", "../../scenarios/raft-calm.yaml", "--trace", trace, "--history", history)
+	require.Equal(t, exitPass, code, errOut)
+	for _, f := range []string{trace, history} {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.True(t, bytes.HasPrefix(data, []byte("{")), f)
+	}
+	events := regexp.MustCompile(`events      (\d+)`).FindStringSubmatch(out)
+	data, _ := os.ReadFile(trace)
+	require.Equal(t, events[1], itoa(bytes.Count(data, []byte("\n"))), "one trace line per event")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+
+// TestPlantedBugFailsWithReplay: a safety violation exits 3, writes the
+// artifacts and prints a replay command that reproduces the same trace.
+func TestPlantedBugFailsWithReplay(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, _ := simrun(t, "run", "../../scenarios/bugs/raft-bug-ack-before-sync.yaml", "--seed", "1", "--out", out)
+	require.Equal(t, exitSafety, code, stdout)
+	require.Contains(t, stdout, "verdict     SAFETY: agreement violated at event")
+	require.Contains(t, stdout, "replay      simrun run ../../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1")
+	dir := filepath.Join(out, "raft-bug-ack-before-sync-seed1")
+	for _, f := range []string{"scenario.yaml", "report.json", "history.jsonl", "trace.jsonl"} {
+		require.FileExists(t, filepath.Join(dir, f))
+	}
+	replayCode, replayOut, _ := simrun(t, "run", filepath.Join(dir, "scenario.yaml"), "--out", t.TempDir())
+	require.Equal(t, exitSafety, replayCode)
+	require.Equal(t, traceHash(t, stdout), traceHash(t, replayOut), "the pinned scenario replays the same run")
+}
+
+// TestBadInputIsOneLineWithPosition: malformed scenarios and flags exit 2
+// with one line naming file:line:column and the field, never a stack trace.
+func TestBadInputIsOneLineWithPosition(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	base := "protocol: raft\nnodes: 3\nduration: 1s\nworkload: {clients: 1, keys: 1, timeout: 1s, retry_interval: 100ms}\n"
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown key", []string{"run", write("a.yaml", base+"nodez: 3\n")}, "a.yaml:5:1: nodez"},
+		{"wrong type", []string{"run", write("b.yaml", strings.Replace(base, "nodes: 3", "nodes: three", 1))}, "b.yaml:2:8: nodes"},
+		{"unknown protocol", []string{"run", write("c.yaml", strings.Replace(base, "raft", "zab", 1))}, "c.yaml:1:11: protocol: unknown protocol \"zab\""},
+		{"unknown bug", []string{"run", write("d.yaml", base+"protocol_options: {bugs: [nope]}\n")}, "d.yaml:5:"},
+		{"missing file", []string{"run", filepath.Join(dir, "none.yaml")}, "none.yaml"},
+		{"bad flag", []string{"run", write("e.yaml", base), "--seed", "minus"}, "invalid argument"},
+		{"unknown command", []string{"jump"}, "unknown command"},
+		{"sweep zero seeds", []string{"sweep", write("f.yaml", base), "--seeds", "0"}, "--seeds: must be at least 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := simrun(t, c.args...)
+			require.Equal(t, exitBadInput, code, errOut)
+			require.Contains(t, errOut, c.want)
+			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+			require.NotContains(t, errOut, "goroutine")
+		})
+	}
+}
+
+func TestVersionAndProtocols(t *testing.T) {
+	code, out, _ := simrun(t, "version")
+	require.Equal(t, exitPass, code)
+	require.True(t, strings.HasPrefix(out, "simrun "), out)
+	code, out, _ = simrun(t, "protocols")
+	require.Equal(t, exitPass, code)
+	require.Contains(t, out, "raft")
+}
