@@ -69,7 +69,7 @@ type Report struct {
 	Crash         *sim.Crash       `json:"crash,omitempty"`
 
 	// History and Linearizability are kept for artifacts, not serialized.
-	History         *workload.History                `json:"-"`
+	History         *workload.History               `json:"-"`
 	Linearizability *checkers.LinearizabilityResult `json:"-"`
 }
 
@@ -83,6 +83,9 @@ func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) 
 		return nil, err
 	}
 	r.execute()
+	if err := r.world.FlushTrace(); err != nil {
+		return nil, fmt.Errorf("writing the trace: %w", err)
+	}
 	rep := r.judge()
 	rep.WallTime = time.Since(start)
 	return rep, nil
@@ -151,10 +154,6 @@ func (r *run) execute() {
 		r.faults.RestartAll()
 	})
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
-	if err := r.world.FlushTrace(); err != nil && r.outcome == sim.Reached {
-		r.outcome = sim.Stopped
-		r.world.Stop("trace write failed: " + err.Error())
-	}
 }
 
 // drainTime is how long outstanding operations get after the safety phase.

@@ -57,7 +57,6 @@ func TestRunWritesTraceAndHistory(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
 // TestPlantedBugFailsWithReplay: a safety violation exits 3, writes the
 // artifacts and prints a replay command that reproduces the same trace.
 func TestPlantedBugFailsWithReplay(t *testing.T) {
