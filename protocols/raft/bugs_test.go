@@ -91,7 +91,7 @@ var bugHunts = []bugHunt{
 		bug: BugNoLogCheckOnVote, expect: "two digests committed",
 		opts:     defaultOpts,
 		duration: 20 * time.Second, maxSeeds: 50,
-		faults:   mixedFaults,
+		faults: mixedFaults,
 	},
 }
 

@@ -23,25 +23,27 @@ type kv struct{ m map[string][]byte }
 func newKV() service.StateMachine { return &kv{m: map[string][]byte{}} }
 
 func (s *kv) Apply(op []byte) []byte {
-	f := bytes.Fields(op)
-	switch {
-	case len(f) == 3 && string(f[0]) == "set":
-		s.m[string(f[1])] = bytes.Clone(f[2])
+	verb, rest, _ := bytes.Cut(op, []byte(" "))
+	switch string(verb) {
+	case "set":
+		k, v, _ := bytes.Cut(rest, []byte(" "))
+		s.m[string(k)] = bytes.Clone(v)
 		return []byte("ok")
-	case len(f) == 2 && string(f[0]) == "get":
-		return bytes.Clone(s.m[string(f[1])])
-	case len(f) == 2 && string(f[0]) == "add":
-		v, _ := strconv.Atoi(string(s.m[string(f[1])]))
-		s.m[string(f[1])] = strconv.AppendInt(nil, int64(v+1), 10)
-		return bytes.Clone(s.m[string(f[1])])
+	case "get":
+		return bytes.Clone(s.m[string(rest)])
+	case "add":
+		v, _ := strconv.Atoi(string(s.m[string(rest)]))
+		next := strconv.AppendInt(nil, int64(v+1), 10)
+		s.m[string(rest)] = next
+		return bytes.Clone(next)
 	}
 	return []byte("bad op")
 }
 
 // Client timers.
 const (
-	clientNext sim.TimerKind = iota // issue the next operation
-	clientRetry                     // resend the current one
+	clientNext  sim.TimerKind = iota // issue the next operation
+	clientRetry                      // resend the current one
 )
 
 // clientLog records what a test client saw; it outlives client instances.

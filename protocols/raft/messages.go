@@ -13,10 +13,18 @@ type Entry struct {
 	Cmd  service.Command
 }
 
+// appendTrace appends "<term>:noop" or "<term>:<client>.<seq>": a command is
+// identified by its session and sequence number, and its operation appears in
+// the trace once, in the client's Request, not in every MsgApp that carries it.
 func (e Entry) appendTrace(b []byte) []byte {
 	b = strconv.AppendUint(b, e.Term, 10)
+	if e.Cmd.IsNoop() {
+		return append(b, ":noop"...)
+	}
 	b = append(b, ':')
-	return e.Cmd.AppendTrace(b)
+	b = strconv.AppendInt(b, int64(e.Cmd.Client), 10)
+	b = append(b, '.')
+	return strconv.AppendUint(b, e.Cmd.Seq, 10)
 }
 
 // MsgVote is the RequestVote RPC (Raft §5.2, Figure 2): the sender is the
@@ -85,7 +93,7 @@ func (m MsgApp) AppendTrace(b []byte) []byte {
 	b = append(b, " entries=["...)
 	for i, e := range m.Entries {
 		if i > 0 {
-			b = append(b, ", "...)
+			b = append(b, ' ')
 		}
 		b = e.appendTrace(b)
 	}

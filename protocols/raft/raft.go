@@ -24,6 +24,13 @@ func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
 	}, nil
 }
 
+// resendAfterHeartbeats is how many heartbeat intervals a leader waits for a
+// replicated follower to acknowledge anything before it resends from the
+// follower's match index (Raft §5.3: the leader retries AppendEntries
+// indefinitely). Waiting for a few intervals, not one, keeps entries that are
+// merely slow (a round trip longer than an interval) from being resent.
+const resendAfterHeartbeats = 3
+
 // The node's timers. A follower and a candidate use timerElection; a candidate
 // also uses timerHeartbeat to retry vote requests, a leader to send heartbeats.
 const (
@@ -58,10 +65,16 @@ const (
 type progress struct {
 	match, next uint64
 	probing     bool
-	// progressed says match advanced since the last heartbeat; a replicated
-	// follower that stays behind for a whole interval without progress has
-	// probably lost a MsgApp, and is probed again from match+1.
-	progressed bool
+	// inflight says entries were sent that the follower has not all
+	// acknowledged; inflightSince is when they were sent, or when the last
+	// acknowledgement arrived. A replicated follower that makes no progress
+	// for resendAfterHeartbeats intervals has probably lost a MsgApp and is
+	// probed again from match+1.
+	inflight      bool
+	inflightSince sim.Time
+	// appended says a MsgApp with entries went out since the last heartbeat,
+	// which did the heartbeat's job: the heartbeat is skipped.
+	appended bool
 }
 
 // pendingReply remembers that a client waits for the command with seq, which
@@ -110,7 +123,8 @@ type node struct {
 	pending map[sim.NodeID]pendingReply // leader: client waiting for a reply, by client
 	scratch []uint64                    // leader: reused to sort match indexes
 
-	hardDirty, logDirty bool // unsynced writes of hard state and log
+	hardDirty, logDirty bool   // unsynced writes of hard state and log
+	encodeBuf           []byte // reused to encode entries (the disk copies values)
 }
 
 // Start implements sim.Node: recover the persistent state from the disk and

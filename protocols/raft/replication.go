@@ -24,6 +24,13 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 	if c := min(m.Commit, lastNew); c > n.commit {
 		n.commitTo(c)
 	}
+	if len(m.Entries) == 0 {
+		// A heartbeat (the leader only sends empty MsgApps at a follower's
+		// known match index) that passed the check tells the leader nothing
+		// it does not know, so it goes unanswered: half the messages of an
+		// idle cluster. A rejection, or a stale term, is still answered.
+		return
+	}
 	n.send(from, MsgAppResp{Term: n.term, Index: lastNew})
 }
 
@@ -84,7 +91,8 @@ func (n *node) mergeEntries(prev uint64, entries []Entry) {
 func (n *node) appendEntry(e Entry) {
 	n.assert(e.Term >= n.lastTerm() && e.Term <= n.term, "log terms must not decrease nor pass the current term")
 	n.log = append(n.log, e)
-	n.env.Disk().Put(logKey(n.lastIndex()), encodeEntry(e))
+	n.encodeBuf = appendEncodedEntry(n.encodeBuf[:0], e)
+	n.env.Disk().Put(logKey(n.lastIndex()), n.encodeBuf)
 	n.logDirty = true
 }
 
@@ -142,28 +150,41 @@ func (n *node) sendAppend(to sim.NodeID) {
 		Term: n.term, PrevIndex: prev, PrevTerm: n.log[prev].Term, Commit: n.commit,
 		Entries: n.log[prev+1 : last+1 : last+1], // capped: the receiver cannot append into our array
 	})
+	if last == prev {
+		return
+	}
+	pr.appended = true
 	if !pr.probing {
 		pr.next = last + 1
+		if !pr.inflight {
+			pr.inflight, pr.inflightSince = true, n.env.Now()
+		}
 	}
 }
 
 // heartbeat is the leader's periodic AppendEntries to one follower: a probe
-// while probing; a resend from match+1 if a replicated follower made no
-// progress for a whole interval while behind (a MsgApp was probably lost);
-// otherwise an empty MsgApp at the known match, which the follower always
-// accepts (so a heartbeat is never rejected spuriously for entries still in
-// flight) and which carries the commit index.
+// while probing; a resend from match+1 if a replicated follower acknowledged
+// nothing for a few intervals while entries were in flight (a MsgApp was
+// probably lost);
+// nothing if entries went out during the interval (the follower heard from
+// the leader, which is all Raft §5.2 asks); otherwise an empty MsgApp at the
+// known match, which the follower always accepts (so a heartbeat is never
+// rejected spuriously for entries still in flight) and which carries the
+// commit index.
 func (n *node) heartbeat(to sim.NodeID) {
 	pr := &n.prs[to]
-	if !pr.probing && pr.match < n.lastIndex() && !pr.progressed {
-		pr.probing, pr.next = true, pr.match+1
+	stalled := n.env.Now().Sub(pr.inflightSince) >= resendAfterHeartbeats*n.cfg.HeartbeatInterval
+	if !pr.probing && pr.inflight && stalled {
+		pr.probing, pr.next, pr.inflight = true, pr.match+1, false
 	}
-	pr.progressed = false
-	if pr.probing || pr.next <= n.lastIndex() {
+	appended := pr.appended
+	pr.appended = false
+	switch {
+	case pr.probing || pr.next <= n.lastIndex():
 		n.sendAppend(to)
-		return
+	case !appended:
+		n.send(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.log[pr.match].Term, Commit: n.commit})
 	}
-	n.send(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.log[pr.match].Term, Commit: n.commit})
 }
 
 // handleAppResp runs the leader side of AppendEntries (Raft §5.3).
@@ -177,7 +198,8 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 	pr.probing = false
 	pr.next = max(pr.next, m.Index+1)
 	if m.Index > pr.match {
-		pr.match, pr.progressed = m.Index, true
+		pr.match = m.Index
+		pr.inflight, pr.inflightSince = pr.match+1 < pr.next, n.env.Now()
 		n.maybeCommit()
 	}
 	if pr.next <= n.lastIndex() {
@@ -202,7 +224,7 @@ func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
 	// Never below what is known to match; always below the rejected index,
 	// so that every rejection makes progress.
 	next = min(max(next, pr.match+1), m.Index)
-	pr.next, pr.probing = next, true
+	pr.next, pr.probing, pr.inflight = next, true, false
 	n.sendAppend(from)
 }
 
@@ -241,29 +263,36 @@ func (n *node) maybeCommit() {
 	n.commitTo(index)
 }
 
-// commitTo advances the commit index, announces each newly committed entry and
-// applies it.
+// commitTo advances the commit index, announcing each newly committed entry,
+// and applies the entries (Raft §5.3: "once committed, the leader applies the
+// entry to its state machine").
 func (n *node) commitTo(index uint64) {
 	n.assert(index > n.commit && index <= n.lastIndex(), "commit index must grow within the log")
-	for i := n.commit + 1; i <= index; i++ {
-		e := &n.log[i]
-		n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.Term, Index: i, Digest: e.Cmd.Digest()})
+	n.assert(n.applied == n.commit, "entries committed but not applied")
+	for n.commit < index {
+		n.commit++
+		e := &n.log[n.commit]
+		digest := e.Cmd.Digest()
+		n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.Term, Index: n.commit, Digest: digest})
+		n.applyNext(digest)
 	}
-	n.commit = index
-	n.applyCommitted()
 }
 
-// applyCommitted applies the committed entries not applied yet, in log order
-// (Raft §5.3: "once committed, the leader applies the entry to its state
-// machine"), and answers the clients waiting for them.
+// applyCommitted applies the committed entries not applied yet, in log order.
 func (n *node) applyCommitted() {
 	for n.applied < n.commit {
-		n.applied++
-		e := &n.log[n.applied]
-		result, outcome := n.sessions.Apply(e.Cmd)
-		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: e.Cmd.Digest()})
-		if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
-			n.replyApplied(e.Cmd, result)
-		}
+		n.applyNext(n.log[n.applied+1].Cmd.Digest())
+	}
+}
+
+// applyNext applies the entry after applied, whose command has digest, and
+// answers the client waiting for it.
+func (n *node) applyNext(digest uint64) {
+	n.applied++
+	e := &n.log[n.applied]
+	result, outcome := n.sessions.Apply(e.Cmd)
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest})
+	if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
+		n.replyApplied(e.Cmd, result)
 	}
 }

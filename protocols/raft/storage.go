@@ -67,8 +67,10 @@ func decodeHardState(b []byte) (term uint64, vote sim.NodeID, err error) {
 	return term, sim.NodeID(v), nil
 }
 
-func encodeEntry(e Entry) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 16+len(e.Cmd.Op)), e.Term)
+func encodeEntry(e Entry) []byte { return appendEncodedEntry(nil, e) }
+
+func appendEncodedEntry(b []byte, e Entry) []byte {
+	b = binary.AppendUvarint(b, e.Term)
 	return e.Cmd.AppendBinary(b)
 }
 

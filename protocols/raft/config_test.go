@@ -1,0 +1,88 @@
+package raft
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		err    string // substring of the error, "" for valid
+	}{
+		{"default", func(*Config) {}, ""},
+		{"every bug", func(c *Config) {
+			for _, b := range KnownBugs() {
+				c.Bugs = append(c.Bugs, b.Name)
+			}
+		}, ""},
+		{"no election timeout", func(c *Config) { c.ElectionTimeoutMin = 0 }, "election_timeout_min"},
+		{"max not above min", func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, "election_timeout_max"},
+		{"no heartbeat", func(c *Config) { c.HeartbeatInterval = 0 }, "heartbeat_interval"},
+		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
+		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
+		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, forget-vote, no-term-check-on-vote)`},
+		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.change(&c)
+			err := c.Validate()
+			if tt.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.err)
+			_, err = New(c, newKV)
+			require.Error(t, err, "New validates too")
+		})
+	}
+}
+
+func TestNewNeedsAStateMachine(t *testing.T) {
+	_, err := New(DefaultConfig(), nil)
+	require.Error(t, err)
+}
+
+// A scenario file decodes a Config strictly, durations written as "150ms".
+func TestConfigDecodesStrictlyFromYAML(t *testing.T) {
+	src := `
+election_timeout_min: 150ms
+election_timeout_max: 300ms
+heartbeat_interval: 20ms
+max_entries_per_append: 8
+bugs: [forget-vote]
+`
+	var c Config
+	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &c, yaml.Strict()))
+	assert.Equal(t, Config{ElectionTimeoutMin: 150 * time.Millisecond, ElectionTimeoutMax: 300 * time.Millisecond,
+		HeartbeatInterval: 20 * time.Millisecond, MaxEntriesPerAppend: 8, Bugs: []string{BugForgetVote}}, c)
+	require.NoError(t, c.Validate())
+
+	err := yaml.UnmarshalWithOptions([]byte("heartbeat_intreval: 20ms\n"), &c, yaml.Strict())
+	require.ErrorContains(t, err, "heartbeat_intreval")
+}
+
+func TestKnownBugs(t *testing.T) {
+	bugs := KnownBugs()
+	require.Len(t, bugs, 4)
+	for i, b := range bugs {
+		assert.NotEmpty(t, b.Description, b.Name)
+		if i > 0 {
+			assert.Less(t, bugs[i-1].Name, b.Name, "sorted by name")
+		}
+		_, err := parseBugs([]string{b.Name})
+		assert.NoError(t, err)
+	}
+	bugs[0].Name = "changed"
+	assert.NotEqual(t, "changed", KnownBugs()[0].Name, "KnownBugs returns a copy")
+	assert.True(t, strings.Contains(knownBugNames(), BugCommitOldTerm))
+}

@@ -1,0 +1,86 @@
+package raft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+func TestMessageTraces(t *testing.T) {
+	cmd := service.Command{Client: 5, Seq: 3, Op: []byte("add k")}
+	tests := []struct {
+		msg  sim.Message
+		want string
+	}{
+		{MsgVote{Term: 3, LastIndex: 7, LastTerm: 2}, "MsgVote term=3 last-index=7 last-term=2"},
+		{MsgVoteResp{Term: 3, Granted: true}, "MsgVoteResp term=3 granted"},
+		{MsgVoteResp{Term: 4}, "MsgVoteResp term=4 rejected"},
+		{MsgApp{Term: 3, PrevIndex: 7, PrevTerm: 2, Commit: 6}, "MsgApp term=3 prev-index=7 prev-term=2 commit=6"},
+		{MsgApp{Term: 3, PrevIndex: 7, PrevTerm: 2, Commit: 6, Entries: []Entry{{3, service.Noop}, {3, cmd}}},
+			"MsgApp term=3 prev-index=7 prev-term=2 commit=6 entries=[3:noop 3:5.3]"},
+		{MsgAppResp{Term: 3, Index: 9}, "MsgAppResp term=3 index=9"},
+		{MsgAppResp{Term: 3, Index: 7, Reject: true, ConflictTerm: 2, ConflictIndex: 5},
+			"MsgAppResp term=3 reject index=7 conflict-term=2 conflict-index=5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			assert.Equal(t, tt.want, string(tt.msg.AppendTrace(nil)))
+			assert.Equal(t, "x "+tt.want, string(tt.msg.AppendTrace([]byte("x "))), "appends")
+		})
+	}
+}
+
+func TestLogKeysSortInIndexOrder(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a, b := rapid.Uint64().Draw(t, "a"), rapid.Uint64().Draw(t, "b")
+		ka, kb := logKey(a), logKey(b)
+		assert.Equal(t, a < b, ka < kb)
+		got, ok := parseLogKey(ka)
+		require.True(t, ok)
+		assert.Equal(t, a, got)
+	})
+}
+
+func TestEntryAndHardStateRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := Entry{Term: rapid.Uint64().Draw(t, "term"), Cmd: service.Command{
+			Client: sim.NodeID(rapid.Int32Range(-1, 1000).Draw(t, "client")),
+			Seq:    rapid.Uint64().Draw(t, "seq"),
+			Op:     rapid.SliceOf(rapid.Byte()).Draw(t, "op"),
+		}}
+		got, err := decodeEntry(encodeEntry(e))
+		require.NoError(t, err)
+		assert.Equal(t, e.Term, got.Term)
+		assert.Equal(t, e.Cmd.Digest(), got.Cmd.Digest())
+
+		term, vote := rapid.Uint64().Draw(t, "hterm"), sim.NodeID(rapid.Int32Range(-1, 1000).Draw(t, "vote"))
+		gt, gv, err := decodeHardState(encodeHardState(term, vote))
+		require.NoError(t, err)
+		assert.Equal(t, term, gt)
+		assert.Equal(t, vote, gv)
+	})
+}
+
+// loadState keeps the log up to the first gap or undecodable entry and
+// deletes the rest: only unsynced (never acknowledged) writes can be missing.
+func TestLoadStateStopsAtAGap(t *testing.T) {
+	d := sim.NewDisk()
+	for i, e := range entries(1, 1, 2, 2) {
+		if i != 2 {
+			d.Put(logKey(uint64(i+1)), encodeEntry(e))
+		}
+	}
+	d.Put(logKey(9), []byte{0xff})
+	d.Sync()
+	st := loadState(d)
+	assert.Equal(t, []uint64{1, 1}, terms(st.log))
+	assert.Equal(t, uint64(0), st.term)
+	assert.Equal(t, sim.None, st.vote)
+	assert.Equal(t, []string{logKey(1), logKey(2)}, d.Keys(logKeyPrefix))
+	assert.Zero(t, d.Unsynced())
+}

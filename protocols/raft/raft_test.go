@@ -1,0 +1,308 @@
+package raft
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// lastSent returns the last message server from sent to, and drops the queue.
+func (tn *testNet) takeLast(from, to sim.NodeID) sim.Message {
+	var m sim.Message
+	for _, e := range tn.queue {
+		if e.from == from && e.to == to {
+			m = e.msg
+		}
+	}
+	tn.queue = nil
+	return m
+}
+
+func diskHardState(t *testing.T, tn *testNet, id sim.NodeID) (uint64, sim.NodeID) {
+	b, ok := tn.envs[id].disk.Get(hardStateKey)
+	require.True(t, ok)
+	term, vote, err := decodeHardState(b)
+	require.NoError(t, err)
+	return term, vote
+}
+
+// Raft §5.1, §5.2, §5.4.1: who gets a vote.
+func TestVote(t *testing.T) {
+	const voter, cand, other = 0, 1, 2
+	tests := []struct {
+		name      string
+		vote      sim.NodeID // the voter's vote in term 2
+		msg       MsgVote
+		bugs      []string
+		granted   bool
+		term      uint64
+		persisted sim.NodeID // vote on disk afterwards
+	}{
+		{"stale term", sim.None, MsgVote{Term: 1, LastIndex: 9, LastTerm: 2}, nil, false, 2, sim.None},
+		{"free and up to date", sim.None, MsgVote{Term: 2, LastIndex: 2, LastTerm: 2}, nil, true, 2, cand},
+		{"already voted for another", other, MsgVote{Term: 2, LastIndex: 2, LastTerm: 2}, nil, false, 2, other},
+		{"already voted for this one", cand, MsgVote{Term: 2, LastIndex: 2, LastTerm: 2}, nil, true, 2, cand},
+		{"new term, older last term", other, MsgVote{Term: 3, LastIndex: 5, LastTerm: 1}, nil, false, 3, sim.None},
+		{"new term, same last term, shorter", other, MsgVote{Term: 3, LastIndex: 1, LastTerm: 2}, nil, false, 3, sim.None},
+		{"new term, later last term", other, MsgVote{Term: 3, LastIndex: 1, LastTerm: 3}, nil, true, 3, cand},
+		{"no log check (bug)", sim.None, MsgVote{Term: 2, LastIndex: 1, LastTerm: 1}, []string{BugNoLogCheckOnVote}, true, 2, cand},
+		{"vote kept in memory only (bug)", sim.None, MsgVote{Term: 2, LastIndex: 2, LastTerm: 2}, []string{BugForgetVote}, true, 2, sim.None},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Bugs = tt.bugs
+			tn := newTestNet(t, 3, cfg)
+			tn.writeState(voter, 2, tt.vote, entries(1, 2))
+			tn.start(voter)
+			tn.deliverOne(envelope{from: cand, to: voter, msg: tt.msg})
+			resp, ok := tn.takeLast(voter, cand).(MsgVoteResp)
+			require.True(t, ok)
+			assert.Equal(t, tt.granted, resp.Granted)
+			assert.Equal(t, tt.term, resp.Term)
+			term, vote := diskHardState(t, tn, voter)
+			assert.Equal(t, tt.term, term)
+			assert.Equal(t, tt.persisted, vote)
+			assert.Zero(t, tn.envs[voter].disk.Unsynced(), "the vote is synced before the response")
+		})
+	}
+}
+
+// Raft §5.3: the consistency check, the conflict hint, and merging entries.
+func TestAppendEntriesReceiver(t *testing.T) {
+	const follower, leader = 1, 0
+	tests := []struct {
+		name  string
+		msg   MsgApp
+		resp  sim.Message // nil: no answer
+		terms []uint64    // the follower's log afterwards
+	}{
+		{"stale term", MsgApp{Term: 2, PrevIndex: 5, PrevTerm: 2},
+			MsgAppResp{Term: 3, Index: 5, Reject: true}, []uint64{1, 1, 2, 2, 2}},
+		{"prev past the log", MsgApp{Term: 3, PrevIndex: 7, PrevTerm: 3},
+			MsgAppResp{Term: 3, Index: 7, Reject: true, ConflictIndex: 6}, []uint64{1, 1, 2, 2, 2}},
+		{"prev term differs", MsgApp{Term: 3, PrevIndex: 4, PrevTerm: 3},
+			MsgAppResp{Term: 3, Index: 4, Reject: true, ConflictTerm: 2, ConflictIndex: 3}, []uint64{1, 1, 2, 2, 2}},
+		{"conflict truncates", MsgApp{Term: 3, PrevIndex: 2, PrevTerm: 1, Entries: entries(1, 1, 3)[2:]},
+			MsgAppResp{Term: 3, Index: 3}, []uint64{1, 1, 3}},
+		{"matching stale append keeps the suffix", MsgApp{Term: 3, PrevIndex: 1, PrevTerm: 1, Entries: entries(1, 1)[1:]},
+			MsgAppResp{Term: 3, Index: 2}, []uint64{1, 1, 2, 2, 2}},
+		{"appends past the end", MsgApp{Term: 3, PrevIndex: 5, PrevTerm: 2, Entries: entries(1, 1, 2, 2, 2, 3, 3)[5:]},
+			MsgAppResp{Term: 3, Index: 7}, []uint64{1, 1, 2, 2, 2, 3, 3}},
+		{"heartbeat", MsgApp{Term: 3, PrevIndex: 3, PrevTerm: 2},
+			nil, []uint64{1, 1, 2, 2, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tn := newTestNet(t, 3, DefaultConfig())
+			tn.writeState(follower, 3, sim.None, entries(1, 1, 2, 2, 2))
+			tn.start(follower)
+			tn.deliverOne(envelope{from: leader, to: follower, msg: tt.msg})
+			assert.Equal(t, tt.resp, tn.takeLast(follower, leader))
+			n := tn.nodes[follower]
+			assert.Equal(t, tt.terms, terms(n.log))
+			// The disk holds the same log: a restart recovers it.
+			assert.Equal(t, tt.terms, terms(loadState(tn.envs[follower].disk).log))
+		})
+	}
+}
+
+// Raft §5.3: "the follower's commitIndex is min(leaderCommit, index of last
+// new entry)": a heartbeat must not commit a stale suffix it did not check.
+func TestFollowerCommitsOnlyCheckedEntries(t *testing.T) {
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.writeState(1, 3, sim.None, entries(1, 1, 2, 2, 2))
+	tn.start(1)
+	tn.deliverOne(envelope{from: 0, to: 1, msg: MsgApp{Term: 3, PrevIndex: 2, PrevTerm: 1, Commit: 9}})
+	assert.Equal(t, uint64(2), tn.nodes[1].commit)
+	assert.Equal(t, uint64(2), tn.nodes[1].applied)
+	tn.deliverOne(envelope{from: 0, to: 1, msg: MsgApp{Term: 3, PrevIndex: 5, PrevTerm: 2, Commit: 4}})
+	assert.Equal(t, uint64(4), tn.nodes[1].commit)
+}
+
+// Raft Figure 7: a new leader in term 8 brings each possible follower log in
+// line, backing off a term at a time thanks to the conflict hint.
+func TestFigure7Backtracking(t *testing.T) {
+	leaderLog := []uint64{1, 1, 1, 4, 4, 5, 5, 6, 6, 6}
+	followers := map[string][]uint64{
+		"a": {1, 1, 1, 4, 4, 5, 5, 6, 6},
+		"b": {1, 1, 1, 4},
+		"c": {1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6},
+		"d": {1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7},
+		"e": {1, 1, 1, 4, 4, 4, 4},
+		"f": {1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3},
+	}
+	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
+		t.Run(name, func(t *testing.T) {
+			tn := newTestNet(t, 2, DefaultConfig())
+			tn.writeState(0, 7, sim.None, entries(leaderLog...))
+			follower := entries(followers[name]...)
+			for i := range follower {
+				if i < len(leaderLog) && follower[i].Term == leaderLog[i] {
+					follower[i] = entries(leaderLog...)[i] // equal terms mean equal entries (Log Matching)
+				}
+			}
+			tn.writeState(1, 7, sim.None, follower)
+			tn.startAll()
+			tn.forceLeader(0)
+			rejects := 0
+			tn.drop = func(e envelope) bool {
+				if r, ok := e.msg.(MsgAppResp); ok && r.Reject {
+					rejects++
+				}
+				return false
+			}
+			tn.deliver()
+			tn.heartbeats(0) // tell the follower the commit index
+			want := append(leaderLog, 8) // the new leader's no-op
+			assert.Equal(t, want, terms(tn.nodes[1].log))
+			assert.LessOrEqual(t, rejects, 2, "one round trip per conflicting term at most")
+			for _, n := range tn.nodes {
+				assert.Equal(t, uint64(len(want)), n.commit)
+				assert.Equal(t, n.commit, n.applied)
+			}
+			assert.False(t, tn.commitConflict())
+		})
+	}
+}
+
+// Raft Figure 8 and §5.4.2, played out on five servers. S1 leads term 4 and
+// replicates the term-2 entry at index 2 to S3, so it sits on a majority
+// (S1, S2, S3), while its own no-op of term 4 reaches only S2. S1 crashes;
+// S5, whose log ends with a term-3 entry at index 2, wins term 5 with the
+// votes of S3 and S4 and overwrites index 2. That is only safe because S1 did
+// not commit index 2 by counting replicas: under commit-old-term it did, and
+// two servers observe different commands committed at index 2.
+func TestFigure8(t *testing.T) {
+	for _, bug := range []bool{false, true} {
+		name := "correct"
+		cfg := DefaultConfig()
+		cfg.MaxEntriesPerAppend = 1
+		if bug {
+			name, cfg.Bugs = BugCommitOldTerm, []string{BugCommitOldTerm}
+		}
+		t.Run(name, func(t *testing.T) {
+			const s1, s2, s3, s4, s5 = 0, 1, 2, 3, 4
+			tn := newTestNet(t, 5, cfg)
+			e1, e2, e3 := entries(1)[0], entries(1, 2)[1], entries(1, 3)[1]
+			tn.writeState(s1, 3, sim.None, []Entry{e1, e2})
+			tn.writeState(s2, 3, sim.None, []Entry{e1, e2})
+			tn.writeState(s3, 3, sim.None, []Entry{e1})
+			tn.writeState(s4, 3, sim.None, []Entry{e1})
+			tn.writeState(s5, 4, sim.None, []Entry{e1, e3})
+			tn.startAll()
+
+			// S1 leads term 4 but reaches only S2 and S3, and S3 gets only
+			// the old entry: its first probe (with the no-op) is rejected,
+			// the term-2 entry follows alone (one entry per MsgApp), and the
+			// MsgApp that would bring the no-op after it is lost.
+			tn.drop = func(e envelope) bool {
+				if e.from == s1 && (e.to == s4 || e.to == s5) {
+					return true
+				}
+				m, ok := e.msg.(MsgApp)
+				return ok && e.to == s3 && len(m.Entries) > 0 && m.Entries[0].Term == 4 && tn.nodes[s3].lastIndex() == 2
+			}
+			tn.forceLeader(s1)
+			tn.deliver()
+			require.Equal(t, []uint64{1, 2}, terms(tn.nodes[s3].log))
+			require.Equal(t, []uint64{1, 2, 4}, terms(tn.nodes[s2].log))
+			if bug {
+				require.Equal(t, uint64(2), tn.nodes[s1].commit, "the bug commits the term-2 entry")
+			} else {
+				require.Equal(t, uint64(0), tn.nodes[s1].commit, "§5.4.2: no commit of an old-term entry by counting")
+			}
+
+			// S1 crashes; S5 campaigns in term 5 and wins with S3 and S4.
+			tn.crash(s1)
+			tn.drop = nil
+			tn.fire(s5, timerElection)
+			tn.deliver()
+			require.Equal(t, roleLeader, tn.nodes[s5].role)
+			for _, id := range []sim.NodeID{s3, s4, s5} {
+				assert.Equal(t, []uint64{1, 3, 5}, terms(tn.nodes[id].log), "server %d", id)
+			}
+			assert.Equal(t, bug, tn.commitConflict())
+		})
+	}
+}
+
+// A leader answers a command once it is applied, appends a retry of a pending
+// command only once, and answers a retry of an applied one from the session
+// (the command does not run twice). Non-leaders point at the leader.
+func TestClientRequests(t *testing.T) {
+	const client = 3
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.startAll()
+	tn.forceLeader(0)
+	tn.deliver()
+
+	tn.request(client, 1, 1, "add k")
+	tn.deliver()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusNotLeader, Leader: 0}}, tn.replies)
+	tn.replies = nil
+
+	tn.request(client, 0, 1, "add k")
+	tn.request(client, 0, 1, "add k") // a retry while the first is pending
+	tn.deliver()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.replies)
+	require.Equal(t, uint64(2), tn.nodes[0].lastIndex(), "no-op and one copy of the command")
+	tn.replies = nil
+
+	tn.request(client, 0, 1, "add k") // a retry after the reply was lost
+	tn.deliver()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.replies)
+	tn.replies = nil
+
+	tn.request(client, 0, 2, "add k")
+	tn.deliver()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 2, Status: service.StatusOK, Result: []byte("2")}}, tn.replies,
+		"the retried command ran once")
+	tn.heartbeats(0)
+	for _, n := range tn.nodes {
+		assert.Equal(t, n.lastIndex(), n.applied)
+	}
+}
+
+// Raft Figure 2: entries are on stable storage before they are acknowledged;
+// under ack-before-sync they are not.
+func TestAppendSyncsBeforeAcknowledging(t *testing.T) {
+	for _, bug := range []bool{false, true} {
+		cfg := DefaultConfig()
+		if bug {
+			cfg.Bugs = []string{BugAckBeforeSync}
+		}
+		tn := newTestNet(t, 3, cfg)
+		tn.writeState(1, 3, sim.None, entries(1))
+		tn.start(1)
+		tn.deliverOne(envelope{from: 0, to: 1, msg: MsgApp{Term: 3, PrevIndex: 1, PrevTerm: 1, Entries: entries(1, 3)[1:]}})
+		require.Equal(t, MsgAppResp{Term: 3, Index: 2}, tn.takeLast(1, 0))
+		assert.Equal(t, bug, tn.envs[1].disk.Unsynced() > 0, "bug=%v", bug)
+	}
+}
+
+// A restarted server recovers term, vote and log from its disk, and starts
+// as a follower that knows nothing committed yet.
+func TestRestartRecoversDurableState(t *testing.T) {
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.startAll()
+	tn.forceLeader(0)
+	tn.deliver()
+	tn.request(3, 0, 1, "set a 1")
+	tn.deliver()
+	before := tn.nodes[0]
+	tn.crash(0)
+	tn.start(0)
+	after := tn.nodes[0]
+	assert.Equal(t, before.term, after.term)
+	assert.Equal(t, before.vote, after.vote)
+	assert.Equal(t, before.log, after.log)
+	assert.Equal(t, roleFollower, after.role)
+	assert.Zero(t, after.commit)
+	assert.Equal(t, time.Duration(0), after.electionStart.Sub(tn.now))
+}
