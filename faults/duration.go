@@ -23,14 +23,14 @@ func (d Duration) String() string { return time.Duration(d).String() }
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("empty duration (write it like 150ms or 2s)")
+		return 0, fmt.Errorf("empty duration: write it like 150ms or 2s")
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
-		return 0, fmt.Errorf("duration %q has no unit (write %ss or %sms)", s, s, s)
+		return 0, fmt.Errorf("%q has no unit: write %ss or %sms", s, s, s)
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (write it like 150ms or 2s)", s)
+		return 0, fmt.Errorf("invalid duration %q: write it like 150ms or 2s", s)
 	}
 	return Duration(d), nil
 }
@@ -45,8 +45,10 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// MarshalText writes d as a duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+// MarshalText writes d as a duration string, in ASCII ("500us", not "500µs").
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.ascii()), nil }
+
+func (d Duration) ascii() string { return strings.ReplaceAll(d.String(), "µ", "u") }
 
 // UnmarshalYAML reads a YAML duration string, or the number 0. It follows
 // go-yaml's InterfaceUnmarshaler convention.
@@ -59,18 +61,18 @@ func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
 	case string:
 		return d.UnmarshalText([]byte(v))
 	case nil:
-		return fmt.Errorf("missing duration (write it like 150ms or 2s)")
+		return fmt.Errorf("missing duration: write it like 150ms or 2s")
 	default:
 		if isZeroNumber(v) {
 			*d = 0
 			return nil
 		}
-		return fmt.Errorf("duration %v has no unit (write %vs or %vms)", v, v, v)
+		return fmt.Errorf("%v has no unit: write %vs or %vms", v, v, v)
 	}
 }
 
 // MarshalYAML writes d as a duration string.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+func (d Duration) MarshalYAML() (any, error) { return d.ascii(), nil }
 
 func isZeroNumber(v any) bool {
 	switch n := v.(type) {

@@ -40,6 +40,41 @@ type Step struct {
 	Restart Target `yaml:"restart,omitempty"`
 }
 
+// stepAction and the two step shapes below fix how a Step is written: a
+// one-shot step always shows its at (even 0s), a repeating one its window.
+type stepAction struct {
+	Partition *Partition `yaml:"partition,omitempty"`
+	Cut       *Cut       `yaml:"cut,omitempty"`
+	Heal      string     `yaml:"heal,omitempty"`
+	Crash     Target     `yaml:"crash,omitempty"`
+	Down      Duration   `yaml:"down,omitempty"`
+	MaxDown   int        `yaml:"max_down,omitempty"`
+	Restart   Target     `yaml:"restart,omitempty"`
+}
+
+type oneShotStep struct {
+	At         Duration `yaml:"at"`
+	stepAction `yaml:",inline"`
+}
+
+type repeatingStep struct {
+	From       Duration `yaml:"from"`
+	To         Duration `yaml:"to"`
+	Every      Duration `yaml:"every"`
+	stepAction `yaml:",inline"`
+}
+
+// MarshalYAML writes at for a one-shot step and from/to/every for a repeating
+// one, then the action: {at: 5s, crash: leader, down: 3s}.
+func (s Step) MarshalYAML() (any, error) {
+	act := stepAction{Partition: s.Partition, Cut: s.Cut, Heal: s.Heal, Crash: s.Crash, Down: s.Down,
+		MaxDown: s.MaxDown, Restart: s.Restart}
+	if s.Repeats() {
+		return repeatingStep{From: s.From, To: s.To, Every: s.Every, stepAction: act}, nil
+	}
+	return oneShotStep{At: s.At, stepAction: act}, nil
+}
+
 // HealEverything is the only heal scope: remove every cut.
 const HealEverything = "all"
 

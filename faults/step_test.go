@@ -126,9 +126,9 @@ func TestStepsDecodeWithGoYAML(t *testing.T) {
 
 func TestYAMLErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
-		{`{at: 5, heal: all}`, `duration 5 has no unit (write 5s or 5ms)`},
-		{`{at: "5", heal: all}`, `duration "5" has no unit (write 5s or 5ms)`},
-		{`{at: soon, heal: all}`, `invalid duration "soon" (write it like 150ms or 2s)`},
+		{`{at: 5, heal: all}`, `5 has no unit: write 5s or 5ms`},
+		{`{at: "5", heal: all}`, `"5" has no unit: write 5s or 5ms`},
+		{`{at: soon, heal: all}`, `invalid duration "soon": write it like 150ms or 2s`},
 		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader or all-down)`},
 		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader or all-down`},
 		{`{at: 1s, partition: thirds}`, `unknown partition "thirds"`},

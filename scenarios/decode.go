@@ -149,10 +149,7 @@ type (
 	bytesUnmarshaler     interface{ UnmarshalYAML([]byte) error }
 )
 
-var (
-	durationType = reflect.TypeFor[time.Duration]()
-	anyType      = reflect.TypeFor[any]()
-)
+var durationType = reflect.TypeFor[time.Duration]()
 
 // decode stores node n, found at path, into v (settable).
 func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
@@ -460,7 +457,7 @@ func (d *decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
 	})
 }
 
-// suggest names the closest known field, or lists them all.
+// suggest names the closest known field (a typo, or a prefix), or lists them all.
 func suggest(k string, fields []field) string {
 	names := make([]string, len(fields))
 	best, bestDist := "", 3
@@ -468,6 +465,14 @@ func suggest(k string, fields []field) string {
 		names[i] = f.name
 		if dist := editDistance(k, f.name); dist < bestDist {
 			best, bestDist = f.name, dist
+		}
+	}
+	if best == "" && len(k) >= 3 {
+		for _, f := range fields {
+			if strings.HasPrefix(f.name, k) || strings.HasPrefix(k, f.name) {
+				best = f.name
+				break
+			}
 		}
 	}
 	if best != "" {

@@ -59,6 +59,7 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 	}
 	s.src = &source{file: filename, positions: d.positions, options: findOptions(root, d)}
 	s.applyDefaults(s.src)
+	s.normalize()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}

@@ -68,6 +68,31 @@ type Latency struct {
 	Max Duration `yaml:"max"`
 }
 
+// latencyFields is Latency without its YAML methods.
+type latencyFields Latency
+
+// UnmarshalYAML reads {min, max}, or one duration for a constant latency.
+func (l *Latency) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	if _, isMap := raw.(map[string]any); isMap {
+		var f latencyFields
+		if err := unmarshal(&f); err != nil {
+			return err
+		}
+		*l = Latency(f)
+		return nil
+	}
+	var d Duration
+	if err := unmarshal(&d); err != nil {
+		return err
+	}
+	*l = Latency{Min: d, Max: d}
+	return nil
+}
+
 // Tail adds, with Probability, an exponentially distributed extra delay of
 // mean Mean to a message: a long-tailed latency distribution.
 type Tail struct {
@@ -130,8 +155,10 @@ const (
 	MaxNodes   = 1000
 	MaxClients = 10_000
 	MaxKeys    = 1_000_000
-	// MaxFileSize bounds a scenario file.
-	MaxFileSize = 1 << 20
+	// MaxFileSize bounds a scenario file. go-yaml's parser is quadratic in
+	// the keys of one mapping, so this also bounds the parse time (about a
+	// second at worst); thousands of fault steps still fit.
+	MaxFileSize = 256 << 10
 )
 
 // Defaults of omitted keys (see README.md).
@@ -277,6 +304,17 @@ func (s *Scenario) applyDefaults(src *source) {
 	}
 	if s.Checks == nil { // absent, or a bare "checks:"; "checks: []" asks for none
 		s.Checks = slices.Clone(KnownChecks)
+	}
+}
+
+// normalize makes empty sections nil, so that "faults: []" and no faults
+// key are the same scenario, as Marshal writes neither.
+func (s *Scenario) normalize() {
+	if len(s.Faults) == 0 {
+		s.Faults = nil
+	}
+	if len(s.ProtocolOptions) == 0 {
+		s.ProtocolOptions = nil
 	}
 }
 

@@ -1,0 +1,291 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/faults"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// base is the smallest valid scenario; cases append to it, so their lines
+// start at 4.
+const base = "name: t\nprotocol: raft\nnodes: 5\n"
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"unknown key", base + "nodse: 3\n", "t.yaml:4:1: nodse: unknown field (did you mean nodes?)"},
+		{"unknown key far from any", base + "colour: red\n",
+			"t.yaml:4:1: colour: unknown field (known: name, description, protocol, nodes, seed, duration, drain, max_events, network, workload, faults, checks, protocol_options)"},
+		{"unknown nested key", base + "network:\n  latency: {min: 1ms, max: 2ms}\n  dorp: 0.1\n",
+			"t.yaml:6:3: network.dorp: unknown field (did you mean drop?)"},
+		{"wrong type", "name: t\nprotocol: raft\nnodes: five\n", `t.yaml:3:8: nodes: want an integer, got string "five"`},
+		{"float for int", "name: t\nprotocol: raft\nnodes: 2.5\n", `t.yaml:3:8: nodes: want an integer, got number 2.5`},
+		{"huge int", "name: t\nprotocol: raft\nnodes: 99999999999999999999\n",
+			`t.yaml:3:8: nodes: want an integer, got string "99999999999999999999" (a number too large?)`},
+		{"too many nodes", "name: t\nprotocol: raft\nnodes: 5000\n", "t.yaml:3:8: nodes: 5000 is not in [1, 1000]"},
+		{"zero nodes", "name: t\nprotocol: raft\nnodes: 0\n", "t.yaml:3:8: nodes: 0 is not in [1, 1000]"},
+		{"missing nodes", "name: t\nprotocol: raft\n", "t.yaml:1:1: nodes: missing: give the number of servers"},
+		{"missing protocol", "name: t\nnodes: 3\n", "t.yaml:1:1: protocol: missing: name the protocol (raft, paxos, pbft)"},
+		{"bad protocol", "name: t\nprotocol: Raft\nnodes: 3\n",
+			`t.yaml:2:11: protocol: "Raft" is not a protocol name (lowercase letters, digits and '-')`},
+		{"bad name", "name: a b\nprotocol: raft\nnodes: 3\n",
+			`t.yaml:1:7: name: "a b": use up to 100 letters, digits, '.', '_' and '-'`},
+		{"negative seed", base + "seed: -1\n", "t.yaml:4:7: seed: want a non-negative integer, got -1"},
+		{"negative duration", base + "duration: -5s\n", "t.yaml:4:11: duration: -5s must be positive"},
+		{"duration without unit", base + "duration: 30\n", "t.yaml:4:11: duration: 30 has no unit: write 30s or 30ms"},
+		{"malformed duration", base + "drain: soon\n",
+			`t.yaml:4:8: drain: invalid duration "soon": write it like 150ms or 2s`},
+		{"drop above one", base + "network: {drop: 1.5}\n", "t.yaml:4:17: network.drop: 1.5 is not a probability in [0, 1]"},
+		{"negative duplicate", base + "network:\n  duplicate: -0.1\n",
+			"t.yaml:5:14: network.duplicate: -0.1 is not a probability in [0, 1]"},
+		{"tail probability", base + "network:\n  tail: {probability: 2, mean: 5ms}\n",
+			"t.yaml:5:23: network.tail.probability: 2 is not a probability in [0, 1]"},
+		{"tail without mean", base + "network:\n  tail: {probability: 0.1}\n",
+			"t.yaml:5:9: network.tail.mean: must be positive when tail.probability is set"},
+		{"latency max below min", base + "network:\n  latency: {min: 5ms, max: 1ms}\n",
+			"t.yaml:5:28: network.latency.max: 1ms is below min 5ms"},
+		{"latency not a duration", base + "network: {latency: fast}\n",
+			`t.yaml:4:20: network.latency: invalid duration "fast": write it like 150ms or 2s`},
+		{"malformed rate", base + "workload: {rate: fast}\n",
+			`t.yaml:4:18: workload.rate: malformed rate "fast" (write it like 200/s, 2/ms or 600/min)`},
+		{"negative rate", base + "workload: {rate: -3/s}\n",
+			`t.yaml:4:18: workload.rate: -3 must be a finite rate >= 0 (ops per second)`},
+		{"negative mix", base + "workload:\n  mix: {get: 1, put: -2}\n", "t.yaml:5:22: workload.mix.put: weight -2 is negative"},
+		{"zero mix", base + "workload:\n  mix: {get: 0}\n", "t.yaml:5:8: workload.mix: the weights must not all be zero"},
+		{"zero timeout", base + "workload:\n  timeout: 0s\n", "t.yaml:5:12: workload.timeout: 0s must be positive"},
+		{"unknown check", base + "checks: [linearizable, livenes]\n",
+			`t.yaml:4:24: checks[1]: unknown check "livenes" (known: linearizable, agreement, one-leader-per-term)`},
+		{"check twice", base + "checks:\n  - agreement\n  - agreement\n", `t.yaml:6:5: checks[1]: check "agreement" is listed twice`},
+		{"fault node out of range", base + "faults:\n  - {at: 5s, heal: all}\n  - {at: 9s, crash: 7}\n",
+			"t.yaml:6:21: faults[1].crash: node 7 out of range (cluster has 5 nodes)"},
+		{"fault block style", base + "faults:\n  - at: 5s\n    crash: 7\n",
+			"t.yaml:6:12: faults[0].crash: node 7 out of range (cluster has 5 nodes)"},
+		{"fault two actions", base + "faults:\n  - {at: 5s, crash: 1, heal: all}\n",
+			"t.yaml:5:21: faults[0].crash: a step has one action, this one has heal and crash: split it into 2 steps"},
+		{"fault no action", base + "faults:\n  - {at: 5s}\n",
+			"t.yaml:5:5: faults[0]: no action: give one of partition, cut, heal, crash, restart"},
+		{"fault no time", base + "faults:\n  - {crash: 1}\n", "t.yaml:5:5: faults[0]: no time: give at, or from/to/every"},
+		{"fault to before from", base + "faults:\n  - {from: 9s, to: 3s, every: 1s, crash: random}\n",
+			"t.yaml:5:20: faults[0].to: window end 3s is not after its start 9s"},
+		{"fault zero every", base + "faults:\n  - {from: 1s, to: 3s, every: 0s, crash: random}\n",
+			"t.yaml:5:31: faults[0].every: must be positive"},
+		{"fault at with every", base + "faults:\n  - {at: 0s, to: 3s, every: 1s, crash: random}\n",
+			"t.yaml:5:10: faults[0].at: give either at, or from/to/every, not both"},
+		{"fault zero down", base + "faults:\n  - {at: 1s, crash: 2, down: 0s}\n",
+			"t.yaml:5:30: faults[0].down: must be positive (leave it out to keep the node down)"},
+		{"fault negative down", base + "faults:\n  - {at: 1s, crash: 2, down: -1s}\n",
+			"t.yaml:5:30: faults[0].down: -1s is negative"},
+		{"fault unknown key", base + "faults:\n  - {at: 1s, crash: 1, donw: 1s}\n",
+			"t.yaml:5:24: faults[0].donw: unknown field (did you mean down?)"},
+		{"fault unknown target", base + "faults:\n  - {at: 1s, crash: someone}\n",
+			`t.yaml:5:21: faults[0].crash: unknown target "someone" (want a node number, random, leader or all-down)`},
+		{"fault restart random", base + "faults:\n  - {at: 1s, restart: random}\n",
+			`t.yaml:5:23: faults[0].restart: random is not allowed here (want a node number, all-down)`},
+		{"fault unknown partition", base + "faults:\n  - {at: 1s, partition: thirds}\n",
+			`t.yaml:5:25: faults[0].partition: unknown partition "thirds" (want isolate-leader, isolate-random, halves, or a mapping with isolate, halves or groups)`},
+		{"fault group out of range", base + "faults:\n  - {at: 1s, partition: {groups: [[0, 1], [2, 9]]}}\n",
+			"t.yaml:5:47: faults[0].partition.groups[1][1]: node 9 out of range (cluster has 5 nodes)"},
+		{"fault partition unknown key", base + "faults:\n  - {at: 1s, partition: {isolat: 2}}\n",
+			"t.yaml:5:26: faults[0].partition.isolat: unknown field (did you mean isolate?)"},
+		{"fault cut same node", base + "faults:\n  - {at: 1s, cut: {from: 2, to: n2}}\n",
+			"t.yaml:5:33: faults[0].cut.to: from and to are the same node (n2)"},
+		{"fault after the safety phase", base + "duration: 30s\nfaults:\n  - {at: 45s, heal: all}\n",
+			"t.yaml:6:10: faults[0].at: 45s is not before the end of the safety phase (duration 30s): the step would never fire"},
+		{"fault max_down", base + "faults:\n  - {at: 1s, crash: random, max_down: 9}\n",
+			"t.yaml:5:39: faults[0].max_down: 9 is not in [0, 5] (cluster has 5 nodes)"},
+		{"faults not a list", base + "faults: {at: 1s}\n", "t.yaml:4:9: faults: want a list, got a mapping"},
+		{"syntax", base + "checks: [agreement\n", "t.yaml:4:9: YAML syntax: sequence end token ']' not found"},
+		{"duplicate key", base + "nodes: 3\n", `t.yaml:4:1: YAML syntax: mapping key "nodes" already defined at [3:1]`},
+		{"top-level list", "- name: t\n", "t.yaml:1:1: want a mapping, got a list"},
+		{"empty", "", "t.yaml:1:1: empty scenario: give at least protocol and nodes"},
+		{"only a comment", "# nothing\n", "t.yaml:1:1: empty scenario: give at least protocol and nodes"},
+		{"two documents", base + "---\nname: u\n", "t.yaml:5:1: a second YAML document: a file holds one scenario"},
+		{"tag", base + "seed: !!int 5\n", "t.yaml:4:7: seed: tags (!!int) are not supported"},
+		{"merge key", base + "network:\n  <<: {drop: 0.1}\n", "t.yaml:5:3: network: merge keys (<<) are not supported: write the keys out"},
+		{"invalid utf8", base + "description: caf\xe9\n", "t.yaml:4:17: the file is not valid UTF-8"},
+		{"options not a mapping", base + "protocol_options: [1]\n", "t.yaml:4:19: protocol_options: want a mapping, got a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := Parse("t.yaml", []byte(tt.src))
+			require.Error(t, err)
+			assert.Nil(t, sc)
+			assert.Equal(t, tt.want, err.Error())
+			var e *Error
+			assert.True(t, errors.As(err, &e), "a *Error")
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	sc, err := Parse("dir/my-scenario.yaml", []byte("protocol: raft\nnodes: 3\n"))
+	require.NoError(t, err)
+	want := &Scenario{
+		Name: "my-scenario", Protocol: "raft", Nodes: 3,
+		Duration: DefaultDuration, Drain: DefaultDrain,
+		Network: Network{Latency: Latency{Min: DefaultLatencyMin, Max: DefaultLatencyMax}},
+		Workload: Workload{Clients: DefaultClients, Keys: DefaultKeys, Mix: DefaultMix,
+			ThinkTime: DefaultThinkTime, Timeout: DefaultTimeout, RetryInterval: DefaultRetryInterval,
+			Backlog: DefaultBacklog},
+		Checks: KnownChecks,
+	}
+	assertSameScenario(t, want, sc)
+	assert.Nil(t, sc.Seed)
+	assert.Equal(t, uint64(7), sc.SeedOr(7))
+}
+
+func TestPartialSections(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(base+`
+network:
+  latency: {min: 3ms}
+workload:
+  clients: 2
+  mix: {put: 1}
+  rate: 2/ms
+checks: []
+`))
+	require.NoError(t, err)
+	assert.Equal(t, Latency{Min: 3 * ms, Max: 3 * ms}, sc.Network.Latency, "max defaults to min")
+	assert.Equal(t, Mix{Put: 1}, sc.Workload.Mix, "a written mix is whole")
+	assert.Equal(t, 2, sc.Workload.Clients)
+	assert.Equal(t, DefaultKeys, sc.Workload.Keys)
+	assert.Equal(t, Rate(2000), sc.Workload.Rate)
+	assert.Empty(t, sc.Checks, "checks: [] asks for none")
+
+	sc, err = Parse("t.yaml", []byte(base+"network: {latency: 4ms}\nchecks:\n"))
+	require.NoError(t, err)
+	assert.Equal(t, Latency{Min: 4 * ms, Max: 4 * ms}, sc.Network.Latency, "one duration is a constant latency")
+	assert.Equal(t, KnownChecks, sc.Checks, "a bare checks: is the default")
+}
+
+func TestRates(t *testing.T) {
+	for in, want := range map[string]Rate{"200/s": 200, "200": 200, "1.5/ms": 1500, "600/min": 10, "0": 0,
+		"3600/h": 1, " 5 /s": 5} {
+		got, err := ParseRate(in)
+		require.NoError(t, err, in)
+		assert.InDelta(t, float64(want), float64(got), 1e-9, in)
+	}
+	for _, bad := range []string{"", "fast", "/s", "1e999/s", "NaN", "5/day"} {
+		_, err := ParseRate(bad)
+		assert.Error(t, err, bad)
+	}
+	sc, err := Parse("t.yaml", []byte(base+"workload: {rate: 250}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, Rate(250), sc.Workload.Rate)
+}
+
+func TestAnchorsAndAliases(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(base+`
+network:
+  latency: &lat {min: 2ms, max: 4ms}
+faults:
+  - &crash {at: 1s, crash: random, down: 1s}
+  - *crash
+`))
+	require.NoError(t, err)
+	assert.Equal(t, Latency{Min: 2 * ms, Max: 4 * ms}, sc.Network.Latency)
+	require.Len(t, sc.Faults, 2)
+	assert.Equal(t, sc.Faults[0], sc.Faults[1])
+}
+
+func TestAliasBombIsBounded(t *testing.T) {
+	src := base + "protocol_options:\n  a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g"} {
+		src += "  " + name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = name
+	}
+	_, err := Parse("t.yaml", []byte(src))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "document too large")
+}
+
+func TestShippedScenariosParse(t *testing.T) {
+	files, err := filepath.Glob("*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 4)
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			sc, err := ParseFile(f)
+			require.NoError(t, err)
+			assert.Equal(t, strings.TrimSuffix(f, ".yaml"), sc.Name, "the name matches the file")
+			assert.Equal(t, 5, sc.Nodes)
+			assert.LessOrEqual(t, sc.Duration, Duration(30*time.Second), "shipped scenarios stay quick")
+			assert.Positive(t, sc.Workload.Clients)
+			assertRoundTrip(t, sc)
+		})
+	}
+}
+
+func TestParseFileErrors(t *testing.T) {
+	_, err := ParseFile("no-such-file.yaml")
+	require.EqualError(t, err, "no-such-file.yaml: no such file or directory")
+
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(base+"nodes: 3\n"), 0o644))
+	_, err = ParseFile(path)
+	require.EqualError(t, err, path+`:4:1: YAML syntax: mapping key "nodes" already defined at [3:1]`)
+}
+
+func TestErrorf(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(base+`faults:
+  - {at: 1s, crash: 2}
+protocol_options:
+  bugs: [none, vote-twice]
+`))
+	require.NoError(t, err)
+	tests := []struct{ path, want string }{
+		{"protocol_options.bugs[1]", `t.yaml:7:16: protocol_options.bugs[1]: unknown bug "vote-twice"`},
+		{"faults[0].crash", `t.yaml:5:21: faults[0].crash: unknown bug "vote-twice"`},
+		{"workload", `t.yaml:1:1: workload: unknown bug "vote-twice"`},
+		{"faults[0].down", `t.yaml:5:5: faults[0].down: unknown bug "vote-twice"`},
+		{"nodes", `t.yaml:3:8: nodes: unknown bug "vote-twice"`},
+	}
+	for _, tt := range tests {
+		assert.EqualError(t, sc.Errorf(tt.path, "unknown bug %q", "vote-twice"), tt.want, tt.path)
+	}
+	built := &Scenario{Name: "in-code"}
+	assert.EqualError(t, built.Errorf("nodes", "bad"), "in-code: nodes: bad")
+}
+
+func TestValidateScenarioBuiltInCode(t *testing.T) {
+	sc := &Scenario{Name: "x", Protocol: "raft", Nodes: 3, Duration: DefaultDuration,
+		Network:  Network{Latency: Latency{Min: ms, Max: ms}},
+		Workload: Workload{Keys: 1, Mix: DefaultMix, Timeout: DefaultTimeout, RetryInterval: DefaultRetryInterval},
+		Faults:   []faults.Step{{At: faults.Duration(time.Second), Crash: faults.Node(3)}},
+	}
+	assert.EqualError(t, sc.Validate(), "x: faults[0].crash: node 3 out of range (cluster has 3 nodes)")
+	sc.Faults[0].Crash = faults.Node(2)
+	assert.NoError(t, sc.Validate())
+}
+
+func TestWithSeedAndClone(t *testing.T) {
+	sc, err := ParseFile("raft-crash-churn.yaml")
+	require.NoError(t, err)
+	pinned := sc.WithSeed(42)
+	require.NotNil(t, pinned.Seed)
+	assert.Equal(t, uint64(42), *pinned.Seed)
+	assert.Nil(t, sc.Seed, "the original is untouched")
+	pinned.Faults[0].Down = 0
+	assert.NotZero(t, sc.Faults[0].Down, "faults are copied")
+	out, err := pinned.WithSeed(43).Marshal()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "\nseed: 43\n")
+	assert.True(t, sc.HasCheck(CheckLinearizable))
+	assert.False(t, sc.HasCheck("liveness"))
+	assert.Equal(t, sc.Faults, sc.FaultPlan().Steps)
+}
+
+func TestErrorIsOneLine(t *testing.T) {
+	e := &Error{File: "a\nb.yaml", Line: 1, Column: 2, Path: "x", Msg: "bad\nvalue"}
+	assert.Equal(t, "a b.yaml:1:2: x: bad value", e.Error())
+	assert.Equal(t, "f.yaml: oops", (&Error{File: "f.yaml", Msg: "oops"}).Error())
+}
