@@ -24,7 +24,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	// is appended again: Sessions applies it once and returns the cached
 	// result to the later copy (Raft §8, client sessions).
 	n.appendEntry(Entry{Term: n.term, Cmd: cmd})
-	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, index: n.lastIndex()}
+	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, index: n.lastIndex(), to: from}
 	n.broadcastAppend()
 	n.maybeCommit() // a one-server cluster commits at once
 }
@@ -50,5 +50,5 @@ func (n *node) replyApplied(cmd service.Command, result []byte) {
 	}
 	p.done = true
 	n.pending[cmd.Client] = p
-	n.send(cmd.Client, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+	n.send(p.to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 }

@@ -77,11 +77,12 @@ type progress struct {
 	appended bool
 }
 
-// pendingReply remembers that a client waits for the command with seq, which
-// this leader appended at index.
+// pendingReply remembers that a client (node to) waits for its command with
+// seq, which this leader appended at index.
 type pendingReply struct {
 	seq   uint64
 	index uint64
+	to    sim.NodeID
 	done  bool
 }
 

@@ -158,7 +158,7 @@ func TestFigure7Backtracking(t *testing.T) {
 				return false
 			}
 			tn.deliver()
-			tn.heartbeats(0) // tell the follower the commit index
+			tn.heartbeats(0)             // tell the follower the commit index
 			want := append(leaderLog, 8) // the new leader's no-op
 			assert.Equal(t, want, terms(tn.nodes[1].log))
 			assert.LessOrEqual(t, rejects, 2, "one round trip per conflicting term at most")

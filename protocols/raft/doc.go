@@ -1,0 +1,119 @@
+// Package raft is Raft (Ongaro and Ousterhout, "In Search of an
+// Understandable Consensus Algorithm", 2014) as a pure state machine behind
+// the sim.Node API: it never does I/O, reads no clock but env.Now and draws
+// randomness only from env.Rand, so a seed replays a run exactly.
+//
+// # Shape
+//
+// New(cfg, newSM) returns a sim.Factory of servers. Like etcd-io/raft, a
+// server's role is a pair of swapped functions: becomeFollower,
+// becomeCandidate and becomeLeader install stepFollower/tickElection,
+// stepCandidate/tickCandidate or stepLeader/tickHeartbeat. Every message first
+// passes the term rules of §5.1 (stepTerm), then the role's step function.
+// Messages are named for the paper's RPCs: MsgVote and MsgVoteResp
+// (RequestVote), MsgApp and MsgAppResp (AppendEntries). They are values, and
+// MsgApp.Entries shares the leader's log array, which is safe because the log
+// is only ever appended to in place: a truncation copies the surviving prefix
+// to a fresh array first.
+//
+// # Election (§5.2, §5.4.1)
+//
+// A follower that hears from no leader for a timeout drawn uniformly from
+// [ElectionTimeoutMin, ElectionTimeoutMax] becomes a candidate: a new term, a
+// vote for itself, MsgVote to all, retried every HeartbeatInterval to servers
+// that have not answered. A server grants one vote per term, only to a
+// candidate whose log is at least as up-to-date as its own. The election timer
+// is lazy: hearing from the leader only records the time, and the timer, when
+// it fires early, re-arms itself for the rest.
+//
+// # Replication (§5.3, §5.4.2, §8)
+//
+// A new leader announces itself (sim.ObsLeader) and appends a no-op
+// (service.Noop), which commits the entries of earlier terms once it commits.
+// It tracks each follower's match and next index. While it does not know
+// where a follower's log matches, it probes: one MsgApp at next-1 per
+// heartbeat. A follower rejecting the consistency check answers with a hint,
+// the term of its conflicting entry and the first index of that term (or its
+// log length), so the leader skips back a term per round trip (Figure 7 takes
+// at most two). Once a follower acknowledges, appends are pipelined: next
+// advances as entries are sent, at most MaxEntriesPerAppend per MsgApp. A
+// follower that acknowledges nothing for three heartbeat intervals while
+// entries are in flight is probed again from its match index (a lost MsgApp).
+//
+// Heartbeats are cheap: an empty MsgApp at the follower's match index, which
+// always passes the check, carries the commit index and goes unanswered when
+// it succeeds (it tells the leader nothing new); it is skipped for followers
+// that received entries during the interval. Heartbeats write nothing to disk.
+//
+// The leader commits the highest index stored on a majority only if that
+// entry is of its current term (§5.4.2, Figure 8); a follower commits up to
+// min(leader's commit, last entry the MsgApp verified). Every server announces
+// each index it commits (sim.ObsCommit with the entry's term and the command
+// digest) and applies it at once (sim.ObsApply).
+//
+// # Clients (§8)
+//
+// Client nodes send service.Request. A server that does not lead answers
+// StatusNotLeader with the leader it knows. The leader appends the command
+// (unless this leader already appended that client's same sequence number and
+// has not applied it yet) and answers StatusOK when it applies the entry: the
+// reply is built from what was applied at the index, so a command that was
+// overwritten is never acknowledged and the client retries. The state machine
+// is wrapped in service.Sessions, so a command appended twice (a retry to a
+// new leader) runs once and the later copy returns the cached result. Reads
+// are commands too: they go through the log, which makes them linearizable
+// without leases.
+//
+// # Persistence and recovery
+//
+// currentTerm, votedFor and the log live on env.Disk() (Figure 2's persistent
+// state):
+//
+//	raft/hard                      uvarint currentTerm, varint votedFor (-1 for none)
+//	raft/log/<20-digit index>      uvarint term, then service.Command.AppendBinary
+//
+// Writes go to the disk as the state changes; every send first syncs
+// whatever was written (node.send calls flush), and every handler ends with a
+// sync, so no message leaves ahead of the state it depends on: a vote, a new
+// term, the entries it acknowledges. The commit index and the state machine
+// are volatile. Start reads the hard state and the log (up to the first
+// missing or undecodable entry, deleting the rest, which can only be writes a
+// crash cut short), starts as a follower, and rebuilds the state machine from
+// scratch by re-applying entries as it learns the commit index again.
+//
+// # Invariants
+//
+// Cheap invariants are asserted after every handler and at every state change
+// (commit <= last index, applied <= commit, log terms non-decreasing and not
+// above the current term, a leader's self-match, no unsynced write at the end
+// of a handler). A failed assertion panics with the server, its term, role and
+// indexes; the kernel reports it as a protocol crash with the seed. Assertions
+// of cross-server safety (no two leaders in a term, a committed entry is never
+// truncated) are only made when no planted bug is on, so that a planted bug
+// reaches the checkers as a violation instead of stopping the run.
+//
+// # Planted bugs
+//
+// Config.Bugs switches on deliberate deviations from the paper, off by
+// default (KnownBugs lists them):
+//
+//   - commit-old-term: the leader commits an entry of an earlier term as soon
+//     as a majority stores it. Figure 8: a later leader whose log ends in a
+//     higher term can still overwrite it, so two servers observe different
+//     commands committed at one index.
+//   - forget-vote: votedFor is kept in memory only (the disk records no
+//     vote), so a server that crashes and restarts within a term can vote
+//     again in that term and elect a second leader.
+//   - ack-before-sync: log writes are not synced before the MsgAppResp that
+//     acknowledges them (nor before the leader counts its own copy); only a
+//     change of term or vote syncs the disk. A crash of a majority loses
+//     committed entries, and a new leader commits different ones.
+//   - no-term-check-on-vote: votes are granted without the up-to-date check
+//     of §5.4.1, so a server with a stale log can win and overwrite committed
+//     entries.
+//
+// When truncation reaches a committed entry under a bug, the server lowers
+// its commit index and rebuilds its state machine from the surviving prefix,
+// so that its local invariants hold and it reports the new commits too.
+// The package tests document fault schedules and seeds that expose each bug.
+package raft
