@@ -17,15 +17,20 @@ func (w *World) Crash(id NodeID) {
 	s.up = false
 	s.inc++
 	s.inst = nil
+	s.paused, s.busyUntil, s.timers = false, 0, pendingTimers{}
 	lost := 0
 	if s.disk != nil {
-		lost = s.disk.Unsynced()
-		s.disk.crash()
+		var torn *Rand
+		if s.diskFaults.TornWrites {
+			torn = w.Stream("disk")
+		}
+		lost = s.disk.crash(torn)
 	}
 	w.tr.begin(w.now, "crash", id, None)
 	w.tr.line = append(w.tr.line, "lost-writes="...)
 	w.tr.line = appendUint(w.tr.line, uint64(lost))
 	w.tr.end()
+	w.releaseHeld() // what waited for the paused node now meets a down one
 }
 
 // Restart boots a new instance of a crashed node from its factory; it starts

@@ -60,11 +60,7 @@ func (d *Disk) Delete(key string) {
 // Sync makes every write so far durable.
 func (d *Disk) Sync() {
 	for _, w := range d.pending {
-		if w.delete {
-			delete(d.durable, w.key)
-		} else {
-			d.durable[w.key] = w.value
-		}
+		d.persist(w)
 	}
 	d.pending = d.pending[:0]
 	d.syncs++
@@ -89,8 +85,77 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // Stats returns how many writes and syncs the disk has seen.
 func (d *Disk) Stats() (writes, syncs uint64) { return d.writes, d.syncs }
 
-// crash drops every unsynced write: the view falls back to the durable state.
-func (d *Disk) crash() {
+// syncCount is the number of syncs so far; zero for a node without a disk.
+func (d *Disk) syncCount() uint64 {
+	if d == nil {
+		return 0
+	}
+	return d.syncs
+}
+
+// crash loses the unsynced writes: all of them, or, with torn != nil, all but
+// a prefix that reached the disk in order, the last of which is torn (cut to
+// a random shorter length). It returns how many writes were lost or torn.
+func (d *Disk) crash(torn *Rand) int {
+	lost := len(d.pending)
+	if torn != nil && len(d.pending) > 0 {
+		reached := torn.IntN(len(d.pending) + 1)
+		for i, w := range d.pending[:reached] {
+			if i == reached-1 && !w.delete && len(w.value) > 0 {
+				w.value = w.value[:torn.IntN(len(w.value))]
+			}
+			d.persist(w)
+		}
+		lost = len(d.pending) - reached + min(reached, 1)
+	}
+	d.resetView()
+	return lost
+}
+
+func (d *Disk) persist(w diskWrite) {
+	if w.delete {
+		delete(d.durable, w.key)
+	} else {
+		d.durable[w.key] = w.value
+	}
+}
+
+// corrupt flips one bit of one durable, non-empty record chosen with rng and
+// returns its key. Reads see the bad bytes too: the page cache is no refuge.
+func (d *Disk) corrupt(rng *Rand) (string, bool) {
+	var keys []string
+	for k, v := range d.durable {
+		if len(v) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "", false
+	}
+	slices.Sort(keys)
+	key := keys[rng.IntN(len(keys))]
+	bad := slices.Clone(d.durable[key])
+	bit := rng.IntN(len(bad) * 8)
+	bad[bit/8] ^= 1 << (bit % 8)
+	d.durable[key] = bad
+	if _, ok := d.view[key]; ok && !d.pendingOn(key) {
+		d.view[key] = bad
+	}
+	return key, true
+}
+
+// pendingOn reports whether an unsynced write to key is pending.
+func (d *Disk) pendingOn(key string) bool {
+	for _, w := range d.pending {
+		if w.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// resetView makes reads see exactly the durable state and forgets pending writes.
+func (d *Disk) resetView() {
 	d.view = make(map[string][]byte, len(d.durable))
 	for k, v := range d.durable {
 		d.view[k] = v

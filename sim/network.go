@@ -43,14 +43,15 @@ func (l Link) Validate() error {
 // nodes. cut[from*n+to] means messages from -> to are lost: cuts are directed,
 // so one-way partitions are a pair of cells.
 type network struct {
-	n     int
-	links []Link
-	cut   []bool
-	rng   *Rand
+	n       int
+	links   []Link
+	cut     []bool
+	clogged []bool // same indexing as cut: arrivals on the link are held
+	rng     *Rand
 }
 
 func newNetwork(n int, def Link, rng *Rand) *network {
-	net := &network{n: n, links: make([]Link, n*n), cut: make([]bool, n*n), rng: rng}
+	net := &network{n: n, links: make([]Link, n*n), cut: make([]bool, n*n), clogged: make([]bool, n*n), rng: rng}
 	for i := range net.links {
 		net.links[i] = def
 	}

@@ -79,6 +79,14 @@ type Env interface {
 	Disk() *Disk
 	// Observe announces a protocol-neutral fact for the checkers and the trace.
 	Observe(o Observation)
+	// Buggify reports whether the code-level fault point named site should
+	// misbehave now (FoundationDB's BUGGIFY). With Config.Buggify zero it is
+	// always false and draws nothing. Otherwise each site is enabled or not for
+	// the whole run (with probability Config.Buggify, decided from the seed and
+	// the site's name alone), and an enabled site fires on a quarter of its
+	// calls, drawn from the node's own buggify stream. Use it to exercise rare
+	// paths: a dropped batch, an early timeout, a slow follower.
+	Buggify(site string) bool
 }
 
 // ObsKind is the kind of an Observation.

@@ -34,7 +34,7 @@ func TestDiskCrashProperty(t *testing.T) {
 				t.Fatalf("reads see %v, want %v", got, live)
 			}
 		}
-		d.crash()
+		d.crash(nil)
 		if got := contents(d); !maps.Equal(got, synced) {
 			t.Fatalf("after the crash %v, want %v", got, synced)
 		}

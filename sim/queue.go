@@ -8,6 +8,7 @@ const (
 	evTimer                        // a node's timer fires
 	evControl                      // a scheduled control action (fault, check, stop)
 	evStart                        // a node starts (initially or after a restart)
+	evWake                         // a node's slow sync ends: release what it held
 )
 
 // event is a value in the queue: no pointer to it ever escapes, and nothing is

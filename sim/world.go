@@ -17,6 +17,9 @@ type Config struct {
 	MaxEvents uint64
 	// Trace, if set, receives the full trace as JSON lines.
 	Trace io.Writer
+	// Buggify is the probability that a code-level fault point (Env.Buggify)
+	// is enabled for this run; 0 switches every point off.
+	Buggify float64
 }
 
 // DefaultMaxEvents is the event bound of a Config that sets none.
@@ -26,6 +29,9 @@ const DefaultMaxEvents = 200_000_000
 func (c Config) Validate() error {
 	if err := c.Link.Validate(); err != nil {
 		return fmt.Errorf("link: %w", err)
+	}
+	if !(c.Buggify >= 0 && c.Buggify <= 1) {
+		return fmt.Errorf("buggify %v is not a probability in [0, 1]", c.Buggify)
 	}
 	return nil
 }
@@ -97,6 +103,15 @@ type nodeSlot struct {
 	rng      *Rand
 	disk     *Disk
 	env      nodeEnv
+
+	// Fault state (faults.go): a paused node, or one busy in a slow sync,
+	// has its deliveries and timers held until it runs again.
+	paused     bool
+	busyUntil  Time
+	clock      nodeClock
+	timers     pendingTimers
+	diskFaults DiskFaults
+	buggify    *Rand
 }
 
 type control struct {
@@ -127,6 +142,8 @@ type World struct {
 	crash     *Crash
 	msgs      MessageStats
 	started   bool
+	held      []event         // events waiting for a paused, busy or clogged target
+	sites     map[string]bool // buggify sites enabled in this run
 }
 
 // NewWorld builds an empty world. Add servers, then clients, then run it.
@@ -137,7 +154,7 @@ func NewWorld(cfg Config) (*World, error) {
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
-	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), named: map[string]*Rand{}}
+	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), named: map[string]*Rand{}, sites: map[string]bool{}}
 	w.tr.setSink(cfg.Trace)
 	return w, nil
 }
@@ -309,6 +326,10 @@ func (w *World) dispatch(e *event) {
 		if !s.up || e.inc != s.inc || e.gen != s.timerGen[e.tk] {
 			return // cancelled, replaced, or set by a crashed incarnation
 		}
+		if w.holdIfBlocked(e) {
+			return
+		}
+		s.timers.fired(e.tk)
 		w.tr.begin(w.now, "timer", e.node, None)
 		w.tr.line = appendUint(w.tr.line, uint64(e.tk))
 		w.tr.end()
@@ -316,6 +337,9 @@ func (w *World) dispatch(e *event) {
 	case evStart:
 		s := w.nodes[e.node]
 		if !s.up || e.inc != s.inc {
+			return
+		}
+		if w.holdIfBlocked(e) {
 			return
 		}
 		w.tr.begin(w.now, "start", e.node, None)
@@ -327,6 +351,8 @@ func (w *World) dispatch(e *event) {
 		w.tr.line = append(w.tr.line, c.label...)
 		w.tr.end()
 		c.fn()
+	case evWake:
+		w.releaseHeld()
 	}
 }
 
@@ -337,6 +363,7 @@ func (w *World) deliver(e *event) {
 		w.drop(e.from, e.node, e.msg, "target-down")
 	case w.net.isCut(e.from, e.node):
 		w.drop(e.from, e.node, e.msg, "cut-in-flight")
+	case w.holdIfBlocked(e):
 	default:
 		w.msgs.Delivered++
 		w.tr.begin(w.now, "deliver", e.node, e.from)
@@ -359,12 +386,16 @@ func (w *World) drop(from, to NodeID, m Message, reason string) {
 // applies the handler's effects.
 func (w *World) invoke(s *nodeSlot, e *event) {
 	w.effects = w.effects[:0]
+	syncs := s.disk.syncCount()
 	if !w.call(s, e) {
 		w.effects = w.effects[:0]
 		return
 	}
+	// A slow disk: a handler that synced is blocked until the sync is done,
+	// so its sends leave late and the node handles nothing meanwhile.
+	delay := w.slowSync(s, syncs)
 	for i := range w.effects {
-		w.apply(s, &w.effects[i])
+		w.apply(s, &w.effects[i], delay)
 		w.effects[i] = effect{}
 	}
 	w.effects = w.effects[:0]
@@ -411,16 +442,15 @@ type effect struct {
 	obs  Observation
 }
 
-func (w *World) apply(s *nodeSlot, ef *effect) {
+func (w *World) apply(s *nodeSlot, ef *effect, delay time.Duration) {
 	switch ef.kind {
 	case effSend:
-		w.send(s.id, ef.to, ef.msg)
+		w.send(s.id, ef.to, ef.msg, delay)
 	case effSetTimer:
-		s.timerGen[ef.tk]++
-		w.q.push(event{at: w.now.Add(ef.d), kind: evTimer, node: s.id, from: None,
-			inc: s.inc, gen: s.timerGen[ef.tk], tk: ef.tk})
+		w.armTimer(s, ef.tk, s.clock.local(w.now).Add(ef.d))
 	case effCancelTimer:
 		s.timerGen[ef.tk]++
+		s.timers.fired(ef.tk)
 	case effObserve:
 		ef.obs.Node = s.id
 		w.tr.begin(w.now, "obs", s.id, None)
@@ -434,7 +464,7 @@ func (w *World) apply(s *nodeSlot, ef *effect) {
 
 // send puts m on the wire from -> to. A cut link loses it at once; otherwise
 // the link's loss, latency and duplication are drawn from the network stream.
-func (w *World) send(from, to NodeID, m Message) {
+func (w *World) send(from, to NodeID, m Message, delay time.Duration) {
 	w.msgs.Sent++
 	w.tr.begin(w.now, "send", from, to)
 	w.tr.line = m.AppendTrace(w.tr.line)
@@ -450,10 +480,11 @@ func (w *World) send(from, to NodeID, m Message) {
 		w.drop(from, to, m, "loss")
 		return
 	}
-	w.q.push(event{at: w.now.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
+	depart := w.now.Add(delay)
+	w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
 	if l.Duplicate > 0 && w.net.rng.Chance(l.Duplicate) {
 		w.msgs.Duplicated++
-		w.q.push(event{at: w.now.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
+		w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
 	}
 }
 
@@ -465,7 +496,7 @@ type nodeEnv struct {
 
 func (e *nodeEnv) ID() NodeID        { return e.slot.id }
 func (e *nodeEnv) Servers() []NodeID { return e.w.servers }
-func (e *nodeEnv) Now() Time         { return e.w.now }
+func (e *nodeEnv) Now() Time         { return e.slot.clock.local(e.w.now) }
 func (e *nodeEnv) Rand() *Rand       { return e.slot.rng }
 func (e *nodeEnv) Disk() *Disk       { return e.slot.disk }
 

@@ -221,3 +221,5 @@ func terms(log []Entry) []uint64 {
 	}
 	return out
 }
+
+func (e *fakeEnv) Buggify(string) bool { return false }

@@ -1,0 +1,374 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Fault mechanisms beyond cuts and crashes: pausing a node, clogging links,
+// drifting and skewing a node's clock, disk faults (torn writes, corruption,
+// slow syncs) and code-level fault points. Like the rest of the control API
+// they are mechanisms only; the faults package decides when and where.
+//
+// Held events. A delivery to a paused or busy node, or one arriving on a
+// clogged link, is not lost: it is held, in arrival order, and released at
+// the moment the node runs again or the link unclogs, in the same order.
+// Timers that come due while a node is paused are held the same way and fire
+// when it resumes, as an overdue timer does in a process stopped by SIGSTOP.
+
+// DiskFaults describe how a node's disk misbehaves.
+type DiskFaults struct {
+	// TornWrites: on a crash, a prefix of the unsynced writes reaches the disk
+	// and the last of them is torn (cut short), instead of all being lost.
+	TornWrites bool
+	// SyncLatencyMin and SyncLatencyMax bound how long a sync takes (uniform).
+	// A handler that syncs blocks the node for that long: its sends leave
+	// late and the node handles nothing meanwhile. Zero means instant syncs.
+	SyncLatencyMin time.Duration
+	SyncLatencyMax time.Duration
+}
+
+// Validate reports impossible disk fault settings.
+func (d DiskFaults) Validate() error {
+	if d.SyncLatencyMin < 0 || d.SyncLatencyMax < d.SyncLatencyMin {
+		return fmt.Errorf("sync latency %v..%v is not a range", d.SyncLatencyMin, d.SyncLatencyMax)
+	}
+	return nil
+}
+
+// Pause stops node id without losing its memory: it receives and fires
+// nothing until Resume, like a long GC pause or a stopped VM. Messages and
+// timers due meanwhile are held and delivered, in order, on Resume.
+func (w *World) Pause(id NodeID) {
+	s := w.nodes[id]
+	if !s.up || s.paused {
+		return
+	}
+	s.paused = true
+	w.tr.begin(w.now, "pause", id, None)
+	w.tr.end()
+}
+
+// Resume lets a paused node run again and releases what it held.
+func (w *World) Resume(id NodeID) {
+	s := w.nodes[id]
+	if !s.paused {
+		return
+	}
+	s.paused = false
+	w.tr.begin(w.now, "resume", id, None)
+	w.tr.end()
+	w.releaseHeld()
+}
+
+// Paused reports whether node id is paused.
+func (w *World) Paused(id NodeID) bool { return w.nodes[id].paused }
+
+// Clog holds every message arriving on the link from -> to until Unclog, then
+// delivers them in order: a congested or stalled link, not a lossy one.
+func (w *World) Clog(from, to NodeID) { w.setClog(from, to, true) }
+
+// Unclog releases the link from -> to and what it held.
+func (w *World) Unclog(from, to NodeID) {
+	w.setClog(from, to, false)
+	w.releaseHeld()
+}
+
+// ClogNode clogs every link into and out of node id.
+func (w *World) ClogNode(id NodeID) {
+	for i := range w.nodes {
+		if other := NodeID(i); other != id {
+			w.setClog(id, other, true)
+			w.setClog(other, id, true)
+		}
+	}
+}
+
+// UnclogNode unclogs every link into and out of node id.
+func (w *World) UnclogNode(id NodeID) {
+	for i := range w.nodes {
+		if other := NodeID(i); other != id {
+			w.setClog(id, other, false)
+			w.setClog(other, id, false)
+		}
+	}
+	w.releaseHeld()
+}
+
+// IsClogged reports whether the link from -> to holds its messages.
+func (w *World) IsClogged(from, to NodeID) bool {
+	w.startNetwork()
+	return w.net.clogged[int(from)*w.net.n+int(to)]
+}
+
+func (w *World) setClog(from, to NodeID, clog bool) {
+	w.startNetwork()
+	i := int(from)*w.net.n + int(to)
+	if w.net.clogged[i] == clog {
+		return
+	}
+	w.net.clogged[i] = clog
+	kind := "clog"
+	if !clog {
+		kind = "unclog"
+	}
+	w.tr.begin(w.now, kind, from, to)
+	w.tr.end()
+}
+
+// DefaultLink returns the link settings every link started with.
+func (w *World) DefaultLink() Link { return w.cfg.Link }
+
+// Link returns the current settings of the link from -> to.
+func (w *World) Link(from, to NodeID) Link {
+	w.startNetwork()
+	return *w.net.link(from, to)
+}
+
+// holdIfBlocked holds e if its target cannot take it now, and says so.
+func (w *World) holdIfBlocked(e *event) bool {
+	reason := w.blocked(e)
+	if reason == "" {
+		return false
+	}
+	w.tr.begin(w.now, "hold", e.node, e.from)
+	w.tr.line = append(w.tr.line, reason...)
+	if e.kind == evDeliver {
+		w.tr.line = append(w.tr.line, ' ')
+		w.tr.line = e.msg.AppendTrace(w.tr.line)
+	} else if e.kind == evTimer {
+		w.tr.line = append(w.tr.line, " timer "...)
+		w.tr.line = appendUint(w.tr.line, uint64(e.tk))
+	}
+	w.tr.end()
+	w.held = append(w.held, *e)
+	return true
+}
+
+// blocked names why e cannot be handled now, or returns "".
+func (w *World) blocked(e *event) string {
+	s := w.nodes[e.node]
+	switch {
+	case !s.up:
+		return "" // dropped or ignored by the normal path
+	case s.paused:
+		return "paused"
+	case w.now < s.busyUntil:
+		return "busy"
+	case e.kind == evDeliver && w.net.clogged[int(e.from)*w.net.n+int(e.node)]:
+		return "clogged"
+	}
+	return ""
+}
+
+// releaseHeld requeues, at the current time and in the order they were held,
+// every held event whose target can now take it.
+func (w *World) releaseHeld() {
+	if len(w.held) == 0 {
+		return
+	}
+	held := w.held
+	w.held = nil
+	for i := range held {
+		e := held[i]
+		if w.blocked(&e) != "" {
+			w.held = append(w.held, e)
+			continue
+		}
+		e.at = w.now
+		w.q.push(e)
+	}
+}
+
+// Held returns how many events are held (for tests and reports).
+func (w *World) Held() int { return len(w.held) }
+
+// nodeClock maps real (virtual world) time to a node's local clock:
+// local = anchorLocal + (real - anchorReal) * rate. The zero value is a
+// perfect clock.
+type nodeClock struct {
+	rate        float64 // local seconds per real second; 0 means 1
+	anchorReal  Time
+	anchorLocal Time
+}
+
+func (c *nodeClock) rateOrOne() float64 {
+	if c.rate == 0 {
+		return 1
+	}
+	return c.rate
+}
+
+func (c *nodeClock) local(real Time) Time {
+	if c.rate == 0 || c.rate == 1 {
+		return c.anchorLocal + (real - c.anchorReal)
+	}
+	return c.anchorLocal + Time(float64(real-c.anchorReal)*c.rate)
+}
+
+// realDelay converts a local duration into the real time it takes to pass.
+func (c *nodeClock) realDelay(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	r := c.rateOrOne()
+	if r == 1 {
+		return d
+	}
+	return time.Duration(math.Ceil(float64(d) / r))
+}
+
+// pendingTimers remembers each armed timer's local deadline, so that a clock
+// change can move it.
+type pendingTimers struct {
+	deadline [MaxTimerKinds]Time
+	armed    [MaxTimerKinds]bool
+}
+
+func (p *pendingTimers) fired(k TimerKind) { p.armed[k] = false }
+
+// armTimer schedules kind k of node s to fire when its local clock reads
+// deadline, replacing any pending timer of that kind.
+func (w *World) armTimer(s *nodeSlot, k TimerKind, deadline Time) {
+	s.timerGen[k]++
+	s.timers.deadline[k], s.timers.armed[k] = deadline, true
+	d := s.clock.realDelay(deadline.Sub(s.clock.local(w.now)))
+	w.q.push(event{at: w.now.Add(d), kind: evTimer, node: s.id, from: None,
+		inc: s.inc, gen: s.timerGen[k], tk: k})
+}
+
+// rearmTimers moves every pending timer of s after its clock changed. Kinds
+// are visited in order, so the requeued events keep a deterministic order.
+func (w *World) rearmTimers(s *nodeSlot) {
+	for k := range MaxTimerKinds {
+		if s.timers.armed[k] {
+			w.armTimer(s, TimerKind(k), s.timers.deadline[k])
+		}
+	}
+}
+
+// SetClockRate makes node id's clock run at rate local seconds per real
+// second from now on (1.1: 10% fast, its timers fire early; 0.9: slow, late).
+// Pending timers move accordingly.
+func (w *World) SetClockRate(id NodeID, rate float64) error {
+	if !(rate > 0 && rate < 100) {
+		return fmt.Errorf("clock rate %v must be in (0, 100)", rate)
+	}
+	s := w.nodes[id]
+	s.clock = nodeClock{rate: rate, anchorReal: w.now, anchorLocal: s.clock.local(w.now)}
+	w.rearmTimers(s)
+	w.tr.begin(w.now, "clock-rate", id, None)
+	w.tr.line = strconv.AppendFloat(w.tr.line, rate, 'g', -1, 64)
+	w.tr.end()
+	return nil
+}
+
+// SkewClock makes node id's clock jump by d (negative: backwards). Timers are
+// deadlines on the local clock, so a forward jump fires pending timers early
+// and a backward jump delays them, as with a wall clock stepped by NTP.
+func (w *World) SkewClock(id NodeID, d time.Duration) {
+	s := w.nodes[id]
+	s.clock = nodeClock{rate: s.clock.rate, anchorReal: w.now, anchorLocal: s.clock.local(w.now).Add(d)}
+	w.rearmTimers(s)
+	w.tr.begin(w.now, "clock-skew", id, None)
+	w.tr.line = append(w.tr.line, d.String()...)
+	w.tr.end()
+}
+
+// LocalTime returns node id's clock reading now.
+func (w *World) LocalTime(id NodeID) Time { return w.nodes[id].clock.local(w.now) }
+
+// SetDiskFaults sets how node id's disk misbehaves from now on.
+func (w *World) SetDiskFaults(id NodeID, f DiskFaults) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	s := w.nodes[id]
+	if s.disk == nil {
+		return fmt.Errorf("node %v has no disk", id)
+	}
+	s.diskFaults = f
+	w.tr.begin(w.now, "disk-faults", id, None)
+	w.tr.line = fmt.Appendf(w.tr.line, "torn=%t sync=%v..%v", f.TornWrites, f.SyncLatencyMin, f.SyncLatencyMax)
+	w.tr.end()
+	return nil
+}
+
+// CorruptDisk flips one bit of one durable record of node id, chosen with the
+// "disk" stream, and returns its key. A protocol must notice (checksums) and
+// recover as from a lost record, never use the bad bytes. It reports false if
+// the disk holds no non-empty record.
+func (w *World) CorruptDisk(id NodeID) (string, bool) {
+	d := w.nodes[id].disk
+	if d == nil {
+		return "", false
+	}
+	key, ok := d.corrupt(w.Stream("disk"))
+	if ok {
+		w.tr.begin(w.now, "corrupt", id, None)
+		w.tr.line = append(w.tr.line, key...)
+		w.tr.end()
+	}
+	return key, ok
+}
+
+// slowSync blocks node s after a handler that synced on a slow disk, and
+// returns how late its sends leave.
+func (w *World) slowSync(s *nodeSlot, syncsBefore uint64) time.Duration {
+	f := s.diskFaults
+	if f.SyncLatencyMax == 0 || s.disk.syncCount() == syncsBefore {
+		return 0
+	}
+	d := w.Stream("disk").DurationBetween(f.SyncLatencyMin, f.SyncLatencyMax)
+	if d == 0 {
+		return 0
+	}
+	s.busyUntil = w.now.Add(d)
+	w.q.push(event{at: s.busyUntil, kind: evWake, node: s.id, from: None})
+	return d
+}
+
+// buggify implements Env.Buggify for node s.
+func (w *World) buggify(s *nodeSlot, site string) bool {
+	if w.cfg.Buggify <= 0 {
+		return false
+	}
+	on, known := w.sites[site]
+	if !known {
+		on = w.streams.Stream("buggify/site/"+site).Float64() < w.cfg.Buggify
+		w.sites[site] = on
+	}
+	if !on {
+		return false
+	}
+	if s.buggify == nil {
+		s.buggify = w.streams.Stream(fmt.Sprintf("buggify/node/%d", s.id))
+	}
+	if !s.buggify.Chance(0.25) {
+		return false
+	}
+	w.tr.begin(w.now, "buggify", s.id, None)
+	w.tr.line = append(w.tr.line, site...)
+	w.tr.end()
+	return true
+}
+
+// BuggifySites returns the fault points asked about so far and whether each
+// is enabled, sorted by name.
+func (w *World) BuggifySites() []string {
+	out := make([]string, 0, len(w.sites))
+	for site, on := range w.sites {
+		if on {
+			out = append(out, site+"=on")
+		} else {
+			out = append(out, site+"=off")
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (e *nodeEnv) Buggify(site string) bool { return e.w.buggify(e.slot, site) }

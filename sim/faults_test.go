@@ -1,0 +1,253 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func msgNumbers(got []delivery) []int {
+	var ns []int
+	for _, d := range got {
+		ns = append(ns, d.msg.(testMsg).n)
+	}
+	return ns
+}
+
+// TestPauseHoldsAndReleasesInOrder: a paused node receives nothing and fires
+// nothing; on resume it gets every held message, in order, at resume time.
+func TestPauseHoldsAndReleasesInOrder(t *testing.T) {
+	var r recorder
+	fired := Time(-1)
+	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: 9 * time.Millisecond}})
+	w.AddServer(sendsAtStart(1, numbered(5)...))
+	w.AddServer(nodeOf(funcNode{
+		start:   func(env Env) { env.SetTimer(3, 2*time.Millisecond) },
+		receive: r.node()(1).(*funcNode).receive,
+		timer:   func(env Env, k TimerKind) { fired = env.Now() },
+	}))
+	w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
+	w.At(ms(50), "resume n1", func() { w.Resume(1) })
+	w.RunUntil(ms(40))
+	require.Empty(t, r.got, "a paused node receives nothing")
+	require.Equal(t, Time(-1), fired, "a paused node fires nothing")
+	require.Equal(t, 6, w.Held(), "five messages and one timer")
+	w.RunUntil(ms(100))
+	require.Equal(t, ms(50), fired, "the overdue timer fires at resume")
+	require.Len(t, r.got, 5)
+	for _, d := range r.got {
+		require.Equal(t, ms(50), d.at)
+	}
+	arrival := append([]int(nil), msgNumbers(r.got)...)
+	// Held messages keep their arrival order, which latency may have shuffled.
+	require.ElementsMatch(t, []int{1, 2, 3, 4, 5}, arrival)
+	require.Zero(t, w.Held())
+}
+
+// TestClogHoldsUntilUnclogThenDeliversInOrder, one direction only.
+func TestClogHoldsUntilUnclogThenDeliversInOrder(t *testing.T) {
+	var r recorder
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(sendsAtStart(1, numbered(3)...))
+	w.AddServer(r.node())
+	w.At(0, "clog", func() { w.Clog(0, 1) })
+	w.At(ms(30), "unclog", func() { w.Unclog(0, 1) })
+	w.RunUntil(ms(20))
+	require.Empty(t, r.got)
+	require.True(t, w.IsClogged(0, 1))
+	require.False(t, w.IsClogged(1, 0), "clogs are directed")
+	w.RunUntil(ms(40))
+	require.Equal(t, []int{1, 2, 3}, msgNumbers(r.got))
+	require.Equal(t, ms(30), r.got[0].at)
+}
+
+func TestClogNodeHoldsBothDirections(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(idle())
+	w.AddServer(idle())
+	w.AddServer(idle())
+	w.ClogNode(1)
+	require.True(t, w.IsClogged(0, 1))
+	require.True(t, w.IsClogged(1, 2))
+	require.False(t, w.IsClogged(0, 2))
+	w.UnclogNode(1)
+	require.False(t, w.IsClogged(1, 0))
+}
+
+// TestClockDriftMovesTimers: a fast clock fires timers early, a slow one late.
+func TestClockDriftMovesTimers(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		want Time
+	}{{1, ms(100)}, {2, ms(50)}, {0.5, ms(200)}} {
+		var firedReal, firedLocal Time
+		var w *World
+		w = newTestWorld(t, Config{Seed: 1})
+		w.AddServer(nodeOf(funcNode{
+			start: func(env Env) { env.SetTimer(0, 100*time.Millisecond) },
+			timer: func(env Env, k TimerKind) { firedReal, firedLocal = w.Now(), env.Now() },
+		}))
+		require.NoError(t, w.SetClockRate(0, c.rate))
+		w.RunUntil(ms(500))
+		require.Equal(t, c.want, firedReal, "rate %v", c.rate)
+		require.Equal(t, ms(100), firedLocal, "on its own clock the node waited 100ms")
+	}
+}
+
+// TestClockRateChangeMovesPendingTimers: a timer armed before the drift
+// starts is moved when the clock speeds up.
+func TestClockRateChangeMovesPendingTimers(t *testing.T) {
+	var firedReal Time
+	var w *World
+	w = newTestWorld(t, Config{Seed: 1})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, 100*time.Millisecond) },
+		timer: func(env Env, k TimerKind) { firedReal = w.Now() },
+	}))
+	w.At(ms(50), "drift", func() { require.NoError(t, w.SetClockRate(0, 2)) })
+	w.RunUntil(ms(500))
+	require.Equal(t, ms(75), firedReal, "50ms left on the local clock pass in 25ms of real time")
+}
+
+// TestSkewFiresTimersEarly: a forward jump of the clock fires a pending
+// timer at once; Now reflects the jump.
+func TestSkewFiresTimersEarly(t *testing.T) {
+	var firedReal, local Time
+	var w *World
+	w = newTestWorld(t, Config{Seed: 1})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, time.Second) },
+		timer: func(env Env, k TimerKind) { firedReal, local = w.Now(), env.Now() },
+	}))
+	w.At(ms(10), "skew", func() { w.SkewClock(0, 2*time.Second) })
+	w.RunUntil(ms(5000))
+	require.Equal(t, ms(10), firedReal)
+	require.Equal(t, ms(2010), local)
+	require.Error(t, w.SetClockRate(0, 0))
+}
+
+// TestTornWriteKeepsAPrefixAndTearsItsLast: with torn writes on, a crash
+// keeps an in-order prefix of the unsynced writes, the last one cut short.
+func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {
+	sawTorn := false
+	for seed := uint64(1); seed <= 40; seed++ {
+		w := newTestWorld(t, Config{Seed: seed})
+		w.AddServer(nodeOf(funcNode{start: func(env Env) {
+			d := env.Disk()
+			if _, ok := d.Get("synced"); ok {
+				return // the restarted instance writes nothing
+			}
+			d.Put("synced", []byte("safe"))
+			d.Sync()
+			for _, k := range []string{"a", "b", "c"} {
+				d.Put(k, []byte("0123456789"))
+			}
+		}}))
+		require.NoError(t, w.SetDiskFaults(0, DiskFaults{TornWrites: true}))
+		w.At(ms(1), "crash", func() { w.Crash(0) })
+		w.RunUntil(ms(2))
+		d := w.Disk(0)
+		v, ok := d.Get("synced")
+		require.True(t, ok)
+		require.Equal(t, "safe", string(v), "synced data survives")
+		present := 0
+		for i, k := range []string{"a", "b", "c"} {
+			v, ok := d.Get(k)
+			if !ok {
+				for _, later := range []string{"a", "b", "c"}[i:] {
+					_, ok := d.Get(later)
+					require.False(t, ok, "seed %d: only a prefix reaches the disk", seed)
+				}
+				break
+			}
+			present++
+			if len(v) < 10 {
+				sawTorn = true
+			}
+		}
+		if present > 0 {
+			last, _ := d.Get([]string{"a", "b", "c"}[present-1])
+			require.Less(t, len(last), 10, "seed %d: the last write that reached the disk is torn", seed)
+		}
+	}
+	require.True(t, sawTorn)
+}
+
+func TestCorruptDiskFlipsOneBitOfADurableRecord(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 3})
+	w.AddServer(nodeOf(funcNode{start: func(env Env) {
+		env.Disk().Put("k", []byte{0, 0, 0, 0})
+		env.Disk().Sync()
+	}}))
+	w.RunUntil(ms(1))
+	key, ok := w.CorruptDisk(0)
+	require.True(t, ok)
+	require.Equal(t, "k", key)
+	v, _ := w.Disk(0).Get("k")
+	ones := 0
+	for _, b := range v {
+		for ; b != 0; b &= b - 1 {
+			ones++
+		}
+	}
+	require.Equal(t, 1, ones)
+}
+
+// TestSlowSyncDelaysSendsAndBlocksTheNode: a handler that syncs on a slow
+// disk sends late, and the node handles nothing until the sync is done.
+func TestSlowSyncDelaysSendsAndBlocksTheNode(t *testing.T) {
+	var r recorder
+	var handled []Time
+	var w *World
+	w = newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) {
+			env.Disk().Put("x", []byte("1"))
+			env.Disk().Sync()
+			env.Send(1, testMsg{n: 1})
+			env.SetTimer(0, time.Millisecond)
+		},
+		timer: func(env Env, k TimerKind) { handled = append(handled, w.Now()) },
+	}))
+	w.AddServer(r.node())
+	require.NoError(t, w.SetDiskFaults(0, DiskFaults{SyncLatencyMin: 10 * time.Millisecond, SyncLatencyMax: 10 * time.Millisecond}))
+	w.RunUntil(ms(100))
+	require.Len(t, r.got, 1)
+	require.Equal(t, ms(11), r.got[0].at, "the send leaves after the 10ms sync")
+	require.Equal(t, []Time{ms(10)}, handled, "the timer due at 1ms waits for the sync")
+}
+
+// TestBuggify: off means never and no draws; on, sites are decided per run
+// from the seed and the site name, and runs stay deterministic.
+func TestBuggify(t *testing.T) {
+	run := func(p float64, seed uint64) (fires int, hash uint64, sites []string) {
+		w := newTestWorld(t, Config{Seed: seed, Buggify: p})
+		w.AddServer(nodeOf(funcNode{
+			start: func(env Env) { env.SetTimer(0, time.Millisecond) },
+			timer: func(env Env, k TimerKind) {
+				for _, site := range []string{"a", "b", "c", "d"} {
+					if env.Buggify(site) {
+						fires++
+					}
+				}
+				env.SetTimer(0, time.Millisecond)
+			},
+		}))
+		w.RunUntil(ms(200))
+		return fires, w.Result().Hash, w.BuggifySites()
+	}
+	off, _, _ := run(0, 1)
+	require.Zero(t, off)
+	fires, h1, sites := run(1, 1)
+	require.Positive(t, fires)
+	require.Less(t, fires, 4*200, "an enabled site fires on a share of calls")
+	require.Equal(t, []string{"a=on", "b=on", "c=on", "d=on"}, sites)
+	again, h2, _ := run(1, 1)
+	require.Equal(t, fires, again)
+	require.Equal(t, h1, h2)
+	_, _, half := run(0.5, 7)
+	require.Len(t, half, 4)
+	_, err := NewWorld(Config{Buggify: 2})
+	require.Error(t, err)
+}
