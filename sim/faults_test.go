@@ -82,8 +82,7 @@ func TestClockDriftMovesTimers(t *testing.T) {
 		want Time
 	}{{1, ms(100)}, {2, ms(50)}, {0.5, ms(200)}} {
 		var firedReal, firedLocal Time
-		var w *World
-		w = newTestWorld(t, Config{Seed: 1})
+		w := newTestWorld(t, Config{Seed: 1})
 		w.AddServer(nodeOf(funcNode{
 			start: func(env Env) { env.SetTimer(0, 100*time.Millisecond) },
 			timer: func(env Env, k TimerKind) { firedReal, firedLocal = w.Now(), env.Now() },
@@ -99,8 +98,7 @@ func TestClockDriftMovesTimers(t *testing.T) {
 // starts is moved when the clock speeds up.
 func TestClockRateChangeMovesPendingTimers(t *testing.T) {
 	var firedReal Time
-	var w *World
-	w = newTestWorld(t, Config{Seed: 1})
+	w := newTestWorld(t, Config{Seed: 1})
 	w.AddServer(nodeOf(funcNode{
 		start: func(env Env) { env.SetTimer(0, 100*time.Millisecond) },
 		timer: func(env Env, k TimerKind) { firedReal = w.Now() },
@@ -114,8 +112,7 @@ func TestClockRateChangeMovesPendingTimers(t *testing.T) {
 // timer at once; Now reflects the jump.
 func TestSkewFiresTimersEarly(t *testing.T) {
 	var firedReal, local Time
-	var w *World
-	w = newTestWorld(t, Config{Seed: 1})
+	w := newTestWorld(t, Config{Seed: 1})
 	w.AddServer(nodeOf(funcNode{
 		start: func(env Env) { env.SetTimer(0, time.Second) },
 		timer: func(env Env, k TimerKind) { firedReal, local = w.Now(), env.Now() },
@@ -199,8 +196,7 @@ func TestCorruptDiskFlipsOneBitOfADurableRecord(t *testing.T) {
 func TestSlowSyncDelaysSendsAndBlocksTheNode(t *testing.T) {
 	var r recorder
 	var handled []Time
-	var w *World
-	w = newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
 	w.AddServer(nodeOf(funcNode{
 		start: func(env Env) {
 			env.Disk().Put("x", []byte("1"))
