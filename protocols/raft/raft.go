@@ -319,8 +319,12 @@ func (n *node) resetElectionTimer() {
 // electionDue reports whether the election timeout has run out; if not, it
 // re-arms the timer for the rest.
 func (n *node) electionDue() bool {
+	now := n.env.Now()
+	if now < n.electionStart {
+		n.electionStart = now // the local clock was stepped back: restart the wait, not wait for the past
+	}
 	deadline := n.electionStart.Add(n.electionTimeout)
-	if now := n.env.Now(); now < deadline {
+	if now < deadline {
 		n.env.SetTimer(timerElection, deadline.Sub(now))
 		return false
 	}

@@ -173,7 +173,9 @@ func (n *node) sendAppend(to sim.NodeID) {
 // commit index.
 func (n *node) heartbeat(to sim.NodeID) {
 	pr := &n.prs[to]
-	stalled := n.env.Now().Sub(pr.inflightSince) >= resendAfterHeartbeats*n.cfg.HeartbeatInterval
+	now := n.env.Now()
+	pr.inflightSince = min(pr.inflightSince, now) // the local clock may be stepped back
+	stalled := now.Sub(pr.inflightSince) >= resendAfterHeartbeats*n.cfg.HeartbeatInterval
 	if !pr.probing && pr.inflight && stalled {
 		pr.probing, pr.next, pr.inflight = true, pr.match+1, false
 	}

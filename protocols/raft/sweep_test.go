@@ -46,6 +46,28 @@ func sweep(t testing.TB, from, to uint64, d time.Duration, opts func(seed uint64
 	return r
 }
 
+// liveAfterHeal runs c for another 5s after the faults ended and reports why
+// it did not converge: every client must complete operations, and every
+// server must apply at least what was committed anywhere when faults ended.
+func liveAfterHeal(c *cluster, end time.Duration) string {
+	committed := c.safety.maxCommit
+	c.w.RunUntil(at(end + 5*time.Second))
+	if c.safety.violation != "" {
+		return c.safety.violation
+	}
+	for i, l := range c.clients {
+		if l.lastAck < at(end+3*time.Second) {
+			return "client " + strconv.Itoa(i) + " made no progress after the faults healed"
+		}
+	}
+	for _, id := range c.servers {
+		if n := c.raftNode(id); n == nil || n.applied < committed {
+			return "server " + id.String() + " did not catch up after the faults healed"
+		}
+	}
+	return ""
+}
+
 // TestLongSweep is an opt-in soak: RAFT_SWEEP=<seeds> go test -run TestLongSweep.
 func TestLongSweep(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("RAFT_SWEEP"))
@@ -63,13 +85,29 @@ func TestLongSweep(t *testing.T) {
 	if r.first != 0 {
 		t.Errorf("seed %d: %s", r.first, r.why)
 	}
+	checkLiveness(t, "mixed faults", n, opts, mixedFaults)
 	for _, h := range bugHunts {
 		r := sweep(t, 1, uint64(n), h.duration, h.opts, h.faults, false)
 		t.Logf("%s hunt without the bug: %+v", h.bug, r)
 		if r.first != 0 {
 			t.Errorf("seed %d: %s", r.first, r.why)
 		}
+		checkLiveness(t, h.bug+" hunt without the bug", n, h.opts, h.faults)
 	}
+}
+
+func checkLiveness(t *testing.T, name string, seeds int, opts func(uint64) clusterOpts, nm nemesis) {
+	stalls := 0
+	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		c := newCluster(t, opts(seed))
+		nm.install(c)
+		c.w.RunUntil(at(nm.end))
+		if why := liveAfterHeal(c, nm.end); why != "" {
+			stalls++
+			t.Errorf("%s: seed %d: %s", name, seed, why)
+		}
+	}
+	t.Logf("%s: liveness after healing: %d of %d seeds stalled", name, stalls, seeds)
 }
 
 // TestBugHuntRates measures how often each hunt exposes its bug:
