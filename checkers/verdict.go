@@ -54,7 +54,7 @@ const (
 
 // KnownChecks lists the checks this package implements, in a fixed order.
 func KnownChecks() []string {
-	return []string{NameLinearizable, NameAgreement, NameOneLeaderPerTerm}
+	return []string{NameLinearizable, NameAgreement, NameOneLeaderPerTerm, NameLiveness}
 }
 
 // NewInvariant builds the invariant with the given check name. It reports

@@ -14,6 +14,15 @@ const (
 	timerDeadline                      // the operation's Timeout: record it unknown
 )
 
+// finalState tracks a client's final operation of the liveness phase.
+type finalState uint8
+
+const (
+	finalNone   finalState = iota // not issued
+	finalIssued                   // in flight, retried until answered
+	finalDone                     // answered
+)
+
 // recentValues bounds the values a client remembers for cas expectations.
 const recentValues = 8
 
@@ -34,6 +43,7 @@ type client struct {
 	redirects int // immediate resends since the last send on a timer
 
 	backlog int // open loop: arrivals waiting for the current op to finish
+	final   finalState
 
 	// Memory for cas expectations: the last value seen per key, and a ring of
 	// recent values seen or written on any key.
@@ -73,7 +83,9 @@ func (c *client) Start(env sim.Env) {
 func (c *client) Timer(env sim.Env, kind sim.TimerKind) {
 	switch kind {
 	case timerNext:
-		if c.wl.cfg.openLoop() {
+		if c.wl.finishing {
+			c.issueFinal(env)
+		} else if c.wl.cfg.openLoop() {
 			c.arrive(env)
 		} else if !c.busy && !c.wl.stopped {
 			c.issue(env)
@@ -103,6 +115,17 @@ func (c *client) arrive(env sim.Env) {
 		c.wl.stats.Shed++
 	}
 	env.SetTimer(timerNext, env.Rand().ExpDuration(c.wl.cfg.meanInterarrival()))
+}
+
+// issueFinal calls the client's final operation of the liveness phase, if
+// the client is idle and has not yet made it.
+func (c *client) issueFinal(env sim.Env) {
+	if c.busy || c.final != finalNone {
+		return
+	}
+	c.final = finalIssued
+	c.issue(env)
+	env.CancelTimer(timerDeadline) // retried until answered: no deadline
 }
 
 // issue calls a new operation with the next sequence number.
@@ -213,6 +236,15 @@ func (c *client) finish(env sim.Env) {
 	c.busy = false
 	env.CancelTimer(timerRetry)
 	env.CancelTimer(timerDeadline)
+	if c.final == finalIssued {
+		c.final = finalDone
+	}
+	if c.wl.finishing {
+		c.wl.stats.Abandoned += uint64(c.backlog)
+		c.backlog = 0
+		c.issueFinal(env)
+		return
+	}
 	if c.wl.stopped {
 		c.wl.stats.Abandoned += uint64(c.backlog)
 		c.backlog = 0

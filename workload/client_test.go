@@ -259,3 +259,33 @@ func TestWorkloadIsDeterministic(t *testing.T) {
 	assert.Equal(t, hist1, hist2, "same seed, same history")
 	assert.NotEqual(t, h1, h3, "another seed, another run")
 }
+
+// TestFinishMakesOneFinalOperationPerClient: in the liveness phase each
+// client makes exactly one more operation, retried past its timeout until a
+// silent service answers again.
+func TestFinishMakesOneFinalOperationPerClient(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		cfg := testConfig()
+		if open {
+			cfg.Rate = 200
+		}
+		tw := newTestWorld(t, 9, 2, fixedLink(time.Millisecond), cfg)
+		require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(300*time.Millisecond)))
+		tw.cl.silent = true
+		tw.wl.Finish()
+		require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(3*time.Second)))
+		done, waiting := tw.wl.Finished()
+		require.Zero(t, done, "open=%v: a silent service completes nothing", open)
+		require.Equal(t, []int{0, 1, 2}, waiting)
+		tw.cl.silent = false
+		before := tw.wl.History().Len()
+		require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(4*time.Second)))
+		done, waiting = tw.wl.Finished()
+		require.Equal(t, 3, done, "open=%v", open)
+		require.Empty(t, waiting)
+		require.Zero(t, tw.wl.Pending())
+		require.LessOrEqual(t, tw.wl.History().Len()-before, 0, "no operation after the final ones")
+		ok, _, _ := tw.wl.History().Counts()
+		require.Positive(t, ok)
+	}
+}

@@ -12,7 +12,10 @@ type Workload struct {
 	clients []*client
 	history History
 	stopped bool
-	stats   Stats
+	// finishing: the liveness phase. Each client makes one final operation,
+	// without a deadline, and the phase passes when every one has returned.
+	finishing bool
+	stats     Stats
 }
 
 // Stats counts what the clients did beyond the history.
@@ -55,7 +58,29 @@ func (wl *Workload) Install(w *sim.World) {
 // dropped (Stats.Abandoned).
 func (wl *Workload) Stop() { wl.stopped = true }
 
-// Stopped reports whether Stop was called.
+// Finish starts the liveness phase: clients issue no new random operations,
+// but each makes one final operation once its current one is done. The final
+// operation has no deadline: the client retries it (same sequence number)
+// until the service answers, so a live service always completes it. Call it
+// instead of Stop.
+func (wl *Workload) Finish() {
+	wl.stopped, wl.finishing = true, true
+}
+
+// Finished returns how many clients have completed their final operation,
+// and the indices of those that have not, in order.
+func (wl *Workload) Finished() (done int, waiting []int) {
+	for _, c := range wl.clients {
+		if c.final == finalDone {
+			done++
+		} else {
+			waiting = append(waiting, c.index)
+		}
+	}
+	return done, waiting
+}
+
+// Stopped reports whether Stop or Finish was called.
 func (wl *Workload) Stopped() bool { return wl.stopped }
 
 // Pending is the number of operations in flight.

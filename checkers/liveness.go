@@ -1,0 +1,93 @@
+package checkers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// NameLiveness is the liveness check, as scenario files list it.
+const NameLiveness = "liveness"
+
+// Progress follows what the servers apply and who leads, for the liveness
+// phase: after the faults heal, every correct server must converge on the
+// same applied log prefix and every client's final operation must return.
+// It reads observations only, so it serves every protocol.
+type Progress struct {
+	applied   map[sim.NodeID]uint64 // last index each node applied
+	committed uint64                // highest index any node saw committed
+	leader    sim.NodeID            // latest leader, by term
+	term      uint64
+	leaderAt  sim.Time
+}
+
+// NewProgress returns an empty tracker.
+func NewProgress() *Progress {
+	return &Progress{applied: map[sim.NodeID]uint64{}, leader: sim.None}
+}
+
+// Attach registers p with w's observations.
+func (p *Progress) Attach(w *sim.World) {
+	w.OnObservation(func(o sim.Observation) { p.Observe(w.Now(), o) })
+}
+
+// Observe records one observation made at time at.
+func (p *Progress) Observe(at sim.Time, o sim.Observation) {
+	switch o.Kind {
+	case sim.ObsApply:
+		p.applied[o.Node] = o.Index // a restarted node re-applies from its start
+	case sim.ObsCommit:
+		p.committed = max(p.committed, o.Index)
+	case sim.ObsLeader:
+		if o.Term >= p.term {
+			p.leader, p.term, p.leaderAt = o.Node, o.Term, at
+		}
+	}
+}
+
+// Leader returns the latest leader, its term and when it was elected.
+func (p *Progress) Leader() (sim.NodeID, uint64, sim.Time) { return p.leader, p.term, p.leaderAt }
+
+// Lagging lists, in the order given, the correct nodes that have not applied
+// everything committed so far, as "n2 at 40/57". Empty means converged.
+func (p *Progress) Lagging(correct []sim.NodeID) []string {
+	var behind []string
+	for _, id := range correct {
+		if got := p.applied[id]; got < p.committed {
+			behind = append(behind, fmt.Sprintf("%v at %d/%d", id, got, p.committed))
+		}
+	}
+	return behind
+}
+
+// LivenessReport is the verdict of the liveness phase.
+type LivenessReport struct {
+	Verdict     Verdict
+	Detail      string
+	ConvergedAt sim.Time // when the phase passed (Forever if it did not)
+}
+
+// JudgeLiveness decides the liveness phase at its end: it passes if every
+// correct node applied all that was committed and no client is still waiting
+// for its final operation.
+func (p *Progress) JudgeLiveness(correct []sim.NodeID, waitingClients []int, at sim.Time, within string) LivenessReport {
+	lagging := p.Lagging(correct)
+	if len(lagging) == 0 && len(waitingClients) == 0 {
+		return LivenessReport{Verdict: Pass, ConvergedAt: at,
+			Detail: fmt.Sprintf("converged at t=%v: %d applied on every correct node, leader %v in term %d", at, p.committed, p.leader, p.term)}
+	}
+	var why []string
+	if len(waitingClients) > 0 {
+		why = append(why, fmt.Sprintf("clients %v still waiting for their final operation", waitingClients))
+	}
+	if len(lagging) > 0 {
+		why = append(why, "behind: "+strings.Join(lagging, ", "))
+	}
+	leader := "no leader ever"
+	if p.leader != sim.None {
+		leader = fmt.Sprintf("last leader %v in term %d since t=%v", p.leader, p.term, p.leaderAt)
+	}
+	return LivenessReport{Verdict: Fail, ConvergedAt: sim.Forever,
+		Detail: fmt.Sprintf("not converged within %s after healing: %s; %s", within, strings.Join(why, "; "), leader)}
+}

@@ -1,0 +1,60 @@
+package checkers
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/sim"
+)
+
+func TestProgressJudgesConvergence(t *testing.T) {
+	servers := []sim.NodeID{0, 1, 2}
+	obs := func(p *Progress, kind sim.ObsKind, node sim.NodeID, term, index uint64) {
+		p.Observe(sim.Time(index), sim.Observation{Kind: kind, Node: node, Term: term, Index: index})
+	}
+	cases := []struct {
+		name    string
+		setup   func(p *Progress)
+		waiting []int
+		pass    bool
+		detail  string
+	}{
+		{"all applied, no client waiting", func(p *Progress) {
+			obs(p, sim.ObsLeader, 1, 2, 0)
+			for _, n := range servers {
+				obs(p, sim.ObsCommit, n, 2, 5)
+				obs(p, sim.ObsApply, n, 2, 5)
+			}
+		}, nil, true, "leader n1 in term 2"},
+		{"a node behind", func(p *Progress) {
+			obs(p, sim.ObsCommit, 0, 2, 5)
+			obs(p, sim.ObsApply, 0, 2, 5)
+			obs(p, sim.ObsApply, 1, 2, 5)
+			obs(p, sim.ObsApply, 2, 2, 3)
+		}, nil, false, "behind: n2 at 3/5"},
+		{"a restarted node re-applying from the start is behind", func(p *Progress) {
+			obs(p, sim.ObsCommit, 0, 2, 5)
+			for _, n := range servers {
+				obs(p, sim.ObsApply, n, 2, 5)
+			}
+			obs(p, sim.ObsApply, 1, 2, 1)
+		}, nil, false, "n1 at 1/5"},
+		{"a client waiting", func(p *Progress) {}, []int{2}, false, "clients [2] still waiting"},
+		{"never a leader", func(p *Progress) {}, []int{0}, false, "no leader ever"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := NewProgress()
+			c.setup(p)
+			rep := p.JudgeLiveness(servers, c.waiting, 100, "10s")
+			if c.pass {
+				require.Equal(t, Pass, rep.Verdict, rep.Detail)
+			} else {
+				require.Equal(t, Fail, rep.Verdict, rep.Detail)
+				require.Equal(t, sim.Forever, rep.ConvergedAt)
+			}
+			require.Contains(t, rep.Detail, c.detail)
+		})
+	}
+}
