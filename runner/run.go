@@ -65,8 +65,10 @@ type Report struct {
 	LeaderChanges int              `json:"leader_changes"`
 	Messages      sim.MessageStats `json:"messages"`
 	Faults        string           `json:"faults,omitempty"`
-	Checks        []CheckResult    `json:"checks"`
-	Crash         *sim.Crash       `json:"crash,omitempty"`
+	// ConvergedAfter is how long the liveness phase took to converge.
+	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
+	Checks         []CheckResult `json:"checks"`
+	Crash          *sim.Crash    `json:"crash,omitempty"`
 
 	// History and Linearizability are kept for artifacts, not serialized.
 	History         *workload.History               `json:"-"`
@@ -101,6 +103,9 @@ type run struct {
 	monitor *checkers.Monitor
 	leaders int
 	outcome sim.Outcome
+
+	progress *checkers.Progress
+	liveness *checkers.LivenessReport // nil when the scenario has no liveness phase
 }
 
 func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
@@ -128,8 +133,10 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, monitor: checkers.Attach(w, invs)}
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, monitor: checkers.Attach(w, invs),
+		progress: checkers.NewProgress()}
 	w.OnObservation(r.countLeaders)
+	r.progress.Attach(w)
 	return r, nil
 }
 
@@ -139,14 +146,23 @@ func (r *run) countLeaders(o sim.Observation) {
 	}
 }
 
-// execute runs the safety phase, then the drain: faults healed, crashed nodes
-// back, no new operations, so that outstanding operations can finish.
+// execute runs the safety phase, then either the liveness phase or the drain.
 func (r *run) execute() {
 	safetyEnd := sim.Time(r.sc.Duration)
 	r.outcome = r.world.RunUntil(safetyEnd)
 	if r.outcome != sim.Reached {
 		return
 	}
+	if r.sc.HasCheck(checkers.NameLiveness) {
+		r.livenessPhase(safetyEnd)
+		return
+	}
+	r.drain(safetyEnd)
+}
+
+// drain heals the faults, brings crashed nodes back and stops the workload,
+// so that outstanding operations can finish.
+func (r *run) drain(safetyEnd sim.Time) {
 	r.world.At(safetyEnd, "end of safety phase: stop workload, heal, restart", func() {
 		r.load.Stop()
 		r.faults.Stop()
@@ -154,6 +170,66 @@ func (r *run) execute() {
 		r.faults.RestartAll()
 	})
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
+}
+
+// livenessPoll is how often the liveness phase looks for convergence.
+const livenessPoll = 10 * time.Millisecond
+
+// livenessPhase heals the faults (all, or all but a minority of servers kept
+// down), lets each client make one final operation, and requires within the
+// scenario's bound that every correct server applies everything committed
+// and every final operation returns (TigerBeetle's VOPR does the same after
+// its safety phase). The run ends when it converges.
+func (r *run) livenessPhase(start sim.Time) {
+	l := r.sc.Liveness
+	within := time.Duration(l.Within)
+	if within <= 0 {
+		within = time.Duration(scenarios.DefaultWithin)
+	}
+	r.world.At(start, "liveness phase: heal "+l.Heal+", final operations", func() {
+		r.faults.Stop()
+		r.faults.HealAll()
+		r.faults.RestartAll()
+		if l.Heal == scenarios.HealCore {
+			r.keepMinorityDown()
+		}
+		r.load.Finish()
+	})
+	deadline := start.Add(within)
+	for t := start; ; {
+		t = min(t.Add(livenessPoll), deadline)
+		if r.outcome = r.world.RunUntil(t); r.outcome != sim.Reached {
+			return
+		}
+		_, waiting := r.load.Finished()
+		converged := len(waiting) == 0 && len(r.progress.Lagging(r.correctServers())) == 0
+		if converged || t == deadline {
+			rep := r.progress.JudgeLiveness(r.correctServers(), waiting, t, within.String())
+			r.liveness = &rep
+			return
+		}
+	}
+}
+
+// keepMinorityDown crashes a random minority of the servers for the whole
+// liveness phase: a "core" heal, where only a majority must converge.
+func (r *run) keepMinorityDown() {
+	servers := r.world.Servers()
+	rng := r.world.Stream("liveness")
+	for _, i := range rng.Perm(len(servers))[:(len(servers)-1)/2] {
+		r.world.Crash(servers[i])
+	}
+}
+
+// correctServers are the servers expected to converge: those running.
+func (r *run) correctServers() []sim.NodeID {
+	var up []sim.NodeID
+	for _, id := range r.world.Servers() {
+		if r.world.Up(id) {
+			up = append(up, id)
+		}
+	}
+	return up
 }
 
 // drainTime is how long outstanding operations get after the safety phase.
@@ -195,7 +271,24 @@ func (r *run) judge() *Report {
 		return rep
 	}
 	r.checkHistory(rep)
+	r.checkLiveness(rep)
 	return rep
+}
+
+// checkLiveness reports the liveness phase; a failure counts only if the
+// history checks passed (a safety violation is the graver finding).
+func (r *run) checkLiveness(rep *Report) {
+	if r.liveness == nil {
+		return
+	}
+	rep.Checks = append(rep.Checks, CheckResult{Name: checkers.NameLiveness, Verdict: r.liveness.Verdict.String(), Detail: r.liveness.Detail})
+	if r.liveness.Verdict != checkers.Pass {
+		if rep.Class == Pass {
+			rep.Class, rep.Reason = Liveness, r.liveness.Detail
+		}
+		return
+	}
+	rep.ConvergedAfter = time.Duration(r.liveness.ConvergedAt - sim.Time(r.sc.Duration))
 }
 
 // checkHistory runs Porcupine when the scenario asks for linearizability.
@@ -222,8 +315,8 @@ func (r *run) checkHistory(rep *Report) {
 func invariants(sc *scenarios.Scenario) ([]checkers.Invariant, error) {
 	var invs []checkers.Invariant
 	for i, name := range sc.Checks {
-		if name == checkers.NameLinearizable {
-			continue // judged on the history after the run
+		if name == checkers.NameLinearizable || name == checkers.NameLiveness {
+			continue // judged after the run, and after the liveness phase
 		}
 		inv, ok := checkers.NewInvariant(name)
 		if !ok {

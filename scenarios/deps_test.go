@@ -28,6 +28,6 @@ func TestImports(t *testing.T) {
 // TestKnownChecksMatchCheckers keeps the check names a file may use in sync
 // with the checkers that exist.
 func TestKnownChecksMatchCheckers(t *testing.T) {
-	assert.ElementsMatch(t, []string{checkers.NameLinearizable, checkers.NameAgreement, checkers.NameOneLeaderPerTerm},
+	assert.ElementsMatch(t, checkers.KnownChecks(),
 		scenarios.KnownChecks)
 }

@@ -23,7 +23,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown key", base + "nodse: 3\n", "t.yaml:4:1: nodse: unknown field (did you mean nodes?)"},
 		{"unknown key far from any", base + "colour: red\n",
-			"t.yaml:4:1: colour: unknown field (known: name, description, protocol, nodes, seed, duration, drain, max_events, network, workload, faults, checks, protocol_options)"},
+			"t.yaml:4:1: colour: unknown field (known: name, description, protocol, nodes, seed, duration, drain, max_events, network, workload, faults, checks, liveness, protocol_options)"},
 		{"unknown nested key", base + "network:\n  latency: {min: 1ms, max: 2ms}\n  dorp: 0.1\n",
 			"t.yaml:6:3: network.dorp: unknown field (did you mean drop?)"},
 		{"wrong type", "name: t\nprotocol: raft\nnodes: five\n", `t.yaml:3:8: nodes: want an integer, got string "five"`},
@@ -62,7 +62,7 @@ func TestParseErrors(t *testing.T) {
 		{"zero mix", base + "workload:\n  mix: {get: 0}\n", "t.yaml:5:8: workload.mix: the weights must not all be zero"},
 		{"zero timeout", base + "workload:\n  timeout: 0s\n", "t.yaml:5:12: workload.timeout: 0s must be positive"},
 		{"unknown check", base + "checks: [linearizable, livenes]\n",
-			`t.yaml:4:24: checks[1]: unknown check "livenes" (known: linearizable, agreement, one-leader-per-term)`},
+			`t.yaml:4:24: checks[1]: unknown check "livenes" (known: linearizable, agreement, one-leader-per-term, liveness)`},
 		{"check twice", base + "checks:\n  - agreement\n  - agreement\n", `t.yaml:6:5: checks[1]: check "agreement" is listed twice`},
 		{"fault node out of range", base + "faults:\n  - {at: 5s, heal: all}\n  - {at: 9s, crash: 7}\n",
 			"t.yaml:6:21: faults[1].crash: node 7 out of range (cluster has 5 nodes)"},
@@ -135,7 +135,8 @@ func TestDefaults(t *testing.T) {
 		Workload: Workload{Clients: DefaultClients, Keys: DefaultKeys, Mix: DefaultMix,
 			ThinkTime: DefaultThinkTime, Timeout: DefaultTimeout, RetryInterval: DefaultRetryInterval,
 			Backlog: DefaultBacklog},
-		Checks: KnownChecks,
+		Checks:   KnownChecks,
+		Liveness: Liveness{Within: DefaultWithin, Heal: HealAll},
 	}
 	assertSameScenario(t, want, sc)
 	assert.Nil(t, sc.Seed)

@@ -47,6 +47,9 @@ type Scenario struct {
 	Workload Workload      `yaml:"workload"`
 	Faults   []faults.Step `yaml:"faults,omitempty"`
 	Checks   []string      `yaml:"checks"`
+	// Liveness tunes the liveness phase, which runs after the safety phase
+	// when Checks lists "liveness" (instead of the drain).
+	Liveness Liveness `yaml:"liveness,omitempty,flow"`
 	// ProtocolOptions is the protocol's own configuration, kept undecoded
 	// until the runner knows the protocol: see DecodeProtocolOptions.
 	ProtocolOptions map[string]any `yaml:"protocol_options,omitempty"`
@@ -144,11 +147,30 @@ const (
 	CheckLinearizable     = "linearizable"
 	CheckAgreement        = "agreement"
 	CheckOneLeaderPerTerm = "one-leader-per-term"
+	CheckLiveness         = "liveness"
 )
 
 // KnownChecks lists the check names a scenario may use; an omitted checks key
 // means all of them.
-var KnownChecks = []string{CheckLinearizable, CheckAgreement, CheckOneLeaderPerTerm}
+var KnownChecks = []string{CheckLinearizable, CheckAgreement, CheckOneLeaderPerTerm, CheckLiveness}
+
+// Liveness tunes the liveness phase: faults heal (all of them, or all but a
+// minority of servers for Heal "core"), no new faults strike, each client
+// makes one final operation, and within Within every correct server must
+// apply everything committed and every final operation must return.
+type Liveness struct {
+	Within Duration `yaml:"within"`
+	Heal   string   `yaml:"heal,omitempty"`
+}
+
+// Heal scopes of the liveness phase.
+const (
+	HealAll  = "all"  // heal every fault, restart every server
+	HealCore = "core" // then keep a random minority of servers down
+)
+
+// IsZero reports an absent liveness section (for omitempty).
+func (l Liveness) IsZero() bool { return l == Liveness{} }
 
 // Limits that keep a typo from building an absurd world.
 const (
@@ -173,6 +195,7 @@ const (
 	DefaultTimeout       = Duration(time.Second)
 	DefaultRetryInterval = Duration(100 * time.Millisecond)
 	DefaultBacklog       = 16
+	DefaultWithin        = Duration(10 * time.Second)
 	// DefaultSeed is the seed of a run when neither the command line nor the
 	// scenario gives one.
 	DefaultSeed uint64 = 1
@@ -304,6 +327,14 @@ func (s *Scenario) applyDefaults(src *source) {
 	}
 	if s.Checks == nil { // absent, or a bare "checks:"; "checks: []" asks for none
 		s.Checks = slices.Clone(KnownChecks)
+	}
+	if s.HasCheck(CheckLiveness) {
+		if !has("liveness.within") {
+			s.Liveness.Within = DefaultWithin
+		}
+		if !has("liveness.heal") {
+			s.Liveness.Heal = HealAll
+		}
 	}
 }
 

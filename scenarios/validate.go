@@ -20,7 +20,7 @@ var (
 // calls it; call it yourself on a scenario built or changed in code.
 func (s *Scenario) Validate() error {
 	for _, check := range []func() error{
-		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks,
+		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks, s.validateLiveness,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -178,6 +178,21 @@ func (s *Scenario) validateChecks() error {
 		if slices.Index(s.Checks, name) < i {
 			return s.Errorf(at, "check %q is listed twice", name)
 		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateLiveness() error {
+	l := s.Liveness
+	switch {
+	case l.IsZero():
+		return nil
+	case !s.HasCheck(CheckLiveness):
+		return s.Errorf("liveness", "the liveness phase runs only when checks lists %q", CheckLiveness)
+	case l.Within <= 0:
+		return s.Errorf("liveness.within", "%v must be positive", l.Within)
+	case l.Heal != HealAll && l.Heal != HealCore:
+		return s.Errorf("liveness.heal", "%q is not a heal scope (all, core)", l.Heal)
 	}
 	return nil
 }

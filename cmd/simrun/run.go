@@ -181,6 +181,9 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	if rep.ConvergedAfter > 0 {
+		fmt.Fprintf(w, "liveness    converged %v after healing\n", rep.ConvergedAfter)
+	}
 	fmt.Fprintf(w, "trace hash  %s\n", rep.Hash)
 	if rep.Crash != nil {
 		fmt.Fprintf(w, "crash stack\n%s\n", indent(rep.Crash.Stack))
