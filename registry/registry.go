@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/simrun/simrun/protocols/paxos"
 	"github.com/simrun/simrun/protocols/raft"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -13,6 +14,7 @@ import (
 
 // protocols lists every protocol, sorted by name.
 var protocols = []runner.Protocol{
+	{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions", Build: buildPaxos},
 	{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions", Build: buildRaft},
 }
 
@@ -55,4 +57,18 @@ func buildRaft(sc *scenarios.Scenario, newSM service.NewStateMachine) (sim.Facto
 		return nil, sc.Errorf("protocol_options", "%v", err)
 	}
 	return raft.New(cfg, newSM)
+}
+
+func buildPaxos(sc *scenarios.Scenario, newSM service.NewStateMachine) (sim.Factory, error) {
+	cfg := paxos.DefaultConfig()
+	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, sc.Errorf("protocol_options", "%v", err)
+	}
+	if sc.Nodes > paxos.MaxServers {
+		return nil, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
+	}
+	return paxos.New(cfg, newSM)
 }

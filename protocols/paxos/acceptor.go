@@ -1,0 +1,122 @@
+package paxos
+
+import (
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// handlePrepare is the acceptor's phase 1b (PMS §2.2): "if an acceptor
+// receives a prepare request with number n greater than that of any prepare
+// request to which it has already responded, then it responds to the request
+// with a promise not to accept any more proposals numbered less than n and
+// with the highest-numbered proposal (if any) that it has accepted", here for
+// every slot from m.From on (PMS §3). A repeated prepare of the promised
+// ballot (a retry) gets the same promise again.
+func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
+	if n.owner(m.Ballot) != from {
+		return // not the sender's ballot: ignore it
+	}
+	n.seeBallot(m.Ballot)
+	if m.Ballot < n.promise {
+		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
+		return
+	}
+	n.raisePromise(m.Ballot)
+	if n.role == roleFollower {
+		// A live proposer: hold our own phase 1 off for a timeout, so that
+		// it gets the chance to finish (as granting a vote does in Raft).
+		n.lead, n.heardAt = from, n.env.Now()
+	}
+	n.send(from, n.promiseFor(m))
+}
+
+// raisePromise promises b if it is higher than the current promise and
+// writes it down; flush syncs it before the reply leaves (PMS §2.3).
+func (n *node) raisePromise(b uint64) {
+	if b <= n.promise {
+		return
+	}
+	n.promise = b
+	if n.bugs.forgetPromise {
+		return // planted bug: the promise lives only in memory
+	}
+	n.env.Disk().Put(promiseKey, encodeUvarint(b))
+	n.dirty = true
+}
+
+// promiseFor builds the promise answering m: every accepted proposal (and
+// every learned value) from m.From on, and the snapshot if the log was
+// compacted past m.From.
+func (n *node) promiseFor(m MsgPrepare) MsgPromise {
+	p := MsgPromise{Ballot: m.Ballot}
+	if m.From <= n.base {
+		p.SnapshotIndex, p.Snapshot = n.base, n.snap
+	}
+	for s := max(m.From, n.base+1); s <= n.lastSlot(); s++ {
+		if r := n.rec(s); !r.empty() {
+			p.Entries = append(p.Entries, PromiseEntry{Slot: s, Ballot: r.ballot, Decided: r.chosen, Cmd: r.cmd})
+		}
+	}
+	return p
+}
+
+// handleAccept is the acceptor's phase 2b (PMS §2.2): "if an acceptor
+// receives an accept request for a proposal numbered n, it accepts the
+// proposal unless it has already responded to a prepare request having a
+// number greater than n". Accepting n also promises n: the acceptor will not
+// go back to a lower ballot. The acceptance is synced before MsgAccepted
+// leaves.
+func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
+	if n.owner(m.Ballot) != from {
+		return
+	}
+	n.seeBallot(m.Ballot)
+	if m.Ballot < n.promise && !n.bugs.acceptLowerBallot {
+		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
+		return
+	}
+	if m.Ballot >= n.promise {
+		n.raisePromise(m.Ballot)
+		n.follow(m.Ballot)
+	}
+	for i, cmd := range m.Cmds {
+		n.acceptSlot(m.Slot+uint64(i), m.Ballot, cmd)
+	}
+	n.send(from, MsgAccepted{Ballot: m.Ballot, Slot: m.Slot, Count: uint64(len(m.Cmds))})
+}
+
+// acceptSlot records the proposal (b, cmd) for slot s.
+func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
+	if s <= n.base {
+		return // compacted, so chosen; by P2 (PMS §2.2) cmd is the chosen value
+	}
+	r := n.ensure(s)
+	switch {
+	case r.chosen:
+		// PMS §2.2, P2: once a value is chosen, every higher-numbered
+		// proposal for the slot has that value. Nothing to record.
+		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "a proposal for a chosen slot with another value")
+		return
+	case r.ballot == b:
+		// A retransmission: a leader proposes one value per slot per ballot.
+		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "two values proposed in one ballot for one slot")
+		return
+	}
+	n.assert(b > r.ballot || n.bugs.acceptLowerBallot, "an accepted ballot went down")
+	r.ballot, r.cmd = b, cmd
+	n.writeRecord(s, r)
+}
+
+// writeRecord writes slot s's record to the disk; flush syncs it.
+func (n *node) writeRecord(s uint64, r *record) {
+	n.env.Disk().Put(slotKey(s), encodeRecord(r))
+	n.dirty = true
+}
+
+// handleNack: an acceptor promised a higher ballot than ours; abandon the
+// attempt (PMS §2.2) and back off before trying again.
+func (n *node) handleNack(m MsgNack) {
+	if n.role != roleFollower && m.Ballot == n.ballot {
+		n.seeBallot(m.Promised)
+	}
+}

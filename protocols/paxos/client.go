@@ -1,0 +1,64 @@
+package paxos
+
+import (
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// handleRequest serves a client's command. Only the leader proposes (PMS §3:
+// the distinguished proposer); others point the client at the leader they
+// know. Reads are commands too: they are chosen in a slot and answered when
+// applied, which makes them linearizable without leases.
+func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
+	if n.role != roleLeader {
+		lead := n.lead
+		if n.role == roleProposer {
+			lead = sim.None
+		}
+		n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: lead})
+		return
+	}
+	if cmd.IsNoop() || cmd.Seq < n.sessions.LastApplied(cmd.Client) {
+		return // not a client command, or the client has moved on
+	}
+	if n.isPending(cmd) {
+		return // a retry of a command this leader proposed: its reply follows the apply
+	}
+	// A retry of a command applied before, or proposed by an earlier leader,
+	// is proposed again: Sessions applies it once and returns the cached
+	// result to the later copy.
+	n.skipChosen()
+	s := n.next
+	n.next++
+	n.propose(s, cmd)
+	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, slot: s}
+	if n.proposed(s) {
+		n.broadcast(MsgAccept{Ballot: n.ballot, Slot: s, Cmds: []service.Command{cmd}})
+	}
+	n.announceDecisions()
+	n.advanceCommit() // a one-server cluster chose it at once
+}
+
+// isPending reports whether cmd sits in a slot this leader proposed it in,
+// not applied yet.
+func (n *node) isPending(cmd service.Command) bool {
+	p, ok := n.pending[cmd.Client]
+	if !ok || p.done || p.seq != cmd.Seq || p.slot <= n.applied {
+		return false
+	}
+	r := n.rec(p.slot)
+	return r != nil && r.cmd.Client == cmd.Client && r.cmd.Seq == cmd.Seq
+}
+
+// replyApplied answers the client waiting for cmd, which was just applied
+// with result. The reply follows from what was applied, not from what was
+// proposed, so a command that lost its slot is never acknowledged.
+func (n *node) replyApplied(cmd service.Command, result []byte) {
+	p, ok := n.pending[cmd.Client]
+	if !ok || p.done || p.seq != cmd.Seq {
+		return
+	}
+	p.done = true
+	n.pending[cmd.Client] = p
+	n.send(cmd.Client, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+}

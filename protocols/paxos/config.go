@@ -1,0 +1,155 @@
+package paxos
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config tunes a Multi-Paxos cluster. Every server of a world gets the same
+// Config.
+type Config struct {
+	// LeaderTimeoutMin and LeaderTimeoutMax bound the randomized failure
+	// detector: a server that hears nothing from a leader for a duration drawn
+	// uniformly from [min, max] runs phase 1 to take over. The same draw bounds
+	// a phase 1 that does not complete. Randomizing keeps proposers from
+	// duelling in lockstep (Paxos Made Simple §3: "a distinguished proposer
+	// must be selected ... using either randomness or real time"); max must
+	// exceed min. Failure detection only: no read is ever served on a lease.
+	LeaderTimeoutMin time.Duration `yaml:"leader_timeout_min"`
+	LeaderTimeoutMax time.Duration `yaml:"leader_timeout_max"`
+	// HeartbeatInterval is how often a leader tells the others it is alive
+	// (with its decided prefix, so that laggards catch up) and retransmits
+	// unacknowledged accepts, and how often a proposer in phase 1 retries its
+	// prepare. It must be below LeaderTimeoutMin.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// BackoffLimit is how many times the failure detector's timeout may
+	// double after consecutive phase-1 attempts that did not end in a leader
+	// (preempted by a higher ballot, or timed out): duelling proposers back off
+	// exponentially, with randomization, until one of them gets through. The
+	// doubling resets when the server sees a slot decided. 0 disables backoff.
+	BackoffLimit int `yaml:"backoff_limit"`
+	// MaxSlotsPerMessage bounds the slots of one accept batch or catch-up
+	// message, so that re-proposals and catch-up go in chunks (at least 1).
+	MaxSlotsPerMessage int `yaml:"max_slots_per_message"`
+	// SnapshotInterval is how many slots a server applies between two
+	// snapshots of its state machine (with the client sessions); the log
+	// prefix a snapshot covers is deleted from memory and disk, and a replica
+	// that needs a deleted slot receives the snapshot instead. 0 keeps the
+	// whole log. A state machine that is not a service.Snapshotter is never
+	// snapshotted.
+	SnapshotInterval int `yaml:"snapshot_interval"`
+	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
+	// correct protocol.
+	Bugs []string `yaml:"bugs"`
+}
+
+// DefaultConfig suits networks with 1-10ms latency: heartbeats every 50ms,
+// leader timeouts of 300-600ms (several heartbeats, many round trips), a
+// snapshot every 64 applied slots.
+func DefaultConfig() Config {
+	return Config{
+		LeaderTimeoutMin:   300 * time.Millisecond,
+		LeaderTimeoutMax:   600 * time.Millisecond,
+		HeartbeatInterval:  50 * time.Millisecond,
+		BackoffLimit:       3,
+		MaxSlotsPerMessage: 64,
+		SnapshotInterval:   64,
+	}
+}
+
+// maxBackoffLimit keeps 2^BackoffLimit timeouts within reason.
+const maxBackoffLimit = 10
+
+// Validate reports an impossible setting or an unknown bug name.
+func (c Config) Validate() error {
+	switch {
+	case c.LeaderTimeoutMin <= 0:
+		return fmt.Errorf("paxos: leader_timeout_min %v must be positive", c.LeaderTimeoutMin)
+	case c.LeaderTimeoutMax <= c.LeaderTimeoutMin:
+		return fmt.Errorf("paxos: leader_timeout_max %v must exceed leader_timeout_min %v (timeouts are randomized in between)",
+			c.LeaderTimeoutMax, c.LeaderTimeoutMin)
+	case c.HeartbeatInterval <= 0:
+		return fmt.Errorf("paxos: heartbeat_interval %v must be positive", c.HeartbeatInterval)
+	case c.HeartbeatInterval >= c.LeaderTimeoutMin:
+		return fmt.Errorf("paxos: heartbeat_interval %v must be below leader_timeout_min %v",
+			c.HeartbeatInterval, c.LeaderTimeoutMin)
+	case c.BackoffLimit < 0 || c.BackoffLimit > maxBackoffLimit:
+		return fmt.Errorf("paxos: backoff_limit %d must be in [0, %d]", c.BackoffLimit, maxBackoffLimit)
+	case c.MaxSlotsPerMessage < 1:
+		return fmt.Errorf("paxos: max_slots_per_message %d must be at least 1", c.MaxSlotsPerMessage)
+	case c.SnapshotInterval < 0:
+		return fmt.Errorf("paxos: snapshot_interval %d must not be negative (0 keeps the whole log)", c.SnapshotInterval)
+	}
+	_, err := parseBugs(c.Bugs)
+	return err
+}
+
+// Bug describes a planted bug: a deliberate deviation from the paper that the
+// simulator's faults and checkers are expected to expose.
+type Bug struct {
+	Name, Description string
+}
+
+// The planted bugs, by name.
+const (
+	BugForgetPromise     = "forget-promise"
+	BugIgnoreAccepted    = "ignore-accepted"
+	BugAcceptLowerBallot = "accept-lower-ballot"
+)
+
+var knownBugs = []Bug{
+	{BugAcceptLowerBallot, "an acceptor accepts a proposal whose ballot is below the one it promised, " +
+		"breaking the promise of Paxos Made Simple §2.2 (P1a), so a deposed leader still gets values chosen"},
+	{BugForgetPromise, "an acceptor keeps its promise only in memory, so after a restart it accepts " +
+		"proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its promise across failures)"},
+	{BugIgnoreAccepted, "a new leader ignores the values acceptors report in phase 1 and proposes fresh " +
+		"commands in their slots, instead of the value with the highest ballot (Paxos Made Simple §2.2, P2c)"},
+}
+
+// KnownBugs lists the planted bugs, sorted by name.
+func KnownBugs() []Bug { return slices.Clone(knownBugs) }
+
+// bugs is the parsed form of Config.Bugs.
+type bugs struct {
+	forgetPromise, ignoreAccepted, acceptLowerBallot bool
+}
+
+// any reports whether some bug is on. Assertions of cross-node safety
+// properties are only made when none is: a planted bug should reach the
+// checkers as a violation, not stop the run as a protocol crash.
+func (b bugs) any() bool { return b.forgetPromise || b.ignoreAccepted || b.acceptLowerBallot }
+
+func parseBugs(names []string) (bugs, error) {
+	var b bugs
+	seen := map[string]bool{}
+	for _, name := range names {
+		if seen[name] {
+			return bugs{}, fmt.Errorf("paxos: bug %q listed twice", name)
+		}
+		seen[name] = true
+		switch name {
+		case BugForgetPromise:
+			b.forgetPromise = true
+		case BugIgnoreAccepted:
+			b.ignoreAccepted = true
+		case BugAcceptLowerBallot:
+			b.acceptLowerBallot = true
+		default:
+			return bugs{}, fmt.Errorf("paxos: unknown bug %q (known: %s)", name, knownBugNames())
+		}
+	}
+	return b, nil
+}
+
+func knownBugNames() string {
+	names := make([]string, len(knownBugs))
+	for i, b := range knownBugs {
+		names[i] = b.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+var errNoStateMachine = errors.New("paxos: New needs a state machine constructor")

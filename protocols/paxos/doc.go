@@ -1,0 +1,88 @@
+// Package paxos is Multi-Paxos behind simrun's Node API: a pure state machine
+// per server that replicates opaque commands for a service.StateMachine,
+// after Lamport's "Paxos Made Simple" (ACM SIGACT News 32(4), 2001; PMS
+// below), with the leader, no-op and catch-up practice of its §3.
+//
+// # Roles
+//
+// Every server is a proposer, an acceptor and a learner (PMS §2.1). Commands
+// are chosen one slot at a time, each slot an instance of single-decree
+// Paxos; one distinguished proposer, the leader, runs phase 1 once for all
+// slots from a point on and then phase 2 per slot (PMS §3).
+//
+//   - Ballots (PMS §2.2 "proposal numbers") are round*N + id for N servers:
+//     unique to their owner, ordered by (round, id). ObsLeader reports the
+//     ballot as the term, so the one-leader-per-term checker holds a ballot to
+//     one leader. A server picks a ballot above every ballot it has seen or
+//     promised; it promises its own ballot first, on disk, so it never reuses
+//     one after a restart.
+//   - Phase 1 (MsgPrepare, MsgPromise): a proposer asks for promises for
+//     every slot it does not know chosen. An acceptor promises a ballot higher
+//     than any it promised and reports, per slot, the proposal it accepted
+//     with the highest ballot, or the value it knows chosen (PMS §2.2, 1b).
+//     A lower ballot gets MsgNack (the optimization PMS §2.2 suggests), and
+//     its proposer abandons the attempt.
+//   - With a majority of promises the proposer becomes leader and proposes in
+//     its ballot, for every slot up to the highest one reported, the value of
+//     the highest-ballot proposal reported there (P2c), or a no-op
+//     (service.Noop) in a gap (PMS §3). New commands take the slots after.
+//   - Phase 2 (MsgAccept, MsgAccepted): an acceptor accepts a proposal unless
+//     it promised a higher ballot (PMS §2.2, P1a); accepting also promises the
+//     ballot. The leader counts acceptances: a majority makes the slot chosen.
+//   - Learning (PMS §2.3): the leader is the distinguished learner. It
+//     announces chosen slots with MsgDecide (ballot and slots, no values: a
+//     learner that accepted that ballot's proposal in the slot holds the
+//     chosen value, since a leader proposes one value per slot per ballot).
+//     A learner missing a value asks for it (MsgLearn) and gets the values
+//     (MsgChosen) or, for slots compacted away, the snapshot (MsgSnapshot).
+//     Chosen slots are applied in slot order.
+//
+// # Failure detection and duelling proposers
+//
+// A leader sends MsgHeartbeat every HeartbeatInterval. A follower that hears
+// no leader for a timeout drawn at random from [LeaderTimeoutMin,
+// LeaderTimeoutMax] runs phase 1; so does a proposer whose phase 1 did not
+// finish in such a timeout, with a higher ballot. Each failed attempt in a row
+// (preempted by a higher ballot, or timed out) doubles the timeout, up to
+// BackoffLimit times, and seeing a slot chosen resets it: duelling proposers
+// (PMS §2.4's livelock) spread apart until one completes both phases.
+// Heartbeats serve failure detection and catch-up only: no read is served on
+// a lease, every command (reads included) is chosen in a slot.
+//
+// # Durability
+//
+// The promise and every accepted proposal are written to env.Disk() and
+// synced before the reply that reveals them leaves (PMS §2.3: an acceptor
+// remembers across failures). Learned values are written too, so a restarted
+// server re-applies what it knew without asking. See storage.go for the
+// layout.
+//
+// # Compaction
+//
+// Every SnapshotInterval applied slots a server saves the state machine and
+// the client sessions (service.Sessions.Snapshot, when the state machine is a
+// service.Snapshotter) with the applied slot, and deletes the log up to it.
+// A learner that asks for a deleted slot receives the snapshot; so does a
+// proposer whose phase 1 starts below an acceptor's snapshot (in MsgPromise).
+// Only chosen, applied slots are compacted, so no acceptor state that a
+// future phase 1 needs is lost.
+//
+// # Clients
+//
+// Only the leader takes commands; others answer service.StatusNotLeader with
+// the leader they follow as a hint. service.Sessions applies a retried
+// command once and answers retries with the cached result. The leader
+// answers a client when the command's slot is applied.
+//
+// # Observations
+//
+// sim.ObsLeader{Term: ballot} when phase 1 completes; sim.ObsCommit{Index:
+// slot, Digest} when a server learns a slot chosen (again after a restart,
+// for the chosen slots it finds on disk); sim.ObsApply when it applies one.
+//
+// # Planted bugs
+//
+// Config.Bugs switches on deliberate deviations (KnownBugs) that the
+// simulator's checkers must expose: forget-promise, ignore-accepted and
+// accept-lower-ballot.
+package paxos

@@ -1,0 +1,240 @@
+package paxos
+
+import (
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Learning. The leader is the distinguished learner (PMS §2.3): it counts
+// MsgAccepted and announces what is chosen with MsgDecide. Every server
+// learns from those announcements, from chosen values reported in phase 1,
+// and, when it lags or restarts, by asking (MsgLearn) for values (MsgChosen)
+// or, for slots compacted away, the snapshot (MsgSnapshot).
+
+// learn records that cmd is chosen at slot s. ballot is the ballot the
+// learner knows it by (0 if none), used for the record of an empty slot.
+func (n *node) learn(s, ballot uint64, cmd service.Command) {
+	if s <= n.base {
+		return
+	}
+	r := n.ensure(s)
+	if r.chosen {
+		// PMS §2.1: only a single value is chosen.
+		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "two values chosen for one slot")
+		return
+	}
+	if r.ballot == 0 {
+		r.ballot = ballot
+	}
+	r.cmd, r.chosen = cmd, true
+	n.writeRecord(s, r)
+	n.observeCommit(s, r)
+}
+
+// observeCommit announces that the value of r is known chosen at slot s.
+func (n *node) observeCommit(s uint64, r *record) {
+	n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: r.ballot, Index: s, Digest: r.cmd.Digest()})
+}
+
+// advanceCommit moves the commit index over the chosen slots that follow it
+// and applies them. Seeing progress resets the proposer's backoff.
+func (n *node) advanceCommit() {
+	before := n.commit
+	for {
+		r := n.rec(n.commit + 1)
+		if r == nil || !r.chosen {
+			break
+		}
+		n.commit++
+	}
+	if n.commit > before {
+		n.failures = 0
+	}
+	n.applyChosen()
+	if n.role == roleLeader {
+		n.skipChosen()
+	}
+}
+
+// applyChosen applies the chosen slots not applied yet, in slot order (PMS
+// §3: a server executes command i only after commands 1 through i-1), and
+// answers the clients waiting for them. No-ops change nothing.
+func (n *node) applyChosen() {
+	for n.applied < n.commit {
+		n.applied++
+		r := n.rec(n.applied)
+		result, outcome := n.sessions.Apply(r.cmd)
+		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: r.ballot, Index: n.applied, Digest: r.cmd.Digest()})
+		if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
+			n.replyApplied(r.cmd, result)
+		}
+	}
+	n.maybeSnapshot()
+}
+
+// handleDecide learns the slots the leader of m.Ballot announced chosen in
+// that ballot. A slot whose accepted proposal is of that ballot holds the
+// chosen value; for any other the value is fetched.
+func (n *node) handleDecide(from sim.NodeID, m MsgDecide) {
+	if n.owner(m.Ballot) != from {
+		return
+	}
+	n.seeBallot(m.Ballot)
+	if m.Ballot >= n.promise {
+		n.follow(m.Ballot)
+	}
+	missing := false
+	for s := max(m.Slot, n.commit+1); s < m.Slot+m.Count; s++ {
+		r := n.rec(s)
+		switch {
+		case r != nil && r.chosen:
+		case r != nil && r.ballot == m.Ballot:
+			n.learn(s, m.Ballot, r.cmd)
+		default:
+			missing = true
+		}
+	}
+	n.advanceCommit()
+	if missing {
+		n.requestLearn(from)
+	}
+}
+
+// handleHeartbeat: a leader is alive. A stale one (below our promise) is
+// told so, which deposes it. A server behind the leader's decided prefix
+// asks for the rest.
+func (n *node) handleHeartbeat(from sim.NodeID, m MsgHeartbeat) {
+	if n.owner(m.Ballot) != from {
+		return
+	}
+	n.seeBallot(m.Ballot)
+	if m.Ballot < n.promise {
+		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
+		return
+	}
+	n.follow(m.Ballot)
+	n.knownCommit = max(n.knownCommit, m.Commit)
+	if m.Commit > n.commit {
+		n.requestLearn(from)
+	}
+}
+
+// requestLearn asks to for the chosen values after our commit index, unless
+// a request is outstanding (answered, or older than a heartbeat interval).
+func (n *node) requestLearn(to sim.NodeID) {
+	now := n.env.Now()
+	if n.learnPending && now < n.learnSentAt.Add(n.cfg.HeartbeatInterval) {
+		return
+	}
+	n.learnPending, n.learnSentAt = true, now
+	n.send(to, MsgLearn{From: n.commit + 1})
+}
+
+// handleLearn serves a learner that catches up: the chosen values from
+// m.From on, at most MaxSlotsPerMessage, or the snapshot if m.From was
+// compacted away. Any server answers with what it knows chosen.
+func (n *node) handleLearn(from sim.NodeID, m MsgLearn) {
+	switch {
+	case m.From > n.commit:
+		return // we know no more than the asker
+	case m.From <= n.base:
+		n.send(from, MsgSnapshot{Index: n.base, Data: n.snap})
+	default:
+		last := min(n.commit, m.From+uint64(n.cfg.MaxSlotsPerMessage)-1)
+		cmds := make([]service.Command, 0, last-m.From+1)
+		for s := m.From; s <= last; s++ {
+			cmds = append(cmds, n.rec(s).cmd)
+		}
+		n.send(from, MsgChosen{Slot: m.From, Cmds: cmds})
+	}
+}
+
+// handleChosen learns the values a catch-up answer carries, and asks for
+// more while a leader announced a longer decided prefix.
+func (n *node) handleChosen(from sim.NodeID, m MsgChosen) {
+	for i, cmd := range m.Cmds {
+		n.learn(m.Slot+uint64(i), 0, cmd)
+	}
+	n.advanceCommit()
+	n.learnPending = false
+	if n.knownCommit > n.commit {
+		n.requestLearn(from)
+	}
+}
+
+// handleSnapshot installs a snapshot that covers slots we do not know chosen.
+func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
+	if m.Index > n.commit {
+		n.installSnapshot(m.Index, m.Data)
+	}
+	n.learnPending = false
+	if n.knownCommit > n.commit {
+		n.requestLearn(from)
+	}
+}
+
+// installSnapshot replaces the state machine with a snapshot taken after
+// applying every slot up to index (all chosen) and drops the log up to
+// index. Records above index stay: they are the acceptor's promises to keep.
+func (n *node) installSnapshot(index uint64, data []byte) {
+	n.assert(index > n.commit, "installing a snapshot we are past")
+	n.restoreSnapshot(index, data)
+	n.env.Disk().Put(snapshotKey, encodeSnapshot(index, data))
+	n.dirty = true
+	if n.role == roleLeader {
+		n.next = max(n.next, index+1)
+		n.resendBelow = max(n.resendBelow, index+1)
+	}
+	n.advanceCommit()
+}
+
+// restoreSnapshot loads the state machine from a snapshot at index and drops
+// the log up to index (from memory and disk).
+func (n *node) restoreSnapshot(index uint64, data []byte) {
+	sessions := service.NewSessions(n.newSM())
+	if err := sessions.Restore(data); err != nil {
+		n.fail("cannot restore a snapshot: " + err.Error())
+	}
+	n.sessions = sessions
+	n.truncatePrefix(index)
+	n.snap = data
+	n.commit = max(n.commit, index)
+	n.applied = index
+}
+
+// maybeSnapshot compacts the log every SnapshotInterval applied slots: the
+// state machine and sessions are saved at the applied index, and the log up
+// to it is deleted (a replica that needs those slots gets the snapshot).
+func (n *node) maybeSnapshot() {
+	if !n.canSnapshot || n.applied-n.base < uint64(n.cfg.SnapshotInterval) {
+		return
+	}
+	data, err := n.sessions.Snapshot()
+	if err != nil {
+		n.fail("cannot snapshot: " + err.Error())
+	}
+	n.truncatePrefix(n.applied)
+	n.snap = data
+	n.env.Disk().Put(snapshotKey, encodeSnapshot(n.base, data))
+	n.dirty = true
+}
+
+// truncatePrefix deletes the records up to index, in memory and on disk, and
+// moves base to index. The log's array is reused: no message holds a record.
+func (n *node) truncatePrefix(index uint64) {
+	if index <= n.base {
+		return
+	}
+	d := n.env.Disk()
+	drop := min(index, n.lastSlot()) - n.base
+	for i := range drop {
+		if !n.log[i].empty() {
+			d.Delete(slotKey(n.base + 1 + i))
+			n.dirty = true
+		}
+	}
+	kept := copy(n.log, n.log[drop:])
+	clear(n.log[kept:])
+	n.log = n.log[:kept]
+	n.base = index
+}

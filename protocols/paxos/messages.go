@@ -1,0 +1,238 @@
+package paxos
+
+import (
+	"hash/fnv"
+	"strconv"
+
+	"github.com/simrun/simrun/service"
+)
+
+// Messages are named for Paxos Made Simple (PMS): prepare and promise are
+// phase 1 (§2.2), accept and accepted phase 2 (§2.2), and learning a chosen
+// value is §2.3. Slices in a message are never modified after sending: a
+// receiver that keeps a command keeps a value nobody writes to.
+
+// MsgPrepare is phase 1a (PMS §2.2): the sender, owner of Ballot, asks every
+// acceptor to promise to accept no proposal numbered below Ballot, for every
+// slot from From on (PMS §3: one prepare covers all slots of a new leader),
+// and to report what it has accepted there.
+type MsgPrepare struct {
+	Ballot uint64
+	From   uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgPrepare) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgPrepare ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = append(b, " from="...)
+	return strconv.AppendUint(b, m.From, 10)
+}
+
+// PromiseEntry is what an acceptor reports about one slot in a promise: the
+// proposal it accepted there with the highest ballot (PMS §2.2, phase 1b), or,
+// if it knows the slot's value is chosen, that value (then Ballot is the
+// ballot of its last accepted proposal there, or 0).
+type PromiseEntry struct {
+	Slot    uint64
+	Ballot  uint64
+	Decided bool
+	Cmd     service.Command
+}
+
+func (e PromiseEntry) appendTrace(b []byte) []byte {
+	b = strconv.AppendUint(b, e.Slot, 10)
+	b = append(b, ':')
+	if e.Decided {
+		b = append(b, "chosen:"...)
+	} else {
+		b = strconv.AppendUint(b, e.Ballot, 10)
+		b = append(b, ':')
+	}
+	return e.Cmd.AppendTrace(b)
+}
+
+// MsgPromise is phase 1b (PMS §2.2): the acceptor promises Ballot and reports
+// its accepted proposals from the prepare's From on. If its log was compacted
+// past From, the slots it no longer holds are covered by its snapshot
+// (SnapshotIndex and Snapshot, which the proposer installs: every slot of a
+// snapshot is chosen).
+type MsgPromise struct {
+	Ballot        uint64
+	SnapshotIndex uint64 // 0: no snapshot attached
+	Snapshot      []byte
+	Entries       []PromiseEntry
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgPromise) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgPromise ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	if m.SnapshotIndex > 0 {
+		b = append(b, " snapshot="...)
+		b = appendSnapshot(b, m.SnapshotIndex, m.Snapshot)
+	}
+	b = append(b, " entries=["...)
+	for i, e := range m.Entries {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = e.appendTrace(b)
+	}
+	return append(b, ']')
+}
+
+// MsgNack tells a proposer that its Ballot was rejected because the acceptor
+// promised the higher Promised: the optimization of PMS §2.2 ("an acceptor
+// ... should probably inform the proposer, who should then abandon its
+// attempt"), which also deposes a stale leader quickly.
+type MsgNack struct {
+	Ballot   uint64
+	Promised uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgNack) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgNack ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = append(b, " promised="...)
+	return strconv.AppendUint(b, m.Promised, 10)
+}
+
+// MsgAccept is phase 2a (PMS §2.2) for a run of slots: the leader of Ballot
+// proposes Cmds[i] for slot Slot+i.
+type MsgAccept struct {
+	Ballot uint64
+	Slot   uint64
+	Cmds   []service.Command
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgAccept) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgAccept ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = append(b, " slot="...)
+	b = strconv.AppendUint(b, m.Slot, 10)
+	return appendCommands(b, m.Cmds)
+}
+
+// MsgAccepted is phase 2b (PMS §2.2): the acceptor accepted the leader's
+// proposals of Ballot for the Count slots from Slot on. It goes to the leader,
+// the one learner that counts them (PMS §2.3: "the acceptors could respond
+// with their acceptances to some set of distinguished learners").
+type MsgAccepted struct {
+	Ballot uint64
+	Slot   uint64
+	Count  uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgAccepted) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgAccepted ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = append(b, " slot="...)
+	b = strconv.AppendUint(b, m.Slot, 10)
+	b = append(b, " count="...)
+	return strconv.AppendUint(b, m.Count, 10)
+}
+
+// MsgDecide is the leader telling the other learners (PMS §2.3) that the
+// Count slots from Slot on were chosen in Ballot, with the values it proposed
+// in Ballot. A learner that accepted a proposal of Ballot in such a slot holds
+// that very value (a leader proposes one value per slot per ballot) and learns
+// it without the value being sent again; any other learner fetches it
+// (MsgLearn).
+type MsgDecide struct {
+	Ballot uint64
+	Slot   uint64
+	Count  uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgDecide) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgDecide ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = append(b, " slot="...)
+	b = strconv.AppendUint(b, m.Slot, 10)
+	b = append(b, " count="...)
+	return strconv.AppendUint(b, m.Count, 10)
+}
+
+// MsgHeartbeat tells the other servers that the leader of Ballot is alive
+// (failure detection only) and that every slot up to Commit is chosen, so a
+// server behind asks for what it misses.
+type MsgHeartbeat struct {
+	Ballot uint64
+	Commit uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgHeartbeat) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgHeartbeat ballot="...)
+	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = append(b, " commit="...)
+	return strconv.AppendUint(b, m.Commit, 10)
+}
+
+// MsgLearn asks for the chosen values from slot From on: a lagging or
+// restarted learner catching up (PMS §2.3: a learner can ask whether a value
+// was chosen).
+type MsgLearn struct {
+	From uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgLearn) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgLearn from="...)
+	return strconv.AppendUint(b, m.From, 10)
+}
+
+// MsgChosen answers a MsgLearn: Cmds[i] is the value chosen for slot Slot+i.
+type MsgChosen struct {
+	Slot uint64
+	Cmds []service.Command
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgChosen) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgChosen slot="...)
+	b = strconv.AppendUint(b, m.Slot, 10)
+	return appendCommands(b, m.Cmds)
+}
+
+// MsgSnapshot answers a MsgLearn for slots compacted away: the state machine
+// and client sessions after applying every slot up to Index.
+type MsgSnapshot struct {
+	Index uint64
+	Data  []byte
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgSnapshot) AppendTrace(b []byte) []byte {
+	b = append(b, "MsgSnapshot "...)
+	return appendSnapshot(b, m.Index, m.Data)
+}
+
+func appendCommands(b []byte, cmds []service.Command) []byte {
+	b = append(b, " cmds=["...)
+	for i, c := range cmds {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = c.AppendTrace(b)
+	}
+	return append(b, ']')
+}
+
+// appendSnapshot appends "index=40 bytes=212 digest=9f1c...": a snapshot's
+// bytes are not readable, but their digest keeps the trace hash faithful.
+func appendSnapshot(b []byte, index uint64, data []byte) []byte {
+	h := fnv.New64a()
+	h.Write(data)
+	b = append(b, "index="...)
+	b = strconv.AppendUint(b, index, 10)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, int64(len(data)), 10)
+	b = append(b, " digest="...)
+	return strconv.AppendUint(b, h.Sum64(), 16)
+}

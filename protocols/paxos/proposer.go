@@ -1,0 +1,239 @@
+package paxos
+
+import (
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// startPhase1 makes this server a proposer with a new ballot, higher than any
+// it has seen (PMS §2.2, phase 1a), covering every slot it does not know
+// chosen (PMS §3: "the new leader ... executes phase 1 for infinitely many
+// instances" with one short message). Its own acceptor promises first.
+func (n *node) startPhase1() {
+	if n.role == roleLeader {
+		n.env.CancelTimer(timerHeartbeat)
+	}
+	clear(n.pending)
+	n.role, n.lead = roleProposer, sim.None
+	n.ballot = n.nextBallot()
+	n.raisePromise(n.ballot)
+	n.resetLeaderTimer() // the phase-1 timeout
+	n.promised = bit(n.id)
+	n.p1From = n.commit + 1
+	n.adopted = n.adopted[:0]
+	for s := n.p1From; s <= n.lastSlot(); s++ {
+		if r := n.rec(s); !r.empty() {
+			n.adopt(PromiseEntry{Slot: s, Ballot: r.ballot, Decided: r.chosen, Cmd: r.cmd})
+		}
+	}
+	if count(n.promised) >= n.quorum {
+		n.becomeLeader() // a one-server cluster
+		return
+	}
+	n.sendPrepares()
+	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+}
+
+// sendPrepares sends MsgPrepare to every server that has not promised yet.
+func (n *node) sendPrepares() {
+	var m sim.Message = MsgPrepare{Ballot: n.ballot, From: n.p1From}
+	for _, id := range n.servers {
+		if n.promised&bit(id) == 0 {
+			n.send(id, m)
+		}
+	}
+}
+
+// handlePromise collects phase 1b answers; a majority makes this server the
+// leader of its ballot (PMS §2.2).
+func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
+	if n.role != roleProposer || m.Ballot != n.ballot || n.promised&bit(from) != 0 {
+		return // late, stale or duplicated
+	}
+	if m.SnapshotIndex > n.commit {
+		n.installSnapshot(m.SnapshotIndex, m.Snapshot)
+	}
+	for _, e := range m.Entries {
+		n.adopt(e)
+	}
+	n.advanceCommit()
+	n.promised |= bit(from)
+	if count(n.promised) >= n.quorum {
+		n.becomeLeader()
+	}
+}
+
+// adopt merges one reported slot into phase 1's result. A chosen value is
+// learned at once. Otherwise the proposal with the highest ballot wins: PMS
+// §2.2, P2c, "v is the value of the highest-numbered proposal among the
+// responses".
+func (n *node) adopt(e PromiseEntry) {
+	if e.Slot <= n.commit {
+		return
+	}
+	if e.Decided {
+		n.learn(e.Slot, e.Ballot, e.Cmd)
+		return
+	}
+	if n.bugs.ignoreAccepted {
+		return // planted bug: accepted values are not carried over
+	}
+	i := e.Slot - n.p1From
+	for uint64(len(n.adopted)) <= i {
+		n.adopted = append(n.adopted, adoption{})
+	}
+	if a := &n.adopted[i]; e.Ballot > a.ballot {
+		a.ballot, a.cmd = e.Ballot, e.Cmd
+	}
+}
+
+// becomeLeader ends phase 1: announce the ballot, and propose in it, for
+// every slot not known chosen up to the highest slot reported, the adopted
+// value or, in a gap, a no-op (PMS §3: the leader "fills the gaps ... by
+// proposing a special 'no-op' command"). New commands go after them.
+func (n *node) becomeLeader() {
+	n.assert(n.role == roleProposer, "only a proposer becomes leader")
+	n.env.CancelTimer(timerLeader)
+	n.role, n.lead, n.failures = roleLeader, n.id, 0
+	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.ballot})
+	last := max(n.p1From-1+uint64(len(n.adopted)), n.commit)
+	for s := n.commit + 1; s <= last; s++ {
+		if n.isChosen(s) {
+			continue
+		}
+		cmd := service.Noop
+		if i := s - n.p1From; i < uint64(len(n.adopted)) && n.adopted[i].ballot > 0 {
+			cmd = n.adopted[i].cmd
+		}
+		n.propose(s, cmd)
+	}
+	clear(n.adopted)
+	n.adopted = n.adopted[:0]
+	n.next = last + 1
+	n.skipChosen()
+	n.broadcastAccepts(n.commit+1, last)
+	n.resendBelow = n.next
+	n.heartbeat()
+	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+	n.announceDecisions()
+	n.advanceCommit()
+}
+
+// skipChosen moves next past slots known chosen.
+func (n *node) skipChosen() {
+	n.next = max(n.next, n.commit+1)
+	for n.isChosen(n.next) {
+		n.next++
+	}
+}
+
+// propose is phase 2a for one slot: the leader's own acceptor accepts first
+// (it promised the ballot), then the proposal goes to the others.
+func (n *node) propose(s uint64, cmd service.Command) {
+	n.assert(n.role == roleLeader && n.promise == n.ballot, "proposing without leading the promised ballot")
+	r := n.ensure(s)
+	n.assert(!r.chosen, "proposing in a chosen slot")
+	r.ballot, r.cmd, r.acks = n.ballot, cmd, bit(n.id)
+	n.writeRecord(s, r)
+	if count(r.acks) >= n.quorum {
+		n.decide(s, r) // a one-server cluster
+	}
+}
+
+// proposed reports whether slot s holds this leader's open proposal.
+func (n *node) proposed(s uint64) bool {
+	r := n.rec(s)
+	return r != nil && !r.chosen && r.ballot == n.ballot
+}
+
+// broadcastAccepts sends the leader's proposals in [lo, hi] to every other
+// server, in runs of at most MaxSlotsPerMessage; each message is built once.
+func (n *node) broadcastAccepts(lo, hi uint64) {
+	for s := lo; s <= hi; {
+		if !n.proposed(s) {
+			s++
+			continue
+		}
+		m := n.acceptRun(s, hi)
+		n.broadcast(m)
+		s += uint64(len(m.Cmds))
+	}
+}
+
+// acceptRun builds the MsgAccept for the run of open proposals from s on,
+// up to hi and MaxSlotsPerMessage slots.
+func (n *node) acceptRun(s, hi uint64) MsgAccept {
+	end := min(hi, s+uint64(n.cfg.MaxSlotsPerMessage)-1)
+	m := MsgAccept{Ballot: n.ballot, Slot: s}
+	for t := s; t <= end && n.proposed(t); t++ {
+		m.Cmds = append(m.Cmds, n.rec(t).cmd)
+	}
+	return m
+}
+
+// handleAccepted counts phase 2b answers; a proposal accepted by a majority
+// is chosen (PMS §2.2), and the leader, the distinguished learner, learns it.
+func (n *node) handleAccepted(from sim.NodeID, m MsgAccepted) {
+	if n.role != roleLeader || m.Ballot != n.ballot {
+		return // an answer to an earlier ballot: it decides nothing now
+	}
+	for s := max(m.Slot, n.commit+1); s < m.Slot+m.Count; s++ {
+		if !n.proposed(s) {
+			continue
+		}
+		r := n.rec(s)
+		r.acks |= bit(from)
+		if count(r.acks) >= n.quorum {
+			n.decide(s, r)
+		}
+	}
+	n.announceDecisions()
+	n.advanceCommit()
+}
+
+// decide learns the leader's own proposal at s as chosen in its ballot.
+func (n *node) decide(s uint64, r *record) {
+	r.chosen = true
+	n.writeRecord(s, r)
+	n.observeCommit(s, r)
+	n.decided = append(n.decided, s)
+}
+
+// announceDecisions tells the other learners (PMS §2.3) which slots were
+// just chosen, one MsgDecide per run of consecutive slots.
+func (n *node) announceDecisions() {
+	for i := 0; i < len(n.decided); {
+		j := i + 1
+		for j < len(n.decided) && n.decided[j] == n.decided[j-1]+1 {
+			j++
+		}
+		n.broadcast(MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)})
+		i = j
+	}
+	n.decided = n.decided[:0]
+}
+
+// heartbeat is the leader's periodic round: a MsgHeartbeat to everyone (the
+// failure detector's evidence, and the decided prefix for laggards), and a
+// resend of proposals that a server has not answered for a whole interval.
+func (n *node) heartbeat() {
+	n.broadcast(MsgHeartbeat{Ballot: n.ballot, Commit: n.commit})
+	for _, id := range n.servers {
+		if id != n.id {
+			n.retransmit(id)
+		}
+	}
+	n.resendBelow = n.next
+}
+
+// retransmit resends to one server the run of open proposals starting at the
+// first one it has not acknowledged, among those older than the last
+// heartbeat: one message per server per interval, however far behind.
+func (n *node) retransmit(to sim.NodeID) {
+	for s := n.commit + 1; s < n.resendBelow; s++ {
+		if n.proposed(s) && n.rec(s).acks&bit(to) == 0 {
+			n.send(to, n.acceptRun(s, n.resendBelow-1))
+			return
+		}
+	}
+}

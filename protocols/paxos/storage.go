@@ -1,0 +1,190 @@
+package paxos
+
+import (
+	"encoding/binary"
+	"errors"
+	"strconv"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Disk layout. PMS §2.3: "an acceptor must remember this information even if
+// it fails and then restarts", that is the highest ballot it promised and the
+// proposals it accepted; both are synced before any reply that depends on
+// them leaves (see flush).
+//
+//	paxos/promise                 uvarint ballot: the highest ballot promised
+//	paxos/snapshot                uvarint index, then the snapshot bytes (service.Sessions.Snapshot)
+//	paxos/slot/<slot, 20 digits>  byte flags (1: chosen), uvarint ballot, then the command
+//
+// A slot record is the acceptor's accepted proposal (ballot and value); once
+// the server learns the slot's chosen value the record holds that value and
+// the chosen flag. Learning is not needed for safety, but remembering it saves
+// a restarted server fetching what it knew. Records at or below the snapshot
+// index are deleted when the snapshot is written. Zero-padded slot numbers
+// make the disk's sorted key order the slot order.
+
+const (
+	promiseKey     = "paxos/promise"
+	snapshotKey    = "paxos/snapshot"
+	slotKeyPrefix  = "paxos/slot/"
+	slotDigits     = 20 // enough for any uint64
+	flagChosen     = 1
+	slotKeyLength  = len(slotKeyPrefix) + slotDigits
+	maxRecordFlags = flagChosen
+)
+
+// slotKey returns the disk key of slot's record.
+func slotKey(slot uint64) string {
+	var buf [slotKeyLength]byte
+	copy(buf[:], slotKeyPrefix)
+	for i := len(slotKeyPrefix); i < len(buf); i++ {
+		buf[i] = '0'
+	}
+	var digits [slotDigits]byte
+	d := strconv.AppendUint(digits[:0], slot, 10)
+	copy(buf[len(buf)-len(d):], d)
+	return string(buf[:])
+}
+
+// parseSlotKey returns the slot of a slot key.
+func parseSlotKey(key string) (uint64, bool) {
+	if len(key) != slotKeyLength || key[:len(slotKeyPrefix)] != slotKeyPrefix {
+		return 0, false
+	}
+	slot, err := strconv.ParseUint(key[len(slotKeyPrefix):], 10, 64)
+	return slot, err == nil && slot > 0
+}
+
+// record is one slot as a server knows it: the proposal its acceptor accepted
+// there (ballot 0: none), or the chosen value once learned.
+type record struct {
+	ballot uint64
+	cmd    service.Command
+	chosen bool
+	// acks is the leader's count of phase 2b for its own proposal here: bit i
+	// is set when server i accepted it. Volatile.
+	acks uint64
+}
+
+// empty reports whether the server knows nothing of the slot.
+func (r *record) empty() bool { return r.ballot == 0 && !r.chosen }
+
+func encodeRecord(r *record) []byte {
+	var flags byte
+	if r.chosen {
+		flags = flagChosen
+	}
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+12+len(r.cmd.Op))
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, r.ballot)
+	return r.cmd.AppendBinary(b)
+}
+
+var errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
+
+func decodeRecord(b []byte) (record, error) {
+	if len(b) < 1 || b[0] > maxRecordFlags {
+		return record{}, errCorruptRecord
+	}
+	r := record{chosen: b[0]&flagChosen != 0}
+	ballot, n := binary.Uvarint(b[1:])
+	if n <= 0 {
+		return record{}, errCorruptRecord
+	}
+	cmd, rest, err := service.ReadCommand(b[1+n:])
+	if err != nil || len(rest) != 0 {
+		return record{}, errCorruptRecord
+	}
+	r.ballot, r.cmd = ballot, cmd
+	if r.empty() {
+		return record{}, errCorruptRecord // an empty record is never written
+	}
+	return r, nil
+}
+
+func encodeUvarint(v uint64) []byte { return binary.AppendUvarint(nil, v) }
+
+var errCorruptPromise = errors.New("paxos: corrupt promise on disk")
+
+func decodePromise(b []byte) (uint64, error) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 || n != len(b) {
+		return 0, errCorruptPromise
+	}
+	return v, nil
+}
+
+func encodeSnapshot(index uint64, data []byte) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(data)), index)
+	return append(b, data...)
+}
+
+var errCorruptSnapshot = errors.New("paxos: corrupt snapshot on disk")
+
+func decodeSnapshot(b []byte) (uint64, []byte, error) {
+	index, n := binary.Uvarint(b)
+	if n <= 0 || index == 0 {
+		return 0, nil, errCorruptSnapshot
+	}
+	return index, b[n:], nil
+}
+
+// durableState is what a server finds on its disk when it starts.
+type durableState struct {
+	promise   uint64
+	snapIndex uint64
+	snapshot  []byte
+	records   []slotRecord // ascending slots, all above snapIndex
+}
+
+type slotRecord struct {
+	slot uint64
+	rec  record
+}
+
+// loadState reads the promise, the snapshot and the slot records. Every write
+// is synced before the handler that made it returns, so the disk never holds a
+// torn record: a record that does not decode is a broken disk invariant, and
+// the server panics (a protocol crash with its seed) rather than guess.
+// Records at or below the snapshot (left by no correct run) are deleted.
+func loadState(d *sim.Disk) durableState {
+	var st durableState
+	if b, ok := d.Get(promiseKey); ok {
+		p, err := decodePromise(b)
+		if err != nil {
+			panic(err.Error())
+		}
+		st.promise = p
+	}
+	if b, ok := d.Get(snapshotKey); ok {
+		index, data, err := decodeSnapshot(b)
+		if err != nil {
+			panic(err.Error())
+		}
+		st.snapIndex, st.snapshot = index, data
+	}
+	stale := false
+	for _, key := range d.Keys(slotKeyPrefix) {
+		slot, ok := parseSlotKey(key)
+		if !ok {
+			panic("paxos: unexpected key on disk: " + key)
+		}
+		if slot <= st.snapIndex {
+			d.Delete(key)
+			stale = true
+			continue
+		}
+		b, _ := d.Get(key)
+		r, err := decodeRecord(b)
+		if err != nil {
+			panic(err.Error() + " at " + key)
+		}
+		st.records = append(st.records, slotRecord{slot: slot, rec: r})
+	}
+	if stale {
+		d.Sync()
+	}
+	return st
+}
