@@ -30,6 +30,8 @@ func (ping) AppendTrace(b []byte) []byte { return append(b, "Ping"...) }
 type pinger struct{ term uint64 }
 
 func (p *pinger) Start(env sim.Env) {
+	env.Disk().Put("boot", []byte("synced")) // something durable to corrupt
+	env.Disk().Sync()
 	if p.term > 0 {
 		env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: p.term})
 	}

@@ -14,18 +14,36 @@ const StreamName = "faults"
 // Counts is what an Injector did, for the run summary. Only effective actions
 // count: crashing a node that is already down is a skip, not a crash.
 type Counts struct {
-	Crashes    int // servers crashed
-	Restarts   int // servers restarted (after down, by a restart step, or RestartAll)
-	Partitions int // partition actions applied
-	Cuts       int // one-way cuts applied
-	Heals      int // heals that removed at least one cut made here
-	Skipped    int // firings that did nothing (target already down, max_down reached, stopped)
+	Crashes     int // servers crashed
+	Restarts    int // servers restarted (after down, by a restart step, or RestartAll)
+	Partitions  int // partition actions applied
+	Cuts        int // one-way cuts applied
+	Heals       int // heals that ended at least one fault made here
+	Skipped     int // firings that did nothing (target already down, max_down reached, stopped)
+	Pauses      int // servers paused
+	Resumes     int // servers resumed
+	Clogs       int // clog actions applied
+	Links       int // link changes applied
+	Clocks      int // clock rate changes and skews applied
+	Disks       int // disk fault settings applied
+	Corruptions int // durable records corrupted
 }
 
-// String is "crashes=3 restarts=3 partitions=2 cuts=0 heals=2 skipped=1".
+// String is "crashes=3 restarts=3 partitions=2 cuts=0 heals=2 skipped=1",
+// followed by the rarer kinds when they happened ("pauses=1 resumes=1").
 func (c Counts) String() string {
-	return fmt.Sprintf("crashes=%d restarts=%d partitions=%d cuts=%d heals=%d skipped=%d",
+	b := fmt.Sprintf("crashes=%d restarts=%d partitions=%d cuts=%d heals=%d skipped=%d",
 		c.Crashes, c.Restarts, c.Partitions, c.Cuts, c.Heals, c.Skipped)
+	for _, x := range []struct {
+		name string
+		n    int
+	}{{"pauses", c.Pauses}, {"resumes", c.Resumes}, {"clogs", c.Clogs}, {"links", c.Links},
+		{"clocks", c.Clocks}, {"disks", c.Disks}, {"corruptions", c.Corruptions}} {
+		if x.n > 0 {
+			b += " " + x.name + "=" + strconv.Itoa(x.n)
+		}
+	}
+	return b
 }
 
 // Injector applies a Plan to a world. Its methods must be called from the
@@ -42,11 +60,24 @@ type Injector struct {
 	leader     sim.NodeID
 	leaderTerm uint64
 
-	crashGen []uint32 // per server: bumped at each crash, to void stale restarts
-	cutsMade bool     // some cut of ours may still be in place
-	stopped  bool
-	counts   Counts
+	// Claims: the latest fault on a node or server link owns its undoing. A
+	// pending restart, resume or revert acts only if its claim still holds,
+	// so an older fault's timer never cuts a newer fault short.
+	crashClaims, pauseClaims, clockClaims, diskClaims claims // per server
+	cutClaims, clogClaims, linkClaims                 claims // per server link, from*n+to
+
+	linkChanged  []bool // per server link: settings differ from the default
+	clockChanged []bool // per server: rate differs from 1
+	diskChanged  []bool // per server: disk faults set
+	stopped      bool
+	counts       Counts
 }
+
+// claims holds one generation counter per cell (a server, or a link).
+type claims []uint32
+
+func (c claims) claim(i int) uint32         { c[i]++; return c[i] }
+func (c claims) holds(i int, g uint32) bool { return c[i] == g }
 
 // Install validates p against w's servers and schedules every step with w.At.
 // Call it after the servers are added. Times are absolute virtual times; a
@@ -57,9 +88,13 @@ func Install(w *sim.World, p Plan) (*Injector, error) {
 	if err := p.Validate(len(servers)); err != nil {
 		return nil, err
 	}
+	n := len(servers)
 	in := &Injector{
-		w: w, plan: p, rng: w.Stream(StreamName), servers: servers,
-		leader: sim.None, crashGen: make([]uint32, len(servers)),
+		w: w, plan: p, rng: w.Stream(StreamName), servers: servers, leader: sim.None,
+		crashClaims: make(claims, n), pauseClaims: make(claims, n), clockClaims: make(claims, n),
+		diskClaims: make(claims, n), cutClaims: make(claims, n*n), clogClaims: make(claims, n*n),
+		linkClaims: make(claims, n*n), linkChanged: make([]bool, n*n), clockChanged: make([]bool, n),
+		diskChanged: make([]bool, n),
 	}
 	w.OnObservation(in.observe)
 	for i, s := range p.Steps {
@@ -105,18 +140,23 @@ func (in *Injector) Leader() sim.NodeID {
 	return sim.None
 }
 
-// Stop ends the schedule: every later firing, including pending restarts after
-// down, does nothing. Call it at the end of the safety phase, before HealAll
-// and RestartAll.
+// Stop ends the schedule: every later firing, and every pending restart,
+// resume or revert, does nothing. Call it at the end of the safety phase,
+// then HealAll and RestartAll.
 func (in *Injector) Stop() { in.stopped = true }
 
-// HealAll removes every cut at once.
-func (in *Injector) HealAll() { in.heal() }
+// HealAll ends every fault condition: it removes every cut (whoever made it)
+// and every clog made here, gives changed links their default settings back,
+// sets changed clocks back to rate 1 and clears disk faults. Clock jumps and
+// corrupted records cannot be undone.
+func (in *Injector) HealAll() { in.heal(HealEverything) }
 
-// RestartAll restarts every crashed server, in ID order.
+// RestartAll restarts every crashed server and resumes every paused one, in
+// ID order.
 func (in *Injector) RestartAll() {
 	for _, id := range in.servers {
 		in.restart(id)
+		in.resume(id)
 	}
 }
 
@@ -140,15 +180,29 @@ func (in *Injector) fire(i int) {
 	s := in.plan.Steps[i]
 	switch s.Action() {
 	case "partition":
-		in.partition(i, *s.Partition)
+		in.partition(i, s)
 	case "cut":
-		in.cut(i, *s.Cut)
+		in.cut(i, s)
+	case "clog":
+		in.clog(i, s)
+	case "link":
+		in.link(i, s)
 	case "heal":
-		in.heal()
+		in.heal(s.Heal)
 	case "crash":
 		in.crash(i, s)
+	case "pause":
+		in.pause(i, s)
 	case "restart":
 		in.restartStep(i, s.Restart)
+	case "resume":
+		in.resumeStep(i, s.Resume)
+	case "clock":
+		in.clock(i, s)
+	case "disk":
+		in.disk(i, s)
+	case "corrupt":
+		in.corrupt(i, s)
 	}
 }
 
@@ -163,11 +217,24 @@ func (in *Injector) skip(i int, format string, args ...any) {
 	in.note(i, "skipped: "+format, args...)
 }
 
-// upServers lists the running servers other than except, in ID order.
-func (in *Injector) upServers(except sim.NodeID) []sim.NodeID {
+// later runs undo after d, unless the schedule has stopped by then. The label
+// says what it undoes.
+func (in *Injector) later(i int, d Duration, what string, undo func()) {
+	in.w.At(in.w.Now().Add(d.Duration()), in.labels[i]+": "+what, func() {
+		if !in.stopped {
+			undo()
+		}
+	})
+}
+
+// running reports whether a server is up and not paused.
+func (in *Injector) running(id sim.NodeID) bool { return in.w.Up(id) && !in.w.Paused(id) }
+
+// runningServers lists the running servers other than except, in ID order.
+func (in *Injector) runningServers(except sim.NodeID) []sim.NodeID {
 	var up []sim.NodeID
 	for _, id := range in.servers {
-		if id != except && in.w.Up(id) {
+		if id != except && in.running(id) {
 			up = append(up, id)
 		}
 	}
@@ -177,7 +244,7 @@ func (in *Injector) upServers(except sim.NodeID) []sim.NodeID {
 // pick draws a server, preferring running ones: faults aimed at a crashed
 // server are mostly wasted. except is never picked (sim.None for nobody).
 func (in *Injector) pick(except sim.NodeID) sim.NodeID {
-	candidates := in.upServers(except)
+	candidates := in.runningServers(except)
 	if len(candidates) == 0 {
 		for _, id := range in.servers {
 			if id != except {
@@ -215,87 +282,75 @@ func (in *Injector) resolve(i int, t Target, except sim.NodeID) sim.NodeID {
 	}
 }
 
-func (in *Injector) partition(i int, p Partition) {
-	var groups [][]sim.NodeID
-	switch {
-	case p.Isolate.Kind != TargetNone:
-		x := in.resolve(i, p.Isolate, sim.None)
-		rest := make([]sim.NodeID, 0, len(in.servers)-1)
-		for _, id := range in.servers {
-			if id != x {
-				rest = append(rest, id)
-			}
-		}
-		groups = [][]sim.NodeID{{x}, rest}
-	case p.Halves:
-		perm := in.rng.Perm(len(in.servers))
-		minority := len(in.servers) / 2
-		groups = [][]sim.NodeID{nodeIDs(perm[:minority]), nodeIDs(perm[minority:])}
-		slices.Sort(groups[0])
-		slices.Sort(groups[1])
-	default:
-		for _, g := range p.Groups {
-			groups = append(groups, nodeIDs(g))
-		}
+// downCount is the number of servers crashed or paused.
+func (in *Injector) downCount() int { return len(in.servers) - len(in.runningServers(sim.None)) }
+
+// admit applies max_down: a crash or pause goes ahead only while fewer than
+// MaxDown servers are down.
+func (in *Injector) admit(i int, s Step) bool {
+	if s.MaxDown > 0 && in.downCount() >= s.MaxDown {
+		in.skip(i, "%d servers down, max_down is %d", in.downCount(), s.MaxDown)
+		return false
 	}
-	in.w.Partition(groups...)
-	in.cutsMade = true
-	in.counts.Partitions++
+	return true
 }
 
-func (in *Injector) cut(i int, c Cut) {
-	from := in.resolve(i, c.From, sim.None)
-	to := in.resolve(i, c.To, from)
-	if from == to || to == sim.None {
-		in.skip(i, "cut %v->%v has one end", from, to)
-		return
+// nodeTarget resolves the target of a crash, pause, clock, disk or corrupt
+// step, skipping (and returning None) when no server is running for random.
+func (in *Injector) nodeTarget(i int, t Target) sim.NodeID {
+	if t.Kind == TargetRandom && len(in.runningServers(sim.None)) == 0 {
+		in.skip(i, "no server is running")
+		return sim.None
 	}
-	in.w.Cut(from, to)
-	in.cutsMade = true
-	in.counts.Cuts++
-}
-
-func (in *Injector) heal() {
-	in.w.HealAll()
-	if in.cutsMade {
-		in.counts.Heals++
-		in.cutsMade = false
-	}
-}
-
-// downCount is the number of crashed servers.
-func (in *Injector) downCount() int {
-	return len(in.servers) - len(in.upServers(sim.None))
+	return in.resolve(i, t, sim.None)
 }
 
 func (in *Injector) crash(i int, s Step) {
-	if s.MaxDown > 0 && in.downCount() >= s.MaxDown {
-		in.skip(i, "%d servers down, max_down is %d", in.downCount(), s.MaxDown)
+	if !in.admit(i, s) {
 		return
 	}
-	if s.Crash.Kind == TargetRandom && len(in.upServers(sim.None)) == 0 {
-		in.skip(i, "every server is down")
+	id := in.nodeTarget(i, s.Crash)
+	if id == sim.None {
 		return
 	}
-	id := in.resolve(i, s.Crash, sim.None)
 	if !in.w.Up(id) {
 		in.skip(i, "%v is already down", id)
 		return
 	}
 	in.w.Crash(id)
-	in.crashGen[id]++
 	in.counts.Crashes++
 	if id == in.leader {
 		in.leader = sim.None // its term stays the highest: a stale leader is no leader
 	}
+	g := in.crashClaims.claim(int(id))
 	if s.Down > 0 {
-		gen := in.crashGen[id]
-		label := in.labels[i] + ": restart " + id.String()
-		in.w.At(in.w.Now().Add(s.Down.Duration()), label, func() {
-			// Skip if stopped, or if the node was restarted and crashed again
-			// meanwhile: that later crash owns the node's downtime.
-			if !in.stopped && in.crashGen[id] == gen {
+		in.later(i, s.Down, "restart "+id.String(), func() {
+			if in.crashClaims.holds(int(id), g) {
 				in.restart(id)
+			}
+		})
+	}
+}
+
+func (in *Injector) pause(i int, s Step) {
+	if !in.admit(i, s) {
+		return
+	}
+	id := in.nodeTarget(i, s.Pause)
+	if id == sim.None {
+		return
+	}
+	if !in.running(id) {
+		in.skip(i, "%v is already down or paused", id)
+		return
+	}
+	in.w.Pause(id)
+	in.counts.Pauses++
+	g := in.pauseClaims.claim(int(id))
+	if s.Down > 0 {
+		in.later(i, s.Down, "resume "+id.String(), func() {
+			if in.pauseClaims.holds(int(id), g) {
+				in.resume(id)
 			}
 		})
 	}
@@ -303,7 +358,9 @@ func (in *Injector) crash(i int, s Step) {
 
 func (in *Injector) restartStep(i int, t Target) {
 	if t.Kind == TargetAllDown {
-		in.RestartAll()
+		for _, id := range in.servers {
+			in.restart(id)
+		}
 		return
 	}
 	id := sim.NodeID(t.Node)
@@ -314,6 +371,21 @@ func (in *Injector) restartStep(i int, t Target) {
 	in.restart(id)
 }
 
+func (in *Injector) resumeStep(i int, t Target) {
+	if t.Kind == TargetAllPaused {
+		for _, id := range in.servers {
+			in.resume(id)
+		}
+		return
+	}
+	id := sim.NodeID(t.Node)
+	if !in.w.Paused(id) {
+		in.skip(i, "%v is not paused", id)
+		return
+	}
+	in.resume(id)
+}
+
 func (in *Injector) restart(id sim.NodeID) {
 	if in.w.Up(id) {
 		return
@@ -322,10 +394,318 @@ func (in *Injector) restart(id sim.NodeID) {
 	in.counts.Restarts++
 }
 
-func nodeIDs(ns []int) []sim.NodeID {
+func (in *Injector) resume(id sim.NodeID) {
+	if !in.w.Paused(id) {
+		return
+	}
+	in.w.Resume(id)
+	in.counts.Resumes++
+}
+
+func (in *Injector) clock(i int, s Step) {
+	id := in.nodeTarget(i, s.Clock.Node)
+	if id == sim.None {
+		return
+	}
+	in.counts.Clocks++
+	if s.Clock.Rate == 0 {
+		in.w.SkewClock(id, s.Clock.Skew.Duration())
+		return
+	}
+	in.setClockRate(id, s.Clock.Rate)
+	g := in.clockClaims.claim(int(id))
+	if s.For > 0 {
+		in.later(i, s.For, "clock "+id.String()+" rate=1", func() {
+			if in.clockClaims.holds(int(id), g) {
+				in.setClockRate(id, 1)
+			}
+		})
+	}
+}
+
+func (in *Injector) setClockRate(id sim.NodeID, rate float64) {
+	if err := in.w.SetClockRate(id, rate); err != nil {
+		panic("faults: validated clock rate refused: " + err.Error())
+	}
+	in.clockChanged[id] = rate != 1
+}
+
+func (in *Injector) disk(i int, s Step) {
+	id := in.nodeTarget(i, s.Disk.Node)
+	if id == sim.None {
+		return
+	}
+	in.setDiskFaults(id, sim.DiskFaults{TornWrites: s.Disk.TornWrites,
+		SyncLatencyMin: s.Disk.SyncLatency.Min.Duration(), SyncLatencyMax: s.Disk.SyncLatency.Max.Duration()})
+	in.counts.Disks++
+	g := in.diskClaims.claim(int(id))
+	if s.For > 0 {
+		in.later(i, s.For, "disk "+id.String()+" healthy", func() {
+			if in.diskClaims.holds(int(id), g) {
+				in.setDiskFaults(id, sim.DiskFaults{})
+			}
+		})
+	}
+}
+
+func (in *Injector) setDiskFaults(id sim.NodeID, f sim.DiskFaults) {
+	if err := in.w.SetDiskFaults(id, f); err != nil {
+		panic("faults: validated disk faults refused: " + err.Error())
+	}
+	in.diskChanged[id] = f != sim.DiskFaults{}
+}
+
+func (in *Injector) corrupt(i int, s Step) {
+	id := in.nodeTarget(i, s.Corrupt)
+	if id == sim.None {
+		return
+	}
+	if _, ok := in.w.CorruptDisk(id); !ok {
+		in.skip(i, "%v has no record to corrupt", id)
+		return
+	}
+	in.counts.Corruptions++
+}
+
+// heal ends the faults of a scope; it counts when something was to heal.
+func (in *Injector) heal(scope string) {
+	healed := in.anyCut()
+	in.w.HealAll()
+	n := len(in.servers)
+	for a := range n {
+		for b := range n {
+			if in.w.IsClogged(in.servers[a], in.servers[b]) {
+				in.w.Unclog(in.servers[a], in.servers[b])
+				healed = true
+			}
+			if in.linkChanged[a*n+b] {
+				in.resetLink(a, b)
+				healed = true
+			}
+		}
+	}
+	if scope == HealEverything {
+		for id, changed := range in.clockChanged {
+			if changed {
+				in.setClockRate(sim.NodeID(id), 1)
+				healed = true
+			}
+		}
+		for id, changed := range in.diskChanged {
+			if changed {
+				in.setDiskFaults(sim.NodeID(id), sim.DiskFaults{})
+				healed = true
+			}
+		}
+	}
+	if healed {
+		in.counts.Heals++
+	}
+}
+
+func (in *Injector) anyCut() bool {
+	for _, a := range in.servers {
+		for _, b := range in.servers {
+			if in.w.IsCut(a, b) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// link is one directed server link, with its cell index.
+type link struct {
+	from, to sim.NodeID
+	cell     int
+}
+
+func (in *Injector) linkOf(from, to sim.NodeID) link {
+	return link{from: from, to: to, cell: int(from)*len(in.servers) + int(to)}
+}
+
+// groupLinks lists the links between servers of different groups, both ways.
+func (in *Injector) groupLinks(groups [][]sim.NodeID) []link {
+	var out []link
+	for gi, g := range groups {
+		for gj, h := range groups {
+			if gi == gj {
+				continue
+			}
+			for _, a := range g {
+				for _, b := range h {
+					out = append(out, in.linkOf(a, b))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// claimLinks claims links for a fault and, with For, schedules undo for
+// those whose claim still holds after it.
+func (in *Injector) claimLinks(i int, s Step, c claims, links []link, what string, undo func(link)) {
+	gens := make([]uint32, len(links))
+	for k, l := range links {
+		gens[k] = c.claim(l.cell)
+	}
+	if s.For <= 0 {
+		return
+	}
+	in.later(i, s.For, what, func() {
+		for k, l := range links {
+			if c.holds(l.cell, gens[k]) {
+				undo(l)
+			}
+		}
+	})
+}
+
+func (in *Injector) uncut(l link) {
+	if in.w.IsCut(l.from, l.to) {
+		in.w.Uncut(l.from, l.to)
+	}
+}
+
+func (in *Injector) partition(i int, s Step) {
+	groups := in.partitionGroups(i, *s.Partition)
+	in.w.Partition(groups...)
+	in.counts.Partitions++
+	in.claimLinks(i, s, in.cutClaims, in.groupLinks(groups), "heal this partition", in.uncut)
+}
+
+func (in *Injector) partitionGroups(i int, p Partition) [][]sim.NodeID {
+	switch {
+	case p.Isolate.Kind != TargetNone:
+		x := in.resolve(i, p.Isolate, sim.None)
+		rest := make([]sim.NodeID, 0, len(in.servers)-1)
+		for _, id := range in.servers {
+			if id != x {
+				rest = append(rest, id)
+			}
+		}
+		return [][]sim.NodeID{{x}, rest}
+	case p.Halves:
+		perm := in.rng.Perm(len(in.servers))
+		minority := len(in.servers) / 2
+		return [][]sim.NodeID{sortedIDs(perm[:minority]), sortedIDs(perm[minority:])}
+	}
+	groups := make([][]sim.NodeID, 0, len(p.Groups))
+	for _, g := range p.Groups {
+		groups = append(groups, sortedIDs(g))
+	}
+	return groups
+}
+
+// ends resolves the two ends of a directed link fault, or reports a skip.
+func (in *Injector) ends(i int, from, to Target) (link, bool) {
+	a := in.resolve(i, from, sim.None)
+	b := in.resolve(i, to, a)
+	if a == b || b == sim.None {
+		in.skip(i, "link %v->%v has one end", a, b)
+		return link{}, false
+	}
+	return in.linkOf(a, b), true
+}
+
+func (in *Injector) cut(i int, s Step) {
+	l, ok := in.ends(i, s.Cut.From, s.Cut.To)
+	if !ok {
+		return
+	}
+	in.w.Cut(l.from, l.to)
+	in.counts.Cuts++
+	in.claimLinks(i, s, in.cutClaims, []link{l}, "uncut "+l.from.String()+"->"+l.to.String(), in.uncut)
+}
+
+func (in *Injector) clog(i int, s Step) {
+	var links []link
+	if !s.Clog.Node.IsZero() {
+		x := in.resolve(i, s.Clog.Node, sim.None)
+		for _, o := range in.servers {
+			if o != x {
+				links = append(links, in.linkOf(x, o), in.linkOf(o, x))
+			}
+		}
+	} else {
+		l, ok := in.ends(i, s.Clog.From, s.Clog.To)
+		if !ok {
+			return
+		}
+		links = []link{l}
+	}
+	for _, l := range links {
+		in.w.Clog(l.from, l.to)
+	}
+	in.counts.Clogs++
+	in.claimLinks(i, s, in.clogClaims, links, "unclog", func(l link) {
+		if in.w.IsClogged(l.from, l.to) {
+			in.w.Unclog(l.from, l.to)
+		}
+	})
+}
+
+func (in *Injector) link(i int, s Step) {
+	var links []link
+	if s.Link.From.IsZero() && s.Link.To.IsZero() {
+		for _, a := range in.servers {
+			for _, b := range in.servers {
+				if a != b {
+					links = append(links, in.linkOf(a, b))
+				}
+			}
+		}
+	} else {
+		l, ok := in.ends(i, s.Link.From, s.Link.To)
+		if !ok {
+			return
+		}
+		links = []link{l}
+	}
+	for _, l := range links {
+		in.setLink(l, s.Link.apply(in.w.Link(l.from, l.to)))
+	}
+	in.counts.Links++
+	in.claimLinks(i, s, in.linkClaims, links, "links back to default", func(l link) {
+		if in.linkChanged[l.cell] {
+			in.resetLink(int(l.from), int(l.to))
+		}
+	})
+}
+
+func (in *Injector) setLink(l link, settings sim.Link) {
+	if err := in.w.SetLink(l.from, l.to, settings); err != nil {
+		panic("faults: validated link settings refused: " + err.Error())
+	}
+	in.linkChanged[l.cell] = settings != in.w.DefaultLink()
+}
+
+func (in *Injector) resetLink(a, b int) {
+	in.setLink(in.linkOf(in.servers[a], in.servers[b]), in.w.DefaultLink())
+}
+
+// apply overlays the change on a link's settings.
+func (l *LinkChange) apply(cur sim.Link) sim.Link {
+	if l.Latency != nil {
+		cur.LatencyMin, cur.LatencyMax = l.Latency.Min.Duration(), l.Latency.Max.Duration()
+	}
+	if l.Tail != nil {
+		cur.TailProb, cur.TailMean = l.Tail.Probability, l.Tail.Mean.Duration()
+	}
+	if l.Drop != nil {
+		cur.Drop = *l.Drop
+	}
+	if l.Duplicate != nil {
+		cur.Duplicate = *l.Duplicate
+	}
+	return cur
+}
+
+func sortedIDs(ns []int) []sim.NodeID {
 	ids := make([]sim.NodeID, len(ns))
 	for i, n := range ns {
 		ids[i] = sim.NodeID(n)
 	}
+	slices.Sort(ids)
 	return ids
 }

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"testing"
+	"time"
 
 	"github.com/simrun/simrun/sim"
 	"pgregory.net/rapid"
@@ -34,30 +35,84 @@ func drawStep(t *rapid.T, n, maxDown int) Step {
 	} else {
 		s.At = drawTime(t, "at", 0, 40)
 	}
-	actions := []string{"crash", "restart", "heal"}
+	actions := []string{"crash", "pause", "restart", "resume", "heal", "clock", "disk", "corrupt"}
 	if n >= 2 {
-		actions = append(actions, "partition", "cut")
+		actions = append(actions, "partition", "cut", "clog", "link")
 	}
-	switch rapid.SampledFrom(actions).Draw(t, "action") {
-	case "crash":
-		s.Crash = drawTarget(t, n, "crash", TargetNode, TargetRandom, TargetLeader)
+	act := rapid.SampledFrom(actions).Draw(t, "action")
+	switch act {
+	case "crash", "pause":
+		target := drawTarget(t, n, act, anyServer...)
+		if act == "crash" {
+			s.Crash = target
+		} else {
+			s.Pause = target
+		}
 		s.Down = drawTime(t, "down", 0, 15)
 		s.MaxDown = maxDown
 	case "restart":
-		s.Restart = drawTarget(t, n, "restart", TargetNode, TargetAllDown)
+		s.Restart = drawTarget(t, n, "restart", restartables...)
+	case "resume":
+		s.Resume = drawTarget(t, n, "resume", resumables...)
 	case "heal":
-		s.Heal = HealEverything
+		s.Heal = rapid.SampledFrom([]string{HealEverything, HealNetwork}).Draw(t, "scope")
 	case "partition":
 		s.Partition = drawPartition(t, n)
 	case "cut":
-		from := drawTarget(t, n, "from", TargetNode, TargetRandom, TargetLeader)
-		to := drawTarget(t, n, "to", TargetNode, TargetRandom, TargetLeader)
-		if from == to && from.Kind != TargetRandom {
-			to = Random()
-		}
+		from, to := drawEnds(t, n)
 		s.Cut = &Cut{From: from, To: to}
+	case "clog":
+		if rapid.Bool().Draw(t, "clog-node") {
+			s.Clog = &Clog{Node: drawTarget(t, n, "clog", anyServer...)}
+		} else {
+			from, to := drawEnds(t, n)
+			s.Clog = &Clog{From: from, To: to}
+		}
+	case "link":
+		s.Link = drawLinkChange(t, n)
+	case "clock":
+		s.Clock = &Clock{Node: drawTarget(t, n, "clock", anyServer...)}
+		if rapid.Bool().Draw(t, "rate") {
+			s.Clock.Rate = rapid.Float64Range(0.5, 3).Draw(t, "clock-rate")
+		} else {
+			s.Clock.Skew = drawTime(t, "skew", -20, 20)
+			if s.Clock.Skew == 0 {
+				s.Clock.Skew = ms
+			}
+		}
+	case "disk":
+		s.Disk = &Disk{Node: drawTarget(t, n, "disk", anyServer...), TornWrites: true,
+			SyncLatency: Range{Max: drawTime(t, "sync", 0, 3)}}
+	case "corrupt":
+		s.Corrupt = drawTarget(t, n, "corrupt", anyServer...)
+	}
+	if takesFor[act] && (act != "clock" || s.Clock.Rate != 0) {
+		s.For = drawTime(t, "for", 0, 15)
 	}
 	return s
+}
+
+func drawEnds(t *rapid.T, n int) (Target, Target) {
+	from := drawTarget(t, n, "from", anyServer...)
+	to := drawTarget(t, n, "to", anyServer...)
+	if from == to && from.Kind != TargetRandom {
+		to = Random()
+	}
+	return from, to
+}
+
+func drawLinkChange(t *rapid.T, n int) *LinkChange {
+	l := &LinkChange{}
+	if rapid.Bool().Draw(t, "one-link") {
+		l.From, l.To = drawEnds(t, n)
+	}
+	drop := rapid.Float64Range(0, 1).Draw(t, "drop")
+	l.Drop = &drop
+	if rapid.Bool().Draw(t, "latency") {
+		lo := drawTime(t, "latency-min", 0, 3)
+		l.Latency = &Range{Min: lo, Max: lo + drawTime(t, "latency-spread", 0, 3)}
+	}
+	return l
 }
 
 func drawPartition(t *rapid.T, n int) *Partition {
@@ -115,18 +170,25 @@ func runPlan(t *rapid.T, seed uint64, n, maxDown int, terms map[int]uint64, step
 	client := tw.Clients()[0]
 	for at := Duration(0); at <= horizon; at += ms {
 		tw.run(t, at)
-		if down := tw.downServers(); down > maxDown {
-			t.Fatalf("t=%v: %d servers down, the plan allows %d", at, down, maxDown)
+		if down := tw.downServers() + pausedServers(tw); down > maxDown {
+			t.Fatalf("t=%v: %d servers down or paused, the plan allows %d", at, down, maxDown)
 		}
-		if c := in.Counts(); c.Crashes-c.Restarts != tw.downServers() {
+		c := in.Counts()
+		if c.Crashes-c.Restarts != tw.downServers() {
 			t.Fatalf("t=%v: counts %v disagree with %d servers down", at, c, tw.downServers())
+		}
+		if c.Pauses-c.Resumes < pausedServers(tw) {
+			t.Fatalf("t=%v: counts %v disagree with %d servers paused", at, c, pausedServers(tw))
 		}
 		if !tw.Up(client) {
 			t.Fatalf("t=%v: the client is down", at)
 		}
 		for _, id := range tw.Servers() {
-			if tw.IsCut(id, client) || tw.IsCut(client, id) {
-				t.Fatalf("t=%v: the client is cut from %v", at, id)
+			if tw.IsCut(id, client) || tw.IsCut(client, id) || tw.IsClogged(id, client) || tw.IsClogged(client, id) {
+				t.Fatalf("t=%v: the client is cut or clogged from %v", at, id)
+			}
+			if tw.Link(id, client) != tw.DefaultLink() {
+				t.Fatalf("t=%v: the client's link from %v changed", at, id)
 			}
 		}
 	}
@@ -136,10 +198,34 @@ func runPlan(t *rapid.T, seed uint64, n, maxDown int, terms map[int]uint64, step
 		in.RestartAll()
 	})
 	tw.run(t, horizon+20*ms)
-	if tw.downServers() != 0 || cutsOf(tw.World) != "" {
-		t.Fatalf("after Stop, HealAll, RestartAll: %d down, cuts %q", tw.downServers(), cutsOf(tw.World))
-	}
+	checkHealed(t, tw)
 	return outcome{hash: tw.Result().Hash, counts: in.Counts()}
+}
+
+// checkHealed asserts that nothing of the plan is left: no server down or
+// paused, no cut, clog or changed link, every clock at rate 1.
+func checkHealed(t *rapid.T, tw *testWorld) {
+	if tw.downServers() != 0 || pausedServers(tw) != 0 || cutsOf(tw.World) != "" {
+		t.Fatalf("after Stop, HealAll, RestartAll: %d down, %d paused, cuts %q",
+			tw.downServers(), pausedServers(tw), cutsOf(tw.World))
+	}
+	for _, a := range tw.Servers() {
+		for _, b := range tw.Servers() {
+			if tw.IsClogged(a, b) || tw.Link(a, b) != tw.DefaultLink() {
+				t.Fatalf("after HealAll: link %v->%v clogged or changed", a, b)
+			}
+		}
+	}
+	local := make([]sim.Time, len(tw.Servers()))
+	for i, id := range tw.Servers() {
+		local[i] = tw.LocalTime(id)
+	}
+	tw.run(t, Duration(tw.Now())+ms)
+	for i, id := range tw.Servers() {
+		if d := tw.LocalTime(id).Sub(local[i]); d != time.Millisecond {
+			t.Fatalf("after HealAll: %v's clock moved %v in 1ms", id, d)
+		}
+	}
 }
 
 func TestPropertyRandomTimelines(t *testing.T) {

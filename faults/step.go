@@ -13,8 +13,8 @@ import (
 // before To: the window is half-open, [From, To). All times are virtual time
 // since the start of the run.
 //
-// What: exactly one of Partition, Cut, Heal, Crash and Restart. Down and
-// MaxDown qualify a Crash.
+// What: exactly one action field is set. Down and MaxDown qualify a Crash or
+// a Pause; For qualifies a Partition, Cut, Clog, Link, Clock rate or Disk.
 type Step struct {
 	At    Duration `yaml:"at,omitempty"`    // one-shot time
 	From  Duration `yaml:"from,omitempty"`  // repeating: first firing
@@ -25,31 +25,72 @@ type Step struct {
 	Partition *Partition `yaml:"partition,omitempty"`
 	// Cut loses the messages of one directed link.
 	Cut *Cut `yaml:"cut,omitempty"`
-	// Heal removes cuts; the only scope is "all".
+	// Clog holds the messages of links (delivered late, in order, when unclogged).
+	Clog *Clog `yaml:"clog,omitempty"`
+	// Link changes the latency, loss or duplication of links.
+	Link *LinkChange `yaml:"link,omitempty"`
+	// Heal ends network faults ("network") or every fault condition ("all").
 	Heal string `yaml:"heal,omitempty"`
 	// Crash crashes a server: a node, random or leader.
 	Crash Target `yaml:"crash,omitempty"`
-	// Down, if positive, restarts the crashed server after that long; zero
-	// leaves it down until a restart step (or the end of the safety phase).
-	Down Duration `yaml:"down,omitempty"`
-	// MaxDown, if positive, skips the crash when MaxDown servers are already
-	// down, so that the crash never leaves more than MaxDown servers down (a
-	// majority stays up when MaxDown is below half the cluster).
-	MaxDown int `yaml:"max_down,omitempty"`
+	// Pause stops a server without losing its memory: a node, random or leader.
+	Pause Target `yaml:"pause,omitempty"`
 	// Restart restarts a crashed server: a node, or all-down for every one.
 	Restart Target `yaml:"restart,omitempty"`
+	// Resume resumes a paused server: a node, or all-paused for every one.
+	Resume Target `yaml:"resume,omitempty"`
+	// Clock drifts or steps a server's clock.
+	Clock *Clock `yaml:"clock,omitempty"`
+	// Disk makes a server's disk tear writes or sync slowly.
+	Disk *Disk `yaml:"disk,omitempty"`
+	// Corrupt flips one bit of one durable record of a server's disk.
+	Corrupt Target `yaml:"corrupt,omitempty"`
+
+	// Down, if positive, restarts (resumes) the crashed (paused) server after
+	// that long; zero leaves it down until a restart (resume) step or the end
+	// of the safety phase.
+	Down Duration `yaml:"down,omitempty"`
+	// MaxDown, if positive, skips the crash or pause when MaxDown servers are
+	// already down (crashed or paused), so that it never leaves more than
+	// MaxDown down: below half the cluster, a majority stays up.
+	MaxDown int `yaml:"max_down,omitempty"`
+	// For, if positive, undoes the fault after that long: the cuts or clogs
+	// this firing made are removed, the links it changed get the default
+	// settings back, the clock runs at rate 1 again, the disk is healthy.
+	// Zero leaves it until a heal step or the end of the safety phase.
+	For Duration `yaml:"for,omitempty"`
 }
+
+// Heal scopes.
+const (
+	// HealNetwork removes every cut and every clog, and gives the links the
+	// injector changed their default settings back.
+	HealNetwork = "network"
+	// HealEverything heals the network, sets changed clocks back to rate 1
+	// and clears disk faults. Crashes and pauses are not heals: see restart
+	// and resume.
+	HealEverything = "all"
+)
 
 // stepAction and the two step shapes below fix how a Step is written: a
 // one-shot step always shows its at (even 0s), a repeating one its window.
+// TestStepActionMirrorsStep keeps stepAction in step with Step.
 type stepAction struct {
-	Partition *Partition `yaml:"partition,omitempty"`
-	Cut       *Cut       `yaml:"cut,omitempty"`
-	Heal      string     `yaml:"heal,omitempty"`
-	Crash     Target     `yaml:"crash,omitempty"`
-	Down      Duration   `yaml:"down,omitempty"`
-	MaxDown   int        `yaml:"max_down,omitempty"`
-	Restart   Target     `yaml:"restart,omitempty"`
+	Partition *Partition  `yaml:"partition,omitempty"`
+	Cut       *Cut        `yaml:"cut,omitempty"`
+	Clog      *Clog       `yaml:"clog,omitempty"`
+	Link      *LinkChange `yaml:"link,omitempty"`
+	Heal      string      `yaml:"heal,omitempty"`
+	Crash     Target      `yaml:"crash,omitempty"`
+	Pause     Target      `yaml:"pause,omitempty"`
+	Restart   Target      `yaml:"restart,omitempty"`
+	Resume    Target      `yaml:"resume,omitempty"`
+	Clock     *Clock      `yaml:"clock,omitempty"`
+	Disk      *Disk       `yaml:"disk,omitempty"`
+	Corrupt   Target      `yaml:"corrupt,omitempty"`
+	Down      Duration    `yaml:"down,omitempty"`
+	MaxDown   int         `yaml:"max_down,omitempty"`
+	For       Duration    `yaml:"for,omitempty"`
 }
 
 type oneShotStep struct {
@@ -67,110 +108,14 @@ type repeatingStep struct {
 // MarshalYAML writes at for a one-shot step and from/to/every for a repeating
 // one, then the action: {at: 5s, crash: leader, down: 3s}.
 func (s Step) MarshalYAML() (any, error) {
-	act := stepAction{Partition: s.Partition, Cut: s.Cut, Heal: s.Heal, Crash: s.Crash, Down: s.Down,
-		MaxDown: s.MaxDown, Restart: s.Restart}
+	act := stepAction{Partition: s.Partition, Cut: s.Cut, Clog: s.Clog, Link: s.Link, Heal: s.Heal,
+		Crash: s.Crash, Pause: s.Pause, Restart: s.Restart, Resume: s.Resume, Clock: s.Clock, Disk: s.Disk,
+		Corrupt: s.Corrupt, Down: s.Down, MaxDown: s.MaxDown, For: s.For}
 	if s.Repeats() {
 		return repeatingStep{From: s.From, To: s.To, Every: s.Every, stepAction: act}, nil
 	}
 	return oneShotStep{At: s.At, stepAction: act}, nil
 }
-
-// HealEverything is the only heal scope: remove every cut.
-const HealEverything = "all"
-
-// Partition is the shape of a partition: exactly one of Isolate, Halves and
-// Groups. In YAML it is a mapping ({isolate: 2}, {halves: true},
-// {groups: [[0, 1], [2, 3, 4]]}) or one of the shorthands isolate-leader,
-// isolate-random and halves.
-type Partition struct {
-	// Isolate cuts one server (a node, random or leader) off from every other
-	// server. Clients keep their links to it: an isolated leader still hears
-	// clients but cannot reach a quorum.
-	Isolate Target `yaml:"isolate,omitempty"`
-	// Halves splits the servers into a random minority of n/2 (rounded down)
-	// and a majority.
-	Halves bool `yaml:"halves,omitempty"`
-	// Groups lists explicit groups of servers; links between groups are cut,
-	// servers in no group keep all their links.
-	Groups [][]int `yaml:"groups,omitempty,flow"`
-}
-
-// partitionFields is Partition without its YAML methods, so that decoding the
-// mapping form does not recurse.
-type partitionFields Partition
-
-var partitionShorthands = []struct {
-	word string
-	p    Partition
-}{
-	{"isolate-leader", Partition{Isolate: Leader()}},
-	{"isolate-random", Partition{Isolate: Random()}},
-	{"halves", Partition{Halves: true}},
-}
-
-// UnmarshalYAML reads a shorthand word or the mapping form (go-yaml's
-// InterfaceUnmarshaler convention).
-func (p *Partition) UnmarshalYAML(unmarshal func(any) error) error {
-	var word string
-	if err := unmarshal(&word); err == nil {
-		for _, s := range partitionShorthands {
-			if s.word == word {
-				*p = s.p
-				return nil
-			}
-		}
-		return fmt.Errorf("unknown partition %q (want isolate-leader, isolate-random, halves, or a mapping with isolate, halves or groups)", word)
-	}
-	var f partitionFields
-	if err := unmarshal(&f); err != nil {
-		return err
-	}
-	*p = Partition(f)
-	return nil
-}
-
-// MarshalYAML writes the shorthand when there is one, else the mapping.
-func (p Partition) MarshalYAML() (any, error) {
-	if w := p.shorthand(); w != "" {
-		return w, nil
-	}
-	return partitionFields(p), nil
-}
-
-func (p Partition) shorthand() string {
-	if len(p.Groups) > 0 {
-		return ""
-	}
-	for _, s := range partitionShorthands {
-		if s.p.Isolate == p.Isolate && s.p.Halves == p.Halves {
-			return s.word
-		}
-	}
-	return ""
-}
-
-// String describes the shape: "isolate-leader", "isolate n2", "halves",
-// "groups [[0 1] [2 3 4]]".
-func (p Partition) String() string {
-	if w := p.shorthand(); w != "" {
-		return w
-	}
-	if p.Isolate.Kind != TargetNone {
-		return "isolate " + p.Isolate.String()
-	}
-	return "groups " + fmt.Sprint(p.Groups)
-}
-
-// Cut is a one-way partition: every message From -> To is lost. Each end is a
-// node, random or leader; a random To is drawn among the servers other than
-// From.
-type Cut struct {
-	From Target `yaml:"from"`
-	To   Target `yaml:"to"`
-}
-
-// String is "n0->n1".
-func (c Cut) String() string { return c.From.String() + "->" + c.To.String() }
 
 // Repeats reports whether s fires repeatedly (Every is set).
 func (s Step) Repeats() bool { return s.Every != 0 }
@@ -184,22 +129,21 @@ func (s Step) Action() string {
 	return ""
 }
 
+// actions lists the actions set, in declaration order.
 func (s Step) actions() []string {
 	var a []string
-	if s.Partition != nil {
-		a = append(a, "partition")
-	}
-	if s.Cut != nil {
-		a = append(a, "cut")
-	}
-	if s.Heal != "" {
-		a = append(a, "heal")
-	}
-	if !s.Crash.IsZero() {
-		a = append(a, "crash")
-	}
-	if !s.Restart.IsZero() {
-		a = append(a, "restart")
+	for _, c := range []struct {
+		name string
+		set  bool
+	}{
+		{"partition", s.Partition != nil}, {"cut", s.Cut != nil}, {"clog", s.Clog != nil},
+		{"link", s.Link != nil}, {"heal", s.Heal != ""}, {"crash", !s.Crash.IsZero()},
+		{"pause", !s.Pause.IsZero()}, {"restart", !s.Restart.IsZero()}, {"resume", !s.Resume.IsZero()},
+		{"clock", s.Clock != nil}, {"disk", s.Disk != nil}, {"corrupt", !s.Corrupt.IsZero()},
+	} {
+		if c.set {
+			a = append(a, c.name)
+		}
 	}
 	return a
 }
@@ -207,26 +151,45 @@ func (s Step) actions() []string {
 // Describe is the action in words, as trace labels show it:
 // "partition isolate-leader", "crash random down=2s max_down=2", "cut n0->n1".
 func (s Step) Describe() string {
+	var b string
 	switch s.Action() {
 	case "partition":
-		return "partition " + s.Partition.String()
+		b = "partition " + s.Partition.String()
 	case "cut":
-		return "cut " + s.Cut.String()
+		b = "cut " + s.Cut.String()
+	case "clog":
+		b = "clog " + s.Clog.String()
+	case "link":
+		b = "link " + s.Link.String()
 	case "heal":
-		return "heal " + s.Heal
+		b = "heal " + s.Heal
 	case "crash":
-		b := "crash " + s.Crash.String()
-		if s.Down > 0 {
-			b += " down=" + s.Down.String()
-		}
-		if s.MaxDown > 0 {
-			b += " max_down=" + strconv.Itoa(s.MaxDown)
-		}
-		return b
+		b = "crash " + s.Crash.String()
+	case "pause":
+		b = "pause " + s.Pause.String()
 	case "restart":
-		return "restart " + s.Restart.String()
+		b = "restart " + s.Restart.String()
+	case "resume":
+		b = "resume " + s.Resume.String()
+	case "clock":
+		b = "clock " + s.Clock.String()
+	case "disk":
+		b = "disk " + s.Disk.String()
+	case "corrupt":
+		b = "corrupt " + s.Corrupt.String()
+	default:
+		return "nothing"
 	}
-	return "nothing"
+	if s.Down > 0 {
+		b += " down=" + s.Down.String()
+	}
+	if s.MaxDown > 0 {
+		b += " max_down=" + strconv.Itoa(s.MaxDown)
+	}
+	if s.For > 0 {
+		b += " for=" + s.For.String()
+	}
+	return b
 }
 
 // String is the step in words: "at 5s: partition isolate-leader",
@@ -257,6 +220,12 @@ func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// Which actions take which qualifiers.
+var (
+	takesDown = map[string]bool{"crash": true, "pause": true}
+	takesFor  = map[string]bool{"partition": true, "cut": true, "clog": true, "link": true, "clock": true, "disk": true}
+)
+
 // Validate reports the first impossible value of s in a cluster of servers
 // servers, as a *FieldError.
 func (s Step) Validate(servers int) error {
@@ -269,32 +238,67 @@ func (s Step) Validate(servers int) error {
 	acts := s.actions()
 	switch {
 	case len(acts) == 0:
-		return fieldErr("", "no action: give one of partition, cut, heal, crash, restart")
+		return fieldErr("", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt")
 	case len(acts) > 1:
 		return fieldErr(acts[1], "a step has one action, this one has %s: split it into %d steps",
 			strings.Join(acts, " and "), len(acts))
 	}
-	if acts[0] != "crash" {
-		if s.Down != 0 {
-			return fieldErr("down", "only a crash step can have down")
-		}
-		if s.MaxDown != 0 {
-			return fieldErr("max_down", "only a crash step can have max_down")
-		}
+	if err := s.validateQualifiers(acts[0], servers); err != nil {
+		return err
 	}
-	switch acts[0] {
+	return s.validateAction(acts[0], servers)
+}
+
+func (s Step) validateQualifiers(act string, servers int) error {
+	switch {
+	case s.Down != 0 && !takesDown[act]:
+		return fieldErr("down", "only a crash or pause step can have down")
+	case s.MaxDown != 0 && !takesDown[act]:
+		return fieldErr("max_down", "only a crash or pause step can have max_down")
+	case s.For != 0 && !takesFor[act]:
+		return fieldErr("for", "a %s step cannot have for (for undoes a partition, cut, clog, link, clock rate or disk fault)", act)
+	case s.For != 0 && act == "clock" && s.Clock.Rate == 0:
+		return fieldErr("for", "a clock skew is a jump: it cannot be undone, only a rate can")
+	case s.MaxDown < 0 || s.MaxDown > servers:
+		return fieldErr("max_down", "%d is not in [0, %d] (cluster has %d nodes)", s.MaxDown, servers, servers)
+	}
+	return nil
+}
+
+var (
+	anyServer    = []TargetKind{TargetNode, TargetRandom, TargetLeader}
+	restartables = []TargetKind{TargetNode, TargetAllDown}
+	resumables   = []TargetKind{TargetNode, TargetAllPaused}
+)
+
+func (s Step) validateAction(act string, servers int) error {
+	switch act {
 	case "partition":
 		return s.Partition.validate(servers)
 	case "cut":
 		return s.Cut.validate(servers)
+	case "clog":
+		return s.Clog.validate(servers)
+	case "link":
+		return s.Link.validate(servers)
 	case "heal":
-		if s.Heal != HealEverything {
-			return fieldErr("heal", "unknown heal scope %q (want all)", s.Heal)
+		if s.Heal != HealEverything && s.Heal != HealNetwork {
+			return fieldErr("heal", "unknown heal scope %q (want all or network)", s.Heal)
 		}
 	case "crash":
-		return s.validateCrash(servers)
+		return validateTarget("crash", s.Crash, servers, anyServer...)
+	case "pause":
+		return validateTarget("pause", s.Pause, servers, anyServer...)
 	case "restart":
-		return validateTarget("restart", s.Restart, servers, TargetNode, TargetAllDown)
+		return validateTarget("restart", s.Restart, servers, restartables...)
+	case "resume":
+		return validateTarget("resume", s.Resume, servers, resumables...)
+	case "clock":
+		return s.Clock.validate(servers)
+	case "disk":
+		return s.Disk.validate(servers)
+	case "corrupt":
+		return validateTarget("corrupt", s.Corrupt, servers, anyServer...)
 	}
 	return nil
 }
@@ -303,7 +307,7 @@ func (s Step) validateTime() error {
 	for _, d := range []struct {
 		name string
 		v    Duration
-	}{{"at", s.At}, {"from", s.From}, {"to", s.To}, {"every", s.Every}, {"down", s.Down}} {
+	}{{"at", s.At}, {"from", s.From}, {"to", s.To}, {"every", s.Every}, {"down", s.Down}, {"for", s.For}} {
 		if d.v < 0 {
 			return fieldErr(d.name, "%v is negative", d.v)
 		}
@@ -323,78 +327,6 @@ func (s Step) validateTime() error {
 	}
 	if s.To <= s.From {
 		return fieldErr("to", "window end %v is not after its start %v", s.To, s.From)
-	}
-	return nil
-}
-
-func (s Step) validateCrash(servers int) error {
-	if err := validateTarget("crash", s.Crash, servers, TargetNode, TargetRandom, TargetLeader); err != nil {
-		return err
-	}
-	if s.MaxDown < 0 || s.MaxDown > servers {
-		return fieldErr("max_down", "%d is not in [0, %d] (cluster has %d nodes)", s.MaxDown, servers, servers)
-	}
-	return nil
-}
-
-func (p *Partition) validate(servers int) error {
-	shapes := 0
-	for _, set := range []bool{p.Isolate.Kind != TargetNone, p.Halves, p.Groups != nil} {
-		if set {
-			shapes++
-		}
-	}
-	if shapes != 1 {
-		return fieldErr("partition", "give exactly one of isolate, halves, groups")
-	}
-	if servers < 2 {
-		return fieldErr("partition", "a partition needs at least 2 servers (cluster has %d)", servers)
-	}
-	switch {
-	case p.Isolate.Kind != TargetNone:
-		return validateTarget("partition.isolate", p.Isolate, servers, TargetNode, TargetRandom, TargetLeader)
-	case p.Groups != nil:
-		return validateGroups(p.Groups, servers)
-	}
-	return nil
-}
-
-func validateGroups(groups [][]int, servers int) error {
-	seen := make(map[int]string, servers)
-	nonEmpty := 0
-	for i, g := range groups {
-		if len(g) > 0 {
-			nonEmpty++
-		}
-		for j, n := range g {
-			at := fmt.Sprintf("partition.groups[%d][%d]", i, j)
-			if err := checkNode(at, n, servers); err != nil {
-				return err
-			}
-			if prev, dup := seen[n]; dup {
-				return fieldErr(at, "node %d is already in %s", n, prev)
-			}
-			seen[n] = fmt.Sprintf("groups[%d]", i)
-		}
-	}
-	if nonEmpty < 2 {
-		return fieldErr("partition.groups", "need at least two non-empty groups")
-	}
-	return nil
-}
-
-func (c *Cut) validate(servers int) error {
-	if servers < 2 {
-		return fieldErr("cut", "a cut needs at least 2 servers (cluster has %d)", servers)
-	}
-	if err := validateTarget("cut.from", c.From, servers, TargetNode, TargetRandom, TargetLeader); err != nil {
-		return err
-	}
-	if err := validateTarget("cut.to", c.To, servers, TargetNode, TargetRandom, TargetLeader); err != nil {
-		return err
-	}
-	if c.From == c.To && c.From.Kind != TargetRandom {
-		return fieldErr("cut.to", "from and to are the same node (%v)", c.To)
 	}
 	return nil
 }

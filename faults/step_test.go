@@ -2,6 +2,7 @@ package faults
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/goccy/go-yaml"
@@ -19,7 +20,7 @@ func TestValidate(t *testing.T) {
 		{"ok crash", Step{At: ms, Crash: Node(4), Down: ms}, "", ""},
 		{"ok window", Step{From: ms, To: 9 * ms, Every: ms, Crash: Random(), MaxDown: 2}, "", ""},
 		{"ok at zero", Step{Heal: "all"}, "", ""},
-		{"no action", Step{At: ms}, "", "no action: give one of partition, cut, heal, crash, restart"},
+		{"no action", Step{At: ms}, "", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt"},
 		{"two actions", Step{At: ms, Heal: "all", Crash: Node(1)}, "crash",
 			"a step has one action, this one has heal and crash: split it into 2 steps"},
 		{"node out of range", Step{Crash: Node(7)}, "crash", "node 7 out of range (cluster has 5 nodes)"},
@@ -39,10 +40,10 @@ func TestValidate(t *testing.T) {
 			"a window needs every (or use at for a single firing)"},
 		{"at with every", Step{At: ms, To: 9 * ms, Every: ms, Heal: "all"}, "at",
 			"a repeating step (every) runs from/to, not at"},
-		{"down without crash", Step{Restart: Node(1), Down: ms}, "down", "only a crash step can have down"},
-		{"max_down without crash", Step{Heal: "all", MaxDown: 1}, "max_down", "only a crash step can have max_down"},
+		{"down without crash", Step{Restart: Node(1), Down: ms}, "down", "only a crash or pause step can have down"},
+		{"max_down without crash", Step{Heal: "all", MaxDown: 1}, "max_down", "only a crash or pause step can have max_down"},
 		{"max_down too big", Step{Crash: Random(), MaxDown: 6}, "max_down", "6 is not in [0, 5] (cluster has 5 nodes)"},
-		{"bad heal", Step{Heal: "some"}, "heal", `unknown heal scope "some" (want all)`},
+		{"bad heal", Step{Heal: "some"}, "heal", `unknown heal scope "some" (want all or network)`},
 		{"partition no shape", Step{Partition: &Partition{}}, "partition", "give exactly one of isolate, halves, groups"},
 		{"partition two shapes", Step{Partition: &Partition{Halves: true, Isolate: Node(1)}}, "partition",
 			"give exactly one of isolate, halves, groups"},
@@ -60,6 +61,35 @@ func TestValidate(t *testing.T) {
 		{"cut missing to", Step{Cut: &Cut{From: Node(1)}}, "cut.to",
 			"none is not allowed here (want a node number, random, leader)"},
 		{"cut random both", Step{Cut: &Cut{From: Random(), To: Random()}}, "", ""},
+		{"ok pause", Step{Pause: Leader(), Down: ms, MaxDown: 2}, "", ""},
+		{"ok partition for", Step{Partition: &Partition{Halves: true}, For: ms}, "", ""},
+		{"for on crash", Step{Crash: Node(1), For: ms}, "for",
+			"a crash step cannot have for (for undoes a partition, cut, clog, link, clock rate or disk fault)"},
+		{"negative for", Step{Cut: &Cut{From: Node(0), To: Node(1)}, For: -ms}, "for", "-1ms is negative"},
+		{"resume all-down", Step{Resume: AllDown()}, "resume", "all-down is not allowed here (want a node number, all-paused)"},
+		{"clog node and link", Step{Clog: &Clog{Node: Node(1), From: Node(0), To: Node(2)}}, "clog",
+			"give a node, or from and to, not both"},
+		{"clog half a link", Step{Clog: &Clog{From: Node(0)}}, "clog.to",
+			"none is not allowed here (want a node number, random, leader)"},
+		{"clog node out of range", Step{Clog: &Clog{Node: Node(5)}}, "clog.node", "node 5 out of range (cluster has 5 nodes)"},
+		{"link nothing", Step{Link: &LinkChange{}}, "link", "change something: latency, tail, drop or duplicate"},
+		{"link drop", Step{Link: &LinkChange{Drop: ptr(1.5)}}, "link.drop", "1.5 is not a probability in [0, 1]"},
+		{"link latency", Step{Link: &LinkChange{Latency: &Range{Min: 2 * ms, Max: ms}}}, "link.latency.max",
+			"1ms is below min 2ms"},
+		{"link tail", Step{Link: &LinkChange{Tail: &Tail{Probability: 0.5}}}, "link.tail.mean",
+			"must be positive when the probability is"},
+		{"link one way", Step{Link: &LinkChange{From: Node(0), To: Leader(), Drop: ptr(0.5)}, For: ms}, "", ""},
+		{"clock both", Step{Clock: &Clock{Node: Node(0), Rate: 2, Skew: ms}}, "clock", "give exactly one of rate and skew"},
+		{"clock rate", Step{Clock: &Clock{Node: Node(0), Rate: -1}}, "clock.rate",
+			"-1 is not in (0, 100) (local seconds per real second)"},
+		{"clock skew for", Step{Clock: &Clock{Node: Node(0), Skew: -ms}, For: ms}, "for",
+			"a clock skew is a jump: it cannot be undone, only a rate can"},
+		{"clock no node", Step{Clock: &Clock{Rate: 2}}, "clock.node",
+			"none is not allowed here (want a node number, random, leader)"},
+		{"disk nothing", Step{Disk: &Disk{Node: Random()}}, "disk", "give a fault: torn_writes, or a sync_latency above 0"},
+		{"disk range", Step{Disk: &Disk{Node: Random(), SyncLatency: Range{Min: -ms}}}, "disk.sync_latency.min",
+			"-1ms is negative"},
+		{"corrupt all-down", Step{Corrupt: AllDown()}, "corrupt", "all-down is not allowed here (want a node number, random, leader)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,11 +106,13 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestValidateSmallClusters(t *testing.T) {
 	assert.EqualError(t, Step{Partition: &Partition{Halves: true}}.Validate(1),
 		"partition: a partition needs at least 2 servers (cluster has 1)")
 	assert.EqualError(t, Step{Cut: &Cut{From: Random(), To: Random()}}.Validate(1),
-		"cut: a cut needs at least 2 servers (cluster has 1)")
+		"cut: a link needs at least 2 servers (cluster has 1)")
 	assert.EqualError(t, Step{Heal: "all"}.Validate(0), "a cluster needs at least one server, got 0")
 }
 
@@ -97,6 +129,18 @@ func TestStepsDecodeWithGoYAML(t *testing.T) {
 - {at: 1m, restart: all-down}
 - {at: 0, partition: {isolate: 3}}
 - {at: 150ms, partition: halves}
+- {at: 1s, pause: leader, down: 500ms, max_down: 1}
+- {at: 2s, resume: all-paused}
+- {at: 3s, clog: 2, for: 1s}
+- {at: 4s, clog: {from: 0, to: leader}}
+- {at: 5s, link: {drop: 0.2, latency: {min: 5ms, max: 50ms}}, for: 10s}
+- {at: 6s, link: {from: 1, to: 2, latency: 3ms, tail: {probability: 0.1, mean: 20ms}, duplicate: 0.5}}
+- {at: 7s, clock: {node: random, rate: 1.5}, for: 5s}
+- {at: 8s, clock: {node: 2, skew: -2s}}
+- {at: 9s, disk: {node: leader, torn_writes: true, sync_latency: {min: 1ms, max: 10ms}}, for: 3s}
+- {at: 10s, corrupt: random}
+- {at: 11s, heal: network}
+- {at: 12s, partition: isolate-leader, for: 3s}
 `
 	var steps []Step
 	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &steps, yaml.Strict()))
@@ -111,6 +155,19 @@ func TestStepsDecodeWithGoYAML(t *testing.T) {
 		{At: 60 * s, Restart: AllDown()},
 		{Partition: &Partition{Isolate: Node(3)}},
 		{At: 150 * ms, Partition: &Partition{Halves: true}},
+		{At: s, Pause: Leader(), Down: 500 * ms, MaxDown: 1},
+		{At: 2 * s, Resume: AllPaused()},
+		{At: 3 * s, Clog: &Clog{Node: Node(2)}, For: s},
+		{At: 4 * s, Clog: &Clog{From: Node(0), To: Leader()}},
+		{At: 5 * s, Link: &LinkChange{Drop: ptr(0.2), Latency: &Range{Min: 5 * ms, Max: 50 * ms}}, For: 10 * s},
+		{At: 6 * s, Link: &LinkChange{From: Node(1), To: Node(2), Latency: &Range{Min: 3 * ms, Max: 3 * ms},
+			Tail: &Tail{Probability: 0.1, Mean: 20 * ms}, Duplicate: ptr(0.5)}},
+		{At: 7 * s, Clock: &Clock{Node: Random(), Rate: 1.5}, For: 5 * s},
+		{At: 8 * s, Clock: &Clock{Node: Node(2), Skew: -2 * s}},
+		{At: 9 * s, Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: Range{Min: ms, Max: 10 * ms}}, For: 3 * s},
+		{At: 10 * s, Corrupt: Random()},
+		{At: 11 * s, Heal: HealNetwork},
+		{At: 12 * s, Partition: &Partition{Isolate: Leader()}, For: 3 * s},
 	}
 	require.Equal(t, want, steps)
 	for i, st := range steps {
@@ -129,8 +186,8 @@ func TestYAMLErrors(t *testing.T) {
 		{`{at: 5, heal: all}`, `5 has no unit: write 5s or 5ms`},
 		{`{at: "5", heal: all}`, `"5" has no unit: write 5s or 5ms`},
 		{`{at: soon, heal: all}`, `invalid duration "soon": write it like 150ms or 2s`},
-		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader or all-down)`},
-		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader or all-down`},
+		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader, all-down or all-paused)`},
+		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader, all-down or all-paused`},
 		{`{at: 1s, partition: thirds}`, `unknown partition "thirds"`},
 	}
 	for _, tt := range tests {
@@ -170,5 +227,45 @@ func TestParseTarget(t *testing.T) {
 	for _, bad := range []string{"", "n", "-1", "+1", "n-1", "Leader", "x3"} {
 		_, err := ParseTarget(bad)
 		assert.Error(t, err, bad)
+	}
+}
+
+// TestStepActionMirrorsStep keeps the marshaling shape in sync with Step:
+// every field but the four time fields must appear, with the same YAML tag.
+func TestStepActionMirrorsStep(t *testing.T) {
+	step, act := reflect.TypeFor[Step](), reflect.TypeFor[stepAction]()
+	var want, got []string
+	for i := range step.NumField() {
+		f := step.Field(i)
+		switch f.Name {
+		case "At", "From", "To", "Every":
+			continue
+		}
+		want = append(want, f.Name+" "+f.Tag.Get("yaml"))
+	}
+	for i := range act.NumField() {
+		f := act.Field(i)
+		got = append(got, f.Name+" "+f.Tag.Get("yaml"))
+	}
+	assert.Equal(t, want, got)
+}
+
+func TestDescribeNewActions(t *testing.T) {
+	tests := []struct {
+		step Step
+		want string
+	}{
+		{Step{Pause: Leader(), Down: ms}, "pause leader down=1ms"},
+		{Step{Clog: &Clog{Node: Node(2)}, For: ms}, "clog n2 for=1ms"},
+		{Step{Clog: &Clog{From: Node(0), To: Random()}}, "clog n0->random"},
+		{Step{Link: &LinkChange{Drop: ptr(0.2), Latency: &Range{Min: ms, Max: 2 * ms}}}, "link all latency=1ms..2ms drop=0.2"},
+		{Step{Clock: &Clock{Node: Node(1), Rate: 1.5}, For: ms}, "clock n1 rate=1.5 for=1ms"},
+		{Step{Clock: &Clock{Node: Node(1), Skew: -ms}}, "clock n1 skew=-1ms"},
+		{Step{Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: Range{Max: ms}}}, "disk leader torn_writes sync_latency=0s..1ms"},
+		{Step{Corrupt: Random()}, "corrupt random"},
+		{Step{Resume: AllPaused()}, "resume all-paused"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.step.Describe())
 	}
 }

@@ -22,10 +22,12 @@ const (
 	TargetLeader
 	// TargetAllDown is every crashed server (restart only).
 	TargetAllDown
+	// TargetAllPaused is every paused server (resume only).
+	TargetAllPaused
 )
 
 // Target names the server an action hits. In YAML it is a node number (3, or
-// "n3" as the trace writes it) or one of the words random, leader, all-down.
+// "n3" as the trace writes it) or one of the words random, leader, all-down, all-paused.
 type Target struct {
 	Kind TargetKind
 	Node int // the server, for TargetNode
@@ -43,10 +45,14 @@ func Leader() Target { return Target{Kind: TargetLeader} }
 // AllDown targets every crashed server (for restart).
 func AllDown() Target { return Target{Kind: TargetAllDown} }
 
+// AllPaused targets every paused server (for resume).
+func AllPaused() Target { return Target{Kind: TargetAllPaused} }
+
 // IsZero reports whether t is absent; YAML omitempty uses it.
 func (t Target) IsZero() bool { return t.Kind == TargetNone }
 
-var targetWords = [...]string{TargetRandom: "random", TargetLeader: "leader", TargetAllDown: "all-down"}
+var targetWords = [...]string{TargetRandom: "random", TargetLeader: "leader", TargetAllDown: "all-down",
+	TargetAllPaused: "all-paused"}
 
 // String is the YAML word, or "n3" for a node.
 func (t Target) String() string {
@@ -62,7 +68,7 @@ func (t Target) String() string {
 	return "target(" + strconv.Itoa(int(t.Kind)) + ")"
 }
 
-// ParseTarget reads "3", "n3", "random", "leader" or "all-down".
+// ParseTarget reads "3", "n3", "random", "leader", "all-down" or "all-paused".
 func ParseTarget(s string) (Target, error) {
 	for kind, word := range targetWords {
 		if word != "" && s == word {
@@ -73,7 +79,7 @@ func ParseTarget(s string) (Target, error) {
 	if n, err := strconv.Atoi(digits); err == nil && digits != "" && digits[0] != '+' && digits[0] != '-' {
 		return Node(n), nil
 	}
-	return Target{}, fmt.Errorf("unknown target %q (want a node number, random, leader or all-down)", s)
+	return Target{}, fmt.Errorf("unknown target %q (want a node number, random, leader, all-down or all-paused)", s)
 }
 
 // UnmarshalYAML reads a node number or a target word (go-yaml's
@@ -98,9 +104,9 @@ func (t *Target) UnmarshalYAML(unmarshal func(any) error) error {
 	case int:
 		return t.setNumber(v >= math.MinInt32 && v <= math.MaxInt32, v, v)
 	case nil:
-		return fmt.Errorf("missing target (want a node number, random, leader or all-down)")
+		return fmt.Errorf("missing target (want a node number, random, leader, all-down or all-paused)")
 	}
-	return fmt.Errorf("target %v is not a node number, random, leader or all-down", raw)
+	return fmt.Errorf("target %v is not a node number, random, leader, all-down or all-paused", raw)
 }
 
 // setNumber stores node n, refusing numbers no cluster could have (the range

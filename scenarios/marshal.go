@@ -3,68 +3,91 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 
 	"github.com/goccy/go-yaml"
 )
 
 // Marshal writes s as a scenario file that Parse reads back to an equal
-// scenario: every key explicit (defaults included) in the order of the
-// README, one fault step per line in flow style. Exported failing runs use it.
+// scenario: every key explicit (defaults included) in the order the Scenario
+// type declares them, small sections and lists in flow style, one fault step
+// per line. Exported failing runs use it.
+//
+// Keys come from the struct's yaml tags, so a key added to Scenario is
+// written without touching this function; ",omitempty" keys are left out when
+// empty, ",flow" ones are written on one line.
 func (s *Scenario) Marshal() ([]byte, error) {
-	head := yaml.MapSlice{{Key: "name", Value: s.Name}}
-	if s.Description != "" {
-		head = append(head, yaml.MapItem{Key: "description", Value: s.Description})
-	}
-	head = append(head, yaml.MapItem{Key: "protocol", Value: s.Protocol}, yaml.MapItem{Key: "nodes", Value: s.Nodes})
-	if s.Seed != nil {
-		head = append(head, yaml.MapItem{Key: "seed", Value: *s.Seed})
-	}
-	head = append(head, yaml.MapItem{Key: "duration", Value: s.Duration}, yaml.MapItem{Key: "drain", Value: s.Drain})
-	if s.MaxEvents != 0 {
-		head = append(head, yaml.MapItem{Key: "max_events", Value: s.MaxEvents})
-	}
-	head = append(head, yaml.MapItem{Key: "network", Value: s.Network}, yaml.MapItem{Key: "workload", Value: s.Workload})
-
 	var b bytes.Buffer
-	if err := encodeBlock(&b, head); err != nil {
-		return nil, err
-	}
-	if len(s.Faults) > 0 {
-		b.WriteString("faults:\n")
-		for i, st := range s.Faults {
-			line, err := yaml.MarshalWithOptions(st, yaml.Flow(true))
-			if err != nil {
-				return nil, fmt.Errorf("faults[%d]: %w", i, err)
-			}
-			b.WriteString("  - ")
-			b.Write(bytes.TrimSpace(line))
-			b.WriteByte('\n')
+	v := reflect.ValueOf(s).Elem()
+	for _, f := range fieldsOf(v.Type()) {
+		tag := v.Type().FieldByIndex(f.index).Tag.Get("yaml")
+		fv := v.FieldByIndex(f.index)
+		if hasOpt(tag, "omitempty") && isEmpty(fv) {
+			continue
 		}
-	}
-	checks := s.Checks
-	if checks == nil {
-		checks = []string{}
-	}
-	line, err := yaml.MarshalWithOptions(checks, yaml.Flow(true))
-	if err != nil {
-		return nil, fmt.Errorf("checks: %w", err)
-	}
-	b.WriteString("checks: ")
-	b.Write(bytes.TrimSpace(line))
-	b.WriteByte('\n')
-	if len(s.ProtocolOptions) > 0 {
-		if err := encodeBlock(&b, yaml.MapSlice{{Key: "protocol_options", Value: s.ProtocolOptions}}); err != nil {
-			return nil, err
+		if err := writeKey(&b, f.name, fv, hasOpt(tag, "flow")); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	return b.Bytes(), nil
 }
 
-func encodeBlock(b *bytes.Buffer, v any) error {
-	out, err := yaml.MarshalWithOptions(v, yaml.Indent(2), yaml.IndentSequence(true))
+// writeKey writes one top-level key: lists of steps one per line, lists of
+// scalars and ",flow" values on one line, the rest as blocks.
+func writeKey(b *bytes.Buffer, key string, v reflect.Value, flow bool) error {
+	if v.Kind() == reflect.Slice && v.Len() > 0 && !isScalar(v.Type().Elem()) {
+		b.WriteString(key + ":\n")
+		for i := range v.Len() {
+			line, err := yaml.MarshalWithOptions(v.Index(i).Interface(), yaml.Flow(true))
+			if err != nil {
+				return err
+			}
+			b.WriteString("  - ")
+			b.Write(bytes.TrimSpace(line))
+			b.WriteByte('\n')
+		}
+		return nil
+	}
+	if v.Kind() == reflect.Slice || flow {
+		val := v.Interface()
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			val = []string{} // "checks: []" is not the same as no checks key
+		}
+		line, err := yaml.MarshalWithOptions(val, yaml.Flow(true))
+		if err != nil {
+			return err
+		}
+		b.WriteString(key + ": ")
+		b.Write(bytes.TrimSpace(line))
+		b.WriteByte('\n')
+		return nil
+	}
+	out, err := yaml.MarshalWithOptions(yaml.MapSlice{{Key: key, Value: v.Interface()}},
+		yaml.Indent(2), yaml.IndentSequence(true))
 	if err != nil {
 		return err
 	}
 	b.Write(out)
 	return nil
+}
+
+func isScalar(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Pointer, reflect.Interface:
+		return false
+	}
+	return true
+}
+
+// isEmpty is go-yaml's omitempty: nil, zero, an empty slice or map, or a
+// value whose IsZero method says so.
+func isEmpty(v reflect.Value) bool {
+	if z, ok := v.Interface().(interface{ IsZero() bool }); ok {
+		return z.IsZero()
+	}
+	switch v.Kind() {
+	case reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	}
+	return v.IsZero()
 }

@@ -147,6 +147,8 @@ func (s *Scenario) validateWrittenStep(at string, st faults.Step) error {
 		return s.Errorf(at+".every", "must be positive")
 	case has("down") && st.Down == 0:
 		return s.Errorf(at+".down", "must be positive (leave it out to keep the node down)")
+	case has("for") && st.For == 0:
+		return s.Errorf(at+".for", "must be positive (leave it out to keep the fault until a heal)")
 	case has("at") && (has("every") || has("from") || has("to")):
 		return s.Errorf(at+".at", "give either at, or from/to/every, not both")
 	case !has("at") && !has("every") && !has("from") && !has("to"):
