@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/simrun/simrun/sim"
@@ -67,8 +68,19 @@ type Monitor struct {
 // w.Events(), and the first violation stops the run (w.Stop). Call it before
 // the run starts.
 func Attach(w *sim.World, invs []Invariant) *Monitor {
+	return AttachCorrect(w, invs, nil)
+}
+
+// AttachCorrect is Attach for a run with Byzantine servers: their
+// observations are not shown to the invariants, which judge the correct
+// servers only (a liar's claims about itself prove nothing).
+func AttachCorrect(w *sim.World, invs []Invariant, byzantine []sim.NodeID) *Monitor {
 	m := NewMonitor(invs, w.Stop)
-	w.OnObservation(func(o sim.Observation) { m.Observe(w.Now(), w.Events(), o) })
+	w.OnObservation(func(o sim.Observation) {
+		if !slices.Contains(byzantine, o.Node) {
+			m.Observe(w.Now(), w.Events(), o)
+		}
+	})
 	return m
 }
 

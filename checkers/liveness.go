@@ -2,6 +2,7 @@ package checkers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/simrun/simrun/sim"
@@ -20,11 +21,13 @@ type Progress struct {
 	leader    sim.NodeID            // latest leader, by term
 	term      uint64
 	leaderAt  sim.Time
+	ignore    []sim.NodeID // Byzantine servers: their claims are not evidence
 }
 
-// NewProgress returns an empty tracker.
-func NewProgress() *Progress {
-	return &Progress{applied: map[sim.NodeID]uint64{}, leader: sim.None}
+// NewProgress returns an empty tracker that ignores the observations of the
+// given (Byzantine) servers.
+func NewProgress(byzantine ...sim.NodeID) *Progress {
+	return &Progress{applied: map[sim.NodeID]uint64{}, leader: sim.None, ignore: slices.Clone(byzantine)}
 }
 
 // Attach registers p with w's observations.
@@ -34,6 +37,9 @@ func (p *Progress) Attach(w *sim.World) {
 
 // Observe records one observation made at time at.
 func (p *Progress) Observe(at sim.Time, o sim.Observation) {
+	if slices.Contains(p.ignore, o.Node) {
+		return
+	}
 	switch o.Kind {
 	case sim.ObsApply:
 		p.applied[o.Node] = o.Index // a restarted node re-applies from its start

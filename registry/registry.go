@@ -8,8 +8,6 @@ import (
 	"github.com/simrun/simrun/protocols/raft"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
-	"github.com/simrun/simrun/service"
-	"github.com/simrun/simrun/sim"
 )
 
 // protocols lists every protocol, sorted by name.
@@ -48,27 +46,46 @@ func Resolve(sc *scenarios.Scenario) (runner.Protocol, error) {
 	return p, nil
 }
 
-func buildRaft(sc *scenarios.Scenario, newSM service.NewStateMachine) (sim.Factory, error) {
+func buildRaft(c runner.Cluster) (runner.Servers, error) {
+	sc := c.Scenario
+	if err := crashFaultOnly(c, "raft"); err != nil {
+		return runner.Servers{}, err
+	}
 	cfg := raft.DefaultConfig()
 	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
-		return nil, err
+		return runner.Servers{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, sc.Errorf("protocol_options", "%v", err)
+		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
 	}
-	return raft.New(cfg, newSM)
+	factory, err := raft.New(cfg, c.NewStateMachine)
+	return runner.Servers{Factory: factory}, err
 }
 
-func buildPaxos(sc *scenarios.Scenario, newSM service.NewStateMachine) (sim.Factory, error) {
+func buildPaxos(c runner.Cluster) (runner.Servers, error) {
+	sc := c.Scenario
+	if err := crashFaultOnly(c, "paxos"); err != nil {
+		return runner.Servers{}, err
+	}
 	cfg := paxos.DefaultConfig()
 	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
-		return nil, err
+		return runner.Servers{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, sc.Errorf("protocol_options", "%v", err)
+		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
 	}
 	if sc.Nodes > paxos.MaxServers {
-		return nil, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
+		return runner.Servers{}, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
 	}
-	return paxos.New(cfg, newSM)
+	factory, err := paxos.New(cfg, c.NewStateMachine)
+	return runner.Servers{Factory: factory}, err
+}
+
+// crashFaultOnly rejects Byzantine servers for a protocol that tolerates
+// crashes only: its checkers would report the lies as protocol bugs.
+func crashFaultOnly(c runner.Cluster, name string) error {
+	if len(c.Byzantine) > 0 {
+		return c.Scenario.Errorf("byzantine", "%s tolerates crash faults only; Byzantine servers need a Byzantine-fault-tolerant protocol (pbft)", name)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/simrun/simrun/checkers"
@@ -17,10 +18,39 @@ import (
 type Protocol struct {
 	Name        string
 	Description string
-	// Build returns the factory of the protocol's server nodes for sc. It
-	// decodes sc's protocol options strictly (errors name file:line:column) and
-	// rejects a cluster size the protocol cannot run.
-	Build func(sc *scenarios.Scenario, newSM service.NewStateMachine) (sim.Factory, error)
+	// Build returns the protocol's servers for a cluster. It decodes the
+	// scenario's protocol options strictly (errors name file:line:column) and
+	// rejects what the protocol cannot run: a cluster size, Byzantine servers
+	// in a crash-fault protocol, an unknown Byzantine behaviour.
+	Build func(c Cluster) (Servers, error)
+}
+
+// Cluster is what a protocol is built for.
+type Cluster struct {
+	Scenario        *scenarios.Scenario
+	NewStateMachine service.NewStateMachine
+	// Byzantine lists the servers that misbehave on purpose, by ID, with the
+	// behaviour each plays; empty for a run without Byzantine faults.
+	Byzantine []ByzantineServer
+}
+
+// ByzantineServer is one server chosen to misbehave.
+type ByzantineServer struct {
+	ID        sim.NodeID
+	Behaviour string
+}
+
+// Servers is a built protocol: the factory of its server nodes and what its
+// clients must do to trust an answer.
+type Servers struct {
+	Factory sim.Factory
+	// ReplyQuorum is how many matching replies from distinct servers a client
+	// needs before it accepts a result: 1 for crash-fault protocols, f+1 for
+	// a Byzantine-fault-tolerant one. 0 means 1.
+	ReplyQuorum int
+	// BroadcastRetry makes clients resend a request to every server when a
+	// reply is late, as PBFT clients do, instead of to the next one.
+	BroadcastRetry bool
 }
 
 // Options tune one run.
@@ -65,6 +95,8 @@ type Report struct {
 	LeaderChanges int              `json:"leader_changes"`
 	Messages      sim.MessageStats `json:"messages"`
 	Faults        string           `json:"faults,omitempty"`
+	// Byzantine lists the servers that misbehaved on purpose, as "n2=equivocate".
+	Byzantine []string `json:"byzantine,omitempty"`
 	// ConvergedAfter is how long the liveness phase took to converge.
 	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
 	Checks         []CheckResult `json:"checks"`
@@ -104,16 +136,23 @@ type run struct {
 	leaders int
 	outcome sim.Outcome
 
-	progress *checkers.Progress
-	liveness *checkers.LivenessReport // nil when the scenario has no liveness phase
+	byzantine []ByzantineServer
+	progress  *checkers.Progress
+	liveness  *checkers.LivenessReport // nil when the scenario has no liveness phase
 }
 
 func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
-	factory, err := proto.Build(sc, workload.NewKV)
+	byz, err := chooseByzantine(sc, opts.Seed)
 	if err != nil {
 		return nil, err
 	}
-	load, err := workload.New(workloadConfig(sc))
+	servers, err := proto.Build(Cluster{Scenario: sc, NewStateMachine: workload.NewKV, Byzantine: byz})
+	if err != nil {
+		return nil, err
+	}
+	wcfg := workloadConfig(sc)
+	wcfg.ReplyQuorum, wcfg.BroadcastRetry = servers.ReplyQuorum, servers.BroadcastRetry
+	load, err := workload.New(wcfg)
 	if err != nil {
 		return nil, sc.Errorf("workload", "%v", err)
 	}
@@ -122,7 +161,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("network", "%v", err)
 	}
 	for range sc.Nodes {
-		w.AddServer(factory)
+		w.AddServer(servers.Factory)
 	}
 	load.Install(w)
 	inj, err := faults.Install(w, sc.FaultPlan())
@@ -133,8 +172,9 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, monitor: checkers.Attach(w, invs),
-		progress: checkers.NewProgress()}
+	byzIDs := byzantineIDs(byz)
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz,
+		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
 	w.OnObservation(r.countLeaders)
 	r.progress.Attach(w)
 	return r, nil
@@ -221,11 +261,13 @@ func (r *run) keepMinorityDown() {
 	}
 }
 
-// correctServers are the servers expected to converge: those running.
+// correctServers are the servers expected to converge: those running and
+// not Byzantine.
 func (r *run) correctServers() []sim.NodeID {
 	var up []sim.NodeID
+	byz := byzantineIDs(r.byzantine)
 	for _, id := range r.world.Servers() {
-		if r.world.Up(id) {
+		if r.world.Up(id) && !slices.Contains(byz, id) {
 			up = append(up, id)
 		}
 	}
@@ -249,6 +291,9 @@ func (r *run) judge() *Report {
 		Events: res.Events, SimTime: res.Now.Duration(), Hash: fmt.Sprintf("%016x", res.Hash),
 		LeaderChanges: r.leaders, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
+	}
+	for _, b := range r.byzantine {
+		rep.Byzantine = append(rep.Byzantine, fmt.Sprintf("%v=%s", b.ID, b.Behaviour))
 	}
 	ok, failed, unknown := rep.History.Counts()
 	rep.Ops = OpCounts{OK: ok, Failed: failed, Unknown: unknown}

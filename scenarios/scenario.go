@@ -50,6 +50,9 @@ type Scenario struct {
 	// Liveness tunes the liveness phase, which runs after the safety phase
 	// when Checks lists "liveness" (instead of the drain).
 	Liveness Liveness `yaml:"liveness,omitempty,flow"`
+	// Byzantine lists the servers that misbehave on purpose, for protocols
+	// that tolerate Byzantine faults; the protocol names the behaviours.
+	Byzantine []Byzantine `yaml:"byzantine,omitempty"`
 	// ProtocolOptions is the protocol's own configuration, kept undecoded
 	// until the runner knows the protocol: see DecodeProtocolOptions.
 	ProtocolOptions map[string]any `yaml:"protocol_options,omitempty"`
@@ -161,6 +164,14 @@ var KnownChecks = []string{CheckLinearizable, CheckAgreement, CheckOneLeaderPerT
 type Liveness struct {
 	Within Duration `yaml:"within"`
 	Heal   string   `yaml:"heal,omitempty"`
+}
+
+// Byzantine is one group of misbehaving servers: given by ID, or a count of
+// servers chosen at random from the seed, all playing one behaviour.
+type Byzantine struct {
+	Nodes     []int  `yaml:"nodes,omitempty,flow"`
+	Count     int    `yaml:"count,omitempty"`
+	Behaviour string `yaml:"behaviour"`
 }
 
 // Heal scopes of the liveness phase.

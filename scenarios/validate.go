@@ -20,7 +20,7 @@ var (
 // calls it; call it yourself on a scenario built or changed in code.
 func (s *Scenario) Validate() error {
 	for _, check := range []func() error{
-		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks, s.validateLiveness,
+		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks, s.validateLiveness, s.validateByzantine,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -195,6 +195,39 @@ func (s *Scenario) validateLiveness() error {
 		return s.Errorf("liveness.within", "%v must be positive", l.Within)
 	case l.Heal != HealAll && l.Heal != HealCore:
 		return s.Errorf("liveness.heal", "%q is not a heal scope (all, core)", l.Heal)
+	}
+	return nil
+}
+
+var behaviourPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+
+func (s *Scenario) validateByzantine() error {
+	taken := map[int]string{}
+	total := 0
+	for i, b := range s.Byzantine {
+		at := fmt.Sprintf("byzantine[%d]", i)
+		switch {
+		case !behaviourPattern.MatchString(b.Behaviour):
+			return s.Errorf(at+".behaviour", "%q is not a behaviour name (lowercase letters, digits and '-')", b.Behaviour)
+		case len(b.Nodes) > 0 && b.Count != 0:
+			return s.Errorf(at, "give nodes or count, not both")
+		case len(b.Nodes) == 0 && b.Count <= 0:
+			return s.Errorf(at, "give the nodes, or a positive count of random servers")
+		}
+		for j, n := range b.Nodes {
+			where := fmt.Sprintf("%s.nodes[%d]", at, j)
+			if n < 0 || n >= s.Nodes {
+				return s.Errorf(where, "node %d out of range (cluster has %d nodes)", n, s.Nodes)
+			}
+			if prev, dup := taken[n]; dup {
+				return s.Errorf(where, "node %d is already Byzantine in %s", n, prev)
+			}
+			taken[n] = at
+		}
+		total += len(b.Nodes) + b.Count
+	}
+	if total > s.Nodes {
+		return s.Errorf("byzantine", "%d Byzantine servers in a cluster of %d", total, s.Nodes)
 	}
 	return nil
 }

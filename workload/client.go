@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/simrun/simrun/service"
@@ -23,6 +24,12 @@ const (
 	finalDone                     // answered
 )
 
+// reply is one server's answer to the operation in flight.
+type reply struct {
+	from   sim.NodeID
+	result string
+}
+
 // recentValues bounds the values a client remembers for cas expectations.
 const recentValues = 8
 
@@ -44,6 +51,7 @@ type client struct {
 
 	backlog int // open loop: arrivals waiting for the current op to finish
 	final   finalState
+	replies []reply // answers to the op in flight, one per server, for ReplyQuorum
 
 	// Memory for cas expectations: the last value seen per key, and a ring of
 	// recent values seen or written on any key.
@@ -133,7 +141,7 @@ func (c *client) issue(env sim.Env) {
 	c.seq++
 	c.op = c.draw(env.Rand())
 	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
-	c.busy, c.redirects = true, 0
+	c.busy, c.redirects, c.replies = true, 0, c.replies[:0]
 	env.Observe(sim.Observation{Kind: sim.ObsCall, Text: c.describe(c.op.String())})
 	c.send(env)
 	env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
@@ -152,8 +160,39 @@ func (c *client) send(env sim.Env) {
 func (c *client) retry(env sim.Env) {
 	c.wl.stats.Retries++
 	c.redirects = 0
+	if c.wl.cfg.BroadcastRetry {
+		cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.op.Encode()}
+		for _, s := range env.Servers() {
+			env.Send(s, service.Request{Cmd: cmd})
+		}
+		env.SetTimer(timerRetry, c.wl.cfg.RetryInterval)
+		return
+	}
 	c.target = (c.target + 1) % len(env.Servers())
 	c.send(env)
+}
+
+// accept records an OK reply and reports the result once ReplyQuorum
+// distinct servers gave the same one. A server that answers twice counts
+// once, with its latest answer.
+func (c *client) accept(from sim.NodeID, result []byte) ([]byte, bool) {
+	quorum := c.wl.cfg.ReplyQuorum
+	if quorum <= 1 {
+		return result, true
+	}
+	r := reply{from: from, result: string(result)}
+	if i := slices.IndexFunc(c.replies, func(x reply) bool { return x.from == from }); i >= 0 {
+		c.replies[i] = r
+	} else {
+		c.replies = append(c.replies, r)
+	}
+	matching := 0
+	for _, x := range c.replies {
+		if x.result == r.result {
+			matching++
+		}
+	}
+	return result, matching >= quorum
 }
 
 // Receive handles a server's reply; replies to other sequence numbers (late
@@ -173,10 +212,14 @@ func (c *client) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	}
 	switch r.Status {
 	case service.StatusOK:
-		if i := serverIndex(env, from); i >= 0 {
+		result, ok := c.accept(from, r.Result)
+		if !ok {
+			return
+		}
+		if i := serverIndex(env, from); i >= 0 && c.wl.cfg.ReplyQuorum <= 1 {
 			c.target = i
 		}
-		c.succeed(env, r.Result)
+		c.succeed(env, result)
 	case service.StatusNotLeader:
 		c.redirect(env, from, r.Leader)
 	}

@@ -289,3 +289,58 @@ func TestFinishMakesOneFinalOperationPerClient(t *testing.T) {
 		require.Positive(t, ok)
 	}
 }
+
+// liarServer answers every request itself: honestly from the shared KV, or
+// with a made-up result if it lies.
+type liarServer struct {
+	cl  *fakeCluster
+	lie bool
+}
+
+func (s liarServer) Start(sim.Env)                {}
+func (s liarServer) Timer(sim.Env, sim.TimerKind) {}
+func (s liarServer) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	req, ok := m.(service.Request)
+	if !ok {
+		return
+	}
+	result, _ := s.cl.sessions.Apply(req.Cmd)
+	if s.lie {
+		result = []byte("ok forged")
+	}
+	env.Send(from, service.Reply{Client: req.Cmd.Client, Seq: req.Cmd.Seq, Status: service.StatusOK, Result: result})
+}
+
+// TestReplyQuorumOutvotesALiar: with ReplyQuorum 2 and broadcast retries, a
+// client accepts only a result that two servers agree on, so one lying
+// server cannot make it accept a forged answer.
+func TestReplyQuorumOutvotesALiar(t *testing.T) {
+	for _, quorum := range []int{1, 2} {
+		w, err := sim.NewWorld(sim.Config{Seed: 4, Link: fixedLink(time.Millisecond)})
+		require.NoError(t, err)
+		cl := newFakeCluster()
+		w.AddServer(func(sim.NodeID) sim.Node { return liarServer{cl: cl, lie: true} })
+		w.AddServer(func(sim.NodeID) sim.Node { return liarServer{cl: cl} })
+		w.AddServer(func(sim.NodeID) sim.Node { return liarServer{cl: cl} })
+		cfg := testConfig()
+		cfg.Mix = Mix{Get: 1}
+		cfg.ReplyQuorum, cfg.BroadcastRetry = quorum, true
+		wl, err := New(cfg)
+		require.NoError(t, err)
+		wl.Install(w)
+		w.RunUntil(sim.Time(2 * time.Second))
+		forged := 0
+		for _, op := range wl.History().Operations() {
+			if op.Status == StatusOK && op.Output == "forged" {
+				forged++
+			}
+		}
+		ok, _, _ := wl.History().Counts()
+		require.Positive(t, ok, "quorum %d", quorum)
+		if quorum == 1 {
+			require.Positive(t, forged, "a client trusting one reply believes the liar")
+		} else {
+			require.Zero(t, forged, "f+1 matching replies outvote one liar")
+		}
+	}
+}

@@ -35,6 +35,15 @@ type Config struct {
 	// busy; arrivals beyond it are shed and counted (Stats.Shed). Zero means
 	// DefaultBacklog.
 	Backlog int `yaml:"backlog"`
+
+	// ReplyQuorum is how many matching replies from distinct servers a client
+	// needs to accept a result: 1 (or 0) for crash-fault protocols, f+1 for a
+	// Byzantine-fault-tolerant one, where up to f servers may lie. The
+	// protocol sets it, not the scenario.
+	ReplyQuorum int `yaml:"-"`
+	// BroadcastRetry makes a late request go to every server at once (as a
+	// PBFT client does) instead of to the next server.
+	BroadcastRetry bool `yaml:"-"`
 }
 
 // Mix gives the relative weights of the operation kinds (non-negative, not all zero).
@@ -102,6 +111,7 @@ func (c Config) Validate() error {
 	check(c.Timeout <= 0, "timeout %v must be positive", c.Timeout)
 	check(c.RetryInterval <= 0, "retry_interval %v must be positive", c.RetryInterval)
 	check(c.Backlog < 0, "backlog %d is negative", c.Backlog)
+	check(c.ReplyQuorum < 0, "reply quorum %d is negative", c.ReplyQuorum)
 	return errors.Join(errs...)
 }
 
