@@ -19,7 +19,7 @@ func TestByzantineSection(t *testing.T) {
 		{"byzantine:\n  - {behaviour: silent}\n", "b.yaml:4:5: byzantine[0]: give the nodes, or a positive count of random servers"},
 		{"byzantine:\n  - {count: 1, behaviour: Bad}\n", "b.yaml:4:27: byzantine[0].behaviour: \"Bad\" is not a behaviour name (lowercase letters, digits and '-')"},
 		{"byzantine:\n  - {nodes: [1], behaviour: a}\n  - {nodes: [1], behaviour: b}\n", "b.yaml:5:14: byzantine[1].nodes[0]: node 1 is already Byzantine in byzantine[0]"},
-		{"byzantine:\n  - {count: 5, behaviour: a}\n", "b.yaml:3:1: byzantine: 5 Byzantine servers in a cluster of 4"},
+		{"byzantine:\n  - {count: 5, behaviour: a}\n", "b.yaml:4:3: byzantine: 5 Byzantine servers in a cluster of 4"},
 	} {
 		_, err := Parse("b.yaml", []byte(head+c.body))
 		require.EqualError(t, err, c.want)
