@@ -8,14 +8,24 @@
 // A Plan is a timeline of Steps. Each Step has one time (At, or a repeating
 // window From/To/Every) and exactly one action:
 //
-//	partition  isolate a node (a number, random or the leader), split the servers
-//	           into a random majority and minority (halves), or explicit groups
+//	partition  isolate a server (a number, random or the leader), split the
+//	           servers into a random majority and minority (halves), or groups
 //	cut        lose every message on one directed link (a one-way partition)
-//	heal       remove every cut ("all")
-//	crash      crash a node (a number, random or the leader), optionally
-//	           restarting it after Down; MaxDown caps how many servers may be
-//	           down at once
-//	restart    restart a node, or every crashed server ("all-down")
+//	clog       hold the messages of a server's links, or of one link, in order
+//	link       change the latency, tail, loss or duplication of links
+//	heal       end network faults ("network") or every fault condition ("all")
+//	crash      crash a server; Down restarts it later, MaxDown caps how many
+//	           servers may be down at once
+//	pause      stop a server without losing its memory; Down and MaxDown as for crash
+//	restart    restart a crashed server, or all of them ("all-down")
+//	resume     resume a paused server, or all of them ("all-paused")
+//	clock      make a server's clock drift (rate) or jump (skew)
+//	disk       make a server's disk tear writes on a crash or sync slowly
+//	corrupt    flip a bit of one durable record of a server's disk
+//
+// For undoes a partition, cut, clog, link, clock rate or disk fault after a
+// while. Undos, restarts and resumes are claims: when a later step hits the
+// same link or server, it owns it, and an earlier undo leaves it alone.
 //
 // Steps decode from YAML (scenario files) with snake_case keys, for example
 //
