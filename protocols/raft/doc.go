@@ -67,9 +67,11 @@
 // # Persistence and recovery
 //
 // currentTerm, votedFor and the log live on env.Disk() (Figure 2's persistent
-// state):
+// state), every record ending with a CRC-32C of the rest:
 //
-//	raft/hard                      uvarint currentTerm, varint votedFor (-1 for none)
+//	raft/hard/a, raft/hard/b       the hard state, in two copies: uvarint currentTerm,
+//	                               varint votedFor (-1 for none), uvarint and uvarint
+//	                               lost (index, term; zero unless corruption cut the log)
 //	raft/log/<20-digit index>      uvarint term, then service.Command.AppendBinary
 //
 // Writes go to the disk as the state changes; every send first syncs
@@ -77,16 +79,42 @@
 // sync, so no message leaves ahead of the state it depends on: a vote, a new
 // term, the entries it acknowledges. The commit index and the state machine
 // are volatile. Start reads the hard state and the log (up to the first
-// missing or undecodable entry, deleting the rest, which can only be writes a
-// crash cut short), starts as a follower, and rebuilds the state machine from
-// scratch by re-applying entries as it learns the commit index again.
+// missing entry, deleting the rest, which can only be writes a crash lost
+// before they were synced), starts as a follower, and rebuilds the state
+// machine from scratch by re-applying entries as it learns the commit index
+// again.
+//
+// # Disk corruption
+//
+// Raft assumes that what a server synced stays; sim.World.CorruptDisk breaks
+// that by flipping a bit in a durable record. The checksums catch it, and
+// the server recovers as from lost records without giving up safety:
+//
+//   - a corrupt copy of the hard state is rewritten from the other; if both
+//     are corrupt, the term and vote are unknown and the server stays down
+//     for good (it ignores everything, after an ObsNote saying why);
+//   - a corrupt log entry ends the log there (the rest is deleted), but the
+//     lost entries may have been acknowledged, and Raft's safety argument
+//     (§5.4.3) needs every server of the majority that stored a committed
+//     entry to refuse less up-to-date candidates. The §5.4.1 check only uses
+//     the last entry's index and term, so the server records that position
+//     ("lost"; the current term stands in for an unreadable last term) and
+//     votes as if it still had the entries; it does not campaign, since it
+//     could not vote for itself by that rule; and once a leader has brought
+//     its log back to at least that position, it is an ordinary server again.
+//     A leader that sees a follower reject at or below its match index (the
+//     follower's log shrank) probes it again from where the follower says its
+//     log ends.
+//
+// Safety holds under any amount of corruption; liveness needs a majority of
+// servers that can still vote for some candidate.
 //
 // # Invariants
 //
 // Cheap invariants are asserted after every handler and at every state change
 // (commit <= last index, applied <= commit, log terms non-decreasing and not
 // above the current term, a leader's self-match, no unsynced write at the end
-// of a handler). A failed assertion panics with the server, its term, role and
+// of a handler, a server recovering lost entries stays a follower). A failed assertion panics with the server, its term, role and
 // indexes; the kernel reports it as a protocol crash with the seed. Assertions
 // of cross-server safety (no two leaders in a term, a committed entry is never
 // truncated) are only made when no planted bug is on, so that a planted bug

@@ -13,7 +13,10 @@ func (n *node) persistHardState() {
 	if n.bugs.forgetVote {
 		vote = sim.None // planted bug: the vote lives only in memory
 	}
-	n.env.Disk().Put(hardStateKey, encodeHardState(n.term, vote))
+	b := encodeHardState(hardState{term: n.term, vote: vote, lost: n.lost})
+	for _, k := range hardStateKeys {
+		n.env.Disk().Put(k, b)
+	}
 	n.hardDirty = true
 }
 
@@ -69,6 +72,7 @@ func (n *node) checkInvariants() {
 	n.assert(n.log[0].Term == 0, "the sentinel entry changed")
 	n.assert(n.lastTerm() <= n.term, "an entry from a future term")
 	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.ackBeforeSync), "unsynced writes at the end of a handler")
+	n.assert(!n.recovering() || n.role == roleFollower, "a server recovering lost entries stays a follower")
 	switch n.role {
 	case roleLeader:
 		n.assert(n.lead == n.id && n.vote == n.id, "a leader leads and voted for itself")

@@ -21,6 +21,10 @@ type nemesis struct {
 	// crashLeader: crash the latest elected leader (if running), restarted
 	// after a down time as for crash.
 	crashLeader bool
+	// corrupt: flip a bit of one durable record of a random server (or the
+	// leader, half the time) and crash it, so that it restarts from the
+	// corrupted disk after a down time as for crash.
+	corrupt bool
 	// partition: split the servers in two random groups; isolateLeader: cut
 	// the latest elected leader, alone or with one random peer, from the
 	// rest. Either heals after a duration drawn from [healMin, healMax].
@@ -68,6 +72,9 @@ func (r *nemesisRun) strike() {
 	if r.crashLeader {
 		kinds = append(kinds, r.crashTheLeader)
 	}
+	if r.corrupt {
+		kinds = append(kinds, r.corruptOne)
+	}
 	if r.partition {
 		kinds = append(kinds, r.split)
 	}
@@ -110,6 +117,17 @@ func (r *nemesisRun) crashTheLeader() {
 		return
 	}
 	r.bounce(r.leader)
+}
+
+func (r *nemesisRun) corruptOne() {
+	id := r.c.servers[r.rng.IntN(len(r.c.servers))]
+	if r.leader != sim.None && r.rng.Chance(0.5) {
+		id = r.leader
+	}
+	r.c.w.CorruptDisk(id)
+	if r.c.w.Up(id) {
+		r.bounce(id)
+	}
 }
 
 // bounce crashes id and schedules its restart.

@@ -124,6 +124,22 @@ type node struct {
 	pending map[sim.NodeID]pendingReply // leader: client waiting for a reply, by client
 	scratch []uint64                    // leader: reused to sort match indexes
 
+	// lost, if not zero, is the last entry of a log that disk corruption cut
+	// short. The lost entries may have been acknowledged and counted toward
+	// a commit, and Raft's safety (§5.4.3) rests on every server of a
+	// majority that stores a committed entry refusing its vote to candidates
+	// with a less up-to-date log. The §5.4.1 check only needs the last
+	// entry's index and term, so the server keeps voting as if it still had
+	// the lost entries (against lost, when that is ahead of its log); and it
+	// does not campaign, since it cannot vote for itself by that rule. Once
+	// its log from a leader is as up-to-date as lost, it holds every entry
+	// committed with its help again, and lost is cleared. Persisted with the
+	// hard state. (Cf. protocol-aware recovery, Alagappan et al., FAST 2018.)
+	lost logPosition
+	// down is set when the disk is beyond repair (both hard state copies
+	// corrupt): the server ignores everything, as if it had never restarted.
+	down bool
+
 	hardDirty, logDirty bool   // unsynced writes of hard state and log
 	encodeBuf           []byte // reused to encode entries (the disk copies values)
 }
@@ -142,7 +158,13 @@ func (n *node) Start(env sim.Env) {
 	n.scratch = make([]uint64, len(n.servers))
 	n.pending = map[sim.NodeID]pendingReply{}
 	st := loadState(env.Disk())
-	n.term, n.vote, n.log = st.term, st.vote, st.log
+	if st.fault != "" {
+		n.down = true
+		env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: " + st.fault})
+		n.env = nil
+		return
+	}
+	n.term, n.vote, n.lost, n.log = st.hard.term, st.hard.vote, st.hard.lost, st.log
 	n.sessions = service.NewSessions(n.newSM())
 	n.becomeFollower(n.term, sim.None)
 	n.finish()
@@ -150,6 +172,9 @@ func (n *node) Start(env sim.Env) {
 
 // Receive implements sim.Node.
 func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	if n.down {
+		return
+	}
 	n.env = env
 	switch m := m.(type) {
 	case service.Request:
@@ -166,6 +191,9 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 
 // Timer implements sim.Node.
 func (n *node) Timer(env sim.Env, kind sim.TimerKind) {
+	if n.down {
+		return
+	}
 	n.env = env
 	n.tick(n, kind)
 	n.finish()
@@ -183,6 +211,12 @@ func (n *node) isServer(id sim.NodeID) bool { return id >= 0 && int(id) < len(n.
 
 func (n *node) lastIndex() uint64 { return uint64(len(n.log) - 1) }
 func (n *node) lastTerm() uint64  { return n.log[len(n.log)-1].Term }
+
+func (n *node) lastPosition() logPosition { return logPosition{n.lastIndex(), n.lastTerm()} }
+
+// recovering reports whether entries lost to disk corruption are still ahead
+// of the log (see lost).
+func (n *node) recovering() bool { return n.lost != logPosition{} && !n.lastPosition().atLeast(n.lost) }
 
 // messageTerm returns the term a Raft message carries.
 func messageTerm(m sim.Message) uint64 {
@@ -335,7 +369,11 @@ func (n *node) electionDue() bool {
 // it voted for within the timeout, it starts an election (Raft §5.2).
 func tickElection(n *node, kind sim.TimerKind) {
 	n.assert(kind == timerElection, "follower got a heartbeat timer")
-	if n.electionDue() {
+	switch {
+	case !n.electionDue():
+	case n.recovering():
+		n.resetElectionTimer() // recovering entries lost to corruption: no campaign (see lost)
+	default:
 		n.becomeCandidate()
 	}
 }
@@ -415,7 +453,8 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	// Raft §5.4.1: vote only for a candidate whose log is at least as
 	// up-to-date as ours (a later last term, or the same and as long), so a
 	// leader holds every committed entry.
-	upToDate := m.LastTerm > n.lastTerm() || (m.LastTerm == n.lastTerm() && m.LastIndex >= n.lastIndex())
+	cand := logPosition{m.LastIndex, m.LastTerm}
+	upToDate := cand.atLeast(n.lastPosition()) && cand.atLeast(n.lost) // n.lost: entries lost to corruption
 	if n.bugs.noLogCheckOnVote {
 		upToDate = true
 	}

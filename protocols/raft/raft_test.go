@@ -24,11 +24,13 @@ func (tn *testNet) takeLast(from, to sim.NodeID) sim.Message {
 }
 
 func diskHardState(t *testing.T, tn *testNet, id sim.NodeID) (uint64, sim.NodeID) {
-	b, ok := tn.envs[id].disk.Get(hardStateKey)
+	b, ok := tn.envs[id].disk.Get(hardStateKeys[0])
 	require.True(t, ok)
-	term, vote, err := decodeHardState(b)
+	h, err := decodeHardState(b)
 	require.NoError(t, err)
-	return term, vote
+	b2, _ := tn.envs[id].disk.Get(hardStateKeys[1])
+	require.Equal(t, b, b2, "both copies")
+	return h.term, h.vote
 }
 
 // Raft §5.1, §5.2, §5.4.1: who gets a vote.

@@ -17,6 +17,7 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 		return
 	}
 	n.mergeEntries(m.PrevIndex, m.Entries)
+	n.maybeRecovered()
 	lastNew := m.PrevIndex + uint64(len(m.Entries))
 	// Raft Figure 2: commitIndex = min(leaderCommit, index of last new
 	// entry). Only entries up to lastNew are known to match the leader's log;
@@ -32,6 +33,18 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 		return
 	}
 	n.send(from, MsgAppResp{Term: n.term, Index: lastNew})
+}
+
+// maybeRecovered clears lost once the log from the leader is as up-to-date
+// as the log that corruption cut short: it then holds every entry committed
+// with this server's help (see node.lost).
+func (n *node) maybeRecovered() {
+	if n.lost == (logPosition{}) || n.recovering() {
+		return
+	}
+	n.lost = logPosition{}
+	n.persistHardState()
+	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: the log is as up-to-date as before the disk lost entries"})
 }
 
 // checkPrev applies the consistency check of Raft §5.3: the entry at PrevIndex
@@ -214,7 +227,14 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 // the conflicting term if it has that term, else to the first index the
 // follower holds of it (or just past the follower's log).
 func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
-	if m.Index <= pr.match || (pr.probing && m.Index != pr.next-1) {
+	if m.Index <= pr.match && m.ConflictTerm == 0 && m.ConflictIndex <= pr.match {
+		// The follower's log ends before the index it acknowledged: its disk
+		// lost entries (corruption, see node.lost), or this is a late
+		// duplicate of an old rejection. Either way, probing again from
+		// where it says its log ends is safe; lowering match only delays
+		// commits.
+		pr.match = m.ConflictIndex - 1
+	} else if m.Index <= pr.match || (pr.probing && m.Index != pr.next-1) {
 		return // stale: answers a MsgApp older than what we know now
 	}
 	next := m.ConflictIndex

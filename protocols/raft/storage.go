@@ -3,6 +3,7 @@ package raft
 import (
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"strconv"
 
 	"github.com/simrun/simrun/service"
@@ -11,20 +12,26 @@ import (
 
 // Disk layout (Raft Figure 2, "persistent state on all servers"):
 //
-//	raft/hard                         uvarint currentTerm, varint votedFor (-1: none)
-//	raft/log/<index, 20 digits>       uvarint term, then the command (service.Command.AppendBinary)
+//	raft/hard/a, raft/hard/b     the hard state, twice: uvarint currentTerm,
+//	                             varint votedFor (-1: none), uvarint lost.index,
+//	                             uvarint lost.term
+//	raft/log/<index, 20 digits>  one entry: uvarint term, then the command
+//	                             (service.Command.AppendBinary)
 //
-// One key per entry keeps an append one small write and a truncation a few
-// deletes; zero-padded indexes make the disk's sorted key order the log order.
-// The commit index and the state machine are volatile: a restarted server
-// learns the commit index again from the leader (or, as leader, by counting)
-// and rebuilds the state machine by re-applying the committed prefix.
+// Every record ends with a CRC-32C of the rest, so a corrupted record is
+// noticed, never used. One key per entry keeps an append one small write and
+// a truncation a few deletes; zero-padded indexes make the disk's sorted key
+// order the log order. The hard state is written in two copies so that a
+// corrupted one is repaired from the other. The commit index and the state
+// machine are volatile: a restarted server learns the commit index again from
+// the leader (or, as leader, by counting) and rebuilds the state machine by
+// re-applying the committed prefix.
 
-const (
-	hardStateKey = "raft/hard"
-	logKeyPrefix = "raft/log/"
-	indexDigits  = 20 // enough for any uint64
-)
+const logKeyPrefix = "raft/log/"
+
+var hardStateKeys = [2]string{"raft/hard/a", "raft/hard/b"}
+
+const indexDigits = 20 // enough for any uint64
 
 // logKey returns the disk key of the entry at index.
 func logKey(index uint64) string {
@@ -48,35 +55,92 @@ func parseLogKey(key string) (uint64, bool) {
 	return index, err == nil
 }
 
-func encodeHardState(term uint64, vote sim.NodeID) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 12), term)
-	return binary.AppendVarint(b, int64(vote))
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// sealRecord appends the checksum of b[from:] to b.
+func sealRecord(b []byte, from int) []byte {
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[from:], castagnoli))
 }
 
-var errCorruptHardState = errors.New("raft: corrupt hard state on disk")
+// openRecord checks a record's checksum and returns its payload.
+func openRecord(b []byte) ([]byte, bool) {
+	if len(b) < 4 {
+		return nil, false
+	}
+	payload := b[:len(b)-4]
+	return payload, binary.BigEndian.Uint32(b[len(payload):]) == crc32.Checksum(payload, castagnoli)
+}
 
-func decodeHardState(b []byte) (term uint64, vote sim.NodeID, err error) {
+// hardState is currentTerm and votedFor (Raft Figure 2), plus lost: if not
+// zero, the last entry of a log that disk corruption cut short (see
+// node.lost).
+type hardState struct {
+	term uint64
+	vote sim.NodeID
+	lost logPosition
+}
+
+// logPosition is a log's last entry, by index and term: what the up-to-date
+// check of Raft §5.4.1 compares.
+type logPosition struct{ index, term uint64 }
+
+// atLeast reports whether a log ending at p is at least as up-to-date as one
+// ending at q (Raft §5.4.1: the later last term wins; with equal last terms,
+// the longer log).
+func (p logPosition) atLeast(q logPosition) bool {
+	return p.term > q.term || (p.term == q.term && p.index >= q.index)
+}
+
+func encodeHardState(h hardState) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 32), h.term)
+	b = binary.AppendVarint(b, int64(h.vote))
+	b = binary.AppendUvarint(b, h.lost.index)
+	b = binary.AppendUvarint(b, h.lost.term)
+	return sealRecord(b, 0)
+}
+
+var errCorruptHardState = errors.New("raft: corrupt hard state record")
+
+func decodeHardState(b []byte) (hardState, error) {
+	b, ok := openRecord(b)
+	if !ok {
+		return hardState{}, errCorruptHardState
+	}
 	term, n := binary.Uvarint(b)
 	if n <= 0 {
-		return 0, sim.None, errCorruptHardState
+		return hardState{}, errCorruptHardState
 	}
-	v, m := binary.Varint(b[n:])
+	vote, m := binary.Varint(b[n:])
+	if m <= 0 {
+		return hardState{}, errCorruptHardState
+	}
+	b = b[n+m:]
+	lostIndex, n := binary.Uvarint(b)
+	if n <= 0 {
+		return hardState{}, errCorruptHardState
+	}
+	lostTerm, m := binary.Uvarint(b[n:])
 	if m <= 0 || n+m != len(b) {
-		return 0, sim.None, errCorruptHardState
+		return hardState{}, errCorruptHardState
 	}
-	return term, sim.NodeID(v), nil
+	return hardState{term: term, vote: sim.NodeID(vote), lost: logPosition{lostIndex, lostTerm}}, nil
 }
 
 func encodeEntry(e Entry) []byte { return appendEncodedEntry(nil, e) }
 
 func appendEncodedEntry(b []byte, e Entry) []byte {
+	from := len(b)
 	b = binary.AppendUvarint(b, e.Term)
-	return e.Cmd.AppendBinary(b)
+	return sealRecord(e.Cmd.AppendBinary(b), from)
 }
 
-var errCorruptEntry = errors.New("raft: corrupt log entry on disk")
+var errCorruptEntry = errors.New("raft: corrupt log entry record")
 
 func decodeEntry(b []byte) (Entry, error) {
+	b, ok := openRecord(b)
+	if !ok {
+		return Entry{}, errCorruptEntry
+	}
 	term, n := binary.Uvarint(b)
 	if n <= 0 {
 		return Entry{}, errCorruptEntry
@@ -90,45 +154,111 @@ func decodeEntry(b []byte) (Entry, error) {
 
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
-	term uint64
-	vote sim.NodeID
+	hard hardState
 	log  []Entry // log[0] is the sentinel entry at index 0 (term 0)
+	// fault, if set, says the disk cannot be trusted at all (both copies of
+	// the hard state are corrupt): the server must stay down.
+	fault string
 }
 
-// loadState reads the hard state and the log. The log is the run of entries
-// from index 1 up to the first missing or undecodable one; anything after such
-// a gap is deleted. A gap can only come from writes that a crash cut short,
-// which were never synced and so never acknowledged.
+// loadState reads the hard state and the log, repairing what it can, and
+// syncs any repair before returning:
+//
+//   - A corrupt copy of the hard state is rewritten from the other. If both
+//     are corrupt the term and vote are unknown, and any vote could be a
+//     second vote in some term: fault is set.
+//   - The log is the run of entries from index 1 up to the first missing
+//     key; the keys after such a gap are deleted. A gap comes only from
+//     writes a crash lost before they were synced, which were never
+//     acknowledged (or, under ack-before-sync, should not have been).
+//   - A corrupt entry ends the log too, but it may have been acknowledged:
+//     the entries from it on are deleted and lost records the last entry
+//     the disk held (its term if readable, else the current term, an upper
+//     bound), so that the server votes as if it still had them and does not
+//     campaign until its log is as up-to-date again (node.lost).
 func loadState(d *sim.Disk) durableState {
-	st := durableState{vote: sim.None, log: []Entry{{}}}
-	if b, ok := d.Get(hardStateKey); ok {
-		term, vote, err := decodeHardState(b)
-		if err != nil {
-			panic(err.Error()) // synced hard state cannot be half-written: a broken disk invariant
-		}
-		st.term, st.vote = term, vote
+	st := durableState{hard: hardState{vote: sim.None}, log: []Entry{{}}}
+	repairHard, changed := loadHardState(d, &st), false
+	if st.fault != "" {
+		return st
 	}
-	broken := false
-	for _, key := range d.Keys(logKeyPrefix) {
+	keys := d.Keys(logKeyPrefix)
+	for i, key := range keys {
 		index, ok := parseLogKey(key)
-		var e Entry
-		if ok && !broken && index == uint64(len(st.log)) {
-			b, _ := d.Get(key)
-			var err error
-			e, err = decodeEntry(b)
-			ok = err == nil
-		} else {
-			ok = false
+		if !ok || index != uint64(len(st.log)) {
+			deleteKeys(d, keys[i:]) // a gap: the rest was being truncated or never synced
+			changed = true
+			break
 		}
-		if !ok || broken {
-			broken = true
-			d.Delete(key)
-			continue
+		b, _ := d.Get(key)
+		e, err := decodeEntry(b)
+		if err != nil {
+			if lost := lostPosition(d, keys[len(keys)-1], st.hard.term); !st.hard.lost.atLeast(lost) {
+				st.hard.lost = lost
+			}
+			deleteKeys(d, keys[i:])
+			repairHard, changed = true, true
+			break
 		}
 		st.log = append(st.log, e)
 	}
-	if broken {
+	if repairHard {
+		b := encodeHardState(st.hard)
+		for _, k := range hardStateKeys {
+			d.Put(k, b)
+		}
+		changed = true
+	}
+	if changed {
 		d.Sync()
 	}
 	return st
+}
+
+// loadHardState reads the two copies of the hard state into st. It reports
+// whether they must be rewritten (one is corrupt or missing).
+func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
+	present, valid := 0, 0
+	for _, k := range hardStateKeys {
+		b, ok := d.Get(k)
+		if !ok {
+			continue
+		}
+		present++
+		h, err := decodeHardState(b)
+		if err != nil {
+			continue
+		}
+		// Both copies are written together; if both are sound they agree.
+		if valid == 0 || h.term > st.hard.term {
+			st.hard = h
+		}
+		valid++
+	}
+	switch {
+	case present == 0:
+		return false // a fresh server
+	case valid == 0:
+		st.fault = "both copies of the hard state are corrupt: term and vote are lost, so this server stays down"
+		return false
+	}
+	return valid < len(hardStateKeys)
+}
+
+// lostPosition returns the position of the last entry of a corrupted log,
+// stored under lastKey: its term if the record is sound, else term, the
+// current term, which no entry's term exceeds.
+func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
+	index, _ := parseLogKey(lastKey)
+	b, _ := d.Get(lastKey)
+	if e, err := decodeEntry(b); err == nil {
+		return logPosition{index, e.Term}
+	}
+	return logPosition{index, term}
+}
+
+func deleteKeys(d *sim.Disk, keys []string) {
+	for _, k := range keys {
+		d.Delete(k)
+	}
 }

@@ -78,7 +78,9 @@ func newTestNet(t *testing.T, n int, cfg Config) *testNet {
 // on server id's disk, synced.
 func (tn *testNet) writeState(id sim.NodeID, term uint64, vote sim.NodeID, log []Entry) {
 	d := tn.envs[id].disk
-	d.Put(hardStateKey, encodeHardState(term, vote))
+	for _, k := range hardStateKeys {
+		d.Put(k, encodeHardState(hardState{term: term, vote: vote}))
+	}
 	for i, e := range log {
 		d.Put(logKey(uint64(i+1)), encodeEntry(e))
 	}
