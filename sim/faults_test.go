@@ -247,3 +247,26 @@ func TestBuggify(t *testing.T) {
 	_, err := NewWorld(Config{Buggify: 2})
 	require.Error(t, err)
 }
+
+// TestSignaturesCannotBeForged: a node's own signature verifies anywhere; a
+// signature made up in another node's name does not.
+func TestSignaturesCannotBeForged(t *testing.T) {
+	var genuine, forged, copied bool
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{start: func(env Env) { env.Send(1, sigMsg{env.Sign(42)}) }}))
+	w.AddServer(nodeOf(funcNode{receive: func(env Env, from NodeID, m Message) {
+		sig := m.(sigMsg).sig
+		genuine = env.Verify(sig)
+		forged = env.Verify(Signature{Signer: 0, Digest: 43})
+		copied = env.Verify(Signature{Signer: 2, Digest: 42})
+	}}))
+	w.AddServer(idle())
+	w.RunUntil(ms(10))
+	require.True(t, genuine)
+	require.False(t, forged, "n0 never signed 43")
+	require.False(t, copied, "n2 never signed 42")
+}
+
+type sigMsg struct{ sig Signature }
+
+func (m sigMsg) AppendTrace(b []byte) []byte { return append(b, "sig"...) }

@@ -87,6 +87,22 @@ type Env interface {
 	// calls, drawn from the node's own buggify stream. Use it to exercise rare
 	// paths: a dropped batch, an early timeout, a slow follower.
 	Buggify(site string) bool
+	// Sign vouches for digest as this node: the kernel's model of a digital
+	// signature, for Byzantine-fault-tolerant protocols.
+	Sign(digest uint64) Signature
+	// Verify reports whether sig.Signer really signed sig.Digest.
+	Verify(sig Signature) bool
+}
+
+// Signature is the kernel's model of a digital signature: proof that Signer
+// vouched for Digest (a digest of a message's contents). Only a node itself
+// can sign (Env.Sign); anyone can check a signature it holds (Env.Verify). A
+// Byzantine node may copy and forward signatures it received, but one it
+// makes up for another signer fails verification, just as a forged signature
+// would. The value is plain data, so it can travel inside messages.
+type Signature struct {
+	Signer NodeID
+	Digest uint64
 }
 
 // ObsKind is the kind of an Observation.

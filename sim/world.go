@@ -144,6 +144,7 @@ type World struct {
 	started   bool
 	held      []event         // events waiting for a paused, busy or clogged target
 	sites     map[string]bool // buggify sites enabled in this run
+	signed    map[Signature]struct{}
 }
 
 // NewWorld builds an empty world. Add servers, then clients, then run it.
@@ -154,7 +155,7 @@ func NewWorld(cfg Config) (*World, error) {
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
-	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), named: map[string]*Rand{}, sites: map[string]bool{}}
+	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), named: map[string]*Rand{}, sites: map[string]bool{}, signed: map[Signature]struct{}{}}
 	w.tr.setSink(cfg.Trace)
 	return w, nil
 }
@@ -526,4 +527,15 @@ func (e *nodeEnv) CancelTimer(k TimerKind) {
 
 func (e *nodeEnv) Observe(o Observation) {
 	e.w.effects = append(e.w.effects, effect{kind: effObserve, obs: o})
+}
+
+func (e *nodeEnv) Sign(digest uint64) Signature {
+	sig := Signature{Signer: e.slot.id, Digest: digest}
+	e.w.signed[sig] = struct{}{}
+	return sig
+}
+
+func (e *nodeEnv) Verify(sig Signature) bool {
+	_, ok := e.w.signed[sig]
+	return ok
 }

@@ -224,4 +224,6 @@ func terms(log []Entry) []uint64 {
 	return out
 }
 
-func (e *fakeEnv) Buggify(string) bool { return false }
+func (e *fakeEnv) Buggify(string) bool         { return false }
+func (e *fakeEnv) Sign(d uint64) sim.Signature { return sim.Signature{Signer: e.id, Digest: d} }
+func (e *fakeEnv) Verify(s sim.Signature) bool { return true }
