@@ -20,6 +20,9 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.isPending(cmd) {
 		return // a retry of a command this leader already appended: its reply follows the apply
 	}
+	if n.env.Buggify(buggifyIgnoreRequest) {
+		return // as if the request were lost: the client retries
+	}
 	// A retry of a command applied before, or appended by an earlier leader,
 	// is appended again: Sessions applies it once and returns the cached
 	// result to the later copy (Raft §8, client sessions).

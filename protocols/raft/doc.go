@@ -120,6 +120,15 @@
 // truncated) are only made when no planted bug is on, so that a planted bug
 // reaches the checkers as a violation instead of stopping the run.
 //
+// # BUGGIFY
+//
+// With sim.Config.Buggify > 0, four fault points (sim.Env.Buggify) may be on
+// for a run, each a legal behaviour that exercises a rare path:
+// raft/one-entry-per-append (catch-up one entry per round trip),
+// raft/skip-heartbeat-round (a stalled leader), raft/min-election-timeout
+// (timeouts without randomization, so split votes) and
+// raft/ignore-client-request (a lost request, so client retries).
+//
 // # Planted bugs
 //
 // Config.Bugs switches on deliberate deviations from the paper, off by

@@ -177,6 +177,7 @@ type clusterOpts struct {
 	link     sim.Link
 	interval time.Duration // client pause between operations
 	timeout  time.Duration // client retry timeout
+	buggify  float64       // sim.Config.Buggify
 }
 
 func defaultOpts(seed uint64) clusterOpts {
@@ -187,7 +188,7 @@ func defaultOpts(seed uint64) clusterOpts {
 
 func newCluster(t testing.TB, o clusterOpts) *cluster {
 	t.Helper()
-	w, err := sim.NewWorld(sim.Config{Seed: o.seed, Link: o.link})
+	w, err := sim.NewWorld(sim.Config{Seed: o.seed, Link: o.link, Buggify: o.buggify})
 	require.NoError(t, err)
 	f, err := New(o.cfg, newKV)
 	require.NoError(t, err)

@@ -25,6 +25,12 @@ type nemesis struct {
 	// leader, half the time) and crash it, so that it restarts from the
 	// corrupted disk after a down time as for crash.
 	corrupt bool
+	// pause: pause a random server (or the leader, half the time), resuming
+	// it after a duration drawn from [healMin, healMax]; clog: clog every
+	// link of one server likewise; clocks: step a random server's clock by up
+	// to ±1s or set its rate to 0.5-2x; slowDisks: from the start, every
+	// server's syncs take 0-5ms and a crash tears unsynced writes.
+	pause, clog, clocks, slowDisks bool
 	// partition: split the servers in two random groups; isolateLeader: cut
 	// the latest elected leader, alone or with one random peer, from the
 	// rest. Either heals after a duration drawn from [healMin, healMax].
@@ -55,11 +61,23 @@ func (nm nemesis) install(c *cluster) {
 			r.maybeIsolateElected()
 		}
 	})
+	if nm.slowDisks {
+		for _, id := range c.servers {
+			if err := c.w.SetDiskFaults(id, sim.DiskFaults{TornWrites: true, SyncLatencyMax: 5 * time.Millisecond}); err != nil {
+				panic(err)
+			}
+		}
+	}
 	c.w.At(at(nm.start), "nemesis start", r.strike)
 	c.w.At(at(nm.end), "nemesis end: heal and restart all", func() {
 		c.w.HealAll()
 		for _, id := range c.servers {
 			c.w.Restart(id)
+			c.w.Resume(id)
+			c.w.UnclogNode(id)
+			if err := c.w.SetClockRate(id, 1); err != nil {
+				panic(err)
+			}
 		}
 	})
 }
@@ -74,6 +92,15 @@ func (r *nemesisRun) strike() {
 	}
 	if r.corrupt {
 		kinds = append(kinds, r.corruptOne)
+	}
+	if r.pause {
+		kinds = append(kinds, r.pauseOne)
+	}
+	if r.clog {
+		kinds = append(kinds, r.clogOne)
+	}
+	if r.clocks {
+		kinds = append(kinds, r.shiftClock)
 	}
 	if r.partition {
 		kinds = append(kinds, r.split)
@@ -120,13 +147,49 @@ func (r *nemesisRun) crashTheLeader() {
 }
 
 func (r *nemesisRun) corruptOne() {
+	id := r.victim()
+	r.c.w.CorruptDisk(id)
+	if r.c.w.Up(id) {
+		r.bounce(id)
+	}
+}
+
+// victim picks a random server, or the leader half the time.
+func (r *nemesisRun) victim() sim.NodeID {
 	id := r.c.servers[r.rng.IntN(len(r.c.servers))]
 	if r.leader != sim.None && r.rng.Chance(0.5) {
 		id = r.leader
 	}
-	r.c.w.CorruptDisk(id)
-	if r.c.w.Up(id) {
-		r.bounce(id)
+	return id
+}
+
+func (r *nemesisRun) pauseOne() {
+	id := r.victim()
+	r.c.w.Pause(id)
+	r.later(r.rng.DurationBetween(r.healMin, r.healMax), "resume", func() { r.c.w.Resume(id) })
+}
+
+func (r *nemesisRun) clogOne() {
+	id := r.victim()
+	r.c.w.ClogNode(id)
+	r.later(r.rng.DurationBetween(r.healMin, r.healMax), "unclog", func() { r.c.w.UnclogNode(id) })
+}
+
+func (r *nemesisRun) shiftClock() {
+	id := r.victim()
+	if r.rng.Chance(0.5) {
+		r.c.w.SkewClock(id, r.rng.DurationBetween(-time.Second, time.Second))
+		return
+	}
+	if err := r.c.w.SetClockRate(id, 0.5+1.5*r.rng.Float64()); err != nil {
+		panic(err)
+	}
+}
+
+// later runs fn after d, unless that is past the end of the faults.
+func (r *nemesisRun) later(d time.Duration, label string, fn func()) {
+	if t := r.c.w.Now().Add(d); t < at(r.end) {
+		r.c.w.At(t, label, fn)
 	}
 }
 

@@ -31,6 +31,16 @@ func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
 // merely slow (a round trip longer than an interval) from being resent.
 const resendAfterHeartbeats = 3
 
+// BUGGIFY fault points (sim.Env.Buggify): legal but rare behaviours that a
+// world with Config.Buggify > 0 turns on for some runs, to reach paths that
+// plain faults seldom do.
+const (
+	buggifyOneEntry           = "raft/one-entry-per-append"  // catch a follower up one entry per round trip
+	buggifySkipHeartbeat      = "raft/skip-heartbeat-round"  // a leader misses a heartbeat round
+	buggifyMinElectionTimeout = "raft/min-election-timeout"  // no randomized timeout: split votes
+	buggifyIgnoreRequest      = "raft/ignore-client-request" // a leader drops a client request
+)
+
 // The node's timers. A follower and a candidate use timerElection; a candidate
 // also uses timerHeartbeat to retry vote requests, a leader to send heartbeats.
 const (
@@ -346,6 +356,9 @@ func (n *node) becomeLeader() {
 // election timer for it.
 func (n *node) resetElectionTimer() {
 	n.electionTimeout = n.env.Rand().DurationBetween(n.cfg.ElectionTimeoutMin, n.cfg.ElectionTimeoutMax)
+	if n.env.Buggify(buggifyMinElectionTimeout) {
+		n.electionTimeout = n.cfg.ElectionTimeoutMin // servers time out together: split votes
+	}
 	n.electionStart = n.env.Now()
 	n.env.SetTimer(timerElection, n.electionTimeout)
 }
@@ -396,6 +409,10 @@ func tickCandidate(n *node, kind sim.TimerKind) {
 // keeps them from starting elections (Raft §5.2) and retries lost appends.
 func tickHeartbeat(n *node, kind sim.TimerKind) {
 	n.assert(kind == timerHeartbeat, "leader got an election timer")
+	if n.env.Buggify(buggifySkipHeartbeat) {
+		n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval) // a stalled leader: followers may time out
+		return
+	}
 	for _, id := range n.servers {
 		if id != n.id {
 			n.heartbeat(id)

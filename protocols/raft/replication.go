@@ -159,6 +159,9 @@ func (n *node) sendAppend(to sim.NodeID) {
 	prev := pr.next - 1
 	n.assert(prev <= n.lastIndex(), "next index past the leader's log")
 	last := min(n.lastIndex(), prev+uint64(n.cfg.MaxEntriesPerAppend))
+	if last > prev+1 && n.env.Buggify(buggifyOneEntry) {
+		last = prev + 1 // catch up one entry per round trip
+	}
 	n.send(to, MsgApp{
 		Term: n.term, PrevIndex: prev, PrevTerm: n.log[prev].Term, Commit: n.commit,
 		Entries: n.log[prev+1 : last+1 : last+1], // capped: the receiver cannot append into our array

@@ -86,6 +86,22 @@ func TestLongSweep(t *testing.T) {
 		t.Errorf("seed %d: %s", r.first, r.why)
 	}
 	checkLiveness(t, "mixed faults", n, opts, mixedFaults)
+	for _, extra := range []struct {
+		name string
+		nm   nemesis
+		opts func(uint64) clusterOpts
+	}{
+		{"every fault", everyFault, opts},
+		{"corruption, 3 servers", corruptionFaults, func(seed uint64) clusterOpts { o := defaultOpts(seed); o.servers = 3; return o }},
+		{"corruption, 5 servers", corruptionFaults, defaultOpts},
+	} {
+		r := sweep(t, 1, uint64(n), extra.nm.end, extra.opts, extra.nm, false)
+		t.Logf("%s: %+v", extra.name, r)
+		if r.first != 0 {
+			t.Errorf("seed %d: %s", r.first, r.why)
+		}
+		checkLiveness(t, extra.name, n, extra.opts, extra.nm)
+	}
 	for _, h := range bugHunts {
 		r := sweep(t, 1, uint64(n), h.duration, h.opts, h.faults, false)
 		t.Logf("%s hunt without the bug: %+v", h.bug, r)

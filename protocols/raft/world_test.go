@@ -2,6 +2,7 @@ package raft
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,51 @@ func TestSameSeedSameHash(t *testing.T) {
 	h := run(42)
 	require.Equal(t, h, run(42))
 	require.NotEqual(t, h, run(43))
+}
+
+// everyFault is the kernel's whole fault menu at once: crashes (torn writes,
+// slow syncs), partitions, pauses, clogged nodes, clock steps and drift.
+var everyFault = nemesis{
+	start: time.Second, end: 20 * time.Second, gapMin: 100 * time.Millisecond, gapMax: 800 * time.Millisecond,
+	crash: true, crashMax: 2, crashLeader: true, downMin: 10 * time.Millisecond, downMax: time.Second,
+	partition: true, isolateLeader: true, healMin: 50 * time.Millisecond, healMax: 1500 * time.Millisecond,
+	pause: true, clog: true, clocks: true, slowDisks: true,
+}
+
+func TestSafetyAndProgressUnderEveryFault(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			o := defaultOpts(seed)
+			o.link.Drop, o.link.Duplicate = 0.01, 0.01
+			c := newCluster(t, o)
+			everyFault.install(c)
+			c.w.RunUntil(at(everyFault.end))
+			require.Empty(t, c.safety.violation)
+			require.Nil(t, c.w.Result().Crash)
+			require.Empty(t, liveAfterHeal(c, everyFault.end))
+		})
+	}
+}
+
+// With BUGGIFY on, the fault points fire and the protocol stays safe and live.
+func TestSafetyAndProgressWithBuggify(t *testing.T) {
+	fired := map[string]bool{}
+	for seed := uint64(1); seed <= 8; seed++ {
+		t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			o := defaultOpts(seed)
+			o.buggify = 0.7
+			c := newCluster(t, o)
+			mixedFaults.install(c)
+			c.w.RunUntil(at(mixedFaults.end))
+			require.Empty(t, c.safety.violation)
+			require.Nil(t, c.w.Result().Crash)
+			require.Empty(t, liveAfterHeal(c, mixedFaults.end))
+			for _, s := range c.w.BuggifySites() {
+				if strings.HasSuffix(s, "=on") {
+					fired[strings.TrimSuffix(s, "=on")] = true
+				}
+			}
+		})
+	}
+	require.Len(t, fired, 4, "every fault point was on in some run: %v", fired)
 }
