@@ -25,6 +25,9 @@ var plantedBugs = []struct {
 	{"raft-bug-commit-old-term.yaml", 40, "agreement"},       // 8/30
 	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 3/30
 	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 15/30
+	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"},  // 19/30
+	{"paxos-bug-forget-promise.yaml", 20, "agreement"},       // 16/30
+	{"paxos-bug-ignore-accepted.yaml", 10, "agreement"},      // 30/30
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in

@@ -44,7 +44,7 @@ func (n *node) fail(what string) {
 	b = append(b, " promise="...)
 	b = strconv.AppendUint(b, n.promise, 10)
 	b = append(b, " base="...)
-	b = strconv.AppendUint(b, n.base, 10)
+	b = strconv.AppendUint(b, n.base(), 10)
 	b = append(b, " commit="...)
 	b = strconv.AppendUint(b, n.commit, 10)
 	b = append(b, " applied="...)
@@ -57,7 +57,7 @@ func (n *node) fail(what string) {
 
 // checkInvariants runs after every handler; every check is O(1).
 func (n *node) checkInvariants() {
-	n.assert(n.base <= n.applied && n.applied <= n.commit && n.commit <= n.lastSlot(),
+	n.assert(n.base() <= n.applied && n.applied <= n.commit && n.commit <= n.lastSlot(),
 		"base <= applied <= commit <= last slot")
 	n.assert(n.env.Disk().Unsynced() == 0, "unsynced writes at the end of a handler")
 	n.assert(len(n.decided) == 0, "chosen slots left unannounced")

@@ -14,7 +14,7 @@ import (
 // learn records that cmd is chosen at slot s. ballot is the ballot the
 // learner knows it by (0 if none), used for the record of an empty slot.
 func (n *node) learn(s, ballot uint64, cmd service.Command) {
-	if s <= n.base {
+	if s <= n.base() {
 		return
 	}
 	r := n.ensure(s)
@@ -137,8 +137,8 @@ func (n *node) handleLearn(from sim.NodeID, m MsgLearn) {
 	switch {
 	case m.From > n.commit:
 		return // we know no more than the asker
-	case m.From <= n.base:
-		n.send(from, MsgSnapshot{Index: n.base, Data: n.snap})
+	case m.From <= n.base():
+		n.send(from, MsgSnapshot{Snapshot: n.snap})
 	default:
 		last := min(n.commit, m.From+uint64(n.cfg.MaxSlotsPerMessage)-1)
 		cmds := make([]service.Command, 0, last-m.From+1)
@@ -164,8 +164,8 @@ func (n *node) handleChosen(from sim.NodeID, m MsgChosen) {
 
 // handleSnapshot installs a snapshot that covers slots we do not know chosen.
 func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
-	if m.Index > n.commit {
-		n.installSnapshot(m.Index, m.Data)
+	if m.Snapshot.Index > n.commit {
+		n.installSnapshot(m.Snapshot)
 	}
 	n.learnPending = false
 	if n.knownCommit > n.commit {
@@ -173,68 +173,72 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 	}
 }
 
-// installSnapshot replaces the state machine with a snapshot taken after
-// applying every slot up to index (all chosen) and drops the log up to
-// index. Records above index stay: they are the acceptor's promises to keep.
-func (n *node) installSnapshot(index uint64, data []byte) {
-	n.assert(index > n.commit, "installing a snapshot we are past")
-	n.restoreSnapshot(index, data)
-	n.env.Disk().Put(snapshotKey, encodeSnapshot(index, data))
+// installSnapshot replaces the state machine with a snapshot received from
+// another server (every slot it covers is chosen) and drops the log it
+// covers. Records above it stay: they are the acceptor's promises to keep.
+func (n *node) installSnapshot(s Snapshot) {
+	n.assert(s.Index > n.commit, "installing a snapshot we are past")
+	n.restoreSnapshot(s)
+	n.env.Disk().Put(snapshotKey, encodeSnapshot(s))
 	n.dirty = true
 	if n.role == roleLeader {
-		n.next = max(n.next, index+1)
-		n.resendBelow = max(n.resendBelow, index+1)
+		n.next = max(n.next, s.Index+1)
+		n.resendBelow = max(n.resendBelow, s.Index+1)
 	}
 	n.advanceCommit()
 }
 
-// restoreSnapshot loads the state machine from a snapshot at index and drops
-// the log up to index (from memory and disk).
-func (n *node) restoreSnapshot(index uint64, data []byte) {
+// restoreSnapshot loads the state machine and sessions from s, drops the log
+// up to s.Index (from memory and disk) and announces the state as having
+// applied s.Index, so that observers of progress see where it stands.
+func (n *node) restoreSnapshot(s Snapshot) {
 	sessions := service.NewSessions(n.newSM())
-	if err := sessions.Restore(data); err != nil {
+	if err := sessions.Restore(s.Data); err != nil {
 		n.fail("cannot restore a snapshot: " + err.Error())
 	}
 	n.sessions = sessions
-	n.truncatePrefix(index)
-	n.snap = data
-	n.commit = max(n.commit, index)
-	n.applied = index
+	n.truncatePrefix(s.Index)
+	n.snap = s
+	n.commit = max(n.commit, s.Index)
+	n.applied = s.Index
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: s.Index, Digest: s.Digest})
 }
 
 // maybeSnapshot compacts the log every SnapshotInterval applied slots: the
 // state machine and sessions are saved at the applied index, and the log up
 // to it is deleted (a replica that needs those slots gets the snapshot).
 func (n *node) maybeSnapshot() {
-	if !n.canSnapshot || n.applied-n.base < uint64(n.cfg.SnapshotInterval) {
+	if !n.canSnapshot || n.applied-n.base() < uint64(n.cfg.SnapshotInterval) {
 		return
 	}
 	data, err := n.sessions.Snapshot()
 	if err != nil {
 		n.fail("cannot snapshot: " + err.Error())
 	}
-	n.truncatePrefix(n.applied)
-	n.snap = data
-	n.env.Disk().Put(snapshotKey, encodeSnapshot(n.base, data))
+	s := Snapshot{Index: n.applied, Digest: n.rec(n.applied).cmd.Digest(), Data: data}
+	n.truncatePrefix(s.Index)
+	n.snap = s
+	n.env.Disk().Put(snapshotKey, encodeSnapshot(s))
 	n.dirty = true
 }
 
-// truncatePrefix deletes the records up to index, in memory and on disk, and
-// moves base to index. The log's array is reused: no message holds a record.
+// truncatePrefix deletes the records up to index, in memory and on disk; the
+// caller then sets the snapshot at index. The log's array is reused: no
+// message holds a record.
 func (n *node) truncatePrefix(index uint64) {
-	if index <= n.base {
+	base := n.base()
+	if index <= base {
 		return
 	}
 	d := n.env.Disk()
-	drop := min(index, n.lastSlot()) - n.base
+	drop := min(index, n.lastSlot()) - base
 	for i := range drop {
 		if !n.log[i].empty() {
-			d.Delete(slotKey(n.base + 1 + i))
+			d.Delete(slotKey(base + 1 + i))
 			n.dirty = true
 		}
 	}
 	kept := copy(n.log, n.log[drop:])
 	clear(n.log[kept:])
 	n.log = n.log[:kept]
-	n.base = index
 }

@@ -52,25 +52,48 @@ func (e PromiseEntry) appendTrace(b []byte) []byte {
 	return e.Cmd.AppendTrace(b)
 }
 
+// Snapshot is a server's state machine and client sessions after applying
+// every slot up to Index (service.Sessions.Snapshot), with the digest of the
+// command chosen at Index, so that installing it can be observed as applying
+// Index. Data is never modified once taken. Index 0 is no snapshot.
+type Snapshot struct {
+	Index  uint64
+	Digest uint64
+	Data   []byte
+}
+
+// appendTrace appends "index=40 digest=1f.. bytes=212 data=9f1c..": the
+// bytes are not readable, but their hash keeps the trace hash faithful.
+func (s Snapshot) appendTrace(b []byte) []byte {
+	h := fnv.New64a()
+	h.Write(s.Data)
+	b = append(b, "index="...)
+	b = strconv.AppendUint(b, s.Index, 10)
+	b = append(b, " digest="...)
+	b = strconv.AppendUint(b, s.Digest, 16)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, int64(len(s.Data)), 10)
+	b = append(b, " data="...)
+	return strconv.AppendUint(b, h.Sum64(), 16)
+}
+
 // MsgPromise is phase 1b (PMS §2.2): the acceptor promises Ballot and reports
 // its accepted proposals from the prepare's From on. If its log was compacted
-// past From, the slots it no longer holds are covered by its snapshot
-// (SnapshotIndex and Snapshot, which the proposer installs: every slot of a
-// snapshot is chosen).
+// past From, the slots it no longer holds are covered by its Snapshot, which
+// the proposer installs (every slot of a snapshot is chosen).
 type MsgPromise struct {
-	Ballot        uint64
-	SnapshotIndex uint64 // 0: no snapshot attached
-	Snapshot      []byte
-	Entries       []PromiseEntry
+	Ballot   uint64
+	Snapshot Snapshot // Index 0: none attached
+	Entries  []PromiseEntry
 }
 
 // AppendTrace implements sim.Message.
 func (m MsgPromise) AppendTrace(b []byte) []byte {
 	b = append(b, "MsgPromise ballot="...)
 	b = strconv.AppendUint(b, m.Ballot, 10)
-	if m.SnapshotIndex > 0 {
-		b = append(b, " snapshot="...)
-		b = appendSnapshot(b, m.SnapshotIndex, m.Snapshot)
+	if m.Snapshot.Index > 0 {
+		b = append(b, " snapshot "...)
+		b = m.Snapshot.appendTrace(b)
 	}
 	b = append(b, " entries=["...)
 	for i, e := range m.Entries {
@@ -200,17 +223,15 @@ func (m MsgChosen) AppendTrace(b []byte) []byte {
 	return appendCommands(b, m.Cmds)
 }
 
-// MsgSnapshot answers a MsgLearn for slots compacted away: the state machine
-// and client sessions after applying every slot up to Index.
+// MsgSnapshot answers a MsgLearn for slots compacted away.
 type MsgSnapshot struct {
-	Index uint64
-	Data  []byte
+	Snapshot Snapshot
 }
 
 // AppendTrace implements sim.Message.
 func (m MsgSnapshot) AppendTrace(b []byte) []byte {
 	b = append(b, "MsgSnapshot "...)
-	return appendSnapshot(b, m.Index, m.Data)
+	return m.Snapshot.appendTrace(b)
 }
 
 func appendCommands(b []byte, cmds []service.Command) []byte {
@@ -222,17 +243,4 @@ func appendCommands(b []byte, cmds []service.Command) []byte {
 		b = c.AppendTrace(b)
 	}
 	return append(b, ']')
-}
-
-// appendSnapshot appends "index=40 bytes=212 digest=9f1c...": a snapshot's
-// bytes are not readable, but their digest keeps the trace hash faithful.
-func appendSnapshot(b []byte, index uint64, data []byte) []byte {
-	h := fnv.New64a()
-	h.Write(data)
-	b = append(b, "index="...)
-	b = strconv.AppendUint(b, index, 10)
-	b = append(b, " bytes="...)
-	b = strconv.AppendInt(b, int64(len(data)), 10)
-	b = append(b, " digest="...)
-	return strconv.AppendUint(b, h.Sum64(), 16)
 }

@@ -86,10 +86,9 @@ type node struct {
 	// and in log the proposal accepted in each slot.
 	promise uint64
 
-	// The log: log[i] is slot base+1+i. Slots up to base are compacted into
-	// snap, the state machine and sessions after applying them.
-	base uint64
-	snap []byte
+	// The log: log[i] is slot base()+1+i. Slots up to base() = snap.Index
+	// are compacted into snap.
+	snap Snapshot
 	log  []record
 
 	// Learner state, volatile: every slot up to commit is chosen and known;
@@ -155,8 +154,8 @@ func (n *node) Start(env sim.Env) {
 // a restarted learner learns them anew, and applied in order.
 func (n *node) recover(st durableState) {
 	n.promise = st.promise
-	if st.snapIndex > 0 {
-		n.restoreSnapshot(st.snapIndex, st.snapshot)
+	if st.snapshot.Index > 0 {
+		n.restoreSnapshot(st.snapshot)
 	}
 	for _, sr := range st.records {
 		*n.ensure(sr.slot) = sr.rec
@@ -353,24 +352,27 @@ func (n *node) broadcast(m sim.Message) {
 
 // The log.
 
+// base is the last slot compacted into the snapshot (0 if none).
+func (n *node) base() uint64 { return n.snap.Index }
+
 // lastSlot is the highest slot the log holds (base if it is empty).
-func (n *node) lastSlot() uint64 { return n.base + uint64(len(n.log)) }
+func (n *node) lastSlot() uint64 { return n.base() + uint64(len(n.log)) }
 
 // rec returns slot s's record, or nil if s is compacted or past the log.
 func (n *node) rec(s uint64) *record {
-	if s <= n.base || s > n.lastSlot() {
+	if s <= n.base() || s > n.lastSlot() {
 		return nil
 	}
-	return &n.log[s-n.base-1]
+	return &n.log[s-n.base()-1]
 }
 
 // ensure returns slot s's record, growing the log with empty records.
 func (n *node) ensure(s uint64) *record {
-	n.assert(s > n.base, "a record for a compacted slot")
+	n.assert(s > n.base(), "a record for a compacted slot")
 	for n.lastSlot() < s {
 		n.log = append(n.log, record{})
 	}
-	return &n.log[s-n.base-1]
+	return &n.log[s-n.base()-1]
 }
 
 // isChosen reports whether s is known chosen.

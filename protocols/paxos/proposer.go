@@ -50,8 +50,8 @@ func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
 	if n.role != roleProposer || m.Ballot != n.ballot || n.promised&bit(from) != 0 {
 		return // late, stale or duplicated
 	}
-	if m.SnapshotIndex > n.commit {
-		n.installSnapshot(m.SnapshotIndex, m.Snapshot)
+	if m.Snapshot.Index > n.commit {
+		n.installSnapshot(m.Snapshot)
 	}
 	for _, e := range m.Entries {
 		n.adopt(e)

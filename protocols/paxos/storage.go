@@ -15,7 +15,7 @@ import (
 // them leaves (see flush).
 //
 //	paxos/promise                 uvarint ballot: the highest ballot promised
-//	paxos/snapshot                uvarint index, then the snapshot bytes (service.Sessions.Snapshot)
+//	paxos/snapshot                uvarint index, uvarint digest, then the snapshot bytes
 //	paxos/slot/<slot, 20 digits>  byte flags (1: chosen), uvarint ballot, then the command
 //
 // A slot record is the acceptor's accepted proposal (ballot and value); once
@@ -116,27 +116,31 @@ func decodePromise(b []byte) (uint64, error) {
 	return v, nil
 }
 
-func encodeSnapshot(index uint64, data []byte) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(data)), index)
-	return append(b, data...)
+func encodeSnapshot(s Snapshot) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64+len(s.Data)), s.Index)
+	b = binary.AppendUvarint(b, s.Digest)
+	return append(b, s.Data...)
 }
 
 var errCorruptSnapshot = errors.New("paxos: corrupt snapshot on disk")
 
-func decodeSnapshot(b []byte) (uint64, []byte, error) {
+func decodeSnapshot(b []byte) (Snapshot, error) {
 	index, n := binary.Uvarint(b)
 	if n <= 0 || index == 0 {
-		return 0, nil, errCorruptSnapshot
+		return Snapshot{}, errCorruptSnapshot
 	}
-	return index, b[n:], nil
+	digest, m := binary.Uvarint(b[n:])
+	if m <= 0 {
+		return Snapshot{}, errCorruptSnapshot
+	}
+	return Snapshot{Index: index, Digest: digest, Data: b[n+m:]}, nil
 }
 
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
-	promise   uint64
-	snapIndex uint64
-	snapshot  []byte
-	records   []slotRecord // ascending slots, all above snapIndex
+	promise  uint64
+	snapshot Snapshot
+	records  []slotRecord // ascending slots, all above the snapshot
 }
 
 type slotRecord struct {
@@ -159,11 +163,11 @@ func loadState(d *sim.Disk) durableState {
 		st.promise = p
 	}
 	if b, ok := d.Get(snapshotKey); ok {
-		index, data, err := decodeSnapshot(b)
+		s, err := decodeSnapshot(b)
 		if err != nil {
 			panic(err.Error())
 		}
-		st.snapIndex, st.snapshot = index, data
+		st.snapshot = s
 	}
 	stale := false
 	for _, key := range d.Keys(slotKeyPrefix) {
@@ -171,7 +175,7 @@ func loadState(d *sim.Disk) durableState {
 		if !ok {
 			panic("paxos: unexpected key on disk: " + key)
 		}
-		if slot <= st.snapIndex {
+		if slot <= st.snapshot.Index {
 			d.Delete(key)
 			stale = true
 			continue
