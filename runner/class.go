@@ -16,6 +16,9 @@ const (
 	// Inconclusive: no violation was found but a verdict could not be reached
 	// (a checker timed out, or the run hit its event bound). Never a pass.
 	Inconclusive Class = "inconclusive"
+	// Nondeterministic: the same seed ran twice and gave two different trace
+	// hashes. The worst bug simrun can have: report it with both hashes.
+	Nondeterministic Class = "nondeterministic"
 )
 
 // Failed reports whether the class is anything but a pass.

@@ -82,7 +82,9 @@ type CheckResult struct {
 
 // Report is the outcome of one seed of one scenario.
 type Report struct {
-	Scenario      string           `json:"scenario"`
+	Scenario string `json:"scenario"`
+	// File is the scenario file a sweep ran, for replay commands.
+	File          string           `json:"file,omitempty"`
 	Protocol      string           `json:"protocol"`
 	Seed          uint64           `json:"seed"`
 	Class         Class            `json:"class"`
@@ -101,6 +103,8 @@ type Report struct {
 	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
 	Checks         []CheckResult `json:"checks"`
 	Crash          *sim.Crash    `json:"crash,omitempty"`
+	// Rechecked: a sweep ran this seed twice and compared trace hashes.
+	Rechecked bool `json:"rechecked,omitempty"`
 
 	// History and Linearizability are kept for artifacts, not serialized.
 	History         *workload.History               `json:"-"`

@@ -24,6 +24,10 @@ type SweepOptions struct {
 	// OnFailure, if set, runs in the worker for every failed run before its
 	// report is delivered (to write artifacts while the history is at hand).
 	OnFailure func(sc *scenarios.Scenario, rep *Report) error
+	// RecheckEvery, if positive, runs every RecheckEvery-th seed (counting
+	// from the first of Seeds) a second time and compares trace hashes; a
+	// mismatch turns the result into Nondeterministic.
+	RecheckEvery int
 }
 
 // SweepResult is one seed's outcome, delivered in completion order.
@@ -79,8 +83,35 @@ func sweepWorker(so SweepOptions, seeds <-chan uint64, results chan<- SweepResul
 			results <- SweepResult{Seed: seed, Err: loadErr}
 			continue
 		}
-		results <- runSeed(sc, so, seed)
+		res := runSeed(sc, so, seed)
+		if res.Report != nil && so.recheck(seed) {
+			recheck(sc, so, res.Report)
+		}
+		results <- res
 	}
+}
+
+// recheck reports whether seed is one of the seeds run twice.
+func (so SweepOptions) recheck(seed uint64) bool {
+	if so.RecheckEvery <= 0 || len(so.Seeds) == 0 {
+		return false
+	}
+	return (seed-so.Seeds[0])%uint64(so.RecheckEvery) == 0
+}
+
+// recheck runs rep's seed again and marks rep Nondeterministic if the trace
+// hash differs. Determinism is the contract every other verdict rests on.
+func recheck(sc *scenarios.Scenario, so SweepOptions, rep *Report) {
+	again := runSeed(sc, SweepOptions{Protocol: so.Protocol, Options: so.Options}, rep.Seed)
+	switch {
+	case again.Err != nil:
+		rep.Class, rep.Reason = Nondeterministic, "the rerun could not be built: "+again.Err.Error()
+	case again.Report.Hash != rep.Hash:
+		rep.Class = Nondeterministic
+		rep.Reason = fmt.Sprintf("seed %d ran twice with different trace hashes: %s then %s (%d then %d events)",
+			rep.Seed, rep.Hash, again.Report.Hash, rep.Events, again.Report.Events)
+	}
+	rep.Rechecked = true
 }
 
 // runSeed runs one seed, turning a panic outside protocol code (the runner or

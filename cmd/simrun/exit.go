@@ -9,13 +9,14 @@ import (
 // Exit codes: each failure class has its own, so scripts and CI can tell a
 // safety violation from a typo in a scenario file.
 const (
-	exitPass         = 0
-	exitInternal     = 1 // simrun itself failed (cannot write a file, ...)
-	exitBadInput     = 2 // a scenario file, flag or replay file is wrong
-	exitSafety       = 3 // an invariant or linearizability was violated
-	exitLiveness     = 4 // the system did not make required progress
-	exitCrash        = 5 // protocol code panicked
-	exitInconclusive = 6 // no verdict: a checker timed out or a bound was hit
+	exitPass             = 0
+	exitInternal         = 1 // simrun itself failed (cannot write a file, ...)
+	exitBadInput         = 2 // a scenario file, flag or replay file is wrong
+	exitSafety           = 3 // an invariant or linearizability was violated
+	exitLiveness         = 4 // the system did not make required progress
+	exitCrash            = 5 // protocol code panicked
+	exitInconclusive     = 6 // no verdict: a checker timed out or a bound was hit
+	exitNondeterministic = 7 // the same seed gave two different runs
 )
 
 // exitError carries an exit code up through cobra.
@@ -45,6 +46,8 @@ func exitCodeFor(c runner.Class) int {
 		return exitLiveness
 	case runner.ProtocolCrash:
 		return exitCrash
+	case runner.Nondeterministic:
+		return exitNondeterministic
 	default:
 		return exitInconclusive
 	}

@@ -23,6 +23,7 @@ Exit codes:
   4  liveness violation
   5  protocol crash (a panic in protocol code)
   6  inconclusive (a checker timed out or a bound was hit)
+  7  nondeterministic (the same seed gave two different runs)
 
 Start with:
   simrun run scenarios/raft-calm.yaml --seed 1`
@@ -36,6 +37,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newRunCmd(), newSweepCmd(), newVersionCmd(), newProtocolsCmd())
+	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newVersionCmd(), newProtocolsCmd())
 	return root
 }

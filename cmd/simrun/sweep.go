@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +29,8 @@ type sweepFlags struct {
 	out        string
 	resume     bool
 	linTimeout time.Duration
+	shard      string
+	recheck    int
 }
 
 const sweepLong = `Run many seeds of each scenario, in parallel worlds (one per core by default).
@@ -39,7 +41,13 @@ finishes; a failing seed also gets its artifacts under
 world is deterministic on its own.
 
 Ctrl-C stops dispatching seeds, lets running ones finish and keeps every result;
-run the same command with --resume to continue without redoing finished seeds.`
+run the same command with --resume to continue without redoing finished seeds.
+
+--shard K/N runs only every Nth seed of the range, starting with the Kth
+(0-based, like a Kubernetes Indexed Job's JOB_COMPLETION_INDEX), so N machines
+share one sweep; "simrun merge" then combines their results.jsonl files.
+--check-determinism reruns a sample of seeds and compares trace hashes; a
+mismatch is its own failure class, "nondeterministic".`
 
 func newSweepCmd() *cobra.Command {
 	var f sweepFlags
@@ -49,7 +57,8 @@ func newSweepCmd() *cobra.Command {
 		Long:  sweepLong,
 		Example: `  simrun sweep scenarios/raft-calm.yaml --seeds 1000
   simrun sweep scenarios/raft-*.yaml --seeds 200 --from 5000 --parallel 2 --out sweep-out
-  simrun sweep scenarios/raft-crash-churn.yaml --seeds 1000 --resume`,
+  simrun sweep scenarios/raft-crash-churn.yaml --seeds 1000 --resume
+  simrun sweep scenarios/raft-lossy.yaml --seeds 100000 --shard 3/8 --out shard-3`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return sweepAll(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
@@ -62,6 +71,9 @@ func newSweepCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue an interrupted sweep, skipping seeds already in results.jsonl")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker per seed")
+	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
+	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th)")
+	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
 	return cmd
 }
 
@@ -103,8 +115,25 @@ func validateSweepFlags(f sweepFlags) error {
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	case f.from+f.seeds < f.from:
 		return badInput("--from %d with --seeds %d overflows the seed range", f.from, f.seeds)
+	case f.recheck < 0:
+		return badInput("--check-determinism: must not be negative, got %d", f.recheck)
 	}
-	return nil
+	_, _, err := parseShard(f.shard)
+	return err
+}
+
+// parseShard reads "K/N" (0 <= K < N); "" is the whole range, 0/1.
+func parseShard(s string) (k, n uint64, err error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	ks, ns, ok := strings.Cut(s, "/")
+	k, errK := strconv.ParseUint(ks, 10, 64)
+	n, errN := strconv.ParseUint(ns, 10, 64)
+	if !ok || errK != nil || errN != nil || n == 0 || k >= n {
+		return 0, 0, badInput("--shard: %q is not K/N with 0 <= K < N", s)
+	}
+	return k, n, nil
 }
 
 // sweepOne sweeps one scenario file and returns the exit code of its first
@@ -130,15 +159,17 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 	}
 	defer results.Close()
 
-	todo := seedsToRun(f.from, f.seeds, done)
-	tally := newTally(path, done)
+	k, n, _ := parseShard(f.shard)
+	todo := seedsToRun(f.from, f.seeds, k, n, done)
+	tally := newTally(done)
 	prog := newProgress(stderr, sc.Name, len(todo))
 	so := runner.SweepOptions{
-		Load:     func() (*scenarios.Scenario, error) { return scenarios.ParseFile(path) },
-		Protocol: proto,
-		Seeds:    todo,
-		Parallel: f.parallel,
-		Options:  runner.Options{LinearizabilityTimeout: f.linTimeout},
+		Load:         func() (*scenarios.Scenario, error) { return scenarios.ParseFile(path) },
+		Protocol:     proto,
+		Seeds:        todo,
+		Parallel:     f.parallel,
+		Options:      runner.Options{LinearizabilityTimeout: f.linTimeout},
+		RecheckEvery: f.recheck,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
 			failDir := filepath.Join(dir, "failures", fmt.Sprintf("seed-%d", rep.Seed))
 			_, err := runner.WriteArtifacts(failDir, sc, proto, rep, runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout})
@@ -154,6 +185,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 		if r.Err != nil {
 			fmt.Fprintf(stderr, "simrun: seed %d: artifacts: %v\n", r.Seed, r.Err)
 		}
+		r.Report.File = path
 		if err := appendResult(results, r.Report); err != nil {
 			writeErr = errors.Join(writeErr, err)
 		}
@@ -166,17 +198,19 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 	}
 	tally.print(stdout, resultsPath)
 	if sweepErr != nil {
-		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; continue with --resume\n", tally.total, resultsPath)
+		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; continue with --resume\n", tally.total(), resultsPath)
 	}
 	return tally.exitCode(), nil
 }
 
-// seedsToRun lists from..from+n-1 without the seeds already done.
-func seedsToRun(from, n uint64, done map[uint64]runner.Report) []uint64 {
-	seeds := make([]uint64, 0, n)
-	for s := from; s < from+n; s++ {
-		if _, ok := done[s]; !ok {
-			seeds = append(seeds, s)
+// seedsToRun lists the seeds of shard k of n in from..from+count-1 (every
+// nth, starting with the kth, so that slow seeds spread over the shards),
+// without those already done.
+func seedsToRun(from, count, k, n uint64, done map[uint64]runner.Report) []uint64 {
+	var seeds []uint64
+	for i := k; i < count; i += n {
+		if _, ok := done[from+i]; !ok {
+			seeds = append(seeds, from+i)
 		}
 	}
 	return seeds
@@ -231,86 +265,6 @@ func appendResult(f *os.File, rep *runner.Report) error {
 	}
 	_, err = f.Write(append(line, '\n'))
 	return err
-}
-
-// tally accumulates a sweep's results for the summary.
-type tally struct {
-	path    string
-	total   int
-	byClass map[runner.Class]int
-	failing []runner.Report // sorted by seed when printed
-	slowest []runner.Report
-}
-
-func newTally(path string, done map[uint64]runner.Report) *tally {
-	t := &tally{path: path, byClass: map[runner.Class]int{}}
-	seeds := make([]uint64, 0, len(done))
-	for s := range done {
-		seeds = append(seeds, s)
-	}
-	slices.Sort(seeds)
-	for _, s := range seeds {
-		rep := done[s]
-		t.add(&rep)
-	}
-	return t
-}
-
-func (t *tally) add(rep *runner.Report) {
-	t.total++
-	t.byClass[rep.Class]++
-	if rep.Class.Failed() {
-		t.failing = append(t.failing, *rep)
-	}
-	t.slowest = append(t.slowest, *rep)
-	slices.SortFunc(t.slowest, func(a, b runner.Report) int {
-		if c := cmp.Compare(b.WallTime, a.WallTime); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Seed, b.Seed)
-	})
-	if len(t.slowest) > 3 {
-		t.slowest = t.slowest[:3]
-	}
-}
-
-var classOrder = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, runner.ProtocolCrash, runner.Inconclusive}
-
-func (t *tally) print(w io.Writer, resultsPath string) {
-	fmt.Fprintf(w, "sweep       %s: %d seeds\n", t.path, t.total)
-	for _, c := range classOrder {
-		if n := t.byClass[c]; n > 0 || c == runner.Pass {
-			fmt.Fprintf(w, "  %-13s %d\n", c, n)
-		}
-	}
-	for _, rep := range t.slowest {
-		fmt.Fprintf(w, "slow        seed %d  %v wall  %d events\n", rep.Seed, rep.WallTime.Round(time.Millisecond), rep.Events)
-	}
-	fmt.Fprintf(w, "results     %s\n", resultsPath)
-	if first := t.firstFailure(); first != nil {
-		fmt.Fprintf(w, "first fail  seed %d  %s: %s\n", first.Seed, first.Class, firstLine(first.Reason))
-		fmt.Fprintf(w, "replay      %s\n", replayCommand(t.path, first.Seed))
-	}
-}
-
-func (t *tally) firstFailure() *runner.Report {
-	if len(t.failing) == 0 {
-		return nil
-	}
-	first := &t.failing[0]
-	for i := range t.failing {
-		if t.failing[i].Seed < first.Seed {
-			first = &t.failing[i]
-		}
-	}
-	return first
-}
-
-func (t *tally) exitCode() int {
-	if first := t.firstFailure(); first != nil {
-		return exitCodeFor(first.Class)
-	}
-	return exitPass
 }
 
 func firstLine(s string) string {
