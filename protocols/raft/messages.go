@@ -106,7 +106,9 @@ func (m MsgApp) AppendTrace(b []byte) []byte {
 // leader skip back a whole term at a time instead of one entry per round trip
 // (the optimization sketched at the end of Raft §5.3): ConflictTerm is the
 // follower's term at PrevIndex (0 if its log is shorter) and ConflictIndex the
-// first index it holds of that term (or its last index plus one).
+// first index it holds of that term (or its last index plus one). A MsgApp of
+// a stale term is rejected with ConflictIndex 0: that answer only carries the
+// follower's term (Raft §5.1), and says nothing about its log.
 type MsgAppResp struct {
 	Term          uint64
 	Index         uint64

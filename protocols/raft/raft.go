@@ -264,7 +264,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		case MsgVote:
 			n.send(from, MsgVoteResp{Term: n.term})
 		case MsgApp:
-			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true})
+			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
 		}
 		return
 	}

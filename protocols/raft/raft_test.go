@@ -308,3 +308,22 @@ func TestRestartRecoversDurableState(t *testing.T) {
 	assert.Zero(t, after.commit)
 	assert.Equal(t, time.Duration(0), after.electionStart.Sub(tn.now))
 }
+
+// Raft §5.1: the answer to a MsgApp of a stale term carries only the
+// follower's term. If the old leader leads that term by the time it arrives,
+// the answer must not be read as a rejection of the log (regression: it once
+// moved match below zero).
+func TestStaleTermRejectionIsIgnored(t *testing.T) {
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.startAll()
+	tn.forceLeader(0)
+	tn.deliver()
+	tn.request(3, 0, 1, "add k")
+	tn.deliver()
+	leader := tn.nodes[0]
+	before := leader.prs[1]
+	require.Equal(t, leader.lastIndex(), before.match)
+	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgAppResp{Term: leader.term, Index: 1, Reject: true}})
+	assert.Equal(t, before, leader.prs[1])
+	assert.Empty(t, tn.queue)
+}

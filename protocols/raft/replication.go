@@ -230,6 +230,12 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 // the conflicting term if it has that term, else to the first index the
 // follower holds of it (or just past the follower's log).
 func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
+	if m.ConflictIndex == 0 {
+		// The answer to a MsgApp of an older term, which only carried the
+		// follower's term; this server has since reached that term (as a
+		// leader again) and the answer says nothing about the log.
+		return
+	}
 	if m.Index <= pr.match && m.ConflictTerm == 0 && m.ConflictIndex <= pr.match {
 		// The follower's log ends before the index it acknowledged: its disk
 		// lost entries (corruption, see node.lost), or this is a late
