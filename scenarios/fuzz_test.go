@@ -15,7 +15,8 @@ import (
 //	go test ./scenarios -run '^$' -fuzz FuzzParse -fuzztime 60s
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("*.yaml")
-	for _, file := range files {
+	bugs, _ := filepath.Glob(filepath.Join("bugs", "*.yaml"))
+	for _, file := range append(files, bugs...) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
@@ -28,6 +29,10 @@ func FuzzParse(f *testing.F) {
 		base + "network: {latency: 3ms, tail: {probability: 0.5, mean: 1ms}}\nworkload: {rate: 5/ms}\n",
 		base + "protocol_options: {a: &x [1, 2], b: *x, c: {d: 1.5}}\n",
 		base + "description: |\n  two\n  lines\n",
+		base + "faults:\n  - {at: 1s, pause: leader, down: 1s}\n  - {at: 2s, clog: {from: 0, to: 1}, for: 1s}\n" +
+			"  - {at: 3s, link: {drop: 0.5, latency: 3ms}}\n  - {at: 4s, clock: {node: 1, skew: -1s}}\n" +
+			"  - {at: 5s, disk: {node: random, torn_writes: true}}\n  - {at: 6s, heal: network}\n",
+		base + "checks: [liveness]\nliveness: {within: 5s, heal: core}\nbyzantine:\n  - {count: 1, behaviour: silent}\n",
 		"- [",
 		"a: b: c",
 		"\t- x",

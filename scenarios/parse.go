@@ -3,8 +3,10 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -60,6 +62,7 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 	s.src = &source{file: filename, positions: d.positions, options: findOptions(root, d)}
 	s.applyDefaults(s.src)
 	s.normalize()
+	s.src.steps, s.src.optionsSeen = slices.Clone(s.Faults), maps.Clone(s.ProtocolOptions)
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -153,7 +156,7 @@ func (s *Scenario) DecodeProtocolOptions(into any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("scenarios: DecodeProtocolOptions needs a non-nil pointer, got %T", into)
 	}
-	if s.src != nil && s.src.options.node != nil {
+	if s.src != nil && s.src.options.node != nil && reflect.DeepEqual(s.ProtocolOptions, s.src.optionsSeen) {
 		d := newDecoder(s.src.file)
 		for k, v := range s.src.options.anchors {
 			d.anchors[k] = v

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -271,6 +272,16 @@ type source struct {
 	file      string
 	positions map[string]pos
 	options   optionsNode
+	// What the file said, to tell whether a scenario was changed in code
+	// since: checks about how a key was written apply only to what the file
+	// still says, and changed protocol options are decoded from the value.
+	steps       []faults.Step
+	optionsSeen map[string]any
+}
+
+// writtenStep reports whether step i is still the one the file wrote.
+func (src *source) writtenStep(i int, st faults.Step) bool {
+	return src != nil && i < len(src.steps) && reflect.DeepEqual(src.steps[i], st)
 }
 
 // lookup returns the position of path, or of its closest recorded ancestor.

@@ -114,7 +114,7 @@ func (s *Scenario) validateWorkload() error {
 func (s *Scenario) validateFaults() error {
 	for i, st := range s.Faults {
 		at := fmt.Sprintf("faults[%d]", i)
-		if err := s.validateWrittenStep(at, st); err != nil {
+		if err := s.validateWrittenStep(i, at, st); err != nil {
 			return err
 		}
 		if err := st.Validate(s.Nodes); err != nil {
@@ -137,8 +137,8 @@ func (s *Scenario) validateFaults() error {
 // validateWrittenStep catches what the Step value cannot show: keys written
 // with a zero value that means "absent" (every: 0s, down: 0s), a step with no
 // time at all, and at written alongside a window.
-func (s *Scenario) validateWrittenStep(at string, st faults.Step) error {
-	if s.src == nil {
+func (s *Scenario) validateWrittenStep(i int, at string, st faults.Step) error {
+	if !s.src.writtenStep(i, st) {
 		return nil
 	}
 	has := func(key string) bool { return s.src.has(at + "." + key) }

@@ -1,0 +1,158 @@
+package simtest
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+)
+
+// Environment variables that change a sweep without editing the test.
+const (
+	EnvSeed  = "SIMRUN_SEED"  // run only this seed (a replay)
+	EnvSeeds = "SIMRUN_SEEDS" // run this many seeds instead of the test's count
+	EnvFrom  = "SIMRUN_FROM"  // start at this seed instead of the test's first
+)
+
+// config is what the options set.
+type config struct {
+	from, seeds uint64
+	parallel    int
+	edit        func(*scenarios.Scenario)
+}
+
+// Option changes a sweep.
+type Option func(*config)
+
+// Seeds sets how many seeds the sweep runs (default 20).
+func Seeds(n uint64) Option { return func(c *config) { c.seeds = n } }
+
+// From sets the first seed (default 1).
+func From(seed uint64) Option { return func(c *config) { c.from = seed } }
+
+// Parallel sets how many worlds run at once (default one per CPU).
+func Parallel(p int) Option { return func(c *config) { c.parallel = p } }
+
+// Edit changes the scenario after it is read (a shorter duration, another
+// option) before any seed runs.
+func Edit(fn func(*scenarios.Scenario)) Option { return func(c *config) { c.edit = fn } }
+
+// Sweep runs the scenario file over seeds and fails t once per failing seed,
+// with its class, reason and replay commands. It returns the reports, sorted
+// by seed.
+func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
+	t.Helper()
+	c := config{from: 1, seeds: 20}
+	for _, o := range opts {
+		o(&c)
+	}
+	seeds, err := seedsFromEnv(c)
+	if err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	load := func() (*scenarios.Scenario, error) { return loadScenario(path, c.edit) }
+	sc, err := load()
+	if err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	proto, err := registry.Resolve(sc)
+	if err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	reports := map[uint64]*runner.Report{}
+	so := runner.SweepOptions{Load: load, Protocol: proto, Seeds: seeds, Parallel: c.parallel}
+	_ = runner.Sweep(t.Context(), so, func(r runner.SweepResult) {
+		if r.Err != nil {
+			t.Errorf("simtest: seed %d: %v", r.Seed, r.Err)
+			return
+		}
+		reports[r.Seed] = r.Report
+	})
+	out := make([]*runner.Report, 0, len(reports))
+	for _, s := range seeds {
+		rep, ok := reports[s]
+		if !ok {
+			continue
+		}
+		out = append(out, rep)
+		if rep.Class.Failed() {
+			t.Errorf("%s", FailureMessage(t, path, rep))
+		}
+	}
+	return out
+}
+
+// FailureMessage describes a failing seed with the commands that replay it.
+func FailureMessage(t testing.TB, path string, rep *runner.Report) string {
+	return fmt.Sprintf("seed %d: %s: %s\n  replay: go run ./cmd/simrun run %s --seed %d\n  or:     %s=%d go test -run '^%s$'",
+		rep.Seed, rep.Class, firstLine(rep.Reason), path, rep.Seed, EnvSeed, rep.Seed, strings.SplitN(t.Name(), "/", 2)[0])
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// loadScenario reads and edits a scenario; an edit must leave it valid.
+func loadScenario(path string, edit func(*scenarios.Scenario)) (*scenarios.Scenario, error) {
+	sc, err := scenarios.ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if edit != nil {
+		edit(sc)
+		if err := sc.Validate(); err != nil {
+			return nil, fmt.Errorf("after Edit: %w", err)
+		}
+	}
+	return sc, nil
+}
+
+// seedsFromEnv lists the seeds to run: the test's range, unless the
+// environment asks for one seed or another range.
+func seedsFromEnv(c config) ([]uint64, error) {
+	if v := os.Getenv(EnvSeed); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q is not a seed", EnvSeed, v)
+		}
+		return []uint64{seed}, nil
+	}
+	for _, e := range []struct {
+		name string
+		into *uint64
+	}{{EnvSeeds, &c.seeds}, {EnvFrom, &c.from}} {
+		if v := os.Getenv(e.name); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q is not a number", e.name, v)
+			}
+			*e.into = n
+		}
+	}
+	seeds := make([]uint64, 0, c.seeds)
+	for i := range c.seeds {
+		seeds = append(seeds, c.from+i)
+	}
+	return seeds, nil
+}
+
+// Run runs one seed of a scenario built or changed in code and returns its
+// report; it fails t only if the run cannot be built.
+func Run(t testing.TB, sc *scenarios.Scenario, seed uint64) *runner.Report {
+	t.Helper()
+	proto, err := registry.Resolve(sc)
+	if err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
+	if err != nil {
+		t.Fatalf("simtest: seed %d: %v", seed, err)
+	}
+	return rep
+}

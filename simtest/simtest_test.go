@@ -1,0 +1,84 @@
+package simtest_test
+
+import (
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/simtest"
+)
+
+func shorter(d time.Duration) simtest.Option {
+	return simtest.Edit(func(sc *scenarios.Scenario) { sc.Duration = scenarios.Duration(d) })
+}
+
+// TestShippedScenariosWithSimtest is how a user's test sweeps a scenario.
+func TestShippedScenariosWithSimtest(t *testing.T) {
+	for _, name := range []string{"raft-leader-isolation", "paxos-crash-churn"} {
+		t.Run(name, func(t *testing.T) {
+			reps := simtest.Sweep(t, "../scenarios/"+name+".yaml", simtest.Seeds(3))
+			if len(reps) != 3 {
+				t.Fatalf("got %d reports", len(reps))
+			}
+		})
+	}
+}
+
+// TestFailureMessageHasReplay: a failing seed's message carries both replay
+// commands; the planted bug makes the sweep fail, seen through a fake T.
+func TestFailureMessageHasReplay(t *testing.T) {
+	ft := &fakeT{TB: t}
+	reps := simtest.Sweep(ft, "../scenarios/bugs/raft-bug-ack-before-sync.yaml", simtest.Seeds(3), simtest.Parallel(1))
+	if len(ft.errors) == 0 {
+		t.Fatal("the planted bug was not reported")
+	}
+	want := "replay: go run ./cmd/simrun run ../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1"
+	if !contains(ft.errors[0], want) || !contains(ft.errors[0], "SIMRUN_SEED=1 go test -run") {
+		t.Fatalf("message lacks the replay commands:\n%s", ft.errors[0])
+	}
+	if reps[0].Class != runner.Safety {
+		t.Fatalf("class %s", reps[0].Class)
+	}
+}
+
+func TestEnvironmentReplaysOneSeed(t *testing.T) {
+	t.Setenv(simtest.EnvSeed, "7")
+	reps := simtest.Sweep(t, "../scenarios/raft-calm.yaml", simtest.Seeds(50), shorter(2*time.Second))
+	if len(reps) != 1 || reps[0].Seed != 7 {
+		t.Fatalf("want only seed 7, got %d reports", len(reps))
+	}
+}
+
+// TestRaftSurvivesRandomFaultTimelines is the property test: for any fault
+// timeline and workload rapid draws, Raft keeps every safety check and
+// converges in the liveness phase. A failure shrinks to a minimal timeline.
+func TestRaftSurvivesRandomFaultTimelines(t *testing.T) {
+	base, err := scenarios.ParseFile("../scenarios/raft-calm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Duration = scenarios.Duration(4 * time.Second)
+	base.Checks = append(base.Checks, scenarios.CheckLiveness)
+	base.Liveness = scenarios.Liveness{Within: scenarios.Duration(10 * time.Second), Heal: scenarios.HealAll}
+	rapid.Check(t, func(rt *rapid.T) {
+		sc := simtest.DrawScenario(rt, base)
+		seed := rapid.Uint64Range(1, 1<<32).Draw(rt, "seed")
+		rep := simtest.Run(t, sc, seed)
+		if rep.Class.Failed() {
+			out, _ := sc.WithSeed(seed).Marshal()
+			rt.Fatalf("%s: %s\nscenario:\n%s", rep.Class, rep.Reason, out)
+		}
+	})
+}
+
+type fakeT struct {
+	testing.TB
+	errors []string
+}
+
+func (f *fakeT) Errorf(format string, args ...any) {
+	f.errors = append(f.errors, sprintf(format, args...))
+}
