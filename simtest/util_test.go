@@ -5,5 +5,5 @@ import (
 	"strings"
 )
 
-func contains(s, sub string) bool                { return strings.Contains(s, sub) }
+func contains(s, sub string) bool               { return strings.Contains(s, sub) }
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
