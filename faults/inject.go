@@ -435,8 +435,9 @@ func (in *Injector) disk(i int, s Step) {
 	if id == sim.None {
 		return
 	}
+	slow := s.Disk.slowSyncs()
 	in.setDiskFaults(id, sim.DiskFaults{TornWrites: s.Disk.TornWrites,
-		SyncLatencyMin: s.Disk.SyncLatency.Min.Duration(), SyncLatencyMax: s.Disk.SyncLatency.Max.Duration()})
+		SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()})
 	in.counts.Disks++
 	g := in.diskClaims.claim(int(id))
 	if s.For > 0 {

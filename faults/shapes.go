@@ -402,11 +402,8 @@ func (c *Clock) validate(servers int) error {
 type Disk struct {
 	Node        Target `yaml:"node"`
 	TornWrites  bool   `yaml:"torn_writes,omitempty"`
-	SyncLatency Range  `yaml:"sync_latency,omitempty,flow"`
+	SyncLatency *Range `yaml:"sync_latency,omitempty,flow"`
 }
-
-// IsZero reports a zero range (for omitempty).
-func (r Range) IsZero() bool { return r == Range{} }
 
 // String is "n1 torn_writes sync_latency=1ms..10ms".
 func (d Disk) String() string {
@@ -415,20 +412,30 @@ func (d Disk) String() string {
 	if d.TornWrites {
 		parts = append(parts, "torn_writes")
 	}
-	if !d.SyncLatency.IsZero() {
+	if d.SyncLatency != nil {
 		parts = append(parts, "sync_latency="+d.SyncLatency.String())
 	}
 	return strings.Join(parts, " ")
+}
+
+// slowSyncs is the sync latency range, zero when syncs are instant.
+func (d *Disk) slowSyncs() Range {
+	if d.SyncLatency == nil {
+		return Range{}
+	}
+	return *d.SyncLatency
 }
 
 func (d *Disk) validate(servers int) error {
 	if err := validateTarget("disk.node", d.Node, servers, anyServer...); err != nil {
 		return err
 	}
-	if err := d.SyncLatency.validate("disk.sync_latency"); err != nil {
-		return err
+	if d.SyncLatency != nil {
+		if err := d.SyncLatency.validate("disk.sync_latency"); err != nil {
+			return err
+		}
 	}
-	if !d.TornWrites && d.SyncLatency.Max == 0 {
+	if !d.TornWrites && d.slowSyncs().Max == 0 {
 		return fieldErr("disk", "give a fault: torn_writes, or a sync_latency above 0")
 	}
 	return nil

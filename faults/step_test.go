@@ -87,7 +87,7 @@ func TestValidate(t *testing.T) {
 		{"clock no node", Step{Clock: &Clock{Rate: 2}}, "clock.node",
 			"none is not allowed here (want a node number, random, leader)"},
 		{"disk nothing", Step{Disk: &Disk{Node: Random()}}, "disk", "give a fault: torn_writes, or a sync_latency above 0"},
-		{"disk range", Step{Disk: &Disk{Node: Random(), SyncLatency: Range{Min: -ms}}}, "disk.sync_latency.min",
+		{"disk range", Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: -ms}}}, "disk.sync_latency.min",
 			"-1ms is negative"},
 		{"corrupt all-down", Step{Corrupt: AllDown()}, "corrupt", "all-down is not allowed here (want a node number, random, leader)"},
 	}
@@ -164,7 +164,7 @@ func TestStepsDecodeWithGoYAML(t *testing.T) {
 			Tail: &Tail{Probability: 0.1, Mean: 20 * ms}, Duplicate: ptr(0.5)}},
 		{At: 7 * s, Clock: &Clock{Node: Random(), Rate: 1.5}, For: 5 * s},
 		{At: 8 * s, Clock: &Clock{Node: Node(2), Skew: -2 * s}},
-		{At: 9 * s, Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: Range{Min: ms, Max: 10 * ms}}, For: 3 * s},
+		{At: 9 * s, Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: &Range{Min: ms, Max: 10 * ms}}, For: 3 * s},
 		{At: 10 * s, Corrupt: Random()},
 		{At: 11 * s, Heal: HealNetwork},
 		{At: 12 * s, Partition: &Partition{Isolate: Leader()}, For: 3 * s},
@@ -261,7 +261,7 @@ func TestDescribeNewActions(t *testing.T) {
 		{Step{Link: &LinkChange{Drop: ptr(0.2), Latency: &Range{Min: ms, Max: 2 * ms}}}, "link all latency=1ms..2ms drop=0.2"},
 		{Step{Clock: &Clock{Node: Node(1), Rate: 1.5}, For: ms}, "clock n1 rate=1.5 for=1ms"},
 		{Step{Clock: &Clock{Node: Node(1), Skew: -ms}}, "clock n1 skew=-1ms"},
-		{Step{Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: Range{Max: ms}}}, "disk leader torn_writes sync_latency=0s..1ms"},
+		{Step{Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: &Range{Max: ms}}}, "disk leader torn_writes sync_latency=0s..1ms"},
 		{Step{Corrupt: Random()}, "corrupt random"},
 		{Step{Resume: AllPaused()}, "resume all-paused"},
 	}
