@@ -175,8 +175,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
 		return err
 	}
 	if isNull(n) {
-		v.SetZero()
-		return nil
+		return nil // "key:" with no value keeps what the destination holds (a default)
 	}
 	if v.Type() == durationType {
 		return d.decodeDuration(n, path, v)
@@ -348,15 +347,13 @@ func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		tag := f.Tag.Get("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
-		if name == "-" {
+		inline := hasOpt(opts, "inline") && f.Type.Kind() == reflect.Struct
+		if name == "-" || (!f.IsExported() && !(inline && f.Anonymous)) {
 			continue
 		}
-		if hasOpt(opts, "inline") && f.Type.Kind() == reflect.Struct {
+		if inline {
 			for _, sub := range fieldsOf(f.Type) {
 				out = append(out, field{name: sub.name, index: append([]int{i}, sub.index...)})
 			}
