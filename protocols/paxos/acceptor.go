@@ -1,6 +1,8 @@
 package paxos
 
 import (
+	"encoding/binary"
+
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -40,8 +42,7 @@ func (n *node) raisePromise(b uint64) {
 	if n.bugs.forgetPromise {
 		return // planted bug: the promise lives only in memory
 	}
-	n.env.Disk().Put(promiseKey, encodeUvarint(b))
-	n.dirty = true
+	n.putUvarint(promiseKey, b)
 }
 
 // promiseFor builds the promise answering m: every accepted proposal (and
@@ -107,9 +108,21 @@ func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
 	n.writeRecord(s, r)
 }
 
-// writeRecord writes slot s's record to the disk; flush syncs it.
+// writeRecord writes slot s's record to the disk; flush syncs it. The
+// encoding goes through a scratch buffer: the disk copies what it keeps.
 func (n *node) writeRecord(s uint64, r *record) {
-	n.env.Disk().Put(slotKey(s), encodeRecord(r))
+	if r.key == "" {
+		r.key = slotKey(s)
+	}
+	n.scratch = appendRecord(n.scratch[:0], r)
+	n.env.Disk().Put(r.key, n.scratch)
+	n.dirty = true
+}
+
+// putUvarint writes a number under key; flush syncs it.
+func (n *node) putUvarint(key string, v uint64) {
+	n.scratch = binary.AppendUvarint(n.scratch[:0], v)
+	n.env.Disk().Put(key, n.scratch)
 	n.dirty = true
 }
 

@@ -49,6 +49,7 @@ func (n *node) advanceCommit() {
 	}
 	if n.commit > before {
 		n.failures = 0
+		n.putUvarint(commitKey, n.commit)
 	}
 	n.applyChosen()
 	if n.role == roleLeader {
@@ -89,7 +90,8 @@ func (n *node) handleDecide(from sim.NodeID, m MsgDecide) {
 		switch {
 		case r != nil && r.chosen:
 		case r != nil && r.ballot == m.Ballot:
-			n.learn(s, m.Ballot, r.cmd)
+			r.chosen = true // the record holds the value; the commit index will say it is chosen
+			n.observeCommit(s, r)
 		default:
 			missing = true
 		}
@@ -233,8 +235,8 @@ func (n *node) truncatePrefix(index uint64) {
 	d := n.env.Disk()
 	drop := min(index, n.lastSlot()) - base
 	for i := range drop {
-		if !n.log[i].empty() {
-			d.Delete(slotKey(base + 1 + i))
+		if key := n.log[i].key; key != "" {
+			d.Delete(key)
 			n.dirty = true
 		}
 	}

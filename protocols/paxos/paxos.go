@@ -124,7 +124,8 @@ type node struct {
 	pending     map[sim.NodeID]pendingReply // client waiting for a reply, by client
 	decided     []uint64                    // slots chosen by counting in this handler, to announce
 
-	dirty bool // unsynced disk writes
+	dirty   bool   // unsynced disk writes
+	scratch []byte // reused to encode disk writes
 }
 
 // Start implements sim.Node: recover the acceptor's promise and accepted
@@ -249,8 +250,12 @@ func (n *node) owner(b uint64) sim.NodeID { return sim.NodeID(b % n.size) }
 // server ever used (it promises its own ballot before sending a prepare), so
 // a restarted server never reuses a ballot.
 func (n *node) nextBallot() uint64 {
-	round := max(n.promise, n.maxSeen)/n.size + 1
-	return round*n.size + uint64(n.id)
+	highest := max(n.promise, n.maxSeen)
+	b := max(highest/n.size, 1)*n.size + uint64(n.id)
+	if b <= highest {
+		b += n.size
+	}
+	return b
 }
 
 func bit(id sim.NodeID) uint64 { return 1 << uint(id) }

@@ -191,10 +191,10 @@ func (n *node) handleAccepted(from sim.NodeID, m MsgAccepted) {
 	n.advanceCommit()
 }
 
-// decide learns the leader's own proposal at s as chosen in its ballot.
+// decide learns the leader's own proposal at s as chosen in its ballot. The
+// record already holds the value; the commit index will say it is chosen.
 func (n *node) decide(s uint64, r *record) {
 	r.chosen = true
-	n.writeRecord(s, r)
 	n.observeCommit(s, r)
 	n.decided = append(n.decided, s)
 }

@@ -15,18 +15,25 @@ import (
 // them leaves (see flush).
 //
 //	paxos/promise                 uvarint ballot: the highest ballot promised
+//	paxos/commit                  uvarint slot: every slot up to it is chosen
 //	paxos/snapshot                uvarint index, uvarint digest, then the snapshot bytes
 //	paxos/slot/<slot, 20 digits>  byte flags (1: chosen), uvarint ballot, then the command
 //
-// A slot record is the acceptor's accepted proposal (ballot and value); once
-// the server learns the slot's chosen value the record holds that value and
-// the chosen flag. Learning is not needed for safety, but remembering it saves
-// a restarted server fetching what it knew. Records at or below the snapshot
-// index are deleted when the snapshot is written. Zero-padded slot numbers
-// make the disk's sorted key order the slot order.
+// A slot record is the acceptor's accepted proposal (ballot and value). What
+// the server learned is on disk too, though safety does not need it: it saves
+// a restarted server fetching what it knew. The commonest way to learn a slot
+// (the leader counting acceptances of its proposal, a learner told that the
+// proposal it accepted was chosen) leaves the record's value as it is, so
+// learning costs one small write of the commit index per handler rather than
+// one rewrite per slot; a value learned from elsewhere (catch-up, phase 1)
+// is written into the record with the chosen flag. A record never changes
+// once its slot is chosen. Records at or below the snapshot index are
+// deleted when the snapshot is written. Zero-padded slot numbers make the
+// disk's sorted key order the slot order.
 
 const (
 	promiseKey     = "paxos/promise"
+	commitKey      = "paxos/commit"
 	snapshotKey    = "paxos/snapshot"
 	slotKeyPrefix  = "paxos/slot/"
 	slotDigits     = 20 // enough for any uint64
@@ -66,21 +73,26 @@ type record struct {
 	// acks is the leader's count of phase 2b for its own proposal here: bit i
 	// is set when server i accepted it. Volatile.
 	acks uint64
+	// key is the record's disk key once it has been written, kept so that
+	// compaction deletes it without formatting it again.
+	key string
 }
 
 // empty reports whether the server knows nothing of the slot.
 func (r *record) empty() bool { return r.ballot == 0 && !r.chosen }
 
-func encodeRecord(r *record) []byte {
+// appendRecord appends r's encoding to b.
+func appendRecord(b []byte, r *record) []byte {
 	var flags byte
 	if r.chosen {
 		flags = flagChosen
 	}
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+12+len(r.cmd.Op))
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, r.ballot)
 	return r.cmd.AppendBinary(b)
 }
+
+func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
 
 var errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
 
@@ -106,12 +118,12 @@ func decodeRecord(b []byte) (record, error) {
 
 func encodeUvarint(v uint64) []byte { return binary.AppendUvarint(nil, v) }
 
-var errCorruptPromise = errors.New("paxos: corrupt promise on disk")
+var errCorruptUvarint = errors.New("paxos: corrupt promise or commit index on disk")
 
-func decodePromise(b []byte) (uint64, error) {
+func decodeUvarint(b []byte) (uint64, error) {
 	v, n := binary.Uvarint(b)
 	if n <= 0 || n != len(b) {
-		return 0, errCorruptPromise
+		return 0, errCorruptUvarint
 	}
 	return v, nil
 }
@@ -136,9 +148,23 @@ func decodeSnapshot(b []byte) (Snapshot, error) {
 	return Snapshot{Index: index, Digest: digest, Data: b[n+m:]}, nil
 }
 
+// loadUvarint reads a uvarint key, 0 if absent.
+func loadUvarint(d *sim.Disk, key string) uint64 {
+	b, ok := d.Get(key)
+	if !ok {
+		return 0
+	}
+	v, err := decodeUvarint(b)
+	if err != nil {
+		panic(err.Error())
+	}
+	return v
+}
+
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
 	promise  uint64
+	commit   uint64 // every slot up to it is chosen (records or snapshot)
 	snapshot Snapshot
 	records  []slotRecord // ascending slots, all above the snapshot
 }
@@ -155,13 +181,8 @@ type slotRecord struct {
 // Records at or below the snapshot (left by no correct run) are deleted.
 func loadState(d *sim.Disk) durableState {
 	var st durableState
-	if b, ok := d.Get(promiseKey); ok {
-		p, err := decodePromise(b)
-		if err != nil {
-			panic(err.Error())
-		}
-		st.promise = p
-	}
+	st.promise = loadUvarint(d, promiseKey)
+	st.commit = loadUvarint(d, commitKey)
 	if b, ok := d.Get(snapshotKey); ok {
 		s, err := decodeSnapshot(b)
 		if err != nil {
@@ -185,6 +206,8 @@ func loadState(d *sim.Disk) durableState {
 		if err != nil {
 			panic(err.Error() + " at " + key)
 		}
+		r.chosen = r.chosen || slot <= st.commit
+		r.key = key
 		st.records = append(st.records, slotRecord{slot: slot, rec: r})
 	}
 	if stale {
