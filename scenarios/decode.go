@@ -69,13 +69,15 @@ const (
 type decoder struct {
 	file      string
 	anchors   map[string]ast.Node
-	positions map[string]pos // path -> position of its value, for Errorf
+	positions map[string]pos  // path -> position of its value, for Errorf
+	nulls     map[string]bool // paths written with no value ("key:")
 	budget    int
 	depth     int
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, anchors: map[string]ast.Node{}, positions: map[string]pos{}, budget: maxDecodeNodes}
+	return &decoder{file: file, anchors: map[string]ast.Node{}, positions: map[string]pos{}, nulls: map[string]bool{},
+		budget: maxDecodeNodes}
 }
 
 // nodePos is where a node starts in the source. A block mapping's own token is
@@ -171,11 +173,14 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
 	if v.Kind() == reflect.Pointer {
 		return d.decodePointer(n, path, v)
 	}
+	if isNull(n) {
+		// "key:" with no value is a key left out: the destination keeps what
+		// it holds (a default), even a type that decodes itself.
+		d.nulls[path] = true
+		return nil
+	}
 	if done, err := d.decodeByUnmarshaler(n, path, v); done {
 		return err
-	}
-	if isNull(n) {
-		return nil // "key:" with no value keeps what the destination holds (a default)
 	}
 	if v.Type() == durationType {
 		return d.decodeDuration(n, path, v)

@@ -59,7 +59,7 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 	if err := d.decode(root, "", reflect.ValueOf(&s).Elem()); err != nil {
 		return nil, err
 	}
-	s.src = &source{file: filename, positions: d.positions, options: findOptions(root, d)}
+	s.src = &source{file: filename, positions: d.positions, nulls: d.nulls, options: findOptions(root, d)}
 	s.applyDefaults(s.src)
 	s.normalize()
 	s.src.steps, s.src.optionsSeen = slices.Clone(s.Faults), maps.Clone(s.ProtocolOptions)

@@ -271,6 +271,7 @@ func (s *Scenario) Errorf(path string, format string, args ...any) error {
 type source struct {
 	file      string
 	positions map[string]pos
+	nulls     map[string]bool
 	options   optionsNode
 	// What the file said, to tell whether a scenario was changed in code
 	// since: checks about how a key was written apply only to what the file
@@ -297,10 +298,11 @@ func (src *source) lookup(path string) pos {
 	}
 }
 
-// has reports whether the file wrote path (null values included).
+// has reports whether the file gave path a value ("key:" with none is the
+// same as no key).
 func (src *source) has(path string) bool {
 	_, ok := src.positions[path]
-	return ok
+	return ok && !src.nulls[path]
 }
 
 // parentPath strips the last ".key" or "[i]" of a path.
@@ -312,8 +314,7 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-// applyDefaults fills what the file left out. A written null counts as written
-// for scalars (it means zero) but not for sections, whose keys then default.
+// applyDefaults fills what the file left out (a key with no value included).
 func (s *Scenario) applyDefaults(src *source) {
 	has := src.has
 	if !has("name") {
