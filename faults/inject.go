@@ -82,7 +82,8 @@ func (c claims) holds(i int, g uint32) bool { return c[i] == g }
 // Install validates p against w's servers and schedules every step with w.At.
 // Call it after the servers are added. Times are absolute virtual times; a
 // step whose time has passed fires at once. Install registers an observer to
-// follow the leader.
+// follow the leader. The plan is copied: changing it afterwards changes
+// nothing.
 func Install(w *sim.World, p Plan) (*Injector, error) {
 	servers := w.Servers()
 	if err := p.Validate(len(servers)); err != nil {
@@ -90,7 +91,7 @@ func Install(w *sim.World, p Plan) (*Injector, error) {
 	}
 	n := len(servers)
 	in := &Injector{
-		w: w, plan: p, rng: w.Stream(StreamName), servers: servers, leader: sim.None,
+		w: w, plan: Plan{Steps: slices.Clone(p.Steps)}, rng: w.Stream(StreamName), servers: servers, leader: sim.None,
 		crashClaims: make(claims, n), pauseClaims: make(claims, n), clockClaims: make(claims, n),
 		diskClaims: make(claims, n), cutClaims: make(claims, n*n), clogClaims: make(claims, n*n),
 		linkClaims: make(claims, n*n), linkChanged: make([]bool, n*n), clockChanged: make([]bool, n),
