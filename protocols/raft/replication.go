@@ -162,6 +162,9 @@ func (n *node) sendAppend(to sim.NodeID) {
 	if last > prev+1 && n.env.Buggify(buggifyOneEntry) {
 		last = prev + 1 // catch up one entry per round trip
 	}
+	// An empty MsgApp that passes goes unanswered (handleAppend), so a probe
+	// must carry entries or it would wait forever.
+	n.assert(!pr.probing || last > prev, "a probe without entries")
 	n.send(to, MsgApp{
 		Term: n.term, PrevIndex: prev, PrevTerm: n.log[prev].Term, Commit: n.commit,
 		Entries: n.log[prev+1 : last+1 : last+1], // capped: the receiver cannot append into our array
