@@ -24,6 +24,9 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.isPending(cmd) {
 		return // a retry of a command this leader proposed: its reply follows the apply
 	}
+	if n.env.Buggify(buggifyIgnoreRequest) {
+		return // as if the request were lost: the client retries
+	}
 	// A retry of a command applied before, or proposed by an earlier leader,
 	// is proposed again: Sessions applies it once and returns the cached
 	// result to the later copy.

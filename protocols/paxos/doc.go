@@ -80,6 +80,16 @@
 // slot, Digest} when a server learns a slot chosen (again after a restart,
 // for the chosen slots it finds on disk); sim.ObsApply when it applies one.
 //
+// # BUGGIFY
+//
+// With sim.Config.Buggify > 0, five fault points (sim.Env.Buggify) may be on
+// for a run, each a legal behaviour that exercises a rare path:
+// paxos/skip-heartbeat-round (a stalled leader), paxos/min-leader-timeout
+// (timeouts without randomization, so duels), paxos/one-slot-per-message
+// (accepts and catch-up in single slots), paxos/skip-decide (an unannounced
+// decision, so learners fetch it) and paxos/ignore-client-request (a lost
+// request, so client retries).
+//
 // # Planted bugs
 //
 // Config.Bugs switches on deliberate deviations (KnownBugs) that the

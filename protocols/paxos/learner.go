@@ -143,6 +143,9 @@ func (n *node) handleLearn(from sim.NodeID, m MsgLearn) {
 		n.send(from, MsgSnapshot{Snapshot: n.snap})
 	default:
 		last := min(n.commit, m.From+uint64(n.cfg.MaxSlotsPerMessage)-1)
+		if n.env.Buggify(buggifyOneSlot) {
+			last = m.From
+		}
 		cmds := make([]service.Command, 0, last-m.From+1)
 		for s := m.From; s <= last; s++ {
 			cmds = append(cmds, n.rec(s).cmd)

@@ -29,6 +29,17 @@ func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
 // a 64-bit set.
 const MaxServers = 64
 
+// BUGGIFY fault points (sim.Env.Buggify): legal but rare behaviours that a
+// world with Config.Buggify > 0 turns on for some runs, to reach paths that
+// plain faults seldom do.
+const (
+	buggifySkipHeartbeat    = "paxos/skip-heartbeat-round"  // a leader misses a round: followers may take over
+	buggifyMinLeaderTimeout = "paxos/min-leader-timeout"    // no randomized timeout: proposers duel
+	buggifyOneSlot          = "paxos/one-slot-per-message"  // accepts and catch-up one slot per message
+	buggifySkipDecide       = "paxos/skip-decide"           // a decision is not announced: learners fetch it
+	buggifyIgnoreRequest    = "paxos/ignore-client-request" // a leader drops a client request: the client retries
+)
+
 // The node's timers.
 const (
 	// timerLeader is the failure detector of a follower (no word from a
@@ -298,6 +309,9 @@ func (n *node) follow(b uint64) {
 // failure detector with it.
 func (n *node) resetLeaderTimer() {
 	d := n.env.Rand().DurationBetween(n.cfg.LeaderTimeoutMin, n.cfg.LeaderTimeoutMax)
+	if n.env.Buggify(buggifyMinLeaderTimeout) {
+		d = n.cfg.LeaderTimeoutMin // servers time out together: duels
+	}
 	n.timeout = d << uint(min(n.failures, n.cfg.BackoffLimit))
 	n.heardAt = n.env.Now()
 	n.env.SetTimer(timerLeader, n.timeout)
@@ -337,7 +351,9 @@ func (n *node) tickLeaderTimeout() {
 func (n *node) tickHeartbeat() {
 	switch n.role {
 	case roleLeader:
-		n.heartbeat()
+		if !n.env.Buggify(buggifySkipHeartbeat) {
+			n.heartbeat()
+		}
 	case roleProposer:
 		n.sendPrepares()
 	default:

@@ -164,6 +164,9 @@ func (n *node) broadcastAccepts(lo, hi uint64) {
 // up to hi and MaxSlotsPerMessage slots.
 func (n *node) acceptRun(s, hi uint64) MsgAccept {
 	end := min(hi, s+uint64(n.cfg.MaxSlotsPerMessage)-1)
+	if end > s && n.env.Buggify(buggifyOneSlot) {
+		end = s
+	}
 	m := MsgAccept{Ballot: n.ballot, Slot: s}
 	for t := s; t <= end && n.proposed(t); t++ {
 		m.Cmds = append(m.Cmds, n.rec(t).cmd)
@@ -207,7 +210,9 @@ func (n *node) announceDecisions() {
 		for j < len(n.decided) && n.decided[j] == n.decided[j-1]+1 {
 			j++
 		}
-		n.broadcast(MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)})
+		if !n.env.Buggify(buggifySkipDecide) {
+			n.broadcast(MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)})
+		}
 		i = j
 	}
 	n.decided = n.decided[:0]

@@ -29,6 +29,7 @@ type cluster struct {
 
 type clusterOpts struct {
 	seed    uint64
+	buggify float64
 	servers int
 	clients int
 	think   time.Duration
@@ -44,7 +45,7 @@ func defaultOpts(seed uint64) clusterOpts {
 func newCluster(t testing.TB, o clusterOpts) *cluster {
 	f, err := New(o.cfg, workload.NewKV)
 	require.NoError(t, err)
-	w, err := sim.NewWorld(sim.Config{Seed: o.seed, Link: o.link})
+	w, err := sim.NewWorld(sim.Config{Seed: o.seed, Link: o.link, Buggify: o.buggify})
 	require.NoError(t, err)
 	c := &cluster{t: t, w: w, nodes: make([]*node, o.servers), down: map[sim.NodeID]bool{}}
 	for range o.servers {
@@ -180,6 +181,33 @@ func TestSafetyAndProgressUnderFaults(t *testing.T) {
 				require.Equal(t, checkers.Pass, lin.Verdict, lin.Detail)
 			})
 		}
+	}
+}
+
+// BUGGIFY: with the fault points on, runs stay safe and recover, and the
+// fault points are reached.
+func TestSafetyAndProgressWithBuggify(t *testing.T) {
+	reached := map[string]bool{}
+	for seed := uint64(1); seed <= 8; seed++ {
+		t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			o := defaultOpts(seed)
+			o.buggify = 0.5
+			o.link.Drop = 0.01
+			o.cfg.SnapshotInterval = 16
+			c := newCluster(t, o)
+			c.nemesis(time.Second, 8*time.Second)
+			c.run(8 * time.Second)
+			c.run(12 * time.Second)
+			assert.Greater(t, c.acked(8*time.Second+500*time.Millisecond), 20, "progress once the faults heal")
+			lin := checkers.CheckLinearizable(c.load.History(), 10*time.Second)
+			require.Equal(t, checkers.Pass, lin.Verdict, lin.Detail)
+			for _, site := range c.w.BuggifySites() {
+				reached[site] = true // "site=on" or "site=off"
+			}
+		})
+	}
+	for _, site := range []string{buggifySkipHeartbeat, buggifyMinLeaderTimeout, buggifyOneSlot, buggifySkipDecide, buggifyIgnoreRequest} {
+		assert.True(t, reached[site+"=on"], "fault point %s never on", site)
 	}
 }
 
