@@ -45,7 +45,7 @@ func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Rep
 		files = append(files, path)
 		return nil
 	}
-	pinned := sc.WithSeed(rep.Seed)
+	pinned := Pinned(sc, rep)
 	steps := []struct {
 		name string
 		fn   func(f *os.File) error

@@ -74,3 +74,37 @@ func TestBugScenariosPassWithoutTheBug(t *testing.T) {
 		})
 	}
 }
+
+// TestSwarmFailureExportsAnExplicitTimeline: a failing swarm seed is exported
+// with the faults it drew written out (swarm off), and the export replays to
+// the same trace: it stays meaningful after the code changes.
+func TestSwarmFailureExportsAnExplicitTimeline(t *testing.T) {
+	sc, err := scenarios.Parse("swarm-bug.yaml", []byte(`protocol: raft
+nodes: 5
+duration: 10s
+swarm: [crash, crash-leader, pause, partition]
+checks: [linearizable, agreement, one-leader-per-term]
+protocol_options: {bugs: [ack-before-sync]}
+`))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	var failing *runner.Report
+	for seed := uint64(1); seed <= 60 && failing == nil; seed++ {
+		if rep := runSeed(t, sc, proto, seed); rep.Class.Failed() {
+			failing = rep
+		}
+	}
+	require.NotNil(t, failing, "the swarm never exposed the planted bug")
+	require.NotEmpty(t, failing.Swarm)
+	pinned := runner.Pinned(sc, failing)
+	require.Empty(t, pinned.Swarm)
+	require.NotEmpty(t, pinned.Faults)
+	text, err := pinned.Marshal()
+	require.NoError(t, err)
+	again, err := scenarios.Parse("exported.yaml", text)
+	require.NoError(t, err, "%s", text)
+	replay := runSeed(t, again, proto, failing.Seed)
+	require.Equal(t, failing.Hash, replay.Hash, "the exported scenario replays the same run:\n%s", text)
+	require.Equal(t, failing.Class, replay.Class)
+}

@@ -99,6 +99,10 @@ type Report struct {
 	Faults        string           `json:"faults,omitempty"`
 	// Byzantine lists the servers that misbehaved on purpose, as "n2=equivocate".
 	Byzantine []string `json:"byzantine,omitempty"`
+	// Swarm describes the fault mix a swarm scenario drew for this seed.
+	Swarm []string `json:"swarm,omitempty"`
+	// swarmSteps are the steps it drew, for the exported scenario.
+	swarmSteps []faults.Step
 	// ConvergedAfter is how long the liveness phase took to converge.
 	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
 	Checks         []CheckResult `json:"checks"`
@@ -141,6 +145,7 @@ type run struct {
 	outcome sim.Outcome
 
 	byzantine []ByzantineServer
+	swarm     faults.SwarmDraw
 	progress  *checkers.Progress
 	liveness  *checkers.LivenessReport // nil when the scenario has no liveness phase
 }
@@ -168,7 +173,8 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		w.AddServer(servers.Factory)
 	}
 	load.Install(w)
-	inj, err := faults.Install(w, sc.FaultPlan())
+	plan, swarm := faultPlan(sc, opts.Seed)
+	inj, err := faults.Install(w, plan)
 	if err != nil {
 		return nil, sc.Errorf("faults", "%v", err)
 	}
@@ -177,7 +183,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, err
 	}
 	byzIDs := byzantineIDs(byz)
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz,
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
 	w.OnObservation(r.countLeaders)
 	r.progress.Attach(w)
@@ -214,6 +220,30 @@ func (r *run) drain(safetyEnd sim.Time) {
 		r.faults.RestartAll()
 	})
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
+}
+
+// faultPlan is the scenario's timeline plus, for a swarm scenario, the
+// steps this seed draws from the "swarm" stream.
+func faultPlan(sc *scenarios.Scenario, seed uint64) (faults.Plan, faults.SwarmDraw) {
+	plan := sc.FaultPlan()
+	if len(sc.Swarm) == 0 {
+		return plan, faults.SwarmDraw{}
+	}
+	draw := faults.Swarm(sim.NewStreams(seed).Stream("swarm"), sc.Nodes, time.Duration(sc.Duration), sc.Swarm)
+	plan.Steps = append(plan.Steps, draw.Steps...)
+	return plan, draw
+}
+
+// Pinned returns sc as a file that replays rep exactly and keeps testing the
+// same situation after the code changes: its seed set, and a swarm's drawn
+// steps written out as an explicit timeline (swarm off).
+func Pinned(sc *scenarios.Scenario, rep *Report) *scenarios.Scenario {
+	p := sc.WithSeed(rep.Seed)
+	if len(rep.swarmSteps) > 0 {
+		p.Faults = append(p.Faults, rep.swarmSteps...)
+		p.Swarm = nil
+	}
+	return p
 }
 
 // livenessPoll is how often the liveness phase looks for convergence.
@@ -296,6 +326,7 @@ func (r *run) judge() *Report {
 		LeaderChanges: r.leaders, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
+	rep.Swarm, rep.swarmSteps = r.swarm.Mix, r.swarm.Steps
 	for _, b := range r.byzantine {
 		rep.Byzantine = append(rep.Byzantine, fmt.Sprintf("%v=%s", b.ID, b.Behaviour))
 	}

@@ -54,6 +54,9 @@ type Scenario struct {
 	// Byzantine lists the servers that misbehave on purpose, for protocols
 	// that tolerate Byzantine faults; the protocol names the behaviours.
 	Byzantine []Byzantine `yaml:"byzantine,omitempty"`
+	// Swarm lists fault kinds (faults.SwarmKinds, or "all") from which each
+	// seed draws its own mix and rates, on top of the Faults timeline.
+	Swarm []string `yaml:"swarm,omitempty,flow"`
 	// ProtocolOptions is the protocol's own configuration, kept undecoded
 	// until the runner knows the protocol: see DecodeProtocolOptions.
 	ProtocolOptions map[string]any `yaml:"protocol_options,omitempty"`
@@ -244,6 +247,8 @@ func (s *Scenario) Clone() *Scenario {
 	}
 	c.Faults = slices.Clone(s.Faults)
 	c.Checks = slices.Clone(s.Checks)
+	c.Swarm = slices.Clone(s.Swarm)
+	c.Byzantine = slices.Clone(s.Byzantine)
 	c.ProtocolOptions = maps.Clone(s.ProtocolOptions)
 	return &c
 }

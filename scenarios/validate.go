@@ -20,7 +20,7 @@ var (
 // calls it; call it yourself on a scenario built or changed in code.
 func (s *Scenario) Validate() error {
 	for _, check := range []func() error{
-		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks, s.validateLiveness, s.validateByzantine,
+		s.validateTop, s.validateNetwork, s.validateWorkload, s.validateFaults, s.validateChecks, s.validateLiveness, s.validateByzantine, s.validateSwarm,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -228,6 +228,17 @@ func (s *Scenario) validateByzantine() error {
 	}
 	if total > s.Nodes {
 		return s.Errorf("byzantine", "%d Byzantine servers in a cluster of %d", total, s.Nodes)
+	}
+	return nil
+}
+
+func (s *Scenario) validateSwarm() error {
+	if err := faults.ValidateSwarmKinds(s.Swarm); err != nil {
+		var fe *faults.FieldError
+		if errors.As(err, &fe) {
+			return s.Errorf("swarm"+fe.Field, "%s", fe.Msg)
+		}
+		return s.Errorf("swarm", "%v", err)
 	}
 	return nil
 }

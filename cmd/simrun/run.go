@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -16,6 +18,7 @@ import (
 )
 
 type runFlags struct {
+	swarm      []string
 	seed       uint64
 	trace      string
 	history    string
@@ -48,6 +51,7 @@ func newRunCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run (default: the scenario's seed, else 1)")
+	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "draw a fault mix from the seed among these kinds (all, crash, partition, ...), on top of the scenario's faults")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the full event trace to this file (JSONL)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
@@ -57,7 +61,7 @@ func newRunCmd() *cobra.Command {
 }
 
 func runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
-	sc, err := scenarios.ParseFile(path)
+	sc, err := loadScenario(path, f.swarm)
 	if err != nil {
 		return badInputErr(err)
 	}
@@ -174,6 +178,12 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	if rep.Faults != "" {
 		fmt.Fprintf(w, "faults      %s\n", rep.Faults)
 	}
+	for _, m := range rep.Swarm {
+		fmt.Fprintf(w, "swarm       %s\n", m)
+	}
+	if len(rep.Byzantine) > 0 {
+		fmt.Fprintf(w, "byzantine   %s\n", strings.Join(rep.Byzantine, " "))
+	}
 	for _, c := range rep.Checks {
 		line := fmt.Sprintf("check       %-20s %s", c.Name, c.Verdict)
 		if c.Detail != "" && c.Verdict != "pass" {
@@ -197,4 +207,21 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+// loadScenario reads a scenario file and applies the --swarm override.
+func loadScenario(path string, swarm []string) (*scenarios.Scenario, error) {
+	sc, err := scenarios.ParseFile(path)
+	if err != nil || len(swarm) == 0 {
+		return sc, err
+	}
+	if err := faults.ValidateSwarmKinds(swarm); err != nil {
+		var fe *faults.FieldError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("--swarm: %s", fe.Msg)
+		}
+		return nil, fmt.Errorf("--swarm: %w", err)
+	}
+	sc.Swarm = swarm
+	return sc, nil
 }

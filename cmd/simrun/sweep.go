@@ -31,6 +31,7 @@ type sweepFlags struct {
 	linTimeout time.Duration
 	shard      string
 	recheck    int
+	swarm      []string
 }
 
 const sweepLong = `Run many seeds of each scenario, in parallel worlds (one per core by default).
@@ -71,6 +72,7 @@ func newSweepCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue an interrupted sweep, skipping seeds already in results.jsonl")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker per seed")
+	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds (all, crash, partition, ...)")
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th)")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
@@ -139,7 +141,7 @@ func parseShard(s string) (k, n uint64, err error) {
 // sweepOne sweeps one scenario file and returns the exit code of its first
 // failing seed (exitPass if none).
 func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f sweepFlags) (int, error) {
-	sc, err := scenarios.ParseFile(path)
+	sc, err := loadScenario(path, f.swarm)
 	if err != nil {
 		return 0, badInputErr(err)
 	}
@@ -164,7 +166,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 	tally := newTally(done)
 	prog := newProgress(stderr, sc.Name, len(todo))
 	so := runner.SweepOptions{
-		Load:         func() (*scenarios.Scenario, error) { return scenarios.ParseFile(path) },
+		Load:         func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
 		Protocol:     proto,
 		Seeds:        todo,
 		Parallel:     f.parallel,

@@ -1,0 +1,116 @@
+package faults
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// Swarm testing (after FoundationDB's simulator and TigerBeetle's VOPR): the
+// seed itself decides which fault kinds strike in a run and how often, so a
+// sweep covers fault mixes no one wrote by hand. Each kind is on with
+// probability one half; an enabled kind gets a mean interval between firings
+// and its own durations, all drawn from the "swarm" stream, and fires at
+// exponentially distributed times through the safety phase. The result is an
+// explicit timeline of one-shot steps, which a failing run exports as is.
+
+// SwarmKinds are the fault kinds a swarm can draw, in the order drawn.
+var SwarmKinds = []string{"crash", "crash-leader", "pause", "partition", "isolate-leader",
+	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt"}
+
+// SwarmAll, listed as a kind, means every kind in SwarmKinds.
+const SwarmAll = "all"
+
+// ValidateSwarmKinds reports an unknown kind name.
+func ValidateSwarmKinds(kinds []string) error {
+	for i, k := range kinds {
+		if k != SwarmAll && !slices.Contains(SwarmKinds, k) {
+			return fieldErr(fmt.Sprintf("[%d]", i), "unknown swarm kind %q (known: all, %s)", k, strings.Join(SwarmKinds, ", "))
+		}
+	}
+	return nil
+}
+
+// SwarmDraw is what a swarm drew for one run.
+type SwarmDraw struct {
+	Steps []Step
+	// Mix describes each enabled kind and its rate, e.g. "crash every ~1.2s";
+	// it is printed in the run summary and saved with a failure.
+	Mix []string
+}
+
+// Swarm draws the fault mix of one run for servers servers and a safety
+// phase of length d, among the given kinds (SwarmAll for every one), from rng.
+// At most a minority of servers is ever down (crashed or paused) at once.
+func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDraw {
+	var draw SwarmDraw
+	for _, kind := range SwarmKinds {
+		on := rng.Chance(0.5) // drawn for every kind, so the list does not shift draws
+		if !on || !(slices.Contains(kinds, kind) || slices.Contains(kinds, SwarmAll)) {
+			continue
+		}
+		mean := rng.DurationBetween(300*time.Millisecond, 5*time.Second).Round(time.Millisecond)
+		lasting := Range{Min: Duration(rng.DurationBetween(20*time.Millisecond, 500*time.Millisecond).Round(time.Millisecond))}
+		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
+		n := 0
+		for at := rng.ExpDuration(mean); at.Round(time.Millisecond) < d; at += rng.ExpDuration(mean) {
+			step := swarmStep(rng, kind, servers, lasting)
+			step.At = Duration(max(at.Round(time.Millisecond), time.Millisecond))
+			draw.Steps = append(draw.Steps, step)
+			n++
+		}
+		desc := fmt.Sprintf("%s every ~%v", kind, mean)
+		if kind != "skew" && kind != "corrupt" {
+			desc += fmt.Sprintf(" for %v..%v", lasting.Min, lasting.Max)
+		}
+		draw.Mix = append(draw.Mix, fmt.Sprintf("%s (%d firings)", desc, n))
+	}
+	slices.SortStableFunc(draw.Steps, func(a, b Step) int { return int(a.At - b.At) })
+	return draw
+}
+
+// swarmStep draws one firing of kind.
+func swarmStep(rng *sim.Rand, kind string, servers int, lasting Range) Step {
+	hold := Duration(rng.DurationBetween(time.Duration(lasting.Min), time.Duration(lasting.Max)).Round(time.Millisecond))
+	minority := max(1, (servers-1)/2)
+	switch kind {
+	case "crash":
+		return Step{Crash: Random(), Down: hold, MaxDown: minority}
+	case "crash-leader":
+		return Step{Crash: Leader(), Down: hold, MaxDown: minority}
+	case "pause":
+		return Step{Pause: Random(), Down: hold, MaxDown: minority}
+	case "partition":
+		return Step{Partition: &Partition{Halves: true}, For: hold}
+	case "isolate-leader":
+		return Step{Partition: &Partition{Isolate: Leader()}, For: hold}
+	case "clog":
+		return Step{Clog: &Clog{Node: Random()}, For: hold}
+	case "slow-link":
+		lo := Duration(rng.DurationBetween(20*time.Millisecond, 200*time.Millisecond))
+		return Step{Link: &LinkChange{From: Random(), To: Random(), Latency: &Range{Min: lo, Max: 2 * lo}}, For: hold}
+	case "lossy-link":
+		drop := 0.05 + 0.45*rng.Float64()
+		return Step{Link: &LinkChange{Drop: &drop}, For: hold}
+	case "clock":
+		rates := []float64{0.5, 0.8, 1.25, 2}
+		return Step{Clock: &Clock{Node: Random(), Rate: rates[rng.IntN(len(rates))]}, For: hold}
+	case "skew":
+		skew := Duration(rng.DurationBetween(-2*time.Second, 2*time.Second))
+		if skew == 0 {
+			skew = Duration(time.Second)
+		}
+		return Step{Clock: &Clock{Node: Random(), Skew: skew}}
+	case "disk":
+		if rng.Chance(0.5) {
+			return Step{Disk: &Disk{Node: Random(), TornWrites: true}, For: hold}
+		}
+		lo := Duration(rng.DurationBetween(time.Millisecond, 20*time.Millisecond))
+		return Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: lo, Max: 3 * lo}}, For: hold}
+	default: // corrupt
+		return Step{Corrupt: Random()}
+	}
+}

@@ -1,0 +1,66 @@
+package faults
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/sim"
+)
+
+func TestSwarmDrawsValidDeterministicMixes(t *testing.T) {
+	mixes := map[string]bool{}
+	kindsSeen := map[string]bool{}
+	for seed := uint64(1); seed <= 200; seed++ {
+		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 20*time.Second, []string{SwarmAll})
+		again := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 20*time.Second, []string{SwarmAll})
+		require.Equal(t, draw, again, "seed %d: the seed alone decides the mix", seed)
+		require.NoError(t, Plan{Steps: draw.Steps}.Validate(5), "seed %d", seed)
+		for i, s := range draw.Steps {
+			require.Less(t, time.Duration(s.At), 20*time.Second)
+			if i > 0 {
+				require.LessOrEqual(t, draw.Steps[i-1].At, s.At, "sorted by time")
+			}
+		}
+		mixes[strings.Join(draw.Mix, ";")] = true
+		for _, m := range draw.Mix {
+			kindsSeen[strings.Fields(m)[0]] = true
+		}
+	}
+	require.Greater(t, len(mixes), 150, "different seeds draw different mixes")
+	require.Len(t, kindsSeen, len(SwarmKinds), "every kind gets drawn")
+}
+
+func TestSwarmKeepsToTheListedKinds(t *testing.T) {
+	for seed := uint64(1); seed <= 50; seed++ {
+		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 3, 10*time.Second, []string{"crash", "clog"})
+		for _, s := range draw.Steps {
+			require.True(t, !s.Crash.IsZero() || s.Clog != nil, "seed %d: %v", seed, s)
+		}
+	}
+	require.NoError(t, ValidateSwarmKinds([]string{"all", "crash"}))
+	require.ErrorContains(t, ValidateSwarmKinds([]string{"crash", "meteor"}), `unknown swarm kind "meteor"`)
+}
+
+// TestSwarmRunsInAWorld installs drawn timelines and runs them.
+func TestSwarmRunsInAWorld(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		w, err := sim.NewWorld(sim.Config{Seed: seed, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
+		require.NoError(t, err)
+		for range 5 {
+			w.AddServer(func(sim.NodeID) sim.Node { return idleNode{} })
+		}
+		draw := Swarm(w.Stream("swarm"), 5, 5*time.Second, []string{SwarmAll})
+		_, err = Install(w, Plan{Steps: draw.Steps})
+		require.NoError(t, err)
+		require.Equal(t, sim.Reached, w.RunUntil(sim.Time(6*time.Second)))
+	}
+}
+
+type idleNode struct{}
+
+func (idleNode) Start(sim.Env)                            {}
+func (idleNode) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (idleNode) Timer(sim.Env, sim.TimerKind)             {}
