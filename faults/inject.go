@@ -71,6 +71,10 @@ type Injector struct {
 	diskChanged  []bool // per server: disk faults set
 	stopped      bool
 	counts       Counts
+
+	// What fired, with every random choice made concrete (pinned.go).
+	firing   firing
+	executed []Step
 }
 
 // claims holds one generation counter per cell (a server, or a link).
@@ -179,6 +183,8 @@ func (in *Injector) fire(i int) {
 		return
 	}
 	s := in.plan.Steps[i]
+	in.firing = firing{before: in.counts}
+	defer in.record(s)
 	switch s.Action() {
 	case "partition":
 		in.partition(i, s)
@@ -279,7 +285,9 @@ func (in *Injector) resolve(i int, t Target, except sim.NodeID) sim.NodeID {
 		}
 		return id
 	default:
-		return in.pick(except)
+		id := in.pick(except)
+		in.firing.picks = append(in.firing.picks, id)
+		return id
 	}
 }
 
@@ -590,6 +598,7 @@ func (in *Injector) partitionGroups(i int, p Partition) [][]sim.NodeID {
 	case p.Halves:
 		perm := in.rng.Perm(len(in.servers))
 		minority := len(in.servers) / 2
+		in.firing.halves = [][]int{slices.Sorted(slices.Values(perm[:minority])), slices.Sorted(slices.Values(perm[minority:]))}
 		return [][]sim.NodeID{sortedIDs(perm[:minority]), sortedIDs(perm[minority:])}
 	}
 	groups := make([][]sim.NodeID, 0, len(p.Groups))
