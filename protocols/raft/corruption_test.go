@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,27 +24,61 @@ func flipBit(d *sim.Disk, key string) {
 	d.Sync()
 }
 
+// corruptEntry flips a bit inside the record of the entry at index.
+func corruptEntry(d *sim.Disk, index uint64) {
+	key := logKey(chunkStart(index))
+	b, ok := d.Get(key)
+	if !ok {
+		panic("no chunk " + key)
+	}
+	at := 0
+	for i := chunkStart(index); ; i++ {
+		size, n := binary.Uvarint(b[at:])
+		if i == index {
+			b[at+n+int(size)/2] ^= 0x10
+			break
+		}
+		at += n + int(size)
+	}
+	d.Put(key, b)
+	d.Sync()
+}
+
+// twentyEntries is a log of two chunks: terms 2 up to index 10, then 3.
+func twentyEntries() []Entry {
+	terms := make([]uint64, 20)
+	for i := range terms {
+		terms[i] = 2 + uint64(i/10)
+	}
+	return entries(terms...)
+}
+
 func TestLoadStateWithCorruption(t *testing.T) {
+	all := terms(append([]Entry{{}}, twentyEntries()...))
 	tests := []struct {
-		name    string
-		corrupt []string
-		terms   []uint64    // the log loaded
-		lost    logPosition // what corruption cut off
-		fault   bool
+		name  string
+		entry uint64   // the entry to corrupt, if any
+		keys  []string // the records to corrupt, if any
+		terms []uint64 // the log loaded
+		lost  logPosition
+		fault bool
 	}{
-		{"intact", nil, []uint64{1, 1, 2, 2, 3}, logPosition{}, false},
-		{"entry in the middle", []string{logKey(3)}, []uint64{1, 1}, logPosition{5, 3}, false},
-		{"last entry: its term is bounded by the current term", []string{logKey(5)}, []uint64{1, 1, 2, 2}, logPosition{5, 7}, false},
-		{"one copy of the hard state", []string{hardStateKeys[1]}, []uint64{1, 1, 2, 2, 3}, logPosition{}, false},
-		{"both copies of the hard state", hardStateKeys[:], nil, logPosition{}, true},
+		{"intact", 0, nil, all, logPosition{}, false},
+		{"entry of the first chunk", 3, nil, all[:2], logPosition{20, 3}, false},
+		{"entry of the last chunk: the end of the chunk, in the current term, bounds it", 18, nil, all[:17], logPosition{32, 7}, false},
+		{"one copy of the hard state", 0, []string{hardStateKeys[1]}, all, logPosition{}, false},
+		{"both copies of the hard state", 0, hardStateKeys[:], nil, logPosition{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := newTestNet(t, 3, DefaultConfig())
-			tn.writeState(0, 7, 1, entries(1, 1, 2, 2, 3))
+			tn.writeState(0, 7, 1, twentyEntries())
 			d := tn.envs[0].disk
-			for _, k := range tt.corrupt {
+			for _, k := range tt.keys {
 				flipBit(d, k)
+			}
+			if tt.entry != 0 {
+				corruptEntry(d, tt.entry)
 			}
 			st := loadState(d)
 			if tt.fault {
@@ -59,7 +94,7 @@ func TestLoadStateWithCorruption(t *testing.T) {
 			again := loadState(d)
 			assert.Equal(t, st.hard, again.hard)
 			assert.Equal(t, terms(st.log), terms(again.log))
-			assert.Len(t, d.Keys(logKeyPrefix), len(tt.terms))
+			assert.Len(t, d.Keys(logKeyPrefix), (len(tt.terms)+entriesPerChunk-1)/entriesPerChunk)
 			for _, k := range hardStateKeys {
 				b, _ := d.Get(k)
 				_, err := decodeHardState(b)
@@ -75,17 +110,18 @@ func TestLoadStateWithCorruption(t *testing.T) {
 func TestRecoveringServer(t *testing.T) {
 	const s, cand = 0, 1
 	tn := newTestNet(t, 3, DefaultConfig())
-	tn.writeState(s, 3, sim.None, entries(1, 1, 2, 2, 3))
-	flipBit(tn.envs[s].disk, logKey(3))
+	tn.writeState(s, 3, sim.None, twentyEntries())
+	corruptEntry(tn.envs[s].disk, 3)
 	tn.start(s)
 	n := tn.nodes[s]
-	require.Equal(t, logPosition{5, 3}, n.lost)
+	require.Equal(t, logPosition{20, 3}, n.lost)
+	require.Equal(t, uint64(2), n.lastIndex())
 	require.True(t, n.recovering())
 
-	// §5.4.1 against the lost log: (4, 3) is behind (5, 3); (5, 3) is not.
-	tn.deliverOne(envelope{from: cand, to: s, msg: MsgVote{Term: 4, LastIndex: 4, LastTerm: 3}})
+	// §5.4.1 against the lost log: (19, 3) is behind (20, 3); (20, 3) is not.
+	tn.deliverOne(envelope{from: cand, to: s, msg: MsgVote{Term: 4, LastIndex: 19, LastTerm: 3}})
 	assert.Equal(t, MsgVoteResp{Term: 4}, tn.takeLast(s, cand))
-	tn.deliverOne(envelope{from: cand, to: s, msg: MsgVote{Term: 5, LastIndex: 5, LastTerm: 3}})
+	tn.deliverOne(envelope{from: cand, to: s, msg: MsgVote{Term: 5, LastIndex: 20, LastTerm: 3}})
 	assert.Equal(t, MsgVoteResp{Term: 5, Granted: true}, tn.takeLast(s, cand))
 
 	tn.fire(s, timerElection)
@@ -93,12 +129,14 @@ func TestRecoveringServer(t *testing.T) {
 	assert.Empty(t, tn.queue)
 
 	// The leader of term 5 brings the log back past the lost position.
-	log := entries(1, 1, 2, 2, 3, 5)
-	tn.deliverOne(envelope{from: cand, to: s, msg: MsgApp{Term: 5, PrevIndex: 2, PrevTerm: 1, Entries: log[2:]}})
-	assert.Equal(t, MsgAppResp{Term: 5, Index: 6}, tn.takeLast(s, cand))
+	log := append(twentyEntries(), Entry{Term: 5})
+	tn.deliverOne(envelope{from: cand, to: s, msg: MsgApp{Term: 5, PrevIndex: 2, PrevTerm: 2, Entries: log[2:]}})
+	assert.Equal(t, MsgAppResp{Term: 5, Index: 21}, tn.takeLast(s, cand))
 	assert.False(t, n.recovering())
 	assert.Equal(t, logPosition{}, n.lost)
-	assert.Equal(t, logPosition{}, loadState(tn.envs[s].disk).hard.lost, "persisted")
+	st := loadState(tn.envs[s].disk)
+	assert.Equal(t, logPosition{}, st.hard.lost, "persisted")
+	assert.Equal(t, terms(n.log), terms(st.log))
 }
 
 // A server that cannot trust its hard state stays down, silently.
@@ -157,6 +195,7 @@ func TestSafetyAndProgressUnderDiskCorruption(t *testing.T) {
 				require.Empty(t, c.safety.violation)
 				require.Nil(t, c.w.Result().Crash)
 				require.Empty(t, liveAfterHeal(c, corruptionFaults.end))
+				c.requireDiskMatchesMemory(t)
 			})
 		}
 	}

@@ -72,7 +72,13 @@
 //	raft/hard/a, raft/hard/b       the hard state, in two copies: uvarint currentTerm,
 //	                               varint votedFor (-1 for none), uvarint and uvarint
 //	                               lost (index, term; zero unless corruption cut the log)
-//	raft/log/<20-digit index>      uvarint term, then service.Command.AppendBinary
+//	raft/log/<20-digit index>      a chunk of up to 16 entries from that index on, each
+//	                               a length-prefixed record: uvarint term, then
+//	                               service.Command.AppendBinary
+//
+// Chunks keep the number of disk keys small (appends are the hot path); an
+// append rewrites only the tail chunk, and a truncation rewrites one chunk and
+// deletes the later ones.
 //
 // Writes go to the disk as the state changes; every send first syncs
 // whatever was written (node.send calls flush), and every handler ends with a

@@ -240,3 +240,25 @@ func (c *cluster) acked() int {
 }
 
 func at(d time.Duration) sim.Time { return sim.Time(0).Add(d) }
+
+// requireDiskMatchesMemory checks that every running server's disk holds
+// exactly its in-memory log and hard state: what a restart would recover.
+func (c *cluster) requireDiskMatchesMemory(t testing.TB) {
+	t.Helper()
+	for _, id := range c.servers {
+		n := c.raftNode(id)
+		if n == nil || n.down {
+			continue
+		}
+		d := c.w.Disk(id)
+		require.Zero(t, d.Unsynced(), "server %v", id)
+		st := loadState(d)
+		require.Zero(t, d.Unsynced(), "server %v: loading its disk needed repairs", id)
+		require.Equal(t, hardState{term: n.term, vote: n.vote, lost: n.lost}, st.hard, "server %v", id)
+		require.Equal(t, len(n.log), len(st.log), "server %v", id)
+		for i := range n.log {
+			require.Equal(t, n.log[i].Term, st.log[i].Term, "server %v index %d", id, i)
+			require.Equal(t, n.log[i].Cmd.Digest(), st.log[i].Cmd.Digest(), "server %v index %d", id, i)
+		}
+	}
+}

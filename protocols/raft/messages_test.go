@@ -73,20 +73,40 @@ func TestEntryAndHardStateRoundTrip(t *testing.T) {
 	})
 }
 
-// loadState keeps the log up to the first gap and deletes the rest: only
-// unsynced (never acknowledged) writes can be missing.
+// loadState keeps the log up to the first gap (a missing chunk, or a chunk
+// short of entries before another) and deletes the rest: only unsynced
+// (never acknowledged) writes can be missing.
 func TestLoadStateStopsAtAGap(t *testing.T) {
-	d := sim.NewDisk()
-	for i, e := range entries(1, 1, 2, 2) {
-		if i != 2 {
-			d.Put(logKey(uint64(i+1)), encodeEntry(e))
-		}
+	log := make([]Entry, 1, 50)
+	for i := range 48 {
+		log = append(log, Entry{Term: 1 + uint64(i)/10, Cmd: service.Command{Client: 9, Seq: uint64(i + 1)}})
 	}
-	d.Put(logKey(9), encodeEntry(entries(1)[0]))
-	d.Sync()
-	st := loadState(d)
-	assert.Equal(t, []uint64{1, 1}, terms(st.log))
-	assert.Equal(t, hardState{vote: sim.None}, st.hard)
-	assert.Equal(t, []string{logKey(1), logKey(2)}, d.Keys(logKeyPrefix))
-	assert.Zero(t, d.Unsynced())
+	for _, tt := range []struct {
+		name   string
+		chunks [][2]int // [first, last] entries of each chunk written
+		loaded int      // entries loaded
+	}{
+		{"whole", [][2]int{{1, 16}, {17, 32}, {33, 48}}, 48},
+		{"missing chunk", [][2]int{{1, 16}, {33, 48}}, 16},
+		{"short chunk then more", [][2]int{{1, 16}, {17, 20}, {33, 48}}, 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := sim.NewDisk()
+			for _, c := range tt.chunks {
+				d.Put(logKey(uint64(c[0])), encodeChunk(log[c[0]:c[1]+1]))
+			}
+			d.Sync()
+			st := loadState(d)
+			assert.Equal(t, terms(log[:tt.loaded+1]), terms(st.log))
+			assert.Equal(t, hardState{vote: sim.None}, st.hard)
+			assert.Len(t, d.Keys(logKeyPrefix), (tt.loaded+entriesPerChunk-1)/entriesPerChunk)
+			assert.Zero(t, d.Unsynced())
+		})
+	}
+}
+
+func TestChunkKeys(t *testing.T) {
+	for _, c := range [][2]uint64{{1, 1}, {16, 1}, {17, 17}, {32, 17}, {33, 33}} {
+		assert.Equal(t, c[1], chunkStart(c[0]), "index %d", c[0])
+	}
 }

@@ -151,6 +151,7 @@ type node struct {
 	down bool
 
 	hardDirty, logDirty bool   // unsynced writes of hard state and log
+	tailChunk           []byte // the encoding of the log's last chunk, as on disk
 	encodeBuf           []byte // reused to encode entries (the disk copies values)
 }
 
@@ -175,6 +176,7 @@ func (n *node) Start(env sim.Env) {
 		return
 	}
 	n.term, n.vote, n.lost, n.log = st.hard.term, st.hard.vote, st.hard.lost, st.log
+	n.loadTailChunk()
 	n.sessions = service.NewSessions(n.newSM())
 	n.becomeFollower(n.term, sim.None)
 	n.finish()

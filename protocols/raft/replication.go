@@ -103,9 +103,18 @@ func (n *node) mergeEntries(prev uint64, entries []Entry) {
 // before the next send).
 func (n *node) appendEntry(e Entry) {
 	n.assert(e.Term >= n.lastTerm() && e.Term <= n.term, "log terms must not decrease nor pass the current term")
+	if len(n.log) == cap(n.log) {
+		// Double, where append grows a large slice by only a quarter: the
+		// log only grows, and each copy of its pointerful array is costly.
+		n.log = append(make([]Entry, 0, 2*cap(n.log)+16), n.log...)
+	}
 	n.log = append(n.log, e)
-	n.encodeBuf = appendEncodedEntry(n.encodeBuf[:0], e)
-	n.env.Disk().Put(logKey(n.lastIndex()), n.encodeBuf)
+	index := n.lastIndex()
+	if chunkStart(index) == index {
+		n.tailChunk = n.tailChunk[:0] // a new chunk
+	}
+	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
+	n.env.Disk().Put(logKey(chunkStart(index)), n.tailChunk)
 	n.logDirty = true
 }
 
@@ -123,11 +132,23 @@ func (n *node) truncateFrom(index uint64) {
 		n.forgetCommitsFrom(index)
 	}
 	d := n.env.Disk()
-	for i := index; i <= n.lastIndex(); i++ {
-		d.Delete(logKey(i))
+	for first := chunkStart(index) + entriesPerChunk; first <= n.lastIndex(); first += entriesPerChunk {
+		d.Delete(logKey(first))
 	}
 	n.log = slices.Clone(n.log[:index])
+	rewriteChunk(d, chunkStart(index), n.log)
+	n.loadTailChunk()
 	n.logDirty = true
+}
+
+// loadTailChunk sets tailChunk to the encoding of the last chunk of the log.
+func (n *node) loadTailChunk() {
+	n.tailChunk = n.tailChunk[:0]
+	if last := n.lastIndex(); last > 0 {
+		for _, e := range n.log[chunkStart(last):] {
+			n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
+		}
+	}
 }
 
 // forgetCommitsFrom lowers the commit index below index and re-applies the

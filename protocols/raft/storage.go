@@ -15,14 +15,19 @@ import (
 //	raft/hard/a, raft/hard/b     the hard state, twice: uvarint currentTerm,
 //	                             varint votedFor (-1: none), uvarint lost.index,
 //	                             uvarint lost.term
-//	raft/log/<index, 20 digits>  one entry: uvarint term, then the command
-//	                             (service.Command.AppendBinary)
+//	raft/log/<index, 20 digits>  a chunk: the entries from that index on, up to
+//	                             entriesPerChunk of them, each a record
+//	                             (uvarint length, then uvarint term, the command
+//	                             as service.Command.AppendBinary, and a checksum)
 //
 // Every record ends with a CRC-32C of the rest, so a corrupted record is
-// noticed, never used. One key per entry keeps an append one small write and
-// a truncation a few deletes; zero-padded indexes make the disk's sorted key
-// order the log order. The hard state is written in two copies so that a
-// corrupted one is repaired from the other. The commit index and the state
+// noticed, never used. Chunks (rather than one key per entry) keep the disk's
+// key count small, which makes appends cheap, while an append still rewrites
+// at most entriesPerChunk small records; zero-padded indexes make the disk's
+// sorted key order the log order. Only the tail chunk is ever rewritten, and
+// always synced before the handler ends, so no crash can tear a synced
+// entry. The hard state is written in two copies so that a corrupted one is
+// repaired from the other. The commit index and the state
 // machine are volatile: a restarted server learns the commit index again from
 // the leader (or, as leader, by counting) and rebuilds the state machine by
 // re-applying the committed prefix.
@@ -32,6 +37,12 @@ const logKeyPrefix = "raft/log/"
 var hardStateKeys = [2]string{"raft/hard/a", "raft/hard/b"}
 
 const indexDigits = 20 // enough for any uint64
+
+// entriesPerChunk is how many log entries share one disk record.
+const entriesPerChunk = 16
+
+// chunkStart returns the first index of the chunk holding index (>= 1).
+func chunkStart(index uint64) uint64 { return (index-1)/entriesPerChunk*entriesPerChunk + 1 }
 
 // logKey returns the disk key of the entry at index.
 func logKey(index uint64) string {
@@ -134,6 +145,23 @@ func appendEncodedEntry(b []byte, e Entry) []byte {
 	return sealRecord(e.Cmd.AppendBinary(b), from)
 }
 
+// appendChunkRecord appends e to an encoded chunk: its length, then its
+// record.
+func appendChunkRecord(chunk []byte, e Entry, scratch []byte) (newChunk, newScratch []byte) {
+	scratch = appendEncodedEntry(scratch[:0], e)
+	chunk = binary.AppendUvarint(chunk, uint64(len(scratch)))
+	return append(chunk, scratch...), scratch
+}
+
+// encodeChunk encodes entries as one chunk.
+func encodeChunk(entries []Entry) []byte {
+	var chunk, scratch []byte
+	for _, e := range entries {
+		chunk, scratch = appendChunkRecord(chunk, e, scratch)
+	}
+	return chunk
+}
+
 var errCorruptEntry = errors.New("raft: corrupt log entry record")
 
 func decodeEntry(b []byte) (Entry, error) {
@@ -152,6 +180,32 @@ func decodeEntry(b []byte) (Entry, error) {
 	return Entry{Term: term, Cmd: cmd}, nil
 }
 
+// decodeChunk appends the entries of a chunk to log, up to the first bad
+// record (an error then) or the end.
+func decodeChunk(b []byte, log []Entry) ([]Entry, error) {
+	for count := 0; len(b) > 0; count++ {
+		size, n := binary.Uvarint(b)
+		if n <= 0 || size > uint64(len(b)-n) || count == entriesPerChunk {
+			return log, errCorruptEntry
+		}
+		e, err := decodeEntry(b[n : n+int(size)])
+		if err != nil {
+			return log, err
+		}
+		log = append(log, e)
+		b = b[n+int(size):]
+	}
+	return log, nil
+}
+
+// putLog writes log[1:] to an empty disk, in chunks (for tests and tools).
+func putLog(d *sim.Disk, log []Entry) {
+	for first := uint64(1); first < uint64(len(log)); first += entriesPerChunk {
+		last := min(first+entriesPerChunk, uint64(len(log)))
+		d.Put(logKey(first), encodeChunk(log[first:last]))
+	}
+}
+
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
 	hard hardState
@@ -167,15 +221,17 @@ type durableState struct {
 //   - A corrupt copy of the hard state is rewritten from the other. If both
 //     are corrupt the term and vote are unknown, and any vote could be a
 //     second vote in some term: fault is set.
-//   - The log is the run of entries from index 1 up to the first missing
-//     key; the keys after such a gap are deleted. A gap comes only from
-//     writes a crash lost before they were synced, which were never
-//     acknowledged (or, under ack-before-sync, should not have been).
-//   - A corrupt entry ends the log too, but it may have been acknowledged:
-//     the entries from it on are deleted and lost records the last entry
-//     the disk held (its term if readable, else the current term, an upper
-//     bound), so that the server votes as if it still had them and does not
-//     campaign until its log is as up-to-date again (node.lost).
+//   - The log is the run of chunks from index 1 up to the first missing one
+//     (or the first chunk short of entries); the chunks after such a gap are
+//     deleted. A gap comes only from writes a crash lost before they were
+//     synced, which were never acknowledged (or, under ack-before-sync,
+//     should not have been).
+//   - A corrupt record ends the log too, but its entry may have been
+//     acknowledged: the entries from it on are deleted and lost records the
+//     last entry the disk held (an upper bound where unreadable: the end of
+//     its chunk, in the current term), so that the server votes as if it
+//     still had them and does not campaign until its log is as up-to-date
+//     again (node.lost).
 func loadState(d *sim.Disk) durableState {
 	st := durableState{hard: hardState{vote: sim.None}, log: []Entry{{}}}
 	repairHard, changed := loadHardState(d, &st), false
@@ -184,23 +240,28 @@ func loadState(d *sim.Disk) durableState {
 	}
 	keys := d.Keys(logKeyPrefix)
 	for i, key := range keys {
-		index, ok := parseLogKey(key)
-		if !ok || index != uint64(len(st.log)) {
+		first, ok := parseLogKey(key)
+		if !ok || first != uint64(len(st.log)) {
 			deleteKeys(d, keys[i:]) // a gap: the rest was being truncated or never synced
 			changed = true
 			break
 		}
 		b, _ := d.Get(key)
-		e, err := decodeEntry(b)
-		if err != nil {
+		var err error
+		if st.log, err = decodeChunk(b, st.log); err != nil {
 			if lost := lostPosition(d, keys[len(keys)-1], st.hard.term); !st.hard.lost.atLeast(lost) {
 				st.hard.lost = lost
 			}
-			deleteKeys(d, keys[i:])
+			deleteKeys(d, keys[i+1:])
+			rewriteChunk(d, first, st.log)
 			repairHard, changed = true, true
 			break
 		}
-		st.log = append(st.log, e)
+		if uint64(len(st.log)) != first+entriesPerChunk && i+1 < len(keys) {
+			deleteKeys(d, keys[i+1:]) // a short chunk, then a gap
+			changed = true
+			break
+		}
 	}
 	if repairHard {
 		b := encodeHardState(st.hard)
@@ -246,15 +307,27 @@ func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
 }
 
 // lostPosition returns the position of the last entry of a corrupted log,
-// stored under lastKey: its term if the record is sound, else term, the
-// current term, which no entry's term exceeds.
+// whose last chunk is stored under lastKey: exact if that chunk is sound,
+// else the chunk's last possible index in term, the current term, which no
+// entry's term exceeds.
 func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
-	index, _ := parseLogKey(lastKey)
+	first, _ := parseLogKey(lastKey)
 	b, _ := d.Get(lastKey)
-	if e, err := decodeEntry(b); err == nil {
-		return logPosition{index, e.Term}
+	entries, err := decodeChunk(b, nil)
+	if err != nil || len(entries) == 0 {
+		return logPosition{first + entriesPerChunk - 1, term}
 	}
-	return logPosition{index, term}
+	return logPosition{first + uint64(len(entries)) - 1, entries[len(entries)-1].Term}
+}
+
+// rewriteChunk rewrites the chunk from first with the entries of log from
+// there on (deleting it if there are none).
+func rewriteChunk(d *sim.Disk, first uint64, log []Entry) {
+	if first >= uint64(len(log)) {
+		d.Delete(logKey(first))
+		return
+	}
+	d.Put(logKey(first), encodeChunk(log[first:]))
 }
 
 func deleteKeys(d *sim.Disk, keys []string) {

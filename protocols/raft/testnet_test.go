@@ -81,9 +81,7 @@ func (tn *testNet) writeState(id sim.NodeID, term uint64, vote sim.NodeID, log [
 	for _, k := range hardStateKeys {
 		d.Put(k, encodeHardState(hardState{term: term, vote: vote}))
 	}
-	for i, e := range log {
-		d.Put(logKey(uint64(i+1)), encodeEntry(e))
-	}
+	putLog(d, append([]Entry{{}}, log...))
 	d.Sync()
 }
 

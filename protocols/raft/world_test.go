@@ -53,6 +53,7 @@ func TestSafetyAndProgressUnderFaults(t *testing.T) {
 			t.Logf("acked %d during faults, %d after; elections=%d maxCommit=%d events=%d",
 				before, c.acked()-before, c.safety.elections, c.safety.maxCommit, c.w.Events())
 			require.Greater(t, c.acked()-before, 20, "clients make progress once faults heal")
+			c.requireDiskMatchesMemory(t)
 		})
 	}
 }
@@ -169,6 +170,7 @@ func TestSafetyAndProgressUnderEveryFault(t *testing.T) {
 			require.Empty(t, c.safety.violation)
 			require.Nil(t, c.w.Result().Crash)
 			require.Empty(t, liveAfterHeal(c, everyFault.end))
+			c.requireDiskMatchesMemory(t)
 		})
 	}
 }
