@@ -101,8 +101,10 @@ type Report struct {
 	Byzantine []string `json:"byzantine,omitempty"`
 	// Swarm describes the fault mix a swarm scenario drew for this seed.
 	Swarm []string `json:"swarm,omitempty"`
-	// swarmSteps are the steps it drew, for the exported scenario.
+	// swarmSteps are the steps it drew, for the exported scenario; executed
+	// is the timeline as it happened, pinned (faults.Injector.Executed).
 	swarmSteps []faults.Step
+	executed   []faults.Step
 	// ConvergedAfter is how long the liveness phase took to converge.
 	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
 	Checks         []CheckResult `json:"checks"`
@@ -326,7 +328,7 @@ func (r *run) judge() *Report {
 		LeaderChanges: r.leaders, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
-	rep.Swarm, rep.swarmSteps = r.swarm.Mix, r.swarm.Steps
+	rep.Swarm, rep.swarmSteps, rep.executed = r.swarm.Mix, r.swarm.Steps, r.faults.Executed()
 	for _, b := range r.byzantine {
 		rep.Byzantine = append(rep.Byzantine, fmt.Sprintf("%v=%s", b.ID, b.Behaviour))
 	}

@@ -37,6 +37,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newVersionCmd(), newProtocolsCmd())
+	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newShrinkCmd(), newVersionCmd(), newProtocolsCmd())
 	return root
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/spf13/cobra"
+)
+
+type shrinkFlags struct {
+	seed       uint64
+	out        string
+	maxRuns    int
+	linTimeout time.Duration
+}
+
+const shrinkLong = `Reduce a failing run to the smallest scenario that still fails the same way
+(same failure class, same failing check) on the same seed.
+
+FAILURE is a failure's artifact directory (it holds scenario.yaml, pinned to
+its seed) or a scenario file with --seed. simrun first pins the faults as they
+happened (every random choice written out, one step per firing), then drops
+faults, shortens the safety phase, cuts clients, keys and the cluster, lowers
+rates and calms the network, keeping each change that still fails.
+
+The result is an ordinary scenario file, pinned to the seed, that replays the
+failure with simrun run; because its faults are explicit, it keeps testing the
+same situation after the code changes, which makes it a regression test.`
+
+func newShrinkCmd() *cobra.Command {
+	var f shrinkFlags
+	cmd := &cobra.Command{
+		Use:   "shrink FAILURE",
+		Short: "Shrink a failing run to a minimal scenario file",
+		Long:  shrinkLong,
+		Example: `  simrun shrink simrun-out/raft-bug-ack-before-sync-seed1
+  simrun shrink scenarios/bugs/raft-bug-forget-vote.yaml --seed 3 --out forget-vote-min.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return shrink(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
+		},
+	}
+	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed (default: the scenario's seed)")
+	cmd.Flags().StringVar(&f.out, "out", "", "where to write the shrunk scenario (default: <name>-shrunk-seed<N>.yaml beside the input)")
+	cmd.Flags().IntVar(&f.maxRuns, "max-runs", runner.DefaultShrinkRuns, "how many runs shrinking may spend")
+	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
+		"wall-clock budget of the linearizability checker per run")
+	return cmd
+}
+
+func shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bool) error {
+	path := failure
+	if info, err := os.Stat(failure); err == nil && info.IsDir() {
+		path = filepath.Join(failure, runner.ScenarioFile)
+	}
+	sc, err := loadScenario(path, nil)
+	if err != nil {
+		return badInputErr(err)
+	}
+	proto, err := registry.Resolve(sc)
+	if err != nil {
+		return badInputErr(err)
+	}
+	if !seedSet && sc.Seed != nil {
+		f.seed = *sc.Seed
+	}
+	if f.maxRuns <= 0 {
+		return badInput("--max-runs: must be positive, got %d", f.maxRuns)
+	}
+	so := runner.ShrinkOptions{Protocol: proto, Seed: f.seed, MaxRuns: f.maxRuns,
+		Options: runner.Options{LinearizabilityTimeout: f.linTimeout},
+		Progress: func(step string, size runner.Size) {
+			fmt.Fprintf(stdout, "kept        %s\n", step)
+		}}
+	res, err := runner.Shrink(sc, so)
+	if err != nil {
+		return badInputErr(err)
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-shrunk-seed%d.yaml", safeName(sc.Name), f.seed))
+	}
+	res.Scenario.Name = safeName(sc.Name) + "-shrunk"
+	res.Scenario.Description = fmt.Sprintf("%s, seed %d, shrunk by simrun shrink: %s", sc.Name, f.seed, res.Signature)
+	data, err := res.Scenario.Marshal()
+	if err != nil {
+		return internalErr(err)
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return internalErr(err)
+	}
+	fmt.Fprintf(stdout, "failure     %s (%s)\n", res.Signature, firstLine(res.Report.Reason))
+	fmt.Fprintf(stdout, "before      %s\n", res.Before)
+	fmt.Fprintf(stdout, "after       %s\n", res.After)
+	fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
+	fmt.Fprintf(stdout, "written     %s\n", out)
+	fmt.Fprintf(stdout, "replay      simrun run %s\n", shellQuote(out))
+	return nil
+}
