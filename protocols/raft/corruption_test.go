@@ -185,17 +185,12 @@ func TestSafetyAndProgressUnderDiskCorruption(t *testing.T) {
 				o := defaultOpts(seed)
 				o.servers = servers
 				c := newCluster(t, o)
-				corruptionFaults.install(c)
 				c.w.OnObservation(func(o sim.Observation) {
 					if o.Kind == sim.ObsNote && strings.Contains(o.Text, "lost entries") {
 						recovered++
 					}
 				})
-				c.w.RunUntil(at(corruptionFaults.end))
-				require.Empty(t, c.safety.violation)
-				require.Nil(t, c.w.Result().Crash)
-				require.Empty(t, liveAfterHeal(c, corruptionFaults.end))
-				c.requireDiskMatchesMemory(t)
+				runSafeAndLive(t, c, corruptionFaults)
 			})
 		}
 	}

@@ -84,29 +84,17 @@ func (nm nemesis) install(c *cluster) {
 
 func (r *nemesisRun) strike() {
 	var kinds []func()
-	if r.crash {
-		kinds = append(kinds, r.crashSome)
-	}
-	if r.crashLeader {
-		kinds = append(kinds, r.crashTheLeader)
-	}
-	if r.corrupt {
-		kinds = append(kinds, r.corruptOne)
-	}
-	if r.pause {
-		kinds = append(kinds, r.pauseOne)
-	}
-	if r.clog {
-		kinds = append(kinds, r.clogOne)
-	}
-	if r.clocks {
-		kinds = append(kinds, r.shiftClock)
-	}
-	if r.partition {
-		kinds = append(kinds, r.split)
-	}
-	if r.isolateLeader {
-		kinds = append(kinds, r.isolate)
+	for _, k := range []struct {
+		on     bool
+		strike func()
+	}{
+		{r.crash, r.crashSome}, {r.crashLeader, r.crashTheLeader}, {r.corrupt, r.corruptOne},
+		{r.pause, r.pauseOne}, {r.clog, r.clogOne}, {r.clocks, r.shiftClock},
+		{r.partition, r.split}, {r.isolateLeader, r.isolate},
+	} {
+		if k.on {
+			kinds = append(kinds, k.strike)
+		}
 	}
 	if len(kinds) > 0 {
 		kinds[r.rng.IntN(len(kinds))]()

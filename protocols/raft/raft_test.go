@@ -239,10 +239,7 @@ func TestFigure8(t *testing.T) {
 // (the command does not run twice). Non-leaders point at the leader.
 func TestClientRequests(t *testing.T) {
 	const client = 3
-	tn := newTestNet(t, 3, DefaultConfig())
-	tn.startAll()
-	tn.forceLeader(0)
-	tn.deliver()
+	tn := newLeaderNet(t)
 
 	tn.request(client, 1, 1, "add k")
 	tn.deliver()
@@ -291,10 +288,7 @@ func TestAppendSyncsBeforeAcknowledging(t *testing.T) {
 // A restarted server recovers term, vote and log from its disk, and starts
 // as a follower that knows nothing committed yet.
 func TestRestartRecoversDurableState(t *testing.T) {
-	tn := newTestNet(t, 3, DefaultConfig())
-	tn.startAll()
-	tn.forceLeader(0)
-	tn.deliver()
+	tn := newLeaderNet(t)
 	tn.request(3, 0, 1, "set a 1")
 	tn.deliver()
 	before := tn.nodes[0]
@@ -314,10 +308,7 @@ func TestRestartRecoversDurableState(t *testing.T) {
 // the answer must not be read as a rejection of the log (regression: it once
 // moved match below zero).
 func TestStaleTermRejectionIsIgnored(t *testing.T) {
-	tn := newTestNet(t, 3, DefaultConfig())
-	tn.startAll()
-	tn.forceLeader(0)
-	tn.deliver()
+	tn := newLeaderNet(t)
 	tn.request(3, 0, 1, "add k")
 	tn.deliver()
 	leader := tn.nodes[0]

@@ -183,6 +183,16 @@ func (tn *testNet) fire(id sim.NodeID, kind sim.TimerKind) {
 	tn.nodes[id].Timer(tn.envs[id], kind)
 }
 
+// newLeaderNet returns three started servers led by server 0 (term 1, its
+// no-op replicated).
+func newLeaderNet(t *testing.T) *testNet {
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.startAll()
+	tn.forceLeader(0)
+	tn.deliver()
+	return tn
+}
+
 // heartbeats runs two heartbeat rounds of leader id, delivering each: the
 // first may be skipped for followers that just received entries.
 func (tn *testNet) heartbeats(id sim.NodeID) {

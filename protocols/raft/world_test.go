@@ -164,15 +164,21 @@ func TestSafetyAndProgressUnderEveryFault(t *testing.T) {
 		t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
 			o := defaultOpts(seed)
 			o.link.Drop, o.link.Duplicate = 0.01, 0.01
-			c := newCluster(t, o)
-			everyFault.install(c)
-			c.w.RunUntil(at(everyFault.end))
-			require.Empty(t, c.safety.violation)
-			require.Nil(t, c.w.Result().Crash)
-			require.Empty(t, liveAfterHeal(c, everyFault.end))
-			c.requireDiskMatchesMemory(t)
+			runSafeAndLive(t, newCluster(t, o), everyFault)
 		})
 	}
+}
+
+// runSafeAndLive runs c under nm and requires safety while the faults last,
+// liveness once they heal, and disks that match memory at the end.
+func runSafeAndLive(t *testing.T, c *cluster, nm nemesis) {
+	t.Helper()
+	nm.install(c)
+	c.w.RunUntil(at(nm.end))
+	require.Empty(t, c.safety.violation)
+	require.Nil(t, c.w.Result().Crash)
+	require.Empty(t, liveAfterHeal(c, nm.end))
+	c.requireDiskMatchesMemory(t)
 }
 
 // With BUGGIFY on, the fault points fire and the protocol stays safe and live.
@@ -183,11 +189,7 @@ func TestSafetyAndProgressWithBuggify(t *testing.T) {
 			o := defaultOpts(seed)
 			o.buggify = 0.7
 			c := newCluster(t, o)
-			mixedFaults.install(c)
-			c.w.RunUntil(at(mixedFaults.end))
-			require.Empty(t, c.safety.violation)
-			require.Nil(t, c.w.Result().Crash)
-			require.Empty(t, liveAfterHeal(c, mixedFaults.end))
+			runSafeAndLive(t, c, mixedFaults)
 			for _, s := range c.w.BuggifySites() {
 				if strings.HasSuffix(s, "=on") {
 					fired[strings.TrimSuffix(s, "=on")] = true
