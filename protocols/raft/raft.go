@@ -488,12 +488,13 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 
 // handleVoteResp tallies an answer; a majority of grants wins (Raft §5.2).
 func (n *node) handleVoteResp(from sim.NodeID, m MsgVoteResp) {
-	if n.votes[from] != voteUnknown {
-		return // a duplicate
-	}
-	if m.Granted {
+	switch {
+	case m.Granted:
+		// A grant counts even after a rejection: the rejection may answer a
+		// MsgVote of an older term (it carries only the voter's term, §5.1),
+		// while a grant is a vote the voter persisted for this term.
 		n.votes[from] = voteGranted
-	} else {
+	case n.votes[from] == voteUnknown:
 		n.votes[from] = voteRejected
 	}
 	if n.countVotes(voteGranted) >= n.quorum {

@@ -318,3 +318,20 @@ func TestStaleTermRejectionIsIgnored(t *testing.T) {
 	assert.Equal(t, before, leader.prs[1])
 	assert.Empty(t, tn.queue)
 }
+
+// A grant counts even after a rejection from the same voter: the rejection
+// may answer a MsgVote of an older term. Duplicates count once.
+func TestCandidateCountsLateGrants(t *testing.T) {
+	tn := newTestNet(t, 5, DefaultConfig())
+	tn.startAll()
+	tn.fire(0, timerElection)
+	tn.queue = nil
+	n := tn.nodes[0]
+	require.Equal(t, roleCandidate, n.role)
+	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVoteResp{Term: n.term}})
+	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVoteResp{Term: n.term, Granted: true}})
+	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVoteResp{Term: n.term, Granted: true}})
+	require.Equal(t, roleCandidate, n.role, "two votes of five")
+	tn.deliverOne(envelope{from: 2, to: 0, msg: MsgVoteResp{Term: n.term, Granted: true}})
+	require.Equal(t, roleLeader, n.role)
+}
