@@ -2,9 +2,11 @@ package registry
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/simrun/simrun/protocols/paxos"
+	"github.com/simrun/simrun/protocols/pbft"
 	"github.com/simrun/simrun/protocols/raft"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -13,6 +15,7 @@ import (
 // protocols lists every protocol, sorted by name.
 var protocols = []runner.Protocol{
 	{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions", Build: buildPaxos},
+	{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas", Build: buildPBFT},
 	{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions", Build: buildRaft},
 }
 
@@ -79,6 +82,41 @@ func buildPaxos(c runner.Cluster) (runner.Servers, error) {
 	}
 	factory, err := paxos.New(cfg, c.NewStateMachine)
 	return runner.Servers{Factory: factory}, err
+}
+
+func buildPBFT(c runner.Cluster) (runner.Servers, error) {
+	sc := c.Scenario
+	cfg := pbft.DefaultConfig()
+	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
+		return runner.Servers{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
+	}
+	if sc.Nodes < pbft.MinServers || sc.Nodes > pbft.MaxServers {
+		return runner.Servers{}, sc.Errorf("nodes", "pbft runs %d to %d replicas (n = 3f+1 tolerates f Byzantine ones), not %d",
+			pbft.MinServers, pbft.MaxServers, sc.Nodes)
+	}
+	byz := make([]pbft.ByzantineReplica, len(c.Byzantine))
+	for i, b := range c.Byzantine {
+		if err := pbft.ValidateBehaviour(b.Behaviour); err != nil {
+			return runner.Servers{}, sc.Errorf(byzantinePath(sc, b.Behaviour), "%v", err)
+		}
+		byz[i] = pbft.ByzantineReplica{ID: b.ID, Behaviour: b.Behaviour}
+	}
+	factory, err := pbft.New(cfg, c.NewStateMachine, byz...)
+	return runner.Servers{Factory: factory, ReplyQuorum: cfg.ReplyQuorum(sc.Nodes), BroadcastRetry: true}, err
+}
+
+// byzantinePath is the scenario path of the first Byzantine group with the
+// given behaviour, for a positioned error.
+func byzantinePath(sc *scenarios.Scenario, behaviour string) string {
+	for i, g := range sc.Byzantine {
+		if g.Behaviour == behaviour {
+			return "byzantine[" + strconv.Itoa(i) + "].behaviour"
+		}
+	}
+	return "byzantine"
 }
 
 // crashFaultOnly rejects Byzantine servers for a protocol that tolerates

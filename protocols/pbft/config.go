@@ -1,0 +1,191 @@
+package pbft
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config tunes a PBFT cluster. Every replica of a world gets the same Config.
+type Config struct {
+	// RequestTimeout is the view-change timer of §4.4: a backup that has
+	// waited this long for a request it received to execute suspects the
+	// primary and starts a view change. It is also the first wait for a new
+	// view; each view change in a row that brings no progress doubles that
+	// wait (§4.5.2), up to BackoffLimit times.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// BackoffLimit bounds the doublings of the view-change wait (0: none).
+	BackoffLimit int `yaml:"backoff_limit"`
+	// StatusInterval is how often a replica tells the others how far it got
+	// (view, executed and stable sequence numbers), retransmits its messages
+	// for requests still in progress, and, during a view change, resends its
+	// view-change message. Replicas that see someone behind send it the
+	// certificates, new-view or state it misses.
+	StatusInterval time.Duration `yaml:"status_interval"`
+	// CheckpointInterval is K of §4.3: a replica takes a checkpoint (a
+	// snapshot of the state machine and client sessions) after executing
+	// every K-th sequence number.
+	CheckpointInterval int `yaml:"checkpoint_interval"`
+	// LogWindow is L of §4.2, the distance between the low water mark (the
+	// last stable checkpoint) and the high one: a primary assigns, and a
+	// backup accepts, sequence numbers in (h, h+L] only. A multiple of
+	// CheckpointInterval, at least twice it, so that the log does not fill up
+	// while the next checkpoint becomes stable.
+	LogWindow int `yaml:"log_window"`
+	// MaxCatchUp bounds the commit certificates of one catch-up message, so
+	// that a replica far behind catches up in chunks (at least 1).
+	MaxCatchUp int `yaml:"max_catch_up"`
+	// ByzantineCrashWithin is, for the "crash" Byzantine behaviour, the
+	// bound of the moment it stops: drawn uniformly in [0, this] from its
+	// own random stream.
+	ByzantineCrashWithin time.Duration `yaml:"byzantine_crash_within"`
+	// ByzantineDelay is, for the "delay" Byzantine behaviour, how long it
+	// holds each message to its victims before sending it.
+	ByzantineDelay time.Duration `yaml:"byzantine_delay"`
+	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
+	// correct protocol.
+	Bugs []string `yaml:"bugs"`
+}
+
+// DefaultConfig suits networks with 1-10ms latency: a 400ms view-change
+// timer (many round trips, several client retries), status every 50ms, a
+// checkpoint every 16 requests and a window of 64.
+func DefaultConfig() Config {
+	return Config{
+		RequestTimeout:       400 * time.Millisecond,
+		BackoffLimit:         3,
+		StatusInterval:       50 * time.Millisecond,
+		CheckpointInterval:   16,
+		LogWindow:            64,
+		MaxCatchUp:           32,
+		ByzantineCrashWithin: 3 * time.Second,
+		ByzantineDelay:       150 * time.Millisecond,
+	}
+}
+
+// maxBackoffLimit keeps 2^BackoffLimit waits within reason.
+const maxBackoffLimit = 10
+
+// Validate reports an impossible setting or an unknown bug name.
+func (c Config) Validate() error {
+	switch {
+	case c.RequestTimeout <= 0:
+		return fmt.Errorf("pbft: request_timeout %v must be positive", c.RequestTimeout)
+	case c.BackoffLimit < 0 || c.BackoffLimit > maxBackoffLimit:
+		return fmt.Errorf("pbft: backoff_limit %d must be in [0, %d]", c.BackoffLimit, maxBackoffLimit)
+	case c.StatusInterval <= 0:
+		return fmt.Errorf("pbft: status_interval %v must be positive", c.StatusInterval)
+	case c.StatusInterval >= c.RequestTimeout:
+		return fmt.Errorf("pbft: status_interval %v must be below request_timeout %v (lost messages are retransmitted at each status)",
+			c.StatusInterval, c.RequestTimeout)
+	case c.CheckpointInterval < 1:
+		return fmt.Errorf("pbft: checkpoint_interval %d must be at least 1", c.CheckpointInterval)
+	case c.LogWindow < 2*c.CheckpointInterval || c.LogWindow%c.CheckpointInterval != 0:
+		return fmt.Errorf("pbft: log_window %d must be a multiple of checkpoint_interval %d, at least twice it",
+			c.LogWindow, c.CheckpointInterval)
+	case c.MaxCatchUp < 1:
+		return fmt.Errorf("pbft: max_catch_up %d must be at least 1", c.MaxCatchUp)
+	case c.ByzantineCrashWithin < 0:
+		return fmt.Errorf("pbft: byzantine_crash_within %v must not be negative", c.ByzantineCrashWithin)
+	case c.ByzantineDelay < 0:
+		return fmt.Errorf("pbft: byzantine_delay %v must not be negative", c.ByzantineDelay)
+	}
+	_, err := parseBugs(c.Bugs)
+	return err
+}
+
+// MinServers is the smallest cluster: n = 3f+1 with f = 1.
+const MinServers = 4
+
+// MaxServers bounds the cluster: votes are counted in 64-bit sets.
+const MaxServers = 64
+
+// Faulty returns f, how many Byzantine replicas n replicas tolerate:
+// n >= 3f+1 (§3).
+func Faulty(n int) int { return (n - 1) / 3 }
+
+// Quorum returns the size of a quorum certificate for n replicas: 2f+1
+// when n = 3f+1 (§4.2), and in general the smallest size such that any two
+// quorums share at least f+1 replicas, one of them correct:
+// ceil((n+f+1)/2).
+func Quorum(n int) int { return (n + Faulty(n) + 2) / 2 }
+
+// ReplyQuorum is how many matching replies from distinct replicas a client
+// needs for n replicas: f+1, so that one of them is correct (§4.1). With the
+// planted bug client-first-reply it is 1.
+func (c Config) ReplyQuorum(n int) int {
+	if slices.Contains(c.Bugs, BugClientFirstReply) {
+		return 1
+	}
+	return Faulty(n) + 1
+}
+
+// Bug describes a planted bug: a deliberate deviation from the paper that the
+// simulator's faults and checkers are expected to expose.
+type Bug struct {
+	Name, Description string
+}
+
+// The planted bugs, by name.
+const (
+	BugQuorum2f          = "quorum-2f"
+	BugDropPreparedCerts = "drop-prepared-certs"
+	BugClientFirstReply  = "client-first-reply"
+)
+
+var knownBugs = []Bug{
+	{BugClientFirstReply, "clients accept the first reply instead of f+1 matching ones (§4.1), " +
+		"so one Byzantine replica's wrong result reaches the client"},
+	{BugDropPreparedCerts, "view-change messages carry no prepared certificates (§4.4: the set P), " +
+		"so the new primary fills with no-ops, or reuses, sequence numbers that committed requests hold"},
+	{BugQuorum2f, "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may share only a " +
+		"Byzantine replica and prepare or commit conflicting requests"},
+}
+
+// KnownBugs lists the planted bugs, sorted by name.
+func KnownBugs() []Bug { return slices.Clone(knownBugs) }
+
+// bugs is the parsed form of Config.Bugs. clientFirstReply changes only
+// ReplyQuorum, which the client uses, not the replicas.
+type bugs struct {
+	quorum2f, dropPreparedCerts, clientFirstReply bool
+}
+
+func (b bugs) any() bool { return b.quorum2f || b.dropPreparedCerts || b.clientFirstReply }
+
+func parseBugs(names []string) (bugs, error) {
+	var b bugs
+	seen := map[string]bool{}
+	for _, name := range names {
+		if seen[name] {
+			return bugs{}, fmt.Errorf("pbft: bug %q listed twice", name)
+		}
+		seen[name] = true
+		switch name {
+		case BugQuorum2f:
+			b.quorum2f = true
+		case BugDropPreparedCerts:
+			b.dropPreparedCerts = true
+		case BugClientFirstReply:
+			b.clientFirstReply = true
+		default:
+			return bugs{}, fmt.Errorf("pbft: unknown bug %q (known: %s)", name, knownBugNames())
+		}
+	}
+	return b, nil
+}
+
+func knownBugNames() string {
+	names := make([]string, len(knownBugs))
+	for i, b := range knownBugs {
+		names[i] = b.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+var (
+	errNoStateMachine = errors.New("pbft: New needs a state machine constructor")
+	errNoSnapshots    = errors.New("pbft: the state machine must be a service.Snapshotter: checkpoints digest the state (§4.3)")
+)

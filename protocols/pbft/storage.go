@@ -1,0 +1,451 @@
+package pbft
+
+import (
+	"encoding/binary"
+	"errors"
+	"strconv"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Disk layout. What a replica must not forget across a crash, because
+// messages it sent depend on it, is synced before those messages leave
+// (flush runs before every send):
+//
+//	pbft/view                     the view and whether a view change to it is under way:
+//	                              after a view-change message, no message of an older view
+//	pbft/stable                   the stable checkpoint's proof: the low water mark
+//	pbft/snapshot                 the latest stable state held: proof, last digest, bytes
+//	pbft/entry/<seq, 20 digits>   the accepted pre-prepare (no other one in its view after
+//	                              a prepare), the prepared certificate (carried by view
+//	                              changes after a commit), the commit certificate
+//
+// Every record ends with an 8-byte FNV-1a checksum. A record that fails it
+// (disk corruption) is deleted at start and the replica goes on without it,
+// as if it had never written it: forgetting is what a corrupted replica can
+// do, and the other replicas' certificates and state transfer make up for
+// it unless more than f replicas are faulty.
+
+const (
+	viewKey        = "pbft/view"
+	stableKey      = "pbft/stable"
+	snapshotKey    = "pbft/snapshot"
+	entryKeyPrefix = "pbft/entry/"
+	seqDigits      = 20
+	entryKeyLength = len(entryKeyPrefix) + seqDigits
+)
+
+// Entry record flags.
+const (
+	flagPrePrepare = 1 << iota
+	flagCert
+	flagCommitted
+	maxEntryFlags = flagPrePrepare | flagCert | flagCommitted
+)
+
+// entryKey returns the disk key of seq's entry; zero padding makes the
+// disk's sorted key order the sequence order.
+func entryKey(seq uint64) string {
+	var buf [entryKeyLength]byte
+	copy(buf[:], entryKeyPrefix)
+	for i := len(entryKeyPrefix); i < len(buf); i++ {
+		buf[i] = '0'
+	}
+	var digits [seqDigits]byte
+	d := strconv.AppendUint(digits[:0], seq, 10)
+	copy(buf[len(buf)-len(d):], d)
+	return string(buf[:])
+}
+
+func parseEntryKey(key string) (uint64, bool) {
+	if len(key) != entryKeyLength || key[:len(entryKeyPrefix)] != entryKeyPrefix {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(key[len(entryKeyPrefix):], 10, 64)
+	return seq, err == nil && seq > 0
+}
+
+// Writers: each marks the disk dirty; flush syncs before the next send and
+// at the end of the handler.
+
+func (n *node) put(key string, b []byte) {
+	n.env.Disk().Put(key, sealRecord(b))
+	n.dirty = true
+}
+
+func (n *node) writeView() {
+	b := binary.AppendUvarint(nil, n.view)
+	if n.changing {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	n.put(viewKey, b)
+}
+
+func (n *node) writeEntry(seq uint64, e *entry) { n.put(entryKey(seq), encodeEntry(e)) }
+
+func (n *node) deleteEntry(seq uint64) {
+	n.env.Disk().Delete(entryKey(seq))
+	n.dirty = true
+}
+
+func (n *node) writeStable() { n.put(stableKey, putCheckpointCert(nil, n.stable)) }
+
+func (n *node) writeSnapshot() {
+	b := putCheckpointCert(make([]byte, 0, 64+len(n.snap.data)), n.snap.cert)
+	b = binary.AppendUvarint(b, n.snap.last)
+	n.put(snapshotKey, append(b, n.snap.data...))
+}
+
+// Records.
+
+var errCorrupt = errors.New("pbft: corrupt record on disk")
+
+// sealRecord appends the checksum.
+func sealRecord(b []byte) []byte {
+	return binary.LittleEndian.AppendUint64(b, uint64(newHasher(0).bytes(b)))
+}
+
+// openRecord checks and strips the checksum.
+func openRecord(b []byte) ([]byte, error) {
+	if len(b) < 8 {
+		return nil, errCorrupt
+	}
+	body := b[:len(b)-8]
+	if binary.LittleEndian.Uint64(b[len(b)-8:]) != uint64(newHasher(0).bytes(body)) {
+		return nil, errCorrupt
+	}
+	return body, nil
+}
+
+func putSig(b []byte, s sim.Signature) []byte {
+	b = binary.AppendVarint(b, int64(s.Signer))
+	return binary.AppendUvarint(b, s.Digest)
+}
+
+func putSigList(b []byte, sigs []sim.Signature) []byte {
+	b = binary.AppendUvarint(b, uint64(len(sigs)))
+	for _, s := range sigs {
+		b = putSig(b, s)
+	}
+	return b
+}
+
+func putCheckpointCert(b []byte, c CheckpointCert) []byte {
+	b = binary.AppendUvarint(b, c.Seq)
+	b = binary.AppendUvarint(b, c.Digest)
+	return putSigList(b, c.Proof)
+}
+
+func encodeEntry(e *entry) []byte {
+	var flags byte
+	if e.pp.ok {
+		flags |= flagPrePrepare
+	}
+	if e.certOK {
+		flags |= flagCert
+	}
+	if e.committed {
+		flags |= flagCommitted
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, flags)
+	if e.pp.ok {
+		b = binary.AppendUvarint(b, e.pp.view)
+		b = e.pp.cmd.AppendBinary(b)
+		b = putSig(b, e.pp.sig)
+	}
+	if e.certOK {
+		b = binary.AppendUvarint(b, e.cert.View)
+		b = e.cert.Cmd.AppendBinary(b)
+		b = putSig(b, e.cert.PrePrepare)
+		b = putSigList(b, e.cert.Prepares)
+	}
+	if e.committed {
+		b = binary.AppendUvarint(b, e.done.View)
+		b = e.done.Cmd.AppendBinary(b)
+		b = putSigList(b, e.done.Commits)
+	}
+	return b
+}
+
+// reader decodes a record; the first failure sticks.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, k := binary.Uvarint(r.b)
+	if k <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, k := binary.Varint(r.b)
+	if k <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) command() service.Command {
+	if r.err != nil {
+		return service.Command{}
+	}
+	cmd, rest, err := service.ReadCommand(r.b)
+	if err != nil {
+		r.err = errCorrupt
+		return service.Command{}
+	}
+	r.b = rest
+	return cmd
+}
+
+func (r *reader) sig() sim.Signature {
+	signer := r.varint()
+	return sim.Signature{Signer: sim.NodeID(signer), Digest: r.uvarint()}
+}
+
+func (r *reader) sigList() []sim.Signature {
+	count := r.uvarint()
+	if r.err != nil || count > uint64(len(r.b)) {
+		r.err = errCorrupt
+		return nil
+	}
+	sigs := make([]sim.Signature, count)
+	for i := range sigs {
+		sigs[i] = r.sig()
+	}
+	return sigs
+}
+
+func (r *reader) checkpointCert() CheckpointCert {
+	seq := r.uvarint()
+	digest := r.uvarint()
+	return CheckpointCert{Seq: seq, Digest: digest, Proof: r.sigList()}
+}
+
+// end fails unless the record was read exactly.
+func (r *reader) end() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errCorrupt
+	}
+	return r.err
+}
+
+func decodeEntry(seq uint64, b []byte) (entry, error) {
+	r := reader{b: b}
+	var e entry
+	flags := r.byte()
+	if flags == 0 || flags > maxEntryFlags {
+		return entry{}, errCorrupt
+	}
+	if flags&flagPrePrepare != 0 {
+		e.pp.ok = true
+		e.pp.view = r.uvarint()
+		e.pp.cmd = r.command()
+		e.pp.digest = e.pp.cmd.Digest()
+		e.pp.sig = r.sig()
+	}
+	if flags&flagCert != 0 {
+		e.certOK = true
+		e.cert = PreparedCert{View: r.uvarint(), Seq: seq, Cmd: r.command(), PrePrepare: r.sig(), Prepares: r.sigList()}
+	}
+	if flags&flagCommitted != 0 {
+		e.committed = true
+		e.done = CommitCert{View: r.uvarint(), Seq: seq, Cmd: r.command(), Commits: r.sigList()}
+	}
+	return e, r.end()
+}
+
+// durableState is what a replica finds on its disk when it starts.
+type durableState struct {
+	fresh    bool // nothing at all: the replica's first start
+	view     uint64
+	changing bool
+	stable   CheckpointCert
+	snap     snapshot
+	entries  []seqEntry // ascending, above the stable checkpoint
+}
+
+type seqEntry struct {
+	seq uint64
+	e   entry
+}
+
+// loadState reads the disk. A record that does not check out is deleted and
+// forgotten (see the layout comment); entries at or below the stable
+// checkpoint, left by a crash between its write and their deletion, go too.
+func loadState(d *sim.Disk) durableState {
+	st := durableState{fresh: len(d.Keys("pbft/")) == 0}
+	changed := false
+	read := func(key string) (reader, bool) {
+		raw, ok := d.Get(key)
+		if !ok {
+			return reader{}, false
+		}
+		body, err := openRecord(raw)
+		if err != nil {
+			d.Delete(key)
+			changed = true
+			return reader{}, false
+		}
+		return reader{b: body}, true
+	}
+	if r, ok := read(viewKey); ok {
+		view := r.uvarint()
+		changing := r.byte()
+		if r.end() == nil && changing <= 1 {
+			st.view, st.changing = view, changing == 1
+		}
+	}
+	if r, ok := read(stableKey); ok {
+		if c := r.checkpointCert(); r.end() == nil {
+			st.stable = c
+		}
+	}
+	if r, ok := read(snapshotKey); ok {
+		c := r.checkpointCert()
+		last := r.uvarint()
+		if r.err == nil && c.Seq > 0 {
+			st.snap = snapshot{cert: c, last: last, data: r.b}
+		}
+	}
+	st.stable = maxCheckpoint(st.stable, st.snap.cert)
+	for _, key := range d.Keys(entryKeyPrefix) {
+		seq, ok := parseEntryKey(key)
+		if !ok || seq <= st.stable.Seq {
+			d.Delete(key)
+			changed = true
+			continue
+		}
+		r, ok := read(key)
+		if !ok {
+			continue
+		}
+		e, err := decodeEntry(seq, r.b)
+		if err != nil {
+			d.Delete(key)
+			changed = true
+			continue
+		}
+		// A view is never below one the replica accepted a pre-prepare in,
+		// even if the view record was lost.
+		st.view = max(st.view, e.pp.view)
+		st.entries = append(st.entries, seqEntry{seq: seq, e: e})
+	}
+	if changed {
+		d.Sync()
+	}
+	return st
+}
+
+func maxCheckpoint(a, b CheckpointCert) CheckpointCert {
+	if b.Seq > a.Seq {
+		return b
+	}
+	return a
+}
+
+// recover installs what the disk held, re-executes the committed requests
+// above the stable state (announcing their commits again, as paxos does) and
+// re-counts this replica's own votes of its current view. It reports whether
+// the disk was empty.
+func (n *node) recover(st durableState) bool {
+	n.view, n.changing = st.view, st.changing
+	if !st.fresh {
+		n.leaderOf = n.view + 1 // announced before the restart, if ever: once per view
+	}
+	if st.snap.cert.Seq > 0 {
+		n.installSnapshot(st.snap)
+	}
+	n.stable, n.h = st.stable, st.stable.Seq
+	for _, se := range st.entries {
+		if !n.inWindow(se.seq) {
+			n.deleteEntry(se.seq)
+			continue
+		}
+		e := n.ensure(se.seq)
+		*e = se.e
+		n.recountOwnVotes(se.seq, e)
+		if e.committed {
+			n.maxCommit = max(n.maxCommit, se.seq)
+			n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.done.View, Index: se.seq, Digest: e.done.Cmd.Digest()})
+		}
+	}
+	n.next = n.h + 1
+	if n.primary(n.view) == n.id {
+		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
+			if e := n.at(seq); e.pp.ok && e.pp.view == n.view {
+				n.next = seq + 1
+				if !e.pp.cmd.IsNoop() {
+					n.assigned[e.pp.cmd.Client] = max(n.assigned[e.pp.cmd.Client], e.pp.cmd.Seq)
+				}
+			}
+		}
+	}
+	n.recovering = true
+	n.executeReady()
+	n.recovering = false
+	return st.fresh
+}
+
+// installSnapshot restores the state machine and sessions from a snapshot
+// this replica held, and announces the state as applied up to its sequence
+// number.
+func (n *node) installSnapshot(s snapshot) {
+	sessions := service.NewSessions(n.newSM())
+	if err := sessions.Restore(s.data); err != nil {
+		n.fail("cannot restore the snapshot on disk: " + err.Error())
+	}
+	n.sessions = sessions
+	n.snap = s
+	n.exec = s.cert.Seq
+	n.maxCommit = s.cert.Seq
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: s.cert.Seq, Digest: s.last})
+}
+
+// recountOwnVotes restores this replica's own prepare and commit of its
+// current view, which were sent (or about to be) before the crash: they
+// count towards its certificates, and are retransmitted like any other.
+func (n *node) recountOwnVotes(seq uint64, e *entry) {
+	if !e.pp.ok || e.pp.view != n.view {
+		return
+	}
+	e.sentAt = n.env.Now()
+	if n.primary(e.pp.view) != n.id {
+		sig := n.sign(prepareDigest(e.pp.view, seq, e.pp.digest))
+		storeVote(&e.prepares, vote{view: e.pp.view, digest: e.pp.digest, sig: sig})
+		e.prepareSent = true
+	}
+	if e.certOK && e.cert.View == e.pp.view {
+		d := e.cert.Cmd.Digest()
+		storeVote(&e.commits, vote{view: e.cert.View, digest: d, sig: n.sign(commitDigest(e.cert.View, seq, d))})
+		e.commitSent = true
+	}
+}

@@ -1,0 +1,314 @@
+package pbft
+
+import (
+	"slices"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// View changes (§4.4). A backup whose timer expires stops accepting messages
+// of its view and multicasts a view-change message for the next view with its
+// stable checkpoint (and proof) and a prepared certificate for every request
+// that prepared at it above that checkpoint. The new primary, with 2f+1
+// valid view-change messages, multicasts a new-view message: those messages,
+// and a pre-prepare for every sequence number between the latest stable
+// checkpoint among them and the highest prepared one, re-issuing the request
+// of the certificate with the highest view, or a null request where none
+// prepared. Backups check the new-view message by recomputing it, then
+// prepare its pre-prepares in the new view. Every certificate is checked
+// signature by signature, so forged or short ones are rejected with the
+// message that carries them.
+
+// startViewChange moves to view w: the view is synced before the view-change
+// message leaves, so that after a crash the replica does not take part in
+// the old view again.
+func (n *node) startViewChange(w uint64) {
+	n.assert(w > n.view, "a view change to an older view")
+	n.view, n.changing = w, true
+	n.writeView()
+	n.queued = n.queued[:0]
+	clear(n.assigned)
+	n.lastExecVCs = n.exec
+	n.sendViewChange()
+	n.env.SetTimer(timerRequest, n.backoff())
+	n.maybeNewView()
+}
+
+// resumeViewChange: a replica that restarts while changing view resends its
+// view-change message (rebuilt from the same durable state).
+func (n *node) resumeViewChange() {
+	n.lastExecVCs = n.exec
+	n.sendViewChange()
+	n.env.SetTimer(timerRequest, n.backoff())
+}
+
+// sendViewChange builds, signs, logs and multicasts the view-change message.
+func (n *node) sendViewChange() {
+	vc := MsgViewChange{View: n.view, Replica: n.id, Stable: n.stable}
+	if !n.bugs.dropPreparedCerts {
+		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
+			if e := n.at(seq); e.certOK {
+				vc.Prepared = append(vc.Prepared, e.cert)
+			}
+		}
+	}
+	if n.byz != nil {
+		n.byz.forgeViewChange(n, &vc)
+	}
+	vc.Sig = n.sign(viewChangeDigest(&vc))
+	n.ownVC = vc
+	n.viewChanges[n.id] = vc
+	n.broadcast(vc)
+}
+
+// handleViewChange logs a valid view-change message for a view beyond ours
+// (or the one we move to). Then §4.5.2: f+1 replicas asking for later views
+// make this replica join the smallest of them, and the new primary may have
+// its 2f+1.
+func (n *node) handleViewChange(from sim.NodeID, m MsgViewChange) {
+	switch {
+	case m.Replica != from:
+		return // relayed view changes travel inside new-view messages
+	case m.View < n.view || (m.View == n.view && !n.changing):
+		return // about a view we are past; its sender catches up from our status
+	case m.View <= n.viewChanges[from].View:
+		return // a copy, or older than what we hold from it
+	case !n.validViewChange(&m):
+		return
+	}
+	n.viewChanges[from] = m
+	n.maybeJoin()
+	n.maybeNewView()
+}
+
+// maybeJoin is §4.5.2's second rule: "if a replica receives a set of f+1
+// valid view-change messages from other replicas for views greater than its
+// current view, it sends a view-change message for the smallest view in the
+// set" (the f+1 highest ones, so that one of them is a correct replica's).
+func (n *node) maybeJoin() {
+	var views []uint64
+	for i := range n.viewChanges {
+		if v := n.viewChanges[i].View; sim.NodeID(i) != n.id && v > n.view {
+			views = append(views, v)
+		}
+	}
+	if len(views) < n.f+1 {
+		return
+	}
+	slices.Sort(views)
+	n.startViewChange(views[len(views)-1-n.f])
+}
+
+// maybeNewView: the primary of the view we move to, holding 2f+1 valid
+// view-change messages for it, starts the view.
+func (n *node) maybeNewView() {
+	if !n.changing || n.primary(n.view) != n.id {
+		return
+	}
+	var vcs []MsgViewChange
+	for i := range n.viewChanges {
+		if n.viewChanges[i].View == n.view && len(vcs) < n.quorum {
+			vcs = append(vcs, n.viewChanges[i])
+		}
+	}
+	if len(vcs) < n.quorum {
+		return
+	}
+	stable, cmds := n.computeNewView(vcs)
+	nv := MsgNewView{View: n.view, ViewChanges: vcs, PrePrepares: make([]MsgPrePrepare, len(cmds))}
+	for i, cmd := range cmds {
+		pp := MsgPrePrepare{View: n.view, Seq: stable.Seq + 1 + uint64(i), Digest: cmd.Digest(), Cmd: cmd}
+		pp.Sig = n.sign(prePrepareDigest(pp.View, pp.Seq, pp.Digest))
+		nv.PrePrepares[i] = pp
+	}
+	if n.byz != nil {
+		n.byz.forgeNewView(n, &nv)
+	}
+	n.enterView(nv, stable)
+	n.broadcast(nv)
+}
+
+// computeNewView is the new primary's computation of §4.4, which backups
+// repeat: min-s is the latest stable checkpoint in V, max-s the highest
+// sequence number of a prepared certificate in V, and for every sequence
+// number in between, O re-issues the request of the certificate with the
+// highest view, or a null request (service.Noop) if none prepared. It
+// returns the checkpoint at min-s and the requests for min-s+1..max-s.
+func (n *node) computeNewView(vcs []MsgViewChange) (CheckpointCert, []service.Command) {
+	var stable CheckpointCert
+	for i := range vcs {
+		if vcs[i].Stable.Seq > stable.Seq {
+			stable = vcs[i].Stable
+		}
+	}
+	var best []*PreparedCert // best[i] is for sequence number stable.Seq+1+i
+	for i := range vcs {
+		for j := range vcs[i].Prepared {
+			c := &vcs[i].Prepared[j]
+			if c.Seq <= stable.Seq {
+				continue
+			}
+			k := int(c.Seq - stable.Seq - 1)
+			for len(best) <= k {
+				best = append(best, nil)
+			}
+			if best[k] == nil || c.View > best[k].View {
+				best[k] = c
+			}
+		}
+	}
+	cmds := make([]service.Command, len(best))
+	for i, c := range best {
+		cmds[i] = service.Noop
+		if c != nil {
+			cmds[i] = c.Cmd
+		}
+	}
+	return stable, cmds
+}
+
+// handleNewView checks a new-view message for a view beyond ours (or the one
+// we move to) and enters that view. Any replica may relay it: it carries its
+// own proof.
+func (n *node) handleNewView(m MsgNewView) {
+	if m.View < n.view || (m.View == n.view && !n.changing) {
+		return
+	}
+	stable, ok := n.validNewView(&m)
+	if !ok {
+		return
+	}
+	n.enterView(m, stable)
+}
+
+// validNewView checks §4.4's conditions: 2f+1 valid view-change messages for
+// the view from distinct replicas, and O exactly as computed from them, each
+// pre-prepare signed by the view's primary.
+func (n *node) validNewView(m *MsgNewView) (CheckpointCert, bool) {
+	if len(m.ViewChanges) < n.quorum {
+		return CheckpointCert{}, false
+	}
+	var seen uint64
+	for i := range m.ViewChanges {
+		vc := &m.ViewChanges[i]
+		if vc.View != m.View || !n.isServer(vc.Replica) || seen&bit(vc.Replica) != 0 || !n.validViewChange(vc) {
+			return CheckpointCert{}, false
+		}
+		seen |= bit(vc.Replica)
+	}
+	stable, cmds := n.computeNewView(m.ViewChanges)
+	if len(m.PrePrepares) != len(cmds) {
+		return CheckpointCert{}, false
+	}
+	p := n.primary(m.View)
+	for i := range m.PrePrepares {
+		pp := &m.PrePrepares[i]
+		d := cmds[i].Digest()
+		if pp.View != m.View || pp.Seq != stable.Seq+1+uint64(i) || pp.Digest != d || pp.Cmd.Digest() != d ||
+			!n.verify(pp.Sig, p, prePrepareDigest(pp.View, pp.Seq, d)) {
+			return CheckpointCert{}, false
+		}
+	}
+	return stable, true
+}
+
+// enterView starts view m.View: the view is synced, the stable checkpoint of
+// V adopted (state transfer follows if this replica lacks it), and the
+// pre-prepares of O accepted, backups multicasting their prepares.
+func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
+	n.view, n.changing = m.View, false
+	n.writeView()
+	n.newView = m
+	n.ownVC = MsgViewChange{}
+	for i := range n.viewChanges {
+		if n.viewChanges[i].View <= m.View {
+			n.viewChanges[i] = MsgViewChange{}
+		}
+	}
+	n.advanceStable(stable)
+	isPrimary := n.primary(m.View) == n.id
+	if isPrimary {
+		clear(n.assigned)
+		n.next = n.h + 1
+		n.announceLeader()
+	}
+	for _, pp := range m.PrePrepares {
+		if !n.inWindow(pp.Seq) {
+			continue
+		}
+		n.acceptPrePrepare(pp)
+		if isPrimary {
+			n.next = max(n.next, pp.Seq+1)
+			if !pp.Cmd.IsNoop() {
+				n.assigned[pp.Cmd.Client] = max(n.assigned[pp.Cmd.Client], pp.Cmd.Seq)
+			}
+		}
+	}
+	now := n.env.Now()
+	for i := range n.waiting {
+		n.waiting[i].since = now // the new primary gets a full timeout
+	}
+	n.armRequestTimer()
+}
+
+// validViewChange checks a view-change message: its signature (it may have
+// been relayed), its stable checkpoint's proof, and each prepared
+// certificate, for increasing sequence numbers between the checkpoint and
+// the window's end, from views before the new one.
+func (n *node) validViewChange(vc *MsgViewChange) bool {
+	if !n.isServer(vc.Replica) || vc.View == 0 || !n.verify(vc.Sig, vc.Replica, viewChangeDigest(vc)) ||
+		!n.validCheckpointCert(vc.Stable) {
+		return false
+	}
+	prev := vc.Stable.Seq
+	for i := range vc.Prepared {
+		c := &vc.Prepared[i]
+		if c.Seq <= prev || c.Seq > vc.Stable.Seq+n.window() || c.View >= vc.View || !n.validPreparedCert(c) {
+			return false
+		}
+		prev = c.Seq
+	}
+	return true
+}
+
+// validPreparedCert checks a prepared certificate (§4.2): the pre-prepare
+// signed by the primary of its view, and 2f prepares of the same from
+// distinct backups.
+func (n *node) validPreparedCert(c *PreparedCert) bool {
+	d := c.Cmd.Digest()
+	p := n.primary(c.View)
+	return n.verify(c.PrePrepare, p, prePrepareDigest(c.View, c.Seq, d)) &&
+		n.validSigs(c.Prepares, prepareDigest(c.View, c.Seq, d), n.prepareQuorum(), p)
+}
+
+// validCommitCert checks a commit certificate: 2f+1 commits of the same from
+// distinct replicas.
+func (n *node) validCommitCert(c *CommitCert) bool {
+	return n.validSigs(c.Commits, commitDigest(c.View, c.Seq, c.Cmd.Digest()), n.quorum, sim.None)
+}
+
+// validCheckpointCert checks a stable checkpoint's proof: 2f+1 checkpoint
+// messages of the same from distinct replicas (§4.3). Sequence number 0 is
+// the initial state.
+func (n *node) validCheckpointCert(c CheckpointCert) bool {
+	if c.Seq == 0 {
+		return c.Digest == 0 && len(c.Proof) == 0
+	}
+	return c.Seq%uint64(n.cfg.CheckpointInterval) == 0 &&
+		n.validSigs(c.Proof, checkpointDigest(c.Seq, c.Digest), n.quorum, sim.None)
+}
+
+// validSigs reports whether sigs are at least need valid signatures of
+// digest by distinct replicas other than exclude. One bad signature spoils
+// the set: a correct replica never builds such a set.
+func (n *node) validSigs(sigs []sim.Signature, digest uint64, need int, exclude sim.NodeID) bool {
+	var seen uint64
+	for _, s := range sigs {
+		if !n.isServer(s.Signer) || s.Signer == exclude || seen&bit(s.Signer) != 0 || s.Digest != digest || !n.env.Verify(s) {
+			return false
+		}
+		seen |= bit(s.Signer)
+	}
+	return len(sigs) >= need
+}
