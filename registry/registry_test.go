@@ -1,0 +1,61 @@
+package registry_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/workload"
+)
+
+func TestEveryProtocolBuildsAndIsSorted(t *testing.T) {
+	all := registry.All()
+	require.NotEmpty(t, all)
+	for i, p := range all {
+		if i > 0 {
+			require.Less(t, all[i-1].Name, p.Name)
+		}
+		got, ok := registry.Lookup(p.Name)
+		require.True(t, ok)
+		require.Equal(t, p.Name, got.Name)
+		sc, err := scenarios.Parse("p.yaml", []byte("protocol: "+p.Name+"\nnodes: 4\n"))
+		require.NoError(t, err)
+		servers, err := p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
+		require.NoError(t, err, p.Name)
+		require.NotNil(t, servers.Factory)
+	}
+}
+
+func TestResolveNamesTheLine(t *testing.T) {
+	sc, err := scenarios.Parse("x.yaml", []byte("nodes: 3\nprotocol: zab\n"))
+	require.NoError(t, err)
+	_, err = registry.Resolve(sc)
+	require.ErrorContains(t, err, `x.yaml:2:11: protocol: unknown protocol "zab"`)
+}
+
+// TestCrashFaultProtocolsRefuseByzantineServers: Raft and Paxos do not
+// tolerate lies, so a scenario asking for Byzantine servers is bad input.
+func TestCrashFaultProtocolsRefuseByzantineServers(t *testing.T) {
+	for _, name := range []string{"raft", "paxos"} {
+		sc, err := scenarios.Parse("b.yaml", []byte("protocol: "+name+"\nnodes: 3\nbyzantine:\n  - {nodes: [0], behaviour: silent}\n"))
+		require.NoError(t, err)
+		p, _ := registry.Lookup(name)
+		_, err = p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV,
+			Byzantine: []runner.ByzantineServer{{ID: 0, Behaviour: "silent"}}})
+		require.ErrorContains(t, err, "b.yaml:4:3: byzantine: "+name+" tolerates crash faults only")
+	}
+}
+
+func TestUnknownBugIsBadInputWithPosition(t *testing.T) {
+	sc, err := scenarios.Parse("u.yaml", []byte("protocol: raft\nnodes: 3\nprotocol_options:\n  bugs: [nope]\n"))
+	require.NoError(t, err)
+	_, err = registry.Resolve(sc)
+	require.NoError(t, err)
+	p, _ := registry.Lookup("raft")
+	_, err = p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
+	require.ErrorContains(t, err, "u.yaml:")
+	require.ErrorContains(t, err, "nope")
+}
