@@ -92,6 +92,7 @@ func TestLongSweep(t *testing.T) {
 		opts func(uint64) clusterOpts
 	}{
 		{"every fault", everyFault, opts},
+		{"mixed faults with BUGGIFY", mixedFaults, func(seed uint64) clusterOpts { o := opts(seed); o.buggify = 0.7; return o }},
 		{"corruption, 3 servers", corruptionFaults, func(seed uint64) clusterOpts { o := defaultOpts(seed); o.servers = 3; return o }},
 		{"corruption, 5 servers", corruptionFaults, defaultOpts},
 	} {
