@@ -28,6 +28,10 @@ var plantedBugs = []struct {
 	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"},  // 19/30
 	{"paxos-bug-forget-promise.yaml", 20, "agreement"},       // 16/30
 	{"paxos-bug-ignore-accepted.yaml", 10, "agreement"},      // 30/30
+	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},             // 30/30
+	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},   // 30/30
+	// The linearizability verdict's reason reads "history is not linearizable: ...".
+	{"pbft-bug-client-first-reply.yaml", 10, "history is not linearizable"}, // 30/30
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in

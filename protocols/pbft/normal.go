@@ -244,10 +244,13 @@ func (n *node) checkPrepared(seq uint64) {
 
 // checkCommitted applies §4.2's committed-local(m, v, n, i): the request is
 // prepared, and 2f+1 matching commits (possibly including this replica's)
-// from distinct replicas were logged.
+// from distinct replicas were logged. The predicate is per view: a request
+// re-issued by a new view commits again there, and is reported again (the
+// same request, unless more than f replicas lie or a planted bug broke the
+// view change, which the agreement checker then sees). It runs once.
 func (n *node) checkCommitted(seq uint64) {
 	e := n.at(seq)
-	if e == nil || e.committed || !e.certOK {
+	if e == nil || !e.certOK || (e.committed && e.done.View >= e.cert.View) {
 		return
 	}
 	digest := e.cert.Cmd.Digest()

@@ -1,0 +1,123 @@
+package runner_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/protocols/pbft"
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/workload"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPBFTTooManyByzantine: PBFT's bound n >= 3f+1 is tight. With f+1
+// colluding Byzantine replicas (two of four), a bounded sweep finds correct
+// replicas committing different requests at one sequence number, and the
+// failing seed replays. The same scenario with f of them is
+// pbft-byz-equivocate-n4, which passes.
+func TestPBFTTooManyByzantine(t *testing.T) {
+	sc, proto := load(t, filepath.Join("bugs", "pbft-too-many-byzantine.yaml"), 0)
+	var failing *runner.Report
+	for seed := uint64(1); seed <= 20 && failing == nil; seed++ { // 30/30 seeds fail
+		if rep := runSeed(t, sc, proto, seed); rep.Class.Failed() {
+			failing = rep
+		}
+	}
+	require.NotNil(t, failing, "no safety violation with f+1 Byzantine replicas in 20 seeds")
+	require.Equal(t, runner.Safety, failing.Class, failing.Reason)
+	require.True(t, strings.HasPrefix(failing.Reason, "agreement"), failing.Reason)
+	require.Equal(t, []string{"n0=equivocate", "n1=equivocate"}, failing.Byzantine)
+	replay := runSeed(t, sc, proto, failing.Seed)
+	require.Equal(t, failing.Hash, replay.Hash, "the failing seed must replay")
+	t.Logf("seed %d: %s", failing.Seed, failing.Reason)
+}
+
+// TestPBFTScenariosCoverEveryBehaviour: every Byzantine behaviour ships with
+// a scenario for n=4 (f=1) and n=7 (f=2) with f replicas playing it.
+func TestPBFTScenariosCoverEveryBehaviour(t *testing.T) {
+	for _, b := range pbft.KnownBehaviours() {
+		for _, n := range []int{4, 7} {
+			name := "pbft-byz-" + b.Name + "-n" + strconv.Itoa(n) + ".yaml"
+			t.Run(name, func(t *testing.T) {
+				sc, _ := load(t, name, 0)
+				require.Equal(t, n, sc.Nodes)
+				total := 0
+				for _, g := range sc.Byzantine {
+					require.Equal(t, b.Name, g.Behaviour)
+					total += len(g.Nodes) + g.Count
+				}
+				require.Equal(t, pbft.Faulty(n), total, "f Byzantine replicas")
+				require.True(t, sc.HasCheck("liveness"), "correct replicas must converge despite them")
+			})
+		}
+	}
+}
+
+// TestPBFTByzantineSameSeedSameTrace: runs with Byzantine replicas, view
+// changes and crashes are deterministic too.
+func TestPBFTByzantineSameSeedSameTrace(t *testing.T) {
+	for _, name := range []string{"pbft-byz-forge-view-change-n4.yaml", "pbft-byz-delay-n7.yaml", "pbft-lossy.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			sc, proto := load(t, name, 3*time.Second)
+			seen := map[string]uint64{}
+			for seed := uint64(1); seed <= 5; seed++ {
+				first := runSeed(t, sc, proto, seed)
+				second := runSeed(t, sc, proto, seed)
+				require.Equal(t, runner.Pass, first.Class, "seed %d: %s", seed, first.Reason)
+				require.Equal(t, first.Hash, second.Hash, "seed %d: same seed, different trace", seed)
+				require.Equal(t, first.Byzantine, second.Byzantine)
+				_, dup := seen[first.Hash]
+				require.False(t, dup, "seeds gave the same trace")
+				seen[first.Hash] = seed
+			}
+		})
+	}
+}
+
+// TestPBFTBuildErrors: the registry rejects what PBFT cannot run, with a
+// positioned error.
+func TestPBFTBuildErrors(t *testing.T) {
+	head := "name: p\nprotocol: pbft\n"
+	for _, c := range []struct{ body, want string }{
+		{"nodes: 3\n", "p.yaml:3:8: nodes: pbft runs 4 to 64 replicas (n = 3f+1 tolerates f Byzantine ones), not 3"},
+		{"nodes: 4\nbyzantine:\n  - {count: 1, behaviour: lie}\n",
+			`p.yaml:5:27: byzantine[0].behaviour: pbft: unknown Byzantine behaviour "lie" (known: conflicting-votes, crash, delay, equivocate, forge-view-change, silent, wrong-digest, wrong-results)`},
+		{"nodes: 4\nprotocol_options: {log_window: 20}\n",
+			"p.yaml:4:19: protocol_options: pbft: log_window 20 must be a multiple of checkpoint_interval 16, at least twice it"},
+		{"nodes: 4\nprotocol_options: {bugs: [quorum-3f]}\n",
+			`p.yaml:4:19: protocol_options: pbft: unknown bug "quorum-3f" (known: client-first-reply, drop-prepared-certs, quorum-2f)`},
+	} {
+		sc, err := scenarios.Parse("p.yaml", []byte(head+c.body))
+		require.NoError(t, err)
+		proto, err := registry.Resolve(sc)
+		require.NoError(t, err)
+		_, err = runner.Run(sc, proto, runner.Options{Seed: 1})
+		require.EqualError(t, err, c.want)
+	}
+}
+
+// TestPBFTClientsNeedFPlusOneReplies: the registry asks clients for f+1
+// matching replies and broadcast retries, and for one reply with the
+// client-first-reply bug.
+func TestPBFTClientsNeedFPlusOneReplies(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "scenarios", "pbft-byz-wrong-results-n7.yaml"))
+	require.NoError(t, err)
+	sc, err := scenarios.Parse("w.yaml", data)
+	require.NoError(t, err)
+	proto, _ := registry.Resolve(sc)
+	servers, err := proto.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
+	require.NoError(t, err)
+	require.Equal(t, 3, servers.ReplyQuorum)
+	require.True(t, servers.BroadcastRetry)
+
+	sc.ProtocolOptions = map[string]any{"bugs": []any{"client-first-reply"}}
+	servers, err = proto.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
+	require.NoError(t, err)
+	require.Equal(t, 1, servers.ReplyQuorum)
+}
