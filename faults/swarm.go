@@ -19,7 +19,7 @@ import (
 
 // SwarmKinds are the fault kinds a swarm can draw, in the order drawn.
 var SwarmKinds = []string{"crash", "crash-leader", "pause", "partition", "isolate-leader",
-	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt"}
+	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt", "buggify"}
 
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
@@ -40,7 +40,14 @@ type SwarmDraw struct {
 	// Mix describes each enabled kind and its rate, e.g. "crash every ~1.2s";
 	// it is printed in the run summary and saved with a failure.
 	Mix []string
+	// Buggify is the probability drawn for the protocol's code-level fault
+	// points (sim.Config.Buggify), 0 if the kind is off.
+	Buggify float64
 }
+
+// BuggifyProbability is the share of fault points a swarm's buggify kind
+// enables, as in FoundationDB's simulator.
+const BuggifyProbability = 0.25
 
 // Swarm draws the fault mix of one run for servers servers and a safety
 // phase of length d, among the given kinds (SwarmAll for every one), from rng.
@@ -50,6 +57,11 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 	for _, kind := range SwarmKinds {
 		on := rng.Chance(0.5) // drawn for every kind, so the list does not shift draws
 		if !on || !(slices.Contains(kinds, kind) || slices.Contains(kinds, SwarmAll)) {
+			continue
+		}
+		if kind == "buggify" {
+			draw.Buggify = BuggifyProbability
+			draw.Mix = append(draw.Mix, fmt.Sprintf("buggify: each code fault point on with probability %v", BuggifyProbability))
 			continue
 		}
 		mean := rng.DurationBetween(300*time.Millisecond, 5*time.Second).Round(time.Millisecond)

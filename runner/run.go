@@ -103,8 +103,11 @@ type Report struct {
 	Swarm []string `json:"swarm,omitempty"`
 	// swarmSteps are the steps it drew, for the exported scenario; executed
 	// is the timeline as it happened, pinned (faults.Injector.Executed).
-	swarmSteps []faults.Step
-	executed   []faults.Step
+	swarmSteps   []faults.Step
+	swarmBuggify float64
+	executed     []faults.Step
+	// Buggify lists the code-level fault points asked about, "site=on|off".
+	Buggify []string `json:"buggify,omitempty"`
 	// ConvergedAfter is how long the liveness phase took to converge.
 	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
 	Checks         []CheckResult `json:"checks"`
@@ -167,7 +170,9 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, sc.Errorf("workload", "%v", err)
 	}
-	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace})
+	plan, swarm := faultPlan(sc, opts.Seed)
+	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
+		Buggify: max(sc.Buggify, swarm.Buggify)})
 	if err != nil {
 		return nil, sc.Errorf("network", "%v", err)
 	}
@@ -175,7 +180,6 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		w.AddServer(servers.Factory)
 	}
 	load.Install(w)
-	plan, swarm := faultPlan(sc, opts.Seed)
 	inj, err := faults.Install(w, plan)
 	if err != nil {
 		return nil, sc.Errorf("faults", "%v", err)
@@ -241,8 +245,9 @@ func faultPlan(sc *scenarios.Scenario, seed uint64) (faults.Plan, faults.SwarmDr
 // steps written out as an explicit timeline (swarm off).
 func Pinned(sc *scenarios.Scenario, rep *Report) *scenarios.Scenario {
 	p := sc.WithSeed(rep.Seed)
-	if len(rep.swarmSteps) > 0 {
+	if len(p.Swarm) > 0 {
 		p.Faults = append(p.Faults, rep.swarmSteps...)
+		p.Buggify = max(p.Buggify, rep.swarmBuggify)
 		p.Swarm = nil
 	}
 	return p
@@ -328,7 +333,8 @@ func (r *run) judge() *Report {
 		LeaderChanges: r.leaders, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
-	rep.Swarm, rep.swarmSteps, rep.executed = r.swarm.Mix, r.swarm.Steps, r.faults.Executed()
+	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
+	rep.executed, rep.Buggify = r.faults.Executed(), r.world.BuggifySites()
 	for _, b := range r.byzantine {
 		rep.Byzantine = append(rep.Byzantine, fmt.Sprintf("%v=%s", b.ID, b.Behaviour))
 	}

@@ -57,6 +57,9 @@ type Scenario struct {
 	// Swarm lists fault kinds (faults.SwarmKinds, or "all") from which each
 	// seed draws its own mix and rates, on top of the Faults timeline.
 	Swarm []string `yaml:"swarm,omitempty,flow"`
+	// Buggify is the probability that each code-level fault point of the
+	// protocol (sim.Env.Buggify) is enabled in a run; 0 switches them off.
+	Buggify float64 `yaml:"buggify,omitempty"`
 	// ProtocolOptions is the protocol's own configuration, kept undecoded
 	// until the runner knows the protocol: see DecodeProtocolOptions.
 	ProtocolOptions map[string]any `yaml:"protocol_options,omitempty"`

@@ -233,6 +233,9 @@ func (s *Scenario) validateByzantine() error {
 }
 
 func (s *Scenario) validateSwarm() error {
+	if !probability(s.Buggify) {
+		return s.Errorf("buggify", "%v is not a probability in [0, 1]", s.Buggify)
+	}
 	if err := faults.ValidateSwarmKinds(s.Swarm); err != nil {
 		var fe *faults.FieldError
 		if errors.As(err, &fe) {

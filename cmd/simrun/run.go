@@ -181,6 +181,9 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	for _, m := range rep.Swarm {
 		fmt.Fprintf(w, "swarm       %s\n", m)
 	}
+	if len(rep.Buggify) > 0 {
+		fmt.Fprintf(w, "buggify     %s\n", strings.Join(rep.Buggify, " "))
+	}
 	if len(rep.Byzantine) > 0 {
 		fmt.Fprintf(w, "byzantine   %s\n", strings.Join(rep.Byzantine, " "))
 	}
