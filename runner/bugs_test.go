@@ -26,7 +26,7 @@ var plantedBugs = []struct {
 	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 3/30
 	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 15/30
 	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"},  // 19/30
-	{"paxos-bug-forget-promise.yaml", 20, "agreement"},       // 16/30
+	{"paxos-bug-forget-promise.yaml", 20, "agreement"},       // 15/30
 	{"paxos-bug-ignore-accepted.yaml", 10, "agreement"},      // 30/30
 	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},             // 30/30
 	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},   // 30/30

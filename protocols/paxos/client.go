@@ -36,7 +36,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	n.propose(s, cmd)
 	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, slot: s}
 	if n.proposed(s) {
-		n.broadcast(MsgAccept{Ballot: n.ballot, Slot: s, Cmds: []service.Command{cmd}})
+		n.broadcastAccept(MsgAccept{Ballot: n.ballot, Slot: s, Cmds: []service.Command{cmd}})
 	}
 	n.announceDecisions()
 	n.advanceCommit() // a one-server cluster chose it at once

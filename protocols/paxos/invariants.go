@@ -14,7 +14,7 @@ import (
 func (n *node) flush() {
 	if n.dirty {
 		n.env.Disk().Sync()
-		n.dirty = false
+		n.dirty, n.lazyWrites = false, 0
 	}
 }
 
@@ -59,7 +59,7 @@ func (n *node) fail(what string) {
 func (n *node) checkInvariants() {
 	n.assert(n.base() <= n.applied && n.applied <= n.commit && n.commit <= n.lastSlot(),
 		"base <= applied <= commit <= last slot")
-	n.assert(n.env.Disk().Unsynced() == 0, "unsynced writes at the end of a handler")
+	n.assert(n.env.Disk().Unsynced() == n.lazyWrites, "unsynced writes at the end of a handler")
 	n.assert(len(n.decided) == 0, "chosen slots left unannounced")
 	if r := n.rec(n.commit + 1); r != nil {
 		n.assert(!r.chosen, "a chosen slot right after the commit index")

@@ -49,7 +49,7 @@ func (n *node) advanceCommit() {
 	}
 	if n.commit > before {
 		n.failures = 0
-		n.putUvarint(commitKey, n.commit)
+		n.putCommit()
 	}
 	n.applyChosen()
 	if n.role == roleLeader {

@@ -123,20 +123,23 @@ type node struct {
 	timeout time.Duration
 	heardAt sim.Time
 
-	// Phase 1 (proposer): who promised, and the adopted proposals for slots
-	// p1From+i.
+	// Phase 1 (proposer): who promised, the adopted proposals for slots
+	// p1From+i, and the highest slot any promise reported.
 	promised uint64
 	p1From   uint64
+	p1Last   uint64
 	adopted  []adoption
 
 	// Phase 2 (leader).
 	next        uint64                      // the next free slot
 	resendBelow uint64                      // unanswered proposals below this are resent at the next heartbeat
+	unanswered  []int                       // per server: accepts sent and not answered (flow control)
 	pending     map[sim.NodeID]pendingReply // client waiting for a reply, by client
 	decided     []uint64                    // slots chosen by counting in this handler, to announce
 
-	dirty   bool   // unsynced disk writes
-	scratch []byte // reused to encode disk writes
+	dirty      bool   // unsynced disk writes that the next send must sync
+	lazyWrites int    // unsynced writes that may wait for a later sync (the commit index)
+	scratch    []byte // reused to encode disk writes
 }
 
 // Start implements sim.Node: recover the acceptor's promise and accepted
@@ -154,6 +157,7 @@ func (n *node) Start(env sim.Env) {
 	n.size = uint64(len(n.servers))
 	n.quorum = len(n.servers)/2 + 1
 	n.pending = map[sim.NodeID]pendingReply{}
+	n.unanswered = make([]int, len(n.servers))
 	n.lead = sim.None
 	n.sessions = service.NewSessions(n.newSM())
 	n.canSnapshot = n.cfg.SnapshotInterval > 0 && n.sessions.CanSnapshot()

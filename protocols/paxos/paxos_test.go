@@ -395,3 +395,24 @@ func TestRetriedCommandAppliesOnce(t *testing.T) {
 	assert.Equal(t, []string{"1", "1", "2"}, results)
 	assert.Equal(t, map[string]int{"a": 2}, tn.nodes[2].sessionsCounter(t).m)
 }
+
+// A slot reported chosen above a gap still bounds the gap: the new leader
+// fills the slots below it with no-ops, so the chosen one gets applied
+// without waiting for client commands.
+func TestGapBelowAChosenSlotIsFilled(t *testing.T) {
+	tn := newTestNet(t, 3, testConfig())
+	tn.writePromise(0, 4)
+	tn.writePromise(1, 4)
+	tn.writeRecord(1, 3, 4, true, cmd(9, 3, "add c"))
+	tn.start(0)
+	tn.start(1)
+	tn.campaign(0)
+	tn.deliver()
+	n := tn.nodes[0]
+	require.Equal(t, roleLeader, n.role)
+	assert.Equal(t, uint64(3), n.commit)
+	assert.Equal(t, uint64(4), n.next)
+	assert.Equal(t, service.Noop.Digest(), tn.commits(1)[0])
+	assert.Equal(t, service.Noop.Digest(), tn.commits(2)[0])
+	assert.Equal(t, map[string]int{"c": 1}, n.sessionsCounter(t).m)
+}

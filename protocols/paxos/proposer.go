@@ -19,7 +19,7 @@ func (n *node) startPhase1() {
 	n.raisePromise(n.ballot)
 	n.resetLeaderTimer() // the phase-1 timeout
 	n.promised = bit(n.id)
-	n.p1From = n.commit + 1
+	n.p1From, n.p1Last = n.commit+1, n.commit
 	n.adopted = n.adopted[:0]
 	for s := n.p1From; s <= n.lastSlot(); s++ {
 		if r := n.rec(s); !r.empty() {
@@ -71,6 +71,7 @@ func (n *node) adopt(e PromiseEntry) {
 	if e.Slot <= n.commit {
 		return
 	}
+	n.p1Last = max(n.p1Last, e.Slot)
 	if e.Decided {
 		n.learn(e.Slot, e.Ballot, e.Cmd)
 		return
@@ -90,13 +91,20 @@ func (n *node) adopt(e PromiseEntry) {
 // becomeLeader ends phase 1: announce the ballot, and propose in it, for
 // every slot not known chosen up to the highest slot reported, the adopted
 // value or, in a gap, a no-op (PMS §3: the leader "fills the gaps ... by
-// proposing a special 'no-op' command"). New commands go after them.
+// proposing a special 'no-op' command"), so that every slot below the last
+// one anyone knows of gets chosen and applied. New commands go after them.
+// With the planted bug ignore-accepted, the slots nobody knows chosen are
+// left to new commands instead.
 func (n *node) becomeLeader() {
 	n.assert(n.role == roleProposer, "only a proposer becomes leader")
 	n.env.CancelTimer(timerLeader)
 	n.role, n.lead, n.failures = roleLeader, n.id, 0
+	clear(n.unanswered)
 	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.ballot})
-	last := max(n.p1From-1+uint64(len(n.adopted)), n.commit)
+	last := max(n.p1Last, n.commit)
+	if n.bugs.ignoreAccepted {
+		last = n.commit
+	}
 	for s := n.commit + 1; s <= last; s++ {
 		if n.isChosen(s) {
 			continue
@@ -113,7 +121,7 @@ func (n *node) becomeLeader() {
 	n.skipChosen()
 	n.broadcastAccepts(n.commit+1, last)
 	n.resendBelow = n.next
-	n.heartbeat()
+	n.broadcast(MsgHeartbeat{Ballot: n.ballot, Commit: n.commit})
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 	n.announceDecisions()
 	n.advanceCommit()
@@ -155,8 +163,33 @@ func (n *node) broadcastAccepts(lo, hi uint64) {
 			continue
 		}
 		m := n.acceptRun(s, hi)
-		n.broadcast(m)
+		n.broadcastAccept(m)
 		s += uint64(len(m.Cmds))
+	}
+}
+
+// maxUnansweredAccepts bounds the accepts a leader has sent one server
+// without hearing back. A server that falls behind (a slow disk: each accept
+// is a sync; a clogged link; a pause) is not flooded with single-slot
+// accepts and decisions it would work through one at a time: the
+// heartbeat's retransmission (one batch per interval) and its catch-up
+// (MsgLearn) bring it up to date in batches instead. An answer that covers
+// the leader's latest proposal shows the server caught up and opens the
+// window again, so lost answers do not throttle it for long.
+const maxUnansweredAccepts = 8
+
+// keepingUp reports whether server id answers the leader's accepts.
+func (n *node) keepingUp(id sim.NodeID) bool { return n.unanswered[id] < maxUnansweredAccepts }
+
+// broadcastAccept sends m to every other server that is keeping up. The
+// message is boxed once for all of them.
+func (n *node) broadcastAccept(m MsgAccept) {
+	var msg sim.Message = m
+	for _, id := range n.servers {
+		if id != n.id && n.keepingUp(id) {
+			n.unanswered[id]++
+			n.send(id, msg)
+		}
 	}
 }
 
@@ -179,6 +212,12 @@ func (n *node) acceptRun(s, hi uint64) MsgAccept {
 func (n *node) handleAccepted(from sim.NodeID, m MsgAccepted) {
 	if n.role != roleLeader || m.Ballot != n.ballot {
 		return // an answer to an earlier ballot: it decides nothing now
+	}
+	switch {
+	case m.Slot+m.Count >= n.next:
+		n.unanswered[from] = 0 // caught up with every proposal
+	case n.unanswered[from] > 0:
+		n.unanswered[from]--
 	}
 	for s := max(m.Slot, n.commit+1); s < m.Slot+m.Count; s++ {
 		if !n.proposed(s) {
@@ -203,7 +242,8 @@ func (n *node) decide(s uint64, r *record) {
 }
 
 // announceDecisions tells the other learners (PMS §2.3) which slots were
-// just chosen, one MsgDecide per run of consecutive slots.
+// just chosen, one MsgDecide per run of consecutive slots. A server that is
+// not keeping up learns them from the heartbeat's commit index instead.
 func (n *node) announceDecisions() {
 	for i := 0; i < len(n.decided); {
 		j := i + 1
@@ -211,7 +251,12 @@ func (n *node) announceDecisions() {
 			j++
 		}
 		if !n.env.Buggify(buggifySkipDecide) {
-			n.broadcast(MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)})
+			var m sim.Message = MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)}
+			for _, id := range n.servers {
+				if id != n.id && n.keepingUp(id) {
+					n.send(id, m)
+				}
+			}
 		}
 		i = j
 	}

@@ -15,7 +15,7 @@ import (
 // them leaves (see flush).
 //
 //	paxos/promise                 uvarint ballot: the highest ballot promised
-//	paxos/commit                  uvarint slot: every slot up to it is chosen
+//	paxos/commit                  uvarint slot: every slot up to it is chosen (synced lazily)
 //	paxos/snapshot                uvarint index, uvarint digest, then the snapshot bytes
 //	paxos/slot/<slot, 20 digits>  byte flags (1: chosen), uvarint ballot, then the command
 //
@@ -24,8 +24,8 @@ import (
 // a restarted server fetching what it knew. The commonest way to learn a slot
 // (the leader counting acceptances of its proposal, a learner told that the
 // proposal it accepted was chosen) leaves the record's value as it is, so
-// learning costs one small write of the commit index per handler rather than
-// one rewrite per slot; a value learned from elsewhere (catch-up, phase 1)
+// learning costs one small write of the commit index, synced with whatever
+// the server syncs next, rather than one rewrite and sync per slot; a value learned from elsewhere (catch-up, phase 1)
 // is written into the record with the chosen flag. A record never changes
 // once its slot is chosen. Records at or below the snapshot index are
 // deleted when the snapshot is written. Zero-padded slot numbers make the
@@ -161,6 +161,22 @@ func loadUvarint(d *sim.Disk, key string) uint64 {
 	return v
 }
 
+// loadCommit reads the commit index. It is written without a sync of its
+// own (see putCommit), so a crash may tear it: a torn one is forgotten, and
+// the server learns again what it covered.
+func loadCommit(d *sim.Disk) uint64 {
+	b, ok := d.Get(commitKey)
+	if !ok {
+		return 0
+	}
+	v, err := decodeUvarint(b)
+	if err != nil {
+		d.Delete(commitKey)
+		return 0
+	}
+	return v
+}
+
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
 	promise  uint64
@@ -182,7 +198,7 @@ type slotRecord struct {
 func loadState(d *sim.Disk) durableState {
 	var st durableState
 	st.promise = loadUvarint(d, promiseKey)
-	st.commit = loadUvarint(d, commitKey)
+	st.commit = loadCommit(d)
 	if b, ok := d.Get(snapshotKey); ok {
 		s, err := decodeSnapshot(b)
 		if err != nil {
@@ -210,7 +226,7 @@ func loadState(d *sim.Disk) durableState {
 		r.key = key
 		st.records = append(st.records, slotRecord{slot: slot, rec: r})
 	}
-	if stale {
+	if stale || d.Unsynced() > 0 {
 		d.Sync()
 	}
 	return st
