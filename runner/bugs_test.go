@@ -25,11 +25,13 @@ var plantedBugs = []struct {
 	{"raft-bug-commit-old-term.yaml", 40, "agreement"},       // 8/30
 	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 3/30
 	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 15/30
-	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"},  // 19/30
-	{"paxos-bug-forget-promise.yaml", 20, "agreement"},       // 15/30
-	{"paxos-bug-ignore-accepted.yaml", 10, "agreement"},      // 30/30
-	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},             // 30/30
-	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},   // 30/30
+	// A liveness bug: the liveness verdict's reason reads "not converged ...".
+	{"raft-bug-no-append-retry.yaml", 10, "not converged"},  // 30/30
+	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"}, // 19/30
+	{"paxos-bug-forget-promise.yaml", 20, "agreement"},      // 15/30
+	{"paxos-bug-ignore-accepted.yaml", 10, "agreement"},     // 30/30
+	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},            // 30/30
+	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},  // 30/30
 	// The linearizability verdict's reason reads "history is not linearizable: ...".
 	{"pbft-bug-client-first-reply.yaml", 10, "history is not linearizable"}, // 30/30
 }
@@ -48,7 +50,11 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 				}
 			}
 			require.NotNil(t, failing, "no failure in %d seeds: the checker misses the bug", b.maxSeeds)
-			require.Equal(t, runner.Safety, failing.Class, failing.Reason)
+			want := runner.Safety
+			if strings.HasPrefix(b.checker, "not converged") {
+				want = runner.Liveness
+			}
+			require.Equal(t, want, failing.Class, failing.Reason)
 			require.True(t, strings.HasPrefix(failing.Reason, b.checker), "want a %s violation, got: %s", b.checker, failing.Reason)
 			replay := runSeed(t, sc, proto, failing.Seed)
 			require.Equal(t, failing.Hash, replay.Hash, "the failing seed must replay")

@@ -72,6 +72,7 @@ const (
 	BugForgetVote       = "forget-vote"
 	BugAckBeforeSync    = "ack-before-sync"
 	BugNoLogCheckOnVote = "no-term-check-on-vote"
+	BugNoAppendRetry    = "no-append-retry"
 )
 
 var knownBugs = []Bug{
@@ -81,6 +82,8 @@ var knownBugs = []Bug{
 		"the Figure 8 scenario of Raft §5.4.2"},
 	{BugForgetVote, "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
 		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
+	{BugNoAppendRetry, "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
+		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	{BugNoLogCheckOnVote, "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
 }
@@ -91,6 +94,7 @@ func KnownBugs() []Bug { return slices.Clone(knownBugs) }
 // bugs is the parsed form of Config.Bugs.
 type bugs struct {
 	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote bool
+	noAppendRetry                                             bool // liveness only: not in any()
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -118,6 +122,8 @@ func parseBugs(names []string) (bugs, error) {
 			b.ackBeforeSync = true
 		case BugNoLogCheckOnVote:
 			b.noLogCheckOnVote = true
+		case BugNoAppendRetry:
+			b.noAppendRetry = true
 		default:
 			return bugs{}, fmt.Errorf("raft: unknown bug %q (known: %s)", name, knownBugNames())
 		}

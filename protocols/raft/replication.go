@@ -216,7 +216,7 @@ func (n *node) heartbeat(to sim.NodeID) {
 	now := n.env.Now()
 	pr.inflightSince = min(pr.inflightSince, now) // the local clock may be stepped back
 	stalled := now.Sub(pr.inflightSince) >= resendAfterHeartbeats*n.cfg.HeartbeatInterval
-	if !pr.probing && pr.inflight && stalled {
+	if !pr.probing && pr.inflight && stalled && !n.bugs.noAppendRetry {
 		pr.probing, pr.next, pr.inflight = true, pr.match+1, false
 	}
 	appended := pr.appended
@@ -254,6 +254,9 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 // the conflicting term if it has that term, else to the first index the
 // follower holds of it (or just past the follower's log).
 func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
+	if n.bugs.noAppendRetry {
+		return // planted liveness bug: no retry, the follower stays behind
+	}
 	if m.ConflictIndex == 0 {
 		// The answer to a MsgApp of an older term, which only carried the
 		// follower's term; this server has since reached that term (as a
