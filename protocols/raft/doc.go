@@ -154,6 +154,10 @@
 //   - no-term-check-on-vote: votes are granted without the up-to-date check
 //     of §5.4.1, so a server with a stale log can win and overwrite committed
 //     entries.
+//   - no-append-retry (liveness only): the leader never retries an
+//     AppendEntries (§5.3 retries indefinitely), so a lost append or a
+//     rejection leaves a follower behind for good; the cross-server
+//     assertions stay on, since safety still holds.
 //
 // When truncation reaches a committed entry under a bug, the server lowers
 // its commit index and rebuilds its state machine from the surviving prefix,
