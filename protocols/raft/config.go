@@ -94,7 +94,7 @@ func KnownBugs() []Bug { return slices.Clone(knownBugs) }
 // bugs is the parsed form of Config.Bugs.
 type bugs struct {
 	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote bool
-	noAppendRetry                                             bool // liveness only: not in any()
+	noAppendRetry                                              bool // liveness only: not in any()
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
