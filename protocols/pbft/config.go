@@ -153,8 +153,6 @@ type bugs struct {
 	quorum2f, dropPreparedCerts, clientFirstReply bool
 }
 
-func (b bugs) any() bool { return b.quorum2f || b.dropPreparedCerts || b.clientFirstReply }
-
 func parseBugs(names []string) (bugs, error) {
 	var b bugs
 	seen := map[string]bool{}

@@ -1,0 +1,268 @@
+package pbft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Scripted tests of the normal case (§4.1, §4.2): the quorum rules and the
+// prepared and committed-local predicates.
+
+func signedPrePrepare(tn *testNet, view, seq uint64, cmd service.Command) MsgPrePrepare {
+	d := cmd.Digest()
+	p := sim.NodeID(view % uint64(len(tn.servers)))
+	return MsgPrePrepare{View: view, Seq: seq, Digest: d, Cmd: cmd, Sig: tn.sign(p, prePrepareDigest(view, seq, d))}
+}
+
+func signedPrepare(tn *testNet, from sim.NodeID, view, seq, d uint64) MsgPrepare {
+	return MsgPrepare{View: view, Seq: seq, Digest: d, Sig: tn.sign(from, prepareDigest(view, seq, d))}
+}
+
+func signedCommit(tn *testNet, from sim.NodeID, view, seq, d uint64) MsgCommit {
+	return MsgCommit{View: view, Seq: seq, Digest: d, Sig: tn.sign(from, commitDigest(view, seq, d))}
+}
+
+var (
+	cmdA = service.Command{Client: 100, Seq: 1, Op: []byte("set a 1")}
+	cmdB = service.Command{Client: 100, Seq: 1, Op: []byte("set a 2")}
+)
+
+func TestNormalCaseExecutesEverywhereAndReplies(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	cmd := tn.request(100, 1, "set a 1", 0)
+	tn.run()
+	for id := range sim.NodeID(4) {
+		commits, applies := tn.observed(id, sim.ObsCommit), tn.observed(id, sim.ObsApply)
+		require.Len(t, commits, 1, "replica %v", id)
+		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Term: 0, Index: 1, Digest: cmd.Digest()}, commits[0])
+		require.Len(t, applies, 1)
+		require.Equal(t, uint64(1), applies[0].Index)
+	}
+	require.Len(t, tn.replies, 4, "every replica replies to the client (§4.1)")
+	for _, r := range tn.replies {
+		require.Equal(t, service.Reply{Client: 100, Seq: 1, Status: service.StatusOK, Result: []byte("ok")}, r)
+	}
+	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 0, Term: 0}}, tn.observed(0, sim.ObsLeader))
+
+	// A retry of an executed request gets the cached reply and runs nothing.
+	tn.replies = nil
+	tn.request(100, 1, "set a 1", 2)
+	tn.run()
+	require.Len(t, tn.replies, 1)
+	require.Len(t, tn.observed(0, sim.ObsApply), 1)
+}
+
+func TestBackupRelaysAndStartsTheViewChangeTimer(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	cmd := tn.request(100, 1, "set a 1", 2)
+	tn.step()
+	require.Equal(t, []envelope{{from: 2, to: 0, msg: service.Request{Cmd: cmd}}}, tn.queue)
+	require.Equal(t, testConfig().RequestTimeout, tn.envs[2].timers[timerRequest], "§4.4: the backup waits for the request")
+	tn.run()
+	require.NotContains(t, tn.envs[2].timers, timerRequest, "executed: no longer waiting")
+}
+
+// backupWithPrePrepare starts replica 1 alone (its peers down) and delivers
+// the primary's pre-prepare of cmdA at sequence number 1.
+func backupWithPrePrepare(t *testing.T, n int, cfg Config) *testNet {
+	tn := newTestNet(t, n, cfg)
+	tn.start(1)
+	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdA))
+	tn.step()
+	return tn
+}
+
+func TestPreparedNeedsTwoFMatchingPreparesFromDistinctBackups(t *testing.T) {
+	d := cmdA.Digest()
+	tests := []struct {
+		name     string
+		n        int
+		bugs     []string
+		prepares func(tn *testNet) []envelope
+		prepared bool
+	}{
+		{"own prepare and one more (f=1)", 4, nil, func(tn *testNet) []envelope {
+			return []envelope{{2, 1, signedPrepare(tn, 2, 0, 1, d)}}
+		}, true},
+		{"own prepare alone", 4, nil, func(tn *testNet) []envelope { return nil }, false},
+		{"the primary's prepare does not count", 4, nil, func(tn *testNet) []envelope {
+			return []envelope{{0, 1, signedPrepare(tn, 0, 0, 1, d)}}
+		}, false},
+		{"a prepare for another digest does not count", 4, nil, func(tn *testNet) []envelope {
+			return []envelope{{2, 1, signedPrepare(tn, 2, 0, 1, cmdB.Digest())}}
+		}, false},
+		{"a prepare of another view does not count", 4, nil, func(tn *testNet) []envelope {
+			return []envelope{{2, 1, signedPrepare(tn, 2, 1, 1, d)}}
+		}, false},
+		{"a prepare signed by someone else does not count", 4, nil, func(tn *testNet) []envelope {
+			return []envelope{{2, 1, signedPrepare(tn, 3, 0, 1, d)}}
+		}, false},
+		{"a made-up signature does not count", 4, nil, func(tn *testNet) []envelope {
+			return []envelope{{2, 1, MsgPrepare{View: 0, Seq: 1, Digest: d, Sig: sim.Signature{Signer: 2, Digest: prepareDigest(0, 1, d)}}}}
+		}, false},
+		{"f=2: a repeated prepare counts once", 7, nil, func(tn *testNet) []envelope {
+			p := signedPrepare(tn, 2, 0, 1, d)
+			return []envelope{{2, 1, p}, {2, 1, p}, {3, 1, signedPrepare(tn, 3, 0, 1, d)}}
+		}, false},
+		{"f=2: own prepare and three more", 7, nil, func(tn *testNet) []envelope {
+			return []envelope{{2, 1, signedPrepare(tn, 2, 0, 1, d)}, {3, 1, signedPrepare(tn, 3, 0, 1, d)}, {5, 1, signedPrepare(tn, 5, 0, 1, d)}}
+		}, true},
+		{"planted quorum-2f: own prepare alone", 4, []string{BugQuorum2f}, func(tn *testNet) []envelope { return nil }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Bugs = tt.bugs
+			tn := backupWithPrePrepare(t, tt.n, cfg)
+			tn.queue = append(tn.queue, tt.prepares(tn)...)
+			tn.run()
+			e := tn.nodes[1].at(1)
+			require.Equal(t, tt.prepared, e.certOK)
+			require.Equal(t, tt.prepared, e.commitSent, "a commit goes out once prepared")
+		})
+	}
+}
+
+func TestPreparesBeforeThePrePrepareCount(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.start(1)
+	tn.inject(2, 1, signedPrepare(tn, 2, 0, 1, cmdA.Digest()))
+	tn.step()
+	require.False(t, tn.nodes[1].at(1).certOK)
+	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdA))
+	tn.step()
+	require.True(t, tn.nodes[1].at(1).certOK)
+}
+
+func TestCommittedLocalNeedsPreparedAndTwoFPlusOneCommits(t *testing.T) {
+	d := cmdA.Digest()
+	tests := []struct {
+		name      string
+		bugs      []string
+		prepared  bool
+		commits   []sim.NodeID
+		other     bool // the commits are for another digest
+		committed bool
+	}{
+		{"prepared, own commit and two more", nil, true, []sim.NodeID{2, 3}, false, true},
+		{"the primary's commit counts", nil, true, []sim.NodeID{0, 3}, false, true},
+		{"own commit and one more", nil, true, []sim.NodeID{2}, false, false},
+		{"commits for another digest", nil, true, []sim.NodeID{2, 3}, true, false},
+		{"not prepared: commits alone do not do it", nil, false, []sim.NodeID{0, 2, 3}, false, false},
+		{"planted quorum-2f: own commit and one more", []string{BugQuorum2f}, true, []sim.NodeID{2}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Bugs = tt.bugs
+			tn := backupWithPrePrepare(t, 4, cfg)
+			if tt.prepared {
+				tn.inject(3, 1, signedPrepare(tn, 3, 0, 1, d))
+			}
+			for _, from := range tt.commits {
+				cd := d
+				if tt.other {
+					cd = cmdB.Digest()
+				}
+				tn.inject(from, 1, signedCommit(tn, from, 0, 1, cd))
+			}
+			tn.run()
+			require.Equal(t, tt.committed, tn.nodes[1].at(1).committed)
+			require.Len(t, tn.observed(1, sim.ObsApply), map[bool]int{true: 1}[tt.committed])
+		})
+	}
+}
+
+func TestPrePrepareAcceptance(t *testing.T) {
+	good := func(tn *testNet) MsgPrePrepare { return signedPrePrepare(tn, 0, 1, cmdA) }
+	tests := []struct {
+		name   string
+		from   sim.NodeID
+		pp     func(tn *testNet) MsgPrePrepare
+		accept bool
+	}{
+		{"from the primary", 0, good, true},
+		{"from a backup", 2, good, false},
+		{"a digest that is not the request's", 0, func(tn *testNet) MsgPrePrepare {
+			pp := good(tn)
+			pp.Digest = cmdB.Digest()
+			pp.Sig = tn.sign(0, prePrepareDigest(0, 1, pp.Digest))
+			return pp
+		}, false},
+		{"signed by another replica", 0, func(tn *testNet) MsgPrePrepare {
+			pp := good(tn)
+			pp.Sig = tn.sign(2, pp.Sig.Digest)
+			return pp
+		}, false},
+		{"of another view", 1, func(tn *testNet) MsgPrePrepare { return signedPrePrepare(tn, 1, 1, cmdA) }, false},
+		{"above the high water mark", 0, func(tn *testNet) MsgPrePrepare { return signedPrePrepare(tn, 0, 9, cmdA) }, false},
+		{"at the high water mark", 0, func(tn *testNet) MsgPrePrepare { return signedPrePrepare(tn, 0, 8, cmdA) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tn := newTestNet(t, 4, testConfig())
+			tn.start(1)
+			pp := tt.pp(tn)
+			tn.inject(tt.from, 1, pp)
+			tn.step()
+			e := tn.nodes[1].at(pp.Seq)
+			require.Equal(t, tt.accept, e != nil && e.pp.ok)
+			require.Len(t, sentBy[MsgPrepare](tn, 1), map[bool]int{true: 3}[tt.accept])
+		})
+	}
+}
+
+func TestOnePrePreparePerViewAndSequenceNumber(t *testing.T) {
+	tn := backupWithPrePrepare(t, 4, testConfig())
+	tn.queue = nil
+	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdB)) // an equivocating primary
+	tn.step()
+	require.Equal(t, cmdA.Digest(), tn.nodes[1].at(1).pp.digest, "§4.2: the first pre-prepare stands")
+	require.Empty(t, tn.queue, "no prepare for the conflicting request")
+}
+
+func TestRequestsExecuteInSequenceOrder(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	// Sequence number 1's messages are held back; 2 commits first.
+	var held []envelope
+	tn.drop = func(e envelope) bool {
+		if seqOf(e.msg) == 1 {
+			held = append(held, e)
+			return true
+		}
+		return false
+	}
+	tn.request(100, 1, "set a 1", 0)
+	tn.request(101, 1, "set b 1", 0)
+	tn.run()
+	require.True(t, tn.nodes[2].at(2).committed)
+	require.Zero(t, tn.nodes[2].exec, "2 waits for 1")
+	tn.drop = nil
+	tn.queue = append(tn.queue, held...)
+	tn.run()
+	for id := range sim.NodeID(4) {
+		applies := tn.observed(id, sim.ObsApply)
+		require.Len(t, applies, 2)
+		require.Equal(t, []uint64{1, 2}, []uint64{applies[0].Index, applies[1].Index})
+	}
+}
+
+// seqOf returns the sequence number of a normal-case message, or 0.
+func seqOf(m sim.Message) uint64 {
+	switch m := m.(type) {
+	case MsgPrePrepare:
+		return m.Seq
+	case MsgPrepare:
+		return m.Seq
+	case MsgCommit:
+		return m.Seq
+	}
+	return 0
+}

@@ -1,0 +1,184 @@
+package pbft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Persistence and recovery: what a replica promised survives a crash.
+
+func TestRestartedBackupKeepsItsPrePrepare(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	tn.drop = func(e envelope) bool { return e.to != 1 && e.from != 100 } // 1 hears the primary; nothing else gets through
+	tn.request(cmdA.Client, cmdA.Seq, string(cmdA.Op), 0)
+	tn.run()
+	require.True(t, tn.nodes[1].at(1).pp.ok)
+	tn.drop = nil
+	tn.crash(1)
+	tn.start(1)
+	require.Equal(t, cmdA.Digest(), tn.nodes[1].at(1).pp.digest)
+	tn.queue = nil
+	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdB))
+	tn.step()
+	require.Equal(t, cmdA.Digest(), tn.nodes[1].at(1).pp.digest, "no conflicting pre-prepare after a restart")
+	for _, p := range sentBy[MsgPrepare](tn, 1) {
+		require.Equal(t, cmdA.Digest(), p.Digest)
+	}
+}
+
+func TestRestartedReplicaKeepsItsPreparedCertificate(t *testing.T) {
+	tn := preparedEverywhere(t)
+	tn.crash(2)
+	tn.start(2)
+	require.True(t, tn.nodes[2].at(1).certOK)
+	tn.do(2, func(n *node) { n.startViewChange(1) })
+	vc := sentBy[MsgViewChange](tn, 2)[0]
+	require.Len(t, vc.Prepared, 1, "the certificate survives for the view change")
+	tn.do(3, func(n *node) { require.True(t, n.validViewChange(&vc)) })
+}
+
+func TestRestartedReplicaReexecutesFromItsCheckpoint(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	requests(tn, 6, 0)
+	before := tn.nodes[2].sessions.LastApplied(105)
+	tn.crash(2)
+	tn.obs, tn.replies, tn.queue = nil, nil, nil
+	tn.start(2)
+	tn.run()
+	n := tn.nodes[2]
+	require.Equal(t, uint64(6), n.exec)
+	require.Equal(t, uint64(4), n.h)
+	require.Equal(t, before, n.sessions.LastApplied(105))
+	var applied []uint64
+	for _, o := range tn.observed(2, sim.ObsApply) {
+		applied = append(applied, o.Index)
+	}
+	require.Equal(t, []uint64{4, 5, 6}, applied, "the checkpoint's state, then the committed log above it")
+	require.Len(t, tn.observed(2, sim.ObsCommit), 2, "commits above the checkpoint are announced again")
+	require.Empty(t, tn.observed(2, sim.ObsLeader))
+	require.Empty(t, tn.replies, "no replies while re-executing")
+	agreementHolds(t, append(tn.observed(0, sim.ObsApply), tn.obs...))
+}
+
+func TestRestartedReplicaResumesItsViewChange(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	tn.do(3, func(n *node) { n.startViewChange(1) })
+	tn.crash(3)
+	tn.queue = nil
+	tn.start(3)
+	require.True(t, tn.nodes[3].changing)
+	require.Equal(t, uint64(1), tn.nodes[3].view)
+	require.Len(t, sentBy[MsgViewChange](tn, 3), 3, "it resends its view change")
+	tn.inject(0, 3, signedPrePrepare(tn, 0, 1, cmdA))
+	tn.step()
+	require.Nil(t, tn.nodes[3].at(1), "no part in the old view")
+}
+
+func TestRestartedPrimaryDoesNotReuseSequenceNumbers(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	tn.drop = func(e envelope) bool { return e.from == 0 && int(e.to) < 4 }
+	tn.request(100, 1, "set a 1", 0)
+	tn.run()
+	tn.crash(0)
+	tn.start(0)
+	require.Equal(t, uint64(2), tn.nodes[0].next)
+	require.Equal(t, uint64(1), tn.nodes[0].assigned[100])
+	require.Empty(t, tn.observed(0, sim.ObsLeader)[1:], "view 0 announced once")
+}
+
+func TestCorruptRecordsAreForgotten(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	requests(tn, 2, 0)
+	tn.crash(3)
+	d := tn.envs[3].disk
+	b, _ := d.Get(entryKey(2))
+	b[3] ^= 0x10
+	d.Put(entryKey(2), b)
+	d.Sync()
+	tn.start(3)
+	require.Equal(t, uint64(1), tn.nodes[3].exec, "entry 2 is gone")
+	require.NotContains(t, d.Keys(entryKeyPrefix), entryKey(2))
+	tn.fire(3, timerStatus)
+	tn.run()
+	require.Equal(t, uint64(2), tn.nodes[3].exec, "and fetched again")
+}
+
+func TestEntryRecordRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sig := func(label string) sim.Signature {
+			return sim.Signature{Signer: sim.NodeID(rapid.IntRange(0, 63).Draw(t, label+".signer")), Digest: rapid.Uint64().Draw(t, label+".digest")}
+		}
+		sigs := func(label string) []sim.Signature {
+			out := make([]sim.Signature, rapid.IntRange(0, 5).Draw(t, label+".n"))
+			for i := range out {
+				out[i] = sig(label)
+			}
+			return out
+		}
+		command := func(label string) service.Command {
+			return service.Command{Client: sim.NodeID(rapid.IntRange(-1, 100).Draw(t, label+".client")),
+				Seq: rapid.Uint64().Draw(t, label+".seq"), Op: rapid.SliceOf(rapid.Byte()).Draw(t, label+".op")}
+		}
+		seq := rapid.Uint64Range(1, 1<<40).Draw(t, "seq")
+		var e entry
+		if rapid.Bool().Draw(t, "pp") {
+			cmd := command("pp")
+			e.pp = prePrepare{ok: true, view: rapid.Uint64().Draw(t, "pp.view"), cmd: cmd, digest: cmd.Digest(), sig: sig("pp")}
+		}
+		if rapid.Bool().Draw(t, "cert") {
+			e.certOK = true
+			e.cert = PreparedCert{View: rapid.Uint64().Draw(t, "cert.view"), Seq: seq, Cmd: command("cert"), PrePrepare: sig("cert.pp"), Prepares: sigs("cert")}
+		}
+		if !e.pp.ok && !e.certOK || rapid.Bool().Draw(t, "committed") {
+			e.committed = true
+			e.done = CommitCert{View: rapid.Uint64().Draw(t, "done.view"), Seq: seq, Cmd: command("done"), Commits: sigs("done")}
+		}
+		got, err := decodeEntry(seq, encodeEntry(&e))
+		require.NoError(t, err)
+		normalize := func(e *entry) {
+			for _, c := range []*service.Command{&e.pp.cmd, &e.cert.Cmd, &e.done.Cmd} {
+				if len(c.Op) == 0 {
+					c.Op = nil
+				}
+			}
+			for _, s := range []*[]sim.Signature{&e.cert.Prepares, &e.done.Commits} {
+				if len(*s) == 0 {
+					*s = nil
+				}
+			}
+		}
+		normalize(&e)
+		normalize(&got)
+		require.Equal(t, e, got)
+		sealed := sealRecord(encodeEntry(&e))
+		body, err := openRecord(sealed)
+		require.NoError(t, err)
+		require.Equal(t, encodeEntry(&e), body)
+		bit := rapid.IntRange(0, len(sealed)*8-1).Draw(t, "bit")
+		sealed[bit/8] ^= 1 << (bit % 8)
+		_, err = openRecord(sealed)
+		require.Error(t, err, "a flipped bit fails the checksum")
+	})
+}
+
+func TestEntryKeysSortBySequence(t *testing.T) {
+	require.Equal(t, "pbft/entry/00000000000000000042", entryKey(42))
+	seq, ok := parseEntryKey(entryKey(1 << 40))
+	require.True(t, ok)
+	require.Equal(t, uint64(1<<40), seq)
+	require.Less(t, entryKey(9), entryKey(10))
+	for _, bad := range []string{"pbft/entry/0", "pbft/entry/0000000000000000000x", "pbft/entry/00000000000000000000"} {
+		_, ok := parseEntryKey(bad)
+		require.False(t, ok, bad)
+	}
+}

@@ -1,0 +1,309 @@
+package pbft
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// View changes (§4.4, §4.5.2): certificates, their validation, and the
+// new-view message.
+
+// preparedEverywhere runs cmdA through pre-prepare and prepare at every
+// replica of a 4-replica net, losing the commits: it is prepared at all of
+// them and committed at none.
+func preparedEverywhere(t *testing.T) *testNet {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	tn.drop = func(e envelope) bool { _, commit := e.msg.(MsgCommit); return commit }
+	tn.request(cmdA.Client, cmdA.Seq, string(cmdA.Op), 0)
+	tn.run()
+	for id := range sim.NodeID(4) {
+		require.True(t, tn.nodes[id].at(1).certOK)
+		require.False(t, tn.nodes[id].at(1).committed)
+	}
+	tn.drop = nil
+	return tn
+}
+
+func TestViewChangeCarriesPreparedRequestsIntoTheNewView(t *testing.T) {
+	tn := preparedEverywhere(t)
+	for _, id := range []sim.NodeID{2, 3} {
+		tn.do(id, func(n *node) { n.startViewChange(1) })
+	}
+	vcs := sentBy[MsgViewChange](tn, 2)
+	require.Len(t, vcs, 3)
+	require.Len(t, vcs[0].Prepared, 1, "P holds the prepared certificate")
+	require.Equal(t, cmdA, vcs[0].Prepared[0].Cmd)
+	tn.run() // 1, the new primary, joins on f+1 view changes and starts the view
+
+	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 1, Term: 1}}, tn.observed(1, sim.ObsLeader))
+	for id := range sim.NodeID(4) {
+		n := tn.nodes[id]
+		require.Equal(t, uint64(1), n.view, "replica %v", id)
+		require.False(t, n.changing)
+		commits := tn.observed(id, sim.ObsCommit)
+		require.Len(t, commits, 1)
+		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Term: 1, Index: 1, Digest: cmdA.Digest()}, commits[0])
+	}
+	require.Equal(t, uint64(2), tn.nodes[1].next, "new requests go after O")
+	tn.request(101, 1, "set b 1", 1)
+	tn.run()
+	require.Equal(t, uint64(2), tn.nodes[3].exec)
+	agreementHolds(t, tn.obs)
+}
+
+func TestViewChangeTimerAndJoining(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	tn.drop = func(e envelope) bool { return e.from == 0 || e.to == 0 } // the primary is gone
+	cmd := tn.request(100, 1, "set a 1", 1)
+	tn.request(100, 1, "set a 1", 2)
+	tn.run()
+	tn.advance(testConfig().RequestTimeout)
+	tn.fire(1, timerRequest)
+	require.True(t, tn.nodes[1].changing)
+	require.Equal(t, testConfig().RequestTimeout, tn.envs[1].timers[timerRequest], "it waits T for the new view")
+	tn.run()
+	require.False(t, tn.nodes[3].changing, "one replica alone does not move the others")
+
+	tn.fire(2, timerRequest)
+	tn.run()
+	require.Equal(t, uint64(1), tn.nodes[3].view, "f+1 view changes: replica 3 joins (§4.5.2)")
+	require.False(t, tn.nodes[1].changing, "2f+1: the new primary starts view 1")
+	tn.inject(100, 1, service.Request{Cmd: cmd}) // the client retries
+	tn.run()
+	for _, id := range []sim.NodeID{1, 2, 3} {
+		require.Equal(t, uint64(1), tn.nodes[id].exec)
+	}
+}
+
+func TestNewViewOverdueDoublesTheWait(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.start(2)
+	T := testConfig().RequestTimeout
+	tn.do(2, func(n *node) { n.startViewChange(1) })
+	require.Equal(t, T, tn.envs[2].timers[timerRequest])
+	tn.fire(2, timerRequest)
+	require.Equal(t, uint64(2), tn.nodes[2].view)
+	require.Equal(t, 2*T, tn.envs[2].timers[timerRequest], "§4.5.2: then 2T")
+	tn.fire(2, timerRequest)
+	require.Equal(t, 4*T, tn.envs[2].timers[timerRequest])
+}
+
+// aViewChange returns a valid view-change message of replica 2 for view 1
+// carrying cmdA's prepared certificate, and the net.
+func aViewChange(t *testing.T) (*testNet, MsgViewChange) {
+	tn := preparedEverywhere(t)
+	tn.do(2, func(n *node) { n.startViewChange(1) })
+	return tn, sentBy[MsgViewChange](tn, 2)[0]
+}
+
+func TestForgedViewChangesAreRejected(t *testing.T) {
+	resign := func(tn *testNet, vc *MsgViewChange) { vc.Sig = tn.sign(vc.Replica, viewChangeDigest(vc)) }
+	forged := service.Command{Client: 2, Seq: 1, Op: []byte("forged")}
+	fd := forged.Digest()
+	tests := []struct {
+		name   string
+		forge  func(tn *testNet, vc *MsgViewChange)
+		valid  bool
+		reason string
+	}{
+		{"as sent", func(*testNet, *MsgViewChange) {}, true, ""},
+		{"stale: nothing stable, nothing prepared", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared = nil
+			resign(tn, vc)
+		}, true, "a replica that lost everything looks like this"},
+		{"made-up signatures", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0] = PreparedCert{View: 0, Seq: 1, Cmd: forged,
+				PrePrepare: madeUp(0, prePrepareDigest(0, 1, fd)),
+				Prepares:   []sim.Signature{madeUp(1, prepareDigest(0, 1, fd)), madeUp(3, prepareDigest(0, 1, fd))}}
+			resign(tn, vc)
+		}, false, "signers that never signed"},
+		{"too few prepares", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0].Prepares = vc.Prepared[0].Prepares[:1]
+			resign(tn, vc)
+		}, false, ""},
+		{"the same prepare twice", func(tn *testNet, vc *MsgViewChange) {
+			p := vc.Prepared[0].Prepares
+			vc.Prepared[0].Prepares = []sim.Signature{p[0], p[0]}
+			resign(tn, vc)
+		}, false, ""},
+		{"a prepare by the primary", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0].Prepares = []sim.Signature{vc.Prepared[0].Prepares[0], tn.sign(0, prepareDigest(0, 1, cmdA.Digest()))}
+			resign(tn, vc)
+		}, false, "the primary pre-prepares, it does not prepare"},
+		{"a pre-prepare not by the primary", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0].PrePrepare = tn.sign(3, prePrepareDigest(0, 1, cmdA.Digest()))
+			resign(tn, vc)
+		}, false, ""},
+		{"another request under genuine signatures", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0].Cmd = cmdB
+			resign(tn, vc)
+		}, false, "signatures are of the digest"},
+		{"tampered after signing", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared = nil
+		}, false, ""},
+		{"signed by another replica", func(tn *testNet, vc *MsgViewChange) {
+			vc.Sig = tn.sign(3, viewChangeDigest(vc))
+		}, false, ""},
+		{"a certificate from the new view", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0].View = 1
+			resign(tn, vc)
+		}, false, ""},
+		{"a certificate beyond the window", func(tn *testNet, vc *MsgViewChange) {
+			vc.Prepared[0].Seq = 9
+			resign(tn, vc)
+		}, false, ""},
+		{"a stable checkpoint with a made-up proof", func(tn *testNet, vc *MsgViewChange) {
+			vc.Stable = CheckpointCert{Seq: 4, Digest: 5, Proof: []sim.Signature{
+				madeUp(0, checkpointDigest(4, 5)), madeUp(1, checkpointDigest(4, 5)), madeUp(3, checkpointDigest(4, 5))}}
+			vc.Prepared = nil
+			resign(tn, vc)
+		}, false, ""},
+		{"a stable checkpoint with too short a proof", func(tn *testNet, vc *MsgViewChange) {
+			vc.Stable = CheckpointCert{Seq: 4, Digest: 5, Proof: []sim.Signature{
+				tn.sign(0, checkpointDigest(4, 5)), tn.sign(1, checkpointDigest(4, 5))}}
+			vc.Prepared = nil
+			resign(tn, vc)
+		}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tn, vc := aViewChange(t)
+			vc.Prepared = append([]PreparedCert(nil), vc.Prepared...)
+			tt.forge(tn, &vc)
+			tn.do(3, func(n *node) { require.Equal(t, tt.valid, n.validViewChange(&vc), tt.reason) })
+			// Delivered to the new primary, an invalid one is not logged.
+			tn.queue = nil
+			tn.inject(2, 1, vc)
+			tn.step()
+			require.Equal(t, tt.valid, tn.nodes[1].viewChanges[2].View == 1)
+		})
+	}
+}
+
+func TestComputeNewView(t *testing.T) {
+	x := service.Command{Client: 100, Seq: 1, Op: []byte("x")}
+	y := service.Command{Client: 101, Seq: 1, Op: []byte("y")}
+	z := service.Command{Client: 102, Seq: 1, Op: []byte("z")}
+	cert := func(view, seq uint64, cmd service.Command) PreparedCert {
+		return PreparedCert{View: view, Seq: seq, Cmd: cmd}
+	}
+	stable4 := CheckpointCert{Seq: 4, Digest: 9}
+	tests := []struct {
+		name   string
+		vcs    []MsgViewChange
+		stable uint64
+		cmds   []service.Command
+	}{
+		{"nothing prepared", []MsgViewChange{{}, {}, {}}, 0, []service.Command{}},
+		{"the certificate of the highest view wins; gaps get null requests", []MsgViewChange{
+			{Prepared: []PreparedCert{cert(0, 1, x), cert(0, 3, y)}},
+			{Prepared: []PreparedCert{cert(2, 1, z)}},
+			{},
+		}, 0, []service.Command{z, service.Noop, y}},
+		{"min-s is the latest stable checkpoint; below it nothing is re-issued", []MsgViewChange{
+			{Stable: stable4},
+			{Prepared: []PreparedCert{cert(0, 2, x), cert(0, 6, y)}},
+			{},
+		}, 4, []service.Command{service.Noop, y}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := &node{}
+			stable, cmds := n.computeNewView(tt.vcs)
+			require.Equal(t, tt.stable, stable.Seq)
+			require.Equal(t, tt.cmds, cmds)
+		})
+	}
+}
+
+// aNewView returns the new-view message replica 1 builds for view 1 from the
+// view changes of 1, 2 and 3, with cmdA prepared, before anyone receives it.
+func aNewView(t *testing.T) (*testNet, MsgNewView) {
+	tn := preparedEverywhere(t)
+	for _, id := range []sim.NodeID{2, 3, 1} {
+		tn.do(id, func(n *node) { n.startViewChange(1) })
+	}
+	tn.drop = func(e envelope) bool { _, nv := e.msg.(MsgNewView); return nv }
+	tn.run()
+	tn.drop = nil
+	nv := tn.nodes[1].newView
+	require.Equal(t, uint64(1), nv.View)
+	require.Len(t, nv.ViewChanges, 3)
+	require.Len(t, nv.PrePrepares, 1)
+	require.Equal(t, cmdA, nv.PrePrepares[0].Cmd)
+	return tn, nv
+}
+
+func TestNewViewValidation(t *testing.T) {
+	tests := []struct {
+		name  string
+		forge func(tn *testNet, nv *MsgNewView)
+		valid bool
+	}{
+		{"as sent", func(*testNet, *MsgNewView) {}, true},
+		{"another request in O, signed by the primary", func(tn *testNet, nv *MsgNewView) {
+			pp := &nv.PrePrepares[0]
+			pp.Cmd, pp.Digest = cmdB, cmdB.Digest()
+			pp.Sig = tn.sign(1, prePrepareDigest(1, 1, pp.Digest))
+		}, false},
+		{"a null request in O where one prepared", func(tn *testNet, nv *MsgNewView) {
+			pp := &nv.PrePrepares[0]
+			pp.Cmd, pp.Digest = service.Noop, noopDigest
+			pp.Sig = tn.sign(1, prePrepareDigest(1, 1, pp.Digest))
+		}, false},
+		{"O missing a pre-prepare", func(tn *testNet, nv *MsgNewView) { nv.PrePrepares = nil }, false},
+		{"O signed by a backup", func(tn *testNet, nv *MsgNewView) {
+			nv.PrePrepares[0].Sig = tn.sign(2, nv.PrePrepares[0].Sig.Digest)
+		}, false},
+		{"2f view changes", func(tn *testNet, nv *MsgNewView) { nv.ViewChanges = nv.ViewChanges[:2] }, false},
+		{"one view change twice", func(tn *testNet, nv *MsgNewView) {
+			nv.ViewChanges = []MsgViewChange{nv.ViewChanges[0], nv.ViewChanges[1], nv.ViewChanges[1]}
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tn, nv := aNewView(t)
+			nv.PrePrepares = append([]MsgPrePrepare(nil), nv.PrePrepares...)
+			nv.ViewChanges = append([]MsgViewChange(nil), nv.ViewChanges...)
+			tt.forge(tn, &nv)
+			tn.inject(1, 3, nv)
+			tn.step()
+			require.Equal(t, tt.valid, !tn.nodes[3].changing)
+		})
+	}
+}
+
+func TestNewViewIsRelayedToAReplicaLeftBehind(t *testing.T) {
+	tn, _ := aNewView(t)
+	tn.inject(1, 2, tn.nodes[1].newView)
+	tn.run()
+	require.True(t, tn.nodes[3].changing, "3 missed the new view")
+	tn.fire(3, timerStatus) // its status shows it waiting; 1 and 2 relay the new view
+	tn.run()
+	require.False(t, tn.nodes[3].changing)
+	require.Equal(t, uint64(1), tn.nodes[3].exec)
+	agreementHolds(t, tn.obs)
+}
+
+func TestAReplicaThatKeepsExecutingDoesNotRunAhead(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.startAll()
+	tn.do(3, func(n *node) { n.startViewChange(1) }) // alone: the others stay in view 0
+	tn.run()
+	requests(tn, 2, 0)
+	tn.fire(3, timerStatus)
+	tn.run()
+	require.Equal(t, uint64(2), tn.nodes[3].exec, "it executes from the others' certificates")
+	tn.advance(time.Second)
+	tn.fire(3, timerRequest)
+	require.Equal(t, uint64(1), tn.nodes[3].view, "progress elsewhere: it waits again instead of moving on")
+	tn.fire(3, timerRequest)
+	require.Equal(t, uint64(2), tn.nodes[3].view, "no progress: on to the next view")
+}
