@@ -1,8 +1,6 @@
 package paxos
 
 import (
-	"encoding/binary"
-
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -15,11 +13,11 @@ import (
 // every slot from m.From on (PMS §3). A repeated prepare of the promised
 // ballot (a retry) gets the same promise again.
 func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
-	if n.owner(m.Ballot) != from {
-		return // not the sender's ballot: ignore it
+	if n.owner(m.Ballot) != from || n.rejoining {
+		return // not the sender's ballot; or we cannot promise (rejoin.go)
 	}
 	n.seeBallot(m.Ballot)
-	if m.Ballot < n.promise {
+	if m.Ballot < n.promise || (m.Rejoin && m.Ballot == n.promise) {
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
 		return
 	}
@@ -42,7 +40,8 @@ func (n *node) raisePromise(b uint64) {
 	if n.bugs.forgetPromise {
 		return // planted bug: the promise lives only in memory
 	}
-	n.putUvarint(promiseKey, b)
+	n.putUvarint(promiseKeyA, b)
+	n.putUvarint(promiseKeyB, b)
 }
 
 // promiseFor builds the promise answering m: every accepted proposal (and
@@ -54,7 +53,10 @@ func (n *node) promiseFor(m MsgPrepare) MsgPromise {
 		p.Snapshot = n.snap
 	}
 	for s := max(m.From, n.base()+1); s <= n.lastSlot(); s++ {
-		if r := n.rec(s); !r.empty() {
+		switch r := n.rec(s); {
+		case r.lost:
+			p.Lost = append(p.Lost, s)
+		case !r.empty():
 			p.Entries = append(p.Entries, PromiseEntry{Slot: s, Ballot: r.ballot, Decided: r.chosen, Cmd: r.cmd})
 		}
 	}
@@ -68,8 +70,8 @@ func (n *node) promiseFor(m MsgPrepare) MsgPromise {
 // go back to a lower ballot. The acceptance is synced before MsgAccepted
 // leaves.
 func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
-	if n.owner(m.Ballot) != from {
-		return
+	if n.owner(m.Ballot) != from || n.rejoining {
+		return // not the sender's ballot; or we cannot accept (rejoin.go)
 	}
 	n.seeBallot(m.Ballot)
 	if m.Ballot < n.promise && !n.bugs.acceptLowerBallot {
@@ -94,9 +96,11 @@ func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
 	r := n.ensure(s)
 	switch {
 	case r.chosen:
-		// PMS §2.2, P2: once a value is chosen, every higher-numbered
-		// proposal for the slot has that value. Nothing to record.
-		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "a proposal for a chosen slot with another value")
+		// Nothing to record: the promise reports the chosen value. PMS
+		// §2.2, P2b: every proposal numbered above the one chosen has its
+		// value. A lower-numbered one (a deposed leader retransmitting) may
+		// differ, and acknowledging it is harmless: the majority that
+		// promised the choosing ballot refuses it, so it is never chosen.
 		return
 	case r.ballot == b:
 		// A retransmission: a leader proposes one value per slot per ballot.
@@ -105,6 +109,7 @@ func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
 	}
 	n.assert(b > r.ballot || n.bugs.any(), "an accepted ballot went down")
 	r.ballot, r.cmd = b, cmd
+	n.repair(r) // a new acceptance supersedes a lost one: b is not below it
 	n.writeRecord(s, r)
 }
 
@@ -121,7 +126,7 @@ func (n *node) writeRecord(s uint64, r *record) {
 
 // putUvarint writes a number under key; flush syncs it.
 func (n *node) putUvarint(key string, v uint64) {
-	n.scratch = binary.AppendUvarint(n.scratch[:0], v)
+	n.scratch = appendUvarint(n.scratch[:0], v)
 	n.env.Disk().Put(key, n.scratch)
 	n.dirty = true
 }
@@ -132,7 +137,7 @@ func (n *node) putUvarint(key string, v uint64) {
 // again what it forgot. Syncing it at once would add a sync per decision to
 // every learner, which a slow disk pays for in latency.
 func (n *node) putCommit() {
-	n.scratch = binary.AppendUvarint(n.scratch[:0], n.commit)
+	n.scratch = appendUvarint(n.scratch[:0], n.commit)
 	n.env.Disk().Put(commitKey, n.scratch)
 	n.lazyWrites++
 }

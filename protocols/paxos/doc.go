@@ -53,9 +53,30 @@
 //
 // The promise and every accepted proposal are written to env.Disk() and
 // synced before the reply that reveals them leaves (PMS §2.3: an acceptor
-// remembers across failures). Learned values are written too, so a restarted
-// server re-applies what it knew without asking. See storage.go for the
-// layout.
+// remembers across failures). What a server learned is kept too (a commit
+// index synced along with the next sync, and values learned from elsewhere
+// in their records), so a restarted server re-applies what it knew without
+// asking. See storage.go for the layout.
+//
+// # Disk corruption
+//
+// Every stored value carries a CRC-32C, and the promise and the snapshot are
+// stored twice. A server that finds an accepted proposal corrupt keeps a
+// "lost" record in its place and reports the slot as lost in its promises; a
+// proposer then needs, for that slot, a majority of promisers that can
+// report on it. The next proposal it accepts there, or the value it learns,
+// repairs it. A server that lost its promise or its snapshot (both copies)
+// rejoins: it neither promises nor accepts until it leads a ballot that a
+// majority of the other servers promised (after Paxos Made Live, §5.1). See
+// rejoin.go. Rejoining needs a majority of healthy other servers: a majority
+// that lost state at once stalls, but stays safe.
+//
+// # Flow control
+//
+// A leader sends a server at most a few accepts it has not answered; a
+// server that falls behind (a slow disk, a clogged link, a pause) catches up
+// from the heartbeat's retransmissions and by catch-up, in batches, instead
+// of working through a backlog of single-slot messages one sync at a time.
 //
 // # Compaction
 //

@@ -27,6 +27,7 @@ func (n *node) learn(s, ballot uint64, cmd service.Command) {
 		r.ballot = ballot
 	}
 	r.cmd, r.chosen = cmd, true
+	n.repair(r)
 	n.writeRecord(s, r)
 	n.observeCommit(s, r)
 }
@@ -184,8 +185,7 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 func (n *node) installSnapshot(s Snapshot) {
 	n.assert(s.Index > n.commit, "installing a snapshot we are past")
 	n.restoreSnapshot(s)
-	n.env.Disk().Put(snapshotKey, encodeSnapshot(s))
-	n.dirty = true
+	n.writeSnapshot()
 	if n.role == roleLeader {
 		n.next = max(n.next, s.Index+1)
 		n.resendBelow = max(n.resendBelow, s.Index+1)
@@ -223,7 +223,14 @@ func (n *node) maybeSnapshot() {
 	s := Snapshot{Index: n.applied, Digest: n.rec(n.applied).cmd.Digest(), Data: data}
 	n.truncatePrefix(s.Index)
 	n.snap = s
-	n.env.Disk().Put(snapshotKey, encodeSnapshot(s))
+	n.writeSnapshot()
+}
+
+// writeSnapshot writes both copies of the snapshot; flush syncs them.
+func (n *node) writeSnapshot() {
+	b := encodeSnapshot(n.snap)
+	n.env.Disk().Put(snapshotKeyA, b)
+	n.env.Disk().Put(snapshotKeyB, b)
 	n.dirty = true
 }
 
@@ -238,6 +245,7 @@ func (n *node) truncatePrefix(index uint64) {
 	d := n.env.Disk()
 	drop := min(index, n.lastSlot()) - base
 	for i := range drop {
+		n.repair(&n.log[i]) // compacted: chosen, and in the snapshot
 		if key := n.log[i].key; key != "" {
 			d.Delete(key)
 			n.dirty = true

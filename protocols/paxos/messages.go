@@ -15,10 +15,13 @@ import (
 // MsgPrepare is phase 1a (PMS §2.2): the sender, owner of Ballot, asks every
 // acceptor to promise to accept no proposal numbered below Ballot, for every
 // slot from From on (PMS §3: one prepare covers all slots of a new leader),
-// and to report what it has accepted there.
+// and to report what it has accepted there. Rejoin marks the prepare of a
+// server that lost its acceptor state (see rejoin.go): it is promised only
+// if Ballot is above the acceptor's promise, never equal to it.
 type MsgPrepare struct {
 	Ballot uint64
 	From   uint64
+	Rejoin bool
 }
 
 // AppendTrace implements sim.Message.
@@ -26,7 +29,11 @@ func (m MsgPrepare) AppendTrace(b []byte) []byte {
 	b = append(b, "MsgPrepare ballot="...)
 	b = strconv.AppendUint(b, m.Ballot, 10)
 	b = append(b, " from="...)
-	return strconv.AppendUint(b, m.From, 10)
+	b = strconv.AppendUint(b, m.From, 10)
+	if m.Rejoin {
+		b = append(b, " rejoin"...)
+	}
+	return b
 }
 
 // PromiseEntry is what an acceptor reports about one slot in a promise: the
@@ -80,11 +87,14 @@ func (s Snapshot) appendTrace(b []byte) []byte {
 // MsgPromise is phase 1b (PMS §2.2): the acceptor promises Ballot and reports
 // its accepted proposals from the prepare's From on. If its log was compacted
 // past From, the slots it no longer holds are covered by its Snapshot, which
-// the proposer installs (every slot of a snapshot is chosen).
+// the proposer installs (every slot of a snapshot is chosen). Lost lists the
+// slots from From on whose record the acceptor lost to disk corruption: it
+// cannot say what it accepted there (see rejoin.go).
 type MsgPromise struct {
 	Ballot   uint64
 	Snapshot Snapshot // Index 0: none attached
 	Entries  []PromiseEntry
+	Lost     []uint64
 }
 
 // AppendTrace implements sim.Message.
@@ -102,7 +112,18 @@ func (m MsgPromise) AppendTrace(b []byte) []byte {
 		}
 		b = e.appendTrace(b)
 	}
-	return append(b, ']')
+	b = append(b, ']')
+	if len(m.Lost) > 0 {
+		b = append(b, " lost=["...)
+		for i, s := range m.Lost {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = strconv.AppendUint(b, s, 10)
+		}
+		b = append(b, ']')
+	}
+	return b
 }
 
 // MsgNack tells a proposer that its Ballot was rejected because the acceptor

@@ -124,11 +124,13 @@ type node struct {
 	heardAt sim.Time
 
 	// Phase 1 (proposer): who promised, the adopted proposals for slots
-	// p1From+i, and the highest slot any promise reported.
-	promised uint64
-	p1From   uint64
-	p1Last   uint64
-	adopted  []adoption
+	// p1From+i, the highest slot any promise reported, and the slots some
+	// promiser lost (rejoin.go).
+	promised  uint64
+	p1From    uint64
+	p1Last    uint64
+	adopted   []adoption
+	p1Unknown []unknownSlot
 
 	// Phase 2 (leader).
 	next        uint64                      // the next free slot
@@ -137,6 +139,8 @@ type node struct {
 	pending     map[sim.NodeID]pendingReply // client waiting for a reply, by client
 	decided     []uint64                    // slots chosen by counting in this handler, to announce
 
+	rejoining  bool   // acceptor state was lost: neither promise nor accept (rejoin.go)
+	lostSlots  int    // records lost to corruption, not repaired yet (rejoin.go)
 	dirty      bool   // unsynced disk writes that the next send must sync
 	lazyWrites int    // unsynced writes that may wait for a later sync (the commit index)
 	scratch    []byte // reused to encode disk writes
@@ -161,7 +165,11 @@ func (n *node) Start(env sim.Env) {
 	n.lead = sim.None
 	n.sessions = service.NewSessions(n.newSM())
 	n.canSnapshot = n.cfg.SnapshotInterval > 0 && n.sessions.CanSnapshot()
-	n.recover(loadState(env.Disk()))
+	st := loadState(env.Disk())
+	n.recover(st)
+	if st.lost && n.size > 1 {
+		n.startRejoin()
+	}
 	n.becomeFollower(sim.None)
 	n.finish()
 }
@@ -174,7 +182,13 @@ func (n *node) recover(st durableState) {
 		n.restoreSnapshot(st.snapshot)
 	}
 	for _, sr := range st.records {
+		if sr.rec.lost && n.size == 1 {
+			sr.rec.lost = false // no one to ask: see rejoin.go
+		}
 		*n.ensure(sr.slot) = sr.rec
+		if sr.rec.lost {
+			n.lostSlots++
+		}
 		n.maxSeen = max(n.maxSeen, sr.rec.ballot)
 		if sr.rec.chosen {
 			n.observeCommit(sr.slot, &sr.rec)
@@ -302,7 +316,7 @@ func (n *node) becomeFollower(lead sim.NodeID) {
 
 // follow notes a live leader of ballot b (b at least our promise).
 func (n *node) follow(b uint64) {
-	if n.role == roleFollower {
+	if n.role == roleFollower && !n.rejoining {
 		n.lead = n.owner(b)
 		n.heardAt = n.env.Now()
 	}

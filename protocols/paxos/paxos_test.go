@@ -119,7 +119,7 @@ func TestPromiseCarriesTheSnapshotBelowItsLog(t *testing.T) {
 	data, err := sessions.Snapshot()
 	require.NoError(t, err)
 	snap := Snapshot{Index: 8, Digest: 42, Data: data}
-	tn.envs[0].disk.Put(snapshotKey, encodeSnapshot(snap))
+	tn.envs[0].disk.Put(snapshotKeyA, encodeSnapshot(snap))
 	tn.writeRecord(0, 10, 4, false, cmd(9, 1, "add a"))
 	tn.start(0)
 	n := tn.nodes[0]

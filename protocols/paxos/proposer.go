@@ -19,14 +19,21 @@ func (n *node) startPhase1() {
 	n.raisePromise(n.ballot)
 	n.resetLeaderTimer() // the phase-1 timeout
 	n.promised = bit(n.id)
+	if n.rejoining {
+		n.promised = 0 // only the others' promises count (rejoin.go)
+	}
 	n.p1From, n.p1Last = n.commit+1, n.commit
 	n.adopted = n.adopted[:0]
+	n.p1Unknown = n.p1Unknown[:0]
 	for s := n.p1From; s <= n.lastSlot(); s++ {
-		if r := n.rec(s); !r.empty() {
+		switch r := n.rec(s); {
+		case r.lost:
+			n.unknownAt(s, n.id)
+		case !r.empty():
 			n.adopt(PromiseEntry{Slot: s, Ballot: r.ballot, Decided: r.chosen, Cmd: r.cmd})
 		}
 	}
-	if count(n.promised) >= n.quorum {
+	if n.phase1Done() {
 		n.becomeLeader() // a one-server cluster
 		return
 	}
@@ -36,9 +43,9 @@ func (n *node) startPhase1() {
 
 // sendPrepares sends MsgPrepare to every server that has not promised yet.
 func (n *node) sendPrepares() {
-	var m sim.Message = MsgPrepare{Ballot: n.ballot, From: n.p1From}
+	var m sim.Message = MsgPrepare{Ballot: n.ballot, From: n.p1From, Rejoin: n.rejoining}
 	for _, id := range n.servers {
-		if n.promised&bit(id) == 0 {
+		if id != n.id && n.promised&bit(id) == 0 {
 			n.send(id, m)
 		}
 	}
@@ -56,11 +63,50 @@ func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
 	for _, e := range m.Entries {
 		n.adopt(e)
 	}
+	for _, s := range m.Lost {
+		n.unknownAt(s, from)
+	}
 	n.advanceCommit()
 	n.promised |= bit(from)
-	if count(n.promised) >= n.quorum {
+	if n.phase1Done() {
 		n.becomeLeader()
 	}
+}
+
+// unknownSlot is a slot some promisers cannot report on (rejoin.go).
+type unknownSlot struct {
+	slot    uint64
+	servers uint64
+}
+
+// unknownAt notes that server id lost its record of slot s.
+func (n *node) unknownAt(s uint64, id sim.NodeID) {
+	n.p1Unknown = append(n.p1Unknown, unknownSlot{slot: s, servers: bit(id)})
+	n.p1Last = max(n.p1Last, s)
+}
+
+// phase1Done reports whether a majority promised and, for every slot some
+// promiser lost its record of, a majority of promisers could report on it:
+// that majority meets every majority that may have chosen a value there.
+func (n *node) phase1Done() bool {
+	if count(n.promised) < n.quorum {
+		return false
+	}
+	for _, u := range n.p1Unknown {
+		if n.isChosen(u.slot) {
+			continue
+		}
+		var blind uint64
+		for _, v := range n.p1Unknown {
+			if v.slot == u.slot {
+				blind |= v.servers
+			}
+		}
+		if count(n.promised&^blind) < n.quorum {
+			return false
+		}
+	}
+	return true
 }
 
 // adopt merges one reported slot into phase 1's result. A chosen value is
@@ -100,6 +146,9 @@ func (n *node) becomeLeader() {
 	n.env.CancelTimer(timerLeader)
 	n.role, n.lead, n.failures = roleLeader, n.id, 0
 	clear(n.unanswered)
+	if n.rejoining {
+		n.finishRejoin()
+	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.ballot})
 	last := max(n.p1Last, n.commit)
 	if n.bugs.ignoreAccepted {

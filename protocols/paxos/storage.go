@@ -3,6 +3,7 @@ package paxos
 import (
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"strconv"
 
 	"github.com/simrun/simrun/service"
@@ -14,10 +15,17 @@ import (
 // proposals it accepted; both are synced before any reply that depends on
 // them leaves (see flush).
 //
-//	paxos/promise                 uvarint ballot: the highest ballot promised
-//	paxos/commit                  uvarint slot: every slot up to it is chosen (synced lazily)
-//	paxos/snapshot                uvarint index, uvarint digest, then the snapshot bytes
-//	paxos/slot/<slot, 20 digits>  byte flags (1: chosen), uvarint ballot, then the command
+//	paxos/promise/a, paxos/promise/b  uvarint ballot: the highest ballot promised (two copies)
+//	paxos/commit                      uvarint slot: every slot up to it is chosen (synced lazily)
+//	paxos/snapshot/a, .../b           uvarint index, uvarint digest, then the snapshot bytes (two copies)
+//	paxos/slot/<slot, 20 digits>      byte flags (1: chosen, 2: lost), uvarint ballot, then the command
+//	paxos/rejoin                      present while the server rebuilds lost state (see rejoin.go)
+//
+// Every value ends with a CRC-32C of the rest, so that a record corrupted on
+// the disk (sim.World.CorruptDisk) is noticed, never used: see rejoin.go for
+// what a server does when it lost acceptor state. The promise and the
+// snapshot (which stands for the accepted proposals it compacted) are written
+// twice, so that one corrupted copy costs nothing.
 //
 // A slot record is the acceptor's accepted proposal (ballot and value). What
 // the server learned is on disk too, though safety does not need it: it saves
@@ -25,22 +33,42 @@ import (
 // (the leader counting acceptances of its proposal, a learner told that the
 // proposal it accepted was chosen) leaves the record's value as it is, so
 // learning costs one small write of the commit index, synced with whatever
-// the server syncs next, rather than one rewrite and sync per slot; a value learned from elsewhere (catch-up, phase 1)
-// is written into the record with the chosen flag. A record never changes
-// once its slot is chosen. Records at or below the snapshot index are
-// deleted when the snapshot is written. Zero-padded slot numbers make the
-// disk's sorted key order the slot order.
+// the server syncs next, rather than one rewrite and sync per slot; a value
+// learned from elsewhere (catch-up, phase 1) is written into the record with
+// the chosen flag. A record never changes once its slot is chosen. Records at
+// or below the snapshot index are deleted when the snapshot is written.
+// Zero-padded slot numbers make the disk's sorted key order the slot order.
 
 const (
-	promiseKey     = "paxos/promise"
+	promiseKeyA    = "paxos/promise/a"
+	promiseKeyB    = "paxos/promise/b"
 	commitKey      = "paxos/commit"
-	snapshotKey    = "paxos/snapshot"
+	snapshotKeyA   = "paxos/snapshot/a"
+	snapshotKeyB   = "paxos/snapshot/b"
+	rejoinKey      = "paxos/rejoin"
 	slotKeyPrefix  = "paxos/slot/"
 	slotDigits     = 20 // enough for any uint64
 	flagChosen     = 1
+	flagLost       = 2
 	slotKeyLength  = len(slotKeyPrefix) + slotDigits
-	maxRecordFlags = flagChosen
+	checksumSize   = 4
 )
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// seal appends the CRC-32C of b[from:] to b.
+func seal(b []byte, from int) []byte {
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[from:], castagnoli))
+}
+
+// unseal checks a sealed value and returns what it protects.
+func unseal(b []byte) ([]byte, bool) {
+	if len(b) < checksumSize {
+		return nil, false
+	}
+	payload := b[:len(b)-checksumSize]
+	return payload, binary.BigEndian.Uint32(b[len(payload):]) == crc32.Checksum(payload, castagnoli)
+}
 
 // slotKey returns the disk key of slot's record.
 func slotKey(slot uint64) string {
@@ -76,20 +104,28 @@ type record struct {
 	// key is the record's disk key once it has been written, kept so that
 	// compaction deletes it without formatting it again.
 	key string
+	// lost marks a record found corrupt on the disk: the acceptor may have
+	// accepted something here and cannot say what (see rejoin.go). It is
+	// repaired by the next proposal accepted here or the value learned.
+	lost bool
 }
 
 // empty reports whether the server knows nothing of the slot.
 func (r *record) empty() bool { return r.ballot == 0 && !r.chosen }
 
-// appendRecord appends r's encoding to b.
+// appendRecord appends r's sealed encoding to b.
 func appendRecord(b []byte, r *record) []byte {
+	from := len(b)
 	var flags byte
 	if r.chosen {
-		flags = flagChosen
+		flags |= flagChosen
+	}
+	if r.lost {
+		flags |= flagLost
 	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, r.ballot)
-	return r.cmd.AppendBinary(b)
+	return seal(r.cmd.AppendBinary(b), from)
 }
 
 func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
@@ -97,10 +133,11 @@ func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
 var errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
 
 func decodeRecord(b []byte) (record, error) {
-	if len(b) < 1 || b[0] > maxRecordFlags {
+	b, ok := unseal(b)
+	if !ok || len(b) < 1 || (b[0] != 0 && b[0] != flagChosen && b[0] != flagLost) {
 		return record{}, errCorruptRecord
 	}
-	r := record{chosen: b[0]&flagChosen != 0}
+	r := record{chosen: b[0]&flagChosen != 0, lost: b[0]&flagLost != 0}
 	ballot, n := binary.Uvarint(b[1:])
 	if n <= 0 {
 		return record{}, errCorruptRecord
@@ -110,17 +147,27 @@ func decodeRecord(b []byte) (record, error) {
 		return record{}, errCorruptRecord
 	}
 	r.ballot, r.cmd = ballot, cmd
-	if r.empty() {
-		return record{}, errCorruptRecord // an empty record is never written
+	if r.empty() != r.lost {
+		return record{}, errCorruptRecord // only a lost record is empty
 	}
 	return r, nil
 }
 
-func encodeUvarint(v uint64) []byte { return binary.AppendUvarint(nil, v) }
+// appendUvarint appends v's sealed encoding to b.
+func appendUvarint(b []byte, v uint64) []byte {
+	from := len(b)
+	return seal(binary.AppendUvarint(b, v), from)
+}
+
+func encodeUvarint(v uint64) []byte { return appendUvarint(nil, v) }
 
 var errCorruptUvarint = errors.New("paxos: corrupt promise or commit index on disk")
 
 func decodeUvarint(b []byte) (uint64, error) {
+	b, ok := unseal(b)
+	if !ok {
+		return 0, errCorruptUvarint
+	}
 	v, n := binary.Uvarint(b)
 	if n <= 0 || n != len(b) {
 		return 0, errCorruptUvarint
@@ -129,14 +176,18 @@ func decodeUvarint(b []byte) (uint64, error) {
 }
 
 func encodeSnapshot(s Snapshot) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64+len(s.Data)), s.Index)
+	b := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64+len(s.Data)+checksumSize), s.Index)
 	b = binary.AppendUvarint(b, s.Digest)
-	return append(b, s.Data...)
+	return seal(append(b, s.Data...), 0)
 }
 
 var errCorruptSnapshot = errors.New("paxos: corrupt snapshot on disk")
 
 func decodeSnapshot(b []byte) (Snapshot, error) {
+	b, ok := unseal(b)
+	if !ok {
+		return Snapshot{}, errCorruptSnapshot
+	}
 	index, n := binary.Uvarint(b)
 	if n <= 0 || index == 0 {
 		return Snapshot{}, errCorruptSnapshot
@@ -148,41 +199,17 @@ func decodeSnapshot(b []byte) (Snapshot, error) {
 	return Snapshot{Index: index, Digest: digest, Data: b[n+m:]}, nil
 }
 
-// loadUvarint reads a uvarint key, 0 if absent.
-func loadUvarint(d *sim.Disk, key string) uint64 {
-	b, ok := d.Get(key)
-	if !ok {
-		return 0
-	}
-	v, err := decodeUvarint(b)
-	if err != nil {
-		panic(err.Error())
-	}
-	return v
-}
-
-// loadCommit reads the commit index. It is written without a sync of its
-// own (see putCommit), so a crash may tear it: a torn one is forgotten, and
-// the server learns again what it covered.
-func loadCommit(d *sim.Disk) uint64 {
-	b, ok := d.Get(commitKey)
-	if !ok {
-		return 0
-	}
-	v, err := decodeUvarint(b)
-	if err != nil {
-		d.Delete(commitKey)
-		return 0
-	}
-	return v
-}
-
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
 	promise  uint64
 	commit   uint64 // every slot up to it is chosen (records or snapshot)
 	snapshot Snapshot
 	records  []slotRecord // ascending slots, all above the snapshot
+	// lost says that the promise (both copies) or the snapshot (which stood
+	// for the proposals it compacted) was lost, or that an earlier rejoin did
+	// not finish: the server must rejoin (rejoin.go). A lost slot record is a
+	// record with the lost flag instead.
+	lost bool
 }
 
 type slotRecord struct {
@@ -190,44 +217,86 @@ type slotRecord struct {
 	rec  record
 }
 
-// loadState reads the promise, the snapshot and the slot records. Every write
-// is synced before the handler that made it returns, so the disk never holds a
-// torn record: a record that does not decode is a broken disk invariant, and
-// the server panics (a protocol crash with its seed) rather than guess.
-// Records at or below the snapshot (left by no correct run) are deleted.
+// loadState reads the promise, the commit index, the snapshot and the slot
+// records. Every write but the commit index is synced before the handler
+// that made it returns, so a crash tears nothing else; a value whose checksum
+// fails was corrupted on the disk. A corrupt slot record is replaced by a
+// lost record (so that a restart remembers the loss); a corrupt promise or
+// snapshot is deleted and the state reports the loss. A corrupt commit index
+// is forgotten. Records at or below the snapshot (left by no correct run) are
+// deleted.
 func loadState(d *sim.Disk) durableState {
 	var st durableState
-	st.promise = loadUvarint(d, promiseKey)
-	st.commit = loadCommit(d)
-	if b, ok := d.Get(snapshotKey); ok {
-		s, err := decodeSnapshot(b)
-		if err != nil {
-			panic(err.Error())
-		}
-		st.snapshot = s
+	st.promise = loadPromise(d, &st.lost)
+	if v, ok := loadValue(d, commitKey, decodeUvarint); ok {
+		st.commit = v
 	}
-	stale := false
+	if _, ok := d.Get(rejoinKey); ok {
+		st.lost = true // whatever its bytes: a rejoin was under way
+	}
+	st.snapshot = loadSnapshot(d, &st.lost)
 	for _, key := range d.Keys(slotKeyPrefix) {
 		slot, ok := parseSlotKey(key)
-		if !ok {
-			panic("paxos: unexpected key on disk: " + key)
-		}
-		if slot <= st.snapshot.Index {
+		if !ok || slot <= st.snapshot.Index {
 			d.Delete(key)
-			stale = true
 			continue
 		}
-		b, _ := d.Get(key)
-		r, err := decodeRecord(b)
-		if err != nil {
-			panic(err.Error() + " at " + key)
+		r, ok := loadValue(d, key, decodeRecord)
+		if !ok {
+			r = record{lost: true}
+			d.Put(key, encodeRecord(&r))
 		}
-		r.chosen = r.chosen || slot <= st.commit
+		r.chosen = r.chosen || (slot <= st.commit && !r.lost)
 		r.key = key
 		st.records = append(st.records, slotRecord{slot: slot, rec: r})
 	}
-	if stale || d.Unsynced() > 0 {
+	if d.Unsynced() > 0 {
 		d.Sync()
 	}
 	return st
+}
+
+// loadValue decodes key's value, deleting it if it does not decode.
+func loadValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (T, bool) {
+	var zero T
+	b, ok := d.Get(key)
+	if !ok {
+		return zero, false
+	}
+	v, err := decode(b)
+	if err != nil {
+		d.Delete(key)
+		return zero, false
+	}
+	return v, true
+}
+
+// loadSnapshot reads the two copies of the snapshot: the later readable one
+// wins. With copies on disk and none readable, the snapshot is lost.
+func loadSnapshot(d *sim.Disk, lost *bool) Snapshot {
+	_, hasA := d.Get(snapshotKeyA)
+	_, hasB := d.Get(snapshotKeyB)
+	a, okA := loadValue(d, snapshotKeyA, decodeSnapshot)
+	b, okB := loadValue(d, snapshotKeyB, decodeSnapshot)
+	if (hasA || hasB) && !okA && !okB {
+		*lost = true
+	}
+	if b.Index > a.Index {
+		return b
+	}
+	return a
+}
+
+// loadPromise reads the two copies of the promise: the higher readable one
+// wins (both are written together; a corrupt one is rewritten with the next
+// promise). With copies on disk and none readable, the promise is lost.
+func loadPromise(d *sim.Disk, lost *bool) uint64 {
+	_, hasA := d.Get(promiseKeyA)
+	_, hasB := d.Get(promiseKeyB)
+	a, okA := loadValue(d, promiseKeyA, decodeUvarint)
+	b, okB := loadValue(d, promiseKeyB, decodeUvarint)
+	if (hasA || hasB) && !okA && !okB {
+		*lost = true
+	}
+	return max(a, b)
 }

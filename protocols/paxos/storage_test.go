@@ -65,20 +65,104 @@ func TestSnapshotAndPromiseRoundTrip(t *testing.T) {
 	assert.Equal(t, uint64(123), p)
 	_, err = decodeUvarint(append(encodeUvarint(123), 0))
 	assert.Error(t, err)
+	_, err = decodeUvarint(nil)
+	assert.Error(t, err)
 }
 
-// A corrupt record is a broken disk invariant: the server refuses to guess.
-func TestLoadStatePanicsOnCorruptRecords(t *testing.T) {
-	d := sim.NewDisk()
-	d.Put(slotKey(1), []byte{9, 9})
+// Every single-bit flip of a stored value is caught by its checksum.
+func TestChecksumsCatchEveryBitFlip(t *testing.T) {
+	values := map[string][]byte{
+		"record":   encodeRecord(&record{ballot: 7, cmd: cmd(5, 3, "add a")}),
+		"promise":  encodeUvarint(1234),
+		"snapshot": encodeSnapshot(Snapshot{Index: 9, Digest: 3, Data: []byte("state")}),
+	}
+	decode := map[string]func([]byte) error{
+		"record":   func(b []byte) error { _, err := decodeRecord(b); return err },
+		"promise":  func(b []byte) error { _, err := decodeUvarint(b); return err },
+		"snapshot": func(b []byte) error { _, err := decodeSnapshot(b); return err },
+	}
+	for _, name := range []string{"record", "promise", "snapshot"} {
+		good := values[name]
+		require.NoError(t, decode[name](good), name)
+		for bit := range len(good) * 8 {
+			bad := slices.Clone(good)
+			bad[bit/8] ^= 1 << (bit % 8)
+			assert.Error(t, decode[name](bad), "%s with bit %d flipped", name, bit)
+		}
+	}
+}
+
+// flip corrupts key's value on d the way sim.World.CorruptDisk does.
+func flip(d *sim.Disk, key string) {
+	b, _ := d.Get(key)
+	b[len(b)/2] ^= 0x10
+	d.Put(key, b)
 	d.Sync()
-	assert.Panics(t, func() { loadState(d) })
+}
+
+func TestLoadStateNoticesLosses(t *testing.T) {
+	tests := []struct {
+		name    string
+		corrupt []string
+		lost    bool
+		promise uint64
+		records int
+		commit  uint64
+	}{
+		{"nothing corrupt", nil, false, 7, 2, 1},
+		{"one promise copy: the other serves", []string{promiseKeyA}, false, 7, 2, 1},
+		{"both promise copies", []string{promiseKeyA, promiseKeyB}, true, 0, 2, 1},
+		{"an accepted proposal: a lost record", []string{slotKey(2)}, false, 7, 2, 1},
+		{"one snapshot copy: the other serves", []string{snapshotKeyA}, false, 7, 2, 1},
+		{"both snapshot copies", []string{snapshotKeyA, snapshotKeyB}, true, 7, 2, 1},
+		{"the commit index: forgotten, nothing lost", []string{commitKey}, false, 7, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := sim.NewDisk()
+			d.Put(promiseKeyA, encodeUvarint(7))
+			d.Put(promiseKeyB, encodeUvarint(7))
+			d.Put(commitKey, encodeUvarint(1))
+			d.Put(snapshotKeyA, encodeSnapshot(Snapshot{Index: 1, Data: []byte{0}}))
+			d.Put(snapshotKeyB, encodeSnapshot(Snapshot{Index: 1, Data: []byte{0}}))
+			d.Put(slotKey(2), encodeRecord(&record{ballot: 3, cmd: cmd(1, 2, "add a")}))
+			d.Put(slotKey(3), encodeRecord(&record{ballot: 3, cmd: cmd(1, 3, "add a")}))
+			d.Sync()
+			for _, k := range tt.corrupt {
+				flip(d, k)
+			}
+			st := loadState(d)
+			assert.Equal(t, tt.lost, st.lost)
+			assert.Equal(t, tt.promise, st.promise)
+			assert.Len(t, st.records, tt.records)
+			assert.Equal(t, tt.commit, st.commit)
+			for _, k := range tt.corrupt {
+				b, ok := d.Get(k)
+				if slot, isSlot := parseSlotKey(k); isSlot {
+					require.True(t, ok)
+					r, err := decodeRecord(b)
+					require.NoError(t, err)
+					assert.True(t, r.lost, "the corrupt record of slot %d is marked lost", slot)
+					continue
+				}
+				assert.False(t, ok, "the corrupt %s is deleted", k)
+			}
+			assert.Zero(t, d.Unsynced())
+		})
+	}
+}
+
+func TestLoadStateSeesAnUnfinishedRejoin(t *testing.T) {
+	d := sim.NewDisk()
+	d.Put(rejoinKey, []byte("whatever"))
+	d.Sync()
+	assert.True(t, loadState(d).lost)
 }
 
 // Records at or below the snapshot (no correct run leaves them) are dropped.
 func TestLoadStateDropsRecordsUnderTheSnapshot(t *testing.T) {
 	d := sim.NewDisk()
-	d.Put(snapshotKey, encodeSnapshot(Snapshot{Index: 5, Data: []byte{0}}))
+	d.Put(snapshotKeyA, encodeSnapshot(Snapshot{Index: 5, Data: []byte{0}}))
 	for s := uint64(4); s <= 7; s++ {
 		d.Put(slotKey(s), encodeRecord(&record{ballot: 3, cmd: cmd(1, s, "add a")}))
 	}

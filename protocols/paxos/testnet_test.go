@@ -95,7 +95,8 @@ func testConfig() Config {
 // writePromise and writeRecord prepare server id's disk, synced.
 func (tn *testNet) writePromise(id sim.NodeID, ballot uint64) {
 	d := tn.envs[id].disk
-	d.Put(promiseKey, encodeUvarint(ballot))
+	d.Put(promiseKeyA, encodeUvarint(ballot))
+	d.Put(promiseKeyB, encodeUvarint(ballot))
 	d.Sync()
 }
 

@@ -211,6 +211,63 @@ func TestSafetyAndProgressWithBuggify(t *testing.T) {
 	}
 }
 
+// corruptions schedules, from a seeded stream, bit flips in a random
+// server's disk, each followed by a crash and a restart (while a majority
+// stays up), so that the server finds the damage when it starts.
+func (c *cluster) corruptions(start, end time.Duration) {
+	rng := c.w.Stream("paxos-test-corruption")
+	minority := (len(c.servers) - 1) / 2
+	for t := start; t < end; t += rng.DurationBetween(200*time.Millisecond, time.Second) {
+		id := c.servers[rng.IntN(len(c.servers))]
+		flips := 1 + rng.IntN(2)
+		downFor := rng.DurationBetween(10*time.Millisecond, 500*time.Millisecond)
+		c.w.At(at(t), "corrupt and crash "+id.String(), func() {
+			if c.down[id] || len(c.down) >= minority {
+				return
+			}
+			for range flips {
+				c.w.CorruptDisk(id)
+			}
+			c.down[id] = true
+			c.w.Crash(id)
+			c.w.At(c.w.Now().Add(downFor), "restart "+id.String(), func() {
+				delete(c.down, id)
+				c.w.Restart(id)
+			})
+		})
+	}
+}
+
+// Disk corruption: servers that lost acceptor state rejoin through the
+// others; nothing chosen is lost and the service goes on.
+func TestSafetyUnderDiskCorruption(t *testing.T) {
+	rejoins := 0
+	for seed := uint64(1); seed <= 8; seed++ {
+		t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			o := defaultOpts(seed)
+			o.cfg.SnapshotInterval = 16
+			c := newCluster(t, o)
+			c.w.OnObservation(func(ob sim.Observation) {
+				if ob.Kind == sim.ObsNote && ob.Text == "paxos: rejoined" {
+					rejoins++
+				}
+			})
+			c.corruptions(time.Second, 10*time.Second)
+			c.run(10 * time.Second)
+			c.w.At(at(10*time.Second), "restart all", func() {
+				for _, id := range c.servers {
+					c.w.Restart(id)
+				}
+			})
+			c.run(14 * time.Second)
+			assert.Greater(t, c.acked(11*time.Second), 20, "progress once the corruption stops")
+			lin := checkers.CheckLinearizable(c.load.History(), 10*time.Second)
+			require.Equal(t, checkers.Pass, lin.Verdict, lin.Detail)
+		})
+	}
+	assert.Positive(t, rejoins, "some server lost state and rejoined")
+}
+
 // Same seed, same run: the trace hashes agree, under faults too.
 func TestSameSeedSameHash(t *testing.T) {
 	run := func(seed uint64) uint64 {

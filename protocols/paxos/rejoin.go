@@ -1,0 +1,60 @@
+package paxos
+
+import "github.com/simrun/simrun/sim"
+
+// Rejoining after lost acceptor state.
+//
+// Paxos assumes an acceptor never forgets (PMS §2.3); a corrupted disk
+// (sim.World.CorruptDisk) makes it forget. The checksums in storage.go notice
+// the loss of a promise (both copies), of an accepted proposal, or of the
+// snapshot (which stood for the accepted proposals it compacted). Such a
+// server cannot tell what it promised or accepted, so, as Paxos Made Live
+// (Chandra, Griesemer, Redstone, 2007, §5.1) has a replica with a corrupted
+// disk rebuild its state without taking part, it rejoins:
+//
+//   - It neither promises nor accepts, and does not follow a leader; it still
+//     learns chosen values (learning is always safe).
+//   - When its failure detector fires it runs phase 1 with a prepare marked
+//     Rejoin, and counts only the promises of other servers, a majority of
+//     the cluster without itself. An acceptor refuses a Rejoin prepare whose
+//     ballot is not above its promise (an ordinary prepare of the promised
+//     ballot is a retry; this one might reuse a ballot the server forgot it
+//     used).
+//   - With those promises it becomes leader and re-proposes, as any new
+//     leader does, what they report. That majority of others intersects every
+//     majority that chose a value, or that a proposer's phase 1 relied on, in
+//     a server other than the rejoining one, so the phase 1 sees every value
+//     that may have been chosen, and no lower ballot can complete a choice
+//     once those servers promised. From then on the server's own state is
+//     what it accepted in its new ballot: it is an ordinary server again.
+//
+// A marker on disk (paxos/rejoin) keeps a restart from ending the rejoin
+// early. Rejoining needs a majority of the other servers; a one-server
+// cluster has none, and a server that lost its only acceptor's state cannot
+// be made safe, so it carries on with what it has.
+
+// startRejoin enters rejoin mode after a loss found at start.
+func (n *node) startRejoin() {
+	n.rejoining = true
+	n.env.Disk().Put(rejoinKey, encodeUvarint(n.promise))
+	n.dirty = true
+	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: acceptor state lost on disk; rejoining"})
+}
+
+// finishRejoin ends rejoin mode: this server leads a ballot that a majority
+// of the others promised.
+func (n *node) finishRejoin() {
+	n.rejoining = false
+	n.env.Disk().Delete(rejoinKey)
+	n.dirty = true
+	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: rejoined"})
+}
+
+// repair clears the lost mark of r, now that it holds a fresh acceptance, a
+// learned value, or is compacted away.
+func (n *node) repair(r *record) {
+	if r.lost {
+		r.lost = false
+		n.lostSlots--
+	}
+}
