@@ -40,18 +40,18 @@ import (
 // Zero-padded slot numbers make the disk's sorted key order the slot order.
 
 const (
-	promiseKeyA    = "paxos/promise/a"
-	promiseKeyB    = "paxos/promise/b"
-	commitKey      = "paxos/commit"
-	snapshotKeyA   = "paxos/snapshot/a"
-	snapshotKeyB   = "paxos/snapshot/b"
-	rejoinKey      = "paxos/rejoin"
-	slotKeyPrefix  = "paxos/slot/"
-	slotDigits     = 20 // enough for any uint64
-	flagChosen     = 1
-	flagLost       = 2
-	slotKeyLength  = len(slotKeyPrefix) + slotDigits
-	checksumSize   = 4
+	promiseKeyA   = "paxos/promise/a"
+	promiseKeyB   = "paxos/promise/b"
+	commitKey     = "paxos/commit"
+	snapshotKeyA  = "paxos/snapshot/a"
+	snapshotKeyB  = "paxos/snapshot/b"
+	rejoinKey     = "paxos/rejoin"
+	slotKeyPrefix = "paxos/slot/"
+	slotDigits    = 20 // enough for any uint64
+	flagChosen    = 1
+	flagLost      = 2
+	slotKeyLength = len(slotKeyPrefix) + slotDigits
+	checksumSize  = 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
