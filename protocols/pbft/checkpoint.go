@@ -197,6 +197,9 @@ func (n *node) handleStatus(from sim.NodeID, m MsgStatus) {
 	case m.Exec < n.snap.cert.Seq:
 		n.send(from, MsgState{Checkpoint: n.snap.cert, Last: n.snap.last, Data: n.snap.data})
 	case m.Exec < n.maxCommit:
+		if e := n.at(m.Exec + 1); e == nil || !e.committed {
+			return // we lack the next one too: the rest would not help
+		}
 		if certs := n.commitCerts(m.Exec+1, m.Stable); len(certs) > 0 {
 			n.send(from, MsgCommitted{Certs: certs})
 		}

@@ -206,17 +206,28 @@ func storeVote(votes *[]vote, v vote) {
 	*votes = append(*votes, v)
 }
 
-// matchingSigs returns the signatures of the votes for (view, digest), at
-// most limit of them, sorted by voter, leaving out exclude's.
+// matchingSigs returns the signatures of the votes for (view, digest),
+// leaving out exclude's, sorted by voter: limit of them, or nil if there are
+// fewer. Counting comes first, so that the common case (not yet a quorum)
+// allocates nothing.
 func matchingSigs(votes []vote, view, digest uint64, exclude sim.NodeID, limit int) []sim.Signature {
-	var sigs []sim.Signature
+	count := 0
+	for _, v := range votes {
+		if v.view == view && v.digest == digest && v.sig.Signer != exclude {
+			count++
+		}
+	}
+	if count < limit {
+		return nil
+	}
+	sigs := make([]sim.Signature, 0, count)
 	for _, v := range votes {
 		if v.view == view && v.digest == digest && v.sig.Signer != exclude {
 			sigs = append(sigs, v.sig)
 		}
 	}
 	slices.SortFunc(sigs, func(a, b sim.Signature) int { return int(a.Signer) - int(b.Signer) })
-	return sigs[:min(len(sigs), limit)]
+	return sigs[:limit]
 }
 
 // checkPrepared applies §4.2's predicate prepared(m, v, n, i): the request's
