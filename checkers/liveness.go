@@ -22,12 +22,14 @@ type Progress struct {
 	term      uint64
 	leaderAt  sim.Time
 	ignore    []sim.NodeID // Byzantine servers: their claims are not evidence
+	halted    map[sim.NodeID]string
 }
 
 // NewProgress returns an empty tracker that ignores the observations of the
 // given (Byzantine) servers.
 func NewProgress(byzantine ...sim.NodeID) *Progress {
-	return &Progress{applied: map[sim.NodeID]uint64{}, leader: sim.None, ignore: slices.Clone(byzantine)}
+	return &Progress{applied: map[sim.NodeID]uint64{}, leader: sim.None, ignore: slices.Clone(byzantine),
+		halted: map[sim.NodeID]string{}}
 }
 
 // Attach registers p with w's observations.
@@ -41,7 +43,10 @@ func (p *Progress) Observe(at sim.Time, o sim.Observation) {
 		return
 	}
 	switch o.Kind {
+	case sim.ObsHalt:
+		p.halted[o.Node] = o.Text
 	case sim.ObsApply:
+		delete(p.halted, o.Node)    // working again
 		p.applied[o.Node] = o.Index // a restarted node re-applies from its start
 	case sim.ObsCommit:
 		p.committed = max(p.committed, o.Index)
@@ -56,10 +61,15 @@ func (p *Progress) Observe(at sim.Time, o sim.Observation) {
 func (p *Progress) Leader() (sim.NodeID, uint64, sim.Time) { return p.leader, p.term, p.leaderAt }
 
 // Lagging lists, in the order given, the correct nodes that have not applied
-// everything committed so far, as "n2 at 40/57". Empty means converged.
+// everything committed so far, as "n2 at 40/57". Empty means converged. A
+// node that halted (ObsHalt: its storage is beyond repair) is faulty, not
+// correct, and is not waited for.
 func (p *Progress) Lagging(correct []sim.NodeID) []string {
 	var behind []string
 	for _, id := range correct {
+		if _, halted := p.halted[id]; halted {
+			continue
+		}
 		if got := p.applied[id]; got < p.committed {
 			behind = append(behind, fmt.Sprintf("%v at %d/%d", id, got, p.committed))
 		}
@@ -80,8 +90,11 @@ type LivenessReport struct {
 func (p *Progress) JudgeLiveness(correct []sim.NodeID, waitingClients []int, at sim.Time, within string) LivenessReport {
 	lagging := p.Lagging(correct)
 	if len(lagging) == 0 && len(waitingClients) == 0 {
-		return LivenessReport{Verdict: Pass, ConvergedAt: at,
-			Detail: fmt.Sprintf("converged at t=%v: %d applied on every correct node, leader %v in term %d", at, p.committed, p.leader, p.term)}
+		detail := fmt.Sprintf("converged at t=%v: %d applied on every correct node, leader %v in term %d", at, p.committed, p.leader, p.term)
+		if halted := p.haltedNodes(correct); len(halted) > 0 {
+			detail += fmt.Sprintf("; halted with storage beyond repair: %v", halted)
+		}
+		return LivenessReport{Verdict: Pass, ConvergedAt: at, Detail: detail}
 	}
 	var why []string
 	if len(waitingClients) > 0 {
@@ -96,4 +109,15 @@ func (p *Progress) JudgeLiveness(correct []sim.NodeID, waitingClients []int, at 
 	}
 	return LivenessReport{Verdict: Fail, ConvergedAt: sim.Forever,
 		Detail: fmt.Sprintf("not converged within %s after healing: %s; %s", within, strings.Join(why, "; "), leader)}
+}
+
+// haltedNodes lists, in the order given, the nodes among ids that halted.
+func (p *Progress) haltedNodes(ids []sim.NodeID) []sim.NodeID {
+	var out []sim.NodeID
+	for _, id := range ids {
+		if _, ok := p.halted[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }

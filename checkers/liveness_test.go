@@ -58,3 +58,18 @@ func TestProgressJudgesConvergence(t *testing.T) {
 		})
 	}
 }
+
+// TestHaltedNodesAreNotWaitedFor: a node whose storage is beyond repair says
+// so (ObsHalt) and is faulty from then on; it is waited for again once it
+// applies entries.
+func TestHaltedNodesAreNotWaitedFor(t *testing.T) {
+	p := NewProgress()
+	p.Observe(1, sim.Observation{Kind: sim.ObsCommit, Node: 0, Index: 5})
+	p.Observe(1, sim.Observation{Kind: sim.ObsApply, Node: 0, Index: 5})
+	p.Observe(2, sim.Observation{Kind: sim.ObsHalt, Node: 1, Text: "disk beyond repair"})
+	rep := p.JudgeLiveness([]sim.NodeID{0, 1}, nil, 10, "1s")
+	require.Equal(t, Pass, rep.Verdict, rep.Detail)
+	require.Contains(t, rep.Detail, "halted with storage beyond repair: [n1]")
+	p.Observe(3, sim.Observation{Kind: sim.ObsApply, Node: 1, Index: 1})
+	require.Equal(t, []string{"n1 at 1/5"}, p.Lagging([]sim.NodeID{0, 1}))
+}

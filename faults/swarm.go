@@ -68,8 +68,12 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 		lasting := Range{Min: Duration(rng.DurationBetween(20*time.Millisecond, 500*time.Millisecond).Round(time.Millisecond))}
 		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
 		n := 0
+		victims := corruptible(rng, kind, servers)
 		for at := rng.ExpDuration(mean); at.Round(time.Millisecond) < d; at += rng.ExpDuration(mean) {
 			step := swarmStep(rng, kind, servers, lasting)
+			if victims != nil {
+				step.Corrupt = Node(victims[rng.IntN(len(victims))])
+			}
 			step.At = Duration(max(at.Round(time.Millisecond), time.Millisecond))
 			draw.Steps = append(draw.Steps, step)
 			n++
@@ -82,6 +86,18 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 	}
 	slices.SortStableFunc(draw.Steps, func(a, b Step) int { return int(a.At - b.At) })
 	return draw
+}
+
+// corruptible draws, for the corrupt kind, the minority of servers whose
+// disks it may damage in this run. Corruption on a majority can destroy a
+// committed entry on every copy, which no protocol survives; like
+// TigerBeetle's VOPR, the swarm keeps storage faults within what the cluster
+// can repair from its healthy replicas.
+func corruptible(rng *sim.Rand, kind string, servers int) []int {
+	if kind != "corrupt" {
+		return nil
+	}
+	return rng.Perm(servers)[:max(1, (servers-1)/2)]
 }
 
 // swarmStep draws one firing of kind.

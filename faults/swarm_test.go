@@ -64,3 +64,17 @@ type idleNode struct{}
 func (idleNode) Start(sim.Env)                            {}
 func (idleNode) Receive(sim.Env, sim.NodeID, sim.Message) {}
 func (idleNode) Timer(sim.Env, sim.TimerKind)             {}
+
+// TestSwarmCorruptsAMinorityOnly: over a run, corruption hits at most a
+// minority of the servers.
+func TestSwarmCorruptsAMinorityOnly(t *testing.T) {
+	for seed := uint64(1); seed <= 300; seed++ {
+		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 20*time.Second, []string{"corrupt"})
+		hit := map[int]bool{}
+		for _, s := range draw.Steps {
+			require.Equal(t, TargetNode, s.Corrupt.Kind)
+			hit[s.Corrupt.Node] = true
+		}
+		require.LessOrEqual(t, len(hit), 2, "seed %d", seed)
+	}
+}

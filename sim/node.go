@@ -122,10 +122,14 @@ const (
 	ObsReturn
 	// ObsNote: free text for the trace, judged by no checker.
 	ObsNote
+	// ObsHalt: Node stopped for good because its storage is beyond repair
+	// (Text says why): it is faulty from now on, like a crashed server that
+	// never comes back, and liveness no longer waits for it.
+	ObsHalt
 )
 
 var obsNames = [...]string{ObsLeader: "leader", ObsCommit: "commit", ObsApply: "apply",
-	ObsCall: "call", ObsReturn: "return", ObsNote: "note"}
+	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt"}
 
 // String names the kind as it appears in traces.
 func (k ObsKind) String() string {

@@ -148,7 +148,7 @@ func TestServerWithUnreadableHardStateStaysDown(t *testing.T) {
 	}
 	tn.start(0)
 	require.True(t, tn.nodes[0].down)
-	require.Equal(t, sim.ObsNote, tn.obs[0].Kind)
+	require.Equal(t, sim.ObsHalt, tn.obs[0].Kind)
 	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVote{Term: 9, LastIndex: 9, LastTerm: 9}})
 	tn.request(3, 0, 1, "add k")
 	tn.deliver()

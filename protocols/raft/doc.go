@@ -98,7 +98,9 @@
 //
 //   - a corrupt copy of the hard state is rewritten from the other; if both
 //     are corrupt, the term and vote are unknown and the server stays down
-//     for good (it ignores everything, after an ObsNote saying why);
+//     for good (it ignores everything, after an ObsHalt saying why: the
+//     liveness phase then counts it as faulty, like a server that never
+//     comes back);
 //   - a corrupt log entry ends the log there (the rest is deleted), but the
 //     lost entries may have been acknowledged, and Raft's safety argument
 //     (§5.4.3) needs every server of the majority that stored a committed

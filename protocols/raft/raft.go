@@ -171,7 +171,7 @@ func (n *node) Start(env sim.Env) {
 	st := loadState(env.Disk())
 	if st.fault != "" {
 		n.down = true
-		env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: " + st.fault})
+		env.Observe(sim.Observation{Kind: sim.ObsHalt, Text: "raft: " + st.fault})
 		n.env = nil
 		return
 	}
