@@ -19,22 +19,7 @@ func (n *node) assert(ok bool, what string) {
 }
 
 func (n *node) fail(what string) {
-	b := append([]byte("pbft: invariant violated at "), n.id.String()...)
-	b = append(b, ": "...)
-	b = append(b, what...)
-	b = append(b, " (view="...)
-	b = strconv.AppendUint(b, n.view, 10)
-	if n.changing {
-		b = append(b, " changing"...)
-	}
-	b = append(b, " h="...)
-	b = strconv.AppendUint(b, n.h, 10)
-	b = append(b, " exec="...)
-	b = strconv.AppendUint(b, n.exec, 10)
-	b = append(b, " last="...)
-	b = strconv.AppendUint(b, n.lastSeq(), 10)
-	b = append(b, ')')
-	panic(string(b))
+	panic("pbft: invariant violated: " + what + " (" + n.String() + ")")
 }
 
 // checkInvariants runs after every handler of a correct replica; every check
@@ -60,7 +45,8 @@ func (n *node) checkInvariants() {
 	}
 }
 
-// String describes the replica for debugging and failure messages.
+// String describes the replica for failure messages: "n2 view=3 changing
+// h=32 exec=40 last=45".
 func (n *node) String() string {
 	b := append([]byte(nil), n.id.String()...)
 	b = append(b, " view="...)
@@ -72,6 +58,8 @@ func (n *node) String() string {
 	b = strconv.AppendUint(b, n.h, 10)
 	b = append(b, " exec="...)
 	b = strconv.AppendUint(b, n.exec, 10)
+	b = append(b, " last="...)
+	b = strconv.AppendUint(b, n.lastSeq(), 10)
 	return string(b)
 }
 

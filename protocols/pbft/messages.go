@@ -169,14 +169,8 @@ func (m MsgViewChange) appendBody(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(m.Replica), 10)
 	b = append(b, " stable "...)
 	b = m.Stable.appendTrace(b)
-	b = append(b, " prepared=["...)
-	for i, c := range m.Prepared {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = c.appendTrace(b)
-	}
-	b = append(b, "] sig="...)
+	b = appendList(append(b, " prepared="...), m.Prepared, ", ", PreparedCert.appendTrace)
+	b = append(b, " sig="...)
 	return appendSig(b, m.Sig)
 }
 
@@ -206,21 +200,8 @@ type MsgNewView struct {
 func (m MsgNewView) AppendTrace(b []byte) []byte {
 	b = append(b, "MsgNewView view="...)
 	b = strconv.AppendUint(b, m.View, 10)
-	b = append(b, " V=["...)
-	for i, vc := range m.ViewChanges {
-		if i > 0 {
-			b = append(b, "; "...)
-		}
-		b = vc.appendBody(b)
-	}
-	b = append(b, "] O=["...)
-	for i, pp := range m.PrePrepares {
-		if i > 0 {
-			b = append(b, "; "...)
-		}
-		b = pp.AppendTrace(b)
-	}
-	return append(b, ']')
+	b = appendList(append(b, " V="...), m.ViewChanges, "; ", MsgViewChange.appendBody)
+	return appendList(append(b, " O="...), m.PrePrepares, "; ", MsgPrePrepare.AppendTrace)
 }
 
 // MsgStatus tells the other replicas where the sender stands: its View
@@ -256,14 +237,7 @@ type MsgCommitted struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgCommitted) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgCommitted certs=["...)
-	for i, c := range m.Certs {
-		if i > 0 {
-			b = append(b, "; "...)
-		}
-		b = c.appendTrace(b)
-	}
-	return append(b, ']')
+	return appendList(append(b, "MsgCommitted certs="...), m.Certs, "; ", CommitCert.appendTrace)
 }
 
 // MsgState is state transfer (§4.3): the state after Checkpoint.Seq, as
@@ -308,13 +282,18 @@ func appendSig(b []byte, s sim.Signature) []byte {
 }
 
 func appendSigs(b []byte, label string, sigs []sim.Signature) []byte {
-	b = append(b, label...)
+	return appendList(append(b, label...), sigs, " ", func(s sim.Signature, b []byte) []byte { return appendSig(b, s) })
+}
+
+// appendList appends "[x sep y sep z]", each item by appendItem (a method
+// expression such as PreparedCert.appendTrace).
+func appendList[T any](b []byte, items []T, sep string, appendItem func(T, []byte) []byte) []byte {
 	b = append(b, '[')
-	for i, s := range sigs {
+	for i, x := range items {
 		if i > 0 {
-			b = append(b, ' ')
+			b = append(b, sep...)
 		}
-		b = appendSig(b, s)
+		b = appendItem(x, b)
 	}
 	return append(b, ']')
 }
