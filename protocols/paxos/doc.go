@@ -99,7 +99,9 @@
 //
 // sim.ObsLeader{Term: ballot} when phase 1 completes; sim.ObsCommit{Index:
 // slot, Digest} when a server learns a slot chosen (again after a restart,
-// for the chosen slots it finds on disk); sim.ObsApply when it applies one.
+// for the chosen slots it finds on disk); sim.ObsApply when it applies one,
+// and when it installs a snapshot, for the snapshot's last slot (a snapshot
+// carries that slot's digest), so that progress checkers see where it is.
 //
 // # BUGGIFY
 //
