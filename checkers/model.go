@@ -28,8 +28,8 @@ type kvInput struct {
 type kvOutput struct {
 	unknown bool
 	invalid string // non-empty: the service answered with something that is no result
-	value   string // get
-	found   bool   // get
+	value   string // get, failed cas: the value read
+	found   bool   // get, failed cas: whether the key existed
 	casOK   bool   // cas
 }
 
@@ -57,7 +57,7 @@ func stepKey(s keyState, in kvInput) (keyState, kvOutput) {
 		if s.found && s.value == in.expect {
 			return keyState{value: in.value, found: true}, kvOutput{casOK: true}
 		}
-		return s, kvOutput{}
+		return s, kvOutput{value: s.value, found: s.found} // a failed cas reads the key
 	}
 	return s, kvOutput{invalid: "unknown op kind"}
 }
@@ -76,8 +76,10 @@ func step(state, input, output any) (bool, any) {
 		return false, s
 	case in.kind == workload.OpGet:
 		return out.found == want.found && out.value == want.value, next
+	case in.kind == workload.OpCAS && want.casOK:
+		return out.casOK, next
 	case in.kind == workload.OpCAS:
-		return out.casOK == want.casOK, next
+		return !out.casOK && out.found == want.found && out.value == want.value, next
 	}
 	return true, next
 }
@@ -151,8 +153,10 @@ func describeOperation(input, output any) string {
 		return call + " -> " + out.value
 	case in.kind == workload.OpCAS && out.casOK:
 		return call + " -> ok"
+	case in.kind == workload.OpCAS && !out.found:
+		return call + " -> fail, not found"
 	case in.kind == workload.OpCAS:
-		return call + " -> fail"
+		return call + " -> fail, was " + out.value
 	}
 	return call
 }

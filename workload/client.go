@@ -348,9 +348,9 @@ func (c *client) expectation(r *sim.Rand, key string) string {
 // learn updates the cas memory from a definite answer.
 func (c *client) learn(op *Operation) {
 	switch {
-	case op.Kind == OpGet && op.Found:
+	case (op.Kind == OpGet || op.Kind == OpCAS && !op.CASOK) && op.Found: // a failed cas reads too
 		c.remember(op.Key, op.Output)
-	case op.Kind == OpGet:
+	case op.Kind == OpGet || op.Kind == OpCAS && !op.CASOK:
 		delete(c.lastSeen, op.Key)
 	case op.Kind == OpPut, op.Kind == OpCAS && op.CASOK:
 		c.remember(op.Key, op.Value)

@@ -19,6 +19,6 @@ func ExampleNewKV() {
 	// Output:
 	// put k1 c0.1          -> ok
 	// append k1 c1.1       -> ok
-	// cas k1 c0.1 c2.1     -> fail
+	// cas k1 c0.1 c2.1     -> fail c0.1,c1.1
 	// get k1               -> ok c0.1,c1.1
 }

@@ -124,7 +124,9 @@ func ParseOp(b []byte) (Op, error) {
 //
 //	get:          "ok <value>" if the key exists, "nf" (not found) if not
 //	put, append:  "ok"
-//	cas:          "ok" if it wrote, "fail" if the key did not hold the expected value
+//	cas:          "ok" if it wrote; else "fail <value>" with the value the key held,
+//	              or "fail nf" if it did not exist (a failed cas is a read, as
+//	              etcd's transactions return the current value on failure)
 //	any:          "err <reason>" for an op that does not decode (the KV changes nothing)
 type Result struct {
 	Value string // get: the value read
@@ -153,8 +155,10 @@ func ParseResult(kind OpKind, b []byte) (Result, error) {
 		return Result{}, nil
 	case kind == OpCAS && s == resultOK:
 		return Result{CASOK: true}, nil
-	case kind == OpCAS && s == resultCASFail:
+	case kind == OpCAS && s == resultCASFail+" "+resultNotFound:
 		return Result{}, nil
+	case kind == OpCAS && strings.HasPrefix(s, resultCASFail+" ") && len(s) > len(resultCASFail)+1:
+		return Result{Value: s[len(resultCASFail)+1:], Found: true}, nil
 	}
 	return Result{}, fmt.Errorf("%w result %q for %s", ErrMalformed, b, kind)
 }
@@ -188,8 +192,11 @@ func (s *kv) Apply(b []byte) []byte {
 	case OpAppend:
 		s.data[op.Key] = appendValue(cur, found, op.Value)
 	case OpCAS:
-		if !found || cur != op.Expect {
-			return []byte(resultCASFail)
+		if !found {
+			return []byte(resultCASFail + " " + resultNotFound)
+		}
+		if cur != op.Expect {
+			return []byte(resultCASFail + " " + cur)
 		}
 		s.data[op.Key] = op.Value
 	}
