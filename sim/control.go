@@ -30,7 +30,7 @@ func (w *World) Crash(id NodeID) {
 	w.tr.line = append(w.tr.line, "lost-writes="...)
 	w.tr.line = appendUint(w.tr.line, uint64(lost))
 	w.tr.end()
-	w.releaseHeld() // what waited for the paused node now meets a down one
+	w.dropBacklog(s) // what waited for the paused node now meets a down one
 }
 
 // Restart boots a new instance of a crashed node from its factory; it starts

@@ -61,7 +61,7 @@ func (w *World) Resume(id NodeID) {
 	s.paused = false
 	w.tr.begin(w.now, "resume", id, None)
 	w.tr.end()
-	w.releaseHeld()
+	w.releaseNext(s)
 }
 
 // Paused reports whether node id is paused.
@@ -74,7 +74,7 @@ func (w *World) Clog(from, to NodeID) { w.setClog(from, to, true) }
 // Unclog releases the link from -> to and what it held.
 func (w *World) Unclog(from, to NodeID) {
 	w.setClog(from, to, false)
-	w.releaseHeld()
+	w.releaseClogged()
 }
 
 // ClogNode clogs every link into and out of node id.
@@ -95,7 +95,7 @@ func (w *World) UnclogNode(id NodeID) {
 			w.setClog(other, id, false)
 		}
 	}
-	w.releaseHeld()
+	w.releaseClogged()
 }
 
 // IsClogged reports whether the link from -> to holds its messages.
@@ -128,12 +128,34 @@ func (w *World) Link(from, to NodeID) Link {
 	return *w.net.link(from, to)
 }
 
-// holdIfBlocked holds e if its target cannot take it now, and says so.
+// holdIfBlocked holds e if it cannot be handled now, and says so in the
+// trace: a delivery on a clogged link waits for the link; anything for a
+// paused or busy node, or for a node with a backlog (so that order is kept),
+// joins the node's backlog.
 func (w *World) holdIfBlocked(e *event) bool {
-	reason := w.blocked(e)
-	if reason == "" {
-		return false
+	s := w.nodes[e.node]
+	if e.kind == evDeliver && w.net.clogged[int(e.from)*w.net.n+int(e.node)] {
+		w.traceHold(e, "clogged")
+		w.clogged = append(w.clogged, *e)
+		return true
 	}
+	reason := s.blocked(w.now)
+	switch {
+	case reason != "" && e.released:
+		// The backlog's head met a node blocked again: it stays the head.
+		s.backlog = append([]event{*e}, s.backlog...)
+		return true
+	case reason == "" && (e.released || len(s.backlog) == 0):
+		return false
+	case reason == "":
+		reason = "behind" // earlier events of this node wait in its backlog
+	}
+	w.traceHold(e, reason)
+	s.backlog = append(s.backlog, *e)
+	return true
+}
+
+func (w *World) traceHold(e *event, reason string) {
 	w.tr.begin(w.now, "hold", e.node, e.from)
 	w.tr.line = append(w.tr.line, reason...)
 	if e.kind == evDeliver {
@@ -144,38 +166,48 @@ func (w *World) holdIfBlocked(e *event) bool {
 		w.tr.line = appendUint(w.tr.line, uint64(e.tk))
 	}
 	w.tr.end()
-	w.held = append(w.held, *e)
-	return true
 }
 
-// blocked names why e cannot be handled now, or returns "".
-func (w *World) blocked(e *event) string {
-	s := w.nodes[e.node]
+// blocked names why the node cannot run now, or returns "".
+func (s *nodeSlot) blocked(now Time) string {
 	switch {
 	case !s.up:
 		return "" // dropped or ignored by the normal path
 	case s.paused:
 		return "paused"
-	case w.now < s.busyUntil:
+	case now < s.busyUntil:
 		return "busy"
-	case e.kind == evDeliver && w.net.clogged[int(e.from)*w.net.n+int(e.node)]:
-		return "clogged"
 	}
 	return ""
 }
 
-// releaseHeld requeues, at the current time and in the order they were held,
-// every held event whose target can now take it.
-func (w *World) releaseHeld() {
-	if len(w.held) == 0 {
+// releaseNext hands the head of s's backlog back to the queue, at the
+// current time, if s can run. The backlog drains one event at a time: after
+// each, the node may block again (a slow sync), and what follows waits in
+// the backlog instead of being requeued and held again, so a backlog of n
+// events costs O(n) however often the node blocks.
+func (w *World) releaseNext(s *nodeSlot) {
+	if s.releasing || len(s.backlog) == 0 || s.blocked(w.now) != "" {
 		return
 	}
-	held := w.held
-	w.held = nil
-	for i := range held {
-		e := held[i]
-		if w.blocked(&e) != "" {
-			w.held = append(w.held, e)
+	e := s.backlog[0]
+	s.backlog[0] = event{}
+	s.backlog = s.backlog[1:]
+	e.at, e.released, s.releasing = w.now, true, true
+	w.q.push(e)
+}
+
+// releaseClogged requeues, at the current time and in arrival order, every
+// delivery held by a link that is no longer clogged.
+func (w *World) releaseClogged() {
+	if len(w.clogged) == 0 {
+		return
+	}
+	held := w.clogged
+	w.clogged = nil
+	for _, e := range held {
+		if w.net.clogged[int(e.from)*w.net.n+int(e.node)] {
+			w.clogged = append(w.clogged, e)
 			continue
 		}
 		e.at = w.now
@@ -183,8 +215,26 @@ func (w *World) releaseHeld() {
 	}
 }
 
-// Held returns how many events are held (for tests and reports).
-func (w *World) Held() int { return len(w.held) }
+// dropBacklog empties a crashed node's backlog: its deliveries are lost
+// (traced as dropped), its timers died with it.
+func (w *World) dropBacklog(s *nodeSlot) {
+	for _, e := range s.backlog {
+		if e.kind == evDeliver {
+			w.drop(e.from, e.node, e.msg, "target-down")
+		}
+	}
+	s.backlog, s.releasing = nil, false
+}
+
+// Held returns how many events are held, by clogged links and in node
+// backlogs (for tests and reports).
+func (w *World) Held() int {
+	n := len(w.clogged)
+	for _, s := range w.nodes {
+		n += len(s.backlog)
+	}
+	return n
+}
 
 // nodeClock maps real (virtual world) time to a node's local clock:
 // local = anchorLocal + (real - anchorReal) * rate. The zero value is a

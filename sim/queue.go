@@ -23,6 +23,9 @@ type event struct {
 	gen  uint32 // timer generation, or control action index
 	kind eventKind
 	tk   TimerKind
+	// released: the head of its node's backlog, handed back to the queue;
+	// while it is in flight no other backlog event of the node is.
+	released bool
 }
 
 func (e *event) before(o *event) bool {

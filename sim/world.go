@@ -108,6 +108,8 @@ type nodeSlot struct {
 	// has its deliveries and timers held until it runs again.
 	paused     bool
 	busyUntil  Time
+	backlog    []event // what arrived while the node could not run, in order
+	releasing  bool    // the backlog's head is back in the queue
 	clock      nodeClock
 	timers     pendingTimers
 	diskFaults DiskFaults
@@ -142,7 +144,7 @@ type World struct {
 	crash     *Crash
 	msgs      MessageStats
 	started   bool
-	held      []event         // events waiting for a paused, busy or clogged target
+	clogged   []event         // deliveries waiting for a clogged link, in arrival order
 	sites     map[string]bool // buggify sites enabled in this run
 	signed    map[Signature]struct{}
 }
@@ -320,6 +322,30 @@ func (w *World) startNodes() {
 
 func (w *World) dispatch(e *event) {
 	switch e.kind {
+	case evDeliver, evTimer, evStart:
+		s := w.nodes[e.node]
+		if e.released {
+			s.releasing = false
+		}
+		w.dispatchToNode(e)
+		if e.released {
+			w.releaseNext(s) // the backlog drains one event at a time
+		}
+	case evControl:
+		c := w.controls[e.gen]
+		w.tr.begin(w.now, "control", None, None)
+		w.tr.line = append(w.tr.line, c.label...)
+		w.tr.end()
+		c.fn()
+	case evWake:
+		w.releaseNext(w.nodes[e.node])
+	}
+}
+
+// dispatchToNode handles an event aimed at a node: a delivery, a timer or a
+// start, unless the node cannot take it now.
+func (w *World) dispatchToNode(e *event) {
+	switch e.kind {
 	case evDeliver:
 		w.deliver(e)
 	case evTimer:
@@ -346,14 +372,6 @@ func (w *World) dispatch(e *event) {
 		w.tr.begin(w.now, "start", e.node, None)
 		w.tr.end()
 		w.invoke(s, e)
-	case evControl:
-		c := w.controls[e.gen]
-		w.tr.begin(w.now, "control", None, None)
-		w.tr.line = append(w.tr.line, c.label...)
-		w.tr.end()
-		c.fn()
-	case evWake:
-		w.releaseHeld()
 	}
 }
 
