@@ -83,8 +83,10 @@ type CheckResult struct {
 // Report is the outcome of one seed of one scenario.
 type Report struct {
 	Scenario string `json:"scenario"`
-	// File is the scenario file a sweep ran, for replay commands.
+	// File is the scenario file a sweep ran, for replay commands, and
+	// ScenarioHash identifies its contents, so a sweep continues only its own.
 	File          string           `json:"file,omitempty"`
+	ScenarioHash  string           `json:"scenario_hash,omitempty"`
 	Protocol      string           `json:"protocol"`
 	Seed          uint64           `json:"seed"`
 	Class         Class            `json:"class"`

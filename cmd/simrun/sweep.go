@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"os/signal"
@@ -42,7 +43,9 @@ finishes; a failing seed also gets its artifacts under
 world is deterministic on its own.
 
 Ctrl-C stops dispatching seeds, lets running ones finish and keeps every result;
-run the same command with --resume to continue without redoing finished seeds.
+run the same command again to continue without redoing finished seeds (it
+continues only results of the same scenario; --resume adds to results of an
+edited one anyway).
 
 --shard K/N runs only every Nth seed of the range, starting with the Kth
 (0-based, like a Kubernetes Indexed Job's JOB_COMPLETION_INDEX), so N machines
@@ -58,7 +61,7 @@ func newSweepCmd() *cobra.Command {
 		Long:  sweepLong,
 		Example: `  simrun sweep scenarios/raft-calm.yaml --seeds 1000
   simrun sweep scenarios/raft-*.yaml --seeds 200 --from 5000 --parallel 2 --out sweep-out
-  simrun sweep scenarios/raft-crash-churn.yaml --seeds 1000 --resume
+  simrun sweep scenarios/raft-crash-churn.yaml --seeds 2000   # continues the 1000 above
   simrun sweep scenarios/raft-lossy.yaml --seeds 100000 --shard 3/8 --out shard-3`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +72,7 @@ func newSweepCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&f.from, "from", 1, "the first seed")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once (default: one per CPU)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
-	cmd.Flags().BoolVar(&f.resume, "resume", false, "continue an interrupted sweep, skipping seeds already in results.jsonl")
+	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario (the same scenario continues anyway)")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker per seed")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds (all, crash, partition, ...)")
@@ -98,7 +101,7 @@ func sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f s
 			worst = code
 		}
 		if ctx.Err() != nil {
-			return &exitError{code: exitInternal, msg: "interrupted; run the same command with --resume to continue"}
+			return &exitError{code: exitInternal, msg: "interrupted; run the same command again to continue"}
 		}
 	}
 	if worst != exitPass {
@@ -151,7 +154,11 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 	}
 	dir := filepath.Join(f.out, safeName(sc.Name))
 	resultsPath := filepath.Join(dir, "results.jsonl")
-	done, err := loadDone(resultsPath, f.resume)
+	fingerprint, err := scenarioFingerprint(sc)
+	if err != nil {
+		return 0, internalErr(err)
+	}
+	done, err := loadDone(resultsPath, fingerprint, f.resume)
 	if err != nil {
 		return 0, err
 	}
@@ -187,7 +194,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 		if r.Err != nil {
 			fmt.Fprintf(stderr, "simrun: seed %d: artifacts: %v\n", r.Seed, r.Err)
 		}
-		r.Report.File = path
+		r.Report.File, r.Report.ScenarioHash = path, fingerprint
 		if err := appendResult(results, r.Report); err != nil {
 			writeErr = errors.Join(writeErr, err)
 		}
@@ -200,7 +207,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 	}
 	tally.print(stdout, resultsPath)
 	if sweepErr != nil {
-		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; continue with --resume\n", tally.total(), resultsPath)
+		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", tally.total(), resultsPath)
 	}
 	return tally.exitCode(), nil
 }
@@ -218,10 +225,25 @@ func seedsToRun(from, count, k, n uint64, done map[uint64]runner.Report) []uint6
 	return seeds
 }
 
-// loadDone reads the results of an earlier sweep. Without --resume an existing
-// results file is an error, so that nothing is overwritten by accident. A
-// last line cut short by an interruption is dropped from the file.
-func loadDone(path string, resume bool) (map[uint64]runner.Report, error) {
+// scenarioFingerprint identifies the scenario a sweep runs (its canonical
+// form, after --swarm), so that a sweep continues only results of the same
+// scenario.
+func scenarioFingerprint(sc *scenarios.Scenario) (string, error) {
+	data, err := sc.Marshal()
+	if err != nil {
+		return "", err
+	}
+	h := fnv.New64a()
+	h.Write(data)
+	return fmt.Sprintf("%016x", h.Sum64()), nil
+}
+
+// loadDone reads the results of an earlier sweep of the same scenario, so
+// that running the same command again continues it instead of redoing or
+// overwriting finished seeds. Results of a different scenario (the file was
+// edited since) are an error unless --resume insists. A last line cut short
+// by an interruption is dropped from the file.
+func loadDone(path, fingerprint string, resume bool) (map[uint64]runner.Report, error) {
 	done := map[uint64]runner.Report{}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -230,9 +252,6 @@ func loadDone(path string, resume bool) (map[uint64]runner.Report, error) {
 	if err != nil {
 		return nil, internalErr(err)
 	}
-	if !resume && len(data) > 0 {
-		return nil, badInput("%s already holds results: pass --resume to continue that sweep, or choose another --out", path)
-	}
 	complete := data[:bytes.LastIndexByte(data, '\n')+1]
 	sc := bufio.NewScanner(bytes.NewReader(complete))
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
@@ -240,6 +259,9 @@ func loadDone(path string, resume bool) (map[uint64]runner.Report, error) {
 		var rep runner.Report
 		if err := json.Unmarshal(sc.Bytes(), &rep); err != nil {
 			return nil, badInput("%s:%d: not a sweep result: %v", path, line, err)
+		}
+		if rep.ScenarioHash != fingerprint && !resume {
+			return nil, badInput("%s:%d: a result of another version of this scenario: choose another --out, or pass --resume to add to it anyway", path, line)
 		}
 		done[rep.Seed] = rep
 	}

@@ -70,8 +70,9 @@ func TestSweepResultsDoNotDependOnParallel(t *testing.T) {
 	require.Equal(t, hashes["1"], hashes["2"])
 }
 
-// TestSweepResumes: a sweep over results already on disk refuses to
-// overwrite them, and --resume runs only the missing seeds.
+// TestSweepResumes: running a sweep again over its results on disk runs only
+// the missing seeds; results of an edited scenario are refused unless
+// --resume insists.
 func TestSweepResumes(t *testing.T) {
 	scenario, out := writeScenario(t), t.TempDir()
 	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "4", "--out", out)
@@ -85,12 +86,14 @@ func TestSweepResumes(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "8", "--out", out)
+	edited := filepath.Join(t.TempDir(), "short.yaml")
+	require.NoError(t, os.WriteFile(edited, []byte(strings.Replace(shortScenario, "drop: 0.02", "drop: 0.03", 1)), 0o644))
+	code, _, errOut = simrun(t, "sweep", edited, "--seeds", "8", "--out", out)
 	require.Equal(t, exitBadInput, code)
-	require.Contains(t, errOut, "--resume")
+	require.Contains(t, errOut, "another version of this scenario")
 
 	before := readResultsLoose(t, results)
-	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "8", "--out", out, "--resume")
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "8", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
 	require.Regexp(t, `pass +8\n`, stdout)
 	after := readResults(t, results)
