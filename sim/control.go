@@ -17,7 +17,7 @@ func (w *World) Crash(id NodeID) {
 	s.up = false
 	s.inc++
 	s.inst = nil
-	s.paused, s.busyUntil, s.timers = false, 0, pendingTimers{}
+	s.paused, s.busyUntil, s.timers, s.starting = false, 0, pendingTimers{}, false
 	lost := 0
 	if s.disk != nil {
 		var torn *Rand
@@ -41,7 +41,7 @@ func (w *World) Restart(id NodeID) {
 	if s.up {
 		return
 	}
-	s.up = true
+	s.up, s.starting = true, true
 	s.inc++
 	s.inst = s.factory(id)
 	w.tr.begin(w.now, "restart", id, None)

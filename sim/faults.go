@@ -141,6 +141,16 @@ func (w *World) holdIfBlocked(e *event) bool {
 	}
 	reason := s.blocked(w.now)
 	switch {
+	case e.kind == evStart && reason == "":
+		return false // Start comes first, ahead of any backlog
+	case e.kind == evStart:
+		s.backlog = append([]event{*e}, s.backlog...)
+		w.traceHold(e, reason)
+		return true
+	case reason == "" && s.starting:
+		reason = "starting" // nothing reaches an instance before its Start
+	}
+	switch {
 	case reason != "" && e.released:
 		// The backlog's head met a node blocked again: it stays the head.
 		s.backlog = append([]event{*e}, s.backlog...)
@@ -189,6 +199,9 @@ func (s *nodeSlot) blocked(now Time) string {
 func (w *World) releaseNext(s *nodeSlot) {
 	if s.releasing || len(s.backlog) == 0 || s.blocked(w.now) != "" {
 		return
+	}
+	if s.starting && s.backlog[0].kind != evStart {
+		return // the start event is still on its way
 	}
 	e := s.backlog[0]
 	s.backlog[0] = event{}

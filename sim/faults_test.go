@@ -296,3 +296,21 @@ func TestBacklogDrainsInOrderAndLinearly(t *testing.T) {
 	require.LessOrEqual(t, holds, n, "each message held at most once")
 	require.Zero(t, w.Held())
 }
+
+// TestStartComesFirstAfterARestart: a message that arrives at the very
+// instant of a restart, queued before the restart's start event, still
+// reaches the new instance only after its Start.
+func TestStartComesFirstAfterARestart(t *testing.T) {
+	var order []string
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{start: func(env Env) { env.SetTimer(0, 9*time.Millisecond) },
+		timer: func(env Env, k TimerKind) { env.Send(1, testMsg{n: 7}) }}))
+	w.AddServer(nodeOf(funcNode{
+		start:   func(env Env) { order = append(order, "start") },
+		receive: func(env Env, from NodeID, m Message) { order = append(order, "receive") },
+	}))
+	w.At(ms(5), "crash", func() { w.Crash(1) })
+	w.At(ms(10), "restart", func() { w.Restart(1) })
+	w.RunUntil(ms(20))
+	require.Equal(t, []string{"start", "start", "receive"}, order)
+}

@@ -110,6 +110,7 @@ type nodeSlot struct {
 	busyUntil  Time
 	backlog    []event // what arrived while the node could not run, in order
 	releasing  bool    // the backlog's head is back in the queue
+	starting   bool    // the instance has not run Start yet: nothing else may reach it
 	clock      nodeClock
 	timers     pendingTimers
 	diskFaults DiskFaults
@@ -313,7 +314,7 @@ func (w *World) startNodes() {
 	w.started = true
 	w.startNetwork()
 	for _, s := range w.nodes {
-		s.up = true
+		s.up, s.starting = true, true
 		s.inc++
 		s.inst = s.factory(s.id)
 		w.q.push(event{at: w.now, kind: evStart, node: s.id, from: None, inc: s.inc})
@@ -369,9 +370,11 @@ func (w *World) dispatchToNode(e *event) {
 		if w.holdIfBlocked(e) {
 			return
 		}
+		s.starting = false
 		w.tr.begin(w.now, "start", e.node, None)
 		w.tr.end()
 		w.invoke(s, e)
+		w.releaseNext(s) // what arrived before Start may reach the node now
 	}
 }
 
