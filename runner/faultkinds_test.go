@@ -1,0 +1,194 @@
+package runner_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+)
+
+// The fault catalogue reaches protocol code: for every fault kind, a Raft
+// run with only that fault shows a consequence in the protocol's behaviour
+// (a new leader elected, a slower commit, a record recovered from) that the
+// same run without the fault never shows. A fault that the kernel applied
+// but no protocol noticed would fail here.
+
+const faultKindBase = `protocol: raft
+nodes: 5
+duration: 6s
+drain: 2s
+network: {latency: {min: 1ms, max: 3ms}}
+workload: {clients: 3, keys: 4, think_time: 10ms, timeout: 1s, retry_interval: 100ms}
+checks: [linearizable, agreement, one-leader-per-term]
+`
+
+// observed is what a run showed, read from its report and trace.
+type observed struct {
+	rep   *runner.Report
+	kinds map[string]int // trace lines per kind ("hold", "buggify", ...)
+	holds map[string]int // hold lines per reason
+	notes []string       // observation texts of notes and halts
+}
+
+func runObserved(t *testing.T, yaml string, seed uint64) observed {
+	t.Helper()
+	sc, err := scenarios.Parse("kind.yaml", []byte(yaml))
+	require.NoError(t, err, yaml)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &buf})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, "the correct protocol keeps every check: %s", rep.Reason)
+	o := observed{rep: rep, kinds: map[string]int{}, holds: map[string]int{}}
+	sc2 := bufio.NewScanner(&buf)
+	sc2.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc2.Scan() {
+		var line struct {
+			Kind   string `json:"kind"`
+			Detail string `json:"detail"`
+		}
+		require.NoError(t, json.Unmarshal(sc2.Bytes(), &line))
+		o.kinds[line.Kind]++
+		switch {
+		case line.Kind == "hold":
+			o.holds[strings.Fields(line.Detail)[0]]++
+		case line.Kind == "obs" && (strings.HasPrefix(line.Detail, "note") || strings.HasPrefix(line.Detail, "halt")):
+			o.notes = append(o.notes, line.Detail)
+		}
+	}
+	return o
+}
+
+// medianLatency is the median duration of the OK operations called in
+// [from, to).
+func medianLatency(h *workload.History, from, to time.Duration) time.Duration {
+	var ds []time.Duration
+	for _, op := range h.Operations() {
+		if op.Status == workload.StatusOK && op.Call >= sim.Time(from) && op.Call < sim.Time(to) {
+			ds = append(ds, op.Return.Sub(op.Call))
+		}
+	}
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+func everyServer(step string) string {
+	var b strings.Builder
+	for n := range 5 {
+		b.WriteString(strings.ReplaceAll(step, "N", string(rune('0'+n))))
+	}
+	return b.String()
+}
+
+func TestEveryFaultKindReachesTheProtocol(t *testing.T) {
+	calm := runObserved(t, faultKindBase, 1)
+	require.Equal(t, 1, calm.rep.LeaderChanges, "one leader for the whole calm run")
+	require.Zero(t, calm.kinds["hold"]+calm.kinds["buggify"])
+	require.Empty(t, calm.notes)
+	calmLatency := medianLatency(calm.rep.History, 2*time.Second, 4*time.Second)
+
+	newLeader := func(t *testing.T, o observed) {
+		require.Greater(t, o.rep.LeaderChanges, 1, "the fault forced an election")
+	}
+	cases := []struct {
+		kind   string
+		faults string
+		extra  string
+		check  func(t *testing.T, o observed)
+	}{
+		{"crash", "  - {at: 2s, crash: leader, down: 1s}\n", "", newLeader},
+		{"pause", "  - {at: 2s, pause: leader, down: 1s}\n", "", func(t *testing.T, o observed) {
+			newLeader(t, o)
+			require.Positive(t, o.holds["paused"], "messages to the paused leader were held")
+		}},
+		{"partition", "  - {at: 2s, partition: isolate-leader, for: 1s}\n", "", newLeader},
+		{"one-way cut", "  - {at: 2s, partition: {groups: [[0], [1, 2, 3, 4]]}, for: 1s}\n" +
+			everyServer("  - {at: 2s, cut: {from: leader, to: N}, for: 1s}\n"), "", newLeader},
+		{"clog", "  - {at: 2s, clog: leader, for: 1s}\n", "", func(t *testing.T, o observed) {
+			newLeader(t, o)
+			require.Positive(t, o.holds["clogged"])
+			require.Zero(t, o.rep.Messages.Dropped, "clogged messages wait; none is lost")
+		}},
+		{"loss", "  - {at: 2s, link: {drop: 0.95}, for: 1s}\n", "", func(t *testing.T, o observed) {
+			newLeader(t, o)
+			require.Positive(t, o.rep.Messages.Dropped)
+		}},
+		{"latency spike", "  - {at: 2s, link: {latency: {min: 400ms, max: 500ms}}, for: 2s}\n", "", newLeader},
+		{"duplication", "", "", func(t *testing.T, o observed) {
+			require.Positive(t, o.rep.Messages.Duplicated)
+			require.Greater(t, o.rep.Messages.Delivered, o.rep.Messages.Sent, "duplicates were delivered")
+		}},
+		// Clocks 20 times fast: the leader's heartbeat timer fires 20 times
+		// as often for that second (client traffic keeps followers quiet).
+		{"clock drift", everyServer("  - {at: 2s, clock: {node: N, rate: 20}, for: 1s}\n"), "", func(t *testing.T, o observed) {
+			require.Greater(t, o.kinds["timer"], calm.kinds["timer"]+200, "timers fired early (calm: %d)", calm.kinds["timer"])
+		}},
+		{"clock skew", everyServer("  - {at: 2s, clock: {node: N, skew: 10s}}\n"), "", newLeader},
+		{"slow disk", everyServer("  - {at: 2s, disk: {node: N, sync_latency: {min: 40ms, max: 40ms}}, for: 2s}\n"), "",
+			func(t *testing.T, o observed) {
+				slow := medianLatency(o.rep.History, 2*time.Second, 4*time.Second)
+				require.Greater(t, slow, calmLatency+40*time.Millisecond, "commits wait for slow syncs (calm: %v)", calmLatency)
+			}},
+		{"corruption", everyServer("  - {at: 2s, corrupt: N}\n") + "  - {at: 3s, crash: 0, down: 100ms}\n  - {at: 3s, crash: 1, down: 100ms}\n",
+			"", func(t *testing.T, o observed) {
+				require.NotEmpty(t, o.notes, "a restarted server found a corrupt record and said so")
+			}},
+		{"buggify", "", "buggify: 1\n", func(t *testing.T, o observed) {
+			require.Positive(t, o.kinds["buggify"], "raft asked its fault points and some fired")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			yaml := faultKindBase + c.extra
+			if c.kind == "duplication" {
+				yaml = strings.Replace(yaml, "3ms}}", "3ms}, duplicate: 0.3}", 1)
+			}
+			if c.faults != "" {
+				yaml += "faults:\n" + c.faults
+			}
+			c.check(t, runObserved(t, yaml, 1))
+		})
+	}
+}
+
+// TestTornWritesReachTheChecksums: torn writes matter only to a protocol
+// that leaves unsynced data at a crash (here the ack-before-sync bug); with
+// them, a crash leaves a torn record that Raft's checksums catch and its
+// recovery path reports, which a plain crash (all unsynced writes lost)
+// never does.
+func TestTornWritesReachTheChecksums(t *testing.T) {
+	const scenario = `protocol: raft
+nodes: 5
+duration: 6s
+network: {latency: {min: 1ms, max: 3ms}}
+workload: {clients: 3, keys: 4, think_time: 5ms, timeout: 1s, retry_interval: 100ms}
+checks: [one-leader-per-term]
+protocol_options: {bugs: [ack-before-sync]}
+faults:
+  - {from: 1s, to: 6s, every: 300ms, crash: random, down: 100ms, max_down: 1}
+`
+	torn := everyServer("  - {at: 500ms, disk: {node: N, torn_writes: true}}\n")
+	found := false
+	for seed := uint64(1); seed <= 10 && !found; seed++ {
+		with := runObserved(t, scenario+torn, seed)
+		without := runObserved(t, scenario, seed)
+		require.Empty(t, without.notes, "seed %d: without torn writes nothing is ever torn", seed)
+		found = len(with.notes) > 0
+	}
+	require.True(t, found, "no torn record reached Raft's checksums in 10 seeds")
+}
