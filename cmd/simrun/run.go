@@ -61,17 +61,11 @@ func newRunCmd() *cobra.Command {
 }
 
 func runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
-	sc, err := loadScenario(path, f.swarm)
+	sc, proto, err := resolveScenario(path, f.swarm)
 	if err != nil {
-		return badInputErr(err)
+		return err
 	}
-	proto, err := registry.Resolve(sc)
-	if err != nil {
-		return badInputErr(err)
-	}
-	if !seedSet && sc.Seed != nil {
-		f.seed = *sc.Seed
-	}
+	f.seed = seedOf(sc, f.seed, seedSet)
 	if f.linTimeout <= 0 {
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	}
@@ -210,6 +204,29 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+// resolveScenario reads a scenario file, applies --swarm and finds its
+// protocol; every error is bad input.
+func resolveScenario(path string, swarm []string) (*scenarios.Scenario, runner.Protocol, error) {
+	sc, err := loadScenario(path, swarm)
+	if err != nil {
+		return nil, runner.Protocol{}, badInputErr(err)
+	}
+	proto, err := registry.Resolve(sc)
+	if err != nil {
+		return nil, runner.Protocol{}, badInputErr(err)
+	}
+	return sc, proto, nil
+}
+
+// seedOf is the seed to run: the flag if given, else the scenario's, else
+// the flag's default.
+func seedOf(sc *scenarios.Scenario, flag uint64, flagSet bool) uint64 {
+	if !flagSet && sc.Seed != nil {
+		return *sc.Seed
+	}
+	return flag
 }
 
 // loadScenario reads a scenario file and applies the --swarm override.

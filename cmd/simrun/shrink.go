@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/spf13/cobra"
 )
@@ -58,17 +57,11 @@ func shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bool) error
 	if info, err := os.Stat(failure); err == nil && info.IsDir() {
 		path = filepath.Join(failure, runner.ScenarioFile)
 	}
-	sc, err := loadScenario(path, nil)
+	sc, proto, err := resolveScenario(path, nil)
 	if err != nil {
-		return badInputErr(err)
+		return err
 	}
-	proto, err := registry.Resolve(sc)
-	if err != nil {
-		return badInputErr(err)
-	}
-	if !seedSet && sc.Seed != nil {
-		f.seed = *sc.Seed
-	}
+	f.seed = seedOf(sc, f.seed, seedSet)
 	if f.maxRuns <= 0 {
 		return badInput("--max-runs: must be positive, got %d", f.maxRuns)
 	}

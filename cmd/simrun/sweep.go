@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/spf13/cobra"
@@ -144,13 +143,9 @@ func parseShard(s string) (k, n uint64, err error) {
 // sweepOne sweeps one scenario file and returns the exit code of its first
 // failing seed (exitPass if none).
 func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f sweepFlags) (int, error) {
-	sc, err := loadScenario(path, f.swarm)
+	sc, proto, err := resolveScenario(path, f.swarm)
 	if err != nil {
-		return 0, badInputErr(err)
-	}
-	proto, err := registry.Resolve(sc)
-	if err != nil {
-		return 0, badInputErr(err)
+		return 0, err
 	}
 	dir := filepath.Join(f.out, safeName(sc.Name))
 	resultsPath := filepath.Join(dir, "results.jsonl")
