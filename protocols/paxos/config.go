@@ -3,8 +3,8 @@ package paxos
 import (
 	"errors"
 	"fmt"
+	"github.com/simrun/simrun/service"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -89,9 +89,7 @@ func (c Config) Validate() error {
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
 // simulator's faults and checkers are expected to expose.
-type Bug struct {
-	Name, Description string
-}
+type Bug = service.Bug
 
 // The planted bugs, by name.
 const (
@@ -101,11 +99,11 @@ const (
 )
 
 var knownBugs = []Bug{
-	{BugAcceptLowerBallot, "an acceptor accepts a proposal whose ballot is below the one it promised, " +
+	{Name: BugAcceptLowerBallot, Description: "an acceptor accepts a proposal whose ballot is below the one it promised, " +
 		"breaking the promise of Paxos Made Simple §2.2 (P1a), so a deposed leader still gets values chosen"},
-	{BugForgetPromise, "an acceptor keeps its promise only in memory, so after a restart it accepts " +
+	{Name: BugForgetPromise, Description: "an acceptor keeps its promise only in memory, so after a restart it accepts " +
 		"proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its promise across failures)"},
-	{BugIgnoreAccepted, "a new leader ignores the values acceptors report in phase 1 and proposes fresh " +
+	{Name: BugIgnoreAccepted, Description: "a new leader ignores the values acceptors report in phase 1 and proposes fresh " +
 		"commands in their slots, instead of the value with the highest ballot (Paxos Made Simple §2.2, P2c)"},
 }
 
@@ -123,33 +121,17 @@ type bugs struct {
 func (b bugs) any() bool { return b.forgetPromise || b.ignoreAccepted || b.acceptLowerBallot }
 
 func parseBugs(names []string) (bugs, error) {
-	var b bugs
-	seen := map[string]bool{}
-	for _, name := range names {
-		if seen[name] {
-			return bugs{}, fmt.Errorf("paxos: bug %q listed twice", name)
-		}
-		seen[name] = true
-		switch name {
-		case BugForgetPromise:
-			b.forgetPromise = true
-		case BugIgnoreAccepted:
-			b.ignoreAccepted = true
-		case BugAcceptLowerBallot:
-			b.acceptLowerBallot = true
-		default:
-			return bugs{}, fmt.Errorf("paxos: unknown bug %q (known: %s)", name, knownBugNames())
-		}
+	if err := service.CheckBugs("paxos", knownBugs, names); err != nil {
+		return bugs{}, err
 	}
-	return b, nil
+	on := func(name string) bool { return slices.Contains(names, name) }
+	return bugs{
+		forgetPromise:     on(BugForgetPromise),
+		ignoreAccepted:    on(BugIgnoreAccepted),
+		acceptLowerBallot: on(BugAcceptLowerBallot),
+	}, nil
 }
 
-func knownBugNames() string {
-	names := make([]string, len(knownBugs))
-	for i, b := range knownBugs {
-		names[i] = b.Name
-	}
-	return strings.Join(names, ", ")
-}
+func knownBugNames() string { return service.BugNames(knownBugs) }
 
 var errNoStateMachine = errors.New("paxos: New needs a state machine constructor")

@@ -3,8 +3,8 @@ package pbft
 import (
 	"errors"
 	"fmt"
+	"github.com/simrun/simrun/service"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -124,9 +124,7 @@ func (c Config) ReplyQuorum(n int) int {
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
 // simulator's faults and checkers are expected to expose.
-type Bug struct {
-	Name, Description string
-}
+type Bug = service.Bug
 
 // The planted bugs, by name.
 const (
@@ -136,11 +134,11 @@ const (
 )
 
 var knownBugs = []Bug{
-	{BugClientFirstReply, "clients accept the first reply instead of f+1 matching ones (§4.1), " +
+	{Name: BugClientFirstReply, Description: "clients accept the first reply instead of f+1 matching ones (§4.1), " +
 		"so one Byzantine replica's wrong result reaches the client"},
-	{BugDropPreparedCerts, "view-change messages carry no prepared certificates (§4.4: the set P), " +
+	{Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared certificates (§4.4: the set P), " +
 		"so the new primary fills with no-ops, or reuses, sequence numbers that committed requests hold"},
-	{BugQuorum2f, "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may share only a " +
+	{Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may share only a " +
 		"Byzantine replica and prepare or commit conflicting requests"},
 }
 
@@ -154,34 +152,18 @@ type bugs struct {
 }
 
 func parseBugs(names []string) (bugs, error) {
-	var b bugs
-	seen := map[string]bool{}
-	for _, name := range names {
-		if seen[name] {
-			return bugs{}, fmt.Errorf("pbft: bug %q listed twice", name)
-		}
-		seen[name] = true
-		switch name {
-		case BugQuorum2f:
-			b.quorum2f = true
-		case BugDropPreparedCerts:
-			b.dropPreparedCerts = true
-		case BugClientFirstReply:
-			b.clientFirstReply = true
-		default:
-			return bugs{}, fmt.Errorf("pbft: unknown bug %q (known: %s)", name, knownBugNames())
-		}
+	if err := service.CheckBugs("pbft", knownBugs, names); err != nil {
+		return bugs{}, err
 	}
-	return b, nil
+	on := func(name string) bool { return slices.Contains(names, name) }
+	return bugs{
+		quorum2f:          on(BugQuorum2f),
+		dropPreparedCerts: on(BugDropPreparedCerts),
+		clientFirstReply:  on(BugClientFirstReply),
+	}, nil
 }
 
-func knownBugNames() string {
-	names := make([]string, len(knownBugs))
-	for i, b := range knownBugs {
-		names[i] = b.Name
-	}
-	return strings.Join(names, ", ")
-}
+func knownBugNames() string { return service.BugNames(knownBugs) }
 
 var (
 	errNoStateMachine = errors.New("pbft: New needs a state machine constructor")

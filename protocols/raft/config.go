@@ -3,8 +3,8 @@ package raft
 import (
 	"errors"
 	"fmt"
+	"github.com/simrun/simrun/service"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -62,9 +62,7 @@ func (c Config) Validate() error {
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
 // simulator's faults and checkers are expected to expose.
-type Bug struct {
-	Name, Description string
-}
+type Bug = service.Bug
 
 // The planted bugs, by name.
 const (
@@ -76,15 +74,15 @@ const (
 )
 
 var knownBugs = []Bug{
-	{BugAckBeforeSync, "log entries are acknowledged (and counted by the leader) without syncing the disk, " +
+	{Name: BugAckBeforeSync, Description: "log entries are acknowledged (and counted by the leader) without syncing the disk, " +
 		"so a crash loses acknowledged, even committed, entries"},
-	{BugCommitOldTerm, "the leader commits entries of earlier terms by counting replicas, " +
+	{Name: BugCommitOldTerm, Description: "the leader commits entries of earlier terms by counting replicas, " +
 		"the Figure 8 scenario of Raft §5.4.2"},
-	{BugForgetVote, "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
+	{Name: BugForgetVote, Description: "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
 		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
-	{BugNoAppendRetry, "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
+	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
-	{BugNoLogCheckOnVote, "votes are granted without the check that the candidate's log is at least as " +
+	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
 }
 
@@ -106,37 +104,19 @@ func (b bugs) any() bool {
 }
 
 func parseBugs(names []string) (bugs, error) {
-	var b bugs
-	seen := map[string]bool{}
-	for _, name := range names {
-		if seen[name] {
-			return bugs{}, fmt.Errorf("raft: bug %q listed twice", name)
-		}
-		seen[name] = true
-		switch name {
-		case BugCommitOldTerm:
-			b.commitOldTerm = true
-		case BugForgetVote:
-			b.forgetVote = true
-		case BugAckBeforeSync:
-			b.ackBeforeSync = true
-		case BugNoLogCheckOnVote:
-			b.noLogCheckOnVote = true
-		case BugNoAppendRetry:
-			b.noAppendRetry = true
-		default:
-			return bugs{}, fmt.Errorf("raft: unknown bug %q (known: %s)", name, knownBugNames())
-		}
+	if err := service.CheckBugs("raft", knownBugs, names); err != nil {
+		return bugs{}, err
 	}
-	return b, nil
+	on := func(name string) bool { return slices.Contains(names, name) }
+	return bugs{
+		commitOldTerm:    on(BugCommitOldTerm),
+		forgetVote:       on(BugForgetVote),
+		ackBeforeSync:    on(BugAckBeforeSync),
+		noLogCheckOnVote: on(BugNoLogCheckOnVote),
+		noAppendRetry:    on(BugNoAppendRetry),
+	}, nil
 }
 
-func knownBugNames() string {
-	names := make([]string, len(knownBugs))
-	for i, b := range knownBugs {
-		names[i] = b.Name
-	}
-	return strings.Join(names, ", ")
-}
+func knownBugNames() string { return service.BugNames(knownBugs) }
 
 var errNoStateMachine = errors.New("raft: New needs a state machine constructor")

@@ -1,0 +1,37 @@
+package service
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Bug describes a planted bug: a protocol option, off by default, that
+// reintroduces a classic mistake (a deliberate deviation from the paper) so
+// that a bounded sweep can show the simulator's faults and checkers expose it.
+type Bug struct {
+	Name, Description string
+}
+
+// CheckBugs reports the first of names that is not among known or is listed
+// twice, as an error prefixed with the protocol's name.
+func CheckBugs(protocol string, known []Bug, names []string) error {
+	for i, name := range names {
+		if !slices.ContainsFunc(known, func(b Bug) bool { return b.Name == name }) {
+			return fmt.Errorf("%s: unknown bug %q (known: %s)", protocol, name, BugNames(known))
+		}
+		if slices.Index(names, name) < i {
+			return fmt.Errorf("%s: bug %q listed twice", protocol, name)
+		}
+	}
+	return nil
+}
+
+// BugNames lists the names of known, comma separated, in their order.
+func BugNames(known []Bug) string {
+	names := make([]string, len(known))
+	for i, b := range known {
+		names[i] = b.Name
+	}
+	return strings.Join(names, ", ")
+}
