@@ -132,6 +132,4 @@ func parseBugs(names []string) (bugs, error) {
 	}, nil
 }
 
-func knownBugNames() string { return service.BugNames(knownBugs) }
-
 var errNoStateMachine = errors.New("paxos: New needs a state machine constructor")

@@ -163,8 +163,6 @@ func parseBugs(names []string) (bugs, error) {
 	}, nil
 }
 
-func knownBugNames() string { return service.BugNames(knownBugs) }
-
 var (
 	errNoStateMachine = errors.New("pbft: New needs a state machine constructor")
 	errNoSnapshots    = errors.New("pbft: the state machine must be a service.Snapshotter: checkpoints digest the state (§4.3)")
