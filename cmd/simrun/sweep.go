@@ -165,7 +165,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 
 	k, n, _ := parseShard(f.shard)
 	todo := seedsToRun(f.from, f.seeds, k, n, done)
-	tally := newTally(done)
+	tally := newTally(inRange(done, f.from, f.seeds, k, n))
 	prog := newProgress(stderr, sc.Name, len(todo))
 	so := runner.SweepOptions{
 		Load:         func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
@@ -231,6 +231,18 @@ func scenarioFingerprint(sc *scenarios.Scenario) (string, error) {
 	h := fnv.New64a()
 	h.Write(data)
 	return fmt.Sprintf("%016x", h.Sum64()), nil
+}
+
+// inRange keeps the results of the seeds this sweep covers (its range and
+// shard), so that the summary speaks of the seeds asked for.
+func inRange(done map[uint64]runner.Report, from, count, k, n uint64) map[uint64]runner.Report {
+	out := map[uint64]runner.Report{}
+	for seed, rep := range done {
+		if seed >= from && seed-from < count && (seed-from)%n == k {
+			out[seed] = rep
+		}
+	}
+	return out
 }
 
 // loadDone reads the results of an earlier sweep of the same scenario, so
