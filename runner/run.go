@@ -80,17 +80,29 @@ type CheckResult struct {
 	Detail  string `json:"detail,omitempty"`
 }
 
-// Report is the outcome of one seed of one scenario.
+// Report is the outcome of one seed of one scenario. Its JSON form is one
+// line of a sweep's results.jsonl.
 type Report struct {
+	// What ran.
 	Scenario string `json:"scenario"`
+	Protocol string `json:"protocol"`
+	Seed     uint64 `json:"seed"`
 	// File is the scenario file a sweep ran, for replay commands, and
 	// ScenarioHash identifies its contents, so a sweep continues only its own.
-	File          string           `json:"file,omitempty"`
-	ScenarioHash  string           `json:"scenario_hash,omitempty"`
-	Protocol      string           `json:"protocol"`
-	Seed          uint64           `json:"seed"`
-	Class         Class            `json:"class"`
-	Reason        string           `json:"reason,omitempty"` // the first failure, one line
+	File         string `json:"file,omitempty"`
+	ScenarioHash string `json:"scenario_hash,omitempty"`
+
+	// The verdict.
+	Class  Class         `json:"class"`
+	Reason string        `json:"reason,omitempty"` // the first failure, one line
+	Checks []CheckResult `json:"checks"`
+	Crash  *sim.Crash    `json:"crash,omitempty"`
+	// ConvergedAfter is how long the liveness phase took to converge.
+	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
+	// Rechecked: a sweep ran this seed twice and compared trace hashes.
+	Rechecked bool `json:"rechecked,omitempty"`
+
+	// The run.
 	Events        uint64           `json:"events"`
 	SimTime       time.Duration    `json:"sim_time_ns"`
 	WallTime      time.Duration    `json:"wall_time_ns"`
@@ -103,23 +115,17 @@ type Report struct {
 	Byzantine []string `json:"byzantine,omitempty"`
 	// Swarm describes the fault mix a swarm scenario drew for this seed.
 	Swarm []string `json:"swarm,omitempty"`
-	// swarmSteps are the steps it drew, for the exported scenario; executed
-	// is the timeline as it happened, pinned (faults.Injector.Executed).
-	swarmSteps   []faults.Step
-	swarmBuggify float64
-	executed     []faults.Step
 	// Buggify lists the code-level fault points asked about, "site=on|off".
 	Buggify []string `json:"buggify,omitempty"`
-	// ConvergedAfter is how long the liveness phase took to converge.
-	ConvergedAfter time.Duration `json:"converged_after_ns,omitempty"`
-	Checks         []CheckResult `json:"checks"`
-	Crash          *sim.Crash    `json:"crash,omitempty"`
-	// Rechecked: a sweep ran this seed twice and compared trace hashes.
-	Rechecked bool `json:"rechecked,omitempty"`
 
-	// History and Linearizability are kept for artifacts, not serialized.
+	// Kept for artifacts, exports and shrinking, not serialized: the
+	// history, Porcupine's result, the steps a swarm drew, and the timeline
+	// as it happened, pinned (faults.Injector.Executed).
 	History         *workload.History               `json:"-"`
 	Linearizability *checkers.LinearizabilityResult `json:"-"`
+	swarmSteps      []faults.Step
+	swarmBuggify    float64
+	executed        []faults.Step
 }
 
 // Run runs one seed of sc with proto and judges it. An error means the run
