@@ -14,9 +14,22 @@ import (
 
 // protocols lists every protocol, sorted by name.
 var protocols = []runner.Protocol{
-	{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions", Build: buildPaxos},
-	{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas", Build: buildPBFT},
-	{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions", Build: buildRaft},
+	{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions",
+		Build: buildPaxos, Bugs: named(paxos.KnownBugs(), func(b paxos.Bug) (string, string) { return b.Name, b.Description })},
+	{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
+		Build: buildPBFT, Bugs: named(pbft.KnownBugs(), func(b pbft.Bug) (string, string) { return b.Name, b.Description }),
+		Behaviours: named(pbft.KnownBehaviours(), func(b pbft.Behaviour) (string, string) { return b.Name, b.Description })},
+	{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
+		Build: buildRaft, Bugs: named(raft.KnownBugs(), func(b raft.Bug) (string, string) { return b.Name, b.Description })},
+}
+
+// named lists a protocol's bugs or behaviours for runner.Protocol.
+func named[T any](items []T, parts func(T) (string, string)) []runner.Named {
+	out := make([]runner.Named, len(items))
+	for i, it := range items {
+		out[i].Name, out[i].Description = parts(it)
+	}
+	return out
 }
 
 // Lookup returns the protocol called name.

@@ -18,11 +18,21 @@ import (
 type Protocol struct {
 	Name        string
 	Description string
+	// Bugs lists the planted bugs a scenario may switch on in
+	// protocol_options.bugs, and Behaviours the Byzantine behaviours its
+	// byzantine groups may play (none for a crash-fault protocol).
+	Bugs       []Named
+	Behaviours []Named
 	// Build returns the protocol's servers for a cluster. It decodes the
 	// scenario's protocol options strictly (errors name file:line:column) and
 	// rejects what the protocol cannot run: a cluster size, Byzantine servers
 	// in a crash-fault protocol, an unknown Byzantine behaviour.
 	Build func(c Cluster) (Servers, error)
+}
+
+// Named is a planted bug or a Byzantine behaviour, for listings.
+type Named struct {
+	Name, Description string
 }
 
 // Cluster is what a protocol is built for.

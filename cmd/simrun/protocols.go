@@ -2,21 +2,39 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
 	"github.com/spf13/cobra"
 )
 
 func newProtocolsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "protocols",
-		Short: "List the protocols a scenario can name",
+		Short: "List the protocols a scenario can name, with their planted bugs and Byzantine behaviours",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, p := range registry.All() {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-8s %s\n", p.Name, p.Description)
+			w := cmd.OutOrStdout()
+			for i, p := range registry.All() {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "%s: %s\n", p.Name, p.Description)
+				list(w, "planted bugs (protocol_options.bugs)", p.Bugs)
+				list(w, "Byzantine behaviours (byzantine[].behaviour)", p.Behaviours)
 			}
 			return nil
 		},
+	}
+}
+
+func list(w io.Writer, title string, items []runner.Named) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %s:\n", title)
+	for _, it := range items {
+		fmt.Fprintf(w, "    %-22s %s\n", it.Name, it.Description)
 	}
 }
