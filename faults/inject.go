@@ -70,6 +70,9 @@ type Injector struct {
 	clockChanged []bool // per server: rate differs from 1
 	diskChanged  []bool // per server: disk faults set
 	stopped      bool
+	// heals counts heals: a swizzle's pending clogs and unclogs act only in
+	// the heal generation that fired them, so a heal cancels them.
+	heals uint32
 	counts       Counts
 
 	// What fired, with every random choice made concrete (pinned.go).
@@ -210,6 +213,8 @@ func (in *Injector) fire(i int) {
 		in.disk(i, s)
 	case "corrupt":
 		in.corrupt(i, s)
+	case "swizzle":
+		in.swizzle(i, s)
 	}
 }
 
@@ -315,6 +320,14 @@ func (in *Injector) nodeTarget(i int, t Target) sim.NodeID {
 }
 
 func (in *Injector) crash(i int, s Step) {
+	switch s.Crash.Kind {
+	case TargetAll:
+		in.crashAll(i, s)
+		return
+	case TargetRolling:
+		in.rollingRestart(i, s, 0)
+		return
+	}
 	if !in.admit(i, s) {
 		return
 	}
@@ -326,12 +339,7 @@ func (in *Injector) crash(i int, s Step) {
 		in.skip(i, "%v is already down", id)
 		return
 	}
-	in.w.Crash(id)
-	in.counts.Crashes++
-	if id == in.leader {
-		in.leader = sim.None // its term stays the highest: a stale leader is no leader
-	}
-	g := in.crashClaims.claim(int(id))
+	g := in.crashServer(id)
 	if s.Down > 0 {
 		in.later(i, s.Down, "restart "+id.String(), func() {
 			if in.crashClaims.holds(int(id), g) {
@@ -339,6 +347,17 @@ func (in *Injector) crash(i int, s Step) {
 			}
 		})
 	}
+}
+
+// crashServer crashes a server that is up and claims it; the claim is what a
+// later restart of this crash must still hold.
+func (in *Injector) crashServer(id sim.NodeID) uint32 {
+	in.w.Crash(id)
+	in.counts.Crashes++
+	if id == in.leader {
+		in.leader = sim.None // its term stays the highest: a stale leader is no leader
+	}
+	return in.crashClaims.claim(int(id))
 }
 
 func (in *Injector) pause(i int, s Step) {
@@ -479,6 +498,7 @@ func (in *Injector) corrupt(i int, s Step) {
 
 // heal ends the faults of a scope; it counts when something was to heal.
 func (in *Injector) heal(scope string) {
+	in.heals++
 	healed := in.anyCut()
 	in.w.HealAll()
 	n := len(in.servers)
@@ -578,6 +598,10 @@ func (in *Injector) uncut(l link) {
 }
 
 func (in *Injector) partition(i int, s Step) {
+	if s.Partition.Ring != nil {
+		in.ring(i, s)
+		return
+	}
 	groups := in.partitionGroups(i, *s.Partition)
 	in.w.Partition(groups...)
 	in.counts.Partitions++
@@ -597,13 +621,24 @@ func (in *Injector) partitionGroups(i int, p Partition) [][]sim.NodeID {
 		return [][]sim.NodeID{{x}, rest}
 	case p.Halves:
 		perm := in.rng.Perm(len(in.servers))
-		minority := len(in.servers) / 2
-		in.firing.halves = [][]int{slices.Sorted(slices.Values(perm[:minority])), slices.Sorted(slices.Values(perm[minority:]))}
-		return [][]sim.NodeID{sortedIDs(perm[:minority]), sortedIDs(perm[minority:])}
+		return in.drawnGroups(perm[:len(in.servers)/2], perm[len(in.servers)/2:])
+	case p.Bridge:
+		return in.bridgeGroups()
 	}
 	groups := make([][]sim.NodeID, 0, len(p.Groups))
 	for _, g := range p.Groups {
 		groups = append(groups, sortedIDs(g))
+	}
+	return groups
+}
+
+// drawnGroups makes groups of drawn servers and keeps them for pinning.
+func (in *Injector) drawnGroups(drawn ...[]int) [][]sim.NodeID {
+	groups := make([][]sim.NodeID, len(drawn))
+	in.firing.groups = make([][]int, len(drawn))
+	for k, g := range drawn {
+		groups[k] = sortedIDs(g)
+		in.firing.groups[k] = slices.Sorted(slices.Values(g))
 	}
 	return groups
 }

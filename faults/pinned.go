@@ -1,6 +1,8 @@
 package faults
 
 import (
+	"slices"
+
 	"github.com/simrun/simrun/sim"
 )
 
@@ -15,9 +17,12 @@ import (
 
 // firing is what the step being fired drew.
 type firing struct {
-	before Counts
-	picks  []sim.NodeID // random targets drawn, in the order resolved
-	halves [][]int      // groups drawn for a halves partition
+	before    Counts
+	picks     []sim.NodeID // random targets drawn, in the order resolved
+	groups    [][]int      // groups drawn for a halves or bridge partition
+	ring      []int        // order drawn for a random ring
+	swizzle   *Swizzle     // orders drawn for a swizzle
+	scheduled bool         // the firing scheduled more (a rolling restart): record it even if it changed nothing yet
 }
 
 // Executed returns the steps fired so far, pinned, in firing order.
@@ -33,7 +38,7 @@ func (in *Injector) Executed() []Step {
 func (in *Injector) record(s Step) {
 	after := in.counts
 	after.Skipped = in.firing.before.Skipped
-	if after == in.firing.before && s.Action() != "heal" {
+	if after == in.firing.before && s.Action() != "heal" && !in.firing.scheduled {
 		return // skipped: it changed nothing
 	}
 	p := s.clone()
@@ -47,10 +52,21 @@ func (in *Injector) record(s Step) {
 	for _, t := range p.targets() {
 		next(t)
 	}
-	if p.Partition != nil && p.Partition.Halves && in.firing.halves != nil {
-		p.Partition.Halves, p.Partition.Groups = false, in.firing.halves
-	}
+	in.pinShapes(&p)
 	in.executed = append(in.executed, p)
+}
+
+// pinShapes writes out the groups, ring order or swizzle orders drawn.
+func (in *Injector) pinShapes(p *Step) {
+	f := in.firing
+	switch {
+	case p.Partition != nil && (p.Partition.Halves || p.Partition.Bridge) && f.groups != nil:
+		p.Partition.Halves, p.Partition.Bridge, p.Partition.Groups = false, false, f.groups
+	case p.Partition != nil && p.Partition.Ring != nil && p.Partition.Ring.Random && f.ring != nil:
+		p.Partition.Ring = &Ring{Order: f.ring}
+	case p.Swizzle != nil && f.swizzle != nil:
+		p.Swizzle = f.swizzle
+	}
 }
 
 // targets lists the step's target fields in the order the injector resolves
@@ -90,6 +106,10 @@ func (s Step) clone() Step {
 		if s.Partition.Groups == nil {
 			p.Groups = nil
 		}
+		if s.Partition.Ring != nil {
+			r := Ring{Random: s.Partition.Ring.Random, Order: slices.Clone(s.Partition.Ring.Order)}
+			p.Ring = &r
+		}
 		c.Partition = &p
 	}
 	if s.Cut != nil {
@@ -123,6 +143,11 @@ func (s Step) clone() Step {
 	if s.Clock != nil {
 		x := *s.Clock
 		c.Clock = &x
+	}
+	if s.Swizzle != nil {
+		x := *s.Swizzle
+		x.Clog, x.Unclog = slices.Clone(x.Clog), slices.Clone(x.Unclog)
+		c.Swizzle = &x
 	}
 	if s.Disk != nil {
 		x := *s.Disk

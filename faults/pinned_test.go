@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,10 +40,19 @@ func faultLines(t *testing.T, seed uint64, plan Plan) ([]string, *Injector) {
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
 		switch rec.Kind {
 		case "crash", "restart", "pause", "resume", "cut", "uncut", "clog", "unclog", "clock-rate", "corrupt":
-			lines = append(lines, sc.Text())
+			// Without the event number: a firing that did nothing is left out
+			// of the pinned timeline, and so are its control lines.
+			lines = append(lines, fmt.Sprintf("t=%d %s node=%v peer=%v %s", rec.T, rec.Kind, deref(rec.Node), deref(rec.Peer), rec.Detail))
 		}
 	}
 	return lines, in
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return "-"
+	}
+	return *p
 }
 
 // TestExecutedPinsEveryRandomChoice: replaying the pinned timeline does to
@@ -55,7 +65,14 @@ func TestExecutedPinsEveryRandomChoice(t *testing.T) {
 		{From: ms(300), To: ms(9000), Every: ms(900), Clog: &Clog{From: Random(), To: Random()}, For: ms(200)},
 		{From: ms(400), To: ms(9000), Every: ms(1300), Pause: Random(), Down: ms(100), MaxDown: 2},
 		{From: ms(500), To: ms(9000), Every: ms(1700), Clock: &Clock{Node: Random(), Rate: 2}, For: ms(300)},
+		{From: ms(600), To: ms(9000), Every: ms(1900), Partition: &Partition{Bridge: true}, For: ms(500)},
+		{From: ms(700), To: ms(9000), Every: ms(2100), Partition: &Partition{Ring: &Ring{Random: true}}, For: ms(600)},
+		{From: ms(800), To: ms(9000), Every: ms(2300), Swizzle: &Swizzle{Nodes: 3, Every: ms(50)}, For: ms(400)},
+		{At: ms(3000), Crash: All(), Down: ms(200)},
+		{At: ms(4900), Swizzle: &Swizzle{Every: ms(40)}, For: ms(300)}, // cut short by the heal
 		{At: ms(5000), Heal: HealEverything},
+		{At: ms(6000), Crash: Rolling(), Down: ms(100), MaxDown: 2},
+		{At: ms(7000), Swizzle: &Swizzle{Nodes: 2, Every: ms(30)}},
 	}}
 	for seed := uint64(1); seed <= 10; seed++ {
 		original, in := faultLines(t, seed, plan)
@@ -67,7 +84,12 @@ func TestExecutedPinsEveryRandomChoice(t *testing.T) {
 				require.NotEqual(t, TargetRandom, tg.Kind, "seed %d: %v", seed, s)
 			}
 			if s.Partition != nil {
-				require.False(t, s.Partition.Halves)
+				require.False(t, s.Partition.Halves || s.Partition.Bridge)
+				require.True(t, s.Partition.Ring == nil || !s.Partition.Ring.Random)
+			}
+			if s.Swizzle != nil {
+				require.Zero(t, s.Swizzle.Nodes)
+				require.NotEmpty(t, s.Swizzle.Clog)
 			}
 		}
 		replayed, _ := faultLines(t, seed+1000, Plan{Steps: pinned})
@@ -75,4 +97,6 @@ func TestExecutedPinsEveryRandomChoice(t *testing.T) {
 	}
 	require.NotNil(t, plan.Steps[1].Partition)
 	require.True(t, plan.Steps[1].Partition.Halves, "pinning never writes through to the plan")
+	require.True(t, plan.Steps[6].Partition.Ring.Random)
+	require.Nil(t, plan.Steps[7].Swizzle.Clog)
 }

@@ -37,7 +37,7 @@ func drawStep(t *rapid.T, n, maxDown int) Step {
 	}
 	actions := []string{"crash", "pause", "restart", "resume", "heal", "clock", "disk", "corrupt"}
 	if n >= 2 {
-		actions = append(actions, "partition", "cut", "clog", "link")
+		actions = append(actions, "partition", "cut", "clog", "link", "swizzle")
 	}
 	act := rapid.SampledFrom(actions).Draw(t, "action")
 	switch act {
@@ -50,6 +50,9 @@ func drawStep(t *rapid.T, n, maxDown int) Step {
 		}
 		s.Down = drawTime(t, "down", 0, 15)
 		s.MaxDown = maxDown
+		if act == "crash" {
+			drawWholeClusterCrash(t, &s, n, maxDown)
+		}
 	case "restart":
 		s.Restart = drawTarget(t, n, "restart", restartables...)
 	case "resume":
@@ -85,11 +88,31 @@ func drawStep(t *rapid.T, n, maxDown int) Step {
 			SyncLatency: &Range{Max: drawTime(t, "sync", 0, 3)}}
 	case "corrupt":
 		s.Corrupt = drawTarget(t, n, "corrupt", anyServer...)
+	case "swizzle":
+		s.Swizzle = &Swizzle{Nodes: rapid.IntRange(0, n).Draw(t, "swizzle-nodes"), Every: drawTime(t, "swizzle-every", 1, 4)}
 	}
 	if takesFor[act] && (act != "clock" || s.Clock.Rate != 0) {
 		s.For = drawTime(t, "for", 0, 15)
 	}
+	if act == "swizzle" && s.For > 0 {
+		s.For += Duration(s.Swizzle.count(n)-1) * s.Swizzle.Every // unclogging starts after clogging ends
+	}
 	return s
+}
+
+// drawWholeClusterCrash sometimes makes a crash a rolling restart (one
+// server at a time, under max_down) or, when the plan allows every server
+// down, a crash of all of them.
+func drawWholeClusterCrash(t *rapid.T, s *Step, n, maxDown int) {
+	switch rapid.IntRange(0, 3).Draw(t, "crash-shape") {
+	case 0:
+		s.Crash = Rolling()
+		s.Down = max(s.Down, ms)
+	case 1:
+		if maxDown >= n {
+			s.Crash, s.MaxDown = All(), 0
+		}
+	}
 }
 
 func drawEnds(t *rapid.T, n int) (Target, Target) {
@@ -116,11 +139,19 @@ func drawLinkChange(t *rapid.T, n int) *LinkChange {
 }
 
 func drawPartition(t *rapid.T, n int) *Partition {
-	switch rapid.IntRange(0, 2).Draw(t, "shape") {
+	switch rapid.IntRange(0, 4).Draw(t, "shape") {
 	case 0:
 		return &Partition{Isolate: drawTarget(t, n, "isolate", TargetNode, TargetRandom, TargetLeader)}
 	case 1:
 		return &Partition{Halves: true}
+	case 2:
+		if n >= 3 {
+			return &Partition{Bridge: true}
+		}
+	case 3:
+		if n >= 4 {
+			return &Partition{Ring: &Ring{Random: true}}
+		}
 	}
 	// Groups: give each server a group number, or none (-1).
 	groups := make([][]int, 3)

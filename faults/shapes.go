@@ -2,14 +2,17 @@ package faults
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// Partition is the shape of a partition: exactly one of Isolate, Halves and
-// Groups. In YAML it is a mapping ({isolate: 2}, {halves: true},
-// {groups: [[0, 1], [2, 3, 4]]}) or one of the shorthands isolate-leader,
-// isolate-random and halves.
+// Partition is the shape of a partition: exactly one of Isolate, Halves,
+// Groups, Bridge and Ring. In YAML it is a mapping ({isolate: 2},
+// {halves: true}, {groups: [[0, 1], [2, 3, 4]]}, {bridge: true},
+// {ring: [3, 0, 4, 1, 2]}) or one of the shorthands isolate-leader,
+// isolate-random, halves, bridge and ring.
 type Partition struct {
 	// Isolate cuts one server (a node, random or leader) off from every other
 	// server. Clients keep their links to it: an isolated leader still hears
@@ -21,6 +24,17 @@ type Partition struct {
 	// Groups lists explicit groups of servers; links between groups are cut,
 	// servers in no group keep all their links.
 	Groups [][]int `yaml:"groups,omitempty,flow"`
+	// Bridge (Jepsen's bridge) draws one server, the bridge, and splits the
+	// others into two random halves: the links between the halves are cut,
+	// the bridge keeps all its links and alone sees both sides. Two leaders
+	// can each gather a majority through it. Pinned as Groups, without the
+	// bridge.
+	Bridge bool `yaml:"bridge,omitempty"`
+	// Ring (Jepsen's majorities ring) places the servers on a ring; each keeps
+	// its links to the servers within ring distance d = ceil((m-1)/2), m the
+	// majority n/2+1, and loses the others (both ways): every server sees a
+	// majority, no two see the same one.
+	Ring *Ring `yaml:"ring,omitempty"`
 }
 
 // partitionFields is Partition without its YAML methods, so that decoding the
@@ -29,11 +43,13 @@ type partitionFields Partition
 
 var partitionShorthands = []struct {
 	word string
-	p    Partition
+	make func() Partition // a function: Ring is a pointer, each decode gets its own
 }{
-	{"isolate-leader", Partition{Isolate: Leader()}},
-	{"isolate-random", Partition{Isolate: Random()}},
-	{"halves", Partition{Halves: true}},
+	{"isolate-leader", func() Partition { return Partition{Isolate: Leader()} }},
+	{"isolate-random", func() Partition { return Partition{Isolate: Random()} }},
+	{"halves", func() Partition { return Partition{Halves: true} }},
+	{"bridge", func() Partition { return Partition{Bridge: true} }},
+	{"ring", func() Partition { return Partition{Ring: &Ring{Random: true}} }},
 }
 
 // UnmarshalYAML reads a shorthand word or the mapping form (go-yaml's
@@ -54,7 +70,7 @@ func (p *Partition) UnmarshalYAML(unmarshal func(any) error) error {
 	word := fmt.Sprint(raw)
 	for _, s := range partitionShorthands {
 		if s.word == word {
-			*p = s.p
+			*p = s.make()
 			return nil
 		}
 	}
@@ -69,39 +85,54 @@ func (p Partition) MarshalYAML() (any, error) {
 	return partitionFields(p), nil
 }
 
+// shapes counts the shapes set; a valid partition has one.
+func (p Partition) shapes() int {
+	n := 0
+	for _, set := range []bool{p.Isolate.Kind != TargetNone, p.Halves, p.Groups != nil, p.Bridge, p.Ring != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
 func (p Partition) shorthand() string {
-	if len(p.Groups) > 0 {
+	if p.shapes() != 1 {
 		return ""
 	}
-	for _, s := range partitionShorthands {
-		if s.p.Isolate == p.Isolate && s.p.Halves == p.Halves {
-			return s.word
-		}
+	switch {
+	case p.Isolate.Kind == TargetLeader:
+		return "isolate-leader"
+	case p.Isolate.Kind == TargetRandom:
+		return "isolate-random"
+	case p.Halves:
+		return "halves"
+	case p.Bridge:
+		return "bridge"
+	case p.Ring != nil && p.Ring.Random && p.Ring.Order == nil:
+		return "ring"
 	}
 	return ""
 }
 
 // String describes the shape: "isolate-leader", "isolate n2", "halves",
-// "groups [[0 1] [2 3 4]]".
+// "bridge", "ring", "ring [3 0 4 1 2]", "groups [[0 1] [2 3 4]]".
 func (p Partition) String() string {
 	if w := p.shorthand(); w != "" {
 		return w
 	}
-	if p.Isolate.Kind != TargetNone {
+	switch {
+	case p.Isolate.Kind != TargetNone:
 		return "isolate " + p.Isolate.String()
+	case p.Ring != nil:
+		return "ring " + p.Ring.String()
 	}
 	return "groups " + fmt.Sprint(p.Groups)
 }
 
 func (p *Partition) validate(servers int) error {
-	shapes := 0
-	for _, set := range []bool{p.Isolate.Kind != TargetNone, p.Halves, p.Groups != nil} {
-		if set {
-			shapes++
-		}
-	}
-	if shapes != 1 {
-		return fieldErr("partition", "give exactly one of isolate, halves, groups")
+	if p.shapes() != 1 {
+		return fieldErr("partition", "give exactly one of isolate, halves, groups, bridge, ring")
 	}
 	if servers < 2 {
 		return fieldErr("partition", "a partition needs at least 2 servers (cluster has %d)", servers)
@@ -111,6 +142,94 @@ func (p *Partition) validate(servers int) error {
 		return validateTarget("partition.isolate", p.Isolate, servers, anyServer...)
 	case p.Groups != nil:
 		return validateGroups(p.Groups, servers)
+	case p.Bridge && servers < 3:
+		return fieldErr("partition.bridge", "a bridge needs at least 3 servers: the bridge and two sides (cluster has %d)", servers)
+	case p.Ring != nil:
+		return p.Ring.validate(servers)
+	}
+	return nil
+}
+
+// Ring is the order of the servers around a majorities ring: Order lists
+// every server once, or Random draws the order when the step fires. In YAML:
+// a list ([3, 0, 4, 1, 2]) or the word random.
+type Ring struct {
+	Random bool
+	Order  []int
+}
+
+// UnmarshalYAML reads the word random or a list of servers.
+func (r *Ring) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	if _, isList := raw.([]any); isList {
+		var order []int
+		if err := unmarshal(&order); err != nil {
+			return err
+		}
+		*r = Ring{Order: order}
+		return nil
+	}
+	if raw == "random" {
+		*r = Ring{Random: true}
+		return nil
+	}
+	return fmt.Errorf("ring %v is not random or a list of servers (the order around the ring)", raw)
+}
+
+// MarshalYAML writes random or the order.
+func (r Ring) MarshalYAML() (any, error) {
+	if r.Random {
+		return "random", nil
+	}
+	return r.Order, nil
+}
+
+// String is "random" or "[3 0 4 1 2]".
+func (r Ring) String() string {
+	if r.Random {
+		return "random"
+	}
+	return fmt.Sprint(r.Order)
+}
+
+// RingReach is how far around a ring of servers servers each one keeps its
+// links: ceil((m-1)/2) for the majority m = servers/2+1, so that a server and
+// the servers within that distance on either side make a majority.
+func RingReach(servers int) int {
+	m := servers/2 + 1
+	return m / 2 // ceil((m-1)/2)
+}
+
+func (r *Ring) validate(servers int) error {
+	if servers < 4 {
+		return fieldErr("partition.ring", "a ring needs at least 4 servers: with %d, every server is within reach of every other and nothing is cut", servers)
+	}
+	switch {
+	case r.Random && r.Order != nil:
+		return fieldErr("partition.ring", "give random or an order, not both")
+	case r.Random:
+		return nil
+	case len(r.Order) != servers:
+		return fieldErr("partition.ring", "lists %d servers, the cluster has %d: give every server once, in ring order", len(r.Order), servers)
+	}
+	return validatePermutation("partition.ring", r.Order, servers)
+}
+
+// validatePermutation checks that list names distinct servers.
+func validatePermutation(field string, list []int, servers int) error {
+	seen := make(map[int]int, len(list))
+	for i, n := range list {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		if err := checkNode(at, n, servers); err != nil {
+			return err
+		}
+		if prev, dup := seen[n]; dup {
+			return fieldErr(at, "node %d is already at %s[%d]", n, field[strings.LastIndex(field, ".")+1:], prev)
+		}
+		seen[n] = i
 	}
 	return nil
 }
@@ -437,6 +556,105 @@ func (d *Disk) validate(servers int) error {
 	}
 	if !d.TornWrites && d.slowSyncs().Max == 0 {
 		return fieldErr("disk", "give a fault: torn_writes, or a sync_latency above 0")
+	}
+	return nil
+}
+
+// Swizzle is FoundationDB's swizzle-clogging: it clogs servers one after
+// another (every link between the server and the other servers holds its
+// messages, both ways), one every Every, and, For after the firing, unclogs
+// them one every Every in another order. A link stays clogged while either
+// end is. The gradual onset and the staggered, reordered recovery reach
+// states a plain partition never does.
+//
+// Random form: Nodes servers (0: a majority, n/2+1) in a random order, and
+// with For a random unclog order. Explicit form, as pinning writes it: Clog
+// gives the clog order and, with For, Unclog the unclog order (the same
+// servers). In YAML: {nodes: 3, every: 100ms} or
+// {clog: [2, 0, 4], unclog: [4, 2, 0], every: 100ms}.
+type Swizzle struct {
+	Nodes  int      `yaml:"nodes,omitempty"`
+	Clog   []int    `yaml:"clog,omitempty,flow"`
+	Unclog []int    `yaml:"unclog,omitempty,flow"`
+	Every  Duration `yaml:"every"` // between two clogs, and between two unclogs; > 0
+}
+
+// count is how many servers the swizzle clogs in a cluster of servers.
+func (z Swizzle) count(servers int) int {
+	switch {
+	case z.Clog != nil:
+		return len(z.Clog)
+	case z.Nodes > 0:
+		return z.Nodes
+	}
+	return servers/2 + 1
+}
+
+// String is "nodes=3 every=100ms", "majority every=100ms" or
+// "clog=[2 0 4] unclog=[4 2 0] every=100ms".
+func (z Swizzle) String() string {
+	b := "majority"
+	switch {
+	case z.Clog != nil:
+		b = "clog=" + fmt.Sprint(z.Clog)
+		if z.Unclog != nil {
+			b += " unclog=" + fmt.Sprint(z.Unclog)
+		}
+	case z.Nodes > 0:
+		b = "nodes=" + strconv.Itoa(z.Nodes)
+	}
+	return b + " every=" + z.Every.String()
+}
+
+func (z *Swizzle) validate(servers int, undo Duration) error {
+	switch {
+	case servers < 2:
+		return fieldErr("swizzle", "a swizzle needs at least 2 servers (cluster has %d)", servers)
+	case z.Every <= 0:
+		return fieldErr("swizzle.every", "%v is not positive: give the time between two clogs", z.Every)
+	case z.Nodes != 0 && z.Clog != nil:
+		return fieldErr("swizzle.nodes", "give nodes (drawn at random) or clog (an explicit order), not both")
+	case z.Nodes < 0 || z.Nodes > servers:
+		return fieldErr("swizzle.nodes", "%d is not in [1, %d] (cluster has %d nodes; leave it out for a majority)", z.Nodes, servers, servers)
+	case z.Clog != nil && len(z.Clog) == 0:
+		return fieldErr("swizzle.clog", "is empty: give the servers to clog, in order")
+	case z.Unclog != nil && z.Clog == nil:
+		return fieldErr("swizzle.unclog", "an explicit unclog order needs an explicit clog order")
+	case z.Unclog != nil && undo == 0:
+		return fieldErr("swizzle.unclog", "nothing unclogs without for: give for, or leave unclog out")
+	case z.Clog != nil && undo > 0 && z.Unclog == nil:
+		return fieldErr("swizzle.unclog", "missing: with for and clog, give the order to unclog them in (the same servers)")
+	}
+	if z.Clog != nil {
+		if err := validatePermutation("swizzle.clog", z.Clog, servers); err != nil {
+			return err
+		}
+	}
+	if z.Unclog != nil {
+		if err := validateReorder("swizzle.unclog", z.Unclog, z.Clog); err != nil {
+			return err
+		}
+	}
+	last := time.Duration(z.count(servers)-1) * z.Every.Duration()
+	if undo > 0 && undo.Duration() < last {
+		return fieldErr("for", "%v is before the last clog (%d servers, one every %v: the last at %v); unclogging starts after clogging ends",
+			undo, z.count(servers), z.Every, Duration(last))
+	}
+	return nil
+}
+
+// validateReorder checks that list is a reordering of the servers in of.
+func validateReorder(field string, list, of []int) error {
+	if len(list) != len(of) {
+		return fieldErr(field, "lists %d servers, clog lists %d: give the same servers", len(list), len(of))
+	}
+	for i, n := range list {
+		if !slices.Contains(of, n) {
+			return fieldErr(fmt.Sprintf("%s[%d]", field, i), "node %d is not in clog", n)
+		}
+		if j := slices.Index(list, n); j < i {
+			return fieldErr(fmt.Sprintf("%s[%d]", field, i), "node %d is already at unclog[%d]", n, j)
+		}
 	}
 	return nil
 }

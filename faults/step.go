@@ -14,7 +14,8 @@ import (
 // since the start of the run.
 //
 // What: exactly one action field is set. Down and MaxDown qualify a Crash or
-// a Pause; For qualifies a Partition, Cut, Clog, Link, Clock rate or Disk.
+// a Pause; For qualifies a Partition, Cut, Clog, Link, Clock rate, Disk or
+// Swizzle.
 type Step struct {
 	At    Duration `yaml:"at,omitempty"`    // one-shot time
 	From  Duration `yaml:"from,omitempty"`  // repeating: first firing
@@ -31,7 +32,9 @@ type Step struct {
 	Link *LinkChange `yaml:"link,omitempty"`
 	// Heal ends network faults ("network") or every fault condition ("all").
 	Heal string `yaml:"heal,omitempty"`
-	// Crash crashes a server: a node, random or leader.
+	// Crash crashes a server: a node, random or leader; or every server at
+	// once (all), or every server in turn, in ID order (rolling: each stays
+	// down for Down, the next crashes when the previous restarts).
 	Crash Target `yaml:"crash,omitempty"`
 	// Pause stops a server without losing its memory: a node, random or leader.
 	Pause Target `yaml:"pause,omitempty"`
@@ -45,6 +48,9 @@ type Step struct {
 	Disk *Disk `yaml:"disk,omitempty"`
 	// Corrupt flips one bit of one durable record of a server's disk.
 	Corrupt Target `yaml:"corrupt,omitempty"`
+	// Swizzle clogs servers one after another and, For later, unclogs them
+	// in another order (FoundationDB's swizzle-clogging).
+	Swizzle *Swizzle `yaml:"swizzle,omitempty,flow"`
 
 	// Down, if positive, restarts (resumes) the crashed (paused) server after
 	// that long; zero leaves it down until a restart (resume) step or the end
@@ -88,6 +94,7 @@ type stepAction struct {
 	Clock     *Clock      `yaml:"clock,omitempty"`
 	Disk      *Disk       `yaml:"disk,omitempty"`
 	Corrupt   Target      `yaml:"corrupt,omitempty"`
+	Swizzle   *Swizzle    `yaml:"swizzle,omitempty,flow"`
 	Down      Duration    `yaml:"down,omitempty"`
 	MaxDown   int         `yaml:"max_down,omitempty"`
 	For       Duration    `yaml:"for,omitempty"`
@@ -110,7 +117,7 @@ type repeatingStep struct {
 func (s Step) MarshalYAML() (any, error) {
 	act := stepAction{Partition: s.Partition, Cut: s.Cut, Clog: s.Clog, Link: s.Link, Heal: s.Heal,
 		Crash: s.Crash, Pause: s.Pause, Restart: s.Restart, Resume: s.Resume, Clock: s.Clock, Disk: s.Disk,
-		Corrupt: s.Corrupt, Down: s.Down, MaxDown: s.MaxDown, For: s.For}
+		Corrupt: s.Corrupt, Swizzle: s.Swizzle, Down: s.Down, MaxDown: s.MaxDown, For: s.For}
 	if s.Repeats() {
 		return repeatingStep{From: s.From, To: s.To, Every: s.Every, stepAction: act}, nil
 	}
@@ -140,6 +147,7 @@ func (s Step) actions() []string {
 		{"link", s.Link != nil}, {"heal", s.Heal != ""}, {"crash", !s.Crash.IsZero()},
 		{"pause", !s.Pause.IsZero()}, {"restart", !s.Restart.IsZero()}, {"resume", !s.Resume.IsZero()},
 		{"clock", s.Clock != nil}, {"disk", s.Disk != nil}, {"corrupt", !s.Corrupt.IsZero()},
+		{"swizzle", s.Swizzle != nil},
 	} {
 		if c.set {
 			a = append(a, c.name)
@@ -177,6 +185,8 @@ func (s Step) Describe() string {
 		b = "disk " + s.Disk.String()
 	case "corrupt":
 		b = "corrupt " + s.Corrupt.String()
+	case "swizzle":
+		b = "swizzle " + s.Swizzle.String()
 	default:
 		return "nothing"
 	}
@@ -223,7 +233,8 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // Which actions take which qualifiers.
 var (
 	takesDown = map[string]bool{"crash": true, "pause": true}
-	takesFor  = map[string]bool{"partition": true, "cut": true, "clog": true, "link": true, "clock": true, "disk": true}
+	takesFor  = map[string]bool{"partition": true, "cut": true, "clog": true, "link": true, "clock": true, "disk": true,
+		"swizzle": true}
 )
 
 // Validate reports the first impossible value of s in a cluster of servers
@@ -261,12 +272,17 @@ func (s Step) validateQualifiers(act string, servers int) error {
 		return fieldErr("for", "a clock skew is a jump: it cannot be undone, only a rate can")
 	case s.MaxDown < 0 || s.MaxDown > servers:
 		return fieldErr("max_down", "%d is not in [0, %d] (cluster has %d nodes)", s.MaxDown, servers, servers)
+	case s.Crash.Kind == TargetAll && s.MaxDown != 0:
+		return fieldErr("max_down", "crash all takes every server down at once: max_down cannot hold it back (leave it out, or crash random)")
+	case s.Crash.Kind == TargetRolling && s.Down == 0:
+		return fieldErr("down", "a rolling restart needs down: how long each server stays down before the next one crashes")
 	}
 	return nil
 }
 
 var (
 	anyServer    = []TargetKind{TargetNode, TargetRandom, TargetLeader}
+	crashables   = []TargetKind{TargetNode, TargetRandom, TargetLeader, TargetAll, TargetRolling}
 	restartables = []TargetKind{TargetNode, TargetAllDown}
 	resumables   = []TargetKind{TargetNode, TargetAllPaused}
 )
@@ -286,7 +302,7 @@ func (s Step) validateAction(act string, servers int) error {
 			return fieldErr("heal", "unknown heal scope %q (want all or network)", s.Heal)
 		}
 	case "crash":
-		return validateTarget("crash", s.Crash, servers, anyServer...)
+		return validateTarget("crash", s.Crash, servers, crashables...)
 	case "pause":
 		return validateTarget("pause", s.Pause, servers, anyServer...)
 	case "restart":
@@ -299,6 +315,8 @@ func (s Step) validateAction(act string, servers int) error {
 		return s.Disk.validate(servers)
 	case "corrupt":
 		return validateTarget("corrupt", s.Corrupt, servers, anyServer...)
+	case "swizzle":
+		return s.Swizzle.validate(servers, s.For)
 	}
 	return nil
 }

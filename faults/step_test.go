@@ -26,7 +26,7 @@ func TestValidate(t *testing.T) {
 		{"node out of range", Step{Crash: Node(7)}, "crash", "node 7 out of range (cluster has 5 nodes)"},
 		{"negative node", Step{Crash: Node(-1)}, "crash", "node -1 out of range (cluster has 5 nodes)"},
 		{"crash all-down", Step{Crash: AllDown()}, "crash",
-			"all-down is not allowed here (want a node number, random, leader)"},
+			"all-down is not allowed here (want a node number, random, leader, all, rolling)"},
 		{"restart random", Step{Restart: Random()}, "restart",
 			"random is not allowed here (want a node number, all-down)"},
 		{"negative at", Step{At: -ms, Heal: "all"}, "at", "-1ms is negative"},
@@ -44,9 +44,9 @@ func TestValidate(t *testing.T) {
 		{"max_down without crash", Step{Heal: "all", MaxDown: 1}, "max_down", "only a crash or pause step can have max_down"},
 		{"max_down too big", Step{Crash: Random(), MaxDown: 6}, "max_down", "6 is not in [0, 5] (cluster has 5 nodes)"},
 		{"bad heal", Step{Heal: "some"}, "heal", `unknown heal scope "some" (want all or network)`},
-		{"partition no shape", Step{Partition: &Partition{}}, "partition", "give exactly one of isolate, halves, groups"},
+		{"partition no shape", Step{Partition: &Partition{}}, "partition", "give exactly one of isolate, halves, groups, bridge, ring"},
 		{"partition two shapes", Step{Partition: &Partition{Halves: true, Isolate: Node(1)}}, "partition",
-			"give exactly one of isolate, halves, groups"},
+			"give exactly one of isolate, halves, groups, bridge, ring"},
 		{"isolate out of range", Step{Partition: &Partition{Isolate: Node(5)}}, "partition.isolate",
 			"node 5 out of range (cluster has 5 nodes)"},
 		{"group node out of range", Step{Partition: &Partition{Groups: [][]int{{0, 1}, {2, 9}}}},
@@ -90,6 +90,52 @@ func TestValidate(t *testing.T) {
 		{"disk range", Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: -ms}}}, "disk.sync_latency.min",
 			"-1ms is negative"},
 		{"corrupt all-down", Step{Corrupt: AllDown()}, "corrupt", "all-down is not allowed here (want a node number, random, leader)"},
+
+		{"ok bridge", Step{Partition: &Partition{Bridge: true}, For: ms}, "", ""},
+		{"ok ring", Step{Partition: &Partition{Ring: &Ring{Random: true}}, For: ms}, "", ""},
+		{"ok ring order", Step{Partition: &Partition{Ring: &Ring{Order: []int{3, 0, 4, 1, 2}}}}, "", ""},
+		{"bridge and ring", Step{Partition: &Partition{Bridge: true, Ring: &Ring{Random: true}}}, "partition",
+			"give exactly one of isolate, halves, groups, bridge, ring"},
+		{"ring short", Step{Partition: &Partition{Ring: &Ring{Order: []int{0, 1, 2, 3}}}}, "partition.ring",
+			"lists 4 servers, the cluster has 5: give every server once, in ring order"},
+		{"ring twice", Step{Partition: &Partition{Ring: &Ring{Order: []int{0, 1, 2, 3, 1}}}}, "partition.ring[4]",
+			"node 1 is already at ring[1]"},
+		{"ring out of range", Step{Partition: &Partition{Ring: &Ring{Order: []int{0, 1, 2, 3, 5}}}}, "partition.ring[4]",
+			"node 5 out of range (cluster has 5 nodes)"},
+		{"ring random and order", Step{Partition: &Partition{Ring: &Ring{Random: true, Order: []int{0}}}}, "partition.ring",
+			"give random or an order, not both"},
+		{"ring empty", Step{Partition: &Partition{Ring: &Ring{}}}, "partition.ring",
+			"lists 0 servers, the cluster has 5: give every server once, in ring order"},
+		{"ok crash all", Step{Crash: All(), Down: ms}, "", ""},
+		{"ok crash all forever", Step{Crash: All()}, "", ""},
+		{"crash all max_down", Step{Crash: All(), Down: ms, MaxDown: 2}, "max_down",
+			"crash all takes every server down at once: max_down cannot hold it back (leave it out, or crash random)"},
+		{"ok rolling", Step{Crash: Rolling(), Down: ms, MaxDown: 1}, "", ""},
+		{"rolling without down", Step{Crash: Rolling()}, "down",
+			"a rolling restart needs down: how long each server stays down before the next one crashes"},
+		{"pause all", Step{Pause: All()}, "pause", "all is not allowed here (want a node number, random, leader)"},
+		{"ok swizzle", Step{Swizzle: &Swizzle{Every: ms}, For: 2 * ms}, "", ""},
+		{"ok swizzle forever", Step{Swizzle: &Swizzle{Nodes: 5, Every: ms}}, "", ""},
+		{"ok swizzle pinned", Step{Swizzle: &Swizzle{Clog: []int{2, 0, 4}, Unclog: []int{4, 2, 0}, Every: ms}, For: 2 * ms}, "", ""},
+		{"ok swizzle pinned forever", Step{Swizzle: &Swizzle{Clog: []int{2, 0}, Every: ms}}, "", ""},
+		{"swizzle no every", Step{Swizzle: &Swizzle{Nodes: 2}}, "swizzle.every", "0s is not positive: give the time between two clogs"},
+		{"swizzle nodes", Step{Swizzle: &Swizzle{Nodes: 6, Every: ms}}, "swizzle.nodes",
+			"6 is not in [1, 5] (cluster has 5 nodes; leave it out for a majority)"},
+		{"swizzle nodes and clog", Step{Swizzle: &Swizzle{Nodes: 1, Clog: []int{1}, Every: ms}}, "swizzle.nodes",
+			"give nodes (drawn at random) or clog (an explicit order), not both"},
+		{"swizzle clog twice", Step{Swizzle: &Swizzle{Clog: []int{1, 1}, Every: ms}}, "swizzle.clog[1]", "node 1 is already at clog[0]"},
+		{"swizzle empty clog", Step{Swizzle: &Swizzle{Clog: []int{}, Every: ms}}, "swizzle.clog", "is empty: give the servers to clog, in order"},
+		{"swizzle unclog missing", Step{Swizzle: &Swizzle{Clog: []int{1, 2}, Every: ms}, For: 5 * ms}, "swizzle.unclog",
+			"missing: with for and clog, give the order to unclog them in (the same servers)"},
+		{"swizzle unclog without for", Step{Swizzle: &Swizzle{Clog: []int{1, 2}, Unclog: []int{2, 1}, Every: ms}}, "swizzle.unclog",
+			"nothing unclogs without for: give for, or leave unclog out"},
+		{"swizzle unclog other", Step{Swizzle: &Swizzle{Clog: []int{1, 2}, Unclog: []int{2, 3}, Every: ms}, For: 5 * ms},
+			"swizzle.unclog[1]", "node 3 is not in clog"},
+		{"swizzle unclog short", Step{Swizzle: &Swizzle{Clog: []int{1, 2}, Unclog: []int{2}, Every: ms}, For: 5 * ms},
+			"swizzle.unclog", "lists 1 servers, clog lists 2: give the same servers"},
+		{"swizzle for too short", Step{Swizzle: &Swizzle{Every: 10 * ms}, For: 15 * ms}, "for",
+			"15ms is before the last clog (3 servers, one every 10ms: the last at 20ms); unclogging starts after clogging ends"},
+		{"swizzle down", Step{Swizzle: &Swizzle{Every: ms}, Down: ms}, "down", "only a crash or pause step can have down"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,6 +160,12 @@ func TestValidateSmallClusters(t *testing.T) {
 	assert.EqualError(t, Step{Cut: &Cut{From: Random(), To: Random()}}.Validate(1),
 		"cut: a link needs at least 2 servers (cluster has 1)")
 	assert.EqualError(t, Step{Heal: "all"}.Validate(0), "a cluster needs at least one server, got 0")
+	assert.EqualError(t, Step{Partition: &Partition{Bridge: true}}.Validate(2),
+		"partition.bridge: a bridge needs at least 3 servers: the bridge and two sides (cluster has 2)")
+	assert.EqualError(t, Step{Partition: &Partition{Ring: &Ring{Random: true}}}.Validate(3),
+		"partition.ring: a ring needs at least 4 servers: with 3, every server is within reach of every other and nothing is cut")
+	assert.EqualError(t, Step{Swizzle: &Swizzle{Every: ms}}.Validate(1),
+		"swizzle: a swizzle needs at least 2 servers (cluster has 1)")
 }
 
 // The YAML shape, decoded with go-yaml itself (scenario files use their own
@@ -141,6 +193,15 @@ func TestStepsDecodeWithGoYAML(t *testing.T) {
 - {at: 10s, corrupt: random}
 - {at: 11s, heal: network}
 - {at: 12s, partition: isolate-leader, for: 3s}
+- {at: 13s, partition: bridge, for: 2s}
+- {at: 14s, partition: ring}
+- {at: 15s, partition: {ring: [3, 0, 4, 1, 2]}, for: 1s}
+- {at: 16s, partition: {ring: random}}
+- {at: 17s, swizzle: {nodes: 3, every: 100ms}, for: 2s}
+- {at: 18s, swizzle: {clog: [2, 0, 4], unclog: [4, 2, 0], every: 50ms}, for: 1s}
+- {at: 19s, swizzle: {every: 20ms}}
+- {at: 20s, crash: all, down: 1s}
+- {at: 21s, crash: rolling, down: 300ms, max_down: 1}
 `
 	var steps []Step
 	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &steps, yaml.Strict()))
@@ -168,6 +229,15 @@ func TestStepsDecodeWithGoYAML(t *testing.T) {
 		{At: 10 * s, Corrupt: Random()},
 		{At: 11 * s, Heal: HealNetwork},
 		{At: 12 * s, Partition: &Partition{Isolate: Leader()}, For: 3 * s},
+		{At: 13 * s, Partition: &Partition{Bridge: true}, For: 2 * s},
+		{At: 14 * s, Partition: &Partition{Ring: &Ring{Random: true}}},
+		{At: 15 * s, Partition: &Partition{Ring: &Ring{Order: []int{3, 0, 4, 1, 2}}}, For: s},
+		{At: 16 * s, Partition: &Partition{Ring: &Ring{Random: true}}},
+		{At: 17 * s, Swizzle: &Swizzle{Nodes: 3, Every: 100 * ms}, For: 2 * s},
+		{At: 18 * s, Swizzle: &Swizzle{Clog: []int{2, 0, 4}, Unclog: []int{4, 2, 0}, Every: 50 * ms}, For: s},
+		{At: 19 * s, Swizzle: &Swizzle{Every: 20 * ms}},
+		{At: 20 * s, Crash: All(), Down: s},
+		{At: 21 * s, Crash: Rolling(), Down: 300 * ms, MaxDown: 1},
 	}
 	require.Equal(t, want, steps)
 	for i, st := range steps {
@@ -189,6 +259,7 @@ func TestYAMLErrors(t *testing.T) {
 		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader, all-down or all-paused)`},
 		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader, all-down or all-paused`},
 		{`{at: 1s, partition: thirds}`, `unknown partition "thirds"`},
+		{`{at: 1s, partition: {ring: sometimes}}`, `ring sometimes is not random or a list of servers`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
@@ -219,7 +290,7 @@ func TestDescribe(t *testing.T) {
 
 func TestParseTarget(t *testing.T) {
 	for in, want := range map[string]Target{"3": Node(3), "n12": Node(12), "random": Random(),
-		"leader": Leader(), "all-down": AllDown()} {
+		"leader": Leader(), "all-down": AllDown(), "all": All(), "rolling": Rolling()} {
 		got, err := ParseTarget(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
@@ -264,6 +335,15 @@ func TestDescribeNewActions(t *testing.T) {
 		{Step{Disk: &Disk{Node: Leader(), TornWrites: true, SyncLatency: &Range{Max: ms}}}, "disk leader torn_writes sync_latency=0s..1ms"},
 		{Step{Corrupt: Random()}, "corrupt random"},
 		{Step{Resume: AllPaused()}, "resume all-paused"},
+		{Step{Partition: &Partition{Bridge: true}, For: ms}, "partition bridge for=1ms"},
+		{Step{Partition: &Partition{Ring: &Ring{Random: true}}}, "partition ring"},
+		{Step{Partition: &Partition{Ring: &Ring{Order: []int{3, 0, 4, 1, 2}}}}, "partition ring [3 0 4 1 2]"},
+		{Step{Swizzle: &Swizzle{Every: ms}, For: 5 * ms}, "swizzle majority every=1ms for=5ms"},
+		{Step{Swizzle: &Swizzle{Nodes: 2, Every: ms}}, "swizzle nodes=2 every=1ms"},
+		{Step{Swizzle: &Swizzle{Clog: []int{2, 0}, Unclog: []int{0, 2}, Every: ms}, For: 5 * ms},
+			"swizzle clog=[2 0] unclog=[0 2] every=1ms for=5ms"},
+		{Step{Crash: All(), Down: ms}, "crash all down=1ms"},
+		{Step{Crash: Rolling(), Down: ms, MaxDown: 1}, "crash rolling down=1ms max_down=1"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.step.Describe())

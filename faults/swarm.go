@@ -17,9 +17,11 @@ import (
 // exponentially distributed times through the safety phase. The result is an
 // explicit timeline of one-shot steps, which a failing run exports as is.
 
-// SwarmKinds are the fault kinds a swarm can draw, in the order drawn.
+// SwarmKinds are the fault kinds a swarm can draw, in the order drawn. New
+// kinds go at the end: the draws of every earlier kind stay the same.
 var SwarmKinds = []string{"crash", "crash-leader", "pause", "partition", "isolate-leader",
-	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt", "buggify"}
+	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt", "buggify",
+	"bridge", "ring", "swizzle", "crash-all", "rolling-restart"}
 
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
@@ -67,6 +69,7 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 		mean := rng.DurationBetween(300*time.Millisecond, 5*time.Second).Round(time.Millisecond)
 		lasting := Range{Min: Duration(rng.DurationBetween(20*time.Millisecond, 500*time.Millisecond).Round(time.Millisecond))}
 		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
+		mean, lasting = tame(kind, mean, lasting)
 		n := 0
 		victims := corruptible(rng, kind, servers)
 		for at := rng.ExpDuration(mean); at.Round(time.Millisecond) < d; at += rng.ExpDuration(mean) {
@@ -98,6 +101,32 @@ func corruptible(rng *sim.Rand, kind string, servers int) []int {
 		return nil
 	}
 	return rng.Perm(servers)[:max(1, (servers-1)/2)]
+}
+
+// Whole-cluster crashes stop progress while they last (crash-all) or keep one
+// server down all along (rolling-restart): the swarm adds wholeClusterEvery
+// to their mean interval and keeps them short, so that a run still spends
+// most of its safety phase doing work.
+const (
+	wholeClusterEvery = 3 * time.Second
+	crashAllDownMax   = Duration(time.Second)            // every server down at once
+	rollingDownMax    = Duration(400 * time.Millisecond) // each server in turn
+)
+
+// tame stretches the mean interval and caps the durations of the kinds that
+// take the whole cluster down (crash-all, rolling-restart); the others keep
+// what was drawn. It draws nothing, so no later draw shifts.
+func tame(kind string, mean time.Duration, lasting Range) (time.Duration, Range) {
+	limit := Duration(0)
+	switch kind {
+	case "crash-all":
+		limit = crashAllDownMax
+	case "rolling-restart":
+		limit = rollingDownMax
+	default:
+		return mean, lasting
+	}
+	return mean + wholeClusterEvery, Range{Min: min(lasting.Min, limit), Max: min(lasting.Max, limit)}
 }
 
 // swarmStep draws one firing of kind.
@@ -138,6 +167,24 @@ func swarmStep(rng *sim.Rand, kind string, servers int, lasting Range) Step {
 		}
 		lo := Duration(rng.DurationBetween(time.Millisecond, 20*time.Millisecond))
 		return Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: lo, Max: 3 * lo}}, For: hold}
+	case "bridge":
+		if servers < 3 {
+			return Step{Partition: &Partition{Halves: true}, For: hold}
+		}
+		return Step{Partition: &Partition{Bridge: true}, For: hold}
+	case "ring":
+		if servers < 4 {
+			return Step{Partition: &Partition{Halves: true}, For: hold}
+		}
+		return Step{Partition: &Partition{Ring: &Ring{Random: true}}, For: hold}
+	case "swizzle":
+		every := Duration(rng.DurationBetween(20*time.Millisecond, 200*time.Millisecond).Round(time.Millisecond))
+		z := &Swizzle{Every: every}
+		return Step{Swizzle: z, For: Duration(z.count(servers)-1)*every + hold}
+	case "crash-all":
+		return Step{Crash: All(), Down: hold}
+	case "rolling-restart":
+		return Step{Crash: Rolling(), Down: hold, MaxDown: minority}
 	default: // corrupt
 		return Step{Corrupt: Random()}
 	}

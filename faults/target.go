@@ -24,10 +24,16 @@ const (
 	TargetAllDown
 	// TargetAllPaused is every paused server (resume only).
 	TargetAllPaused
+	// TargetAll is every server at once (crash only).
+	TargetAll
+	// TargetRolling is every server in turn, in ID order: a rolling restart
+	// (crash only).
+	TargetRolling
 )
 
 // Target names the server an action hits. In YAML it is a node number (3, or
-// "n3" as the trace writes it) or one of the words random, leader, all-down, all-paused.
+// "n3" as the trace writes it) or one of the words random, leader, all-down,
+// all-paused, all and rolling.
 type Target struct {
 	Kind TargetKind
 	Node int // the server, for TargetNode
@@ -48,11 +54,17 @@ func AllDown() Target { return Target{Kind: TargetAllDown} }
 // AllPaused targets every paused server (for resume).
 func AllPaused() Target { return Target{Kind: TargetAllPaused} }
 
+// All targets every server at once (for crash).
+func All() Target { return Target{Kind: TargetAll} }
+
+// Rolling targets every server in turn, in ID order (for crash).
+func Rolling() Target { return Target{Kind: TargetRolling} }
+
 // IsZero reports whether t is absent; YAML omitempty uses it.
 func (t Target) IsZero() bool { return t.Kind == TargetNone }
 
 var targetWords = [...]string{TargetRandom: "random", TargetLeader: "leader", TargetAllDown: "all-down",
-	TargetAllPaused: "all-paused"}
+	TargetAllPaused: "all-paused", TargetAll: "all", TargetRolling: "rolling"}
 
 // String is the YAML word, or "n3" for a node.
 func (t Target) String() string {
@@ -68,7 +80,9 @@ func (t Target) String() string {
 	return "target(" + strconv.Itoa(int(t.Kind)) + ")"
 }
 
-// ParseTarget reads "3", "n3", "random", "leader", "all-down" or "all-paused".
+// ParseTarget reads "3", "n3", "random", "leader", "all-down", "all-paused",
+// "all" or "rolling". (Its error message names the common words only; the
+// step's validation says which words each action takes.)
 func ParseTarget(s string) (Target, error) {
 	for kind, word := range targetWords {
 		if word != "" && s == word {
