@@ -72,8 +72,8 @@ type Injector struct {
 	stopped      bool
 	// heals counts heals: a swizzle's pending clogs and unclogs act only in
 	// the heal generation that fired them, so a heal cancels them.
-	heals uint32
-	counts       Counts
+	heals  uint32
+	counts Counts
 
 	// What fired, with every random choice made concrete (pinned.go).
 	firing   firing
