@@ -9,12 +9,15 @@
 // window From/To/Every) and exactly one action:
 //
 //	partition  isolate a server (a number, random or the leader), split the
-//	           servers into a random majority and minority (halves), or groups
+//	           servers into a random majority and minority (halves), or groups;
+//	           a bridge (two halves joined by one server) or a majorities ring
+//	           (each server sees its own majority), as in Jepsen
 //	cut        lose every message on one directed link (a one-way partition)
 //	clog       hold the messages of a server's links, or of one link, in order
 //	link       change the latency, tail, loss or duplication of links
 //	heal       end network faults ("network") or every fault condition ("all")
-//	crash      crash a server; Down restarts it later, MaxDown caps how many
+//	crash      crash a server, every server at once (all), or every server in
+//	           turn (rolling); Down restarts it later, MaxDown caps how many
 //	           servers may be down at once
 //	pause      stop a server without losing its memory; Down and MaxDown as for crash
 //	restart    restart a crashed server, or all of them ("all-down")
@@ -22,8 +25,10 @@
 //	clock      make a server's clock drift (rate) or jump (skew)
 //	disk       make a server's disk tear writes on a crash or sync slowly
 //	corrupt    flip a bit of one durable record of a server's disk
+//	swizzle    clog servers one after another, then unclog them in another
+//	           order (FoundationDB's swizzle-clogging)
 //
-// For undoes a partition, cut, clog, link, clock rate or disk fault after a
+// For undoes a partition, cut, clog, link, clock rate, disk or swizzle fault after a
 // while. Undos, restarts and resumes are claims: when a later step hits the
 // same link or server, it owns it, and an earlier undo leaves it alone.
 //

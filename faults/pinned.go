@@ -8,8 +8,9 @@ import (
 
 // Pinning: a run's fault timeline, as it actually happened, with every random
 // choice made concrete. A repeating step becomes one step per firing, at the
-// time it fired; a random target becomes the server drawn; random halves
-// become explicit groups; a firing that did nothing (max_down reached, target
+// time it fired; a random target becomes the server drawn; random halves and
+// bridges become explicit groups (the bridge in none), a random ring its
+// order, a random swizzle its clog and unclog orders; a firing that did nothing (max_down reached, target
 // already down) is left out. Leader targets stay "leader": the leader is the
 // situation the step means, and after a code change another node may lead.
 // Exported failing scenarios and the shrinker work on this timeline, so that
