@@ -74,7 +74,7 @@ func (p *Partition) UnmarshalYAML(unmarshal func(any) error) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown partition %q (want isolate-leader, isolate-random, halves, or a mapping with isolate, halves or groups)", word)
+	return fmt.Errorf("unknown partition %q (want isolate-leader, isolate-random, halves, bridge, ring, or a mapping with isolate, halves, bridge, ring or groups)", word)
 }
 
 // MarshalYAML writes the shorthand when there is one, else the mapping.

@@ -249,7 +249,7 @@ func (s Step) Validate(servers int) error {
 	acts := s.actions()
 	switch {
 	case len(acts) == 0:
-		return fieldErr("", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt")
+		return fieldErr("", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt, swizzle")
 	case len(acts) > 1:
 		return fieldErr(acts[1], "a step has one action, this one has %s: split it into %d steps",
 			strings.Join(acts, " and "), len(acts))

@@ -93,7 +93,7 @@ func ParseTarget(s string) (Target, error) {
 	if n, err := strconv.Atoi(digits); err == nil && digits != "" && digits[0] != '+' && digits[0] != '-' {
 		return Node(n), nil
 	}
-	return Target{}, fmt.Errorf("unknown target %q (want a node number, random, leader, all-down or all-paused)", s)
+	return Target{}, fmt.Errorf("unknown target %q (want a node number, random, leader, all, rolling, all-down or all-paused)", s)
 }
 
 // UnmarshalYAML reads a node number or a target word (go-yaml's
@@ -118,9 +118,9 @@ func (t *Target) UnmarshalYAML(unmarshal func(any) error) error {
 	case int:
 		return t.setNumber(v >= math.MinInt32 && v <= math.MaxInt32, v, v)
 	case nil:
-		return fmt.Errorf("missing target (want a node number, random, leader, all-down or all-paused)")
+		return fmt.Errorf("missing target (want a node number, random, leader, all, rolling, all-down or all-paused)")
 	}
-	return fmt.Errorf("target %v is not a node number, random, leader, all-down or all-paused", raw)
+	return fmt.Errorf("target %v is not a node number, random, leader, all, rolling, all-down or all-paused", raw)
 }
 
 // setNumber stores node n, refusing numbers no cluster could have (the range
