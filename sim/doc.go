@@ -44,6 +44,27 @@
 // drops every unsynced write; Restart builds a new instance from the node's
 // Factory, which must recover from the disk alone.
 //
+// # Fault mechanisms
+//
+// Beyond cuts and crashes the control API can pause a node (it keeps its
+// memory but handles nothing), clog a link or a node (messages wait and are
+// delivered in order when it unclogs), drift or step a node's clock (timers
+// are deadlines on the node's local clock, so a faster clock fires them early
+// and a forward jump fires them at once), make a disk tear its last unsynced
+// writes on a crash, flip a bit of a durable record, or make syncs slow (the
+// node is blocked while it syncs and its sends leave late). Whatever reaches a
+// node that cannot run waits in the node's backlog and is handed back one
+// event at a time, in order, once it can; a restarted instance always runs
+// Start before anything else reaches it. Env.Buggify gives protocol code
+// FoundationDB-style fault points, enabled per run from the seed.
+//
+// # Signatures
+//
+// Env.Sign and Env.Verify model digital signatures for Byzantine-fault-
+// tolerant protocols: a node can sign only as itself, and a signature made up
+// in another node's name fails verification. The sender of a delivered
+// message is always the true one.
+//
 // # Bounds
 //
 // RunUntil stops at its deadline, and the whole run stops at Config.MaxEvents.
