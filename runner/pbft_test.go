@@ -121,3 +121,15 @@ func TestPBFTClientsNeedFPlusOneReplies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, servers.ReplyQuorum)
 }
+
+// TestPBFTReplicaBehindAStableCheckpointCatchesUp is a regression test from a
+// 1,000-seed sweep: on a lossy network a replica collected a stable
+// checkpoint before it executed that far, cut its log there, and could use
+// none of the commit certificates its peers sent; it stayed behind for good
+// and the liveness phase failed. The seed replays that situation as long as
+// the protocol and kernel behave as when it was found.
+func TestPBFTReplicaBehindAStableCheckpointCatchesUp(t *testing.T) {
+	sc, proto := load(t, "pbft-lossy.yaml", 0)
+	rep := runSeed(t, sc, proto, 854)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}

@@ -111,16 +111,31 @@ func (n *node) checkStable() {
 // (§4.3). If this replica has not executed that far, it keeps the proof and
 // waits for the state (exec < h).
 func (n *node) advanceStable(c CheckpointCert) {
-	if c.Seq <= n.h {
+	if c.Seq <= n.h || c.Seq <= n.stable.Seq && n.stable.Seq > n.h {
 		return
 	}
+	n.stable = c
+	n.writeStable()
+	if c.Seq > n.exec {
+		// 2f+1 replicas executed past us. Keep the entries between here and
+		// there until we have executed them too (commit certificates or a
+		// state transfer bring what is missing): truncating now would leave a
+		// gap no certificate could fill, since the peers' answers are for
+		// sequence numbers inside our window.
+		return
+	}
+	n.applyStable()
+}
+
+// applyStable garbage-collects the log up to the stable checkpoint, which
+// this replica has executed: the low water mark moves there (§4.3).
+func (n *node) applyStable() {
+	c := n.stable
 	if i := slices.IndexFunc(n.own, func(o ownCheckpoint) bool { return o.seq == c.Seq }); i >= 0 && n.own[i].digest == c.Digest {
 		o := n.own[i]
 		n.snap = snapshot{cert: c, last: o.last, data: o.data}
 		n.writeSnapshot()
 	}
-	n.stable = c
-	n.writeStable()
 	n.truncateLog(c.Seq)
 	n.own = slices.DeleteFunc(n.own, func(o ownCheckpoint) bool { return o.seq <= c.Seq })
 	n.ckptVotes = slices.DeleteFunc(n.ckptVotes, func(v checkpointVote) bool { return v.seq <= c.Seq })

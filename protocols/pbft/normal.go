@@ -290,9 +290,12 @@ func (n *node) executeReady() {
 	for n.exec >= n.h {
 		e := n.at(n.exec + 1)
 		if e == nil || !e.committed {
-			return
+			break
 		}
 		n.execute(n.exec+1, e.done)
+	}
+	if n.stable.Seq > n.h && n.exec >= n.stable.Seq {
+		n.applyStable() // caught up with a checkpoint learned ahead of time
 	}
 }
 

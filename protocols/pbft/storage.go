@@ -339,7 +339,7 @@ func loadState(d *sim.Disk) durableState {
 	st.stable = maxCheckpoint(st.stable, st.snap.cert)
 	for _, key := range d.Keys(entryKeyPrefix) {
 		seq, ok := parseEntryKey(key)
-		if !ok || seq <= st.stable.Seq {
+		if !ok || seq <= st.lowWaterMark() {
 			d.Delete(key)
 			changed = true
 			continue
@@ -372,6 +372,17 @@ func maxCheckpoint(a, b CheckpointCert) CheckpointCert {
 	return a
 }
 
+// lowWaterMark is where the log starts after a restart: the stable
+// checkpoint, unless it was learned before this replica executed that far
+// (see advanceStable), in which case the entries above the state it holds
+// are still needed.
+func (st *durableState) lowWaterMark() uint64 {
+	if st.snap.cert.Seq < st.stable.Seq {
+		return st.snap.cert.Seq
+	}
+	return st.stable.Seq
+}
+
 // recover installs what the disk held, re-executes the committed requests
 // above the stable state (announcing their commits again, as paxos does) and
 // re-counts this replica's own votes of its current view. It reports whether
@@ -384,7 +395,7 @@ func (n *node) recover(st durableState) bool {
 	if st.snap.cert.Seq > 0 {
 		n.installSnapshot(st.snap)
 	}
-	n.stable, n.h = st.stable, st.stable.Seq
+	n.stable, n.h = st.stable, st.lowWaterMark()
 	for _, se := range st.entries {
 		if !n.inWindow(se.seq) {
 			n.deleteEntry(se.seq)
