@@ -111,20 +111,17 @@ func (n *node) checkStable() {
 // (§4.3). If this replica has not executed that far, it keeps the proof and
 // waits for the state (exec < h).
 func (n *node) advanceStable(c CheckpointCert) {
-	if c.Seq <= n.h || c.Seq <= n.stable.Seq && n.stable.Seq > n.h {
-		return
+	if c.Seq > n.stable.Seq {
+		n.stable = c
+		n.writeStable()
 	}
-	n.stable = c
-	n.writeStable()
-	if c.Seq > n.exec {
-		// 2f+1 replicas executed past us. Keep the entries between here and
-		// there until we have executed them too (commit certificates or a
-		// state transfer bring what is missing): truncating now would leave a
-		// gap no certificate could fill, since the peers' answers are for
-		// sequence numbers inside our window.
-		return
+	// A checkpoint learned before this replica executed that far (2f+1
+	// replicas are ahead) leaves the log alone until it has: truncating now
+	// would leave a gap no commit certificate could fill, since the peers'
+	// answers are for sequence numbers inside our window.
+	if n.stable.Seq > n.h && n.exec >= n.stable.Seq {
+		n.applyStable()
 	}
-	n.applyStable()
 }
 
 // applyStable garbage-collects the log up to the stable checkpoint, which
@@ -136,9 +133,16 @@ func (n *node) applyStable() {
 		n.snap = snapshot{cert: c, last: o.last, data: o.data}
 		n.writeSnapshot()
 	}
-	n.truncateLog(c.Seq)
-	n.own = slices.DeleteFunc(n.own, func(o ownCheckpoint) bool { return o.seq <= c.Seq })
-	n.ckptVotes = slices.DeleteFunc(n.ckptVotes, func(v checkpointVote) bool { return v.seq <= c.Seq })
+	n.moveLowWaterMark(c.Seq)
+}
+
+// moveLowWaterMark discards what lies at or below seq: log entries, own
+// checkpoints and checkpoint votes; a primary may then assign the numbers the
+// window gained.
+func (n *node) moveLowWaterMark(seq uint64) {
+	n.truncateLog(seq)
+	n.own = slices.DeleteFunc(n.own, func(o ownCheckpoint) bool { return o.seq <= seq })
+	n.ckptVotes = slices.DeleteFunc(n.ckptVotes, func(v checkpointVote) bool { return v.seq <= seq })
 	if n.isPrimary() {
 		n.next = max(n.next, n.h+1)
 		n.drainQueue()
@@ -270,7 +274,9 @@ func (n *node) handleState(m MsgState) {
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: c.Seq, Digest: m.Last})
 	n.snap = snapshot{cert: c, last: m.Last, data: m.Data}
 	n.writeSnapshot()
-	n.own = slices.DeleteFunc(n.own, func(o ownCheckpoint) bool { return o.seq <= c.Seq })
+	if c.Seq > n.h {
+		n.moveLowWaterMark(c.Seq) // the state replaces the log up to its checkpoint
+	}
 	n.advanceStable(c)
 	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRequest) bool { return w.seq <= n.sessions.LastApplied(w.client) })
 	n.armRequestTimer()

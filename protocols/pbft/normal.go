@@ -294,9 +294,7 @@ func (n *node) executeReady() {
 		}
 		n.execute(n.exec+1, e.done)
 	}
-	if n.stable.Seq > n.h && n.exec >= n.stable.Seq {
-		n.applyStable() // caught up with a checkpoint learned ahead of time
-	}
+	n.advanceStable(n.stable) // caught up with a checkpoint learned ahead of time?
 }
 
 // execute runs one committed request and replies to its client (§4.1: every
