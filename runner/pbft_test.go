@@ -129,7 +129,17 @@ func TestPBFTClientsNeedFPlusOneReplies(t *testing.T) {
 // and the liveness phase failed. The seed replays that situation as long as
 // the protocol and kernel behave as when it was found.
 func TestPBFTReplicaBehindAStableCheckpointCatchesUp(t *testing.T) {
-	sc, proto := load(t, "pbft-lossy.yaml", 0)
-	rep := runSeed(t, sc, proto, 854)
-	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	for _, c := range []struct {
+		file string
+		seed uint64
+	}{
+		{"pbft-lossy.yaml", 854},
+		// the state transfer of a replica whose stable checkpoint was
+		// learned ahead of its execution (the first fix broke it)
+		{"pbft-byz-conflicting-votes-n4.yaml", 196},
+	} {
+		sc, proto := load(t, c.file, 0)
+		rep := runSeed(t, sc, proto, c.seed)
+		require.Equal(t, runner.Pass, rep.Class, "%s seed %d: %s", c.file, c.seed, rep.Reason)
+	}
 }
