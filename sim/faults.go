@@ -298,8 +298,11 @@ func (p *pendingTimers) fired(k TimerKind) { p.armed[k] = false }
 func (w *World) armTimer(s *nodeSlot, k TimerKind, deadline Time) {
 	s.timerGen[k]++
 	s.timers.deadline[k], s.timers.armed[k] = deadline, true
-	d := s.clock.realDelay(deadline.Sub(s.clock.local(w.now)))
-	w.q.push(event{at: w.now.Add(d), kind: evTimer, node: s.id, from: None,
+	at := deadline // a perfect clock: local time is real time
+	if s.clock != (nodeClock{}) {
+		at = w.now.Add(s.clock.realDelay(deadline.Sub(s.clock.local(w.now))))
+	}
+	w.q.push(event{at: at, kind: evTimer, node: s.id, from: None,
 		inc: s.inc, gen: s.timerGen[k], tk: k})
 }
 

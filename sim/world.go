@@ -408,14 +408,21 @@ func (w *World) drop(from, to NodeID, m Message, reason string) {
 // applies the handler's effects.
 func (w *World) invoke(s *nodeSlot, e *event) {
 	w.effects = w.effects[:0]
-	syncs := s.disk.syncCount()
+	var syncs uint64
+	slowDisk := s.diskFaults.SyncLatencyMax > 0
+	if slowDisk {
+		syncs = s.disk.syncCount()
+	}
 	if !w.call(s, e) {
 		w.effects = w.effects[:0]
 		return
 	}
 	// A slow disk: a handler that synced is blocked until the sync is done,
 	// so its sends leave late and the node handles nothing meanwhile.
-	delay := w.slowSync(s, syncs)
+	var delay time.Duration
+	if slowDisk {
+		delay = w.slowSync(s, syncs)
+	}
 	for i := range w.effects {
 		w.apply(s, &w.effects[i], delay)
 		w.effects[i] = effect{}
