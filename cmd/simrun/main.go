@@ -32,6 +32,6 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	}
 	// Anything cobra itself rejects (unknown command or flag, wrong argument
 	// count) is bad input.
-	fmt.Fprintln(stderr, "simrun: "+err.Error())
+	fmt.Fprintln(stderr, "simrun: "+err.Error()+" (see 'simrun help')")
 	return exitBadInput
 }
