@@ -288,7 +288,7 @@ func openResults(path string) (*os.File, error) {
 }
 
 // appendResult writes one result as one line with one write, so an
-// interruption loses at most a partial last line (dropped on --resume).
+// interruption loses at most a partial last line (dropped when the sweep continues).
 func appendResult(f *os.File, rep *runner.Report) error {
 	line, err := json.Marshal(rep)
 	if err != nil {
