@@ -75,36 +75,9 @@ type Network struct {
 	Duplicate float64 `yaml:"duplicate,omitempty"` // probability a message is delivered twice
 }
 
-// Latency is a uniform one-way delay range.
-type Latency struct {
-	Min Duration `yaml:"min"`
-	Max Duration `yaml:"max"`
-}
-
-// latencyFields is Latency without its YAML methods.
-type latencyFields Latency
-
-// UnmarshalYAML reads {min, max}, or one duration for a constant latency.
-func (l *Latency) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
-	if _, isMap := raw.(map[string]any); isMap {
-		var f latencyFields
-		if err := unmarshal(&f); err != nil {
-			return err
-		}
-		*l = Latency(f)
-		return nil
-	}
-	var d Duration
-	if err := unmarshal(&d); err != nil {
-		return err
-	}
-	*l = Latency{Min: d, Max: d}
-	return nil
-}
+// Latency is a uniform one-way delay range, written like every duration
+// range: {min: 1ms, max: 5ms}, or one duration for a constant.
+type Latency = faults.Range
 
 // Tail adds, with Probability, an exponentially distributed extra delay of
 // mean Mean to a message: a long-tailed latency distribution.
