@@ -87,8 +87,7 @@ func writeJSON(f *os.File, v any) error {
 // replayTrace reruns the seed with the trace going to f and insists on the
 // same trace hash: a mismatch is a determinism bug, the worst kind we have.
 func replayTrace(f *os.File, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) error {
-	opts.Seed = rep.Seed
-	opts.Trace = f
+	opts.Seed, opts.Trace, opts.SkipHistoryCheck = rep.Seed, f, true
 	again, err := Run(sc, proto, opts)
 	if err != nil {
 		return err

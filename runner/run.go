@@ -71,6 +71,10 @@ type Options struct {
 	// LinearizabilityTimeout bounds Porcupine's search (wall time); past it the
 	// verdict is unknown, never a pass. 0 means DefaultLinearizabilityTimeout.
 	LinearizabilityTimeout time.Duration
+	// SkipHistoryCheck leaves Porcupine out: for a rerun whose only purpose
+	// is the trace (artifacts) or its hash (a determinism recheck), which the
+	// history check never changes.
+	SkipHistoryCheck bool
 }
 
 // DefaultLinearizabilityTimeout is the Porcupine budget of Options that set none.
@@ -399,7 +403,7 @@ func (r *run) checkLiveness(rep *Report) {
 
 // checkHistory runs Porcupine when the scenario asks for linearizability.
 func (r *run) checkHistory(rep *Report) {
-	if !r.sc.HasCheck(checkers.NameLinearizable) {
+	if r.opts.SkipHistoryCheck || !r.sc.HasCheck(checkers.NameLinearizable) {
 		return
 	}
 	timeout := r.opts.LinearizabilityTimeout
