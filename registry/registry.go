@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,15 +13,19 @@ import (
 	"github.com/simrun/simrun/scenarios"
 )
 
-// protocols lists every protocol, sorted by name.
-var protocols = []runner.Protocol{
-	{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions",
-		Build: buildPaxos, Bugs: named(paxos.KnownBugs(), func(b paxos.Bug) (string, string) { return b.Name, b.Description })},
-	{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
-		Build: buildPBFT, Bugs: named(pbft.KnownBugs(), func(b pbft.Bug) (string, string) { return b.Name, b.Description }),
-		Behaviours: named(pbft.KnownBehaviours(), func(b pbft.Behaviour) (string, string) { return b.Name, b.Description })},
-	{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
-		Build: buildRaft, Bugs: named(raft.KnownBugs(), func(b raft.Bug) (string, string) { return b.Name, b.Description })},
+// Shipped returns the protocols that ship with simrun (Raft, Multi-Paxos,
+// PBFT), sorted by name. A user's own binary passes them, with its own
+// protocols, to cli.Program or New.
+func Shipped() []runner.Protocol {
+	return []runner.Protocol{
+		{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions",
+			Build: buildPaxos, Bugs: named(paxos.KnownBugs(), func(b paxos.Bug) (string, string) { return b.Name, b.Description })},
+		{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
+			Build: buildPBFT, Bugs: named(pbft.KnownBugs(), func(b pbft.Bug) (string, string) { return b.Name, b.Description }),
+			Behaviours: named(pbft.KnownBehaviours(), func(b pbft.Behaviour) (string, string) { return b.Name, b.Description })},
+		{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
+			Build: buildRaft, Bugs: named(raft.KnownBugs(), func(b raft.Bug) (string, string) { return b.Name, b.Description })},
+	}
 }
 
 // named lists a protocol's bugs or behaviours for runner.Protocol.
@@ -32,35 +37,82 @@ func named[T any](items []T, parts func(T) (string, string)) []runner.Named {
 	return out
 }
 
+// Set is the protocols one program knows, by name. The zero value is empty;
+// build one with New. A Set is read-only once built, so sweeps may share it.
+type Set struct {
+	protocols []runner.Protocol // sorted by name
+}
+
+// New returns the set of the given protocols. It rejects an incomplete
+// protocol (runner.Protocol.Validate) and two protocols with one name, so a
+// user's binary fails at start-up, not in the middle of a sweep.
+func New(protocols ...runner.Protocol) (*Set, error) {
+	s := &Set{protocols: slices.Clone(protocols)}
+	for i, p := range s.protocols {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("protocol %d (%q): %w", i, p.Name, err)
+		}
+	}
+	slices.SortStableFunc(s.protocols, func(a, b runner.Protocol) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(s.protocols); i++ {
+		if s.protocols[i].Name == s.protocols[i-1].Name {
+			return nil, fmt.Errorf("protocol %q is registered twice: names must be unique", s.protocols[i].Name)
+		}
+	}
+	return s, nil
+}
+
+// Default is the set of the shipped protocols.
+func Default() *Set {
+	s, err := New(Shipped()...)
+	if err != nil {
+		panic("registry: the shipped protocols are invalid: " + err.Error())
+	}
+	return s
+}
+
 // Lookup returns the protocol called name.
-func Lookup(name string) (runner.Protocol, bool) {
-	i := slices.IndexFunc(protocols, func(p runner.Protocol) bool { return p.Name == name })
+func (s *Set) Lookup(name string) (runner.Protocol, bool) {
+	i := slices.IndexFunc(s.protocols, func(p runner.Protocol) bool { return p.Name == name })
 	if i < 0 {
 		return runner.Protocol{}, false
 	}
-	return protocols[i], true
+	return s.protocols[i], true
 }
 
 // All returns every protocol, sorted by name.
-func All() []runner.Protocol { return slices.Clone(protocols) }
+func (s *Set) All() []runner.Protocol { return slices.Clone(s.protocols) }
 
 // Names returns the protocol names, comma separated, for error messages.
-func Names() string {
-	names := make([]string, len(protocols))
-	for i, p := range protocols {
+func (s *Set) Names() string {
+	names := make([]string, len(s.protocols))
+	for i, p := range s.protocols {
 		names[i] = p.Name
 	}
 	return strings.Join(names, ", ")
 }
 
 // Resolve looks up the scenario's protocol, with a positioned error if unknown.
-func Resolve(sc *scenarios.Scenario) (runner.Protocol, error) {
-	p, ok := Lookup(sc.Protocol)
+func (s *Set) Resolve(sc *scenarios.Scenario) (runner.Protocol, error) {
+	p, ok := s.Lookup(sc.Protocol)
 	if !ok {
-		return runner.Protocol{}, sc.Errorf("protocol", "unknown protocol %q (known: %s)", sc.Protocol, Names())
+		return runner.Protocol{}, sc.Errorf("protocol", "unknown protocol %q (known: %s)", sc.Protocol, s.Names())
 	}
 	return p, nil
 }
+
+// Lookup, All and Resolve on the shipped protocols, for callers that know
+// no others.
+var shipped = Default()
+
+// Lookup returns the shipped protocol called name.
+func Lookup(name string) (runner.Protocol, bool) { return shipped.Lookup(name) }
+
+// All returns every shipped protocol, sorted by name.
+func All() []runner.Protocol { return shipped.All() }
+
+// Resolve looks up the scenario's protocol among the shipped ones.
+func Resolve(sc *scenarios.Scenario) (runner.Protocol, error) { return shipped.Resolve(sc) }
 
 func buildRaft(c runner.Cluster) (runner.Servers, error) {
 	sc := c.Scenario

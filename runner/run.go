@@ -30,6 +30,43 @@ type Protocol struct {
 	Build func(c Cluster) (Servers, error)
 }
 
+// Validate reports what makes p unusable: a name a scenario file cannot
+// write (lower-case letters, digits and dashes, starting with a letter), no
+// Build, or a planted bug or behaviour listed twice or without a name.
+func (p Protocol) Validate() error {
+	if !validName(p.Name) {
+		return fmt.Errorf("name %q: want lower-case letters, digits and dashes, starting with a letter", p.Name)
+	}
+	if p.Build == nil {
+		return fmt.Errorf("%s: Build is nil: a protocol needs a function that builds its servers", p.Name)
+	}
+	for _, list := range []struct {
+		what  string
+		items []Named
+	}{{"planted bug", p.Bugs}, {"Byzantine behaviour", p.Behaviours}} {
+		seen := map[string]bool{}
+		for _, it := range list.items {
+			if it.Name == "" || seen[it.Name] {
+				return fmt.Errorf("%s: %s %q is empty or listed twice", p.Name, list.what, it.Name)
+			}
+			seen[it.Name] = true
+		}
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Named is a planted bug or a Byzantine behaviour, for listings.
 type Named struct {
 	Name, Description string

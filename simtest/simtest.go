@@ -24,6 +24,8 @@ type config struct {
 	from, seeds uint64
 	parallel    int
 	edit        func(*scenarios.Scenario)
+	protocols   []runner.Protocol // besides the shipped ones
+	replay      string            // the command that replays a seed; "" for the default
 }
 
 // Option changes a sweep.
@@ -42,15 +44,50 @@ func Parallel(p int) Option { return func(c *config) { c.parallel = p } }
 // option) before any seed runs.
 func Edit(fn func(*scenarios.Scenario)) Option { return func(c *config) { c.edit = fn } }
 
+// Protocols makes the user's own protocols known to the sweep, besides the
+// shipped ones, so that a scenario file can name them. A protocol that is
+// incomplete or reuses a name fails the test before any seed runs.
+func Protocols(ps ...runner.Protocol) Option {
+	return func(c *config) { c.protocols = append(c.protocols, ps...) }
+}
+
+// ReplayWith sets the command a failure message offers to replay a seed, as
+// it is typed in the test's package directory: "go run ./cmd/mysim" for a
+// user's own binary (cli.Program). Without it, a sweep of shipped protocols
+// offers simrun itself, and one with Protocols offers only the go test line.
+func ReplayWith(command string) Option { return func(c *config) { c.replay = command } }
+
+// DefaultReplay replays a seed of a shipped protocol from any package of a
+// module that requires simrun.
+const DefaultReplay = "go run github.com/simrun/simrun/cmd/simrun"
+
+func newConfig(opts []Option) config {
+	c := config{from: 1, seeds: 20}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.replay == "" && len(c.protocols) == 0 {
+		c.replay = DefaultReplay
+	}
+	return c
+}
+
+// resolve finds the scenario's protocol among the shipped ones and those
+// given with Protocols.
+func (c config) resolve(sc *scenarios.Scenario) (runner.Protocol, error) {
+	set, err := registry.New(append(registry.Shipped(), c.protocols...)...)
+	if err != nil {
+		return runner.Protocol{}, err
+	}
+	return set.Resolve(sc)
+}
+
 // Sweep runs the scenario file over seeds and fails t once per failing seed,
 // with its class, reason and replay commands. It returns the reports, sorted
 // by seed.
 func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 	t.Helper()
-	c := config{from: 1, seeds: 20}
-	for _, o := range opts {
-		o(&c)
-	}
+	c := newConfig(opts)
 	seeds, err := seedsFromEnv(c)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -60,7 +97,7 @@ func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
-	proto, err := registry.Resolve(sc)
+	proto, err := c.resolve(sc)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
@@ -81,16 +118,28 @@ func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 		}
 		out = append(out, rep)
 		if rep.Class.Failed() {
-			t.Errorf("%s", FailureMessage(t, path, rep))
+			t.Errorf("%s", failureMessage(t, c.replay, path, rep))
 		}
 	}
 	return out
 }
 
-// FailureMessage describes a failing seed with the commands that replay it.
+// FailureMessage describes a failing seed of a shipped protocol with the
+// commands that replay it.
 func FailureMessage(t testing.TB, path string, rep *runner.Report) string {
-	return fmt.Sprintf("seed %d: %s: %s\n  replay: go run ./cmd/simrun run %s --seed %d\n  or:     %s=%d go test -run '^%s$'",
-		rep.Seed, rep.Class, firstLine(rep.Reason), path, rep.Seed, EnvSeed, rep.Seed, strings.SplitN(t.Name(), "/", 2)[0])
+	return failureMessage(t, DefaultReplay, path, rep)
+}
+
+// failureMessage describes a failing seed: the command line that replays it,
+// if the binary that can is known, and always the go test line.
+func failureMessage(t testing.TB, replay, path string, rep *runner.Report) string {
+	msg := fmt.Sprintf("seed %d: %s: %s\n", rep.Seed, rep.Class, firstLine(rep.Reason))
+	if replay != "" {
+		msg += fmt.Sprintf("  replay: %s run %s --seed %d\n  or:     ", replay, path, rep.Seed)
+	} else {
+		msg += "  replay: "
+	}
+	return msg + fmt.Sprintf("%s=%d go test -run '^%s$'", EnvSeed, rep.Seed, strings.SplitN(t.Name(), "/", 2)[0])
 }
 
 func firstLine(s string) string {
@@ -144,9 +193,10 @@ func seedsFromEnv(c config) ([]uint64, error) {
 
 // Run runs one seed of a scenario built or changed in code and returns its
 // report; it fails t only if the run cannot be built.
-func Run(t testing.TB, sc *scenarios.Scenario, seed uint64) *runner.Report {
+// Options other than Protocols are ignored.
+func Run(t testing.TB, sc *scenarios.Scenario, seed uint64, opts ...Option) *runner.Report {
 	t.Helper()
-	proto, err := registry.Resolve(sc)
+	proto, err := newConfig(opts).resolve(sc)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}

@@ -35,7 +35,7 @@ func TestFailureMessageHasReplay(t *testing.T) {
 	if len(ft.errors) == 0 {
 		t.Fatal("the planted bug was not reported")
 	}
-	want := "replay: go run ./cmd/simrun run ../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1"
+	want := "replay: go run github.com/simrun/simrun/cmd/simrun run ../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1"
 	if !contains(ft.errors[0], want) || !contains(ft.errors[0], "SIMRUN_SEED=1 go test -run") {
 		t.Fatalf("message lacks the replay commands:\n%s", ft.errors[0])
 	}

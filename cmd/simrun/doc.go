@@ -1,7 +1,5 @@
-// Command simrun is the command-line face of the simulator: `simrun run` runs
-// one seed of a scenario file and judges it, `simrun sweep` runs many seeds in
-// parallel worlds, `simrun protocols` lists what a scenario can name, and
-// `simrun version` says which build this is. Exit codes separate a pass, a
-// safety violation, a liveness violation, a protocol crash, an inconclusive run
-// and bad input, so scripts can act on them.
+// Command simrun is the simulator's command line with the protocols that
+// ship with simrun (Raft, Multi-Paxos, PBFT). Everything it does lives in
+// package cli, so a user's own binary gets the same commands for its own
+// protocols; see docs/PROTOCOLS.md.
 package main

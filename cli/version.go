@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 )
 
 // version is the simrun release; builds may override it with
-// -ldflags "-X main.version=v1.2.3".
+// -ldflags "-X github.com/simrun/simrun/cli.version=v1.2.3".
 var version = "0.1.0-dev"
 
-func newVersionCmd() *cobra.Command {
+func (a *app) newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print simrun's version",

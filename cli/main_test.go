@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 func simrun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = execute(args, &out, &errOut)
+	code = Program{Name: "simrun"}.Execute(args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -30,7 +30,7 @@ func traceHash(t *testing.T, out string) string {
 }
 
 func TestRunPassesAndReplaysTheSameHash(t *testing.T) {
-	args := []string{"run", "../../scenarios/raft-calm.yaml", "--seed", "3"}
+	args := []string{"run", "../scenarios/raft-calm.yaml", "--seed", "3"}
 	code, out, errOut := simrun(t, args...)
 	require.Equal(t, exitPass, code, errOut)
 	require.Contains(t, out, "verdict     PASS")
@@ -43,7 +43,7 @@ func TestRunPassesAndReplaysTheSameHash(t *testing.T) {
 func TestRunWritesTraceAndHistory(t *testing.T) {
 	dir := t.TempDir()
 	trace, history := filepath.Join(dir, "t.jsonl"), filepath.Join(dir, "h.jsonl")
-	code, out, errOut := simrun(t, "run", "../../scenarios/raft-calm.yaml", "--trace", trace, "--history", history)
+	code, out, errOut := simrun(t, "run", "../scenarios/raft-calm.yaml", "--trace", trace, "--history", history)
 	require.Equal(t, exitPass, code, errOut)
 	for _, f := range []string{trace, history} {
 		data, err := os.ReadFile(f)
@@ -61,10 +61,10 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // artifacts and prints a replay command that reproduces the same trace.
 func TestPlantedBugFailsWithReplay(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, _ := simrun(t, "run", "../../scenarios/bugs/raft-bug-ack-before-sync.yaml", "--seed", "1", "--out", out)
+	code, stdout, _ := simrun(t, "run", "../scenarios/bugs/raft-bug-ack-before-sync.yaml", "--seed", "1", "--out", out)
 	require.Equal(t, exitSafety, code, stdout)
 	require.Contains(t, stdout, "verdict     SAFETY: agreement violated at event")
-	require.Contains(t, stdout, "replay      simrun run ../../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1")
+	require.Contains(t, stdout, "replay      simrun run ../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1")
 	dir := filepath.Join(out, "raft-bug-ack-before-sync-seed1")
 	for _, f := range []string{"scenario.yaml", "report.json", "history.jsonl", "trace.jsonl"} {
 		require.FileExists(t, filepath.Join(dir, f))

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ Each argument is a results.jsonl file or a directory searched for them. A seed
 found twice with different trace hashes means two machines ran the same seed
 differently: it is reported as nondeterministic.`
 
-func newMergeCmd() *cobra.Command {
+func (a *app) newMergeCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "merge RESULTS...",
 		Short: "Summarize the results of several sweeps or shards together",
@@ -32,12 +32,12 @@ func newMergeCmd() *cobra.Command {
   simrun merge results/*/raft-lossy/results.jsonl`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return merge(cmd.OutOrStdout(), args)
+			return a.merge(cmd.OutOrStdout(), args)
 		},
 	}
 }
 
-func merge(stdout io.Writer, args []string) error {
+func (a *app) merge(stdout io.Writer, args []string) error {
 	files, err := resultFiles(args)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func merge(stdout io.Writer, args []string) error {
 	worst := exitPass
 	for _, name := range names {
 		t := tallies[name]
-		t.print(stdout, fmt.Sprintf("%d files", len(files)))
+		t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name, "")
 		if code := t.exitCode(); worst == exitPass {
 			worst = code
 		}

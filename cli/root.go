@@ -1,10 +1,12 @@
-package main
+package cli
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
-const rootLong = `simrun runs distributed protocols (Raft today) inside a deterministic simulator.
+const rootLong = `simrun runs distributed protocols (see "simrun protocols") inside a deterministic simulator.
 
 One goroutine, one virtual clock and one seed drive a cluster through message
 delay, loss, duplication, partitions and crashes while simulated clients use a
@@ -28,15 +30,15 @@ Exit codes:
 Start with:
   simrun run scenarios/raft-calm.yaml --seed 1`
 
-func newRootCmd() *cobra.Command {
+func (a *app) newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "simrun",
+		Use:           a.name,
 		Short:         "Deterministic simulation testing for distributed protocols",
-		Long:          rootLong,
+		Long:          strings.ReplaceAll(rootLong, "simrun ", a.name+" "),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newRunCmd(), newSweepCmd(), newMergeCmd(), newShrinkCmd(), newVersionCmd(), newProtocolsCmd())
+	root.AddCommand(a.newRunCmd(), a.newSweepCmd(), a.newMergeCmd(), a.newShrinkCmd(), a.newVersionCmd(), a.newProtocolsCmd())
 	return root
 }

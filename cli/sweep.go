@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ share one sweep; "simrun merge" then combines their results.jsonl files.
 --check-determinism reruns a sample of seeds and compares trace hashes; a
 mismatch is its own failure class, "nondeterministic".`
 
-func newSweepCmd() *cobra.Command {
+func (a *app) newSweepCmd() *cobra.Command {
 	var f sweepFlags
 	cmd := &cobra.Command{
 		Use:   "sweep SCENARIO...",
@@ -64,7 +64,7 @@ func newSweepCmd() *cobra.Command {
   simrun sweep scenarios/raft-lossy.yaml --seeds 100000 --shard 3/8 --out shard-3`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return sweepAll(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
+			return a.sweepAll(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seeds, "seeds", 100, "how many seeds to run per scenario")
@@ -81,7 +81,7 @@ func newSweepCmd() *cobra.Command {
 	return cmd
 }
 
-func sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f sweepFlags) error {
+func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f sweepFlags) error {
 	if err := validateSweepFlags(f); err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f s
 	defer stop()
 	worst := exitPass
 	for _, path := range paths {
-		code, err := sweepOne(ctx, stdout, stderr, path, f)
+		code, err := a.sweepOne(ctx, stdout, stderr, path, f)
 		if err != nil {
 			return err
 		}
@@ -142,8 +142,8 @@ func parseShard(s string) (k, n uint64, err error) {
 
 // sweepOne sweeps one scenario file and returns the exit code of its first
 // failing seed (exitPass if none).
-func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f sweepFlags) (int, error) {
-	sc, proto, err := resolveScenario(path, f.swarm)
+func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f sweepFlags) (int, error) {
+	sc, proto, err := a.resolveScenario(path, f.swarm)
 	if err != nil {
 		return 0, err
 	}
@@ -187,7 +187,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 			return
 		}
 		if r.Err != nil {
-			fmt.Fprintf(stderr, "simrun: seed %d: artifacts: %v\n", r.Seed, r.Err)
+			fmt.Fprintf(stderr, "%s: seed %d: artifacts: %v\n", a.name, r.Seed, r.Err)
 		}
 		r.Report.File, r.Report.ScenarioHash = path, fingerprint
 		if err := appendResult(results, r.Report); err != nil {
@@ -200,7 +200,7 @@ func sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f swee
 	if writeErr != nil {
 		return 0, internalErr(writeErr)
 	}
-	tally.print(stdout, resultsPath)
+	tally.print(stdout, resultsPath, a.name, swarmFlag(f.swarm)+linTimeoutFlag(f.linTimeout))
 	if sweepErr != nil {
 		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", tally.total(), resultsPath)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ The result is an ordinary scenario file, pinned to the seed, that replays the
 failure with simrun run; because its faults are explicit, it keeps testing the
 same situation after the code changes, which makes it a regression test.`
 
-func newShrinkCmd() *cobra.Command {
+func (a *app) newShrinkCmd() *cobra.Command {
 	var f shrinkFlags
 	cmd := &cobra.Command{
 		Use:   "shrink FAILURE",
@@ -41,7 +41,7 @@ func newShrinkCmd() *cobra.Command {
   simrun shrink scenarios/bugs/raft-bug-forget-vote.yaml --seed 3 --out forget-vote-min.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return shrink(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
+			return a.shrink(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed (default: the scenario's seed)")
@@ -52,12 +52,12 @@ func newShrinkCmd() *cobra.Command {
 	return cmd
 }
 
-func shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bool) error {
+func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bool) error {
 	path := failure
 	if info, err := os.Stat(failure); err == nil && info.IsDir() {
 		path = filepath.Join(failure, runner.ScenarioFile)
 	}
-	sc, proto, err := resolveScenario(path, nil)
+	sc, proto, err := a.resolveScenario(path, nil)
 	if err != nil {
 		return err
 	}
@@ -92,6 +92,6 @@ func shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bool) error
 	fmt.Fprintf(stdout, "after       %s\n", res.After)
 	fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
 	fmt.Fprintf(stdout, "written     %s\n", out)
-	fmt.Fprintf(stdout, "replay      simrun run %s\n", shellQuote(out))
+	fmt.Fprintf(stdout, "replay      %s run %s\n", a.name, shellQuote(out))
 	return nil
 }

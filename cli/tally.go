@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"cmp"
@@ -59,7 +59,7 @@ var classOrder = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, run
 
 // print writes the summary: counts by class, the slowest seeds, where the
 // results are, and the first failing seed with its replay command.
-func (t *tally) print(w io.Writer, resultsPath string) {
+func (t *tally) print(w io.Writer, resultsPath, program, replayFlags string) {
 	reps := t.reports()
 	byClass := map[runner.Class]int{}
 	var first *runner.Report
@@ -86,7 +86,7 @@ func (t *tally) print(w io.Writer, resultsPath string) {
 	if first != nil {
 		fmt.Fprintf(w, "first fail  seed %d  %s: %s\n", first.Seed, first.Class, firstLine(first.Reason))
 		if file != "" {
-			fmt.Fprintf(w, "replay      %s\n", replayCommand(file, first.Seed))
+			fmt.Fprintf(w, "replay      %s\n", replayCommand(program, file, first.Seed, replayFlags))
 		}
 	}
 }

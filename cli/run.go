@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/faults"
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/spf13/cobra"
@@ -37,7 +36,7 @@ seed, the full trace, the client history, the report and, for a
 linearizability failure, an HTML visualization) into --out and prints the
 command that replays the failure.`
 
-func newRunCmd() *cobra.Command {
+func (a *app) newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
@@ -47,7 +46,7 @@ func newRunCmd() *cobra.Command {
   simrun run scenarios/raft-crash-churn.yaml --seed 42 --trace trace.jsonl --history history.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runOne(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
+			return a.runOne(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run (default: the scenario's seed, else 1)")
@@ -60,8 +59,8 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
-func runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
-	sc, proto, err := resolveScenario(path, f.swarm)
+func (a *app) runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
+	sc, proto, err := a.resolveScenario(path, f.swarm)
 	if err != nil {
 		return err
 	}
@@ -89,11 +88,11 @@ func runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
 	if !rep.Class.Failed() {
 		return nil
 	}
-	return reportFailure(stdout, path, sc, proto, rep, f)
+	return a.reportFailure(stdout, path, sc, proto, rep, f)
 }
 
 // reportFailure writes the artifacts and prints the replay command.
-func reportFailure(stdout io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
+func (a *app) reportFailure(stdout io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
 	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
 	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
 	files, err := runner.WriteArtifacts(dir, sc, proto, rep, opts)
@@ -104,14 +103,37 @@ func reportFailure(stdout io.Writer, path string, sc *scenarios.Scenario, proto 
 	for _, file := range files {
 		fmt.Fprintf(stdout, "            %s\n", filepath.Base(file))
 	}
-	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(path, rep.Seed))
-	fmt.Fprintf(stdout, "            simrun run %s\n", shellQuote(filepath.Join(dir, runner.ScenarioFile)))
+	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(a.name, path, rep.Seed, f.replayFlags()))
+	fmt.Fprintf(stdout, "            %s run %s%s\n", a.name, shellQuote(filepath.Join(dir, runner.ScenarioFile)), linTimeoutFlag(f.linTimeout))
 	return &exitError{code: exitCodeFor(rep.Class)}
 }
 
-// replayCommand is the one line that reproduces a run.
-func replayCommand(path string, seed uint64) string {
-	return "simrun run " + shellQuote(path) + " --seed " + strconv.FormatUint(seed, 10)
+// replayCommand is the one line that reproduces a run on the binary named
+// name: the scenario file, the seed and every flag that changes the verdict.
+func replayCommand(name, path string, seed uint64, flags string) string {
+	return name + " run " + shellQuote(path) + " --seed " + strconv.FormatUint(seed, 10) + flags
+}
+
+// replayFlags are the run flags that change a run's verdict, as they must
+// appear in its replay line: the swarm kinds and a non-default
+// linearizability budget. The pinned scenario in the artifacts carries the
+// swarm's draws itself, so only the budget goes with it.
+func (f runFlags) replayFlags() string {
+	return swarmFlag(f.swarm) + linTimeoutFlag(f.linTimeout)
+}
+
+func swarmFlag(kinds []string) string {
+	if len(kinds) == 0 {
+		return ""
+	}
+	return " --swarm " + shellQuote(strings.Join(kinds, ","))
+}
+
+func linTimeoutFlag(d time.Duration) string {
+	if d == 0 || d == runner.DefaultLinearizabilityTimeout {
+		return ""
+	}
+	return " --lin-timeout " + d.String()
 }
 
 func shellQuote(s string) string {
@@ -208,12 +230,12 @@ func indent(s string) string {
 
 // resolveScenario reads a scenario file, applies --swarm and finds its
 // protocol; every error is bad input.
-func resolveScenario(path string, swarm []string) (*scenarios.Scenario, runner.Protocol, error) {
+func (a *app) resolveScenario(path string, swarm []string) (*scenarios.Scenario, runner.Protocol, error) {
 	sc, err := loadScenario(path, swarm)
 	if err != nil {
 		return nil, runner.Protocol{}, badInputErr(err)
 	}
-	proto, err := registry.Resolve(sc)
+	proto, err := a.protocols.Resolve(sc)
 	if err != nil {
 		return nil, runner.Protocol{}, badInputErr(err)
 	}

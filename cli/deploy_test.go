@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // the seeds over as many pods as it completes, names a shipped scenario, and
 // passes simrun sweep only flags it has.
 func TestKubernetesJobIsValid(t *testing.T) {
-	data, err := os.ReadFile("../../deploy/k8s-sweep-job.yaml")
+	data, err := os.ReadFile("../deploy/k8s-sweep-job.yaml")
 	require.NoError(t, err)
 	docs := bytes.Split(data, []byte("\n---\n"))
 	require.Len(t, docs, 2)
@@ -54,8 +54,8 @@ func TestKubernetesJobIsValid(t *testing.T) {
 	require.Equal(t, job.Spec.Completions, n, "one shard per completion index")
 
 	scenario := strings.TrimPrefix(args[2], "/scenarios/")
-	require.FileExists(t, filepath.Join("..", "..", "scenarios", scenario))
-	cmd := newSweepCmd()
+	require.FileExists(t, filepath.Join("..", "scenarios", scenario))
+	cmd := (&app{name: "simrun"}).newSweepCmd()
 	require.NoError(t, cmd.ParseFlags(args[3:]), "flags of simrun sweep")
 	require.Equal(t, "0/8", cmd.Flags().Lookup("shard").Value.String())
 
@@ -67,7 +67,7 @@ func TestKubernetesJobIsValid(t *testing.T) {
 }
 
 func TestCIWorkflowExampleIsValidYAML(t *testing.T) {
-	data, err := os.ReadFile("../../deploy/github-actions-sweep.yml")
+	data, err := os.ReadFile("../deploy/github-actions-sweep.yml")
 	require.NoError(t, err)
 	var wf struct {
 		Jobs map[string]struct {

@@ -1,22 +1,21 @@
-package main
+package cli
 
 import (
 	"fmt"
 	"io"
 
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/spf13/cobra"
 )
 
-func newProtocolsCmd() *cobra.Command {
+func (a *app) newProtocolsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "protocols",
 		Short: "List the protocols a scenario can name, with their planted bugs and Byzantine behaviours",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
-			for i, p := range registry.All() {
+			for i, p := range a.protocols.All() {
 				if i > 0 {
 					fmt.Fprintln(w)
 				}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+)
+
+// Program is a simrun command line: the shipped `simrun` binary is one, and
+// a user's own binary (cmd/mysim/main.go) is another, with its own protocols.
+//
+//	func main() {
+//		cli.Program{Name: "mysim", Protocols: append(registry.Shipped(), myproto.Protocol())}.Main()
+//	}
+type Program struct {
+	// Name is the command's name in help text and in the replay lines it
+	// prints, so that a printed replay line runs on the binary that printed
+	// it. Empty means the base name of os.Args[0].
+	Name string
+	// Protocols are the protocols a scenario may name. Nil means the shipped
+	// ones (registry.Shipped()); a user's binary lists its own, with the
+	// shipped ones appended if it wants them too.
+	Protocols []runner.Protocol
+}
+
+// Main runs the command line on os.Args and exits with its exit code.
+func (p Program) Main() {
+	os.Exit(p.Execute(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Execute runs the command line with args and returns the process exit code
+// (0 pass, 2 bad input, 3 safety, ...: see the root command's help). An
+// invalid protocol list (an incomplete protocol, a name used twice) is an
+// internal error of the program, reported on stderr.
+func (p Program) Execute(args []string, stdout, stderr io.Writer) int {
+	a, err := p.app()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", p.name(), err)
+		return exitInternal
+	}
+	root := a.newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err = root.Execute()
+	if err == nil {
+		return exitPass
+	}
+	var ex *exitError
+	if errors.As(err, &ex) {
+		if ex.msg != "" {
+			fmt.Fprintln(stderr, a.name+": "+ex.msg)
+		}
+		return ex.code
+	}
+	// Anything cobra itself rejects (unknown command or flag, wrong argument
+	// count) is bad input.
+	fmt.Fprintf(stderr, "%s: %s (see '%s help')\n", a.name, err.Error(), a.name)
+	return exitBadInput
+}
+
+func (p Program) name() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if len(os.Args) > 0 {
+		if base := filepath.Base(os.Args[0]); base != "" && base != "." && !strings.HasSuffix(base, ".test") {
+			return base
+		}
+	}
+	return "simrun"
+}
+
+func (p Program) app() (*app, error) {
+	protos := p.Protocols
+	if protos == nil {
+		protos = registry.Shipped()
+	}
+	set, err := registry.New(protos...)
+	if err != nil {
+		return nil, err
+	}
+	return &app{name: p.name(), protocols: set}, nil
+}
+
+// app is one command line's state: its name and its protocols. Every
+// command is a method of it, so two Programs in one process never share
+// anything.
+type app struct {
+	name      string
+	protocols *registry.Set
+}
