@@ -18,6 +18,7 @@ func (w *World) Crash(id NodeID) {
 	s.inc++
 	s.inst = nil
 	s.paused, s.busyUntil, s.timers, s.starting = false, 0, pendingTimers{}, false
+	s.tear = tearState{} // a crash by other means disarms a torn step
 	lost := 0
 	if s.disk != nil {
 		var torn *Rand

@@ -17,6 +17,16 @@ type Disk struct {
 	pending []diskWrite       // unsynced writes, oldest first
 	writes  uint64
 	syncs   uint64
+	// tap, if set, hears every write, delete and sync just before it happens: the
+	// kernel sets it while a torn step is armed, to place the disk's effects
+	// among the handler's other effects (tear.go).
+	tap func(diskEffect)
+}
+
+// diskEffect is one disk effect of a handler, for a torn step to replay or cut.
+type diskEffect struct {
+	write diskWrite
+	sync  bool
 }
 
 type diskWrite struct {
@@ -45,6 +55,9 @@ func (d *Disk) Put(key string, value []byte) {
 	if v == nil {
 		v = []byte{}
 	}
+	if d.tap != nil {
+		d.tap(diskEffect{write: diskWrite{key: key, value: v}})
+	}
 	d.view[key] = v
 	d.pending = append(d.pending, diskWrite{key: key, value: v})
 	d.writes++
@@ -52,6 +65,9 @@ func (d *Disk) Put(key string, value []byte) {
 
 // Delete removes key. The removal is lost by a crash unless Sync runs first.
 func (d *Disk) Delete(key string) {
+	if d.tap != nil {
+		d.tap(diskEffect{write: diskWrite{key: key, delete: true}})
+	}
 	delete(d.view, key)
 	d.pending = append(d.pending, diskWrite{key: key, delete: true})
 	d.writes++
@@ -59,6 +75,9 @@ func (d *Disk) Delete(key string) {
 
 // Sync makes every write so far durable.
 func (d *Disk) Sync() {
+	if d.tap != nil {
+		d.tap(diskEffect{sync: true})
+	}
 	for _, w := range d.pending {
 		d.persist(w)
 	}
@@ -152,6 +171,38 @@ func (d *Disk) pendingOn(key string) bool {
 		}
 	}
 	return false
+}
+
+// clone copies the disk's whole state (not its tap): what a torn step
+// restores before it replays the effects that happened before the cut.
+func (d *Disk) clone() *Disk {
+	c := &Disk{durable: make(map[string][]byte, len(d.durable)), view: make(map[string][]byte, len(d.view)),
+		pending: slices.Clone(d.pending), writes: d.writes, syncs: d.syncs}
+	for k, v := range d.durable {
+		c.durable[k] = v // values are never mutated in place, only replaced
+	}
+	for k, v := range d.view {
+		c.view[k] = v
+	}
+	return c
+}
+
+// restore puts the state of an earlier clone back in place: the node may
+// hold a pointer to its Disk, so the Disk itself must not be replaced.
+func (d *Disk) restore(from *Disk) {
+	d.durable, d.view, d.pending, d.writes, d.syncs = from.durable, from.view, from.pending, from.writes, from.syncs
+}
+
+// replay applies op again, as the handler did.
+func (d *Disk) replay(op diskEffect) {
+	switch {
+	case op.sync:
+		d.Sync()
+	case op.write.delete:
+		d.Delete(op.write.key)
+	default:
+		d.Put(op.write.key, op.write.value)
+	}
 }
 
 // resetView makes reads see exactly the durable state and forgets pending writes.

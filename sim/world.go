@@ -115,6 +115,7 @@ type nodeSlot struct {
 	timers     pendingTimers
 	diskFaults DiskFaults
 	buggify    *Rand
+	tear       tearState // a crash armed to cut the node's next step (tear.go)
 }
 
 type control struct {
@@ -148,6 +149,7 @@ type World struct {
 	clogged   []event         // deliveries waiting for a clogged link, in arrival order
 	sites     map[string]bool // buggify sites enabled in this run
 	signed    map[Signature]struct{}
+	diskOps   []diskEffect // the disk effects of a handler being torn (tear.go)
 }
 
 // NewWorld builds an empty world. Add servers, then clients, then run it.
@@ -413,8 +415,14 @@ func (w *World) invoke(s *nodeSlot, e *event) {
 	if slowDisk {
 		syncs = s.disk.syncCount()
 	}
+	if s.tear.armed {
+		w.watchDisk(s)
+	}
 	if !w.call(s, e) {
 		w.effects = w.effects[:0]
+		return
+	}
+	if s.tear.armed && w.tearStep(s) {
 		return
 	}
 	// A slow disk: a handler that synced is blocked until the sync is done,
@@ -460,12 +468,14 @@ const (
 	effSetTimer
 	effCancelTimer
 	effObserve
+	effDisk // a disk write, delete or sync, recorded only while a torn step is armed (tear.go)
 )
 
 type effect struct {
 	kind effectKind
 	to   NodeID
 	tk   TimerKind
+	op   int32 // effDisk: index into World.diskOps
 	d    time.Duration
 	msg  Message
 	obs  Observation
