@@ -1,0 +1,113 @@
+package etcdraft
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/simrun/simrun/service"
+)
+
+// Config is the adapter's protocol_options. Every server of a world gets the
+// same Config. The tick-based fields map one to one onto raft.Config; the
+// defaults give the same timing as simrun's own Raft (50ms heartbeats,
+// election timeouts of 300-600ms).
+type Config struct {
+	// TickInterval is the virtual time between two RawNode.Tick calls: the
+	// unit of etcd-raft's logical clock.
+	TickInterval time.Duration `yaml:"tick_interval"`
+	// ElectionTicks is raft.Config.ElectionTick: a follower that hears from
+	// no leader for a timeout drawn from [ElectionTicks, 2*ElectionTicks)
+	// ticks campaigns. etcd requires it to exceed HeartbeatTicks.
+	ElectionTicks int `yaml:"election_ticks"`
+	// HeartbeatTicks is raft.Config.HeartbeatTick: the leader's heartbeat
+	// period, in ticks.
+	HeartbeatTicks int `yaml:"heartbeat_ticks"`
+	// MaxSizePerMsg is raft.Config.MaxSizePerMsg: the byte budget of the
+	// entries of one MsgApp (0: one entry per message), and of the
+	// committed entries handed out by one Ready.
+	MaxSizePerMsg uint64 `yaml:"max_size_per_msg"`
+	// MaxInflightMsgs is raft.Config.MaxInflightMsgs: MsgApps a leader may
+	// have in flight to one follower while replicating optimistically.
+	MaxInflightMsgs int `yaml:"max_inflight_msgs"`
+	// PreVote is raft.Config.PreVote (Raft thesis §9.6): a would-be
+	// candidate first asks whether it could win, so a server rejoining from
+	// a partition does not disrupt a live leader.
+	PreVote bool `yaml:"pre_vote"`
+	// CheckQuorum is raft.Config.CheckQuorum: a leader that has not heard
+	// from a quorum for an election timeout steps down.
+	CheckQuorum bool `yaml:"check_quorum"`
+	// Bugs names planted integrator bugs to switch on (see KnownBugs).
+	Bugs []string `yaml:"bugs"`
+}
+
+// DefaultConfig ticks every 10ms, heartbeats every 5 ticks and campaigns
+// after 30-59 silent ticks, with pre-vote and check-quorum on, as etcd
+// itself runs by default (its server enables both).
+func DefaultConfig() Config {
+	return Config{
+		TickInterval:    10 * time.Millisecond,
+		ElectionTicks:   30,
+		HeartbeatTicks:  5,
+		MaxSizePerMsg:   4096,
+		MaxInflightMsgs: 256,
+		PreVote:         true,
+		CheckQuorum:     true,
+	}
+}
+
+// Validate reports an impossible setting or an unknown bug name. The rules
+// are etcd-raft's own (raft.Config.validate), checked here so that a
+// scenario gets a positioned error instead of a failed build.
+func (c Config) Validate() error {
+	switch {
+	case c.TickInterval <= 0:
+		return fmt.Errorf("etcdraft: tick_interval %v must be positive", c.TickInterval)
+	case c.HeartbeatTicks < 1:
+		return fmt.Errorf("etcdraft: heartbeat_ticks %d must be at least 1", c.HeartbeatTicks)
+	case c.ElectionTicks <= c.HeartbeatTicks:
+		return fmt.Errorf("etcdraft: election_ticks %d must exceed heartbeat_ticks %d (etcd suggests ten times as many)",
+			c.ElectionTicks, c.HeartbeatTicks)
+	case c.MaxInflightMsgs < 1:
+		return fmt.Errorf("etcdraft: max_inflight_msgs %d must be at least 1", c.MaxInflightMsgs)
+	}
+	_, err := parseBugs(c.Bugs)
+	return err
+}
+
+// The planted integrator bugs, by name: mistakes an application makes around
+// a correct raft library, not bugs of the library.
+const (
+	BugSendBeforePersist = "send-before-persist"
+	BugNoHardState       = "no-hardstate"
+	BugSyncOnTick        = "sync-on-tick"
+)
+
+var knownBugs = []service.Bug{
+	{Name: BugNoHardState, Description: "the HardState (term, vote, commit) is never written, so a restarted server " +
+		"forgets its vote and may vote twice in one term (Raft Figure 2: currentTerm and votedFor are persistent)"},
+	{Name: BugSendBeforePersist, Description: "a Ready's messages are sent before its entries and HardState are " +
+		"written and synced (etcd's raft documentation: persist, then send); only a crash between the two exposes it"},
+	{Name: BugSyncOnTick, Description: "entries and HardState are written at once but synced only at the next tick, " +
+		"after the acknowledgements and votes that depend on them have left"},
+}
+
+// KnownBugs lists the planted bugs, sorted by name.
+func KnownBugs() []service.Bug { return slices.Clone(knownBugs) }
+
+// bugs is the parsed form of Config.Bugs.
+type bugs struct {
+	sendBeforePersist, noHardState, syncOnTick bool
+}
+
+func parseBugs(names []string) (bugs, error) {
+	if err := service.CheckBugs("etcdraft", knownBugs, names); err != nil {
+		return bugs{}, err
+	}
+	on := func(name string) bool { return slices.Contains(names, name) }
+	return bugs{
+		sendBeforePersist: on(BugSendBeforePersist),
+		noHardState:       on(BugNoHardState),
+		syncOnTick:        on(BugSyncOnTick),
+	}, nil
+}
