@@ -148,10 +148,15 @@ func (in *Injector) Leader() sim.NodeID {
 	return sim.None
 }
 
-// Stop ends the schedule: every later firing, and every pending restart,
-// resume or revert, does nothing. Call it at the end of the safety phase,
-// then HealAll and RestartAll.
-func (in *Injector) Stop() { in.stopped = true }
+// Stop ends the schedule: every later firing, every pending restart, resume
+// or revert, and every mid-step crash that has not struck yet, does nothing.
+// Call it at the end of the safety phase, then HealAll and RestartAll.
+func (in *Injector) Stop() {
+	in.stopped = true
+	for _, id := range in.servers {
+		in.w.DisarmTear(id)
+	}
+}
 
 // HealAll ends every fault condition: it removes every cut (whoever made it)
 // and every clog made here, gives changed links their default settings back,
@@ -339,6 +344,10 @@ func (in *Injector) crash(i int, s Step) {
 		in.skip(i, "%v is already down", id)
 		return
 	}
+	if s.MidStep {
+		in.crashMidStep(i, s, id)
+		return
+	}
 	g := in.crashServer(id)
 	if s.Down > 0 {
 		in.later(i, s.Down, "restart "+id.String(), func() {
@@ -349,10 +358,32 @@ func (in *Injector) crash(i int, s Step) {
 	}
 }
 
+// crashMidStep arms a torn step on id; the crash, its count and its restart
+// timer happen when the step is torn. Until then the server counts as up
+// (max_down), and an armed server that is crashed otherwise is disarmed.
+func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
+	in.firing.scheduled = true // pinned even though nothing changed yet
+	in.w.CrashMidStep(id, func() {
+		g := in.crashed(id)
+		if s.Down > 0 {
+			in.later(i, s.Down, "restart "+id.String(), func() {
+				if in.crashClaims.holds(int(id), g) {
+					in.restart(id)
+				}
+			})
+		}
+	})
+}
+
 // crashServer crashes a server that is up and claims it; the claim is what a
 // later restart of this crash must still hold.
 func (in *Injector) crashServer(id sim.NodeID) uint32 {
 	in.w.Crash(id)
+	return in.crashed(id)
+}
+
+// crashed counts and claims a crash of id that just happened.
+func (in *Injector) crashed(id sim.NodeID) uint32 {
 	in.counts.Crashes++
 	if id == in.leader {
 		in.leader = sim.None // its term stays the highest: a stale leader is no leader

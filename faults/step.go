@@ -60,6 +60,12 @@ type Step struct {
 	// already down (crashed or paused), so that it never leaves more than
 	// MaxDown down: below half the cluster, a majority stays up.
 	MaxDown int `yaml:"max_down,omitempty"`
+	// MidStep makes a crash strike inside a step: the server crashes during
+	// its next handler that makes at least two effects, keeping only those
+	// before a point drawn between two of them (a torn step: it may have sent
+	// a message and not yet persisted what the message promised). Down
+	// counts from that moment. Only for a crash of a node, random or leader.
+	MidStep bool `yaml:"mid_step,omitempty"`
 	// For, if positive, undoes the fault after that long: the cuts or clogs
 	// this firing made are removed, the links it changed get the default
 	// settings back, the clock runs at rate 1 again, the disk is healthy.
@@ -97,6 +103,7 @@ type stepAction struct {
 	Swizzle   *Swizzle    `yaml:"swizzle,omitempty,flow"`
 	Down      Duration    `yaml:"down,omitempty"`
 	MaxDown   int         `yaml:"max_down,omitempty"`
+	MidStep   bool        `yaml:"mid_step,omitempty"`
 	For       Duration    `yaml:"for,omitempty"`
 }
 
@@ -117,7 +124,7 @@ type repeatingStep struct {
 func (s Step) MarshalYAML() (any, error) {
 	act := stepAction{Partition: s.Partition, Cut: s.Cut, Clog: s.Clog, Link: s.Link, Heal: s.Heal,
 		Crash: s.Crash, Pause: s.Pause, Restart: s.Restart, Resume: s.Resume, Clock: s.Clock, Disk: s.Disk,
-		Corrupt: s.Corrupt, Swizzle: s.Swizzle, Down: s.Down, MaxDown: s.MaxDown, For: s.For}
+		Corrupt: s.Corrupt, Swizzle: s.Swizzle, Down: s.Down, MaxDown: s.MaxDown, MidStep: s.MidStep, For: s.For}
 	if s.Repeats() {
 		return repeatingStep{From: s.From, To: s.To, Every: s.Every, stepAction: act}, nil
 	}
@@ -189,6 +196,9 @@ func (s Step) Describe() string {
 		b = "swizzle " + s.Swizzle.String()
 	default:
 		return "nothing"
+	}
+	if s.MidStep {
+		b += " mid_step"
 	}
 	if s.Down > 0 {
 		b += " down=" + s.Down.String()
@@ -270,6 +280,10 @@ func (s Step) validateQualifiers(act string, servers int) error {
 		return fieldErr("for", "a %s step cannot have for (for undoes a partition, cut, clog, link, clock rate or disk fault)", act)
 	case s.For != 0 && act == "clock" && s.Clock.Rate == 0:
 		return fieldErr("for", "a clock skew is a jump: it cannot be undone, only a rate can")
+	case s.MidStep && act != "crash":
+		return fieldErr("mid_step", "only a crash can strike mid-step")
+	case s.MidStep && (s.Crash.Kind == TargetAll || s.Crash.Kind == TargetRolling):
+		return fieldErr("mid_step", "a mid-step crash strikes one server: crash a node, random or leader")
 	case s.MaxDown < 0 || s.MaxDown > servers:
 		return fieldErr("max_down", "%d is not in [0, %d] (cluster has %d nodes)", s.MaxDown, servers, servers)
 	case s.Crash.Kind == TargetAll && s.MaxDown != 0:

@@ -21,7 +21,7 @@ import (
 // kinds go at the end: the draws of every earlier kind stay the same.
 var SwarmKinds = []string{"crash", "crash-leader", "pause", "partition", "isolate-leader",
 	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt", "buggify",
-	"bridge", "ring", "swizzle", "crash-all", "rolling-restart"}
+	"bridge", "ring", "swizzle", "crash-all", "rolling-restart", "crash-mid-step"}
 
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
@@ -185,6 +185,8 @@ func swarmStep(rng *sim.Rand, kind string, servers int, lasting Range) Step {
 		return Step{Crash: All(), Down: hold}
 	case "rolling-restart":
 		return Step{Crash: Rolling(), Down: hold, MaxDown: minority}
+	case "crash-mid-step":
+		return Step{Crash: Random(), MidStep: true, Down: hold, MaxDown: minority}
 	default: // corrupt
 		return Step{Corrupt: Random()}
 	}

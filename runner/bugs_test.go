@@ -25,6 +25,8 @@ var plantedBugs = []struct {
 	{"raft-bug-commit-old-term.yaml", 40, "agreement"},       // 8/30
 	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 3/30
 	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 15/30
+	// Only mid-step crashes expose it (TestSendBeforeSyncNeedsATornStep).
+	{"raft-bug-send-before-sync.yaml", 40, "agreement"}, // 5/100, first at seed 35
 	// A liveness bug: the liveness verdict's reason reads "not converged ...".
 	{"raft-bug-no-append-retry.yaml", 10, "not converged"},  // 30/30
 	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"}, // 19/30
@@ -82,6 +84,25 @@ func TestBugScenariosPassWithoutTheBug(t *testing.T) {
 				require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
 			}
 		})
+	}
+}
+
+// TestSendBeforeSyncNeedsATornStep: with the same crashes striking between
+// steps instead of inside them, the send-before-sync bug is invisible (the
+// sync still happens before the handler's effects could be lost), which is
+// why the kernel can cut a step between two effects.
+func TestSendBeforeSyncNeedsATornStep(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-send-before-sync.yaml"))
+	require.NoError(t, err)
+	between := strings.ReplaceAll(string(data), "mid_step: true, ", "")
+	require.NotEqual(t, string(data), between)
+	sc, err := scenarios.Parse("between-steps.yaml", []byte(between))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 40; seed++ {
+		rep := runSeed(t, sc, proto, seed)
+		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
 	}
 }
 

@@ -41,6 +41,17 @@ func (w *World) CrashMidStep(id NodeID, then func()) bool {
 	return true
 }
 
+// DisarmTear clears a torn step armed on node id that has not struck yet.
+func (w *World) DisarmTear(id NodeID) {
+	s := w.nodes[id]
+	if !s.tear.armed {
+		return
+	}
+	s.tear = tearState{}
+	w.tr.begin(w.now, "tear-disarmed", id, None)
+	w.tr.end()
+}
+
 // TearArmed reports whether node id has a torn step armed and not yet struck.
 func (w *World) TearArmed(id NodeID) bool { return w.nodes[id].tear.armed }
 

@@ -71,6 +71,7 @@ const (
 	BugAckBeforeSync    = "ack-before-sync"
 	BugNoLogCheckOnVote = "no-term-check-on-vote"
 	BugNoAppendRetry    = "no-append-retry"
+	BugSendBeforeSync   = "send-before-sync"
 )
 
 var knownBugs = []Bug{
@@ -82,6 +83,8 @@ var knownBugs = []Bug{
 		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
 	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
+	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
+		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
 }
@@ -91,8 +94,8 @@ func KnownBugs() []Bug { return slices.Clone(knownBugs) }
 
 // bugs is the parsed form of Config.Bugs.
 type bugs struct {
-	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote bool
-	noAppendRetry                                              bool // liveness only: not in any()
+	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote, sendBeforeSync bool
+	noAppendRetry                                                              bool // liveness only: not in any()
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -100,7 +103,7 @@ type bugs struct {
 // made when none is: a planted bug should reach the checkers as a violation,
 // not stop the run as a protocol crash.
 func (b bugs) any() bool {
-	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote
+	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync
 }
 
 func parseBugs(names []string) (bugs, error) {
@@ -114,6 +117,7 @@ func parseBugs(names []string) (bugs, error) {
 		ackBeforeSync:    on(BugAckBeforeSync),
 		noLogCheckOnVote: on(BugNoLogCheckOnVote),
 		noAppendRetry:    on(BugNoAppendRetry),
+		sendBeforeSync:   on(BugSendBeforeSync),
 	}, nil
 }
 

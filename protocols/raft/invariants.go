@@ -35,6 +35,11 @@ func (n *node) flush() {
 }
 
 func (n *node) send(to sim.NodeID, m sim.Message) {
+	if n.bugs.sendBeforeSync {
+		n.env.Send(to, m) // planted bug: the message leaves first
+		n.flush()
+		return
+	}
 	n.flush()
 	n.env.Send(to, m)
 }
