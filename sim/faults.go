@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -252,36 +253,68 @@ func (w *World) Held() int {
 // nodeClock maps real (virtual world) time to a node's local clock:
 // local = anchorLocal + (real - anchorReal) * rate. The zero value is a
 // perfect clock.
+//
+// The rate is fixed point and the arithmetic integer, so that a clock reads
+// the same on every platform: in floating point a product or quotient near a
+// whole nanosecond can round either way once a compiler fuses or reorders
+// operations, and converting an out-of-range float to an integer gives a
+// different value on each architecture.
 type nodeClock struct {
-	rate        float64 // local seconds per real second; 0 means 1
+	rate        uint64 // local nanoseconds per real nanosecond, times rateOne; 0 means rateOne
 	anchorReal  Time
 	anchorLocal Time
 }
 
-func (c *nodeClock) rateOrOne() float64 {
-	if c.rate == 0 {
-		return 1
-	}
-	return c.rate
-}
+// rateOne is a rate of 1 in nodeClock's fixed point (32 fraction bits).
+const rateOne = 1 << 32
+
+// fixedRate converts a clock rate in (0, 100) to nodeClock's fixed point,
+// rounded to nearest. Scaling by a power of two and rounding to an integer
+// are exact, so every platform gets the same rate.
+func fixedRate(rate float64) uint64 { return max(1, uint64(math.Round(rate*rateOne))) }
+
+func (c *nodeClock) perfect() bool { return c.rate == 0 || c.rate == rateOne }
 
 func (c *nodeClock) local(real Time) Time {
-	if c.rate == 0 || c.rate == 1 {
-		return c.anchorLocal + (real - c.anchorReal)
+	elapsed := real - c.anchorReal
+	if c.perfect() {
+		return c.anchorLocal + elapsed
 	}
-	return c.anchorLocal + Time(float64(real-c.anchorReal)*c.rate)
+	if elapsed < 0 {
+		return c.anchorLocal - Time(scaleRate(uint64(-elapsed), c.rate))
+	}
+	return c.anchorLocal.Add(scaleRate(uint64(elapsed), c.rate))
 }
 
-// realDelay converts a local duration into the real time it takes to pass.
+// scaleRate returns d * rate / rateOne rounded down, saturating at the
+// longest duration.
+func scaleRate(d, rate uint64) time.Duration {
+	hi, lo := bits.Mul64(d, rate)
+	if hi >= 1<<31 {
+		return math.MaxInt64
+	}
+	return time.Duration(hi<<32 | lo>>32)
+}
+
+// realDelay converts a local duration into the real time it takes to pass:
+// d * rateOne / rate rounded up, so that the local clock has reached the
+// deadline when the timer fires.
 func (c *nodeClock) realDelay(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	r := c.rateOrOne()
-	if r == 1 {
+	if c.perfect() {
 		return d
 	}
-	return time.Duration(math.Ceil(float64(d) / r))
+	hi, lo := uint64(d)>>32, uint64(d)<<32
+	if hi >= c.rate {
+		return math.MaxInt64 // the quotient does not fit 64 bits
+	}
+	q, rem := bits.Div64(hi, lo, c.rate)
+	if rem > 0 {
+		q++
+	}
+	return time.Duration(min(q, math.MaxInt64))
 }
 
 // pendingTimers remembers each armed timer's local deadline, so that a clock
@@ -324,7 +357,7 @@ func (w *World) SetClockRate(id NodeID, rate float64) error {
 		return fmt.Errorf("clock rate %v must be in (0, 100)", rate)
 	}
 	s := w.nodes[id]
-	s.clock = nodeClock{rate: rate, anchorReal: w.now, anchorLocal: s.clock.local(w.now)}
+	s.clock = nodeClock{rate: fixedRate(rate), anchorReal: w.now, anchorLocal: s.clock.local(w.now)}
 	w.rearmTimers(s)
 	w.tr.begin(w.now, "clock-rate", id, None)
 	w.tr.line = strconv.AppendFloat(w.tr.line, rate, 'g', -1, 64)
@@ -404,7 +437,7 @@ func (w *World) buggify(s *nodeSlot, site string) bool {
 	}
 	on, known := w.sites[site]
 	if !known {
-		on = w.streams.Stream("buggify/site/"+site).Float64() < w.cfg.Buggify
+		on = w.streams.Stream("buggify/site/" + site).Chance(w.cfg.Buggify)
 		w.sites[site] = on
 	}
 	if !on {

@@ -75,12 +75,31 @@ func (r *Rand) IntN(n int) int {
 	return int(r.Uint64N(uint64(n)))
 }
 
-// Float64 returns a uniform float in [0, 1).
+// Float64 returns a uniform float in [0, 1): a 53-bit draw scaled by 2^-53,
+// both steps exact, so it is the same value on every platform. Arithmetic on
+// it is not: a run's decisions use Chance, IntN and the duration draws, which
+// are integer.
 func (r *Rand) Float64() float64 { return float64(r.Uint64()>>11) * 0x1p-53 }
 
 // Chance reports true with probability p. It draws exactly once whatever p is,
-// so that switching a probability on or off does not shift later draws.
-func (r *Rand) Chance(p float64) bool { return r.Float64() < p }
+// so that switching a probability on or off does not shift later draws. It
+// compares integers, the 53-bit draw with p's threshold, so no platform's
+// floating point can change the answer; it answers as Float64() < p would.
+func (r *Rand) Chance(p float64) bool { return r.Uint64()>>11 < chanceThreshold(p) }
+
+// chanceThreshold returns how many of the 2^53 draws of Chance fall below p:
+// an integer u is below p*2^53 exactly when it is below ceil(p*2^53). Scaling
+// by a power of two and rounding up to an integer are exact operations, so
+// the threshold is the same on every platform.
+func chanceThreshold(p float64) uint64 {
+	switch {
+	case !(p > 0): // NaN too: never
+		return 0
+	case p >= 1:
+		return 1 << 53
+	}
+	return uint64(math.Ceil(p * 0x1p53))
+}
 
 // DurationBetween returns a uniform duration in [lo, hi]. lo == hi draws nothing.
 func (r *Rand) DurationBetween(lo, hi time.Duration) time.Duration {
@@ -90,13 +109,65 @@ func (r *Rand) DurationBetween(lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(r.Uint64N(uint64(hi-lo)+1))
 }
 
-// ExpDuration returns an exponentially distributed duration with the given mean.
+// ExpDuration returns an exponentially distributed duration with the given
+// mean, -ln(1-u)*mean for a uniform u in [0, 1) of 53 bits, rounded down to
+// the nanosecond. It draws exactly once and computes in integers only: the
+// logarithm in fixed point (negLog), then the product with the mean. The
+// floating-point version differed between platforms: math.Log1p may be
+// compiled with fused multiply-adds on arm64 and amd64 v3, which changes the
+// last bit of some results, and with it the duration.
 func (r *Rand) ExpDuration(mean time.Duration) time.Duration {
 	if mean <= 0 {
 		return 0
 	}
-	u := r.Float64()
-	return time.Duration(-math.Log1p(-u) * float64(mean))
+	x := 1<<53 - r.Uint64()>>11 // 2^53 * (1-u), in [1, 2^53]
+	return mulFixed(negLog(x), mean)
+}
+
+// negLog returns -ln(x / 2^53) for x in [1, 2^53] as a fixed-point number
+// with fracBits fraction bits (the value is below 53*ln 2 < 37, so it fits).
+// It takes log2 through its integer part (the bit length) and its fraction
+// (log2Frac), then multiplies by ln 2.
+func negLog(x uint64) uint64 {
+	e := bits.Len64(x) - 1 // log2(x) = e + log2(m), m = x / 2^e in [1, 2)
+	m := x << (63 - e)     // m as Q1.63
+	neg2 := uint64(53-e)<<fracBits - log2Frac(m)
+	hi, _ := bits.Mul64(neg2, ln2Q64)
+	return hi
+}
+
+// fracBits is the precision of negLog's fixed-point results.
+const fracBits = 58
+
+// ln2Q64 is ln 2 * 2^64, rounded to nearest.
+const ln2Q64 = 0xb17217f7d1cf79ac
+
+// log2Frac returns log2(m) for m in [1, 2) given as Q1.63, with fracBits
+// fraction bits, one bit per squaring: if m^2 >= 2 the next bit is 1 and m
+// becomes m^2/2, else it is 0 and m becomes m^2. Truncating each square
+// loses less than 2^-62 in total, far below a nanosecond for any mean.
+func log2Frac(m uint64) uint64 {
+	var f uint64
+	for i := fracBits - 1; i >= 0; i-- {
+		hi, lo := bits.Mul64(m, m) // m^2 as Q2.126
+		if hi>>63 == 1 {
+			f |= 1 << i
+			m = hi
+		} else {
+			m = hi<<1 | lo>>63
+		}
+	}
+	return f
+}
+
+// mulFixed returns v * d for v fixed point with fracBits fraction bits,
+// rounded down, or the largest duration if the product does not fit.
+func mulFixed(v uint64, d time.Duration) time.Duration {
+	hi, lo := bits.Mul64(v, uint64(d))
+	if hi >= 1<<(fracBits-1) {
+		return math.MaxInt64
+	}
+	return time.Duration(hi<<(64-fracBits) | lo>>fracBits)
 }
 
 // Perm returns a random permutation of [0, n).

@@ -295,3 +295,45 @@ func draws(r *Rand, n int) []uint64 {
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// TestExpDurationMatchesTheLogarithm checks the integer exponential draw
+// against math.Log1p: they may differ by the last nanosecond only, where the
+// float result sits on a rounding boundary.
+func TestExpDurationMatchesTheLogarithm(t *testing.T) {
+	r := NewRand(11)
+	for i := range 200000 {
+		mean := time.Duration(1 + r.Uint64N(uint64(time.Hour)))
+		if i%2 == 0 {
+			mean = time.Second
+		}
+		x := r.Uint64N(1<<53) + 1
+		got := mulFixed(negLog(x), mean)
+		want := -math.Log(float64(x)*0x1p-53) * float64(mean)
+		require.InDelta(t, want, float64(got), 1+want*1e-12, "x=%d mean=%v", x, mean)
+	}
+}
+
+func TestExpDurationExtremes(t *testing.T) {
+	assert.Zero(t, mulFixed(negLog(1<<53), time.Hour), "u=0 gives 0")
+	assert.Equal(t, time.Duration(36736800569), mulFixed(negLog(1), time.Second), "u=1-2^-53 gives 53 ln 2 s")
+	assert.Equal(t, time.Duration(math.MaxInt64), mulFixed(negLog(1), math.MaxInt64/10), "too long saturates")
+}
+
+// TestChanceIsTheFloatComparison checks that the integer threshold answers as
+// Float64() < p did, around thresholds and at the ends.
+func TestChanceIsTheFloatComparison(t *testing.T) {
+	ps := []float64{0, 0x1p-60, 0x1p-53, 1e-9, 0.1, 0.25, 1.0 / 3, 0.5, 0.999999, 1 - 0x1p-53, 1, 2, -1, math.NaN(), math.Inf(1)}
+	r := NewRand(13)
+	for range 200 {
+		ps = append(ps, r.Float64())
+	}
+	for _, p := range ps {
+		th := chanceThreshold(p)
+		for _, u := range []uint64{0, 1, th - 1, th, th + 1, 1<<53 - 1} {
+			if u >= 1<<53 {
+				continue
+			}
+			assert.Equal(t, float64(u)*0x1p-53 < p, u < th, "p=%v u=%d", p, u)
+		}
+	}
+}
