@@ -78,3 +78,18 @@ func TestSwarmCorruptsAMinorityOnly(t *testing.T) {
 		require.LessOrEqual(t, len(hit), 2, "seed %d", seed)
 	}
 }
+
+// TestSwarmLossIsAWholePerMille: a lossy link's drop probability is drawn as
+// an integer, so it is the same on every platform and prints exactly.
+func TestSwarmLossIsAWholePerMille(t *testing.T) {
+	seen := 0
+	for seed := uint64(1); seed <= 100; seed++ {
+		for _, s := range Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 20*time.Second, []string{"lossy-link"}).Steps {
+			p := *s.Link.Drop
+			require.True(t, p >= 0.05 && p <= 0.5, "seed %d: drop %v", seed, p)
+			require.Equal(t, p, float64(int(p*1000+0.5))/1000, "seed %d: drop %v", seed, p)
+			seen++
+		}
+	}
+	require.Positive(t, seen)
+}
