@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/simrun/simrun/scenarios"
@@ -35,7 +36,7 @@ func chooseByzantine(sc *scenarios.Scenario, seed uint64) ([]ByzantineServer, er
 			out = append(out, ByzantineServer{ID: sim.NodeID(n), Behaviour: b.Behaviour})
 		}
 	}
-	slices.SortFunc(out, func(a, b ByzantineServer) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(out, func(a, b ByzantineServer) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

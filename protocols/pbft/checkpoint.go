@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/simrun/simrun/service"
@@ -102,7 +103,7 @@ func (n *node) checkStable() {
 			proof = append(proof, w.sig)
 		}
 	}
-	slices.SortFunc(proof, func(a, b sim.Signature) int { return int(a.Signer) - int(b.Signer) })
+	slices.SortFunc(proof, func(a, b sim.Signature) int { return cmp.Compare(a.Signer, b.Signer) })
 	n.advanceStable(CheckpointCert{Seq: best.seq, Digest: best.digest, Proof: proof[:n.quorum]})
 }
 

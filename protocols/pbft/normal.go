@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/simrun/simrun/service"
@@ -226,7 +227,7 @@ func matchingSigs(votes []vote, view, digest uint64, exclude sim.NodeID, limit i
 			sigs = append(sigs, v.sig)
 		}
 	}
-	slices.SortFunc(sigs, func(a, b sim.Signature) int { return int(a.Signer) - int(b.Signer) })
+	slices.SortFunc(sigs, func(a, b sim.Signature) int { return cmp.Compare(a.Signer, b.Signer) })
 	return sigs[:limit]
 }
 

@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -32,7 +33,7 @@ func New(cfg Config, newSM service.NewStateMachine, byzantine ...ByzantineReplic
 		return nil, errNoSnapshots
 	}
 	byz := slices.Clone(byzantine)
-	slices.SortFunc(byz, func(a, b ByzantineReplica) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(byz, func(a, b ByzantineReplica) int { return cmp.Compare(a.ID, b.ID) })
 	for i, r := range byz {
 		if err := ValidateBehaviour(r.Behaviour); err != nil {
 			return nil, err
