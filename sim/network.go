@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -65,7 +66,8 @@ func (net *network) isCut(from, to NodeID) bool { return net.cut[int(from)*net.n
 func (net *network) latency(l *Link) time.Duration {
 	d := net.rng.DurationBetween(l.LatencyMin, l.LatencyMax)
 	if l.TailProb > 0 && net.rng.Chance(l.TailProb) {
-		d += net.rng.ExpDuration(l.TailMean)
+		tail := net.rng.ExpDuration(l.TailMean)
+		d = min(d, math.MaxInt64-tail) + tail // saturates rather than wrapping negative
 	}
 	return d
 }

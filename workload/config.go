@@ -127,6 +127,13 @@ func (c Config) backlog() int {
 }
 
 // meanInterarrival is one client's mean time between open-loop arrivals.
+// A product and a quotient are each rounded exactly by IEEE 754, so the
+// mean is the same on every platform; converting a float beyond the int64
+// range is not (amd64 and arm64 disagree), so a tiny rate saturates here.
 func (c Config) meanInterarrival() time.Duration {
-	return time.Duration(float64(time.Second) * float64(c.Clients) / c.Rate)
+	mean := float64(time.Second) * float64(c.Clients) / c.Rate
+	if mean >= 0x1p63 {
+		return math.MaxInt64
+	}
+	return time.Duration(mean)
 }
