@@ -17,6 +17,7 @@ const (
 	exitCrash            = 5 // protocol code panicked
 	exitInconclusive     = 6 // no verdict: a checker timed out or a bound was hit
 	exitNondeterministic = 7 // the same seed gave two different runs
+	exitVacuous          = 8 // the checks had nothing to judge: no leader, commit, apply or completed operation
 )
 
 // exitError carries an exit code up through cobra.
@@ -48,6 +49,8 @@ func exitCodeFor(c runner.Class) int {
 		return exitCrash
 	case runner.Nondeterministic:
 		return exitNondeterministic
+	case runner.Vacuous:
+		return exitVacuous
 	default:
 		return exitInconclusive
 	}

@@ -26,6 +26,8 @@ Exit codes:
   5  protocol crash (a panic in protocol code)
   6  inconclusive (a checker timed out or a bound was hit)
   7  nondeterministic (the same seed gave two different runs)
+  8  vacuous (the checks had nothing to judge: no leader, commit or apply was
+     announced, or no client operation succeeded)
 
 Start with:
   simrun run scenarios/raft-calm.yaml --seed 1`

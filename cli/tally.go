@@ -55,7 +55,7 @@ func (t *tally) reports() []runner.Report {
 func (t *tally) total() int { return len(t.bySeed) }
 
 var classOrder = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, runner.ProtocolCrash,
-	runner.Inconclusive, runner.Nondeterministic}
+	runner.Inconclusive, runner.Vacuous, runner.Nondeterministic}
 
 // print writes the summary: counts by class, the slowest seeds, where the
 // results are, and the first failing seed with its replay command.

@@ -27,6 +27,10 @@ type Counts struct {
 	Clocks      int // clock rate changes and skews applied
 	Disks       int // disk fault settings applied
 	Corruptions int // durable records corrupted
+	// LeaderMisses counts faults aimed at the leader that found no leader
+	// known and struck a server drawn at random: a protocol that never
+	// announces a leader makes every leader fault a random one.
+	LeaderMisses int
 }
 
 // String is "crashes=3 restarts=3 partitions=2 cuts=0 heals=2 skipped=1",
@@ -38,7 +42,8 @@ func (c Counts) String() string {
 		name string
 		n    int
 	}{{"pauses", c.Pauses}, {"resumes", c.Resumes}, {"clogs", c.Clogs}, {"links", c.Links},
-		{"clocks", c.Clocks}, {"disks", c.Disks}, {"corruptions", c.Corruptions}} {
+		{"clocks", c.Clocks}, {"disks", c.Disks}, {"corruptions", c.Corruptions},
+		{"leader-misses", c.LeaderMisses}} {
 		if x.n > 0 {
 			b += " " + x.name + "=" + strconv.Itoa(x.n)
 		}
@@ -289,6 +294,7 @@ func (in *Injector) resolve(i int, t Target, except sim.NodeID) sim.NodeID {
 		}
 		id := in.pick(except)
 		if l == sim.None {
+			in.counts.LeaderMisses++
 			in.note(i, "no leader known: %v drawn at random", id)
 		} else {
 			in.note(i, "leader %v is the other end: %v drawn at random", l, id)

@@ -38,7 +38,7 @@ func (in *Injector) Executed() []Step {
 // record pins the step that just fired, if it did anything.
 func (in *Injector) record(s Step) {
 	after := in.counts
-	after.Skipped = in.firing.before.Skipped
+	after.Skipped, after.LeaderMisses = in.firing.before.Skipped, in.firing.before.LeaderMisses
 	if after == in.firing.before && s.Action() != "heal" && !in.firing.scheduled {
 		return // skipped: it changed nothing
 	}

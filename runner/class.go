@@ -16,6 +16,11 @@ const (
 	// Inconclusive: no violation was found but a verdict could not be reached
 	// (a checker timed out, or the run hit its event bound). Never a pass.
 	Inconclusive Class = "inconclusive"
+	// Vacuous: nothing failed, but the checks had nothing to judge: no server
+	// ever announced a leader, a commit or an apply that a listed check relies
+	// on, or no client operation ever succeeded. A protocol that says nothing
+	// cannot pass (vacuity.go). Never a pass.
+	Vacuous Class = "vacuous"
 	// Nondeterministic: the same seed ran twice and gave two different trace
 	// hashes. The worst bug simrun can have: report it with both hashes.
 	Nondeterministic Class = "nondeterministic"

@@ -160,6 +160,7 @@ type Report struct {
 	Hash          string           `json:"trace_hash"`
 	Ops           OpCounts         `json:"ops"`
 	LeaderChanges int              `json:"leader_changes"`
+	Announced     Announced        `json:"announced"`
 	Messages      sim.MessageStats `json:"messages"`
 	Faults        string           `json:"faults,omitempty"`
 	// Byzantine lists the servers that misbehaved on purpose, as "n2=equivocate".
@@ -205,7 +206,7 @@ type run struct {
 	load    *workload.Workload
 	faults  *faults.Injector
 	monitor *checkers.Monitor
-	leaders int
+	seen    Announced
 	outcome sim.Outcome
 
 	byzantine []ByzantineServer
@@ -250,16 +251,11 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	byzIDs := byzantineIDs(byz)
 	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
-	w.OnObservation(r.countLeaders)
+	w.OnObservation(r.count)
 	r.progress.Attach(w)
 	return r, nil
 }
 
-func (r *run) countLeaders(o sim.Observation) {
-	if o.Kind == sim.ObsLeader {
-		r.leaders++
-	}
-}
 
 // execute runs the safety phase, then either the liveness phase or the drain.
 func (r *run) execute() {
@@ -389,7 +385,7 @@ func (r *run) judge() *Report {
 	rep := &Report{
 		Scenario: r.sc.Name, Protocol: r.sc.Protocol, Seed: r.opts.Seed,
 		Events: res.Events, SimTime: res.Now.Duration(), Hash: fmt.Sprintf("%016x", res.Hash),
-		LeaderChanges: r.leaders, Messages: res.Messages, Crash: res.Crash,
+		LeaderChanges: r.seen.Leaders, Announced: r.seen, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
@@ -419,6 +415,7 @@ func (r *run) judge() *Report {
 	}
 	r.checkHistory(rep)
 	r.checkLiveness(rep)
+	r.checkVacuity(rep)
 	return rep
 }
 

@@ -40,6 +40,9 @@ var rules = []rule{
 	// must serialize worlds with a mutex.
 	{pattern: "pinrand", mayImport: []string{"sim"}},
 	{pattern: "cmd/*", anything: true},
+	// Examples are users' code: a protocol package with its Protocol value
+	// (runner) and the user's own binary (cli).
+	{pattern: "examples/*", anything: true},
 	{pattern: "internal/*", anything: true},
 }
 

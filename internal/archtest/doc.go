@@ -11,7 +11,8 @@
 //	faults       sim
 //	checkers     sim, service, workload; porcupine
 //	scenarios    sim, faults; goccy/go-yaml
-//	runner, registry, cmd/..., simtest, internal/...   anything
+//	pinrand      sim (outside the lint: it serializes worlds with a mutex)
+//	runner, registry, cli, cmd/..., simtest, examples/..., internal/...   anything
 //
 // Project dependencies are checked transitively (a protocol may not reach
 // faults through a helper); modules outside the project are checked on direct
@@ -20,7 +21,8 @@
 // add the package.
 //
 // The determinism lint (lint_test.go) parses every non-test Go file of sim,
-// service, workload, protocols/..., faults and checkers and rejects what could
+// service, workload, protocols/..., faults, checkers and examples/... (the
+// example protocols, including nested example modules) and rejects what could
 // make a run depend on anything but its seed: go statements, channel types,
 // sends and receives, select, the packages sync, sync/atomic, math/rand,
 // math/rand/v2, crypto/rand, os/signal and unsafe, and the wall-clock functions

@@ -17,7 +17,7 @@ import (
 
 // lintRoots are the folders whose code runs inside a world and must be
 // deterministic (DESIGN.md §4), each with its subfolders.
-var lintRoots = []string{"sim", "service", "workload", "protocols", "faults", "checkers"}
+var lintRoots = []string{"sim", "service", "workload", "protocols", "faults", "checkers", "examples"}
 
 // forbiddenImports are packages that bring concurrency, unseeded randomness,
 // or memory tricks into a world.

@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/sim"
+)
+
+// Vacuity. The checkers judge what servers announce (sim.Observation) and
+// what clients saw. A protocol that announces nothing passes every invariant
+// trivially: agreement over no commits, one leader per term over no leaders,
+// liveness over no applies. A run whose checks had nothing to judge is
+// therefore its own class, Vacuous, never a pass: for the shipped protocols
+// it means a broken run, for a user's protocol usually a missing Observe
+// call (docs/PROTOCOLS.md says which observations each check needs).
+
+// Announced counts what the servers announced during a run.
+type Announced struct {
+	Leaders int `json:"leaders"`
+	Commits int `json:"commits"`
+	Applies int `json:"applies"`
+}
+
+// count follows the servers' announcements; clients observe calls and
+// returns, which the history checks judge.
+func (r *run) count(o sim.Observation) {
+	if int(o.Node) >= len(r.world.Servers()) { // servers come first: 0..n-1
+		return
+	}
+	switch o.Kind {
+	case sim.ObsLeader:
+		r.seen.Leaders++
+	case sim.ObsCommit:
+		r.seen.Commits++
+	case sim.ObsApply:
+		r.seen.Applies++
+	}
+}
+
+// checkVacuity turns a pass whose checks judged nothing into Vacuous, with
+// every reason in one line.
+func (r *run) checkVacuity(rep *Report) {
+	if rep.Class != Pass {
+		return
+	}
+	if why := r.vacuity(rep); len(why) > 0 {
+		rep.Class, rep.Reason = Vacuous, strings.Join(why, "; ")
+	}
+}
+
+// markVacuous shows, in the check's own line, that it judged nothing.
+func markVacuous(rep *Report, check string) {
+	for i := range rep.Checks {
+		if rep.Checks[i].Name == check {
+			rep.Checks[i].Verdict, rep.Checks[i].Detail = string(Vacuous), "nothing to judge"
+		}
+	}
+}
+
+// vacuity lists why the run's checks had nothing to judge.
+func (r *run) vacuity(rep *Report) []string {
+	var why []string
+	needs := []struct {
+		check string
+		seen  int
+		what  string
+	}{
+		{checkers.NameAgreement, r.seen.Commits, "a commit (sim.ObsCommit)"},
+		{checkers.NameOneLeaderPerTerm, r.seen.Leaders, "a leader (sim.ObsLeader)"},
+		{checkers.NameLiveness, r.seen.Applies, "an apply (sim.ObsApply)"},
+	}
+	for _, n := range needs {
+		if r.sc.HasCheck(n.check) && n.seen == 0 {
+			why = append(why, fmt.Sprintf("%s judged nothing: no server announced %s", n.check, n.what))
+			markVacuous(rep, n.check)
+		}
+	}
+	if calls := rep.Ops.OK + rep.Ops.Failed + rep.Ops.Unknown; r.sc.Workload.Clients > 0 && rep.Ops.OK == 0 {
+		why = append(why, fmt.Sprintf("no client operation succeeded (%d called)", calls))
+	}
+	if misses := r.faults.Counts().LeaderMisses; misses > 0 && r.seen.Leaders == 0 {
+		why = append(why, fmt.Sprintf("%d faults aimed at the leader struck a random server: no leader was ever announced", misses))
+	}
+	return why
+}

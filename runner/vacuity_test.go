@@ -1,0 +1,81 @@
+package runner_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/examples/primarybackup"
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+)
+
+// exampleScenario loads a scenario of the primary-backup example protocol.
+func exampleScenario(t *testing.T, name string) (*scenarios.Scenario, runner.Protocol) {
+	t.Helper()
+	sc, err := scenarios.ParseFile(filepath.Join("..", "examples", "primarybackup", "scenarios", name))
+	require.NoError(t, err)
+	set, err := registry.New(append(registry.Shipped(), primarybackup.Protocol())...)
+	require.NoError(t, err)
+	proto, err := set.Resolve(sc)
+	require.NoError(t, err)
+	return sc, proto
+}
+
+// TestSilentProtocolIsVacuousNotAPass: the same protocol and faults pass
+// when it announces leaders, commits and applies, and are vacuous when it
+// announces nothing, naming each check that had nothing to judge.
+func TestSilentProtocolIsVacuousNotAPass(t *testing.T) {
+	sc, proto := exampleScenario(t, "crash-churn.yaml")
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Positive(t, rep.Announced.Commits)
+
+	sc, proto = exampleScenario(t, "silent.yaml")
+	rep = runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class)
+	require.True(t, rep.Class.Failed(), "vacuous is never a pass")
+	for _, check := range []string{"agreement", "one-leader-per-term", "liveness"} {
+		require.Contains(t, rep.Reason, check+" judged nothing")
+	}
+	for _, c := range rep.Checks {
+		if c.Name != "linearizable" {
+			require.Equal(t, "vacuous", c.Verdict, c.Name)
+		}
+	}
+}
+
+// TestNoSuccessfulOperationIsVacuous: a run whose clients never got an
+// answer (every server down for the whole run) cannot pass either.
+func TestNoSuccessfulOperationIsVacuous(t *testing.T) {
+	sc, err := scenarios.Parse("dark.yaml", []byte(`protocol: raft
+nodes: 3
+duration: 2s
+drain: 100ms
+workload: {clients: 2, keys: 2, timeout: 300ms}
+faults:
+  - {at: 0s, crash: all}
+checks: [linearizable]
+`))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.True(t, strings.HasPrefix(rep.Reason, "no client operation succeeded"), rep.Reason)
+}
+
+// TestShippedScenariosAreNotVacuous: every shipped protocol announces what
+// its scenarios' checks need.
+func TestShippedScenariosAreNotVacuous(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "scenarios", "*.yaml"))
+	require.NoError(t, err)
+	for _, f := range files {
+		sc, proto := load(t, filepath.Base(f), 0)
+		rep := runSeed(t, sc, proto, 1)
+		require.NotEqual(t, runner.Vacuous, rep.Class, "%s: %s", f, rep.Reason)
+	}
+}
