@@ -256,7 +256,6 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	return r, nil
 }
 
-
 // execute runs the safety phase, then either the liveness phase or the drain.
 func (r *run) execute() {
 	safetyEnd := sim.Time(r.sc.Duration)

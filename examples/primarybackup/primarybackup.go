@@ -59,8 +59,8 @@ func build(c runner.Cluster) (runner.Servers, error) {
 const primary sim.NodeID = 0
 
 const (
-	timerHeartbeat sim.TimerKind = iota
-	maxEntriesPerAppend          = 64
+	timerHeartbeat      sim.TimerKind = iota
+	maxEntriesPerAppend               = 64
 )
 
 // entry is one log record: the primary's epoch when it appended the
