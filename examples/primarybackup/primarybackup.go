@@ -58,10 +58,11 @@ func build(c runner.Cluster) (runner.Servers, error) {
 // primary is the server that orders commands; there is no election.
 const primary sim.NodeID = 0
 
-const (
-	timerHeartbeat      sim.TimerKind = iota
-	maxEntriesPerAppend               = 64
-)
+// timerHeartbeat is the primary's only timer.
+const timerHeartbeat sim.TimerKind = 0
+
+// maxEntriesPerAppend bounds one Append, so a lagging backup catches up in chunks.
+const maxEntriesPerAppend = 64
 
 // entry is one log record: the primary's epoch when it appended the
 // command, and the command.
