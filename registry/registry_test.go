@@ -59,3 +59,32 @@ func TestUnknownBugIsBadInputWithPosition(t *testing.T) {
 	require.ErrorContains(t, err, "u.yaml:")
 	require.ErrorContains(t, err, "nope")
 }
+
+// TestNewRejectsBrokenProtocols: a user's registration fails at start-up
+// with a clear error, never in the middle of a sweep.
+func TestNewRejectsBrokenProtocols(t *testing.T) {
+	build := func(runner.Cluster) (runner.Servers, error) { return runner.Servers{}, nil }
+	tests := []struct {
+		name   string
+		protos []runner.Protocol
+		want   string
+	}{
+		{"duplicate", []runner.Protocol{{Name: "x", Build: build}, {Name: "x", Build: build}}, `protocol "x" is registered twice`},
+		{"shipped name", append(registry.Shipped(), runner.Protocol{Name: "raft", Build: build}), `protocol "raft" is registered twice`},
+		{"no build", []runner.Protocol{{Name: "x"}}, "Build is nil"},
+		{"bad name", []runner.Protocol{{Name: "My Proto", Build: build}}, "lower-case letters"},
+		{"empty name", []runner.Protocol{{Build: build}}, "lower-case letters"},
+		{"bug twice", []runner.Protocol{{Name: "x", Build: build, Bugs: []runner.Named{{Name: "b"}, {Name: "b"}}}}, `planted bug "b" is empty or listed twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := registry.New(tt.protos...)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+	set, err := registry.New(append(registry.Shipped(), runner.Protocol{Name: "mine", Build: build})...)
+	require.NoError(t, err)
+	_, ok := set.Lookup("mine")
+	require.True(t, ok)
+	require.Equal(t, "mine, paxos, pbft, raft", set.Names())
+}
