@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The kernel's budget (DESIGN.md §3): at ~1k pending events, >= 5M events/s and
+// The kernel's budget (docs/ARCHITECTURE.md §6): at ~1k pending events, >= 5M events/s and
 // no allocation per event. An "event" is what World.Events counts: one trace
 // line (a timer firing, a send, a delivery, ...).
 //

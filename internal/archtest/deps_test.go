@@ -18,7 +18,7 @@ type rule struct {
 	anything  bool     // the top of the stack: no restriction
 }
 
-// rules is the layering of DESIGN.md §2. A package may always import packages
+// rules is the layering of docs/ARCHITECTURE.md §2. A package may always import packages
 // under its own root (sim/x may import sim).
 var rules = []rule{
 	{pattern: "sim"},

@@ -2,7 +2,7 @@
 // determinism contract from decaying; it has no code of its own.
 //
 // The dependency test (deps_test.go) runs `go list -e -deps -json ./...` and
-// checks every package of the module against the layering of DESIGN.md §2:
+// checks every package of the module against the layering of docs/ARCHITECTURE.md §2:
 //
 //	sim          the standard library only
 //	service      sim

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"io/fs"
 	"maps"
 	"os"
@@ -16,7 +17,7 @@ import (
 )
 
 // lintRoots are the folders whose code runs inside a world and must be
-// deterministic (DESIGN.md §4), each with its subfolders.
+// deterministic (docs/ARCHITECTURE.md §4), each with its subfolders.
 var lintRoots = []string{"sim", "service", "workload", "protocols", "faults", "checkers", "examples"}
 
 // forbiddenImports are packages that bring concurrency, unseeded randomness,
@@ -51,15 +52,23 @@ type exemption struct {
 	reason string
 }
 
-// lintSource parses and checks one file. It returns the breaches not exempted
-// by a marker, and the exemptions it honoured.
+// lintSource parses and checks one file, a package of its own that imports
+// only the standard library. It returns the breaches not exempted by a
+// marker, and the exemptions it honoured.
 func lintSource(fset *token.FileSet, filename string, src []byte) (breaches []finding, exempted []exemption, err error) {
 	f, err := parser.ParseFile(fset, filename, src, parser.ParseComments)
 	if err != nil {
 		return nil, nil, err
 	}
-	breaches, exempted = applyMarkers(fset, f, src, lintFile(fset, f))
+	info, _ := typeCheck(fset, []*ast.File{f}, snippetImporter())
+	breaches, exempted = lintChecked(fset, f, src, info)
 	return breaches, exempted, nil
+}
+
+// lintChecked runs every rule on a parsed file whose package has been type
+// checked (as far as it could be) into info.
+func lintChecked(fset *token.FileSet, f *ast.File, src []byte, info *types.Info) ([]finding, []exemption) {
+	return applyMarkers(fset, f, src, append(lintFile(fset, f), lintFloats(fset, f, info)...))
 }
 
 // lintFile returns every breach in f, exempted or not.
@@ -99,6 +108,14 @@ func lintFile(fset *token.FileSet, f *ast.File) []finding {
 			}
 		case *ast.SelectStmt:
 			report(n, "select statement: a world is single-threaded")
+		case *ast.FuncDecl:
+			for _, r := range subtractingReturns(n.Type, n.Body) {
+				report(r, "comparator returns a difference, which overflows (int is 32 bits on 386): use cmp.Compare")
+			}
+		case *ast.FuncLit:
+			for _, r := range subtractingReturns(n.Type, n.Body) {
+				report(r, "comparator returns a difference, which overflows (int is 32 bits on 386): use cmp.Compare")
+			}
 		case *ast.SelectorExpr:
 			// An identifier resolved in the file (Obj != nil) is a local
 			// variable that shadows the package name, not the package.
@@ -110,6 +127,150 @@ func lintFile(fset *token.FileSet, f *ast.File) []finding {
 		return true
 	})
 	return raw
+}
+
+// subtractingReturns returns the return statements of a comparator (a
+// function of two arguments of one type that returns an int) that return a
+// difference, a - b or int(a - b): the difference of two int64 values wraps,
+// and on 32-bit platforms converting it to int truncates, so the sign, and
+// the order, come out wrong.
+func subtractingReturns(ft *ast.FuncType, body *ast.BlockStmt) []*ast.ReturnStmt {
+	if body == nil || !isComparator(ft) {
+		return nil
+	}
+	var found []*ast.ReturnStmt
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false // checked on its own
+		case *ast.ReturnStmt:
+			if len(n.Results) == 1 && isDifference(n.Results[0]) {
+				found = append(found, n)
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// isComparator reports whether ft is func(a, b T) int.
+func isComparator(ft *ast.FuncType) bool {
+	if ft.Results == nil || len(ft.Results.List) != 1 || len(ft.Results.List[0].Names) > 1 {
+		return false
+	}
+	if id, ok := ft.Results.List[0].Type.(*ast.Ident); !ok || id.Name != "int" {
+		return false
+	}
+	var params []string
+	for _, field := range ft.Params.List {
+		for range max(1, len(field.Names)) {
+			params = append(params, types.ExprString(field.Type))
+		}
+	}
+	return len(params) == 2 && params[0] == params[1]
+}
+
+// isDifference reports whether e is a - b, or a conversion int(a - b).
+func isDifference(e ast.Expr) bool {
+	e = ast.Unparen(e)
+	if call, ok := e.(*ast.CallExpr); ok && len(call.Args) == 1 {
+		if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "int" {
+			e = ast.Unparen(call.Args[0])
+		}
+	}
+	bin, ok := e.(*ast.BinaryExpr)
+	return ok && bin.Op == token.SUB
+}
+
+// lintFloats finds float additions and subtractions that Go may fuse with a
+// multiplication into one multiply-add. The Go spec allows it, and the
+// compiler does it on arm64, on amd64 built with GOAMD64=v3 and on other
+// targets, but not on amd64 v1 or 386: the fused result is rounded once
+// instead of twice and may differ in the last bit, which is enough to change
+// a drawn duration or a probability comparison, and the whole trace. An
+// explicit conversion, float64(a*b) + c, forces the rounding and prevents
+// the fusion. The rule flags a + b*c, a*b - c, x += b*c, and an addition of
+// a variable that was assigned a product (the compiler may fuse across
+// statements too); it needs the types in info, and says nothing about
+// expressions it could not type.
+func lintFloats(fset *token.FileSet, f *ast.File, info *types.Info) []finding {
+	var raw []finding
+	report := func(n ast.Node) {
+		raw = append(raw, finding{pos: fset.Position(n.Pos()), what: fmt.Sprintf(
+			"float multiply-add %s may be fused into one rounding on arm64 and amd64 v3: "+
+				"round the product with float64(...), or compute in integers", types.ExprString(n.(ast.Expr)))})
+	}
+	products := productVars(f, info)
+	isProduct := func(e ast.Expr) bool {
+		e = ast.Unparen(e)
+		if id, ok := e.(*ast.Ident); ok {
+			return products[info.Uses[id]]
+		}
+		bin, ok := e.(*ast.BinaryExpr)
+		return ok && bin.Op == token.MUL && isFloatValue(info, bin)
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if (n.Op == token.ADD || n.Op == token.SUB) && isFloatValue(info, n) && (isProduct(n.X) || isProduct(n.Y)) {
+				report(n)
+			}
+		case *ast.AssignStmt:
+			if (n.Tok == token.ADD_ASSIGN || n.Tok == token.SUB_ASSIGN) && len(n.Rhs) == 1 && isProduct(n.Rhs[0]) {
+				report(n.Rhs[0])
+			}
+		}
+		return true
+	})
+	return raw
+}
+
+// productVars returns the variables of f that are assigned an unrounded
+// float product somewhere: added later, the product may still be fused.
+func productVars(f *ast.File, info *types.Info) map[types.Object]bool {
+	vars := map[types.Object]bool{}
+	mark := func(lhs *ast.Ident, rhs ast.Expr) {
+		bin, ok := ast.Unparen(rhs).(*ast.BinaryExpr)
+		if !ok || bin.Op != token.MUL || !isFloatValue(info, bin) {
+			return
+		}
+		if obj := info.Defs[lhs]; obj != nil {
+			vars[obj] = true
+		} else if obj := info.Uses[lhs]; obj != nil {
+			vars[obj] = true
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) && (n.Tok == token.DEFINE || n.Tok == token.ASSIGN) {
+				for i, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						mark(id, n.Rhs[i])
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			if len(n.Names) == len(n.Values) {
+				for i, id := range n.Names {
+					mark(id, n.Values[i])
+				}
+			}
+		}
+		return true
+	})
+	return vars
+}
+
+// isFloatValue reports whether e is a float computed at run time (not a
+// constant, which the compiler folds exactly).
+func isFloatValue(info *types.Info, e ast.Expr) bool {
+	tv, ok := info.Types[e]
+	if !ok || tv.Value != nil || tv.Type == nil {
+		return false
+	}
+	b, ok := tv.Type.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsFloat != 0
 }
 
 // applyMarkers exempts the findings on a line with an allow marker, or on the
@@ -209,16 +370,13 @@ func TestDeterminismLint(t *testing.T) {
 	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
 		t.Run(dir, func(t *testing.T) {
 			fset := token.NewFileSet()
-			for _, path := range dirs[dir] {
-				src, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				breaches, exempted, err := lintSource(fset, path, src)
-				if err != nil {
-					t.Logf("skipping %s: does not parse (being written?): %v", relTo(m.root, path), err)
-					continue
-				}
+			files, srcs := parseDir(t, m.root, fset, dirs[dir])
+			info, err := typeCheck(fset, files, moduleImporter(t, m.root, fset))
+			if err != nil {
+				t.Logf("%s does not type-check (being written?); the float rules see only what did: %v", dir, err)
+			}
+			for i, f := range files {
+				breaches, exempted := lintChecked(fset, f, srcs[i], info)
 				for _, b := range breaches {
 					b.pos.Filename = relTo(m.root, b.pos.Filename)
 					t.Error(b)
@@ -238,6 +396,27 @@ func TestDeterminismLint(t *testing.T) {
 	}
 }
 
+// parseDir parses the files of one package, skipping (with a note) those
+// that do not parse.
+func parseDir(t *testing.T, root string, fset *token.FileSet, paths []string) ([]*ast.File, [][]byte) {
+	t.Helper()
+	var files []*ast.File
+	var srcs [][]byte
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
+		if err != nil {
+			t.Logf("skipping %s: does not parse (being written?): %v", relTo(root, path), err)
+			continue
+		}
+		files, srcs = append(files, f), append(srcs, src)
+	}
+	return files, srcs
+}
+
 func relTo(root, path string) string {
 	if rel, err := filepath.Rel(root, path); err == nil {
 		return filepath.ToSlash(rel)
@@ -246,7 +425,7 @@ func relTo(root, path string) string {
 }
 
 // TestEveryPackageHasDocGo: every package of the module says what it is for in
-// a doc.go (DESIGN.md §7), and a library's comment starts "Package <name>".
+// a doc.go (docs/ARCHITECTURE.md §2), and a library's comment starts "Package <name>".
 func TestEveryPackageHasDocGo(t *testing.T) {
 	m := module(t)
 	for _, p := range m.own {
@@ -331,6 +510,43 @@ var a = time.Now() //simrun:allow`, []string{"3: time.Now", "3: //simrun:allow n
 	"sync" //simrun:allow a pool shared across worlds is outside the run
 )
 var _ sync.Mutex`, nil},
+		{"subtracting comparators", `import ("slices"; "time")
+type step struct{ At time.Duration; ID int }
+func f(s []step, ids []int) {
+	slices.SortFunc(s, func(a, b step) int { return int(a.At - b.At) })
+	slices.SortStableFunc(s, func(a, b step) int { return (a.ID - b.ID) })
+	slices.SortFunc(ids, func(a, b int) int { if a == 0 { return 0 }; return a - b })
+}
+func byAt(a, b step) int { return int(a.At) - int(b.At) }`, []string{"5: comparator", "6: comparator", "7: comparator", "9: comparator"}},
+		{"comparators that compare", `import ("cmp"; "slices"; "time")
+type step struct{ At time.Duration }
+func f(s []step) { slices.SortFunc(s, func(a, b step) int { return cmp.Compare(a.At, b.At) }) }
+func dist(a, b int) int { return a + b }           // not a difference
+func gap(a int, b int64) int { return a - int(b) } // not a comparator: two types
+func diff(a, b int) (int, bool) { return a - b, true }`, nil},
+		{"float multiply-add", `func f(a, b, c float64, x float32) (float64, float32) {
+	d := a + b*c
+	d = a*b - c
+	d += b * c
+	x = x*x + 1
+	return d, x
+}`, []string{"3: float multiply-add a + b * c", "4: float multiply-add a * b - c", "5: float multiply-add b * c", "6: float multiply-add x * x + 1"}},
+		{"a product kept in a variable is still fused", `func f(a, b, c float64) float64 {
+	p := a * b
+	var q = (a * c)
+	return p + c + q
+}`, []string{"5: float multiply-add p + c + q", "5: float multiply-add p + c"}},
+		{"rounded, integer or constant products", `import "time"
+const k = 0.05 + 0.45*0.5
+type prob float64
+func f(a, b, c float64, n, m int, d time.Duration) (float64, int, time.Duration) {
+	r := a + float64(b*c)
+	p := float64(a * b)
+	r += p + c
+	r += float64(b * c)
+	q := float64(50+n*m) / 1000
+	return r + q*0 + k, n + n*m, d + d*2
+}`, []string{"11: float multiply-add r + q * 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
