@@ -27,8 +27,16 @@
 // sends and receives, select, the packages sync, sync/atomic, math/rand,
 // math/rand/v2, crypto/rand, os/signal and unsafe, and the wall-clock functions
 // of package time (Now, Since, Until, Sleep, After, Tick, NewTimer, NewTicker,
-// AfterFunc). A line may be exempted with a marker comment, on the line itself
-// or alone on the line above, that gives a reason:
+// AfterFunc). It also rejects what makes a seed mean different runs on
+// different platforms: a comparator (func(a, b T) int) that returns a
+// difference, a - b or int(a - b), which overflows and, on 32-bit targets,
+// truncates; and a float addition or subtraction with an unrounded product
+// as an operand (a + b*c, a*b - c, x += b*c, or a variable holding b*c),
+// which Go may fuse into one multiply-add on arm64 and amd64 v3 and not on
+// amd64 v1 or 386. The float rule type-checks each package from the
+// compiler's export data (go list -export). A line may be exempted with a
+// marker comment, on the line itself or alone on the line above, that gives
+// a reason:
 //
 //	//simrun:allow <reason>
 //

@@ -371,7 +371,7 @@ func TestDeterminismLint(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			fset := token.NewFileSet()
 			files, srcs := parseDir(t, m.root, fset, dirs[dir])
-			info, err := typeCheck(fset, files, moduleImporter(t, m.root, fset))
+			info, err := typeCheck(fset, files, moduleImporter(t, m.root, filepath.Join(m.root, dir), fset))
 			if err != nil {
 				t.Logf("%s does not type-check (being written?); the float rules see only what did: %v", dir, err)
 			}

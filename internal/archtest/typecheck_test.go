@@ -9,6 +9,7 @@ import (
 	"go/types"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,42 +20,67 @@ import (
 // compiler's export data, which `go list -export` builds (or finds in the
 // build cache) for the lint roots and everything they import.
 
-var (
-	exportOnce sync.Once
-	exports    map[string]string // import path -> export data file
-	exportErr  error
-)
+// moduleExports is the export data of one module's linted packages: import
+// path -> export data file.
+type moduleExports struct {
+	files map[string]string
+	err   error
+}
 
-// exportFiles lists the export data of the lint roots' packages and their
-// dependencies.
-func exportFiles(root string) (map[string]string, error) {
-	exportOnce.Do(func() {
-		args := []string{"list", "-e", "-export", "-deps", "-json=ImportPath,Export"}
+var exportsByModule = map[string]*moduleExports{} // by module directory
+
+// exportFiles lists the export data of the linted packages of the module in
+// dir, and their dependencies: the lint roots of the main module (root), or
+// every package of a nested module (an example with its own go.mod).
+func exportFiles(root, dir string) (map[string]string, error) {
+	if e, ok := exportsByModule[dir]; ok {
+		return e.files, e.err
+	}
+	patterns := []string{"./..."}
+	if dir == root {
+		patterns = nil
 		for _, top := range lintRoots {
-			if _, err := os.Stat(root + "/" + top); err == nil {
-				args = append(args, "./"+top+"/...")
+			if _, err := os.Stat(filepath.Join(root, top)); err == nil {
+				patterns = append(patterns, "./"+top+"/...")
 			}
 		}
-		var out string
-		if out, exportErr = goCommand(root, args...); exportErr != nil {
-			return
+	}
+	e := &moduleExports{}
+	e.files, e.err = listExports(dir, patterns...)
+	exportsByModule[dir] = e
+	return e.files, e.err
+}
+
+// moduleDir returns the directory of the go.mod that governs the package in
+// dir (root's, unless a nested module's is nearer).
+func moduleDir(root, dir string) string {
+	for d := dir; len(d) > len(root); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
 		}
-		exports = map[string]string{}
-		dec := json.NewDecoder(strings.NewReader(out))
-		for {
-			var p struct{ ImportPath, Export string }
-			if err := dec.Decode(&p); err == io.EOF {
-				break
-			} else if err != nil {
-				exportErr = err
-				return
-			}
-			if p.Export != "" {
-				exports[p.ImportPath] = p.Export
-			}
+	}
+	return root
+}
+
+// listExports runs go list -export on patterns and their dependencies.
+func listExports(dir string, patterns ...string) (map[string]string, error) {
+	out, err := goCommand(dir, append([]string{"list", "-e", "-export", "-deps", "-json=ImportPath,Export"}, patterns...)...)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{}
+	dec := json.NewDecoder(strings.NewReader(out))
+	for {
+		var p struct{ ImportPath, Export string }
+		if err := dec.Decode(&p); err == io.EOF {
+			return files, nil
+		} else if err != nil {
+			return nil, err
 		}
-	})
-	return exports, exportErr
+		if p.Export != "" {
+			files[p.ImportPath] = p.Export
+		}
+	}
 }
 
 // exportImporter imports packages from the export data listed by exportFiles.
@@ -92,14 +118,22 @@ func typeCheck(fset *token.FileSet, files []*ast.File, imp types.Importer) (*typ
 }
 
 // snippetImporter type-checks the lint's test snippets, which import only
-// the standard library.
-var snippetImporter = sync.OnceValue(func() types.Importer { return importer.Default() })
+// these packages of the standard library (and forbidden ones, whose types
+// the rules do not need). One listing is much faster than importer.Default,
+// which runs the go tool once per package.
+var snippetImporter = sync.OnceValue(func() types.Importer {
+	files, err := listExports("", "cmp", "math", "slices", "sort", "strings", "time")
+	if err != nil {
+		return importer.Default()
+	}
+	return exportImporter(token.NewFileSet(), files)
+})
 
-// moduleImporter returns an importer for the lint roots' dependencies, or
-// skips the type-based rules' input when the go tool cannot list them.
-func moduleImporter(t *testing.T, root string, fset *token.FileSet) types.Importer {
+// moduleImporter returns an importer for the dependencies of the package in
+// dir, a folder of the module in root or of a module nested in it.
+func moduleImporter(t *testing.T, root, dir string, fset *token.FileSet) types.Importer {
 	t.Helper()
-	files, err := exportFiles(root)
+	files, err := exportFiles(root, moduleDir(root, dir))
 	if err != nil {
 		t.Fatalf("listing export data for the float rules: %v", err)
 	}
