@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/simrun/simrun v0.0.0
+	github.com/stretchr/testify v1.12.1
 	go.etcd.io/raft/v3 v3.6.0
 )
 
@@ -18,6 +19,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/term v0.44.0 // indirect
 	google.golang.org/protobuf v1.33.0 // indirect

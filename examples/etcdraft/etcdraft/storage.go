@@ -3,6 +3,7 @@ package etcdraft
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/simrun/simrun/sim"
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -95,18 +96,19 @@ func (st *durableState) lastIndex() uint64 { return st.snap.Index + uint64(len(s
 // good one, and syncs any change before returning.
 func loadState(d *sim.Disk) durableState {
 	st := durableState{}
-	if len(d.Keys(keyPrefix)) == 0 {
+	keys := d.Keys(keyPrefix)
+	if len(keys) == 0 {
 		st.fresh = true
 		return st
 	}
-	if !loadSnapshot(d, &st) {
+	if !loadSnapshot(d, &st, len(keys)) {
 		return st
 	}
 	changed := loadHardState(d, &st)
 	if st.fault != "" {
 		return st
 	}
-	if loadEntries(d, &st) {
+	if loadEntries(d, &st, logKeys(keys)) {
 		changed = true
 	}
 	if st.fault != "" {
@@ -118,10 +120,22 @@ func loadState(d *sim.Disk) durableState {
 	return st
 }
 
+// logKeys returns the log's keys among the sorted keys of the disk.
+func logKeys(keys []string) []string {
+	from, to := len(keys), len(keys)
+	for i, k := range keys {
+		if strings.HasPrefix(k, logKeyPrefix) {
+			from = min(from, i)
+			to = i + 1
+		}
+	}
+	return keys[from:to]
+}
+
 // loadSnapshot reads the bootstrap snapshot record. It reports whether
-// loading may go on: a torn record on an otherwise empty disk is a first
-// boot that crashed before its sync.
-func loadSnapshot(d *sim.Disk, st *durableState) bool {
+// loading may go on: a torn record on an otherwise empty disk (of keys
+// records) is a first boot that crashed before its sync.
+func loadSnapshot(d *sim.Disk, st *durableState, keys int) bool {
 	b, ok := d.Get(snapKey)
 	if !ok {
 		st.fault = "the snapshot record is missing from a disk that holds other records"
@@ -129,7 +143,7 @@ func loadSnapshot(d *sim.Disk, st *durableState) bool {
 	}
 	payload, state := openRecord(b)
 	switch {
-	case state == recordTorn && len(d.Keys(keyPrefix)) == 1:
+	case state == recordTorn && keys == 1:
 		d.Delete(snapKey)
 		st.fresh = true
 		return false
@@ -211,8 +225,7 @@ func writeHardState(d *sim.Disk, hs pb.HardState) {
 // that way (entries are written in index order and synced before anything
 // depends on them; see server.persist). It reports whether it deleted
 // anything.
-func loadEntries(d *sim.Disk, st *durableState) (deleted bool) {
-	keys := d.Keys(logKeyPrefix)
+func loadEntries(d *sim.Disk, st *durableState, keys []string) (deleted bool) {
 	for i, key := range keys {
 		index, ok := parseLogKey(key)
 		if !ok || index != st.lastIndex()+1 {

@@ -1,0 +1,148 @@
+package etcdraft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+	pb "go.etcd.io/raft/v3/raftpb"
+)
+
+// A torn record (any strict prefix) reads as torn, a flipped bit (any bit)
+// as corrupt: the two verdicts recovery treats so differently never mix.
+func TestRecordTellsTornFromCorrupt(t *testing.T) {
+	rec := sealRecord([]byte("some payload"))
+	payload, state := openRecord(rec)
+	require.Equal(t, recordOK, state)
+	require.Equal(t, "some payload", string(payload))
+	for cut := range len(rec) {
+		_, state := openRecord(rec[:cut])
+		require.Equal(t, recordTorn, state, "cut at %d", cut)
+	}
+	for bit := range len(rec) * 8 {
+		bad := append([]byte(nil), rec...)
+		bad[bit/8] ^= 1 << (bit % 8)
+		_, state := openRecord(bad)
+		require.Equal(t, recordCorrupt, state, "bit %d flipped", bit)
+	}
+}
+
+func entry(index, term uint64, seq uint64) pb.Entry {
+	cmd := service.Command{Client: 9, Seq: seq, Op: []byte("put k v")}
+	return pb.Entry{Index: index, Term: term, Data: cmd.AppendBinary(nil)}
+}
+
+// seededDisk holds the bootstrap snapshot, a HardState and entries 2..last,
+// all synced.
+func seededDisk(hs pb.HardState, last uint64) *sim.Disk {
+	d := sim.NewDisk()
+	snap := bootstrapSnapshot([]sim.NodeID{0, 1, 2})
+	d.Put(snapKey, encode(&snap))
+	writeHardState(d, hs)
+	for i := uint64(2); i <= last; i++ {
+		e := entry(i, 2, i)
+		d.Put(logKey(i), encode(&e))
+	}
+	d.Sync()
+	return d
+}
+
+func TestLoadStateFreshAndSound(t *testing.T) {
+	st := loadState(sim.NewDisk())
+	require.True(t, st.fresh)
+
+	hs := pb.HardState{Term: 3, Vote: 2, Commit: 4}
+	st = loadState(seededDisk(hs, 6))
+	require.Empty(t, st.fault)
+	require.False(t, st.fresh)
+	assert.Equal(t, hs, st.hard)
+	assert.Equal(t, uint64(6), st.lastIndex())
+	assert.Equal(t, []uint64{1, 2, 3}, st.snap.ConfState.Voters, "raft IDs are node IDs plus one")
+}
+
+// What only unsynced writes leave behind is dropped: a torn last entry, and
+// entries after a gap.
+func TestLoadStateDropsTornTails(t *testing.T) {
+	d := seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
+	rec, _ := d.Get(logKey(6))
+	d.Put(logKey(6), rec[:len(rec)-3])
+	st := loadState(d)
+	require.Empty(t, st.fault)
+	assert.Equal(t, uint64(5), st.lastIndex())
+	assert.Equal(t, 0, d.Unsynced(), "the repair is synced")
+	_, ok := d.Get(logKey(6))
+	assert.False(t, ok)
+
+	d = seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
+	d.Delete(logKey(4))
+	st = loadState(d)
+	assert.Equal(t, uint64(3), st.lastIndex())
+	assert.Equal(t, []string{logKey(2), logKey(3)}, d.Keys(logKeyPrefix))
+}
+
+// A corrupt synced entry may have been acknowledged: the server halts, as
+// etcd does on a WAL checksum mismatch.
+func TestLoadStateHaltsOnACorruptEntry(t *testing.T) {
+	d := seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
+	rec, _ := d.Get(logKey(4))
+	rec[10] ^= 4
+	d.Put(logKey(4), rec)
+	st := loadState(d)
+	assert.Equal(t, "log entry 4 is corrupt", st.fault)
+}
+
+// The HardState survives one bad copy (torn or corrupt, repaired from the
+// other) and takes the newer of two sound ones; two corrupt copies halt.
+func TestLoadStateHardStateCopies(t *testing.T) {
+	old, cur := pb.HardState{Term: 2, Vote: 1, Commit: 3}, pb.HardState{Term: 3, Vote: 2, Commit: 3}
+	d := seededDisk(old, 4)
+	newRec := encode(&cur)
+	d.Put(hardStateKeys[0], newRec) // a crash after copy a, before copy b
+	st := loadState(d)
+	assert.Equal(t, cur, st.hard)
+	b, _ := d.Get(hardStateKeys[1])
+	assert.Equal(t, newRec, b, "the stale copy is rewritten")
+
+	d = seededDisk(old, 4)
+	d.Put(hardStateKeys[1], newRec[:5]) // copy b torn
+	assert.Equal(t, old, loadState(d).hard)
+
+	d = seededDisk(cur, 4)
+	bad := append([]byte(nil), newRec...)
+	bad[9] ^= 1
+	d.Put(hardStateKeys[0], bad)
+	assert.Equal(t, cur, loadState(d).hard)
+	d.Put(hardStateKeys[0], bad)
+	d.Put(hardStateKeys[1], bad)
+	assert.Contains(t, loadState(d).fault, "every copy of the HardState is corrupt")
+
+	d = seededDisk(cur, 4)
+	d.Delete(hardStateKeys[0])
+	d.Delete(hardStateKeys[1])
+	assert.Equal(t, pb.HardState{Term: 1, Commit: 1}, loadState(d).hard, "no HardState written: the bootstrap one")
+}
+
+func TestLogKeysSortInIndexOrder(t *testing.T) {
+	assert.Less(t, logKey(9), logKey(10))
+	i, ok := parseLogKey(logKey(18446744073709551615))
+	assert.True(t, ok)
+	assert.Equal(t, uint64(18446744073709551615), i)
+	_, ok = parseLogKey("etcdraft/log/12")
+	assert.False(t, ok)
+}
+
+func TestMessageTrace(t *testing.T) {
+	m := newMessage(&pb.Message{Type: pb.MsgApp, From: 1, To: 2, Term: 3, LogTerm: 2, Index: 7, Commit: 5,
+		Entries: []pb.Entry{entry(8, 3, 1), entry(9, 3, 2)}})
+	got := string(m.AppendTrace(nil))
+	assert.Regexp(t, `^MsgApp term=3 log-term=2 index=7 commit=5 entries=2 sum=[0-9a-f]+$`, got)
+	r := newMessage(&pb.Message{Type: pb.MsgAppResp, From: 2, To: 1, Term: 3, Index: 7, Reject: true, RejectHint: 4})
+	assert.Equal(t, "MsgAppResp term=3 index=7 reject hint=4", string(r.AppendTrace(nil)))
+	back, err := m.decode()
+	require.NoError(t, err)
+	assert.Len(t, back.Entries, 2)
+	assert.Equal(t, uint64(9), back.Entries[1].Index)
+}
