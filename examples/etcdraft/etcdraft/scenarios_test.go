@@ -23,7 +23,7 @@ var shipped = []string{"etcdraft-crash-churn.yaml", "etcdraft-partition-shapes.y
 // TestShippedScenariosPass runs a short sweep of every shipped scenario.
 // The sweeps of README.md run hundreds of seeds; this is the smoke test.
 func TestShippedScenariosPass(t *testing.T) {
-	n := seeds(6, 2)
+	n := seeds(10, 2)
 	for _, name := range shipped {
 		t.Run(name, func(t *testing.T) {
 			sc := load(t, name, 0)
@@ -40,7 +40,7 @@ func TestShippedScenariosPass(t *testing.T) {
 // crypto/rand election timeouts would break without pinrand: a seed run
 // twice gives the same trace hash, and different seeds give different runs.
 func TestSameSeedSameTrace(t *testing.T) {
-	n := seeds(12, 4)
+	n := seeds(20, 4)
 	for _, name := range []string{"etcdraft-crash-churn.yaml", "etcdraft-swarm.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			sc := load(t, name, 5*time.Second)
