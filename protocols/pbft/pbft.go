@@ -178,7 +178,10 @@ type node struct {
 	viewChanges []MsgViewChange // the latest valid view-change message of each replica (View 0: none)
 	ownVC       MsgViewChange   // ours, while changing
 	failures    int             // view changes in a row without progress
-	newView     MsgNewView      // the new-view message of the current view (View 0: none)
+	// vcTimerArmed: while changing, the timer for the new view runs (2f+1
+	// replicas asked for this view or a later one: armViewChangeTimer).
+	vcTimerArmed bool
+	newView      MsgNewView // the new-view message of the current view (View 0: none)
 
 	dirty bool // unsynced disk writes
 }

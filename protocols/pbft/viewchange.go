@@ -31,7 +31,7 @@ func (n *node) startViewChange(w uint64) {
 	clear(n.assigned)
 	n.lastExecVCs = n.exec
 	n.sendViewChange()
-	n.env.SetTimer(timerRequest, n.backoff())
+	n.armViewChangeTimer()
 	n.maybeNewView()
 }
 
@@ -40,7 +40,37 @@ func (n *node) startViewChange(w uint64) {
 func (n *node) resumeViewChange() {
 	n.lastExecVCs = n.exec
 	n.sendViewChange()
-	n.env.SetTimer(timerRequest, n.backoff())
+	n.armViewChangeTimer()
+}
+
+// armViewChangeTimer is §4.5.2's first rule: a replica that asked for view v
+// starts its timer for the new view only once 2f+1 replicas (itself
+// included) have asked for v or a later view; until then it waits. Without
+// it, replicas that restarted (their backoff reset) run one view ahead of the
+// others for good once every wait is capped at BackoffLimit doublings:
+// fewer than f+1 ahead cannot pull the rest along, and the rest always reach
+// a view after its replicas have left it. With it, the replicas furthest
+// behind are the ones whose timers run, until they catch up.
+func (n *node) armViewChangeTimer() {
+	if n.viewChangeQuorum() {
+		n.env.SetTimer(timerRequest, n.backoff())
+		n.vcTimerArmed = true
+		return
+	}
+	n.env.CancelTimer(timerRequest)
+	n.vcTimerArmed = false
+}
+
+// viewChangeQuorum reports whether 2f+1 replicas have asked for this view
+// or a later one.
+func (n *node) viewChangeQuorum() bool {
+	count := 0
+	for i := range n.viewChanges {
+		if n.viewChanges[i].View >= n.view {
+			count++
+		}
+	}
+	return count >= n.quorum
 }
 
 // sendViewChange builds, signs, logs and multicasts the view-change message.
@@ -78,6 +108,9 @@ func (n *node) handleViewChange(from sim.NodeID, m MsgViewChange) {
 		return
 	}
 	n.viewChanges[from] = m
+	if n.changing && !n.vcTimerArmed && n.viewChangeQuorum() {
+		n.armViewChangeTimer()
+	}
 	n.maybeJoin()
 	n.maybeNewView()
 }
@@ -217,7 +250,7 @@ func (n *node) validNewView(m *MsgNewView) (CheckpointCert, bool) {
 // V adopted (state transfer follows if this replica lacks it), and the
 // pre-prepares of O accepted, backups multicasting their prepares.
 func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
-	n.view, n.changing = m.View, false
+	n.view, n.changing, n.vcTimerArmed = m.View, false, false
 	n.writeView()
 	n.newView = m
 	n.ownVC = MsgViewChange{}

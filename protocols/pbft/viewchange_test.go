@@ -67,7 +67,8 @@ func TestViewChangeTimerAndJoining(t *testing.T) {
 	tn.advance(testConfig().RequestTimeout)
 	tn.fire(1, timerRequest)
 	require.True(t, tn.nodes[1].changing)
-	require.Equal(t, testConfig().RequestTimeout, tn.envs[1].timers[timerRequest], "it waits T for the new view")
+	require.NotContains(t, tn.envs[1].timers, timerRequest,
+		"§4.5.2: the timer for the new view waits until 2f+1 replicas asked for it")
 	tn.run()
 	require.False(t, tn.nodes[3].changing, "one replica alone does not move the others")
 
@@ -86,13 +87,49 @@ func TestNewViewOverdueDoublesTheWait(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
 	tn.start(2)
 	T := testConfig().RequestTimeout
-	tn.do(2, func(n *node) { n.startViewChange(1) })
+	tn.do(2, func(n *node) {
+		n.viewChanges[0].View, n.viewChanges[1].View = 100, 100 // 2f+1 with replica 2: its timer runs
+		n.startViewChange(1)
+	})
 	require.Equal(t, T, tn.envs[2].timers[timerRequest])
 	tn.fire(2, timerRequest)
 	require.Equal(t, uint64(2), tn.nodes[2].view)
 	require.Equal(t, 2*T, tn.envs[2].timers[timerRequest], "§4.5.2: then 2T")
 	tn.fire(2, timerRequest)
 	require.Equal(t, 4*T, tn.envs[2].timers[timerRequest])
+}
+
+// TestLaggingReplicasCatchUpWithTheAheadOnes: two correct replicas that
+// restarted run one view ahead of three others (n=7, f=2: fewer than f+1,
+// so they cannot pull the rest along). The ahead ones wait, because fewer
+// than 2f+1 replicas asked for their view; the ones behind time out and
+// reach it; then the view starts. Before this rule, both groups waited the
+// same capped backoff and stayed a view apart for good (a sweep found it).
+func TestLaggingReplicasCatchUpWithTheAheadOnes(t *testing.T) {
+	tn := newTestNet(t, 7, testConfig())
+	for _, id := range []sim.NodeID{0, 1, 2, 3, 5} {
+		tn.start(id) // 4 and 6 are silent: never started
+	}
+	for _, id := range []sim.NodeID{1, 3, 5} {
+		tn.do(id, func(n *node) { n.startViewChange(1) })
+	}
+	for _, id := range []sim.NodeID{0, 2} {
+		tn.do(id, func(n *node) { n.startViewChange(1) })
+		tn.do(id, func(n *node) { n.startViewChange(2) })
+	}
+	tn.run()
+	for _, id := range []sim.NodeID{0, 2} {
+		require.NotContains(t, tn.envs[id].timers, timerRequest, "replica %v waits ahead: only 2 asked for view 2", id)
+	}
+	for _, id := range []sim.NodeID{1, 3, 5} {
+		require.Contains(t, tn.envs[id].timers, timerRequest, "replica %v is behind with 5 at views >= 1: its timer runs", id)
+		tn.fire(id, timerRequest)
+	}
+	tn.run()
+	for _, id := range []sim.NodeID{0, 1, 2, 3, 5} {
+		require.Equal(t, uint64(2), tn.nodes[id].view, "replica %v", id)
+		require.False(t, tn.nodes[id].changing, "replica %v is in view 2, started by replica 2", id)
+	}
 }
 
 // aViewChange returns a valid view-change message of replica 2 for view 1
