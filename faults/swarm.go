@@ -52,10 +52,45 @@ type SwarmDraw struct {
 // enables, as in FoundationDB's simulator.
 const BuggifyProbability = 0.25
 
+// SwarmCluster is what a swarm must know of the cluster to stay within the
+// faults its protocol tolerates.
+type SwarmCluster struct {
+	Servers int
+	// Tolerates is how many servers may be faulty at once (Byzantine, or
+	// with damaged storage) for the protocol to stay correct: f for a
+	// Byzantine-fault-tolerant protocol of 3f+1. Zero means a minority,
+	// (Servers-1)/2, as for a crash-fault-tolerant protocol.
+	Tolerates int
+	// Faulty lists the servers already faulty by design (Byzantine): they
+	// use up the budget first, and storage faults strike the others.
+	Faulty []int
+}
+
+// storageBudget is how many correct servers may have their storage
+// damaged: what the protocol tolerates, less the servers faulty already.
+func (c SwarmCluster) storageBudget() int {
+	tolerates := c.Tolerates
+	if tolerates <= 0 {
+		tolerates = max(1, (c.Servers-1)/2)
+	}
+	return max(0, tolerates-len(c.Faulty))
+}
+
 // Swarm draws the fault mix of one run for servers servers and a safety
 // phase of length d, among the given kinds (SwarmAll for every one), from rng.
-// At most a minority of servers is ever down (crashed or paused) at once.
+// At most a minority of servers is ever down (crashed or paused) at once,
+// and at most a minority has its storage damaged.
 func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDraw {
+	return SwarmWithin(rng, SwarmCluster{Servers: servers}, d, kinds)
+}
+
+// SwarmWithin is Swarm for a cluster with a fault budget of its own (a
+// Byzantine-fault-tolerant protocol, Byzantine servers): the servers whose
+// storage it damages, and the Byzantine ones, are never more than the
+// protocol tolerates, so that a swarm failure is the protocol's, not the
+// harness's. A kind with no budget left draws no steps and says so in Mix.
+func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string) SwarmDraw {
+	servers := c.Servers
 	var draw SwarmDraw
 	for _, kind := range SwarmKinds {
 		on := rng.Chance(0.5) // drawn for every kind, so the list does not shift draws
@@ -72,7 +107,12 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
 		mean, lasting = tame(kind, mean, lasting)
 		n := 0
-		victims := corruptible(rng, kind, servers)
+		victims := corruptible(rng, kind, c)
+		if victims != nil && len(victims) == 0 {
+			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (no fault budget left: %d Byzantine of the %d faulty servers the protocol tolerates)",
+				kind, len(c.Faulty), c.Tolerates))
+			continue
+		}
 		for at := rng.ExpDuration(mean); at.Round(time.Millisecond) < d; at += rng.ExpDuration(mean) {
 			step := swarmStep(rng, kind, servers, lasting)
 			if victims != nil {
@@ -92,16 +132,25 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 	return draw
 }
 
-// corruptible draws, for the corrupt kind, the minority of servers whose
-// disks it may damage in this run. Corruption on a majority can destroy a
-// committed entry on every copy, which no protocol survives; like
-// TigerBeetle's VOPR, the swarm keeps storage faults within what the cluster
-// can repair from its healthy replicas.
-func corruptible(rng *sim.Rand, kind string, servers int) []int {
+// corruptible draws, for the corrupt kind, the servers whose disks it may
+// damage in this run: correct ones, as many as the fault budget allows (a
+// minority for a crash-fault protocol). Corruption on a majority can destroy
+// a committed entry on every copy, which no protocol survives, and a
+// Byzantine-fault-tolerant protocol counts a replica with damaged storage
+// among its f; like TigerBeetle's VOPR, the swarm keeps storage faults
+// within what the cluster can repair from its healthy replicas. It returns
+// nil for other kinds and an empty list when no budget is left.
+func corruptible(rng *sim.Rand, kind string, c SwarmCluster) []int {
 	if kind != "corrupt" {
 		return nil
 	}
-	return rng.Perm(servers)[:max(1, (servers-1)/2)]
+	victims := []int{}
+	for _, id := range rng.Perm(c.Servers) {
+		if len(victims) < c.storageBudget() && !slices.Contains(c.Faulty, id) {
+			victims = append(victims, id)
+		}
+	}
+	return victims
 }
 
 // Whole-cluster crashes stop progress while they last (crash-all) or keep one

@@ -79,6 +79,31 @@ func TestSwarmCorruptsAMinorityOnly(t *testing.T) {
 	}
 }
 
+// TestSwarmStaysWithinTheFaultBudget: for a Byzantine-fault-tolerant cluster
+// the Byzantine servers and the correct ones whose storage the swarm damages
+// together never exceed what the protocol tolerates; with the budget spent
+// on Byzantine servers, corruption is off and the mix says why.
+func TestSwarmStaysWithinTheFaultBudget(t *testing.T) {
+	spent := SwarmCluster{Servers: 4, Tolerates: 1, Faulty: []int{2}}
+	seven := SwarmCluster{Servers: 7, Tolerates: 2, Faulty: []int{3}}
+	offSeen, hitSeen := false, false
+	for seed := uint64(1); seed <= 200; seed++ {
+		draw := SwarmWithin(sim.NewStreams(seed).Stream("swarm"), spent, 20*time.Second, []string{"corrupt"})
+		require.Empty(t, draw.Steps, "seed %d: f=1 is spent on the Byzantine server", seed)
+		for _, m := range draw.Mix {
+			offSeen = offSeen || strings.HasPrefix(m, "corrupt: off")
+		}
+		hit := map[int]bool{}
+		for _, s := range SwarmWithin(sim.NewStreams(seed).Stream("swarm"), seven, 20*time.Second, []string{"corrupt"}).Steps {
+			require.NotEqual(t, 3, s.Corrupt.Node, "seed %d: the Byzantine server is not a storage victim", seed)
+			hit[s.Corrupt.Node] = true
+		}
+		require.LessOrEqual(t, len(hit), 1, "seed %d: f=2 with one Byzantine leaves one storage victim", seed)
+		hitSeen = hitSeen || len(hit) == 1
+	}
+	require.True(t, offSeen && hitSeen)
+}
+
 // TestSwarmLossIsAWholePerMille: a lossy link's drop probability is drawn as
 // an integer, so it is the same on every platform and prints exactly.
 func TestSwarmLossIsAWholePerMille(t *testing.T) {

@@ -170,7 +170,8 @@ func buildPBFT(c runner.Cluster) (runner.Servers, error) {
 		byz[i] = pbft.ByzantineReplica{ID: b.ID, Behaviour: b.Behaviour}
 	}
 	factory, err := pbft.New(cfg, c.NewStateMachine, byz...)
-	return runner.Servers{Factory: factory, ReplyQuorum: cfg.ReplyQuorum(sc.Nodes), BroadcastRetry: true}, err
+	return runner.Servers{Factory: factory, ReplyQuorum: cfg.ReplyQuorum(sc.Nodes), BroadcastRetry: true,
+		Tolerates: pbft.Faulty(sc.Nodes)}, err
 }
 
 // byzantinePath is the scenario path of the first Byzantine group with the

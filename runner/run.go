@@ -98,6 +98,11 @@ type Servers struct {
 	// BroadcastRetry makes clients resend a request to every server when a
 	// reply is late, as PBFT clients do, instead of to the next one.
 	BroadcastRetry bool
+	// Tolerates is how many servers may be faulty at once (Byzantine, or
+	// with damaged storage) for the protocol to stay correct: f of 3f+1 for
+	// a Byzantine-fault-tolerant protocol. Swarm mode keeps its storage
+	// faults and the Byzantine servers within it. 0 means a minority.
+	Tolerates int
 }
 
 // Options tune one run.
@@ -230,7 +235,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, sc.Errorf("workload", "%v", err)
 	}
-	plan, swarm := faultPlan(sc, opts.Seed)
+	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates, Faulty: byzantineInts(byz)})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
 	if err != nil {
@@ -284,14 +289,23 @@ func (r *run) drain(safetyEnd sim.Time) {
 
 // faultPlan is the scenario's timeline plus, for a swarm scenario, the
 // steps this seed draws from the "swarm" stream.
-func faultPlan(sc *scenarios.Scenario, seed uint64) (faults.Plan, faults.SwarmDraw) {
+func faultPlan(sc *scenarios.Scenario, seed uint64, cluster faults.SwarmCluster) (faults.Plan, faults.SwarmDraw) {
 	plan := sc.FaultPlan()
 	if len(sc.Swarm) == 0 {
 		return plan, faults.SwarmDraw{}
 	}
-	draw := faults.Swarm(sim.NewStreams(seed).Stream("swarm"), sc.Nodes, time.Duration(sc.Duration), sc.Swarm)
+	draw := faults.SwarmWithin(sim.NewStreams(seed).Stream("swarm"), cluster, time.Duration(sc.Duration), sc.Swarm)
 	plan.Steps = append(plan.Steps, draw.Steps...)
 	return plan, draw
+}
+
+// byzantineInts lists the Byzantine servers' IDs for the swarm.
+func byzantineInts(byz []ByzantineServer) []int {
+	out := make([]int, len(byz))
+	for i, b := range byz {
+		out[i] = int(b.ID)
+	}
+	return out
 }
 
 // Pinned returns sc as a file that replays rep exactly and keeps testing the
