@@ -9,15 +9,14 @@ import "fmt"
 // panic as a protocol crash with the seed that replays it.
 type quietLogger struct{}
 
-func (quietLogger) Debug(...any)          {}
-func (quietLogger) Debugf(string, ...any) {}
-func (quietLogger) Info(...any)           {}
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Warning(...any)        {}
-func (quietLogger) Warningf(string, ...any) {
-}
-func (quietLogger) Error(...any)          {}
-func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Debug(...any)            {}
+func (quietLogger) Debugf(string, ...any)   {}
+func (quietLogger) Info(...any)             {}
+func (quietLogger) Infof(string, ...any)    {}
+func (quietLogger) Warning(...any)          {}
+func (quietLogger) Warningf(string, ...any) {}
+func (quietLogger) Error(...any)            {}
+func (quietLogger) Errorf(string, ...any)   {}
 
 func (quietLogger) Fatal(v ...any) { panic("etcdraft: raft: " + fmt.Sprint(v...)) }
 func (quietLogger) Fatalf(format string, v ...any) {
