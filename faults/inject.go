@@ -198,33 +198,8 @@ func (in *Injector) fire(i int) {
 	s := in.plan.Steps[i]
 	in.firing = firing{before: in.counts}
 	defer in.record(s)
-	switch s.Action() {
-	case "partition":
-		in.partition(i, s)
-	case "cut":
-		in.cut(i, s)
-	case "clog":
-		in.clog(i, s)
-	case "link":
-		in.link(i, s)
-	case "heal":
-		in.heal(s.Heal)
-	case "crash":
-		in.crash(i, s)
-	case "pause":
-		in.pause(i, s)
-	case "restart":
-		in.restartStep(i, s.Restart)
-	case "resume":
-		in.resumeStep(i, s.Resume)
-	case "clock":
-		in.clock(i, s)
-	case "disk":
-		in.disk(i, s)
-	case "corrupt":
-		in.corrupt(i, s)
-	case "swizzle":
-		in.swizzle(i, s)
+	if k, ok := kindNamed(s.Action()); ok {
+		k.fire(in, i, s)
 	}
 }
 

@@ -1,8 +1,6 @@
 package faults
 
 import (
-	"slices"
-
 	"github.com/simrun/simrun/sim"
 )
 
@@ -59,104 +57,25 @@ func (in *Injector) record(s Step) {
 
 // pinShapes writes out the groups, ring order or swizzle orders drawn.
 func (in *Injector) pinShapes(p *Step) {
-	f := in.firing
-	switch {
-	case p.Partition != nil && (p.Partition.Halves || p.Partition.Bridge) && f.groups != nil:
-		p.Partition.Halves, p.Partition.Bridge, p.Partition.Groups = false, false, f.groups
-	case p.Partition != nil && p.Partition.Ring != nil && p.Partition.Ring.Random && f.ring != nil:
-		p.Partition.Ring = &Ring{Order: f.ring}
-	case p.Swizzle != nil && f.swizzle != nil:
-		p.Swizzle = f.swizzle
+	if k, ok := kindNamed(p.Action()); ok && k.pin != nil {
+		k.pin(&in.firing, p)
 	}
 }
 
 // targets lists the step's target fields in the order the injector resolves
 // them when the step fires.
 func (s *Step) targets() []*Target {
-	ts := []*Target{&s.Crash, &s.Pause, &s.Corrupt}
-	if s.Clock != nil {
-		ts = append(ts, &s.Clock.Node)
+	if k, ok := kindNamed(s.Action()); ok && k.targets != nil {
+		return k.targets(s)
 	}
-	if s.Disk != nil {
-		ts = append(ts, &s.Disk.Node)
-	}
-	if s.Partition != nil {
-		ts = append(ts, &s.Partition.Isolate)
-	}
-	if s.Cut != nil {
-		ts = append(ts, &s.Cut.From, &s.Cut.To)
-	}
-	if s.Clog != nil {
-		ts = append(ts, &s.Clog.Node, &s.Clog.From, &s.Clog.To)
-	}
-	if s.Link != nil {
-		ts = append(ts, &s.Link.From, &s.Link.To)
-	}
-	return ts
+	return nil
 }
 
 // clone copies s deeply, so that pinning never writes through to the plan.
 func (s Step) clone() Step {
 	c := s
-	if s.Partition != nil {
-		p := *s.Partition
-		p.Groups = make([][]int, len(s.Partition.Groups))
-		for i, g := range s.Partition.Groups {
-			p.Groups[i] = append([]int(nil), g...)
-		}
-		if s.Partition.Groups == nil {
-			p.Groups = nil
-		}
-		if s.Partition.Ring != nil {
-			r := Ring{Random: s.Partition.Ring.Random, Order: slices.Clone(s.Partition.Ring.Order)}
-			p.Ring = &r
-		}
-		c.Partition = &p
-	}
-	if s.Cut != nil {
-		x := *s.Cut
-		c.Cut = &x
-	}
-	if s.Clog != nil {
-		x := *s.Clog
-		c.Clog = &x
-	}
-	if s.Link != nil {
-		x := *s.Link
-		if x.Latency != nil {
-			r := *x.Latency
-			x.Latency = &r
-		}
-		if x.Tail != nil {
-			t := *x.Tail
-			x.Tail = &t
-		}
-		if x.Drop != nil {
-			d := *x.Drop
-			x.Drop = &d
-		}
-		if x.Duplicate != nil {
-			d := *x.Duplicate
-			x.Duplicate = &d
-		}
-		c.Link = &x
-	}
-	if s.Clock != nil {
-		x := *s.Clock
-		c.Clock = &x
-	}
-	if s.Swizzle != nil {
-		x := *s.Swizzle
-		x.Clog, x.Unclog = slices.Clone(x.Clog), slices.Clone(x.Unclog)
-		c.Swizzle = &x
-	}
-	if s.Disk != nil {
-		x := *s.Disk
-		if x.SyncLatency != nil {
-			r := *x.SyncLatency
-			x.SyncLatency = &r
-		}
-		c.Disk = &x
+	if k, ok := kindNamed(s.Action()); ok && k.clone != nil {
+		k.clone(&c)
 	}
 	return c
 }

@@ -91,7 +91,7 @@ func drawStep(t *rapid.T, n, maxDown int) Step {
 	case "swizzle":
 		s.Swizzle = &Swizzle{Nodes: rapid.IntRange(0, n).Draw(t, "swizzle-nodes"), Every: drawTime(t, "swizzle-every", 1, 4)}
 	}
-	if takesFor[act] && (act != "clock" || s.Clock.Rate != 0) {
+	if k, _ := kindNamed(act); k.takesFor && (act != "clock" || s.Clock.Rate != 0) {
 		s.For = drawTime(t, "for", 0, 15)
 	}
 	if act == "swizzle" && s.For > 0 {

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -84,51 +85,48 @@ const (
 	HealEverything = "all"
 )
 
-// stepAction and the two step shapes below fix how a Step is written: a
-// one-shot step always shows its at (even 0s), a repeating one its window.
-// TestStepActionMirrorsStep keeps stepAction in step with Step.
-type stepAction struct {
-	Partition *Partition  `yaml:"partition,omitempty"`
-	Cut       *Cut        `yaml:"cut,omitempty"`
-	Clog      *Clog       `yaml:"clog,omitempty"`
-	Link      *LinkChange `yaml:"link,omitempty"`
-	Heal      string      `yaml:"heal,omitempty"`
-	Crash     Target      `yaml:"crash,omitempty"`
-	Pause     Target      `yaml:"pause,omitempty"`
-	Restart   Target      `yaml:"restart,omitempty"`
-	Resume    Target      `yaml:"resume,omitempty"`
-	Clock     *Clock      `yaml:"clock,omitempty"`
-	Disk      *Disk       `yaml:"disk,omitempty"`
-	Corrupt   Target      `yaml:"corrupt,omitempty"`
-	Swizzle   *Swizzle    `yaml:"swizzle,omitempty,flow"`
-	Down      Duration    `yaml:"down,omitempty"`
-	MaxDown   int         `yaml:"max_down,omitempty"`
-	MidStep   bool        `yaml:"mid_step,omitempty"`
-	For       Duration    `yaml:"for,omitempty"`
-}
+// oneShotShape and repeatingShape are the types a Step is written as: every
+// field of Step with its tag, except that a one-shot step always shows its at
+// (even 0s) and a repeating one its window. They are built from Step itself,
+// so a new action field needs no second listing.
+var (
+	oneShotShape   = stepShape(false)
+	repeatingShape = stepShape(true)
+)
 
-type oneShotStep struct {
-	At         Duration `yaml:"at"`
-	stepAction `yaml:",inline"`
-}
-
-type repeatingStep struct {
-	From       Duration `yaml:"from"`
-	To         Duration `yaml:"to"`
-	Every      Duration `yaml:"every"`
-	stepAction `yaml:",inline"`
+func stepShape(repeating bool) reflect.Type {
+	var fields []reflect.StructField
+	for f := range reflect.TypeFor[Step]().Fields() {
+		switch f.Name {
+		case "At":
+			if repeating {
+				continue
+			}
+			f.Tag = `yaml:"at"`
+		case "From", "To", "Every":
+			if !repeating {
+				continue
+			}
+			f.Tag = reflect.StructTag(`yaml:"` + strings.ToLower(f.Name) + `"`)
+		}
+		f.Index, f.Offset = nil, 0
+		fields = append(fields, f)
+	}
+	return reflect.StructOf(fields)
 }
 
 // MarshalYAML writes at for a one-shot step and from/to/every for a repeating
 // one, then the action: {at: 5s, crash: leader, down: 3s}.
 func (s Step) MarshalYAML() (any, error) {
-	act := stepAction{Partition: s.Partition, Cut: s.Cut, Clog: s.Clog, Link: s.Link, Heal: s.Heal,
-		Crash: s.Crash, Pause: s.Pause, Restart: s.Restart, Resume: s.Resume, Clock: s.Clock, Disk: s.Disk,
-		Corrupt: s.Corrupt, Swizzle: s.Swizzle, Down: s.Down, MaxDown: s.MaxDown, MidStep: s.MidStep, For: s.For}
+	shape := oneShotShape
 	if s.Repeats() {
-		return repeatingStep{From: s.From, To: s.To, Every: s.Every, stepAction: act}, nil
+		shape = repeatingShape
 	}
-	return oneShotStep{At: s.At, stepAction: act}, nil
+	out, in := reflect.New(shape).Elem(), reflect.ValueOf(s)
+	for i := range shape.NumField() {
+		out.Field(i).Set(in.FieldByName(shape.Field(i).Name))
+	}
+	return out.Interface(), nil
 }
 
 // Repeats reports whether s fires repeatedly (Every is set).
@@ -146,18 +144,9 @@ func (s Step) Action() string {
 // actions lists the actions set, in declaration order.
 func (s Step) actions() []string {
 	var a []string
-	for _, c := range []struct {
-		name string
-		set  bool
-	}{
-		{"partition", s.Partition != nil}, {"cut", s.Cut != nil}, {"clog", s.Clog != nil},
-		{"link", s.Link != nil}, {"heal", s.Heal != ""}, {"crash", !s.Crash.IsZero()},
-		{"pause", !s.Pause.IsZero()}, {"restart", !s.Restart.IsZero()}, {"resume", !s.Resume.IsZero()},
-		{"clock", s.Clock != nil}, {"disk", s.Disk != nil}, {"corrupt", !s.Corrupt.IsZero()},
-		{"swizzle", s.Swizzle != nil},
-	} {
-		if c.set {
-			a = append(a, c.name)
+	for _, k := range actionKinds {
+		if k.has(&s) {
+			a = append(a, k.name)
 		}
 	}
 	return a
@@ -166,37 +155,11 @@ func (s Step) actions() []string {
 // Describe is the action in words, as trace labels show it:
 // "partition isolate-leader", "crash random down=2s max_down=2", "cut n0->n1".
 func (s Step) Describe() string {
-	var b string
-	switch s.Action() {
-	case "partition":
-		b = "partition " + s.Partition.String()
-	case "cut":
-		b = "cut " + s.Cut.String()
-	case "clog":
-		b = "clog " + s.Clog.String()
-	case "link":
-		b = "link " + s.Link.String()
-	case "heal":
-		b = "heal " + s.Heal
-	case "crash":
-		b = "crash " + s.Crash.String()
-	case "pause":
-		b = "pause " + s.Pause.String()
-	case "restart":
-		b = "restart " + s.Restart.String()
-	case "resume":
-		b = "resume " + s.Resume.String()
-	case "clock":
-		b = "clock " + s.Clock.String()
-	case "disk":
-		b = "disk " + s.Disk.String()
-	case "corrupt":
-		b = "corrupt " + s.Corrupt.String()
-	case "swizzle":
-		b = "swizzle " + s.Swizzle.String()
-	default:
+	k, ok := kindNamed(s.Action())
+	if !ok {
 		return "nothing"
 	}
+	b := k.name + " " + k.text(&s)
 	if s.MidStep {
 		b += " mid_step"
 	}
@@ -240,13 +203,6 @@ func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Which actions take which qualifiers.
-var (
-	takesDown = map[string]bool{"crash": true, "pause": true}
-	takesFor  = map[string]bool{"partition": true, "cut": true, "clog": true, "link": true, "clock": true, "disk": true,
-		"swizzle": true}
-)
-
 // Validate reports the first impossible value of s in a cluster of servers
 // servers, as a *FieldError.
 func (s Step) Validate(servers int) error {
@@ -259,81 +215,43 @@ func (s Step) Validate(servers int) error {
 	acts := s.actions()
 	switch {
 	case len(acts) == 0:
-		return fieldErr("", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt, swizzle")
+		return fieldErr("", "no action: give one of %s", strings.Join(kindNames(), ", "))
 	case len(acts) > 1:
 		return fieldErr(acts[1], "a step has one action, this one has %s: split it into %d steps",
 			strings.Join(acts, " and "), len(acts))
 	}
-	if err := s.validateQualifiers(acts[0], servers); err != nil {
+	k, _ := kindNamed(acts[0])
+	if err := s.validateQualifiers(k, servers); err != nil {
 		return err
 	}
-	return s.validateAction(acts[0], servers)
+	return k.validate(&s, servers)
 }
 
-func (s Step) validateQualifiers(act string, servers int) error {
+// validateQualifiers checks down, max_down, mid_step and for against what
+// the action takes; what they may be for one kind is the kind's to check.
+func (s Step) validateQualifiers(k actionKind, servers int) error {
 	switch {
-	case s.Down != 0 && !takesDown[act]:
-		return fieldErr("down", "only a crash or pause step can have down")
-	case s.MaxDown != 0 && !takesDown[act]:
-		return fieldErr("max_down", "only a crash or pause step can have max_down")
-	case s.For != 0 && !takesFor[act]:
-		return fieldErr("for", "a %s step cannot have for (for undoes a partition, cut, clog, link, clock rate or disk fault)", act)
-	case s.For != 0 && act == "clock" && s.Clock.Rate == 0:
-		return fieldErr("for", "a clock skew is a jump: it cannot be undone, only a rate can")
-	case s.MidStep && act != "crash":
-		return fieldErr("mid_step", "only a crash can strike mid-step")
-	case s.MidStep && (s.Crash.Kind == TargetAll || s.Crash.Kind == TargetRolling):
-		return fieldErr("mid_step", "a mid-step crash strikes one server: crash a node, random or leader")
 	case s.MaxDown < 0 || s.MaxDown > servers:
 		return fieldErr("max_down", "%d is not in [0, %d] (cluster has %d nodes)", s.MaxDown, servers, servers)
-	case s.Crash.Kind == TargetAll && s.MaxDown != 0:
-		return fieldErr("max_down", "crash all takes every server down at once: max_down cannot hold it back (leave it out, or crash random)")
-	case s.Crash.Kind == TargetRolling && s.Down == 0:
-		return fieldErr("down", "a rolling restart needs down: how long each server stays down before the next one crashes")
+	case s.Down != 0 && !k.takesDown:
+		return fieldErr("down", "only a crash or pause step can have down")
+	case s.MaxDown != 0 && !k.takesDown:
+		return fieldErr("max_down", "only a crash or pause step can have max_down")
+	case s.MidStep && k.name != "crash":
+		return fieldErr("mid_step", "only a crash can strike mid-step")
+	case s.For != 0 && !k.takesFor:
+		return fieldErr("for", "a %s step cannot have for (for undoes a partition, cut, clog, link, clock rate, disk or swizzle fault)", k.name)
 	}
 	return nil
 }
 
+// Targets each action allows.
 var (
 	anyServer    = []TargetKind{TargetNode, TargetRandom, TargetLeader}
 	crashables   = []TargetKind{TargetNode, TargetRandom, TargetLeader, TargetAll, TargetRolling}
 	restartables = []TargetKind{TargetNode, TargetAllDown}
 	resumables   = []TargetKind{TargetNode, TargetAllPaused}
 )
-
-func (s Step) validateAction(act string, servers int) error {
-	switch act {
-	case "partition":
-		return s.Partition.validate(servers)
-	case "cut":
-		return s.Cut.validate(servers)
-	case "clog":
-		return s.Clog.validate(servers)
-	case "link":
-		return s.Link.validate(servers)
-	case "heal":
-		if s.Heal != HealEverything && s.Heal != HealNetwork {
-			return fieldErr("heal", "unknown heal scope %q (want all or network)", s.Heal)
-		}
-	case "crash":
-		return validateTarget("crash", s.Crash, servers, crashables...)
-	case "pause":
-		return validateTarget("pause", s.Pause, servers, anyServer...)
-	case "restart":
-		return validateTarget("restart", s.Restart, servers, restartables...)
-	case "resume":
-		return validateTarget("resume", s.Resume, servers, resumables...)
-	case "clock":
-		return s.Clock.validate(servers)
-	case "disk":
-		return s.Disk.validate(servers)
-	case "corrupt":
-		return validateTarget("corrupt", s.Corrupt, servers, anyServer...)
-	case "swizzle":
-		return s.Swizzle.validate(servers, s.For)
-	}
-	return nil
-}
 
 func (s Step) validateTime() error {
 	for _, d := range []struct {

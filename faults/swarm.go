@@ -18,11 +18,33 @@ import (
 // exponentially distributed times through the safety phase. The result is an
 // explicit timeline of one-shot steps, which a failing run exports as is.
 
-// SwarmKinds are the fault kinds a swarm can draw, in the order drawn. New
+// swarmKind is one kind a swarm can draw: its name in a scenario's swarm
+// list and how it draws one firing (hold: how long the fault lasts). The
+// draws live beside their actions, in the kind files.
+type swarmKind struct {
+	name string
+	draw func(rng *sim.Rand, servers int, hold Duration) Step
+}
+
+// swarmKinds are the fault kinds a swarm can draw, in the order drawn. New
 // kinds go at the end: the draws of every earlier kind stay the same.
-var SwarmKinds = []string{"crash", "crash-leader", "pause", "partition", "isolate-leader",
-	"clog", "slow-link", "lossy-link", "clock", "skew", "disk", "corrupt", "buggify",
-	"bridge", "ring", "swizzle", "crash-all", "rolling-restart", "crash-mid-step"}
+var swarmKinds = []swarmKind{
+	{"crash", drawCrash}, {"crash-leader", drawCrashLeader}, {"pause", drawPause},
+	{"partition", drawHalves}, {"isolate-leader", drawIsolateLeader}, {"clog", drawClog},
+	{"slow-link", drawSlowLink}, {"lossy-link", drawLossyLink}, {"clock", drawClockRate},
+	{"skew", drawSkew}, {"disk", drawDisk}, {"corrupt", drawCorrupt}, {"buggify", nil},
+	{"bridge", drawBridge}, {"ring", drawRing}, {"swizzle", drawSwizzle},
+	{"crash-all", drawCrashAll}, {"rolling-restart", drawRollingRestart}, {"crash-mid-step", drawCrashMidStep},
+}
+
+// SwarmKinds names the kinds a swarm can draw, in the order drawn.
+var SwarmKinds = func() []string {
+	names := make([]string, len(swarmKinds))
+	for i, k := range swarmKinds {
+		names[i] = k.name
+	}
+	return names
+}()
 
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
@@ -179,68 +201,13 @@ func tame(kind string, mean time.Duration, lasting Range) (time.Duration, Range)
 	return mean + wholeClusterEvery, Range{Min: min(lasting.Min, limit), Max: min(lasting.Max, limit)}
 }
 
-// swarmStep draws one firing of kind.
+// swarmStep draws one firing of kind: how long it lasts, then what the
+// kind's own draw adds.
 func swarmStep(rng *sim.Rand, kind string, servers int, lasting Range) Step {
 	hold := Duration(rng.DurationBetween(time.Duration(lasting.Min), time.Duration(lasting.Max)).Round(time.Millisecond))
-	minority := max(1, (servers-1)/2)
-	switch kind {
-	case "crash":
-		return Step{Crash: Random(), Down: hold, MaxDown: minority}
-	case "crash-leader":
-		return Step{Crash: Leader(), Down: hold, MaxDown: minority}
-	case "pause":
-		return Step{Pause: Random(), Down: hold, MaxDown: minority}
-	case "partition":
-		return Step{Partition: &Partition{Halves: true}, For: hold}
-	case "isolate-leader":
-		return Step{Partition: &Partition{Isolate: Leader()}, For: hold}
-	case "clog":
-		return Step{Clog: &Clog{Node: Random()}, For: hold}
-	case "slow-link":
-		lo := Duration(rng.DurationBetween(20*time.Millisecond, 200*time.Millisecond))
-		return Step{Link: &LinkChange{From: Random(), To: Random(), Latency: &Range{Min: lo, Max: 2 * lo}}, For: hold}
-	case "lossy-link":
-		// A whole number of per mille, by integer draw and one exact
-		// division: 0.05 + 0.45*rng.Float64() may be fused into one
-		// multiply-add on arm64 and amd64 v3 and round differently.
-		drop := float64(50+rng.IntN(451)) / 1000
-		return Step{Link: &LinkChange{Drop: &drop}, For: hold}
-	case "clock":
-		rates := []float64{0.5, 0.8, 1.25, 2}
-		return Step{Clock: &Clock{Node: Random(), Rate: rates[rng.IntN(len(rates))]}, For: hold}
-	case "skew":
-		skew := Duration(rng.DurationBetween(-2*time.Second, 2*time.Second))
-		if skew == 0 {
-			skew = Duration(time.Second)
-		}
-		return Step{Clock: &Clock{Node: Random(), Skew: skew}}
-	case "disk":
-		if rng.Chance(0.5) {
-			return Step{Disk: &Disk{Node: Random(), TornWrites: true}, For: hold}
-		}
-		lo := Duration(rng.DurationBetween(time.Millisecond, 20*time.Millisecond))
-		return Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: lo, Max: 3 * lo}}, For: hold}
-	case "bridge":
-		if servers < 3 {
-			return Step{Partition: &Partition{Halves: true}, For: hold}
-		}
-		return Step{Partition: &Partition{Bridge: true}, For: hold}
-	case "ring":
-		if servers < 4 {
-			return Step{Partition: &Partition{Halves: true}, For: hold}
-		}
-		return Step{Partition: &Partition{Ring: &Ring{Random: true}}, For: hold}
-	case "swizzle":
-		every := Duration(rng.DurationBetween(20*time.Millisecond, 200*time.Millisecond).Round(time.Millisecond))
-		z := &Swizzle{Every: every}
-		return Step{Swizzle: z, For: Duration(z.count(servers)-1)*every + hold}
-	case "crash-all":
-		return Step{Crash: All(), Down: hold}
-	case "rolling-restart":
-		return Step{Crash: Rolling(), Down: hold, MaxDown: minority}
-	case "crash-mid-step":
-		return Step{Crash: Random(), MidStep: true, Down: hold, MaxDown: minority}
-	default: // corrupt
-		return Step{Corrupt: Random()}
-	}
+	i := slices.IndexFunc(swarmKinds, func(k swarmKind) bool { return k.name == kind })
+	return swarmKinds[i].draw(rng, servers, hold)
 }
+
+// minority is how many servers the swarm lets be down at once.
+func minority(servers int) int { return max(1, (servers-1)/2) }

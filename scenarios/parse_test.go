@@ -84,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault zero for", base + "faults:\n  - {at: 1s, partition: halves, for: 0s}\n",
 			"t.yaml:5:38: faults[0].for: must be positive (leave it out to keep the fault until a heal)"},
 		{"fault for on crash", base + "faults:\n  - {at: 1s, crash: 2, for: 1s}\n",
-			"t.yaml:5:29: faults[0].for: a crash step cannot have for (for undoes a partition, cut, clog, link, clock rate or disk fault)"},
+			"t.yaml:5:29: faults[0].for: a crash step cannot have for (for undoes a partition, cut, clog, link, clock rate, disk or swizzle fault)"},
 		{"fault clock rate", base + "faults:\n  - {at: 1s, clock: {node: 1, rate: 0.0}}\n",
 			"t.yaml:5:21: faults[0].clock: give exactly one of rate and skew"},
 		{"fault link drop", base + "faults:\n  - {at: 1s, link: {drop: 2}}\n",
