@@ -28,6 +28,10 @@
 //	swizzle    clog servers one after another, then unclog them in another
 //	           order (FoundationDB's swizzle-clogging)
 //
+// A crash with mid_step strikes inside a step (a torn step): the server
+// crashes during its next handler with at least two effects, between two of
+// them (sim.World.CrashMidStep).
+//
 // For undoes a partition, cut, clog, link, clock rate, disk or swizzle fault after a
 // while. Undos, restarts and resumes are claims: when a later step hits the
 // same link or server, it owns it, and an earlier undo leaves it alone.
@@ -44,6 +48,15 @@
 // and marshal back to the same shape, so that a failing run can be exported as
 // an editable scenario. The YAML methods follow the conventions of
 // github.com/goccy/go-yaml without importing it.
+//
+// # One file per kind
+//
+// Each action is one descriptor (kinds.go: its scenario key, validation,
+// description, injection, pinning) kept with its value type, its handler
+// and its swarm draws in kind_<name>.go. Adding a kind takes that file, the
+// Step field that is its scenario key, a line in actionKinds and, for the
+// swarm, a line in swarmKinds (new swarm kinds go last, so that earlier
+// kinds keep their draws); nothing else dispatches on an action's name.
 //
 // # Determinism
 //

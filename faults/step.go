@@ -74,17 +74,6 @@ type Step struct {
 	For Duration `yaml:"for,omitempty"`
 }
 
-// Heal scopes.
-const (
-	// HealNetwork removes every cut and every clog, and gives the links the
-	// injector changed their default settings back.
-	HealNetwork = "network"
-	// HealEverything heals the network, sets changed clocks back to rate 1
-	// and clears disk faults. Crashes and pauses are not heals: see restart
-	// and resume.
-	HealEverything = "all"
-)
-
 // oneShotShape and repeatingShape are the types a Step is written as: every
 // field of Step with its tag, except that a one-shot step always shows its at
 // (even 0s) and a repeating one its window. They are built from Step itself,

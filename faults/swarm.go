@@ -154,27 +154,6 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 	return draw
 }
 
-// corruptible draws, for the corrupt kind, the servers whose disks it may
-// damage in this run: correct ones, as many as the fault budget allows (a
-// minority for a crash-fault protocol). Corruption on a majority can destroy
-// a committed entry on every copy, which no protocol survives, and a
-// Byzantine-fault-tolerant protocol counts a replica with damaged storage
-// among its f; like TigerBeetle's VOPR, the swarm keeps storage faults
-// within what the cluster can repair from its healthy replicas. It returns
-// nil for other kinds and an empty list when no budget is left.
-func corruptible(rng *sim.Rand, kind string, c SwarmCluster) []int {
-	if kind != "corrupt" {
-		return nil
-	}
-	victims := []int{}
-	for _, id := range rng.Perm(c.Servers) {
-		if len(victims) < c.storageBudget() && !slices.Contains(c.Faulty, id) {
-			victims = append(victims, id)
-		}
-	}
-	return victims
-}
-
 // Whole-cluster crashes stop progress while they last (crash-all) or keep one
 // server down all along (rolling-restart): the swarm adds wholeClusterEvery
 // to their mean interval and keeps them short, so that a run still spends

@@ -1,0 +1,54 @@
+package faults
+
+import (
+	"slices"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// The corrupt fault: flip one bit of one durable record of a server's disk.
+
+func (in *Injector) corrupt(i int, s Step) {
+	id := in.nodeTarget(i, s.Corrupt)
+	if id == sim.None {
+		return
+	}
+	if _, ok := in.w.CorruptDisk(id); !ok {
+		in.skip(i, "%v has no record to corrupt", id)
+		return
+	}
+	in.counts.Corruptions++
+}
+
+var corruptKind = actionKind{
+	name:     "corrupt",
+	has:      func(s *Step) bool { return !s.Corrupt.IsZero() },
+	text:     func(s *Step) string { return s.Corrupt.String() },
+	validate: func(s *Step, servers int) error { return validateTarget("corrupt", s.Corrupt, servers, anyServer...) },
+	fire:     (*Injector).corrupt,
+	targets:  func(s *Step) []*Target { return []*Target{&s.Corrupt} },
+}
+
+// drawCorrupt strikes a random server; the swarm narrows it to its victims.
+func drawCorrupt(*sim.Rand, int, Duration) Step { return Step{Corrupt: Random()} }
+
+// corruptible draws, for the corrupt kind, the servers whose disks it may
+// damage in this run: correct ones, as many as the fault budget allows (a
+// minority for a crash-fault protocol). Corruption on a majority can destroy
+// a committed entry on every copy, which no protocol survives, and a
+// Byzantine-fault-tolerant protocol counts a replica with damaged storage
+// among its f; like TigerBeetle's VOPR, the swarm keeps storage faults
+// within what the cluster can repair from its healthy replicas. It returns
+// nil for other kinds and an empty list when no budget is left.
+func corruptible(rng *sim.Rand, kind string, c SwarmCluster) []int {
+	if kind != "corrupt" {
+		return nil
+	}
+	victims := []int{}
+	for _, id := range rng.Perm(c.Servers) {
+		if len(victims) < c.storageBudget() && !slices.Contains(c.Faulty, id) {
+			victims = append(victims, id)
+		}
+	}
+	return victims
+}

@@ -1,0 +1,167 @@
+package faults
+
+import "github.com/simrun/simrun/sim"
+
+// The crash fault: crash a server (a node, random, the leader), every server
+// at once, or every server in turn; between steps, or inside one (mid_step).
+// Down restarts it later; max_down caps how many are down at once.
+
+func (in *Injector) crash(i int, s Step) {
+	switch s.Crash.Kind {
+	case TargetAll:
+		in.crashAll(i, s)
+		return
+	case TargetRolling:
+		in.rollingRestart(i, s, 0)
+		return
+	}
+	if !in.admit(i, s) {
+		return
+	}
+	id := in.nodeTarget(i, s.Crash)
+	if id == sim.None {
+		return
+	}
+	if !in.w.Up(id) {
+		in.skip(i, "%v is already down", id)
+		return
+	}
+	if s.MidStep {
+		in.crashMidStep(i, s, id)
+		return
+	}
+	g := in.crashServer(id)
+	if s.Down > 0 {
+		in.later(i, s.Down, "restart "+id.String(), func() {
+			if in.crashClaims.holds(int(id), g) {
+				in.restart(id)
+			}
+		})
+	}
+}
+
+// crashMidStep arms a torn step on id; the crash, its count and its restart
+// timer happen when the step is torn. Until then the server counts as up
+// (max_down), and an armed server that is crashed otherwise is disarmed.
+func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
+	in.firing.scheduled = true // pinned even though nothing changed yet
+	in.w.CrashMidStep(id, func() {
+		g := in.crashed(id)
+		if s.Down > 0 {
+			in.later(i, s.Down, "restart "+id.String(), func() {
+				if in.crashClaims.holds(int(id), g) {
+					in.restart(id)
+				}
+			})
+		}
+	})
+}
+
+// crashServer crashes a server that is up and claims it; the claim is what a
+// later restart of this crash must still hold.
+func (in *Injector) crashServer(id sim.NodeID) uint32 {
+	in.w.Crash(id)
+	return in.crashed(id)
+}
+
+// crashed counts and claims a crash of id that just happened.
+func (in *Injector) crashed(id sim.NodeID) uint32 {
+	in.counts.Crashes++
+	if id == in.leader {
+		in.leader = sim.None // its term stays the highest: a stale leader is no leader
+	}
+	return in.crashClaims.claim(int(id))
+}
+
+// crashAll crashes every server that is up at once and, with down, restarts
+// each of them after it (unless a later crash claimed it meanwhile).
+func (in *Injector) crashAll(i int, s Step) {
+	var ids []sim.NodeID
+	var gens []uint32
+	for _, id := range in.servers {
+		if in.w.Up(id) {
+			ids, gens = append(ids, id), append(gens, in.crashServer(id))
+		}
+	}
+	if len(ids) == 0 {
+		in.skip(i, "every server is already down")
+		return
+	}
+	if s.Down > 0 {
+		in.later(i, s.Down, "restart all", func() {
+			for k, id := range ids {
+				if in.crashClaims.holds(int(id), gens[k]) {
+					in.restart(id)
+				}
+			}
+		})
+	}
+}
+
+// rollingRestart crashes server k for down, then restarts it and goes on
+// with server k+1, in ID order: one server down at a time, as an operator
+// upgrading a cluster does. A server already down, or one that max_down
+// holds back, is skipped, and its turn passes idle.
+func (in *Injector) rollingRestart(i int, s Step, k int) {
+	in.firing.scheduled = true
+	id := in.servers[k]
+	crashed, g := false, uint32(0)
+	switch {
+	case !in.admit(i, s):
+	case !in.w.Up(id):
+		in.skip(i, "%v is already down", id)
+	default:
+		crashed, g = true, in.crashServer(id)
+	}
+	what := "restart " + id.String()
+	if k+1 < len(in.servers) {
+		what += ", crash " + in.servers[k+1].String()
+	}
+	in.later(i, s.Down, what, func() {
+		if crashed && in.crashClaims.holds(int(id), g) {
+			in.restart(id)
+		}
+		if k+1 < len(in.servers) {
+			in.rollingRestart(i, s, k+1)
+		}
+	})
+}
+
+var crashKind = actionKind{
+	name: "crash", takesDown: true,
+	has:     func(s *Step) bool { return !s.Crash.IsZero() },
+	text:    func(s *Step) string { return s.Crash.String() },
+	fire:    (*Injector).crash,
+	targets: func(s *Step) []*Target { return []*Target{&s.Crash} },
+	validate: func(s *Step, servers int) error {
+		switch {
+		case s.Crash.Kind == TargetAll && s.MaxDown != 0:
+			return fieldErr("max_down", "crash all takes every server down at once: max_down cannot hold it back (leave it out, or crash random)")
+		case s.Crash.Kind == TargetRolling && s.Down == 0:
+			return fieldErr("down", "a rolling restart needs down: how long each server stays down before the next one crashes")
+		case s.MidStep && (s.Crash.Kind == TargetAll || s.Crash.Kind == TargetRolling):
+			return fieldErr("mid_step", "a mid-step crash strikes one server: crash a node, random or leader")
+		}
+		return validateTarget("crash", s.Crash, servers, crashables...)
+	},
+}
+
+func drawCrash(_ *sim.Rand, servers int, hold Duration) Step {
+	return Step{Crash: Random(), Down: hold, MaxDown: minority(servers)}
+}
+
+func drawCrashLeader(_ *sim.Rand, servers int, hold Duration) Step {
+	return Step{Crash: Leader(), Down: hold, MaxDown: minority(servers)}
+}
+
+func drawCrashAll(_ *sim.Rand, _ int, hold Duration) Step {
+	return Step{Crash: All(), Down: hold}
+}
+
+func drawRollingRestart(_ *sim.Rand, servers int, hold Duration) Step {
+	return Step{Crash: Rolling(), Down: hold, MaxDown: minority(servers)}
+}
+
+func drawCrashMidStep(_ *sim.Rand, servers int, hold Duration) Step {
+	return Step{Crash: Random(), MidStep: true, Down: hold, MaxDown: minority(servers)}
+}

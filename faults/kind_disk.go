@@ -1,0 +1,100 @@
+package faults
+
+import (
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// The disk fault: make a server's disk tear its unsynced writes on a crash,
+// or sync slowly.
+
+func (in *Injector) disk(i int, s Step) {
+	id := in.nodeTarget(i, s.Disk.Node)
+	if id == sim.None {
+		return
+	}
+	slow := s.Disk.slowSyncs()
+	in.setDiskFaults(id, sim.DiskFaults{TornWrites: s.Disk.TornWrites,
+		SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()})
+	in.counts.Disks++
+	g := in.diskClaims.claim(int(id))
+	if s.For > 0 {
+		in.later(i, s.For, "disk "+id.String()+" healthy", func() {
+			if in.diskClaims.holds(int(id), g) {
+				in.setDiskFaults(id, sim.DiskFaults{})
+			}
+		})
+	}
+}
+
+func (in *Injector) setDiskFaults(id sim.NodeID, f sim.DiskFaults) {
+	if err := in.w.SetDiskFaults(id, f); err != nil {
+		panic("faults: validated disk faults refused: " + err.Error())
+	}
+	in.diskChanged[id] = f != sim.DiskFaults{}
+}
+
+var diskKind = actionKind{
+	name: "disk", takesFor: true,
+	has:      func(s *Step) bool { return s.Disk != nil },
+	text:     func(s *Step) string { return s.Disk.String() },
+	validate: func(s *Step, servers int) error { return s.Disk.validate(servers) },
+	fire:     (*Injector).disk,
+	targets:  func(s *Step) []*Target { return []*Target{&s.Disk.Node} },
+	clone:    func(s *Step) { d := *s.Disk; d.SyncLatency = clonePtr(d.SyncLatency); s.Disk = &d },
+}
+
+func drawDisk(rng *sim.Rand, _ int, hold Duration) Step {
+	if rng.Chance(0.5) {
+		return Step{Disk: &Disk{Node: Random(), TornWrites: true}, For: hold}
+	}
+	lo := Duration(rng.DurationBetween(time.Millisecond, 20*time.Millisecond))
+	return Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: lo, Max: 3 * lo}}, For: hold}
+}
+
+// Disk makes a server's disk misbehave: TornWrites makes a crash keep a
+// prefix of the unsynced writes with the last one torn, instead of losing
+// them all; SyncLatency makes every sync block the server that long.
+type Disk struct {
+	Node        Target `yaml:"node"`
+	TornWrites  bool   `yaml:"torn_writes,omitempty"`
+	SyncLatency *Range `yaml:"sync_latency,omitempty,flow"`
+}
+
+// String is "n1 torn_writes sync_latency=1ms..10ms".
+func (d Disk) String() string {
+	var parts []string
+	parts = append(parts, d.Node.String())
+	if d.TornWrites {
+		parts = append(parts, "torn_writes")
+	}
+	if d.SyncLatency != nil {
+		parts = append(parts, "sync_latency="+d.SyncLatency.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// slowSyncs is the sync latency range, zero when syncs are instant.
+func (d *Disk) slowSyncs() Range {
+	if d.SyncLatency == nil {
+		return Range{}
+	}
+	return *d.SyncLatency
+}
+
+func (d *Disk) validate(servers int) error {
+	if err := validateTarget("disk.node", d.Node, servers, anyServer...); err != nil {
+		return err
+	}
+	if d.SyncLatency != nil {
+		if err := d.SyncLatency.validate("disk.sync_latency"); err != nil {
+			return err
+		}
+	}
+	if !d.TornWrites && d.slowSyncs().Max == 0 {
+		return fieldErr("disk", "give a fault: torn_writes, or a sync_latency above 0")
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package faults
+
+import (
+	"slices"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// Links: the directed server links that network faults cut, clog and change,
+// and the claims that let the latest fault on a link own its undoing.
+
+// link is one directed server link, with its cell index.
+type link struct {
+	from, to sim.NodeID
+	cell     int
+}
+
+func (in *Injector) linkOf(from, to sim.NodeID) link {
+	return link{from: from, to: to, cell: int(from)*len(in.servers) + int(to)}
+}
+
+// groupLinks lists the links between servers of different groups, both ways.
+func (in *Injector) groupLinks(groups [][]sim.NodeID) []link {
+	var out []link
+	for gi, g := range groups {
+		for gj, h := range groups {
+			if gi == gj {
+				continue
+			}
+			for _, a := range g {
+				for _, b := range h {
+					out = append(out, in.linkOf(a, b))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// claimLinks claims links for a fault and, with For, schedules undo for
+// those whose claim still holds after it.
+func (in *Injector) claimLinks(i int, s Step, c claims, links []link, what string, undo func(link)) {
+	gens := make([]uint32, len(links))
+	for k, l := range links {
+		gens[k] = c.claim(l.cell)
+	}
+	if s.For <= 0 {
+		return
+	}
+	in.later(i, s.For, what, func() {
+		for k, l := range links {
+			if c.holds(l.cell, gens[k]) {
+				undo(l)
+			}
+		}
+	})
+}
+
+func (in *Injector) uncut(l link) {
+	if in.w.IsCut(l.from, l.to) {
+		in.w.Uncut(l.from, l.to)
+	}
+}
+
+// ends resolves the two ends of a directed link fault, or reports a skip.
+func (in *Injector) ends(i int, from, to Target) (link, bool) {
+	a := in.resolve(i, from, sim.None)
+	b := in.resolve(i, to, a)
+	if a == b || b == sim.None {
+		in.skip(i, "link %v->%v has one end", a, b)
+		return link{}, false
+	}
+	return in.linkOf(a, b), true
+}
+
+func sortedIDs(ns []int) []sim.NodeID {
+	ids := make([]sim.NodeID, len(ns))
+	for i, n := range ns {
+		ids[i] = sim.NodeID(n)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// validateLinkEnds checks the from and to of a directed link.
+func validateLinkEnds(field string, from, to Target, servers int) error {
+	if servers < 2 {
+		return fieldErr(field, "a link needs at least 2 servers (cluster has %d)", servers)
+	}
+	if err := validateTarget(field+".from", from, servers, anyServer...); err != nil {
+		return err
+	}
+	if err := validateTarget(field+".to", to, servers, anyServer...); err != nil {
+		return err
+	}
+	if from == to && from.Kind != TargetRandom {
+		return fieldErr(field+".to", "from and to are the same node (%v)", to)
+	}
+	return nil
+}
