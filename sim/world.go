@@ -104,7 +104,7 @@ type nodeSlot struct {
 	disk     *Disk
 	env      nodeEnv
 
-	// Fault state (faults.go): a paused node, or one busy in a slow sync,
+	// Fault state (mechanisms.go): a paused node, or one busy in a slow sync,
 	// has its deliveries and timers held until it runs again.
 	paused     bool
 	busyUntil  Time
