@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
-	"github.com/simrun/simrun/runner"
 	"github.com/spf13/cobra"
 )
 
@@ -19,9 +17,14 @@ const mergeLong = `Combine the results.jsonl files of several sweeps (the shards
 run on many machines, say) into one summary per scenario, as if one sweep had
 run every seed.
 
-Each argument is a results.jsonl file or a directory searched for them. A seed
-found twice with different trace hashes means two machines ran the same seed
-differently: it is reported as nondeterministic.`
+Each argument is a results.jsonl file or a directory searched for them.
+Results are kept apart by scenario version (the scenario_hash of each line):
+versions of one scenario are summarized one by one, never mixed. Within one
+version, a seed found twice with different trace hashes means two machines
+ran the same seed differently: it is reported as nondeterministic. A definite
+verdict wins over an inconclusive one (Porcupine ran out of time on one
+machine only). Each replay line carries the flags its seed was judged with
+(--swarm, a non-default --lin-timeout).`
 
 func (a *app) newMergeCmd() *cobra.Command {
 	return &cobra.Command{
@@ -42,29 +45,54 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	tallies := map[string]*tally{}
+	tallies := map[scenarioVersion]*tally{}
 	for _, f := range files {
 		if err := readInto(f, tallies); err != nil {
 			return err
 		}
 	}
-	names := make([]string, 0, len(tallies))
-	for name := range tallies {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	worst := exitPass
-	for _, name := range names {
-		t := tallies[name]
-		t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name, "")
-		if code := t.exitCode(); worst == exitPass {
-			worst = code
+	for _, name := range scenarioNames(tallies) {
+		hashes := versionsOf(tallies, name)
+		if len(hashes) > 1 {
+			fmt.Fprintf(stdout, "scenario %s: %d versions (hash %s): summarized apart\n", name, len(hashes), strings.Join(hashes, ", "))
+		}
+		for _, hash := range hashes {
+			t := tallies[scenarioVersion{name, hash}]
+			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name)
+			if code := t.exitCode(); worst == exitPass {
+				worst = code
+			}
 		}
 	}
 	if worst != exitPass {
 		return &exitError{code: worst}
 	}
 	return nil
+}
+
+// scenarioVersion is one version of one scenario: results of different versions
+// judge different scenarios and are never mixed, even for the same seed.
+type scenarioVersion struct{ name, hash string }
+
+func scenarioNames(tallies map[scenarioVersion]*tally) []string {
+	var names []string
+	for v := range tallies {
+		names = append(names, v.name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+func versionsOf(tallies map[scenarioVersion]*tally, name string) []string {
+	var hashes []string
+	for v := range tallies {
+		if v.name == name {
+			hashes = append(hashes, v.hash)
+		}
+	}
+	slices.Sort(hashes)
+	return hashes
 }
 
 // resultFiles expands the arguments into results.jsonl files, sorted.
@@ -96,33 +124,23 @@ func resultFiles(args []string) ([]string, error) {
 	return slices.Compact(files), nil
 }
 
-// readInto adds every result of one file to the tally of its scenario. A
-// malformed line is bad input naming the file and line; a last line cut short
-// (an interrupted sweep) is skipped.
-func readInto(path string, tallies map[string]*tally) error {
-	f, err := os.Open(path)
-	if err != nil {
+// readInto adds every result of one file to the tally of its scenario
+// version. A line that is not a complete result is bad input naming the file
+// and line; a last line cut short (an interrupted sweep) is skipped.
+func readInto(path string, tallies map[scenarioVersion]*tally) error {
+	_, err := readResults(path, func(_ int, r result) error {
+		v := scenarioVersion{r.Scenario, r.ScenarioHash}
+		t, ok := tallies[v]
+		if !ok {
+			t = newTally(v.name, v.hash)
+			tallies[v] = t
+		}
+		t.add(r)
+		return nil
+	})
+	var ex *exitError
+	if err != nil && !errors.As(err, &ex) {
 		return badInputErr(err)
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	for line := 1; ; line++ {
-		text, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return nil // a final line without '\n' was cut short: skip it
-		}
-		if err != nil {
-			return internalErr(err)
-		}
-		var rep runner.Report
-		if err := json.Unmarshal(text, &rep); err != nil {
-			return badInput("%s:%d: not a sweep result: %v", path, line, err)
-		}
-		t, ok := tallies[rep.Scenario]
-		if !ok {
-			t = newTally(nil)
-			tallies[rep.Scenario] = t
-		}
-		t.add(&rep)
-	}
+	return err
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,12 @@ func (p Program) Main() {
 // invalid protocol list (an incomplete protocol, a name used twice) is an
 // internal error of the program, reported on stderr.
 func (p Program) Execute(args []string, stdout, stderr io.Writer) int {
+	return p.execute(context.Background(), args, stdout, stderr)
+}
+
+// execute is Execute under a context, which a sweep treats like Ctrl-C when
+// it is cancelled (tests stop sweeps this way).
+func (p Program) execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a, err := p.app()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", p.name(), err)
@@ -48,7 +55,7 @@ func (p Program) Execute(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err = root.Execute()
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return exitPass
 	}

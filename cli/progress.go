@@ -15,9 +15,9 @@ import (
 type progress struct {
 	w        io.Writer
 	name     string
-	total    int
-	done     int
-	failures int
+	total    int64
+	done     int64
+	failures int64
 	start    time.Time
 	lastLine time.Time
 	bar      *progressbar.ProgressBar
@@ -25,10 +25,10 @@ type progress struct {
 
 const plainProgressEvery = 5 * time.Second
 
-func newProgress(w io.Writer, name string, total int) *progress {
+func newProgress(w io.Writer, name string, total int64) *progress {
 	p := &progress{w: w, name: name, total: total, start: time.Now(), lastLine: time.Now()}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(total,
+		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(name),
 			progressbar.OptionShowCount(),

@@ -46,7 +46,7 @@ func (a *app) newRunCmd() *cobra.Command {
   simrun run scenarios/raft-crash-churn.yaml --seed 42 --trace trace.jsonl --history history.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runOne(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
+			return a.runOne(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, cmd.Flags().Changed("seed"))
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run (default: the scenario's seed, else 1)")
@@ -59,7 +59,7 @@ func (a *app) newRunCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) runOne(stdout io.Writer, path string, f runFlags, seedSet bool) error {
+func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet bool) error {
 	sc, proto, err := a.resolveScenario(path, f.swarm)
 	if err != nil {
 		return err
@@ -69,42 +69,54 @@ func (a *app) runOne(stdout io.Writer, path string, f runFlags, seedSet bool) er
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	}
 	opts := runner.Options{Seed: f.seed, LinearizabilityTimeout: f.linTimeout}
-	traceFile, err := createOptional(f.trace)
+	// Both files are created before the run, so that a path that cannot be
+	// written is reported at once, as bad input, not after the run's time.
+	traceFile, err := createOptional("--trace", f.trace)
 	if err != nil {
-		return badInput("--trace: %v", err)
+		return err
 	}
 	if traceFile != nil {
 		defer traceFile.Close()
 		opts.Trace = traceFile
 	}
+	historyFile, err := createOptional("--history", f.history)
+	if err != nil {
+		return err
+	}
 	rep, err := runner.Run(sc, proto, opts)
 	if err != nil {
+		closeQuietly(historyFile)
 		return badInputErr(err)
 	}
-	if err := writeHistory(f.history, rep); err != nil {
-		return internalErr(err)
+	if err := writeHistory(historyFile, rep); err != nil {
+		return badInput("--history: %v", err)
 	}
 	printSummary(stdout, sc, rep)
 	if !rep.Class.Failed() {
 		return nil
 	}
-	return a.reportFailure(stdout, path, sc, proto, rep, f)
+	return a.reportFailure(stdout, stderr, path, sc, proto, rep, f)
 }
 
-// reportFailure writes the artifacts and prints the replay command.
-func (a *app) reportFailure(stdout io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
+// reportFailure writes the artifacts and prints the replay command. Artifacts
+// that cannot be written do not hide the verdict: a warning says so, and the
+// exit code is still the class's.
+func (a *app) reportFailure(stdout, stderr io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
 	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
 	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
 	files, err := runner.WriteArtifacts(dir, sc, proto, rep, opts)
 	if err != nil {
-		return internalErr(fmt.Errorf("writing artifacts: %w", err))
-	}
-	fmt.Fprintf(stdout, "artifacts   %s\n", dir)
-	for _, file := range files {
-		fmt.Fprintf(stdout, "            %s\n", filepath.Base(file))
+		fmt.Fprintf(stderr, "%s: warning: --out: artifacts not written: %v\n", a.name, err)
+	} else {
+		fmt.Fprintf(stdout, "artifacts   %s\n", dir)
+		for _, file := range files {
+			fmt.Fprintf(stdout, "            %s\n", filepath.Base(file))
+		}
 	}
 	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(a.name, path, rep.Seed, f.replayFlags()))
-	fmt.Fprintf(stdout, "            %s run %s%s\n", a.name, shellQuote(filepath.Join(dir, runner.ScenarioFile)), linTimeoutFlag(f.linTimeout))
+	if err == nil {
+		fmt.Fprintf(stdout, "            %s run %s%s\n", a.name, shellQuote(filepath.Join(dir, runner.ScenarioFile)), linTimeoutFlag(f.linTimeout))
+	}
 	return &exitError{code: exitCodeFor(rep.Class)}
 }
 
@@ -157,24 +169,32 @@ func safeName(s string) string {
 	}, s)
 }
 
-func createOptional(path string) (*os.File, error) {
+// createOptional creates the file a flag names, if it names one; a path
+// that cannot be created is bad input naming the flag.
+func createOptional(flag, path string) (*os.File, error) {
 	if path == "" {
 		return nil, nil
 	}
-	return os.Create(path)
-}
-
-func writeHistory(path string, rep *runner.Report) error {
-	if path == "" {
-		return nil
-	}
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return nil, badInput("%s: %v", flag, err)
+	}
+	return f, nil
+}
+
+func closeQuietly(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
+
+func writeHistory(f *os.File, rep *runner.Report) error {
+	if f == nil {
+		return nil
 	}
 	if err := rep.History.WriteJSON(f); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	return f.Close()
 }

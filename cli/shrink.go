@@ -85,7 +85,7 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 		return internalErr(err)
 	}
 	if err := os.WriteFile(out, data, 0o644); err != nil {
-		return internalErr(err)
+		return badInput("--out: %v", err) // the default path, beside the input, is --out's too
 	}
 	fmt.Fprintf(stdout, "failure     %s (%s)\n", res.Signature, firstLine(res.Report.Reason))
 	fmt.Fprintf(stdout, "before      %s\n", res.Before)

@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"iter"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -147,77 +146,176 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 	if err != nil {
 		return 0, err
 	}
-	dir := filepath.Join(f.out, safeName(sc.Name))
-	resultsPath := filepath.Join(dir, "results.jsonl")
 	fingerprint, err := scenarioFingerprint(sc)
 	if err != nil {
 		return 0, internalErr(err)
 	}
-	done, err := loadDone(resultsPath, fingerprint, f.resume)
+	dir := filepath.Join(f.out, safeName(sc.Name))
+	lock, err := lockResults(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer lock.unlock()
+	resultsPath := filepath.Join(dir, "results.jsonl")
+	earlier, err := loadPrior(resultsPath, sc.Name, fingerprint, f.resume)
 	if err != nil {
 		return 0, err
 	}
 	results, err := openResults(resultsPath)
 	if err != nil {
-		return 0, internalErr(err)
+		return 0, badInput("--out: %v", err)
 	}
 	defer results.Close()
 
-	k, n, _ := parseShard(f.shard)
-	todo := seedsToRun(f.from, f.seeds, k, n, done)
-	tally := newTally(inRange(done, f.from, f.seeds, k, n))
-	prog := newProgress(stderr, sc.Name, len(todo))
+	s := newSweepRun(f, earlier, path, fingerprint, dir)
+	s.prog = newProgress(stderr, sc.Name, s.todo)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	so := runner.SweepOptions{
 		Load:         func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
 		Protocol:     proto,
-		Seeds:        todo,
+		Seeds:        s.seeds,
 		Parallel:     f.parallel,
 		Options:      runner.Options{LinearizabilityTimeout: f.linTimeout},
 		RecheckEvery: f.recheck,
+		RecheckFrom:  f.from,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
-			failDir := filepath.Join(dir, "failures", fmt.Sprintf("seed-%d", rep.Seed))
-			_, err := runner.WriteArtifacts(failDir, sc, proto, rep, runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout})
+			_, err := runner.WriteArtifacts(failureDir(dir, rep.Seed), sc, proto, rep, runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout})
 			return err
 		},
 	}
-	var writeErr error
 	sweepErr := runner.Sweep(ctx, so, func(r runner.SweepResult) {
-		if r.Err != nil && r.Report == nil {
-			writeErr = errors.Join(writeErr, fmt.Errorf("seed %d: %w", r.Seed, r.Err))
-			return
+		if err := s.record(r, results, stderr, a.name); err != nil {
+			cancel() // results that cannot be kept are not worth running
 		}
-		if r.Err != nil {
-			fmt.Fprintf(stderr, "%s: seed %d: artifacts: %v\n", a.name, r.Seed, r.Err)
-		}
-		r.Report.File, r.Report.ScenarioHash = path, fingerprint
-		if err := appendResult(results, r.Report); err != nil {
-			writeErr = errors.Join(writeErr, err)
-		}
-		tally.add(r.Report)
-		prog.add(r.Report.Class.Failed())
 	})
-	prog.finish()
-	if writeErr != nil {
-		return 0, internalErr(writeErr)
+	s.prog.finish()
+	if s.loadErr != nil {
+		return 0, internalErr(s.loadErr)
 	}
-	tally.print(stdout, resultsPath, a.name, swarmFlag(f.swarm)+linTimeoutFlag(f.linTimeout))
+	if s.writeErr != nil {
+		return 0, badInput("--out: writing %s: %v (%d results of this sweep were not recorded)", resultsPath, s.writeErr, s.lost)
+	}
+	s.tally.print(stdout, resultsPath, a.name)
+	s.printNotes(stdout, earlier, resultsPath)
 	if sweepErr != nil {
-		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", tally.total(), resultsPath)
+		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", s.tally.total(), resultsPath)
 	}
-	return tally.exitCode(), nil
+	return s.tally.exitCode(), nil
 }
 
-// seedsToRun lists the seeds of shard k of n in from..from+count-1 (every
-// nth, starting with the kth, so that slow seeds spread over the shards),
-// without those already done.
-func seedsToRun(from, count, k, n uint64, done map[uint64]runner.Report) []uint64 {
-	var seeds []uint64
-	for i := k; i < count; i += n {
-		if _, ok := done[from+i]; !ok {
-			seeds = append(seeds, from+i)
+// failureDir is where a failing seed's artifacts go.
+func failureDir(dir string, seed uint64) string {
+	return filepath.Join(dir, "failures", fmt.Sprintf("seed-%d", seed))
+}
+
+// lockResults creates a scenario's results directory and locks it for this
+// sweep. Either failing is bad input naming --out: the directory cannot be
+// written, or another sweep is using it.
+func lockResults(dir string) (*dirLock, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, badInput("--out: cannot create %s: %v", dir, err)
+	}
+	lock, err := lockDir(dir)
+	var locked *lockedError
+	switch {
+	case errors.As(err, &locked):
+		return nil, badInput("%s", locked.Error())
+	case err != nil:
+		return nil, badInput("--out: %v", err)
+	}
+	return lock, nil
+}
+
+// sweepRun is one sweep of one scenario: the seeds it still has to run and
+// what it has seen so far.
+type sweepRun struct {
+	f          sweepFlags
+	path, hash string
+	dir        string // the scenario's results directory
+	seeds      iter.Seq[uint64]
+	todo       int64
+	tally      *tally
+	retriable  map[uint64]bool // seeds whose stored result is a Porcupine timeout
+	retried    int
+	resolved   int // retried seeds that reached a verdict this time
+	prog       *progress
+	loadErr    error // a run could not be built (the scenario changed on disk?)
+	writeErr   error // results.jsonl could not be written
+	lost       int   // results not recorded after writeErr
+}
+
+// newSweepRun plans the sweep: the seeds of the range and shard, without
+// those an earlier sweep of this scenario version finished. A stored
+// inconclusive result from Porcupine's time budget is not finished: it runs
+// again, with this sweep's --lin-timeout.
+func newSweepRun(f sweepFlags, earlier *tally, path, hash, dir string) *sweepRun {
+	k, n, _ := parseShard(f.shard)
+	inSweep := func(seed uint64) bool {
+		return seed >= f.from && seed-f.from < f.seeds && (seed-f.from)%n == k
+	}
+	s := &sweepRun{f: f, path: path, hash: hash, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{}}
+	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
+	for seed, r := range s.tally.bySeed {
+		if r.retriable() {
+			s.retriable[seed] = true
+		} else {
+			done[seed] = true
 		}
 	}
-	return seeds
+	s.seeds = runner.SeedRange(f.from, f.seeds, k, n, func(seed uint64) bool { return done[seed] })
+	s.todo = int64(runner.ShardSize(f.seeds, k, n) - uint64(len(done)))
+	return s
+}
+
+// record keeps one seed's outcome: appended to results.jsonl (and fsynced)
+// before it counts, so the summary never speaks of a result the file lacks.
+func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writer, program string) error {
+	if r.Err != nil && r.Report == nil {
+		s.loadErr = errors.Join(s.loadErr, fmt.Errorf("seed %d: %w", r.Seed, r.Err))
+		return nil
+	}
+	if r.Err != nil {
+		fmt.Fprintf(stderr, "%s: warning: seed %d: artifacts not written: %v\n", program, r.Seed, r.Err)
+	}
+	if s.writeErr != nil {
+		s.lost++
+		return s.writeErr
+	}
+	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout}
+	res.File, res.ScenarioHash = s.path, s.hash
+	if err := appendResult(results, &res); err != nil {
+		s.writeErr, s.lost = err, 1
+		return err
+	}
+	if s.retriable[res.Seed] {
+		s.retried++
+		if !res.retriable() {
+			s.resolved++
+		}
+		if !res.Class.Failed() { // the inconclusive run's artifacts no longer describe this seed
+			_ = os.RemoveAll(failureDir(s.dir, res.Seed))
+		}
+	}
+	s.tally.add(res)
+	s.prog.add(res.Class.Failed())
+	return nil
+}
+
+// printNotes adds to the summary what a user must know to read it: retried
+// seeds, seeds still waiting for a verdict, results of other versions.
+func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath string) {
+	if s.retried > 0 {
+		fmt.Fprintf(w, "retried     %d inconclusive seeds retried with --lin-timeout %v: %d reached a verdict\n",
+			s.retried, s.f.linTimeout, s.resolved)
+	}
+	if n := s.tally.count((*result).retriable); n > 0 {
+		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)
+	}
+	for _, hash := range earlier.otherVersions() {
+		fmt.Fprintf(w, "other       %s also holds %d results of another version of this scenario (hash %s), left apart: not counted or continued here (simrun merge summarizes each version)\n",
+			resultsPath, earlier.others[hash], hash)
+	}
 }
 
 // scenarioFingerprint identifies the scenario a sweep runs (its canonical
@@ -233,69 +331,42 @@ func scenarioFingerprint(sc *scenarios.Scenario) (string, error) {
 	return fmt.Sprintf("%016x", h.Sum64()), nil
 }
 
-// inRange keeps the results of the seeds this sweep covers (its range and
-// shard), so that the summary speaks of the seeds asked for.
-func inRange(done map[uint64]runner.Report, from, count, k, n uint64) map[uint64]runner.Report {
-	out := map[uint64]runner.Report{}
-	for seed, rep := range done {
-		if seed >= from && seed-from < count && (seed-from)%n == k {
-			out[seed] = rep
+// loadPrior reads the results of earlier sweeps of this scenario version,
+// so that running the same command again continues instead of redoing or
+// overwriting finished seeds. Results of another version (the file was
+// edited since) are an error unless --resume insists; then they stay in the
+// file but count for nothing here. A last line cut short by an interruption
+// is dropped from the file.
+func loadPrior(path, name, fingerprint string, resume bool) (*tally, error) {
+	t := newTally(name, fingerprint)
+	complete, err := readResults(path, func(line int, r result) error {
+		if r.ScenarioHash == fingerprint {
+			t.add(r)
+			return nil
 		}
-	}
-	return out
-}
-
-// loadDone reads the results of an earlier sweep of the same scenario, so
-// that running the same command again continues it instead of redoing or
-// overwriting finished seeds. Results of a different scenario (the file was
-// edited since) are an error unless --resume insists. A last line cut short
-// by an interruption is dropped from the file.
-func loadDone(path, fingerprint string, resume bool) (map[uint64]runner.Report, error) {
-	done := map[uint64]runner.Report{}
-	data, err := os.ReadFile(path)
+		if !resume {
+			return badInput("%s:%d: a result of another version of this scenario (hash %s, now %s): choose another --out, or pass --resume to add this version's results beside it",
+				path, line, r.ScenarioHash, fingerprint)
+		}
+		t.others[r.ScenarioHash]++
+		return nil
+	})
 	if errors.Is(err, os.ErrNotExist) {
-		return done, nil
+		return t, nil
 	}
 	if err != nil {
-		return nil, internalErr(err)
-	}
-	complete := data[:bytes.LastIndexByte(data, '\n')+1]
-	sc := bufio.NewScanner(bytes.NewReader(complete))
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for line := 1; sc.Scan(); line++ {
-		var rep runner.Report
-		if err := json.Unmarshal(sc.Bytes(), &rep); err != nil {
-			return nil, badInput("%s:%d: not a sweep result: %v", path, line, err)
+		var ex *exitError
+		if errors.As(err, &ex) {
+			return nil, err
 		}
-		if rep.ScenarioHash != fingerprint && !resume {
-			return nil, badInput("%s:%d: a result of another version of this scenario: choose another --out, or pass --resume to add to it anyway", path, line)
-		}
-		done[rep.Seed] = rep
+		return nil, badInput("--out: %v", err)
 	}
-	if len(complete) < len(data) {
-		if err := os.Truncate(path, int64(len(complete))); err != nil {
-			return nil, internalErr(err)
+	if info, err := os.Stat(path); err == nil && info.Size() > complete {
+		if err := os.Truncate(path, complete); err != nil {
+			return nil, badInput("--out: %v", err)
 		}
 	}
-	return done, nil
-}
-
-func openResults(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-}
-
-// appendResult writes one result as one line with one write, so an
-// interruption loses at most a partial last line (dropped when the sweep continues).
-func appendResult(f *os.File, rep *runner.Report) error {
-	line, err := json.Marshal(rep)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(line, '\n'))
-	return err
+	return t, nil
 }
 
 func firstLine(s string) string {

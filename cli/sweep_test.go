@@ -33,7 +33,7 @@ func writeScenario(t *testing.T) string {
 	return p
 }
 
-func readResults(t *testing.T, path string) map[uint64]runner.Report {
+func resultsIn(t *testing.T, path string) map[uint64]runner.Report {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
@@ -60,7 +60,7 @@ func TestSweepResultsDoNotDependOnParallel(t *testing.T) {
 		code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "12", "--parallel", p, "--out", out)
 		require.Equal(t, exitPass, code, stdout+errOut)
 		require.Regexp(t, `pass +12\n`, stdout)
-		results := readResults(t, filepath.Join(out, "short", "results.jsonl"))
+		results := resultsIn(t, filepath.Join(out, "short", "results.jsonl"))
 		require.Len(t, results, 12)
 		hashes[p] = map[uint64]string{}
 		for seed, r := range results {
@@ -96,7 +96,7 @@ func TestSweepResumes(t *testing.T) {
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "8", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
 	require.Regexp(t, `pass +8\n`, stdout)
-	after := readResults(t, results)
+	after := resultsIn(t, results)
 	require.Len(t, after, 8)
 	for seed, r := range before {
 		require.Equal(t, r.WallTime, after[seed].WallTime, "seed %d was run again", seed)
@@ -142,7 +142,7 @@ func TestShardsMergeLikeOneSweep(t *testing.T) {
 		shardDirs = append(shardDirs, dir)
 		code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "10", "--shard", strconv.Itoa(k)+"/3", "--out", dir)
 		require.Equal(t, exitPass, code, errOut)
-		for seed := range readResults(t, filepath.Join(dir, "short", "results.jsonl")) {
+		for seed := range resultsIn(t, filepath.Join(dir, "short", "results.jsonl")) {
 			seen[seed]++
 		}
 	}
@@ -164,7 +164,7 @@ func TestShardsMergeLikeOneSweep(t *testing.T) {
 func TestMergeFlagsConflictingHashes(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, hash string) {
-		line := `{"scenario":"s","file":"s.yaml","seed":4,"class":"pass","trace_hash":"` + hash + `"}` + "\n"
+		line := resultLine("s", "5ce0a110000000aa", 4, runner.Pass, hash) + "\n"
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, name), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name, "results.jsonl"), []byte(line), 0o644))
 	}
@@ -182,7 +182,7 @@ func TestCheckDeterminismRechecksASample(t *testing.T) {
 	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "7", "--check-determinism=3", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
 	var rechecked []uint64
-	for seed, r := range readResults(t, filepath.Join(out, "short", "results.jsonl")) {
+	for seed, r := range resultsIn(t, filepath.Join(out, "short", "results.jsonl")) {
 		if r.Rechecked {
 			rechecked = append(rechecked, seed)
 		}

@@ -4,51 +4,101 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/simrun/simrun/runner"
 )
 
-// tally accumulates the results of one scenario for a summary. Everything it
-// prints but the slowest seeds (wall time) depends only on the set of
-// results, not on their order or on how many machines produced them: two
-// merged shards summarize like one sweep.
+// tally accumulates the results of one version of one scenario (one
+// scenario hash) for a summary. Everything it prints but the slowest seeds
+// (wall time) depends only on the set of results, not on their order or on
+// how many machines produced them: two merged shards summarize like one
+// sweep.
 type tally struct {
-	bySeed map[uint64]runner.Report
-	// conflicts lists seeds reported twice with different trace hashes (by
-	// merge, from different machines): determinism broken across builds.
+	name, hash string
+	bySeed     map[uint64]result
+	// conflicts lists seeds reported twice with different trace hashes or
+	// different definite verdicts: determinism broken (across builds, when
+	// merge finds them on different machines).
 	conflicts []string
+	// others counts results of other versions of the scenario found beside
+	// this one's, by scenario hash: kept apart, never mixed in.
+	others map[string]int
 }
 
-func newTally(done map[uint64]runner.Report) *tally {
-	t := &tally{bySeed: map[uint64]runner.Report{}}
-	for _, rep := range done {
-		t.add(&rep)
-	}
-	return t
+func newTally(name, hash string) *tally {
+	return &tally{name: name, hash: hash, bySeed: map[uint64]result{}, others: map[string]int{}}
 }
 
-// add records a result; a seed seen before with another trace hash is a
-// determinism conflict, reported as such.
-func (t *tally) add(rep *runner.Report) {
-	if prev, ok := t.bySeed[rep.Seed]; ok && prev.Hash != rep.Hash && prev.Hash != "" && rep.Hash != "" {
-		t.conflicts = append(t.conflicts, fmt.Sprintf("seed %d: trace hash %s and %s", rep.Seed, prev.Hash, rep.Hash))
-		r := *rep
-		r.Class, r.Reason = runner.Nondeterministic, t.conflicts[len(t.conflicts)-1]
-		t.bySeed[rep.Seed] = r
-		return
+// add records a result, combining it with an earlier one of the same seed.
+func (t *tally) add(r result) {
+	if prev, ok := t.bySeed[r.Seed]; ok {
+		r = t.combine(prev, r)
 	}
-	t.bySeed[rep.Seed] = *rep
+	t.bySeed[r.Seed] = r
+}
+
+// combine decides what two results of one seed of one scenario version
+// amount to. Two trace hashes, or two different definite verdicts, break
+// determinism. Otherwise a definite verdict wins over an inconclusive one
+// (Porcupine ran out of time on one machine and not on another), whichever
+// comes first, so that merging gives the same summary in any order.
+func (t *tally) combine(prev, next result) result {
+	switch {
+	case prev.Hash != next.Hash && prev.Hash != "" && next.Hash != "":
+		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s and %s", next.Seed, prev.Hash, next.Hash))
+	case prev.Class == runner.Nondeterministic:
+		return prev
+	case next.Class == runner.Nondeterministic, prev.Class == runner.Inconclusive:
+		return next
+	case next.Class == runner.Inconclusive, prev.Class == next.Class:
+		return prev
+	default:
+		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s judged %s and %s", next.Seed, next.Hash, prev.Class, next.Class))
+	}
+}
+
+func (t *tally) conflict(r result, why string) result {
+	t.conflicts = append(t.conflicts, why)
+	r.Class, r.Reason = runner.Nondeterministic, why
+	return r
+}
+
+// only returns a tally of the seeds keep accepts (a sweep's range and
+// shard), so that a summary speaks of the seeds asked for.
+func (t *tally) only(keep func(seed uint64) bool) *tally {
+	out := newTally(t.name, t.hash)
+	maps.Copy(out.others, t.others)
+	for seed, r := range t.bySeed {
+		if keep(seed) {
+			out.bySeed[seed] = r
+		}
+	}
+	return out
+}
+
+// count returns how many results match.
+func (t *tally) count(match func(*result) bool) int {
+	n := 0
+	for _, r := range t.bySeed {
+		if match(&r) {
+			n++
+		}
+	}
+	return n
+}
+
+// otherVersions lists the scenario hashes of the other versions, sorted.
+func (t *tally) otherVersions() []string {
+	return slices.Sorted(maps.Keys(t.others))
 }
 
 // reports returns the results sorted by seed.
-func (t *tally) reports() []runner.Report {
-	out := make([]runner.Report, 0, len(t.bySeed))
-	for _, r := range t.bySeed {
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b runner.Report) int { return cmp.Compare(a.Seed, b.Seed) })
+func (t *tally) reports() []result {
+	out := slices.Collect(maps.Values(t.bySeed))
+	slices.SortFunc(out, func(a, b result) int { return cmp.Compare(a.Seed, b.Seed) })
 	return out
 }
 
@@ -57,23 +107,20 @@ func (t *tally) total() int { return len(t.bySeed) }
 var classOrder = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, runner.ProtocolCrash,
 	runner.Inconclusive, runner.Vacuous, runner.Nondeterministic}
 
-// print writes the summary: counts by class, the slowest seeds, where the
-// results are, and the first failing seed with its replay command.
-func (t *tally) print(w io.Writer, resultsPath, program, replayFlags string) {
+// print writes the summary: the scenario version, counts by class, the
+// slowest seeds, where the results are, and the first failing seed with the
+// command that replays it, flags included.
+func (t *tally) print(w io.Writer, resultsPath, program string) {
 	reps := t.reports()
 	byClass := map[runner.Class]int{}
-	var first *runner.Report
+	var first *result
 	for i := range reps {
 		byClass[reps[i].Class]++
 		if first == nil && reps[i].Class.Failed() {
 			first = &reps[i]
 		}
 	}
-	name, file := "", ""
-	if len(reps) > 0 {
-		name, file = reps[0].Scenario, reps[0].File
-	}
-	fmt.Fprintf(w, "sweep       %s: %d seeds\n", name, len(reps))
+	fmt.Fprintf(w, "sweep       %s: %d seeds (scenario hash %s)\n", t.name, len(reps), t.hash)
 	for _, c := range classOrder {
 		if n := byClass[c]; n > 0 || c == runner.Pass {
 			fmt.Fprintf(w, "  %-16s %d\n", c, n)
@@ -85,16 +132,16 @@ func (t *tally) print(w io.Writer, resultsPath, program, replayFlags string) {
 	fmt.Fprintf(w, "results     %s\n", resultsPath)
 	if first != nil {
 		fmt.Fprintf(w, "first fail  seed %d  %s: %s\n", first.Seed, first.Class, firstLine(first.Reason))
-		if file != "" {
-			fmt.Fprintf(w, "replay      %s\n", replayCommand(program, file, first.Seed, replayFlags))
+		if first.File != "" {
+			fmt.Fprintf(w, "replay      %s\n", replayCommand(program, first.File, first.Seed, first.replayFlags()))
 		}
 	}
 }
 
 // slowest returns the n results with the longest wall time.
-func slowest(reps []runner.Report, n int) []runner.Report {
+func slowest(reps []result, n int) []result {
 	s := slices.Clone(reps)
-	slices.SortStableFunc(s, func(a, b runner.Report) int { return cmp.Compare(b.WallTime, a.WallTime) })
+	slices.SortStableFunc(s, func(a, b result) int { return cmp.Compare(b.WallTime, a.WallTime) })
 	return s[:min(n, len(s))]
 }
 

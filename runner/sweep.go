@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"iter"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -18,16 +19,52 @@ type SweepOptions struct {
 	// that no scenario value is shared between goroutines.
 	Load     func() (*scenarios.Scenario, error)
 	Protocol Protocol
-	Seeds    []uint64 // the seeds to run, in order of dispatch
-	Parallel int      // worker count; 0 means one per CPU
-	Options  Options  // per-run options; Seed is set per run, Trace must be nil
+	// Seeds yields the seeds to run, in order of dispatch. It is pulled one
+	// seed at a time as workers free up, so a range of any length costs
+	// nothing up front and a cancelled sweep stops pulling at once
+	// (SeedRange builds one).
+	Seeds    iter.Seq[uint64]
+	Parallel int     // worker count; 0 means one per CPU
+	Options  Options // per-run options; Seed is set per run, Trace must be nil
 	// OnFailure, if set, runs in the worker for every failed run before its
 	// report is delivered (to write artifacts while the history is at hand).
 	OnFailure func(sc *scenarios.Scenario, rep *Report) error
-	// RecheckEvery, if positive, runs every RecheckEvery-th seed (counting
-	// from the first of Seeds) a second time and compares trace hashes; a
-	// mismatch turns the result into Nondeterministic.
+	// RecheckEvery, if positive, runs the seeds s with s-RecheckFrom a
+	// multiple of RecheckEvery a second time and compares trace hashes; a
+	// mismatch turns the result into Nondeterministic. Counting from a fixed
+	// seed (a sweep's first), not from the first seed dispatched, makes a
+	// resumed or sharded sweep recheck the same seeds as one whole sweep.
 	RecheckEvery int
+	RecheckFrom  uint64
+}
+
+// SeedRange yields, lazily, the seeds from, from+1, ..., from+count-1 that
+// belong to shard k of n (every nth, starting with the kth, so that slow
+// seeds spread over the shards), without those skip reports (nil: none).
+// It allocates nothing per seed, so any count starts at once.
+func SeedRange(from, count, k, n uint64, skip func(uint64) bool) iter.Seq[uint64] {
+	return func(yield func(uint64) bool) {
+		if n == 0 {
+			return
+		}
+		for i := k; i < count; i += n {
+			seed := from + i
+			if (skip == nil || !skip(seed)) && !yield(seed) {
+				return
+			}
+			if count-i <= n { // i+n would pass count, or wrap around
+				return
+			}
+		}
+	}
+}
+
+// ShardSize is how many seeds of a range of count seeds shard k of n holds.
+func ShardSize(count, k, n uint64) uint64 {
+	if n == 0 || k >= count {
+		return 0
+	}
+	return (count-k-1)/n + 1
 }
 
 // SweepResult is one seed's outcome, delivered in completion order.
@@ -56,16 +93,7 @@ func Sweep(ctx context.Context, so SweepOptions, onResult func(SweepResult)) err
 			sweepWorker(so, seeds, results)
 		}()
 	}
-	go func() {
-		defer close(seeds)
-		for _, s := range so.Seeds {
-			select {
-			case seeds <- s:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go dispatch(ctx, so.Seeds, seeds)
 	go func() {
 		wg.Wait()
 		close(results)
@@ -74,6 +102,25 @@ func Sweep(ctx context.Context, so SweepOptions, onResult func(SweepResult)) err
 		onResult(r)
 	}
 	return ctx.Err()
+}
+
+// dispatch hands the seeds to the workers one at a time, pulling the next
+// only when a worker is free, and stops pulling as soon as ctx is cancelled.
+func dispatch(ctx context.Context, all iter.Seq[uint64], seeds chan<- uint64) {
+	defer close(seeds)
+	if all == nil {
+		return
+	}
+	for s := range all {
+		if ctx.Err() != nil { // select picks at random when both are ready
+			return
+		}
+		select {
+		case seeds <- s:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func sweepWorker(so SweepOptions, seeds <-chan uint64, results chan<- SweepResult) {
@@ -93,10 +140,10 @@ func sweepWorker(so SweepOptions, seeds <-chan uint64, results chan<- SweepResul
 
 // recheck reports whether seed is one of the seeds run twice.
 func (so SweepOptions) recheck(seed uint64) bool {
-	if so.RecheckEvery <= 0 || len(so.Seeds) == 0 {
+	if so.RecheckEvery <= 0 {
 		return false
 	}
-	return (seed-so.Seeds[0])%uint64(so.RecheckEvery) == 0
+	return (seed-so.RecheckFrom)%uint64(so.RecheckEvery) == 0
 }
 
 // recheck runs rep's seed again and marks rep Nondeterministic if the trace

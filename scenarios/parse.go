@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -47,6 +48,10 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 		return nil, &Error{File: filename, Line: 1, Column: 1,
 			Msg: fmt.Sprintf("file is %d bytes, more than the %d a scenario may have", len(data), MaxFileSize)}
 	}
+	// Editors on Windows may start a UTF-8 file with a byte order mark; it
+	// says nothing about the scenario, and the YAML parser would take it for
+	// part of the first key.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if !utf8.Valid(data) {
 		return nil, invalidUTF8(filename, data)
 	}

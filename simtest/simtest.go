@@ -2,7 +2,10 @@ package simtest
 
 import (
 	"fmt"
+	"iter"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,11 +114,8 @@ func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 		reports[r.Seed] = r.Report
 	})
 	out := make([]*runner.Report, 0, len(reports))
-	for _, s := range seeds {
-		rep, ok := reports[s]
-		if !ok {
-			continue
-		}
+	for _, s := range slices.Sorted(maps.Keys(reports)) {
+		rep := reports[s]
 		out = append(out, rep)
 		if rep.Class.Failed() {
 			t.Errorf("%s", failureMessage(t, c.replay, path, rep))
@@ -162,15 +162,16 @@ func loadScenario(path string, edit func(*scenarios.Scenario)) (*scenarios.Scena
 	return sc, nil
 }
 
-// seedsFromEnv lists the seeds to run: the test's range, unless the
-// environment asks for one seed or another range.
-func seedsFromEnv(c config) ([]uint64, error) {
+// seedsFromEnv gives the seeds to run: the test's range, unless the
+// environment asks for one seed or another range. The range is lazy, so
+// SIMRUN_SEEDS of any size starts at once.
+func seedsFromEnv(c config) (iter.Seq[uint64], error) {
 	if v := os.Getenv(EnvSeed); v != "" {
 		seed, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("%s=%q is not a seed", EnvSeed, v)
 		}
-		return []uint64{seed}, nil
+		return runner.SeedRange(seed, 1, 0, 1, nil), nil
 	}
 	for _, e := range []struct {
 		name string
@@ -184,11 +185,10 @@ func seedsFromEnv(c config) ([]uint64, error) {
 			*e.into = n
 		}
 	}
-	seeds := make([]uint64, 0, c.seeds)
-	for i := range c.seeds {
-		seeds = append(seeds, c.from+i)
+	if c.from+c.seeds < c.from {
+		return nil, fmt.Errorf("%d seeds from seed %d pass the largest seed", c.seeds, c.from)
 	}
-	return seeds, nil
+	return runner.SeedRange(c.from, c.seeds, 0, 1, nil), nil
 }
 
 // Run runs one seed of a scenario built or changed in code and returns its

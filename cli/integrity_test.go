@@ -1,0 +1,362 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/runner"
+	"github.com/stretchr/testify/require"
+)
+
+// resultLine is one complete results.jsonl line, as a sweep writes it.
+func resultLine(scenario, scenarioHash string, seed uint64, class runner.Class, trace string) string {
+	r := result{Report: runner.Report{Scenario: scenario, File: scenario + ".yaml", Seed: seed,
+		ScenarioHash: scenarioHash, Class: class, Hash: trace}}
+	if class == runner.Inconclusive {
+		r.Reason = "linearizability unknown: Porcupine gave up"
+		r.Checks = []runner.CheckResult{{Name: "linearizable", Verdict: "unknown"}}
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
+
+// writeResultsFile writes lines as dir/results.jsonl.
+func writeResultsFile(t *testing.T, dir string, lines ...string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	body := strings.Join(lines, "\n") + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "results.jsonl"), []byte(body), 0o644))
+}
+
+func writeEdited(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "short.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(shortScenario, "drop: 0.02", "drop: 0.03", 1)), 0o644))
+	return p
+}
+
+// TestMergeKeepsScenarioVersionsApart: shards of two versions of one
+// scenario overlap on every seed with different trace hashes; merge
+// summarizes each version on its own and says so, instead of calling the
+// mix nondeterministic.
+func TestMergeKeepsScenarioVersionsApart(t *testing.T) {
+	out := t.TempDir()
+	a, b := filepath.Join(out, "a"), filepath.Join(out, "b")
+	code, _, errOut := simrun(t, "sweep", writeScenario(t), "--seeds", "3", "--out", a)
+	require.Equal(t, exitPass, code, errOut)
+	code, _, errOut = simrun(t, "sweep", writeEdited(t), "--seeds", "3", "--out", b)
+	require.Equal(t, exitPass, code, errOut)
+
+	code, merged, errOut := simrun(t, "merge", a, b)
+	require.Equal(t, exitPass, code, merged+errOut)
+	require.Regexp(t, `(?m)^scenario short: 2 versions \(hash [0-9a-f]{16}, [0-9a-f]{16}\): summarized apart$`, merged)
+	require.Equal(t, 2, strings.Count(merged, "sweep       short: 3 seeds (scenario hash "), merged)
+	require.NotContains(t, merged, "nondeterministic")
+}
+
+// TestMergePrefersADefiniteVerdict: one seed judged pass on one machine and
+// inconclusive (Porcupine's budget) on another is a pass, whichever file
+// sorts last; two different definite verdicts of one trace are a
+// determinism failure.
+func TestMergePrefersADefiniteVerdict(t *testing.T) {
+	const h = "5ce0a11000000001"
+	pass := resultLine("s", h, 4, runner.Pass, "00000000000000aa")
+	inconclusive := resultLine("s", h, 4, runner.Inconclusive, "00000000000000aa")
+	for name, order := range map[string][2]string{"pass first": {pass, inconclusive}, "pass last": {inconclusive, pass}} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeResultsFile(t, filepath.Join(dir, "a"), order[0])
+			writeResultsFile(t, filepath.Join(dir, "b"), order[1])
+			code, out, errOut := simrun(t, "merge", dir)
+			require.Equal(t, exitPass, code, out+errOut)
+			require.Regexp(t, `pass +1\n`, out)
+		})
+	}
+	dir := t.TempDir()
+	writeResultsFile(t, filepath.Join(dir, "a"), pass)
+	writeResultsFile(t, filepath.Join(dir, "b"), resultLine("s", h, 4, runner.Safety, "00000000000000aa"))
+	code, out, _ := simrun(t, "merge", dir)
+	require.Equal(t, exitNondeterministic, code, out)
+	require.Contains(t, out, "judged pass and safety")
+}
+
+// TestRerunRetriesInconclusiveSeeds: seeds whose linearizability check ran
+// out of time run again when the same command runs again, with the current
+// --lin-timeout, and the summary says how many were retried.
+func TestRerunRetriesInconclusiveSeeds(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	timedOut := []string{"sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out, "--lin-timeout", "1ns"}
+	code, stdout, errOut := simrun(t, timedOut...)
+	require.Equal(t, exitInconclusive, code, stdout+errOut)
+	require.Regexp(t, `inconclusive +3\n`, stdout)
+	require.Contains(t, stdout, "--lin-timeout 1ns\n", "the replay line carries the budget that gave the verdict")
+	require.DirExists(t, filepath.Join(out, "short", "failures", "seed-1"))
+
+	code, stdout, errOut = simrun(t, timedOut...) // the same command: retried, still out of time
+	require.Equal(t, exitInconclusive, code, stdout+errOut)
+	require.Contains(t, stdout, "3 inconclusive seeds retried with --lin-timeout 1ns: 0 reached a verdict")
+
+	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.Contains(t, stdout, "3 inconclusive seeds retried")
+	require.Regexp(t, `pass +3\n`, stdout)
+	require.NotContains(t, stdout, "inconclusive  ")
+	require.NoDirExists(t, filepath.Join(out, "short", "failures", "seed-1"), "stale artifacts of a seed that now passes")
+
+	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.NotContains(t, stdout, "retried", "a definite verdict is final")
+	code, merged, errOut := simrun(t, "merge", out)
+	require.Equal(t, exitPass, code, merged+errOut)
+	require.Regexp(t, `pass +3\n`, merged)
+}
+
+// TestReplayLinesCarryVerdictFlags: the replay line a sweep's summary and
+// merge print carries --swarm and a non-default --lin-timeout, read from the
+// results themselves (merge runs elsewhere, without the sweep's flags).
+func TestReplayLinesCarryVerdictFlags(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out, "--swarm", "crash", "--lin-timeout", "1ns")
+	require.Equal(t, exitInconclusive, code, stdout+errOut)
+	want := "replay      simrun run " + scenario + " --seed 1 --swarm crash --lin-timeout 1ns\n"
+	require.Contains(t, stdout, want)
+	code, merged, _ := simrun(t, "merge", out)
+	require.Equal(t, exitInconclusive, code)
+	require.Contains(t, merged, want)
+}
+
+// startSweep runs a sweep in the background under a context the test
+// cancels, like Ctrl-C.
+func startSweep(t *testing.T, args ...string) (cancel func(), wait func() (int, string, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut bytes.Buffer
+	var code int
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		code = Program{Name: "simrun"}.execute(ctx, args, &out, &errOut)
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return cancel, func() (int, string, string) { wg.Wait(); return code, out.String(), errOut.String() }
+}
+
+// waitForLines waits until the results file holds n complete lines.
+func waitForLines(t *testing.T, path string, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		data, _ := os.ReadFile(path)
+		return bytes.Count(data, []byte("\n")) >= n
+	}, 60*time.Second, 10*time.Millisecond)
+}
+
+// TestHugeSeedCountStartsAndStopsAtOnce: --seeds near the top of the range
+// neither allocates the range nor delays the first seed, and cancelling
+// stops the sweep promptly with every finished result kept.
+func TestHugeSeedCountStartsAndStopsAtOnce(t *testing.T) {
+	out := t.TempDir()
+	results := filepath.Join(out, "short", "results.jsonl")
+	cancel, wait := startSweep(t, "sweep", writeScenario(t), "--seeds", "99999999999", "--parallel", "1", "--out", out)
+	waitForLines(t, results, 2)
+	cancel()
+	stopped := make(chan struct{})
+	var code int
+	var stdout string
+	go func() { code, stdout, _ = wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(20 * time.Second): // one running seed finishes, nothing more
+		t.Fatal("the sweep did not stop after cancel")
+	}
+	require.Equal(t, exitInternal, code, stdout)
+	kept := resultsIn(t, results)
+	require.Contains(t, stdout, "interrupted: "+itoa(len(kept))+" results kept")
+	for seed := range kept {
+		require.LessOrEqual(t, seed, uint64(len(kept)), "seeds run in order, from the first")
+	}
+}
+
+// TestSecondSweepOnOneOutIsRefused: while a sweep runs, another one on the
+// same --out fails at once, exit 2, naming the directory; afterwards the
+// directory is free again.
+func TestSecondSweepOnOneOutIsRefused(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	cancel, wait := startSweep(t, "sweep", scenario, "--seeds", "1000000", "--parallel", "1", "--out", out)
+	waitForLines(t, filepath.Join(out, "short", "results.jsonl"), 1)
+
+	start := time.Now()
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "5", "--out", out)
+	require.Equal(t, exitBadInput, code, errOut)
+	require.Less(t, time.Since(start), 5*time.Second, "refused at once, not after waiting")
+	require.Contains(t, errOut, filepath.Join(out, "short")+" is in use by another sweep (pid ")
+	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+
+	cancel()
+	wait()
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+}
+
+// TestIncompleteResultLinesAreRefused: a line that is not a complete result
+// is an error naming file:line and the repair, for sweep (with or without
+// --resume) and merge; its seed is never taken for done.
+func TestIncompleteResultLinesAreRefused(t *testing.T) {
+	scenario := writeScenario(t)
+	out := t.TempDir()
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	results := filepath.Join(out, "short", "results.jsonl")
+	good, err := os.ReadFile(results)
+	require.NoError(t, err)
+	var first result
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(good), &first))
+	line := func(edit func(m map[string]any)) string {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(bytes.TrimSpace(good), &m))
+		m["seed"] = 2
+		edit(m)
+		data, err := json.Marshal(m)
+		require.NoError(t, err)
+		return string(data)
+	}
+	cases := map[string]struct{ line, want string }{
+		"only a seed":          {`{"seed":2}`, `no "scenario"`},
+		"no scenario hash":     {line(func(m map[string]any) { delete(m, "scenario_hash") }), `no "scenario_hash"`},
+		"empty scenario hash":  {line(func(m map[string]any) { m["scenario_hash"] = "" }), `empty "scenario_hash"`},
+		"no class":             {line(func(m map[string]any) { delete(m, "class") }), `no "class"`},
+		"unknown class":        {line(func(m map[string]any) { m["class"] = "fine" }), `unknown class "fine"`},
+		"no trace hash":        {line(func(m map[string]any) { delete(m, "trace_hash") }), `no "trace_hash"`},
+		"empty trace hash":     {line(func(m map[string]any) { m["trace_hash"] = "" }), `empty "trace_hash"`},
+		"not JSON":             {`seed 2 passed`, "not JSON"},
+		"a seed of wrong type": {line(func(m map[string]any) { m["seed"] = "two" }), "malformed"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "short", "results.jsonl")
+			writeResultsFile(t, filepath.Dir(file), strings.TrimSpace(string(good)), c.line)
+			for _, args := range [][]string{
+				{"sweep", scenario, "--seeds", "2", "--out", dir},
+				{"sweep", scenario, "--seeds", "2", "--out", dir, "--resume"},
+				{"merge", dir},
+			} {
+				code, stdout, errOut := simrun(t, args...)
+				require.Equal(t, exitBadInput, code, "%v: %s", args, stdout+errOut)
+				require.Contains(t, errOut, file+":2: not a complete sweep result: "+c.want)
+				require.Contains(t, errOut, "delete this line, or the whole file, and run the same command again")
+				require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+			}
+		})
+	}
+	// Repaired as told, the seed runs.
+	writeResultsFile(t, filepath.Dir(results), strings.TrimSpace(string(good)))
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Regexp(t, `pass +2\n`, stdout)
+	require.Contains(t, resultsIn(t, results), uint64(2))
+	require.Equal(t, first.Hash, resultsIn(t, results)[1].Hash)
+}
+
+// TestResumeKeepsOtherVersionsApart: with --resume, results of an edited
+// scenario stay in the file but count for nothing: this version runs every
+// seed of its own and the summary says what else the file holds.
+func TestResumeKeepsOtherVersionsApart(t *testing.T) {
+	out := t.TempDir()
+	code, _, errOut := simrun(t, "sweep", writeScenario(t), "--seeds", "3", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	code, stdout, errOut := simrun(t, "sweep", writeEdited(t), "--seeds", "3", "--out", out, "--resume")
+	require.Equal(t, exitPass, code, errOut)
+	require.Regexp(t, `sweep       short: 3 seeds`, stdout)
+	require.Contains(t, stdout, "also holds 3 results of another version of this scenario")
+	data, err := os.ReadFile(filepath.Join(out, "short", "results.jsonl"))
+	require.NoError(t, err)
+	require.Equal(t, 6, bytes.Count(data, []byte("\n")), "each version ran its own 3 seeds")
+}
+
+// syncRecorder records writes and syncs in order.
+type syncRecorder struct{ ops []string }
+
+func (s *syncRecorder) Write(p []byte) (int, error) {
+	s.ops = append(s.ops, "write")
+	return len(p), nil
+}
+
+func (s *syncRecorder) Sync() error {
+	s.ops = append(s.ops, "sync")
+	return nil
+}
+
+// TestEveryResultIsSynced: each appended line reaches the disk before the
+// next, so a machine crash loses at most the last result.
+func TestEveryResultIsSynced(t *testing.T) {
+	var rec syncRecorder
+	for seed := range uint64(3) {
+		r := result{Report: runner.Report{Scenario: "s", Seed: seed, Class: runner.Pass}}
+		require.NoError(t, appendResult(&rec, &r))
+	}
+	require.Equal(t, []string{"write", "sync", "write", "sync", "write", "sync"}, rec.ops)
+}
+
+// blockedPath is a path that cannot be created, even by root: its parent is
+// a regular file.
+func blockedPath(t *testing.T, name string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	return filepath.Join(file, name)
+}
+
+// TestUnwritablePathsAreBadInput: a flag naming a path that cannot be
+// written exits 2 with one line naming the flag and the path.
+func TestUnwritablePathsAreBadInput(t *testing.T) {
+	scenario := writeScenario(t)
+	cases := map[string][]string{
+		"--trace":   {"run", scenario, "--trace", blockedPath(t, "t.jsonl")},
+		"--history": {"run", scenario, "--history", blockedPath(t, "h.jsonl")},
+		"--out":     {"sweep", scenario, "--seeds", "1", "--out", blockedPath(t, "out")},
+	}
+	for flag, args := range cases {
+		t.Run(flag, func(t *testing.T) {
+			code, _, errOut := simrun(t, args...)
+			require.Equal(t, exitBadInput, code, errOut)
+			require.Contains(t, errOut, "simrun: "+flag+": ")
+			require.Contains(t, errOut, args[len(args)-1])
+			require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+		})
+	}
+}
+
+// TestFailingRunWithoutArtifactsKeepsItsExitCode: a safety violation whose
+// artifacts cannot be written still exits 3, with a warning and the replay
+// line.
+func TestFailingRunWithoutArtifactsKeepsItsExitCode(t *testing.T) {
+	code, stdout, errOut := simrun(t, "run", "../scenarios/bugs/raft-bug-ack-before-sync.yaml", "--seed", "1", "--out", blockedPath(t, "out"))
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	require.Contains(t, errOut, "simrun: warning: --out: artifacts not written: ")
+	require.Contains(t, stdout, "replay      simrun run ../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1\n")
+	require.NotContains(t, stdout, "artifacts   ")
+}
+
+// TestScenarioWithByteOrderMark: a UTF-8 byte order mark at the start of a
+// scenario file is skipped; the run is the same run.
+func TestScenarioWithByteOrderMark(t *testing.T) {
+	plain := writeScenario(t)
+	bom := filepath.Join(t.TempDir(), "short.yaml")
+	require.NoError(t, os.WriteFile(bom, []byte("\ufeff"+shortScenario), 0o644))
+	code, withBOM, errOut := simrun(t, "run", bom, "--seed", "2")
+	require.Equal(t, exitPass, code, errOut)
+	code, without, errOut := simrun(t, "run", plain, "--seed", "2")
+	require.Equal(t, exitPass, code, errOut)
+	require.Equal(t, traceHash(t, without), traceHash(t, withBOM))
+}

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/runner"
+)
+
+// result is one line of results.jsonl: a run's report and the sweep flags
+// that shaped its verdict, so that a replay line printed later (by a resumed
+// sweep, or by merge on another machine) carries them. runner.Report is
+// embedded so that a line stays one flat JSON object.
+type result struct {
+	runner.Report
+	// SwarmKinds is the sweep's --swarm.
+	SwarmKinds []string `json:"swarm_kinds,omitempty"`
+	// LinTimeout is the --lin-timeout the seed was judged with.
+	LinTimeout time.Duration `json:"lin_timeout_ns,omitempty"`
+}
+
+// replayFlags are the flags a replay of this result needs to reach the same
+// verdict.
+func (r *result) replayFlags() string {
+	return swarmFlag(r.SwarmKinds) + linTimeoutFlag(r.LinTimeout)
+}
+
+// retriable reports whether the result is an inconclusive verdict that
+// depends on the machine: Porcupine's wall-clock budget ran out. Running the
+// seed again (with more time, or on a quieter machine) may reach a verdict;
+// an event bound or a stop, by contrast, happens again on every run.
+func (r *result) retriable() bool {
+	if r.Class != runner.Inconclusive {
+		return false
+	}
+	for _, c := range r.Checks {
+		if c.Name == checkers.NameLinearizable && c.Verdict == checkers.Unknown.String() {
+			return true
+		}
+	}
+	return false
+}
+
+// requiredFields are the keys every complete result has: without them a line
+// cannot say which scenario version and seed it judged, or how.
+var requiredFields = []string{"scenario", "seed", "scenario_hash", "class", "trace_hash"}
+
+var knownClasses = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, runner.ProtocolCrash,
+	runner.Inconclusive, runner.Vacuous, runner.Nondeterministic}
+
+// repairHint tells how to get past a broken line: its seed simply runs again.
+const repairHint = "delete this line, or the whole file, and run the same command again"
+
+// parseResult decodes one results line and insists that it is a complete
+// result: a partial or foreign line must never count as a finished seed.
+func parseResult(line []byte) (result, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(line, &fields); err != nil {
+		return result{}, fmt.Errorf("not JSON (%v)", err)
+	}
+	for _, k := range requiredFields {
+		if _, ok := fields[k]; !ok {
+			return result{}, fmt.Errorf("no %q", k)
+		}
+	}
+	var r result
+	if err := json.Unmarshal(line, &r); err != nil {
+		return result{}, fmt.Errorf("malformed (%v)", err)
+	}
+	switch {
+	case r.Scenario == "":
+		return result{}, errors.New(`empty "scenario"`)
+	case r.ScenarioHash == "":
+		return result{}, errors.New(`empty "scenario_hash"`)
+	case !slices.Contains(knownClasses, r.Class):
+		return result{}, fmt.Errorf("unknown class %q", r.Class)
+	case r.Hash == "" && r.Class != runner.ProtocolCrash:
+		// Only a panic outside protocol code ends a run without a trace hash.
+		return result{}, errors.New(`empty "trace_hash"`)
+	}
+	return r, nil
+}
+
+// readResults calls fn with every result in the file, in order, and returns
+// the length of its complete lines. A last line without its newline was cut
+// short by an interruption and is left out; any other line that is not a
+// complete result is bad input naming file:line and the repair.
+func readResults(path string, fn func(line int, r result) error) (complete int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	rd := bufio.NewReader(f)
+	for line := 1; ; line++ {
+		text, err := rd.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return complete, nil
+		}
+		if err != nil {
+			return complete, internalErr(err)
+		}
+		r, err := parseResult(text)
+		if err != nil {
+			return complete, badInput("%s:%d: not a complete sweep result: %v; %s", path, line, err, repairHint)
+		}
+		if err := fn(line, r); err != nil {
+			return complete, err
+		}
+		complete += int64(len(text))
+	}
+}
+
+// openResults opens the results file for appending, creating it and its
+// directory if needed, and makes a new file's name durable: fsyncing lines
+// into a file whose directory entry a crash loses would save nothing.
+func openResults(path string) (*os.File, error) {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil || statErr == nil {
+		return f, err
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// syncDir fsyncs a directory, so that the entries just created in it survive
+// a crash. Where directories cannot be synced (not every system allows it),
+// there is nothing more to do.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
+
+// syncWriter is what appendResult needs of the results file.
+type syncWriter interface {
+	io.Writer
+	Sync() error
+}
+
+// appendResult writes one result as one line with one write and fsyncs it,
+// so that a machine crash loses at most the line being written (a partial
+// last line is dropped when the sweep continues). One fsync per seed costs
+// little beside a run (see the README).
+func appendResult(f syncWriter, r *result) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	return f.Sync()
+}
