@@ -1,6 +1,7 @@
 package simtest_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -81,4 +82,35 @@ type fakeT struct {
 
 func (f *fakeT) Errorf(format string, args ...any) {
 	f.errors = append(f.errors, sprintf(format, args...))
+}
+
+// cancelledT is a test whose context is cancelled after a while, as Ctrl-C
+// or a test's deadline would.
+type cancelledT struct {
+	testing.TB
+	ctx context.Context
+}
+
+func (c cancelledT) Context() context.Context { return c.ctx }
+
+// TestHugeSeedCountFromEnvironment: SIMRUN_SEEDS of any size starts at
+// once, allocating nothing per seed, and stops with the test's context,
+// returning the seeds that ran, in order.
+func TestHugeSeedCountFromEnvironment(t *testing.T) {
+	t.Setenv(simtest.EnvSeeds, "99999999999")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	reps := simtest.Sweep(cancelledT{TB: t, ctx: ctx}, "../scenarios/raft-calm.yaml", shorter(time.Second), simtest.Parallel(1))
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("the sweep took %v to stop", took)
+	}
+	if len(reps) == 0 {
+		t.Fatal("no seed ran before the cancel")
+	}
+	for i, rep := range reps {
+		if rep.Seed != uint64(i+1) {
+			t.Fatalf("report %d is seed %d", i, rep.Seed)
+		}
+	}
 }
