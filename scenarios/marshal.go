@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/goccy/go-yaml"
+	"github.com/simrun/simrun/internal/strictyaml"
 )
 
 // Marshal writes s as a scenario file that Parse reads back to an equal
@@ -19,14 +20,14 @@ import (
 func (s *Scenario) Marshal() ([]byte, error) {
 	var b bytes.Buffer
 	v := reflect.ValueOf(s).Elem()
-	for _, f := range fieldsOf(v.Type()) {
-		tag := v.Type().FieldByIndex(f.index).Tag.Get("yaml")
-		fv := v.FieldByIndex(f.index)
-		if hasOpt(tag, "omitempty") && isEmpty(fv) {
+	for _, f := range strictyaml.Fields(v.Type()) {
+		tag := v.Type().FieldByIndex(f.Index).Tag.Get("yaml")
+		fv := v.FieldByIndex(f.Index)
+		if strictyaml.HasOpt(tag, "omitempty") && isEmpty(fv) {
 			continue
 		}
-		if err := writeKey(&b, f.name, fv, hasOpt(tag, "flow")); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+		if err := writeKey(&b, f.Name, fv, strictyaml.HasOpt(tag, "flow")); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 	}
 	return b.Bytes(), nil

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/internal/strictyaml"
+
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -61,10 +64,10 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 	}
 	d := newDecoder(filename)
 	var s Scenario
-	if err := d.decode(root, "", reflect.ValueOf(&s).Elem()); err != nil {
+	if err := d.Decode(root, "", reflect.ValueOf(&s).Elem()); err != nil {
 		return nil, err
 	}
-	s.src = &source{file: filename, positions: d.positions, nulls: d.nulls, options: findOptions(root, d)}
+	s.src = &source{file: filename, positions: d.Positions, nulls: d.Nulls, options: findOptions(root, d)}
 	s.applyDefaults(s.src)
 	s.normalize()
 	s.src.steps, s.src.optionsSeen = slices.Clone(s.Faults), maps.Clone(s.ProtocolOptions)
@@ -86,8 +89,8 @@ func parseDocument(filename string, data []byte) (ast.Node, error) {
 			continue
 		}
 		if root != nil {
-			p := nodePos(doc.Body)
-			return nil, &Error{File: filename, Line: p.line, Column: p.col,
+			p := strictyaml.NodePos(doc.Body)
+			return nil, &Error{File: filename, Line: p.Line, Column: p.Col,
 				Msg: "a second YAML document: a file holds one scenario"}
 		}
 		root = doc.Body
@@ -140,11 +143,11 @@ type optionsNode struct {
 	anchors map[string]ast.Node
 }
 
-func findOptions(root ast.Node, d *decoder) optionsNode {
-	kvs, _ := pairs(root)
+func findOptions(root ast.Node, d *strictyaml.Decoder) optionsNode {
+	kvs, _ := strictyaml.Pairs(root)
 	for _, kv := range kvs {
-		if k, err := d.key(kv, ""); err == nil && k == "protocol_options" {
-			return optionsNode{node: valueOf(kv), anchors: d.anchors}
+		if k, err := d.Key(kv, ""); err == nil && k == "protocol_options" {
+			return optionsNode{node: strictyaml.ValueOf(kv), anchors: d.Anchors}
 		}
 	}
 	return optionsNode{}
@@ -164,9 +167,9 @@ func (s *Scenario) DecodeProtocolOptions(into any) error {
 	if s.src != nil && s.src.options.node != nil && reflect.DeepEqual(s.ProtocolOptions, s.src.optionsSeen) {
 		d := newDecoder(s.src.file)
 		for k, v := range s.src.options.anchors {
-			d.anchors[k] = v
+			d.Anchors[k] = v
 		}
-		return d.decode(s.src.options.node, "protocol_options", rv.Elem())
+		return d.Decode(s.src.options.node, "protocol_options", rv.Elem())
 	}
 	if len(s.ProtocolOptions) == 0 {
 		return nil
@@ -186,10 +189,21 @@ func (s *Scenario) decodeOptionsFromValue(into reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	err = newDecoder(s.Name).decode(root, "protocol_options", into.Elem())
+	err = newDecoder(s.Name).Decode(root, "protocol_options", into.Elem())
 	var e *Error
 	if errors.As(err, &e) {
 		e.Line, e.Column = 0, 0
 	}
 	return err
 }
+
+// newDecoder is a strict decoder of a scenario file: its durations are
+// faults.Duration, which refuse a bare number but 0.
+func newDecoder(file string) *strictyaml.Decoder {
+	d := strictyaml.NewDecoder(file)
+	d.DurationAs = reflect.TypeFor[faults.Duration]()
+	return d
+}
+
+// Error is a scenario file error: one line, "file:line:column: path: message".
+type Error = strictyaml.Error

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/internal/strictyaml"
+
 	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/sim"
 )
@@ -244,14 +246,14 @@ func (s *Scenario) Errorf(path string, format string, args ...any) error {
 	}
 	e.File = s.src.file
 	p := s.src.lookup(path)
-	e.Line, e.Column = p.line, p.col
+	e.Line, e.Column = p.Line, p.Col
 	return e
 }
 
 // source remembers where a parsed scenario came from.
 type source struct {
 	file      string
-	positions map[string]pos
+	positions map[string]strictyaml.Pos
 	nulls     map[string]bool
 	options   optionsNode
 	// What the file said, to tell whether a scenario was changed in code
@@ -267,13 +269,13 @@ func (src *source) writtenStep(i int, st faults.Step) bool {
 }
 
 // lookup returns the position of path, or of its closest recorded ancestor.
-func (src *source) lookup(path string) pos {
+func (src *source) lookup(path string) strictyaml.Pos {
 	for {
 		if p, ok := src.positions[path]; ok {
 			return p
 		}
 		if path == "" {
-			return pos{1, 1}
+			return strictyaml.Pos{Line: 1, Col: 1}
 		}
 		path = parentPath(path)
 	}

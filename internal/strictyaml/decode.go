@@ -1,4 +1,4 @@
-package scenarios
+package strictyaml
 
 import (
 	"encoding"
@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
-
-	"github.com/simrun/simrun/faults"
 )
 
 // The decoder walks go-yaml's AST into Go values, strictly, knowing at every
@@ -57,8 +55,8 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
-// pos is a source position.
-type pos struct{ line, col int }
+// Pos is a source position, 1-based.
+type Pos struct{ Line, Col int }
 
 // Bounds that keep hostile input (alias bombs, deep nesting) cheap.
 const (
@@ -66,46 +64,57 @@ const (
 	maxDepth       = 64
 )
 
-type decoder struct {
-	file      string
-	anchors   map[string]ast.Node
-	positions map[string]pos  // path -> position of its value, for Errorf
-	nulls     map[string]bool // paths written with no value ("key:")
-	budget    int
-	depth     int
+// Decoder decodes go-yaml AST nodes into Go values strictly, recording where
+// each value was written. Build it with NewDecoder; it may decode several
+// nodes of one file (their anchors are shared).
+type Decoder struct {
+	file string
+	// Anchors are the anchors defined so far, by name.
+	Anchors map[string]ast.Node
+	// Positions maps each decoded path to the position of its value.
+	Positions map[string]Pos
+	// Nulls holds the paths written with no value ("key:").
+	Nulls map[string]bool
+	// DurationAs, if set, is the type time.Duration values decode as (a
+	// type of int64 kind with the unmarshaler conventions above, such as a
+	// duration that refuses bare numbers); nil reads Go duration strings.
+	DurationAs reflect.Type
+	budget     int
+	depth      int
 }
 
-func newDecoder(file string) *decoder {
-	return &decoder{file: file, anchors: map[string]ast.Node{}, positions: map[string]pos{}, nulls: map[string]bool{},
+// NewDecoder returns a decoder for the nodes of file (named in errors).
+func NewDecoder(file string) *Decoder {
+	return &Decoder{file: file, Anchors: map[string]ast.Node{}, Positions: map[string]Pos{}, Nulls: map[string]bool{},
 		budget: maxDecodeNodes}
 }
 
 // nodePos is where a node starts in the source. A block mapping's own token is
 // the colon of its first pair, so it is placed at its first key instead.
-func nodePos(n ast.Node) pos {
+func NodePos(n ast.Node) Pos {
 	switch m := n.(type) {
 	case nil:
-		return pos{}
+		return Pos{}
 	case *ast.MappingNode:
 		if !m.IsFlowStyle && len(m.Values) > 0 {
-			return nodePos(m.Values[0].Key)
+			return NodePos(m.Values[0].Key)
 		}
 	case *ast.MappingValueNode:
-		return nodePos(m.Key)
+		return NodePos(m.Key)
 	}
 	tk := n.GetToken()
 	if tk == nil || tk.Position == nil {
-		return pos{}
+		return Pos{}
 	}
-	return pos{tk.Position.Line, tk.Position.Column}
+	return Pos{tk.Position.Line, tk.Position.Column}
 }
 
-func (d *decoder) errAt(p pos, path, format string, args ...any) *Error {
-	return &Error{File: d.file, Line: p.line, Column: p.col, Path: path, Msg: fmt.Sprintf(format, args...)}
+func (d *Decoder) errAt(p Pos, path, format string, args ...any) *Error {
+	return &Error{File: d.file, Line: p.Line, Column: p.Col, Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (d *decoder) errNode(n ast.Node, path, format string, args ...any) *Error {
-	return d.errAt(nodePos(n), path, format, args...)
+func (d *Decoder) errNode(n ast.Node, path, format string, args ...any) *Error {
+	return d.errAt(NodePos(n), path, format, args...)
 }
 
 func joinPath(path, key string) string {
@@ -118,12 +127,12 @@ func joinPath(path, key string) string {
 func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // resolve strips anchors (remembering them) and follows aliases.
-func (d *decoder) resolve(n ast.Node, path string) (ast.Node, error) {
+func (d *Decoder) resolve(n ast.Node, path string) (ast.Node, error) {
 	for range maxDepth {
 		switch a := n.(type) {
 		case *ast.AnchorNode:
 			if a.Name != nil {
-				d.anchors[a.Name.String()] = a.Value
+				d.Anchors[a.Name.String()] = a.Value
 			}
 			n = a.Value
 		case *ast.AliasNode:
@@ -131,7 +140,7 @@ func (d *decoder) resolve(n ast.Node, path string) (ast.Node, error) {
 			if a.Value != nil {
 				name = a.Value.String()
 			}
-			target, ok := d.anchors[name]
+			target, ok := d.Anchors[name]
 			if !ok {
 				return nil, d.errNode(a, path, "alias *%s refers to no anchor defined before it", name)
 			}
@@ -154,7 +163,7 @@ type (
 var durationType = reflect.TypeFor[time.Duration]()
 
 // decode stores node n, found at path, into v (settable).
-func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
+func (d *Decoder) Decode(n ast.Node, path string, v reflect.Value) error {
 	n, err := d.resolve(n, path)
 	if err != nil {
 		return err
@@ -167,8 +176,8 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
 		return d.errNode(n, path, "nested more than %d levels deep", maxDepth)
 	}
 	defer func() { d.depth-- }()
-	if _, seen := d.positions[path]; !seen {
-		d.positions[path] = nodePos(n)
+	if _, seen := d.Positions[path]; !seen {
+		d.Positions[path] = NodePos(n)
 	}
 	if v.Kind() == reflect.Pointer {
 		return d.decodePointer(n, path, v)
@@ -176,7 +185,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
 	if isNull(n) {
 		// "key:" with no value is a key left out: the destination keeps what
 		// it holds (a default), even a type that decodes itself.
-		d.nulls[path] = true
+		d.Nulls[path] = true
 		return nil
 	}
 	if done, err := d.decodeByUnmarshaler(n, path, v); done {
@@ -235,7 +244,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) error {
 	return d.errNode(n, path, "cannot decode into %v", v.Type())
 }
 
-func (d *decoder) decodePointer(n ast.Node, path string, v reflect.Value) error {
+func (d *Decoder) decodePointer(n ast.Node, path string, v reflect.Value) error {
 	if isNull(n) {
 		v.SetZero()
 		return nil
@@ -243,12 +252,12 @@ func (d *decoder) decodePointer(n ast.Node, path string, v reflect.Value) error 
 	if v.IsNil() {
 		v.Set(reflect.New(v.Type().Elem()))
 	}
-	return d.decode(n, path, v.Elem())
+	return d.Decode(n, path, v.Elem())
 }
 
 // decodeByUnmarshaler lets a type decode itself. Errors it returns without a
 // position get the node's position and path.
-func (d *decoder) decodeByUnmarshaler(n ast.Node, path string, v reflect.Value) (bool, error) {
+func (d *Decoder) decodeByUnmarshaler(n ast.Node, path string, v reflect.Value) (bool, error) {
 	if !v.CanAddr() {
 		return false, nil
 	}
@@ -260,7 +269,7 @@ func (d *decoder) decodeByUnmarshaler(n ast.Node, path string, v reflect.Value) 
 			if rv.Kind() != reflect.Pointer || rv.IsNil() {
 				return fmt.Errorf("UnmarshalYAML needs a non-nil pointer, got %T", into)
 			}
-			return d.decode(n, path, rv.Elem())
+			return d.Decode(n, path, rv.Elem())
 		})
 	case bytesUnmarshaler:
 		err = u.UnmarshalYAML([]byte(n.String()))
@@ -283,20 +292,28 @@ func (d *decoder) decodeByUnmarshaler(n ast.Node, path string, v reflect.Value) 
 	return true, d.errNode(n, path, "%v", err)
 }
 
-func (d *decoder) decodeDuration(n ast.Node, path string, v reflect.Value) error {
-	var fd faults.Duration
-	if err := fd.UnmarshalYAML(func(into any) error { return d.decode(n, path, reflect.ValueOf(into).Elem()) }); err != nil {
-		var located *Error
-		if errors.As(err, &located) {
-			return located
+func (d *Decoder) decodeDuration(n ast.Node, path string, v reflect.Value) error {
+	if d.DurationAs != nil {
+		as := reflect.New(d.DurationAs).Elem()
+		if err := d.Decode(n, path, as); err != nil {
+			return err
 		}
-		return d.errNode(n, path, "%v", err)
+		v.SetInt(as.Int())
+		return nil
 	}
-	v.SetInt(int64(fd))
+	text, ok := scalarText(n)
+	if !ok {
+		return d.errNode(n, path, "want a duration like 150ms, got %s", describe(n))
+	}
+	dur, err := time.ParseDuration(text)
+	if err != nil {
+		return d.errNode(n, path, "invalid duration %q: write it like 150ms or 2s", text)
+	}
+	v.SetInt(int64(dur))
 	return nil
 }
 
-func (d *decoder) decodeInt(n ast.Node, path string, v reflect.Value) error {
+func (d *Decoder) decodeInt(n ast.Node, path string, v reflect.Value) error {
 	i, ok := n.(*ast.IntegerNode)
 	if !ok {
 		return d.errNode(n, path, "want an integer, got %s", describe(n))
@@ -318,7 +335,7 @@ func (d *decoder) decodeInt(n ast.Node, path string, v reflect.Value) error {
 	return nil
 }
 
-func (d *decoder) decodeUint(n ast.Node, path string, v reflect.Value) error {
+func (d *Decoder) decodeUint(n ast.Node, path string, v reflect.Value) error {
 	i, ok := n.(*ast.IntegerNode)
 	if !ok {
 		return d.errNode(n, path, "want a non-negative integer, got %s", describe(n))
@@ -341,38 +358,40 @@ func (d *decoder) decodeUint(n ast.Node, path string, v reflect.Value) error {
 }
 
 // field is a struct field reachable by a YAML key.
-type field struct {
-	name  string
-	index []int
+// Field is one YAML key of a struct type and the index of its Go field.
+type Field struct {
+	Name  string
+	Index []int
 }
 
-// fieldsOf lists the YAML keys of a struct type, in declaration order,
+// Fields lists the YAML keys of a struct type, in declaration order,
 // flattening ",inline" struct fields.
-func fieldsOf(t reflect.Type) []field {
-	var out []field
+func Fields(t reflect.Type) []Field {
+	var out []Field
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
-		inline := hasOpt(opts, "inline") && f.Type.Kind() == reflect.Struct
+		inline := HasOpt(opts, "inline") && f.Type.Kind() == reflect.Struct
 		if name == "-" || (!f.IsExported() && !(inline && f.Anonymous)) {
 			continue
 		}
 		if inline {
-			for _, sub := range fieldsOf(f.Type) {
-				out = append(out, field{name: sub.name, index: append([]int{i}, sub.index...)})
+			for _, sub := range Fields(f.Type) {
+				out = append(out, Field{Name: sub.Name, Index: append([]int{i}, sub.Index...)})
 			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		out = append(out, field{name: name, index: []int{i}})
+		out = append(out, Field{Name: name, Index: []int{i}})
 	}
 	return out
 }
 
-func hasOpt(opts, want string) bool {
+// HasOpt reports whether a yaml tag carries the option want (",omitempty").
+func HasOpt(opts, want string) bool {
 	for o := range strings.SplitSeq(opts, ",") {
 		if o == want {
 			return true
@@ -381,8 +400,8 @@ func hasOpt(opts, want string) bool {
 	return false
 }
 
-// pairs returns the key/value pairs of a mapping node.
-func pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
+// Pairs returns the key/value pairs of a mapping node.
+func Pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
 	switch m := n.(type) {
 	case *ast.MappingNode:
 		return m.Values, true
@@ -393,7 +412,7 @@ func pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
 }
 
 // key returns a mapping key as a string, refusing merge keys and complex keys.
-func (d *decoder) key(kv *ast.MappingValueNode, path string) (string, error) {
+func (d *Decoder) Key(kv *ast.MappingValueNode, path string) (string, error) {
 	if kv.Key == nil {
 		return "", d.errNode(kv, path, "mapping entry without a key")
 	}
@@ -412,21 +431,21 @@ func (d *decoder) key(kv *ast.MappingValueNode, path string) (string, error) {
 }
 
 // entries walks a mapping's keys, refusing duplicates, and calls fn for each.
-func (d *decoder) entries(n ast.Node, path string, fn func(key string, kv *ast.MappingValueNode) error) error {
-	kvs, ok := pairs(n)
+func (d *Decoder) entries(n ast.Node, path string, fn func(key string, kv *ast.MappingValueNode) error) error {
+	kvs, ok := Pairs(n)
 	if !ok {
 		return d.errNode(n, path, "want a mapping, got %s", describe(n))
 	}
-	seen := make(map[string]pos, len(kvs))
+	seen := make(map[string]Pos, len(kvs))
 	for _, kv := range kvs {
-		k, err := d.key(kv, path)
+		k, err := d.Key(kv, path)
 		if err != nil {
 			return err
 		}
 		if first, dup := seen[k]; dup {
-			return d.errNode(kv.Key, joinPath(path, k), "duplicate key (first at line %d)", first.line)
+			return d.errNode(kv.Key, joinPath(path, k), "duplicate key (first at line %d)", first.Line)
 		}
-		seen[k] = nodePos(kv.Key)
+		seen[k] = NodePos(kv.Key)
 		if err := fn(k, kv); err != nil {
 			return err
 		}
@@ -435,24 +454,24 @@ func (d *decoder) entries(n ast.Node, path string, fn func(key string, kv *ast.M
 }
 
 // valueOf is a pair's value; a missing value (key:) is a null placed at the key.
-func valueOf(kv *ast.MappingValueNode) ast.Node {
+func ValueOf(kv *ast.MappingValueNode) ast.Node {
 	if kv.Value == nil {
 		return ast.Null(kv.Start)
 	}
 	return kv.Value
 }
 
-func (d *decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
-	fields := fieldsOf(v.Type())
+func (d *Decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
+	fields := Fields(v.Type())
 	return d.entries(n, path, func(k string, kv *ast.MappingValueNode) error {
 		sub := joinPath(path, k)
 		for _, f := range fields {
-			if f.name == k {
-				val := valueOf(kv)
+			if f.Name == k {
+				val := ValueOf(kv)
 				if isNull(val) {
-					d.positions[sub] = nodePos(kv.Key)
+					d.Positions[sub] = NodePos(kv.Key)
 				}
-				return d.decode(val, sub, v.FieldByIndex(f.index))
+				return d.Decode(val, sub, v.FieldByIndex(f.Index))
 			}
 		}
 		return d.errNode(kv.Key, sub, "unknown field%s", suggest(k, fields))
@@ -460,19 +479,19 @@ func (d *decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
 }
 
 // suggest names the closest known field (a typo, or a prefix), or lists them all.
-func suggest(k string, fields []field) string {
+func suggest(k string, fields []Field) string {
 	names := make([]string, len(fields))
 	best, bestDist := "", 3
 	for i, f := range fields {
-		names[i] = f.name
-		if dist := editDistance(k, f.name); dist < bestDist {
-			best, bestDist = f.name, dist
+		names[i] = f.Name
+		if dist := editDistance(k, f.Name); dist < bestDist {
+			best, bestDist = f.Name, dist
 		}
 	}
 	if best == "" && len(k) >= 3 {
 		for _, f := range fields {
-			if strings.HasPrefix(f.name, k) || strings.HasPrefix(k, f.name) {
-				best = f.name
+			if strings.HasPrefix(f.Name, k) || strings.HasPrefix(k, f.Name) {
+				best = f.Name
 				break
 			}
 		}
@@ -504,14 +523,14 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func (d *decoder) decodeSlice(n ast.Node, path string, v reflect.Value) error {
+func (d *Decoder) decodeSlice(n ast.Node, path string, v reflect.Value) error {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
 		return d.errNode(n, path, "want a list, got %s", describe(n))
 	}
 	out := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
 	for i, el := range seq.Values {
-		if err := d.decode(el, indexPath(path, i), out.Index(i)); err != nil {
+		if err := d.Decode(el, indexPath(path, i), out.Index(i)); err != nil {
 			return err
 		}
 	}
@@ -519,14 +538,14 @@ func (d *decoder) decodeSlice(n ast.Node, path string, v reflect.Value) error {
 	return nil
 }
 
-func (d *decoder) decodeMap(n ast.Node, path string, v reflect.Value) error {
+func (d *Decoder) decodeMap(n ast.Node, path string, v reflect.Value) error {
 	if v.Type().Key().Kind() != reflect.String {
 		return d.errNode(n, path, "cannot decode into %v", v.Type())
 	}
 	out := reflect.MakeMap(v.Type())
 	err := d.entries(n, path, func(k string, kv *ast.MappingValueNode) error {
 		el := reflect.New(v.Type().Elem()).Elem()
-		if err := d.decode(valueOf(kv), joinPath(path, k), el); err != nil {
+		if err := d.Decode(ValueOf(kv), joinPath(path, k), el); err != nil {
 			return err
 		}
 		out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), el)
@@ -541,15 +560,15 @@ func (d *decoder) decodeMap(n ast.Node, path string, v reflect.Value) error {
 
 // generic decodes into plain Go values: map[string]any, []any, string, int64
 // or uint64, float64, bool, nil.
-func (d *decoder) generic(n ast.Node, path string) (any, error) {
+func (d *Decoder) generic(n ast.Node, path string) (any, error) {
 	switch x := n.(type) {
 	case *ast.MappingNode, *ast.MappingValueNode:
 		var m map[string]any
-		err := d.decode(n, path, reflect.ValueOf(&m).Elem())
+		err := d.Decode(n, path, reflect.ValueOf(&m).Elem())
 		return m, err
 	case *ast.SequenceNode:
 		var s []any
-		err := d.decode(n, path, reflect.ValueOf(&s).Elem())
+		err := d.Decode(n, path, reflect.ValueOf(&s).Elem())
 		return s, err
 	case *ast.NullNode:
 		return nil, nil
