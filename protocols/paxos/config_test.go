@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -42,7 +44,7 @@ func TestConfigValidate(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.err)
-			_, err = New(c, newCounter)
+			_, err = New(c, prototest.NewKV)
 			assert.Error(t, err, "New validates too")
 		})
 	}

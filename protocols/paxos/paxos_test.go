@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -42,15 +43,6 @@ func TestBallots(t *testing.T) {
 	})
 }
 
-// only returns the single queued message, removing it.
-func only(t *testing.T, tn *testNet) envelope {
-	t.Helper()
-	require.Len(t, tn.queue, 1, "want exactly one message")
-	e := tn.queue[0]
-	tn.queue = nil
-	return e
-}
-
 // PMS §2.2 phase 1b: promise a higher ballot, repeat the promise of the
 // promised one, reject a lower one (with a nack).
 func TestAcceptorPhase1Rules(t *testing.T) {
@@ -71,21 +63,21 @@ func TestAcceptorPhase1Rules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := newTestNet(t, 3, testConfig())
-			tn.writePromise(0, tt.promised)
-			tn.start(0)
-			tn.nodes[0].Receive(tn.envs[0], tt.from, MsgPrepare{Ballot: tt.ballot, From: 1})
+			writePromise(tn, 0, tt.promised)
+			tn.Start(0)
+			tn.Node(0).Receive(tn.Env(0), tt.from, MsgPrepare{Ballot: tt.ballot, From: 1})
 			if tt.want == nil {
-				require.Empty(t, tn.queue)
+				require.Empty(t, tn.Queue)
 			} else {
 				e := only(t, tn)
-				assert.Equal(t, tt.from, e.to)
-				assert.Equal(t, tt.want, e.msg)
+				assert.Equal(t, tt.from, e.To)
+				assert.Equal(t, tt.want, e.Msg)
 			}
-			assert.Equal(t, tt.promise, tn.nodes[0].promise)
+			assert.Equal(t, tt.promise, tn.Node(0).promise)
 			// PMS §2.3: the promise survives a crash.
-			tn.crash(0)
-			tn.start(0)
-			assert.Equal(t, tt.promise, tn.nodes[0].promise)
+			crash(tn, 0)
+			tn.Start(0)
+			assert.Equal(t, tt.promise, tn.Node(0).promise)
 		})
 	}
 }
@@ -94,58 +86,46 @@ func TestAcceptorPhase1Rules(t *testing.T) {
 // every value known chosen; slots compacted away come as the snapshot.
 func TestPromiseReportsAcceptedProposals(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.writePromise(0, 5)
-	tn.writeRecord(0, 1, 3, true, cmd(9, 1, "add a"))
-	tn.writeRecord(0, 2, 4, false, cmd(9, 2, "add b"))
-	tn.writeRecord(0, 4, 5, false, cmd(9, 3, "add c"))
-	tn.start(0)
-	require.Equal(t, uint64(1), tn.nodes[0].commit, "the chosen slot 1 is recovered")
+	writePromise(tn, 0, 5)
+	writeRecord(tn, 0, 1, 3, true, cmd(9, 1, "add a"))
+	writeRecord(tn, 0, 2, 4, false, cmd(9, 2, "add b"))
+	writeRecord(tn, 0, 4, 5, false, cmd(9, 3, "add c"))
+	tn.Start(0)
+	require.Equal(t, uint64(1), tn.Node(0).commit, "the chosen slot 1 is recovered")
 
-	tn.nodes[0].Receive(tn.envs[0], 1, MsgPrepare{Ballot: 7, From: 2})
+	tn.Node(0).Receive(tn.Env(0), 1, MsgPrepare{Ballot: 7, From: 2})
 	assert.Equal(t, MsgPromise{Ballot: 7, Entries: []PromiseEntry{
 		{Slot: 2, Ballot: 4, Cmd: cmd(9, 2, "add b")},
 		{Slot: 4, Ballot: 5, Cmd: cmd(9, 3, "add c")},
-	}}, only(t, tn).msg)
+	}}, only(t, tn).Msg)
 
-	tn.nodes[0].Receive(tn.envs[0], 1, MsgPrepare{Ballot: 7, From: 1})
-	got := only(t, tn).msg.(MsgPromise)
+	tn.Node(0).Receive(tn.Env(0), 1, MsgPrepare{Ballot: 7, From: 1})
+	got := only(t, tn).Msg.(MsgPromise)
 	require.Len(t, got.Entries, 3)
 	assert.Equal(t, PromiseEntry{Slot: 1, Ballot: 3, Decided: true, Cmd: cmd(9, 1, "add a")}, got.Entries[0])
 }
 
 func TestPromiseCarriesTheSnapshotBelowItsLog(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	sessions := service.NewSessions(&counter{m: map[string]int{"a": 8}})
+	sessions := service.NewSessions(prototest.NewKVWith(map[string]string{"a": "8"}))
 	data, err := sessions.Snapshot()
 	require.NoError(t, err)
 	snap := Snapshot{Index: 8, Digest: 42, Data: data}
-	tn.envs[0].disk.Put(snapshotKeyA, encodeSnapshot(snap))
-	tn.writeRecord(0, 10, 4, false, cmd(9, 1, "add a"))
-	tn.start(0)
-	n := tn.nodes[0]
+	tn.Disk(0).Put(snapshotKeyA, encodeSnapshot(snap))
+	writeRecord(tn, 0, 10, 4, false, cmd(9, 1, "add a"))
+	tn.Start(0)
+	n := tn.Node(0)
 	require.Equal(t, uint64(8), n.applied)
-	require.Equal(t, map[string]int{"a": 8}, n.sessionsCounter(t).m)
+	require.Equal(t, map[string]string{"a": "8"}, sessionsKV(t, n))
 
-	n.Receive(tn.envs[0], 1, MsgPrepare{Ballot: 7, From: 3})
-	p := only(t, tn).msg.(MsgPromise)
+	n.Receive(tn.Env(0), 1, MsgPrepare{Ballot: 7, From: 3})
+	p := only(t, tn).Msg.(MsgPromise)
 	assert.Equal(t, snap, p.Snapshot)
 	assert.Equal(t, []PromiseEntry{{Slot: 10, Ballot: 4, Cmd: cmd(9, 1, "add a")}}, p.Entries)
 
-	n.Receive(tn.envs[0], 1, MsgPrepare{Ballot: 7, From: 9})
-	p = only(t, tn).msg.(MsgPromise)
+	n.Receive(tn.Env(0), 1, MsgPrepare{Ballot: 7, From: 9})
+	p = only(t, tn).Msg.(MsgPromise)
 	assert.Zero(t, p.Snapshot.Index, "no snapshot for a proposer past it")
-}
-
-// sessionsCounter digs the counter out of a node's state machine, through a
-// snapshot (Sessions keeps it private).
-func (n *node) sessionsCounter(t *testing.T) *counter {
-	t.Helper()
-	data, err := n.sessions.Snapshot()
-	require.NoError(t, err)
-	c := &counter{}
-	s := service.NewSessions(c)
-	require.NoError(t, s.Restore(data))
-	return c
 }
 
 // PMS §2.2 phase 2b: accept unless a higher ballot was promised; accepting
@@ -171,15 +151,15 @@ func TestAcceptorPhase2Rules(t *testing.T) {
 			cfg := testConfig()
 			cfg.Bugs = tt.bugs
 			tn := newTestNet(t, 3, cfg)
-			tn.writePromise(0, tt.promised)
-			tn.start(0)
-			from := tn.nodes[0].owner(tt.ballot)
-			tn.nodes[0].Receive(tn.envs[0], from, MsgAccept{Ballot: tt.ballot, Slot: 1,
+			writePromise(tn, 0, tt.promised)
+			tn.Start(0)
+			from := tn.Node(0).owner(tt.ballot)
+			tn.Node(0).Receive(tn.Env(0), from, MsgAccept{Ballot: tt.ballot, Slot: 1,
 				Cmds: []service.Command{cmd(9, 1, "add a"), cmd(9, 2, "add b")}})
-			assert.Equal(t, tt.want, only(t, tn).msg)
-			tn.crash(0)
-			tn.start(0)
-			n := tn.nodes[0]
+			assert.Equal(t, tt.want, only(t, tn).Msg)
+			crash(tn, 0)
+			tn.Start(0)
+			n := tn.Node(0)
 			assert.Equal(t, tt.promise, n.promise)
 			if tt.accepted == 0 {
 				assert.Nil(t, n.rec(1))
@@ -200,19 +180,19 @@ func TestAcceptorPhase2Rules(t *testing.T) {
 // retransmission) nor a chosen value; it acknowledges both.
 func TestAcceptorKeepsChosenValues(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.writePromise(0, 4)
-	tn.writeRecord(0, 1, 4, true, cmd(9, 1, "add a"))
-	tn.start(0)
-	tn.nodes[0].Receive(tn.envs[0], 2, MsgAccept{Ballot: 5, Slot: 1, Cmds: []service.Command{cmd(9, 1, "add a")}})
-	assert.Equal(t, MsgAccepted{Ballot: 5, Slot: 1, Count: 1}, only(t, tn).msg)
-	assert.Equal(t, uint64(4), tn.nodes[0].rec(1).ballot, "a chosen record is not rewritten")
+	writePromise(tn, 0, 4)
+	writeRecord(tn, 0, 1, 4, true, cmd(9, 1, "add a"))
+	tn.Start(0)
+	tn.Node(0).Receive(tn.Env(0), 2, MsgAccept{Ballot: 5, Slot: 1, Cmds: []service.Command{cmd(9, 1, "add a")}})
+	assert.Equal(t, MsgAccepted{Ballot: 5, Slot: 1, Count: 1}, only(t, tn).Msg)
+	assert.Equal(t, uint64(4), tn.Node(0).rec(1).ballot, "a chosen record is not rewritten")
 }
 
 // proposals returns the leader's proposals sent to server to, by slot.
 func proposals(tn *testNet, from, to sim.NodeID) map[uint64]string {
 	out := map[uint64]string{}
-	for _, e := range tn.queue {
-		if m, ok := e.msg.(MsgAccept); ok && e.from == from && e.to == to {
+	for _, e := range tn.Queue {
+		if m, ok := e.Msg.(MsgAccept); ok && e.From == from && e.To == to {
 			for i, c := range m.Cmds {
 				if c.IsNoop() {
 					out[m.Slot+uint64(i)] = "noop"
@@ -229,32 +209,32 @@ func proposals(tn *testNet, from, to sim.NodeID) map[uint64]string {
 // the highest-ballot proposal its phase 1 heard of, and a no-op in a gap.
 func TestLeaderAdoptsTheHighestBallotAndFillsGaps(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.writePromise(0, 4)
-	tn.writeRecord(0, 1, 4, false, cmd(9, 1, "set x 1"))
-	tn.writePromise(1, 5)
-	tn.writeRecord(1, 1, 5, false, cmd(9, 2, "set x 2"))
-	tn.writeRecord(1, 3, 4, false, cmd(9, 3, "set z 3"))
-	tn.start(0)
-	tn.start(1) // server 2 is down: the quorum is 0 and 1
-	tn.campaign(0)
-	n := tn.nodes[0]
+	writePromise(tn, 0, 4)
+	writeRecord(tn, 0, 1, 4, false, cmd(9, 1, "set x 1"))
+	writePromise(tn, 1, 5)
+	writeRecord(tn, 1, 1, 5, false, cmd(9, 2, "set x 2"))
+	writeRecord(tn, 1, 3, 4, false, cmd(9, 3, "set z 3"))
+	tn.Start(0)
+	tn.Start(1) // server 2 is down: the quorum is 0 and 1
+	campaign(tn, 0)
+	n := tn.Node(0)
 	require.Equal(t, uint64(6), n.ballot, "the next ballot of server 0 above 5")
 	// Deliver the prepare to 1 and its promise back, and stop there.
-	tn.deliverOne(tn.take(func(e envelope) bool { return e.to == 1 })[0])
-	tn.deliverOne(tn.take(func(e envelope) bool { return e.to == 0 })[0])
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.To == 1 })[0])
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.To == 0 })[0])
 	require.Equal(t, roleLeader, n.role)
 	assert.Equal(t, map[uint64]string{1: "set x 2", 2: "noop", 3: "set z 3"}, proposals(tn, 0, 1))
 	assert.Equal(t, uint64(4), n.next)
 
-	tn.deliver()
+	tn.Stabilize()
 	for _, id := range []sim.NodeID{0, 1} {
-		assert.Equal(t, uint64(3), tn.nodes[id].commit, "server %v", id)
+		assert.Equal(t, uint64(3), tn.Node(id).commit, "server %v", id)
 	}
-	assert.Equal(t, cmd(9, 2, "set x 2").Digest(), tn.commits(1)[1])
-	assert.Equal(t, service.Noop.Digest(), tn.commits(2)[1])
-	assert.False(t, tn.agreementViolated())
+	assert.Equal(t, cmd(9, 2, "set x 2").Digest(), tn.Commits(1)[1])
+	assert.Equal(t, service.Noop.Digest(), tn.Commits(2)[1])
+	tn.RequireSafe(t)
 	leaders := 0
-	for _, o := range tn.obs {
+	for _, o := range tn.Obs {
 		if o.Kind == sim.ObsLeader {
 			leaders++
 			assert.Equal(t, uint64(6), o.Term)
@@ -269,70 +249,70 @@ func TestIgnoreAcceptedBugOverwritesAcceptedSlots(t *testing.T) {
 	cfg := testConfig()
 	cfg.Bugs = []string{BugIgnoreAccepted}
 	tn := newTestNet(t, 3, cfg)
-	tn.writePromise(0, 4)
-	tn.writePromise(1, 4)
-	tn.writeRecord(1, 1, 4, false, cmd(9, 1, "set x 1"))
-	tn.startAll()
-	tn.campaign(0)
-	tn.deliver()
-	require.Equal(t, roleLeader, tn.nodes[0].role)
-	assert.Equal(t, uint64(1), tn.nodes[0].next, "nothing re-proposed")
-	tn.request(10, 0, 1, "set y 7")
-	tn.deliver()
-	assert.Equal(t, cmd(10, 1, "set y 7").Digest(), tn.commits(1)[0])
+	writePromise(tn, 0, 4)
+	writePromise(tn, 1, 4)
+	writeRecord(tn, 1, 1, 4, false, cmd(9, 1, "set x 1"))
+	tn.StartAll()
+	campaign(tn, 0)
+	tn.Stabilize()
+	require.Equal(t, roleLeader, tn.Node(0).role)
+	assert.Equal(t, uint64(1), tn.Node(0).next, "nothing re-proposed")
+	tn.Request(10, 0, 1, "set y 7")
+	tn.Stabilize()
+	assert.Equal(t, cmd(10, 1, "set y 7").Digest(), tn.Commits(1)[0])
 }
 
 // A value a promise reports as chosen is learned at once, not proposed again.
 func TestChosenValueInAPromiseIsLearned(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.writePromise(0, 4)
-	tn.writePromise(1, 4)
-	tn.writeRecord(1, 1, 4, true, cmd(9, 1, "add a"))
-	tn.writeRecord(1, 2, 4, false, cmd(9, 2, "add b"))
-	tn.start(0)
-	tn.start(1)
-	tn.campaign(0)
-	tn.deliverOne(tn.take(func(e envelope) bool { return e.to == 1 })[0])
-	tn.deliverOne(tn.take(func(e envelope) bool { return e.to == 0 })[0])
-	n := tn.nodes[0]
+	writePromise(tn, 0, 4)
+	writePromise(tn, 1, 4)
+	writeRecord(tn, 1, 1, 4, true, cmd(9, 1, "add a"))
+	writeRecord(tn, 1, 2, 4, false, cmd(9, 2, "add b"))
+	tn.Start(0)
+	tn.Start(1)
+	campaign(tn, 0)
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.To == 1 })[0])
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.To == 0 })[0])
+	n := tn.Node(0)
 	require.Equal(t, roleLeader, n.role)
 	assert.Equal(t, map[uint64]string{2: "add b"}, proposals(tn, 0, 1), "slot 1 is known chosen")
 	assert.GreaterOrEqual(t, n.commit, uint64(1))
-	assert.Equal(t, cmd(9, 1, "add a").Digest(), tn.commits(1)[0])
+	assert.Equal(t, cmd(9, 1, "add a").Digest(), tn.Commits(1)[0])
 }
 
 // A restarted proposer never reuses a ballot: it promised its own ballot on
 // disk before asking anyone.
 func TestRestartedProposerNeverReusesABallot(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.startAll()
-	tn.campaign(0)
-	first := tn.nodes[0].ballot
-	tn.queue = nil // every prepare is lost
-	tn.crash(0)
-	tn.start(0)
-	tn.campaign(0)
-	assert.Greater(t, tn.nodes[0].ballot, first)
-	assert.Equal(t, sim.NodeID(0), tn.nodes[0].owner(tn.nodes[0].ballot))
+	tn.StartAll()
+	campaign(tn, 0)
+	first := tn.Node(0).ballot
+	tn.Queue = nil // every prepare is lost
+	crash(tn, 0)
+	tn.Start(0)
+	campaign(tn, 0)
+	assert.Greater(t, tn.Node(0).ballot, first)
+	assert.Equal(t, sim.NodeID(0), tn.Node(0).owner(tn.Node(0).ballot))
 }
 
 // Duelling proposers: the lower ballot is preempted (PMS §2.2's nack) and its
 // proposer backs off with a doubled timeout; one leader results.
 func TestDuellingProposersBackOff(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.startAll()
-	tn.campaign(0) // ballot 3
-	tn.campaign(1) // ballot 4
-	tn.deliver()
-	require.Equal(t, roleLeader, tn.nodes[1].role)
-	loser := tn.nodes[0]
+	tn.StartAll()
+	campaign(tn, 0) // ballot 3
+	campaign(tn, 1) // ballot 4
+	tn.Stabilize()
+	require.Equal(t, roleLeader, tn.Node(1).role)
+	loser := tn.Node(0)
 	assert.Equal(t, roleFollower, loser.role)
 	assert.Equal(t, 1, loser.failures)
-	assert.GreaterOrEqual(t, loser.timeout, 2*tn.nodes[0].cfg.LeaderTimeoutMin, "the timeout doubled")
+	assert.GreaterOrEqual(t, loser.timeout, 2*tn.Node(0).cfg.LeaderTimeoutMin, "the timeout doubled")
 
 	// Seeing a slot chosen is progress: the backoff resets.
-	tn.request(10, 1, 1, "add a")
-	tn.deliver()
+	tn.Request(10, 1, 1, "add a")
+	tn.Stabilize()
 	assert.Zero(t, loser.failures)
 }
 
@@ -340,16 +320,16 @@ func TestDuellingProposersBackOff(t *testing.T) {
 // without fetching it, everyone applies it, and the client gets the result.
 func TestLeaderChoosesAndLearnersLearn(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.startAll()
-	tn.campaign(0)
-	tn.deliver()
-	tn.request(10, 0, 1, "add a")
-	tn.deliver()
-	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.replies)
-	for _, n := range tn.nodes {
+	tn.StartAll()
+	campaign(tn, 0)
+	tn.Stabilize()
+	tn.Request(10, 0, 1, "add a")
+	tn.Stabilize()
+	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.Replies)
+	for _, n := range nodes(tn) {
 		assert.Equal(t, uint64(1), n.applied, "server %v", n.id)
 	}
-	for _, o := range tn.obs {
+	for _, o := range tn.Obs {
 		require.NotEqual(t, sim.ObsNote, o.Kind)
 	}
 }
@@ -358,42 +338,42 @@ func TestLeaderChoosesAndLearnersLearn(t *testing.T) {
 // follow (none while running phase 1).
 func TestNonLeadersRedirect(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.startAll()
-	tn.campaign(0)
-	tn.deliver()
-	tn.request(10, 1, 1, "add a")
-	tn.deliver()
-	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusNotLeader, Leader: 0}}, tn.replies)
+	tn.StartAll()
+	campaign(tn, 0)
+	tn.Stabilize()
+	tn.Request(10, 1, 1, "add a")
+	tn.Stabilize()
+	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusNotLeader, Leader: 0}}, tn.Replies)
 
-	tn.replies = nil
-	tn.campaign(2)
-	tn.request(10, 2, 1, "add a")
-	tn.deliverOne(tn.take(func(e envelope) bool { return e.to == 2 && e.from == 10 })[0])
-	tn.deliverOne(tn.take(func(e envelope) bool { return e.to == 10 })[0])
-	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusNotLeader, Leader: sim.None}}, tn.replies)
+	tn.Replies = nil
+	campaign(tn, 2)
+	tn.Request(10, 2, 1, "add a")
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.To == 2 && e.From == 10 })[0])
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.To == 10 })[0])
+	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusNotLeader, Leader: sim.None}}, tn.Replies)
 }
 
 // A retried command (same client and seq) runs once, even when a new leader
 // chooses it a second time; its retry gets the cached result.
 func TestRetriedCommandAppliesOnce(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.startAll()
-	tn.campaign(0)
-	tn.deliver()
-	tn.request(10, 0, 1, "add a")
-	tn.deliver()
-	tn.campaign(1) // a new leader; the client retries there
-	tn.deliver()
-	tn.request(10, 1, 1, "add a")
-	tn.deliver()
-	tn.request(10, 1, 2, "add a")
-	tn.deliver()
+	tn.StartAll()
+	campaign(tn, 0)
+	tn.Stabilize()
+	tn.Request(10, 0, 1, "add a")
+	tn.Stabilize()
+	campaign(tn, 1) // a new leader; the client retries there
+	tn.Stabilize()
+	tn.Request(10, 1, 1, "add a")
+	tn.Stabilize()
+	tn.Request(10, 1, 2, "add a")
+	tn.Stabilize()
 	var results []string
-	for _, r := range tn.replies {
+	for _, r := range tn.Replies {
 		results = append(results, string(r.Result))
 	}
 	assert.Equal(t, []string{"1", "1", "2"}, results)
-	assert.Equal(t, map[string]int{"a": 2}, tn.nodes[2].sessionsCounter(t).m)
+	assert.Equal(t, map[string]string{"a": "2"}, sessionsKV(t, tn.Node(2)))
 }
 
 // A slot reported chosen above a gap still bounds the gap: the new leader
@@ -401,18 +381,18 @@ func TestRetriedCommandAppliesOnce(t *testing.T) {
 // without waiting for client commands.
 func TestGapBelowAChosenSlotIsFilled(t *testing.T) {
 	tn := newTestNet(t, 3, testConfig())
-	tn.writePromise(0, 4)
-	tn.writePromise(1, 4)
-	tn.writeRecord(1, 3, 4, true, cmd(9, 3, "add c"))
-	tn.start(0)
-	tn.start(1)
-	tn.campaign(0)
-	tn.deliver()
-	n := tn.nodes[0]
+	writePromise(tn, 0, 4)
+	writePromise(tn, 1, 4)
+	writeRecord(tn, 1, 3, 4, true, cmd(9, 3, "add c"))
+	tn.Start(0)
+	tn.Start(1)
+	campaign(tn, 0)
+	tn.Stabilize()
+	n := tn.Node(0)
 	require.Equal(t, roleLeader, n.role)
 	assert.Equal(t, uint64(3), n.commit)
 	assert.Equal(t, uint64(4), n.next)
-	assert.Equal(t, service.Noop.Digest(), tn.commits(1)[0])
-	assert.Equal(t, service.Noop.Digest(), tn.commits(2)[0])
-	assert.Equal(t, map[string]int{"c": 1}, n.sessionsCounter(t).m)
+	assert.Equal(t, service.Noop.Digest(), tn.Commits(1)[0])
+	assert.Equal(t, service.Noop.Digest(), tn.Commits(2)[0])
+	assert.Equal(t, map[string]string{"c": "1"}, sessionsKV(t, n))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -92,14 +93,6 @@ func TestChecksumsCatchEveryBitFlip(t *testing.T) {
 	}
 }
 
-// flip corrupts key's value on d the way sim.World.CorruptDisk does.
-func flip(d *sim.Disk, key string) {
-	b, _ := d.Get(key)
-	b[len(b)/2] ^= 0x10
-	d.Put(key, b)
-	d.Sync()
-}
-
 func TestLoadStateNoticesLosses(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -129,7 +122,7 @@ func TestLoadStateNoticesLosses(t *testing.T) {
 			d.Put(slotKey(3), encodeRecord(&record{ballot: 3, cmd: cmd(1, 3, "add a")}))
 			d.Sync()
 			for _, k := range tt.corrupt {
-				flip(d, k)
+				prototest.FlipBit(t, d, k)
 			}
 			st := loadState(d)
 			assert.Equal(t, tt.lost, st.lost)

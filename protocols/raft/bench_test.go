@@ -3,27 +3,22 @@ package raft
 import (
 	"testing"
 	"time"
+
+	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
 )
 
 // BenchmarkCluster simulates the reference load: five servers, 10ms
-// heartbeats, 1-10ms latency and about 100 client operations per simulated
-// second. It reports simulated seconds per wall-clock second (the target is
-// at least 1000 on one core) and operations acknowledged per simulated second.
+// heartbeats, 1-10ms latency and four closed-loop clients thinking 20ms. It
+// reports simulated seconds per wall-clock second (the target is at least
+// 1000 on one core) and operations acknowledged per simulated second.
 func BenchmarkCluster(b *testing.B) {
-	const simulated = 10 * time.Second
-	var acked, events uint64
-	b.ReportAllocs()
-	for b.Loop() {
-		o := defaultOpts(1)
-		o.cfg.HeartbeatInterval = 10 * time.Millisecond
-		o.clients, o.interval = 4, 20*time.Millisecond
-		c := newCluster(b, o)
-		c.w.RunUntil(at(simulated))
-		acked += uint64(c.acked())
-		events += c.w.Events()
+	cfg := DefaultConfig()
+	cfg.HeartbeatInterval = 10 * time.Millisecond
+	f, err := New(cfg, workload.NewKV)
+	if err != nil {
+		b.Fatal(err)
 	}
-	n := float64(b.N)
-	b.ReportMetric(simulated.Seconds()*n/b.Elapsed().Seconds(), "sim-s/s")
-	b.ReportMetric(float64(acked)/n/simulated.Seconds(), "ops/sim-s")
-	b.ReportMetric(float64(events)/n/simulated.Seconds(), "events/sim-s")
+	prototest.BenchmarkCluster(b, f, sim.Link{LatencyMin: time.Millisecond, LatencyMax: 10 * time.Millisecond})
 }

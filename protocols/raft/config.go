@@ -83,10 +83,10 @@ var knownBugs = []Bug{
 		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
 	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
-	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
-		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
+	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
+		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 }
 
 // KnownBugs lists the planted bugs, sorted by name.

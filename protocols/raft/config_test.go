@@ -8,6 +8,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -28,7 +30,7 @@ func TestConfigValidate(t *testing.T) {
 		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
 		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
 		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, forget-vote, no-append-retry, no-term-check-on-vote)`},
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, forget-vote, no-append-retry, no-term-check-on-vote, send-before-sync)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
 	}
 	for _, tt := range tests {
@@ -41,7 +43,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.ErrorContains(t, err, tt.err)
-			_, err = New(c, newKV)
+			_, err = New(c, prototest.NewKV)
 			require.Error(t, err, "New validates too")
 		})
 	}
@@ -73,7 +75,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 5)
+	require.Len(t, bugs, 6)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

@@ -11,24 +11,12 @@ import (
 	"github.com/simrun/simrun/sim"
 )
 
-// lastSent returns the last message server from sent to, and drops the queue.
-func (tn *testNet) takeLast(from, to sim.NodeID) sim.Message {
-	var m sim.Message
-	for _, e := range tn.queue {
-		if e.from == from && e.to == to {
-			m = e.msg
-		}
-	}
-	tn.queue = nil
-	return m
-}
-
 func diskHardState(t *testing.T, tn *testNet, id sim.NodeID) (uint64, sim.NodeID) {
-	b, ok := tn.envs[id].disk.Get(hardStateKeys[0])
+	b, ok := tn.Disk(id).Get(hardStateKeys[0])
 	require.True(t, ok)
 	h, err := decodeHardState(b)
 	require.NoError(t, err)
-	b2, _ := tn.envs[id].disk.Get(hardStateKeys[1])
+	b2, _ := tn.Disk(id).Get(hardStateKeys[1])
 	require.Equal(t, b, b2, "both copies")
 	return h.term, h.vote
 }
@@ -60,17 +48,17 @@ func TestVote(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Bugs = tt.bugs
 			tn := newTestNet(t, 3, cfg)
-			tn.writeState(voter, 2, tt.vote, entries(1, 2))
-			tn.start(voter)
-			tn.deliverOne(envelope{from: cand, to: voter, msg: tt.msg})
-			resp, ok := tn.takeLast(voter, cand).(MsgVoteResp)
+			writeState(tn, voter, 2, tt.vote, entries(1, 2))
+			tn.Start(voter)
+			receive(tn, cand, voter, tt.msg)
+			resp, ok := takeLast(tn, voter, cand).(MsgVoteResp)
 			require.True(t, ok)
 			assert.Equal(t, tt.granted, resp.Granted)
 			assert.Equal(t, tt.term, resp.Term)
 			term, vote := diskHardState(t, tn, voter)
 			assert.Equal(t, tt.term, term)
 			assert.Equal(t, tt.persisted, vote)
-			assert.Zero(t, tn.envs[voter].disk.Unsynced(), "the vote is synced before the response")
+			assert.Zero(t, tn.Disk(voter).Unsynced(), "the vote is synced before the response")
 		})
 	}
 }
@@ -102,14 +90,14 @@ func TestAppendEntriesReceiver(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := newTestNet(t, 3, DefaultConfig())
-			tn.writeState(follower, 3, sim.None, entries(1, 1, 2, 2, 2))
-			tn.start(follower)
-			tn.deliverOne(envelope{from: leader, to: follower, msg: tt.msg})
-			assert.Equal(t, tt.resp, tn.takeLast(follower, leader))
-			n := tn.nodes[follower]
+			writeState(tn, follower, 3, sim.None, entries(1, 1, 2, 2, 2))
+			tn.Start(follower)
+			receive(tn, leader, follower, tt.msg)
+			assert.Equal(t, tt.resp, takeLast(tn, follower, leader))
+			n := tn.Node(follower)
 			assert.Equal(t, tt.terms, terms(n.log))
 			// The disk holds the same log: a restart recovers it.
-			assert.Equal(t, tt.terms, terms(loadState(tn.envs[follower].disk).log))
+			assert.Equal(t, tt.terms, terms(loadState(tn.Disk(follower)).log))
 		})
 	}
 }
@@ -118,13 +106,13 @@ func TestAppendEntriesReceiver(t *testing.T) {
 // new entry)": a heartbeat must not commit a stale suffix it did not check.
 func TestFollowerCommitsOnlyCheckedEntries(t *testing.T) {
 	tn := newTestNet(t, 3, DefaultConfig())
-	tn.writeState(1, 3, sim.None, entries(1, 1, 2, 2, 2))
-	tn.start(1)
-	tn.deliverOne(envelope{from: 0, to: 1, msg: MsgApp{Term: 3, PrevIndex: 2, PrevTerm: 1, Commit: 9}})
-	assert.Equal(t, uint64(2), tn.nodes[1].commit)
-	assert.Equal(t, uint64(2), tn.nodes[1].applied)
-	tn.deliverOne(envelope{from: 0, to: 1, msg: MsgApp{Term: 3, PrevIndex: 5, PrevTerm: 2, Commit: 4}})
-	assert.Equal(t, uint64(4), tn.nodes[1].commit)
+	writeState(tn, 1, 3, sim.None, entries(1, 1, 2, 2, 2))
+	tn.Start(1)
+	receive(tn, 0, 1, MsgApp{Term: 3, PrevIndex: 2, PrevTerm: 1, Commit: 9})
+	assert.Equal(t, uint64(2), tn.Node(1).commit)
+	assert.Equal(t, uint64(2), tn.Node(1).applied)
+	receive(tn, 0, 1, MsgApp{Term: 3, PrevIndex: 5, PrevTerm: 2, Commit: 4})
+	assert.Equal(t, uint64(4), tn.Node(1).commit)
 }
 
 // Raft Figure 7: a new leader in term 8 brings each possible follower log in
@@ -142,33 +130,34 @@ func TestFigure7Backtracking(t *testing.T) {
 	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
 		t.Run(name, func(t *testing.T) {
 			tn := newTestNet(t, 2, DefaultConfig())
-			tn.writeState(0, 7, sim.None, entries(leaderLog...))
+			writeState(tn, 0, 7, sim.None, entries(leaderLog...))
 			follower := entries(followers[name]...)
 			for i := range follower {
 				if i < len(leaderLog) && follower[i].Term == leaderLog[i] {
 					follower[i] = entries(leaderLog...)[i] // equal terms mean equal entries (Log Matching)
 				}
 			}
-			tn.writeState(1, 7, sim.None, follower)
-			tn.startAll()
-			tn.forceLeader(0)
+			writeState(tn, 1, 7, sim.None, follower)
+			tn.StartAll()
+			forceLeader(tn, 0)
 			rejects := 0
-			tn.drop = func(e envelope) bool {
-				if r, ok := e.msg.(MsgAppResp); ok && r.Reject {
+			tn.Drop = func(e envelope) bool {
+				if r, ok := e.Msg.(MsgAppResp); ok && r.Reject {
 					rejects++
 				}
 				return false
 			}
-			tn.deliver()
-			tn.heartbeats(0)             // tell the follower the commit index
+			tn.Stabilize()
+			heartbeats(tn, 0)            // tell the follower the commit index
 			want := append(leaderLog, 8) // the new leader's no-op
-			assert.Equal(t, want, terms(tn.nodes[1].log))
+			assert.Equal(t, want, terms(tn.Node(1).log))
 			assert.LessOrEqual(t, rejects, 2, "one round trip per conflicting term at most")
-			for _, n := range tn.nodes {
+			for _, id := range tn.Servers() {
+				n := tn.Node(id)
 				assert.Equal(t, uint64(len(want)), n.commit)
 				assert.Equal(t, n.commit, n.applied)
 			}
-			assert.False(t, tn.commitConflict())
+			tn.RequireSafe(t)
 		})
 	}
 }
@@ -192,44 +181,44 @@ func TestFigure8(t *testing.T) {
 			const s1, s2, s3, s4, s5 = 0, 1, 2, 3, 4
 			tn := newTestNet(t, 5, cfg)
 			e1, e2, e3 := entries(1)[0], entries(1, 2)[1], entries(1, 3)[1]
-			tn.writeState(s1, 3, sim.None, []Entry{e1, e2})
-			tn.writeState(s2, 3, sim.None, []Entry{e1, e2})
-			tn.writeState(s3, 3, sim.None, []Entry{e1})
-			tn.writeState(s4, 3, sim.None, []Entry{e1})
-			tn.writeState(s5, 4, sim.None, []Entry{e1, e3})
-			tn.startAll()
+			writeState(tn, s1, 3, sim.None, []Entry{e1, e2})
+			writeState(tn, s2, 3, sim.None, []Entry{e1, e2})
+			writeState(tn, s3, 3, sim.None, []Entry{e1})
+			writeState(tn, s4, 3, sim.None, []Entry{e1})
+			writeState(tn, s5, 4, sim.None, []Entry{e1, e3})
+			tn.StartAll()
 
 			// S1 leads term 4 but reaches only S2 and S3, and S3 gets only
 			// the old entry: its first probe (with the no-op) is rejected,
 			// the term-2 entry follows alone (one entry per MsgApp), and the
 			// MsgApp that would bring the no-op after it is lost.
-			tn.drop = func(e envelope) bool {
-				if e.from == s1 && (e.to == s4 || e.to == s5) {
+			tn.Drop = func(e envelope) bool {
+				if e.From == s1 && (e.To == s4 || e.To == s5) {
 					return true
 				}
-				m, ok := e.msg.(MsgApp)
-				return ok && e.to == s3 && len(m.Entries) > 0 && m.Entries[0].Term == 4 && tn.nodes[s3].lastIndex() == 2
+				m, ok := e.Msg.(MsgApp)
+				return ok && e.To == s3 && len(m.Entries) > 0 && m.Entries[0].Term == 4 && tn.Node(s3).lastIndex() == 2
 			}
-			tn.forceLeader(s1)
-			tn.deliver()
-			require.Equal(t, []uint64{1, 2}, terms(tn.nodes[s3].log))
-			require.Equal(t, []uint64{1, 2, 4}, terms(tn.nodes[s2].log))
+			forceLeader(tn, s1)
+			tn.Stabilize()
+			require.Equal(t, []uint64{1, 2}, terms(tn.Node(s3).log))
+			require.Equal(t, []uint64{1, 2, 4}, terms(tn.Node(s2).log))
 			if bug {
-				require.Equal(t, uint64(2), tn.nodes[s1].commit, "the bug commits the term-2 entry")
+				require.Equal(t, uint64(2), tn.Node(s1).commit, "the bug commits the term-2 entry")
 			} else {
-				require.Equal(t, uint64(0), tn.nodes[s1].commit, "§5.4.2: no commit of an old-term entry by counting")
+				require.Equal(t, uint64(0), tn.Node(s1).commit, "§5.4.2: no commit of an old-term entry by counting")
 			}
 
 			// S1 crashes; S5 campaigns in term 5 and wins with S3 and S4.
-			tn.crash(s1)
-			tn.drop = nil
-			tn.fire(s5, timerElection)
-			tn.deliver()
-			require.Equal(t, roleLeader, tn.nodes[s5].role)
+			tn.Crash(s1)
+			tn.Drop = nil
+			tn.Fire(s5, timerElection)
+			tn.Stabilize()
+			require.Equal(t, roleLeader, tn.Node(s5).role)
 			for _, id := range []sim.NodeID{s3, s4, s5} {
-				assert.Equal(t, []uint64{1, 3, 5}, terms(tn.nodes[id].log), "server %d", id)
+				assert.Equal(t, []uint64{1, 3, 5}, terms(tn.Node(id).log), "server %d", id)
 			}
-			assert.Equal(t, bug, tn.commitConflict())
+			assert.Equal(t, bug, len(tn.Violations()) > 0, "%v", tn.Violations())
 		})
 	}
 }
@@ -241,29 +230,30 @@ func TestClientRequests(t *testing.T) {
 	const client = 3
 	tn := newLeaderNet(t)
 
-	tn.request(client, 1, 1, "add k")
-	tn.deliver()
-	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusNotLeader, Leader: 0}}, tn.replies)
-	tn.replies = nil
+	tn.Request(client, 1, 1, "add k")
+	tn.Stabilize()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusNotLeader, Leader: 0}}, tn.Replies)
+	tn.Replies = nil
 
-	tn.request(client, 0, 1, "add k")
-	tn.request(client, 0, 1, "add k") // a retry while the first is pending
-	tn.deliver()
-	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.replies)
-	require.Equal(t, uint64(2), tn.nodes[0].lastIndex(), "no-op and one copy of the command")
-	tn.replies = nil
+	tn.Request(client, 0, 1, "add k")
+	tn.Request(client, 0, 1, "add k") // a retry while the first is pending
+	tn.Stabilize()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.Replies)
+	require.Equal(t, uint64(2), tn.Node(0).lastIndex(), "no-op and one copy of the command")
+	tn.Replies = nil
 
-	tn.request(client, 0, 1, "add k") // a retry after the reply was lost
-	tn.deliver()
-	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.replies)
-	tn.replies = nil
+	tn.Request(client, 0, 1, "add k") // a retry after the reply was lost
+	tn.Stabilize()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.Replies)
+	tn.Replies = nil
 
-	tn.request(client, 0, 2, "add k")
-	tn.deliver()
-	require.Equal(t, []service.Reply{{Client: client, Seq: 2, Status: service.StatusOK, Result: []byte("2")}}, tn.replies,
+	tn.Request(client, 0, 2, "add k")
+	tn.Stabilize()
+	require.Equal(t, []service.Reply{{Client: client, Seq: 2, Status: service.StatusOK, Result: []byte("2")}}, tn.Replies,
 		"the retried command ran once")
-	tn.heartbeats(0)
-	for _, n := range tn.nodes {
+	heartbeats(tn, 0)
+	for _, id := range tn.Servers() {
+		n := tn.Node(id)
 		assert.Equal(t, n.lastIndex(), n.applied)
 	}
 }
@@ -277,11 +267,11 @@ func TestAppendSyncsBeforeAcknowledging(t *testing.T) {
 			cfg.Bugs = []string{BugAckBeforeSync}
 		}
 		tn := newTestNet(t, 3, cfg)
-		tn.writeState(1, 3, sim.None, entries(1))
-		tn.start(1)
-		tn.deliverOne(envelope{from: 0, to: 1, msg: MsgApp{Term: 3, PrevIndex: 1, PrevTerm: 1, Entries: entries(1, 3)[1:]}})
-		require.Equal(t, MsgAppResp{Term: 3, Index: 2}, tn.takeLast(1, 0))
-		assert.Equal(t, bug, tn.envs[1].disk.Unsynced() > 0, "bug=%v", bug)
+		writeState(tn, 1, 3, sim.None, entries(1))
+		tn.Start(1)
+		receive(tn, 0, 1, MsgApp{Term: 3, PrevIndex: 1, PrevTerm: 1, Entries: entries(1, 3)[1:]})
+		require.Equal(t, MsgAppResp{Term: 3, Index: 2}, takeLast(tn, 1, 0))
+		assert.Equal(t, bug, tn.Disk(1).Unsynced() > 0, "bug=%v", bug)
 	}
 }
 
@@ -289,18 +279,18 @@ func TestAppendSyncsBeforeAcknowledging(t *testing.T) {
 // as a follower that knows nothing committed yet.
 func TestRestartRecoversDurableState(t *testing.T) {
 	tn := newLeaderNet(t)
-	tn.request(3, 0, 1, "set a 1")
-	tn.deliver()
-	before := tn.nodes[0]
-	tn.crash(0)
-	tn.start(0)
-	after := tn.nodes[0]
+	tn.Request(3, 0, 1, "set a 1")
+	tn.Stabilize()
+	before := tn.Node(0)
+	tn.Crash(0)
+	tn.Start(0)
+	after := tn.Node(0)
 	assert.Equal(t, before.term, after.term)
 	assert.Equal(t, before.vote, after.vote)
 	assert.Equal(t, before.log, after.log)
 	assert.Equal(t, roleFollower, after.role)
 	assert.Zero(t, after.commit)
-	assert.Equal(t, time.Duration(0), after.electionStart.Sub(tn.now))
+	assert.Equal(t, time.Duration(0), after.electionStart.Sub(tn.Now))
 }
 
 // Raft §5.1: the answer to a MsgApp of a stale term carries only the
@@ -309,29 +299,29 @@ func TestRestartRecoversDurableState(t *testing.T) {
 // moved match below zero).
 func TestStaleTermRejectionIsIgnored(t *testing.T) {
 	tn := newLeaderNet(t)
-	tn.request(3, 0, 1, "add k")
-	tn.deliver()
-	leader := tn.nodes[0]
+	tn.Request(3, 0, 1, "add k")
+	tn.Stabilize()
+	leader := tn.Node(0)
 	before := leader.prs[1]
 	require.Equal(t, leader.lastIndex(), before.match)
-	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgAppResp{Term: leader.term, Index: 1, Reject: true}})
+	receive(tn, 1, 0, MsgAppResp{Term: leader.term, Index: 1, Reject: true})
 	assert.Equal(t, before, leader.prs[1])
-	assert.Empty(t, tn.queue)
+	assert.Empty(t, tn.Queue)
 }
 
 // A grant counts even after a rejection from the same voter: the rejection
 // may answer a MsgVote of an older term. Duplicates count once.
 func TestCandidateCountsLateGrants(t *testing.T) {
 	tn := newTestNet(t, 5, DefaultConfig())
-	tn.startAll()
-	tn.fire(0, timerElection)
-	tn.queue = nil
-	n := tn.nodes[0]
+	tn.StartAll()
+	tn.Fire(0, timerElection)
+	tn.Queue = nil
+	n := tn.Node(0)
 	require.Equal(t, roleCandidate, n.role)
-	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVoteResp{Term: n.term}})
-	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVoteResp{Term: n.term, Granted: true}})
-	tn.deliverOne(envelope{from: 1, to: 0, msg: MsgVoteResp{Term: n.term, Granted: true}})
+	receive(tn, 1, 0, MsgVoteResp{Term: n.term})
+	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
+	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
 	require.Equal(t, roleCandidate, n.role, "two votes of five")
-	tn.deliverOne(envelope{from: 2, to: 0, msg: MsgVoteResp{Term: n.term, Granted: true}})
+	receive(tn, 2, 0, MsgVoteResp{Term: n.term, Granted: true})
 	require.Equal(t, roleLeader, n.role)
 }

@@ -1,0 +1,275 @@
+package prototest
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+)
+
+// Protocol returns a runner.Protocol called name whose Build decodes the
+// scenario's protocol_options strictly into a copy of defaults and hands the
+// result to build. A protocol's tests use it where the registry's entry is out
+// of reach (the registry imports the protocol, so the protocol's own tests
+// cannot import the registry).
+func Protocol[C any](name string, defaults C, build func(cfg C, c runner.Cluster) (runner.Servers, error)) runner.Protocol {
+	return runner.Protocol{Name: name, Build: func(c runner.Cluster) (runner.Servers, error) {
+		cfg := defaults
+		if err := c.Scenario.DecodeProtocolOptions(&cfg); err != nil {
+			return runner.Servers{}, err
+		}
+		return build(cfg, c)
+	}}
+}
+
+// Instances keeps, for each server of a run, the latest instance its factory
+// built and the disk it runs on, so that a test can look inside the servers
+// after runner.Run (which keeps its world to itself).
+type Instances[N sim.Node] struct {
+	nodes map[sim.NodeID]N
+	disks map[sim.NodeID]*sim.Disk
+	// OnObserve, if set before the run, sees every observation of the
+	// servers (for notes, which the report does not keep).
+	OnObserve func(o sim.Observation)
+}
+
+// NewInstances returns an empty record.
+func NewInstances[N sim.Node]() *Instances[N] {
+	return &Instances[N]{nodes: map[sim.NodeID]N{}, disks: map[sim.NodeID]*sim.Disk{}}
+}
+
+// Wrap returns factory with every instance it builds recorded. The recorded
+// node behaves exactly as the protocol's: it only notes the disk at Start.
+func (in *Instances[N]) Wrap(factory sim.Factory) sim.Factory {
+	return func(id sim.NodeID) sim.Node {
+		n := factory(id)
+		if typed, ok := n.(N); ok {
+			in.nodes[id] = typed
+		}
+		return recorder{Node: n, in: func(env sim.Env) sim.Env {
+			in.disks[id] = env.Disk()
+			if in.OnObserve == nil {
+				return env
+			}
+			return observingEnv{Env: env, id: id, fn: in.OnObserve}
+		}}
+	}
+}
+
+// Node returns server id's latest instance (the zero N if none was built).
+func (in *Instances[N]) Node(id sim.NodeID) N { return in.nodes[id] }
+
+// Disk returns server id's disk, once it has started.
+func (in *Instances[N]) Disk(id sim.NodeID) *sim.Disk { return in.disks[id] }
+
+// recorder is a node that tells its Instances its disk, and shows them its
+// observations if they ask.
+type recorder struct {
+	sim.Node
+	in func(env sim.Env) sim.Env
+}
+
+func (r recorder) Start(env sim.Env) { r.Node.Start(r.in(env)) }
+
+func (r recorder) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	r.Node.Receive(r.in(env), from, m)
+}
+
+func (r recorder) Timer(env sim.Env, kind sim.TimerKind) { r.Node.Timer(r.in(env), kind) }
+
+// observingEnv passes every observation to fn as well.
+type observingEnv struct {
+	sim.Env
+	id sim.NodeID
+	fn func(o sim.Observation)
+}
+
+func (e observingEnv) Observe(o sim.Observation) {
+	e.Env.Observe(o)
+	o.Node = e.id
+	e.fn(o)
+}
+
+// RunScenario runs one seed of the scenario written in text with proto,
+// through runner.Run: the real world, workload, faults and checkers.
+func RunScenario(t testing.TB, proto runner.Protocol, text string, seed uint64, opts runner.Options) *runner.Report {
+	t.Helper()
+	sc, err := scenarios.Parse(t.Name()+".yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("scenario: %v", err)
+	}
+	opts.Seed = seed
+	rep, err := runner.Run(sc, proto, opts)
+	if err != nil {
+		t.Fatalf("runner: %v", err)
+	}
+	return rep
+}
+
+// RequirePass fails the test unless rep passed every check and some client
+// operation succeeded.
+func RequirePass(t testing.TB, rep *runner.Report) {
+	t.Helper()
+	if rep.Class != runner.Pass {
+		t.Fatalf("seed %d: %s: %s", rep.Seed, rep.Class, rep.Reason)
+	}
+	if rep.Ops.OK == 0 {
+		t.Fatalf("seed %d: no client operation succeeded", rep.Seed)
+	}
+}
+
+// Seeds returns the seeds 1..n, or 1..short under go test -short: heavy
+// whole-run tests keep a few seeds for a quick run.
+func Seeds(n, short uint64) []uint64 {
+	if testing.Short() {
+		n = short
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = uint64(i) + 1
+	}
+	return out
+}
+
+// WorldConfig describes a World.
+type WorldConfig struct {
+	Seed    uint64
+	Servers int
+	Factory sim.Factory
+	Link    sim.Link
+	// Workload configures the clients; zero Clients means none.
+	Workload workload.Config
+}
+
+// World is a sim.World of a protocol's servers and the workload's clients,
+// judged on every observation by the agreement and one-leader-per-term
+// invariants: for the tests that must act or look in the middle of a run,
+// which runner.Run does not allow.
+type World struct {
+	W       *sim.World
+	Load    *workload.Workload // nil without clients
+	Monitor *checkers.Monitor
+	// Leaders counts the leader announcements.
+	Leaders int
+}
+
+// NewWorld builds the world; nothing runs yet.
+func NewWorld(t testing.TB, cfg WorldConfig) *World {
+	t.Helper()
+	w, err := sim.NewWorld(sim.Config{Seed: cfg.Seed, Link: cfg.Link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &World{W: w}
+	for range cfg.Servers {
+		w.AddServer(cfg.Factory)
+	}
+	if cfg.Workload.Clients > 0 {
+		if out.Load, err = workload.New(cfg.Workload); err != nil {
+			t.Fatal(err)
+		}
+		out.Load.Install(w)
+	}
+	out.Monitor = checkers.Attach(w, []checkers.Invariant{checkers.NewAgreement(), checkers.NewOneLeaderPerTerm()})
+	w.OnObservation(func(o sim.Observation) {
+		if o.Kind == sim.ObsLeader {
+			out.Leaders++
+		}
+	})
+	return out
+}
+
+// Run runs to virtual time until and requires that it got there with no
+// protocol crash and no violation.
+func (w *World) Run(t testing.TB, until time.Duration) {
+	t.Helper()
+	out := w.W.RunUntil(sim.Time(until))
+	if c := w.W.Result().Crash; c != nil {
+		t.Fatalf("protocol crash: %v", c)
+	}
+	for _, v := range w.Monitor.Violations() {
+		t.Fatalf("%v", v)
+	}
+	if out != sim.Reached {
+		t.Fatalf("the run ended early: %v", out)
+	}
+}
+
+// Acked counts the operations that succeeded and returned at or after after.
+func (w *World) Acked(after time.Duration) int {
+	count := 0
+	for _, op := range w.Load.History().Operations() {
+		if op.Status == workload.StatusOK && op.Return >= sim.Time(after) && op.Return != sim.Forever {
+			count++
+		}
+	}
+	return count
+}
+
+// RequireLinearizable checks the client history with Porcupine.
+func (w *World) RequireLinearizable(t testing.TB) {
+	t.Helper()
+	lin := checkers.CheckLinearizable(w.Load.History(), 20*time.Second)
+	if lin.Verdict != checkers.Pass {
+		t.Fatalf("linearizability %v: %s", lin.Verdict, lin.Detail)
+	}
+}
+
+// DiskStats sums the writes and syncs of every server's disk.
+func (w *World) DiskStats() [2]uint64 {
+	var total [2]uint64
+	for _, id := range w.W.Servers() {
+		writes, syncs := w.W.Disk(id).Stats()
+		total[0], total[1] = total[0]+writes, total[1]+syncs
+	}
+	return total
+}
+
+// RequireIdleDiskQuiet checks that a cluster without clients elects one
+// leader within 2s and then, heartbeats only, writes nothing to disk for 8s:
+// keeping a leader must cost no disk writes.
+func RequireIdleDiskQuiet(t testing.TB, factory sim.Factory, servers int, seed uint64) {
+	t.Helper()
+	w := NewWorld(t, WorldConfig{Seed: seed, Servers: servers, Factory: factory,
+		Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 5 * time.Millisecond}})
+	w.Run(t, 2*time.Second)
+	if w.Leaders != 1 {
+		t.Fatalf("%d leader announcements in 2s, want 1", w.Leaders)
+	}
+	before := w.DiskStats()
+	w.Run(t, 10*time.Second)
+	if w.Leaders != 1 {
+		t.Fatalf("%d leader announcements in 10s of heartbeats, want 1", w.Leaders)
+	}
+	if after := w.DiskStats(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("writes and syncs during 8s of heartbeats: %v, then %v", before, after)
+	}
+}
+
+// BenchmarkCluster simulates the reference load for b: five servers of
+// factory over link and four closed-loop clients thinking 20ms, ten
+// simulated seconds an iteration. It reports simulated seconds per
+// wall-clock second, and operations acknowledged and events per simulated
+// second, so that the protocols' benchmarks compare.
+func BenchmarkCluster(b *testing.B, factory sim.Factory, link sim.Link) {
+	const simulated = 10 * time.Second
+	var acked, events uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		w := NewWorld(b, WorldConfig{Seed: 1, Servers: 5, Factory: factory, Link: link,
+			Workload: workload.Config{Clients: 4, Keys: 5, Mix: workload.Mix{Get: 3, Put: 3, Append: 1, CAS: 1},
+				ThinkTime: 20 * time.Millisecond, Timeout: time.Second, RetryInterval: 100 * time.Millisecond}})
+		w.W.RunUntil(sim.Time(simulated))
+		acked += uint64(w.Acked(0))
+		events += w.W.Events()
+	}
+	n := float64(b.N)
+	b.ReportMetric(simulated.Seconds()*n/b.Elapsed().Seconds(), "sim-s/s")
+	b.ReportMetric(float64(acked)/n/simulated.Seconds(), "ops/sim-s")
+	b.ReportMetric(float64(events)/n/simulated.Seconds(), "events/sim-s")
+}

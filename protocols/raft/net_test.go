@@ -1,0 +1,126 @@
+package raft
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Raft's use of the shared test kit: a hand-driven net of raft nodes for the
+// paper's figures, and helpers to prepare disks and read logs.
+
+type (
+	testNet  = prototest.Net[*node]
+	envelope = prototest.Envelope
+)
+
+// newTestNet builds n servers with cfg; disks may be prepared with
+// writeState before they start. Fire moves the clock an hour on, past any
+// election deadline.
+func newTestNet(t *testing.T, n int, cfg Config) *testNet {
+	f, err := New(cfg, prototest.NewKV)
+	require.NoError(t, err)
+	tn := prototest.NewNet[*node](t, n, f)
+	tn.FireAdvance = time.Hour
+	tn.TimerNames = map[sim.TimerKind]string{timerElection: "election", timerHeartbeat: "heartbeat"}
+	return tn
+}
+
+// writeState puts a hard state and a log (given as entries) on server id's
+// disk, synced.
+func writeState(tn *testNet, id sim.NodeID, term uint64, vote sim.NodeID, log []Entry) {
+	d := tn.Disk(id)
+	for _, k := range hardStateKeys {
+		d.Put(k, encodeHardState(hardState{term: term, vote: vote}))
+	}
+	putLog(d, append([]Entry{{}}, log...))
+	d.Sync()
+}
+
+// entries builds a log from terms, each entry a distinct command.
+func entries(terms ...uint64) []Entry {
+	log := make([]Entry, len(terms))
+	for i, t := range terms {
+		log[i] = Entry{Term: t, Cmd: prototest.Cmd(99, uint64(i+1), "set t"+strconv.FormatUint(t, 10)+" x")}
+	}
+	return log
+}
+
+// terms lists the terms of a log's entries, without the sentinel.
+func terms(log []Entry) []uint64 {
+	out := make([]uint64, len(log)-1)
+	for i := range out {
+		out[i] = log[i+1].Term
+	}
+	return out
+}
+
+// do runs fn inside a handler of server id, as if the kernel called it.
+func do(tn *testNet, id sim.NodeID, fn func(n *node)) {
+	tn.Within(id, func(n *node, env *prototest.Env) {
+		n.env = env
+		fn(n)
+		n.finish()
+	})
+}
+
+// forceLeader makes id a candidate and then leader at once, as if it had won
+// the votes, dropping its vote requests: for scripting the paper's figures.
+func forceLeader(tn *testNet, id sim.NodeID) {
+	do(tn, id, func(n *node) {
+		n.becomeCandidate()
+		if n.role != roleLeader {
+			n.becomeLeader()
+		}
+	})
+	tn.Take(func(e envelope) bool {
+		_, ok := e.Msg.(MsgVote)
+		return ok && e.From == id
+	})
+}
+
+// newLeaderNet returns three started servers led by server 0 (term 1, its
+// no-op replicated).
+func newLeaderNet(t *testing.T) *testNet {
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.StartAll()
+	forceLeader(tn, 0)
+	tn.Stabilize()
+	return tn
+}
+
+// heartbeats runs two heartbeat rounds of leader id, delivering each: the
+// first may be skipped for followers that just received entries.
+func heartbeats(tn *testNet, id sim.NodeID) {
+	for range 2 {
+		tn.Fire(id, timerHeartbeat)
+		tn.Stabilize()
+	}
+}
+
+// takeLast returns the last message from sent to, and empties the queue.
+func takeLast(tn *testNet, from, to sim.NodeID) sim.Message {
+	var m sim.Message
+	for _, e := range tn.Take(nil) {
+		if e.From == from && e.To == to {
+			m = e.Msg
+		}
+	}
+	return m
+}
+
+// receive hands m from from to server to at once.
+func receive(tn *testNet, from, to sim.NodeID, m sim.Message) {
+	tn.DeliverOne(envelope{From: from, To: to, Msg: m})
+}
+
+// replyOK is the reply of a successful client command.
+func replyOK(client sim.NodeID, seq uint64, result string) service.Reply {
+	return service.Reply{Client: client, Seq: seq, Status: service.StatusOK, Result: []byte(result)}
+}
