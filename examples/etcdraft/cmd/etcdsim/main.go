@@ -6,6 +6,10 @@ import (
 	"github.com/simrun/simrun/registry"
 )
 
-func main() {
-	cli.Program{Name: "etcdsim", Protocols: append(registry.Shipped(), etcdraft.Protocol())}.Main()
+func main() { program().Main() }
+
+// program is etcdsim's command line: simrun's, with etcdraft beside the
+// shipped protocols.
+func program() cli.Program {
+	return cli.Program{Name: "etcdsim", Protocols: append(registry.Shipped(), etcdraft.Protocol())}
 }
