@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/simrun/simrun/sim"
@@ -44,11 +45,7 @@ func (s *Sessions) Snapshot() ([]byte, error) {
 	if !ok {
 		return nil, ErrNoSnapshot
 	}
-	clients := make([]sim.NodeID, 0, len(s.last))
-	for c := range s.last {
-		clients = append(clients, c)
-	}
-	slices.Sort(clients)
+	clients := slices.Sorted(maps.Keys(s.last))
 	b := binary.AppendUvarint(nil, uint64(len(clients)))
 	for _, c := range clients {
 		sess := s.last[c]

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -459,14 +460,13 @@ func (w *World) buggify(s *nodeSlot, site string) bool {
 // is enabled, sorted by name.
 func (w *World) BuggifySites() []string {
 	out := make([]string, 0, len(w.sites))
-	for site, on := range w.sites {
-		if on {
+	for _, site := range slices.Sorted(maps.Keys(w.sites)) {
+		if w.sites[site] {
 			out = append(out, site+"=on")
 		} else {
 			out = append(out, site+"=off")
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 

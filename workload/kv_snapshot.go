@@ -3,6 +3,7 @@ package workload
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/simrun/simrun/service"
@@ -17,11 +18,7 @@ var errCorruptKVSnapshot = errors.New("workload: corrupt KV snapshot")
 
 // Snapshot implements service.Snapshotter.
 func (s *kv) Snapshot() []byte {
-	keys := make([]string, 0, len(s.data))
-	for k := range s.data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(s.data))
 	b := binary.AppendUvarint(nil, uint64(len(keys)))
 	for _, k := range keys {
 		b = appendString(b, k)

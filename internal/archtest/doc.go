@@ -24,8 +24,10 @@
 // service, workload, protocols/..., faults, checkers and examples/... (the
 // example protocols, including nested example modules) and rejects what could
 // make a run depend on anything but its seed: go statements, channel types,
-// sends and receives, select, the packages sync, sync/atomic, math/rand,
-// math/rand/v2, crypto/rand, os/signal and unsafe, and the wall-clock functions
+// sends and receives, select, ranges over maps (their order is random),
+// float multiply-adds that may be fused, comparators written as
+// subtractions, the packages sync, sync/atomic, math/rand, math/rand/v2,
+// crypto/rand, os/signal and unsafe, and the wall-clock functions
 // of package time (Now, Since, Until, Sleep, After, Tick, NewTimer, NewTicker,
 // AfterFunc). It also rejects what makes a seed mean different runs on
 // different platforms: a comparator (func(a, b T) int) that returns a

@@ -68,7 +68,30 @@ func lintSource(fset *token.FileSet, filename string, src []byte) (breaches []fi
 // lintChecked runs every rule on a parsed file whose package has been type
 // checked (as far as it could be) into info.
 func lintChecked(fset *token.FileSet, f *ast.File, src []byte, info *types.Info) ([]finding, []exemption) {
-	return applyMarkers(fset, f, src, append(lintFile(fset, f), lintFloats(fset, f, info)...))
+	raw := append(lintFile(fset, f), lintFloats(fset, f, info)...)
+	return applyMarkers(fset, f, src, append(raw, lintMapRanges(fset, f, info)...))
+}
+
+// lintMapRanges reports every range over a map: Go randomizes its order, so
+// whatever the loop does must not depend on it (collect and sort the keys,
+// or only fold into an order-free result). A loop whose order cannot matter
+// says why with an allow marker.
+func lintMapRanges(fset *token.FileSet, f *ast.File, info *types.Info) []finding {
+	var raw []finding
+	ast.Inspect(f, func(n ast.Node) bool {
+		r, ok := n.(*ast.RangeStmt)
+		if !ok || info == nil {
+			return true
+		}
+		if tv, ok := info.Types[r.X]; ok && tv.Type != nil {
+			if _, isMap := tv.Type.Underlying().(*types.Map); isMap {
+				raw = append(raw, finding{pos: fset.Position(r.Pos()),
+					what: "range over a map (" + types.ExprString(r.X) + "): its order is random; iterate sorted keys, or mark why order cannot matter"})
+			}
+		}
+		return true
+	})
+	return raw
 }
 
 // lintFile returns every breach in f, exempted or not.
@@ -547,6 +570,17 @@ func f(a, b, c float64, n, m int, d time.Duration) (float64, int, time.Duration)
 	q := float64(50+n*m) / 1000
 	return r + q*0 + k, n + n*m, d + d*2
 }`, []string{"11: float multiply-add r + q * 0"}},
+		{"map ranges", `import ("maps"; "slices")
+type votes map[int]bool
+func f(m map[string]int, v votes, s []int) (out []string) {
+	for k := range m { out = append(out, k) }
+	for k, ok := range v { _, _ = k, ok }
+	for _, k := range slices.Sorted(maps.Keys(m)) { out = append(out, k) }
+	for range s {}
+	//simrun:allow only counted: the order cannot matter
+	for range m { out = append(out, "") }
+	return out
+}`, []string{"5: range over a map (m)", "6: range over a map (v)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
