@@ -64,21 +64,41 @@ type server struct {
 func (s *server) Start(env sim.Env) {
 	s.env = env
 	defer s.done()
-	servers := env.Servers()
+	st, ok := s.recoverDisk()
+	if !ok {
+		return
+	}
+	s.rebuild(st)
+	env.SetTimer(timerTick, s.cfg.TickInterval)
+	s.handleReady()
+}
+
+// recoverDisk reads the durable state, halting on a corrupt record, and
+// bootstraps an empty disk: the snapshot record is synced before anything
+// else is written, so a disk without one has never been used.
+func (s *server) recoverDisk() (durableState, bool) {
+	servers := s.env.Servers()
 	if int(s.id) >= len(servers) || servers[s.id] != s.id {
 		panic("etcdraft: node " + s.id.String() + " is not a server")
 	}
-	st := loadState(env.Disk())
+	st := loadState(s.env.Disk())
 	if st.fault != "" {
 		s.halt(st.fault)
-		return
+		return st, false
 	}
 	if st.fresh {
 		st.snap = bootstrapSnapshot(servers)
 		st.hard = pb.HardState{Term: st.snap.Term, Commit: st.snap.Index}
-		env.Disk().Put(snapKey, encode(&st.snap))
-		env.Disk().Sync()
+		s.env.Disk().Put(snapKey, encode(&st.snap))
+		s.env.Disk().Sync()
 	}
+	return st, true
+}
+
+// rebuild makes the volatile state from the durable one: the MemoryStorage,
+// an empty state machine (the committed log is applied again) and the
+// RawNode.
+func (s *server) rebuild(st durableState) {
 	s.storage = raft.NewMemoryStorage()
 	must(s.storage.ApplySnapshot(pb.Snapshot{Metadata: st.snap}))
 	must(s.storage.SetHardState(st.hard))
@@ -90,8 +110,6 @@ func (s *server) Start(env sim.Env) {
 	var err error
 	s.pin(func() { s.rn, err = raft.NewRawNode(s.raftConfig()) })
 	must(err)
-	env.SetTimer(timerTick, s.cfg.TickInterval)
-	s.handleReady()
 }
 
 // raftConfig maps Config onto raft.Config. Applied stays 0: the state
