@@ -44,7 +44,8 @@ func From(seed uint64) Option { return func(c *config) { c.from = seed } }
 func Parallel(p int) Option { return func(c *config) { c.parallel = p } }
 
 // Edit changes the scenario after it is read (a shorter duration, another
-// option) before any seed runs.
+// option) before any seed runs. A failure then offers only the go test line
+// as its replay: the file alone is not the scenario that ran.
 func Edit(fn func(*scenarios.Scenario)) Option { return func(c *config) { c.edit = fn } }
 
 // Protocols makes the user's own protocols known to the sweep, besides the
@@ -118,10 +119,20 @@ func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 		rep := reports[s]
 		out = append(out, rep)
 		if rep.Class.Failed() {
-			t.Errorf("%s", failureMessage(t, c.replay, path, rep))
+			t.Errorf("%s", failureMessage(t, c.binaryReplay(), path, rep))
 		}
 	}
 	return out
+}
+
+// binaryReplay is the command that replays a seed from the scenario file,
+// or "" if none can: an Edit changed the scenario, so a replay line naming
+// only the file would run something else.
+func (c config) binaryReplay() string {
+	if c.edit != nil {
+		return ""
+	}
+	return c.replay
 }
 
 // FailureMessage describes a failing seed of a shipped protocol with the

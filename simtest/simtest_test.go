@@ -114,3 +114,18 @@ func TestHugeSeedCountFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestEditedScenarioOffersOnlyTheGoTestReplay: after an Edit, a replay line
+// naming the file would run the unedited scenario: only the go test line,
+// which applies the Edit, is offered.
+func TestEditedScenarioOffersOnlyTheGoTestReplay(t *testing.T) {
+	ft := &fakeT{TB: t}
+	simtest.Sweep(ft, "../scenarios/bugs/raft-bug-ack-before-sync.yaml", simtest.Seeds(1), simtest.Parallel(1),
+		simtest.Edit(func(*scenarios.Scenario) {})) // even an Edit that changes nothing
+	if len(ft.errors) == 0 {
+		t.Fatal("the planted bug was not reported")
+	}
+	if contains(ft.errors[0], " run ../scenarios/") || !contains(ft.errors[0], "replay: SIMRUN_SEED=1 go test -run") {
+		t.Fatalf("want only the go test replay:\n%s", ft.errors[0])
+	}
+}
