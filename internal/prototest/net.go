@@ -100,9 +100,9 @@ func NewNet[N sim.Node](t testing.TB, n int, factory sim.Factory) *Net[N] {
 // idle is the node of the disk vault: it never does anything.
 type idle struct{}
 
-func (idle) Start(sim.Env)                           {}
+func (idle) Start(sim.Env)                            {}
 func (idle) Receive(sim.Env, sim.NodeID, sim.Message) {}
-func (idle) Timer(sim.Env, sim.TimerKind)            {}
+func (idle) Timer(sim.Env, sim.TimerKind)             {}
 
 // T is the test the Net fails.
 func (tn *Net[N]) T() testing.TB { return tn.t }

@@ -16,33 +16,33 @@ import (
 // delivering each before the next.
 func requests(tn *testNet, count int, to sim.NodeID) {
 	for i := range count {
-		tn.request(sim.NodeID(100+i), 1, "set k"+strconv.Itoa(i)+" v", to)
-		tn.run()
+		request(tn, sim.NodeID(100+i), 1, "set k"+strconv.Itoa(i)+" v", to)
+		tn.Stabilize()
 	}
 }
 
 func TestStableCheckpointCollectsTheLog(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig()) // K=4, L=8
-	tn.startAll()
+	tn.StartAll()
 	requests(tn, 10, 0)
 	for id := range sim.NodeID(4) {
-		n := tn.nodes[id]
+		n := tn.Node(id)
 		require.Equal(t, uint64(10), n.exec)
 		require.Equal(t, uint64(8), n.h, "checkpoints 4 and 8 are stable")
 		require.Equal(t, uint64(8), n.stable.Seq)
 		require.Len(t, n.stable.Proof, 3, "2f+1 signed checkpoint messages")
 		require.Equal(t, uint64(8), n.snap.cert.Seq, "the state at the stable checkpoint is kept")
 		require.Len(t, n.log, 2, "only 9 and 10 are left")
-		require.Equal(t, []string{entryKey(9), entryKey(10)}, tn.envs[id].disk.Keys(entryKeyPrefix))
+		require.Equal(t, []string{entryKey(9), entryKey(10)}, tn.Disk(id).Keys(entryKeyPrefix))
 		require.Empty(t, n.own, "no checkpoint above 8 yet")
-		tn.do(id, func(n *node) { require.True(t, n.validCheckpointCert(n.stable)) })
+		do(tn, id, func(n *node) { require.True(t, n.validCheckpointCert(n.stable)) })
 	}
 }
 
 func TestCheckpointNeedsAQuorumOfMatchingDigests(t *testing.T) {
 	tn := newTestNet(t, 7, testConfig()) // f=2: 5 matching messages
-	tn.start(1)
-	n := tn.nodes[1]
+	tn.Start(1)
+	n := tn.Node(1)
 	for _, c := range []struct {
 		from   sim.NodeID
 		digest uint64
@@ -53,8 +53,8 @@ func TestCheckpointNeedsAQuorumOfMatchingDigests(t *testing.T) {
 		{4, 7, 0}, {5, 7, 0},
 		{6, 7, 4}, // the fifth for 7
 	} {
-		tn.inject(c.from, 1, MsgCheckpoint{Seq: 4, Digest: c.digest, Sig: tn.sign(c.from, checkpointDigest(4, c.digest))})
-		tn.step()
+		tn.Inject(c.from, 1, MsgCheckpoint{Seq: 4, Digest: c.digest, Sig: tn.Sign(c.from, checkpointDigest(4, c.digest))})
+		tn.Step()
 		require.Equal(t, c.stable, n.stable.Seq, "after %+v", c)
 		require.Zero(t, n.h, "the log is kept until this replica has the state at the checkpoint")
 	}
@@ -68,92 +68,92 @@ func TestCheckpointNeedsAQuorumOfMatchingDigests(t *testing.T) {
 
 func TestWaterMarksBoundThePrimary(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig()) // L=8
-	tn.startAll()
+	tn.StartAll()
 	// The primary's messages are lost: nothing commits, the window stays at (0, 8].
-	tn.drop = func(e envelope) bool { return e.from == 0 && e.to != 0 && int(e.to) < 4 }
+	tn.Drop = func(e envelope) bool { return e.From == 0 && e.To != 0 && int(e.To) < 4 }
 	requests(tn, 9, 0)
-	p := tn.nodes[0]
+	p := tn.Node(0)
 	require.Equal(t, uint64(9), p.next, "§4.2: sequence numbers 1..8 only")
 	require.Len(t, p.queued, 1)
 
 	// Retransmission fills the gaps; the checkpoints at 4 and 8 become
 	// stable, the window moves, and the queued request is ordered.
-	tn.drop = nil
-	tn.advance(time.Second)
-	tn.fire(0, timerStatus)
-	tn.run()
+	tn.Drop = nil
+	tn.Advance(time.Second)
+	tn.Fire(0, timerStatus)
+	tn.Stabilize()
 	for id := range sim.NodeID(4) {
-		require.Equal(t, uint64(9), tn.nodes[id].exec, "replica %v", id)
-		require.Equal(t, uint64(8), tn.nodes[id].h)
+		require.Equal(t, uint64(9), tn.Node(id).exec, "replica %v", id)
+		require.Equal(t, uint64(8), tn.Node(id).h)
 	}
-	agreementHolds(t, tn.obs)
+	agreementHolds(t, tn.Obs)
 }
 
 func TestStateTransferToAReplicaBehind(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { return e.from == 3 || e.to == 3 }
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.From == 3 || e.To == 3 }
 	requests(tn, 10, 0)
-	require.Zero(t, tn.nodes[3].exec)
-	tn.drop = nil
-	tn.obs = nil
+	require.Zero(t, tn.Node(3).exec)
+	tn.Drop = nil
+	tn.Obs = nil
 
 	// Replica 3's status reveals it is behind the others' stable
 	// checkpoint: they send the state (8), then the certificates for 9, 10.
-	tn.fire(3, timerStatus)
-	tn.run()
-	require.Equal(t, uint64(8), tn.nodes[3].exec)
-	require.Equal(t, uint64(8), tn.nodes[3].h)
-	tn.fire(3, timerStatus)
-	tn.run()
-	require.Equal(t, uint64(10), tn.nodes[3].exec)
-	applies := tn.observed(3, sim.ObsApply)
+	tn.Fire(3, timerStatus)
+	tn.Stabilize()
+	require.Equal(t, uint64(8), tn.Node(3).exec)
+	require.Equal(t, uint64(8), tn.Node(3).h)
+	tn.Fire(3, timerStatus)
+	tn.Stabilize()
+	require.Equal(t, uint64(10), tn.Node(3).exec)
+	applies := tn.Observed(3, sim.ObsApply)
 	require.Len(t, applies, 3)
-	require.Equal(t, tn.nodes[0].at(9).done.Cmd.Digest(), applies[1].Digest)
+	require.Equal(t, tn.Node(0).at(9).done.Cmd.Digest(), applies[1].Digest)
 	require.Equal(t, uint64(8), applies[0].Index)
-	agreementHolds(t, append(tn.observed(0, sim.ObsApply), applies...))
-	require.Equal(t, tn.nodes[0].sessions.LastApplied(107), tn.nodes[3].sessions.LastApplied(107))
+	agreementHolds(t, append(tn.Observed(0, sim.ObsApply), applies...))
+	require.Equal(t, tn.Node(0).sessions.LastApplied(107), tn.Node(3).sessions.LastApplied(107))
 }
 
 func TestStateTransferChecksTheDigest(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { return e.from == 3 || e.to == 3 }
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.From == 3 || e.To == 3 }
 	requests(tn, 8, 0)
-	tn.drop = nil
-	good := MsgState{Checkpoint: tn.nodes[0].snap.cert, Last: tn.nodes[0].snap.last, Data: tn.nodes[0].snap.data}
+	tn.Drop = nil
+	good := MsgState{Checkpoint: tn.Node(0).snap.cert, Last: tn.Node(0).snap.last, Data: tn.Node(0).snap.data}
 	bad := good
 	bad.Data = append([]byte(nil), good.Data...)
 	bad.Data[0] ^= 1
 	forged := good
 	forged.Checkpoint.Proof = forged.Checkpoint.Proof[:2]
 	for _, m := range []MsgState{bad, forged} {
-		tn.inject(1, 3, m)
-		tn.run()
-		require.Zero(t, tn.nodes[3].exec, "state that does not match a proven digest is refused")
+		tn.Inject(1, 3, m)
+		tn.Stabilize()
+		require.Zero(t, tn.Node(3).exec, "state that does not match a proven digest is refused")
 	}
-	tn.inject(1, 3, good)
-	tn.run()
-	require.Equal(t, uint64(8), tn.nodes[3].exec)
+	tn.Inject(1, 3, good)
+	tn.Stabilize()
+	require.Equal(t, uint64(8), tn.Node(3).exec)
 }
 
 func TestCommitCertificatesCatchUpAReplica(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { return e.to == 3 }
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.To == 3 }
 	requests(tn, 3, 0)
-	tn.drop = nil
-	certs := tn.nodes[1].commitCerts(1, 0)
+	tn.Drop = nil
+	certs := tn.Node(1).commitCerts(1, 0)
 	require.Len(t, certs, 3)
 	forged := certs[2]
 	forged.Commits = []sim.Signature{certs[2].Commits[0], certs[2].Commits[0], certs[2].Commits[1]}
 	short := certs[1]
 	short.Commits = short.Commits[:2]
-	tn.inject(1, 3, MsgCommitted{Certs: []CommitCert{certs[0], short, forged}})
-	tn.run()
-	require.Equal(t, uint64(1), tn.nodes[3].exec, "only the valid certificate counts")
-	tn.inject(1, 3, MsgCommitted{Certs: certs})
-	tn.run()
-	require.Equal(t, uint64(3), tn.nodes[3].exec)
-	agreementHolds(t, tn.obs)
+	tn.Inject(1, 3, MsgCommitted{Certs: []CommitCert{certs[0], short, forged}})
+	tn.Stabilize()
+	require.Equal(t, uint64(1), tn.Node(3).exec, "only the valid certificate counts")
+	tn.Inject(1, 3, MsgCommitted{Certs: certs})
+	tn.Stabilize()
+	require.Equal(t, uint64(3), tn.Node(3).exec)
+	agreementHolds(t, tn.Obs)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -91,9 +92,9 @@ func TestNewErrors(t *testing.T) {
 	require.ErrorIs(t, err, errNoStateMachine)
 	_, err = New(DefaultConfig(), func() service.StateMachine { return plainSM{} })
 	require.ErrorIs(t, err, errNoSnapshots)
-	_, err = New(DefaultConfig(), newKV, ByzantineReplica{ID: 1, Behaviour: "lie"})
+	_, err = New(DefaultConfig(), prototest.NewKV, ByzantineReplica{ID: 1, Behaviour: "lie"})
 	require.ErrorContains(t, err, `unknown Byzantine behaviour "lie"`)
-	_, err = New(DefaultConfig(), newKV, ByzantineReplica{ID: 1, Behaviour: BehaviourSilent}, ByzantineReplica{ID: 1, Behaviour: BehaviourDelay})
+	_, err = New(DefaultConfig(), prototest.NewKV, ByzantineReplica{ID: 1, Behaviour: BehaviourSilent}, ByzantineReplica{ID: 1, Behaviour: BehaviourDelay})
 	require.EqualError(t, err, "pbft: replica n1 listed twice as Byzantine")
 }
 

@@ -14,16 +14,16 @@ import (
 
 func signedPrePrepare(tn *testNet, view, seq uint64, cmd service.Command) MsgPrePrepare {
 	d := cmd.Digest()
-	p := sim.NodeID(view % uint64(len(tn.servers)))
-	return MsgPrePrepare{View: view, Seq: seq, Digest: d, Cmd: cmd, Sig: tn.sign(p, prePrepareDigest(view, seq, d))}
+	p := sim.NodeID(view % uint64(len(tn.Servers())))
+	return MsgPrePrepare{View: view, Seq: seq, Digest: d, Cmd: cmd, Sig: tn.Sign(p, prePrepareDigest(view, seq, d))}
 }
 
 func signedPrepare(tn *testNet, from sim.NodeID, view, seq, d uint64) MsgPrepare {
-	return MsgPrepare{View: view, Seq: seq, Digest: d, Sig: tn.sign(from, prepareDigest(view, seq, d))}
+	return MsgPrepare{View: view, Seq: seq, Digest: d, Sig: tn.Sign(from, prepareDigest(view, seq, d))}
 }
 
 func signedCommit(tn *testNet, from sim.NodeID, view, seq, d uint64) MsgCommit {
-	return MsgCommit{View: view, Seq: seq, Digest: d, Sig: tn.sign(from, commitDigest(view, seq, d))}
+	return MsgCommit{View: view, Seq: seq, Digest: d, Sig: tn.Sign(from, commitDigest(view, seq, d))}
 }
 
 var (
@@ -33,48 +33,48 @@ var (
 
 func TestNormalCaseExecutesEverywhereAndReplies(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	cmd := tn.request(100, 1, "set a 1", 0)
-	tn.run()
+	tn.StartAll()
+	cmd := request(tn, 100, 1, "set a 1", 0)
+	tn.Stabilize()
 	for id := range sim.NodeID(4) {
-		commits, applies := tn.observed(id, sim.ObsCommit), tn.observed(id, sim.ObsApply)
+		commits, applies := tn.Observed(id, sim.ObsCommit), tn.Observed(id, sim.ObsApply)
 		require.Len(t, commits, 1, "replica %v", id)
 		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Term: 0, Index: 1, Digest: cmd.Digest()}, commits[0])
 		require.Len(t, applies, 1)
 		require.Equal(t, uint64(1), applies[0].Index)
 	}
-	require.Len(t, tn.replies, 4, "every replica replies to the client (§4.1)")
-	for _, r := range tn.replies {
+	require.Len(t, tn.Replies, 4, "every replica replies to the client (§4.1)")
+	for _, r := range tn.Replies {
 		require.Equal(t, service.Reply{Client: 100, Seq: 1, Status: service.StatusOK, Result: []byte("ok")}, r)
 	}
-	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 0, Term: 0}}, tn.observed(0, sim.ObsLeader))
+	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 0, Term: 0}}, tn.Observed(0, sim.ObsLeader))
 
 	// A retry of an executed request gets the cached reply and runs nothing.
-	tn.replies = nil
-	tn.request(100, 1, "set a 1", 2)
-	tn.run()
-	require.Len(t, tn.replies, 1)
-	require.Len(t, tn.observed(0, sim.ObsApply), 1)
+	tn.Replies = nil
+	request(tn, 100, 1, "set a 1", 2)
+	tn.Stabilize()
+	require.Len(t, tn.Replies, 1)
+	require.Len(t, tn.Observed(0, sim.ObsApply), 1)
 }
 
 func TestBackupRelaysAndStartsTheViewChangeTimer(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	cmd := tn.request(100, 1, "set a 1", 2)
-	tn.step()
-	require.Equal(t, []envelope{{from: 2, to: 0, msg: service.Request{Cmd: cmd}}}, tn.queue)
-	require.Equal(t, testConfig().RequestTimeout, tn.envs[2].timers[timerRequest], "§4.4: the backup waits for the request")
-	tn.run()
-	require.NotContains(t, tn.envs[2].timers, timerRequest, "executed: no longer waiting")
+	tn.StartAll()
+	cmd := request(tn, 100, 1, "set a 1", 2)
+	tn.Step()
+	require.Equal(t, []envelope{{From: 2, To: 0, Msg: service.Request{Cmd: cmd}}}, tn.Queue)
+	require.Equal(t, testConfig().RequestTimeout, tn.Env(2).Timers[timerRequest], "§4.4: the backup waits for the request")
+	tn.Stabilize()
+	require.NotContains(t, tn.Env(2).Timers, timerRequest, "executed: no longer waiting")
 }
 
 // backupWithPrePrepare starts replica 1 alone (its peers down) and delivers
 // the primary's pre-prepare of cmdA at sequence number 1.
 func backupWithPrePrepare(t *testing.T, n int, cfg Config) *testNet {
 	tn := newTestNet(t, n, cfg)
-	tn.start(1)
-	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdA))
-	tn.step()
+	tn.Start(1)
+	tn.Inject(0, 1, signedPrePrepare(tn, 0, 1, cmdA))
+	tn.Step()
 	return tn
 }
 
@@ -88,30 +88,30 @@ func TestPreparedNeedsTwoFMatchingPreparesFromDistinctBackups(t *testing.T) {
 		prepared bool
 	}{
 		{"own prepare and one more (f=1)", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{2, 1, signedPrepare(tn, 2, 0, 1, d)}}
+			return []envelope{{From: 2, To: 1, Msg: signedPrepare(tn, 2, 0, 1, d)}}
 		}, true},
 		{"own prepare alone", 4, nil, func(tn *testNet) []envelope { return nil }, false},
 		{"the primary's prepare does not count", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{0, 1, signedPrepare(tn, 0, 0, 1, d)}}
+			return []envelope{{From: 0, To: 1, Msg: signedPrepare(tn, 0, 0, 1, d)}}
 		}, false},
 		{"a prepare for another digest does not count", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{2, 1, signedPrepare(tn, 2, 0, 1, cmdB.Digest())}}
+			return []envelope{{From: 2, To: 1, Msg: signedPrepare(tn, 2, 0, 1, cmdB.Digest())}}
 		}, false},
 		{"a prepare of another view does not count", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{2, 1, signedPrepare(tn, 2, 1, 1, d)}}
+			return []envelope{{From: 2, To: 1, Msg: signedPrepare(tn, 2, 1, 1, d)}}
 		}, false},
 		{"a prepare signed by someone else does not count", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{2, 1, signedPrepare(tn, 3, 0, 1, d)}}
+			return []envelope{{From: 2, To: 1, Msg: signedPrepare(tn, 3, 0, 1, d)}}
 		}, false},
 		{"a made-up signature does not count", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{2, 1, MsgPrepare{View: 0, Seq: 1, Digest: d, Sig: sim.Signature{Signer: 2, Digest: prepareDigest(0, 1, d)}}}}
+			return []envelope{{From: 2, To: 1, Msg: MsgPrepare{View: 0, Seq: 1, Digest: d, Sig: sim.Signature{Signer: 2, Digest: prepareDigest(0, 1, d)}}}}
 		}, false},
 		{"f=2: a repeated prepare counts once", 7, nil, func(tn *testNet) []envelope {
 			p := signedPrepare(tn, 2, 0, 1, d)
-			return []envelope{{2, 1, p}, {2, 1, p}, {3, 1, signedPrepare(tn, 3, 0, 1, d)}}
+			return []envelope{{From: 2, To: 1, Msg: p}, {From: 2, To: 1, Msg: p}, {From: 3, To: 1, Msg: signedPrepare(tn, 3, 0, 1, d)}}
 		}, false},
 		{"f=2: own prepare and three more", 7, nil, func(tn *testNet) []envelope {
-			return []envelope{{2, 1, signedPrepare(tn, 2, 0, 1, d)}, {3, 1, signedPrepare(tn, 3, 0, 1, d)}, {5, 1, signedPrepare(tn, 5, 0, 1, d)}}
+			return []envelope{{From: 2, To: 1, Msg: signedPrepare(tn, 2, 0, 1, d)}, {From: 3, To: 1, Msg: signedPrepare(tn, 3, 0, 1, d)}, {From: 5, To: 1, Msg: signedPrepare(tn, 5, 0, 1, d)}}
 		}, true},
 		{"planted quorum-2f: own prepare alone", 4, []string{BugQuorum2f}, func(tn *testNet) []envelope { return nil }, true},
 	}
@@ -120,9 +120,9 @@ func TestPreparedNeedsTwoFMatchingPreparesFromDistinctBackups(t *testing.T) {
 			cfg := testConfig()
 			cfg.Bugs = tt.bugs
 			tn := backupWithPrePrepare(t, tt.n, cfg)
-			tn.queue = append(tn.queue, tt.prepares(tn)...)
-			tn.run()
-			e := tn.nodes[1].at(1)
+			tn.Queue = append(tn.Queue, tt.prepares(tn)...)
+			tn.Stabilize()
+			e := tn.Node(1).at(1)
 			require.Equal(t, tt.prepared, e.certOK)
 			require.Equal(t, tt.prepared, e.commitSent, "a commit goes out once prepared")
 		})
@@ -131,13 +131,13 @@ func TestPreparedNeedsTwoFMatchingPreparesFromDistinctBackups(t *testing.T) {
 
 func TestPreparesBeforeThePrePrepareCount(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.start(1)
-	tn.inject(2, 1, signedPrepare(tn, 2, 0, 1, cmdA.Digest()))
-	tn.step()
-	require.False(t, tn.nodes[1].at(1).certOK)
-	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdA))
-	tn.step()
-	require.True(t, tn.nodes[1].at(1).certOK)
+	tn.Start(1)
+	tn.Inject(2, 1, signedPrepare(tn, 2, 0, 1, cmdA.Digest()))
+	tn.Step()
+	require.False(t, tn.Node(1).at(1).certOK)
+	tn.Inject(0, 1, signedPrePrepare(tn, 0, 1, cmdA))
+	tn.Step()
+	require.True(t, tn.Node(1).at(1).certOK)
 }
 
 func TestCommittedLocalNeedsPreparedAndTwoFPlusOneCommits(t *testing.T) {
@@ -163,18 +163,18 @@ func TestCommittedLocalNeedsPreparedAndTwoFPlusOneCommits(t *testing.T) {
 			cfg.Bugs = tt.bugs
 			tn := backupWithPrePrepare(t, 4, cfg)
 			if tt.prepared {
-				tn.inject(3, 1, signedPrepare(tn, 3, 0, 1, d))
+				tn.Inject(3, 1, signedPrepare(tn, 3, 0, 1, d))
 			}
 			for _, from := range tt.commits {
 				cd := d
 				if tt.other {
 					cd = cmdB.Digest()
 				}
-				tn.inject(from, 1, signedCommit(tn, from, 0, 1, cd))
+				tn.Inject(from, 1, signedCommit(tn, from, 0, 1, cd))
 			}
-			tn.run()
-			require.Equal(t, tt.committed, tn.nodes[1].at(1).committed)
-			require.Len(t, tn.observed(1, sim.ObsApply), map[bool]int{true: 1}[tt.committed])
+			tn.Stabilize()
+			require.Equal(t, tt.committed, tn.Node(1).at(1).committed)
+			require.Len(t, tn.Observed(1, sim.ObsApply), map[bool]int{true: 1}[tt.committed])
 		})
 	}
 }
@@ -192,12 +192,12 @@ func TestPrePrepareAcceptance(t *testing.T) {
 		{"a digest that is not the request's", 0, func(tn *testNet) MsgPrePrepare {
 			pp := good(tn)
 			pp.Digest = cmdB.Digest()
-			pp.Sig = tn.sign(0, prePrepareDigest(0, 1, pp.Digest))
+			pp.Sig = tn.Sign(0, prePrepareDigest(0, 1, pp.Digest))
 			return pp
 		}, false},
 		{"signed by another replica", 0, func(tn *testNet) MsgPrePrepare {
 			pp := good(tn)
-			pp.Sig = tn.sign(2, pp.Sig.Digest)
+			pp.Sig = tn.Sign(2, pp.Sig.Digest)
 			return pp
 		}, false},
 		{"of another view", 1, func(tn *testNet) MsgPrePrepare { return signedPrePrepare(tn, 1, 1, cmdA) }, false},
@@ -207,11 +207,11 @@ func TestPrePrepareAcceptance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tn := newTestNet(t, 4, testConfig())
-			tn.start(1)
+			tn.Start(1)
 			pp := tt.pp(tn)
-			tn.inject(tt.from, 1, pp)
-			tn.step()
-			e := tn.nodes[1].at(pp.Seq)
+			tn.Inject(tt.from, 1, pp)
+			tn.Step()
+			e := tn.Node(1).at(pp.Seq)
 			require.Equal(t, tt.accept, e != nil && e.pp.ok)
 			require.Len(t, sentBy[MsgPrepare](tn, 1), map[bool]int{true: 3}[tt.accept])
 		})
@@ -220,35 +220,35 @@ func TestPrePrepareAcceptance(t *testing.T) {
 
 func TestOnePrePreparePerViewAndSequenceNumber(t *testing.T) {
 	tn := backupWithPrePrepare(t, 4, testConfig())
-	tn.queue = nil
-	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdB)) // an equivocating primary
-	tn.step()
-	require.Equal(t, cmdA.Digest(), tn.nodes[1].at(1).pp.digest, "§4.2: the first pre-prepare stands")
-	require.Empty(t, tn.queue, "no prepare for the conflicting request")
+	tn.Queue = nil
+	tn.Inject(0, 1, signedPrePrepare(tn, 0, 1, cmdB)) // an equivocating primary
+	tn.Step()
+	require.Equal(t, cmdA.Digest(), tn.Node(1).at(1).pp.digest, "§4.2: the first pre-prepare stands")
+	require.Empty(t, tn.Queue, "no prepare for the conflicting request")
 }
 
 func TestRequestsExecuteInSequenceOrder(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
+	tn.StartAll()
 	// Sequence number 1's messages are held back; 2 commits first.
 	var held []envelope
-	tn.drop = func(e envelope) bool {
-		if seqOf(e.msg) == 1 {
+	tn.Drop = func(e envelope) bool {
+		if seqOf(e.Msg) == 1 {
 			held = append(held, e)
 			return true
 		}
 		return false
 	}
-	tn.request(100, 1, "set a 1", 0)
-	tn.request(101, 1, "set b 1", 0)
-	tn.run()
-	require.True(t, tn.nodes[2].at(2).committed)
-	require.Zero(t, tn.nodes[2].exec, "2 waits for 1")
-	tn.drop = nil
-	tn.queue = append(tn.queue, held...)
-	tn.run()
+	request(tn, 100, 1, "set a 1", 0)
+	request(tn, 101, 1, "set b 1", 0)
+	tn.Stabilize()
+	require.True(t, tn.Node(2).at(2).committed)
+	require.Zero(t, tn.Node(2).exec, "2 waits for 1")
+	tn.Drop = nil
+	tn.Queue = append(tn.Queue, held...)
+	tn.Stabilize()
 	for id := range sim.NodeID(4) {
-		applies := tn.observed(id, sim.ObsApply)
+		applies := tn.Observed(id, sim.ObsApply)
 		require.Len(t, applies, 2)
 		require.Equal(t, []uint64{1, 2}, []uint64{applies[0].Index, applies[1].Index})
 	}

@@ -14,19 +14,19 @@ import (
 
 func TestRestartedBackupKeepsItsPrePrepare(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { return e.to != 1 && e.from != 100 } // 1 hears the primary; nothing else gets through
-	tn.request(cmdA.Client, cmdA.Seq, string(cmdA.Op), 0)
-	tn.run()
-	require.True(t, tn.nodes[1].at(1).pp.ok)
-	tn.drop = nil
-	tn.crash(1)
-	tn.start(1)
-	require.Equal(t, cmdA.Digest(), tn.nodes[1].at(1).pp.digest)
-	tn.queue = nil
-	tn.inject(0, 1, signedPrePrepare(tn, 0, 1, cmdB))
-	tn.step()
-	require.Equal(t, cmdA.Digest(), tn.nodes[1].at(1).pp.digest, "no conflicting pre-prepare after a restart")
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.To != 1 && e.From != 100 } // 1 hears the primary; nothing else gets through
+	request(tn, cmdA.Client, cmdA.Seq, string(cmdA.Op), 0)
+	tn.Stabilize()
+	require.True(t, tn.Node(1).at(1).pp.ok)
+	tn.Drop = nil
+	tn.Crash(1)
+	tn.Start(1)
+	require.Equal(t, cmdA.Digest(), tn.Node(1).at(1).pp.digest)
+	tn.Queue = nil
+	tn.Inject(0, 1, signedPrePrepare(tn, 0, 1, cmdB))
+	tn.Step()
+	require.Equal(t, cmdA.Digest(), tn.Node(1).at(1).pp.digest, "no conflicting pre-prepare after a restart")
 	for _, p := range sentBy[MsgPrepare](tn, 1) {
 		require.Equal(t, cmdA.Digest(), p.Digest)
 	}
@@ -34,83 +34,83 @@ func TestRestartedBackupKeepsItsPrePrepare(t *testing.T) {
 
 func TestRestartedReplicaKeepsItsPreparedCertificate(t *testing.T) {
 	tn := preparedEverywhere(t)
-	tn.crash(2)
-	tn.start(2)
-	require.True(t, tn.nodes[2].at(1).certOK)
-	tn.do(2, func(n *node) { n.startViewChange(1) })
+	tn.Crash(2)
+	tn.Start(2)
+	require.True(t, tn.Node(2).at(1).certOK)
+	do(tn, 2, func(n *node) { n.startViewChange(1) })
 	vc := sentBy[MsgViewChange](tn, 2)[0]
 	require.Len(t, vc.Prepared, 1, "the certificate survives for the view change")
-	tn.do(3, func(n *node) { require.True(t, n.validViewChange(&vc)) })
+	do(tn, 3, func(n *node) { require.True(t, n.validViewChange(&vc)) })
 }
 
 func TestRestartedReplicaReexecutesFromItsCheckpoint(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
+	tn.StartAll()
 	requests(tn, 6, 0)
-	before := tn.nodes[2].sessions.LastApplied(105)
-	tn.crash(2)
-	tn.obs, tn.replies, tn.queue = nil, nil, nil
-	tn.start(2)
-	tn.run()
-	n := tn.nodes[2]
+	before := tn.Node(2).sessions.LastApplied(105)
+	tn.Crash(2)
+	tn.Obs, tn.Replies, tn.Queue = nil, nil, nil
+	tn.Start(2)
+	tn.Stabilize()
+	n := tn.Node(2)
 	require.Equal(t, uint64(6), n.exec)
 	require.Equal(t, uint64(4), n.h)
 	require.Equal(t, before, n.sessions.LastApplied(105))
 	var applied []uint64
-	for _, o := range tn.observed(2, sim.ObsApply) {
+	for _, o := range tn.Observed(2, sim.ObsApply) {
 		applied = append(applied, o.Index)
 	}
 	require.Equal(t, []uint64{4, 5, 6}, applied, "the checkpoint's state, then the committed log above it")
-	require.Len(t, tn.observed(2, sim.ObsCommit), 2, "commits above the checkpoint are announced again")
-	require.Empty(t, tn.observed(2, sim.ObsLeader))
-	require.Empty(t, tn.replies, "no replies while re-executing")
-	agreementHolds(t, append(tn.observed(0, sim.ObsApply), tn.obs...))
+	require.Len(t, tn.Observed(2, sim.ObsCommit), 2, "commits above the checkpoint are announced again")
+	require.Empty(t, tn.Observed(2, sim.ObsLeader))
+	require.Empty(t, tn.Replies, "no replies while re-executing")
+	agreementHolds(t, append(tn.Observed(0, sim.ObsApply), tn.Obs...))
 }
 
 func TestRestartedReplicaResumesItsViewChange(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.do(3, func(n *node) { n.startViewChange(1) })
-	tn.crash(3)
-	tn.queue = nil
-	tn.start(3)
-	require.True(t, tn.nodes[3].changing)
-	require.Equal(t, uint64(1), tn.nodes[3].view)
+	tn.StartAll()
+	do(tn, 3, func(n *node) { n.startViewChange(1) })
+	tn.Crash(3)
+	tn.Queue = nil
+	tn.Start(3)
+	require.True(t, tn.Node(3).changing)
+	require.Equal(t, uint64(1), tn.Node(3).view)
 	require.Len(t, sentBy[MsgViewChange](tn, 3), 3, "it resends its view change")
-	tn.inject(0, 3, signedPrePrepare(tn, 0, 1, cmdA))
-	tn.step()
-	require.Nil(t, tn.nodes[3].at(1), "no part in the old view")
+	tn.Inject(0, 3, signedPrePrepare(tn, 0, 1, cmdA))
+	tn.Step()
+	require.Nil(t, tn.Node(3).at(1), "no part in the old view")
 }
 
 func TestRestartedPrimaryDoesNotReuseSequenceNumbers(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { return e.from == 0 && int(e.to) < 4 }
-	tn.request(100, 1, "set a 1", 0)
-	tn.run()
-	tn.crash(0)
-	tn.start(0)
-	require.Equal(t, uint64(2), tn.nodes[0].next)
-	require.Equal(t, uint64(1), tn.nodes[0].assigned[100])
-	require.Empty(t, tn.observed(0, sim.ObsLeader)[1:], "view 0 announced once")
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.From == 0 && int(e.To) < 4 }
+	request(tn, 100, 1, "set a 1", 0)
+	tn.Stabilize()
+	tn.Crash(0)
+	tn.Start(0)
+	require.Equal(t, uint64(2), tn.Node(0).next)
+	require.Equal(t, uint64(1), tn.Node(0).assigned[100])
+	require.Empty(t, tn.Observed(0, sim.ObsLeader)[1:], "view 0 announced once")
 }
 
 func TestCorruptRecordsAreForgotten(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
+	tn.StartAll()
 	requests(tn, 2, 0)
-	tn.crash(3)
-	d := tn.envs[3].disk
+	tn.Crash(3)
+	d := tn.Disk(3)
 	b, _ := d.Get(entryKey(2))
 	b[3] ^= 0x10
 	d.Put(entryKey(2), b)
 	d.Sync()
-	tn.start(3)
-	require.Equal(t, uint64(1), tn.nodes[3].exec, "entry 2 is gone")
+	tn.Start(3)
+	require.Equal(t, uint64(1), tn.Node(3).exec, "entry 2 is gone")
 	require.NotContains(t, d.Keys(entryKeyPrefix), entryKey(2))
-	tn.fire(3, timerStatus)
-	tn.run()
-	require.Equal(t, uint64(2), tn.nodes[3].exec, "and fetched again")
+	tn.Fire(3, timerStatus)
+	tn.Stabilize()
+	require.Equal(t, uint64(2), tn.Node(3).exec, "and fetched again")
 }
 
 func TestEntryRecordRoundTrip(t *testing.T) {

@@ -18,85 +18,85 @@ import (
 // them and committed at none.
 func preparedEverywhere(t *testing.T) *testNet {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { _, commit := e.msg.(MsgCommit); return commit }
-	tn.request(cmdA.Client, cmdA.Seq, string(cmdA.Op), 0)
-	tn.run()
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { _, commit := e.Msg.(MsgCommit); return commit }
+	request(tn, cmdA.Client, cmdA.Seq, string(cmdA.Op), 0)
+	tn.Stabilize()
 	for id := range sim.NodeID(4) {
-		require.True(t, tn.nodes[id].at(1).certOK)
-		require.False(t, tn.nodes[id].at(1).committed)
+		require.True(t, tn.Node(id).at(1).certOK)
+		require.False(t, tn.Node(id).at(1).committed)
 	}
-	tn.drop = nil
+	tn.Drop = nil
 	return tn
 }
 
 func TestViewChangeCarriesPreparedRequestsIntoTheNewView(t *testing.T) {
 	tn := preparedEverywhere(t)
 	for _, id := range []sim.NodeID{2, 3} {
-		tn.do(id, func(n *node) { n.startViewChange(1) })
+		do(tn, id, func(n *node) { n.startViewChange(1) })
 	}
 	vcs := sentBy[MsgViewChange](tn, 2)
 	require.Len(t, vcs, 3)
 	require.Len(t, vcs[0].Prepared, 1, "P holds the prepared certificate")
 	require.Equal(t, cmdA, vcs[0].Prepared[0].Cmd)
-	tn.run() // 1, the new primary, joins on f+1 view changes and starts the view
+	tn.Stabilize() // 1, the new primary, joins on f+1 view changes and starts the view
 
-	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 1, Term: 1}}, tn.observed(1, sim.ObsLeader))
+	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 1, Term: 1}}, tn.Observed(1, sim.ObsLeader))
 	for id := range sim.NodeID(4) {
-		n := tn.nodes[id]
+		n := tn.Node(id)
 		require.Equal(t, uint64(1), n.view, "replica %v", id)
 		require.False(t, n.changing)
-		commits := tn.observed(id, sim.ObsCommit)
+		commits := tn.Observed(id, sim.ObsCommit)
 		require.Len(t, commits, 1)
 		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Term: 1, Index: 1, Digest: cmdA.Digest()}, commits[0])
 	}
-	require.Equal(t, uint64(2), tn.nodes[1].next, "new requests go after O")
-	tn.request(101, 1, "set b 1", 1)
-	tn.run()
-	require.Equal(t, uint64(2), tn.nodes[3].exec)
-	agreementHolds(t, tn.obs)
+	require.Equal(t, uint64(2), tn.Node(1).next, "new requests go after O")
+	request(tn, 101, 1, "set b 1", 1)
+	tn.Stabilize()
+	require.Equal(t, uint64(2), tn.Node(3).exec)
+	agreementHolds(t, tn.Obs)
 }
 
 func TestViewChangeTimerAndJoining(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.drop = func(e envelope) bool { return e.from == 0 || e.to == 0 } // the primary is gone
-	cmd := tn.request(100, 1, "set a 1", 1)
-	tn.request(100, 1, "set a 1", 2)
-	tn.run()
-	tn.advance(testConfig().RequestTimeout)
-	tn.fire(1, timerRequest)
-	require.True(t, tn.nodes[1].changing)
-	require.NotContains(t, tn.envs[1].timers, timerRequest,
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.From == 0 || e.To == 0 } // the primary is gone
+	cmd := request(tn, 100, 1, "set a 1", 1)
+	request(tn, 100, 1, "set a 1", 2)
+	tn.Stabilize()
+	tn.Advance(testConfig().RequestTimeout)
+	tn.Fire(1, timerRequest)
+	require.True(t, tn.Node(1).changing)
+	require.NotContains(t, tn.Env(1).Timers, timerRequest,
 		"§4.5.2: the timer for the new view waits until 2f+1 replicas asked for it")
-	tn.run()
-	require.False(t, tn.nodes[3].changing, "one replica alone does not move the others")
+	tn.Stabilize()
+	require.False(t, tn.Node(3).changing, "one replica alone does not move the others")
 
-	tn.fire(2, timerRequest)
-	tn.run()
-	require.Equal(t, uint64(1), tn.nodes[3].view, "f+1 view changes: replica 3 joins (§4.5.2)")
-	require.False(t, tn.nodes[1].changing, "2f+1: the new primary starts view 1")
-	tn.inject(100, 1, service.Request{Cmd: cmd}) // the client retries
-	tn.run()
+	tn.Fire(2, timerRequest)
+	tn.Stabilize()
+	require.Equal(t, uint64(1), tn.Node(3).view, "f+1 view changes: replica 3 joins (§4.5.2)")
+	require.False(t, tn.Node(1).changing, "2f+1: the new primary starts view 1")
+	tn.Inject(100, 1, service.Request{Cmd: cmd}) // the client retries
+	tn.Stabilize()
 	for _, id := range []sim.NodeID{1, 2, 3} {
-		require.Equal(t, uint64(1), tn.nodes[id].exec)
+		require.Equal(t, uint64(1), tn.Node(id).exec)
 	}
 }
 
 func TestNewViewOverdueDoublesTheWait(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.start(2)
+	tn.Start(2)
 	T := testConfig().RequestTimeout
-	tn.do(2, func(n *node) {
+	do(tn, 2, func(n *node) {
 		n.viewChanges[0].View, n.viewChanges[1].View = 100, 100 // 2f+1 with replica 2: its timer runs
 		n.startViewChange(1)
 	})
-	require.Equal(t, T, tn.envs[2].timers[timerRequest])
-	tn.fire(2, timerRequest)
-	require.Equal(t, uint64(2), tn.nodes[2].view)
-	require.Equal(t, 2*T, tn.envs[2].timers[timerRequest], "§4.5.2: then 2T")
-	tn.fire(2, timerRequest)
-	require.Equal(t, 4*T, tn.envs[2].timers[timerRequest])
+	require.Equal(t, T, tn.Env(2).Timers[timerRequest])
+	tn.Fire(2, timerRequest)
+	require.Equal(t, uint64(2), tn.Node(2).view)
+	require.Equal(t, 2*T, tn.Env(2).Timers[timerRequest], "§4.5.2: then 2T")
+	tn.Fire(2, timerRequest)
+	require.Equal(t, 4*T, tn.Env(2).Timers[timerRequest])
 }
 
 // TestLaggingReplicasCatchUpWithTheAheadOnes: two correct replicas that
@@ -108,27 +108,27 @@ func TestNewViewOverdueDoublesTheWait(t *testing.T) {
 func TestLaggingReplicasCatchUpWithTheAheadOnes(t *testing.T) {
 	tn := newTestNet(t, 7, testConfig())
 	for _, id := range []sim.NodeID{0, 1, 2, 3, 5} {
-		tn.start(id) // 4 and 6 are silent: never started
+		tn.Start(id) // 4 and 6 are silent: never started
 	}
 	for _, id := range []sim.NodeID{1, 3, 5} {
-		tn.do(id, func(n *node) { n.startViewChange(1) })
+		do(tn, id, func(n *node) { n.startViewChange(1) })
 	}
 	for _, id := range []sim.NodeID{0, 2} {
-		tn.do(id, func(n *node) { n.startViewChange(1) })
-		tn.do(id, func(n *node) { n.startViewChange(2) })
+		do(tn, id, func(n *node) { n.startViewChange(1) })
+		do(tn, id, func(n *node) { n.startViewChange(2) })
 	}
-	tn.run()
+	tn.Stabilize()
 	for _, id := range []sim.NodeID{0, 2} {
-		require.NotContains(t, tn.envs[id].timers, timerRequest, "replica %v waits ahead: only 2 asked for view 2", id)
+		require.NotContains(t, tn.Env(id).Timers, timerRequest, "replica %v waits ahead: only 2 asked for view 2", id)
 	}
 	for _, id := range []sim.NodeID{1, 3, 5} {
-		require.Contains(t, tn.envs[id].timers, timerRequest, "replica %v is behind with 5 at views >= 1: its timer runs", id)
-		tn.fire(id, timerRequest)
+		require.Contains(t, tn.Env(id).Timers, timerRequest, "replica %v is behind with 5 at views >= 1: its timer runs", id)
+		tn.Fire(id, timerRequest)
 	}
-	tn.run()
+	tn.Stabilize()
 	for _, id := range []sim.NodeID{0, 1, 2, 3, 5} {
-		require.Equal(t, uint64(2), tn.nodes[id].view, "replica %v", id)
-		require.False(t, tn.nodes[id].changing, "replica %v is in view 2, started by replica 2", id)
+		require.Equal(t, uint64(2), tn.Node(id).view, "replica %v", id)
+		require.False(t, tn.Node(id).changing, "replica %v is in view 2, started by replica 2", id)
 	}
 }
 
@@ -136,12 +136,12 @@ func TestLaggingReplicasCatchUpWithTheAheadOnes(t *testing.T) {
 // carrying cmdA's prepared certificate, and the net.
 func aViewChange(t *testing.T) (*testNet, MsgViewChange) {
 	tn := preparedEverywhere(t)
-	tn.do(2, func(n *node) { n.startViewChange(1) })
+	do(tn, 2, func(n *node) { n.startViewChange(1) })
 	return tn, sentBy[MsgViewChange](tn, 2)[0]
 }
 
 func TestForgedViewChangesAreRejected(t *testing.T) {
-	resign := func(tn *testNet, vc *MsgViewChange) { vc.Sig = tn.sign(vc.Replica, viewChangeDigest(vc)) }
+	resign := func(tn *testNet, vc *MsgViewChange) { vc.Sig = tn.Sign(vc.Replica, viewChangeDigest(vc)) }
 	forged := service.Command{Client: 2, Seq: 1, Op: []byte("forged")}
 	fd := forged.Digest()
 	tests := []struct {
@@ -171,11 +171,11 @@ func TestForgedViewChangesAreRejected(t *testing.T) {
 			resign(tn, vc)
 		}, false, ""},
 		{"a prepare by the primary", func(tn *testNet, vc *MsgViewChange) {
-			vc.Prepared[0].Prepares = []sim.Signature{vc.Prepared[0].Prepares[0], tn.sign(0, prepareDigest(0, 1, cmdA.Digest()))}
+			vc.Prepared[0].Prepares = []sim.Signature{vc.Prepared[0].Prepares[0], tn.Sign(0, prepareDigest(0, 1, cmdA.Digest()))}
 			resign(tn, vc)
 		}, false, "the primary pre-prepares, it does not prepare"},
 		{"a pre-prepare not by the primary", func(tn *testNet, vc *MsgViewChange) {
-			vc.Prepared[0].PrePrepare = tn.sign(3, prePrepareDigest(0, 1, cmdA.Digest()))
+			vc.Prepared[0].PrePrepare = tn.Sign(3, prePrepareDigest(0, 1, cmdA.Digest()))
 			resign(tn, vc)
 		}, false, ""},
 		{"another request under genuine signatures", func(tn *testNet, vc *MsgViewChange) {
@@ -186,7 +186,7 @@ func TestForgedViewChangesAreRejected(t *testing.T) {
 			vc.Prepared = nil
 		}, false, ""},
 		{"signed by another replica", func(tn *testNet, vc *MsgViewChange) {
-			vc.Sig = tn.sign(3, viewChangeDigest(vc))
+			vc.Sig = tn.Sign(3, viewChangeDigest(vc))
 		}, false, ""},
 		{"a certificate from the new view", func(tn *testNet, vc *MsgViewChange) {
 			vc.Prepared[0].View = 1
@@ -204,7 +204,7 @@ func TestForgedViewChangesAreRejected(t *testing.T) {
 		}, false, ""},
 		{"a stable checkpoint with too short a proof", func(tn *testNet, vc *MsgViewChange) {
 			vc.Stable = CheckpointCert{Seq: 4, Digest: 5, Proof: []sim.Signature{
-				tn.sign(0, checkpointDigest(4, 5)), tn.sign(1, checkpointDigest(4, 5))}}
+				tn.Sign(0, checkpointDigest(4, 5)), tn.Sign(1, checkpointDigest(4, 5))}}
 			vc.Prepared = nil
 			resign(tn, vc)
 		}, false, ""},
@@ -214,12 +214,12 @@ func TestForgedViewChangesAreRejected(t *testing.T) {
 			tn, vc := aViewChange(t)
 			vc.Prepared = append([]PreparedCert(nil), vc.Prepared...)
 			tt.forge(tn, &vc)
-			tn.do(3, func(n *node) { require.Equal(t, tt.valid, n.validViewChange(&vc), tt.reason) })
+			do(tn, 3, func(n *node) { require.Equal(t, tt.valid, n.validViewChange(&vc), tt.reason) })
 			// Delivered to the new primary, an invalid one is not logged.
-			tn.queue = nil
-			tn.inject(2, 1, vc)
-			tn.step()
-			require.Equal(t, tt.valid, tn.nodes[1].viewChanges[2].View == 1)
+			tn.Queue = nil
+			tn.Inject(2, 1, vc)
+			tn.Step()
+			require.Equal(t, tt.valid, tn.Node(1).viewChanges[2].View == 1)
 		})
 	}
 }
@@ -265,12 +265,12 @@ func TestComputeNewView(t *testing.T) {
 func aNewView(t *testing.T) (*testNet, MsgNewView) {
 	tn := preparedEverywhere(t)
 	for _, id := range []sim.NodeID{2, 3, 1} {
-		tn.do(id, func(n *node) { n.startViewChange(1) })
+		do(tn, id, func(n *node) { n.startViewChange(1) })
 	}
-	tn.drop = func(e envelope) bool { _, nv := e.msg.(MsgNewView); return nv }
-	tn.run()
-	tn.drop = nil
-	nv := tn.nodes[1].newView
+	tn.Drop = func(e envelope) bool { _, nv := e.Msg.(MsgNewView); return nv }
+	tn.Stabilize()
+	tn.Drop = nil
+	nv := tn.Node(1).newView
 	require.Equal(t, uint64(1), nv.View)
 	require.Len(t, nv.ViewChanges, 3)
 	require.Len(t, nv.PrePrepares, 1)
@@ -288,16 +288,16 @@ func TestNewViewValidation(t *testing.T) {
 		{"another request in O, signed by the primary", func(tn *testNet, nv *MsgNewView) {
 			pp := &nv.PrePrepares[0]
 			pp.Cmd, pp.Digest = cmdB, cmdB.Digest()
-			pp.Sig = tn.sign(1, prePrepareDigest(1, 1, pp.Digest))
+			pp.Sig = tn.Sign(1, prePrepareDigest(1, 1, pp.Digest))
 		}, false},
 		{"a null request in O where one prepared", func(tn *testNet, nv *MsgNewView) {
 			pp := &nv.PrePrepares[0]
 			pp.Cmd, pp.Digest = service.Noop, noopDigest
-			pp.Sig = tn.sign(1, prePrepareDigest(1, 1, pp.Digest))
+			pp.Sig = tn.Sign(1, prePrepareDigest(1, 1, pp.Digest))
 		}, false},
 		{"O missing a pre-prepare", func(tn *testNet, nv *MsgNewView) { nv.PrePrepares = nil }, false},
 		{"O signed by a backup", func(tn *testNet, nv *MsgNewView) {
-			nv.PrePrepares[0].Sig = tn.sign(2, nv.PrePrepares[0].Sig.Digest)
+			nv.PrePrepares[0].Sig = tn.Sign(2, nv.PrePrepares[0].Sig.Digest)
 		}, false},
 		{"2f view changes", func(tn *testNet, nv *MsgNewView) { nv.ViewChanges = nv.ViewChanges[:2] }, false},
 		{"one view change twice", func(tn *testNet, nv *MsgNewView) {
@@ -310,37 +310,37 @@ func TestNewViewValidation(t *testing.T) {
 			nv.PrePrepares = append([]MsgPrePrepare(nil), nv.PrePrepares...)
 			nv.ViewChanges = append([]MsgViewChange(nil), nv.ViewChanges...)
 			tt.forge(tn, &nv)
-			tn.inject(1, 3, nv)
-			tn.step()
-			require.Equal(t, tt.valid, !tn.nodes[3].changing)
+			tn.Inject(1, 3, nv)
+			tn.Step()
+			require.Equal(t, tt.valid, !tn.Node(3).changing)
 		})
 	}
 }
 
 func TestNewViewIsRelayedToAReplicaLeftBehind(t *testing.T) {
 	tn, _ := aNewView(t)
-	tn.inject(1, 2, tn.nodes[1].newView)
-	tn.run()
-	require.True(t, tn.nodes[3].changing, "3 missed the new view")
-	tn.fire(3, timerStatus) // its status shows it waiting; 1 and 2 relay the new view
-	tn.run()
-	require.False(t, tn.nodes[3].changing)
-	require.Equal(t, uint64(1), tn.nodes[3].exec)
-	agreementHolds(t, tn.obs)
+	tn.Inject(1, 2, tn.Node(1).newView)
+	tn.Stabilize()
+	require.True(t, tn.Node(3).changing, "3 missed the new view")
+	tn.Fire(3, timerStatus) // its status shows it waiting; 1 and 2 relay the new view
+	tn.Stabilize()
+	require.False(t, tn.Node(3).changing)
+	require.Equal(t, uint64(1), tn.Node(3).exec)
+	agreementHolds(t, tn.Obs)
 }
 
 func TestAReplicaThatKeepsExecutingDoesNotRunAhead(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
-	tn.startAll()
-	tn.do(3, func(n *node) { n.startViewChange(1) }) // alone: the others stay in view 0
-	tn.run()
+	tn.StartAll()
+	do(tn, 3, func(n *node) { n.startViewChange(1) }) // alone: the others stay in view 0
+	tn.Stabilize()
 	requests(tn, 2, 0)
-	tn.fire(3, timerStatus)
-	tn.run()
-	require.Equal(t, uint64(2), tn.nodes[3].exec, "it executes from the others' certificates")
-	tn.advance(time.Second)
-	tn.fire(3, timerRequest)
-	require.Equal(t, uint64(1), tn.nodes[3].view, "progress elsewhere: it waits again instead of moving on")
-	tn.fire(3, timerRequest)
-	require.Equal(t, uint64(2), tn.nodes[3].view, "no progress: on to the next view")
+	tn.Fire(3, timerStatus)
+	tn.Stabilize()
+	require.Equal(t, uint64(2), tn.Node(3).exec, "it executes from the others' certificates")
+	tn.Advance(time.Second)
+	tn.Fire(3, timerRequest)
+	require.Equal(t, uint64(1), tn.Node(3).view, "progress elsewhere: it waits again instead of moving on")
+	tn.Fire(3, timerRequest)
+	require.Equal(t, uint64(2), tn.Node(3).view, "no progress: on to the next view")
 }

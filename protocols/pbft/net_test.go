@@ -1,0 +1,71 @@
+package pbft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// PBFT's use of the shared test kit: a hand-driven net of replicas for the
+// paper's rules. Signatures are the kit's: a test acting as a replica signs
+// with tn.Sign, and a made-up one fails verification.
+
+type (
+	testNet  = prototest.Net[*node]
+	envelope = prototest.Envelope
+)
+
+func newTestNet(t *testing.T, n int, cfg Config, byz ...ByzantineReplica) *testNet {
+	t.Helper()
+	f, err := New(cfg, prototest.NewKV, byz...)
+	require.NoError(t, err)
+	tn := prototest.NewNet[*node](t, n, f)
+	tn.TimerNames = map[sim.TimerKind]string{timerRequest: "request", timerStatus: "status", timerByzantine: "byzantine"}
+	return tn
+}
+
+// testConfig is a fast configuration for scripted tests: a checkpoint every
+// 4 requests, a window of 8.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.CheckpointInterval, cfg.LogWindow = 4, 8
+	return cfg
+}
+
+// do runs fn inside a handler of replica id, as if the kernel called it.
+func do(tn *testNet, id sim.NodeID, fn func(n *node)) {
+	tn.Within(id, func(n *node, env *prototest.Env) {
+		n.env = env
+		fn(n)
+		n.finish()
+	})
+}
+
+// request queues a client's request to replica to.
+func request(tn *testNet, client sim.NodeID, seq uint64, op string, to sim.NodeID) service.Command {
+	return tn.Request(client, to, seq, op)
+}
+
+// sentBy returns the queued messages from id of type M.
+func sentBy[M sim.Message](tn *testNet, id sim.NodeID) []M {
+	var out []M
+	for _, e := range tn.Queue {
+		if m, ok := e.Msg.(M); ok && e.From == id {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// agreementHolds checks that obs agree: one digest per index among commits
+// and applies.
+func agreementHolds(t *testing.T, obs []sim.Observation) {
+	t.Helper()
+	if v := prototest.Agreement(obs); v != nil {
+		t.Fatal(v)
+	}
+}
