@@ -43,10 +43,7 @@ func (c Command) AppendTrace(b []byte) []byte {
 	}
 	b = append(b, "client="...)
 	b = strconv.AppendInt(b, int64(c.Client), 10)
-	b = append(b, " seq="...)
-	b = strconv.AppendUint(b, c.Seq, 10)
-	b = append(b, " op="...)
-	return strconv.AppendQuote(b, string(c.Op))
+	return sim.TraceLine(b).Uint("seq", c.Seq).Quote("op", string(c.Op))
 }
 
 // AppendBinary appends c's durable encoding to b.
@@ -113,16 +110,11 @@ type Reply struct {
 
 // AppendTrace implements sim.Message.
 func (r Reply) AppendTrace(b []byte) []byte {
-	b = append(b, "Reply client="...)
-	b = strconv.AppendInt(b, int64(r.Client), 10)
-	b = append(b, " seq="...)
-	b = strconv.AppendUint(b, r.Seq, 10)
+	b = sim.TraceLine(b).Kind("Reply").Int("client", int64(r.Client)).Uint("seq", r.Seq)
 	if r.Status == StatusNotLeader {
-		b = append(b, " not-leader hint="...)
-		return strconv.AppendInt(b, int64(r.Leader), 10)
+		return sim.TraceLine(b).Word("not-leader").Int("hint", int64(r.Leader))
 	}
-	b = append(b, " ok result="...)
-	return strconv.AppendQuote(b, string(r.Result))
+	return sim.TraceLine(b).Word("ok").Quote("result", string(r.Result))
 }
 
 // StateMachine is the deterministic application a protocol replicates.

@@ -155,15 +155,9 @@ func (o *Observation) appendTrace(b []byte) []byte {
 	b = append(b, o.Kind.String()...)
 	switch o.Kind {
 	case ObsLeader:
-		b = append(b, " term="...)
-		b = strconv.AppendUint(b, o.Term, 10)
+		b = TraceLine(b).Uint("term", o.Term)
 	case ObsCommit, ObsApply:
-		b = append(b, " term="...)
-		b = strconv.AppendUint(b, o.Term, 10)
-		b = append(b, " index="...)
-		b = strconv.AppendUint(b, o.Index, 10)
-		b = append(b, " digest="...)
-		b = strconv.AppendUint(b, o.Digest, 16)
+		b = TraceLine(b).Uint("term", o.Term).Uint("index", o.Index).Hex("digest", o.Digest)
 	}
 	if o.Text != "" {
 		b = append(b, ' ')

@@ -255,12 +255,8 @@ type Append struct {
 
 // AppendTrace implements sim.Message: one canonical line, no pointers.
 func (m Append) AppendTrace(b []byte) []byte {
-	b = append(b, "Append index="...)
-	b = strconv.AppendUint(b, m.Index, 10)
-	b = append(b, " commit="...)
-	b = strconv.AppendUint(b, m.Commit, 10)
-	b = append(b, " entries="...)
-	return strconv.AppendInt(b, int64(len(m.Entries)), 10)
+	return sim.TraceLine(b).Kind("Append").Uint("index", m.Index).Uint("commit", m.Commit).
+		Int("entries", int64(len(m.Entries)))
 }
 
 // Ack tells the primary the backup's last durable index.

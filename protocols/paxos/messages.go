@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
 )
 
 // Messages are named for Paxos Made Simple (PMS): prepare and promise are
@@ -26,10 +27,7 @@ type MsgPrepare struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgPrepare) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgPrepare ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
-	b = append(b, " from="...)
-	b = strconv.AppendUint(b, m.From, 10)
+	b = sim.TraceLine(b).Kind("MsgPrepare").Uint("ballot", m.Ballot).Uint("from", m.From)
 	if m.Rejoin {
 		b = append(b, " rejoin"...)
 	}
@@ -76,12 +74,8 @@ func (s Snapshot) appendTrace(b []byte) []byte {
 	h.Write(s.Data)
 	b = append(b, "index="...)
 	b = strconv.AppendUint(b, s.Index, 10)
-	b = append(b, " digest="...)
-	b = strconv.AppendUint(b, s.Digest, 16)
-	b = append(b, " bytes="...)
-	b = strconv.AppendInt(b, int64(len(s.Data)), 10)
-	b = append(b, " data="...)
-	return strconv.AppendUint(b, h.Sum64(), 16)
+	return sim.TraceLine(b).Hex("digest", s.Digest).Int("bytes", int64(len(s.Data))).
+		Hex("data", h.Sum64())
 }
 
 // MsgPromise is phase 1b (PMS §2.2): the acceptor promises Ballot and reports
@@ -99,8 +93,7 @@ type MsgPromise struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgPromise) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgPromise ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
+	b = sim.TraceLine(b).Kind("MsgPromise").Uint("ballot", m.Ballot)
 	if m.Snapshot.Index > 0 {
 		b = append(b, " snapshot "...)
 		b = m.Snapshot.appendTrace(b)
@@ -137,10 +130,7 @@ type MsgNack struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgNack) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgNack ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
-	b = append(b, " promised="...)
-	return strconv.AppendUint(b, m.Promised, 10)
+	return sim.TraceLine(b).Kind("MsgNack").Uint("ballot", m.Ballot).Uint("promised", m.Promised)
 }
 
 // MsgAccept is phase 2a (PMS §2.2) for a run of slots: the leader of Ballot
@@ -153,10 +143,7 @@ type MsgAccept struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgAccept) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgAccept ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
-	b = append(b, " slot="...)
-	b = strconv.AppendUint(b, m.Slot, 10)
+	b = sim.TraceLine(b).Kind("MsgAccept").Uint("ballot", m.Ballot).Uint("slot", m.Slot)
 	return appendCommands(b, m.Cmds)
 }
 
@@ -172,12 +159,8 @@ type MsgAccepted struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgAccepted) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgAccepted ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
-	b = append(b, " slot="...)
-	b = strconv.AppendUint(b, m.Slot, 10)
-	b = append(b, " count="...)
-	return strconv.AppendUint(b, m.Count, 10)
+	return sim.TraceLine(b).Kind("MsgAccepted").Uint("ballot", m.Ballot).Uint("slot", m.Slot).
+		Uint("count", m.Count)
 }
 
 // MsgDecide is the leader telling the other learners (PMS §2.3) that the
@@ -194,12 +177,8 @@ type MsgDecide struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgDecide) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgDecide ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
-	b = append(b, " slot="...)
-	b = strconv.AppendUint(b, m.Slot, 10)
-	b = append(b, " count="...)
-	return strconv.AppendUint(b, m.Count, 10)
+	return sim.TraceLine(b).Kind("MsgDecide").Uint("ballot", m.Ballot).Uint("slot", m.Slot).
+		Uint("count", m.Count)
 }
 
 // MsgHeartbeat tells the other servers that the leader of Ballot is alive
@@ -212,10 +191,7 @@ type MsgHeartbeat struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgHeartbeat) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgHeartbeat ballot="...)
-	b = strconv.AppendUint(b, m.Ballot, 10)
-	b = append(b, " commit="...)
-	return strconv.AppendUint(b, m.Commit, 10)
+	return sim.TraceLine(b).Kind("MsgHeartbeat").Uint("ballot", m.Ballot).Uint("commit", m.Commit)
 }
 
 // MsgLearn asks for the chosen values from slot From on: a lagging or
@@ -227,8 +203,7 @@ type MsgLearn struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgLearn) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgLearn from="...)
-	return strconv.AppendUint(b, m.From, 10)
+	return sim.TraceLine(b).Kind("MsgLearn").Uint("from", m.From)
 }
 
 // MsgChosen answers a MsgLearn: Cmds[i] is the value chosen for slot Slot+i.
@@ -239,8 +214,7 @@ type MsgChosen struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgChosen) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgChosen slot="...)
-	b = strconv.AppendUint(b, m.Slot, 10)
+	b = sim.TraceLine(b).Kind("MsgChosen").Uint("slot", m.Slot)
 	return appendCommands(b, m.Cmds)
 }
 

@@ -72,10 +72,7 @@ type MsgCheckpoint struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgCheckpoint) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgCheckpoint seq="...)
-	b = strconv.AppendUint(b, m.Seq, 10)
-	b = append(b, " digest="...)
-	b = strconv.AppendUint(b, m.Digest, 16)
+	b = sim.TraceLine(b).Kind("MsgCheckpoint").Uint("seq", m.Seq).Hex("digest", m.Digest)
 	b = append(b, " sig="...)
 	return appendSig(b, m.Sig)
 }
@@ -135,8 +132,7 @@ type CheckpointCert struct {
 func (c CheckpointCert) appendTrace(b []byte) []byte {
 	b = append(b, "seq="...)
 	b = strconv.AppendUint(b, c.Seq, 10)
-	b = append(b, " digest="...)
-	b = strconv.AppendUint(b, c.Digest, 16)
+	b = sim.TraceLine(b).Hex("digest", c.Digest)
 	return appendSigs(b, " proof=", c.Proof)
 }
 
@@ -163,10 +159,7 @@ func (m MsgViewChange) AppendTrace(b []byte) []byte {
 }
 
 func (m MsgViewChange) appendBody(b []byte) []byte {
-	b = append(b, " view="...)
-	b = strconv.AppendUint(b, m.View, 10)
-	b = append(b, " replica="...)
-	b = strconv.AppendInt(b, int64(m.Replica), 10)
+	b = sim.TraceLine(b).Uint("view", m.View).Int("replica", int64(m.Replica))
 	b = append(b, " stable "...)
 	b = m.Stable.appendTrace(b)
 	b = appendList(append(b, " prepared="...), m.Prepared, ", ", PreparedCert.appendTrace)
@@ -198,8 +191,7 @@ type MsgNewView struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgNewView) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgNewView view="...)
-	b = strconv.AppendUint(b, m.View, 10)
+	b = sim.TraceLine(b).Kind("MsgNewView").Uint("view", m.View)
 	b = appendList(append(b, " V="...), m.ViewChanges, "; ", MsgViewChange.appendBody)
 	return appendList(append(b, " O="...), m.PrePrepares, "; ", MsgPrePrepare.AppendTrace)
 }
@@ -217,15 +209,11 @@ type MsgStatus struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgStatus) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgStatus view="...)
-	b = strconv.AppendUint(b, m.View, 10)
+	b = sim.TraceLine(b).Kind("MsgStatus").Uint("view", m.View)
 	if m.Changing {
 		b = append(b, " changing"...)
 	}
-	b = append(b, " exec="...)
-	b = strconv.AppendUint(b, m.Exec, 10)
-	b = append(b, " stable="...)
-	return strconv.AppendUint(b, m.Stable, 10)
+	return sim.TraceLine(b).Uint("exec", m.Exec).Uint("stable", m.Stable)
 }
 
 // MsgCommitted carries commit certificates to a replica behind: each proves
@@ -254,21 +242,12 @@ type MsgState struct {
 func (m MsgState) AppendTrace(b []byte) []byte {
 	b = append(b, "MsgState "...)
 	b = m.Checkpoint.appendTrace(b)
-	b = append(b, " last="...)
-	b = strconv.AppendUint(b, m.Last, 16)
-	b = append(b, " bytes="...)
-	b = strconv.AppendInt(b, int64(len(m.Data)), 10)
-	b = append(b, " data="...)
-	return strconv.AppendUint(b, uint64(newHasher(0).bytes(m.Data)), 16)
+	return sim.TraceLine(b).Hex("last", m.Last).Int("bytes", int64(len(m.Data))).
+		Hex("data", uint64(newHasher(0).bytes(m.Data)))
 }
 
 func appendVote(b []byte, view, seq, digest uint64, sig sim.Signature) []byte {
-	b = append(b, " view="...)
-	b = strconv.AppendUint(b, view, 10)
-	b = append(b, " seq="...)
-	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, " digest="...)
-	b = strconv.AppendUint(b, digest, 16)
+	b = sim.TraceLine(b).Uint("view", view).Uint("seq", seq).Hex("digest", digest)
 	b = append(b, " sig="...)
 	return appendSig(b, sig)
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
 )
 
 // Entry is one log entry: a command and the term in which a leader created it
@@ -38,12 +39,8 @@ type MsgVote struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgVote) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgVote term="...)
-	b = strconv.AppendUint(b, m.Term, 10)
-	b = append(b, " last-index="...)
-	b = strconv.AppendUint(b, m.LastIndex, 10)
-	b = append(b, " last-term="...)
-	return strconv.AppendUint(b, m.LastTerm, 10)
+	return sim.TraceLine(b).Kind("MsgVote").Uint("term", m.Term).Uint("last-index", m.LastIndex).
+		Uint("last-term", m.LastTerm)
 }
 
 // MsgVoteResp answers a MsgVote: Term is the voter's current term, for the
@@ -55,8 +52,7 @@ type MsgVoteResp struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgVoteResp) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgVoteResp term="...)
-	b = strconv.AppendUint(b, m.Term, 10)
+	b = sim.TraceLine(b).Kind("MsgVoteResp").Uint("term", m.Term)
 	if m.Granted {
 		return append(b, " granted"...)
 	}
@@ -79,14 +75,8 @@ type MsgApp struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgApp) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgApp term="...)
-	b = strconv.AppendUint(b, m.Term, 10)
-	b = append(b, " prev-index="...)
-	b = strconv.AppendUint(b, m.PrevIndex, 10)
-	b = append(b, " prev-term="...)
-	b = strconv.AppendUint(b, m.PrevTerm, 10)
-	b = append(b, " commit="...)
-	b = strconv.AppendUint(b, m.Commit, 10)
+	b = sim.TraceLine(b).Kind("MsgApp").Uint("term", m.Term).Uint("prev-index", m.PrevIndex).
+		Uint("prev-term", m.PrevTerm).Uint("commit", m.Commit)
 	if len(m.Entries) == 0 {
 		return b
 	}
@@ -119,18 +109,14 @@ type MsgAppResp struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgAppResp) AppendTrace(b []byte) []byte {
-	b = append(b, "MsgAppResp term="...)
-	b = strconv.AppendUint(b, m.Term, 10)
+	b = sim.TraceLine(b).Kind("MsgAppResp").Uint("term", m.Term)
 	if m.Reject {
 		b = append(b, " reject"...)
 	}
-	b = append(b, " index="...)
-	b = strconv.AppendUint(b, m.Index, 10)
+	b = sim.TraceLine(b).Uint("index", m.Index)
 	if m.Reject {
-		b = append(b, " conflict-term="...)
-		b = strconv.AppendUint(b, m.ConflictTerm, 10)
-		b = append(b, " conflict-index="...)
-		b = strconv.AppendUint(b, m.ConflictIndex, 10)
+		b = sim.TraceLine(b).Uint("conflict-term", m.ConflictTerm).
+			Uint("conflict-index", m.ConflictIndex)
 	}
 	return b
 }
