@@ -86,7 +86,7 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 	}{
 		{"crashes and partitions", 12 * time.Second, crashesAndPartitions + "protocol_options: {snapshot_interval: 16}\n", 8, 1, false, false},
 		{"duelling proposers", 12 * time.Second, crashesAndPartitions + duelling, 8, 1, false, false},
-		{"buggify", 8 * time.Second, crashesAndPartitions + "buggify: 0.5\nprotocol_options: {snapshot_interval: 16}\n", 8, 2, true, false},
+		{"buggify", 8 * time.Second, crashesAndPartitions + "buggify: 0.5\nprotocol_options: {snapshot_interval: 16}\n", 8, 4, true, false},
 		{"corruption", 10 * time.Second, corruptions(5), 8, 2, false, true},
 	}
 	for _, tt := range tests {

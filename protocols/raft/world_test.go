@@ -97,7 +97,7 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 	}{
 		{"mixed faults", 5, mixedFaults, 12, 2, 0, false},
 		{"every fault", 5, everyFault, 8, 1, 0, false},
-		{"buggify", 5, mixedFaults + "buggify: 0.7\n", 8, 3, 4, false},
+		{"buggify", 5, mixedFaults + "buggify: 0.7\n", 8, 4, 4, false},
 		{"corruption, 3 servers", 3, corruption(3), 6, 1, 0, true},
 		{"corruption, 5 servers", 5, corruption(5), 6, 1, 0, true},
 	}
