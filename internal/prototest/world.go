@@ -1,6 +1,7 @@
 package prototest
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
 )
@@ -25,6 +27,33 @@ func Protocol[C any](name string, defaults C, build func(cfg C, c runner.Cluster
 		}
 		return build(cfg, c)
 	}}
+}
+
+// CrashFaultProtocol is Protocol for a crash-fault protocol whose New takes
+// its config and a state machine: the factory's instances are kept in inst.
+func CrashFaultProtocol[C any, N sim.Node](name string, defaults C,
+	newFactory func(C, service.NewStateMachine) (sim.Factory, error), inst *Instances[N]) runner.Protocol {
+	return Protocol(name, defaults, func(cfg C, c runner.Cluster) (runner.Servers, error) {
+		f, err := newFactory(cfg, c.NewStateMachine)
+		if err != nil {
+			return runner.Servers{}, err
+		}
+		return runner.Servers{Factory: inst.Wrap(f)}, nil
+	})
+}
+
+// ScenarioText writes a scenario of protocol on servers nodes for d, with the
+// safety checks and a liveness phase in which every server must catch up and
+// every client finish within 5s of the healing; body adds the workload,
+// network, faults and options.
+func ScenarioText(protocol string, servers int, d time.Duration, body string) string {
+	return fmt.Sprintf(`name: %s-test
+protocol: %s
+nodes: %d
+duration: %v
+checks: [linearizable, agreement, one-leader-per-term, liveness]
+liveness: {within: 5s}
+`, protocol, protocol, servers, d) + body
 }
 
 // Instances keeps, for each server of a run, the latest instance its factory

@@ -20,24 +20,14 @@ import (
 
 // protocol is paxos as the registry builds it, its instances kept in inst.
 func protocol(inst *prototest.Instances[*node]) runner.Protocol {
-	return prototest.Protocol("paxos", DefaultConfig(), func(cfg Config, c runner.Cluster) (runner.Servers, error) {
-		f, err := New(cfg, c.NewStateMachine)
-		return runner.Servers{Factory: inst.Wrap(f)}, err
-	})
+	return prototest.CrashFaultProtocol("paxos", DefaultConfig(), New, inst)
 }
 
-// scenario is a paxos scenario of the given size and length with four
-// closed-loop clients, the safety checks and a liveness phase, plus extra
+// scenario is a paxos scenario with four closed-loop clients, plus extra
 // lines (network, faults, options).
 func scenario(servers int, d time.Duration, extra string) string {
-	return fmt.Sprintf(`name: paxos-test
-protocol: paxos
-nodes: %d
-duration: %v
-workload: {clients: 4, keys: 5, mix: {get: 3, put: 3, append: 1, cas: 1}, think_time: 5ms, timeout: 1s, retry_interval: 100ms}
-checks: [linearizable, agreement, one-leader-per-term, liveness]
-liveness: {within: 5s}
-`, servers, d) + extra
+	return prototest.ScenarioText("paxos", servers, d,
+		"workload: {clients: 4, keys: 5, mix: {get: 3, put: 3, append: 1, cas: 1}, think_time: 5ms, timeout: 1s, retry_interval: 100ms}\n"+extra)
 }
 
 // crashesAndPartitions crash a minority at a time (each back after a

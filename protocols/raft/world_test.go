@@ -20,26 +20,15 @@ import (
 
 // protocol is raft as the registry builds it, its instances kept in inst.
 func protocol(inst *prototest.Instances[*node]) runner.Protocol {
-	return prototest.Protocol("raft", DefaultConfig(), func(cfg Config, c runner.Cluster) (runner.Servers, error) {
-		f, err := New(cfg, c.NewStateMachine)
-		return runner.Servers{Factory: inst.Wrap(f)}, err
-	})
+	return prototest.CrashFaultProtocol("raft", DefaultConfig(), New, inst)
 }
 
-// scenario is a raft scenario of the given size and length with a lossy
-// network, two closed-loop clients, the safety checks and a liveness phase
-// (every server catches up and every client finishes within 5s of healing),
-// plus extra lines (faults, buggify, ...).
+// scenario is a raft scenario with a lossy network and two closed-loop
+// clients, plus extra lines (faults, buggify, ...).
 func scenario(servers int, d time.Duration, extra string) string {
-	return fmt.Sprintf(`name: raft-test
-protocol: raft
-nodes: %d
-duration: %v
-network: {latency: {min: 1ms, max: 10ms}, drop: 0.01, duplicate: 0.01}
+	return prototest.ScenarioText("raft", servers, d, `network: {latency: {min: 1ms, max: 10ms}, drop: 0.01, duplicate: 0.01}
 workload: {clients: 2, keys: 2, mix: {get: 1, put: 1, append: 1}, think_time: 20ms, timeout: 1s, retry_interval: 300ms}
-checks: [linearizable, agreement, one-leader-per-term, liveness]
-liveness: {within: 5s}
-`, servers, d) + extra
+`+extra)
 }
 
 // mixedFaults are the correctness tests' faults: crashes (up to two of five
