@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
-	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -118,9 +117,4 @@ func takeLast(tn *testNet, from, to sim.NodeID) sim.Message {
 // receive hands m from from to server to at once.
 func receive(tn *testNet, from, to sim.NodeID, m sim.Message) {
 	tn.DeliverOne(envelope{From: from, To: to, Msg: m})
-}
-
-// replyOK is the reply of a successful client command.
-func replyOK(client sim.NodeID, seq uint64, result string) service.Reply {
-	return service.Reply{Client: client, Seq: seq, Status: service.StatusOK, Result: []byte(result)}
 }
