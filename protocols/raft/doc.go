@@ -164,5 +164,6 @@
 // When truncation reaches a committed entry under a bug, the server lowers
 // its commit index and rebuilds its state machine from the surviving prefix,
 // so that its local invariants hold and it reports the new commits too.
-// The package tests document fault schedules and seeds that expose each bug.
+// The scenarios in scenarios/bugs/raft-bug-*.yaml expose each bug, and
+// runner/bugs_test.go proves it with a bounded sweep.
 package raft
