@@ -3,7 +3,6 @@ package paxos
 import (
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"strconv"
 
 	"github.com/simrun/simrun/service"
@@ -51,24 +50,7 @@ const (
 	flagChosen    = 1
 	flagLost      = 2
 	slotKeyLength = len(slotKeyPrefix) + slotDigits
-	checksumSize  = 4
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// seal appends the CRC-32C of b[from:] to b.
-func seal(b []byte, from int) []byte {
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[from:], castagnoli))
-}
-
-// unseal checks a sealed value and returns what it protects.
-func unseal(b []byte) ([]byte, bool) {
-	if len(b) < checksumSize {
-		return nil, false
-	}
-	payload := b[:len(b)-checksumSize]
-	return payload, binary.BigEndian.Uint32(b[len(payload):]) == crc32.Checksum(payload, castagnoli)
-}
 
 // slotKey returns the disk key of slot's record.
 func slotKey(slot uint64) string {
@@ -125,7 +107,7 @@ func appendRecord(b []byte, r *record) []byte {
 	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, r.ballot)
-	return seal(r.cmd.AppendBinary(b), from)
+	return service.SealRecord(r.cmd.AppendBinary(b), from)
 }
 
 func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
@@ -133,7 +115,7 @@ func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
 var errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
 
 func decodeRecord(b []byte) (record, error) {
-	b, ok := unseal(b)
+	b, ok := service.OpenRecord(b)
 	if !ok || len(b) < 1 || (b[0] != 0 && b[0] != flagChosen && b[0] != flagLost) {
 		return record{}, errCorruptRecord
 	}
@@ -156,7 +138,7 @@ func decodeRecord(b []byte) (record, error) {
 // appendUvarint appends v's sealed encoding to b.
 func appendUvarint(b []byte, v uint64) []byte {
 	from := len(b)
-	return seal(binary.AppendUvarint(b, v), from)
+	return service.SealRecord(binary.AppendUvarint(b, v), from)
 }
 
 func encodeUvarint(v uint64) []byte { return appendUvarint(nil, v) }
@@ -164,7 +146,7 @@ func encodeUvarint(v uint64) []byte { return appendUvarint(nil, v) }
 var errCorruptUvarint = errors.New("paxos: corrupt promise or commit index on disk")
 
 func decodeUvarint(b []byte) (uint64, error) {
-	b, ok := unseal(b)
+	b, ok := service.OpenRecord(b)
 	if !ok {
 		return 0, errCorruptUvarint
 	}
@@ -176,15 +158,15 @@ func decodeUvarint(b []byte) (uint64, error) {
 }
 
 func encodeSnapshot(s Snapshot) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64+len(s.Data)+checksumSize), s.Index)
+	b := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64+len(s.Data)+service.RecordChecksumSize), s.Index)
 	b = binary.AppendUvarint(b, s.Digest)
-	return seal(append(b, s.Data...), 0)
+	return service.SealRecord(append(b, s.Data...), 0)
 }
 
 var errCorruptSnapshot = errors.New("paxos: corrupt snapshot on disk")
 
 func decodeSnapshot(b []byte) (Snapshot, error) {
-	b, ok := unseal(b)
+	b, ok := service.OpenRecord(b)
 	if !ok {
 		return Snapshot{}, errCorruptSnapshot
 	}

@@ -21,7 +21,7 @@ import (
 //	                              a prepare), the prepared certificate (carried by view
 //	                              changes after a commit), the commit certificate
 //
-// Every record ends with an 8-byte FNV-1a checksum. A record that fails it
+// Every record ends with a CRC-32C checksum (service.SealRecord). A record that fails it
 // (disk corruption) is deleted at start and the replica goes on without it,
 // as if it had never written it: forgetting is what a corrupted replica can
 // do, and the other replicas' certificates and state transfer make up for
@@ -103,18 +103,13 @@ func (n *node) writeSnapshot() {
 
 var errCorrupt = errors.New("pbft: corrupt record on disk")
 
-// sealRecord appends the checksum.
-func sealRecord(b []byte) []byte {
-	return binary.LittleEndian.AppendUint64(b, uint64(newHasher(0).bytes(b)))
-}
+// sealRecord appends the checksum (service.SealRecord).
+func sealRecord(b []byte) []byte { return service.SealRecord(b, 0) }
 
 // openRecord checks and strips the checksum.
 func openRecord(b []byte) ([]byte, error) {
-	if len(b) < 8 {
-		return nil, errCorrupt
-	}
-	body := b[:len(b)-8]
-	if binary.LittleEndian.Uint64(b[len(b)-8:]) != uint64(newHasher(0).bytes(body)) {
+	body, ok := service.OpenRecord(b)
+	if !ok {
 		return nil, errCorrupt
 	}
 	return body, nil

@@ -3,7 +3,6 @@ package raft
 import (
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"strconv"
 
 	"github.com/simrun/simrun/service"
@@ -66,22 +65,6 @@ func parseLogKey(key string) (uint64, bool) {
 	return index, err == nil
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// sealRecord appends the checksum of b[from:] to b.
-func sealRecord(b []byte, from int) []byte {
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[from:], castagnoli))
-}
-
-// openRecord checks a record's checksum and returns its payload.
-func openRecord(b []byte) ([]byte, bool) {
-	if len(b) < 4 {
-		return nil, false
-	}
-	payload := b[:len(b)-4]
-	return payload, binary.BigEndian.Uint32(b[len(payload):]) == crc32.Checksum(payload, castagnoli)
-}
-
 // hardState is currentTerm and votedFor (Raft Figure 2), plus lost: if not
 // zero, the last entry of a log that disk corruption cut short (see
 // node.lost).
@@ -107,13 +90,13 @@ func encodeHardState(h hardState) []byte {
 	b = binary.AppendVarint(b, int64(h.vote))
 	b = binary.AppendUvarint(b, h.lost.index)
 	b = binary.AppendUvarint(b, h.lost.term)
-	return sealRecord(b, 0)
+	return service.SealRecord(b, 0)
 }
 
 var errCorruptHardState = errors.New("raft: corrupt hard state record")
 
 func decodeHardState(b []byte) (hardState, error) {
-	b, ok := openRecord(b)
+	b, ok := service.OpenRecord(b)
 	if !ok {
 		return hardState{}, errCorruptHardState
 	}
@@ -142,7 +125,7 @@ func encodeEntry(e Entry) []byte { return appendEncodedEntry(nil, e) }
 func appendEncodedEntry(b []byte, e Entry) []byte {
 	from := len(b)
 	b = binary.AppendUvarint(b, e.Term)
-	return sealRecord(e.Cmd.AppendBinary(b), from)
+	return service.SealRecord(e.Cmd.AppendBinary(b), from)
 }
 
 // appendChunkRecord appends e to an encoded chunk: its length, then its
@@ -165,7 +148,7 @@ func encodeChunk(entries []Entry) []byte {
 var errCorruptEntry = errors.New("raft: corrupt log entry record")
 
 func decodeEntry(b []byte) (Entry, error) {
-	b, ok := openRecord(b)
+	b, ok := service.OpenRecord(b)
 	if !ok {
 		return Entry{}, errCorruptEntry
 	}
