@@ -116,15 +116,12 @@ func Resolve(sc *scenarios.Scenario) (runner.Protocol, error) { return shipped.R
 
 func buildRaft(c runner.Cluster) (runner.Servers, error) {
 	sc := c.Scenario
-	if err := crashFaultOnly(c, "raft"); err != nil {
+	if err := runner.CrashFaultOnly(c, "raft"); err != nil {
 		return runner.Servers{}, err
 	}
 	cfg := raft.DefaultConfig()
-	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
+	if err := runner.DecodeOptions(sc, &cfg); err != nil {
 		return runner.Servers{}, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
 	}
 	factory, err := raft.New(cfg, c.NewStateMachine)
 	return runner.Servers{Factory: factory}, err
@@ -132,15 +129,12 @@ func buildRaft(c runner.Cluster) (runner.Servers, error) {
 
 func buildPaxos(c runner.Cluster) (runner.Servers, error) {
 	sc := c.Scenario
-	if err := crashFaultOnly(c, "paxos"); err != nil {
+	if err := runner.CrashFaultOnly(c, "paxos"); err != nil {
 		return runner.Servers{}, err
 	}
 	cfg := paxos.DefaultConfig()
-	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
+	if err := runner.DecodeOptions(sc, &cfg); err != nil {
 		return runner.Servers{}, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
 	}
 	if sc.Nodes > paxos.MaxServers {
 		return runner.Servers{}, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
@@ -152,11 +146,8 @@ func buildPaxos(c runner.Cluster) (runner.Servers, error) {
 func buildPBFT(c runner.Cluster) (runner.Servers, error) {
 	sc := c.Scenario
 	cfg := pbft.DefaultConfig()
-	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
+	if err := runner.DecodeOptions(sc, &cfg); err != nil {
 		return runner.Servers{}, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
 	}
 	if sc.Nodes < pbft.MinServers || sc.Nodes > pbft.MaxServers {
 		return runner.Servers{}, sc.Errorf("nodes", "pbft runs %d to %d replicas (n = 3f+1 tolerates f Byzantine ones), not %d",
@@ -183,13 +174,4 @@ func byzantinePath(sc *scenarios.Scenario, behaviour string) string {
 		}
 	}
 	return "byzantine"
-}
-
-// crashFaultOnly rejects Byzantine servers for a protocol that tolerates
-// crashes only: its checkers would report the lies as protocol bugs.
-func crashFaultOnly(c runner.Cluster, name string) error {
-	if len(c.Byzantine) > 0 {
-		return c.Scenario.Errorf("byzantine", "%s tolerates crash faults only; Byzantine servers need a Byzantine-fault-tolerant protocol (pbft)", name)
-	}
-	return nil
 }

@@ -67,6 +67,28 @@ func validName(s string) bool {
 	return true
 }
 
+// DecodeOptions decodes the scenario's protocol_options into cfg, which
+// holds the protocol's defaults, strictly, then validates it: every error
+// names file:line:column and the option. The usual first lines of a Build.
+func DecodeOptions[C interface{ Validate() error }](sc *scenarios.Scenario, cfg *C) error {
+	if err := sc.DecodeProtocolOptions(cfg); err != nil {
+		return err
+	}
+	if err := (*cfg).Validate(); err != nil {
+		return sc.Errorf("protocol_options", "%v", err)
+	}
+	return nil
+}
+
+// CrashFaultOnly rejects Byzantine servers for a protocol that tolerates
+// crashes only: its checkers would report the lies as protocol bugs.
+func CrashFaultOnly(c Cluster, name string) error {
+	if len(c.Byzantine) > 0 {
+		return c.Scenario.Errorf("byzantine", "%s tolerates crash faults only; Byzantine servers need a Byzantine-fault-tolerant protocol (pbft)", name)
+	}
+	return nil
+}
+
 // Named is a planted bug or a Byzantine behaviour, for listings.
 type Named struct {
 	Name, Description string

@@ -42,14 +42,11 @@ func Protocol() runner.Protocol {
 func build(c runner.Cluster) (runner.Servers, error) {
 	sc := c.Scenario
 	cfg := Config{HeartbeatInterval: 20 * time.Millisecond}
-	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
-		return runner.Servers{}, err // already names file:line:column
+	if err := runner.DecodeOptions(sc, &cfg); err != nil {
+		return runner.Servers{}, err // every error names file:line:column
 	}
-	if err := cfg.Validate(); err != nil {
-		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
-	}
-	if len(c.Byzantine) > 0 {
-		return runner.Servers{}, sc.Errorf("byzantine", "primary-backup tolerates crash faults only")
+	if err := runner.CrashFaultOnly(c, "primary-backup"); err != nil {
+		return runner.Servers{}, err
 	}
 	factory := func(id sim.NodeID) sim.Node { return &server{cfg: cfg, newSM: c.NewStateMachine} }
 	return runner.Servers{Factory: factory}, nil
