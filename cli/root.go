@@ -19,8 +19,10 @@ that replays it.
 
 Exit codes:
   0  pass
-  1  internal error (simrun itself failed)
-  2  bad input (scenario file, flag)
+  1  internal error (simrun itself failed), or a sweep was interrupted
+  2  bad input: a scenario file, a flag, a results file; a path a flag names
+     (--out, --trace, --history) that cannot be created or written; an --out
+     another sweep is using
   3  safety violation
   4  liveness violation
   5  protocol crash (a panic in protocol code)
@@ -28,6 +30,8 @@ Exit codes:
   7  nondeterministic (the same seed gave two different runs)
   8  vacuous (the checks had nothing to judge: no leader, commit or apply was
      announced, or no client operation succeeded)
+A failing run whose artifacts cannot be written still exits with its class's
+code (3 to 8); a warning on stderr says what was not written.
 
 Start with:
   simrun run scenarios/raft-calm.yaml --seed 1`

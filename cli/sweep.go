@@ -40,16 +40,28 @@ finishes; a failing seed also gets its artifacts under
 <out>/<scenario>/failures/seed-<N>/. Results do not depend on --parallel: each
 world is deterministic on its own.
 
-Ctrl-C stops dispatching seeds, lets running ones finish and keeps every result;
-run the same command again to continue without redoing finished seeds (it
-continues only results of the same scenario; --resume adds to results of an
-edited one anyway).
+Each result line is fsynced as it is written, so a machine crash loses at most
+the last one. Ctrl-C stops dispatching seeds, lets running ones finish and
+keeps every result; run the same command again to continue without redoing
+finished seeds. Seeds are generated as they are dispatched, so --seeds of any
+size starts at once. A sweep locks <out>/<scenario>/ while it runs: a second
+sweep on the same directory fails at once (exit 2).
+
+Running the same command again continues only results of the same scenario
+version (the scenario_hash of each line); --resume adds this version's
+results beside an edited one's, which then count for nothing here. It also
+retries every seed whose result is inconclusive because Porcupine's
+--lin-timeout ran out, with the current --lin-timeout (pass a larger one to
+give it more time); the summary says how many were retried. A line of
+results.jsonl that is not a complete result is an error naming file:line:
+delete that line (or the file) and run the command again.
 
 --shard K/N runs only every Nth seed of the range, starting with the Kth
 (0-based, like a Kubernetes Indexed Job's JOB_COMPLETION_INDEX), so N machines
 share one sweep; "simrun merge" then combines their results.jsonl files.
---check-determinism reruns a sample of seeds and compares trace hashes; a
-mismatch is its own failure class, "nondeterministic".`
+--check-determinism reruns a sample of seeds (every Nth counted from --from,
+so shards recheck the seeds one whole sweep would) and compares trace hashes;
+a mismatch is its own failure class, "nondeterministic".`
 
 func (a *app) newSweepCmd() *cobra.Command {
 	var f sweepFlags
@@ -70,9 +82,9 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&f.from, "from", 1, "the first seed")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once (default: one per CPU)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
-	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario (the same scenario continues anyway)")
+	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario, kept apart (the same scenario continues anyway)")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"wall-clock budget of the linearizability checker per seed")
+		"wall-clock budget of the linearizability checker per seed; seeds that ran out of it run again when the command is run again")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds (all, crash, partition, ...)")
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th)")
