@@ -14,6 +14,12 @@
 // control calls give the same events in the same order on any machine: the
 // trace hash (Result.Hash) is the proof.
 //
+// Any machine includes other architectures. Draws (Chance, IntN, the
+// duration draws) and clock rates use integer and fixed-point arithmetic
+// only: a float expression may be fused into a multiply-add on arm64 and
+// amd64 v3, the math package has assembly per architecture, and int is 32
+// bits on 386, and none of that may change a run.
+//
 // # Events and the trace
 //
 // Every processed event writes one canonical trace line ("<t> <kind> <node>
