@@ -149,7 +149,8 @@ type World struct {
 	clogged   []event         // deliveries waiting for a clogged link, in arrival order
 	sites     map[string]bool // buggify sites enabled in this run
 	signed    map[Signature]struct{}
-	diskOps   []diskEffect // the disk effects of a handler being torn (tear.go)
+	diskOps   []diskEffect      // the disk effects of a handler being torn (tear.go)
+	probes    map[string]uint64 // coverage probes fired (probe.go)
 }
 
 // NewWorld builds an empty world. Add servers, then clients, then run it.
