@@ -19,7 +19,7 @@ import (
 // any of from=nX, to=nX and type=MsgKind, and matches every queued message
 // when empty):
 //
-//	net n=3 [protocol options]      a new Net of n servers, not started
+//	net n=3                         a new Net of n servers, not started
 //	start [n0 n1 ...]               start the servers given, or all
 //	crash n1                        crash a server: its unsynced writes are lost
 //	restart n1                      start a new instance from its disk
@@ -38,9 +38,8 @@ import (
 // The output of a command is the trace lines it produced (Net.TakeTrace), or
 // "ok" if none.
 type Script[N sim.Node] struct {
-	// New builds the Net for "net n=...": d holds the command's other
-	// arguments, for the protocol's options.
-	New func(t testing.TB, servers int, d *datadriven.TestData) *Net[N]
+	// New builds the Net for "net n=...".
+	New func(t *testing.T, servers int) *Net[N]
 	// Timers names the protocol's timer kinds.
 	Timers map[string]sim.TimerKind
 	// Status describes one running server in a line.
@@ -57,7 +56,7 @@ func (s Script[N]) Run(t *testing.T, dir string) {
 			if d.Cmd == "net" {
 				var n int
 				d.ScanArgs(t, "n", &n)
-				tn = s.New(t, n, d)
+				tn = s.New(t, n)
 				tn.TimerNames = map[sim.TimerKind]string{}
 				for name, k := range s.Timers {
 					tn.TimerNames[k] = name

@@ -1,6 +1,7 @@
 package paxos
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -129,3 +130,15 @@ func sessionsKV(t *testing.T, n *node) map[string]string {
 
 // cmd builds a client command.
 var cmd = prototest.Cmd
+
+// TestScripts runs the interaction scripts of testdata/ (phase 1 and phase 2, competing proposers).
+// Rewrite their expected output with: go test -run TestScripts -rewrite
+func TestScripts(t *testing.T) {
+	prototest.Script[*node]{
+		New:    func(t *testing.T, n int) *testNet { return newTestNet(t, n, testConfig()) },
+		Timers: map[string]sim.TimerKind{"leader": timerLeader, "heartbeat": timerHeartbeat},
+		Status: func(n *node) string {
+			return fmt.Sprintf("%v ballot=%d promise=%d commit=%d applied=%d", n.role, n.ballot, n.promise, n.commit, n.applied)
+		},
+	}.Run(t, "testdata")
+}

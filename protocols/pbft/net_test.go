@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -68,4 +69,16 @@ func agreementHolds(t *testing.T, obs []sim.Observation) {
 	if v := prototest.Agreement(obs); v != nil {
 		t.Fatal(v)
 	}
+}
+
+// TestScripts runs the interaction scripts of testdata/ (the normal case, a view change).
+// Rewrite their expected output with: go test -run TestScripts -rewrite
+func TestScripts(t *testing.T) {
+	prototest.Script[*node]{
+		New:    func(t *testing.T, n int) *testNet { return newTestNet(t, n, testConfig()) },
+		Timers: map[string]sim.TimerKind{"request": timerRequest, "status": timerStatus},
+		Status: func(n *node) string {
+			return fmt.Sprintf("view=%d changing=%v exec=%d stable=%d next=%d", n.view, n.changing, n.exec, n.h, n.next)
+		},
+	}.Run(t, "testdata")
 }

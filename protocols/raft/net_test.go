@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -117,4 +118,17 @@ func takeLast(tn *testNet, from, to sim.NodeID) sim.Message {
 // receive hands m from from to server to at once.
 func receive(tn *testNet, from, to sim.NodeID, m sim.Message) {
 	tn.DeliverOne(envelope{From: from, To: to, Msg: m})
+}
+
+// TestScripts runs the interaction scripts of testdata/ (election, replication, a follower catching up, a crashed follower recovering from its disk).
+// Rewrite their expected output with: go test -run TestScripts -rewrite
+func TestScripts(t *testing.T) {
+	prototest.Script[*node]{
+		New:    func(t *testing.T, n int) *testNet { return newTestNet(t, n, DefaultConfig()) },
+		Timers: map[string]sim.TimerKind{"election": timerElection, "heartbeat": timerHeartbeat},
+		Status: func(n *node) string {
+			return fmt.Sprintf("%v term=%d vote=%v lead=%v commit=%d applied=%d log=%v",
+				n.role, n.term, n.vote, n.lead, n.commit, n.applied, terms(n.log))
+		},
+	}.Run(t, "testdata")
 }
