@@ -1,0 +1,93 @@
+package report
+
+import (
+	_ "embed"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The page's style and script are inlined: the page must open from a file,
+// offline, on a machine that never saw this one.
+var (
+	//go:embed assets/report.css
+	css string
+	//go:embed assets/report.js
+	js string
+	//go:embed assets/run.html
+	runPage string
+)
+
+var runTmpl = template.Must(template.New("run").Funcs(template.FuncMap{"dur": dur}).Parse(runPage))
+
+// runView is what the run page template reads.
+type runView struct {
+	CSS           template.CSS
+	Script        template.JS
+	Meta          Meta
+	Anchor        Anchor
+	AnchorEvent   Event
+	Window        Window
+	WindowStart   string
+	WindowEnd     string
+	Diagram       template.HTML
+	Roles         template.HTML
+	OpsSVG        template.HTML
+	OpsShown      int
+	OpsTotal      int
+	Latency       []LatencyRow
+	HasLin        bool
+	Nodes         []nodeOption
+	Kinds         []string
+	ByzantineText string
+}
+
+type nodeOption struct {
+	ID   int
+	Name string
+}
+
+// Render writes the run's page.
+func (r *Run) Render(w io.Writer) error {
+	ns := nodesOf(r.Events)
+	end := r.Meta.SimTime
+	if n := len(r.Events); n > 0 {
+		end = max(end, r.Events[n-1].T)
+	}
+	a := r.anchor()
+	all := bands(r.Events, end)
+	win := r.window(a, ns, all)
+	v := runView{CSS: template.CSS(css), Script: template.JS(js), Meta: r.Meta, Anchor: a, AnchorEvent: win.AnchorE,
+		Window: win, WindowStart: dur(win.T0), WindowEnd: dur(win.T1), HasLin: r.HasLin,
+		Diagram: template.HTML(diagramSVG(win, ns)), Latency: Latencies(r.Ops), OpsTotal: len(r.Ops),
+		ByzantineText: strings.Join(r.Meta.Byzantine, ", ")}
+	v.Roles = template.HTML(rolesSVG(ns.servers(), all, terms(r.Events), byzantine(r.Meta.Byzantine), end, win))
+	if len(r.Ops) > 0 {
+		s, shown := opsSVG(r.Ops, end, win.AnchorE.T, win)
+		v.OpsSVG, v.OpsShown = template.HTML(s), shown
+	}
+	for _, n := range win.Lanes {
+		v.Nodes = append(v.Nodes, nodeOption{n, ns.name(n)})
+	}
+	for _, m := range win.Msgs {
+		if !slices.Contains(v.Kinds, m.Kind) {
+			v.Kinds = append(v.Kinds, m.Kind)
+		}
+	}
+	slices.Sort(v.Kinds)
+	return runTmpl.Execute(w, v)
+}
+
+// byzantine reads the report's "n2=equivocate" entries.
+func byzantine(list []string) map[int]string {
+	out := map[int]string{}
+	for _, b := range list {
+		node, behaviour, _ := strings.Cut(b, "=")
+		if n, err := strconv.Atoi(strings.TrimPrefix(node, "n")); err == nil {
+			out[n] = behaviour
+		}
+	}
+	return out
+}

@@ -1,0 +1,194 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/simrun/simrun/workload"
+)
+
+// Artifact file names, as runner.WriteArtifacts writes them (the runner
+// imports this package, so the names are repeated here, not imported).
+const (
+	reportJSON  = "report.json"
+	traceFile   = "trace.jsonl"
+	historyFile = "history.jsonl"
+	linFile     = "linearizability.html"
+	// File is the page this package writes into a run or sweep directory.
+	File = "report.html"
+)
+
+// Meta is what the page needs of a run's report.json (runner.Report).
+type Meta struct {
+	Scenario  string   `json:"scenario"`
+	Protocol  string   `json:"protocol"`
+	Seed      uint64   `json:"seed"`
+	Class     string   `json:"class"`
+	Reason    string   `json:"reason"`
+	Events    uint64   `json:"events"`
+	SimTime   int64    `json:"sim_time_ns"`
+	Hash      string   `json:"trace_hash"`
+	Byzantine []string `json:"byzantine"`
+	Faults    string   `json:"faults"`
+	Checks    []struct {
+		Name    string `json:"name"`
+		Verdict string `json:"verdict"`
+		Detail  string `json:"detail"`
+	} `json:"checks"`
+	Crash *struct {
+		Node  int    `json:"Node"`
+		Event uint64 `json:"Event"`
+		Value string `json:"Value"`
+	} `json:"crash"`
+}
+
+// Run is one run's artifacts, read back.
+type Run struct {
+	Meta    Meta
+	Events  []Event
+	Ops     []workload.Operation
+	HasLin  bool   // linearizability.html is beside the report
+	linData []byte // the data Porcupine's page draws, for the stuck operation
+}
+
+// LoadRun reads the artifacts in dir: report.json and trace.jsonl are
+// required, history.jsonl and linearizability.html are used when present.
+func LoadRun(dir string) (*Run, error) {
+	r := &Run{}
+	data, err := os.ReadFile(filepath.Join(dir, reportJSON))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &r.Meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", reportJSON, err)
+	}
+	f, err := os.Open(filepath.Join(dir, traceFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if r.Events, err = ReadTrace(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", traceFile, err)
+	}
+	if err := r.loadHistory(filepath.Join(dir, historyFile)); err != nil {
+		return nil, err
+	}
+	if lin, err := os.ReadFile(filepath.Join(dir, linFile)); err == nil {
+		r.HasLin, r.linData = true, porcupineData(lin)
+	}
+	return r, nil
+}
+
+func (r *Run) loadHistory(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // a run without clients, or a report made from a trace alone
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h, err := workload.ReadJSON(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", historyFile, err)
+	}
+	r.Ops = h.Operations()
+	return nil
+}
+
+// WriteRun writes dir/report.html from the artifacts in dir and returns its path.
+func WriteRun(dir string) (string, error) {
+	r, err := LoadRun(dir)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, File)
+	out, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Render(out); err != nil {
+		out.Close()
+		return "", err
+	}
+	return path, out.Close()
+}
+
+// Anchor is the event the page centres on and highlights.
+type Anchor struct {
+	Event   uint64   // trace event number (1-based); 0 if none was found
+	Why     string   // what happened there, one line
+	Related []uint64 // other events the reason names (the conflicting commit)
+}
+
+var eventRe = regexp.MustCompile(`\bevent (\d+)\b`)
+
+// anchor finds the first violation: the event the report's reason names
+// ("agreement violated at event 9196 ..."), a protocol crash's event, the
+// first operation Porcupine could not linearize, or, for a verdict without an
+// event (liveness: the bound ran out), the run's last event.
+func (r *Run) anchor() Anchor {
+	a := Anchor{Why: r.Meta.Reason}
+	if m := eventRe.FindAllStringSubmatch(r.Meta.Reason, -1); len(m) > 0 {
+		for i, sub := range m {
+			n, _ := strconv.ParseUint(sub[1], 10, 64)
+			if i == 0 {
+				a.Event = n
+			} else if !slices.Contains(a.Related, n) && n != a.Event {
+				a.Related = append(a.Related, n)
+			}
+		}
+		return a
+	}
+	if r.Meta.Crash != nil && r.Meta.Crash.Event > 0 {
+		a.Event = r.Meta.Crash.Event
+		return a
+	}
+	if op, ok := stuckOp(r.linData); ok {
+		if ev := r.returnEvent(op); ev > 0 {
+			a.Event = ev
+			a.Why = fmt.Sprintf("operation %d returns here and no linearization can place it (Porcupine); %s", op, r.Meta.Reason)
+			return a
+		}
+	}
+	if n := len(r.Events); n > 0 {
+		a.Event = r.Events[n-1].I
+		if a.Why == "" {
+			a.Why = "end of the run"
+		} else {
+			a.Why = "end of the run: " + a.Why
+		}
+	}
+	return a
+}
+
+// returnEvent finds the observation "return op=N ..." of operation op.
+func (r *Run) returnEvent(op int) uint64 {
+	prefix := "return op=" + strconv.Itoa(op) + " "
+	for _, e := range r.Events {
+		if e.Kind == "obs" && strings.HasPrefix(e.Detail, prefix) {
+			return e.I
+		}
+	}
+	return 0
+}
+
+// find returns the position of event number i in r.Events.
+func (r *Run) find(i uint64) (int, bool) {
+	return slices.BinarySearchFunc(r.Events, i, func(e Event, i uint64) int {
+		switch {
+		case e.I < i:
+			return -1
+		case e.I > i:
+			return 1
+		}
+		return 0
+	})
+}
