@@ -2,12 +2,14 @@ package etcdraft_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
 )
 
 func readFile(t testing.TB, path string) []byte {
@@ -54,6 +56,25 @@ func TestSameSeedSameTrace(t *testing.T) {
 					t.Fatalf("seeds %d and %d gave the same trace hash %s", other, seed, first.Hash)
 				}
 				seen[first.Hash] = seed
+			}
+		})
+	}
+}
+
+// TestOtherOptions runs the shipped scenarios with etcd-raft's optional
+// mechanisms off and one entry per MsgApp (max_size_per_msg 0, which also
+// needs an apply budget of its own: see server.raftConfig).
+func TestOtherOptions(t *testing.T) {
+	for _, name := range shipped {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "scenarios", name)
+			data := string(readFile(t, path)) + "protocol_options: {pre_vote: false, check_quorum: false, max_size_per_msg: 0}\n"
+			sc, err := scenarios.Parse(path, []byte(data))
+			require.NoError(t, err)
+			sc.Duration = scenarios.Duration(8 * time.Second) // one entry per MsgApp and per Ready is slow
+			for seed := uint64(1); seed <= seeds(2, 1); seed++ {
+				rep := runSeed(t, sc, seed)
+				require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
 			}
 		})
 	}

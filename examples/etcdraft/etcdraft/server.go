@@ -115,7 +115,10 @@ func (s *server) rebuild(st durableState) {
 // raftConfig maps Config onto raft.Config. Applied stays 0: the state
 // machine is volatile, so a restarted server applies the committed log again
 // from the snapshot on. Followers do not forward proposals: clients are
-// redirected to the leader instead, as with simrun's own Raft.
+// redirected to the leader instead, as with simrun's own Raft. The byte
+// budget of committed entries per Ready defaults to MaxSizePerMsg in
+// etcd-raft, and a budget of 0 panics at the first apply ("applying entry
+// size ... not positive"), so max_size_per_msg 0 gets one entry per Ready.
 func (s *server) raftConfig() *raft.Config {
 	return &raft.Config{
 		ID:                        raftID(s.id),
@@ -123,6 +126,7 @@ func (s *server) raftConfig() *raft.Config {
 		HeartbeatTick:             s.cfg.HeartbeatTicks,
 		Storage:                   s.storage,
 		MaxSizePerMsg:             s.cfg.MaxSizePerMsg,
+		MaxCommittedSizePerReady:  max(s.cfg.MaxSizePerMsg, 1),
 		MaxInflightMsgs:           s.cfg.MaxInflightMsgs,
 		CheckQuorum:               s.cfg.CheckQuorum,
 		PreVote:                   s.cfg.PreVote,
