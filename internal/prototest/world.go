@@ -14,15 +14,15 @@ import (
 	"github.com/simrun/simrun/workload"
 )
 
-// Protocol returns a runner.Protocol called name whose Build decodes the
-// scenario's protocol_options strictly into a copy of defaults and hands the
-// result to build. A protocol's tests use it where the registry's entry is out
+// Protocol returns a runner.Protocol called name whose Build decodes and
+// validates the scenario's protocol_options into a copy of defaults, as the
+// registry's entries do (runner.DecodeOptions), and hands the result to build. A protocol's tests use it where the registry's entry is out
 // of reach (the registry imports the protocol, so the protocol's own tests
 // cannot import the registry).
-func Protocol[C any](name string, defaults C, build func(cfg C, c runner.Cluster) (runner.Servers, error)) runner.Protocol {
+func Protocol[C interface{ Validate() error }](name string, defaults C, build func(cfg C, c runner.Cluster) (runner.Servers, error)) runner.Protocol {
 	return runner.Protocol{Name: name, Build: func(c runner.Cluster) (runner.Servers, error) {
 		cfg := defaults
-		if err := c.Scenario.DecodeProtocolOptions(&cfg); err != nil {
+		if err := runner.DecodeOptions(c.Scenario, &cfg); err != nil {
 			return runner.Servers{}, err
 		}
 		return build(cfg, c)
@@ -31,7 +31,7 @@ func Protocol[C any](name string, defaults C, build func(cfg C, c runner.Cluster
 
 // CrashFaultProtocol is Protocol for a crash-fault protocol whose New takes
 // its config and a state machine: the factory's instances are kept in inst.
-func CrashFaultProtocol[C any, N sim.Node](name string, defaults C,
+func CrashFaultProtocol[C interface{ Validate() error }, N sim.Node](name string, defaults C,
 	newFactory func(C, service.NewStateMachine) (sim.Factory, error), inst *Instances[N]) runner.Protocol {
 	return Protocol(name, defaults, func(cfg C, c runner.Cluster) (runner.Servers, error) {
 		f, err := newFactory(cfg, c.NewStateMachine)
