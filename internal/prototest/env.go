@@ -1,7 +1,6 @@
 package prototest
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/simrun/simrun/sim"
@@ -113,24 +112,18 @@ func (e *Env) Sign(d uint64) sim.Signature {
 func (e *Env) Verify(s sim.Signature) bool { return e.signed[s] }
 
 // AppendObservation appends the kernel's canonical form of o ("leader
-// term=3", "commit term=3 index=7 digest=ab12"), which sim keeps unexported.
+// term=3", "commit term=3 index=7 digest=ab12"); sim keeps its own
+// formatter unexported, so the kit builds the same line with sim.TraceLine.
 func AppendObservation(b []byte, o sim.Observation) []byte {
-	b = append(b, o.Kind.String()...)
+	l := sim.TraceLine(b).Kind(o.Kind.String())
 	switch o.Kind {
 	case sim.ObsLeader:
-		b = append(b, " term="...)
-		b = strconv.AppendUint(b, o.Term, 10)
+		l = l.Uint("term", o.Term)
 	case sim.ObsCommit, sim.ObsApply:
-		b = append(b, " term="...)
-		b = strconv.AppendUint(b, o.Term, 10)
-		b = append(b, " index="...)
-		b = strconv.AppendUint(b, o.Index, 10)
-		b = append(b, " digest="...)
-		b = strconv.AppendUint(b, o.Digest, 16)
+		l = l.Uint("term", o.Term).Uint("index", o.Index).Hex("digest", o.Digest)
 	}
 	if o.Text != "" {
-		b = append(b, ' ')
-		b = append(b, o.Text...)
+		l = l.Word(o.Text)
 	}
-	return b
+	return l
 }
