@@ -231,7 +231,7 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 		return string(data)
 	}
 	cases := map[string]struct{ line, want string }{
-		"only a seed":          {`{"seed":2}`, `no "scenario"`},
+		"only a seed":          {`{"seed":2}`, `no "scenario", "scenario_hash", "class", "trace_hash"`},
 		"no scenario hash":     {line(func(m map[string]any) { delete(m, "scenario_hash") }), `no "scenario_hash"`},
 		"empty scenario hash":  {line(func(m map[string]any) { m["scenario_hash"] = "" }), `empty "scenario_hash"`},
 		"no class":             {line(func(m map[string]any) { delete(m, "class") }), `no "class"`},

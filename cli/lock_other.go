@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix || aix
 
 package cli
 
@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 )
 
-// acquire creates path exclusively: where flock is not available, the lock
+// acquire creates path exclusively: where flock is not available (Windows,
+// AIX, ...), the lock
 // is the file's existence. A sweep that is killed leaves it behind, so the
 // refusal says how to clear it.
 func acquire(path string) (*os.File, error) {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/simrun/simrun/checkers"
@@ -66,10 +68,14 @@ func parseResult(line []byte) (result, error) {
 	if err := json.Unmarshal(line, &fields); err != nil {
 		return result{}, fmt.Errorf("not JSON (%v)", err)
 	}
+	var missing []string
 	for _, k := range requiredFields {
 		if _, ok := fields[k]; !ok {
-			return result{}, fmt.Errorf("no %q", k)
+			missing = append(missing, strconv.Quote(k))
 		}
+	}
+	if len(missing) > 0 {
+		return result{}, fmt.Errorf("no %s", strings.Join(missing, ", "))
 	}
 	var r result
 	if err := json.Unmarshal(line, &r); err != nil {

@@ -45,7 +45,7 @@ func (a *app) newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(a.newRunCmd(), a.newSweepCmd(), a.newMergeCmd(), a.newShrinkCmd(), a.newVersionCmd(), a.newProtocolsCmd())
+	root.AddCommand(a.newRunCmd(), a.newSweepCmd(), a.newMergeCmd(), a.newShrinkCmd(), a.newReportCmd(), a.newVersionCmd(), a.newProtocolsCmd())
 	for _, c := range root.Commands() { // help and examples name this binary
 		c.Long = strings.ReplaceAll(c.Long, "simrun ", a.name+" ")
 		c.Example = strings.ReplaceAll(c.Example, "simrun ", a.name+" ")

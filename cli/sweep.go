@@ -209,7 +209,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 		return 0, badInput("--out: writing %s: %v (%d results of this sweep were not recorded)", resultsPath, s.writeErr, s.lost)
 	}
 	s.tally.print(stdout, resultsPath, a.name)
-	s.printNotes(stdout, earlier, resultsPath)
+	s.printNotes(stdout, earlier, resultsPath, a.name)
 	if sweepErr != nil {
 		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", s.tally.total(), resultsPath)
 	}
@@ -316,7 +316,7 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 
 // printNotes adds to the summary what a user must know to read it: retried
 // seeds, seeds still waiting for a verdict, results of other versions.
-func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath string) {
+func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program string) {
 	if s.retried > 0 {
 		fmt.Fprintf(w, "retried     %d inconclusive seeds retried with --lin-timeout %v: %d reached a verdict\n",
 			s.retried, s.f.linTimeout, s.resolved)
@@ -325,8 +325,8 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath string) {
 		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)
 	}
 	for _, hash := range earlier.otherVersions() {
-		fmt.Fprintf(w, "other       %s also holds %d results of another version of this scenario (hash %s), left apart: not counted or continued here (simrun merge summarizes each version)\n",
-			resultsPath, earlier.others[hash], hash)
+		fmt.Fprintf(w, "other       %s also holds %d results of another version of this scenario (hash %s), left apart: not counted or continued here (%s merge summarizes each version)\n",
+			resultsPath, earlier.others[hash], hash, program)
 	}
 }
 

@@ -43,8 +43,9 @@ func (t *tally) add(r result) {
 // combine decides what two results of one seed of one scenario version
 // amount to. Two trace hashes, or two different definite verdicts, break
 // determinism. Otherwise a definite verdict wins over an inconclusive one
-// (Porcupine ran out of time on one machine and not on another), whichever
-// comes first, so that merging gives the same summary in any order.
+// (Porcupine ran out of time on one machine and not on another), in
+// whichever order the two come, so that merging gives the same summary in
+// any order.
 func (t *tally) combine(prev, next result) result {
 	switch {
 	case prev.Hash != next.Hash && prev.Hash != "" && next.Hash != "":
