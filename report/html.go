@@ -56,7 +56,7 @@ func (r *Run) Render(w io.Writer) error {
 	if n := len(r.Events); n > 0 {
 		end = max(end, r.Events[n-1].T)
 	}
-	a := r.anchor()
+	a := r.Violation()
 	all := bands(r.Events, end)
 	win := r.window(a, ns, all)
 	v := runView{CSS: template.CSS(css), Script: template.JS(js), Meta: r.Meta, Anchor: a, AnchorEvent: win.AnchorE,
@@ -90,4 +90,27 @@ func byzantine(list []string) map[int]string {
 		}
 	}
 	return out
+}
+
+//go:embed assets/sweep.html
+var sweepPage string
+
+var sweepTmpl = template.Must(template.New("sweep").Funcs(template.FuncMap{
+	"dur":  dur,
+	"wall": seconds,
+	"ns":   func(v float64) string { return seconds(int64(v)) },
+	"pct":  func(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" },
+	"html": func(s string) template.HTML { return template.HTML(s) },
+}).Parse(sweepPage))
+
+// RenderSweep writes the page of a sweep's scenario versions.
+func RenderSweep(w io.Writer, scs []*Scenario) error {
+	v := struct {
+		CSS   template.CSS
+		Stats []SweepStats
+	}{CSS: template.CSS(css)}
+	for _, s := range scs {
+		v.Stats = append(v.Stats, Stats(s))
+	}
+	return sweepTmpl.Execute(w, v)
 }

@@ -130,11 +130,11 @@ type Anchor struct {
 
 var eventRe = regexp.MustCompile(`\bevent (\d+)\b`)
 
-// anchor finds the first violation: the event the report's reason names
+// Violation finds the first violation: the event the report's reason names
 // ("agreement violated at event 9196 ..."), a protocol crash's event, the
 // first operation Porcupine could not linearize, or, for a verdict without an
 // event (liveness: the bound ran out), the run's last event.
-func (r *Run) anchor() Anchor {
+func (r *Run) Violation() Anchor {
 	a := Anchor{Why: r.Meta.Reason}
 	if m := eventRe.FindAllStringSubmatch(r.Meta.Reason, -1); len(m) > 0 {
 		for i, sub := range m {

@@ -95,7 +95,6 @@ type bandBuilder struct {
 	open   map[bandKey]int // index into out of each open band
 	cut    map[[2]int]bool
 	clog   map[[2]int]bool
-	leader int // the node announced leader last, or noNode
 }
 
 func (b *bandBuilder) event(e Event) {

@@ -1,0 +1,84 @@
+package report_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/report"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/stretchr/testify/require"
+)
+
+// firstFailingSeed is the lowest seed that fails, for each shipped bug
+// scenario (found with a sweep; runner/bugs_test.go proves each is caught).
+var firstFailingSeed = map[string]uint64{
+	"paxos-bug-accept-lower-ballot.yaml":  2,
+	"paxos-bug-forget-promise.yaml":       1,
+	"paxos-bug-ignore-accepted.yaml":      1,
+	"pbft-bug-client-first-reply.yaml":    1,
+	"pbft-bug-drop-prepared-certs.yaml":   1,
+	"pbft-bug-quorum-2f.yaml":             1,
+	"pbft-too-many-byzantine.yaml":        1,
+	"raft-bug-ack-before-sync.yaml":       1,
+	"raft-bug-commit-old-term.yaml":       2,
+	"raft-bug-forget-vote.yaml":           23,
+	"raft-bug-no-append-retry.yaml":       1,
+	"raft-bug-no-term-check-on-vote.yaml": 1,
+	"raft-bug-send-before-sync.yaml":      35,
+}
+
+var laneRe = regexp.MustCompile(`<g class="lane" data-n="\d+">`)
+
+// TestEveryPlantedBugIsShownInItsReport: each shipped bug scenario's first
+// failing seed goes through the runner's artifacts, and its report.html
+// rings the violating event in the diagram: the event the reason names, or,
+// for a linearizability failure, the return of the operation Porcupine could
+// not place, or, for a liveness failure, the end of the run. The diagram
+// has a lane per node, servers and clients.
+func TestEveryPlantedBugIsShownInItsReport(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "scenarios", "bugs", "*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, files, len(firstFailingSeed), "every bug scenario needs its first failing seed here")
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			seed, ok := firstFailingSeed[filepath.Base(file)]
+			require.True(t, ok, "no first failing seed listed")
+			sc, err := scenarios.ParseFile(file)
+			require.NoError(t, err)
+			proto, err := registry.Resolve(sc)
+			require.NoError(t, err)
+			rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
+			require.NoError(t, err)
+			require.True(t, rep.Class.Failed(), "seed %d passes now: update its first failing seed", seed)
+			dir := t.TempDir()
+			written, err := runner.WriteArtifacts(dir, sc, proto, rep, runner.Options{Seed: seed})
+			require.NoError(t, err)
+			require.Contains(t, written, filepath.Join(dir, report.File))
+			data, err := os.ReadFile(filepath.Join(dir, report.File))
+			require.NoError(t, err)
+			page := string(data)
+
+			run, err := report.LoadRun(dir)
+			require.NoError(t, err)
+			v := run.Violation()
+			if m := regexp.MustCompile(`at event (\d+)`).FindStringSubmatch(rep.Reason); m != nil {
+				require.Equal(t, m[1], strconv.FormatUint(v.Event, 10), "the event the reason names")
+			}
+			require.NotZero(t, v.Event)
+			require.Regexp(t, `<(g|line) class="violation" id="ev-`+strconv.FormatUint(v.Event, 10)+`"`, page)
+			require.Len(t, laneRe.FindAllString(page, -1), sc.Nodes+sc.Workload.Clients, "a lane per node")
+			if rep.Linearizability != nil && rep.Linearizability.Verdict == checkers.Fail {
+				require.Contains(t, page, `<a href="linearizability.html">`)
+				require.Contains(t, v.Why, "Porcupine")
+			}
+			require.Less(t, len(page), 1<<20)
+			t.Logf("seed %d: event %d, %d bytes", seed, v.Event, len(page))
+		})
+	}
+}

@@ -1,0 +1,183 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+	"github.com/stretchr/testify/require"
+)
+
+// renderDir renders the run in dir twice and insists on the same bytes: the
+// page depends on its input only.
+func renderDir(t *testing.T, dir string) string {
+	t.Helper()
+	r, err := LoadRun(dir)
+	require.NoError(t, err)
+	var a, b bytes.Buffer
+	require.NoError(t, r.Render(&a))
+	r2, err := LoadRun(dir)
+	require.NoError(t, err)
+	require.NoError(t, r2.Render(&b))
+	require.Equal(t, a.String(), b.String(), "the same artifacts must give the same page")
+	return a.String()
+}
+
+// TestRunPageShowsTheViolation: on a hand-made run, the diagram has one
+// lane per node, the violating event ringed and labelled, the other event
+// the reason names ringed too, and every kind of mark the trace calls for.
+func TestRunPageShowsTheViolation(t *testing.T) {
+	page := renderDir(t, filepath.Join("testdata", "run"))
+	lanes := regexp.MustCompile(`<g class="lane" data-n="(\d+)">`).FindAllStringSubmatch(page, -1)
+	var ids []string
+	for _, l := range lanes {
+		ids = append(ids, l[1])
+	}
+	require.Equal(t, []string{"0", "1", "2", "3"}, ids, "servers n0-n2, then the client n3")
+	require.Contains(t, page, `n3 (c0)`)
+	require.Contains(t, page, `<g class="violation" id="ev-30" data-n="2"`)
+	require.Contains(t, page, `>event 30</text>`)
+	require.Contains(t, page, `<g class="related" id="ev-23" data-n="0"`)
+	for _, want := range []string{
+		`class="m deliver" data-f="0" data-t="1" data-a="2000000" data-b="3500000"`,      // the MsgApp
+		`class="m dup" data-f="0" data-t="1" data-a="2000000" data-b="3600000"`,          // its duplicate
+		`class="m drop" data-f="0" data-t="2" data-a="2000000" data-b="2000000"`,         // lost as sent
+		`class="m deliver held" data-f="1" data-t="0" data-a="4000000" data-b="6000000"`, // held on a clogged link
+		`class="m inflight" data-f="2" data-t="0"`,                                       // the run ended first
+		`class="band down" data-n="2" data-a="5000000" data-b="7000000"`,
+		`class="band paused" data-n="1" data-a="5200000" data-b="6500000"`,
+		`class="band cut" data-n="0" data-a="5000000" data-b="7000000"`,
+		`class="band clogged" data-n="1" data-a="4000000" data-b="6000000"`,
+		`class="band leader" data-n="0" data-a="2000000"`,
+		`class="p crash" data-n="2"`,
+		`class="p global control"`,
+	} {
+		require.Contains(t, page, want)
+	}
+	require.Contains(t, page, `<a href="history.jsonl">`)
+	require.NotContains(t, page, "linearizability.html", "no Porcupine page beside this run")
+	selfContained(t, page)
+}
+
+// selfContained: nothing is fetched from elsewhere.
+func selfContained(t *testing.T, page string) {
+	t.Helper()
+	for _, bad := range []string{`src="http`, `href="http`, `<link `, `@import`, `url(http`} {
+		require.NotContains(t, page, bad)
+	}
+	require.Less(t, len(page), 1<<20, "a page stays under a megabyte")
+}
+
+// TestLatencyPercentiles: a known history gives known figures, in the
+// table on the page too.
+func TestLatencyPercentiles(t *testing.T) {
+	var ops []workload.Operation
+	for i := 1; i <= 100; i++ { // puts taking 1ms, 2ms, ..., 100ms
+		call := sim.Time(i) * sim.Time(time.Second)
+		ops = append(ops, workload.Operation{Kind: workload.OpPut, Call: call, Return: call + sim.Time(time.Duration(i)*time.Millisecond), Status: workload.StatusOK})
+	}
+	for i := 1; i <= 10; i++ { // gets taking 10ms, 20ms, ..., 100ms
+		ops = append(ops, workload.Operation{Kind: workload.OpGet, Call: 0, Return: sim.Time(time.Duration(10*i) * time.Millisecond), Status: workload.StatusOK})
+	}
+	ops = append(ops, workload.Operation{Kind: workload.OpGet, Return: sim.Forever}) // never returned: no latency
+	rows := Latencies(ops)
+	require.Len(t, rows, 3)
+	ms := time.Millisecond
+	require.Equal(t, LatencyRow{Kind: "put", Count: 100, P50: 50 * ms, P90: 90 * ms, P99: 99 * ms, Max: 100 * ms, Mean: 50500 * time.Microsecond}, rows[0])
+	require.Equal(t, LatencyRow{Kind: "get", Count: 10, Unknown: 1, P50: 50 * ms, P90: 90 * ms, P99: 100 * ms, Max: 100 * ms, Mean: 55 * ms}, rows[1])
+	require.Equal(t, "all", rows[2].Kind)
+	require.Equal(t, 110, rows[2].Count)
+	require.Equal(t, 100*ms, rows[2].Max)
+
+	dir := t.TempDir()
+	for _, name := range []string{"report.json", "trace.jsonl"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
+	require.NoError(t, err)
+	require.NoError(t, workload.NewHistory(ops...).WriteJSON(f))
+	require.NoError(t, f.Close())
+	page := renderDir(t, dir)
+	require.Contains(t, page, `<tr data-kind="put"><td>put</td><td>100</td><td>0</td><td>50ms</td><td>90ms</td><td>99ms</td><td>100ms</td><td>50.5ms</td></tr>`)
+	require.Contains(t, page, `<tr data-kind="get"><td>get</td><td>10</td><td>1</td><td>50ms</td><td>90ms</td><td>100ms</td><td>100ms</td><td>55ms</td></tr>`)
+}
+
+// TestIntervals: the 95% intervals against published values (3 of 30:
+// Wilson 0.0346-0.2562, Clopper-Pearson 0.0211-0.2653; 0 of 30: the
+// Clopper-Pearson upper bound is 1-0.025^(1/30)).
+func TestIntervals(t *testing.T) {
+	near := func(want, got float64) { require.InDelta(t, want, got, 5e-5) }
+	w := Wilson(3, 30)
+	near(0.0346, w.Lo)
+	near(0.2562, w.Hi)
+	cp := ClopperPearson(3, 30)
+	near(0.0211, cp.Lo)
+	near(0.2653, cp.Hi)
+	cp0 := ClopperPearson(0, 30)
+	require.Zero(t, cp0.Lo)
+	near(1-math.Pow(0.025, 1.0/30), cp0.Hi)
+	require.Zero(t, Wilson(0, 30).Lo)
+	require.Equal(t, 1.0, ClopperPearson(30, 30).Hi)
+	require.Equal(t, Interval{0, 1}, Wilson(0, 0))
+}
+
+// TestSweepPage: a sweep directory with two scenarios gives one section
+// each, with rates, intervals, the slowest seed and a link to each failure
+// page, which is written where it was missing.
+func TestSweepPage(t *testing.T) {
+	dir := t.TempDir()
+	lines := func(name string, n int, failing ...int) string {
+		var b strings.Builder
+		for seed := 1; seed <= n; seed++ {
+			class, checks := "pass", `[{"name":"agreement","verdict":"pass"}]`
+			for _, f := range failing {
+				if f == seed {
+					class, checks = "safety", `[{"name":"agreement","verdict":"fail"}]`
+				}
+			}
+			fmt.Fprintf(&b, `{"scenario":%q,"seed":%d,"scenario_hash":"h1","class":%q,"checks":%s,"events":%d,"sim_time_ns":%d,"wall_time_ns":%d,"trace_hash":"x"}`+"\n",
+				name, seed, class, checks, 1000+seed, seed*1e6, seed*1e6)
+		}
+		return b.String()
+	}
+	write := func(path, text string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	write(filepath.Join(dir, "alpha", "results.jsonl"), lines("alpha", 30, 4, 9, 17))
+	write(filepath.Join(dir, "beta", "results.jsonl"), lines("beta", 20))
+	failure := filepath.Join(dir, "alpha", "failures", "seed-4")
+	for _, name := range []string{"report.json", "trace.jsonl", "history.jsonl"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
+		require.NoError(t, err)
+		write(filepath.Join(failure, name), string(data))
+	}
+	path, err := WriteSweep(dir)
+	require.NoError(t, err)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := string(data)
+	require.Equal(t, 2, strings.Count(page, `<section class="scenario">`))
+	require.Contains(t, page, `<tr data-class="safety/agreement"><td>safety/agreement</td><td>3</td><td>10.0%</td><td>3.5% – 25.6%</td><td>2.1% – 26.5%</td><td>4</td></tr>`)
+	require.Contains(t, page, `<tr class="total" data-class="all failures"><td><b>all failures</b></td><td>0</td><td>0.0%</td><td>0.0% – 16.1%</td><td>0.0% – 16.8%</td>`)
+	require.Contains(t, page, `<a href="alpha/failures/seed-4/report.html">`)
+	require.Contains(t, page, "no artifacts", "seeds 9 and 17 have none")
+	require.Contains(t, page, `<tr><td>30</td><td>30ms</td>`, "the slowest seed comes first")
+	require.FileExists(t, filepath.Join(failure, File), "the missing failure page is written")
+	selfContained(t, page)
+	again, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, err = WriteSweep(dir)
+	require.NoError(t, err)
+	require.Equal(t, string(again), page)
+}

@@ -1,0 +1,302 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+)
+
+// resultsFile is the name of a sweep's per-scenario results (cli/sweep.go).
+const resultsFile = "results.jsonl"
+
+// Result is what the sweep page needs of one results.jsonl line (a
+// runner.Report in JSON).
+type Result struct {
+	Scenario     string `json:"scenario"`
+	Seed         uint64 `json:"seed"`
+	ScenarioHash string `json:"scenario_hash"`
+	Class        string `json:"class"`
+	Reason       string `json:"reason"`
+	Events       uint64 `json:"events"`
+	SimTime      int64  `json:"sim_time_ns"`
+	WallTime     int64  `json:"wall_time_ns"`
+	Checks       []struct {
+		Name    string `json:"name"`
+		Verdict string `json:"verdict"`
+	} `json:"checks"`
+}
+
+// failureClass names a failure as the sweep's summary does: its class and,
+// when one check failed, that check ("safety/agreement").
+func (r Result) failureClass() string {
+	for _, c := range r.Checks {
+		if c.Verdict == "fail" {
+			return r.Class + "/" + c.Name
+		}
+	}
+	return r.Class
+}
+
+// Scenario is one scenario version's results in a sweep directory.
+type Scenario struct {
+	Name, Hash string
+	Dir        string // relative to the sweep directory ("" for the directory itself)
+	Results    []Result
+	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory
+}
+
+// FindResults lists the results.jsonl files of a sweep's --out directory
+// (dir/<scenario>/results.jsonl) or of one scenario's (dir/results.jsonl).
+func FindResults(dir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dir, resultsFile)); err == nil {
+		return []string{filepath.Join(dir, resultsFile)}, nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*", resultsFile))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no %s here or one level down: not a sweep directory", dir, resultsFile)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// LoadSweep reads every results file of a sweep directory. A seed that
+// appears twice in one version (a retried inconclusive seed) counts once,
+// by its last line; versions of a scenario are kept apart.
+func LoadSweep(dir string) ([]*Scenario, error) {
+	files, err := FindResults(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Scenario
+	for _, f := range files {
+		sc, err := readResults(dir, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc...)
+	}
+	return out, nil
+}
+
+func readResults(root, path string) ([]*Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rel, _ := filepath.Rel(root, filepath.Dir(path))
+	versions := map[string]*Scenario{}
+	var order []string
+	latest := map[string]map[uint64]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for line := 1; sc.Scan(); line++ {
+		var r Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		v, ok := versions[r.ScenarioHash]
+		if !ok {
+			v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Dir: filepath.ToSlash(rel), Reports: map[uint64]string{}}
+			versions[r.ScenarioHash], latest[r.ScenarioHash] = v, map[uint64]int{}
+			order = append(order, r.ScenarioHash)
+		}
+		if i, seen := latest[r.ScenarioHash][r.Seed]; seen {
+			v.Results[i] = r
+			continue
+		}
+		latest[r.ScenarioHash][r.Seed] = len(v.Results)
+		v.Results = append(v.Results, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out []*Scenario
+	for _, h := range order {
+		v := versions[h]
+		slices.SortFunc(v.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
+		v.findReports(root)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// findReports notes the failures whose artifacts have a page (or could:
+// WriteSweep writes the missing ones).
+func (s *Scenario) findReports(root string) {
+	for _, r := range s.Results {
+		if r.Class == "pass" {
+			continue
+		}
+		rel := filepath.Join(s.Dir, "failures", "seed-"+strconv.FormatUint(r.Seed, 10))
+		if _, err := os.Stat(filepath.Join(root, rel, reportJSON)); err == nil {
+			s.Reports[r.Seed] = filepath.ToSlash(filepath.Join(rel, File))
+		}
+	}
+}
+
+// ClassRow is one outcome's share of a scenario's seeds.
+type ClassRow struct {
+	Class    string
+	Count    int
+	Rate     float64
+	Wilson   Interval
+	Clopper  Interval
+	FirstHit uint64 // the lowest seed with this outcome
+}
+
+// Dist summarizes one quantity across seeds.
+type Dist struct {
+	Mean, StdDev, P50, P90, Max float64
+	Histogram                   string // SVG
+}
+
+// SweepStats is what the page shows of one scenario version.
+type SweepStats struct {
+	Scenario       *Scenario
+	Seeds          int
+	Failed         ClassRow // every failure together
+	Classes        []ClassRow
+	SeedsPerSecond float64 // seeds over the sum of their wall times: per core
+	Wall           Dist
+	Events         Dist
+	SimTime        Dist
+	Slowest        []Result
+	Failures       []Result
+}
+
+// MaxFailuresListed caps the failures listed one by one on a sweep page.
+const MaxFailuresListed = 200
+
+// Stats computes a scenario version's rates, intervals and distributions.
+func Stats(s *Scenario) SweepStats {
+	st := SweepStats{Scenario: s, Seeds: len(s.Results)}
+	counts := map[string]int{}
+	first := map[string]uint64{}
+	var classes []string
+	failed := 0
+	var wall, events, simTime []float64
+	for _, r := range s.Results {
+		c := r.Class
+		if c != "pass" {
+			c = r.failureClass()
+			failed++
+			if len(st.Failures) < MaxFailuresListed {
+				st.Failures = append(st.Failures, r)
+			}
+		}
+		if counts[c] == 0 {
+			classes = append(classes, c)
+			first[c] = r.Seed
+		}
+		counts[c]++
+		wall = append(wall, float64(r.WallTime))
+		events = append(events, float64(r.Events))
+		simTime = append(simTime, float64(r.SimTime))
+	}
+	slices.Sort(classes)
+	for _, c := range classes {
+		st.Classes = append(st.Classes, classRow(c, counts[c], st.Seeds, first[c]))
+	}
+	st.Failed = classRow("all failures", failed, st.Seeds, 0)
+	if total := stat.Mean(wall, nil) * float64(len(wall)); total > 0 {
+		st.SeedsPerSecond = float64(len(wall)) / (total / 1e9)
+	}
+	st.Wall = dist(wall, "wall", func(v float64) string { return seconds(int64(v)) })
+	st.Events = dist(events, "events", func(v float64) string { return strconv.FormatInt(int64(v), 10) })
+	st.SimTime = dist(simTime, "simtime", func(v float64) string { return seconds(int64(v)) })
+	st.Slowest = slowest(s.Results, 10)
+	return st
+}
+
+func classRow(class string, k, n int, first uint64) ClassRow {
+	row := ClassRow{Class: class, Count: k, Wilson: Wilson(k, n), Clopper: ClopperPearson(k, n), FirstHit: first}
+	if n > 0 {
+		row.Rate = float64(k) / float64(n)
+	}
+	return row
+}
+
+// dist summarizes x with gonum's mean, standard deviation and empirical
+// quantiles, and draws its histogram.
+func dist(x []float64, id string, label func(float64) string) Dist {
+	if len(x) == 0 {
+		return Dist{}
+	}
+	sorted := slices.Clone(x)
+	slices.Sort(sorted)
+	mean, sd := stat.MeanStdDev(sorted, nil)
+	if len(sorted) < 2 {
+		sd = 0 // one seed has no spread (gonum gives NaN)
+	}
+	return Dist{Mean: mean, StdDev: sd,
+		P50: stat.Quantile(0.5, stat.Empirical, sorted, nil), P90: stat.Quantile(0.9, stat.Empirical, sorted, nil),
+		Max: sorted[len(sorted)-1], Histogram: histogramSVG(sorted, id, label)}
+}
+
+// slowest returns the n seeds with the longest wall time, slowest first
+// (ties by seed, so the order is the same every time).
+func slowest(rs []Result, n int) []Result {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b Result) int {
+		if c := cmp.Compare(b.WallTime, a.WallTime); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seed, b.Seed)
+	})
+	return rs[:min(n, len(rs))]
+}
+
+// WriteSweep writes dir/report.html for the sweep in dir, first writing the
+// page of every failure whose artifacts lack one (a sweep run before pages
+// existed). It returns the path written.
+func WriteSweep(dir string) (string, error) {
+	scs, err := LoadSweep(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range scs {
+		for _, seed := range sortedSeeds(s.Reports) {
+			page := filepath.Join(dir, filepath.FromSlash(s.Reports[seed]))
+			if _, err := os.Stat(page); errors.Is(err, os.ErrNotExist) {
+				if _, err := WriteRun(filepath.Dir(page)); err != nil {
+					return "", fmt.Errorf("seed %d: %w", seed, err)
+				}
+			}
+		}
+	}
+	path := filepath.Join(dir, File)
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := RenderSweep(f, scs); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+func sortedSeeds(m map[uint64]string) []uint64 {
+	var out []uint64
+	for s := range m {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// seconds formats a wall time for the page.
+func seconds(ns int64) string { return time.Duration(ns).Round(time.Microsecond).String() }
