@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/scenarios"
 )
 
@@ -23,7 +24,8 @@ const (
 // the scenario pinned to its seed, the report, the client history, the full
 // trace (by replaying the seed with tracing on, which also re-checks that the
 // replay gives the same trace hash) and, for a linearizability failure,
-// Porcupine's visualization. It returns the files written.
+// Porcupine's visualization; then report.html, the page drawn from those
+// files (package report). It returns the files written.
 func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -66,7 +68,13 @@ func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Rep
 			return files, err
 		}
 	}
-	return files, nil
+	// Drawn from the files just written, as "simrun report DIR" draws it, so
+	// the page shows exactly what the artifacts hold.
+	page, err := report.WriteRun(dir)
+	if err != nil {
+		return files, fmt.Errorf("%s: %w", report.File, err)
+	}
+	return append(files, page), nil
 }
 
 func writeScenario(f *os.File, sc *scenarios.Scenario) error {
