@@ -23,6 +23,10 @@ type Protocol struct {
 	// byzantine groups may play (none for a crash-fault protocol).
 	Bugs       []Named
 	Behaviours []Named
+	// Probes lists the coverage probes the protocol's code fires
+	// (sim.Probe), with what each means: ColdProbes and the sweep summary
+	// name the ones no seed fired, a check no run exercised.
+	Probes []Named
 	// Build returns the protocol's servers for a cluster. It decodes the
 	// scenario's protocol options strictly (errors name file:line:column) and
 	// rejects what the protocol cannot run: a cluster size, Byzantine servers
@@ -32,7 +36,7 @@ type Protocol struct {
 
 // Validate reports what makes p unusable: a name a scenario file cannot
 // write (lower-case letters, digits and dashes, starting with a letter), no
-// Build, or a planted bug or behaviour listed twice or without a name.
+// Build, or a planted bug, behaviour or probe listed twice or without a name.
 func (p Protocol) Validate() error {
 	if !validName(p.Name) {
 		return fmt.Errorf("name %q: want lower-case letters, digits and dashes, starting with a letter", p.Name)
@@ -43,7 +47,7 @@ func (p Protocol) Validate() error {
 	for _, list := range []struct {
 		what  string
 		items []Named
-	}{{"planted bug", p.Bugs}, {"Byzantine behaviour", p.Behaviours}} {
+	}{{"planted bug", p.Bugs}, {"Byzantine behaviour", p.Behaviours}, {"probe", p.Probes}} {
 		seen := map[string]bool{}
 		for _, it := range list.items {
 			if it.Name == "" || seen[it.Name] {
@@ -196,6 +200,9 @@ type Report struct {
 	Swarm []string `json:"swarm,omitempty"`
 	// Buggify lists the code-level fault points asked about, "site=on|off".
 	Buggify []string `json:"buggify,omitempty"`
+	// Probes counts how often each coverage probe fired (sim.Probe); a probe
+	// that never fired is absent. encoding/json writes the keys sorted.
+	Probes map[string]uint64 `json:"probes,omitempty"`
 
 	// Kept for artifacts, exports and shrinking, not serialized: the
 	// history, Porcupine's result, the steps a swarm drew, and the timeline
@@ -425,6 +432,9 @@ func (r *run) judge() *Report {
 	}
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
 	rep.executed, rep.Buggify = r.faults.Executed(), r.world.BuggifySites()
+	if probes := r.world.Probes(); len(probes) > 0 {
+		rep.Probes = probes
+	}
 	for _, b := range r.byzantine {
 		rep.Byzantine = append(rep.Byzantine, fmt.Sprintf("%v=%s", b.ID, b.Behaviour))
 	}

@@ -45,8 +45,15 @@ func (n *node) takeCheckpoint(seq, last uint64) {
 // Messages beyond the high water mark are kept too: a quorum of them tells a
 // replica that it fell behind and must fetch the state (§4.3).
 func (n *node) handleCheckpoint(from sim.NodeID, m MsgCheckpoint) {
-	if m.Seq <= n.h || m.Seq%uint64(n.cfg.CheckpointInterval) != 0 ||
-		!n.verify(m.Sig, from, checkpointDigest(m.Seq, m.Digest)) {
+	switch {
+	case m.Seq <= n.h:
+		n.probe(ProbeCheckpointRejectedLow)
+		return
+	case m.Seq%uint64(n.cfg.CheckpointInterval) != 0:
+		n.probe(ProbeCheckpointRejectedInterval)
+		return
+	case !n.verify(m.Sig, from, checkpointDigest(m.Seq, m.Digest)):
+		n.probe(ProbeCheckpointRejectedSig)
 		return
 	}
 	n.addCheckpointVote(checkpointVote{seq: m.Seq, digest: m.Digest, sig: m.Sig})
@@ -104,6 +111,10 @@ func (n *node) checkStable() {
 		}
 	}
 	slices.SortFunc(proof, func(a, b sim.Signature) int { return cmp.Compare(a.Signer, b.Signer) })
+	n.probe(ProbeCheckpointStable)
+	if n.exec < best.seq {
+		n.probe(ProbeCheckpointAhead)
+	}
 	n.advanceStable(CheckpointCert{Seq: best.seq, Digest: best.digest, Proof: proof[:n.quorum]})
 }
 
@@ -211,16 +222,19 @@ func (n *node) retransmit() {
 // it has not executed.
 func (n *node) handleStatus(from sim.NodeID, m MsgStatus) {
 	if !n.changing && n.view > 0 && n.newView.View == n.view && (m.View < n.view || (m.View == n.view && m.Changing)) {
+		n.probe(ProbeStatusSentNewView)
 		n.send(from, n.newView)
 	}
 	switch {
 	case m.Exec < n.snap.cert.Seq:
+		n.probe(ProbeStatusSentState)
 		n.send(from, MsgState{Checkpoint: n.snap.cert, Last: n.snap.last, Data: n.snap.data})
 	case m.Exec < n.maxCommit:
 		if e := n.at(m.Exec + 1); e == nil || !e.committed {
 			return // we lack the next one too: the rest would not help
 		}
 		if certs := n.commitCerts(m.Exec+1, m.Stable); len(certs) > 0 {
+			n.probe(ProbeStatusSentCommitted)
 			n.send(from, MsgCommitted{Certs: certs})
 		}
 	}
@@ -250,9 +264,12 @@ func (n *node) handleCommitted(m MsgCommitted) {
 		if e := n.at(c.Seq); e != nil && e.committed {
 			continue
 		}
-		if n.validCommitCert(c) {
-			n.commit(c.Seq, *c)
+		if !n.validCommitCert(c) {
+			n.probe(ProbeCommittedCertRejected)
+			continue
 		}
+		n.probe(ProbeCommittedCertAccepted)
+		n.commit(c.Seq, *c)
 	}
 	n.executeReady()
 }
@@ -262,13 +279,23 @@ func (n *node) handleCommitted(m MsgCommitted) {
 // signed.
 func (n *node) handleState(m MsgState) {
 	c := m.Checkpoint
-	if c.Seq <= n.exec || stateDigest(m.Data, m.Last) != c.Digest || !n.validCheckpointCert(c) {
+	switch {
+	case c.Seq <= n.exec:
+		n.probe(ProbeStateRejectedStale)
+		return
+	case stateDigest(m.Data, m.Last) != c.Digest:
+		n.probe(ProbeStateRejectedDigest)
+		return
+	case !n.validCheckpointCert(c):
+		n.probe(ProbeStateRejectedProof)
 		return
 	}
 	sessions := service.NewSessions(n.newSM())
 	if err := sessions.Restore(m.Data); err != nil {
+		n.probe(ProbeStateRejectedUndecoded)
 		return // cannot happen for bytes 2f+1 replicas vouched for, unless more than f lie
 	}
+	n.probe(ProbeStateInstalled)
 	n.sessions = sessions
 	n.exec = c.Seq
 	n.maxCommit = max(n.maxCommit, c.Seq)

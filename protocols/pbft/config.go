@@ -131,15 +131,30 @@ const (
 	BugQuorum2f          = "quorum-2f"
 	BugDropPreparedCerts = "drop-prepared-certs"
 	BugClientFirstReply  = "client-first-reply"
+	// The three acceptance checks no adversary reached before the
+	// conflicting-pre-prepares, tamper-new-view and wrong-new-view-requests
+	// behaviours did.
+	BugAcceptConflictingPrePrepare = "accept-conflicting-pre-prepare"
+	BugTrustRelayedViewChanges     = "trust-relayed-view-changes"
+	BugTrustNewViewPrePrepares     = "trust-new-view-pre-prepares"
 )
 
 var knownBugs = []Bug{
+	{Name: BugAcceptConflictingPrePrepare, Description: "a backup that already accepted a pre-prepare for a view and " +
+		"sequence number logs a conflicting one in its place (§4.2: it must have accepted no other), so a primary " +
+		"that sends two gets both committed"},
 	{Name: BugClientFirstReply, Description: "clients accept the first reply instead of f+1 matching ones (§4.1), " +
 		"so one Byzantine replica's wrong result reaches the client"},
 	{Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared certificates (§4.4: the set P), " +
 		"so the new primary fills with no-ops, or reuses, sequence numbers that committed requests hold"},
 	{Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may share only a " +
 		"Byzantine replica and prepare or commit conflicting requests"},
+	{Name: BugTrustNewViewPrePrepares, Description: "a backup takes a new-view's pre-prepares (O) as sent instead of " +
+		"recomputing them from its view-change messages (§4.4), so a new primary may re-issue committed sequence " +
+		"numbers with other requests"},
+	{Name: BugTrustRelayedViewChanges, Description: "a backup does not check the view-change messages a new-view " +
+		"relays (§4.4: signatures and certificates), trusting the new primary to have done so, so a tampered V " +
+		"that hides prepared requests is accepted"},
 }
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -148,7 +163,8 @@ func KnownBugs() []Bug { return slices.Clone(knownBugs) }
 // bugs is the parsed form of Config.Bugs. clientFirstReply changes only
 // ReplyQuorum, which the client uses, not the replicas.
 type bugs struct {
-	quorum2f, dropPreparedCerts, clientFirstReply bool
+	quorum2f, dropPreparedCerts, clientFirstReply                                 bool
+	acceptConflictingPrePrepare, trustRelayedViewChanges, trustNewViewPrePrepares bool
 }
 
 func parseBugs(names []string) (bugs, error) {
@@ -160,6 +176,10 @@ func parseBugs(names []string) (bugs, error) {
 		quorum2f:          on(BugQuorum2f),
 		dropPreparedCerts: on(BugDropPreparedCerts),
 		clientFirstReply:  on(BugClientFirstReply),
+
+		acceptConflictingPrePrepare: on(BugAcceptConflictingPrePrepare),
+		trustRelayedViewChanges:     on(BugTrustRelayedViewChanges),
+		trustNewViewPrePrepares:     on(BugTrustNewViewPrePrepares),
 	}, nil
 }
 

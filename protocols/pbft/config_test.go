@@ -47,7 +47,7 @@ func TestConfigValidate(t *testing.T) {
 		{"catch up", func(c *Config) { c.MaxCatchUp = 0 }, "pbft: max_catch_up 0 must be at least 1"},
 		{"crash within", func(c *Config) { c.ByzantineCrashWithin = -1 }, "pbft: byzantine_crash_within -1ns must not be negative"},
 		{"delay", func(c *Config) { c.ByzantineDelay = -time.Second }, "pbft: byzantine_delay -1s must not be negative"},
-		{"unknown bug", func(c *Config) { c.Bugs = []string{"quorum-f"} }, `pbft: unknown bug "quorum-f" (known: client-first-reply, drop-prepared-certs, quorum-2f)`},
+		{"unknown bug", func(c *Config) { c.Bugs = []string{"quorum-f"} }, `pbft: unknown bug "quorum-f" (known: accept-conflicting-pre-prepare, client-first-reply, drop-prepared-certs, quorum-2f, trust-new-view-pre-prepares, trust-relayed-view-changes)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugQuorum2f, BugQuorum2f} }, `pbft: bug "quorum-2f" listed twice`},
 	}
 	for _, tt := range tests {

@@ -111,16 +111,43 @@ func (n *node) drainQueue() {
 // has accepted no other pre-prepare for that view and sequence number.
 func (n *node) handlePrePrepare(from sim.NodeID, m MsgPrePrepare) {
 	switch {
-	case n.changing || m.View != n.view || from != n.primary(m.View) || !n.inWindow(m.Seq):
+	case n.changing:
+		n.probe(ProbePrePrepareRejectedChanging)
+		return
+	case m.View < n.view:
+		n.probe(ProbePrePrepareRejectedOldView)
+		return
+	case m.View > n.view:
+		n.probe(ProbePrePrepareRejectedLaterView)
+		return
+	case from != n.primary(m.View):
+		n.probe(ProbePrePrepareRejectedNotPrim)
+		return
+	case !n.inWindow(m.Seq):
+		n.probe(ProbePrePrepareRejectedWindow)
 		return
 	case m.Digest != m.Cmd.Digest():
+		n.probe(ProbePrePrepareRejectedDigest)
 		return // a wrong digest
 	case !n.verify(m.Sig, from, prePrepareDigest(m.View, m.Seq, m.Digest)):
+		n.probe(ProbePrePrepareRejectedSig)
 		return
 	}
 	if e := n.ensure(m.Seq); e.pp.ok && e.pp.view == m.View {
-		return // a copy, or a conflicting pre-prepare: the first one stands
+		if e.pp.digest == m.Digest {
+			n.probe(ProbePrePrepareDuplicate)
+			return // a copy
+		}
+		// §4.2: a backup accepts a pre-prepare only if it "has not accepted
+		// a pre-prepare message for view v and sequence number n containing
+		// a different digest": the first one stands.
+		n.probe(ProbePrePrepareRejectedConflict)
+		if !n.bugs.acceptConflictingPrePrepare {
+			return
+		}
+		*e = entry{} // planted bug: the log entry is overwritten
 	}
+	n.probe(ProbePrePrepareAccepted)
 	n.acceptPrePrepare(m)
 }
 
@@ -174,9 +201,21 @@ func (n *node) sendVote(tag byte, seq uint64) {
 // kept too, as the new-view message that makes them current may come after
 // them. The primary does not prepare.
 func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
-	if m.View < n.view || from == n.primary(m.View) || !n.inWindow(m.Seq) ||
-		!n.verify(m.Sig, from, prepareDigest(m.View, m.Seq, m.Digest)) {
+	switch {
+	case m.View < n.view:
+		n.probe(ProbePrepareRejectedOldView)
 		return
+	case from == n.primary(m.View):
+		n.probe(ProbePrepareRejectedPrimary)
+		return
+	case !n.inWindow(m.Seq):
+		n.probe(ProbePrepareRejectedWindow)
+		return
+	case !n.verify(m.Sig, from, prepareDigest(m.View, m.Seq, m.Digest)):
+		n.probe(ProbePrepareRejectedSig)
+		return
+	case m.View > n.view || n.changing:
+		n.probe(ProbePrepareLaterView)
 	}
 	storeVote(&n.ensure(m.Seq).prepares, vote{view: m.View, digest: m.Digest, sig: m.Sig})
 	n.checkPrepared(m.Seq)
@@ -184,7 +223,15 @@ func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
 
 // handleCommit logs a signed commit, under the same conditions (§4.2).
 func (n *node) handleCommit(from sim.NodeID, m MsgCommit) {
-	if m.View < n.view || !n.inWindow(m.Seq) || !n.verify(m.Sig, from, commitDigest(m.View, m.Seq, m.Digest)) {
+	switch {
+	case m.View < n.view:
+		n.probe(ProbeCommitRejectedOldView)
+		return
+	case !n.inWindow(m.Seq):
+		n.probe(ProbeCommitRejectedWindow)
+		return
+	case !n.verify(m.Sig, from, commitDigest(m.View, m.Seq, m.Digest)):
+		n.probe(ProbeCommitRejectedSig)
 		return
 	}
 	storeVote(&n.ensure(m.Seq).commits, vote{view: m.View, digest: m.Digest, sig: m.Sig})
@@ -244,6 +291,7 @@ func (n *node) checkPrepared(seq uint64) {
 		if len(sigs) < n.prepareQuorum() {
 			return
 		}
+		n.probe(ProbePrepared)
 		e.cert = PreparedCert{View: e.pp.view, Seq: seq, Cmd: e.pp.cmd, PrePrepare: e.pp.sig, Prepares: sigs}
 		e.certOK = true
 		n.writeEntry(seq, e)
@@ -269,6 +317,11 @@ func (n *node) checkCommitted(seq uint64) {
 	sigs := matchingSigs(e.commits, e.cert.View, digest, sim.None, n.quorum)
 	if len(sigs) < n.quorum {
 		return
+	}
+	if e.committed {
+		n.probe(ProbeCommittedAgainInLaterVew)
+	} else {
+		n.probe(ProbeCommittedLocal)
 	}
 	n.commit(seq, CommitCert{View: e.cert.View, Seq: seq, Cmd: e.cert.Cmd, Commits: sigs})
 	n.executeReady()

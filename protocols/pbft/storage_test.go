@@ -40,7 +40,7 @@ func TestRestartedReplicaKeepsItsPreparedCertificate(t *testing.T) {
 	do(tn, 2, func(n *node) { n.startViewChange(1) })
 	vc := sentBy[MsgViewChange](tn, 2)[0]
 	require.Len(t, vc.Prepared, 1, "the certificate survives for the view change")
-	do(tn, 3, func(n *node) { require.True(t, n.validViewChange(&vc)) })
+	do(tn, 3, func(n *node) { require.True(t, n.checkViewChange(&vc) == vcValid) })
 }
 
 func TestRestartedReplicaReexecutesFromItsCheckpoint(t *testing.T) {

@@ -99,14 +99,20 @@ func (n *node) sendViewChange() {
 func (n *node) handleViewChange(from sim.NodeID, m MsgViewChange) {
 	switch {
 	case m.Replica != from:
+		n.probe(ProbeViewChangeRejectedRelayed)
 		return // relayed view changes travel inside new-view messages
 	case m.View < n.view || (m.View == n.view && !n.changing):
+		n.probe(ProbeViewChangeRejectedOldView)
 		return // about a view we are past; its sender catches up from our status
 	case m.View <= n.viewChanges[from].View:
+		n.probe(ProbeViewChangeIgnoredCopy)
 		return // a copy, or older than what we hold from it
-	case !n.validViewChange(&m):
+	}
+	if fault := n.checkViewChange(&m); fault != vcValid {
+		n.probe(fault.probe(false))
 		return
 	}
+	n.probe(ProbeViewChangeAccepted)
 	n.viewChanges[from] = m
 	if n.changing && !n.vcTimerArmed && n.viewChangeQuorum() {
 		n.armViewChangeTimer()
@@ -130,6 +136,7 @@ func (n *node) maybeJoin() {
 		return
 	}
 	slices.Sort(views)
+	n.probe(ProbeViewChangeJoined)
 	n.startViewChange(views[len(views)-1-n.f])
 }
 
@@ -206,44 +213,81 @@ func (n *node) computeNewView(vcs []MsgViewChange) (CheckpointCert, []service.Co
 // own proof.
 func (n *node) handleNewView(m MsgNewView) {
 	if m.View < n.view || (m.View == n.view && !n.changing) {
+		n.probe(ProbeNewViewRejectedOldView)
 		return
 	}
-	stable, ok := n.validNewView(&m)
-	if !ok {
+	stable, fault := n.checkNewView(&m)
+	if fault != "" {
+		n.probe(fault)
 		return
 	}
+	n.probe(ProbeNewViewEntered)
 	n.enterView(m, stable)
 }
 
-// validNewView checks §4.4's conditions: 2f+1 valid view-change messages for
-// the view from distinct replicas, and O exactly as computed from them, each
-// pre-prepare signed by the view's primary.
-func (n *node) validNewView(m *MsgNewView) (CheckpointCert, bool) {
+// checkNewView checks §4.4's conditions: 2f+1 valid view-change messages
+// for the view from distinct replicas, and O exactly as computed from them,
+// each pre-prepare signed by the view's primary. It returns the stable
+// checkpoint of V, or the probe of the first check that failed.
+func (n *node) checkNewView(m *MsgNewView) (CheckpointCert, string) {
 	if len(m.ViewChanges) < n.quorum {
-		return CheckpointCert{}, false
+		return CheckpointCert{}, ProbeNewViewRejectedTooFew
 	}
 	var seen uint64
 	for i := range m.ViewChanges {
 		vc := &m.ViewChanges[i]
-		if vc.View != m.View || !n.isServer(vc.Replica) || seen&bit(vc.Replica) != 0 || !n.validViewChange(vc) {
-			return CheckpointCert{}, false
+		switch {
+		case vc.View != m.View || !n.isServer(vc.Replica):
+			return CheckpointCert{}, ProbeNewViewRejectedWrongView
+		case seen&bit(vc.Replica) != 0:
+			return CheckpointCert{}, ProbeNewViewRejectedDuplicate
+		}
+		// (The planted bug trust-relayed-view-changes trusts the new
+		// primary to have checked the messages it relays.)
+		if fault := n.checkViewChange(vc); fault != vcValid && !n.bugs.trustRelayedViewChanges {
+			return CheckpointCert{}, fault.probe(true)
 		}
 		seen |= bit(vc.Replica)
 	}
 	stable, cmds := n.computeNewView(m.ViewChanges)
+	if n.bugs.trustNewViewPrePrepares {
+		// Planted bug: O is taken as sent; only its signatures are checked.
+		return stable, n.checkNewViewSignatures(m, stable)
+	}
 	if len(m.PrePrepares) != len(cmds) {
-		return CheckpointCert{}, false
+		return CheckpointCert{}, ProbeNewViewRejectedLength
 	}
 	p := n.primary(m.View)
 	for i := range m.PrePrepares {
 		pp := &m.PrePrepares[i]
 		d := cmds[i].Digest()
-		if pp.View != m.View || pp.Seq != stable.Seq+1+uint64(i) || pp.Digest != d || pp.Cmd.Digest() != d ||
-			!n.verify(pp.Sig, p, prePrepareDigest(pp.View, pp.Seq, d)) {
-			return CheckpointCert{}, false
+		switch {
+		case pp.View != m.View || pp.Seq != stable.Seq+1+uint64(i) || pp.Cmd.Digest() != pp.Digest:
+			return CheckpointCert{}, ProbeNewViewRejectedPrePrepare
+		case pp.Digest != d:
+			return CheckpointCert{}, ProbeNewViewRejectedRequest
+		case !n.verify(pp.Sig, p, prePrepareDigest(pp.View, pp.Seq, d)):
+			return CheckpointCert{}, ProbeNewViewRejectedPrePrepareSig
 		}
 	}
-	return stable, true
+	return stable, ""
+}
+
+// checkNewViewSignatures is the planted bug trust-new-view-pre-prepares:
+// O's pre-prepares are checked for their view, sequence numbers above the
+// stable checkpoint, digests and signatures, not against V.
+func (n *node) checkNewViewSignatures(m *MsgNewView, stable CheckpointCert) string {
+	p := n.primary(m.View)
+	for i := range m.PrePrepares {
+		pp := &m.PrePrepares[i]
+		switch {
+		case pp.View != m.View || pp.Seq <= stable.Seq || pp.Cmd.Digest() != pp.Digest:
+			return ProbeNewViewRejectedPrePrepare
+		case !n.verify(pp.Sig, p, prePrepareDigest(pp.View, pp.Seq, pp.Digest)):
+			return ProbeNewViewRejectedPrePrepareSig
+		}
+	}
+	return ""
 }
 
 // enterView starts view m.View: the view is synced, the stable checkpoint of
@@ -285,24 +329,56 @@ func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
 	n.armRequestTimer()
 }
 
-// validViewChange checks a view-change message: its signature (it may have
-// been relayed), its stable checkpoint's proof, and each prepared
+// vcFault is what is wrong with a view-change message (vcValid: nothing).
+type vcFault uint8
+
+const (
+	vcValid vcFault = iota
+	vcBadSignature
+	vcBadProof
+	vcCertOrder
+	vcCertView
+	vcBadCert
+)
+
+// probe names the fault's probe, for a view-change message received
+// directly or relayed inside a new-view message.
+func (f vcFault) probe(relayed bool) string {
+	direct := [...]string{vcBadSignature: ProbeViewChangeRejectedSig, vcBadProof: ProbeViewChangeRejectedProof,
+		vcCertOrder: ProbeViewChangeRejectedCertOrder, vcCertView: ProbeViewChangeRejectedCertView, vcBadCert: ProbeViewChangeRejectedCert}
+	inNewView := [...]string{vcBadSignature: ProbeNewViewRejectedRelayedSig, vcBadProof: ProbeNewViewRejectedRelayedProof,
+		vcCertOrder: ProbeNewViewRejectedRelayedOrder, vcCertView: ProbeNewViewRejectedRelayedCertV, vcBadCert: ProbeNewViewRejectedRelayedCert}
+	if relayed {
+		return inNewView[f]
+	}
+	return direct[f]
+}
+
+// checkViewChange checks a view-change message (§4.4): its signature (it
+// may have been relayed), its stable checkpoint's proof, and each prepared
 // certificate, for increasing sequence numbers between the checkpoint and
 // the window's end, from views before the new one.
-func (n *node) validViewChange(vc *MsgViewChange) bool {
-	if !n.isServer(vc.Replica) || vc.View == 0 || !n.verify(vc.Sig, vc.Replica, viewChangeDigest(vc)) ||
-		!n.validCheckpointCert(vc.Stable) {
-		return false
+func (n *node) checkViewChange(vc *MsgViewChange) vcFault {
+	if !n.isServer(vc.Replica) || vc.View == 0 || !n.verify(vc.Sig, vc.Replica, viewChangeDigest(vc)) {
+		return vcBadSignature
+	}
+	if !n.validCheckpointCert(vc.Stable) {
+		return vcBadProof
 	}
 	prev := vc.Stable.Seq
 	for i := range vc.Prepared {
 		c := &vc.Prepared[i]
-		if c.Seq <= prev || c.Seq > vc.Stable.Seq+n.window() || c.View >= vc.View || !n.validPreparedCert(c) {
-			return false
+		switch {
+		case c.Seq <= prev || c.Seq > vc.Stable.Seq+n.window():
+			return vcCertOrder
+		case c.View >= vc.View:
+			return vcCertView
+		case !n.validPreparedCert(c):
+			return vcBadCert
 		}
 		prev = c.Seq
 	}
-	return true
+	return vcValid
 }
 
 // validPreparedCert checks a prepared certificate (§4.2): the pre-prepare

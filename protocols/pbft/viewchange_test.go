@@ -214,7 +214,7 @@ func TestForgedViewChangesAreRejected(t *testing.T) {
 			tn, vc := aViewChange(t)
 			vc.Prepared = append([]PreparedCert(nil), vc.Prepared...)
 			tt.forge(tn, &vc)
-			do(tn, 3, func(n *node) { require.Equal(t, tt.valid, n.validViewChange(&vc), tt.reason) })
+			do(tn, 3, func(n *node) { require.Equal(t, tt.valid, n.checkViewChange(&vc) == vcValid, tt.reason) })
 			// Delivered to the new primary, an invalid one is not logged.
 			tn.Queue = nil
 			tn.Inject(2, 1, vc)
