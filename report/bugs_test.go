@@ -44,15 +44,18 @@ var laneRe = regexp.MustCompile(`<g class="lane" data-n="\d+">`)
 func TestEveryPlantedBugIsShownInItsReport(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "scenarios", "bugs", "*.yaml"))
 	require.NoError(t, err)
-	require.Len(t, files, len(firstFailingSeed), "every bug scenario needs its first failing seed here")
+	require.NotEmpty(t, files)
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			seed, ok := firstFailingSeed[filepath.Base(file)]
-			require.True(t, ok, "no first failing seed listed")
 			sc, err := scenarios.ParseFile(file)
 			require.NoError(t, err)
 			proto, err := registry.Resolve(sc)
 			require.NoError(t, err)
+			seed, listed := firstFailingSeed[filepath.Base(file)]
+			if !listed {
+				seed = firstFailure(t, sc, proto)
+				t.Logf("first failing seed %d: list it in firstFailingSeed to save the search", seed)
+			}
 			rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
 			require.NoError(t, err)
 			require.True(t, rep.Class.Failed(), "seed %d passes now: update its first failing seed", seed)
@@ -81,4 +84,18 @@ func TestEveryPlantedBugIsShownInItsReport(t *testing.T) {
 			t.Logf("seed %d: event %d, %d bytes", seed, v.Event, len(page))
 		})
 	}
+}
+
+// firstFailure searches the first 60 seeds of a bug scenario not listed in
+// firstFailingSeed (a new one) for its first failure.
+func firstFailure(t *testing.T, sc *scenarios.Scenario, proto runner.Protocol) uint64 {
+	for seed := uint64(1); seed <= 60; seed++ {
+		rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
+		require.NoError(t, err)
+		if rep.Class.Failed() {
+			return seed
+		}
+	}
+	t.Fatal("no failure in 60 seeds")
+	return 0
 }
