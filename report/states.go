@@ -91,10 +91,10 @@ type bandKey struct {
 }
 
 type bandBuilder struct {
-	out    []Band
-	open   map[bandKey]int // index into out of each open band
-	cut    map[[2]int]bool
-	clog   map[[2]int]bool
+	out  []Band
+	open map[bandKey]int // index into out of each open band
+	cut  map[[2]int]bool
+	clog map[[2]int]bool
 }
 
 func (b *bandBuilder) event(e Event) {
