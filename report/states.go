@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,7 +196,7 @@ func (b *bandBuilder) openKeys() []bandKey {
 	for k := range b.open {
 		ks = append(ks, k)
 	}
-	slices.SortFunc(ks, func(x, y bandKey) int { return b.open[x] - b.open[y] })
+	slices.SortFunc(ks, func(x, y bandKey) int { return cmp.Compare(b.open[x], b.open[y]) })
 	return ks
 }
 
