@@ -13,7 +13,7 @@ const (
 	MaxMessages  = 400
 	afterAnchor  = 40
 	diagramX0    = 130.0 // room for lane labels
-	diagramW     = 1180.0
+	diagramW     = 1100.0
 	laneGap      = 30.0
 	diagramTop   = 34.0
 	titleMaxLen  = 200

@@ -10,7 +10,7 @@ import (
 
 const (
 	timelineX0  = 130.0
-	timelineW   = 1180.0
+	timelineW   = 1100.0
 	rowGap      = 26.0
 	timelineTop = 30.0
 	// MaxOps caps the operations drawn on the client timeline: those nearest
