@@ -19,13 +19,15 @@ import (
 func Shipped() []runner.Protocol {
 	return []runner.Protocol{
 		{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions",
-			Build: buildPaxos, Bugs: named(paxos.KnownBugs(), func(b paxos.Bug) (string, string) { return b.Name, b.Description })},
+			Build: buildPaxos, Bugs: named(paxos.KnownBugs(), func(b paxos.Bug) (string, string) { return b.Name, b.Description }),
+			Probes: named(paxos.KnownProbes(), func(p paxos.Probe) (string, string) { return p.Name, p.Description })},
 		{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
 			Build: buildPBFT, Bugs: named(pbft.KnownBugs(), func(b pbft.Bug) (string, string) { return b.Name, b.Description }),
 			Behaviours: named(pbft.KnownBehaviours(), func(b pbft.Behaviour) (string, string) { return b.Name, b.Description }),
 			Probes:     named(pbft.KnownProbes(), func(p pbft.Probe) (string, string) { return p.Name, p.Description })},
 		{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
-			Build: buildRaft, Bugs: named(raft.KnownBugs(), func(b raft.Bug) (string, string) { return b.Name, b.Description })},
+			Build: buildRaft, Bugs: named(raft.KnownBugs(), func(b raft.Bug) (string, string) { return b.Name, b.Description }),
+			Probes: named(raft.KnownProbes(), func(p raft.Probe) (string, string) { return p.Name, p.Description })},
 	}
 }
 

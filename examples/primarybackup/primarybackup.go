@@ -36,6 +36,15 @@ func Protocol() runner.Protocol {
 		Name:        "primary-backup",
 		Description: "a fixed primary replicates to backups and commits on a majority (the example of docs/PROTOCOLS.md)",
 		Build:       build,
+		// The coverage probes its code fires (sim.Probe): the sweep summary
+		// names those no seed reached.
+		Probes: []runner.Named{
+			{Name: probeRedirect, Description: "a backup pointed a client at the primary"},
+			{Name: probeDuplicate, Description: "the primary ignored a stale or already ordered request"},
+			{Name: probeGap, Description: "a backup refused entries beyond a gap in its log and asked for the rest"},
+			{Name: probeAlreadyHave, Description: "a backup skipped entries it already had (a resend)"},
+			{Name: probeLowerAck, Description: "a backup reported less than the primary knew it had (it restarted)"},
+		},
 	}
 }
 
@@ -51,6 +60,15 @@ func build(c runner.Cluster) (runner.Servers, error) {
 	factory := func(id sim.NodeID) sim.Node { return &server{cfg: cfg, newSM: c.NewStateMachine} }
 	return runner.Servers{Factory: factory}, nil
 }
+
+// The coverage probes.
+const (
+	probeRedirect    = "primary-backup/request-redirected"
+	probeDuplicate   = "primary-backup/request-already-ordered"
+	probeGap         = "primary-backup/append-rejected-gap"
+	probeAlreadyHave = "primary-backup/append-entry-already-held"
+	probeLowerAck    = "primary-backup/ack-below-known-match"
+)
 
 // primary is the server that orders commands; there is no election.
 const primary sim.NodeID = 0
@@ -123,10 +141,12 @@ func (s *server) Timer(env sim.Env, _ sim.TimerKind) {
 // primary (backup). A retry of an applied command gets its cached result.
 func (s *server) request(from sim.NodeID, cmd service.Command) {
 	if s.env.ID() != primary {
+		sim.Probe(s.env, probeRedirect)
 		s.env.Send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: primary})
 		return
 	}
 	if cmd.IsNoop() || cmd.Seq < s.sessions.LastApplied(cmd.Client) || s.inLog(cmd) {
+		sim.Probe(s.env, probeDuplicate)
 		return // not a command, or stale, or already ordered: its reply follows the apply
 	}
 	s.waiting[cmd.Client] = from
@@ -171,12 +191,14 @@ func (s *server) heartbeat() {
 // acknowledges, and applies what is committed.
 func (s *server) append(from sim.NodeID, m Append) {
 	if m.Index > uint64(len(s.log))+1 {
+		sim.Probe(s.env, probeGap)
 		s.env.Send(from, Ack{Last: uint64(len(s.log))}) // a gap: ask for what is missing
 		return
 	}
 	for i, e := range m.Entries {
 		idx := m.Index + uint64(i)
 		if idx <= uint64(len(s.log)) {
+			sim.Probe(s.env, probeAlreadyHave)
 			continue // already here, and the same by construction
 		}
 		s.log = append(s.log, e)
@@ -191,6 +213,9 @@ func (s *server) append(from sim.NodeID, m Append) {
 func (s *server) ack(from sim.NodeID, m Ack) {
 	if s.env.ID() != primary {
 		return
+	}
+	if m.Last < s.match[from] {
+		sim.Probe(s.env, probeLowerAck)
 	}
 	s.match[from] = m.Last // a restarted backup may report less: it lost nothing synced, so this only resends
 	s.maybeCommit()

@@ -14,10 +14,12 @@ import (
 // ballot (a retry) gets the same promise again.
 func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
 	if n.owner(m.Ballot) != from || n.rejoining {
+		n.probeNotOwner(from, m.Ballot)
 		return // not the sender's ballot; or we cannot promise (rejoin.go)
 	}
 	n.seeBallot(m.Ballot)
 	if m.Ballot < n.promise || (m.Rejoin && m.Ballot == n.promise) {
+		n.probe(ProbePrepareNacked)
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
 		return
 	}
@@ -27,6 +29,7 @@ func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
 		// it gets the chance to finish (as granting a vote does in Raft).
 		n.lead, n.heardAt = from, n.env.Now()
 	}
+	n.probe(ProbePromised)
 	n.send(from, n.promiseFor(m))
 }
 
@@ -55,6 +58,7 @@ func (n *node) promiseFor(m MsgPrepare) MsgPromise {
 	for s := max(m.From, n.base()+1); s <= n.lastSlot(); s++ {
 		switch r := n.rec(s); {
 		case r.lost:
+			n.probe(ProbePromiseReportsLostLog)
 			p.Lost = append(p.Lost, s)
 		case !r.empty():
 			p.Entries = append(p.Entries, PromiseEntry{Slot: s, Ballot: r.ballot, Decided: r.chosen, Cmd: r.cmd})
@@ -71,10 +75,12 @@ func (n *node) promiseFor(m MsgPrepare) MsgPromise {
 // leaves.
 func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
 	if n.owner(m.Ballot) != from || n.rejoining {
+		n.probeNotOwner(from, m.Ballot)
 		return // not the sender's ballot; or we cannot accept (rejoin.go)
 	}
 	n.seeBallot(m.Ballot)
 	if m.Ballot < n.promise && !n.bugs.acceptLowerBallot {
+		n.probe(ProbeAcceptNacked)
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
 		return
 	}
@@ -82,6 +88,7 @@ func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
 		n.raisePromise(m.Ballot)
 		n.follow(m.Ballot)
 	}
+	n.probe(ProbeAccepted)
 	for i, cmd := range m.Cmds {
 		n.acceptSlot(m.Slot+uint64(i), m.Ballot, cmd)
 	}
@@ -101,9 +108,11 @@ func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
 		// value. A lower-numbered one (a deposed leader retransmitting) may
 		// differ, and acknowledging it is harmless: the majority that
 		// promised the choosing ballot refuses it, so it is never chosen.
+		n.probe(ProbeAcceptChosenSlot)
 		return
 	case r.ballot == b:
 		// A retransmission: a leader proposes one value per slot per ballot.
+		n.probe(ProbeAcceptRetransmit)
 		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "two values proposed in one ballot for one slot")
 		return
 	}
@@ -147,5 +156,7 @@ func (n *node) putCommit() {
 func (n *node) handleNack(m MsgNack) {
 	if n.role != roleFollower && m.Ballot == n.ballot {
 		n.seeBallot(m.Promised)
+		return
 	}
+	n.probe(ProbeStaleNackIgnored)
 }

@@ -11,6 +11,7 @@ import (
 // applied, which makes them linearizable without leases.
 func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.role != roleLeader {
+		n.probe(ProbeNotLeaderRedirect)
 		lead := n.lead
 		if n.role == roleProposer {
 			lead = sim.None

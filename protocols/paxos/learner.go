@@ -79,6 +79,7 @@ func (n *node) applyChosen() {
 // chosen value; for any other the value is fetched.
 func (n *node) handleDecide(from sim.NodeID, m MsgDecide) {
 	if n.owner(m.Ballot) != from {
+		n.probe(ProbeNotOwner)
 		return
 	}
 	n.seeBallot(m.Ballot)
@@ -99,6 +100,7 @@ func (n *node) handleDecide(from sim.NodeID, m MsgDecide) {
 	}
 	n.advanceCommit()
 	if missing {
+		n.probe(ProbeDecideMissingValue)
 		n.requestLearn(from)
 	}
 }
@@ -108,10 +110,12 @@ func (n *node) handleDecide(from sim.NodeID, m MsgDecide) {
 // asks for the rest.
 func (n *node) handleHeartbeat(from sim.NodeID, m MsgHeartbeat) {
 	if n.owner(m.Ballot) != from {
+		n.probe(ProbeNotOwner)
 		return
 	}
 	n.seeBallot(m.Ballot)
 	if m.Ballot < n.promise {
+		n.probe(ProbeHeartbeatNacked)
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
 		return
 	}
@@ -139,8 +143,10 @@ func (n *node) requestLearn(to sim.NodeID) {
 func (n *node) handleLearn(from sim.NodeID, m MsgLearn) {
 	switch {
 	case m.From > n.commit:
+		n.probe(ProbeLearnNothingToAnswer)
 		return // we know no more than the asker
 	case m.From <= n.base():
+		n.probe(ProbeSnapshotSent)
 		n.send(from, MsgSnapshot{Snapshot: n.snap})
 	default:
 		last := min(n.commit, m.From+uint64(n.cfg.MaxSlotsPerMessage)-1)
@@ -184,6 +190,7 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 // covers. Records above it stay: they are the acceptor's promises to keep.
 func (n *node) installSnapshot(s Snapshot) {
 	n.assert(s.Index > n.commit, "installing a snapshot we are past")
+	n.probe(ProbeSnapshotInstalled)
 	n.restoreSnapshot(s)
 	n.writeSnapshot()
 	if n.role == roleLeader {

@@ -297,6 +297,10 @@ func count(set uint64) int { return bits.OnesCount64(set) }
 func (n *node) seeBallot(b uint64) {
 	n.maxSeen = max(n.maxSeen, b)
 	if n.role != roleFollower && b > n.ballot {
+		n.probe(ProbePreempted)
+		if n.role == roleLeader {
+			n.probe(ProbeLeaderPreempted)
+		}
 		n.failures++
 		n.becomeFollower(sim.None)
 	}

@@ -55,6 +55,7 @@ func (n *node) sendPrepares() {
 // leader of its ballot (PMS §2.2).
 func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
 	if n.role != roleProposer || m.Ballot != n.ballot || n.promised&bit(from) != 0 {
+		n.probe(ProbeStalePromiseIgnored)
 		return // late, stale or duplicated
 	}
 	if m.Snapshot.Index > n.commit {
@@ -144,6 +145,7 @@ func (n *node) adopt(e PromiseEntry) {
 func (n *node) becomeLeader() {
 	n.assert(n.role == roleProposer, "only a proposer becomes leader")
 	n.env.CancelTimer(timerLeader)
+	n.probe(ProbeLeaderElected)
 	n.role, n.lead, n.failures = roleLeader, n.id, 0
 	clear(n.unanswered)
 	if n.rejoining {
@@ -161,6 +163,9 @@ func (n *node) becomeLeader() {
 		cmd := service.Noop
 		if i := s - n.p1From; i < uint64(len(n.adopted)) && n.adopted[i].ballot > 0 {
 			cmd = n.adopted[i].cmd
+			n.probe(ProbeAdoptedValue)
+		} else {
+			n.probe(ProbeNoopFilled)
 		}
 		n.propose(s, cmd)
 	}
@@ -260,6 +265,7 @@ func (n *node) acceptRun(s, hi uint64) MsgAccept {
 // is chosen (PMS §2.2), and the leader, the distinguished learner, learns it.
 func (n *node) handleAccepted(from sim.NodeID, m MsgAccepted) {
 	if n.role != roleLeader || m.Ballot != n.ballot {
+		n.probe(ProbeStaleAcceptedIgnored)
 		return // an answer to an earlier ballot: it decides nothing now
 	}
 	switch {

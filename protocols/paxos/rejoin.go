@@ -44,6 +44,7 @@ func (n *node) startRejoin() {
 // finishRejoin ends rejoin mode: this server leads a ballot that a majority
 // of the others promised.
 func (n *node) finishRejoin() {
+	n.probe(ProbeRejoinFinished)
 	n.rejoining = false
 	n.env.Disk().Delete(rejoinKey)
 	n.dirty = true

@@ -11,6 +11,7 @@ import (
 // without leases.
 func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.role != roleLeader {
+		n.probe(ProbeNotLeaderRedirect)
 		n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: n.lead})
 		return
 	}

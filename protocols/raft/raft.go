@@ -257,6 +257,10 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		if _, ok := m.(MsgApp); ok {
 			lead = from
 		}
+		n.probe(ProbeStepDownHigherTerm)
+		if n.role == roleLeader {
+			n.probe(ProbeLeaderStepDown)
+		}
 		n.becomeFollower(term, lead)
 	case term < n.term:
 		// Raft §5.1: a request with a stale term is rejected, and the reply
@@ -264,9 +268,13 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		// reply is ignored.
 		switch m := m.(type) {
 		case MsgVote:
+			n.probe(ProbeVoteRejectedStaleTerm)
 			n.send(from, MsgVoteResp{Term: n.term})
 		case MsgApp:
+			n.probe(ProbeAppendRejectedStale)
 			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
+		default:
+			n.probe(ProbeStaleResponseIgnored)
 		}
 		return
 	}
@@ -297,6 +305,7 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 // itself, and a MsgVote to every other server.
 func (n *node) becomeCandidate() {
 	n.assert(n.role != roleLeader, "a leader cannot become a candidate")
+	n.probe(ProbeElectionStarted)
 	n.term++
 	n.vote = n.id
 	n.persistHardState()
@@ -338,6 +347,7 @@ func (n *node) countVotes(v int8) int {
 // term, which commits every earlier entry too, §5.4.2), and start replicating.
 func (n *node) becomeLeader() {
 	n.assert(n.role == roleCandidate, "only a candidate becomes leader")
+	n.probe(ProbeLeaderElected)
 	n.env.CancelTimer(timerElection)
 	n.role, n.lead = roleLeader, n.id
 	n.step, n.tick = stepLeader, tickHeartbeat
@@ -387,6 +397,7 @@ func tickElection(n *node, kind sim.TimerKind) {
 	switch {
 	case !n.electionDue():
 	case n.recovering():
+		n.probe(ProbeRecoveringNoCampaign)
 		n.resetElectionTimer() // recovering entries lost to corruption: no campaign (see lost)
 	default:
 		n.becomeCandidate()
@@ -441,6 +452,7 @@ func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 	case MsgApp:
 		// Raft §5.2: an AppendEntries from a leader of the candidate's term
 		// means the election is lost.
+		n.probe(ProbeCandidateLost)
 		n.becomeFollower(n.term, from)
 		n.handleAppend(from, m)
 	case MsgVote:
@@ -478,6 +490,16 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 		upToDate = true
 	}
 	granted := free && upToDate
+	switch {
+	case !free:
+		n.probe(ProbeVoteRejectedVoted)
+	case !cand.atLeast(n.lastPosition()) && !n.bugs.noLogCheckOnVote:
+		n.probe(ProbeVoteRejectedLog)
+	case !upToDate:
+		n.probe(ProbeVoteRejectedLost)
+	default:
+		n.probe(ProbeVoteGranted)
+	}
 	if granted {
 		n.vote = from
 		n.persistHardState()

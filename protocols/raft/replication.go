@@ -42,6 +42,7 @@ func (n *node) maybeRecovered() {
 	if n.lost == (logPosition{}) || n.recovering() {
 		return
 	}
+	n.probe(ProbeRecoveredLostEntries)
 	n.lost = logPosition{}
 	n.persistHardState()
 	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: the log is as up-to-date as before the disk lost entries"})
@@ -53,6 +54,7 @@ func (n *node) maybeRecovered() {
 func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
 	reject := MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}
 	if m.PrevIndex > n.lastIndex() {
+		n.probe(ProbeAppendRejectedMissing)
 		reject.ConflictIndex = n.lastIndex() + 1
 		return reject, false
 	}
@@ -63,6 +65,7 @@ func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
 	// Raft §5.4 (Log Matching, Leader Completeness): committed entries match
 	// every later leader's log, so a conflict lies above the commit index.
 	n.assert(m.PrevIndex > n.commit || n.bugs.any(), "leader's log conflicts with a committed entry")
+	n.probe(ProbeAppendRejectedMismatch)
 	reject.ConflictTerm = t
 	reject.ConflictIndex = n.firstIndexOfTerm(t, m.PrevIndex)
 	return reject, false
@@ -90,6 +93,7 @@ func (n *node) mergeEntries(prev uint64, entries []Entry) {
 			if n.log[index].Term == e.Term {
 				continue
 			}
+			n.probe(ProbeAppendTruncated)
 			n.truncateFrom(index)
 		}
 		for _, e := range entries[i:] {
@@ -217,6 +221,7 @@ func (n *node) heartbeat(to sim.NodeID) {
 	pr.inflightSince = min(pr.inflightSince, now) // the local clock may be stepped back
 	stalled := now.Sub(pr.inflightSince) >= resendAfterHeartbeats*n.cfg.HeartbeatInterval
 	if !pr.probing && pr.inflight && stalled && !n.bugs.noAppendRetry {
+		n.probe(ProbeResendStalled)
 		pr.probing, pr.next, pr.inflight = true, pr.match+1, false
 	}
 	appended := pr.appended
@@ -261,6 +266,7 @@ func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
 		// The answer to a MsgApp of an older term, which only carried the
 		// follower's term; this server has since reached that term (as a
 		// leader again) and the answer says nothing about the log.
+		n.probe(ProbeRejectOfOldTerm)
 		return
 	}
 	if m.Index <= pr.match && m.ConflictTerm == 0 && m.ConflictIndex <= pr.match {
@@ -269,8 +275,10 @@ func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
 		// duplicate of an old rejection. Either way, probing again from
 		// where it says its log ends is safe; lowering match only delays
 		// commits.
+		n.probe(ProbeMatchLowered)
 		pr.match = m.ConflictIndex - 1
 	} else if m.Index <= pr.match || (pr.probing && m.Index != pr.next-1) {
+		n.probe(ProbeStaleRejectIgnored)
 		return // stale: answers a MsgApp older than what we know now
 	}
 	next := m.ConflictIndex
@@ -316,6 +324,7 @@ func (n *node) maybeCommit() {
 	// Matching Property. An old-term entry on a majority may still be
 	// overwritten by a leader whose log ends in a later term (Figure 8).
 	if n.log[index].Term != n.term && !n.bugs.commitOldTerm {
+		n.probe(ProbeOldTermNotCounted)
 		return
 	}
 	n.commitTo(index)

@@ -1,0 +1,86 @@
+package paxos
+
+import (
+	"slices"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// Coverage probes (sim.Probe): each acceptance and rejection check of the
+// acceptor, proposer and learner fires its own probe, as do the rare paths;
+// a sweep that leaves one cold never exercised it.
+
+// Probe describes a coverage probe.
+type Probe struct {
+	Name, Description string
+}
+
+// The probes, by name.
+const (
+	ProbeNotOwner              = "paxos/rejected-ballot-not-senders"
+	ProbeRejoiningIgnored      = "paxos/rejoining-acceptor-ignored-proposal"
+	ProbePrepareNacked         = "paxos/prepare-nacked-lower-ballot"
+	ProbePromised              = "paxos/promised"
+	ProbeAcceptNacked          = "paxos/accept-nacked-lower-ballot"
+	ProbeAccepted              = "paxos/accepted"
+	ProbeAcceptChosenSlot      = "paxos/accept-of-chosen-slot-ignored"
+	ProbeAcceptRetransmit      = "paxos/accept-retransmission"
+	ProbePreempted             = "paxos/preempted-by-higher-ballot"
+	ProbeLeaderPreempted       = "paxos/leader-preempted-by-higher-ballot"
+	ProbeStaleNackIgnored      = "paxos/stale-nack-ignored"
+	ProbeStalePromiseIgnored   = "paxos/stale-promise-ignored"
+	ProbeStaleAcceptedIgnored  = "paxos/stale-accepted-ignored"
+	ProbeLeaderElected         = "paxos/leader-elected"
+	ProbeAdoptedValue          = "paxos/adopted-accepted-value"
+	ProbeNoopFilled            = "paxos/gap-filled-with-noop"
+	ProbeHeartbeatNacked       = "paxos/heartbeat-nacked-stale-leader"
+	ProbeSnapshotSent          = "paxos/learn-answered-with-snapshot"
+	ProbeSnapshotInstalled     = "paxos/snapshot-installed"
+	ProbeNotLeaderRedirect     = "paxos/request-redirected-not-leader"
+	ProbeDecideMissingValue    = "paxos/decide-for-unknown-value"
+	ProbeLearnNothingToAnswer  = "paxos/learn-ahead-of-answerer"
+	ProbeRejoinFinished        = "paxos/rejoin-finished"
+	ProbePromiseReportsLostLog = "paxos/promise-reports-lost-record"
+)
+
+var knownProbes = []Probe{
+	{ProbeNotOwner, "a proposal, decision or heartbeat from a server that does not own its ballot was ignored"},
+	{ProbeRejoiningIgnored, "an acceptor that lost its state refused to promise or accept while rejoining"},
+	{ProbePrepareNacked, "a prepare below the promised ballot was refused (PMS §2.2, phase 1b)"},
+	{ProbePromised, "an acceptor promised a ballot (PMS §2.2, phase 1b)"},
+	{ProbeAcceptNacked, "an accept below the promised ballot was refused (PMS §2.2, phase 2b)"},
+	{ProbeAccepted, "an acceptor accepted a proposal (PMS §2.2, phase 2b)"},
+	{ProbeAcceptChosenSlot, "an accept for a slot known chosen recorded nothing (P2b)"},
+	{ProbeAcceptRetransmit, "an accept of the ballot already accepted in a slot (a retransmission)"},
+	{ProbePreempted, "a proposer or leader saw a higher ballot and abandoned its attempt (PMS §2.2)"},
+	{ProbeLeaderPreempted, "a leader saw a higher ballot and stepped down (PMS §2.2)"},
+	{ProbeStaleNackIgnored, "a nack of an earlier ballot was ignored"},
+	{ProbeStalePromiseIgnored, "a late, stale or duplicated promise was ignored"},
+	{ProbeStaleAcceptedIgnored, "an accepted answer to an earlier ballot was ignored"},
+	{ProbeLeaderElected, "a proposer got a majority of promises (PMS §2.2)"},
+	{ProbeAdoptedValue, "a new leader re-proposed the value of the highest accepted proposal (PMS §2.2, P2c)"},
+	{ProbeNoopFilled, "a new leader filled a gap with a no-op (PMS §3)"},
+	{ProbeHeartbeatNacked, "a heartbeat of a ballot below the promise was answered with a nack"},
+	{ProbeSnapshotSent, "a catch-up request was answered with a snapshot"},
+	{ProbeSnapshotInstalled, "a server installed a snapshot from another"},
+	{ProbeNotLeaderRedirect, "a server that is not the leader pointed a client elsewhere"},
+	{ProbeDecideMissingValue, "a decision named a slot whose value this server lacks: it fetches it"},
+	{ProbeLearnNothingToAnswer, "a catch-up request from a server ahead of the answerer got nothing"},
+	{ProbeRejoinFinished, "a server that lost its acceptor state finished rejoining"},
+	{ProbePromiseReportsLostLog, "a promise reported slots whose records the acceptor lost"},
+}
+
+// KnownProbes lists the probes.
+func KnownProbes() []Probe { return slices.Clone(knownProbes) }
+
+func (n *node) probe(name string) { sim.Probe(n.env, name) }
+
+// probeNotOwner fires the probe of a proposal an acceptor refused without a
+// nack: not its sender's ballot, or the acceptor is rejoining.
+func (n *node) probeNotOwner(from sim.NodeID, ballot uint64) {
+	if n.owner(ballot) != from {
+		n.probe(ProbeNotOwner)
+		return
+	}
+	n.probe(ProbeRejoiningIgnored)
+}
