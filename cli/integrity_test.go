@@ -360,3 +360,30 @@ func TestScenarioWithByteOrderMark(t *testing.T) {
 	require.Equal(t, exitPass, code, errOut)
 	require.Equal(t, traceHash(t, without), traceHash(t, withBOM))
 }
+
+// TestTallyKeepsPassesSmall: a pass is held as a small entry, yet the
+// summary still finds the slowest seeds (the lower seed first among equals)
+// and the first failure's replay line.
+func TestTallyKeepsPassesSmall(t *testing.T) {
+	tl := newTally("s", "5ce0a11000000001")
+	for seed, wall := range []time.Duration{3, 1, 3, 2, 5} {
+		r := result{Report: runner.Report{Scenario: "s", File: "s.yaml", Seed: uint64(seed), Class: runner.Pass,
+			Hash: "00000000000000aa", WallTime: wall * time.Second, Checks: []runner.CheckResult{{Name: "agreement"}}},
+			LinTimeout: time.Minute}
+		tl.add(r)
+	}
+	for _, e := range tl.bySeed {
+		require.Nil(t, e.full, "a pass keeps no whole result")
+	}
+	var seeds []uint64
+	for _, e := range tl.slowest(3) {
+		seeds = append(seeds, e.seed)
+	}
+	require.Equal(t, []uint64{4, 0, 2}, seeds)
+
+	tl.add(result{Report: runner.Report{Scenario: "s", File: "s.yaml", Seed: 1, Class: runner.Pass, Hash: "00000000000000bb"}})
+	var out bytes.Buffer
+	tl.print(&out, "results.jsonl", "simrun")
+	require.Contains(t, out.String(), "first fail  seed 1  nondeterministic: seed 1: trace hash 00000000000000aa and 00000000000000bb\n")
+	require.Contains(t, out.String(), "replay      simrun run s.yaml --seed 1 --lin-timeout 1m0s\n")
+}

@@ -268,8 +268,8 @@ func newSweepRun(f sweepFlags, earlier *tally, path, hash, dir string) *sweepRun
 	}
 	s := &sweepRun{f: f, path: path, hash: hash, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{}}
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
-	for seed, r := range s.tally.bySeed {
-		if r.retriable() {
+	for seed, e := range s.tally.bySeed {
+		if e.retriable() {
 			s.retriable[seed] = true
 		} else {
 			done[seed] = true
@@ -321,7 +321,7 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 		fmt.Fprintf(w, "retried     %d inconclusive seeds retried with --lin-timeout %v: %d reached a verdict\n",
 			s.retried, s.f.linTimeout, s.resolved)
 	}
-	if n := s.tally.count((*result).retriable); n > 0 {
+	if n := s.tally.count(entry.retriable); n > 0 {
 		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)
 	}
 	for _, hash := range earlier.otherVersions() {

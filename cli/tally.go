@@ -18,7 +18,10 @@ import (
 // sweep.
 type tally struct {
 	name, hash string
-	bySeed     map[uint64]result
+	bySeed     map[uint64]entry
+	// origin holds the file and flags of the first result added: the replay
+	// line of a seed that only passed, until a conflict made it fail.
+	origin *result
 	// conflicts lists seeds reported twice with different trace hashes or
 	// different definite verdicts: determinism broken (across builds, when
 	// merge finds them on different machines).
@@ -28,16 +31,38 @@ type tally struct {
 	others map[string]int
 }
 
+// entry is what a tally holds of one seed: inline, the few fields every
+// summary reads; the whole result only for a failure, which a summary may
+// print. A pass costs tens of bytes, so a tally of millions of seeds fits.
+type entry struct {
+	seed   uint64
+	class  runner.Class
+	hash   string
+	wall   time.Duration
+	events uint64
+	full   *result // nil for a pass
+}
+
+// retriable reports whether the seed's verdict is a Porcupine timeout.
+func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
+
 func newTally(name, hash string) *tally {
-	return &tally{name: name, hash: hash, bySeed: map[uint64]result{}, others: map[string]int{}}
+	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[string]int{}}
 }
 
 // add records a result, combining it with an earlier one of the same seed.
 func (t *tally) add(r result) {
-	if prev, ok := t.bySeed[r.Seed]; ok {
-		r = t.combine(prev, r)
+	if t.origin == nil {
+		t.origin = &result{Report: runner.Report{File: r.File}, SwarmKinds: r.SwarmKinds, LinTimeout: r.LinTimeout}
 	}
-	t.bySeed[r.Seed] = r
+	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, wall: r.WallTime, events: r.Events}
+	if r.Class.Failed() {
+		e.full = &r
+	}
+	if prev, ok := t.bySeed[r.Seed]; ok {
+		e = t.combine(prev, e)
+	}
+	t.bySeed[r.Seed] = e
 }
 
 // combine decides what two results of one seed of one scenario version
@@ -46,24 +71,40 @@ func (t *tally) add(r result) {
 // (Porcupine ran out of time on one machine and not on another), in
 // whichever order the two come, so that merging gives the same summary in
 // any order.
-func (t *tally) combine(prev, next result) result {
+func (t *tally) combine(prev, next entry) entry {
 	switch {
-	case prev.Hash != next.Hash && prev.Hash != "" && next.Hash != "":
-		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s and %s", next.Seed, prev.Hash, next.Hash))
-	case prev.Class == runner.Nondeterministic:
+	case prev.hash != next.hash && prev.hash != "" && next.hash != "":
+		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s and %s", next.seed, prev.hash, next.hash))
+	case prev.class == runner.Nondeterministic:
 		return prev
-	case next.Class == runner.Nondeterministic, prev.Class == runner.Inconclusive:
+	case next.class == runner.Nondeterministic, prev.class == runner.Inconclusive:
 		return next
-	case next.Class == runner.Inconclusive, prev.Class == next.Class:
+	case next.class == runner.Inconclusive, prev.class == next.class:
 		return prev
 	default:
-		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s judged %s and %s", next.Seed, next.Hash, prev.Class, next.Class))
+		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s judged %s and %s", next.seed, next.hash, prev.class, next.class))
 	}
 }
 
-func (t *tally) conflict(r result, why string) result {
+func (t *tally) conflict(e entry, why string) entry {
 	t.conflicts = append(t.conflicts, why)
+	r := t.resultOf(e)
 	r.Class, r.Reason = runner.Nondeterministic, why
+	e.class, e.full = runner.Nondeterministic, &r
+	return e
+}
+
+// resultOf is the whole result of a seed: a pass's is rebuilt from its
+// entry, with the file and flags of the tally's first result.
+func (t *tally) resultOf(e entry) result {
+	if e.full != nil {
+		return *e.full
+	}
+	r := result{Report: runner.Report{Scenario: t.name, ScenarioHash: t.hash, Seed: e.seed, Class: e.class,
+		Hash: e.hash, WallTime: e.wall, Events: e.events}}
+	if t.origin != nil {
+		r.File, r.SwarmKinds, r.LinTimeout = t.origin.File, t.origin.SwarmKinds, t.origin.LinTimeout
+	}
 	return r
 }
 
@@ -71,20 +112,21 @@ func (t *tally) conflict(r result, why string) result {
 // shard), so that a summary speaks of the seeds asked for.
 func (t *tally) only(keep func(seed uint64) bool) *tally {
 	out := newTally(t.name, t.hash)
+	out.origin = t.origin
 	maps.Copy(out.others, t.others)
-	for seed, r := range t.bySeed {
+	for seed, e := range t.bySeed {
 		if keep(seed) {
-			out.bySeed[seed] = r
+			out.bySeed[seed] = e
 		}
 	}
 	return out
 }
 
-// count returns how many results match.
-func (t *tally) count(match func(*result) bool) int {
+// count returns how many seeds match.
+func (t *tally) count(match func(entry) bool) int {
 	n := 0
-	for _, r := range t.bySeed {
-		if match(&r) {
+	for _, e := range t.bySeed {
+		if match(e) {
 			n++
 		}
 	}
@@ -96,14 +138,18 @@ func (t *tally) otherVersions() []string {
 	return slices.Sorted(maps.Keys(t.others))
 }
 
-// reports returns the results sorted by seed.
-func (t *tally) reports() []result {
-	out := slices.Collect(maps.Values(t.bySeed))
-	slices.SortFunc(out, func(a, b result) int { return cmp.Compare(a.Seed, b.Seed) })
-	return out
-}
-
 func (t *tally) total() int { return len(t.bySeed) }
+
+// firstFailure is the failing seed with the lowest number, or nil.
+func (t *tally) firstFailure() *entry {
+	var first *entry
+	for _, e := range t.bySeed {
+		if e.class.Failed() && (first == nil || e.seed < first.seed) {
+			first = &e
+		}
+	}
+	return first
+}
 
 var classOrder = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, runner.ProtocolCrash,
 	runner.Inconclusive, runner.Vacuous, runner.Nondeterministic}
@@ -112,26 +158,22 @@ var classOrder = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, run
 // slowest seeds, where the results are, and the first failing seed with the
 // command that replays it, flags included.
 func (t *tally) print(w io.Writer, resultsPath, program string) {
-	reps := t.reports()
 	byClass := map[runner.Class]int{}
-	var first *result
-	for i := range reps {
-		byClass[reps[i].Class]++
-		if first == nil && reps[i].Class.Failed() {
-			first = &reps[i]
-		}
+	for _, e := range t.bySeed {
+		byClass[e.class]++
 	}
-	fmt.Fprintf(w, "sweep       %s: %d seeds (scenario hash %s)\n", t.name, len(reps), t.hash)
+	fmt.Fprintf(w, "sweep       %s: %d seeds (scenario hash %s)\n", t.name, len(t.bySeed), t.hash)
 	for _, c := range classOrder {
 		if n := byClass[c]; n > 0 || c == runner.Pass {
 			fmt.Fprintf(w, "  %-16s %d\n", c, n)
 		}
 	}
-	for _, rep := range slowest(reps, 3) {
-		fmt.Fprintf(w, "slow        seed %d  %v wall  %d events\n", rep.Seed, rep.WallTime.Round(time.Millisecond), rep.Events)
+	for _, e := range t.slowest(3) {
+		fmt.Fprintf(w, "slow        seed %d  %v wall  %d events\n", e.seed, e.wall.Round(time.Millisecond), e.events)
 	}
 	fmt.Fprintf(w, "results     %s\n", resultsPath)
-	if first != nil {
+	if e := t.firstFailure(); e != nil {
+		first := t.resultOf(*e)
 		fmt.Fprintf(w, "first fail  seed %d  %s: %s\n", first.Seed, first.Class, firstLine(first.Reason))
 		if first.File != "" {
 			fmt.Fprintf(w, "replay      %s\n", replayCommand(program, first.File, first.Seed, first.replayFlags()))
@@ -139,19 +181,26 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 	}
 }
 
-// slowest returns the n results with the longest wall time.
-func slowest(reps []result, n int) []result {
-	s := slices.Clone(reps)
-	slices.SortStableFunc(s, func(a, b result) int { return cmp.Compare(b.WallTime, a.WallTime) })
-	return s[:min(n, len(s))]
+// slowest returns the n seeds with the longest wall time (the lower seed
+// first among equals), in one pass: a tally may hold millions.
+func (t *tally) slowest(n int) []entry {
+	slower := func(a, b entry) int {
+		return cmp.Or(cmp.Compare(b.wall, a.wall), cmp.Compare(a.seed, b.seed))
+	}
+	top := make([]entry, 0, n+1)
+	for _, e := range t.bySeed {
+		i, _ := slices.BinarySearchFunc(top, e, slower)
+		if i < n {
+			top = slices.Insert(top, i, e)[:min(len(top)+1, n)]
+		}
+	}
+	return top
 }
 
 // exitCode is the exit code of the first failing seed, or exitPass.
 func (t *tally) exitCode() int {
-	for _, rep := range t.reports() {
-		if rep.Class.Failed() {
-			return exitCodeFor(rep.Class)
-		}
+	if e := t.firstFailure(); e != nil {
+		return exitCodeFor(e.class)
 	}
 	return exitPass
 }
