@@ -165,8 +165,8 @@ type syncWriter interface {
 // appendResult writes one result as one line with one write and fsyncs it,
 // so that a machine crash loses at most the line being written (a partial
 // last line is dropped when the sweep continues). One fsync per seed costs
-// little beside a run: about 0.65 ms on an ext4 disk, against tens of
-// milliseconds or more per seed.
+// little beside a run: about half a millisecond on an ext4 disk, against
+// tens of milliseconds or more per seed.
 func appendResult(f syncWriter, r *result) error {
 	line, err := json.Marshal(r)
 	if err != nil {
