@@ -7,11 +7,13 @@ import (
 )
 
 // Exit codes: each failure class has its own, so scripts and CI can tell a
-// safety violation from a typo in a scenario file.
+// safety violation from a typo in a scenario file. A failing run keeps its
+// class's code even when its artifacts cannot be written (a warning says
+// so): the verdict matters more than the files.
 const (
 	exitPass             = 0
-	exitInternal         = 1 // simrun itself failed (cannot write a file, ...)
-	exitBadInput         = 2 // a scenario file, flag or replay file is wrong
+	exitInternal         = 1 // simrun itself failed, or a sweep was interrupted
+	exitBadInput         = 2 // a scenario, flag or results file is wrong, a path a flag names cannot be written, or an --out is in use
 	exitSafety           = 3 // an invariant or linearizability was violated
 	exitLiveness         = 4 // the system did not make required progress
 	exitCrash            = 5 // protocol code panicked
