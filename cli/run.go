@@ -32,8 +32,9 @@ operations (ok, failed, unknown), leader elections, each checker's verdict and
 the trace hash. Running the same scenario and seed again prints the same hash.
 
 When the run fails, simrun writes the artifacts (the scenario pinned to its
-seed, the full trace, the client history, the report and, for a
-linearizability failure, an HTML visualization) into --out and prints the
+seed, the full trace, the client history, report.json, report.html with a
+space-time diagram of the messages around the violation and, for a
+linearizability failure, Porcupine's visualization) into --out and prints the
 command that replays the failure.`
 
 func (a *app) newRunCmd() *cobra.Command {
