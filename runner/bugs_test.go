@@ -36,6 +36,11 @@ var plantedBugs = []struct {
 	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},  // 30/30
 	// The linearizability verdict's reason reads "history is not linearizable: ...".
 	{"pbft-bug-client-first-reply.yaml", 10, "history is not linearizable"}, // 30/30
+	// The three acceptance checks that no adversary reached before issue 12,
+	// each removed, against the behaviour that attacks it (bound: 300).
+	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 30/30 (conflicting-pre-prepares)
+	{"pbft-bug-trust-relayed-view-changes.yaml", 300, "agreement"},     // 30/30 (tamper-view-change)
+	{"pbft-bug-trust-new-view-pre-prepares.yaml", 300, "agreement"},    // 18/30 (wrong-new-view)
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in

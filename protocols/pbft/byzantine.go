@@ -35,6 +35,10 @@ const (
 )
 
 var knownBehaviours = []Behaviour{
+	{BehaviourConflictingPrePrepares, "as primary, sends every backup its pre-prepare and, at the next status tick, a " +
+		"second one for the same view and sequence number with another request (one in ten signed over the first " +
+		"digest, one in ten carrying the first request): a backup must keep the first (§4.2); it also prepares, as a " +
+		"primary must not"},
 	{BehaviourConflictingVotes, "as a backup, votes (prepare and commit, at once) for the request to half of the " +
 		"other replicas and for a conflicting one to the other half"},
 	{BehaviourCrash, "behaves correctly, then stops for good at a moment drawn from its own random stream " +
@@ -44,12 +48,26 @@ var knownBehaviours = []Behaviour{
 	{BehaviourEquivocate, "as primary, sends a pre-prepare of the request to half of the correct backups and a " +
 		"conflicting one (a null request) for the same sequence number to the others, with matching commits; " +
 		"as a backup of a colluding primary, prepares and commits whatever each replica was told"},
+	{BehaviourForgeCatchUp, "answers status messages with forged catch-up: commit certificates whose request is not " +
+		"the one signed, state transfers whose bytes do not match their checkpoint or whose proof is made up, checkpoint " +
+		"messages off the interval or signed over another digest"},
 	{BehaviourForgeViewChange, "sends view-change messages with forged-looking data (certificates with too " +
 		"few or made-up signatures, a stable checkpoint with a made-up proof, or stale data with nothing " +
 		"prepared), now and then unprompted, and as new primary a new-view message whose O does not follow from V"},
+	{BehaviourReplay, "takes part in the protocol and at every status tick sends a few replicas messages it saw or sent " +
+		"before: its own from older views, and the others' as if they were its own"},
 	{BehaviourSilent, "sends nothing and ignores everything"},
+	{BehaviourTamperViewChange, "sends view-change messages broken in each way §4.4 checks (signed over other contents, " +
+		"certificates out of order or of the new view, made-up proofs, another's message relayed), and as new primary " +
+		"new-views relaying tampered view-change messages (their prepared certificates stripped, so their signatures " +
+		"fail), one replica's twice, one for another view, or its own malformed"},
+	{BehaviourTwins, "Twins: runs two honest instances with its identity and keys, each talking to half of the other " +
+		"replicas and of the clients, so as primary it orders different requests under one sequence number"},
 	{BehaviourWrongDigest, "sends pre-prepares whose digest is not the request's, and prepares, commits and " +
 		"checkpoints with wrong digests"},
+	{BehaviourWrongNewView, "as new primary, sends new-views with valid view-change messages but pre-prepares that do " +
+		"not follow from them (§4.4): other requests than the ones prepared, one too many or too few, a wrong sequence " +
+		"number, a request that does not match its digest, or a bad signature"},
 	{BehaviourWrongResults, "takes part in the protocol but replies to clients, at once and before executing, " +
 		"with results computed on an empty state"},
 }
@@ -76,6 +94,7 @@ type byzantine struct {
 	stopped   bool   // crash: stopped for good
 	victims   uint64 // delay: the replicas whose messages are held
 	held      []heldMessage
+	adv       adversary // the behaviours of adversaries.go
 }
 
 type heldMessage struct {
@@ -114,6 +133,8 @@ func (b *byzantine) start(n *node) bool {
 		}
 		stopAt := sim.Time(n.env.Rand().DurationBetween(0, n.cfg.ByzantineCrashWithin))
 		n.env.SetTimer(timerByzantine, max(0, stopAt.Sub(n.env.Now())))
+	case BehaviourTwins:
+		b.startTwins(n)
 	case BehaviourDelay:
 		for _, id := range n.servers {
 			if id != n.id && n.env.Rand().Chance(0.5) {
@@ -155,6 +176,16 @@ func (b *byzantine) timer(n *node) {
 // hold keeps a delayer's message to a victim for ByzantineDelay. Every
 // message waits as long, so they leave in the order they were sent.
 func (b *byzantine) hold(n *node, to sim.NodeID, m sim.Message) bool {
+	switch b.behaviour {
+	case BehaviourReplay:
+		b.remember(m)
+		return false
+	case BehaviourTwins, behaviourTwin: // each twin talks to its half only
+		if n.isServer(to) {
+			return b.adv.side&bit(to) == 0
+		}
+		return !b.mine(n, to, b.behaviour == BehaviourTwins)
+	}
 	if b.behaviour != BehaviourDelay || b.victims&bit(to) == 0 || n.cfg.ByzantineDelay == 0 {
 		return false
 	}
@@ -210,6 +241,9 @@ func (b *byzantine) prePrepare(n *node, pp MsgPrePrepare) bool {
 		// The primary's commits go with its pre-prepares: it has nothing to
 		// wait for.
 		b.splitVotes(n, tagCommit, pp.View, pp.Seq, pp.Digest, alt.Digest())
+		return true
+	case BehaviourConflictingPrePrepares:
+		b.prePrepareConflicting(n, pp)
 		return true
 	case BehaviourWrongDigest:
 		bad := pp
@@ -376,7 +410,17 @@ func madeUp(signer sim.NodeID, digest uint64) sim.Signature {
 // properly: it is the primary), or leaves out a view-change message, so that
 // O does not follow from V.
 func (b *byzantine) forgeNewView(n *node, nv *MsgNewView) {
-	if b.behaviour != BehaviourForgeViewChange {
+	switch b.behaviour {
+	case BehaviourTamperViewChange:
+		b.adv.honest = *nv
+		b.tamperNewView(n, nv, 0) // stripped: the others' variants go with it (sendNewView)
+		return
+	case BehaviourWrongNewView:
+		b.adv.honest = *nv
+		b.wrongNewView(n, nv, 0) // other requests: the others' variants go with it (sendNewView)
+		return
+	case BehaviourForgeViewChange:
+	default:
 		return
 	}
 	if len(nv.PrePrepares) == 0 || n.env.Rand().Chance(0.5) {
@@ -391,9 +435,18 @@ func (b *byzantine) forgeNewView(n *node, nv *MsgNewView) {
 	nv.PrePrepares = pps
 }
 
-// tick: a forger now and then asks for the next view unprompted, with forged
-// data, and claims to start it.
+// tick runs at every status tick: conflicting pre-prepares leave, a
+// replayer replays, and a forger now and then asks for the next view
+// unprompted, with forged data, and claims to start it.
 func (b *byzantine) tick(n *node) {
+	switch b.behaviour {
+	case BehaviourConflictingPrePrepares:
+		b.sendConflicting(n)
+		return
+	case BehaviourReplay:
+		b.replay(n)
+		return
+	}
 	if b.behaviour != BehaviourForgeViewChange || !n.env.Rand().Chance(0.2) {
 		return
 	}
@@ -405,4 +458,35 @@ func (b *byzantine) tick(n *node) {
 	pp := MsgPrePrepare{View: vc.View, Seq: n.h + 1, Digest: cmd.Digest(), Cmd: cmd}
 	pp.Sig = n.sign(prePrepareDigest(pp.View, pp.Seq, pp.Digest))
 	n.broadcast(MsgNewView{View: vc.View, ViewChanges: []MsgViewChange{vc}, PrePrepares: []MsgPrePrepare{pp}})
+}
+
+// viewChange sends a Byzantine replica's view-change message, if it lies
+// about it.
+func (b *byzantine) viewChange(n *node, vc MsgViewChange) bool {
+	if b.behaviour != BehaviourTamperViewChange {
+		return false
+	}
+	b.tamperViewChange(n, vc)
+	return true
+}
+
+// status: a forger of catch-up answers a status message with lies, besides
+// the true answer.
+func (b *byzantine) status(n *node, from sim.NodeID, m MsgStatus) {
+	if b.behaviour == BehaviourForgeCatchUp {
+		b.forgeCatchUp(n, from, m)
+	}
+}
+
+// receive sees every message a Byzantine replica receives: a replayer keeps
+// it, and Twins hand it to the instance whose half sent it. It reports
+// whether this instance should not handle it.
+func (b *byzantine) receive(n *node, env sim.Env, from sim.NodeID, m sim.Message) bool {
+	switch b.behaviour {
+	case BehaviourReplay:
+		b.remember(m)
+	case BehaviourTwins:
+		return b.twinReceive(n, env, from, m)
+	}
+	return false
 }

@@ -221,6 +221,9 @@ func (n *node) retransmit() {
 // state if it has not executed that far; else commit certificates for what
 // it has not executed.
 func (n *node) handleStatus(from sim.NodeID, m MsgStatus) {
+	if n.byz != nil {
+		n.byz.status(n, from, m)
+	}
 	if !n.changing && n.view > 0 && n.newView.View == n.view && (m.View < n.view || (m.View == n.view && m.Changing)) {
 		n.probe(ProbeStatusSentNewView)
 		n.send(from, n.newView)

@@ -223,7 +223,7 @@ func (n *node) Start(env sim.Env) {
 func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	n.env = env
 	defer n.finish()
-	if n.byz != nil && n.byz.mute() {
+	if n.byz != nil && (n.byz.mute() || n.byz.receive(n, env, from, m)) {
 		return
 	}
 	switch m := m.(type) {
@@ -268,6 +268,10 @@ func (n *node) Timer(env sim.Env, kind sim.TimerKind) {
 	defer n.finish()
 	if kind == timerByzantine && n.byz != nil {
 		n.byz.timer(n)
+		return
+	}
+	if kind >= twinTimers && n.byz != nil && n.byz.adv.twin != nil {
+		n.byz.twinTimer(env, kind)
 		return
 	}
 	if n.byz != nil && n.byz.mute() {

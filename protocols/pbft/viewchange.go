@@ -89,6 +89,9 @@ func (n *node) sendViewChange() {
 	vc.Sig = n.sign(viewChangeDigest(&vc))
 	n.ownVC = vc
 	n.viewChanges[n.id] = vc
+	if n.byz != nil && n.byz.viewChange(n, vc) {
+		return
+	}
 	n.broadcast(vc)
 }
 
@@ -166,6 +169,9 @@ func (n *node) maybeNewView() {
 		n.byz.forgeNewView(n, &nv)
 	}
 	n.enterView(nv, stable)
+	if n.byz != nil && n.byz.sendNewView(n, nv) {
+		return
+	}
 	n.broadcast(nv)
 }
 
