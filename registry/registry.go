@@ -127,7 +127,7 @@ func buildRaft(c runner.Cluster) (runner.Servers, error) {
 		return runner.Servers{}, err
 	}
 	factory, err := raft.New(cfg, c.NewStateMachine)
-	return runner.Servers{Factory: factory}, err
+	return runner.Servers{Factory: factory, Backoff: cfg.ElectionTimeoutMax}, err
 }
 
 func buildPaxos(c runner.Cluster) (runner.Servers, error) {
@@ -143,7 +143,7 @@ func buildPaxos(c runner.Cluster) (runner.Servers, error) {
 		return runner.Servers{}, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
 	}
 	factory, err := paxos.New(cfg, c.NewStateMachine)
-	return runner.Servers{Factory: factory}, err
+	return runner.Servers{Factory: factory, Backoff: cfg.LeaderTimeoutMax << cfg.BackoffLimit}, err
 }
 
 func buildPBFT(c runner.Cluster) (runner.Servers, error) {
@@ -165,7 +165,7 @@ func buildPBFT(c runner.Cluster) (runner.Servers, error) {
 	}
 	factory, err := pbft.New(cfg, c.NewStateMachine, byz...)
 	return runner.Servers{Factory: factory, ReplyQuorum: cfg.ReplyQuorum(sc.Nodes), BroadcastRetry: true,
-		Tolerates: pbft.Faulty(sc.Nodes)}, err
+		Tolerates: pbft.Faulty(sc.Nodes), Backoff: cfg.RequestTimeout << cfg.BackoffLimit}, err
 }
 
 // byzantinePath is the scenario path of the first Byzantine group with the

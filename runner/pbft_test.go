@@ -155,3 +155,27 @@ func TestPBFTRestartedReplicasDoNotRunAhead(t *testing.T) {
 		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
 	}
 }
+
+// TestLivenessAllowsForTheProtocolsBackoff: a liveness bound shorter than
+// PBFT's capped view-change wait is stretched to two such waits, so a
+// cluster that is merely backing off after its primary crashed is not
+// reported stuck (with the bound as written, 2 of these 20 seeds were).
+func TestLivenessAllowsForTheProtocolsBackoff(t *testing.T) {
+	sc, err := scenarios.Parse("short-within.yaml", []byte(`protocol: pbft
+nodes: 4
+duration: 3s
+network: {latency: {min: 1ms, max: 2ms}}
+workload: {clients: 2, keys: 2, think_time: 20ms, timeout: 1s, retry_interval: 100ms}
+faults:
+  - {from: 500ms, to: 3s, every: 400ms, crash: leader, down: 300ms, max_down: 1}
+checks: [agreement, liveness]
+liveness: {within: 50ms}
+`))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 20; seed++ {
+		rep := runSeed(t, sc, proto, seed)
+		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
+	}
+}

@@ -129,6 +129,12 @@ type Servers struct {
 	// a Byzantine-fault-tolerant protocol. Swarm mode keeps its storage
 	// faults and the Byzantine servers within it. 0 means a minority.
 	Tolerates int
+	// Backoff is the longest a correct server may wait, once faults heal,
+	// before it tries again (a view-change or election timeout at its
+	// capped backoff). The liveness phase gives the cluster at least two
+	// such waits past the scenario's bound, so that a protocol in backoff
+	// is not reported stuck. 0: no allowance.
+	Backoff time.Duration
 }
 
 // Options tune one run.
@@ -205,13 +211,14 @@ type Report struct {
 	Probes map[string]uint64 `json:"probes,omitempty"`
 
 	// Kept for artifacts, exports and shrinking, not serialized: the
-	// history, Porcupine's result, the steps a swarm drew, and the timeline
-	// as it happened, pinned (faults.Injector.Executed).
-	History         *workload.History               `json:"-"`
-	Linearizability *checkers.LinearizabilityResult `json:"-"`
-	swarmSteps      []faults.Step
-	swarmBuggify    float64
-	executed        []faults.Step
+	// history, the files the history checks offer (Porcupine's view of a
+	// linearizability failure, ...), the steps a swarm drew, and the
+	// timeline as it happened, pinned (faults.Injector.Executed).
+	History      *workload.History   `json:"-"`
+	Artifacts    []checkers.Artifact `json:"-"`
+	swarmSteps   []faults.Step
+	swarmBuggify float64
+	executed     []faults.Step
 }
 
 // Run runs one seed of sc with proto and judges it. An error means the run
@@ -243,6 +250,7 @@ type run struct {
 	seen    Announced
 	outcome sim.Outcome
 
+	backoff   time.Duration // Servers.Backoff
 	byzantine []ByzantineServer
 	swarm     faults.SwarmDraw
 	progress  *checkers.Progress
@@ -283,7 +291,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, err
 	}
 	byzIDs := byzantineIDs(byz)
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm,
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, backoff: servers.Backoff,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
 	w.OnObservation(r.count)
 	r.progress.Attach(w)
@@ -364,6 +372,7 @@ func (r *run) livenessPhase(start sim.Time) {
 	if within <= 0 {
 		within = time.Duration(scenarios.DefaultWithin)
 	}
+	within = max(within, 2*r.backoff)
 	r.world.At(start, "liveness phase: heal "+l.Heal+", final operations", func() {
 		r.faults.Stop()
 		r.faults.HealAll()
@@ -480,31 +489,47 @@ func (r *run) checkLiveness(rep *Report) {
 	rep.ConvergedAfter = time.Duration(r.liveness.ConvergedAt - sim.Time(r.sc.Duration))
 }
 
-// checkHistory runs Porcupine when the scenario asks for linearizability.
+// checkHistory runs the history checks the scenario lists, in its order.
+// The first failure classes the run; an unknown verdict makes it
+// inconclusive unless a check failed.
 func (r *run) checkHistory(rep *Report) {
-	if r.opts.SkipHistoryCheck || !r.sc.HasCheck(checkers.NameLinearizable) {
+	if r.opts.SkipHistoryCheck {
 		return
 	}
-	timeout := r.opts.LinearizabilityTimeout
-	if timeout == 0 {
-		timeout = DefaultLinearizabilityTimeout
+	budget := r.opts.LinearizabilityTimeout
+	if budget == 0 {
+		budget = DefaultLinearizabilityTimeout
 	}
-	lin := checkers.CheckLinearizable(rep.History, timeout)
-	rep.Linearizability = &lin
-	rep.Checks = append(rep.Checks, CheckResult{Name: checkers.NameLinearizable, Verdict: lin.Verdict.String(), Detail: lin.Detail})
-	switch lin.Verdict {
-	case checkers.Fail:
-		rep.Class, rep.Reason = Safety, "history is not linearizable: "+lin.Detail
-	case checkers.Unknown:
-		rep.Class, rep.Reason = Inconclusive, "linearizability unknown: "+lin.Detail
+	for _, name := range r.sc.Checks {
+		hc, ok := checkers.NewHistoryCheck(name)
+		if !ok {
+			continue
+		}
+		res := hc.Check(rep.History, budget)
+		rep.Artifacts = append(rep.Artifacts, res.Artifacts...)
+		rep.Checks = append(rep.Checks, CheckResult{Name: name, Verdict: res.Verdict.String(), Detail: res.Detail})
+		switch {
+		case res.Verdict == checkers.Fail && rep.Class != Safety:
+			rep.Class, rep.Reason = Safety, historyFailure(name)+res.Detail
+		case res.Verdict == checkers.Unknown && rep.Class == Pass:
+			rep.Class, rep.Reason = Inconclusive, name+" unknown: "+res.Detail
+		}
 	}
+}
+
+// historyFailure prefixes the reason of a failed history check.
+func historyFailure(name string) string {
+	if name == checkers.NameLinearizable {
+		return "history is not linearizable: " // the wording reports and tests know
+	}
+	return "history is not " + name + ": "
 }
 
 // invariants builds the per-observation checkers the scenario lists.
 func invariants(sc *scenarios.Scenario) ([]checkers.Invariant, error) {
 	var invs []checkers.Invariant
 	for i, name := range sc.Checks {
-		if name == checkers.NameLinearizable || name == checkers.NameLiveness {
+		if _, history := checkers.NewHistoryCheck(name); history || name == checkers.NameLiveness {
 			continue // judged after the run, and after the liveness phase
 		}
 		inv, ok := checkers.NewInvariant(name)
