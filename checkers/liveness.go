@@ -5,11 +5,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/sim"
 )
 
 // NameLiveness is the liveness check, as scenario files list it.
-const NameLiveness = "liveness"
+const NameLiveness = names.Liveness
 
 // Progress follows what the servers apply and who leads, for the liveness
 // phase: after the faults heal, every correct server must converge on the

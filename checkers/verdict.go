@@ -1,6 +1,10 @@
 package checkers
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/simrun/simrun/checkers/names"
+)
 
 // Verdict is a checker's judgement. The zero value is Unknown, so a verdict
 // that nobody set is never mistaken for a pass.
@@ -44,18 +48,19 @@ func Worst(vs ...Verdict) Verdict {
 	return worst
 }
 
-// Names of the checks, as scenario files list them. (The linearizability
-// check itself is the function CheckLinearizable.)
+// Names of the checks, as scenario files list them; the one list is package
+// names. (History checks are built by NewHistoryCheck.)
 const (
-	NameLinearizable     = "linearizable"        // the client history, with Porcupine
-	NameAgreement        = "agreement"           // invariant: one digest per index
-	NameOneLeaderPerTerm = "one-leader-per-term" // invariant: one leader per term
+	NameLinearizable       = names.Linearizable       // the kv history, with Porcupine
+	NameAgreement          = names.Agreement          // invariant: one digest per index
+	NameOneLeaderPerTerm   = names.OneLeaderPerTerm   // invariant: one leader per term
+	NameSerializable       = names.Serializable       // the list-append history, Elle-style
+	NameStrictSerializable = names.StrictSerializable // serializable with real-time order
 )
 
-// KnownChecks lists the checks this package implements, in a fixed order.
-func KnownChecks() []string {
-	return []string{NameLinearizable, NameAgreement, NameOneLeaderPerTerm, NameLiveness}
-}
+// KnownChecks lists the checks this package implements, in a fixed order:
+// the one list of package names.
+func KnownChecks() []string { return names.Known() }
 
 // NewInvariant builds the invariant with the given check name. It reports
 // false for names that are not invariants (linearizable judges the history

@@ -30,8 +30,12 @@ func TestKnownChecks(t *testing.T) {
 	assert.Equal(t, []string{"linearizable", "agreement", "one-leader-per-term", "liveness"}, KnownChecks())
 	for _, name := range KnownChecks() {
 		inv, ok := NewInvariant(name)
-		if name == NameLinearizable || name == NameLiveness {
+		hc, isHistory := NewHistoryCheck(name)
+		if isHistory || name == NameLiveness {
 			assert.False(t, ok, "%s is judged after a phase, not per observation", name)
+			if isHistory {
+				assert.Equal(t, name, hc.Name())
+			}
 			continue
 		}
 		assert.True(t, ok)

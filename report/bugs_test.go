@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestEveryPlantedBugIsShownInItsReport(t *testing.T) {
 			require.NotZero(t, v.Event)
 			require.Regexp(t, `<(g|line) class="violation" id="ev-`+strconv.FormatUint(v.Event, 10)+`"`, page)
 			require.Len(t, laneRe.FindAllString(page, -1), sc.Nodes+sc.Workload.Clients, "a lane per node")
-			if rep.Linearizability != nil && rep.Linearizability.Verdict == checkers.Fail {
+			if slices.ContainsFunc(rep.Checks, func(c runner.CheckResult) bool { return c.Name == checkers.NameLinearizable && c.Verdict == "fail" }) {
 				require.Contains(t, page, `<a href="linearizability.html">`)
 				require.Contains(t, v.Why, "Porcupine")
 			}

@@ -17,15 +17,16 @@ const (
 	ReportFile          = "report.json"
 	HistoryFile         = "history.jsonl"
 	TraceFile           = "trace.jsonl"
-	LinearizabilityFile = "linearizability.html"
+	LinearizabilityFile = checkers.LinearizabilityFile // offered by the linearizability check
 )
 
 // WriteArtifacts writes what a person needs to study a failed run into dir:
 // the scenario pinned to its seed, the report, the client history, the full
 // trace (by replaying the seed with tracing on, which also re-checks that the
-// replay gives the same trace hash) and, for a linearizability failure,
-// Porcupine's visualization; then report.html, the page drawn from those
-// files (package report). It returns the files written.
+// replay gives the same trace hash) and the files the history checks offer
+// (for a linearizability failure, Porcupine's visualization); then
+// report.html, the page drawn from those files (package report). It returns
+// the files written.
 func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -57,8 +58,13 @@ func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Rep
 		{ReportFile, func(f *os.File) error { return writeJSON(f, rep) }, false},
 		{HistoryFile, func(f *os.File) error { return rep.History.WriteJSON(f) }, rep.History == nil},
 		{TraceFile, func(f *os.File) error { return replayTrace(f, sc, proto, rep, opts) }, false},
-		{LinearizabilityFile, func(f *os.File) error { return rep.Linearizability.WriteVisualization(f) },
-			rep.Linearizability == nil || rep.Linearizability.Verdict != checkers.Fail},
+	}
+	for _, a := range rep.Artifacts {
+		steps = append(steps, struct {
+			name string
+			fn   func(f *os.File) error
+			skip bool
+		}{a.Name, func(f *os.File) error { return a.Write(f) }, false})
 	}
 	for _, s := range steps {
 		if s.skip {

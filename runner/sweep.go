@@ -184,7 +184,7 @@ func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepRes
 	if rep.Class.Failed() && so.OnFailure != nil {
 		res.Err = so.OnFailure(sc, rep)
 	}
-	rep.History, rep.Linearizability = nil, nil // keep memory flat over long sweeps
+	rep.History, rep.Artifacts = nil, nil // keep memory flat over long sweeps
 	res.Report = rep
 	return res
 }

@@ -16,7 +16,7 @@ func TestKeyWithoutValueIsDefault(t *testing.T) {
 	assert.Equal(t, Latency{Min: DefaultLatencyMin, Max: DefaultLatencyMax}, sc.Network.Latency)
 	assert.Equal(t, DefaultTimeout, sc.Workload.Timeout)
 	assert.Equal(t, DefaultMix, sc.Workload.Mix)
-	assert.Equal(t, KnownChecks, sc.Checks)
+	assert.Equal(t, DefaultChecks(ModelKV), sc.Checks)
 
 	_, err = Parse("n.yaml", []byte("protocol: raft\nnodes:\n"))
 	assert.EqualError(t, err, "n.yaml:2:1: nodes: missing: give the number of servers")

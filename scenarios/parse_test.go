@@ -143,7 +143,7 @@ func TestDefaults(t *testing.T) {
 		Workload: Workload{Clients: DefaultClients, Keys: DefaultKeys, Mix: DefaultMix,
 			ThinkTime: DefaultThinkTime, Timeout: DefaultTimeout, RetryInterval: DefaultRetryInterval,
 			Backlog: DefaultBacklog},
-		Checks:   KnownChecks,
+		Checks:   DefaultChecks(ModelKV),
 		Liveness: Liveness{Within: DefaultWithin, Heal: HealAll},
 	}
 	assertSameScenario(t, want, sc)
@@ -172,7 +172,7 @@ checks: []
 	sc, err = Parse("t.yaml", []byte(base+"network: {latency: 4ms}\nchecks:\n"))
 	require.NoError(t, err)
 	assert.Equal(t, Latency{Min: 4 * ms, Max: 4 * ms}, sc.Network.Latency, "one duration is a constant latency")
-	assert.Equal(t, KnownChecks, sc.Checks, "a bare checks: is the default")
+	assert.Equal(t, DefaultChecks(ModelKV), sc.Checks, "a bare checks: is the default")
 }
 
 func TestRates(t *testing.T) {

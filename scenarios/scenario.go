@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/internal/strictyaml"
 
 	"github.com/simrun/simrun/faults"
@@ -114,6 +115,21 @@ type Workload struct {
 	RetryInterval Duration `yaml:"retry_interval"`
 	// Backlog bounds, in open loop, the arrivals waiting on a busy client.
 	Backlog int `yaml:"backlog"`
+	// Model is the data model: "kv" (single-key get, put, append, cas; the
+	// default, also when empty) or "list-append" (transactions of appends
+	// and reads over several keys, as Elle's list-append test).
+	Model string `yaml:"model,omitempty"`
+	// MaxTxnOps is, for list-append, the most operations in one
+	// transaction (each has 1..MaxTxnOps); 0 means DefaultMaxTxnOps.
+	MaxTxnOps int `yaml:"max_txn_ops,omitempty"`
+}
+
+// DataModel is the workload's data model, ModelKV when none is set.
+func (w Workload) DataModel() string {
+	if w.Model == "" {
+		return ModelKV
+	}
+	return w.Model
 }
 
 // Mix weighs the operation kinds (non-negative, not all zero).
@@ -127,17 +143,37 @@ type Mix struct {
 // Total is the sum of the weights.
 func (m Mix) Total() int { return m.Get + m.Put + m.Append + m.CAS }
 
-// Known check names, in the order they run by default.
+// Known check names, in the order they run by default; the one list is
+// package checkers/names.
 const (
-	CheckLinearizable     = "linearizable"
-	CheckAgreement        = "agreement"
-	CheckOneLeaderPerTerm = "one-leader-per-term"
-	CheckLiveness         = "liveness"
+	CheckLinearizable       = names.Linearizable
+	CheckAgreement          = names.Agreement
+	CheckOneLeaderPerTerm   = names.OneLeaderPerTerm
+	CheckLiveness           = names.Liveness
+	CheckSerializable       = names.Serializable
+	CheckStrictSerializable = names.StrictSerializable
 )
 
 // KnownChecks lists the check names a scenario may use; an omitted checks key
-// means all of them.
-var KnownChecks = []string{CheckLinearizable, CheckAgreement, CheckOneLeaderPerTerm, CheckLiveness}
+// means every one that applies to the workload's data model (DefaultChecks).
+var KnownChecks = names.Known()
+
+// DefaultChecks lists the checks of a scenario that names none: every check
+// that applies to the data model ("" is ModelKV).
+func DefaultChecks(model string) []string { return names.Default(model) }
+
+// Data models of the workload (workload.model).
+const (
+	ModelKV         = names.ModelKV
+	ModelListAppend = names.ModelListAppend
+)
+
+// DefaultMaxTxnOps is the most operations of one list-append transaction
+// when workload.max_txn_ops is not given.
+const DefaultMaxTxnOps = 4
+
+// MaxTxnOpsLimit bounds workload.max_txn_ops.
+const MaxTxnOpsLimit = 64
 
 // Liveness tunes the liveness phase: faults heal (all of them, or all but a
 // minority of servers for Heal "core"), no new faults strike, each client
@@ -332,7 +368,7 @@ func (s *Scenario) applyDefaults(src *source) {
 		}
 	}
 	if s.Checks == nil { // absent, or a bare "checks:"; "checks: []" asks for none
-		s.Checks = slices.Clone(KnownChecks)
+		s.Checks = DefaultChecks(s.Workload.Model)
 	}
 	if s.HasCheck(CheckLiveness) {
 		if !has("liveness.within") {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/faults"
 )
 
@@ -107,6 +108,12 @@ func (s *Scenario) validateWorkload() error {
 		return s.Errorf("workload.retry_interval", "%v must be positive", w.RetryInterval)
 	case w.Backlog < 0:
 		return s.Errorf("workload.backlog", "%d is negative", w.Backlog)
+	case w.Model != "" && !slices.Contains(names.Models(), w.Model):
+		return s.Errorf("workload.model", "unknown data model %q (known: %s)", w.Model, strings.Join(names.Models(), ", "))
+	case w.MaxTxnOps < 0 || w.MaxTxnOps > MaxTxnOpsLimit:
+		return s.Errorf("workload.max_txn_ops", "%d is not in [0, %d]", w.MaxTxnOps, MaxTxnOpsLimit)
+	case w.MaxTxnOps != 0 && w.DataModel() != ModelListAppend:
+		return s.Errorf("workload.max_txn_ops", "applies to the %s model only", ModelListAppend)
 	}
 	return nil
 }
@@ -175,10 +182,14 @@ func (s *Scenario) validateChecks() error {
 	for i, name := range s.Checks {
 		at := fmt.Sprintf("checks[%d]", i)
 		if !slices.Contains(KnownChecks, name) {
-			return s.Errorf(at, "unknown check %q (known: %s)", name, strings.Join(KnownChecks, ", "))
+			return s.Errorf(at, "unknown check %q (known: %s)", name, strings.Join(DefaultChecks(s.Workload.Model), ", "))
 		}
 		if slices.Index(s.Checks, name) < i {
 			return s.Errorf(at, "check %q is listed twice", name)
+		}
+		if !names.Applies(name, s.Workload.Model) {
+			return s.Errorf(at, "check %q does not judge the %s data model (its checks: %s)",
+				name, s.Workload.DataModel(), strings.Join(DefaultChecks(s.Workload.Model), ", "))
 		}
 	}
 	return nil

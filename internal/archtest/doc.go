@@ -9,8 +9,8 @@
 //	workload     sim, service
 //	protocols/X  sim, service, and X's own subpackages; never another protocol
 //	faults       sim
-//	checkers     sim, service, workload; porcupine
-//	scenarios    sim, faults; goccy/go-yaml
+//	checkers     sim, service, workload; porcupine, gonum
+//	scenarios    sim, faults, checkers/names (the one list of check names); goccy/go-yaml
 //	pinrand      sim (outside the lint: it serializes worlds with a mutex)
 //	runner, registry, cli, cmd/..., simtest, examples/..., internal/...   anything
 //

@@ -1,0 +1,76 @@
+package names
+
+import "slices"
+
+// Data models of the workload, as scenario files write workload.model.
+const (
+	// ModelKV is single-key operations: get, put, append, cas. The default.
+	ModelKV = "kv"
+	// ModelListAppend is Elle's list-append: each operation is a transaction
+	// of appends and reads over several keys, one replicated command.
+	ModelListAppend = "list-append"
+)
+
+// Check names, as scenario files list them.
+const (
+	Linearizable       = "linearizable"        // the kv history, with Porcupine
+	Agreement          = "agreement"           // invariant: one digest per index
+	OneLeaderPerTerm   = "one-leader-per-term" // invariant: one leader per term
+	Liveness           = "liveness"            // the liveness phase
+	Serializable       = "serializable"        // the list-append history, Elle-style
+	StrictSerializable = "strict-serializable" // serializable with real-time order
+)
+
+// Check describes one check name.
+type Check struct {
+	Name string
+	// Models lists the data models whose histories the check judges; nil
+	// means it reads observations, not the history, and fits every model.
+	Models []string
+}
+
+// checks is the list, in the order checks run by default.
+var checks = []Check{
+	{Name: Linearizable, Models: []string{ModelKV}},
+	{Name: Agreement},
+	{Name: OneLeaderPerTerm},
+	{Name: Liveness},
+	// Serializable and StrictSerializable join the list with their checker.
+}
+
+// Known lists every check name, in a fixed order.
+func Known() []string {
+	out := make([]string, len(checks))
+	for i, c := range checks {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Models lists the data models, the default first.
+func Models() []string { return []string{ModelKV, ModelListAppend} }
+
+// Applies reports whether check judges runs of the data model ("" is ModelKV).
+func Applies(check, model string) bool {
+	if model == "" {
+		model = ModelKV
+	}
+	for _, c := range checks {
+		if c.Name == check {
+			return c.Models == nil || slices.Contains(c.Models, model)
+		}
+	}
+	return false
+}
+
+// Default lists the checks of a scenario that names none: every check that
+// applies to its data model ("" is ModelKV).
+func Default(model string) []string {
+	var out []string
+	for _, c := range checks {
+		if Applies(c.Name, model) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
