@@ -19,5 +19,7 @@ func workloadConfig(sc *scenarios.Scenario) workload.Config {
 		Timeout:       time.Duration(w.Timeout),
 		RetryInterval: time.Duration(w.RetryInterval),
 		Backlog:       w.Backlog,
+		Model:         w.Model,
+		MaxTxnOps:     w.MaxTxnOps,
 	}
 }

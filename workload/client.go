@@ -321,6 +321,9 @@ func (c *client) describe(text string) string {
 // every write is identifiable in a read and histories are checkable.
 func (c *client) draw(r *sim.Rand) Op {
 	cfg := &c.wl.cfg
+	if cfg.Model == ModelListAppend {
+		return c.drawTxn(r)
+	}
 	op := Op{Kind: cfg.Mix.pick(r.IntN(cfg.Mix.Total())), Key: keyName(r.IntN(cfg.Keys))}
 	if op.Kind == OpGet {
 		return op

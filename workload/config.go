@@ -35,6 +35,12 @@ type Config struct {
 	// busy; arrivals beyond it are shed and counted (Stats.Shed). Zero means
 	// DefaultBacklog.
 	Backlog int `yaml:"backlog"`
+	// Model is the data model: ModelKV (also when empty) or ModelListAppend,
+	// whose operations are transactions of reads and appends (Mix is unused).
+	Model string `yaml:"model"`
+	// MaxTxnOps is, for ModelListAppend, the most micro-operations of one
+	// transaction; 0 means DefaultMaxTxnOps.
+	MaxTxnOps int `yaml:"max_txn_ops"`
 
 	// ReplyQuorum is how many matching replies from distinct servers a client
 	// needs to accept a result: 1 (or 0) for crash-fault protocols, f+1 for a
@@ -112,6 +118,9 @@ func (c Config) Validate() error {
 	check(c.RetryInterval <= 0, "retry_interval %v must be positive", c.RetryInterval)
 	check(c.Backlog < 0, "backlog %d is negative", c.Backlog)
 	check(c.ReplyQuorum < 0, "reply quorum %d is negative", c.ReplyQuorum)
+	check(c.Model != "" && c.Model != ModelKV && c.Model != ModelListAppend,
+		"model %q: want %s or %s", c.Model, ModelKV, ModelListAppend)
+	check(c.MaxTxnOps < 0, "max_txn_ops %d is negative", c.MaxTxnOps)
 	return errors.Join(errs...)
 }
 

@@ -50,10 +50,15 @@ type Operation struct {
 	Output string // get: the value read; failed: the raw answer
 	Found  bool   // get: the key existed
 	CASOK  bool   // cas: the write happened
+	// Txn is, for a list-append transaction (OpTxn), its micro-operations,
+	// with the lists read filled in once answered OK.
+	Txn []MicroOp
 }
 
 // Op returns the operation's request.
-func (o Operation) Op() Op { return Op{Kind: o.Kind, Key: o.Key, Value: o.Value, Expect: o.Expect} }
+func (o Operation) Op() Op {
+	return Op{Kind: o.Kind, Key: o.Key, Value: o.Value, Expect: o.Expect, Txn: requestOf(o.Txn)}
+}
 
 // History is the ordered record of a run's client operations, in call order.
 // An operation still in flight reads as unknown, returning at sim.Forever,
@@ -100,7 +105,7 @@ func (h *History) Counts() (ok, failed, unknown int) {
 func (h *History) call(client int, seq uint64, op Op, at sim.Time) int {
 	id := len(h.ops)
 	h.ops = append(h.ops, Operation{ID: id, Client: client, Seq: seq, Kind: op.Kind, Key: op.Key,
-		Value: op.Value, Expect: op.Expect, Call: at, Return: sim.Forever, Status: StatusUnknown})
+		Value: op.Value, Expect: op.Expect, Call: at, Return: sim.Forever, Status: StatusUnknown, Txn: requestOf(op.Txn)})
 	return id
 }
 
@@ -108,6 +113,15 @@ func (h *History) call(client int, seq uint64, op Op, at sim.Time) int {
 func (h *History) complete(id int, at sim.Time, raw []byte) *Operation {
 	op := &h.ops[id]
 	op.Return = at
+	if op.Kind == OpTxn {
+		txn, err := ParseTxnResult(op.Txn, raw)
+		if err != nil {
+			op.Status, op.Output = StatusFailed, string(raw)
+			return op
+		}
+		op.Status, op.Txn = StatusOK, txn
+		return op
+	}
 	res, err := ParseResult(op.Kind, raw)
 	if err != nil {
 		op.Status, op.Output = StatusFailed, string(raw)
@@ -133,6 +147,8 @@ type jsonOperation struct {
 	Output string `json:"output,omitempty"`
 	Found  bool   `json:"found,omitempty"`
 	CASOK  bool   `json:"cas_ok,omitempty"`
+	// Txn: a list-append transaction's micro-operations.
+	Txn []jsonMicroOp `json:"txn,omitempty"`
 }
 
 // WriteJSON writes the history as JSON lines, one operation per line in call
@@ -153,7 +169,7 @@ func (h *History) WriteJSON(w io.Writer) error {
 func toJSON(o *Operation) jsonOperation {
 	j := jsonOperation{ID: o.ID, Client: o.Client, Seq: o.Seq, Kind: o.Kind.String(), Key: o.Key,
 		Value: o.Value, Expect: o.Expect, Call: int64(o.Call), Status: o.Status.String(),
-		Output: o.Output, Found: o.Found, CASOK: o.CASOK}
+		Output: o.Output, Found: o.Found, CASOK: o.CASOK, Txn: txnToJSON(o.Txn)}
 	if o.Return != sim.Forever {
 		r := int64(o.Return)
 		j.Return = &r
@@ -191,7 +207,7 @@ func fromJSON(j *jsonOperation) (Operation, error) {
 	}
 	op := Operation{ID: j.ID, Client: j.Client, Seq: j.Seq, Kind: kind, Key: j.Key, Value: j.Value,
 		Expect: j.Expect, Call: sim.Time(j.Call), Return: sim.Forever, Status: status,
-		Output: j.Output, Found: j.Found, CASOK: j.CASOK}
+		Output: j.Output, Found: j.Found, CASOK: j.CASOK, Txn: txnFromJSON(j.Txn)}
 	if j.Return != nil {
 		op.Return = sim.Time(*j.Return)
 	}

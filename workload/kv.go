@@ -16,9 +16,10 @@ const (
 	OpPut                      // overwrite a key
 	OpAppend                   // append to a key's value, creating it if absent
 	OpCAS                      // compare-and-set: write only if the key holds the expected value
+	OpTxn                      // a list-append transaction: appends and reads over several keys (listappend.go)
 )
 
-var opKindNames = [...]string{OpGet: "get", OpPut: "put", OpAppend: "append", OpCAS: "cas"}
+var opKindNames = [...]string{OpGet: "get", OpPut: "put", OpAppend: "append", OpCAS: "cas", OpTxn: "txn"}
 
 // String returns the kind as it is spelled in ops and histories ("get", ...).
 func (k OpKind) String() string {
@@ -68,6 +69,9 @@ type Op struct {
 	Key    string
 	Value  string // put and append: the value written; cas: the new value
 	Expect string // cas: the value the key must hold for the write to happen
+	// Txn is, for OpTxn, the transaction's micro-operations (Key, Value and
+	// Expect stay empty).
+	Txn []MicroOp
 }
 
 // Encode returns the op's wire form.
@@ -75,6 +79,9 @@ func (o Op) Encode() []byte { return o.AppendText(nil) }
 
 // AppendText appends the op's wire form to b.
 func (o Op) AppendText(b []byte) []byte {
+	if o.Kind == OpTxn {
+		return appendTxn(b, o.Txn)
+	}
 	b = append(b, o.Kind.String()...)
 	b = append(b, ' ')
 	b = append(b, o.Key...)
@@ -101,6 +108,9 @@ func ParseOp(b []byte) (Op, error) {
 	kind, err := ParseOpKind(fields[0])
 	if err != nil {
 		return Op{}, fmt.Errorf("%w op %q: %v", ErrMalformed, b, err)
+	}
+	if kind == OpTxn {
+		return parseTxn(b, fields[1:])
 	}
 	if want := 1 + kind.arguments(); len(fields) != want {
 		return Op{}, fmt.Errorf("%w op %q: %s takes %d arguments", ErrMalformed, b, kind, want-1)
@@ -179,6 +189,9 @@ func (s *kv) Apply(b []byte) []byte {
 	op, err := ParseOp(b)
 	if err != nil {
 		return []byte(resultErr + " malformed op")
+	}
+	if op.Kind == OpTxn {
+		return s.applyTxn(op)
 	}
 	cur, found := s.data[op.Key]
 	switch op.Kind {
