@@ -41,7 +41,9 @@ type Artifact struct {
 
 // historyChecks registers the history checks by name.
 var historyChecks = map[string]func() HistoryCheck{
-	names.Linearizable: func() HistoryCheck { return linearizability{} },
+	names.Linearizable:       func() HistoryCheck { return linearizability{} },
+	names.Serializable:       func() HistoryCheck { return elle{strict: false} },
+	names.StrictSerializable: func() HistoryCheck { return elle{strict: true} },
 }
 
 // NewHistoryCheck returns the history check with the given name, or false if

@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"github.com/simrun/simrun/checkers/names"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,7 +28,8 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestKnownChecks(t *testing.T) {
-	assert.Equal(t, []string{"linearizable", "agreement", "one-leader-per-term", "liveness"}, KnownChecks())
+	assert.Equal(t, names.Known(), KnownChecks(), "the one list")
+	assert.Subset(t, KnownChecks(), []string{"linearizable", "agreement", "one-leader-per-term", "liveness", "serializable", "strict-serializable"})
 	for _, name := range KnownChecks() {
 		inv, ok := NewInvariant(name)
 		hc, isHistory := NewHistoryCheck(name)

@@ -35,7 +35,8 @@ var checks = []Check{
 	{Name: Agreement},
 	{Name: OneLeaderPerTerm},
 	{Name: Liveness},
-	// Serializable and StrictSerializable join the list with their checker.
+	{Name: Serializable, Models: []string{ModelListAppend}},
+	{Name: StrictSerializable, Models: []string{ModelListAppend}},
 }
 
 // Known lists every check name, in a fixed order.

@@ -1,0 +1,591 @@
+package checkers
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/graph/simple"
+	"gonum.org/v1/gonum/graph/topo"
+
+	"github.com/simrun/simrun/checkers/names"
+	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
+)
+
+// Anomaly names of the list-append checker, after Adya's and Elle's.
+const (
+	AnomalyG0      = "G0"       // write cycle: ww edges only
+	AnomalyG1a     = "G1a"      // aborted read: a read saw an append of a failed transaction
+	AnomalyG1b     = "G1b"      // intermediate read: a read ended at an append its writer later extended
+	AnomalyG1c     = "G1c"      // circular information flow: ww and wr edges
+	AnomalyGSingle = "G-single" // read skew: a cycle with exactly one rw edge
+	AnomalyG2Item  = "G2-item"  // write skew and kin: a cycle with two or more rw edges
+	// RealtimeSuffix marks a cycle that needs real-time edges: a violation
+	// of strict serializability only ("G-single-realtime").
+	RealtimeSuffix = "-realtime"
+	// Not cycles, but histories no serial order explains.
+	AnomalyGarbageRead       = "garbage-read"       // a read saw an element no transaction appended
+	AnomalyDuplicateElements = "duplicate-elements" // a read saw an element twice
+	AnomalyIncompatibleOrder = "incompatible-order" // two reads of a key disagree on its order
+)
+
+// Dependency kinds, the edges of the transaction graph.
+type depKind uint8
+
+const (
+	depWW depKind = iota // T1 appended the version before T2's
+	depWR                // T2 read the version T1 appended last
+	depRW                // T1 read a version before the one T2 appended
+	depRT                // T1 returned before T2 was called (strict only)
+	depKinds
+)
+
+var depNames = [depKinds]string{"ww", "wr", "rw", "rt"}
+
+// elleWorkLimit bounds the cycle search, in edges visited: past it the
+// verdict is Unknown. It counts work, not wall time, so the verdict is the
+// same on every machine.
+const elleWorkLimit = 200_000_000
+
+// ElleResult is the verdict of CheckListAppend.
+type ElleResult struct {
+	Verdict Verdict
+	Detail  string
+	// Anomaly names what failed (G0, G1a, ..., "G-single-realtime"); empty
+	// on Pass.
+	Anomaly string
+	// Cycle lists the transactions of the cycle found, as history operation
+	// IDs, and Edges the dependency of each on the next (the last on the
+	// first), like "rw k3"; for an anomaly without a cycle, the operations
+	// involved.
+	Cycle []int
+	Edges []string
+	// Transactions is how many transactions were checked; Edges of the graph.
+	Transactions, GraphEdges int
+
+	ops   []workload.Operation // the transactions, for the artifact
+	cycle []int                // Cycle as positions in ops
+}
+
+// CheckListAppend checks a list-append history for serializability (strict:
+// strict serializability, with real-time edges), as Elle does: appends are
+// unique, so each key's version order is recoverable from the longest read
+// of it; ww, wr and rw dependencies follow, and a cycle in their graph (found
+// with gonum's Tarjan SCC) is an anomaly, named after the weakest kind of
+// cycle found. Transactions answered OK are committed; failed ones aborted;
+// unknown ones committed if some read saw their appends, else left out.
+func CheckListAppend(h *workload.History, strict bool) ElleResult {
+	g := newTxnGraph(h)
+	r := ElleResult{Transactions: len(g.txns), ops: g.txns}
+	if a := g.nonCycleAnomaly(); a != nil {
+		r.Verdict, r.Anomaly, r.cycle, r.Cycle = Fail, a.name, a.ops, g.ids(a.ops)
+		r.Detail = a.name + ": " + a.detail
+		return r
+	}
+	g.versionEdges()
+	if strict {
+		g.realtimeEdges()
+	}
+	r.GraphEdges = g.edges
+	found, complete := g.findAnomaly(strict)
+	switch {
+	case found != nil:
+		r.Verdict, r.Anomaly, r.cycle, r.Cycle, r.Edges = Fail, found.name, found.ops, g.ids(found.ops), found.edges
+		r.Detail = found.name + ": " + g.describeCycle(found)
+	case !complete:
+		r.Verdict = Unknown
+		r.Detail = fmt.Sprintf("the cycle search stopped after %d edge visits on %d transactions (%d edges)",
+			elleWorkLimit, len(g.txns), g.edges)
+	default:
+		r.Verdict = Pass
+		model := names.Serializable
+		if strict {
+			model = names.StrictSerializable
+		}
+		r.Detail = fmt.Sprintf("%d transactions (%d edges) are %s: no dependency cycle", len(g.txns), g.edges, model)
+	}
+	return r
+}
+
+// WriteCycle writes the anomaly's transactions in full, one per line, with
+// the dependency to the next: the artifact of a failure.
+func (r ElleResult) WriteCycle(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", r.Detail)
+	for i, t := range r.cycle {
+		fmt.Fprintf(&b, "%s\n", describeTxn(&r.ops[t], r.Cycle[i]))
+		if i < len(r.Edges) {
+			fmt.Fprintf(&b, "    -%s->\n", r.Edges[i])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// describeTxn renders "op 12 c0 seq 3 ok [append k1 c0.3.0, r k2 [c1.2]]".
+func describeTxn(op *workload.Operation, id int) string {
+	parts := make([]string, len(op.Txn))
+	for i, m := range op.Txn {
+		parts[i] = m.String()
+	}
+	return fmt.Sprintf("op %d c%d seq %d %s [%s]", id, op.Client, op.Seq, op.Status, strings.Join(parts, ", "))
+}
+
+// writer identifies the append of one element.
+type writer struct {
+	txn   int // index in txnGraph.txns
+	key   string
+	final bool // the transaction's last append to the key
+}
+
+// edge is a dependency u -> to, of one or more kinds, with a key per kind.
+type edge struct {
+	to    int
+	kinds [depKinds]bool
+	keys  [depKinds]string
+}
+
+// txnGraph is the transactions of a history and their dependencies.
+type txnGraph struct {
+	txns     []workload.Operation // the transactions; IDs renumbered to positions here
+	opID     []int                // each transaction's ID in the history
+	writers  map[string]writer    // element -> its append
+	observed []bool               // some read saw one of its appends
+	out      [][]edge             // adjacency, in insertion order (deterministic)
+	index    map[[2]int]int       // (from, to) -> position in out[from]
+	edges    int
+	order    map[string][]string // key -> version order, the longest read
+	keys     []string            // keys read, sorted
+	work     int
+}
+
+func newTxnGraph(h *workload.History) *txnGraph {
+	g := &txnGraph{writers: map[string]writer{}, index: map[[2]int]int{}, order: map[string][]string{}}
+	for _, op := range h.Operations() {
+		if op.Kind != workload.OpTxn {
+			continue
+		}
+		g.opID = append(g.opID, op.ID)
+		op.ID = len(g.txns)
+		g.txns = append(g.txns, op)
+	}
+	g.observed = make([]bool, len(g.txns))
+	g.out = make([][]edge, len(g.txns))
+	for i := range g.txns {
+		t := &g.txns[i]
+		for j, m := range t.Txn {
+			if !m.Append {
+				continue
+			}
+			final := !slices.ContainsFunc(t.Txn[j+1:], func(n workload.MicroOp) bool { return n.Append && n.Key == m.Key })
+			if _, dup := g.writers[m.Value]; !dup {
+				g.writers[m.Value] = writer{txn: i, key: m.Key, final: final}
+			}
+		}
+	}
+	return g
+}
+
+// anomaly is a named finding: a cycle (ops and the edge from each to the
+// next) or, for non-cycle anomalies, the operations involved.
+type anomaly struct {
+	name   string
+	ops    []int
+	edges  []string
+	detail string
+}
+
+// reads calls fn for every read of a transaction answered OK, in history order.
+func (g *txnGraph) reads(fn func(t int, m workload.MicroOp)) {
+	for i := range g.txns {
+		if g.txns[i].Status != workload.StatusOK {
+			continue
+		}
+		for _, m := range g.txns[i].Txn {
+			if !m.Append {
+				fn(i, m)
+			}
+		}
+	}
+}
+
+// nonCycleAnomaly finds what needs no graph: garbage, duplicate and aborted
+// reads, intermediate reads and reads that disagree on a key's order. It
+// also records each key's version order and which unknown transactions were
+// observed.
+func (g *txnGraph) nonCycleAnomaly() *anomaly {
+	var found *anomaly
+	note := func(a anomaly) {
+		if found == nil {
+			found = &a
+		}
+	}
+	inOrder := map[string]bool{} // key + "\x00" + element: already in its key's order
+	g.reads(func(t int, m workload.MicroOp) {
+		long := g.order[m.Key]
+		switch {
+		case isPrefix(m.Read, long): // nothing new: its elements were checked once
+		case isPrefix(long, m.Read):
+			// Check each element once, when it first extends its key's order.
+			for _, v := range m.Read[len(long):] {
+				w, ok := g.writers[v]
+				switch {
+				case inOrder[m.Key+"\x00"+v]:
+					note(anomaly{name: AnomalyDuplicateElements, ops: []int{t},
+						detail: fmt.Sprintf("op %d read %s twice in %s", g.opID[t], v, m.Key)})
+				case !ok || w.key != m.Key:
+					note(anomaly{name: AnomalyGarbageRead, ops: []int{t},
+						detail: fmt.Sprintf("op %d read %s in %s, which no transaction appended there", g.opID[t], v, m.Key)})
+				case g.txns[w.txn].Status == workload.StatusFailed:
+					note(anomaly{name: AnomalyG1a, ops: []int{t, w.txn},
+						detail: fmt.Sprintf("op %d read %s in %s, appended by op %d, which failed (aborted)", g.opID[t], v, m.Key, g.opID[w.txn])})
+				default:
+					g.observed[w.txn] = true
+				}
+				inOrder[m.Key+"\x00"+v] = true
+			}
+			g.order[m.Key] = m.Read
+		default:
+			note(anomaly{name: AnomalyIncompatibleOrder, ops: []int{t},
+				detail: fmt.Sprintf("op %d read %s as [%s], another read as [%s]", g.opID[t], m.Key,
+					strings.Join(m.Read, " "), strings.Join(long, " "))})
+		}
+		if n := len(m.Read); n > 0 {
+			if w, ok := g.writers[m.Read[n-1]]; ok && w.key == m.Key && w.txn != t && !w.final && g.txns[w.txn].Status != workload.StatusFailed {
+				note(anomaly{name: AnomalyG1b, ops: []int{t, w.txn},
+					detail: fmt.Sprintf("op %d read %s ending at %s, an intermediate append of op %d", g.opID[t], m.Key, m.Read[n-1], g.opID[w.txn])})
+			}
+		}
+	})
+	g.keys = slices.Sorted(maps.Keys(g.order))
+	return found
+}
+
+func isPrefix(short, long []string) bool {
+	return len(short) <= len(long) && slices.Equal(short, long[:len(short)])
+}
+
+// ids maps transaction positions to history operation IDs.
+func (g *txnGraph) ids(ts []int) []int {
+	out := make([]int, len(ts))
+	for i, t := range ts {
+		out[i] = g.opID[t]
+	}
+	return out
+}
+
+// addEdge records the dependency from -> to of kind k on key.
+func (g *txnGraph) addEdge(from, to int, k depKind, key string) {
+	if from == to {
+		return
+	}
+	i, ok := g.index[[2]int{from, to}]
+	if !ok {
+		i = len(g.out[from])
+		g.index[[2]int{from, to}] = i
+		g.out[from] = append(g.out[from], edge{to: to})
+		g.edges++
+	}
+	e := &g.out[from][i]
+	if !e.kinds[k] {
+		e.kinds[k], e.keys[k] = true, key
+	}
+}
+
+// versionEdges infers ww, wr and rw edges from each key's version order.
+func (g *txnGraph) versionEdges() {
+	for _, k := range g.keys {
+		order := g.order[k]
+		for i := 1; i < len(order); i++ {
+			g.addEdge(g.writers[order[i-1]].txn, g.writers[order[i]].txn, depWW, k)
+		}
+	}
+	g.reads(func(t int, m workload.MicroOp) {
+		order := g.order[m.Key]
+		if n := len(m.Read); n > 0 {
+			g.addEdge(g.writers[m.Read[n-1]].txn, t, depWR, m.Key)
+		}
+		if n := len(m.Read); n < len(order) {
+			g.addEdge(t, g.writers[order[n]].txn, depRW, m.Key)
+		}
+	})
+}
+
+// committed reports whether transaction t belongs in the graph's real-time order.
+func (g *txnGraph) committed(t int) bool {
+	switch g.txns[t].Status {
+	case workload.StatusOK:
+		return true
+	case workload.StatusUnknown:
+		return g.observed[t]
+	}
+	return false
+}
+
+// realtimeEdges adds T1 -rt-> T2 when T1 returned before T2 was called, as a
+// transitive reduction: a frontier of the latest returned transactions not
+// yet known to precede another returned one. Unknown transactions never
+// return, so they are only ever targets.
+func (g *txnGraph) realtimeEdges() {
+	type event struct {
+		at   sim.Time
+		call bool
+		txn  int
+	}
+	var events []event
+	for t := range g.txns {
+		if !g.committed(t) {
+			continue
+		}
+		events = append(events, event{g.txns[t].Call, true, t})
+		if g.txns[t].Status == workload.StatusOK && g.txns[t].Return != sim.Forever {
+			events = append(events, event{g.txns[t].Return, false, t})
+		}
+	}
+	// Calls before returns at the same time: precedence is strict.
+	slices.SortFunc(events, func(a, b event) int {
+		switch {
+		case a.at != b.at:
+			if a.at < b.at {
+				return -1
+			}
+			return 1
+		case a.call != b.call:
+			if a.call {
+				return -1
+			}
+			return 1
+		}
+		return a.txn - b.txn
+	})
+	var frontier []int
+	preds := make([][]int, len(g.txns))
+	for _, e := range events {
+		if e.call {
+			preds[e.txn] = slices.Clone(frontier)
+			for _, p := range frontier {
+				g.addEdge(p, e.txn, depRT, "")
+			}
+			continue
+		}
+		frontier = slices.DeleteFunc(frontier, func(p int) bool { return slices.Contains(preds[e.txn], p) })
+		frontier = append(frontier, e.txn)
+	}
+}
+
+// findAnomaly searches the cycles from the weakest kind to the strongest and
+// returns the first found; complete is false if the work limit stopped it.
+func (g *txnGraph) findAnomaly(strict bool) (found *anomaly, complete bool) {
+	type class struct {
+		name    string
+		allowed [depKinds]bool
+		oneRW   bool // exactly one rw edge, the others from allowed
+	}
+	classes := []class{
+		{AnomalyG0, [depKinds]bool{depWW: true}, false},
+		{AnomalyG1c, [depKinds]bool{depWW: true, depWR: true}, false},
+		{AnomalyGSingle, [depKinds]bool{depWW: true, depWR: true}, true},
+		{AnomalyG2Item, [depKinds]bool{depWW: true, depWR: true, depRW: true}, false},
+	}
+	if strict {
+		for _, c := range classes[:4] {
+			c.name += RealtimeSuffix
+			c.allowed[depRT] = true
+			classes = append(classes, c)
+		}
+	}
+	for _, c := range classes {
+		var a *anomaly
+		if c.oneRW {
+			a = g.oneRWCycle(c.allowed)
+		} else {
+			a = g.cycle(c.allowed)
+		}
+		if a != nil {
+			a.name = c.name
+			return a, true
+		}
+		if g.work > elleWorkLimit {
+			return nil, false
+		}
+	}
+	return nil, true
+}
+
+// uses reports whether e has a kind in allowed, and the first such.
+func uses(e *edge, allowed [depKinds]bool) (depKind, bool) {
+	for k := range depKinds {
+		if allowed[k] && e.kinds[k] {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// components returns, per transaction, the index of its strongly connected
+// component in the subgraph of allowed edges (gonum's Tarjan), and the
+// components of more than one transaction, each sorted, ordered by their
+// smallest member.
+func (g *txnGraph) components(allowed [depKinds]bool) (comp []int, cyclic [][]int) {
+	dg := simple.NewDirectedGraph()
+	for t := range g.txns {
+		dg.AddNode(simple.Node(t))
+	}
+	for u := range g.out {
+		for i := range g.out[u] {
+			if _, ok := uses(&g.out[u][i], allowed); ok {
+				dg.SetEdge(dg.NewEdge(simple.Node(u), simple.Node(g.out[u][i].to)))
+			}
+		}
+	}
+	comp = make([]int, len(g.txns))
+	for _, scc := range topo.TarjanSCC(dg) {
+		if len(scc) < 2 {
+			continue
+		}
+		members := make([]int, len(scc))
+		for i, n := range scc {
+			members[i] = int(n.ID())
+		}
+		slices.Sort(members)
+		cyclic = append(cyclic, members)
+	}
+	slices.SortFunc(cyclic, func(a, b []int) int { return a[0] - b[0] })
+	for i := range comp {
+		comp[i] = -1
+	}
+	for c, members := range cyclic {
+		for _, t := range members {
+			comp[t] = c
+		}
+	}
+	return comp, cyclic
+}
+
+// cycle finds a cycle of allowed edges: through the smallest transaction of
+// the first cyclic component, by breadth-first search (a shortest one).
+func (g *txnGraph) cycle(allowed [depKinds]bool) *anomaly {
+	comp, cyclic := g.components(allowed)
+	if len(cyclic) == 0 {
+		return nil
+	}
+	start := cyclic[0][0]
+	return g.path(start, start, allowed, func(t int) bool { return comp[t] == comp[start] }, nil)
+}
+
+// oneRWCycle finds a cycle of one rw edge u -> v and a path of allowed
+// edges back from v to u.
+func (g *txnGraph) oneRWCycle(allowed [depKinds]bool) *anomaly {
+	withRW := allowed
+	withRW[depRW] = true
+	comp, cyclic := g.components(withRW)
+	if len(cyclic) == 0 {
+		return nil
+	}
+	for u := range g.out {
+		for i := range g.out[u] {
+			e := &g.out[u][i]
+			if !e.kinds[depRW] || comp[u] < 0 || comp[u] != comp[e.to] {
+				continue
+			}
+			first := &anomaly{ops: []int{u}, edges: []string{"rw " + e.keys[depRW]}}
+			if a := g.path(e.to, u, allowed, func(t int) bool { return comp[t] == comp[u] }, first); a != nil {
+				return a
+			}
+			if g.work > elleWorkLimit {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// path searches breadth-first for a path of allowed edges from start to
+// goal (a cycle if they are equal) among the transactions in, and returns
+// prefix followed by it, or nil.
+func (g *txnGraph) path(start, goal int, allowed [depKinds]bool, in func(int) bool, prefix *anomaly) *anomaly {
+	type step struct {
+		from int
+		kind depKind
+		key  string
+	}
+	prev := map[int]step{}
+	queue := []int{start}
+	for len(queue) > 0 {
+		u := queue[0]
+		queue = queue[1:]
+		for i := range g.out[u] {
+			g.work++
+			e := &g.out[u][i]
+			k, ok := uses(e, allowed)
+			if !ok || !in(e.to) {
+				continue
+			}
+			if _, seen := prev[e.to]; seen || e.to == start && e.to != goal {
+				continue
+			}
+			prev[e.to] = step{u, k, e.keys[k]}
+			if e.to != goal {
+				queue = append(queue, e.to)
+				continue
+			}
+			// Walk back from goal to start.
+			var ops []int
+			var edges []string
+			for at := goal; ; {
+				s := prev[at]
+				ops = append(ops, s.from)
+				edges = append(edges, strings.TrimSpace(depNames[s.kind]+" "+s.key))
+				if at = s.from; at == start {
+					break
+				}
+			}
+			slices.Reverse(ops)
+			slices.Reverse(edges)
+			a := &anomaly{ops: ops, edges: edges}
+			if prefix != nil {
+				a.ops = append(slices.Clone(prefix.ops), ops...)
+				a.edges = append(slices.Clone(prefix.edges), edges...)
+			}
+			return a
+		}
+	}
+	return nil
+}
+
+// describeCycle renders "op 3 -rw k1-> op 7 -wr k2-> op 3".
+func (g *txnGraph) describeCycle(a *anomaly) string {
+	var b strings.Builder
+	for i, t := range a.ops {
+		b.WriteString("op " + strconv.Itoa(g.opID[t]) + " -" + a.edges[i] + "-> ")
+	}
+	b.WriteString("op " + strconv.Itoa(g.opID[a.ops[0]]))
+	return b.String()
+}
+
+// elle is CheckListAppend as a HistoryCheck: serializable, or strict
+// serializable.
+type elle struct{ strict bool }
+
+func (e elle) Name() string {
+	if e.strict {
+		return names.StrictSerializable
+	}
+	return names.Serializable
+}
+
+// Check ignores budget: the search is bounded by elleWorkLimit, in edges
+// visited, so that its verdict does not depend on the machine.
+func (e elle) Check(h *workload.History, _ time.Duration) HistoryResult {
+	r := CheckListAppend(h, e.strict)
+	res := HistoryResult{Verdict: r.Verdict, Detail: r.Detail}
+	if r.Verdict == Fail {
+		res.Artifacts = []Artifact{{Name: e.Name() + "-anomaly.txt", Write: r.WriteCycle}}
+	}
+	return res
+}
