@@ -16,6 +16,18 @@
 // Invariants keep only small per-index or per-term records, looked up by key,
 // never iterated, so they are deterministic.
 //
+// # History checks
+//
+// A HistoryCheck judges the recorded history after the run and returns a
+// verdict, a one-line reason and artifact files; NewHistoryCheck builds one
+// by name (the names are the one list of package checkers/names). Two kinds
+// exist: linearizability of a kv history (below), and serializability or
+// strict serializability of a list-append history (elle.go), Elle-style:
+// dependencies inferred from unique appends, cycles found with gonum's
+// Tarjan SCC and named after Adya's anomalies (G0, G1a, G1b, G1c, G-single,
+// G2-item). That search is bounded by the edges it visits, not by the wall
+// clock, so its verdict is the same on every machine.
+//
 // # Linearizability
 //
 // CheckLinearizable checks a workload.History against a small, total model of
