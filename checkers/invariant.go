@@ -107,6 +107,29 @@ func (m *Monitor) Observe(at sim.Time, event uint64, o sim.Observation) {
 	}
 }
 
+// Ticker is implemented by invariants that judge the passing of time, not
+// only observations (the "progress" check): Tick asks them at a moment of
+// the run, as the event-th event.
+type Ticker interface {
+	Tick(at sim.Time, event uint64) *Violation
+}
+
+// Tick asks every Ticker invariant that has not failed yet about time at.
+func (m *Monitor) Tick(at sim.Time, event uint64) {
+	for i, inv := range m.invs {
+		t, ok := inv.(Ticker)
+		if !ok || m.first[i] != nil {
+			continue
+		}
+		if v := t.Tick(at, event); v != nil {
+			m.first[i] = v
+			if m.stop != nil {
+				m.stop(v.Error())
+			}
+		}
+	}
+}
+
 // Violations returns the first violation of each failed invariant, in the
 // order the invariants were given.
 func (m *Monitor) Violations() []*Violation {

@@ -71,6 +71,10 @@ func NewInvariant(name string) (Invariant, bool) {
 		return NewAgreement(), true
 	case NameOneLeaderPerTerm:
 		return NewOneLeaderPerTerm(), true
+	case NameStaleLeader:
+		return NewStaleLeader(), true
+	case NameProgress:
+		return NewProgressCheck(0), true
 	}
 	return nil, false
 }

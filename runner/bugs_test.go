@@ -41,6 +41,10 @@ var plantedBugs = []struct {
 	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 30/30 (conflicting-pre-prepares)
 	{"pbft-bug-trust-relayed-view-changes.yaml", 300, "agreement"},     // 30/30 (tamper-view-change)
 	{"pbft-bug-trust-new-view-pre-prepares.yaml", 300, "agreement"},    // 18/30 (wrong-new-view)
+	// Availability bugs: liveness verdicts from the availability checks,
+	// which the safety checks miss (TestAvailabilityBugsMissedBySafetyChecks).
+	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 40/60, first at seed 2
+	{"raft-bug-stale-append-resets-timer.yaml", 10, "progress"},      // 60/60
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in
@@ -58,7 +62,7 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 			}
 			require.NotNil(t, failing, "no failure in %d seeds: the checker misses the bug", b.maxSeeds)
 			want := runner.Safety
-			if strings.HasPrefix(b.checker, "not converged") {
+			if strings.HasPrefix(b.checker, "not converged") || b.checker == "stale-leader" || b.checker == "progress" {
 				want = runner.Liveness
 			}
 			require.Equal(t, want, failing.Class, failing.Reason)
@@ -143,4 +147,34 @@ protocol_options: {bugs: [ack-before-sync]}
 	replay := runSeed(t, again, proto, failing.Seed)
 	require.Equal(t, failing.Hash, replay.Hash, "the exported scenario replays the same run:\n%s", text)
 	require.Equal(t, failing.Class, replay.Class)
+}
+
+// TestAvailabilityBugsMissedBySafetyChecks: the planted availability bugs
+// pass every safety check (agreement, one leader per term, linearizability)
+// on the seeds where the availability checks catch them: only those see
+// them.
+func TestAvailabilityBugsMissedBySafetyChecks(t *testing.T) {
+	seeds := uint64(10)
+	if testing.Short() {
+		seeds = 3
+	}
+	for _, file := range []string{"raft-bug-leader-ignores-higher-term.yaml", "raft-bug-stale-append-resets-timer.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", file))
+			require.NoError(t, err)
+			safety := regexp.MustCompile(`(?m)^checks: \[.*\]$`).ReplaceAll(data, []byte("checks: [linearizable, agreement, one-leader-per-term]"))
+			require.NotEqual(t, data, safety)
+			sc, err := scenarios.Parse(file, safety)
+			require.NoError(t, err)
+			full, proto := load(t, filepath.Join("bugs", file), 0)
+			caught := 0
+			for seed := uint64(1); seed <= seeds; seed++ {
+				require.Equal(t, runner.Pass, runSeed(t, sc, proto, seed).Class, "seed %d: a safety check saw the bug", seed)
+				if rep := runSeed(t, full, proto, seed); rep.Class == runner.Liveness {
+					caught++
+				}
+			}
+			require.Positive(t, caught, "the availability checks caught nothing in %d seeds", seeds)
+		})
+	}
 }

@@ -255,6 +255,7 @@ type run struct {
 	swarm     faults.SwarmDraw
 	progress  *checkers.Progress
 	liveness  *checkers.LivenessReport // nil when the scenario has no liveness phase
+	avail     availability             // the stale-leader and progress checks (availability.go)
 }
 
 func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
@@ -295,6 +296,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
 	w.OnObservation(r.count)
 	r.progress.Attach(w)
+	r.attachAvailability(invs)
 	return r, nil
 }
 
@@ -302,6 +304,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 func (r *run) execute() {
 	safetyEnd := sim.Time(r.sc.Duration)
 	r.outcome = r.world.RunUntil(safetyEnd)
+	r.avail.stop() // the workload stops or finishes: nothing more need complete
 	if r.outcome != sim.Reached {
 		return
 	}
@@ -458,7 +461,7 @@ func (r *run) judge() *Report {
 		rep.Class, rep.Reason = ProtocolCrash, res.Crash.Error()
 		return rep
 	case len(r.monitor.Violations()) > 0:
-		rep.Class, rep.Reason = Safety, r.monitor.Violations()[0].Error()
+		rep.Class, rep.Reason = violationClass(r.monitor.Violations())
 		return rep
 	case res.Outcome == sim.EventLimit:
 		rep.Class, rep.Reason = Inconclusive, fmt.Sprintf("event bound of %d reached at t=%v", res.Events, res.Now)

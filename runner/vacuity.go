@@ -77,6 +77,7 @@ func (r *run) vacuity(rep *Report) []string {
 			markVacuous(rep, n.check)
 		}
 	}
+	why = append(why, r.avail.vacuity(rep)...)
 	if calls := rep.Ops.OK + rep.Ops.Failed + rep.Ops.Unknown; r.sc.Workload.Clients > 0 && rep.Ops.OK == 0 {
 		why = append(why, fmt.Sprintf("no client operation succeeded (%d called)", calls))
 	}

@@ -126,10 +126,20 @@ const (
 	// (Text says why): it is faulty from now on, like a crashed server that
 	// never comes back, and liveness no longer waits for it.
 	ObsHalt
+	// ObsTerm: Node saw Term (a term, ballot or view) in a message it
+	// received. The runner makes these from Termed messages for the
+	// stale-leader check, without tracing them; a protocol whose messages
+	// are not Termed may announce them itself. Index is the node's
+	// incarnation (World.Incarnation), 0 if unknown: a restarted node knows
+	// only its disk.
+	ObsTerm
+	// ObsLead: Node sent a message that only a leader of Term sends (an
+	// AppendEntries, a phase 2a accept). Made and numbered like ObsTerm.
+	ObsLead
 )
 
 var obsNames = [...]string{ObsLeader: "leader", ObsCommit: "commit", ObsApply: "apply",
-	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt"}
+	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt", ObsTerm: "term", ObsLead: "lead"}
 
 // String names the kind as it appears in traces.
 func (k ObsKind) String() string {
@@ -154,7 +164,7 @@ type Observation struct {
 func (o *Observation) appendTrace(b []byte) []byte {
 	b = append(b, o.Kind.String()...)
 	switch o.Kind {
-	case ObsLeader:
+	case ObsLeader, ObsTerm, ObsLead:
 		b = TraceLine(b).Uint("term", o.Term)
 	case ObsCommit, ObsApply:
 		b = TraceLine(b).Uint("term", o.Term).Uint("index", o.Index).Hex("digest", o.Digest)

@@ -139,6 +139,7 @@ type World struct {
 	tr        tracer
 	controls  []control
 	observers []func(Observation)
+	msgHooks  []func(MessageEvent) // OnMessage (termed.go)
 	effects   []effect
 	stopped   bool
 	stopWhy   string
@@ -394,6 +395,9 @@ func (w *World) deliver(e *event) {
 		w.tr.begin(w.now, "deliver", e.node, e.from)
 		w.tr.line = e.msg.AppendTrace(w.tr.line)
 		w.tr.end()
+		for _, fn := range w.msgHooks {
+			fn(MessageEvent{From: e.from, To: e.node, Msg: e.msg})
+		}
 		w.invoke(s, e)
 	}
 }
@@ -509,6 +513,9 @@ func (w *World) send(from, to NodeID, m Message, delay time.Duration) {
 	w.tr.begin(w.now, "send", from, to)
 	w.tr.line = m.AppendTrace(w.tr.line)
 	w.tr.end()
+	for _, fn := range w.msgHooks {
+		fn(MessageEvent{Sent: true, From: from, To: to, Msg: m})
+	}
 	if w.net.isCut(from, to) {
 		w.drop(from, to, m, "cut")
 		return

@@ -19,6 +19,8 @@ const (
 	Liveness           = "liveness"            // the liveness phase
 	Serializable       = "serializable"        // the list-append history, Elle-style
 	StrictSerializable = "strict-serializable" // serializable with real-time order
+	StaleLeader        = "stale-leader"        // availability: no leader acts on a term it knows is stale
+	Progress           = "progress"            // availability: a healthy majority completes operations
 )
 
 // Check describes one check name.
@@ -27,6 +29,10 @@ type Check struct {
 	// Models lists the data models whose histories the check judges; nil
 	// means it reads observations, not the history, and fits every model.
 	Models []string
+	// Optional checks are not among the defaults: a scenario lists them
+	// where they apply (stale-leader needs a protocol whose messages carry
+	// terms; progress, faults that leave a majority connected for a while).
+	Optional bool
 }
 
 // checks is the list, in the order checks run by default.
@@ -35,6 +41,8 @@ var checks = []Check{
 	{Name: Agreement},
 	{Name: OneLeaderPerTerm},
 	{Name: Liveness},
+	{Name: StaleLeader, Optional: true},
+	{Name: Progress, Optional: true},
 	{Name: Serializable, Models: []string{ModelListAppend}},
 	{Name: StrictSerializable, Models: []string{ModelListAppend}},
 }
@@ -69,7 +77,7 @@ func Applies(check, model string) bool {
 func Default(model string) []string {
 	var out []string
 	for _, c := range checks {
-		if Applies(c.Name, model) {
+		if Applies(c.Name, model) && !c.Optional {
 			out = append(out, c.Name)
 		}
 	}

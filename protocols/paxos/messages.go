@@ -239,3 +239,25 @@ func appendCommands(b []byte, cmds []service.Command) []byte {
 	}
 	return append(b, ']')
 }
+
+// MessageTerm implements sim.Termed: the ballot a message is about, and
+// whether only the leader of that ballot sends it (phase 2a accepts, its
+// decisions and heartbeats). A nack is not Termed: its Ballot is the
+// receiver's own, and what it reveals (Promised) matters only for the
+// current attempt (PMS §2.2).
+func (m MsgPrepare) MessageTerm() (uint64, bool) { return m.Ballot, false }
+
+// MessageTerm implements sim.Termed.
+func (m MsgPromise) MessageTerm() (uint64, bool) { return m.Ballot, false }
+
+// MessageTerm implements sim.Termed.
+func (m MsgAccept) MessageTerm() (uint64, bool) { return m.Ballot, true }
+
+// MessageTerm implements sim.Termed.
+func (m MsgAccepted) MessageTerm() (uint64, bool) { return m.Ballot, false }
+
+// MessageTerm implements sim.Termed.
+func (m MsgDecide) MessageTerm() (uint64, bool) { return m.Ballot, true }
+
+// MessageTerm implements sim.Termed.
+func (m MsgHeartbeat) MessageTerm() (uint64, bool) { return m.Ballot, true }

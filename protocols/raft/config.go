@@ -72,6 +72,10 @@ const (
 	BugNoLogCheckOnVote = "no-term-check-on-vote"
 	BugNoAppendRetry    = "no-append-retry"
 	BugSendBeforeSync   = "send-before-sync"
+	// Availability bugs: the safety checkers cannot see them; the
+	// stale-leader and progress checks do.
+	BugLeaderIgnoresHigherTerm = "leader-ignores-higher-term"
+	BugStaleAppendResetsTimer  = "stale-append-resets-timer"
 )
 
 var knownBugs = []Bug{
@@ -81,12 +85,18 @@ var knownBugs = []Bug{
 		"the Figure 8 scenario of Raft §5.4.2"},
 	{Name: BugForgetVote, Description: "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
 		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
+	{Name: BugLeaderIgnoresHigherTerm, Description: "an availability bug: a leader that gets a response carrying a higher " +
+		"term (an AppendEntries or vote answer) ignores it instead of stepping down (Raft §5.1), and goes on leading its " +
+		"stale term until a request of the new term reaches it"},
 	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
+	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
+		"AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the current leader only), so a deposed " +
+		"leader that hears nothing back keeps the others from electing a new one"},
 }
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -96,6 +106,8 @@ func KnownBugs() []Bug { return slices.Clone(knownBugs) }
 type bugs struct {
 	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote, sendBeforeSync bool
 	noAppendRetry                                                              bool // liveness only: not in any()
+	// Availability only, not in any(): no safety property depends on them.
+	leaderIgnoresHigherTerm, staleAppendResetsTimer bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -118,6 +130,9 @@ func parseBugs(names []string) (bugs, error) {
 		noLogCheckOnVote: on(BugNoLogCheckOnVote),
 		noAppendRetry:    on(BugNoAppendRetry),
 		sendBeforeSync:   on(BugSendBeforeSync),
+
+		leaderIgnoresHigherTerm: on(BugLeaderIgnoresHigherTerm),
+		staleAppendResetsTimer:  on(BugStaleAppendResetsTimer),
 	}, nil
 }
 

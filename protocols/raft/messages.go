@@ -120,3 +120,16 @@ func (m MsgAppResp) AppendTrace(b []byte) []byte {
 	}
 	return b
 }
+
+// MessageTerm implements sim.Termed: every Raft message carries its
+// sender's term (§5.1), and only a leader sends AppendEntries (§5.3).
+func (m MsgVote) MessageTerm() (uint64, bool) { return m.Term, false }
+
+// MessageTerm implements sim.Termed.
+func (m MsgVoteResp) MessageTerm() (uint64, bool) { return m.Term, false }
+
+// MessageTerm implements sim.Termed.
+func (m MsgApp) MessageTerm() (uint64, bool) { return m.Term, true }
+
+// MessageTerm implements sim.Termed.
+func (m MsgAppResp) MessageTerm() (uint64, bool) { return m.Term, false }

@@ -250,6 +250,8 @@ func messageTerm(m sim.Message) uint64 {
 func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 	term := messageTerm(m)
 	switch {
+	case term > n.term && n.role == roleLeader && n.bugs.leaderIgnoresHigherTerm && isResponse(m):
+		return // planted availability bug: the leader does not step down
 	case term > n.term:
 		// Raft §5.1: a server that sees a larger term adopts it and reverts
 		// to follower.
@@ -272,6 +274,9 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 			n.send(from, MsgVoteResp{Term: n.term})
 		case MsgApp:
 			n.probe(ProbeAppendRejectedStale)
+			if n.bugs.staleAppendResetsTimer && n.role == roleFollower {
+				n.electionStart = n.env.Now() // planted availability bug: a deposed leader counts as alive
+			}
 			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
 		default:
 			n.probe(ProbeStaleResponseIgnored)
@@ -279,6 +284,16 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		return
 	}
 	n.step(n, from, m)
+}
+
+// isResponse reports whether m answers a request (a vote or an
+// AppendEntries).
+func isResponse(m sim.Message) bool {
+	switch m.(type) {
+	case MsgVoteResp, MsgAppResp:
+		return true
+	}
+	return false
 }
 
 // becomeFollower adopts term (clearing the vote if the term is new) and

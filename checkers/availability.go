@@ -1,0 +1,148 @@
+package checkers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/checkers/names"
+	"github.com/simrun/simrun/sim"
+)
+
+// Availability checks: properties the safety checkers cannot see, because a
+// protocol that breaks them still never disagrees. Both are protocol-neutral.
+
+// Names of the availability checks, as scenario files list them.
+const (
+	NameStaleLeader = names.StaleLeader
+	NameProgress    = names.Progress
+)
+
+// staleLeader checks that a server that saw a higher term does not go on
+// acting as the leader of an older one: Raft §5.1 ("if a candidate or
+// leader discovers that its term is out of date, it immediately reverts to
+// follower state"), Paxos Made Simple §2.2 (a proposer that learns of a
+// higher-numbered proposal abandons its own), the same of a view. It reads
+// sim.ObsTerm (a server saw a term) and sim.ObsLead (a server sent a message
+// only a leader of a term sends), which the runner makes from the
+// protocol's sim.Termed messages; each is numbered with the server's
+// incarnation in Index, and a restarted server starts afresh.
+type staleLeader struct {
+	seen map[sim.NodeID]seenTerm
+}
+
+// seenTerm is the highest term a server's current incarnation saw.
+type seenTerm struct {
+	term, inc uint64
+	event     uint64
+	at        sim.Time
+}
+
+// NewStaleLeader returns the "stale-leader" invariant.
+func NewStaleLeader() Invariant { return &staleLeader{seen: map[sim.NodeID]seenTerm{}} }
+
+func (s *staleLeader) Name() string { return NameStaleLeader }
+
+// Observe records the terms servers see and judges their leaders' messages.
+func (s *staleLeader) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
+	if o.Kind != sim.ObsTerm && o.Kind != sim.ObsLead {
+		return nil
+	}
+	prev, ok := s.seen[o.Node]
+	if !ok || prev.inc != o.Index {
+		prev = seenTerm{inc: o.Index}
+	}
+	if o.Kind == sim.ObsTerm {
+		if o.Term > prev.term {
+			prev.term, prev.event, prev.at = o.Term, event, at
+		}
+		s.seen[o.Node] = prev
+		return nil
+	}
+	s.seen[o.Node] = prev
+	if o.Term >= prev.term {
+		return nil
+	}
+	return &Violation{Checker: NameStaleLeader, Event: event, At: at, Node: o.Node,
+		Message: fmt.Sprintf("%v acted as leader of term %d after it saw term %d (event %d, t=%v)",
+			o.Node, o.Term, prev.term, prev.event, prev.at)}
+}
+
+// DefaultProgressBound is how long a healthy majority may go without a
+// client operation completing, for the "progress" check: several election
+// timeouts and client retries of the shipped protocols' defaults.
+const DefaultProgressBound = 3 * time.Second
+
+// ProgressCheck is the "progress" invariant: while the workload runs, once a
+// majority of the servers has been up, running and connected both ways to
+// each other for Bound, some client operation must have succeeded within
+// the last Bound. The runner tells it when the servers are healthy
+// (Healthy), and Ticks it; it reads the clients' sim.ObsReturn.
+type ProgressCheck struct {
+	Bound   time.Duration
+	since   sim.Time // when the majority became healthy; sim.Forever while it is not
+	lastOK  sim.Time // the last successful operation
+	members []sim.NodeID
+	stopped bool
+}
+
+// NewProgressCheck returns the "progress" invariant with the given bound
+// (DefaultProgressBound if 0).
+func NewProgressCheck(bound time.Duration) *ProgressCheck {
+	if bound <= 0 {
+		bound = DefaultProgressBound
+	}
+	return &ProgressCheck{Bound: bound, since: sim.Forever}
+}
+
+// Name implements Invariant.
+func (p *ProgressCheck) Name() string { return NameProgress }
+
+// Observe notes a client's successful operation.
+func (p *ProgressCheck) Observe(at sim.Time, _ uint64, o sim.Observation) *Violation {
+	if o.Kind == sim.ObsReturn && returnedOK(o.Text) {
+		p.lastOK = at
+	}
+	return nil
+}
+
+// returnedOK reads a client's return observation: "op=3 c0 seq=4 ok ...".
+func returnedOK(text string) bool {
+	i := strings.Index(text, "seq=")
+	if i < 0 {
+		return false
+	}
+	j := strings.IndexByte(text[i:], ' ')
+	return j >= 0 && strings.HasPrefix(text[i+j+1:], "ok")
+}
+
+// Healthy tells the check whether, at time at, the servers in majority (nil
+// if none) are a majority that is up, running and connected.
+func (p *ProgressCheck) Healthy(at sim.Time, majority []sim.NodeID) {
+	switch {
+	case majority == nil:
+		p.since, p.members = sim.Forever, nil
+	case p.since == sim.Forever:
+		p.since, p.members = at, majority
+	default:
+		p.members = majority
+	}
+}
+
+// Stop ends the check's watch: the workload stopped, nothing need complete.
+func (p *ProgressCheck) Stop() { p.stopped = true }
+
+// Tick implements Ticker: the violation, if a healthy majority waited more
+// than Bound for an operation to succeed.
+func (p *ProgressCheck) Tick(at sim.Time, event uint64) *Violation {
+	if p.stopped || p.since == sim.Forever {
+		return nil
+	}
+	from := max(p.since, p.lastOK)
+	if at.Sub(from) <= p.Bound {
+		return nil
+	}
+	return &Violation{Checker: NameProgress, Event: event, At: at, Node: p.members[0],
+		Message: fmt.Sprintf("no client operation succeeded for %v (since t=%v) while a majority of the servers was up and connected (since t=%v, now %v)",
+			at.Sub(from), from, p.since, p.members)}
+}

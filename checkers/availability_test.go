@@ -1,0 +1,58 @@
+package checkers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/sim"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStaleLeader(t *testing.T) {
+	inv := NewStaleLeader()
+	obs := func(kind sim.ObsKind, node sim.NodeID, term, inc uint64) *Violation {
+		return inv.Observe(sim.Time(time.Second), 7, sim.Observation{Kind: kind, Node: node, Term: term, Index: inc})
+	}
+	require.Nil(t, obs(sim.ObsLead, 0, 2, 1), "a leader of its term")
+	require.Nil(t, obs(sim.ObsTerm, 0, 3, 1), "seeing a higher term is no fault")
+	require.Nil(t, obs(sim.ObsLead, 1, 2, 1), "another server saw nothing")
+	require.Nil(t, obs(sim.ObsLead, 0, 3, 1), "leading the term it saw")
+	v := obs(sim.ObsLead, 0, 2, 1)
+	require.NotNil(t, v, "leading term 2 after seeing term 3")
+	require.Contains(t, v.Error(), "stale-leader violated at event 7")
+	require.Contains(t, v.Message, "n0 acted as leader of term 2 after it saw term 3")
+	require.Nil(t, obs(sim.ObsLead, 0, 2, 2), "a restarted server knows only its disk")
+	require.Nil(t, obs(sim.ObsNote, 0, 1, 2))
+}
+
+func TestProgressCheck(t *testing.T) {
+	p := NewProgressCheck(0)
+	require.Equal(t, DefaultProgressBound, p.Bound)
+	at := func(d time.Duration) sim.Time { return sim.Time(d) }
+	majority := []sim.NodeID{0, 1, 2}
+	require.Nil(t, p.Tick(at(10*time.Second), 1), "never healthy: nothing to ask")
+	p.Healthy(at(0), majority)
+	p.Observe(at(time.Second), 2, sim.Observation{Kind: sim.ObsReturn, Node: 5, Text: `op=3 c0 seq=4 ok "x"`})
+	p.Observe(at(2*time.Second), 3, sim.Observation{Kind: sim.ObsReturn, Node: 5, Text: `op=4 c0 seq=5 unknown timeout`})
+	require.Nil(t, p.Tick(at(3900*time.Millisecond), 4), "2.9s since the last success")
+	v := p.Tick(at(4100*time.Millisecond), 5)
+	require.NotNil(t, v, "3.1s without a success while healthy")
+	require.Contains(t, v.Message, "no client operation succeeded for 3.1s (since t=1s)")
+
+	p = NewProgressCheck(time.Second)
+	p.Healthy(at(0), majority)
+	p.Healthy(at(500*time.Millisecond), nil)
+	require.Nil(t, p.Tick(at(2*time.Second), 1), "not healthy now")
+	p.Healthy(at(2*time.Second), majority)
+	require.Nil(t, p.Tick(at(2900*time.Millisecond), 2), "healthy again for 0.9s only")
+	require.NotNil(t, p.Tick(at(3100*time.Millisecond), 3))
+	p.Stop()
+	require.Nil(t, p.Tick(at(9*time.Second), 4), "the workload stopped")
+}
+
+func TestReturnedOK(t *testing.T) {
+	require.True(t, returnedOK(`op=1 c2 seq=3 ok "v"`))
+	require.False(t, returnedOK(`op=1 c2 seq=3 unknown timeout`))
+	require.False(t, returnedOK(`op=1 c2 seq=3 failed "err"`))
+	require.False(t, returnedOK(`garbage`))
+}

@@ -1,0 +1,167 @@
+package runner
+
+import (
+	"slices"
+	"time"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/sim"
+)
+
+// The availability checks (checkers.NameStaleLeader, checkers.NameProgress)
+// need more than what servers announce: what terms each server saw and
+// which leader messages it sent, from the protocol's sim.Termed messages,
+// and whether a majority of servers is up and connected. The runner reads
+// both from the world's message hook (sim.World.OnMessage), which neither
+// traces nor changes anything: listing these checks never changes a seed's
+// trace.
+
+// healthSample is how often, in virtual time, the progress check samples
+// the servers' health: at most once per message hook call, at least this
+// far apart.
+const healthSample = 20 * time.Millisecond
+
+// availability is the runner's side of the availability checks.
+type availability struct {
+	r          *run
+	stale      bool                    // stale-leader is listed
+	check      *checkers.ProgressCheck // progress is listed
+	nextSample sim.Time
+	leads      int  // leader messages seen (stale-leader judged something)
+	healthy    bool // a healthy majority was seen (progress judged something)
+	stopped    bool
+}
+
+// attachAvailability hooks the world's messages if the scenario lists an
+// availability check.
+func (r *run) attachAvailability(invs []checkers.Invariant) {
+	r.avail.r = r
+	for _, inv := range invs {
+		switch c := inv.(type) {
+		case *checkers.ProgressCheck:
+			r.avail.check = c
+		default:
+			r.avail.stale = r.avail.stale || inv.Name() == checkers.NameStaleLeader
+		}
+	}
+	if r.avail.stale || r.avail.check != nil {
+		r.world.OnMessage(r.avail.onMessage)
+	}
+}
+
+// stop ends the progress check's watch with the safety phase.
+func (a *availability) stop() {
+	a.stopped = true
+	if a.check != nil {
+		a.check.Stop()
+	}
+}
+
+func (a *availability) onMessage(ev sim.MessageEvent) {
+	w := a.r.world
+	if a.stale {
+		a.termed(ev)
+	}
+	if a.check != nil && !a.stopped && w.Now() >= a.nextSample {
+		a.nextSample = w.Now().Add(healthSample)
+		majority := a.healthyMajority()
+		a.healthy = a.healthy || majority != nil
+		a.check.Healthy(w.Now(), majority)
+		a.r.monitor.Tick(w.Now(), w.Events())
+	}
+}
+
+// termed turns a Termed message into what the stale-leader check reads: the
+// receiver saw its term (sim.ObsTerm), or the sender acted as the leader of
+// its term (sim.ObsLead), numbered with the server's incarnation.
+func (a *availability) termed(ev sim.MessageEvent) {
+	t, ok := ev.Msg.(sim.Termed)
+	if !ok {
+		return
+	}
+	term, leader := t.MessageTerm()
+	o := sim.Observation{Kind: sim.ObsTerm, Node: ev.To, Term: term}
+	if ev.Sent {
+		if !leader {
+			return
+		}
+		o.Kind, o.Node = sim.ObsLead, ev.From
+	}
+	if !a.correctServer(o.Node) {
+		return
+	}
+	if o.Kind == sim.ObsLead {
+		a.leads++
+	}
+	w := a.r.world
+	o.Index = w.Incarnation(o.Node)
+	a.r.monitor.Observe(w.Now(), w.Events(), o)
+}
+
+// correctServer reports whether id is a server that is not Byzantine.
+func (a *availability) correctServer(id sim.NodeID) bool {
+	return int(id) >= 0 && int(id) < len(a.r.world.Servers()) && !slices.Contains(byzantineIDs(a.r.byzantine), id)
+}
+
+// healthyMajority returns a majority of the servers that are up, not paused,
+// and whose links to each other are neither cut nor clogged either way, or
+// nil if there is none. It starts from every running server and drops the
+// one with the most broken links until the rest are connected: greedy, so
+// it may miss a majority in some shapes, which only makes the check ask
+// less.
+func (a *availability) healthyMajority() []sim.NodeID {
+	w := a.r.world
+	var set []sim.NodeID
+	for _, id := range w.Servers() {
+		if w.Up(id) && !w.Paused(id) {
+			set = append(set, id)
+		}
+	}
+	need := len(w.Servers())/2 + 1
+	for len(set) >= need {
+		worst, most := -1, 0
+		for i, x := range set {
+			broken := 0
+			for _, y := range set {
+				if x != y && (w.IsCut(x, y) || w.IsCut(y, x) || w.IsClogged(x, y) || w.IsClogged(y, x)) {
+					broken++
+				}
+			}
+			if broken > most {
+				worst, most = i, broken
+			}
+		}
+		if worst < 0 {
+			return set
+		}
+		set = slices.Delete(set, worst, worst+1)
+	}
+	return nil
+}
+
+// violationClass classifies the invariants' violations: a safety
+// violation, or, when only the availability checks failed, a liveness one
+// (nothing wrong was decided; something that should have happened did not).
+func violationClass(vs []*checkers.Violation) (Class, string) {
+	for _, v := range vs {
+		if v.Checker != checkers.NameStaleLeader && v.Checker != checkers.NameProgress {
+			return Safety, v.Error()
+		}
+	}
+	return Liveness, vs[0].Error()
+}
+
+// vacuity lists why the availability checks judged nothing: no leader
+// message of a Termed protocol, or never a healthy majority.
+func (a *availability) vacuity(rep *Report) []string {
+	var why []string
+	if a.stale && a.leads == 0 {
+		why = append(why, checkers.NameStaleLeader+" judged nothing: no server sent a leader's message (sim.Termed)")
+		markVacuous(rep, checkers.NameStaleLeader)
+	}
+	if a.check != nil && !a.healthy {
+		why = append(why, checkers.NameProgress+" judged nothing: a majority of the servers was never up and connected")
+		markVacuous(rep, checkers.NameProgress)
+	}
+	return why
+}
