@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/simrun/simrun/runner"
 )
 
 const mergeLong = `Combine the results.jsonl files of several sweeps (the shards of one sweep
@@ -59,6 +61,7 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		}
 		for _, hash := range hashes {
 			t := tallies[scenarioVersion{name, hash}]
+			t.probes = a.declaredProbes(t)
 			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name)
 			if code := t.exitCode(); worst == exitPass {
 				worst = code
@@ -143,4 +146,14 @@ func readInto(path string, tallies map[scenarioVersion]*tally) error {
 		return badInputErr(err)
 	}
 	return err
+}
+
+// declaredProbes returns the probes the protocol of t's results declares,
+// if this program knows it.
+func (a *app) declaredProbes(t *tally) []runner.Named {
+	if t.origin == nil {
+		return nil
+	}
+	p, _ := a.protocols.Lookup(t.origin.Protocol)
+	return p.Probes
 }

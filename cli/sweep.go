@@ -208,6 +208,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 	if s.writeErr != nil {
 		return 0, badInput("--out: writing %s: %v (%d results of this sweep were not recorded)", resultsPath, s.writeErr, s.lost)
 	}
+	s.tally.probes = proto.Probes
 	s.tally.print(stdout, resultsPath, a.name)
 	s.printNotes(stdout, earlier, resultsPath, a.name)
 	if sweepErr != nil {

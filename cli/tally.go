@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/simrun/simrun/runner"
@@ -29,6 +30,11 @@ type tally struct {
 	// others counts results of other versions of the scenario found beside
 	// this one's, by scenario hash: kept apart, never mixed in.
 	others map[string]int
+	// probes are the coverage probes the scenario's protocol declares, for
+	// the summary's probe line (none: no line); probeNames numbers the
+	// probe names results reported, for each entry's set of fired probes.
+	probes     []runner.Named
+	probeNames *probeTable
 }
 
 // entry is what a tally holds of one seed: inline, the few fields every
@@ -40,22 +46,23 @@ type entry struct {
 	hash   string
 	wall   time.Duration
 	events uint64
-	full   *result // nil for a pass
+	full   *result  // nil for a pass
+	fired  []uint64 // the probes that fired, a set of probeTable numbers
 }
 
 // retriable reports whether the seed's verdict is a Porcupine timeout.
 func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
 
 func newTally(name, hash string) *tally {
-	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[string]int{}}
+	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[string]int{}, probeNames: &probeTable{}}
 }
 
 // add records a result, combining it with an earlier one of the same seed.
 func (t *tally) add(r result) {
 	if t.origin == nil {
-		t.origin = &result{Report: runner.Report{File: r.File}, SwarmKinds: r.SwarmKinds, LinTimeout: r.LinTimeout}
+		t.origin = &result{Report: runner.Report{File: r.File, Protocol: r.Protocol}, SwarmKinds: r.SwarmKinds, LinTimeout: r.LinTimeout}
 	}
-	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, wall: r.WallTime, events: r.Events}
+	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, wall: r.WallTime, events: r.Events, fired: t.probeNames.set(r.Probes)}
 	if r.Class.Failed() {
 		e.full = &r
 	}
@@ -112,7 +119,7 @@ func (t *tally) resultOf(e entry) result {
 // shard), so that a summary speaks of the seeds asked for.
 func (t *tally) only(keep func(seed uint64) bool) *tally {
 	out := newTally(t.name, t.hash)
-	out.origin = t.origin
+	out.origin, out.probes, out.probeNames = t.origin, t.probes, t.probeNames
 	maps.Copy(out.others, t.others)
 	for seed, e := range t.bySeed {
 		if keep(seed) {
@@ -171,6 +178,9 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 	for _, e := range t.slowest(3) {
 		fmt.Fprintf(w, "slow        seed %d  %v wall  %d events\n", e.seed, e.wall.Round(time.Millisecond), e.events)
 	}
+	if line := t.probeLine(); line != "" {
+		fmt.Fprintf(w, "probes      %s\n", line)
+	}
 	fmt.Fprintf(w, "results     %s\n", resultsPath)
 	if e := t.firstFailure(); e != nil {
 		first := t.resultOf(*e)
@@ -203,4 +213,61 @@ func (t *tally) exitCode() int {
 		return exitCodeFor(e.class)
 	}
 	return exitPass
+}
+
+// probeLine reads "41/45 fired; never: a, b, c": how many of the declared
+// coverage probes fired in some seed, and, in declaration order, the ones
+// none did (runner.ColdProbes): checks the sweep never exercised.
+func (t *tally) probeLine() string {
+	if len(t.probes) == 0 {
+		return ""
+	}
+	var union []uint64
+	for _, e := range t.bySeed {
+		for i, w := range e.fired {
+			for len(union) <= i {
+				union = append(union, 0)
+			}
+			union[i] |= w
+		}
+	}
+	fired := map[string]uint64{}
+	for i, name := range t.probeNames.names {
+		if i/64 < len(union) && union[i/64]&(1<<(i%64)) != 0 {
+			fired[name] = 1
+		}
+	}
+	cold := runner.ColdProbes(runner.Protocol{Probes: t.probes}, []*runner.Report{{Probes: fired}})
+	line := fmt.Sprintf("%d/%d fired", len(t.probes)-len(cold), len(t.probes))
+	if len(cold) > 0 {
+		line += "; never: " + strings.Join(cold, ", ")
+	}
+	return line
+}
+
+// probeTable numbers probe names, so that an entry keeps the probes that
+// fired as a few bits.
+type probeTable struct {
+	names []string
+	index map[string]int
+}
+
+// set returns the set of the probes that fired, as bits of their numbers.
+func (p *probeTable) set(probes map[string]uint64) []uint64 {
+	var bits []uint64
+	for name := range probes {
+		i, ok := p.index[name]
+		if !ok {
+			if p.index == nil {
+				p.index = map[string]int{}
+			}
+			i = len(p.names)
+			p.names, p.index[name] = append(p.names, name), i
+		}
+		for len(bits) <= i/64 {
+			bits = append(bits, 0)
+		}
+		bits[i/64] |= 1 << (i % 64)
+	}
+	return bits
 }
