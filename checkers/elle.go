@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -361,7 +362,7 @@ func (g *txnGraph) realtimeEdges() {
 			}
 			return 1
 		}
-		return a.txn - b.txn
+		return cmp.Compare(a.txn, b.txn)
 	})
 	var frontier []int
 	preds := make([][]int, len(g.txns))
@@ -455,7 +456,7 @@ func (g *txnGraph) components(allowed [depKinds]bool) (comp []int, cyclic [][]in
 		slices.Sort(members)
 		cyclic = append(cyclic, members)
 	}
-	slices.SortFunc(cyclic, func(a, b []int) int { return a[0] - b[0] })
+	slices.SortFunc(cyclic, func(a, b []int) int { return cmp.Compare(a[0], b[0]) })
 	for i := range comp {
 		comp[i] = -1
 	}
