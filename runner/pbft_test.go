@@ -179,3 +179,15 @@ liveness: {within: 50ms}
 		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
 	}
 }
+
+// TestPBFTRestartMidViewChangeStillAnnouncesLeadership: a replica that
+// restarted while changing to the view it then leads announces its
+// leadership (it once believed it had announced it before the restart, so a
+// swarm run's one-leader-per-term check had nothing to judge: vacuous).
+func TestPBFTRestartMidViewChangeStillAnnouncesLeadership(t *testing.T) {
+	sc, proto := load(t, "pbft-byz-silent-n4.yaml", 0)
+	sc.Swarm = []string{"all"}
+	rep := runSeed(t, sc, proto, 7)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Positive(t, rep.Announced.Leaders)
+}

@@ -384,8 +384,12 @@ func (st *durableState) lowWaterMark() uint64 {
 // the disk was empty.
 func (n *node) recover(st durableState) bool {
 	n.view, n.changing = st.view, st.changing
-	if !st.fresh {
-		n.leaderOf = n.view + 1 // announced before the restart, if ever: once per view
+	if !st.fresh && !st.changing {
+		// Announced before the restart, if ever: once per view. A replica
+		// that was still changing to this view never led it, and must
+		// announce it when its new-view completes (a restart mid-change
+		// once silenced the announcement for good: a sweep's vacuous runs).
+		n.leaderOf = n.view + 1
 	}
 	if st.snap.cert.Seq > 0 {
 		n.installSnapshot(st.snap)
