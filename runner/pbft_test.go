@@ -191,3 +191,15 @@ func TestPBFTRestartMidViewChangeStillAnnouncesLeadership(t *testing.T) {
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
 	require.Positive(t, rep.Announced.Leaders)
 }
+
+// TestPBFTRestartedPrimaryHandsOnItsNewView: a replica left in an older
+// view catches up only from the new-view message of the current one, which
+// a primary that restarted in its view must still hold: it is kept on disk.
+// Before, this swarm seed (f Byzantine, a partitioned backup, the primary
+// restarting) left three correct replicas in three views for good.
+func TestPBFTRestartedPrimaryHandsOnItsNewView(t *testing.T) {
+	sc, proto := load(t, "pbft-byz-crash-n4.yaml", 0)
+	sc.Swarm = []string{"all"}
+	rep := runSeed(t, sc, proto, 35)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}

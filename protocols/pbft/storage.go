@@ -31,6 +31,7 @@ const (
 	viewKey        = "pbft/view"
 	stableKey      = "pbft/stable"
 	snapshotKey    = "pbft/snapshot"
+	newViewKey     = "pbft/new-view"
 	entryKeyPrefix = "pbft/entry/"
 	seqDigits      = 20
 	entryKeyLength = len(entryKeyPrefix) + seqDigits
@@ -84,6 +85,11 @@ func (n *node) writeView() {
 	n.put(viewKey, b)
 }
 
+// writeNewView keeps the new-view message of the current view: a replica
+// that restarts in its view must still be able to hand it to a replica left
+// behind in an older one (handleStatus), or that replica never catches up.
+func (n *node) writeNewView() { n.put(newViewKey, encodeNewView(n.newView)) }
+
 func (n *node) writeEntry(seq uint64, e *entry) { n.put(entryKey(seq), encodeEntry(e)) }
 
 func (n *node) deleteEntry(seq uint64) {
@@ -132,6 +138,42 @@ func putCheckpointCert(b []byte, c CheckpointCert) []byte {
 	b = binary.AppendUvarint(b, c.Seq)
 	b = binary.AppendUvarint(b, c.Digest)
 	return putSigList(b, c.Proof)
+}
+
+func putPrePrepare(b []byte, pp MsgPrePrepare) []byte {
+	b = binary.AppendUvarint(b, pp.View)
+	b = binary.AppendUvarint(b, pp.Seq)
+	b = binary.AppendUvarint(b, pp.Digest)
+	b = pp.Cmd.AppendBinary(b)
+	return putSig(b, pp.Sig)
+}
+
+func putViewChange(b []byte, vc MsgViewChange) []byte {
+	b = binary.AppendUvarint(b, vc.View)
+	b = binary.AppendVarint(b, int64(vc.Replica))
+	b = putCheckpointCert(b, vc.Stable)
+	b = binary.AppendUvarint(b, uint64(len(vc.Prepared)))
+	for _, c := range vc.Prepared {
+		b = binary.AppendUvarint(b, c.View)
+		b = binary.AppendUvarint(b, c.Seq)
+		b = c.Cmd.AppendBinary(b)
+		b = putSig(b, c.PrePrepare)
+		b = putSigList(b, c.Prepares)
+	}
+	return putSig(b, vc.Sig)
+}
+
+func encodeNewView(nv MsgNewView) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 256), nv.View)
+	b = binary.AppendUvarint(b, uint64(len(nv.ViewChanges)))
+	for _, vc := range nv.ViewChanges {
+		b = putViewChange(b, vc)
+	}
+	b = binary.AppendUvarint(b, uint64(len(nv.PrePrepares)))
+	for _, pp := range nv.PrePrepares {
+		b = putPrePrepare(b, pp)
+	}
+	return b
 }
 
 func encodeEntry(e *entry) []byte {
@@ -245,6 +287,42 @@ func (r *reader) checkpointCert() CheckpointCert {
 	return CheckpointCert{Seq: seq, Digest: digest, Proof: r.sigList()}
 }
 
+// count reads a list length, bounded by what is left of the record (each
+// element takes at least one byte), so a corrupt length cannot allocate.
+func (r *reader) count() int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.err = errCorrupt
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) prePrepare() MsgPrePrepare {
+	return MsgPrePrepare{View: r.uvarint(), Seq: r.uvarint(), Digest: r.uvarint(), Cmd: r.command(), Sig: r.sig()}
+}
+
+func (r *reader) viewChange() MsgViewChange {
+	vc := MsgViewChange{View: r.uvarint(), Replica: sim.NodeID(r.varint()), Stable: r.checkpointCert()}
+	for range r.count() {
+		vc.Prepared = append(vc.Prepared, PreparedCert{View: r.uvarint(), Seq: r.uvarint(), Cmd: r.command(),
+			PrePrepare: r.sig(), Prepares: r.sigList()})
+	}
+	vc.Sig = r.sig()
+	return vc
+}
+
+func (r *reader) newView() MsgNewView {
+	nv := MsgNewView{View: r.uvarint()}
+	for range r.count() {
+		nv.ViewChanges = append(nv.ViewChanges, r.viewChange())
+	}
+	for range r.count() {
+		nv.PrePrepares = append(nv.PrePrepares, r.prePrepare())
+	}
+	return nv
+}
+
 // end fails unless the record was read exactly.
 func (r *reader) end() error {
 	if r.err == nil && len(r.b) != 0 {
@@ -285,6 +363,7 @@ type durableState struct {
 	changing bool
 	stable   CheckpointCert
 	snap     snapshot
+	newView  MsgNewView // of the view on disk, if kept (View 0: none)
 	entries  []seqEntry // ascending, above the stable checkpoint
 }
 
@@ -329,6 +408,11 @@ func loadState(d *sim.Disk) durableState {
 		last := r.uvarint()
 		if r.err == nil && c.Seq > 0 {
 			st.snap = snapshot{cert: c, last: last, data: r.b}
+		}
+	}
+	if r, ok := read(newViewKey); ok {
+		if nv := r.newView(); r.end() == nil {
+			st.newView = nv
 		}
 	}
 	st.stable = maxCheckpoint(st.stable, st.snap.cert)
@@ -384,6 +468,9 @@ func (st *durableState) lowWaterMark() uint64 {
 // the disk was empty.
 func (n *node) recover(st durableState) bool {
 	n.view, n.changing = st.view, st.changing
+	if st.newView.View == n.view && !n.changing {
+		n.newView = st.newView // validated when it was accepted
+	}
 	if !st.fresh && !st.changing {
 		// Announced before the restart, if ever: once per view. A replica
 		// that was still changing to this view never led it, and must

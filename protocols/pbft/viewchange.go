@@ -303,6 +303,7 @@ func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
 	n.view, n.changing, n.vcTimerArmed = m.View, false, false
 	n.writeView()
 	n.newView = m
+	n.writeNewView()
 	n.ownVC = MsgViewChange{}
 	for i := range n.viewChanges {
 		if n.viewChanges[i].View <= m.View {
