@@ -88,10 +88,7 @@ func TestBugScenariosPassWithoutTheBug(t *testing.T) {
 			require.NoError(t, err)
 			proto, err := registry.Resolve(sc)
 			require.NoError(t, err)
-			for seed := uint64(1); seed <= 5; seed++ {
-				rep := runSeed(t, sc, proto, seed)
-				require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
-			}
+			requirePasses(t, sc, proto, 5)
 		})
 	}
 }
@@ -109,10 +106,7 @@ func TestSendBeforeSyncNeedsATornStep(t *testing.T) {
 	require.NoError(t, err)
 	proto, err := registry.Resolve(sc)
 	require.NoError(t, err)
-	for seed := uint64(1); seed <= 40; seed++ {
-		rep := runSeed(t, sc, proto, seed)
-		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
-	}
+	requirePasses(t, sc, proto, 40)
 }
 
 // TestSwarmFailureExportsAnExplicitTimeline: a failing swarm seed is exported

@@ -150,10 +150,7 @@ func TestPBFTReplicaBehindAStableCheckpointCatchesUp(t *testing.T) {
 // seed 1 among them, were liveness violations.
 func TestPBFTRestartedReplicasDoNotRunAhead(t *testing.T) {
 	sc, proto := load(t, "pbft-silent-n7-restarts.yaml", 0)
-	for seed := uint64(1); seed <= 30; seed++ {
-		rep := runSeed(t, sc, proto, seed)
-		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
-	}
+	requirePasses(t, sc, proto, 30)
 }
 
 // TestLivenessAllowsForTheProtocolsBackoff: a liveness bound shorter than
@@ -174,10 +171,7 @@ liveness: {within: 50ms}
 	require.NoError(t, err)
 	proto, err := registry.Resolve(sc)
 	require.NoError(t, err)
-	for seed := uint64(1); seed <= 20; seed++ {
-		rep := runSeed(t, sc, proto, seed)
-		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
-	}
+	requirePasses(t, sc, proto, 20)
 }
 
 // TestPBFTRestartMidViewChangeStillAnnouncesLeadership: a replica that

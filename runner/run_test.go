@@ -25,6 +25,15 @@ func load(t testing.TB, name string, duration time.Duration) (*scenarios.Scenari
 	return sc, proto
 }
 
+// requirePasses runs seeds 1..seeds and fails on the first that does not pass.
+func requirePasses(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seeds uint64) {
+	t.Helper()
+	for seed := uint64(1); seed <= seeds; seed++ {
+		rep := runSeed(t, sc, proto, seed)
+		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
+	}
+}
+
 func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed uint64) *runner.Report {
 	t.Helper()
 	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
