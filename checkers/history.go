@@ -44,6 +44,9 @@ var historyChecks = map[string]func() HistoryCheck{
 	names.Linearizable:       func() HistoryCheck { return linearizability{} },
 	names.Serializable:       func() HistoryCheck { return elle{strict: false} },
 	names.StrictSerializable: func() HistoryCheck { return elle{strict: true} },
+	names.ReadYourWrites:     func() HistoryCheck { return sessionCheck{name: names.ReadYourWrites, ownWrites: true} },
+	names.MonotonicReads:     func() HistoryCheck { return sessionCheck{name: names.MonotonicReads} },
+	names.Sequential:         func() HistoryCheck { return sequential{} },
 }
 
 // NewHistoryCheck returns the history check with the given name, or false if

@@ -21,6 +21,9 @@ const (
 	StrictSerializable = "strict-serializable" // serializable with real-time order
 	StaleLeader        = "stale-leader"        // availability: no leader acts on a term it knows is stale
 	Progress           = "progress"            // availability: a healthy majority completes operations
+	ReadYourWrites     = "read-your-writes"    // session: a client reads its own writes
+	MonotonicReads     = "monotonic-reads"     // session: a client's reads never go back
+	Sequential         = "sequential"          // sequential consistency: per-client program order, per key
 )
 
 // Check describes one check name.
@@ -45,6 +48,11 @@ var checks = []Check{
 	{Name: Progress, Optional: true},
 	{Name: Serializable, Models: []string{ModelListAppend}},
 	{Name: StrictSerializable, Models: []string{ModelListAppend}},
+	// Weaker models than linearizable, not defaults: a scenario lists them
+	// to learn which of them a weakened protocol still gives.
+	{Name: ReadYourWrites, Models: []string{ModelKV}, Optional: true},
+	{Name: MonotonicReads, Models: []string{ModelKV}, Optional: true},
+	{Name: Sequential, Models: []string{ModelKV}, Optional: true},
 }
 
 // Known lists every check name, in a fixed order.

@@ -3,6 +3,7 @@ package raft
 import (
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
 )
 
 // handleRequest serves a client's command. Only the leader orders commands
@@ -11,6 +12,9 @@ import (
 // without leases.
 func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.role != roleLeader {
+		if n.bugs.staleFollowerReads && n.serveStaleRead(from, cmd) {
+			return
+		}
 		n.probe(ProbeNotLeaderRedirect)
 		n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: n.lead})
 		return
@@ -55,4 +59,23 @@ func (n *node) replyApplied(cmd service.Command, result []byte) {
 	p.done = true
 	n.pending[cmd.Client] = p
 	n.send(p.to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+}
+
+// staleReadClient is the session the stale-follower-reads bug runs its reads
+// under: no client has this ID, so the reads never touch a real client's
+// session, and a get changes no state.
+const staleReadClient sim.NodeID = sim.None - 1
+
+// serveStaleRead is the stale-follower-reads bug: a server that is not the
+// leader answers a get from its own applied state, however far behind it is.
+// It reports whether it answered (cmd was a get of the kv model).
+func (n *node) serveStaleRead(from sim.NodeID, cmd service.Command) bool {
+	op, err := workload.ParseOp(cmd.Op)
+	if err != nil || op.Kind != workload.OpGet {
+		return false
+	}
+	read := service.Command{Client: staleReadClient, Seq: n.sessions.LastApplied(staleReadClient) + 1, Op: cmd.Op}
+	result, _ := n.sessions.Apply(read)
+	n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+	return true
 }

@@ -76,6 +76,9 @@ const (
 	// stale-leader and progress checks do.
 	BugLeaderIgnoresHigherTerm = "leader-ignores-higher-term"
 	BugStaleAppendResetsTimer  = "stale-append-resets-timer"
+	// A weaker-consistency option: the log and every replica's state stay
+	// correct, only reads are served weaker than linearizable.
+	BugStaleFollowerReads = "stale-follower-reads"
 )
 
 var knownBugs = []Bug{
@@ -97,6 +100,10 @@ var knownBugs = []Bug{
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
 		"AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the current leader only), so a deposed " +
 		"leader that hears nothing back keeps the others from electing a new one"},
+	{Name: BugStaleFollowerReads, Description: "a weaker-consistency option: a server that is not the leader answers a " +
+		"get from its own applied state instead of redirecting it to the leader (Raft §8 sends every read through the " +
+		"leader), so a lagging or partitioned follower serves stale values: not linearizable, and not sequentially " +
+		"consistent or monotonic when a client moves between servers"},
 }
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -108,6 +115,9 @@ type bugs struct {
 	noAppendRetry                                                              bool // liveness only: not in any()
 	// Availability only, not in any(): no safety property depends on them.
 	leaderIgnoresHigherTerm, staleAppendResetsTimer bool
+	// Weaker reads only, not in any(): the log and the replicas' states
+	// stay correct.
+	staleFollowerReads bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -133,6 +143,7 @@ func parseBugs(names []string) (bugs, error) {
 
 		leaderIgnoresHigherTerm: on(BugLeaderIgnoresHigherTerm),
 		staleAppendResetsTimer:  on(BugStaleAppendResetsTimer),
+		staleFollowerReads:      on(BugStaleFollowerReads),
 	}, nil
 }
 

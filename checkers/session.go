@@ -1,0 +1,281 @@
+package checkers
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/simrun/simrun/workload"
+)
+
+// Session guarantees (Terry et al., 1994) over the kv history, per client
+// session and per key, for a register that put, append and cas write:
+//
+//   - read-your-writes: a read (a get, or a cas that failed and so read the
+//     key) must not return a value older than the client's own latest write
+//     to that key that completed before the read was called;
+//   - monotonic-reads: a read must not return a value older than one the
+//     same client already read from that key.
+//
+// "Older" is the version order of the key's writes, as far as the history
+// makes it recoverable. Values are unique per operation (the workload writes
+// "c<client>.<seq>"), and the last element of a key's value is always the
+// value of the write that produced it (a put and a cas replace the value, an
+// append adds at its end), so a read names its write. Write V is known older
+// than write W (V ≺ W) by the transitive closure of:
+//
+//   - derivation: a read of "…,a,b" shows b appended right after a's write;
+//     a cas that succeeded expecting "…,a" came right after a's write;
+//   - real time: V was answered (and took effect) before W was called.
+//
+// The real-time edges assume the writes themselves are linearizable (one
+// replicated log orders them, as in the protocols here, where only the read
+// path is weakened). A system whose writes are weaker may be flagged for
+// their order, not the reads'. The approximation is sound for the reads
+// under that assumption, and it misses what the history does not show: two
+// writes concurrent in real time that no read or cas orders; a read of a
+// value whose write is unknown (garbled answers); and a read whose value
+// contains the reference write's element is taken as not older even if the
+// history orders the two in a cycle (linearizable reports that one). A read
+// that finds the key absent after the client wrote or read it is older
+// than everything (there are no deletes).
+type sessionCheck struct {
+	name string
+	// ownWrites: the reference is the client's latest completed write
+	// (read-your-writes); otherwise the client's earlier reads
+	// (monotonic-reads).
+	ownWrites bool
+}
+
+func (c sessionCheck) Name() string { return c.name }
+
+// SessionFile is the artifact of a failed session check: every violation,
+// one per line, for names.ReadYourWrites or names.MonotonicReads.
+func SessionFile(check string) string { return check + "-violations.txt" }
+
+func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult {
+	ops := h.Operations()
+	orders := buildVersionOrders(ops)
+	type ref struct {
+		write   int   // read-your-writes: the client's latest completed write, -1 if none
+		reads   []int // monotonic-reads: distinct writers already read, -1 for "absent"
+		nonzero bool  // the client has a reference on this key
+	}
+	type clientKey struct {
+		client int
+		key    string
+	}
+	refs := map[clientKey]*ref{}
+	var violations []string
+	checked := 0
+	for i := range ops {
+		op := &ops[i]
+		if op.Status != workload.StatusOK || op.Kind == workload.OpTxn {
+			continue
+		}
+		k := clientKey{op.Client, op.Key}
+		r := refs[k]
+		if r == nil {
+			r = &ref{write: -1}
+			refs[k] = r
+		}
+		o := orders[op.Key]
+		isWrite := op.Kind == workload.OpPut || op.Kind == workload.OpAppend || (op.Kind == workload.OpCAS && op.CASOK)
+		if isWrite {
+			if c.ownWrites {
+				r.write, r.nonzero = i, true
+			}
+			continue
+		}
+		// A read: a get, or a failed cas.
+		checked++
+		var elems []string
+		reader := -1 // the write whose value the read returned; -1: absent
+		if op.Found {
+			elems = strings.Split(op.Output, workload.AppendSeparator)
+			w, ok := o.writer[elems[len(elems)-1]]
+			if !ok {
+				continue // a value no write wrote: not ours to judge
+			}
+			reader = w
+		}
+		older := func(ref int) bool {
+			switch {
+			case ref < 0:
+				return false // nothing is older than absent
+			case reader < 0:
+				return true // absent after the key was seen or written
+			case reader == ref:
+				return false
+			}
+			for _, e := range elems {
+				if o.writer[e] == ref {
+					return false // the read includes ref's write
+				}
+			}
+			return o.before(reader, ref)
+		}
+		if c.ownWrites {
+			if r.nonzero && older(r.write) {
+				violations = append(violations, fmt.Sprintf("client %d op %d read %s -> %s, older than its own write %s (op %d)",
+					op.Client, op.ID, op.Key, showRead(op), ops[r.write].Value, r.write))
+			}
+			continue
+		}
+		for _, prev := range r.reads {
+			if older(prev) {
+				violations = append(violations, fmt.Sprintf("client %d op %d read %s -> %s, older than %s it read before",
+					op.Client, op.ID, op.Key, showRead(op), showWriter(ops, prev)))
+				break
+			}
+		}
+		if !containsInt(r.reads, reader) {
+			r.reads = append(r.reads, reader)
+		}
+	}
+	if len(violations) == 0 {
+		return HistoryResult{Verdict: Pass, Detail: fmt.Sprintf("%d reads of %d operations satisfy %s", checked, len(ops), c.name)}
+	}
+	res := HistoryResult{Verdict: Fail,
+		Detail: fmt.Sprintf("%d of %d reads violate it; first: %s", len(violations), checked, violations[0])}
+	res.Artifacts = []Artifact{{Name: SessionFile(c.name), Write: func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.Join(violations, "\n")+"\n")
+		return err
+	}}}
+	return res
+}
+
+func showRead(op *workload.Operation) string {
+	if !op.Found {
+		return "absent"
+	}
+	return op.Output
+}
+
+func showWriter(ops []workload.Operation, w int) string {
+	if w < 0 {
+		return "absent"
+	}
+	return fmt.Sprintf("%s (op %d)", ops[w].Value, w)
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// versionOrder is what a history shows of one key's version order: its
+// writes (operation indices into the history) and the edges of derivation
+// between them; real-time edges are implicit (see before).
+type versionOrder struct {
+	ops    []workload.Operation
+	writer map[string]int // value written -> operation index
+	writes []int          // the key's writes, in call order
+	next   map[int][]int  // derivation edges
+}
+
+// buildVersionOrders builds the version order of every key of a kv history.
+func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
+	orders := map[string]*versionOrder{}
+	get := func(key string) *versionOrder {
+		o := orders[key]
+		if o == nil {
+			o = &versionOrder{ops: ops, writer: map[string]int{}, next: map[int][]int{}}
+			orders[key] = o
+		}
+		return o
+	}
+	for i := range ops {
+		op := &ops[i]
+		switch op.Kind {
+		case workload.OpPut, workload.OpAppend, workload.OpCAS:
+			o := get(op.Key)
+			if _, dup := o.writer[op.Value]; !dup {
+				o.writer[op.Value] = i
+			}
+			o.writes = append(o.writes, i)
+		}
+	}
+	edge := func(o *versionOrder, a, b string) {
+		wa, okA := o.writer[a]
+		wb, okB := o.writer[b]
+		if okA && okB && wa != wb && !containsInt(o.next[wa], wb) {
+			o.next[wa] = append(o.next[wa], wb)
+		}
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.Status != workload.StatusOK {
+			continue
+		}
+		o := orders[op.Key]
+		if o == nil {
+			continue
+		}
+		switch {
+		case op.Kind == workload.OpCAS && op.CASOK:
+			prev := strings.Split(op.Expect, workload.AppendSeparator)
+			edge(o, prev[len(prev)-1], op.Value)
+		case (op.Kind == workload.OpGet || op.Kind == workload.OpCAS) && op.Found:
+			elems := strings.Split(op.Output, workload.AppendSeparator)
+			for j := 1; j < len(elems); j++ {
+				edge(o, elems[j-1], elems[j])
+			}
+		}
+	}
+	return orders
+}
+
+// effective reports whether write i is known to have taken effect at its
+// answer: an OK put or append, a cas that succeeded.
+func (o *versionOrder) effective(i int) bool {
+	op := &o.ops[i]
+	return op.Status == workload.StatusOK && (op.Kind != workload.OpCAS || op.CASOK)
+}
+
+// before reports whether write v is known older than write w: a path of
+// derivation and real-time edges. Real-time successors of a write are the
+// writes called after its return, a suffix of the writes in call order, so
+// the search keeps the earliest return reached and the suffix it opens.
+func (o *versionOrder) before(v, w int) bool {
+	seen := map[int]bool{v: true}
+	queue := []int{v}
+	pos := len(o.writes) // o.writes[pos:] are queued
+	var minRet int64 = -1
+	for len(queue) > 0 {
+		x := queue[0]
+		queue = queue[1:]
+		for _, y := range o.next[x] {
+			if y == w {
+				return true
+			}
+			if !seen[y] {
+				seen[y] = true
+				queue = append(queue, y)
+			}
+		}
+		if !o.effective(x) {
+			continue
+		}
+		if ret := int64(o.ops[x].Return); minRet < 0 || ret < minRet {
+			minRet = ret
+			for pos > 0 && int64(o.ops[o.writes[pos-1]].Call) > minRet {
+				pos--
+				y := o.writes[pos]
+				if y == w {
+					return true
+				}
+				if !seen[y] {
+					seen[y] = true
+					queue = append(queue, y)
+				}
+			}
+		}
+	}
+	return false
+}
