@@ -1,0 +1,96 @@
+package checkers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/checkers/names"
+	"github.com/simrun/simrun/workload"
+)
+
+// verdicts runs the four kv checks on ops and returns their verdicts in
+// the order linearizable, sequential, read-your-writes, monotonic-reads.
+func verdicts(t *testing.T, ops ...workload.Operation) [4]Verdict {
+	t.Helper()
+	h := workload.NewHistory(ops...)
+	var out [4]Verdict
+	for i, name := range []string{names.Linearizable, names.Sequential, names.ReadYourWrites, names.MonotonicReads} {
+		hc, ok := NewHistoryCheck(name)
+		require.True(t, ok, name)
+		require.Equal(t, name, hc.Name())
+		res := hc.Check(h, 5*time.Second)
+		out[i] = res.Verdict
+		if res.Verdict == Fail && name != names.Linearizable {
+			require.Len(t, res.Artifacts, map[bool]int{true: 0, false: 1}[name == names.Sequential], name)
+		}
+	}
+	return out
+}
+
+// TestConsistencyModels: hand-made histories that each model tells apart
+// (verdicts: linearizable, sequential, read-your-writes, monotonic-reads).
+func TestConsistencyModels(t *testing.T) {
+	P, F := Pass, Fail
+	for _, tc := range []struct {
+		name string
+		ops  []workload.Operation
+		want [4]Verdict
+	}{
+		{"linearizable", []workload.Operation{
+			put(0, 0, 1, "k", "c0.1"), get(1, 2, 3, "k", "c0.1"), put(1, 4, 5, "k", "c1.2"), get(0, 6, 7, "k", "c1.2"),
+		}, [4]Verdict{P, P, P, P}},
+		{"a stale read of another client's write: sequential only", []workload.Operation{
+			put(1, 0, 1, "k", "c1.1"), put(1, 2, 3, "k", "c1.2"), get(0, 4, 5, "k", "c1.1"),
+		}, [4]Verdict{F, P, P, P}},
+		{"reading absent before another client's write: sequential", []workload.Operation{
+			put(1, 0, 1, "k", "c1.1"), get(0, 4, 5, "k", ""),
+		}, [4]Verdict{F, P, P, P}},
+		{"a read older than the client's own write in real time: sequential may order the writes the other way", []workload.Operation{
+			put(1, 0, 1, "k", "c1.1"), put(0, 2, 3, "k", "c0.1"), get(0, 4, 5, "k", "c1.1"),
+		}, [4]Verdict{F, P, F, P}},
+		{"a read older than the client's own write by the appends", []workload.Operation{
+			appendOp(1, 0, 10, "k", "c1.1"), appendOp(0, 0, 10, "k", "c0.1"), get(2, 11, 12, "k", "c1.1,c0.1"),
+			get(0, 13, 14, "k", "c1.1"),
+		}, [4]Verdict{F, F, F, P}},
+		{"absent after the client's own write", []workload.Operation{
+			put(0, 0, 1, "k", "c0.1"), get(0, 2, 3, "k", ""),
+		}, [4]Verdict{F, F, F, P}},
+		{"reads going back", []workload.Operation{
+			put(1, 0, 1, "k", "c1.1"), put(1, 2, 3, "k", "c1.2"), get(0, 4, 5, "k", "c1.2"), get(0, 6, 7, "k", "c1.1"),
+		}, [4]Verdict{F, F, P, F}},
+		{"reads going back, ordered by appends alone (concurrent writes)", []workload.Operation{
+			appendOp(1, 0, 10, "k", "c1.1"), appendOp(2, 0, 10, "k", "c2.1"),
+			get(0, 11, 12, "k", "c1.1,c2.1"), get(0, 13, 14, "k", "c1.1"),
+		}, [4]Verdict{F, F, P, F}},
+		{"concurrent puts read in either order by two clients: not sequential, but no session sees it", []workload.Operation{
+			put(1, 0, 10, "k", "c1.1"), put(2, 0, 10, "k", "c2.1"),
+			get(0, 11, 12, "k", "c1.1"), get(0, 13, 14, "k", "c2.1"),
+			get(3, 11, 12, "k", "c2.1"), get(3, 13, 14, "k", "c1.1"),
+		}, [4]Verdict{F, F, P, P}},
+		{"a cas orders the writes", []workload.Operation{
+			put(1, 0, 10, "k", "c1.1"), cas(2, 0, 10, "k", "c1.1", "c2.1", true),
+			get(0, 11, 12, "k", "c2.1"), get(0, 13, 14, "k", "c1.1"),
+		}, [4]Verdict{F, F, P, F}},
+		{"an unknown write may take effect late", []workload.Operation{
+			put(0, 0, 1, "k", "c0.1"), unknown(put(1, 2, 3, "k", "c1.1")), get(0, 4, 5, "k", "c0.1"), get(0, 6, 7, "k", "c1.1"),
+		}, [4]Verdict{P, P, P, P}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, verdicts(t, tc.ops...))
+		})
+	}
+}
+
+// TestSequentialIsBounded: past the work limit the verdict is Unknown,
+// never Pass.
+func TestSequentialIsBounded(t *testing.T) {
+	h := workload.NewHistory(put(0, 0, 1, "k", "c0.1"), get(1, 2, 3, "k", "c0.1"))
+	res := sequential{}.Check(h, time.Nanosecond)
+	assert.Contains(t, []Verdict{Pass, Unknown}, res.Verdict)
+	assert.True(t, names.Applies(names.Sequential, names.ModelKV))
+	assert.False(t, names.Applies(names.ReadYourWrites, names.ModelListAppend))
+	assert.NotContains(t, names.Default(names.ModelKV), names.MonotonicReads, "optional: defaults unchanged")
+}
