@@ -32,7 +32,7 @@ type ShrinkOptions struct {
 }
 
 // DefaultShrinkRuns is the run budget of ShrinkOptions that set none.
-const DefaultShrinkRuns = 400
+const DefaultShrinkRuns = 1000
 
 // Size measures a failing scenario and its run.
 type Size struct {
@@ -79,11 +79,109 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	s.best.Seed = nil
 	res := &ShrinkResult{Before: sizeOf(sc, first), Signature: s.want}
 	s.pin()
-	for s.runs < so.MaxRuns && s.pass() {
+	start, startRep := s.best, s.bestRep
+	s.reduce()
+	// Greedy shrinking is path dependent: the first change kept decides which
+	// ones still fail afterwards. While runs are left and the result is above
+	// the target sizes, shrink again from the pinned scenario along another
+	// path (firings dropped one at a time in a shuffled order first, the
+	// operations cut early) and keep the smallest result.
+	best, bestRep := s.best, s.bestRep
+	for restart := uint64(1); restart < shrinkPaths && s.runs < so.MaxRuns && !small(bestRep); restart++ {
+		s.best, s.bestRep, s.strict, s.restart = start, startRep, false, restart
+		s.reduce()
+		if smaller(s.bestRep, bestRep) {
+			best, bestRep = s.best, s.bestRep
+		}
 	}
+	s.best, s.bestRep = best, bestRep
 	res.Scenario, res.Report, res.Runs = s.best.WithSeed(so.Seed), s.bestRep, s.runs
 	res.After = sizeOf(s.best, s.bestRep)
 	return res, nil
+}
+
+// reduce simplifies s.best until nothing changes or the runs run out. The
+// first pass simplifies by kind until nothing changes; then the second pass
+// looks again at the firings left (re-pinned, repeating steps thinned, in
+// pairs) and at the operations, and whenever that removes something,
+// everything else gets another go: a fixpoint, bounded by MaxRuns.
+func (s *shrinker) reduce() {
+	if s.restart > 0 {
+		s.shuffledDrops()
+		if s.restart%2 == 1 {
+			s.strict = true // fewerOps only ever lowers the load
+			s.fewerOps()
+			s.strict = false
+		}
+	}
+	for s.runs < s.so.MaxRuns {
+		if s.pass() {
+			continue
+		}
+		if !s.finePass() {
+			break
+		}
+	}
+}
+
+// shrinkPaths bounds the paths Shrink takes from the pinned scenario.
+const shrinkPaths = 5
+
+// Target sizes: a result this small ends the search for a smaller one.
+const (
+	targetFirings    = 3
+	targetOperations = 20
+)
+
+func small(rep *Report) bool {
+	return len(rep.executed) <= targetFirings && operations(rep) <= targetOperations
+}
+
+// smaller orders results by firings, then operations, then events.
+func smaller(a, b *Report) bool {
+	if fa, fb := len(a.executed), len(b.executed); fa != fb {
+		return fa < fb
+	}
+	if oa, ob := operations(a), operations(b); oa != ob {
+		return oa < ob
+	}
+	return a.Events < b.Events
+}
+
+// shuffledDrops tries dropping each fault step once, in an order drawn from
+// the restart number (a fixed xorshift: shrinking stays deterministic).
+func (s *shrinker) shuffledDrops() {
+	order := make([]int, len(s.best.Faults))
+	for i := range order {
+		order[i] = i
+	}
+	x := s.restart*0x9e3779b97f4a7c15 + 1
+	for i := len(order) - 1; i > 0; i-- {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j := int(x % uint64(i+1))
+		order[i], order[j] = order[j], order[i]
+	}
+	dropped := make([]bool, len(order))
+	for _, i := range order {
+		if s.runs >= s.so.MaxRuns {
+			return
+		}
+		// the index of step i among those not dropped yet
+		at := i
+		for k := range i {
+			if dropped[k] {
+				at--
+			}
+		}
+		if s.try(fmt.Sprintf("drop fault %d", at), func(c *scenarios.Scenario) bool {
+			c.Faults = slices.Delete(c.Faults, at, at+1)
+			return true
+		}) {
+			dropped[i] = true
+		}
+	}
 }
 
 // signature is what must stay the same while shrinking: the failure class
@@ -98,10 +196,12 @@ func signature(rep *Report) string {
 }
 
 func sizeOf(sc *scenarios.Scenario, rep *Report) Size {
-	ok, failed, unknown := rep.Ops.OK, rep.Ops.Failed, rep.Ops.Unknown
 	return Size{Faults: len(sc.Faults), Firings: len(rep.executed), Nodes: sc.Nodes, Clients: sc.Workload.Clients,
-		Keys: sc.Workload.Keys, Duration: time.Duration(sc.Duration), Operations: ok + failed + unknown, Events: rep.Events}
+		Keys: sc.Workload.Keys, Duration: time.Duration(sc.Duration), Operations: operations(rep), Events: rep.Events}
 }
+
+// operations counts the client operations of a run, whatever their outcome.
+func operations(rep *Report) int { return rep.Ops.OK + rep.Ops.Failed + rep.Ops.Unknown }
 
 type shrinker struct {
 	so      ShrinkOptions
@@ -110,6 +210,12 @@ type shrinker struct {
 	bestRep *Report
 	runs    int
 	limit   uint64 // the original run's events: no candidate may exceed them
+	// strict, from the second pass on, also refuses a candidate whose run
+	// has more firings or operations than the best: the second pass only
+	// ever makes the result smaller than the first pass left it.
+	strict bool
+	// restart numbers the current path (0: the plain one); see Shrink.
+	restart uint64
 }
 
 func (s *shrinker) run(sc *scenarios.Scenario) (*Report, error) {
@@ -135,7 +241,13 @@ func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool 
 	if err != nil || signature(rep) != s.want || rep.Events > s.limit {
 		return false
 	}
+	if s.strict && (len(rep.executed) > len(s.bestRep.executed) || operations(rep) > operations(s.bestRep)) {
+		return false
+	}
 	s.best, s.bestRep = c, rep
+	if s.restart > 0 {
+		step = fmt.Sprintf("(path %d) %s", s.restart+1, step)
+	}
 	if s.so.Progress != nil {
 		s.so.Progress(step, sizeOf(c, rep))
 	}
@@ -161,6 +273,87 @@ func (s *shrinker) pass() bool {
 		}
 	}
 	return progress
+}
+
+// finePass is the second look at the faults, once the first pass is stuck:
+// re-pin the timeline (steps that no longer strike go), then drop pairs of
+// the firings left (a crash and its restart, a partition and its heal are
+// often needed only together). Each firing alone was just tried by
+// dropFaults, in the pass that made no progress. It stops at the first
+// removal, so that the first pass shrinks the rest around it.
+func (s *shrinker) finePass() bool {
+	s.strict = true
+	return s.repin() || s.thinRepeats() || s.fewerOps() || s.dropFiringPairs()
+}
+
+// repin replaces the steps by the firings of the best run, if that changes
+// them: fewer steps, or a repeating step (pinning failed at first, but may
+// not fail on the smaller scenario).
+func (s *shrinker) repin() bool {
+	executed := s.bestRep.executed
+	if len(executed) >= len(s.best.Faults) && !slices.ContainsFunc(s.best.Faults, faults.Step.Repeats) {
+		return false
+	}
+	return s.try("re-pin the faults that still strike", func(c *scenarios.Scenario) bool {
+		c.Faults = slices.Clone(executed)
+		return true
+	})
+}
+
+// stepEdit is one change to one fault step.
+type stepEdit struct {
+	what string
+	set  func(*faults.Step)
+}
+
+// thinRepeats makes a repeating step (left when pinning failed) fire less:
+// every other period, or only in the later or the earlier half of its window.
+func (s *shrinker) thinRepeats() bool {
+	for i, st := range s.best.Faults {
+		if !st.Repeats() {
+			continue
+		}
+		from, to, every := st.From, st.To, st.Every
+		half := from + (to-from)/2
+		edits := []stepEdit{{fmt.Sprintf("fault %d every %v", i, time.Duration(2*every)), func(p *faults.Step) { p.Every = 2 * every }}}
+		if half-from >= every { // the window is longer than two periods
+			edits = append(edits,
+				stepEdit{fmt.Sprintf("fault %d from %v", i, time.Duration(half)), func(p *faults.Step) { p.From = half }},
+				stepEdit{fmt.Sprintf("fault %d to %v", i, time.Duration(half)), func(p *faults.Step) { p.To = half }})
+		}
+		for _, e := range edits {
+			if s.try(e.what, func(c *scenarios.Scenario) bool { e.set(&c.Faults[i]); return true }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// maxPairFaults bounds the steps whose pairs dropFiringPairs tries: past it
+// the pairs would use up the run budget.
+const maxPairFaults = 40
+
+// dropFiringPairs removes two fault steps at once, nearest pairs first (a
+// fault and the step that undoes it are usually close in the timeline).
+func (s *shrinker) dropFiringPairs() bool {
+	n := len(s.best.Faults)
+	if n < 2 || n > maxPairFaults {
+		return false
+	}
+	for gap := 1; gap < n; gap++ {
+		for i := 0; i+gap < n; i++ {
+			j := i + gap
+			if s.try(fmt.Sprintf("drop faults %d and %d", i, j), func(c *scenarios.Scenario) bool {
+				c.Faults = slices.Delete(c.Faults, j, j+1)
+				c.Faults = slices.Delete(c.Faults, i, i+1)
+				return true
+			}) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cutDuration ends the safety phase soon after the failure, or halves it.
@@ -263,6 +456,55 @@ func (s *shrinker) shrinkInt(what string, cur, lowest int, set func(*scenarios.S
 			continue
 		}
 		if s.try(fmt.Sprintf("%s %d", what, v), func(c *scenarios.Scenario) bool { set(c, v); return true }) {
+			return true
+		}
+	}
+	return false
+}
+
+// opsTarget is the operation count fewerOps aims for first.
+const opsTarget = 20
+
+// fewerOps cuts the client operations in one jump rather than by halving:
+// in closed loop a think time long enough that each client makes a handful
+// of calls over the run, in open loop a rate of a handful of arrivals, with
+// a backlog of one. The smallest load is tried first. Not for a liveness
+// failure: with too little load, "no operation completed" is a failure of
+// the workload, not of the protocol, and it looks the same.
+func (s *shrinker) fewerOps() bool {
+	w, d := s.best.Workload, time.Duration(s.best.Duration)
+	if d <= 0 || operations(s.bestRep) <= 1 || s.bestRep.Class == Liveness {
+		return false
+	}
+	if w.Rate > 0 {
+		progress := false
+		if w.Backlog != 1 {
+			progress = s.try("backlog 1", func(c *scenarios.Scenario) bool { c.Workload.Backlog = 1; return true })
+		}
+		for _, n := range []float64{1, 5, opsTarget} {
+			r := scenarios.Rate(n / d.Seconds())
+			if r >= s.best.Workload.Rate {
+				continue
+			}
+			if s.try(fmt.Sprintf("rate %v/s", float64(r)), func(c *scenarios.Scenario) bool {
+				c.Workload.Rate = r
+				return true
+			}) {
+				return true
+			}
+		}
+		return progress
+	}
+	clients := max(1, w.Clients)
+	for _, per := range []int{1, 2, max(1, opsTarget/clients)} {
+		think := (d / time.Duration(per)).Truncate(time.Millisecond)
+		if think <= time.Duration(w.ThinkTime) {
+			continue
+		}
+		if s.try(fmt.Sprintf("think time %v", think), func(c *scenarios.Scenario) bool {
+			c.Workload.ThinkTime = scenarios.Duration(think)
+			return true
+		}) {
 			return true
 		}
 	}

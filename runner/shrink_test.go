@@ -10,8 +10,9 @@ import (
 )
 
 // TestShrinkPlantedBugs: for every planted bug, shrinking its first failing
-// seed gives a smaller scenario that, written out and read back, still fails
-// the same way.
+// seed gives a scenario that is smaller (a shorter run) and no larger in any
+// measure, and that, written out and read back, still fails the same way:
+// same class, same failing check.
 func TestShrinkPlantedBugs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("shrinks every planted bug")
@@ -20,20 +21,46 @@ func TestShrinkPlantedBugs(t *testing.T) {
 		t.Run(b.file, func(t *testing.T) {
 			sc, proto := load(t, filepath.Join("bugs", b.file), 0)
 			seed := firstFailingSeed(t, sc, proto, b.maxSeeds)
+			want := failure(runSeed(t, sc, proto, seed))
 			res, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: seed, MaxRuns: 80})
 			require.NoError(t, err)
 			require.True(t, res.Report.Class.Failed())
+			require.Equal(t, want, res.Signature)
+			require.Equal(t, want, failure(res.Report), "the same class and failing check")
+			requireNoLarger(t, res.Before, res.After)
 			require.Less(t, res.After.Events, res.Before.Events, "smaller run")
-			require.LessOrEqual(t, res.After.Firings, res.Before.Firings)
 			text, err := res.Scenario.Marshal()
 			require.NoError(t, err)
 			again, err := scenarios.Parse("shrunk.yaml", text)
 			require.NoError(t, err, "%s", text)
 			replay := runSeed(t, again, proto, *again.Seed)
 			require.Equal(t, res.Report.Hash, replay.Hash, "the written scenario replays the shrunk run:\n%s", text)
+			require.Equal(t, want, failure(replay))
 			t.Logf("seed %d: before %s; after %s; %d runs", seed, res.Before, res.After, res.Runs)
 		})
 	}
+}
+
+// failure is a failed run's class and first failing check.
+func failure(rep *runner.Report) string {
+	for _, c := range rep.Checks {
+		if c.Verdict == "fail" {
+			return string(rep.Class) + "/" + c.Name
+		}
+	}
+	return string(rep.Class)
+}
+
+// requireNoLarger: after is no larger than before in any measure.
+func requireNoLarger(t *testing.T, before, after runner.Size) {
+	t.Helper()
+	require.LessOrEqual(t, after.Firings, before.Firings, "firings")
+	require.LessOrEqual(t, after.Nodes, before.Nodes, "nodes")
+	require.LessOrEqual(t, after.Clients, before.Clients, "clients")
+	require.LessOrEqual(t, after.Keys, before.Keys, "keys")
+	require.LessOrEqual(t, after.Duration, before.Duration, "safety phase")
+	require.LessOrEqual(t, after.Operations, before.Operations, "operations")
+	require.LessOrEqual(t, after.Events, before.Events, "events")
 }
 
 func firstFailingSeed(t *testing.T, sc *scenarios.Scenario, proto runner.Protocol, bound uint64) uint64 {
@@ -51,4 +78,39 @@ func TestShrinkRefusesAPassingSeed(t *testing.T) {
 	sc, proto := load(t, "raft-calm.yaml", 0)
 	_, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: 1, MaxRuns: 5})
 	require.ErrorContains(t, err, "passes: nothing to shrink")
+}
+
+// TestShrinkReachesTheTargetSizes: with the default budget, the second pass
+// (firings re-pinned, thinned and dropped in pairs, operations cut, other
+// paths from the pinned scenario) takes a hard planted bug to the target
+// sizes of issue 12: at most 3 fault firings and 20 operations. no-term-check
+// on seed 1 starts at 25 firings and 934 operations (the first pass alone
+// stopped at 3 firings, 75 operations). forget-vote on seed 23 does not get
+// there (its second leader needs a crash of each of several voters at the
+// right moment); it is held to what the second pass reaches, 8 firings and 8
+// operations, against 14 and 36 from the first pass alone.
+func TestShrinkReachesTheTargetSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("shrinks with the default budget")
+	}
+	for _, c := range []struct {
+		file                string
+		seed                uint64
+		firings, operations int
+	}{
+		{"raft-bug-no-term-check-on-vote.yaml", 1, 3, 20},
+		{"raft-bug-forget-vote.yaml", 23, 8, 8},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			sc, proto := load(t, filepath.Join("bugs", c.file), 0)
+			want := failure(runSeed(t, sc, proto, c.seed))
+			res, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: c.seed})
+			require.NoError(t, err)
+			require.Equal(t, want, failure(res.Report))
+			requireNoLarger(t, res.Before, res.After)
+			require.LessOrEqual(t, res.After.Firings, c.firings, "firings: %s", res.After)
+			require.LessOrEqual(t, res.After.Operations, c.operations, "operations: %s", res.After)
+			t.Logf("seed %d: before %s; after %s; %d runs", c.seed, res.Before, res.After, res.Runs)
+		})
+	}
 }
