@@ -25,7 +25,13 @@ FAILURE is a failure's artifact directory (it holds scenario.yaml, pinned to
 its seed) or a scenario file with --seed. simrun first pins the faults as they
 happened (every random choice written out, one step per firing), then drops
 faults, shortens the safety phase, cuts clients, keys and the cluster, lowers
-rates and calms the network, keeping each change that still fails.
+rates and calms the network, keeping each change that still fails. A second
+pass then looks again at the fault firings left (re-pinned, repeating steps
+thinned, dropped in pairs) and at the client operations (a long think time or
+a low rate), and the first pass runs again after every change it keeps, until
+nothing changes (a fixpoint) or --max-runs is spent. While runs are left and
+the result keeps more than 3 firings or 20 operations, a few other paths from
+the pinned scenario are tried and the smallest result is kept.
 
 The result is an ordinary scenario file, pinned to the seed, that replays the
 failure with simrun run; because its faults are explicit, it keeps testing the
