@@ -28,6 +28,12 @@
 // G2-item). That search is bounded by the edges it visits, not by the wall
 // clock, so its verdict is the same on every machine.
 //
+// Weaker models of a kv history are optional checks: sequential consistency
+// per key (sequential.go, a search over interleavings in program order,
+// bounded in states visited) and the session guarantees read-your-writes and
+// monotonic reads (session.go, against the version order the history shows:
+// appended lists, successful cas and the real-time order of writes).
+//
 // # Linearizability
 //
 // CheckLinearizable checks a workload.History against a small, total model of
