@@ -283,7 +283,7 @@ func (s *shrinker) pass() bool {
 // removal, so that the first pass shrinks the rest around it.
 func (s *shrinker) finePass() bool {
 	s.strict = true
-	return s.repin() || s.thinRepeats() || s.fewerOps() || s.dropFiringPairs()
+	return s.repin() || s.thinRepeats() || s.fewerOps() || s.fewerNodes() || s.dropFiringPairs()
 }
 
 // repin replaces the steps by the firings of the best run, if that changes
@@ -438,10 +438,18 @@ func (s *shrinker) fewerKeys() bool {
 	return s.shrinkInt("keys", s.best.Workload.Keys, 1, func(c *scenarios.Scenario, v int) { c.Workload.Keys = v })
 }
 
-// fewerNodes shrinks the cluster; the protocol rejects sizes it cannot run,
-// and fault steps naming a node outside the new cluster fail validation.
+// fewerNodes shrinks the cluster; the protocol rejects sizes it cannot run.
+// On the plain path's first pass, fault steps naming a node outside the new
+// cluster fail validation; in the second pass and on the other paths, they
+// go with it (pinned steps name nodes, and would otherwise keep the cluster
+// at full size).
 func (s *shrinker) fewerNodes() bool {
-	return s.shrinkInt("nodes", s.best.Nodes, 1, func(c *scenarios.Scenario, v int) { c.Nodes = v })
+	return s.shrinkInt("nodes", s.best.Nodes, 1, func(c *scenarios.Scenario, v int) {
+		c.Nodes = v
+		if s.strict || s.restart > 0 {
+			c.Faults = slices.DeleteFunc(c.Faults, func(st faults.Step) bool { return st.Validate(v) != nil })
+		}
+	})
 }
 
 // shrinkInt tries the smallest value first, then halving, then one less.
