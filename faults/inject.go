@@ -282,8 +282,19 @@ func (in *Injector) resolve(i int, t Target, except sim.NodeID) sim.NodeID {
 	}
 }
 
-// downCount is the number of servers crashed or paused.
-func (in *Injector) downCount() int { return len(in.servers) - len(in.runningServers(sim.None)) }
+// downCount is the number of servers crashed or paused, or armed to crash
+// mid-step: an armed server will go down when its next step runs, so it
+// counts against max_down now, or two crashes admitted one after the other
+// could leave more than max_down down.
+func (in *Injector) downCount() int {
+	down := 0
+	for _, id := range in.servers {
+		if !in.running(id) || in.w.TearArmed(id) {
+			down++
+		}
+	}
+	return down
+}
 
 // admit applies max_down: a crash or pause goes ahead only while fewer than
 // MaxDown servers are down.

@@ -45,7 +45,11 @@ func (in *Injector) crash(i int, s Step) {
 // (max_down), and an armed server that is crashed otherwise is disarmed.
 func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
 	in.firing.scheduled = true // pinned even though nothing changed yet
-	in.w.CrashMidStep(id, func() {
+	pinned := len(in.executed) // record appends this firing there, right after fire
+	in.w.CrashMidStep(id, s.Keep, func(kept int) {
+		if pinned < len(in.executed) {
+			in.executed[pinned].Keep = kept // the cut, for a pinned replay and shrinking
+		}
 		g := in.crashed(id)
 		if s.Down > 0 {
 			in.later(i, s.Down, "restart "+id.String(), func() {

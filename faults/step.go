@@ -65,8 +65,14 @@ type Step struct {
 	// its next handler that makes at least two effects, keeping only those
 	// before a point drawn between two of them (a torn step: it may have sent
 	// a message and not yet persisted what the message promised). Down
-	// counts from that moment. Only for a crash of a node, random or leader.
+	// counts from that moment; an armed server counts as down for MaxDown.
+	// Only for a crash of a node, random or leader.
 	MidStep bool `yaml:"mid_step,omitempty"`
+	// Keep, with MidStep, pins the cut: how many of the step's effects
+	// survive the crash (at most all but one). Zero draws it. A pinned
+	// timeline writes the cut each mid-step crash made, so that shrinking
+	// keeps cutting where the failing run did.
+	Keep int `yaml:"keep,omitempty"`
 	// For, if positive, undoes the fault after that long: the cuts or clogs
 	// this firing made are removed, the links it changed get the default
 	// settings back, the clock runs at rate 1 again, the disk is healthy.
@@ -152,6 +158,9 @@ func (s Step) Describe() string {
 	if s.MidStep {
 		b += " mid_step"
 	}
+	if s.Keep > 0 {
+		b += " keep=" + strconv.Itoa(s.Keep)
+	}
 	if s.Down > 0 {
 		b += " down=" + s.Down.String()
 	}
@@ -228,6 +237,10 @@ func (s Step) validateQualifiers(k actionKind, servers int) error {
 		return fieldErr("max_down", "only a crash or pause step can have max_down")
 	case s.MidStep && k.name != "crash":
 		return fieldErr("mid_step", "only a crash can strike mid-step")
+	case s.Keep < 0:
+		return fieldErr("keep", "%d is negative", s.Keep)
+	case s.Keep != 0 && !s.MidStep:
+		return fieldErr("keep", "keep pins the cut of a mid-step crash: it needs mid_step: true")
 	case s.For != 0 && !k.takesFor:
 		return fieldErr("for", "a %s step cannot have for (for undoes a partition, cut, clog, link, clock rate, disk or swizzle fault)", k.name)
 	}

@@ -114,6 +114,18 @@ func Swarm(rng *sim.Rand, servers int, d time.Duration, kinds []string) SwarmDra
 func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string) SwarmDraw {
 	servers := c.Servers
 	var draw SwarmDraw
+	// The servers whose storage the swarm may damage, drawn once, when a
+	// kind first needs them: corruption and, for a protocol with a fault
+	// budget of its own, torn writes (a torn overwrite destroys the synced
+	// value it replaces), so that both strike the same few servers.
+	var storage []int
+	storageVictims := func() []int {
+		if storage == nil {
+			storage = corruptible(rng, "corrupt", c)
+		}
+		return storage
+	}
+	tornWithinBudget := c.Tolerates > 0
 	for _, kind := range SwarmKinds {
 		on := rng.Chance(0.5) // drawn for every kind, so the list does not shift draws
 		if !on || !(slices.Contains(kinds, kind) || slices.Contains(kinds, SwarmAll)) {
@@ -129,7 +141,10 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
 		mean, lasting = tame(kind, mean, lasting)
 		n := 0
-		victims := corruptible(rng, kind, c)
+		var victims []int
+		if kind == "corrupt" {
+			victims = storageVictims()
+		}
 		if victims != nil && len(victims) == 0 {
 			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (no fault budget left: %d Byzantine of the %d faulty servers the protocol tolerates)",
 				kind, len(c.Faulty), c.Tolerates))
@@ -139,6 +154,13 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 			step := swarmStep(rng, kind, servers, lasting)
 			if victims != nil {
 				step.Corrupt = Node(victims[rng.IntN(len(victims))])
+			}
+			if tornWithinBudget && step.Disk != nil && step.Disk.TornWrites {
+				v := storageVictims()
+				if len(v) == 0 {
+					continue // no budget left for a damaged disk
+				}
+				step.Disk.Node = Node(v[rng.IntN(len(v))])
 			}
 			step.At = Duration(max(at.Round(time.Millisecond), time.Millisecond))
 			draw.Steps = append(draw.Steps, step)

@@ -104,6 +104,33 @@ func TestSwarmStaysWithinTheFaultBudget(t *testing.T) {
 	require.True(t, offSeen && hitSeen)
 }
 
+// TestSwarmTornWritesShareTheStorageBudget: for a protocol with a fault
+// budget, torn-write disks and corruption strike the same damaged servers
+// (a torn overwrite destroys the synced value it replaces), and none when
+// the budget is spent on Byzantine servers.
+func TestSwarmTornWritesShareTheStorageBudget(t *testing.T) {
+	spent := SwarmCluster{Servers: 4, Tolerates: 1, Faulty: []int{2}}
+	seven := SwarmCluster{Servers: 7, Tolerates: 2, Faulty: []int{3}}
+	sawTorn := false
+	for seed := uint64(1); seed <= 200; seed++ {
+		for _, s := range SwarmWithin(sim.NewStreams(seed).Stream("swarm"), spent, 20*time.Second, []string{"disk", "corrupt"}).Steps {
+			require.False(t, s.Disk != nil && s.Disk.TornWrites, "seed %d: no budget, no torn writes", seed)
+		}
+		hit := map[int]bool{}
+		for _, s := range SwarmWithin(sim.NewStreams(seed).Stream("swarm"), seven, 20*time.Second, []string{"disk", "corrupt"}).Steps {
+			switch {
+			case s.Disk != nil && s.Disk.TornWrites:
+				hit[s.Disk.Node.Node], sawTorn = true, true
+			case !s.Corrupt.IsZero():
+				hit[s.Corrupt.Node] = true
+			}
+		}
+		require.LessOrEqual(t, len(hit), 1, "seed %d: one damaged server at most (f=2, one Byzantine)", seed)
+		require.False(t, hit[3], "seed %d: the Byzantine server is not a storage victim", seed)
+	}
+	require.True(t, sawTorn)
+}
+
 // TestSwarmLossIsAWholePerMille: a lossy link's drop probability is drawn as
 // an integer, so it is the same on every platform and prints exactly.
 func TestSwarmLossIsAWholePerMille(t *testing.T) {

@@ -21,7 +21,18 @@ var mu sync.Mutex
 // Contract: call it from a node's handler with env.Rand() (or a stream the
 // kernel handed out), around every call into the library that may draw.
 // Calls from worlds running side by side are serialized, which keeps each
-// world deterministic but costs parallelism for the time fn runs. Code that
+// world deterministic but costs parallelism for the time fn runs.
+//
+// What it pins: crypto/rand.Read, Int, Text and anything that reads
+// crypto/rand.Reader when it is called. What it does not: since Go 1.26 most
+// of crypto (rand.Prime, ecdsa, ecdh, rsa, ed25519 key generation and
+// signing) ignores the reader it is given unless the program sets
+// GODEBUG=cryptocustomrand=1 (a //go:debug cryptocustomrand=1 line in the
+// main package), and a library that copied crypto/rand.Reader into a
+// variable of its own at init keeps the original. Prove a binary pinned with
+// `sweep --check-determinism`, which reruns seeds and compares hashes.
+//
+// Code that
 // reads crypto/rand on another goroutine while fn runs would read r's bytes
 // and race on the variable: a simulation binary has no such goroutine. Do
 // must not be nested.

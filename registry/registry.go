@@ -2,9 +2,11 @@ package registry
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/simrun/simrun/protocols/paxos"
 	"github.com/simrun/simrun/protocols/pbft"
@@ -143,7 +145,7 @@ func buildPaxos(c runner.Cluster) (runner.Servers, error) {
 		return runner.Servers{}, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
 	}
 	factory, err := paxos.New(cfg, c.NewStateMachine)
-	return runner.Servers{Factory: factory, Backoff: cfg.LeaderTimeoutMax << cfg.BackoffLimit}, err
+	return runner.Servers{Factory: factory, Backoff: backoff(cfg.LeaderTimeoutMax, cfg.BackoffLimit)}, err
 }
 
 func buildPBFT(c runner.Cluster) (runner.Servers, error) {
@@ -165,7 +167,7 @@ func buildPBFT(c runner.Cluster) (runner.Servers, error) {
 	}
 	factory, err := pbft.New(cfg, c.NewStateMachine, byz...)
 	return runner.Servers{Factory: factory, ReplyQuorum: cfg.ReplyQuorum(sc.Nodes), BroadcastRetry: true,
-		Tolerates: pbft.Faulty(sc.Nodes), Backoff: cfg.RequestTimeout << cfg.BackoffLimit}, err
+		Tolerates: pbft.Faulty(sc.Nodes), Backoff: backoff(cfg.RequestTimeout, cfg.BackoffLimit)}, err
 }
 
 // byzantinePath is the scenario path of the first Byzantine group with the
@@ -177,4 +179,16 @@ func byzantinePath(sc *scenarios.Scenario, behaviour string) string {
 		}
 	}
 	return "byzantine"
+}
+
+// backoff is a timeout after doublings more doublings, saturated instead of
+// overflowing (the runner caps the allowance it gives anyway).
+func backoff(timeout time.Duration, doublings int) time.Duration {
+	for range doublings {
+		if timeout > math.MaxInt64/2 {
+			return math.MaxInt64
+		}
+		timeout *= 2
+	}
+	return timeout
 }

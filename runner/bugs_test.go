@@ -26,7 +26,7 @@ var plantedBugs = []struct {
 	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 3/30
 	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 15/30
 	// Only mid-step crashes expose it (TestSendBeforeSyncNeedsATornStep).
-	{"raft-bug-send-before-sync.yaml", 40, "agreement"}, // 5/100, first at seed 35
+	{"raft-bug-send-before-sync.yaml", 40, "agreement"}, // 4/200, first at seed 34
 	// A liveness bug: the liveness verdict's reason reads "not converged ...".
 	{"raft-bug-no-append-retry.yaml", 10, "not converged"},  // 30/30
 	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"}, // 19/30

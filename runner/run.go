@@ -131,9 +131,9 @@ type Servers struct {
 	Tolerates int
 	// Backoff is the longest a correct server may wait, once faults heal,
 	// before it tries again (a view-change or election timeout at its
-	// capped backoff). The liveness phase gives the cluster at least two
-	// such waits past the scenario's bound, so that a protocol in backoff
-	// is not reported stuck. 0: no allowance.
+	// capped backoff). The liveness bound is at least two such waits (at
+	// most maxLivenessAllowance), so that a protocol in backoff is not
+	// reported stuck. 0 (or negative): no allowance.
 	Backoff time.Duration
 }
 
@@ -361,6 +361,12 @@ func Pinned(sc *scenarios.Scenario, rep *Report) *scenarios.Scenario {
 	return p
 }
 
+// maxLivenessAllowance caps what Servers.Backoff may stretch a liveness
+// bound to: a protocol configured with huge timeouts must not make a stuck
+// run simulate for hours (and hit the event bound, inconclusive, instead of
+// being reported stuck).
+const maxLivenessAllowance = 2 * time.Minute
+
 // livenessPoll is how often the liveness phase looks for convergence.
 const livenessPoll = 10 * time.Millisecond
 
@@ -375,7 +381,7 @@ func (r *run) livenessPhase(start sim.Time) {
 	if within <= 0 {
 		within = time.Duration(scenarios.DefaultWithin)
 	}
-	within = max(within, 2*r.backoff)
+	within = max(within, min(2*max(r.backoff, 0), maxLivenessAllowance))
 	r.world.At(start, "liveness phase: heal "+l.Heal+", final operations", func() {
 		r.faults.Stop()
 		r.faults.HealAll()

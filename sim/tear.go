@@ -21,21 +21,24 @@ import "strconv"
 // tearState is a node's armed torn step.
 type tearState struct {
 	armed  bool
-	then   func() // called right after the torn crash (the injector's restart timer)
-	before *Disk  // the disk as it was before the handler's first disk effect
+	keep   int             // effects to keep; 0: drawn
+	then   func(kept int) // called right after the torn crash (the injector's restart timer)
+	before *Disk           // the disk as it was before the handler's first disk effect
 }
 
 // CrashMidStep arms a torn step on node id: its next handler with at least
 // two effects is cut between two of them and the node crashes there; then,
-// if not nil, runs right after the crash. A node that is down is not armed
-// (it reports false); arming an armed node replaces its then. A crash by
-// other means disarms it.
-func (w *World) CrashMidStep(id NodeID, then func()) bool {
+// if not nil, runs right after the crash with the number of effects kept.
+// keep > 0 pins the cut (at most all but the last effect), so that a pinned
+// scenario cuts where the original run did; 0 draws it from the "tear"
+// stream. A node that is down is not armed (it reports false); arming an
+// armed node replaces its arming. A crash by other means disarms it.
+func (w *World) CrashMidStep(id NodeID, keep int, then func(kept int)) bool {
 	s := w.nodes[id]
 	if !s.up {
 		return false
 	}
-	s.tear = tearState{armed: true, then: then}
+	s.tear = tearState{armed: true, keep: keep, then: then}
 	w.tr.begin(w.now, "tear-armed", id, None)
 	w.tr.end()
 	return true
@@ -84,11 +87,18 @@ func (w *World) tearStep(s *nodeSlot) bool {
 		s.tear.before = nil
 		return false
 	}
-	keep := 1 + w.Stream("tear").IntN(n-1) // cut strictly between two effects
+	keep := min(s.tear.keep, n-1) // cut strictly between two effects
+	if keep <= 0 {
+		keep = 1 + w.Stream("tear").IntN(n-1)
+	}
+	then, inc := s.tear.then, s.inc
 	if s.tear.before != nil {
 		s.disk.restore(s.tear.before)
 	}
 	for i := range w.effects[:keep] {
+		if !s.up || s.inc != inc {
+			break // an observer crashed the node meanwhile: the rest never happened
+		}
 		ef := &w.effects[i]
 		if ef.kind == effDisk {
 			s.disk.replay(w.diskOps[ef.op])
@@ -100,7 +110,9 @@ func (w *World) tearStep(s *nodeSlot) bool {
 		w.effects[i] = effect{}
 	}
 	w.effects, w.diskOps = w.effects[:0], w.diskOps[:0]
-	then := s.tear.then
+	if !s.up || s.inc != inc {
+		return true // crashed by other means inside the step: that crash stands
+	}
 	w.tr.begin(w.now, "torn-step", s.id, None)
 	w.tr.line = append(w.tr.line, "kept="...)
 	w.tr.line = strconv.AppendInt(w.tr.line, int64(keep), 10)
@@ -109,7 +121,7 @@ func (w *World) tearStep(s *nodeSlot) bool {
 	w.tr.end()
 	w.Crash(s.id)
 	if then != nil {
-		then()
+		then(keep)
 	}
 	return true
 }

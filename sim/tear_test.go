@@ -33,7 +33,7 @@ func tornWorld(t *testing.T, seed uint64) (got []int, voteDurable bool, crashedA
 	}))
 	w.AddServer(rec.node())
 	armed := false
-	w.At(Time(5*time.Millisecond), "arm", func() { armed = w.CrashMidStep(srv, func() { crashedAfter = true }) })
+	w.At(Time(5*time.Millisecond), "arm", func() { armed = w.CrashMidStep(srv, 0, func(int) { crashedAfter = true }) })
 	w.RunUntil(Time(time.Second))
 	require.True(t, armed)
 	for _, d := range rec.got {
@@ -102,7 +102,7 @@ func TestTornStepWaitsForAStepWithTwoEffects(t *testing.T) {
 			env.SetTimer(0, time.Millisecond)
 		},
 	}))
-	w.At(0, "arm", func() { w.CrashMidStep(srv, nil) })
+	w.At(0, "arm", func() { w.CrashMidStep(srv, 0, nil) })
 	w.RunUntil(Time(100 * time.Millisecond))
 	require.Equal(t, 5, ticks, "four one-effect steps ran whole, the fifth was torn")
 	require.False(t, w.Up(srv))
@@ -115,9 +115,42 @@ func TestCrashDisarmsATear(t *testing.T) {
 	w, err := NewWorld(Config{Seed: 3})
 	require.NoError(t, err)
 	srv := w.AddServer(idle())
-	w.At(0, "arm", func() { require.True(t, w.CrashMidStep(srv, nil)) })
+	w.At(0, "arm", func() { require.True(t, w.CrashMidStep(srv, 0, nil)) })
 	w.At(Time(time.Millisecond), "crash", func() { w.Crash(srv) })
 	w.RunUntil(Time(2 * time.Millisecond))
 	require.False(t, w.TearArmed(srv))
-	require.False(t, w.CrashMidStep(srv, nil), "a down node cannot be armed")
+	require.False(t, w.CrashMidStep(srv, 0, nil), "a down node cannot be armed")
+}
+
+// TestAnObserverCrashInsideATornStepStands: when an effect kept before the
+// cut makes an observer crash the node, the rest of the kept effects never
+// happen, no write reaches the crashed node's disk, and the torn crash does
+// not strike a second time.
+func TestAnObserverCrashInsideATornStepStands(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		w, err := NewWorld(Config{Seed: seed})
+		require.NoError(t, err)
+		srv := w.AddServer(nodeOf(funcNode{
+			start: func(env Env) { env.SetTimer(0, time.Millisecond) },
+			timer: func(env Env, _ TimerKind) {
+				env.Observe(Observation{Kind: ObsLeader, Term: 1})
+				env.Disk().Put("b", []byte("1"))
+				env.Disk().Put("c", []byte("1"))
+				env.Disk().Put("d", []byte("1"))
+			},
+		}))
+		w.OnObservation(func(o Observation) {
+			if o.Kind == ObsLeader {
+				w.Crash(o.Node)
+			}
+		})
+		thens := 0
+		w.At(0, "arm", func() { w.CrashMidStep(srv, 0, func(int) { thens++ }) })
+		w.RunUntil(Time(10 * time.Millisecond))
+		require.False(t, w.Up(srv))
+		require.Zero(t, w.Disk(srv).Unsynced(), "seed %d: nothing written after the crash", seed)
+		_, ok := w.Disk(srv).Get("b")
+		require.False(t, ok, "seed %d", seed)
+		require.Zero(t, thens, "seed %d: the observer's crash stands, the tear did not strike", seed)
+	}
 }

@@ -425,6 +425,9 @@ func (w *World) invoke(s *nodeSlot, e *event) {
 	}
 	if !w.call(s, e) {
 		w.effects = w.effects[:0]
+		if s.tear.armed && s.disk != nil {
+			s.disk.tap, s.tear.before = nil, nil
+		}
 		return
 	}
 	if s.tear.armed && w.tearStep(s) {

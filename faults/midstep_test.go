@@ -1,0 +1,48 @@
+package faults
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestMidStepCrashPinsItsCut: the pinned timeline of a run records where
+// each mid-step crash cut its step (keep), and replaying the pinned step
+// cuts at the same place without drawing: the same events (the control
+// lines name the step as written, so they differ).
+func TestMidStepCrashPinsItsCut(t *testing.T) {
+	ms := Duration(time.Millisecond)
+	for seed := uint64(1); seed <= 10; seed++ {
+		tw := newTestWorld(t, seed, 5, nil)
+		in := tw.install(t, Step{At: 2 * ms, Crash: Node(1), MidStep: true, Down: 3 * ms})
+		tw.run(t, 20*ms)
+		executed := in.Executed()
+		require.Len(t, executed, 1)
+		keep := executed[0].Keep
+		require.True(t, keep >= 1 && keep <= 4, "seed %d: a cut strictly inside a step of 5 effects, kept %d", seed, keep)
+		require.Equal(t, 1, tw.count(t, "torn-step", 1, -1, 0, 20*ms, ""))
+
+		again := newTestWorld(t, seed, 5, nil)
+		again.install(t, executed...)
+		again.run(t, 20*ms)
+		require.Equal(t, withoutControls(tw.lines(t)), withoutControls(again.lines(t)),
+			"seed %d: the pinned cut replays the run (only the control labels differ)", seed)
+		require.Contains(t, executed[0].Describe(), "mid_step keep=")
+	}
+}
+
+func TestKeepNeedsMidStep(t *testing.T) {
+	require.ErrorContains(t, Step{Crash: Node(0), Keep: 2}.Validate(3), "keep pins the cut of a mid-step crash")
+	require.ErrorContains(t, Step{Crash: Node(0), MidStep: true, Keep: -1}.Validate(3), "negative")
+}
+
+func withoutControls(lines []traceLine) []traceLine {
+	var out []traceLine
+	for _, l := range lines {
+		if l.Kind != "control" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
