@@ -37,7 +37,8 @@ import (
 // writes concurrent in real time that no read or cas orders; a read of a
 // value whose write is unknown (garbled answers); and a read whose value
 // contains the reference write's element is taken as not older even if the
-// history orders the two in a cycle (linearizable reports that one). A read
+// history orders the two in a cycle, and so is a read of a write that
+// real time puts after the reference (linearizable reports cycles). A read
 // that finds the key absent after the client wrote or read it is older
 // than everything (there are no deletes).
 type sessionCheck struct {
@@ -130,8 +131,17 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 				break
 			}
 		}
+		// Keep only the newest writers read: one known older than the
+		// writer just read is covered by it (older is transitive).
 		if !containsInt(r.reads, reader) {
-			r.reads = append(r.reads, reader)
+			kept := r.reads[:0]
+			for _, prev := range r.reads {
+				if prev < 0 || (reader >= 0 && o.before(prev, reader)) {
+					continue
+				}
+				kept = append(kept, prev)
+			}
+			r.reads = append(kept, reader)
 		}
 	}
 	if len(violations) == 0 {
@@ -243,6 +253,14 @@ func (o *versionOrder) effective(i int) bool {
 // writes called after its return, a suffix of the writes in call order, so
 // the search keeps the earliest return reached and the suffix it opens.
 func (o *versionOrder) before(v, w int) bool {
+	switch {
+	case o.effective(v) && o.ops[v].Return < o.ops[w].Call:
+		return true
+	case o.effective(w) && o.ops[w].Return < o.ops[v].Call:
+		// w is before v in real time: v before w too would be a cycle, a
+		// history no order of writes explains, which linearizable reports.
+		return false
+	}
 	seen := map[int]bool{v: true}
 	queue := []int{v}
 	pos := len(o.writes) // o.writes[pos:] are queued
