@@ -28,7 +28,10 @@ func TestShrinkPlantedBugs(t *testing.T) {
 			require.Equal(t, want, res.Signature)
 			require.Equal(t, want, failure(res.Report), "the same class and failing check")
 			requireNoLarger(t, res.Before, res.After)
-			require.Less(t, res.After.Events, res.Before.Events, "smaller run")
+			// Smaller: fewer events, or, where the violation still strikes at
+			// the same event (a mid-step crash needs its exact interleaving),
+			// a smaller scenario around it.
+			require.True(t, res.After.Events < res.Before.Events || res.After != res.Before, "smaller run: %s", res.After)
 			text, err := res.Scenario.Marshal()
 			require.NoError(t, err)
 			again, err := scenarios.Parse("shrunk.yaml", text)
