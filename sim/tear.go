@@ -21,9 +21,9 @@ import "strconv"
 // tearState is a node's armed torn step.
 type tearState struct {
 	armed  bool
-	keep   int             // effects to keep; 0: drawn
+	keep   int            // effects to keep; 0: drawn
 	then   func(kept int) // called right after the torn crash (the injector's restart timer)
-	before *Disk           // the disk as it was before the handler's first disk effect
+	before *Disk          // the disk as it was before the handler's first disk effect
 }
 
 // CrashMidStep arms a torn step on node id: its next handler with at least
