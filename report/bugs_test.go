@@ -31,7 +31,7 @@ var firstFailingSeed = map[string]uint64{
 	"raft-bug-forget-vote.yaml":           23,
 	"raft-bug-no-append-retry.yaml":       1,
 	"raft-bug-no-term-check-on-vote.yaml": 1,
-	"raft-bug-send-before-sync.yaml":      35,
+	"raft-bug-send-before-sync.yaml":      34,
 }
 
 var laneRe = regexp.MustCompile(`<g class="lane" data-n="\d+">`)

@@ -125,6 +125,14 @@ type StateMachine interface {
 	Apply(op []byte) []byte
 }
 
+// ReadOnly is implemented by a state machine that can tell a command that
+// changes nothing (a read) from one that may. The command stays opaque to
+// protocols: they ask, through Sessions.ReadOnly, to serve reads outside the
+// log (a lease read, or a planted stale-read bug).
+type ReadOnly interface {
+	ReadOnly(op []byte) bool
+}
+
 // NewStateMachine builds an empty state machine: each node instance (and each
 // restart) gets its own and rebuilds it by applying the committed log.
 type NewStateMachine func() StateMachine
@@ -174,6 +182,13 @@ func (s *Sessions) Apply(c Command) ([]byte, Outcome) {
 	result := s.sm.Apply(c.Op)
 	s.last[c.Client] = session{seq: c.Seq, result: result}
 	return result, Applied
+}
+
+// ReadOnly reports whether op changes nothing, as the wrapped state machine
+// says (service.ReadOnly); false if it cannot tell.
+func (s *Sessions) ReadOnly(op []byte) bool {
+	r, ok := s.sm.(ReadOnly)
+	return ok && r.ReadOnly(op)
 }
 
 // LastApplied returns the latest sequence number applied for client, or 0.

@@ -185,6 +185,12 @@ func NewKV() service.StateMachine { return &kv{data: map[string]string{}} }
 
 // Apply runs one op and returns its result's wire form. It is total: bytes
 // that do not decode give an "err" result and change nothing.
+// ReadOnly implements service.ReadOnly: a get changes nothing.
+func (s *kv) ReadOnly(b []byte) bool {
+	op, err := ParseOp(b)
+	return err == nil && op.Kind == OpGet
+}
+
 func (s *kv) Apply(b []byte) []byte {
 	op, err := ParseOp(b)
 	if err != nil {

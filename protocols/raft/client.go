@@ -3,7 +3,6 @@ package raft
 import (
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
-	"github.com/simrun/simrun/workload"
 )
 
 // handleRequest serves a client's command. Only the leader orders commands
@@ -70,8 +69,7 @@ const staleReadClient sim.NodeID = sim.None - 1
 // leader answers a get from its own applied state, however far behind it is.
 // It reports whether it answered (cmd was a get of the kv model).
 func (n *node) serveStaleRead(from sim.NodeID, cmd service.Command) bool {
-	op, err := workload.ParseOp(cmd.Op)
-	if err != nil || op.Kind != workload.OpGet {
+	if !n.sessions.ReadOnly(cmd.Op) {
 		return false
 	}
 	read := service.Command{Client: staleReadClient, Seq: n.sessions.LastApplied(staleReadClient) + 1, Op: cmd.Op}
