@@ -13,6 +13,13 @@ type Bug struct {
 	Name, Description string
 }
 
+// Probe describes a coverage probe (sim.Probe): a named acceptance or
+// rejection check, or a rare path, that a protocol declares so that sweeps
+// can list the ones no seed reached.
+type Probe struct {
+	Name, Description string
+}
+
 // CheckBugs reports the first of names that is not among known or is listed
 // twice, as an error prefixed with the protocol's name.
 func CheckBugs(protocol string, known []Bug, names []string) error {

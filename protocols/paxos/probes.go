@@ -3,6 +3,7 @@ package paxos
 import (
 	"slices"
 
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -11,9 +12,7 @@ import (
 // a sweep that leaves one cold never exercised it.
 
 // Probe describes a coverage probe.
-type Probe struct {
-	Name, Description string
-}
+type Probe = service.Probe
 
 // The probes, by name.
 const (
@@ -44,30 +43,30 @@ const (
 )
 
 var knownProbes = []Probe{
-	{ProbeNotOwner, "a proposal, decision or heartbeat from a server that does not own its ballot was ignored"},
-	{ProbeRejoiningIgnored, "an acceptor that lost its state refused to promise or accept while rejoining"},
-	{ProbePrepareNacked, "a prepare below the promised ballot was refused (PMS §2.2, phase 1b)"},
-	{ProbePromised, "an acceptor promised a ballot (PMS §2.2, phase 1b)"},
-	{ProbeAcceptNacked, "an accept below the promised ballot was refused (PMS §2.2, phase 2b)"},
-	{ProbeAccepted, "an acceptor accepted a proposal (PMS §2.2, phase 2b)"},
-	{ProbeAcceptChosenSlot, "an accept for a slot known chosen recorded nothing (P2b)"},
-	{ProbeAcceptRetransmit, "an accept of the ballot already accepted in a slot (a retransmission)"},
-	{ProbePreempted, "a proposer or leader saw a higher ballot and abandoned its attempt (PMS §2.2)"},
-	{ProbeLeaderPreempted, "a leader saw a higher ballot and stepped down (PMS §2.2)"},
-	{ProbeStaleNackIgnored, "a nack of an earlier ballot was ignored"},
-	{ProbeStalePromiseIgnored, "a late, stale or duplicated promise was ignored"},
-	{ProbeStaleAcceptedIgnored, "an accepted answer to an earlier ballot was ignored"},
-	{ProbeLeaderElected, "a proposer got a majority of promises (PMS §2.2)"},
-	{ProbeAdoptedValue, "a new leader re-proposed the value of the highest accepted proposal (PMS §2.2, P2c)"},
-	{ProbeNoopFilled, "a new leader filled a gap with a no-op (PMS §3)"},
-	{ProbeHeartbeatNacked, "a heartbeat of a ballot below the promise was answered with a nack"},
-	{ProbeSnapshotSent, "a catch-up request was answered with a snapshot"},
-	{ProbeSnapshotInstalled, "a server installed a snapshot from another"},
-	{ProbeNotLeaderRedirect, "a server that is not the leader pointed a client elsewhere"},
-	{ProbeDecideMissingValue, "a decision named a slot whose value this server lacks: it fetches it"},
-	{ProbeLearnNothingToAnswer, "a catch-up request from a server ahead of the answerer got nothing"},
-	{ProbeRejoinFinished, "a server that lost its acceptor state finished rejoining"},
-	{ProbePromiseReportsLostLog, "a promise reported slots whose records the acceptor lost"},
+	{Name: ProbeNotOwner, Description: "a proposal, decision or heartbeat from a server that does not own its ballot was ignored"},
+	{Name: ProbeRejoiningIgnored, Description: "an acceptor that lost its state refused to promise or accept while rejoining"},
+	{Name: ProbePrepareNacked, Description: "a prepare below the promised ballot was refused (PMS §2.2, phase 1b)"},
+	{Name: ProbePromised, Description: "an acceptor promised a ballot (PMS §2.2, phase 1b)"},
+	{Name: ProbeAcceptNacked, Description: "an accept below the promised ballot was refused (PMS §2.2, phase 2b)"},
+	{Name: ProbeAccepted, Description: "an acceptor accepted a proposal (PMS §2.2, phase 2b)"},
+	{Name: ProbeAcceptChosenSlot, Description: "an accept for a slot known chosen recorded nothing (P2b)"},
+	{Name: ProbeAcceptRetransmit, Description: "an accept of the ballot already accepted in a slot (a retransmission)"},
+	{Name: ProbePreempted, Description: "a proposer or leader saw a higher ballot and abandoned its attempt (PMS §2.2)"},
+	{Name: ProbeLeaderPreempted, Description: "a leader saw a higher ballot and stepped down (PMS §2.2)"},
+	{Name: ProbeStaleNackIgnored, Description: "a nack of an earlier ballot was ignored"},
+	{Name: ProbeStalePromiseIgnored, Description: "a late, stale or duplicated promise was ignored"},
+	{Name: ProbeStaleAcceptedIgnored, Description: "an accepted answer to an earlier ballot was ignored"},
+	{Name: ProbeLeaderElected, Description: "a proposer got a majority of promises (PMS §2.2)"},
+	{Name: ProbeAdoptedValue, Description: "a new leader re-proposed the value of the highest accepted proposal (PMS §2.2, P2c)"},
+	{Name: ProbeNoopFilled, Description: "a new leader filled a gap with a no-op (PMS §3)"},
+	{Name: ProbeHeartbeatNacked, Description: "a heartbeat of a ballot below the promise was answered with a nack"},
+	{Name: ProbeSnapshotSent, Description: "a catch-up request was answered with a snapshot"},
+	{Name: ProbeSnapshotInstalled, Description: "a server installed a snapshot from another"},
+	{Name: ProbeNotLeaderRedirect, Description: "a server that is not the leader pointed a client elsewhere"},
+	{Name: ProbeDecideMissingValue, Description: "a decision named a slot whose value this server lacks: it fetches it"},
+	{Name: ProbeLearnNothingToAnswer, Description: "a catch-up request from a server ahead of the answerer got nothing"},
+	{Name: ProbeRejoinFinished, Description: "a server that lost its acceptor state finished rejoining"},
+	{Name: ProbePromiseReportsLostLog, Description: "a promise reported slots whose records the acceptor lost"},
 }
 
 // KnownProbes lists the probes.

@@ -3,6 +3,7 @@ package raft
 import (
 	"slices"
 
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -11,9 +12,7 @@ import (
 // paths; a sweep that leaves one cold never exercised it.
 
 // Probe describes a coverage probe.
-type Probe struct {
-	Name, Description string
-}
+type Probe = service.Probe
 
 // The probes, by name.
 const (
@@ -43,29 +42,29 @@ const (
 )
 
 var knownProbes = []Probe{
-	{ProbeStepDownHigherTerm, "a server saw a higher term and adopted it (§5.1)"},
-	{ProbeLeaderStepDown, "a leader saw a higher term and stepped down (§5.1)"},
-	{ProbeVoteRejectedStaleTerm, "a vote request of a stale term was rejected (§5.1)"},
-	{ProbeAppendRejectedStale, "an AppendEntries of a stale term was rejected (§5.1)"},
-	{ProbeStaleResponseIgnored, "a response of a stale term was ignored (§5.1)"},
-	{ProbeVoteGranted, "a vote was granted (§5.2, §5.4.1)"},
-	{ProbeVoteRejectedVoted, "a vote was refused: already voted for another in this term (§5.2)"},
-	{ProbeVoteRejectedLog, "a vote was refused: the candidate's log is not at least as up-to-date (§5.4.1)"},
-	{ProbeVoteRejectedLost, "a vote was refused: the candidate's log is behind entries this server lost to corruption"},
-	{ProbeElectionStarted, "an election timed out and a candidate started (§5.2)"},
-	{ProbeLeaderElected, "a candidate won a majority (§5.2)"},
-	{ProbeCandidateLost, "a candidate heard from the leader of its term and stepped down (§5.2)"},
-	{ProbeAppendRejectedMissing, "an AppendEntries was rejected: no entry at PrevIndex (§5.3)"},
-	{ProbeAppendRejectedMismatch, "an AppendEntries was rejected: the entry at PrevIndex has another term (§5.3)"},
-	{ProbeAppendTruncated, "a follower deleted a conflicting suffix of its log (§5.3)"},
-	{ProbeRejectOfOldTerm, "a leader ignored the rejection of an AppendEntries of an earlier term"},
-	{ProbeMatchLowered, "a leader lowered a follower's match index: the follower's log lost entries"},
-	{ProbeStaleRejectIgnored, "a leader ignored a rejection older than what it knows of the follower"},
-	{ProbeResendStalled, "a leader probed again a follower that acknowledged nothing for a while (§5.3: retry)"},
-	{ProbeOldTermNotCounted, "a leader did not commit an entry of an earlier term by counting replicas (§5.4.2)"},
-	{ProbeRecoveringNoCampaign, "a server recovering entries lost to corruption did not campaign"},
-	{ProbeRecoveredLostEntries, "a server's log caught up with the entries it lost to corruption"},
-	{ProbeNotLeaderRedirect, "a server that is not the leader pointed a client at the leader (§8)"},
+	{Name: ProbeStepDownHigherTerm, Description: "a server saw a higher term and adopted it (§5.1)"},
+	{Name: ProbeLeaderStepDown, Description: "a leader saw a higher term and stepped down (§5.1)"},
+	{Name: ProbeVoteRejectedStaleTerm, Description: "a vote request of a stale term was rejected (§5.1)"},
+	{Name: ProbeAppendRejectedStale, Description: "an AppendEntries of a stale term was rejected (§5.1)"},
+	{Name: ProbeStaleResponseIgnored, Description: "a response of a stale term was ignored (§5.1)"},
+	{Name: ProbeVoteGranted, Description: "a vote was granted (§5.2, §5.4.1)"},
+	{Name: ProbeVoteRejectedVoted, Description: "a vote was refused: already voted for another in this term (§5.2)"},
+	{Name: ProbeVoteRejectedLog, Description: "a vote was refused: the candidate's log is not at least as up-to-date (§5.4.1)"},
+	{Name: ProbeVoteRejectedLost, Description: "a vote was refused: the candidate's log is behind entries this server lost to corruption"},
+	{Name: ProbeElectionStarted, Description: "an election timed out and a candidate started (§5.2)"},
+	{Name: ProbeLeaderElected, Description: "a candidate won a majority (§5.2)"},
+	{Name: ProbeCandidateLost, Description: "a candidate heard from the leader of its term and stepped down (§5.2)"},
+	{Name: ProbeAppendRejectedMissing, Description: "an AppendEntries was rejected: no entry at PrevIndex (§5.3)"},
+	{Name: ProbeAppendRejectedMismatch, Description: "an AppendEntries was rejected: the entry at PrevIndex has another term (§5.3)"},
+	{Name: ProbeAppendTruncated, Description: "a follower deleted a conflicting suffix of its log (§5.3)"},
+	{Name: ProbeRejectOfOldTerm, Description: "a leader ignored the rejection of an AppendEntries of an earlier term"},
+	{Name: ProbeMatchLowered, Description: "a leader lowered a follower's match index: the follower's log lost entries"},
+	{Name: ProbeStaleRejectIgnored, Description: "a leader ignored a rejection older than what it knows of the follower"},
+	{Name: ProbeResendStalled, Description: "a leader probed again a follower that acknowledged nothing for a while (§5.3: retry)"},
+	{Name: ProbeOldTermNotCounted, Description: "a leader did not commit an entry of an earlier term by counting replicas (§5.4.2)"},
+	{Name: ProbeRecoveringNoCampaign, Description: "a server recovering entries lost to corruption did not campaign"},
+	{Name: ProbeRecoveredLostEntries, Description: "a server's log caught up with the entries it lost to corruption"},
+	{Name: ProbeNotLeaderRedirect, Description: "a server that is not the leader pointed a client at the leader (§8)"},
 }
 
 // KnownProbes lists the probes.
