@@ -230,9 +230,9 @@ func (d *Decoder) Decode(n ast.Node, path string, v reflect.Value) error {
 		v.SetBool(b.Value)
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return d.decodeInt(n, path, v)
+		return decodeInteger(d, n, path, v, "an integer", v.OverflowInt, v.SetInt)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return d.decodeUint(n, path, v)
+		return decodeInteger(d, n, path, v, "a non-negative integer", v.OverflowUint, v.SetUint)
 	case reflect.Float32, reflect.Float64:
 		f, ok := floatValue(n)
 		if !ok {
@@ -313,48 +313,37 @@ func (d *Decoder) decodeDuration(n ast.Node, path string, v reflect.Value) error
 	return nil
 }
 
-func (d *Decoder) decodeInt(n ast.Node, path string, v reflect.Value) error {
+// decodeInteger stores an integer node in a signed (T int64) or unsigned (T
+// uint64) field through set; want names what the field takes. A value T or
+// the field's type cannot hold is an error, never a silent wrap.
+func decodeInteger[T int64 | uint64](d *Decoder, n ast.Node, path string, v reflect.Value,
+	want string, overflows func(T) bool, set func(T)) error {
 	i, ok := n.(*ast.IntegerNode)
 	if !ok {
-		return d.errNode(n, path, "want an integer, got %s", describe(n))
+		return d.errNode(n, path, "want %s, got %s", want, describe(n))
 	}
-	var x int64
-	switch val := i.Value.(type) {
-	case int64:
-		x = val
-	case uint64:
-		if val > math.MaxInt64 {
-			return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
-		}
-		x = int64(val)
+	x, fits := integerAs[T](i.Value)
+	if neg, isInt64 := i.Value.(int64); !fits && isInt64 { // only a negative value misses a uint64
+		return d.errNode(n, path, "want %s, got %d", want, neg)
 	}
-	if v.OverflowInt(x) {
+	if !fits || overflows(x) {
 		return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
 	}
-	v.SetInt(x)
+	set(x)
 	return nil
 }
 
-func (d *Decoder) decodeUint(n ast.Node, path string, v reflect.Value) error {
-	i, ok := n.(*ast.IntegerNode)
-	if !ok {
-		return d.errNode(n, path, "want a non-negative integer, got %s", describe(n))
-	}
-	var x uint64
-	switch val := i.Value.(type) {
+// integerAs converts an integer as the YAML parser reads it (an int64, or a
+// uint64 above math.MaxInt64) to T and reports whether T holds it unchanged:
+// a conversion that flips the sign has wrapped around.
+func integerAs[T int64 | uint64](val any) (T, bool) {
+	switch val := val.(type) {
 	case int64:
-		if val < 0 {
-			return d.errNode(n, path, "want a non-negative integer, got %d", val)
-		}
-		x = uint64(val)
+		return T(val), (T(val) < 0) == (val < 0)
 	case uint64:
-		x = val
+		return T(val), T(val) >= 0
 	}
-	if v.OverflowUint(x) {
-		return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
-	}
-	v.SetUint(x)
-	return nil
+	return 0, true
 }
 
 // field is a struct field reachable by a YAML key.
