@@ -9,16 +9,10 @@ import (
 	"github.com/simrun/simrun/service"
 )
 
+// TestKVSnapshotRoundTrip: the state every semantics case leaves restores
+// into a store that held something else.
 func TestKVSnapshotRoundTrip(t *testing.T) {
-	tests := []struct {
-		name string
-		ops  []string
-	}{
-		{"empty", nil},
-		{"one key", []string{"put k0 a"}},
-		{"several keys and appends", []string{"put k3 a", "append k1 x", "put k0 b", "append k1 y", "cas k3 a c"}},
-	}
-	for _, tt := range tests {
+	for _, tt := range kvCases {
 		t.Run(tt.name, func(t *testing.T) {
 			src := NewKV()
 			for _, op := range tt.ops {

@@ -7,30 +7,35 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// kvCases are op sequences with the result of each op; the snapshot tests
+// restore the state each sequence leaves.
+var kvCases = []struct {
+	name string
+	ops  []string
+	want []string // result of each op
+}{
+	{"get of an absent key is not found", []string{"get k0"}, []string{"nf"}},
+	{"put then get", []string{"put k0 a", "get k0"}, []string{"ok", "ok a"}},
+	{"put overwrites", []string{"put k0 a", "put k0 b", "get k0"}, []string{"ok", "ok", "ok b"}},
+	{"keys are independent", []string{"put k0 a", "get k1"}, []string{"ok", "nf"}},
+	{"append creates", []string{"append k0 a", "get k0"}, []string{"ok", "ok a"}},
+	{"append joins with the separator", []string{"put k0 a", "append k0 b", "append k0 c", "get k0"},
+		[]string{"ok", "ok", "ok", "ok a,b,c"}},
+	{"cas on an absent key fails", []string{"cas k0 a b", "get k0"}, []string{"fail nf", "nf"}},
+	{"cas with the current value writes", []string{"put k0 a", "cas k0 a b", "get k0"},
+		[]string{"ok", "ok", "ok b"}},
+	{"cas with a stale value fails and changes nothing", []string{"put k0 a", "cas k0 x b", "get k0"},
+		[]string{"ok", "fail a", "ok a"}},
+	{"malformed ops are errors and change nothing",
+		[]string{"put k0 a", "put k0", "del k0", "", "get k0 x", "put k0  b", "cas k0 a", "get k0"},
+		[]string{"ok", "err malformed op", "err malformed op", "err malformed op", "err malformed op",
+			"err malformed op", "err malformed op", "ok a"}},
+	{"several keys and appends", []string{"put k3 a", "append k1 x", "put k0 b", "append k1 y", "cas k3 a c", "get k1"},
+		[]string{"ok", "ok", "ok", "ok", "ok", "ok x,y"}},
+}
+
 func TestKVSemantics(t *testing.T) {
-	tests := []struct {
-		name string
-		ops  []string
-		want []string // result of each op
-	}{
-		{"get of an absent key is not found", []string{"get k0"}, []string{"nf"}},
-		{"put then get", []string{"put k0 a", "get k0"}, []string{"ok", "ok a"}},
-		{"put overwrites", []string{"put k0 a", "put k0 b", "get k0"}, []string{"ok", "ok", "ok b"}},
-		{"keys are independent", []string{"put k0 a", "get k1"}, []string{"ok", "nf"}},
-		{"append creates", []string{"append k0 a", "get k0"}, []string{"ok", "ok a"}},
-		{"append joins with the separator", []string{"put k0 a", "append k0 b", "append k0 c", "get k0"},
-			[]string{"ok", "ok", "ok", "ok a,b,c"}},
-		{"cas on an absent key fails", []string{"cas k0 a b", "get k0"}, []string{"fail nf", "nf"}},
-		{"cas with the current value writes", []string{"put k0 a", "cas k0 a b", "get k0"},
-			[]string{"ok", "ok", "ok b"}},
-		{"cas with a stale value fails and changes nothing", []string{"put k0 a", "cas k0 x b", "get k0"},
-			[]string{"ok", "fail a", "ok a"}},
-		{"malformed ops are errors and change nothing",
-			[]string{"put k0 a", "put k0", "del k0", "", "get k0 x", "put k0  b", "cas k0 a", "get k0"},
-			[]string{"ok", "err malformed op", "err malformed op", "err malformed op", "err malformed op",
-				"err malformed op", "err malformed op", "ok a"}},
-	}
-	for _, tt := range tests {
+	for _, tt := range kvCases {
 		t.Run(tt.name, func(t *testing.T) {
 			kv := NewKV()
 			for i, op := range tt.ops {

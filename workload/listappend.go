@@ -159,16 +159,24 @@ func (c *client) drawTxn(r *sim.Rand) Op {
 	return op
 }
 
-// requestOf copies a transaction's micro-ops without what was read.
-func requestOf(txn []MicroOp) []MicroOp {
+// mapTxn converts a transaction micro-op by micro-op. A nil transaction (a
+// key-value operation's) stays nil, so that its JSON leaves the field out.
+func mapTxn[From, To any](txn []From, convert func(From) To) []To {
 	if txn == nil {
 		return nil
 	}
-	out := make([]MicroOp, len(txn))
+	out := make([]To, len(txn))
 	for i, m := range txn {
-		out[i] = MicroOp{Append: m.Append, Key: m.Key, Value: m.Value}
+		out[i] = convert(m)
 	}
 	return out
+}
+
+// requestOf copies a transaction's micro-ops without what was read.
+func requestOf(txn []MicroOp) []MicroOp {
+	return mapTxn(txn, func(m MicroOp) MicroOp {
+		return MicroOp{Append: m.Append, Key: m.Key, Value: m.Value}
+	})
 }
 
 // jsonMicroOp is the JSONL form of a MicroOp, as Elle writes them:
@@ -181,26 +189,17 @@ type jsonMicroOp struct {
 }
 
 func txnToJSON(txn []MicroOp) []jsonMicroOp {
-	if txn == nil {
-		return nil
-	}
-	out := make([]jsonMicroOp, len(txn))
-	for i, m := range txn {
-		out[i] = jsonMicroOp{F: txnRead, K: m.Key, V: m.Value, Read: m.Read}
+	return mapTxn(txn, func(m MicroOp) jsonMicroOp {
+		f := txnRead
 		if m.Append {
-			out[i].F = "append"
+			f = "append"
 		}
-	}
-	return out
+		return jsonMicroOp{F: f, K: m.Key, V: m.Value, Read: m.Read}
+	})
 }
 
 func txnFromJSON(txn []jsonMicroOp) []MicroOp {
-	if txn == nil {
-		return nil
-	}
-	out := make([]MicroOp, len(txn))
-	for i, m := range txn {
-		out[i] = MicroOp{Append: m.F == "append", Key: m.K, Value: m.V, Read: m.Read}
-	}
-	return out
+	return mapTxn(txn, func(m jsonMicroOp) MicroOp {
+		return MicroOp{Append: m.F == "append", Key: m.K, Value: m.V, Read: m.Read}
+	})
 }
