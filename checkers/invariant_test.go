@@ -33,13 +33,37 @@ func feed(inv Invariant, obs []sim.Observation) (*Violation, int) {
 	return nil, 0
 }
 
+// invariantCase is observations fed to an invariant and the violation they
+// should reveal.
+type invariantCase struct {
+	name      string
+	obs       []sim.Observation
+	wantEvent int // 0: no violation
+	wantMsg   string
+}
+
+// runInvariantCases feeds each case to a fresh invariant and checks the first
+// violation: the event that revealed it, its message, its checker and the
+// node of the observation at fault.
+func runInvariantCases(t *testing.T, newInv func() Invariant, checker string, tests []invariantCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, event := feed(newInv(), tt.obs)
+			require.Equal(t, tt.wantEvent, event, "violation %v", v)
+			if tt.wantEvent == 0 {
+				return
+			}
+			assert.Equal(t, tt.wantMsg, v.Message)
+			assert.Equal(t, checker, v.Checker)
+			assert.Equal(t, uint64(event), v.Event)
+			assert.Equal(t, tt.obs[event-1].Node, v.Node)
+		})
+	}
+}
+
 func TestAgreement(t *testing.T) {
-	tests := []struct {
-		name      string
-		obs       []sim.Observation
-		wantEvent int // 0: no violation
-		wantMsg   string
-	}{
+	runInvariantCases(t, NewAgreement, NameAgreement, []invariantCase{
 		{"every node commits and applies the same digests",
 			[]sim.Observation{commit(0, 1, 0xa), commit(1, 1, 0xa), apply(0, 1, 0xa), commit(0, 2, 0xb),
 				apply(1, 1, 0xa), apply(2, 1, 0xa), apply(2, 2, 0xb)}, 0, ""},
@@ -57,29 +81,11 @@ func TestAgreement(t *testing.T) {
 		{"a restarted node commits a different digest",
 			[]sim.Observation{commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 1, 0xf)}, 3,
 			"index 1: n0 committed digest f (term 1, event 3), but n0 committed digest a (term 1, event 1)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, event := feed(NewAgreement(), tt.obs)
-			require.Equal(t, tt.wantEvent, event, "violation %v", v)
-			if tt.wantEvent == 0 {
-				return
-			}
-			assert.Equal(t, tt.wantMsg, v.Message)
-			assert.Equal(t, NameAgreement, v.Checker)
-			assert.Equal(t, uint64(event), v.Event)
-			assert.Equal(t, tt.obs[event-1].Node, v.Node)
-		})
-	}
+	})
 }
 
 func TestOneLeaderPerTerm(t *testing.T) {
-	tests := []struct {
-		name      string
-		obs       []sim.Observation
-		wantEvent int
-		wantMsg   string
-	}{
+	runInvariantCases(t, NewOneLeaderPerTerm, NameOneLeaderPerTerm, []invariantCase{
 		{"a leader per term", []sim.Observation{leader(0, 1), leader(1, 2), leader(0, 3), leader(2, 5)}, 0, ""},
 		{"the same leader announced again after a restart",
 			[]sim.Observation{leader(0, 1), commit(0, 1, 0xa), leader(0, 1), leader(1, 2)}, 0, ""},
@@ -89,18 +95,7 @@ func TestOneLeaderPerTerm(t *testing.T) {
 			"term 2 has two leaders: n2 (event 3) and n1 (event 2)"},
 		{"a second leader long after", []sim.Observation{leader(0, 1), leader(1, 2), leader(2, 3), leader(1, 1)}, 4,
 			"term 1 has two leaders: n1 (event 4) and n0 (event 1)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, event := feed(NewOneLeaderPerTerm(), tt.obs)
-			require.Equal(t, tt.wantEvent, event, "violation %v", v)
-			if tt.wantEvent == 0 {
-				return
-			}
-			assert.Equal(t, tt.wantMsg, v.Message)
-			assert.Equal(t, NameOneLeaderPerTerm, v.Checker)
-		})
-	}
+	})
 }
 
 func TestViolationError(t *testing.T) {
