@@ -67,11 +67,23 @@ type delivery struct {
 // recorder collects deliveries in order.
 type recorder struct{ got []delivery }
 
+// record is a receive handler that appends the delivery to r.
+func (r *recorder) record(env Env, from NodeID, m Message) {
+	r.got = append(r.got, delivery{at: env.Now(), to: env.ID(), from: from, msg: m})
+}
+
 // node returns a factory of nodes that record every delivery into r.
 func (r *recorder) node() Factory {
-	return nodeOf(funcNode{receive: func(env Env, from NodeID, m Message) {
-		r.got = append(r.got, delivery{at: env.Now(), to: env.ID(), from: from, msg: m})
-	}})
+	return nodeOf(funcNode{receive: r.record})
+}
+
+// pinger returns a factory of nodes that send their own ID to `to` when they
+// start and record every delivery into r.
+func (r *recorder) pinger(to NodeID) Factory {
+	return nodeOf(funcNode{
+		start:   func(env Env) { env.Send(to, testMsg{n: int(env.ID())}) },
+		receive: r.record,
+	})
 }
 
 // sendsAtStart returns a factory of nodes that send msgs to `to` when they start.

@@ -182,16 +182,8 @@ func TestOneWayCut(t *testing.T) {
 	var rec recorder
 	w := newTestWorld(t, Config{Seed: 9, Link: constLink(time.Millisecond)})
 	// Both nodes record, and each sends one message to the other at start.
-	both := func(to NodeID) Factory {
-		return nodeOf(funcNode{
-			start: func(env Env) { env.Send(to, testMsg{n: int(env.ID())}) },
-			receive: func(env Env, from NodeID, m Message) {
-				rec.got = append(rec.got, delivery{at: env.Now(), to: env.ID(), from: from, msg: m})
-			},
-		})
-	}
-	w.AddServer(both(1))
-	w.AddServer(both(0))
+	w.AddServer(rec.pinger(1))
+	w.AddServer(rec.pinger(0))
 	w.Cut(0, 1)
 	assert.True(t, w.IsCut(0, 1))
 	assert.False(t, w.IsCut(1, 0))
@@ -242,16 +234,8 @@ func TestPartitionAndHealAll(t *testing.T) {
 func TestSetLinkAffectsOneDirection(t *testing.T) {
 	var rec recorder
 	w := newTestWorld(t, Config{Seed: 11, Link: constLink(time.Millisecond)})
-	pinger := func(to NodeID) Factory {
-		return nodeOf(funcNode{
-			start: func(env Env) { env.Send(to, testMsg{n: int(env.ID())}) },
-			receive: func(env Env, from NodeID, m Message) {
-				rec.got = append(rec.got, delivery{at: env.Now(), to: env.ID(), from: from, msg: m})
-			},
-		})
-	}
-	w.AddServer(pinger(1))
-	w.AddServer(pinger(0))
+	w.AddServer(rec.pinger(1))
+	w.AddServer(rec.pinger(0))
 	require.NoError(t, w.SetLink(0, 1, Link{Drop: 1}))
 	w.RunUntil(ms(5))
 	require.Len(t, rec.got, 1)
