@@ -214,6 +214,19 @@ func (in *Injector) skip(i int, format string, args ...any) {
 	in.note(i, "skipped: "+format, args...)
 }
 
+// undoLater, when d is positive, runs undo on server id after d if claim g
+// on it (in c) still holds then: a later fault on the server owns its undoing.
+func (in *Injector) undoLater(i int, d Duration, what string, c claims, id sim.NodeID, g uint32, undo func(sim.NodeID)) {
+	if d <= 0 {
+		return
+	}
+	in.later(i, d, what, func() {
+		if c.holds(int(id), g) {
+			undo(id)
+		}
+	})
+}
+
 // later runs undo after d, unless the schedule has stopped by then. The label
 // says what it undoes.
 func (in *Injector) later(i int, d Duration, what string, undo func()) {

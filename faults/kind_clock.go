@@ -21,13 +21,7 @@ func (in *Injector) clock(i int, s Step) {
 	}
 	in.setClockRate(id, s.Clock.Rate)
 	g := in.clockClaims.claim(int(id))
-	if s.For > 0 {
-		in.later(i, s.For, "clock "+id.String()+" rate=1", func() {
-			if in.clockClaims.holds(int(id), g) {
-				in.setClockRate(id, 1)
-			}
-		})
-	}
+	in.undoLater(i, s.For, "clock "+id.String()+" rate=1", in.clockClaims, id, g, func(id sim.NodeID) { in.setClockRate(id, 1) })
 }
 
 func (in *Injector) setClockRate(id sim.NodeID, rate float64) {
@@ -37,10 +31,8 @@ func (in *Injector) setClockRate(id sim.NodeID, rate float64) {
 	in.clockChanged[id] = rate != 1
 }
 
-var clockKind = actionKind{
+var clockKind = valueKind(func(s *Step) **Clock { return &s.Clock }, actionKind{
 	name: "clock", takesFor: true,
-	has:  func(s *Step) bool { return s.Clock != nil },
-	text: func(s *Step) string { return s.Clock.String() },
 	validate: func(s *Step, servers int) error {
 		if s.For != 0 && s.Clock.Rate == 0 {
 			return fieldErr("for", "a clock skew is a jump: it cannot be undone, only a rate can")
@@ -49,8 +41,7 @@ var clockKind = actionKind{
 	},
 	fire:    (*Injector).clock,
 	targets: func(s *Step) []*Target { return []*Target{&s.Clock.Node} },
-	clone:   func(s *Step) { c := *s.Clock; s.Clock = &c },
-}
+})
 
 func drawClockRate(rng *sim.Rand, _ int, hold Duration) Step {
 	rates := []float64{0.5, 0.8, 1.25, 2}

@@ -32,15 +32,12 @@ func (in *Injector) clog(i int, s Step) {
 	})
 }
 
-var clogKind = actionKind{
+var clogKind = valueKind(func(s *Step) **Clog { return &s.Clog }, actionKind{
 	name: "clog", takesFor: true,
-	has:      func(s *Step) bool { return s.Clog != nil },
-	text:     func(s *Step) string { return s.Clog.String() },
 	validate: func(s *Step, servers int) error { return s.Clog.validate(servers) },
 	fire:     (*Injector).clog,
 	targets:  func(s *Step) []*Target { return []*Target{&s.Clog.Node, &s.Clog.From, &s.Clog.To} },
-	clone:    func(s *Step) { c := *s.Clog; s.Clog = &c },
-}
+})
 
 func drawClog(_ *sim.Rand, _ int, hold Duration) Step {
 	return Step{Clog: &Clog{Node: Random()}, For: hold}
@@ -61,24 +58,10 @@ type clogFields Clog
 
 // UnmarshalYAML reads a target or the mapping form.
 func (c *Clog) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
-	if _, isMap := raw.(map[string]any); isMap {
-		var f clogFields
-		if err := unmarshal(&f); err != nil {
-			return err
-		}
-		*c = Clog(f)
+	return unmarshalMappingOr(unmarshal, (*clogFields)(c), func(t Target) error {
+		*c = Clog{Node: t}
 		return nil
-	}
-	var t Target
-	if err := unmarshal(&t); err != nil {
-		return err
-	}
-	*c = Clog{Node: t}
-	return nil
+	})
 }
 
 // MarshalYAML writes a node clog as its target, a link clog as a mapping.

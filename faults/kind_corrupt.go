@@ -20,14 +20,10 @@ func (in *Injector) corrupt(i int, s Step) {
 	in.counts.Corruptions++
 }
 
-var corruptKind = actionKind{
-	name:     "corrupt",
-	has:      func(s *Step) bool { return !s.Corrupt.IsZero() },
-	text:     func(s *Step) string { return s.Corrupt.String() },
-	validate: func(s *Step, servers int) error { return validateTarget("corrupt", s.Corrupt, servers, anyServer...) },
-	fire:     (*Injector).corrupt,
-	targets:  func(s *Step) []*Target { return []*Target{&s.Corrupt} },
-}
+var corruptKind = targetKind(func(s *Step) *Target { return &s.Corrupt }, anyServer, actionKind{
+	name: "corrupt",
+	fire: (*Injector).corrupt,
+})
 
 // drawCorrupt strikes a random server; the swarm narrows it to its victims.
 func drawCorrupt(*sim.Rand, int, Duration) Step { return Step{Corrupt: Random()} }

@@ -31,13 +31,7 @@ func (in *Injector) crash(i int, s Step) {
 		return
 	}
 	g := in.crashServer(id)
-	if s.Down > 0 {
-		in.later(i, s.Down, "restart "+id.String(), func() {
-			if in.crashClaims.holds(int(id), g) {
-				in.restart(id)
-			}
-		})
-	}
+	in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restart)
 }
 
 // crashMidStep arms a torn step on id; the crash, its count and its restart
@@ -51,13 +45,7 @@ func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
 			in.executed[pinned].Keep = kept // the cut, for a pinned replay and shrinking
 		}
 		g := in.crashed(id)
-		if s.Down > 0 {
-			in.later(i, s.Down, "restart "+id.String(), func() {
-				if in.crashClaims.holds(int(id), g) {
-					in.restart(id)
-				}
-			})
-		}
+		in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restart)
 	})
 }
 
@@ -131,13 +119,10 @@ func (in *Injector) rollingRestart(i int, s Step, k int) {
 	})
 }
 
-var crashKind = actionKind{
+var crashKind = targetKind(func(s *Step) *Target { return &s.Crash }, crashables, actionKind{
 	name: "crash", takesDown: true,
-	has:     func(s *Step) bool { return !s.Crash.IsZero() },
-	text:    func(s *Step) string { return s.Crash.String() },
-	fire:    (*Injector).crash,
-	targets: func(s *Step) []*Target { return []*Target{&s.Crash} },
-	validate: func(s *Step, servers int) error {
+	fire: (*Injector).crash,
+	validate: func(s *Step, _ int) error {
 		switch {
 		case s.Crash.Kind == TargetAll && s.MaxDown != 0:
 			return fieldErr("max_down", "crash all takes every server down at once: max_down cannot hold it back (leave it out, or crash random)")
@@ -146,9 +131,9 @@ var crashKind = actionKind{
 		case s.MidStep && (s.Crash.Kind == TargetAll || s.Crash.Kind == TargetRolling):
 			return fieldErr("mid_step", "a mid-step crash strikes one server: crash a node, random or leader")
 		}
-		return validateTarget("crash", s.Crash, servers, crashables...)
+		return nil
 	},
-}
+})
 
 func drawCrash(_ *sim.Rand, servers int, hold Duration) Step {
 	return Step{Crash: Random(), Down: hold, MaxDown: minority(servers)}

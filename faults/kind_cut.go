@@ -13,15 +13,12 @@ func (in *Injector) cut(i int, s Step) {
 	in.claimLinks(i, s, in.cutClaims, []link{l}, "uncut "+l.from.String()+"->"+l.to.String(), in.uncut)
 }
 
-var cutKind = actionKind{
+var cutKind = valueKind(func(s *Step) **Cut { return &s.Cut }, actionKind{
 	name: "cut", takesFor: true,
-	has:      func(s *Step) bool { return s.Cut != nil },
-	text:     func(s *Step) string { return s.Cut.String() },
 	validate: func(s *Step, servers int) error { return s.Cut.validate(servers) },
 	fire:     (*Injector).cut,
 	targets:  func(s *Step) []*Target { return []*Target{&s.Cut.From, &s.Cut.To} },
-	clone:    func(s *Step) { c := *s.Cut; s.Cut = &c },
-}
+})
 
 // Cut is a one-way partition: every message From -> To is lost. Each end is a
 // node, random or leader; a random To is drawn among the servers other than

@@ -20,13 +20,7 @@ func (in *Injector) disk(i int, s Step) {
 		SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()})
 	in.counts.Disks++
 	g := in.diskClaims.claim(int(id))
-	if s.For > 0 {
-		in.later(i, s.For, "disk "+id.String()+" healthy", func() {
-			if in.diskClaims.holds(int(id), g) {
-				in.setDiskFaults(id, sim.DiskFaults{})
-			}
-		})
-	}
+	in.undoLater(i, s.For, "disk "+id.String()+" healthy", in.diskClaims, id, g, func(id sim.NodeID) { in.setDiskFaults(id, sim.DiskFaults{}) })
 }
 
 func (in *Injector) setDiskFaults(id sim.NodeID, f sim.DiskFaults) {
@@ -36,15 +30,13 @@ func (in *Injector) setDiskFaults(id sim.NodeID, f sim.DiskFaults) {
 	in.diskChanged[id] = f != sim.DiskFaults{}
 }
 
-var diskKind = actionKind{
+var diskKind = valueKind(func(s *Step) **Disk { return &s.Disk }, actionKind{
 	name: "disk", takesFor: true,
-	has:      func(s *Step) bool { return s.Disk != nil },
-	text:     func(s *Step) string { return s.Disk.String() },
 	validate: func(s *Step, servers int) error { return s.Disk.validate(servers) },
 	fire:     (*Injector).disk,
 	targets:  func(s *Step) []*Target { return []*Target{&s.Disk.Node} },
-	clone:    func(s *Step) { d := *s.Disk; d.SyncLatency = clonePtr(d.SyncLatency); s.Disk = &d },
-}
+	clone:    func(s *Step) { s.Disk.SyncLatency = clonePtr(s.Disk.SyncLatency) },
+})
 
 func drawDisk(rng *sim.Rand, _ int, hold Duration) Step {
 	if rng.Chance(0.5) {

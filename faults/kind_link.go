@@ -66,19 +66,16 @@ func (l *LinkChange) apply(cur sim.Link) sim.Link {
 	return cur
 }
 
-var linkKind = actionKind{
+var linkKind = valueKind(func(s *Step) **LinkChange { return &s.Link }, actionKind{
 	name: "link", takesFor: true,
-	has:      func(s *Step) bool { return s.Link != nil },
-	text:     func(s *Step) string { return s.Link.String() },
 	validate: func(s *Step, servers int) error { return s.Link.validate(servers) },
 	fire:     (*Injector).link,
 	targets:  func(s *Step) []*Target { return []*Target{&s.Link.From, &s.Link.To} },
 	clone: func(s *Step) {
-		l := *s.Link
+		l := s.Link
 		l.Latency, l.Tail, l.Drop, l.Duplicate = clonePtr(l.Latency), clonePtr(l.Tail), clonePtr(l.Drop), clonePtr(l.Duplicate)
-		s.Link = &l
 	},
-}
+})
 
 func drawSlowLink(rng *sim.Rand, _ int, hold Duration) Step {
 	lo := Duration(rng.DurationBetween(20*time.Millisecond, 200*time.Millisecond))

@@ -103,25 +103,22 @@ func (in *Injector) ringLinks(order []int) []link {
 	return out
 }
 
-var partitionKind = actionKind{
+var partitionKind = valueKind(func(s *Step) **Partition { return &s.Partition }, actionKind{
 	name: "partition", takesFor: true,
-	has:      func(s *Step) bool { return s.Partition != nil },
-	text:     func(s *Step) string { return s.Partition.String() },
 	validate: func(s *Step, servers int) error { return s.Partition.validate(servers) },
 	fire:     (*Injector).partition,
 	targets:  func(s *Step) []*Target { return []*Target{&s.Partition.Isolate} },
 	clone: func(s *Step) {
-		p := *s.Partition
-		if s.Partition.Groups != nil {
-			p.Groups = make([][]int, len(s.Partition.Groups))
-			for i, g := range s.Partition.Groups {
+		p := s.Partition
+		if p.Groups != nil {
+			p.Groups = slices.Clone(p.Groups)
+			for i, g := range p.Groups {
 				p.Groups[i] = slices.Clone(g)
 			}
 		}
-		if s.Partition.Ring != nil {
-			p.Ring = &Ring{Random: s.Partition.Ring.Random, Order: slices.Clone(s.Partition.Ring.Order)}
+		if p.Ring != nil {
+			p.Ring = &Ring{Random: p.Ring.Random, Order: slices.Clone(p.Ring.Order)}
 		}
-		s.Partition = &p
 	},
 	pin: func(f *firing, s *Step) {
 		p := s.Partition
@@ -132,7 +129,7 @@ var partitionKind = actionKind{
 			p.Ring = &Ring{Order: f.ring}
 		}
 	},
-}
+})
 
 func drawHalves(_ *sim.Rand, _ int, hold Duration) Step {
 	return Step{Partition: &Partition{Halves: true}, For: hold}
@@ -207,18 +204,11 @@ var partitionShorthands = []struct {
 // UnmarshalYAML reads a shorthand word or the mapping form (go-yaml's
 // InterfaceUnmarshaler convention).
 func (p *Partition) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
-	if _, isMap := raw.(map[string]any); isMap {
-		var f partitionFields
-		if err := unmarshal(&f); err != nil {
-			return err
-		}
-		*p = Partition(f)
-		return nil
-	}
+	return unmarshalMappingOr(unmarshal, (*partitionFields)(p), p.setShorthand)
+}
+
+// setShorthand sets p to the partition a shorthand word stands for.
+func (p *Partition) setShorthand(raw any) error {
 	word := fmt.Sprint(raw)
 	for _, s := range partitionShorthands {
 		if s.word == word {

@@ -20,23 +20,13 @@ func (in *Injector) pause(i int, s Step) {
 	in.w.Pause(id)
 	in.counts.Pauses++
 	g := in.pauseClaims.claim(int(id))
-	if s.Down > 0 {
-		in.later(i, s.Down, "resume "+id.String(), func() {
-			if in.pauseClaims.holds(int(id), g) {
-				in.resume(id)
-			}
-		})
-	}
+	in.undoLater(i, s.Down, "resume "+id.String(), in.pauseClaims, id, g, in.resume)
 }
 
-var pauseKind = actionKind{
+var pauseKind = targetKind(func(s *Step) *Target { return &s.Pause }, anyServer, actionKind{
 	name: "pause", takesDown: true,
-	has:      func(s *Step) bool { return !s.Pause.IsZero() },
-	text:     func(s *Step) string { return s.Pause.String() },
-	validate: func(s *Step, servers int) error { return validateTarget("pause", s.Pause, servers, anyServer...) },
-	fire:     (*Injector).pause,
-	targets:  func(s *Step) []*Target { return []*Target{&s.Pause} },
-}
+	fire: (*Injector).pause,
+})
 
 func drawPause(_ *sim.Rand, servers int, hold Duration) Step {
 	return Step{Pause: Random(), Down: hold, MaxDown: minority(servers)}

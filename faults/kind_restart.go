@@ -4,34 +4,22 @@ import "github.com/simrun/simrun/sim"
 
 // The restart and resume actions: bring back a crashed or paused server.
 
-func (in *Injector) restartStep(i int, t Target) {
-	if t.Kind == TargetAllDown {
+// bringBack runs back on every server when t is everyone (all-down,
+// all-paused), else on t's server, skipping the step when that server is not
+// down this way (isDown).
+func (in *Injector) bringBack(i int, t Target, everyone TargetKind, isDown func(sim.NodeID) bool, notDown string, back func(sim.NodeID)) {
+	if t.Kind == everyone {
 		for _, id := range in.servers {
-			in.restart(id)
+			back(id)
 		}
 		return
 	}
 	id := sim.NodeID(t.Node)
-	if in.w.Up(id) {
-		in.skip(i, "%v is already up", id)
+	if !isDown(id) {
+		in.skip(i, "%v %s", id, notDown)
 		return
 	}
-	in.restart(id)
-}
-
-func (in *Injector) resumeStep(i int, t Target) {
-	if t.Kind == TargetAllPaused {
-		for _, id := range in.servers {
-			in.resume(id)
-		}
-		return
-	}
-	id := sim.NodeID(t.Node)
-	if !in.w.Paused(id) {
-		in.skip(i, "%v is not paused", id)
-		return
-	}
-	in.resume(id)
+	back(id)
 }
 
 func (in *Injector) restart(id sim.NodeID) {
@@ -50,20 +38,16 @@ func (in *Injector) resume(id sim.NodeID) {
 	in.counts.Resumes++
 }
 
-var restartKind = actionKind{
+var restartKind = targetKind(func(s *Step) *Target { return &s.Restart }, restartables, actionKind{
 	name: "restart",
-	has:  func(s *Step) bool { return !s.Restart.IsZero() },
-	text: func(s *Step) string { return s.Restart.String() },
-	validate: func(s *Step, servers int) error {
-		return validateTarget("restart", s.Restart, servers, restartables...)
+	fire: func(in *Injector, i int, s Step) {
+		in.bringBack(i, s.Restart, TargetAllDown, func(id sim.NodeID) bool { return !in.w.Up(id) }, "is already up", in.restart)
 	},
-	fire: func(in *Injector, i int, s Step) { in.restartStep(i, s.Restart) },
-}
+})
 
-var resumeKind = actionKind{
-	name:     "resume",
-	has:      func(s *Step) bool { return !s.Resume.IsZero() },
-	text:     func(s *Step) string { return s.Resume.String() },
-	validate: func(s *Step, servers int) error { return validateTarget("resume", s.Resume, servers, resumables...) },
-	fire:     func(in *Injector, i int, s Step) { in.resumeStep(i, s.Resume) },
-}
+var resumeKind = targetKind(func(s *Step) *Target { return &s.Resume }, resumables, actionKind{
+	name: "resume",
+	fire: func(in *Injector, i int, s Step) {
+		in.bringBack(i, s.Resume, TargetAllPaused, in.w.Paused, "is not paused", in.resume)
+	},
+})

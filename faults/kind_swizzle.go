@@ -95,23 +95,20 @@ func (in *Injector) swizzleUnclog(sw *swizzling, x sim.NodeID) {
 	}
 }
 
-var swizzleKind = actionKind{
+var swizzleKind = valueKind(func(s *Step) **Swizzle { return &s.Swizzle }, actionKind{
 	name: "swizzle", takesFor: true,
-	has:      func(s *Step) bool { return s.Swizzle != nil },
-	text:     func(s *Step) string { return s.Swizzle.String() },
 	validate: func(s *Step, servers int) error { return s.Swizzle.validate(servers, s.For) },
 	fire:     (*Injector).swizzle,
 	clone: func(s *Step) {
-		z := *s.Swizzle
+		z := s.Swizzle
 		z.Clog, z.Unclog = slices.Clone(z.Clog), slices.Clone(z.Unclog)
-		s.Swizzle = &z
 	},
 	pin: func(f *firing, s *Step) {
 		if f.swizzle != nil {
 			s.Swizzle = f.swizzle
 		}
 	},
-}
+})
 
 func drawSwizzle(rng *sim.Rand, servers int, hold Duration) Step {
 	every := Duration(rng.DurationBetween(20*time.Millisecond, 200*time.Millisecond).Round(time.Millisecond))

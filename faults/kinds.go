@@ -62,6 +62,46 @@ func kindNames() []string {
 	return names
 }
 
+// valueKind completes the descriptor k of an action whose value is a struct
+// behind a pointer field of Step (a *Cut, a *Disk): has, text and clone come
+// from the field. Its clone copies the value; k.clone, if given, then copies
+// what the copied value still shares (slices, pointers) in place.
+func valueKind[T any, P interface {
+	*T
+	String() string
+}](field func(s *Step) **T, k actionKind) actionKind {
+	k.has = func(s *Step) bool { return *field(s) != nil }
+	k.text = func(s *Step) string { return P(*field(s)).String() }
+	unshare := k.clone
+	k.clone = func(s *Step) {
+		*field(s) = clonePtr(*field(s))
+		if unshare != nil {
+			unshare(s)
+		}
+	}
+	return k
+}
+
+// targetKind completes the descriptor k of an action whose value is a Target
+// field of Step (crash, pause, ...): has, text and targets come from the
+// field, and validate checks the target against the kinds allowed, after
+// k.validate, if given, checks what else the step may be for this action.
+func targetKind(field func(s *Step) *Target, allowed []TargetKind, k actionKind) actionKind {
+	k.has = func(s *Step) bool { return !field(s).IsZero() }
+	k.text = func(s *Step) string { return field(s).String() }
+	k.targets = func(s *Step) []*Target { return []*Target{field(s)} }
+	name, stepRules := k.name, k.validate
+	k.validate = func(s *Step, servers int) error {
+		if stepRules != nil {
+			if err := stepRules(s, servers); err != nil {
+				return err
+			}
+		}
+		return validateTarget(name, *field(s), servers, allowed...)
+	}
+	return k
+}
+
 // clonePtr copies the value p points to, so that a clone shares nothing.
 func clonePtr[T any](p *T) *T {
 	if p == nil {

@@ -11,24 +11,10 @@ type rangeFields Range
 
 // UnmarshalYAML reads {min, max} or one duration.
 func (r *Range) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
-	if _, isMap := raw.(map[string]any); isMap {
-		var f rangeFields
-		if err := unmarshal(&f); err != nil {
-			return err
-		}
-		*r = Range(f)
+	return unmarshalMappingOr(unmarshal, (*rangeFields)(r), func(d Duration) error {
+		*r = Range{Min: d, Max: d}
 		return nil
-	}
-	var d Duration
-	if err := unmarshal(&d); err != nil {
-		return err
-	}
-	*r = Range{Min: d, Max: d}
-	return nil
+	})
 }
 
 // MarshalYAML writes {min, max}.
