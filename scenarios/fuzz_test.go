@@ -3,7 +3,6 @@ package scenarios
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,9 +13,7 @@ import (
 //
 //	go test ./scenarios -run '^$' -fuzz FuzzParse -fuzztime 60s
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("*.yaml")
-	bugs, _ := filepath.Glob(filepath.Join("bugs", "*.yaml"))
-	for _, file := range append(files, bugs...) {
+	for _, file := range shippedScenarioFiles(f) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

@@ -217,22 +217,25 @@ func TestAliasBombIsBounded(t *testing.T) {
 	assert.Contains(t, err.Error(), "document too large")
 }
 
-func TestShippedScenariosParse(t *testing.T) {
-	files, err := filepath.Glob("*.yaml")
+// TestByteOrderMarkIsSkipped: a UTF-8 byte order mark, as some editors
+// write, is not part of the first key: the file parses as without it, and
+// an error on its first line points where an editor shows the text.
+func TestByteOrderMarkIsSkipped(t *testing.T) {
+	data, err := os.ReadFile("raft-calm.yaml")
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 4)
-	bugs, err := filepath.Glob(filepath.Join("bugs", "*.yaml"))
+	plain, err := Parse("raft-calm.yaml", data)
 	require.NoError(t, err)
-	for _, f := range append(files, bugs...) {
-		t.Run(f, func(t *testing.T) {
-			sc, err := ParseFile(f)
-			require.NoError(t, err)
-			assert.Equal(t, strings.TrimSuffix(filepath.Base(f), ".yaml"), sc.Name, "the name matches the file")
-			assert.LessOrEqual(t, sc.Duration, Duration(30*time.Second), "shipped scenarios stay quick")
-			assert.Positive(t, sc.Workload.Clients)
-			assertRoundTrip(t, sc)
-		})
-	}
+	withBOM, err := Parse("raft-calm.yaml", append([]byte("\ufeff"), data...))
+	require.NoError(t, err)
+	a, err := plain.Marshal()
+	require.NoError(t, err)
+	b, err := withBOM.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(a), string(b))
+
+	_, err = Parse("bom.yaml", []byte("\ufeffnodez: 3\n"))
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "bom.yaml:1:1: nodez"), err.Error())
 }
 
 func TestParseFileErrors(t *testing.T) {
@@ -292,6 +295,26 @@ func TestWithSeedAndClone(t *testing.T) {
 	assert.True(t, sc.HasCheck(CheckLinearizable))
 	assert.False(t, sc.HasCheck("liveness"))
 	assert.Equal(t, sc.Faults, sc.FaultPlan().Steps)
+}
+
+// TestEditedScenarioIsJudgedByItsValue: after a scenario read from a file is
+// changed in code (by a shrinker, a test helper), its new fault steps and
+// protocol options are validated and decoded from the value, not from what
+// the file once said.
+func TestEditedScenarioIsJudgedByItsValue(t *testing.T) {
+	sc, err := Parse("e.yaml", []byte("protocol: raft\nnodes: 3\nfaults:\n  - {at: 1s, heal: all}\nprotocol_options: {bugs: [x]}\n"))
+	require.NoError(t, err)
+	edited := sc.Clone()
+	edited.Faults = []faults.Step{{At: faults.Duration(2e9), Crash: faults.Random()}}
+	require.NoError(t, edited.Validate())
+	delete(edited.ProtocolOptions, "bugs")
+	var opts struct {
+		Bugs []string `yaml:"bugs"`
+	}
+	require.NoError(t, edited.DecodeProtocolOptions(&opts))
+	require.Empty(t, opts.Bugs)
+	require.NoError(t, sc.DecodeProtocolOptions(&opts))
+	require.Equal(t, []string{"x"}, opts.Bugs, "the original keeps its options")
 }
 
 func TestErrorIsOneLine(t *testing.T) {

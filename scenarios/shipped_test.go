@@ -1,0 +1,55 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// shippedScenarioFiles lists the scenario files the repository ships: the
+// examples beside this package and the planted-bug ones under bugs/.
+func shippedScenarioFiles(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 4)
+	bugs, err := filepath.Glob(filepath.Join("bugs", "*.yaml"))
+	require.NoError(t, err)
+	return append(files, bugs...)
+}
+
+func TestShippedScenariosParse(t *testing.T) {
+	for _, f := range shippedScenarioFiles(t) {
+		t.Run(f, func(t *testing.T) {
+			sc, err := ParseFile(f)
+			require.NoError(t, err)
+			assert.Equal(t, strings.TrimSuffix(filepath.Base(f), ".yaml"), sc.Name, "the name matches the file")
+			assert.LessOrEqual(t, sc.Duration, Duration(30*time.Second), "shipped scenarios stay quick")
+			assert.Positive(t, sc.Workload.Clients)
+			assertRoundTrip(t, sc)
+		})
+	}
+}
+
+// TestReadmeExamplesParse keeps README.md honest: every YAML example in it
+// parses, a section example once completed with the required keys.
+func TestReadmeExamplesParse(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	blocks := strings.Split(string(data), "```yaml\n")[1:]
+	require.NotEmpty(t, blocks)
+	for i, b := range blocks {
+		example := b[:strings.Index(b, "```")]
+		src := example
+		if !strings.Contains(example, "protocol:") {
+			src = "name: example\nprotocol: raft\nnodes: 5\nduration: 60s\n" + example
+		}
+		_, err := Parse("README.md", []byte(src))
+		require.NoError(t, err, "example %d:\n%s", i, example)
+	}
+}
