@@ -95,6 +95,16 @@ func sendsAtStart(to NodeID, msgs ...Message) Factory {
 	}})
 }
 
+// oneMessage adds the two servers of the one-message tests: n0 sends
+// testMsg{n: 1} to n1 when it starts, and n1 records it into the returned
+// recorder.
+func oneMessage(w *World) *recorder {
+	var rec recorder
+	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
+	w.AddServer(rec.node())
+	return &rec
+}
+
 // numbered returns n test messages numbered 1..n.
 func numbered(n int) []Message {
 	msgs := make([]Message, n)

@@ -136,10 +136,8 @@ type pointerMsg struct{ n int }
 func (m *pointerMsg) AppendTrace(b []byte) []byte { return testMsg{n: m.n}.AppendTrace(b) }
 
 func TestCutDropsAtSend(t *testing.T) {
-	var rec recorder
 	w, buf := tracedWorld(t, Config{Seed: 7, Link: constLink(time.Millisecond)})
-	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
-	w.AddServer(rec.node())
+	rec := oneMessage(w)
 	w.Cut(0, 1)
 	w.RunUntil(ms(10))
 	assert.Empty(t, rec.got)
@@ -154,10 +152,8 @@ func TestCutDropsAtSend(t *testing.T) {
 }
 
 func TestCutInFlightDropsOnArrival(t *testing.T) {
-	var rec recorder
 	w, buf := tracedWorld(t, Config{Seed: 8, Link: constLink(10 * time.Millisecond)})
-	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
-	w.AddServer(rec.node())
+	rec := oneMessage(w)
 	w.At(ms(5), "cut", func() { w.Cut(0, 1) })
 	w.RunUntil(ms(20))
 	assert.Empty(t, rec.got)
@@ -168,10 +164,8 @@ func TestCutInFlightDropsOnArrival(t *testing.T) {
 }
 
 func TestCutThenUncutBeforeArrivalDelivers(t *testing.T) {
-	var rec recorder
 	w := newTestWorld(t, Config{Seed: 8, Link: constLink(10 * time.Millisecond)})
-	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
-	w.AddServer(rec.node())
+	rec := oneMessage(w)
 	w.At(ms(3), "cut", func() { w.Cut(0, 1) })
 	w.At(ms(6), "uncut", func() { w.Uncut(0, 1) })
 	w.RunUntil(ms(20))
@@ -278,20 +272,16 @@ func TestLinkValidate(t *testing.T) {
 }
 
 func TestCrashedSenderMessagesStillArrive(t *testing.T) {
-	var rec recorder
 	w := newTestWorld(t, Config{Seed: 12, Link: constLink(10 * time.Millisecond)})
-	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
-	w.AddServer(rec.node())
+	rec := oneMessage(w)
 	w.At(ms(5), "crash sender", func() { w.Crash(0) })
 	w.RunUntil(ms(20))
 	assert.Len(t, rec.got, 1, "a message that left before the crash is delivered")
 }
 
 func TestRestartedTargetReceivesInFlight(t *testing.T) {
-	var rec recorder
 	w := newTestWorld(t, Config{Seed: 13, Link: constLink(10 * time.Millisecond)})
-	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
-	w.AddServer(rec.node())
+	rec := oneMessage(w)
 	w.At(ms(3), "crash", func() { w.Crash(1) })
 	w.At(ms(6), "restart", func() { w.Restart(1) })
 	w.RunUntil(ms(20))

@@ -180,10 +180,8 @@ func TestCrashThenQuickRestartStartsOnlyTheNewest(t *testing.T) {
 }
 
 func TestMessagesToADownNodeAreDropped(t *testing.T) {
-	var rec recorder
 	w, buf := tracedWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
-	w.AddServer(sendsAtStart(1, testMsg{n: 1}))
-	w.AddServer(rec.node())
+	rec := oneMessage(w)
 	w.At(0, "crash", func() { w.Crash(1) }) // before the node's start event
 
 	w.RunUntil(ms(5))
