@@ -9,6 +9,7 @@ import (
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/simtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,25 +45,14 @@ func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed u
 // TestSameSeedSameTrace is the determinism contract: every seed run twice
 // gives the same trace hash, and different seeds give different runs.
 func TestSameSeedSameTrace(t *testing.T) {
-	seeds := 200
+	seeds := uint64(200)
 	if testing.Short() {
 		seeds = 20
 	}
 	for _, name := range []string{"raft-crash-churn.yaml", "raft-lossy.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			sc, proto := load(t, name, 3*time.Second)
-			seen := map[string]uint64{}
-			for seed := uint64(1); seed <= uint64(seeds); seed++ {
-				first := runSeed(t, sc, proto, seed)
-				second := runSeed(t, sc, proto, seed)
-				require.Equal(t, first.Hash, second.Hash, "seed %d: same seed, different trace", seed)
-				require.Equal(t, first.Events, second.Events, "seed %d", seed)
-				require.Equal(t, first.Ops, second.Ops, "seed %d", seed)
-				if other, dup := seen[first.Hash]; dup {
-					t.Fatalf("seeds %d and %d gave the same trace hash %s", other, seed, first.Hash)
-				}
-				seen[first.Hash] = seed
-			}
+			simtest.RequireSameSeedSameTrace(t, sc, proto, seeds)
 		})
 	}
 }

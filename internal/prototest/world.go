@@ -3,6 +3,7 @@ package prototest
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,86 @@ func CrashFaultProtocol[C interface{ Validate() error }, N sim.Node](name string
 		}
 		return runner.Servers{Factory: inst.Wrap(f)}, nil
 	})
+}
+
+// CrashFault is a crash-fault protocol as its tests build it: a New that
+// takes its config and a state machine, as the registry's entry calls it,
+// and what every whole-run scenario of its tests shares.
+type CrashFault[C interface{ Validate() error }, N sim.Node] struct {
+	Name     string
+	Defaults C
+	New      func(C, service.NewStateMachine) (sim.Factory, error)
+	// Body follows the header of every scenario of Scenario: the workload,
+	// and the network if the tests share one.
+	Body string
+}
+
+// Protocol is the protocol as the registry builds it, its instances kept in
+// inst.
+func (p CrashFault[C, N]) Protocol(inst *Instances[N]) runner.Protocol {
+	return CrashFaultProtocol(p.Name, p.Defaults, p.New, inst)
+}
+
+// Scenario is a scenario of the protocol on servers nodes for d (see
+// ScenarioText): Body, then extra lines (network, faults, options).
+func (p CrashFault[C, N]) Scenario(servers int, d time.Duration, extra string) string {
+	return ScenarioText(p.Name, servers, d, p.Body+extra)
+}
+
+// Factory builds the protocol's servers with cfg over the workload's KV (the
+// state machine the workload's clients speak to), failing t if cfg is refused.
+func (p CrashFault[C, N]) Factory(t testing.TB, cfg C) sim.Factory {
+	t.Helper()
+	f, err := p.New(cfg, workload.NewKV)
+	if err != nil {
+		t.Fatalf("%s: %v", p.Name, err)
+	}
+	return f
+}
+
+// RunPassing runs one seed of the scenario text, keeping the servers'
+// instances in inst, and requires the run to pass (RequirePass).
+func (p CrashFault[C, N]) RunPassing(t testing.TB, inst *Instances[N], text string, seed uint64) *runner.Report {
+	t.Helper()
+	rep := RunScenario(t, p.Protocol(inst), text, seed, runner.Options{})
+	RequirePass(t, rep)
+	return rep
+}
+
+// Sweep is what the runs of SweepPassing saw, for the assertions that span
+// seeds.
+type Sweep struct {
+	// On holds the BUGGIFY fault points that were on in some run.
+	On map[string]bool
+	// Notes counts the servers' notes (sim.ObsNote) over every run, by text:
+	// the report does not keep them.
+	Notes map[string]int
+}
+
+// SweepPassing runs the scenario text with each seed, each run's instances
+// kept in an Instances of its own, and requires every run to pass; check, if
+// not nil, then inspects the run's servers.
+func (p CrashFault[C, N]) SweepPassing(t testing.TB, text string, seeds []uint64, check func(inst *Instances[N])) Sweep {
+	t.Helper()
+	out := Sweep{On: map[string]bool{}, Notes: map[string]int{}}
+	for _, seed := range seeds {
+		inst := NewInstances[N]()
+		inst.OnObserve = func(o sim.Observation) {
+			if o.Kind == sim.ObsNote {
+				out.Notes[o.Text]++
+			}
+		}
+		rep := p.RunPassing(t, inst, text, seed)
+		if check != nil {
+			check(inst)
+		}
+		for _, state := range rep.Buggify { // "site=on" or "site=off"
+			if site, ok := strings.CutSuffix(state, "=on"); ok {
+				out.On[site] = true
+			}
+		}
+	}
+	return out
 }
 
 // ScenarioText writes a scenario of protocol on servers nodes for d, with the
@@ -281,12 +362,13 @@ func RequireIdleDiskQuiet(t testing.TB, factory sim.Factory, servers int, seed u
 }
 
 // BenchmarkCluster simulates the reference load for b: five servers of
-// factory over link and four closed-loop clients thinking 20ms, ten
-// simulated seconds an iteration. It reports simulated seconds per
-// wall-clock second, and operations acknowledged and events per simulated
-// second, so that the protocols' benchmarks compare.
-func BenchmarkCluster(b *testing.B, factory sim.Factory, link sim.Link) {
+// factory over a link of 1-10ms latency and four closed-loop clients
+// thinking 20ms, ten simulated seconds an iteration. It reports simulated
+// seconds per wall-clock second, and operations acknowledged and events per
+// simulated second, so that the protocols' benchmarks compare.
+func BenchmarkCluster(b *testing.B, factory sim.Factory) {
 	const simulated = 10 * time.Second
+	link := sim.Link{LatencyMin: time.Millisecond, LatencyMax: 10 * time.Millisecond}
 	var acked, events uint64
 	b.ReportAllocs()
 	for b.Loop() {

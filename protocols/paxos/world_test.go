@@ -7,28 +7,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
-	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/sim"
-	"github.com/simrun/simrun/workload"
 )
 
 // Whole runs: paxos under the real kernel, workload, faults and runner, from
 // scenarios written here, with the servers inspected after the run.
 
-// protocol is paxos as the registry builds it, its instances kept in inst.
-func protocol(inst *prototest.Instances[*node]) runner.Protocol {
-	return prototest.CrashFaultProtocol("paxos", DefaultConfig(), New, inst)
-}
-
-// scenario is a paxos scenario with four closed-loop clients, plus extra
-// lines (network, faults, options).
-func scenario(servers int, d time.Duration, extra string) string {
-	return prototest.ScenarioText("paxos", servers, d,
-		"workload: {clients: 4, keys: 5, mix: {get: 3, put: 3, append: 1, cas: 1}, think_time: 5ms, timeout: 1s, retry_interval: 100ms}\n"+extra)
-}
+// kit is paxos as the registry builds it, its scenarios with four
+// closed-loop clients.
+var kit = prototest.CrashFault[Config, *node]{Name: "paxos", Defaults: DefaultConfig(), New: New,
+	Body: "workload: {clients: 4, keys: 5, mix: {get: 3, put: 3, append: 1, cas: 1}, think_time: 5ms, timeout: 1s, retry_interval: 100ms}\n"}
 
 // crashesAndPartitions crash a minority at a time (each back after a
 // while) and isolate a random server or the leader now and then.
@@ -81,28 +71,14 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reached := map[string]bool{}
-			rejoins := 0
-			for _, seed := range prototest.Seeds(tt.seeds, tt.short) {
-				inst := prototest.NewInstances[*node]()
-				inst.OnObserve = func(o sim.Observation) {
-					if o.Kind == sim.ObsNote && o.Text == "paxos: rejoined" {
-						rejoins++
-					}
-				}
-				rep := prototest.RunScenario(t, protocol(inst), scenario(5, tt.duration, tt.text), seed, runner.Options{})
-				prototest.RequirePass(t, rep)
-				for _, site := range rep.Buggify {
-					reached[site] = true // "site=on" or "site=off"
-				}
-			}
+			runs := kit.SweepPassing(t, kit.Scenario(5, tt.duration, tt.text), prototest.Seeds(tt.seeds, tt.short), nil)
 			if tt.buggify {
 				for _, site := range []string{buggifySkipHeartbeat, buggifyMinLeaderTimeout, buggifyOneSlot, buggifySkipDecide, buggifyIgnoreRequest} {
-					assert.True(t, reached[site+"=on"], "fault point %s never on", site)
+					assert.True(t, runs.On[site], "fault point %s never on", site)
 				}
 			}
 			if tt.rejoins {
-				assert.Positive(t, rejoins, "some server lost state and rejoined")
+				assert.Positive(t, runs.Notes["paxos: rejoined"], "some server lost state and rejoined")
 			}
 		})
 	}
@@ -111,8 +87,7 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 // A calm cluster has one leader at the end and serves its clients.
 func TestCalmClusterElectsOneLeaderAndServes(t *testing.T) {
 	inst := prototest.NewInstances[*node]()
-	rep := prototest.RunScenario(t, protocol(inst), scenario(5, 5*time.Second, "network: {latency: {min: 1ms, max: 5ms}}\n"), 1, runner.Options{})
-	prototest.RequirePass(t, rep)
+	rep := kit.RunPassing(t, inst, kit.Scenario(5, 5*time.Second, "network: {latency: {min: 1ms, max: 5ms}}\n"), 1)
 	leaders := 0
 	for id := range sim.NodeID(5) {
 		if inst.Node(id).role == roleLeader {
@@ -127,9 +102,8 @@ func TestCalmClusterElectsOneLeaderAndServes(t *testing.T) {
 // snapshot interval of slots (plus those in flight), in memory and on disk.
 func TestLogStaysBoundedInLongRuns(t *testing.T) {
 	inst := prototest.NewInstances[*node]()
-	rep := prototest.RunScenario(t, protocol(inst), scenario(3, 30*time.Second,
-		"network: {latency: {min: 1ms, max: 5ms}}\nprotocol_options: {snapshot_interval: 32}\n"), 7, runner.Options{})
-	prototest.RequirePass(t, rep)
+	kit.RunPassing(t, inst, kit.Scenario(3, 30*time.Second,
+		"network: {latency: {min: 1ms, max: 5ms}}\nprotocol_options: {snapshot_interval: 32}\n"), 7)
 	for id := range sim.NodeID(3) {
 		n := inst.Node(id)
 		assert.Greater(t, n.base(), uint64(1000), "server %v compacted", id)
@@ -141,7 +115,5 @@ func TestLogStaysBoundedInLongRuns(t *testing.T) {
 // Heartbeats cost no disk writes: an idle cluster with a stable leader
 // writes nothing.
 func TestHeartbeatsDoNotWriteTheDisk(t *testing.T) {
-	f, err := New(DefaultConfig(), workload.NewKV)
-	require.NoError(t, err)
-	prototest.RequireIdleDiskQuiet(t, f, 5, 3)
+	prototest.RequireIdleDiskQuiet(t, kit.Factory(t, DefaultConfig()), 5, 3)
 }

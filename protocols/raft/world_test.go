@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
-	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
 )
@@ -18,18 +17,12 @@ import (
 // Whole runs: raft under the real kernel, workload, faults and runner, from
 // scenarios written here, with the servers inspected after the run.
 
-// protocol is raft as the registry builds it, its instances kept in inst.
-func protocol(inst *prototest.Instances[*node]) runner.Protocol {
-	return prototest.CrashFaultProtocol("raft", DefaultConfig(), New, inst)
-}
-
-// scenario is a raft scenario with a lossy network and two closed-loop
-// clients, plus extra lines (faults, buggify, ...).
-func scenario(servers int, d time.Duration, extra string) string {
-	return prototest.ScenarioText("raft", servers, d, `network: {latency: {min: 1ms, max: 10ms}, drop: 0.01, duplicate: 0.01}
+// kit is raft as the registry builds it, its scenarios with a lossy network
+// and two closed-loop clients.
+var kit = prototest.CrashFault[Config, *node]{Name: "raft", Defaults: DefaultConfig(), New: New,
+	Body: `network: {latency: {min: 1ms, max: 10ms}, drop: 0.01, duplicate: 0.01}
 workload: {clients: 2, keys: 2, mix: {get: 1, put: 1, append: 1}, think_time: 20ms, timeout: 1s, retry_interval: 300ms}
-`+extra)
-}
+`}
 
 // mixedFaults are the correctness tests' faults: crashes (up to two of five
 // servers at once, so a majority may be down too when they overlap with a
@@ -92,28 +85,18 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			on := map[string]bool{}
-			recovered := 0
-			for _, seed := range prototest.Seeds(tt.seeds, tt.short) {
-				inst := prototest.NewInstances[*node]()
-				inst.OnObserve = func(o sim.Observation) {
-					if o.Kind == sim.ObsNote && strings.Contains(o.Text, "lost entries") {
-						recovered++
-					}
-				}
-				rep := prototest.RunScenario(t, protocol(inst), scenario(tt.servers, 20*time.Second, tt.text), seed, runner.Options{})
-				prototest.RequirePass(t, rep)
-				requireDiskMatchesMemory(t, inst, tt.servers)
-				for _, s := range rep.Buggify {
-					if site, ok := strings.CutSuffix(s, "=on"); ok {
-						on[site] = true
-					}
-				}
-			}
+			runs := kit.SweepPassing(t, kit.Scenario(tt.servers, 20*time.Second, tt.text), prototest.Seeds(tt.seeds, tt.short),
+				func(inst *prototest.Instances[*node]) { requireDiskMatchesMemory(t, inst, tt.servers) })
 			if tt.buggifySites > 0 {
-				assert.Len(t, on, tt.buggifySites, "every fault point was on in some run: %v", on)
+				assert.Len(t, runs.On, tt.buggifySites, "every fault point was on in some run: %v", runs.On)
 			}
 			if tt.mustRecoverLL {
+				recovered := 0
+				for text, count := range runs.Notes {
+					if strings.Contains(text, "lost entries") {
+						recovered += count
+					}
+				}
 				assert.Positive(t, recovered, "some server lost entries to corruption and recovered them")
 			}
 		})
@@ -145,8 +128,7 @@ func requireDiskMatchesMemory(t testing.TB, inst *prototest.Instances[*node], se
 // get answers.
 func TestElectsOneLeaderAndReplicates(t *testing.T) {
 	inst := prototest.NewInstances[*node]()
-	rep := prototest.RunScenario(t, protocol(inst), scenario(5, 5*time.Second, ""), 1, runner.Options{})
-	prototest.RequirePass(t, rep)
+	rep := kit.RunPassing(t, inst, kit.Scenario(5, 5*time.Second, ""), 1)
 	require.Equal(t, 1, rep.LeaderChanges)
 	require.Greater(t, rep.Ops.OK, 100)
 	l := inst.Node(0)
@@ -166,9 +148,7 @@ func TestElectsOneLeaderAndReplicates(t *testing.T) {
 // Heartbeats cost no disk writes: an idle cluster with a stable leader
 // writes nothing.
 func TestHeartbeatsDoNotWriteTheDisk(t *testing.T) {
-	f, err := New(DefaultConfig(), prototest.NewKV)
-	require.NoError(t, err)
-	prototest.RequireIdleDiskQuiet(t, f, 5, 3)
+	prototest.RequireIdleDiskQuiet(t, kit.Factory(t, DefaultConfig()), 5, 3)
 }
 
 // Crashing every server loses nothing that was acknowledged: each recovers
@@ -176,9 +156,7 @@ func TestHeartbeatsDoNotWriteTheDisk(t *testing.T) {
 // the state machine by re-applying the log, so the clients' history stays
 // linearizable across the restart.
 func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
-	f, err := New(DefaultConfig(), workload.NewKV)
-	require.NoError(t, err)
-	w := prototest.NewWorld(t, prototest.WorldConfig{Seed: 5, Servers: 3, Factory: f,
+	w := prototest.NewWorld(t, prototest.WorldConfig{Seed: 5, Servers: 3, Factory: kit.Factory(t, DefaultConfig()),
 		Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 10 * time.Millisecond},
 		Workload: workload.Config{Clients: 2, Keys: 2, Mix: workload.Mix{Get: 1, Put: 1, Append: 1},
 			ThinkTime: 20 * time.Millisecond, Timeout: time.Second, RetryInterval: 300 * time.Millisecond}})

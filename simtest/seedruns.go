@@ -1,0 +1,68 @@
+package simtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+)
+
+// Seed-by-seed runs on the caller's goroutine, for a protocol's determinism
+// test and its throughput benchmark. Both leave the history checks out
+// (runner.Options.SkipHistoryCheck): they judge the history, never the trace,
+// the event count or the simulation's speed.
+
+// RequireSameSeedSameTrace checks the determinism contract on seeds 1..seeds
+// of sc with proto: every seed run twice gives the same trace hash, event
+// count and operation counts, and no two seeds give the same trace hash.
+func RequireSameSeedSameTrace(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seeds uint64) {
+	t.Helper()
+	seen := map[string]uint64{}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		first, second := runSeed(t, sc, proto, seed), runSeed(t, sc, proto, seed)
+		if first.Hash != second.Hash {
+			t.Fatalf("seed %d: same seed, different trace: %s, then %s", seed, first.Hash, second.Hash)
+		}
+		if first.Events != second.Events {
+			t.Fatalf("seed %d: same seed, %d events, then %d", seed, first.Events, second.Events)
+		}
+		if first.Ops != second.Ops {
+			t.Fatalf("seed %d: same seed, operations %+v, then %+v", seed, first.Ops, second.Ops)
+		}
+		if other, dup := seen[first.Hash]; dup {
+			t.Fatalf("seeds %d and %d gave the same trace hash %s", other, seed, first.Hash)
+		}
+		seen[first.Hash] = seed
+	}
+}
+
+func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed uint64) *runner.Report {
+	t.Helper()
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, SkipHistoryCheck: true})
+	if err != nil {
+		t.Fatalf("simtest: seed %d: %v", seed, err)
+	}
+	return rep
+}
+
+// Bench runs one seed of sc with proto per iteration of b (seeds 1, 2, ...),
+// each of which must pass, and reports simulated seconds per wall-clock
+// second ("sim-s/s") and kernel events per wall-clock second.
+func Bench(b *testing.B, sc *scenarios.Scenario, proto runner.Protocol) {
+	var simTime time.Duration
+	var events uint64
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, SkipHistoryCheck: true})
+		if err != nil || rep.Class != runner.Pass {
+			b.Fatalf("seed %d: %v %v", seed, err, rep)
+		}
+		simTime += rep.SimTime
+		events += rep.Events
+	}
+	wall := b.Elapsed().Seconds()
+	b.ReportMetric(simTime.Seconds()/wall, "sim-s/s")
+	b.ReportMetric(float64(events)/wall, "events/s")
+}
