@@ -421,9 +421,10 @@ func (s *shrinker) calmNetwork() bool {
 			return true
 		})
 	}
-	if s.best.Network.Latency.Max > s.best.Network.Latency.Min {
+	if l := s.best.Network.Latency; !l.Uniform() || l.Max > l.Min {
 		progress = s.try("constant latency", func(c *scenarios.Scenario) bool {
-			c.Network.Latency.Max = c.Network.Latency.Min
+			typical := c.Network.Latency.Typical()
+			c.Network.Latency = scenarios.Latency{Min: typical, Max: typical}
 			return true
 		}) || progress
 	}

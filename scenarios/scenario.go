@@ -78,10 +78,6 @@ type Network struct {
 	Duplicate float64 `yaml:"duplicate,omitempty"` // probability a message is delivered twice
 }
 
-// Latency is a uniform one-way delay range, written like every duration
-// range: {min: 1ms, max: 5ms}, or one duration for a constant.
-type Latency = faults.Range
-
 // Tail adds, with Probability, an exponentially distributed extra delay of
 // mean Mean to a message: a long-tailed latency distribution.
 type Tail struct {
@@ -94,8 +90,13 @@ func (t Tail) IsZero() bool { return t == Tail{} }
 
 // Link is the network as the kernel's link model.
 func (n Network) Link() sim.Link {
+	lo, hi := n.Latency.Min.Duration(), n.Latency.Max.Duration()
+	dist := n.Latency.table()
+	if dist != nil { // the range is the table's, for whoever reads it
+		lo, hi = dist.Quantile(0, 0), dist.Max()
+	}
 	return sim.Link{
-		LatencyMin: n.Latency.Min.Duration(), LatencyMax: n.Latency.Max.Duration(),
+		LatencyMin: lo, LatencyMax: hi, LatencyDist: dist,
 		TailProb: n.Tail.Probability, TailMean: n.Tail.Mean.Duration(),
 		Drop: n.Drop, Duplicate: n.Duplicate,
 	}
@@ -347,7 +348,7 @@ func (s *Scenario) applyDefaults(src *source) {
 	}
 	if !has("network.latency") {
 		s.Network.Latency = Latency{Min: DefaultLatencyMin, Max: DefaultLatencyMax}
-	} else if !has("network.latency.max") {
+	} else if !has("network.latency.max") && s.Network.Latency.Uniform() {
 		s.Network.Latency.Max = s.Network.Latency.Min // constant latency
 	}
 	w := &s.Workload

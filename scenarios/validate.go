@@ -58,11 +58,10 @@ func probability(p float64) bool { return p >= 0 && p <= 1 }
 
 func (s *Scenario) validateNetwork() error {
 	n := s.Network
+	if field, err := n.Latency.validate("network.latency"); err != nil {
+		return s.Errorf(field, "%v", err)
+	}
 	switch {
-	case n.Latency.Min < 0:
-		return s.Errorf("network.latency.min", "%v is negative", n.Latency.Min)
-	case n.Latency.Max < n.Latency.Min:
-		return s.Errorf("network.latency.max", "%v is below min %v", n.Latency.Max, n.Latency.Min)
 	case !probability(n.Tail.Probability):
 		return s.Errorf("network.tail.probability", "%v is not a probability in [0, 1]", n.Tail.Probability)
 	case n.Tail.Mean < 0:

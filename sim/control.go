@@ -143,6 +143,10 @@ func (w *World) startNetwork() {
 }
 
 func appendLink(b []byte, l Link) []byte {
-	return fmt.Appendf(b, "latency=%v..%v tail=%g/%v drop=%g dup=%g",
-		l.LatencyMin, l.LatencyMax, l.TailProb, l.TailMean, l.Drop, l.Duplicate)
+	if l.LatencyDist != nil {
+		b = fmt.Appendf(b, "latency=%v", l.LatencyDist)
+	} else {
+		b = fmt.Appendf(b, "latency=%v..%v", l.LatencyMin, l.LatencyMax)
+	}
+	return fmt.Appendf(b, " tail=%g/%v drop=%g dup=%g", l.TailProb, l.TailMean, l.Drop, l.Duplicate)
 }

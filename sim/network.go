@@ -11,6 +11,9 @@ import (
 type Link struct {
 	LatencyMin time.Duration // uniform latency lower bound
 	LatencyMax time.Duration // uniform latency upper bound; equal to min for constant latency
+	// LatencyDist, when set, is the latency distribution instead of the
+	// uniform range (log-normal or Pareto, say; see LatencyTable).
+	LatencyDist *LatencyTable
 	// TailProb is the probability that a message also takes a long-tail delay,
 	// exponentially distributed with mean TailMean (a long-tailed distribution).
 	TailProb  float64
@@ -64,7 +67,12 @@ func (net *network) isCut(from, to NodeID) bool { return net.cut[int(from)*net.n
 
 // latency draws one message's latency on a link.
 func (net *network) latency(l *Link) time.Duration {
-	d := net.rng.DurationBetween(l.LatencyMin, l.LatencyMax)
+	var d time.Duration
+	if l.LatencyDist != nil {
+		d = l.LatencyDist.sample(net.rng.Uint64() >> 11)
+	} else {
+		d = net.rng.DurationBetween(l.LatencyMin, l.LatencyMax)
+	}
 	if l.TailProb > 0 && net.rng.Chance(l.TailProb) {
 		tail := net.rng.ExpDuration(l.TailMean)
 		d = min(d, math.MaxInt64-tail) + tail // saturates rather than wrapping negative
