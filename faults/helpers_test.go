@@ -100,12 +100,58 @@ type traceLine struct {
 func (tw *testWorld) lines(t tester) []traceLine {
 	t.Helper()
 	require.NoError(t, tw.FlushTrace())
+	return parseTrace(t, tw.trace.Bytes())
+}
+
+// parseTrace reads a JSONL trace.
+func parseTrace(t tester, trace []byte) []traceLine {
+	t.Helper()
 	var out []traceLine
-	sc := bufio.NewScanner(bytes.NewReader(tw.trace.Bytes()))
+	sc := bufio.NewScanner(bytes.NewReader(trace))
 	for sc.Scan() {
 		var l traceLine
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
 		out = append(out, l)
+	}
+	return out
+}
+
+// endSafety schedules at time at what the runner does at the end of the
+// safety phase: stop the injector, heal everything, restart every server.
+func (tw *testWorld) endSafety(in *Injector, at Duration) {
+	tw.At(sim.Time(at), "end of safety", func() {
+		in.Stop()
+		in.HealAll()
+		in.RestartAll()
+	})
+}
+
+// linksWhere lists the server links a -> b for which on holds, as "n0>n2",
+// in ID order.
+func linksWhere(w *sim.World, on func(a, b sim.NodeID) bool) []string {
+	var out []string
+	for _, a := range w.Servers() {
+		for _, b := range w.Servers() {
+			if on(a, b) {
+				out = append(out, a.String()+">"+b.String())
+			}
+		}
+	}
+	return out
+}
+
+// cutsOf lists the cut server links, for comparing worlds.
+func cutsOf(w *sim.World) []string { return linksWhere(w, w.IsCut) }
+
+// clogsOf lists the clogged server links.
+func clogsOf(w *sim.World) []string { return linksWhere(w, w.IsClogged) }
+
+// stepControls is the control labels of one step, as tw.controls lists
+// them: the step's own label, then one "label: what" per thing it did.
+func stepControls(label string, did ...string) []string {
+	out := []string{label}
+	for _, d := range did {
+		out = append(out, label+": "+d)
 	}
 	return out
 }

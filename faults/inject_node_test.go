@@ -175,11 +175,7 @@ func TestRestartAllResumesPaused(t *testing.T) {
 	tw := newTestWorld(t, 1, 3, nil)
 	in := tw.install(t, Step{At: ms, Pause: Node(1)}, Step{At: ms, Crash: Node(2)})
 	tw.run(t, 2*ms)
-	tw.At(sim.Time(2*ms), "end", func() {
-		in.Stop()
-		in.HealAll()
-		in.RestartAll()
-	})
+	tw.endSafety(in, 2*ms)
 	tw.run(t, 3*ms)
 	assert.False(t, tw.Paused(1))
 	assert.True(t, tw.Up(2))

@@ -97,44 +97,19 @@ func TestRingUndoLeavesALaterCutAlone(t *testing.T) {
 		Step{At: 2 * ms, Cut: &Cut{From: Node(0), To: Node(2)}},
 	)
 	tw.run(t, 6*ms)
-	assert.Equal(t, "n0>n2 ", cutsOf(tw.World), "the later cut owns n0->n2")
+	assert.Equal(t, []string{"n0>n2"}, cutsOf(tw.World), "the later cut owns n0->n2")
 }
 
-// clogMap is the clogged server links, as "a>b" in ID order.
-func clogMap(tw *testWorld) string {
-	s := ""
-	for _, a := range tw.Servers() {
-		for _, b := range tw.Servers() {
-			if tw.IsClogged(a, b) {
-				s += fmt.Sprintf("%d>%d ", a, b)
-			}
-		}
-	}
-	return s
-}
-
-// nodeClogs is the clogs of the links between x and the other servers but
-// those in except (both ways), as clogMap writes them.
+// nodeLinks is the links between x and the other servers but those in
+// except (both ways), as linksWhere writes them.
 func nodeLinks(n int, x int, except ...int) []string {
 	var out []string
 	for o := range n {
 		if o != x && !slices.Contains(except, o) {
-			out = append(out, fmt.Sprintf("%d>%d", x, o), fmt.Sprintf("%d>%d", o, x))
+			out = append(out, fmt.Sprintf("n%d>n%d", x, o), fmt.Sprintf("n%d>n%d", o, x))
 		}
 	}
 	return out
-}
-
-func clogSet(tw *testWorld) map[string]bool {
-	set := map[string]bool{}
-	for _, a := range tw.Servers() {
-		for _, b := range tw.Servers() {
-			if tw.IsClogged(a, b) {
-				set[fmt.Sprintf("%d>%d", a, b)] = true
-			}
-		}
-	}
-	return set
 }
 
 func setOf(links ...[]string) map[string]bool {
@@ -165,20 +140,14 @@ func TestSwizzleClogsInOrderAndUnclogsInAnother(t *testing.T) {
 	}
 	for _, st := range steps {
 		tw.run(t, st.at)
-		assert.Equal(t, st.want, clogSet(tw), "at %v", st.at)
+		assert.Equal(t, st.want, setOf(clogsOf(tw.World)), "at %v", st.at)
 		for _, id := range tw.Servers() {
 			assert.False(t, tw.IsClogged(id, tw.Clients()[0]) || tw.IsClogged(tw.Clients()[0], id), "clients are never clogged")
 		}
 	}
 	assert.Equal(t, 3, in.Counts().Clogs)
-	assert.Equal(t, []string{
-		"faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms",
-		"faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms: clog n0",
-		"faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms: clog n4",
-		"faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms: unclog n4",
-		"faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms: unclog n2",
-		"faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms: unclog n0",
-	}, tw.controls(t, "faults[0]"))
+	assert.Equal(t, stepControls("faults[0] swizzle clog=[2 0 4] unclog=[4 2 0] every=2ms for=10ms",
+		"clog n0", "clog n4", "unclog n4", "unclog n2", "unclog n0"), tw.controls(t, "faults[0]"))
 }
 
 func TestSwizzleRandomDrawsAMajority(t *testing.T) {
@@ -195,7 +164,7 @@ func TestSwizzleRandomDrawsAMajority(t *testing.T) {
 		}
 		require.Equal(t, 3, clogged, "seed %d: a majority of 5 is clogged", seed)
 		tw.run(t, 9*ms)
-		require.Empty(t, clogMap(tw), "seed %d", seed)
+		require.Empty(t, clogsOf(tw.World), "seed %d", seed)
 		pinned := in.Executed()
 		require.Len(t, pinned, 1)
 		z := pinned[0].Swizzle
@@ -215,13 +184,13 @@ func TestHealCancelsAPendingSwizzle(t *testing.T) {
 				Step{At: 12 * ms, Clog: &Clog{Node: Node(3)}},
 			)
 			tw.run(t, 3*ms)
-			require.NotEmpty(t, clogMap(tw))
+			require.NotEmpty(t, clogsOf(tw.World))
 			tw.run(t, 4*ms)
-			require.Empty(t, clogMap(tw), "the heal unclogs what the swizzle clogged")
+			require.Empty(t, clogsOf(tw.World), "the heal unclogs what the swizzle clogged")
 			tw.run(t, 11*ms)
-			require.Empty(t, clogMap(tw), "the swizzle's pending clog of n2 is cancelled")
+			require.Empty(t, clogsOf(tw.World), "the swizzle's pending clog of n2 is cancelled")
 			tw.run(t, 20*ms)
-			require.Equal(t, setOf(nodeLinks(5, 3)), clogSet(tw), "its pending unclogs leave a later clog alone")
+			require.Equal(t, setOf(nodeLinks(5, 3)), setOf(clogsOf(tw.World)), "its pending unclogs leave a later clog alone")
 		})
 	}
 }
@@ -233,7 +202,7 @@ func TestSwizzleUnclogLeavesALaterClogAlone(t *testing.T) {
 		Step{At: 3 * ms, Clog: &Clog{From: Node(0), To: Node(3)}},
 	)
 	tw.run(t, 10*ms)
-	assert.Equal(t, "0>3 ", clogMap(tw))
+	assert.Equal(t, []string{"n0>n3"}, clogsOf(tw.World))
 }
 
 func TestStopCancelsSwizzleAndRollingRestart(t *testing.T) {
@@ -243,17 +212,13 @@ func TestStopCancelsSwizzleAndRollingRestart(t *testing.T) {
 		Step{At: ms, Crash: Rolling(), Down: 2 * ms},
 	)
 	tw.run(t, 4*ms)
-	tw.At(sim.Time(4*ms), "end of safety", func() {
-		in.Stop()
-		in.HealAll()
-		in.RestartAll()
-	})
+	tw.endSafety(in, 4*ms)
 	tw.run(t, 4*ms)
-	require.Empty(t, clogMap(tw))
+	require.Empty(t, clogsOf(tw.World))
 	require.Zero(t, tw.downServers())
 	before := in.Counts()
 	tw.run(t, 30*ms)
-	assert.Empty(t, clogMap(tw))
+	assert.Empty(t, clogsOf(tw.World))
 	assert.Zero(t, tw.downServers())
 	assert.Equal(t, before, in.Counts(), "nothing fires after Stop")
 	assert.Equal(t, 2, before.Crashes, "n0 and n1 crashed, n2 was next")
@@ -308,12 +273,8 @@ func TestRollingRestartOneAtATimeInIDOrder(t *testing.T) {
 		assert.Equal(t, st.want, down(), "at %v", st.at)
 	}
 	assert.Equal(t, Counts{Crashes: 3, Restarts: 3}, in.Counts())
-	assert.Equal(t, []string{
-		"faults[0] crash rolling down=2ms",
-		"faults[0] crash rolling down=2ms: restart n0, crash n1",
-		"faults[0] crash rolling down=2ms: restart n1, crash n2",
-		"faults[0] crash rolling down=2ms: restart n2",
-	}, tw.controls(t, "faults[0]"))
+	assert.Equal(t, stepControls("faults[0] crash rolling down=2ms",
+		"restart n0, crash n1", "restart n1, crash n2", "restart n2"), tw.controls(t, "faults[0]"))
 }
 
 func TestRollingRestartSkipsADownServerAndHonoursMaxDown(t *testing.T) {

@@ -190,11 +190,7 @@ func TestStopHealAllRestartAll(t *testing.T) {
 	)
 	tw.run(t, 10*ms)
 	require.Positive(t, tw.downServers())
-	tw.At(sim.Time(10*ms), "end of safety", func() {
-		in.Stop()
-		in.HealAll()
-		in.RestartAll()
-	})
+	tw.endSafety(in, 10*ms)
 	tw.run(t, 10*ms)
 	before := in.Counts()
 	assert.Zero(t, tw.downServers())
@@ -227,19 +223,6 @@ func TestHalvesSplitsMajorityMinority(t *testing.T) {
 	assert.Equal(t, map[int]int{2: 2, 3: 3}, sizes)
 }
 
-// cutsOf describes the partition state, for comparing worlds.
-func cutsOf(w *sim.World) string {
-	s := ""
-	for _, a := range w.Servers() {
-		for _, b := range w.Servers() {
-			if w.IsCut(a, b) {
-				s += fmt.Sprintf("%v>%v ", a, b)
-			}
-		}
-	}
-	return s
-}
-
 func TestRandomChoicesAreDeterministicPerSeed(t *testing.T) {
 	plan := []Step{
 		{From: ms, To: 30 * ms, Every: 3 * ms, Partition: &Partition{Halves: true}},
@@ -250,7 +233,7 @@ func TestRandomChoicesAreDeterministicPerSeed(t *testing.T) {
 		tw := newTestWorld(t, seed, 5, nil)
 		tw.install(t, plan...)
 		tw.run(t, 28*ms)
-		return tw.Result().Hash, cutsOf(tw.World) + fmt.Sprint(tw.downServers())
+		return tw.Result().Hash, fmt.Sprint(cutsOf(tw.World), tw.downServers())
 	}
 	h1, s1 := runSeed(11)
 	h2, s2 := runSeed(11)

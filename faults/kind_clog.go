@@ -6,20 +6,11 @@ import "github.com/simrun/simrun/sim"
 // and deliver them in order when it unclogs.
 
 func (in *Injector) clog(i int, s Step) {
-	var links []link
-	if !s.Clog.Node.IsZero() {
-		x := in.resolve(i, s.Clog.Node, sim.None)
-		for _, o := range in.servers {
-			if o != x {
-				links = append(links, in.linkOf(x, o), in.linkOf(o, x))
-			}
-		}
-	} else {
-		l, ok := in.ends(i, s.Clog.From, s.Clog.To)
-		if !ok {
-			return
-		}
-		links = []link{l}
+	links, ok := in.faultLinks(i, s.Clog.From, s.Clog.To, func() []link {
+		return in.nodeLinks(in.resolve(i, s.Clog.Node, sim.None))
+	})
+	if !ok {
+		return
 	}
 	for _, l := range links {
 		in.w.Clog(l.from, l.to)

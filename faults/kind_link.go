@@ -11,21 +11,9 @@ import (
 // a while.
 
 func (in *Injector) link(i int, s Step) {
-	var links []link
-	if s.Link.From.IsZero() && s.Link.To.IsZero() {
-		for _, a := range in.servers {
-			for _, b := range in.servers {
-				if a != b {
-					links = append(links, in.linkOf(a, b))
-				}
-			}
-		}
-	} else {
-		l, ok := in.ends(i, s.Link.From, s.Link.To)
-		if !ok {
-			return
-		}
-		links = []link{l}
+	links, ok := in.faultLinks(i, s.Link.From, s.Link.To, in.serverLinks)
+	if !ok {
+		return
 	}
 	for _, l := range links {
 		in.setLink(l, s.Link.apply(in.w.Link(l.from, l.to)))

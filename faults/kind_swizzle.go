@@ -67,14 +67,9 @@ func (in *Injector) swizzleLater(sw *swizzling, d time.Duration, what string, id
 // swizzleClog clogs every link between x and the other servers, both ways.
 func (in *Injector) swizzleClog(sw *swizzling, x sim.NodeID) {
 	sw.clogged[x] = true
-	for _, o := range in.servers {
-		if o == x {
-			continue
-		}
-		for _, l := range []link{in.linkOf(x, o), in.linkOf(o, x)} {
-			in.w.Clog(l.from, l.to)
-			sw.claimed[l.cell], sw.gens[l.cell] = true, in.clogClaims.claim(l.cell)
-		}
+	for _, l := range in.nodeLinks(x) {
+		in.w.Clog(l.from, l.to)
+		sw.claimed[l.cell], sw.gens[l.cell] = true, in.clogClaims.claim(l.cell)
 	}
 	in.counts.Clogs++
 }

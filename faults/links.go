@@ -62,6 +62,41 @@ func (in *Injector) uncut(l link) {
 	}
 }
 
+// nodeLinks lists the links between x and every other server, both ways.
+func (in *Injector) nodeLinks(x sim.NodeID) []link {
+	var out []link
+	for _, o := range in.servers {
+		if o != x {
+			out = append(out, in.linkOf(x, o), in.linkOf(o, x))
+		}
+	}
+	return out
+}
+
+// serverLinks lists every link between two servers, in ID order.
+func (in *Injector) serverLinks() []link {
+	var out []link
+	for _, a := range in.servers {
+		for _, b := range in.servers {
+			if a != b {
+				out = append(out, in.linkOf(a, b))
+			}
+		}
+	}
+	return out
+}
+
+// faultLinks lists the links a fault hits: the one link from -> to when it
+// names its ends, else those many lists. It reports false, the step skipped,
+// when the named link has one end.
+func (in *Injector) faultLinks(i int, from, to Target, many func() []link) ([]link, bool) {
+	if from.IsZero() && to.IsZero() {
+		return many(), true
+	}
+	l, ok := in.ends(i, from, to)
+	return []link{l}, ok
+}
+
 // ends resolves the two ends of a directed link fault, or reports a skip.
 func (in *Injector) ends(i int, from, to Target) (link, bool) {
 	a := in.resolve(i, from, sim.None)

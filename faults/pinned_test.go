@@ -1,9 +1,7 @@
 package faults
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -28,16 +26,7 @@ func faultLines(t *testing.T, seed uint64, plan Plan) ([]string, *Injector) {
 	w.RunUntil(sim.Time(10 * time.Second))
 	require.NoError(t, w.FlushTrace())
 	var lines []string
-	sc := bufio.NewScanner(&buf)
-	for sc.Scan() {
-		var rec struct {
-			T      int64  `json:"t"`
-			Kind   string `json:"kind"`
-			Node   *int   `json:"node"`
-			Peer   *int   `json:"peer"`
-			Detail string `json:"detail"`
-		}
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
+	for _, rec := range parseTrace(t, buf.Bytes()) {
 		switch rec.Kind {
 		case "crash", "restart", "pause", "resume", "cut", "uncut", "clog", "unclog", "clock-rate", "corrupt":
 			// Without the event number: a firing that did nothing is left out

@@ -223,11 +223,7 @@ func runPlan(t *rapid.T, seed uint64, n, maxDown int, terms map[int]uint64, step
 			}
 		}
 	}
-	tw.At(sim.Time(horizon), "end", func() {
-		in.Stop()
-		in.HealAll()
-		in.RestartAll()
-	})
+	tw.endSafety(in, horizon)
 	tw.run(t, horizon+20*ms)
 	checkHealed(t, tw)
 	return outcome{hash: tw.Result().Hash, counts: in.Counts()}
@@ -236,8 +232,8 @@ func runPlan(t *rapid.T, seed uint64, n, maxDown int, terms map[int]uint64, step
 // checkHealed asserts that nothing of the plan is left: no server down or
 // paused, no cut, clog or changed link, every clock at rate 1.
 func checkHealed(t *rapid.T, tw *testWorld) {
-	if tw.downServers() != 0 || pausedServers(tw) != 0 || cutsOf(tw.World) != "" {
-		t.Fatalf("after Stop, HealAll, RestartAll: %d down, %d paused, cuts %q",
+	if tw.downServers() != 0 || pausedServers(tw) != 0 || len(cutsOf(tw.World)) != 0 {
+		t.Fatalf("after Stop, HealAll, RestartAll: %d down, %d paused, cuts %v",
 			tw.downServers(), pausedServers(tw), cutsOf(tw.World))
 	}
 	for _, a := range tw.Servers() {
