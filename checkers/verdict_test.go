@@ -1,8 +1,9 @@
 package checkers
 
 import (
-	"github.com/simrun/simrun/checkers/names"
 	"testing"
+
+	"github.com/simrun/simrun/checkers/names"
 
 	"github.com/stretchr/testify/assert"
 )
