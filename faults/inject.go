@@ -68,13 +68,13 @@ type Injector struct {
 	// Claims: the latest fault on a node or server link owns its undoing. A
 	// pending restart, resume or revert acts only if its claim still holds,
 	// so an older fault's timer never cuts a newer fault short.
-	crashClaims, pauseClaims, clockClaims, diskClaims claims // per server
-	cutClaims, clogClaims, linkClaims                 claims // per server link, from*n+to
+	crashClaims, pauseClaims          claims // per server
+	cutClaims, clogClaims, linkClaims claims // per server link, from*n+to
 
-	linkChanged  []bool // per server link: settings differ from the default
-	clockChanged []bool // per server: rate differs from 1
-	diskChanged  []bool // per server: disk faults set
-	stopped      bool
+	linkChanged []bool                         // per server link: settings differ from the default
+	clockRates  *serverSetting[float64]        // normal: 1
+	diskFaults  *serverSetting[sim.DiskFaults] // normal: none
+	stopped     bool
 	// heals counts heals: a swizzle's pending clogs and unclogs act only in
 	// the heal generation that fired them, so a heal cancels them.
 	heals  uint32
@@ -104,10 +104,10 @@ func Install(w *sim.World, p Plan) (*Injector, error) {
 	n := len(servers)
 	in := &Injector{
 		w: w, plan: Plan{Steps: slices.Clone(p.Steps)}, rng: w.Stream(StreamName), servers: servers, leader: sim.None,
-		crashClaims: make(claims, n), pauseClaims: make(claims, n), clockClaims: make(claims, n),
-		diskClaims: make(claims, n), cutClaims: make(claims, n*n), clogClaims: make(claims, n*n),
-		linkClaims: make(claims, n*n), linkChanged: make([]bool, n*n), clockChanged: make([]bool, n),
-		diskChanged: make([]bool, n),
+		crashClaims: make(claims, n), pauseClaims: make(claims, n), cutClaims: make(claims, n*n),
+		clogClaims: make(claims, n*n), linkClaims: make(claims, n*n), linkChanged: make([]bool, n*n),
+		clockRates: newServerSetting(n, 1.0, w.SetClockRate, "clock rate"),
+		diskFaults: newServerSetting(n, sim.DiskFaults{}, w.SetDiskFaults, "disk faults"),
 	}
 	w.OnObservation(in.observe)
 	for i, s := range p.Steps {

@@ -19,16 +19,7 @@ func (in *Injector) clock(i int, s Step) {
 		in.w.SkewClock(id, s.Clock.Skew.Duration())
 		return
 	}
-	in.setClockRate(id, s.Clock.Rate)
-	g := in.clockClaims.claim(int(id))
-	in.undoLater(i, s.For, "clock "+id.String()+" rate=1", in.clockClaims, id, g, func(id sim.NodeID) { in.setClockRate(id, 1) })
-}
-
-func (in *Injector) setClockRate(id sim.NodeID, rate float64) {
-	if err := in.w.SetClockRate(id, rate); err != nil {
-		panic("faults: validated clock rate refused: " + err.Error())
-	}
-	in.clockChanged[id] = rate != 1
+	in.clockRates.change(in, i, s, id, s.Clock.Rate, "clock "+id.String()+" rate=1")
 }
 
 var clockKind = valueKind(func(s *Step) **Clock { return &s.Clock }, actionKind{

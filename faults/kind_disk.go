@@ -16,18 +16,9 @@ func (in *Injector) disk(i int, s Step) {
 		return
 	}
 	slow := s.Disk.slowSyncs()
-	in.setDiskFaults(id, sim.DiskFaults{TornWrites: s.Disk.TornWrites,
-		SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()})
+	faults := sim.DiskFaults{TornWrites: s.Disk.TornWrites, SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()}
+	in.diskFaults.change(in, i, s, id, faults, "disk "+id.String()+" healthy")
 	in.counts.Disks++
-	g := in.diskClaims.claim(int(id))
-	in.undoLater(i, s.For, "disk "+id.String()+" healthy", in.diskClaims, id, g, func(id sim.NodeID) { in.setDiskFaults(id, sim.DiskFaults{}) })
-}
-
-func (in *Injector) setDiskFaults(id sim.NodeID, f sim.DiskFaults) {
-	if err := in.w.SetDiskFaults(id, f); err != nil {
-		panic("faults: validated disk faults refused: " + err.Error())
-	}
-	in.diskChanged[id] = f != sim.DiskFaults{}
 }
 
 var diskKind = valueKind(func(s *Step) **Disk { return &s.Disk }, actionKind{

@@ -1,7 +1,5 @@
 package faults
 
-import "github.com/simrun/simrun/sim"
-
 // The heal action: end network faults, or every fault condition.
 
 // heal ends the faults of a scope; it counts when something was to heal.
@@ -23,18 +21,9 @@ func (in *Injector) heal(scope string) {
 		}
 	}
 	if scope == HealEverything {
-		for id, changed := range in.clockChanged {
-			if changed {
-				in.setClockRate(sim.NodeID(id), 1)
-				healed = true
-			}
-		}
-		for id, changed := range in.diskChanged {
-			if changed {
-				in.setDiskFaults(sim.NodeID(id), sim.DiskFaults{})
-				healed = true
-			}
-		}
+		// Both heal, whatever the first found: no short-circuit.
+		clocks, disks := in.clockRates.heal(), in.diskFaults.heal()
+		healed = healed || clocks || disks
 	}
 	if healed {
 		in.counts.Heals++
