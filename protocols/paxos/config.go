@@ -3,9 +3,10 @@ package paxos
 import (
 	"errors"
 	"fmt"
-	"github.com/simrun/simrun/service"
 	"slices"
 	"time"
+
+	"github.com/simrun/simrun/service"
 )
 
 // Config tunes a Multi-Paxos cluster. Every server of a world gets the same
@@ -65,17 +66,11 @@ const maxBackoffLimit = 10
 
 // Validate reports an impossible setting or an unknown bug name.
 func (c Config) Validate() error {
+	if err := service.CheckLeaderTimeouts("paxos", "leader_timeout",
+		c.LeaderTimeoutMin, c.LeaderTimeoutMax, c.HeartbeatInterval); err != nil {
+		return err
+	}
 	switch {
-	case c.LeaderTimeoutMin <= 0:
-		return fmt.Errorf("paxos: leader_timeout_min %v must be positive", c.LeaderTimeoutMin)
-	case c.LeaderTimeoutMax <= c.LeaderTimeoutMin:
-		return fmt.Errorf("paxos: leader_timeout_max %v must exceed leader_timeout_min %v (timeouts are randomized in between)",
-			c.LeaderTimeoutMax, c.LeaderTimeoutMin)
-	case c.HeartbeatInterval <= 0:
-		return fmt.Errorf("paxos: heartbeat_interval %v must be positive", c.HeartbeatInterval)
-	case c.HeartbeatInterval >= c.LeaderTimeoutMin:
-		return fmt.Errorf("paxos: heartbeat_interval %v must be below leader_timeout_min %v",
-			c.HeartbeatInterval, c.LeaderTimeoutMin)
 	case c.BackoffLimit < 0 || c.BackoffLimit > maxBackoffLimit:
 		return fmt.Errorf("paxos: backoff_limit %d must be in [0, %d]", c.BackoffLimit, maxBackoffLimit)
 	case c.MaxSlotsPerMessage < 1:
@@ -83,8 +78,7 @@ func (c Config) Validate() error {
 	case c.SnapshotInterval < 0:
 		return fmt.Errorf("paxos: snapshot_interval %d must not be negative (0 keeps the whole log)", c.SnapshotInterval)
 	}
-	_, err := parseBugs(c.Bugs)
-	return err
+	return service.CheckBugs("paxos", knownBugs, c.Bugs)
 }
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
@@ -121,15 +115,12 @@ type bugs struct {
 func (b bugs) any() bool { return b.forgetPromise || b.ignoreAccepted || b.acceptLowerBallot }
 
 func parseBugs(names []string) (bugs, error) {
-	if err := service.CheckBugs("paxos", knownBugs, names); err != nil {
-		return bugs{}, err
-	}
-	on := func(name string) bool { return slices.Contains(names, name) }
+	on, err := service.BugSwitch("paxos", knownBugs, names)
 	return bugs{
 		forgetPromise:     on(BugForgetPromise),
 		ignoreAccepted:    on(BugIgnoreAccepted),
 		acceptLowerBallot: on(BugAcceptLowerBallot),
-	}, nil
+	}, err
 }
 
 var errNoStateMachine = errors.New("paxos: New needs a state machine constructor")

@@ -3,9 +3,10 @@ package pbft
 import (
 	"errors"
 	"fmt"
-	"github.com/simrun/simrun/service"
 	"slices"
 	"time"
+
+	"github.com/simrun/simrun/service"
 )
 
 // Config tunes a PBFT cluster. Every replica of a world gets the same Config.
@@ -92,8 +93,7 @@ func (c Config) Validate() error {
 	case c.ByzantineDelay < 0:
 		return fmt.Errorf("pbft: byzantine_delay %v must not be negative", c.ByzantineDelay)
 	}
-	_, err := parseBugs(c.Bugs)
-	return err
+	return service.CheckBugs("pbft", knownBugs, c.Bugs)
 }
 
 // MinServers is the smallest cluster: n = 3f+1 with f = 1.
@@ -168,10 +168,7 @@ type bugs struct {
 }
 
 func parseBugs(names []string) (bugs, error) {
-	if err := service.CheckBugs("pbft", knownBugs, names); err != nil {
-		return bugs{}, err
-	}
-	on := func(name string) bool { return slices.Contains(names, name) }
+	on, err := service.BugSwitch("pbft", knownBugs, names)
 	return bugs{
 		quorum2f:          on(BugQuorum2f),
 		dropPreparedCerts: on(BugDropPreparedCerts),
@@ -180,7 +177,7 @@ func parseBugs(names []string) (bugs, error) {
 		acceptConflictingPrePrepare: on(BugAcceptConflictingPrePrepare),
 		trustRelayedViewChanges:     on(BugTrustRelayedViewChanges),
 		trustNewViewPrePrepares:     on(BugTrustNewViewPrePrepares),
-	}, nil
+	}, err
 }
 
 var (

@@ -3,9 +3,10 @@ package raft
 import (
 	"errors"
 	"fmt"
-	"github.com/simrun/simrun/service"
 	"slices"
 	"time"
+
+	"github.com/simrun/simrun/service"
 )
 
 // Config tunes a Raft cluster. Every server of a world gets the same Config.
@@ -42,22 +43,14 @@ func DefaultConfig() Config {
 
 // Validate reports an impossible setting or an unknown bug name.
 func (c Config) Validate() error {
-	switch {
-	case c.ElectionTimeoutMin <= 0:
-		return fmt.Errorf("raft: election_timeout_min %v must be positive", c.ElectionTimeoutMin)
-	case c.ElectionTimeoutMax <= c.ElectionTimeoutMin:
-		return fmt.Errorf("raft: election_timeout_max %v must exceed election_timeout_min %v (timeouts are randomized in between)",
-			c.ElectionTimeoutMax, c.ElectionTimeoutMin)
-	case c.HeartbeatInterval <= 0:
-		return fmt.Errorf("raft: heartbeat_interval %v must be positive", c.HeartbeatInterval)
-	case c.HeartbeatInterval >= c.ElectionTimeoutMin:
-		return fmt.Errorf("raft: heartbeat_interval %v must be below election_timeout_min %v",
-			c.HeartbeatInterval, c.ElectionTimeoutMin)
-	case c.MaxEntriesPerAppend < 1:
+	if err := service.CheckLeaderTimeouts("raft", "election_timeout",
+		c.ElectionTimeoutMin, c.ElectionTimeoutMax, c.HeartbeatInterval); err != nil {
+		return err
+	}
+	if c.MaxEntriesPerAppend < 1 {
 		return fmt.Errorf("raft: max_entries_per_append %d must be at least 1", c.MaxEntriesPerAppend)
 	}
-	_, err := parseBugs(c.Bugs)
-	return err
+	return service.CheckBugs("raft", knownBugs, c.Bugs)
 }
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
@@ -129,10 +122,7 @@ func (b bugs) any() bool {
 }
 
 func parseBugs(names []string) (bugs, error) {
-	if err := service.CheckBugs("raft", knownBugs, names); err != nil {
-		return bugs{}, err
-	}
-	on := func(name string) bool { return slices.Contains(names, name) }
+	on, err := service.BugSwitch("raft", knownBugs, names)
 	return bugs{
 		commitOldTerm:    on(BugCommitOldTerm),
 		forgetVote:       on(BugForgetVote),
@@ -144,9 +134,7 @@ func parseBugs(names []string) (bugs, error) {
 		leaderIgnoresHigherTerm: on(BugLeaderIgnoresHigherTerm),
 		staleAppendResetsTimer:  on(BugStaleAppendResetsTimer),
 		staleFollowerReads:      on(BugStaleFollowerReads),
-	}, nil
+	}, err
 }
-
-func knownBugNames() string { return service.BugNames(knownBugs) }
 
 var errNoStateMachine = errors.New("raft: New needs a state machine constructor")

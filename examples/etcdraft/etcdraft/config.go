@@ -71,8 +71,7 @@ func (c Config) Validate() error {
 	case c.MaxInflightMsgs < 1:
 		return fmt.Errorf("etcdraft: max_inflight_msgs %d must be at least 1", c.MaxInflightMsgs)
 	}
-	_, err := parseBugs(c.Bugs)
-	return err
+	return service.CheckBugs("etcdraft", knownBugs, c.Bugs)
 }
 
 // The planted integrator bugs, by name: mistakes an application makes around
@@ -101,13 +100,10 @@ type bugs struct {
 }
 
 func parseBugs(names []string) (bugs, error) {
-	if err := service.CheckBugs("etcdraft", knownBugs, names); err != nil {
-		return bugs{}, err
-	}
-	on := func(name string) bool { return slices.Contains(names, name) }
+	on, err := service.BugSwitch("etcdraft", knownBugs, names)
 	return bugs{
 		sendBeforePersist: on(BugSendBeforePersist),
 		noHardState:       on(BugNoHardState),
 		syncOnTick:        on(BugSyncOnTick),
-	}, nil
+	}, err
 }
