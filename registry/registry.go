@@ -21,23 +21,20 @@ import (
 func Shipped() []runner.Protocol {
 	return []runner.Protocol{
 		{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions",
-			Build: buildPaxos, Bugs: named(paxos.KnownBugs(), func(b paxos.Bug) (string, string) { return b.Name, b.Description }),
-			Probes: named(paxos.KnownProbes(), func(p paxos.Probe) (string, string) { return p.Name, p.Description })},
+			Build: buildPaxos, Bugs: named(paxos.KnownBugs()), Probes: named(paxos.KnownProbes())},
 		{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
-			Build: buildPBFT, Bugs: named(pbft.KnownBugs(), func(b pbft.Bug) (string, string) { return b.Name, b.Description }),
-			Behaviours: named(pbft.KnownBehaviours(), func(b pbft.Behaviour) (string, string) { return b.Name, b.Description }),
-			Probes:     named(pbft.KnownProbes(), func(p pbft.Probe) (string, string) { return p.Name, p.Description })},
+			Build: buildPBFT, Bugs: named(pbft.KnownBugs()), Behaviours: named(pbft.KnownBehaviours()), Probes: named(pbft.KnownProbes())},
 		{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
-			Build: buildRaft, Bugs: named(raft.KnownBugs(), func(b raft.Bug) (string, string) { return b.Name, b.Description }),
-			Probes: named(raft.KnownProbes(), func(p raft.Probe) (string, string) { return p.Name, p.Description })},
+			Build: buildRaft, Bugs: named(raft.KnownBugs()), Probes: named(raft.KnownProbes())},
 	}
 }
 
-// named lists a protocol's bugs or behaviours for runner.Protocol.
-func named[T any](items []T, parts func(T) (string, string)) []runner.Named {
+// named lists a protocol's bugs, behaviours or probes for runner.Protocol:
+// each is a name and a description, as a runner.Named is.
+func named[T ~struct{ Name, Description string }](items []T) []runner.Named {
 	out := make([]runner.Named, len(items))
 	for i, it := range items {
-		out[i].Name, out[i].Description = parts(it)
+		out[i] = runner.Named(it)
 	}
 	return out
 }
@@ -119,13 +116,20 @@ func All() []runner.Protocol { return shipped.All() }
 // Resolve looks up the scenario's protocol among the shipped ones.
 func Resolve(sc *scenarios.Scenario) (runner.Protocol, error) { return shipped.Resolve(sc) }
 
-func buildRaft(c runner.Cluster) (runner.Servers, error) {
-	sc := c.Scenario
-	if err := runner.CrashFaultOnly(c, "raft"); err != nil {
-		return runner.Servers{}, err
+// crashFaultOptions is how Raft and Paxos builds start: they refuse
+// Byzantine servers, then decode the scenario's options over the protocol's
+// defaults.
+func crashFaultOptions[C interface{ Validate() error }](c runner.Cluster, name string, defaults C) (C, error) {
+	if err := runner.CrashFaultOnly(c, name); err != nil {
+		return defaults, err
 	}
-	cfg := raft.DefaultConfig()
-	if err := runner.DecodeOptions(sc, &cfg); err != nil {
+	err := runner.DecodeOptions(c.Scenario, &defaults)
+	return defaults, err
+}
+
+func buildRaft(c runner.Cluster) (runner.Servers, error) {
+	cfg, err := crashFaultOptions(c, "raft", raft.DefaultConfig())
+	if err != nil {
 		return runner.Servers{}, err
 	}
 	factory, err := raft.New(cfg, c.NewStateMachine)
@@ -133,15 +137,11 @@ func buildRaft(c runner.Cluster) (runner.Servers, error) {
 }
 
 func buildPaxos(c runner.Cluster) (runner.Servers, error) {
-	sc := c.Scenario
-	if err := runner.CrashFaultOnly(c, "paxos"); err != nil {
+	cfg, err := crashFaultOptions(c, "paxos", paxos.DefaultConfig())
+	if err != nil {
 		return runner.Servers{}, err
 	}
-	cfg := paxos.DefaultConfig()
-	if err := runner.DecodeOptions(sc, &cfg); err != nil {
-		return runner.Servers{}, err
-	}
-	if sc.Nodes > paxos.MaxServers {
+	if sc := c.Scenario; sc.Nodes > paxos.MaxServers {
 		return runner.Servers{}, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
 	}
 	factory, err := paxos.New(cfg, c.NewStateMachine)
