@@ -137,6 +137,25 @@ liveness: {within: 5s}
 `, protocol, protocol, servers, d) + body
 }
 
+// CorruptThenCrash writes scenario fault lines that damage each server's
+// disk in turn and then crash it, so that it restarts from the damage: server
+// i's turn comes at 1s + i*gap and again every servers*gap until until. A
+// turn flips flips bits (corrupt, a microsecond apart), and a millisecond
+// after the first flip crashes the server for 300ms, at most maxDown servers
+// down at once.
+func CorruptThenCrash(servers int, gap, until time.Duration, flips, maxDown int) string {
+	var b strings.Builder
+	every := time.Duration(servers) * gap
+	for i := range servers {
+		at := time.Second + time.Duration(i)*gap
+		for flip := range flips {
+			fmt.Fprintf(&b, "  - {from: %v, to: %v, every: %v, corrupt: %d}\n", at+time.Duration(flip)*time.Microsecond, until, every, i)
+		}
+		fmt.Fprintf(&b, "  - {from: %v, to: %v, every: %v, crash: %d, down: 300ms, max_down: %d}\n", at+time.Millisecond, until, every, i, maxDown)
+	}
+	return b.String()
+}
+
 // Instances keeps, for each server of a run, the latest instance its factory
 // built and the disk it runs on, so that a test can look inside the servers
 // after runner.Run (which keeps its world to itself).
@@ -359,28 +378,4 @@ func RequireIdleDiskQuiet(t testing.TB, factory sim.Factory, servers int, seed u
 	if after := w.DiskStats(); !reflect.DeepEqual(before, after) {
 		t.Fatalf("writes and syncs during 8s of heartbeats: %v, then %v", before, after)
 	}
-}
-
-// BenchmarkCluster simulates the reference load for b: five servers of
-// factory over a link of 1-10ms latency and four closed-loop clients
-// thinking 20ms, ten simulated seconds an iteration. It reports simulated
-// seconds per wall-clock second, and operations acknowledged and events per
-// simulated second, so that the protocols' benchmarks compare.
-func BenchmarkCluster(b *testing.B, factory sim.Factory) {
-	const simulated = 10 * time.Second
-	link := sim.Link{LatencyMin: time.Millisecond, LatencyMax: 10 * time.Millisecond}
-	var acked, events uint64
-	b.ReportAllocs()
-	for b.Loop() {
-		w := NewWorld(b, WorldConfig{Seed: 1, Servers: 5, Factory: factory, Link: link,
-			Workload: workload.Config{Clients: 4, Keys: 5, Mix: workload.Mix{Get: 3, Put: 3, Append: 1, CAS: 1},
-				ThinkTime: 20 * time.Millisecond, Timeout: time.Second, RetryInterval: 100 * time.Millisecond}})
-		w.W.RunUntil(sim.Time(simulated))
-		acked += uint64(w.Acked(0))
-		events += w.W.Events()
-	}
-	n := float64(b.N)
-	b.ReportMetric(simulated.Seconds()*n/b.Elapsed().Seconds(), "sim-s/s")
-	b.ReportMetric(float64(acked)/n/simulated.Seconds(), "ops/sim-s")
-	b.ReportMetric(float64(events)/n/simulated.Seconds(), "events/sim-s")
 }

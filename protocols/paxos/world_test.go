@@ -1,8 +1,6 @@
 package paxos
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,16 +36,8 @@ const duelling = `protocol_options: {leader_timeout_min: 15ms, leader_timeout_ma
 // crash and a restart while a majority stays up, so that the server finds
 // the damage when it starts (losing both copies of a record takes two).
 func corruptions(servers int) string {
-	var b strings.Builder
-	b.WriteString("network: {latency: {min: 1ms, max: 5ms}}\nprotocol_options: {snapshot_interval: 16}\nfaults:\n")
-	for i := range servers {
-		at := time.Second + time.Duration(i)*600*time.Millisecond
-		every := time.Duration(servers) * 600 * time.Millisecond
-		fmt.Fprintf(&b, "  - {from: %v, to: 10s, every: %v, corrupt: %d}\n", at, every, i)
-		fmt.Fprintf(&b, "  - {from: %v, to: 10s, every: %v, corrupt: %d}\n", at+time.Microsecond, every, i)
-		fmt.Fprintf(&b, "  - {from: %v, to: 10s, every: %v, crash: %d, down: 300ms, max_down: 2}\n", at+time.Millisecond, every, i)
-	}
-	return b.String()
+	return "network: {latency: {min: 1ms, max: 5ms}}\nprotocol_options: {snapshot_interval: 16}\nfaults:\n" +
+		prototest.CorruptThenCrash(servers, 600*time.Millisecond, 10*time.Second, 2, 2)
 }
 
 // Under crashes, partitions, lossy links, duelling proposers, BUGGIFY and

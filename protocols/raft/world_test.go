@@ -1,7 +1,6 @@
 package raft
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,15 +49,8 @@ const everyFault = mixedFaults + `  - {from: 1100ms, to: 20s, every: 1700ms, pau
 // corruption flips a bit of a server's disk and crashes it, every 1-3s, so
 // that it restarts from the damaged disk; the leader crashes besides.
 func corruption(servers int) string {
-	var b strings.Builder
-	b.WriteString("faults:\n  - {from: 1s, to: 20s, every: 2700ms, crash: leader, down: 500ms, max_down: 1}\n")
-	for i := range servers {
-		at := time.Second + time.Duration(i)*1300*time.Millisecond
-		every := time.Duration(servers) * 1300 * time.Millisecond
-		fmt.Fprintf(&b, "  - {from: %v, to: 20s, every: %v, corrupt: %d}\n", at, every, i)
-		fmt.Fprintf(&b, "  - {from: %v, to: 20s, every: %v, crash: %d, down: 300ms, max_down: 1}\n", at+time.Millisecond, every, i)
-	}
-	return b.String()
+	return "faults:\n  - {from: 1s, to: 20s, every: 2700ms, crash: leader, down: 500ms, max_down: 1}\n" +
+		prototest.CorruptThenCrash(servers, 1300*time.Millisecond, 20*time.Second, 1, 1)
 }
 
 // Under every kind of fault the runs stay safe (agreement, one leader per
