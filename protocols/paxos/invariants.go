@@ -1,27 +1,9 @@
 package paxos
 
 import (
-	"strconv"
-
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
-
-// flush syncs the disk if anything was written. PMS §2.3: an acceptor
-// remembers its promise and its accepted proposals across failures, so they
-// reach stable storage before any reply that reveals them. Every send goes
-// through send, which flushes first: no promise or acceptance leaves ahead of
-// the state it depends on.
-func (n *node) flush() {
-	if n.dirty {
-		n.env.Disk().Sync()
-		n.dirty, n.lazyWrites = false, 0
-	}
-}
-
-func (n *node) send(to sim.NodeID, m sim.Message) {
-	n.flush()
-	n.env.Send(to, m)
-}
 
 // assert panics with a clear message when an invariant fails: the kernel
 // reports the panic as a protocol crash, with the seed to replay it.
@@ -32,27 +14,9 @@ func (n *node) assert(ok bool, what string) {
 }
 
 func (n *node) fail(what string) {
-	b := append([]byte("paxos: invariant violated at "), n.id.String()...)
-	b = append(b, ": "...)
-	b = append(b, what...)
-	b = append(b, " (role="...)
-	if n.role != 0 {
-		b = append(b, n.role.String()...)
-	}
-	b = append(b, " ballot="...)
-	b = strconv.AppendUint(b, n.ballot, 10)
-	b = append(b, " promise="...)
-	b = strconv.AppendUint(b, n.promise, 10)
-	b = append(b, " base="...)
-	b = strconv.AppendUint(b, n.base(), 10)
-	b = append(b, " commit="...)
-	b = strconv.AppendUint(b, n.commit, 10)
-	b = append(b, " applied="...)
-	b = strconv.AppendUint(b, n.applied, 10)
-	b = append(b, " last="...)
-	b = strconv.AppendUint(b, n.lastSlot(), 10)
-	b = append(b, ')')
-	panic(string(b))
+	state := sim.TraceLine(nil).Word("role="+n.role.String()).Uint("ballot", n.ballot).Uint("promise", n.promise).
+		Uint("base", n.base()).Uint("commit", n.commit).Uint("applied", n.applied).Uint("last", n.lastSlot())
+	panic(service.InvariantViolation("paxos", n.id, what, state))
 }
 
 // checkInvariants runs after every handler; every check is O(1).

@@ -201,15 +201,10 @@ func (n *node) recover(st durableState) {
 // Receive implements sim.Node.
 func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	n.env = env
-	switch m := m.(type) {
-	case service.Request:
-		n.handleRequest(from, m.Cmd)
-	case *service.Request:
-		n.handleRequest(from, m.Cmd)
-	default:
-		if n.isServer(from) && from != n.id {
-			n.step(from, m)
-		}
+	if cmd, ok := service.RequestCommand(m); ok {
+		n.handleRequest(from, cmd)
+	} else if n.isServer(from) && from != n.id {
+		n.step(from, m)
 	}
 	n.finish()
 }
@@ -382,6 +377,25 @@ func (n *node) tickHeartbeat() {
 		return
 	}
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+}
+
+// Sending.
+
+// flush syncs the disk if anything was written. PMS §2.3: an acceptor
+// remembers its promise and its accepted proposals across failures, so they
+// reach stable storage before any reply that reveals them. Every send goes
+// through send, which flushes first: no promise or acceptance leaves ahead of
+// the state it depends on.
+func (n *node) flush() {
+	if n.dirty {
+		n.env.Disk().Sync()
+		n.dirty, n.lazyWrites = false, 0
+	}
+}
+
+func (n *node) send(to sim.NodeID, m sim.Message) {
+	n.flush()
+	n.env.Send(to, m)
 }
 
 // broadcast sends m to every other server.

@@ -1,10 +1,6 @@
 package pbft
 
-import (
-	"strconv"
-
-	"github.com/simrun/simrun/sim"
-)
+import "github.com/simrun/simrun/sim"
 
 // assert panics with a clear message when a local invariant fails: the
 // kernel reports the panic as a protocol crash, with the seed to replay it.
@@ -48,19 +44,8 @@ func (n *node) checkInvariants() {
 // String describes the replica for failure messages: "n2 view=3 changing
 // h=32 exec=40 last=45".
 func (n *node) String() string {
-	b := append([]byte(nil), n.id.String()...)
-	b = append(b, " view="...)
-	b = strconv.AppendUint(b, n.view, 10)
-	if n.changing {
-		b = append(b, " changing"...)
-	}
-	b = append(b, " h="...)
-	b = strconv.AppendUint(b, n.h, 10)
-	b = append(b, " exec="...)
-	b = strconv.AppendUint(b, n.exec, 10)
-	b = append(b, " last="...)
-	b = strconv.AppendUint(b, n.lastSeq(), 10)
-	return string(b)
+	return string(sim.TraceLine(n.id.String()).Uint("view", n.view).If(n.changing, "changing", "").
+		Uint("h", n.h).Uint("exec", n.exec).Uint("last", n.lastSeq()))
 }
 
 var _ sim.Node = (*node)(nil)

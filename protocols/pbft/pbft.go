@@ -226,15 +226,10 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	if n.byz != nil && (n.byz.mute() || n.byz.receive(n, env, from, m)) {
 		return
 	}
-	switch m := m.(type) {
-	case service.Request:
-		n.handleRequest(from, m.Cmd)
-	case *service.Request:
-		n.handleRequest(from, m.Cmd)
-	default:
-		if n.isServer(from) && from != n.id {
-			n.step(from, m)
-		}
+	if cmd, ok := service.RequestCommand(m); ok {
+		n.handleRequest(from, cmd)
+	} else if n.isServer(from) && from != n.id {
+		n.step(from, m)
 	}
 }
 

@@ -1,8 +1,7 @@
 package raft
 
 import (
-	"strconv"
-
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -53,21 +52,9 @@ func (n *node) assert(ok bool, what string) {
 }
 
 func (n *node) fail(what string) {
-	b := append([]byte("raft: invariant violated at "), n.id.String()...)
-	b = append(b, ": "...)
-	b = append(b, what...)
-	b = append(b, " (term="...)
-	b = strconv.AppendUint(b, n.term, 10)
-	b = append(b, " role="...)
-	b = append(b, n.role.String()...)
-	b = append(b, " commit="...)
-	b = strconv.AppendUint(b, n.commit, 10)
-	b = append(b, " applied="...)
-	b = strconv.AppendUint(b, n.applied, 10)
-	b = append(b, " last="...)
-	b = strconv.AppendUint(b, n.lastIndex(), 10)
-	b = append(b, ')')
-	panic(string(b))
+	state := sim.TraceLine(nil).Uint("term", n.term).Word("role="+n.role.String()).
+		Uint("commit", n.commit).Uint("applied", n.applied).Uint("last", n.lastIndex())
+	panic(service.InvariantViolation("raft", n.id, what, state))
 }
 
 // checkInvariants runs after every handler; every check is O(1).

@@ -188,15 +188,10 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 		return
 	}
 	n.env = env
-	switch m := m.(type) {
-	case service.Request:
-		n.handleRequest(from, m.Cmd)
-	case *service.Request:
-		n.handleRequest(from, m.Cmd)
-	default:
-		if n.isServer(from) {
-			n.stepTerm(from, m)
-		}
+	if cmd, ok := service.RequestCommand(m); ok {
+		n.handleRequest(from, cmd)
+	} else if n.isServer(from) {
+		n.stepTerm(from, m)
 	}
 	n.finish()
 }

@@ -142,12 +142,9 @@ func (s *server) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	}
 	s.env = env
 	defer s.done()
-	switch m := m.(type) {
-	case service.Request:
-		s.handleRequest(from, m.Cmd)
-	case *service.Request:
-		s.handleRequest(from, m.Cmd)
-	case Message:
+	if cmd, ok := service.RequestCommand(m); ok {
+		s.handleRequest(from, cmd)
+	} else if m, ok := m.(Message); ok {
 		s.step(from, m)
 	}
 	s.handleReady()
