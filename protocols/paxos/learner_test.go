@@ -46,8 +46,7 @@ func TestLaggingLearnerFetchesMissedValues(t *testing.T) {
 func TestLeaderRetransmitsUnansweredAccepts(t *testing.T) {
 	tn := leaderWith(t, 3, testConfig())
 	tn.Drop = func(e envelope) bool { _, ok := e.Msg.(MsgAccept); return ok }
-	tn.Request(10, 0, 1, "add a")
-	tn.Stabilize()
+	add(tn, 0, 1)
 	tn.Drop = nil
 	require.Zero(t, tn.Node(0).commit)
 	tn.Fire(0, timerHeartbeat)
@@ -92,9 +91,8 @@ func TestFarBehindLearnerReceivesTheSnapshot(t *testing.T) {
 	// the sessions came with the snapshot.
 	campaign(tn, 2)
 	tn.Stabilize()
-	tn.Request(10, 2, 20, "add a")
-	tn.Stabilize()
-	assert.Equal(t, "20", string(tn.Replies[len(tn.Replies)-1].Result))
+	add(tn, 2, 20)
+	assert.Equal(t, "20", lastResult(tn))
 }
 
 // Compaction deletes the log prefix from memory and disk, and a restarted
@@ -169,8 +167,7 @@ func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
 
 	campaign(tn, 1)
 	tn.Stabilize()
-	tn.Request(10, 1, 13, "add a")
-	tn.Stabilize()
-	assert.Equal(t, "13", string(tn.Replies[len(tn.Replies)-1].Result))
+	add(tn, 1, 13)
+	assert.Equal(t, "13", lastResult(tn))
 	tn.RequireSafe(t)
 }

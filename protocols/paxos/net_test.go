@@ -105,12 +105,23 @@ func leaderWith(t *testing.T, n int, cfg Config) *testNet {
 	return tn
 }
 
+// add has client 10 add to counter a through server to, as its request
+// seq, and delivers everything.
+func add(tn *testNet, to sim.NodeID, seq uint64) {
+	tn.Request(10, to, seq, "add a")
+	tn.Stabilize()
+}
+
 // addMany has client 10 add to counter a count times through server 0.
 func addMany(tn *testNet, from uint64, count int) {
 	for i := range uint64(count) {
-		tn.Request(10, 0, from+i, "add a")
-		tn.Stabilize()
+		add(tn, 0, from+i)
 	}
+}
+
+// lastResult returns the result of the last reply a client got.
+func lastResult(tn *testNet) string {
+	return string(tn.Replies[len(tn.Replies)-1].Result)
 }
 
 // only returns the single queued message, removing it.

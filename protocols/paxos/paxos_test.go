@@ -311,20 +311,15 @@ func TestDuellingProposersBackOff(t *testing.T) {
 	assert.GreaterOrEqual(t, loser.timeout, 2*tn.Node(0).cfg.LeaderTimeoutMin, "the timeout doubled")
 
 	// Seeing a slot chosen is progress: the backoff resets.
-	tn.Request(10, 1, 1, "add a")
-	tn.Stabilize()
+	add(tn, 1, 1)
 	assert.Zero(t, loser.failures)
 }
 
 // The leader chooses a client's command, the others learn it from MsgDecide
 // without fetching it, everyone applies it, and the client gets the result.
 func TestLeaderChoosesAndLearnersLearn(t *testing.T) {
-	tn := newTestNet(t, 3, testConfig())
-	tn.StartAll()
-	campaign(tn, 0)
-	tn.Stabilize()
-	tn.Request(10, 0, 1, "add a")
-	tn.Stabilize()
+	tn := leaderWith(t, 3, testConfig())
+	add(tn, 0, 1)
 	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusOK, Result: []byte("1")}}, tn.Replies)
 	for _, n := range nodes(tn) {
 		assert.Equal(t, uint64(1), n.applied, "server %v", n.id)
@@ -337,12 +332,8 @@ func TestLeaderChoosesAndLearnersLearn(t *testing.T) {
 // Only the leader takes commands; others redirect with the leader they
 // follow (none while running phase 1).
 func TestNonLeadersRedirect(t *testing.T) {
-	tn := newTestNet(t, 3, testConfig())
-	tn.StartAll()
-	campaign(tn, 0)
-	tn.Stabilize()
-	tn.Request(10, 1, 1, "add a")
-	tn.Stabilize()
+	tn := leaderWith(t, 3, testConfig())
+	add(tn, 1, 1)
 	require.Equal(t, []service.Reply{{Client: 10, Seq: 1, Status: service.StatusNotLeader, Leader: 0}}, tn.Replies)
 
 	tn.Replies = nil
@@ -356,18 +347,12 @@ func TestNonLeadersRedirect(t *testing.T) {
 // A retried command (same client and seq) runs once, even when a new leader
 // chooses it a second time; its retry gets the cached result.
 func TestRetriedCommandAppliesOnce(t *testing.T) {
-	tn := newTestNet(t, 3, testConfig())
-	tn.StartAll()
-	campaign(tn, 0)
-	tn.Stabilize()
-	tn.Request(10, 0, 1, "add a")
-	tn.Stabilize()
+	tn := leaderWith(t, 3, testConfig())
+	add(tn, 0, 1)
 	campaign(tn, 1) // a new leader; the client retries there
 	tn.Stabilize()
-	tn.Request(10, 1, 1, "add a")
-	tn.Stabilize()
-	tn.Request(10, 1, 2, "add a")
-	tn.Stabilize()
+	add(tn, 1, 1)
+	add(tn, 1, 2)
 	var results []string
 	for _, r := range tn.Replies {
 		results = append(results, string(r.Result))

@@ -111,9 +111,8 @@ func TestServerWithALostPromiseRejoinsThroughTheOthers(t *testing.T) {
 	assert.Equal(t, uint64(3), n.commit)
 	tn.RequireSafe(t)
 
-	tn.Request(10, 2, 4, "add a")
-	tn.Stabilize()
-	assert.Equal(t, "4", string(tn.Replies[len(tn.Replies)-1].Result))
+	add(tn, 2, 4)
+	assert.Equal(t, "4", lastResult(tn))
 }
 
 // A Rejoin prepare of the ballot an acceptor promised is refused: the
