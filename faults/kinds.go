@@ -9,7 +9,8 @@ import (
 // key, validation, description, injection and pinning. Adding a kind takes
 // a new file with its descriptor, the Step field that is its scenario key,
 // and a line in actionKinds below (and, for the swarm, a line in
-// swarmKinds). Nothing else dispatches on an action's name.
+// swarmKinds). Nothing else dispatches on an action's name. valueKind and
+// targetKind fill in the entries that follow from the Step field's type.
 
 // actionKind describes one action of a Step.
 type actionKind struct {
