@@ -42,10 +42,15 @@ type LatencyTable struct {
 // k's last point is. Every value is a dyadic rational of at most 53 bits, exact
 // in a float64, so a quantile function sees the same argument everywhere.
 func LatencyProbability(level, j int) float64 {
-	base := 1 - 1/float64(uint64(1)<<(latencySegmentBits*level))
-	step := 1 / float64(uint64(1)<<(latencySegmentBits*(level+1)))
-	return base + float64(j)*step // both terms exact, their sum too
+	// In units of 2^-latencyDepthBits the probability is an integer; the
+	// one floating-point step scales it by a power of two, which is exact.
+	const one = uint64(1) << latencyDepthBits
+	units := one - one>>(latencySegmentBits*level) + uint64(j)<<(latencyDepthBits-latencySegmentBits*(level+1))
+	return float64(units) / float64(one)
 }
+
+// latencyDepthBits is how many bits of probability the deepest level resolves.
+const latencyDepthBits = latencySegmentBits * LatencyLevels
 
 // NewLatencyTable builds a table from quantile(p), called at every
 // LatencyProbability; name labels it in traces. The quantiles must be
