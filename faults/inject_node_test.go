@@ -81,6 +81,18 @@ func TestLinkChangeAndRevert(t *testing.T) {
 	assert.Equal(t, def, tw.Link(0, 2))
 }
 
+func TestLinkLatencyReplacesADistribution(t *testing.T) {
+	tw := newTestWorld(t, 1, 3, nil)
+	table, err := sim.NewLatencyTable("fixed-9ms", func(float64) time.Duration { return 9 * time.Millisecond })
+	require.NoError(t, err)
+	require.NoError(t, tw.SetAllLinks(sim.Link{LatencyDist: table}))
+	tw.install(t, Step{At: ms, Link: &LinkChange{Latency: &Range{Min: 2 * ms, Max: 2 * ms}}, For: 5 * ms})
+	tw.run(t, 2*ms)
+	l := tw.Link(0, 2)
+	assert.Nil(t, l.LatencyDist, "the fault's range is the latency now")
+	assert.Equal(t, 2*time.Millisecond, l.LatencyMax)
+}
+
 func TestLinkChangeOneLinkHealedByHeal(t *testing.T) {
 	tw := newTestWorld(t, 1, 3, nil)
 	dup := 1.0

@@ -39,8 +39,8 @@ func (in *Injector) resetLink(a, b int) {
 
 // apply overlays the change on a link's settings.
 func (l *LinkChange) apply(cur sim.Link) sim.Link {
-	if l.Latency != nil {
-		cur.LatencyMin, cur.LatencyMax = l.Latency.Min.Duration(), l.Latency.Max.Duration()
+	if l.Latency != nil { // a range replaces the scenario's distribution too, or it would not show
+		cur.LatencyMin, cur.LatencyMax, cur.LatencyDist = l.Latency.Min.Duration(), l.Latency.Max.Duration(), nil
 	}
 	if l.Tail != nil {
 		cur.TailProb, cur.TailMean = l.Tail.Probability, l.Tail.Mean.Duration()
