@@ -322,6 +322,16 @@ func (tn *Net[N]) TimerName(kind sim.TimerKind) string {
 	return strconv.Itoa(int(kind))
 }
 
+// TimerKind is the timer kind TimerNames calls name.
+func (tn *Net[N]) TimerKind(name string) (sim.TimerKind, bool) {
+	for kind, n := range tn.TimerNames {
+		if n == name {
+			return kind, true
+		}
+	}
+	return 0, false
+}
+
 // Advance moves the clock.
 func (tn *Net[N]) Advance(d time.Duration) { tn.Now = tn.Now.Add(d) }
 

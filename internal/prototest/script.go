@@ -23,7 +23,7 @@ import (
 //	start [n0 n1 ...]               start the servers given, or all
 //	crash n1                        crash a server: its unsynced writes are lost
 //	restart n1                      start a new instance from its disk
-//	fire n0 election                run a timer (names from Timers)
+//	fire n0 election                run a timer (names from Net.TimerNames)
 //	advance by=100ms                move the clock
 //	request from=n9 to=n0 seq=1 op=(add k)   queue a client request
 //	deliver [filter]                deliver the queued messages that match, once
@@ -38,10 +38,9 @@ import (
 // The output of a command is the trace lines it produced (Net.TakeTrace), or
 // "ok" if none.
 type Script[N sim.Node] struct {
-	// New builds the Net for "net n=...".
+	// New builds the Net for "net n=...", its TimerNames naming the timers
+	// the fire command takes.
 	New func(t *testing.T, servers int) *Net[N]
-	// Timers names the protocol's timer kinds.
-	Timers map[string]sim.TimerKind
 	// Status describes one running server in a line.
 	Status func(n N) string
 	// Commands adds protocol commands; each returns its output ("" for the trace).
@@ -57,10 +56,6 @@ func (s Script[N]) Run(t *testing.T, dir string) {
 				var n int
 				d.ScanArgs(t, "n", &n)
 				tn = s.New(t, n)
-				tn.TimerNames = map[sim.TimerKind]string{}
-				for name, k := range s.Timers {
-					tn.TimerNames[k] = name
-				}
 				return "ok\n"
 			}
 			if tn == nil {
@@ -101,7 +96,7 @@ func (s Script[N]) command(t *testing.T, tn *Net[N], d *datadriven.TestData) str
 		if len(d.CmdArgs) != 2 {
 			t.Fatalf("%s: want fire nX timer", d.Pos)
 		}
-		kind, ok := s.Timers[d.CmdArgs[1].Key]
+		kind, ok := tn.TimerKind(d.CmdArgs[1].Key)
 		if !ok {
 			t.Fatalf("%s: unknown timer %q", d.Pos, d.CmdArgs[1].Key)
 		}

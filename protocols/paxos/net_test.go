@@ -146,8 +146,7 @@ var cmd = prototest.Cmd
 // Rewrite their expected output with: go test -run TestScripts -rewrite
 func TestScripts(t *testing.T) {
 	prototest.Script[*node]{
-		New:    func(t *testing.T, n int) *testNet { return newTestNet(t, n, testConfig()) },
-		Timers: map[string]sim.TimerKind{"leader": timerLeader, "heartbeat": timerHeartbeat},
+		New: func(t *testing.T, n int) *testNet { return newTestNet(t, n, testConfig()) },
 		Status: func(n *node) string {
 			return fmt.Sprintf("%v ballot=%d promise=%d commit=%d applied=%d", n.role, n.ballot, n.promise, n.commit, n.applied)
 		},

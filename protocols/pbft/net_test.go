@@ -75,8 +75,7 @@ func agreementHolds(t *testing.T, obs []sim.Observation) {
 // Rewrite their expected output with: go test -run TestScripts -rewrite
 func TestScripts(t *testing.T) {
 	prototest.Script[*node]{
-		New:    func(t *testing.T, n int) *testNet { return newTestNet(t, n, testConfig()) },
-		Timers: map[string]sim.TimerKind{"request": timerRequest, "status": timerStatus},
+		New: func(t *testing.T, n int) *testNet { return newTestNet(t, n, testConfig()) },
 		Status: func(n *node) string {
 			return fmt.Sprintf("view=%d changing=%v exec=%d stable=%d next=%d", n.view, n.changing, n.exec, n.h, n.next)
 		},

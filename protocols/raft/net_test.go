@@ -124,8 +124,7 @@ func receive(tn *testNet, from, to sim.NodeID, m sim.Message) {
 // Rewrite their expected output with: go test -run TestScripts -rewrite
 func TestScripts(t *testing.T) {
 	prototest.Script[*node]{
-		New:    func(t *testing.T, n int) *testNet { return newTestNet(t, n, DefaultConfig()) },
-		Timers: map[string]sim.TimerKind{"election": timerElection, "heartbeat": timerHeartbeat},
+		New: func(t *testing.T, n int) *testNet { return newTestNet(t, n, DefaultConfig()) },
 		Status: func(n *node) string {
 			return fmt.Sprintf("%v term=%d vote=%v lead=%v commit=%d applied=%d log=%v",
 				n.role, n.term, n.vote, n.lead, n.commit, n.applied, terms(n.log))
