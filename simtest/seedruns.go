@@ -1,6 +1,7 @@
 package simtest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,6 +45,24 @@ func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed u
 		t.Fatalf("simtest: seed %d: %v", seed, err)
 	}
 	return rep
+}
+
+// BenchScenario is the reference throughput load of the foundation issue on
+// protocol with its protocol_options (a YAML mapping): five servers, 100
+// client operations per second (open loop) for 60s, a healthy network and no
+// faults, judged by the agreement and one-leader-per-term invariants only.
+func BenchScenario(protocol, options string) (*scenarios.Scenario, error) {
+	text := fmt.Sprintf(`name: bench-%s5
+protocol: %s
+nodes: 5
+duration: 60s
+drain: 1s
+network: {latency: {min: 1ms, max: 5ms}}
+workload: {clients: 4, keys: 8, rate: 100/s, timeout: 1s, retry_interval: 100ms}
+checks: [agreement, one-leader-per-term]
+protocol_options: %s
+`, protocol, protocol, options)
+	return scenarios.Parse("bench-"+protocol+".yaml", []byte(text))
 }
 
 // Bench runs one seed of sc with proto per iteration of b (seeds 1, 2, ...),
