@@ -35,6 +35,14 @@ func requirePasses(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, 
 	}
 }
 
+// seedCount is how many seeds a test runs: full, or short under go test -short.
+func seedCount(full, short uint64) uint64 {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
 func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed uint64) *runner.Report {
 	t.Helper()
 	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
@@ -45,14 +53,10 @@ func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed u
 // TestSameSeedSameTrace is the determinism contract: every seed run twice
 // gives the same trace hash, and different seeds give different runs.
 func TestSameSeedSameTrace(t *testing.T) {
-	seeds := uint64(200)
-	if testing.Short() {
-		seeds = 20
-	}
 	for _, name := range []string{"raft-crash-churn.yaml", "raft-lossy.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			sc, proto := load(t, name, 3*time.Second)
-			simtest.RequireSameSeedSameTrace(t, sc, proto, seeds)
+			simtest.RequireSameSeedSameTrace(t, sc, proto, seedCount(200, 20))
 		})
 	}
 }
