@@ -22,17 +22,8 @@ func (in *Injector) linkOf(from, to sim.NodeID) link {
 // groupLinks lists the links between servers of different groups, both ways.
 func (in *Injector) groupLinks(groups [][]sim.NodeID) []link {
 	var out []link
-	for gi, g := range groups {
-		for gj, h := range groups {
-			if gi == gj {
-				continue
-			}
-			for _, a := range g {
-				for _, b := range h {
-					out = append(out, in.linkOf(a, b))
-				}
-			}
-		}
+	for from, to := range sim.CrossGroupLinks(groups) {
+		out = append(out, in.linkOf(from, to))
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"iter"
+)
 
 // The control API: mechanisms only. The faults package decides when and where.
 // Every control call writes a trace line, so a fault is visible in the trace
@@ -76,14 +79,27 @@ func (w *World) setCut(from, to NodeID, cut bool) {
 // Partition cuts every link between nodes of different groups, both ways.
 // Nodes in no group keep their links (clients, usually). Existing cuts stay.
 func (w *World) Partition(groups ...[]NodeID) {
-	for gi, g := range groups {
-		for gj, h := range groups {
-			if gi == gj {
-				continue
-			}
-			for _, a := range g {
-				for _, b := range h {
-					w.Cut(a, b)
+	for from, to := range CrossGroupLinks(groups) {
+		w.Cut(from, to)
+	}
+}
+
+// CrossGroupLinks yields the directed links between nodes of different
+// groups, group by group in order: the links a partition into groups cuts,
+// in the order the cuts reach the trace.
+func CrossGroupLinks(groups [][]NodeID) iter.Seq2[NodeID, NodeID] {
+	return func(yield func(from, to NodeID) bool) {
+		for gi, g := range groups {
+			for gj, h := range groups {
+				if gi == gj {
+					continue
+				}
+				for _, a := range g {
+					for _, b := range h {
+						if !yield(a, b) {
+							return
+						}
+					}
 				}
 			}
 		}
