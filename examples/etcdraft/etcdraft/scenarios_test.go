@@ -8,8 +8,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/examples/etcdraft/etcdraft"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/simtest"
 )
 
 func readFile(t testing.TB, path string) []byte {
@@ -45,18 +47,7 @@ func TestSameSeedSameTrace(t *testing.T) {
 	n := seeds(20, 4)
 	for _, name := range []string{"etcdraft-crash-churn.yaml", "etcdraft-swarm.yaml"} {
 		t.Run(name, func(t *testing.T) {
-			sc := load(t, name, 5*time.Second)
-			seen := map[string]uint64{}
-			for seed := uint64(1); seed <= n; seed++ {
-				first, second := runSeed(t, sc, seed), runSeed(t, sc, seed)
-				require.Equal(t, first.Hash, second.Hash, "seed %d: same seed, different trace", seed)
-				require.Equal(t, first.Events, second.Events, "seed %d", seed)
-				require.Equal(t, first.Ops, second.Ops, "seed %d", seed)
-				if other, dup := seen[first.Hash]; dup {
-					t.Fatalf("seeds %d and %d gave the same trace hash %s", other, seed, first.Hash)
-				}
-				seen[first.Hash] = seed
-			}
+			simtest.RequireSameSeedSameTrace(t, load(t, name, 5*time.Second), etcdraft.Protocol(), n)
 		})
 	}
 }
