@@ -3,7 +3,6 @@ package paxos
 import (
 	"encoding/binary"
 	"errors"
-	"strconv"
 
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
@@ -46,32 +45,17 @@ const (
 	snapshotKeyB  = "paxos/snapshot/b"
 	rejoinKey     = "paxos/rejoin"
 	slotKeyPrefix = "paxos/slot/"
-	slotDigits    = 20 // enough for any uint64
 	flagChosen    = 1
 	flagLost      = 2
-	slotKeyLength = len(slotKeyPrefix) + slotDigits
 )
 
 // slotKey returns the disk key of slot's record.
-func slotKey(slot uint64) string {
-	var buf [slotKeyLength]byte
-	copy(buf[:], slotKeyPrefix)
-	for i := len(slotKeyPrefix); i < len(buf); i++ {
-		buf[i] = '0'
-	}
-	var digits [slotDigits]byte
-	d := strconv.AppendUint(digits[:0], slot, 10)
-	copy(buf[len(buf)-len(d):], d)
-	return string(buf[:])
-}
+func slotKey(slot uint64) string { return service.IndexKey(slotKeyPrefix, slot) }
 
 // parseSlotKey returns the slot of a slot key.
 func parseSlotKey(key string) (uint64, bool) {
-	if len(key) != slotKeyLength || key[:len(slotKeyPrefix)] != slotKeyPrefix {
-		return 0, false
-	}
-	slot, err := strconv.ParseUint(key[len(slotKeyPrefix):], 10, 64)
-	return slot, err == nil && slot > 0
+	slot, ok := service.ParseIndexKey(slotKeyPrefix, key)
+	return slot, ok && slot > 0
 }
 
 // record is one slot as a server knows it: the proposal its acceptor accepted
@@ -115,21 +99,13 @@ func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
 var errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
 
 func decodeRecord(b []byte) (record, error) {
-	b, ok := service.OpenRecord(b)
-	if !ok || len(b) < 1 || (b[0] != 0 && b[0] != flagChosen && b[0] != flagLost) {
+	d := service.ReadRecord(b)
+	flags := d.Byte()
+	r := record{ballot: d.Uvarint(), cmd: d.Command(), chosen: flags&flagChosen != 0, lost: flags&flagLost != 0}
+	switch {
+	case !d.End() || (flags != 0 && flags != flagChosen && flags != flagLost):
 		return record{}, errCorruptRecord
-	}
-	r := record{chosen: b[0]&flagChosen != 0, lost: b[0]&flagLost != 0}
-	ballot, n := binary.Uvarint(b[1:])
-	if n <= 0 {
-		return record{}, errCorruptRecord
-	}
-	cmd, rest, err := service.ReadCommand(b[1+n:])
-	if err != nil || len(rest) != 0 {
-		return record{}, errCorruptRecord
-	}
-	r.ballot, r.cmd = ballot, cmd
-	if r.empty() != r.lost {
+	case r.empty() != r.lost:
 		return record{}, errCorruptRecord // only a lost record is empty
 	}
 	return r, nil
@@ -146,15 +122,11 @@ func encodeUvarint(v uint64) []byte { return appendUvarint(nil, v) }
 var errCorruptUvarint = errors.New("paxos: corrupt promise or commit index on disk")
 
 func decodeUvarint(b []byte) (uint64, error) {
-	b, ok := service.OpenRecord(b)
-	if !ok {
-		return 0, errCorruptUvarint
+	r := service.ReadRecord(b)
+	if v := r.Uvarint(); r.End() {
+		return v, nil
 	}
-	v, n := binary.Uvarint(b)
-	if n <= 0 || n != len(b) {
-		return 0, errCorruptUvarint
-	}
-	return v, nil
+	return 0, errCorruptUvarint
 }
 
 func encodeSnapshot(s Snapshot) []byte {
@@ -166,19 +138,12 @@ func encodeSnapshot(s Snapshot) []byte {
 var errCorruptSnapshot = errors.New("paxos: corrupt snapshot on disk")
 
 func decodeSnapshot(b []byte) (Snapshot, error) {
-	b, ok := service.OpenRecord(b)
-	if !ok {
+	r := service.ReadRecord(b)
+	s := Snapshot{Index: r.Uvarint(), Digest: r.Uvarint(), Data: r.Rest()}
+	if !r.OK() || s.Index == 0 {
 		return Snapshot{}, errCorruptSnapshot
 	}
-	index, n := binary.Uvarint(b)
-	if n <= 0 || index == 0 {
-		return Snapshot{}, errCorruptSnapshot
-	}
-	digest, m := binary.Uvarint(b[n:])
-	if m <= 0 {
-		return Snapshot{}, errCorruptSnapshot
-	}
-	return Snapshot{Index: index, Digest: digest, Data: b[n+m:]}, nil
+	return s, nil
 }
 
 // durableState is what a server finds on its disk when it starts.
@@ -256,13 +221,7 @@ func loadValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (
 // loadSnapshot reads the two copies of the snapshot: the later readable one
 // wins. With copies on disk and none readable, the snapshot is lost.
 func loadSnapshot(d *sim.Disk, lost *bool) Snapshot {
-	_, hasA := d.Get(snapshotKeyA)
-	_, hasB := d.Get(snapshotKeyB)
-	a, okA := loadValue(d, snapshotKeyA, decodeSnapshot)
-	b, okB := loadValue(d, snapshotKeyB, decodeSnapshot)
-	if (hasA || hasB) && !okA && !okB {
-		*lost = true
-	}
+	a, b := loadCopies(d, snapshotKeyA, snapshotKeyB, decodeSnapshot, lost)
 	if b.Index > a.Index {
 		return b
 	}
@@ -273,12 +232,20 @@ func loadSnapshot(d *sim.Disk, lost *bool) Snapshot {
 // wins (both are written together; a corrupt one is rewritten with the next
 // promise). With copies on disk and none readable, the promise is lost.
 func loadPromise(d *sim.Disk, lost *bool) uint64 {
-	_, hasA := d.Get(promiseKeyA)
-	_, hasB := d.Get(promiseKeyB)
-	a, okA := loadValue(d, promiseKeyA, decodeUvarint)
-	b, okB := loadValue(d, promiseKeyB, decodeUvarint)
+	a, b := loadCopies(d, promiseKeyA, promiseKeyB, decodeUvarint, lost)
+	return max(a, b)
+}
+
+// loadCopies reads the two copies of a value written twice, under keyA and
+// keyB (the zero value for a copy that does not decode). With copies on disk
+// and none readable, the value is lost.
+func loadCopies[T any](d *sim.Disk, keyA, keyB string, decode func([]byte) (T, error), lost *bool) (a, b T) {
+	_, hasA := d.Get(keyA)
+	_, hasB := d.Get(keyB)
+	a, okA := loadValue(d, keyA, decode)
+	b, okB := loadValue(d, keyB, decode)
 	if (hasA || hasB) && !okA && !okB {
 		*lost = true
 	}
-	return max(a, b)
+	return a, b
 }

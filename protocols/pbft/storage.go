@@ -3,7 +3,6 @@ package pbft
 import (
 	"encoding/binary"
 	"errors"
-	"strconv"
 
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
@@ -33,8 +32,6 @@ const (
 	snapshotKey    = "pbft/snapshot"
 	newViewKey     = "pbft/new-view"
 	entryKeyPrefix = "pbft/entry/"
-	seqDigits      = 20
-	entryKeyLength = len(entryKeyPrefix) + seqDigits
 )
 
 // Entry record flags.
@@ -47,24 +44,11 @@ const (
 
 // entryKey returns the disk key of seq's entry; zero padding makes the
 // disk's sorted key order the sequence order.
-func entryKey(seq uint64) string {
-	var buf [entryKeyLength]byte
-	copy(buf[:], entryKeyPrefix)
-	for i := len(entryKeyPrefix); i < len(buf); i++ {
-		buf[i] = '0'
-	}
-	var digits [seqDigits]byte
-	d := strconv.AppendUint(digits[:0], seq, 10)
-	copy(buf[len(buf)-len(d):], d)
-	return string(buf[:])
-}
+func entryKey(seq uint64) string { return service.IndexKey(entryKeyPrefix, seq) }
 
 func parseEntryKey(key string) (uint64, bool) {
-	if len(key) != entryKeyLength || key[:len(entryKeyPrefix)] != entryKeyPrefix {
-		return 0, false
-	}
-	seq, err := strconv.ParseUint(key[len(entryKeyPrefix):], 10, 64)
-	return seq, err == nil && seq > 0
+	seq, ok := service.ParseIndexKey(entryKeyPrefix, key)
+	return seq, ok && seq > 0
 }
 
 // Writers: each marks the disk dirty; flush syncs before the next send and
@@ -214,53 +198,26 @@ type reader struct {
 	err error
 }
 
-func (r *reader) uvarint() uint64 {
+func (r *reader) uvarint() uint64          { return readField(r, (*service.RecordReader).Uvarint) }
+func (r *reader) varint() int64            { return readField(r, (*service.RecordReader).Varint) }
+func (r *reader) byte() byte               { return readField(r, (*service.RecordReader).Byte) }
+func (r *reader) command() service.Command { return readField(r, (*service.RecordReader).Command) }
+
+// readField reads one field of what is left with a service.RecordReader,
+// unless a read failed before.
+func readField[T any](r *reader, read func(*service.RecordReader) T) T {
 	if r.err != nil {
-		return 0
+		var zero T
+		return zero
 	}
-	v, k := binary.Uvarint(r.b)
-	if k <= 0 {
+	rr := service.PayloadReader(r.b)
+	v := read(&rr)
+	if rr.OK() {
+		r.b = rr.Rest()
+	} else {
 		r.err = errCorrupt
-		return 0
 	}
-	r.b = r.b[k:]
 	return v
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, k := binary.Varint(r.b)
-	if k <= 0 {
-		r.err = errCorrupt
-		return 0
-	}
-	r.b = r.b[k:]
-	return v
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.err = errCorrupt
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *reader) command() service.Command {
-	if r.err != nil {
-		return service.Command{}
-	}
-	cmd, rest, err := service.ReadCommand(r.b)
-	if err != nil {
-		r.err = errCorrupt
-		return service.Command{}
-	}
-	r.b = rest
-	return cmd
 }
 
 func (r *reader) sig() sim.Signature {
@@ -269,9 +226,8 @@ func (r *reader) sig() sim.Signature {
 }
 
 func (r *reader) sigList() []sim.Signature {
-	count := r.uvarint()
-	if r.err != nil || count > uint64(len(r.b)) {
-		r.err = errCorrupt
+	count := r.count()
+	if r.err != nil {
 		return nil
 	}
 	sigs := make([]sim.Signature, count)

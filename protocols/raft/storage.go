@@ -3,7 +3,6 @@ package raft
 import (
 	"encoding/binary"
 	"errors"
-	"strconv"
 
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
@@ -35,8 +34,6 @@ const logKeyPrefix = "raft/log/"
 
 var hardStateKeys = [2]string{"raft/hard/a", "raft/hard/b"}
 
-const indexDigits = 20 // enough for any uint64
-
 // entriesPerChunk is how many log entries share one disk record.
 const entriesPerChunk = 16
 
@@ -44,26 +41,10 @@ const entriesPerChunk = 16
 func chunkStart(index uint64) uint64 { return (index-1)/entriesPerChunk*entriesPerChunk + 1 }
 
 // logKey returns the disk key of the entry at index.
-func logKey(index uint64) string {
-	var buf [len(logKeyPrefix) + indexDigits]byte
-	copy(buf[:], logKeyPrefix)
-	digits := strconv.AppendUint(buf[len(logKeyPrefix):len(logKeyPrefix)], index, 10)
-	pad := indexDigits - len(digits)
-	copy(buf[len(logKeyPrefix)+pad:], digits)
-	for i := len(logKeyPrefix); i < len(logKeyPrefix)+pad; i++ {
-		buf[i] = '0'
-	}
-	return string(buf[:])
-}
+func logKey(index uint64) string { return service.IndexKey(logKeyPrefix, index) }
 
 // parseLogKey returns the index of a log key.
-func parseLogKey(key string) (uint64, bool) {
-	if len(key) != len(logKeyPrefix)+indexDigits || key[:len(logKeyPrefix)] != logKeyPrefix {
-		return 0, false
-	}
-	index, err := strconv.ParseUint(key[len(logKeyPrefix):], 10, 64)
-	return index, err == nil
-}
+func parseLogKey(key string) (uint64, bool) { return service.ParseIndexKey(logKeyPrefix, key) }
 
 // hardState is currentTerm and votedFor (Raft Figure 2), plus lost: if not
 // zero, the last entry of a log that disk corruption cut short (see
@@ -96,28 +77,12 @@ func encodeHardState(h hardState) []byte {
 var errCorruptHardState = errors.New("raft: corrupt hard state record")
 
 func decodeHardState(b []byte) (hardState, error) {
-	b, ok := service.OpenRecord(b)
-	if !ok {
+	r := service.ReadRecord(b)
+	h := hardState{term: r.Uvarint(), vote: sim.NodeID(r.Varint()), lost: logPosition{r.Uvarint(), r.Uvarint()}}
+	if !r.End() {
 		return hardState{}, errCorruptHardState
 	}
-	term, n := binary.Uvarint(b)
-	if n <= 0 {
-		return hardState{}, errCorruptHardState
-	}
-	vote, m := binary.Varint(b[n:])
-	if m <= 0 {
-		return hardState{}, errCorruptHardState
-	}
-	b = b[n+m:]
-	lostIndex, n := binary.Uvarint(b)
-	if n <= 0 {
-		return hardState{}, errCorruptHardState
-	}
-	lostTerm, m := binary.Uvarint(b[n:])
-	if m <= 0 || n+m != len(b) {
-		return hardState{}, errCorruptHardState
-	}
-	return hardState{term: term, vote: sim.NodeID(vote), lost: logPosition{lostIndex, lostTerm}}, nil
+	return h, nil
 }
 
 func encodeEntry(e Entry) []byte { return appendEncodedEntry(nil, e) }
@@ -148,19 +113,12 @@ func encodeChunk(entries []Entry) []byte {
 var errCorruptEntry = errors.New("raft: corrupt log entry record")
 
 func decodeEntry(b []byte) (Entry, error) {
-	b, ok := service.OpenRecord(b)
-	if !ok {
+	r := service.ReadRecord(b)
+	e := Entry{Term: r.Uvarint(), Cmd: r.Command()}
+	if !r.End() {
 		return Entry{}, errCorruptEntry
 	}
-	term, n := binary.Uvarint(b)
-	if n <= 0 {
-		return Entry{}, errCorruptEntry
-	}
-	cmd, rest, err := service.ReadCommand(b[n:])
-	if err != nil || len(rest) != 0 {
-		return Entry{}, errCorruptEntry
-	}
-	return Entry{Term: term, Cmd: cmd}, nil
+	return e, nil
 }
 
 // decodeChunk appends the entries of a chunk to log, up to the first bad

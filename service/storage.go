@@ -1,0 +1,112 @@
+package service
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+)
+
+// Helpers for the protocols' disk records: keys that sort by index, and a
+// reader that decodes a sealed record field by field (see record.go for the
+// checksum).
+
+// IndexKeyDigits is how many decimal digits IndexKey pads an index to:
+// enough for any uint64.
+const IndexKeyDigits = 20
+
+// IndexKey returns the disk key of index i under prefix: prefix, then i
+// zero-padded to IndexKeyDigits digits, so that the disk's sorted key order
+// is the index order (a log's, a sequence's).
+func IndexKey(prefix string, i uint64) string {
+	var buf [64]byte
+	b := append(buf[:0], prefix...)
+	var digits [IndexKeyDigits]byte
+	d := strconv.AppendUint(digits[:0], i, 10)
+	for range IndexKeyDigits - len(d) {
+		b = append(b, '0')
+	}
+	return string(append(b, d...))
+}
+
+// ParseIndexKey returns the index of a key that IndexKey made under prefix;
+// ok is false for any other key.
+func ParseIndexKey(prefix, key string) (i uint64, ok bool) {
+	if len(key) != len(prefix)+IndexKeyDigits || !strings.HasPrefix(key, prefix) {
+		return 0, false
+	}
+	i, err := strconv.ParseUint(key[len(prefix):], 10, 64)
+	return i, err == nil
+}
+
+// RecordReader decodes the payload of a sealed record field by field. The
+// first failure sticks: later reads return zero values and OK reports false,
+// so a decoder reads every field and checks once at the end.
+type RecordReader struct {
+	b  []byte
+	ok bool
+}
+
+// ReadRecord checks a record sealed from offset 0 (SealRecord) and returns
+// a reader of its payload; the reader has failed already if the checksum
+// does not match.
+func ReadRecord(b []byte) RecordReader {
+	payload, ok := OpenRecord(b)
+	return RecordReader{b: payload, ok: ok}
+}
+
+// PayloadReader returns a reader of a payload whose checksum was checked
+// already (or of what is left of one).
+func PayloadReader(payload []byte) RecordReader { return RecordReader{b: payload, ok: true} }
+
+// OK reports whether every read so far succeeded.
+func (r *RecordReader) OK() bool { return r.ok }
+
+// End reports whether every read succeeded and the payload was read exactly.
+func (r *RecordReader) End() bool { return r.ok && len(r.b) == 0 }
+
+// Rest returns the unread payload, sharing its bytes.
+func (r *RecordReader) Rest() []byte { return r.b }
+
+// Uvarint reads an unsigned varint.
+func (r *RecordReader) Uvarint() uint64 { return readField(r, binary.Uvarint) }
+
+// Varint reads a signed varint.
+func (r *RecordReader) Varint() int64 { return readField(r, binary.Varint) }
+
+// Byte reads one byte.
+func (r *RecordReader) Byte() byte {
+	return readField(r, func(b []byte) (byte, int) {
+		if len(b) == 0 {
+			return 0, 0
+		}
+		return b[0], 1
+	})
+}
+
+// Command reads a command written by Command.AppendBinary.
+func (r *RecordReader) Command() Command {
+	return readField(r, func(b []byte) (Command, int) {
+		cmd, rest, err := ReadCommand(b)
+		if err != nil {
+			return Command{}, 0
+		}
+		return cmd, len(b) - len(rest)
+	})
+}
+
+// readField reads one field with decode, which returns the value and how
+// many bytes it took (0 or less: a bad encoding), unless a read failed
+// before.
+func readField[T any](r *RecordReader, decode func([]byte) (T, int)) T {
+	var zero T
+	if !r.ok {
+		return zero
+	}
+	v, k := decode(r.b)
+	if k <= 0 {
+		r.ok = false
+		return zero
+	}
+	r.b = r.b[k:]
+	return v
+}

@@ -1,0 +1,64 @@
+package service
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+func TestIndexKeysSortByIndex(t *testing.T) {
+	if got, want := IndexKey("log/", 42), "log/00000000000000000042"; got != want {
+		t.Errorf("IndexKey = %q, want %q", got, want)
+	}
+	if IndexKey("log/", 9) >= IndexKey("log/", 10) {
+		t.Error("keys do not sort by index")
+	}
+	for _, i := range []uint64{0, 1, 1 << 40, ^uint64(0)} {
+		if got, ok := ParseIndexKey("log/", IndexKey("log/", i)); !ok || got != i {
+			t.Errorf("ParseIndexKey(IndexKey(%d)) = %d, %v", i, got, ok)
+		}
+	}
+	for _, bad := range []string{"log/0", "log/0000000000000000000x", "other/0000000000000000042", "log/000000000000000000042"} {
+		if _, ok := ParseIndexKey("log/", bad); ok {
+			t.Errorf("ParseIndexKey accepted %q", bad)
+		}
+	}
+}
+
+func TestRecordReaderReadsFieldsInOrder(t *testing.T) {
+	cmd := Command{Client: 4, Seq: 9, Op: []byte("get k")}
+	b := binary.AppendUvarint(nil, 300)
+	b = binary.AppendVarint(b, -1)
+	b = append(b, 7)
+	b = cmd.AppendBinary(b)
+	r := ReadRecord(SealRecord(append(b, "tail"...), 0))
+	u, v, c, got := r.Uvarint(), r.Varint(), r.Byte(), r.Command()
+	if !r.OK() || u != 300 || v != -1 || c != 7 || got.Client != 4 || got.Seq != 9 || string(got.Op) != "get k" {
+		t.Fatalf("read %d %d %d %v (ok %v)", u, v, c, got, r.OK())
+	}
+	if r.End() || string(r.Rest()) != "tail" {
+		t.Errorf("End = %v, Rest = %q; want false, \"tail\"", r.End(), r.Rest())
+	}
+}
+
+func TestRecordReaderFailureSticks(t *testing.T) {
+	sealed := SealRecord(binary.AppendUvarint(nil, 5), 0)
+	sealed[0] ^= 1
+	if r := ReadRecord(sealed); r.OK() || r.Uvarint() != 0 {
+		t.Error("a record failing its checksum reads")
+	}
+	r := ReadRecord(SealRecord([]byte{0x80}, 0)) // a varint cut short
+	if r.Uvarint() != 0 || r.OK() || r.Byte() != 0 || r.End() {
+		t.Error("a failed read did not stick")
+	}
+	r = ReadRecord(SealRecord(nil, 0))
+	if r.Byte() != 0 || r.OK() {
+		t.Error("read a byte past the end")
+	}
+}
+
+func TestPayloadReaderReadsWhatIsLeft(t *testing.T) {
+	r := PayloadReader(binary.AppendUvarint([]byte{9}, 77))
+	if c, v := r.Byte(), r.Uvarint(); c != 9 || v != 77 || !r.End() {
+		t.Errorf("read %d %d (end %v), want 9 77 at the end", c, v, r.End())
+	}
+}
