@@ -11,13 +11,17 @@ import (
 	"github.com/simrun/simrun/workload"
 )
 
-// verdicts runs the four kv checks on ops and returns their verdicts in
-// the order linearizable, sequential, read-your-writes, monotonic-reads.
-func verdicts(t *testing.T, ops ...workload.Operation) [4]Verdict {
+// kvModels are the kv checks, strongest first.
+var kvModels = []string{names.Linearizable, names.Sequential, names.ReadYourWrites, names.MonotonicReads,
+	names.MonotonicWrites, names.WritesFollowReads}
+
+// verdicts runs the kv checks on ops and returns their verdicts in the
+// order of kvModels.
+func verdicts(t *testing.T, ops ...workload.Operation) [6]Verdict {
 	t.Helper()
 	h := workload.NewHistory(ops...)
-	var out [4]Verdict
-	for i, name := range []string{names.Linearizable, names.Sequential, names.ReadYourWrites, names.MonotonicReads} {
+	var out [6]Verdict
+	for i, name := range kvModels {
 		hc, ok := NewHistoryCheck(name)
 		require.True(t, ok, name)
 		require.Equal(t, name, hc.Name())
@@ -31,52 +35,60 @@ func verdicts(t *testing.T, ops ...workload.Operation) [4]Verdict {
 }
 
 // TestConsistencyModels: hand-made histories that each model tells apart
-// (verdicts: linearizable, sequential, read-your-writes, monotonic-reads).
+// (verdicts: linearizable, sequential, read-your-writes, monotonic-reads,
+// monotonic-writes, writes-follow-reads).
 func TestConsistencyModels(t *testing.T) {
 	P, F := Pass, Fail
 	for _, tc := range []struct {
 		name string
 		ops  []workload.Operation
-		want [4]Verdict
+		want [6]Verdict
 	}{
 		{"linearizable", []workload.Operation{
 			put(0, 0, 1, "k", "c0.1"), get(1, 2, 3, "k", "c0.1"), put(1, 4, 5, "k", "c1.2"), get(0, 6, 7, "k", "c1.2"),
-		}, [4]Verdict{P, P, P, P}},
+		}, [6]Verdict{P, P, P, P, P, P}},
 		{"a stale read of another client's write: sequential only", []workload.Operation{
 			put(1, 0, 1, "k", "c1.1"), put(1, 2, 3, "k", "c1.2"), get(0, 4, 5, "k", "c1.1"),
-		}, [4]Verdict{F, P, P, P}},
+		}, [6]Verdict{F, P, P, P, P, P}},
 		{"reading absent before another client's write: sequential", []workload.Operation{
 			put(1, 0, 1, "k", "c1.1"), get(0, 4, 5, "k", ""),
-		}, [4]Verdict{F, P, P, P}},
+		}, [6]Verdict{F, P, P, P, P, P}},
 		{"a read older than the client's own write in real time: sequential may order the writes the other way", []workload.Operation{
 			put(1, 0, 1, "k", "c1.1"), put(0, 2, 3, "k", "c0.1"), get(0, 4, 5, "k", "c1.1"),
-		}, [4]Verdict{F, P, F, P}},
+		}, [6]Verdict{F, P, F, P, P, P}},
 		{"a read older than the client's own write by the appends", []workload.Operation{
 			appendOp(1, 0, 10, "k", "c1.1"), appendOp(0, 0, 10, "k", "c0.1"), get(2, 11, 12, "k", "c1.1,c0.1"),
 			get(0, 13, 14, "k", "c1.1"),
-		}, [4]Verdict{F, F, F, P}},
+		}, [6]Verdict{F, F, F, P, P, P}},
 		{"absent after the client's own write", []workload.Operation{
 			put(0, 0, 1, "k", "c0.1"), get(0, 2, 3, "k", ""),
-		}, [4]Verdict{F, F, F, P}},
+		}, [6]Verdict{F, F, F, P, P, P}},
 		{"reads going back", []workload.Operation{
 			put(1, 0, 1, "k", "c1.1"), put(1, 2, 3, "k", "c1.2"), get(0, 4, 5, "k", "c1.2"), get(0, 6, 7, "k", "c1.1"),
-		}, [4]Verdict{F, F, P, F}},
+		}, [6]Verdict{F, F, P, F, P, P}},
 		{"reads going back, ordered by appends alone (concurrent writes)", []workload.Operation{
 			appendOp(1, 0, 10, "k", "c1.1"), appendOp(2, 0, 10, "k", "c2.1"),
 			get(0, 11, 12, "k", "c1.1,c2.1"), get(0, 13, 14, "k", "c1.1"),
-		}, [4]Verdict{F, F, P, F}},
+		}, [6]Verdict{F, F, P, F, P, P}},
 		{"concurrent puts read in either order by two clients: not sequential, but no session sees it", []workload.Operation{
 			put(1, 0, 10, "k", "c1.1"), put(2, 0, 10, "k", "c2.1"),
 			get(0, 11, 12, "k", "c1.1"), get(0, 13, 14, "k", "c2.1"),
 			get(3, 11, 12, "k", "c2.1"), get(3, 13, 14, "k", "c1.1"),
-		}, [4]Verdict{F, F, P, P}},
+		}, [6]Verdict{F, F, P, P, P, P}},
 		{"a cas orders the writes", []workload.Operation{
 			put(1, 0, 10, "k", "c1.1"), cas(2, 0, 10, "k", "c1.1", "c2.1", true),
 			get(0, 11, 12, "k", "c2.1"), get(0, 13, 14, "k", "c1.1"),
-		}, [4]Verdict{F, F, P, F}},
+		}, [6]Verdict{F, F, P, F, P, P}},
 		{"an unknown write may take effect late", []workload.Operation{
 			put(0, 0, 1, "k", "c0.1"), unknown(put(1, 2, 3, "k", "c1.1")), get(0, 4, 5, "k", "c0.1"), get(0, 6, 7, "k", "c1.1"),
-		}, [4]Verdict{P, P, P, P}},
+		}, [6]Verdict{P, P, P, P, P, P}},
+		{"a client's appends applied the other way round", []workload.Operation{
+			appendOp(0, 0, 1, "k", "c0.1"), appendOp(0, 2, 3, "k", "c0.2"), get(1, 4, 5, "k", "c0.2,c0.1"),
+		}, [6]Verdict{F, F, P, P, F, P}},
+		{"a write ordered before the write its client had read", []workload.Operation{
+			appendOp(1, 0, 1, "k", "c1.1"), get(0, 2, 3, "k", "c1.1"), appendOp(0, 4, 5, "k", "c0.1"),
+			get(2, 6, 7, "k", "c0.1,c1.1"),
+		}, [6]Verdict{F, F, P, P, P, F}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, verdicts(t, tc.ops...))

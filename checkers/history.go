@@ -46,6 +46,8 @@ var historyChecks = map[string]func() HistoryCheck{
 	names.StrictSerializable: func() HistoryCheck { return elle{strict: true} },
 	names.ReadYourWrites:     func() HistoryCheck { return sessionCheck{name: names.ReadYourWrites, ownWrites: true} },
 	names.MonotonicReads:     func() HistoryCheck { return sessionCheck{name: names.MonotonicReads} },
+	names.MonotonicWrites:    func() HistoryCheck { return writeOrderCheck{name: names.MonotonicWrites} },
+	names.WritesFollowReads:  func() HistoryCheck { return writeOrderCheck{name: names.WritesFollowReads, followReads: true} },
 	names.Sequential:         func() HistoryCheck { return sequential{} },
 }
 

@@ -52,7 +52,8 @@ type sessionCheck struct {
 func (c sessionCheck) Name() string { return c.name }
 
 // SessionFile is the artifact of a failed session check: every violation,
-// one per line, for names.ReadYourWrites or names.MonotonicReads.
+// one per line, for names.ReadYourWrites, MonotonicReads, MonotonicWrites or
+// WritesFollowReads.
 func SessionFile(check string) string { return check + "-violations.txt" }
 
 func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult {
@@ -62,10 +63,6 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 		write   int   // read-your-writes: the client's latest completed write, -1 if none
 		reads   []int // monotonic-reads: distinct writers already read, -1 for "absent"
 		nonzero bool  // the client has a reference on this key
-	}
-	type clientKey struct {
-		client int
-		key    string
 	}
 	refs := map[clientKey]*ref{}
 	var violations []string
@@ -82,8 +79,7 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 			refs[k] = r
 		}
 		o := orders[op.Key]
-		isWrite := op.Kind == workload.OpPut || op.Kind == workload.OpAppend || (op.Kind == workload.OpCAS && op.CASOK)
-		if isWrite {
+		if isEffectiveWrite(op) {
 			if c.ownWrites {
 				r.write, r.nonzero = i, true
 			}
@@ -147,13 +143,24 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 	if len(violations) == 0 {
 		return HistoryResult{Verdict: Pass, Detail: fmt.Sprintf("%d reads of %d operations satisfy %s", checked, len(ops), c.name)}
 	}
-	res := HistoryResult{Verdict: Fail,
-		Detail: fmt.Sprintf("%d of %d reads violate it; first: %s", len(violations), checked, violations[0])}
-	res.Artifacts = []Artifact{{Name: SessionFile(c.name), Write: func(w io.Writer) error {
-		_, err := io.WriteString(w, strings.Join(violations, "\n")+"\n")
-		return err
-	}}}
-	return res
+	return sessionFailure(c.name, fmt.Sprintf("%d of %d reads", len(violations), checked), violations)
+}
+
+// clientKey is one client's session on one key.
+type clientKey struct {
+	client int
+	key    string
+}
+
+// sessionFailure is the verdict of a session check that found violations
+// ("3 of 40 reads violate it; first: …"), with all of them in its artifact.
+func sessionFailure(check, counted string, violations []string) HistoryResult {
+	return HistoryResult{Verdict: Fail,
+		Detail: fmt.Sprintf("%s violate it; first: %s", counted, violations[0]),
+		Artifacts: []Artifact{{Name: SessionFile(check), Write: func(w io.Writer) error {
+			_, err := io.WriteString(w, strings.Join(violations, "\n")+"\n")
+			return err
+		}}}}
 }
 
 func showRead(op *workload.Operation) string {

@@ -23,6 +23,8 @@ const (
 	Progress           = "progress"            // availability: a healthy majority completes operations
 	ReadYourWrites     = "read-your-writes"    // session: a client reads its own writes
 	MonotonicReads     = "monotonic-reads"     // session: a client's reads never go back
+	MonotonicWrites    = "monotonic-writes"    // session: a client's writes take effect in its order
+	WritesFollowReads  = "writes-follow-reads" // session: a write takes effect after what its client read
 	Sequential         = "sequential"          // sequential consistency: per-client program order, per key
 )
 
@@ -52,6 +54,8 @@ var checks = []Check{
 	// to learn which of them a weakened protocol still gives.
 	{Name: ReadYourWrites, Models: []string{ModelKV}, Optional: true},
 	{Name: MonotonicReads, Models: []string{ModelKV}, Optional: true},
+	{Name: MonotonicWrites, Models: []string{ModelKV}, Optional: true},
+	{Name: WritesFollowReads, Models: []string{ModelKV}, Optional: true},
 	{Name: Sequential, Models: []string{ModelKV}, Optional: true},
 }
 
