@@ -18,3 +18,40 @@ func InvariantViolation(protocol string, id sim.NodeID, what string, state sim.T
 	b = append(append(b, " ("...), bytes.TrimPrefix(state, []byte(" "))...)
 	return string(append(b, ')'))
 }
+
+// PendingReplies is a leader's record of the clients waiting for an answer,
+// by client: the command (by its sequence number) the leader ordered for
+// each, where in its log, and which node to answer. A client has at most one
+// command outstanding, so one entry per client is all it takes.
+type PendingReplies map[sim.NodeID]pendingReply
+
+type pendingReply struct {
+	seq, at uint64
+	to      sim.NodeID
+}
+
+// Add notes that the leader ordered cmd at position at of its log and owes
+// node to the answer.
+func (p PendingReplies) Add(cmd Command, at uint64, to sim.NodeID) {
+	p[cmd.Client] = pendingReply{seq: cmd.Seq, at: at, to: to}
+}
+
+// Waiting returns where cmd was ordered if its client still waits for it.
+func (p PendingReplies) Waiting(cmd Command) (at uint64, ok bool) {
+	r, ok := p[cmd.Client]
+	if !ok || r.seq != cmd.Seq {
+		return 0, false
+	}
+	return r.at, true
+}
+
+// Answer marks cmd answered and returns the node to answer; ok is false if
+// no one waits for it (another leader ordered it, or it was answered).
+func (p PendingReplies) Answer(cmd Command) (to sim.NodeID, ok bool) {
+	if _, ok := p.Waiting(cmd); !ok {
+		return sim.None, false
+	}
+	to = p[cmd.Client].to
+	delete(p, cmd.Client)
+	return to, true
+}

@@ -13,3 +13,24 @@ func TestInvariantViolation(t *testing.T) {
 		t.Errorf("InvariantViolation = %q, want %q", got, want)
 	}
 }
+
+func TestPendingRepliesAnswerOnce(t *testing.T) {
+	p := PendingReplies{}
+	cmd := Command{Client: 7, Seq: 2}
+	p.Add(cmd, 40, 9)
+	if at, ok := p.Waiting(Command{Client: 7, Seq: 1}); ok {
+		t.Errorf("an older command waits at %d", at)
+	}
+	if at, ok := p.Waiting(cmd); !ok || at != 40 {
+		t.Errorf("Waiting = %d, %v; want 40, true", at, ok)
+	}
+	if to, ok := p.Answer(cmd); !ok || to != 9 {
+		t.Errorf("Answer = %v, %v; want n9, true", to, ok)
+	}
+	if _, ok := p.Answer(cmd); ok {
+		t.Error("answered twice")
+	}
+	if _, ok := p.Waiting(cmd); ok {
+		t.Error("an answered command still waits")
+	}
+}

@@ -35,7 +35,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	s := n.next
 	n.next++
 	n.propose(s, cmd)
-	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, slot: s}
+	n.pending.Add(cmd, s, cmd.Client)
 	if n.proposed(s) {
 		n.broadcastAccept(MsgAccept{Ballot: n.ballot, Slot: s, Cmds: []service.Command{cmd}})
 	}
@@ -46,11 +46,11 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 // isPending reports whether cmd sits in a slot this leader proposed it in,
 // not applied yet.
 func (n *node) isPending(cmd service.Command) bool {
-	p, ok := n.pending[cmd.Client]
-	if !ok || p.done || p.seq != cmd.Seq || p.slot <= n.applied {
+	slot, ok := n.pending.Waiting(cmd)
+	if !ok || slot <= n.applied {
 		return false
 	}
-	r := n.rec(p.slot)
+	r := n.rec(slot)
 	return r != nil && r.cmd.Client == cmd.Client && r.cmd.Seq == cmd.Seq
 }
 
@@ -58,11 +58,7 @@ func (n *node) isPending(cmd service.Command) bool {
 // with result. The reply follows from what was applied, not from what was
 // proposed, so a command that lost its slot is never acknowledged.
 func (n *node) replyApplied(cmd service.Command, result []byte) {
-	p, ok := n.pending[cmd.Client]
-	if !ok || p.done || p.seq != cmd.Seq {
-		return
+	if to, ok := n.pending.Answer(cmd); ok {
+		n.send(to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 	}
-	p.done = true
-	n.pending[cmd.Client] = p
-	n.send(cmd.Client, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 }

@@ -72,14 +72,6 @@ type adoption struct {
 	cmd    service.Command
 }
 
-// pendingReply remembers that a client waits for the command with seq, which
-// this leader proposed at slot.
-type pendingReply struct {
-	seq  uint64
-	slot uint64
-	done bool
-}
-
 // node is one Multi-Paxos server, at once proposer, acceptor and learner: a
 // pure state machine driven by the kernel.
 type node struct {
@@ -133,11 +125,11 @@ type node struct {
 	p1Unknown []unknownSlot
 
 	// Phase 2 (leader).
-	next        uint64                      // the next free slot
-	resendBelow uint64                      // unanswered proposals below this are resent at the next heartbeat
-	unanswered  []int                       // per server: accepts sent and not answered (flow control)
-	pending     map[sim.NodeID]pendingReply // client waiting for a reply, by client
-	decided     []uint64                    // slots chosen by counting in this handler, to announce
+	next        uint64                 // the next free slot
+	resendBelow uint64                 // unanswered proposals below this are resent at the next heartbeat
+	unanswered  []int                  // per server: accepts sent and not answered (flow control)
+	pending     service.PendingReplies // clients waiting for a reply, at the slot proposed
+	decided     []uint64               // slots chosen by counting in this handler, to announce
 
 	rejoining  bool   // acceptor state was lost: neither promise nor accept (rejoin.go)
 	lostSlots  int    // records lost to corruption, not repaired yet (rejoin.go)
@@ -160,7 +152,7 @@ func (n *node) Start(env sim.Env) {
 	}
 	n.size = uint64(len(n.servers))
 	n.quorum = len(n.servers)/2 + 1
-	n.pending = map[sim.NodeID]pendingReply{}
+	n.pending = service.PendingReplies{}
 	n.unanswered = make([]int, len(n.servers))
 	n.lead = sim.None
 	n.sessions = service.NewSessions(n.newSM())

@@ -89,11 +89,7 @@ type PreparedCert struct {
 }
 
 func (c PreparedCert) appendTrace(b []byte) []byte {
-	b = strconv.AppendUint(b, c.Seq, 10)
-	b = append(b, "@v"...)
-	b = strconv.AppendUint(b, c.View, 10)
-	b = append(b, ':')
-	b = strconv.AppendUint(b, c.Cmd.Digest(), 16)
+	b = strconv.AppendUint(appendSeqAtView(b, c.Seq, c.View), c.Cmd.Digest(), 16)
 	b = append(b, " pp="...)
 	b = appendSig(b, c.PrePrepare)
 	return appendSigs(b, " prepares=", c.Prepares)
@@ -113,12 +109,16 @@ type CommitCert struct {
 }
 
 func (c CommitCert) appendTrace(b []byte) []byte {
-	b = strconv.AppendUint(b, c.Seq, 10)
-	b = append(b, "@v"...)
-	b = strconv.AppendUint(b, c.View, 10)
-	b = append(b, ':')
-	b = c.Cmd.AppendTrace(b)
+	b = c.Cmd.AppendTrace(appendSeqAtView(b, c.Seq, c.View))
 	return appendSigs(b, " commits=", c.Commits)
+}
+
+// appendSeqAtView appends "seq@vview:", where a certificate's request stands,
+// ahead of what the certificate shows of it.
+func appendSeqAtView(b []byte, seq, view uint64) []byte {
+	b = strconv.AppendUint(b, seq, 10)
+	b = strconv.AppendUint(append(b, "@v"...), view, 10)
+	return append(b, ':')
 }
 
 // CheckpointCert proves a stable checkpoint (§4.3): 2f+1 signed checkpoint
@@ -209,11 +209,8 @@ type MsgStatus struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgStatus) AppendTrace(b []byte) []byte {
-	b = sim.TraceLine(b).Kind("MsgStatus").Uint("view", m.View)
-	if m.Changing {
-		b = append(b, " changing"...)
-	}
-	return sim.TraceLine(b).Uint("exec", m.Exec).Uint("stable", m.Stable)
+	return sim.TraceLine(b).Kind("MsgStatus").Uint("view", m.View).If(m.Changing, "changing", "").
+		Uint("exec", m.Exec).Uint("stable", m.Stable)
 }
 
 // MsgCommitted carries commit certificates to a replica behind: each proves

@@ -31,7 +31,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	// is appended again: Sessions applies it once and returns the cached
 	// result to the later copy (Raft §8, client sessions).
 	n.appendEntry(Entry{Term: n.term, Cmd: cmd})
-	n.pending[cmd.Client] = pendingReply{seq: cmd.Seq, index: n.lastIndex(), to: from}
+	n.pending.Add(cmd, n.lastIndex(), from)
 	n.broadcastAppend()
 	n.maybeCommit() // a one-server cluster commits at once
 }
@@ -39,11 +39,11 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 // isPending reports whether cmd sits in this leader's log, appended by it and
 // not applied yet.
 func (n *node) isPending(cmd service.Command) bool {
-	p, ok := n.pending[cmd.Client]
-	if !ok || p.done || p.seq != cmd.Seq || p.index <= n.applied || p.index > n.lastIndex() {
+	index, ok := n.pending.Waiting(cmd)
+	if !ok || index <= n.applied || index > n.lastIndex() {
 		return false
 	}
-	at := n.log[p.index].Cmd
+	at := n.log[index].Cmd
 	return at.Client == cmd.Client && at.Seq == cmd.Seq
 }
 
@@ -51,13 +51,9 @@ func (n *node) isPending(cmd service.Command) bool {
 // result. The reply follows from what was applied at this index, not from what
 // was appended, so a command overwritten in the log is never acknowledged.
 func (n *node) replyApplied(cmd service.Command, result []byte) {
-	p, ok := n.pending[cmd.Client]
-	if !ok || p.done || p.seq != cmd.Seq {
-		return
+	if to, ok := n.pending.Answer(cmd); ok {
+		n.send(to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 	}
-	p.done = true
-	n.pending[cmd.Client] = p
-	n.send(p.to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 }
 
 // staleReadClient is the session the stale-follower-reads bug runs its reads

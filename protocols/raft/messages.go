@@ -109,11 +109,7 @@ type MsgAppResp struct {
 
 // AppendTrace implements sim.Message.
 func (m MsgAppResp) AppendTrace(b []byte) []byte {
-	b = sim.TraceLine(b).Kind("MsgAppResp").Uint("term", m.Term)
-	if m.Reject {
-		b = append(b, " reject"...)
-	}
-	b = sim.TraceLine(b).Uint("index", m.Index)
+	b = sim.TraceLine(b).Kind("MsgAppResp").Uint("term", m.Term).If(m.Reject, "reject", "").Uint("index", m.Index)
 	if m.Reject {
 		b = sim.TraceLine(b).Uint("conflict-term", m.ConflictTerm).
 			Uint("conflict-index", m.ConflictIndex)

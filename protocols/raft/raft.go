@@ -87,15 +87,6 @@ type progress struct {
 	appended bool
 }
 
-// pendingReply remembers that a client (node to) waits for its command with
-// seq, which this leader appended at index.
-type pendingReply struct {
-	seq   uint64
-	index uint64
-	to    sim.NodeID
-	done  bool
-}
-
 // node is one Raft server: a pure state machine driven by the kernel. Role
 // logic is swapped in as step and tick functions (becomeFollower,
 // becomeCandidate, becomeLeader install them).
@@ -130,9 +121,9 @@ type node struct {
 
 	votes []int8 // candidate: the answer of each server
 
-	prs     []progress                  // leader: per server (its own entry tracks its log)
-	pending map[sim.NodeID]pendingReply // leader: client waiting for a reply, by client
-	scratch []uint64                    // leader: reused to sort match indexes
+	prs     []progress             // leader: per server (its own entry tracks its log)
+	pending service.PendingReplies // leader: clients waiting for a reply, at the index appended
+	scratch []uint64               // leader: reused to sort match indexes
 
 	// lost, if not zero, is the last entry of a log that disk corruption cut
 	// short. The lost entries may have been acknowledged and counted toward
@@ -167,7 +158,7 @@ func (n *node) Start(env sim.Env) {
 	n.prs = make([]progress, len(n.servers))
 	n.votes = make([]int8, len(n.servers))
 	n.scratch = make([]uint64, len(n.servers))
-	n.pending = map[sim.NodeID]pendingReply{}
+	n.pending = service.PendingReplies{}
 	st := loadState(env.Disk())
 	if st.fault != "" {
 		n.down = true
