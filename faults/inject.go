@@ -83,6 +83,7 @@ type Injector struct {
 	// What fired, with every random choice made concrete (pinned.go).
 	firing   firing
 	executed []Step
+	struck   [][]sim.NodeID // per executed firing, what its leader targets struck
 }
 
 // claims holds one generation counter per cell (a server, or a link).
@@ -278,9 +279,11 @@ func (in *Injector) resolve(i int, t Target, except sim.NodeID) sim.NodeID {
 	case TargetLeader:
 		l := in.Leader()
 		if l != sim.None && l != except {
+			in.firing.leaders = append(in.firing.leaders, l)
 			return l
 		}
 		id := in.pick(except)
+		in.firing.leaders = append(in.firing.leaders, id)
 		if l == sim.None {
 			in.counts.LeaderMisses++
 			in.note(i, "no leader known: %v drawn at random", id)

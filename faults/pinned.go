@@ -13,11 +13,18 @@ import (
 // situation the step means, and after a code change another node may lead.
 // Exported failing scenarios and the shrinker work on this timeline, so that
 // dropping one fault does not reshuffle where the others strike.
+//
+// The server each leader target struck is recorded too, and
+// ExecutedOnServers writes it in: a timeline that strikes the same servers
+// even when an earlier change (a fault dropped by the shrinker) moves the
+// leadership. It means less after a code change, so the shrinker offers it
+// as an alternative and keeps it only if the failure stays.
 
 // firing is what the step being fired drew.
 type firing struct {
 	before    Counts
 	picks     []sim.NodeID // random targets drawn, in the order resolved
+	leaders   []sim.NodeID // servers the leader targets struck, in the order resolved
 	groups    [][]int      // groups drawn for a halves or bridge partition
 	ring      []int        // order drawn for a random ring
 	swizzle   *Swizzle     // orders drawn for a swizzle
@@ -29,6 +36,25 @@ func (in *Injector) Executed() []Step {
 	out := make([]Step, len(in.executed))
 	for i, s := range in.executed {
 		out[i] = s.clone()
+	}
+	return out
+}
+
+// ExecutedOnServers is Executed with every leader target replaced by the
+// server it struck (the leader then, or the server drawn when no leader was
+// known).
+func (in *Injector) ExecutedOnServers() []Step {
+	out := in.Executed()
+	for i := range out {
+		struck := in.struck[i]
+		for _, t := range out[i].targets() {
+			if t.Kind == TargetLeader && len(struck) > 0 {
+				if struck[0] != sim.None {
+					*t = Node(int(struck[0]))
+				}
+				struck = struck[1:]
+			}
+		}
 	}
 	return out
 }
@@ -53,6 +79,7 @@ func (in *Injector) record(s Step) {
 	}
 	in.pinShapes(&p)
 	in.executed = append(in.executed, p)
+	in.struck = append(in.struck, in.firing.leaders)
 }
 
 // pinShapes writes out the groups, ring order or swizzle orders drawn.

@@ -89,3 +89,54 @@ func TestExecutedPinsEveryRandomChoice(t *testing.T) {
 	require.True(t, plan.Steps[6].Partition.Ring.Random)
 	require.Nil(t, plan.Steps[7].Swizzle.Clog)
 }
+
+// TestExecutedOnServersPinsLeaders: Executed keeps leader targets as
+// "leader"; ExecutedOnServers writes in the server each one struck (the
+// leader, or the server drawn when none was known), so that replaying it in
+// a world where nobody leads does to the servers what the first run did.
+func TestExecutedOnServersPinsLeaders(t *testing.T) {
+	plan := []Step{
+		{At: 2 * ms, Crash: Leader(), Down: 3 * ms},
+		{At: 3 * ms, Crash: Leader(), Down: ms}, // no leader known: drawn
+		{At: 7 * ms, Cut: &Cut{From: Leader(), To: Random()}, For: 2 * ms},
+		{At: 10 * ms, Partition: &Partition{Isolate: Leader()}, For: 2 * ms},
+		{At: 13 * ms, Pause: Leader(), Down: ms},
+		{At: 15 * ms, Clock: &Clock{Node: Leader(), Rate: 2}, For: ms},
+	}
+	for seed := uint64(1); seed <= 10; seed++ {
+		tw := newTestWorld(t, seed, 5, map[int]uint64{2: 5, 4: 7})
+		in := tw.install(t, plan...)
+		tw.run(t, 20*ms)
+		executed, onServers := in.Executed(), in.ExecutedOnServers()
+		require.Len(t, onServers, len(executed))
+		require.Equal(t, Leader(), executed[0].Crash, "Executed keeps leader targets")
+		require.Equal(t, Node(4), onServers[0].Crash, "seed %d: the leader of the highest term", seed)
+		require.Equal(t, Node(4), onServers[2].Cut.From, "seed %d: n4 leads again after its restart", seed)
+		for i, s := range onServers {
+			for _, tg := range s.targets() {
+				require.NotEqual(t, TargetLeader, tg.Kind, "seed %d: step %d %v", seed, i, s)
+			}
+		}
+		require.NoError(t, Plan{Steps: onServers}.Validate(5))
+
+		again := newTestWorld(t, seed+1000, 5, nil)
+		again.install(t, onServers...)
+		again.run(t, 20*ms)
+		require.Equal(t, faultEvents(tw.lines(t)), faultEvents(again.lines(t)),
+			"seed %d: with nobody leading, the pinned servers are struck as before", seed)
+	}
+	require.Equal(t, Leader(), plan[2].Cut.From, "pinning never writes through to the plan")
+}
+
+// faultEvents lists what faults did to the world, without event numbers or
+// control labels.
+func faultEvents(lines []traceLine) []string {
+	var out []string
+	for _, rec := range lines {
+		switch rec.Kind {
+		case "crash", "restart", "pause", "resume", "cut", "uncut", "clock-rate":
+			out = append(out, fmt.Sprintf("t=%d %s node=%v peer=%v %s", rec.T, rec.Kind, deref(rec.Node), deref(rec.Peer), rec.Detail))
+		}
+	}
+	return out
+}

@@ -219,6 +219,7 @@ type Report struct {
 	swarmSteps   []faults.Step
 	swarmBuggify float64
 	executed     []faults.Step
+	onServers    []faults.Step // executed, leader targets pinned to the server struck
 }
 
 // Run runs one seed of sc with proto and judges it. An error means the run
@@ -449,7 +450,7 @@ func (r *run) judge() *Report {
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
-	rep.executed, rep.Buggify = r.faults.Executed(), r.world.BuggifySites()
+	rep.executed, rep.onServers, rep.Buggify = r.faults.Executed(), r.faults.ExecutedOnServers(), r.world.BuggifySites()
 	if probes := r.world.Probes(); len(probes) > 0 {
 		rep.Probes = probes
 	}
