@@ -1,7 +1,7 @@
 package checkers
 
 import (
-	"strconv"
+	"fmt"
 
 	"github.com/simrun/simrun/sim"
 )
@@ -43,29 +43,17 @@ func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Viola
 	if prev.digest == o.Digest {
 		return nil
 	}
-	b := make([]byte, 0, 160)
-	b = append(b, "index "...)
-	b = strconv.AppendUint(b, o.Index, 10)
-	b = append(b, ": "...)
-	b = appendRecord(b, indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event})
-	b = append(b, ", but "...)
-	b = appendRecord(b, prev)
-	return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node, Message: string(b)}
+	now := indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event}
+	return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
+		Message: fmt.Sprintf("index %d: %v, but %v", o.Index, now, prev)}
 }
 
-// appendRecord appends "n2 applied digest 3fa9 (term 4, event 812)".
-func appendRecord(b []byte, r indexRecord) []byte {
-	b = append(b, r.node.String()...)
+// String describes the record for a report: "n2 applied digest 3fa9 (term
+// 4, event 812)".
+func (r indexRecord) String() string {
+	did := "applied"
 	if r.kind == sim.ObsCommit {
-		b = append(b, " committed"...)
-	} else {
-		b = append(b, " applied"...)
+		did = "committed"
 	}
-	b = append(b, " digest "...)
-	b = strconv.AppendUint(b, r.digest, 16)
-	b = append(b, " (term "...)
-	b = strconv.AppendUint(b, r.term, 10)
-	b = append(b, ", event "...)
-	b = strconv.AppendUint(b, r.event, 10)
-	return append(b, ')')
+	return fmt.Sprintf("%v %s digest %x (term %d, event %d)", r.node, did, r.digest, r.term, r.event)
 }

@@ -1,7 +1,7 @@
 package checkers
 
 import (
-	"strconv"
+	"fmt"
 
 	"github.com/simrun/simrun/sim"
 )
@@ -41,17 +41,6 @@ func (l *oneLeaderPerTerm) Observe(at sim.Time, event uint64, o sim.Observation)
 	if prev.node == o.Node {
 		return nil
 	}
-	b := make([]byte, 0, 96)
-	b = append(b, "term "...)
-	b = strconv.AppendUint(b, o.Term, 10)
-	b = append(b, " has two leaders: "...)
-	b = append(b, o.Node.String()...)
-	b = append(b, " (event "...)
-	b = strconv.AppendUint(b, event, 10)
-	b = append(b, ") and "...)
-	b = append(b, prev.node.String()...)
-	b = append(b, " (event "...)
-	b = strconv.AppendUint(b, prev.event, 10)
-	b = append(b, ')')
-	return &Violation{Checker: NameOneLeaderPerTerm, Event: event, At: at, Node: o.Node, Message: string(b)}
+	return &Violation{Checker: NameOneLeaderPerTerm, Event: event, At: at, Node: o.Node,
+		Message: fmt.Sprintf("term %d has two leaders: %v (event %d) and %v (event %d)", o.Term, o.Node, event, prev.node, prev.event)}
 }

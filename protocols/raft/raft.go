@@ -218,15 +218,9 @@ func (n *node) recovering() bool { return n.lost != logPosition{} && !n.lastPosi
 
 // messageTerm returns the term a Raft message carries.
 func messageTerm(m sim.Message) uint64 {
-	switch m := m.(type) {
-	case MsgVote:
-		return m.Term
-	case MsgVoteResp:
-		return m.Term
-	case MsgApp:
-		return m.Term
-	case MsgAppResp:
-		return m.Term
+	if m, ok := m.(sim.Termed); ok {
+		term, _ := m.MessageTerm()
+		return term
 	}
 	panic("raft: unexpected message " + string(m.AppendTrace(nil)))
 }
