@@ -92,7 +92,7 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if err := writeHistory(historyFile, rep); err != nil {
 		return badInput("--history: %v", err)
 	}
-	printSummary(stdout, sc, rep)
+	printSummary(stdout, runner.AsRun(sc, rep), rep) // the cluster an options swarm drew
 	if !rep.Class.Failed() {
 		return nil
 	}
@@ -214,6 +214,9 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 		rep.Messages.Sent, rep.Messages.Delivered, rep.Messages.Dropped, rep.Messages.Duplicated)
 	if rep.Faults != "" {
 		fmt.Fprintf(w, "faults      %s\n", rep.Faults)
+	}
+	for _, m := range rep.SwarmOptions {
+		fmt.Fprintf(w, "options     %s\n", m)
 	}
 	for _, m := range rep.Swarm {
 		fmt.Fprintf(w, "swarm       %s\n", m)

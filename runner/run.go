@@ -204,6 +204,9 @@ type Report struct {
 	Byzantine []string `json:"byzantine,omitempty"`
 	// Swarm describes the fault mix a swarm scenario drew for this seed.
 	Swarm []string `json:"swarm,omitempty"`
+	// SwarmOptions describes the cluster size, clients and workload a
+	// scenario with swarm_options drew for this seed ("nodes 7 (of 3, 5, 7)").
+	SwarmOptions []string `json:"swarm_options,omitempty"`
 	// Buggify lists the code-level fault points asked about, "site=on|off".
 	Buggify []string `json:"buggify,omitempty"`
 	// Probes counts how often each coverage probe fired (sim.Probe); a probe
@@ -220,6 +223,7 @@ type Report struct {
 	swarmBuggify float64
 	executed     []faults.Step
 	onServers    []faults.Step // executed, leader targets pinned to the server struck
+	options      optionsDraw   // what an options swarm drew (AsRun)
 }
 
 // Run runs one seed of sc with proto and judges it. An error means the run
@@ -254,12 +258,17 @@ type run struct {
 	backoff   time.Duration // Servers.Backoff
 	byzantine []ByzantineServer
 	swarm     faults.SwarmDraw
+	options   optionsDraw
 	progress  *checkers.Progress
 	liveness  *checkers.LivenessReport // nil when the scenario has no liveness phase
 	avail     availability             // the stale-leader and progress checks (availability.go)
 }
 
 func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
+	sc, options, err := drawOptions(sc, proto, opts.Seed) // the options swarm (options_swarm.go)
+	if err != nil {
+		return nil, err
+	}
 	byz, err := chooseByzantine(sc, opts.Seed)
 	if err != nil {
 		return nil, err
@@ -293,7 +302,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, err
 	}
 	byzIDs := byzantineIDs(byz)
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, backoff: servers.Backoff,
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
 	w.OnObservation(r.count)
 	r.progress.Attach(w)
@@ -350,10 +359,11 @@ func byzantineInts(byz []ByzantineServer) []int {
 }
 
 // Pinned returns sc as a file that replays rep exactly and keeps testing the
-// same situation after the code changes: its seed set, and a swarm's drawn
-// steps written out as an explicit timeline (swarm off).
+// same situation after the code changes: its seed set, the cluster size,
+// clients and workload an options swarm drew written in (AsRun), and a
+// swarm's drawn steps written out as an explicit timeline (swarm off).
 func Pinned(sc *scenarios.Scenario, rep *Report) *scenarios.Scenario {
-	p := sc.WithSeed(rep.Seed)
+	p := AsRun(sc, rep).WithSeed(rep.Seed)
 	if len(p.Swarm) > 0 {
 		p.Faults = append(p.Faults, rep.swarmSteps...)
 		p.Buggify = max(p.Buggify, rep.swarmBuggify)
@@ -450,6 +460,7 @@ func (r *run) judge() *Report {
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
+	rep.SwarmOptions, rep.options = r.options.desc, r.options
 	rep.executed, rep.onServers, rep.Buggify = r.faults.Executed(), r.faults.ExecutedOnServers(), r.world.BuggifySites()
 	if probes := r.world.Probes(); len(probes) > 0 {
 		rep.Probes = probes

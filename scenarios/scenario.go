@@ -60,6 +60,11 @@ type Scenario struct {
 	// Swarm lists fault kinds (faults.SwarmKinds, or "all") from which each
 	// seed draws its own mix and rates, on top of the Faults timeline.
 	Swarm []string `yaml:"swarm,omitempty,flow"`
+	// SwarmOptions lists what each seed draws in place of the file's
+	// values (SwarmOptionKinds, or "all"): the cluster size, the client
+	// count, the workload's shape. The runner draws them (TigerBeetle's
+	// VOPR draws its cluster and workload options per seed).
+	SwarmOptions []string `yaml:"swarm_options,omitempty,flow"`
 	// Buggify is the probability that each code-level fault point of the
 	// protocol (sim.Env.Buggify) is enabled in a run; 0 switches them off.
 	Buggify float64 `yaml:"buggify,omitempty"`
@@ -234,6 +239,24 @@ const (
 // DefaultMix is the operation mix of a workload that sets none.
 var DefaultMix = Mix{Get: 4, Put: 4, Append: 1, CAS: 1}
 
+// What an options swarm can draw per seed (the swarm_options key).
+const (
+	SwarmOptionNodes    = "nodes"    // the cluster size
+	SwarmOptionClients  = "clients"  // the number of clients
+	SwarmOptionWorkload = "workload" // keys, mix, closed or open loop, rate, think time
+	// SwarmOptionAll, listed, means every option in SwarmOptionKinds.
+	SwarmOptionAll = "all"
+)
+
+// SwarmOptionKinds names what swarm_options may list besides "all".
+var SwarmOptionKinds = []string{SwarmOptionNodes, SwarmOptionClients, SwarmOptionWorkload}
+
+// DrawsOption reports whether each seed draws the named option
+// (SwarmOptionNodes, ...) instead of taking the file's value.
+func (s *Scenario) DrawsOption(name string) bool {
+	return slices.Contains(s.SwarmOptions, name) || slices.Contains(s.SwarmOptions, SwarmOptionAll)
+}
+
 // HasCheck reports whether the scenario asks for the named check.
 func (s *Scenario) HasCheck(name string) bool { return slices.Contains(s.Checks, name) }
 
@@ -263,6 +286,7 @@ func (s *Scenario) Clone() *Scenario {
 	c.Faults = slices.Clone(s.Faults)
 	c.Checks = slices.Clone(s.Checks)
 	c.Swarm = slices.Clone(s.Swarm)
+	c.SwarmOptions = slices.Clone(s.SwarmOptions)
 	c.Byzantine = slices.Clone(s.Byzantine)
 	c.ProtocolOptions = maps.Clone(s.ProtocolOptions)
 	return &c

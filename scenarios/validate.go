@@ -246,12 +246,34 @@ func (s *Scenario) validateSwarm() error {
 	if !probability(s.Buggify) {
 		return s.Errorf("buggify", "%v is not a probability in [0, 1]", s.Buggify)
 	}
+	if err := s.validateSwarmOptions(); err != nil {
+		return err
+	}
 	if err := faults.ValidateSwarmKinds(s.Swarm); err != nil {
 		var fe *faults.FieldError
 		if errors.As(err, &fe) {
 			return s.Errorf("swarm"+fe.Field, "%s", fe.Msg)
 		}
 		return s.Errorf("swarm", "%v", err)
+	}
+	return nil
+}
+
+// validateSwarmOptions refuses an unknown or repeated option, and a drawn
+// workload shape with no clients to run it.
+func (s *Scenario) validateSwarmOptions() error {
+	known := append([]string{SwarmOptionAll}, SwarmOptionKinds...)
+	for i, o := range s.SwarmOptions {
+		at := fmt.Sprintf("swarm_options[%d]", i)
+		if !slices.Contains(known, o) {
+			return s.Errorf(at, "unknown option %q (known: %s)", o, strings.Join(known, ", "))
+		}
+		if slices.Index(s.SwarmOptions, o) < i {
+			return s.Errorf(at, "option %q is listed twice", o)
+		}
+	}
+	if s.DrawsOption(SwarmOptionWorkload) && !s.DrawsOption(SwarmOptionClients) && s.Workload.Clients == 0 {
+		return s.Errorf("swarm_options", "draws the workload's shape, but the workload has no clients: draw clients too, or give workload.clients")
 	}
 	return nil
 }
