@@ -58,6 +58,8 @@ type client struct {
 	lastSeen map[string]string
 	recent   []string
 	next     int
+
+	text []byte // an observation's text being built (begin, describe)
 }
 
 func newClient(wl *Workload, index int) *client {
@@ -142,7 +144,7 @@ func (c *client) issue(env sim.Env) {
 	c.op = c.draw(env.Rand())
 	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
 	c.busy, c.redirects, c.replies = true, 0, c.replies[:0]
-	env.Observe(sim.Observation{Kind: sim.ObsCall, Text: c.describe(c.op.String())})
+	env.Observe(sim.Observation{Kind: sim.ObsCall, Text: c.describe(c.op.AppendText(c.begin()))})
 	c.send(env)
 	env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
 }
@@ -264,13 +266,14 @@ func (c *client) succeed(env sim.Env, result []byte) {
 	if op.Status == StatusOK {
 		c.learn(op)
 	}
-	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(op.Status.String() + " " + strconv.Quote(string(result)))})
+	b := append(append(c.begin(), op.Status.String()...), ' ')
+	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(strconv.AppendQuote(b, string(result)))})
 	c.finish(env)
 }
 
 // expire gives up on the operation: its outcome is unknown.
 func (c *client) expire(env sim.Env) {
-	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe("unknown timeout")})
+	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(append(c.begin(), "unknown timeout"...))})
 	c.finish(env)
 }
 
@@ -303,17 +306,23 @@ func (c *client) finish(env sim.Env) {
 	}
 }
 
-// describe prefixes text with the operation's identity, for the trace.
-func (c *client) describe(text string) string {
-	b := make([]byte, 0, 32+len(text))
-	b = append(b, "op="...)
+// begin starts an observation's text in the client's reused buffer, with
+// the operation's identity; describe ends it. A call and a return cost one
+// string each, the observation's own.
+func (c *client) begin() []byte {
+	b := append(c.text[:0], "op="...)
 	b = strconv.AppendInt(b, int64(c.opID), 10)
 	b = append(b, " c"...)
 	b = strconv.AppendInt(b, int64(c.index), 10)
 	b = append(b, " seq="...)
 	b = strconv.AppendUint(b, c.seq, 10)
-	b = append(b, ' ')
-	return string(append(b, text...))
+	return append(b, ' ')
+}
+
+// describe returns the text begun with begin, keeping its buffer for the next.
+func (c *client) describe(b []byte) string {
+	c.text = b
+	return string(b)
 }
 
 // draw picks the next operation: kind by the mix weights, key uniformly,

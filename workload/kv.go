@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -104,30 +105,78 @@ var ErrMalformed = errors.New("workload: malformed")
 
 // ParseOp decodes an op's wire form.
 func ParseOp(b []byte) (Op, error) {
-	fields := strings.Split(string(b), " ")
-	kind, err := ParseOpKind(fields[0])
+	kind, args, err := splitOp(b)
 	if err != nil {
-		return Op{}, fmt.Errorf("%w op %q: %v", ErrMalformed, b, err)
+		return Op{}, err
 	}
 	if kind == OpTxn {
-		return parseTxn(b, fields[1:])
+		return parseTxn(b, strings.Split(string(b), " ")[1:])
 	}
-	if want := 1 + kind.arguments(); len(fields) != want {
-		return Op{}, fmt.Errorf("%w op %q: %s takes %d arguments", ErrMalformed, b, kind, want-1)
-	}
-	for _, f := range fields[1:] {
-		if f == "" {
-			return Op{}, fmt.Errorf("%w op %q: empty argument", ErrMalformed, b)
-		}
-	}
-	op := Op{Kind: kind, Key: fields[1]}
+	s := string(b) // one copy: the key and values are its substrings
+	op := Op{Kind: kind, Key: args[0].of(s)}
 	switch kind {
 	case OpPut, OpAppend:
-		op.Value = fields[2]
+		op.Value = args[1].of(s)
 	case OpCAS:
-		op.Expect, op.Value = fields[2], fields[3]
+		op.Expect, op.Value = args[1].of(s), args[2].of(s)
 	}
 	return op, nil
+}
+
+// span is a word of an op's wire form: b[from:to].
+type span struct{ from, to int }
+
+func (w span) of(s string) string { return s[w.from:w.to] }
+func (w span) in(b []byte) []byte { return b[w.from:w.to] }
+
+// splitOp checks an op's wire form and finds its kind and arguments without
+// copying anything: Apply and ReadOnly run on every command, and a get needs
+// no string of its own. A transaction's words are left to parseTxn.
+func splitOp(b []byte) (OpKind, [3]span, error) {
+	var args [3]span
+	end := bytes.IndexByte(b, ' ')
+	if end < 0 {
+		end = len(b)
+	}
+	kind := opKindOf(b[:end])
+	if kind == 0 {
+		_, err := ParseOpKind(string(b[:end]))
+		return 0, args, fmt.Errorf("%w op %q: %v", ErrMalformed, b, err)
+	}
+	if kind == OpTxn {
+		return kind, args, nil
+	}
+	n := 0
+	for end < len(b) {
+		from := end + 1
+		end = from + bytes.IndexByte(b[from:], ' ')
+		if end < from {
+			end = len(b)
+		}
+		if n < len(args) {
+			args[n] = span{from, end}
+		}
+		n++
+	}
+	if n != kind.arguments() {
+		return 0, args, fmt.Errorf("%w op %q: %s takes %d arguments", ErrMalformed, b, kind, kind.arguments())
+	}
+	for _, w := range args[:n] {
+		if w.from == w.to {
+			return 0, args, fmt.Errorf("%w op %q: empty argument", ErrMalformed, b)
+		}
+	}
+	return kind, args, nil
+}
+
+// opKindOf is ParseOpKind for bytes, without the error (0 if unknown).
+func opKindOf(word []byte) OpKind {
+	for k, name := range opKindNames {
+		if name != "" && name == string(word) {
+			return OpKind(k)
+		}
+	}
+	return 0
 }
 
 // Result is the decoded answer of the KV to one op. The wire forms are:
@@ -155,20 +204,19 @@ const (
 // ParseResult decodes the KV's answer to an op of the given kind. An "err"
 // answer, or bytes that are not a valid answer for kind, is an error.
 func ParseResult(kind OpKind, b []byte) (Result, error) {
-	s := string(b)
 	switch {
-	case kind == OpGet && s == resultNotFound:
+	case kind == OpGet && string(b) == resultNotFound:
 		return Result{}, nil
-	case kind == OpGet && strings.HasPrefix(s, resultOK+" ") && len(s) > len(resultOK)+1:
-		return Result{Value: s[len(resultOK)+1:], Found: true}, nil
-	case (kind == OpPut || kind == OpAppend) && s == resultOK:
+	case kind == OpGet && bytes.HasPrefix(b, []byte(resultOK+" ")) && len(b) > len(resultOK)+1:
+		return Result{Value: string(b[len(resultOK)+1:]), Found: true}, nil
+	case (kind == OpPut || kind == OpAppend) && string(b) == resultOK:
 		return Result{}, nil
-	case kind == OpCAS && s == resultOK:
+	case kind == OpCAS && string(b) == resultOK:
 		return Result{CASOK: true}, nil
-	case kind == OpCAS && s == resultCASFail+" "+resultNotFound:
+	case kind == OpCAS && string(b) == resultCASFail+" "+resultNotFound:
 		return Result{}, nil
-	case kind == OpCAS && strings.HasPrefix(s, resultCASFail+" ") && len(s) > len(resultCASFail)+1:
-		return Result{Value: s[len(resultCASFail)+1:], Found: true}, nil
+	case kind == OpCAS && bytes.HasPrefix(b, []byte(resultCASFail+" ")) && len(b) > len(resultCASFail)+1:
+		return Result{Value: string(b[len(resultCASFail)+1:]), Found: true}, nil
 	}
 	return Result{}, fmt.Errorf("%w result %q for %s", ErrMalformed, b, kind)
 }
@@ -187,11 +235,22 @@ func NewKV() service.StateMachine { return &kv{data: map[string]string{}} }
 // that do not decode give an "err" result and change nothing.
 // ReadOnly implements service.ReadOnly: a get changes nothing.
 func (s *kv) ReadOnly(b []byte) bool {
-	op, err := ParseOp(b)
-	return err == nil && op.Kind == OpGet
+	kind, _, err := splitOp(b)
+	return err == nil && kind == OpGet
 }
 
 func (s *kv) Apply(b []byte) []byte {
+	kind, args, err := splitOp(b)
+	if err != nil {
+		return []byte(resultErr + " malformed op")
+	}
+	if kind == OpGet { // a read copies nothing but its answer
+		cur, found := s.data[string(args[0].in(b))]
+		if !found {
+			return []byte(resultNotFound)
+		}
+		return append(append(make([]byte, 0, len(resultOK)+1+len(cur)), resultOK+" "...), cur...)
+	}
 	op, err := ParseOp(b)
 	if err != nil {
 		return []byte(resultErr + " malformed op")
@@ -201,11 +260,6 @@ func (s *kv) Apply(b []byte) []byte {
 	}
 	cur, found := s.data[op.Key]
 	switch op.Kind {
-	case OpGet:
-		if !found {
-			return []byte(resultNotFound)
-		}
-		return []byte(resultOK + " " + cur)
 	case OpPut:
 		s.data[op.Key] = op.Value
 	case OpAppend:

@@ -131,3 +131,34 @@ func TestMixPick(t *testing.T) {
 	}
 	assert.Equal(t, []OpKind{OpGet, OpGet, OpPut, OpCAS}, got)
 }
+
+func TestParseOpErrors(t *testing.T) {
+	for raw, want := range map[string]string{
+		"":            `workload: malformed op "": unknown op kind ""`,
+		"del k0":      `workload: malformed op "del k0": unknown op kind "del"`,
+		"get":         `workload: malformed op "get": get takes 1 arguments`,
+		"get k0 x":    `workload: malformed op "get k0 x": get takes 1 arguments`,
+		"put k0  b":   `workload: malformed op "put k0  b": put takes 2 arguments`,
+		"cas k0 a":    `workload: malformed op "cas k0 a": cas takes 3 arguments`,
+		"put k0 ":     `workload: malformed op "put k0 ": empty argument`,
+		"append  b":   `workload: malformed op "append  b": empty argument`,
+		"cas k a b c": `workload: malformed op "cas k a b c": cas takes 3 arguments`,
+	} {
+		_, err := ParseOp([]byte(raw))
+		require.ErrorIs(t, err, ErrMalformed, raw)
+		assert.EqualError(t, err, want)
+	}
+}
+
+// The KV runs on every command of every run: a read parses in place and
+// allocates only its answer, a write copies its op once.
+func TestKVAllocations(t *testing.T) {
+	kv := NewKV()
+	get, put, ok := []byte("get k1"), []byte("put k1 c0.1"), []byte("ok")
+	kv.Apply(put)
+	ro := kv.(interface{ ReadOnly([]byte) bool })
+	assert.Zero(t, testing.AllocsPerRun(100, func() { ro.ReadOnly(get) }), "ReadOnly")
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { kv.Apply(get) }), "a get")
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = ParseOp(put) }), "ParseOp")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = ParseResult(OpPut, ok) }), "ParseResult")
+}
