@@ -1,6 +1,8 @@
 package faults
 
 import (
+	"slices"
+
 	"github.com/simrun/simrun/sim"
 )
 
@@ -105,4 +107,9 @@ func (s Step) clone() Step {
 		k.clone(&c)
 	}
 	return c
+}
+
+// TargetsLeader reports whether one of s's targets is "leader".
+func (s Step) TargetsLeader() bool {
+	return slices.ContainsFunc(s.targets(), func(t *Target) bool { return t.Kind == TargetLeader })
 }

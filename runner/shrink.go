@@ -74,7 +74,7 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	if !first.Class.Failed() {
 		return nil, fmt.Errorf("seed %d of %s passes: nothing to shrink", so.Seed, sc.Name)
 	}
-	s.want, s.limit = signature(first), first.Events
+	s.want, s.limit, s.first = signature(first), first.Events, first
 	s.best, s.bestRep = Pinned(sc, first), first
 	s.best.Seed = nil
 	res := &ShrinkResult{Before: sizeOf(sc, first), Signature: s.want}
@@ -85,12 +85,18 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	// ones still fail afterwards. While runs are left and the result is above
 	// the target sizes, shrink again from the pinned scenario along another
 	// path (firings dropped one at a time in a shuffled order first, the
-	// operations cut early) and keep the smallest result.
+	// operations cut early) and keep the smallest result. When only a loose
+	// pin replayed the failure (pinStrictly), every other path starts from
+	// it instead, and its result counts only if it is no larger than the
+	// failing run in any measure.
 	best, bestRep := s.best, s.bestRep
 	for restart := uint64(1); restart < shrinkPaths && s.runs < so.MaxRuns && !small(bestRep); restart++ {
 		s.best, s.bestRep, s.strict, s.restart = start, startRep, false, restart
+		if s.loose != nil && restart%2 == 1 {
+			s.best, s.bestRep = s.loose, s.looseRep
+		}
 		s.reduce()
-		if smaller(s.bestRep, bestRep) {
+		if smaller(s.bestRep, bestRep) && noLarger(sizeOf(s.best, s.bestRep), res.Before) {
 			best, bestRep = s.best, s.bestRep
 		}
 	}
@@ -146,6 +152,12 @@ func smaller(a, b *Report) bool {
 		return oa < ob
 	}
 	return a.Events < b.Events
+}
+
+// noLarger reports whether a is no larger than b in any measure.
+func noLarger(a, b Size) bool {
+	return a.Firings <= b.Firings && a.Nodes <= b.Nodes && a.Clients <= b.Clients && a.Keys <= b.Keys &&
+		a.Duration <= b.Duration && a.Operations <= b.Operations && a.Events <= b.Events
 }
 
 // shuffledDrops tries dropping each fault step once, in an order drawn from
@@ -209,13 +221,18 @@ type shrinker struct {
 	best    *scenarios.Scenario
 	bestRep *Report
 	runs    int
-	limit   uint64 // the original run's events: no candidate may exceed them
+	limit   uint64  // the original run's events: no candidate may exceed them
+	first   *Report // the original run: no candidate may grow past its firings and operations
 	// strict, from the second pass on, also refuses a candidate whose run
 	// has more firings or operations than the best: the second pass only
 	// ever makes the result smaller than the first pass left it.
 	strict bool
 	// restart numbers the current path (0: the plain one); see Shrink.
 	restart uint64
+	// loose is a pinned timeline that fails the same way but with more
+	// firings or operations than the run it pins; see pinStrictly.
+	loose    *scenarios.Scenario
+	looseRep *Report
 }
 
 func (s *shrinker) run(sc *scenarios.Scenario) (*Report, error) {
@@ -230,6 +247,13 @@ func (s *shrinker) run(sc *scenarios.Scenario) (*Report, error) {
 // failing candidate is progress, but its run may not grow past the original
 // run's events: the result is smaller in every measure.
 func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool {
+	return s.tryIf(step, edit, func(*scenarios.Scenario, *Report) bool { return true })
+}
+
+// tryIf is try for an edit that does not simplify the scenario by itself (a
+// fault moved in time, the timeline pinned anew): it keeps the candidate
+// only if accept also holds for it and its run.
+func (s *shrinker) tryIf(step string, edit func(c *scenarios.Scenario) bool, accept func(*scenarios.Scenario, *Report) bool) bool {
 	if s.runs >= s.so.MaxRuns {
 		return false
 	}
@@ -238,7 +262,7 @@ func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool 
 		return false
 	}
 	rep, err := s.run(c)
-	if err != nil || signature(rep) != s.want || rep.Events > s.limit {
+	if err != nil || signature(rep) != s.want || rep.Events > s.limit || s.grows(rep) || !accept(c, rep) {
 		return false
 	}
 	if s.strict && (len(rep.executed) > len(s.bestRep.executed) || operations(rep) > operations(s.bestRep)) {
@@ -254,13 +278,26 @@ func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool 
 	return true
 }
 
-// pin replaces the timeline by the pinned firings, if that still fails.
+// grows reports whether rep has more firings or operations than both the
+// original run and the best so far (which has more only on a path that
+// starts from a loose pin): an edit that simplifies the scenario may still
+// make its run busier (fewer keys, less contention, more operations), and
+// the result must stay no larger than the failing run.
+func (s *shrinker) grows(rep *Report) bool {
+	return len(rep.executed) > max(len(s.first.executed), len(s.bestRep.executed)) ||
+		operations(rep) > max(operations(s.first), operations(s.bestRep))
+}
+
+// pin replaces the timeline by the pinned firings, if that still fails, or
+// else by the alternatives pinStrictly tries.
 func (s *shrinker) pin() {
 	executed := s.bestRep.executed
-	s.try("pin the faults as they happened", func(c *scenarios.Scenario) bool {
+	if !s.try("pin the faults as they happened", func(c *scenarios.Scenario) bool {
 		c.Faults = slices.Clone(executed)
 		return true
-	})
+	}) {
+		s.pinStrictly()
+	}
 }
 
 // pass tries every kind of simplification once and reports progress.
@@ -276,14 +313,17 @@ func (s *shrinker) pass() bool {
 }
 
 // finePass is the second look at the faults, once the first pass is stuck:
-// re-pin the timeline (steps that no longer strike go), then drop pairs of
-// the firings left (a crash and its restart, a partition and its heal are
-// often needed only together). Each firing alone was just tried by
-// dropFaults, in the pass that made no progress. It stops at the first
-// removal, so that the first pass shrinks the rest around it.
+// re-pin the timeline (steps that no longer strike go), pin leader targets
+// to the servers they struck, merge two crashes of one server, then drop
+// pairs of the firings left (a crash and its restart, a partition and its
+// heal are often needed only together; each firing alone was just tried by
+// dropFaults, in the pass that made no progress), and last move a fault
+// earlier if the failure then comes sooner (shrink_moves.go). It stops at
+// the first change kept, so that the first pass shrinks the rest around it.
 func (s *shrinker) finePass() bool {
 	s.strict = true
-	return s.repin() || s.thinRepeats() || s.fewerOps() || s.fewerNodes() || s.dropFiringPairs()
+	return s.repin() || s.pinLeaders() || s.thinRepeats() || s.fewerOps() || s.fewerNodes() ||
+		s.mergeCrashes() || s.dropFiringPairs() || s.earlier()
 }
 
 // repin replaces the steps by the firings of the best run, if that changes
