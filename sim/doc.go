@@ -25,7 +25,11 @@
 // Every processed event writes one canonical trace line ("<t> <kind> <node>
 // [<peer>] <detail>"): start, send, deliver, drop, timer, obs (observations,
 // including client calls and returns), crash, restart, cut, uncut, heal, link,
-// control. The hash chains every line; Config.Trace receives them as JSONL.
+// control. The hash chains a compact binary form of every event (its time,
+// nodes, kind and a digest of its detail, a message's digest made once when
+// it is sent), so a line's text is built only when someone reads it:
+// Config.Trace receives the lines as JSONL, and crash reports quote the last
+// few.
 //
 // # The network
 //

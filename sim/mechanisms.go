@@ -167,18 +167,7 @@ func (w *World) holdIfBlocked(e *event) bool {
 	return true
 }
 
-func (w *World) traceHold(e *event, reason string) {
-	w.tr.begin(w.now, "hold", e.node, e.from)
-	w.tr.line = append(w.tr.line, reason...)
-	if e.kind == evDeliver {
-		w.tr.line = append(w.tr.line, ' ')
-		w.tr.line = e.msg.AppendTrace(w.tr.line)
-	} else if e.kind == evTimer {
-		w.tr.line = append(w.tr.line, " timer "...)
-		w.tr.line = appendUint(w.tr.line, uint64(e.tk))
-	}
-	w.tr.end()
-}
+func (w *World) traceHold(e *event, reason string) { w.tr.hold(w.now, e, reason) }
 
 // blocked names why the node cannot run now, or returns "".
 func (s *nodeSlot) blocked(now Time) string {
@@ -235,7 +224,7 @@ func (w *World) releaseClogged() {
 func (w *World) dropBacklog(s *nodeSlot) {
 	for _, e := range s.backlog {
 		if e.kind == evDeliver {
-			w.drop(e.from, e.node, e.msg, "target-down")
+			w.drop(e.from, e.node, e.msg, e.sum, "target-down")
 		}
 	}
 	s.backlog, s.releasing = nil, false

@@ -21,6 +21,7 @@ type event struct {
 	from NodeID // sender, for deliveries
 	inc  uint32 // target's incarnation when scheduled (timers, starts)
 	gen  uint32 // timer generation, or control action index
+	sum  uint32 // the message's digest (tracer.digest), for deliveries
 	kind eventKind
 	tk   TimerKind
 	// released: the head of its node's backlog, handed back to the queue;

@@ -11,57 +11,236 @@ import (
 //
 //	<time-ns> <kind> <node> [<peer>] [<detail>]
 //
-// for example "1500000 deliver n1 n2 MsgApp term=3 ...". The trace hash chains
-// the CRC-32C (hardware accelerated on common CPUs) of every line into a 64-bit
-// state, so it is always on and cheap; the full trace is written as JSONL only
-// on request. Same scenario and seed, same lines, same hash: that is the
-// determinism contract made checkable.
+// for example "1500000 deliver n1 n2 MsgApp term=3 ...". The trace hash does
+// not read those lines: it folds a compact binary form of each event (time,
+// nodes, kind and a digest of the detail) into a 64-bit state, so that a run
+// nobody traces never formats a number. A message's digest is the CRC-32C
+// (hardware accelerated on common CPUs) of its canonical form, computed once
+// when it is sent and carried with it to its delivery, hold or drop. Text is
+// built only when it is read: the JSONL trace (Config.Trace), the recent lines
+// of a crash or violation report. Same scenario and seed, same events, same
+// hash: that is the determinism contract made checkable.
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// traceHash is the running hash over canonical lines.
+// traceHash is the running hash over the events' binary form.
 type traceHash uint64
 
-func (h *traceHash) add(line []byte) {
-	c := crc32.Update(0, crcTable, line)
-	_, mixed := splitmix64(uint64(*h) ^ uint64(c) ^ uint64(len(line))<<32)
+// word folds one 64-bit word in with splitmix64's finalizer, a bijection, so
+// two states that differ stay different.
+func (h *traceHash) word(v uint64) {
+	_, mixed := splitmix64(uint64(*h) ^ v)
 	*h = traceHash(mixed)
 }
 
-// tracer builds canonical lines in a reused buffer, hashes them and, when a
-// sink is set, writes them as JSON lines.
+// bytes folds in a byte string as its length and CRC-32C.
+func (h *traceHash) bytes(b []byte) {
+	h.word(uint64(len(b))<<32 | uint64(crc32.Update(0, crcTable, b)))
+}
+
+// traceKind is an event's kind in the binary form. The frequent kinds have
+// their own code and detail; every other event (faults, link settings) is
+// traceOther, hashed as its name and text detail.
+type traceKind uint8
+
+const (
+	traceOther   traceKind = iota // built with begin and end: name and text detail
+	traceSend                     // a message leaves: the message
+	traceDeliver                  // a message arrives: the message
+	traceDrop                     // a message is lost: reason, message
+	traceHold                     // an event waits: reason, then the message or timer
+	traceTimer                    // a timer fires: its kind
+	traceStart                    // a node starts: no detail
+	traceObs                      // an observation
+	traceControl                  // a control action: its label
+)
+
+var traceKindNames = [...]string{traceSend: "send", traceDeliver: "deliver", traceDrop: "drop",
+	traceHold: "hold", traceTimer: "timer", traceStart: "start", traceObs: "obs", traceControl: "control"}
+
+// record is one traced event in binary form; its text is made on demand.
+type record struct {
+	at    Time
+	kind  traceKind
+	timer bool // traceTimer, or a held timer: tk is set
+	tk    TimerKind
+	sum   uint32 // msg's digest
+	name  string // the kind's name
+	node  NodeID
+	peer  NodeID
+	word  string  // the detail's first word: a drop or hold reason, a control label
+	msg   Message // the message, after word
+	obs   Observation
+	text  []byte // traceOther: the detail as its caller built it
+}
+
+// tracer hashes events and, when a sink is set, writes them as JSON lines.
+// The last recentLines events are kept as records, built in place in a
+// ring, for crash and violation reports.
 type tracer struct {
-	line      []byte
-	detailAt  int // offset of the detail in line
-	kind      string
-	node      NodeID
-	peer      NodeID
-	at        Time
-	hash      traceHash
-	count     uint64
-	sink      *bufio.Writer
-	sinkErr   error
-	jsonLine  []byte
-	lastLines [][]byte // ring of recent lines, for crash and violation reports
-	lastNext  int
+	hash    traceHash
+	count   uint64
+	ring    [recentLines]record
+	next    int     // the ring slot of the next event
+	cur     *record // the event begun and not yet ended
+	line    []byte  // traceOther: the detail being built (the slot's buffer)
+	scratch []byte  // a message's canonical form, for its digest
+	text    []byte
+	sink    *bufio.Writer
+	sinkErr error
+	json    []byte
 }
 
 const recentLines = 32
 
-// begin starts a line; the caller appends the detail to t.line, then calls end.
+// slot returns the ring slot of the next event, reset to its header.
+func (t *tracer) slot(at Time, kind traceKind, node, peer NodeID) *record {
+	r := &t.ring[t.next]
+	*r = record{at: at, kind: kind, name: traceKindNames[kind], node: node, peer: peer, text: r.text[:0]}
+	return r
+}
+
+// begin starts a rare event named kind; the caller appends its detail to
+// t.line, then calls end.
 func (t *tracer) begin(at Time, kind string, node, peer NodeID) {
-	t.at, t.kind, t.node, t.peer = at, kind, node, peer
-	b := appendTime(t.line[:0], at)
+	t.cur = t.slot(at, traceOther, node, peer)
+	t.cur.name = kind
+	t.line = t.cur.text
+}
+
+// end finishes the event begun.
+func (t *tracer) end() {
+	t.cur.text = t.line
+	t.emit(t.cur)
+}
+
+// digest returns m's digest: the CRC-32C of its canonical form.
+func (t *tracer) digest(m Message) uint32 {
+	t.scratch = m.AppendTrace(t.scratch[:0])
+	return crc32.Update(0, crcTable, t.scratch)
+}
+
+// message traces a send, delivery or drop of m, whose digest is sum; word
+// (a drop's reason) comes before the message in the text.
+func (t *tracer) message(at Time, kind traceKind, node, peer NodeID, word string, m Message, sum uint32) {
+	r := t.slot(at, kind, node, peer)
+	r.word, r.msg, r.sum = word, m, sum
+	t.emit(r)
+}
+
+// hold traces an event that waits, for reason.
+func (t *tracer) hold(at Time, e *event, reason string) {
+	r := t.slot(at, traceHold, e.node, e.from)
+	r.word = reason
+	switch e.kind {
+	case evDeliver:
+		r.msg, r.sum = e.msg, e.sum
+	case evTimer:
+		r.timer, r.tk = true, e.tk
+	}
+	t.emit(r)
+}
+
+// timer traces node's timer of kind tk firing.
+func (t *tracer) timer(at Time, node NodeID, tk TimerKind) {
+	r := t.slot(at, traceTimer, node, None)
+	r.timer, r.tk = true, tk
+	t.emit(r)
+}
+
+// event traces an event with no detail (a start) or a word (a control label).
+func (t *tracer) event(at Time, kind traceKind, node NodeID, word string) {
+	t.slot(at, kind, node, None).word = word
+	t.emit(&t.ring[t.next])
+}
+
+// observation traces o.
+func (t *tracer) observation(at Time, o *Observation) {
+	r := t.slot(at, traceObs, o.Node, None)
+	r.obs = *o
+	t.emit(r)
+}
+
+// emit hashes r, keeps it among the recent events and writes it if asked.
+func (t *tracer) emit(r *record) {
+	t.count++
+	t.hashRecord(r)
+	t.next = (t.next + 1) % recentLines
+	if t.sink != nil && t.sinkErr == nil {
+		t.writeJSON(r)
+	}
+}
+
+// hashRecord folds r's binary form into the hash: time, nodes, then kind
+// with the message digest or timer kind, then what the kind carries.
+func (t *tracer) hashRecord(r *record) {
+	h := &t.hash
+	h.word(uint64(r.at))
+	h.word(uint64(uint32(r.node))<<32 | uint64(uint32(r.peer)))
+	h.word(uint64(r.kind)<<56 | uint64(r.tk)<<40 | uint64(r.sum))
+	switch r.kind {
+	case traceOther:
+		t.hashString(r.name)
+		h.bytes(r.text)
+	case traceObs:
+		h.word(uint64(r.obs.Kind))
+		h.word(r.obs.Term)
+		h.word(r.obs.Index)
+		h.word(r.obs.Digest)
+		t.hashString(r.obs.Text)
+	default:
+		if r.word != "" {
+			t.hashString(r.word)
+		}
+	}
+}
+
+func (t *tracer) hashString(s string) {
+	t.scratch = append(t.scratch[:0], s...)
+	t.hash.bytes(t.scratch)
+}
+
+// appendDetail appends r's detail text: what follows the nodes in its line.
+func appendDetail(b []byte, r *record) []byte {
+	switch r.kind {
+	case traceOther:
+		return append(b, r.text...)
+	case traceObs:
+		return r.obs.appendTrace(b)
+	case traceTimer:
+		return appendUint(b, uint64(r.tk))
+	}
+	b = append(b, r.word...)
+	if r.msg != nil {
+		if r.word != "" {
+			b = append(b, ' ')
+		}
+		b = r.msg.AppendTrace(b)
+	}
+	if r.timer {
+		b = append(b, " timer "...)
+		b = appendUint(b, uint64(r.tk))
+	}
+	return b
+}
+
+// appendLine appends r's canonical line.
+func appendLine(b []byte, r *record) []byte {
+	b = appendTime(b, r.at)
 	b = append(b, ' ')
-	b = append(b, kind...)
-	if node != None {
-		b = appendNode(b, node)
+	b = append(b, r.name...)
+	if r.node != None {
+		b = appendNode(b, r.node)
 	}
-	if peer != None {
-		b = appendNode(b, peer)
+	if r.peer != None {
+		b = appendNode(b, r.peer)
 	}
-	t.detailAt = len(b)
-	t.line = append(b, ' ')
+	start := len(b)
+	b = appendDetail(append(b, ' '), r)
+	if len(b) == start+1 {
+		b = b[:start] // no detail: no separator
+	}
+	return b
 }
 
 func appendNode(b []byte, id NodeID) []byte {
@@ -69,60 +248,41 @@ func appendNode(b []byte, id NodeID) []byte {
 	return strconv.AppendInt(b, int64(id), 10)
 }
 
-// end finishes the current line: hash it, remember it, and write it if asked.
-func (t *tracer) end() {
-	if len(t.line) == t.detailAt+1 {
-		t.line = t.line[:t.detailAt] // no detail: drop the separator
-	}
-	t.count++
-	t.hash.add(t.line)
-	t.remember()
-	if t.sink != nil && t.sinkErr == nil {
-		t.writeJSON()
-	}
-}
-
-func (t *tracer) remember() {
-	if len(t.lastLines) < recentLines {
-		t.lastLines = append(t.lastLines, append([]byte(nil), t.line...))
-		return
-	}
-	t.lastLines[t.lastNext] = append(t.lastLines[t.lastNext][:0], t.line...)
-	t.lastNext = (t.lastNext + 1) % recentLines
-}
-
-// recent returns the last lines traced, oldest first.
+// recent returns the text of the last events traced, oldest first.
 func (t *tracer) recent() []string {
-	out := make([]string, 0, len(t.lastLines))
-	for i := range t.lastLines {
-		out = append(out, string(t.lastLines[(t.lastNext+i)%len(t.lastLines)]))
+	n := min(t.count, recentLines)
+	out := make([]string, 0, n)
+	for i := range int(n) {
+		r := &t.ring[(t.next-int(n)+i+recentLines)%recentLines]
+		t.text = appendLine(t.text[:0], r)
+		out = append(out, string(t.text))
 	}
 	return out
 }
 
 // writeJSON writes {"i":..,"t":..,"kind":..,"node":..,"peer":..,"detail":..}.
-func (t *tracer) writeJSON() {
-	b := append(t.jsonLine[:0], `{"i":`...)
+func (t *tracer) writeJSON(r *record) {
+	b := append(t.json[:0], `{"i":`...)
 	b = strconv.AppendUint(b, t.count, 10)
 	b = append(b, `,"t":`...)
-	b = appendTime(b, t.at)
+	b = appendTime(b, r.at)
 	b = append(b, `,"kind":"`...)
-	b = append(b, t.kind...)
+	b = append(b, r.name...)
 	b = append(b, '"')
-	if t.node != None {
+	if r.node != None {
 		b = append(b, `,"node":`...)
-		b = strconv.AppendInt(b, int64(t.node), 10)
+		b = strconv.AppendInt(b, int64(r.node), 10)
 	}
-	if t.peer != None {
+	if r.peer != None {
 		b = append(b, `,"peer":`...)
-		b = strconv.AppendInt(b, int64(t.peer), 10)
+		b = strconv.AppendInt(b, int64(r.peer), 10)
 	}
-	if len(t.line) > t.detailAt {
+	if t.text = appendDetail(t.text[:0], r); len(t.text) > 0 {
 		b = append(b, `,"detail":`...)
-		b = appendJSONString(b, t.line[t.detailAt+1:])
+		b = appendJSONString(b, t.text)
 	}
 	b = append(b, "}\n"...)
-	t.jsonLine = b
+	t.json = b
 	_, t.sinkErr = t.sink.Write(b)
 }
 

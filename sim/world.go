@@ -338,9 +338,7 @@ func (w *World) dispatch(e *event) {
 		}
 	case evControl:
 		c := w.controls[e.gen]
-		w.tr.begin(w.now, "control", None, None)
-		w.tr.line = append(w.tr.line, c.label...)
-		w.tr.end()
+		w.tr.event(w.now, traceControl, None, c.label)
 		c.fn()
 	case evWake:
 		w.releaseNext(w.nodes[e.node])
@@ -362,9 +360,7 @@ func (w *World) dispatchToNode(e *event) {
 			return
 		}
 		s.timers.fired(e.tk)
-		w.tr.begin(w.now, "timer", e.node, None)
-		w.tr.line = appendUint(w.tr.line, uint64(e.tk))
-		w.tr.end()
+		w.tr.timer(w.now, e.node, e.tk)
 		w.invoke(s, e)
 	case evStart:
 		s := w.nodes[e.node]
@@ -375,8 +371,7 @@ func (w *World) dispatchToNode(e *event) {
 			return
 		}
 		s.starting = false
-		w.tr.begin(w.now, "start", e.node, None)
-		w.tr.end()
+		w.tr.event(w.now, traceStart, e.node, "")
 		w.invoke(s, e)
 		w.releaseNext(s) // what arrived before Start may reach the node now
 	}
@@ -386,15 +381,13 @@ func (w *World) deliver(e *event) {
 	s := w.nodes[e.node]
 	switch {
 	case !s.up:
-		w.drop(e.from, e.node, e.msg, "target-down")
+		w.drop(e.from, e.node, e.msg, e.sum, "target-down")
 	case w.net.isCut(e.from, e.node):
-		w.drop(e.from, e.node, e.msg, "cut-in-flight")
+		w.drop(e.from, e.node, e.msg, e.sum, "cut-in-flight")
 	case w.holdIfBlocked(e):
 	default:
 		w.msgs.Delivered++
-		w.tr.begin(w.now, "deliver", e.node, e.from)
-		w.tr.line = e.msg.AppendTrace(w.tr.line)
-		w.tr.end()
+		w.tr.message(w.now, traceDeliver, e.node, e.from, "", e.msg, e.sum)
 		for _, fn := range w.msgHooks {
 			fn(MessageEvent{From: e.from, To: e.node, Msg: e.msg})
 		}
@@ -402,13 +395,10 @@ func (w *World) deliver(e *event) {
 	}
 }
 
-func (w *World) drop(from, to NodeID, m Message, reason string) {
+// drop traces the loss of m, whose digest is sum, for reason.
+func (w *World) drop(from, to NodeID, m Message, sum uint32, reason string) {
 	w.msgs.Dropped++
-	w.tr.begin(w.now, "drop", to, from)
-	w.tr.line = append(w.tr.line, reason...)
-	w.tr.line = append(w.tr.line, ' ')
-	w.tr.line = m.AppendTrace(w.tr.line)
-	w.tr.end()
+	w.tr.message(w.now, traceDrop, to, from, reason, m, sum)
 }
 
 // invoke runs one handler of s for e, recovering a panic into a Crash, then
@@ -500,9 +490,7 @@ func (w *World) apply(s *nodeSlot, ef *effect, delay time.Duration) {
 		s.timers.fired(ef.tk)
 	case effObserve:
 		ef.obs.Node = s.id
-		w.tr.begin(w.now, "obs", s.id, None)
-		w.tr.line = ef.obs.appendTrace(w.tr.line)
-		w.tr.end()
+		w.tr.observation(w.now, &ef.obs)
 		for _, fn := range w.observers {
 			fn(ef.obs)
 		}
@@ -513,28 +501,27 @@ func (w *World) apply(s *nodeSlot, ef *effect, delay time.Duration) {
 // the link's loss, latency and duplication are drawn from the network stream.
 func (w *World) send(from, to NodeID, m Message, delay time.Duration) {
 	w.msgs.Sent++
-	w.tr.begin(w.now, "send", from, to)
-	w.tr.line = m.AppendTrace(w.tr.line)
-	w.tr.end()
+	sum := w.tr.digest(m) // once: the delivery, hold or drop reuses it
+	w.tr.message(w.now, traceSend, from, to, "", m, sum)
 	for _, fn := range w.msgHooks {
 		fn(MessageEvent{Sent: true, From: from, To: to, Msg: m})
 	}
 	if w.net.isCut(from, to) {
-		w.drop(from, to, m, "cut")
+		w.drop(from, to, m, sum, "cut")
 		return
 	}
 	l := w.net.link(from, to)
 	// A zero probability draws nothing, so a calm link costs no draws; turning
 	// loss on for a link shifts only the network stream, never another.
 	if l.Drop > 0 && w.net.rng.Chance(l.Drop) {
-		w.drop(from, to, m, "loss")
+		w.drop(from, to, m, sum, "loss")
 		return
 	}
 	depart := w.now.Add(delay)
-	w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
+	w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m, sum: sum})
 	if l.Duplicate > 0 && w.net.rng.Chance(l.Duplicate) {
 		w.msgs.Duplicated++
-		w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m})
+		w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m, sum: sum})
 	}
 }
 
