@@ -11,7 +11,10 @@ import (
 // without leases.
 func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.role != roleLeader {
-		if n.bugs.staleFollowerReads && n.serveStaleRead(from, cmd) {
+		if n.bugs.staleFollowerReads && n.serveLocalRead(from, cmd) {
+			return
+		}
+		if n.bugs.followerWriteCache && n.serveFromWriteCache(from, cmd) {
 			return
 		}
 		n.probe(ProbeNotLeaderRedirect)
@@ -20,6 +23,9 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	}
 	if cmd.IsNoop() || cmd.Seq < n.sessions.LastApplied(cmd.Client) {
 		return // not a client command, or the client has moved on
+	}
+	if n.bugs.leaderLocalReads && n.serveLocalRead(from, cmd) {
+		return
 	}
 	if n.isPending(cmd) {
 		return // a retry of a command this leader already appended: its reply follows the apply
@@ -54,22 +60,4 @@ func (n *node) replyApplied(cmd service.Command, result []byte) {
 	if to, ok := n.pending.Answer(cmd); ok {
 		n.send(to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 	}
-}
-
-// staleReadClient is the session the stale-follower-reads bug runs its reads
-// under: no client has this ID, so the reads never touch a real client's
-// session, and a get changes no state.
-const staleReadClient sim.NodeID = sim.None - 1
-
-// serveStaleRead is the stale-follower-reads bug: a server that is not the
-// leader answers a get from its own applied state, however far behind it is.
-// It reports whether it answered (cmd was a get of the kv model).
-func (n *node) serveStaleRead(from sim.NodeID, cmd service.Command) bool {
-	if !n.sessions.ReadOnly(cmd.Op) {
-		return false
-	}
-	read := service.Command{Client: staleReadClient, Seq: n.sessions.LastApplied(staleReadClient) + 1, Op: cmd.Op}
-	result, _ := n.sessions.Apply(read)
-	n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
-	return true
 }

@@ -72,6 +72,8 @@ const (
 	// A weaker-consistency option: the log and every replica's state stay
 	// correct, only reads are served weaker than linearizable.
 	BugStaleFollowerReads = "stale-follower-reads"
+	BugLeaderLocalReads   = "leader-local-reads"
+	BugFollowerWriteCache = "follower-write-cache"
 )
 
 var knownBugs = []Bug{
@@ -79,11 +81,18 @@ var knownBugs = []Bug{
 		"so a crash loses acknowledged, even committed, entries"},
 	{Name: BugCommitOldTerm, Description: "the leader commits entries of earlier terms by counting replicas, " +
 		"the Figure 8 scenario of Raft §5.4.2"},
+	{Name: BugFollowerWriteCache, Description: "a weaker-consistency option: a follower acknowledges every command at once " +
+		"from its applied state with its acknowledged writes laid over it, and forwards each write to the leader as a " +
+		"proxy under a session of its own, resending it until applied: forwards race, so a client's writes (or a write " +
+		"and the write its client read) reach the log out of order, and a follower's crash loses what it acknowledged"},
 	{Name: BugForgetVote, Description: "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
 		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
 	{Name: BugLeaderIgnoresHigherTerm, Description: "an availability bug: a leader that gets a response carrying a higher " +
 		"term (an AppendEntries or vote answer) ignores it instead of stepping down (Raft §5.1), and goes on leading its " +
 		"stale term until a request of the new term reaches it"},
+	{Name: BugLeaderLocalReads, Description: "a weaker-consistency option: the leader answers a get from its own applied " +
+		"state at once, without a log round or a check that a majority still follows it (Raft §8 and thesis §6.4 require " +
+		"one of them), so a deposed leader that has not heard of its successor serves stale values"},
 	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
@@ -110,7 +119,7 @@ type bugs struct {
 	leaderIgnoresHigherTerm, staleAppendResetsTimer bool
 	// Weaker reads only, not in any(): the log and the replicas' states
 	// stay correct.
-	staleFollowerReads bool
+	staleFollowerReads, leaderLocalReads, followerWriteCache bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -134,6 +143,8 @@ func parseBugs(names []string) (bugs, error) {
 		leaderIgnoresHigherTerm: on(BugLeaderIgnoresHigherTerm),
 		staleAppendResetsTimer:  on(BugStaleAppendResetsTimer),
 		staleFollowerReads:      on(BugStaleFollowerReads),
+		leaderLocalReads:        on(BugLeaderLocalReads),
+		followerWriteCache:      on(BugFollowerWriteCache),
 	}, err
 }
 

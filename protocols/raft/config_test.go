@@ -29,7 +29,7 @@ func TestConfigValidate(t *testing.T) {
 		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
 		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
 		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, forget-vote, leader-ignores-higher-term, no-append-retry, no-term-check-on-vote, send-before-sync, stale-append-resets-timer, stale-follower-reads)`},
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, no-append-retry, no-term-check-on-vote, send-before-sync, stale-append-resets-timer, stale-follower-reads)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
 	}
 	for _, tt := range tests {
@@ -74,7 +74,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 9)
+	require.Len(t, bugs, 11)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

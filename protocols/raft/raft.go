@@ -113,6 +113,10 @@ type node struct {
 	step            func(n *node, from sim.NodeID, m sim.Message)
 	tick            func(n *node, kind sim.TimerKind)
 	sessions        *service.Sessions
+	// writeCache holds the writes a follower acknowledged and forwarded
+	// but has not applied: the follower-write-cache option only.
+	writeCache []cachedWrite
+	forwarded  uint64 // writes forwarded so far, numbering their sessions
 
 	// Election timer: the timer fires lazily, and tickElection re-arms it if
 	// the leader was heard from since, so heartbeats cost no timer churn.
@@ -181,6 +185,9 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	n.env = env
 	if cmd, ok := service.RequestCommand(m); ok {
 		n.handleRequest(from, cmd)
+	} else if _, ok := m.(service.Reply); ok {
+		// A leader's answer to a write this follower forwarded (the
+		// follower-write-cache option): the client had its answer already.
 	} else if n.isServer(from) {
 		n.stepTerm(from, m)
 	}

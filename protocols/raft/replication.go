@@ -25,6 +25,9 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 	if c := min(m.Commit, lastNew); c > n.commit {
 		n.commitTo(c)
 	}
+	if len(n.writeCache) > 0 {
+		n.resendCached()
+	}
 	if len(m.Entries) == 0 {
 		// A heartbeat (the leader only sends empty MsgApps at a follower's
 		// known match index) that passed the check tells the leader nothing
@@ -358,6 +361,9 @@ func (n *node) applyNext(digest uint64) {
 	n.applied++
 	e := &n.log[n.applied]
 	result, outcome := n.sessions.Apply(e.Cmd)
+	if len(n.writeCache) > 0 {
+		n.uncacheApplied()
+	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest})
 	if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.replyApplied(e.Cmd, result)
