@@ -20,35 +20,43 @@ import (
 const matrixSeeds = 20
 
 // matrixChecks are the kv consistency checks, strongest first.
-var matrixChecks = []string{names.Linearizable, names.Sequential, names.ReadYourWrites, names.MonotonicReads}
+var matrixChecks = []string{names.Linearizable, names.Sequential, names.ReadYourWrites, names.MonotonicReads,
+	names.MonotonicWrites, names.WritesFollowReads}
 
-// consistencyMatrix is the README's matrix: for each option of the raft
-// scenario (the planted weaker-consistency option, and none), which checks
-// it violates within matrixSeeds seeds (true) and which it passes on every
-// one of them (false).
+// consistencyMatrix is the README's matrix: for each planted
+// weaker-consistency option of Raft, run on its scenario (and the same
+// scenario with no option), which checks it violates within matrixSeeds
+// seeds (true) and which it passes on every one of them (false).
 var consistencyMatrix = []struct {
-	option string // "" is the correct protocol
+	scenario string // under scenarios/bugs
+	option   string // "" is the correct protocol
 	// calm drops the scenario's faults: clients then stay on the server
 	// that first answered them (a follower's reads, then the leader once a
 	// write redirects them there).
 	calm  bool
 	fails map[string]bool
 }{
-	{"", false, map[string]bool{}},
-	{"stale-follower-reads", true, map[string]bool{names.Linearizable: true}},
-	{"stale-follower-reads", false, map[string]bool{names.Linearizable: true, names.Sequential: true, names.ReadYourWrites: true, names.MonotonicReads: true}},
+	{"raft-bug-stale-follower-reads.yaml", "", false, map[string]bool{}},
+	{"raft-bug-stale-follower-reads.yaml", "stale-follower-reads", true, map[string]bool{names.Linearizable: true}},
+	{"raft-bug-stale-follower-reads.yaml", "stale-follower-reads", false, map[string]bool{names.Linearizable: true,
+		names.Sequential: true, names.ReadYourWrites: true, names.MonotonicReads: true}},
+	{"raft-bug-leader-local-reads.yaml", "", false, map[string]bool{}},
+	{"raft-bug-leader-local-reads.yaml", "leader-local-reads", false, map[string]bool{names.Linearizable: true}},
+	{"raft-bug-follower-write-cache.yaml", "", false, map[string]bool{}},
+	{"raft-bug-follower-write-cache.yaml", "follower-write-cache", false, map[string]bool{names.Linearizable: true,
+		names.Sequential: true, names.ReadYourWrites: true, names.MonotonicReads: true, names.MonotonicWrites: true,
+		names.WritesFollowReads: true}},
 }
 
-// TestConsistencyMatrix runs scenarios/bugs/raft-bug-stale-follower-reads.yaml
-// with each option over seeds 1..matrixSeeds and checks the matrix: a
-// violation where it says so (on some seed), a pass on every seed
-// elsewhere (never a failure; an unknown verdict fails the test too), and
-// that the README shows the same table.
+// TestConsistencyMatrix runs each row's scenario with its option over seeds
+// 1..matrixSeeds and checks the matrix: a violation where it says so (on
+// some seed), a pass on every seed elsewhere (never a failure; an unknown
+// verdict fails the test too), and that the README shows the same table.
 func TestConsistencyMatrix(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-stale-follower-reads.yaml"))
-	require.NoError(t, err)
 	var table []string
 	for _, row := range consistencyMatrix {
+		data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", row.scenario))
+		require.NoError(t, err)
 		text := regexp.MustCompile(`(?m)^  bugs: \[.*\]$`).ReplaceAll(data, []byte("  bugs: ["+row.option+"]"))
 		name := "`" + row.option + "`"
 		if row.option == "" {
@@ -74,7 +82,7 @@ func TestConsistencyMatrix(t *testing.T) {
 				}
 			}
 		}
-		cells := []string{name}
+		cells := []string{"`" + strings.TrimSuffix(row.scenario, ".yaml") + "`", name}
 		for _, check := range matrixChecks {
 			n := failed[check]
 			if n > 0 {
@@ -94,6 +102,6 @@ func TestConsistencyMatrix(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	require.NoError(t, err)
 	for _, line := range table {
-		require.Contains(t, string(readme), line+"\n", "the README's matrix")
+		require.True(t, strings.Contains(string(readme), line+"\n"), "the README's matrix lacks the row\n%s", line)
 	}
 }
