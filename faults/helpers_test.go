@@ -1,9 +1,7 @@
 package faults
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -88,31 +86,18 @@ func (tw *testWorld) run(t tester, until Duration) {
 	require.Equal(t, sim.Reached, tw.RunUntil(sim.Time(until)))
 }
 
-// traceLine is one JSONL trace record.
-type traceLine struct {
-	T      int64  `json:"t"`
-	Kind   string `json:"kind"`
-	Node   *int   `json:"node"`
-	Peer   *int   `json:"peer"`
-	Detail string `json:"detail"`
-}
-
-func (tw *testWorld) lines(t tester) []traceLine {
+// lines flushes the world's trace and decodes it.
+func (tw *testWorld) lines(t tester) []sim.TraceRecord {
 	t.Helper()
 	require.NoError(t, tw.FlushTrace())
 	return parseTrace(t, tw.trace.Bytes())
 }
 
 // parseTrace reads a JSONL trace.
-func parseTrace(t tester, trace []byte) []traceLine {
+func parseTrace(t tester, trace []byte) []sim.TraceRecord {
 	t.Helper()
-	var out []traceLine
-	sc := bufio.NewScanner(bytes.NewReader(trace))
-	for sc.Scan() {
-		var l traceLine
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
-		out = append(out, l)
-	}
+	out, err := sim.ReadTrace(bytes.NewReader(trace))
+	require.NoError(t, err)
 	return out
 }
 
@@ -172,13 +157,13 @@ func (tw *testWorld) controls(t tester, substr string) []string {
 func (tw *testWorld) count(t tester, kind string, node, peer int, from, to Duration, detailPrefix string) int {
 	n := 0
 	for _, l := range tw.lines(t) {
-		if l.Kind != kind || l.T < int64(from) || l.T >= int64(to) || !strings.HasPrefix(l.Detail, detailPrefix) {
+		if l.Kind != kind || l.T < sim.Time(from) || l.T >= sim.Time(to) || !strings.HasPrefix(l.Detail, detailPrefix) {
 			continue
 		}
-		if l.Node == nil || *l.Node != node {
+		if l.Node == nil || int(*l.Node) != node {
 			continue
 		}
-		if peer >= 0 && (l.Peer == nil || *l.Peer != peer) {
+		if peer >= 0 && (l.Peer == nil || int(*l.Peer) != peer) {
 			continue
 		}
 		n++

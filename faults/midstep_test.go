@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simrun/simrun/sim"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,11 +38,13 @@ func TestKeepNeedsMidStep(t *testing.T) {
 	require.ErrorContains(t, Step{Crash: Node(0), MidStep: true, Keep: -1}.Validate(3), "negative")
 }
 
-func withoutControls(lines []traceLine) []traceLine {
-	var out []traceLine
+// withoutControls lists the lines that are not control lines, as text
+// without event numbers: the control lines are numbered too.
+func withoutControls(lines []sim.TraceRecord) []string {
+	var out []string
 	for _, l := range lines {
 		if l.Kind != "control" {
-			out = append(out, l)
+			out = append(out, withoutNumber(l))
 		}
 	}
 	return out

@@ -31,13 +31,19 @@ func faultLines(t *testing.T, seed uint64, plan Plan) ([]string, *Injector) {
 		case "crash", "restart", "pause", "resume", "cut", "uncut", "clog", "unclog", "clock-rate", "corrupt":
 			// Without the event number: a firing that did nothing is left out
 			// of the pinned timeline, and so are its control lines.
-			lines = append(lines, fmt.Sprintf("t=%d %s node=%v peer=%v %s", rec.T, rec.Kind, deref(rec.Node), deref(rec.Peer), rec.Detail))
+			lines = append(lines, withoutNumber(rec))
 		}
 	}
 	return lines, in
 }
 
-func deref(p *int) any {
+// withoutNumber is a trace record as text without its event number, which
+// control lines and firings that did nothing shift.
+func withoutNumber(rec sim.TraceRecord) string {
+	return fmt.Sprintf("t=%d %s node=%v peer=%v %s", rec.T, rec.Kind, deref(rec.Node), deref(rec.Peer), rec.Detail)
+}
+
+func deref(p *sim.NodeID) any {
 	if p == nil {
 		return "-"
 	}
@@ -130,12 +136,12 @@ func TestExecutedOnServersPinsLeaders(t *testing.T) {
 
 // faultEvents lists what faults did to the world, without event numbers or
 // control labels.
-func faultEvents(lines []traceLine) []string {
+func faultEvents(lines []sim.TraceRecord) []string {
 	var out []string
 	for _, rec := range lines {
 		switch rec.Kind {
 		case "crash", "restart", "pause", "resume", "cut", "uncut", "clock-rate":
-			out = append(out, fmt.Sprintf("t=%d %s node=%v peer=%v %s", rec.T, rec.Kind, deref(rec.Node), deref(rec.Peer), rec.Detail))
+			out = append(out, withoutNumber(rec))
 		}
 	}
 	return out

@@ -1,22 +1,17 @@
 package report
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
+
+	"github.com/simrun/simrun/sim"
 )
 
 // noNode marks an event without a node or a peer (a control step, a heal).
 const noNode = -1
 
-// Event is one line of a trace.jsonl file (sim/trace.go):
-//
-//	{"i":13,"t":3590141,"kind":"deliver","node":4,"peer":6,"detail":"Request ..."}
-//
-// For send, node is the sender and peer the receiver; for deliver, drop and
-// hold, node is the receiver and peer the sender.
+// Event is one line of a trace.jsonl file (sim.TraceRecord), with a missing
+// node or peer as noNode, so that nodes index and compare as plain ints.
 type Event struct {
 	I      uint64
 	T      int64 // virtual nanoseconds
@@ -26,42 +21,24 @@ type Event struct {
 	Detail string
 }
 
-type jsonEvent struct {
-	I      uint64 `json:"i"`
-	T      int64  `json:"t"`
-	Kind   string `json:"kind"`
-	Node   *int   `json:"node"`
-	Peer   *int   `json:"peer"`
-	Detail string `json:"detail"`
-}
-
 // ReadTrace reads a trace written by the kernel, one JSON object a line.
 func ReadTrace(r io.Reader) ([]Event, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var out []Event
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if len(strings.TrimSpace(string(b))) > 0 {
-			var j jsonEvent
-			if jerr := json.Unmarshal(b, &j); jerr != nil {
-				return nil, fmt.Errorf("trace line %d: %w", line, jerr)
-			}
-			out = append(out, Event{I: j.I, T: j.T, Kind: j.Kind, Node: orNone(j.Node), Peer: orNone(j.Peer), Detail: j.Detail})
-		}
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	recs, err := sim.ReadTrace(r)
+	if err != nil {
+		return nil, err
 	}
+	out := make([]Event, len(recs))
+	for i, rec := range recs {
+		out[i] = Event{I: rec.I, T: int64(rec.T), Kind: rec.Kind, Node: orNone(rec.Node), Peer: orNone(rec.Peer), Detail: rec.Detail}
+	}
+	return out, nil
 }
 
-func orNone(p *int) int {
+func orNone(p *sim.NodeID) int {
 	if p == nil {
 		return noNode
 	}
-	return *p
+	return int(*p)
 }
 
 // message returns the message part of a deliver, drop or hold detail: a drop

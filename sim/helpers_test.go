@@ -1,9 +1,7 @@
 package sim
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,16 +119,6 @@ func newTestWorld(t testing.TB, cfg Config) *World {
 	return w
 }
 
-// traceRecord is one decoded JSONL trace line.
-type traceRecord struct {
-	I      uint64  `json:"i"`
-	T      int64   `json:"t"`
-	Kind   string  `json:"kind"`
-	Node   *NodeID `json:"node"`
-	Peer   *NodeID `json:"peer"`
-	Detail string  `json:"detail"`
-}
-
 // tracedWorld returns a world whose JSONL trace goes to the returned buffer.
 func tracedWorld(t testing.TB, cfg Config) (*World, *bytes.Buffer) {
 	t.Helper()
@@ -140,23 +128,17 @@ func tracedWorld(t testing.TB, cfg Config) (*World, *bytes.Buffer) {
 }
 
 // records flushes w's trace and decodes every line of buf.
-func records(t testing.TB, w *World, buf *bytes.Buffer) []traceRecord {
+func records(t testing.TB, w *World, buf *bytes.Buffer) []TraceRecord {
 	t.Helper()
 	require.NoError(t, w.FlushTrace())
-	var out []traceRecord
-	sc := bufio.NewScanner(bytes.NewReader(buf.Bytes()))
-	for sc.Scan() {
-		var r traceRecord
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), "trace line %q", sc.Text())
-		out = append(out, r)
-	}
-	require.NoError(t, sc.Err())
+	out, err := ReadTrace(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
 	return out
 }
 
 // ofKind returns the records of the given kind.
-func ofKind(recs []traceRecord, kind string) []traceRecord {
-	var out []traceRecord
+func ofKind(recs []TraceRecord, kind string) []TraceRecord {
+	var out []TraceRecord
 	for _, r := range recs {
 		if r.Kind == kind {
 			out = append(out, r)
@@ -166,7 +148,7 @@ func ofKind(recs []traceRecord, kind string) []traceRecord {
 }
 
 // dropReasons returns the reason word of every drop record, in order.
-func dropReasons(recs []traceRecord) []string {
+func dropReasons(recs []TraceRecord) []string {
 	var out []string
 	for _, r := range ofKind(recs, "drop") {
 		reason, _, _ := strings.Cut(r.Detail, " ")

@@ -145,7 +145,7 @@ func TestCutDropsAtSend(t *testing.T) {
 	drops := ofKind(recs, "drop")
 	require.Len(t, drops, 1)
 	assert.Equal(t, "cut test n=1", drops[0].Detail)
-	assert.Equal(t, int64(0), drops[0].T, "dropped at once, when sent")
+	assert.Equal(t, Time(0), drops[0].T, "dropped at once, when sent")
 	assert.Equal(t, NodeID(1), *drops[0].Node, "drop lines name the target first")
 	assert.Equal(t, NodeID(0), *drops[0].Peer)
 	assert.Equal(t, MessageStats{Sent: 1, Dropped: 1}, w.Result().Messages)
@@ -160,7 +160,7 @@ func TestCutInFlightDropsOnArrival(t *testing.T) {
 	drops := ofKind(records(t, w, buf), "drop")
 	require.Len(t, drops, 1)
 	assert.Equal(t, "cut-in-flight test n=1", drops[0].Detail)
-	assert.Equal(t, int64(ms(10)), drops[0].T, "dropped when it would have arrived")
+	assert.Equal(t, ms(10), drops[0].T, "dropped when it would have arrived")
 }
 
 func TestCutThenUncutBeforeArrivalDelivers(t *testing.T) {

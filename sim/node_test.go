@@ -142,7 +142,7 @@ func TestCrashAndRestart(t *testing.T) {
 	recs := records(t, w, buf)
 	starts := ofKind(recs, "start")
 	require.Len(t, starts, 2)
-	assert.Equal(t, int64(ms(7)), starts[1].T, "the new instance starts at the restart time")
+	assert.Equal(t, ms(7), starts[1].T, "the new instance starts at the restart time")
 	require.Len(t, ofKind(recs, "crash"), 1)
 	require.Len(t, ofKind(recs, "restart"), 1)
 }

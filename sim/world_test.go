@@ -104,10 +104,10 @@ func TestTraceJSONL(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	require.Equal(t, w.Result().Events, uint64(len(lines)), "one line per event")
 	kinds := map[string]bool{}
-	prevT := int64(-1)
+	prevT := Time(-1)
 	for i, line := range lines {
 		require.True(t, json.Valid([]byte(line)), "line %d is not JSON: %s", i+1, line)
-		var r traceRecord
+		var r TraceRecord
 		dec := json.NewDecoder(strings.NewReader(line))
 		dec.DisallowUnknownFields()
 		require.NoError(t, dec.Decode(&r), "line %d: %s", i+1, line)
