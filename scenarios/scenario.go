@@ -15,6 +15,7 @@ import (
 
 	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
 )
 
 // Duration is faults.Duration: virtual time written "150ms" in files.
@@ -138,16 +139,10 @@ func (w Workload) DataModel() string {
 	return w.Model
 }
 
-// Mix weighs the operation kinds (non-negative, not all zero).
-type Mix struct {
-	Get    int `yaml:"get"`
-	Put    int `yaml:"put"`
-	Append int `yaml:"append"`
-	CAS    int `yaml:"cas"`
-}
-
-// Total is the sum of the weights.
-func (m Mix) Total() int { return m.Get + m.Put + m.Append + m.CAS }
+// Mix is workload.Mix, the weights of the operation kinds (non-negative,
+// not all zero): the file writes the clients' own type, as it writes
+// faults' steps.
+type Mix = workload.Mix
 
 // Known check names, in the order they run by default; the one list is
 // package checkers/names.
