@@ -1,8 +1,6 @@
 package etcdraft_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,13 +11,6 @@ import (
 	"github.com/simrun/simrun/scenarios"
 	"github.com/simrun/simrun/simtest"
 )
-
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return data
-}
 
 // shipped are the example's scenarios; each must pass every seed.
 var shipped = []string{"etcdraft-crash-churn.yaml", "etcdraft-partition-shapes.yaml", "etcdraft-swarm.yaml"}
@@ -58,10 +49,9 @@ func TestSameSeedSameTrace(t *testing.T) {
 func TestOtherOptions(t *testing.T) {
 	for _, name := range shipped {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join("..", "scenarios", name)
-			data := string(readFile(t, path)) + "protocol_options: {pre_vote: false, check_quorum: false, max_size_per_msg: 0}\n"
-			sc, err := scenarios.Parse(path, []byte(data))
-			require.NoError(t, err)
+			sc := edited(t, name, func(s string) string {
+				return s + "protocol_options: {pre_vote: false, check_quorum: false, max_size_per_msg: 0}\n"
+			})
 			sc.Duration = scenarios.Duration(8 * time.Second) // one entry per MsgApp and per Ready is slow
 			for seed := uint64(1); seed <= seeds(2, 1); seed++ {
 				rep := runSeed(t, sc, seed)
