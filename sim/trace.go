@@ -68,10 +68,10 @@ type record struct {
 	name  string // the kind's name
 	node  NodeID
 	peer  NodeID
-	word  string  // the detail's first word: a drop or hold reason, a control label
-	msg   Message // the message, after word
-	obs   Observation
-	text  []byte // traceOther: the detail as its caller built it
+	word  string      // the detail's first word: a drop or hold reason, a control label
+	msg   Message     // the message, after word
+	obs   Observation // traceObs only (slot leaves it stale for other kinds)
+	text  []byte      // traceOther: the detail as its caller built it
 }
 
 // tracer hashes events and, when a sink is set, writes them as JSON lines.
@@ -85,10 +85,10 @@ type tracer struct {
 	cur     *record // the event begun and not yet ended
 	line    []byte  // traceOther: the detail being built (the slot's buffer)
 	scratch []byte  // a message's canonical form, for its digest
-	text    []byte
+	text    []byte  // a line or detail being formatted for a reader
 	sink    *bufio.Writer
 	sinkErr error
-	json    []byte
+	json    []byte // the JSON line being written
 }
 
 const recentLines = 32
