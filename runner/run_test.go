@@ -50,6 +50,24 @@ func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed u
 	return rep
 }
 
+// requirePinnedReplays writes runner.Pinned(sc, rep) out as a scenario
+// file, parses it back and reruns rep's seed on it: an exported failure must
+// replay the same run. It returns the parsed file.
+func requirePinnedReplays(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report) *scenarios.Scenario {
+	t.Helper()
+	pinned := runner.Pinned(sc, rep)
+	require.Empty(t, pinned.Swarm)
+	require.Empty(t, pinned.SwarmOptions)
+	text, err := pinned.Marshal()
+	require.NoError(t, err)
+	back, err := scenarios.Parse("pinned.yaml", text)
+	require.NoError(t, err, "%s", text)
+	again := runSeed(t, back, proto, rep.Seed)
+	require.Equal(t, rep.Hash, again.Hash, "seed %d: the pinned scenario replays the run:\n%s", rep.Seed, text)
+	require.Equal(t, rep.Class, again.Class)
+	return back
+}
+
 // TestSameSeedSameTrace is the determinism contract: every seed run twice
 // gives the same trace hash, and different seeds give different runs.
 func TestSameSeedSameTrace(t *testing.T) {
