@@ -6,9 +6,9 @@ import (
 )
 
 // handleRequest serves a client's command. Only the leader orders commands
-// (Raft §8); others point the client at the leader they know. Reads are
-// commands too: they go through the log, which makes them linearizable
-// without leases.
+// (Raft §8); others point the client at the leader they know. By default
+// reads are commands too: they go through the log, which makes them
+// linearizable without leases; Config.ReadMode serves them outside it.
 func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.role != roleLeader {
 		if n.bugs.staleFollowerReads && n.serveLocalRead(from, cmd) {
@@ -26,6 +26,9 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	}
 	if n.bugs.leaderLocalReads && n.serveLocalRead(from, cmd) {
 		return
+	}
+	if n.offLogRead(from, cmd) {
+		return // read-index or lease (reads.go)
 	}
 	if n.isPending(cmd) {
 		return // a retry of a command this leader already appended: its reply follows the apply

@@ -25,6 +25,17 @@ type Config struct {
 	// MaxEntriesPerAppend bounds the entries of one MsgApp, so that a lagging
 	// follower catches up in chunks (at least 1).
 	MaxEntriesPerAppend int `yaml:"max_entries_per_append"`
+	// ReadMode is how the leader serves a read-only command (Raft thesis
+	// §6.4): through the log like a write (ReadLog, the default), after a
+	// heartbeat round confirms its leadership (ReadIndex), or at once while
+	// its lease holds (ReadLease). See reads.go.
+	ReadMode ReadMode `yaml:"read_mode"`
+	// LeaseDrift bounds how far apart two servers' clocks may run: a
+	// duration measured on one clock may be LeaseDrift times longer, or
+	// shorter, measured on another. A lease lasts ElectionTimeoutMin divided
+	// by it, on the leader's clock (ReadLease only; at least 1; 0 means
+	// the default, 1.25).
+	LeaseDrift float64 `yaml:"lease_drift"`
 	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
 	// correct protocol.
 	Bugs []string `yaml:"bugs"`
@@ -38,8 +49,35 @@ func DefaultConfig() Config {
 		ElectionTimeoutMax:  600 * time.Millisecond,
 		HeartbeatInterval:   50 * time.Millisecond,
 		MaxEntriesPerAppend: 64,
+		ReadMode:            ReadLog,
+		LeaseDrift:          1.25,
 	}
 }
+
+// ReadMode is how a leader serves reads; the zero value is ReadLog.
+type ReadMode string
+
+// The read modes.
+const (
+	// ReadLog appends a read to the log like any command and answers it when
+	// it applies: linearizable with no clock assumption, at the cost of a
+	// log entry and a disk sync per read.
+	ReadLog ReadMode = "log"
+	// ReadIndex answers a read from the leader's state once a heartbeat
+	// round sent after the read arrived is acknowledged by a majority and
+	// an entry of the leader's term is committed (thesis §6.4): no log
+	// entry, one round trip, no clock assumption.
+	ReadIndex ReadMode = "read-index"
+	// ReadLease answers a read at once while the leader's lease holds (a
+	// majority acknowledged a heartbeat round started less than
+	// ElectionTimeoutMin/LeaseDrift ago on its clock), and as ReadIndex
+	// otherwise. Followers refuse votes for ElectionTimeoutMin after
+	// hearing from a leader (thesis §4.2.3), which is what the lease relies
+	// on, along with clocks whose rates differ by at most LeaseDrift.
+	ReadLease ReadMode = "lease"
+)
+
+var readModes = []ReadMode{ReadLog, ReadIndex, ReadLease}
 
 // Validate reports an impossible setting or an unknown bug name.
 func (c Config) Validate() error {
@@ -50,7 +88,19 @@ func (c Config) Validate() error {
 	if c.MaxEntriesPerAppend < 1 {
 		return fmt.Errorf("raft: max_entries_per_append %d must be at least 1", c.MaxEntriesPerAppend)
 	}
-	return service.CheckBugs("raft", knownBugs, c.Bugs)
+	if c.ReadMode != "" && !slices.Contains(readModes, c.ReadMode) {
+		return fmt.Errorf("raft: read_mode %q is not one of log, read-index, lease", c.ReadMode)
+	}
+	if c.LeaseDrift != 0 && !(c.LeaseDrift >= 1 && c.LeaseDrift <= 100) {
+		return fmt.Errorf("raft: lease_drift %v must be in [1, 100] (a clock runs at most that many times faster than another)", c.LeaseDrift)
+	}
+	if err := service.CheckBugs("raft", knownBugs, c.Bugs); err != nil {
+		return err
+	}
+	if slices.Contains(c.Bugs, BugLeaseNoDriftMargin) && c.ReadMode != ReadLease {
+		return fmt.Errorf("raft: bug %s needs read_mode: lease", BugLeaseNoDriftMargin)
+	}
+	return nil
 }
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
@@ -74,6 +124,7 @@ const (
 	BugStaleFollowerReads = "stale-follower-reads"
 	BugLeaderLocalReads   = "leader-local-reads"
 	BugFollowerWriteCache = "follower-write-cache"
+	BugLeaseNoDriftMargin = "lease-no-drift-margin"
 )
 
 var knownBugs = []Bug{
@@ -93,6 +144,10 @@ var knownBugs = []Bug{
 	{Name: BugLeaderLocalReads, Description: "a weaker-consistency option: the leader answers a get from its own applied " +
 		"state at once, without a log round or a check that a majority still follows it (Raft §8 and thesis §6.4 require " +
 		"one of them), so a deposed leader that has not heard of its successor serves stale values"},
+	{Name: BugLeaseNoDriftMargin, Description: "a weaker-consistency option (read_mode: lease only): the lease lasts the " +
+		"full minimum election timeout on the leader's clock, with no allowance for clock drift (thesis §6.4 divides it " +
+		"by the drift bound): a leader whose clock runs slow, or whose followers' clocks run fast, still believes its " +
+		"lease after a new leader took writes, and serves stale values"},
 	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
@@ -119,7 +174,7 @@ type bugs struct {
 	leaderIgnoresHigherTerm, staleAppendResetsTimer bool
 	// Weaker reads only, not in any(): the log and the replicas' states
 	// stay correct.
-	staleFollowerReads, leaderLocalReads, followerWriteCache bool
+	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -145,6 +200,7 @@ func parseBugs(names []string) (bugs, error) {
 		staleFollowerReads:      on(BugStaleFollowerReads),
 		leaderLocalReads:        on(BugLeaderLocalReads),
 		followerWriteCache:      on(BugFollowerWriteCache),
+		leaseNoDriftMargin:      on(BugLeaseNoDriftMargin),
 	}, err
 }
 

@@ -129,3 +129,35 @@ func (m MsgApp) MessageTerm() (uint64, bool) { return m.Term, true }
 
 // MessageTerm implements sim.Termed.
 func (m MsgAppResp) MessageTerm() (uint64, bool) { return m.Term, false }
+
+// MsgHeartbeat is a leader's leadership check (Raft thesis §6.4), sent only
+// in the read-index and lease read modes: Round numbers the leader's rounds
+// of its term, and a follower of Term echoes it. It carries no entries and
+// no commit index: replication stays with MsgApp.
+type MsgHeartbeat struct {
+	Term  uint64
+	Round uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgHeartbeat) AppendTrace(b []byte) []byte {
+	return sim.TraceLine(b).Kind("MsgHeartbeat").Uint("term", m.Term).Uint("round", m.Round)
+}
+
+// MsgHeartbeatResp answers a MsgHeartbeat: the follower was still in Term,
+// following the sender, when Round reached it.
+type MsgHeartbeatResp struct {
+	Term  uint64
+	Round uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgHeartbeatResp) AppendTrace(b []byte) []byte {
+	return sim.TraceLine(b).Kind("MsgHeartbeatResp").Uint("term", m.Term).Uint("round", m.Round)
+}
+
+// MessageTerm implements sim.Termed: only a leader checks its leadership.
+func (m MsgHeartbeat) MessageTerm() (uint64, bool) { return m.Term, true }
+
+// MessageTerm implements sim.Termed.
+func (m MsgHeartbeatResp) MessageTerm() (uint64, bool) { return m.Term, false }

@@ -39,6 +39,10 @@ const (
 	ProbeRecoveringNoCampaign   = "raft/recovering-no-campaign"
 	ProbeRecoveredLostEntries   = "raft/recovered-lost-entries"
 	ProbeNotLeaderRedirect      = "raft/request-redirected-not-leader"
+	ProbeReadIndexRead          = "raft/read-served-after-round"
+	ProbeLeaseRead              = "raft/read-served-under-lease"
+	ProbeVoteRefusedLeaderAlive = "raft/vote-refused-leader-heard-recently"
+	ProbeVoteIgnoredLeaderAlive = "raft/vote-ignored-leader-heard-recently"
 )
 
 var knownProbes = []Probe{
@@ -65,6 +69,10 @@ var knownProbes = []Probe{
 	{Name: ProbeRecoveringNoCampaign, Description: "a server recovering entries lost to corruption did not campaign"},
 	{Name: ProbeRecoveredLostEntries, Description: "a server's log caught up with the entries it lost to corruption"},
 	{Name: ProbeNotLeaderRedirect, Description: "a server that is not the leader pointed a client at the leader (§8)"},
+	{Name: ProbeReadIndexRead, Description: "a leader answered a read outside the log once a majority confirmed its leadership (thesis §6.4)"},
+	{Name: ProbeLeaseRead, Description: "a leader answered a read outside the log at once, under its lease (thesis §6.4)"},
+	{Name: ProbeVoteRefusedLeaderAlive, Description: "a server in lease mode refused its vote: it heard from a leader too recently, whose lease it backs"},
+	{Name: ProbeVoteIgnoredLeaderAlive, Description: "a server in lease mode ignored a vote request of a higher term, term and all: it heard from a leader too recently (thesis §4.2.3)"},
 }
 
 // KnownProbes lists the probes.

@@ -20,7 +20,7 @@ func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
 	b, _ := parseBugs(cfg.Bugs) // validated above
 	cfg.Bugs = append([]string(nil), cfg.Bugs...)
 	return func(id sim.NodeID) sim.Node {
-		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM}
+		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM, lease: leaseDuration(cfg, b)}
 	}, nil
 }
 
@@ -118,6 +118,14 @@ type node struct {
 	writeCache []cachedWrite
 	forwarded  uint64 // writes forwarded so far, numbering their sessions
 
+	// Reads outside the log (reads.go): the leader's rounds, lease and
+	// waiting reads; the lease's length; when a follower last heard from a
+	// leader (or restarted), for the votes it refuses in lease mode.
+	reads       readState
+	lease       time.Duration
+	heardLeader sim.Time
+	seenTerm    uint64 // the highest term of a vote request ignored for a recent leader
+
 	// Election timer: the timer fires lazily, and tickElection re-arms it if
 	// the leader was heard from since, so heartbeats cost no timer churn.
 	electionTimeout time.Duration
@@ -173,6 +181,7 @@ func (n *node) Start(env sim.Env) {
 	n.term, n.vote, n.lost, n.log = st.hard.term, st.hard.vote, st.hard.lost, st.log
 	n.loadTailChunk()
 	n.sessions = service.NewSessions(n.newSM())
+	n.heardLeader = env.Now() // it may have acknowledged a leader just before it crashed
 	n.becomeFollower(n.term, sim.None)
 	n.finish()
 }
@@ -207,6 +216,9 @@ func (n *node) Timer(env sim.Env, kind sim.TimerKind) {
 // finish ends every handler: make every write durable that the protocol
 // promises to keep, check the invariants, and drop the env.
 func (n *node) finish() {
+	if n.role == roleLeader && len(n.reads.waiting) > 0 {
+		n.serveWaiting() // a commit of the leader's term may free them
+	}
 	n.flush()
 	n.checkInvariants()
 	n.env = nil
@@ -239,6 +251,14 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 	switch {
 	case term > n.term && n.role == roleLeader && n.bugs.leaderIgnoresHigherTerm && isResponse(m):
 		return // planted availability bug: the leader does not step down
+	case term > n.term && n.ignoresVote(m):
+		// Lease mode (thesis §4.2.3): a leader was heard from too recently
+		// to help elect another; the term is not adopted either, so a
+		// server that cannot win does not reset everyone's timer. A later
+		// campaign of this server starts past the term (seenTerm).
+		n.probe(ProbeVoteIgnoredLeaderAlive)
+		n.seenTerm = max(n.seenTerm, term)
+		return
 	case term > n.term:
 		// Raft §5.1: a server that sees a larger term adopts it and reverts
 		// to follower.
@@ -265,6 +285,9 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 				n.electionStart = n.env.Now() // planted availability bug: a deposed leader counts as alive
 			}
 			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
+		case MsgHeartbeat:
+			n.probe(ProbeAppendRejectedStale)
+			n.send(from, MsgHeartbeatResp{Term: n.term}) // round 0 confirms nothing; the term deposes the sender
 		default:
 			n.probe(ProbeStaleResponseIgnored)
 		}
@@ -277,7 +300,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 // AppendEntries).
 func isResponse(m sim.Message) bool {
 	switch m.(type) {
-	case MsgVoteResp, MsgAppResp:
+	case MsgVoteResp, MsgAppResp, MsgHeartbeatResp:
 		return true
 	}
 	return false
@@ -291,7 +314,8 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 		n.term, n.vote = term, sim.None
 		n.persistHardState()
 	}
-	if n.role == roleLeader {
+	wasLeader := n.role == roleLeader
+	if wasLeader {
 		n.env.CancelTimer(timerHeartbeat)
 		clear(n.pending)
 	}
@@ -300,6 +324,9 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 	}
 	n.role, n.lead = roleFollower, lead
 	n.step, n.tick = stepFollower, tickElection
+	if wasLeader {
+		n.dropReads()
+	}
 	n.resetElectionTimer()
 }
 
@@ -308,7 +335,7 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 func (n *node) becomeCandidate() {
 	n.assert(n.role != roleLeader, "a leader cannot become a candidate")
 	n.probe(ProbeElectionStarted)
-	n.term++
+	n.term = max(n.term, n.seenTerm) + 1
 	n.vote = n.id
 	n.persistHardState()
 	n.role, n.lead = roleCandidate, sim.None
@@ -354,6 +381,7 @@ func (n *node) becomeLeader() {
 	n.role, n.lead = roleLeader, n.id
 	n.step, n.tick = stepLeader, tickHeartbeat
 	clear(n.pending)
+	n.resetReads()
 	// Raft Figure 2: nextIndex starts just past the leader's log, matchIndex
 	// at 0; the leader probes each follower to find where their logs match.
 	for i := range n.prs {
@@ -433,6 +461,11 @@ func tickHeartbeat(n *node, kind sim.TimerKind) {
 			n.heartbeat(id)
 		}
 	}
+	// A lease is renewed every interval; a read-index round is resent while
+	// reads wait (its messages may have been lost).
+	if n.cfg.ReadMode == ReadLease || (n.cfg.ReadMode == ReadIndex && len(n.reads.waiting) > 0) {
+		n.startRound()
+	}
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 }
 
@@ -441,6 +474,8 @@ func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case MsgApp:
 		n.handleAppend(from, m)
+	case MsgHeartbeat:
+		n.handleHeartbeat(from, m)
 	case MsgVote:
 		n.handleVote(from, m)
 	}
@@ -457,6 +492,10 @@ func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 		n.probe(ProbeCandidateLost)
 		n.becomeFollower(n.term, from)
 		n.handleAppend(from, m)
+	case MsgHeartbeat:
+		n.probe(ProbeCandidateLost)
+		n.becomeFollower(n.term, from)
+		n.handleHeartbeat(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
 	case MsgVoteResp:
@@ -469,6 +508,8 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case MsgAppResp:
 		n.handleAppResp(from, m)
+	case MsgHeartbeatResp:
+		n.handleHeartbeatResp(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
 	case MsgApp:
@@ -477,6 +518,10 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 		n.assert(n.bugs.any(), "two leaders in one term")
 		n.becomeFollower(n.term, from)
 		n.handleAppend(from, m)
+	case MsgHeartbeat:
+		n.assert(n.bugs.any(), "two leaders in one term")
+		n.becomeFollower(n.term, from)
+		n.handleHeartbeat(from, m)
 	}
 }
 
@@ -491,7 +536,8 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	if n.bugs.noLogCheckOnVote {
 		upToDate = true
 	}
-	granted := free && upToDate
+	leaderAlive := n.heardLeaderRecently() // lease mode only
+	granted := free && upToDate && !leaderAlive
 	switch {
 	case !free:
 		n.probe(ProbeVoteRejectedVoted)
@@ -499,6 +545,8 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 		n.probe(ProbeVoteRejectedLog)
 	case !upToDate:
 		n.probe(ProbeVoteRejectedLost)
+	case leaderAlive:
+		n.probe(ProbeVoteRefusedLeaderAlive)
 	default:
 		n.probe(ProbeVoteGranted)
 	}

@@ -11,7 +11,8 @@ import (
 // for a message of the current term, as a follower.
 func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 	n.lead = from
-	n.electionStart = n.env.Now() // a live leader: postpone the election
+	n.electionStart = n.env.Now()   // a live leader: postpone the election
+	n.heardLeader = n.electionStart // lease mode: no votes for a while (heardLeaderRecently)
 	if reject, ok := n.checkPrev(m); !ok {
 		n.send(from, reject)
 		return

@@ -1,0 +1,213 @@
+package raft
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// readKV is the test KV that tells its reads ("get k") from its writes, as
+// the workload's KV does: only such a state machine gets reads off the log.
+type readKV struct{ *prototest.KV }
+
+func (readKV) ReadOnly(op []byte) bool { return bytes.HasPrefix(op, []byte("get ")) }
+
+const reader sim.NodeID = 9 // a client
+
+// newReadNet returns three started servers in the given read mode, led by
+// server 0 (term 1, its no-op committed everywhere), with x set to 1, and
+// the clock stepped by Fire only when a test says so.
+func newReadNet(t *testing.T, mode ReadMode, bugs ...string) *testNet {
+	cfg := DefaultConfig()
+	cfg.ReadMode, cfg.Bugs = mode, bugs
+	f, err := New(cfg, func() service.StateMachine { return readKV{prototest.NewKV().(*prototest.KV)} })
+	require.NoError(t, err)
+	tn := prototest.NewNet[*node](t, 3, f)
+	tn.TimerNames = map[sim.TimerKind]string{timerElection: "election", timerHeartbeat: "heartbeat"}
+	tn.StartAll()
+	forceLeader(tn, 0)
+	tn.Stabilize()
+	tn.Request(reader, 0, 1, "set x 1")
+	tn.Stabilize()
+	tn.Replies = nil
+	return tn
+}
+
+// count counts the queued messages of type M.
+func count[M sim.Message](tn *testNet) int {
+	c := 0
+	for _, e := range tn.Queue {
+		if _, ok := e.Msg.(M); ok {
+			c++
+		}
+	}
+	return c
+}
+
+func isHeartbeat(e envelope) bool { _, ok := e.Msg.(MsgHeartbeat); return ok }
+
+func TestReadModeLogAppendsReads(t *testing.T) {
+	tn := newReadNet(t, ReadLog)
+	last := tn.Node(0).lastIndex()
+	tn.Request(reader, 0, 2, "get x")
+	tn.Stabilize()
+	assert.Equal(t, last+1, tn.Node(0).lastIndex(), "the read is a log entry")
+	require.Len(t, tn.Replies, 1)
+	assert.Equal(t, "1", string(tn.Replies[0].Result))
+}
+
+// Thesis §6.4: a read-index read is answered only after a majority
+// acknowledged a round sent after it arrived; it never enters the log.
+func TestReadIndexWaitsForAMajority(t *testing.T) {
+	tn := newReadNet(t, ReadIndex)
+	last := tn.Node(0).lastIndex()
+	tn.Request(reader, 0, 2, "get x")
+	tn.Step()
+	assert.Equal(t, 2, count[MsgHeartbeat](tn), "a round to both followers")
+	assert.Empty(t, tn.Replies)
+
+	tn.DropQueued(isHeartbeat) // the round is lost: no answer
+	tn.Stabilize()
+	assert.Empty(t, tn.Replies)
+
+	tn.Fire(0, timerHeartbeat) // the round is sent again while the read waits
+	assert.Equal(t, 2, count[MsgHeartbeat](tn))
+	tn.Deliver(func(e envelope) bool { return isHeartbeat(e) && e.To == 1 })
+	tn.DropQueued(isHeartbeat)
+	tn.Stabilize() // one follower's answer: with the leader, a majority of three
+	require.Len(t, tn.Replies, 1)
+	assert.Equal(t, service.StatusOK, tn.Replies[0].Status)
+	assert.Equal(t, "1", string(tn.Replies[0].Result))
+	assert.Equal(t, last, tn.Node(0).lastIndex(), "no log entry")
+}
+
+// A leader that learns of a higher term while a read waits answers it
+// NotLeader, with no value.
+func TestReadIndexDeposedLeaderDoesNotAnswer(t *testing.T) {
+	tn := newReadNet(t, ReadIndex)
+	tn.Request(reader, 0, 2, "get x")
+	tn.Step()
+	tn.Take(nil)
+	receive(tn, 1, 0, MsgHeartbeatResp{Term: 5})
+	assert.Equal(t, roleFollower, tn.Node(0).role)
+	var reply service.Reply
+	for _, e := range tn.Take(nil) {
+		if r, ok := e.Msg.(service.Reply); ok {
+			reply = r
+		}
+	}
+	assert.Equal(t, service.StatusNotLeader, reply.Status)
+}
+
+// Thesis §6.4: a new leader answers no read before an entry of its term
+// commits, even with its leadership confirmed.
+func TestReadIndexWaitsForTheNewLeadersCommit(t *testing.T) {
+	tn := newReadNet(t, ReadIndex)
+	// Server 1 wins term 2; its no-op is held back.
+	forceLeader(tn, 1)
+	tn.Take(func(e envelope) bool { _, ok := e.Msg.(MsgApp); return ok })
+	tn.Request(reader, 1, 2, "get x")
+	tn.Step()
+	tn.Deliver(isHeartbeat)
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgHeartbeatResp); return ok })
+	assert.Equal(t, tn.Node(1).reads.round, tn.Node(1).reads.confirmed, "leadership confirmed")
+	assert.Empty(t, tn.Replies, "no answer before the no-op commits")
+	tn.Fire(1, timerHeartbeat) // the no-op goes out again
+	tn.Stabilize()
+	require.Len(t, tn.Replies, 1)
+	assert.Equal(t, "1", string(tn.Replies[0].Result))
+}
+
+// Thesis §6.4: under a lease the leader answers at once, with no message;
+// once the lease has run out (ElectionTimeoutMin/LeaseDrift on its clock
+// after the confirmed round began) it confirms again first.
+func TestLeaseReads(t *testing.T) {
+	tn := newReadNet(t, ReadLease)
+	n := tn.Node(0)
+	assert.Equal(t, 240*time.Millisecond, n.lease, "300ms / 1.25")
+	tn.Fire(0, timerHeartbeat) // a round: the lease starts now
+	tn.Stabilize()
+	start := tn.Now
+
+	tn.Advance(239 * time.Millisecond)
+	tn.Request(reader, 0, 2, "get x")
+	tn.Step()
+	require.Len(t, tn.Queue, 1, "the answer, and no other message")
+	tn.Stabilize()
+	require.Len(t, tn.Replies, 1, "answered under the lease")
+	assert.Equal(t, "1", string(tn.Replies[0].Result))
+
+	tn.Advance(time.Millisecond)
+	assert.Equal(t, start.Add(n.lease), tn.Now)
+	tn.Request(reader, 0, 3, "get x")
+	tn.Step()
+	assert.Len(t, tn.Replies, 1, "the lease has run out")
+	assert.Equal(t, 2, count[MsgHeartbeat](tn))
+	tn.Stabilize()
+	assert.Len(t, tn.Replies, 2, "answered after a round")
+}
+
+func TestLeaseDuration(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.ReadMode, cfg.LeaseDrift = ReadLease, 2
+	assert.Equal(t, 150*time.Millisecond, leaseDuration(cfg, bugs{}))
+	cfg.LeaseDrift = 0 // the default
+	assert.Equal(t, 240*time.Millisecond, leaseDuration(cfg, bugs{}))
+	assert.Equal(t, 300*time.Millisecond, leaseDuration(cfg, bugs{leaseNoDriftMargin: true}), "the planted bug: no margin")
+}
+
+// Thesis §4.2.3, which a lease relies on: a follower that heard from its
+// leader less than ElectionTimeoutMin ago ignores a vote request of a higher
+// term (and keeps its term); later it votes, and a server restarted counts
+// as having just heard. In log mode it votes at once.
+func TestLeaseFollowerIgnoresVotesWhileTheLeaderIsAlive(t *testing.T) {
+	for _, mode := range []ReadMode{ReadLog, ReadLease} {
+		t.Run(string(mode), func(t *testing.T) {
+			tn := newReadNet(t, mode)
+			n := tn.Node(2)
+			vote := MsgVote{Term: 7, LastIndex: n.lastIndex(), LastTerm: n.lastTerm()}
+			tn.Advance(299 * time.Millisecond)
+			receive(tn, 1, 2, vote)
+			resp, _ := takeLast(tn, 2, 1).(MsgVoteResp)
+			if mode == ReadLog {
+				assert.True(t, resp.Granted)
+				return
+			}
+			assert.Equal(t, MsgVoteResp{}, resp, "no answer")
+			assert.Equal(t, uint64(1), n.term)
+			assert.Equal(t, uint64(7), n.seenTerm)
+
+			tn.Crash(2)
+			tn.Restart(2)
+			n = tn.Node(2)
+			tn.Advance(time.Millisecond)
+			receive(tn, 1, 2, vote)
+			assert.Nil(t, takeLast(tn, 2, 1), "just restarted: it may have backed a lease")
+
+			tn.Advance(300 * time.Millisecond)
+			receive(tn, 1, 2, vote)
+			resp, _ = takeLast(tn, 2, 1).(MsgVoteResp)
+			assert.True(t, resp.Granted)
+			assert.Equal(t, uint64(7), n.term)
+		})
+	}
+}
+
+// A server that ignored a term campaigns past it: it never leads a term
+// lower than one it has seen.
+func TestLeaseCandidateStartsPastIgnoredTerms(t *testing.T) {
+	tn := newReadNet(t, ReadLease)
+	receive(tn, 1, 2, MsgVote{Term: 7, LastIndex: 1, LastTerm: 1})
+	tn.Take(nil)
+	tn.Advance(time.Hour)
+	tn.Fire(2, timerElection)
+	assert.Equal(t, roleCandidate, tn.Node(2).role)
+	assert.Equal(t, uint64(8), tn.Node(2).term)
+}
