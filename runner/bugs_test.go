@@ -45,6 +45,9 @@ var plantedBugs = []struct {
 	// which the safety checks miss (TestAvailabilityBugsMissedBySafetyChecks).
 	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 40/60, first at seed 2
 	{"raft-bug-stale-append-resets-timer.yaml", 10, "progress"},      // 60/60
+	// A lease with no drift margin (read_mode: lease), the leader's clock
+	// at half speed: a deposed leader serves stale reads.
+	{"raft-bug-lease-no-drift-margin.yaml", 10, "history is not linearizable"}, // 22/30, first at seed 1
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in
@@ -91,6 +94,30 @@ func TestBugScenariosPassWithoutTheBug(t *testing.T) {
 			requirePasses(t, sc, proto, 5)
 		})
 	}
+}
+
+// TestLeaseNeedsItsDriftBound: the correct lease on the same scenario,
+// with a drift bound (1.25) below the drift its clocks have (the leader's
+// runs at half speed), serves stale reads too: the lease is only as good as
+// lease_drift.
+func TestLeaseNeedsItsDriftBound(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-lease-no-drift-margin.yaml"))
+	require.NoError(t, err)
+	low := strings.Replace(strings.Replace(string(data), "  bugs: [lease-no-drift-margin]", "  bugs: []", 1),
+		"  lease_drift: 2\n", "  lease_drift: 1.25\n", 1)
+	require.NotContains(t, low, "lease_drift: 2")
+	sc, err := scenarios.Parse("low-drift.yaml", []byte(low))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 10; seed++ {
+		if rep := runSeed(t, sc, proto, seed); rep.Class.Failed() {
+			require.True(t, strings.HasPrefix(rep.Reason, "history is not linearizable"), rep.Reason)
+			t.Logf("seed %d: %s", seed, rep.Reason)
+			return
+		}
+	}
+	t.Fatal("a lease with too small a drift bound passed 10 seeds")
 }
 
 // TestSendBeforeSyncNeedsATornStep: with the same crashes striking between

@@ -46,6 +46,9 @@ var consistencyMatrix = []struct {
 	{"raft-bug-follower-write-cache.yaml", "follower-write-cache", false, map[string]bool{names.Linearizable: true,
 		names.Sequential: true, names.ReadYourWrites: true, names.MonotonicReads: true, names.MonotonicWrites: true,
 		names.WritesFollowReads: true}},
+	// read_mode: lease in both rows: none is the correct lease.
+	{"raft-bug-lease-no-drift-margin.yaml", "", false, map[string]bool{}},
+	{"raft-bug-lease-no-drift-margin.yaml", "lease-no-drift-margin", false, map[string]bool{names.Linearizable: true}},
 }
 
 // TestConsistencyMatrix runs each row's scenario with its option over seeds
