@@ -60,9 +60,27 @@
 // reply is built from what was applied at the index, so a command that was
 // overwritten is never acknowledged and the client retries. The state machine
 // is wrapped in service.Sessions, so a command appended twice (a retry to a
-// new leader) runs once and the later copy returns the cached result. Reads
-// are commands too: they go through the log, which makes them linearizable
-// without leases.
+// new leader) runs once and the later copy returns the cached result. By
+// default reads are commands too: they go through the log, which makes them
+// linearizable without leases.
+//
+// # Reads outside the log (thesis §6.4)
+//
+// Config.ReadMode ReadIndex and ReadLease serve a read-only command (one the
+// state machine's service.ReadOnly says changes nothing) from the leader's
+// applied state, with no log entry. Leadership is checked with rounds of
+// MsgHeartbeat, numbered per term, which followers echo in MsgHeartbeatResp;
+// they carry no entries, so replication is untouched. ReadIndex answers a
+// read once a round sent after it arrived is acknowledged by a majority and
+// an entry of the leader's term is committed. ReadLease answers at once while
+// the lease holds: ElectionTimeoutMin / LeaseDrift on the leader's clock from
+// the start of the last round a majority acknowledged, renewed by a round
+// every heartbeat interval; otherwise it waits as ReadIndex does. The lease
+// is sound because, in ReadLease mode, a server ignores vote requests for
+// ElectionTimeoutMin after hearing from a leader or restarting (thesis
+// §4.2.3), term and all, and campaigns past the terms it ignored; with clock
+// rates at most LeaseDrift apart and no clock jumps, no other leader is
+// elected before the lease ends. reads.go has the argument.
 //
 // # Persistence and recovery
 //
@@ -156,6 +174,10 @@
 //   - no-term-check-on-vote: votes are granted without the up-to-date check
 //     of §5.4.1, so a server with a stale log can win and overwrite committed
 //     entries.
+//   - lease-no-drift-margin (ReadLease only, a weaker-consistency option):
+//     the lease lasts the whole ElectionTimeoutMin, with no allowance for
+//     clock drift; a leader whose clock runs slow still answers under its
+//     lease after the others elected a new leader.
 //   - no-append-retry (liveness only): the leader never retries an
 //     AppendEntries (§5.3 retries indefinitely), so a lost append or a
 //     rejection leaves a follower behind for good; the cross-server
