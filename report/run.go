@@ -42,6 +42,15 @@ type Meta struct {
 		Verdict string `json:"verdict"`
 		Detail  string `json:"detail"`
 	} `json:"checks"`
+	// TraceWindow says which events trace.jsonl holds (runner.TraceWindow);
+	// nil in artifacts written before windows existed: then all of them.
+	TraceWindow *struct {
+		First  uint64 `json:"first"`
+		Last   uint64 `json:"last"`
+		Before int    `json:"before"`
+		Events uint64 `json:"events"`
+		Full   bool   `json:"full"`
+	} `json:"trace_window"`
 	Crash *struct {
 		Node  int    `json:"Node"`
 		Event uint64 `json:"Event"`
@@ -55,7 +64,7 @@ type Run struct {
 	Events  []Event
 	Ops     []workload.Operation
 	HasLin  bool   // linearizability.html is beside the report
-	linData []byte // the data Porcupine's page draws, for the stuck operation
+	linPage []byte // linearizability.html, for the stuck operation (FocusOf)
 }
 
 // LoadRun reads the artifacts in dir: report.json and trace.jsonl are
@@ -81,7 +90,7 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, err
 	}
 	if lin, err := os.ReadFile(filepath.Join(dir, linFile)); err == nil {
-		r.HasLin, r.linData = true, porcupineData(lin)
+		r.HasLin, r.linPage = true, lin
 	}
 	return r, nil
 }
@@ -130,31 +139,65 @@ type Anchor struct {
 
 var eventRe = regexp.MustCompile(`\bevent (\d+)\b`)
 
-// Violation finds the first violation: the event the report's reason names
-// ("agreement violated at event 9196 ..."), a protocol crash's event, the
-// first operation Porcupine could not linearize, or, for a verdict without an
-// event (liveness: the bound ran out), the run's last event.
-func (r *Run) Violation() Anchor {
-	a := Anchor{Why: r.Meta.Reason}
-	if m := eventRe.FindAllStringSubmatch(r.Meta.Reason, -1); len(m) > 0 {
+// Focus is where a failure's first violation lies, as far as its reason, its
+// crash and Porcupine's page tell without reading the trace: an event
+// number, or the operation whose return the trace must be searched for. The
+// runner uses it to choose the part of the trace a failure keeps, the page
+// (Violation) to centre the diagram, so that both agree.
+type Focus struct {
+	Event    uint64   // 0 if none is named
+	Related  []uint64 // other events the reason names (the conflicting commit)
+	ReturnOp int      // the operation Porcupine could not place, if HasOp
+	HasOp    bool
+}
+
+// FocusOf finds the focus: the event the reason names ("agreement violated
+// at event 9196 ..."), a protocol crash's event (crashEvent, 0 if none), or
+// the first operation Porcupine could not linearize (linPage is
+// linearizability.html, nil if none).
+func FocusOf(reason string, crashEvent uint64, linPage []byte) Focus {
+	var f Focus
+	if m := eventRe.FindAllStringSubmatch(reason, -1); len(m) > 0 {
 		for i, sub := range m {
 			n, _ := strconv.ParseUint(sub[1], 10, 64)
 			if i == 0 {
-				a.Event = n
-			} else if !slices.Contains(a.Related, n) && n != a.Event {
-				a.Related = append(a.Related, n)
+				f.Event = n
+			} else if !slices.Contains(f.Related, n) && n != f.Event {
+				f.Related = append(f.Related, n)
 			}
 		}
+		return f
+	}
+	if crashEvent > 0 {
+		f.Event = crashEvent
+		return f
+	}
+	f.ReturnOp, f.HasOp = stuckOp(porcupineData(linPage))
+	return f
+}
+
+// ReturnPrefix begins the detail of the observation of operation op's
+// return ("return op=17 ..."), the event a Porcupine failure centres on.
+func ReturnPrefix(op int) string { return "return op=" + strconv.Itoa(op) + " " }
+
+// Violation finds the first violation (FocusOf) in the trace; for a verdict
+// without an event (liveness: the bound ran out) it is the last event the
+// trace holds.
+func (r *Run) Violation() Anchor {
+	a := Anchor{Why: r.Meta.Reason}
+	var crashEvent uint64
+	if r.Meta.Crash != nil {
+		crashEvent = r.Meta.Crash.Event
+	}
+	f := FocusOf(r.Meta.Reason, crashEvent, r.linPage)
+	if f.Event > 0 {
+		a.Event, a.Related = f.Event, f.Related
 		return a
 	}
-	if r.Meta.Crash != nil && r.Meta.Crash.Event > 0 {
-		a.Event = r.Meta.Crash.Event
-		return a
-	}
-	if op, ok := stuckOp(r.linData); ok {
-		if ev := r.returnEvent(op); ev > 0 {
+	if f.HasOp {
+		if ev := r.returnEvent(f.ReturnOp); ev > 0 {
 			a.Event = ev
-			a.Why = fmt.Sprintf("operation %d returns here and no linearization can place it (Porcupine); %s", op, r.Meta.Reason)
+			a.Why = fmt.Sprintf("operation %d returns here and no linearization can place it (Porcupine); %s", f.ReturnOp, r.Meta.Reason)
 			return a
 		}
 	}
@@ -171,7 +214,7 @@ func (r *Run) Violation() Anchor {
 
 // returnEvent finds the observation "return op=N ..." of operation op.
 func (r *Run) returnEvent(op int) uint64 {
-	prefix := "return op=" + strconv.Itoa(op) + " "
+	prefix := ReturnPrefix(op)
 	for _, e := range r.Events {
 		if e.Kind == "obs" && strings.HasPrefix(e.Detail, prefix) {
 			return e.I

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,14 +21,31 @@ const (
 	LinearizabilityFile = checkers.LinearizabilityFile // offered by the linearizability check
 )
 
-// WriteArtifacts writes what a person needs to study a failed run into dir:
-// the scenario pinned to its seed, the report, the client history, the full
-// trace (by replaying the seed with tracing on, which also re-checks that the
-// replay gives the same trace hash) and the files the history checks offer
-// (for a linearizability failure, Porcupine's visualization); then
-// report.html, the page drawn from those files (package report). It returns
-// the files written.
+// ArtifactOptions say how much of a failed run its artifacts keep.
+type ArtifactOptions struct {
+	// TraceWindow is how many events before and after the first violation
+	// trace.jsonl keeps; 0 means DefaultTraceWindow.
+	TraceWindow int
+	// FullTrace keeps every event of the run instead.
+	FullTrace bool
+}
+
+// WriteArtifacts writes a failure's artifacts with the default trace window
+// (WriteArtifactsWith).
 func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) ([]string, error) {
+	return WriteArtifactsWith(dir, sc, proto, rep, opts, ArtifactOptions{})
+}
+
+// WriteArtifactsWith writes what a person needs to study a failed run into
+// dir: the scenario pinned to its seed, the trace around the first violation
+// (or all of it, with FullTrace; written by replaying the seed, which also
+// re-checks that the replay gives the same trace hash, over every event
+// whatever the file keeps), the report with the window the trace holds, the
+// client history and the files the history checks offer (for a
+// linearizability failure, Porcupine's visualization); then report.html, the
+// page drawn from those files (package report). It returns the files
+// written.
+func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options, keep ArtifactOptions) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -49,15 +67,21 @@ func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Rep
 		return nil
 	}
 	pinned := Pinned(sc, rep)
+	var window TraceWindow
+	// The trace goes before report.json, which states the window it holds;
+	// the list of files keeps the order a reader wants.
 	steps := []struct {
 		name string
 		fn   func(f *os.File) error
 		skip bool
 	}{
 		{ScenarioFile, func(f *os.File) error { return writeScenario(f, pinned) }, false},
-		{ReportFile, func(f *os.File) error { return writeJSON(f, rep) }, false},
+		{TraceFile, func(f *os.File) (err error) {
+			window, err = replayTrace(f, sc, proto, rep, opts, keep)
+			return err
+		}, false},
+		{ReportFile, func(f *os.File) error { return writeJSON(f, reportWithWindow{rep, &window}) }, false},
 		{HistoryFile, func(f *os.File) error { return rep.History.WriteJSON(f) }, rep.History == nil},
-		{TraceFile, func(f *os.File) error { return replayTrace(f, sc, proto, rep, opts) }, false},
 	}
 	for _, a := range rep.Artifacts {
 		steps = append(steps, struct {
@@ -83,6 +107,13 @@ func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Rep
 	return append(files, page), nil
 }
 
+// reportWithWindow is report.json: the run's report and the part of the
+// trace beside it.
+type reportWithWindow struct {
+	*Report
+	TraceWindow *TraceWindow `json:"trace_window"`
+}
+
 func writeScenario(f *os.File, sc *scenarios.Scenario) error {
 	data, err := sc.Marshal()
 	if err != nil {
@@ -98,17 +129,62 @@ func writeJSON(f *os.File, v any) error {
 	return enc.Encode(v)
 }
 
-// replayTrace reruns the seed with the trace going to f and insists on the
-// same trace hash: a mismatch is a determinism bug, the worst kind we have.
-func replayTrace(f *os.File, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options) error {
-	opts.Seed, opts.Trace, opts.SkipHistoryCheck = rep.Seed, f, true
+// replayTrace reruns the seed with the trace going to f, all of it or the
+// window around the first violation, and insists on the same trace hash: a
+// mismatch is a determinism bug, the worst kind we have.
+func replayTrace(f *os.File, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options, keep ArtifactOptions) (TraceWindow, error) {
+	opts.Seed, opts.SkipHistoryCheck = rep.Seed, true
+	var ww *windowWriter
+	if keep.FullTrace {
+		opts.Trace = f
+	} else {
+		n := keep.TraceWindow
+		if n <= 0 {
+			n = DefaultTraceWindow
+		}
+		ww = newWindowWriter(f, focusOf(rep), n, n)
+		opts.Trace = ww
+	}
 	again, err := Run(sc, proto, opts)
 	if err != nil {
-		return err
+		return TraceWindow{}, err
 	}
 	if again.Hash != rep.Hash {
-		return fmt.Errorf("determinism broken: replay of seed %d gave trace hash %s, first run %s",
+		return TraceWindow{}, fmt.Errorf("determinism broken: replay of seed %d gave trace hash %s, first run %s",
 			rep.Seed, again.Hash, rep.Hash)
 	}
-	return nil
+	if ww == nil {
+		return TraceWindow{First: min(1, again.Events), Last: again.Events, Events: again.Events, Full: true}, nil
+	}
+	win, err := ww.finish()
+	win.Events = again.Events
+	return win, err
+}
+
+// focusOf is how the window writer recognises the first violation, found
+// as the report page finds it (report.FocusOf), so that the page's anchor
+// is in the window.
+func focusOf(rep *Report) anchorOf {
+	var crashEvent uint64
+	if rep.Crash != nil {
+		crashEvent = rep.Crash.Event
+	}
+	var lin []byte
+	for _, a := range rep.Artifacts {
+		if a.Name == LinearizabilityFile {
+			var buf bytes.Buffer
+			if a.Write(&buf) == nil {
+				lin = buf.Bytes()
+			}
+		}
+	}
+	f := report.FocusOf(rep.Reason, crashEvent, lin)
+	switch {
+	case f.Event > 0:
+		return anchorOf{event: f.Event}
+	case f.HasOp:
+		detail, _ := json.Marshal(report.ReturnPrefix(f.ReturnOp))
+		return anchorOf{parts: [][]byte{[]byte(`"kind":"obs"`), append([]byte(`"detail":`), bytes.TrimSuffix(detail, []byte(`"`))...)}}
+	}
+	return anchorOf{}
 }
