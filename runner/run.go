@@ -149,7 +149,15 @@ type Options struct {
 	// is the trace (artifacts) or its hash (a determinism recheck), which the
 	// history check never changes.
 	SkipHistoryCheck bool
+	// Progress, if set, is called during the safety phase after each
+	// ProgressStep of simulated time, with the simulated time and the events
+	// so far (a progress line for long runs). The world runs in those steps
+	// instead of at once, which changes nothing it does.
+	Progress func(now time.Duration, events uint64)
 }
+
+// ProgressStep is the simulated time between two Options.Progress calls.
+const ProgressStep = time.Second
 
 // DefaultLinearizabilityTimeout is the Porcupine budget of Options that set none.
 const DefaultLinearizabilityTimeout = 20 * time.Second
@@ -313,7 +321,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 // execute runs the safety phase, then either the liveness phase or the drain.
 func (r *run) execute() {
 	safetyEnd := sim.Time(r.sc.Duration)
-	r.outcome = r.world.RunUntil(safetyEnd)
+	r.outcome = r.runSafety(safetyEnd)
 	r.avail.stop() // the workload stops or finishes: nothing more need complete
 	if r.outcome != sim.Reached {
 		return
@@ -323,6 +331,23 @@ func (r *run) execute() {
 		return
 	}
 	r.drain(safetyEnd)
+}
+
+// runSafety runs the world to safetyEnd, in ProgressSteps when someone
+// watches: RunUntil stops before the first event past its deadline, so the
+// steps pop the same events in the same order as one call.
+func (r *run) runSafety(safetyEnd sim.Time) sim.Outcome {
+	if r.opts.Progress == nil {
+		return r.world.RunUntil(safetyEnd)
+	}
+	for {
+		t := min(r.world.Now().Add(ProgressStep), safetyEnd)
+		out := r.world.RunUntil(t)
+		r.opts.Progress(r.world.Now().Duration(), r.world.Events())
+		if out != sim.Reached || t == safetyEnd {
+			return out
+		}
+	}
 }
 
 // drain heals the faults, brings crashed nodes back and stops the workload,
