@@ -10,10 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 type runFlags struct {
@@ -23,6 +25,24 @@ type runFlags struct {
 	history    string
 	out        string
 	linTimeout time.Duration
+	keep       traceKeep
+}
+
+// traceKeep is how much trace a failure's artifacts keep: the events around
+// the first violation, or all of them (--full-trace).
+type traceKeep struct {
+	window int
+	full   bool
+}
+
+func (k *traceKeep) addFlags(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&k.window, "trace-window", runner.DefaultTraceWindow,
+		"a failure's trace.jsonl keeps this many events before and after the first violation")
+	cmd.Flags().BoolVar(&k.full, "full-trace", false, "a failure's trace.jsonl keeps every event of the run")
+}
+
+func (k traceKeep) options() runner.ArtifactOptions {
+	return runner.ArtifactOptions{TraceWindow: k.window, FullTrace: k.full}
 }
 
 const runLong = `Run one seed of a scenario and judge it.
@@ -32,7 +52,8 @@ operations (ok, failed, unknown), leader elections, each checker's verdict and
 the trace hash. Running the same scenario and seed again prints the same hash.
 
 When the run fails, simrun writes the artifacts (the scenario pinned to its
-seed, the full trace, the client history, report.json, report.html with a
+seed, the trace around the first violation (--trace-window events each side,
+or all of it with --full-trace), the client history, report.json, report.html with a
 space-time diagram of the messages around the violation and, for a
 linearizability failure, Porcupine's visualization) into --out and prints the
 command that replays the failure.`
@@ -57,6 +78,7 @@ func (a *app) newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker; past it the verdict is unknown")
+	f.keep.addFlags(cmd)
 	return cmd
 }
 
@@ -68,6 +90,9 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	f.seed = seedOf(sc, f.seed, seedSet)
 	if f.linTimeout <= 0 {
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
+	}
+	if f.keep.window < 1 {
+		return badInput("--trace-window: must be at least 1, got %d", f.keep.window)
 	}
 	opts := runner.Options{Seed: f.seed, LinearizabilityTimeout: f.linTimeout}
 	// Both files are created before the run, so that a path that cannot be
@@ -84,7 +109,12 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if err != nil {
 		return err
 	}
+	prog := newRunProgress(stderr, time.Duration(sc.Duration), isTerminal(stderr), runProgressAfter)
+	if prog != nil {
+		opts.Progress = prog.update
+	}
 	rep, err := runner.Run(sc, proto, opts)
+	prog.finish()
 	if err != nil {
 		closeQuietly(historyFile)
 		return badInputErr(err)
@@ -99,13 +129,66 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	return a.reportFailure(stdout, stderr, path, sc, proto, rep, f)
 }
 
+// runProgressAfter is how long a run goes before it shows a progress line:
+// a short run ends before anyone would read one.
+const runProgressAfter = 2 * time.Second
+
+// runProgress shows a long run's advance on stderr, a terminal only:
+// simulated time out of the scenario's duration (the safety phase) and
+// events so far. The bar is cleared when the run ends, so nothing of it stays
+// in what a person reads or copies, and a file or pipe never sees it.
+type runProgress struct {
+	w     io.Writer
+	total time.Duration
+	start time.Time
+	after time.Duration
+	bar   *progressbar.ProgressBar
+}
+
+// newRunProgress returns nil (no progress, and the run goes in one step)
+// unless w is a terminal.
+func newRunProgress(w io.Writer, total time.Duration, terminal bool, after time.Duration) *runProgress {
+	if !terminal || total <= 0 {
+		return nil
+	}
+	return &runProgress{w: w, total: total, start: time.Now(), after: after}
+}
+
+// update is runner.Options.Progress.
+func (p *runProgress) update(now time.Duration, events uint64) {
+	if p.bar == nil {
+		if time.Since(p.start) < p.after {
+			return
+		}
+		p.bar = progressbar.NewOptions64(p.total.Milliseconds(),
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	p.bar.Describe(fmt.Sprintf("simulated %v of %v, %d events", now.Round(time.Second), p.total, events))
+	_ = p.bar.Set64(now.Milliseconds())
+}
+
+func (p *runProgress) finish() {
+	if p != nil && p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // reportFailure writes the artifacts and prints the replay command. Artifacts
 // that cannot be written do not hide the verdict: a warning says so, and the
 // exit code is still the class's.
 func (a *app) reportFailure(stdout, stderr io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
 	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
 	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
-	files, err := runner.WriteArtifacts(dir, sc, proto, rep, opts)
+	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, f.keep.options())
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: warning: --out: artifacts not written: %v\n", a.name, err)
 	} else {

@@ -31,6 +31,7 @@ type sweepFlags struct {
 	shard      string
 	recheck    int
 	swarm      []string
+	keep       traceKeep
 }
 
 const sweepLong = `Run many seeds of each scenario, in parallel worlds (one per core by default).
@@ -89,6 +90,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th)")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
+	f.keep.addFlags(cmd)
 	return cmd
 }
 
@@ -128,6 +130,8 @@ func validateSweepFlags(f sweepFlags) error {
 		return badInput("--parallel: must not be negative, got %d", f.parallel)
 	case f.linTimeout <= 0:
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
+	case f.keep.window < 1:
+		return badInput("--trace-window: must be at least 1, got %d", f.keep.window)
 	case f.from+f.seeds < f.from:
 		return badInput("--from %d with --seeds %d overflows the seed range", f.from, f.seeds)
 	case f.recheck < 0:
@@ -192,7 +196,8 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 		RecheckEvery: f.recheck,
 		RecheckFrom:  f.from,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
-			_, err := runner.WriteArtifacts(failureDir(dir, rep.Seed), sc, proto, rep, runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout})
+			_, err := runner.WriteArtifactsWith(failureDir(dir, rep.Seed), sc, proto, rep,
+				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options())
 			return err
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/report"
@@ -69,7 +70,7 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 	pinned := Pinned(sc, rep)
 	var window TraceWindow
 	// The trace goes before report.json, which states the window it holds;
-	// the list of files keeps the order a reader wants.
+	// the list returned keeps the order a reader wants (listOrder).
 	steps := []struct {
 		name string
 		fn   func(f *os.File) error
@@ -100,11 +101,25 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 	}
 	// Drawn from the files just written, as "simrun report DIR" draws it, so
 	// the page shows exactly what the artifacts hold.
+	listOrder(files)
 	page, err := report.WriteRun(dir)
 	if err != nil {
 		return files, fmt.Errorf("%s: %w", report.File, err)
 	}
 	return append(files, page), nil
+}
+
+// listOrder sorts the artifacts as a reader takes them up: the scenario,
+// the report, the history, the trace, then what the checks offered.
+func listOrder(files []string) {
+	rank := func(path string) int {
+		i := slices.Index([]string{ScenarioFile, ReportFile, HistoryFile, TraceFile}, filepath.Base(path))
+		if i < 0 {
+			return 4
+		}
+		return i
+	}
+	slices.SortStableFunc(files, func(a, b string) int { return rank(a) - rank(b) })
 }
 
 // reportWithWindow is report.json: the run's report and the part of the
