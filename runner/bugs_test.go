@@ -41,6 +41,8 @@ var plantedBugs = []struct {
 	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 30/30 (conflicting-pre-prepares)
 	{"pbft-bug-trust-relayed-view-changes.yaml", 300, "agreement"},     // 30/30 (tamper-view-change)
 	{"pbft-bug-trust-new-view-pre-prepares.yaml", 300, "agreement"},    // 18/30 (wrong-new-view)
+	// A transaction logged in two parts: the list-append history checks.
+	{"raft-bug-partial-transactions.yaml", 10, "history is not serializable"}, // 20/20 (G1b)
 	// Availability bugs: liveness verdicts from the availability checks,
 	// which the safety checks miss (TestAvailabilityBugsMissedBySafetyChecks).
 	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 40/60, first at seed 2

@@ -191,5 +191,30 @@ func (s *Sessions) ReadOnly(op []byte) bool {
 	return ok && r.ReadOnly(op)
 }
 
+// TxnSplitter is an optional interface of a StateMachine whose commands
+// may be transactions of several steps. SplitTxn cuts one into commands
+// that, run one after another with nothing in between, do what it does (nil
+// if op is no transaction of two steps or more); JoinResults puts their
+// results together as the whole command's result. Only a planted bug uses
+// it: a transaction applied partly, other commands in between.
+type TxnSplitter interface {
+	SplitTxn(op []byte) [][]byte
+	JoinResults(results [][]byte) []byte
+}
+
+// SplitTxn cuts op as the wrapped state machine says (TxnSplitter); nil if
+// it cannot.
+func (s *Sessions) SplitTxn(op []byte) [][]byte {
+	if t, ok := s.sm.(TxnSplitter); ok {
+		return t.SplitTxn(op)
+	}
+	return nil
+}
+
+// JoinResults joins the results of the parts SplitTxn cut.
+func (s *Sessions) JoinResults(results [][]byte) []byte {
+	return s.sm.(TxnSplitter).JoinResults(results)
+}
+
 // LastApplied returns the latest sequence number applied for client, or 0.
 func (s *Sessions) LastApplied(client sim.NodeID) uint64 { return s.last[client].seq }

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -110,6 +111,31 @@ func (s *kv) applyTxn(op Op) []byte {
 		default:
 			out = append(out, resultNotFound...)
 		}
+	}
+	return out
+}
+
+// SplitTxn implements service.TxnSplitter: a transaction of two
+// micro-operations or more becomes two, its first half and the rest.
+func (s *kv) SplitTxn(b []byte) [][]byte {
+	op, err := ParseOp(b)
+	if err != nil || op.Kind != OpTxn || len(op.Txn) < 2 {
+		return nil
+	}
+	half := len(op.Txn) / 2
+	return [][]byte{appendTxn(nil, op.Txn[:half]), appendTxn(nil, op.Txn[half:])}
+}
+
+// JoinResults implements service.TxnSplitter: "ok a b" and "ok c" make
+// "ok a b c"; a part that did not answer ok answers for the whole.
+func (s *kv) JoinResults(results [][]byte) []byte {
+	out := []byte(resultOK)
+	for _, r := range results {
+		rest, ok := bytes.CutPrefix(r, []byte(resultOK))
+		if !ok {
+			return r
+		}
+		out = append(out, rest...)
 	}
 	return out
 }

@@ -33,6 +33,9 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.isPending(cmd) {
 		return // a retry of a command this leader already appended: its reply follows the apply
 	}
+	if n.bugs.partialTransactions && n.startSplit(from, cmd) {
+		return
+	}
 	if n.env.Buggify(buggifyIgnoreRequest) {
 		return // as if the request were lost: the client retries
 	}

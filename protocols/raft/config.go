@@ -121,10 +121,11 @@ const (
 	BugStaleAppendResetsTimer  = "stale-append-resets-timer"
 	// A weaker-consistency option: the log and every replica's state stay
 	// correct, only reads are served weaker than linearizable.
-	BugStaleFollowerReads = "stale-follower-reads"
-	BugLeaderLocalReads   = "leader-local-reads"
-	BugFollowerWriteCache = "follower-write-cache"
-	BugLeaseNoDriftMargin = "lease-no-drift-margin"
+	BugStaleFollowerReads  = "stale-follower-reads"
+	BugLeaderLocalReads    = "leader-local-reads"
+	BugFollowerWriteCache  = "follower-write-cache"
+	BugLeaseNoDriftMargin  = "lease-no-drift-margin"
+	BugPartialTransactions = "partial-transactions"
 )
 
 var knownBugs = []Bug{
@@ -152,6 +153,10 @@ var knownBugs = []Bug{
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
+	{Name: BugPartialTransactions, Description: "a weaker-consistency option for list-append transactions: the leader " +
+		"logs a transaction in two parts, the second only once the first applied, with other commands in between, and " +
+		"answers when the second applied: other transactions see half of it, and it sees theirs (not serializable); a " +
+		"leader deposed midway leaves it applied partly"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
@@ -174,7 +179,7 @@ type bugs struct {
 	leaderIgnoresHigherTerm, staleAppendResetsTimer bool
 	// Weaker reads only, not in any(): the log and the replicas' states
 	// stay correct.
-	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin bool
+	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin, partialTransactions bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -201,6 +206,7 @@ func parseBugs(names []string) (bugs, error) {
 		leaderLocalReads:        on(BugLeaderLocalReads),
 		followerWriteCache:      on(BugFollowerWriteCache),
 		leaseNoDriftMargin:      on(BugLeaseNoDriftMargin),
+		partialTransactions:     on(BugPartialTransactions),
 	}, err
 }
 

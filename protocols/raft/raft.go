@@ -116,7 +116,10 @@ type node struct {
 	// writeCache holds the writes a follower acknowledged and forwarded
 	// but has not applied: the follower-write-cache option only.
 	writeCache []cachedWrite
-	forwarded  uint64 // writes forwarded so far, numbering their sessions
+	proxies    uint64 // proxy commands made so far, numbering their sessions (forwardClient)
+	// splits are the transactions a leader logs in parts: the
+	// partial-transactions option only.
+	splits []*splitTxn
 
 	// Reads outside the log (reads.go): the leader's rounds, lease and
 	// waiting reads; the lease's length; when a follower last heard from a

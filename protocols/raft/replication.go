@@ -369,4 +369,7 @@ func (n *node) applyNext(digest uint64) {
 	if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.replyApplied(e.Cmd, result)
 	}
+	if n.role == roleLeader && len(n.splits) > 0 && outcome == service.Applied {
+		n.continueSplit(e.Cmd, result)
+	}
 }

@@ -52,11 +52,11 @@ func (n *node) serveFromWriteCache(from sim.NodeID, cmd service.Command) bool {
 		return false // the state machine cannot be copied
 	}
 	if !n.sessions.ReadOnly(cmd.Op) && !n.isCached(cmd) {
-		proxy, ok := forwardClient(n.id, n.forwarded)
+		proxy, ok := forwardClient(n.id, n.proxies)
 		if !ok {
 			return false // out of proxy sessions: redirect as usual
 		}
-		n.forwarded++
+		n.proxies++
 		n.writeCache = append(n.writeCache, cachedWrite{client: cmd.Client, seq: cmd.Seq,
 			forward: service.Command{Client: proxy, Seq: 1, Op: cmd.Op}})
 		n.send(n.lead, service.Request{Cmd: n.writeCache[len(n.writeCache)-1].forward})
@@ -76,10 +76,11 @@ type cachedWrite struct {
 // maxServers bounds the server IDs forwardClient keeps apart.
 const maxServers = 1024
 
-// forwardClient is the session of server id's k-th forwarded write: one of
-// its own per write, below every client's and localReadClient, so the
-// leader's session table neither orders nor drops forwards by their
-// client's sequence numbers. False once the IDs run out.
+// forwardClient is the session of server id's k-th proxy command (a
+// forwarded write, a part of a split transaction): one of its own per
+// command, below every client's and localReadClient, so the leader's
+// session table neither orders nor drops them by their client's sequence
+// numbers. False once the IDs run out.
 func forwardClient(id sim.NodeID, k uint64) (sim.NodeID, bool) {
 	v := int64(localReadClient) - 1 - int64(id) - int64(min(k, math.MaxInt32))*maxServers
 	if v < math.MinInt32 {
@@ -124,4 +125,76 @@ func (n *node) uncacheApplied() {
 	n.writeCache = slices.DeleteFunc(n.writeCache, func(c cachedWrite) bool {
 		return n.sessions.LastApplied(c.forward.Client) > 0
 	})
+}
+
+// startSplit is the partial-transactions option: a leader logs a
+// transaction in parts (service.TxnSplitter), each under a proxy session of
+// its own (forwardClient), the next one only when the one before it
+// applied, and answers the client with the parts' results joined when the
+// last one applied. Other commands are logged in between, so other
+// transactions see the first part's effects without the rest's, and the
+// rest sees what they did: the transaction is not atomic. A leader that
+// loses its leadership midway leaves the transaction applied partly. It
+// reports whether it took cmd.
+func (n *node) startSplit(from sim.NodeID, cmd service.Command) bool {
+	if slices.ContainsFunc(n.splits, func(s *splitTxn) bool { return s.client == cmd.Client && s.seq == cmd.Seq }) {
+		return true // a retry: the answer follows the last part
+	}
+	parts := n.sessions.SplitTxn(cmd.Op)
+	if parts == nil {
+		return false
+	}
+	s := &splitTxn{client: cmd.Client, seq: cmd.Seq, to: from, parts: parts}
+	if !n.logNextPart(s) {
+		return false
+	}
+	n.splits = append(n.splits, s)
+	n.broadcastAppend()
+	n.maybeCommit()
+	return true
+}
+
+// splitTxn is a transaction a leader logs in parts.
+type splitTxn struct {
+	client  sim.NodeID
+	seq     uint64
+	to      sim.NodeID // who asked
+	parts   [][]byte
+	results [][]byte   // of the parts applied so far
+	proxy   sim.NodeID // the session of the part in the log
+}
+
+// logNextPart appends the first part not applied yet under a proxy
+// session; false once the proxy sessions run out.
+func (n *node) logNextPart(s *splitTxn) bool {
+	proxy, ok := forwardClient(n.id, n.proxies)
+	if !ok {
+		return false
+	}
+	n.proxies++
+	s.proxy = proxy
+	n.appendEntry(Entry{Term: n.term, Cmd: service.Command{Client: proxy, Seq: 1, Op: s.parts[len(s.results)]}})
+	return true
+}
+
+// continueSplit is told of every command a leader applies: a part of a
+// split transaction gets the next part logged (sent with the next
+// heartbeat), or, the last one, the client its answer.
+func (n *node) continueSplit(cmd service.Command, result []byte) {
+	i := slices.IndexFunc(n.splits, func(s *splitTxn) bool { return s.proxy == cmd.Client })
+	if i < 0 {
+		return
+	}
+	s := n.splits[i]
+	s.results = append(s.results, result)
+	if len(s.results) < len(s.parts) && n.logNextPart(s) {
+		// This runs inside the apply of a commit, after maybeCommit counted
+		// the leader's own copy: count the new entry's now.
+		n.prs[n.id].match = n.lastIndex()
+		return
+	}
+	n.splits = slices.Delete(n.splits, i, i+1)
+	if len(s.results) == len(s.parts) {
+		n.send(s.to, service.Reply{Client: s.client, Seq: s.seq, Status: service.StatusOK, Result: n.sessions.JoinResults(s.results)})
+	}
 }
