@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/service"
 )
 
 func TestTxnWireRoundTrip(t *testing.T) {
@@ -38,6 +40,28 @@ func TestKVAppliesTxnAtomically(t *testing.T) {
 	assert.ErrorIs(t, err, ErrMalformed, "one word per micro-op")
 	_, err = ParseTxnResult(second.Txn, []byte("ok a + nf"))
 	assert.ErrorIs(t, err, ErrMalformed, "an append answered with a list")
+}
+
+// TestSplitTxnRunsAsTheWhole: the parts SplitTxn cuts, applied one after
+// the other, answer (joined) and change the KV as the whole transaction
+// does; a single micro-op or a kv command is not cut.
+func TestSplitTxnRunsAsTheWhole(t *testing.T) {
+	txn := Op{Kind: OpTxn, Txn: []MicroOp{{Key: "k1"}, {Append: true, Key: "k1", Value: "a"}, {Key: "k1"}}}.Encode()
+	whole, split := NewKV(), NewKV()
+	splitter := split.(service.TxnSplitter)
+	parts := splitter.SplitTxn(txn)
+	require.Len(t, parts, 2)
+	assert.Equal(t, "txn r k1", string(parts[0]))
+	var results [][]byte
+	for _, p := range parts {
+		results = append(results, split.Apply(p))
+	}
+	assert.Equal(t, string(whole.Apply(txn)), string(splitter.JoinResults(results)))
+	assert.Equal(t, string(whole.Apply([]byte("get k1"))), string(split.Apply([]byte("get k1"))))
+	assert.Nil(t, splitter.SplitTxn(Op{Kind: OpTxn, Txn: []MicroOp{{Key: "k1"}}}.Encode()))
+	assert.Nil(t, splitter.SplitTxn([]byte("put k1 v")))
+	assert.Equal(t, "err malformed op", string(splitter.JoinResults([][]byte{[]byte("ok nf"), []byte("err malformed op")})),
+		"a part that did not answer ok answers for the whole")
 }
 
 func TestTxnHistoryJSONRoundTrip(t *testing.T) {
