@@ -56,6 +56,7 @@ var consistencyMatrix = []struct {
 // some seed), a pass on every seed elsewhere (never a failure; an unknown
 // verdict fails the test too), and that the README shows the same table.
 func TestConsistencyMatrix(t *testing.T) {
+	t.Parallel() // one of the long runner tests: they overlap on a second core
 	var table []string
 	for _, row := range consistencyMatrix {
 		data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", row.scenario))

@@ -57,6 +57,7 @@ type goldenCase struct {
 func (c goldenCase) String() string { return fmt.Sprintf("%s %d %s", c.file, c.seed, c.swarm) }
 
 func TestGoldenHashes(t *testing.T) {
+	t.Parallel() // one of the long runner tests: they overlap on a second core
 	if *update && testing.Short() {
 		t.Fatal("-update rewrites the whole table: run it without -short")
 	}

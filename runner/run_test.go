@@ -81,6 +81,7 @@ func TestSameSeedSameTrace(t *testing.T) {
 
 // TestShippedScenariosPass runs every shipped scenario on a few seeds.
 func TestShippedScenariosPass(t *testing.T) {
+	t.Parallel() // one of the long runner tests: they overlap on a second core
 	files, err := filepath.Glob(filepath.Join("..", "scenarios", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)

@@ -14,6 +14,7 @@ import (
 // measure, and that, written out and read back, still fails the same way:
 // same class, same failing check.
 func TestShrinkPlantedBugs(t *testing.T) {
+	t.Parallel() // one of the long runner tests: they overlap on a second core
 	if testing.Short() {
 		t.Skip("shrinks every planted bug")
 	}
@@ -105,6 +106,7 @@ func TestShrinkRefusesAPassingSeed(t *testing.T) {
 // two crashes of one server reaches, 6 firings and 7 operations, against 8
 // and 8 without it.
 func TestShrinkReachesTheTargetSizes(t *testing.T) {
+	t.Parallel() // one of the long runner tests: they overlap on a second core
 	if testing.Short() {
 		t.Skip("shrinks with the default budget")
 	}
