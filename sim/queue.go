@@ -9,6 +9,7 @@ const (
 	evControl                      // a scheduled control action (fault, check, stop)
 	evStart                        // a node starts (initially or after a restart)
 	evWake                         // a node's slow sync ends: release what it held
+	evOperate                      // an operator request, handled at once (World.Operate)
 )
 
 // event is a value in the queue: no pointer to it ever escapes, and nothing is

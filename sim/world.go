@@ -452,6 +452,8 @@ func (w *World) call(s *nodeSlot, e *event) (ok bool) {
 		s.inst.Timer(env, e.tk)
 	case evStart:
 		s.inst.Start(env)
+	case evOperate:
+		s.inst.(Operable).Operate(env, e.msg)
 	}
 	return true
 }
