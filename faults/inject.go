@@ -27,6 +27,7 @@ type Counts struct {
 	Clocks      int // clock rate changes and skews applied
 	Disks       int // disk fault settings applied
 	Corruptions int // durable records corrupted
+	Transfers   int // leadership transfers the leader took up
 	// LeaderMisses counts faults aimed at the leader that found no leader
 	// known and struck a server drawn at random: a protocol that never
 	// announces a leader makes every leader fault a random one.
@@ -42,7 +43,7 @@ func (c Counts) String() string {
 		name string
 		n    int
 	}{{"pauses", c.Pauses}, {"resumes", c.Resumes}, {"clogs", c.Clogs}, {"links", c.Links},
-		{"clocks", c.Clocks}, {"disks", c.Disks}, {"corruptions", c.Corruptions},
+		{"clocks", c.Clocks}, {"disks", c.Disks}, {"corruptions", c.Corruptions}, {"transfers", c.Transfers},
 		{"leader-misses", c.LeaderMisses}} {
 		if x.n > 0 {
 			b += " " + x.name + "=" + strconv.Itoa(x.n)

@@ -52,6 +52,9 @@ type Step struct {
 	// Swizzle clogs servers one after another and, For later, unclogs them
 	// in another order (FoundationDB's swizzle-clogging).
 	Swizzle *Swizzle `yaml:"swizzle,omitempty,flow"`
+	// Transfer asks the leader to hand its leadership to a server: a node,
+	// or random (another running server).
+	Transfer Target `yaml:"transfer,omitempty"`
 
 	// Down, if positive, restarts (resumes) the crashed (paused) server after
 	// that long; zero leaves it down until a restart (resume) step or the end

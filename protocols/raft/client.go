@@ -24,6 +24,10 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if cmd.IsNoop() || cmd.Seq < n.sessions.LastApplied(cmd.Client) {
 		return // not a client command, or the client has moved on
 	}
+	if n.transferring() {
+		n.refuseDuringTransfer(from, cmd) // thesis §3.10: no new requests while handing over
+		return
+	}
 	if n.bugs.leaderLocalReads && n.serveLocalRead(from, cmd) {
 		return
 	}

@@ -36,6 +36,17 @@ type Config struct {
 	// by it, on the leader's clock (ReadLease only; at least 1; 0 means
 	// the default, 1.25).
 	LeaseDrift float64 `yaml:"lease_drift"`
+	// PreVote has a server whose election timeout runs out ask the others
+	// first whether they would vote for it (thesis §9.6): it campaigns, in a
+	// new term, only once a majority would. The round changes nobody's term
+	// or vote, so a server cut off from the cluster does not raise its term
+	// and depose the leader when it returns. See prevote.go.
+	PreVote bool `yaml:"pre_vote"`
+	// CheckQuorum has a leader step down when it has not heard from a
+	// majority of the servers (itself included) within ElectionTimeoutMin
+	// (thesis §6.2), so that clients stop waiting on a leader that cannot
+	// commit; followers then answer every heartbeat. See prevote.go.
+	CheckQuorum bool `yaml:"check_quorum"`
 	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
 	// correct protocol.
 	Bugs []string `yaml:"bugs"`
@@ -100,6 +111,9 @@ func (c Config) Validate() error {
 	if slices.Contains(c.Bugs, BugLeaseNoDriftMargin) && c.ReadMode != ReadLease {
 		return fmt.Errorf("raft: bug %s needs read_mode: lease", BugLeaseNoDriftMargin)
 	}
+	if slices.Contains(c.Bugs, BugPreVoteBumpsTerm) && !c.PreVote {
+		return fmt.Errorf("raft: bug %s needs pre_vote: true", BugPreVoteBumpsTerm)
+	}
 	return nil
 }
 
@@ -126,6 +140,9 @@ const (
 	BugFollowerWriteCache  = "follower-write-cache"
 	BugLeaseNoDriftMargin  = "lease-no-drift-margin"
 	BugPartialTransactions = "partial-transactions"
+	// Leadership transfer and pre-vote (thesis §3.10, §9.6).
+	BugTransferKeepsProposing = "transfer-keeps-proposing"
+	BugPreVoteBumpsTerm       = "pre-vote-bumps-term"
 )
 
 var knownBugs = []Bug{
@@ -157,6 +174,10 @@ var knownBugs = []Bug{
 		"logs a transaction in two parts, the second only once the first applied, with other commands in between, and " +
 		"answers when the second applied: other transactions see half of it, and it sees theirs (not serializable); a " +
 		"leader deposed midway leaves it applied partly"},
+	{Name: BugPreVoteBumpsTerm, Description: "an availability bug (pre_vote: true only): a server persists the term " +
+		"it proposes when it starts a pre-vote round, before a majority would vote for it (thesis §9.6 has the round " +
+		"change nobody's state): a server cut off from the leader still raises its term at every election timeout, and " +
+		"deposes the leader whenever its messages get through"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
@@ -166,6 +187,10 @@ var knownBugs = []Bug{
 		"get from its own applied state instead of redirecting it to the leader (Raft §8 sends every read through the " +
 		"leader), so a lagging or partitioned follower serves stale values: not linearizable, and not sequentially " +
 		"consistent or monotonic when a client moves between servers"},
+	{Name: BugTransferKeepsProposing, Description: "during a leadership transfer the leader goes on accepting client " +
+		"requests (thesis §3.10 has it stop): it appends writes the target's election discards, and with read_mode: lease " +
+		"it answers reads under its lease while the target, which campaigns past the followers' lease guard, is elected " +
+		"and takes writes: stale reads"},
 }
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -180,6 +205,8 @@ type bugs struct {
 	// Weaker reads only, not in any(): the log and the replicas' states
 	// stay correct.
 	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin, partialTransactions bool
+	// Transfer and pre-vote bugs, not in any(): the log stays correct.
+	transferKeepsProposing, preVoteBumpsTerm bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -207,6 +234,8 @@ func parseBugs(names []string) (bugs, error) {
 		followerWriteCache:      on(BugFollowerWriteCache),
 		leaseNoDriftMargin:      on(BugLeaseNoDriftMargin),
 		partialTransactions:     on(BugPartialTransactions),
+		transferKeepsProposing:  on(BugTransferKeepsProposing),
+		preVoteBumpsTerm:        on(BugPreVoteBumpsTerm),
 	}, err
 }
 

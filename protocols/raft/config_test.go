@@ -19,7 +19,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"default", func(*Config) {}, ""},
 		{"every bug", func(c *Config) {
-			c.ReadMode = ReadLease
+			c.ReadMode, c.PreVote = ReadLease, true
 			for _, b := range KnownBugs() {
 				c.Bugs = append(c.Bugs, b.Name)
 			}
@@ -32,13 +32,16 @@ func TestConfigValidate(t *testing.T) {
 		{"drift below 1", func(c *Config) { c.LeaseDrift = 0.8 }, "lease_drift 0.8 must be in [1, 100]"},
 		{"lease bug without a lease", func(c *Config) { c.Bugs = []string{BugLeaseNoDriftMargin} },
 			"bug lease-no-drift-margin needs read_mode: lease"},
+		{"pre-vote bug without pre-vote", func(c *Config) { c.Bugs = []string{BugPreVoteBumpsTerm} },
+			"bug pre-vote-bumps-term needs pre_vote: true"},
+		{"pre-vote and check-quorum", func(c *Config) { c.PreVote, c.CheckQuorum = true, true }, ""},
 		{"no election timeout", func(c *Config) { c.ElectionTimeoutMin = 0 }, "election_timeout_min"},
 		{"max not above min", func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, "election_timeout_max"},
 		{"no heartbeat", func(c *Config) { c.HeartbeatInterval = 0 }, "heartbeat_interval"},
 		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
 		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
 		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-term-check-on-vote, partial-transactions, send-before-sync, stale-append-resets-timer, stale-follower-reads)`},
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-term-check-on-vote, partial-transactions, pre-vote-bumps-term, send-before-sync, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
 	}
 	for _, tt := range tests {
@@ -71,13 +74,15 @@ heartbeat_interval: 20ms
 max_entries_per_append: 8
 read_mode: lease
 lease_drift: 1.5
+pre_vote: true
+check_quorum: true
 bugs: [forget-vote]
 `
 	var c Config
 	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &c, yaml.Strict()))
 	assert.Equal(t, Config{ElectionTimeoutMin: 150 * time.Millisecond, ElectionTimeoutMax: 300 * time.Millisecond,
 		HeartbeatInterval: 20 * time.Millisecond, MaxEntriesPerAppend: 8, ReadMode: ReadLease, LeaseDrift: 1.5,
-		Bugs: []string{BugForgetVote}}, c)
+		PreVote: true, CheckQuorum: true, Bugs: []string{BugForgetVote}}, c)
 	require.NoError(t, c.Validate())
 
 	err := yaml.UnmarshalWithOptions([]byte("heartbeat_intreval: 20ms\n"), &c, yaml.Strict())
@@ -86,7 +91,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 13)
+	require.Len(t, bugs, 15)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

@@ -30,17 +30,25 @@ func (e Entry) appendTrace(b []byte) []byte {
 
 // MsgVote is the RequestVote RPC (Raft §5.2, Figure 2): the sender is the
 // candidate and asks for a vote in Term. LastIndex and LastTerm describe its
-// log, for the up-to-date check of §5.4.1.
+// log, for the up-to-date check of §5.4.1. Transfer says the candidate
+// campaigns on its leader's MsgTimeoutNow (thesis §3.10): voters then waive
+// the guards against disruptive servers (a leader heard recently), not the
+// log check.
 type MsgVote struct {
 	Term      uint64
 	LastIndex uint64
 	LastTerm  uint64
+	Transfer  bool
 }
 
 // AppendTrace implements sim.Message.
 func (m MsgVote) AppendTrace(b []byte) []byte {
-	return sim.TraceLine(b).Kind("MsgVote").Uint("term", m.Term).Uint("last-index", m.LastIndex).
+	b = sim.TraceLine(b).Kind("MsgVote").Uint("term", m.Term).Uint("last-index", m.LastIndex).
 		Uint("last-term", m.LastTerm)
+	if m.Transfer {
+		b = append(b, " transfer"...)
+	}
+	return b
 }
 
 // MsgVoteResp answers a MsgVote: Term is the voter's current term, for the
@@ -161,3 +169,54 @@ func (m MsgHeartbeat) MessageTerm() (uint64, bool) { return m.Term, true }
 
 // MessageTerm implements sim.Termed.
 func (m MsgHeartbeatResp) MessageTerm() (uint64, bool) { return m.Term, false }
+
+// MsgPreVote asks whether the receiver would vote for the sender in term
+// Next (thesis §9.6), without changing anyone's state: Term is the sender's
+// current term, which it keeps. LastIndex and LastTerm describe its log.
+type MsgPreVote struct {
+	Term      uint64
+	Next      uint64
+	LastIndex uint64
+	LastTerm  uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgPreVote) AppendTrace(b []byte) []byte {
+	return sim.TraceLine(b).Kind("MsgPreVote").Uint("term", m.Term).Uint("next", m.Next).
+		Uint("last-index", m.LastIndex).Uint("last-term", m.LastTerm)
+}
+
+// MsgPreVoteResp answers a MsgPreVote: Term is the voter's current term,
+// Next echoes the term asked about, Granted says it would vote.
+type MsgPreVoteResp struct {
+	Term    uint64
+	Next    uint64
+	Granted bool
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgPreVoteResp) AppendTrace(b []byte) []byte {
+	return sim.TraceLine(b).Kind("MsgPreVoteResp").Uint("term", m.Term).Uint("next", m.Next).
+		If(m.Granted, "granted", "rejected")
+}
+
+// MsgTimeoutNow is a leader's hand-over (thesis §3.10): the receiver, whose
+// log the leader has brought up to date, campaigns at once.
+type MsgTimeoutNow struct {
+	Term uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgTimeoutNow) AppendTrace(b []byte) []byte {
+	return sim.TraceLine(b).Kind("MsgTimeoutNow").Uint("term", m.Term)
+}
+
+// MessageTerm implements sim.Termed: the sender's current term, not the one
+// it asks about.
+func (m MsgPreVote) MessageTerm() (uint64, bool) { return m.Term, false }
+
+// MessageTerm implements sim.Termed.
+func (m MsgPreVoteResp) MessageTerm() (uint64, bool) { return m.Term, false }
+
+// MessageTerm implements sim.Termed: only a leader hands its leadership over.
+func (m MsgTimeoutNow) MessageTerm() (uint64, bool) { return m.Term, true }

@@ -74,7 +74,7 @@ func do(tn *testNet, id sim.NodeID, fn func(n *node)) {
 // the votes, dropping its vote requests: for scripting the paper's figures.
 func forceLeader(tn *testNet, id sim.NodeID) {
 	do(tn, id, func(n *node) {
-		n.becomeCandidate()
+		n.becomeCandidate(false)
 		if n.role != roleLeader {
 			n.becomeLeader()
 		}

@@ -43,6 +43,21 @@ const (
 	ProbeLeaseRead              = "raft/read-served-under-lease"
 	ProbeVoteRefusedLeaderAlive = "raft/vote-refused-leader-heard-recently"
 	ProbeVoteIgnoredLeaderAlive = "raft/vote-ignored-leader-heard-recently"
+
+	ProbePreVoteStarted            = "raft/pre-vote-started"
+	ProbePreVoteGranted            = "raft/pre-vote-granted"
+	ProbePreVoteRejected           = "raft/pre-vote-rejected"
+	ProbePreVoteRejectedLeader     = "raft/pre-vote-rejected-leader-heard-recently"
+	ProbePreVoteWon                = "raft/pre-vote-won"
+	ProbeCheckQuorumStepDown       = "raft/check-quorum-step-down"
+	ProbeTransferStarted           = "raft/transfer-started"
+	ProbeTransferNotLeader         = "raft/transfer-asked-of-non-leader"
+	ProbeTransferRefused           = "raft/transfer-refused"
+	ProbeTransferRefusedRequest    = "raft/transfer-request-refused"
+	ProbeTransferTimeoutNow        = "raft/transfer-timeout-now-sent"
+	ProbeTransferAborted           = "raft/transfer-aborted"
+	ProbeTransferCampaign          = "raft/transfer-target-campaigns"
+	ProbeTransferTimeoutNowIgnored = "raft/transfer-timeout-now-ignored"
 )
 
 var knownProbes = []Probe{
@@ -73,6 +88,20 @@ var knownProbes = []Probe{
 	{Name: ProbeLeaseRead, Description: "a leader answered a read outside the log at once, under its lease (thesis §6.4)"},
 	{Name: ProbeVoteRefusedLeaderAlive, Description: "a server in lease mode refused its vote: it heard from a leader too recently, whose lease it backs"},
 	{Name: ProbeVoteIgnoredLeaderAlive, Description: "a server in lease mode ignored a vote request of a higher term, term and all: it heard from a leader too recently (thesis §4.2.3)"},
+	{Name: ProbePreVoteStarted, Description: "a server started a pre-vote round instead of a new term (thesis §9.6)"},
+	{Name: ProbePreVoteGranted, Description: "a server said it would vote for a pre-candidate (thesis §9.6)"},
+	{Name: ProbePreVoteRejected, Description: "a server said it would not vote for a pre-candidate: a stale term or a less up-to-date log"},
+	{Name: ProbePreVoteRejectedLeader, Description: "a server refused a pre-vote: it leads, or heard from a leader within the election timeout (thesis §9.6)"},
+	{Name: ProbePreVoteWon, Description: "a majority would vote for a pre-candidate: it campaigns"},
+	{Name: ProbeCheckQuorumStepDown, Description: "a leader that heard from no majority within the election timeout stepped down (thesis §6.2)"},
+	{Name: ProbeTransferStarted, Description: "a leader began handing its leadership over (thesis §3.10)"},
+	{Name: ProbeTransferNotLeader, Description: "a server that is not the leader was asked to hand leadership over, and ignored it"},
+	{Name: ProbeTransferRefused, Description: "a leader refused a hand-over: to itself, to no server, or while another runs"},
+	{Name: ProbeTransferRefusedRequest, Description: "a leader handing leadership over turned a client away (thesis §3.10)"},
+	{Name: ProbeTransferTimeoutNow, Description: "a leader sent MsgTimeoutNow to a transfer's target whose log it had brought up to date"},
+	{Name: ProbeTransferAborted, Description: "a leader gave a transfer up after an election timeout and took requests again (thesis §3.10)"},
+	{Name: ProbeTransferCampaign, Description: "a transfer's target campaigned at once on MsgTimeoutNow"},
+	{Name: ProbeTransferTimeoutNowIgnored, Description: "a server recovering lost entries ignored a MsgTimeoutNow"},
 }
 
 // KnownProbes lists the probes.

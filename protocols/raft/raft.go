@@ -54,9 +54,11 @@ const (
 	roleFollower role = iota + 1
 	roleCandidate
 	roleLeader
+	rolePreCandidate // pre_vote: asking whether a majority would vote (prevote.go)
 )
 
-var roleNames = [...]string{roleFollower: "follower", roleCandidate: "candidate", roleLeader: "leader"}
+var roleNames = [...]string{roleFollower: "follower", roleCandidate: "candidate", roleLeader: "leader",
+	rolePreCandidate: "pre-candidate"}
 
 func (r role) String() string { return roleNames[r] }
 
@@ -134,7 +136,14 @@ type node struct {
 	electionTimeout time.Duration
 	electionStart   sim.Time
 
-	votes []int8 // candidate: the answer of each server
+	votes []int8 // candidate, pre-candidate: the answer of each server
+	// preVoteNext is the term a pre-candidate asks about; transferVote says
+	// a candidate campaigns on a MsgTimeoutNow (its MsgVotes say so).
+	preVoteNext  uint64
+	transferVote bool
+
+	transfer transferState // leader: a hand-over in progress (transfer.go)
+	heard    []sim.Time    // leader, check_quorum: when each server last answered
 
 	prs     []progress             // leader: per server (its own entry tracks its log)
 	pending service.PendingReplies // leader: clients waiting for a reply, at the index appended
@@ -172,6 +181,8 @@ func (n *node) Start(env sim.Env) {
 	n.quorum = len(n.servers)/2 + 1
 	n.prs = make([]progress, len(n.servers))
 	n.votes = make([]int8, len(n.servers))
+	n.heard = make([]sim.Time, len(n.servers))
+	n.transfer.to = sim.None
 	n.scratch = make([]uint64, len(n.servers))
 	n.pending = service.PendingReplies{}
 	st := loadState(env.Disk())
@@ -254,7 +265,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 	switch {
 	case term > n.term && n.role == roleLeader && n.bugs.leaderIgnoresHigherTerm && isResponse(m):
 		return // planted availability bug: the leader does not step down
-	case term > n.term && n.ignoresVote(m):
+	case term > n.term && n.ignoresVote(m) && !isTransferVote(m):
 		// Lease mode (thesis §4.2.3): a leader was heard from too recently
 		// to help elect another; the term is not adopted either, so a
 		// server that cannot win does not reset everyone's timer. A later
@@ -282,6 +293,9 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		case MsgVote:
 			n.probe(ProbeVoteRejectedStaleTerm)
 			n.send(from, MsgVoteResp{Term: n.term})
+		case MsgPreVote:
+			n.probe(ProbePreVoteRejected)
+			n.send(from, MsgPreVoteResp{Term: n.term, Next: m.Next})
 		case MsgApp:
 			n.probe(ProbeAppendRejectedStale)
 			if n.bugs.staleAppendResetsTimer && n.role == roleFollower {
@@ -303,10 +317,18 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 // AppendEntries).
 func isResponse(m sim.Message) bool {
 	switch m.(type) {
-	case MsgVoteResp, MsgAppResp, MsgHeartbeatResp:
+	case MsgVoteResp, MsgAppResp, MsgHeartbeatResp, MsgPreVoteResp:
 		return true
 	}
 	return false
+}
+
+// isTransferVote reports whether m is the MsgVote of a leadership transfer's
+// target (thesis §3.10), which the guards against disruptive servers let
+// through.
+func isTransferVote(m sim.Message) bool {
+	v, ok := m.(MsgVote)
+	return ok && v.Transfer
 }
 
 // becomeFollower adopts term (clearing the vote if the term is new) and
@@ -322,9 +344,10 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 		n.env.CancelTimer(timerHeartbeat)
 		clear(n.pending)
 	}
-	if n.role == roleCandidate {
+	if n.role == roleCandidate || n.role == rolePreCandidate {
 		n.env.CancelTimer(timerHeartbeat)
 	}
+	n.transfer.to = sim.None
 	n.role, n.lead = roleFollower, lead
 	n.step, n.tick = stepFollower, tickElection
 	if wasLeader {
@@ -334,10 +357,15 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 }
 
 // becomeCandidate starts an election (Raft §5.2): a new term, a vote for
-// itself, and a MsgVote to every other server.
-func (n *node) becomeCandidate() {
+// itself, and a MsgVote to every other server. transfer says the leader
+// asked for it (MsgTimeoutNow, transfer.go).
+func (n *node) becomeCandidate(transfer bool) {
 	n.assert(n.role != roleLeader, "a leader cannot become a candidate")
 	n.probe(ProbeElectionStarted)
+	if n.role == rolePreCandidate {
+		n.env.CancelTimer(timerHeartbeat)
+	}
+	n.transferVote = transfer
 	n.term = max(n.term, n.seenTerm) + 1
 	n.vote = n.id
 	n.persistHardState()
@@ -356,7 +384,7 @@ func (n *node) becomeCandidate() {
 
 // requestVotes sends MsgVote to every server that has not answered yet.
 func (n *node) requestVotes() {
-	m := MsgVote{Term: n.term, LastIndex: n.lastIndex(), LastTerm: n.lastTerm()}
+	m := MsgVote{Term: n.term, LastIndex: n.lastIndex(), LastTerm: n.lastTerm(), Transfer: n.transferVote}
 	for _, id := range n.servers {
 		if id != n.id && n.votes[id] == voteUnknown {
 			n.send(id, m)
@@ -385,6 +413,11 @@ func (n *node) becomeLeader() {
 	n.step, n.tick = stepLeader, tickHeartbeat
 	clear(n.pending)
 	n.resetReads()
+	n.transfer = transferState{to: sim.None}
+	now := n.env.Now()
+	for i := range n.heard {
+		n.heard[i] = now // check_quorum: every server gets an election timeout to answer
+	}
 	// Raft Figure 2: nextIndex starts just past the leader's log, matchIndex
 	// at 0; the leader probes each follower to find where their logs match.
 	for i := range n.prs {
@@ -433,7 +466,7 @@ func tickElection(n *node, kind sim.TimerKind) {
 		n.probe(ProbeRecoveringNoCampaign)
 		n.resetElectionTimer() // recovering entries lost to corruption: no campaign (see lost)
 	default:
-		n.becomeCandidate()
+		n.campaign()
 	}
 }
 
@@ -443,7 +476,7 @@ func tickCandidate(n *node, kind sim.TimerKind) {
 	switch kind {
 	case timerElection:
 		if n.electionDue() {
-			n.becomeCandidate()
+			n.campaign()
 		}
 	case timerHeartbeat:
 		n.requestVotes()
@@ -459,6 +492,10 @@ func tickHeartbeat(n *node, kind sim.TimerKind) {
 		n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval) // a stalled leader: followers may time out
 		return
 	}
+	if n.checkQuorum() {
+		return // stepped down: no more heartbeats
+	}
+	n.tickTransfer()
 	for _, id := range n.servers {
 		if id != n.id {
 			n.heartbeat(id)
@@ -481,6 +518,10 @@ func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 		n.handleHeartbeat(from, m)
 	case MsgVote:
 		n.handleVote(from, m)
+	case MsgPreVote:
+		n.handlePreVote(from, m)
+	case MsgTimeoutNow:
+		n.handleTimeoutNow()
 	}
 	// Responses of the current term reach a follower only late, after it
 	// lost an election or stepped down: nothing to do.
@@ -501,6 +542,8 @@ func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 		n.handleHeartbeat(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
+	case MsgPreVote:
+		n.handlePreVote(from, m)
 	case MsgVoteResp:
 		n.handleVoteResp(from, m)
 	}
@@ -508,7 +551,10 @@ func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 
 // stepLeader handles a message of the current term as the leader.
 func stepLeader(n *node, from sim.NodeID, m sim.Message) {
+	n.heardFrom(from) // a server of the leader's term: alive and reachable (check_quorum)
 	switch m := m.(type) {
+	case MsgPreVote:
+		n.handlePreVote(from, m) // rejected: the leader is alive
 	case MsgAppResp:
 		n.handleAppResp(from, m)
 	case MsgHeartbeatResp:
@@ -539,7 +585,7 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	if n.bugs.noLogCheckOnVote {
 		upToDate = true
 	}
-	leaderAlive := n.heardLeaderRecently() // lease mode only
+	leaderAlive := n.heardLeaderRecently() && !m.Transfer // lease mode only; a transfer's target campaigns past it
 	granted := free && upToDate && !leaderAlive
 	switch {
 	case !free:

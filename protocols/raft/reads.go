@@ -165,7 +165,7 @@ func (n *node) confirmRounds() {
 	}
 	r.confirmed = c
 	for len(r.open) > 0 && r.open[0].round <= c {
-		if o := r.open[0]; o.round == c && n.cfg.ReadMode == ReadLease {
+		if o := r.open[0]; o.round == c && n.cfg.ReadMode == ReadLease && !n.transfer.noLease {
 			if until := o.at.Add(n.lease); until > r.leaseUntil {
 				r.leaseFrom, r.leaseUntil = o.at, until
 			}

@@ -29,11 +29,13 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 	if len(n.writeCache) > 0 {
 		n.resendCached()
 	}
-	if len(m.Entries) == 0 {
+	if len(m.Entries) == 0 && !n.cfg.CheckQuorum {
 		// A heartbeat (the leader only sends empty MsgApps at a follower's
 		// known match index) that passed the check tells the leader nothing
 		// it does not know, so it goes unanswered: half the messages of an
-		// idle cluster. A rejection, or a stale term, is still answered.
+		// idle cluster. A rejection, or a stale term, is still answered;
+		// and every heartbeat with check_quorum, whose leader must hear
+		// that its followers are there.
 		return
 	}
 	n.send(from, MsgAppResp{Term: n.term, Index: lastNew})
@@ -255,6 +257,9 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 	}
 	if pr.next <= n.lastIndex() {
 		n.sendAppend(from) // the next chunk of a catch-up
+	}
+	if from == n.transfer.to {
+		n.sendTimeoutNowIfCaughtUp()
 	}
 }
 
