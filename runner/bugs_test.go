@@ -50,6 +50,9 @@ var plantedBugs = []struct {
 	// A lease with no drift margin (read_mode: lease), the leader's clock
 	// at half speed: a deposed leader serves stale reads.
 	{"raft-bug-lease-no-drift-margin.yaml", 10, "history is not linearizable"}, // 22/30, first at seed 1
+	// A leadership transfer whose leader keeps serving clients, lease reads
+	// among them, while its target is elected past the lease guard.
+	{"raft-bug-transfer-keeps-proposing.yaml", 10, "history is not linearizable"}, // 15/30, first at seed 2
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in
@@ -192,4 +195,64 @@ func TestAvailabilityBugsMissedBySafetyChecks(t *testing.T) {
 			require.Positive(t, caught, "the availability checks caught nothing in %d seeds", seeds)
 		})
 	}
+}
+
+// withOptions parses a shipped scenario with its protocol_options lines
+// replaced, each old line by its new one.
+func withOptions(t *testing.T, file string, replace ...string) (*scenarios.Scenario, runner.Protocol) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "scenarios", file))
+	require.NoError(t, err)
+	text := string(data)
+	for i := 0; i+1 < len(replace); i += 2 {
+		require.Contains(t, text, replace[i])
+		text = strings.Replace(text, replace[i], replace[i+1], 1)
+	}
+	sc, err := scenarios.Parse(file, []byte(text))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	return sc, proto
+}
+
+// TestPreVoteKeepsCutOffServersFromDeposingTheLeader: on the pre-vote
+// scenario, no leader ever steps down on a higher term (a server cut off
+// fails its pre-votes and keeps its term), and with check-quorum an isolated
+// leader steps down on its own; without pre-vote, servers that return from
+// isolation with raised terms depose leaders in every seed, and without
+// check-quorum no leader steps down on its own.
+func TestPreVoteKeepsCutOffServersFromDeposingTheLeader(t *testing.T) {
+	seeds := uint64(5)
+	if testing.Short() {
+		seeds = 2
+	}
+	on, proto := load(t, "raft-prevote-checkquorum.yaml", 0)
+	off, _ := withOptions(t, "raft-prevote-checkquorum.yaml", "  pre_vote: true\n", "  pre_vote: false\n",
+		"  check_quorum: true\n", "  check_quorum: false\n")
+	for seed := uint64(1); seed <= seeds; seed++ {
+		with := runSeed(t, on, proto, seed)
+		require.Equal(t, runner.Pass, with.Class, with.Reason)
+		require.Zero(t, with.Probes["raft/leader-step-down-on-higher-term"], "seed %d", seed)
+		require.Positive(t, with.Probes["raft/pre-vote-rejected-leader-heard-recently"], "seed %d", seed)
+		require.Positive(t, with.Probes["raft/check-quorum-step-down"], "seed %d", seed)
+		without := runSeed(t, off, proto, seed)
+		require.Positive(t, without.Probes["raft/leader-step-down-on-higher-term"], "seed %d", seed)
+		require.Zero(t, without.Probes["raft/check-quorum-step-down"]+without.Probes["raft/pre-vote-started"], "seed %d", seed)
+	}
+}
+
+// TestLeadershipTransferHandsOver: on the transfer scenario the leader
+// turns clients away while it hands over, and its target campaigns on
+// MsgTimeoutNow: at least at the five transfers without a cut; those whose
+// leader hears nothing back often cannot learn that the target caught up,
+// and are abandoned after an election timeout.
+func TestLeadershipTransferHandsOver(t *testing.T) {
+	sc, proto := load(t, "raft-leadership-transfer.yaml", 0)
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Positive(t, rep.Probes["raft/transfer-request-refused"])
+	campaigns := rep.Probes["raft/transfer-target-campaigns"]
+	require.GreaterOrEqual(t, campaigns, uint64(5), "ten transfers asked for, five without a cut")
+	require.Positive(t, rep.Probes["raft/transfer-aborted"])
+	require.GreaterOrEqual(t, uint64(rep.LeaderChanges), campaigns)
 }

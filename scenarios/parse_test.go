@@ -71,7 +71,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault two actions", base + "faults:\n  - {at: 5s, crash: 1, heal: all}\n",
 			"t.yaml:5:21: faults[0].crash: a step has one action, this one has heal and crash: split it into 2 steps"},
 		{"fault no action", base + "faults:\n  - {at: 5s}\n",
-			"t.yaml:5:5: faults[0]: no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt, swizzle"},
+			"t.yaml:5:5: faults[0]: no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt, swizzle, transfer"},
 		{"fault no time", base + "faults:\n  - {crash: 1}\n", "t.yaml:5:5: faults[0]: no time: give at, or from/to/every"},
 		{"fault to before from", base + "faults:\n  - {from: 9s, to: 3s, every: 1s, crash: random}\n",
 			"t.yaml:5:20: faults[0].to: window end 3s is not after its start 9s"},

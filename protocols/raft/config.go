@@ -111,9 +111,6 @@ func (c Config) Validate() error {
 	if slices.Contains(c.Bugs, BugLeaseNoDriftMargin) && c.ReadMode != ReadLease {
 		return fmt.Errorf("raft: bug %s needs read_mode: lease", BugLeaseNoDriftMargin)
 	}
-	if slices.Contains(c.Bugs, BugPreVoteBumpsTerm) && !c.PreVote {
-		return fmt.Errorf("raft: bug %s needs pre_vote: true", BugPreVoteBumpsTerm)
-	}
 	return nil
 }
 
@@ -140,9 +137,8 @@ const (
 	BugFollowerWriteCache  = "follower-write-cache"
 	BugLeaseNoDriftMargin  = "lease-no-drift-margin"
 	BugPartialTransactions = "partial-transactions"
-	// Leadership transfer and pre-vote (thesis §3.10, §9.6).
+	// Leadership transfer (thesis §3.10).
 	BugTransferKeepsProposing = "transfer-keeps-proposing"
-	BugPreVoteBumpsTerm       = "pre-vote-bumps-term"
 )
 
 var knownBugs = []Bug{
@@ -174,10 +170,6 @@ var knownBugs = []Bug{
 		"logs a transaction in two parts, the second only once the first applied, with other commands in between, and " +
 		"answers when the second applied: other transactions see half of it, and it sees theirs (not serializable); a " +
 		"leader deposed midway leaves it applied partly"},
-	{Name: BugPreVoteBumpsTerm, Description: "an availability bug (pre_vote: true only): a server persists the term " +
-		"it proposes when it starts a pre-vote round, before a majority would vote for it (thesis §9.6 has the round " +
-		"change nobody's state): a server cut off from the leader still raises its term at every election timeout, and " +
-		"deposes the leader whenever its messages get through"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
@@ -205,8 +197,8 @@ type bugs struct {
 	// Weaker reads only, not in any(): the log and the replicas' states
 	// stay correct.
 	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin, partialTransactions bool
-	// Transfer and pre-vote bugs, not in any(): the log stays correct.
-	transferKeepsProposing, preVoteBumpsTerm bool
+	// Not in any(): the log stays correct.
+	transferKeepsProposing bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -235,7 +227,6 @@ func parseBugs(names []string) (bugs, error) {
 		leaseNoDriftMargin:      on(BugLeaseNoDriftMargin),
 		partialTransactions:     on(BugPartialTransactions),
 		transferKeepsProposing:  on(BugTransferKeepsProposing),
-		preVoteBumpsTerm:        on(BugPreVoteBumpsTerm),
 	}, err
 }
 

@@ -32,8 +32,6 @@ func TestConfigValidate(t *testing.T) {
 		{"drift below 1", func(c *Config) { c.LeaseDrift = 0.8 }, "lease_drift 0.8 must be in [1, 100]"},
 		{"lease bug without a lease", func(c *Config) { c.Bugs = []string{BugLeaseNoDriftMargin} },
 			"bug lease-no-drift-margin needs read_mode: lease"},
-		{"pre-vote bug without pre-vote", func(c *Config) { c.Bugs = []string{BugPreVoteBumpsTerm} },
-			"bug pre-vote-bumps-term needs pre_vote: true"},
 		{"pre-vote and check-quorum", func(c *Config) { c.PreVote, c.CheckQuorum = true, true }, ""},
 		{"no election timeout", func(c *Config) { c.ElectionTimeoutMin = 0 }, "election_timeout_min"},
 		{"max not above min", func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, "election_timeout_max"},
@@ -41,7 +39,7 @@ func TestConfigValidate(t *testing.T) {
 		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
 		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
 		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-term-check-on-vote, partial-transactions, pre-vote-bumps-term, send-before-sync, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-term-check-on-vote, partial-transactions, send-before-sync, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
 	}
 	for _, tt := range tests {
@@ -91,7 +89,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 15)
+	require.Len(t, bugs, 14)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

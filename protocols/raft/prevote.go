@@ -32,12 +32,6 @@ func (n *node) becomePreCandidate() {
 	if n.role == roleCandidate {
 		n.env.CancelTimer(timerHeartbeat)
 	}
-	if n.bugs.preVoteBumpsTerm {
-		// Planted availability bug: the term is raised before anyone
-		// agreed to an election.
-		n.term, n.vote = max(n.term, n.seenTerm)+1, sim.None
-		n.persistHardState()
-	}
 	n.preVoteNext = max(n.term, n.seenTerm) + 1
 	n.role, n.lead = rolePreCandidate, sim.None
 	n.step, n.tick = stepPreCandidate, tickPreCandidate
