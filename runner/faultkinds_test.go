@@ -117,6 +117,7 @@ func TestEveryFaultKindReachesTheProtocol(t *testing.T) {
 			require.Positive(t, o.holds["paused"], "messages to the paused leader were held")
 		}},
 		{"partition", "  - {at: 2s, partition: isolate-leader, for: 1s}\n", "", newLeader},
+		{"leadership transfer", "  - {at: 2s, transfer: random}\n", "", newLeader},
 		{"one-way cut", "  - {at: 2s, partition: {groups: [[0], [1, 2, 3, 4]]}, for: 1s}\n" +
 			everyServer("  - {at: 2s, cut: {from: leader, to: N}, for: 1s}\n"), "", newLeader},
 		{"clog", "  - {at: 2s, clog: leader, for: 1s}\n", "", func(t *testing.T, o observed) {
