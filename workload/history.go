@@ -84,6 +84,10 @@ func (h *History) Len() int { return len(h.ops) }
 // Operations returns a copy of the operations in call order.
 func (h *History) Operations() []Operation { return append([]Operation(nil), h.ops...) }
 
+// At returns a copy of the i-th operation in call order, for checkers that
+// walk a long history without copying all of it.
+func (h *History) At(i int) Operation { return h.ops[i] }
+
 // Counts returns how many operations are OK, failed and unknown. A cas that
 // found an unexpected value is OK (a definite "no"), not failed; failed
 // counts only answers that are not valid results (see StatusFailed).
