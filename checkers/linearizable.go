@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +34,7 @@ type LinearizabilityResult struct {
 	// linearizable, sorted.
 	FailedKeys []string
 
-	ops     []porcupine.Operation
+	keyed   *keyedHistory
 	timeout time.Duration
 }
 
@@ -43,56 +43,110 @@ type LinearizabilityResult struct {
 // unknown outcome return at infinity: they may take effect at any point
 // after their call, or never. timeout bounds Porcupine's search in wall-clock
 // time (0: no bound); when it runs out the verdict is Unknown, never Pass.
+//
+// The keys are checked one at a time (see checkKeys), each converted to
+// Porcupine's form only for its own check and released after it, so the
+// peak memory is one key's search rather than all of them at once. The
+// history must not change while the result is in use: WriteVisualization
+// reads it again.
 func CheckLinearizable(h *workload.History, timeout time.Duration) LinearizabilityResult {
 	r := LinearizabilityResult{timeout: timeout}
-	r.ops, r.Unknown, r.Unobserved = toPorcupine(h.Operations())
-	r.Checked, r.Keys = len(r.ops), len(partitionByKey(r.ops))
-	switch porcupine.CheckOperationsTimeout(kvModel, r.ops, timeout) {
-	case porcupine.Ok:
-		r.Verdict = Pass
-		r.Detail = fmt.Sprintf("%d operations on %d keys are linearizable (%d with unknown outcome; %d unobserved writes left out)",
-			r.Checked, r.Keys, r.Unknown, r.Unobserved)
-	case porcupine.Illegal:
+	r.keyed = groupByKey(h)
+	r.Checked, r.Unknown, r.Unobserved, r.Keys = r.keyed.checked, r.keyed.unknown, r.keyed.unobserved, len(r.keyed.keys)
+	out := checkKeys(r.keyed, timeout)
+	switch {
+	case len(out.failed) > 0:
 		r.Verdict = Fail
-		r.FailedKeys = r.failedKeys()
+		r.FailedKeys = out.failed
 		r.Detail = fmt.Sprintf("%d operations on %d keys are not linearizable; keys %s",
 			r.Checked, r.Keys, strings.Join(r.FailedKeys, ", "))
-	default:
+	case out.gaveUp:
 		r.Verdict = Unknown
 		r.Detail = fmt.Sprintf("Porcupine gave up after %v on %d operations on %d keys",
 			timeout, r.Checked, r.Keys)
+	default:
+		r.Verdict = Pass
+		r.Detail = fmt.Sprintf("%d operations on %d keys are linearizable (%d with unknown outcome; %d unobserved writes left out)",
+			r.Checked, r.Keys, r.Unknown, r.Unobserved)
 	}
 	return r
 }
 
-// toPorcupine converts a history, dropping reads with unknown outcome and
-// writes with unknown outcome that nothing observed (see unobserved).
-func toPorcupine(ops []workload.Operation) (out []porcupine.Operation, unknown, unobservedWrites int) {
-	out = make([]porcupine.Operation, 0, len(ops))
+// keyedHistory is a history grouped by key without copying it: per key, the
+// positions of the operations Porcupine is given, and their process numbers.
+// A key's Porcupine operations are made from it only while that key is
+// checked (see operations).
+type keyedHistory struct {
+	h    *workload.History
+	keys []string   // in order of first appearance among the kept operations
+	ops  [][]keptOp // per key, in call order
+	// checked, unknown, unobserved: see LinearizabilityResult.
+	checked, unknown, unobserved int
+}
+
+// keptOp is an operation given to Porcupine: its position in the history
+// and its process number (see processes), which depends on the operations
+// of every key before it and so is fixed in the one pass over the history.
+type keptOp struct {
+	index, process int32
+}
+
+// groupByKey drops reads with unknown outcome and writes with unknown
+// outcome that nothing observed (see unobserved), and groups the rest by key.
+func groupByKey(h *workload.History) *keyedHistory {
+	k := &keyedHistory{h: h}
 	var procs processes
-	drop := unobserved(ops)
-	for i := range ops {
-		op := &ops[i]
-		process := procs.of(op)
+	drop := unobservedAt(h.Len(), h.At)
+	index := map[string]int{}
+	for i := range h.Len() {
+		op := h.At(i)
+		process := procs.of(&op)
 		if op.Status == workload.StatusUnknown && (op.Kind == workload.OpGet || drop[i]) {
 			if drop[i] {
-				unobservedWrites++
+				k.unobserved++
 			}
 			continue
 		}
 		if op.Status == workload.StatusUnknown {
-			unknown++
+			k.unknown++
 		}
-		out = append(out, porcupine.Operation{
-			ClientId: process,
-			Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-			Call:     int64(op.Call),
-			Output:   toOutput(op),
-			Return:   returnTime(op),
-			Metadata: "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10),
-		})
+		k.checked++
+		j, ok := index[op.Key]
+		if !ok {
+			j = len(k.keys)
+			index[op.Key] = j
+			k.keys = append(k.keys, op.Key)
+			k.ops = append(k.ops, nil)
+		}
+		k.ops[j] = append(k.ops[j], keptOp{index: int32(i), process: int32(process)})
 	}
-	return out, unknown, unobservedWrites
+	return k
+}
+
+// operations returns the Porcupine operations of the given keys (indices
+// into k.keys, in increasing order), in call order within each key and the
+// keys one after the other, so that partitionByKey finds the keys in the
+// order of the whole history.
+func (k *keyedHistory) operations(keys ...int) []porcupine.Operation {
+	n := 0
+	for _, j := range keys {
+		n += len(k.ops[j])
+	}
+	out := make([]porcupine.Operation, 0, n)
+	for _, j := range keys {
+		for _, kept := range k.ops[j] {
+			op := k.h.At(int(kept.index))
+			out = append(out, porcupine.Operation{
+				ClientId: int(kept.process),
+				Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+				Call:     int64(op.Call),
+				Output:   toOutput(&op),
+				Return:   returnTime(&op),
+				Metadata: "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10),
+			})
+		}
+	}
+	return out
 }
 
 // processes numbers Jepsen-style processes for the visualization: an
@@ -142,43 +196,24 @@ func returnTime(op *workload.Operation) int64 {
 	return int64(op.Return)
 }
 
-// failedKeys checks each key on its own to name the ones that fail.
-func (r *LinearizabilityResult) failedKeys() []string {
-	single := kvModel
-	single.Partition = nil
-	var failed []string
-	for _, part := range partitionByKey(r.ops) {
-		if porcupine.CheckOperationsTimeout(single, part, r.timeout) == porcupine.Illegal {
-			failed = append(failed, part[0].Input.(kvInput).key)
-		}
-	}
-	sort.Strings(failed)
-	return failed
-}
-
 // WriteVisualization writes Porcupine's interactive HTML view of the history
 // with its longest partial linearizations and where they break. For a
-// failure it shows only the failing keys. It runs Porcupine again (in
-// verbose mode, with the same timeout), so call it only when the view is wanted.
+// failure it shows only the failing keys. It runs Porcupine again on them
+// (in verbose mode, with the same timeout), so call it only when the view is
+// wanted.
 func (r LinearizabilityResult) WriteVisualization(w io.Writer) error {
-	ops := r.ops
-	if r.Verdict == Fail && len(r.FailedKeys) > 0 {
-		ops = onlyKeys(r.ops, r.FailedKeys)
+	k := r.keyed
+	if k == nil {
+		k = &keyedHistory{}
 	}
-	_, info := porcupine.CheckOperationsVerbose(kvModel, ops, r.timeout)
-	return porcupine.Visualize(kvModel, info, w)
-}
-
-// onlyKeys keeps the operations on the given (sorted) keys.
-func onlyKeys(ops []porcupine.Operation, keys []string) []porcupine.Operation {
-	var out []porcupine.Operation
-	for _, op := range ops {
-		key := op.Input.(kvInput).key
-		if i := sort.SearchStrings(keys, key); i < len(keys) && keys[i] == key {
-			out = append(out, op)
+	var keys []int
+	for j, key := range k.keys {
+		if r.Verdict != Fail || len(r.FailedKeys) == 0 || slices.Contains(r.FailedKeys, key) {
+			keys = append(keys, j)
 		}
 	}
-	return out
+	_, info := porcupine.CheckOperationsVerbose(kvModel, k.operations(keys...), r.timeout)
+	return porcupine.Visualize(kvModel, info, w)
 }
 
 // unobserved marks the writes (put, append, cas) with unknown outcome whose
@@ -198,10 +233,16 @@ func onlyKeys(ops []porcupine.Operation, keys []string) []porcupine.Operation {
 // Values are unique per operation (the workload writes "c<client>.<seq>"),
 // so a value seen anywhere is attributed to its write.
 func unobserved(ops []workload.Operation) map[int]bool {
+	return unobservedAt(len(ops), func(i int) workload.Operation { return ops[i] })
+}
+
+// unobservedAt is unobserved of the n operations at(0), ..., at(n-1), for a
+// history walked without a copy of it.
+func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 	seen := map[string]bool{}
 	garbled := map[string]bool{} // keys with an answer we cannot read
-	for i := range ops {
-		op := &ops[i]
+	for i := range n {
+		op := at(i)
 		if op.Kind == workload.OpCAS {
 			seen[op.Expect] = true
 		}
@@ -215,8 +256,8 @@ func unobserved(ops []workload.Operation) map[int]bool {
 		}
 	}
 	drop := map[int]bool{}
-	for i := range ops {
-		op := &ops[i]
+	for i := range n {
+		op := at(i)
 		if op.Status == workload.StatusUnknown && op.Kind != workload.OpGet && !seen[op.Value] && !garbled[op.Key] {
 			drop[i] = true
 		}

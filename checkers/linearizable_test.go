@@ -2,12 +2,16 @@ package checkers
 
 import (
 	"bytes"
+	"cmp"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/anishathalye/porcupine"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -242,4 +246,89 @@ func TestUnobservedUnknownWritesChangeNoVerdict(t *testing.T) {
 			assert.Equal(t, c.left, res.Unobserved)
 		})
 	}
+}
+
+// TestFailingKeysNamedAndDrawn: keys are checked one at a time, fewest
+// operations first, and every failing key is still named, and drawn, while
+// a passing key is not.
+func TestFailingKeysNamedAndDrawn(t *testing.T) {
+	h := workload.NewHistory(
+		put(0, 0, 10, "k0", "a"), put(0, 20, 30, "k0", "b"), put(0, 40, 50, "k0", "c"), get(1, 60, 70, "k0", "a"),
+		put(2, 0, 10, "k1", "x"), get(2, 20, 30, "k1", "x"),
+		put(3, 0, 10, "k2", "p"), put(3, 20, 30, "k2", "q"), get(1, 40, 50, "k2", "p"))
+	res := CheckLinearizable(h, time.Minute)
+	require.Equal(t, Fail, res.Verdict, res.Detail)
+	assert.Equal(t, []string{"k0", "k2"}, res.FailedKeys)
+	assert.Equal(t, 3, res.Keys)
+	assert.Contains(t, res.Detail, "keys k0, k2")
+	assert.Equal(t, []int{1, 2, 0}, checkOrder(res.keyed), "fewest operations first")
+
+	var buf bytes.Buffer
+	require.NoError(t, res.WriteVisualization(&buf))
+	html := buf.String()
+	assert.Contains(t, html, `get(k0) -\u003e a`)
+	assert.Contains(t, html, `get(k2) -\u003e p`)
+	assert.NotContains(t, html, "put(k1, x)", "a passing key is not drawn")
+}
+
+// TestOutOfBudgetIsUnknown: a budget spent before any key is decided gives
+// unknown, never pass.
+func TestOutOfBudgetIsUnknown(t *testing.T) {
+	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "a"))
+	res := CheckLinearizable(h, time.Nanosecond)
+	assert.Equal(t, Unknown, res.Verdict, res.Detail)
+	assert.Contains(t, res.Detail, "gave up")
+}
+
+// TestKeyAtATimeMatchesPorcupine: checking keys one at a time gives the
+// verdict, and names the failing keys, as Porcupine given the whole history
+// at once and each key apart, on random concurrent histories with stale
+// reads, lost writes and unknown outcomes.
+func TestKeyAtATimeMatchesPorcupine(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var ops []workload.Operation
+		keys := []string{"k0", "k1", "k2"}
+		values := []string{"", "a", "b", "c"}
+		for i := range rapid.IntRange(0, 24).Draw(t, "ops") {
+			call := sim.Time(rapid.IntRange(0, 100).Draw(t, "call"))
+			ret := call + sim.Time(rapid.IntRange(1, 30).Draw(t, "length"))
+			key := rapid.SampledFrom(keys).Draw(t, "key")
+			var op workload.Operation
+			switch rapid.IntRange(0, 3).Draw(t, "kind") {
+			case 0:
+				op = put(i%4, call, ret, key, "v"+strconv.Itoa(i))
+			case 1:
+				op = appendOp(i%4, call, ret, key, "v"+strconv.Itoa(i))
+			case 2:
+				op = get(i%4, call, ret, key, rapid.SampledFrom(values).Draw(t, "read"))
+			default:
+				op = cas(i%4, call, ret, key, rapid.SampledFrom(values).Draw(t, "expect"), "v"+strconv.Itoa(i), rapid.Bool().Draw(t, "casOK"))
+			}
+			if rapid.IntRange(0, 5).Draw(t, "unknown") == 0 {
+				op = unknown(op)
+			}
+			ops = append(ops, op)
+		}
+		slices.SortStableFunc(ops, func(a, b workload.Operation) int { return cmp.Compare(a.Call, b.Call) })
+		res := CheckLinearizable(workload.NewHistory(ops...), 0)
+
+		all := make([]int, len(res.keyed.keys))
+		for j := range all {
+			all[j] = j
+		}
+		want, wantFailed := Pass, []string(nil)
+		if !porcupine.CheckOperations(kvModel, res.keyed.operations(all...)) {
+			want = Fail
+			single := kvModel
+			single.Partition = nil
+			for j, key := range res.keyed.keys {
+				if !porcupine.CheckOperations(single, res.keyed.operations(j)) {
+					wantFailed = append(wantFailed, key)
+				}
+			}
+			slices.Sort(wantFailed)
+		}
+		require.Equal(t, want, res.Verdict, res.Detail)
+		require.Equal(t, wantFailed, res.FailedKeys)
+	})
 }
