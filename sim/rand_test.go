@@ -106,7 +106,7 @@ func TestReseedRestartsTheSequence(t *testing.T) {
 }
 
 func TestIntNBounds(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 7, 10, 1000, 1<<31 + 11, math.MaxInt} {
+	for _, n := range []int{1, 2, 3, 7, 10, 1000, math.MaxInt/2 + 11, math.MaxInt} { // MaxInt/2+11: large, not a power of two, on 32 and 64 bits
 		t.Run(itoa(uint64(n)), func(t *testing.T) {
 			r := NewRand(uint64(n))
 			seen := map[int]bool{}
