@@ -20,33 +20,30 @@ type keysOutcome struct {
 // keeps a copy of the set of linearized operations per state it visits: a
 // key's memory grows with the square of its operations).
 //
-// The budget is split as Porcupine splits it among its parallel searches:
-// until a key fails, the keys share one deadline, timeout after the start,
-// each getting what is left of it; the budget running out before any key
-// fails makes the verdict unknown. Keys are taken fewest operations first
-// (ties in order of first appearance), so that a small failing key is found
-// before a large one spends the budget, as it would be when all run at once.
-// Once a key fails the verdict is Fail whatever follows, and each remaining
-// key gets the whole timeout on its own, only to be named if it fails too
-// (as the failing keys were named before: each key checked apart with the
-// whole timeout). Pass and Fail, and the keys named, do not depend on the
-// wall clock unless a key's search runs out of budget, as before.
+// The budget is split among the keys without reading a clock here:
+// until a key fails, each key gets its share of timeout by operations, and
+// at least timeout divided by the number of keys, so the whole search stays
+// within about twice the timeout; a key's search running out makes the
+// verdict unknown. Keys are taken fewest operations first (ties in order of
+// first appearance), so that a small failing key is found before a large
+// one spends its budget. Once a key fails the verdict is Fail whatever
+// follows, and each remaining key gets the whole timeout on its own, only
+// to be named if it fails too (as the failing keys were named before: each
+// key checked apart with the whole timeout). Pass and Fail, and the keys
+// named, depend on the wall clock only where Porcupine's own timer stops a
+// key's search, as before.
 func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	single := kvModel
 	single.Partition = nil // operations gives one key at a time
 	var out keysOutcome
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout) //simrun:allow the budget is wall time, as Porcupine's own timer; it only turns a verdict unknown
+	total := 0
+	for _, ops := range k.ops {
+		total += len(ops)
 	}
 	for _, j := range checkOrder(k) {
 		budget := timeout
-		if len(out.failed) == 0 && timeout > 0 {
-			budget = time.Until(deadline) //simrun:allow what is left of the wall-time budget, as above
-			if budget <= 0 {              // 0 would mean no bound to Porcupine
-				out.gaveUp = true
-				break
-			}
+		if len(out.failed) == 0 {
+			budget = keyBudget(timeout, len(k.ops[j]), total, len(k.keys))
 		}
 		switch porcupine.CheckOperationsTimeout(single, k.operations(j), budget) {
 		case porcupine.Illegal:
@@ -60,6 +57,18 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	}
 	slices.Sort(out.failed)
 	return out
+}
+
+// keyBudget is a key's share of timeout before any key failed: in
+// proportion to its operations of all total, and at least timeout/keys;
+// never 0 for a positive timeout (0 means no bound to Porcupine), and 0 (no
+// bound) for none.
+func keyBudget(timeout time.Duration, ops, total, keys int) time.Duration {
+	if timeout <= 0 || total == 0 {
+		return timeout
+	}
+	share := timeout / time.Duration(total) * time.Duration(ops)
+	return max(share, timeout/time.Duration(keys), 1)
 }
 
 // checkOrder is the order keys are checked in: fewest operations first,
