@@ -61,15 +61,7 @@ func (n *node) requestPreVotes() {
 // tickPreCandidate is a pre-candidate's tick: a new round when this one timed
 // out, and the questions asked again meanwhile.
 func tickPreCandidate(n *node, kind sim.TimerKind) {
-	switch kind {
-	case timerElection:
-		if n.electionDue() {
-			n.becomePreCandidate()
-		}
-	case timerHeartbeat:
-		n.requestPreVotes()
-		n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
-	}
+	n.tickElection(kind, n.becomePreCandidate, n.requestPreVotes)
 }
 
 // stepPreCandidate handles a message of the current term as a pre-candidate:

@@ -473,13 +473,20 @@ func tickElection(n *node, kind sim.TimerKind) {
 // tickCandidate is a candidate's tick: a new election when this one timed out
 // (Raft §5.2, split votes), and vote requests retried meanwhile (§5.1).
 func tickCandidate(n *node, kind sim.TimerKind) {
+	n.tickElection(kind, n.campaign, n.requestVotes)
+}
+
+// tickElection is the tick of a server seeking votes (or pre-votes): again
+// when its election timed out, ask (the requests not answered yet) at each
+// heartbeat meanwhile.
+func (n *node) tickElection(kind sim.TimerKind, again, ask func()) {
 	switch kind {
 	case timerElection:
 		if n.electionDue() {
-			n.campaign()
+			again()
 		}
 	case timerHeartbeat:
-		n.requestVotes()
+		ask()
 		n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 	}
 }
