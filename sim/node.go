@@ -136,10 +136,17 @@ const (
 	// ObsLead: Node sent a message that only a leader of Term sends (an
 	// AppendEntries, a phase 2a accept). Made and numbered like ObsTerm.
 	ObsLead
+	// ObsConfig: Node learned that the cluster configuration at Index (a log
+	// index or slot) is committed: from then on the servers of Digest, read
+	// as a Members set, are the ones the cluster waits for (its voters; in
+	// a joint configuration, the voters of both halves). Text describes the
+	// configuration ("n0 n1 n2", "joint n0 n1 n2 / n0 n1 n3"). Term is the
+	// term, ballot or view that proposed it.
+	ObsConfig
 )
 
 var obsNames = [...]string{ObsLeader: "leader", ObsCommit: "commit", ObsApply: "apply",
-	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt", ObsTerm: "term", ObsLead: "lead"}
+	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt", ObsTerm: "term", ObsLead: "lead", ObsConfig: "config"}
 
 // String names the kind as it appears in traces.
 func (k ObsKind) String() string {
@@ -168,6 +175,8 @@ func (o *Observation) appendTrace(b []byte) []byte {
 		b = TraceLine(b).Uint("term", o.Term)
 	case ObsCommit, ObsApply:
 		b = TraceLine(b).Uint("term", o.Term).Uint("index", o.Index).Hex("digest", o.Digest)
+	case ObsConfig:
+		b = TraceLine(b).Uint("term", o.Term).Uint("index", o.Index)
 	}
 	if o.Text != "" {
 		b = append(b, ' ')

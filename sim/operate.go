@@ -45,3 +45,25 @@ func (w *World) Operate(id NodeID, req Message) bool {
 	w.invoke(s, &e)
 	return true
 }
+
+// ChangeMembers is the operator request that the cluster add the servers of
+// Add to its configuration and remove those of Remove, in one change (Raft
+// thesis ch. 4: one at a time, or through a joint configuration when several
+// change at once). It goes to the leader; a server that is not, or that has
+// a change in progress, ignores it. A protocol announces each configuration
+// it commits with an ObsConfig observation.
+type ChangeMembers struct {
+	Add, Remove Members
+}
+
+// AppendTrace implements Message.
+func (m ChangeMembers) AppendTrace(b []byte) []byte {
+	l := TraceLine(b).Kind("ChangeMembers")
+	if m.Add != 0 {
+		l = l.Members("add", m.Add)
+	}
+	if m.Remove != 0 {
+		l = l.Members("remove", m.Remove)
+	}
+	return l
+}

@@ -1,6 +1,9 @@
 package sim
 
-import "strconv"
+import (
+	"math/bits"
+	"strconv"
+)
 
 // TraceLine builds the canonical one-line form of a message or a record,
 // for Message.AppendTrace: a kind word, then " key=value" fields. Each
@@ -38,6 +41,18 @@ func (l TraceLine) Hex(key string, v uint64) TraceLine {
 // Node appends " key=nN".
 func (l TraceLine) Node(key string, id NodeID) TraceLine {
 	return strconv.AppendInt(append(l.key(key), 'n'), int64(id), 10)
+}
+
+// Members appends " key=n0,n1,n2" (" key=" for an empty set).
+func (l TraceLine) Members(key string, m Members) TraceLine {
+	l = l.key(key)
+	for rest := uint64(m); rest != 0; rest &= rest - 1 {
+		if len(l) > 0 && l[len(l)-1] != '=' {
+			l = append(l, ',')
+		}
+		l = strconv.AppendInt(append(l, 'n'), int64(bits.TrailingZeros64(rest)), 10)
+	}
+	return l
 }
 
 // Quote appends " key=" and s as a Go-quoted string.
