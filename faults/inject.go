@@ -28,6 +28,8 @@ type Counts struct {
 	Disks       int // disk fault settings applied
 	Corruptions int // durable records corrupted
 	Transfers   int // leadership transfers the leader took up
+	// MemberChanges counts configuration changes the leader took up.
+	MemberChanges int
 	// LeaderMisses counts faults aimed at the leader that found no leader
 	// known and struck a server drawn at random: a protocol that never
 	// announces a leader makes every leader fault a random one.
@@ -44,7 +46,7 @@ func (c Counts) String() string {
 		n    int
 	}{{"pauses", c.Pauses}, {"resumes", c.Resumes}, {"clogs", c.Clogs}, {"links", c.Links},
 		{"clocks", c.Clocks}, {"disks", c.Disks}, {"corruptions", c.Corruptions}, {"transfers", c.Transfers},
-		{"leader-misses", c.LeaderMisses}} {
+		{"member-changes", c.MemberChanges}, {"leader-misses", c.LeaderMisses}} {
 		if x.n > 0 {
 			b += " " + x.name + "=" + strconv.Itoa(x.n)
 		}
@@ -65,6 +67,10 @@ type Injector struct {
 	// The leader of the highest term announced so far; None once it crashed.
 	leader     sim.NodeID
 	leaderTerm uint64
+	// The configuration: the committed one of the highest index announced
+	// (sim.ObsConfig), at first every server or what SetMembers says.
+	members     sim.Members
+	configIndex uint64
 
 	// Claims: the latest fault on a node or server link owns its undoing. A
 	// pending restart, resume or revert acts only if its claim still holds,
@@ -106,6 +112,7 @@ func Install(w *sim.World, p Plan) (*Injector, error) {
 	n := len(servers)
 	in := &Injector{
 		w: w, plan: Plan{Steps: slices.Clone(p.Steps)}, rng: w.Stream(StreamName), servers: servers, leader: sim.None,
+		members:     sim.FirstMembers(n),
 		crashClaims: make(claims, n), pauseClaims: make(claims, n), cutClaims: make(claims, n*n),
 		clogClaims: make(claims, n*n), linkClaims: make(claims, n*n), linkChanged: make([]bool, n*n),
 		clockRates: newServerSetting(n, 1.0, w.SetClockRate, "clock rate"),
@@ -183,6 +190,7 @@ func (in *Injector) RestartAll() {
 // observe follows leadership: the leader of the highest term wins. An equal
 // term from another node (a safety violation for the checkers) takes over.
 func (in *Injector) observe(o sim.Observation) {
+	in.followConfig(o)
 	if o.Kind != sim.ObsLeader || !in.isServer(o.Node) || o.Term < in.leaderTerm {
 		return
 	}

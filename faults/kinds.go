@@ -42,7 +42,7 @@ type actionKind struct {
 // names the first of several actions set on an invalid step.
 var actionKinds = []actionKind{
 	partitionKind, cutKind, clogKind, linkKind, healKind, crashKind, pauseKind,
-	restartKind, resumeKind, clockKind, diskKind, corruptKind, swizzleKind, transferKind,
+	restartKind, resumeKind, clockKind, diskKind, corruptKind, swizzleKind, transferKind, memberKind,
 }
 
 // kindNamed returns the descriptor of the action called name.

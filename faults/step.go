@@ -55,6 +55,9 @@ type Step struct {
 	// Transfer asks the leader to hand its leadership to a server: a node,
 	// or random (another running server).
 	Transfer Target `yaml:"transfer,omitempty"`
+	// Member asks the leader to change the cluster's configuration: add
+	// servers, remove servers, or both in one change.
+	Member *Membership `yaml:"member,omitempty,flow"`
 
 	// Down, if positive, restarts (resumes) the crashed (paused) server after
 	// that long; zero leaves it down until a restart (resume) step or the end

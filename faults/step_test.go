@@ -20,7 +20,7 @@ func TestValidate(t *testing.T) {
 		{"ok crash", Step{At: ms, Crash: Node(4), Down: ms}, "", ""},
 		{"ok window", Step{From: ms, To: 9 * ms, Every: ms, Crash: Random(), MaxDown: 2}, "", ""},
 		{"ok at zero", Step{Heal: "all"}, "", ""},
-		{"no action", Step{At: ms}, "", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt, swizzle, transfer"},
+		{"no action", Step{At: ms}, "", "no action: give one of partition, cut, clog, link, heal, crash, pause, restart, resume, clock, disk, corrupt, swizzle, transfer, member"},
 		{"two actions", Step{At: ms, Heal: "all", Crash: Node(1)}, "crash",
 			"a step has one action, this one has heal and crash: split it into 2 steps"},
 		{"node out of range", Step{Crash: Node(7)}, "crash", "node 7 out of range (cluster has 5 nodes)"},

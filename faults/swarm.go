@@ -35,6 +35,7 @@ var swarmKinds = []swarmKind{
 	{"skew", drawSkew}, {"disk", drawDisk}, {"corrupt", drawCorrupt}, {"buggify", nil},
 	{"bridge", drawBridge}, {"ring", drawRing}, {"swizzle", drawSwizzle},
 	{"crash-all", drawCrashAll}, {"rolling-restart", drawRollingRestart}, {"crash-mid-step", drawCrashMidStep},
+	{"membership", drawMembership},
 }
 
 // SwarmKinds names the kinds a swarm can draw, in the order drawn.
@@ -86,6 +87,9 @@ type SwarmCluster struct {
 	// Faulty lists the servers already faulty by design (Byzantine): they
 	// use up the budget first, and storage faults strike the others.
 	Faulty []int
+	// Reconfigurable says the protocol changes its membership on request
+	// (sim.ChangeMembers): only then does the membership kind draw steps.
+	Reconfigurable bool
 }
 
 // storageBudget is how many correct servers may have their storage
@@ -129,6 +133,10 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 	for _, kind := range SwarmKinds {
 		on := rng.Chance(0.5) // drawn for every kind, so the list does not shift draws
 		if !on || !(slices.Contains(kinds, kind) || slices.Contains(kinds, SwarmAll)) {
+			continue
+		}
+		if kind == "membership" && !c.Reconfigurable {
+			draw.Mix = append(draw.Mix, "membership: off (the protocol does not change its membership)")
 			continue
 		}
 		if kind == "buggify" {

@@ -103,22 +103,21 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 	return int(id) >= 0 && int(id) < len(a.r.world.Servers()) && !slices.Contains(byzantineIDs(a.r.byzantine), id)
 }
 
-// healthyMajority returns a majority of the servers that are up, not paused,
-// and whose links to each other are neither cut nor clogged either way, or
-// nil if there is none. It starts from every running server and drops the
-// one with the most broken links until the rest are connected: greedy, so
-// it may miss a majority in some shapes, which only makes the check ask
-// less.
+// healthyMajority returns a majority of the members (of each half of a
+// joint configuration) that are up, not paused, and whose links to each
+// other are neither cut nor clogged either way, or nil if there is none. It
+// starts from every running member and drops the one with the most broken
+// links until the rest are connected: greedy, so it may miss a majority in
+// some shapes, which only makes the check ask less.
 func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
-	for _, id := range w.Servers() {
+	for _, id := range a.r.config.members(w.Servers()) {
 		if w.Up(id) && !w.Paused(id) {
 			set = append(set, id)
 		}
 	}
-	need := len(w.Servers())/2 + 1
-	for len(set) >= need {
+	for a.r.config.hasMajority(set, len(w.Servers())) {
 		worst, most := -1, 0
 		for i, x := range set {
 			broken := 0

@@ -27,6 +27,12 @@ type Protocol struct {
 	// (sim.Probe), with what each means: ColdProbes and the sweep summary
 	// name the ones no seed fired, a check no run exercised.
 	Probes []Named
+	// ChangesMembers says the protocol's servers take sim.ChangeMembers
+	// requests (the member fault) and announce each configuration they
+	// commit (sim.ObsConfig), so that a scenario may start with spare
+	// servers outside the configuration (members below nodes) and a swarm
+	// may draw membership changes.
+	ChangesMembers bool
 	// Build returns the protocol's servers for a cluster. It decodes the
 	// scenario's protocol options strictly (errors name file:line:column) and
 	// rejects what the protocol cannot run: a cluster size, Byzantine servers
@@ -270,6 +276,7 @@ type run struct {
 	progress  *checkers.Progress
 	liveness  *checkers.LivenessReport // nil when the scenario has no liveness phase
 	avail     availability             // the stale-leader and progress checks (availability.go)
+	config    configView               // the cluster's configuration (membership.go)
 }
 
 func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
@@ -279,6 +286,9 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	}
 	byz, err := chooseByzantine(sc, opts.Seed)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMembers(sc, proto); err != nil {
 		return nil, err
 	}
 	servers, err := proto.Build(Cluster{Scenario: sc, NewStateMachine: workload.NewKV, Byzantine: byz})
@@ -291,7 +301,8 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, sc.Errorf("workload", "%v", err)
 	}
-	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates, Faulty: byzantineInts(byz)})
+	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates,
+		Faulty: byzantineInts(byz), Reconfigurable: proto.ChangesMembers})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
 	if err != nil {
@@ -305,14 +316,16 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, sc.Errorf("faults", "%v", err)
 	}
+	inj.SetMembers(sim.FirstMembers(sc.InitialMembers()))
 	invs, err := invariants(sc)
 	if err != nil {
 		return nil, err
 	}
 	byzIDs := byzantineIDs(byz)
 	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff,
-		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...)}
+		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
 	w.OnObservation(r.count)
+	w.OnObservation(r.config.observe)
 	r.progress.Attach(w)
 	r.attachAvailability(invs)
 	return r, nil
@@ -443,23 +456,23 @@ func (r *run) livenessPhase(start sim.Time) {
 	}
 }
 
-// keepMinorityDown crashes a random minority of the servers for the whole
+// keepMinorityDown crashes a random minority of the members for the whole
 // liveness phase: a "core" heal, where only a majority must converge.
 func (r *run) keepMinorityDown() {
-	servers := r.world.Servers()
+	servers := r.config.members(r.world.Servers())
 	rng := r.world.Stream("liveness")
 	for _, i := range rng.Perm(len(servers))[:(len(servers)-1)/2] {
 		r.world.Crash(servers[i])
 	}
 }
 
-// correctServers are the servers expected to converge: those running and
-// not Byzantine.
+// correctServers are the servers expected to converge: the members of the
+// configuration that are running and not Byzantine.
 func (r *run) correctServers() []sim.NodeID {
 	var up []sim.NodeID
 	byz := byzantineIDs(r.byzantine)
 	for _, id := range r.world.Servers() {
-		if r.world.Up(id) && !slices.Contains(byz, id) {
+		if r.config.has(id) && r.world.Up(id) && !slices.Contains(byz, id) {
 			up = append(up, id)
 		}
 	}

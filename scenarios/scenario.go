@@ -36,6 +36,12 @@ type Scenario struct {
 	Protocol string `yaml:"protocol"`
 	// Nodes is the number of servers, 1..MaxNodes.
 	Nodes int `yaml:"nodes"`
+	// Members is how many servers, the first ones (n0, n1, ...), form the
+	// cluster's initial configuration; the others are spares, running but
+	// outside the configuration until a membership change (the member fault)
+	// adds them. 0, the default, means every server. Only for protocols that
+	// change their membership.
+	Members int `yaml:"members,omitempty"`
 	// Seed is the scenario's own seed, used when the command line gives none;
 	// nil if the file sets none. A failing run is exported with its seed.
 	Seed *uint64 `yaml:"seed,omitempty"`
@@ -354,6 +360,15 @@ func parentPath(path string) string {
 }
 
 // applyDefaults fills what the file left out (a key with no value included).
+// InitialMembers is how many servers form the initial configuration: Members,
+// or every server when Members is 0.
+func (s *Scenario) InitialMembers() int {
+	if s.Members == 0 {
+		return s.Nodes
+	}
+	return s.Members
+}
+
 func (s *Scenario) applyDefaults(src *source) {
 	has := src.has
 	if !has("name") {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/sim"
 )
 
 var (
@@ -45,6 +46,10 @@ func (s *Scenario) validateTop() error {
 			return s.Errorf("nodes", "missing: give the number of servers")
 		}
 		return s.Errorf("nodes", "%d is not in [1, %d]", s.Nodes, MaxNodes)
+	case s.Members < 0 || s.Members > s.Nodes:
+		return s.Errorf("members", "%d is not in [1, nodes] (nodes is %d)", s.Members, s.Nodes)
+	case s.Members != 0 && s.Members < s.Nodes && s.Nodes > sim.MaxMembers:
+		return s.Errorf("members", "a cluster with spare servers has at most %d nodes, not %d", sim.MaxMembers, s.Nodes)
 	case s.Duration <= 0:
 		return s.Errorf("duration", "%v must be positive", s.Duration)
 	case s.Drain < 0:

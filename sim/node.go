@@ -137,11 +137,11 @@ const (
 	// AppendEntries, a phase 2a accept). Made and numbered like ObsTerm.
 	ObsLead
 	// ObsConfig: Node learned that the cluster configuration at Index (a log
-	// index or slot) is committed: from then on the servers of Digest, read
-	// as a Members set, are the ones the cluster waits for (its voters; in
-	// a joint configuration, the voters of both halves). Text describes the
-	// configuration ("n0 n1 n2", "joint n0 n1 n2 / n0 n1 n3"). Term is the
-	// term, ballot or view that proposed it.
+	// index or slot) is committed: Digest, read as a Members set, holds its
+	// voters, and Outgoing, in a joint configuration (Raft §6), the voters
+	// of the configuration it leaves: a decision then needs a majority of
+	// each. Text describes it ("n0 n1 n2", "n0 n1 n3 joint n0 n1 n2").
+	// Term is the term, ballot or view that proposed it.
 	ObsConfig
 )
 
@@ -166,6 +166,9 @@ type Observation struct {
 	Index  uint64 // log index, slot or sequence number
 	Digest uint64 // digest of the command at Index
 	Text   string // for calls, returns and notes
+	// Outgoing is, for an ObsConfig of a joint configuration, the voters of
+	// the configuration it leaves (0 otherwise). The trace shows it in Text.
+	Outgoing Members
 }
 
 func (o *Observation) appendTrace(b []byte) []byte {

@@ -1,0 +1,95 @@
+package faults
+
+import (
+	"testing"
+
+	"github.com/goccy/go-yaml"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// reconfigurer is a pinger that commits every membership change it is asked
+// for at once, announcing the new configuration as a protocol would.
+type reconfigurer struct {
+	pinger
+	members *sim.Members
+	index   *uint64
+	got     *[]string
+}
+
+func (r *reconfigurer) Operate(env sim.Env, req sim.Message) {
+	*r.got = append(*r.got, string(req.AppendTrace(nil)))
+	c := req.(sim.ChangeMembers)
+	*r.members = *r.members&^c.Remove | c.Add
+	*r.index++
+	env.Observe(sim.Observation{Kind: sim.ObsConfig, Index: *r.index, Digest: uint64(*r.members), Text: r.members.String()})
+}
+
+// TestMemberChangesTheConfiguration: member steps reach the leader as one
+// ChangeMembers each; random adds draw a running spare and random removals a
+// member other than the leader, following the configurations the protocol
+// announces; a change is skipped whole when a part cannot be made (no
+// spare left, below min); random targets are pinned as the nodes drawn.
+func TestMemberChangesTheConfiguration(t *testing.T) {
+	var got []string
+	members, index := sim.FirstMembers(3), uint64(0)
+	w, err := sim.NewWorld(sim.Config{Seed: 5})
+	require.NoError(t, err)
+	for range 5 {
+		w.AddServer(func(id sim.NodeID) sim.Node {
+			r := &reconfigurer{members: &members, index: &index, got: &got}
+			if id == 1 {
+				r.term = 1
+			}
+			return r
+		})
+	}
+	in, err := Install(w, Plan{Steps: []Step{
+		{At: 5 * ms, Member: &Membership{Add: []Target{Random()}}},
+		{At: 6 * ms, Member: &Membership{Add: []Target{Random()}, Remove: []Target{Random()}}},
+		{At: 7 * ms, Member: &Membership{Remove: []Target{Leader()}, Min: 4}},
+		{At: 8 * ms, Member: &Membership{Add: []Target{Random()}}},
+		{At: 8*ms + ms/2, Member: &Membership{Add: []Target{Random()}}},
+		{At: 9 * ms, Member: &Membership{Remove: []Target{Leader()}}},
+	}})
+	require.NoError(t, err)
+	in.SetMembers(members)
+	require.Equal(t, sim.Reached, w.RunUntil(sim.Time(10*ms)))
+
+	require.Len(t, got, 4)
+	require.Regexp(t, `^ChangeMembers add=n[34]$`, got[0])
+	require.Regexp(t, `^ChangeMembers add=n[34] remove=n[02]$`, got[1])
+	require.Regexp(t, `^ChangeMembers add=n[02]$`, got[2], "the member removed is a spare again")
+	require.Equal(t, "ChangeMembers remove=n1", got[3])
+	require.Equal(t, 4, in.Counts().MemberChanges)
+	require.Equal(t, 2, in.Counts().Skipped, "below min, then no spare left")
+	require.Equal(t, 4, in.Members().Len())
+	require.False(t, in.Members().Has(1), "the configuration announced last is followed")
+
+	pinned := in.Executed()
+	require.Len(t, pinned, 4)
+	require.Equal(t, got[0], "ChangeMembers add="+pinned[0].Member.Add[0].String(), "the random spare is pinned")
+	require.Equal(t, got[1], "ChangeMembers add="+pinned[1].Member.Add[0].String()+" remove="+pinned[1].Member.Remove[0].String())
+	require.Equal(t, TargetLeader, pinned[3].Member.Remove[0].Kind, "leader targets stay leader")
+}
+
+func TestMemberStepsParseAndValidate(t *testing.T) {
+	var steps []Step
+	require.NoError(t, yaml.UnmarshalWithOptions([]byte("- {at: 3s, member: {add: [n3, 4], remove: [leader], min: 3}}\n"), &steps, yaml.Strict()))
+	require.Equal(t, []Step{{At: Duration(3e9), Member: &Membership{Add: []Target{Node(3), Node(4)}, Remove: []Target{Leader()}, Min: 3}}}, steps)
+	require.Equal(t, "at 3s: member add n3 n4 remove leader min=3", steps[0].String())
+	for _, c := range []struct {
+		step Step
+		want string
+	}{
+		{Step{Member: &Membership{}}, "member: give add, remove or both"},
+		{Step{Member: &Membership{Add: []Target{Leader()}}}, "member.add[0]: leader is not allowed here"},
+		{Step{Member: &Membership{Add: []Target{Node(2)}, Remove: []Target{Node(2)}}}, "member.remove[0]: n2 is named twice (also in member.add[0])"},
+		{Step{Member: &Membership{Remove: []Target{Node(7)}}}, "member.remove[0]: node 7 out of range"},
+		{Step{Member: &Membership{Remove: []Target{Random()}, Min: 4, Max: 3}}, "min 4 and max 3"},
+		{Step{Member: &Membership{Add: []Target{Random()}}, For: ms}, "a member step cannot have for"},
+	} {
+		require.ErrorContains(t, c.step.Validate(5), c.want)
+	}
+}

@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
+)
+
+// The cluster's configuration, as the run follows it: which servers the
+// cluster waits for. A scenario may start with spare servers outside the
+// configuration (scenarios.Scenario.Members) and member faults change it;
+// the protocol announces each configuration it commits (sim.ObsConfig).
+// Liveness then waits for the members only, the progress check asks for a
+// healthy majority of the members, and a core heal keeps a minority of
+// them down.
+
+// configView is the configuration of the highest index announced so far.
+type configView struct {
+	// everyone: every server is a voter, as long as no configuration was
+	// announced and the scenario has no spares (a cluster of any size:
+	// sim.Members holds the first sim.MaxMembers servers only).
+	everyone bool
+	voters   sim.Members // the configuration's voters
+	outgoing sim.Members // in a joint configuration, the voters it leaves
+	index    uint64
+}
+
+// initialConfig is the configuration a scenario starts with.
+func initialConfig(sc *scenarios.Scenario) configView {
+	return configView{everyone: sc.InitialMembers() == sc.Nodes, voters: sim.FirstMembers(sc.InitialMembers())}
+}
+
+// observe follows the configurations servers announce.
+func (c *configView) observe(o sim.Observation) {
+	if o.Kind != sim.ObsConfig {
+		return
+	}
+	if o.Index >= c.index {
+		c.everyone, c.voters, c.outgoing, c.index = false, sim.Members(o.Digest), o.Outgoing, o.Index
+	}
+}
+
+// has reports whether id is a member of either half of the configuration.
+func (c *configView) has(id sim.NodeID) bool { return c.everyone || (c.voters | c.outgoing).Has(id) }
+
+// members lists the servers (of all) that are members, in ID order.
+func (c *configView) members(all []sim.NodeID) []sim.NodeID {
+	if c.everyone {
+		return all
+	}
+	return (c.voters | c.outgoing).IDs()
+}
+
+// hasMajority reports whether set, a set of members, holds a majority of
+// the voters, and of the outgoing voters in a joint configuration.
+func (c *configView) hasMajority(set []sim.NodeID, servers int) bool {
+	if c.everyone {
+		return 2*len(set) > servers
+	}
+	s := sim.MembersOf(set...)
+	return majorityOf(s, c.voters) && (c.outgoing == 0 || majorityOf(s, c.outgoing))
+}
+
+// majorityOf reports whether s holds a majority of the servers of of.
+func majorityOf(s, of sim.Members) bool { return 2*(s&of).Len() > of.Len() }
+
+// checkMembers rejects spare servers for a protocol that cannot add them.
+func checkMembers(sc *scenarios.Scenario, proto Protocol) error {
+	if sc.InitialMembers() < sc.Nodes && !proto.ChangesMembers {
+		return sc.Errorf("members", "%s does not change its membership: every server is a member (leave members out)", proto.Name)
+	}
+	return nil
+}
