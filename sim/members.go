@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"iter"
 	"math/bits"
 	"strings"
 )
@@ -54,6 +55,17 @@ func (m Members) Without(id NodeID) Members {
 
 // Len is the number of servers in the set.
 func (m Members) Len() int { return bits.OnesCount64(uint64(m)) }
+
+// All yields the servers of the set in ID order, allocating nothing.
+func (m Members) All() iter.Seq[NodeID] {
+	return func(yield func(NodeID) bool) {
+		for rest := uint64(m); rest != 0; rest &= rest - 1 {
+			if !yield(NodeID(bits.TrailingZeros64(rest))) {
+				return
+			}
+		}
+	}
+}
 
 // IDs lists the servers of the set in ID order.
 func (m Members) IDs() []NodeID {

@@ -9,6 +9,14 @@ import (
 func TestMembersSetOperations(t *testing.T) {
 	m := MembersOf(0, 2, 5)
 	require.Equal(t, []NodeID{0, 2, 5}, m.IDs())
+	var seen []NodeID
+	for id := range m.All() {
+		seen = append(seen, id)
+		if id == 2 {
+			break
+		}
+	}
+	require.Equal(t, []NodeID{0, 2}, seen)
 	require.Equal(t, 3, m.Len())
 	require.True(t, m.Has(2))
 	require.False(t, m.Has(1))
