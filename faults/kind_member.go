@@ -208,6 +208,15 @@ var memberKind = valueKind(func(s *Step) **Membership { return &s.Member }, acti
 // tolerate one crash.
 const swarmMinMembers = 3
 
+// membersBeyond is the fewest members a swarm's changes leave when the
+// servers of damaged are the ones whose storage it may damage: a majority
+// of every configuration must have healthy storage, or a configuration of
+// fewer servers (the healthy ones removed) loses committed entries it
+// could have repaired from them.
+func membersBeyond(damaged []int, servers int) int {
+	return min(max(swarmMinMembers, 2*len(damaged)+1), servers)
+}
+
 // drawMembership draws a change: replace a random member (or the leader)
 // with a spare, add a spare, or remove a member. It keeps between
 // swarmMinMembers and every server.

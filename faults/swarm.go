@@ -163,6 +163,9 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 			if victims != nil {
 				step.Corrupt = Node(victims[rng.IntN(len(victims))])
 			}
+			if step.Member != nil && storage != nil {
+				step.Member.Min = membersBeyond(storage, servers)
+			}
 			if tornWithinBudget && step.Disk != nil && step.Disk.TornWrites {
 				v := storageVictims()
 				if len(v) == 0 {

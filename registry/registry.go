@@ -25,7 +25,7 @@ func Shipped() []runner.Protocol {
 		{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
 			Build: buildPBFT, Bugs: named(pbft.KnownBugs()), Behaviours: named(pbft.KnownBehaviours()), Probes: named(pbft.KnownProbes())},
 		{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
-			Build: buildRaft, Bugs: named(raft.KnownBugs()), Probes: named(raft.KnownProbes())},
+			Build: buildRaft, Bugs: named(raft.KnownBugs()), Probes: named(raft.KnownProbes()), ChangesMembers: true},
 	}
 }
 
@@ -132,6 +132,10 @@ func buildRaft(c runner.Cluster) (runner.Servers, error) {
 	if err != nil {
 		return runner.Servers{}, err
 	}
+	if sc := c.Scenario; sc.Nodes > raft.MaxServers {
+		return runner.Servers{}, sc.Errorf("nodes", "raft runs at most %d servers, not %d", raft.MaxServers, sc.Nodes)
+	}
+	cfg.Members = c.Scenario.InitialMembers()
 	factory, err := raft.New(cfg, c.NewStateMachine)
 	return runner.Servers{Factory: factory, Backoff: cfg.ElectionTimeoutMax}, err
 }

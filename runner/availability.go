@@ -87,8 +87,8 @@ func (a *availability) termed(ev sim.MessageEvent) {
 		}
 		o.Kind, o.Node = sim.ObsLead, ev.From
 	}
-	if !a.correctServer(o.Node) {
-		return
+	if !a.correctServer(o.Node) || (!ev.Sent && !a.r.config.has(ev.From)) {
+		return // a term heard from a server outside the configuration need not be taken up
 	}
 	if o.Kind == sim.ObsLead {
 		a.leads++

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
 )
 
 // Config tunes a Raft cluster. Every server of a world gets the same Config.
@@ -47,10 +48,18 @@ type Config struct {
 	// (thesis §6.2), so that clients stop waiting on a leader that cannot
 	// commit; followers then answer every heartbeat. See prevote.go.
 	CheckQuorum bool `yaml:"check_quorum"`
+	// Members is how many servers, the first ones, form the initial
+	// configuration; the others start as spares, outside it, until a
+	// membership change adds them (membership.go). 0 means every server.
+	// Set from the scenario's members key, not from protocol_options.
+	Members int `yaml:"-"`
 	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
 	// correct protocol.
 	Bugs []string `yaml:"bugs"`
 }
+
+// MaxServers bounds a Raft cluster: a configuration is a sim.Members set.
+const MaxServers = sim.MaxMembers
 
 // DefaultConfig suits networks with 1-10ms latency: heartbeats every 50ms,
 // election timeouts of 300-600ms (several heartbeats, many round trips).
@@ -96,6 +105,9 @@ func (c Config) Validate() error {
 		c.ElectionTimeoutMin, c.ElectionTimeoutMax, c.HeartbeatInterval); err != nil {
 		return err
 	}
+	if c.Members < 0 {
+		return fmt.Errorf("raft: members %d is negative", c.Members)
+	}
 	if c.MaxEntriesPerAppend < 1 {
 		return fmt.Errorf("raft: max_entries_per_append %d must be at least 1", c.MaxEntriesPerAppend)
 	}
@@ -139,6 +151,9 @@ const (
 	BugPartialTransactions = "partial-transactions"
 	// Leadership transfer (thesis §3.10).
 	BugTransferKeepsProposing = "transfer-keeps-proposing"
+	// Membership changes (thesis ch. 4).
+	BugNoJointConsensus       = "no-joint-consensus"
+	BugRemovedServerCampaigns = "removed-server-campaigns"
 )
 
 var knownBugs = []Bug{
@@ -164,12 +179,18 @@ var knownBugs = []Bug{
 		"lease after a new leader took writes, and serves stale values"},
 	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
 		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
+	{Name: BugNoJointConsensus, Description: "a membership change of several servers (two added at once, a replacement) " +
+		"goes straight to the new configuration instead of through a joint one (thesis §4.3): a majority of the old " +
+		"configuration and one of the new may be disjoint, and each elects its own leader, who commits its own entries"},
 	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
 		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
 	{Name: BugPartialTransactions, Description: "a weaker-consistency option for list-append transactions: the leader " +
 		"logs a transaction in two parts, the second only once the first applied, with other commands in between, and " +
 		"answers when the second applied: other transactions see half of it, and it sees theirs (not serializable); a " +
 		"leader deposed midway leaves it applied partly"},
+	{Name: BugRemovedServerCampaigns, Description: "an availability bug: a server removed from the configuration keeps " +
+		"campaigning, and members hear its vote requests (thesis §4.2.3): its ever higher terms depose every leader the " +
+		"cluster elects, which no one else can stop without pre-vote"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
@@ -199,6 +220,9 @@ type bugs struct {
 	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin, partialTransactions bool
 	// Not in any(): the log stays correct.
 	transferKeepsProposing bool
+	// noJointConsensus is in any(): it breaks the log's safety;
+	// removedServerCampaigns is an availability bug only.
+	noJointConsensus, removedServerCampaigns bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -206,7 +230,7 @@ type bugs struct {
 // made when none is: a planted bug should reach the checkers as a violation,
 // not stop the run as a protocol crash.
 func (b bugs) any() bool {
-	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync
+	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync || b.noJointConsensus
 }
 
 func parseBugs(names []string) (bugs, error) {
@@ -227,6 +251,8 @@ func parseBugs(names []string) (bugs, error) {
 		leaseNoDriftMargin:      on(BugLeaseNoDriftMargin),
 		partialTransactions:     on(BugPartialTransactions),
 		transferKeepsProposing:  on(BugTransferKeepsProposing),
+		noJointConsensus:        on(BugNoJointConsensus),
+		removedServerCampaigns:  on(BugRemovedServerCampaigns),
 	}, err
 }
 

@@ -39,7 +39,7 @@ func TestConfigValidate(t *testing.T) {
 		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
 		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
 		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-term-check-on-vote, partial-transactions, send-before-sync, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
 	}
 	for _, tt := range tests {
@@ -89,7 +89,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 14)
+	require.Len(t, bugs, 16)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

@@ -14,13 +14,18 @@ type Entry struct {
 	Cmd  service.Command
 }
 
-// appendTrace appends "<term>:noop" or "<term>:<client>.<seq>": a command is
-// identified by its session and sequence number, and its operation appears in
-// the trace once, in the client's Request, not in every MsgApp that carries it.
+// appendTrace appends "<term>:noop", "<term>:config(n0 n1 n2)" or
+// "<term>:<client>.<seq>": a command is identified by its session and
+// sequence number, and its operation appears in the trace once, in the
+// client's Request, not in every MsgApp that carries it.
 func (e Entry) appendTrace(b []byte) []byte {
 	b = strconv.AppendUint(b, e.Term, 10)
-	if e.Cmd.IsNoop() {
+	switch {
+	case e.Cmd.IsNoop():
 		return append(b, ":noop"...)
+	case isConfigCommand(e.Cmd):
+		b = append(append(b, ":config("...), decodeConfig(e.Cmd).String()...)
+		return append(b, ')')
 	}
 	b = append(b, ':')
 	b = strconv.AppendInt(b, int64(e.Cmd.Client), 10)

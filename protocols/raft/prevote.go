@@ -38,7 +38,7 @@ func (n *node) becomePreCandidate() {
 	n.resetElectionTimer()
 	clear(n.votes)
 	n.votes[n.id] = voteGranted
-	if n.countVotes(voteGranted) >= n.quorum {
+	if n.wonVotes() {
 		n.becomeCandidate(false) // a one-server cluster
 		return
 	}
@@ -51,8 +51,8 @@ func (n *node) becomePreCandidate() {
 // leader a little later than this server may say yes a moment after.
 func (n *node) requestPreVotes() {
 	m := MsgPreVote{Term: n.term, Next: n.preVoteNext, LastIndex: n.lastIndex(), LastTerm: n.lastTerm()}
-	for _, id := range n.servers {
-		if id != n.id && n.votes[id] != voteGranted {
+	for id := range n.conf.members().Without(n.id).All() {
+		if n.votes[id] != voteGranted {
 			n.send(id, m)
 		}
 	}
@@ -112,7 +112,7 @@ func (n *node) handlePreVoteResp(from sim.NodeID, m MsgPreVoteResp) {
 	case n.votes[from] == voteUnknown:
 		n.votes[from] = voteRejected
 	}
-	if n.countVotes(voteGranted) >= n.quorum {
+	if n.wonVotes() {
 		n.probe(ProbePreVoteWon)
 		n.becomeCandidate(false)
 	}
@@ -150,20 +150,15 @@ func (n *node) heardFrom(id sim.NodeID) {
 // from within ElectionTimeoutMin.
 func (n *node) quorumActive() bool {
 	now := n.env.Now()
-	active := 0
-	for id := range n.heard {
-		if sim.NodeID(id) == n.id {
-			active++
-			continue
+	return n.conf.quorum(func(id sim.NodeID) bool {
+		if id == n.id {
+			return true
 		}
 		if now < n.heard[id] {
 			n.heard[id] = now // the clock was stepped back
 		}
-		if now.Sub(n.heard[id]) < n.cfg.ElectionTimeoutMin {
-			active++
-		}
-	}
-	return active >= n.quorum
+		return now.Sub(n.heard[id]) < n.cfg.ElectionTimeoutMin
+	})
 }
 
 // checkQuorum steps a leader down that has not heard from a majority within

@@ -58,6 +58,16 @@ const (
 	ProbeTransferAborted           = "raft/transfer-aborted"
 	ProbeTransferCampaign          = "raft/transfer-target-campaigns"
 	ProbeTransferTimeoutNowIgnored = "raft/transfer-timeout-now-ignored"
+
+	ProbeChangeStarted          = "raft/member-change-started"
+	ProbeChangeNotLeader        = "raft/member-change-asked-of-non-leader"
+	ProbeChangeRefused          = "raft/member-change-refused"
+	ProbeChangeProposed         = "raft/member-change-proposed"
+	ProbeChangeAbandoned        = "raft/member-change-abandoned"
+	ProbeJointLeft              = "raft/joint-configuration-left"
+	ProbeRemovedLeaderStepsDown = "raft/removed-leader-steps-down"
+	ProbeNotMemberNoCampaign    = "raft/non-member-no-campaign"
+	ProbeNonMemberVoteIgnored   = "raft/non-member-vote-ignored"
 )
 
 var knownProbes = []Probe{
@@ -101,7 +111,16 @@ var knownProbes = []Probe{
 	{Name: ProbeTransferTimeoutNow, Description: "a leader sent MsgTimeoutNow to a transfer's target whose log it had brought up to date"},
 	{Name: ProbeTransferAborted, Description: "a leader gave a transfer up after an election timeout and took requests again (thesis §3.10)"},
 	{Name: ProbeTransferCampaign, Description: "a transfer's target campaigned at once on MsgTimeoutNow"},
-	{Name: ProbeTransferTimeoutNowIgnored, Description: "a server recovering lost entries ignored a MsgTimeoutNow"},
+	{Name: ProbeTransferTimeoutNowIgnored, Description: "a server recovering lost entries, or outside the configuration, ignored a MsgTimeoutNow"},
+	{Name: ProbeChangeStarted, Description: "a leader took up a membership change: its new servers catch up as learners (thesis §4.2.1)"},
+	{Name: ProbeChangeNotLeader, Description: "a server that is not the leader was asked to change the membership, and ignored it"},
+	{Name: ProbeChangeRefused, Description: "a leader refused a membership change: another in progress, no entry of its term committed yet, or servers that cannot be added or removed"},
+	{Name: ProbeChangeProposed, Description: "a leader appended a configuration entry: C_new for one server, C_old,new for several (thesis §4.1, §4.3)"},
+	{Name: ProbeChangeAbandoned, Description: "a leader gave a membership change up: its learners did not catch up within an election timeout"},
+	{Name: ProbeJointLeft, Description: "a joint configuration committed and the leader appended C_new (thesis §4.3)"},
+	{Name: ProbeRemovedLeaderStepsDown, Description: "a leader stepped down once a configuration without it committed (thesis §4.2.2)"},
+	{Name: ProbeNotMemberNoCampaign, Description: "a server outside its latest configuration (a spare, or removed) did not campaign"},
+	{Name: ProbeNonMemberVoteIgnored, Description: "a member ignored a vote or pre-vote request from a server outside its latest configuration (thesis §4.2.3)"},
 }
 
 // KnownProbes lists the probes.

@@ -100,7 +100,12 @@ type node struct {
 	env   sim.Env // valid only during a handler call
 
 	servers []sim.NodeID
-	quorum  int
+	// The configurations of the log (membership.go): configs lists its
+	// configuration entries, the initial configuration first; conf is the
+	// latest, in force; change is a leader's change waiting for learners.
+	configs []configEntry
+	conf    configuration
+	change  changeState
 
 	// Persistent state on all servers (Raft Figure 2), written through to the
 	// disk and synced before any message that depends on it is sent.
@@ -178,7 +183,9 @@ func (n *node) Start(env sim.Env) {
 	if int(n.id) >= len(n.servers) || n.servers[n.id] != n.id {
 		panic("raft: node " + n.id.String() + " is not a server")
 	}
-	n.quorum = len(n.servers)/2 + 1
+	if len(n.servers) > MaxServers {
+		panic("raft: more servers than a configuration holds (MaxServers)")
+	}
 	n.prs = make([]progress, len(n.servers))
 	n.votes = make([]int8, len(n.servers))
 	n.heard = make([]sim.Time, len(n.servers))
@@ -194,6 +201,7 @@ func (n *node) Start(env sim.Env) {
 	}
 	n.term, n.vote, n.lost, n.log = st.hard.term, st.hard.vote, st.hard.lost, st.log
 	n.loadTailChunk()
+	n.loadConfigs()
 	n.sessions = service.NewSessions(n.newSM())
 	n.heardLeader = env.Now() // it may have acknowledged a leader just before it crashed
 	n.becomeFollower(n.term, sim.None)
@@ -211,7 +219,7 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	} else if _, ok := m.(service.Reply); ok {
 		// A leader's answer to a write this follower forwarded (the
 		// follower-write-cache option): the client had its answer already.
-	} else if n.isServer(from) {
+	} else if n.isServer(from) && !n.ignoresNonMember(from, m) {
 		n.stepTerm(from, m)
 	}
 	n.finish()
@@ -374,7 +382,7 @@ func (n *node) becomeCandidate(transfer bool) {
 	n.resetElectionTimer()
 	clear(n.votes)
 	n.votes[n.id] = voteGranted
-	if n.countVotes(voteGranted) >= n.quorum {
+	if n.wonVotes() {
 		n.becomeLeader() // a one-server cluster
 		return
 	}
@@ -385,21 +393,11 @@ func (n *node) becomeCandidate(transfer bool) {
 // requestVotes sends MsgVote to every server that has not answered yet.
 func (n *node) requestVotes() {
 	m := MsgVote{Term: n.term, LastIndex: n.lastIndex(), LastTerm: n.lastTerm(), Transfer: n.transferVote}
-	for _, id := range n.servers {
-		if id != n.id && n.votes[id] == voteUnknown {
+	for id := range n.conf.members().Without(n.id).All() {
+		if n.votes[id] == voteUnknown {
 			n.send(id, m)
 		}
 	}
-}
-
-func (n *node) countVotes(v int8) int {
-	c := 0
-	for _, got := range n.votes {
-		if got == v {
-			c++
-		}
-	}
-	return c
 }
 
 // becomeLeader takes over the term the candidate won: announce it, append a
@@ -414,6 +412,7 @@ func (n *node) becomeLeader() {
 	clear(n.pending)
 	n.resetReads()
 	n.transfer = transferState{to: sim.None}
+	n.change = changeState{}
 	now := n.env.Now()
 	for i := range n.heard {
 		n.heard[i] = now // check_quorum: every server gets an election timeout to answer
@@ -465,6 +464,9 @@ func tickElection(n *node, kind sim.TimerKind) {
 	case n.recovering():
 		n.probe(ProbeRecoveringNoCampaign)
 		n.resetElectionTimer() // recovering entries lost to corruption: no campaign (see lost)
+	case !n.mayCampaign():
+		n.probe(ProbeNotMemberNoCampaign)
+		n.resetElectionTimer() // outside the configuration: a spare, or removed
 	default:
 		n.campaign()
 	}
@@ -503,10 +505,9 @@ func tickHeartbeat(n *node, kind sim.TimerKind) {
 		return // stepped down: no more heartbeats
 	}
 	n.tickTransfer()
-	for _, id := range n.servers {
-		if id != n.id {
-			n.heartbeat(id)
-		}
+	n.tickChange()
+	for id := range n.peers().All() {
+		n.heartbeat(id)
 	}
 	// A lease is renewed every interval; a read-index round is resent while
 	// reads wait (its messages may have been lost).
@@ -625,7 +626,7 @@ func (n *node) handleVoteResp(from sim.NodeID, m MsgVoteResp) {
 	case n.votes[from] == voteUnknown:
 		n.votes[from] = voteRejected
 	}
-	if n.countVotes(voteGranted) >= n.quorum {
+	if n.wonVotes() {
 		n.becomeLeader()
 	}
 }

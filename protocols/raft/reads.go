@@ -127,10 +127,8 @@ func (n *node) startRound() {
 		r.open = slices.Delete(r.open, 0, 1)
 	}
 	r.open = append(r.open, openRound{round: r.round, at: n.env.Now()})
-	for _, id := range n.servers {
-		if id != n.id {
-			n.send(id, MsgHeartbeat{Term: n.term, Round: r.round})
-		}
+	for id := range n.conf.members().Without(n.id).All() {
+		n.send(id, MsgHeartbeat{Term: n.term, Round: r.round})
 	}
 }
 
@@ -157,9 +155,7 @@ func (n *node) handleHeartbeatResp(from sim.NodeID, m MsgHeartbeatResp) {
 // too), extends the lease from its start, and answers the reads it covers.
 func (n *node) confirmRounds() {
 	r := &n.reads
-	copy(n.scratch, r.acked)
-	slices.Sort(n.scratch)
-	c := n.scratch[len(n.scratch)-n.quorum]
+	c := n.conf.agreed(func(id sim.NodeID) uint64 { return r.acked[id] }, n.scratch)
 	if c <= r.confirmed {
 		return
 	}

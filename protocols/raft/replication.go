@@ -120,6 +120,9 @@ func (n *node) appendEntry(e Entry) {
 	}
 	n.log = append(n.log, e)
 	index := n.lastIndex()
+	if isConfigCommand(e.Cmd) {
+		n.configAppended(index, e.Cmd)
+	}
 	if chunkStart(index) == index {
 		n.tailChunk = n.tailChunk[:0] // a new chunk
 	}
@@ -146,6 +149,7 @@ func (n *node) truncateFrom(index uint64) {
 		d.Delete(logKey(first))
 	}
 	n.log = slices.Clone(n.log[:index])
+	n.configTruncated(index)
 	rewriteChunk(d, chunkStart(index), n.log)
 	n.loadTailChunk()
 	n.logDirty = true
@@ -175,8 +179,8 @@ func (n *node) forgetCommitsFrom(index uint64) {
 
 // broadcastAppend sends the new entries to every follower that can take them.
 func (n *node) broadcastAppend() {
-	for _, id := range n.servers {
-		if id != n.id && n.prs[id].next <= n.lastIndex() {
+	for id := range n.peers().All() {
+		if n.prs[id].next <= n.lastIndex() {
 			n.sendAppend(id)
 		}
 	}
@@ -261,6 +265,9 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 	if from == n.transfer.to {
 		n.sendTimeoutNowIfCaughtUp()
 	}
+	if n.change.learners.Has(from) {
+		n.maybeProposeChange()
+	}
 }
 
 // handleReject moves a follower's next index back after a failed consistency
@@ -320,11 +327,7 @@ func (n *node) lastIndexOfTerm(t, at uint64) (uint64, bool) {
 // on a majority, if that entry is of the current term.
 func (n *node) maybeCommit() {
 	n.prs[n.id].match = n.lastIndex()
-	for i := range n.prs {
-		n.scratch[i] = n.prs[i].match
-	}
-	slices.Sort(n.scratch)
-	index := n.scratch[len(n.scratch)-n.quorum] // a majority holds at least this much
+	index := n.conf.agreed(func(id sim.NodeID) uint64 { return n.prs[id].match }, n.scratch)
 	if index <= n.commit {
 		return
 	}
@@ -351,6 +354,9 @@ func (n *node) commitTo(index uint64) {
 		digest := e.Cmd.Digest()
 		n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.Term, Index: n.commit, Digest: digest})
 		n.applyNext(digest)
+		if isConfigCommand(e.Cmd) {
+			n.configCommitted(n.commit, e)
+		}
 	}
 }
 
@@ -366,6 +372,11 @@ func (n *node) applyCommitted() {
 func (n *node) applyNext(digest uint64) {
 	n.applied++
 	e := &n.log[n.applied]
+	if isConfigCommand(e.Cmd) {
+		// In force since it was appended; the state machine never sees it.
+		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest})
+		return
+	}
 	result, outcome := n.sessions.Apply(e.Cmd)
 	if len(n.writeCache) > 0 {
 		n.uncacheApplied()

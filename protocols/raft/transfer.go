@@ -34,8 +34,11 @@ func (n *node) Operate(env sim.Env, req sim.Message) {
 		return
 	}
 	n.env = env
-	if t, ok := req.(sim.TransferLeadership); ok {
-		n.startTransfer(t.To)
+	switch r := req.(type) {
+	case sim.TransferLeadership:
+		n.startTransfer(r.To)
+	case sim.ChangeMembers:
+		n.startChange(r)
 	}
 	n.finish()
 }
@@ -46,7 +49,7 @@ func (n *node) startTransfer(to sim.NodeID) {
 	case n.role != roleLeader:
 		n.probe(ProbeTransferNotLeader)
 		return
-	case to == n.id || !n.isServer(to) || n.transfer.to != sim.None:
+	case to == n.id || !n.conf.voters.Has(to) || n.transfer.to != sim.None:
 		n.probe(ProbeTransferRefused)
 		return
 	}
@@ -103,7 +106,7 @@ func (n *node) tickTransfer() {
 // its term asked, unless it may not campaign at all (recovering entries
 // lost to corruption).
 func (n *node) handleTimeoutNow() {
-	if n.recovering() {
+	if n.recovering() || !n.mayCampaign() {
 		n.probe(ProbeTransferTimeoutNowIgnored)
 		return
 	}
