@@ -24,6 +24,7 @@ type Progress struct {
 	leaderAt  sim.Time
 	ignore    []sim.NodeID // Byzantine servers: their claims are not evidence
 	halted    map[sim.NodeID]string
+	elections int // leaders announced of a term higher than any before
 }
 
 // NewProgress returns an empty tracker that ignores the observations of the
@@ -52,6 +53,9 @@ func (p *Progress) Observe(at sim.Time, o sim.Observation) {
 	case sim.ObsCommit:
 		p.committed = max(p.committed, o.Index)
 	case sim.ObsLeader:
+		if o.Term > p.term {
+			p.elections++
+		}
 		if o.Term >= p.term {
 			p.leader, p.term, p.leaderAt = o.Node, o.Term, at
 		}

@@ -275,6 +275,7 @@ type run struct {
 	options   optionsDraw
 	progress  *checkers.Progress
 	liveness  *checkers.LivenessReport // nil when the scenario has no liveness phase
+	stable    *checkers.LivenessReport // the stable-leader check, nil when not judged
 	avail     availability             // the stale-leader and progress checks (availability.go)
 	config    configView               // the cluster's configuration (membership.go)
 }
@@ -451,10 +452,30 @@ func (r *run) livenessPhase(start sim.Time) {
 		if converged || t == deadline {
 			rep := r.progress.JudgeLiveness(r.correctServers(), waiting, t, within.String())
 			r.liveness = &rep
+			if converged && r.sc.HasCheck(checkers.NameStableLeader) {
+				r.quietWindow(t)
+			}
 			return
 		}
 	}
 }
+
+// quietWindow runs a converged, healed cluster on for a while and judges
+// the stable-leader check: no leader of a new term meanwhile. The window
+// is several election timeouts (the protocol's Backoff), at least
+// minQuietWindow.
+func (r *run) quietWindow(from sim.Time) {
+	quiet := min(max(minQuietWindow, 4*r.backoff), maxLivenessAllowance)
+	before := r.progress.Elections()
+	if r.outcome = r.world.RunUntil(from.Add(quiet)); r.outcome != sim.Reached {
+		return
+	}
+	rep := r.progress.JudgeStableLeader(r.progress.Elections()-before, quiet)
+	r.stable = &rep
+}
+
+// minQuietWindow is the shortest quiet window of the stable-leader check.
+const minQuietWindow = 2 * time.Second
 
 // keepMinorityDown crashes a random minority of the members for the whole
 // liveness phase: a "core" heal, where only a majority must converge.
@@ -546,6 +567,12 @@ func (r *run) checkLiveness(rep *Report) {
 		return
 	}
 	rep.ConvergedAfter = time.Duration(r.liveness.ConvergedAt - sim.Time(r.sc.Duration))
+	if s := r.stable; s != nil {
+		rep.Checks = append(rep.Checks, CheckResult{Name: checkers.NameStableLeader, Verdict: s.Verdict.String(), Detail: s.Detail})
+		if s.Verdict != checkers.Pass && rep.Class == Pass {
+			rep.Class, rep.Reason = Liveness, checkers.NameStableLeader+": "+s.Detail
+		}
+	}
 }
 
 // checkHistory runs the history checks the scenario lists, in its order.
@@ -588,7 +615,7 @@ func historyFailure(name string) string {
 func invariants(sc *scenarios.Scenario) ([]checkers.Invariant, error) {
 	var invs []checkers.Invariant
 	for i, name := range sc.Checks {
-		if _, history := checkers.NewHistoryCheck(name); history || name == checkers.NameLiveness {
+		if _, history := checkers.NewHistoryCheck(name); history || checkers.JudgedAfterPhase(name) {
 			continue // judged after the run, and after the liveness phase
 		}
 		inv, ok := checkers.NewInvariant(name)

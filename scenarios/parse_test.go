@@ -109,6 +109,8 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:6:10: faults[0].at: 45s is not before the end of the safety phase (duration 30s): the step would never fire"},
 		{"fault max_down", base + "faults:\n  - {at: 1s, crash: random, max_down: 9}\n",
 			"t.yaml:5:39: faults[0].max_down: 9 is not in [0, 5] (cluster has 5 nodes)"},
+		{"stable-leader without liveness", base + "checks: [agreement, stable-leader]\n",
+			`t.yaml:4:21: checks[1]: check "stable-leader" is judged after the liveness phase: list liveness too`},
 		{"members above nodes", base + "members: 7\n", "t.yaml:4:10: members: 7 is not in [1, nodes] (nodes is 5)"},
 		{"member add leader", base + "faults:\n  - {at: 1s, member: {add: [leader]}}\n",
 			"t.yaml:5:29: faults[0].member.add[0]: leader is not allowed here (want a node number, random)"},

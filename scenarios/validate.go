@@ -195,6 +195,9 @@ func (s *Scenario) validateChecks() error {
 			return s.Errorf(at, "check %q does not judge the %s data model (its checks: %s)",
 				name, s.Workload.DataModel(), strings.Join(DefaultChecks(s.Workload.Model), ", "))
 		}
+		if name == names.StableLeader && !slices.Contains(s.Checks, names.Liveness) {
+			return s.Errorf(at, "check %q is judged after the liveness phase: list liveness too", name)
+		}
 	}
 	return nil
 }

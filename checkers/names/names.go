@@ -26,6 +26,7 @@ const (
 	MonotonicWrites    = "monotonic-writes"    // session: a client's writes take effect in its order
 	WritesFollowReads  = "writes-follow-reads" // session: a write takes effect after what its client read
 	Sequential         = "sequential"          // sequential consistency: per-client program order, per key
+	StableLeader       = "stable-leader"       // availability: a healed, converged cluster keeps its leader
 )
 
 // Check describes one check name.
@@ -48,6 +49,7 @@ var checks = []Check{
 	{Name: Liveness},
 	{Name: StaleLeader, Optional: true},
 	{Name: Progress, Optional: true},
+	{Name: StableLeader, Optional: true},
 	{Name: Serializable, Models: []string{ModelListAppend}},
 	{Name: StrictSerializable, Models: []string{ModelListAppend}},
 	// Weaker models than linearizable, not defaults: a scenario lists them
