@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,11 @@ var plantedBugs = []struct {
 	// A leadership transfer whose leader keeps serving clients, lease reads
 	// among them, while its target is elected past the lease guard.
 	{"raft-bug-transfer-keeps-proposing.yaml", 10, "history is not linearizable"}, // 15/30, first at seed 2
+	// Membership changes: two servers replaced at once without a joint
+	// configuration; removed servers that keep campaigning, which only the
+	// quiet window after healing sees.
+	{"raft-bug-no-joint-consensus.yaml", 20, "agreement"},           // 28/50, first at seed 3
+	{"raft-bug-removed-server-campaigns.yaml", 10, "stable-leader"}, // 50/50, first at seed 1
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in
@@ -70,7 +76,7 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 			}
 			require.NotNil(t, failing, "no failure in %d seeds: the checker misses the bug", b.maxSeeds)
 			want := runner.Safety
-			if strings.HasPrefix(b.checker, "not converged") || b.checker == "stale-leader" || b.checker == "progress" {
+			if strings.HasPrefix(b.checker, "not converged") || slices.Contains([]string{"stale-leader", "progress", "stable-leader"}, b.checker) {
 				want = runner.Liveness
 			}
 			require.Equal(t, want, failing.Class, failing.Reason)
