@@ -44,9 +44,10 @@ type LinearizabilityResult struct {
 // after their call, or never. timeout bounds Porcupine's search in wall-clock
 // time (0: no bound); when it runs out the verdict is Unknown, never Pass.
 //
-// The keys are checked one at a time (see checkKeys), each converted to
-// Porcupine's form only for its own check and released after it, so the
-// peak memory is one key's search rather than all of them at once. The
+// The keys are checked one at a time, each in parts cut where no operation
+// is in flight (see checkKeys), converted to Porcupine's form only for their
+// own check and released after it, so the peak memory is one batch of
+// parts' search rather than all keys' at once. The
 // history must not change while the result is in use: WriteVisualization
 // reads it again.
 func CheckLinearizable(h *workload.History, timeout time.Duration) LinearizabilityResult {
@@ -135,16 +136,25 @@ func (k *keyedHistory) operations(keys ...int) []porcupine.Operation {
 	out := make([]porcupine.Operation, 0, n)
 	for _, j := range keys {
 		for _, kept := range k.ops[j] {
-			op := k.h.At(int(kept.index))
-			out = append(out, porcupine.Operation{
-				ClientId: int(kept.process),
-				Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-				Call:     int64(op.Call),
-				Output:   toOutput(&op),
-				Return:   returnTime(&op),
-				Metadata: "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10),
-			})
+			out = append(out, k.operation(kept, true))
 		}
+	}
+	return out
+}
+
+// operation is kept's Porcupine operation; its metadata, which only the
+// visualization shows, is made if named.
+func (k *keyedHistory) operation(kept keptOp, named bool) porcupine.Operation {
+	op := k.h.At(int(kept.index))
+	out := porcupine.Operation{
+		ClientId: int(kept.process),
+		Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+		Call:     int64(op.Call),
+		Output:   toOutput(&op),
+		Return:   returnTime(&op),
+	}
+	if named {
+		out.Metadata = "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10)
 	}
 	return out
 }

@@ -14,42 +14,43 @@ type keysOutcome struct {
 	gaveUp bool     // the budget ran out before any key was found to fail
 }
 
-// checkKeys checks each key's sub-history on its own, one key at a time, so
-// that only one key's operations and Porcupine search are in memory at once
+// checkKeys checks each key's sub-history on its own, one key at a time, and
+// each key in parts cut in time (see linearizable_parts.go), so that only
+// one batch of parts and its Porcupine search are in memory at once
 // (Porcupine given all keys searches them all in parallel, and its search
-// keeps a copy of the set of linearized operations per state it visits: a
-// key's memory grows with the square of its operations).
+// keeps a copy of the set of linearized operations per state it visits:
+// its memory grows with the square of the operations it is given).
 //
-// The budget is split among the keys without reading a clock here:
-// until a key fails, each key gets its share of timeout by operations, and
-// at least timeout divided by the number of keys, so the whole search stays
-// within about twice the timeout; a key's search running out makes the
-// verdict unknown. Keys are taken fewest operations first (ties in order of
-// first appearance), so that a small failing key is found before a large
-// one spends its budget. Once a key fails the verdict is Fail whatever
-// follows, and each remaining key gets the whole timeout on its own, only
-// to be named if it fails too (as the failing keys were named before: each
-// key checked apart with the whole timeout). Pass and Fail, and the keys
-// named, depend on the wall clock only where Porcupine's own timer stops a
-// key's search, as before.
+// The budget is split among the batches without reading a clock here:
+// until a key fails, each batch gets its share of timeout by operations,
+// and at least timeout divided by the number of keys; the first batch whose
+// search runs out makes the verdict unknown and ends the check, so the
+// check takes at most the time the batches before it needed plus one
+// budget. Keys are taken fewest operations first (ties in order of first
+// appearance), so that a small failing key is found before a large one
+// spends its budget. Once a key fails the verdict is Fail whatever follows,
+// and each remaining batch gets the whole timeout on its own, only to name
+// its key if it fails too (as the failing keys were named before: each key
+// checked apart with the whole timeout). Pass and Fail, and the keys named,
+// depend on the wall clock only where Porcupine's own timer stops a search.
 func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
-	single := kvModel
-	single.Partition = nil // operations gives one key at a time
 	var out keysOutcome
 	total := 0
 	for _, ops := range k.ops {
 		total += len(ops)
 	}
 	for _, j := range checkOrder(k) {
-		budget := timeout
-		if len(out.failed) == 0 {
-			budget = keyBudget(timeout, len(k.ops[j]), total, len(k.keys))
-		}
-		switch porcupine.CheckOperationsTimeout(single, k.operations(j), budget) {
+		failed := len(out.failed) > 0
+		switch k.checkKey(j, func(ops int) time.Duration {
+			if failed {
+				return timeout
+			}
+			return keyBudget(timeout, ops, total, len(k.keys))
+		}) {
 		case porcupine.Illegal:
 			out.failed = append(out.failed, k.keys[j])
 		case porcupine.Unknown:
-			if len(out.failed) == 0 {
+			if !failed {
 				out.gaveUp = true
 				return out
 			}
@@ -59,7 +60,7 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	return out
 }
 
-// keyBudget is a key's share of timeout before any key failed: in
+// keyBudget is a batch's share of timeout before any key failed: in
 // proportion to its operations of all total, and at least timeout/keys;
 // never 0 for a positive timeout (0 means no bound to Porcupine), and 0 (no
 // bound) for none.
