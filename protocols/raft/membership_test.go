@@ -1,0 +1,134 @@
+package raft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/sim"
+)
+
+// newMemberNet returns servers started servers of which the first members
+// form the configuration, led by server 0 (term 1, its no-op committed).
+func newMemberNet(t *testing.T, servers, members int, bugs ...string) *testNet {
+	cfg := DefaultConfig()
+	cfg.Members, cfg.Bugs = members, bugs
+	tn := newTestNet(t, servers, cfg)
+	tn.StartAll()
+	forceLeader(tn, 0)
+	tn.Stabilize()
+	heartbeats(tn, 0)
+	require.Equal(t, uint64(1), tn.Node(0).commit)
+	return tn
+}
+
+// change asks server id for a membership change, as the member fault does.
+func change(tn *testNet, id sim.NodeID, add, remove sim.Members) {
+	tn.Within(id, func(n *node, env *prototest.Env) { n.Operate(env, sim.ChangeMembers{Add: add, Remove: remove}) })
+}
+
+// configsObserved lists the configurations server id announced, in order.
+func configsObserved(tn *testNet, id sim.NodeID) []string {
+	var out []string
+	for _, o := range tn.Observed(id, sim.ObsConfig) {
+		out = append(out, o.Text)
+	}
+	return out
+}
+
+// Thesis §4.3: two servers added at once go through C_old,new, whose commit
+// makes the leader append C_new; the new servers first catch up as learners,
+// and every server ends with the new configuration.
+func TestAddingTwoServersGoesThroughAJointConfiguration(t *testing.T) {
+	tn := newMemberNet(t, 5, 3)
+	for id := range sim.NodeID(5) {
+		assert.Equal(t, sim.MembersOf(0, 1, 2), tn.Node(id).conf.voters, "n%d starts with the first three", id)
+	}
+	change(tn, 0, sim.MembersOf(3, 4), 0)
+	require.Equal(t, sim.MembersOf(0, 1, 2), tn.Node(0).conf.voters, "learners first: no entry before they catch up")
+	tn.Stabilize()
+	heartbeats(tn, 0)
+	assert.Equal(t, []string{"n0 n1 n2 n3 n4 joint n0 n1 n2", "n0 n1 n2 n3 n4"}, configsObserved(tn, 0))
+	for id := range sim.NodeID(5) {
+		assert.Equal(t, configuration{voters: sim.MembersOf(0, 1, 2, 3, 4)}, tn.Node(id).conf, "n%d", id)
+	}
+	tn.RequireSafe(t)
+}
+
+// Thesis §4.1: one server is changed directly, and a leader that removes
+// itself steps down once the change commits, and never campaigns again.
+func TestRemovedLeaderStepsDownAndStaysQuiet(t *testing.T) {
+	tn := newMemberNet(t, 3, 3)
+	change(tn, 0, 0, sim.MembersOf(0))
+	tn.Stabilize()
+	assert.Equal(t, []string{"n1 n2"}, configsObserved(tn, 0), "a single-server change: no joint configuration")
+	n0 := tn.Node(0)
+	assert.Equal(t, roleFollower, n0.role, "removed, the leader stepped down")
+	tn.Take(nil)
+	tn.Fire(0, timerElection)
+	assert.Empty(t, tn.Take(nil), "a removed server does not campaign")
+	tn.Fire(1, timerElection)
+	tn.Stabilize()
+	assert.Equal(t, roleLeader, tn.Node(1).role, "the remaining two elect a leader between them")
+}
+
+// One change at a time: the leader refuses a second change while the
+// first is not committed.
+func TestSecondChangeRefusedWhileOneIsInProgress(t *testing.T) {
+	tn := newMemberNet(t, 5, 3)
+	change(tn, 0, sim.MembersOf(3), 0)
+	change(tn, 0, sim.MembersOf(4), 0)
+	tn.Stabilize()
+	heartbeats(tn, 0)
+	assert.Equal(t, []string{"n0 n1 n2 n3"}, configsObserved(tn, 0))
+	change(tn, 0, sim.MembersOf(4), 0)
+	tn.Stabilize()
+	heartbeats(tn, 0)
+	assert.Equal(t, []string{"n0 n1 n2 n3", "n0 n1 n2 n3 n4"}, configsObserved(tn, 0), "once committed, the next change goes ahead")
+}
+
+// A member ignores the vote request of a server outside its configuration,
+// term and all; with the planted bug it takes the term up and deposes
+// nobody's leader but its own.
+func TestRemovedServerVotesAreIgnored(t *testing.T) {
+	for _, tt := range []struct {
+		bugs []string
+		term uint64
+	}{{nil, 1}, {[]string{BugRemovedServerCampaigns}, 7}} {
+		tn := newMemberNet(t, 4, 3, tt.bugs...)
+		receive(tn, 3, 1, MsgVote{Term: 7, LastIndex: 9, LastTerm: 1})
+		assert.Equal(t, tt.term, tn.Node(1).term, "bugs %v", tt.bugs)
+	}
+}
+
+// The planted bug no-joint-consensus changes several servers at once.
+func TestNoJointConsensusBugSkipsTheJointConfiguration(t *testing.T) {
+	tn := newMemberNet(t, 5, 3, BugNoJointConsensus)
+	change(tn, 0, sim.MembersOf(3, 4), sim.MembersOf(1, 2))
+	tn.Stabilize()
+	heartbeats(tn, 0)
+	assert.Equal(t, []string{"n0 n3 n4"}, configsObserved(tn, 0))
+}
+
+// A configuration is in force from its append, and a truncated one takes
+// its configuration with it; a restart rebuilds the configurations from
+// the log.
+func TestConfigurationFollowsTheLog(t *testing.T) {
+	tn := newMemberNet(t, 4, 3)
+	tn.Take(nil)
+	change(tn, 0, 0, sim.MembersOf(2))
+	tn.Deliver(func(e envelope) bool { return e.To == 1 }) // only n1 gets the entry
+	tn.Take(nil)
+	n1 := tn.Node(1)
+	require.Equal(t, sim.MembersOf(0, 1), n1.conf.voters, "in force once appended, uncommitted")
+	tn.Crash(1)
+	tn.Restart(1)
+	require.Equal(t, sim.MembersOf(0, 1), tn.Node(1).conf.voters, "rebuilt from the log after a restart")
+	// n2 leads term 2 without the entry and overwrites it on n1.
+	forceLeader(tn, 2)
+	tn.Stabilize()
+	heartbeats(tn, 2)
+	assert.Equal(t, sim.MembersOf(0, 1, 2), tn.Node(1).conf.voters, "the truncated entry took its configuration along")
+}
