@@ -88,3 +88,21 @@ func TestNewRejectsBrokenProtocols(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "mine, paxos, pbft, raft", set.Names())
 }
+
+// TestSparesNeedAProtocolThatChangesItsMembership: members below nodes is
+// refused, with the file's position, for a protocol that cannot add the
+// spares, and taken by Raft.
+func TestSparesNeedAProtocolThatChangesItsMembership(t *testing.T) {
+	sc, err := scenarios.Parse("u.yaml", []byte("protocol: pbft\nnodes: 5\nmembers: 4\nduration: 1s\n"))
+	require.NoError(t, err)
+	p, _ := registry.Lookup("pbft")
+	_, err = runner.Run(sc, p, runner.Options{Seed: 1})
+	require.EqualError(t, err, "u.yaml:3:10: members: pbft does not change its membership: every server is a member (leave members out)")
+
+	sc, err = scenarios.Parse("u.yaml", []byte("protocol: raft\nnodes: 5\nmembers: 3\nduration: 2s\nchecks: [agreement, liveness]\n"))
+	require.NoError(t, err)
+	p, _ = registry.Lookup("raft")
+	rep, err := runner.Run(sc, p, runner.Options{Seed: 1})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
