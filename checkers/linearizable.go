@@ -247,21 +247,34 @@ func unobserved(ops []workload.Operation) map[int]bool {
 }
 
 // unobservedAt is unobserved of the n operations at(0), ..., at(n-1), for a
-// history walked without a copy of it.
+// history walked without a copy of it. Only the values of writes with
+// unknown outcome are looked for, so its memory grows with those writes,
+// not with the history.
 func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
-	seen := map[string]bool{}
+	seen := map[string]bool{}    // the values of writes with unknown outcome: observed?
 	garbled := map[string]bool{} // keys with an answer we cannot read
 	for i := range n {
 		op := at(i)
+		if op.Status == workload.StatusUnknown && op.Kind != workload.OpGet {
+			seen[op.Value] = false
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	for i := range n {
+		op := at(i)
 		if op.Kind == workload.OpCAS {
-			seen[op.Expect] = true
+			markSeen(seen, op.Expect)
 		}
 		switch {
 		case op.Status == workload.StatusFailed:
 			garbled[op.Key] = true
 		case op.Status == workload.StatusOK && op.Found: // a get, or a failed cas
-			for _, v := range strings.Split(op.Output, workload.AppendSeparator) {
-				seen[v] = true
+			for rest, more := op.Output, true; more; {
+				var v string
+				v, rest, more = strings.Cut(rest, workload.AppendSeparator)
+				markSeen(seen, v)
 			}
 		}
 	}
@@ -273,4 +286,11 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 		}
 	}
 	return drop
+}
+
+// markSeen marks v observed if it is one of the values looked for.
+func markSeen(seen map[string]bool, v string) {
+	if _, ok := seen[v]; ok {
+		seen[v] = true
+	}
 }
