@@ -21,6 +21,7 @@ type Announced struct {
 	Leaders int `json:"leaders"`
 	Commits int `json:"commits"`
 	Applies int `json:"applies"`
+	Configs int `json:"configs,omitempty"`
 }
 
 // count follows the servers' announcements; clients observe calls and
@@ -36,6 +37,8 @@ func (r *run) count(o sim.Observation) {
 		r.seen.Commits++
 	case sim.ObsApply:
 		r.seen.Applies++
+	case sim.ObsConfig:
+		r.seen.Configs++
 	}
 }
 
@@ -80,6 +83,9 @@ func (r *run) vacuity(rep *Report) []string {
 	why = append(why, r.avail.vacuity(rep)...)
 	if calls := rep.Ops.OK + rep.Ops.Failed + rep.Ops.Unknown; r.sc.Workload.Clients > 0 && rep.Ops.OK == 0 {
 		why = append(why, fmt.Sprintf("no client operation succeeded (%d called)", calls))
+	}
+	if changes := r.faults.Counts().MemberChanges; changes > 0 && r.seen.Configs == 0 {
+		why = append(why, fmt.Sprintf("the leader took %d membership changes, but no server announced a configuration (sim.ObsConfig)", changes))
 	}
 	if misses := r.faults.Counts().LeaderMisses; misses > 0 && r.seen.Leaders == 0 {
 		why = append(why, fmt.Sprintf("%d faults aimed at the leader struck a random server: no leader was ever announced", misses))

@@ -11,6 +11,7 @@ import (
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
 )
 
 // exampleScenario loads a scenario of the primary-backup example protocol.
@@ -78,4 +79,38 @@ func TestShippedScenariosAreNotVacuous(t *testing.T) {
 		rep := runSeed(t, sc, proto, 1)
 		require.NotEqual(t, runner.Vacuous, rep.Class, "%s: %s", f, rep.Reason)
 	}
+}
+
+// deafOperator takes operator requests and does nothing with them.
+type deafOperator struct{ sim.Node }
+
+func (deafOperator) Operate(sim.Env, sim.Message) {}
+
+// TestMembershipChangesNobodyAnnouncedAreVacuous: a protocol that takes the
+// member fault's requests but never announces a configuration cannot pass.
+func TestMembershipChangesNobodyAnnouncedAreVacuous(t *testing.T) {
+	sc, err := scenarios.Parse("deaf.yaml", []byte(`protocol: raft
+nodes: 4
+members: 3
+duration: 3s
+workload: {clients: 2, keys: 2}
+faults:
+  - {at: 1s, member: {add: [n3]}}
+checks: [agreement, one-leader-per-term]
+`))
+	require.NoError(t, err)
+	raft, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class, "raft announces the change")
+
+	deaf := raft
+	deaf.Build = func(c runner.Cluster) (runner.Servers, error) {
+		servers, err := raft.Build(c)
+		build := servers.Factory
+		servers.Factory = func(id sim.NodeID) sim.Node { return deafOperator{build(id)} }
+		return servers, err
+	}
+	rep := runSeed(t, sc, deaf, 1)
+	require.Equal(t, runner.Vacuous, rep.Class)
+	require.Contains(t, rep.Reason, "the leader took 1 membership changes, but no server announced a configuration")
 }
