@@ -117,23 +117,23 @@ func All() []runner.Protocol { return shipped.All() }
 func Resolve(sc *scenarios.Scenario) (runner.Protocol, error) { return shipped.Resolve(sc) }
 
 // crashFaultOptions is how Raft and Paxos builds start: they refuse
-// Byzantine servers, then decode the scenario's options over the protocol's
-// defaults.
-func crashFaultOptions[C interface{ Validate() error }](c runner.Cluster, name string, defaults C) (C, error) {
+// Byzantine servers and clusters of more than maxServers, then decode the
+// scenario's options over the protocol's defaults.
+func crashFaultOptions[C interface{ Validate() error }](c runner.Cluster, name string, maxServers int, defaults C) (C, error) {
 	if err := runner.CrashFaultOnly(c, name); err != nil {
 		return defaults, err
+	}
+	if sc := c.Scenario; sc.Nodes > maxServers {
+		return defaults, sc.Errorf("nodes", "%s runs at most %d servers, not %d", name, maxServers, sc.Nodes)
 	}
 	err := runner.DecodeOptions(c.Scenario, &defaults)
 	return defaults, err
 }
 
 func buildRaft(c runner.Cluster) (runner.Servers, error) {
-	cfg, err := crashFaultOptions(c, "raft", raft.DefaultConfig())
+	cfg, err := crashFaultOptions(c, "raft", raft.MaxServers, raft.DefaultConfig())
 	if err != nil {
 		return runner.Servers{}, err
-	}
-	if sc := c.Scenario; sc.Nodes > raft.MaxServers {
-		return runner.Servers{}, sc.Errorf("nodes", "raft runs at most %d servers, not %d", raft.MaxServers, sc.Nodes)
 	}
 	cfg.Members = c.Scenario.InitialMembers()
 	factory, err := raft.New(cfg, c.NewStateMachine)
@@ -141,12 +141,9 @@ func buildRaft(c runner.Cluster) (runner.Servers, error) {
 }
 
 func buildPaxos(c runner.Cluster) (runner.Servers, error) {
-	cfg, err := crashFaultOptions(c, "paxos", paxos.DefaultConfig())
+	cfg, err := crashFaultOptions(c, "paxos", paxos.MaxServers, paxos.DefaultConfig())
 	if err != nil {
 		return runner.Servers{}, err
-	}
-	if sc := c.Scenario; sc.Nodes > paxos.MaxServers {
-		return runner.Servers{}, sc.Errorf("nodes", "paxos runs at most %d servers, not %d", paxos.MaxServers, sc.Nodes)
 	}
 	factory, err := paxos.New(cfg, c.NewStateMachine)
 	return runner.Servers{Factory: factory, Backoff: backoff(cfg.LeaderTimeoutMax, cfg.BackoffLimit)}, err
