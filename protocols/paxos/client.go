@@ -30,17 +30,27 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	}
 	// A retry of a command applied before, or proposed by an earlier leader,
 	// is proposed again: Sessions applies it once and returns the cached
-	// result to the later copy.
-	n.skipChosen()
-	s := n.next
-	n.next++
-	n.propose(s, cmd)
-	n.pending.Add(cmd, s, cmd.Client)
-	if n.proposed(s) {
-		n.broadcastAccept(MsgAccept{Ballot: n.ballot, Slot: s, Cmds: []service.Command{cmd}})
-	}
+	// result to the later copy. It waits in the queue while the window is
+	// full or the old configuration's rest is filled after a change.
+	n.enqueue(cmd)
+	n.fillWindow()
 	n.announceDecisions()
 	n.advanceCommit() // a one-server cluster chose it at once
+}
+
+// enqueue queues cmd for a slot, in place of an earlier command of its
+// client still queued (a client has one command outstanding).
+func (n *node) enqueue(cmd service.Command) {
+	if len(n.queue) > 0 {
+		n.probe(ProbeRequestQueued)
+	}
+	for i, q := range n.queue {
+		if q.Client == cmd.Client {
+			n.queue[i] = cmd
+			return
+		}
+	}
+	n.queue = append(n.queue, cmd)
 }
 
 // isPending reports whether cmd sits in a slot this leader proposed it in,

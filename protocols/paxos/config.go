@@ -42,6 +42,17 @@ type Config struct {
 	// whole log. A state machine that is not a service.Snapshotter is never
 	// snapshotted.
 	SnapshotInterval int `yaml:"snapshot_interval"`
+	// Alpha is the reconfiguration window (Paxos Made Simple §3, end): a
+	// configuration chosen at slot i governs the slots from i+Alpha on, and a
+	// leader never proposes more than Alpha slots past the last one it knows
+	// chosen, so that it always knows the configuration of a slot it proposes
+	// in (see membership.go). At least 1.
+	Alpha int `yaml:"alpha"`
+	// Members is how many servers form the initial configuration: servers 0
+	// to Members-1; the others are spares until a membership change adds
+	// them. 0 means every server. Set by the harness from the scenario's
+	// members key, not by protocol options.
+	Members int `yaml:"-"`
 	// Bugs names planted bugs to switch on (see KnownBugs). Empty for the
 	// correct protocol.
 	Bugs []string `yaml:"bugs"`
@@ -49,7 +60,9 @@ type Config struct {
 
 // DefaultConfig suits networks with 1-10ms latency: heartbeats every 50ms,
 // leader timeouts of 300-600ms (several heartbeats, many round trips), a
-// snapshot every 64 applied slots.
+// snapshot every 64 applied slots, a reconfiguration window of 64 slots
+// (wider than any client load keeps in flight, so it throttles nothing but
+// the slots after a configuration change).
 func DefaultConfig() Config {
 	return Config{
 		LeaderTimeoutMin:   300 * time.Millisecond,
@@ -58,8 +71,13 @@ func DefaultConfig() Config {
 		BackoffLimit:       3,
 		MaxSlotsPerMessage: 64,
 		SnapshotInterval:   64,
+		Alpha:              64,
 	}
 }
+
+// maxAlpha bounds the reconfiguration window: the slots a leader may have
+// in flight, and the no-ops that fill the window after a change.
+const maxAlpha = 4096
 
 // maxBackoffLimit keeps 2^BackoffLimit timeouts within reason.
 const maxBackoffLimit = 10
@@ -77,6 +95,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("paxos: max_slots_per_message %d must be at least 1", c.MaxSlotsPerMessage)
 	case c.SnapshotInterval < 0:
 		return fmt.Errorf("paxos: snapshot_interval %d must not be negative (0 keeps the whole log)", c.SnapshotInterval)
+	case c.Alpha < 1 || c.Alpha > maxAlpha:
+		return fmt.Errorf("paxos: alpha %d must be in [1, %d]", c.Alpha, maxAlpha)
+	case c.Members < 0 || c.Members > MaxServers:
+		return fmt.Errorf("paxos: %d initial members: want 1 to %d (0: every server)", c.Members, MaxServers)
 	}
 	return service.CheckBugs("paxos", knownBugs, c.Bugs)
 }
@@ -90,6 +112,7 @@ const (
 	BugForgetPromise     = "forget-promise"
 	BugIgnoreAccepted    = "ignore-accepted"
 	BugAcceptLowerBallot = "accept-lower-ballot"
+	BugNoAlphaWindow     = "no-alpha-window"
 )
 
 var knownBugs = []Bug{
@@ -99,6 +122,9 @@ var knownBugs = []Bug{
 		"proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its promise across failures)"},
 	{Name: BugIgnoreAccepted, Description: "a new leader ignores the values acceptors report in phase 1 and proposes fresh " +
 		"commands in their slots, instead of the value with the highest ballot (Paxos Made Simple §2.2, P2c)"},
+	{Name: BugNoAlphaWindow, Description: "a configuration chosen at slot i governs the slots from i+1 on instead of i+alpha, " +
+		"while the leader keeps up to alpha slots in flight: slots chosen by the old configuration's quorum are judged by the new one, " +
+		"whose phase 1 need not see them (Paxos Made Simple §3, end)"},
 }
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -106,13 +132,15 @@ func KnownBugs() []Bug { return slices.Clone(knownBugs) }
 
 // bugs is the parsed form of Config.Bugs.
 type bugs struct {
-	forgetPromise, ignoreAccepted, acceptLowerBallot bool
+	forgetPromise, ignoreAccepted, acceptLowerBallot, noAlphaWindow bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
 // properties are only made when none is: a planted bug should reach the
 // checkers as a violation, not stop the run as a protocol crash.
-func (b bugs) any() bool { return b.forgetPromise || b.ignoreAccepted || b.acceptLowerBallot }
+func (b bugs) any() bool {
+	return b.forgetPromise || b.ignoreAccepted || b.acceptLowerBallot || b.noAlphaWindow
+}
 
 func parseBugs(names []string) (bugs, error) {
 	on, err := service.BugSwitch("paxos", knownBugs, names)
@@ -120,6 +148,7 @@ func parseBugs(names []string) (bugs, error) {
 		forgetPromise:     on(BugForgetPromise),
 		ignoreAccepted:    on(BugIgnoreAccepted),
 		acceptLowerBallot: on(BugAcceptLowerBallot),
+		noAlphaWindow:     on(BugNoAlphaWindow),
 	}, err
 }
 

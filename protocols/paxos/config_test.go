@@ -57,11 +57,11 @@ func TestNewNeedsAStateMachine(t *testing.T) {
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 3)
+	require.Len(t, bugs, 4)
 	assert.True(t, slices.IsSortedFunc(bugs, func(a, b Bug) int { return strings.Compare(a.Name, b.Name) }))
 	for _, b := range bugs {
 		assert.NoError(t, Config{LeaderTimeoutMin: time.Second, LeaderTimeoutMax: 2 * time.Second,
-			HeartbeatInterval: time.Millisecond, MaxSlotsPerMessage: 1, Bugs: []string{b.Name}}.Validate())
+			HeartbeatInterval: time.Millisecond, MaxSlotsPerMessage: 1, Alpha: 1, Bugs: []string{b.Name}}.Validate())
 		assert.NotEmpty(t, b.Description)
 	}
 	bugs[0].Name = "changed"

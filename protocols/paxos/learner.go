@@ -55,6 +55,7 @@ func (n *node) advanceCommit() {
 	n.applyChosen()
 	if n.role == roleLeader {
 		n.skipChosen()
+		n.fillWindow()
 	}
 }
 
@@ -67,6 +68,10 @@ func (n *node) applyChosen() {
 		r := n.rec(n.applied)
 		result, outcome := n.sessions.Apply(r.cmd)
 		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: r.ballot, Index: n.applied, Digest: r.cmd.Digest()})
+		if m, ok := configOf(r.cmd); ok {
+			n.applyConfig(n.applied, r, m)
+		}
+		n.observeInForce(n.applied, r)
 		if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
 			n.replyApplied(r.cmd, result)
 		}
@@ -211,6 +216,7 @@ func (n *node) restoreSnapshot(s Snapshot) {
 	n.sessions = sessions
 	n.truncatePrefix(s.Index)
 	n.snap = s
+	n.restoreConfigs(s.Configs)
 	n.commit = max(n.commit, s.Index)
 	n.applied = s.Index
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: s.Index, Digest: s.Digest})
@@ -227,9 +233,10 @@ func (n *node) maybeSnapshot() {
 	if err != nil {
 		n.fail("cannot snapshot: " + err.Error())
 	}
-	s := Snapshot{Index: n.applied, Digest: n.rec(n.applied).cmd.Digest(), Data: data}
+	s := Snapshot{Index: n.applied, Digest: n.rec(n.applied).cmd.Digest(), Data: data, Configs: n.configsFor(n.applied)}
 	n.truncatePrefix(s.Index)
 	n.snap = s
+	n.restoreConfigs(s.Configs) // drops the configurations no slot after it needs
 	n.writeSnapshot()
 }
 

@@ -54,17 +54,20 @@ func (e PromiseEntry) appendTrace(b []byte) []byte {
 		b = strconv.AppendUint(b, e.Ballot, 10)
 		b = append(b, ':')
 	}
-	return e.Cmd.AppendTrace(b)
+	return appendCommand(b, e.Cmd)
 }
 
 // Snapshot is a server's state machine and client sessions after applying
 // every slot up to Index (service.Sessions.Snapshot), with the digest of the
 // command chosen at Index, so that installing it can be observed as applying
-// Index. Data is never modified once taken. Index 0 is no snapshot.
+// Index, and the configurations that govern slots after Index (none: the
+// initial one), so that configurations survive compaction. Data is never
+// modified once taken. Index 0 is no snapshot.
 type Snapshot struct {
-	Index  uint64
-	Digest uint64
-	Data   []byte
+	Index   uint64
+	Digest  uint64
+	Data    []byte
+	Configs []ConfigChange
 }
 
 // appendTrace appends "index=40 digest=1f.. bytes=212 data=9f1c..": the
@@ -74,8 +77,12 @@ func (s Snapshot) appendTrace(b []byte) []byte {
 	h.Write(s.Data)
 	b = append(b, "index="...)
 	b = strconv.AppendUint(b, s.Index, 10)
-	return sim.TraceLine(b).Hex("digest", s.Digest).Int("bytes", int64(len(s.Data))).
+	b = sim.TraceLine(b).Hex("digest", s.Digest).Int("bytes", int64(len(s.Data))).
 		Hex("data", h.Sum64())
+	for _, c := range s.Configs {
+		b = sim.TraceLine(b).Members("config@"+strconv.FormatUint(c.Slot, 10), c.Members)
+	}
+	return b
 }
 
 // MsgPromise is phase 1b (PMS §2.2): the acceptor promises Ballot and reports
@@ -235,9 +242,33 @@ func appendCommands(b []byte, cmds []service.Command) []byte {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = c.AppendTrace(b)
+		b = appendCommand(b, c)
 	}
 	return append(b, ']')
+}
+
+// appendCommand appends a command as service.Command does, and a
+// configuration command as "config=[n1 n2 n3]".
+func appendCommand(b []byte, c service.Command) []byte {
+	if m, ok := configOf(c); ok {
+		return append(append(append(b, "config=["...), m.String()...), ']')
+	}
+	return c.AppendTrace(b)
+}
+
+// MsgHandOver is a leader that a configuration change removed asking a
+// member of the new configuration to campaign at once, instead of waiting
+// for its failure detector. Commit is the sender's commit index: the
+// receiver campaigns once it knows every slot up to it chosen (the change
+// included).
+type MsgHandOver struct {
+	Ballot uint64
+	Commit uint64
+}
+
+// AppendTrace implements sim.Message.
+func (m MsgHandOver) AppendTrace(b []byte) []byte {
+	return sim.TraceLine(b).Kind("MsgHandOver").Uint("ballot", m.Ballot).Uint("commit", m.Commit)
 }
 
 // MessageTerm implements sim.Termed: the ballot a message is about, and

@@ -83,7 +83,11 @@ type node struct {
 
 	servers []sim.NodeID
 	size    uint64 // cluster size: ballot b belongs to server b % size
-	quorum  int
+
+	// The configurations chosen up to the commit index, in slot order (the
+	// initial one first, at slot 0; those a snapshot covers and no slot
+	// after it needs are dropped): membership.go.
+	history []ConfigChange
 
 	// Acceptor state, persistent (PMS §2.3): the highest ballot promised,
 	// and in log the proposal accepted in each slot.
@@ -115,9 +119,15 @@ type node struct {
 	timeout time.Duration
 	heardAt sim.Time
 
+	// The configurations the ballot covers: phase 1 asks a majority of each
+	// (those governing the window when it started), and the leader proposes
+	// only in slots they govern (membership.go).
+	ballotConfs []sim.Members
+
 	// Phase 1 (proposer): who promised, the adopted proposals for slots
 	// p1From+i, the highest slot any promise reported, and the slots some
-	// promiser lost (rejoin.go).
+	// promiser lost (rejoin.go). A leader keeps adopted proposals past its
+	// window until it proposes them.
 	promised  uint64
 	p1From    uint64
 	p1Last    uint64
@@ -130,6 +140,11 @@ type node struct {
 	unanswered  []int                  // per server: accepts sent and not answered (flow control)
 	pending     service.PendingReplies // clients waiting for a reply, at the slot proposed
 	decided     []uint64               // slots chosen by counting in this handler, to announce
+	queue       []service.Command      // client commands waiting for a slot in the window
+	wantChange  sim.Members            // a requested configuration, not proposed yet (0: none)
+	changeAt    uint64                 // the slot of the last configuration this leader proposed
+	padUntil    uint64                 // slots up to here get no-ops: the old configuration's rest
+	takeOver    uint64                 // follower: campaign once the commit index reaches it (a hand-over)
 
 	rejoining  bool   // acceptor state was lost: neither promise nor accept (rejoin.go)
 	lostSlots  int    // records lost to corruption, not repaired yet (rejoin.go)
@@ -151,7 +166,7 @@ func (n *node) Start(env sim.Env) {
 		panic("paxos: more than 64 servers")
 	}
 	n.size = uint64(len(n.servers))
-	n.quorum = len(n.servers)/2 + 1
+	n.history = []ConfigChange{{Members: n.initialConf()}}
 	n.pending = service.PendingReplies{}
 	n.unanswered = make([]int, len(n.servers))
 	n.lead = sim.None
@@ -224,6 +239,8 @@ func (n *node) step(from sim.NodeID, m sim.Message) {
 		n.handleChosen(from, m)
 	case MsgSnapshot:
 		n.handleSnapshot(from, m)
+	case MsgHandOver:
+		n.handleHandOver(from, m)
 	default:
 		panic("paxos: unexpected message " + string(m.AppendTrace(nil)))
 	}
@@ -241,9 +258,10 @@ func (n *node) Timer(env sim.Env, kind sim.TimerKind) {
 	n.finish()
 }
 
-// finish ends every handler: make every write durable, check the
-// invariants, and drop the env.
+// finish ends every handler: follow a configuration change, make every
+// write durable, check the invariants, and drop the env.
 func (n *node) finish() {
+	n.checkConfiguration()
 	n.flush()
 	n.checkInvariants()
 	n.env = nil
@@ -298,8 +316,7 @@ func (n *node) seeBallot(b uint64) {
 func (n *node) becomeFollower(lead sim.NodeID) {
 	if n.role != roleFollower {
 		n.env.CancelTimer(timerHeartbeat)
-		clear(n.pending)
-		n.adopted = n.adopted[:0]
+		n.dropLeadership()
 	}
 	n.role, n.lead = roleFollower, lead
 	n.resetLeaderTimer()
@@ -343,8 +360,12 @@ func (n *node) leaderTimeoutDue() bool {
 func (n *node) tickLeaderTimeout() {
 	switch n.role {
 	case roleFollower:
-		if n.leaderTimeoutDue() {
+		switch {
+		case !n.leaderTimeoutDue():
+		case n.member():
 			n.startPhase1()
+		default:
+			n.resetLeaderTimer() // a spare or removed server never campaigns
 		}
 	case roleProposer:
 		if n.leaderTimeoutDue() {
@@ -397,6 +418,17 @@ func (n *node) broadcast(m sim.Message) {
 			n.send(id, m)
 		}
 	}
+}
+
+// dropLeadership forgets what a proposer or leader kept for its ballot:
+// clients waiting, adopted values, queued commands, a change in progress.
+func (n *node) dropLeadership() {
+	clear(n.pending)
+	clear(n.adopted)
+	n.adopted = n.adopted[:0]
+	clear(n.queue)
+	n.queue = n.queue[:0]
+	n.wantChange, n.changeAt, n.padUntil = 0, 0, 0
 }
 
 // The log.

@@ -40,6 +40,15 @@ const (
 	ProbeLearnNothingToAnswer  = "paxos/learn-ahead-of-answerer"
 	ProbeRejoinFinished        = "paxos/rejoin-finished"
 	ProbePromiseReportsLostLog = "paxos/promise-reports-lost-record"
+	ProbeChangeRequested       = "paxos/change-requested"
+	ProbeChangeRefused         = "paxos/change-refused"
+	ProbeConfigChosen          = "paxos/configuration-chosen"
+	ProbeNoopPadded            = "paxos/window-padded-with-noop"
+	ProbeNewConfigPhase1       = "paxos/phase1-for-new-configuration"
+	ProbeRemovedSteppedDown    = "paxos/removed-server-stepped-down"
+	ProbeHandOver              = "paxos/hand-over-sent"
+	ProbeStaleHandOverIgnored  = "paxos/stale-hand-over-ignored"
+	ProbeRequestQueued         = "paxos/request-queued"
 )
 
 var knownProbes = []Probe{
@@ -67,6 +76,15 @@ var knownProbes = []Probe{
 	{Name: ProbeLearnNothingToAnswer, Description: "a catch-up request from a server ahead of the answerer got nothing"},
 	{Name: ProbeRejoinFinished, Description: "a server that lost its acceptor state finished rejoining"},
 	{Name: ProbePromiseReportsLostLog, Description: "a promise reported slots whose records the acceptor lost"},
+	{Name: ProbeChangeRequested, Description: "a leader took up a membership change (sim.ChangeMembers)"},
+	{Name: ProbeChangeRefused, Description: "a membership change was refused: not the leader, a change in progress, or a change of nothing"},
+	{Name: ProbeConfigChosen, Description: "a server applied a configuration chosen in a slot"},
+	{Name: ProbeNoopPadded, Description: "a leader filled the old configuration's rest of the alpha window with a no-op"},
+	{Name: ProbeNewConfigPhase1, Description: "a leader or proposer whose ballot did not cover a new configuration ran phase 1 again"},
+	{Name: ProbeRemovedSteppedDown, Description: "a leader or proposer removed from the configuration stopped"},
+	{Name: ProbeHandOver, Description: "a removed leader asked a member of the new configuration to take over"},
+	{Name: ProbeStaleHandOverIgnored, Description: "a hand-over of a stale ballot was ignored"},
+	{Name: ProbeRequestQueued, Description: "a client command waited for a slot in the alpha window"},
 }
 
 // KnownProbes lists the probes.

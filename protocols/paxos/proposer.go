@@ -13,7 +13,8 @@ func (n *node) startPhase1() {
 	if n.role == roleLeader {
 		n.env.CancelTimer(timerHeartbeat)
 	}
-	clear(n.pending)
+	n.dropLeadership()
+	n.takeOver = 0
 	n.role, n.lead = roleProposer, sim.None
 	n.ballot = n.nextBallot()
 	n.raisePromise(n.ballot)
@@ -23,7 +24,7 @@ func (n *node) startPhase1() {
 		n.promised = 0 // only the others' promises count (rejoin.go)
 	}
 	n.p1From, n.p1Last = n.commit+1, n.commit
-	n.adopted = n.adopted[:0]
+	n.ballotConfs = n.windowConfs()
 	n.p1Unknown = n.p1Unknown[:0]
 	for s := n.p1From; s <= n.lastSlot(); s++ {
 		switch r := n.rec(s); {
@@ -41,11 +42,13 @@ func (n *node) startPhase1() {
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 }
 
-// sendPrepares sends MsgPrepare to every server that has not promised yet.
+// sendPrepares sends MsgPrepare to every member of the configurations
+// phase 1 needs that has not promised yet.
 func (n *node) sendPrepares() {
 	var m sim.Message = MsgPrepare{Ballot: n.ballot, From: n.p1From, Rejoin: n.rejoining}
+	members := n.ballotMembers()
 	for _, id := range n.servers {
-		if id != n.id && n.promised&bit(id) == 0 {
+		if id != n.id && members.Has(id) && n.promised&bit(id) == 0 {
 			n.send(id, m)
 		}
 	}
@@ -69,6 +72,9 @@ func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
 	}
 	n.advanceCommit()
 	n.promised |= bit(from)
+	if !n.member() || !n.covered(n.confAt(n.commit+1)) {
+		return // what it learned changed the configuration: checkConfiguration starts over
+	}
 	if n.phase1Done() {
 		n.becomeLeader()
 	}
@@ -86,12 +92,15 @@ func (n *node) unknownAt(s uint64, id sim.NodeID) {
 	n.p1Last = max(n.p1Last, s)
 }
 
-// phase1Done reports whether a majority promised and, for every slot some
-// promiser lost its record of, a majority of promisers could report on it:
-// that majority meets every majority that may have chosen a value there.
+// phase1Done reports whether a majority of every configuration the ballot
+// covers promised and, for every slot some promiser lost its record of, a
+// majority of promisers could report on it: that majority meets every
+// majority that may have chosen a value there.
 func (n *node) phase1Done() bool {
-	if count(n.promised) < n.quorum {
-		return false
+	for _, c := range n.ballotConfs {
+		if !isQuorum(n.promised, c) {
+			return false
+		}
 	}
 	for _, u := range n.p1Unknown {
 		if n.isChosen(u.slot) {
@@ -103,8 +112,10 @@ func (n *node) phase1Done() bool {
 				blind |= v.servers
 			}
 		}
-		if count(n.promised&^blind) < n.quorum {
-			return false
+		for _, c := range n.ballotConfs {
+			if !isQuorum(n.promised&^blind, c) {
+				return false
+			}
 		}
 	}
 	return true
@@ -140,8 +151,10 @@ func (n *node) adopt(e PromiseEntry) {
 // value or, in a gap, a no-op (PMS §3: the leader "fills the gaps ... by
 // proposing a special 'no-op' command"), so that every slot below the last
 // one anyone knows of gets chosen and applied. New commands go after them.
-// With the planted bug ignore-accepted, the slots nobody knows chosen are
-// left to new commands instead.
+// Only slots in the window that the ballot covers are proposed now; the
+// rest follow as the window moves (fillWindow). With the planted bug
+// ignore-accepted, the slots nobody knows chosen are left to new commands
+// instead.
 func (n *node) becomeLeader() {
 	n.assert(n.role == roleProposer, "only a proposer becomes leader")
 	n.env.CancelTimer(timerLeader)
@@ -152,25 +165,21 @@ func (n *node) becomeLeader() {
 		n.finishRejoin()
 	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.ballot})
-	last := max(n.p1Last, n.commit)
+	n.p1Last = max(n.p1Last, n.commit)
 	if n.bugs.ignoreAccepted {
-		last = n.commit
+		n.p1Last = n.commit
 	}
+	n.noteChanges()
+	last := n.p1Last
 	for s := n.commit + 1; s <= last; s++ {
-		if n.isChosen(s) {
-			continue
+		if !n.mayPropose(s) {
+			last = s - 1
+			break
 		}
-		cmd := service.Noop
-		if i := s - n.p1From; i < uint64(len(n.adopted)) && n.adopted[i].ballot > 0 {
-			cmd = n.adopted[i].cmd
-			n.probe(ProbeAdoptedValue)
-		} else {
-			n.probe(ProbeNoopFilled)
+		if !n.isChosen(s) {
+			n.propose(s, n.adoptedAt(s))
 		}
-		n.propose(s, cmd)
 	}
-	clear(n.adopted)
-	n.adopted = n.adopted[:0]
 	n.next = last + 1
 	n.skipChosen()
 	n.broadcastAccepts(n.commit+1, last)
@@ -179,6 +188,91 @@ func (n *node) becomeLeader() {
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 	n.announceDecisions()
 	n.advanceCommit()
+}
+
+// adoptedAt is what a new leader proposes in slot s of phase 1's range: the
+// adopted value (P2c), or a no-op in a gap.
+func (n *node) adoptedAt(s uint64) service.Command {
+	if i := s - n.p1From; i < uint64(len(n.adopted)) && n.adopted[i].ballot > 0 {
+		n.probe(ProbeAdoptedValue)
+		return n.adopted[i].cmd
+	}
+	n.probe(ProbeNoopFilled)
+	return service.Noop
+}
+
+// noteChanges finds, for a new leader, the configuration changes in phase
+// 1's range (chosen or adopted) and in the window: one change at a time,
+// and the old configuration's rest filled with no-ops.
+func (n *node) noteChanges() {
+	last := n.history[len(n.history)-1]
+	if last.Slot > 0 {
+		n.padUntil = max(n.padUntil, last.Slot+n.effect()-1)
+	}
+	for s := n.commit + 1; s <= n.p1Last; s++ {
+		if r := n.rec(s); r != nil && r.chosen {
+			n.noteProposal(s, r.cmd)
+		} else if i := s - n.p1From; i < uint64(len(n.adopted)) && n.adopted[i].ballot > 0 {
+			n.noteProposal(s, n.adopted[i].cmd)
+		}
+	}
+}
+
+// fillWindow proposes in the free slots of the window, as long as the
+// ballot covers their configuration: the rest of phase 1's range (adopted
+// values and no-ops), no-ops for the old configuration's rest after a
+// change, a requested change, then queued client commands.
+func (n *node) fillWindow() {
+	if n.role != roleLeader {
+		return
+	}
+	n.skipChosen()
+	lo := n.next
+	for n.mayPropose(n.next) {
+		s := n.next
+		cmd, ok := n.nextProposal(s)
+		if !ok {
+			break
+		}
+		n.next++
+		n.propose(s, cmd)
+		if !cmd.IsNoop() {
+			n.pending.Add(cmd, s, cmd.Client)
+		}
+		n.skipChosen()
+	}
+	if n.next > n.p1Last && len(n.adopted) > 0 {
+		clear(n.adopted)
+		n.adopted = n.adopted[:0]
+	}
+	if n.next > lo {
+		n.broadcastAccepts(lo, n.next-1)
+	}
+	if len(n.decided) > 0 { // a one-member configuration chose them at once
+		n.announceDecisions()
+		n.advanceCommit()
+	}
+}
+
+// nextProposal is the command for free slot s, if any is due.
+func (n *node) nextProposal(s uint64) (service.Command, bool) {
+	switch {
+	case s <= n.p1Last:
+		return n.adoptedAt(s), true
+	case s <= n.padUntil:
+		n.probe(ProbeNoopPadded)
+		return service.Noop, true
+	case n.wantChange != 0 && n.governsFrom(n.history[len(n.history)-1]) <= s:
+		cmd := configCommand(n.wantChange)
+		n.wantChange = 0
+		return cmd, true
+	case len(n.queue) > 0:
+		cmd := n.queue[0]
+		n.queue[0] = service.Command{}
+		n.queue = n.queue[1:]
+		return cmd, true
+	}
+	return service.Command{}, false
 }
 
 // skipChosen moves next past slots known chosen.
@@ -193,11 +287,13 @@ func (n *node) skipChosen() {
 // (it promised the ballot), then the proposal goes to the others.
 func (n *node) propose(s uint64, cmd service.Command) {
 	n.assert(n.role == roleLeader && n.promise == n.ballot, "proposing without leading the promised ballot")
+	n.assert(s <= n.windowEnd(), "proposing past the alpha window")
 	r := n.ensure(s)
 	n.assert(!r.chosen, "proposing in a chosen slot")
 	r.ballot, r.cmd, r.acks = n.ballot, cmd, bit(n.id)
 	n.writeRecord(s, r)
-	if count(r.acks) >= n.quorum {
+	n.noteProposal(s, cmd)
+	if isQuorum(r.acks, n.confAt(s)) {
 		n.decide(s, r) // a one-server cluster
 	}
 }
@@ -235,12 +331,14 @@ const maxUnansweredAccepts = 8
 // keepingUp reports whether server id answers the leader's accepts.
 func (n *node) keepingUp(id sim.NodeID) bool { return n.unanswered[id] < maxUnansweredAccepts }
 
-// broadcastAccept sends m to every other server that is keeping up. The
-// message is boxed once for all of them.
+// broadcastAccept sends m to every other member of the ballot's
+// configurations that is keeping up. The message is boxed once for all of
+// them.
 func (n *node) broadcastAccept(m MsgAccept) {
 	var msg sim.Message = m
+	members := n.ballotMembers()
 	for _, id := range n.servers {
-		if id != n.id && n.keepingUp(id) {
+		if id != n.id && members.Has(id) && n.keepingUp(id) {
 			n.unanswered[id]++
 			n.send(id, msg)
 		}
@@ -280,7 +378,7 @@ func (n *node) handleAccepted(from sim.NodeID, m MsgAccepted) {
 		}
 		r := n.rec(s)
 		r.acks |= bit(from)
-		if count(r.acks) >= n.quorum {
+		if isQuorum(r.acks, n.confAt(s)) {
 			n.decide(s, r)
 		}
 	}
@@ -307,8 +405,9 @@ func (n *node) announceDecisions() {
 		}
 		if !n.env.Buggify(buggifySkipDecide) {
 			var m sim.Message = MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)}
+			members := n.ballotMembers()
 			for _, id := range n.servers {
-				if id != n.id && n.keepingUp(id) {
+				if id != n.id && members.Has(id) && n.keepingUp(id) {
 					n.send(id, m)
 				}
 			}
@@ -319,12 +418,14 @@ func (n *node) announceDecisions() {
 }
 
 // heartbeat is the leader's periodic round: a MsgHeartbeat to everyone (the
-// failure detector's evidence, and the decided prefix for laggards), and a
+// failure detector's evidence, and the decided prefix for laggards, spares
+// included, so that a server is caught up when it joins), and a
 // resend of proposals that a server has not answered for a whole interval.
 func (n *node) heartbeat() {
 	n.broadcast(MsgHeartbeat{Ballot: n.ballot, Commit: n.commit})
+	members := n.ballotMembers()
 	for _, id := range n.servers {
-		if id != n.id {
+		if id != n.id && members.Has(id) {
 			n.retransmit(id)
 		}
 	}

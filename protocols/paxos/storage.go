@@ -15,7 +15,9 @@ import (
 //
 //	paxos/promise/a, paxos/promise/b  uvarint ballot: the highest ballot promised (two copies)
 //	paxos/commit                      uvarint slot: every slot up to it is chosen (synced lazily)
-//	paxos/snapshot/a, .../b           uvarint index, uvarint digest, then the snapshot bytes (two copies)
+//	paxos/snapshot/a, .../b           uvarint index, uvarint digest, uvarint count and count
+//	                                  (uvarint slot, uvarint members) configurations, then the
+//	                                  snapshot bytes (two copies)
 //	paxos/slot/<slot, 20 digits>      byte flags (1: chosen, 2: lost), uvarint ballot, then the command
 //	paxos/rejoin                      present while the server rebuilds lost state (see rejoin.go)
 //
@@ -130,8 +132,12 @@ func decodeUvarint(b []byte) (uint64, error) {
 }
 
 func encodeSnapshot(s Snapshot) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64+len(s.Data)+service.RecordChecksumSize), s.Index)
+	b := binary.AppendUvarint(make([]byte, 0, (3+2*len(s.Configs))*binary.MaxVarintLen64+len(s.Data)+service.RecordChecksumSize), s.Index)
 	b = binary.AppendUvarint(b, s.Digest)
+	b = binary.AppendUvarint(b, uint64(len(s.Configs)))
+	for _, c := range s.Configs {
+		b = binary.AppendUvarint(binary.AppendUvarint(b, c.Slot), uint64(c.Members))
+	}
 	return service.SealRecord(append(b, s.Data...), 0)
 }
 
@@ -139,8 +145,13 @@ var errCorruptSnapshot = errors.New("paxos: corrupt snapshot on disk")
 
 func decodeSnapshot(b []byte) (Snapshot, error) {
 	r := service.ReadRecord(b)
-	s := Snapshot{Index: r.Uvarint(), Digest: r.Uvarint(), Data: r.Rest()}
-	if !r.OK() || s.Index == 0 {
+	s := Snapshot{Index: r.Uvarint(), Digest: r.Uvarint()}
+	configs := r.Uvarint()
+	for i := uint64(0); i < configs && r.OK(); i++ {
+		s.Configs = append(s.Configs, ConfigChange{Slot: r.Uvarint(), Members: sim.Members(r.Uvarint())})
+	}
+	s.Data = r.Rest()
+	if !r.OK() || s.Index == 0 || uint64(len(s.Configs)) != configs {
 		return Snapshot{}, errCorruptSnapshot
 	}
 	return s, nil
