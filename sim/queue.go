@@ -1,5 +1,7 @@
 package sim
 
+import "slices"
+
 // eventKind says what a queued event does when it is popped.
 type eventKind uint8
 
@@ -12,11 +14,11 @@ const (
 	evOperate                      // an operator request, handled at once (World.Operate)
 )
 
-// event is a value in the queue: no pointer to it ever escapes, and nothing is
-// allocated per event beyond the message the sender already built.
+// event is a pending event's payload, held in the queue's slab while its key
+// is in the heap: no pointer to it ever escapes, and nothing is allocated per
+// event beyond the message the sender already built.
 type event struct {
 	at   Time
-	seq  uint64 // assigned at scheduling: ties on at pop in scheduling order
 	msg  Message
 	node NodeID // target node
 	from NodeID // sender, for deliveries
@@ -30,76 +32,121 @@ type event struct {
 	released bool
 }
 
-func (e *event) before(o *event) bool {
-	if e.at != o.at {
-		return e.at < o.at
-	}
-	return e.seq < o.seq
+// queueKey orders the heap: by time, then by ord, whose high 32 bits are a
+// sequence number stamped at push (ties on at pop in scheduling order) and
+// whose low 32 bits are the slab slot of the event's payload. Sixteen bytes
+// and no pointer: the heap moves keys, not 56-byte events, and the garbage
+// collector does not scan it.
+type queueKey struct {
+	at  Time
+	ord uint64
 }
 
-// eventQueue is a binary min-heap of event values ordered by (at, seq).
-// container/heap is not used: its interface boxes every element in an any.
+func (k queueKey) before(o queueKey) bool {
+	return k.at < o.at || (k.at == o.at && k.ord < o.ord)
+}
+
+// maxSeq is the last sequence number stamped before the pending keys are
+// renumbered (a variable so that tests can make it small).
+var maxSeq uint64 = 1<<32 - 1
+
+// eventQueue is a binary min-heap of keys ordered by (at, seq), the events
+// themselves in a slab whose free slots are reused. container/heap is not
+// used: its interface boxes every element in an any.
 type eventQueue struct {
-	items []event
-	seq   uint64
+	keys []queueKey
+	slab []event
+	free []uint32 // slab slots not in use
+	seq  uint64   // the last sequence number stamped
 }
 
-func (q *eventQueue) Len() int { return len(q.items) }
+func (q *eventQueue) Len() int { return len(q.keys) }
 
 // push schedules e, stamping its sequence number.
 func (q *eventQueue) push(e event) {
+	var slot uint32
+	if n := len(q.free); n > 0 {
+		slot = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.slab[slot] = e
+	} else {
+		slot = uint32(len(q.slab))
+		q.slab = append(q.slab, e)
+	}
+	if q.seq == maxSeq {
+		q.renumber()
+	}
 	q.seq++
-	e.seq = q.seq
-	q.items = append(q.items, e)
-	q.up(len(q.items) - 1)
+	q.keys = append(q.keys, queueKey{at: e.at, ord: q.seq<<32 | uint64(slot)})
+	q.up(len(q.keys) - 1)
+}
+
+// renumber stamps the pending keys 1, 2, ... in their order, so that the
+// 32-bit sequence numbers never wrap: the order of every pending pair, and
+// of each against every later push, stays what it was. A sorted array is a
+// heap. It runs once per 4 billion pushes.
+func (q *eventQueue) renumber() {
+	slices.SortFunc(q.keys, func(a, b queueKey) int {
+		if a.before(b) {
+			return -1
+		}
+		return 1
+	})
+	for i := range q.keys {
+		q.keys[i].ord = uint64(i+1)<<32 | q.keys[i].ord&(1<<32-1)
+	}
+	q.seq = uint64(len(q.keys))
 }
 
 // pop removes and returns the earliest event. The queue must not be empty.
 //
 // It is Floyd's bottom-up deletion: the hole left at the root walks down to a
 // leaf along the earlier child (one comparison per level, not two), then the
-// last event fills it and sifts up, which is short since it came from the
+// last key fills it and sifts up, which is short since it came from the
 // bottom. The sift-down was half of the kernel's time per event.
 func (q *eventQueue) pop() event {
-	items := q.items
-	top := items[0]
-	last := len(items) - 1
+	keys := q.keys
+	top := keys[0]
+	last := len(keys) - 1
 	hole := 0
 	for {
 		child := 2*hole + 1
 		if child >= last {
 			break
 		}
-		if r := child + 1; r < last && items[r].before(&items[child]) {
+		if r := child + 1; r < last && keys[r].before(keys[child]) {
 			child = r
 		}
-		items[hole] = items[child]
+		keys[hole] = keys[child]
 		hole = child
 	}
-	items[hole] = items[last]
-	items[last] = event{} // drop the message reference for the GC
-	q.items = items[:last]
+	keys[hole] = keys[last]
+	q.keys = keys[:last]
 	if hole < last {
 		q.up(hole)
 	}
-	return top
+	slot := uint32(top.ord)
+	e := q.slab[slot]
+	q.slab[slot] = event{} // drop the message reference for the GC
+	q.free = append(q.free, slot)
+	return e
 }
 
 // peekTime returns the time of the earliest event.
-func (q *eventQueue) peekTime() Time { return q.items[0].at }
+func (q *eventQueue) peekTime() Time { return q.keys[0].at }
 
-// up moves the event at i towards the root until its parent is earlier,
+// up moves the key at i towards the root until its parent is earlier,
 // shifting parents down into the hole rather than swapping.
 func (q *eventQueue) up(i int) {
-	items := q.items
-	e := items[i]
+	keys := q.keys
+	k := keys[i]
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !e.before(&items[parent]) {
+		if !k.before(keys[parent]) {
 			break
 		}
-		items[i] = items[parent]
+		keys[i] = keys[parent]
 		i = parent
 	}
-	items[i] = e
+	keys[i] = k
 }

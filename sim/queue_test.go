@@ -47,62 +47,66 @@ func TestQueueOrder(t *testing.T) {
 	}
 }
 
-func TestQueueSeqIsStampedAtPush(t *testing.T) {
-	var q eventQueue
-	q.push(event{at: 1, seq: 99}) // a caller's seq is overwritten
-	q.push(event{at: 1})
-	first, second := q.pop(), q.pop()
-	assert.Equal(t, uint64(1), first.seq)
-	assert.Equal(t, uint64(2), second.seq)
-}
-
 func TestQueuePopReleasesMessage(t *testing.T) {
 	var q eventQueue
 	q.push(event{at: 1, msg: testMsg{n: 1}})
 	q.push(event{at: 2, msg: testMsg{n: 2}})
 	q.pop()
-	// The vacated slot beyond len must not keep a message alive.
-	tail := q.items[:cap(q.items)][len(q.items)]
-	assert.Nil(t, tail.msg)
+	// The slot freed in the slab must not keep a message alive.
+	require.Len(t, q.free, 1)
+	assert.Nil(t, q.slab[q.free[0]].msg)
 }
 
 // TestQueueMatchesSortedReference interleaves random pushes and pops and checks
-// every pop against a sorted slice of what is pending.
+// every pop against a sorted slice of what is pending, also with sequence
+// numbers renumbered every few pushes (as they are once per 4 billion).
 func TestQueueMatchesSortedReference(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3, 42, 1 << 40} {
-		t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
-			rng := NewRand(seed)
-			var q eventQueue
-			var ref []event // pending events, kept sorted by (at, seq)
-			var pushes uint64
-			for step := 0; step < 5000; step++ {
-				if len(ref) == 0 || rng.IntN(3) != 0 { // push twice as often as pop
-					// Few distinct times, so ties are common.
-					e := tagged(Time(rng.IntN(50)), uint32(step))
-					q.push(e)
-					pushes++
-					e.seq = pushes
-					i, _ := slices.BinarySearchFunc(ref, e, compareEvents)
-					ref = slices.Insert(ref, i, e)
-					continue
-				}
-				got := q.pop()
-				require.Equal(t, ref[0].gen, got.gen, "step %d", step)
-				require.Equal(t, ref[0].seq, got.seq, "step %d", step)
-				ref = ref[1:]
-				require.Equal(t, len(ref), q.Len())
-			}
-			for len(ref) > 0 {
-				require.Equal(t, ref[0].gen, q.pop().gen)
-				ref = ref[1:]
-			}
-			require.Zero(t, q.Len())
-		})
+	for _, limit := range []uint64{maxSeq, 7, 64} {
+		for _, seed := range []uint64{1, 2, 3, 42, 1 << 40} {
+			t.Run("seed="+strconv.FormatUint(seed, 10)+",maxSeq="+strconv.FormatUint(limit, 10), func(t *testing.T) {
+				defer func(old uint64) { maxSeq = old }(maxSeq)
+				maxSeq = limit
+				matchSortedReference(t, NewRand(seed))
+			})
+		}
 	}
 }
 
-func compareEvents(a, b event) int {
-	if c := cmp.Compare(a.at, b.at); c != 0 {
+// pushed is a reference event and the order it was pushed in.
+type pushed struct {
+	e   event
+	seq uint64
+}
+
+func matchSortedReference(t *testing.T, rng *Rand) {
+	var q eventQueue
+	var ref []pushed // pending events, kept sorted by (at, push order)
+	var pushes uint64
+	for step := 0; step < 5000; step++ {
+		if len(ref) == 0 || rng.IntN(3) != 0 { // push twice as often as pop
+			// Few distinct times, so ties are common.
+			e := tagged(Time(rng.IntN(50)), uint32(step))
+			q.push(e)
+			pushes++
+			p := pushed{e, pushes}
+			i, _ := slices.BinarySearchFunc(ref, p, comparePushed)
+			ref = slices.Insert(ref, i, p)
+			continue
+		}
+		got := q.pop()
+		require.Equal(t, ref[0].e, got, "step %d", step)
+		ref = ref[1:]
+		require.Equal(t, len(ref), q.Len())
+	}
+	for len(ref) > 0 {
+		require.Equal(t, ref[0].e.gen, q.pop().gen)
+		ref = ref[1:]
+	}
+	require.Zero(t, q.Len())
+}
+
+func comparePushed(a, b pushed) int {
+	if c := cmp.Compare(a.e.at, b.e.at); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.seq, b.seq)
