@@ -88,10 +88,59 @@
 // Only chosen, applied slots are compacted, so no acceptor state that a
 // future phase 1 needs is lost.
 //
+// # Membership
+//
+// The cluster changes its configuration (the acceptors whose majorities
+// choose) with Lamport's alpha window (PMS §3, end; Lamport, Malkhi and
+// Zhou, "Reconfiguring a State Machine", 2010), not a stop-sign (Stoppable
+// Paxos, 2008). A stop-sign ends the old configuration's slots at the stop,
+// so a slot's configuration depends on whether an earlier slot, possibly
+// not chosen yet, holds a stop: with slots pipelined, a later ballot may
+// choose a stop below slots the old configuration already chose, and
+// telling those apart needs one Paxos instance per configuration. The
+// window keeps one slot sequence and makes a slot's configuration depend
+// only on slots already chosen, at the price of at most Alpha slots in
+// flight, which a client load never reaches at the default of 64. The rules
+// (membership.go):
+//
+//   - The operator's request (sim.ChangeMembers, through sim.Operable) goes
+//     to the leader, which proposes the new configuration as a command
+//     (a no-op to the state machine) in a slot like any other, one change at
+//     a time: none while one is proposed and not chosen, or chosen and not in
+//     force.
+//   - The configuration chosen at slot i governs the slots from i+Alpha on.
+//     A leader never proposes past commit+Alpha, so the configuration of
+//     every slot it proposes in is fixed by slots it knows chosen; it sends
+//     accepts to that configuration's members and counts a majority of
+//     them. After a change it fills the old configuration's last slots with
+//     no-ops at once, so the new one takes over within a round trip.
+//   - Phase 1 covers the window [commit+1, commit+Alpha] and needs a
+//     majority of every configuration governing it (two during a change).
+//     A leader whose window reaches a configuration its ballot has no
+//     promises from runs phase 1 again, in a new ballot, once its slots
+//     before it are chosen.
+//   - A leader the change removed keeps leading the old configuration's
+//     last slots, then steps down and asks a member of the new one to
+//     campaign at once (MsgHandOver); the others' failure detectors do the
+//     same if the message is lost.
+//   - Spares (servers outside the newest configuration they know) never
+//     campaign and are never sent proposals; they learn from the leader's
+//     heartbeats like any follower, so an added server has caught up (by
+//     catch-up or snapshot) when it joins, and they redirect clients.
+//   - The configurations are in the log; a snapshot carries those that
+//     govern slots after it, so that a restarted server, or one that
+//     installs the snapshot, knows them.
+//
+// Config.Members sets the initial configuration (servers 0 to Members-1).
+// A server announces each configuration it applies with sim.ObsConfig at
+// its slot (Outgoing: the old one, which still governs the window), and
+// again, without Outgoing, at the last slot the old one governs.
+//
 // # Clients
 //
 // Only the leader takes commands; others answer service.StatusNotLeader with
-// the leader they follow as a hint. service.Sessions applies a retried
+// the leader they follow as a hint. A command waits in the leader's queue
+// while the window is full or a change's no-ops are due. service.Sessions applies a retried
 // command once and answers retries with the cached result. The leader
 // answers a client when the command's slot is applied.
 //
@@ -116,6 +165,7 @@
 // # Planted bugs
 //
 // Config.Bugs switches on deliberate deviations (KnownBugs) that the
-// simulator's checkers must expose: forget-promise, ignore-accepted and
-// accept-lower-ballot.
+// simulator's checkers must expose: forget-promise, ignore-accepted,
+// accept-lower-ballot and no-alpha-window (a configuration in force from the
+// next slot, while slots after the change are in flight).
 package paxos
