@@ -251,8 +251,15 @@ func storeVote(votes *[]vote, v vote) {
 			return
 		}
 	}
+	if *votes == nil {
+		*votes = make([]vote, 0, votesCap) // not 1, 2, then 4
+	}
 	*votes = append(*votes, v)
 }
+
+// votesCap is the room an entry's prepares or commits start with: a
+// quorum of the smallest cluster.
+const votesCap = 4
 
 // matchingSigs returns the signatures of the votes for (view, digest),
 // leaving out exclude's, sorted by voter: limit of them, or nil if there are

@@ -183,7 +183,8 @@ type node struct {
 	vcTimerArmed bool
 	newView      MsgNewView // the new-view message of the current view (View 0: none)
 
-	dirty bool // unsynced disk writes
+	dirty bool   // unsynced disk writes
+	rec   []byte // the entry record being encoded (the disk keeps a copy)
 }
 
 // Start implements sim.Node: recover the view, the log and the stable

@@ -74,7 +74,13 @@ func (n *node) writeView() {
 // behind in an older one (handleStatus), or that replica never catches up.
 func (n *node) writeNewView() { n.put(newViewKey, encodeNewView(n.newView)) }
 
-func (n *node) writeEntry(seq uint64, e *entry) { n.put(entryKey(seq), encodeEntry(e)) }
+// writeEntry encodes e in a buffer reused from write to write: the disk
+// copies what it is given.
+func (n *node) writeEntry(seq uint64, e *entry) {
+	n.rec = sealRecord(appendEntry(n.rec[:0], e))
+	n.env.Disk().Put(entryKey(seq), n.rec)
+	n.dirty = true
+}
 
 func (n *node) deleteEntry(seq uint64) {
 	n.env.Disk().Delete(entryKey(seq))
@@ -160,7 +166,10 @@ func encodeNewView(nv MsgNewView) []byte {
 	return b
 }
 
-func encodeEntry(e *entry) []byte {
+func encodeEntry(e *entry) []byte { return appendEntry(make([]byte, 0, 128), e) }
+
+// appendEntry appends e's record to b.
+func appendEntry(b []byte, e *entry) []byte {
 	var flags byte
 	if e.pp.ok {
 		flags |= flagPrePrepare
@@ -171,7 +180,6 @@ func encodeEntry(e *entry) []byte {
 	if e.committed {
 		flags |= flagCommitted
 	}
-	b := make([]byte, 0, 128)
 	b = append(b, flags)
 	if e.pp.ok {
 		b = binary.AppendUvarint(b, e.pp.view)
