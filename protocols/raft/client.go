@@ -59,7 +59,7 @@ func (n *node) isPending(cmd service.Command) bool {
 	if !ok || index <= n.applied || index > n.lastIndex() {
 		return false
 	}
-	at := n.log[index].Cmd
+	at := n.entryAt(index).Cmd
 	return at.Client == cmd.Client && at.Seq == cmd.Seq
 }
 

@@ -48,6 +48,13 @@ type Config struct {
 	// (thesis §6.2), so that clients stop waiting on a leader that cannot
 	// commit; followers then answer every heartbeat. See prevote.go.
 	CheckQuorum bool `yaml:"check_quorum"`
+	// SnapshotInterval is how many entries a server applies between two
+	// snapshots of its state machine and client sessions (Raft §7): the log
+	// up to the snapshot is deleted from memory and disk, and a follower
+	// that needs deleted entries receives the snapshot (MsgSnapshot). 0
+	// keeps the whole log. A state machine that is not a
+	// service.Snapshotter is never snapshotted. See snapshot.go.
+	SnapshotInterval int `yaml:"snapshot_interval"`
 	// Members is how many servers, the first ones, form the initial
 	// configuration; the others start as spares, outside it, until a
 	// membership change adds them (membership.go). 0 means every server.
@@ -62,7 +69,10 @@ type Config struct {
 const MaxServers = sim.MaxMembers
 
 // DefaultConfig suits networks with 1-10ms latency: heartbeats every 50ms,
-// election timeouts of 300-600ms (several heartbeats, many round trips).
+// election timeouts of 300-600ms (several heartbeats, many round trips). A
+// snapshot every 10,000 applied entries keeps a long run's log bounded while
+// a shipped scenario of half a minute (a few thousand entries) never
+// compacts.
 func DefaultConfig() Config {
 	return Config{
 		ElectionTimeoutMin:  300 * time.Millisecond,
@@ -71,6 +81,7 @@ func DefaultConfig() Config {
 		MaxEntriesPerAppend: 64,
 		ReadMode:            ReadLog,
 		LeaseDrift:          1.25,
+		SnapshotInterval:    10000,
 	}
 }
 
@@ -110,6 +121,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxEntriesPerAppend < 1 {
 		return fmt.Errorf("raft: max_entries_per_append %d must be at least 1", c.MaxEntriesPerAppend)
+	}
+	if c.SnapshotInterval < 0 {
+		return fmt.Errorf("raft: snapshot_interval %d must not be negative (0 keeps the whole log)", c.SnapshotInterval)
 	}
 	if c.ReadMode != "" && !slices.Contains(readModes, c.ReadMode) {
 		return fmt.Errorf("raft: read_mode %q is not one of log, read-index, lease", c.ReadMode)
@@ -154,6 +168,8 @@ const (
 	// Membership changes (thesis ch. 4).
 	BugNoJointConsensus       = "no-joint-consensus"
 	BugRemovedServerCampaigns = "removed-server-campaigns"
+	// Log compaction (§7).
+	BugSnapshotKeepsSuffix = "snapshot-keeps-suffix"
 )
 
 var knownBugs = []Bug{
@@ -193,6 +209,11 @@ var knownBugs = []Bug{
 		"cluster elects, which no one else can stop without pre-vote"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
+	{Name: BugSnapshotKeepsSuffix, Description: "a follower installing a snapshot keeps the entries after the " +
+		"snapshot's last index whenever its log is that long, without checking that it holds the snapshot's last " +
+		"entry (thesis §5.1 keeps the suffix only then), and acknowledges its whole log as after an append: a conflicting " +
+		"suffix from a deposed leader is counted by the new leader as holding its own entries, which it commits " +
+		"without a majority"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
 		"AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the current leader only), so a deposed " +
 		"leader that hears nothing back keeps the others from electing a new one"},
@@ -223,6 +244,8 @@ type bugs struct {
 	// noJointConsensus is in any(): it breaks the log's safety;
 	// removedServerCampaigns is an availability bug only.
 	noJointConsensus, removedServerCampaigns bool
+	// snapshotKeepsSuffix is in any(): it breaks the log's safety.
+	snapshotKeepsSuffix bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -230,7 +253,8 @@ type bugs struct {
 // made when none is: a planted bug should reach the checkers as a violation,
 // not stop the run as a protocol crash.
 func (b bugs) any() bool {
-	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync || b.noJointConsensus
+	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync ||
+		b.noJointConsensus || b.snapshotKeepsSuffix
 }
 
 func parseBugs(names []string) (bugs, error) {
@@ -253,6 +277,7 @@ func parseBugs(names []string) (bugs, error) {
 		transferKeepsProposing:  on(BugTransferKeepsProposing),
 		noJointConsensus:        on(BugNoJointConsensus),
 		removedServerCampaigns:  on(BugRemovedServerCampaigns),
+		snapshotKeepsSuffix:     on(BugSnapshotKeepsSuffix),
 	}, err
 }
 

@@ -12,7 +12,7 @@ func (n *node) persistHardState() {
 	if n.bugs.forgetVote {
 		vote = sim.None // planted bug: the vote lives only in memory
 	}
-	b := encodeHardState(hardState{term: n.term, vote: vote, lost: n.lost})
+	b := encodeHardState(hardState{term: n.term, vote: vote, lost: n.lost, snap: n.snap.position()})
 	for _, k := range hardStateKeys {
 		n.env.Disk().Put(k, b)
 	}
@@ -61,7 +61,8 @@ func (n *node) fail(what string) {
 func (n *node) checkInvariants() {
 	n.assert(n.applied <= n.commit, "applied index past the commit index")
 	n.assert(n.commit <= n.lastIndex(), "commit index past the end of the log")
-	n.assert(n.log[0].Term == 0, "the sentinel entry changed")
+	n.assert(n.log[0].Term == n.snap.term, "the sentinel entry is not the snapshot's last")
+	n.assert(n.snap.index <= n.applied, "a snapshot past the applied index")
 	n.assert(n.lastTerm() <= n.term, "an entry from a future term")
 	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.ackBeforeSync), "unsynced writes at the end of a handler")
 	n.assert(!n.recovering() || n.role == roleFollower, "a server recovering lost entries stays a follower")

@@ -149,15 +149,31 @@ func (n *node) initialConfig() configuration {
 	return configuration{voters: sim.FirstMembers(count)}
 }
 
-// loadConfigs rebuilds the configuration entries from the log.
+// loadConfigs rebuilds the configuration entries from the log, after the
+// snapshot's configuration (or the initial one).
 func (n *node) loadConfigs() {
-	n.configs = append(n.configs[:0], configEntry{conf: n.initialConfig()})
-	for i := 1; i < len(n.log); i++ {
-		if isConfigCommand(n.log[i].Cmd) {
-			n.configs = append(n.configs, configEntry{index: uint64(i), conf: decodeConfig(n.log[i].Cmd)})
+	base := configEntry{conf: n.initialConfig()}
+	if n.snap.index > 0 {
+		base = configEntry{index: n.snap.index, conf: n.snap.conf}
+	}
+	n.configs = append(n.configs[:0], base)
+	for i := n.snap.index + 1; i <= n.lastIndex(); i++ {
+		if cmd := n.entryAt(i).Cmd; isConfigCommand(cmd) {
+			n.configs = append(n.configs, configEntry{index: i, conf: decodeConfig(cmd)})
 		}
 	}
 	n.conf = n.configs[len(n.configs)-1].conf
+}
+
+// configAt is the configuration in force at index (at least the first
+// index the configurations know: the snapshot's).
+func (n *node) configAt(index uint64) configuration {
+	for i := len(n.configs) - 1; i > 0; i-- {
+		if n.configs[i].index <= index {
+			return n.configs[i].conf
+		}
+	}
+	return n.configs[0].conf
 }
 
 // configAppended puts a configuration entry just appended at index in force.
@@ -184,14 +200,7 @@ func (n *node) latestConfigIndex() uint64 { return n.configs[len(n.configs)-1].i
 func (n *node) isMember(id sim.NodeID) bool { return n.conf.members().Has(id) }
 
 // committedConfig is the configuration in force at the commit index.
-func (n *node) committedConfig() configuration {
-	for i := len(n.configs) - 1; i > 0; i-- {
-		if n.configs[i].index <= n.commit {
-			return n.configs[i].conf
-		}
-	}
-	return n.configs[0].conf
-}
+func (n *node) committedConfig() configuration { return n.configAt(n.commit) }
 
 // heardOf reports whether id is a member of the latest configuration or of
 // the latest committed one: a server whose removal is not committed yet

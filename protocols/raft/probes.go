@@ -68,6 +68,15 @@ const (
 	ProbeRemovedLeaderStepsDown = "raft/removed-leader-steps-down"
 	ProbeNotMemberNoCampaign    = "raft/non-member-no-campaign"
 	ProbeNonMemberVoteIgnored   = "raft/non-member-vote-ignored"
+
+	ProbeSnapshotTaken              = "raft/snapshot-taken"
+	ProbeSnapshotRestored           = "raft/snapshot-restored-at-start"
+	ProbeSnapshotSent               = "raft/snapshot-sent"
+	ProbeSnapshotInstalledKept      = "raft/snapshot-installed-log-suffix-kept"
+	ProbeSnapshotInstalledDiscarded = "raft/snapshot-installed-log-discarded"
+	ProbeSnapshotOld                = "raft/snapshot-ignored-not-past-commit"
+	ProbeAppendBelowSnapshot        = "raft/append-prev-below-snapshot"
+	ProbeHeartbeatBelowSnapshot     = "raft/heartbeat-skipped-match-compacted"
 )
 
 var knownProbes = []Probe{
@@ -121,6 +130,14 @@ var knownProbes = []Probe{
 	{Name: ProbeRemovedLeaderStepsDown, Description: "a leader stepped down once a configuration without it committed (thesis §4.2.2)"},
 	{Name: ProbeNotMemberNoCampaign, Description: "a server outside its latest configuration (a spare, or removed) did not campaign"},
 	{Name: ProbeNonMemberVoteIgnored, Description: "a member ignored a vote or pre-vote request from a server outside its latest configuration (thesis §4.2.3)"},
+	{Name: ProbeSnapshotTaken, Description: "a server snapshotted its state machine and compacted its log (§7)"},
+	{Name: ProbeSnapshotRestored, Description: "a restarted server restored its snapshot, then read the log after it"},
+	{Name: ProbeSnapshotSent, Description: "a leader sent its snapshot to a follower that needs compacted entries (InstallSnapshot, §7)"},
+	{Name: ProbeSnapshotInstalledKept, Description: "a follower installed a snapshot whose last entry its log holds, and kept the entries after it (thesis §5.1)"},
+	{Name: ProbeSnapshotInstalledDiscarded, Description: "a follower installed a snapshot and discarded its log, which was too short or conflicted (thesis §5.1)"},
+	{Name: ProbeSnapshotOld, Description: "a follower ignored a snapshot not past its commit index"},
+	{Name: ProbeAppendBelowSnapshot, Description: "an AppendEntries whose previous entry is compacted here passed: that entry is committed"},
+	{Name: ProbeHeartbeatBelowSnapshot, Description: "a leader skipped a heartbeat to a follower whose match index it compacted while entries were in flight"},
 }
 
 // KnownProbes lists the probes.

@@ -111,7 +111,12 @@ type node struct {
 	// disk and synced before any message that depends on it is sent.
 	term uint64
 	vote sim.NodeID
-	log  []Entry // log[i] is the entry at index i; log[0] is a sentinel of term 0
+	log  []Entry // log[i] is the entry at index snap.index+i; log[0] is a sentinel of the snapshot's term
+	// snap is the latest snapshot (snapshot.go; index 0: none), which stands
+	// for the log up to its index. canSnapshot: SnapshotInterval > 0 and
+	// the state machine is a service.Snapshotter.
+	snap        snapshot
+	canSnapshot bool
 
 	// Volatile state.
 	commit, applied uint64
@@ -199,10 +204,17 @@ func (n *node) Start(env sim.Env) {
 		n.env = nil
 		return
 	}
-	n.term, n.vote, n.lost, n.log = st.hard.term, st.hard.vote, st.hard.lost, st.log
+	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, st.log, st.snap
 	n.loadTailChunk()
 	n.loadConfigs()
-	n.sessions = service.NewSessions(n.newSM())
+	n.restoreSessions(n.snap.data)
+	n.canSnapshot = n.cfg.SnapshotInterval > 0 && n.sessions.CanSnapshot()
+	if n.snap.index > 0 {
+		// The snapshot holds only committed entries, applied.
+		n.probe(ProbeSnapshotRestored)
+		n.commit, n.applied = n.snap.index, n.snap.index
+		env.Observe(sim.Observation{Kind: sim.ObsApply, Term: n.snap.term, Index: n.snap.index, Digest: n.snap.digest})
+	}
 	n.heardLeader = env.Now() // it may have acknowledged a leader just before it crashed
 	n.becomeFollower(n.term, sim.None)
 	n.finish()
@@ -248,8 +260,25 @@ func (n *node) finish() {
 
 func (n *node) isServer(id sim.NodeID) bool { return id >= 0 && int(id) < len(n.servers) }
 
-func (n *node) lastIndex() uint64 { return uint64(len(n.log) - 1) }
+// The log's indexes: every access goes through these, since the log starts
+// at the snapshot (snapshot.go). An index below the snapshot panics.
+
+func (n *node) lastIndex() uint64 { return n.snap.index + uint64(len(n.log)-1) }
 func (n *node) lastTerm() uint64  { return n.log[len(n.log)-1].Term }
+
+// entryAt returns the entry at index, in (snap.index, lastIndex]; at
+// snap.index, the sentinel, which holds only the snapshot's term.
+func (n *node) entryAt(index uint64) *Entry { return &n.log[index-n.snap.index] }
+
+// termAt returns the term of the entry at index, in [snap.index, lastIndex].
+func (n *node) termAt(index uint64) uint64 { return n.log[index-n.snap.index].Term }
+
+// entriesFrom returns the entries from first to last, both included and
+// above the snapshot, capped: no append into the slice can reach the log.
+func (n *node) entriesFrom(first, last uint64) []Entry {
+	lo, hi := first-n.snap.index, last+1-n.snap.index
+	return n.log[lo:hi:hi]
+}
 
 func (n *node) lastPosition() logPosition { return logPosition{n.lastIndex(), n.lastTerm()} }
 
@@ -285,7 +314,8 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		// Raft §5.1: a server that sees a larger term adopts it and reverts
 		// to follower.
 		lead := sim.None
-		if _, ok := m.(MsgApp); ok {
+		switch m.(type) {
+		case MsgApp, MsgSnapshot:
 			lead = from
 		}
 		n.probe(ProbeStepDownHigherTerm)
@@ -310,6 +340,9 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 				n.electionStart = n.env.Now() // planted availability bug: a deposed leader counts as alive
 			}
 			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
+		case MsgSnapshot:
+			n.probe(ProbeAppendRejectedStale)
+			n.send(from, MsgAppResp{Term: n.term, Index: m.Index, Reject: true}) // as a MsgApp of a stale term
 		case MsgHeartbeat:
 			n.probe(ProbeAppendRejectedStale)
 			n.send(from, MsgHeartbeatResp{Term: n.term}) // round 0 confirms nothing; the term deposes the sender
@@ -524,6 +557,8 @@ func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 		n.handleAppend(from, m)
 	case MsgHeartbeat:
 		n.handleHeartbeat(from, m)
+	case MsgSnapshot:
+		n.handleSnapshot(from, m)
 	case MsgVote:
 		n.handleVote(from, m)
 	case MsgPreVote:
@@ -548,6 +583,10 @@ func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 		n.probe(ProbeCandidateLost)
 		n.becomeFollower(n.term, from)
 		n.handleHeartbeat(from, m)
+	case MsgSnapshot:
+		n.probe(ProbeCandidateLost)
+		n.becomeFollower(n.term, from)
+		n.handleSnapshot(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
 	case MsgPreVote:
@@ -579,6 +618,10 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 		n.assert(n.bugs.any(), "two leaders in one term")
 		n.becomeFollower(n.term, from)
 		n.handleHeartbeat(from, m)
+	case MsgSnapshot:
+		n.assert(n.bugs.any(), "two leaders in one term")
+		n.becomeFollower(n.term, from)
+		n.handleSnapshot(from, m)
 	}
 }
 

@@ -116,7 +116,7 @@ func (n *node) leaseHolds() bool {
 
 // ownTermCommitted reports whether the leader has committed an entry of its
 // term (its no-op at first), which commits every entry of earlier leaders.
-func (n *node) ownTermCommitted() bool { return n.log[n.commit].Term == n.term }
+func (n *node) ownTermCommitted() bool { return n.termAt(n.commit) == n.term }
 
 // startRound sends a new heartbeat round to every follower.
 func (n *node) startRound() {

@@ -19,7 +19,9 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 	}
 	n.mergeEntries(m.PrevIndex, m.Entries)
 	n.maybeRecovered()
-	lastNew := m.PrevIndex + uint64(len(m.Entries))
+	// Entries at or below the snapshot are committed, so they match the
+	// leader's (Leader Completeness): known to match too.
+	lastNew := max(m.PrevIndex+uint64(len(m.Entries)), n.snap.index)
 	// Raft Figure 2: commitIndex = min(leaderCommit, index of last new
 	// entry). Only entries up to lastNew are known to match the leader's log;
 	// anything after may be a stale suffix.
@@ -59,12 +61,18 @@ func (n *node) maybeRecovered() {
 // conflict hint that lets the leader skip a whole term per round trip.
 func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
 	reject := MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}
+	if m.PrevIndex < n.snap.index {
+		// Compacted here, so committed, and every committed entry is in
+		// the leader's log (§5.4): it matches.
+		n.probe(ProbeAppendBelowSnapshot)
+		return MsgAppResp{}, true
+	}
 	if m.PrevIndex > n.lastIndex() {
 		n.probe(ProbeAppendRejectedMissing)
 		reject.ConflictIndex = n.lastIndex() + 1
 		return reject, false
 	}
-	t := n.log[m.PrevIndex].Term
+	t := n.termAt(m.PrevIndex)
 	if t == m.PrevTerm {
 		return MsgAppResp{}, true
 	}
@@ -78,10 +86,10 @@ func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
 }
 
 // firstIndexOfTerm returns the first index of the run of entries of term t
-// that ends at index at.
+// that ends at index at, as far back as the log goes.
 func (n *node) firstIndexOfTerm(t, at uint64) uint64 {
 	i := at
-	for i > 1 && n.log[i-1].Term == t {
+	for i > max(1, n.snap.index+1) && n.termAt(i-1) == t {
 		i--
 	}
 	return i
@@ -91,12 +99,15 @@ func (n *node) firstIndexOfTerm(t, at uint64) uint64 {
 // truncating our log at the first conflict (Raft §5.3: "if an existing entry
 // conflicts with a new one, delete the existing entry and all that follow").
 // A matching entry is never deleted, so a stale or duplicated MsgApp cannot
-// shorten the log.
+// shorten the log; entries at or below the snapshot are committed and match.
 func (n *node) mergeEntries(prev uint64, entries []Entry) {
 	for i, e := range entries {
 		index := prev + 1 + uint64(i)
+		if index <= n.snap.index {
+			continue
+		}
 		if index <= n.lastIndex() {
-			if n.log[index].Term == e.Term {
+			if n.termAt(index) == e.Term {
 				continue
 			}
 			n.probe(ProbeAppendTruncated)
@@ -123,11 +134,12 @@ func (n *node) appendEntry(e Entry) {
 	if isConfigCommand(e.Cmd) {
 		n.configAppended(index, e.Cmd)
 	}
-	if chunkStart(index) == index {
+	first := chunkFirst(index, n.snap.index)
+	if first == index {
 		n.tailChunk = n.tailChunk[:0] // a new chunk
 	}
 	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
-	n.env.Disk().Put(logKey(chunkStart(index)), n.tailChunk)
+	n.env.Disk().Put(logKey(first), n.tailChunk)
 	n.logDirty = true
 }
 
@@ -135,7 +147,7 @@ func (n *node) appendEntry(e Entry) {
 // MsgApps in flight share the old one, and appending in place would change
 // them.
 func (n *node) truncateFrom(index uint64) {
-	n.assert(index >= 1 && index <= n.lastIndex(), "truncate outside the log")
+	n.assert(index > n.snap.index && index <= n.lastIndex(), "truncate outside the log")
 	if index <= n.commit {
 		// Raft §5.4: committed entries are never overwritten. Only a planted
 		// bug gets here; forget the lost commits and rebuild the state
@@ -148,9 +160,9 @@ func (n *node) truncateFrom(index uint64) {
 	for first := chunkStart(index) + entriesPerChunk; first <= n.lastIndex(); first += entriesPerChunk {
 		d.Delete(logKey(first))
 	}
-	n.log = slices.Clone(n.log[:index])
+	n.log = slices.Clone(n.log[:index-n.snap.index])
 	n.configTruncated(index)
-	rewriteChunk(d, chunkStart(index), n.log)
+	rewriteChunk(d, chunkFirst(index, n.snap.index), n.snap.index, n.log)
 	n.loadTailChunk()
 	n.logDirty = true
 }
@@ -158,22 +170,23 @@ func (n *node) truncateFrom(index uint64) {
 // loadTailChunk sets tailChunk to the encoding of the last chunk of the log.
 func (n *node) loadTailChunk() {
 	n.tailChunk = n.tailChunk[:0]
-	if last := n.lastIndex(); last > 0 {
-		for _, e := range n.log[chunkStart(last):] {
+	if last := n.lastIndex(); last > n.snap.index {
+		for _, e := range n.entriesFrom(chunkFirst(last, n.snap.index), last) {
 			n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
 		}
 	}
 }
 
 // forgetCommitsFrom lowers the commit index below index and re-applies the
-// surviving committed prefix to a fresh state machine. Planted bugs only.
+// surviving committed prefix to the snapshot's state machine (index is past
+// the snapshot: mergeEntries never truncates below it). Planted bugs only.
 func (n *node) forgetCommitsFrom(index uint64) {
 	n.commit = index - 1
 	if n.applied <= n.commit {
 		return
 	}
-	n.sessions = service.NewSessions(n.newSM())
-	n.applied = 0
+	n.restoreSessions(n.snap.data)
+	n.applied = n.snap.index
 	n.applyCommitted()
 }
 
@@ -193,6 +206,10 @@ func (n *node) sendAppend(to sim.NodeID) {
 	pr := &n.prs[to]
 	prev := pr.next - 1
 	n.assert(prev <= n.lastIndex(), "next index past the leader's log")
+	if prev < n.snap.index {
+		n.sendSnapshot(to) // the entries it needs are compacted (§7)
+		return
+	}
 	last := min(n.lastIndex(), prev+uint64(n.cfg.MaxEntriesPerAppend))
 	if last > prev+1 && n.env.Buggify(buggifyOneEntry) {
 		last = prev + 1 // catch up one entry per round trip
@@ -201,8 +218,8 @@ func (n *node) sendAppend(to sim.NodeID) {
 	// must carry entries or it would wait forever.
 	n.assert(!pr.probing || last > prev, "a probe without entries")
 	n.send(to, MsgApp{
-		Term: n.term, PrevIndex: prev, PrevTerm: n.log[prev].Term, Commit: n.commit,
-		Entries: n.log[prev+1 : last+1 : last+1], // capped: the receiver cannot append into our array
+		Term: n.term, PrevIndex: prev, PrevTerm: n.termAt(prev), Commit: n.commit,
+		Entries: n.entriesFrom(prev+1, last), // capped: the receiver cannot append into our array
 	})
 	if last == prev {
 		return
@@ -239,8 +256,14 @@ func (n *node) heartbeat(to sim.NodeID) {
 	switch {
 	case pr.probing || pr.next <= n.lastIndex():
 		n.sendAppend(to)
+	case !appended && pr.match >= n.snap.index:
+		n.send(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.termAt(pr.match), Commit: n.commit})
 	case !appended:
-		n.send(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.log[pr.match].Term, Commit: n.commit})
+		// Its match index was compacted here while the entries past it were
+		// in flight: no heartbeat can name a matching entry it surely has.
+		// Their acknowledgements move the match index on; if they never
+		// come, the stall rule above probes it, with the snapshot.
+		n.probe(ProbeHeartbeatBelowSnapshot)
 	}
 }
 
@@ -251,7 +274,8 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 		n.handleReject(from, pr, m)
 		return
 	}
-	n.assert(m.Index <= n.lastIndex(), "follower acknowledged entries the leader does not have")
+	n.assert(m.Index <= n.lastIndex() || n.bugs.any(), "follower acknowledged entries the leader does not have")
+	m.Index = min(m.Index, n.lastIndex())
 	pr.probing = false
 	pr.next = max(pr.next, m.Index+1)
 	if m.Index > pr.match {
@@ -312,8 +336,8 @@ func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
 
 // lastIndexOfTerm returns the last index at or below at holding term t.
 func (n *node) lastIndexOfTerm(t, at uint64) (uint64, bool) {
-	for i := min(at, n.lastIndex()); i > 0; i-- {
-		switch lt := n.log[i].Term; {
+	for i := min(at, n.lastIndex()); i > 0 && i >= n.snap.index; i-- {
+		switch lt := n.termAt(i); {
 		case lt == t:
 			return i, true
 		case lt < t:
@@ -335,7 +359,7 @@ func (n *node) maybeCommit() {
 	// counting replicas; earlier ones are committed indirectly, by the Log
 	// Matching Property. An old-term entry on a majority may still be
 	// overwritten by a leader whose log ends in a later term (Figure 8).
-	if n.log[index].Term != n.term && !n.bugs.commitOldTerm {
+	if n.termAt(index) != n.term && !n.bugs.commitOldTerm {
 		n.probe(ProbeOldTermNotCounted)
 		return
 	}
@@ -350,7 +374,7 @@ func (n *node) commitTo(index uint64) {
 	n.assert(n.applied == n.commit, "entries committed but not applied")
 	for n.commit < index {
 		n.commit++
-		e := &n.log[n.commit]
+		e := n.entryAt(n.commit)
 		digest := e.Cmd.Digest()
 		n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.Term, Index: n.commit, Digest: digest})
 		n.applyNext(digest)
@@ -358,12 +382,13 @@ func (n *node) commitTo(index uint64) {
 			n.configCommitted(n.commit, e)
 		}
 	}
+	n.maybeSnapshot()
 }
 
 // applyCommitted applies the committed entries not applied yet, in log order.
 func (n *node) applyCommitted() {
 	for n.applied < n.commit {
-		n.applyNext(n.log[n.applied+1].Cmd.Digest())
+		n.applyNext(n.entryAt(n.applied + 1).Cmd.Digest())
 	}
 }
 
@@ -371,7 +396,7 @@ func (n *node) applyCommitted() {
 // answers the client waiting for it.
 func (n *node) applyNext(digest uint64) {
 	n.applied++
-	e := &n.log[n.applied]
+	e := n.entryAt(n.applied)
 	if isConfigCommand(e.Cmd) {
 		// In force since it was appended; the state machine never sees it.
 		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest})

@@ -8,27 +8,37 @@ import (
 	"github.com/simrun/simrun/sim"
 )
 
-// Disk layout (Raft Figure 2, "persistent state on all servers"):
+// Disk layout (Raft Figure 2, "persistent state on all servers"; the
+// snapshot of §7):
 //
 //	raft/hard/a, raft/hard/b     the hard state, twice: uvarint currentTerm,
 //	                             varint votedFor (-1: none), uvarint lost.index,
-//	                             uvarint lost.term
+//	                             uvarint lost.term, and once a snapshot was
+//	                             taken uvarint snapshot index, uvarint its term
+//	raft/snap/a, raft/snap/b     the snapshot, twice (snapshot.go): its last
+//	                             index, term and command digest, the
+//	                             configuration in force there, the state
+//	                             machine and client sessions
 //	raft/log/<index, 20 digits>  a chunk: the entries from that index on, up to
-//	                             entriesPerChunk of them, each a record
-//	                             (uvarint length, then uvarint term, the command
-//	                             as service.Command.AppendBinary, and a checksum)
+//	                             the end of its block of entriesPerChunk
+//	                             indexes, each a record (uvarint length, then
+//	                             uvarint term, the command as
+//	                             service.Command.AppendBinary, and a checksum)
 //
 // Every record ends with a CRC-32C of the rest, so a corrupted record is
 // noticed, never used. Chunks (rather than one key per entry) keep the disk's
 // key count small, which makes appends cheap, while an append still rewrites
 // at most entriesPerChunk small records; zero-padded indexes make the disk's
-// sorted key order the log order. Only the tail chunk is ever rewritten, and
-// always synced before the handler ends, so no crash can tear a synced
-// entry. The hard state is written in two copies so that a corrupted one is
-// repaired from the other. The commit index and the state
-// machine are volatile: a restarted server learns the commit index again from
-// the leader (or, as leader, by counting) and rebuilds the state machine by
-// re-applying the committed prefix.
+// sorted key order the log order. A chunk's key is the first index of its
+// block, or the first index after the snapshot if that is later (chunkFirst):
+// the chunk that holds the first entries after a snapshot starts there. Only
+// the tail chunk is ever rewritten, and always synced before the handler
+// ends, so no crash can tear a synced entry. The hard state and the snapshot
+// are written in two copies so that a corrupted one is repaired from the
+// other. The commit index is volatile, and so is the state machine past the
+// snapshot: a restarted server restores the snapshot, learns the commit index
+// again from the leader (or, as leader, by counting) and re-applies the
+// committed entries after the snapshot.
 
 const logKeyPrefix = "raft/log/"
 
@@ -40,7 +50,11 @@ const entriesPerChunk = 16
 // chunkStart returns the first index of the chunk holding index (>= 1).
 func chunkStart(index uint64) uint64 { return (index-1)/entriesPerChunk*entriesPerChunk + 1 }
 
-// logKey returns the disk key of the entry at index.
+// chunkFirst returns the key index of the chunk holding index (> base) in a
+// log whose snapshot ends at base: the first index of its block, or base+1.
+func chunkFirst(index, base uint64) uint64 { return max(chunkStart(index), base+1) }
+
+// logKey returns the disk key of the chunk starting at index.
 func logKey(index uint64) string { return service.IndexKey(logKeyPrefix, index) }
 
 // parseLogKey returns the index of a log key.
@@ -48,11 +62,13 @@ func parseLogKey(key string) (uint64, bool) { return service.ParseIndexKey(logKe
 
 // hardState is currentTerm and votedFor (Raft Figure 2), plus lost: if not
 // zero, the last entry of a log that disk corruption cut short (see
-// node.lost).
+// node.lost); and snap, the last entry of the latest snapshot, which bounds
+// what was lost if both copies of the snapshot are corrupted.
 type hardState struct {
 	term uint64
 	vote sim.NodeID
 	lost logPosition
+	snap logPosition
 }
 
 // logPosition is a log's last entry, by index and term: what the up-to-date
@@ -71,6 +87,10 @@ func encodeHardState(h hardState) []byte {
 	b = binary.AppendVarint(b, int64(h.vote))
 	b = binary.AppendUvarint(b, h.lost.index)
 	b = binary.AppendUvarint(b, h.lost.term)
+	if h.snap.index > 0 { // absent before the first snapshot
+		b = binary.AppendUvarint(b, h.snap.index)
+		b = binary.AppendUvarint(b, h.snap.term)
+	}
 	return service.SealRecord(b, 0)
 }
 
@@ -79,6 +99,9 @@ var errCorruptHardState = errors.New("raft: corrupt hard state record")
 func decodeHardState(b []byte) (hardState, error) {
 	r := service.ReadRecord(b)
 	h := hardState{term: r.Uvarint(), vote: sim.NodeID(r.Varint()), lost: logPosition{r.Uvarint(), r.Uvarint()}}
+	if r.OK() && len(r.Rest()) > 0 {
+		h.snap = logPosition{r.Uvarint(), r.Uvarint()}
+	}
 	if !r.End() {
 		return hardState{}, errCorruptHardState
 	}
@@ -150,29 +173,36 @@ func putLog(d *sim.Disk, log []Entry) {
 // durableState is what a server finds on its disk when it starts.
 type durableState struct {
 	hard hardState
-	log  []Entry // log[0] is the sentinel entry at index 0 (term 0)
+	snap snapshot // index 0: none
+	log  []Entry  // log[0] is the sentinel entry at snap.index (term snap.term)
 	// fault, if set, says the disk cannot be trusted at all (both copies of
 	// the hard state are corrupt): the server must stay down.
 	fault string
 }
 
-// loadState reads the hard state and the log, repairing what it can, and
-// syncs any repair before returning:
+// loadState reads the hard state, the snapshot and the log after it,
+// repairing what it can, and syncs any repair before returning:
 //
-//   - A corrupt copy of the hard state is rewritten from the other. If both
-//     are corrupt the term and vote are unknown, and any vote could be a
-//     second vote in some term: fault is set.
-//   - The log is the run of chunks from index 1 up to the first missing one
-//     (or the first chunk short of entries); the chunks after such a gap are
-//     deleted. A gap comes only from writes a crash lost before they were
-//     synced, which were never acknowledged (or, under ack-before-sync,
-//     should not have been).
+//   - A corrupt copy of the hard state or of the snapshot is rewritten from
+//     the other. If both copies of the hard state are corrupt the term and
+//     vote are unknown, and any vote could be a second vote in some term:
+//     fault is set.
+//   - Chunks at or below the snapshot's index, and chunks inside the range
+//     already read, are what a crash left of a compaction (snapshot.go
+//     orders its writes so that they are): they are deleted.
+//   - The log is the run of chunks from the snapshot's index on up to the
+//     first missing one (or the first chunk short of entries); the chunks
+//     after such a gap are deleted. A gap comes only from writes a crash
+//     lost before they were synced, which were never acknowledged (or, under
+//     ack-before-sync, should not have been).
 //   - A corrupt record ends the log too, but its entry may have been
 //     acknowledged: the entries from it on are deleted and lost records the
 //     last entry the disk held (an upper bound where unreadable: the end of
 //     its chunk, in the current term), so that the server votes as if it
 //     still had them and does not campaign until its log is as up-to-date
-//     again (node.lost).
+//     again (node.lost). Both copies of the snapshot corrupt are the same
+//     loss at the log's start: the whole log is dropped, and lost is at
+//     least the snapshot's last entry (kept in the hard state).
 func loadState(d *sim.Disk) durableState {
 	st := durableState{hard: hardState{vote: sim.None}, log: []Entry{{}}}
 	repairHard, changed := loadHardState(d, &st), false
@@ -180,9 +210,32 @@ func loadState(d *sim.Disk) durableState {
 		return st
 	}
 	keys := d.Keys(logKeyPrefix)
+	snap, repairSnap, snapLost := loadSnapshot(d, st.hard.snap, keys)
+	switch {
+	case snapLost:
+		st.loseLog(d, keys)
+		deleteKeys(d, snapshotKeys[:])
+		return st.finishLoad(d, true)
+	case repairSnap:
+		b := encodeSnapshot(snap)
+		for _, k := range snapshotKeys {
+			d.Put(k, b)
+		}
+		changed = true
+	}
+	st.snap, st.log[0].Term = snap, snap.term
+	if pos := snap.position(); st.hard.snap.index < pos.index {
+		st.hard.snap, repairHard = pos, true // the hard state was written after the snapshot
+	}
 	for i, key := range keys {
 		first, ok := parseLogKey(key)
-		if !ok || first != uint64(len(st.log)) {
+		next := snap.index + uint64(len(st.log))
+		if ok && first < next {
+			d.Delete(key) // compacted, or a duplicate a compaction left (see above)
+			changed = true
+			continue
+		}
+		if !ok || first != next {
 			deleteKeys(d, keys[i:]) // a gap: the rest was being truncated or never synced
 			changed = true
 			break
@@ -194,27 +247,89 @@ func loadState(d *sim.Disk) durableState {
 				st.hard.lost = lost
 			}
 			deleteKeys(d, keys[i+1:])
-			rewriteChunk(d, first, st.log)
+			rewriteChunk(d, first, snap.index, st.log)
 			repairHard, changed = true, true
 			break
 		}
-		if uint64(len(st.log)) != first+entriesPerChunk && i+1 < len(keys) {
+		if snap.index+uint64(len(st.log)) != chunkStart(first)+entriesPerChunk && i+1 < len(keys) {
 			deleteKeys(d, keys[i+1:]) // a short chunk, then a gap
 			changed = true
 			break
 		}
 	}
-	if repairHard {
+	return st.finishLoad(d, repairHard || changed)
+}
+
+// loseLog drops the whole log after both copies of the snapshot were found
+// corrupt: lost becomes at least the snapshot's last entry and the log's.
+func (st *durableState) loseLog(d *sim.Disk, keys []string) {
+	lost := st.hard.snap
+	if len(keys) > 0 {
+		if p := lostPosition(d, keys[len(keys)-1], st.hard.term); p.atLeast(lost) {
+			lost = p
+		}
+	}
+	if !st.hard.lost.atLeast(lost) {
+		st.hard.lost = lost
+	}
+	st.hard.snap = logPosition{}
+	deleteKeys(d, keys)
+}
+
+// finishLoad rewrites both copies of the hard state and syncs, if repair.
+func (st *durableState) finishLoad(d *sim.Disk, repair bool) durableState {
+	if repair {
 		b := encodeHardState(st.hard)
 		for _, k := range hardStateKeys {
 			d.Put(k, b)
 		}
-		changed = true
-	}
-	if changed {
 		d.Sync()
 	}
-	return st
+	return *st
+}
+
+// loadSnapshot reads the two copies of the snapshot: the later readable one
+// wins (a crash may have left the new one in one copy and the old one in the
+// other), and repair says the copies must be rewritten. With copies on disk
+// and none readable, the snapshot is lost, unless it was the first one and a
+// crash tore its writing: then no snapshot is recorded in the hard state and
+// the log on disk still starts at index 1.
+func loadSnapshot(d *sim.Disk, recorded logPosition, logKeys []string) (s snapshot, repair, lost bool) {
+	present, valid := 0, 0
+	for _, k := range snapshotKeys {
+		b, ok := d.Get(k)
+		if !ok {
+			continue
+		}
+		present++
+		if c, err := decodeSnapshot(b); err == nil {
+			if valid == 0 || c.index > s.index {
+				s = c
+			}
+			valid++
+		}
+	}
+	switch {
+	case present == 0:
+		return snapshot{}, false, false
+	case valid == 0:
+		firstAtOne := len(logKeys) == 0 || logKeys[0] == logKey(1)
+		if recorded.index == 0 && firstAtOne {
+			deleteKeys(d, snapshotKeys[:]) // the first snapshot, torn: the log is whole
+			return snapshot{}, false, false
+		}
+		return snapshot{}, false, true
+	}
+	// Two sound copies may differ (a crash between their writes): rewrite.
+	other := 0
+	for _, k := range snapshotKeys {
+		if b, ok := d.Get(k); ok {
+			if c, err := decodeSnapshot(b); err == nil && c.index == s.index {
+				other++
+			}
+		}
+	}
+	return s, other < len(snapshotKeys), false
 }
 
 // loadHardState reads the two copies of the hard state into st. It reports
@@ -262,13 +377,13 @@ func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
 }
 
 // rewriteChunk rewrites the chunk from first with the entries of log from
-// there on (deleting it if there are none).
-func rewriteChunk(d *sim.Disk, first uint64, log []Entry) {
-	if first >= uint64(len(log)) {
+// there on (deleting it if there are none); log[0] is the entry at base.
+func rewriteChunk(d *sim.Disk, first, base uint64, log []Entry) {
+	if first-base >= uint64(len(log)) {
 		d.Delete(logKey(first))
 		return
 	}
-	d.Put(logKey(first), encodeChunk(log[first:]))
+	d.Put(logKey(first), encodeChunk(log[first-base:]))
 }
 
 func deleteKeys(d *sim.Disk, keys []string) {

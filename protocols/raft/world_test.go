@@ -53,6 +53,10 @@ func corruption(servers int) string {
 		prototest.CorruptThenCrash(servers, 1300*time.Millisecond, 20*time.Second, 1, 1)
 }
 
+// snapshots compacts the log every 20 applied entries, so that servers
+// crashed or cut off catch up with InstallSnapshot.
+const snapshots = "protocol_options: {snapshot_interval: 20}\n"
+
 // Under every kind of fault the runs stay safe (agreement, one leader per
 // term, linearizable clients), converge once the faults heal, and leave every
 // server's disk holding exactly its memory. With BUGGIFY on, every fault
@@ -74,6 +78,8 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 		{"buggify", 5, mixedFaults + "buggify: 0.7\n", 8, 4, 4, false},
 		{"corruption, 3 servers", 3, corruption(3), 6, 1, 0, true},
 		{"corruption, 5 servers", 5, corruption(5), 6, 1, 0, true},
+		{"snapshots, every fault", 5, everyFault + snapshots, 8, 1, 0, false},
+		{"snapshots, corruption", 5, corruption(5) + snapshots, 8, 1, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +113,8 @@ func requireDiskMatchesMemory(t testing.TB, inst *prototest.Instances[*node], se
 		require.Zero(t, d.Unsynced(), "server %v", id)
 		st := loadState(d)
 		require.Zero(t, d.Unsynced(), "server %v: loading its disk needed repairs", id)
-		require.Equal(t, hardState{term: n.term, vote: n.vote, lost: n.lost}, st.hard, "server %v", id)
+		require.Equal(t, hardState{term: n.term, vote: n.vote, lost: n.lost, snap: n.snap.position()}, st.hard, "server %v", id)
+		require.Equal(t, n.snap.position(), st.snap.position(), "server %v", id)
 		require.Equal(t, len(n.log), len(st.log), "server %v", id)
 		for i := range n.log {
 			require.Equal(t, n.log[i].Term, st.log[i].Term, "server %v index %d", id, i)

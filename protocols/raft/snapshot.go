@@ -1,0 +1,229 @@
+package raft
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+
+	"github.com/simrun/simrun/service"
+	"github.com/simrun/simrun/sim"
+)
+
+// Log compaction (Raft §7; thesis ch. 5).
+//
+// Every Config.SnapshotInterval applied entries a server saves its state
+// machine and client sessions (service.Sessions.Snapshot) at its applied
+// index, with that entry's term and command digest and the configuration in
+// force there, and drops the entries the snapshot covers from memory and
+// disk. The log then starts at the snapshot: log[0], the sentinel, is the
+// snapshot's last entry (its term only), and every index goes through the
+// helpers of raft.go (entryAt, termAt, entriesFrom). The snapshot's
+// configuration is the base of node.configs, as the initial one was.
+//
+// A leader whose follower needs entries it compacted sends MsgSnapshot (the
+// whole snapshot in one message, as the thesis's figure 5.3 does in chunks).
+// A follower installs a snapshot past its commit index (thesis §5.1): if its
+// log holds the snapshot's last entry (same index and term) it keeps the
+// entries after it, otherwise it discards the whole log, which conflicts or
+// is too short; either way its state machine is the snapshot's, and it
+// answers with the snapshot's index, which is all it knows to match the
+// leader's log. A snapshot at or below the commit index is old news: the
+// answer is the commit index.
+//
+// The disk (storage.go) holds the snapshot in two copies, like the hard
+// state, and the hard state records its last entry. A compaction writes in
+// this order, each step in the sim's prefix-keeping crash model (a crash
+// keeps a prefix of the unsynced writes and may tear the last one) leaving a
+// disk that loads a state the server may be in:
+//
+//  1. the chunks of a discarded log past the snapshot (entries that conflict
+//     with a committed one, so never committed) are deleted;
+//  2. a kept suffix's first entries, if the chunk holding them starts at or
+//     below the snapshot, are written again as a chunk that starts just after
+//     it (the loader deletes the duplicate or a torn copy of it);
+//  3. both copies of the snapshot, then the hard state;
+//  4. the chunks at or below the snapshot are deleted.
+//
+// A torn step 3 leaves the old snapshot (or none) in one copy and the log it
+// needs whole; later, the new snapshot, and the chunks it covers go at the
+// next load.
+
+// snapshot is a server's state machine and client sessions after applying
+// every entry up to index (service.Sessions.Snapshot), with that entry's term
+// and command digest, so that installing it can be observed as applying
+// index, and the configuration in force at index, so that the configuration
+// survives compaction. data is never modified once taken. Index 0 is no
+// snapshot.
+type snapshot struct {
+	index, term uint64
+	digest      uint64
+	conf        configuration
+	data        []byte
+}
+
+func (s snapshot) position() logPosition { return logPosition{s.index, s.term} }
+
+var snapshotKeys = [2]string{"raft/snap/a", "raft/snap/b"}
+
+func encodeSnapshot(s snapshot) []byte {
+	b := make([]byte, 0, 5*binary.MaxVarintLen64+len(s.data)+service.RecordChecksumSize)
+	b = binary.AppendUvarint(b, s.index)
+	b = binary.AppendUvarint(b, s.term)
+	b = binary.AppendUvarint(b, s.digest)
+	b = binary.AppendUvarint(b, uint64(s.conf.voters))
+	b = binary.AppendUvarint(b, uint64(s.conf.outgoing))
+	return service.SealRecord(append(b, s.data...), 0)
+}
+
+var errCorruptSnapshot = errors.New("raft: corrupt snapshot record")
+
+func decodeSnapshot(b []byte) (snapshot, error) {
+	r := service.ReadRecord(b)
+	s := snapshot{index: r.Uvarint(), term: r.Uvarint(), digest: r.Uvarint(),
+		conf: configuration{voters: sim.Members(r.Uvarint()), outgoing: sim.Members(r.Uvarint())}}
+	s.data = r.Rest()
+	if !r.OK() || s.index == 0 {
+		return snapshot{}, errCorruptSnapshot
+	}
+	return s, nil
+}
+
+// message returns the MsgSnapshot of term that carries s.
+func (s snapshot) message(term uint64) MsgSnapshot {
+	return MsgSnapshot{Term: term, Index: s.index, LastTerm: s.term, Digest: s.digest, Conf: s.conf, Data: s.data}
+}
+
+// maybeSnapshot compacts the log once SnapshotInterval entries were applied
+// since the last snapshot: the state machine is saved at the applied index.
+func (n *node) maybeSnapshot() {
+	if !n.canSnapshot || n.applied-n.snap.index < uint64(n.cfg.SnapshotInterval) {
+		return
+	}
+	data, err := n.sessions.Snapshot()
+	if err != nil {
+		n.fail("cannot snapshot: " + err.Error())
+	}
+	e := n.entryAt(n.applied)
+	n.probe(ProbeSnapshotTaken)
+	n.compact(snapshot{index: n.applied, term: e.Term, digest: e.Cmd.Digest(), conf: n.configAt(n.applied), data: data}, true)
+}
+
+// sendSnapshot sends the snapshot to a follower whose next entries were
+// compacted. It stays probed: every heartbeat resends the snapshot until the
+// follower answers (Raft §5.3 retries indefinitely), and its answer moves
+// its next index past the snapshot.
+func (n *node) sendSnapshot(to sim.NodeID) {
+	n.probe(ProbeSnapshotSent)
+	pr := &n.prs[to]
+	pr.probing, pr.inflight = true, false
+	n.send(to, n.snap.message(n.term))
+}
+
+// handleSnapshot runs the receiver side of InstallSnapshot (thesis §5.1,
+// figure 5.3) for a message of the current term, as a follower.
+func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
+	n.lead = from
+	n.electionStart = n.env.Now() // a live leader, as for MsgApp
+	n.heardLeader = n.electionStart
+	if m.Index <= n.commit {
+		// Everything it covers is committed here already, and matches the
+		// leader's log (Leader Completeness): nothing to install.
+		n.probe(ProbeSnapshotOld)
+		n.send(from, MsgAppResp{Term: n.term, Index: n.commit})
+		return
+	}
+	ack := n.installSnapshot(snapshot{index: m.Index, term: m.LastTerm, digest: m.Digest, conf: m.Conf, data: m.Data})
+	n.maybeRecovered()
+	n.send(from, MsgAppResp{Term: n.term, Index: ack})
+}
+
+// installSnapshot makes s, a snapshot past the commit index, this server's
+// state: the state machine and sessions restored, the log compacted up to it
+// (its suffix kept if it holds s's last entry, else discarded), applied and
+// commit at its index. It returns the index to acknowledge: s.index.
+func (n *node) installSnapshot(s snapshot) uint64 {
+	n.assert(s.index > n.commit, "installing a snapshot the commit index passed")
+	keep := s.index <= n.lastIndex() && n.termAt(s.index) == s.term
+	ack := s.index
+	if n.bugs.snapshotKeepsSuffix && s.index <= n.lastIndex() {
+		keep, ack = true, n.lastIndex() // planted bug: no term check, and the whole log acknowledged
+	}
+	if keep {
+		n.probe(ProbeSnapshotInstalledKept)
+	} else {
+		n.probe(ProbeSnapshotInstalledDiscarded)
+	}
+	n.restoreSessions(s.data)
+	n.compact(s, keep)
+	n.commit, n.applied = s.index, s.index
+	if len(n.writeCache) > 0 {
+		n.uncacheApplied()
+	}
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: s.term, Index: s.index, Digest: s.digest})
+	return ack
+}
+
+// restoreSessions replaces the state machine and sessions with those of a
+// snapshot's data (a fresh state machine for none).
+func (n *node) restoreSessions(data []byte) {
+	sessions := service.NewSessions(n.newSM())
+	if data != nil {
+		if err := sessions.Restore(data); err != nil {
+			n.fail("cannot restore a snapshot: " + err.Error())
+		}
+	}
+	n.sessions = sessions
+}
+
+// compact makes s the log's start, in memory and on disk, in the order the
+// comment at the top of this file gives: with keep, the entries after s stay
+// (s's last entry is in the log, or taken at the applied index); without,
+// the log is only the snapshot. The log gets a fresh array: MsgApps in
+// flight share the old one.
+func (n *node) compact(s snapshot, keep bool) {
+	d := n.env.Disk()
+	keys := d.Keys(logKeyPrefix)
+	if keep {
+		n.log = slices.Clone(n.log[s.index-n.snap.index:])
+	} else {
+		n.log = make([]Entry, 1, 16)
+		n.configs = n.configs[:1] // the discarded log's configurations go with it
+		for _, key := range keys {
+			if first, _ := parseLogKey(key); first > s.index {
+				d.Delete(key) // step 1: the discarded suffix
+			}
+		}
+	}
+	n.log[0] = Entry{Term: s.term}
+	n.snap = s
+	if first := s.index + 1; first <= n.lastIndex() && chunkStart(first) != first {
+		last := min(n.lastIndex(), chunkStart(first)+entriesPerChunk-1)
+		d.Put(logKey(first), encodeChunk(n.entriesFrom(first, last))) // step 2
+	}
+	b := encodeSnapshot(s)
+	for _, k := range snapshotKeys {
+		d.Put(k, b) // step 3
+	}
+	n.persistHardState()
+	for _, key := range keys {
+		if first, _ := parseLogKey(key); first <= s.index {
+			d.Delete(key) // step 4
+		}
+	}
+	n.loadTailChunk()
+	n.logDirty = true
+	n.rebaseConfigs()
+}
+
+// rebaseConfigs makes the snapshot's configuration the base of the
+// configurations, followed by the configuration entries after it.
+func (n *node) rebaseConfigs() {
+	configs := append(make([]configEntry, 0, len(n.configs)), configEntry{index: n.snap.index, conf: n.snap.conf})
+	for _, c := range n.configs {
+		if c.index > n.snap.index {
+			configs = append(configs, c)
+		}
+	}
+	n.configs = configs
+	n.conf = configs[len(configs)-1].conf
+}

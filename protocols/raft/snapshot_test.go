@@ -1,0 +1,305 @@
+package raft
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/sim"
+)
+
+// snapConfig snapshots every 10 applied entries.
+func snapConfig() Config {
+	cfg := DefaultConfig()
+	cfg.SnapshotInterval = 10
+	return cfg
+}
+
+// newSnapNet returns three started servers with snapConfig, led by server 0
+// (term 1, its no-op replicated).
+func newSnapNet(t *testing.T) *testNet {
+	tn := newTestNet(t, 3, snapConfig())
+	tn.StartAll()
+	forceLeader(tn, 0)
+	tn.Stabilize()
+	return tn
+}
+
+// writes has client 3 set key k to 1..count through the leader, delivering
+// everything (and two heartbeat rounds, which carry the commit index).
+func writes(tn *testNet, leader sim.NodeID, from, count uint64) {
+	for i := from; i < from+count; i++ {
+		tn.Request(3, leader, i, fmt.Sprintf("set k %d", i))
+		tn.Stabilize()
+	}
+	heartbeats(tn, leader)
+}
+
+// kvState is server id's state machine, read through a snapshot.
+func kvState(t *testing.T, tn *testNet, id sim.NodeID) map[string]string {
+	st, err := prototest.SessionsState(tn.Node(id).sessions)
+	require.NoError(t, err)
+	return st
+}
+
+// requireCompacted checks n's log starts at its snapshot, in memory and on
+// disk: no chunk at or below it, the snapshot's copies and the hard state
+// recording it.
+func requireCompacted(t *testing.T, tn *testNet, id sim.NodeID) {
+	t.Helper()
+	n, d := tn.Node(id), tn.Disk(id)
+	require.Positive(t, n.snap.index, "server %v took a snapshot", id)
+	assert.Equal(t, n.snap.term, n.log[0].Term)
+	assert.Equal(t, n.lastIndex()-n.snap.index+1, uint64(len(n.log)))
+	for _, key := range d.Keys(logKeyPrefix) {
+		first, _ := parseLogKey(key)
+		assert.Greater(t, first, n.snap.index, "server %v: chunk %s is compacted", id, key)
+	}
+	for _, k := range snapshotKeys {
+		b, ok := d.Get(k)
+		require.True(t, ok, k)
+		s, err := decodeSnapshot(b)
+		require.NoError(t, err)
+		assert.Equal(t, n.snap.position(), s.position())
+	}
+	st := loadState(d)
+	assert.Equal(t, n.snap.position(), st.hard.snap)
+	assert.Equal(t, terms(n.log), terms(st.log), "the disk loads the same log")
+	assert.Equal(t, n.snap.position(), st.snap.position())
+}
+
+// Every SnapshotInterval applied entries each server snapshots at its applied
+// index and compacts its log, in memory and on disk; the configuration in
+// force there goes with the snapshot.
+func TestSnapshotTakenAtInterval(t *testing.T) {
+	tn := newSnapNet(t)
+	writes(tn, 0, 1, 24) // 25 entries with the no-op
+	for id := range sim.NodeID(3) {
+		n := tn.Node(id)
+		require.Equal(t, uint64(25), n.applied, "server %v", id)
+		assert.Equal(t, uint64(20), n.snap.index, "server %v: snapshots at 10 and 20", id)
+		assert.Equal(t, uint64(1), n.snap.term)
+		assert.Equal(t, n.initialConfig(), n.snap.conf)
+		assert.Len(t, n.configs, 1)
+		assert.Equal(t, uint64(20), n.configs[0].index, "the snapshot's configuration is the base")
+		requireCompacted(t, tn, id)
+		assert.Equal(t, map[string]string{"k": "24"}, kvState(t, tn, id))
+	}
+	tn.RequireSafe(t)
+}
+
+// With interval 0, or a state machine that cannot snapshot, the log is kept.
+func TestNoSnapshotWithoutIntervalOrSnapshotter(t *testing.T) {
+	for name, build := range map[string]func() *testNet{
+		"interval 0": func() *testNet {
+			cfg := DefaultConfig()
+			cfg.SnapshotInterval = 0
+			return newTestNet(t, 3, cfg)
+		},
+		"no snapshotter": func() *testNet {
+			f, err := New(snapConfig(), prototest.NewPlainKV)
+			require.NoError(t, err)
+			return prototest.NewNet[*node](t, 3, f)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tn := build()
+			tn.StartAll()
+			forceLeader(tn, 0)
+			tn.Stabilize()
+			writes(tn, 0, 1, 24)
+			assert.Zero(t, tn.Node(0).snap.index)
+			assert.Len(t, tn.Node(0).log, 26)
+		})
+	}
+}
+
+// A restarted server restores its snapshot, reads the log after it, and
+// announces the snapshot's index as applied; it then catches up as usual.
+func TestRestartFromSnapshotAndLog(t *testing.T) {
+	tn := newSnapNet(t)
+	writes(tn, 0, 1, 24)
+	before := tn.Node(1)
+	wantLog, wantSnap := terms(before.log), before.snap.position()
+	tn.Restart(1)
+	n := tn.Node(1)
+	assert.Equal(t, wantSnap, n.snap.position())
+	assert.Equal(t, wantLog, terms(n.log))
+	assert.Equal(t, uint64(20), n.applied, "the snapshot is applied; the entries after it wait for the commit index")
+	assert.Equal(t, uint64(20), n.commit)
+	applies := tn.Observed(1, sim.ObsApply)
+	assert.Equal(t, uint64(20), applies[len(applies)-1].Index)
+	assert.Equal(t, map[string]string{"k": "19"}, kvState(t, tn, 1))
+	writes(tn, 0, 25, 1)
+	assert.Equal(t, uint64(26), n.applied)
+	assert.Equal(t, map[string]string{"k": "25"}, kvState(t, tn, 1))
+	tn.RequireSafe(t)
+}
+
+// A follower that missed entries the leader compacted is caught up with the
+// snapshot (InstallSnapshot), then with the entries after it.
+func TestLaggingFollowerInstallsSnapshot(t *testing.T) {
+	tn := newSnapNet(t)
+	tn.Drop = func(e prototest.Envelope) bool { return e.To == 2 || e.From == 2 }
+	writes(tn, 0, 1, 24)
+	require.Equal(t, uint64(20), tn.Node(0).snap.index)
+	require.Equal(t, uint64(1), tn.Node(2).lastIndex())
+	tn.Drop = nil
+	heartbeats(tn, 0)
+	heartbeats(tn, 0)
+	f := tn.Node(2)
+	assert.Equal(t, uint64(20), f.snap.index, "installed the leader's snapshot")
+	assert.Equal(t, uint64(25), f.applied, "and applied the entries after it")
+	assert.Equal(t, map[string]string{"k": "24"}, kvState(t, tn, 2))
+	assert.Equal(t, uint64(25), tn.Node(0).prs[2].match)
+	requireCompacted(t, tn, 2)
+	var sent int
+	for _, e := range tn.Delivered {
+		if _, ok := e.Msg.(MsgSnapshot); ok && e.To == 2 {
+			sent++
+		}
+	}
+	assert.Equal(t, 1, sent)
+	tn.RequireSafe(t)
+}
+
+// installFixture gives follower 1 a log of terms 1,1,1,1,2,2 and returns the
+// snapshot message of a leader of term 3 at index 4 with last term lastTerm.
+func installFixture(t *testing.T, lastTerm uint64) (*testNet, MsgSnapshot) {
+	tn := newTestNet(t, 3, snapConfig())
+	writeState(tn, 1, 2, sim.None, entries(1, 1, 1, 1, 2, 2))
+	tn.Start(1)
+	data, err := tn.Node(1).sessions.Snapshot() // the empty state is as good as any here
+	require.NoError(t, err)
+	return tn, MsgSnapshot{Term: 3, Index: 4, LastTerm: lastTerm, Digest: 7,
+		Conf: configuration{voters: sim.FirstMembers(3)}, Data: data}
+}
+
+// Thesis §5.1: a follower whose log holds the snapshot's last entry keeps
+// the entries after it; one whose entry there conflicts discards its log.
+// Either way it acknowledges the snapshot's index only.
+func TestInstallSnapshotKeepsOrDiscardsSuffix(t *testing.T) {
+	t.Run("holds the last entry: suffix kept", func(t *testing.T) {
+		tn, m := installFixture(t, 1)
+		receive(tn, 0, 1, m)
+		n := tn.Node(1)
+		assert.Equal(t, MsgAppResp{Term: 3, Index: 4}, takeLast(tn, 1, 0))
+		assert.Equal(t, []uint64{2, 2}, terms(n.log))
+		assert.Equal(t, uint64(6), n.lastIndex())
+		assert.Equal(t, uint64(4), n.applied)
+		assert.Equal(t, uint64(4), n.commit)
+		requireCompacted(t, tn, 1)
+	})
+	t.Run("conflicting last entry: log discarded", func(t *testing.T) {
+		tn, m := installFixture(t, 3)
+		receive(tn, 0, 1, m)
+		n := tn.Node(1)
+		assert.Equal(t, MsgAppResp{Term: 3, Index: 4}, takeLast(tn, 1, 0))
+		assert.Empty(t, terms(n.log))
+		assert.Equal(t, uint64(4), n.lastIndex())
+		assert.Equal(t, uint64(3), n.lastTerm())
+		assert.Empty(t, tn.Disk(1).Keys(logKeyPrefix), "the discarded chunks are deleted")
+		requireCompacted(t, tn, 1)
+	})
+	t.Run("not past the commit index: ignored", func(t *testing.T) {
+		tn, m := installFixture(t, 1)
+		receive(tn, 0, 1, MsgApp{Term: 3, PrevIndex: 6, PrevTerm: 2, Commit: 5})
+		tn.Take(nil)
+		receive(tn, 0, 1, m)
+		assert.Equal(t, MsgAppResp{Term: 3, Index: 5}, takeLast(tn, 1, 0))
+		assert.Zero(t, tn.Node(1).snap.index)
+	})
+	t.Run("planted bug: conflicting suffix kept and acknowledged", func(t *testing.T) {
+		cfg := snapConfig()
+		cfg.Bugs = []string{BugSnapshotKeepsSuffix}
+		f, err := New(cfg, prototest.NewKV)
+		require.NoError(t, err)
+		tn := prototest.NewNet[*node](t, 3, f)
+		writeState(tn, 1, 2, sim.None, entries(1, 1, 1, 1, 2, 2))
+		tn.Start(1)
+		data, _ := tn.Node(1).sessions.Snapshot()
+		receive(tn, 0, 1, MsgSnapshot{Term: 3, Index: 4, LastTerm: 3, Conf: configuration{voters: sim.FirstMembers(3)}, Data: data})
+		assert.Equal(t, MsgAppResp{Term: 3, Index: 6}, takeLast(tn, 1, 0))
+		assert.Equal(t, []uint64{2, 2}, terms(tn.Node(1).log))
+	})
+}
+
+// A corrupted copy of the snapshot is repaired from the other. Both copies
+// corrupted lose the log's start: the server drops its whole log, records
+// the snapshot's last entry (kept in the hard state) as lost, votes as if
+// it still had it, does not campaign, and recovers from the leader's
+// snapshot.
+func TestCorruptSnapshotRecord(t *testing.T) {
+	t.Run("one copy", func(t *testing.T) {
+		tn := newSnapNet(t)
+		writes(tn, 0, 1, 24)
+		d := tn.Disk(1)
+		prototest.FlipBit(t, d, snapshotKeys[0])
+		st := loadState(d)
+		assert.Equal(t, uint64(20), st.snap.index)
+		assert.Zero(t, d.Unsynced(), "repairs are synced")
+		for _, k := range snapshotKeys {
+			b, _ := d.Get(k)
+			_, err := decodeSnapshot(b)
+			assert.NoError(t, err, k)
+		}
+	})
+	t.Run("both copies", func(t *testing.T) {
+		tn := newSnapNet(t)
+		writes(tn, 0, 1, 24)
+		tn.Crash(1)
+		for _, k := range snapshotKeys {
+			prototest.FlipBit(t, tn.Disk(1), k)
+		}
+		tn.Start(1)
+		n := tn.Node(1)
+		assert.Zero(t, n.snap.index)
+		assert.Zero(t, n.lastIndex(), "the log after a lost snapshot is dropped")
+		assert.Equal(t, logPosition{25, 1}, n.lost, "the last entry the disk held")
+		assert.True(t, n.recovering())
+		assert.Empty(t, tn.Disk(1).Keys(logKeyPrefix))
+		// §5.4.1 against the lost log.
+		receive(tn, 2, 1, MsgVote{Term: 2, LastIndex: 24, LastTerm: 1})
+		assert.Equal(t, MsgVoteResp{Term: 2}, takeLast(tn, 1, 2))
+		// The leader of term 1 hears of term 2 and steps down; elected
+		// again, it brings the server back with its snapshot.
+		tn.Fire(0, timerHeartbeat)
+		tn.Stabilize()
+		require.Equal(t, roleFollower, tn.Node(0).role)
+		forceLeader(tn, 0)
+		tn.Stabilize()
+		heartbeats(tn, 0)
+		assert.False(t, n.recovering())
+		assert.Equal(t, tn.Node(0).lastIndex(), n.applied)
+		assert.Equal(t, kvState(t, tn, 0), kvState(t, tn, 1))
+		tn.RequireSafe(t)
+	})
+	t.Run("first snapshot torn: the log is whole", func(t *testing.T) {
+		tn := newTestNet(t, 3, snapConfig())
+		writeState(tn, 1, 2, sim.None, entries(1, 1, 1))
+		d := tn.Disk(1)
+		d.Put(snapshotKeys[0], []byte{1, 2})
+		d.Sync()
+		st := loadState(d)
+		assert.Equal(t, []uint64{1, 1, 1}, terms(st.log))
+		assert.Equal(t, logPosition{}, st.hard.lost)
+		_, ok := d.Get(snapshotKeys[0])
+		assert.False(t, ok, "the torn copy is deleted")
+	})
+}
+
+func TestSnapshotRecordRoundTrip(t *testing.T) {
+	s := snapshot{index: 40, term: 3, digest: 0xfeed, conf: configuration{voters: 0b111, outgoing: 0b1011}, data: []byte("state")}
+	got, err := decodeSnapshot(encodeSnapshot(s))
+	require.NoError(t, err)
+	assert.Equal(t, s, got)
+	h := hardState{term: 5, vote: 2, snap: logPosition{40, 3}}
+	gotH, err := decodeHardState(encodeHardState(h))
+	require.NoError(t, err)
+	assert.Equal(t, h, gotH)
+	assert.Regexp(t, `^MsgSnapshot term=4 index=40 last-term=3 digest=feed voters=n0,n1,n2 outgoing=n0,n1,n3 bytes=5 data=[0-9a-f]+$`,
+		string(s.message(4).AppendTrace(nil)))
+}
