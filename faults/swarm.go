@@ -90,14 +90,23 @@ type SwarmCluster struct {
 	// Reconfigurable says the protocol changes its membership on request
 	// (sim.ChangeMembers): only then does the membership kind draw steps.
 	Reconfigurable bool
+	// Members is the size of the initial configuration when some servers
+	// start as spares (0: every server is a member).
+	Members int
 }
 
 // storageBudget is how many correct servers may have their storage
-// damaged: what the protocol tolerates, less the servers faulty already.
+// damaged: what the protocol tolerates, less the servers faulty already. A
+// crash-fault protocol tolerates a minority of its initial configuration,
+// not of every server: the damaged ones may all be members.
 func (c SwarmCluster) storageBudget() int {
 	tolerates := c.Tolerates
 	if tolerates <= 0 {
-		tolerates = max(1, (c.Servers-1)/2)
+		members := c.Servers
+		if c.Members > 0 {
+			members = min(c.Members, c.Servers)
+		}
+		tolerates = max(1, (members-1)/2)
 	}
 	return max(0, tolerates-len(c.Faulty))
 }

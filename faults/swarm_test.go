@@ -145,3 +145,34 @@ func TestSwarmLossIsAWholePerMille(t *testing.T) {
 	}
 	require.Positive(t, seen)
 }
+
+// TestSwarmMembershipKeepsAHealthyMajority: with spares, corruption strikes
+// at most a minority of the initial configuration, and membership changes
+// never shrink the configuration below a majority of healthy storage; a
+// protocol that does not change its membership draws no changes.
+func TestSwarmMembershipKeepsAHealthyMajority(t *testing.T) {
+	cluster := SwarmCluster{Servers: 5, Members: 3, Reconfigurable: true}
+	sawChange := false
+	for seed := range uint64(200) {
+		draw := SwarmWithin(sim.NewStreams(seed).Stream("swarm"), cluster, 20*time.Second, []string{"corrupt", "membership"})
+		victims := map[int]bool{}
+		for _, s := range draw.Steps {
+			if s.Corrupt.Kind == TargetNode {
+				victims[s.Corrupt.Node] = true
+			}
+			if s.Member != nil {
+				sawChange = true
+				require.GreaterOrEqual(t, s.Member.Min, 2*len(victims)+1, "seed %d: %s", seed, s)
+				require.NoError(t, s.Validate(5))
+			}
+		}
+		require.LessOrEqual(t, len(victims), 1, "seed %d: a minority of three members", seed)
+	}
+	require.True(t, sawChange)
+	cluster.Reconfigurable = false
+	for seed := range uint64(50) {
+		for _, s := range SwarmWithin(sim.NewStreams(seed).Stream("swarm"), cluster, 20*time.Second, []string{"membership"}).Steps {
+			require.Nil(t, s.Member, "seed %d", seed)
+		}
+	}
+}

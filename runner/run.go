@@ -303,7 +303,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("workload", "%v", err)
 	}
 	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates,
-		Faulty: byzantineInts(byz), Reconfigurable: proto.ChangesMembers})
+		Faulty: byzantineInts(byz), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers()})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
 	if err != nil {
