@@ -168,8 +168,6 @@ const (
 	// Membership changes (thesis ch. 4).
 	BugNoJointConsensus       = "no-joint-consensus"
 	BugRemovedServerCampaigns = "removed-server-campaigns"
-	// Log compaction (§7).
-	BugSnapshotKeepsSuffix = "snapshot-keeps-suffix"
 )
 
 var knownBugs = []Bug{
@@ -209,11 +207,6 @@ var knownBugs = []Bug{
 		"cluster elects, which no one else can stop without pre-vote"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
-	{Name: BugSnapshotKeepsSuffix, Description: "a follower installing a snapshot keeps the entries after the " +
-		"snapshot's last index whenever its log is that long, without checking that it holds the snapshot's last " +
-		"entry (thesis §5.1 keeps the suffix only then), and acknowledges its whole log as after an append: a conflicting " +
-		"suffix from a deposed leader is counted by the new leader as holding its own entries, which it commits " +
-		"without a majority"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
 		"AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the current leader only), so a deposed " +
 		"leader that hears nothing back keeps the others from electing a new one"},
@@ -244,8 +237,6 @@ type bugs struct {
 	// noJointConsensus is in any(): it breaks the log's safety;
 	// removedServerCampaigns is an availability bug only.
 	noJointConsensus, removedServerCampaigns bool
-	// snapshotKeepsSuffix is in any(): it breaks the log's safety.
-	snapshotKeepsSuffix bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -253,8 +244,7 @@ type bugs struct {
 // made when none is: a planted bug should reach the checkers as a violation,
 // not stop the run as a protocol crash.
 func (b bugs) any() bool {
-	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync ||
-		b.noJointConsensus || b.snapshotKeepsSuffix
+	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync || b.noJointConsensus
 }
 
 func parseBugs(names []string) (bugs, error) {
@@ -277,7 +267,6 @@ func parseBugs(names []string) (bugs, error) {
 		transferKeepsProposing:  on(BugTransferKeepsProposing),
 		noJointConsensus:        on(BugNoJointConsensus),
 		removedServerCampaigns:  on(BugRemovedServerCampaigns),
-		snapshotKeepsSuffix:     on(BugSnapshotKeepsSuffix),
 	}, err
 }
 

@@ -132,9 +132,9 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 		n.send(from, MsgAppResp{Term: n.term, Index: n.commit})
 		return
 	}
-	ack := n.installSnapshot(snapshot{index: m.Index, term: m.LastTerm, digest: m.Digest, conf: m.Conf, data: m.Data})
+	index := n.installSnapshot(snapshot{index: m.Index, term: m.LastTerm, digest: m.Digest, conf: m.Conf, data: m.Data})
 	n.maybeRecovered()
-	n.send(from, MsgAppResp{Term: n.term, Index: ack})
+	n.send(from, MsgAppResp{Term: n.term, Index: index})
 }
 
 // installSnapshot makes s, a snapshot past the commit index, this server's
@@ -144,10 +144,6 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 func (n *node) installSnapshot(s snapshot) uint64 {
 	n.assert(s.index > n.commit, "installing a snapshot the commit index passed")
 	keep := s.index <= n.lastIndex() && n.termAt(s.index) == s.term
-	ack := s.index
-	if n.bugs.snapshotKeepsSuffix && s.index <= n.lastIndex() {
-		keep, ack = true, n.lastIndex() // planted bug: no term check, and the whole log acknowledged
-	}
 	if keep {
 		n.probe(ProbeSnapshotInstalledKept)
 	} else {
@@ -160,7 +156,7 @@ func (n *node) installSnapshot(s snapshot) uint64 {
 		n.uncacheApplied()
 	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: s.term, Index: s.index, Digest: s.digest})
-	return ack
+	return s.index
 }
 
 // restoreSessions replaces the state machine and sessions with those of a

@@ -212,19 +212,6 @@ func TestInstallSnapshotKeepsOrDiscardsSuffix(t *testing.T) {
 		assert.Equal(t, MsgAppResp{Term: 3, Index: 5}, takeLast(tn, 1, 0))
 		assert.Zero(t, tn.Node(1).snap.index)
 	})
-	t.Run("planted bug: conflicting suffix kept and acknowledged", func(t *testing.T) {
-		cfg := snapConfig()
-		cfg.Bugs = []string{BugSnapshotKeepsSuffix}
-		f, err := New(cfg, prototest.NewKV)
-		require.NoError(t, err)
-		tn := prototest.NewNet[*node](t, 3, f)
-		writeState(tn, 1, 2, sim.None, entries(1, 1, 1, 1, 2, 2))
-		tn.Start(1)
-		data, _ := tn.Node(1).sessions.Snapshot()
-		receive(tn, 0, 1, MsgSnapshot{Term: 3, Index: 4, LastTerm: 3, Conf: configuration{voters: sim.FirstMembers(3)}, Data: data})
-		assert.Equal(t, MsgAppResp{Term: 3, Index: 6}, takeLast(tn, 1, 0))
-		assert.Equal(t, []uint64{2, 2}, terms(tn.Node(1).log))
-	})
 }
 
 // A corrupted copy of the snapshot is repaired from the other. Both copies
