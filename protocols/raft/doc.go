@@ -11,7 +11,8 @@
 // stepCandidate/tickCandidate or stepLeader/tickHeartbeat. Every message first
 // passes the term rules of §5.1 (stepTerm), then the role's step function.
 // Messages are named for the paper's RPCs: MsgVote and MsgVoteResp
-// (RequestVote), MsgApp and MsgAppResp (AppendEntries). They are values, and
+// (RequestVote), MsgApp and MsgAppResp (AppendEntries), MsgSnapshot
+// (InstallSnapshot, answered with a MsgAppResp). They are values, and
 // MsgApp.Entries shares the leader's log array, which is safe because the log
 // is only ever appended to in place: a truncation copies the surviving prefix
 // to a fresh array first.
@@ -90,6 +91,7 @@
 //	raft/hard/a, raft/hard/b       the hard state, in two copies: uvarint currentTerm,
 //	                               varint votedFor (-1 for none), uvarint and uvarint
 //	                               lost (index, term; zero unless corruption cut the log)
+//	raft/snap/a, raft/snap/b       the snapshot, in two copies (see Log compaction)
 //	raft/log/<20-digit index>      a chunk of up to 16 entries from that index on, each
 //	                               a length-prefixed record: uvarint term, then
 //	                               service.Command.AppendBinary
@@ -102,11 +104,29 @@
 // whatever was written (node.send calls flush), and every handler ends with a
 // sync, so no message leaves ahead of the state it depends on: a vote, a new
 // term, the entries it acknowledges. The commit index and the state machine
-// are volatile. Start reads the hard state and the log (up to the first
-// missing entry, deleting the rest, which can only be writes a crash lost
-// before they were synced), starts as a follower, and rebuilds the state
-// machine from scratch by re-applying entries as it learns the commit index
-// again.
+// are volatile. Start reads the hard state, the snapshot if any and the log
+// after it (up to the first missing entry, deleting the rest, which can only
+// be writes a crash lost before they were synced), starts as a follower with
+// the snapshot's state machine (or an empty one), and re-applies the entries
+// after it as it learns the commit index again.
+//
+// # Log compaction (§7; thesis ch. 5)
+//
+// Every Config.SnapshotInterval applied entries (10,000 by default; 0 keeps
+// the whole log) a server snapshots its state machine and client sessions at
+// its applied index, with that entry's term and digest and the configuration
+// in force there, writes it in two checksummed copies, records its last entry
+// in the hard state, and deletes the log it covers from memory and disk: the
+// log slice then starts at the snapshot (log[0] holds the snapshot's last
+// term), and the snapshot's configuration is the base of the configurations.
+// A leader whose follower needs compacted entries sends MsgSnapshot; the
+// follower installs a snapshot past its commit index, keeping the entries
+// after it only if its log holds the snapshot's last entry (thesis §5.1),
+// and answers with the snapshot's index. Compaction orders its writes so
+// that a crash, a torn write or a torn step always leaves a disk that loads;
+// both copies of the snapshot corrupted are a loss at the log's start,
+// handled as below with the snapshot's last entry as the lost position.
+// snapshot.go has the details.
 //
 // # Disk corruption
 //
@@ -119,6 +139,10 @@
 //     for good (it ignores everything, after an ObsHalt saying why: the
 //     liveness phase then counts it as faulty, like a server that never
 //     comes back);
+//   - a corrupt copy of the snapshot is rewritten from the other; both
+//     corrupt drop the whole log, with lost at least the snapshot's last
+//     entry (the hard state records it), and the leader's snapshot brings
+//     the server back;
 //   - a corrupt log entry ends the log there (the rest is deleted), but the
 //     lost entries may have been acknowledged, and Raft's safety argument
 //     (§5.4.3) needs every server of the majority that stored a committed
