@@ -73,11 +73,15 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 
 // termed turns a Termed message into what the stale-leader check reads: the
 // receiver saw its term (sim.ObsTerm), or the sender acted as the leader of
-// its term (sim.ObsLead), numbered with the server's incarnation.
+// its term (sim.ObsLead), numbered with the server's incarnation. A vote
+// request (sim.VoteRequest) received is not a term seen.
 func (a *availability) termed(ev sim.MessageEvent) {
 	t, ok := ev.Msg.(sim.Termed)
 	if !ok {
 		return
+	}
+	if _, vote := ev.Msg.(sim.VoteRequest); vote && !ev.Sent {
+		return // a candidate's term may rightly be disregarded (thesis §4.2.3)
 	}
 	term, leader := t.MessageTerm()
 	o := sim.Observation{Kind: sim.ObsTerm, Node: ev.To, Term: term}
@@ -87,8 +91,8 @@ func (a *availability) termed(ev sim.MessageEvent) {
 		}
 		o.Kind, o.Node = sim.ObsLead, ev.From
 	}
-	if !a.correctServer(o.Node) || (!ev.Sent && !a.r.config.has(ev.From)) {
-		return // a term heard from a server outside the configuration need not be taken up
+	if !a.correctServer(o.Node) {
+		return
 	}
 	if o.Kind == sim.ObsLead {
 		a.leads++

@@ -40,14 +40,14 @@ import (
 // committed one never campaigns. The leader
 // goes on replicating to the servers a change removes until the change
 // commits, so they normally learn of their removal and stay quiet. One that
-// did not (it was cut off meanwhile) times out and campaigns: a server
-// disregards vote and pre-vote requests from a server that neither its
-// latest configuration nor its latest committed one holds, so the removed
-// server cannot depose the leader with ever higher terms (the disruption
-// of thesis §4.2.3, handled the way etcd's transport drops removed
-// members). Ignoring a message is always safe in Raft; and a server whose
-// removal is not known to be committed is still heard, as the old
-// configuration may yet be the one in force.
+// did not (it was cut off meanwhile) times out and campaigns: while a
+// leader is alive, a server disregards vote and pre-vote requests from a
+// server that neither its latest configuration nor its latest committed
+// one holds, so the removed server cannot depose the leader with ever
+// higher terms (the disruption of thesis §4.2.3). Ignoring a message is
+// always safe in Raft; a server whose removal is not known to be committed
+// is still heard, as the old configuration may yet be the one in force;
+// and with no leader about, everyone is heard.
 
 // configClient is the reserved client of configuration entries' commands.
 const configClient sim.NodeID = -2
@@ -218,11 +218,18 @@ func (n *node) heardOf(id sim.NodeID) bool {
 func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.removedServerCampaigns }
 
 // ignoresNonMember reports whether m, a vote or pre-vote request from a
-// server outside this server's latest configuration, is disregarded.
+// server outside this server's configurations, is disregarded: only while
+// a leader is known to be alive (this server leads, or heard from a leader
+// within ElectionTimeoutMin), the guard of thesis §4.2.3. With no leader
+// about, the request is heard as any other: this server's own log may be
+// the one behind, its configuration older than the candidate's (a disk
+// that lost entries, a long partition), and the candidate may hold the
+// only log that can still be elected.
 func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
 	switch m.(type) {
 	case MsgVote, MsgPreVote:
-		if !n.heardOf(from) && !n.bugs.removedServerCampaigns {
+		leaderAlive := n.role == roleLeader || n.heardLeaderWithin()
+		if !n.heardOf(from) && leaderAlive && !n.bugs.removedServerCampaigns {
 			n.probe(ProbeNonMemberVoteIgnored)
 			return true
 		}

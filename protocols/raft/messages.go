@@ -135,6 +135,10 @@ func (m MsgAppResp) AppendTrace(b []byte) []byte {
 // sender's term (§5.1), and only a leader sends AppendEntries (§5.3).
 func (m MsgVote) MessageTerm() (uint64, bool) { return m.Term, false }
 
+// RequestsVotes implements sim.VoteRequest: a server may disregard a MsgVote
+// of a higher term while a leader is alive (membership.go, reads.go).
+func (MsgVote) RequestsVotes() {}
+
 // MessageTerm implements sim.Termed.
 func (m MsgVoteResp) MessageTerm() (uint64, bool) { return m.Term, false }
 
