@@ -71,6 +71,9 @@ type Injector struct {
 	// (sim.ObsConfig), at first every server or what SetMembers says.
 	members     sim.Members
 	configIndex uint64
+	// damaged are the servers whose disks this injector corrupted: a
+	// membership change never leaves them half of the configuration.
+	damaged sim.Members
 
 	// Claims: the latest fault on a node or server link owns its undoing. A
 	// pending restart, resume or revert acts only if its claim still holds,

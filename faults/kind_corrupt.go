@@ -13,11 +13,19 @@ func (in *Injector) corrupt(i int, s Step) {
 	if id == sim.None {
 		return
 	}
+	if damaged := in.damaged.With(id) & in.members; in.members.Has(id) && 2*damaged.Len() >= in.members.Len() && in.members.Len() > 1 {
+		// The configuration may have shrunk since the swarm chose its
+		// victims: damaged disks on half of it could lose a committed
+		// entry on a majority, which no protocol can repair.
+		in.skip(i, "damaged disks %v would be half the configuration %v or more", damaged, in.members)
+		return
+	}
 	if _, ok := in.w.CorruptDisk(id); !ok {
 		in.skip(i, "%v has no record to corrupt", id)
 		return
 	}
 	in.counts.Corruptions++
+	in.damaged = in.damaged.With(id)
 }
 
 var corruptKind = targetKind(func(s *Step) *Target { return &s.Corrupt }, anyServer, actionKind{

@@ -91,7 +91,8 @@ func (m *Membership) validate(servers int) error {
 // member resolves the change's targets against the configuration the
 // injector knows and asks the leader for it. The whole change is skipped
 // when any part of it cannot be made: no spare to add, a node that is a
-// member already, the min or max bound.
+// member already, the min or max bound, or a configuration of which the
+// servers whose disks were corrupted would be half or more.
 func (in *Injector) member(i int, s Step) {
 	leader := in.Leader()
 	if leader == sim.None {
@@ -110,6 +111,10 @@ func (in *Injector) member(i int, s Step) {
 		in.skip(i, "it would leave %d members, min is %d", after.Len(), m.Min)
 	case m.Max > 0 && after.Len() > m.Max:
 		in.skip(i, "it would leave %d members, max is %d", after.Len(), m.Max)
+	case 2*(after&^in.damaged).Len() <= after.Len():
+		// A configuration of damaged storage half or more may have lost a
+		// committed entry on a majority: no protocol can repair it.
+		in.skip(i, "%v would be a configuration of damaged disks %v half or more", after, after&in.damaged)
 	case !in.w.Operate(leader, change):
 		in.skip(i, "leader %v cannot take the request now", leader)
 	default:

@@ -93,3 +93,32 @@ func TestMemberStepsParseAndValidate(t *testing.T) {
 		require.ErrorContains(t, c.step.Validate(5), c.want)
 	}
 }
+
+// TestMemberKeepsDamagedDisksAMinority: after corruption of two servers'
+// disks, a removal that would leave them half the configuration is
+// skipped, and one that removes a damaged server goes ahead.
+func TestMemberKeepsDamagedDisksAMinority(t *testing.T) {
+	var got []string
+	members, index := sim.FirstMembers(5), uint64(0)
+	w, err := sim.NewWorld(sim.Config{Seed: 5})
+	require.NoError(t, err)
+	for range 5 {
+		w.AddServer(func(id sim.NodeID) sim.Node {
+			r := &reconfigurer{members: &members, index: &index, got: &got}
+			if id == 1 {
+				r.term = 1
+			}
+			return r
+		})
+	}
+	in, err := Install(w, Plan{Steps: []Step{
+		{At: 2 * ms, Corrupt: Node(0)},
+		{At: 3 * ms, Corrupt: Node(2)},
+		{At: 5 * ms, Member: &Membership{Remove: []Target{Node(3)}}},
+		{At: 6 * ms, Member: &Membership{Remove: []Target{Node(0)}}},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, sim.Reached, w.RunUntil(sim.Time(10*ms)))
+	require.Equal(t, []string{"ChangeMembers remove=n0"}, got)
+	require.Equal(t, 1, in.Counts().Skipped, "n0 and n2 damaged would be two of four")
+}

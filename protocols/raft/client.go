@@ -18,7 +18,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 			return
 		}
 		n.probe(ProbeNotLeaderRedirect)
-		n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: n.lead})
+		n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusNotLeader, Leader: n.leaderHint()})
 		return
 	}
 	if cmd.IsNoop() || cmd.Seq < n.sessions.LastApplied(cmd.Client) {

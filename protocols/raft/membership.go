@@ -237,6 +237,18 @@ func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
 	return false
 }
 
+// leaderHint is the leader a redirected client is pointed at: the leader of
+// the current term, if known, except on a server outside its configuration
+// that has not heard from a leader lately. A removed server hears from no
+// leader any more, and its stale hint could send clients in circles between
+// servers that know no better.
+func (n *node) leaderHint() sim.NodeID {
+	if !n.isMember(n.id) && !n.heardLeaderWithin() {
+		return sim.None
+	}
+	return n.lead
+}
+
 // peers are the servers a leader replicates to: the members of its latest
 // configuration, those of the latest committed one (servers being removed
 // learn of it), and the learners of a change in progress; itself excluded.
