@@ -22,6 +22,7 @@ type configView struct {
 	voters   sim.Members // the configuration's voters
 	outgoing sim.Members // in a joint configuration, the voters it leaves
 	index    uint64
+	changes  int // configurations of a new highest index announced
 }
 
 // initialConfig is the configuration a scenario starts with.
@@ -34,6 +35,9 @@ func (c *configView) observe(o sim.Observation) {
 	if o.Kind != sim.ObsConfig {
 		return
 	}
+	if o.Index > c.index || c.changes == 0 {
+		c.changes++
+	}
 	if o.Index >= c.index {
 		c.everyone, c.voters, c.outgoing, c.index = false, sim.Members(o.Digest), o.Outgoing, o.Index
 	}
@@ -41,6 +45,18 @@ func (c *configView) observe(o sim.Observation) {
 
 // has reports whether id is a member of either half of the configuration.
 func (c *configView) has(id sim.NodeID) bool { return c.everyone || (c.voters | c.outgoing).Has(id) }
+
+// describe is the configuration in words for the run summary ("n0 n1 n3",
+// "n0 n1 n3 joint n0 n1 n2"), or "" when every server is a voter.
+func (c *configView) describe() string {
+	switch {
+	case c.everyone:
+		return ""
+	case c.outgoing != 0:
+		return c.voters.String() + " joint " + c.outgoing.String()
+	}
+	return c.voters.String()
+}
 
 // members lists the servers (of all) that are members, in ID order.
 func (c *configView) members(all []sim.NodeID) []sim.NodeID {

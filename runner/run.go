@@ -205,15 +205,21 @@ type Report struct {
 	Rechecked bool `json:"rechecked,omitempty"`
 
 	// The run.
-	Events        uint64           `json:"events"`
-	SimTime       time.Duration    `json:"sim_time_ns"`
-	WallTime      time.Duration    `json:"wall_time_ns"`
-	Hash          string           `json:"trace_hash"`
-	Ops           OpCounts         `json:"ops"`
-	LeaderChanges int              `json:"leader_changes"`
-	Announced     Announced        `json:"announced"`
-	Messages      sim.MessageStats `json:"messages"`
-	Faults        string           `json:"faults,omitempty"`
+	Events        uint64        `json:"events"`
+	SimTime       time.Duration `json:"sim_time_ns"`
+	WallTime      time.Duration `json:"wall_time_ns"`
+	Hash          string        `json:"trace_hash"`
+	Ops           OpCounts      `json:"ops"`
+	LeaderChanges int           `json:"leader_changes"`
+	// Members is the configuration the run ended with, as the servers
+	// announced it ("n3 n5 n6"), when it is not every server from the
+	// start; empty otherwise.
+	Members string `json:"members,omitempty"`
+	// Configurations counts the configurations committed during the run.
+	Configurations int              `json:"configurations,omitempty"`
+	Announced      Announced        `json:"announced"`
+	Messages       sim.MessageStats `json:"messages"`
+	Faults         string           `json:"faults,omitempty"`
 	// Byzantine lists the servers that misbehaved on purpose, as "n2=equivocate".
 	Byzantine []string `json:"byzantine,omitempty"`
 	// Swarm describes the fault mix a swarm scenario drew for this seed.
@@ -518,6 +524,7 @@ func (r *run) judge() *Report {
 		LeaderChanges: r.seen.Leaders, Announced: r.seen, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
+	rep.Members, rep.Configurations = r.config.describe(), r.config.changes
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
 	rep.SwarmOptions, rep.options = r.options.desc, r.options
 	rep.executed, rep.onServers, rep.Buggify = r.faults.Executed(), r.faults.ExecutedOnServers(), r.world.BuggifySites()
