@@ -59,6 +59,8 @@ var plantedBugs = []struct {
 	// quiet window after healing sees.
 	{"raft-bug-no-joint-consensus.yaml", 20, "agreement"},           // 43/100, first at seed 1
 	{"raft-bug-removed-server-campaigns.yaml", 10, "stable-leader"}, // 100/100, first at seed 1
+	// Log compaction: snapshots that carry the initial configuration.
+	{"raft-bug-snapshot-forgets-config.yaml", 10, "agreement"}, // 22/50 (18 by agreement), first at seed 1
 	// A Paxos configuration in force at once, without the alpha window.
 	{"paxos-bug-no-alpha-window.yaml", 20, "agreement"}, // 12/50, first at seed 1
 }

@@ -168,6 +168,8 @@ const (
 	// Membership changes (thesis ch. 4).
 	BugNoJointConsensus       = "no-joint-consensus"
 	BugRemovedServerCampaigns = "removed-server-campaigns"
+	// Log compaction (§7).
+	BugSnapshotForgetsConfig = "snapshot-forgets-config"
 )
 
 var knownBugs = []Bug{
@@ -207,6 +209,11 @@ var knownBugs = []Bug{
 		"cluster elects, which no one else can stop without pre-vote"},
 	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
 		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
+	{Name: BugSnapshotForgetsConfig, Description: "a snapshot does not record the configuration in force at its " +
+		"index (thesis §5.1 keeps it with the snapshot): it carries the initial configuration, so a server whose " +
+		"configuration entries were compacted away, restarted from the snapshot or installed it from the leader goes " +
+		"back to the initial members, counts their votes and acknowledgements, and elects and commits with a majority " +
+		"of servers that may no longer be members"},
 	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
 		"AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the current leader only), so a deposed " +
 		"leader that hears nothing back keeps the others from electing a new one"},
@@ -237,6 +244,8 @@ type bugs struct {
 	// noJointConsensus is in any(): it breaks the log's safety;
 	// removedServerCampaigns is an availability bug only.
 	noJointConsensus, removedServerCampaigns bool
+	// snapshotForgetsConfig is in any(): it breaks the log's safety.
+	snapshotForgetsConfig bool
 }
 
 // any reports whether some bug is on. Assertions of cross-node safety
@@ -244,7 +253,8 @@ type bugs struct {
 // made when none is: a planted bug should reach the checkers as a violation,
 // not stop the run as a protocol crash.
 func (b bugs) any() bool {
-	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync || b.noJointConsensus
+	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync ||
+		b.noJointConsensus || b.snapshotForgetsConfig
 }
 
 func parseBugs(names []string) (bugs, error) {
@@ -267,6 +277,7 @@ func parseBugs(names []string) (bugs, error) {
 		transferKeepsProposing:  on(BugTransferKeepsProposing),
 		noJointConsensus:        on(BugNoJointConsensus),
 		removedServerCampaigns:  on(BugRemovedServerCampaigns),
+		snapshotForgetsConfig:   on(BugSnapshotForgetsConfig),
 	}, err
 }
 

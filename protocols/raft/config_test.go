@@ -41,7 +41,7 @@ func TestConfigValidate(t *testing.T) {
 		{"whole log kept", func(c *Config) { c.SnapshotInterval = 0 }, ""},
 		{"negative snapshot interval", func(c *Config) { c.SnapshotInterval = -1 }, "snapshot_interval -1 must not be negative"},
 		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
 	}
 	for _, tt := range tests {
@@ -91,7 +91,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 16)
+	require.Len(t, bugs, 17)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

@@ -202,6 +202,10 @@
 //     the lease lasts the whole ElectionTimeoutMin, with no allowance for
 //     clock drift; a leader whose clock runs slow still answers under its
 //     lease after the others elected a new leader.
+//   - snapshot-forgets-config: a snapshot carries the initial configuration
+//     instead of the one in force at its index, so servers whose
+//     configuration entries were compacted fall back to the initial members
+//     and count their votes and acknowledgements.
 //   - no-append-retry (liveness only): the leader never retries an
 //     AppendEntries (§5.3 retries indefinitely), so a lost append or a
 //     rejection leaves a follower behind for good; the cross-server

@@ -104,8 +104,12 @@ func (n *node) maybeSnapshot() {
 		n.fail("cannot snapshot: " + err.Error())
 	}
 	e := n.entryAt(n.applied)
+	conf := n.configAt(n.applied)
+	if n.bugs.snapshotForgetsConfig {
+		conf = n.initialConfig() // planted bug: the snapshot does not record the configuration
+	}
 	n.probe(ProbeSnapshotTaken)
-	n.compact(snapshot{index: n.applied, term: e.Term, digest: e.Cmd.Digest(), conf: n.configAt(n.applied), data: data}, true)
+	n.compact(snapshot{index: n.applied, term: e.Term, digest: e.Cmd.Digest(), conf: conf, data: data}, true)
 }
 
 // sendSnapshot sends the snapshot to a follower whose next entries were
