@@ -26,25 +26,32 @@ func (r *reconfigurer) Operate(env sim.Env, req sim.Message) {
 	env.Observe(sim.Observation{Kind: sim.ObsConfig, Index: *r.index, Digest: uint64(*r.members), Text: r.members.String()})
 }
 
-// TestMemberChangesTheConfiguration: member steps reach the leader as one
-// ChangeMembers each; random adds draw a running spare and random removals a
-// member other than the leader, following the configurations the protocol
-// announces; a change is skipped whole when a part cannot be made (no
-// spare left, below min); random targets are pinned as the nodes drawn.
-func TestMemberChangesTheConfiguration(t *testing.T) {
-	var got []string
-	members, index := sim.FirstMembers(3), uint64(0)
+// reconfigWorld is a world of five reconfigurers, the first members of them
+// in the configuration, led by n1; got collects the requests they take.
+func reconfigWorld(t *testing.T, members int) (*sim.World, *[]string) {
+	got := &[]string{}
+	config, index := sim.FirstMembers(members), uint64(0)
 	w, err := sim.NewWorld(sim.Config{Seed: 5})
 	require.NoError(t, err)
 	for range 5 {
 		w.AddServer(func(id sim.NodeID) sim.Node {
-			r := &reconfigurer{members: &members, index: &index, got: &got}
+			r := &reconfigurer{members: &config, index: &index, got: got}
 			if id == 1 {
 				r.term = 1
 			}
 			return r
 		})
 	}
+	return w, got
+}
+
+// TestMemberChangesTheConfiguration: member steps reach the leader as one
+// ChangeMembers each; random adds draw a running spare and random removals a
+// member other than the leader, following the configurations the protocol
+// announces; a change is skipped whole when a part cannot be made (no
+// spare left, below min); random targets are pinned as the nodes drawn.
+func TestMemberChangesTheConfiguration(t *testing.T) {
+	w, gotp := reconfigWorld(t, 3)
 	in, err := Install(w, Plan{Steps: []Step{
 		{At: 5 * ms, Member: &Membership{Add: []Target{Random()}}},
 		{At: 6 * ms, Member: &Membership{Add: []Target{Random()}, Remove: []Target{Random()}}},
@@ -54,9 +61,10 @@ func TestMemberChangesTheConfiguration(t *testing.T) {
 		{At: 9 * ms, Member: &Membership{Remove: []Target{Leader()}}},
 	}})
 	require.NoError(t, err)
-	in.SetMembers(members)
+	in.SetMembers(sim.FirstMembers(3))
 	require.Equal(t, sim.Reached, w.RunUntil(sim.Time(10*ms)))
 
+	got := *gotp
 	require.Len(t, got, 4)
 	require.Regexp(t, `^ChangeMembers add=n[34]$`, got[0])
 	require.Regexp(t, `^ChangeMembers add=n[34] remove=n[02]$`, got[1])
@@ -98,19 +106,7 @@ func TestMemberStepsParseAndValidate(t *testing.T) {
 // disks, a removal that would leave them half the configuration is
 // skipped, and one that removes a damaged server goes ahead.
 func TestMemberKeepsDamagedDisksAMinority(t *testing.T) {
-	var got []string
-	members, index := sim.FirstMembers(5), uint64(0)
-	w, err := sim.NewWorld(sim.Config{Seed: 5})
-	require.NoError(t, err)
-	for range 5 {
-		w.AddServer(func(id sim.NodeID) sim.Node {
-			r := &reconfigurer{members: &members, index: &index, got: &got}
-			if id == 1 {
-				r.term = 1
-			}
-			return r
-		})
-	}
+	w, got := reconfigWorld(t, 5)
 	in, err := Install(w, Plan{Steps: []Step{
 		{At: 2 * ms, Corrupt: Node(0)},
 		{At: 3 * ms, Corrupt: Node(2)},
@@ -119,6 +115,6 @@ func TestMemberKeepsDamagedDisksAMinority(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	require.Equal(t, sim.Reached, w.RunUntil(sim.Time(10*ms)))
-	require.Equal(t, []string{"ChangeMembers remove=n0"}, got)
+	require.Equal(t, []string{"ChangeMembers remove=n0"}, *got)
 	require.Equal(t, 1, in.Counts().Skipped, "n0 and n2 damaged would be two of four")
 }
