@@ -11,7 +11,7 @@ import (
 // Paxos's "only a single value is chosen" per slot, PBFT's safety (§4.5).
 // It compares digests, so one checker serves every protocol.
 type agreement struct {
-	first map[uint64]indexRecord // index -> the first commit or apply seen there
+	first indexRecords // index -> the first commit or apply seen there
 }
 
 // indexRecord remembers who first fixed a digest at an index, for reports.
@@ -24,7 +24,7 @@ type indexRecord struct {
 }
 
 // NewAgreement returns the "agreement" invariant.
-func NewAgreement() Invariant { return &agreement{first: map[uint64]indexRecord{}} }
+func NewAgreement() Invariant { return &agreement{first: indexRecords{ahead: map[uint64]indexRecord{}}} }
 
 func (a *agreement) Name() string { return NameAgreement }
 
@@ -35,9 +35,9 @@ func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Viola
 	if o.Kind != sim.ObsCommit && o.Kind != sim.ObsApply {
 		return nil
 	}
-	prev, seen := a.first[o.Index]
+	prev, seen := a.first.get(o.Index)
 	if !seen {
-		a.first[o.Index] = indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event}
+		a.first.put(o.Index, indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event})
 		return nil
 	}
 	if prev.digest == o.Digest {
@@ -56,4 +56,39 @@ func (r indexRecord) String() string {
 		did = "committed"
 	}
 	return fmt.Sprintf("%v %s digest %x (term %d, event %d)", r.node, did, r.digest, r.term, r.event)
+}
+
+// indexRecords holds one record per index. Logs, slots and sequence numbers
+// are dense and mostly learned in order, so the records from index 1 up to
+// the first gap sit in a slice (a record, no hash table, per index: an hour
+// of a busy cluster is hundreds of thousands of them); an index learned
+// ahead of a gap waits in a map until the gap before it fills.
+type indexRecords struct {
+	dense []indexRecord // dense[i] is index i+1
+	ahead map[uint64]indexRecord
+}
+
+func (r *indexRecords) get(index uint64) (indexRecord, bool) {
+	if index >= 1 && index <= uint64(len(r.dense)) {
+		return r.dense[index-1], true
+	}
+	rec, ok := r.ahead[index]
+	return rec, ok
+}
+
+// put records the first record at index, which has none yet.
+func (r *indexRecords) put(index uint64, rec indexRecord) {
+	if index != uint64(len(r.dense))+1 {
+		r.ahead[index] = rec
+		return
+	}
+	r.dense = append(r.dense, rec)
+	for {
+		next, ok := r.ahead[uint64(len(r.dense))+1]
+		if !ok {
+			return
+		}
+		delete(r.ahead, uint64(len(r.dense))+1)
+		r.dense = append(r.dense, next)
+	}
 }
