@@ -24,7 +24,9 @@ type indexRecord struct {
 }
 
 // NewAgreement returns the "agreement" invariant.
-func NewAgreement() Invariant { return &agreement{first: indexRecords{ahead: map[uint64]indexRecord{}}} }
+func NewAgreement() Invariant {
+	return &agreement{first: indexRecords{ahead: map[uint64]indexRecord{}}}
+}
 
 func (a *agreement) Name() string { return NameAgreement }
 
