@@ -63,7 +63,9 @@ func (r *Run) Render(w io.Writer) error {
 		Window: win, WindowStart: dur(win.T0), WindowEnd: dur(win.T1), HasLin: r.HasLin,
 		Diagram: template.HTML(diagramSVG(win, ns)), Latency: Latencies(r.Ops), OpsTotal: len(r.Ops),
 		ByzantineText: strings.Join(r.Meta.Byzantine, ", ")}
-	v.Roles = template.HTML(rolesSVG(ns.servers(), all, terms(r.Events), byzantine(r.Meta.Byzantine), end, win))
+	servers := ns.servers()
+	roles := append(outsideBands(r.Events, servers, end), all...) // drawn first, under the rest
+	v.Roles = template.HTML(rolesSVG(servers, roles, terms(r.Events), byzantine(r.Meta.Byzantine), end, win))
 	if len(r.Ops) > 0 {
 		s, shown := opsSVG(r.Ops, end, win.AnchorE.T, win)
 		v.OpsSVG, v.OpsShown = template.HTML(s), shown

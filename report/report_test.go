@@ -181,3 +181,20 @@ func TestSweepPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(again), page)
 }
+
+// TestOutsideBands: a server is drawn outside the configuration from the
+// announcement that leaves it out (the highest index so far) until one takes
+// it back; older announcements arriving late change nothing.
+func TestOutsideBands(t *testing.T) {
+	events := []Event{
+		{I: 1, T: 10, Kind: "obs", Node: 0, Detail: "config term=1 index=5 n0 n1 n2"},
+		{I: 2, T: 20, Kind: "obs", Node: 1, Detail: "config term=1 index=5 n0 n1 n2"},
+		{I: 3, T: 30, Kind: "obs", Node: 0, Detail: "config term=2 index=9 n0 n1 n3 joint n0 n1 n2"},
+		{I: 4, T: 40, Kind: "obs", Node: 0, Detail: "config term=2 index=10 n0 n1 n3"},
+		{I: 5, T: 50, Kind: "obs", Node: 2, Detail: "config term=1 index=5 n0 n1 n2"},
+	}
+	got := outsideBands(events, []int{0, 1, 2, 3}, 100)
+	require.Len(t, got, 2)
+	require.Equal(t, Band{Node: 3, Kind: "outside", From: 10, FromI: 1, To: 30, ToI: 3, Label: "outside the configuration index=5 n0 n1 n2"}, got[0])
+	require.Equal(t, Band{Node: 2, Kind: "outside", From: 40, FromI: 4, To: 100, Label: "outside the configuration index=10 n0 n1 n3"}, got[1])
+}

@@ -243,3 +243,50 @@ func termField(detail string) (string, bool) {
 	}
 	return "", false
 }
+
+// outsideBands derives, from the configurations the servers announce
+// ("obs config term=3 index=142 n0 n2 n3", a joint one "... n0 n1 n3 joint
+// n0 n1 n2"), when each server was outside the configuration: a spare not
+// added yet, or a server removed. The configuration of the highest index
+// announced so far is the one in force; before the first announcement every
+// server counts as a member (the trace does not name spares).
+func outsideBands(events []Event, servers []int, end int64) []Band {
+	b := &bandBuilder{open: map[bandKey]int{}}
+	var index uint64
+	for _, e := range events {
+		if e.Kind != "obs" || !strings.HasPrefix(e.Detail, "config ") {
+			continue
+		}
+		v, _ := field(e.Detail, "index")
+		i, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || i <= index {
+			continue
+		}
+		index = i
+		members := configMembers(e.Detail)
+		label := "outside the configuration " + strings.TrimSpace(e.Detail[strings.Index(e.Detail, "index="):])
+		for _, n := range servers {
+			if members[n] {
+				b.close(bandKey{n, "outside"}, e.T, e.I)
+			} else {
+				b.begin(e, n, "outside", label)
+			}
+		}
+	}
+	for _, k := range b.openKeys() {
+		b.close(k, end, 0)
+	}
+	return b.out
+}
+
+// configMembers reads the servers an "obs config" line names, in either
+// half of a joint configuration.
+func configMembers(detail string) map[int]bool {
+	members := map[int]bool{}
+	for _, w := range strings.Fields(detail) {
+		if n, err := strconv.Atoi(strings.TrimPrefix(w, "n")); err == nil && strings.HasPrefix(w, "n") {
+			members[n] = true
+		}
+	}
+	return members
+}
