@@ -53,7 +53,8 @@
 //
 // The promise and every accepted proposal are written to env.Disk() and
 // synced before the reply that reveals them leaves (PMS §2.3: an acceptor
-// remembers across failures). What a server learned is kept too (a commit
+// remembers across failures); a leader whose own acceptor is a majority (a
+// one-member configuration) syncs its acceptance before it decides. What a server learned is kept too (a commit
 // index synced along with the next sync, and values learned from elsewhere
 // in their records), so a restarted server re-applies what it knew without
 // asking. See storage.go for the layout.

@@ -1,6 +1,7 @@
 package paxos
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -228,4 +229,54 @@ faults:
 		}
 		assert.Contains(t, []int{3, 4}, final.Len(), "seed %d: grown and back", seed)
 	}
+}
+
+// syncWatch is a handler's env that notes, at every commit the server
+// announces, how many of its disk writes are not synced yet.
+type syncWatch struct {
+	*prototest.Env
+	unsynced []int
+}
+
+func (w *syncWatch) Observe(o sim.Observation) {
+	if o.Kind == sim.ObsCommit {
+		w.unsynced = append(w.unsynced, w.Disk().Unsynced())
+	}
+	w.Env.Observe(o)
+}
+
+// A change may leave one member, whose acceptor alone is a majority: the
+// leader decides its proposals without any answer. Its acceptance counts
+// once it is on disk, so nothing is unsynced when it announces a commit:
+// a crash inside the step (after the announcement, before the sync) would
+// lose the acceptance, and the next ballot could choose another value in
+// the slot the server announced.
+func TestOneMemberLeaderSyncsBeforeItDecides(t *testing.T) {
+	tn := membershipNet(t)
+	change(tn, 0, sim.ChangeMembers{Remove: sim.MembersOf(1, 2)})
+	require.Equal(t, sim.MembersOf(0), tn.Node(0).confAt(tn.Node(0).commit+1))
+	require.Equal(t, roleLeader, tn.Node(0).role)
+	for seq := uint64(1); seq <= 3; seq++ {
+		w := &syncWatch{}
+		tn.Within(0, func(n *node, env *prototest.Env) {
+			w.Env = env
+			n.Receive(w, 10, prototest.Request(10, seq, "add a"))
+		})
+		assert.Equal(t, []int{0}, w.unsynced, "request %d: decided at once, after the sync", seq)
+		tn.Stabilize()
+		assert.Equal(t, strconv.FormatUint(seq, 10), lastResult(tn))
+	}
+	tn.RequireSafe(t)
+}
+
+// Whole runs of a one-server cluster (the one-member configuration a
+// change may leave) whose server crashes inside its steps again and again:
+// a crash between a decision and the sync of the acceptance behind it would
+// have a restarted server choose another value in a slot it announced.
+func TestOneMemberCrashesInsideSteps(t *testing.T) {
+	kit.SweepPassing(t, kit.Scenario(1, 8*time.Second, `network: {latency: {min: 1ms, max: 5ms}}
+protocol_options: {snapshot_interval: 16}
+faults:
+  - {from: 500ms, to: 7s, every: 200ms, crash: 0, mid_step: true, down: 50ms}
+`), prototest.Seeds(8, 2), nil)
 }

@@ -183,6 +183,7 @@ func (n *node) becomeLeader() {
 	n.next = last + 1
 	n.skipChosen()
 	n.broadcastAccepts(n.commit+1, last)
+	n.decideAlone(n.commit+1, last)
 	n.resendBelow = n.next
 	n.broadcast(MsgHeartbeat{Ballot: n.ballot, Commit: n.commit})
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
@@ -247,6 +248,7 @@ func (n *node) fillWindow() {
 	}
 	if n.next > lo {
 		n.broadcastAccepts(lo, n.next-1)
+		n.decideAlone(lo, n.next-1)
 	}
 	if len(n.decided) > 0 { // a one-member configuration chose them at once
 		n.announceDecisions()
@@ -293,8 +295,30 @@ func (n *node) propose(s uint64, cmd service.Command) {
 	r.ballot, r.cmd, r.acks = n.ballot, cmd, bit(n.id)
 	n.writeRecord(s, r)
 	n.noteProposal(s, cmd)
-	if isQuorum(r.acks, n.confAt(s)) {
-		n.decide(s, r) // a one-server cluster
+}
+
+// decideAlone decides the leader's open proposals in [lo, hi] that its own
+// acceptance makes chosen: in a one-member configuration (a one-server
+// cluster, or one a change shrank to one) that acceptor is a majority by
+// itself. Its acceptance counts once it is on disk (PMS §2.3): a crash
+// between the write and the sync loses it, so the value was never accepted,
+// and a later ballot may choose another one in the slot. The disk is synced
+// before the first such decision, once for all of them.
+func (n *node) decideAlone(lo, hi uint64) {
+	synced := false
+	for s := lo; s <= hi; s++ {
+		if !n.proposed(s) {
+			continue
+		}
+		r := n.rec(s)
+		if !isQuorum(r.acks, n.confAt(s)) {
+			continue
+		}
+		if !synced {
+			n.flush()
+			synced = true
+		}
+		n.decide(s, r)
 	}
 }
 
