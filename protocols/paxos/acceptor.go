@@ -13,11 +13,15 @@ import (
 // every slot from m.From on (PMS §3). A repeated prepare of the promised
 // ballot (a retry) gets the same promise again.
 func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
-	if n.owner(m.Ballot) != from || n.rejoining {
-		n.probeNotOwner(from, m.Ballot)
-		return // not the sender's ballot; or we cannot promise (rejoin.go)
+	if n.owner(m.Ballot) != from {
+		n.probe(ProbeNotOwner)
+		return
 	}
 	n.seeBallot(m.Ballot)
+	if n.rejoining {
+		n.probe(ProbeRejoiningIgnored)
+		return // we cannot promise (rejoin.go); a higher ballot still ended our own attempt
+	}
 	if m.Ballot < n.promise || (m.Rejoin && m.Ballot == n.promise) {
 		n.probe(ProbePrepareNacked)
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
@@ -74,11 +78,15 @@ func (n *node) promiseFor(m MsgPrepare) MsgPromise {
 // go back to a lower ballot. The acceptance is synced before MsgAccepted
 // leaves.
 func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
-	if n.owner(m.Ballot) != from || n.rejoining {
-		n.probeNotOwner(from, m.Ballot)
-		return // not the sender's ballot; or we cannot accept (rejoin.go)
+	if n.owner(m.Ballot) != from {
+		n.probe(ProbeNotOwner)
+		return
 	}
 	n.seeBallot(m.Ballot)
+	if n.rejoining {
+		n.probe(ProbeRejoiningIgnored)
+		return // we cannot accept (rejoin.go); a higher ballot still ended our own attempt
+	}
 	if m.Ballot < n.promise && !n.bugs.acceptLowerBallot {
 		n.probe(ProbeAcceptNacked)
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})

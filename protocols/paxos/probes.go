@@ -91,13 +91,3 @@ var knownProbes = []Probe{
 func KnownProbes() []Probe { return slices.Clone(knownProbes) }
 
 func (n *node) probe(name string) { sim.Probe(n.env, name) }
-
-// probeNotOwner fires the probe of a proposal an acceptor refused without a
-// nack: not its sender's ballot, or the acceptor is rejoining.
-func (n *node) probeNotOwner(from sim.NodeID, ballot uint64) {
-	if n.owner(ballot) != from {
-		n.probe(ProbeNotOwner)
-		return
-	}
-	n.probe(ProbeRejoiningIgnored)
-}

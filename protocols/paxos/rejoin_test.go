@@ -152,3 +152,34 @@ func TestSingleServerDoesNotRejoin(t *testing.T) {
 		assert.NotEqual(t, sim.ObsNote, o.Kind)
 	}
 }
+
+// A rejoining server cannot promise, but a prepare or an accept of a higher
+// ballot still tells its proposer it was preempted (PMS §2.2: abandon the
+// attempt): a promise for its old ballot arriving later does not make it
+// the leader of a ballot older than one it saw, and its next attempt picks
+// a ballot above the one it saw.
+func TestRejoiningProposerAbandonsAHigherBallotsAttempt(t *testing.T) {
+	for _, higher := range []sim.Message{MsgPrepare{Ballot: 30, From: 1}, MsgAccept{Ballot: 30, Slot: 1}} {
+		tn := newTestNet(t, 3, testConfig())
+		tn.Disk(2).Put(rejoinKey, encodeUvarint(0)) // a rejoin under way when it stopped
+		tn.Disk(2).Sync()
+		tn.StartAll()
+		tn.Fire(2, timerLeader)
+		n := tn.Node(2)
+		require.True(t, n.rejoining)
+		require.Equal(t, roleProposer, n.role)
+		prepares := tn.Take(func(e envelope) bool { _, ok := e.Msg.(MsgPrepare); return ok })
+		require.NotEmpty(t, prepares)
+
+		tn.DeliverOne(envelope{From: 0, To: 2, Msg: higher})
+		assert.Equal(t, roleFollower, n.role, "%T: preempted", higher)
+		assert.Empty(t, tn.Take(func(e envelope) bool { return e.From == 2 }), "%T: no promise, no acceptance", higher)
+		for _, e := range prepares {
+			tn.DeliverOne(e)
+		}
+		tn.Stabilize()
+		assert.Equal(t, roleFollower, n.role, "%T: the promises of the abandoned ballot are ignored", higher)
+		tn.Fire(2, timerLeader)
+		assert.Greater(t, tn.Node(2).ballot, uint64(30), "%T", higher)
+	}
+}
