@@ -13,7 +13,8 @@ import "github.com/simrun/simrun/sim"
 // disk rebuild its state without taking part, it rejoins:
 //
 //   - It neither promises nor accepts, and does not follow a leader; it still
-//     learns chosen values (learning is always safe).
+//     learns chosen values (learning is always safe), and a prepare or an
+//     accept of a ballot above its own ends its own phase 1 (PMS §2.2).
 //   - When its failure detector fires it runs phase 1 with a prepare marked
 //     Rejoin, and counts only the promises of other servers, a majority of
 //     the cluster without itself. An acceptor refuses a Rejoin prepare whose
