@@ -116,7 +116,7 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
-	for _, id := range a.r.config.members(w.Servers()) {
+	for _, id := range a.r.config.healthMembers(w.Servers()) {
 		if w.Up(id) && !w.Paused(id) {
 			set = append(set, id)
 		}

@@ -23,6 +23,13 @@ type configView struct {
 	outgoing sim.Members // in a joint configuration, the voters it leaves
 	index    uint64
 	changes  int // configurations of a new highest index announced
+	// knownBy are the servers that announced the configuration of index;
+	// prev is the configuration before it. Until a member of the new
+	// configuration announces it, none of them may know it is one (a lone
+	// new member whose decisions were lost still needs the old majority),
+	// so the progress check asks for a majority of prev too.
+	knownBy sim.Members
+	prev    *configView
 }
 
 // initialConfig is the configuration a scenario starts with.
@@ -37,10 +44,31 @@ func (c *configView) observe(o sim.Observation) {
 	}
 	if o.Index > c.index || c.changes == 0 {
 		c.changes++
+		prev := configView{everyone: c.everyone, voters: c.voters, outgoing: c.outgoing}
+		c.everyone, c.voters, c.outgoing, c.index, c.knownBy, c.prev = false, sim.Members(o.Digest), o.Outgoing, o.Index, 0, &prev
 	}
-	if o.Index >= c.index {
-		c.everyone, c.voters, c.outgoing, c.index = false, sim.Members(o.Digest), o.Outgoing, o.Index
+	if o.Index == c.index {
+		c.knownBy = c.knownBy.With(o.Node)
 	}
+}
+
+// knownToMembers reports whether a member of the configuration announced
+// it (or it is the initial one, which every server knows).
+func (c *configView) knownToMembers() bool {
+	return c.prev == nil || c.knownBy&(c.voters|c.outgoing) != 0
+}
+
+// healthMembers lists the servers the progress check looks at: the
+// members, and while no member has announced the configuration, the
+// previous configuration's too.
+func (c *configView) healthMembers(all []sim.NodeID) []sim.NodeID {
+	if c.knownToMembers() {
+		return c.members(all)
+	}
+	if c.prev.everyone {
+		return all
+	}
+	return (c.voters | c.outgoing | c.prev.voters | c.prev.outgoing).IDs()
 }
 
 // has reports whether id is a member of either half of the configuration.
@@ -69,6 +97,9 @@ func (c *configView) members(all []sim.NodeID) []sim.NodeID {
 // hasMajority reports whether set, a set of members, holds a majority of
 // the voters, and of the outgoing voters in a joint configuration.
 func (c *configView) hasMajority(set []sim.NodeID, servers int) bool {
+	if !c.knownToMembers() && !c.prev.hasMajority(set, servers) {
+		return false
+	}
 	if c.everyone {
 		return 2*len(set) > servers
 	}
