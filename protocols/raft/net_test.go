@@ -87,8 +87,11 @@ func forceLeader(tn *testNet, id sim.NodeID) {
 
 // newLeaderNet returns three started servers led by server 0 (term 1, its
 // no-op replicated).
-func newLeaderNet(t *testing.T) *testNet {
-	tn := newTestNet(t, 3, DefaultConfig())
+func newLeaderNet(t *testing.T) *testNet { return newLeaderNetWith(t, DefaultConfig()) }
+
+// newLeaderNetWith is newLeaderNet with cfg.
+func newLeaderNetWith(t *testing.T, cfg Config) *testNet {
+	tn := newTestNet(t, 3, cfg)
 	tn.StartAll()
 	forceLeader(tn, 0)
 	tn.Stabilize()

@@ -22,13 +22,7 @@ func snapConfig() Config {
 
 // newSnapNet returns three started servers with snapConfig, led by server 0
 // (term 1, its no-op replicated).
-func newSnapNet(t *testing.T) *testNet {
-	tn := newTestNet(t, 3, snapConfig())
-	tn.StartAll()
-	forceLeader(tn, 0)
-	tn.Stabilize()
-	return tn
-}
+func newSnapNet(t *testing.T) *testNet { return newLeaderNetWith(t, snapConfig()) }
 
 // writes has client 3 set key k to 1..count through the leader, delivering
 // everything (and two heartbeat rounds, which carry the commit index).

@@ -295,24 +295,16 @@ func (st *durableState) finishLoad(d *sim.Disk, repair bool) durableState {
 // crash tore its writing: then no snapshot is recorded in the hard state and
 // the log on disk still starts at index 1.
 func loadSnapshot(d *sim.Disk, recorded logPosition, logKeys []string) (s snapshot, repair, lost bool) {
-	present, valid := 0, 0
-	for _, k := range snapshotKeys {
-		b, ok := d.Get(k)
-		if !ok {
-			continue
-		}
-		present++
-		if c, err := decodeSnapshot(b); err == nil {
-			if valid == 0 || c.index > s.index {
-				s = c
-			}
-			valid++
+	sound, present := readCopies(d, snapshotKeys[:], decodeSnapshot)
+	for i, c := range sound {
+		if i == 0 || c.index > s.index {
+			s = c
 		}
 	}
 	switch {
 	case present == 0:
 		return snapshot{}, false, false
-	case valid == 0:
+	case len(sound) == 0:
 		firstAtOne := len(logKeys) == 0 || logKeys[0] == logKey(1)
 		if recorded.index == 0 && firstAtOne {
 			deleteKeys(d, snapshotKeys[:]) // the first snapshot, torn: the log is whole
@@ -321,45 +313,49 @@ func loadSnapshot(d *sim.Disk, recorded logPosition, logKeys []string) (s snapsh
 		return snapshot{}, false, true
 	}
 	// Two sound copies may differ (a crash between their writes): rewrite.
-	other := 0
-	for _, k := range snapshotKeys {
-		if b, ok := d.Get(k); ok {
-			if c, err := decodeSnapshot(b); err == nil && c.index == s.index {
-				other++
-			}
+	same := 0
+	for _, c := range sound {
+		if c.index == s.index {
+			same++
 		}
 	}
-	return s, other < len(snapshotKeys), false
+	return s, same < len(snapshotKeys), false
 }
 
-// loadHardState reads the two copies of the hard state into st. It reports
-// whether they must be rewritten (one is corrupt or missing).
-func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
-	present, valid := 0, 0
-	for _, k := range hardStateKeys {
+// readCopies decodes the copies of a record the disk keeps under several
+// keys: the sound ones, in key order, and how many copies were there at all.
+func readCopies[T any](d *sim.Disk, keys []string, decode func([]byte) (T, error)) (sound []T, present int) {
+	for _, k := range keys {
 		b, ok := d.Get(k)
 		if !ok {
 			continue
 		}
 		present++
-		h, err := decodeHardState(b)
-		if err != nil {
-			continue
+		if v, err := decode(b); err == nil {
+			sound = append(sound, v)
 		}
+	}
+	return sound, present
+}
+
+// loadHardState reads the two copies of the hard state into st. It reports
+// whether they must be rewritten (one is corrupt or missing).
+func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
+	sound, present := readCopies(d, hardStateKeys[:], decodeHardState)
+	for i, h := range sound {
 		// Both copies are written together; if both are sound they agree.
-		if valid == 0 || h.term > st.hard.term {
+		if i == 0 || h.term > st.hard.term {
 			st.hard = h
 		}
-		valid++
 	}
 	switch {
 	case present == 0:
 		return false // a fresh server
-	case valid == 0:
+	case len(sound) == 0:
 		st.fault = "both copies of the hard state are corrupt: term and vote are lost, so this server stays down"
 		return false
 	}
-	return valid < len(hardStateKeys)
+	return len(sound) < len(hardStateKeys)
 }
 
 // lostPosition returns the position of the last entry of a corrupted log,
