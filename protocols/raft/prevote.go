@@ -106,12 +106,7 @@ func (n *node) handlePreVoteResp(from sim.NodeID, m MsgPreVoteResp) {
 	if m.Next != n.preVoteNext {
 		return // an answer to an earlier round
 	}
-	switch {
-	case m.Granted:
-		n.votes[from] = voteGranted
-	case n.votes[from] == voteUnknown:
-		n.votes[from] = voteRejected
-	}
+	n.recordVote(from, m.Granted)
 	if n.wonVotes() {
 		n.probe(ProbePreVoteWon)
 		n.becomeCandidate(false)

@@ -660,16 +660,21 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 
 // handleVoteResp tallies an answer; a majority of grants wins (Raft §5.2).
 func (n *node) handleVoteResp(from sim.NodeID, m MsgVoteResp) {
+	n.recordVote(from, m.Granted)
+	if n.wonVotes() {
+		n.becomeLeader()
+	}
+}
+
+// recordVote notes server from's answer to a vote or pre-vote request. A
+// grant counts even after a rejection: the rejection may answer a request
+// of an older term or round (it carries only the voter's term, §5.1), while
+// a grant is a vote the voter gave this one.
+func (n *node) recordVote(from sim.NodeID, granted bool) {
 	switch {
-	case m.Granted:
-		// A grant counts even after a rejection: the rejection may answer a
-		// MsgVote of an older term (it carries only the voter's term, §5.1),
-		// while a grant is a vote the voter persisted for this term.
+	case granted:
 		n.votes[from] = voteGranted
 	case n.votes[from] == voteUnknown:
 		n.votes[from] = voteRejected
-	}
-	if n.wonVotes() {
-		n.becomeLeader()
 	}
 }
