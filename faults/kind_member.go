@@ -111,15 +111,21 @@ func (in *Injector) member(i int, s Step) {
 		in.skip(i, "it would leave %d members, min is %d", after.Len(), m.Min)
 	case m.Max > 0 && after.Len() > m.Max:
 		in.skip(i, "it would leave %d members, max is %d", after.Len(), m.Max)
-	case 2*(after&^in.damaged).Len() <= after.Len():
-		// A configuration of damaged storage half or more may have lost a
-		// committed entry on a majority: no protocol can repair it.
+	case mostlyDamaged(after, in.damaged):
 		in.skip(i, "%v would be a configuration of damaged disks %v half or more", after, after&in.damaged)
 	case !in.w.Operate(leader, change):
 		in.skip(i, "leader %v cannot take the request now", leader)
 	default:
 		in.counts.MemberChanges++
 	}
+}
+
+// mostlyDamaged reports whether the servers of damaged are half of config or
+// more. Such a configuration may have lost a committed entry on a majority
+// of its disks, which no protocol can repair: the injector never makes one,
+// by a membership change or by a corruption.
+func mostlyDamaged(config, damaged sim.Members) bool {
+	return 2*(config&damaged).Len() >= config.Len()
 }
 
 // resolveChange turns the step's targets into a change, in the order the
