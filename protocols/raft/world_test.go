@@ -79,7 +79,7 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 		{"corruption, 3 servers", 3, corruption(3), 6, 1, 0, true},
 		{"corruption, 5 servers", 5, corruption(5), 6, 1, 0, true},
 		{"snapshots, every fault", 5, everyFault + snapshots, 8, 1, 0, false},
-		{"snapshots, corruption", 5, corruption(5) + snapshots, 8, 1, 0, true},
+		{"snapshots, corruption", 5, corruption(5) + snapshots, 8, 2, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
