@@ -33,9 +33,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	// result to the later copy. It waits in the queue while the window is
 	// full or the old configuration's rest is filled after a change.
 	n.enqueue(cmd)
-	n.fillWindow()
-	n.announceDecisions()
-	n.advanceCommit() // a one-server cluster chose it at once
+	n.fillWindow() // which announces and applies what a one-member configuration chose at once
 }
 
 // enqueue queues cmd for a slot, in place of an earlier command of its

@@ -172,8 +172,6 @@ func (n *node) requestChange(c sim.ChangeMembers) {
 		n.probe(ProbeChangeRequested)
 		n.wantChange = next
 		n.fillWindow()
-		n.announceDecisions()
-		n.advanceCommit()
 		return
 	}
 	n.probe(ProbeChangeRefused)
