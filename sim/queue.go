@@ -35,7 +35,7 @@ type event struct {
 // queueKey orders the heap: by time, then by ord, whose high 32 bits are a
 // sequence number stamped at push (ties on at pop in scheduling order) and
 // whose low 32 bits are the slab slot of the event's payload. Sixteen bytes
-// and no pointer: the heap moves keys, not 56-byte events, and the garbage
+// and no pointer: the heap moves keys, not whole events, and the garbage
 // collector does not scan it.
 type queueKey struct {
 	at  Time
@@ -73,8 +73,8 @@ func (q *eventQueue) push(e event) {
 		slot = uint32(len(q.slab))
 		q.slab = append(q.slab, e)
 	}
-	if q.seq == maxSeq {
-		q.renumber()
+	if q.seq >= maxSeq {
+		q.renumber() // after a renumbering seq is the pending count, which may already be past a test's small maxSeq
 	}
 	q.seq++
 	q.keys = append(q.keys, queueKey{at: e.at, ord: q.seq<<32 | uint64(slot)})

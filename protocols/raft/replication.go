@@ -89,7 +89,7 @@ func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
 // that ends at index at, as far back as the log goes.
 func (n *node) firstIndexOfTerm(t, at uint64) uint64 {
 	i := at
-	for i > max(1, n.snap.index+1) && n.termAt(i-1) == t {
+	for i > n.snap.index+1 && n.termAt(i-1) == t {
 		i--
 	}
 	return i
@@ -241,7 +241,8 @@ func (n *node) sendAppend(to sim.NodeID) {
 // the leader, which is all Raft §5.2 asks); otherwise an empty MsgApp at the
 // known match, which the follower always accepts (so a heartbeat is never
 // rejected spuriously for entries still in flight) and which carries the
-// commit index.
+// commit index; or nothing while the match lies below the snapshot (the
+// term there is gone), until entries catch the follower up.
 func (n *node) heartbeat(to sim.NodeID) {
 	pr := &n.prs[to]
 	now := n.env.Now()

@@ -31,9 +31,11 @@ import (
 // at most entriesPerChunk small records; zero-padded indexes make the disk's
 // sorted key order the log order. A chunk's key is the first index of its
 // block, or the first index after the snapshot if that is later (chunkFirst):
-// the chunk that holds the first entries after a snapshot starts there. Only
-// the tail chunk is ever rewritten, and always synced before the handler
-// ends, so no crash can tear a synced entry. The hard state and the snapshot
+// the chunk that holds the first entries after a snapshot starts there. In
+// steady state only the tail chunk is rewritten (compaction and the repair
+// at load rewrite the first chunk after a snapshot too, in an order that
+// leaves the disk loadable), and always synced before the handler ends, so
+// no crash can tear a synced entry. The hard state and the snapshot
 // are written in two copies so that a corrupted one is repaired from the
 // other. The commit index is volatile, and so is the state machine past the
 // snapshot: a restarted server restores the snapshot, learns the commit index
