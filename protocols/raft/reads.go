@@ -136,9 +136,7 @@ func (n *node) startRound() {
 // follower: the leader is alive, which postpones the election and, in
 // lease mode, refuses votes for a while (heardLeaderRecently).
 func (n *node) handleHeartbeat(from sim.NodeID, m MsgHeartbeat) {
-	n.lead = from
-	n.electionStart = n.env.Now()
-	n.heardLeader = n.electionStart
+	n.heardFromLeader(from)
 	n.send(from, MsgHeartbeatResp{Term: n.term, Round: m.Round})
 }
 

@@ -10,9 +10,7 @@ import (
 // handleAppend runs the receiver side of AppendEntries (Raft §5.3, Figure 2)
 // for a message of the current term, as a follower.
 func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
-	n.lead = from
-	n.electionStart = n.env.Now()   // a live leader: postpone the election
-	n.heardLeader = n.electionStart // lease mode: no votes for a while (heardLeaderRecently)
+	n.heardFromLeader(from)
 	if reject, ok := n.checkPrev(m); !ok {
 		n.send(from, reject)
 		return
@@ -41,6 +39,15 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 		return
 	}
 	n.send(from, MsgAppResp{Term: n.term, Index: lastNew})
+}
+
+// heardFromLeader notes a message of the current term's leader: the
+// follower follows it, postpones its election, and (lease mode, and the
+// guard against removed servers) refuses votes for a while.
+func (n *node) heardFromLeader(from sim.NodeID) {
+	n.lead = from
+	n.electionStart = n.env.Now()
+	n.heardLeader = n.electionStart
 }
 
 // maybeRecovered clears lost once the log from the leader is as up-to-date

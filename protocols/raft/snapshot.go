@@ -126,9 +126,7 @@ func (n *node) sendSnapshot(to sim.NodeID) {
 // handleSnapshot runs the receiver side of InstallSnapshot (thesis §5.1,
 // figure 5.3) for a message of the current term, as a follower.
 func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
-	n.lead = from
-	n.electionStart = n.env.Now() // a live leader, as for MsgApp
-	n.heardLeader = n.electionStart
+	n.heardFromLeader(from)
 	if m.Index <= n.commit {
 		// Everything it covers is committed here already, and matches the
 		// leader's log (Leader Completeness): nothing to install.
