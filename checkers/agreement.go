@@ -3,6 +3,8 @@ package checkers
 import (
 	"fmt"
 
+	"github.com/simrun/simrun/internal/chunked"
+
 	"github.com/simrun/simrun/sim"
 )
 
@@ -62,17 +64,18 @@ func (r indexRecord) String() string {
 
 // indexRecords holds one record per index. Logs, slots and sequence numbers
 // are dense and mostly learned in order, so the records from index 1 up to
-// the first gap sit in a slice (a record, no hash table, per index: an hour
-// of a busy cluster is hundreds of thousands of them); an index learned
-// ahead of a gap waits in a map until the gap before it fills.
+// the first gap sit in a list (a record, no hash table, per index: an hour
+// of a busy cluster is hundreds of thousands of them, grown in chunks so
+// that the list is never copied); an index learned ahead of a gap waits in
+// a map until the gap before it fills.
 type indexRecords struct {
-	dense []indexRecord // dense[i] is index i+1
+	dense chunked.List[indexRecord] // element i is index i+1
 	ahead map[uint64]indexRecord
 }
 
 func (r *indexRecords) get(index uint64) (indexRecord, bool) {
-	if index >= 1 && index <= uint64(len(r.dense)) {
-		return r.dense[index-1], true
+	if index >= 1 && index <= uint64(r.dense.Len()) {
+		return *r.dense.At(int(index - 1)), true
 	}
 	rec, ok := r.ahead[index]
 	return rec, ok
@@ -80,17 +83,17 @@ func (r *indexRecords) get(index uint64) (indexRecord, bool) {
 
 // put records the first record at index, which has none yet.
 func (r *indexRecords) put(index uint64, rec indexRecord) {
-	if index != uint64(len(r.dense))+1 {
+	if index != uint64(r.dense.Len())+1 {
 		r.ahead[index] = rec
 		return
 	}
-	r.dense = append(r.dense, rec)
+	r.dense.Append(rec)
 	for {
-		next, ok := r.ahead[uint64(len(r.dense))+1]
+		next, ok := r.ahead[uint64(r.dense.Len())+1]
 		if !ok {
 			return
 		}
-		delete(r.ahead, uint64(len(r.dense))+1)
-		r.dense = append(r.dense, next)
+		delete(r.ahead, uint64(r.dense.Len())+1)
+		r.dense.Append(next)
 	}
 }

@@ -264,7 +264,7 @@ func serverIndex(env sim.Env, id sim.NodeID) int {
 func (c *client) succeed(env sim.Env, result []byte) {
 	op := c.wl.history.complete(c.opID, env.Now(), result)
 	if op.Status == StatusOK {
-		c.learn(op)
+		c.learn(&op)
 	}
 	b := append(append(c.begin(), op.Status.String()...), ' ')
 	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(strconv.AppendQuote(b, string(result)))})

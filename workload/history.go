@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/simrun/simrun/internal/chunked"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -63,37 +64,79 @@ func (o Operation) Op() Op {
 // History is the ordered record of a run's client operations, in call order.
 // An operation still in flight reads as unknown, returning at sim.Forever,
 // which is what a checker must assume of it.
+//
+// An hour-long run records hundreds of thousands of operations, most of
+// what such a run keeps in memory, so the history stores each one as a
+// 64-byte record (its strings in one, its key by number, a transaction
+// apart) in a chunked list, which never holds an array and its doubled
+// copy at once, and builds an Operation only when asked for one.
 type History struct {
-	ops []Operation
+	ops      chunked.List[record]
+	keys     []string          // key names, by number
+	keyIndex map[string]uint32 // key name -> number
+	txns     [][]MicroOp       // list-append transactions, by record.txn-1
+}
+
+// record is an operation as the history stores it.
+type record struct {
+	call, ret sim.Time
+	seq       uint64
+	// text is the value, then the expected value, then the output: one
+	// string, which a get's output or a put's value is alone (no copy).
+	text                string
+	client              int32
+	key                 uint32 // index into History.keys
+	valueLen, expectLen uint32
+	txn                 uint32 // index+1 into History.txns; 0: not a transaction
+	kind                OpKind
+	status              Status
+	found, casOK        bool
 }
 
 // NewHistory builds a history from operations, for tests and tools (a history
 // read back from a file, a hand-made counterexample). IDs are renumbered to
 // positions.
 func NewHistory(ops ...Operation) *History {
-	h := &History{ops: append([]Operation(nil), ops...)}
-	for i := range h.ops {
-		h.ops[i].ID = i
+	h := &History{}
+	for i := range ops {
+		h.add(&ops[i])
 	}
 	return h
 }
 
 // Len is the number of operations.
-func (h *History) Len() int { return len(h.ops) }
+func (h *History) Len() int { return h.ops.Len() }
 
 // Operations returns a copy of the operations in call order.
-func (h *History) Operations() []Operation { return append([]Operation(nil), h.ops...) }
+func (h *History) Operations() []Operation {
+	ops := make([]Operation, h.Len())
+	for i := range ops {
+		ops[i] = h.At(i)
+	}
+	return ops
+}
 
-// At returns a copy of the i-th operation in call order, for checkers that
-// walk a long history without copying all of it.
-func (h *History) At(i int) Operation { return h.ops[i] }
+// At returns a copy of the i-th operation in call order (its ID is i), for
+// checkers that walk a long history without copying all of it.
+func (h *History) At(i int) Operation {
+	r := h.ops.At(i)
+	value, rest := r.text[:r.valueLen], r.text[r.valueLen:]
+	expect, output := rest[:r.expectLen], rest[r.expectLen:]
+	op := Operation{ID: i, Client: int(r.client), Seq: r.seq, Kind: r.kind, Key: h.keys[r.key],
+		Value: value, Expect: expect, Call: r.call, Return: r.ret, Status: r.status,
+		Output: output, Found: r.found, CASOK: r.casOK}
+	if r.txn != 0 {
+		op.Txn = h.txns[r.txn-1]
+	}
+	return op
+}
 
 // Counts returns how many operations are OK, failed and unknown. A cas that
 // found an unexpected value is OK (a definite "no"), not failed; failed
 // counts only answers that are not valid results (see StatusFailed).
 func (h *History) Counts() (ok, failed, unknown int) {
-	for i := range h.ops {
-		switch h.ops[i].Status {
+	for i := range h.Len() {
+		switch h.ops.At(i).status {
 		case StatusOK:
 			ok++
 		case StatusFailed:
@@ -107,32 +150,58 @@ func (h *History) Counts() (ok, failed, unknown int) {
 
 // call records a new operation and returns its ID.
 func (h *History) call(client int, seq uint64, op Op, at sim.Time) int {
-	id := len(h.ops)
-	h.ops = append(h.ops, Operation{ID: id, Client: client, Seq: seq, Kind: op.Kind, Key: op.Key,
-		Value: op.Value, Expect: op.Expect, Call: at, Return: sim.Forever, Status: StatusUnknown, Txn: requestOf(op.Txn)})
-	return id
+	return h.add(&Operation{Client: client, Seq: seq, Kind: op.Kind, Key: op.Key, Value: op.Value,
+		Expect: op.Expect, Call: at, Return: sim.Forever, Status: StatusUnknown, Txn: requestOf(op.Txn)})
 }
 
-// complete records the service's answer to operation id.
-func (h *History) complete(id int, at sim.Time, raw []byte) *Operation {
-	op := &h.ops[id]
-	op.Return = at
-	if op.Kind == OpTxn {
-		txn, err := ParseTxnResult(op.Txn, raw)
+// add appends op, whatever its state, and returns its ID.
+func (h *History) add(op *Operation) int {
+	r := record{call: op.Call, ret: op.Return, seq: op.Seq, text: op.Value + op.Expect + op.Output,
+		client: int32(op.Client), key: h.keyNumber(op.Key),
+		valueLen: uint32(len(op.Value)), expectLen: uint32(len(op.Expect)),
+		kind: op.Kind, status: op.Status, found: op.Found, casOK: op.CASOK}
+	if op.Txn != nil {
+		h.txns = append(h.txns, op.Txn)
+		r.txn = uint32(len(h.txns))
+	}
+	return h.ops.Append(r)
+}
+
+// keyNumber interns a key name.
+func (h *History) keyNumber(key string) uint32 {
+	if n, ok := h.keyIndex[key]; ok {
+		return n
+	}
+	if h.keyIndex == nil {
+		h.keyIndex = map[string]uint32{}
+	}
+	n := uint32(len(h.keys))
+	h.keys = append(h.keys, key)
+	h.keyIndex[key] = n
+	return n
+}
+
+// complete records the service's answer to operation id and returns the
+// operation as answered.
+func (h *History) complete(id int, at sim.Time, raw []byte) Operation {
+	r := h.ops.At(id)
+	r.ret = at
+	if r.kind == OpTxn {
+		txn, err := ParseTxnResult(h.txns[r.txn-1], raw)
 		if err != nil {
-			op.Status, op.Output = StatusFailed, string(raw)
-			return op
+			r.status, r.text = StatusFailed, r.text+string(raw)
+			return h.At(id)
 		}
-		op.Status, op.Txn = StatusOK, txn
-		return op
+		r.status, h.txns[r.txn-1] = StatusOK, txn
+		return h.At(id)
 	}
-	res, err := ParseResult(op.Kind, raw)
+	res, err := ParseResult(r.kind, raw)
 	if err != nil {
-		op.Status, op.Output = StatusFailed, string(raw)
-		return op
+		r.status, r.text = StatusFailed, r.text+string(raw)
+		return h.At(id)
 	}
-	op.Status, op.Output, op.Found, op.CASOK = StatusOK, res.Value, res.Found, res.CASOK
-	return op
+	r.status, r.text, r.found, r.casOK = StatusOK, r.text+res.Value, res.Found, res.CASOK
+	return h.At(id)
 }
 
 // jsonOperation is the JSONL form of an Operation. Return is null when the
@@ -162,8 +231,9 @@ type jsonOperation struct {
 func (h *History) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	for i := range h.ops {
-		if err := enc.Encode(toJSON(&h.ops[i])); err != nil {
+	for i := range h.Len() {
+		op := h.At(i)
+		if err := enc.Encode(toJSON(&op)); err != nil {
 			return err
 		}
 	}
@@ -195,7 +265,10 @@ func ReadJSON(r io.Reader) (*History, error) {
 		if err != nil {
 			return nil, fmt.Errorf("history operation %d: %w", line, err)
 		}
-		h.ops = append(h.ops, op)
+		if j.ID != h.Len() {
+			return nil, fmt.Errorf("history operation %d: id %d, want %d (ids number the operations from 0 in order)", line, j.ID, h.Len())
+		}
+		h.add(&op)
 	}
 	return h, nil
 }

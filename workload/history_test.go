@@ -38,8 +38,53 @@ func TestReadJSONRejectsGarbage(t *testing.T) {
 		`{"id":0,"kind":"get","key":"k0","call":0,"return":null,"status":"maybe"}`,
 		`{"id":0,"kind":"get","key":"k0","call":0,"colour":"red","status":"ok"}`,
 		`{"id":0,`,
+		`{"id":1,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`,
 	} {
 		_, err := ReadJSON(strings.NewReader(in))
 		assert.Error(t, err, in)
 	}
+}
+
+// The history stores an operation's strings in one and its key by number:
+// every field must come back as recorded, through the live path (call, then
+// complete) as through NewHistory, across many chunks of the stored list.
+func TestHistoryKeepsEveryFieldOfTheStoredRecord(t *testing.T) {
+	live := &History{}
+	var want []Operation
+	for i := range 3000 {
+		key := keyName(i % 7)
+		var op Op
+		var raw string
+		var done Operation
+		switch i % 5 {
+		case 0:
+			op, raw = Op{Kind: OpPut, Key: key, Value: "v" + key}, resultOK
+			done = Operation{Status: StatusOK}
+		case 1:
+			op, raw = Op{Kind: OpGet, Key: key}, resultOK+" seen"
+			done = Operation{Status: StatusOK, Output: "seen", Found: true}
+		case 2: // a cas answered with garbage: value, expect and output all kept
+			op, raw = Op{Kind: OpCAS, Key: key, Value: "new", Expect: "old"}, "err corrupted"
+			done = Operation{Status: StatusFailed, Output: "err corrupted"}
+		case 3: // a cas that read another value: value, expect and output
+			op, raw = Op{Kind: OpCAS, Key: key, Value: "new", Expect: "old"}, resultCASFail+" cur"
+			done = Operation{Status: StatusOK, Output: "cur", Found: true}
+		default: // never answered
+			op = Op{Kind: OpCAS, Key: key, Value: "x", Expect: "y"}
+			done = Operation{Status: StatusUnknown}
+		}
+		id := live.call(i%3, uint64(i), op, sim.Time(i))
+		require.Equal(t, i, id)
+		w := Operation{ID: i, Client: i % 3, Seq: uint64(i), Kind: op.Kind, Key: key, Value: op.Value,
+			Expect: op.Expect, Call: sim.Time(i), Return: sim.Forever, Status: done.Status,
+			Output: done.Output, Found: done.Found}
+		if done.Status != StatusUnknown {
+			w.Return = sim.Time(i + 1)
+			assert.Equal(t, w, live.complete(id, w.Return, []byte(raw)))
+		}
+		want = append(want, w)
+	}
+	assert.Equal(t, want, live.Operations())
+	assert.Equal(t, want, NewHistory(want...).Operations())
+	assert.Equal(t, want[2999], live.At(2999))
 }

@@ -6,10 +6,11 @@
 //
 //	sim          the standard library only
 //	service      sim
-//	workload     sim, service
+//	workload     sim, service, internal/chunked
 //	protocols/X  sim, service, and X's own subpackages; never another protocol
 //	faults       sim
-//	checkers     sim, service, workload; porcupine, gonum
+//	checkers     sim, service, workload, internal/chunked; porcupine, gonum
+//	internal/chunked  nothing
 //	scenarios    sim, faults, checkers/names (the one list of check names); goccy/go-yaml
 //	pinrand      sim (outside the lint: it serializes worlds with a mutex)
 //	runner, registry, cli, cmd/..., simtest, examples/..., internal/...   anything
@@ -21,7 +22,7 @@
 // add the package.
 //
 // The determinism lint (lint_test.go) parses every non-test Go file of sim,
-// service, workload, protocols/..., faults, checkers and examples/... (the
+// service, workload, protocols/..., faults, checkers, internal/chunked and examples/... (the
 // example protocols, including nested example modules) and rejects what could
 // make a run depend on anything but its seed: go statements, channel types,
 // sends and receives, select, ranges over maps (their order is random),
