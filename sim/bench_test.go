@@ -109,7 +109,7 @@ func BenchmarkQueue1k(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		e := q.pop()
+		e := q.popEvent()
 		e.at += Time(rng.Uint64N(1e6))
 		q.push(e)
 	}

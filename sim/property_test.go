@@ -53,7 +53,7 @@ func TestQueueProperty(t *testing.T) {
 		steps := rapid.IntRange(1, 200).Draw(t, "steps")
 		for step := range steps {
 			if len(pending) > 0 && rapid.Bool().Draw(t, "pop") {
-				got := q.pop()
+				got := q.popEvent()
 				best := 0
 				for i, e := range pending {
 					if e.at < pending[best].at { // strict: the earliest pushed wins ties

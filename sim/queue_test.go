@@ -17,7 +17,7 @@ func tagged(at Time, tag uint32) event { return event{at: at, gen: tag} }
 func drain(q *eventQueue) []uint32 {
 	var tags []uint32
 	for q.Len() > 0 {
-		tags = append(tags, q.pop().gen)
+		tags = append(tags, q.popEvent().gen)
 	}
 	return tags
 }
@@ -51,7 +51,7 @@ func TestQueuePopReleasesMessage(t *testing.T) {
 	var q eventQueue
 	q.push(event{at: 1, msg: testMsg{n: 1}})
 	q.push(event{at: 2, msg: testMsg{n: 2}})
-	q.pop()
+	q.popEvent()
 	// The slot freed in the slab must not keep a message alive.
 	require.Len(t, q.free, 1)
 	assert.Nil(t, q.slab[q.free[0]].msg)
@@ -93,13 +93,13 @@ func matchSortedReference(t *testing.T, rng *Rand) {
 			ref = slices.Insert(ref, i, p)
 			continue
 		}
-		got := q.pop()
+		got := q.popEvent()
 		require.Equal(t, ref[0].e, got, "step %d", step)
 		ref = ref[1:]
 		require.Equal(t, len(ref), q.Len())
 	}
 	for len(ref) > 0 {
-		require.Equal(t, ref[0].e.gen, q.pop().gen)
+		require.Equal(t, ref[0].e.gen, q.popEvent().gen)
 		ref = ref[1:]
 	}
 	require.Zero(t, q.Len())
@@ -110,4 +110,13 @@ func comparePushed(a, b pushed) int {
 		return c
 	}
 	return cmp.Compare(a.seq, b.seq)
+}
+
+// popEvent pops the earliest event and releases its slot, as the kernel does
+// around a dispatch.
+func (q *eventQueue) popEvent() event {
+	slot := q.pop()
+	e := q.slab[slot]
+	q.release(slot)
+	return e
 }

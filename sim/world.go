@@ -297,9 +297,11 @@ func (w *World) RunUntil(deadline Time) Outcome {
 			w.limited = true
 			return EventLimit
 		}
-		e := w.q.pop()
+		slot := w.q.pop()
+		e := &w.q.slab[slot]
 		w.now = e.at
-		w.dispatch(&e)
+		w.dispatch(e)
+		w.q.release(slot)
 	}
 	if w.stopped || w.crash != nil {
 		return w.Result().Outcome
