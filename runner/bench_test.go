@@ -25,7 +25,7 @@ func BenchmarkRaft5(b *testing.B) {
 // 1, 2, ...), through Sweep's per-seed path with its default options, on one
 // goroutine: the cost behind a sweep's seeds per hour per core.
 func BenchmarkSweepSeed(b *testing.B) {
-	for _, name := range []string{"pbft-calm", "raft-swarm"} {
+	for _, name := range []string{"pbft-calm", "raft-swarm", "raft-crash-churn"} {
 		b.Run(name, func(b *testing.B) {
 			sc, err := scenarios.ParseFile("../scenarios/" + name + ".yaml")
 			if err != nil {
