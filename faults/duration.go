@@ -53,22 +53,19 @@ func (d Duration) ascii() string { return strings.ReplaceAll(d.String(), "µ", "
 // UnmarshalYAML reads a YAML duration string, or the number 0. It follows
 // go-yaml's InterfaceUnmarshaler convention.
 func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
+	return UnmarshalScalar(unmarshal, d, ParseDuration, durationFromNumber)
+}
+
+// durationFromNumber takes the number 0 only: any other bare number lacks
+// the unit that says what it means.
+func durationFromNumber(raw any) (Duration, error) {
+	switch {
+	case raw == nil:
+		return 0, fmt.Errorf("missing duration: write it like 150ms or 2s")
+	case isZeroNumber(raw):
+		return 0, nil
 	}
-	switch v := raw.(type) {
-	case string:
-		return d.UnmarshalText([]byte(v))
-	case nil:
-		return fmt.Errorf("missing duration: write it like 150ms or 2s")
-	default:
-		if isZeroNumber(v) {
-			*d = 0
-			return nil
-		}
-		return fmt.Errorf("%v has no unit: write %vs or %vms", v, v, v)
-	}
+	return 0, fmt.Errorf("%v has no unit: write %vs or %vms", raw, raw, raw)
 }
 
 // MarshalYAML writes d as a duration string.

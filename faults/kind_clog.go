@@ -49,7 +49,7 @@ type clogFields Clog
 
 // UnmarshalYAML reads a target or the mapping form.
 func (c *Clog) UnmarshalYAML(unmarshal func(any) error) error {
-	return unmarshalMappingOr(unmarshal, (*clogFields)(c), func(t Target) error {
+	return UnmarshalMappingOr(unmarshal, (*clogFields)(c), func(t Target) error {
 		*c = Clog{Node: t}
 		return nil
 	})

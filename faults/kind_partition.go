@@ -204,7 +204,7 @@ var partitionShorthands = []struct {
 // UnmarshalYAML reads a shorthand word or the mapping form (go-yaml's
 // InterfaceUnmarshaler convention).
 func (p *Partition) UnmarshalYAML(unmarshal func(any) error) error {
-	return unmarshalMappingOr(unmarshal, (*partitionFields)(p), p.setShorthand)
+	return UnmarshalMappingOr(unmarshal, (*partitionFields)(p), p.setShorthand)
 }
 
 // setShorthand sets p to the partition a shorthand word stands for.

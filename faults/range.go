@@ -11,7 +11,7 @@ type rangeFields Range
 
 // UnmarshalYAML reads {min, max} or one duration.
 func (r *Range) UnmarshalYAML(unmarshal func(any) error) error {
-	return unmarshalMappingOr(unmarshal, (*rangeFields)(r), func(d Duration) error {
+	return UnmarshalMappingOr(unmarshal, (*rangeFields)(r), func(d Duration) error {
 		*r = Range{Min: d, Max: d}
 		return nil
 	})

@@ -99,38 +99,31 @@ func ParseTarget(s string) (Target, error) {
 // UnmarshalYAML reads a node number or a target word (go-yaml's
 // InterfaceUnmarshaler convention).
 func (t *Target) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
-	switch v := raw.(type) {
-	case string:
-		p, err := ParseTarget(v)
-		if err != nil {
-			return err
-		}
-		*t = p
-		return nil
-	case int64:
-		return t.setNumber(v >= math.MinInt32 && v <= math.MaxInt32, int(v), v)
-	case uint64:
-		return t.setNumber(v <= math.MaxInt32, int(v), v)
-	case int:
-		return t.setNumber(v >= math.MinInt32 && v <= math.MaxInt32, v, v)
-	case nil:
-		return fmt.Errorf("missing target (want a node number, random, leader, all, rolling, all-down or all-paused)")
-	}
-	return fmt.Errorf("target %v is not a node number, random, leader, all, rolling, all-down or all-paused", raw)
+	return UnmarshalScalar(unmarshal, t, ParseTarget, targetFromNumber)
 }
 
-// setNumber stores node n, refusing numbers no cluster could have (the range
-// check against the cluster size comes later, in Step.Validate).
-func (t *Target) setNumber(fits bool, n int, shown any) error {
-	if !fits {
-		return fmt.Errorf("node %v out of range", shown)
+// targetFromNumber reads a node number as go-yaml decodes it.
+func targetFromNumber(raw any) (Target, error) {
+	switch v := raw.(type) {
+	case int64:
+		return nodeNumber(v >= math.MinInt32 && v <= math.MaxInt32, int(v), v)
+	case uint64:
+		return nodeNumber(v <= math.MaxInt32, int(v), v)
+	case int:
+		return nodeNumber(v >= math.MinInt32 && v <= math.MaxInt32, v, v)
+	case nil:
+		return Target{}, fmt.Errorf("missing target (want a node number, random, leader, all, rolling, all-down or all-paused)")
 	}
-	*t = Node(n)
-	return nil
+	return Target{}, fmt.Errorf("target %v is not a node number, random, leader, all, rolling, all-down or all-paused", raw)
+}
+
+// nodeNumber is node n, refusing numbers no cluster could have (the range
+// check against the cluster size comes later, in Step.Validate).
+func nodeNumber(fits bool, n int, shown any) (Target, error) {
+	if !fits {
+		return Target{}, fmt.Errorf("node %v out of range", shown)
+	}
+	return Node(n), nil
 }
 
 // MarshalYAML writes a node number or a target word.

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -51,24 +52,10 @@ type latencyFields Latency
 
 // UnmarshalYAML reads the fields, or one duration for a constant latency.
 func (l *Latency) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
-	if _, isMap := raw.(map[string]any); isMap {
-		var f latencyFields
-		if err := unmarshal(&f); err != nil {
-			return err
-		}
-		*l = Latency(f)
+	return faults.UnmarshalMappingOr(unmarshal, (*latencyFields)(l), func(d Duration) error {
+		*l = Latency{Min: d, Max: d}
 		return nil
-	}
-	var d Duration
-	if err := unmarshal(&d); err != nil {
-		return err
-	}
-	*l = Latency{Min: d, Max: d}
-	return nil
+	})
 }
 
 // MarshalYAML writes the fields.

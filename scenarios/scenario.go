@@ -466,25 +466,20 @@ func ParseRate(s string) (Rate, error) {
 
 // UnmarshalYAML reads a number or a rate string (go-yaml's convention).
 func (r *Rate) UnmarshalYAML(unmarshal func(any) error) error {
-	var raw any
-	if err := unmarshal(&raw); err != nil {
-		return err
-	}
+	return faults.UnmarshalScalar(unmarshal, r, ParseRate, rateFromNumber)
+}
+
+// rateFromNumber reads a bare number of ops/s as go-yaml decodes it.
+func rateFromNumber(raw any) (Rate, error) {
 	switch v := raw.(type) {
-	case string:
-		p, err := ParseRate(v)
-		*r = p
-		return err
 	case int64:
-		*r = Rate(v)
+		return Rate(v), nil
 	case uint64:
-		*r = Rate(v)
+		return Rate(v), nil
 	case float64:
-		*r = Rate(v)
-	default:
-		return fmt.Errorf("malformed rate %v (write it like 200/s, 2/ms or 600/min)", raw)
+		return Rate(v), nil
 	}
-	return nil
+	return 0, fmt.Errorf("malformed rate %v (write it like 200/s, 2/ms or 600/min)", raw)
 }
 
 // MarshalYAML writes "200/s" (or 0 for closed loop).
