@@ -9,22 +9,19 @@ import (
 )
 
 func (a *app) newProtocolsCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "protocols",
-		Short: "List the protocols a scenario can name, with their planted bugs and Byzantine behaviours",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := cmd.OutOrStdout()
-			for i, p := range a.protocols.All() {
-				if i > 0 {
-					fmt.Fprintln(w)
-				}
-				fmt.Fprintf(w, "%s: %s\n", p.Name, p.Description)
-				list(w, "planted bugs (protocol_options.bugs)", p.Bugs)
-				list(w, "Byzantine behaviours (byzantine[].behaviour)", p.Behaviours)
-			}
-			return nil
-		},
+	return printCmd("protocols", "List the protocols a scenario can name, with their planted bugs and Byzantine behaviours", a.printProtocols)
+}
+
+// printProtocols describes each protocol, with its planted bugs and
+// Byzantine behaviours.
+func (a *app) printProtocols(w io.Writer) {
+	for i, p := range a.protocols.All() {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s: %s\n", p.Name, p.Description)
+		list(w, "planted bugs (protocol_options.bugs)", p.Bugs)
+		list(w, "Byzantine behaviours (byzantine[].behaviour)", p.Behaviours)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,4 +52,18 @@ func (a *app) newRootCmd() *cobra.Command {
 		c.Example = strings.ReplaceAll(c.Example, "simrun ", a.name+" ")
 	}
 	return root
+}
+
+// printCmd is a command that takes no arguments and only prints what write
+// writes, as version and protocols do.
+func printCmd(use, short string, write func(w io.Writer)) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			write(cmd.OutOrStdout())
+			return nil
+		},
+	}
 }

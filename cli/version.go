@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -13,16 +14,11 @@ import (
 var version = "0.1.0-dev"
 
 func (a *app) newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print simrun's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "simrun %s (%s, %s/%s)%s\n", version, runtime.Version(),
-				runtime.GOOS, runtime.GOARCH, vcsSuffix())
-			return nil
-		},
-	}
+	return printCmd("version", "Print simrun's version", printVersion)
+}
+
+func printVersion(w io.Writer) {
+	fmt.Fprintf(w, "simrun %s (%s, %s/%s)%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, vcsSuffix())
 }
 
 // vcsSuffix returns " commit abc1234" when the binary was built from a checkout.
