@@ -22,7 +22,8 @@
 //     instances and disks kept for inspection after the run (Instances), and
 //     World for the few tests that must act in the middle of a run.
 //     CrashFault describes a crash-fault protocol to these runs once per
-//     package: its scenarios, factory, passing runs and seed sweeps.
+//     package: its scenarios, factory, passing runs and seed sweeps, and the
+//     table of its config's validation (RequireValidation).
 //
 // KV is a small snapshottable state machine whose operations ("set k v",
 // "get k", "add k") are easy to read in a test, and Cmd, Request build client

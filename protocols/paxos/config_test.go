@@ -13,41 +13,22 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(c *Config)
-		err    string // substring; empty means valid
-	}{
-		{"default", func(*Config) {}, ""},
-		{"no compaction", func(c *Config) { c.SnapshotInterval = 0 }, ""},
-		{"no backoff", func(c *Config) { c.BackoffLimit = 0 }, ""},
-		{"all bugs", func(c *Config) { c.Bugs = []string{BugForgetPromise, BugIgnoreAccepted, BugAcceptLowerBallot} }, ""},
-		{"zero timeout", func(c *Config) { c.LeaderTimeoutMin = 0 }, "leader_timeout_min"},
-		{"max not above min", func(c *Config) { c.LeaderTimeoutMax = c.LeaderTimeoutMin }, "leader_timeout_max"},
-		{"zero heartbeat", func(c *Config) { c.HeartbeatInterval = 0 }, "heartbeat_interval"},
-		{"heartbeat not below timeout", func(c *Config) { c.HeartbeatInterval = c.LeaderTimeoutMin }, "heartbeat_interval"},
-		{"negative backoff", func(c *Config) { c.BackoffLimit = -1 }, "backoff_limit"},
-		{"huge backoff", func(c *Config) { c.BackoffLimit = 11 }, "backoff_limit"},
-		{"empty batches", func(c *Config) { c.MaxSlotsPerMessage = 0 }, "max_slots_per_message"},
-		{"negative snapshots", func(c *Config) { c.SnapshotInterval = -1 }, "snapshot_interval"},
-		{"unknown bug", func(c *Config) { c.Bugs = []string{"nope"} }, `unknown bug "nope"`},
-		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetPromise, BugForgetPromise} }, "twice"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tt.change(&c)
-			err := c.Validate()
-			if tt.err == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tt.err)
-			_, err = New(c, prototest.NewKV)
-			assert.Error(t, err, "New validates too")
-		})
-	}
+	kit.RequireValidation(t, []prototest.ConfigCase[Config]{
+		{Name: "default"},
+		{Name: "no compaction", Change: func(c *Config) { c.SnapshotInterval = 0 }},
+		{Name: "no backoff", Change: func(c *Config) { c.BackoffLimit = 0 }},
+		{Name: "all bugs", Change: func(c *Config) { c.Bugs = []string{BugForgetPromise, BugIgnoreAccepted, BugAcceptLowerBallot} }},
+		{Name: "zero timeout", Change: func(c *Config) { c.LeaderTimeoutMin = 0 }, Err: "leader_timeout_min"},
+		{Name: "max not above min", Change: func(c *Config) { c.LeaderTimeoutMax = c.LeaderTimeoutMin }, Err: "leader_timeout_max"},
+		{Name: "zero heartbeat", Change: func(c *Config) { c.HeartbeatInterval = 0 }, Err: "heartbeat_interval"},
+		{Name: "heartbeat not below timeout", Change: func(c *Config) { c.HeartbeatInterval = c.LeaderTimeoutMin }, Err: "heartbeat_interval"},
+		{Name: "negative backoff", Change: func(c *Config) { c.BackoffLimit = -1 }, Err: "backoff_limit"},
+		{Name: "huge backoff", Change: func(c *Config) { c.BackoffLimit = 11 }, Err: "backoff_limit"},
+		{Name: "empty batches", Change: func(c *Config) { c.MaxSlotsPerMessage = 0 }, Err: "max_slots_per_message"},
+		{Name: "negative snapshots", Change: func(c *Config) { c.SnapshotInterval = -1 }, Err: "snapshot_interval"},
+		{Name: "unknown bug", Change: func(c *Config) { c.Bugs = []string{"nope"} }, Err: `unknown bug "nope"`},
+		{Name: "bug twice", Change: func(c *Config) { c.Bugs = []string{BugForgetPromise, BugForgetPromise} }, Err: "twice"},
+	})
 }
 
 func TestNewNeedsAStateMachine(t *testing.T) {

@@ -12,52 +12,34 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(c *Config)
-		err    string // substring of the error, "" for valid
-	}{
-		{"default", func(*Config) {}, ""},
-		{"every bug", func(c *Config) {
+	kit.RequireValidation(t, []prototest.ConfigCase[Config]{
+		{Name: "default"},
+		{Name: "every bug", Change: func(c *Config) {
 			c.ReadMode, c.PreVote = ReadLease, true
 			for _, b := range KnownBugs() {
 				c.Bugs = append(c.Bugs, b.Name)
 			}
-		}, ""},
-		{"read index", func(c *Config) { c.ReadMode = ReadIndex }, ""},
-		{"read mode left out", func(c *Config) { c.ReadMode = "" }, ""},
-		{"unknown read mode", func(c *Config) { c.ReadMode = "leases" }, `read_mode "leases" is not one of log, read-index, lease`},
-		{"no drift", func(c *Config) { c.LeaseDrift = 1 }, ""},
-		{"drift left out", func(c *Config) { c.LeaseDrift = 0 }, ""},
-		{"drift below 1", func(c *Config) { c.LeaseDrift = 0.8 }, "lease_drift 0.8 must be in [1, 100]"},
-		{"lease bug without a lease", func(c *Config) { c.Bugs = []string{BugLeaseNoDriftMargin} },
-			"bug lease-no-drift-margin needs read_mode: lease"},
-		{"pre-vote and check-quorum", func(c *Config) { c.PreVote, c.CheckQuorum = true, true }, ""},
-		{"no election timeout", func(c *Config) { c.ElectionTimeoutMin = 0 }, "election_timeout_min"},
-		{"max not above min", func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, "election_timeout_max"},
-		{"no heartbeat", func(c *Config) { c.HeartbeatInterval = 0 }, "heartbeat_interval"},
-		{"heartbeat too slow", func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, "heartbeat_interval"},
-		{"no entries per append", func(c *Config) { c.MaxEntriesPerAppend = 0 }, "max_entries_per_append"},
-		{"whole log kept", func(c *Config) { c.SnapshotInterval = 0 }, ""},
-		{"negative snapshot interval", func(c *Config) { c.SnapshotInterval = -1 }, "snapshot_interval -1 must not be negative"},
-		{"unknown bug", func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			`unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
-		{"bug twice", func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, "twice"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tt.change(&c)
-			err := c.Validate()
-			if tt.err == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.ErrorContains(t, err, tt.err)
-			_, err = New(c, prototest.NewKV)
-			require.Error(t, err, "New validates too")
-		})
-	}
+		}},
+		{Name: "read index", Change: func(c *Config) { c.ReadMode = ReadIndex }},
+		{Name: "read mode left out", Change: func(c *Config) { c.ReadMode = "" }},
+		{Name: "unknown read mode", Change: func(c *Config) { c.ReadMode = "leases" }, Err: `read_mode "leases" is not one of log, read-index, lease`},
+		{Name: "no drift", Change: func(c *Config) { c.LeaseDrift = 1 }},
+		{Name: "drift left out", Change: func(c *Config) { c.LeaseDrift = 0 }},
+		{Name: "drift below 1", Change: func(c *Config) { c.LeaseDrift = 0.8 }, Err: "lease_drift 0.8 must be in [1, 100]"},
+		{Name: "lease bug without a lease", Change: func(c *Config) { c.Bugs = []string{BugLeaseNoDriftMargin} },
+			Err: "bug lease-no-drift-margin needs read_mode: lease"},
+		{Name: "pre-vote and check-quorum", Change: func(c *Config) { c.PreVote, c.CheckQuorum = true, true }},
+		{Name: "no election timeout", Change: func(c *Config) { c.ElectionTimeoutMin = 0 }, Err: "election_timeout_min"},
+		{Name: "max not above min", Change: func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, Err: "election_timeout_max"},
+		{Name: "no heartbeat", Change: func(c *Config) { c.HeartbeatInterval = 0 }, Err: "heartbeat_interval"},
+		{Name: "heartbeat too slow", Change: func(c *Config) { c.HeartbeatInterval = c.ElectionTimeoutMin }, Err: "heartbeat_interval"},
+		{Name: "no entries per append", Change: func(c *Config) { c.MaxEntriesPerAppend = 0 }, Err: "max_entries_per_append"},
+		{Name: "whole log kept", Change: func(c *Config) { c.SnapshotInterval = 0 }},
+		{Name: "negative snapshot interval", Change: func(c *Config) { c.SnapshotInterval = -1 }, Err: "snapshot_interval -1 must not be negative"},
+		{Name: "unknown bug", Change: func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
+			Err: `unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+		{Name: "bug twice", Change: func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, Err: "twice"},
+	})
 }
 
 func TestNewNeedsAStateMachine(t *testing.T) {
