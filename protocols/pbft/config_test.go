@@ -3,6 +3,7 @@ package pbft
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,8 +65,8 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestKnownBugsAndBehavioursAreSorted(t *testing.T) {
-	require.True(t, slices.IsSortedFunc(KnownBugs(), func(a, b Bug) int { return compare(a.Name, b.Name) }))
-	require.True(t, slices.IsSortedFunc(KnownBehaviours(), func(a, b Behaviour) int { return compare(a.Name, b.Name) }))
+	require.True(t, slices.IsSortedFunc(KnownBugs(), func(a, b Bug) int { return strings.Compare(a.Name, b.Name) }))
+	require.True(t, slices.IsSortedFunc(KnownBehaviours(), func(a, b Behaviour) int { return strings.Compare(a.Name, b.Name) }))
 	require.Len(t, KnownBehaviours(), 14)
 	for _, b := range KnownBehaviours() {
 		require.NoError(t, ValidateBehaviour(b.Name))
@@ -73,24 +74,10 @@ func TestKnownBugsAndBehavioursAreSorted(t *testing.T) {
 	}
 }
 
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-type plainSM struct{}
-
-func (plainSM) Apply([]byte) []byte { return nil }
-
 func TestNewErrors(t *testing.T) {
 	_, err := New(DefaultConfig(), nil)
 	require.ErrorIs(t, err, errNoStateMachine)
-	_, err = New(DefaultConfig(), func() service.StateMachine { return plainSM{} })
+	_, err = New(DefaultConfig(), prototest.NewPlainKV)
 	require.ErrorIs(t, err, errNoSnapshots)
 	_, err = New(DefaultConfig(), prototest.NewKV, ByzantineReplica{ID: 1, Behaviour: "lie"})
 	require.ErrorContains(t, err, `unknown Byzantine behaviour "lie"`)
