@@ -67,6 +67,7 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	if err != nil {
 		return err
 	}
+	defer collectLessForManyRuns()()
 	f.seed = seedOf(sc, f.seed, seedSet)
 	if f.maxRuns <= 0 {
 		return badInput("--max-runs: must be positive, got %d", f.maxRuns)

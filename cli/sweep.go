@@ -98,6 +98,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	if err := validateSweepFlags(f); err != nil {
 		return err
 	}
+	defer collectLessForManyRuns()()
 	if ctx == nil {
 		ctx = context.Background()
 	}
