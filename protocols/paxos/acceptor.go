@@ -44,7 +44,7 @@ func (n *node) raisePromise(b uint64) {
 		return
 	}
 	n.promise = b
-	if n.bugs.forgetPromise {
+	if n.bugs.Has(forgetPromise) {
 		return // planted bug: the promise lives only in memory
 	}
 	n.putUvarint(promiseKeyA, b)
@@ -87,7 +87,7 @@ func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
 		n.probe(ProbeRejoiningIgnored)
 		return // we cannot accept (rejoin.go); a higher ballot still ended our own attempt
 	}
-	if m.Ballot < n.promise && !n.bugs.acceptLowerBallot {
+	if m.Ballot < n.promise && !n.bugs.Has(acceptLowerBallot) {
 		n.probe(ProbeAcceptNacked)
 		n.send(from, MsgNack{Ballot: m.Ballot, Promised: n.promise})
 		return
@@ -121,10 +121,10 @@ func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
 	case r.ballot == b:
 		// A retransmission: a leader proposes one value per slot per ballot.
 		n.probe(ProbeAcceptRetransmit)
-		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "two values proposed in one ballot for one slot")
+		n.assert(n.bugs.HasAny(safetyBugs) || r.cmd.Digest() == cmd.Digest(), "two values proposed in one ballot for one slot")
 		return
 	}
-	n.assert(b > r.ballot || n.bugs.any(), "an accepted ballot went down")
+	n.assert(b > r.ballot || n.bugs.HasAny(safetyBugs), "an accepted ballot went down")
 	r.ballot, r.cmd = b, cmd
 	n.repair(r) // a new acceptance supersedes a lost one: b is not below it
 	n.writeRecord(s, r)

@@ -1,9 +1,7 @@
 package paxos
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/simrun/simrun/service"
@@ -100,7 +98,7 @@ func (c Config) Validate() error {
 	case c.Members < 0 || c.Members > MaxServers:
 		return fmt.Errorf("paxos: %d initial members: want 1 to %d (0: every server)", c.Members, MaxServers)
 	}
-	return service.CheckBugs("paxos", knownBugs, c.Bugs)
+	return knownBugs.Check(c.Bugs)
 }
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
@@ -115,41 +113,44 @@ const (
 	BugNoAlphaWindow     = "no-alpha-window"
 )
 
-var knownBugs = []Bug{
-	{Name: BugAcceptLowerBallot, Description: "an acceptor accepts a proposal whose ballot is below the one it promised, " +
-		"breaking the promise of Paxos Made Simple §2.2 (P1a), so a deposed leader still gets values chosen"},
-	{Name: BugForgetPromise, Description: "an acceptor keeps its promise only in memory, so after a restart it accepts " +
-		"proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its promise across failures)"},
-	{Name: BugIgnoreAccepted, Description: "a new leader ignores the values acceptors report in phase 1 and proposes fresh " +
-		"commands in their slots, instead of the value with the highest ballot (Paxos Made Simple §2.2, P2c)"},
-	{Name: BugNoAlphaWindow, Description: "a configuration chosen at slot i governs the slots from i+1 on instead of i+alpha, " +
-		"while the leader keeps up to alpha slots in flight: slots chosen by the old configuration's quorum are judged by the new one, " +
-		"whose phase 1 need not see them (Paxos Made Simple §3, end)"},
-}
+var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
+	acceptLowerBallot: {Name: BugAcceptLowerBallot, Description: "an acceptor accepts a proposal whose ballot is " +
+		"below the one it promised, breaking the promise of Paxos Made Simple §2.2 (P1a), so a deposed leader still " +
+		"gets values chosen"},
+	forgetPromise: {Name: BugForgetPromise, Description: "an acceptor keeps its promise only in memory, so after a " +
+		"restart it accepts proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its " +
+		"promise across failures)"},
+	ignoreAccepted: {Name: BugIgnoreAccepted, Description: "a new leader ignores the values acceptors report in " +
+		"phase 1 and proposes fresh commands in their slots, instead of the value with the highest ballot (Paxos " +
+		"Made Simple §2.2, P2c)"},
+	noAlphaWindow: {Name: BugNoAlphaWindow, Description: "a configuration chosen at slot i governs the slots from " +
+		"i+1 on instead of i+alpha, while the leader keeps up to alpha slots in flight: slots chosen by the old " +
+		"configuration's quorum are judged by the new one, whose phase 1 need not see them " +
+		"(Paxos Made Simple §3, end)"},
+}}
 
 // KnownBugs lists the planted bugs, sorted by name.
-func KnownBugs() []Bug { return slices.Clone(knownBugs) }
+func KnownBugs() []Bug { return knownBugs.Known() }
 
-// bugs is the parsed form of Config.Bugs.
-type bugs struct {
-	forgetPromise, ignoreAccepted, acceptLowerBallot, noAlphaWindow bool
-}
+// bug is a planted bug's position in knownBugs, its bit in a bugSet.
+type bug uint8
 
-// any reports whether some bug is on. Assertions of cross-node safety
-// properties are only made when none is: a planted bug should reach the
-// checkers as a violation, not stop the run as a protocol crash.
-func (b bugs) any() bool {
-	return b.forgetPromise || b.ignoreAccepted || b.acceptLowerBallot || b.noAlphaWindow
-}
+// The planted bugs' positions, in the order of their names.
+const (
+	acceptLowerBallot bug = iota
+	forgetPromise
+	ignoreAccepted
+	noAlphaWindow
+)
 
-func parseBugs(names []string) (bugs, error) {
-	on, err := service.BugSwitch("paxos", knownBugs, names)
-	return bugs{
-		forgetPromise:     on(BugForgetPromise),
-		ignoreAccepted:    on(BugIgnoreAccepted),
-		acceptLowerBallot: on(BugAcceptLowerBallot),
-		noAlphaWindow:     on(BugNoAlphaWindow),
-	}, err
-}
+// bugSet is the parsed form of Config.Bugs.
+type bugSet = service.BugSet[bug]
 
-var errNoStateMachine = errors.New("paxos: New needs a state machine constructor")
+// safetyBugs are the planted bugs that break safety: all of them.
+// Assertions of cross-node safety properties are only made when none is on:
+// such a bug should reach the checkers as a violation, not stop the run as a
+// protocol crash.
+var safetyBugs = service.BugsOf(acceptLowerBallot, forgetPromise, ignoreAccepted, noAlphaWindow)
+
+// errNoStateMachine is the error of New given no state machine constructor.
+var errNoStateMachine = service.ErrNoStateMachine

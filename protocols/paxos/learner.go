@@ -20,7 +20,7 @@ func (n *node) learn(s, ballot uint64, cmd service.Command) {
 	r := n.ensure(s)
 	if r.chosen {
 		// PMS §2.1: only a single value is chosen.
-		n.assert(n.bugs.any() || r.cmd.Digest() == cmd.Digest(), "two values chosen for one slot")
+		n.assert(n.bugs.HasAny(safetyBugs) || r.cmd.Digest() == cmd.Digest(), "two values chosen for one slot")
 		return
 	}
 	if r.ballot == 0 {

@@ -50,7 +50,7 @@ type ConfigChange struct {
 // effect is how many slots after its own a configuration takes effect:
 // Alpha, or 1 with the planted bug no-alpha-window.
 func (n *node) effect() uint64 {
-	if n.bugs.noAlphaWindow {
+	if n.bugs.Has(noAlphaWindow) {
 		return 1
 	}
 	return uint64(n.cfg.Alpha)

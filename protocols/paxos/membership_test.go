@@ -167,7 +167,7 @@ func TestWindowConfigurations(t *testing.T) {
 	assert.Equal(t, []ConfigChange{{Slot: 10, Members: replaced}}, n.configsFor(13))
 	assert.Equal(t, []ConfigChange{{Members: first}, {Slot: 10, Members: replaced}}, n.configsFor(12))
 
-	n.bugs.noAlphaWindow, n.commit = true, 10
+	n.bugs, n.commit = service.BugsOf(noAlphaWindow), 10
 	assert.Equal(t, replaced, n.confAt(11))
 	assert.Equal(t, []sim.Members{replaced}, n.windowConfs())
 }

@@ -12,17 +12,9 @@ import (
 // configuration; each server replicates a state machine built by newSM
 // (wrapped in client sessions, so a retried command runs once).
 func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if newSM == nil {
-		return nil, errNoStateMachine
-	}
-	b, _ := parseBugs(cfg.Bugs) // validated above
-	cfg.Bugs = append([]string(nil), cfg.Bugs...)
-	return func(id sim.NodeID) sim.Node {
+	return knownBugs.Factory(cfg, cfg.Bugs, newSM, func(id sim.NodeID, b bugSet) sim.Node {
 		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM}
-	}, nil
+	})
 }
 
 // MaxServers bounds the cluster: a leader counts phase-2 answers per slot in
@@ -77,7 +69,7 @@ type adoption struct {
 type node struct {
 	id    sim.NodeID
 	cfg   Config
-	bugs  bugs
+	bugs  bugSet
 	newSM service.NewStateMachine
 	env   sim.Env // valid only during a handler call
 

@@ -134,7 +134,7 @@ func (n *node) adopt(e PromiseEntry) {
 		n.learn(e.Slot, e.Ballot, e.Cmd)
 		return
 	}
-	if n.bugs.ignoreAccepted {
+	if n.bugs.Has(ignoreAccepted) {
 		return // planted bug: accepted values are not carried over
 	}
 	i := e.Slot - n.p1From
@@ -166,7 +166,7 @@ func (n *node) becomeLeader() {
 	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.ballot})
 	n.p1Last = max(n.p1Last, n.commit)
-	if n.bugs.ignoreAccepted {
+	if n.bugs.Has(ignoreAccepted) {
 		n.p1Last = n.commit
 	}
 	n.noteChanges()

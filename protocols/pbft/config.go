@@ -93,7 +93,7 @@ func (c Config) Validate() error {
 	case c.ByzantineDelay < 0:
 		return fmt.Errorf("pbft: byzantine_delay %v must not be negative", c.ByzantineDelay)
 	}
-	return service.CheckBugs("pbft", knownBugs, c.Bugs)
+	return knownBugs.Check(c.Bugs)
 }
 
 // MinServers is the smallest cluster: n = 3f+1 with f = 1.
@@ -139,48 +139,46 @@ const (
 	BugTrustNewViewPrePrepares     = "trust-new-view-pre-prepares"
 )
 
-var knownBugs = []Bug{
-	{Name: BugAcceptConflictingPrePrepare, Description: "a backup that already accepted a pre-prepare for a view and " +
-		"sequence number logs a conflicting one in its place (§4.2: it must have accepted no other), so a primary " +
-		"that sends two gets both committed"},
-	{Name: BugClientFirstReply, Description: "clients accept the first reply instead of f+1 matching ones (§4.1), " +
-		"so one Byzantine replica's wrong result reaches the client"},
-	{Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared certificates (§4.4: the set P), " +
-		"so the new primary fills with no-ops, or reuses, sequence numbers that committed requests hold"},
-	{Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may share only a " +
-		"Byzantine replica and prepare or commit conflicting requests"},
-	{Name: BugTrustNewViewPrePrepares, Description: "a backup takes a new-view's pre-prepares (O) as sent instead of " +
-		"recomputing them from its view-change messages (§4.4), so a new primary may re-issue committed sequence " +
-		"numbers with other requests"},
-	{Name: BugTrustRelayedViewChanges, Description: "a backup does not check the view-change messages a new-view " +
-		"relays (§4.4: signatures and certificates), trusting the new primary to have done so, so a tampered V " +
-		"that hides prepared requests is accepted"},
-}
+var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
+	acceptConflictingPrePrepare: {Name: BugAcceptConflictingPrePrepare, Description: "a backup that already accepted " +
+		"a pre-prepare for a view and sequence number logs a conflicting one in its place (§4.2: it must have " +
+		"accepted no other), so a primary that sends two gets both committed"},
+	clientFirstReply: {Name: BugClientFirstReply, Description: "clients accept the first reply instead of f+1 " +
+		"matching ones (§4.1), so one Byzantine replica's wrong result reaches the client"},
+	dropPreparedCerts: {Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared " +
+		"certificates (§4.4: the set P), so the new primary fills with no-ops, or reuses, sequence numbers that " +
+		"committed requests hold"},
+	quorum2f: {Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may " +
+		"share only a Byzantine replica and prepare or commit conflicting requests"},
+	trustNewViewPrePrepares: {Name: BugTrustNewViewPrePrepares, Description: "a backup takes a new-view's " +
+		"pre-prepares (O) as sent instead of recomputing them from its view-change messages (§4.4), so a new primary " +
+		"may re-issue committed sequence numbers with other requests"},
+	trustRelayedViewChanges: {Name: BugTrustRelayedViewChanges, Description: "a backup does not check the " +
+		"view-change messages a new-view relays (§4.4: signatures and certificates), trusting the new primary to " +
+		"have done so, so a tampered V that hides prepared requests is accepted"},
+}}
 
 // KnownBugs lists the planted bugs, sorted by name.
-func KnownBugs() []Bug { return slices.Clone(knownBugs) }
+func KnownBugs() []Bug { return knownBugs.Known() }
 
-// bugs is the parsed form of Config.Bugs. clientFirstReply changes only
+// bug is a planted bug's position in knownBugs, its bit in a bugSet.
+type bug uint8
+
+// The planted bugs' positions, in the order of their names.
+const (
+	acceptConflictingPrePrepare bug = iota
+	clientFirstReply
+	dropPreparedCerts
+	quorum2f
+	trustNewViewPrePrepares
+	trustRelayedViewChanges
+)
+
+// bugSet is the parsed form of Config.Bugs. clientFirstReply changes only
 // ReplyQuorum, which the client uses, not the replicas.
-type bugs struct {
-	quorum2f, dropPreparedCerts, clientFirstReply                                 bool
-	acceptConflictingPrePrepare, trustRelayedViewChanges, trustNewViewPrePrepares bool
-}
-
-func parseBugs(names []string) (bugs, error) {
-	on, err := service.BugSwitch("pbft", knownBugs, names)
-	return bugs{
-		quorum2f:          on(BugQuorum2f),
-		dropPreparedCerts: on(BugDropPreparedCerts),
-		clientFirstReply:  on(BugClientFirstReply),
-
-		acceptConflictingPrePrepare: on(BugAcceptConflictingPrePrepare),
-		trustRelayedViewChanges:     on(BugTrustRelayedViewChanges),
-		trustNewViewPrePrepares:     on(BugTrustNewViewPrePrepares),
-	}, err
-}
+type bugSet = service.BugSet[bug]
 
 var (
-	errNoStateMachine = errors.New("pbft: New needs a state machine constructor")
+	errNoStateMachine = service.ErrNoStateMachine // the error of New given no state machine constructor
 	errNoSnapshots    = errors.New("pbft: the state machine must be a service.Snapshotter: checkpoints digest the state (§4.3)")
 )

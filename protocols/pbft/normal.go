@@ -142,7 +142,7 @@ func (n *node) handlePrePrepare(from sim.NodeID, m MsgPrePrepare) {
 		// a pre-prepare message for view v and sequence number n containing
 		// a different digest": the first one stands.
 		n.probe(ProbePrePrepareRejectedConflict)
-		if !n.bugs.acceptConflictingPrePrepare {
+		if !n.bugs.Has(acceptConflictingPrePrepare) {
 			return
 		}
 		*e = entry{} // planted bug: the log entry is overwritten

@@ -23,17 +23,23 @@ type ByzantineReplica struct {
 // byzantine play their behaviour instead of the protocol; Byzantine replicas
 // with the same behaviour know each other and collude.
 func New(cfg Config, newSM service.NewStateMachine, byzantine ...ByzantineReplica) (sim.Factory, error) {
-	if err := cfg.Validate(); err != nil {
+	byz := slices.Clone(byzantine)
+	slices.SortFunc(byz, func(a, b ByzantineReplica) int { return cmp.Compare(a.ID, b.ID) })
+	factory, err := knownBugs.Factory(cfg, cfg.Bugs, newSM, func(id sim.NodeID, b bugSet) sim.Node {
+		n := &node{id: id, cfg: cfg, bugs: b, newSM: newSM}
+		for _, r := range byz {
+			if r.ID == id {
+				n.byz = newByzantine(r.Behaviour, byz)
+			}
+		}
+		return n
+	})
+	if err != nil {
 		return nil, err
-	}
-	if newSM == nil {
-		return nil, errNoStateMachine
 	}
 	if !service.NewSessions(newSM()).CanSnapshot() {
 		return nil, errNoSnapshots
 	}
-	byz := slices.Clone(byzantine)
-	slices.SortFunc(byz, func(a, b ByzantineReplica) int { return cmp.Compare(a.ID, b.ID) })
 	for i, r := range byz {
 		if err := ValidateBehaviour(r.Behaviour); err != nil {
 			return nil, err
@@ -42,17 +48,7 @@ func New(cfg Config, newSM service.NewStateMachine, byzantine ...ByzantineReplic
 			return nil, fmt.Errorf("pbft: replica %v listed twice as Byzantine", r.ID)
 		}
 	}
-	b, _ := parseBugs(cfg.Bugs) // validated above
-	cfg.Bugs = slices.Clone(cfg.Bugs)
-	return func(id sim.NodeID) sim.Node {
-		n := &node{id: id, cfg: cfg, bugs: b, newSM: newSM}
-		for _, r := range byz {
-			if r.ID == id {
-				n.byz = newByzantine(r.Behaviour, byz)
-			}
-		}
-		return n
-	}, nil
+	return factory, nil
 }
 
 // The replica's timers.
@@ -136,7 +132,7 @@ type waitingRequest struct {
 type node struct {
 	id    sim.NodeID
 	cfg   Config
-	bugs  bugs
+	bugs  bugSet
 	newSM service.NewStateMachine
 	byz   *byzantine // nil for a correct replica
 	env   sim.Env    // valid only during a handler call
@@ -201,7 +197,7 @@ func (n *node) Start(env sim.Env) {
 	}
 	n.f = Faulty(len(n.servers))
 	n.quorum = Quorum(len(n.servers))
-	if n.bugs.quorum2f {
+	if n.bugs.Has(quorum2f) {
 		n.quorum = 2 * n.f
 	}
 	n.assigned = map[sim.NodeID]uint64{}

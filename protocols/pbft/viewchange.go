@@ -76,7 +76,7 @@ func (n *node) viewChangeQuorum() bool {
 // sendViewChange builds, signs, logs and multicasts the view-change message.
 func (n *node) sendViewChange() {
 	vc := MsgViewChange{View: n.view, Replica: n.id, Stable: n.stable}
-	if !n.bugs.dropPreparedCerts {
+	if !n.bugs.Has(dropPreparedCerts) {
 		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
 			if e := n.at(seq); e.certOK {
 				vc.Prepared = append(vc.Prepared, e.cert)
@@ -250,13 +250,13 @@ func (n *node) checkNewView(m *MsgNewView) (CheckpointCert, string) {
 		}
 		// (The planted bug trust-relayed-view-changes trusts the new
 		// primary to have checked the messages it relays.)
-		if fault := n.checkViewChange(vc); fault != vcValid && !n.bugs.trustRelayedViewChanges {
+		if fault := n.checkViewChange(vc); fault != vcValid && !n.bugs.Has(trustRelayedViewChanges) {
 			return CheckpointCert{}, fault.probe(true)
 		}
 		seen |= bit(vc.Replica)
 	}
 	stable, cmds := n.computeNewView(m.ViewChanges)
-	if n.bugs.trustNewViewPrePrepares {
+	if n.bugs.Has(trustNewViewPrePrepares) {
 		// Planted bug: O is taken as sent; only its signatures are checked.
 		return stable, n.checkNewViewSignatures(m, stable)
 	}

@@ -11,10 +11,10 @@ import (
 // linearizable without leases; Config.ReadMode serves them outside it.
 func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.role != roleLeader {
-		if n.bugs.staleFollowerReads && n.serveLocalRead(from, cmd) {
+		if n.bugs.Has(staleFollowerReads) && n.serveLocalRead(from, cmd) {
 			return
 		}
-		if n.bugs.followerWriteCache && n.serveFromWriteCache(from, cmd) {
+		if n.bugs.Has(followerWriteCache) && n.serveFromWriteCache(from, cmd) {
 			return
 		}
 		n.probe(ProbeNotLeaderRedirect)
@@ -28,7 +28,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 		n.refuseDuringTransfer(from, cmd) // thesis §3.10: no new requests while handing over
 		return
 	}
-	if n.bugs.leaderLocalReads && n.serveLocalRead(from, cmd) {
+	if n.bugs.Has(leaderLocalReads) && n.serveLocalRead(from, cmd) {
 		return
 	}
 	if n.offLogRead(from, cmd) {
@@ -37,7 +37,7 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if n.isPending(cmd) {
 		return // a retry of a command this leader already appended: its reply follows the apply
 	}
-	if n.bugs.partialTransactions && n.startSplit(from, cmd) {
+	if n.bugs.Has(partialTransactions) && n.startSplit(from, cmd) {
 		return
 	}
 	if n.env.Buggify(buggifyIgnoreRequest) {

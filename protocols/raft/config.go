@@ -1,7 +1,6 @@
 package raft
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -131,7 +130,7 @@ func (c Config) Validate() error {
 	if c.LeaseDrift != 0 && !(c.LeaseDrift >= 1 && c.LeaseDrift <= 100) {
 		return fmt.Errorf("raft: lease_drift %v must be in [1, 100] (a clock runs at most that many times faster than another)", c.LeaseDrift)
 	}
-	if err := service.CheckBugs("raft", knownBugs, c.Bugs); err != nil {
+	if err := knownBugs.Check(c.Bugs); err != nil {
 		return err
 	}
 	if slices.Contains(c.Bugs, BugLeaseNoDriftMargin) && c.ReadMode != ReadLease {
@@ -172,113 +171,103 @@ const (
 	BugSnapshotForgetsConfig = "snapshot-forgets-config"
 )
 
-var knownBugs = []Bug{
-	{Name: BugAckBeforeSync, Description: "log entries are acknowledged (and counted by the leader) without syncing the disk, " +
-		"so a crash loses acknowledged, even committed, entries"},
-	{Name: BugCommitOldTerm, Description: "the leader commits entries of earlier terms by counting replicas, " +
-		"the Figure 8 scenario of Raft §5.4.2"},
-	{Name: BugFollowerWriteCache, Description: "a weaker-consistency option: a follower acknowledges every command at once " +
-		"from its applied state with its acknowledged writes laid over it, and forwards each write to the leader as a " +
-		"proxy under a session of its own, resending it until applied: forwards race, so a client's writes (or a write " +
-		"and the write its client read) reach the log out of order, and a follower's crash loses what it acknowledged"},
-	{Name: BugForgetVote, Description: "votedFor is kept only in memory, so a restarted server may vote twice in one term " +
-		"and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
-	{Name: BugLeaderIgnoresHigherTerm, Description: "an availability bug: a leader that gets a response carrying a higher " +
-		"term (an AppendEntries or vote answer) ignores it instead of stepping down (Raft §5.1), and goes on leading its " +
-		"stale term until a request of the new term reaches it"},
-	{Name: BugLeaderLocalReads, Description: "a weaker-consistency option: the leader answers a get from its own applied " +
-		"state at once, without a log round or a check that a majority still follows it (Raft §8 and thesis §6.4 require " +
-		"one of them), so a deposed leader that has not heard of its successor serves stale values"},
-	{Name: BugLeaseNoDriftMargin, Description: "a weaker-consistency option (read_mode: lease only): the lease lasts the " +
-		"full minimum election timeout on the leader's clock, with no allowance for clock drift (thesis §6.4 divides it " +
-		"by the drift bound): a leader whose clock runs slow, or whose followers' clocks run fast, still believes its " +
-		"lease after a new leader took writes, and serves stale values"},
-	{Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries (Raft §5.3 says it retries " +
-		"indefinitely): a lost append or a rejection leaves that follower behind for good"},
-	{Name: BugNoJointConsensus, Description: "a membership change of several servers (two added at once, a replacement) " +
-		"goes straight to the new configuration instead of through a joint one (thesis §4.3): a majority of the old " +
-		"configuration and one of the new may be disjoint, and each elects its own leader, who commits its own entries"},
-	{Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the candidate's log is at least as " +
-		"up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale leader overwrites committed entries"},
-	{Name: BugPartialTransactions, Description: "a weaker-consistency option for list-append transactions: the leader " +
-		"logs a transaction in two parts, the second only once the first applied, with other commands in between, and " +
-		"answers when the second applied: other transactions see half of it, and it sees theirs (not serializable); a " +
-		"leader deposed midway leaves it applied partly"},
-	{Name: BugRemovedServerCampaigns, Description: "an availability bug: a server removed from the configuration keeps " +
-		"campaigning, and members hear its vote requests (thesis §4.2.3): its ever higher terms depose every leader the " +
-		"cluster elects, which no one else can stop without pre-vote"},
-	{Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it depends on, inside the same step " +
-		"(the classic integration bug of a Ready loop that sends before it persists): invisible unless a crash cuts the step"},
-	{Name: BugSnapshotForgetsConfig, Description: "a snapshot does not record the configuration in force at its " +
-		"index (thesis §5.1 keeps it with the snapshot): it carries the initial configuration, so a server whose " +
-		"configuration entries were compacted away, restarted from the snapshot or installed it from the leader goes " +
-		"back to the initial members, counts their votes and acknowledgements, and elects and commits with a majority " +
-		"of servers that may no longer be members"},
-	{Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets its election timer on an " +
-		"AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the current leader only), so a deposed " +
-		"leader that hears nothing back keeps the others from electing a new one"},
-	{Name: BugStaleFollowerReads, Description: "a weaker-consistency option: a server that is not the leader answers a " +
-		"get from its own applied state instead of redirecting it to the leader (Raft §8 sends every read through the " +
-		"leader), so a lagging or partitioned follower serves stale values: not linearizable, and not sequentially " +
-		"consistent or monotonic when a client moves between servers"},
-	{Name: BugTransferKeepsProposing, Description: "during a leadership transfer the leader goes on accepting client " +
-		"requests (thesis §3.10 has it stop): it appends writes the target's election discards, and with read_mode: lease " +
-		"it answers reads under its lease while the target, which campaigns past the followers' lease guard, is elected " +
-		"and takes writes: stale reads"},
-}
+var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
+	ackBeforeSync: {Name: BugAckBeforeSync, Description: "log entries are acknowledged (and counted by the leader) " +
+		"without syncing the disk, so a crash loses acknowledged, even committed, entries"},
+	commitOldTerm: {Name: BugCommitOldTerm, Description: "the leader commits entries of earlier terms by counting " +
+		"replicas, the Figure 8 scenario of Raft §5.4.2"},
+	followerWriteCache: {Name: BugFollowerWriteCache, Description: "a weaker-consistency option: a follower " +
+		"acknowledges every command at once from its applied state with its acknowledged writes laid over it, and " +
+		"forwards each write to the leader as a proxy under a session of its own, resending it until applied: " +
+		"forwards race, so a client's writes (or a write and the write its client read) reach the log out of order, " +
+		"and a follower's crash loses what it acknowledged"},
+	forgetVote: {Name: BugForgetVote, Description: "votedFor is kept only in memory, so a restarted server may vote " +
+		"twice in one term and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
+	leaderIgnoresHigherTerm: {Name: BugLeaderIgnoresHigherTerm, Description: "an availability bug: a leader that " +
+		"gets a response carrying a higher term (an AppendEntries or vote answer) ignores it instead of stepping " +
+		"down (Raft §5.1), and goes on leading its stale term until a request of the new term reaches it"},
+	leaderLocalReads: {Name: BugLeaderLocalReads, Description: "a weaker-consistency option: the leader answers a " +
+		"get from its own applied state at once, without a log round or a check that a majority still follows it " +
+		"(Raft §8 and thesis §6.4 require one of them), so a deposed leader that has not heard of its successor " +
+		"serves stale values"},
+	leaseNoDriftMargin: {Name: BugLeaseNoDriftMargin, Description: "a weaker-consistency option (read_mode: lease " +
+		"only): the lease lasts the full minimum election timeout on the leader's clock, with no allowance for clock " +
+		"drift (thesis §6.4 divides it by the drift bound): a leader whose clock runs slow, or whose followers' " +
+		"clocks run fast, still believes its lease after a new leader took writes, and serves stale values"},
+	noAppendRetry: {Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries " +
+		"(Raft §5.3 says it retries indefinitely): a lost append or a rejection leaves that follower behind for good"},
+	noJointConsensus: {Name: BugNoJointConsensus, Description: "a membership change of several servers (two added at " +
+		"once, a replacement) goes straight to the new configuration instead of through a joint one (thesis §4.3): a " +
+		"majority of the old configuration and one of the new may be disjoint, and each elects its own leader, who " +
+		"commits its own entries"},
+	noLogCheckOnVote: {Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the " +
+		"candidate's log is at least as up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale " +
+		"leader overwrites committed entries"},
+	partialTransactions: {Name: BugPartialTransactions, Description: "a weaker-consistency option for list-append " +
+		"transactions: the leader logs a transaction in two parts, the second only once the first applied, with " +
+		"other commands in between, and answers when the second applied: other transactions see half of it, and it " +
+		"sees theirs (not serializable); a leader deposed midway leaves it applied partly"},
+	removedServerCampaigns: {Name: BugRemovedServerCampaigns, Description: "an availability bug: a server removed " +
+		"from the configuration keeps campaigning, and members hear its vote requests (thesis §4.2.3): its ever " +
+		"higher terms depose every leader the cluster elects, which no one else can stop without pre-vote"},
+	sendBeforeSync: {Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it " +
+		"depends on, inside the same step (the classic integration bug of a Ready loop that sends before it " +
+		"persists): invisible unless a crash cuts the step"},
+	snapshotForgetsConfig: {Name: BugSnapshotForgetsConfig, Description: "a snapshot does not record the " +
+		"configuration in force at its index (thesis §5.1 keeps it with the snapshot): it carries the initial " +
+		"configuration, so a server whose configuration entries were compacted away, restarted from the snapshot or " +
+		"installed it from the leader goes back to the initial members, counts their votes and acknowledgements, and " +
+		"elects and commits with a majority of servers that may no longer be members"},
+	staleAppendResetsTimer: {Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets " +
+		"its election timer on an AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the " +
+		"current leader only), so a deposed leader that hears nothing back keeps the others from electing a new one"},
+	staleFollowerReads: {Name: BugStaleFollowerReads, Description: "a weaker-consistency option: a server that is " +
+		"not the leader answers a get from its own applied state instead of redirecting it to the leader (Raft §8 " +
+		"sends every read through the leader), so a lagging or partitioned follower serves stale values: not " +
+		"linearizable, and not sequentially consistent or monotonic when a client moves between servers"},
+	transferKeepsProposing: {Name: BugTransferKeepsProposing, Description: "during a leadership transfer the leader " +
+		"goes on accepting client requests (thesis §3.10 has it stop): it appends writes the target's election " +
+		"discards, and with read_mode: lease it answers reads under its lease while the target, which campaigns past " +
+		"the followers' lease guard, is elected and takes writes: stale reads"},
+}}
 
 // KnownBugs lists the planted bugs, sorted by name.
-func KnownBugs() []Bug { return slices.Clone(knownBugs) }
+func KnownBugs() []Bug { return knownBugs.Known() }
 
-// bugs is the parsed form of Config.Bugs.
-type bugs struct {
-	commitOldTerm, forgetVote, ackBeforeSync, noLogCheckOnVote, sendBeforeSync bool
-	noAppendRetry                                                              bool // liveness only: not in any()
-	// Availability only, not in any(): no safety property depends on them.
-	leaderIgnoresHigherTerm, staleAppendResetsTimer bool
-	// Weaker reads only, not in any(): the log and the replicas' states
-	// stay correct.
-	staleFollowerReads, leaderLocalReads, followerWriteCache, leaseNoDriftMargin, partialTransactions bool
-	// Not in any(): the log stays correct.
-	transferKeepsProposing bool
-	// noJointConsensus is in any(): it breaks the log's safety;
-	// removedServerCampaigns is an availability bug only.
-	noJointConsensus, removedServerCampaigns bool
-	// snapshotForgetsConfig is in any(): it breaks the log's safety.
-	snapshotForgetsConfig bool
-}
+// bug is a planted bug's position in knownBugs, its bit in a bugSet.
+type bug uint8
 
-// any reports whether some bug is on. Assertions of cross-node safety
-// properties (never truncate a committed entry, one leader per term) are only
-// made when none is: a planted bug should reach the checkers as a violation,
-// not stop the run as a protocol crash.
-func (b bugs) any() bool {
-	return b.commitOldTerm || b.forgetVote || b.ackBeforeSync || b.noLogCheckOnVote || b.sendBeforeSync ||
-		b.noJointConsensus || b.snapshotForgetsConfig
-}
+// The planted bugs' positions, in the order of their names.
+const (
+	ackBeforeSync bug = iota
+	commitOldTerm
+	followerWriteCache
+	forgetVote
+	leaderIgnoresHigherTerm
+	leaderLocalReads
+	leaseNoDriftMargin
+	noAppendRetry
+	noJointConsensus
+	noLogCheckOnVote
+	partialTransactions
+	removedServerCampaigns
+	sendBeforeSync
+	snapshotForgetsConfig
+	staleAppendResetsTimer
+	staleFollowerReads
+	transferKeepsProposing
+)
 
-func parseBugs(names []string) (bugs, error) {
-	on, err := service.BugSwitch("raft", knownBugs, names)
-	return bugs{
-		commitOldTerm:    on(BugCommitOldTerm),
-		forgetVote:       on(BugForgetVote),
-		ackBeforeSync:    on(BugAckBeforeSync),
-		noLogCheckOnVote: on(BugNoLogCheckOnVote),
-		noAppendRetry:    on(BugNoAppendRetry),
-		sendBeforeSync:   on(BugSendBeforeSync),
+// bugSet is the parsed form of Config.Bugs.
+type bugSet = service.BugSet[bug]
 
-		leaderIgnoresHigherTerm: on(BugLeaderIgnoresHigherTerm),
-		staleAppendResetsTimer:  on(BugStaleAppendResetsTimer),
-		staleFollowerReads:      on(BugStaleFollowerReads),
-		leaderLocalReads:        on(BugLeaderLocalReads),
-		followerWriteCache:      on(BugFollowerWriteCache),
-		leaseNoDriftMargin:      on(BugLeaseNoDriftMargin),
-		partialTransactions:     on(BugPartialTransactions),
-		transferKeepsProposing:  on(BugTransferKeepsProposing),
-		noJointConsensus:        on(BugNoJointConsensus),
-		removedServerCampaigns:  on(BugRemovedServerCampaigns),
-		snapshotForgetsConfig:   on(BugSnapshotForgetsConfig),
-	}, err
-}
+// safetyBugs are the planted bugs that break the log's safety. Assertions of
+// cross-node safety properties (never truncate a committed entry, one leader
+// per term) are only made when none is on: such a bug should reach the
+// checkers as a violation, not stop the run as a protocol crash. The others
+// harm only availability or liveness, or weaken reads while the log and the
+// replicas' states stay correct.
+var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, forgetVote, noJointConsensus, noLogCheckOnVote,
+	sendBeforeSync, snapshotForgetsConfig)
 
-var errNoStateMachine = errors.New("raft: New needs a state machine constructor")
+func parseBugs(names []string) (bugSet, error) { return knownBugs.Parse(names) }

@@ -9,7 +9,7 @@ import (
 // syncs them before the next send.
 func (n *node) persistHardState() {
 	vote := n.vote
-	if n.bugs.forgetVote {
+	if n.bugs.Has(forgetVote) {
 		vote = sim.None // planted bug: the vote lives only in memory
 	}
 	b := encodeHardState(hardState{term: n.term, vote: vote, lost: n.lost, snap: n.snap.position()})
@@ -27,14 +27,14 @@ func (n *node) persistHardState() {
 // handler would suffice, but syncing before each send states the rule where
 // it matters and survives a kernel that sends at once.
 func (n *node) flush() {
-	if n.hardDirty || (n.logDirty && !n.bugs.ackBeforeSync) {
+	if n.hardDirty || (n.logDirty && !n.bugs.Has(ackBeforeSync)) {
 		n.env.Disk().Sync()
 		n.hardDirty, n.logDirty = false, false
 	}
 }
 
 func (n *node) send(to sim.NodeID, m sim.Message) {
-	if n.bugs.sendBeforeSync {
+	if n.bugs.Has(sendBeforeSync) {
 		n.env.Send(to, m) // planted bug: the message leaves first
 		n.flush()
 		return
@@ -64,7 +64,7 @@ func (n *node) checkInvariants() {
 	n.assert(n.log[0].Term == n.snap.term, "the sentinel entry is not the snapshot's last")
 	n.assert(n.snap.index <= n.applied, "a snapshot past the applied index")
 	n.assert(n.lastTerm() <= n.term, "an entry from a future term")
-	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.ackBeforeSync), "unsynced writes at the end of a handler")
+	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.Has(ackBeforeSync)), "unsynced writes at the end of a handler")
 	n.assert(!n.recovering() || n.role == roleFollower, "a server recovering lost entries stays a follower")
 	switch n.role {
 	case roleLeader:

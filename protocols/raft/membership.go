@@ -215,7 +215,7 @@ func (n *node) heardOf(id sim.NodeID) bool {
 // removal is not committed may hold the only up-to-date log; it counts its
 // votes in its latest configuration, without its own, as a leader that
 // removes itself does.
-func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.removedServerCampaigns }
+func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.Has(removedServerCampaigns) }
 
 // ignoresNonMember reports whether m, a vote or pre-vote request from a
 // server outside this server's configurations, is disregarded: only while
@@ -229,7 +229,7 @@ func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
 	switch m.(type) {
 	case MsgVote, MsgPreVote:
 		leaderAlive := n.role == roleLeader || n.heardLeaderWithin()
-		if !n.heardOf(from) && leaderAlive && !n.bugs.removedServerCampaigns {
+		if !n.heardOf(from) && leaderAlive && !n.bugs.Has(removedServerCampaigns) {
 			n.probe(ProbeNonMemberVoteIgnored)
 			return true
 		}
@@ -321,7 +321,7 @@ func (n *node) maybeProposeChange() {
 		}
 	}
 	next := configuration{voters: n.conf.voters&^c.remove | c.add}
-	if (c.add|c.remove).Len() > 1 && !n.bugs.noJointConsensus {
+	if (c.add|c.remove).Len() > 1 && !n.bugs.Has(noJointConsensus) {
 		next.outgoing = n.conf.voters
 	}
 	n.probe(ProbeChangeProposed)

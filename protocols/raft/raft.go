@@ -11,17 +11,9 @@ import (
 // server replicates a state machine built by newSM (wrapped in client
 // sessions, so a retried command runs once).
 func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if newSM == nil {
-		return nil, errNoStateMachine
-	}
-	b, _ := parseBugs(cfg.Bugs) // validated above
-	cfg.Bugs = append([]string(nil), cfg.Bugs...)
-	return func(id sim.NodeID) sim.Node {
+	return knownBugs.Factory(cfg, cfg.Bugs, newSM, func(id sim.NodeID, b bugSet) sim.Node {
 		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM, lease: leaseDuration(cfg, b)}
-	}, nil
+	})
 }
 
 // resendAfterHeartbeats is how many heartbeat intervals a leader waits for a
@@ -95,7 +87,7 @@ type progress struct {
 type node struct {
 	id    sim.NodeID
 	cfg   Config
-	bugs  bugs
+	bugs  bugSet
 	newSM service.NewStateMachine
 	env   sim.Env // valid only during a handler call
 
@@ -300,7 +292,7 @@ func messageTerm(m sim.Message) uint64 {
 func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 	term := messageTerm(m)
 	switch {
-	case term > n.term && n.role == roleLeader && n.bugs.leaderIgnoresHigherTerm && isResponse(m):
+	case term > n.term && n.role == roleLeader && n.bugs.Has(leaderIgnoresHigherTerm) && isResponse(m):
 		return // planted availability bug: the leader does not step down
 	case term > n.term && n.ignoresVote(m) && !isTransferVote(m):
 		// Lease mode (thesis §4.2.3): a leader was heard from too recently
@@ -336,7 +328,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 			n.send(from, MsgPreVoteResp{Term: n.term, Next: m.Next})
 		case MsgApp:
 			n.probe(ProbeAppendRejectedStale)
-			if n.bugs.staleAppendResetsTimer && n.role == roleFollower {
+			if n.bugs.Has(staleAppendResetsTimer) && n.role == roleFollower {
 				n.electionStart = n.env.Now() // planted availability bug: a deposed leader counts as alive
 			}
 			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
@@ -611,15 +603,15 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 	case MsgApp:
 		// Raft §5.2 elects at most one leader per term; only a planted bug
 		// (two votes from one server in a term) gets here.
-		n.assert(n.bugs.any(), "two leaders in one term")
+		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")
 		n.becomeFollower(n.term, from)
 		n.handleAppend(from, m)
 	case MsgHeartbeat:
-		n.assert(n.bugs.any(), "two leaders in one term")
+		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")
 		n.becomeFollower(n.term, from)
 		n.handleHeartbeat(from, m)
 	case MsgSnapshot:
-		n.assert(n.bugs.any(), "two leaders in one term")
+		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")
 		n.becomeFollower(n.term, from)
 		n.handleSnapshot(from, m)
 	}
@@ -633,7 +625,7 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	// leader holds every committed entry.
 	cand := logPosition{m.LastIndex, m.LastTerm}
 	upToDate := cand.atLeast(n.lastPosition()) && cand.atLeast(n.lost) // n.lost: entries lost to corruption
-	if n.bugs.noLogCheckOnVote {
+	if n.bugs.Has(noLogCheckOnVote) {
 		upToDate = true
 	}
 	leaderAlive := n.heardLeaderRecently() && !m.Transfer // lease mode only; a transfer's target campaigns past it
@@ -641,7 +633,7 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	switch {
 	case !free:
 		n.probe(ProbeVoteRejectedVoted)
-	case !cand.atLeast(n.lastPosition()) && !n.bugs.noLogCheckOnVote:
+	case !cand.atLeast(n.lastPosition()) && !n.bugs.Has(noLogCheckOnVote):
 		n.probe(ProbeVoteRejectedLog)
 	case !upToDate:
 		n.probe(ProbeVoteRejectedLost)

@@ -72,8 +72,8 @@ type waitingRead struct {
 // minimum election timeout divided by the drift bound (the whole timeout
 // with the lease-no-drift-margin bug). One float division, made once:
 // IEEE 754 rounds it the same on every platform.
-func leaseDuration(cfg Config, b bugs) time.Duration {
-	if b.leaseNoDriftMargin {
+func leaseDuration(cfg Config, b bugSet) time.Duration {
+	if b.Has(leaseNoDriftMargin) {
 		return cfg.ElectionTimeoutMin // planted bug: no allowance for clock drift
 	}
 	drift := cfg.LeaseDrift

@@ -157,10 +157,10 @@ func TestLeaseReads(t *testing.T) {
 func TestLeaseDuration(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ReadMode, cfg.LeaseDrift = ReadLease, 2
-	assert.Equal(t, 150*time.Millisecond, leaseDuration(cfg, bugs{}))
+	assert.Equal(t, 150*time.Millisecond, leaseDuration(cfg, 0))
 	cfg.LeaseDrift = 0 // the default
-	assert.Equal(t, 240*time.Millisecond, leaseDuration(cfg, bugs{}))
-	assert.Equal(t, 300*time.Millisecond, leaseDuration(cfg, bugs{leaseNoDriftMargin: true}), "the planted bug: no margin")
+	assert.Equal(t, 240*time.Millisecond, leaseDuration(cfg, 0))
+	assert.Equal(t, 300*time.Millisecond, leaseDuration(cfg, service.BugsOf(leaseNoDriftMargin)), "the planted bug: no margin")
 }
 
 // Thesis §4.2.3, which a lease relies on: a follower that heard from its

@@ -85,7 +85,7 @@ func (n *node) checkPrev(m MsgApp) (MsgAppResp, bool) {
 	}
 	// Raft §5.4 (Log Matching, Leader Completeness): committed entries match
 	// every later leader's log, so a conflict lies above the commit index.
-	n.assert(m.PrevIndex > n.commit || n.bugs.any(), "leader's log conflicts with a committed entry")
+	n.assert(m.PrevIndex > n.commit || n.bugs.HasAny(safetyBugs), "leader's log conflicts with a committed entry")
 	n.probe(ProbeAppendRejectedMismatch)
 	reject.ConflictTerm = t
 	reject.ConflictIndex = n.firstIndexOfTerm(t, m.PrevIndex)
@@ -160,7 +160,7 @@ func (n *node) truncateFrom(index uint64) {
 		// bug gets here; forget the lost commits and rebuild the state
 		// machine so that local invariants still hold and the checkers see
 		// this server commit the new entries.
-		n.assert(n.bugs.any(), "truncating a committed entry")
+		n.assert(n.bugs.HasAny(safetyBugs), "truncating a committed entry")
 		n.forgetCommitsFrom(index)
 	}
 	d := n.env.Disk()
@@ -255,7 +255,7 @@ func (n *node) heartbeat(to sim.NodeID) {
 	now := n.env.Now()
 	pr.inflightSince = min(pr.inflightSince, now) // the local clock may be stepped back
 	stalled := now.Sub(pr.inflightSince) >= resendAfterHeartbeats*n.cfg.HeartbeatInterval
-	if !pr.probing && pr.inflight && stalled && !n.bugs.noAppendRetry {
+	if !pr.probing && pr.inflight && stalled && !n.bugs.Has(noAppendRetry) {
 		n.probe(ProbeResendStalled)
 		pr.probing, pr.next, pr.inflight = true, pr.match+1, false
 	}
@@ -282,7 +282,7 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 		n.handleReject(from, pr, m)
 		return
 	}
-	n.assert(m.Index <= n.lastIndex() || n.bugs.any(), "follower acknowledged entries the leader does not have")
+	n.assert(m.Index <= n.lastIndex() || n.bugs.HasAny(safetyBugs), "follower acknowledged entries the leader does not have")
 	m.Index = min(m.Index, n.lastIndex())
 	pr.probing = false
 	pr.next = max(pr.next, m.Index+1)
@@ -307,7 +307,7 @@ func (n *node) handleAppResp(from sim.NodeID, m MsgAppResp) {
 // the conflicting term if it has that term, else to the first index the
 // follower holds of it (or just past the follower's log).
 func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
-	if n.bugs.noAppendRetry {
+	if n.bugs.Has(noAppendRetry) {
 		return // planted liveness bug: no retry, the follower stays behind
 	}
 	if m.ConflictIndex == 0 {
@@ -367,7 +367,7 @@ func (n *node) maybeCommit() {
 	// counting replicas; earlier ones are committed indirectly, by the Log
 	// Matching Property. An old-term entry on a majority may still be
 	// overwritten by a leader whose log ends in a later term (Figure 8).
-	if n.termAt(index) != n.term && !n.bugs.commitOldTerm {
+	if n.termAt(index) != n.term && !n.bugs.Has(commitOldTerm) {
 		n.probe(ProbeOldTermNotCounted)
 		return
 	}

@@ -105,7 +105,7 @@ func (n *node) maybeSnapshot() {
 	}
 	e := n.entryAt(n.applied)
 	conf := n.configAt(n.applied)
-	if n.bugs.snapshotForgetsConfig {
+	if n.bugs.Has(snapshotForgetsConfig) {
 		conf = n.initialConfig() // planted bug: the snapshot does not record the configuration
 	}
 	n.probe(ProbeSnapshotTaken)

@@ -55,7 +55,7 @@ func (n *node) startTransfer(to sim.NodeID) {
 	}
 	n.probe(ProbeTransferStarted)
 	n.transfer.to, n.transfer.until = to, n.env.Now().Add(n.cfg.ElectionTimeoutMin)
-	if !n.bugs.transferKeepsProposing {
+	if !n.bugs.Has(transferKeepsProposing) {
 		n.transfer.noLease = true
 		n.reads.leaseUntil = 0
 	}
@@ -68,7 +68,7 @@ func (n *node) startTransfer(to sim.NodeID) {
 // transferring reports whether a hand-over runs and the leader must turn
 // clients away (unless the planted bug keeps it taking them).
 func (n *node) transferring() bool {
-	return n.transfer.to != sim.None && !n.bugs.transferKeepsProposing
+	return n.transfer.to != sim.None && !n.bugs.Has(transferKeepsProposing)
 }
 
 // refuseDuringTransfer answers a client's request with the transfer's
