@@ -13,14 +13,8 @@ import (
 // every slot from m.From on (PMS §3). A repeated prepare of the promised
 // ballot (a retry) gets the same promise again.
 func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
-	if n.owner(m.Ballot) != from {
-		n.probe(ProbeNotOwner)
+	if !n.mayAnswer(from, m.Ballot) {
 		return
-	}
-	n.seeBallot(m.Ballot)
-	if n.rejoining {
-		n.probe(ProbeRejoiningIgnored)
-		return // we cannot promise (rejoin.go); a higher ballot still ended our own attempt
 	}
 	if m.Ballot < n.promise || (m.Rejoin && m.Ballot == n.promise) {
 		n.probe(ProbePrepareNacked)
@@ -35,6 +29,23 @@ func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
 	}
 	n.probe(ProbePromised)
 	n.send(from, n.promiseFor(m))
+}
+
+// mayAnswer reports whether the acceptor answers a prepare or accept of
+// ballot from: only the ballot's owner may send one, and a rejoining acceptor
+// can neither promise nor accept (rejoin.go), though a higher ballot still
+// ends its own phase 1.
+func (n *node) mayAnswer(from sim.NodeID, ballot uint64) bool {
+	if n.owner(ballot) != from {
+		n.probe(ProbeNotOwner)
+		return false
+	}
+	n.seeBallot(ballot)
+	if n.rejoining {
+		n.probe(ProbeRejoiningIgnored)
+		return false
+	}
+	return true
 }
 
 // raisePromise promises b if it is higher than the current promise and
@@ -78,14 +89,8 @@ func (n *node) promiseFor(m MsgPrepare) MsgPromise {
 // go back to a lower ballot. The acceptance is synced before MsgAccepted
 // leaves.
 func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
-	if n.owner(m.Ballot) != from {
-		n.probe(ProbeNotOwner)
+	if !n.mayAnswer(from, m.Ballot) {
 		return
-	}
-	n.seeBallot(m.Ballot)
-	if n.rejoining {
-		n.probe(ProbeRejoiningIgnored)
-		return // we cannot accept (rejoin.go); a higher ballot still ended our own attempt
 	}
 	if m.Ballot < n.promise && !n.bugs.Has(acceptLowerBallot) {
 		n.probe(ProbeAcceptNacked)

@@ -33,17 +33,9 @@ func (n *node) becomePreCandidate() {
 		n.env.CancelTimer(timerHeartbeat)
 	}
 	n.preVoteNext = max(n.term, n.seenTerm) + 1
-	n.role, n.lead = rolePreCandidate, sim.None
-	n.step, n.tick = stepPreCandidate, tickPreCandidate
-	n.resetElectionTimer()
-	clear(n.votes)
-	n.votes[n.id] = voteGranted
-	if n.wonVotes() {
+	if n.canvass(rolePreCandidate, stepPreCandidate, tickPreCandidate, n.requestPreVotes) {
 		n.becomeCandidate(false) // a one-server cluster
-		return
 	}
-	n.requestPreVotes()
-	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 }
 
 // requestPreVotes asks every server that has not said yes. A refusal is

@@ -402,17 +402,29 @@ func (n *node) becomeCandidate(transfer bool) {
 	n.term = max(n.term, n.seenTerm) + 1
 	n.vote = n.id
 	n.persistHardState()
-	n.role, n.lead = roleCandidate, sim.None
-	n.step, n.tick = stepCandidate, tickCandidate
+	if n.canvass(roleCandidate, stepCandidate, tickCandidate, n.requestVotes) {
+		n.becomeLeader() // a one-server cluster
+	}
+}
+
+// canvass starts a round of votes (or pre-votes) as role r, with its step
+// and tick: the election timer restarts, and the server's own vote is the
+// only one counted. It reports whether that vote alone wins (a one-server
+// cluster); otherwise request asks the others now and at every heartbeat
+// until the round ends.
+func (n *node) canvass(r role, step func(*node, sim.NodeID, sim.Message), tick func(*node, sim.TimerKind),
+	request func()) (won bool) {
+	n.role, n.lead = r, sim.None
+	n.step, n.tick = step, tick
 	n.resetElectionTimer()
 	clear(n.votes)
 	n.votes[n.id] = voteGranted
 	if n.wonVotes() {
-		n.becomeLeader() // a one-server cluster
-		return
+		return true
 	}
-	n.requestVotes()
+	request()
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
+	return false
 }
 
 // requestVotes sends MsgVote to every server that has not answered yet.
@@ -565,20 +577,12 @@ func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 // stepCandidate handles a message of the current term as a candidate.
 func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
-	case MsgApp:
-		// Raft §5.2: an AppendEntries from a leader of the candidate's term
-		// means the election is lost.
+	case MsgApp, MsgHeartbeat, MsgSnapshot:
+		// Raft §5.2: an AppendEntries (or heartbeat, or snapshot) from a
+		// leader of the candidate's term means the election is lost.
 		n.probe(ProbeCandidateLost)
 		n.becomeFollower(n.term, from)
-		n.handleAppend(from, m)
-	case MsgHeartbeat:
-		n.probe(ProbeCandidateLost)
-		n.becomeFollower(n.term, from)
-		n.handleHeartbeat(from, m)
-	case MsgSnapshot:
-		n.probe(ProbeCandidateLost)
-		n.becomeFollower(n.term, from)
-		n.handleSnapshot(from, m)
+		stepFollower(n, from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
 	case MsgPreVote:
@@ -600,20 +604,12 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 		n.handleHeartbeatResp(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
-	case MsgApp:
+	case MsgApp, MsgHeartbeat, MsgSnapshot:
 		// Raft §5.2 elects at most one leader per term; only a planted bug
 		// (two votes from one server in a term) gets here.
 		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")
 		n.becomeFollower(n.term, from)
-		n.handleAppend(from, m)
-	case MsgHeartbeat:
-		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")
-		n.becomeFollower(n.term, from)
-		n.handleHeartbeat(from, m)
-	case MsgSnapshot:
-		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")
-		n.becomeFollower(n.term, from)
-		n.handleSnapshot(from, m)
+		stepFollower(n, from, m)
 	}
 }
 
