@@ -270,4 +270,5 @@ type bugSet = service.BugSet[bug]
 var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, forgetVote, noJointConsensus, noLogCheckOnVote,
 	sendBeforeSync, snapshotForgetsConfig)
 
+// parseBugs parses names, a Config's Bugs, as New does.
 func parseBugs(names []string) (bugSet, error) { return knownBugs.Parse(names) }
