@@ -2,7 +2,6 @@ package service
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -32,15 +31,4 @@ func CheckLeaderTimeouts(protocol, timeout string, lo, hi, heartbeat time.Durati
 		return fmt.Errorf("%s: heartbeat_interval %v must be below %s_min %v", protocol, heartbeat, timeout, lo)
 	}
 	return nil
-}
-
-// BugSwitch checks names, a Config's planted bugs, against the protocol's
-// known ones (CheckBugs) and returns the switch the protocol builds its
-// parsed bug set with: on(name) reports whether name was listed. After an
-// error every bug is off.
-func BugSwitch(protocol string, known []Bug, names []string) (on func(name string) bool, err error) {
-	if err := CheckBugs(protocol, known, names); err != nil {
-		return func(string) bool { return false }, err
-	}
-	return func(name string) bool { return slices.Contains(names, name) }, nil
 }

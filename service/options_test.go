@@ -28,15 +28,3 @@ func TestCheckLeaderTimeouts(t *testing.T) {
 		}
 	}
 }
-
-func TestBugSwitch(t *testing.T) {
-	known := []Bug{{Name: "a"}, {Name: "b"}}
-	on, err := BugSwitch("p", known, []string{"b"})
-	require.NoError(t, err)
-	require.False(t, on("a"))
-	require.True(t, on("b"))
-
-	on, err = BugSwitch("p", known, []string{"b", "c"})
-	require.EqualError(t, err, `p: unknown bug "c" (known: a, b)`)
-	require.False(t, on("b"), "after an error every bug is off")
-}

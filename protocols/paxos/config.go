@@ -151,6 +151,3 @@ type bugSet = service.BugSet[bug]
 // such a bug should reach the checkers as a violation, not stop the run as a
 // protocol crash.
 var safetyBugs = service.BugsOf(acceptLowerBallot, forgetPromise, ignoreAccepted, noAlphaWindow)
-
-// errNoStateMachine is the error of New given no state machine constructor.
-var errNoStateMachine = service.ErrNoStateMachine

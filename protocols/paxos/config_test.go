@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/service"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -33,7 +34,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestNewNeedsAStateMachine(t *testing.T) {
 	_, err := New(DefaultConfig(), nil)
-	assert.ErrorIs(t, err, errNoStateMachine)
+	assert.ErrorIs(t, err, service.ErrNoStateMachine)
 }
 
 func TestKnownBugs(t *testing.T) {

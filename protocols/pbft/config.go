@@ -178,7 +178,4 @@ const (
 // ReplyQuorum, which the client uses, not the replicas.
 type bugSet = service.BugSet[bug]
 
-var (
-	errNoStateMachine = service.ErrNoStateMachine // the error of New given no state machine constructor
-	errNoSnapshots    = errors.New("pbft: the state machine must be a service.Snapshotter: checkpoints digest the state (§4.3)")
-)
+var errNoSnapshots = errors.New("pbft: the state machine must be a service.Snapshotter: checkpoints digest the state (§4.3)")

@@ -76,7 +76,7 @@ func TestKnownBugsAndBehavioursAreSorted(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	_, err := New(DefaultConfig(), nil)
-	require.ErrorIs(t, err, errNoStateMachine)
+	require.ErrorIs(t, err, service.ErrNoStateMachine)
 	_, err = New(DefaultConfig(), prototest.NewPlainKV)
 	require.ErrorIs(t, err, errNoSnapshots)
 	_, err = New(DefaultConfig(), prototest.NewKV, ByzantineReplica{ID: 1, Behaviour: "lie"})

@@ -269,6 +269,3 @@ type bugSet = service.BugSet[bug]
 // replicas' states stay correct.
 var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, forgetVote, noJointConsensus, noLogCheckOnVote,
 	sendBeforeSync, snapshotForgetsConfig)
-
-// parseBugs parses names, a Config's Bugs, as New does.
-func parseBugs(names []string) (bugSet, error) { return knownBugs.Parse(names) }

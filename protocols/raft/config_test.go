@@ -79,7 +79,7 @@ func TestKnownBugs(t *testing.T) {
 		if i > 0 {
 			assert.Less(t, bugs[i-1].Name, b.Name, "sorted by name")
 		}
-		_, err := parseBugs([]string{b.Name})
+		_, err := knownBugs.Parse([]string{b.Name})
 		assert.NoError(t, err)
 	}
 	bugs[0].Name = "changed"

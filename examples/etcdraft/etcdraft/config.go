@@ -2,7 +2,6 @@ package etcdraft
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/simrun/simrun/service"
@@ -71,7 +70,7 @@ func (c Config) Validate() error {
 	case c.MaxInflightMsgs < 1:
 		return fmt.Errorf("etcdraft: max_inflight_msgs %d must be at least 1", c.MaxInflightMsgs)
 	}
-	return service.CheckBugs("etcdraft", knownBugs, c.Bugs)
+	return knownBugs.Check(c.Bugs)
 }
 
 // The planted integrator bugs, by name: mistakes an application makes around
@@ -82,28 +81,26 @@ const (
 	BugSyncOnTick        = "sync-on-tick"
 )
 
-var knownBugs = []service.Bug{
-	{Name: BugNoHardState, Description: "the HardState (term, vote, commit) is never written, so a restarted server " +
+// bug is a planted bug's position in knownBugs, its bit in a bugSet.
+type bug uint8
+
+const (
+	noHardState bug = iota
+	sendBeforePersist
+	syncOnTick
+)
+
+// bugSet is the parsed form of Config.Bugs.
+type bugSet = service.BugSet[bug]
+
+var knownBugs = service.BugTable[bug]{Protocol: "etcdraft", Bugs: []service.Bug{
+	noHardState: {Name: BugNoHardState, Description: "the HardState (term, vote, commit) is never written, so a restarted server " +
 		"forgets its vote and may vote twice in one term (Raft Figure 2: currentTerm and votedFor are persistent)"},
-	{Name: BugSendBeforePersist, Description: "a Ready's messages are sent before its entries and HardState are " +
+	sendBeforePersist: {Name: BugSendBeforePersist, Description: "a Ready's messages are sent before its entries and HardState are " +
 		"written and synced (etcd's raft documentation: persist, then send); only a crash between the two exposes it"},
-	{Name: BugSyncOnTick, Description: "entries and HardState are written at once but synced only at the next tick, " +
+	syncOnTick: {Name: BugSyncOnTick, Description: "entries and HardState are written at once but synced only at the next tick, " +
 		"after the acknowledgements and votes that depend on them have left"},
-}
+}}
 
 // KnownBugs lists the planted bugs, sorted by name.
-func KnownBugs() []service.Bug { return slices.Clone(knownBugs) }
-
-// bugs is the parsed form of Config.Bugs.
-type bugs struct {
-	sendBeforePersist, noHardState, syncOnTick bool
-}
-
-func parseBugs(names []string) (bugs, error) {
-	on, err := service.BugSwitch("etcdraft", knownBugs, names)
-	return bugs{
-		sendBeforePersist: on(BugSendBeforePersist),
-		noHardState:       on(BugNoHardState),
-		syncOnTick:        on(BugSyncOnTick),
-	}, err
-}
+func KnownBugs() []service.Bug { return knownBugs.Known() }

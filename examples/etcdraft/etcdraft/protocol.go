@@ -7,8 +7,8 @@ import (
 // Protocol returns the registry entry of the adapter, for a simrun binary's
 // protocol list (cli.Program.Protocols) or runner.Run.
 func Protocol() runner.Protocol {
-	named := make([]runner.Named, len(knownBugs))
-	for i, b := range knownBugs {
+	named := make([]runner.Named, len(knownBugs.Bugs))
+	for i, b := range knownBugs.Bugs {
 		named[i] = runner.Named{Name: b.Name, Description: b.Description}
 	}
 	return runner.Protocol{

@@ -26,7 +26,7 @@ func (s *server) handleReady() {
 			return
 		}
 		s.noteState(rd)
-		if s.bugs.sendBeforePersist {
+		if s.bugs.Has(sendBeforePersist) {
 			s.send(rd.Messages) // planted bug: the messages leave before the state they vouch for
 			s.persist(rd)
 		} else {
@@ -66,11 +66,11 @@ func (s *server) persist(rd raft.Ready) {
 	}
 	d := s.env.Disk()
 	s.writeEntries(d, rd.Entries)
-	if !raft.IsEmptyHardState(rd.HardState) && !s.bugs.noHardState {
+	if !raft.IsEmptyHardState(rd.HardState) && !s.bugs.Has(noHardState) {
 		writeHardState(d, rd.HardState) // planted bug no-hardstate skips this
 	}
 	if rd.MustSync {
-		if s.bugs.syncOnTick {
+		if s.bugs.Has(syncOnTick) {
 			s.unsynced = true // planted bug: the sync waits for the next tick
 		} else {
 			d.Sync()

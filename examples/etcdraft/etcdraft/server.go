@@ -1,7 +1,6 @@
 package etcdraft
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/simrun/simrun/pinrand"
@@ -17,16 +16,9 @@ const timerTick sim.TimerKind = 0
 // New returns the factory of etcd-raft servers for cfg, applying commands to
 // state machines built by newSM.
 func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if newSM == nil {
-		return nil, errors.New("etcdraft: New needs a state machine constructor")
-	}
-	b, _ := parseBugs(cfg.Bugs)
-	return func(id sim.NodeID) sim.Node {
+	return knownBugs.Factory(cfg, cfg.Bugs, newSM, func(id sim.NodeID, b bugSet) sim.Node {
 		return &server{id: id, cfg: cfg, bugs: b, newSM: newSM}
-	}, nil
+	})
 }
 
 // server is one simulated etcd-raft server: a raft.RawNode, the
@@ -36,7 +28,7 @@ func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
 type server struct {
 	id    sim.NodeID
 	cfg   Config
-	bugs  bugs
+	bugs  bugSet
 	newSM service.NewStateMachine
 	env   sim.Env // valid only during a handler call
 
