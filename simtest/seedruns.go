@@ -2,6 +2,7 @@ package simtest
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -67,10 +68,14 @@ protocol_options: %s
 
 // Bench runs one seed of sc with proto per iteration of b (seeds 1, 2, ...),
 // each of which must pass, and reports simulated seconds per wall-clock
-// second ("sim-s/s") and kernel events per wall-clock second.
+// second ("sim-s/s"), kernel events per wall-clock second and heap
+// allocations per event (everything a run allocates, the protocol's, the
+// workload's and the checkers', over the events it processed).
 func Bench(b *testing.B, sc *scenarios.Scenario, proto runner.Protocol) {
 	var simTime time.Duration
 	var events uint64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	seed := uint64(0)
 	for b.Loop() {
 		seed++
@@ -81,7 +86,9 @@ func Bench(b *testing.B, sc *scenarios.Scenario, proto runner.Protocol) {
 		simTime += rep.SimTime
 		events += rep.Events
 	}
+	runtime.ReadMemStats(&after)
 	wall := b.Elapsed().Seconds()
 	b.ReportMetric(simTime.Seconds()/wall, "sim-s/s")
 	b.ReportMetric(float64(events)/wall, "events/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(events), "allocs/event")
 }

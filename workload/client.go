@@ -333,7 +333,7 @@ func (c *client) draw(r *sim.Rand) Op {
 	if cfg.Model == ModelListAppend {
 		return c.drawTxn(r)
 	}
-	op := Op{Kind: cfg.Mix.pick(r.IntN(cfg.Mix.Total())), Key: keyName(r.IntN(cfg.Keys))}
+	op := Op{Kind: cfg.Mix.pick(r.IntN(cfg.Mix.Total())), Key: c.wl.key(r.IntN(cfg.Keys))}
 	if op.Kind == OpGet {
 		return op
 	}

@@ -175,7 +175,7 @@ func (c *client) drawTxn(r *sim.Rand) Op {
 	n := 1 + r.IntN(maxOps)
 	op := Op{Kind: OpTxn, Txn: make([]MicroOp, n)}
 	for i := range op.Txn {
-		m := MicroOp{Key: keyName(r.IntN(cfg.Keys))}
+		m := MicroOp{Key: c.wl.key(r.IntN(cfg.Keys))}
 		if r.IntN(2) == 1 {
 			m.Append = true
 			m.Value = "c" + strconv.Itoa(c.index) + "." + strconv.FormatUint(c.seq, 10) + "." + strconv.Itoa(i)

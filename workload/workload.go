@@ -16,6 +16,22 @@ type Workload struct {
 	// without a deadline, and the phase passes when every one has returned.
 	finishing bool
 	stats     Stats
+	keys      []string // the names of the first keys, each made once (key)
+}
+
+// maxKeyNamesKept bounds Workload.keys: a workload of many keys formats the
+// names past it anew, each time it draws one.
+const maxKeyNamesKept = 1024
+
+// key returns the name of key i.
+func (w *Workload) key(i int) string {
+	if i >= len(w.keys) {
+		return keyName(i)
+	}
+	if w.keys[i] == "" {
+		w.keys[i] = keyName(i)
+	}
+	return w.keys[i]
 }
 
 // Stats counts what the clients did beyond the history.
@@ -36,7 +52,7 @@ func New(cfg Config) (*Workload, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Workload{cfg: cfg}, nil
+	return &Workload{cfg: cfg, keys: make([]string, min(cfg.Keys, maxKeyNamesKept))}, nil
 }
 
 // Config returns the workload's configuration.

@@ -169,6 +169,8 @@ type node struct {
 
 	hardDirty, logDirty bool   // unsynced writes of hard state and log
 	tailChunk           []byte // the encoding of the log's last chunk, as on disk
+	tailKey             string // logKey(tailKeyFirst), made once per chunk (chunkKey)
+	tailKeyFirst        uint64
 	encodeBuf           []byte // reused to encode entries (the disk copies values)
 }
 

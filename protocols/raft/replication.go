@@ -146,8 +146,17 @@ func (n *node) appendEntry(e Entry) {
 		n.tailChunk = n.tailChunk[:0] // a new chunk
 	}
 	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
-	n.env.Disk().Put(logKey(first), n.tailChunk)
+	n.env.Disk().Put(n.chunkKey(first), n.tailChunk)
 	n.logDirty = true
+}
+
+// chunkKey returns logKey(first), made once per chunk rather than once per
+// entry: every entry appended rewrites its chunk under the same key.
+func (n *node) chunkKey(first uint64) string {
+	if n.tailKey == "" || n.tailKeyFirst != first {
+		n.tailKey, n.tailKeyFirst = logKey(first), first
+	}
+	return n.tailKey
 }
 
 // truncateFrom deletes the entries from index on. The log gets a fresh array:
