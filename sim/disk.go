@@ -11,7 +11,8 @@ import (
 // writes survive a crash. A protocol that acknowledges before it syncs loses
 // acknowledged data on the next crash, and the checkers see it.
 //
-// Values are copied in and out, so callers may reuse their buffers.
+// Values are copied in and out, so callers may reuse their buffers
+// (PutShared, for a caller that never will, skips the copy).
 type Disk struct {
 	durable map[string][]byte // what survives a crash
 	view    map[string][]byte // what reads see: durable plus unsynced writes
@@ -50,9 +51,24 @@ func (d *Disk) Get(key string) ([]byte, bool) {
 	return slices.Clone(v), true
 }
 
-// Put stores value under key. It is lost by a crash unless Sync runs first.
+// Put stores a copy of value under key. It is lost by a crash unless Sync
+// runs first.
 func (d *Disk) Put(key string, value []byte) {
 	v := slices.Clone(value)
+	if v == nil {
+		v = []byte{}
+	}
+	d.PutShared(key, v)
+}
+
+// PutShared is Put without the copy: the disk keeps value itself, so the
+// caller must never change the bytes value holds again. Appending to value
+// is fine, since it leaves those bytes as they are: a record rewritten at
+// every step as it grows (a log's last chunk) is written without copying
+// all of it each time. The disk never changes a value in place either
+// (corruption replaces it).
+func (d *Disk) PutShared(key string, value []byte) {
+	v := value
 	if v == nil {
 		v = []byte{}
 	}

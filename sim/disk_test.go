@@ -149,6 +149,31 @@ func TestDiskCopiesValues(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// A record rewritten as it grows is written with PutShared: appending to the
+// caller's buffer, even in the same array, leaves every stored version as it
+// was, before and after a sync, and a torn crash cuts the stored bytes.
+func TestDiskPutSharedKeepsEachVersionAsAppendsGrowTheBuffer(t *testing.T) {
+	d := NewDisk()
+	buf := make([]byte, 0, 64)
+	buf = append(buf, "ab"...)
+	d.PutShared("chunk", buf)
+	d.Sync()
+	buf = append(buf, "cd"...) // the same array: room for it
+	got, _ := d.Get("chunk")
+	assert.Equal(t, "ab", string(got), "the stored version does not see the append")
+	d.PutShared("chunk", buf)
+	got, _ = d.Get("chunk")
+	assert.Equal(t, "abcd", string(got))
+	d.crash(nil) // the unsynced "abcd" is lost
+	got, _ = d.Get("chunk")
+	assert.Equal(t, "ab", string(got))
+
+	d.PutShared("nil", nil)
+	v, ok := d.Get("nil")
+	assert.True(t, ok, "a nil value is stored as empty, not as absent")
+	assert.Empty(t, v)
+}
+
 func TestDiskStats(t *testing.T) {
 	d := NewDisk()
 	d.Put("a", nil)

@@ -143,10 +143,13 @@ func (n *node) appendEntry(e Entry) {
 	}
 	first := chunkFirst(index, n.snap.index)
 	if first == index {
-		n.tailChunk = n.tailChunk[:0] // a new chunk
+		n.tailChunk = newChunkBuffer(n.tailChunk)
 	}
 	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
-	n.env.Disk().Put(n.chunkKey(first), n.tailChunk)
+	// The disk keeps the chunk as it is now: this server only ever appends
+	// to tailChunk and starts each chunk in a new array, so the bytes the
+	// disk holds never change.
+	n.env.Disk().PutShared(n.chunkKey(first), n.tailChunk)
 	n.logDirty = true
 }
 
@@ -183,9 +186,14 @@ func (n *node) truncateFrom(index uint64) {
 	n.logDirty = true
 }
 
+// newChunkBuffer returns an empty buffer for the next tail chunk, in a new
+// array (the disk shares the last one's: see appendEntry), with room for as
+// much as the last chunk held, so that a chunk rarely grows its array.
+func newChunkBuffer(last []byte) []byte { return make([]byte, 0, max(len(last), 256)) }
+
 // loadTailChunk sets tailChunk to the encoding of the last chunk of the log.
 func (n *node) loadTailChunk() {
-	n.tailChunk = n.tailChunk[:0]
+	n.tailChunk = newChunkBuffer(n.tailChunk)
 	if last := n.lastIndex(); last > n.snap.index {
 		for _, e := range n.entriesFrom(chunkFirst(last, n.snap.index), last) {
 			n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
