@@ -325,6 +325,10 @@ func (w *World) armTimer(s *nodeSlot, k TimerKind, deadline Time) {
 	if s.clock != (nodeClock{}) {
 		at = w.now.Add(s.clock.realDelay(deadline.Sub(s.clock.local(w.now))))
 	}
+	// A deadline the node's clock has already passed (a clock moved forward,
+	// or back to perfect, after the timer was set) fires now, never in the
+	// past: the queue's order assumes no event time is below the clock's.
+	at = max(at, w.now)
 	w.q.push(event{at: at, kind: evTimer, node: s.id, from: None,
 		inc: s.inc, gen: s.timerGen[k], tk: k})
 }

@@ -314,3 +314,42 @@ func TestStartComesFirstAfterARestart(t *testing.T) {
 	w.RunUntil(ms(20))
 	require.Equal(t, []string{"start", "start", "receive"}, order)
 }
+
+// A clock skewed back and then returned to perfect at time zero leaves its
+// node's timers overdue: they fire at once, and no event is ever queued
+// before the clock (the queue's order assumes none is), so another node's
+// timers still fire in order.
+func TestTimersOverdueAfterASkewFireAtOnceAndInOrder(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	type firing struct {
+		at   Time
+		node NodeID
+	}
+	var fired []firing
+	record := func(env Env, _ TimerKind) { fired = append(fired, firing{w.Now(), env.ID()}) }
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) {
+			w.At(0, "skew back to perfect", func() { w.SkewClock(0, 5*time.Second) })
+			env.SetTimer(0, time.Second) // at local -4s
+			env.SetTimer(1, 2*time.Second)
+		},
+		timer: record,
+	}))
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) {
+			env.SetTimer(0, 3*time.Second)
+			env.SetTimer(1, 4*time.Second)
+			env.SetTimer(2, 5*time.Second)
+		},
+		timer: record,
+	}))
+	w.At(0, "skew -5s", func() { w.SkewClock(0, -5*time.Second) })
+	w.RunUntil(Time(10 * time.Second))
+
+	require.Len(t, fired, 5)
+	for i := 1; i < len(fired); i++ {
+		require.LessOrEqual(t, fired[i-1].at, fired[i].at, "timers fired out of order: %v", fired)
+	}
+	require.Equal(t, []firing{{0, 0}, {0, 0}, {Time(3 * time.Second), 1}, {Time(4 * time.Second), 1},
+		{Time(5 * time.Second), 1}}, fired)
+}
