@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"runtime/debug"
+	"sync"
 )
 
 // manyRunsGCPercent is the garbage collector's target for commands that run
@@ -15,13 +16,34 @@ import (
 // default, since a long one's heap is what its memory budget is about.
 const manyRunsGCPercent = 400
 
+// manyRuns counts the commands that run many seeds now in this process (a
+// user's binary may run two sweeps at once): the first raises the target,
+// the last one out puts back what it found.
+var manyRuns struct {
+	sync.Mutex
+	active int
+	saved  int
+}
+
 // collectLessForManyRuns raises the garbage collector's target for the
 // duration of a command that runs many seeds, unless the user chose one
 // with GOGC, and returns what restores it.
 func collectLessForManyRuns() (restore func()) {
-	if _, set := os.LookupEnv("GOGC"); set {
+	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	old := debug.SetGCPercent(manyRunsGCPercent)
-	return func() { debug.SetGCPercent(old) }
+	manyRuns.Lock()
+	defer manyRuns.Unlock()
+	if manyRuns.active == 0 {
+		manyRuns.saved = debug.SetGCPercent(manyRunsGCPercent)
+	}
+	manyRuns.active++
+	return func() {
+		manyRuns.Lock()
+		defer manyRuns.Unlock()
+		manyRuns.active--
+		if manyRuns.active == 0 {
+			debug.SetGCPercent(manyRuns.saved)
+		}
+	}
 }

@@ -31,3 +31,17 @@ func TestManyRunsRaiseTheGCTargetUnlessGOGCIsSet(t *testing.T) {
 	require.Equal(t, before, gcPercent(), "the user's GOGC stands")
 	restore()
 }
+
+// Two commands of one process overlapping (a user's binary running two
+// sweeps) leave the target raised until the last one returns, then put
+// back what the first one found.
+func TestOverlappingManyRunsRestoreTheTargetOnce(t *testing.T) {
+	before := gcPercent()
+	t.Setenv("GOGC", "")
+	first := collectLessForManyRuns()
+	second := collectLessForManyRuns()
+	first()
+	require.Equal(t, manyRunsGCPercent, gcPercent(), "the second command still runs")
+	second()
+	require.Equal(t, before, gcPercent())
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/simrun/simrun/internal/chunked"
 	"github.com/simrun/simrun/sim"
@@ -267,6 +268,9 @@ func ReadJSON(r io.Reader) (*History, error) {
 		}
 		if j.ID != h.Len() {
 			return nil, fmt.Errorf("history operation %d: id %d, want %d (ids number the operations from 0 in order)", line, j.ID, h.Len())
+		}
+		if j.Client < 0 || j.Client > math.MaxInt32 {
+			return nil, fmt.Errorf("history operation %d: client %d is not a client index", line, j.Client)
 		}
 		h.add(&op)
 	}

@@ -39,6 +39,8 @@ func TestReadJSONRejectsGarbage(t *testing.T) {
 		`{"id":0,"kind":"get","key":"k0","call":0,"colour":"red","status":"ok"}`,
 		`{"id":0,`,
 		`{"id":1,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`,
+		`{"id":0,"client":-1,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`,
+		`{"id":0,"client":4294967296,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`,
 	} {
 		_, err := ReadJSON(strings.NewReader(in))
 		assert.Error(t, err, in)
