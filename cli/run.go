@@ -26,6 +26,7 @@ type runFlags struct {
 	out        string
 	linTimeout time.Duration
 	keep       traceKeep
+	profile    profileFlags
 }
 
 // traceKeep is how much trace a failure's artifacts keep: the events around
@@ -79,10 +80,11 @@ func (a *app) newRunCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker; past it the verdict is unknown")
 	f.keep.addFlags(cmd)
+	f.profile.addFlags(cmd)
 	return cmd
 }
 
-func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet bool) error {
+func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet bool) (err error) {
 	sc, proto, err := a.resolveScenario(path, f.swarm)
 	if err != nil {
 		return err
@@ -94,6 +96,15 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if f.keep.window < 1 {
 		return badInput("--trace-window: must be at least 1, got %d", f.keep.window)
 	}
+	stopProfiles, err := f.profile.start()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := stopProfiles(); err == nil {
+			err = stopErr
+		}
+	}()
 	opts := runner.Options{Seed: f.seed, LinearizabilityTimeout: f.linTimeout}
 	// Both files are created before the run, so that a path that cannot be
 	// written is reported at once, as bad input, not after the run's time.

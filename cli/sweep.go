@@ -32,6 +32,7 @@ type sweepFlags struct {
 	recheck    int
 	swarm      []string
 	keep       traceKeep
+	profile    profileFlags
 }
 
 const sweepLong = `Run many seeds of each scenario, in parallel worlds (one per core by default).
@@ -91,14 +92,24 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th)")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
 	f.keep.addFlags(cmd)
+	f.profile.addFlags(cmd)
 	return cmd
 }
 
-func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f sweepFlags) error {
+func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f sweepFlags) (err error) {
 	if err := validateSweepFlags(f); err != nil {
 		return err
 	}
 	defer collectLessForManyRuns()()
+	stopProfiles, err := f.profile.start()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := stopProfiles(); err == nil {
+			err = stopErr
+		}
+	}()
 	if ctx == nil {
 		ctx = context.Background()
 	}
