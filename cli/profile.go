@@ -24,9 +24,10 @@ func (p *profileFlags) addFlags(cmd *cobra.Command) {
 
 // start creates both files, so that a path that cannot be written is
 // reported at once as bad input, and starts the CPU profile. stop ends the
-// CPU profile and writes the allocation profile; call it once the work is
-// done, whatever its outcome.
-func (p profileFlags) start() (stop func() error, err error) {
+// CPU profile and writes the allocation profile, once the work is done,
+// whatever its outcome: deferred, with the command's error, which it sets
+// if the profiles fail and nothing else did.
+func (p profileFlags) start() (stop func(cmdErr *error), err error) {
 	cpuFile, err := createOptional("--cpuprofile", p.cpu)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,11 @@ func (p profileFlags) start() (stop func() error, err error) {
 			return nil, badInput("--cpuprofile: %v", err)
 		}
 	}
-	return func() error { return stopProfiles(cpuFile, memFile) }, nil
+	return func(cmdErr *error) {
+		if err := stopProfiles(cpuFile, memFile); *cmdErr == nil {
+			*cmdErr = err
+		}
+	}, nil
 }
 
 func stopProfiles(cpuFile, memFile *os.File) error {

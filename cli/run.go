@@ -100,11 +100,7 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if stopErr := stopProfiles(); err == nil {
-			err = stopErr
-		}
-	}()
+	defer stopProfiles(&err)
 	opts := runner.Options{Seed: f.seed, LinearizabilityTimeout: f.linTimeout}
 	// Both files are created before the run, so that a path that cannot be
 	// written is reported at once, as bad input, not after the run's time.

@@ -105,11 +105,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if stopErr := stopProfiles(); err == nil {
-			err = stopErr
-		}
-	}()
+	defer stopProfiles(&err)
 	if ctx == nil {
 		ctx = context.Background()
 	}
