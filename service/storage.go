@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+
+	"github.com/simrun/simrun/sim"
 )
 
 // Helpers for the protocols' disk records: keys that sort by index, and a
@@ -36,6 +38,17 @@ func ParseIndexKey(prefix, key string) (i uint64, ok bool) {
 	}
 	i, err := strconv.ParseUint(key[len(prefix):], 10, 64)
 	return i, err == nil
+}
+
+// PutCopies writes record under each of keys, in order: a record kept in
+// several copies (a hard state, a snapshot) so that a torn or corrupted one
+// leaves another. The copies share record, which the caller encoded for this
+// write and never changes again (sim.Disk.PutShared): a snapshot, the whole
+// state machine, is not copied once per key.
+func PutCopies(d *sim.Disk, record []byte, keys ...string) {
+	for _, k := range keys {
+		d.PutShared(k, record)
+	}
 }
 
 // RecordReader decodes the payload of a sealed record field by field. The

@@ -3,6 +3,9 @@ package service
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/simrun/simrun/sim"
+	"github.com/stretchr/testify/require"
 )
 
 func TestIndexKeysSortByIndex(t *testing.T) {
@@ -61,4 +64,16 @@ func TestPayloadReaderReadsWhatIsLeft(t *testing.T) {
 	if c, v := r.Byte(), r.Uvarint(); c != 9 || v != 77 || !r.End() {
 		t.Errorf("read %d %d (end %v), want 9 77 at the end", c, v, r.End())
 	}
+}
+
+func TestPutCopiesWritesTheRecordUnderEveryKey(t *testing.T) {
+	d := sim.NewDisk()
+	PutCopies(d, []byte("rec"), "b", "a")
+	for _, k := range []string{"a", "b"} {
+		got, ok := d.Get(k)
+		require.True(t, ok, k)
+		require.Equal(t, "rec", string(got), k)
+	}
+	writes, _ := d.Stats()
+	require.Equal(t, uint64(2), writes, "one write per copy")
 }

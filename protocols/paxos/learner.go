@@ -242,9 +242,7 @@ func (n *node) maybeSnapshot() {
 
 // writeSnapshot writes both copies of the snapshot; flush syncs them.
 func (n *node) writeSnapshot() {
-	b := encodeSnapshot(n.snap)
-	n.env.Disk().Put(snapshotKeyA, b)
-	n.env.Disk().Put(snapshotKeyB, b)
+	service.PutCopies(n.env.Disk(), encodeSnapshot(n.snap), snapshotKeyA, snapshotKeyB)
 	n.dirty = true
 }
 

@@ -13,9 +13,7 @@ func (n *node) persistHardState() {
 		vote = sim.None // planted bug: the vote lives only in memory
 	}
 	b := encodeHardState(hardState{term: n.term, vote: vote, lost: n.lost, snap: n.snap.position()})
-	for _, k := range hardStateKeys {
-		n.env.Disk().Put(k, b)
-	}
+	service.PutCopies(n.env.Disk(), b, hardStateKeys[:]...)
 	n.hardDirty = true
 }
 

@@ -198,10 +198,7 @@ func (n *node) compact(s snapshot, keep bool) {
 		last := min(n.lastIndex(), chunkStart(first)+entriesPerChunk-1)
 		d.Put(logKey(first), encodeChunk(n.entriesFrom(first, last))) // step 2
 	}
-	b := encodeSnapshot(s)
-	for _, k := range snapshotKeys {
-		d.Put(k, b) // step 3
-	}
+	service.PutCopies(d, encodeSnapshot(s), snapshotKeys[:]...) // step 3
 	n.persistHardState()
 	for _, key := range keys {
 		if first, _ := parseLogKey(key); first <= s.index {

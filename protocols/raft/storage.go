@@ -219,10 +219,7 @@ func loadState(d *sim.Disk) durableState {
 		deleteKeys(d, snapshotKeys[:])
 		return st.finishLoad(d, true)
 	case repairSnap:
-		b := encodeSnapshot(snap)
-		for _, k := range snapshotKeys {
-			d.Put(k, b)
-		}
+		service.PutCopies(d, encodeSnapshot(snap), snapshotKeys[:]...)
 		changed = true
 	}
 	st.snap, st.log[0].Term = snap, snap.term
@@ -281,10 +278,7 @@ func (st *durableState) loseLog(d *sim.Disk, keys []string) {
 // finishLoad rewrites both copies of the hard state and syncs, if repair.
 func (st *durableState) finishLoad(d *sim.Disk, repair bool) durableState {
 	if repair {
-		b := encodeHardState(st.hard)
-		for _, k := range hardStateKeys {
-			d.Put(k, b)
-		}
+		service.PutCopies(d, encodeHardState(st.hard), hardStateKeys[:]...)
 		d.Sync()
 	}
 	return *st
