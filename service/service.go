@@ -46,6 +46,12 @@ func (c Command) AppendTrace(b []byte) []byte {
 	return sim.TraceLine(b).Uint("seq", c.Seq).Quote("op", string(c.Op))
 }
 
+// AppendDigest appends c's binary form, for a message that carries it
+// (see sim.Digester).
+func (c Command) AppendDigest(b []byte) []byte {
+	return sim.DigestForm(b).Node(c.Client).Uint(c.Seq).Bytes(c.Op)
+}
+
 // AppendBinary appends c's durable encoding to b.
 func (c Command) AppendBinary(b []byte) []byte {
 	b = binary.AppendVarint(b, int64(c.Client))
@@ -89,6 +95,11 @@ func (r Request) AppendTrace(b []byte) []byte {
 	return r.Cmd.AppendTrace(b)
 }
 
+// AppendDigest implements sim.Digester: a run sends a request per operation.
+func (r Request) AppendDigest(b []byte) []byte {
+	return r.Cmd.AppendDigest(sim.DigestForm(b).Kind("Request"))
+}
+
 // Status says how a server answered a request.
 type Status uint8
 
@@ -115,6 +126,12 @@ func (r Reply) AppendTrace(b []byte) []byte {
 		return sim.TraceLine(b).Word("not-leader").Int("hint", int64(r.Leader))
 	}
 	return sim.TraceLine(b).Word("ok").Quote("result", string(r.Result))
+}
+
+// AppendDigest implements sim.Digester: a run sends a reply per request.
+func (r Reply) AppendDigest(b []byte) []byte {
+	return sim.DigestForm(b).Kind("Reply").Node(r.Client).Uint(r.Seq).Uint(uint64(r.Status)).Node(r.Leader).
+		Bytes(r.Result)
 }
 
 // StateMachine is the deterministic application a protocol replicates.

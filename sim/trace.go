@@ -14,12 +14,13 @@ import (
 // for example "1500000 deliver n1 n2 MsgApp term=3 ...". The trace hash does
 // not read those lines: it folds a compact binary form of each event (time,
 // nodes, kind and a digest of the detail) into a 64-bit state, so that a run
-// nobody traces never formats a number. A message's digest is the CRC-32C
-// (hardware accelerated on common CPUs) of its canonical form, computed once
-// when it is sent and carried with it to its delivery, hold or drop. Text is
-// built only when it is read: the JSONL trace (Config.Trace), the recent lines
-// of a crash or violation report. Same scenario and seed, same events, same
-// hash: that is the determinism contract made checkable.
+// nobody traces formats few numbers. A message's digest is the CRC-32C
+// (hardware accelerated on common CPUs) of its binary form if it is a
+// Digester, else of its canonical text, computed once when it is sent and
+// carried with it to its delivery, hold or drop. Text is built only when it
+// is read: the JSONL trace (Config.Trace), the recent lines of a crash or
+// violation report. Same scenario and seed, same events, same hash: that is
+// the determinism contract made checkable.
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -117,9 +118,14 @@ func (t *tracer) end() {
 	t.emit(t.cur)
 }
 
-// digest returns m's digest: the CRC-32C of its canonical form.
+// digest returns m's digest: the CRC-32C of its binary form if it is a
+// Digester, else of its canonical text.
 func (t *tracer) digest(m Message) uint32 {
-	t.scratch = m.AppendTrace(t.scratch[:0])
+	if d, ok := m.(Digester); ok {
+		t.scratch = d.AppendDigest(t.scratch[:0])
+	} else {
+		t.scratch = m.AppendTrace(t.scratch[:0])
+	}
 	return crc32.Update(0, crcTable, t.scratch)
 }
 

@@ -154,6 +154,12 @@ func (m MsgAccept) AppendTrace(b []byte) []byte {
 	return appendCommands(b, m.Cmds)
 }
 
+// AppendDigest implements sim.Digester: accepts carry every command, and
+// they are most of a run's messages with their answers.
+func (m MsgAccept) AppendDigest(b []byte) []byte {
+	return digestCommands(sim.DigestForm(b).Kind("MsgAccept").Uint(m.Ballot).Uint(m.Slot), m.Cmds)
+}
+
 // MsgAccepted is phase 2b (PMS §2.2): the acceptor accepted the leader's
 // proposals of Ballot for the Count slots from Slot on. It goes to the leader,
 // the one learner that counts them (PMS §2.3: "the acceptors could respond
@@ -168,6 +174,11 @@ type MsgAccepted struct {
 func (m MsgAccepted) AppendTrace(b []byte) []byte {
 	return sim.TraceLine(b).Kind("MsgAccepted").Uint("ballot", m.Ballot).Uint("slot", m.Slot).
 		Uint("count", m.Count)
+}
+
+// AppendDigest implements sim.Digester, for the answer to every MsgAccept.
+func (m MsgAccepted) AppendDigest(b []byte) []byte {
+	return sim.DigestForm(b).Kind("MsgAccepted").Uint(m.Ballot).Uint(m.Slot).Uint(m.Count)
 }
 
 // MsgDecide is the leader telling the other learners (PMS §2.3) that the
@@ -186,6 +197,11 @@ type MsgDecide struct {
 func (m MsgDecide) AppendTrace(b []byte) []byte {
 	return sim.TraceLine(b).Kind("MsgDecide").Uint("ballot", m.Ballot).Uint("slot", m.Slot).
 		Uint("count", m.Count)
+}
+
+// AppendDigest implements sim.Digester: a leader decides every batch.
+func (m MsgDecide) AppendDigest(b []byte) []byte {
+	return sim.DigestForm(b).Kind("MsgDecide").Uint(m.Ballot).Uint(m.Slot).Uint(m.Count)
 }
 
 // MsgHeartbeat tells the other servers that the leader of Ballot is alive
@@ -225,6 +241,11 @@ func (m MsgChosen) AppendTrace(b []byte) []byte {
 	return appendCommands(b, m.Cmds)
 }
 
+// AppendDigest implements sim.Digester: catching up sends many commands.
+func (m MsgChosen) AppendDigest(b []byte) []byte {
+	return digestCommands(sim.DigestForm(b).Kind("MsgChosen").Uint(m.Slot), m.Cmds)
+}
+
 // MsgSnapshot answers a MsgLearn for slots compacted away.
 type MsgSnapshot struct {
 	Snapshot Snapshot
@@ -245,6 +266,15 @@ func appendCommands(b []byte, cmds []service.Command) []byte {
 		b = appendCommand(b, c)
 	}
 	return append(b, ']')
+}
+
+// digestCommands appends cmds to a message's binary form, count first.
+func digestCommands(f sim.DigestForm, cmds []service.Command) []byte {
+	f = f.Uint(uint64(len(cmds)))
+	for _, c := range cmds {
+		f = c.AppendDigest(f)
+	}
+	return f
 }
 
 // appendCommand appends a command as service.Command does, and a

@@ -38,6 +38,12 @@ func (m MsgPrePrepare) AppendTrace(b []byte) []byte {
 	return m.Cmd.AppendTrace(b)
 }
 
+// AppendDigest implements sim.Digester: the three phases' messages are
+// most of a run's, and a pre-prepare carries the request.
+func (m MsgPrePrepare) AppendDigest(b []byte) []byte {
+	return m.Cmd.AppendDigest(digestVote(b, "MsgPrePrepare", m.View, m.Seq, m.Digest, m.Sig))
+}
+
 // MsgPrepare is ⟨PREPARE, v, n, d, i⟩ (§4.2): a backup accepted the
 // pre-prepare (View, Seq, Digest).
 type MsgPrepare struct {
@@ -48,6 +54,11 @@ type MsgPrepare struct {
 // AppendTrace implements sim.Message.
 func (m MsgPrepare) AppendTrace(b []byte) []byte {
 	return appendVote(append(b, "MsgPrepare"...), m.View, m.Seq, m.Digest, m.Sig)
+}
+
+// AppendDigest implements sim.Digester.
+func (m MsgPrepare) AppendDigest(b []byte) []byte {
+	return digestVote(b, "MsgPrepare", m.View, m.Seq, m.Digest, m.Sig)
 }
 
 // MsgCommit is ⟨COMMIT, v, n, D(m), i⟩ (§4.2): the sender has the request
@@ -61,6 +72,11 @@ type MsgCommit struct {
 // AppendTrace implements sim.Message.
 func (m MsgCommit) AppendTrace(b []byte) []byte {
 	return appendVote(append(b, "MsgCommit"...), m.View, m.Seq, m.Digest, m.Sig)
+}
+
+// AppendDigest implements sim.Digester.
+func (m MsgCommit) AppendDigest(b []byte) []byte {
+	return digestVote(b, "MsgCommit", m.View, m.Seq, m.Digest, m.Sig)
 }
 
 // MsgCheckpoint is ⟨CHECKPOINT, n, d, i⟩ (§4.3): after executing Seq the
@@ -247,6 +263,11 @@ func appendVote(b []byte, view, seq, digest uint64, sig sim.Signature) []byte {
 	b = sim.TraceLine(b).Uint("view", view).Uint("seq", seq).Hex("digest", digest)
 	b = append(b, " sig="...)
 	return appendSig(b, sig)
+}
+
+// digestVote is appendVote's binary form, for sim.Digester.
+func digestVote(b []byte, kind string, view, seq, digest uint64, sig sim.Signature) []byte {
+	return sim.DigestForm(b).Kind(kind).Uint(view).Uint(seq).Uint(digest).Node(sig.Signer).Uint(sig.Digest)
 }
 
 // appendSig appends "n2:3fa9..": the signer and the digest signed.

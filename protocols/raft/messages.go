@@ -34,6 +34,16 @@ func (e Entry) appendTrace(b []byte) []byte {
 	return strconv.AppendUint(b, e.Cmd.Seq, 10)
 }
 
+// appendDigest appends e's binary form: what appendTrace shows, the
+// configuration as its encoding.
+func (e Entry) appendDigest(f sim.DigestForm) sim.DigestForm {
+	f = f.Uint(e.Term).Node(e.Cmd.Client).Uint(e.Cmd.Seq)
+	if isConfigCommand(e.Cmd) {
+		f = f.Bytes(e.Cmd.Op)
+	}
+	return f
+}
+
 // MsgVote is the RequestVote RPC (Raft §5.2, Figure 2): the sender is the
 // candidate and asks for a vote in Term. LastIndex and LastTerm describe its
 // log, for the up-to-date check of §5.4.1. Transfer says the candidate
@@ -104,6 +114,17 @@ func (m MsgApp) AppendTrace(b []byte) []byte {
 	return append(b, ']')
 }
 
+// AppendDigest implements sim.Digester: an AppendEntries is the most
+// frequent message of a run, and its text the costliest to format.
+func (m MsgApp) AppendDigest(b []byte) []byte {
+	f := sim.DigestForm(b).Kind("MsgApp").Uint(m.Term).Uint(m.PrevIndex).Uint(m.PrevTerm).Uint(m.Commit).
+		Uint(uint64(len(m.Entries)))
+	for _, e := range m.Entries {
+		f = e.appendDigest(f)
+	}
+	return f
+}
+
 // MsgAppResp answers a MsgApp. On success Index is the last index the
 // follower now knows to match the leader's log (PrevIndex plus the entries).
 // On rejection Index is the rejected PrevIndex, and the conflict hint lets the
@@ -129,6 +150,12 @@ func (m MsgAppResp) AppendTrace(b []byte) []byte {
 			Uint("conflict-index", m.ConflictIndex)
 	}
 	return b
+}
+
+// AppendDigest implements sim.Digester, for the answer to every MsgApp.
+func (m MsgAppResp) AppendDigest(b []byte) []byte {
+	return sim.DigestForm(b).Kind("MsgAppResp").Uint(m.Term).Bool(m.Reject).Uint(m.Index).
+		Uint(m.ConflictTerm).Uint(m.ConflictIndex)
 }
 
 // MessageTerm implements sim.Termed: every Raft message carries its
