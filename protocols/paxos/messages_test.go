@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -37,4 +38,25 @@ func TestMessageTraces(t *testing.T) {
 			assert.Equal(t, "prefix "+tt.want, string(tt.msg.AppendTrace([]byte("prefix "))), "appends")
 		})
 	}
+}
+
+// The binary forms of the messages that have one (sim.Digester) tell apart
+// every two messages whose lines differ: each variant differs from the
+// first of its kind in one field.
+func TestMessageDigestsSeeEveryField(t *testing.T) {
+	c := cmd(5, 3, "put k1 v3")
+	cmds := [][]service.Command{{c}, {c, c}, {cmd(6, 3, "put k1 v3")}, {cmd(5, 4, "put k1 v3")},
+		{cmd(5, 3, "put k1 v4")}, {service.Noop}, {configCommand(sim.MembersOf(0, 1, 2))},
+		{configCommand(sim.MembersOf(0, 1, 3))}, nil}
+	var msgs []sim.Message
+	for _, cs := range cmds {
+		msgs = append(msgs, MsgAccept{Ballot: 7, Slot: 12, Cmds: cs}, MsgChosen{Slot: 12, Cmds: cs})
+	}
+	msgs = append(msgs, MsgAccept{Ballot: 8, Slot: 12, Cmds: cmds[0]}, MsgAccept{Ballot: 7, Slot: 13, Cmds: cmds[0]},
+		MsgChosen{Slot: 13, Cmds: cmds[0]})
+	for _, counted := range []struct{ ballot, slot, count uint64 }{{7, 12, 2}, {8, 12, 2}, {7, 13, 2}, {7, 12, 3}} {
+		msgs = append(msgs, MsgAccepted{counted.ballot, counted.slot, counted.count},
+			MsgDecide{counted.ballot, counted.slot, counted.count})
+	}
+	prototest.RequireDigestsTellApart(t, msgs...)
 }

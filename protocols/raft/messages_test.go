@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -33,6 +34,37 @@ func TestMessageTraces(t *testing.T) {
 			assert.Equal(t, "x "+tt.want, string(tt.msg.AppendTrace([]byte("x "))), "appends")
 		})
 	}
+}
+
+// The binary forms of the messages that have one (sim.Digester) tell apart
+// every two messages whose lines differ: each variant differs from the
+// first in one field.
+func TestMessageDigestsSeeEveryField(t *testing.T) {
+	cmd := service.Command{Client: 5, Seq: 3, Op: []byte("add k")}
+	config := configCommand(configuration{voters: sim.MembersOf(0, 1, 2)})
+	app := MsgApp{Term: 3, PrevIndex: 7, PrevTerm: 2, Commit: 6, Entries: []Entry{{3, cmd}}}
+	apps := []sim.Message{app}
+	for _, change := range []func(*MsgApp){
+		func(m *MsgApp) { m.Term++ }, func(m *MsgApp) { m.PrevIndex++ }, func(m *MsgApp) { m.PrevTerm++ },
+		func(m *MsgApp) { m.Commit++ }, func(m *MsgApp) { m.Entries = nil },
+		func(m *MsgApp) { m.Entries = []Entry{{4, cmd}} }, func(m *MsgApp) { m.Entries = []Entry{{3, service.Noop}} },
+		func(m *MsgApp) { m.Entries = []Entry{{3, service.Command{Client: 6, Seq: 3}}} },
+		func(m *MsgApp) { m.Entries = []Entry{{3, service.Command{Client: 5, Seq: 4}}} },
+		func(m *MsgApp) { m.Entries = []Entry{{3, cmd}, {3, cmd}} },
+		func(m *MsgApp) { m.Entries = []Entry{{3, config}} },
+		func(m *MsgApp) {
+			m.Entries = []Entry{{3, configCommand(configuration{voters: sim.MembersOf(0, 1, 3)})}}
+		},
+	} {
+		m := app
+		change(&m)
+		apps = append(apps, m)
+	}
+	prototest.RequireDigestsTellApart(t, apps...)
+	prototest.RequireDigestsTellApart(t, MsgAppResp{Term: 3, Index: 9}, MsgAppResp{Term: 4, Index: 9},
+		MsgAppResp{Term: 3, Index: 8}, MsgAppResp{Term: 3, Index: 9, Reject: true},
+		MsgAppResp{Term: 3, Index: 9, Reject: true, ConflictTerm: 1},
+		MsgAppResp{Term: 3, Index: 9, Reject: true, ConflictIndex: 1})
 }
 
 func TestLogKeysSortInIndexOrder(t *testing.T) {
