@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
 )
 
 // Environment variables that change a sweep without editing the test.
@@ -216,4 +218,14 @@ func Run(t testing.TB, sc *scenarios.Scenario, seed uint64, opts ...Option) *run
 		t.Fatalf("simtest: seed %d: %v", seed, err)
 	}
 	return rep
+}
+
+// RequireDigestsTellApart fails t if two of msgs that are sim.Digesters have
+// different canonical lines (AppendTrace) but the same binary form
+// (AppendDigest): the trace hash reads only the binary form, so a field it
+// leaves out is one the determinism check cannot see. Give it variants of a
+// message that each differ from the first in one field.
+func RequireDigestsTellApart(t testing.TB, msgs ...sim.Message) {
+	t.Helper()
+	prototest.RequireDigestsTellApart(t, msgs...)
 }
