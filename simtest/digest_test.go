@@ -33,7 +33,7 @@ type failures struct {
 	failed string
 }
 
-func (f *failures) Fatalf(format string, args ...any) { f.failed = fmt.Sprintf(format, args...) }
+func (f *failures) Fatal(args ...any) { f.failed = fmt.Sprint(args...) }
 
 // A binary form that leaves out a field the line shows fails the check.
 func TestRequireDigestsTellApart(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/internal/digestcheck"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -227,5 +227,7 @@ func Run(t testing.TB, sc *scenarios.Scenario, seed uint64, opts ...Option) *run
 // message that each differ from the first in one field.
 func RequireDigestsTellApart(t testing.TB, msgs ...sim.Message) {
 	t.Helper()
-	prototest.RequireDigestsTellApart(t, msgs...)
+	if err := digestcheck.Collision(msgs...); err != nil {
+		t.Fatal(err)
+	}
 }
