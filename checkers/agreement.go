@@ -32,6 +32,9 @@ func NewAgreement() Invariant {
 
 func (a *agreement) Name() string { return NameAgreement }
 
+// Kinds implements Selective: commits and applies are judged.
+func (a *agreement) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsCommit, sim.ObsApply} }
+
 // Observe compares a commit or apply with the first one seen at its index.
 // The same digest again is fine: another node catching up, or a restarted
 // node committing and applying its log again.

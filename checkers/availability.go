@@ -43,6 +43,9 @@ func NewStaleLeader() Invariant { return &staleLeader{seen: map[sim.NodeID]seenT
 
 func (s *staleLeader) Name() string { return NameStaleLeader }
 
+// Kinds implements Selective: the terms servers see and their leaders' acts.
+func (s *staleLeader) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsTerm, sim.ObsLead} }
+
 // Observe records the terms servers see and judges their leaders' messages.
 func (s *staleLeader) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
 	if o.Kind != sim.ObsTerm && o.Kind != sim.ObsLead {
@@ -97,6 +100,9 @@ func NewProgressCheck(bound time.Duration) *ProgressCheck {
 
 // Name implements Invariant.
 func (p *ProgressCheck) Name() string { return NameProgress }
+
+// Kinds implements Selective: only clients' returns are read.
+func (p *ProgressCheck) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsReturn} }
 
 // Observe notes a client's successful operation.
 func (p *ProgressCheck) Observe(at sim.Time, _ uint64, o sim.Observation) *Violation {

@@ -10,17 +10,29 @@ import (
 // Invariant judges a run one observation at a time, as the observations are
 // made, so that a violation is reported at the event that caused it.
 //
-// Contract: Observe is called for every observation of the run, in order,
-// from the world's goroutine. It must be deterministic: its answer may depend
-// only on the observations seen so far (no maps iterated, no clocks). It
-// returns nil, or the violation this observation reveals. An invariant keeps
-// no reference to the world.
+// Contract: Observe is called for every observation of the run (of the kinds
+// it names, for a Selective invariant), in order, from the world's
+// goroutine. It must be deterministic: its answer may depend only on the
+// observations seen so far (no maps iterated, no clocks). It returns nil, or
+// the violation this observation reveals. An invariant keeps no reference to
+// the world.
 type Invariant interface {
 	// Name is the check's name as scenarios list it ("agreement").
 	Name() string
 	// Observe judges observation o, made at virtual time at as the event-th
 	// event of the run (1-based, the number of its trace line).
 	Observe(at sim.Time, event uint64, o sim.Observation) *Violation
+}
+
+// Selective is an Invariant that judges only some kinds of observation: the
+// Monitor shows it those alone. Most of a run's observations are commits and
+// applies, which most invariants ignore; without this each would still be
+// called, with the whole observation, for every one of them.
+type Selective interface {
+	Invariant
+	// Kinds lists the kinds Observe judges; it is asked once. nil means
+	// every kind.
+	Kinds() []sim.ObsKind
 }
 
 // Violation is a broken invariant, pinned to the event that broke it.
@@ -62,6 +74,11 @@ type Monitor struct {
 	invs  []Invariant
 	first []*Violation // by invariant position
 	stop  func(reason string)
+	// byKind[k] lists, in order, the positions of the invariants shown
+	// observations of kind k; all those of the invariants that are not
+	// Selective, shown a kind no Selective one named.
+	byKind [][]int
+	all    []int
 }
 
 // Attach registers invs with w: each sees every observation with w.Now() and
@@ -87,16 +104,50 @@ func AttachCorrect(w *sim.World, invs []Invariant, byzantine []sim.NodeID) *Moni
 // NewMonitor builds a monitor that calls stop (if not nil) at the first
 // violation. Attach is the usual way in; this one serves tests and replays.
 func NewMonitor(invs []Invariant, stop func(reason string)) *Monitor {
-	return &Monitor{invs: append([]Invariant(nil), invs...), first: make([]*Violation, len(invs)), stop: stop}
+	m := &Monitor{invs: append([]Invariant(nil), invs...), first: make([]*Violation, len(invs)), stop: stop}
+	m.routeKinds()
+	return m
 }
 
-// Observe shows o to every invariant that has not failed yet, in order.
+// routeKinds fills byKind and all from the invariants' Kinds.
+func (m *Monitor) routeKinds() {
+	var kinds [][]sim.ObsKind // by position; nil: every kind
+	for _, inv := range m.invs {
+		var ks []sim.ObsKind
+		if s, ok := inv.(Selective); ok {
+			ks = s.Kinds()
+			for _, k := range ks {
+				if int(k) >= len(m.byKind) {
+					m.byKind = append(m.byKind, make([][]int, int(k)+1-len(m.byKind))...)
+				}
+			}
+		}
+		kinds = append(kinds, ks)
+	}
+	for i, ks := range kinds {
+		if ks == nil {
+			m.all = append(m.all, i)
+		}
+		for k := range m.byKind {
+			if ks == nil || slices.Contains(ks, sim.ObsKind(k)) {
+				m.byKind[k] = append(m.byKind[k], i)
+			}
+		}
+	}
+}
+
+// Observe shows o to every invariant that judges its kind and has not failed
+// yet, in order.
 func (m *Monitor) Observe(at sim.Time, event uint64, o sim.Observation) {
-	for i, inv := range m.invs {
+	shown := m.all
+	if int(o.Kind) < len(m.byKind) {
+		shown = m.byKind[o.Kind]
+	}
+	for _, i := range shown {
 		if m.first[i] != nil {
 			continue
 		}
-		v := inv.Observe(at, event, o)
+		v := m.invs[i].Observe(at, event, o)
 		if v == nil {
 			continue
 		}

@@ -128,6 +128,43 @@ func TestMonitorRecordsFirstViolationPerInvariant(t *testing.T) {
 	assert.Equal(t, Fail, res[1].Verdict)
 }
 
+// seen records the kinds it is shown in a log shared with others;
+// selectiveSeen does so for the kinds it names.
+type seen struct {
+	name string
+	log  *[]string
+}
+
+func (s seen) Name() string { return s.name }
+
+func (s seen) Observe(_ sim.Time, _ uint64, o sim.Observation) *Violation {
+	*s.log = append(*s.log, s.name+":"+o.Kind.String())
+	return nil
+}
+
+type selectiveSeen struct {
+	seen
+	kinds []sim.ObsKind
+}
+
+func (s selectiveSeen) Kinds() []sim.ObsKind { return s.kinds }
+
+// A Selective invariant is shown only the kinds it names, the others every
+// kind, and each observation reaches its invariants in their given order.
+func TestMonitorShowsSelectiveInvariantsTheirKindsOnly(t *testing.T) {
+	var log []string
+	m := NewMonitor([]Invariant{
+		selectiveSeen{seen{"apply", &log}, []sim.ObsKind{sim.ObsApply}},
+		seen{"all", &log},
+		selectiveSeen{seen{"leader", &log}, []sim.ObsKind{sim.ObsLeader, sim.ObsApply}},
+	}, nil)
+	for _, k := range []sim.ObsKind{sim.ObsApply, sim.ObsLeader, sim.ObsCommit, sim.ObsConfig} {
+		m.Observe(0, 1, sim.Observation{Kind: k})
+	}
+	assert.Equal(t, []string{"apply:apply", "all:apply", "leader:apply", "all:leader", "leader:leader",
+		"all:commit", "all:config"}, log)
+}
+
 // announcer is a server that announces what the test scripts at given times.
 type announcer struct {
 	script map[sim.NodeID][]sim.Observation // per node, one per timer tick

@@ -26,6 +26,9 @@ func NewOneLeaderPerTerm() Invariant {
 
 func (l *oneLeaderPerTerm) Name() string { return NameOneLeaderPerTerm }
 
+// Kinds implements Selective: only elections are judged.
+func (l *oneLeaderPerTerm) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsLeader} }
+
 // Observe compares a leader announcement with the first one of its term. The
 // same node announcing again (a restart that recovers its leadership state,
 // a protocol that re-announces) is fine.
