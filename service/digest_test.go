@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"testing"
 
 	"github.com/simrun/simrun/internal/prototest"
@@ -24,4 +26,21 @@ func TestRequestAndReplyDigestsSeeEveryField(t *testing.T) {
 		service.Reply{Client: 5, Seq: 3, Status: service.StatusOK, Result: []byte("ok w")},
 		service.Reply{Client: 5, Seq: 3, Status: service.StatusNotLeader, Leader: sim.None},
 		service.Reply{Client: 5, Seq: 3, Status: service.StatusNotLeader, Leader: 2})
+}
+
+// Command.Digest is FNV-1a over the big-endian client and sequence number
+// and the operation, the same value hash/fnv gives: checkers and traces
+// compare digests across runs and versions.
+func TestCommandDigestIsFNV1a(t *testing.T) {
+	for _, c := range []service.Command{service.Noop, {Client: 5, Seq: 3, Op: []byte("put k v")}, {Client: 0, Seq: 1 << 40}} {
+		h := fnv.New64a()
+		var head [16]byte
+		binary.BigEndian.PutUint64(head[:8], uint64(int64(c.Client)))
+		binary.BigEndian.PutUint64(head[8:], c.Seq)
+		h.Write(head[:])
+		h.Write(c.Op)
+		if got, want := c.Digest(), h.Sum64(); got != want {
+			t.Errorf("%+v: digest %x, want %x", c, got, want)
+		}
+	}
 }
