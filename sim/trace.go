@@ -186,17 +186,25 @@ func (t *tracer) hashRecord(r *record) {
 	h := &t.hash
 	h.word(uint64(r.at))
 	h.word(uint64(uint32(r.node))<<32 | uint64(uint32(r.peer)))
-	h.word(uint64(r.kind)<<56 | uint64(r.tk)<<40 | uint64(r.sum))
+	head := uint64(r.kind)<<56 | uint64(r.tk)<<40 | uint64(r.sum)
+	if r.kind == traceObs {
+		// Half of a run's events are observations, most of them commits
+		// and applies with no text: the kind rides in the header, and an
+		// empty text adds nothing.
+		head |= uint64(r.obs.Kind)<<48 | uint64(min(len(r.obs.Text), 1))<<32
+	}
+	h.word(head)
 	switch r.kind {
 	case traceOther:
 		t.hashString(r.name)
 		h.bytes(r.text)
 	case traceObs:
-		h.word(uint64(r.obs.Kind))
 		h.word(r.obs.Term)
 		h.word(r.obs.Index)
 		h.word(r.obs.Digest)
-		t.hashString(r.obs.Text)
+		if r.obs.Text != "" {
+			t.hashString(r.obs.Text)
+		}
 	default:
 		if r.word != "" {
 			t.hashString(r.word)

@@ -66,5 +66,5 @@ func TestTraceHashIsPinned(t *testing.T) {
 	w.At(ms(80), "crash n1", func() { w.Crash(1) })
 	w.At(ms(90), "restart n1", func() { w.Restart(1) })
 	w.RunUntil(ms(200))
-	assert.Equal(t, "9388f890d322772", strconv.FormatUint(w.Result().Hash, 16))
+	assert.Equal(t, "ff3c4f0c17890df9", strconv.FormatUint(w.Result().Hash, 16))
 }
