@@ -42,7 +42,10 @@ type part struct {
 // share of the search time by its operations. It stops at the first batch
 // that is not linearizable or runs out of time.
 func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) porcupine.CheckResult {
-	parts := k.parts(j)
+	parts, ok := k.replaySequential(j, k.parts(j))
+	if !ok {
+		return porcupine.Illegal
+	}
 	for len(parts) > 0 {
 		n, ops := 1, parts[0].to-parts[0].from
 		for n < len(parts) && ops+parts[n].to-parts[n].from <= batchOps {
@@ -55,6 +58,49 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) porcu
 		parts = parts[n:]
 	}
 	return porcupine.Ok
+}
+
+// replaySequential checks the parts of key j whose operations are ordered
+// in real time, each called after the one before it returned, and returns
+// the others. Such a part has one linearization, its own order, so stepping
+// the model through it decides it, where Porcupine would spend a goroutine
+// and a search on it: under a light load most parts are one or two
+// operations long. ok is false if a part replayed is not linearizable.
+func (k *keyedHistory) replaySequential(j int, parts []part) (rest []part, ok bool) {
+	rest = parts[:0]
+	for _, p := range parts {
+		switch legal, sequential := k.replay(j, p); {
+		case !sequential:
+			rest = append(rest, p)
+		case !legal:
+			return nil, false
+		}
+	}
+	return rest, true
+}
+
+// replay steps the model through part p of key j in order, from its start
+// state, if its operations are sequential; it reports whether they are, and
+// if so whether every answer was legal.
+func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
+	ops := k.ops[j][p.from:p.to]
+	latest := int64(math.MinInt64)
+	for _, kept := range ops {
+		op := k.h.At(int(kept.index))
+		if int64(op.Call) <= latest {
+			return false, false
+		}
+		latest = returnTime(&op)
+	}
+	state := p.start
+	for _, kept := range ops {
+		op := k.h.At(int(kept.index))
+		in := kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect}
+		if legal, state = stepChecked(state, in, toOutput(&op)); !legal {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 // checkParts runs one Porcupine search over parts of key j, each part a

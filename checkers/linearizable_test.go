@@ -272,12 +272,18 @@ func TestFailingKeysNamedAndDrawn(t *testing.T) {
 }
 
 // TestOutOfBudgetIsUnknown: a budget spent before any key is decided gives
-// unknown, never pass.
+// unknown, never pass. Operations in sequence need no search: their one
+// order decides them, whatever the budget.
 func TestOutOfBudgetIsUnknown(t *testing.T) {
-	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "a"))
+	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 5, 30, "k0", "a"))
 	res := CheckLinearizable(h, time.Nanosecond)
 	assert.Equal(t, Unknown, res.Verdict, res.Detail)
 	assert.Contains(t, res.Detail, "gave up")
+
+	sequential := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "a"))
+	assert.Equal(t, Pass, CheckLinearizable(sequential, time.Nanosecond).Verdict)
+	stale := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "b"))
+	assert.Equal(t, Fail, CheckLinearizable(stale, time.Nanosecond).Verdict)
 }
 
 // TestKeyAtATimeMatchesPorcupine: checking keys one at a time gives the

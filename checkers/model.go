@@ -65,7 +65,12 @@ func stepKey(s keyState, in kvInput) (keyState, kvOutput) {
 // step is the model's total step function: every (state, input, output)
 // gives an answer, and it never mutates its arguments.
 func step(state, input, output any) (bool, any) {
-	s, in, out := state.(keyState), input.(kvInput), output.(kvOutput)
+	return stepChecked(state.(keyState), input.(kvInput), output.(kvOutput))
+}
+
+// stepChecked is step on typed values: whether out is an answer a correct
+// service may give to in from state s, and the state after.
+func stepChecked(s keyState, in kvInput, out kvOutput) (bool, keyState) {
 	next, want := stepKey(s, in)
 	switch {
 	case out.unknown:
