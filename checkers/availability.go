@@ -28,7 +28,7 @@ const (
 // protocol's sim.Termed messages; each is numbered with the server's
 // incarnation in Index, and a restarted server starts afresh.
 type staleLeader struct {
-	seen map[sim.NodeID]seenTerm
+	seen []seenTerm // by node ID: a slice, as every message of a run is looked up
 }
 
 // seenTerm is the highest term a server's current incarnation saw.
@@ -39,7 +39,7 @@ type seenTerm struct {
 }
 
 // NewStaleLeader returns the "stale-leader" invariant.
-func NewStaleLeader() Invariant { return &staleLeader{seen: map[sim.NodeID]seenTerm{}} }
+func NewStaleLeader() Invariant { return &staleLeader{} }
 
 func (s *staleLeader) Name() string { return NameStaleLeader }
 
@@ -51,18 +51,22 @@ func (s *staleLeader) Observe(at sim.Time, event uint64, o sim.Observation) *Vio
 	if o.Kind != sim.ObsTerm && o.Kind != sim.ObsLead {
 		return nil
 	}
-	prev, ok := s.seen[o.Node]
-	if !ok || prev.inc != o.Index {
-		prev = seenTerm{inc: o.Index}
+	if o.Node < 0 {
+		return nil // the kernel names the observing node: never None
+	}
+	if int(o.Node) >= len(s.seen) {
+		s.seen = append(s.seen, make([]seenTerm, int(o.Node)+1-len(s.seen))...)
+	}
+	prev := &s.seen[o.Node]
+	if prev.inc != o.Index {
+		*prev = seenTerm{inc: o.Index} // a node not seen yet, or restarted
 	}
 	if o.Kind == sim.ObsTerm {
 		if o.Term > prev.term {
 			prev.term, prev.event, prev.at = o.Term, event, at
 		}
-		s.seen[o.Node] = prev
 		return nil
 	}
-	s.seen[o.Node] = prev
 	if o.Term >= prev.term {
 		return nil
 	}
