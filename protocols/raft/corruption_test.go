@@ -121,7 +121,7 @@ func TestRecoveringServer(t *testing.T) {
 	assert.Equal(t, logPosition{}, n.lost)
 	st := loadState(tn.Disk(s))
 	assert.Equal(t, logPosition{}, st.hard.lost, "persisted")
-	assert.Equal(t, terms(n.log), terms(st.log))
+	assert.Equal(t, terms(n.log.all()), terms(st.log))
 }
 
 // A server that cannot trust its hard state stays down, silently.

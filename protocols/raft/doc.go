@@ -13,9 +13,9 @@
 // Messages are named for the paper's RPCs: MsgVote and MsgVoteResp
 // (RequestVote), MsgApp and MsgAppResp (AppendEntries), MsgSnapshot
 // (InstallSnapshot, answered with a MsgAppResp). They are values, and
-// MsgApp.Entries shares the leader's log array, which is safe because the log
-// is only ever appended to in place: a truncation copies the surviving prefix
-// to a fresh array first.
+// MsgApp.Entries shares a segment of the leader's log (entries.go), which is
+// safe because the log is only ever appended to in place: a truncation, and
+// a compaction's new sentinel, copy the segment they change first.
 //
 // # Election (§5.2, §5.4.1)
 //
@@ -117,7 +117,7 @@
 // its applied index, with that entry's term and digest and the configuration
 // in force there, writes it in two checksummed copies, records its last entry
 // in the hard state, and deletes the log it covers from memory and disk: the
-// log slice then starts at the snapshot (log[0] holds the snapshot's last
+// log then starts at the snapshot (its position 0 holds the snapshot's last
 // term), and the snapshot's configuration is the base of the configurations.
 // A leader whose follower needs compacted entries sends MsgSnapshot; the
 // follower installs a snapshot past its commit index, keeping the entries

@@ -59,7 +59,7 @@ func (n *node) fail(what string) {
 func (n *node) checkInvariants() {
 	n.assert(n.applied <= n.commit, "applied index past the commit index")
 	n.assert(n.commit <= n.lastIndex(), "commit index past the end of the log")
-	n.assert(n.log[0].Term == n.snap.term, "the sentinel entry is not the snapshot's last")
+	n.assert(n.log.at(0).Term == n.snap.term, "the sentinel entry is not the snapshot's last")
 	n.assert(n.snap.index <= n.applied, "a snapshot past the applied index")
 	n.assert(n.lastTerm() <= n.term, "an entry from a future term")
 	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.Has(ackBeforeSync)), "unsynced writes at the end of a handler")

@@ -130,7 +130,7 @@ func TestScripts(t *testing.T) {
 		New: func(t *testing.T, n int) *testNet { return newTestNet(t, n, DefaultConfig()) },
 		Status: func(n *node) string {
 			return fmt.Sprintf("%v term=%d vote=%v lead=%v commit=%d applied=%d log=%v",
-				n.role, n.term, n.vote, n.lead, n.commit, n.applied, terms(n.log))
+				n.role, n.term, n.vote, n.lead, n.commit, n.applied, terms(n.log.all()))
 		},
 	}.Run(t, "testdata")
 }

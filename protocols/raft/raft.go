@@ -103,7 +103,7 @@ type node struct {
 	// disk and synced before any message that depends on it is sent.
 	term uint64
 	vote sim.NodeID
-	log  []Entry // log[i] is the entry at index snap.index+i; log[0] is a sentinel of the snapshot's term
+	log  entryLog // position i is the entry at index snap.index+i; 0 is a sentinel of the snapshot's term
 	// snap is the latest snapshot (snapshot.go; index 0: none), which stands
 	// for the log up to its index. canSnapshot: SnapshotInterval > 0 and
 	// the state machine is a service.Snapshotter.
@@ -198,7 +198,7 @@ func (n *node) Start(env sim.Env) {
 		n.env = nil
 		return
 	}
-	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, st.log, st.snap
+	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, entryLogOf(st.log), st.snap
 	n.loadTailChunk()
 	n.loadConfigs()
 	n.restoreSessions(n.snap.data)
@@ -257,21 +257,20 @@ func (n *node) isServer(id sim.NodeID) bool { return id >= 0 && int(id) < len(n.
 // The log's indexes: every access goes through these, since the log starts
 // at the snapshot (snapshot.go). An index below the snapshot panics.
 
-func (n *node) lastIndex() uint64 { return n.snap.index + uint64(len(n.log)-1) }
-func (n *node) lastTerm() uint64  { return n.log[len(n.log)-1].Term }
+func (n *node) lastIndex() uint64 { return n.snap.index + uint64(n.log.len()-1) }
+func (n *node) lastTerm() uint64  { return n.log.at(n.log.len() - 1).Term }
 
 // entryAt returns the entry at index, in (snap.index, lastIndex]; at
 // snap.index, the sentinel, which holds only the snapshot's term.
-func (n *node) entryAt(index uint64) *Entry { return &n.log[index-n.snap.index] }
+func (n *node) entryAt(index uint64) *Entry { return n.log.at(int(index - n.snap.index)) }
 
 // termAt returns the term of the entry at index, in [snap.index, lastIndex].
-func (n *node) termAt(index uint64) uint64 { return n.log[index-n.snap.index].Term }
+func (n *node) termAt(index uint64) uint64 { return n.log.at(int(index - n.snap.index)).Term }
 
 // entriesFrom returns the entries from first to last, both included and
 // above the snapshot, capped: no append into the slice can reach the log.
 func (n *node) entriesFrom(first, last uint64) []Entry {
-	lo, hi := first-n.snap.index, last+1-n.snap.index
-	return n.log[lo:hi:hi]
+	return n.log.slice(int(first-n.snap.index), int(last+1-n.snap.index))
 }
 
 func (n *node) lastPosition() logPosition { return logPosition{n.lastIndex(), n.lastTerm()} }

@@ -95,7 +95,7 @@ func TestAppendEntriesReceiver(t *testing.T) {
 			receive(tn, leader, follower, tt.msg)
 			assert.Equal(t, tt.resp, takeLast(tn, follower, leader))
 			n := tn.Node(follower)
-			assert.Equal(t, tt.terms, terms(n.log))
+			assert.Equal(t, tt.terms, terms(n.log.all()))
 			// The disk holds the same log: a restart recovers it.
 			assert.Equal(t, tt.terms, terms(loadState(tn.Disk(follower)).log))
 		})
@@ -150,7 +150,7 @@ func TestFigure7Backtracking(t *testing.T) {
 			tn.Stabilize()
 			heartbeats(tn, 0)            // tell the follower the commit index
 			want := append(leaderLog, 8) // the new leader's no-op
-			assert.Equal(t, want, terms(tn.Node(1).log))
+			assert.Equal(t, want, terms(tn.Node(1).log.all()))
 			assert.LessOrEqual(t, rejects, 2, "one round trip per conflicting term at most")
 			for _, id := range tn.Servers() {
 				n := tn.Node(id)
@@ -201,8 +201,8 @@ func TestFigure8(t *testing.T) {
 			}
 			forceLeader(tn, s1)
 			tn.Stabilize()
-			require.Equal(t, []uint64{1, 2}, terms(tn.Node(s3).log))
-			require.Equal(t, []uint64{1, 2, 4}, terms(tn.Node(s2).log))
+			require.Equal(t, []uint64{1, 2}, terms(tn.Node(s3).log.all()))
+			require.Equal(t, []uint64{1, 2, 4}, terms(tn.Node(s2).log.all()))
 			if bug {
 				require.Equal(t, uint64(2), tn.Node(s1).commit, "the bug commits the term-2 entry")
 			} else {
@@ -216,7 +216,7 @@ func TestFigure8(t *testing.T) {
 			tn.Stabilize()
 			require.Equal(t, roleLeader, tn.Node(s5).role)
 			for _, id := range []sim.NodeID{s3, s4, s5} {
-				assert.Equal(t, []uint64{1, 3, 5}, terms(tn.Node(id).log), "server %d", id)
+				assert.Equal(t, []uint64{1, 3, 5}, terms(tn.Node(id).log.all()), "server %d", id)
 			}
 			assert.Equal(t, bug, len(tn.Violations()) > 0, "%v", tn.Violations())
 		})
@@ -287,7 +287,7 @@ func TestRestartRecoversDurableState(t *testing.T) {
 	after := tn.Node(0)
 	assert.Equal(t, before.term, after.term)
 	assert.Equal(t, before.vote, after.vote)
-	assert.Equal(t, before.log, after.log)
+	assert.Equal(t, before.log.all(), after.log.all())
 	assert.Equal(t, roleFollower, after.role)
 	assert.Zero(t, after.commit)
 	assert.Equal(t, time.Duration(0), after.electionStart.Sub(tn.Now))

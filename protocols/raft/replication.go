@@ -1,8 +1,6 @@
 package raft
 
 import (
-	"slices"
-
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -131,12 +129,7 @@ func (n *node) mergeEntries(prev uint64, entries []Entry) {
 // before the next send).
 func (n *node) appendEntry(e Entry) {
 	n.assert(e.Term >= n.lastTerm() && e.Term <= n.term, "log terms must not decrease nor pass the current term")
-	if len(n.log) == cap(n.log) {
-		// Double, where append grows a large slice by only a quarter: the
-		// log only grows, and each copy of its pointerful array is costly.
-		n.log = append(make([]Entry, 0, 2*cap(n.log)+16), n.log...)
-	}
-	n.log = append(n.log, e)
+	n.log.append(e)
 	index := n.lastIndex()
 	if isConfigCommand(e.Cmd) {
 		n.configAppended(index, e.Cmd)
@@ -162,9 +155,9 @@ func (n *node) chunkKey(first uint64) string {
 	return n.tailKey
 }
 
-// truncateFrom deletes the entries from index on. The log gets a fresh array:
-// MsgApps in flight share the old one, and appending in place would change
-// them.
+// truncateFrom deletes the entries from index on. The segment cut gets a
+// fresh array: MsgApps in flight share the old one, and appending in place
+// would change them.
 func (n *node) truncateFrom(index uint64) {
 	n.assert(index > n.snap.index && index <= n.lastIndex(), "truncate outside the log")
 	if index <= n.commit {
@@ -179,9 +172,10 @@ func (n *node) truncateFrom(index uint64) {
 	for first := chunkStart(index) + entriesPerChunk; first <= n.lastIndex(); first += entriesPerChunk {
 		d.Delete(logKey(first))
 	}
-	n.log = slices.Clone(n.log[:index-n.snap.index])
+	n.log.truncate(int(index - n.snap.index))
 	n.configTruncated(index)
-	rewriteChunk(d, chunkFirst(index, n.snap.index), n.snap.index, n.log)
+	first := chunkFirst(index, n.snap.index)
+	rewriteChunk(d, first, first, n.entriesFrom(first, n.lastIndex()))
 	n.loadTailChunk()
 	n.logDirty = true
 }

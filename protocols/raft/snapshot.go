@@ -3,7 +3,6 @@ package raft
 import (
 	"encoding/binary"
 	"errors"
-	"slices"
 
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
@@ -15,7 +14,7 @@ import (
 // machine and client sessions (service.Sessions.Snapshot) at its applied
 // index, with that entry's term and command digest and the configuration in
 // force there, and drops the entries the snapshot covers from memory and
-// disk. The log then starts at the snapshot: log[0], the sentinel, is the
+// disk. The log then starts at the snapshot: position 0, the sentinel, is the
 // snapshot's last entry (its term only), and every index goes through the
 // helpers of raft.go (entryAt, termAt, entriesFrom). The snapshot's
 // configuration is the base of node.configs, as the initial one was.
@@ -176,15 +175,15 @@ func (n *node) restoreSessions(data []byte) {
 // compact makes s the log's start, in memory and on disk, in the order the
 // comment at the top of this file gives: with keep, the entries after s stay
 // (s's last entry is in the log, or taken at the applied index); without,
-// the log is only the snapshot. The log gets a fresh array: MsgApps in
-// flight share the old one.
+// the log is only the snapshot. The sentinel is written to a copy of its
+// segment: MsgApps in flight share the old one.
 func (n *node) compact(s snapshot, keep bool) {
 	d := n.env.Disk()
 	keys := d.Keys(logKeyPrefix)
 	if keep {
-		n.log = slices.Clone(n.log[s.index-n.snap.index:])
+		n.log.compact(int(s.index-n.snap.index), Entry{Term: s.term})
 	} else {
-		n.log = make([]Entry, 1, 16)
+		n.log = newEntryLog(Entry{Term: s.term})
 		n.configs = n.configs[:1] // the discarded log's configurations go with it
 		for _, key := range keys {
 			if first, _ := parseLogKey(key); first > s.index {
@@ -192,7 +191,6 @@ func (n *node) compact(s snapshot, keep bool) {
 			}
 		}
 	}
-	n.log[0] = Entry{Term: s.term}
 	n.snap = s
 	if first := s.index + 1; first <= n.lastIndex() && chunkStart(first) != first {
 		last := min(n.lastIndex(), chunkStart(first)+entriesPerChunk-1)

@@ -48,8 +48,8 @@ func requireCompacted(t *testing.T, tn *testNet, id sim.NodeID) {
 	t.Helper()
 	n, d := tn.Node(id), tn.Disk(id)
 	require.Positive(t, n.snap.index, "server %v took a snapshot", id)
-	assert.Equal(t, n.snap.term, n.log[0].Term)
-	assert.Equal(t, n.lastIndex()-n.snap.index+1, uint64(len(n.log)))
+	assert.Equal(t, n.snap.term, n.log.at(0).Term)
+	assert.Equal(t, n.lastIndex()-n.snap.index+1, uint64(n.log.len()))
 	for _, key := range d.Keys(logKeyPrefix) {
 		first, _ := parseLogKey(key)
 		assert.Greater(t, first, n.snap.index, "server %v: chunk %s is compacted", id, key)
@@ -63,7 +63,7 @@ func requireCompacted(t *testing.T, tn *testNet, id sim.NodeID) {
 	}
 	st := loadState(d)
 	assert.Equal(t, n.snap.position(), st.hard.snap)
-	assert.Equal(t, terms(n.log), terms(st.log), "the disk loads the same log")
+	assert.Equal(t, terms(n.log.all()), terms(st.log), "the disk loads the same log")
 	assert.Equal(t, n.snap.position(), st.snap.position())
 }
 
@@ -108,7 +108,7 @@ func TestNoSnapshotWithoutIntervalOrSnapshotter(t *testing.T) {
 			tn.Stabilize()
 			writes(tn, 0, 1, 24)
 			assert.Zero(t, tn.Node(0).snap.index)
-			assert.Len(t, tn.Node(0).log, 26)
+			assert.Equal(t, 26, tn.Node(0).log.len())
 		})
 	}
 }
@@ -119,11 +119,11 @@ func TestRestartFromSnapshotAndLog(t *testing.T) {
 	tn := newSnapNet(t)
 	writes(tn, 0, 1, 24)
 	before := tn.Node(1)
-	wantLog, wantSnap := terms(before.log), before.snap.position()
+	wantLog, wantSnap := terms(before.log.all()), before.snap.position()
 	tn.Restart(1)
 	n := tn.Node(1)
 	assert.Equal(t, wantSnap, n.snap.position())
-	assert.Equal(t, wantLog, terms(n.log))
+	assert.Equal(t, wantLog, terms(n.log.all()))
 	assert.Equal(t, uint64(20), n.applied, "the snapshot is applied; the entries after it wait for the commit index")
 	assert.Equal(t, uint64(20), n.commit)
 	applies := tn.Observed(1, sim.ObsApply)
@@ -183,7 +183,7 @@ func TestInstallSnapshotKeepsOrDiscardsSuffix(t *testing.T) {
 		receive(tn, 0, 1, m)
 		n := tn.Node(1)
 		assert.Equal(t, MsgAppResp{Term: 3, Index: 4}, takeLast(tn, 1, 0))
-		assert.Equal(t, []uint64{2, 2}, terms(n.log))
+		assert.Equal(t, []uint64{2, 2}, terms(n.log.all()))
 		assert.Equal(t, uint64(6), n.lastIndex())
 		assert.Equal(t, uint64(4), n.applied)
 		assert.Equal(t, uint64(4), n.commit)
@@ -194,7 +194,7 @@ func TestInstallSnapshotKeepsOrDiscardsSuffix(t *testing.T) {
 		receive(tn, 0, 1, m)
 		n := tn.Node(1)
 		assert.Equal(t, MsgAppResp{Term: 3, Index: 4}, takeLast(tn, 1, 0))
-		assert.Empty(t, terms(n.log))
+		assert.Empty(t, terms(n.log.all()))
 		assert.Equal(t, uint64(4), n.lastIndex())
 		assert.Equal(t, uint64(3), n.lastTerm())
 		assert.Empty(t, tn.Disk(1).Keys(logKeyPrefix), "the discarded chunks are deleted")

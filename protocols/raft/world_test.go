@@ -115,10 +115,11 @@ func requireDiskMatchesMemory(t testing.TB, inst *prototest.Instances[*node], se
 		require.Zero(t, d.Unsynced(), "server %v: loading its disk needed repairs", id)
 		require.Equal(t, hardState{term: n.term, vote: n.vote, lost: n.lost, snap: n.snap.position()}, st.hard, "server %v", id)
 		require.Equal(t, n.snap.position(), st.snap.position(), "server %v", id)
-		require.Equal(t, len(n.log), len(st.log), "server %v", id)
-		for i := range n.log {
-			require.Equal(t, n.log[i].Term, st.log[i].Term, "server %v index %d", id, i)
-			require.Equal(t, n.log[i].Cmd.Digest(), st.log[i].Cmd.Digest(), "server %v index %d", id, i)
+		log := n.log.all()
+		require.Equal(t, len(log), len(st.log), "server %v", id)
+		for i := range log {
+			require.Equal(t, log[i].Term, st.log[i].Term, "server %v index %d", id, i)
+			require.Equal(t, log[i].Cmd.Digest(), st.log[i].Cmd.Digest(), "server %v index %d", id, i)
 		}
 	}
 }
@@ -170,7 +171,7 @@ func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
 	w.W.At(sim.Time(3*time.Second), "crash all", func() {
 		for _, id := range w.W.Servers() {
 			n := raftNode(id)
-			saved[id] = durable{n.term, n.vote, n.log}
+			saved[id] = durable{n.term, n.vote, n.log.all()}
 			savedCommit = max(savedCommit, n.commit)
 			w.W.Crash(id)
 		}
@@ -183,7 +184,7 @@ func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
 	w.W.At(sim.Time(3500*time.Millisecond+time.Microsecond), "inspect", func() {
 		for _, id := range w.W.Servers() {
 			n := raftNode(id)
-			assert.Equal(t, saved[id], durable{n.term, n.vote, n.log}, "server %v", id)
+			assert.Equal(t, saved[id], durable{n.term, n.vote, n.log.all()}, "server %v", id)
 			assert.Zero(t, n.commit)
 		}
 	})
@@ -200,7 +201,7 @@ func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
 	require.NotNil(t, l)
 	for _, id := range w.W.Servers() {
 		n := raftNode(id)
-		require.Equal(t, l.log[:n.applied+1], n.log[:n.applied+1])
+		require.Equal(t, l.log.all()[:n.applied+1], n.log.all()[:n.applied+1])
 		require.GreaterOrEqual(t, n.applied, savedCommit, "server %v re-applied what was committed before", id)
 	}
 }
