@@ -41,6 +41,25 @@ func (n *node) send(to sim.NodeID, m sim.Message) {
 	n.env.Send(to, m)
 }
 
+// sendApp and sendAppResp send an AppendEntries and its answer, the most
+// frequent messages of a run, by pointer into a slab: a value would be copied
+// to the heap, one allocation per message, on its way into a sim.Message.
+func (n *node) sendApp(to sim.NodeID, m MsgApp) { n.send(to, n.apps.New(m)) }
+
+func (n *node) sendAppResp(to sim.NodeID, m MsgAppResp) { n.send(to, n.appResps.New(m)) }
+
+// byPointer gives a MsgApp or MsgAppResp delivered as a value (by a test,
+// or a user's harness) the pointer form the servers send.
+func byPointer(m sim.Message) sim.Message {
+	switch v := m.(type) {
+	case MsgApp:
+		return &v
+	case MsgAppResp:
+		return &v
+	}
+	return m
+}
+
 // assert panics with a clear message when an invariant fails: the kernel
 // reports the panic as a protocol crash, with the seed to replay it.
 func (n *node) assert(ok bool, what string) {

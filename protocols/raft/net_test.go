@@ -112,8 +112,20 @@ func takeLast(tn *testNet, from, to sim.NodeID) sim.Message {
 	var m sim.Message
 	for _, e := range tn.Take(nil) {
 		if e.From == from && e.To == to {
-			m = e.Msg
+			m = byValue(e.Msg)
 		}
+	}
+	return m
+}
+
+// byValue undoes byPointer, so that tests compare what servers send with
+// message values.
+func byValue(m sim.Message) sim.Message {
+	switch p := m.(type) {
+	case *MsgApp:
+		return *p
+	case *MsgAppResp:
+		return *p
 	}
 	return m
 }

@@ -60,7 +60,7 @@ func tickPreCandidate(n *node, kind sim.TimerKind) {
 // like a follower, it follows a leader of its term and votes.
 func stepPreCandidate(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
-	case MsgApp, MsgHeartbeat:
+	case *MsgApp, MsgHeartbeat:
 		n.probe(ProbeCandidateLost)
 		n.becomeFollower(n.term, from)
 		stepFollower(n, from, m)

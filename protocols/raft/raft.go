@@ -117,6 +117,9 @@ type node struct {
 	step            func(n *node, from sim.NodeID, m sim.Message)
 	tick            func(n *node, kind sim.TimerKind)
 	sessions        *service.Sessions
+	// apps and appResps hold the AppendEntries messages sent (sendApp).
+	apps     service.Slab[MsgApp]
+	appResps service.Slab[MsgAppResp]
 	// writeCache holds the writes a follower acknowledged and forwarded
 	// but has not applied: the follower-write-cache option only.
 	writeCache []cachedWrite
@@ -220,6 +223,7 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 		return
 	}
 	n.env = env
+	m = byPointer(m)
 	if cmd, ok := service.RequestCommand(m); ok {
 		n.handleRequest(from, cmd)
 	} else if _, ok := m.(service.Reply); ok {
@@ -308,7 +312,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		// to follower.
 		lead := sim.None
 		switch m.(type) {
-		case MsgApp, MsgSnapshot:
+		case *MsgApp, MsgSnapshot:
 			lead = from
 		}
 		n.probe(ProbeStepDownHigherTerm)
@@ -327,15 +331,15 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 		case MsgPreVote:
 			n.probe(ProbePreVoteRejected)
 			n.send(from, MsgPreVoteResp{Term: n.term, Next: m.Next})
-		case MsgApp:
+		case *MsgApp:
 			n.probe(ProbeAppendRejectedStale)
 			if n.bugs.Has(staleAppendResetsTimer) && n.role == roleFollower {
 				n.electionStart = n.env.Now() // planted availability bug: a deposed leader counts as alive
 			}
-			n.send(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
+			n.sendAppResp(from, MsgAppResp{Term: n.term, Index: m.PrevIndex, Reject: true}) // ConflictIndex 0: stale term
 		case MsgSnapshot:
 			n.probe(ProbeAppendRejectedStale)
-			n.send(from, MsgAppResp{Term: n.term, Index: m.Index, Reject: true}) // as a MsgApp of a stale term
+			n.sendAppResp(from, MsgAppResp{Term: n.term, Index: m.Index, Reject: true}) // as a MsgApp of a stale term
 		case MsgHeartbeat:
 			n.probe(ProbeAppendRejectedStale)
 			n.send(from, MsgHeartbeatResp{Term: n.term}) // round 0 confirms nothing; the term deposes the sender
@@ -351,7 +355,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 // AppendEntries).
 func isResponse(m sim.Message) bool {
 	switch m.(type) {
-	case MsgVoteResp, MsgAppResp, MsgHeartbeatResp, MsgPreVoteResp:
+	case MsgVoteResp, *MsgAppResp, MsgHeartbeatResp, MsgPreVoteResp:
 		return true
 	}
 	return false
@@ -558,8 +562,8 @@ func tickHeartbeat(n *node, kind sim.TimerKind) {
 // stepFollower handles a message of the current term as a follower.
 func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
-	case MsgApp:
-		n.handleAppend(from, m)
+	case *MsgApp:
+		n.handleAppend(from, *m)
 	case MsgHeartbeat:
 		n.handleHeartbeat(from, m)
 	case MsgSnapshot:
@@ -578,7 +582,7 @@ func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 // stepCandidate handles a message of the current term as a candidate.
 func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
-	case MsgApp, MsgHeartbeat, MsgSnapshot:
+	case *MsgApp, MsgHeartbeat, MsgSnapshot:
 		// Raft §5.2: an AppendEntries (or heartbeat, or snapshot) from a
 		// leader of the candidate's term means the election is lost.
 		n.probe(ProbeCandidateLost)
@@ -599,13 +603,13 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case MsgPreVote:
 		n.handlePreVote(from, m) // rejected: the leader is alive
-	case MsgAppResp:
-		n.handleAppResp(from, m)
+	case *MsgAppResp:
+		n.handleAppResp(from, *m)
 	case MsgHeartbeatResp:
 		n.handleHeartbeatResp(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
-	case MsgApp, MsgHeartbeat, MsgSnapshot:
+	case *MsgApp, MsgHeartbeat, MsgSnapshot:
 		// Raft §5.2 elects at most one leader per term; only a planted bug
 		// (two votes from one server in a term) gets here.
 		n.assert(n.bugs.HasAny(safetyBugs), "two leaders in one term")

@@ -142,7 +142,7 @@ func TestFigure7Backtracking(t *testing.T) {
 			forceLeader(tn, 0)
 			rejects := 0
 			tn.Drop = func(e envelope) bool {
-				if r, ok := e.Msg.(MsgAppResp); ok && r.Reject {
+				if r, ok := e.Msg.(*MsgAppResp); ok && r.Reject {
 					rejects++
 				}
 				return false
@@ -196,7 +196,7 @@ func TestFigure8(t *testing.T) {
 				if e.From == s1 && (e.To == s4 || e.To == s5) {
 					return true
 				}
-				m, ok := e.Msg.(MsgApp)
+				m, ok := e.Msg.(*MsgApp)
 				return ok && e.To == s3 && len(m.Entries) > 0 && m.Entries[0].Term == 4 && tn.Node(s3).lastIndex() == 2
 			}
 			forceLeader(tn, s1)

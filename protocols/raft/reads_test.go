@@ -112,7 +112,7 @@ func TestReadIndexWaitsForTheNewLeadersCommit(t *testing.T) {
 	tn := newReadNet(t, ReadIndex)
 	// Server 1 wins term 2; its no-op is held back.
 	forceLeader(tn, 1)
-	tn.Take(func(e envelope) bool { _, ok := e.Msg.(MsgApp); return ok })
+	tn.Take(func(e envelope) bool { _, ok := e.Msg.(*MsgApp); return ok })
 	tn.Request(reader, 1, 2, "get x")
 	tn.Step()
 	tn.Deliver(isHeartbeat)

@@ -10,7 +10,7 @@ import (
 func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 	n.heardFromLeader(from)
 	if reject, ok := n.checkPrev(m); !ok {
-		n.send(from, reject)
+		n.sendAppResp(from, reject)
 		return
 	}
 	n.mergeEntries(m.PrevIndex, m.Entries)
@@ -36,7 +36,7 @@ func (n *node) handleAppend(from sim.NodeID, m MsgApp) {
 		// that its followers are there.
 		return
 	}
-	n.send(from, MsgAppResp{Term: n.term, Index: lastNew})
+	n.sendAppResp(from, MsgAppResp{Term: n.term, Index: lastNew})
 }
 
 // heardFromLeader notes a message of the current term's leader: the
@@ -235,7 +235,7 @@ func (n *node) sendAppend(to sim.NodeID) {
 	// An empty MsgApp that passes goes unanswered (handleAppend), so a probe
 	// must carry entries or it would wait forever.
 	n.assert(!pr.probing || last > prev, "a probe without entries")
-	n.send(to, MsgApp{
+	n.sendApp(to, MsgApp{
 		Term: n.term, PrevIndex: prev, PrevTerm: n.termAt(prev), Commit: n.commit,
 		Entries: n.entriesFrom(prev+1, last), // capped: the receiver cannot append into our array
 	})
@@ -276,7 +276,7 @@ func (n *node) heartbeat(to sim.NodeID) {
 	case pr.probing || pr.next <= n.lastIndex():
 		n.sendAppend(to)
 	case !appended && pr.match >= n.snap.index:
-		n.send(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.termAt(pr.match), Commit: n.commit})
+		n.sendApp(to, MsgApp{Term: n.term, PrevIndex: pr.match, PrevTerm: n.termAt(pr.match), Commit: n.commit})
 	case !appended:
 		// Its match index was compacted here while the entries past it were
 		// in flight: no heartbeat can name a matching entry it surely has.

@@ -130,12 +130,12 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 		// Everything it covers is committed here already, and matches the
 		// leader's log (Leader Completeness): nothing to install.
 		n.probe(ProbeSnapshotOld)
-		n.send(from, MsgAppResp{Term: n.term, Index: n.commit})
+		n.sendAppResp(from, MsgAppResp{Term: n.term, Index: n.commit})
 		return
 	}
 	index := n.installSnapshot(snapshot{index: m.Index, term: m.LastTerm, digest: m.Digest, conf: m.Conf, data: m.Data})
 	n.maybeRecovered()
-	n.send(from, MsgAppResp{Term: n.term, Index: index})
+	n.sendAppResp(from, MsgAppResp{Term: n.term, Index: index})
 }
 
 // installSnapshot makes s, a snapshot past the commit index, this server's
