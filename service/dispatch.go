@@ -14,3 +14,14 @@ func RequestCommand(m sim.Message) (cmd Command, ok bool) {
 	}
 	return Command{}, false
 }
+
+// ReplyOf returns the Reply m is, sent as a value or, from a Slab, a pointer.
+func ReplyOf(m sim.Message) (r Reply, ok bool) {
+	switch m := m.(type) {
+	case Reply:
+		return m, true
+	case *Reply:
+		return *m, true
+	}
+	return Reply{}, false
+}

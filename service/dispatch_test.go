@@ -22,3 +22,16 @@ func TestRequestCommand(t *testing.T) {
 		t.Error("RequestCommand accepted a message that is not a request")
 	}
 }
+
+func TestReplyOf(t *testing.T) {
+	r := Reply{Client: 3, Seq: 7, Status: StatusOK, Result: []byte("ok")}
+	for _, m := range []sim.Message{r, &r} {
+		got, ok := ReplyOf(m)
+		if !ok || got.Client != r.Client || got.Seq != r.Seq || string(got.Result) != "ok" {
+			t.Errorf("ReplyOf(%T) = %v, %v; want the reply", m, got, ok)
+		}
+	}
+	if _, ok := ReplyOf(Request{}); ok {
+		t.Error("ReplyOf accepted a request")
+	}
+}

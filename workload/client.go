@@ -200,13 +200,8 @@ func (c *client) accept(from sim.NodeID, result []byte) ([]byte, bool) {
 // Receive handles a server's reply; replies to other sequence numbers (late
 // answers, duplicates) are ignored.
 func (c *client) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
-	var r service.Reply
-	switch v := m.(type) {
-	case service.Reply:
-		r = v
-	case *service.Reply:
-		r = *v
-	default:
+	r, ok := service.ReplyOf(m)
+	if !ok {
 		return
 	}
 	if !c.busy || r.Client != env.ID() || r.Seq != c.seq {

@@ -195,7 +195,7 @@ func (tn *Net[N]) Sign(id sim.NodeID, d uint64) sim.Signature {
 // client it is collected, to a crashed server or one Drop rejects it is lost.
 func (tn *Net[N]) DeliverOne(e Envelope) {
 	if int(e.To) >= len(tn.nodes) {
-		if r, ok := e.Msg.(service.Reply); ok {
+		if r, ok := service.ReplyOf(e.Msg); ok {
 			tn.Replies = append(tn.Replies, r)
 		}
 		tn.line("deliver " + e.To.String() + " " + e.From.String() + " " + string(e.Msg.AppendTrace(nil)))

@@ -68,6 +68,6 @@ func (n *node) isPending(cmd service.Command) bool {
 // was appended, so a command overwritten in the log is never acknowledged.
 func (n *node) replyApplied(cmd service.Command, result []byte) {
 	if to, ok := n.pending.Answer(cmd); ok {
-		n.send(to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+		n.send(to, n.replies.New(service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result}))
 	}
 }

@@ -117,9 +117,11 @@ type node struct {
 	step            func(n *node, from sim.NodeID, m sim.Message)
 	tick            func(n *node, kind sim.TimerKind)
 	sessions        *service.Sessions
-	// apps and appResps hold the AppendEntries messages sent (sendApp).
+	// apps and appResps hold the AppendEntries messages sent (sendApp),
+	// replies the answers to applied commands (replyApplied).
 	apps     service.Slab[MsgApp]
 	appResps service.Slab[MsgAppResp]
+	replies  service.Slab[service.Reply]
 	// writeCache holds the writes a follower acknowledged and forwarded
 	// but has not applied: the follower-write-cache option only.
 	writeCache []cachedWrite
@@ -226,7 +228,7 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	m = byPointer(m)
 	if cmd, ok := service.RequestCommand(m); ok {
 		n.handleRequest(from, cmd)
-	} else if _, ok := m.(service.Reply); ok {
+	} else if _, ok := service.ReplyOf(m); ok {
 		// A leader's answer to a write this follower forwarded (the
 		// follower-write-cache option): the client had its answer already.
 	} else if n.isServer(from) && !n.ignoresNonMember(from, m) {

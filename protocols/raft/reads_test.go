@@ -99,7 +99,7 @@ func TestReadIndexDeposedLeaderDoesNotAnswer(t *testing.T) {
 	assert.Equal(t, roleFollower, tn.Node(0).role)
 	var reply service.Reply
 	for _, e := range tn.Take(nil) {
-		if r, ok := e.Msg.(service.Reply); ok {
+		if r, ok := service.ReplyOf(e.Msg); ok {
 			reply = r
 		}
 	}
