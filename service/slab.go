@@ -22,3 +22,34 @@ func (s *Slab[T]) New(v T) *T {
 	s.batch = append(s.batch, v)
 	return &s.batch[len(s.batch)-1]
 }
+
+// ByteSlab copies byte strings into shared chunks, so that many small ones
+// (commands' operations, state machine results) cost one allocation per
+// chunk instead of one each. A copy is capped at its length, so appending to
+// it reallocates rather than writing into a neighbour, and a chunk's bytes
+// are never written twice: a copy stays as it was made for as long as anyone
+// holds it, and its chunk is freed once nobody does. The zero ByteSlab is
+// ready to use.
+type ByteSlab struct {
+	chunk []byte
+}
+
+// byteChunk is a chunk's size; a copy of more than a quarter of it gets an
+// allocation of its own, so that little of a chunk goes unused.
+const byteChunk = 4096
+
+// Copy returns a copy of p (nil for an empty p).
+func (s *ByteSlab) Copy(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	if len(p) > byteChunk/4 {
+		return append([]byte(nil), p...)
+	}
+	if cap(s.chunk)-len(s.chunk) < len(p) {
+		s.chunk = make([]byte, 0, byteChunk)
+	}
+	start := len(s.chunk)
+	s.chunk = append(s.chunk, p...)
+	return s.chunk[start:len(s.chunk):len(s.chunk)]
+}

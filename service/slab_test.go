@@ -1,6 +1,11 @@
 package service
 
-import "testing"
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // Each value gets its own slot, later ones never overwrite earlier ones,
 // and slabLen values cost one allocation.
@@ -22,5 +27,41 @@ func TestSlabHandsOutDistinctSlots(t *testing.T) {
 	})
 	if allocs > 1 {
 		t.Fatalf("%v allocations for %d values, want at most 1", allocs, slabLen)
+	}
+}
+
+// Copies hold their bytes whatever is copied after them, appending to one
+// never reaches the next, and small copies share allocations.
+func TestByteSlabCopiesStayPut(t *testing.T) {
+	var s ByteSlab
+	var copies [][]byte
+	var want []string
+	for i := range 2000 {
+		p := []byte(strings.Repeat("x", i%40) + strconv.Itoa(i))
+		c := s.Copy(p)
+		p[0] = '!' // the copy does not share the caller's bytes
+		copies = append(copies, c)
+		want = append(want, strings.Repeat("x", i%40)+strconv.Itoa(i))
+	}
+	_ = append(copies[0], "appended"...)
+	for i, c := range copies {
+		if string(c) != want[i] {
+			t.Fatalf("copy %d holds %q, want %q", i, c, want[i])
+		}
+	}
+	if s.Copy(nil) != nil {
+		t.Fatal("an empty copy is not nil")
+	}
+	big := bytes.Repeat([]byte("y"), byteChunk)
+	if c := s.Copy(big); !bytes.Equal(c, big) {
+		t.Fatal("a large copy differs")
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		for range 100 {
+			s.Copy([]byte("put k1 c0.1"))
+		}
+	})
+	if allocs > 1 {
+		t.Fatalf("%v allocations for 100 small copies, want at most 1", allocs)
 	}
 }

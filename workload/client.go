@@ -60,6 +60,10 @@ type client struct {
 	next     int
 
 	text []byte // an observation's text being built (begin, describe)
+	// ops holds the operations' wire forms sent in commands, many to an
+	// allocation; encoded is where the next one is built.
+	ops     service.ByteSlab
+	encoded []byte
 }
 
 func newClient(wl *Workload, index int) *client {
@@ -152,9 +156,16 @@ func (c *client) issue(env sim.Env) {
 // send sends the current command to the presumed leader and waits
 // RetryInterval for an answer.
 func (c *client) send(env sim.Env) {
-	cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.op.Encode()}
+	cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}
 	env.Send(env.Servers()[c.target], service.Request{Cmd: cmd})
 	env.SetTimer(timerRetry, c.wl.cfg.RetryInterval)
+}
+
+// encodeOp returns the wire form of the operation in flight, for a
+// command: servers keep it in their logs, so it is never written again.
+func (c *client) encodeOp() []byte {
+	c.encoded = c.op.AppendText(c.encoded[:0])
+	return c.ops.Copy(c.encoded)
 }
 
 // retry resends the same command (same seq) to the next server round-robin:
@@ -163,7 +174,7 @@ func (c *client) retry(env sim.Env) {
 	c.wl.stats.Retries++
 	c.redirects = 0
 	if c.wl.cfg.BroadcastRetry {
-		cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.op.Encode()}
+		cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}
 		for _, s := range env.Servers() {
 			env.Send(s, service.Request{Cmd: cmd})
 		}

@@ -225,35 +225,40 @@ func ParseResult(kind OpKind, b []byte) (Result, error) {
 // iterates the map, so its results depend only on the ops applied.
 type kv struct {
 	data map[string]string
+	// results holds the answers Apply returns, many to an allocation (a
+	// state machine is applied on every server, once per operation); out is
+	// where the next one is built.
+	results service.ByteSlab
+	out     []byte
 }
 
 // NewKV returns an empty KV state machine; it has the service.NewStateMachine
 // signature, so protocols take it as their application.
 func NewKV() service.StateMachine { return &kv{data: map[string]string{}} }
 
-// Apply runs one op and returns its result's wire form. It is total: bytes
-// that do not decode give an "err" result and change nothing.
 // ReadOnly implements service.ReadOnly: a get changes nothing.
 func (s *kv) ReadOnly(b []byte) bool {
 	kind, _, err := splitOp(b)
 	return err == nil && kind == OpGet
 }
 
+// Apply runs one op and returns its result's wire form. It is total: bytes
+// that do not decode give an "err" result and change nothing.
 func (s *kv) Apply(b []byte) []byte {
 	kind, args, err := splitOp(b)
 	if err != nil {
-		return []byte(resultErr + " malformed op")
+		return s.result(resultErr, "malformed op")
 	}
 	if kind == OpGet { // a read copies nothing but its answer
 		cur, found := s.data[string(args[0].in(b))]
 		if !found {
-			return []byte(resultNotFound)
+			return s.result(resultNotFound, "")
 		}
-		return append(append(make([]byte, 0, len(resultOK)+1+len(cur)), resultOK+" "...), cur...)
+		return s.result(resultOK, cur)
 	}
 	op, err := ParseOp(b)
 	if err != nil {
-		return []byte(resultErr + " malformed op")
+		return s.result(resultErr, "malformed op")
 	}
 	if op.Kind == OpTxn {
 		return s.applyTxn(op)
@@ -266,14 +271,24 @@ func (s *kv) Apply(b []byte) []byte {
 		s.data[op.Key] = appendValue(cur, found, op.Value)
 	case OpCAS:
 		if !found {
-			return []byte(resultCASFail + " " + resultNotFound)
+			return s.result(resultCASFail, resultNotFound)
 		}
 		if cur != op.Expect {
-			return []byte(resultCASFail + " " + cur)
+			return s.result(resultCASFail, cur)
 		}
 		s.data[op.Key] = op.Value
 	}
-	return []byte(resultOK)
+	return s.result(resultOK, "")
+}
+
+// result returns "word detail" ("word" alone for an empty detail) from the
+// results slab.
+func (s *kv) result(word, detail string) []byte {
+	s.out = append(s.out[:0], word...)
+	if detail != "" {
+		s.out = append(append(s.out, ' '), detail...)
+	}
+	return s.results.Copy(s.out)
 }
 
 // appendValue is the value of a key after appending v to it.
