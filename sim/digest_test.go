@@ -3,7 +3,6 @@ package sim
 import (
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -20,20 +19,6 @@ func (m digestMsg) AppendTrace(b []byte) []byte {
 }
 
 func (m digestMsg) AppendDigest(b []byte) []byte { return DigestForm(b).Kind("digest").Uint(m.n) }
-
-// A Digester's message is hashed from its binary form: its text is not
-// formatted for the hash at all.
-func TestHashReadsADigestersBinaryForm(t *testing.T) {
-	hash := func(m Message) uint64 {
-		w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
-		w.AddServer(sendsAtStart(1, m))
-		w.AddServer(idle())
-		w.RunUntil(ms(5))
-		return w.Result().Hash
-	}
-	assert.Equal(t, hash(digestMsg{n: 1, label: "a"}), hash(digestMsg{n: 1, label: "b"}))
-	assert.NotEqual(t, hash(digestMsg{n: 1}), hash(digestMsg{n: 2}))
-}
 
 // The binary form is the same bytes on every platform (varints, zig-zag for
 // signed values, lengths before strings): the golden trace hashes, which CI

@@ -10,7 +10,8 @@ import (
 
 // The hash reads a digest of each message, made when it is sent and carried
 // to its delivery: two runs that differ only in one message's contents, sent
-// and delivered at the same times, hash differently.
+// and delivered at the same times, hash differently. A Digester's message is
+// digested from its binary form: its text is not read at all.
 func TestHashSeesMessageContents(t *testing.T) {
 	hash := func(m Message) uint64 {
 		w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
@@ -21,6 +22,8 @@ func TestHashSeesMessageContents(t *testing.T) {
 	}
 	assert.Equal(t, hash(testMsg{n: 1}), hash(testMsg{n: 1}))
 	assert.NotEqual(t, hash(testMsg{n: 1}), hash(testMsg{n: 2}))
+	assert.Equal(t, hash(digestMsg{n: 1, label: "a"}), hash(digestMsg{n: 1, label: "b"}))
+	assert.NotEqual(t, hash(digestMsg{n: 1}), hash(digestMsg{n: 2}))
 }
 
 // The hash reads a drop's reason and an observation's fields, not only the
