@@ -68,7 +68,7 @@ type adversary struct {
 func (b *byzantine) prePrepareConflicting(n *node, pp MsgPrePrepare) {
 	n.broadcast(pp)
 	// A primary does not prepare (§4.2): backups refuse its prepare.
-	n.broadcast(MsgPrepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Sig: n.sign(prepareDigest(pp.View, pp.Seq, pp.Digest))})
+	n.broadcast(MsgPrepare{SignedVote{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Sig: n.sign(prepareDigest(pp.View, pp.Seq, pp.Digest))}})
 	alt := b.alternative(n, pp.Seq, pp.Cmd)
 	other := MsgPrePrepare{View: pp.View, Seq: pp.Seq, Digest: alt.Digest(), Cmd: alt}
 	signed := other.Digest

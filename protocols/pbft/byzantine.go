@@ -266,12 +266,7 @@ func (b *byzantine) vote(n *node, tag byte, view, seq, digest uint64) bool {
 	case BehaviourConflictingVotes:
 	case BehaviourWrongDigest:
 		d := corrupt(digest)
-		sig := n.sign(voteDigest(tag, view, seq, d))
-		if tag == tagPrepare {
-			n.broadcast(MsgPrepare{View: view, Seq: seq, Digest: d, Sig: sig})
-		} else {
-			n.broadcast(MsgCommit{View: view, Seq: seq, Digest: d, Sig: sig})
-		}
+		n.broadcast(voteMessage(tag, SignedVote{View: view, Seq: seq, Digest: d, Sig: n.sign(voteDigest(tag, view, seq, d))}))
 		return true
 	default:
 		return false
@@ -297,12 +292,7 @@ func (b *byzantine) splitVotes(n *node, tag byte, view, seq, real, alt uint64) {
 		if b.otherSide(n, view, id) {
 			d = alt
 		}
-		sig := n.sign(voteDigest(tag, view, seq, d))
-		if tag == tagPrepare {
-			n.send(id, MsgPrepare{View: view, Seq: seq, Digest: d, Sig: sig})
-		} else {
-			n.send(id, MsgCommit{View: view, Seq: seq, Digest: d, Sig: sig})
-		}
+		n.send(id, voteMessage(tag, SignedVote{View: view, Seq: seq, Digest: d, Sig: n.sign(voteDigest(tag, view, seq, d))}))
 	}
 }
 

@@ -92,8 +92,8 @@ func TestMessageTraces(t *testing.T) {
 		want string
 	}{
 		{MsgPrePrepare{View: 1, Seq: 7, Digest: 0xff, Cmd: cmdA, Sig: sig}, `MsgPrePrepare view=1 seq=7 digest=ff sig=n2:ab client=100 seq=1 op="set a 1"`},
-		{MsgPrepare{View: 1, Seq: 7, Digest: 0xff, Sig: sig}, "MsgPrepare view=1 seq=7 digest=ff sig=n2:ab"},
-		{MsgCommit{View: 1, Seq: 7, Digest: 0xff, Sig: sig}, "MsgCommit view=1 seq=7 digest=ff sig=n2:ab"},
+		{MsgPrepare{SignedVote{View: 1, Seq: 7, Digest: 0xff, Sig: sig}}, "MsgPrepare view=1 seq=7 digest=ff sig=n2:ab"},
+		{MsgCommit{SignedVote{View: 1, Seq: 7, Digest: 0xff, Sig: sig}}, "MsgCommit view=1 seq=7 digest=ff sig=n2:ab"},
 		{MsgCheckpoint{Seq: 16, Digest: 0xcd, Sig: sig}, "MsgCheckpoint seq=16 digest=cd sig=n2:ab"},
 		{MsgStatus{View: 3, Changing: true, Exec: 40, Stable: 32}, "MsgStatus view=3 changing exec=40 stable=32"},
 		{MsgViewChange{View: 2, Replica: 2, Stable: CheckpointCert{Seq: 16, Digest: 0xcd, Proof: []sim.Signature{sig}},

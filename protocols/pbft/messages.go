@@ -44,39 +44,49 @@ func (m MsgPrePrepare) AppendDigest(b []byte) []byte {
 	return m.Cmd.AppendDigest(digestVote(b, "MsgPrePrepare", m.View, m.Seq, m.Digest, m.Sig))
 }
 
-// MsgPrepare is ⟨PREPARE, v, n, d, i⟩ (§4.2): a backup accepted the
-// pre-prepare (View, Seq, Digest).
-type MsgPrepare struct {
+// SignedVote is what a prepare and a commit say: the sender votes for the
+// request with Digest at (View, Seq), and Sig signs that under the phase's
+// tag (prepareDigest, commitDigest).
+type SignedVote struct {
 	View, Seq, Digest uint64
 	Sig               sim.Signature
 }
 
-// AppendTrace implements sim.Message.
-func (m MsgPrepare) AppendTrace(b []byte) []byte {
-	return appendVote(append(b, "MsgPrepare"...), m.View, m.Seq, m.Digest, m.Sig)
+func (v SignedVote) appendTrace(b []byte, kind string) []byte {
+	return appendVote(append(b, kind...), v.View, v.Seq, v.Digest, v.Sig)
 }
 
-// AppendDigest implements sim.Digester.
-func (m MsgPrepare) AppendDigest(b []byte) []byte {
-	return digestVote(b, "MsgPrepare", m.View, m.Seq, m.Digest, m.Sig)
+func (v SignedVote) appendDigest(b []byte, kind string) []byte {
+	return digestVote(b, kind, v.View, v.Seq, v.Digest, v.Sig)
 }
+
+// MsgPrepare is ⟨PREPARE, v, n, d, i⟩ (§4.2): a backup accepted the
+// pre-prepare (View, Seq, Digest).
+type MsgPrepare struct{ SignedVote }
+
+// AppendTrace implements sim.Message.
+func (m MsgPrepare) AppendTrace(b []byte) []byte { return m.appendTrace(b, "MsgPrepare") }
+
+// AppendDigest implements sim.Digester.
+func (m MsgPrepare) AppendDigest(b []byte) []byte { return m.appendDigest(b, "MsgPrepare") }
 
 // MsgCommit is ⟨COMMIT, v, n, D(m), i⟩ (§4.2): the sender has the request
 // with Digest prepared at (View, Seq). Signed, so that a quorum of commits
 // is a commit certificate another replica can check.
-type MsgCommit struct {
-	View, Seq, Digest uint64
-	Sig               sim.Signature
-}
+type MsgCommit struct{ SignedVote }
 
 // AppendTrace implements sim.Message.
-func (m MsgCommit) AppendTrace(b []byte) []byte {
-	return appendVote(append(b, "MsgCommit"...), m.View, m.Seq, m.Digest, m.Sig)
-}
+func (m MsgCommit) AppendTrace(b []byte) []byte { return m.appendTrace(b, "MsgCommit") }
 
 // AppendDigest implements sim.Digester.
-func (m MsgCommit) AppendDigest(b []byte) []byte {
-	return digestVote(b, "MsgCommit", m.View, m.Seq, m.Digest, m.Sig)
+func (m MsgCommit) AppendDigest(b []byte) []byte { return m.appendDigest(b, "MsgCommit") }
+
+// voteMessage is the prepare (tag tagPrepare) or the commit of v.
+func voteMessage(tag byte, v SignedVote) sim.Message {
+	if tag == tagPrepare {
+		return MsgPrepare{v}
+	}
+	return MsgCommit{v}
 }
 
 // MsgCheckpoint is ⟨CHECKPOINT, n, d, i⟩ (§4.3): after executing Seq the

@@ -17,8 +17,8 @@ func TestMessageDigestsSeeEveryField(t *testing.T) {
 	var msgs []sim.Message
 	for _, v := range votes {
 		for _, s := range sigs {
-			msgs = append(msgs, MsgPrepare{View: v.view, Seq: v.seq, Digest: v.digest, Sig: s},
-				MsgCommit{View: v.view, Seq: v.seq, Digest: v.digest, Sig: s},
+			msgs = append(msgs, MsgPrepare{SignedVote{View: v.view, Seq: v.seq, Digest: v.digest, Sig: s}},
+				MsgCommit{SignedVote{View: v.view, Seq: v.seq, Digest: v.digest, Sig: s}},
 				MsgPrePrepare{View: v.view, Seq: v.seq, Digest: v.digest, Sig: s})
 		}
 	}

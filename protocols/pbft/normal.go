@@ -178,16 +178,14 @@ func (n *node) sendVote(tag byte, seq uint64) {
 		view, digest = e.cert.View, e.cert.Cmd.Digest()
 	}
 	v := vote{view: view, digest: digest, sig: n.sign(voteDigest(tag, view, seq, digest))}
-	var m sim.Message
 	if tag == tagPrepare {
 		storeVote(&e.prepares, v)
 		e.prepareSent = true
-		m = MsgPrepare{View: view, Seq: seq, Digest: digest, Sig: v.sig}
 	} else {
 		storeVote(&e.commits, v)
 		e.commitSent = true
-		m = MsgCommit{View: view, Seq: seq, Digest: digest, Sig: v.sig}
 	}
+	m := voteMessage(tag, SignedVote{View: view, Seq: seq, Digest: digest, Sig: v.sig})
 	e.sentAt = n.env.Now()
 	if n.byz != nil && n.byz.vote(n, tag, view, seq, digest) {
 		return

@@ -19,11 +19,11 @@ func signedPrePrepare(tn *testNet, view, seq uint64, cmd service.Command) MsgPre
 }
 
 func signedPrepare(tn *testNet, from sim.NodeID, view, seq, d uint64) MsgPrepare {
-	return MsgPrepare{View: view, Seq: seq, Digest: d, Sig: tn.Sign(from, prepareDigest(view, seq, d))}
+	return MsgPrepare{SignedVote{View: view, Seq: seq, Digest: d, Sig: tn.Sign(from, prepareDigest(view, seq, d))}}
 }
 
 func signedCommit(tn *testNet, from sim.NodeID, view, seq, d uint64) MsgCommit {
-	return MsgCommit{View: view, Seq: seq, Digest: d, Sig: tn.Sign(from, commitDigest(view, seq, d))}
+	return MsgCommit{SignedVote{View: view, Seq: seq, Digest: d, Sig: tn.Sign(from, commitDigest(view, seq, d))}}
 }
 
 var (
@@ -104,7 +104,7 @@ func TestPreparedNeedsTwoFMatchingPreparesFromDistinctBackups(t *testing.T) {
 			return []envelope{{From: 2, To: 1, Msg: signedPrepare(tn, 3, 0, 1, d)}}
 		}, false},
 		{"a made-up signature does not count", 4, nil, func(tn *testNet) []envelope {
-			return []envelope{{From: 2, To: 1, Msg: MsgPrepare{View: 0, Seq: 1, Digest: d, Sig: sim.Signature{Signer: 2, Digest: prepareDigest(0, 1, d)}}}}
+			return []envelope{{From: 2, To: 1, Msg: MsgPrepare{SignedVote{View: 0, Seq: 1, Digest: d, Sig: sim.Signature{Signer: 2, Digest: prepareDigest(0, 1, d)}}}}}
 		}, false},
 		{"f=2: a repeated prepare counts once", 7, nil, func(tn *testNet) []envelope {
 			p := signedPrepare(tn, 2, 0, 1, d)
