@@ -105,7 +105,7 @@ func (n *node) handleAccept(from sim.NodeID, m MsgAccept) {
 	for i, cmd := range m.Cmds {
 		n.acceptSlot(m.Slot+uint64(i), m.Ballot, cmd)
 	}
-	n.send(from, MsgAccepted{Ballot: m.Ballot, Slot: m.Slot, Count: uint64(len(m.Cmds))})
+	n.send(from, MsgAccepted{SlotRun{Ballot: m.Ballot, Slot: m.Slot, Count: uint64(len(m.Cmds))}})
 }
 
 // acceptSlot records the proposal (b, cmd) for slot s.

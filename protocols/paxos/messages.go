@@ -160,26 +160,33 @@ func (m MsgAccept) AppendDigest(b []byte) []byte {
 	return digestCommands(sim.DigestForm(b).Kind("MsgAccept").Uint(m.Ballot).Uint(m.Slot), m.Cmds)
 }
 
-// MsgAccepted is phase 2b (PMS §2.2): the acceptor accepted the leader's
-// proposals of Ballot for the Count slots from Slot on. It goes to the leader,
-// the one learner that counts them (PMS §2.3: "the acceptors could respond
-// with their acceptances to some set of distinguished learners").
-type MsgAccepted struct {
+// SlotRun names Count slots from Slot on, in Ballot: what an acceptor
+// accepted (MsgAccepted) or a leader saw chosen (MsgDecide).
+type SlotRun struct {
 	Ballot uint64
 	Slot   uint64
 	Count  uint64
 }
 
-// AppendTrace implements sim.Message.
-func (m MsgAccepted) AppendTrace(b []byte) []byte {
-	return sim.TraceLine(b).Kind("MsgAccepted").Uint("ballot", m.Ballot).Uint("slot", m.Slot).
-		Uint("count", m.Count)
+func (r SlotRun) appendTrace(b []byte, kind string) []byte {
+	return sim.TraceLine(b).Kind(kind).Uint("ballot", r.Ballot).Uint("slot", r.Slot).Uint("count", r.Count)
 }
 
-// AppendDigest implements sim.Digester, for the answer to every MsgAccept.
-func (m MsgAccepted) AppendDigest(b []byte) []byte {
-	return sim.DigestForm(b).Kind("MsgAccepted").Uint(m.Ballot).Uint(m.Slot).Uint(m.Count)
+func (r SlotRun) appendDigest(b []byte, kind string) []byte {
+	return sim.DigestForm(b).Kind(kind).Uint(r.Ballot).Uint(r.Slot).Uint(r.Count)
 }
+
+// MsgAccepted is phase 2b (PMS §2.2): the acceptor accepted the leader's
+// proposals of Ballot for the Count slots from Slot on. It goes to the leader,
+// the one learner that counts them (PMS §2.3: "the acceptors could respond
+// with their acceptances to some set of distinguished learners").
+type MsgAccepted struct{ SlotRun }
+
+// AppendTrace implements sim.Message.
+func (m MsgAccepted) AppendTrace(b []byte) []byte { return m.appendTrace(b, "MsgAccepted") }
+
+// AppendDigest implements sim.Digester, for the answer to every MsgAccept.
+func (m MsgAccepted) AppendDigest(b []byte) []byte { return m.appendDigest(b, "MsgAccepted") }
 
 // MsgDecide is the leader telling the other learners (PMS §2.3) that the
 // Count slots from Slot on were chosen in Ballot, with the values it proposed
@@ -187,22 +194,13 @@ func (m MsgAccepted) AppendDigest(b []byte) []byte {
 // that very value (a leader proposes one value per slot per ballot) and learns
 // it without the value being sent again; any other learner fetches it
 // (MsgLearn).
-type MsgDecide struct {
-	Ballot uint64
-	Slot   uint64
-	Count  uint64
-}
+type MsgDecide struct{ SlotRun }
 
 // AppendTrace implements sim.Message.
-func (m MsgDecide) AppendTrace(b []byte) []byte {
-	return sim.TraceLine(b).Kind("MsgDecide").Uint("ballot", m.Ballot).Uint("slot", m.Slot).
-		Uint("count", m.Count)
-}
+func (m MsgDecide) AppendTrace(b []byte) []byte { return m.appendTrace(b, "MsgDecide") }
 
 // AppendDigest implements sim.Digester: a leader decides every batch.
-func (m MsgDecide) AppendDigest(b []byte) []byte {
-	return sim.DigestForm(b).Kind("MsgDecide").Uint(m.Ballot).Uint(m.Slot).Uint(m.Count)
-}
+func (m MsgDecide) AppendDigest(b []byte) []byte { return m.appendDigest(b, "MsgDecide") }
 
 // MsgHeartbeat tells the other servers that the leader of Ballot is alive
 // (failure detection only) and that every slot up to Commit is chosen, so a

@@ -25,8 +25,8 @@ func TestMessageTraces(t *testing.T) {
 		{MsgNack{Ballot: 7, Promised: 9}, "MsgNack ballot=7 promised=9"},
 		{MsgAccept{Ballot: 7, Slot: 12, Cmds: []service.Command{c, service.Noop}},
 			`MsgAccept ballot=7 slot=12 cmds=[client=5 seq=3 op="put k1 v3", noop]`},
-		{MsgAccepted{Ballot: 7, Slot: 12, Count: 2}, "MsgAccepted ballot=7 slot=12 count=2"},
-		{MsgDecide{Ballot: 7, Slot: 12, Count: 2}, "MsgDecide ballot=7 slot=12 count=2"},
+		{MsgAccepted{SlotRun{Ballot: 7, Slot: 12, Count: 2}}, "MsgAccepted ballot=7 slot=12 count=2"},
+		{MsgDecide{SlotRun{Ballot: 7, Slot: 12, Count: 2}}, "MsgDecide ballot=7 slot=12 count=2"},
 		{MsgHeartbeat{Ballot: 7, Commit: 11}, "MsgHeartbeat ballot=7 commit=11"},
 		{MsgLearn{From: 3}, "MsgLearn from=3"},
 		{MsgChosen{Slot: 3, Cmds: []service.Command{c}}, `MsgChosen slot=3 cmds=[client=5 seq=3 op="put k1 v3"]`},
@@ -55,8 +55,8 @@ func TestMessageDigestsSeeEveryField(t *testing.T) {
 	msgs = append(msgs, MsgAccept{Ballot: 8, Slot: 12, Cmds: cmds[0]}, MsgAccept{Ballot: 7, Slot: 13, Cmds: cmds[0]},
 		MsgChosen{Slot: 13, Cmds: cmds[0]})
 	for _, counted := range []struct{ ballot, slot, count uint64 }{{7, 12, 2}, {8, 12, 2}, {7, 13, 2}, {7, 12, 3}} {
-		msgs = append(msgs, MsgAccepted{counted.ballot, counted.slot, counted.count},
-			MsgDecide{counted.ballot, counted.slot, counted.count})
+		msgs = append(msgs, MsgAccepted{SlotRun{counted.ballot, counted.slot, counted.count}},
+			MsgDecide{SlotRun{counted.ballot, counted.slot, counted.count}})
 	}
 	prototest.RequireDigestsTellApart(t, msgs...)
 }

@@ -140,11 +140,11 @@ func TestAcceptorPhase2Rules(t *testing.T) {
 		accepted uint64 // ballot of the record after
 		promise  uint64 // after
 	}{
-		{"promised ballot is accepted", nil, 4, 4, MsgAccepted{Ballot: 4, Slot: 1, Count: 2}, 4, 4},
-		{"higher ballot is accepted and promised", nil, 4, 7, MsgAccepted{Ballot: 7, Slot: 1, Count: 2}, 7, 7},
+		{"promised ballot is accepted", nil, 4, 4, MsgAccepted{SlotRun{Ballot: 4, Slot: 1, Count: 2}}, 4, 4},
+		{"higher ballot is accepted and promised", nil, 4, 7, MsgAccepted{SlotRun{Ballot: 7, Slot: 1, Count: 2}}, 7, 7},
 		{"lower ballot is nacked", nil, 7, 4, MsgNack{Ballot: 4, Promised: 7}, 0, 7},
 		{"planted bug: lower ballot accepted", []string{BugAcceptLowerBallot}, 7, 4,
-			MsgAccepted{Ballot: 4, Slot: 1, Count: 2}, 4, 7},
+			MsgAccepted{SlotRun{Ballot: 4, Slot: 1, Count: 2}}, 4, 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestAcceptorKeepsChosenValues(t *testing.T) {
 	writeRecord(tn, 0, 1, 4, true, cmd(9, 1, "add a"))
 	tn.Start(0)
 	tn.Node(0).Receive(tn.Env(0), 2, MsgAccept{Ballot: 5, Slot: 1, Cmds: []service.Command{cmd(9, 1, "add a")}})
-	assert.Equal(t, MsgAccepted{Ballot: 5, Slot: 1, Count: 1}, only(t, tn).Msg)
+	assert.Equal(t, MsgAccepted{SlotRun{Ballot: 5, Slot: 1, Count: 1}}, only(t, tn).Msg)
 	assert.Equal(t, uint64(4), tn.Node(0).rec(1).ballot, "a chosen record is not rewritten")
 }
 

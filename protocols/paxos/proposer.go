@@ -428,7 +428,7 @@ func (n *node) announceDecisions() {
 			j++
 		}
 		if !n.env.Buggify(buggifySkipDecide) {
-			var m sim.Message = MsgDecide{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)}
+			var m sim.Message = MsgDecide{SlotRun{Ballot: n.ballot, Slot: n.decided[i], Count: uint64(j - i)}}
 			members := n.ballotMembers()
 			for _, id := range n.servers {
 				if id != n.id && members.Has(id) && n.keepingUp(id) {
