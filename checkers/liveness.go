@@ -17,21 +17,41 @@ const NameLiveness = names.Liveness
 // same applied log prefix and every client's final operation must return.
 // It reads observations only, so it serves every protocol.
 type Progress struct {
-	applied   map[sim.NodeID]uint64 // last index each node applied
-	committed uint64                // highest index any node saw committed
-	leader    sim.NodeID            // latest leader, by term
+	nodes     []nodeProgress // by node ID: a slice, as every apply of a run updates it
+	committed uint64         // highest index any node saw committed
+	leader    sim.NodeID     // latest leader, by term
 	term      uint64
 	leaderAt  sim.Time
 	ignore    []sim.NodeID // Byzantine servers: their claims are not evidence
-	halted    map[sim.NodeID]string
-	elections int // leaders announced of a term higher than any before
+	elections int          // leaders announced of a term higher than any before
+}
+
+// nodeProgress is what Progress knows of one node.
+type nodeProgress struct {
+	applied uint64 // the last index it applied
+	halted  bool   // it announced its storage beyond repair (and applied nothing since)
 }
 
 // NewProgress returns an empty tracker that ignores the observations of the
 // given (Byzantine) servers.
 func NewProgress(byzantine ...sim.NodeID) *Progress {
-	return &Progress{applied: map[sim.NodeID]uint64{}, leader: sim.None, ignore: slices.Clone(byzantine),
-		halted: map[sim.NodeID]string{}}
+	return &Progress{leader: sim.None, ignore: slices.Clone(byzantine)}
+}
+
+// node returns id's record, making room for it.
+func (p *Progress) node(id sim.NodeID) *nodeProgress {
+	if int(id) >= len(p.nodes) {
+		p.nodes = append(p.nodes, make([]nodeProgress, int(id)+1-len(p.nodes))...)
+	}
+	return &p.nodes[id]
+}
+
+// of returns id's record, the zero record for a node never heard of.
+func (p *Progress) of(id sim.NodeID) nodeProgress {
+	if id < 0 || int(id) >= len(p.nodes) {
+		return nodeProgress{}
+	}
+	return p.nodes[id]
 }
 
 // Attach registers p with w's observations.
@@ -41,15 +61,15 @@ func (p *Progress) Attach(w *sim.World) {
 
 // Observe records one observation made at time at.
 func (p *Progress) Observe(at sim.Time, o sim.Observation) {
-	if slices.Contains(p.ignore, o.Node) {
-		return
+	if o.Node < 0 || slices.Contains(p.ignore, o.Node) {
+		return // the kernel names the observing node: never None
 	}
 	switch o.Kind {
 	case sim.ObsHalt:
-		p.halted[o.Node] = o.Text
+		p.node(o.Node).halted = true
 	case sim.ObsApply:
-		delete(p.halted, o.Node)    // working again
-		p.applied[o.Node] = o.Index // a restarted node re-applies from its start
+		// Working again; a restarted node re-applies from its start.
+		*p.node(o.Node) = nodeProgress{applied: o.Index}
 	case sim.ObsCommit:
 		p.committed = max(p.committed, o.Index)
 	case sim.ObsLeader:
@@ -72,10 +92,11 @@ func (p *Progress) Leader() (sim.NodeID, uint64, sim.Time) { return p.leader, p.
 func (p *Progress) Lagging(correct []sim.NodeID) []string {
 	var behind []string
 	for _, id := range correct {
-		if _, halted := p.halted[id]; halted {
+		n := p.of(id)
+		if n.halted {
 			continue
 		}
-		if got := p.applied[id]; got < p.committed {
+		if got := n.applied; got < p.committed {
 			behind = append(behind, fmt.Sprintf("%v at %d/%d", id, got, p.committed))
 		}
 	}
@@ -120,7 +141,7 @@ func (p *Progress) JudgeLiveness(correct []sim.NodeID, waitingClients []int, at 
 func (p *Progress) haltedNodes(ids []sim.NodeID) []sim.NodeID {
 	var out []sim.NodeID
 	for _, id := range ids {
-		if _, ok := p.halted[id]; ok {
+		if p.of(id).halted {
 			out = append(out, id)
 		}
 	}
