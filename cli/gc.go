@@ -1,49 +1,91 @@
 package cli
 
 import (
+	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 )
 
-// manyRunsGCPercent is the garbage collector's target for commands that run
-// many short worlds one after another (sweep, shrink), unless GOGC is set.
-// Each seed builds its world, checks it and drops it: a small live heap
-// that the default target (100) collects several times a seed, and whose
-// freed pages the runtime hands back to the system in between. At 400 a
-// sweep of raft-crash-churn spends about a third less CPU per seed (see
-// BENCHMARKS.md) for about 20 MB more per worker; a single run keeps the
-// default, since a long one's heap is what its memory budget is about.
-const manyRunsGCPercent = 400
+// Commands that run many worlds one after another (sweep, shrink) tune Go's
+// garbage collector, unless the user did (GOGC, GOMEMLIMIT). Each seed builds
+// its world, checks it and drops it: a small live heap that the default
+// target (100) collects several times a seed, handing freed pages back to the
+// system in between. A high target collects rarely; a soft memory limit per
+// worker keeps a long scenario's seeds (whose live heap is large, an hour of
+// a busy cluster some 70 MB) from growing to the target's multiple of it:
+// near the limit the collector works harder instead. See BENCHMARKS.md for
+// the figures; a single run keeps Go's defaults, since a long one's heap is
+// what its memory budget is about.
+const (
+	manyRunsGCPercent = 800
+	// manyRunsMemoryPerWorker is the soft limit's share of one world run at
+	// a time: the memory budget of an hour-long run with every check.
+	manyRunsMemoryPerWorker = 256 << 20
+)
 
-// manyRuns counts the commands that run many seeds now in this process (a
+// manyRuns tracks the commands that run many seeds now in this process (a
 // user's binary may run two sweeps at once): the first raises the target,
-// the last one out puts back what it found.
+// the limit covers every active command's workers, and the last one out puts
+// back what the first found.
 var manyRuns struct {
 	sync.Mutex
-	active int
-	saved  int
+	active       int
+	workers      int
+	savedPercent int
+	savedLimit   int64
 }
 
-// collectLessForManyRuns raises the garbage collector's target for the
-// duration of a command that runs many seeds, unless the user chose one
-// with GOGC, and returns what restores it.
-func collectLessForManyRuns() (restore func()) {
-	if os.Getenv("GOGC") != "" {
-		return func() {}
+// collectLessForManyRuns tunes the garbage collector for the duration of a
+// command that runs workers worlds at a time (0: one per CPU), and returns
+// what restores it.
+func collectLessForManyRuns(workers int) (restore func()) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
+	tuneTarget, tuneLimit := os.Getenv("GOGC") == "", os.Getenv("GOMEMLIMIT") == ""
 	manyRuns.Lock()
 	defer manyRuns.Unlock()
 	if manyRuns.active == 0 {
-		manyRuns.saved = debug.SetGCPercent(manyRunsGCPercent)
+		manyRuns.savedPercent, manyRuns.savedLimit = -2, -2 // untouched
+		if tuneTarget {
+			manyRuns.savedPercent = debug.SetGCPercent(manyRunsGCPercent)
+		}
+		if tuneLimit {
+			manyRuns.savedLimit = debug.SetMemoryLimit(-1)
+		}
 	}
 	manyRuns.active++
+	manyRuns.workers += workers
+	setManyRunsLimit()
 	return func() {
 		manyRuns.Lock()
 		defer manyRuns.Unlock()
 		manyRuns.active--
-		if manyRuns.active == 0 {
-			debug.SetGCPercent(manyRuns.saved)
+		manyRuns.workers -= workers
+		if manyRuns.active > 0 {
+			setManyRunsLimit()
+			return
+		}
+		if manyRuns.savedPercent != -2 {
+			debug.SetGCPercent(manyRuns.savedPercent)
+		}
+		if manyRuns.savedLimit != -2 {
+			debug.SetMemoryLimit(manyRuns.savedLimit)
 		}
 	}
+}
+
+// setManyRunsLimit sets the soft memory limit for the active commands'
+// workers, if it is ours to set.
+func setManyRunsLimit() {
+	if manyRuns.savedLimit == -2 {
+		return
+	}
+	limit := int64(math.MaxInt64)
+	if manyRuns.workers <= math.MaxInt64/manyRunsMemoryPerWorker {
+		limit = int64(manyRuns.workers) * manyRunsMemoryPerWorker
+	}
+	debug.SetMemoryLimit(limit)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -15,33 +16,55 @@ func gcPercent() int {
 	return p
 }
 
-func TestManyRunsRaiseTheGCTargetUnlessGOGCIsSet(t *testing.T) {
-	before := gcPercent()
-	if v, set := os.LookupEnv("GOGC"); set {
-		t.Cleanup(func() { os.Setenv("GOGC", v) })
+// memoryLimit reads the soft memory limit without changing it.
+func memoryLimit() int64 { return debug.SetMemoryLimit(-1) }
+
+// unsetenv unsets key for the test and puts it back after.
+func unsetenv(t *testing.T, key string) {
+	if v, set := os.LookupEnv(key); set {
+		t.Cleanup(func() { os.Setenv(key, v) })
 	}
-	os.Unsetenv("GOGC")
-	restore := collectLessForManyRuns()
+	os.Unsetenv(key)
+}
+
+func TestManyRunsTuneTheCollectorUnlessTheUserDid(t *testing.T) {
+	percent, limit := gcPercent(), memoryLimit()
+	unsetenv(t, "GOGC")
+	unsetenv(t, "GOMEMLIMIT")
+	restore := collectLessForManyRuns(3)
 	require.Equal(t, manyRunsGCPercent, gcPercent())
+	require.Equal(t, int64(3*manyRunsMemoryPerWorker), memoryLimit())
 	restore()
-	require.Equal(t, before, gcPercent(), "restored after the command")
+	require.Equal(t, percent, gcPercent(), "restored after the command")
+	require.Equal(t, limit, memoryLimit(), "restored after the command")
+
+	restore = collectLessForManyRuns(0)
+	require.Equal(t, int64(runtime.GOMAXPROCS(0))*manyRunsMemoryPerWorker, memoryLimit(), "0 workers: one per CPU")
+	restore()
 
 	t.Setenv("GOGC", "150")
-	restore = collectLessForManyRuns()
-	require.Equal(t, before, gcPercent(), "the user's GOGC stands")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = collectLessForManyRuns(3)
+	require.Equal(t, percent, gcPercent(), "the user's GOGC stands")
+	require.Equal(t, limit, memoryLimit(), "the user's GOMEMLIMIT stands")
 	restore()
 }
 
 // Two commands of one process overlapping (a user's binary running two
-// sweeps) leave the target raised until the last one returns, then put
-// back what the first one found.
-func TestOverlappingManyRunsRestoreTheTargetOnce(t *testing.T) {
-	before := gcPercent()
+// sweeps) leave the target raised until the last one returns, with a limit
+// for the workers of both while both run, then put back what the first one
+// found.
+func TestOverlappingManyRunsRestoreTheCollectorOnce(t *testing.T) {
+	percent, limit := gcPercent(), memoryLimit()
 	t.Setenv("GOGC", "")
-	first := collectLessForManyRuns()
-	second := collectLessForManyRuns()
+	t.Setenv("GOMEMLIMIT", "")
+	first := collectLessForManyRuns(2)
+	second := collectLessForManyRuns(1)
+	require.Equal(t, int64(3*manyRunsMemoryPerWorker), memoryLimit())
 	first()
 	require.Equal(t, manyRunsGCPercent, gcPercent(), "the second command still runs")
+	require.Equal(t, int64(manyRunsMemoryPerWorker), memoryLimit())
 	second()
-	require.Equal(t, before, gcPercent())
+	require.Equal(t, percent, gcPercent())
+	require.Equal(t, limit, memoryLimit())
 }

@@ -67,7 +67,7 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	if err != nil {
 		return err
 	}
-	defer collectLessForManyRuns()()
+	defer collectLessForManyRuns(1)() // the shrinker runs one world at a time
 	f.seed = seedOf(sc, f.seed, seedSet)
 	if f.maxRuns <= 0 {
 		return badInput("--max-runs: must be positive, got %d", f.maxRuns)

@@ -100,7 +100,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	if err := validateSweepFlags(f); err != nil {
 		return err
 	}
-	defer collectLessForManyRuns()()
+	defer collectLessForManyRuns(f.parallel)()
 	stopProfiles, err := f.profile.start()
 	if err != nil {
 		return err
