@@ -93,6 +93,7 @@ func (l *entryLog) truncate(k int) {
 	p := l.first + k - 1 // the last kept entry's place
 	seg := p / segmentLen
 	kept := l.segs[seg][:p%segmentLen+1]
+	clear(l.segs[seg+1:]) // the array of segments must not keep the cut ones alive
 	l.segs = append(l.segs[:seg], append(make([]Entry, 0, cap(l.segs[seg])), kept...))
 	l.n = k
 }
@@ -101,9 +102,11 @@ func (l *entryLog) truncate(k int) {
 // in a copy of its segment.
 func (l *entryLog) compact(k int, sentinel Entry) {
 	p := l.first + k
+	clear(l.segs[:p/segmentLen]) // the array of segments must not keep the dropped ones alive
 	l.segs = l.segs[p/segmentLen:]
 	l.first = p % segmentLen
 	l.n -= k
 	l.segs[0] = append(make([]Entry, 0, cap(l.segs[0])), l.segs[0]...)
+	clear(l.segs[0][:l.first]) // nor the dropped entries' commands
 	l.segs[0][l.first] = sentinel
 }

@@ -1,8 +1,10 @@
 package raft
 
 import (
+	"runtime"
 	"slices"
 	"testing"
+	"weak"
 
 	"pgregory.net/rapid"
 )
@@ -72,4 +74,29 @@ func allTerms(log []Entry) []uint64 {
 		out = append(out, e.Term)
 	}
 	return out
+}
+
+// Compaction and truncation let go of the segments they drop: a long log
+// compacted or cut away must not stay in memory behind the segments kept.
+func TestEntryLogReleasesDroppedSegments(t *testing.T) {
+	long := func() entryLog {
+		l := newEntryLog(Entry{})
+		for i := range 5 * segmentLen {
+			l.append(Entry{Term: uint64(i + 1)})
+		}
+		return l
+	}
+	compacted, truncated := long(), long()
+	dropped, cut := weak.Make(&compacted.segs[0][0]), weak.Make(&truncated.segs[4][0])
+	compacted.compact(4*segmentLen+10, Entry{Term: 7})
+	truncated.truncate(10)
+	runtime.GC()
+	if dropped.Value() != nil {
+		t.Error("a segment compaction dropped is still reachable")
+	}
+	if cut.Value() != nil {
+		t.Error("a segment truncation cut off is still reachable")
+	}
+	runtime.KeepAlive(&compacted)
+	runtime.KeepAlive(&truncated)
 }
