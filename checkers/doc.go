@@ -10,7 +10,8 @@
 //
 // # Invariants
 //
-// An Invariant sees each observation with its virtual time and event number.
+// An Invariant sees each observation (of the kinds it names, if it is
+// Selective) with its virtual time and event number.
 // Attach registers invariants with a world; the first violation of any stops
 // the run, so the report points at the event that broke the property.
 // Invariants keep only small per-index or per-term records, looked up by key,

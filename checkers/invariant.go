@@ -81,9 +81,9 @@ type Monitor struct {
 	all    []int
 }
 
-// Attach registers invs with w: each sees every observation with w.Now() and
-// w.Events(), and the first violation stops the run (w.Stop). Call it before
-// the run starts.
+// Attach registers invs with w: each sees every observation (of its kinds,
+// if Selective) with w.Now() and w.Events(), and the first violation stops
+// the run (w.Stop). Call it before the run starts.
 func Attach(w *sim.World, invs []Invariant) *Monitor {
 	return AttachCorrect(w, invs, nil)
 }

@@ -21,8 +21,8 @@ type LinearizabilityResult struct {
 	Verdict Verdict
 	// Detail explains the verdict in one line, for reports.
 	Detail string
-	// Checked is the number of operations given to Porcupine; Unknown of them
-	// had no definite answer. Unknown reads are left out before checking:
+	// Checked is the number of operations checked (replayed in sequential
+	// parts, or given to Porcupine); Unknown of them had no definite answer. Unknown reads are left out before checking:
 	// they constrain nothing.
 	Checked, Unknown int
 	// Unobserved counts the writes with unknown outcome left out because
@@ -39,7 +39,9 @@ type LinearizabilityResult struct {
 }
 
 // CheckLinearizable checks the history against the KV's sequential
-// specification with Porcupine, partitioned by key. Operations with an
+// specification, partitioned by key and cut in time into parts: a part whose
+// operations ran one after another is replayed against the specification,
+// the others are searched by Porcupine. Operations with an
 // unknown outcome return at infinity: they may take effect at any point
 // after their call, or never. timeout bounds Porcupine's search in wall-clock
 // time (0: no bound); when it runs out the verdict is Unknown, never Pass.

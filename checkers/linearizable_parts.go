@@ -65,7 +65,10 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) porcu
 // the others. Such a part has one linearization, its own order, so stepping
 // the model through it decides it, where Porcupine would spend a goroutine
 // and a search on it: under a light load most parts are one or two
-// operations long. ok is false if a part replayed is not linearizable.
+// operations long. ok is false if a part replayed is not linearizable. All
+// sequential parts are replayed before Porcupine searches any other, so a
+// key whose search would have run out of time is judged Fail, rightly, when
+// a replayed part is illegal, where it was Unknown before.
 func (k *keyedHistory) replaySequential(j int, parts []part) (rest []part, ok bool) {
 	rest = parts[:0]
 	for _, p := range parts {

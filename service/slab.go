@@ -5,8 +5,11 @@ package service
 // messages instead of one per message (a value that is not pointer-shaped is
 // copied to the heap when it becomes a sim.Message). Messages are never
 // modified once sent, so a slot is never reused: a batch is freed by the
-// garbage collector once none of its messages is referenced, which costs a
-// batch of memory at most per Slab. The zero Slab is ready to use.
+// garbage collector once none of its messages is referenced, so one message
+// held (in flight behind a clogged link, in the trace's recent records)
+// keeps its 63 neighbours, and what they point to, alive with it. A receiver
+// must match *T (or read the message through a helper that takes both forms,
+// as service.ReplyOf does). The zero Slab is ready to use.
 type Slab[T any] struct {
 	batch []T
 }

@@ -20,8 +20,9 @@ func (id NodeID) String() string { return "n" + strconv.Itoa(int(id)) }
 // must treat messages as immutable once sent (copy slices before changing them).
 type Message interface {
 	// AppendTrace appends the message's canonical one-line form to b, kind first
-	// ("MsgApp term=3 index=7 ..."). It feeds the trace hash, so it must depend
-	// only on the message's contents: no pointers, no map iteration order.
+	// ("MsgApp term=3 index=7 ..."). Its digest feeds the trace hash (unless the
+	// message is a Digester, whose binary form does), so it must depend only
+	// on the message's contents: no pointers, no map iteration order.
 	AppendTrace(b []byte) []byte
 }
 

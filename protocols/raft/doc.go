@@ -12,9 +12,10 @@
 // passes the term rules of §5.1 (stepTerm), then the role's step function.
 // Messages are named for the paper's RPCs: MsgVote and MsgVoteResp
 // (RequestVote), MsgApp and MsgAppResp (AppendEntries), MsgSnapshot
-// (InstallSnapshot, answered with a MsgAppResp). They are values (MsgApp
-// and MsgAppResp, the most frequent, travel as pointers into a slab, so
-// that sending one allocates nothing; a server takes either form), and
+// (InstallSnapshot, answered with a MsgAppResp). They are values (MsgApp,
+// MsgAppResp and the replies to applied commands, the most frequent, travel
+// as pointers into a slab, so that sending one allocates nothing; a server
+// takes either form, and clients read replies with service.ReplyOf), and
 // MsgApp.Entries shares a segment of the leader's log (entries.go), which is
 // safe because the log is only ever appended to in place: a truncation, and
 // a compaction's new sentinel, copy the segment they change first.

@@ -88,7 +88,7 @@ func (m MsgVoteResp) AppendTrace(b []byte) []byte {
 // PrevTerm; Commit is the leader's commit index.
 //
 // Entries is shared with the sender's log and must never be modified: the
-// sender never writes to an array it has sent (see node.truncateFrom).
+// sender never writes to an array it has sent (see entryLog).
 type MsgApp struct {
 	Term      uint64
 	PrevIndex uint64
