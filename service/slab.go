@@ -37,9 +37,15 @@ type ByteSlab struct {
 	chunk []byte
 }
 
-// byteChunk is a chunk's size; a copy of more than a quarter of it gets an
-// allocation of its own, so that little of a chunk goes unused.
-const byteChunk = 4096
+// byteChunk is a chunk's size, once a slab has filled a few: the first is
+// firstByteChunk and each doubles the last, so that a state machine made for
+// one answer (a Byzantine replica's, a scratch copy) does not take 4 KiB
+// for it. A copy of more than a quarter of byteChunk gets an allocation of
+// its own, so that little of a chunk goes unused.
+const (
+	firstByteChunk = 256
+	byteChunk      = 4096
+)
 
 // Copy returns a copy of p (nil for an empty p).
 func (s *ByteSlab) Copy(p []byte) []byte {
@@ -50,7 +56,8 @@ func (s *ByteSlab) Copy(p []byte) []byte {
 		return append([]byte(nil), p...)
 	}
 	if cap(s.chunk)-len(s.chunk) < len(p) {
-		s.chunk = make([]byte, 0, byteChunk)
+		size := min(max(2*cap(s.chunk), firstByteChunk), byteChunk)
+		s.chunk = make([]byte, 0, max(size, len(p)))
 	}
 	start := len(s.chunk)
 	s.chunk = append(s.chunk, p...)
