@@ -223,18 +223,53 @@ func ParseResult(kind OpKind, b []byte) (Result, error) {
 
 // kv is the replicated key-value state machine. Apply looks keys up but never
 // iterates the map, so its results depend only on the ops applied.
+//
+// A state machine is applied on every server, once per operation, so a write
+// parses its op in place and allocates nothing but, the first time, its key:
+// a key's value is a slot of vals (index maps keys to slots, and a write
+// changes the slot, never the map), and values and answers are copied into
+// shared chunks (service.ByteSlab) that are never written again.
 type kv struct {
-	data map[string]string
-	// results holds the answers Apply returns, many to an allocation (a
-	// state machine is applied on every server, once per operation); out is
-	// where the next one is built.
-	results service.ByteSlab
-	out     []byte
+	index   map[string]int
+	vals    [][]byte
+	values  service.ByteSlab // what vals hold
+	results service.ByteSlab // the answers Apply returns
+	out     []byte           // where the next value or answer is built
+}
+
+// get returns key's value.
+func (s *kv) get(key []byte) ([]byte, bool) {
+	i, found := s.index[string(key)]
+	if !found {
+		return nil, false
+	}
+	return s.vals[i], true
+}
+
+// set makes v, copied, key's value.
+func (s *kv) set(key, v []byte) {
+	v = s.values.Copy(v)
+	if i, found := s.index[string(key)]; found {
+		s.vals[i] = v
+		return
+	}
+	s.index[string(key)] = len(s.vals)
+	s.vals = append(s.vals, v)
+}
+
+// appended returns the value of a key after appending v to cur (its value
+// if found), built in s.out: set copies it.
+func (s *kv) appended(cur []byte, found bool, v []byte) []byte {
+	if !found {
+		return v
+	}
+	s.out = append(append(append(s.out[:0], cur...), AppendSeparator...), v...)
+	return s.out
 }
 
 // NewKV returns an empty KV state machine; it has the service.NewStateMachine
 // signature, so protocols take it as their application.
-func NewKV() service.StateMachine { return &kv{data: map[string]string{}} }
+func NewKV() service.StateMachine { return &kv{index: map[string]int{}} }
 
 // ReadOnly implements service.ReadOnly: a get changes nothing.
 func (s *kv) ReadOnly(b []byte) bool {
@@ -247,54 +282,51 @@ func (s *kv) ReadOnly(b []byte) bool {
 func (s *kv) Apply(b []byte) []byte {
 	kind, args, err := splitOp(b)
 	if err != nil {
-		return s.result(resultErr, "malformed op")
+		return s.result(resultErr, malformedDetail)
 	}
-	if kind == OpGet { // a read copies nothing but its answer
-		cur, found := s.data[string(args[0].in(b))]
-		if !found {
-			return s.result(resultNotFound, "")
+	if kind == OpTxn {
+		op, err := ParseOp(b)
+		if err != nil {
+			return s.result(resultErr, malformedDetail)
 		}
-		return s.result(resultOK, cur)
-	}
-	op, err := ParseOp(b)
-	if err != nil {
-		return s.result(resultErr, "malformed op")
-	}
-	if op.Kind == OpTxn {
 		return s.applyTxn(op)
 	}
-	cur, found := s.data[op.Key]
-	switch op.Kind {
+	key := args[0].in(b)
+	cur, found := s.get(key)
+	switch kind {
+	case OpGet:
+		if !found {
+			return s.result(resultNotFound, nil)
+		}
+		return s.result(resultOK, cur)
 	case OpPut:
-		s.data[op.Key] = op.Value
+		s.set(key, args[1].in(b))
 	case OpAppend:
-		s.data[op.Key] = appendValue(cur, found, op.Value)
+		s.set(key, s.appended(cur, found, args[1].in(b)))
 	case OpCAS:
 		if !found {
-			return s.result(resultCASFail, resultNotFound)
+			return s.result(resultCASFail, notFoundDetail)
 		}
-		if cur != op.Expect {
+		if !bytes.Equal(cur, args[1].in(b)) {
 			return s.result(resultCASFail, cur)
 		}
-		s.data[op.Key] = op.Value
+		s.set(key, args[2].in(b))
 	}
-	return s.result(resultOK, "")
+	return s.result(resultOK, nil)
 }
+
+// The details of fixed answers.
+var (
+	malformedDetail = []byte("malformed op")
+	notFoundDetail  = []byte(resultNotFound)
+)
 
 // result returns "word detail" ("word" alone for an empty detail) from the
 // results slab.
-func (s *kv) result(word, detail string) []byte {
+func (s *kv) result(word string, detail []byte) []byte {
 	s.out = append(s.out[:0], word...)
-	if detail != "" {
+	if len(detail) > 0 {
 		s.out = append(append(s.out, ' '), detail...)
 	}
 	return s.results.Copy(s.out)
-}
-
-// appendValue is the value of a key after appending v to it.
-func appendValue(cur string, found bool, v string) string {
-	if !found {
-		return v
-	}
-	return cur + AppendSeparator + v
 }

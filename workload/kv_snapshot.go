@@ -18,11 +18,11 @@ var errCorruptKVSnapshot = errors.New("workload: corrupt KV snapshot")
 
 // Snapshot implements service.Snapshotter.
 func (s *kv) Snapshot() []byte {
-	keys := slices.Sorted(maps.Keys(s.data))
+	keys := slices.Sorted(maps.Keys(s.index))
 	b := binary.AppendUvarint(nil, uint64(len(keys)))
 	for _, k := range keys {
 		b = appendString(b, k)
-		b = appendString(b, s.data[k])
+		b = appendString(b, string(s.vals[s.index[k]]))
 	}
 	return b
 }
@@ -34,7 +34,7 @@ func (s *kv) Restore(b []byte) error {
 		return errCorruptKVSnapshot
 	}
 	b = b[n:]
-	data := make(map[string]string, count)
+	fresh := kv{index: make(map[string]int, count)}
 	for range count {
 		var k, v string
 		var ok bool
@@ -44,12 +44,12 @@ func (s *kv) Restore(b []byte) error {
 		if v, b, ok = readString(b); !ok {
 			return errCorruptKVSnapshot
 		}
-		data[k] = v
+		fresh.set([]byte(k), []byte(v))
 	}
 	if len(b) != 0 {
 		return errCorruptKVSnapshot
 	}
-	s.data = data
+	*s = fresh
 	return nil
 }
 

@@ -100,11 +100,12 @@ func parseTxn(b []byte, words []string) (Op, error) {
 func (s *kv) applyTxn(op Op) []byte {
 	out := []byte(resultOK)
 	for _, m := range op.Txn {
-		cur, found := s.data[m.Key]
+		key := []byte(m.Key)
+		cur, found := s.get(key)
 		out = append(out, ' ')
 		switch {
 		case m.Append:
-			s.data[m.Key] = appendValue(cur, found, m.Value)
+			s.set(key, s.appended(cur, found, []byte(m.Value)))
 			out = append(out, txnAppended...)
 		case found:
 			out = append(out, cur...)
