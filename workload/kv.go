@@ -228,7 +228,10 @@ func ParseResult(kind OpKind, b []byte) (Result, error) {
 // parses its op in place and allocates nothing but, the first time, its key:
 // a key's value is a slot of vals (index maps keys to slots, and a write
 // changes the slot, never the map), and values and answers are copied into
-// shared chunks (service.ByteSlab) that are never written again.
+// shared chunks (service.ByteSlab) that are never written again. A chunk
+// lives as long as one value in it does: with a few keys a handful of chunks,
+// with many keys up to a chunk per key (4 KiB), never more than the values
+// written.
 type kv struct {
 	index   map[string]int
 	vals    [][]byte
