@@ -9,7 +9,8 @@ import (
 )
 
 // Commands that run many worlds one after another (sweep, shrink) tune Go's
-// garbage collector, unless the user did (GOGC, GOMEMLIMIT). Each seed builds
+// garbage collector, unless the user did (GOGC, GOMEMLIMIT, a memory limit
+// set by the program). Each seed builds
 // its world, checks it and drops it: a small live heap that the default
 // target (100) collects several times a seed, handing freed pages back to the
 // system in between. A high target collects rarely; a soft memory limit per
@@ -44,16 +45,17 @@ func collectLessForManyRuns(workers int) (restore func()) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	tuneTarget, tuneLimit := os.Getenv("GOGC") == "", os.Getenv("GOMEMLIMIT") == ""
 	manyRuns.Lock()
 	defer manyRuns.Unlock()
 	if manyRuns.active == 0 {
 		manyRuns.savedPercent, manyRuns.savedLimit = -2, -2 // untouched
-		if tuneTarget {
+		if os.Getenv("GOGC") == "" {
 			manyRuns.savedPercent = debug.SetGCPercent(manyRunsGCPercent)
 		}
-		if tuneLimit {
-			manyRuns.savedLimit = debug.SetMemoryLimit(-1)
+		// A limit set by GOMEMLIMIT, or by the program that runs this
+		// command (debug.SetMemoryLimit), stands.
+		if limit := debug.SetMemoryLimit(-1); os.Getenv("GOMEMLIMIT") == "" && limit == math.MaxInt64 {
+			manyRuns.savedLimit = limit
 		}
 	}
 	manyRuns.active++

@@ -48,6 +48,14 @@ func TestManyRunsTuneTheCollectorUnlessTheUserDid(t *testing.T) {
 	require.Equal(t, percent, gcPercent(), "the user's GOGC stands")
 	require.Equal(t, limit, memoryLimit(), "the user's GOMEMLIMIT stands")
 	restore()
+
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetMemoryLimit(1 << 30) // as a program embedding the command might
+	t.Cleanup(func() { debug.SetMemoryLimit(limit) })
+	restore = collectLessForManyRuns(3)
+	require.Equal(t, int64(1<<30), memoryLimit(), "the program's limit stands")
+	restore()
+	require.Equal(t, int64(1<<30), memoryLimit())
 }
 
 // Two commands of one process overlapping (a user's binary running two
