@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"os"
+	"math"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,43 +20,75 @@ func gcPercent() int {
 // memoryLimit reads the soft memory limit without changing it.
 func memoryLimit() int64 { return debug.SetMemoryLimit(-1) }
 
-// unsetenv unsets key for the test and puts it back after.
-func unsetenv(t *testing.T, key string) {
-	if v, set := os.LookupEnv(key); set {
-		t.Cleanup(func() { os.Setenv(key, v) })
-	}
-	os.Unsetenv(key)
+// untunedCollector gives the test a collector nobody tuned (whatever the
+// environment it runs in: GOMEMLIMIT is read when the process starts) and
+// puts the process's settings back after it.
+func untunedCollector(t *testing.T) {
+	percent, limit := gcPercent(), memoryLimit()
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	})
 }
 
-func TestManyRunsTuneTheCollectorUnlessTheUserDid(t *testing.T) {
-	percent, limit := gcPercent(), memoryLimit()
-	unsetenv(t, "GOGC")
-	unsetenv(t, "GOMEMLIMIT")
-	restore := collectLessForManyRuns(3)
+// manyRunsFor starts a command of workers workers; the returned restore may
+// be called once, and is called at the test's end if it was not.
+func manyRunsFor(t *testing.T, workers int) (restore func()) {
+	restore = sync.OnceFunc(collectLessForManyRuns(workers))
+	t.Cleanup(restore)
+	return restore
+}
+
+func TestManyRunsTuneTheCollector(t *testing.T) {
+	untunedCollector(t)
+	restore := manyRunsFor(t, 3)
 	require.Equal(t, manyRunsGCPercent, gcPercent())
 	require.Equal(t, int64(3*manyRunsMemoryPerWorker), memoryLimit())
 	restore()
-	require.Equal(t, percent, gcPercent(), "restored after the command")
-	require.Equal(t, limit, memoryLimit(), "restored after the command")
+	require.Equal(t, 100, gcPercent(), "restored after the command")
+	require.Equal(t, int64(math.MaxInt64), memoryLimit(), "restored after the command")
 
-	restore = collectLessForManyRuns(0)
+	restore = manyRunsFor(t, 0)
 	require.Equal(t, int64(runtime.GOMAXPROCS(0))*manyRunsMemoryPerWorker, memoryLimit(), "0 workers: one per CPU")
 	restore()
+}
 
-	t.Setenv("GOGC", "150")
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	restore = collectLessForManyRuns(3)
-	require.Equal(t, percent, gcPercent(), "the user's GOGC stands")
-	require.Equal(t, limit, memoryLimit(), "the user's GOMEMLIMIT stands")
-	restore()
+// A user's GOGC or GOMEMLIMIT, or a limit the program set, leaves the
+// collector alone altogether.
+func TestManyRunsLeaveATunedCollectorAlone(t *testing.T) {
+	for _, tune := range []func(t *testing.T){
+		func(t *testing.T) { t.Setenv("GOGC", "150") },
+		func(t *testing.T) { t.Setenv("GOMEMLIMIT", "1GiB") },
+		func(*testing.T) { debug.SetMemoryLimit(1 << 30) },
+	} {
+		untunedCollector(t)
+		tune(t)
+		percent, limit := gcPercent(), memoryLimit()
+		restore := manyRunsFor(t, 3)
+		require.Equal(t, percent, gcPercent())
+		require.Equal(t, limit, memoryLimit())
+		restore()
+		require.Equal(t, percent, gcPercent())
+		require.Equal(t, limit, memoryLimit())
+	}
+}
 
-	t.Setenv("GOMEMLIMIT", "")
-	debug.SetMemoryLimit(1 << 30) // as a program embedding the command might
-	t.Cleanup(func() { debug.SetMemoryLimit(limit) })
-	restore = collectLessForManyRuns(3)
-	require.Equal(t, int64(1<<30), memoryLimit(), "the program's limit stands")
-	restore()
-	require.Equal(t, int64(1<<30), memoryLimit())
+// Settings the program changes while a command runs stand, then and after.
+func TestManyRunsKeepWhatTheProgramSetMeanwhile(t *testing.T) {
+	untunedCollector(t)
+	first := manyRunsFor(t, 1)
+	debug.SetMemoryLimit(3 << 30)
+	debug.SetGCPercent(50)
+	second := manyRunsFor(t, 2)
+	require.Equal(t, int64(3<<30), memoryLimit(), "a second command does not take the limit back")
+	second()
+	first()
+	require.Equal(t, int64(3<<30), memoryLimit())
+	require.Equal(t, 50, gcPercent())
 }
 
 // Two commands of one process overlapping (a user's binary running two
@@ -63,16 +96,14 @@ func TestManyRunsTuneTheCollectorUnlessTheUserDid(t *testing.T) {
 // for the workers of both while both run, then put back what the first one
 // found.
 func TestOverlappingManyRunsRestoreTheCollectorOnce(t *testing.T) {
-	percent, limit := gcPercent(), memoryLimit()
-	t.Setenv("GOGC", "")
-	t.Setenv("GOMEMLIMIT", "")
-	first := collectLessForManyRuns(2)
-	second := collectLessForManyRuns(1)
+	untunedCollector(t)
+	first := manyRunsFor(t, 2)
+	second := manyRunsFor(t, 1)
 	require.Equal(t, int64(3*manyRunsMemoryPerWorker), memoryLimit())
 	first()
 	require.Equal(t, manyRunsGCPercent, gcPercent(), "the second command still runs")
 	require.Equal(t, int64(manyRunsMemoryPerWorker), memoryLimit())
 	second()
-	require.Equal(t, percent, gcPercent())
-	require.Equal(t, limit, memoryLimit())
+	require.Equal(t, 100, gcPercent())
+	require.Equal(t, int64(math.MaxInt64), memoryLimit())
 }

@@ -53,7 +53,9 @@ func (s *ByteSlab) Copy(p []byte) []byte {
 		return nil
 	}
 	if len(p) > byteChunk/4 {
-		return append([]byte(nil), p...)
+		c := make([]byte, len(p)) // capped too: append's size class would leave room
+		copy(c, p)
+		return c
 	}
 	if cap(s.chunk)-len(s.chunk) < len(p) {
 		size := min(max(2*cap(s.chunk), firstByteChunk), byteChunk)
