@@ -71,14 +71,14 @@ func TestLoadStateWithCorruption(t *testing.T) {
 				return
 			}
 			require.Empty(t, st.fault)
-			assert.Equal(t, tt.terms, terms(st.log))
+			assert.Equal(t, tt.terms, terms(st.log.all()))
 			assert.Equal(t, hardState{term: 7, vote: 1, lost: tt.lost}, st.hard)
 			assert.Zero(t, d.Unsynced(), "repairs are synced")
 			// The repaired disk loads the same again: both hard state copies
 			// are sound and the log keys past the damage are gone.
 			again := loadState(d)
 			assert.Equal(t, st.hard, again.hard)
-			assert.Equal(t, terms(st.log), terms(again.log))
+			assert.Equal(t, terms(st.log.all()), terms(again.log.all()))
 			assert.Len(t, d.Keys(logKeyPrefix), (len(tt.terms)+entriesPerChunk-1)/entriesPerChunk)
 			for _, k := range hardStateKeys {
 				b, _ := d.Get(k)
@@ -121,7 +121,7 @@ func TestRecoveringServer(t *testing.T) {
 	assert.Equal(t, logPosition{}, n.lost)
 	st := loadState(tn.Disk(s))
 	assert.Equal(t, logPosition{}, st.hard.lost, "persisted")
-	assert.Equal(t, terms(n.log.all()), terms(st.log))
+	assert.Equal(t, terms(n.log.all()), terms(st.log.all()))
 }
 
 // A server that cannot trust its hard state stays down, silently.

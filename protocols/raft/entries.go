@@ -28,15 +28,6 @@ func newEntryLog(sentinel Entry) entryLog {
 	return entryLog{segs: [][]Entry{append(make([]Entry, 0, 16), sentinel)}, n: 1}
 }
 
-// entryLogOf returns a log of entries, copied (the loaded log).
-func entryLogOf(entries []Entry) entryLog {
-	l := newEntryLog(entries[0])
-	for _, e := range entries[1:] {
-		l.append(e)
-	}
-	return l
-}
-
 func (l *entryLog) len() int { return l.n }
 
 // at returns the entry at position i.

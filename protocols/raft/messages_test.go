@@ -129,7 +129,7 @@ func TestLoadStateStopsAtAGap(t *testing.T) {
 			}
 			d.Sync()
 			st := loadState(d)
-			assert.Equal(t, terms(log[:tt.loaded+1]), terms(st.log))
+			assert.Equal(t, terms(log[:tt.loaded+1]), terms(st.log.all()))
 			assert.Equal(t, hardState{vote: sim.None}, st.hard)
 			assert.Len(t, d.Keys(logKeyPrefix), (tt.loaded+entriesPerChunk-1)/entriesPerChunk)
 			assert.Zero(t, d.Unsynced())

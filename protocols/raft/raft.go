@@ -203,7 +203,7 @@ func (n *node) Start(env sim.Env) {
 		n.env = nil
 		return
 	}
-	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, entryLogOf(st.log), st.snap
+	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, st.log, st.snap
 	n.loadTailChunk()
 	n.loadConfigs()
 	n.restoreSessions(n.snap.data)

@@ -97,7 +97,8 @@ func TestAppendEntriesReceiver(t *testing.T) {
 			n := tn.Node(follower)
 			assert.Equal(t, tt.terms, terms(n.log.all()))
 			// The disk holds the same log: a restart recovers it.
-			assert.Equal(t, tt.terms, terms(loadState(tn.Disk(follower)).log))
+			st := loadState(tn.Disk(follower))
+			assert.Equal(t, tt.terms, terms(st.log.all()))
 		})
 	}
 }

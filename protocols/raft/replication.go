@@ -175,7 +175,7 @@ func (n *node) truncateFrom(index uint64) {
 	n.log.truncate(int(index - n.snap.index))
 	n.configTruncated(index)
 	first := chunkFirst(index, n.snap.index)
-	rewriteChunk(d, first, first, n.entriesFrom(first, n.lastIndex()))
+	rewriteChunk(d, first, n.entriesFrom(first, n.lastIndex()))
 	n.loadTailChunk()
 	n.logDirty = true
 }

@@ -146,22 +146,22 @@ func decodeEntry(b []byte) (Entry, error) {
 	return e, nil
 }
 
-// decodeChunk appends the entries of a chunk to log, up to the first bad
+// decodeChunk hands add the entries of a chunk in order, up to the first bad
 // record (an error then) or the end.
-func decodeChunk(b []byte, log []Entry) ([]Entry, error) {
+func decodeChunk(b []byte, add func(Entry)) error {
 	for count := 0; len(b) > 0; count++ {
 		size, n := binary.Uvarint(b)
 		if n <= 0 || size > uint64(len(b)-n) || count == entriesPerChunk {
-			return log, errCorruptEntry
+			return errCorruptEntry
 		}
 		e, err := decodeEntry(b[n : n+int(size)])
 		if err != nil {
-			return log, err
+			return err
 		}
-		log = append(log, e)
+		add(e)
 		b = b[n+int(size):]
 	}
-	return log, nil
+	return nil
 }
 
 // putLog writes log[1:] to an empty disk, in chunks (for tests and tools).
@@ -176,7 +176,7 @@ func putLog(d *sim.Disk, log []Entry) {
 type durableState struct {
 	hard hardState
 	snap snapshot // index 0: none
-	log  []Entry  // log[0] is the sentinel entry at snap.index (term snap.term)
+	log  entryLog // position 0 is the sentinel entry at snap.index (term snap.term)
 	// fault, if set, says the disk cannot be trusted at all (both copies of
 	// the hard state are corrupt): the server must stay down.
 	fault string
@@ -206,7 +206,7 @@ type durableState struct {
 //     loss at the log's start: the whole log is dropped, and lost is at
 //     least the snapshot's last entry (kept in the hard state).
 func loadState(d *sim.Disk) durableState {
-	st := durableState{hard: hardState{vote: sim.None}, log: []Entry{{}}}
+	st := durableState{hard: hardState{vote: sim.None}, log: newEntryLog(Entry{})}
 	repairHard, changed := loadHardState(d, &st), false
 	if st.fault != "" {
 		return st
@@ -222,13 +222,13 @@ func loadState(d *sim.Disk) durableState {
 		service.PutCopies(d, encodeSnapshot(snap), snapshotKeys[:]...)
 		changed = true
 	}
-	st.snap, st.log[0].Term = snap, snap.term
+	st.snap, st.log.at(0).Term = snap, snap.term
 	if pos := snap.position(); st.hard.snap.index < pos.index {
 		st.hard.snap, repairHard = pos, true // the hard state was written after the snapshot
 	}
 	for i, key := range keys {
 		first, ok := parseLogKey(key)
-		next := snap.index + uint64(len(st.log))
+		next := snap.index + uint64(st.log.len())
 		if ok && first < next {
 			d.Delete(key) // compacted, or a duplicate a compaction left (see above)
 			changed = true
@@ -240,17 +240,16 @@ func loadState(d *sim.Disk) durableState {
 			break
 		}
 		b, _ := d.Get(key)
-		var err error
-		if st.log, err = decodeChunk(b, st.log); err != nil {
+		if err := decodeChunk(b, st.log.append); err != nil {
 			if lost := lostPosition(d, keys[len(keys)-1], st.hard.term); !st.hard.lost.atLeast(lost) {
 				st.hard.lost = lost
 			}
 			deleteKeys(d, keys[i+1:])
-			rewriteChunk(d, first, snap.index, st.log)
+			rewriteChunk(d, first, st.log.slice(int(first-snap.index), st.log.len()))
 			repairHard, changed = true, true
 			break
 		}
-		if snap.index+uint64(len(st.log)) != chunkStart(first)+entriesPerChunk && i+1 < len(keys) {
+		if snap.index+uint64(st.log.len()) != chunkStart(first)+entriesPerChunk && i+1 < len(keys) {
 			deleteKeys(d, keys[i+1:]) // a short chunk, then a gap
 			changed = true
 			break
@@ -361,21 +360,23 @@ func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
 func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
 	first, _ := parseLogKey(lastKey)
 	b, _ := d.Get(lastKey)
-	entries, err := decodeChunk(b, nil)
-	if err != nil || len(entries) == 0 {
+	var count uint64
+	var last Entry
+	err := decodeChunk(b, func(e Entry) { count, last = count+1, e })
+	if err != nil || count == 0 {
 		return logPosition{first + entriesPerChunk - 1, term}
 	}
-	return logPosition{first + uint64(len(entries)) - 1, entries[len(entries)-1].Term}
+	return logPosition{first + count - 1, last.Term}
 }
 
-// rewriteChunk rewrites the chunk from first with the entries of log from
-// there on (deleting it if there are none); log[0] is the entry at base.
-func rewriteChunk(d *sim.Disk, first, base uint64, log []Entry) {
-	if first-base >= uint64(len(log)) {
+// rewriteChunk rewrites the chunk from first with entries, the log from
+// there on (deleting it if there are none).
+func rewriteChunk(d *sim.Disk, first uint64, entries []Entry) {
+	if len(entries) == 0 {
 		d.Delete(logKey(first))
 		return
 	}
-	d.Put(logKey(first), encodeChunk(log[first-base:]))
+	d.Put(logKey(first), encodeChunk(entries))
 }
 
 func deleteKeys(d *sim.Disk, keys []string) {

@@ -115,11 +115,11 @@ func requireDiskMatchesMemory(t testing.TB, inst *prototest.Instances[*node], se
 		require.Zero(t, d.Unsynced(), "server %v: loading its disk needed repairs", id)
 		require.Equal(t, hardState{term: n.term, vote: n.vote, lost: n.lost, snap: n.snap.position()}, st.hard, "server %v", id)
 		require.Equal(t, n.snap.position(), st.snap.position(), "server %v", id)
-		log := n.log.all()
-		require.Equal(t, len(log), len(st.log), "server %v", id)
+		log, loaded := n.log.all(), st.log.all()
+		require.Equal(t, len(log), len(loaded), "server %v", id)
 		for i := range log {
-			require.Equal(t, log[i].Term, st.log[i].Term, "server %v index %d", id, i)
-			require.Equal(t, log[i].Cmd.Digest(), st.log[i].Cmd.Digest(), "server %v index %d", id, i)
+			require.Equal(t, log[i].Term, loaded[i].Term, "server %v index %d", id, i)
+			require.Equal(t, log[i].Cmd.Digest(), loaded[i].Cmd.Digest(), "server %v index %d", id, i)
 		}
 	}
 }
