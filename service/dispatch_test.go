@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/simrun/simrun/internal/digestcheck"
 	"github.com/simrun/simrun/sim"
 )
@@ -43,18 +45,18 @@ func TestReplyOf(t *testing.T) {
 // differs from the first in one field.
 func TestRequestAndReplyDigestsSeeEveryField(t *testing.T) {
 	cmd := Command{Client: 5, Seq: 3, Op: []byte("put k v")}
-	requireDigestsTellApart(t, Request{Cmd: cmd},
+	require.NoError(t, digestcheck.Collision(Request{Cmd: cmd},
 		Request{Cmd: Command{Client: 6, Seq: 3, Op: cmd.Op}},
 		Request{Cmd: Command{Client: 5, Seq: 4, Op: cmd.Op}},
 		Request{Cmd: Command{Client: 5, Seq: 3, Op: []byte("put k w")}},
-		Request{Cmd: Noop})
+		Request{Cmd: Noop}))
 	ok := Reply{Client: 5, Seq: 3, Status: StatusOK, Result: []byte("ok v")}
-	requireDigestsTellApart(t, ok,
+	require.NoError(t, digestcheck.Collision(ok,
 		Reply{Client: 6, Seq: 3, Status: StatusOK, Result: ok.Result},
 		Reply{Client: 5, Seq: 4, Status: StatusOK, Result: ok.Result},
 		Reply{Client: 5, Seq: 3, Status: StatusOK, Result: []byte("ok w")},
 		Reply{Client: 5, Seq: 3, Status: StatusNotLeader, Leader: sim.None},
-		Reply{Client: 5, Seq: 3, Status: StatusNotLeader, Leader: 2})
+		Reply{Client: 5, Seq: 3, Status: StatusNotLeader, Leader: 2}))
 }
 
 // Command.Digest is FNV-1a over the big-endian client and sequence number
@@ -71,12 +73,5 @@ func TestCommandDigestIsFNV1a(t *testing.T) {
 		if got, want := c.Digest(), h.Sum64(); got != want {
 			t.Errorf("%+v: digest %x, want %x", c, got, want)
 		}
-	}
-}
-
-func requireDigestsTellApart(t *testing.T, msgs ...sim.Message) {
-	t.Helper()
-	if err := digestcheck.Collision(msgs...); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
-	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/internal/digestcheck"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -58,5 +59,5 @@ func TestMessageDigestsSeeEveryField(t *testing.T) {
 		msgs = append(msgs, MsgAccepted{SlotRun{counted.ballot, counted.slot, counted.count}},
 			MsgDecide{SlotRun{counted.ballot, counted.slot, counted.count}})
 	}
-	prototest.RequireDigestsTellApart(t, msgs...)
+	require.NoError(t, digestcheck.Collision(msgs...))
 }

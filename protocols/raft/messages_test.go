@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/internal/digestcheck"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -60,11 +60,11 @@ func TestMessageDigestsSeeEveryField(t *testing.T) {
 		change(&m)
 		apps = append(apps, m)
 	}
-	prototest.RequireDigestsTellApart(t, apps...)
-	prototest.RequireDigestsTellApart(t, MsgAppResp{Term: 3, Index: 9}, MsgAppResp{Term: 4, Index: 9},
+	require.NoError(t, digestcheck.Collision(apps...))
+	require.NoError(t, digestcheck.Collision(MsgAppResp{Term: 3, Index: 9}, MsgAppResp{Term: 4, Index: 9},
 		MsgAppResp{Term: 3, Index: 8}, MsgAppResp{Term: 3, Index: 9, Reject: true},
 		MsgAppResp{Term: 3, Index: 9, Reject: true, ConflictTerm: 1},
-		MsgAppResp{Term: 3, Index: 9, Reject: true, ConflictIndex: 1})
+		MsgAppResp{Term: 3, Index: 9, Reject: true, ConflictIndex: 1}))
 }
 
 func TestLogKeysSortInIndexOrder(t *testing.T) {
