@@ -54,10 +54,7 @@ func (s *staleLeader) Observe(at sim.Time, event uint64, o sim.Observation) *Vio
 	if o.Node < 0 {
 		return nil // the kernel names the observing node: never None
 	}
-	if int(o.Node) >= len(s.seen) {
-		s.seen = append(s.seen, make([]seenTerm, int(o.Node)+1-len(s.seen))...)
-	}
-	prev := &s.seen[o.Node]
+	prev := nodeSlot(&s.seen, o.Node)
 	if prev.inc != o.Index {
 		*prev = seenTerm{inc: o.Index} // a node not seen yet, or restarted
 	}

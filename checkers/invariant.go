@@ -35,6 +35,17 @@ type Selective interface {
 	Kinds() []sim.ObsKind
 }
 
+// nodeSlot returns node id's element of *byNode, a slice by node ID that
+// per-node state of a run lives in (looked up at every message or apply,
+// where a map costs a hash), growing it to hold id. IDs are the kernel's,
+// dense from 0.
+func nodeSlot[T any](byNode *[]T, id sim.NodeID) *T {
+	if int(id) >= len(*byNode) {
+		*byNode = append(*byNode, make([]T, int(id)+1-len(*byNode))...)
+	}
+	return &(*byNode)[id]
+}
+
 // Violation is a broken invariant, pinned to the event that broke it.
 type Violation struct {
 	Checker string     // the invariant's name

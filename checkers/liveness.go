@@ -38,14 +38,6 @@ func NewProgress(byzantine ...sim.NodeID) *Progress {
 	return &Progress{leader: sim.None, ignore: slices.Clone(byzantine)}
 }
 
-// node returns id's record, making room for it.
-func (p *Progress) node(id sim.NodeID) *nodeProgress {
-	if int(id) >= len(p.nodes) {
-		p.nodes = append(p.nodes, make([]nodeProgress, int(id)+1-len(p.nodes))...)
-	}
-	return &p.nodes[id]
-}
-
 // of returns id's record, the zero record for a node never heard of.
 func (p *Progress) of(id sim.NodeID) nodeProgress {
 	if id < 0 || int(id) >= len(p.nodes) {
@@ -66,10 +58,10 @@ func (p *Progress) Observe(at sim.Time, o sim.Observation) {
 	}
 	switch o.Kind {
 	case sim.ObsHalt:
-		p.node(o.Node).halted = true
+		nodeSlot(&p.nodes, o.Node).halted = true
 	case sim.ObsApply:
 		// Working again; a restarted node re-applies from its start.
-		*p.node(o.Node) = nodeProgress{applied: o.Index}
+		*nodeSlot(&p.nodes, o.Node) = nodeProgress{applied: o.Index}
 	case sim.ObsCommit:
 		p.committed = max(p.committed, o.Index)
 	case sim.ObsLeader:
