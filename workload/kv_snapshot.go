@@ -21,8 +21,8 @@ func (s *kv) Snapshot() []byte {
 	keys := slices.Sorted(maps.Keys(s.index))
 	b := binary.AppendUvarint(nil, uint64(len(keys)))
 	for _, k := range keys {
-		b = appendString(b, k)
-		b = appendString(b, string(s.vals[s.index[k]]))
+		b = appendField(b, k)
+		b = appendField(b, s.vals[s.index[k]])
 	}
 	return b
 }
@@ -36,15 +36,15 @@ func (s *kv) Restore(b []byte) error {
 	b = b[n:]
 	fresh := kv{index: make(map[string]int, count)}
 	for range count {
-		var k, v string
+		var k, v []byte
 		var ok bool
-		if k, b, ok = readString(b); !ok {
+		if k, b, ok = readField(b); !ok {
 			return errCorruptKVSnapshot
 		}
-		if v, b, ok = readString(b); !ok {
+		if v, b, ok = readField(b); !ok {
 			return errCorruptKVSnapshot
 		}
-		fresh.set([]byte(k), []byte(v))
+		fresh.set(k, v) // copies both: b is the caller's
 	}
 	if len(b) != 0 {
 		return errCorruptKVSnapshot
@@ -53,16 +53,19 @@ func (s *kv) Restore(b []byte) error {
 	return nil
 }
 
-func appendString(b []byte, s string) []byte {
+// appendField appends s, length first.
+func appendField[S string | []byte](b []byte, s S) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
-func readString(b []byte) (string, []byte, bool) {
+// readField reads a field appendField wrote, without copying it, and returns
+// the rest.
+func readField(b []byte) (field, rest []byte, ok bool) {
 	size, n := binary.Uvarint(b)
 	if n <= 0 || uint64(len(b)-n) < size {
-		return "", nil, false
+		return nil, nil, false
 	}
 	b = b[n:]
-	return string(b[:size]), b[size:], true
+	return b[:size], b[size:], true
 }
