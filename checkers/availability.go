@@ -2,7 +2,6 @@ package checkers
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/simrun/simrun/checkers/names"
@@ -107,20 +106,26 @@ func (p *ProgressCheck) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsRetu
 
 // Observe notes a client's successful operation.
 func (p *ProgressCheck) Observe(at sim.Time, _ uint64, o sim.Observation) *Violation {
-	if o.Kind == sim.ObsReturn && returnedOK(o.Text) {
+	if o.Kind == sim.ObsReturn && (returnedOK(o.Text) || returnedOK(o.Bytes)) {
 		p.lastOK = at
 	}
 	return nil
 }
 
-// returnedOK reads a client's return observation: "op=3 c0 seq=4 ok ...".
-func returnedOK(text string) bool {
-	i := strings.Index(text, "seq=")
-	if i < 0 {
-		return false
+// returnedOK reads a client's return observation, "op=3 c0 seq=4 ok ...",
+// given as its Text or its Bytes: the fourth word is the status.
+func returnedOK[T string | []byte](text T) bool {
+	spaces := 0
+	for i := 0; i < len(text); i++ {
+		if text[i] != ' ' {
+			continue
+		}
+		if spaces++; spaces == 3 {
+			rest := text[i+1:]
+			return len(rest) >= 2 && rest[0] == 'o' && rest[1] == 'k' && (len(rest) == 2 || rest[2] == ' ')
+		}
 	}
-	j := strings.IndexByte(text[i:], ' ')
-	return j >= 0 && strings.HasPrefix(text[i+j+1:], "ok")
+	return false
 }
 
 // Healthy tells the check whether, at time at, the servers in majority (nil

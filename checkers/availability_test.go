@@ -55,4 +55,7 @@ func TestReturnedOK(t *testing.T) {
 	require.False(t, returnedOK(`op=1 c2 seq=3 unknown timeout`))
 	require.False(t, returnedOK(`op=1 c2 seq=3 failed "err"`))
 	require.False(t, returnedOK(`garbage`))
+	require.False(t, returnedOK(`op=1 c2 seq=3 okay`))
+	require.True(t, returnedOK([]byte(`op=1 c2 seq=3 ok "v"`)), "a client's Bytes")
+	require.False(t, returnedOK([]byte(`op=1 c2 seq=3 unknown timeout`)))
 }

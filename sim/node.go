@@ -167,6 +167,13 @@ type Observation struct {
 	Index  uint64 // log index, slot or sequence number
 	Digest uint64 // digest of the command at Index
 	Text   string // for calls, returns and notes
+	// Bytes is a text built in a buffer the caller reuses, for the
+	// observations made by the thousand (a client's call and return): Observe
+	// copies it at once, so the buffer may be overwritten straight after and
+	// making the observation allocates nothing. The trace and the hash treat
+	// it as Text (set one of the two). An observer sees it only during its
+	// call and copies what it keeps.
+	Bytes []byte
 	// Outgoing is, for an ObsConfig of a joint configuration, the voters of
 	// the configuration it leaves (0 otherwise). The trace shows it in Text.
 	Outgoing Members
@@ -185,6 +192,10 @@ func (o *Observation) appendTrace(b []byte) []byte {
 	if o.Text != "" {
 		b = append(b, ' ')
 		b = append(b, o.Text...)
+	}
+	if len(o.Bytes) > 0 {
+		b = append(b, ' ')
+		b = append(b, o.Bytes...)
 	}
 	return b
 }

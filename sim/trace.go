@@ -72,7 +72,7 @@ type record struct {
 	word  string      // the detail's first word: a drop or hold reason, a control label
 	msg   Message     // the message, after word
 	obs   Observation // traceObs only (slot leaves it stale for other kinds)
-	text  []byte      // traceOther: the detail as its caller built it
+	text  []byte      // traceOther: the detail as its caller built it; traceObs: a copy of obs.Bytes
 }
 
 // tracer hashes events and, when a sink is set, writes them as JSON lines.
@@ -167,6 +167,10 @@ func (t *tracer) event(at Time, kind traceKind, node NodeID, word string) {
 func (t *tracer) observation(at Time, o *Observation) {
 	r := t.slot(at, traceObs, o.Node, None)
 	r.obs = *o
+	if len(o.Bytes) > 0 { // the step's arena is reused: the ring keeps a copy
+		r.text = append(r.text, o.Bytes...)
+		r.obs.Bytes = r.text
+	}
 	t.emit(r)
 }
 
@@ -191,7 +195,7 @@ func (t *tracer) hashRecord(r *record) {
 		// Half of a run's events are observations, most of them commits
 		// and applies with no text: the kind rides in the header, and an
 		// empty text adds nothing.
-		head |= uint64(r.obs.Kind)<<48 | uint64(min(len(r.obs.Text), 1))<<32
+		head |= uint64(r.obs.Kind)<<48 | uint64(min(len(r.obs.Text)+len(r.obs.Bytes), 1))<<32
 	}
 	h.word(head)
 	switch r.kind {
@@ -204,6 +208,9 @@ func (t *tracer) hashRecord(r *record) {
 		h.word(r.obs.Digest)
 		if r.obs.Text != "" {
 			t.hashString(r.obs.Text)
+		}
+		if len(r.obs.Bytes) > 0 {
+			h.bytes(r.obs.Bytes)
 		}
 	default:
 		if r.word != "" {

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +72,51 @@ func TestTraceHashIsPinned(t *testing.T) {
 	w.At(ms(90), "restart n1", func() { w.Restart(1) })
 	w.RunUntil(ms(200))
 	assert.Equal(t, "ff3c4f0c17890df9", strconv.FormatUint(w.Result().Hash, 16))
+}
+
+// An observation's Bytes may come from a buffer the node reuses at once:
+// Observe copies them, so two observations of one handler keep their own
+// texts in the JSONL trace, the recent lines and the observers' view, and
+// they hash as the same text given as Text would.
+func TestObservationBytesAreCopied(t *testing.T) {
+	run := func(asBytes bool) (hash uint64, seen, recent, notes []string) {
+		var sink bytes.Buffer
+		w := newTestWorld(t, Config{Seed: 1, Trace: &sink})
+		w.AddServer(nodeOf(funcNode{start: func(env Env) {
+			buf := make([]byte, 0, 16)
+			for _, text := range []string{"first", "second"} {
+				if asBytes {
+					buf = append(buf[:0], text...)
+					env.Observe(Observation{Kind: ObsNote, Bytes: buf})
+				} else {
+					env.Observe(Observation{Kind: ObsNote, Text: text})
+				}
+			}
+			_ = append(buf[:0], "clobbered"...) // the buffer is reused at once
+			env.SetTimer(0, time.Millisecond)
+		}, timer: func(env Env, _ TimerKind) {
+			// A later step reuses the kernel's copy of the first step's texts.
+			if asBytes {
+				env.Observe(Observation{Kind: ObsNote, Bytes: []byte("a later step")})
+			} else {
+				env.Observe(Observation{Kind: ObsNote, Text: "a later step"})
+			}
+		}}))
+		w.OnObservation(func(o Observation) { seen = append(seen, o.Text+string(o.Bytes)) })
+		w.RunUntil(ms(2))
+		for _, r := range ofKind(records(t, w, &sink), "obs") {
+			notes = append(notes, r.Detail)
+		}
+		return w.Result().Hash, seen, w.RecentTrace(), notes
+	}
+	hash, seen, recent, notes := run(true)
+	assert.Equal(t, []string{"first", "second", "a later step"}, seen)
+	assert.Equal(t, []string{"note first", "note second", "note a later step"}, notes)
+	assert.Contains(t, strings.Join(recent, "\n"), "note first\n")
+	assert.Contains(t, strings.Join(recent, "\n"), "note second")
+	textHash, textSeen, textRecent, textNotes := run(false)
+	assert.Equal(t, textHash, hash)
+	assert.Equal(t, textSeen, seen)
+	assert.Equal(t, textRecent, recent)
+	assert.Equal(t, textNotes, notes)
 }

@@ -141,6 +141,7 @@ type World struct {
 	observers []func(Observation)
 	msgHooks  []func(MessageEvent) // OnMessage (termed.go)
 	effects   []effect
+	obsText   []byte // the Bytes of the step's observations, copied by Observe
 	stopped   bool
 	stopWhy   string
 	limited   bool // the event bound cut a RunUntil short
@@ -406,7 +407,7 @@ func (w *World) drop(from, to NodeID, m Message, sum uint32, reason string) {
 // invoke runs one handler of s for e, recovering a panic into a Crash, then
 // applies the handler's effects.
 func (w *World) invoke(s *nodeSlot, e *event) {
-	w.effects = w.effects[:0]
+	w.effects, w.obsText = w.effects[:0], w.obsText[:0]
 	var syncs uint64
 	slowDisk := s.diskFaults.SyncLatencyMax > 0
 	if slowDisk {
@@ -566,6 +567,13 @@ func (e *nodeEnv) CancelTimer(k TimerKind) {
 }
 
 func (e *nodeEnv) Observe(o Observation) {
+	if len(o.Bytes) > 0 {
+		// An append past the arena's capacity moves it, and leaves what
+		// earlier observations of the step point at as it was.
+		start := len(e.w.obsText)
+		e.w.obsText = append(e.w.obsText, o.Bytes...)
+		o.Bytes = e.w.obsText[start:len(e.w.obsText):len(e.w.obsText)]
+	}
 	e.w.effects = append(e.w.effects, effect{kind: effObserve, obs: o})
 }
 

@@ -42,10 +42,14 @@ type client struct {
 	started bool
 
 	// The operation in flight.
-	busy      bool
-	seq       uint64 // the current (or last) sequence number; the first op has 1
-	op        Op
-	opID      int // its position in the history
+	busy bool
+	seq  uint64 // the current (or last) sequence number; the first op has 1
+	op   Op
+	opID int // its position in the history
+	// request is the op as its command: one service.Request, put in a
+	// sim.Message once (which copies it to the heap) and sent as it is
+	// every time, to the first server, a redirect's, a retry's.
+	request   sim.Message
 	target    int // index in env.Servers() of the presumed leader
 	redirects int // immediate resends since the last send on a timer
 
@@ -146,9 +150,10 @@ func (c *client) issueFinal(env sim.Env) {
 func (c *client) issue(env sim.Env) {
 	c.seq++
 	c.op = c.draw(env.Rand())
+	c.request = service.Request{Cmd: service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}}
 	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
 	c.busy, c.redirects, c.replies = true, 0, c.replies[:0]
-	env.Observe(sim.Observation{Kind: sim.ObsCall, Text: c.describe(c.op.AppendText(c.begin()))})
+	env.Observe(sim.Observation{Kind: sim.ObsCall, Bytes: c.describe(c.op.AppendText(c.begin()))})
 	c.send(env)
 	env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
 }
@@ -156,12 +161,11 @@ func (c *client) issue(env sim.Env) {
 // send sends the current command to the presumed leader and waits
 // RetryInterval for an answer.
 func (c *client) send(env sim.Env) {
-	cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}
-	env.Send(env.Servers()[c.target], service.Request{Cmd: cmd})
+	env.Send(env.Servers()[c.target], c.request)
 	env.SetTimer(timerRetry, c.wl.cfg.RetryInterval)
 }
 
-// encodeOp returns the wire form of the operation in flight, for a
+// encodeOp returns the wire form of the operation in flight, for its
 // command: servers keep it in their logs, so it is never written again.
 func (c *client) encodeOp() []byte {
 	c.encoded = c.op.AppendText(c.encoded[:0])
@@ -174,9 +178,8 @@ func (c *client) retry(env sim.Env) {
 	c.wl.stats.Retries++
 	c.redirects = 0
 	if c.wl.cfg.BroadcastRetry {
-		cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}
 		for _, s := range env.Servers() {
-			env.Send(s, service.Request{Cmd: cmd})
+			env.Send(s, c.request)
 		}
 		env.SetTimer(timerRetry, c.wl.cfg.RetryInterval)
 		return
@@ -273,13 +276,13 @@ func (c *client) succeed(env sim.Env, result []byte) {
 		c.learn(&op)
 	}
 	b := append(append(c.begin(), op.Status.String()...), ' ')
-	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(strconv.AppendQuote(b, string(result)))})
+	env.Observe(sim.Observation{Kind: sim.ObsReturn, Bytes: c.describe(strconv.AppendQuote(b, string(result)))})
 	c.finish(env)
 }
 
 // expire gives up on the operation: its outcome is unknown.
 func (c *client) expire(env sim.Env) {
-	env.Observe(sim.Observation{Kind: sim.ObsReturn, Text: c.describe(append(c.begin(), "unknown timeout"...))})
+	env.Observe(sim.Observation{Kind: sim.ObsReturn, Bytes: c.describe(append(c.begin(), "unknown timeout"...))})
 	c.finish(env)
 }
 
@@ -325,10 +328,11 @@ func (c *client) begin() []byte {
 	return append(b, ' ')
 }
 
-// describe returns the text begun with begin, keeping its buffer for the next.
-func (c *client) describe(b []byte) string {
+// describe returns the text begun with begin, keeping its buffer for the
+// next: Observe copies an observation's Bytes.
+func (c *client) describe(b []byte) []byte {
 	c.text = b
-	return string(b)
+	return b
 }
 
 // draw picks the next operation: kind by the mix weights, key uniformly,

@@ -1,6 +1,7 @@
 package prototest
 
 import (
+	"slices"
 	"time"
 
 	"github.com/simrun/simrun/sim"
@@ -95,6 +96,7 @@ func (e *Env) CancelTimer(k sim.TimerKind) {
 // Observe implements sim.Env.
 func (e *Env) Observe(o sim.Observation) {
 	o.Node = e.id
+	o.Bytes = slices.Clone(o.Bytes) // the caller may reuse its buffer, as the kernel allows
 	e.record(Effect{Kind: EffectObserve, Obs: o})
 }
 
@@ -124,6 +126,9 @@ func AppendObservation(b []byte, o sim.Observation) []byte {
 	}
 	if o.Text != "" {
 		l = l.Word(o.Text)
+	}
+	if len(o.Bytes) > 0 {
+		l = l.Word(string(o.Bytes))
 	}
 	return l
 }
