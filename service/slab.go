@@ -26,9 +26,10 @@ func (s *Slab[T]) New(v T) *T {
 	return &s.batch[len(s.batch)-1]
 }
 
-// ByteSlab copies byte strings into shared chunks, so that many small ones
-// (commands' operations, state machine results) cost one allocation per
-// chunk instead of one each. A copy is capped at its length, so appending to
+// ByteSlab copies byte strings into shared chunks, or hands out room in them
+// to build one in, so that many small ones (commands' operations, state
+// machine results, a log's records) cost one allocation per chunk instead
+// of one each. A copy is capped at its length, so appending to
 // it reallocates rather than writing into a neighbour, and a chunk's bytes
 // are never written twice: a copy stays as it was made for as long as anyone
 // holds it, and its chunk is freed once nobody does. The zero ByteSlab is
@@ -52,16 +53,21 @@ func (s *ByteSlab) Copy(p []byte) []byte {
 	if len(p) == 0 {
 		return nil
 	}
-	if len(p) > byteChunk/4 {
-		c := make([]byte, len(p)) // capped too: append's size class would leave room
-		copy(c, p)
-		return c
+	return append(s.Buffer(len(p)), p...)
+}
+
+// Buffer returns an empty slice with room for n bytes, for a caller that
+// builds a byte string by appending to it: the room is its own, and an
+// append past it reallocates. Its bytes, like a copy's, are written once.
+func (s *ByteSlab) Buffer(n int) []byte {
+	if n > byteChunk/4 {
+		return make([]byte, 0, n) // capped too: append's size class would leave room
 	}
-	if cap(s.chunk)-len(s.chunk) < len(p) {
+	if cap(s.chunk)-len(s.chunk) < n {
 		size := min(max(2*cap(s.chunk), firstByteChunk), byteChunk)
-		s.chunk = make([]byte, 0, max(size, len(p)))
+		s.chunk = make([]byte, 0, max(size, n))
 	}
 	start := len(s.chunk)
-	s.chunk = append(s.chunk, p...)
-	return s.chunk[start:len(s.chunk):len(s.chunk)]
+	s.chunk = s.chunk[:start+n]
+	return s.chunk[start : start : start+n]
 }

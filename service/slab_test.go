@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Each value gets its own slot, later ones never overwrite earlier ones,
@@ -64,4 +66,30 @@ func TestByteSlabCopiesStayPut(t *testing.T) {
 	if allocs > 1 {
 		t.Fatalf("%v allocations for 100 small copies, want at most 1", allocs)
 	}
+}
+
+// A buffer is room of its own: appending within it leaves its neighbours and
+// the views others hold of its earlier bytes alone, appending past it
+// reallocates, and small buffers share allocations.
+func TestByteSlabBuffersKeepToTheirRoom(t *testing.T) {
+	var s ByteSlab
+	a, b := s.Buffer(8), s.Buffer(8)
+	require.Empty(t, a)
+	require.Equal(t, 8, cap(a))
+	b = append(b, "neighbour"[:8]...)
+	a = append(a, "abcd"...)
+	held := a // what a disk would hold of it
+	a = append(a, "efgh"...)
+	require.Equal(t, "abcd", string(held))
+	require.Equal(t, "neighbou", string(b))
+	a = append(a, "ijk"...) // past its room
+	require.Equal(t, "abcdefghijk", string(a))
+	require.Equal(t, "neighbou", string(b))
+	require.Equal(t, 2000, cap(s.Buffer(2000)), "a large buffer is an allocation of its own")
+	allocs := testing.AllocsPerRun(10, func() {
+		for range 10 {
+			_ = append(s.Buffer(256), "entries"...)
+		}
+	})
+	require.LessOrEqual(t, allocs, 1.0, "ten buffers of 256 bytes fit in a chunk")
 }

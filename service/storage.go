@@ -21,13 +21,51 @@ const IndexKeyDigits = 20
 // is the index order (a log's, a sequence's).
 func IndexKey(prefix string, i uint64) string {
 	var buf [64]byte
-	b := append(buf[:0], prefix...)
+	return string(appendIndexKey(buf[:0], prefix, i))
+}
+
+func appendIndexKey(b []byte, prefix string, i uint64) []byte {
+	b = append(b, prefix...)
 	var digits [IndexKeyDigits]byte
 	d := strconv.AppendUint(digits[:0], i, 10)
 	for range IndexKeyDigits - len(d) {
 		b = append(b, '0')
 	}
-	return string(append(b, d...))
+	return append(b, d...)
+}
+
+// IndexKeyRun hands out IndexKey's keys under Prefix for a run of indexes
+// Step apart, start, start+Step, start+2*Step..., many to an allocation:
+// the keys are slices of one string, made for the next keysPerRun indexes
+// of a run at once. A log kept as one disk record per block of entries asks
+// for its blocks' keys in that order, one for every block it starts. A
+// key holds its string, and so the other keys of its run, in memory.
+type IndexKeyRun struct {
+	Prefix string
+	Step   uint64 // at least 1
+	keys   string // the run's keys, back to back
+	first  uint64 // the index of its first key
+}
+
+const keysPerRun = 32
+
+// Key returns IndexKey(r.Prefix, i). An index outside the current run starts
+// a new one at i.
+func (r *IndexKeyRun) Key(i uint64) string {
+	width := uint64(len(r.Prefix) + IndexKeyDigits)
+	if i >= r.first && (i-r.first)%r.Step == 0 {
+		if k := (i - r.first) / r.Step; (k+1)*width <= uint64(len(r.keys)) {
+			return r.keys[k*width : (k+1)*width]
+		}
+	}
+	var keys strings.Builder // its String is its buffer: one allocation
+	keys.Grow(int(keysPerRun * width))
+	var buf [64]byte
+	for k := uint64(0); k < keysPerRun && i+k*r.Step >= i; k++ { // no index past the largest
+		keys.Write(appendIndexKey(buf[:0], r.Prefix, i+k*r.Step))
+	}
+	r.keys, r.first = keys.String(), i
+	return r.keys[:width]
 }
 
 // ParseIndexKey returns the index of a key that IndexKey made under prefix;

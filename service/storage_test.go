@@ -27,6 +27,26 @@ func TestIndexKeysSortByIndex(t *testing.T) {
 	}
 }
 
+// A run's keys are IndexKey's, in any order they are asked for, and a log
+// that asks for its blocks' keys in turn makes one string for keysPerRun.
+func TestIndexKeyRunGivesIndexKeys(t *testing.T) {
+	r := IndexKeyRun{Prefix: "raft/log/", Step: 16}
+	for _, i := range []uint64{1, 17, 33, 1 + 16*40, 1, 5, 21, 0, ^uint64(0) - 16, ^uint64(0)} {
+		require.Equal(t, IndexKey("raft/log/", i), r.Key(i), "index %d", i)
+	}
+	next, keys := uint64(1), make([]string, 0, 6*keysPerRun)
+	allocs := testing.AllocsPerRun(5, func() {
+		for range keysPerRun {
+			keys = append(keys, r.Key(next))
+			next += 16
+		}
+	})
+	require.LessOrEqual(t, allocs, 1.0, "a run of keys is one string")
+	for k, key := range keys {
+		require.Equal(t, IndexKey("raft/log/", 1+16*uint64(k)), key)
+	}
+}
+
 func TestRecordReaderReadsFieldsInOrder(t *testing.T) {
 	cmd := Command{Client: 4, Seq: 9, Op: []byte("get k")}
 	b := binary.AppendUvarint(nil, 300)

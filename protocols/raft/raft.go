@@ -12,7 +12,8 @@ import (
 // sessions, so a retried command runs once).
 func New(cfg Config, newSM service.NewStateMachine) (sim.Factory, error) {
 	return knownBugs.Factory(cfg, cfg.Bugs, newSM, func(id sim.NodeID, b bugSet) sim.Node {
-		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM, lease: leaseDuration(cfg, b)}
+		return &node{id: id, cfg: cfg, bugs: b, newSM: newSM, lease: leaseDuration(cfg, b),
+			logKeys: service.IndexKeyRun{Prefix: logKeyPrefix, Step: entriesPerChunk}}
 	})
 }
 
@@ -172,11 +173,11 @@ type node struct {
 	// corrupt): the server ignores everything, as if it had never restarted.
 	down bool
 
-	hardDirty, logDirty bool   // unsynced writes of hard state and log
-	tailChunk           []byte // the encoding of the log's last chunk, as on disk
-	tailKey             string // logKey(tailKeyFirst), made once per chunk (chunkKey)
-	tailKeyFirst        uint64
-	encodeBuf           []byte // reused to encode entries (the disk copies values)
+	hardDirty, logDirty bool                // unsynced writes of hard state and log
+	tailChunk           []byte              // the encoding of the log's last chunk, as on disk
+	chunkBufs           service.ByteSlab    // where tail chunks are built, several to an allocation
+	logKeys             service.IndexKeyRun // the chunks' keys, many to an allocation
+	encodeBuf           []byte              // reused to encode entries (the disk copies values)
 }
 
 // Start implements sim.Node: recover the persistent state from the disk and

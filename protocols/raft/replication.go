@@ -136,23 +136,14 @@ func (n *node) appendEntry(e Entry) {
 	}
 	first := chunkFirst(index, n.snap.index)
 	if first == index {
-		n.tailChunk = newChunkBuffer(n.tailChunk)
+		n.tailChunk = n.newChunkBuffer()
 	}
 	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
 	// The disk keeps the chunk as it is now: this server only ever appends
 	// to tailChunk and starts each chunk in a new array, so the bytes the
 	// disk holds never change.
-	n.env.Disk().PutShared(n.chunkKey(first), n.tailChunk)
+	n.env.Disk().PutShared(n.logKeys.Key(first), n.tailChunk)
 	n.logDirty = true
-}
-
-// chunkKey returns logKey(first), made once per chunk rather than once per
-// entry: every entry appended rewrites its chunk under the same key.
-func (n *node) chunkKey(first uint64) string {
-	if n.tailKey == "" || n.tailKeyFirst != first {
-		n.tailKey, n.tailKeyFirst = logKey(first), first
-	}
-	return n.tailKey
 }
 
 // truncateFrom deletes the entries from index on. The segment cut gets a
@@ -180,14 +171,15 @@ func (n *node) truncateFrom(index uint64) {
 	n.logDirty = true
 }
 
-// newChunkBuffer returns an empty buffer for the next tail chunk, in a new
-// array (the disk shares the last one's: see appendEntry), with room for as
-// much as the last chunk held, so that a chunk rarely grows its array.
-func newChunkBuffer(last []byte) []byte { return make([]byte, 0, max(len(last), 256)) }
+// newChunkBuffer returns an empty buffer for the next tail chunk, in room
+// of its own (the disk shares the last chunk's bytes: see appendEntry), as
+// much as the last chunk held, so that a chunk rarely outgrows it. Small
+// chunks' rooms are carved from shared allocations.
+func (n *node) newChunkBuffer() []byte { return n.chunkBufs.Buffer(max(len(n.tailChunk), 256)) }
 
 // loadTailChunk sets tailChunk to the encoding of the last chunk of the log.
 func (n *node) loadTailChunk() {
-	n.tailChunk = newChunkBuffer(n.tailChunk)
+	n.tailChunk = n.newChunkBuffer()
 	if last := n.lastIndex(); last > n.snap.index {
 		for _, e := range n.entriesFrom(chunkFirst(last, n.snap.index), last) {
 			n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
