@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -225,7 +226,25 @@ func (r LinearizabilityResult) WriteVisualization(w io.Writer) error {
 		}
 	}
 	_, info := porcupine.CheckOperationsVerbose(kvModel, k.operations(keys...), r.timeout)
+	sortLinearizations(info.PartialLinearizations())
 	return porcupine.Visualize(kvModel, info, w)
+}
+
+// sortLinearizations puts each partition's partial linearizations longest
+// first, then in the order of their operation ids. Porcupine returns them as
+// a set, in a map's iteration order, so that without this the same failure's
+// page differed from run to run, and so did the operation a report centres
+// on (the first of several longest). The slices are Porcupine's own: sorting
+// them sorts what Visualize shows.
+func sortLinearizations(partitions [][][]int) {
+	for _, lins := range partitions {
+		slices.SortFunc(lins, func(a, b []int) int {
+			if c := cmp.Compare(len(b), len(a)); c != 0 {
+				return c
+			}
+			return slices.Compare(a, b)
+		})
+	}
 }
 
 // unobserved marks the writes (put, append, cas) with unknown outcome whose

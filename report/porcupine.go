@@ -37,7 +37,8 @@ var opRe = regexp.MustCompile(`\bop (\d+)\b`)
 // first failing partition, of the operations outside its longest partial
 // linearization, the one that returned first. Every linearization must place
 // it before anything that started after its return, so this is where the
-// history stops making sense.
+// history stops making sense. Of several longest linearizations (Porcupine
+// lists them as a set, in no fixed order), the one stuck earliest counts.
 func stuckOp(data []byte) (int, bool) {
 	if data == nil {
 		return 0, false
@@ -47,26 +48,20 @@ func stuckOp(data []byte) (int, bool) {
 		return 0, false
 	}
 	for _, p := range v.Partitions {
-		placed := map[int]bool{}
-		longest := 0
-		for i, lin := range p.PartialLinearizations {
-			if len(lin) > len(p.PartialLinearizations[longest]) {
-				longest = i
-			}
-		}
-		if len(p.PartialLinearizations) > 0 {
-			for _, s := range p.PartialLinearizations[longest] {
+		best, bestEnd := -1, int64(0)
+		for _, lin := range longestOf(p.PartialLinearizations) {
+			placed := map[int]bool{}
+			for _, s := range lin {
 				placed[s.Index] = true
 			}
-		}
-		best, bestEnd := -1, int64(0)
-		for i, h := range p.History {
-			end, err := strconv.ParseInt(h.OriginalEnd, 10, 64)
-			if placed[i] || err != nil {
-				continue
-			}
-			if best < 0 || end < bestEnd {
-				best, bestEnd = i, end
+			for i, h := range p.History {
+				end, err := strconv.ParseInt(h.OriginalEnd, 10, 64)
+				if placed[i] || err != nil {
+					continue
+				}
+				if best < 0 || end < bestEnd || end == bestEnd && i < best {
+					best, bestEnd = i, end
+				}
 			}
 		}
 		if best < 0 {
@@ -78,4 +73,22 @@ func stuckOp(data []byte) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// longestOf returns the longest of lins, all of them if several tie, or
+// one empty linearization when there are none.
+func longestOf[L ~[]E, E any](lins []L) []L {
+	var out []L
+	for _, lin := range lins {
+		switch {
+		case len(out) == 0 || len(lin) > len(out[0]):
+			out = append(out[:0], lin)
+		case len(lin) == len(out[0]):
+			out = append(out, lin)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, nil)
+	}
+	return out
 }
