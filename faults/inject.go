@@ -27,7 +27,7 @@ type Counts struct {
 	Clocks      int // clock rate changes and skews applied
 	Disks       int // disk fault settings applied
 	Corruptions int // durable records corrupted
-	Transfers   int // leadership transfers the leader took up
+	Transfers   int // transfer requests the leader took (it may decline one, as Raft does while a transfer runs)
 	// MemberChanges counts configuration changes the leader took up.
 	MemberChanges int
 	// LeaderMisses counts faults aimed at the leader that found no leader

@@ -5,8 +5,9 @@ import "github.com/simrun/simrun/sim"
 // The transfer action: the operator asks the leader to hand its leadership
 // to another server (Raft thesis §3.10), as before taking the leader down
 // for maintenance. The request reaches the protocol through the world's
-// control API (sim.World.Operate); a protocol whose servers do not
-// implement sim.Operable ignores it, and the step is skipped.
+// control API (sim.World.Operate); the runner refuses the step for a
+// protocol that does not declare it transfers its leadership, and a server
+// that does not implement sim.Operable skips it.
 
 func (in *Injector) transfer(i int, s Step) {
 	leader := in.Leader()

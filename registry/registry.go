@@ -20,12 +20,14 @@ import (
 // protocols, to cli.Program or New.
 func Shipped() []runner.Protocol {
 	return []runner.Protocol{
-		{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions, reconfiguration (alpha window)",
-			Build: buildPaxos, Bugs: named(paxos.KnownBugs()), Probes: named(paxos.KnownProbes()), ChangesMembers: true},
+		{Name: "paxos", Description: "Multi-Paxos (Lamport, Paxos Made Simple, 2001): leader, phase 1 for all slots, no-op gaps, catch-up, snapshots, client sessions, reconfiguration (alpha window), leadership transfer",
+			Build: buildPaxos, Bugs: named(paxos.KnownBugs()), Probes: named(paxos.KnownProbes()), ChangesMembers: true,
+			TransfersLeadership: true},
 		{Name: "pbft", Description: "PBFT (Castro and Liskov, OSDI 1999): pre-prepare/prepare/commit, checkpoints, state transfer, view changes, Byzantine replicas",
 			Build: buildPBFT, Bugs: named(pbft.KnownBugs()), Behaviours: named(pbft.KnownBehaviours()), Probes: named(pbft.KnownProbes())},
 		{Name: "raft", Description: "Raft (Ongaro and Ousterhout, 2014): leader election, log replication, client sessions",
-			Build: buildRaft, Bugs: named(raft.KnownBugs()), Probes: named(raft.KnownProbes()), ChangesMembers: true},
+			Build: buildRaft, Bugs: named(raft.KnownBugs()), Probes: named(raft.KnownProbes()), ChangesMembers: true,
+			TransfersLeadership: true},
 	}
 }
 

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/registry"
@@ -105,4 +106,33 @@ func TestSparesNeedAProtocolThatChangesItsMembership(t *testing.T) {
 	rep, err := runner.Run(sc, p, runner.Options{Seed: 1})
 	require.NoError(t, err)
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
+
+// TestOperatorStepsNeedAProtocolThatTakesThem: a transfer or member step is
+// refused, with its position, for a protocol that would ignore it, and a
+// Paxos transfer elects its target: the run sees new leaders that a run
+// without the steps does not.
+func TestOperatorStepsNeedAProtocolThatTakesThem(t *testing.T) {
+	const steps = "faults:\n  - {at: 1s, transfer: random}\n  - {at: 2s, transfer: random}\n"
+	sc, err := scenarios.Parse("u.yaml", []byte("protocol: pbft\nnodes: 4\nduration: 3s\n"+steps))
+	require.NoError(t, err)
+	p, _ := registry.Lookup("pbft")
+	_, err = runner.Run(sc, p, runner.Options{Seed: 1})
+	require.EqualError(t, err, "u.yaml:5:24: faults[0].transfer: pbft does not transfer its leadership (leave the step out)")
+	sc, err = scenarios.Parse("u.yaml", []byte("protocol: pbft\nnodes: 4\nduration: 3s\nfaults:\n  - {at: 1s, member: {remove: [n3]}}\n"))
+	require.NoError(t, err)
+	_, err = runner.Run(sc, p, runner.Options{Seed: 1})
+	require.ErrorContains(t, err, "u.yaml:5:22: faults[0].member: pbft does not change its membership")
+
+	leaders := func(text string) int {
+		sc, err := scenarios.Parse("u.yaml", []byte("protocol: paxos\nnodes: 5\nduration: 3s\nchecks: [agreement, linearizable]\n"+text))
+		require.NoError(t, err)
+		p, _ := registry.Lookup("paxos")
+		rep, err := runner.Run(sc, p, runner.Options{Seed: 1})
+		require.NoError(t, err)
+		require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+		return rep.LeaderChanges
+	}
+	assert.Equal(t, 1, leaders(""))
+	assert.Equal(t, 3, leaders(steps), "each transfer elects its target")
 }

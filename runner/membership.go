@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"fmt"
+
 	"github.com/simrun/simrun/scenarios"
 	"github.com/simrun/simrun/sim"
 )
@@ -110,10 +112,20 @@ func (c *configView) hasMajority(set []sim.NodeID, servers int) bool {
 // majorityOf reports whether s holds a majority of the servers of of.
 func majorityOf(s, of sim.Members) bool { return 2*(s&of).Len() > of.Len() }
 
-// checkMembers rejects spare servers for a protocol that cannot add them.
-func checkMembers(sc *scenarios.Scenario, proto Protocol) error {
+// checkOperatorRequests rejects what the protocol cannot be asked: spare
+// servers and member steps when it does not change its membership,
+// transfer steps when it does not transfer its leadership.
+func checkOperatorRequests(sc *scenarios.Scenario, proto Protocol) error {
 	if sc.InitialMembers() < sc.Nodes && !proto.ChangesMembers {
 		return sc.Errorf("members", "%s does not change its membership: every server is a member (leave members out)", proto.Name)
+	}
+	for i, st := range sc.Faults {
+		switch action := st.Action(); {
+		case action == "member" && !proto.ChangesMembers:
+			return sc.Errorf(fmt.Sprintf("faults[%d].member", i), "%s does not change its membership (leave the step out)", proto.Name)
+		case action == "transfer" && !proto.TransfersLeadership:
+			return sc.Errorf(fmt.Sprintf("faults[%d].transfer", i), "%s does not transfer its leadership (leave the step out)", proto.Name)
+		}
 	}
 	return nil
 }

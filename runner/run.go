@@ -33,6 +33,13 @@ type Protocol struct {
 	// servers outside the configuration (members below nodes) and a swarm
 	// may draw membership changes.
 	ChangesMembers bool
+	// TransfersLeadership says the protocol's leader takes
+	// sim.TransferLeadership requests (the transfer fault) and hands its
+	// leadership over. A scenario with transfer steps is refused for a
+	// protocol that does not, as one with member steps is for a protocol
+	// that does not change its membership: every request would be
+	// ignored, and the run would count faults that did nothing.
+	TransfersLeadership bool
 	// Build returns the protocol's servers for a cluster. It decodes the
 	// scenario's protocol options strictly (errors name file:line:column) and
 	// rejects what the protocol cannot run: a cluster size, Byzantine servers
@@ -295,7 +302,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMembers(sc, proto); err != nil {
+	if err := checkOperatorRequests(sc, proto); err != nil {
 		return nil, err
 	}
 	servers, err := proto.Build(Cluster{Scenario: sc, NewStateMachine: workload.NewKV, Byzantine: byz})

@@ -150,13 +150,35 @@ func (n *node) noteProposal(s uint64, cmd service.Command) {
 }
 
 // Operate implements sim.Operable: the operator's membership change
-// (sim.ChangeMembers) goes to the leader, which proposes it as a command.
+// (sim.ChangeMembers) goes to the leader, which proposes it as a command;
+// a leadership transfer (sim.TransferLeadership) to the leader, which asks
+// its target to take over.
 func (n *node) Operate(env sim.Env, req sim.Message) {
 	n.env = env
-	if c, ok := req.(sim.ChangeMembers); ok {
-		n.requestChange(c)
+	switch req := req.(type) {
+	case sim.ChangeMembers:
+		n.requestChange(req)
+	case sim.TransferLeadership:
+		n.transferLeadership(req.To)
 	}
 	n.finish()
+}
+
+// transferLeadership asks server to, a member of every configuration in
+// force or coming, to campaign at once, as a leader that a change removed
+// does (MsgHandOver: the target first learns every slot this leader knows
+// chosen). This leader goes on leading until the target's higher ballot
+// preempts it: Paxos needs no pause for safety (whatever it gets chosen
+// meanwhile, the target's phase 1 learns or the slot stays open for it),
+// and a target that is down or cut off leaves the cluster as it was.
+func (n *node) transferLeadership(to sim.NodeID) {
+	inForce := n.confAt(n.commit + 1)
+	if n.role != roleLeader || to == n.id || !inForce.Has(to) || !n.newestConf().Has(to) {
+		n.probe(ProbeTransferIgnored)
+		return
+	}
+	n.probe(ProbeTransferHandOver)
+	n.send(to, MsgHandOver{Ballot: n.ballot, Commit: n.commit})
 }
 
 // requestChange takes up a change if this server leads, belongs to the
@@ -267,8 +289,9 @@ func (n *node) handOver() {
 	n.send(to.IDs()[0], MsgHandOver{Ballot: n.ballot, Commit: n.commit})
 }
 
-// handleHandOver: a removed leader asks this server to take over. It does
-// at once if it knows the change; otherwise it catches up first.
+// handleHandOver: a removed leader, or one the operator asked to transfer
+// its leadership, asks this server to take over. It does at once if it
+// knows every slot the leader knew chosen; otherwise it catches up first.
 func (n *node) handleHandOver(from sim.NodeID, m MsgHandOver) {
 	if n.owner(m.Ballot) != from || m.Ballot < n.promise {
 		n.probe(ProbeStaleHandOverIgnored)

@@ -284,11 +284,11 @@ func appendCommand(b []byte, c service.Command) []byte {
 	return c.AppendTrace(b)
 }
 
-// MsgHandOver is a leader that a configuration change removed asking a
-// member of the new configuration to campaign at once, instead of waiting
-// for its failure detector. Commit is the sender's commit index: the
-// receiver campaigns once it knows every slot up to it chosen (the change
-// included).
+// MsgHandOver is a leader asking a server to campaign at once, instead of
+// waiting for its failure detector: a member of the new configuration when
+// a change removed the leader, the target of a leadership transfer the
+// operator asked for. Commit is the sender's commit index: the receiver
+// campaigns once it knows every slot up to it chosen (a change included).
 type MsgHandOver struct {
 	Ballot uint64
 	Commit uint64

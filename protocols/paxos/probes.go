@@ -48,6 +48,8 @@ const (
 	ProbeRemovedSteppedDown    = "paxos/removed-server-stepped-down"
 	ProbeHandOver              = "paxos/hand-over-sent"
 	ProbeStaleHandOverIgnored  = "paxos/stale-hand-over-ignored"
+	ProbeTransferHandOver      = "paxos/transfer-hand-over-sent"
+	ProbeTransferIgnored       = "paxos/transfer-ignored"
 	ProbeRequestQueued         = "paxos/request-queued"
 )
 
@@ -84,6 +86,8 @@ var knownProbes = []Probe{
 	{Name: ProbeRemovedSteppedDown, Description: "a leader or proposer removed from the configuration stopped"},
 	{Name: ProbeHandOver, Description: "a removed leader asked a member of the new configuration to take over"},
 	{Name: ProbeStaleHandOverIgnored, Description: "a hand-over of a stale ballot was ignored"},
+	{Name: ProbeTransferHandOver, Description: "a leader asked for a leadership transfer sent its target a hand-over"},
+	{Name: ProbeTransferIgnored, Description: "a transfer request was ignored: not the leader, or a target that is this server or not a member"},
 	{Name: ProbeRequestQueued, Description: "a client command waited for a slot in the alpha window"},
 }
 
