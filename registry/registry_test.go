@@ -90,22 +90,33 @@ func TestNewRejectsBrokenProtocols(t *testing.T) {
 	require.Equal(t, "mine, paxos, pbft, raft", set.Names())
 }
 
+// runText runs seed 1 of the scenario text (file "u.yaml") with the shipped
+// protocol it names.
+func runText(t *testing.T, text string) (*runner.Report, error) {
+	t.Helper()
+	sc, err := scenarios.Parse("u.yaml", []byte(text))
+	require.NoError(t, err)
+	p, ok := registry.Lookup(sc.Protocol)
+	require.True(t, ok)
+	return runner.Run(sc, p, runner.Options{Seed: 1})
+}
+
+// passes runs the scenario text and insists that it passes.
+func passes(t *testing.T, text string) *runner.Report {
+	t.Helper()
+	rep, err := runText(t, text)
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	return rep
+}
+
 // TestSparesNeedAProtocolThatChangesItsMembership: members below nodes is
 // refused, with the file's position, for a protocol that cannot add the
 // spares, and taken by Raft.
 func TestSparesNeedAProtocolThatChangesItsMembership(t *testing.T) {
-	sc, err := scenarios.Parse("u.yaml", []byte("protocol: pbft\nnodes: 5\nmembers: 4\nduration: 1s\n"))
-	require.NoError(t, err)
-	p, _ := registry.Lookup("pbft")
-	_, err = runner.Run(sc, p, runner.Options{Seed: 1})
+	_, err := runText(t, "protocol: pbft\nnodes: 5\nmembers: 4\nduration: 1s\n")
 	require.EqualError(t, err, "u.yaml:3:10: members: pbft does not change its membership: every server is a member (leave members out)")
-
-	sc, err = scenarios.Parse("u.yaml", []byte("protocol: raft\nnodes: 5\nmembers: 3\nduration: 2s\nchecks: [agreement, liveness]\n"))
-	require.NoError(t, err)
-	p, _ = registry.Lookup("raft")
-	rep, err := runner.Run(sc, p, runner.Options{Seed: 1})
-	require.NoError(t, err)
-	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	passes(t, "protocol: raft\nnodes: 5\nmembers: 3\nduration: 2s\nchecks: [agreement, liveness]\n")
 }
 
 // TestOperatorStepsNeedAProtocolThatTakesThem: a transfer or member step is
@@ -113,26 +124,13 @@ func TestSparesNeedAProtocolThatChangesItsMembership(t *testing.T) {
 // Paxos transfer elects its target: the run sees new leaders that a run
 // without the steps does not.
 func TestOperatorStepsNeedAProtocolThatTakesThem(t *testing.T) {
-	const steps = "faults:\n  - {at: 1s, transfer: random}\n  - {at: 2s, transfer: random}\n"
-	sc, err := scenarios.Parse("u.yaml", []byte("protocol: pbft\nnodes: 4\nduration: 3s\n"+steps))
-	require.NoError(t, err)
-	p, _ := registry.Lookup("pbft")
-	_, err = runner.Run(sc, p, runner.Options{Seed: 1})
+	const transfers = "faults:\n  - {at: 1s, transfer: random}\n  - {at: 2s, transfer: random}\n"
+	_, err := runText(t, "protocol: pbft\nnodes: 4\nduration: 3s\n"+transfers)
 	require.EqualError(t, err, "u.yaml:5:24: faults[0].transfer: pbft does not transfer its leadership (leave the step out)")
-	sc, err = scenarios.Parse("u.yaml", []byte("protocol: pbft\nnodes: 4\nduration: 3s\nfaults:\n  - {at: 1s, member: {remove: [n3]}}\n"))
-	require.NoError(t, err)
-	_, err = runner.Run(sc, p, runner.Options{Seed: 1})
-	require.ErrorContains(t, err, "u.yaml:5:22: faults[0].member: pbft does not change its membership")
+	_, err = runText(t, "protocol: pbft\nnodes: 4\nduration: 3s\nfaults:\n  - {at: 1s, member: {remove: [n3]}}\n")
+	require.EqualError(t, err, "u.yaml:5:22: faults[0].member: pbft does not change its membership (leave the step out)")
 
-	leaders := func(text string) int {
-		sc, err := scenarios.Parse("u.yaml", []byte("protocol: paxos\nnodes: 5\nduration: 3s\nchecks: [agreement, linearizable]\n"+text))
-		require.NoError(t, err)
-		p, _ := registry.Lookup("paxos")
-		rep, err := runner.Run(sc, p, runner.Options{Seed: 1})
-		require.NoError(t, err)
-		require.Equal(t, runner.Pass, rep.Class, rep.Reason)
-		return rep.LeaderChanges
-	}
-	assert.Equal(t, 1, leaders(""))
-	assert.Equal(t, 3, leaders(steps), "each transfer elects its target")
+	const paxos = "protocol: paxos\nnodes: 5\nduration: 3s\nchecks: [agreement, linearizable]\n"
+	assert.Equal(t, 1, passes(t, paxos).LeaderChanges)
+	assert.Equal(t, 3, passes(t, paxos+transfers).LeaderChanges, "each transfer elects its target")
 }
