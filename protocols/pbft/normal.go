@@ -199,18 +199,12 @@ func (n *node) sendVote(tag byte, seq uint64) {
 // kept too, as the new-view message that makes them current may come after
 // them. The primary does not prepare.
 func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
-	switch {
-	case m.View < n.view:
-		n.probe(ProbePrepareRejectedOldView)
+	if !n.acceptVote(from, m.SignedVote, prepareDigest(m.View, m.Seq, m.Digest), prepareRejections) {
 		return
+	}
+	switch {
 	case from == n.primary(m.View):
 		n.probe(ProbePrepareRejectedPrimary)
-		return
-	case !n.inWindow(m.Seq):
-		n.probe(ProbePrepareRejectedWindow)
-		return
-	case !n.verify(m.Sig, from, prepareDigest(m.View, m.Seq, m.Digest)):
-		n.probe(ProbePrepareRejectedSig)
 		return
 	case m.View > n.view || n.changing:
 		n.probe(ProbePrepareLaterView)
@@ -221,19 +215,36 @@ func (n *node) handlePrepare(from sim.NodeID, m MsgPrepare) {
 
 // handleCommit logs a signed commit, under the same conditions (§4.2).
 func (n *node) handleCommit(from sim.NodeID, m MsgCommit) {
-	switch {
-	case m.View < n.view:
-		n.probe(ProbeCommitRejectedOldView)
-		return
-	case !n.inWindow(m.Seq):
-		n.probe(ProbeCommitRejectedWindow)
-		return
-	case !n.verify(m.Sig, from, commitDigest(m.View, m.Seq, m.Digest)):
-		n.probe(ProbeCommitRejectedSig)
+	if !n.acceptVote(from, m.SignedVote, commitDigest(m.View, m.Seq, m.Digest), commitRejections) {
 		return
 	}
 	storeVote(&n.ensure(m.Seq).commits, vote{view: m.View, digest: m.Digest, sig: m.Sig})
 	n.checkCommitted(m.Seq)
+}
+
+// voteRejections names the probes a phase's rejected votes fire.
+type voteRejections struct{ oldView, window, sig string }
+
+var (
+	prepareRejections = voteRejections{ProbePrepareRejectedOldView, ProbePrepareRejectedWindow, ProbePrepareRejectedSig}
+	commitRejections  = voteRejections{ProbeCommitRejectedOldView, ProbeCommitRejectedWindow, ProbeCommitRejectedSig}
+)
+
+// acceptVote applies the checks a prepare and a commit share (§4.2): a view
+// not older than this replica's, a sequence number within the water marks,
+// and from's signature over signed, the digest of what it votes for.
+func (n *node) acceptVote(from sim.NodeID, v SignedVote, signed uint64, rejected voteRejections) bool {
+	switch {
+	case v.View < n.view:
+		n.probe(rejected.oldView)
+	case !n.inWindow(v.Seq):
+		n.probe(rejected.window)
+	case !n.verify(v.Sig, from, signed):
+		n.probe(rejected.sig)
+	default:
+		return true
+	}
+	return false
 }
 
 // storeVote keeps one vote per voter: a vote of a later view replaces the
