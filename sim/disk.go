@@ -35,6 +35,7 @@ type diskWrite struct {
 	key    string
 	value  []byte
 	delete bool
+	kept   int // PutOver: the leading bytes a torn write cannot cut
 }
 
 // NewDisk returns an empty disk.
@@ -67,17 +68,33 @@ func (d *Disk) Put(key string, value []byte) {
 // every step as it grows (a log's last chunk) is written without copying
 // all of it each time. The disk never changes a value in place either
 // (corruption replaces it).
-func (d *Disk) PutShared(key string, value []byte) {
-	v := value
-	if v == nil {
-		v = []byte{}
+func (d *Disk) PutShared(key string, value []byte) { d.write(key, value, 0) }
+
+func (d *Disk) write(key string, value []byte, kept int) {
+	w := diskWrite{key: key, value: value, kept: kept}
+	if w.value == nil {
+		w.value = []byte{}
 	}
 	if d.tap != nil {
-		d.tap(diskEffect{write: diskWrite{key: key, value: v}})
+		d.tap(diskEffect{write: w})
 	}
-	d.view[key] = v
-	d.pending = append(d.pending, diskWrite{key: key, value: v})
+	d.view[key] = w.value
+	d.pending = append(d.pending, w)
 	d.writes++
+}
+
+// PutOver is PutShared for a value whose first kept bytes are those of the
+// key's current value (what reads see now), left as they are: an append
+// keeps them all, a truncation all it leaves (kept is then len(value)). A
+// crash that tears the write cuts it at kept or after, as a torn append to
+// a file damages only what it added and a truncation is never torn; a
+// PutShared may be torn anywhere, as an overwrite in place may. The caller
+// vouches for the bytes; the disk checks that there are that many.
+func (d *Disk) PutOver(key string, value []byte, kept int) {
+	if kept < 0 || kept > len(value) || kept > len(d.view[key]) {
+		panic("sim: PutOver keeps more bytes than the value or the current one has")
+	}
+	d.write(key, value, kept)
 }
 
 // Delete removes key. The removal is lost by a crash unless Sync runs first.
@@ -132,14 +149,15 @@ func (d *Disk) syncCount() uint64 {
 
 // crash loses the unsynced writes: all of them, or, with torn != nil, all but
 // a prefix that reached the disk in order, the last of which is torn (cut to
-// a random shorter length). It returns how many writes were lost or torn.
+// a random shorter length, no shorter than what a PutOver kept). It returns
+// how many writes were lost or torn.
 func (d *Disk) crash(torn *Rand) int {
 	lost := len(d.pending)
 	if torn != nil && len(d.pending) > 0 {
 		reached := torn.IntN(len(d.pending) + 1)
 		for i, w := range d.pending[:reached] {
-			if i == reached-1 && !w.delete && len(w.value) > 0 {
-				w.value = w.value[:torn.IntN(len(w.value))]
+			if i == reached-1 && !w.delete && len(w.value) > w.kept {
+				w.value = w.value[:w.kept+torn.IntN(len(w.value)-w.kept)]
 			}
 			d.persist(w)
 		}
@@ -213,7 +231,7 @@ func (d *Disk) replay(op diskEffect) {
 	case op.write.delete:
 		d.Delete(op.write.key)
 	default:
-		d.Put(op.write.key, op.write.value)
+		d.write(op.write.key, op.write.value, op.write.kept)
 	}
 }
 

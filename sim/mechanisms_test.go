@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -169,6 +170,42 @@ func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {
 		}
 	}
 	require.True(t, sawTorn)
+}
+
+// A torn PutOver cuts only what the write adds to the bytes it keeps: an
+// append loses at most its own bytes, a truncation is whole or not at all;
+// a PutShared of the same bytes may be cut anywhere.
+func TestTornPutOverCutsOnlyWhatItAdds(t *testing.T) {
+	run := func(seed uint64, write func(d *Disk)) string {
+		w := newTestWorld(t, Config{Seed: seed})
+		w.AddServer(nodeOf(funcNode{start: func(env Env) {
+			d := env.Disk()
+			if _, ok := d.Get("log"); ok {
+				return // the restarted instance writes nothing
+			}
+			d.Put("log", []byte("synced"))
+			d.Sync()
+			write(d)
+		}}))
+		require.NoError(t, w.SetDiskFaults(0, DiskFaults{TornWrites: true}))
+		w.At(ms(1), "crash", func() { w.Crash(0) })
+		w.RunUntil(ms(2))
+		v, _ := w.Disk(0).Get("log")
+		return string(v)
+	}
+	appended, overwritten := map[string]bool{}, false
+	for seed := uint64(1); seed <= 60; seed++ {
+		v := run(seed, func(d *Disk) { d.PutOver("log", []byte("synced+appended"), len("synced")) })
+		require.True(t, strings.HasPrefix(v, "synced"), "seed %d: the append took synced bytes: %q", seed, v)
+		appended[v] = true
+		v = run(seed, func(d *Disk) { d.PutOver("log", []byte("syn"), 3) })
+		require.Contains(t, []string{"synced", "syn"}, v, "seed %d: a torn truncation", seed)
+		v = run(seed, func(d *Disk) { d.PutShared("log", []byte("synced+appended")) })
+		overwritten = overwritten || !strings.HasPrefix(v, "synced")
+	}
+	require.Greater(t, len(appended), 3, "appends were torn at several places")
+	require.True(t, overwritten, "an overwrite may be torn below what was synced")
+	require.Panics(t, func() { NewDisk().PutOver("k", []byte("abc"), 1) }, "nothing to keep")
 }
 
 func TestCorruptDiskFlipsOneBitOfADurableRecord(t *testing.T) {

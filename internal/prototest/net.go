@@ -157,6 +157,15 @@ func (tn *Net[N]) Crash(id sim.NodeID) {
 	tn.line("crash " + id.String() + " lost-writes=" + strconv.Itoa(lost))
 }
 
+// TearWrites makes server id's disk tear its last unsynced write on every
+// crash from now on, as sim.DiskFaults.TornWrites does in a run: a prefix of
+// the unsynced writes reaches the disk, the last of them cut short.
+func (tn *Net[N]) TearWrites(id sim.NodeID) {
+	if err := tn.vault.SetDiskFaults(id, sim.DiskFaults{TornWrites: true}); err != nil {
+		tn.t.Fatal(err)
+	}
+}
+
 // Restart crashes server id if it runs, then starts a new instance.
 func (tn *Net[N]) Restart(id sim.NodeID) {
 	if tn.up[id] {

@@ -138,11 +138,13 @@ func (n *node) appendEntry(e Entry) {
 	if first == index {
 		n.tailChunk = n.newChunkBuffer()
 	}
+	kept := len(n.tailChunk)
 	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
 	// The disk keeps the chunk as it is now: this server only ever appends
 	// to tailChunk and starts each chunk in a new array, so the bytes the
-	// disk holds never change.
-	n.env.Disk().PutShared(n.logKeys.Key(first), n.tailChunk)
+	// disk holds never change. The write is an append to the record (a crash
+	// may tear the new entry, never the synced ones before it).
+	n.env.Disk().PutOver(n.logKeys.Key(first), n.tailChunk, kept)
 	n.logDirty = true
 }
 

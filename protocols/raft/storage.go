@@ -369,14 +369,17 @@ func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
 	return logPosition{first + count - 1, last.Term}
 }
 
-// rewriteChunk rewrites the chunk from first with entries, the log from
-// there on (deleting it if there are none).
+// rewriteChunk cuts the chunk from first down to entries, the log from
+// there on, which it holds already (deleting it if there are none). The
+// write is a truncation: a crash never tears the entries it keeps, which
+// may be synced and acknowledged.
 func rewriteChunk(d *sim.Disk, first uint64, entries []Entry) {
 	if len(entries) == 0 {
 		d.Delete(logKey(first))
 		return
 	}
-	d.Put(logKey(first), encodeChunk(entries))
+	chunk := encodeChunk(entries)
+	d.PutOver(logKey(first), chunk, len(chunk))
 }
 
 func deleteKeys(d *sim.Disk, keys []string) {
