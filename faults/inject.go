@@ -156,6 +156,10 @@ func (in *Injector) Counts() Counts { return in.counts }
 // Summary is Counts in words, for reports.
 func (in *Injector) Summary() string { return in.counts.String() }
 
+// Damaged returns the servers whose disks this injector corrupted: they may
+// need a majority of intact servers to recover what they lost.
+func (in *Injector) Damaged() sim.Members { return in.damaged }
+
 // Leader returns the current leader as the injector sees it (see the package
 // doc), or sim.None.
 func (in *Injector) Leader() sim.NodeID {

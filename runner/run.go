@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -491,13 +492,38 @@ func (r *run) quietWindow(from sim.Time) {
 const minQuietWindow = 2 * time.Second
 
 // keepMinorityDown crashes a random minority of the members for the whole
-// liveness phase: a "core" heal, where only a majority must converge.
+// liveness phase: a "core" heal, where only a majority must converge. The
+// servers whose disks the faults damaged go down first (the injector keeps
+// them a minority): a damaged server may need a majority of intact ones to
+// recover, and a core of damaged and too few intact servers could not
+// converge on any protocol. No server goes down that would leave the rest
+// short of a majority of either half of a joint configuration.
 func (r *run) keepMinorityDown() {
-	servers := r.config.members(r.world.Servers())
-	rng := r.world.Stream("liveness")
-	for _, i := range rng.Perm(len(servers))[:(len(servers)-1)/2] {
-		r.world.Crash(servers[i])
+	members := r.config.members(r.world.Servers())
+	order := r.world.Stream("liveness").Perm(len(members))
+	damaged := r.faults.Damaged()
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(b2i(!damaged.Has(members[a])), b2i(!damaged.Has(members[b])))
+	})
+	up, servers := slices.Clone(members), len(r.world.Servers())
+	for _, i := range order {
+		if len(members)-len(up) == (len(members)-1)/2 {
+			return
+		}
+		rest := slices.DeleteFunc(slices.Clone(up), func(id sim.NodeID) bool { return id == members[i] })
+		if r.config.hasMajority(rest, servers) {
+			r.world.Crash(members[i])
+			up = rest
+		}
 	}
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // correctServers are the servers expected to converge: the members of the

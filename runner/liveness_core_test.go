@@ -1,0 +1,73 @@
+package runner_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+)
+
+// A core heal keeps the servers whose disks the faults damaged among the
+// minority it keeps down: a damaged server may need a majority of intact
+// ones to recover, and a core of damaged and too few intact servers could
+// not converge (a Paxos swarm sweep kept two intact servers down beside a
+// rejoining one, and reported a liveness failure the protocol could not
+// have avoided).
+func TestCoreHealKeepsDamagedServersDown(t *testing.T) {
+	const text = `protocol: paxos
+nodes: 5
+duration: 2s
+workload: {clients: 2, keys: 2, think_time: 10ms, timeout: 1s, retry_interval: 100ms}
+faults:
+  - {at: 1s, corrupt: 1}
+  - {at: 1200ms, corrupt: 3}
+checks: [agreement, linearizable, liveness]
+liveness: {heal: core, within: 10s}
+`
+	sc, err := scenarios.Parse("core.yaml", []byte(text))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 8; seed++ {
+		var trace bytes.Buffer
+		rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
+		require.NoError(t, err)
+		require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+		require.Equal(t, []int{1, 3}, keptDown(t, &trace), "seed %d", seed)
+	}
+}
+
+// keptDown lists the servers crashed when the liveness phase began.
+func keptDown(t *testing.T, trace *bytes.Buffer) []int {
+	var down []int
+	healed := false
+	lines := bufio.NewScanner(trace)
+	lines.Buffer(make([]byte, 1<<20), 1<<24)
+	for lines.Scan() {
+		var line struct {
+			Kind   string `json:"kind"`
+			Node   *int   `json:"node"`
+			Detail string `json:"detail"`
+		}
+		require.NoError(t, json.Unmarshal(lines.Bytes(), &line))
+		switch {
+		case line.Kind == "control" && strings.HasPrefix(line.Detail, "liveness phase"):
+			healed = true
+		case healed && line.Kind == "crash":
+			down = append(down, *line.Node)
+		case healed && line.Kind != "heal" && line.Kind != "unclog" && line.Kind != "restart" && line.Kind != "start":
+			slices.Sort(down)
+			return down
+		}
+	}
+	slices.Sort(down)
+	return down
+}
