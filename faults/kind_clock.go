@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -37,6 +38,15 @@ var clockKind = valueKind(func(s *Step) **Clock { return &s.Clock }, actionKind{
 func drawClockRate(rng *sim.Rand, _ int, hold Duration) Step {
 	rates := []float64{0.5, 0.8, 1.25, 2}
 	return Step{Clock: &Clock{Node: Random(), Rate: rates[rng.IntN(len(rates))]}, For: hold}
+}
+
+// withinDrift brings a drawn clock rate within [1/s, s], where s*s is nine
+// tenths of the way from 1 to drift: two servers' clocks drawn so differ by
+// less than drift, a margin short of it against rounding. math.Sqrt is
+// correctly rounded on every platform.
+func withinDrift(rate, drift float64) float64 {
+	s := math.Sqrt(1 + 0.9*(drift-1))
+	return min(max(rate, 1/s), s)
 }
 
 func drawSkew(rng *sim.Rand, _ int, _ Duration) Step {

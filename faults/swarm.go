@@ -93,6 +93,11 @@ type SwarmCluster struct {
 	// Members is the size of the initial configuration when some servers
 	// start as spares (0: every server is a member).
 	Members int
+	// ClockDrift, above 0, bounds how much faster one server's clock may
+	// run than another's for the protocol to stay correct, with no clock
+	// jumping (a lease's assumption): the clock kind draws rates within it
+	// and the skew kind draws nothing.
+	ClockDrift float64
 }
 
 // storageBudget is how many correct servers may have their storage
@@ -148,6 +153,10 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 			draw.Mix = append(draw.Mix, "membership: off (the protocol does not change its membership)")
 			continue
 		}
+		if kind == "skew" && c.ClockDrift > 0 {
+			draw.Mix = append(draw.Mix, "skew: off (the protocol assumes clocks that never jump)")
+			continue
+		}
 		if kind == "buggify" {
 			draw.Buggify = BuggifyProbability
 			draw.Mix = append(draw.Mix, fmt.Sprintf("buggify: each code fault point on with probability %v", BuggifyProbability))
@@ -174,6 +183,9 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 			}
 			if step.Member != nil && storage != nil {
 				step.Member.Min = membersBeyond(storage, servers)
+			}
+			if step.Clock != nil && c.ClockDrift > 0 {
+				step.Clock.Rate = withinDrift(step.Clock.Rate, c.ClockDrift)
 			}
 			if tornWithinBudget && step.Disk != nil && step.Disk.TornWrites {
 				v := storageVictims()

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +176,32 @@ func TestSwarmMembershipKeepsAHealthyMajority(t *testing.T) {
 			require.Nil(t, s.Member, "seed %d", seed)
 		}
 	}
+}
+
+// TestSwarmKeepsClocksWithinTheProtocolsBound: for a protocol that bounds
+// clock drift (a lease), the clock kind draws rates no two of which differ
+// by the bound, and the skew kind draws no jumps; without a bound both
+// range freely.
+func TestSwarmKeepsClocksWithinTheProtocolsBound(t *testing.T) {
+	rates := func(cluster SwarmCluster) (lo, hi float64, skews int) {
+		lo, hi = math.Inf(1), math.Inf(-1)
+		for seed := range uint64(200) {
+			for _, s := range SwarmWithin(sim.NewStreams(seed).Stream("swarm"), cluster, 20*time.Second, []string{"clock", "skew"}).Steps {
+				switch {
+				case s.Clock != nil && s.Clock.Skew != 0:
+					skews++
+				case s.Clock != nil:
+					lo, hi = min(lo, s.Clock.Rate), max(hi, s.Clock.Rate)
+				}
+			}
+		}
+		return lo, hi, skews
+	}
+	lo, hi, skews := rates(SwarmCluster{Servers: 5, ClockDrift: 1.25})
+	require.Zero(t, skews)
+	require.Less(t, hi/lo, 1.25, "two clocks differ by less than the bound")
+	require.Greater(t, hi/lo, 1.2, "and by nearly as much")
+	lo, hi, skews = rates(SwarmCluster{Servers: 5})
+	require.Positive(t, skews)
+	require.Equal(t, 4.0, hi/lo)
 }

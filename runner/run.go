@@ -149,6 +149,13 @@ type Servers struct {
 	// most maxLivenessAllowance), so that a protocol in backoff is not
 	// reported stuck. 0 (or negative): no allowance.
 	Backoff time.Duration
+	// ClockDrift, above 0, is what the servers assume of their clocks to stay
+	// correct (a lease's bound): that one runs at most ClockDrift times
+	// faster than another, and none jumps. Swarm mode then draws clock
+	// rates within it and no jumps, so that a swarm failure is the
+	// protocol's; a scenario's own clock steps are its author's to choose.
+	// 0: the protocol assumes nothing of clocks.
+	ClockDrift float64
 }
 
 // Options tune one run.
@@ -317,7 +324,8 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("workload", "%v", err)
 	}
 	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates,
-		Faulty: byzantineInts(byz), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers()})
+		Faulty: byzantineInts(byz), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers(),
+		ClockDrift: servers.ClockDrift})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
 	if err != nil {

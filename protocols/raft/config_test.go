@@ -85,3 +85,17 @@ func TestKnownBugs(t *testing.T) {
 	bugs[0].Name = "changed"
 	assert.NotEqual(t, "changed", KnownBugs()[0].Name, "KnownBugs returns a copy")
 }
+
+// Only lease reads assume anything of clocks, and then the lease's bound.
+func TestClockDriftIsTheLeasesBound(t *testing.T) {
+	cfg := DefaultConfig()
+	assert.Zero(t, cfg.ClockDrift())
+	cfg.ReadMode = ReadIndex
+	assert.Zero(t, cfg.ClockDrift())
+	cfg.ReadMode = ReadLease
+	assert.Equal(t, 1.25, cfg.ClockDrift())
+	cfg.LeaseDrift = 0
+	assert.Equal(t, 1.25, cfg.ClockDrift(), "0 means the default")
+	cfg.LeaseDrift = 2
+	assert.Equal(t, 2.0, cfg.ClockDrift())
+}

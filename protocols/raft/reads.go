@@ -76,11 +76,25 @@ func leaseDuration(cfg Config, b bugSet) time.Duration {
 	if b.Has(leaseNoDriftMargin) {
 		return cfg.ElectionTimeoutMin // planted bug: no allowance for clock drift
 	}
-	drift := cfg.LeaseDrift
-	if drift == 0 {
-		drift = DefaultConfig().LeaseDrift
+	return time.Duration(float64(cfg.ElectionTimeoutMin) / cfg.leaseDrift())
+}
+
+// leaseDrift is LeaseDrift, or its default.
+func (c Config) leaseDrift() float64 {
+	if c.LeaseDrift == 0 {
+		return DefaultConfig().LeaseDrift
 	}
-	return time.Duration(float64(cfg.ElectionTimeoutMin) / drift)
+	return c.LeaseDrift
+}
+
+// ClockDrift is what the configuration assumes of the servers' clocks: under
+// ReadLease, that one runs at most LeaseDrift times faster than another and
+// none jumps; otherwise nothing (0): no read or vote depends on a clock.
+func (c Config) ClockDrift() float64 {
+	if c.ReadMode != ReadLease {
+		return 0
+	}
+	return c.leaseDrift()
 }
 
 // offLogRead serves a leader's read outside the log, if the read mode says
