@@ -45,7 +45,7 @@ func drawClockRate(rng *sim.Rand, _ int, hold Duration) Step {
 // less than drift, a margin short of it against rounding. math.Sqrt is
 // correctly rounded on every platform.
 func withinDrift(rate, drift float64) float64 {
-	s := math.Sqrt(1 + 0.9*(drift-1))
+	s := math.Sqrt(1 + float64(0.9*(drift-1))) // the product rounded on its own: no fused multiply-add
 	return min(max(rate, 1/s), s)
 }
 
