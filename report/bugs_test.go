@@ -28,10 +28,10 @@ var firstFailingSeed = map[string]uint64{
 	"pbft-too-many-byzantine.yaml":        1,
 	"raft-bug-ack-before-sync.yaml":       1,
 	"raft-bug-commit-old-term.yaml":       2,
-	"raft-bug-forget-vote.yaml":           23,
+	"raft-bug-forget-vote.yaml":           34,
 	"raft-bug-no-append-retry.yaml":       1,
-	"raft-bug-no-term-check-on-vote.yaml": 1,
-	"raft-bug-send-before-sync.yaml":      34,
+	"raft-bug-no-term-check-on-vote.yaml": 5,
+	"raft-bug-send-before-sync.yaml":      18,
 }
 
 var laneRe = regexp.MustCompile(`<g class="lane" data-n="\d+">`)

@@ -15,19 +15,21 @@ import (
 )
 
 // plantedBugs are the shipped scenarios that switch a planted bug on, with
-// the seed bound a sweep gets to expose it and the checker that must trip.
+// the seed bound a sweep gets to expose it and the checker that must trip
+// (either of several, "a|b", for a bug that shows as either).
 // Rates measured over 30 seeds with `simrun sweep` are in each comment.
 var plantedBugs = []struct {
 	file     string
 	maxSeeds uint64
 	checker  string
 }{
-	{"raft-bug-ack-before-sync.yaml", 20, "agreement"},       // 26/30
-	{"raft-bug-commit-old-term.yaml", 40, "agreement"},       // 8/30
-	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 3/30
-	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 15/30
-	// Only mid-step crashes expose it (TestSendBeforeSyncNeedsATornStep).
-	{"raft-bug-send-before-sync.yaml", 40, "agreement"}, // 4/200, first at seed 34
+	{"raft-bug-ack-before-sync.yaml", 20, "agreement"},       // 19/30
+	{"raft-bug-commit-old-term.yaml", 40, "agreement"},       // 14/30
+	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 26/200, first at seed 34
+	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 12/30
+	// Only mid-step crashes expose it (TestSendBeforeSyncNeedsATornStep): a
+	// vote or an acknowledgement the crash took back.
+	{"raft-bug-send-before-sync.yaml", 40, "one-leader-per-term|agreement"}, // 3/200, first at seed 18
 	// A liveness bug: the liveness verdict's reason reads "not converged ...".
 	{"raft-bug-no-append-retry.yaml", 10, "not converged"},  // 30/30
 	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"}, // 19/30
@@ -46,21 +48,21 @@ var plantedBugs = []struct {
 	{"raft-bug-partial-transactions.yaml", 10, "history is not serializable"}, // 20/20 (G1b)
 	// Availability bugs: liveness verdicts from the availability checks,
 	// which the safety checks miss (TestAvailabilityBugsMissedBySafetyChecks).
-	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 40/60, first at seed 2
+	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 45/60, first at seed 1
 	{"raft-bug-stale-append-resets-timer.yaml", 10, "progress"},      // 60/60
 	// A lease with no drift margin (read_mode: lease), the leader's clock
 	// at half speed: a deposed leader serves stale reads.
-	{"raft-bug-lease-no-drift-margin.yaml", 10, "history is not linearizable"}, // 22/30, first at seed 1
+	{"raft-bug-lease-no-drift-margin.yaml", 10, "history is not linearizable"}, // 17/20, first at seed 1
 	// A leadership transfer whose leader keeps serving clients, lease reads
 	// among them, while its target is elected past the lease guard.
-	{"raft-bug-transfer-keeps-proposing.yaml", 10, "history is not linearizable"}, // 15/30, first at seed 2
+	{"raft-bug-transfer-keeps-proposing.yaml", 10, "history is not linearizable"}, // 17/30, first at seed 1
 	// Membership changes: two servers replaced at once without a joint
 	// configuration; removed servers that keep campaigning, which only the
 	// quiet window after healing sees.
-	{"raft-bug-no-joint-consensus.yaml", 20, "one-leader-per-term"}, // 88/200 (two leaders in one term, or agreement), first at seed 1
+	{"raft-bug-no-joint-consensus.yaml", 20, "agreement|one-leader-per-term"}, // 120/200 (118 by agreement), first at seed 1
 	{"raft-bug-removed-server-campaigns.yaml", 10, "stable-leader"}, // 100/100, first at seed 1
 	// Log compaction: snapshots that carry the initial configuration.
-	{"raft-bug-snapshot-forgets-config.yaml", 10, "agreement"}, // 22/50 (18 by agreement), first at seed 1
+	{"raft-bug-snapshot-forgets-config.yaml", 10, "agreement|one-leader-per-term"}, // 22/50 (17 by agreement), first at seed 1
 	// A Paxos configuration in force at once, without the alpha window.
 	{"paxos-bug-no-alpha-window.yaml", 20, "agreement"}, // 12/50, first at seed 1
 }
@@ -84,7 +86,9 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 				want = runner.Liveness
 			}
 			require.Equal(t, want, failing.Class, failing.Reason)
-			require.True(t, strings.HasPrefix(failing.Reason, b.checker), "want a %s violation, got: %s", b.checker, failing.Reason)
+			require.True(t, slices.ContainsFunc(strings.Split(b.checker, "|"), func(c string) bool {
+				return strings.HasPrefix(failing.Reason, c)
+			}), "want a %s violation, got: %s", b.checker, failing.Reason)
 			replay := runSeed(t, sc, proto, failing.Seed)
 			require.Equal(t, failing.Hash, replay.Hash, "the failing seed must replay")
 			require.Equal(t, failing.Reason, replay.Reason)

@@ -129,7 +129,9 @@ func TestEveryFaultKindReachesTheProtocol(t *testing.T) {
 			newLeader(t, o)
 			require.Positive(t, o.rep.Messages.Dropped)
 		}},
-		{"latency spike", "  - {at: 2s, link: {latency: {min: 400ms, max: 500ms}}, for: 2s}\n", "", newLeader},
+		// Longer than any election timeout (300-600ms): no heartbeat arrives
+		// in time at the start of the spike, so a follower campaigns.
+		{"latency spike", "  - {at: 2s, link: {latency: {min: 700ms, max: 800ms}}, for: 2s}\n", "", newLeader},
 		{"duplication", "", "", func(t *testing.T, o observed) {
 			require.Positive(t, o.rep.Messages.Duplicated)
 			require.Greater(t, o.rep.Messages.Delivered, o.rep.Messages.Sent, "duplicates were delivered")

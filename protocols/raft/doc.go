@@ -28,7 +28,11 @@
 // that have not answered. A server grants one vote per term, only to a
 // candidate whose log is at least as up-to-date as its own. The election timer
 // is lazy: hearing from the leader only records the time, and the timer, when
-// it fires early, re-arms itself for the rest.
+// it fires early, re-arms itself for the rest. As Figure 2 has it, only the
+// leader's messages and a vote granted restart the timeout: a follower that
+// learns a higher term from a candidate it refuses keeps its deadline, so
+// that candidates with stale logs cannot keep the servers that could win
+// from ever campaigning.
 //
 // # Replication (§5.3, §5.4.2, §8)
 //

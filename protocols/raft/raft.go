@@ -380,7 +380,7 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 		n.term, n.vote = term, sim.None
 		n.persistHardState()
 	}
-	wasLeader := n.role == roleLeader
+	wasLeader, wasFollower := n.role == roleLeader, n.role == roleFollower
 	if wasLeader {
 		n.env.CancelTimer(timerHeartbeat)
 		clear(n.pending)
@@ -394,7 +394,14 @@ func (n *node) becomeFollower(term uint64, lead sim.NodeID) {
 	if wasLeader {
 		n.dropReads()
 	}
-	n.resetElectionTimer()
+	// Raft Figure 2: a follower's election timeout restarts when it hears
+	// from the current leader or grants a vote, not when it merely learns
+	// a higher term. Restarting it then let candidates that can never win
+	// (stale logs) keep the servers that could from ever campaigning: each
+	// new term of theirs put every follower's election off again.
+	if !wasFollower {
+		n.resetElectionTimer()
+	}
 }
 
 // becomeCandidate starts an election (Raft §5.2): a new term, a vote for

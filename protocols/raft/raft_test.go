@@ -63,6 +63,41 @@ func TestVote(t *testing.T) {
 	}
 }
 
+// Raft Figure 2: a follower's election timeout restarts when it grants a
+// vote, not when a candidate it refuses (its log is behind) shows it a higher
+// term: candidates that cannot win must not keep the servers that can from
+// campaigning. A swarm sweep found a cluster with no leader for good that
+// way (raft-lossy --swarm all, seed 61: two stale candidates taking turns).
+func TestRefusedCandidateDoesNotPutTheElectionOff(t *testing.T) {
+	const voter, cand = 0, 1
+	for _, tt := range []struct {
+		name    string
+		msg     MsgVote
+		granted bool
+	}{
+		{"refused: an older last term", MsgVote{Term: 5, LastIndex: 9, LastTerm: 1}, false},
+		{"granted", MsgVote{Term: 5, LastIndex: 2, LastTerm: 2}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tn := newTestNet(t, 3, DefaultConfig())
+			writeState(tn, voter, 2, sim.None, entries(1, 2))
+			tn.Start(voter)
+			started := tn.Node(voter).electionStart
+			tn.Advance(200 * time.Millisecond)
+			receive(tn, cand, voter, tt.msg)
+			resp, ok := takeLast(tn, voter, cand).(MsgVoteResp)
+			require.True(t, ok)
+			require.Equal(t, tt.granted, resp.Granted)
+			require.Equal(t, uint64(5), tn.Node(voter).term, "the term is adopted either way")
+			if tt.granted {
+				assert.Greater(t, tn.Node(voter).electionStart, started, "a vote granted restarts the timeout")
+			} else {
+				assert.Equal(t, started, tn.Node(voter).electionStart, "a refused candidate leaves the timeout running")
+			}
+		})
+	}
+}
+
 // Raft §5.3: the consistency check, the conflict hint, and merging entries.
 func TestAppendEntriesReceiver(t *testing.T) {
 	const follower, leader = 1, 0
