@@ -35,11 +35,12 @@ func (w *World) OnMessage(fn func(MessageEvent)) { w.msgHooks = append(w.msgHook
 func (w *World) Incarnation(id NodeID) uint64 { return uint64(w.nodes[id].inc) }
 
 // VoteRequest is implemented by a candidate's request for votes (Raft's
-// RequestVote). A server may rightly disregard one of a higher term while it
-// knows a leader to be alive (Raft thesis §4.2.3: it neither grants its vote
-// nor takes the term up), so the term a vote request carries is not taken
-// as seen by the stale-leader check: a candidate only proposes a term, while
-// a leader's message or an answer shows one in force.
+// RequestVote, and a pre-vote's). A server may rightly disregard one of a
+// higher term while it knows a leader to be alive (Raft thesis §4.2.3: it
+// neither grants its vote nor takes the term up), so the term a vote
+// request carries is not taken as seen by the stale-leader check: a
+// candidate only proposes a term, while a leader's message or an answer
+// shows one in force.
 type VoteRequest interface {
 	Termed
 	RequestsVotes()

@@ -252,6 +252,11 @@ func (m MsgTimeoutNow) AppendTrace(b []byte) []byte {
 // it asks about.
 func (m MsgPreVote) MessageTerm() (uint64, bool) { return m.Term, false }
 
+// RequestsVotes implements sim.VoteRequest: a server disregards a pre-vote
+// from outside its configuration while a leader is alive (membership.go),
+// as it does a vote request, and keeps its term.
+func (MsgPreVote) RequestsVotes() {}
+
 // MessageTerm implements sim.Termed.
 func (m MsgPreVoteResp) MessageTerm() (uint64, bool) { return m.Term, false }
 
