@@ -80,7 +80,9 @@ const DefaultProgressBound = 3 * time.Second
 // majority of the servers has been up, running and connected both ways to
 // each other for Bound, some client operation must have succeeded within
 // the last Bound. The runner tells it when the servers are healthy
-// (Healthy), and Ticks it; it reads the clients' sim.ObsReturn.
+// (Healthy): the same majority all along, none of it restarted, its links
+// at the run's network settings; and Ticks it; it reads the clients'
+// sim.ObsReturn.
 type ProgressCheck struct {
 	Bound   time.Duration
 	since   sim.Time // when the majority became healthy; sim.Forever while it is not

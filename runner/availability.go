@@ -30,6 +30,11 @@ type availability struct {
 	leads      int  // leader messages seen (stale-leader judged something)
 	healthy    bool // a healthy majority was seen (progress judged something)
 	stopped    bool
+	// core is the healthy majority the progress check watches: the servers
+	// healthy at every sample since it began, each in the incarnation it
+	// had then (coreInc, by position).
+	core    []sim.NodeID
+	coreInc []uint64
 }
 
 // attachAvailability hooks the world's messages if the scenario lists an
@@ -66,7 +71,10 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 		a.nextSample = w.Now().Add(healthSample)
 		majority := a.healthyMajority()
 		a.healthy = a.healthy || majority != nil
-		a.check.Healthy(w.Now(), majority)
+		if !a.steady(majority) {
+			a.check.Healthy(w.Now(), nil) // the majority watched so far broke up
+		}
+		a.check.Healthy(w.Now(), a.core)
 		a.r.monitor.Tick(w.Now(), w.Events())
 	}
 }
@@ -126,7 +134,7 @@ func (a *availability) healthyMajority() []sim.NodeID {
 		for i, x := range set {
 			broken := 0
 			for _, y := range set {
-				if x != y && (w.IsCut(x, y) || w.IsCut(y, x) || w.IsClogged(x, y) || w.IsClogged(y, x)) {
+				if x != y && (a.broken(x, y) || a.broken(y, x)) {
 					broken++
 				}
 			}
@@ -140,6 +148,43 @@ func (a *availability) healthyMajority() []sim.NodeID {
 		set = slices.Delete(set, worst, worst+1)
 	}
 	return nil
+}
+
+// broken reports whether the link from -> to fails the servers: cut,
+// clogged, or set by a fault to other settings than the run's network has
+// (a loss rate, a latency spike: a majority behind such links may rightly
+// take longer than the check's bound to agree on anything).
+func (a *availability) broken(from, to sim.NodeID) bool {
+	w := a.r.world
+	return w.IsCut(from, to) || w.IsClogged(from, to) || w.Link(from, to) != w.DefaultLink()
+}
+
+// steady narrows the watched core to the servers of majority still in the
+// incarnation they had when the core began, and reports whether it still
+// holds a majority; when it does not, the core starts again as majority (nil
+// for none). A majority healthy at every sample but made of other servers
+// each time (servers crashing and restarting in turn) is not a cluster that
+// could have made progress all along.
+func (a *availability) steady(majority []sim.NodeID) bool {
+	w := a.r.world
+	if a.core != nil {
+		var core []sim.NodeID
+		var inc []uint64
+		for i, id := range a.core {
+			if slices.Contains(majority, id) && w.Incarnation(id) == a.coreInc[i] {
+				core, inc = append(core, id), append(inc, a.coreInc[i])
+			}
+		}
+		if a.r.config.hasMajority(core, len(w.Servers())) {
+			a.core, a.coreInc = core, inc
+			return true
+		}
+	}
+	a.core, a.coreInc = majority, a.coreInc[:0]
+	for _, id := range majority {
+		a.coreInc = append(a.coreInc, w.Incarnation(id))
+	}
+	return false
 }
 
 // violationClass classifies the invariants' violations: a safety

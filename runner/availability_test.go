@@ -1,0 +1,54 @@
+package runner
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// quiet is a server that does nothing.
+type quiet struct{}
+
+func (quiet) Start(sim.Env)                            {}
+func (quiet) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (quiet) Timer(sim.Env, sim.TimerKind)             {}
+
+// The progress check watches one majority that stays healthy, server by
+// server and incarnation by incarnation: a majority made of other servers at
+// each sample (servers crashing and restarting in turn, a swarm's
+// mid-step crashes) breaks the watch, and so does a link a fault degraded
+// (a loss rate, a latency spike), as a cut or a clog does. A swarm sweep
+// reported progress failures of healthy-looking majorities that were never
+// the same servers, or talked through 40% loss.
+func TestProgressWatchesOneSteadyMajority(t *testing.T) {
+	w, err := sim.NewWorld(sim.Config{Seed: 1, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
+	require.NoError(t, err)
+	for range 5 {
+		w.AddServer(func(sim.NodeID) sim.Node { return quiet{} })
+	}
+	w.RunUntil(0)
+	a := &availability{r: &run{world: w, config: configView{everyone: true}}}
+	ids := func(ns ...sim.NodeID) []sim.NodeID { return ns }
+
+	require.False(t, a.steady(ids(0, 1, 2, 3, 4)), "a new watch")
+	require.True(t, a.steady(ids(0, 1, 2, 3)))
+	require.True(t, a.steady(ids(0, 1, 2, 4)), "n0, n1, n2 stayed")
+	require.Equal(t, ids(0, 1, 2), a.core)
+	require.False(t, a.steady(ids(0, 3, 4)), "only n0 stayed: another majority")
+	require.Equal(t, ids(0, 3, 4), a.core)
+	w.Crash(3)
+	w.Restart(3)
+	require.False(t, a.steady(ids(0, 3, 4)), "n3 restarted: not the server watched")
+	require.False(t, a.steady(nil))
+	require.Nil(t, a.core)
+
+	require.False(t, a.broken(0, 1))
+	require.NoError(t, w.SetLink(0, 1, sim.Link{LatencyMin: time.Second, LatencyMax: time.Second}))
+	require.True(t, a.broken(0, 1), "a latency spike")
+	require.False(t, a.broken(1, 0))
+	w.Cut(1, 0)
+	require.True(t, a.broken(1, 0))
+}
