@@ -71,6 +71,10 @@ type Injector struct {
 	// (sim.ObsConfig), at first every server or what SetMembers says.
 	members     sim.Members
 	configIndex uint64
+	// requested are the configurations a leader took a change to, oldest
+	// first, that no server has announced yet: one may be chosen, and in
+	// force, before anyone announces it.
+	requested []sim.Members
 	// damaged are the servers whose disks this injector corrupted: a
 	// membership change never leaves them half of the configuration.
 	damaged sim.Members

@@ -113,11 +113,21 @@ func (in *Injector) member(i int, s Step) {
 		in.skip(i, "it would leave %d members, max is %d", after.Len(), m.Max)
 	case mostlyDamaged(after, in.damaged):
 		in.skip(i, "%v would be a configuration of damaged disks %v half or more", after, after&in.damaged)
-	case !in.w.Operate(leader, change):
-		in.skip(i, "leader %v cannot take the request now", leader)
 	default:
-		in.counts.MemberChanges++
+		in.ask(i, leader, change, after)
 	}
+}
+
+// ask hands change to the leader. The configuration it makes is requested
+// from before the handler runs, which may announce it at once.
+func (in *Injector) ask(i int, leader sim.NodeID, change sim.ChangeMembers, after sim.Members) {
+	in.requested = append(in.requested, after)
+	if !in.w.Operate(leader, change) {
+		in.requested = in.requested[:len(in.requested)-1] // no handler ran: nothing was announced
+		in.skip(i, "leader %v cannot take the request now", leader)
+		return
+	}
+	in.counts.MemberChanges++
 }
 
 // mostlyDamaged reports whether the servers of damaged are half of config or
@@ -186,8 +196,17 @@ func (in *Injector) memberTarget(i int, t Target, leader sim.NodeID, eligible fu
 func (in *Injector) followConfig(o sim.Observation) {
 	if o.Kind == sim.ObsConfig && in.isServer(o.Node) && o.Index >= in.configIndex {
 		in.members, in.configIndex = sim.Members(o.Digest)|o.Outgoing, o.Index
+		if i := slices.Index(in.requested, sim.Members(o.Digest)); i >= 0 {
+			in.requested = in.requested[i+1:] // that one is in force, and the ones before it are not to come
+		}
 	}
 }
+
+// Requested returns the configurations leaders took changes to that no
+// server has announced yet, oldest first: any may be chosen, and in force,
+// before a server announces it, so that a majority of each is needed to
+// be sure of a majority of the one in force.
+func (in *Injector) Requested() []sim.Members { return slices.Clone(in.requested) }
 
 // SetMembers tells the injector the cluster's initial configuration, when
 // it is not every server (some start as spares). Call it before the run.

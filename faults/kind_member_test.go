@@ -74,6 +74,7 @@ func TestMemberChangesTheConfiguration(t *testing.T) {
 	require.Equal(t, 2, in.Counts().Skipped, "below min, then no spare left")
 	require.Equal(t, 4, in.Members().Len())
 	require.False(t, in.Members().Has(1), "the configuration announced last is followed")
+	require.Empty(t, in.Requested(), "every change asked for was announced")
 
 	pinned := in.Executed()
 	require.Len(t, pinned, 4)

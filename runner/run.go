@@ -505,7 +505,8 @@ const minQuietWindow = 2 * time.Second
 // them a minority): a damaged server may need a majority of intact ones to
 // recover, and a core of damaged and too few intact servers could not
 // converge on any protocol. No server goes down that would leave the rest
-// short of a majority of either half of a joint configuration.
+// short of a majority of either half of a joint configuration, or of a
+// configuration a leader took a change to that may be in force unannounced.
 func (r *run) keepMinorityDown() {
 	members := r.config.members(r.world.Servers())
 	order := r.world.Stream("liveness").Perm(len(members))
@@ -519,11 +520,22 @@ func (r *run) keepMinorityDown() {
 			return
 		}
 		rest := slices.DeleteFunc(slices.Clone(up), func(id sim.NodeID) bool { return id == members[i] })
-		if r.config.hasMajority(rest, servers) {
+		if r.config.hasMajority(rest, servers) && majorityOfEach(rest, r.faults.Requested()) {
 			r.world.Crash(members[i])
 			up = rest
 		}
 	}
+}
+
+// majorityOfEach reports whether set holds a majority of each of configs.
+func majorityOfEach(set []sim.NodeID, configs []sim.Members) bool {
+	s := sim.MembersOf(set...)
+	for _, c := range configs {
+		if !majorityOf(s, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // b2i is 1 for true, 0 for false.
