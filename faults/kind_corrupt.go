@@ -13,12 +13,15 @@ func (in *Injector) corrupt(i int, s Step) {
 	if id == sim.None {
 		return
 	}
-	// The configuration may have shrunk since the swarm chose its victims.
-	// A one-server configuration is exempt: corrupting its only disk is the
+	// The configuration may have shrunk since the swarm chose its victims,
+	// or be about to (a change a leader took, not announced yet). A
+	// one-server configuration is exempt: corrupting its only disk is the
 	// point of such a run, not an accident of shrinking.
-	if in.members.Has(id) && in.members.Len() > 1 && mostlyDamaged(in.members, in.damaged.With(id)) {
-		in.skip(i, "damaged disks %v would be half the configuration %v or more", in.damaged.With(id)&in.members, in.members)
-		return
+	for _, config := range append([]sim.Members{in.members}, in.requested...) {
+		if config.Has(id) && config.Len() > 1 && mostlyDamaged(config, in.damaged.With(id)) {
+			in.skip(i, "damaged disks %v would be half the configuration %v or more", in.damaged.With(id)&config, config)
+			return
+		}
 	}
 	if _, ok := in.w.CorruptDisk(id); !ok {
 		in.skip(i, "%v has no record to corrupt", id)

@@ -119,3 +119,23 @@ func TestMemberKeepsDamagedDisksAMinority(t *testing.T) {
 	require.Equal(t, []string{"ChangeMembers remove=n0"}, *got)
 	require.Equal(t, 1, in.Counts().Skipped, "n0 and n2 damaged would be two of four")
 }
+
+// TestCorruptKeepsARequestedConfigurationsDamagedDisksAMinority: a change a
+// leader took but no server announced yet may be in force already (Raft
+// uses a configuration from its append): a corruption that would make its
+// damaged disks half of it is skipped, as for the configuration announced.
+// A swarm sweep damaged two of the four servers of such a configuration, and
+// no leader could be elected again.
+func TestCorruptKeepsARequestedConfigurationsDamagedDisksAMinority(t *testing.T) {
+	w, _ := reconfigWorld(t, 5)
+	in, err := Install(w, Plan{Steps: []Step{
+		{At: 2 * ms, Corrupt: Node(0)},
+		{At: 3 * ms, Corrupt: Node(2)},
+	}})
+	require.NoError(t, err)
+	in.requested = []sim.Members{sim.MembersOf(0, 1, 2, 3)} // taken, not announced
+	require.Equal(t, sim.Reached, w.RunUntil(sim.Time(10*ms)))
+	require.Equal(t, 1, in.Counts().Corruptions, "n0 and n2 would be two of the four requested")
+	require.Equal(t, sim.MembersOf(0), in.Damaged())
+	require.Equal(t, 1, in.Counts().Skipped)
+}
