@@ -394,6 +394,7 @@ func (r *run) drain(safetyEnd sim.Time) {
 		r.faults.Stop()
 		r.faults.HealAll()
 		r.faults.RestartAll()
+		r.world.QuietCode()
 	})
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
 }
@@ -458,6 +459,7 @@ func (r *run) livenessPhase(start sim.Time) {
 		r.faults.Stop()
 		r.faults.HealAll()
 		r.faults.RestartAll()
+		r.world.QuietCode()
 		if l.Heal == scenarios.HealCore {
 			r.keepMinorityDown()
 		}

@@ -426,7 +426,7 @@ func (w *World) slowSync(s *nodeSlot, syncsBefore uint64) time.Duration {
 
 // buggify implements Env.Buggify for node s.
 func (w *World) buggify(s *nodeSlot, site string) bool {
-	if w.cfg.Buggify <= 0 {
+	if w.cfg.Buggify <= 0 || w.calm {
 		return false
 	}
 	on, known := w.sites[site]
@@ -448,6 +448,13 @@ func (w *World) buggify(s *nodeSlot, site string) bool {
 	w.tr.end()
 	return true
 }
+
+// QuietCode turns every code-level fault point off for the rest of the run:
+// Env.Buggify answers false from now on, and draws nothing. A run that
+// heals its faults to see whether the protocol converges heals these too,
+// as FoundationDB's simulator stops BUGGIFY once it quiesces: a leader
+// that skips heartbeat rounds on purpose is deposed on purpose.
+func (w *World) QuietCode() { w.calm = true }
 
 // BuggifySites returns the fault points asked about so far and whether each
 // is enabled, sorted by name.

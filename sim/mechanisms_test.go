@@ -285,6 +285,26 @@ func TestBuggify(t *testing.T) {
 	require.Error(t, err)
 }
 
+// QuietCode turns every fault point off for the rest of the run: none fires
+// after it, where the same run fired them all along.
+func TestQuietCode(t *testing.T) {
+	var fired []Time
+	w := newTestWorld(t, Config{Seed: 1, Buggify: 1})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, time.Millisecond) },
+		timer: func(env Env, k TimerKind) {
+			if env.Buggify("a") {
+				fired = append(fired, env.Now())
+			}
+			env.SetTimer(0, time.Millisecond)
+		},
+	}))
+	w.At(ms(100), "quiet", w.QuietCode)
+	w.RunUntil(ms(200))
+	require.NotEmpty(t, fired)
+	require.Less(t, fired[len(fired)-1], ms(100), "a fault point fired after QuietCode")
+}
+
 // TestSignaturesCannotBeForged: a node's own signature verifies anywhere; a
 // signature made up in another node's name does not.
 func TestSignaturesCannotBeForged(t *testing.T) {

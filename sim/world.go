@@ -150,6 +150,7 @@ type World struct {
 	started   bool
 	clogged   []event         // deliveries waiting for a clogged link, in arrival order
 	sites     map[string]bool // buggify sites enabled in this run
+	calm      bool            // QuietCode: no fault point fires any more
 	signed    map[Signature]struct{}
 	diskOps   []diskEffect      // the disk effects of a handler being torn (tear.go)
 	probes    map[string]uint64 // coverage probes fired (probe.go)
