@@ -110,6 +110,7 @@ func (w *World) tearStep(s *nodeSlot) bool {
 		w.effects[i] = effect{}
 	}
 	w.effects, w.diskOps = w.effects[:0], w.diskOps[:0]
+	w.forgetObserved()
 	if !s.up || s.inc != inc {
 		return true // crashed by other means inside the step: that crash stands
 	}

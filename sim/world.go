@@ -141,7 +141,8 @@ type World struct {
 	observers []func(Observation)
 	msgHooks  []func(MessageEvent) // OnMessage (termed.go)
 	effects   []effect
-	obsText   []byte // the Bytes of the step's observations, copied by Observe
+	observed  []Observation // the step's observations, effObserve effects index them
+	obsText   []byte        // the Bytes of the step's observations, copied by Observe
 	stopped   bool
 	stopWhy   string
 	limited   bool // the event bound cut a RunUntil short
@@ -409,6 +410,7 @@ func (w *World) drop(from, to NodeID, m Message, sum uint32, reason string) {
 // applies the handler's effects.
 func (w *World) invoke(s *nodeSlot, e *event) {
 	w.effects, w.obsText = w.effects[:0], w.obsText[:0]
+	w.forgetObserved()
 	var syncs uint64
 	slowDisk := s.diskFaults.SyncLatencyMax > 0
 	if slowDisk {
@@ -475,14 +477,16 @@ const (
 	effDisk // a disk write, delete or sync, recorded only while a torn step is armed (tear.go)
 )
 
+// effect is one effect of a handler. An observation is kept apart, in
+// World.observed, so that every effect stays small: a handler's timers and
+// sends are most of them, and each is copied in and cleared out.
 type effect struct {
 	kind effectKind
 	to   NodeID
 	tk   TimerKind
-	op   int32 // effDisk: index into World.diskOps
+	op   int32 // effDisk: index into World.diskOps; effObserve: into World.observed
 	d    time.Duration
 	msg  Message
-	obs  Observation
 }
 
 func (w *World) apply(s *nodeSlot, ef *effect, delay time.Duration) {
@@ -495,10 +499,11 @@ func (w *World) apply(s *nodeSlot, ef *effect, delay time.Duration) {
 		s.timerGen[ef.tk]++
 		s.timers.fired(ef.tk)
 	case effObserve:
-		ef.obs.Node = s.id
-		w.tr.observation(w.now, &ef.obs)
+		o := &w.observed[ef.op]
+		o.Node = s.id
+		w.tr.observation(w.now, o)
 		for _, fn := range w.observers {
-			fn(ef.obs)
+			fn(*o)
 		}
 	}
 }
@@ -575,7 +580,15 @@ func (e *nodeEnv) Observe(o Observation) {
 		e.w.obsText = append(e.w.obsText, o.Bytes...)
 		o.Bytes = e.w.obsText[start:len(e.w.obsText):len(e.w.obsText)]
 	}
-	e.w.effects = append(e.w.effects, effect{kind: effObserve, obs: o})
+	e.w.observed = append(e.w.observed, o)
+	e.w.effects = append(e.w.effects, effect{kind: effObserve, op: int32(len(e.w.observed) - 1)})
+}
+
+// forgetObserved empties the step's observations, letting go of what they
+// hold (texts).
+func (w *World) forgetObserved() {
+	clear(w.observed)
+	w.observed = w.observed[:0]
 }
 
 func (e *nodeEnv) Sign(digest uint64) Signature {
