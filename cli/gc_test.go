@@ -107,3 +107,14 @@ func TestOverlappingManyRunsRestoreTheCollectorOnce(t *testing.T) {
 	require.Equal(t, 100, gcPercent())
 	require.Equal(t, int64(math.MaxInt64), memoryLimit())
 }
+
+// A sweep sizes the collector's memory limit by the worlds it runs at once:
+// --parallel, or one per CPU, but no more than a scenario's seeds (a
+// one-seed sweep of an hour-long run kept twice the limit it needed).
+func TestWorldsAtOnce(t *testing.T) {
+	cpus := runtime.GOMAXPROCS(0)
+	require.Equal(t, 3, worldsAtOnce(sweepFlags{parallel: 3, seeds: 100}))
+	require.Equal(t, 1, worldsAtOnce(sweepFlags{parallel: 3, seeds: 1}))
+	require.Equal(t, cpus, worldsAtOnce(sweepFlags{seeds: uint64(cpus) + 5}))
+	require.Equal(t, 1, worldsAtOnce(sweepFlags{seeds: 1}))
+}

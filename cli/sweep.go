@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -100,7 +101,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	if err := validateSweepFlags(f); err != nil {
 		return err
 	}
-	defer collectLessForManyRuns(f.parallel)()
+	defer collectLessForManyRuns(worldsAtOnce(f))()
 	stopProfiles, err := f.profile.start()
 	if err != nil {
 		return err
@@ -400,4 +401,18 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// worldsAtOnce is how many worlds the sweep runs at a time, which sizes the
+// collector's memory limit: --parallel (0: one per CPU), but no more than
+// the seeds of a scenario, since scenarios are swept one after another.
+func worldsAtOnce(f sweepFlags) int {
+	w := f.parallel
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	if f.seeds > 0 && f.seeds < uint64(w) {
+		w = int(f.seeds)
+	}
+	return w
 }
