@@ -130,22 +130,13 @@ func TestSkewFiresTimersEarly(t *testing.T) {
 func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {
 	sawTorn := false
 	for seed := uint64(1); seed <= 40; seed++ {
-		w := newTestWorld(t, Config{Seed: seed})
-		w.AddServer(nodeOf(funcNode{start: func(env Env) {
-			d := env.Disk()
-			if _, ok := d.Get("synced"); ok {
-				return // the restarted instance writes nothing
-			}
+		d := tornCrash(t, seed, func(d *Disk) {
 			d.Put("synced", []byte("safe"))
 			d.Sync()
 			for _, k := range []string{"a", "b", "c"} {
 				d.Put(k, []byte("0123456789"))
 			}
-		}}))
-		require.NoError(t, w.SetDiskFaults(0, DiskFaults{TornWrites: true}))
-		w.At(ms(1), "crash", func() { w.Crash(0) })
-		w.RunUntil(ms(2))
-		d := w.Disk(0)
+		})
 		v, ok := d.Get("synced")
 		require.True(t, ok)
 		require.Equal(t, "safe", string(v), "synced data survives")
@@ -172,25 +163,35 @@ func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {
 	require.True(t, sawTorn)
 }
 
+// tornCrash runs write in the first instance of a node whose disk tears the
+// last write a crash lets through, crashes it 1ms later, and returns the
+// disk as the crash left it.
+func tornCrash(t *testing.T, seed uint64, write func(d *Disk)) *Disk {
+	t.Helper()
+	w := newTestWorld(t, Config{Seed: seed})
+	wrote := false
+	w.AddServer(nodeOf(funcNode{start: func(env Env) {
+		if !wrote { // the restarted instance writes nothing
+			wrote = true
+			write(env.Disk())
+		}
+	}}))
+	require.NoError(t, w.SetDiskFaults(0, DiskFaults{TornWrites: true}))
+	w.At(ms(1), "crash", func() { w.Crash(0) })
+	w.RunUntil(ms(2))
+	return w.Disk(0)
+}
+
 // A torn PutOver cuts only what the write adds to the bytes it keeps: an
 // append loses at most its own bytes, a truncation is whole or not at all;
 // a PutShared of the same bytes may be cut anywhere.
 func TestTornPutOverCutsOnlyWhatItAdds(t *testing.T) {
 	run := func(seed uint64, write func(d *Disk)) string {
-		w := newTestWorld(t, Config{Seed: seed})
-		w.AddServer(nodeOf(funcNode{start: func(env Env) {
-			d := env.Disk()
-			if _, ok := d.Get("log"); ok {
-				return // the restarted instance writes nothing
-			}
+		v, _ := tornCrash(t, seed, func(d *Disk) {
 			d.Put("log", []byte("synced"))
 			d.Sync()
 			write(d)
-		}}))
-		require.NoError(t, w.SetDiskFaults(0, DiskFaults{TornWrites: true}))
-		w.At(ms(1), "crash", func() { w.Crash(0) })
-		w.RunUntil(ms(2))
-		v, _ := w.Disk(0).Get("log")
+		}).Get("log")
 		return string(v)
 	}
 	appended, overwritten := map[string]bool{}, false
