@@ -77,7 +77,12 @@ func (n *node) viewChangeQuorum() bool {
 func (n *node) sendViewChange() {
 	vc := MsgViewChange{View: n.view, Replica: n.id, Stable: n.stable}
 	if !n.bugs.Has(dropPreparedCerts) {
-		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
+		// §4.4: the requests prepared past the last stable checkpoint this
+		// replica knows. That checkpoint may be ahead of its low water mark
+		// (proved stable by others before it executed that far): the
+		// certificates below it are covered by it, and a view change that
+		// carried them is one every other replica rejects.
+		for seq := max(n.h, n.stable.Seq) + 1; seq <= n.lastSeq(); seq++ {
 			if e := n.at(seq); e.certOK {
 				vc.Prepared = append(vc.Prepared, e.cert)
 			}
