@@ -168,15 +168,15 @@ func (a *availability) broken(from, to sim.NodeID) bool {
 func (a *availability) steady(majority []sim.NodeID) bool {
 	w := a.r.world
 	if a.core != nil {
-		var core []sim.NodeID
-		var inc []uint64
+		kept := 0 // filtered in place: this runs at every health sample
 		for i, id := range a.core {
 			if slices.Contains(majority, id) && w.Incarnation(id) == a.coreInc[i] {
-				core, inc = append(core, id), append(inc, a.coreInc[i])
+				a.core[kept], a.coreInc[kept] = id, a.coreInc[i]
+				kept++
 			}
 		}
-		if a.r.config.hasMajority(core, len(w.Servers())) {
-			a.core, a.coreInc = core, inc
+		a.core, a.coreInc = a.core[:kept], a.coreInc[:kept]
+		if a.r.config.hasMajority(a.core, len(w.Servers())) {
 			return true
 		}
 	}

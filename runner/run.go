@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -511,11 +510,15 @@ const minQuietWindow = 2 * time.Second
 // configuration a leader took a change to that may be in force unannounced.
 func (r *run) keepMinorityDown() {
 	members := r.config.members(r.world.Servers())
-	order := r.world.Stream("liveness").Perm(len(members))
-	damaged := r.faults.Damaged()
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(b2i(!damaged.Has(members[a])), b2i(!damaged.Has(members[b])))
-	})
+	var damaged, intact []int // positions in members, each in the drawn order
+	for _, i := range r.world.Stream("liveness").Perm(len(members)) {
+		if r.faults.Damaged().Has(members[i]) {
+			damaged = append(damaged, i)
+		} else {
+			intact = append(intact, i)
+		}
+	}
+	order := append(damaged, intact...)
 	up, servers := slices.Clone(members), len(r.world.Servers())
 	for _, i := range order {
 		if len(members)-len(up) == (len(members)-1)/2 {
@@ -538,14 +541,6 @@ func majorityOfEach(set []sim.NodeID, configs []sim.Members) bool {
 		}
 	}
 	return true
-}
-
-// b2i is 1 for true, 0 for false.
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // correctServers are the servers expected to converge: the members of the
