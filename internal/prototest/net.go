@@ -71,6 +71,10 @@ type Net[N sim.Node] struct {
 	FireAdvance time.Duration
 	// TimerNames names timer kinds in trace lines ("election"); unnamed kinds print as numbers.
 	TimerNames map[sim.TimerKind]string
+	// Bind and Finish are what the protocol's own handlers do first and
+	// last (hand the node its Env; flush what the step buffered), for Do.
+	Bind   func(n N, env *Env)
+	Finish func(n N)
 }
 
 // NewNet builds servers 0..n-1 of factory, not started: their disks can be
@@ -179,6 +183,17 @@ func (tn *Net[N]) Restart(id sim.NodeID) {
 // change) without the message or timer that would cause it.
 func (tn *Net[N]) Within(id sim.NodeID, fn func(n N, env *Env)) {
 	tn.handle(func() { fn(tn.nodes[id], tn.envs[id]) })
+}
+
+// Do runs fn inside a handler of server id between Bind and Finish, as the
+// protocol's own handlers run their steps: for scripting a node's internal
+// methods.
+func (tn *Net[N]) Do(id sim.NodeID, fn func(n N)) {
+	tn.Within(id, func(n N, env *Env) {
+		tn.Bind(n, env)
+		fn(n)
+		tn.Finish(n)
+	})
 }
 
 // Inject queues m as if from had sent it to to.

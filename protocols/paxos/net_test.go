@@ -31,6 +31,7 @@ func newTestNetWith(t *testing.T, n int, cfg Config, sm service.NewStateMachine)
 	f, err := New(cfg, sm)
 	require.NoError(t, err)
 	tn := prototest.NewNet[*node](t, n, f)
+	tn.Bind, tn.Finish = bind, (*node).finish
 	tn.FireAdvance = time.Hour
 	tn.TimerNames = map[sim.TimerKind]string{timerLeader: "leader", timerHeartbeat: "heartbeat"}
 	return tn
@@ -81,18 +82,9 @@ func nodes(tn *testNet) []*node {
 	return out
 }
 
-// do runs fn inside a handler of server id, as if the kernel called it.
-func do(tn *testNet, id sim.NodeID, fn func(n *node)) {
-	tn.Within(id, func(n *node, env *prototest.Env) {
-		n.env = env
-		fn(n)
-		n.finish()
-	})
-}
-
 // campaign makes id run phase 1 now, as if its failure detector fired.
 func campaign(tn *testNet, id sim.NodeID) {
-	do(tn, id, func(n *node) { n.startPhase1() })
+	tn.Do(id, func(n *node) { n.startPhase1() })
 }
 
 // leaderWith builds a started cluster of n servers whose server 0 leads.
@@ -152,3 +144,6 @@ func TestScripts(t *testing.T) {
 		},
 	}.Run(t, "testdata")
 }
+
+// bind hands a node the Env of a step that the test drives (Net.Do).
+func bind(n *node, env *prototest.Env) { n.env = env }

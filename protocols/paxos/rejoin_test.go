@@ -24,7 +24,7 @@ func TestLostRecordIsReportedAndRepaired(t *testing.T) {
 	require.Equal(t, 1, n.lostSlots)
 	assert.Equal(t, uint64(1), n.commit, "slot 2 is no longer known")
 
-	do(tn, 2, func(n *node) {
+	tn.Do(2, func(n *node) {
 		assert.Equal(t, []uint64{2}, n.promiseFor(MsgPrepare{Ballot: 100, From: 1}).Lost)
 	})
 

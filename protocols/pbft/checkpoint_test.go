@@ -35,7 +35,7 @@ func TestStableCheckpointCollectsTheLog(t *testing.T) {
 		require.Len(t, n.log, 2, "only 9 and 10 are left")
 		require.Equal(t, []string{entryKey(9), entryKey(10)}, tn.Disk(id).Keys(entryKeyPrefix))
 		require.Empty(t, n.own, "no checkpoint above 8 yet")
-		do(tn, id, func(n *node) { require.True(t, n.validCheckpointCert(n.stable)) })
+		tn.Do(id, func(n *node) { require.True(t, n.validCheckpointCert(n.stable)) })
 	}
 }
 

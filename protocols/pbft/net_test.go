@@ -25,6 +25,7 @@ func newTestNet(t *testing.T, n int, cfg Config, byz ...ByzantineReplica) *testN
 	f, err := New(cfg, prototest.NewKV, byz...)
 	require.NoError(t, err)
 	tn := prototest.NewNet[*node](t, n, f)
+	tn.Bind, tn.Finish = bind, (*node).finish
 	tn.TimerNames = map[sim.TimerKind]string{timerRequest: "request", timerStatus: "status", timerByzantine: "byzantine"}
 	return tn
 }
@@ -35,15 +36,6 @@ func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.CheckpointInterval, cfg.LogWindow = 4, 8
 	return cfg
-}
-
-// do runs fn inside a handler of replica id, as if the kernel called it.
-func do(tn *testNet, id sim.NodeID, fn func(n *node)) {
-	tn.Within(id, func(n *node, env *prototest.Env) {
-		n.env = env
-		fn(n)
-		n.finish()
-	})
 }
 
 // request queues a client's request to replica to.
@@ -81,3 +73,6 @@ func TestScripts(t *testing.T) {
 		},
 	}.Run(t, "testdata")
 }
+
+// bind hands a node the Env of a step that the test drives (Net.Do).
+func bind(n *node, env *prototest.Env) { n.env = env }

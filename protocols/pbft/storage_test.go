@@ -37,10 +37,10 @@ func TestRestartedReplicaKeepsItsPreparedCertificate(t *testing.T) {
 	tn.Crash(2)
 	tn.Start(2)
 	require.True(t, tn.Node(2).at(1).certOK)
-	do(tn, 2, func(n *node) { n.startViewChange(1) })
+	tn.Do(2, func(n *node) { n.startViewChange(1) })
 	vc := sentBy[MsgViewChange](tn, 2)[0]
 	require.Len(t, vc.Prepared, 1, "the certificate survives for the view change")
-	do(tn, 3, func(n *node) { require.True(t, n.checkViewChange(&vc) == vcValid) })
+	tn.Do(3, func(n *node) { require.True(t, n.checkViewChange(&vc) == vcValid) })
 }
 
 func TestRestartedReplicaReexecutesFromItsCheckpoint(t *testing.T) {
@@ -70,7 +70,7 @@ func TestRestartedReplicaReexecutesFromItsCheckpoint(t *testing.T) {
 func TestRestartedReplicaResumesItsViewChange(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
 	tn.StartAll()
-	do(tn, 3, func(n *node) { n.startViewChange(1) })
+	tn.Do(3, func(n *node) { n.startViewChange(1) })
 	tn.Crash(3)
 	tn.Queue = nil
 	tn.Start(3)

@@ -33,7 +33,7 @@ func preparedEverywhere(t *testing.T) *testNet {
 func TestViewChangeCarriesPreparedRequestsIntoTheNewView(t *testing.T) {
 	tn := preparedEverywhere(t)
 	for _, id := range []sim.NodeID{2, 3} {
-		do(tn, id, func(n *node) { n.startViewChange(1) })
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
 	}
 	vcs := sentBy[MsgViewChange](tn, 2)
 	require.Len(t, vcs, 3)
@@ -87,7 +87,7 @@ func TestNewViewOverdueDoublesTheWait(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
 	tn.Start(2)
 	T := testConfig().RequestTimeout
-	do(tn, 2, func(n *node) {
+	tn.Do(2, func(n *node) {
 		n.viewChanges[0].View, n.viewChanges[1].View = 100, 100 // 2f+1 with replica 2: its timer runs
 		n.startViewChange(1)
 	})
@@ -111,11 +111,11 @@ func TestLaggingReplicasCatchUpWithTheAheadOnes(t *testing.T) {
 		tn.Start(id) // 4 and 6 are silent: never started
 	}
 	for _, id := range []sim.NodeID{1, 3, 5} {
-		do(tn, id, func(n *node) { n.startViewChange(1) })
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
 	}
 	for _, id := range []sim.NodeID{0, 2} {
-		do(tn, id, func(n *node) { n.startViewChange(1) })
-		do(tn, id, func(n *node) { n.startViewChange(2) })
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
+		tn.Do(id, func(n *node) { n.startViewChange(2) })
 	}
 	tn.Stabilize()
 	for _, id := range []sim.NodeID{0, 2} {
@@ -136,7 +136,7 @@ func TestLaggingReplicasCatchUpWithTheAheadOnes(t *testing.T) {
 // carrying cmdA's prepared certificate, and the net.
 func aViewChange(t *testing.T) (*testNet, MsgViewChange) {
 	tn := preparedEverywhere(t)
-	do(tn, 2, func(n *node) { n.startViewChange(1) })
+	tn.Do(2, func(n *node) { n.startViewChange(1) })
 	return tn, sentBy[MsgViewChange](tn, 2)[0]
 }
 
@@ -214,7 +214,7 @@ func TestForgedViewChangesAreRejected(t *testing.T) {
 			tn, vc := aViewChange(t)
 			vc.Prepared = append([]PreparedCert(nil), vc.Prepared...)
 			tt.forge(tn, &vc)
-			do(tn, 3, func(n *node) { require.Equal(t, tt.valid, n.checkViewChange(&vc) == vcValid, tt.reason) })
+			tn.Do(3, func(n *node) { require.Equal(t, tt.valid, n.checkViewChange(&vc) == vcValid, tt.reason) })
 			// Delivered to the new primary, an invalid one is not logged.
 			tn.Queue = nil
 			tn.Inject(2, 1, vc)
@@ -265,7 +265,7 @@ func TestComputeNewView(t *testing.T) {
 func aNewView(t *testing.T) (*testNet, MsgNewView) {
 	tn := preparedEverywhere(t)
 	for _, id := range []sim.NodeID{2, 3, 1} {
-		do(tn, id, func(n *node) { n.startViewChange(1) })
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
 	}
 	tn.Drop = func(e envelope) bool { _, nv := e.Msg.(MsgNewView); return nv }
 	tn.Stabilize()
@@ -332,7 +332,7 @@ func TestNewViewIsRelayedToAReplicaLeftBehind(t *testing.T) {
 func TestAReplicaThatKeepsExecutingDoesNotRunAhead(t *testing.T) {
 	tn := newTestNet(t, 4, testConfig())
 	tn.StartAll()
-	do(tn, 3, func(n *node) { n.startViewChange(1) }) // alone: the others stay in view 0
+	tn.Do(3, func(n *node) { n.startViewChange(1) }) // alone: the others stay in view 0
 	tn.Stabilize()
 	requests(tn, 2, 0)
 	tn.Fire(3, timerStatus)
@@ -365,13 +365,13 @@ func TestViewChangeCarriesOnlyCertificatesPastTheStableCheckpoint(t *testing.T) 
 		require.True(t, n3.at(seq).certOK, "its log still holds the certificate of %d", seq)
 	}
 
-	do(tn, 3, func(n *node) { n.startViewChange(1) })
+	tn.Do(3, func(n *node) { n.startViewChange(1) })
 	vcs := sentBy[MsgViewChange](tn, 3)
 	require.NotEmpty(t, vcs)
 	vc := vcs[0]
 	require.Empty(t, vc.Prepared, "the checkpoint covers every certificate it has (9 and 10 were past its window)")
 	require.Equal(t, uint64(8), vc.Stable.Seq)
 	fault := vcBadSignature
-	do(tn, 0, func(n *node) { fault = n.checkViewChange(&vc) })
+	tn.Do(0, func(n *node) { fault = n.checkViewChange(&vc) })
 	require.Equal(t, vcValid, fault, "another replica takes it")
 }

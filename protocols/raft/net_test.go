@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -24,10 +25,18 @@ type (
 // writeState before they start. Fire moves the clock an hour on, past any
 // election deadline.
 func newTestNet(t *testing.T, n int, cfg Config) *testNet {
-	f, err := New(cfg, prototest.NewKV)
+	tn := newNetWith(t, n, cfg, prototest.NewKV)
+	tn.FireAdvance = time.Hour
+	return tn
+}
+
+// newNetWith builds n servers with cfg over sm whose clock moves only when
+// the test moves it.
+func newNetWith(t *testing.T, n int, cfg Config, sm service.NewStateMachine) *testNet {
+	f, err := New(cfg, sm)
 	require.NoError(t, err)
 	tn := prototest.NewNet[*node](t, n, f)
-	tn.FireAdvance = time.Hour
+	tn.Bind, tn.Finish = bind, (*node).finish
 	tn.TimerNames = map[sim.TimerKind]string{timerElection: "election", timerHeartbeat: "heartbeat"}
 	return tn
 }
@@ -61,19 +70,10 @@ func terms(log []Entry) []uint64 {
 	return out
 }
 
-// do runs fn inside a handler of server id, as if the kernel called it.
-func do(tn *testNet, id sim.NodeID, fn func(n *node)) {
-	tn.Within(id, func(n *node, env *prototest.Env) {
-		n.env = env
-		fn(n)
-		n.finish()
-	})
-}
-
 // forceLeader makes id a candidate and then leader at once, as if it had won
 // the votes, dropping its vote requests: for scripting the paper's figures.
 func forceLeader(tn *testNet, id sim.NodeID) {
-	do(tn, id, func(n *node) {
+	tn.Do(id, func(n *node) {
 		n.becomeCandidate(false)
 		if n.role != roleLeader {
 			n.becomeLeader()
@@ -146,3 +146,6 @@ func TestScripts(t *testing.T) {
 		},
 	}.Run(t, "testdata")
 }
+
+// bind hands a node the Env of a step that the test drives (Net.Do).
+func bind(n *node, env *prototest.Env) { n.env = env }

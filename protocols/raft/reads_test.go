@@ -27,10 +27,7 @@ const reader sim.NodeID = 9 // a client
 func newReadNet(t *testing.T, mode ReadMode, bugs ...string) *testNet {
 	cfg := DefaultConfig()
 	cfg.ReadMode, cfg.Bugs = mode, bugs
-	f, err := New(cfg, func() service.StateMachine { return readKV{prototest.NewKV().(*prototest.KV)} })
-	require.NoError(t, err)
-	tn := prototest.NewNet[*node](t, 3, f)
-	tn.TimerNames = map[sim.TimerKind]string{timerElection: "election", timerHeartbeat: "heartbeat"}
+	tn := newNetWith(t, 3, cfg, func() service.StateMachine { return readKV{prototest.NewKV().(*prototest.KV)} })
 	tn.StartAll()
 	forceLeader(tn, 0)
 	tn.Stabilize()

@@ -96,9 +96,7 @@ func TestNoSnapshotWithoutIntervalOrSnapshotter(t *testing.T) {
 			return newTestNet(t, 3, cfg)
 		},
 		"no snapshotter": func() *testNet {
-			f, err := New(snapConfig(), prototest.NewPlainKV)
-			require.NoError(t, err)
-			return prototest.NewNet[*node](t, 3, f)
+			return newNetWith(t, 3, snapConfig(), prototest.NewPlainKV)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -324,7 +322,7 @@ func TestHeartbeatBelowSnapshot(t *testing.T) {
 	require.Less(t, pr.match, l.snap.index)
 	require.Greater(t, pr.next, l.snap.index, "entries in flight past the snapshot")
 	for range 2 { // the first only clears the appended flag
-		do(tn, 0, func(n *node) { n.heartbeat(2) })
+		tn.Do(0, func(n *node) { n.heartbeat(2) })
 	}
 	for _, e := range tn.Take(nil) {
 		assert.NotEqual(t, sim.NodeID(2), e.To, "nothing to the follower: %v", e)
