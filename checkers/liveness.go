@@ -23,7 +23,11 @@ type Progress struct {
 	term      uint64
 	leaderAt  sim.Time
 	ignore    []sim.NodeID // Byzantine servers: their claims are not evidence
-	elections int          // leaders announced of a term higher than any before
+	elections int          // leaders announced of a term higher than any before, but successions
+	// succession: the latest committed configuration (configIndex) left the
+	// leader out, so the next leader succeeds one that had to step down.
+	configIndex uint64
+	succession  bool
 }
 
 // nodeProgress is what Progress knows of one node.
@@ -66,11 +70,13 @@ func (p *Progress) Observe(at sim.Time, o sim.Observation) {
 		p.committed = max(p.committed, o.Index)
 	case sim.ObsLeader:
 		if o.Term > p.term {
-			p.elections++
+			p.countElection()
 		}
 		if o.Term >= p.term {
 			p.leader, p.term, p.leaderAt = o.Node, o.Term, at
 		}
+	case sim.ObsConfig:
+		p.observeConfig(o)
 	}
 }
 

@@ -73,3 +73,37 @@ func TestHaltedNodesAreNotWaitedFor(t *testing.T) {
 	p.Observe(3, sim.Observation{Kind: sim.ObsApply, Node: 1, Index: 1})
 	require.Equal(t, []string{"n1 at 1/5"}, p.Lagging([]sim.NodeID{0, 1}))
 }
+
+// TestStableLeaderExcusesTheSuccessorOfARemovedLeader: a leader that a
+// committed configuration leaves out steps down (thesis §4.2.2), so the
+// election after it is no sign of a deposed leader; a joint configuration
+// keeps the leader in office, and any other new term counts.
+func TestStableLeaderExcusesTheSuccessorOfARemovedLeader(t *testing.T) {
+	leader := func(p *Progress, id sim.NodeID, term uint64) {
+		p.Observe(sim.Time(term), sim.Observation{Kind: sim.ObsLeader, Node: id, Term: term})
+	}
+	config := func(p *Progress, index uint64, voters, outgoing sim.Members) {
+		p.Observe(sim.Time(index), sim.Observation{Kind: sim.ObsConfig, Node: 1, Index: index,
+			Digest: uint64(voters), Outgoing: outgoing})
+	}
+	p := NewProgress()
+	leader(p, 0, 1)
+	before := p.Elections()
+	config(p, 10, sim.MembersOf(1, 2, 3), sim.MembersOf(0, 1, 2)) // joint: n0 still leads
+	config(p, 11, sim.MembersOf(0, 1, 2), 0)                      // keeps n0
+	leader(p, 1, 2)
+	require.Equal(t, 1, p.Elections()-before, "a leader kept by every configuration was deposed")
+
+	before = p.Elections()
+	config(p, 20, sim.MembersOf(0, 2, 3), 0) // leaves n1, the leader, out
+	config(p, 20, sim.MembersOf(0, 2, 3), 0) // another server learns the same configuration
+	leader(p, 2, 3)
+	require.Equal(t, 0, p.Elections()-before, "the successor of a removed leader counted as an election")
+	leader(p, 3, 4)
+	require.Equal(t, 1, p.Elections()-before, "only the first election after the removal is a succession")
+
+	before = p.Elections()
+	config(p, 19, sim.MembersOf(0, 2), 0) // older than the newest configuration seen
+	leader(p, 0, 5)
+	require.Equal(t, 1, p.Elections()-before, "an old configuration made a succession")
+}

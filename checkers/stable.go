@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/checkers/names"
+	"github.com/simrun/simrun/sim"
 )
 
 // NameStableLeader is the stable-leader check, as scenario files list it.
@@ -15,8 +16,34 @@ const NameStableLeader = names.StableLeader
 func JudgedAfterPhase(name string) bool { return name == NameLiveness || name == NameStableLeader }
 
 // Elections is how many times a leader of a term higher than any before was
-// announced.
+// announced, successions left out: a leader elected because a committed
+// configuration removed the one before (thesis §4.2.2: a leader that
+// removes itself steps down once the change commits). A change the faults
+// started may commit only after the cluster converged, and the election it
+// calls for is not a deposed leader.
 func (p *Progress) Elections() int { return p.elections }
+
+// countElection counts the announcement of a leader of a new term.
+func (p *Progress) countElection() {
+	if !p.succession {
+		p.elections++
+	}
+	p.succession = false
+}
+
+// observeConfig notes a committed configuration newer than any before: one
+// that is not joint and leaves the current leader out makes the next
+// election a succession.
+func (p *Progress) observeConfig(o sim.Observation) {
+	if o.Index <= p.configIndex {
+		return
+	}
+	p.configIndex = o.Index
+	voters := sim.Members(o.Digest)
+	if o.Outgoing == 0 && p.leader != sim.None && !voters.Has(p.leader) {
+		p.succession = true
+	}
+}
 
 // JudgeStableLeader decides the stable-leader check: once the liveness phase
 // converged, the cluster ran on for quiet with every fault healed, and

@@ -167,13 +167,17 @@ func (n *node) loadConfigs() {
 
 // configAt is the configuration in force at index (at least the first
 // index the configurations know: the snapshot's).
-func (n *node) configAt(index uint64) configuration {
+func (n *node) configAt(index uint64) configuration { return n.configs[n.configPos(index)].conf }
+
+// configPos is the position in configs of the configuration in force at
+// index.
+func (n *node) configPos(index uint64) int {
 	for i := len(n.configs) - 1; i > 0; i-- {
 		if n.configs[i].index <= index {
-			return n.configs[i].conf
+			return i
 		}
 	}
-	return n.configs[0].conf
+	return 0
 }
 
 // configAppended puts a configuration entry just appended at index in force.
@@ -202,18 +206,27 @@ func (n *node) isMember(id sim.NodeID) bool { return n.conf.members().Has(id) }
 // committedConfig is the configuration in force at the commit index.
 func (n *node) committedConfig() configuration { return n.configAt(n.commit) }
 
-// heardOf reports whether id is a member of the latest configuration or of
-// the latest committed one: a server whose removal is not committed yet
-// still takes part.
+// heardOf reports whether id is a member of a configuration that may still
+// be the one the cluster runs under: the one in force at the commit index,
+// or any later one in the log. A server whose removal is not known to be
+// committed still takes part. The commit index is volatile: after a
+// restart only the snapshot is known committed, so every configuration
+// past it counts until a leader tells how far it committed.
 func (n *node) heardOf(id sim.NodeID) bool {
-	return n.isMember(id) || n.committedConfig().members().Has(id)
+	for _, c := range n.configs[n.configPos(n.commit):] {
+		if c.conf.members().Has(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // mayCampaign reports whether this server may start an election: a member
-// of its latest configuration, or of its latest committed one, may (unless
-// the planted bug keeps a removed server campaigning). A server whose
-// removal is not committed may hold the only up-to-date log; it counts its
-// votes in its latest configuration, without its own, as a leader that
+// of a configuration that may still be in force may (heardOf; the planted
+// bug keeps a removed server campaigning regardless). A server whose
+// removal is not known committed may hold the only up-to-date log (a leader
+// that removed itself and restarted, with the others behind it); it counts
+// its votes in its latest configuration, without its own, as a leader that
 // removes itself does.
 func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.Has(removedServerCampaigns) }
 
@@ -225,14 +238,41 @@ func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.Has(removed
 // the one behind, its configuration older than the candidate's (a disk
 // that lost entries, a long partition), and the candidate may hold the
 // only log that can still be elected.
+//
+// A response of a higher term from a server outside the configurations
+// (not a learner either) is disregarded too: it answers a request sent
+// while that server was a member, delayed past its removal, and its term is
+// one a removed server reached campaigning alone. Raft §5.1 would have the
+// leader step down for it; a cluster that removed the server owes it
+// nothing (etcd's transport drops removed members' messages altogether).
 func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
-	switch m.(type) {
-	case MsgVote, MsgPreVote:
-		leaderAlive := n.role == roleLeader || n.heardLeaderWithin()
-		if !n.heardOf(from) && leaderAlive && !n.bugs.Has(removedServerCampaigns) {
+	switch {
+	case isVoteRequest(m):
+		if (n.role == roleLeader || n.heardLeaderWithin()) && n.removed(from) {
 			n.probe(ProbeNonMemberVoteIgnored)
 			return true
 		}
+	case isResponse(m) && messageTerm(m) > n.term:
+		if n.removed(from) && !n.change.learners.Has(from) {
+			n.probe(ProbeNonMemberResponseIgnored)
+			return true
+		}
+	}
+	return false
+}
+
+// removed reports whether id is outside every configuration that may still
+// be in force (heardOf), and so disregarded; the planted bug
+// removed-server-campaigns hears it all the same.
+func (n *node) removed(id sim.NodeID) bool {
+	return !n.heardOf(id) && !n.bugs.Has(removedServerCampaigns)
+}
+
+// isVoteRequest reports whether m asks for a vote or a pre-vote.
+func isVoteRequest(m sim.Message) bool {
+	switch m.(type) {
+	case MsgVote, MsgPreVote:
+		return true
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,6 +75,38 @@ func TestRemovedLeaderStepsDownAndStaysQuiet(t *testing.T) {
 	assert.Equal(t, roleLeader, tn.Node(1).role, "the remaining two elect a leader between them")
 }
 
+// A leader that appended its own removal and restarted before learning it
+// committed may hold the only log a majority of the new configuration can
+// elect: here n3 removed itself, only n0 (now down) got the entry, and n1
+// and n2 count votes in the configuration with n3, which would refuse them
+// (its log is ahead). The commit index is volatile, so after the restart n3
+// cannot know its removal committed, and it campaigns (a swarm sweep of
+// raft-membership-grow found the cluster stuck for good: n3 saw itself a
+// spare, the others could not win).
+func TestRestartedLeaderWhoseRemovalIsUncommittedCampaigns(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Members = 3
+	tn := newTestNet(t, 4, cfg)
+	withN3 := Entry{Term: 1, Cmd: configCommand(configuration{voters: sim.MembersOf(0, 1, 2, 3)})}
+	withoutN3 := Entry{Term: 1, Cmd: configCommand(configuration{voters: sim.MembersOf(0, 1, 2)})}
+	behind := []Entry{withN3, entries(1)[0]}
+	for _, id := range []sim.NodeID{1, 2} {
+		writeState(tn, id, 1, 3, behind)
+	}
+	writeState(tn, 3, 1, 3, append(slices.Clone(behind), withoutN3))
+	for _, id := range []sim.NodeID{1, 2, 3} {
+		tn.Start(id)
+	}
+	tn.Fire(3, timerElection)
+	tn.Stabilize()
+	assert.Equal(t, []string{"n0 n1 n2 n3", "n0 n1 n2"}, configsObserved(tn, 3), "n3 was elected and committed its removal")
+	assert.NotEqual(t, roleLeader, tn.Node(3).role, "removed, it stepped down")
+	tn.Fire(1, timerElection)
+	tn.Stabilize()
+	assert.Equal(t, roleLeader, tn.Node(1).role, "n1 and n2 are a majority of n0 n1 n2")
+	tn.RequireSafe(t)
+}
+
 // One change at a time: the leader refuses a second change while the
 // first is not committed.
 func TestSecondChangeRefusedWhileOneIsInProgress(t *testing.T) {
@@ -112,6 +145,26 @@ func TestRemovedServerVotesAreIgnored(t *testing.T) {
 	for _, m := range []sim.Message{MsgVoteResp{}, MsgPreVoteResp{}, &MsgApp{}, MsgHeartbeat{}, MsgTimeoutNow{}} {
 		_, ok := m.(sim.VoteRequest)
 		assert.False(t, ok, "%T shows a term in force", m)
+	}
+}
+
+// A removed server's answer to an AppendEntries sent while it was a member,
+// delayed past its removal, carries the term it reached campaigning alone:
+// the leader disregards it, where a member's would depose it (Raft §5.1).
+// A swarm sweep found a leader deposed so after the cluster converged.
+func TestLeaderIgnoresAHigherTermFromARemovedServer(t *testing.T) {
+	for _, tt := range []struct {
+		from   sim.NodeID
+		bugs   []string
+		leader bool
+	}{{3, nil, true}, {1, nil, false}, {3, []string{BugRemovedServerCampaigns}, false}} {
+		tn := newMemberNet(t, 4, 4, tt.bugs...)
+		change(tn, 0, 0, sim.MembersOf(3))
+		tn.Stabilize()
+		heartbeats(tn, 0)
+		require.Equal(t, []string{"n0 n1 n2"}, configsObserved(tn, 0))
+		receive(tn, tt.from, 0, &MsgAppResp{Term: 9, Index: 1, Reject: true})
+		assert.Equal(t, tt.leader, tn.Node(0).role == roleLeader, "answer from n%d, bugs %v", tt.from, tt.bugs)
 	}
 }
 
