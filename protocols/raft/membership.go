@@ -36,18 +36,23 @@ import (
 //     (sim.ObsConfig). A leader that is not in a committed C_new steps down
 //     (§4.2.2); until then it replicates without counting itself.
 //
-// A server that is in neither its latest configuration nor its latest
-// committed one never campaigns. The leader
-// goes on replicating to the servers a change removes until the change
-// commits, so they normally learn of their removal and stay quiet. One that
-// did not (it was cut off meanwhile) times out and campaigns: while a
-// leader is alive, a server disregards vote and pre-vote requests from a
-// server that neither its latest configuration nor its latest committed
-// one holds, so the removed server cannot depose the leader with ever
-// higher terms (the disruption of thesis §4.2.3). Ignoring a message is
-// always safe in Raft; a server whose removal is not known to be committed
-// is still heard, as the old configuration may yet be the one in force;
-// and with no leader about, everyone is heard.
+// A server campaigns only while it is a member of a configuration that may
+// still be in force: the one at its commit index, or a later one in its log
+// (heardOf). The commit index is volatile, so a server that restarts counts
+// every configuration past its snapshot until a leader tells it how far the
+// log committed: a leader that appended its own removal and restarted may
+// hold the only log the new configuration can elect. The leader goes on
+// replicating to the servers a change removes until the change commits, so
+// they normally learn of their removal and stay quiet. One that did not
+// (it was cut off meanwhile) times out and campaigns: while a leader is
+// alive, a server disregards vote and pre-vote requests from a server
+// outside those configurations, so the removed server cannot depose the
+// leader with ever higher terms (the disruption of thesis §4.2.3); and
+// anyone disregards a response of a higher term from it (an answer to an
+// AppendEntries sent before its removal, delayed past it). Ignoring a
+// message is always safe in Raft; a server whose removal is not known to
+// be committed is still heard, as the old configuration may yet be the one
+// in force; and with no leader about, every vote request is heard.
 
 // configClient is the reserved client of configuration entries' commands.
 const configClient sim.NodeID = -2
