@@ -24,9 +24,10 @@ const sequentialWorkLimit = 2_000_000
 // across clients is not required: a client may read a value another client
 // overwrote long ago, as long as all reads fit one order.
 //
-// It is checked per key, by a depth-first search over interleavings of the
-// clients' operations on that key, memoizing the (positions, value) states
-// that fail. Sequential consistency is not local: a history whose every key
+// It is checked per key: a cycle of constraints every order must keep fails
+// the key at once (orderCycle); otherwise a depth-first search over
+// interleavings of the clients' operations on that key decides it,
+// memoizing the (positions, value) states that fail. Sequential consistency is not local: a history whose every key
 // is sequentially consistent may not be as a whole, so this check is a
 // necessary condition, sound in its failures; it misses violations that
 // need two keys to show. Operations with an unknown outcome are treated as
@@ -75,6 +76,7 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 	}
 	checked := 0
 	var failed, unknown []string
+	orders := buildVersionOrders(ops)
 	for _, k := range keys {
 		queues := make([][]int, 0, len(k.order)+len(k.unknown))
 		for _, c := range k.order {
@@ -83,7 +85,7 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 		for _, u := range k.unknown {
 			queues = append(queues, []int{u})
 		}
-		switch searchKey(ops, queues, len(k.order)) {
+		switch searchKey(ops, queues, len(k.order), orders[k.key]) {
 		case Pass:
 			checked += k.complete + len(k.unknown)
 		case Fail:
@@ -105,12 +107,18 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 	return HistoryResult{Verdict: Pass, Detail: fmt.Sprintf("%d operations on %d keys are sequentially consistent per key", checked, len(keys))}
 }
 
-// searchKey decides one key. It first looks for an order that also keeps
-// real time (a linearization, which is a sequential order too): real time
-// prunes the search to the few operations that overlap, so a history that
-// is linearizable, the common case, passes at once however long it is.
-// Only if none is found does it search every interleaving of the clients.
-func searchKey(ops []workload.Operation, queues [][]int, optional int) Verdict {
+// searchKey decides one key. A cycle of constraints that rules every order
+// out (orderCycle, linear in the history) fails it at once. Otherwise it
+// first looks for an order that also keeps real time (a linearization,
+// which is a sequential order too): real time prunes the search to the few
+// operations that overlap, so a history that is linearizable, the common
+// case, passes at once however long it is. Only if none is found does it
+// search every interleaving of the clients, which may run past the work
+// limit on a long history that is not sequentially consistent.
+func searchKey(ops []workload.Operation, queues [][]int, optional int, o *versionOrder) Verdict {
+	if orderCycle(ops, queues, optional, o) {
+		return Fail
+	}
 	linear := seqSearch{ops: ops, queues: queues, optional: optional, realTime: true,
 		failed: map[string]bool{}, pos: make([]int, len(queues))}
 	if linear.run() == Pass {
