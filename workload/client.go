@@ -52,6 +52,10 @@ type client struct {
 	request   sim.Message
 	target    int // index in env.Servers() of the presumed leader
 	redirects int // immediate resends since the last send on a timer
+	// refused marks, by index in env.Servers(), the servers that answered
+	// not-leader since the last send on a timer: a redirect goes to none of
+	// them again, so that stale hints cannot lead it round in a circle.
+	refused []bool
 
 	backlog int // open loop: arrivals waiting for the current op to finish
 	final   finalState
@@ -153,6 +157,7 @@ func (c *client) issue(env sim.Env) {
 	c.request = service.Request{Cmd: service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}}
 	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
 	c.busy, c.redirects, c.replies = true, 0, c.replies[:0]
+	clear(c.refused)
 	env.Observe(sim.Observation{Kind: sim.ObsCall, Bytes: c.describe(c.op.AppendText(c.begin()))})
 	c.send(env)
 	env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
@@ -177,6 +182,7 @@ func (c *client) encodeOp() []byte {
 func (c *client) retry(env sim.Env) {
 	c.wl.stats.Retries++
 	c.redirects = 0
+	clear(c.refused)
 	if c.wl.cfg.BroadcastRetry {
 		for _, s := range env.Servers() {
 			env.Send(s, c.request)
@@ -237,7 +243,9 @@ func (c *client) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 }
 
 // redirect follows a not-leader answer: to the hinted leader if there is a
-// plausible one, else to the server after the one that answered. Immediate
+// plausible one, else to the next server after the one that answered; never
+// to a server that refused the request since it was last sent on a timer
+// (a removed server's stale hint may point back at one). Immediate
 // redirects are bounded per send so that servers pointing at each other
 // cannot make a client spin; past the bound it waits for the retry timer.
 func (c *client) redirect(env sim.Env, from, hint sim.NodeID) {
@@ -247,16 +255,32 @@ func (c *client) redirect(env sim.Env, from, hint sim.NodeID) {
 	}
 	c.redirects++
 	c.wl.stats.Redirects++
+	answered := serverIndex(env, from)
+	if answered < 0 {
+		answered = c.target
+	}
+	if len(c.refused) != n {
+		c.refused = make([]bool, n)
+	}
+	c.refused[answered] = true
 	next := serverIndex(env, hint)
-	if next < 0 || hint == from {
-		answered := serverIndex(env, from)
-		if answered < 0 {
-			answered = c.target
-		}
-		next = (answered + 1) % n
+	if next < 0 || c.refused[next] {
+		next = c.nextNotRefused(answered)
 	}
 	c.target = next
 	c.send(env)
+}
+
+// nextNotRefused is the first server after index i, round the ring, that has
+// not refused the request; the one after i if all have.
+func (c *client) nextNotRefused(i int) int {
+	n := len(c.refused)
+	for step := 1; step < n; step++ {
+		if j := (i + step) % n; !c.refused[j] {
+			return j
+		}
+	}
+	return (i + 1) % n
 }
 
 // serverIndex is id's position in env.Servers(), or -1.

@@ -26,6 +26,9 @@ type fakeCluster struct {
 	leader   sim.NodeID // who answers; others say not-leader
 	hint     bool       // whether not-leader answers name the leader
 	silent   bool       // nobody answers at all
+	// stale lists the servers whose not-leader answers name another
+	// server than the leader (sim.None: none), as a removed server does.
+	stale map[sim.NodeID]sim.NodeID
 }
 
 func newFakeCluster() *fakeCluster {
@@ -47,6 +50,9 @@ func (s fakeServer) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 		hint := sim.None
 		if s.cl.hint {
 			hint = s.cl.leader
+		}
+		if h, ok := s.cl.stale[env.ID()]; ok {
+			hint = h
 		}
 		env.Send(from, service.Reply{Client: req.Cmd.Client, Seq: req.Cmd.Seq, Status: service.StatusNotLeader, Leader: hint})
 		return
@@ -181,6 +187,27 @@ func TestClientsFollowLeader(t *testing.T) {
 			checkAgainstServer(t, tw)
 		})
 	}
+}
+
+// Stale hints must not trap a client: servers the cluster removed still
+// point at a leader they last heard of (n0 at n4) or at none, and a client
+// that followed them round-robin from n4 came back to n4 through n0 after
+// every retry, never asking n1 to n3 (a swarm sweep of
+// raft-membership-partition: the cluster healthy, every client waiting).
+// A redirect never goes back to a server that refused the request since it
+// was last sent on a timer, so the redirects alone reach the leader.
+func TestStaleHintsDoNotTrapClients(t *testing.T) {
+	cfg := testConfig()
+	cfg.Clients = 7
+	tw := newTestWorld(t, 5, 7, fixedLink(time.Millisecond), cfg)
+	tw.cl.leader = 2
+	tw.cl.stale = map[sim.NodeID]sim.NodeID{0: 4, 4: sim.None, 5: sim.None, 6: sim.None}
+	tw.runThenDrain(t, time.Second)
+	ok, _, unknown := tw.wl.History().Counts()
+	assert.Greater(t, ok, 100)
+	assert.Zero(t, unknown, "every client reaches the leader")
+	assert.Zero(t, tw.wl.Stats().Retries, "redirects alone reach the leader")
+	checkAgainstServer(t, tw)
 }
 
 func TestTimeoutsAreUnknown(t *testing.T) {
