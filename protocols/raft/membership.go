@@ -235,25 +235,32 @@ func (n *node) heardOf(id sim.NodeID) bool {
 // removes itself does.
 func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.Has(removedServerCampaigns) }
 
-// ignoresNonMember reports whether m, a vote or pre-vote request from a
-// server outside this server's configurations, is disregarded: only while
-// a leader is known to be alive (this server leads, or heard from a leader
-// within ElectionTimeoutMin), the guard of thesis §4.2.3. With no leader
-// about, the request is heard as any other: this server's own log may be
-// the one behind, its configuration older than the candidate's (a disk
-// that lost entries, a long partition), and the candidate may hold the
-// only log that can still be elected.
+// ignoresNonMember reports whether m, a message from a server outside this
+// server's configurations (removed), is disregarded.
 //
-// A response of a higher term from a server outside the configurations
-// (not a learner either) is disregarded too: it answers a request sent
-// while that server was a member, delayed past its removal, and its term is
-// one a removed server reached campaigning alone. Raft §5.1 would have the
-// leader step down for it; a cluster that removed the server owes it
-// nothing (etcd's transport drops removed members' messages altogether).
+// A vote or pre-vote request is, while a leader is known to be alive (this
+// server leads, or heard from a leader within ElectionTimeoutMin), the
+// guard of thesis §4.2.3; and with no leader about, when the candidate's
+// log is behind this server's: the vote would be refused anyway, and
+// adopting the term of a candidate that cannot win here would only depose
+// the leader this server is about to follow (a swarm sweep saw a removed
+// server's terms, heard between a removed leader stepping down and its
+// successor's first heartbeat, depose the successor). A removed candidate
+// whose log is as up-to-date is heard: this server's own log may be the one
+// behind, its configuration older than the candidate's (a disk that lost
+// entries, a long partition), and the candidate may hold the only log that
+// can still be elected.
+//
+// A response of a higher term (not from a learner) is disregarded too: it
+// answers a request sent while that server was a member, delayed past its
+// removal, and its term is one a removed server reached campaigning alone.
+// Raft §5.1 would have the leader step down for it; a cluster that removed
+// the server owes it nothing (etcd's transport drops removed members'
+// messages altogether).
 func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
 	switch {
 	case isVoteRequest(m):
-		if (n.role == roleLeader || n.heardLeaderWithin()) && n.removed(from) {
+		if n.removed(from) && (n.role == roleLeader || n.heardLeaderWithin() || !n.candidateUpToDate(m)) {
 			n.probe(ProbeNonMemberVoteIgnored)
 			return true
 		}
@@ -271,6 +278,20 @@ func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
 // removed-server-campaigns hears it all the same.
 func (n *node) removed(id sim.NodeID) bool {
 	return !n.heardOf(id) && !n.bugs.Has(removedServerCampaigns)
+}
+
+// candidateUpToDate reports whether the log of the candidate asking m, a
+// vote or pre-vote request, is at least as up-to-date as this server's
+// (Raft §5.4.1), entries lost to corruption included.
+func (n *node) candidateUpToDate(m sim.Message) bool {
+	var cand logPosition
+	switch m := m.(type) {
+	case MsgVote:
+		cand = logPosition{m.LastIndex, m.LastTerm}
+	case MsgPreVote:
+		cand = logPosition{m.LastIndex, m.LastTerm}
+	}
+	return cand.atLeast(n.lastPosition()) && cand.atLeast(n.lost)
 }
 
 // isVoteRequest reports whether m asks for a vote or a pre-vote.

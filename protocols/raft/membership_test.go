@@ -3,6 +3,7 @@ package raft
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -145,6 +146,25 @@ func TestRemovedServerVotesAreIgnored(t *testing.T) {
 	for _, m := range []sim.Message{MsgVoteResp{}, MsgPreVoteResp{}, &MsgApp{}, MsgHeartbeat{}, MsgTimeoutNow{}} {
 		_, ok := m.(sim.VoteRequest)
 		assert.False(t, ok, "%T shows a term in force", m)
+	}
+}
+
+// With no leader heard from lately, a removed server's vote request is
+// heard only if its log is as up-to-date as the receiver's: one behind
+// would be refused anyway, and its term would depose the leader about to
+// be elected (thesis §4.2.3 leaves that window open).
+func TestRemovedCandidateBehindIsIgnoredWithNoLeaderAbout(t *testing.T) {
+	for _, tt := range []struct {
+		lastIndex, lastTerm, term uint64
+	}{{1, 1, 1}, {50, 9, 7}} {
+		tn := newMemberNet(t, 4, 4)
+		change(tn, 0, 0, sim.MembersOf(3))
+		tn.Stabilize()
+		heartbeats(tn, 0)
+		require.Equal(t, []string{"n0 n1 n2"}, configsObserved(tn, 1))
+		tn.Now = tn.Now.Add(time.Hour) // no leader heard from lately
+		receive(tn, 3, 1, MsgVote{Term: 7, LastIndex: tt.lastIndex, LastTerm: tt.lastTerm})
+		assert.Equal(t, tt.term, tn.Node(1).term, "a removed candidate with its log at %d/%d", tt.lastIndex, tt.lastTerm)
 	}
 }
 
