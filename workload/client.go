@@ -53,8 +53,9 @@ type client struct {
 	target    int // index in env.Servers() of the presumed leader
 	redirects int // immediate resends since the last send on a timer
 	// refused marks, by index in env.Servers(), the servers that answered
-	// not-leader since the last send on a timer: a redirect goes to none of
-	// them again, so that stale hints cannot lead it round in a circle.
+	// not-leader since the last send on a timer, and the one a retry gave up
+	// on: a redirect goes to none of them again, so that stale hints cannot
+	// lead it round in a circle.
 	refused []bool
 
 	backlog int // open loop: arrivals waiting for the current op to finish
@@ -157,7 +158,7 @@ func (c *client) issue(env sim.Env) {
 	c.request = service.Request{Cmd: service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}}
 	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
 	c.busy, c.redirects, c.replies = true, 0, c.replies[:0]
-	clear(c.refused)
+	c.clearRefused(len(env.Servers()))
 	env.Observe(sim.Observation{Kind: sim.ObsCall, Bytes: c.describe(c.op.AppendText(c.begin()))})
 	c.send(env)
 	env.SetTimer(timerDeadline, c.wl.cfg.Timeout)
@@ -178,11 +179,15 @@ func (c *client) encodeOp() []byte {
 }
 
 // retry resends the same command (same seq) to the next server round-robin:
-// the presumed leader may be down, cut off or slow.
+// the presumed leader may be down, cut off or slow. The server that did not
+// answer counts as refused for the round the retry starts, so that a stale
+// hint naming it (a follower cut off with a deposed leader) does not send
+// the client straight back to wait on it again.
 func (c *client) retry(env sim.Env) {
 	c.wl.stats.Retries++
 	c.redirects = 0
-	clear(c.refused)
+	c.clearRefused(len(env.Servers()))
+	c.refused[c.target] = true
 	if c.wl.cfg.BroadcastRetry {
 		for _, s := range env.Servers() {
 			env.Send(s, c.request)
@@ -260,7 +265,7 @@ func (c *client) redirect(env sim.Env, from, hint sim.NodeID) {
 		answered = c.target
 	}
 	if len(c.refused) != n {
-		c.refused = make([]bool, n)
+		c.clearRefused(n)
 	}
 	c.refused[answered] = true
 	next := serverIndex(env, hint)
@@ -269,6 +274,14 @@ func (c *client) redirect(env sim.Env, from, hint sim.NodeID) {
 	}
 	c.target = next
 	c.send(env)
+}
+
+// clearRefused starts a round with no server refused, for n servers.
+func (c *client) clearRefused(n int) {
+	if len(c.refused) != n {
+		c.refused = make([]bool, n)
+	}
+	clear(c.refused)
 }
 
 // nextNotRefused is the first server after index i, round the ring, that has

@@ -29,6 +29,9 @@ type fakeCluster struct {
 	// stale lists the servers whose not-leader answers name another
 	// server than the leader (sim.None: none), as a removed server does.
 	stale map[sim.NodeID]sim.NodeID
+	// mute lists servers that never answer: a deposed leader cut off from
+	// the others takes requests it cannot commit.
+	mute map[sim.NodeID]bool
 }
 
 func newFakeCluster() *fakeCluster {
@@ -43,7 +46,7 @@ func (s fakeServer) Timer(sim.Env, sim.TimerKind) {}
 
 func (s fakeServer) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	req, ok := m.(service.Request)
-	if !ok || s.cl.silent {
+	if !ok || s.cl.silent || s.cl.mute[env.ID()] {
 		return
 	}
 	if env.ID() != s.cl.leader {
@@ -207,6 +210,26 @@ func TestStaleHintsDoNotTrapClients(t *testing.T) {
 	assert.Greater(t, ok, 100)
 	assert.Zero(t, unknown, "every client reaches the leader")
 	assert.Zero(t, tw.wl.Stats().Retries, "redirects alone reach the leader")
+	checkAgainstServer(t, tw)
+}
+
+// A retry does not come straight back to the server it gave up on: n3, a
+// deposed leader cut off with n4, takes requests and never answers, and n4
+// names it as leader. A client that retried from n3 to n4 and followed the
+// hint back to n3 went round those two forever, and never asked n0 to n2,
+// where the new leader was (a random fault timeline of the simtest
+// property test: no operation succeeded for three seconds).
+func TestRetriesDoNotReturnToASilentServer(t *testing.T) {
+	cfg := testConfig()
+	cfg.Clients = 20 // some start on n3 or n4
+	tw := newTestWorld(t, 9, 5, fixedLink(time.Millisecond), cfg)
+	tw.cl.leader = 1
+	tw.cl.mute = map[sim.NodeID]bool{3: true}
+	tw.cl.stale = map[sim.NodeID]sim.NodeID{4: 3}
+	tw.runThenDrain(t, time.Second)
+	ok, _, unknown := tw.wl.History().Counts()
+	assert.Greater(t, ok, 100)
+	assert.Zero(t, unknown, "every client reaches the leader")
 	checkAgainstServer(t, tw)
 }
 

@@ -222,7 +222,7 @@ faults:
 		clear(insts)
 		rep := prototest.RunScenario(t, proto, text, seed, runner.Options{})
 		prototest.RequirePass(t, rep)
-		assert.Regexp(t, `member-changes=[67]\b`, rep.Faults, "seed %d: a step may find its spare down", seed)
+		assert.Regexp(t, `member-changes=[5-7]\b`, rep.Faults, "seed %d: a step may find its spare down, or no leader known", seed)
 		final := insts[0].newestConf()
 		for id := range sim.NodeID(5) {
 			assert.Equal(t, final, insts[id].newestConf(), "seed %d: %v", seed, id)
