@@ -82,8 +82,7 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 // termed turns a Termed message into what the stale-leader check reads: the
 // receiver saw its term (sim.ObsTerm), or the sender acted as the leader of
 // its term (sim.ObsLead), numbered with the server's incarnation. A vote
-// request (sim.VoteRequest) received is not a term seen, nor is a message
-// from a server the cluster removed: a protocol may disregard both.
+// request (sim.VoteRequest) received is not a term seen.
 func (a *availability) termed(ev sim.MessageEvent) {
 	t, ok := ev.Msg.(sim.Termed)
 	if !ok {
@@ -91,9 +90,6 @@ func (a *availability) termed(ev sim.MessageEvent) {
 	}
 	if _, vote := ev.Msg.(sim.VoteRequest); vote && !ev.Sent {
 		return // a candidate's term may rightly be disregarded (thesis §4.2.3)
-	}
-	if !ev.Sent && a.r.config.removed(ev.From) {
-		return // its term, reached campaigning alone, is in force nowhere
 	}
 	term, leader := t.MessageTerm()
 	o := sim.Observation{Kind: sim.ObsTerm, Node: ev.To, Term: term}

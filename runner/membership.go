@@ -76,13 +76,6 @@ func (c *configView) healthMembers(all []sim.NodeID) []sim.NodeID {
 // has reports whether id is a member of either half of the configuration.
 func (c *configView) has(id sim.NodeID) bool { return c.everyone || (c.voters | c.outgoing).Has(id) }
 
-// removed reports whether id is outside the configuration that members
-// announced, and outside the one before while none has: a server the
-// cluster removed (or a spare not added yet).
-func (c *configView) removed(id sim.NodeID) bool {
-	return !c.has(id) && (c.knownToMembers() || !c.prev.has(id))
-}
-
 // describe is the configuration in words for the run summary ("n0 n1 n3",
 // "n0 n1 n3 joint n0 n1 n2"), or "" when every server is a voter.
 func (c *configView) describe() string {

@@ -24,18 +24,3 @@ func TestConfigViewAsksTheOldMajorityUntilAMemberKnows(t *testing.T) {
 	require.Equal(t, []sim.NodeID{1}, c.healthMembers(nil))
 	require.Equal(t, 1, c.changes)
 }
-
-// TestConfigViewRemovedServers: a server is removed once a configuration
-// that leaves it out is known to a member; until then the configuration
-// before still counts it in. Every server counts while all are voters.
-func TestConfigViewRemovedServers(t *testing.T) {
-	everyone := configView{everyone: true}
-	require.False(t, everyone.removed(6))
-	c := configView{voters: sim.MembersOf(0, 1, 2, 3)}
-	require.True(t, c.removed(4), "a spare not added yet")
-	c.observe(sim.Observation{Kind: sim.ObsConfig, Node: 3, Index: 9, Digest: uint64(sim.MembersOf(0, 1, 2))})
-	require.False(t, c.removed(3), "only n3, which it removes, announced it")
-	c.observe(sim.Observation{Kind: sim.ObsConfig, Node: 0, Index: 9, Digest: uint64(sim.MembersOf(0, 1, 2))})
-	require.True(t, c.removed(3))
-	require.False(t, c.removed(0))
-}

@@ -47,9 +47,8 @@ import (
 // (it was cut off meanwhile) times out and campaigns: while a leader is
 // alive, a server disregards vote and pre-vote requests from a server
 // outside those configurations, so the removed server cannot depose the
-// leader with ever higher terms (the disruption of thesis §4.2.3); and
-// anyone disregards a response of a higher term from it (an answer to an
-// AppendEntries sent before its removal, delayed past it). Ignoring a
+// leader with ever higher terms (the disruption of thesis §4.2.3), nor,
+// with no leader about, with a request whose log is behind. Ignoring a
 // message is always safe in Raft; a server whose removal is not known to
 // be committed is still heard, as the old configuration may yet be the one
 // in force; and with no leader about, every vote request is heard.
@@ -251,24 +250,17 @@ func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.Has(removed
 // entries, a long partition), and the candidate may hold the only log that
 // can still be elected.
 //
-// A response of a higher term (not from a learner) is disregarded too: it
-// answers a request sent while that server was a member, delayed past its
-// removal, and its term is one a removed server reached campaigning alone.
-// Raft §5.1 would have the leader step down for it; a cluster that removed
-// the server owes it nothing (etcd's transport drops removed members'
-// messages altogether).
+// Anything else is heard, a response of a higher term included, though it
+// may come from a removed server that raised its term campaigning alone (a
+// delayed answer to an AppendEntries sent before its removal deposes the
+// leader once). A server cannot tell a removed server from one a later
+// configuration, not in its log yet, added back: a stale leader that
+// disregarded such a member's term would go on leading a term the cluster
+// left (a swarm sweep of raft-membership-rolling showed it).
 func (n *node) ignoresNonMember(from sim.NodeID, m sim.Message) bool {
-	switch {
-	case isVoteRequest(m):
-		if n.removed(from) && (n.role == roleLeader || n.heardLeaderWithin() || !n.candidateUpToDate(m)) {
-			n.probe(ProbeNonMemberVoteIgnored)
-			return true
-		}
-	case isResponse(m) && messageTerm(m) > n.term:
-		if n.removed(from) && !n.change.learners.Has(from) {
-			n.probe(ProbeNonMemberResponseIgnored)
-			return true
-		}
+	if isVoteRequest(m) && n.removed(from) && (n.role == roleLeader || n.heardLeaderWithin() || !n.candidateUpToDate(m)) {
+		n.probe(ProbeNonMemberVoteIgnored)
+		return true
 	}
 	return false
 }

@@ -168,26 +168,6 @@ func TestRemovedCandidateBehindIsIgnoredWithNoLeaderAbout(t *testing.T) {
 	}
 }
 
-// A removed server's answer to an AppendEntries sent while it was a member,
-// delayed past its removal, carries the term it reached campaigning alone:
-// the leader disregards it, where a member's would depose it (Raft §5.1).
-// A swarm sweep found a leader deposed so after the cluster converged.
-func TestLeaderIgnoresAHigherTermFromARemovedServer(t *testing.T) {
-	for _, tt := range []struct {
-		from   sim.NodeID
-		bugs   []string
-		leader bool
-	}{{3, nil, true}, {1, nil, false}, {3, []string{BugRemovedServerCampaigns}, false}} {
-		tn := newMemberNet(t, 4, 4, tt.bugs...)
-		change(tn, 0, 0, sim.MembersOf(3))
-		tn.Stabilize()
-		heartbeats(tn, 0)
-		require.Equal(t, []string{"n0 n1 n2"}, configsObserved(tn, 0))
-		receive(tn, tt.from, 0, &MsgAppResp{Term: 9, Index: 1, Reject: true})
-		assert.Equal(t, tt.leader, tn.Node(0).role == roleLeader, "answer from n%d, bugs %v", tt.from, tt.bugs)
-	}
-}
-
 // The planted bug no-joint-consensus changes several servers at once.
 func TestNoJointConsensusBugSkipsTheJointConfiguration(t *testing.T) {
 	tn := newMemberNet(t, 5, 3, BugNoJointConsensus)

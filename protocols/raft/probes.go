@@ -59,16 +59,15 @@ const (
 	ProbeTransferCampaign          = "raft/transfer-target-campaigns"
 	ProbeTransferTimeoutNowIgnored = "raft/transfer-timeout-now-ignored"
 
-	ProbeChangeStarted            = "raft/member-change-started"
-	ProbeChangeNotLeader          = "raft/member-change-asked-of-non-leader"
-	ProbeChangeRefused            = "raft/member-change-refused"
-	ProbeChangeProposed           = "raft/member-change-proposed"
-	ProbeChangeAbandoned          = "raft/member-change-abandoned"
-	ProbeJointLeft                = "raft/joint-configuration-left"
-	ProbeRemovedLeaderStepsDown   = "raft/removed-leader-steps-down"
-	ProbeNotMemberNoCampaign      = "raft/non-member-no-campaign"
-	ProbeNonMemberVoteIgnored     = "raft/non-member-vote-ignored"
-	ProbeNonMemberResponseIgnored = "raft/non-member-response-ignored"
+	ProbeChangeStarted          = "raft/member-change-started"
+	ProbeChangeNotLeader        = "raft/member-change-asked-of-non-leader"
+	ProbeChangeRefused          = "raft/member-change-refused"
+	ProbeChangeProposed         = "raft/member-change-proposed"
+	ProbeChangeAbandoned        = "raft/member-change-abandoned"
+	ProbeJointLeft              = "raft/joint-configuration-left"
+	ProbeRemovedLeaderStepsDown = "raft/removed-leader-steps-down"
+	ProbeNotMemberNoCampaign    = "raft/non-member-no-campaign"
+	ProbeNonMemberVoteIgnored   = "raft/non-member-vote-ignored"
 
 	ProbeSnapshotTaken              = "raft/snapshot-taken"
 	ProbeSnapshotRestored           = "raft/snapshot-restored-at-start"
@@ -131,7 +130,6 @@ var knownProbes = []Probe{
 	{Name: ProbeRemovedLeaderStepsDown, Description: "a leader stepped down once a configuration without it committed (thesis §4.2.2)"},
 	{Name: ProbeNotMemberNoCampaign, Description: "a server outside its latest configuration (a spare, or removed) did not campaign"},
 	{Name: ProbeNonMemberVoteIgnored, Description: "a member ignored a vote or pre-vote request from a server outside its latest configuration (thesis §4.2.3)"},
-	{Name: ProbeNonMemberResponseIgnored, Description: "a server ignored a response of a higher term from a server the cluster removed"},
 	{Name: ProbeSnapshotTaken, Description: "a server snapshotted its state machine and compacted its log (§7)"},
 	{Name: ProbeSnapshotRestored, Description: "a restarted server restored its snapshot, then read the log after it"},
 	{Name: ProbeSnapshotSent, Description: "a leader sent its snapshot to a follower that needs compacted entries (InstallSnapshot, §7)"},
