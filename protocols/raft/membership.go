@@ -51,7 +51,8 @@ import (
 // with no leader about, with a request whose log is behind. Ignoring a
 // message is always safe in Raft; a server whose removal is not known to
 // be committed is still heard, as the old configuration may yet be the one
-// in force; and with no leader about, every vote request is heard.
+// in force; and with no leader about, a removed candidate whose log is as
+// up-to-date as the receiver's is heard too.
 
 // configClient is the reserved client of configuration entries' commands.
 const configClient sim.NodeID = -2
@@ -234,8 +235,8 @@ func (n *node) heardOf(id sim.NodeID) bool {
 // removes itself does.
 func (n *node) mayCampaign() bool { return n.heardOf(n.id) || n.bugs.Has(removedServerCampaigns) }
 
-// ignoresNonMember reports whether m, a message from a server outside this
-// server's configurations (removed), is disregarded.
+// ignoresNonMember reports whether m, from server from, is disregarded
+// because from is outside this server's configurations (removed).
 //
 // A vote or pre-vote request is, while a leader is known to be alive (this
 // server leads, or heard from a leader within ElectionTimeoutMin), the
