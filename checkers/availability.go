@@ -100,6 +100,13 @@ func NewProgressCheck(bound time.Duration) *ProgressCheck {
 	return &ProgressCheck{Bound: bound, since: sim.Forever}
 }
 
+// CoverWait raises the bound above wait, the longest a correct protocol may
+// stay silent on purpose before it elects (its failure detector backed off
+// after elections that failed, runner.Servers.Backoff), by a second for the
+// election and a client's retry: a healthy majority that waits out its
+// backoff is not stalled.
+func (p *ProgressCheck) CoverWait(wait time.Duration) { p.Bound = max(p.Bound, wait+time.Second) }
+
 // Name implements Invariant.
 func (p *ProgressCheck) Name() string { return NameProgress }
 

@@ -59,3 +59,15 @@ func TestReturnedOK(t *testing.T) {
 	require.True(t, returnedOK([]byte(`op=1 c2 seq=3 ok "v"`)), "a client's Bytes")
 	require.False(t, returnedOK([]byte(`op=1 c2 seq=3 unknown timeout`)))
 }
+
+// TestProgressCoverWait: the bound covers a protocol's backoff and a second
+// more, and never shrinks.
+func TestProgressCoverWait(t *testing.T) {
+	p := NewProgressCheck(0)
+	p.CoverWait(600 * time.Millisecond)
+	require.Equal(t, DefaultProgressBound, p.Bound, "a short backoff keeps the default")
+	p.CoverWait(4800 * time.Millisecond)
+	require.Equal(t, 5800*time.Millisecond, p.Bound)
+	p.CoverWait(time.Second)
+	require.Equal(t, 5800*time.Millisecond, p.Bound)
+}

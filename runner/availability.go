@@ -44,6 +44,7 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 	for _, inv := range invs {
 		switch c := inv.(type) {
 		case *checkers.ProgressCheck:
+			c.CoverWait(r.backoff)
 			r.avail.check = c
 		default:
 			r.avail.stale = r.avail.stale || inv.Name() == checkers.NameStaleLeader
