@@ -264,10 +264,7 @@ func (c *client) redirect(env sim.Env, from, hint sim.NodeID) {
 	if answered < 0 {
 		answered = c.target
 	}
-	if len(c.refused) != n {
-		c.clearRefused(n)
-	}
-	c.refused[answered] = true
+	c.refused[answered] = true // sized by issue: replies count only while an operation is in flight
 	next := serverIndex(env, hint)
 	if next < 0 || c.refused[next] {
 		next = c.nextNotRefused(answered)

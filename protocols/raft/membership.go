@@ -274,17 +274,15 @@ func (n *node) removed(id sim.NodeID) bool {
 }
 
 // candidateUpToDate reports whether the log of the candidate asking m, a
-// vote or pre-vote request, is at least as up-to-date as this server's
-// (Raft §5.4.1), entries lost to corruption included.
+// vote or pre-vote request, is at least as up-to-date as this server's.
 func (n *node) candidateUpToDate(m sim.Message) bool {
-	var cand logPosition
 	switch m := m.(type) {
 	case MsgVote:
-		cand = logPosition{m.LastIndex, m.LastTerm}
+		return n.upToDate(logPosition{m.LastIndex, m.LastTerm})
 	case MsgPreVote:
-		cand = logPosition{m.LastIndex, m.LastTerm}
+		return n.upToDate(logPosition{m.LastIndex, m.LastTerm})
 	}
-	return cand.atLeast(n.lastPosition()) && cand.atLeast(n.lost)
+	return false
 }
 
 // isVoteRequest reports whether m asks for a vote or a pre-vote.

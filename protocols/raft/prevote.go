@@ -83,7 +83,7 @@ func (n *node) handlePreVote(from sim.NodeID, m MsgPreVote) {
 		n.probe(ProbePreVoteRejected)
 	case n.role == roleLeader || n.heardLeaderWithin():
 		n.probe(ProbePreVoteRejectedLeader)
-	case !cand.atLeast(n.lastPosition()) || !cand.atLeast(n.lost):
+	case !n.upToDate(cand):
 		n.probe(ProbePreVoteRejected)
 	default:
 		n.probe(ProbePreVoteGranted)

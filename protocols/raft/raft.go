@@ -628,6 +628,13 @@ func stepLeader(n *node, from sim.NodeID, m sim.Message) {
 	}
 }
 
+// upToDate reports whether a candidate's log ending at cand is at least as
+// up-to-date as this server's (Raft §5.4.1: a later last term, or the same
+// and as long), counting the entries this server lost to corruption (lost).
+func (n *node) upToDate(cand logPosition) bool {
+	return cand.atLeast(n.lastPosition()) && cand.atLeast(n.lost)
+}
+
 // handleVote decides a MsgVote of the current term (Raft §5.2, §5.4.1).
 func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	free := n.vote == sim.None || n.vote == from
@@ -635,7 +642,7 @@ func (n *node) handleVote(from sim.NodeID, m MsgVote) {
 	// up-to-date as ours (a later last term, or the same and as long), so a
 	// leader holds every committed entry.
 	cand := logPosition{m.LastIndex, m.LastTerm}
-	upToDate := cand.atLeast(n.lastPosition()) && cand.atLeast(n.lost) // n.lost: entries lost to corruption
+	upToDate := n.upToDate(cand)
 	if n.bugs.Has(noLogCheckOnVote) {
 		upToDate = true
 	}
