@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/runner"
 	"github.com/stretchr/testify/require"
 )
@@ -240,6 +241,7 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 		"empty trace hash":     {line(func(m map[string]any) { m["trace_hash"] = "" }), `empty "trace_hash"`},
 		"not JSON":             {`seed 2 passed`, "not JSON"},
 		"a seed of wrong type": {line(func(m map[string]any) { m["seed"] = "two" }), "malformed"},
+		"a line of a megabyte": {strings.Repeat("x", jsonl.MaxLine), "longer than 1048576 bytes"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -266,6 +268,25 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 	require.Regexp(t, `pass +2\n`, stdout)
 	require.Contains(t, resultsIn(t, results), uint64(2))
 	require.Equal(t, first.Hash, resultsIn(t, results)[1].Hash)
+}
+
+// TestOverlongCutLineIsRefused: a last line without its newline is taken for
+// a result cut short and left out, but only while it could be one: a longer
+// one is refused as soon as it passes the bound, without reading it whole.
+func TestOverlongCutLineIsRefused(t *testing.T) {
+	scenario := writeScenario(t)
+	out := t.TempDir()
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	results := filepath.Join(out, "short", "results.jsonl")
+	f, err := os.OpenFile(results, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(bytes.Repeat([]byte("x"), 8*jsonl.MaxLine))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
+	require.Equal(t, exitBadInput, code, errOut)
+	require.Equal(t, "simrun: "+results+":2: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
 }
 
 // TestResumeKeepsOtherVersionsApart: with --resume, results of an edited

@@ -97,6 +97,11 @@ func TestBadInputIsOneLineWithPosition(t *testing.T) {
 		{"bad flag", []string{"run", write("e.yaml", base), "--seed", "minus"}, "invalid argument"},
 		{"unknown command", []string{"jump"}, "unknown command"},
 		{"sweep zero seeds", []string{"sweep", write("f.yaml", base), "--seeds", "0"}, "--seeds: must be at least 1"},
+		{"oversized file", []string{"run", write("g.yaml", base+strings.Repeat("# padding\n", 30_000))},
+			"g.yaml:1:1: file is larger than the 262144 bytes a scenario may have"},
+		// Read in bounded memory: a path to something endless is refused, not read to the end.
+		{"endless file", []string{"run", "/dev/zero"},
+			"zero:1:1: file is larger than the 262144 bytes a scenario may have"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

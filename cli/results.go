@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/runner"
 )
 
@@ -105,23 +105,25 @@ func readResults(path string, fn func(line int, r result) error) (complete int64
 		return 0, err
 	}
 	defer f.Close()
-	rd := bufio.NewReader(f)
-	for line := 1; ; line++ {
-		text, err := rd.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return complete, nil
-		}
-		if err != nil {
-			return complete, internalErr(err)
-		}
+	var stopped error // what parsing or fn said: returned as it is
+	complete, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
 		r, err := parseResult(text)
 		if err != nil {
-			return complete, badInput("%s:%d: not a complete sweep result: %v; %s", path, line, err, repairHint)
+			stopped = badInput("%s:%d: not a complete sweep result: %v; %s", path, line, err, repairHint)
+		} else {
+			stopped = fn(line, r)
 		}
-		if err := fn(line, r); err != nil {
-			return complete, err
-		}
-		complete += int64(len(text))
+		return stopped
+	})
+	var tooLong *jsonl.TooLongError
+	switch {
+	case err == nil || err == stopped:
+		return complete, err
+	case errors.As(err, &tooLong):
+		return complete, badInput("%s:%d: not a complete sweep result: longer than %d bytes; %s",
+			path, tooLong.Line, tooLong.Max, repairHint)
+	default:
+		return complete, internalErr(err)
 	}
 }
 

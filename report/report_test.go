@@ -182,6 +182,29 @@ func TestSweepPage(t *testing.T) {
 	require.Equal(t, string(again), page)
 }
 
+// TestSweepOfAnInterruptedSweep: the last line an interrupted sweep left cut
+// short is left out, as the sweep itself does when it continues; a line past
+// the bound is refused with its position, not read whole.
+func TestSweepOfAnInterruptedSweep(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "alpha", "results.jsonl")
+	require.NoError(t, os.MkdirAll(filepath.Dir(results), 0o755))
+	line := `{"scenario":"alpha","seed":1,"scenario_hash":"h1","class":"pass","checks":[],"trace_hash":"x"}` + "\n"
+	require.NoError(t, os.WriteFile(results, []byte(line+`{"scenario":"alpha","se`), 0o644))
+	scs, err := LoadSweep(dir)
+	require.NoError(t, err)
+	require.Len(t, scs, 1)
+	require.Len(t, scs[0].Results, 1)
+
+	require.NoError(t, os.WriteFile(results, []byte(line+strings.Repeat("x", 2<<20)), 0o644))
+	_, err = LoadSweep(dir)
+	require.EqualError(t, err, results+":2: longer than 1048576 bytes: not a sweep result")
+
+	require.NoError(t, os.WriteFile(results, []byte(line+"{\n"), 0o644))
+	_, err = LoadSweep(dir)
+	require.EqualError(t, err, results+":2: unexpected end of JSON input")
+}
+
 // TestOutsideBands: a server is drawn outside the configuration from the
 // announcement that leaves it out (the highest index so far) until one takes
 // it back; older announcements arriving late change nothing.

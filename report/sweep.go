@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/simrun/simrun/internal/jsonl"
 )
 
 // resultsFile is the name of a sweep's per-scenario results (cli/sweep.go).
@@ -97,40 +98,63 @@ func readResults(root, path string) ([]*Scenario, error) {
 	}
 	defer f.Close()
 	rel, _ := filepath.Rel(root, filepath.Dir(path))
-	versions := map[string]*Scenario{}
-	var order []string
-	latest := map[string]map[uint64]int{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for line := 1; sc.Scan(); line++ {
+	vs := versions{dir: filepath.ToSlash(rel), byHash: map[string]*Scenario{}, latest: map[string]map[uint64]int{}}
+	// A sweep that was interrupted may have left its last line cut short: the
+	// sweep leaves it out when it continues, and so does the report.
+	var bad error
+	_, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
 		var r Result
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		if err := json.Unmarshal(text, &r); err != nil {
+			bad = fmt.Errorf("%s:%d: %w", path, line, err)
+			return bad
 		}
-		v, ok := versions[r.ScenarioHash]
-		if !ok {
-			v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Dir: filepath.ToSlash(rel), Reports: map[uint64]string{}}
-			versions[r.ScenarioHash], latest[r.ScenarioHash] = v, map[uint64]int{}
-			order = append(order, r.ScenarioHash)
-		}
-		if i, seen := latest[r.ScenarioHash][r.Seed]; seen {
-			v.Results[i] = r
-			continue
-		}
-		latest[r.ScenarioHash][r.Seed] = len(v.Results)
-		v.Results = append(v.Results, r)
-	}
-	if err := sc.Err(); err != nil {
+		vs.add(r)
+		return nil
+	})
+	var tooLong *jsonl.TooLongError
+	switch {
+	case err == nil:
+	case err == bad:
+		return nil, err
+	case errors.As(err, &tooLong):
+		return nil, fmt.Errorf("%s:%d: longer than %d bytes: not a sweep result", path, tooLong.Line, tooLong.Max)
+	default:
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var out []*Scenario
-	for _, h := range order {
-		v := versions[h]
+	for _, h := range vs.order {
+		v := vs.byHash[h]
 		slices.SortFunc(v.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
 		v.findReports(root)
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// versions gathers one results file's lines by scenario version, in the
+// order the versions first appear.
+type versions struct {
+	dir    string
+	byHash map[string]*Scenario
+	order  []string
+	latest map[string]map[uint64]int // version -> seed -> index in Results
+}
+
+// add records r; a seed already seen in its version is replaced by the later
+// line (a retried inconclusive seed).
+func (vs *versions) add(r Result) {
+	v, ok := vs.byHash[r.ScenarioHash]
+	if !ok {
+		v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Dir: vs.dir, Reports: map[uint64]string{}}
+		vs.byHash[r.ScenarioHash], vs.latest[r.ScenarioHash] = v, map[uint64]int{}
+		vs.order = append(vs.order, r.ScenarioHash)
+	}
+	if i, seen := vs.latest[r.ScenarioHash][r.Seed]; seen {
+		v.Results[i] = r
+		return
+	}
+	vs.latest[r.ScenarioHash][r.Seed] = len(v.Results)
+	v.Results = append(v.Results, r)
 }
 
 // findReports notes the failures whose artifacts have a page (or could:

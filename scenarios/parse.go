@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"reflect"
@@ -19,9 +20,16 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// ParseFile reads and parses one scenario file.
+// ParseFile reads and parses one scenario file. It reads at most one byte
+// past MaxFileSize, so that a path to something endless (/dev/zero, a huge
+// file named by mistake) is refused in bounded memory.
 func ParseFile(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: describeReadError(err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, &Error{File: path, Msg: describeReadError(err)}
 	}
@@ -49,7 +57,7 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 	}()
 	if len(data) > MaxFileSize {
 		return nil, &Error{File: filename, Line: 1, Column: 1,
-			Msg: fmt.Sprintf("file is %d bytes, more than the %d a scenario may have", len(data), MaxFileSize)}
+			Msg: fmt.Sprintf("file is larger than the %d bytes a scenario may have", MaxFileSize)}
 	}
 	// Editors on Windows may start a UTF-8 file with a byte order mark; it
 	// says nothing about the scenario, and the YAML parser would take it for

@@ -1,0 +1,76 @@
+package jsonl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxLine is the bound simrun reads its own JSON Lines files with. A line of
+// a sweep's results takes a few kilobytes (a run's checks, fault counts and
+// probe counts); a line longer than this, complete or cut short, is not one
+// of simrun's, and reading it whole could take any amount of memory.
+const MaxLine = 1 << 20
+
+// TooLongError is a line longer than the bound a reader was given; it was
+// not read to its end.
+type TooLongError struct {
+	Line int // 1-based
+	Max  int
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("line %d: longer than %d bytes", e.Line, e.Max)
+}
+
+// Lines calls fn with every complete line of r (its newline removed) and its
+// 1-based number, in order, and returns how many bytes those lines take,
+// newlines included: where a writer that was cut off may append again. A
+// last line without its newline is the write that was cut off and is left
+// out; a line longer than max bytes, cut or not, is a *TooLongError as soon
+// as it passes max, so memory stays bounded whatever the file holds. An error
+// from fn stops the reading and is returned as it is.
+func Lines(r io.Reader, max int, fn func(line int, text []byte) error) (complete int64, err error) {
+	rd := bufio.NewReader(r)
+	for line := 1; ; line++ {
+		text, err := readLine(rd, max)
+		switch {
+		case errors.Is(err, io.EOF):
+			return complete, nil
+		case errors.Is(err, errTooLong):
+			return complete, &TooLongError{Line: line, Max: max}
+		case err != nil:
+			return complete, err
+		}
+		if err := fn(line, text[:len(text)-1]); err != nil {
+			return complete, err
+		}
+		complete += int64(len(text))
+	}
+}
+
+var errTooLong = errors.New("line too long")
+
+// readLine returns the next line with its newline, io.EOF once no complete
+// line is left, or errTooLong as soon as the line passes max bytes.
+func readLine(rd *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := rd.ReadSlice('\n')
+		if len(line)+len(chunk) > max {
+			return nil, errTooLong
+		}
+		line = append(line, chunk...)
+		switch {
+		case err == nil:
+			return line, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return nil, io.EOF
+		default:
+			return nil, err
+		}
+	}
+}
