@@ -205,6 +205,31 @@ func TestSweepOfAnInterruptedSweep(t *testing.T) {
 	require.EqualError(t, err, results+":2: unexpected end of JSON input")
 }
 
+// TestRunArtifactsReadInBoundedMemory: a broken artifact is named by its
+// path, and an overlong trace line is refused without being read whole.
+func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"report.json", "trace.jsonl"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	trace := filepath.Join(dir, "trace.jsonl")
+	f, err := os.OpenFile(trace, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(bytes.Repeat([]byte("x"), 2<<20))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	_, err = LoadRun(dir)
+	require.ErrorContains(t, err, trace+": trace line ")
+	require.ErrorContains(t, err, ": longer than 1048576 bytes")
+
+	meta := filepath.Join(dir, "report.json")
+	require.NoError(t, os.WriteFile(meta, []byte("{"), 0o644))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, meta+": unexpected EOF")
+}
+
 // TestOutsideBands: a server is drawn outside the configuration from the
 // announcement that leaves it out (the highest index so far) until one takes
 // it back; older announcements arriving late change nothing.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,20 +72,17 @@ type Run struct {
 // required, history.jsonl and linearizability.html are used when present.
 func LoadRun(dir string) (*Run, error) {
 	r := &Run{}
-	data, err := os.ReadFile(filepath.Join(dir, reportJSON))
-	if err != nil {
+	if err := readMeta(filepath.Join(dir, reportJSON), &r.Meta); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(data, &r.Meta); err != nil {
-		return nil, fmt.Errorf("%s: %w", reportJSON, err)
-	}
-	f, err := os.Open(filepath.Join(dir, traceFile))
+	path := filepath.Join(dir, traceFile)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	if r.Events, err = ReadTrace(f); err != nil {
-		return nil, fmt.Errorf("%s: %w", traceFile, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := r.loadHistory(filepath.Join(dir, historyFile)); err != nil {
 		return nil, err
@@ -93,6 +91,23 @@ func LoadRun(dir string) (*Run, error) {
 		r.HasLin, r.linPage = true, lin
 	}
 	return r, nil
+}
+
+// maxMeta bounds report.json, which holds a run's report and its trace
+// window: a few kilobytes.
+const maxMeta = 16 << 20
+
+// readMeta decodes report.json, reading no more than maxMeta of it.
+func readMeta(path string, m *Meta) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := json.NewDecoder(io.LimitReader(f, maxMeta)).Decode(m); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 func (r *Run) loadHistory(path string) error {
@@ -106,7 +121,7 @@ func (r *Run) loadHistory(path string) error {
 	defer f.Close()
 	h, err := workload.ReadJSON(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", historyFile, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	r.Ops = h.Operations()
 	return nil

@@ -1,9 +1,14 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 
+	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -21,17 +26,28 @@ type Event struct {
 	Detail string
 }
 
-// ReadTrace reads a trace written by the kernel, one JSON object a line.
+// ReadTrace reads a trace written by the kernel, one sim.TraceRecord a line,
+// in bounded memory: a line past jsonl.MaxLine is an error, not read whole (a
+// trace line takes well under a kilobyte). Blank lines, and a last line an
+// interrupted write cut short, are left out.
 func ReadTrace(r io.Reader) ([]Event, error) {
-	recs, err := sim.ReadTrace(r)
-	if err != nil {
-		return nil, err
+	var out []Event
+	_, err := jsonl.Lines(r, jsonl.MaxLine, func(line int, text []byte) error {
+		if len(bytes.TrimSpace(text)) == 0 {
+			return nil
+		}
+		var rec sim.TraceRecord
+		if err := json.Unmarshal(text, &rec); err != nil {
+			return fmt.Errorf("trace line %d: %w", line, err)
+		}
+		out = append(out, Event{I: rec.I, T: int64(rec.T), Kind: rec.Kind, Node: orNone(rec.Node), Peer: orNone(rec.Peer), Detail: rec.Detail})
+		return nil
+	})
+	var tooLong *jsonl.TooLongError
+	if errors.As(err, &tooLong) {
+		return nil, fmt.Errorf("trace %v", err)
 	}
-	out := make([]Event, len(recs))
-	for i, rec := range recs {
-		out[i] = Event{I: rec.I, T: int64(rec.T), Kind: rec.Kind, Node: orNone(rec.Node), Peer: orNone(rec.Peer), Detail: rec.Detail}
-	}
-	return out, nil
+	return out, err
 }
 
 func orNone(p *sim.NodeID) int {
