@@ -96,6 +96,7 @@ func TestBadInputIsOneLineWithPosition(t *testing.T) {
 		{"missing file", []string{"run", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"bad flag", []string{"run", write("e.yaml", base), "--seed", "minus"}, "invalid argument"},
 		{"unknown command", []string{"jump"}, "unknown command"},
+		{"sweep too parallel", []string{"sweep", write("h.yaml", base), "--parallel", "1000000"}, "--parallel: at most 1024 worlds at once"},
 		{"sweep zero seeds", []string{"sweep", write("f.yaml", base), "--seeds", "0"}, "--seeds: must be at least 1"},
 		{"oversized file", []string{"run", write("g.yaml", base+strings.Repeat("# padding\n", 30_000))},
 			"g.yaml:1:1: file is larger than the 262144 bytes a scenario may have"},

@@ -83,7 +83,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	}
 	cmd.Flags().Uint64Var(&f.seeds, "seeds", 100, "how many seeds to run per scenario")
 	cmd.Flags().Uint64Var(&f.from, "from", 1, "the first seed")
-	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once (default: one per CPU)")
+	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once, at most 1024 (default: one per CPU)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario, kept apart (the same scenario continues anyway)")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
@@ -131,12 +131,19 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	return nil
 }
 
+// maxParallel bounds --parallel: every world holds its own scenario and
+// state, so a typo of a few more digits would only exhaust memory.
+const maxParallel = 1024
+
 func validateSweepFlags(f sweepFlags) error {
 	switch {
 	case f.seeds == 0:
 		return badInput("--seeds: must be at least 1")
 	case f.parallel < 0:
 		return badInput("--parallel: must not be negative, got %d", f.parallel)
+	case f.parallel > maxParallel:
+		return badInput("--parallel: at most %d worlds at once (each is single-threaded: one per core is what helps), got %d",
+			maxParallel, f.parallel)
 	case f.linTimeout <= 0:
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	case f.keep.window < 1:
@@ -200,7 +207,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 		Load:         func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
 		Protocol:     proto,
 		Seeds:        s.seeds,
-		Parallel:     f.parallel,
+		Parallel:     worldsAtOnce(f),
 		Options:      runner.Options{LinearizabilityTimeout: f.linTimeout},
 		RecheckEvery: f.recheck,
 		RecheckFrom:  f.from,

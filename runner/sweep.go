@@ -123,9 +123,18 @@ func dispatch(ctx context.Context, all iter.Seq[uint64], seeds chan<- uint64) {
 	}
 }
 
+// sweepWorker runs seeds until there are no more. It loads its scenario when
+// its first seed comes, so that workers beyond the seeds there are cost
+// nothing but an idle goroutine.
 func sweepWorker(so SweepOptions, seeds <-chan uint64, results chan<- SweepResult) {
-	sc, loadErr := so.Load()
+	var sc *scenarios.Scenario
+	var loadErr error
+	loaded := false
 	for seed := range seeds {
+		if !loaded {
+			sc, loadErr = so.Load()
+			loaded = true
+		}
 		if loadErr != nil {
 			results <- SweepResult{Seed: seed, Err: loadErr}
 			continue

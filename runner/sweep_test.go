@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +83,28 @@ func TestSweepOfAHugeRangeStopsWhenCancelled(t *testing.T) {
 	for i, seed := range got {
 		require.Equal(t, uint64(i+1), seed)
 	}
+}
+
+// TestIdleWorkersLoadNothing: workers beyond the seeds there are never load
+// the scenario, so a large Parallel costs idle goroutines, not worlds.
+func TestIdleWorkersLoadNothing(t *testing.T) {
+	sc, proto := load(t, "raft-calm.yaml", time.Second)
+	var mu sync.Mutex // workers load concurrently
+	loads := 0
+	so := runner.SweepOptions{Protocol: proto, Seeds: runner.SeedRange(1, 2, 0, 1, nil), Parallel: 64,
+		Load: func() (*scenarios.Scenario, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			loads++
+			return sc.Clone(), nil
+		}}
+	seeds := 0
+	require.NoError(t, runner.Sweep(context.Background(), so, func(r runner.SweepResult) {
+		require.NoError(t, r.Err)
+		seeds++
+	}))
+	require.Equal(t, 2, seeds)
+	require.LessOrEqual(t, loads, 2, "one load per worker that got a seed")
 }
 
 // TestRecheckCountsFromAFixedSeed: the seeds run twice are those a fixed
