@@ -112,6 +112,10 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	paths, err = a.checkScenarios(paths, f)
+	if err != nil {
+		return err
+	}
 	worst := exitPass
 	for _, path := range paths {
 		code, err := a.sweepOne(ctx, stdout, stderr, path, f)
@@ -129,6 +133,39 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 		return &exitError{code: worst}
 	}
 	return nil
+}
+
+// checkScenarios reads every scenario file before any seed runs, so that a
+// mistake in the last file is found at once, not after hours of sweeping
+// the others. It returns the files to sweep: a file whose scenario is the
+// same (name and content) as one before it adds nothing and is left out;
+// two different scenarios of one name are refused, since their results
+// would share one directory of --out.
+func (a *app) checkScenarios(paths []string, f sweepFlags) ([]string, error) {
+	type seen struct{ path, fingerprint string }
+	byDir := map[string]seen{}
+	var keep []string
+	for _, path := range paths {
+		sc, _, err := a.resolveScenario(path, f.swarm)
+		if err != nil {
+			return nil, err
+		}
+		fingerprint, err := scenarioFingerprint(sc)
+		if err != nil {
+			return nil, internalErr(err)
+		}
+		dir := safeName(sc.Name)
+		first, ok := byDir[dir]
+		switch {
+		case !ok:
+			byDir[dir] = seen{path, fingerprint}
+			keep = append(keep, path)
+		case first.fingerprint != fingerprint:
+			return nil, badInput("%s and %s are two scenarios named %q: their results would share %s; give one another name",
+				first.path, path, sc.Name, filepath.Join(f.out, dir))
+		}
+	}
+	return keep, nil
 }
 
 // maxParallel bounds --parallel: every world holds its own scenario and

@@ -129,6 +129,28 @@ func deterministicLines(summary string) []string {
 	return keep
 }
 
+// TestSweepReadsEveryScenarioFirst: a broken file, or two scenarios of one
+// name, stop the sweep before any seed runs; a file named twice is swept once.
+func TestSweepReadsEveryScenarioFirst(t *testing.T) {
+	good := writeScenario(t)
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	require.NoError(t, os.WriteFile(broken, []byte(shortScenario+"nodez: 3\n"), 0o644))
+	out := t.TempDir()
+	code, stdout, errOut := simrun(t, "sweep", good, broken, "--seeds", "2", "--out", out)
+	require.Equal(t, exitBadInput, code, stdout+errOut)
+	require.Contains(t, errOut, "broken.yaml:")
+	require.NoDirExists(t, filepath.Join(out, "short"), "no seed ran")
+
+	code, stdout, errOut = simrun(t, "sweep", good, writeEdited(t), "--seeds", "2", "--out", out)
+	require.Equal(t, exitBadInput, code, stdout+errOut)
+	require.Contains(t, errOut, `are two scenarios named "short": their results would share `+filepath.Join(out, "short"))
+	require.NoDirExists(t, filepath.Join(out, "short"), "no seed ran")
+
+	code, stdout, errOut = simrun(t, "sweep", good, good, "--seeds", "2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Equal(t, 1, strings.Count(stdout, "sweep       short: 2 seeds"), stdout)
+}
+
 // TestShardsMergeLikeOneSweep: three shards of a seed range, merged, give
 // the summary of one unsharded sweep, and together run every seed once.
 func TestShardsMergeLikeOneSweep(t *testing.T) {
