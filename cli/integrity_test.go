@@ -289,6 +289,18 @@ func TestOverlongCutLineIsRefused(t *testing.T) {
 	require.Equal(t, "simrun: "+results+":2: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
 }
 
+// TestSwarmIsPartOfTheVersion: results swept with --swarm are not continued
+// without it, and the refusal says which --swarm they had.
+func TestSwarmIsPartOfTheVersion(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out, "--swarm", "crash,partition")
+	require.Equal(t, exitPass, code, errOut)
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitBadInput, code, errOut)
+	require.Contains(t, errOut, ":1: a result of another version of this scenario (hash ")
+	require.Contains(t, errOut, ", swept with --swarm 'crash,partition', now ")
+}
+
 // TestResumeKeepsOtherVersionsApart: with --resume, results of an edited
 // scenario stay in the file but count for nothing: this version runs every
 // seed of its own and the summary says what else the file holds.

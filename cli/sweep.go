@@ -402,6 +402,15 @@ func scenarioFingerprint(sc *scenarios.Scenario) (string, error) {
 	return fmt.Sprintf("%016x", h.Sum64()), nil
 }
 
+// sweptWith names the --swarm a result was swept with, which is part of
+// its version: the flag changes every seed's faults.
+func sweptWith(kinds []string) string {
+	if len(kinds) == 0 {
+		return ""
+	}
+	return ", swept with" + swarmFlag(kinds)
+}
+
 // loadPrior reads the results of earlier sweeps of this scenario version,
 // so that running the same command again continues instead of redoing or
 // overwriting finished seeds. Results of another version (the file was
@@ -416,8 +425,8 @@ func loadPrior(path, name, fingerprint string, resume bool) (*tally, error) {
 			return nil
 		}
 		if !resume {
-			return badInput("%s:%d: a result of another version of this scenario (hash %s, now %s): choose another --out, or pass --resume to add this version's results beside it",
-				path, line, r.ScenarioHash, fingerprint)
+			return badInput("%s:%d: a result of another version of this scenario (hash %s%s, now %s): choose another --out, or pass --resume to add this version's results beside it",
+				path, line, r.ScenarioHash, sweptWith(r.SwarmKinds), fingerprint)
 		}
 		t.others[r.ScenarioHash]++
 		return nil
