@@ -209,15 +209,21 @@ func TestSecondSweepOnOneOutIsRefused(t *testing.T) {
 	require.Equal(t, exitPass, code, errOut)
 }
 
+// sweptOneSeed sweeps seed 1 of the short scenario and returns the scenario
+// file, the --out directory and the results file.
+func sweptOneSeed(t *testing.T) (scenario, out, results string) {
+	t.Helper()
+	scenario, out = writeScenario(t), t.TempDir()
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	return scenario, out, filepath.Join(out, "short", "results.jsonl")
+}
+
 // TestIncompleteResultLinesAreRefused: a line that is not a complete result
 // is an error naming file:line and the repair, for sweep (with or without
 // --resume) and merge; its seed is never taken for done.
 func TestIncompleteResultLinesAreRefused(t *testing.T) {
-	scenario := writeScenario(t)
-	out := t.TempDir()
-	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
-	require.Equal(t, exitPass, code, errOut)
-	results := filepath.Join(out, "short", "results.jsonl")
+	scenario, out, results := sweptOneSeed(t)
 	good, err := os.ReadFile(results)
 	require.NoError(t, err)
 	var first result
@@ -274,17 +280,13 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 // a result cut short and left out, but only while it could be one: a longer
 // one is refused as soon as it passes the bound, without reading it whole.
 func TestOverlongCutLineIsRefused(t *testing.T) {
-	scenario := writeScenario(t)
-	out := t.TempDir()
-	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
-	require.Equal(t, exitPass, code, errOut)
-	results := filepath.Join(out, "short", "results.jsonl")
+	scenario, out, results := sweptOneSeed(t)
 	f, err := os.OpenFile(results, os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
 	_, err = f.Write(bytes.Repeat([]byte("x"), 8*jsonl.MaxLine))
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
-	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
 	require.Equal(t, exitBadInput, code, errOut)
 	require.Equal(t, "simrun: "+results+":2: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
 }
