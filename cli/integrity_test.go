@@ -303,6 +303,47 @@ func TestSwarmIsPartOfTheVersion(t *testing.T) {
 	require.Contains(t, errOut, ", swept with --swarm 'crash,partition', now ")
 }
 
+// TestAnotherBuildsResultsAreNotContinued: after the code changes (another
+// build), the same command does not take the old build's seeds for done,
+// since they may now run differently; --resume runs them again beside the
+// old results, and merge names the builds when a seed differs between them.
+func TestAnotherBuildsResultsAreNotContinued(t *testing.T) {
+	as := func(build string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Program{Name: "simrun", Build: build}.Execute(args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	scenario, out := writeScenario(t), t.TempDir()
+	results := filepath.Join(out, "short", "results.jsonl")
+	code, _, errOut := as("build-a", "sweep", scenario, "--seeds", "2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+
+	code, _, errOut = as("build-b", "sweep", scenario, "--seeds", "2", "--out", out)
+	require.Equal(t, exitBadInput, code, errOut)
+	require.Regexp(t, `results.jsonl:1: a result of another build \(hash [0-9a-f]{16}, run by build build-a; now build build-b\): `+
+		`the code may run its seeds differently; run them again with another --out, or pass --resume`, errOut)
+
+	code, stdout, errOut := as("build-b", "sweep", scenario, "--seeds", "2", "--out", out, "--resume")
+	require.Equal(t, exitPass, code, errOut)
+	require.Regexp(t, `pass +2\n`, stdout)
+	require.Regexp(t, `also holds 2 results of another build \(hash [0-9a-f]{16}, run by build build-a\), left apart: not counted or continued here\n`, stdout)
+	data, err := os.ReadFile(results)
+	require.NoError(t, err)
+	require.Equal(t, 4, bytes.Count(data, []byte("\n")), "build-b ran both seeds again")
+	require.Equal(t, 2, bytes.Count(data, []byte(`"build":"build-b"`)))
+
+	// Two builds that run a seed differently: merge says so, naming them.
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(bytes.SplitN(data, []byte("\n"), 2)[0], &line))
+	line["build"], line["trace_hash"] = "build-c", "0123456789abcdef"
+	changed, err := json.Marshal(line)
+	require.NoError(t, err)
+	writeResultsFile(t, filepath.Dir(results), strings.TrimSpace(string(data)), string(changed))
+	code, stdout, errOut = as("build-b", "merge", out)
+	require.Equal(t, exitNondeterministic, code, stdout+errOut)
+	require.Regexp(t, `seed [12]: trace hash [0-9a-f]{16} \(build build-a\) and 0123456789abcdef \(build build-c\): the builds run it differently`, stdout)
+}
+
 // TestResumeKeepsOtherVersionsApart: with --resume, results of an edited
 // scenario stay in the file but count for nothing: this version runs every
 // seed of its own and the summary says what else the file holds.

@@ -28,6 +28,12 @@ type Program struct {
 	// ones (registry.Shipped()); a user's binary lists its own, with the
 	// shipped ones appended if it wants them too.
 	Protocols []runner.Protocol
+	// Build identifies the code that runs the seeds, stored with each sweep
+	// result: a sweep continues only results of its own build, since a
+	// change to a protocol or to simrun may change what a seed does. Empty
+	// means a hash of the running executable, which any change to the code
+	// changes and a rebuild of the same code keeps.
+	Build string
 }
 
 // Main runs the command line on os.Args and exits with its exit code.
@@ -93,7 +99,11 @@ func (p Program) app() (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{name: p.name(), protocols: set}, nil
+	build := func() string { return p.Build }
+	if p.Build == "" {
+		build = executableHash
+	}
+	return &app{name: p.name(), protocols: set, build: build}, nil
 }
 
 // app is one command line's state: its name and its protocols. Every
@@ -102,4 +112,5 @@ func (p Program) app() (*app, error) {
 type app struct {
 	name      string
 	protocols *registry.Set
+	build     func() string // Program.Build, computed when a sweep needs it
 }

@@ -27,6 +27,8 @@ type result struct {
 	SwarmKinds []string `json:"swarm_kinds,omitempty"`
 	// LinTimeout is the --lin-timeout the seed was judged with.
 	LinTimeout time.Duration `json:"lin_timeout_ns,omitempty"`
+	// Build is the Program.Build that ran the seed.
+	Build string `json:"build,omitempty"`
 }
 
 // replayFlags are the flags a replay of this result needs to reach the same

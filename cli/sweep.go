@@ -226,7 +226,8 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 	}
 	defer lock.unlock()
 	resultsPath := filepath.Join(dir, "results.jsonl")
-	earlier, err := loadPrior(resultsPath, sc.Name, fingerprint, f.resume)
+	v := resultsVersion{hash: fingerprint, build: a.build()}
+	earlier, err := loadPrior(resultsPath, sc.Name, v, f.resume)
 	if err != nil {
 		return 0, err
 	}
@@ -236,7 +237,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path strin
 	}
 	defer results.Close()
 
-	s := newSweepRun(f, earlier, path, fingerprint, dir)
+	s := newSweepRun(f, earlier, path, v, dir)
 	s.prog = newProgress(stderr, sc.Name, s.todo)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -301,31 +302,32 @@ func lockResults(dir string) (*dirLock, error) {
 // sweepRun is one sweep of one scenario: the seeds it still has to run and
 // what it has seen so far.
 type sweepRun struct {
-	f          sweepFlags
-	path, hash string
-	dir        string // the scenario's results directory
-	seeds      iter.Seq[uint64]
-	todo       int64
-	tally      *tally
-	retriable  map[uint64]bool // seeds whose stored result is a Porcupine timeout
-	retried    int
-	resolved   int // retried seeds that reached a verdict this time
-	prog       *progress
-	loadErr    error // a run could not be built (the scenario changed on disk?)
-	writeErr   error // results.jsonl could not be written
-	lost       int   // results not recorded after writeErr
+	f         sweepFlags
+	path      string
+	version   resultsVersion
+	dir       string // the scenario's results directory
+	seeds     iter.Seq[uint64]
+	todo      int64
+	tally     *tally
+	retriable map[uint64]bool // seeds whose stored result is a Porcupine timeout
+	retried   int
+	resolved  int // retried seeds that reached a verdict this time
+	prog      *progress
+	loadErr   error // a run could not be built (the scenario changed on disk?)
+	writeErr  error // results.jsonl could not be written
+	lost      int   // results not recorded after writeErr
 }
 
 // newSweepRun plans the sweep: the seeds of the range and shard, without
 // those an earlier sweep of this scenario version finished. A stored
 // inconclusive result from Porcupine's time budget is not finished: it runs
 // again, with this sweep's --lin-timeout.
-func newSweepRun(f sweepFlags, earlier *tally, path, hash, dir string) *sweepRun {
+func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, dir string) *sweepRun {
 	k, n, _ := parseShard(f.shard)
 	inSweep := func(seed uint64) bool {
 		return seed >= f.from && seed-f.from < f.seeds && (seed-f.from)%n == k
 	}
-	s := &sweepRun{f: f, path: path, hash: hash, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{}}
+	s := &sweepRun{f: f, path: path, version: v, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{}}
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
 	for seed, e := range s.tally.bySeed {
 		if e.retriable() {
@@ -354,7 +356,7 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		return s.writeErr
 	}
 	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout}
-	res.File, res.ScenarioHash = s.path, s.hash
+	res.File, res.ScenarioHash, res.Build = s.path, s.version.hash, s.version.build
 	if err := appendResult(results, &res); err != nil {
 		s.writeErr, s.lost = err, 1
 		return err
@@ -383,9 +385,13 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 	if n := s.tally.count(entry.retriable); n > 0 {
 		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)
 	}
-	for _, hash := range earlier.otherVersions() {
-		fmt.Fprintf(w, "other       %s also holds %d results of another version of this scenario (hash %s), left apart: not counted or continued here (%s merge summarizes each version)\n",
-			resultsPath, earlier.others[hash], hash, program)
+	for _, other := range earlier.otherVersions() {
+		what, hint := "another version of this scenario", fmt.Sprintf(" (%s merge summarizes each version)", program)
+		if strings.HasPrefix(other, "hash "+s.version.hash+",") {
+			what, hint = "another build", ""
+		}
+		fmt.Fprintf(w, "other       %s also holds %d results of %s (%s), left apart: not counted or continued here%s\n",
+			resultsPath, earlier.others[other], what, other, hint)
 	}
 }
 
@@ -411,24 +417,50 @@ func sweptWith(kinds []string) string {
 	return ", swept with" + swarmFlag(kinds)
 }
 
-// loadPrior reads the results of earlier sweeps of this scenario version,
-// so that running the same command again continues instead of redoing or
+// resultsVersion is what a sweep's results must share to be continued: the
+// scenario (its fingerprint, --swarm included) and the build that ran it.
+type resultsVersion struct{ hash, build string }
+
+// differs describes how r's version differs from v, for messages, or "".
+func (v resultsVersion) differs(r *result) string {
+	switch {
+	case r.ScenarioHash != v.hash:
+		return fmt.Sprintf("hash %s%s", r.ScenarioHash, sweptWith(r.SwarmKinds))
+	case r.Build != v.build:
+		return fmt.Sprintf("hash %s, run by build %s", r.ScenarioHash, orUnknown(r.Build))
+	}
+	return ""
+}
+
+func orUnknown(build string) string {
+	if build == "" {
+		return "unknown"
+	}
+	return build
+}
+
+// loadPrior reads the results of earlier sweeps of this version, so that
+// running the same command again continues instead of redoing or
 // overwriting finished seeds. Results of another version (the file was
-// edited since) are an error unless --resume insists; then they stay in the
-// file but count for nothing here. A last line cut short by an interruption
-// is dropped from the file.
-func loadPrior(path, name, fingerprint string, resume bool) (*tally, error) {
-	t := newTally(name, fingerprint)
+// edited, or the code rebuilt, since) are an error unless --resume insists;
+// then they stay in the file but count for nothing here. A last line cut
+// short by an interruption is dropped from the file.
+func loadPrior(path, name string, v resultsVersion, resume bool) (*tally, error) {
+	t := newTally(name, v.hash)
 	complete, err := readResults(path, func(line int, r result) error {
-		if r.ScenarioHash == fingerprint {
+		other := v.differs(&r)
+		switch {
+		case other == "":
 			t.add(r)
-			return nil
+		case !resume && r.ScenarioHash == v.hash:
+			return badInput("%s:%d: a result of another build (%s; now build %s): the code may run its seeds differently; run them again with another --out, or pass --resume to add this build's results beside it",
+				path, line, other, v.build)
+		case !resume:
+			return badInput("%s:%d: a result of another version of this scenario (%s, now %s): choose another --out, or pass --resume to add this version's results beside it",
+				path, line, other, v.hash)
+		default:
+			t.others[other]++
 		}
-		if !resume {
-			return badInput("%s:%d: a result of another version of this scenario (hash %s%s, now %s): choose another --out, or pass --resume to add this version's results beside it",
-				path, line, r.ScenarioHash, sweptWith(r.SwarmKinds), fingerprint)
-		}
-		t.others[r.ScenarioHash]++
 		return nil
 	})
 	if errors.Is(err, os.ErrNotExist) {

@@ -35,6 +35,9 @@ type tally struct {
 	// probe names results reported, for each entry's set of fired probes.
 	probes     []runner.Named
 	probeNames *probeTable
+	// builds interns the Program.Build of the results added: a few
+	// distinct strings among millions of entries.
+	builds map[string]string
 }
 
 // entry is what a tally holds of one seed: inline, the few fields every
@@ -44,6 +47,7 @@ type entry struct {
 	seed   uint64
 	class  runner.Class
 	hash   string
+	build  string // interned in tally.builds
 	wall   time.Duration
 	events uint64
 	full   *result  // nil for a pass
@@ -54,7 +58,8 @@ type entry struct {
 func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
 
 func newTally(name, hash string) *tally {
-	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[string]int{}, probeNames: &probeTable{}}
+	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[string]int{}, probeNames: &probeTable{},
+		builds: map[string]string{}}
 }
 
 // add records a result, combining it with an earlier one of the same seed.
@@ -62,7 +67,8 @@ func (t *tally) add(r result) {
 	if t.origin == nil {
 		t.origin = &result{Report: runner.Report{File: r.File, Protocol: r.Protocol}, SwarmKinds: r.SwarmKinds, LinTimeout: r.LinTimeout}
 	}
-	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, wall: r.WallTime, events: r.Events, fired: t.probeNames.set(r.Probes)}
+	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), wall: r.WallTime, events: r.Events,
+		fired: t.probeNames.set(r.Probes)}
 	if r.Class.Failed() {
 		e.full = &r
 	}
@@ -80,6 +86,9 @@ func (t *tally) add(r result) {
 // any order.
 func (t *tally) combine(prev, next entry) entry {
 	switch {
+	case prev.hash != next.hash && prev.hash != "" && next.hash != "" && prev.build != next.build:
+		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s (build %s) and %s (build %s): the builds run it differently",
+			next.seed, prev.hash, orUnknown(prev.build), next.hash, orUnknown(next.build)))
 	case prev.hash != next.hash && prev.hash != "" && next.hash != "":
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s and %s", next.seed, prev.hash, next.hash))
 	case prev.class == runner.Nondeterministic:
@@ -91,6 +100,15 @@ func (t *tally) combine(prev, next entry) entry {
 	default:
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s judged %s and %s", next.seed, next.hash, prev.class, next.class))
 	}
+}
+
+// intern returns the tally's copy of build.
+func (t *tally) intern(build string) string {
+	if b, ok := t.builds[build]; ok {
+		return b
+	}
+	t.builds[build] = build
+	return build
 }
 
 func (t *tally) conflict(e entry, why string) entry {

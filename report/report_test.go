@@ -183,8 +183,9 @@ func TestSweepPage(t *testing.T) {
 }
 
 // TestSweepOfAnInterruptedSweep: the last line an interrupted sweep left cut
-// short is left out, as the sweep itself does when it continues; a line past
-// the bound is refused with its position, not read whole.
+// short is left out, as the sweep itself does when it continues; results of
+// two builds are two versions; a line past the bound is refused with its
+// position, not read whole.
 func TestSweepOfAnInterruptedSweep(t *testing.T) {
 	dir := t.TempDir()
 	results := filepath.Join(dir, "alpha", "results.jsonl")
@@ -195,6 +196,14 @@ func TestSweepOfAnInterruptedSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, scs, 1)
 	require.Len(t, scs[0].Results, 1)
+
+	// A build's results are a version of their own, as the sweep keeps them.
+	other := strings.Replace(line, `"seed":1,`, `"seed":1,"build":"b2",`, 1)
+	require.NoError(t, os.WriteFile(results, []byte(line+other), 0o644))
+	scs, err = LoadSweep(dir)
+	require.NoError(t, err)
+	require.Len(t, scs, 2)
+	require.Equal(t, []string{"", "b2"}, []string{scs[0].Build, scs[1].Build})
 
 	require.NoError(t, os.WriteFile(results, []byte(line+strings.Repeat("x", 2<<20)), 0o644))
 	_, err = LoadSweep(dir)

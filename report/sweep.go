@@ -25,6 +25,7 @@ type Result struct {
 	Scenario     string `json:"scenario"`
 	Seed         uint64 `json:"seed"`
 	ScenarioHash string `json:"scenario_hash"`
+	Build        string `json:"build"`
 	Class        string `json:"class"`
 	Reason       string `json:"reason"`
 	Events       uint64 `json:"events"`
@@ -50,6 +51,7 @@ func (r Result) failureClass() string {
 // Scenario is one scenario version's results in a sweep directory.
 type Scenario struct {
 	Name, Hash string
+	Build      string // the program build that ran it ("" in results from before builds were recorded)
 	Dir        string // relative to the sweep directory ("" for the directory itself)
 	Results    []Result
 	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory
@@ -98,7 +100,7 @@ func readResults(root, path string) ([]*Scenario, error) {
 	}
 	defer f.Close()
 	rel, _ := filepath.Rel(root, filepath.Dir(path))
-	vs := versions{dir: filepath.ToSlash(rel), byHash: map[string]*Scenario{}, latest: map[string]map[uint64]int{}}
+	vs := versions{dir: filepath.ToSlash(rel), byKey: map[versionKey]*Scenario{}, latest: map[versionKey]map[uint64]int{}}
 	// A sweep that was interrupted may have left its last line cut short: the
 	// sweep leaves it out when it continues, and so does the report.
 	var bad error
@@ -122,8 +124,8 @@ func readResults(root, path string) ([]*Scenario, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var out []*Scenario
-	for _, h := range vs.order {
-		v := vs.byHash[h]
+	for _, k := range vs.order {
+		v := vs.byKey[k]
 		slices.SortFunc(v.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
 		v.findReports(root)
 		out = append(out, v)
@@ -131,29 +133,32 @@ func readResults(root, path string) ([]*Scenario, error) {
 	return out, nil
 }
 
-// versions gathers one results file's lines by scenario version, in the
-// order the versions first appear.
+// versions gathers one results file's lines by version (scenario hash and
+// build, as the sweep keeps them apart), in the order they first appear.
 type versions struct {
 	dir    string
-	byHash map[string]*Scenario
-	order  []string
-	latest map[string]map[uint64]int // version -> seed -> index in Results
+	byKey  map[versionKey]*Scenario
+	order  []versionKey
+	latest map[versionKey]map[uint64]int // version -> seed -> index in Results
 }
+
+type versionKey struct{ hash, build string }
 
 // add records r; a seed already seen in its version is replaced by the later
 // line (a retried inconclusive seed).
 func (vs *versions) add(r Result) {
-	v, ok := vs.byHash[r.ScenarioHash]
+	k := versionKey{r.ScenarioHash, r.Build}
+	v, ok := vs.byKey[k]
 	if !ok {
-		v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Dir: vs.dir, Reports: map[uint64]string{}}
-		vs.byHash[r.ScenarioHash], vs.latest[r.ScenarioHash] = v, map[uint64]int{}
-		vs.order = append(vs.order, r.ScenarioHash)
+		v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Build: r.Build, Dir: vs.dir, Reports: map[uint64]string{}}
+		vs.byKey[k], vs.latest[k] = v, map[uint64]int{}
+		vs.order = append(vs.order, k)
 	}
-	if i, seen := vs.latest[r.ScenarioHash][r.Seed]; seen {
+	if i, seen := vs.latest[k][r.Seed]; seen {
 		v.Results[i] = r
 		return
 	}
-	vs.latest[r.ScenarioHash][r.Seed] = len(v.Results)
+	vs.latest[k][r.Seed] = len(v.Results)
 	v.Results = append(v.Results, r)
 }
 
