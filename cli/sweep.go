@@ -85,7 +85,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&f.from, "from", 1, "the first seed")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once, at most 1024 (default: one per CPU)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
-	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario, kept apart (the same scenario continues anyway)")
+	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario or of another build, kept apart (the same scenario and build continue anyway)")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker per seed; seeds that ran out of it run again when the command is run again")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds (all, crash, partition, ...)")
