@@ -236,7 +236,12 @@ func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
 	meta := filepath.Join(dir, "report.json")
 	require.NoError(t, os.WriteFile(meta, []byte("{"), 0o644))
 	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+": unexpected EOF")
+	require.EqualError(t, err, meta+": unexpected end of JSON input")
+
+	require.NoError(t, os.Remove(meta))
+	require.NoError(t, os.Mkdir(meta, 0o755))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, meta+": not a run's report: not a regular file of at most 16777216 bytes")
 }
 
 // TestOutsideBands: a server is drawn outside the configuration from the

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -97,14 +96,22 @@ func LoadRun(dir string) (*Run, error) {
 // window: a few kilobytes.
 const maxMeta = 16 << 20
 
-// readMeta decodes report.json, reading no more than maxMeta of it.
+// readMeta decodes report.json, after checking that it is a regular file of
+// at most maxMeta bytes: reading anything else whole could take any amount
+// of memory.
 func readMeta(path string, m *Meta) error {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	if err := json.NewDecoder(io.LimitReader(f, maxMeta)).Decode(m); err != nil {
+	if !st.Mode().IsRegular() || st.Size() > maxMeta {
+		return fmt.Errorf("%s: not a run's report: not a regular file of at most %d bytes", path, maxMeta)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, m); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
