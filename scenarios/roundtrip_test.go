@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -12,12 +13,41 @@ import (
 const ms = Duration(time.Millisecond)
 
 // assertSameScenario compares scenarios by value, ignoring where they were
-// parsed from.
+// parsed from, and taking an empty list for an absent one: Marshal leaves
+// out an empty list that means nothing (a membership change's "remove: []"),
+// and Parse reads the absent key as nil. A list whose emptiness means
+// something (checks: [] runs no check) is written out, and a Marshal that
+// dropped it would show here as the defaults.
 func assertSameScenario(t testing.TB, want, got *Scenario) {
 	t.Helper()
 	w, g := *want, *got
 	w.src, g.src = nil, nil
+	emptyListsAsNil(reflect.ValueOf(&w).Elem())
+	emptyListsAsNil(reflect.ValueOf(&g).Elem())
 	assert.Equal(t, w, g)
+}
+
+// emptyListsAsNil sets every empty slice reachable from v to nil.
+func emptyListsAsNil(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			emptyListsAsNil(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Field(i); f.CanSet() {
+				emptyListsAsNil(f)
+			}
+		}
+	case reflect.Slice:
+		if v.Len() == 0 && !v.IsNil() && v.CanSet() {
+			v.Set(reflect.Zero(v.Type()))
+		}
+		for i := range v.Len() {
+			emptyListsAsNil(v.Index(i))
+		}
+	}
 }
 
 // assertRoundTrip checks that Marshal writes what Parse reads back to an equal
