@@ -1,6 +1,7 @@
 package jsonl
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -95,4 +96,34 @@ func TestLinesPassesReadErrorsOn(t *testing.T) {
 	broken := errors.New("disk gone")
 	_, err := Lines(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(broken)), 10, func(int, []byte) error { return nil })
 	require.ErrorIs(t, err, broken)
+}
+
+// FuzzLines: whatever the input, the lines read, each with its newline, are
+// the input's first complete bytes, no line is longer than the bound, and
+// what is left is at most one line without its newline (or the line that
+// passed the bound).
+func FuzzLines(f *testing.F) {
+	for _, s := range []string{"", "\n", "a\nb\n", "a\nb", strings.Repeat("x", 40) + "\ny"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const max = 32
+		var read []byte
+		complete, err := Lines(bytes.NewReader(data), max, func(_ int, text []byte) error {
+			require.LessOrEqual(t, len(text)+1, max)
+			read = append(append(read, text...), '\n')
+			return nil
+		})
+		require.Equal(t, int64(len(read)), complete)
+		require.Equal(t, string(data[:complete]), string(read))
+		rest := data[complete:]
+		var tooLong *TooLongError
+		if errors.As(err, &tooLong) {
+			end := bytes.IndexByte(rest, '\n')
+			require.True(t, end < 0 || end+1 > max, "only a line past the bound is refused")
+			return
+		}
+		require.NoError(t, err)
+		require.NotContains(t, string(rest), "\n", "only a last line without its newline is left")
+	})
 }
