@@ -306,7 +306,8 @@ func TestSwarmIsPartOfTheVersion(t *testing.T) {
 // TestAnotherBuildsResultsAreNotContinued: after the code changes (another
 // build), the same command does not take the old build's seeds for done,
 // since they may now run differently; --resume runs them again beside the
-// old results, and merge names the builds when a seed differs between them.
+// old results, which merge then counts as the sweep does; shards of two
+// builds that run a seed differently are named.
 func TestAnotherBuildsResultsAreNotContinued(t *testing.T) {
 	as := func(build string, args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
@@ -332,16 +333,34 @@ func TestAnotherBuildsResultsAreNotContinued(t *testing.T) {
 	require.Equal(t, 4, bytes.Count(data, []byte("\n")), "build-b ran both seeds again")
 	require.Equal(t, 2, bytes.Count(data, []byte(`"build":"build-b"`)))
 
-	// Two builds that run a seed differently: merge says so, naming them.
-	var line map[string]any
-	require.NoError(t, json.Unmarshal(bytes.SplitN(data, []byte("\n"), 2)[0], &line))
-	line["build"], line["trace_hash"] = "build-c", "0123456789abcdef"
-	changed, err := json.Marshal(line)
-	require.NoError(t, err)
-	writeResultsFile(t, filepath.Dir(results), strings.TrimSpace(string(data)), string(changed))
+	// In one file, a later build's result of a seed supersedes an earlier
+	// one's, as in the sweep: merge counts the seed once, even where the old
+	// code ran it differently.
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	lines[0] = withField(t, lines[0], "trace_hash", "0123456789abcdef")
+	writeResultsFile(t, filepath.Dir(results), lines...)
 	code, stdout, errOut = as("build-b", "merge", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.Regexp(t, `pass +2\n`, stdout)
+
+	// Across files, shards of two builds must agree on a seed: merge says so
+	// when they do not, naming the builds.
+	shard := filepath.Join(t.TempDir(), "short")
+	writeResultsFile(t, shard, withField(t, withField(t, lines[3], "build", "build-c"), "trace_hash", "fedcba9876543210"))
+	code, stdout, errOut = as("build-b", "merge", out, filepath.Dir(shard))
 	require.Equal(t, exitNondeterministic, code, stdout+errOut)
-	require.Regexp(t, `seed [12]: trace hash [0-9a-f]{16} \(build build-a\) and 0123456789abcdef \(build build-c\): the builds run it differently`, stdout)
+	require.Regexp(t, `seed [12]: trace hash [0-9a-f]{16} \(build build-b\) and fedcba9876543210 \(build build-c\): the builds run it differently`, stdout)
+}
+
+// withField returns the JSON object line with key set to value.
+func withField(t *testing.T, line, key, value string) string {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(line), &m))
+	m[key] = value
+	out, err := json.Marshal(m)
+	require.NoError(t, err)
+	return string(out)
 }
 
 // TestResumeKeepsOtherVersionsApart: with --resume, results of an edited

@@ -78,6 +78,12 @@ func (t *tally) add(r result) {
 	t.bySeed[r.Seed] = e
 }
 
+// replace records r in place of whatever the tally held for its seed.
+func (t *tally) replace(r result) {
+	delete(t.bySeed, r.Seed)
+	t.add(r)
+}
+
 // combine decides what two results of one seed of one scenario version
 // amount to. Two trace hashes, or two different definite verdicts, break
 // determinism. Otherwise a definite verdict wins over an inconclusive one
