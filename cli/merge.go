@@ -26,7 +26,8 @@ version, a seed found twice with different trace hashes means two machines
 ran the same seed differently: it is reported as nondeterministic. A definite
 verdict wins over an inconclusive one (Porcupine ran out of time on one
 machine only). Each replay line carries the flags its seed was judged with
-(--swarm, a non-default --lin-timeout).`
+(--swarm, a non-default --lin-timeout). Files that hold no result at all are
+an error, not a summary of nothing.`
 
 func (a *app) newMergeCmd() *cobra.Command {
 	return &cobra.Command{
@@ -52,6 +53,11 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		if err := readInto(f, tallies); err != nil {
 			return err
 		}
+	}
+	if len(tallies) == 0 {
+		// A summary of nothing must not pass: a mistyped argument would look
+		// like a clean sweep.
+		return badInput("no sweep results in %s: nothing to merge", strings.Join(files, ", "))
 	}
 	worst := exitPass
 	for _, name := range scenarioNames(tallies) {

@@ -151,6 +151,19 @@ func TestSweepReadsEveryScenarioFirst(t *testing.T) {
 	require.Equal(t, 1, strings.Count(stdout, "sweep       short: 2 seeds"), stdout)
 }
 
+// TestMergeOfNothingFails: files without a single result (empty, or only
+// a line an interruption cut short) are an error, not a passing summary.
+func TestMergeOfNothingFails(t *testing.T) {
+	dir := t.TempDir()
+	empty, cut := filepath.Join(dir, "empty.jsonl"), filepath.Join(dir, "cut.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	require.NoError(t, os.WriteFile(cut, []byte(`{"scenario":"short","se`), 0o644))
+	code, stdout, errOut := simrun(t, "merge", empty, cut)
+	require.Equal(t, exitBadInput, code, stdout+errOut)
+	require.Equal(t, "simrun: no sweep results in "+cut+", "+empty+": nothing to merge\n", errOut, "files in sorted order")
+	require.Empty(t, stdout)
+}
+
 // TestShardsMergeLikeOneSweep: three shards of a seed range, merged, give
 // the summary of one unsharded sweep, and together run every seed once.
 func TestShardsMergeLikeOneSweep(t *testing.T) {
