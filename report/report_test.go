@@ -191,6 +191,11 @@ func TestSweepOfAnInterruptedSweep(t *testing.T) {
 	results := filepath.Join(dir, "alpha", "results.jsonl")
 	require.NoError(t, os.MkdirAll(filepath.Dir(results), 0o755))
 	line := `{"scenario":"alpha","seed":1,"scenario_hash":"h1","class":"pass","checks":[],"trace_hash":"x"}` + "\n"
+	require.NoError(t, os.WriteFile(results, []byte(`{"scenario":"alpha","se`), 0o644))
+	_, err := WriteSweep(dir)
+	require.EqualError(t, err, dir+": no sweep results: nothing to report", "a page of nothing is not written")
+	require.NoFileExists(t, filepath.Join(dir, File))
+
 	require.NoError(t, os.WriteFile(results, []byte(line+`{"scenario":"alpha","se`), 0o644))
 	scs, err := LoadSweep(dir)
 	require.NoError(t, err)

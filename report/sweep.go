@@ -296,6 +296,9 @@ func WriteSweep(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(scs) == 0 {
+		return "", fmt.Errorf("%s: no sweep results: nothing to report", dir)
+	}
 	for _, s := range scs {
 		for _, seed := range sortedSeeds(s.Reports) {
 			page := filepath.Join(dir, filepath.FromSlash(s.Reports[seed]))
