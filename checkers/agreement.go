@@ -14,6 +14,10 @@ import (
 // It compares digests, so one checker serves every protocol.
 type agreement struct {
 	first indexRecords // index -> the first commit or apply seen there
+	// results holds, per index, the first apply that gave its result's
+	// digest (sim.Observation.Result): every later one must match it, or
+	// the replicas' states have diverged.
+	results indexRecords
 }
 
 // indexRecord remembers who first fixed a digest at an index, for reports.
@@ -27,7 +31,7 @@ type indexRecord struct {
 
 // NewAgreement returns the "agreement" invariant.
 func NewAgreement() Invariant {
-	return &agreement{first: indexRecords{ahead: map[uint64]indexRecord{}}}
+	return &agreement{first: indexRecords{ahead: map[uint64]indexRecord{}}, results: indexRecords{ahead: map[uint64]indexRecord{}}}
 }
 
 func (a *agreement) Name() string { return NameAgreement }
@@ -35,32 +39,51 @@ func (a *agreement) Name() string { return NameAgreement }
 // Kinds implements Selective: commits and applies are judged.
 func (a *agreement) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsCommit, sim.ObsApply} }
 
-// Observe compares a commit or apply with the first one seen at its index.
-// The same digest again is fine: another node catching up, or a restarted
-// node committing and applying its log again.
+// Observe compares a commit or apply with the first one seen at its index,
+// and an apply's result with the first result given there. The same digest
+// again is fine: another node catching up, or a restarted node committing
+// and applying its log again.
 func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
 	if o.Kind != sim.ObsCommit && o.Kind != sim.ObsApply {
 		return nil
 	}
-	prev, seen := a.first.get(o.Index)
-	if !seen {
-		a.first.put(o.Index, indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event})
-		return nil
-	}
-	if prev.digest == o.Digest {
-		return nil
-	}
 	now := indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event}
-	return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
-		Message: fmt.Sprintf("index %d: %v, but %v", o.Index, now, prev)}
+	prev, seen := a.first.get(o.Index)
+	switch {
+	case !seen:
+		a.first.put(o.Index, now)
+	case prev.digest != o.Digest:
+		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
+			Message: fmt.Sprintf("index %d: %v, but %v", o.Index, now, prev)}
+	}
+	if o.Kind != sim.ObsApply || o.Result == 0 {
+		return nil
+	}
+	now.digest, now.kind = o.Result, resultKind
+	prev, seen = a.results.get(o.Index)
+	switch {
+	case !seen:
+		a.results.put(o.Index, now)
+	case prev.digest != o.Result:
+		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
+			Message: fmt.Sprintf("index %d: %v, but %v: the same command applied at the same index gave two results, so the replicas' states had diverged",
+				o.Index, now, prev)}
+	}
+	return nil
 }
+
+// resultKind marks a record of an apply's result digest, for String.
+const resultKind = sim.ObsKind(0)
 
 // String describes the record for a report: "n2 applied digest 3fa9 (term
 // 4, event 812)".
 func (r indexRecord) String() string {
 	did := "applied"
-	if r.kind == sim.ObsCommit {
+	switch r.kind {
+	case sim.ObsCommit:
 		did = "committed"
+	case resultKind:
+		did = "applied with result"
 	}
 	return fmt.Sprintf("%v %s digest %x (term %d, event %d)", r.node, did, r.digest, r.term, r.event)
 }

@@ -84,7 +84,21 @@ func TestAgreement(t *testing.T) {
 		{"a restarted node commits a different digest",
 			[]sim.Observation{commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 1, 0xf)}, 3,
 			"index 1: n0 committed digest f (term 1, event 3), but n0 committed digest a (term 1, event 1)"},
+		{"every replica's apply gives the same result; a protocol may give none",
+			[]sim.Observation{commit(0, 1, 0xa), applyResult(0, 1, 0xa, 0x5), apply(1, 1, 0xa), applyResult(2, 1, 0xa, 0x5),
+				applyResult(1, 2, 0xb, 0x6), applyResult(0, 2, 0xb, 0x6)}, 0, ""},
+		{"the same command at one index gives two results: the states diverged",
+			[]sim.Observation{commit(0, 1, 0xa), applyResult(0, 1, 0xa, 0x5), apply(1, 1, 0xa), applyResult(2, 1, 0xa, 0x7)}, 4,
+			"index 1: n2 applied with result digest 7 (term 1, event 4), but n0 applied with result digest 5 (term 1, event 2): " +
+				"the same command applied at the same index gave two results, so the replicas' states had diverged"},
 	})
+}
+
+// applyResult is apply with the digest of the result the command produced.
+func applyResult(node sim.NodeID, index, digest, result uint64) sim.Observation {
+	o := apply(node, index, digest)
+	o.Result = result
+	return o
 }
 
 func TestOneLeaderPerTerm(t *testing.T) {

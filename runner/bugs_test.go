@@ -61,8 +61,10 @@ var plantedBugs = []struct {
 	// quiet window after healing sees.
 	{"raft-bug-no-joint-consensus.yaml", 20, "agreement|one-leader-per-term"}, // 92/200 (all by agreement), first at seed 3
 	{"raft-bug-removed-server-campaigns.yaml", 10, "stable-leader"},           // 100/100, first at seed 1
-	// Log compaction: snapshots that carry the initial configuration.
+	// Log compaction: snapshots that carry the initial configuration, and
+	// snapshots without the client sessions.
 	{"raft-bug-snapshot-forgets-config.yaml", 10, "agreement|one-leader-per-term"}, // 17/50 (14 by agreement), first at seed 2
+	{"raft-bug-snapshot-forgets-sessions.yaml", 5, "agreement"},                    // 200/200, by the results of applies, first at seed 1
 	// A Paxos configuration in force at once, without the alpha window.
 	{"paxos-bug-no-alpha-window.yaml", 20, "agreement"}, // 7/50, first at seed 5
 }

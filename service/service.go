@@ -36,6 +36,12 @@ func (c Command) Digest() uint64 {
 	return fnv1a(fnv1a(fnvOffset64, head[:]), c.Op)
 }
 
+// ResultDigest is the digest of a command's result for sim.Observation's
+// Result: FNV-1a over the bytes, never 0 (0 means no result given).
+func ResultDigest(result []byte) uint64 {
+	return max(fnv1a(fnvOffset64, result), 1)
+}
+
 // FNV-1a's 64-bit parameters.
 const (
 	fnvOffset64 = 14695981039346656037
@@ -187,6 +193,11 @@ type session struct {
 func NewSessions(sm StateMachine) *Sessions {
 	return &Sessions{sm: sm, last: map[sim.NodeID]session{}}
 }
+
+// Forget drops every client's session and keeps the state: a retried
+// command then runs again. It is what a server does that restores its state
+// but not its sessions, which the planted bugs of that kind use.
+func (s *Sessions) Forget() { clear(s.last) }
 
 // Outcome of applying a command through Sessions.
 type Outcome uint8

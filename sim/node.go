@@ -115,7 +115,8 @@ const (
 	ObsLeader ObsKind = iota + 1
 	// ObsCommit: Node learned that the command with Digest is chosen at Index.
 	ObsCommit
-	// ObsApply: Node applied the command with Digest at Index to its state machine.
+	// ObsApply: Node applied the command with Digest at Index to its state
+	// machine, which produced a result with digest Result (0: not given).
 	ObsApply
 	// ObsCall: a client invoked an operation (Text describes it).
 	ObsCall
@@ -177,6 +178,13 @@ type Observation struct {
 	// Outgoing is, for an ObsConfig of a joint configuration, the voters of
 	// the configuration it leaves (0 otherwise). The trace shows it in Text.
 	Outgoing Members
+	// Result is, for an ObsApply, a digest of what applying the command
+	// produced (its reply), 0 if the protocol does not say. Replicas that
+	// apply one command at one index from the same state produce the same
+	// result, so two results at an index mean their states diverged (a
+	// session forgotten, a command run twice), which the command digests
+	// alone cannot show. Not traced: it adds a check, not an event.
+	Result uint64
 }
 
 func (o *Observation) appendTrace(b []byte) []byte {

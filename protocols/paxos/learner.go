@@ -67,7 +67,8 @@ func (n *node) applyChosen() {
 		n.applied++
 		r := n.rec(n.applied)
 		result, outcome := n.sessions.Apply(r.cmd)
-		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: r.ballot, Index: n.applied, Digest: r.cmd.Digest()})
+		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: r.ballot, Index: n.applied, Digest: r.cmd.Digest(),
+			Result: service.ResultDigest(result)})
 		if m, ok := configOf(r.cmd); ok {
 			n.applyConfig(n.applied, r, m)
 		}

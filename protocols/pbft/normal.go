@@ -374,7 +374,8 @@ func (n *node) execute(seq uint64, cert CommitCert) {
 	n.exec = seq
 	cmd := cert.Cmd
 	result, outcome := n.sessions.Apply(cmd)
-	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: cert.View, Index: seq, Digest: cmd.Digest()})
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: cert.View, Index: seq, Digest: cmd.Digest(),
+		Result: service.ResultDigest(result)})
 	if !n.recovering && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.reply(cmd, result)
 	}

@@ -168,7 +168,8 @@ const (
 	BugNoJointConsensus       = "no-joint-consensus"
 	BugRemovedServerCampaigns = "removed-server-campaigns"
 	// Log compaction (§7).
-	BugSnapshotForgetsConfig = "snapshot-forgets-config"
+	BugSnapshotForgetsConfig   = "snapshot-forgets-config"
+	BugSnapshotForgetsSessions = "snapshot-forgets-sessions"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
@@ -218,6 +219,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"configuration, so a server whose configuration entries were compacted away, restarted from the snapshot or " +
 		"installed it from the leader goes back to the initial members, counts their votes and acknowledgements, and " +
 		"elects and commits with a majority of servers that may no longer be members"},
+	snapshotForgetsSessions: {Name: BugSnapshotForgetsSessions, Description: "a snapshot restored at a restart, or " +
+		"installed from the leader, brings back the state machine but not the client sessions (Raft §8 and thesis " +
+		"§6.3 keep them in the snapshot): a command that a client retried and the log holds twice runs twice on " +
+		"that server, whose state then differs from the others'"},
 	staleAppendResetsTimer: {Name: BugStaleAppendResetsTimer, Description: "an availability bug: a follower resets " +
 		"its election timer on an AppendEntries of a stale term before rejecting it (Raft §5.2 resets it for the " +
 		"current leader only), so a deposed leader that hears nothing back keeps the others from electing a new one"},
@@ -253,6 +258,7 @@ const (
 	removedServerCampaigns
 	sendBeforeSync
 	snapshotForgetsConfig
+	snapshotForgetsSessions
 	staleAppendResetsTimer
 	staleFollowerReads
 	transferKeepsProposing
@@ -268,4 +274,4 @@ type bugSet = service.BugSet[bug]
 // harm only availability or liveness, or weaken reads while the log and the
 // replicas' states stay correct.
 var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, forgetVote, noJointConsensus, noLogCheckOnVote,
-	sendBeforeSync, snapshotForgetsConfig)
+	sendBeforeSync, snapshotForgetsConfig, snapshotForgetsSessions)

@@ -213,6 +213,10 @@
 //     instead of the one in force at its index, so servers whose
 //     configuration entries were compacted fall back to the initial members
 //     and count their votes and acknowledgements.
+//   - snapshot-forgets-sessions: a restored or installed snapshot brings the
+//     state machine back without the client sessions, so a command the log
+//     holds twice (a client's retry) runs twice on that server and its state
+//     parts from the others'.
 //   - no-append-retry (liveness only): the leader never retries an
 //     AppendEntries (§5.3 retries indefinitely), so a lost append or a
 //     rejection leaves a follower behind for good; the cross-server

@@ -419,7 +419,8 @@ func (n *node) applyNext(digest uint64) {
 	if len(n.writeCache) > 0 {
 		n.uncacheApplied()
 	}
-	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest})
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest,
+		Result: service.ResultDigest(result)})
 	if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.replyApplied(e.Cmd, result)
 	}

@@ -169,6 +169,9 @@ func (n *node) restoreSessions(data []byte) {
 			n.fail("cannot restore a snapshot: " + err.Error())
 		}
 	}
+	if n.bugs.Has(snapshotForgetsSessions) {
+		sessions.Forget() // planted bug: the state comes back, the sessions do not
+	}
 	n.sessions = sessions
 }
 
