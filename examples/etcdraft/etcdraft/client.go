@@ -43,9 +43,9 @@ func (s *server) handleRequest(from sim.NodeID, cmd service.Command) {
 }
 
 // apply applies committed entries in log order, announcing each to the
-// checkers (sim.ObsCommit, then sim.ObsApply, with the entry's term and its
-// command's digest, as simrun's own Raft does), and answers the client that
-// waits for it.
+// checkers (sim.ObsCommit, then sim.ObsApply, with the entry's term, its
+// command's digest and its result's, as simrun's own Raft does), and answers
+// the client that waits for it.
 func (s *server) apply(entries []pb.Entry) {
 	for i := range entries {
 		e := &entries[i]
@@ -56,7 +56,8 @@ func (s *server) apply(entries []pb.Entry) {
 		digest := cmd.Digest()
 		s.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.Term, Index: e.Index, Digest: digest})
 		result, outcome := s.sessions.Apply(cmd)
-		s.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: e.Index, Digest: digest})
+		s.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: e.Index, Digest: digest,
+			Result: service.ResultDigest(result)})
 		if outcome == service.Applied || outcome == service.Duplicate {
 			s.reply(cmd, result)
 		}
