@@ -387,11 +387,11 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 	}
 	for _, other := range earlier.otherVersions() {
 		what, hint := "another version of this scenario", fmt.Sprintf(" (%s merge summarizes each version)", program)
-		if strings.HasPrefix(other, "hash "+s.version.hash+",") {
+		if other.build {
 			what, hint = "another build", ""
 		}
 		fmt.Fprintf(w, "other       %s also holds %d results of %s (%s), left apart: not counted or continued here%s\n",
-			resultsPath, earlier.others[other], what, other, hint)
+			resultsPath, earlier.others[other], what, other.desc, hint)
 	}
 }
 
@@ -459,7 +459,7 @@ func loadPrior(path, name string, v resultsVersion, resume bool) (*tally, error)
 			return badInput("%s:%d: a result of another version of this scenario (%s, now %s): choose another --out, or pass --resume to add this version's results beside it",
 				path, line, other, v.hash)
 		default:
-			t.others[other]++
+			t.others[otherVersion{desc: other, build: r.ScenarioHash == v.hash}]++
 		}
 		return nil
 	})

@@ -27,9 +27,10 @@ type tally struct {
 	// different definite verdicts: determinism broken (across builds, when
 	// merge finds them on different machines).
 	conflicts []string
-	// others counts results of other versions of the scenario found beside
-	// this one's, by scenario hash: kept apart, never mixed in.
-	others map[string]int
+	// others counts results of other versions found beside this one's, kept
+	// apart, never mixed in: by a description of the version, which another
+	// scenario hash or another build (of this scenario) tells apart.
+	others map[otherVersion]int
 	// probes are the coverage probes the scenario's protocol declares, for
 	// the summary's probe line (none: no line); probeNames numbers the
 	// probe names results reported, for each entry's set of fired probes.
@@ -58,7 +59,7 @@ type entry struct {
 func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
 
 func newTally(name, hash string) *tally {
-	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[string]int{}, probeNames: &probeTable{},
+	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[otherVersion]int{}, probeNames: &probeTable{},
 		builds: map[string]string{}}
 }
 
@@ -164,9 +165,16 @@ func (t *tally) count(match func(entry) bool) int {
 	return n
 }
 
-// otherVersions lists the scenario hashes of the other versions, sorted.
-func (t *tally) otherVersions() []string {
-	return slices.Sorted(maps.Keys(t.others))
+// otherVersion is a version of results a sweep keeps apart: what tells it
+// from the sweep's own, for the summary.
+type otherVersion struct {
+	desc  string // "hash 1a2b..., swept with --swarm all" or "hash 1a2b..., run by build 3c4d..."
+	build bool   // the same scenario, another build
+}
+
+// otherVersions lists the other versions, sorted by description.
+func (t *tally) otherVersions() []otherVersion {
+	return slices.SortedFunc(maps.Keys(t.others), func(a, b otherVersion) int { return strings.Compare(a.desc, b.desc) })
 }
 
 func (t *tally) total() int { return len(t.bySeed) }
