@@ -49,8 +49,8 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		return err
 	}
 	tallies := map[scenarioVersion]*tally{}
-	for _, f := range files {
-		if err := readInto(f, tallies); err != nil {
+	for i, f := range files {
+		if err := readInto(f, int32(i), tallies); err != nil {
 			return err
 		}
 	}
@@ -133,21 +133,10 @@ func resultFiles(args []string) ([]string, error) {
 	return slices.Compact(files), nil
 }
 
-// readInto adds every result of one file to the tally of its scenario
-// version. A line that is not a complete result is bad input naming the file
-// and line; a last line cut short (an interrupted sweep) is skipped.
-//
-// Within one file, a seed's result from a later build supersedes an earlier
-// build's: the file's sweep ran the seed again after the code changed
-// (--resume), and counts only the new build's result. Across files, two
-// builds' results of a seed are compared (shards built on different
-// machines must agree).
-func readInto(path string, tallies map[scenarioVersion]*tally) error {
-	type seedOf struct {
-		v    scenarioVersion
-		seed uint64
-	}
-	buildOf := map[seedOf]string{} // the build of each seed's latest line in this file
+// readInto adds every result of one file, the file-th, to the tally of its
+// scenario version. A line that is not a complete result is bad input naming
+// the file and line; a last line cut short (an interrupted sweep) is skipped.
+func readInto(path string, file int32, tallies map[scenarioVersion]*tally) error {
 	_, err := readResults(path, func(_ int, r result) error {
 		v := scenarioVersion{r.Scenario, r.ScenarioHash}
 		t, ok := tallies[v]
@@ -155,13 +144,8 @@ func readInto(path string, tallies map[scenarioVersion]*tally) error {
 			t = newTally(v.name, v.hash)
 			tallies[v] = t
 		}
-		k := seedOf{v, r.Seed}
-		if b, seen := buildOf[k]; seen && b != r.Build {
-			t.replace(r)
-		} else {
-			t.add(r)
-		}
-		buildOf[k] = r.Build
+		t.file = file
+		t.add(r)
 		return nil
 	})
 	var ex *exitError

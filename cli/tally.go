@@ -39,6 +39,10 @@ type tally struct {
 	// builds interns the Program.Build of the results added: a few
 	// distinct strings among millions of entries.
 	builds map[string]string
+	// file numbers the results file being read (merge reads several): a
+	// seed's result from a later build in the same file supersedes the
+	// earlier one (add).
+	file int32
 }
 
 // entry is what a tally holds of one seed: inline, the few fields every
@@ -49,6 +53,7 @@ type entry struct {
 	class  runner.Class
 	hash   string
 	build  string // interned in tally.builds
+	file   int32  // tally.file when it was added
 	wall   time.Duration
 	events uint64
 	full   *result  // nil for a pass
@@ -64,25 +69,24 @@ func newTally(name, hash string) *tally {
 }
 
 // add records a result, combining it with an earlier one of the same seed.
+// Within one results file, a later build's result supersedes an earlier
+// build's instead: the file's sweep ran the seed again after the code
+// changed (--resume), and counts only the new build's. Across files, two
+// builds' results are combined like any two (shards built on different
+// machines must agree).
 func (t *tally) add(r result) {
 	if t.origin == nil {
 		t.origin = &result{Report: runner.Report{File: r.File, Protocol: r.Protocol}, SwarmKinds: r.SwarmKinds, LinTimeout: r.LinTimeout}
 	}
-	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), wall: r.WallTime, events: r.Events,
-		fired: t.probeNames.set(r.Probes)}
+	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), file: t.file, wall: r.WallTime,
+		events: r.Events, fired: t.probeNames.set(r.Probes)}
 	if r.Class.Failed() {
 		e.full = &r
 	}
-	if prev, ok := t.bySeed[r.Seed]; ok {
+	if prev, ok := t.bySeed[r.Seed]; ok && (prev.file != e.file || prev.build == e.build) {
 		e = t.combine(prev, e)
 	}
 	t.bySeed[r.Seed] = e
-}
-
-// replace records r in place of whatever the tally held for its seed.
-func (t *tally) replace(r result) {
-	delete(t.bySeed, r.Seed)
-	t.add(r)
 }
 
 // combine decides what two results of one seed of one scenario version
