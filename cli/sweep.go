@@ -112,13 +112,13 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	paths, err = a.checkScenarios(paths, f)
+	toSweep, err := a.checkScenarios(paths, f)
 	if err != nil {
 		return err
 	}
 	worst := exitPass
-	for _, path := range paths {
-		code, err := a.sweepOne(ctx, stdout, stderr, path, f)
+	for _, sw := range toSweep {
+		code, err := a.sweepOne(ctx, stdout, stderr, sw, f)
 		if err != nil {
 			return err
 		}
@@ -135,18 +135,25 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	return nil
 }
 
+// sweptScenario is a scenario file read and resolved for a sweep.
+type sweptScenario struct {
+	path        string
+	sc          *scenarios.Scenario
+	proto       runner.Protocol
+	fingerprint string
+}
+
 // checkScenarios reads every scenario file before any seed runs, so that a
 // mistake in the last file is found at once, not after hours of sweeping
-// the others. It returns the files to sweep: a file whose scenario is the
-// same (name and content) as one before it adds nothing and is left out;
-// two different scenarios of one name are refused, since their results
+// the others. It returns the scenarios to sweep: a file whose scenario is
+// the same (name and content) as one before it adds nothing and is left
+// out; two different scenarios of one name are refused, since their results
 // would share one directory of --out.
-func (a *app) checkScenarios(paths []string, f sweepFlags) ([]string, error) {
-	type seen struct{ path, fingerprint string }
-	byDir := map[string]seen{}
-	var keep []string
+func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, error) {
+	byDir := map[string]sweptScenario{}
+	var keep []sweptScenario
 	for _, path := range paths {
-		sc, _, err := a.resolveScenario(path, f.swarm)
+		sc, proto, err := a.resolveScenario(path, f.swarm)
 		if err != nil {
 			return nil, err
 		}
@@ -154,12 +161,13 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]string, error) {
 		if err != nil {
 			return nil, internalErr(err)
 		}
+		sw := sweptScenario{path: path, sc: sc, proto: proto, fingerprint: fingerprint}
 		dir := safeName(sc.Name)
 		first, ok := byDir[dir]
 		switch {
 		case !ok:
-			byDir[dir] = seen{path, fingerprint}
-			keep = append(keep, path)
+			byDir[dir] = sw
+			keep = append(keep, sw)
 		case first.fingerprint != fingerprint:
 			return nil, badInput("%s and %s are two scenarios named %q: their results would share %s; give one another name",
 				first.path, path, sc.Name, filepath.Join(f.out, dir))
@@ -210,15 +218,8 @@ func parseShard(s string) (k, n uint64, err error) {
 
 // sweepOne sweeps one scenario file and returns the exit code of its first
 // failing seed (exitPass if none).
-func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, path string, f sweepFlags) (int, error) {
-	sc, proto, err := a.resolveScenario(path, f.swarm)
-	if err != nil {
-		return 0, err
-	}
-	fingerprint, err := scenarioFingerprint(sc)
-	if err != nil {
-		return 0, internalErr(err)
-	}
+func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptScenario, f sweepFlags) (int, error) {
+	path, sc, proto, fingerprint := sw.path, sw.sc, sw.proto, sw.fingerprint
 	dir := filepath.Join(f.out, safeName(sc.Name))
 	lock, err := lockResults(dir)
 	if err != nil {
