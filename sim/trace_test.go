@@ -120,3 +120,19 @@ func TestObservationBytesAreCopied(t *testing.T) {
 	assert.Equal(t, textRecent, recent)
 	assert.Equal(t, textNotes, notes)
 }
+
+// ReadTrace skips blank lines, names the line a bad record is on, and refuses
+// a line past MaxTraceLine instead of reading it whole.
+func TestReadTraceNamesTheBadLine(t *testing.T) {
+	good := `{"i":1,"t":5,"kind":"note","node":0,"peer":null,"detail":"x"}` + "\n"
+	recs, err := ReadTrace(strings.NewReader(good + "\n  \n" + good))
+	assert.NoError(t, err)
+	assert.Len(t, recs, 2)
+
+	_, err = ReadTrace(strings.NewReader(good + "\n" + `{"i":` + "\n"))
+	assert.ErrorContains(t, err, "trace line 3:")
+
+	long := `{"detail":"` + strings.Repeat("a", MaxTraceLine) + `"}` + "\n"
+	_, err = ReadTrace(strings.NewReader(good + long))
+	assert.EqualError(t, err, "trace line 2: longer than 1048576 bytes")
+}

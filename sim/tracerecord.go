@@ -2,10 +2,11 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // TraceRecord is one line of the JSONL trace a world writes to Config.Trace,
@@ -26,25 +27,31 @@ type TraceRecord struct {
 	Detail string  `json:"detail"`
 }
 
+// MaxTraceLine bounds a trace line ReadTrace accepts. The tracer writes
+// lines far shorter (an event and a message's summary); a longer one means
+// the input is not a trace, and reading it whole could take any memory.
+const MaxTraceLine = 1 << 20
+
 // ReadTrace decodes a JSONL trace, one record a line; blank lines are
 // skipped. An error names the line it is on.
 func ReadTrace(r io.Reader) ([]TraceRecord, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), MaxTraceLine)
 	var out []TraceRecord
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if len(strings.TrimSpace(string(b))) > 0 {
-			var rec TraceRecord
-			if jerr := json.Unmarshal(b, &rec); jerr != nil {
-				return nil, fmt.Errorf("trace line %d: %w", line, jerr)
-			}
-			out = append(out, rec)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
 		}
-		if err == io.EOF {
-			return out, nil
+		var rec TraceRecord
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return nil, fmt.Errorf("trace line %d: %w", line, err)
 		}
-		if err != nil {
-			return nil, err
-		}
+		out = append(out, rec)
 	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, fmt.Errorf("trace line %d: longer than %d bytes", line+1, MaxTraceLine)
+	}
+	return out, sc.Err()
 }
