@@ -11,13 +11,27 @@ import (
 // agreement checks that no two nodes commit or apply different commands at
 // one index: Raft's State Machine Safety property (Raft §5.4.3, Figure 3),
 // Paxos's "only a single value is chosen" per slot, PBFT's safety (§4.5).
-// It compares digests, so one checker serves every protocol.
+// It compares digests, so one checker serves every protocol. It also checks
+// that each node applies in index order within one incarnation: a replica's
+// state is the commands applied so far, so applying an index again, or one
+// below the last, means the state went back (an older snapshot installed
+// over newer state) or ran a command twice.
 type agreement struct {
 	first indexRecords // index -> the first commit or apply seen there
 	// results holds, per index, the first apply that gave its result's
 	// digest (sim.Observation.Result): every later one must match it, or
 	// the replicas' states have diverged.
 	results indexRecords
+	// applied holds, by node, its last apply: in which incarnation, at which
+	// index. A restarted node applies its log again from the start.
+	applied []lastApply
+}
+
+// lastApply is a node's last apply.
+type lastApply struct {
+	incarnation uint32
+	index       uint64
+	event       uint64
 }
 
 // indexRecord remembers who first fixed a digest at an index, for reports.
@@ -56,7 +70,13 @@ func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Viola
 		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
 			Message: fmt.Sprintf("index %d: %v, but %v", o.Index, now, prev)}
 	}
-	if o.Kind != sim.ObsApply || o.Result == 0 {
+	if o.Kind != sim.ObsApply {
+		return nil
+	}
+	if v := a.inOrder(at, event, o); v != nil {
+		return v
+	}
+	if o.Result == 0 {
 		return nil
 	}
 	now.digest, now.kind = o.Result, resultKind
@@ -69,6 +89,20 @@ func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Viola
 			Message: fmt.Sprintf("index %d: %v, but %v: the same command applied at the same index gave two results, so the replicas' states had diverged",
 				o.Index, now, prev)}
 	}
+	return nil
+}
+
+// inOrder checks that apply o comes after the node's last apply, unless the
+// node restarted since. Indexes may jump ahead: a snapshot installed from
+// another server covers the ones between.
+func (a *agreement) inOrder(at sim.Time, event uint64, o sim.Observation) *Violation {
+	last := nodeSlot(&a.applied, o.Node)
+	if last.event != 0 && last.incarnation == o.Incarnation && o.Index <= last.index {
+		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
+			Message: fmt.Sprintf("%v applied index %d (event %d) after index %d (event %d), without restarting: its state went back",
+				o.Node, o.Index, event, last.index, last.event)}
+	}
+	*last = lastApply{incarnation: o.Incarnation, index: o.Index, event: event}
 	return nil
 }
 

@@ -69,7 +69,16 @@ func TestAgreement(t *testing.T) {
 				apply(1, 1, 0xa), apply(2, 1, 0xa), apply(2, 2, 0xb)}, 0, ""},
 		{"a restarted node commits and applies its log again",
 			[]sim.Observation{commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 2, 0xb), apply(0, 2, 0xb),
-				leader(1, 2), commit(0, 1, 0xa), apply(0, 1, 0xa), commit(0, 2, 0xb), apply(0, 2, 0xb)}, 0, ""},
+				leader(1, 2), restarted(commit(0, 1, 0xa)), restarted(apply(0, 1, 0xa)), restarted(commit(0, 2, 0xb)),
+				restarted(apply(0, 2, 0xb))}, 0, ""},
+		{"a node's applies jump ahead over what a snapshot installed",
+			[]sim.Observation{apply(0, 1, 0xa), apply(1, 1, 0xa), apply(1, 7, 0xc), apply(1, 8, 0xd)}, 0, ""},
+		{"a node applies an index again without restarting",
+			[]sim.Observation{apply(0, 1, 0xa), apply(0, 2, 0xb), apply(1, 1, 0xa), apply(0, 2, 0xb)}, 4,
+			"n0 applied index 2 (event 4) after index 2 (event 2), without restarting: its state went back"},
+		{"a node goes back to an older snapshot and applies from there",
+			[]sim.Observation{apply(0, 1, 0xa), apply(0, 2, 0xb), apply(0, 3, 0xc), restarted(apply(1, 3, 0xc)), apply(0, 2, 0xb)}, 5,
+			"n0 applied index 2 (event 5) after index 3 (event 3), without restarting: its state went back"},
 		{"leader observations are not about indexes",
 			[]sim.Observation{leader(0, 1), leader(1, 1), commit(0, 1, 0xa)}, 0, ""},
 		{"two nodes commit different digests at one index",
@@ -92,6 +101,12 @@ func TestAgreement(t *testing.T) {
 			"index 1: n2 applied with result digest 7 (term 1, event 4), but n0 applied with result digest 5 (term 1, event 2): " +
 				"the same command applied at the same index gave two results, so the replicas' states had diverged"},
 	})
+}
+
+// restarted is o made by its node's next incarnation.
+func restarted(o sim.Observation) sim.Observation {
+	o.Incarnation++
+	return o
 }
 
 // applyResult is apply with the digest of the result the command produced.

@@ -162,12 +162,17 @@ func (k ObsKind) String() string {
 // Checkers judge agreement and leadership from observations alone, which lets
 // one checker serve every protocol.
 type Observation struct {
-	Kind   ObsKind
-	Node   NodeID // filled in by the kernel: the observing node
-	Term   uint64 // term, ballot or view
-	Index  uint64 // log index, slot or sequence number
-	Digest uint64 // digest of the command at Index
-	Text   string // for calls, returns and notes
+	Kind ObsKind
+	Node NodeID // filled in by the kernel: the observing node
+	// Incarnation is filled in by the kernel too: the observing node's
+	// incarnation (World.Incarnation), which a crash and a restart each
+	// bump. Checkers tell by it what a node did before a restart from what
+	// it did since (it applies its log again from the start). Not traced.
+	Incarnation uint32
+	Term        uint64 // term, ballot or view
+	Index       uint64 // log index, slot or sequence number
+	Digest      uint64 // digest of the command at Index
+	Text        string // for calls, returns and notes
 	// Bytes is a text built in a buffer the caller reuses, for the
 	// observations made by the thousand (a client's call and return): Observe
 	// copies it at once, so the buffer may be overwritten straight after and

@@ -500,7 +500,7 @@ func (w *World) apply(s *nodeSlot, ef *effect, delay time.Duration) {
 		s.timers.fired(ef.tk)
 	case effObserve:
 		o := &w.observed[ef.op]
-		o.Node = s.id
+		o.Node, o.Incarnation = s.id, s.inc
 		w.tr.observation(w.now, o)
 		for _, fn := range w.observers {
 			fn(*o)

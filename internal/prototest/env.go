@@ -34,13 +34,16 @@ type Effect struct {
 // signature verifies only if some node made it. A Net routes the sends; an Env
 // of its own (NewEnv) only records them.
 type Env struct {
-	id      sim.NodeID
-	servers []sim.NodeID
-	now     func() sim.Time
-	rng     *sim.Rand
-	disk    *sim.Disk
-	signed  map[sim.Signature]bool
-	route   func(e Effect) // nil for a standalone Env
+	id sim.NodeID
+	// incarnation is bumped by each crash and start, as the kernel's is:
+	// observations carry it.
+	incarnation uint32
+	servers     []sim.NodeID
+	now         func() sim.Time
+	rng         *sim.Rand
+	disk        *sim.Disk
+	signed      map[sim.Signature]bool
+	route       func(e Effect) // nil for a standalone Env
 
 	// Effects lists every Send, SetTimer, CancelTimer and Observe, in the
 	// order the handlers made them.
@@ -95,7 +98,7 @@ func (e *Env) CancelTimer(k sim.TimerKind) {
 
 // Observe implements sim.Env.
 func (e *Env) Observe(o sim.Observation) {
-	o.Node = e.id
+	o.Node, o.Incarnation = e.id, e.incarnation
 	o.Bytes = slices.Clone(o.Bytes) // the caller may reuse its buffer, as the kernel allows
 	e.record(Effect{Kind: EffectObserve, Obs: o})
 }

@@ -134,6 +134,7 @@ func (tn *Net[N]) Start(id sim.NodeID) {
 		tn.t.Fatalf("prototest: the factory's node %v is not of the Net's node type", id)
 	}
 	tn.nodes[id], tn.up[id] = n, true
+	tn.envs[id].incarnation++
 	tn.line("start " + id.String())
 	tn.handle(func() { n.Start(tn.envs[id]) })
 }
@@ -150,6 +151,7 @@ func (tn *Net[N]) StartAll() {
 func (tn *Net[N]) Crash(id sim.NodeID) {
 	var zero N
 	tn.nodes[id], tn.up[id] = zero, false
+	tn.envs[id].incarnation++
 	clear(tn.envs[id].Timers)
 	if !tn.vaultStarted {
 		tn.vault.RunUntil(0) // boots the idle nodes, so that they can crash

@@ -39,7 +39,7 @@ func TestNormalCaseExecutesEverywhereAndReplies(t *testing.T) {
 	for id := range sim.NodeID(4) {
 		commits, applies := tn.Observed(id, sim.ObsCommit), tn.Observed(id, sim.ObsApply)
 		require.Len(t, commits, 1, "replica %v", id)
-		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Term: 0, Index: 1, Digest: cmd.Digest()}, commits[0])
+		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Incarnation: 1, Term: 0, Index: 1, Digest: cmd.Digest()}, commits[0])
 		require.Len(t, applies, 1)
 		require.Equal(t, uint64(1), applies[0].Index)
 	}
@@ -47,7 +47,7 @@ func TestNormalCaseExecutesEverywhereAndReplies(t *testing.T) {
 	for _, r := range tn.Replies {
 		require.Equal(t, service.Reply{Client: 100, Seq: 1, Status: service.StatusOK, Result: []byte("ok")}, r)
 	}
-	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 0, Term: 0}}, tn.Observed(0, sim.ObsLeader))
+	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 0, Incarnation: 1, Term: 0}}, tn.Observed(0, sim.ObsLeader))
 
 	// A retry of an executed request gets the cached reply and runs nothing.
 	tn.Replies = nil

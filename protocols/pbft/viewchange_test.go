@@ -41,14 +41,14 @@ func TestViewChangeCarriesPreparedRequestsIntoTheNewView(t *testing.T) {
 	require.Equal(t, cmdA, vcs[0].Prepared[0].Cmd)
 	tn.Stabilize() // 1, the new primary, joins on f+1 view changes and starts the view
 
-	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 1, Term: 1}}, tn.Observed(1, sim.ObsLeader))
+	require.Equal(t, []sim.Observation{{Kind: sim.ObsLeader, Node: 1, Incarnation: 1, Term: 1}}, tn.Observed(1, sim.ObsLeader))
 	for id := range sim.NodeID(4) {
 		n := tn.Node(id)
 		require.Equal(t, uint64(1), n.view, "replica %v", id)
 		require.False(t, n.changing)
 		commits := tn.Observed(id, sim.ObsCommit)
 		require.Len(t, commits, 1)
-		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Term: 1, Index: 1, Digest: cmdA.Digest()}, commits[0])
+		require.Equal(t, sim.Observation{Kind: sim.ObsCommit, Node: id, Incarnation: 1, Term: 1, Index: 1, Digest: cmdA.Digest()}, commits[0])
 	}
 	require.Equal(t, uint64(2), tn.Node(1).next, "new requests go after O")
 	request(tn, 101, 1, "set b 1", 1)
