@@ -170,6 +170,7 @@ const (
 	// Log compaction (§7).
 	BugSnapshotForgetsConfig   = "snapshot-forgets-config"
 	BugSnapshotForgetsSessions = "snapshot-forgets-sessions"
+	BugInstallStaleSnapshot    = "install-stale-snapshot"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
@@ -184,6 +185,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"and a follower's crash loses what it acknowledged"},
 	forgetVote: {Name: BugForgetVote, Description: "votedFor is kept only in memory, so a restarted server may vote " +
 		"twice in one term and elect two leaders (Raft §5.2, Figure 2 persistent state)"},
+	installStaleSnapshot: {Name: BugInstallStaleSnapshot, Description: "a follower installs a snapshot from the " +
+		"leader that its commit index has already passed (thesis §5.1 ignores one that does not reach past it): its " +
+		"state machine goes back to the snapshot and applies the entries after it a second time, and until it " +
+		"catches up again it holds a state older than it answered from"},
 	leaderIgnoresHigherTerm: {Name: BugLeaderIgnoresHigherTerm, Description: "an availability bug: a leader that " +
 		"gets a response carrying a higher term (an AppendEntries or vote answer) ignores it instead of stepping " +
 		"down (Raft §5.1), and goes on leading its stale term until a request of the new term reaches it"},
@@ -248,6 +253,7 @@ const (
 	commitOldTerm
 	followerWriteCache
 	forgetVote
+	installStaleSnapshot
 	leaderIgnoresHigherTerm
 	leaderLocalReads
 	leaseNoDriftMargin
@@ -274,4 +280,4 @@ type bugSet = service.BugSet[bug]
 // harm only availability or liveness, or weaken reads while the log and the
 // replicas' states stay correct.
 var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, forgetVote, noJointConsensus, noLogCheckOnVote,
-	sendBeforeSync, snapshotForgetsConfig, snapshotForgetsSessions)
+	installStaleSnapshot, sendBeforeSync, snapshotForgetsConfig, snapshotForgetsSessions)

@@ -126,7 +126,7 @@ func (n *node) sendSnapshot(to sim.NodeID) {
 // figure 5.3) for a message of the current term, as a follower.
 func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 	n.heardFromLeader(from)
-	if m.Index <= n.commit {
+	if m.Index <= n.commit && !n.installsStale(m) {
 		// Everything it covers is committed here already, and matches the
 		// leader's log (Leader Completeness): nothing to install.
 		n.probe(ProbeSnapshotOld)
@@ -138,12 +138,21 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 	n.sendAppResp(from, MsgAppResp{Term: n.term, Index: index})
 }
 
+// installsStale says whether the planted bug install-stale-snapshot takes
+// snapshot m, which the commit index passed, over the state: one past the
+// server's own snapshot, which the log can still be compacted to.
+func (n *node) installsStale(m MsgSnapshot) bool {
+	return n.bugs.Has(installStaleSnapshot) && m.Index > n.snap.index
+}
+
 // installSnapshot makes s, a snapshot past the commit index, this server's
 // state: the state machine and sessions restored, the log compacted up to it
 // (its suffix kept if it holds s's last entry, else discarded), applied and
 // commit at its index. It returns the index to acknowledge: s.index.
 func (n *node) installSnapshot(s snapshot) uint64 {
-	n.assert(s.index > n.commit, "installing a snapshot the commit index passed")
+	if !n.bugs.Has(installStaleSnapshot) {
+		n.assert(s.index > n.commit, "installing a snapshot the commit index passed")
+	}
 	keep := s.index <= n.lastIndex() && n.termAt(s.index) == s.term
 	if keep {
 		n.probe(ProbeSnapshotInstalledKept)
