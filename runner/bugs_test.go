@@ -65,6 +65,8 @@ var plantedBugs = []struct {
 	// snapshots without the client sessions.
 	{"raft-bug-snapshot-forgets-config.yaml", 10, "agreement|one-leader-per-term"}, // 17/50 (14 by agreement), first at seed 2
 	{"raft-bug-snapshot-forgets-sessions.yaml", 5, "agreement"},                    // 200/200, by the results of applies, first at seed 1
+	// A stale snapshot installed over newer state: the apply order.
+	{"raft-bug-install-stale-snapshot.yaml", 10, "agreement"}, // 118/200, first at seed 2
 	// A Paxos configuration in force at once, without the alpha window.
 	{"paxos-bug-no-alpha-window.yaml", 20, "agreement"}, // 7/50, first at seed 5
 }

@@ -217,6 +217,9 @@
 //     state machine back without the client sessions, so a command the log
 //     holds twice (a client's retry) runs twice on that server and its state
 //     parts from the others'.
+//   - install-stale-snapshot: a follower installs a snapshot from the leader
+//     that its commit index already passed, so its state machine goes back
+//     and applies the entries after the snapshot a second time.
 //   - no-append-retry (liveness only): the leader never retries an
 //     AppendEntries (§5.3 retries indefinitely), so a lost append or a
 //     rejection leaves a follower behind for good; the cross-server
