@@ -71,3 +71,38 @@ func TestProgressCoverWait(t *testing.T) {
 	p.CoverWait(time.Second)
 	require.Equal(t, 5800*time.Millisecond, p.Bound)
 }
+
+// A leader may lead cut off from a majority for the bound, on its own clock,
+// and no longer; reaching a majority again, a new term, a restart or a stall
+// starts the count afresh, and a clock stepped back holds it.
+func TestIsolatedLeader(t *testing.T) {
+	c := NewIsolatedLeaderCheck()
+	var r LeaderReach
+	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return r })
+	ms := time.Millisecond
+	lead := func(clock time.Duration, term, inc uint64) *Violation {
+		r.Clock = sim.Time(clock)
+		return c.Observe(r.Clock, uint64(clock/ms), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: term, Index: inc})
+	}
+	require.Nil(t, lead(0, 1, 1), "a leader that reaches a majority")
+	require.False(t, c.Judged())
+	r.CutOff = true
+	require.Nil(t, lead(100*ms, 1, 1), "cut off: the count starts")
+	require.True(t, c.Judged())
+	require.Nil(t, lead(600*ms, 1, 1), "500ms cut off: within the bound")
+	r.CutOff = false
+	require.Nil(t, lead(650*ms, 1, 1), "healed in time")
+	r.CutOff = true
+	require.Nil(t, lead(700*ms, 1, 1), "cut off again: a new count")
+	require.Nil(t, lead(1300*ms, 2, 1), "a new term (elected by a majority): a new count")
+	require.Nil(t, lead(1400*ms, 2, 2), "a new incarnation: a new count")
+	r.Stalls++
+	require.Nil(t, lead(1800*ms, 2, 2), "paused, or held by a slow sync: a new count")
+	require.Nil(t, lead(100*ms, 2, 2), "the clock stepped back 1.7s: its timers wait until it is past 1.8s again")
+	require.Nil(t, lead(2300*ms, 2, 2), "500ms past the count's start")
+	v := lead(2301*ms, 2, 2)
+	require.NotNil(t, v, "501ms cut off in one leadership")
+	require.Equal(t, NameIsolatedLeader, v.Checker)
+	require.Equal(t, "n0 still leads term 2, cut off from a majority for 501ms on its clock (since event 1800), past the 500ms in which it should step down", v.Message)
+	require.Nil(t, c.Observe(0, 1, sim.Observation{Kind: sim.ObsTerm, Node: 1, Term: 9}), "only leaders' acts are judged")
+}

@@ -75,6 +75,8 @@ func NewInvariant(name string) (Invariant, bool) {
 		return NewStaleLeader(), true
 	case NameProgress:
 		return NewProgressCheck(0), true
+	case NameIsolatedLeader:
+		return NewIsolatedLeaderCheck(), true
 	}
 	return nil, false
 }

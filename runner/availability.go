@@ -8,10 +8,11 @@ import (
 	"github.com/simrun/simrun/sim"
 )
 
-// The availability checks (checkers.NameStaleLeader, checkers.NameProgress)
-// need more than what servers announce: what terms each server saw and
-// which leader messages it sent, from the protocol's sim.Termed messages,
-// and whether a majority of servers is up and connected. The runner reads
+// The availability checks (checkers.NameStaleLeader, checkers.NameProgress,
+// checkers.NameIsolatedLeader) need more than what servers announce: what
+// terms each server saw and which leader messages it sent, from the
+// protocol's sim.Termed messages, and whether a majority of servers is up
+// and connected. The runner reads
 // both from the world's message hook (sim.World.OnMessage), which neither
 // traces nor changes anything: listing these checks never changes a seed's
 // trace.
@@ -26,6 +27,7 @@ type availability struct {
 	r          *run
 	stale      bool                    // stale-leader is listed
 	check      *checkers.ProgressCheck // progress is listed
+	isolated   *checkers.IsolatedLeaderCheck
 	nextSample sim.Time
 	leads      int  // leader messages seen (stale-leader judged something)
 	healthy    bool // a healthy majority was seen (progress judged something)
@@ -35,6 +37,7 @@ type availability struct {
 	// had then (coreInc, by position).
 	core    []sim.NodeID
 	coreInc []uint64
+	reached []sim.NodeID // reach's scratch
 }
 
 // attachAvailability hooks the world's messages if the scenario lists an
@@ -46,11 +49,14 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 		case *checkers.ProgressCheck:
 			c.CoverWait(r.backoff)
 			r.avail.check = c
+		case *checkers.IsolatedLeaderCheck:
+			c.Watch(r.stepDown, r.avail.reach)
+			r.avail.isolated = c
 		default:
 			r.avail.stale = r.avail.stale || inv.Name() == checkers.NameStaleLeader
 		}
 	}
-	if r.avail.stale || r.avail.check != nil {
+	if r.avail.stale || r.avail.check != nil || r.avail.isolated != nil {
 		r.world.OnMessage(r.avail.onMessage)
 	}
 }
@@ -65,7 +71,7 @@ func (a *availability) stop() {
 
 func (a *availability) onMessage(ev sim.MessageEvent) {
 	w := a.r.world
-	if a.stale {
+	if a.stale || a.isolated != nil {
 		a.termed(ev)
 	}
 	if a.check != nil && !a.stopped && w.Now() >= a.nextSample {
@@ -160,6 +166,34 @@ func (a *availability) broken(from, to sim.NodeID) bool {
 	return w.IsCut(from, to) || w.IsClogged(from, to) || w.Link(from, to) != w.DefaultLink()
 }
 
+// reach says where server id stands, for the isolated-leader check: its
+// clock, its stalls, and whether it is cut off from a majority. A server it
+// cannot reach is down or paused, or a link between them is cut or clogged
+// either way; a lossy or slow link still reaches. While a configuration
+// change is not known to all members, which majority counts is not clear,
+// and no server is cut off.
+func (a *availability) reach(id sim.NodeID) checkers.LeaderReach {
+	w := a.r.world
+	r := checkers.LeaderReach{Clock: w.LocalTime(id), Stalls: w.Stalls(id)}
+	if !a.r.config.knownToMembers() {
+		return r
+	}
+	reached := a.reached[:0]
+	for _, p := range a.r.config.healthMembers(w.Servers()) {
+		if p == id || w.Up(p) && !w.Paused(p) && !a.severed(id, p) && !a.severed(p, id) {
+			reached = append(reached, p)
+		}
+	}
+	a.reached = reached
+	r.CutOff = !a.r.config.hasMajority(reached, len(w.Servers()))
+	return r
+}
+
+// severed reports whether the link from -> to delivers nothing for now.
+func (a *availability) severed(from, to sim.NodeID) bool {
+	return a.r.world.IsCut(from, to) || a.r.world.IsClogged(from, to)
+}
+
 // steady narrows the watched core to the servers of majority still in the
 // incarnation they had when the core began, and reports whether it still
 // holds a majority; when it does not, the core starts again as majority (nil
@@ -193,7 +227,7 @@ func (a *availability) steady(majority []sim.NodeID) bool {
 // (nothing wrong was decided; something that should have happened did not).
 func violationClass(vs []*checkers.Violation) (Class, string) {
 	for _, v := range vs {
-		if v.Checker != checkers.NameStaleLeader && v.Checker != checkers.NameProgress {
+		if v.Checker != checkers.NameStaleLeader && v.Checker != checkers.NameProgress && v.Checker != checkers.NameIsolatedLeader {
 			return Safety, v.Error()
 		}
 	}
@@ -207,6 +241,10 @@ func (a *availability) vacuity(rep *Report) []string {
 	if a.stale && a.leads == 0 {
 		why = append(why, checkers.NameStaleLeader+" judged nothing: no server sent a leader's message (sim.Termed)")
 		markVacuous(rep, checkers.NameStaleLeader)
+	}
+	if a.isolated != nil && !a.isolated.Judged() {
+		why = append(why, checkers.NameIsolatedLeader+" judged nothing: no leader was cut off from a majority")
+		markVacuous(rep, checkers.NameIsolatedLeader)
 	}
 	if a.check != nil && !a.healthy {
 		why = append(why, checkers.NameProgress+" judged nothing: a majority of the servers was never up and connected")

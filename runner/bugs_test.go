@@ -50,6 +50,7 @@ var plantedBugs = []struct {
 	// which the safety checks miss (TestAvailabilityBugsMissedBySafetyChecks).
 	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 44/60, first at seed 1
 	{"raft-bug-stale-append-resets-timer.yaml", 10, "progress"},      // 60/60
+	{"raft-bug-check-quorum-on-send.yaml", 5, "isolated-leader"},     // 200/200, first at seed 1
 	// A lease with no drift margin (read_mode: lease), the leader's clock
 	// at half speed: a deposed leader serves stale reads.
 	{"raft-bug-lease-no-drift-margin.yaml", 10, "history is not linearizable"}, // 15/20, first at seed 1
@@ -86,7 +87,7 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 			}
 			require.NotNil(t, failing, "no failure in %d seeds: the checker misses the bug", b.maxSeeds)
 			want := runner.Safety
-			if strings.HasPrefix(b.checker, "not converged") || slices.Contains([]string{"stale-leader", "progress", "stable-leader"}, b.checker) {
+			if strings.HasPrefix(b.checker, "not converged") || slices.Contains([]string{"stale-leader", "progress", "stable-leader", "isolated-leader"}, b.checker) {
 				want = runner.Liveness
 			}
 			require.Equal(t, want, failing.Class, failing.Reason)
@@ -194,7 +195,8 @@ func TestAvailabilityBugsMissedBySafetyChecks(t *testing.T) {
 	if testing.Short() {
 		seeds = 3
 	}
-	for _, file := range []string{"raft-bug-leader-ignores-higher-term.yaml", "raft-bug-stale-append-resets-timer.yaml"} {
+	for _, file := range []string{"raft-bug-leader-ignores-higher-term.yaml", "raft-bug-stale-append-resets-timer.yaml",
+		"raft-bug-check-quorum-on-send.yaml"} {
 		t.Run(file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", file))
 			require.NoError(t, err)

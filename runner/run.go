@@ -148,6 +148,11 @@ type Servers struct {
 	// most maxLivenessAllowance), so that a protocol in backoff is not
 	// reported stuck. 0 (or negative): no allowance.
 	Backoff time.Duration
+	// StepDown, above 0, is the longest a leader cut off from a majority
+	// goes on leading, on its own clock, before it steps down (Raft's
+	// check-quorum): the isolated-leader check's bound. 0: the protocol
+	// promises no such step-down, and a scenario cannot list the check.
+	StepDown time.Duration
 	// ClockDrift, above 0, is what the servers assume of their clocks to stay
 	// correct (a lease's bound): that one runs at most ClockDrift times
 	// faster than another, and none jumps. Swarm mode then draws clock
@@ -290,6 +295,7 @@ type run struct {
 	outcome sim.Outcome
 
 	backoff   time.Duration // Servers.Backoff
+	stepDown  time.Duration // Servers.StepDown
 	byzantine []ByzantineServer
 	swarm     faults.SwarmDraw
 	options   optionsDraw
@@ -315,6 +321,10 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	servers, err := proto.Build(Cluster{Scenario: sc, NewStateMachine: workload.NewKV, Byzantine: byz})
 	if err != nil {
 		return nil, err
+	}
+	if sc.HasCheck(checkers.NameIsolatedLeader) && servers.StepDown <= 0 {
+		return nil, sc.Errorf("checks", "%s needs a protocol that steps a leader cut off from a majority down, and %s as configured does not (raft does with protocol_options.check_quorum: true)",
+			checkers.NameIsolatedLeader, proto.Name)
 	}
 	wcfg := workloadConfig(sc)
 	wcfg.ReplyQuorum, wcfg.BroadcastRetry = servers.ReplyQuorum, servers.BroadcastRetry
@@ -344,7 +354,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, err
 	}
 	byzIDs := byzantineIDs(byz)
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff,
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
 	w.OnObservation(r.count)
 	w.OnObservation(r.config.observe)

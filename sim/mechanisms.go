@@ -50,6 +50,7 @@ func (w *World) Pause(id NodeID) {
 		return
 	}
 	s.paused = true
+	s.stalls++
 	w.tr.begin(w.now, "pause", id, None)
 	w.tr.end()
 }
@@ -68,6 +69,12 @@ func (w *World) Resume(id NodeID) {
 
 // Paused reports whether node id is paused.
 func (w *World) Paused(id NodeID) bool { return w.nodes[id].paused }
+
+// Stalls counts the times node id stopped running while up: each pause, and
+// each slow disk sync that held it. Its clock runs on meanwhile while its
+// timers wait, so a checker that times what a node does on its clock
+// (checkers.IsolatedLeaderCheck) starts again after a stall.
+func (w *World) Stalls(id NodeID) uint64 { return w.nodes[id].stalls }
 
 // Clog holds every message arriving on the link from -> to until Unclog, then
 // delivers them in order: a congested or stalled link, not a lossy one.
@@ -420,6 +427,7 @@ func (w *World) slowSync(s *nodeSlot, syncsBefore uint64) time.Duration {
 		return 0
 	}
 	s.busyUntil = w.now.Add(d)
+	s.stalls++
 	w.q.push(event{at: s.busyUntil, kind: evWake, node: s.id, from: None})
 	return d
 }

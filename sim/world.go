@@ -108,6 +108,7 @@ type nodeSlot struct {
 	// has its deliveries and timers held until it runs again.
 	paused     bool
 	busyUntil  Time
+	stalls     uint64  // pauses and slow syncs so far: World.Stalls
 	backlog    []event // what arrived while the node could not run, in order
 	releasing  bool    // the backlog's head is back in the queue
 	starting   bool    // the instance has not run Start yet: nothing else may reach it

@@ -27,6 +27,7 @@ const (
 	WritesFollowReads  = "writes-follow-reads" // session: a write takes effect after what its client read
 	Sequential         = "sequential"          // sequential consistency: per-client program order, per key
 	StableLeader       = "stable-leader"       // availability: a healed, converged cluster keeps its leader
+	IsolatedLeader     = "isolated-leader"     // availability: a leader cut off from a majority steps down
 )
 
 // Check describes one check name.
@@ -50,6 +51,7 @@ var checks = []Check{
 	{Name: StaleLeader, Optional: true},
 	{Name: Progress, Optional: true},
 	{Name: StableLeader, Optional: true},
+	{Name: IsolatedLeader, Optional: true},
 	{Name: Serializable, Models: []string{ModelListAppend}},
 	{Name: StrictSerializable, Models: []string{ModelListAppend}},
 	// Weaker models than linearizable, not defaults: a scenario lists them

@@ -136,7 +136,23 @@ func (c Config) Validate() error {
 	if slices.Contains(c.Bugs, BugLeaseNoDriftMargin) && c.ReadMode != ReadLease {
 		return fmt.Errorf("raft: bug %s needs read_mode: lease", BugLeaseNoDriftMargin)
 	}
+	if slices.Contains(c.Bugs, BugCheckQuorumOnSend) && !c.CheckQuorum {
+		return fmt.Errorf("raft: bug %s needs check_quorum: true", BugCheckQuorumOnSend)
+	}
 	return nil
+}
+
+// StepDownBound is, with CheckQuorum, the longest a leader cut off from a
+// majority goes on leading, on its own clock (runner.Servers.StepDown): it
+// last heard from a majority when the cut began, or from an answer sent
+// before it and delivered late; a heartbeat tick finds the quorum inactive
+// at most ElectionTimeoutMin plus HeartbeatInterval after that; the second
+// ElectionTimeoutMin allows for the late answer. 0 without CheckQuorum.
+func (c Config) StepDownBound() time.Duration {
+	if !c.CheckQuorum {
+		return 0
+	}
+	return 2*c.ElectionTimeoutMin + c.HeartbeatInterval
 }
 
 // Bug describes a planted bug: a deliberate deviation from the paper that the
@@ -171,11 +187,17 @@ const (
 	BugSnapshotForgetsConfig   = "snapshot-forgets-config"
 	BugSnapshotForgetsSessions = "snapshot-forgets-sessions"
 	BugInstallStaleSnapshot    = "install-stale-snapshot"
+	// Check-quorum (thesis §6.2).
+	BugCheckQuorumOnSend = "check-quorum-on-send"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 	ackBeforeSync: {Name: BugAckBeforeSync, Description: "log entries are acknowledged (and counted by the leader) " +
 		"without syncing the disk, so a crash loses acknowledged, even committed, entries"},
+	checkQuorumOnSend: {Name: BugCheckQuorumOnSend, Description: "an availability bug (check_quorum only): the " +
+		"leader counts a server as active when it sends it a heartbeat instead of when it hears from it (thesis " +
+		"§6.2 counts answers), so a leader cut off from a majority never steps down and holds its clients, which " +
+		"wait on commits it cannot make"},
 	commitOldTerm: {Name: BugCommitOldTerm, Description: "the leader commits entries of earlier terms by counting " +
 		"replicas, the Figure 8 scenario of Raft §5.4.2"},
 	followerWriteCache: {Name: BugFollowerWriteCache, Description: "a weaker-consistency option: a follower " +
@@ -250,6 +272,7 @@ type bug uint8
 // The planted bugs' positions, in the order of their names.
 const (
 	ackBeforeSync bug = iota
+	checkQuorumOnSend
 	commitOldTerm
 	followerWriteCache
 	forgetVote

@@ -15,7 +15,7 @@ func TestConfigValidate(t *testing.T) {
 	kit.RequireValidation(t, []prototest.ConfigCase[Config]{
 		{Name: "default"},
 		{Name: "every bug", Change: func(c *Config) {
-			c.ReadMode, c.PreVote = ReadLease, true
+			c.ReadMode, c.PreVote, c.CheckQuorum = ReadLease, true, true
 			for _, b := range KnownBugs() {
 				c.Bugs = append(c.Bugs, b.Name)
 			}
@@ -28,6 +28,8 @@ func TestConfigValidate(t *testing.T) {
 		{Name: "drift below 1", Change: func(c *Config) { c.LeaseDrift = 0.8 }, Err: "lease_drift 0.8 must be in [1, 100]"},
 		{Name: "lease bug without a lease", Change: func(c *Config) { c.Bugs = []string{BugLeaseNoDriftMargin} },
 			Err: "bug lease-no-drift-margin needs read_mode: lease"},
+		{Name: "check-quorum bug without check-quorum", Change: func(c *Config) { c.Bugs = []string{BugCheckQuorumOnSend} },
+			Err: "bug check-quorum-on-send needs check_quorum: true"},
 		{Name: "pre-vote and check-quorum", Change: func(c *Config) { c.PreVote, c.CheckQuorum = true, true }},
 		{Name: "no election timeout", Change: func(c *Config) { c.ElectionTimeoutMin = 0 }, Err: "election_timeout_min"},
 		{Name: "max not above min", Change: func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, Err: "election_timeout_max"},
@@ -37,7 +39,7 @@ func TestConfigValidate(t *testing.T) {
 		{Name: "whole log kept", Change: func(c *Config) { c.SnapshotInterval = 0 }},
 		{Name: "negative snapshot interval", Change: func(c *Config) { c.SnapshotInterval = -1 }, Err: "snapshot_interval -1 must not be negative"},
 		{Name: "unknown bug", Change: func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			Err: `unknown bug "commit-old-terms" (known: ack-before-sync, commit-old-term, follower-write-cache, forget-vote, install-stale-snapshot, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, snapshot-forgets-sessions, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+			Err: `unknown bug "commit-old-terms" (known: ack-before-sync, check-quorum-on-send, commit-old-term, follower-write-cache, forget-vote, install-stale-snapshot, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, snapshot-forgets-sessions, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
 		{Name: "bug twice", Change: func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, Err: "twice"},
 	})
 }
@@ -73,7 +75,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 19)
+	require.Len(t, bugs, 20)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

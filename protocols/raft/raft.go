@@ -549,12 +549,15 @@ func (n *node) tickElection(kind sim.TimerKind, again, ask func()) {
 // keeps them from starting elections (Raft §5.2) and retries lost appends.
 func tickHeartbeat(n *node, kind sim.TimerKind) {
 	n.assert(kind == timerHeartbeat, "leader got an election timer")
+	// Check-quorum comes first: a leader whose heartbeats stall still steps
+	// down in time once it has not heard from a majority (the bound
+	// Config.StepDownBound promises).
+	if n.checkQuorum() {
+		return // stepped down: no more heartbeats
+	}
 	if n.env.Buggify(buggifySkipHeartbeat) {
 		n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval) // a stalled leader: followers may time out
 		return
-	}
-	if n.checkQuorum() {
-		return // stepped down: no more heartbeats
 	}
 	n.tickTransfer()
 	n.tickChange()

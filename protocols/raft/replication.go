@@ -256,6 +256,9 @@ func (n *node) sendAppend(to sim.NodeID) {
 // commit index; or nothing while the match lies below the snapshot (the
 // term there is gone), until entries catch the follower up.
 func (n *node) heartbeat(to sim.NodeID) {
+	if n.bugs.Has(checkQuorumOnSend) {
+		n.heardFrom(to) // planted bug: a heartbeat sent, not an answer, counts
+	}
 	pr := &n.prs[to]
 	now := n.env.Now()
 	pr.inflightSince = min(pr.inflightSince, now) // the local clock may be stepped back

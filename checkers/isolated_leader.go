@@ -1,0 +1,102 @@
+package checkers
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/simrun/simrun/checkers/names"
+	"github.com/simrun/simrun/sim"
+)
+
+// NameIsolatedLeader is the check that a leader cut off from a majority
+// steps down, as scenario files list it.
+const NameIsolatedLeader = names.IsolatedLeader
+
+// IsolatedLeaderCheck is the "isolated-leader" invariant: a leader that
+// cannot reach a majority of the servers stops leading within Bound, on its
+// own clock. Raft's check-quorum promises this (thesis §6.2): a leader that
+// has not heard from a majority within an election timeout steps down, so
+// that its clients go elsewhere instead of waiting on commits it cannot
+// make. A protocol that makes no such promise keeps leading, rightly, and
+// cannot list the check.
+//
+// It reads sim.ObsLead (a server sent a message only a leader sends, made
+// by the runner from sim.Termed messages, its incarnation in Index) and asks
+// the runner, through the function Watch installs, where the server stands
+// (LeaderReach). Reachability is the fault schedule's, not the protocol's: a
+// server counts as unreachable only when it is down or paused, or a link
+// between them is cut or clogged either way, so a lossy link never makes a
+// leader "isolated". Time is the leader's clock, as its timers read it: a
+// clock stepped back holds its timers until it is past where it was, so the
+// check's clock does not go back either; a pause or a slow sync holds them
+// too, so the count starts again after one.
+type IsolatedLeaderCheck struct {
+	Bound  time.Duration
+	reach  func(sim.NodeID) LeaderReach
+	leads  []isolatedLead // by node ID
+	judged bool           // a leader was seen cut off
+}
+
+// LeaderReach is where a server stands when it acts as leader.
+type LeaderReach struct {
+	CutOff bool     // it cannot reach a majority of the servers
+	Clock  sim.Time // its clock's reading
+	Stalls uint64   // how often it was paused or held by a slow sync (sim.World.Stalls)
+}
+
+// isolatedLead is a server's leadership of one term in one incarnation: the
+// furthest its clock has read, and whether and since when, on that reading,
+// it has led cut off from a majority.
+type isolatedLead struct {
+	term, inc uint64
+	clock     sim.Time
+	cutOff    bool
+	since     sim.Time
+	stalls    uint64
+	event     uint64
+}
+
+// NewIsolatedLeaderCheck returns the "isolated-leader" invariant; the
+// runner gives it its bound and its view of the servers with Watch.
+func NewIsolatedLeaderCheck() *IsolatedLeaderCheck { return &IsolatedLeaderCheck{} }
+
+// Watch sets the bound and the function that says where a server stands.
+func (c *IsolatedLeaderCheck) Watch(bound time.Duration, reach func(sim.NodeID) LeaderReach) {
+	c.Bound, c.reach = bound, reach
+}
+
+// Judged reports whether a leader was ever seen cut off from a majority:
+// if not, the check judged nothing.
+func (c *IsolatedLeaderCheck) Judged() bool { return c.judged }
+
+// Name implements Invariant.
+func (c *IsolatedLeaderCheck) Name() string { return NameIsolatedLeader }
+
+// Kinds implements Selective: the leaders' acts.
+func (c *IsolatedLeaderCheck) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsLead} }
+
+// Observe judges a leader's message: sent while cut off from a majority for
+// longer than Bound on the sender's clock, it is a violation.
+func (c *IsolatedLeaderCheck) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
+	if o.Kind != sim.ObsLead || o.Node < 0 || c.reach == nil {
+		return nil
+	}
+	r := c.reach(o.Node)
+	lead := nodeSlot(&c.leads, o.Node)
+	if lead.term != o.Term || lead.inc != o.Index || lead.event == 0 {
+		*lead = isolatedLead{term: o.Term, inc: o.Index, clock: r.Clock, event: event} // a new leadership
+	}
+	lead.clock = max(lead.clock, r.Clock)
+	switch {
+	case !r.CutOff:
+		lead.cutOff = false
+	case !lead.cutOff || lead.stalls != r.Stalls:
+		lead.cutOff, lead.since, lead.stalls, lead.event = true, lead.clock, r.Stalls, event
+		c.judged = true
+	case lead.clock.Sub(lead.since) > c.Bound:
+		return &Violation{Checker: NameIsolatedLeader, Event: event, At: at, Node: o.Node,
+			Message: fmt.Sprintf("%v still leads term %d, cut off from a majority for %v on its clock (since event %d), past the %v in which it should step down",
+				o.Node, o.Term, lead.clock.Sub(lead.since), lead.event, c.Bound)}
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package runner_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+)
+
+// A protocol that does not promise to step a cut-off leader down cannot
+// list isolated-leader: the scenario is refused, naming the check and the
+// key that would make the promise.
+func TestIsolatedLeaderNeedsAPromise(t *testing.T) {
+	for _, src := range []string{
+		"protocol: raft\nnodes: 3\nduration: 1s\nchecks: [agreement, isolated-leader]\n",
+		"protocol: paxos\nnodes: 3\nduration: 1s\nchecks: [agreement, isolated-leader]\n",
+	} {
+		sc, err := scenarios.Parse("no-promise.yaml", []byte(src))
+		require.NoError(t, err)
+		proto, err := registry.Resolve(sc)
+		require.NoError(t, err)
+		_, err = runner.Run(sc, proto, runner.Options{Seed: 1})
+		require.ErrorContains(t, err, "isolated-leader needs a protocol that steps a leader cut off from a majority down, and "+sc.Protocol+" as configured does not")
+	}
+}
+
+// With check-quorum and no fault that cuts a leader off, the check judged
+// nothing: the run is vacuous, not a pass. Isolating the leader gives it
+// something to judge, and the correct protocol passes.
+func TestIsolatedLeaderJudgesOnlyWhatIsCutOff(t *testing.T) {
+	calm := "protocol: raft\nnodes: 3\nduration: 3s\ndrain: 1s\nprotocol_options: {check_quorum: true}\nchecks: [agreement, isolated-leader]\n"
+	sc, err := scenarios.Parse("calm.yaml", []byte(calm))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class)
+	require.Contains(t, rep.Reason, "isolated-leader judged nothing: no leader was cut off from a majority")
+
+	sc, err = scenarios.Parse("isolated.yaml", []byte(calm+"faults:\n  - {at: 1s, partition: isolate-leader, for: 1500ms}\n"))
+	require.NoError(t, err)
+	rep = runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
