@@ -248,7 +248,7 @@ func TestPreVoteKeepsCutOffServersFromDeposingTheLeader(t *testing.T) {
 	}
 	on, proto := load(t, "raft-prevote-checkquorum.yaml", 0)
 	off, _ := withOptions(t, "raft-prevote-checkquorum.yaml", "  pre_vote: true\n", "  pre_vote: false\n",
-		"  check_quorum: true\n", "  check_quorum: false\n")
+		"  check_quorum: true\n", "  check_quorum: false\n", ", isolated-leader]", "]")
 	for seed := uint64(1); seed <= seeds; seed++ {
 		with := runSeed(t, on, proto, seed)
 		require.Equal(t, runner.Pass, with.Class, with.Reason)
