@@ -44,6 +44,9 @@ var plantedBugs = []struct {
 	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 30/30 (conflicting-pre-prepares)
 	{"pbft-bug-trust-relayed-view-changes.yaml", 300, "agreement"},     // 30/30 (tamper-view-change)
 	{"pbft-bug-trust-new-view-pre-prepares.yaml", 300, "agreement"},    // 18/30 (wrong-new-view)
+	// The primary check, against a Byzantine backup that races the primary:
+	// no request commits, a liveness failure.
+	{"pbft-bug-accept-pre-prepare-from-backup.yaml", 5, "not converged"}, // 200/200, first at seed 1
 	// A transaction logged in two parts: the list-append history checks.
 	{"raft-bug-partial-transactions.yaml", 10, "history is not serializable"}, // 20/20 (G1b)
 	// Availability bugs: liveness verdicts from the availability checks,

@@ -15,11 +15,12 @@ import (
 // whose pre-prepares do not follow from their view-change messages, replays
 // of old and others' messages, forged catch-up answers, and Twins (Bano et
 // al., "Twins: BFT Systems Made Robust", OPODIS 2021): two honest instances
-// sharing one identity and its keys, each talking to half of the replicas.
-// Every check they reach fires its probe (probes.go), and the planted bugs
-// accept-conflicting-pre-prepare, trust-relayed-view-changes and
-// trust-new-view-pre-prepares remove the three checks that matter for
-// safety; runner/bugs_test.go proves each is caught.
+// sharing one identity and its keys, each talking to half of the replicas;
+// and a backup that races the primary with pre-prepares of its own. Every
+// check they reach fires its probe (probes.go), and the planted bugs
+// accept-conflicting-pre-prepare, trust-relayed-view-changes,
+// trust-new-view-pre-prepares and accept-pre-prepare-from-backup each remove
+// one of the checks; runner/bugs_test.go proves each is caught.
 
 // The behaviours of this file, by name.
 const (
@@ -29,6 +30,7 @@ const (
 	BehaviourReplay                 = "replay"
 	BehaviourForgeCatchUp           = "forge-catch-up"
 	BehaviourTwins                  = "twins"
+	BehaviourUsurpPrimary           = "usurp-primary"
 )
 
 // behaviourTwin is the second instance of a Twins pair: honest code whose
@@ -80,6 +82,37 @@ func (b *byzantine) prePrepareConflicting(n *node, pp MsgPrePrepare) {
 	}
 	other.Sig = n.sign(prePrepareDigest(other.View, other.Seq, signed))
 	b.adv.later = append(b.adv.later, other)
+}
+
+// usurp: a backup that has just accepted the primary's pre-prepare for seq
+// plays the primary of the next sequence number before the primary does: it
+// sends the other replicas pre-prepares of its own, signed with its own key,
+// for seq+1 in the same view, a forged request to one half of the correct
+// replicas and a null request to the other (otherSide), with its prepares
+// and commits for each. A replica must refuse a pre-prepare from anyone but
+// the view's primary (§4.1); one that took these would let two requests
+// prepare at one view and sequence number.
+func (b *byzantine) usurp(n *node, pp MsgPrePrepare) {
+	if n.primary(pp.View) == n.id || b.colluders&bit(n.primary(pp.View)) != 0 {
+		return
+	}
+	seq := pp.Seq + 1
+	forged := n.forgedCommand(seq)
+	real, alt := forged.Digest(), service.Noop.Digest()
+	for _, id := range n.servers {
+		if id == n.id {
+			continue
+		}
+		cmd := forged
+		if b.otherSide(n, pp.View, id) {
+			cmd = service.Noop
+		}
+		own := MsgPrePrepare{View: pp.View, Seq: seq, Digest: cmd.Digest(), Cmd: cmd}
+		own.Sig = n.sign(prePrepareDigest(own.View, own.Seq, own.Digest))
+		n.send(id, own)
+	}
+	b.splitVotes(n, tagPrepare, pp.View, seq, real, alt)
+	b.splitVotes(n, tagCommit, pp.View, seq, real, alt)
 }
 
 // sendConflicting sends the queued conflicting pre-prepares of this view.

@@ -63,6 +63,10 @@ var knownBehaviours = []Behaviour{
 		"fail), one replica's twice, one for another view, or its own malformed"},
 	{BehaviourTwins, "Twins: runs two honest instances with its identity and keys, each talking to half of the other " +
 		"replicas and of the clients, so as primary it orders different requests under one sequence number"},
+	{BehaviourUsurpPrimary, "as a backup, races the primary: on each pre-prepare it accepts, sends the others " +
+		"pre-prepares of its own for the next sequence number, signed with its own key (a forged request to half of " +
+		"the correct replicas, a null request to the other half), with matching prepares and commits: a replica must " +
+		"take pre-prepares from the view's primary only (§4.1)"},
 	{BehaviourWrongDigest, "sends pre-prepares whose digest is not the request's, and prepares, commits and " +
 		"checkpoints with wrong digests"},
 	{BehaviourWrongNewView, "as new primary, sends new-views with valid view-change messages but pre-prepares that do " +
@@ -207,6 +211,10 @@ func (b *byzantine) request(n *node, cmd service.Command) bool {
 // acceptedPrePrepare: a wrong-results replica answers the request in a
 // pre-prepare at once, ahead of the replicas that execute it.
 func (b *byzantine) acceptedPrePrepare(n *node, m MsgPrePrepare) {
+	if b.behaviour == BehaviourUsurpPrimary {
+		b.usurp(n, m)
+		return
+	}
 	if b.behaviour == BehaviourWrongResults && !m.Cmd.IsNoop() && !n.isServer(m.Cmd.Client) {
 		b.wrongReply(n, m.Cmd)
 	}

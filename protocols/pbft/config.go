@@ -137,9 +137,15 @@ const (
 	BugAcceptConflictingPrePrepare = "accept-conflicting-pre-prepare"
 	BugTrustRelayedViewChanges     = "trust-relayed-view-changes"
 	BugTrustNewViewPrePrepares     = "trust-new-view-pre-prepares"
+	// The primary check, which the usurp-primary behaviour reaches.
+	BugAcceptPrePrepareFromBackup = "accept-pre-prepare-from-backup"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
+	acceptPrePrepareFromBackup: {Name: BugAcceptPrePrepareFromBackup, Description: "a replica accepts a " +
+		"pre-prepare from any replica that signed it, not only from the view's primary (§4.1), so a Byzantine backup " +
+		"that races the primary assigns sequence numbers, different requests to different replicas, and none gathers " +
+		"a quorum"},
 	acceptConflictingPrePrepare: {Name: BugAcceptConflictingPrePrepare, Description: "a backup that already accepted " +
 		"a pre-prepare for a view and sequence number logs a conflicting one in its place (§4.2: it must have " +
 		"accepted no other), so a primary that sends two gets both committed"},
@@ -167,6 +173,7 @@ type bug uint8
 // The planted bugs' positions, in the order of their names.
 const (
 	acceptConflictingPrePrepare bug = iota
+	acceptPrePrepareFromBackup
 	clientFirstReply
 	dropPreparedCerts
 	quorum2f

@@ -48,7 +48,7 @@ func TestConfigValidate(t *testing.T) {
 		{"catch up", func(c *Config) { c.MaxCatchUp = 0 }, "pbft: max_catch_up 0 must be at least 1"},
 		{"crash within", func(c *Config) { c.ByzantineCrashWithin = -1 }, "pbft: byzantine_crash_within -1ns must not be negative"},
 		{"delay", func(c *Config) { c.ByzantineDelay = -time.Second }, "pbft: byzantine_delay -1s must not be negative"},
-		{"unknown bug", func(c *Config) { c.Bugs = []string{"quorum-f"} }, `pbft: unknown bug "quorum-f" (known: accept-conflicting-pre-prepare, client-first-reply, drop-prepared-certs, quorum-2f, trust-new-view-pre-prepares, trust-relayed-view-changes)`},
+		{"unknown bug", func(c *Config) { c.Bugs = []string{"quorum-f"} }, `pbft: unknown bug "quorum-f" (known: accept-conflicting-pre-prepare, accept-pre-prepare-from-backup, client-first-reply, drop-prepared-certs, quorum-2f, trust-new-view-pre-prepares, trust-relayed-view-changes)`},
 		{"bug twice", func(c *Config) { c.Bugs = []string{BugQuorum2f, BugQuorum2f} }, `pbft: bug "quorum-2f" listed twice`},
 	}
 	for _, tt := range tests {
@@ -67,7 +67,7 @@ func TestConfigValidate(t *testing.T) {
 func TestKnownBugsAndBehavioursAreSorted(t *testing.T) {
 	require.True(t, slices.IsSortedFunc(KnownBugs(), func(a, b Bug) int { return strings.Compare(a.Name, b.Name) }))
 	require.True(t, slices.IsSortedFunc(KnownBehaviours(), func(a, b Behaviour) int { return strings.Compare(a.Name, b.Name) }))
-	require.Len(t, KnownBehaviours(), 14)
+	require.Len(t, KnownBehaviours(), 15)
 	for _, b := range KnownBehaviours() {
 		require.NoError(t, ValidateBehaviour(b.Name))
 		require.NotEmpty(t, b.Description)

@@ -120,7 +120,7 @@ func (n *node) handlePrePrepare(from sim.NodeID, m MsgPrePrepare) {
 	case m.View > n.view:
 		n.probe(ProbePrePrepareRejectedLaterView)
 		return
-	case from != n.primary(m.View):
+	case from != n.primary(m.View) && !n.bugs.Has(acceptPrePrepareFromBackup):
 		n.probe(ProbePrePrepareRejectedNotPrim)
 		return
 	case !n.inWindow(m.Seq):
