@@ -23,7 +23,8 @@ import (
 // the protocol ran: learners, joint configurations, a removed leader
 // stepping down.
 func TestRaftMembershipScenarios(t *testing.T) {
-	files := []string{"raft-membership-rolling.yaml", "raft-membership-grow.yaml", "raft-membership-partition.yaml"}
+	files := []string{"raft-membership-rolling.yaml", "raft-membership-grow.yaml", "raft-membership-partition.yaml",
+		"raft-membership-snapshots.yaml"}
 	probes := map[string]uint64{}
 	for _, rep := range probeSweep(t, files, seedCount(3, 1)) {
 		require.NotEmpty(t, rep.Members, "%s seed %d", rep.Scenario, rep.Seed)
@@ -32,7 +33,8 @@ func TestRaftMembershipScenarios(t *testing.T) {
 			probes[p] += n
 		}
 	}
-	for _, p := range []string{raft.ProbeChangeStarted, raft.ProbeChangeProposed, raft.ProbeJointLeft, raft.ProbeRemovedLeaderStepsDown} {
+	for _, p := range []string{raft.ProbeChangeStarted, raft.ProbeChangeProposed, raft.ProbeJointLeft, raft.ProbeRemovedLeaderStepsDown,
+		raft.ProbeSnapshotSent, raft.ProbeSnapshotRestored} {
 		require.Positive(t, probes[p], "%s never fired", p)
 	}
 }
