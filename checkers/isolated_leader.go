@@ -45,15 +45,16 @@ type LeaderReach struct {
 }
 
 // isolatedLead is a server's leadership of one term in one incarnation: the
-// furthest its clock has read, and whether and since when, on that reading,
-// it has led cut off from a majority.
+// furthest its clock has read, and whether and since when (that reading,
+// the event) it has led cut off from a majority, with no stall since.
 type isolatedLead struct {
+	seen      bool
 	term, inc uint64
 	clock     sim.Time
 	cutOff    bool
 	since     sim.Time
+	sinceAt   uint64 // the event
 	stalls    uint64
-	event     uint64
 }
 
 // NewIsolatedLeaderCheck returns the "isolated-leader" invariant; the
@@ -83,20 +84,20 @@ func (c *IsolatedLeaderCheck) Observe(at sim.Time, event uint64, o sim.Observati
 	}
 	r := c.reach(o.Node)
 	lead := nodeSlot(&c.leads, o.Node)
-	if lead.term != o.Term || lead.inc != o.Index || lead.event == 0 {
-		*lead = isolatedLead{term: o.Term, inc: o.Index, clock: r.Clock, event: event} // a new leadership
+	if !lead.seen || lead.term != o.Term || lead.inc != o.Index {
+		*lead = isolatedLead{seen: true, term: o.Term, inc: o.Index, clock: r.Clock} // a new leadership
 	}
 	lead.clock = max(lead.clock, r.Clock)
 	switch {
 	case !r.CutOff:
 		lead.cutOff = false
 	case !lead.cutOff || lead.stalls != r.Stalls:
-		lead.cutOff, lead.since, lead.stalls, lead.event = true, lead.clock, r.Stalls, event
+		lead.cutOff, lead.since, lead.sinceAt, lead.stalls = true, lead.clock, event, r.Stalls
 		c.judged = true
 	case lead.clock.Sub(lead.since) > c.Bound:
 		return &Violation{Checker: NameIsolatedLeader, Event: event, At: at, Node: o.Node,
 			Message: fmt.Sprintf("%v still leads term %d, cut off from a majority for %v on its clock (since event %d), past the %v in which it should step down",
-				o.Node, o.Term, lead.clock.Sub(lead.since), lead.event, c.Bound)}
+				o.Node, o.Term, lead.clock.Sub(lead.since), lead.sinceAt, c.Bound)}
 	}
 	return nil
 }

@@ -12,10 +12,9 @@ import (
 // checkers.NameIsolatedLeader) need more than what servers announce: what
 // terms each server saw and which leader messages it sent, from the
 // protocol's sim.Termed messages, and whether a majority of servers is up
-// and connected. The runner reads
-// both from the world's message hook (sim.World.OnMessage), which neither
-// traces nor changes anything: listing these checks never changes a seed's
-// trace.
+// and connected. The runner reads both from the world's message hook
+// (sim.World.OnMessage), which neither traces nor changes anything: listing
+// these checks never changes a seed's trace.
 
 // healthSample is how often, in virtual time, the progress check samples
 // the servers' health: at most once per message hook call, at least this
