@@ -98,7 +98,7 @@ func (b *byzantine) usurp(n *node, pp MsgPrePrepare) {
 	}
 	seq := pp.Seq + 1
 	forged := n.forgedCommand(seq)
-	real, alt := forged.Digest(), service.Noop.Digest()
+	forgedDigest, nullDigest := forged.Digest(), service.Noop.Digest()
 	for _, id := range n.servers {
 		if id == n.id {
 			continue
@@ -111,8 +111,8 @@ func (b *byzantine) usurp(n *node, pp MsgPrePrepare) {
 		own.Sig = n.sign(prePrepareDigest(own.View, own.Seq, own.Digest))
 		n.send(id, own)
 	}
-	b.splitVotes(n, tagPrepare, pp.View, seq, real, alt)
-	b.splitVotes(n, tagCommit, pp.View, seq, real, alt)
+	b.splitVotes(n, tagPrepare, pp.View, seq, forgedDigest, nullDigest)
+	b.splitVotes(n, tagCommit, pp.View, seq, forgedDigest, nullDigest)
 }
 
 // sendConflicting sends the queued conflicting pre-prepares of this view.

@@ -220,6 +220,9 @@
 //   - install-stale-snapshot: a follower installs a snapshot from the leader
 //     that its commit index already passed, so its state machine goes back
 //     and applies the entries after the snapshot a second time.
+//   - check-quorum-on-send (availability, check_quorum only): the leader
+//     counts a server as active when it sends it a heartbeat, not when it
+//     hears from it, so a leader cut off from a majority never steps down.
 //   - no-append-retry (liveness only): the leader never retries an
 //     AppendEntries (§5.3 retries indefinitely), so a lost append or a
 //     rejection leaves a follower behind for good; the cross-server
