@@ -197,3 +197,19 @@ func TestPBFTRestartedPrimaryHandsOnItsNewView(t *testing.T) {
 	rep := runSeed(t, sc, proto, 35)
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
 }
+
+// TestPBFTCatchesUpPastAFullWindow: a replica that executed to the top of
+// its window while cut off from the checkpoint votes that would move it
+// catches up once healed: a peer answers its status with the stable
+// checkpoint's state, whose proof it adopts. The pinned run stayed behind
+// for good before.
+func TestPBFTCatchesUpPastAFullWindow(t *testing.T) {
+	sc, err := scenarios.ParseFile(filepath.Join("testdata", "pbft-full-window.yaml"))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: *sc.Seed})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Positive(t, rep.Probes[pbft.ProbeStateStableAdopted], "the run no longer reaches a full window: pin another")
+}

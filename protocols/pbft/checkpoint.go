@@ -229,7 +229,7 @@ func (n *node) handleStatus(from sim.NodeID, m MsgStatus) {
 		n.send(from, n.newView)
 	}
 	switch {
-	case m.Exec < n.snap.cert.Seq:
+	case m.Exec < n.snap.cert.Seq || n.windowStuck(m):
 		n.probe(ProbeStatusSentState)
 		n.send(from, MsgState{Checkpoint: n.snap.cert, Last: n.snap.last, Data: n.snap.data})
 	case m.Exec < n.maxCommit:
@@ -241,6 +241,15 @@ func (n *node) handleStatus(from sim.NodeID, m MsgStatus) {
 			n.send(from, MsgCommitted{Certs: certs})
 		}
 	}
+}
+
+// windowStuck reports whether the replica whose status is m has executed to
+// its high water mark and waits for a stable checkpoint that this replica
+// has: it missed the checkpoint votes (cut off when they went out, and they
+// are not sent again), and no commit certificate past its window can help
+// it. The proof of this replica's stable checkpoint moves its window.
+func (n *node) windowStuck(m MsgStatus) bool {
+	return m.Stable < n.snap.cert.Seq && m.Exec >= m.Stable+n.window()
 }
 
 // commitCerts returns the commit certificates this replica holds from
@@ -279,11 +288,12 @@ func (n *node) handleCommitted(m MsgCommitted) {
 
 // handleState installs a stable state beyond what this replica executed
 // (state transfer, §4.3), if its bytes match the digest that 2f+1 replicas
-// signed.
+// signed; one it executed already, but had not seen stable, it takes as its
+// stable checkpoint.
 func (n *node) handleState(m MsgState) {
 	c := m.Checkpoint
 	switch {
-	case c.Seq <= n.exec:
+	case c.Seq <= n.exec && c.Seq <= n.stable.Seq:
 		n.probe(ProbeStateRejectedStale)
 		return
 	case stateDigest(m.Data, m.Last) != c.Digest:
@@ -291,6 +301,13 @@ func (n *node) handleState(m MsgState) {
 		return
 	case !n.validCheckpointCert(c):
 		n.probe(ProbeStateRejectedProof)
+		return
+	}
+	if c.Seq <= n.exec {
+		// Executed that far already: only the proof is new, and it makes the
+		// checkpoint stable here too (its own state at c.Seq is the same).
+		n.probe(ProbeStateStableAdopted)
+		n.advanceStable(c)
 		return
 	}
 	sessions := service.NewSessions(n.newSM())

@@ -92,6 +92,7 @@ const (
 	ProbeStateRejectedProof     = "pbft/state-rejected-bad-proof"
 	ProbeStateRejectedUndecoded = "pbft/state-rejected-undecodable"
 	ProbeStateInstalled         = "pbft/state-installed"
+	ProbeStateStableAdopted     = "pbft/state-adopted-as-stable-checkpoint"
 )
 
 var knownProbes = []Probe{
@@ -155,6 +156,7 @@ var knownProbes = []Probe{
 	{Name: ProbeStateRejectedProof, Description: "a state transfer whose checkpoint has a bad proof was rejected (§4.3)"},
 	{Name: ProbeStateRejectedUndecoded, Description: "a state transfer whose bytes do not decode was rejected"},
 	{Name: ProbeStateInstalled, Description: "a replica installed a stable state from another (§4.3)"},
+	{Name: ProbeStateStableAdopted, Description: "a replica that had executed past a checkpoint but missed the votes that made it stable took its proof from a state transfer, and its window moved"},
 }
 
 // KnownProbes lists the probes, in the order of the protocol's phases.
