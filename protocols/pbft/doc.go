@@ -41,7 +41,11 @@
 // a replica behind with what it lacks: the MsgNewView of its view, commit
 // certificates (MsgCommitted: 2f+1 signed commits each) for what it has not
 // executed, or its stable state (MsgState, state transfer) with the
-// checkpoint's proof, checked against the signed digest.
+// checkpoint's proof, checked against the signed digest. The state goes
+// also to a replica that executed past the checkpoint but never saw it
+// stable (it missed the checkpoint votes, which are not sent again) and has
+// filled its window: it takes the proof as its own stable checkpoint, and
+// its window moves.
 //
 // # View changes (§4.4, §4.5.2)
 //
