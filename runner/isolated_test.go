@@ -1,10 +1,12 @@
 package runner_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/protocols/raft"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -44,4 +46,18 @@ func TestIsolatedLeaderJudgesOnlyWhatIsCutOff(t *testing.T) {
 	require.NoError(t, err)
 	rep = runSeed(t, sc, proto, 1)
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
+
+// TestCheckQuorumCountsAnswersOnly: a leader whose outbound links to two of
+// five servers are cut (a third down) hears their pre-vote requests, which
+// are no answer: it steps down within the bound, and the isolated-leader
+// check judged it. It led for the whole cut when any message counted.
+func TestCheckQuorumCountsAnswersOnly(t *testing.T) {
+	sc, err := scenarios.ParseFile(filepath.Join("testdata", "raft-one-way-cut.yaml"))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep := runSeed(t, sc, proto, *sc.Seed)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Positive(t, rep.Probes[raft.ProbeCheckQuorumStepDown], "the pinned run no longer cuts the leader off: pin another")
 }

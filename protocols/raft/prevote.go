@@ -17,10 +17,13 @@ import (
 // doing fine. The messages carry the sender's current term, which the usual
 // rules of §5.1 apply to; the term asked about is Next.
 //
-// Check-quorum. A leader notes when it last heard from each server in its
-// term, and at each heartbeat steps down if fewer than a majority (itself
-// included) were heard from within ElectionTimeoutMin: a leader cut off
-// from a majority stops taking requests its clients wait on in vain.
+// Check-quorum. A leader notes when each server last answered it (an
+// AppendEntries or heartbeat response of its term: thesis §6.2 asks for a
+// successful round of heartbeats; a pre-vote request from a server the
+// leader cannot reach proves nothing), and at each heartbeat steps down if
+// fewer than a majority (itself included) answered within
+// ElectionTimeoutMin: a leader cut off from a majority stops taking
+// requests its clients wait on in vain.
 // Followers answer every heartbeat then, so an idle cluster's leader hears
 // from them too.
 

@@ -612,13 +612,14 @@ func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 
 // stepLeader handles a message of the current term as the leader.
 func stepLeader(n *node, from sim.NodeID, m sim.Message) {
-	n.heardFrom(from) // a server of the leader's term: alive and reachable (check_quorum)
 	switch m := m.(type) {
 	case MsgPreVote:
 		n.handlePreVote(from, m) // rejected: the leader is alive
 	case *MsgAppResp:
+		n.heardFrom(from) // an answer: the leader reaches it (check_quorum)
 		n.handleAppResp(from, *m)
 	case MsgHeartbeatResp:
+		n.heardFrom(from)
 		n.handleHeartbeatResp(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
