@@ -29,7 +29,7 @@ const NameIsolatedLeader = names.IsolatedLeader
 // leader "isolated". Time is the leader's clock, as its timers read it: a
 // clock stepped back holds its timers until it is past where it was, so the
 // check's clock does not go back either; a pause or a slow sync holds them
-// too, so the count starts again after one.
+// too, so the time it spent held is left out.
 type IsolatedLeaderCheck struct {
 	Bound  time.Duration
 	reach  func(sim.NodeID) LeaderReach
@@ -39,22 +39,23 @@ type IsolatedLeaderCheck struct {
 
 // LeaderReach is where a server stands when it acts as leader.
 type LeaderReach struct {
-	CutOff bool     // it cannot reach a majority of the servers
-	Clock  sim.Time // its clock's reading
-	Stalls uint64   // how often it was paused or held by a slow sync (sim.World.Stalls)
+	CutOff  bool          // it cannot reach a majority of the servers
+	Clock   sim.Time      // its clock's reading
+	Stalled time.Duration // how long, on its clock, it was held by pauses and slow syncs (sim.World.Stalled)
 }
 
 // isolatedLead is a server's leadership of one term in one incarnation: the
 // furthest its clock has read, and whether and since when (that reading,
-// the event) it has led cut off from a majority, with no stall since.
+// the event, how long it had been held by then) it has led cut off from a
+// majority.
 type isolatedLead struct {
-	seen      bool
-	term, inc uint64
-	clock     sim.Time
-	cutOff    bool
-	since     sim.Time
-	sinceAt   uint64 // the event
-	stalls    uint64
+	seen         bool
+	term, inc    uint64
+	clock        sim.Time
+	cutOff       bool
+	since        sim.Time
+	sinceAt      uint64 // the event
+	stalledSince time.Duration
 }
 
 // NewIsolatedLeaderCheck returns the "isolated-leader" invariant; the
@@ -91,13 +92,15 @@ func (c *IsolatedLeaderCheck) Observe(at sim.Time, event uint64, o sim.Observati
 	switch {
 	case !r.CutOff:
 		lead.cutOff = false
-	case !lead.cutOff || lead.stalls != r.Stalls:
-		lead.cutOff, lead.since, lead.sinceAt, lead.stalls = true, lead.clock, event, r.Stalls
+	case !lead.cutOff:
+		lead.cutOff, lead.since, lead.sinceAt, lead.stalledSince = true, lead.clock, event, r.Stalled
 		c.judged = true
-	case lead.clock.Sub(lead.since) > c.Bound:
-		return &Violation{Checker: NameIsolatedLeader, Event: event, At: at, Node: o.Node,
-			Message: fmt.Sprintf("%v still leads term %d, cut off from a majority for %v on its clock (since event %d), past the %v in which it should step down",
-				o.Node, o.Term, lead.clock.Sub(lead.since), lead.sinceAt, c.Bound)}
+	default:
+		if led := lead.clock.Sub(lead.since) - (r.Stalled - lead.stalledSince); led > c.Bound {
+			return &Violation{Checker: NameIsolatedLeader, Event: event, At: at, Node: o.Node,
+				Message: fmt.Sprintf("%v still leads term %d, cut off from a majority for %v on its clock (pauses and slow syncs left out, since event %d), past the %v in which it should step down",
+					o.Node, o.Term, led, lead.sinceAt, c.Bound)}
+		}
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func (w *World) Pause(id NodeID) {
 		return
 	}
 	s.paused = true
-	s.stalls++
+	s.pausedAt = s.clock.local(w.now)
 	w.tr.begin(w.now, "pause", id, None)
 	w.tr.end()
 }
@@ -62,6 +62,7 @@ func (w *World) Resume(id NodeID) {
 		return
 	}
 	s.paused = false
+	s.stalled += max(0, s.clock.local(w.now).Sub(s.pausedAt)) // a clock stepped back meanwhile adds nothing
 	w.tr.begin(w.now, "resume", id, None)
 	w.tr.end()
 	w.releaseNext(s)
@@ -70,11 +71,12 @@ func (w *World) Resume(id NodeID) {
 // Paused reports whether node id is paused.
 func (w *World) Paused(id NodeID) bool { return w.nodes[id].paused }
 
-// Stalls counts the times node id stopped running while up: each pause, and
-// each slow disk sync that held it. Its clock runs on meanwhile while its
-// timers wait, so a checker that times what a node does on its clock
-// (checkers.IsolatedLeaderCheck) starts again after a stall.
-func (w *World) Stalls(id NodeID) uint64 { return w.nodes[id].stalls }
+// Stalled is how long, on its own clock, node id has been held without
+// running while up: its pauses (each counted when it resumes) and the slow
+// disk syncs that blocked it. Its clock runs on meanwhile while its timers
+// wait, so a checker that times what a node does on its clock
+// (checkers.IsolatedLeaderCheck) leaves these spans out.
+func (w *World) Stalled(id NodeID) time.Duration { return w.nodes[id].stalled }
 
 // Clog holds every message arriving on the link from -> to until Unclog, then
 // delivers them in order: a congested or stalled link, not a lossy one.
@@ -427,7 +429,7 @@ func (w *World) slowSync(s *nodeSlot, syncsBefore uint64) time.Duration {
 		return 0
 	}
 	s.busyUntil = w.now.Add(d)
-	s.stalls++
+	s.stalled += s.clock.local(s.busyUntil).Sub(s.clock.local(w.now))
 	w.q.push(event{at: s.busyUntil, kind: evWake, node: s.id, from: None})
 	return d
 }

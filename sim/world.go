@@ -108,10 +108,11 @@ type nodeSlot struct {
 	// has its deliveries and timers held until it runs again.
 	paused     bool
 	busyUntil  Time
-	stalls     uint64  // pauses and slow syncs so far: World.Stalls
-	backlog    []event // what arrived while the node could not run, in order
-	releasing  bool    // the backlog's head is back in the queue
-	starting   bool    // the instance has not run Start yet: nothing else may reach it
+	stalled    time.Duration // on its clock, held by pauses and slow syncs: World.Stalled
+	pausedAt   Time          // its clock's reading when the current pause began
+	backlog    []event       // what arrived while the node could not run, in order
+	releasing  bool          // the backlog's head is back in the queue
+	starting   bool          // the instance has not run Start yet: nothing else may reach it
 	clock      nodeClock
 	timers     pendingTimers
 	diskFaults DiskFaults
