@@ -323,7 +323,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, err
 	}
 	if sc.HasCheck(checkers.NameIsolatedLeader) && servers.StepDown <= 0 {
-		return nil, sc.Errorf("checks", "%s needs a protocol that steps a leader cut off from a majority down, and %s as configured does not (raft does with protocol_options.check_quorum: true)",
+		return nil, sc.Errorf("checks", "%s needs a protocol that steps a leader cut off from a majority down, and %s as configured does not (of the shipped protocols, raft does with protocol_options.check_quorum: true)",
 			checkers.NameIsolatedLeader, proto.Name)
 	}
 	wcfg := workloadConfig(sc)

@@ -27,7 +27,8 @@ type TraceRecord struct {
 	Detail string  `json:"detail"`
 }
 
-// MaxTraceLine bounds a trace line ReadTrace accepts. The tracer writes
+// MaxTraceLine bounds a trace line ReadTrace accepts, its newline included
+// (as simrun's other JSON Lines readers count it). The tracer writes
 // lines far shorter (an event and a message's summary); a longer one means
 // the input is not a trace, and reading it whole could take any memory.
 const MaxTraceLine = 1 << 20

@@ -90,8 +90,9 @@ func (b *byzantine) prePrepareConflicting(n *node, pp MsgPrePrepare) {
 // for seq+1 in the same view, a forged request to one half of the correct
 // replicas and a null request to the other (otherSide), with its prepares
 // and commits for each. A replica must refuse a pre-prepare from anyone but
-// the view's primary (§4.1); one that took these would let two requests
-// prepare at one view and sequence number.
+// the view's primary (§4.1); one that took these would log different
+// requests at one view and sequence number on different replicas, none of
+// which gathers a quorum: the sequence numbers it took stall.
 func (b *byzantine) usurp(n *node, pp MsgPrePrepare) {
 	if n.primary(pp.View) == n.id || b.colluders&bit(n.primary(pp.View)) != 0 {
 		return
