@@ -27,8 +27,9 @@ type agreement struct {
 	applied []lastApply
 }
 
-// lastApply is a node's last apply.
+// lastApply is a node's last apply, if it made one.
 type lastApply struct {
+	seen        bool
 	incarnation uint32
 	index       uint64
 	event       uint64
@@ -97,12 +98,12 @@ func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Viola
 // another server covers the ones between.
 func (a *agreement) inOrder(at sim.Time, event uint64, o sim.Observation) *Violation {
 	last := nodeSlot(&a.applied, o.Node)
-	if last.event != 0 && last.incarnation == o.Incarnation && o.Index <= last.index {
+	if last.seen && last.incarnation == o.Incarnation && o.Index <= last.index {
 		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
 			Message: fmt.Sprintf("%v applied index %d (event %d) after index %d (event %d), without restarting: its state went back",
 				o.Node, o.Index, event, last.index, last.event)}
 	}
-	*last = lastApply{incarnation: o.Incarnation, index: o.Index, event: event}
+	*last = lastApply{seen: true, incarnation: o.Incarnation, index: o.Index, event: event}
 	return nil
 }
 
