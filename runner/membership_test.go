@@ -1,16 +1,12 @@
 package runner_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/protocols/paxos"
 	"github.com/simrun/simrun/protocols/raft"
-	"github.com/simrun/simrun/registry"
-	"github.com/simrun/simrun/runner"
-	"github.com/simrun/simrun/scenarios"
 )
 
 // The shipped membership scenarios of the protocols that change their
@@ -70,11 +66,5 @@ func TestPaxosMembershipScenarios(t *testing.T) {
 // elects is not stalled. The pinned run failed progress at 3s before the
 // bound took the protocol's backoff into account.
 func TestProgressBoundCoversBackoff(t *testing.T) {
-	sc, err := scenarios.ParseFile(filepath.Join("testdata", "paxos-backoff-progress.yaml"))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: *sc.Seed})
-	require.NoError(t, err)
-	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	runPinned(t, "paxos-backoff-progress.yaml")
 }

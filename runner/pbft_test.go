@@ -204,12 +204,6 @@ func TestPBFTRestartedPrimaryHandsOnItsNewView(t *testing.T) {
 // checkpoint's state, whose proof it adopts. The pinned run stayed behind
 // for good before.
 func TestPBFTCatchesUpPastAFullWindow(t *testing.T) {
-	sc, err := scenarios.ParseFile(filepath.Join("testdata", "pbft-full-window.yaml"))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: *sc.Seed})
-	require.NoError(t, err)
-	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	rep := runPinned(t, "pbft-full-window.yaml")
 	require.Positive(t, rep.Probes[pbft.ProbeStateStableAdopted], "the run no longer reaches a full window: pin another")
 }

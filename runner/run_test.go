@@ -50,6 +50,20 @@ func runSeed(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seed u
 	return rep
 }
 
+// runPinned runs the seed a scenario of testdata pins (a failure found once,
+// kept as a regression test) and requires it to pass.
+func runPinned(t testing.TB, file string) *runner.Report {
+	t.Helper()
+	sc, err := scenarios.ParseFile(filepath.Join("testdata", file))
+	require.NoError(t, err)
+	require.NotNil(t, sc.Seed, "a pinned scenario names its seed")
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep := runSeed(t, sc, proto, *sc.Seed)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	return rep
+}
+
 // requirePinnedReplays writes runner.Pinned(sc, rep) out as a scenario
 // file, parses it back and reruns rep's seed on it: an exported failure must
 // replay the same run. It returns the parsed file.
