@@ -32,9 +32,10 @@ const sequentialWorkLimit = 2_000_000
 // not be as a whole, so this check is a necessary condition, sound in its
 // failures; it misses violations that need two keys to show. Operations
 // with an unknown outcome are treated as linearizable treats them: reads
-// are left out, so are writes nothing observed (see unobserved), and the other writes may take effect at any
-// point or never (their client's program order does not bind them, which
-// only makes the check more permissive). Running past sequentialWorkLimit
+// are left out, so are writes nothing observed (see unobserved), and the
+// other writes may take effect at any point or never (their client's
+// program order does not bind them, which only makes the check more
+// permissive). Running past sequentialWorkLimit
 // is Unknown. The wall-clock budget is not used: a limit counted in search
 // states gives the same verdict on every machine and under any load.
 type sequential struct{}
