@@ -156,13 +156,12 @@ func (a *availability) healthyMajority() []sim.NodeID {
 	return nil
 }
 
-// broken reports whether the link from -> to fails the servers: cut,
-// clogged, or set by a fault to other settings than the run's network has
-// (a loss rate, a latency spike: a majority behind such links may rightly
-// take longer than the check's bound to agree on anything).
+// broken reports whether the link from -> to fails the servers: severed,
+// or set by a fault to other settings than the run's network has (a loss
+// rate, a latency spike: a majority behind such links may rightly take
+// longer than the check's bound to agree on anything).
 func (a *availability) broken(from, to sim.NodeID) bool {
-	w := a.r.world
-	return w.IsCut(from, to) || w.IsClogged(from, to) || w.Link(from, to) != w.DefaultLink()
+	return a.severed(from, to) || a.r.world.Link(from, to) != a.r.world.DefaultLink()
 }
 
 // reach says where server id stands, for the isolated-leader check: its
