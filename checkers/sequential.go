@@ -2,7 +2,6 @@ package checkers
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -115,18 +114,19 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 // operations that overlap, so a history that is linearizable, the common
 // case, passes at once however long it is. Only if none is found does it
 // search every interleaving of the clients, which may run past the work
-// limit on a long history that is not sequentially consistent.
+// limit on a long history that is not sequentially consistent. The two
+// searches share the limit, the first taking at most a quarter of it: a
+// history it cannot order quickly is most likely not linearizable, and the
+// second search is the one that decides.
 func searchKey(ops []workload.Operation, queues [][]int, optional int, o *versionOrder) Verdict {
 	if orderCycle(ops, queues, optional, o) {
 		return Fail
 	}
-	linear := seqSearch{ops: ops, queues: queues, optional: optional, realTime: true,
-		failed: map[string]bool{}, pos: make([]int, len(queues))}
+	linear := newSeqSearch(ops, queues, optional, true, sequentialWorkLimit/4)
 	if linear.run() == Pass {
 		return Pass
 	}
-	s := seqSearch{ops: ops, queues: queues, optional: optional,
-		failed: map[string]bool{}, pos: make([]int, len(queues))}
+	s := newSeqSearch(ops, queues, optional, false, sequentialWorkLimit-linear.work)
 	return s.run()
 }
 
@@ -134,6 +134,9 @@ func searchKey(ops []workload.Operation, queues [][]int, optional int, o *versio
 type seqSearch struct {
 	ops    []workload.Operation
 	queues [][]int // per client its ops in program order; then one queue per unknown write
+	// steps holds, beside each queue, its operations' requests, answers
+	// and call times, made once instead of at every state.
+	steps [][]seqStep
 	// optional: queues from this index on are unknown writes, which need
 	// not be taken.
 	optional int
@@ -142,9 +145,51 @@ type seqSearch struct {
 	// remaining definite operation returned.
 	realTime bool
 	pos      []int
-	failed   map[string]bool // (positions, state) known to lead nowhere
-	work     int
-	gaveUp   bool
+	// posHash is the Zobrist hash of pos, updated as a position moves, so
+	// that a state's memo key costs its value's length, not the number of
+	// clients.
+	posHash memoKey
+	failed  map[memoKey]struct{} // states known to lead nowhere
+	// cands holds, one region per depth of the search, the candidates of
+	// every state on the current path: no allocation per state.
+	cands  []int
+	work   int
+	limit  int
+	gaveUp bool
+}
+
+// memoKey identifies a search state, (positions, found, value), by a
+// 128-bit hash. Two states share one with a probability near 2^-128 per
+// pair, about 10^-26 for the states a search may visit: what a collision
+// would cost (a state wrongly taken as failed) is out of reach, and
+// hashing instead of keeping each state's positions and value as a string
+// makes the search several times faster and its memory a fraction.
+type memoKey struct{ a, b uint64 }
+
+// seqStep is what the search needs of one operation.
+type seqStep struct {
+	in   kvInput
+	out  kvOutput
+	call int64
+	// read: a get, or a cas that failed, answered: it changes no state.
+	read bool
+}
+
+func newSeqSearch(ops []workload.Operation, queues [][]int, optional int, realTime bool, limit int) *seqSearch {
+	s := &seqSearch{ops: ops, queues: queues, optional: optional, realTime: realTime, limit: limit,
+		steps:  make([][]seqStep, len(queues)),
+		failed: map[memoKey]struct{}{}, pos: make([]int, len(queues))}
+	for q, queue := range queues {
+		s.steps[q] = make([]seqStep, len(queue))
+		for j, i := range queue {
+			op := &ops[i]
+			s.steps[q][j] = seqStep{in: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+				out: toOutput(op), call: int64(op.Call),
+				read: op.Status == workload.StatusOK && (op.Kind == workload.OpGet || (op.Kind == workload.OpCAS && !op.CASOK))}
+		}
+		s.posHash = s.posHash.xor(zobrist(q, 0))
+	}
+	return s
 }
 
 func (s *seqSearch) run() Verdict {
@@ -166,17 +211,40 @@ func (s *seqSearch) done() bool {
 	return true
 }
 
-func (s *seqSearch) memoKey(st keyState) string {
-	b := make([]byte, 0, 4*len(s.pos)+len(st.value)+1)
-	for _, p := range s.pos {
-		b = binary.AppendUvarint(b, uint64(p))
-	}
+// advance moves queue q's position by delta (1 or -1), keeping posHash.
+func (s *seqSearch) advance(q, delta int) {
+	s.posHash = s.posHash.xor(zobrist(q, s.pos[q]))
+	s.pos[q] += delta
+	s.posHash = s.posHash.xor(zobrist(q, s.pos[q]))
+}
+
+func (s *seqSearch) memoKey(st keyState) memoKey {
+	k := s.posHash
 	if st.found {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
+		k = k.xor(memoKey{0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f})
 	}
-	return string(append(b, st.value...))
+	const prime = 1099511628211 // FNV-1a, with two offsets
+	a, b := k.a^14695981039346656037, k.b^0x84222325cbf29ce4
+	for i := 0; i < len(st.value); i++ {
+		a = (a ^ uint64(st.value[i])) * prime
+		b = (b ^ uint64(st.value[i])) * prime
+	}
+	return memoKey{mix64(a), mix64(b ^ uint64(len(st.value)))}
+}
+
+func (k memoKey) xor(o memoKey) memoKey { return memoKey{k.a ^ o.a, k.b ^ o.b} }
+
+// zobrist is the random-looking word pair for queue q at position p.
+func zobrist(q, p int) memoKey {
+	x := uint64(q)<<32 | uint64(uint32(p))
+	return memoKey{mix64(x + 0x9e3779b97f4a7c15), mix64(x ^ 0xd6e8feb86659fd93)}
+}
+
+// mix64 is splitmix64's finalizer, a bijection that spreads every input bit.
+func mix64(x uint64) uint64 {
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // dfs extends the order from state st and the positions; it tries the
@@ -190,20 +258,48 @@ func (s *seqSearch) dfs(st keyState) bool {
 		return false
 	}
 	key := s.memoKey(st)
-	if s.failed[key] {
+	if _, failed := s.failed[key]; failed {
 		return false
 	}
 	s.work++
-	if s.work > sequentialWorkLimit {
+	if s.work > s.limit {
 		s.gaveUp = true
 		return false
 	}
-	var cands []int
-	for q := range s.queues {
-		if s.pos[q] < len(s.queues[q]) {
-			cands = append(cands, q)
+	base := len(s.cands)
+	defer func() { s.cands = s.cands[:base] }()
+	cands := s.candidates(st)
+	for _, q := range cands {
+		op := &s.steps[q][s.pos[q]]
+		ok, next := stepChecked(st, op.in, op.out)
+		if !ok {
+			continue
+		}
+		s.advance(q, 1)
+		found := s.dfs(next)
+		s.advance(q, -1)
+		if found {
+			return true
+		}
+		if s.gaveUp {
+			return false
 		}
 	}
+	s.failed[key] = struct{}{}
+	return false
+}
+
+// candidates lists, in s.cands' region for this depth, the queues whose
+// next operation may come next from state st, in the order of their call
+// times.
+func (s *seqSearch) candidates(st keyState) []int {
+	base := len(s.cands)
+	for q := range s.queues {
+		if s.pos[q] < len(s.queues[q]) {
+			s.cands = append(s.cands, q)
+		}
+	}
+	cands := s.cands[base:]
 	if s.realTime {
 		cands = s.calledBeforeFirstReturn(cands)
 	}
@@ -212,36 +308,20 @@ func (s *seqSearch) dfs(st keyState) bool {
 	// moves its client on, so if any order completes from here, the one
 	// that starts with it does too.
 	for _, q := range cands {
-		op := &s.ops[s.queues[q][s.pos[q]]]
-		if op.Status != workload.StatusOK || !(op.Kind == workload.OpGet || (op.Kind == workload.OpCAS && !op.CASOK)) {
+		op := &s.steps[q][s.pos[q]]
+		if !op.read {
 			continue
 		}
-		if ok, _ := step(st, kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect}, toOutput(op)); ok {
-			cands = []int{q}
-			break
+		if ok, _ := stepChecked(st, op.in, op.out); ok {
+			cands[0] = q
+			s.cands = s.cands[:base+1]
+			return cands[:1]
 		}
 	}
-	slices.SortStableFunc(cands, func(a, b int) int {
-		return cmp.Compare(s.ops[s.queues[a][s.pos[a]]].Call, s.ops[s.queues[b][s.pos[b]]].Call)
+	slices.SortFunc(cands, func(a, b int) int {
+		return cmp.Or(cmp.Compare(s.steps[a][s.pos[a]].call, s.steps[b][s.pos[b]].call), cmp.Compare(a, b))
 	})
-	for _, q := range cands {
-		op := &s.ops[s.queues[q][s.pos[q]]]
-		ok, next := step(st, kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect}, toOutput(op))
-		if !ok {
-			continue
-		}
-		s.pos[q]++
-		found := s.dfs(next.(keyState))
-		s.pos[q]--
-		if found {
-			return true
-		}
-		if s.gaveUp {
-			return false
-		}
-	}
-	s.failed[key] = true
-	return false
+	return cands
 }
 
 // calledBeforeFirstReturn keeps the candidates called before the earliest

@@ -1,0 +1,26 @@
+package checkers
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/workload"
+)
+
+// BenchmarkSequentialGivingUp times the worst case of the sequential check:
+// one key's history (398 operations by 60 clients, from a Raft run whose
+// leader served reads without committing an entry of its term) that is not
+// linearizable, so neither search finds an order before the work limit.
+func BenchmarkSequentialGivingUp(b *testing.B) {
+	f, err := os.Open("testdata/sequential-stale-reads.jsonl")
+	require.NoError(b, err)
+	defer f.Close()
+	h, err := workload.ReadJSON(f)
+	require.NoError(b, err)
+	for b.Loop() {
+		res := sequential{}.Check(h, 0)
+		require.NotEqual(b, Pass, res.Verdict)
+	}
+}
