@@ -66,6 +66,10 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 	if !utf8.Valid(data) {
 		return nil, invalidUTF8(filename, data)
 	}
+	if at, deep := strictyaml.TooDeep(data); deep {
+		return nil, &Error{File: filename, Line: at.Line, Column: at.Col,
+			Msg: fmt.Sprintf("nested more than %d levels deep", strictyaml.MaxDepth)}
+	}
 	root, err := parseDocument(filename, data)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/internal/strictyaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -222,6 +223,27 @@ func TestAliasBombIsBounded(t *testing.T) {
 	_, err := Parse("t.yaml", []byte(src))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "document too large")
+}
+
+// TestDeepNestingIsRefused: nesting the YAML parser would take quadratic
+// time and memory on is refused before it parses, at the bracket or dash
+// past strictyaml.MaxDepth; brackets in quotes and comments are not.
+func TestDeepNestingIsRefused(t *testing.T) {
+	deep := strictyaml.MaxDepth + 1
+	for name, src := range map[string]string{
+		"flow":    "description: " + strings.Repeat("[", 20_000) + strings.Repeat("]", 20_000) + "\n",
+		"mapping": "description: " + strings.Repeat("{a: ", deep) + "1" + strings.Repeat("}", deep) + "\n",
+		"dashes":  "faults:\n  " + strings.Repeat("- ", deep) + "x\n",
+	} {
+		_, err := Parse("deep.yaml", []byte(base+src))
+		require.Error(t, err, name)
+		assert.Regexp(t, `^deep\.yaml:[45]:\d+: nested more than 64 levels deep`, err.Error(), name)
+	}
+	shallow := base + "# " + strings.Repeat("[", 100) + "\n" +
+		"description: '" + strings.Repeat("[", 100) + "'\n" +
+		"protocol_options: {bugs: " + strings.Repeat("[", 10) + strings.Repeat("]", 10) + "}\n"
+	_, err := Parse("shallow.yaml", []byte(shallow))
+	require.NoError(t, err) // protocol_options are the protocol's to decode
 }
 
 // TestByteOrderMarkIsSkipped: a UTF-8 byte order mark, as some editors

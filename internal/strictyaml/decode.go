@@ -58,11 +58,13 @@ func oneLine(s string) string {
 // Pos is a source position, 1-based.
 type Pos struct{ Line, Col int }
 
-// Bounds that keep hostile input (alias bombs, deep nesting) cheap.
-const (
-	maxDecodeNodes = 200_000
-	maxDepth       = 64
-)
+// MaxDepth bounds how deeply a document may nest, in what TooDeep reads
+// and in what the decoder decodes: hostile input stays cheap.
+const MaxDepth = 64
+
+// maxDecodeNodes bounds the nodes decoded, aliases expanded: an alias bomb
+// stays cheap.
+const maxDecodeNodes = 200_000
 
 // Decoder decodes go-yaml AST nodes into Go values strictly, recording where
 // each value was written. Build it with NewDecoder; it may decode several
@@ -128,7 +130,7 @@ func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) 
 
 // resolve strips anchors (remembering them) and follows aliases.
 func (d *Decoder) resolve(n ast.Node, path string) (ast.Node, error) {
-	for range maxDepth {
+	for range MaxDepth {
 		switch a := n.(type) {
 		case *ast.AnchorNode:
 			if a.Name != nil {
@@ -171,9 +173,9 @@ func (d *Decoder) Decode(n ast.Node, path string, v reflect.Value) error {
 	if d.budget--; d.budget < 0 {
 		return d.errNode(n, path, "document too large (more than %d values after alias expansion)", maxDecodeNodes)
 	}
-	if d.depth++; d.depth > maxDepth {
+	if d.depth++; d.depth > MaxDepth {
 		d.depth--
-		return d.errNode(n, path, "nested more than %d levels deep", maxDepth)
+		return d.errNode(n, path, "nested more than %d levels deep", MaxDepth)
 	}
 	defer func() { d.depth-- }()
 	if _, seen := d.Positions[path]; !seen {
