@@ -108,6 +108,9 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:5:33: faults[0].cut.to: from and to are the same node (n2)"},
 		{"fault after the safety phase", base + "duration: 30s\nfaults:\n  - {at: 45s, heal: all}\n",
 			"t.yaml:6:10: faults[0].at: 45s is not before the end of the safety phase (duration 30s): the step would never fire"},
+		{"faults firing too often", base + "duration: 20s\nfaults:\n  - {from: 0s, to: 1h, every: 1ms, crash: random, down: 1ms}\n" +
+			"  - {from: 0s, to: 1h, every: 100us, heal: all}\n",
+			"t.yaml:7:31: faults[1].every: 100µs fires 200000 times before the end of the safety phase: the faults of a scenario fire at most 100000 times"},
 		{"fault max_down", base + "faults:\n  - {at: 1s, crash: random, max_down: 9}\n",
 			"t.yaml:5:39: faults[0].max_down: 9 is not in [0, 5] (cluster has 5 nodes)"},
 		{"stable-leader without liveness", base + "checks: [agreement, stable-leader]\n",

@@ -217,6 +217,11 @@ const (
 	// the keys of one mapping, so this also bounds the parse time (about a
 	// second at worst); thousands of fault steps still fit.
 	MaxFileSize = 256 << 10
+	// MaxFirings bounds how often the faults of a scenario fire in all:
+	// every firing is kept, to pin the run for shrinking (a few KB each),
+	// so an every of a nanosecond would fill memory long before the run's
+	// event bound stops it. A crash every 36ms for an hour still fits.
+	MaxFirings = 100_000
 )
 
 // Defaults of omitted keys (see README.md).

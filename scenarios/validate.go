@@ -123,6 +123,7 @@ func (s *Scenario) validateWorkload() error {
 }
 
 func (s *Scenario) validateFaults() error {
+	var fired int64
 	for i, st := range s.Faults {
 		at := fmt.Sprintf("faults[%d]", i)
 		if err := s.validateWrittenStep(i, at, st); err != nil {
@@ -141,8 +142,25 @@ func (s *Scenario) validateFaults() error {
 		if err := s.validateStepTime(at, st); err != nil {
 			return err
 		}
+		n := s.firings(st)
+		if fired += n; fired > MaxFirings {
+			return s.Errorf(at+".every", "%v fires %d times before the end of the safety phase: the faults of a scenario fire at most %d times",
+				st.Every, n, MaxFirings)
+		}
 	}
 	return nil
+}
+
+// firings is how many times st fires in the safety phase.
+func (s *Scenario) firings(st faults.Step) int64 {
+	if !st.Repeats() {
+		return 1
+	}
+	end := min(st.To, s.Duration)
+	if end <= st.From {
+		return 0
+	}
+	return int64((end - st.From + st.Every - 1) / st.Every)
 }
 
 // validateWrittenStep catches what the Step value cannot show: keys written
