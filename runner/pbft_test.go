@@ -89,7 +89,7 @@ func TestPBFTBuildErrors(t *testing.T) {
 		{"nodes: 4\nbyzantine:\n  - {count: 1, behaviour: lie}\n",
 			`p.yaml:5:27: byzantine[0].behaviour: pbft: unknown Byzantine behaviour "lie" (known: conflicting-pre-prepares, conflicting-votes, crash, delay, equivocate, forge-catch-up, forge-view-change, replay, silent, tamper-view-change, twins, usurp-primary, wrong-digest, wrong-new-view, wrong-results)`},
 		{"nodes: 4\nprotocol_options: {log_window: 20}\n",
-			"p.yaml:4:19: protocol_options: pbft: log_window 20 must be a multiple of checkpoint_interval 16, at least twice it"},
+			"p.yaml:4:32: protocol_options.log_window: pbft: log_window 20 must be a multiple of checkpoint_interval 16, at least twice it"},
 		{"nodes: 4\nprotocol_options: {bugs: [quorum-3f]}\n",
 			`p.yaml:4:19: protocol_options: pbft: unknown bug "quorum-3f" (known: accept-conflicting-pre-prepare, accept-pre-prepare-from-backup, client-first-reply, drop-prepared-certs, quorum-2f, trust-new-view-pre-prepares, trust-relayed-view-changes)`},
 	} {

@@ -92,7 +92,7 @@ func DecodeOptions[C interface{ Validate() error }](sc *scenarios.Scenario, cfg 
 		return err
 	}
 	if err := (*cfg).Validate(); err != nil {
-		return sc.Errorf("protocol_options", "%v", err)
+		return sc.OptionError(err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -78,4 +79,20 @@ func TestDecodeProtocolOptionsBuiltInCode(t *testing.T) {
 	assert.EqualError(t, sc.DecodeProtocolOptions(&cfg),
 		"in-code: protocol_options.heartbeat: unknown field (did you mean heartbeat_interval?)")
 	assert.Error(t, sc.DecodeProtocolOptions(cfg), "a non-pointer is refused")
+}
+
+// TestOptionErrorPointsAtTheKeyNamed: a validation error lands on the
+// written key its message names first, a whole name and not a prefix of a
+// longer one; an error that names none lands on protocol_options.
+func TestOptionErrorPointsAtTheKeyNamed(t *testing.T) {
+	sc, err := Parse("o.yaml", []byte(base+"protocol_options:\n  election_timeout: 1s\n  max_entries: 3\n"+
+		"  election_timeout_max: 50ms\n  election_timeout_min: 100ms\n"))
+	require.NoError(t, err)
+	for msg, want := range map[string]string{
+		"raft: election_timeout_max 50ms must exceed election_timeout_min 100ms": "o.yaml:7:25: protocol_options.election_timeout_max: ",
+		"raft: max_entries_per_append 0 must be at least 1, not max_entries":     "o.yaml:6:16: protocol_options.max_entries: ",
+		"raft: the timeouts do not fit":                                          "o.yaml:5:3: protocol_options: ",
+	} {
+		assert.EqualError(t, sc.OptionError(errors.New(msg)), want+msg)
+	}
 }

@@ -189,6 +189,50 @@ func (s *Scenario) DecodeProtocolOptions(into any) error {
 	return s.decodeOptionsFromValue(rv)
 }
 
+// OptionError places err, which a protocol's validation of its decoded
+// options returned, at the option it names: the written protocol_options
+// key that its message mentions first (as a whole word), or the
+// protocol_options mapping when it names none. Validation sees Go values,
+// not the file; its messages name the keys ("raft: heartbeat_interval
+// -50ms must be positive"), which is enough to point at the right line.
+func (s *Scenario) OptionError(err error) error {
+	msg := err.Error()
+	best, at := "", len(msg)
+	for _, key := range slices.Sorted(maps.Keys(s.ProtocolOptions)) {
+		if i := wordIndex(msg, key); i >= 0 && (i < at || i == at && len(key) > len(best)) {
+			best, at = key, i
+		}
+	}
+	if best == "" {
+		return s.Errorf("protocol_options", "%s", msg)
+	}
+	return s.Errorf("protocol_options."+best, "%s", msg)
+}
+
+// wordIndex is the index of the first occurrence of word in s that is not
+// part of a longer name (letters, digits, '_' and '-'), or -1.
+func wordIndex(s, word string) int {
+	inName := func(i int) bool {
+		if i < 0 || i >= len(s) {
+			return false
+		}
+		c := s[i]
+		return c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for from := 0; word != ""; {
+		i := strings.Index(s[from:], word)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if !inName(i-1) && !inName(i+len(word)) {
+			return i
+		}
+		from = i + 1
+	}
+	return -1
+}
+
 // decodeOptionsFromValue handles a scenario built in code: its options have
 // no source, so they are rendered, re-read and decoded, and errors keep only
 // the path.

@@ -44,7 +44,7 @@ func build(t *testing.T, options string) error {
 func TestProtocolOptionsAreStrict(t *testing.T) {
 	require.NoError(t, build(t, "protocol_options: {tick_interval: 20ms, election_ticks: 15, pre_vote: false}\n"))
 	assert.ErrorContains(t, build(t, "protocol_options: {heartbeat: 2}\n"), "did you mean heartbeat_ticks")
-	assert.ErrorContains(t, build(t, "protocol_options: {election_ticks: 1}\n"), "opts.yaml:4:19: protocol_options: etcdraft: election_ticks 1 must exceed")
+	assert.ErrorContains(t, build(t, "protocol_options: {election_ticks: 1}\n"), "opts.yaml:4:36: protocol_options.election_ticks: etcdraft: election_ticks 1 must exceed")
 	assert.ErrorContains(t, build(t, "protocol_options: {bugs: [forget-vote]}\n"), `unknown bug "forget-vote"`)
 	assert.ErrorContains(t, build(t, "byzantine: [{nodes: [1], behaviour: silent}]\n"), "crash faults only")
 }

@@ -23,16 +23,12 @@ func Protocol() runner.Protocol {
 // build decodes the scenario's protocol_options strictly into a Config and
 // returns the servers.
 func build(c runner.Cluster) (runner.Servers, error) {
-	sc := c.Scenario
-	if len(c.Byzantine) > 0 {
-		return runner.Servers{}, sc.Errorf("byzantine", "etcdraft tolerates crash faults only; Byzantine servers need a Byzantine-fault-tolerant protocol (pbft)")
-	}
-	cfg := DefaultConfig()
-	if err := sc.DecodeProtocolOptions(&cfg); err != nil {
+	if err := runner.CrashFaultOnly(c, "etcdraft"); err != nil {
 		return runner.Servers{}, err
 	}
-	if err := cfg.Validate(); err != nil {
-		return runner.Servers{}, sc.Errorf("protocol_options", "%v", err)
+	cfg := DefaultConfig()
+	if err := runner.DecodeOptions(c.Scenario, &cfg); err != nil {
+		return runner.Servers{}, err
 	}
 	factory, err := New(cfg, c.NewStateMachine)
 	return runner.Servers{Factory: factory}, err
