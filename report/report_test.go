@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -98,15 +100,8 @@ func TestLatencyPercentiles(t *testing.T) {
 	require.Equal(t, 100*ms, rows[2].Max)
 
 	dir := t.TempDir()
-	for _, name := range []string{"report.json", "trace.jsonl"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
-	}
-	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
-	require.NoError(t, err)
-	require.NoError(t, workload.NewHistory(ops...).WriteJSON(f))
-	require.NoError(t, f.Close())
+	h := workload.NewHistory(ops...)
+	copyRunWithHistory(t, dir, h)
 	page := renderDir(t, dir)
 	require.Contains(t, page, `<tr data-kind="put"><td>put</td><td>100</td><td>0</td><td>50ms</td><td>90ms</td><td>99ms</td><td>100ms</td><td>50.5ms</td></tr>`)
 	require.Contains(t, page, `<tr data-kind="get"><td>get</td><td>10</td><td>1</td><td>50ms</td><td>90ms</td><td>100ms</td><td>100ms</td><td>55ms</td></tr>`)
@@ -264,4 +259,59 @@ func TestOutsideBands(t *testing.T) {
 	require.Len(t, got, 2)
 	require.Equal(t, Band{Node: 3, Kind: "outside", From: 10, FromI: 1, To: 30, ToI: 3, Label: "outside the configuration index=5 n0 n1 n2"}, got[0])
 	require.Equal(t, Band{Node: 2, Kind: "outside", From: 40, FromI: 4, To: 100, Label: "outside the configuration index=10 n0 n1 n3"}, got[1])
+}
+
+// copyRunWithHistory copies testdata/run into dir with h as its history,
+// report.json counting h's operations.
+func copyRunWithHistory(t *testing.T, dir string, h *workload.History) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "run", "trace.jsonl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), data, 0o644))
+	data, err = os.ReadFile(filepath.Join("testdata", "run", "report.json"))
+	require.NoError(t, err)
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal(data, &meta))
+	ok, failed, unknown := h.Counts()
+	meta["ops"] = map[string]int{"ok": ok, "failed": failed, "unknown": unknown}
+	data, err = json.Marshal(meta)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.json"), data, 0o644))
+	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
+	require.NoError(t, err)
+	require.NoError(t, h.WriteJSON(f))
+	require.NoError(t, f.Close())
+}
+
+// TestArtifactsThatDisagreeAreRefused: a trace emptied, cut short, out of
+// order or of another window, and a history that does not hold the run's
+// operations, are errors, not a page that shows nothing.
+func TestArtifactsThatDisagreeAreRefused(t *testing.T) {
+	trace, err := os.ReadFile(filepath.Join("testdata", "run", "trace.jsonl"))
+	require.NoError(t, err)
+	lines := strings.SplitAfter(strings.TrimSpace(string(trace)), "\n")
+	require.Greater(t, len(lines), 4)
+	swapped := append([]string{lines[1], lines[0]}, lines[2:]...)
+	for name, text := range map[string]string{
+		"empty":     "",
+		"cut short": strings.Join(lines[:len(lines)/2], ""),
+		"headless":  strings.Join(lines[1:], ""),
+		"swapped":   strings.Join(swapped, ""),
+	} {
+		dir := t.TempDir()
+		copyRunWithHistory(t, dir, workload.NewHistory())
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), []byte(text), 0o644))
+		_, err := LoadRun(dir)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "trace.jsonl: ", name)
+	}
+
+	dir := t.TempDir()
+	copyRunWithHistory(t, dir, workload.NewHistory())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.json"),
+		[]byte(`{"scenario": "s", "ops": {"ok": 3}}`), 0o644))
+	require.NoError(t, os.Remove(filepath.Join(dir, "trace.jsonl")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), nil, 0o644))
+	_, err = LoadRun(dir)
+	require.ErrorContains(t, err, "history.jsonl: holds 0 operations, report.json says the run made 3")
 }

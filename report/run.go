@@ -51,6 +51,13 @@ type Meta struct {
 		Events uint64 `json:"events"`
 		Full   bool   `json:"full"`
 	} `json:"trace_window"`
+	// Ops counts the run's client operations, which history.jsonl holds;
+	// nil in artifacts that have no count.
+	Ops *struct {
+		OK      int `json:"ok"`
+		Failed  int `json:"failed"`
+		Unknown int `json:"unknown"`
+	} `json:"ops"`
 	Crash *struct {
 		Node  int    `json:"Node"`
 		Event uint64 `json:"Event"`
@@ -81,6 +88,9 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	defer f.Close()
 	if r.Events, err = ReadTrace(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := r.checkTrace(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := r.loadHistory(filepath.Join(dir, historyFile)); err != nil {
@@ -131,6 +141,42 @@ func (r *Run) loadHistory(path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	r.Ops = h.Operations()
+	if m := r.Meta.Ops; m != nil && len(r.Ops) != m.OK+m.Failed+m.Unknown {
+		return fmt.Errorf("%s: holds %d operations, %s says the run made %d: not this run's history, or cut short",
+			path, len(r.Ops), reportJSON, m.OK+m.Failed+m.Unknown)
+	}
+	return nil
+}
+
+// checkTrace refuses a trace that is not the one report.json describes: its
+// events must be numbered one after another, in time order, from the
+// window's first to its last (a trace cut short, emptied or of another run
+// would otherwise draw a page that shows nothing and says nothing).
+func (r *Run) checkTrace() error {
+	for i := 1; i < len(r.Events); i++ {
+		prev, e := r.Events[i-1], r.Events[i]
+		if e.I != prev.I+1 || e.T < prev.T {
+			return fmt.Errorf("event %d (at %dns) follows event %d (at %dns): not a trace the kernel wrote", e.I, e.T, prev.I, prev.T)
+		}
+	}
+	wantFirst, wantLast := uint64(1), r.Meta.Events // the whole run: events are numbered from 1
+	if w := r.Meta.TraceWindow; w != nil {
+		wantFirst, wantLast = w.First, w.Last
+		if w.Events == 0 {
+			wantLast = 0
+		}
+	}
+	if wantLast == 0 {
+		return nil // a run without events
+	}
+	first, last := uint64(0), uint64(0)
+	if n := len(r.Events); n > 0 {
+		first, last = r.Events[0].I, r.Events[n-1].I
+	}
+	if first != wantFirst || last != wantLast {
+		return fmt.Errorf("holds %d events (%d to %d), %s says events %d to %d: not this run's trace, or cut short",
+			len(r.Events), first, last, reportJSON, wantFirst, wantLast)
+	}
 	return nil
 }
 
