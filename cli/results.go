@@ -68,7 +68,7 @@ const repairHint = "delete this line, or the whole file, and run the same comman
 func parseResult(line []byte) (result, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(line, &fields); err != nil {
-		return result{}, fmt.Errorf("not JSON (%v)", err)
+		return result{}, jsonError("not JSON: ", err)
 	}
 	var missing []string
 	for _, k := range requiredFields {
@@ -81,20 +81,45 @@ func parseResult(line []byte) (result, error) {
 	}
 	var r result
 	if err := json.Unmarshal(line, &r); err != nil {
-		return result{}, fmt.Errorf("malformed (%v)", err)
+		return result{}, jsonError("", err)
 	}
 	switch {
 	case r.Scenario == "":
 		return result{}, errors.New(`empty "scenario"`)
 	case r.ScenarioHash == "":
 		return result{}, errors.New(`empty "scenario_hash"`)
+	case !isHash(r.ScenarioHash):
+		return result{}, fmt.Errorf(`"scenario_hash" %q is not 16 hexadecimal digits`, r.ScenarioHash)
 	case !slices.Contains(knownClasses, r.Class):
 		return result{}, fmt.Errorf("unknown class %q", r.Class)
 	case r.Hash == "" && r.Class != runner.ProtocolCrash:
 		// Only a panic outside protocol code ends a run without a trace hash.
 		return result{}, errors.New(`empty "trace_hash"`)
+	case r.Hash != "" && !isHash(r.Hash):
+		return result{}, fmt.Errorf(`"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)
 	}
 	return r, nil
+}
+
+// isHash reports whether s is a hash as runs write them: 16 lowercase
+// hexadecimal digits.
+func isHash(s string) bool {
+	return len(s) == 16 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// columnError is a results line's error at a column of the line.
+type columnError struct {
+	col int
+	msg string
+}
+
+func (e *columnError) Error() string { return e.msg }
+
+// jsonError describes a JSON decoding error in the file's terms, at its
+// column.
+func jsonError(prefix string, err error) error {
+	col, msg := jsonl.Describe(err)
+	return &columnError{col: col, msg: prefix + msg}
 }
 
 // readResults calls fn with every result in the file, in order, and returns
@@ -111,7 +136,12 @@ func readResults(path string, fn func(line int, r result) error) (complete int64
 	complete, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
 		r, err := parseResult(text)
 		if err != nil {
-			stopped = badInput("%s:%d: not a complete sweep result: %v; %s", path, line, err, repairHint)
+			at := fmt.Sprintf("%s:%d", path, line)
+			var ce *columnError
+			if errors.As(err, &ce) && ce.col > 0 {
+				at += fmt.Sprintf(":%d", ce.col)
+			}
+			stopped = badInput("%s: not a complete sweep result: %v; %s", at, err, repairHint)
 		} else {
 			stopped = fn(line, r)
 		}

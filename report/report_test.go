@@ -230,13 +230,12 @@ func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	_, err = LoadRun(dir)
-	require.ErrorContains(t, err, trace+": trace line ")
-	require.ErrorContains(t, err, ": longer than 1048576 bytes")
+	require.EqualError(t, err, trace+":32:1: not a trace event: longer than 1048576 bytes")
 
 	meta := filepath.Join(dir, "report.json")
 	require.NoError(t, os.WriteFile(meta, []byte("{"), 0o644))
 	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+": unexpected end of JSON input")
+	require.EqualError(t, err, meta+":1:2: not a run's report: cut short: the text ends before the value does")
 
 	require.NoError(t, os.Remove(meta))
 	require.NoError(t, os.Mkdir(meta, 0o755))
@@ -307,6 +306,12 @@ func TestArtifactsThatDisagreeAreRefused(t *testing.T) {
 	}
 
 	dir := t.TempDir()
+	copyRunWithHistory(t, dir, workload.NewHistory())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), []byte(lines[0]+`{"i":"two"}`+"\n"), 0o644))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, filepath.Join(dir, "trace.jsonl")+":2:10: not a trace event: i: want a whole number, 0 or more, got string")
+
+	dir = t.TempDir()
 	copyRunWithHistory(t, dir, workload.NewHistory())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.json"),
 		[]byte(`{"scenario": "s", "ops": {"ok": 3}}`), 0o644))

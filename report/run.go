@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/workload"
 )
 
@@ -88,7 +89,7 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	defer f.Close()
 	if r.Events, err = ReadTrace(f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, inFile(path, err)
 	}
 	if err := r.checkTrace(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -122,7 +123,9 @@ func readMeta(path string, m *Meta) error {
 		return err
 	}
 	if err := json.Unmarshal(data, m); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		col, msg := jsonl.Describe(err)
+		line, col := jsonl.LineCol(data, col)
+		return fmt.Errorf("%s:%d:%d: not a run's report: %s", path, line, col, msg)
 	}
 	return nil
 }

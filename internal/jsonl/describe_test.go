@@ -1,0 +1,34 @@
+package jsonl
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestDescribe: encoding/json's errors in the file's terms, with a column.
+func TestDescribe(t *testing.T) {
+	type inner struct {
+		Seed uint64 `json:"seed"`
+	}
+	var v struct {
+		Report inner  `json:"report"`
+		Name   string `json:"name"`
+	}
+	for text, want := range map[string]struct {
+		col int
+		msg string
+	}{
+		`{"report": {"seed": "x"}}`: {23, `seed: want a whole number, 0 or more, got string`},
+		`{"name": 3}`:               {10, `name: want a string, got number`},
+		`{"name": "a",}`:            {14, `invalid character '}' looking for beginning of object key string`},
+		`{"name": "a"`:              {12, `cut short: the text ends before the value does`},
+	} {
+		col, msg := Describe(json.Unmarshal([]byte(text), &v))
+		assert.Equal(t, want.col, col, text)
+		assert.Equal(t, want.msg, msg, text)
+	}
+	line, col := LineCol([]byte("{\n  \"a\": x\n}"), 9)
+	assert.Equal(t, [2]int{2, 8}, [2]int{line, col})
+}
