@@ -65,6 +65,14 @@ func durationFromNumber(raw any) (Duration, error) {
 	case isZeroNumber(raw):
 		return 0, nil
 	}
+	switch raw.(type) {
+	case []any:
+		return 0, fmt.Errorf("want a duration like 150ms or 2s, got a list")
+	case map[string]any:
+		return 0, fmt.Errorf("want a duration like 150ms or 2s, got a mapping")
+	case bool:
+		return 0, fmt.Errorf("want a duration like 150ms or 2s, got %v", raw)
+	}
 	return 0, fmt.Errorf("%v has no unit: write %vs or %vms", raw, raw, raw)
 }
 

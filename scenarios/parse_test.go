@@ -28,6 +28,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown nested key", base + "network:\n  latency: {min: 1ms, max: 2ms}\n  dorp: 0.1\n",
 			"t.yaml:6:3: network.dorp: unknown field (did you mean drop?)"},
 		{"wrong type", "name: t\nprotocol: raft\nnodes: five\n", `t.yaml:3:8: nodes: want an integer, got string "five"`},
+		{"list for a duration", base + "duration: [1s]\n", `t.yaml:4:11: duration: want a duration like 150ms or 2s, got a list`},
 		{"float for int", "name: t\nprotocol: raft\nnodes: 2.5\n", `t.yaml:3:8: nodes: want an integer, got number 2.5`},
 		{"huge int", "name: t\nprotocol: raft\nnodes: 99999999999999999999\n",
 			`t.yaml:3:8: nodes: want an integer, got string "99999999999999999999" (a number too large?)`},
