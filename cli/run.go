@@ -72,7 +72,7 @@ func (a *app) newRunCmd() *cobra.Command {
 			return a.runOne(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, cmd.Flags().Changed("seed"))
 		},
 	}
-	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run (default: the scenario's seed, else 1)")
+	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run; without it, the scenario's seed if it names one, else this")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "draw a fault mix from the seed among these kinds (all, crash, partition, ...), on top of the scenario's faults")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the full event trace to this file (JSONL)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
@@ -294,7 +294,12 @@ func writeHistory(f *os.File, rep *runner.Report) error {
 func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	speed := ""
 	if rep.WallTime > 0 {
-		speed = fmt.Sprintf(" (%.0fx real time)", rep.SimTime.Seconds()/rep.WallTime.Seconds())
+		ratio := rep.SimTime.Seconds() / rep.WallTime.Seconds()
+		// Wall time is for a person reading; it reaches no trace or result.
+		speed = fmt.Sprintf(" (%.0fx real time)", ratio)
+		if ratio < 10 {
+			speed = fmt.Sprintf(" (%.2gx real time)", ratio)
+		}
 	}
 	fmt.Fprintf(w, "scenario    %s (%s, %d nodes)  seed %d\n", sc.Name, sc.Protocol, sc.Nodes, rep.Seed)
 	fmt.Fprintf(w, "events      %d  simulated %v  wall %v%s\n", rep.Events, rep.SimTime, rep.WallTime.Round(time.Millisecond), speed)

@@ -50,7 +50,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 			return a.shrink(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
 		},
 	}
-	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed (default: the scenario's seed)")
+	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed; without it, the scenario's seed if it names one, else this")
 	cmd.Flags().StringVar(&f.out, "out", "", "where to write the shrunk scenario (default: <name>-shrunk-seed<N>.yaml beside the input)")
 	cmd.Flags().IntVar(&f.maxRuns, "max-runs", runner.DefaultShrinkRuns, "how many runs shrinking may spend")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
