@@ -94,6 +94,43 @@ func (c config) resolve(sc *scenarios.Scenario) (runner.Protocol, error) {
 func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 	t.Helper()
 	c := newConfig(opts)
+	out := sweep(t, path, c)
+	for _, rep := range out {
+		if rep.Class.Failed() {
+			t.Errorf("%s", failureMessage(t, c.binaryReplay(), path, rep))
+		}
+	}
+	return out
+}
+
+// RequireCaught runs the scenario file over seeds, as Sweep does, and fails
+// t unless some seed fails with a verdict on the protocol (safety,
+// liveness or a protocol crash; not vacuous, inconclusive or
+// nondeterministic): for a planted bug, or a scenario written to catch a
+// known one, in CI. It returns the reports, sorted by seed, to check more
+// (which check failed, how often).
+func RequireCaught(t testing.TB, path string, opts ...Option) []*runner.Report {
+	t.Helper()
+	out := sweep(t, path, newConfig(opts))
+	caught := 0
+	classes := map[runner.Class]int{}
+	for _, rep := range out {
+		classes[rep.Class]++
+		switch rep.Class {
+		case runner.Safety, runner.Liveness, runner.ProtocolCrash:
+			caught++
+		}
+	}
+	if caught == 0 {
+		t.Errorf("simtest: %s: no seed of %d failed on the protocol (%v)", path, len(out), classes)
+	}
+	return out
+}
+
+// sweep runs the seeds and returns their reports, sorted by seed; a seed
+// that could not run fails t.
+func sweep(t testing.TB, path string, c config) []*runner.Report {
+	t.Helper()
 	seeds, err := seedsFromEnv(c)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -118,11 +155,7 @@ func Sweep(t testing.TB, path string, opts ...Option) []*runner.Report {
 	})
 	out := make([]*runner.Report, 0, len(reports))
 	for _, s := range slices.Sorted(maps.Keys(reports)) {
-		rep := reports[s]
-		out = append(out, rep)
-		if rep.Class.Failed() {
-			t.Errorf("%s", failureMessage(t, c.binaryReplay(), path, rep))
-		}
+		out = append(out, reports[s])
 	}
 	return out
 }

@@ -135,3 +135,17 @@ func TestEditedScenarioOffersOnlyTheGoTestReplay(t *testing.T) {
 		t.Fatalf("want only the go test replay:\n%s", ft.errors[0])
 	}
 }
+
+// TestRequireCaught: a planted bug's scenario passes RequireCaught; the
+// correct protocol on a calm scenario fails it, with the classes seen.
+func TestRequireCaught(t *testing.T) {
+	reps := simtest.RequireCaught(t, "../scenarios/bugs/raft-bug-ack-before-sync.yaml", simtest.Seeds(2), simtest.Parallel(1))
+	if len(reps) != 2 || reps[0].Class != runner.Safety {
+		t.Fatalf("want 2 reports, the first safety; got %d", len(reps))
+	}
+	ft := &fakeT{TB: t}
+	simtest.RequireCaught(ft, "../scenarios/raft-calm.yaml", simtest.Seeds(2), shorter(2*time.Second))
+	if len(ft.errors) != 1 || !contains(ft.errors[0], "no seed of 2 failed on the protocol (map[pass:2])") {
+		t.Fatalf("want one error naming the classes, got %q", ft.errors)
+	}
+}
