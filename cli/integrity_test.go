@@ -482,5 +482,5 @@ func TestTallyKeepsPassesSmall(t *testing.T) {
 	var out bytes.Buffer
 	tl.print(&out, "results.jsonl", "simrun")
 	require.Contains(t, out.String(), "first fail  seed 1  nondeterministic: seed 1: trace hash 00000000000000aa and 00000000000000bb\n")
-	require.Contains(t, out.String(), "replay      simrun run s.yaml --seed 1 --lin-timeout 1m0s\n")
+	require.Contains(t, out.String(), "replay      simrun run s.yaml --seed 1 --lin-timeout 1m0s --check-determinism\n")
 }

@@ -34,7 +34,11 @@ type result struct {
 // replayFlags are the flags a replay of this result needs to reach the same
 // verdict.
 func (r *result) replayFlags() string {
-	return swarmFlag(r.SwarmKinds) + linTimeoutFlag(r.LinTimeout)
+	flags := swarmFlag(r.SwarmKinds) + linTimeoutFlag(r.LinTimeout)
+	if r.Class == runner.Nondeterministic {
+		flags += " --check-determinism" // one run cannot show it; two, compared, can
+	}
+	return flags
 }
 
 // retriable reports whether the result is an inconclusive verdict that

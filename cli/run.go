@@ -27,6 +27,9 @@ type runFlags struct {
 	linTimeout time.Duration
 	keep       traceKeep
 	profile    profileFlags
+	// twice runs the seed a second time and compares the two traces event
+	// by event (--check-determinism).
+	twice bool
 }
 
 // traceKeep is how much trace a failure's artifacts keep: the events around
@@ -79,6 +82,8 @@ func (a *app) newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
 		"wall-clock budget of the linearizability checker; past it the verdict is unknown")
+	cmd.Flags().BoolVar(&f.twice, "check-determinism", false,
+		"run the seed twice and compare the traces event by event; a difference is shown at its first event and exits 7")
 	f.keep.addFlags(cmd)
 	f.profile.addFlags(cmd)
 	return cmd
@@ -120,16 +125,30 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if prog != nil {
 		opts.Progress = prog.update
 	}
+	var first *traceCopy
+	if f.twice {
+		if first, err = newTraceCopy(opts.Trace); err != nil {
+			return err
+		}
+		defer first.remove()
+		opts.Trace = first
+	}
 	rep, err := runner.Run(sc, proto, opts)
 	prog.finish()
 	if err != nil {
 		closeQuietly(historyFile)
 		return badInputErr(err)
 	}
+
 	if err := writeHistory(historyFile, rep); err != nil {
 		return badInput("--history: %v", err)
 	}
 	printSummary(stdout, runner.AsRun(sc, rep), rep) // the cluster an options swarm drew
+	if f.twice {
+		if err := runAgainAndCompare(stdout, sc, proto, f, first, rep); err != nil {
+			return err
+		}
+	}
 	if !rep.Class.Failed() {
 		return nil
 	}
@@ -293,7 +312,7 @@ func writeHistory(f *os.File, rep *runner.Report) error {
 // printSummary prints the run's report, one fact per line.
 func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	speed := ""
-	if rep.WallTime > 0 {
+	if rep.WallTime > 0 && rep.SimTime > 0 {
 		ratio := rep.SimTime.Seconds() / rep.WallTime.Seconds()
 		// Wall time is for a person reading; it reaches no trace or result.
 		speed = fmt.Sprintf(" (%.0fx real time)", ratio)

@@ -208,7 +208,7 @@ func TestMergeFlagsConflictingHashes(t *testing.T) {
 	code, out, _ := simrun(t, "merge", dir)
 	require.Equal(t, exitNondeterministic, code)
 	require.Contains(t, out, "nondeterministic")
-	require.Contains(t, out, "replay      simrun run s.yaml --seed 4")
+	require.Contains(t, out, "replay      simrun run s.yaml --seed 4 --check-determinism")
 }
 
 // TestCheckDeterminismRechecksASample: every Nth seed runs twice.
