@@ -42,7 +42,9 @@ const MaxTimerKinds = 64
 // observations take effect after the handler returns, in the order they were
 // made; disk writes take effect at once (the disk is the node's own). If a
 // handler panics, its effects are discarded and the run ends as a protocol
-// crash. The env is valid only during the call: do not keep it.
+// crash. The env is valid only during the call: a node may keep it in a field
+// for the helpers a handler calls, but must not use it after the handler
+// returns.
 type Node interface {
 	// Start runs when the node boots: first at time zero, and after every
 	// restart as a new instance that knows only what its disk holds.
