@@ -63,13 +63,13 @@ func TestRunCheckDeterminismShowsTheFirstDifference(t *testing.T) {
 	require.NoError(t, os.WriteFile(scenario, []byte(strings.Replace(shortScenario, "protocol: raft", "protocol: flaky", 1)), 0o644))
 	var out, errOut bytes.Buffer
 	program := Program{Name: "simrun", Protocols: append(registry.Shipped(), flakyProtocol(t))}
-	code := program.Execute([]string{"run", scenario, "--seed", "2", "--check-determinism"}, &out, &errOut)
+	code := program.Execute([]string{"run", scenario, "--seed", "2", "--check-determinism", "--out", t.TempDir()}, &out, &errOut)
 	require.Equal(t, exitNondeterministic, code, out.String()+errOut.String())
 	require.Contains(t, out.String(), "determinism the seed ran twice differently")
 	require.Regexp(t, `first difference at trace line \d+:\n +first run: +\{"i":6,.*"kind":"timer".*\n +second run: +\{`, out.String())
 	require.Contains(t, errOut.String(), "seed 2 of short is not deterministic")
 
-	code, stdout, errText := simrun(t, "run", writeScenario(t), "--seed", "2", "--check-determinism")
+	code, stdout, errText := simrun(t, "run", writeScenario(t), "--seed", "2", "--check-determinism", "--out", t.TempDir())
 	require.Equal(t, exitPass, code, errText)
 	require.Regexp(t, `determinism the seed ran twice, the same \d+ events`, stdout)
 }
