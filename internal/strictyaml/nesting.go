@@ -16,49 +16,65 @@ func TooDeep(data []byte) (at Pos, deep bool) {
 	flow := 0
 	var quote byte // the open quote, or 0
 	comment := false
-	lineStart := true // only indentation and "- " or "? " seen on this line
 	compact := 0      // block indicators opened on this line
+	lineStart := true // only blanks and "- " or "? " seen on this line
+	var prev byte     // the last byte on this line that is not a blank, 0 at its start
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		col++
 		if c == '\n' {
-			line, col, comment, lineStart, compact = line+1, 0, false, true, 0
+			line, col, comment, compact, lineStart, prev = line+1, 0, false, 0, true, 0
 			continue
 		}
 		switch {
 		case comment:
 			continue
 		case quote != 0:
-			if c == '\\' && quote == '"' {
-				i++
+			if c == '\\' && quote == '"' && i+1 < len(data) && data[i+1] != '\n' {
+				i++ // an escaped character, never the closing quote
 				col++
 			} else if c == quote {
 				quote = 0
 			}
 			continue
 		}
-		next := byte(' ')
-		if i+1 < len(data) {
-			next = data[i+1]
-		}
+		blank := c == ' ' || c == '\t' || c == '\r'
+		indicator := lineStart && (c == '-' || c == '?') && blankAt(data, i+1)
 		switch {
-		case c == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n'):
+		case c == '#' && (prev == 0 || data[i-1] == ' ' || data[i-1] == '\t'):
 			comment = true
-		case c == '"' || c == '\'':
-			quote, lineStart = c, false
+		case (c == '"' || c == '\'') && opensScalar(prev):
+			quote = c
 		case c == '[' || c == '{':
 			flow++
-			lineStart = false
 		case (c == ']' || c == '}') && flow > 0:
 			flow--
-		case lineStart && (c == '-' || c == '?') && (next == ' ' || next == '\t'):
+		case indicator:
 			compact++
-		case c != ' ' && c != '\t':
-			lineStart = false
+		}
+		if !blank {
+			prev, lineStart = c, indicator
 		}
 		if flow+compact > MaxDepth {
 			return Pos{Line: line, Col: col}, true
 		}
 	}
 	return Pos{}, false
+}
+
+// opensScalar reports whether a quote after prev, the last byte that is not
+// a blank on its line (0 at the line's start), begins a quoted scalar: only
+// where a value or key may begin. Elsewhere it is part of a plain scalar
+// ("it's"), and taking it for a quote would hide what follows.
+func opensScalar(prev byte) bool {
+	switch prev {
+	case 0, ':', '-', '?', '[', '{', ',':
+		return true
+	}
+	return false
+}
+
+// blankAt reports whether data has a blank, a line end or its end at i.
+func blankAt(data []byte, i int) bool {
+	return i >= len(data) || data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'
 }
