@@ -112,7 +112,7 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 // first looks for an order that also keeps real time (a linearization,
 // which is a sequential order too): real time prunes the search to the few
 // operations that overlap, so a history that is linearizable, the common
-// case, passes at once however long it is. Only if none is found does it
+// case, passes at once, in about one state per operation on the key. Only if none is found does it
 // search every interleaving of the clients, which may run past the work
 // limit on a long history that is not sequentially consistent. The two
 // searches share the limit, the first taking at most a quarter of it: a

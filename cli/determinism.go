@@ -101,8 +101,12 @@ func (c *traceComparer) compare(b string) {
 	}
 }
 
-// finish notes a first trace longer than the second.
+// finish compares a last line written without its newline, and notes a
+// first trace longer than the second.
 func (c *traceComparer) finish() {
+	if c.diffLine == 0 && len(c.partial) > 0 {
+		c.compare(string(c.partial))
+	}
 	if c.diffLine != 0 {
 		return
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -72,4 +73,26 @@ func TestRunCheckDeterminismShowsTheFirstDifference(t *testing.T) {
 	code, stdout, errText := simrun(t, "run", writeScenario(t), "--seed", "2", "--check-determinism", "--out", t.TempDir())
 	require.Equal(t, exitPass, code, errText)
 	require.Regexp(t, `determinism the seed ran twice, the same \d+ events`, stdout)
+}
+
+// TestTraceComparer: lines split across writes, a last line without its
+// newline, and either trace running longer.
+func TestTraceComparer(t *testing.T) {
+	for _, c := range []struct {
+		first, second string
+		line          int
+	}{
+		{"a\nb\n", "a\nb\n", 0},
+		{"a\nb", "a\nb", 0},
+		{"a\nb\n", "a\nc", 2},
+		{"a\nb\nc\n", "a\nb\n", 3},
+		{"a\n", "a\nb\n", 2},
+	} {
+		cmp := &traceComparer{first: bufio.NewReader(strings.NewReader(c.first))}
+		for _, ch := range c.second { // one byte at a time: lines split across writes
+			_, _ = cmp.Write([]byte(string(ch)))
+		}
+		cmp.finish()
+		require.Equal(t, c.line, cmp.diffLine, "%q vs %q", c.first, c.second)
+	}
 }

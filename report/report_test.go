@@ -235,7 +235,10 @@ func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
 	meta := filepath.Join(dir, "report.json")
 	require.NoError(t, os.WriteFile(meta, []byte("{"), 0o644))
 	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+":1:2: not a run's report: cut short: the text ends before the value does")
+	require.EqualError(t, err, meta+":1:1: not a run's report: cut short: the text ends before the value does")
+	require.NoError(t, os.WriteFile(meta, []byte("{\n  \"seed\": x\n}"), 0o644))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, meta+":2:11: not a run's report: invalid character 'x' looking for beginning of value")
 
 	require.NoError(t, os.Remove(meta))
 	require.NoError(t, os.Mkdir(meta, 0o755))
@@ -319,4 +322,7 @@ func TestArtifactsThatDisagreeAreRefused(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), nil, 0o644))
 	_, err = LoadRun(dir)
 	require.ErrorContains(t, err, "history.jsonl: holds 0 operations, report.json says the run made 3")
+	require.NoError(t, os.Remove(filepath.Join(dir, "history.jsonl")))
+	_, err = LoadRun(dir)
+	require.ErrorContains(t, err, "history.jsonl: missing, and report.json says the run made 3 operations")
 }

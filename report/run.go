@@ -124,7 +124,7 @@ func readMeta(path string, m *Meta) error {
 	}
 	if err := json.Unmarshal(data, m); err != nil {
 		col, msg := jsonl.Describe(err)
-		line, col := jsonl.LineCol(data, col)
+		line, col := jsonl.LineCol(data, col-1) // col counts the bytes read, the offending one last
 		return fmt.Errorf("%s:%d:%d: not a run's report: %s", path, line, col, msg)
 	}
 	return nil
@@ -133,6 +133,9 @@ func readMeta(path string, m *Meta) error {
 func (r *Run) loadHistory(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if m := r.Meta.Ops; m != nil && m.OK+m.Failed+m.Unknown > 0 {
+			return fmt.Errorf("%s: missing, and %s says the run made %d operations", path, reportJSON, m.OK+m.Failed+m.Unknown)
+		}
 		return nil // a run without clients, or a report made from a trace alone
 	}
 	if err != nil {

@@ -111,7 +111,12 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:6:10: faults[0].at: 45s is not before the end of the safety phase (duration 30s): the step would never fire"},
 		{"faults firing too often", base + "duration: 20s\nfaults:\n  - {from: 0s, to: 1h, every: 1ms, crash: random, down: 1ms}\n" +
 			"  - {from: 0s, to: 1h, every: 100us, heal: all}\n",
-			"t.yaml:7:31: faults[1].every: 100µs fires 200000 times before the end of the safety phase: the faults of a scenario fire at most 100000 times"},
+			"t.yaml:7:31: faults[1].every: the faults fire 220000 times before the end of the safety phase, 200000 of them this step's; " +
+				"a scenario's fire at most 100000 times (each firing is kept to pin the run)"},
+		{"a one-shot fault past the firing bound", base + "duration: 20s\nfaults:\n  - {from: 0s, to: 20s, every: 200us, crash: random, down: 1ms}\n" +
+			"  - {at: 1s, heal: all}\n",
+			"t.yaml:7:10: faults[1].at: the faults fire 100001 times before the end of the safety phase, 1 of them this step's; " +
+				"a scenario's fire at most 100000 times (each firing is kept to pin the run)"},
 		{"fault max_down", base + "faults:\n  - {at: 1s, crash: random, max_down: 9}\n",
 			"t.yaml:5:39: faults[0].max_down: 9 is not in [0, 5] (cluster has 5 nodes)"},
 		{"stable-leader without liveness", base + "checks: [agreement, stable-leader]\n",

@@ -218,9 +218,9 @@ const (
 	// second at worst); thousands of fault steps still fit.
 	MaxFileSize = 256 << 10
 	// MaxFirings bounds how often the faults of a scenario fire in all:
-	// every firing is kept, to pin the run for shrinking (a few KB each),
+	// every firing is kept (a few KB each) to pin the run for shrinking,
 	// so an every of a nanosecond would fill memory long before the run's
-	// event bound stops it. A crash every 36ms for an hour still fits.
+	// event bound stops it. A fault every 36ms for an hour still fits.
 	MaxFirings = 100_000
 )
 

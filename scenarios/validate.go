@@ -144,8 +144,12 @@ func (s *Scenario) validateFaults() error {
 		}
 		n := s.firings(st)
 		if fired += n; fired > MaxFirings {
-			return s.Errorf(at+".every", "%v fires %d times before the end of the safety phase: the faults of a scenario fire at most %d times",
-				st.Every, n, MaxFirings)
+			key := "at"
+			if st.Repeats() {
+				key = "every"
+			}
+			return s.Errorf(at+"."+key, "the faults fire %d times before the end of the safety phase, %d of them this step's; "+
+				"a scenario's fire at most %d times (each firing is kept to pin the run)", fired, n, MaxFirings)
 		}
 	}
 	return nil

@@ -62,7 +62,8 @@ func kindName(t reflect.Type) string {
 	return "another value"
 }
 
-// LineCol turns a byte offset in text into a 1-based line and column.
+// LineCol turns a 0-based byte offset in text into a 1-based line and
+// column.
 func LineCol(text []byte, offset int) (line, col int) {
 	offset = min(max(offset, 0), len(text))
 	before := text[:offset]

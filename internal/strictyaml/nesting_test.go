@@ -19,6 +19,8 @@ func TestTooDeep(t *testing.T) {
 		"after a quoted string":    "a: 'x'\nb: \"y\\\"\"\nc: " + deep,
 		"windows line ends":        "a: 1\r\nb: " + deep,
 		"after a comment with '\"": "# it's \"\nb: " + deep,
+		"after a block scalar":     "a: |\n  'x\nb: " + deep,
+		"closers in quotes":        "a: " + strings.Repeat(`[ "]", `, MaxDepth+1),
 	} {
 		_, found := TooDeep([]byte(text))
 		assert.True(t, found, name)
@@ -28,7 +30,8 @@ func TestTooDeep(t *testing.T) {
 	for name, text := range map[string]string{
 		"quoted":        "a: '" + deep + "'\nb: \"" + deep + "\"",
 		"comment":       "a: 1 # " + deep,
-		"balanced":      "a: " + strings.Repeat("[1] ", 3*MaxDepth),
+		"block scalar":  "a: |\n  " + deep + "\n  " + strings.Repeat("- ", MaxDepth+1) + "\nb: 1",
+		"balanced":      "a: " + strings.Repeat("[1], ", 3*MaxDepth) + "[1]",
 		"dashes inside": "a: x - - - " + strings.Repeat("- ", MaxDepth+1),
 	} {
 		_, found := TooDeep([]byte(text))
