@@ -323,7 +323,7 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	fmt.Fprintf(w, "scenario    %s (%s, %d nodes)  seed %d\n", sc.Name, sc.Protocol, sc.Nodes, rep.Seed)
 	fmt.Fprintf(w, "events      %d  simulated %v  wall %v%s\n", rep.Events, rep.SimTime, rep.WallTime.Round(time.Millisecond), speed)
 	fmt.Fprintf(w, "operations  ok %d  failed %d  unknown %d\n", rep.Ops.OK, rep.Ops.Failed, rep.Ops.Unknown)
-	fmt.Fprintf(w, "leaders     %d elected\n", rep.LeaderChanges)
+	fmt.Fprintf(w, "leaders     %d announced\n", rep.LeaderChanges)
 	if rep.Members != "" {
 		fmt.Fprintf(w, "members     %s at the end, after %d configurations committed\n", rep.Members, rep.Configurations)
 	}
