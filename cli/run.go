@@ -139,7 +139,6 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 		closeQuietly(historyFile)
 		return badInputErr(err)
 	}
-
 	if err := writeHistory(historyFile, rep); err != nil {
 		return badInput("--history: %v", err)
 	}
