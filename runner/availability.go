@@ -165,11 +165,11 @@ func (a *availability) broken(from, to sim.NodeID) bool {
 }
 
 // reach says where server id stands, for the isolated-leader check: its
-// clock, how long it was held, and whether it is cut off from a majority. A server it
-// cannot reach is down or paused, or a link between them is cut or clogged
-// either way; a lossy or slow link still reaches. While no member of the
-// latest configuration has announced it, which majority counts is not
-// clear, and no server is cut off.
+// clock, how long it was held, and whether it is cut off from a majority.
+// A server it cannot reach is down or paused, or a link between them is cut
+// or clogged either way; a lossy or slow link still reaches. While no
+// member of the latest configuration has announced it, which majority
+// counts is not clear, and no server is cut off.
 func (a *availability) reach(id sim.NodeID) checkers.LeaderReach {
 	w := a.r.world
 	r := checkers.LeaderReach{Clock: w.LocalTime(id), Stalled: w.Stalled(id)}

@@ -1,6 +1,7 @@
 package jsonl
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +68,5 @@ func kindName(t reflect.Type) string {
 func LineCol(text []byte, offset int) (line, col int) {
 	offset = min(max(offset, 0), len(text))
 	before := text[:offset]
-	line = 1 + strings.Count(string(before), "\n")
-	return line, offset - strings.LastIndexByte(string(before), '\n')
+	return 1 + bytes.Count(before, []byte("\n")), offset - bytes.LastIndexByte(before, '\n')
 }
