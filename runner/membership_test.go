@@ -40,7 +40,7 @@ func TestRaftMembershipScenarios(t *testing.T) {
 // servers announce (sim.ObsConfig), and the configuration paths of the
 // protocol ran (its probes fired).
 func TestPaxosMembershipScenarios(t *testing.T) {
-	for _, file := range []string{"paxos-membership.yaml", "paxos-membership-swarm.yaml"} {
+	for _, file := range []string{"paxos-membership.yaml", "paxos-membership-swarm.yaml", "paxos-replace-all.yaml"} {
 		t.Run(file, func(t *testing.T) {
 			changed := 0
 			for _, rep := range probeSweep(t, []string{file}, seedCount(4, 2)) {

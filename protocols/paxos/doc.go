@@ -127,7 +127,11 @@
 //   - Spares (servers outside the newest configuration they know) never
 //     campaign and are never sent proposals; they learn from the leader's
 //     heartbeats like any follower, so an added server has caught up (by
-//     catch-up or snapshot) when it joins, and they redirect clients.
+//     catch-up or snapshot) when it joins, and they redirect clients. A
+//     spare that hears no leader asks the servers in turn for what they
+//     know chosen: after a change that replaced every member, no member
+//     heard it chosen, and once the old leader stepped down they learn
+//     that they are members from servers that no longer are.
 //   - The configurations are in the log; a snapshot carries those that
 //     govern slots after it, so that a restarted server, or one that
 //     installs the snapshot, knows them.

@@ -143,6 +143,17 @@ func (n *node) requestLearn(to sim.NodeID) {
 	n.send(to, MsgLearn{From: n.commit + 1})
 }
 
+// nextLearnSource is the server after the one asked last, in ID order,
+// skipping this one: a spare that hears no leader asks every server in turn.
+func (n *node) nextLearnSource() sim.NodeID {
+	next := (n.learnSource + 1) % sim.NodeID(len(n.servers))
+	if next == n.id {
+		next = (next + 1) % sim.NodeID(len(n.servers))
+	}
+	n.learnSource = next
+	return next
+}
+
 // handleLearn serves a learner that catches up: the chosen values from
 // m.From on, at most MaxSlotsPerMessage, or the snapshot if m.From was
 // compacted away. Any server answers with what it knows chosen.

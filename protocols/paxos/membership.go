@@ -298,7 +298,11 @@ func (n *node) handleHandOver(from sim.NodeID, m MsgHandOver) {
 		return
 	}
 	if n.commit < m.Commit {
+		// Catch up first, to the leader's commit index: the answers come
+		// in chunks or as a snapshot, and each asks for more while
+		// knownCommit is ahead.
 		n.takeOver = m.Commit
+		n.knownCommit = max(n.knownCommit, m.Commit)
 		n.requestLearn(from)
 		return
 	}

@@ -129,6 +129,70 @@ func TestRemovedLeaderStepsDownAndHandsOver(t *testing.T) {
 	tn.RequireSafe(t)
 }
 
+// Replacing every member at once: no member of the new configuration took
+// part in choosing it. The removed leader hands over to one that must first
+// learn, in chunks and past a snapshot, that it is a member; when the
+// hand-over is lost, the new members' failure detectors ask the servers in
+// turn for what they know chosen, and the first to learn it campaigns.
+func TestReplacingEveryMemberAtOnce(t *testing.T) {
+	old, spares := sim.MembersOf(0, 1, 2), sim.MembersOf(3, 4, 5)
+	for _, lost := range []bool{false, true} {
+		t.Run(map[bool]string{false: "hand-over", true: "hand-over lost"}[lost], func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Members, cfg.Alpha = 3, 4
+			tn := newTestNet(t, 6, cfg)
+			tn.StartAll()
+			campaign(tn, 0)
+			tn.Stabilize()
+			change(tn, 0, sim.ChangeMembers{Add: spares, Remove: old})
+			require.Equal(t, roleLeader, tn.Node(3).role, "n3, the lowest new member, took over")
+
+			for id := range sim.NodeID(3) {
+				crash(tn, id) // the old members miss what follows
+			}
+			for seq := range uint64(20) { // several snapshot intervals
+				add(tn, 3, seq+1)
+			}
+			for id := range sim.NodeID(3) {
+				tn.Start(id)
+			}
+			tn.Within(3, func(n *node, env *prototest.Env) {
+				n.Operate(env, sim.ChangeMembers{Add: old, Remove: spares})
+			})
+			for tn.Step() {
+				if lost {
+					tn.DropQueued(func(e envelope) bool { _, ok := e.Msg.(MsgHandOver); return ok })
+				}
+			}
+			require.Equal(t, roleFollower, tn.Node(3).role, "the removed leader stepped down")
+			if lost {
+				require.Less(t, tn.Node(0).commit, tn.Node(3).commit, "n0 does not know it is a member")
+				for range 6 { // n0 asks n1, n2 (who know no more), then n3
+					for id := range sim.NodeID(6) {
+						tn.Fire(id, timerLeader)
+						tn.Stabilize()
+					}
+				}
+			}
+			require.NotEqual(t, sim.None, leading(tn), "a member of the new configuration leads")
+			assert.True(t, old.Has(leading(tn)))
+			add(tn, leading(tn), 21)
+			assert.Equal(t, "21", lastResult(tn))
+			tn.RequireSafe(t)
+		})
+	}
+}
+
+// leading returns the server that leads, or sim.None.
+func leading(tn *testNet) sim.NodeID {
+	for _, id := range tn.Servers() {
+		if n := tn.Node(id); n != nil && n.role == roleLeader {
+			return id
+		}
+	}
+	return sim.None
+}
+
 // Configurations survive a restart: in the log, and in the snapshot once
 // the log is compacted past the change.
 func TestRestartKeepsTheConfiguration(t *testing.T) {

@@ -98,6 +98,7 @@ type node struct {
 	knownCommit     uint64   // the highest commit a leader announced
 	learnSentAt     sim.Time // when the outstanding MsgLearn left
 	learnPending    bool
+	learnSource     sim.NodeID // the server a spare's failure detector asked last
 
 	// Proposer state, volatile.
 	role     role
@@ -357,7 +358,13 @@ func (n *node) tickLeaderTimeout() {
 		case n.member():
 			n.startPhase1()
 		default:
-			n.resetLeaderTimer() // a spare or removed server never campaigns
+			// A spare or removed server never campaigns, but it may be a
+			// member without knowing it: a change that replaced every
+			// member leaves no one who heard it to tell the new members,
+			// once the old leader stepped down. It asks the servers in turn
+			// for what they know chosen.
+			n.resetLeaderTimer()
+			n.requestLearn(n.nextLearnSource())
 		}
 	case roleProposer:
 		if n.leaderTimeoutDue() {
