@@ -343,6 +343,9 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	if len(rep.Byzantine) > 0 {
 		fmt.Fprintf(w, "byzantine   %s\n", strings.Join(rep.Byzantine, " "))
 	}
+	for _, b := range rep.Beyond {
+		fmt.Fprintf(w, "beyond      %s\n", b)
+	}
 	for _, c := range rep.Checks {
 		line := fmt.Sprintf("check       %-20s %s", c.Name, c.Verdict)
 		if c.Detail != "" && c.Verdict != "pass" {

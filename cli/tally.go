@@ -225,6 +225,11 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 			fmt.Fprintf(w, "replay      %s\n", replayCommand(program, first.File, first.Seed, first.replayFlags()))
 		}
 	}
+	if n := t.count(func(e entry) bool { return e.full != nil && len(e.full.Beyond) > 0 }); n > 0 {
+		fmt.Fprintf(w, "beyond      %d failing seeds ran the scenario's faults beyond what the protocol assumes (clocks "+
+			"further apart than its drift bound, or a clock jump; each report's beyond line says where): their failures may be "+
+			"the faults' doing, not the protocol's\n", n)
+	}
 }
 
 // slowest returns the n seeds with the longest wall time (the lower seed

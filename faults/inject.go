@@ -88,6 +88,9 @@ type Injector struct {
 	linkChanged []bool                         // per server link: settings differ from the default
 	clockRates  *serverSetting[float64]        // normal: 1
 	diskFaults  *serverSetting[sim.DiskFaults] // normal: none
+	clockDrift  float64                        // what the protocol assumes of clocks (kind_clock.go)
+	ratesSince  sim.Time                       // when the clock rates in force were set
+	beyond      beyondAssumptions              // where the faults went past it
 	stopped     bool
 	// heals counts heals: a swizzle's pending clogs and unclogs act only in
 	// the heal generation that fired them, so a heal cancels them.

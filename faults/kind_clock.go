@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -18,9 +19,104 @@ func (in *Injector) clock(i int, s Step) {
 	in.counts.Clocks++
 	if s.Clock.Rate == 0 {
 		in.w.SkewClock(id, s.Clock.Skew.Duration())
+		if in.clockDrift > 0 {
+			in.beyond.skew.note(in.w.Now(), func() string {
+				return id.String() + "'s clock jumped " + s.Clock.Skew.String() + "; the protocol assumes clocks that never jump"
+			})
+		}
 		return
 	}
 	in.clockRates.change(in, i, s, id, s.Clock.Rate, "clock "+id.String()+" rate=1")
+}
+
+// AssumeClockDrift tells the injector what the protocol assumes of clocks
+// (runner.Servers.ClockDrift: one runs at most drift times faster than
+// another, and none jumps; 0: nothing). A scenario's own clock steps may go
+// beyond it, on purpose or not; Beyond says where they did, so that a
+// failure is not taken for the protocol's. Call it before the run.
+func (in *Injector) AssumeClockDrift(drift float64) {
+	in.clockDrift = drift
+	in.clockRates.beforeSet = in.checkClockSpread
+}
+
+// checkClockSpread runs before a clock rate changes: if the rates in force
+// held for some time, since the last change, it notes whether the fastest
+// and slowest clocks ran further apart than the protocol assumes. Rates
+// that held for no time (steps of one instant changing them one by one)
+// are passed over.
+func (in *Injector) checkClockSpread() {
+	now := in.w.Now()
+	if in.clockDrift <= 0 || now == in.ratesSince {
+		in.ratesSince = now
+		return
+	}
+	since := in.ratesSince
+	in.ratesSince = now
+	rates := in.clockRates.values
+	fast, slow := 0, 0
+	for id, r := range rates {
+		if r > rates[fast] {
+			fast = id
+		}
+		if r < rates[slow] {
+			slow = id
+		}
+	}
+	if rates[fast]/rates[slow] <= in.clockDrift {
+		return
+	}
+	in.beyond.spread.note(since, func() string {
+		return fmt.Sprintf("%v's clock runs at %gx and %v's at %gx, %.3gx apart, beyond the %gx drift the protocol assumes",
+			sim.NodeID(fast), rates[fast], sim.NodeID(slow), rates[slow], rates[fast]/rates[slow], in.clockDrift)
+	})
+}
+
+// beyondAssumptions records what the faults did that the protocol does
+// not assume: the first time of each kind, and how many times in all.
+type beyondAssumptions struct {
+	spread, skew firstOf
+}
+
+// firstOf is the first occurrence of something, in words, and a count.
+type firstOf struct {
+	at    sim.Time
+	what  string
+	count int
+}
+
+// note counts an occurrence at t; describe runs for the first only.
+func (f *firstOf) note(t sim.Time, describe func() string) {
+	if f.count == 0 {
+		f.at, f.what = t, describe()
+	}
+	f.count++
+}
+
+// line is the occurrence in a line, "" if none.
+func (f firstOf) line() string {
+	switch f.count {
+	case 0:
+		return ""
+	case 1:
+		return "at " + f.at.String() + ": " + f.what
+	}
+	return "at " + f.at.String() + ": " + f.what + " (and " + strconv.Itoa(f.count-1) + " more times)"
+}
+
+// Beyond lists, in a line each, where the faults went beyond what the
+// protocol assumes (AssumeClockDrift): a failure after one may be the
+// scenario's doing, not the protocol's. Empty when they never did.
+func (in *Injector) Beyond() []string {
+	if in.clockDrift > 0 {
+		in.checkClockSpread() // the rates in force since the last change
+	}
+	var out []string
+	for _, f := range []firstOf{in.beyond.spread, in.beyond.skew} {
+		if l := f.line(); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 var clockKind = valueKind(func(s *Step) **Clock { return &s.Clock }, actionKind{

@@ -6,16 +6,22 @@ import "github.com/simrun/simrun/sim"
 // that For, or a heal of everything, sets back to normal: a clock's rate, a
 // disk's faults. The latest fault on a server owns setting it back.
 type serverSetting[V comparable] struct {
-	normal  V
-	apply   func(id sim.NodeID, v V) error // the world's setter
-	what    string                         // the setting in words, for a refusal
-	claims  claims                         // per server
-	changed []bool                         // per server: differs from normal
+	normal    V
+	apply     func(id sim.NodeID, v V) error // the world's setter
+	what      string                         // the setting in words, for a refusal
+	claims    claims                         // per server
+	changed   []bool                         // per server: differs from normal
+	values    []V                            // per server: the value in force
+	beforeSet func()                         // before every change, if set
 }
 
 func newServerSetting[V comparable](servers int, normal V, apply func(sim.NodeID, V) error, what string) *serverSetting[V] {
+	values := make([]V, servers)
+	for i := range values {
+		values[i] = normal
+	}
 	return &serverSetting[V]{normal: normal, apply: apply, what: what,
-		claims: make(claims, servers), changed: make([]bool, servers)}
+		claims: make(claims, servers), changed: make([]bool, servers), values: values}
 }
 
 // set gives server id the value v, which validation made acceptable.
@@ -23,7 +29,11 @@ func (ss *serverSetting[V]) set(id sim.NodeID, v V) {
 	if err := ss.apply(id, v); err != nil {
 		panic("faults: validated " + ss.what + " refused: " + err.Error())
 	}
+	if ss.beforeSet != nil {
+		ss.beforeSet()
+	}
 	ss.changed[id] = v != ss.normal
+	ss.values[id] = v
 }
 
 func (ss *serverSetting[V]) reset(id sim.NodeID) { ss.set(id, ss.normal) }

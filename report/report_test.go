@@ -326,3 +326,24 @@ func TestArtifactsThatDisagreeAreRefused(t *testing.T) {
 	_, err = LoadRun(dir)
 	require.ErrorContains(t, err, "history.jsonl: missing, and report.json says the run made 3 operations")
 }
+
+// TestRunPageSaysWhereFaultsWentBeyondAssumptions: a run whose report.json
+// says its faults went beyond what the protocol assumes shows it above the
+// checks; one that does not shows nothing.
+func TestRunPageSaysWhereFaultsWentBeyondAssumptions(t *testing.T) {
+	require.NotContains(t, renderDir(t, filepath.Join("testdata", "run")), `class="beyond"`)
+	dir := t.TempDir()
+	for _, name := range []string{"trace.jsonl", "history.jsonl", "report.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
+		require.NoError(t, err)
+		if name == "report.json" {
+			var meta map[string]any
+			require.NoError(t, json.Unmarshal(data, &meta))
+			meta["beyond_assumptions"] = []string{"at 1s: n1's clock jumped 2s; the protocol assumes clocks that never jump"}
+			data, err = json.Marshal(meta)
+			require.NoError(t, err)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	require.Contains(t, renderDir(t, dir), `<p class="beyond"><b>beyond the protocol's assumptions:</b> at 1s: n1&#39;s clock jumped 2s;`)
+}

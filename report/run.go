@@ -38,7 +38,10 @@ type Meta struct {
 	Hash      string   `json:"trace_hash"`
 	Byzantine []string `json:"byzantine"`
 	Faults    string   `json:"faults"`
-	Checks    []struct {
+	// Beyond says where the faults went beyond what the protocol assumes
+	// (runner.Report.Beyond).
+	Beyond []string `json:"beyond_assumptions"`
+	Checks []struct {
 		Name    string `json:"name"`
 		Verdict string `json:"verdict"`
 		Detail  string `json:"detail"`

@@ -239,6 +239,10 @@ type Report struct {
 	Announced      Announced        `json:"announced"`
 	Messages       sim.MessageStats `json:"messages"`
 	Faults         string           `json:"faults,omitempty"`
+	// Beyond says, a line each, where the scenario's faults went beyond what
+	// the protocol assumes (clocks further apart than its drift bound, a
+	// clock that jumped): a failure after one may be the faults' doing.
+	Beyond []string `json:"beyond_assumptions,omitempty"`
 	// Byzantine lists the servers that misbehaved on purpose, as "n2=equivocate".
 	Byzantine []string `json:"byzantine,omitempty"`
 	// Swarm describes the fault mix a swarm scenario drew for this seed.
@@ -349,6 +353,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("faults", "%v", err)
 	}
 	inj.SetMembers(sim.FirstMembers(sc.InitialMembers()))
+	inj.AssumeClockDrift(servers.ClockDrift)
 	invs, err := invariants(sc)
 	if err != nil {
 		return nil, err
@@ -588,6 +593,7 @@ func (r *run) judge() *Report {
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
 	rep.SwarmOptions, rep.options = r.options.desc, r.options
 	rep.executed, rep.onServers, rep.Buggify = r.faults.Executed(), r.faults.ExecutedOnServers(), r.world.BuggifySites()
+	rep.Beyond = r.faults.Beyond()
 	if probes := r.world.Probes(); len(probes) > 0 {
 		rep.Probes = probes
 	}
