@@ -224,3 +224,17 @@ func TestCheckDeterminismRechecksASample(t *testing.T) {
 	}
 	require.ElementsMatch(t, []uint64{1, 4, 7}, rechecked)
 }
+
+// TestSweepRefusesBadProtocolOptionsBeforeAnySeed: protocol options the
+// protocol refuses (only it knows them) are one error, exit 2, before the
+// first seed runs and before --out is touched, not an error per seed.
+func TestSweepRefusesBadProtocolOptionsBeforeAnySeed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(shortScenario+"protocol_options: {heartbeat_interval: -50ms}\n"), 0o644))
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, errOut := simrun(t, "sweep", p, "--seeds", "20", "--out", out)
+	require.Equal(t, exitBadInput, code, stdout+errOut)
+	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	require.Contains(t, errOut, "bad.yaml:11:")
+	require.NoDirExists(t, out)
+}

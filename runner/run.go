@@ -269,6 +269,20 @@ type Report struct {
 	options      optionsDraw   // what an options swarm drew (AsRun)
 }
 
+// Check builds, without running it, the world a seed of sc would run with
+// proto, and reports what the scenario file alone cannot tell: protocol
+// options the protocol refuses, a check it cannot support. A sweep calls it
+// before its first seed, so that such a mistake is one error, not one per
+// seed.
+func Check(sc *scenarios.Scenario, proto Protocol) error {
+	seed := uint64(1)
+	if sc.Seed != nil {
+		seed = *sc.Seed
+	}
+	_, err := newRun(sc, proto, Options{Seed: seed})
+	return err
+}
+
 // Run runs one seed of sc with proto and judges it. An error means the run
 // could not be built (bad input); every outcome of the run itself, protocol
 // panics included, is in the Report.
