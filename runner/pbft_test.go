@@ -38,6 +38,33 @@ func TestPBFTTooManyByzantine(t *testing.T) {
 	t.Logf("seed %d: %s", failing.Seed, failing.Reason)
 }
 
+// TestBeyondTheFaultBudget: a run with more faulty replicas than PBFT
+// tolerates (Byzantine ones, and correct ones whose disk the faults
+// corrupted, count together) says so in its report; one within the budget
+// says nothing.
+func TestBeyondTheFaultBudget(t *testing.T) {
+	sc, proto := load(t, filepath.Join("bugs", "pbft-too-many-byzantine.yaml"), 0)
+	require.Equal(t, []string{"n0 n1 Byzantine: 2 faulty servers, more than the 1 the protocol tolerates"}, runSeed(t, sc, proto, 1).Beyond)
+
+	sc, proto = load(t, "pbft-byz-equivocate-n4.yaml", 2*time.Second)
+	require.Empty(t, runSeed(t, sc, proto, 1).Beyond, "f Byzantine replicas: within the budget")
+	corrupt, err := scenarios.Parse("x.yaml", []byte(strings.Replace(string(mustRead(t, "pbft-byz-equivocate-n4.yaml")),
+		"faults:\n", "faults:\n  - {at: 500ms, corrupt: 3}\n", 1)))
+	require.NoError(t, err)
+	corrupt.Duration = scenarios.Duration(2 * time.Second)
+	rep := runSeed(t, corrupt, proto, 1)
+	require.Len(t, rep.Beyond, 1)
+	require.Regexp(t, `Byzantine, n3 with a corrupted disk: 2 faulty servers, more than the 1 the protocol tolerates$`, rep.Beyond[0])
+}
+
+// mustRead returns a shipped scenario file's text.
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "scenarios", name))
+	require.NoError(t, err)
+	return b
+}
+
 // TestPBFTScenariosCoverEveryBehaviour: every Byzantine behaviour ships with
 // a scenario for n=4 (f=1) and n=7 (f=2) with f replicas playing it.
 func TestPBFTScenariosCoverEveryBehaviour(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/simrun/simrun/checkers"
@@ -314,6 +315,7 @@ type run struct {
 
 	backoff   time.Duration // Servers.Backoff
 	stepDown  time.Duration // Servers.StepDown
+	tolerates int           // Servers.Tolerates
 	byzantine []ByzantineServer
 	swarm     faults.SwarmDraw
 	options   optionsDraw
@@ -373,7 +375,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, err
 	}
 	byzIDs := byzantineIDs(byz)
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown,
+	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
 	w.OnObservation(r.count)
 	w.OnObservation(r.config.observe)
@@ -425,6 +427,37 @@ func (r *run) drain(safetyEnd sim.Time) {
 		r.world.QuietCode()
 	})
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
+}
+
+// beyondFaultBudget says when more servers were faulty at some point of
+// the run (Byzantine, or with a disk the faults corrupted) than a protocol
+// with a fault budget of its own tolerates (Servers.Tolerates): a scenario
+// may go past it on purpose, to show what breaks, and then says so. A
+// crash-fault protocol declares none; the injector keeps corruption below
+// half of its configuration.
+func (r *run) beyondFaultBudget() []string {
+	if r.tolerates <= 0 {
+		return nil
+	}
+	damaged := r.faults.Damaged()
+	faulty := damaged
+	var parts []string
+	if len(r.byzantine) > 0 {
+		var byz sim.Members
+		for _, b := range r.byzantine {
+			byz = byz.With(b.ID)
+		}
+		faulty |= byz
+		parts = append(parts, byz.String()+" Byzantine")
+	}
+	if damaged != 0 {
+		parts = append(parts, damaged.String()+" with a corrupted disk")
+	}
+	if faulty.Len() <= r.tolerates {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: %d faulty servers, more than the %d the protocol tolerates",
+		strings.Join(parts, ", "), faulty.Len(), r.tolerates)}
 }
 
 // faultPlan is the scenario's timeline plus, for a swarm scenario, the
@@ -607,7 +640,7 @@ func (r *run) judge() *Report {
 	rep.Swarm, rep.swarmSteps, rep.swarmBuggify = r.swarm.Mix, r.swarm.Steps, r.swarm.Buggify
 	rep.SwarmOptions, rep.options = r.options.desc, r.options
 	rep.executed, rep.onServers, rep.Buggify = r.faults.Executed(), r.faults.ExecutedOnServers(), r.world.BuggifySites()
-	rep.Beyond = r.faults.Beyond()
+	rep.Beyond = append(r.faults.Beyond(), r.beyondFaultBudget()...)
 	if probes := r.world.Probes(); len(probes) > 0 {
 		rep.Probes = probes
 	}
