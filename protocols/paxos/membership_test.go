@@ -19,10 +19,14 @@ import (
 // membershipNet is a started cluster of five servers, n0 to n2 the initial
 // configuration and n3, n4 spares, with n0 leading and a window of four
 // slots.
-func membershipNet(t *testing.T) *testNet {
+func membershipNet(t *testing.T) *testNet { return membershipNetOf(t, 5) }
+
+// membershipNetOf is membershipNet with servers servers, the ones past n2
+// spares.
+func membershipNetOf(t *testing.T, servers int) *testNet {
 	cfg := testConfig()
 	cfg.Members, cfg.Alpha = 3, 4
-	tn := newTestNet(t, 5, cfg)
+	tn := newTestNet(t, servers, cfg)
 	tn.StartAll()
 	campaign(tn, 0)
 	tn.Stabilize()
@@ -138,12 +142,7 @@ func TestReplacingEveryMemberAtOnce(t *testing.T) {
 	old, spares := sim.MembersOf(0, 1, 2), sim.MembersOf(3, 4, 5)
 	for _, lost := range []bool{false, true} {
 		t.Run(map[bool]string{false: "hand-over", true: "hand-over lost"}[lost], func(t *testing.T) {
-			cfg := testConfig()
-			cfg.Members, cfg.Alpha = 3, 4
-			tn := newTestNet(t, 6, cfg)
-			tn.StartAll()
-			campaign(tn, 0)
-			tn.Stabilize()
+			tn := membershipNetOf(t, 6)
 			change(tn, 0, sim.ChangeMembers{Add: spares, Remove: old})
 			require.Equal(t, roleLeader, tn.Node(3).role, "n3, the lowest new member, took over")
 
