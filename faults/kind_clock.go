@@ -100,7 +100,7 @@ func (f firstOf) line() string {
 	case 1:
 		return "at " + f.at.String() + ": " + f.what
 	}
-	return "at " + f.at.String() + ": " + f.what + " (and " + strconv.Itoa(f.count-1) + " more times)"
+	return "at " + f.at.String() + ": " + f.what + " (" + strconv.Itoa(f.count) + " times in all)"
 }
 
 // Beyond lists, in a line each, where the faults went beyond what the

@@ -27,7 +27,7 @@ func TestBeyondTheProtocolsClockAssumptions(t *testing.T) {
 			rateFor(2*ms, 0, 0.78, ms), rateAt(2*ms, 1, 0.78), rateAt(2*ms, 2, 0.78)}, []string{"at 3ms: n0's clock runs at 1x and n1's at 0.78x, 1.28x apart, beyond the 1.25x drift the protocol assumes"}},
 		{"all moved at once, one by one", 1.25, []Step{rateAt(ms, 0, 0.5), rateAt(ms, 1, 0.5), rateAt(ms, 2, 0.5)}, nil},
 		{"a jump", 1.25, []Step{{At: ms, Clock: &Clock{Node: Node(2), Skew: -ms}}, {At: 2 * ms, Clock: &Clock{Node: Node(0), Skew: ms}}},
-			[]string{"at 1ms: n2's clock jumped -1ms; the protocol assumes clocks that never jump (and 1 more times)"}},
+			[]string{"at 1ms: n2's clock jumped -1ms; the protocol assumes clocks that never jump (2 times in all)"}},
 		{"no assumption", 0, []Step{rateAt(ms, 1, 50), {At: ms, Clock: &Clock{Node: Node(2), Skew: ms}}}, nil},
 	}
 	for _, c := range cases {
