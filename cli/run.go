@@ -371,10 +371,8 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }
 
-// resolveScenario reads a scenario file, applies --swarm, finds its
-// protocol and builds a seed's world without running it (runner.Check), so
-// that protocol options the protocol refuses are found before any seed
-// runs; every error is bad input.
+// resolveScenario reads a scenario file, applies --swarm and finds its
+// protocol; every error is bad input.
 func (a *app) resolveScenario(path string, swarm []string) (*scenarios.Scenario, runner.Protocol, error) {
 	sc, err := loadScenario(path, swarm)
 	if err != nil {
@@ -382,9 +380,6 @@ func (a *app) resolveScenario(path string, swarm []string) (*scenarios.Scenario,
 	}
 	proto, err := a.protocols.Resolve(sc)
 	if err != nil {
-		return nil, runner.Protocol{}, badInputErr(err)
-	}
-	if err := runner.Check(sc, proto); err != nil {
 		return nil, runner.Protocol{}, badInputErr(err)
 	}
 	return sc, proto, nil

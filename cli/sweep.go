@@ -157,6 +157,9 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, err
 		if err != nil {
 			return nil, err
 		}
+		if err := runner.Check(sc, proto); err != nil {
+			return nil, badInputErr(err) // one error, not one per seed
+		}
 		fingerprint, err := scenarioFingerprint(sc)
 		if err != nil {
 			return nil, internalErr(err)

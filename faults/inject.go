@@ -78,6 +78,9 @@ type Injector struct {
 	// damaged are the servers whose disks this injector corrupted: a
 	// membership change never leaves them half of the configuration.
 	damaged sim.Members
+	// torn are the servers that crashed while their disk tore writes (a
+	// torn overwrite may destroy the synced value it replaces).
+	torn sim.Members
 
 	// Claims: the latest fault on a node or server link owns its undoing. A
 	// pending restart, resume or revert acts only if its claim still holds,
@@ -85,13 +88,14 @@ type Injector struct {
 	crashClaims, pauseClaims          claims // per server
 	cutClaims, clogClaims, linkClaims claims // per server link, from*n+to
 
-	linkChanged []bool                         // per server link: settings differ from the default
-	clockRates  *serverSetting[float64]        // normal: 1
-	diskFaults  *serverSetting[sim.DiskFaults] // normal: none
-	clockDrift  float64                        // what the protocol assumes of clocks (kind_clock.go)
-	ratesSince  sim.Time                       // when the clock rates in force were set
-	beyond      beyondAssumptions              // where the faults went past it
-	stopped     bool
+	linkChanged  []bool                         // per server link: settings differ from the default
+	clockRates   *serverSetting[float64]        // normal: 1
+	diskFaults   *serverSetting[sim.DiskFaults] // normal: none
+	clockDrift   float64                        // what the protocol assumes of clocks (kind_clock.go)
+	ratesSince   sim.Time                       // when the clock rates in force were set
+	spreadBeyond bool                           // the rates before them ran beyond clockDrift
+	beyond       beyondAssumptions              // where the faults went past it
+	stopped      bool
 	// heals counts heals: a swizzle's pending clogs and unclogs act only in
 	// the heal generation that fired them, so a heal cancels them.
 	heals  uint32
@@ -166,6 +170,9 @@ func (in *Injector) Summary() string { return in.counts.String() }
 // Damaged returns the servers whose disks this injector corrupted: they may
 // need a majority of intact servers to recover what they lost.
 func (in *Injector) Damaged() sim.Members { return in.damaged }
+
+// TornDisks returns the servers that crashed while their disk tore writes.
+func (in *Injector) TornDisks() sim.Members { return in.torn }
 
 // Leader returns the current leader as the injector sees it (see the package
 // doc), or sim.None.

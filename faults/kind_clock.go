@@ -39,19 +39,23 @@ func (in *Injector) AssumeClockDrift(drift float64) {
 	in.clockRates.beforeSet = in.checkClockSpread
 }
 
-// checkClockSpread runs before a clock rate changes: if the rates in force
-// held for some time, since the last change, it notes whether the fastest
-// and slowest clocks ran further apart than the protocol assumes. Rates
-// that held for no time (steps of one instant changing them one by one)
-// are passed over.
+// checkClockSpread runs before a clock rate changes: the rates in force
+// held since ratesSince, and if that is some time (not steps of one
+// instant changing them one by one) it notes whether the fastest and
+// slowest clocks ran further apart than the protocol assumes.
 func (in *Injector) checkClockSpread() {
 	now := in.w.Now()
-	if in.clockDrift <= 0 || now == in.ratesSince {
-		in.ratesSince = now
-		return
+	if in.clockDrift > 0 && now > in.ratesSince {
+		in.noteSpread(&in.beyond.spread, &in.spreadBeyond)
 	}
-	since := in.ratesSince
 	in.ratesSince = now
+}
+
+// noteSpread notes in f the rates in force since ratesSince when they run
+// beyond the bound and the stretch before did not: f counts the times the
+// clocks went beyond it, not the rate changes while they stayed beyond.
+// wasBeyond carries that from one stretch to the next.
+func (in *Injector) noteSpread(f *firstOf, wasBeyond *bool) {
 	rates := in.clockRates.values
 	fast, slow := 0, 0
 	for id, r := range rates {
@@ -62,13 +66,14 @@ func (in *Injector) checkClockSpread() {
 			slow = id
 		}
 	}
-	if rates[fast]/rates[slow] <= in.clockDrift {
-		return
+	beyond := rates[fast]/rates[slow] > in.clockDrift
+	if beyond && !*wasBeyond {
+		f.note(in.ratesSince, func() string {
+			return fmt.Sprintf("%v's clock runs at %gx and %v's at %gx, %.3gx apart, beyond the %gx drift the protocol assumes",
+				sim.NodeID(fast), rates[fast], sim.NodeID(slow), rates[slow], rates[fast]/rates[slow], in.clockDrift)
+		})
 	}
-	in.beyond.spread.note(since, func() string {
-		return fmt.Sprintf("%v's clock runs at %gx and %v's at %gx, %.3gx apart, beyond the %gx drift the protocol assumes",
-			sim.NodeID(fast), rates[fast], sim.NodeID(slow), rates[slow], rates[fast]/rates[slow], in.clockDrift)
-	})
+	*wasBeyond = beyond
 }
 
 // beyondAssumptions records what the faults did that the protocol does
@@ -107,11 +112,12 @@ func (f firstOf) line() string {
 // protocol assumes (AssumeClockDrift): a failure after one may be the
 // scenario's doing, not the protocol's. Empty when they never did.
 func (in *Injector) Beyond() []string {
-	if in.clockDrift > 0 {
-		in.checkClockSpread() // the rates in force since the last change
+	spread, was := in.beyond.spread, in.spreadBeyond
+	if in.clockDrift > 0 && in.w.Now() > in.ratesSince {
+		in.noteSpread(&spread, &was) // the rates in force at the end, on copies
 	}
 	var out []string
-	for _, f := range []firstOf{in.beyond.spread, in.beyond.skew} {
+	for _, f := range []firstOf{spread, in.beyond.skew} {
 		if l := f.line(); l != "" {
 			out = append(out, l)
 		}

@@ -59,6 +59,9 @@ func (in *Injector) crashServer(id sim.NodeID) uint32 {
 // crashed counts and claims a crash of id that just happened.
 func (in *Injector) crashed(id sim.NodeID) uint32 {
 	in.counts.Crashes++
+	if in.diskFaults.values[id].TornWrites {
+		in.torn = in.torn.With(id)
+	}
 	if id == in.leader {
 		in.leader = sim.None // its term stays the highest: a stale leader is no leader
 	}

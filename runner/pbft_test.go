@@ -44,17 +44,22 @@ func TestPBFTTooManyByzantine(t *testing.T) {
 // says nothing.
 func TestBeyondTheFaultBudget(t *testing.T) {
 	sc, proto := load(t, filepath.Join("bugs", "pbft-too-many-byzantine.yaml"), 0)
-	require.Equal(t, []string{"n0 n1 Byzantine: 2 faulty servers, more than the 1 the protocol tolerates"}, runSeed(t, sc, proto, 1).Beyond)
+	require.Equal(t, []string{"n0 n1 Byzantine: 2 faulty servers over the run, more than the 1 the protocol tolerates"}, runSeed(t, sc, proto, 1).Beyond)
 
 	sc, proto = load(t, "pbft-byz-equivocate-n4.yaml", 2*time.Second)
 	require.Empty(t, runSeed(t, sc, proto, 1).Beyond, "f Byzantine replicas: within the budget")
-	corrupt, err := scenarios.Parse("x.yaml", []byte(strings.Replace(string(mustRead(t, "pbft-byz-equivocate-n4.yaml")),
-		"faults:\n", "faults:\n  - {at: 500ms, corrupt: 3}\n", 1)))
-	require.NoError(t, err)
-	corrupt.Duration = scenarios.Duration(2 * time.Second)
-	rep := runSeed(t, corrupt, proto, 1)
-	require.Len(t, rep.Beyond, 1)
-	require.Regexp(t, `Byzantine, n3 with a corrupted disk: 2 faulty servers, more than the 1 the protocol tolerates$`, rep.Beyond[0])
+	for _, c := range []struct{ faults, want string }{
+		{"  - {at: 500ms, corrupt: 3}\n", "n0 Byzantine, n3 with a corrupted disk: 2 faulty servers over the run, more than " +
+			"the 1 the protocol tolerates"},
+		{"  - {at: 300ms, disk: {node: 3, torn_writes: true}}\n  - {at: 500ms, crash: 3, down: 100ms}\n", "n0 Byzantine, " +
+			"n3 crashed with a disk tearing writes: 2 faulty servers over the run, more than the 1 the protocol tolerates"},
+	} {
+		more, err := scenarios.Parse("x.yaml", []byte(strings.Replace(string(mustRead(t, "pbft-byz-equivocate-n4.yaml")),
+			"faults:\n", "faults:\n"+c.faults, 1)))
+		require.NoError(t, err)
+		more.Duration = scenarios.Duration(2 * time.Second)
+		require.Equal(t, []string{c.want}, runSeed(t, more, proto, 1).Beyond)
+	}
 }
 
 // mustRead returns a shipped scenario file's text.

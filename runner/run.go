@@ -242,7 +242,8 @@ type Report struct {
 	Faults         string           `json:"faults,omitempty"`
 	// Beyond says, a line each, where the scenario's faults went beyond what
 	// the protocol assumes (clocks further apart than its drift bound, a
-	// clock that jumped): a failure after one may be the faults' doing.
+	// clock that jumped, more faulty servers than it tolerates): a failure
+	// after one may be the faults' doing.
 	Beyond []string `json:"beyond_assumptions,omitempty"`
 	// Byzantine lists the servers that misbehaved on purpose, as "n2=equivocate".
 	Byzantine []string `json:"byzantine,omitempty"`
@@ -274,13 +275,16 @@ type Report struct {
 // proto, and reports what the scenario file alone cannot tell: protocol
 // options the protocol refuses, a check it cannot support. A sweep calls it
 // before its first seed, so that such a mistake is one error, not one per
-// seed.
+// seed. A swarm's draw is left out: it is the seed's, never refused, and
+// for a long safety phase large.
 func Check(sc *scenarios.Scenario, proto Protocol) error {
 	seed := uint64(1)
 	if sc.Seed != nil {
 		seed = *sc.Seed
 	}
-	_, err := newRun(sc, proto, Options{Seed: seed})
+	bare := sc.Clone()
+	bare.Swarm = nil
+	_, err := newRun(bare, proto, Options{Seed: seed})
 	return err
 }
 
@@ -429,34 +433,37 @@ func (r *run) drain(safetyEnd sim.Time) {
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
 }
 
-// beyondFaultBudget says when more servers were faulty at some point of
-// the run (Byzantine, or with a disk the faults corrupted) than a protocol
-// with a fault budget of its own tolerates (Servers.Tolerates): a scenario
-// may go past it on purpose, to show what breaks, and then says so. A
-// crash-fault protocol declares none; the injector keeps corruption below
-// half of its configuration.
+// beyondFaultBudget says when more servers were faulty over the run
+// (Byzantine, with a disk the faults corrupted, or crashed while their disk
+// tore writes, as the swarm counts them) than a protocol with a fault
+// budget of its own tolerates (Servers.Tolerates): a scenario may go past
+// it on purpose, to show what breaks, and then says so. The servers count
+// once each, whenever they were faulty, so this is an upper bound on the
+// faulty at any one time. A crash-fault protocol declares no budget; the
+// injector keeps corruption below half of its configuration.
 func (r *run) beyondFaultBudget() []string {
 	if r.tolerates <= 0 {
 		return nil
 	}
-	damaged := r.faults.Damaged()
-	faulty := damaged
+	var faulty sim.Members
 	var parts []string
-	if len(r.byzantine) > 0 {
-		var byz sim.Members
-		for _, b := range r.byzantine {
-			byz = byz.With(b.ID)
+	add := func(m sim.Members, what string) {
+		if m != 0 {
+			faulty |= m
+			parts = append(parts, m.String()+" "+what)
 		}
-		faulty |= byz
-		parts = append(parts, byz.String()+" Byzantine")
 	}
-	if damaged != 0 {
-		parts = append(parts, damaged.String()+" with a corrupted disk")
+	var byz sim.Members
+	for _, b := range r.byzantine {
+		byz = byz.With(b.ID)
 	}
+	add(byz, "Byzantine")
+	add(r.faults.Damaged(), "with a corrupted disk")
+	add(r.faults.TornDisks(), "crashed with a disk tearing writes")
 	if faulty.Len() <= r.tolerates {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s: %d faulty servers, more than the %d the protocol tolerates",
+	return []string{fmt.Sprintf("%s: %d faulty servers over the run, more than the %d the protocol tolerates",
 		strings.Join(parts, ", "), faulty.Len(), r.tolerates)}
 }
 

@@ -179,25 +179,29 @@ func (n *node) handleLearn(from sim.NodeID, m MsgLearn) {
 }
 
 // handleChosen learns the values a catch-up answer carries, and asks for
-// more while a leader announced a longer decided prefix.
+// more while a leader announced a longer decided prefix, or, for a spare
+// seeking what it missed, while the answer was a full chunk.
 func (n *node) handleChosen(from sim.NodeID, m MsgChosen) {
 	for i, cmd := range m.Cmds {
 		n.learn(m.Slot+uint64(i), 0, cmd)
 	}
 	n.advanceCommit()
 	n.learnPending = false
-	if n.knownCommit > n.commit {
+	if n.knownCommit > n.commit || (n.seeking && len(m.Cmds) >= n.cfg.MaxSlotsPerMessage) {
 		n.requestLearn(from)
 	}
 }
 
-// handleSnapshot installs a snapshot that covers slots we do not know chosen.
+// handleSnapshot installs a snapshot that covers slots we do not know
+// chosen, and asks for more while a leader announced a longer decided
+// prefix, or, for a spare seeking what it missed, for the slots the
+// answerer knows chosen past its snapshot.
 func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 	if m.Snapshot.Index > n.commit {
 		n.installSnapshot(m.Snapshot)
 	}
 	n.learnPending = false
-	if n.knownCommit > n.commit {
+	if n.knownCommit > n.commit || n.seeking {
 		n.requestLearn(from)
 	}
 }

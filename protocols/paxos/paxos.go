@@ -99,6 +99,7 @@ type node struct {
 	learnSentAt     sim.Time // when the outstanding MsgLearn left
 	learnPending    bool
 	learnSource     sim.NodeID // the server a spare's failure detector asked last
+	seeking         bool       // a spare that heard no leader asks servers for what they know chosen
 
 	// Proposer state, volatile.
 	role     role
@@ -320,6 +321,7 @@ func (n *node) follow(b uint64) {
 	if n.role == roleFollower && !n.rejoining {
 		n.lead = n.owner(b)
 		n.heardAt = n.env.Now()
+		n.seeking = false
 	}
 }
 
@@ -364,6 +366,7 @@ func (n *node) tickLeaderTimeout() {
 			// once the old leader stepped down. It asks the servers in turn
 			// for what they know chosen.
 			n.resetLeaderTimer()
+			n.seeking = true
 			n.requestLearn(n.nextLearnSource())
 		}
 	case roleProposer:
