@@ -26,12 +26,7 @@ func membershipNet(t *testing.T) *testNet { return membershipNetOf(t, 5) }
 func membershipNetOf(t *testing.T, servers int) *testNet {
 	cfg := testConfig()
 	cfg.Members, cfg.Alpha = 3, 4
-	tn := newTestNet(t, servers, cfg)
-	tn.StartAll()
-	campaign(tn, 0)
-	tn.Stabilize()
-	require.Equal(t, roleLeader, tn.Node(0).role)
-	return tn
+	return leaderWith(t, servers, cfg)
 }
 
 // change asks server id for a membership change and delivers everything.
