@@ -107,3 +107,23 @@ func TestIsolatedLeader(t *testing.T) {
 	require.Equal(t, "n0 still leads term 2, cut off from a majority for 501ms on its clock (pauses and slow syncs left out, since event 1400), past the 500ms in which it should step down", v.Message)
 	require.Nil(t, c.Observe(0, 1, sim.Observation{Kind: sim.ObsTerm, Node: 1, Term: 9}), "only leaders' acts are judged")
 }
+
+// Only the time a leader was held (paused, or blocked on slow syncs) since
+// it was cut off is left out of how long it led cut off: a pause earlier in
+// its life, while it was connected, buys it nothing.
+func TestIsolatedLeaderStallBeforeCutOffDoesNotCount(t *testing.T) {
+	c := NewIsolatedLeaderCheck()
+	var r LeaderReach
+	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return r })
+	ms := time.Millisecond
+	lead := func(clock time.Duration) *Violation {
+		r.Clock = sim.Time(clock)
+		return c.Observe(r.Clock, uint64(clock/ms), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: 1, Index: 1})
+	}
+	r.Stalled = 300 * ms // held for 300ms earlier, while connected
+	require.Nil(t, lead(0))
+	r.CutOff = true
+	require.Nil(t, lead(100*ms), "cut off: the count starts")
+	require.Nil(t, lead(600*ms), "500ms: within the bound")
+	require.NotNil(t, lead(601*ms), "501ms cut off, never held since: past the bound")
+}

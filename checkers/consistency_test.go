@@ -106,3 +106,19 @@ func TestSequentialIsBounded(t *testing.T) {
 	assert.False(t, names.Applies(names.ReadYourWrites, names.ModelListAppend))
 	assert.NotContains(t, names.Default(names.ModelKV), names.MonotonicReads, "optional: defaults unchanged")
 }
+
+// A failed cas is a read, never the client's own write: read-your-writes
+// judges the value it saw against the client's writes before it, and a
+// later read need not see the value the cas failed to write.
+func TestReadYourWritesFailedCASIsARead(t *testing.T) {
+	ryw, ok := NewHistoryCheck(names.ReadYourWrites)
+	require.True(t, ok)
+	stale := workload.NewHistory(put(0, 0, 10, "k", "c0.1"), put(0, 20, 30, "k", "c0.2"),
+		casFail(0, 40, 50, "k", "c9.9", "c0.3", "c0.1"))
+	res := ryw.Check(stale, time.Second)
+	require.Equal(t, Fail, res.Verdict, "the failed cas read c0.1 after the client wrote c0.2: %s", res.Detail)
+	fine := workload.NewHistory(put(0, 0, 10, "k", "c0.1"),
+		casFail(0, 20, 30, "k", "c9.9", "c0.2", "c0.1"), get(0, 40, 50, "k", "c0.1"))
+	res = ryw.Check(fine, time.Second)
+	require.Equal(t, Pass, res.Verdict, res.Detail)
+}

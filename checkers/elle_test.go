@@ -215,3 +215,25 @@ func TestElleHistoryChecks(t *testing.T) {
 func TestModelNamesAgree(t *testing.T) {
 	assert.Equal(t, names.Models(), []string{workload.ModelKV, workload.ModelListAppend})
 }
+
+// Strict serializability finds a cycle that needs two anti-dependencies and
+// one real-time edge (G2-item-realtime) when nothing weaker shows: T1
+// returns before T2 is called, T2 read y before T3 appended to it, and T3
+// read z before T1 appended to it. Serializable alone, the order T2, T3,
+// T1, T4 explains it.
+func TestElleStrictFindsG2ItemRealtime(t *testing.T) {
+	ops := []workload.Operation{
+		tx(0, 10, "a z 1"),           // T1
+		tx(5, 40, "a y 1", "r z"),    // T3: reads z empty
+		tx(20, 30, "r y"),            // T2: reads y empty
+		tx(50, 60, "r y 1", "r z 1"), // T4: shows both appends
+	}
+	for i := range ops {
+		ops[i].Client = i
+	}
+	h := workload.NewHistory(ops...)
+	require.Equal(t, Pass, CheckListAppend(h, false).Verdict)
+	r := CheckListAppend(h, true)
+	require.Equal(t, Fail, r.Verdict, r.Detail)
+	require.Equal(t, AnomalyG2Item+RealtimeSuffix, r.Anomaly)
+}

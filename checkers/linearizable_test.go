@@ -456,3 +456,14 @@ func TestPartsTouchingOperationsOverlap(t *testing.T) {
 	h := workload.NewHistory(put(0, 0, 10, "k", "a"), put(1, 10, 20, "k", "b"), get(0, 30, 40, "k", "a"))
 	assert.Equal(t, Pass, CheckLinearizable(h, 0).Verdict)
 }
+
+// A get answered with something that is no valid result fails the check,
+// as a put so answered does: an invalid answer is an answer the service
+// gave, not an outcome left unknown, and it is never dropped.
+func TestLinearizableInvalidGetAnswerFails(t *testing.T) {
+	badGet := workload.Operation{Client: 1, Call: 20, Return: 30, Kind: workload.OpGet, Key: "k0",
+		Status: workload.StatusFailed, Output: "err malformed op"}
+	res := CheckLinearizable(workload.NewHistory(put(0, 0, 10, "k0", "a"), badGet), 0)
+	require.Equal(t, Fail, res.Verdict, res.Detail)
+	require.Equal(t, []string{"k0"}, res.FailedKeys)
+}

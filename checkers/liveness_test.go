@@ -107,3 +107,16 @@ func TestStableLeaderExcusesTheSuccessorOfARemovedLeader(t *testing.T) {
 	leader(p, 0, 5)
 	require.Equal(t, 1, p.Elections()-before, "an old configuration made a succession")
 }
+
+// A server one index behind the commit index has not converged.
+func TestProgressOneIndexBehindIsLagging(t *testing.T) {
+	p := NewProgress()
+	p.Observe(1, sim.Observation{Kind: sim.ObsCommit, Node: 0, Term: 1, Index: 5})
+	p.Observe(2, sim.Observation{Kind: sim.ObsApply, Node: 0, Term: 1, Index: 5})
+	p.Observe(3, sim.Observation{Kind: sim.ObsApply, Node: 1, Term: 1, Index: 5})
+	p.Observe(4, sim.Observation{Kind: sim.ObsApply, Node: 2, Term: 1, Index: 4})
+	servers := []sim.NodeID{0, 1, 2}
+	require.Equal(t, []string{"n2 at 4/5"}, p.Lagging(servers))
+	rep := p.JudgeLiveness(servers, nil, 100, "10s")
+	require.Equal(t, Fail, rep.Verdict, rep.Detail)
+}

@@ -283,3 +283,17 @@ func TestRecentTraceKeepsTheLastLines(t *testing.T) {
 	assert.Equal(t, "0 deliver n0 n0 test n=100", recent[len(recent)-1])
 	assert.Equal(t, "0 deliver n0 n0 test n=69", recent[0])
 }
+
+// Incarnation counts the crashes and restarts: a crash alone changes it, so
+// an observer comparing it to the value it saw before can tell that a
+// server crashed while it is still down.
+func TestIncarnationCountsCrashesAndRestarts(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	id := w.AddServer(idle())
+	w.RunUntil(Time(time.Millisecond))
+	start := w.Incarnation(id)
+	w.Crash(id)
+	require.Equal(t, start+1, w.Incarnation(id), "a crash is a new incarnation")
+	w.Restart(id)
+	require.Equal(t, start+2, w.Incarnation(id), "so is a restart")
+}
