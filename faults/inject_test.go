@@ -452,3 +452,35 @@ func TestRestartAllResumesPaused(t *testing.T) {
 	require.Equal(t, Counts{Crashes: 1, Restarts: 1, Pauses: 1, Resumes: 1}, in.Counts())
 	assert.Equal(t, "crashes=1 restarts=1 partitions=0 cuts=0 heals=0 skipped=0 pauses=1 resumes=1", in.Summary())
 }
+
+// TestClogOfOneLinkEndsAfterFor pins the undo of a one-link clog: for ends
+// exactly the directed link it clogged, while the reverse link, never
+// clogged, stays open all along.
+func TestClogOfOneLinkEndsAfterFor(t *testing.T) {
+	tw := newTestWorld(t, 1, 3, nil)
+	in := tw.install(t, Step{At: ms, Clog: &Clog{From: Node(0), To: Node(1)}, For: 2 * ms})
+	tw.run(t, 2*ms)
+	assert.True(t, tw.IsClogged(0, 1))
+	assert.False(t, tw.IsClogged(1, 0), "one direction only")
+	tw.run(t, 4*ms)
+	assert.False(t, tw.IsClogged(0, 1), "for undoes the clog")
+	assert.Equal(t, 1, in.Counts().Clogs)
+}
+
+// TestCrashAllRestartLeavesALaterCrashAlone pins the claims of crash all's
+// down: when a server it crashed was restarted and crashed again by a later
+// step, that later crash owns it, and crash all's restart leaves it down,
+// whichever server it is (here the first one crash all took down).
+func TestCrashAllRestartLeavesALaterCrashAlone(t *testing.T) {
+	tw := newTestWorld(t, 1, 3, nil)
+	tw.install(t,
+		Step{At: ms, Crash: All(), Down: 3 * ms}, // restarts due at 4ms
+		Step{At: 2 * ms, Restart: Node(0)},
+		Step{At: 3 * ms, Crash: Node(0), Down: 10 * ms}, // restart due at 13ms
+	)
+	tw.run(t, 5*ms)
+	assert.False(t, tw.Up(0), "the 4ms restart belongs to crash all, and n0's crash is a later one")
+	assert.Equal(t, 1, tw.downServers())
+	tw.run(t, 14*ms)
+	assert.Zero(t, tw.downServers())
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/simtest"
 	"github.com/stretchr/testify/require"
 )
@@ -141,4 +142,18 @@ func ExampleRun() {
 	rep, _ := runner.Run(sc, proto, runner.Options{Seed: 1})
 	fmt.Println(rep.Class, rep.Ops.Unknown)
 	// Output: pass 0
+}
+
+// wrapServers is proto with every server it builds wrapped: a protocol that
+// breaks one way (it panics, it never announces something), for the
+// verdict's rules.
+func wrapServers(proto runner.Protocol, wrap func(sim.Node) sim.Node) runner.Protocol {
+	wrapped := proto
+	wrapped.Build = func(c runner.Cluster) (runner.Servers, error) {
+		servers, err := proto.Build(c)
+		build := servers.Factory
+		servers.Factory = func(id sim.NodeID) sim.Node { return wrap(build(id)) }
+		return servers, err
+	}
+	return wrapped
 }

@@ -103,13 +103,7 @@ checks: [agreement, one-leader-per-term]
 	require.NoError(t, err)
 	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class, "raft announces the change")
 
-	deaf := raft
-	deaf.Build = func(c runner.Cluster) (runner.Servers, error) {
-		servers, err := raft.Build(c)
-		build := servers.Factory
-		servers.Factory = func(id sim.NodeID) sim.Node { return deafOperator{build(id)} }
-		return servers, err
-	}
+	deaf := wrapServers(raft, func(n sim.Node) sim.Node { return deafOperator{n} })
 	rep := runSeed(t, sc, deaf, 1)
 	require.Equal(t, runner.Vacuous, rep.Class)
 	require.Contains(t, rep.Reason, "the leader took 1 membership changes, but no server announced a configuration")

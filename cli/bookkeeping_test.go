@@ -1,0 +1,132 @@
+package cli
+
+// Sweep and merge bookkeeping: exit codes per class, the vacuous count,
+// results files with hashes of the wrong length, a sweep's own range, and
+// the exit code of a sweep of several files.
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/simrun/simrun/runner"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMergeReportsVacuousSeeds pins how a vacuous seed is summarized: the
+// summary has a "vacuous" count line and the process exits with the vacuous
+// code (8), never a pass and never the inconclusive code, so that a CI job
+// can tell "the checks judged nothing" from "a checker ran out of time".
+func TestMergeReportsVacuousSeeds(t *testing.T) {
+	const h = "5ce0a11000000002"
+	dir := t.TempDir()
+	writeResultsFile(t, filepath.Join(dir, "a"),
+		resultLine("s", h, 1, runner.Pass, "00000000000000a1"),
+		resultLine("s", h, 2, runner.Vacuous, "00000000000000a2"))
+	code, out, errOut := simrun(t, "merge", dir)
+	require.Equal(t, exitVacuous, code, out+errOut)
+	require.Regexp(t, `(?m)^  vacuous +1$`, out)
+	require.Regexp(t, `(?m)^  pass +1$`, out)
+	require.Contains(t, out, "first fail  seed 2  vacuous")
+}
+
+// TestExitCodesAreDistinctPerClass pins the exit code contract: every
+// failure class has its own code, different from a pass, bad input and an
+// internal error.
+func TestExitCodesAreDistinctPerClass(t *testing.T) {
+	want := map[runner.Class]int{runner.Pass: exitPass, runner.Safety: exitSafety, runner.Liveness: exitLiveness,
+		runner.ProtocolCrash: exitCrash, runner.Inconclusive: exitInconclusive, runner.Vacuous: exitVacuous,
+		runner.Nondeterministic: exitNondeterministic}
+	seen := map[int]runner.Class{}
+	for _, c := range knownClasses {
+		code, ok := want[c]
+		require.True(t, ok, "class %s has no expected exit code in this test", c)
+		require.Equal(t, code, exitCodeFor(c), "class %s", c)
+		prev, dup := seen[code]
+		require.False(t, dup, "classes %s and %s share exit code %d", prev, c, code)
+		seen[code] = c
+	}
+}
+
+// TestShortHashesAreRefused pins that a results line whose scenario or trace
+// hash is not exactly 16 hexadecimal digits (one cut short, say) is refused
+// as bad input naming file:line, not read as a result.
+func TestShortHashesAreRefused(t *testing.T) {
+	const h = "5ce0a11000000003"
+	cases := []struct{ name, line, want string }{
+		{"short trace hash", resultLine("s", h, 1, runner.Pass, "00000000000000a"), `"trace_hash" "00000000000000a" is not 16 hexadecimal digits`},
+		{"short scenario hash", resultLine("s", h[:15], 1, runner.Pass, "00000000000000a1"), `"scenario_hash" "5ce0a1100000000" is not 16 hexadecimal digits`},
+		{"long trace hash", resultLine("s", h, 1, runner.Pass, "00000000000000a11"), `"trace_hash" "00000000000000a11" is not 16 hexadecimal digits`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeResultsFile(t, filepath.Join(dir, "s"), c.line)
+			code, out, errOut := simrun(t, "merge", dir)
+			require.Equal(t, exitBadInput, code, out+errOut)
+			require.Contains(t, errOut, "results.jsonl:1")
+			require.Contains(t, errOut, c.want)
+		})
+	}
+}
+
+// TestSweepSummarizesOnlyItsOwnRange pins that a sweep's summary and exit
+// code speak only of the seeds of its range (--from, --seeds): a result on
+// disk for the seed right after the range (a longer earlier sweep) is
+// neither counted nor taken for this sweep's failure.
+func TestSweepSummarizesOnlyItsOwnRange(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	results := filepath.Join(out, "short", "results.jsonl")
+	data, err := os.ReadFile(results)
+	require.NoError(t, err)
+	first := strings.SplitN(strings.TrimSpace(string(data)), "\n", 2)[0]
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(first), &m))
+	m["seed"], m["class"], m["reason"] = 3, string(runner.Safety), "planted in the test"
+	extra, err := json.Marshal(m)
+	require.NoError(t, err)
+	f, err := os.OpenFile(results, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(append(extra, '\n'))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.Contains(t, stdout, "short: 2 seeds")
+	require.Regexp(t, `(?m)^  pass +2$`, stdout)
+	require.NotContains(t, stdout, "safety")
+}
+
+// TestSweepOfSeveralScenariosExitsWithTheFirstFailure pins the exit code of
+// a sweep of several scenario files: that of the first file, in the order
+// given, with a failing seed, whatever the later files found.
+func TestSweepOfSeveralScenariosExitsWithTheFirstFailure(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	a := writeScenario(t)
+	b := filepath.Join(dir, "other.yaml")
+	require.NoError(t, os.WriteFile(b, []byte(strings.Replace(shortScenario, "name: short", "name: other", 1)), 0o644))
+	code, stdout, errOut := simrun(t, "sweep", a, b, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	// Judge the finished seeds differently on disk: the sweep run again has
+	// nothing left to run and summarizes what the files say.
+	for _, judged := range []struct {
+		name  string
+		class runner.Class
+	}{{"short", runner.Safety}, {"other", runner.Liveness}} {
+		name, class := judged.name, judged.class
+		path := filepath.Join(out, name, "results.jsonl")
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		line := withField(t, strings.TrimSpace(string(data)), "class", string(class))
+		require.NoError(t, os.WriteFile(path, []byte(line+"\n"), 0o644))
+	}
+	code, stdout, errOut = simrun(t, "sweep", a, b, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	code, stdout, errOut = simrun(t, "sweep", b, a, "--seeds", "1", "--out", out)
+	require.Equal(t, exitLiveness, code, stdout+errOut)
+}

@@ -1,0 +1,164 @@
+package runner_test
+
+// The verdict's rules, each pinned by a run whose protocol breaks one way:
+// a panic, a check out of time, a leader never announced, messages without
+// terms.
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/registry"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
+)
+
+// panicsAfter wraps a server: from simulated time at on, server 0 panics in
+// its next timer handler, as a protocol bug that crashes the process does.
+type panicsAfter struct {
+	sim.Node
+	at sim.Time
+}
+
+func (p panicsAfter) Timer(env sim.Env, kind sim.TimerKind) {
+	if env.ID() == 0 && env.Now() >= p.at {
+		panic("planted: server 0 gave up")
+	}
+	p.Node.Timer(env, kind)
+}
+
+// TestProtocolPanicIsACrashNotAPass pins the first rule of the verdict: a
+// panic in a protocol handler classes the run as a protocol crash, with the
+// panic as its reason, even though the checks saw nothing wrong before it
+// (the same scenario passes without the panic).
+func TestProtocolPanicIsACrashNotAPass(t *testing.T) {
+	sc, err := scenarios.Parse("panics.yaml", []byte(`protocol: raft
+nodes: 3
+duration: 2s
+workload: {clients: 2, keys: 2}
+checks: [linearizable, agreement, one-leader-per-term]
+`))
+	require.NoError(t, err)
+	raft, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class, "raft passes the scenario")
+
+	panicky := wrapServers(raft, func(n sim.Node) sim.Node { return panicsAfter{n, sim.Time(time.Second)} })
+	rep := runSeed(t, sc, panicky, 1)
+	require.NotNil(t, rep.Crash)
+	require.Equal(t, runner.ProtocolCrash, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "planted: server 0 gave up")
+}
+
+// TestHistoryCheckOutOfTimeIsInconclusive pins that a history check that
+// runs out of its wall-time budget gives no verdict: the run is
+// inconclusive, never a pass, and says which check gave up.
+func TestHistoryCheckOutOfTimeIsInconclusive(t *testing.T) {
+	sc, proto := load(t, "raft-calm.yaml", 2*time.Second)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: 1, LinearizabilityTimeout: time.Nanosecond})
+	require.NoError(t, err)
+	require.Equal(t, runner.Inconclusive, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "linearizable unknown")
+	require.True(t, rep.Class.Failed())
+}
+
+// TestAFailedCheckOutranksAnEarlierUnknownOne pins the history checks'
+// precedence: when an earlier check in the scenario's list gives no verdict
+// (linearizable out of time) and a later one fails, the run is a safety
+// violation by the failed check, not inconclusive.
+func TestAFailedCheckOutranksAnEarlierUnknownOne(t *testing.T) {
+	sc, err := scenarios.ParseFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-follower-write-cache.yaml"))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 20; seed++ {
+		rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, LinearizabilityTimeout: time.Nanosecond})
+		require.NoError(t, err)
+		unknown, failed := false, ""
+		for _, c := range rep.Checks {
+			unknown = unknown || c.Name == "linearizable" && c.Verdict == "unknown"
+			if c.Verdict == "fail" && failed == "" {
+				failed = c.Name
+			}
+		}
+		if !unknown || failed == "" {
+			continue
+		}
+		require.Equal(t, runner.Safety, rep.Class, "seed %d: %s", seed, rep.Reason)
+		require.Contains(t, rep.Reason, failed)
+		return
+	}
+	t.Fatal("no seed with linearizable out of time and another check failing: the test needs another scenario")
+}
+
+// mute wraps a server so that it never announces observations of the
+// kinds dropped (a protocol with a missing Observe call).
+type mute struct {
+	sim.Node
+	drop sim.ObsKind
+}
+
+type muteEnv struct {
+	sim.Env
+	drop sim.ObsKind
+}
+
+func (e muteEnv) Observe(o sim.Observation) {
+	if o.Kind != e.drop {
+		e.Env.Observe(o)
+	}
+}
+
+func (m mute) Start(env sim.Env) { m.Node.Start(muteEnv{env, m.drop}) }
+func (m mute) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	m.Node.Receive(muteEnv{env, m.drop}, from, msg)
+}
+func (m mute) Timer(env sim.Env, kind sim.TimerKind) { m.Node.Timer(muteEnv{env, m.drop}, kind) }
+
+// muted is raft whose servers never announce observations of kind drop.
+func muted(t *testing.T, sc *scenarios.Scenario, drop sim.ObsKind) (raft, silent runner.Protocol) {
+	t.Helper()
+	raft, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	return raft, wrapServers(raft, func(n sim.Node) sim.Node { return mute{n, drop} })
+}
+
+// TestOneFaultAimedAtAnUnknownLeaderIsVacuous pins the leader-miss vacuity
+// rule from its first miss: a run where a single fault aimed at the leader
+// struck a random server, because no server ever announced a leadership,
+// is vacuous, not a pass.
+func TestOneFaultAimedAtAnUnknownLeaderIsVacuous(t *testing.T) {
+	sc, err := scenarios.Parse("no-leaders.yaml", []byte(`protocol: raft
+nodes: 3
+duration: 2s
+workload: {clients: 2, keys: 2}
+faults:
+  - {at: 500ms, crash: leader, down: 200ms}
+checks: [linearizable, agreement]
+`))
+	require.NoError(t, err)
+	raft, silent := muted(t, sc, sim.ObsLeader)
+	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class)
+	rep := runSeed(t, sc, silent, 1)
+	require.Zero(t, rep.Announced.Leaders)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "1 faults aimed at the leader struck a random server")
+}
+
+// TestStaleLeaderWithoutTermedMessagesIsVacuous pins what the stale-leader
+// check needs to judge anything: leader messages that carry their term
+// (sim.Termed). A protocol whose messages carry none (the primary-backup
+// example) passes its scenario, and is vacuous once the scenario lists
+// stale-leader, naming the check.
+func TestStaleLeaderWithoutTermedMessagesIsVacuous(t *testing.T) {
+	sc, proto := exampleScenario(t, "crash-churn.yaml")
+	require.Equal(t, runner.Pass, runSeed(t, sc, proto, 1).Class)
+	sc.Checks = append(sc.Checks, "stale-leader")
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "stale-leader judged nothing")
+}
