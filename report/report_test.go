@@ -151,6 +151,8 @@ func TestSweepPage(t *testing.T) {
 	}
 	write(filepath.Join(dir, "alpha", "results.jsonl"), lines("alpha", 30, 4, 9, 17))
 	write(filepath.Join(dir, "beta", "results.jsonl"), lines("beta", 20))
+	write(filepath.Join(dir, "gamma", "results.jsonl"), `{"scenario":"gamma","seed":1,"scenario_hash":"h3","class":"safety",`+
+		`"checks":[{"name":"linearizable","verdict":"fail"}],"beyond_assumptions":["at 1s: n1's clock jumped 2s"],"trace_hash":"x"}`+"\n")
 	failure := filepath.Join(dir, "alpha", "failures", "seed-4")
 	for _, name := range []string{"report.json", "trace.jsonl", "history.jsonl"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
@@ -162,7 +164,9 @@ func TestSweepPage(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	page := string(data)
-	require.Equal(t, 2, strings.Count(page, `<section class="scenario">`))
+	require.Equal(t, 3, strings.Count(page, `<section class="scenario">`))
+	require.Contains(t, page, `<div class="beyond">beyond the protocol's assumptions: at 1s: n1&#39;s clock jumped 2s</div>`,
+		"a failure whose faults went beyond the protocol's assumptions says so under its reason")
 	require.Contains(t, page, `<tr data-class="safety/agreement"><td>safety/agreement</td><td>3</td><td>10.0%</td><td>3.5% – 25.6%</td><td>2.1% – 26.5%</td><td>4</td></tr>`)
 	require.Contains(t, page, `<tr class="total" data-class="all failures"><td><b>all failures</b></td><td>0</td><td>0.0%</td><td>0.0% – 16.1%</td><td>0.0% – 16.8%</td>`)
 	require.Contains(t, page, `<a href="alpha/failures/seed-4/report.html">`)

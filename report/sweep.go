@@ -35,6 +35,9 @@ type Result struct {
 		Name    string `json:"name"`
 		Verdict string `json:"verdict"`
 	} `json:"checks"`
+	// Beyond says where the faults went beyond what the protocol assumes
+	// (runner.Report.Beyond): shown under a failure's reason.
+	Beyond []string `json:"beyond_assumptions"`
 }
 
 // failureClass names a failure as the sweep's summary does: its class and,
