@@ -72,7 +72,7 @@ const repairHint = "delete this line, or the whole file, and run the same comman
 func parseResult(line []byte) (result, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(line, &fields); err != nil {
-		return result{}, jsonError("not JSON: ", err)
+		return result{}, jsonl.DescribeError("not JSON: ", err)
 	}
 	var missing []string
 	for _, k := range requiredFields {
@@ -85,7 +85,7 @@ func parseResult(line []byte) (result, error) {
 	}
 	var r result
 	if err := json.Unmarshal(line, &r); err != nil {
-		return result{}, jsonError("", err)
+		return result{}, jsonl.DescribeError("", err)
 	}
 	switch {
 	case r.Scenario == "":
@@ -111,21 +111,6 @@ func isHash(s string) bool {
 	return len(s) == 16 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
-// columnError is a results line's error at a column of the line.
-type columnError struct {
-	col int
-	msg string
-}
-
-func (e *columnError) Error() string { return e.msg }
-
-// jsonError describes a JSON decoding error in the file's terms, at its
-// column.
-func jsonError(prefix string, err error) error {
-	col, msg := jsonl.Describe(err)
-	return &columnError{col: col, msg: prefix + msg}
-}
-
 // readResults calls fn with every result in the file, in order, and returns
 // the length of its complete lines. A last line without its newline was cut
 // short by an interruption and is left out; any other line that is not a
@@ -140,12 +125,10 @@ func readResults(path string, fn func(line int, r result) error) (complete int64
 	complete, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
 		r, err := parseResult(text)
 		if err != nil {
-			at := fmt.Sprintf("%s:%d", path, line)
-			var ce *columnError
-			if errors.As(err, &ce) && ce.col > 0 {
-				at += fmt.Sprintf(":%d", ce.col)
-			}
-			stopped = badInput("%s: not a complete sweep result: %v; %s", at, err, repairHint)
+			pe := &jsonl.Error{Msg: err.Error()}
+			errors.As(err, &pe) // a JSON error knows its column
+			pe.Line = line
+			stopped = badInput("%s: not a complete sweep result: %s; %s", pe.At(path), pe.Msg, repairHint)
 		} else {
 			stopped = fn(line, r)
 		}

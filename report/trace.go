@@ -38,36 +38,26 @@ func ReadTrace(r io.Reader) ([]Event, error) {
 		}
 		var rec sim.TraceRecord
 		if err := json.Unmarshal(text, &rec); err != nil {
-			col, msg := jsonl.Describe(err)
-			return &lineError{line: line, col: max(col, 1), msg: "not a trace event: " + msg}
+			e := jsonl.DescribeError("not a trace event: ", err)
+			e.Line, e.Col = line, max(e.Col, 1)
+			return e
 		}
 		out = append(out, Event{I: rec.I, T: int64(rec.T), Kind: rec.Kind, Node: orNone(rec.Node), Peer: orNone(rec.Peer), Detail: rec.Detail})
 		return nil
 	})
 	var tooLong *jsonl.TooLongError
 	if errors.As(err, &tooLong) {
-		return nil, &lineError{line: tooLong.Line, col: 1, msg: fmt.Sprintf("not a trace event: longer than %d bytes", tooLong.Max)}
+		return nil, &jsonl.Error{Line: tooLong.Line, Col: 1, Msg: fmt.Sprintf("not a trace event: longer than %d bytes", tooLong.Max)}
 	}
 	return out, err
-}
-
-// lineError is an error at a line and column of a file; inFile names the
-// file as file:line:column.
-type lineError struct {
-	line, col int
-	msg       string
-}
-
-func (e *lineError) Error() string {
-	return fmt.Sprintf("line %d, column %d: %s", e.line, e.col, e.msg)
 }
 
 // inFile prefixes err with path, as path:line:column when err has a
 // position.
 func inFile(path string, err error) error {
-	var le *lineError
+	var le *jsonl.Error
 	if errors.As(err, &le) {
-		return fmt.Errorf("%s:%d:%d: %s", path, le.line, le.col, le.msg)
+		return fmt.Errorf("%s: %s", le.At(path), le.Msg)
 	}
 	return fmt.Errorf("%s: %w", path, err)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -61,6 +62,37 @@ func kindName(t reflect.Type) string {
 		return kindName(t.Elem())
 	}
 	return "another value"
+}
+
+// Error is what is wrong at a line and column of a JSON Lines file (0
+// where one is not known): a line that is not the record its reader wants.
+type Error struct {
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return e.Msg
+	}
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, max(e.Col, 1), e.Msg)
+}
+
+// At is where the error stands in the file at path: path:line, and
+// :column when it is known.
+func (e *Error) At(path string) string {
+	at := path + ":" + strconv.Itoa(e.Line)
+	if e.Col > 0 {
+		at += ":" + strconv.Itoa(e.Col)
+	}
+	return at
+}
+
+// DescribeError is Describe's column and message as an Error, the message
+// led by prefix.
+func DescribeError(prefix string, err error) *Error {
+	col, msg := Describe(err)
+	return &Error{Col: col, Msg: prefix + msg}
 }
 
 // LineCol turns a 0-based byte offset in text into a 1-based line and

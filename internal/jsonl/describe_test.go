@@ -32,3 +32,12 @@ func TestDescribe(t *testing.T) {
 	line, col := LineCol([]byte("{\n  \"a\": x\n}"), 9)
 	assert.Equal(t, [2]int{2, 8}, [2]int{line, col})
 }
+
+// TestErrorAt: an Error names its place as path:line, and :column when known.
+func TestErrorAt(t *testing.T) {
+	assert.Equal(t, "r.jsonl:3:7", (&Error{Line: 3, Col: 7}).At("r.jsonl"))
+	assert.Equal(t, "r.jsonl:3", (&Error{Line: 3}).At("r.jsonl"))
+	assert.Equal(t, "line 3, column 1: bad", (&Error{Line: 3, Msg: "bad"}).Error())
+	e := DescribeError("not JSON: ", json.Unmarshal([]byte(`{"a"`), new(any)))
+	assert.Equal(t, "not JSON: cut short: the text ends before the value does", e.Msg)
+}
