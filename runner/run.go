@@ -453,11 +453,7 @@ func (r *run) beyondFaultBudget() []string {
 			parts = append(parts, m.String()+" "+what)
 		}
 	}
-	var byz sim.Members
-	for _, b := range r.byzantine {
-		byz = byz.With(b.ID)
-	}
-	add(byz, "Byzantine")
+	add(sim.MembersOf(byzantineIDs(r.byzantine)...), "Byzantine")
 	add(r.faults.Damaged(), "with a corrupted disk")
 	add(r.faults.TornDisks(), "crashed with a disk tearing writes")
 	if faulty.Len() <= r.tolerates {
