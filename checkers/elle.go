@@ -580,13 +580,17 @@ func (e elle) Name() string {
 	return names.Serializable
 }
 
+// AnomalyFile is the artifact of a failed serializability check: the cycle
+// of dependencies it found, for names.Serializable or StrictSerializable.
+func AnomalyFile(check string) string { return check + "-anomaly.txt" }
+
 // Check ignores budget: the search is bounded by elleWorkLimit, in edges
 // visited, so that its verdict does not depend on the machine.
 func (e elle) Check(h *workload.History, _ time.Duration) HistoryResult {
 	r := CheckListAppend(h, e.strict)
 	res := HistoryResult{Verdict: r.Verdict, Detail: r.Detail}
 	if r.Verdict == Fail {
-		res.Artifacts = []Artifact{{Name: e.Name() + "-anomaly.txt", Write: r.WriteCycle}}
+		res.Artifacts = []Artifact{{Name: AnomalyFile(e.Name()), Write: r.WriteCycle}}
 	}
 	return res
 }

@@ -3,6 +3,7 @@ package checkers
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/simrun/simrun/checkers/names"
@@ -101,6 +102,15 @@ func (p *Progress) Lagging(correct []sim.NodeID) []string {
 	return behind
 }
 
+// clientNames names clients as the history and Porcupine's view do: c0, c1.
+func clientNames(clients []int) string {
+	names := make([]string, len(clients))
+	for i, c := range clients {
+		names[i] = "c" + strconv.Itoa(c)
+	}
+	return strings.Join(names, ", ")
+}
+
 // LivenessReport is the verdict of the liveness phase.
 type LivenessReport struct {
 	Verdict     Verdict
@@ -122,7 +132,7 @@ func (p *Progress) JudgeLiveness(correct []sim.NodeID, waitingClients []int, at 
 	}
 	var why []string
 	if len(waitingClients) > 0 {
-		why = append(why, fmt.Sprintf("clients %v still waiting for their final operation", waitingClients))
+		why = append(why, fmt.Sprintf("clients %s still waiting for their final operation", clientNames(waitingClients)))
 	}
 	if len(lagging) > 0 {
 		why = append(why, "behind: "+strings.Join(lagging, ", "))

@@ -40,7 +40,7 @@ func TestProgressJudgesConvergence(t *testing.T) {
 			}
 			obs(p, sim.ObsApply, 1, 2, 1)
 		}, nil, false, "n1 at 1/5"},
-		{"a client waiting", func(p *Progress) {}, []int{2}, false, "clients [2] still waiting"},
+		{"a client waiting", func(p *Progress) {}, []int{2}, false, "clients c2 still waiting"},
 		{"never a leader", func(p *Progress) {}, []int{0}, false, "no leader ever"},
 	}
 	for _, c := range cases {

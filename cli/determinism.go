@@ -116,7 +116,8 @@ func (c *traceComparer) finish() {
 }
 
 // runAgainAndCompare runs the seed a second time, compares its trace with
-// the first run's, and reports a difference as a nondeterministic result.
+// the first run's, and reports a difference as a nondeterministic result:
+// rep's class and reason say so, and the error carries exit code 7.
 func runAgainAndCompare(stdout io.Writer, sc *scenarios.Scenario, proto runner.Protocol, f runFlags,
 	first *traceCopy, rep *runner.Report) error {
 	rd, err := first.reader()
@@ -126,13 +127,14 @@ func runAgainAndCompare(stdout io.Writer, sc *scenarios.Scenario, proto runner.P
 	cmp := &traceComparer{first: rd}
 	again, err := runner.Run(sc, proto, runner.Options{Seed: f.seed, LinearizabilityTimeout: f.linTimeout, Trace: cmp})
 	if err != nil {
-		return badInputErr(err)
+		return buildErr(err)
 	}
 	cmp.finish()
 	if cmp.diffLine == 0 && again.Hash == rep.Hash {
 		fmt.Fprintf(stdout, "determinism the seed ran twice, the same %d events (trace hash %s)\n", rep.Events, rep.Hash)
 		return nil
 	}
+	rep.MarkNondeterministic(again)
 	fmt.Fprintf(stdout, "determinism the seed ran twice differently: trace hashes %s and %s\n", rep.Hash, again.Hash)
 	if cmp.diffLine != 0 {
 		fmt.Fprintf(stdout, "            first difference at trace line %d:\n", cmp.diffLine)

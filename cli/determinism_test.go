@@ -69,6 +69,8 @@ func TestRunCheckDeterminismShowsTheFirstDifference(t *testing.T) {
 	require.Contains(t, out.String(), "determinism the seed ran twice differently")
 	require.Regexp(t, `first difference at trace line \d+:\n +first run: +\{"i":6,.*"kind":"timer".*\n +second run: +\{`, out.String())
 	require.Contains(t, errOut.String(), "seed 2 of short is not deterministic")
+	require.Contains(t, out.String(), "verdict     NONDETERMINISTIC: seed 2 ran twice with different trace hashes", "the verdict says what the exit code says")
+	require.NotContains(t, out.String(), "verdict     PASS")
 
 	code, stdout, errText := simrun(t, "run", writeScenario(t), "--seed", "2", "--check-determinism", "--out", t.TempDir())
 	require.Equal(t, exitPass, code, errText)

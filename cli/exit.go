@@ -38,6 +38,21 @@ func badInputErr(err error) error { return &exitError{code: exitBadInput, msg: e
 
 func internalErr(err error) error { return &exitError{code: exitInternal, msg: err.Error()} }
 
+// buildErr is the error of a run that could not be built: a protocol's
+// Build that panicked or returned no Factory is the protocol's crash, with
+// its stack; anything else is bad input (the scenario, its options).
+func buildErr(err error) error {
+	be, ok := runner.AsBuildError(err)
+	if !ok {
+		return badInputErr(err)
+	}
+	msg := be.Error()
+	if be.Stack != "" {
+		msg += "\ncrash stack\n" + indent(be.Stack)
+	}
+	return &exitError{code: exitCrash, msg: msg}
+}
+
 // exitCodeFor maps a run's class to the process exit code.
 func exitCodeFor(c runner.Class) int {
 	switch c {

@@ -123,3 +123,25 @@ func TestVersionAndProtocols(t *testing.T) {
 	require.Equal(t, exitPass, code)
 	require.Contains(t, out, "raft")
 }
+
+// TestShrinkOfASweepDirectoryNamesItsFailures: shrink given a sweep's
+// results (no scenario.yaml) says which failures' directories below it it
+// takes; given an empty directory, what it takes; bad input both times.
+func TestShrinkOfASweepDirectoryNamesItsFailures(t *testing.T) {
+	out := t.TempDir()
+	for _, seed := range []string{"seed-4", "seed-9"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(out, "churn", "failures", seed), 0o755))
+	}
+	code, _, errText := simrun(t, "shrink", out)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: "+out+" is not a failure's directory: shrink one of the 2 below it, such as "+
+		filepath.Join(out, "churn", "failures", "seed-4")+", "+filepath.Join(out, "churn", "failures", "seed-9")+"\n", errText)
+	code, _, errText = simrun(t, "shrink", filepath.Join(out, "churn"))
+	require.Equal(t, exitBadInput, code)
+	require.Contains(t, errText, "is not a failure's directory: shrink one of the 2 below it")
+
+	empty := t.TempDir()
+	code, _, errText = simrun(t, "shrink", empty)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: "+empty+": no scenario.yaml here: shrink takes a failure's directory (written by run or sweep) or a scenario file with --seed\n", errText)
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -45,8 +46,8 @@ func (k *traceKeep) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&k.full, "full-trace", false, "a failure's trace.jsonl keeps every event of the run")
 }
 
-func (k traceKeep) options() runner.ArtifactOptions {
-	return runner.ArtifactOptions{TraceWindow: k.window, FullTrace: k.full}
+func (k traceKeep) options(program string) runner.ArtifactOptions {
+	return runner.ArtifactOptions{TraceWindow: k.window, FullTrace: k.full, Program: program}
 }
 
 const runLong = `Run one seed of a scenario and judge it.
@@ -137,16 +138,22 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	prog.finish()
 	if err != nil {
 		closeQuietly(historyFile)
-		return badInputErr(err)
+		return buildErr(err)
 	}
 	if err := writeHistory(historyFile, rep); err != nil {
 		return badInput("--history: %v", err)
 	}
-	printSummary(stdout, runner.AsRun(sc, rep), rep) // the cluster an options swarm drew
+	// The second run comes before the summary, whose verdict it may change
+	// to nondeterministic.
+	var twice bytes.Buffer
+	var twiceErr error
 	if f.twice {
-		if err := runAgainAndCompare(stdout, sc, proto, f, first, rep); err != nil {
-			return err
-		}
+		twiceErr = runAgainAndCompare(&twice, sc, proto, f, first, rep)
+	}
+	printSummary(stdout, runner.AsRun(sc, rep), rep) // the cluster an options swarm drew
+	_, _ = stdout.Write(twice.Bytes())
+	if twiceErr != nil {
+		return twiceErr
 	}
 	if !rep.Class.Failed() {
 		return nil
@@ -213,7 +220,7 @@ func isTerminal(w io.Writer) bool {
 func (a *app) reportFailure(stdout, stderr io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
 	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
 	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
-	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, f.keep.options())
+	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, f.keep.options(a.name))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: warning: --out: artifacts not written: %v\n", a.name, err)
 	} else {
@@ -322,7 +329,7 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	fmt.Fprintf(w, "scenario    %s (%s, %d nodes)  seed %d\n", sc.Name, sc.Protocol, sc.Nodes, rep.Seed)
 	fmt.Fprintf(w, "events      %d  simulated %v  wall %v%s\n", rep.Events, rep.SimTime, rep.WallTime.Round(time.Millisecond), speed)
 	fmt.Fprintf(w, "operations  ok %d  failed %d  unknown %d\n", rep.Ops.OK, rep.Ops.Failed, rep.Ops.Unknown)
-	fmt.Fprintf(w, "leaders     %d announced\n", rep.LeaderChanges)
+	fmt.Fprintf(w, "leaders     %s\n", describeLeaders(rep))
 	if rep.Members != "" {
 		fmt.Fprintf(w, "members     %s at the end, after %d configurations committed\n", rep.Members, rep.Configurations)
 	}
@@ -365,6 +372,15 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 		verdict += ": " + rep.Reason
 	}
 	fmt.Fprintf(w, "verdict     %s\n", verdict)
+}
+
+// describeLeaders counts the run's leaderships, and the announcements when
+// a leader announced itself more than once (after a restart, say).
+func describeLeaders(rep *runner.Report) string {
+	if rep.Announced.Leaders == rep.LeaderChanges {
+		return fmt.Sprintf("%d announced", rep.LeaderChanges)
+	}
+	return fmt.Sprintf("%d announced (in %d announcements)", rep.LeaderChanges, rep.Announced.Leaders)
 }
 
 func indent(s string) string {

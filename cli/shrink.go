@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/simrun/simrun/runner"
@@ -62,6 +63,9 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	path := failure
 	if info, err := os.Stat(failure); err == nil && info.IsDir() {
 		path = filepath.Join(failure, runner.ScenarioFile)
+		if _, err := os.Stat(path); err != nil {
+			return notAFailure(failure)
+		}
 	}
 	sc, proto, err := a.resolveScenario(path, nil)
 	if err != nil {
@@ -79,7 +83,7 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 		}}
 	res, err := runner.Shrink(sc, so)
 	if err != nil {
-		return badInputErr(err)
+		return buildErr(err)
 	}
 	out := f.out
 	if out == "" {
@@ -101,4 +105,30 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	fmt.Fprintf(stdout, "written     %s\n", out)
 	fmt.Fprintf(stdout, "replay      %s run %s\n", a.name, shellQuote(out))
 	return nil
+}
+
+// notAFailure is the error for a directory shrink cannot take: one with no
+// scenario.yaml, such as a sweep's results, whose failures are below it.
+func notAFailure(dir string) error {
+	failures, _ := filepath.Glob(filepath.Join(globEscape(dir), "*", "failures", "seed-*"))
+	if more, _ := filepath.Glob(filepath.Join(globEscape(dir), "failures", "seed-*")); len(more) > 0 {
+		failures = more
+	}
+	if len(failures) == 0 {
+		return badInput("%s: no %s here: shrink takes a failure's directory (written by run or sweep) or a scenario file with --seed", dir, runner.ScenarioFile)
+	}
+	shown := failures[:min(3, len(failures))]
+	return badInput("%s is not a failure's directory: shrink one of the %d below it, such as %s", dir, len(failures), strings.Join(shown, ", "))
+}
+
+// globEscape quotes the characters filepath.Glob would read as a pattern.
+func globEscape(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteRune('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -158,7 +158,7 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, err
 			return nil, err
 		}
 		if err := runner.Check(sc, proto); err != nil {
-			return nil, badInputErr(err) // one error, not one per seed
+			return nil, buildErr(err) // one error, not one per seed
 		}
 		fingerprint, err := scenarioFingerprint(sc)
 		if err != nil {
@@ -255,7 +255,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 		RecheckFrom:  f.from,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
 			_, err := runner.WriteArtifactsWith(failureDir(dir, rep.Seed), sc, proto, rep,
-				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options())
+				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options(a.name))
 			return err
 		},
 	}

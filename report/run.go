@@ -41,6 +41,10 @@ type Meta struct {
 	// Beyond says where the faults went beyond what the protocol assumes
 	// (runner.Report.Beyond).
 	Beyond []string `json:"beyond_assumptions"`
+	// Program is the binary that replays the run (runner.ArtifactOptions);
+	// empty where the writer named none (then simrun's own).
+	Program string `json:"program"`
+
 	Checks []struct {
 		Name    string `json:"name"`
 		Verdict string `json:"verdict"`
@@ -67,6 +71,14 @@ type Meta struct {
 		Event uint64 `json:"Event"`
 		Value string `json:"Value"`
 	} `json:"crash"`
+}
+
+// Replayer is the binary the page tells a reader to replay the run with.
+func (m Meta) Replayer() string {
+	if m.Program != "" {
+		return m.Program
+	}
+	return "simrun"
 }
 
 // Run is one run's artifacts, read back.

@@ -29,6 +29,9 @@ type ArtifactOptions struct {
 	TraceWindow int
 	// FullTrace keeps every event of the run instead.
 	FullTrace bool
+	// Program is the binary that replays the artifacts, which the page names
+	// (a user's own cli.Program); empty means simrun.
+	Program string
 }
 
 // WriteArtifacts writes a failure's artifacts with the default trace window
@@ -48,6 +51,9 @@ func WriteArtifacts(dir string, sc *scenarios.Scenario, proto Protocol, rep *Rep
 // written.
 func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep *Report, opts Options, keep ArtifactOptions) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := removeOldArtifacts(dir); err != nil {
 		return nil, err
 	}
 	var files []string
@@ -81,7 +87,7 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 			window, err = replayTrace(f, sc, proto, rep, opts, keep)
 			return err
 		}, false},
-		{ReportFile, func(f *os.File) error { return writeJSON(f, reportWithWindow{rep, &window}) }, false},
+		{ReportFile, func(f *os.File) error { return writeJSON(f, reportWithWindow{rep, &window, keep.Program}) }, false},
 		{HistoryFile, func(f *os.File) error { return rep.History.WriteJSON(f) }, rep.History == nil},
 	}
 	for _, a := range rep.Artifacts {
@@ -109,6 +115,31 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 	return append(files, page), nil
 }
 
+// removeOldArtifacts removes what an earlier run's artifacts left in dir
+// (the same seed run again after a change, or another scenario of the same
+// name), so that the page, drawn from the directory, shows only this run's
+// files: a linearizability view left by an earlier failure would otherwise
+// be linked from a page it does not belong to. Files of other names stay.
+func removeOldArtifacts(dir string) error {
+	patterns := append([]string{ScenarioFile, ReportFile, HistoryFile, TraceFile, report.File}, checkers.ArtifactPatterns()...)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !slices.ContainsFunc(patterns, func(p string) bool {
+			ok, _ := filepath.Match(p, e.Name())
+			return ok
+		}) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // listOrder sorts the artifacts as a reader takes them up: the scenario,
 // the report, the history, the trace, then what the checks offered.
 func listOrder(files []string) {
@@ -122,11 +153,12 @@ func listOrder(files []string) {
 	slices.SortStableFunc(files, func(a, b string) int { return rank(a) - rank(b) })
 }
 
-// reportWithWindow is report.json: the run's report and the part of the
-// trace beside it.
+// reportWithWindow is report.json: the run's report, the part of the trace
+// beside it and the binary that replays it.
 type reportWithWindow struct {
 	*Report
 	TraceWindow *TraceWindow `json:"trace_window"`
+	Program     string       `json:"program,omitempty"`
 }
 
 func writeScenario(f *os.File, sc *scenarios.Scenario) error {

@@ -160,7 +160,7 @@ func buildFor(sc *scenarios.Scenario, proto Protocol, seed uint64, n int) (Serve
 	if err != nil {
 		return Servers{}, err
 	}
-	return proto.Build(Cluster{Scenario: c, NewStateMachine: workload.NewKV, Byzantine: byz})
+	return build(proto, Cluster{Scenario: c, NewStateMachine: workload.NewKV, Byzantine: byz})
 }
 
 // withinBudget refuses a size whose fault budget (a minority for a

@@ -123,7 +123,7 @@ func TestPBFTBuildErrors(t *testing.T) {
 		{"nodes: 4\nprotocol_options: {log_window: 20}\n",
 			"p.yaml:4:32: protocol_options.log_window: pbft: log_window 20 must be a multiple of checkpoint_interval 16, at least twice it"},
 		{"nodes: 4\nprotocol_options: {bugs: [quorum-3f]}\n",
-			`p.yaml:4:19: protocol_options: pbft: unknown bug "quorum-3f" (known: accept-conflicting-pre-prepare, accept-pre-prepare-from-backup, client-first-reply, drop-prepared-certs, quorum-2f, trust-new-view-pre-prepares, trust-relayed-view-changes)`},
+			`p.yaml:4:27: protocol_options.bugs[0]: pbft: unknown bug "quorum-3f" (did you mean quorum-2f?)`},
 	} {
 		sc, err := scenarios.Parse("p.yaml", []byte(head+c.body))
 		require.NoError(t, err)

@@ -225,12 +225,15 @@ type Report struct {
 	Rechecked bool `json:"rechecked,omitempty"`
 
 	// The run.
-	Events        uint64        `json:"events"`
-	SimTime       time.Duration `json:"sim_time_ns"`
-	WallTime      time.Duration `json:"wall_time_ns"`
-	Hash          string        `json:"trace_hash"`
-	Ops           OpCounts      `json:"ops"`
-	LeaderChanges int           `json:"leader_changes"`
+	Events   uint64        `json:"events"`
+	SimTime  time.Duration `json:"sim_time_ns"`
+	WallTime time.Duration `json:"wall_time_ns"`
+	Hash     string        `json:"trace_hash"`
+	Ops      OpCounts      `json:"ops"`
+	// LeaderChanges counts the run's leaderships: the distinct pairs of a
+	// server and a term (ballot, view) announced by sim.ObsLeader, so that a
+	// leader announcing itself again after a restart counts once.
+	LeaderChanges int `json:"leader_changes"`
 	// Members is the configuration the run ended with, as the servers
 	// announced it ("n3 n5 n6"), when it is not every server from the
 	// start; empty otherwise.
@@ -315,6 +318,7 @@ type run struct {
 	faults  *faults.Injector
 	monitor *checkers.Monitor
 	seen    Announced
+	leaders map[leadership]struct{} // the leaderships announced: only counted
 	outcome sim.Outcome
 
 	backoff   time.Duration // Servers.Backoff
@@ -342,7 +346,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err := checkOperatorRequests(sc, proto); err != nil {
 		return nil, err
 	}
-	servers, err := proto.Build(Cluster{Scenario: sc, NewStateMachine: workload.NewKV, Byzantine: byz})
+	servers, err := build(proto, Cluster{Scenario: sc, NewStateMachine: workload.NewKV, Byzantine: byz})
 	if err != nil {
 		return nil, err
 	}
@@ -636,7 +640,7 @@ func (r *run) judge() *Report {
 	rep := &Report{
 		Scenario: r.sc.Name, Protocol: r.sc.Protocol, Seed: r.opts.Seed,
 		Events: res.Events, SimTime: res.Now.Duration(), Hash: fmt.Sprintf("%016x", res.Hash),
-		LeaderChanges: r.seen.Leaders, Announced: r.seen, Messages: res.Messages, Crash: res.Crash,
+		LeaderChanges: len(r.leaders), Announced: r.seen, Messages: res.Messages, Crash: res.Crash,
 		History: r.load.History(), Faults: r.faults.Summary(),
 	}
 	rep.Members, rep.Configurations = r.config.describe(), r.config.changes

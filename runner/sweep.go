@@ -165,11 +165,17 @@ func recheck(sc *scenarios.Scenario, so SweepOptions, rep *Report) {
 	case again.Err != nil:
 		rep.Class, rep.Reason = Nondeterministic, "the rerun could not be built: "+again.Err.Error()
 	case again.Report.Hash != rep.Hash:
-		rep.Class = Nondeterministic
-		rep.Reason = fmt.Sprintf("seed %d ran twice with different trace hashes: %s then %s (%d then %d events)",
-			rep.Seed, rep.Hash, again.Report.Hash, rep.Events, again.Report.Events)
+		rep.MarkNondeterministic(again.Report)
 	}
 	rep.Rechecked = true
+}
+
+// MarkNondeterministic classes r, whose seed ran again as again with
+// another trace hash, as nondeterministic, with both hashes in the reason.
+func (r *Report) MarkNondeterministic(again *Report) {
+	r.Class = Nondeterministic
+	r.Reason = fmt.Sprintf("seed %d ran twice with different trace hashes: %s then %s (%d then %d events)",
+		r.Seed, r.Hash, again.Hash, r.Events, again.Events)
 }
 
 // runSeed runs one seed, turning a panic outside protocol code (the runner or

@@ -26,6 +26,13 @@ type Announced struct {
 	Configs int `json:"configs,omitempty"`
 }
 
+// leadership is one server's leadership of one term. Two servers leading
+// one term count twice: the one-leader-per-term check reports that.
+type leadership struct {
+	node sim.NodeID
+	term uint64
+}
+
 // count follows the servers' announcements; clients observe calls and
 // returns, which the history checks judge.
 func (r *run) count(o sim.Observation) {
@@ -35,6 +42,10 @@ func (r *run) count(o sim.Observation) {
 	switch o.Kind {
 	case sim.ObsLeader:
 		r.seen.Leaders++
+		if r.leaders == nil {
+			r.leaders = map[leadership]struct{}{}
+		}
+		r.leaders[leadership{o.Node, o.Term}] = struct{}{}
 	case sim.ObsCommit:
 		r.seen.Commits++
 	case sim.ObsApply:
@@ -65,8 +76,13 @@ func (r *run) checkVacuity(rep *Report) {
 	}
 }
 
-// markVacuous shows, in the check's own line, that it judged nothing.
+// markVacuous shows, in the check's own line, that it judged nothing. A
+// liveness phase that judged nothing converged on nothing: the report says
+// no convergence time either.
 func markVacuous(rep *Report, check string) {
+	if check == checkers.NameLiveness {
+		rep.ConvergedAfter = 0
+	}
 	for i := range rep.Checks {
 		if rep.Checks[i].Name == check {
 			rep.Checks[i].Verdict, rep.Checks[i].Detail = string(Vacuous), "nothing to judge"

@@ -162,3 +162,69 @@ func TestStaleLeaderWithoutTermedMessagesIsVacuous(t *testing.T) {
 	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
 	require.Contains(t, rep.Reason, "stale-leader judged nothing")
 }
+
+// echo wraps a server so that every observation of kind again is made
+// twice, as a server that announces its leadership again after a restart.
+type echo struct {
+	sim.Node
+	again sim.ObsKind
+}
+
+type echoEnv struct {
+	sim.Env
+	again sim.ObsKind
+}
+
+func (e echoEnv) Observe(o sim.Observation) {
+	e.Env.Observe(o)
+	if o.Kind == e.again {
+		e.Env.Observe(o)
+	}
+}
+
+func (e echo) Start(env sim.Env) { e.Node.Start(echoEnv{env, e.again}) }
+func (e echo) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	e.Node.Receive(echoEnv{env, e.again}, from, msg)
+}
+func (e echo) Timer(env sim.Env, kind sim.TimerKind) { e.Node.Timer(echoEnv{env, e.again}, kind) }
+
+// TestLeaderChangesCountLeaderships: a leadership announced again counts
+// once in leader_changes (the count of announcements stays in announced),
+// so a run whose leader never changed does not read as churn.
+func TestLeaderChangesCountLeaderships(t *testing.T) {
+	sc, err := scenarios.Parse("leaders.yaml", []byte(`protocol: raft
+nodes: 3
+duration: 3s
+workload: {clients: 2, keys: 2}
+faults:
+  - {at: 1s, crash: leader, down: 200ms}
+checks: [linearizable, agreement, one-leader-per-term]
+`))
+	require.NoError(t, err)
+	raft, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	once := runSeed(t, sc, raft, 1)
+	require.Equal(t, runner.Pass, once.Class, once.Reason)
+	require.GreaterOrEqual(t, once.LeaderChanges, 2, "the crash forced an election")
+	require.Equal(t, once.Announced.Leaders, once.LeaderChanges)
+
+	twice := runSeed(t, sc, wrapServers(raft, func(n sim.Node) sim.Node { return echo{n, sim.ObsLeader} }), 1)
+	require.Equal(t, runner.Pass, twice.Class, twice.Reason)
+	require.Equal(t, once.LeaderChanges, twice.LeaderChanges)
+	require.Equal(t, 2*once.Announced.Leaders, twice.Announced.Leaders)
+}
+
+// TestVacuousLivenessSaysNoConvergence: a liveness phase that judged
+// nothing (a protocol that announces nothing: the primary-backup example
+// told to be silent) reports no convergence time beside its vacuous
+// verdict; the same protocol announcing converges.
+func TestVacuousLivenessSaysNoConvergence(t *testing.T) {
+	sc, proto := exampleScenario(t, "crash-churn.yaml")
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Positive(t, rep.ConvergedAfter)
+	sc, proto = exampleScenario(t, "silent.yaml")
+	rep = runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Zero(t, rep.ConvergedAfter)
+}

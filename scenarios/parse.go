@@ -191,10 +191,11 @@ func (s *Scenario) DecodeProtocolOptions(into any) error {
 
 // OptionError places err, which a protocol's validation of its decoded
 // options returned, at the option it names: the written protocol_options
-// key that its message mentions first (as a whole word), or the
-// protocol_options mapping when it names none. Validation sees Go values,
-// not the file; its messages name the keys ("raft: heartbeat_interval
-// -50ms must be positive"), which is enough to point at the right line.
+// key that its message mentions first (as a whole word; the entry of a
+// list, for "bugs[1]"), or the protocol_options mapping when it names
+// none. Validation sees Go values, not the file; its messages name the
+// keys ("raft: heartbeat_interval -50ms must be positive"), which is
+// enough to point at the right line.
 func (s *Scenario) OptionError(err error) error {
 	msg := err.Error()
 	best, at := "", len(msg)
@@ -206,7 +207,24 @@ func (s *Scenario) OptionError(err error) error {
 	if best == "" {
 		return s.Errorf("protocol_options", "%s", msg)
 	}
-	return s.Errorf("protocol_options."+best, "%s", msg)
+	entry := best + listIndex(msg[at+len(best):])
+	if entry != best { // "bugs[1]: " is said by the path already
+		msg = msg[:at] + strings.TrimPrefix(msg[at+len(entry):], ": ")
+	}
+	return s.Errorf("protocol_options."+entry, "%s", msg)
+}
+
+// listIndex is the "[3]" that rest starts with, when a message names an
+// entry of a list option ("bugs[3]: unknown bug ..."), or "".
+func listIndex(rest string) string {
+	digits := 0
+	for 1+digits < len(rest) && rest[1+digits] >= '0' && rest[1+digits] <= '9' {
+		digits++
+	}
+	if digits == 0 || rest[0] != '[' || 1+digits >= len(rest) || rest[1+digits] != ']' {
+		return ""
+	}
+	return rest[:digits+2]
 }
 
 // wordIndex is the index of the first occurrence of word in s that is not

@@ -64,7 +64,11 @@ func TestParseErrors(t *testing.T) {
 		{"zero mix", base + "workload:\n  mix: {get: 0}\n", "t.yaml:5:8: workload.mix: the weights must not all be zero"},
 		{"zero timeout", base + "workload:\n  timeout: 0s\n", "t.yaml:5:12: workload.timeout: 0s must be positive"},
 		{"unknown check", base + "checks: [linearizable, livenes]\n",
-			`t.yaml:4:24: checks[1]: unknown check "livenes" (known: linearizable, agreement, one-leader-per-term, liveness)`},
+			`t.yaml:4:24: checks[1]: unknown check "livenes" (did you mean liveness?)`},
+		{"unknown check, far from any", base + "checks: [linearizable, everything]\n",
+			`t.yaml:4:24: checks[1]: unknown check "everything" (known: linearizable, agreement, one-leader-per-term, ` +
+				`liveness, stale-leader, progress, stable-leader, isolated-leader, read-your-writes, monotonic-reads, ` +
+				`monotonic-writes, writes-follow-reads, sequential)`},
 		{"check twice", base + "checks:\n  - agreement\n  - agreement\n", `t.yaml:6:5: checks[1]: check "agreement" is listed twice`},
 		{"fault node out of range", base + "faults:\n  - {at: 5s, heal: all}\n  - {at: 9s, crash: 7}\n",
 			"t.yaml:6:21: faults[1].crash: node 7 out of range (cluster has 5 nodes)"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/internal/suggest"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -208,14 +209,14 @@ func (s *Scenario) validateChecks() error {
 	for i, name := range s.Checks {
 		at := fmt.Sprintf("checks[%d]", i)
 		if !slices.Contains(KnownChecks, name) {
-			return s.Errorf(at, "unknown check %q (known: %s)", name, strings.Join(DefaultChecks(s.Workload.Model), ", "))
+			return s.Errorf(at, "unknown check %q%s", name, suggest.Hint(name, names.For(s.Workload.Model)))
 		}
 		if slices.Index(s.Checks, name) < i {
 			return s.Errorf(at, "check %q is listed twice", name)
 		}
 		if !names.Applies(name, s.Workload.Model) {
 			return s.Errorf(at, "check %q does not judge the %s data model (its checks: %s)",
-				name, s.Workload.DataModel(), strings.Join(DefaultChecks(s.Workload.Model), ", "))
+				name, s.Workload.DataModel(), strings.Join(names.For(s.Workload.Model), ", "))
 		}
 		if name == names.StableLeader && !slices.Contains(s.Checks, names.Liveness) {
 			return s.Errorf(at, "check %q is judged after the liveness phase: list liveness too", name)

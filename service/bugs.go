@@ -3,7 +3,8 @@ package service
 import (
 	"fmt"
 	"slices"
-	"strings"
+
+	"github.com/simrun/simrun/internal/suggest"
 )
 
 // Bug describes a planted bug: a protocol option, off by default, that
@@ -21,24 +22,26 @@ type Probe struct {
 }
 
 // CheckBugs reports the first of names that is not among known or is listed
-// twice, as an error prefixed with the protocol's name.
+// twice, as an error prefixed with the protocol's name that names the entry
+// of the bugs option ("raft: bugs[1]: ..."), so that a scenario file's error
+// points at it (scenarios.Scenario.OptionError).
 func CheckBugs(protocol string, known []Bug, names []string) error {
 	for i, name := range names {
 		if !slices.ContainsFunc(known, func(b Bug) bool { return b.Name == name }) {
-			return fmt.Errorf("%s: unknown bug %q (known: %s)", protocol, name, BugNames(known))
+			return fmt.Errorf("%s: bugs[%d]: unknown bug %q%s", protocol, i, name, suggest.Hint(name, bugNames(known)))
 		}
 		if slices.Index(names, name) < i {
-			return fmt.Errorf("%s: bug %q listed twice", protocol, name)
+			return fmt.Errorf("%s: bugs[%d]: bug %q listed twice", protocol, i, name)
 		}
 	}
 	return nil
 }
 
-// BugNames lists the names of known, comma separated, in their order.
-func BugNames(known []Bug) string {
+// bugNames lists the names of known, in their order.
+func bugNames(known []Bug) []string {
 	names := make([]string, len(known))
 	for i, b := range known {
 		names[i] = b.Name
 	}
-	return strings.Join(names, ", ")
+	return names
 }

@@ -30,7 +30,7 @@ func TestBugTableParse(t *testing.T) {
 	assert.False(t, on.HasAny(BugsOf(bugB)))
 
 	on, err = testTable.Parse([]string{"b", "d"})
-	require.EqualError(t, err, `p: unknown bug "d" (known: a, b, c)`)
+	require.EqualError(t, err, `p: bugs[1]: unknown bug "d" (known: a, b, c)`)
 	assert.Zero(t, on, "after an error every bug is off")
 
 	known := testTable.Known()

@@ -10,10 +10,11 @@ import (
 )
 
 // Faults draws a fault timeline for n servers whose steps all fire within a
-// safety phase of length d: crashes and pauses with restarts, partitions,
-// clogs, clock drift and lossy links, each undone after a while, and never
-// more than a minority of servers down at once. rapid shrinks it by dropping
-// steps and moving them toward the start.
+// safety phase of length d: crashes (some inside a step, mid_step) and
+// pauses with restarts, partitions, clogs, clock drift and lossy links,
+// each undone after a while, and never more than a minority of servers down
+// at once. rapid shrinks it by dropping steps and moving them toward the
+// start.
 func Faults(n int, d time.Duration) *rapid.Generator[[]faults.Step] {
 	return rapid.Custom(func(t *rapid.T) []faults.Step {
 		count := rapid.IntRange(0, 12).Draw(t, "steps")
@@ -26,7 +27,7 @@ func Faults(n int, d time.Duration) *rapid.Generator[[]faults.Step] {
 }
 
 // stepKinds are the actions Faults draws.
-var stepKinds = []string{"crash", "pause", "isolate", "halves", "clog", "drift", "lossy"}
+var stepKinds = []string{"crash", "pause", "isolate", "halves", "clog", "drift", "lossy", "crash-mid-step"}
 
 func drawStep(t *rapid.T, n int, d time.Duration, i int) faults.Step {
 	label := func(s string) string { return "step" + string(rune('a'+i%26)) + "." + s }
@@ -38,8 +39,13 @@ func drawStep(t *rapid.T, n int, d time.Duration, i int) faults.Step {
 	switch rapid.SampledFrom(stepKinds).Draw(t, label("kind")) {
 	case "crash":
 		s.Crash, s.Down, s.MaxDown = target, lasting, maxDown
+		repeatSometimes(t, &s, d, label)
+	case "crash-mid-step": // a torn step: what a handler sent may outlive what it persisted
+		s.Crash, s.Down, s.MaxDown, s.MidStep = target, lasting, maxDown, true
+		repeatSometimes(t, &s, d, label)
 	case "pause":
 		s.Pause, s.Down, s.MaxDown = target, lasting, maxDown
+		repeatSometimes(t, &s, d, label)
 	case "isolate":
 		s.Partition, s.For = &faults.Partition{Isolate: target}, lasting
 	case "halves":
@@ -54,6 +60,23 @@ func drawStep(t *rapid.T, n int, d time.Duration, i int) faults.Step {
 		s.Link, s.For = &faults.LinkChange{Drop: &drop}, lasting
 	}
 	return s
+}
+
+// repeatPeriods are the periods of repeating crashes and pauses, spread
+// over two orders of magnitude.
+var repeatPeriods = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, time.Second}
+
+// repeatSometimes makes about half the crashes and pauses repeat, from
+// their time to the end of the safety phase, every 10ms to 1s: a bug that
+// one crash in a hundred exposes (a torn step at the wrong moment) needs
+// many of them, and max_down keeps a majority up.
+func repeatSometimes(t *rapid.T, s *faults.Step, d time.Duration, label func(string) string) {
+	if !rapid.Bool().Draw(t, label("repeats")) {
+		return
+	}
+	every := rapid.SampledFrom(repeatPeriods).Draw(t, label("every"))
+	s.From, s.To, s.Every, s.At = s.At, faults.Duration(d), faults.Duration(every), 0
 }
 
 func drawTarget(t *rapid.T, n int, label string) faults.Target {

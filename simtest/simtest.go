@@ -5,6 +5,7 @@ import (
 	"iter"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ func Protocols(ps ...runner.Protocol) Option {
 }
 
 // ReplayWith sets the command a failure message offers to replay a seed, as
-// it is typed in the test's package directory: "go run ./cmd/mysim" for a
+// it is typed at the root of the test's module: "go run ./cmd/mysim" for a
 // user's own binary (cli.Program). Without it, a sweep of shipped protocols
 // offers simrun itself, and one with Protocols offers only the go test line.
 func ReplayWith(command string) Option { return func(c *config) { c.replay = command } }
@@ -177,15 +178,63 @@ func FailureMessage(t testing.TB, path string, rep *runner.Report) string {
 }
 
 // failureMessage describes a failing seed: the command line that replays it,
-// if the binary that can is known, and always the go test line.
+// if the binary that can is known, and always the go test line, both as
+// typed at the root of the test's module (fromModuleRoot).
 func failureMessage(t testing.TB, replay, path string, rep *runner.Report) string {
+	scenario, pkg := fromModuleRoot(path)
 	msg := fmt.Sprintf("seed %d: %s: %s\n", rep.Seed, rep.Class, firstLine(rep.Reason))
 	if replay != "" {
-		msg += fmt.Sprintf("  replay: %s run %s --seed %d\n  or:     ", replay, path, rep.Seed)
+		msg += fmt.Sprintf("  replay: %s run %s --seed %d\n  or:     ", replay, scenario, rep.Seed)
 	} else {
 		msg += "  replay: "
 	}
-	return msg + fmt.Sprintf("%s=%d go test -run '^%s$'", EnvSeed, rep.Seed, strings.SplitN(t.Name(), "/", 2)[0])
+	msg += fmt.Sprintf("%s=%d go test -run '^%s$'", EnvSeed, rep.Seed, strings.SplitN(t.Name(), "/", 2)[0])
+	if pkg == "" {
+		return msg + "\n  (from the test's package directory)"
+	}
+	return msg + " " + pkg + "\n  (from the module root)"
+}
+
+// fromModuleRoot returns the scenario's path and the test's package as typed
+// at the root of the module the test runs in, where "go test ./..." runs
+// and where a user's binary is "go run ./cmd/mysim", so that the replay
+// lines work there whichever package holds the test (go test runs it in
+// that package's directory). Outside a module the path stays as the test
+// gave it and pkg is empty: the lines are for the package directory.
+func fromModuleRoot(path string) (scenario, pkg string) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return path, ""
+	}
+	root := dir
+	for !fileExists(filepath.Join(root, "go.mod")) {
+		parent := filepath.Dir(root)
+		if parent == root {
+			return path, ""
+		}
+		root = parent
+	}
+	abs := path
+	if !filepath.IsAbs(path) {
+		abs = filepath.Join(dir, path)
+	}
+	scenario, err = filepath.Rel(root, abs)
+	if err != nil {
+		return path, ""
+	}
+	pkg, err = filepath.Rel(root, dir)
+	if err != nil {
+		return path, ""
+	}
+	if pkg == "." {
+		return filepath.ToSlash(scenario), "."
+	}
+	return filepath.ToSlash(scenario), "./" + filepath.ToSlash(pkg)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func firstLine(s string) string {

@@ -36,8 +36,11 @@ func TestFailureMessageHasReplay(t *testing.T) {
 	if len(ft.errors) == 0 {
 		t.Fatal("the planted bug was not reported")
 	}
-	want := "replay: go run github.com/simrun/simrun/cmd/simrun run ../scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1"
-	if !contains(ft.errors[0], want) || !contains(ft.errors[0], "SIMRUN_SEED=1 go test -run") {
+	// Both lines as typed at the module root, where the test's package is
+	// ./simtest and the scenario scenarios/bugs/...
+	want := "replay: go run github.com/simrun/simrun/cmd/simrun run scenarios/bugs/raft-bug-ack-before-sync.yaml --seed 1\n" +
+		"  or:     SIMRUN_SEED=1 go test -run '^TestFailureMessageHasReplay$' ./simtest\n  (from the module root)"
+	if !contains(ft.errors[0], want) {
 		t.Fatalf("message lacks the replay commands:\n%s", ft.errors[0])
 	}
 	if reps[0].Class != runner.Safety {

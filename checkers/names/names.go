@@ -88,6 +88,18 @@ func Applies(check, model string) bool {
 	return false
 }
 
+// For lists every check that judges runs of the data model ("" is
+// ModelKV), the optional ones included, in a fixed order.
+func For(model string) []string {
+	var out []string
+	for _, c := range checks {
+		if Applies(c.Name, model) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
 // Default lists the checks of a scenario that names none: every check that
 // applies to its data model ("" is ModelKV).
 func Default(model string) []string {

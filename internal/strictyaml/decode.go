@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/simrun/simrun/internal/suggest"
 )
 
 // The decoder walks go-yaml's AST into Go values, strictly, knowing at every
@@ -465,53 +467,18 @@ func (d *Decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
 				return d.Decode(val, sub, v.FieldByIndex(f.Index))
 			}
 		}
-		return d.errNode(kv.Key, sub, "unknown field%s", suggest(k, fields))
+		return d.errNode(kv.Key, sub, "unknown field%s", suggestField(k, fields))
 	})
 }
 
-// suggest names the closest known field (a typo, or a prefix), or lists them all.
-func suggest(k string, fields []Field) string {
+// suggestField names the closest known field (a typo, or a prefix), or
+// lists them all.
+func suggestField(k string, fields []Field) string {
 	names := make([]string, len(fields))
-	best, bestDist := "", 3
 	for i, f := range fields {
 		names[i] = f.Name
-		if dist := editDistance(k, f.Name); dist < bestDist {
-			best, bestDist = f.Name, dist
-		}
 	}
-	if best == "" && len(k) >= 3 {
-		for _, f := range fields {
-			if strings.HasPrefix(f.Name, k) || strings.HasPrefix(k, f.Name) {
-				best = f.Name
-				break
-			}
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf(" (did you mean %s?)", best)
-	}
-	return fmt.Sprintf(" (known: %s)", strings.Join(names, ", "))
-}
-
-// editDistance is the Levenshtein distance, for "did you mean" hints.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Hint(k, names)
 }
 
 func (d *Decoder) decodeSlice(n ast.Node, path string, v reflect.Value) error {

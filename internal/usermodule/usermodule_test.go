@@ -34,7 +34,10 @@ func main() {
 }
 `
 
-const userTest = `package mysim
+// userTest is the user's test, in a package of its own below the module
+// root, as tests of a protocol package usually are: its replay lines must
+// still work from the root.
+const userTest = `package tests
 
 import (
 	"testing"
@@ -45,7 +48,7 @@ import (
 )
 
 func TestCrashChurn(t *testing.T) {
-	reps := simtest.Sweep(t, "scenarios/crash-churn.yaml", simtest.Seeds(4),
+	reps := simtest.Sweep(t, "../scenarios/crash-churn.yaml", simtest.Seeds(4),
 		simtest.Protocols(primarybackup.Protocol()), simtest.ReplayWith("go run ./cmd/mysim"))
 	if len(reps) != 4 {
 		t.Fatalf("want 4 reports, got %d", len(reps))
@@ -53,7 +56,7 @@ func TestCrashChurn(t *testing.T) {
 }
 
 func TestSilent(t *testing.T) {
-	simtest.Sweep(t, "scenarios/silent.yaml", simtest.Seeds(1),
+	simtest.Sweep(t, "../scenarios/silent.yaml", simtest.Seeds(1),
 		simtest.Protocols(primarybackup.Protocol()), simtest.ReplayWith("go run ./cmd/mysim"))
 }
 `
@@ -79,7 +82,7 @@ func writeUserModule(t *testing.T, root string) string {
 	})
 	copyDir(t, filepath.Join(src, "scenarios"), filepath.Join(dir, "scenarios"), ".yaml", nil)
 	write(t, filepath.Join(dir, "cmd", "mysim", "main.go"), mainGo)
-	write(t, filepath.Join(dir, "mysim_test.go"), userTest)
+	write(t, filepath.Join(dir, "tests", "mysim_test.go"), userTest)
 	write(t, filepath.Join(dir, "go.mod"), "module "+userModule+"\n\ngo 1.26\n\nrequire github.com/simrun/simrun v0.0.0\n\n"+
 		"replace github.com/simrun/simrun => "+root+"\n")
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
@@ -124,9 +127,14 @@ func goCmd(t *testing.T, dir string, args ...string) string {
 }
 
 func runIn(dir, name string, args ...string) (string, error) {
+	return runInWith(dir, nil, name, args...)
+}
+
+// runInWith is runIn with more environment variables.
+func runInWith(dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod"), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -216,13 +224,23 @@ func TestAUserModuleGetsEverything(t *testing.T) {
 	})
 
 	t.Run("simtest", func(t *testing.T) {
-		out, err := runIn(dir, "go", "test", "-count=1", "-run", "^TestCrashChurn$", ".")
+		out, err := runIn(dir, "go", "test", "-count=1", "-run", "^TestCrashChurn$", "./tests")
 		require.NoError(t, err, out)
-		out, err = runIn(dir, "go", "test", "-count=1", "-run", "^TestSilent$", ".")
+		out, err = runIn(dir, "go", "test", "-count=1", "-run", "^TestSilent$", "./tests")
 		require.Error(t, err, "a vacuous seed fails the user's test:\n%s", out)
 		require.Contains(t, out, "seed 1: vacuous: ")
-		require.Contains(t, out, "replay: go run ./cmd/mysim run scenarios/silent.yaml --seed 1")
-		require.Contains(t, out, "SIMRUN_SEED=1 go test -run '^TestSilent$'")
+		replay := "go run ./cmd/mysim run scenarios/silent.yaml --seed 1"
+		require.Contains(t, out, "replay: "+replay)
+		require.Contains(t, out, "or:     SIMRUN_SEED=1 go test -run '^TestSilent$' ./tests\n")
+		require.Contains(t, out, "(from the module root)")
+
+		// Both lines work as printed, from the module root.
+		again, err := runIn(dir, "go", strings.Fields(replay)[1:]...)
+		require.Error(t, err)
+		require.Contains(t, again, "verdict     VACUOUS", again)
+		again, err = runInWith(dir, []string{"SIMRUN_SEED=1"}, "go", "test", "-count=1", "-run", "^TestSilent$", "./tests")
+		require.Error(t, err)
+		require.Contains(t, again, "seed 1: vacuous: ", again)
 	})
 }
 

@@ -48,8 +48,8 @@ func TestConfigValidate(t *testing.T) {
 		{"catch up", func(c *Config) { c.MaxCatchUp = 0 }, "pbft: max_catch_up 0 must be at least 1"},
 		{"crash within", func(c *Config) { c.ByzantineCrashWithin = -1 }, "pbft: byzantine_crash_within -1ns must not be negative"},
 		{"delay", func(c *Config) { c.ByzantineDelay = -time.Second }, "pbft: byzantine_delay -1s must not be negative"},
-		{"unknown bug", func(c *Config) { c.Bugs = []string{"quorum-f"} }, `pbft: unknown bug "quorum-f" (known: accept-conflicting-pre-prepare, accept-pre-prepare-from-backup, client-first-reply, drop-prepared-certs, quorum-2f, trust-new-view-pre-prepares, trust-relayed-view-changes)`},
-		{"bug twice", func(c *Config) { c.Bugs = []string{BugQuorum2f, BugQuorum2f} }, `pbft: bug "quorum-2f" listed twice`},
+		{"unknown bug", func(c *Config) { c.Bugs = []string{"quorum-f"} }, `pbft: bugs[0]: unknown bug "quorum-f" (did you mean quorum-2f?)`},
+		{"bug twice", func(c *Config) { c.Bugs = []string{BugQuorum2f, BugQuorum2f} }, `pbft: bugs[1]: bug "quorum-2f" listed twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,9 @@ func TestConfigValidate(t *testing.T) {
 		{Name: "whole log kept", Change: func(c *Config) { c.SnapshotInterval = 0 }},
 		{Name: "negative snapshot interval", Change: func(c *Config) { c.SnapshotInterval = -1 }, Err: "snapshot_interval -1 must not be negative"},
 		{Name: "unknown bug", Change: func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
-			Err: `unknown bug "commit-old-terms" (known: ack-before-sync, check-quorum-on-send, commit-old-term, follower-write-cache, forget-vote, install-stale-snapshot, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, snapshot-forgets-sessions, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+			Err: `bugs[0]: unknown bug "commit-old-terms" (did you mean commit-old-term?)`},
+		{Name: "unknown bug, far from any", Change: func(c *Config) { c.Bugs = []string{"everything"} },
+			Err: `bugs[0]: unknown bug "everything" (known: ack-before-sync, check-quorum-on-send, commit-old-term, follower-write-cache, forget-vote, install-stale-snapshot, leader-ignores-higher-term, leader-local-reads, lease-no-drift-margin, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, removed-server-campaigns, send-before-sync, snapshot-forgets-config, snapshot-forgets-sessions, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
 		{Name: "bug twice", Change: func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, Err: "twice"},
 	})
 }
