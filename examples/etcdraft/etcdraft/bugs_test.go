@@ -40,6 +40,15 @@ var plantedBugs = []struct {
 	// the first caught by a simrun checker is seed 12.
 	{"etcdraft-bug-send-before-persist.yaml", 10, []caught{{runner.ProtocolCrash, lostLogPanic},
 		{runner.Safety, "one-leader-per-term"}, {runner.Safety, "agreement"}, {runner.Safety, "history is not linearizable"}}},
+	// 47/100, from seed 1, all by one-leader-per-term.
+	{"etcdraft-bug-one-hardstate-copy.yaml", 10, []caught{{runner.Safety, "one-leader-per-term"}}},
+	// 97/100, from seed 1, all by linearizable.
+	{"etcdraft-bug-local-reads.yaml", 5, []caught{{runner.Safety, "history is not linearizable"}}},
+	// 100/100, from seed 1, all by liveness: the clients wait for good.
+	{"etcdraft-bug-no-duplicate-reply.yaml", 3, []caught{{runner.Liveness, "still waiting for their final operation"}}},
+	// 98/100, from seed 2, all by etcd-raft's own check: the commit index
+	// it recovered is past the log the bug cut short.
+	{"etcdraft-bug-corrupt-as-torn.yaml", 5, []caught{{runner.ProtocolCrash, "is out of range"}, {runner.Safety, "agreement"}}},
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must fail

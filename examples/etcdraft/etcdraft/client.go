@@ -27,6 +27,9 @@ func (s *server) handleRequest(from sim.NodeID, cmd service.Command) {
 	if cmd.IsNoop() || cmd.Seq < s.sessions.LastApplied(cmd.Client) {
 		return // not a client command, or the client has moved on
 	}
+	if s.bugs.Has(localReads) && s.serveLocalRead(from, cmd) {
+		return
+	}
 	if p, ok := s.pending[cmd.Client]; ok && p.seq == cmd.Seq && p.term == s.term {
 		return // a retry of a command this leader proposed: its reply follows the apply
 	}
@@ -58,7 +61,7 @@ func (s *server) apply(entries []pb.Entry) {
 		result, outcome := s.sessions.Apply(cmd)
 		s.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: e.Index, Digest: digest,
 			Result: service.ResultDigest(result)})
-		if outcome == service.Applied || outcome == service.Duplicate {
+		if outcome == service.Applied || outcome == service.Duplicate && !s.bugs.Has(noDuplicateReply) {
 			s.reply(cmd, result)
 		}
 	}
@@ -88,3 +91,20 @@ func (s *server) reply(cmd service.Command, result []byte) {
 	delete(s.pending, cmd.Client)
 	s.env.Send(p.to, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 }
+
+// serveLocalRead is the planted bug local-reads: the leader answers a read
+// from its own applied state, under a session no client has (so a get
+// changes no client's record), without confirming it still leads. It
+// reports whether it answered.
+func (s *server) serveLocalRead(from sim.NodeID, cmd service.Command) bool {
+	if !s.sessions.ReadOnly(cmd.Op) {
+		return false
+	}
+	read := service.Command{Client: localReadClient, Seq: s.sessions.LastApplied(localReadClient) + 1, Op: cmd.Op}
+	result, _ := s.sessions.Apply(read)
+	s.env.Send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
+	return true
+}
+
+// localReadClient is the session local reads run under.
+const localReadClient sim.NodeID = sim.None - 1

@@ -79,13 +79,22 @@ const (
 	BugSendBeforePersist = "send-before-persist"
 	BugNoHardState       = "no-hardstate"
 	BugSyncOnTick        = "sync-on-tick"
+	BugOneHardStateCopy  = "one-hardstate-copy"
+	BugCorruptAsTorn     = "corrupt-as-torn"
+	BugLocalReads        = "local-reads"
+	BugNoDuplicateReply  = "no-duplicate-reply"
 )
 
 // bug is a planted bug's position in knownBugs, its bit in a bugSet.
 type bug uint8
 
+// The planted bugs' positions, in the order of their names.
 const (
-	noHardState bug = iota
+	corruptAsTorn bug = iota
+	localReads
+	noDuplicateReply
+	noHardState
+	oneHardStateCopy
 	sendBeforePersist
 	syncOnTick
 )
@@ -94,10 +103,21 @@ const (
 type bugSet = service.BugSet[bug]
 
 var knownBugs = service.BugTable[bug]{Protocol: "etcdraft", Bugs: []service.Bug{
+	corruptAsTorn: {Name: BugCorruptAsTorn, Description: "recovery takes a log record that fails its checksum for a torn write " +
+		"and drops it with every entry after it, instead of halting (etcd's WAL refuses to start), and never compares the " +
+		"log with the HardState's commit index: a server forgets entries it helped commit"},
+	localReads: {Name: BugLocalReads, Description: "the leader answers a get from its own state machine at once, without " +
+		"ReadIndex or a log round (Raft §8): a leader cut off from the others, deposed without knowing it, serves stale values"},
+	noDuplicateReply: {Name: BugNoDuplicateReply, Description: "only a command's first application is answered: a retry " +
+		"that the leader proposed again and the sessions answer from their record gets no reply, so a client whose " +
+		"first reply was lost waits for good"},
 	noHardState: {Name: BugNoHardState, Description: "the HardState (term, vote, commit) is never written, so a restarted server " +
 		"forgets its vote and may vote twice in one term (Raft Figure 2: currentTerm and votedFor are persistent)"},
 	sendBeforePersist: {Name: BugSendBeforePersist, Description: "a Ready's messages are sent before its entries and HardState are " +
 		"written and synced (etcd's raft documentation: persist, then send); only a crash between the two exposes it"},
+	oneHardStateCopy: {Name: BugOneHardStateCopy, Description: "the HardState is one record overwritten in place instead of " +
+		"two written in turn: a crash that tears the overwrite leaves no sound copy, and the restarted server, with no " +
+		"term or vote on record, may vote a second time in a term"},
 	syncOnTick: {Name: BugSyncOnTick, Description: "entries and HardState are written at once but synced only at the next tick, " +
 		"after the acknowledgements and votes that depend on them have left"},
 }}

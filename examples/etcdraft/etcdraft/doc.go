@@ -73,6 +73,14 @@
 //     forgets its term and vote and may vote twice in one term.
 //   - sync-on-tick: writes are synced at the next tick, after the messages
 //     that depend on them have left.
+//   - one-hardstate-copy: the HardState is one record overwritten in place;
+//     a torn overwrite leaves no vote on record.
+//   - local-reads: the leader answers gets from its own state machine, so a
+//     deposed leader that does not know it serves stale values.
+//   - no-duplicate-reply: a retried command the sessions answer from their
+//     record gets no reply, and its client waits for good.
+//   - corrupt-as-torn: recovery drops a corrupt record and what follows as
+//     if it were a torn tail, forgetting committed entries.
 //
 // The scenarios in scenarios/bugs catch each within a few seeds; the tests
 // prove it, and that the same faults pass without the bug.

@@ -67,7 +67,7 @@ func (s *server) persist(rd raft.Ready) {
 	d := s.env.Disk()
 	s.writeEntries(d, rd.Entries)
 	if !raft.IsEmptyHardState(rd.HardState) && !s.bugs.Has(noHardState) {
-		writeHardState(d, rd.HardState) // planted bug no-hardstate skips this
+		writeHardState(d, rd.HardState, s.bugs) // planted bug no-hardstate skips this
 	}
 	if rd.MustSync {
 		if s.bugs.Has(syncOnTick) {

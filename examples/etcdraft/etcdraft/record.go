@@ -16,7 +16,9 @@ import (
 // be dropped. A flipped bit (sim's corrupt) leaves the length alone and fails
 // the header or the checksum: a synced, possibly acknowledged record is
 // gone, which no local repair can undo (etcd's WAL refuses to start on a CRC
-// mismatch too).
+// mismatch too). Bits flipped at the same place in both copies of the length
+// do pass for a torn write; recovery still tells them apart by where the
+// record lies (only the last write tears) and by the commit index (loadState).
 
 // recordState is what reading a record found.
 type recordState uint8

@@ -73,7 +73,7 @@ func (s *server) recoverDisk() (durableState, bool) {
 	if int(s.id) >= len(servers) || servers[s.id] != s.id {
 		panic("etcdraft: node " + s.id.String() + " is not a server")
 	}
-	st := loadState(s.env.Disk())
+	st := loadState(s.env.Disk(), s.bugs)
 	if st.fault != "" {
 		s.halt(st.fault)
 		return st, false

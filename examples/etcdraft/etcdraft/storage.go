@@ -92,9 +92,10 @@ type durableState struct {
 func (st *durableState) lastIndex() uint64 { return st.snap.Index + uint64(len(st.entries)) }
 
 // loadState reads the disk, drops what only unsynced writes left behind
-// (torn records, entries after a gap), repairs a bad HardState copy from the
-// good one, and syncs any change before returning.
-func loadState(d *sim.Disk) durableState {
+// (a torn last record, entries after a gap), repairs a bad HardState copy
+// from the good one, and syncs any change before returning. A log that ends
+// below the HardState's commit index lost synced entries: a fault.
+func loadState(d *sim.Disk, bugs bugSet) durableState {
 	st := durableState{}
 	keys := d.Keys(keyPrefix)
 	if len(keys) == 0 {
@@ -104,12 +105,18 @@ func loadState(d *sim.Disk) durableState {
 	if !loadSnapshot(d, &st, len(keys)) {
 		return st
 	}
-	changed := loadHardState(d, &st)
+	changed := loadHardState(d, &st, bugs)
 	if st.fault != "" {
 		return st
 	}
-	if loadEntries(d, &st, logKeys(keys)) {
+	if loadEntries(d, &st, logKeys(keys), bugs) {
 		changed = true
+	}
+	if st.fault == "" && st.lastIndex() < st.hard.Commit && !bugs.Has(corruptAsTorn) {
+		// The HardState is written after the entries it covers, so a sound
+		// one never commits past the whole log: what is missing was synced.
+		st.fault = fmt.Sprintf("the log ends at entry %d, below the commit index %d: committed entries are lost",
+			st.lastIndex(), st.hard.Commit)
 	}
 	if st.fault != "" {
 		return st
@@ -163,7 +170,7 @@ func loadSnapshot(d *sim.Disk, st *durableState, keys int) bool {
 // stale). No copy at all is a server that never wrote one: it holds the
 // bootstrap term and has voted for no one. Two corrupt copies are a fault:
 // the vote is unknown, and any vote could be a second one in its term.
-func loadHardState(d *sim.Disk, st *durableState) (rewrite bool) {
+func loadHardState(d *sim.Disk, st *durableState, bugs bugSet) (rewrite bool) {
 	var found []pb.HardState
 	corrupt := 0
 	for _, k := range hardStateKeys {
@@ -194,7 +201,7 @@ func loadHardState(d *sim.Disk, st *durableState) (rewrite bool) {
 		st.hard = found[1]
 	}
 	if len(found) < 2 || found[0] != found[1] {
-		writeHardState(d, st.hard)
+		writeHardState(d, st.hard, bugs)
 		return true
 	}
 	return false
@@ -212,10 +219,15 @@ func newerHardState(a, b pb.HardState) bool {
 	return a.Commit > b.Commit
 }
 
-// writeHardState writes both copies, a first.
-func writeHardState(d *sim.Disk, hs pb.HardState) {
+// writeHardState writes both copies, a first (with the planted bug
+// one-hardstate-copy, copy a only).
+func writeHardState(d *sim.Disk, hs pb.HardState, bugs bugSet) {
 	rec := encode(&hs)
-	for _, k := range hardStateKeys {
+	keys := hardStateKeys[:]
+	if bugs.Has(oneHardStateCopy) {
+		keys = keys[:1]
+	}
+	for _, k := range keys {
 		d.Put(k, rec)
 	}
 }
@@ -225,7 +237,7 @@ func writeHardState(d *sim.Disk, hs pb.HardState) {
 // that way (entries are written in index order and synced before anything
 // depends on them; see server.persist). It reports whether it deleted
 // anything.
-func loadEntries(d *sim.Disk, st *durableState, keys []string) (deleted bool) {
+func loadEntries(d *sim.Disk, st *durableState, keys []string, bugs bugSet) (deleted bool) {
 	for i, key := range keys {
 		index, ok := parseLogKey(key)
 		if !ok || index != st.lastIndex()+1 {
@@ -234,12 +246,15 @@ func loadEntries(d *sim.Disk, st *durableState, keys []string) (deleted bool) {
 		}
 		b, _ := d.Get(key)
 		payload, state := openRecord(b)
-		if state == recordTorn {
+		if state == recordTorn && i == len(keys)-1 || state != recordOK && bugs.Has(corruptAsTorn) {
 			deleteKeys(d, keys[i:])
 			return true
 		}
 		var e pb.Entry
-		if state == recordCorrupt || e.Unmarshal(payload) != nil || e.Index != index {
+		// A torn record with entries after it is a damaged header (a bit
+		// flipped in both copies of the length): the write that tears is
+		// the last one, since writeEntries deletes a stale suffix first.
+		if state != recordOK || e.Unmarshal(payload) != nil || e.Index != index {
 			st.fault = fmt.Sprintf("log entry %d is corrupt", index)
 			return false
 		}

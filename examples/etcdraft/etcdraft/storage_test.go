@@ -41,7 +41,7 @@ func seededDisk(hs pb.HardState, last uint64) *sim.Disk {
 	d := sim.NewDisk()
 	snap := bootstrapSnapshot([]sim.NodeID{0, 1, 2})
 	d.Put(snapKey, encode(&snap))
-	writeHardState(d, hs)
+	writeHardState(d, hs, 0)
 	for i := uint64(2); i <= last; i++ {
 		e := entry(i, 2, i)
 		d.Put(logKey(i), encode(&e))
@@ -51,11 +51,11 @@ func seededDisk(hs pb.HardState, last uint64) *sim.Disk {
 }
 
 func TestLoadStateFreshAndSound(t *testing.T) {
-	st := loadState(sim.NewDisk())
+	st := loadState(sim.NewDisk(), 0)
 	require.True(t, st.fresh)
 
 	hs := pb.HardState{Term: 3, Vote: 2, Commit: 4}
-	st = loadState(seededDisk(hs, 6))
+	st = loadState(seededDisk(hs, 6), 0)
 	require.Empty(t, st.fault)
 	require.False(t, st.fresh)
 	assert.Equal(t, hs, st.hard)
@@ -69,7 +69,7 @@ func TestLoadStateDropsTornTails(t *testing.T) {
 	d := seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
 	rec, _ := d.Get(logKey(6))
 	d.Put(logKey(6), rec[:len(rec)-3])
-	st := loadState(d)
+	st := loadState(d, 0)
 	require.Empty(t, st.fault)
 	assert.Equal(t, uint64(5), st.lastIndex())
 	assert.Equal(t, 0, d.Unsynced(), "the repair is synced")
@@ -78,7 +78,7 @@ func TestLoadStateDropsTornTails(t *testing.T) {
 
 	d = seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
 	d.Delete(logKey(4))
-	st = loadState(d)
+	st = loadState(d, 0)
 	assert.Equal(t, uint64(3), st.lastIndex())
 	assert.Equal(t, []string{logKey(2), logKey(3)}, d.Keys(logKeyPrefix))
 }
@@ -90,7 +90,7 @@ func TestLoadStateHaltsOnACorruptEntry(t *testing.T) {
 	rec, _ := d.Get(logKey(4))
 	rec[10] ^= 4
 	d.Put(logKey(4), rec)
-	st := loadState(d)
+	st := loadState(d, 0)
 	assert.Equal(t, "log entry 4 is corrupt", st.fault)
 }
 
@@ -101,28 +101,28 @@ func TestLoadStateHardStateCopies(t *testing.T) {
 	d := seededDisk(old, 4)
 	newRec := encode(&cur)
 	d.Put(hardStateKeys[0], newRec) // a crash after copy a, before copy b
-	st := loadState(d)
+	st := loadState(d, 0)
 	assert.Equal(t, cur, st.hard)
 	b, _ := d.Get(hardStateKeys[1])
 	assert.Equal(t, newRec, b, "the stale copy is rewritten")
 
 	d = seededDisk(old, 4)
 	d.Put(hardStateKeys[1], newRec[:5]) // copy b torn
-	assert.Equal(t, old, loadState(d).hard)
+	assert.Equal(t, old, loadState(d, 0).hard)
 
 	d = seededDisk(cur, 4)
 	bad := append([]byte(nil), newRec...)
 	bad[9] ^= 1
 	d.Put(hardStateKeys[0], bad)
-	assert.Equal(t, cur, loadState(d).hard)
+	assert.Equal(t, cur, loadState(d, 0).hard)
 	d.Put(hardStateKeys[0], bad)
 	d.Put(hardStateKeys[1], bad)
-	assert.Contains(t, loadState(d).fault, "every copy of the HardState is corrupt")
+	assert.Contains(t, loadState(d, 0).fault, "every copy of the HardState is corrupt")
 
 	d = seededDisk(cur, 4)
 	d.Delete(hardStateKeys[0])
 	d.Delete(hardStateKeys[1])
-	assert.Equal(t, pb.HardState{Term: 1, Commit: 1}, loadState(d).hard, "no HardState written: the bootstrap one")
+	assert.Equal(t, pb.HardState{Term: 1, Commit: 1}, loadState(d, 0).hard, "no HardState written: the bootstrap one")
 }
 
 func TestLogKeysSortInIndexOrder(t *testing.T) {
@@ -145,4 +145,32 @@ func TestMessageTrace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, back.Entries, 2)
 	assert.Equal(t, uint64(9), back.Entries[1].Index)
+}
+
+// A header whose two copies of the length had the same bit flipped reads as
+// torn: it is corrupt all the same where entries follow it, or where
+// dropping it would cut the log below the commit index.
+func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
+	flipBoth := func(d *sim.Disk, index uint64) {
+		rec, _ := d.Get(logKey(index))
+		rec = append([]byte(nil), rec...)
+		rec[2] ^= 1 // a length bit, in n and in ^n: the header stays consistent
+		rec[6] ^= 1
+		d.Put(logKey(index), rec)
+		_, state := openRecord(rec)
+		require.Equal(t, recordTorn, state)
+	}
+	d := seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
+	flipBoth(d, 4)
+	assert.Equal(t, "log entry 4 is corrupt", loadState(d, 0).fault, "entries 5 and 6 follow it")
+
+	d = seededDisk(pb.HardState{Term: 2, Commit: 6}, 6)
+	flipBoth(d, 6)
+	assert.Equal(t, "the log ends at entry 5, below the commit index 6: committed entries are lost", loadState(d, 0).fault)
+
+	d = seededDisk(pb.HardState{Term: 2, Commit: 5}, 6)
+	flipBoth(d, 6)
+	st := loadState(d, 0)
+	assert.Empty(t, st.fault, "past the commit index, the last record may have been torn")
+	assert.Equal(t, uint64(5), st.lastIndex())
 }
