@@ -134,3 +134,42 @@ func TestOperatorStepsNeedAProtocolThatTakesThem(t *testing.T) {
 	assert.Equal(t, 1, passes(t, paxos).LeaderChanges)
 	assert.Equal(t, 3, passes(t, paxos+transfers).LeaderChanges, "each transfer elects its target")
 }
+
+// TestClusterSizeBoundsAreBadInput: a cluster a protocol cannot run, one
+// server past its bound, is refused at nodes.
+func TestClusterSizeBoundsAreBadInput(t *testing.T) {
+	for text, want := range map[string]string{
+		"protocol: raft\nnodes: 65\n":  "n.yaml:2:8: nodes: raft runs at most 64 servers, not 65",
+		"protocol: paxos\nnodes: 65\n": "n.yaml:2:8: nodes: paxos runs at most 64 servers, not 65",
+		"protocol: pbft\nnodes: 3\n":   "n.yaml:2:8: nodes: pbft runs 4 to 64 replicas (n = 3f+1 tolerates f Byzantine ones), not 3",
+	} {
+		sc, err := scenarios.Parse("n.yaml", []byte(text))
+		require.NoError(t, err)
+		p, err := registry.Resolve(sc)
+		require.NoError(t, err)
+		_, err = p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
+		require.EqualError(t, err, want)
+	}
+}
+
+// TestUnknownBehaviourNamesItsKey: a behaviour PBFT does not know is placed
+// at the behaviour key of its group.
+func TestUnknownBehaviourNamesItsKey(t *testing.T) {
+	sc, err := scenarios.Parse("b.yaml", []byte("protocol: pbft\nnodes: 4\nbyzantine:\n  - {nodes: [0], behaviour: lies}\n"))
+	require.NoError(t, err)
+	p, _ := registry.Lookup("pbft")
+	_, err = p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV,
+		Byzantine: []runner.ByzantineServer{{ID: 0, Behaviour: "lies"}}})
+	require.ErrorContains(t, err, "b.yaml:4:29: byzantine[0].behaviour: ")
+}
+
+// TestBackoffSaturates: a long timeout doubled backoff_limit times stays the
+// longest wait there is, never wraps to a negative one.
+func TestBackoffSaturates(t *testing.T) {
+	sc, err := scenarios.Parse("b.yaml", []byte("protocol: pbft\nnodes: 4\nprotocol_options: {request_timeout: 2000000h, backoff_limit: 10}\n"))
+	require.NoError(t, err)
+	p, _ := registry.Lookup("pbft")
+	servers, err := p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
+	require.NoError(t, err)
+	require.Equal(t, int64(1<<63-1), int64(servers.Backoff))
+}

@@ -123,6 +123,7 @@ func TestIntervals(t *testing.T) {
 	near(1-math.Pow(0.025, 1.0/30), cp0.Hi)
 	require.Zero(t, Wilson(0, 30).Lo)
 	require.Equal(t, 1.0, ClopperPearson(30, 30).Hi)
+	near(math.Pow(0.975, 1.0/30), ClopperPearson(29, 30).Hi) // 1 - the lower bound of 1 of 30
 	require.Equal(t, Interval{0, 1}, Wilson(0, 0))
 }
 
@@ -350,4 +351,46 @@ func TestRunPageSaysWhereFaultsWentBeyondAssumptions(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 	}
 	require.Contains(t, renderDir(t, dir), `<p class="beyond"><b>beyond the protocol's assumptions:</b> at 1s: n1&#39;s clock jumped 2s;`)
+}
+
+// TestSweepStatsDependOnTheSeedsOnly: results written out of seed order (by
+// parallel workers) are read in seed order, failure classes are listed by
+// name, and the failures listed one by one stop at MaxFailuresListed.
+func TestSweepStatsDependOnTheSeedsOnly(t *testing.T) {
+	dir := t.TempDir()
+	line := func(seed int, class, check string) string {
+		checks := "[]"
+		if check != "" {
+			checks = `[{"name":"` + check + `","verdict":"fail"}]`
+		}
+		return fmt.Sprintf(`{"scenario":"a","seed":%d,"scenario_hash":"h","class":%q,"checks":%s}`, seed, class, checks) + "\n"
+	}
+	text := line(3, "liveness", "") + line(1, "safety", "agreement") + line(2, "pass", "")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "results.jsonl"), []byte(text), 0o644))
+	scs, err := LoadSweep(dir)
+	require.NoError(t, err)
+	require.Len(t, scs, 1)
+	var seeds []uint64
+	for _, r := range scs[0].Results {
+		seeds = append(seeds, r.Seed)
+	}
+	require.Equal(t, []uint64{1, 2, 3}, seeds)
+	var classes []string
+	for _, c := range Stats(scs[0]).Classes {
+		classes = append(classes, c.Class)
+	}
+	require.Equal(t, []string{"liveness", "pass", "safety/agreement"}, classes)
+
+	many := &Scenario{Name: "a"}
+	for seed := range MaxFailuresListed + 1 {
+		many.Results = append(many.Results, Result{Seed: uint64(seed), Class: "safety"})
+	}
+	require.Len(t, Stats(many).Failures, MaxFailuresListed)
+}
+
+// TestTraceGoingBackInTimeIsRefused: events numbered one after another but
+// with a time earlier than the one before are not a trace the kernel wrote.
+func TestTraceGoingBackInTimeIsRefused(t *testing.T) {
+	r := &Run{Meta: Meta{Events: 2}, Events: []Event{{I: 1, T: 5}, {I: 2, T: 3}}}
+	require.EqualError(t, r.checkTrace(), "event 2 (at 3ns) follows event 1 (at 5ns): not a trace the kernel wrote")
 }

@@ -25,3 +25,11 @@ func TestByzantineSection(t *testing.T) {
 		require.EqualError(t, err, c.want)
 	}
 }
+
+func TestCloneCopiesTheByzantineGroups(t *testing.T) {
+	sc, err := Parse("b.yaml", []byte("protocol: pbft\nnodes: 4\nbyzantine:\n  - {count: 1, behaviour: silent}\n"))
+	require.NoError(t, err)
+	c := sc.Clone()
+	c.Byzantine[0].Count = 2
+	require.Equal(t, 1, sc.Byzantine[0].Count, "the original is untouched")
+}

@@ -107,3 +107,16 @@ func TestNullProtocolOptionsKeepDefaults(t *testing.T) {
 	require.NoError(t, sc.DecodeProtocolOptions(&cfg))
 	assert.Equal(t, defaultRaftLike(), cfg)
 }
+
+type withNamedInline struct {
+	Shared embedded `yaml:",inline"`
+	Own    int      `yaml:"own"`
+}
+
+// TestDecoderInlinesANamedField: ",inline" flattens a named struct field as
+// go-yaml does, not only an embedded one.
+func TestDecoderInlinesANamedField(t *testing.T) {
+	var got withNamedInline
+	require.NoError(t, decodeOptions(t, "  inner: 3\n  own: 4\n", &got))
+	assert.Equal(t, withNamedInline{Shared: embedded{Inner: 3}, Own: 4}, got)
+}

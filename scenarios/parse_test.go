@@ -126,6 +126,22 @@ func TestParseErrors(t *testing.T) {
 		{"stable-leader without liveness", base + "checks: [agreement, stable-leader]\n",
 			`t.yaml:4:21: checks[1]: check "stable-leader" is judged after the liveness phase: list liveness too`},
 		{"members above nodes", base + "members: 7\n", "t.yaml:4:10: members: 7 is not in [1, nodes] (nodes is 5)"},
+		{"unknown key a short prefix", base + "dur: 1s\n", "t.yaml:4:1: dur: unknown field (did you mean duration?)"},
+		{"duplicate key through an alias", "name: t\nprotocol: raft\n&k nodes: 3\n*k : 4\n",
+			"t.yaml:4:1: nodes: duplicate key (first at line 3)"},
+		{"huge negative int", "name: t\nprotocol: raft\nnodes: -99999999999999999999\n",
+			`t.yaml:3:8: nodes: want an integer, got string "-99999999999999999999" (a number too large?)`},
+		{"invalid utf8 after multibyte characters", base + "description: café ☕\xff\n", "t.yaml:4:20: the file is not valid UTF-8"},
+		{"fault at with to", base + "faults:\n  - {at: 1s, to: 3s, crash: 1}\n",
+			"t.yaml:5:10: faults[0].at: give either at, or from/to/every, not both"},
+		{"a window's last partial period fires too", base + "duration: 20s\nfaults:\n  - {from: 0s, to: 1s, every: 9us, heal: all}\n",
+			"t.yaml:6:31: faults[0].every: the faults fire 111112 times before the end of the safety phase, 111112 of them this step's; " +
+				"a scenario's fire at most 100000 times (each firing is kept to pin the run)"},
+		{"fault at the end of the safety phase", base + "duration: 30s\nfaults:\n  - {at: 30s, heal: all}\n",
+			"t.yaml:6:10: faults[0].at: 30s is not before the end of the safety phase (duration 30s): the step would never fire"},
+		{"zero liveness within", base + "checks: [liveness]\nliveness: {within: 0s}\n", "t.yaml:5:20: liveness.within: 0s must be positive"},
+		{"NaN rate", base + "workload: {rate: .nan}\n", "t.yaml:4:18: workload.rate: NaN must be a finite rate >= 0 (ops per second)"},
+		{"zero keys", base + "workload: {keys: 0}\n", "t.yaml:4:18: workload.keys: 0 is not in [1, 1000000]"},
 		{"member add leader", base + "faults:\n  - {at: 1s, member: {add: [leader]}}\n",
 			"t.yaml:5:29: faults[0].member.add[0]: leader is not allowed here (want a node number, random)"},
 		{"member node twice", base + "faults:\n  - {at: 1s, member: {add: [3], remove: [n3]}}\n",
@@ -257,6 +273,13 @@ func TestDeepNestingIsRefused(t *testing.T) {
 		"protocol_options: {bugs: " + strings.Repeat("[", 10) + strings.Repeat("]", 10) + "}\n"
 	_, err := Parse("shallow.yaml", []byte(shallow))
 	require.NoError(t, err) // protocol_options are the protocol's to decode
+
+	// protocol_options are decoded as plain values at parse time: a level
+	// of their nesting counts once, so that nesting the parser accepted is
+	// decoded too, up to MaxDepth with the file's own levels.
+	within := strictyaml.MaxDepth - 4 // the document, protocol_options, bugs and the value
+	_, err = Parse("within.yaml", []byte(base+"protocol_options: {bugs: "+strings.Repeat("[", within)+strings.Repeat("]", within)+"}\n"))
+	require.NoError(t, err)
 }
 
 // TestByteOrderMarkIsSkipped: a UTF-8 byte order mark, as some editors
@@ -303,6 +326,7 @@ protocol_options:
 		{"workload", `t.yaml:1:1: workload: unknown bug "vote-twice"`},
 		{"faults[0].down", `t.yaml:5:5: faults[0].down: unknown bug "vote-twice"`},
 		{"nodes", `t.yaml:3:8: nodes: unknown bug "vote-twice"`},
+		{"protocol_options.bugs[3]", `t.yaml:7:9: protocol_options.bugs[3]: unknown bug "vote-twice"`},
 	}
 	for _, tt := range tests {
 		assert.EqualError(t, sc.Errorf(tt.path, "unknown bug %q", "vote-twice"), tt.want, tt.path)
@@ -362,5 +386,68 @@ func TestEditedScenarioIsJudgedByItsValue(t *testing.T) {
 func TestErrorIsOneLine(t *testing.T) {
 	e := &Error{File: "a\nb.yaml", Line: 1, Column: 2, Path: "x", Msg: "bad\nvalue"}
 	assert.Equal(t, "a b.yaml:1:2: x: bad value", e.Error())
+	cr := &Error{File: "a\rb.yaml", Line: 1, Column: 2, Path: "x", Msg: "bad\rvalue"}
+	assert.Equal(t, "a b.yaml:1:2: x: bad value", cr.Error(), "a carriage return alone breaks a line too")
 	assert.Equal(t, "f.yaml: oops", (&Error{File: "f.yaml", Msg: "oops"}).Error())
+}
+
+// TestValuesAtTheirLimitsAreAccepted: a bound that an error message gives as
+// inclusive ("not in [1, 1000]", "at most 64 nodes", "(0, 5]") accepts the
+// value at the bound itself; TestParseErrors has the values past them.
+func TestValuesAtTheirLimitsAreAccepted(t *testing.T) {
+	for name, src := range map[string]string{
+		"nodes at MaxNodes":                 "protocol: raft\nnodes: 1000\n",
+		"members equal to nodes":            base + "members: 5\n",
+		"spare servers with sim.MaxMembers": "protocol: raft\nnodes: 64\nmembers: 3\n",
+		"max_txn_ops at its limit":          base + "workload: {model: list-append, max_txn_ops: 64}\nchecks: [serializable]\n",
+		"lognormal sigma at its limit":      base + "network: {latency: {dist: lognormal, median: 4ms, sigma: 5, max: 1s}}\n",
+		"every server Byzantine":            "protocol: pbft\nnodes: 4\nbyzantine:\n  - {count: 4, behaviour: silent}\n",
+	} {
+		_, err := Parse("t.yaml", []byte(src))
+		assert.NoError(t, err, name)
+	}
+}
+
+// TestFileOfTheMaximumSizeIsRead: MaxFileSize bytes is a file a scenario may
+// have; one byte more is refused.
+func TestFileOfTheMaximumSizeIsRead(t *testing.T) {
+	src := base + "# " + strings.Repeat("x", MaxFileSize-len(base)-len("# \n")) + "\n"
+	require.Len(t, src, MaxFileSize)
+	_, err := Parse("t.yaml", []byte(src))
+	require.NoError(t, err)
+	_, err = Parse("t.yaml", []byte(src+"\n"))
+	require.EqualError(t, err, "t.yaml:1:1: file is larger than the 262144 bytes a scenario may have")
+}
+
+// TestLivenessDefaultsKeepWhatIsWritten: a liveness section that writes one
+// of its keys gets the default of the other only.
+func TestLivenessDefaultsKeepWhatIsWritten(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(base+"checks: [liveness]\nliveness: {heal: core}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, Liveness{Within: DefaultWithin, Heal: HealCore}, sc.Liveness)
+	sc, err = Parse("t.yaml", []byte(base+"checks: [liveness]\nliveness: {within: 3s}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, Liveness{Within: 3000 * ms, Heal: HealAll}, sc.Liveness)
+}
+
+// TestNameFromAWindowsPath: the default name drops a directory written with
+// backslashes too.
+func TestNameFromAWindowsPath(t *testing.T) {
+	sc, err := Parse(`dir\sub\my-scenario.yaml`, []byte("protocol: raft\nnodes: 3\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "my-scenario", sc.Name)
+}
+
+// TestAliasNestingIsBounded: aliases nest a document deeper than its text
+// shows, which TooDeep cannot see; the decoder refuses it at its own bound.
+func TestAliasNestingIsBounded(t *testing.T) {
+	src, prev := base+"protocol_options:\n  a: &a [1]\n", "a"
+	for range strictyaml.MaxDepth {
+		next := prev + "a"
+		src += "  " + next + ": &" + next + " [*" + prev + "]\n"
+		prev = next
+	}
+	_, err := Parse("t.yaml", []byte(src))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nested more than 64 levels deep")
 }

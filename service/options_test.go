@@ -18,6 +18,7 @@ func TestCheckLeaderTimeouts(t *testing.T) {
 		{300 * ms, 300 * ms, 50 * ms, "p: t_max 300ms must exceed t_min 300ms (timeouts are randomized in between)"},
 		{300 * ms, 600 * ms, 0, "p: heartbeat_interval 0s must be positive"},
 		{300 * ms, 600 * ms, 300 * ms, "p: heartbeat_interval 300ms must be below t_min 300ms"},
+		{300 * ms, 600 * ms, 400 * ms, "p: heartbeat_interval 400ms must be below t_min 300ms"},
 	}
 	for _, tt := range tests {
 		err := CheckLeaderTimeouts("p", "t", tt.lo, tt.hi, tt.heartbeat)

@@ -93,3 +93,15 @@ func TestByteSlabBuffersKeepToTheirRoom(t *testing.T) {
 	})
 	require.LessOrEqual(t, allocs, 1.0, "ten buffers of 256 bytes fit in a chunk")
 }
+
+// TestSlabAllocatesOncePerBatch: a Slab makes one allocation per slabLen
+// values, as its doc promises.
+func TestSlabAllocatesOncePerBatch(t *testing.T) {
+	var s Slab[int]
+	allocs := testing.AllocsPerRun(1, func() {
+		for i := range slabLen * slabLen {
+			s.New(i)
+		}
+	})
+	require.Equal(t, float64(slabLen), allocs)
+}

@@ -152,3 +152,18 @@ func TestRequireCaught(t *testing.T) {
 		t.Fatalf("want one error naming the classes, got %q", ft.errors)
 	}
 }
+
+// TestReplayNamesTheTopLevelTest: a failure in a subtest is replayed by
+// running its top-level test: -run with a slash would need every level.
+func TestReplayNamesTheTopLevelTest(t *testing.T) {
+	t.Run("sub", func(t *testing.T) {
+		ft := &fakeT{TB: t}
+		simtest.Sweep(ft, "../scenarios/bugs/raft-bug-ack-before-sync.yaml", simtest.Seeds(1), simtest.Parallel(1))
+		if len(ft.errors) == 0 {
+			t.Fatal("the planted bug was not reported")
+		}
+		if !contains(ft.errors[0], "SIMRUN_SEED=1 go test -run '^TestReplayNamesTheTopLevelTest$'") {
+			t.Fatalf("want the top-level test in the replay:\n%s", ft.errors[0])
+		}
+	})
+}

@@ -41,3 +41,26 @@ func TestErrorAt(t *testing.T) {
 	e := DescribeError("not JSON: ", json.Unmarshal([]byte(`{"a"`), new(any)))
 	assert.Equal(t, "not JSON: cut short: the text ends before the value does", e.Msg)
 }
+
+// TestDescribeNamesTheInnermostField: a field nested two objects deep, or
+// behind a pointer, is named and described as the file spells it.
+func TestDescribeNamesTheInnermostField(t *testing.T) {
+	var v struct {
+		Sweep struct {
+			Report struct {
+				Seed *uint64 `json:"seed"`
+			} `json:"report"`
+		} `json:"sweep"`
+	}
+	_, msg := Describe(json.Unmarshal([]byte(`{"sweep": {"report": {"seed": "x"}}}`), &v))
+	assert.Equal(t, "seed: want a whole number, 0 or more, got string", msg)
+}
+
+// TestLineColClampsTheOffset: an offset before the text (a column Describe
+// could not tell, less one) or past it is the text's first or last place.
+func TestLineColClampsTheOffset(t *testing.T) {
+	line, col := LineCol([]byte("{\n}"), -1)
+	assert.Equal(t, [2]int{1, 1}, [2]int{line, col})
+	line, col = LineCol([]byte("{\n}"), 99)
+	assert.Equal(t, [2]int{2, 2}, [2]int{line, col})
+}

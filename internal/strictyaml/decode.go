@@ -520,13 +520,16 @@ func (d *Decoder) decodeMap(n ast.Node, path string, v reflect.Value) error {
 // or uint64, float64, bool, nil.
 func (d *Decoder) generic(n ast.Node, path string) (any, error) {
 	switch x := n.(type) {
+	// n is resolved, counted and positioned by the Decode that called
+	// generic: its children are decoded straight away, so that a level of
+	// nesting counts once against MaxDepth.
 	case *ast.MappingNode, *ast.MappingValueNode:
 		var m map[string]any
-		err := d.Decode(n, path, reflect.ValueOf(&m).Elem())
+		err := d.decodeMap(n, path, reflect.ValueOf(&m).Elem())
 		return m, err
 	case *ast.SequenceNode:
 		var s []any
-		err := d.Decode(n, path, reflect.ValueOf(&s).Elem())
+		err := d.decodeSlice(n, path, reflect.ValueOf(&s).Elem())
 		return s, err
 	case *ast.NullNode:
 		return nil, nil

@@ -15,6 +15,7 @@ func TestTooDeep(t *testing.T) {
 	for name, text := range map[string]string{
 		"flow":                     "a: " + deep,
 		"compact dashes":           "a:\n  " + strings.Repeat("- ", MaxDepth+1) + "x",
+		"compact complex keys":     "a:\n  " + strings.Repeat("? ", MaxDepth+1) + "x",
 		"after an apostrophe":      "a: it's\nb: " + deep,
 		"after a quoted string":    "a: 'x'\nb: \"y\\\"\"\nc: " + deep,
 		"windows line ends":        "a: 1\r\nb: " + deep,

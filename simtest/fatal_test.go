@@ -1,0 +1,48 @@
+package simtest_test
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/simtest"
+)
+
+// fatalT records a Fatalf and stops its goroutine, as testing.T does.
+type fatalT struct {
+	testing.TB
+	fatal string
+}
+
+func (f *fatalT) Fatalf(format string, args ...any) {
+	f.fatal = sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// sweepFatal runs simtest.Sweep with a fatalT and returns its fatal message.
+func sweepFatal(t *testing.T, path string, opts ...simtest.Option) string {
+	ft := &fatalT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		simtest.Sweep(ft, path, opts...)
+	}()
+	<-done
+	return ft.fatal
+}
+
+// TestBadSweepInputsFailTheTest: an Edit that leaves the scenario invalid,
+// or a seed range past the largest seed, fails the test before any seed runs.
+func TestBadSweepInputsFailTheTest(t *testing.T) {
+	msg := sweepFatal(t, "../scenarios/raft-calm.yaml", simtest.Seeds(1),
+		simtest.Edit(func(sc *scenarios.Scenario) { sc.Nodes = 0 }))
+	if !contains(msg, "simtest: after Edit: ") || !contains(msg, "nodes: 0 is not in [1, 1000]") {
+		t.Fatalf("want the edit refused, got %q", msg)
+	}
+	t.Setenv(simtest.EnvFrom, "18446744073709551615")
+	t.Setenv(simtest.EnvSeeds, "2")
+	msg = sweepFatal(t, "../scenarios/raft-calm.yaml")
+	if msg != "simtest: 2 seeds from seed 18446744073709551615 pass the largest seed" {
+		t.Fatalf("want the range refused, got %q", msg)
+	}
+}
