@@ -91,7 +91,9 @@ func Parse(filename string, data []byte) (sc *Scenario, err error) {
 
 // parseDocument parses data into the body of its single document.
 func parseDocument(filename string, data []byte) (ast.Node, error) {
-	file, err := parser.ParseBytes(data, 0)
+	// Duplicate keys pass the parser so that the decoder reports them with
+	// their field path (strictyaml).
+	file, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		return nil, syntaxError(filename, err)
 	}

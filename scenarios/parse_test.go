@@ -148,7 +148,10 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:5:42: faults[0].member.remove[0]: n3 is named twice (also in member.add[0])"},
 		{"faults not a list", base + "faults: {at: 1s}\n", "t.yaml:4:9: faults: want a list, got a mapping"},
 		{"syntax", base + "checks: [agreement\n", "t.yaml:4:9: YAML syntax: sequence end token ']' not found"},
-		{"duplicate key", base + "nodes: 3\n", `t.yaml:4:1: YAML syntax: mapping key "nodes" already defined at [3:1]`},
+		{"duplicate key", base + "nodes: 3\n", `t.yaml:4:1: nodes: duplicate key (first at line 3)`},
+		{"duplicate nested key", base + "workload:\n  think_time: 10ms\n  think_time: 20ms\n",
+			`t.yaml:6:3: workload.think_time: duplicate key (first at line 5)`},
+		{"duplicate key of a fault", base + "faults:\n  - {at: 1s, at: 2s, crash: 0}\n", `t.yaml:5:14: faults[0].at: duplicate key (first at line 5)`},
 		{"top-level list", "- name: t\n", "t.yaml:1:1: want a mapping, got a list"},
 		{"empty", "", "t.yaml:1:1: empty scenario: give at least protocol and nodes"},
 		{"only a comment", "# nothing\n", "t.yaml:1:1: empty scenario: give at least protocol and nodes"},
@@ -310,7 +313,7 @@ func TestParseFileErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(base+"nodes: 3\n"), 0o644))
 	_, err = ParseFile(path)
-	require.EqualError(t, err, path+`:4:1: YAML syntax: mapping key "nodes" already defined at [3:1]`)
+	require.EqualError(t, err, path+`:4:1: nodes: duplicate key (first at line 3)`)
 }
 
 func TestErrorf(t *testing.T) {
