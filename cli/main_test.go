@@ -145,3 +145,17 @@ func TestShrinkOfASweepDirectoryNamesItsFailures(t *testing.T) {
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: "+empty+": no scenario.yaml here: shrink takes a failure's directory (written by run or sweep) or a scenario file with --seed\n", errText)
 }
+
+// TestFlagTypoSuggestsTheFlag: an unknown flag close to one of the
+// command's own gets a "did you mean" hint; bad input either way.
+func TestFlagTypoSuggestsTheFlag(t *testing.T) {
+	code, _, errText := simrun(t, "run", writeScenario(t), "--seeds", "5")
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: unknown flag: --seeds (did you mean --seed?) (see 'simrun help')\n", errText)
+	code, _, errText = simrun(t, "sweep", writeScenario(t), "--seed", "5")
+	require.Equal(t, exitBadInput, code)
+	require.Contains(t, errText, "unknown flag: --seed (did you mean --seeds?)")
+	code, _, errText = simrun(t, "sweep", writeScenario(t), "--nothing-like-it")
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: unknown flag: --nothing-like-it (see 'simrun help')\n", errText)
+}

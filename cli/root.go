@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/simrun/simrun/internal/suggest"
 )
 
 const rootLong = `simrun runs distributed protocols (see "simrun protocols") inside a deterministic simulator.
@@ -46,12 +50,28 @@ func (a *app) newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(suggestFlag) // the subcommands inherit it
 	root.AddCommand(a.newRunCmd(), a.newSweepCmd(), a.newMergeCmd(), a.newShrinkCmd(), a.newReportCmd(), a.newVersionCmd(), a.newProtocolsCmd())
 	for _, c := range root.Commands() { // help and examples name this binary
 		c.Long = strings.ReplaceAll(c.Long, "simrun ", a.name+" ")
 		c.Example = strings.ReplaceAll(c.Example, "simrun ", a.name+" ")
 	}
 	return root
+}
+
+// suggestFlag adds to an unknown flag's error the flag of cmd it most
+// likely meant: "unknown flag: --seeds (did you mean --seed?)".
+func suggestFlag(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	var known []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
+	if best, ok := suggest.Closest(name, known); ok {
+		return fmt.Errorf("%w (did you mean --%s?)", err, best)
+	}
+	return err
 }
 
 // printCmd is a command that takes no arguments and only prints what write
