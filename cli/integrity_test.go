@@ -301,7 +301,7 @@ func TestSwarmIsPartOfTheVersion(t *testing.T) {
 	require.Equal(t, exitPass, code, errOut)
 	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
 	require.Equal(t, exitBadInput, code, errOut)
-	require.Contains(t, errOut, ":1: a result of another version of this scenario (hash ")
+	require.Contains(t, errOut, ":1: a result of another version of this scenario (scenario hash ")
 	require.Contains(t, errOut, ", swept with --swarm 'crash,partition', now ")
 }
 
@@ -323,13 +323,13 @@ func TestAnotherBuildsResultsAreNotContinued(t *testing.T) {
 
 	code, _, errOut = as("build-b", "sweep", scenario, "--seeds", "2", "--out", out)
 	require.Equal(t, exitBadInput, code, errOut)
-	require.Regexp(t, `results.jsonl:1: a result of another build \(hash [0-9a-f]{16}, run by build build-a; now build build-b\): `+
+	require.Regexp(t, `results.jsonl:1: a result of another build \(scenario hash [0-9a-f]{16}, run by build build-a; now build build-b\): `+
 		`the code may run its seeds differently; run them again with another --out, or pass --resume`, errOut)
 
 	code, stdout, errOut := as("build-b", "sweep", scenario, "--seeds", "2", "--out", out, "--resume")
 	require.Equal(t, exitPass, code, errOut)
 	require.Regexp(t, `pass +2\n`, stdout)
-	require.Regexp(t, `also holds 2 results of another build \(hash [0-9a-f]{16}, run by build build-a\), left apart: not counted or continued here\n`, stdout)
+	require.Regexp(t, `also holds 2 results of another build \(scenario hash [0-9a-f]{16}, run by build build-a\), left apart: not counted or continued here\n`, stdout)
 	data, err := os.ReadFile(results)
 	require.NoError(t, err)
 	require.Equal(t, 4, bytes.Count(data, []byte("\n")), "build-b ran both seeds again")
@@ -483,4 +483,21 @@ func TestTallyKeepsPassesSmall(t *testing.T) {
 	tl.print(&out, "results.jsonl", "simrun")
 	require.Contains(t, out.String(), "first fail  seed 1  nondeterministic: seed 1: trace hash 00000000000000aa and 00000000000000bb\n")
 	require.Contains(t, out.String(), "replay      simrun run s.yaml --seed 1 --lin-timeout 1m0s --check-determinism\n")
+}
+
+// TestAnotherScenariosResultsAreNamed: results of another scenario copied
+// into a sweep's results file are refused as that scenario's, by name.
+func TestAnotherScenariosResultsAreNamed(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	other := filepath.Join(dir, "other.yaml")
+	require.NoError(t, os.WriteFile(other, []byte(strings.Replace(shortScenario, "name: short", "name: other", 1)), 0o644))
+	code, _, errOut := simrun(t, "sweep", other, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.NoError(t, os.MkdirAll(filepath.Join(out, "short"), 0o755))
+	data, err := os.ReadFile(filepath.Join(out, "other", "results.jsonl"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(out, "short", "results.jsonl"), data, 0o644))
+	code, _, errOut = simrun(t, "sweep", writeScenario(t), "--seeds", "1", "--out", out)
+	require.Equal(t, exitBadInput, code)
+	require.Regexp(t, `short/results.jsonl:1: a result of another scenario \("other", scenario hash [0-9a-f]{16}; this is "short"\): choose another --out\n$`, errOut)
 }

@@ -429,9 +429,9 @@ type resultsVersion struct{ hash, build string }
 func (v resultsVersion) differs(r *result) string {
 	switch {
 	case r.ScenarioHash != v.hash:
-		return fmt.Sprintf("hash %s%s", r.ScenarioHash, sweptWith(r.SwarmKinds))
+		return fmt.Sprintf("scenario hash %s%s", r.ScenarioHash, sweptWith(r.SwarmKinds))
 	case r.Build != v.build:
-		return fmt.Sprintf("hash %s, run by build %s", r.ScenarioHash, orUnknown(r.Build))
+		return fmt.Sprintf("scenario hash %s, run by build %s", r.ScenarioHash, orUnknown(r.Build))
 	}
 	return ""
 }
@@ -459,6 +459,9 @@ func loadPrior(path, name string, v resultsVersion, resume bool) (*tally, error)
 		case !resume && r.ScenarioHash == v.hash:
 			return badInput("%s:%d: a result of another build (%s; now build %s): the code may run its seeds differently; run them again with another --out, or pass --resume to add this build's results beside it",
 				path, line, other, v.build)
+		case !resume && r.Scenario != name:
+			return badInput("%s:%d: a result of another scenario (%q, %s; this is %q): choose another --out",
+				path, line, r.Scenario, other, name)
 		case !resume:
 			return badInput("%s:%d: a result of another version of this scenario (%s, now %s): choose another --out, or pass --resume to add this version's results beside it",
 				path, line, other, v.hash)
