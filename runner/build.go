@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/simrun/simrun/sim"
 )
 
 // BuildError is a protocol's Build that panicked, or returned Servers
@@ -34,7 +36,7 @@ func AsBuildError(err error) (*BuildError, bool) {
 func build(proto Protocol, c Cluster) (servers Servers, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &BuildError{Protocol: proto.Name, Reason: fmt.Sprintf("panicked: %v", r), Stack: string(debug.Stack())}
+			err = &BuildError{Protocol: proto.Name, Reason: fmt.Sprintf("panicked: %v", r), Stack: sim.CutStack(string(debug.Stack()), "github.com/simrun/simrun/runner.build")}
 		}
 	}()
 	servers, err = proto.Build(c)

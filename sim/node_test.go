@@ -255,6 +255,9 @@ func TestPanickingHandler(t *testing.T) {
 	assert.Equal(t, "boom", c.Value)
 	assert.Equal(t, ms(1), c.At)
 	assert.Contains(t, c.Stack, "TestPanickingHandler", "the stack names the handler")
+	assert.NotContains(t, c.Stack, "runtime/debug.Stack", "the recover's frames are left out")
+	assert.Contains(t, c.Stack, "sim.(*World).call(", "down to the kernel's call of the handler")
+	assert.NotContains(t, c.Stack, "sim.(*World).RunUntil", "and no further")
 	assert.Contains(t, c.Error(), "node n0 panicked at event")
 
 	recs := records(t, w, buf)
@@ -359,4 +362,11 @@ func TestTimeAddSaturates(t *testing.T) {
 	assert.Equal(t, Forever, Forever.Add(time.Nanosecond))
 	assert.Equal(t, Forever, (Forever - 5).Add(5))
 	assert.Equal(t, Time(7), Time(10).Add(-3))
+}
+
+// TestHandlerStackKeepsAStackOfAnotherShapeWhole: a stack without the
+// panic and the kernel's call frames is not cut.
+func TestHandlerStackKeepsAStackOfAnotherShapeWhole(t *testing.T) {
+	odd := "goroutine 1 [running]:\nmain.f()\n\t/x.go:1 +0x1\n"
+	assert.Equal(t, odd, handlerStack(odd))
 }

@@ -448,7 +448,7 @@ func (w *World) call(s *nodeSlot, e *event) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.crash = &Crash{Node: s.id, Event: w.tr.count, At: w.now,
-				Value: fmt.Sprint(r), Stack: string(debug.Stack()), Recent: w.tr.recent()}
+				Value: fmt.Sprint(r), Stack: handlerStack(string(debug.Stack())), Recent: w.tr.recent()}
 			ok = false
 		}
 	}()
