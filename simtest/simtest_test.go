@@ -7,6 +7,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/simrun/simrun/examples/primarybackup"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/simrun/simrun/simtest"
@@ -151,6 +152,11 @@ func TestRequireCaught(t *testing.T) {
 	if len(ft.errors) != 1 || !contains(ft.errors[0], "no seed of 2 failed on the protocol (map[pass:2])") {
 		t.Fatalf("want one error naming the classes, got %q", ft.errors)
 	}
+	// A bug that only the liveness phase sees is caught too.
+	reps = simtest.RequireCaught(t, "../scenarios/bugs/raft-bug-no-append-retry.yaml", simtest.Seeds(1), simtest.Parallel(1))
+	if reps[0].Class != runner.Liveness {
+		t.Fatalf("want a liveness failure, got %s", reps[0].Class)
+	}
 }
 
 // TestReplayNamesTheTopLevelTest: a failure in a subtest is replayed by
@@ -166,4 +172,24 @@ func TestReplayNamesTheTopLevelTest(t *testing.T) {
 			t.Fatalf("want the top-level test in the replay:\n%s", ft.errors[0])
 		}
 	})
+}
+
+// TestSameTraceForTwoSeedsIsReported: RequireSameSeedSameTrace fails when
+// two seeds give one trace, which means the seed reaches nothing: a single
+// primary with no clients draws no randomness at all.
+func TestSameTraceForTwoSeedsIsReported(t *testing.T) {
+	sc, err := scenarios.Parse("still.yaml", []byte("name: still\nprotocol: primary-backup\nnodes: 1\nduration: 1s\nworkload: {clients: 0}\nchecks: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft := &fatalT{TB: t}
+	done := make(chan struct{})
+	go func() { // fatalT's Fatalf ends this goroutine, as testing.T's does
+		defer close(done)
+		simtest.RequireSameSeedSameTrace(ft, sc, primarybackup.Protocol(), 2)
+	}()
+	<-done
+	if !contains(ft.fatal, "seeds 1 and 2 gave the same trace hash") {
+		t.Fatalf("want the two seeds reported, got %q", ft.fatal)
+	}
 }
