@@ -34,6 +34,20 @@ var firstFailingSeed = map[string]uint64{
 	"raft-bug-send-before-sync.yaml":      32,
 }
 
+// failedRun runs a seed of a bug scenario that fails, and returns the
+// scenario, its protocol and the failing run's report.
+func failedRun(t *testing.T, file string, seed uint64) (*scenarios.Scenario, runner.Protocol, *runner.Report) {
+	t.Helper()
+	sc, err := scenarios.ParseFile(filepath.Join("..", "scenarios", "bugs", file))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
+	require.NoError(t, err)
+	require.True(t, rep.Class.Failed(), "seed %d of %s passes now", seed, file)
+	return sc, proto, rep
+}
+
 var laneRe = regexp.MustCompile(`<g class="lane" data-n="\d+">`)
 
 // TestEveryPlantedBugIsShownInItsReport: each shipped bug scenario's first

@@ -8,10 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
-	"github.com/simrun/simrun/scenarios"
 )
 
 // TestARerunsArtifactsAreOnlyItsOwn: artifacts written over an earlier
@@ -21,13 +19,7 @@ import (
 // that replays the run, and a page drawn again from the files keeps it.
 func TestARerunsArtifactsAreOnlyItsOwn(t *testing.T) {
 	const file, seed = "raft-bug-forget-vote.yaml", 8
-	sc, err := scenarios.ParseFile(filepath.Join("..", "scenarios", "bugs", file))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
-	require.NoError(t, err)
-	require.True(t, rep.Class.Failed())
+	sc, proto, rep := failedRun(t, file, seed)
 	for _, a := range rep.Artifacts {
 		require.NotEqual(t, runner.LinearizabilityFile, a.Name, "the run offers no linearizability view of its own")
 	}
@@ -37,7 +29,7 @@ func TestARerunsArtifactsAreOnlyItsOwn(t *testing.T) {
 	for _, name := range append(earlier, "notes.txt") {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("an earlier run's\n"), 0o644))
 	}
-	_, err = runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: seed}, runner.ArtifactOptions{Program: "mysim"})
+	_, err := runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: seed}, runner.ArtifactOptions{Program: "mysim"})
 	require.NoError(t, err)
 	for _, name := range earlier[:3] {
 		require.NoFileExists(t, filepath.Join(dir, name))

@@ -8,10 +8,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
-	"github.com/simrun/simrun/scenarios"
 	"github.com/simrun/simrun/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -25,15 +23,9 @@ func TestWindowedTraceIsShownInItsReport(t *testing.T) {
 	const n = 150
 	for file, seed := range firstFailingSeed {
 		t.Run(file, func(t *testing.T) {
-			sc, err := scenarios.ParseFile(filepath.Join("..", "scenarios", "bugs", file))
-			require.NoError(t, err)
-			proto, err := registry.Resolve(sc)
-			require.NoError(t, err)
-			rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
-			require.NoError(t, err)
-			require.True(t, rep.Class.Failed())
+			sc, proto, rep := failedRun(t, file, seed)
 			dir := t.TempDir()
-			_, err = runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: seed}, runner.ArtifactOptions{TraceWindow: n})
+			_, err := runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: seed}, runner.ArtifactOptions{TraceWindow: n})
 			require.NoError(t, err)
 
 			win := readWindow(t, dir)
@@ -72,14 +64,9 @@ func TestWindowedTraceIsShownInItsReport(t *testing.T) {
 
 // TestFullTraceOnRequest: FullTrace keeps every event, as before windows.
 func TestFullTraceOnRequest(t *testing.T) {
-	sc, err := scenarios.ParseFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: 1})
-	require.NoError(t, err)
+	sc, proto, rep := failedRun(t, "raft-bug-ack-before-sync.yaml", 1)
 	dir := t.TempDir()
-	_, err = runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: 1}, runner.ArtifactOptions{FullTrace: true})
+	_, err := runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: 1}, runner.ArtifactOptions{FullTrace: true})
 	require.NoError(t, err)
 	evs := readEvents(t, dir)
 	require.Len(t, evs, int(rep.Events))

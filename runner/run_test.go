@@ -27,6 +27,16 @@ func load(t testing.TB, name string, duration time.Duration) (*scenarios.Scenari
 	return sc, proto
 }
 
+// parsed parses a scenario written in the test and resolves its protocol.
+func parsed(t testing.TB, name, text string) (*scenarios.Scenario, runner.Protocol) {
+	t.Helper()
+	sc, err := scenarios.Parse(name, []byte(text))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	return sc, proto
+}
+
 // requirePasses runs seeds 1..seeds and fails on the first that does not pass.
 func requirePasses(t testing.TB, sc *scenarios.Scenario, proto runner.Protocol, seeds uint64) {
 	t.Helper()

@@ -52,7 +52,7 @@ func TestSilentProtocolIsVacuousNotAPass(t *testing.T) {
 // TestNoSuccessfulOperationIsVacuous: a run whose clients never got an
 // answer (every server down for the whole run) cannot pass either.
 func TestNoSuccessfulOperationIsVacuous(t *testing.T) {
-	sc, err := scenarios.Parse("dark.yaml", []byte(`protocol: raft
+	sc, proto := parsed(t, "dark.yaml", `protocol: raft
 nodes: 3
 duration: 2s
 drain: 100ms
@@ -60,10 +60,7 @@ workload: {clients: 2, keys: 2, timeout: 300ms}
 faults:
   - {at: 0s, crash: all}
 checks: [linearizable]
-`))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
+`)
 	rep := runSeed(t, sc, proto, 1)
 	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
 	require.True(t, strings.HasPrefix(rep.Reason, "no client operation succeeded"), rep.Reason)
@@ -89,7 +86,7 @@ func (deafOperator) Operate(sim.Env, sim.Message) {}
 // TestMembershipChangesNobodyAnnouncedAreVacuous: a protocol that takes the
 // member fault's requests but never announces a configuration cannot pass.
 func TestMembershipChangesNobodyAnnouncedAreVacuous(t *testing.T) {
-	sc, err := scenarios.Parse("deaf.yaml", []byte(`protocol: raft
+	sc, raft := parsed(t, "deaf.yaml", `protocol: raft
 nodes: 4
 members: 3
 duration: 3s
@@ -97,10 +94,7 @@ workload: {clients: 2, keys: 2}
 faults:
   - {at: 1s, member: {add: [n3]}}
 checks: [agreement, one-leader-per-term]
-`))
-	require.NoError(t, err)
-	raft, err := registry.Resolve(sc)
-	require.NoError(t, err)
+`)
 	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class, "raft announces the change")
 
 	deaf := wrapServers(raft, func(n sim.Node) sim.Node { return deafOperator{n} })

@@ -36,15 +36,12 @@ func (p panicsAfter) Timer(env sim.Env, kind sim.TimerKind) {
 // panic as its reason, even though the checks saw nothing wrong before it
 // (the same scenario passes without the panic).
 func TestProtocolPanicIsACrashNotAPass(t *testing.T) {
-	sc, err := scenarios.Parse("panics.yaml", []byte(`protocol: raft
+	sc, raft := parsed(t, "panics.yaml", `protocol: raft
 nodes: 3
 duration: 2s
 workload: {clients: 2, keys: 2}
 checks: [linearizable, agreement, one-leader-per-term]
-`))
-	require.NoError(t, err)
-	raft, err := registry.Resolve(sc)
-	require.NoError(t, err)
+`)
 	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class, "raft passes the scenario")
 
 	panicky := wrapServers(raft, func(n sim.Node) sim.Node { return panicsAfter{n, sim.Time(time.Second)} })
@@ -95,36 +92,43 @@ func TestAFailedCheckOutranksAnEarlierUnknownOne(t *testing.T) {
 	t.Fatal("no seed with linearizable out of time and another check failing: the test needs another scenario")
 }
 
-// mute wraps a server so that it never announces observations of the
-// kinds dropped (a protocol with a missing Observe call).
-type mute struct {
+// reobserved wraps a server so that each of its observations goes through
+// observe, which may pass it on, drop it or make it twice: a protocol with a
+// missing Observe call, or one that announces a fact again.
+type reobserved struct {
 	sim.Node
-	drop sim.ObsKind
+	observe func(env sim.Env, o sim.Observation)
 }
 
-type muteEnv struct {
+type reobservedEnv struct {
 	sim.Env
-	drop sim.ObsKind
+	observe func(env sim.Env, o sim.Observation)
 }
 
-func (e muteEnv) Observe(o sim.Observation) {
-	if o.Kind != e.drop {
-		e.Env.Observe(o)
-	}
+func (e reobservedEnv) Observe(o sim.Observation) { e.observe(e.Env, o) }
+
+func (r reobserved) env(env sim.Env) sim.Env            { return reobservedEnv{env, r.observe} }
+func (r reobserved) Start(env sim.Env)                  { r.Node.Start(r.env(env)) }
+func (r reobserved) Timer(env sim.Env, k sim.TimerKind) { r.Node.Timer(r.env(env), k) }
+func (r reobserved) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	r.Node.Receive(r.env(env), from, msg)
 }
 
-func (m mute) Start(env sim.Env) { m.Node.Start(muteEnv{env, m.drop}) }
-func (m mute) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
-	m.Node.Receive(muteEnv{env, m.drop}, from, msg)
+// reobserving is proto with its servers' observations through observe.
+func reobserving(proto runner.Protocol, observe func(env sim.Env, o sim.Observation)) runner.Protocol {
+	return wrapServers(proto, func(n sim.Node) sim.Node { return reobserved{n, observe} })
 }
-func (m mute) Timer(env sim.Env, kind sim.TimerKind) { m.Node.Timer(muteEnv{env, m.drop}, kind) }
 
 // muted is raft whose servers never announce observations of kind drop.
 func muted(t *testing.T, sc *scenarios.Scenario, drop sim.ObsKind) (raft, silent runner.Protocol) {
 	t.Helper()
 	raft, err := registry.Resolve(sc)
 	require.NoError(t, err)
-	return raft, wrapServers(raft, func(n sim.Node) sim.Node { return mute{n, drop} })
+	return raft, reobserving(raft, func(env sim.Env, o sim.Observation) {
+		if o.Kind != drop {
+			env.Observe(o)
+		}
+	})
 }
 
 // TestOneFaultAimedAtAnUnknownLeaderIsVacuous pins the leader-miss vacuity
@@ -163,52 +167,29 @@ func TestStaleLeaderWithoutTermedMessagesIsVacuous(t *testing.T) {
 	require.Contains(t, rep.Reason, "stale-leader judged nothing")
 }
 
-// echo wraps a server so that every observation of kind again is made
-// twice, as a server that announces its leadership again after a restart.
-type echo struct {
-	sim.Node
-	again sim.ObsKind
-}
-
-type echoEnv struct {
-	sim.Env
-	again sim.ObsKind
-}
-
-func (e echoEnv) Observe(o sim.Observation) {
-	e.Env.Observe(o)
-	if o.Kind == e.again {
-		e.Env.Observe(o)
-	}
-}
-
-func (e echo) Start(env sim.Env) { e.Node.Start(echoEnv{env, e.again}) }
-func (e echo) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
-	e.Node.Receive(echoEnv{env, e.again}, from, msg)
-}
-func (e echo) Timer(env sim.Env, kind sim.TimerKind) { e.Node.Timer(echoEnv{env, e.again}, kind) }
-
 // TestLeaderChangesCountLeaderships: a leadership announced again counts
 // once in leader_changes (the count of announcements stays in announced),
 // so a run whose leader never changed does not read as churn.
 func TestLeaderChangesCountLeaderships(t *testing.T) {
-	sc, err := scenarios.Parse("leaders.yaml", []byte(`protocol: raft
+	sc, raft := parsed(t, "leaders.yaml", `protocol: raft
 nodes: 3
 duration: 3s
 workload: {clients: 2, keys: 2}
 faults:
   - {at: 1s, crash: leader, down: 200ms}
 checks: [linearizable, agreement, one-leader-per-term]
-`))
-	require.NoError(t, err)
-	raft, err := registry.Resolve(sc)
-	require.NoError(t, err)
+`)
 	once := runSeed(t, sc, raft, 1)
 	require.Equal(t, runner.Pass, once.Class, once.Reason)
 	require.GreaterOrEqual(t, once.LeaderChanges, 2, "the crash forced an election")
 	require.Equal(t, once.Announced.Leaders, once.LeaderChanges)
 
-	twice := runSeed(t, sc, wrapServers(raft, func(n sim.Node) sim.Node { return echo{n, sim.ObsLeader} }), 1)
+	twice := runSeed(t, sc, reobserving(raft, func(env sim.Env, o sim.Observation) {
+		env.Observe(o)
+		if o.Kind == sim.ObsLeader {
+			env.Observe(o) // a leadership announced again
+		}
+	}), 1)
 	require.Equal(t, runner.Pass, twice.Class, twice.Reason)
 	require.Equal(t, once.LeaderChanges, twice.LeaderChanges)
 	require.Equal(t, 2*once.Announced.Leaders, twice.Announced.Leaders)
