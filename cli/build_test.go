@@ -76,3 +76,51 @@ func anyFileNamed(t *testing.T, root, name string) bool {
 	require.NoError(t, err)
 	return found
 }
+
+// fragile is a shipped protocol whose Build panics for some clusters only,
+// those broken returns true for: a bug that some seeds reach.
+func fragile(t *testing.T, shipped string, broken func(runner.Cluster) bool) runner.Protocol {
+	t.Helper()
+	inner, ok := registry.Lookup(shipped)
+	require.True(t, ok, "no shipped protocol %s", shipped)
+	return runner.Protocol{Name: "fragile", Build: func(c runner.Cluster) (runner.Servers, error) {
+		if broken(c) {
+			panic("fragile: this cluster breaks the set-up")
+		}
+		return inner.Build(c)
+	}}
+}
+
+// TestABuildThatBreaksForSomeSeedsIsTheirCrash: a Build that panics only
+// for the cluster size an options swarm draws is not taken for a size that
+// does not fit, and one that panics only for the Byzantine server some
+// seeds draw makes those seeds protocol crashes: exit 5 either way.
+func TestABuildThatBreaksForSomeSeedsIsTheirCrash(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		return path
+	}
+	sized := Program{Name: "mysim", Protocols: append(registry.Shipped(),
+		fragile(t, "raft", func(c runner.Cluster) bool { return c.Scenario.Nodes == 5 }))}
+	scenario := write("sized.yaml", strings.Replace(shortScenario, "protocol: raft\nnodes: 3", "protocol: fragile\nnodes: 5\nswarm_options: [nodes]", 1))
+	var out, errOut bytes.Buffer
+	code := sized.Execute([]string{"run", scenario, "--seed", "1", "--out", filepath.Join(dir, "run")}, &out, &errOut)
+	require.Equal(t, exitCrash, code, out.String()+errOut.String())
+	require.True(t, strings.HasPrefix(errOut.String(), "mysim: protocol fragile: Build panicked: fragile: this cluster breaks the set-up\n"), errOut.String())
+
+	byzantine := Program{Name: "mysim", Protocols: append(registry.Shipped(),
+		fragile(t, "pbft", func(c runner.Cluster) bool {
+			return len(c.Byzantine) > 0 && c.Byzantine[0].ID == 2
+		}))}
+	scenario = write("byzantine.yaml", strings.Replace(shortScenario, "protocol: raft\nnodes: 3",
+		"protocol: fragile\nnodes: 4\nbyzantine: [{count: 1, behaviour: silent}]", 1))
+	out.Reset()
+	errOut.Reset()
+	code = byzantine.Execute([]string{"sweep", scenario, "--seeds", "12", "--parallel", "1", "--out", filepath.Join(dir, "sweep")}, &out, &errOut)
+	require.Equal(t, exitCrash, code, out.String()+errOut.String())
+	require.Regexp(t, `crash +[1-9]\d*\n`, out.String(), "the seeds that drew server 2")
+	require.Regexp(t, `pass +[1-9]\d*\n`, out.String(), "the others ran")
+	require.Contains(t, out.String(), "Build panicked: fragile: this cluster breaks the set-up")
+}

@@ -97,7 +97,8 @@ func parseResult(line []byte) (result, error) {
 	case !slices.Contains(knownClasses, r.Class):
 		return result{}, fmt.Errorf("unknown class %q", r.Class)
 	case r.Hash == "" && r.Class != runner.ProtocolCrash:
-		// Only a panic outside protocol code ends a run without a trace hash.
+		// Only a panic outside a handler (the runner's, a checker's, a
+		// protocol's Build) ends a run without a trace hash.
 		return result{}, errors.New(`empty "trace_hash"`)
 	case r.Hash != "" && !isHash(r.Hash):
 		return result{}, fmt.Errorf(`"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)

@@ -125,13 +125,20 @@ func describeWorkload(w scenarios.Workload) string {
 // covers the scenario's Byzantine servers and every max_down it writes.
 func admissibleNodes(sc *scenarios.Scenario, proto Protocol, seed uint64) ([]int, error) {
 	candidates := crashFaultSizes
-	if servers, err := buildFor(sc, proto, seed, sc.Nodes); err == nil && servers.Tolerates > 0 {
+	servers, err := buildFor(sc, proto, seed, sc.Nodes)
+	if _, broken := AsBuildError(err); broken {
+		return nil, err // the protocol's bug, not a size that does not fit
+	}
+	if err == nil && servers.Tolerates > 0 {
 		candidates = byzantineSizes
 	}
 	var fit []int
 	var why []string
 	for _, n := range candidates {
 		servers, err := buildFor(sc, proto, seed, n)
+		if _, broken := AsBuildError(err); broken {
+			return nil, err
+		}
 		if err == nil {
 			err = withinBudget(sc, n, servers.Tolerates)
 		}

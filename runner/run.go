@@ -292,8 +292,9 @@ func Check(sc *scenarios.Scenario, proto Protocol) error {
 }
 
 // Run runs one seed of sc with proto and judges it. An error means the run
-// could not be built (bad input); every outcome of the run itself, protocol
-// panics included, is in the Report.
+// could not be built: bad input, or a BuildError (the protocol's Build
+// panicked or returned no Factory); every outcome of the run itself,
+// handlers' panics included, is in the Report.
 func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) {
 	start := time.Now() // wall time for the report only; it never reaches the world
 	r, err := newRun(sc, proto, opts)

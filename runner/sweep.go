@@ -179,7 +179,8 @@ func (r *Report) MarkNondeterministic(again *Report) {
 }
 
 // runSeed runs one seed, turning a panic outside protocol code (the runner or
-// a checker) into a reported crash so one bad seed never ends a sweep.
+// a checker) into a reported crash so one bad seed never ends a sweep, and
+// so a protocol's Build that fails for this seed only.
 func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepResult) {
 	res.Seed = seed
 	defer func() {
@@ -192,6 +193,13 @@ func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepRes
 	opts.Seed = seed
 	opts.Trace = nil
 	rep, err := Run(sc, so.Protocol, opts)
+	if be, broken := AsBuildError(err); broken {
+		// A Build that fails only for some seeds (the Byzantine servers
+		// they draw, an options swarm's size): that seed's protocol crash.
+		res.Report = &Report{Scenario: sc.Name, Protocol: sc.Protocol, Seed: seed, Class: ProtocolCrash,
+			Reason: be.Error() + "\n" + be.Stack}
+		return res
+	}
 	if err != nil {
 		res.Err = err
 		return res
