@@ -96,3 +96,21 @@ func TestOptionErrorPointsAtTheKeyNamed(t *testing.T) {
 		assert.EqualError(t, sc.OptionError(errors.New(msg)), want+msg)
 	}
 }
+
+// TestOptionErrorPointsAtAListEntry: a message that opens with an entry of
+// a list option ("bugs[1]: ") lands on that entry, which the path then
+// names instead of the message; one that names an entry elsewhere keeps
+// its words, and an entry the file does not have lands on the list it names.
+func TestOptionErrorPointsAtAListEntry(t *testing.T) {
+	sc, err := Parse("o.yaml", []byte(base+"protocol_options:\n  peers: [1, 2, 3]\n  bugs: [a, b]\n"))
+	require.NoError(t, err)
+	for msg, want := range map[string]string{
+		"p: bugs[1]: unknown bug \"b\"":             "o.yaml:6:13: protocol_options.bugs[1]: p: unknown bug \"b\"",
+		"p: peers[2] must differ from peers[0]":     "o.yaml:5:17: protocol_options.peers[2]: p: peers[2] must differ from peers[0]",
+		"p: bugs[1] and bugs[0] cannot be on both": "o.yaml:6:13: protocol_options.bugs[1]: p: bugs[1] and bugs[0] cannot be on both",
+		"p: bugs[1]":                               "o.yaml:6:13: protocol_options.bugs[1]: p: bugs[1]",
+		"p: bugs[9]: unknown bug":                  "o.yaml:6:9: protocol_options.bugs[9]: p: unknown bug",
+	} {
+		assert.EqualError(t, sc.OptionError(errors.New(msg)), want, msg)
+	}
+}

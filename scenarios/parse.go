@@ -210,8 +210,8 @@ func (s *Scenario) OptionError(err error) error {
 		return s.Errorf("protocol_options", "%s", msg)
 	}
 	entry := best + listIndex(msg[at+len(best):])
-	if entry != best { // "bugs[1]: " is said by the path already
-		msg = msg[:at] + strings.TrimPrefix(msg[at+len(entry):], ": ")
+	if rest, said := strings.CutPrefix(msg[at+len(entry):], ": "); entry != best && said {
+		msg = msg[:at] + rest // "bugs[1]: " opens the message: the path says it already
 	}
 	return s.Errorf("protocol_options."+entry, "%s", msg)
 }

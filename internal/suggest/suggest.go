@@ -5,11 +5,24 @@ import (
 	"strings"
 )
 
-// Closest returns the known name within two edits of word, and fewer edits
-// than word has letters (the nearest, the first of equals), or else one that
-// word is a prefix of or that is a prefix of word (for words of three
-// letters or more); ok is false if there is none.
+// Closest returns the known name word most likely stands for: the one
+// name that starts with word (a word cut short); else the nearest within two
+// edits, and fewer edits than word has letters (a typo; the first of
+// equals); else the longest name of three letters or more that word starts
+// with (a word run on). ok is false if there is none.
 func Closest(word string, known []string) (name string, ok bool) {
+	if word == "" {
+		return "", false
+	}
+	var extending []string
+	for _, k := range known {
+		if strings.HasPrefix(k, word) {
+			extending = append(extending, k)
+		}
+	}
+	if len(extending) == 1 {
+		return extending[0], true
+	}
 	best, bestDist := "", min(3, len(word))
 	for _, k := range known {
 		if d := editDistance(word, k); d < bestDist {
@@ -19,14 +32,12 @@ func Closest(word string, known []string) (name string, ok bool) {
 	if best != "" {
 		return best, true
 	}
-	if len(word) >= 3 {
-		for _, k := range known {
-			if strings.HasPrefix(k, word) || strings.HasPrefix(word, k) {
-				return k, true
-			}
+	for _, k := range known {
+		if len(k) >= 3 && len(k) > len(best) && strings.HasPrefix(word, k) {
+			best = k
 		}
 	}
-	return "", false
+	return best, best != ""
 }
 
 // Hint is what an error message adds after an unknown name: " (did you mean
