@@ -61,6 +61,16 @@ func NewHistoryCheck(name string) (HistoryCheck, bool) {
 	return mk(), true
 }
 
+// ArtifactFiles names every file a history check may offer: what a
+// failure's directory may hold of an earlier run's checks.
+func ArtifactFiles() []string {
+	files := []string{LinearizabilityFile, AnomalyFile(names.Serializable), AnomalyFile(names.StrictSerializable)}
+	for _, check := range []string{names.ReadYourWrites, names.MonotonicReads, names.MonotonicWrites, names.WritesFollowReads} {
+		files = append(files, SessionFile(check))
+	}
+	return files
+}
+
 // LinearizabilityFile is the artifact of a failed linearizability check:
 // Porcupine's interactive view of the failing keys.
 const LinearizabilityFile = "linearizability.html"

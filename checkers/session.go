@@ -56,13 +56,6 @@ func (c sessionCheck) Name() string { return c.name }
 // WritesFollowReads.
 func SessionFile(check string) string { return check + "-violations.txt" }
 
-// ArtifactPatterns are the names of every file a history check may offer,
-// as filepath.Match patterns: what a failure's directory may hold of an
-// earlier run's checks.
-func ArtifactPatterns() []string {
-	return []string{LinearizabilityFile, SessionFile("*"), AnomalyFile("*")}
-}
-
 func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult {
 	ops := h.Operations()
 	orders := buildVersionOrders(ops)

@@ -486,7 +486,8 @@ func TestTallyKeepsPassesSmall(t *testing.T) {
 }
 
 // TestAnotherScenariosResultsAreNamed: results of another scenario copied
-// into a sweep's results file are refused as that scenario's, by name.
+// into a sweep's results file are refused as that scenario's, by name, with
+// --resume too: they are no version of this scenario to keep apart.
 func TestAnotherScenariosResultsAreNamed(t *testing.T) {
 	dir, out := t.TempDir(), t.TempDir()
 	other := filepath.Join(dir, "other.yaml")
@@ -497,7 +498,9 @@ func TestAnotherScenariosResultsAreNamed(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(out, "other", "results.jsonl"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(out, "short", "results.jsonl"), data, 0o644))
-	code, _, errOut = simrun(t, "sweep", writeScenario(t), "--seeds", "1", "--out", out)
-	require.Equal(t, exitBadInput, code)
-	require.Regexp(t, `short/results.jsonl:1: a result of another scenario \("other", scenario hash [0-9a-f]{16}; this is "short"\): choose another --out\n$`, errOut)
+	for _, resume := range []string{"--resume=false", "--resume"} {
+		code, _, errOut = simrun(t, "sweep", writeScenario(t), "--seeds", "1", "--out", out, resume)
+		require.Equal(t, exitBadInput, code)
+		require.Regexp(t, `short/results.jsonl:1: a result of another scenario \("other", scenario hash [0-9a-f]{16}; this is "short"\): choose another --out\n$`, errOut)
+	}
 }

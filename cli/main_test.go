@@ -125,12 +125,15 @@ func TestVersionAndProtocols(t *testing.T) {
 }
 
 // TestShrinkOfASweepDirectoryNamesItsFailures: shrink given a sweep's
-// results (no scenario.yaml) says which failures' directories below it it
-// takes; given an empty directory, what it takes; bad input both times.
+// results or run's --out (no scenario.yaml) says which failures'
+// directories below it it takes; given an empty directory, what it takes;
+// bad input every time.
 func TestShrinkOfASweepDirectoryNamesItsFailures(t *testing.T) {
 	out := t.TempDir()
 	for _, seed := range []string{"seed-4", "seed-9"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(out, "churn", "failures", seed), 0o755))
+		failure := filepath.Join(out, "churn", "failures", seed)
+		require.NoError(t, os.MkdirAll(failure, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(failure, "scenario.yaml"), nil, 0o644))
 	}
 	code, _, errText := simrun(t, "shrink", out)
 	require.Equal(t, exitBadInput, code)
@@ -139,6 +142,14 @@ func TestShrinkOfASweepDirectoryNamesItsFailures(t *testing.T) {
 	code, _, errText = simrun(t, "shrink", filepath.Join(out, "churn"))
 	require.Equal(t, exitBadInput, code)
 	require.Contains(t, errText, "is not a failure's directory: shrink one of the 2 below it")
+
+	runOut := t.TempDir() // run's --out: a directory per failing run
+	failure := filepath.Join(runOut, "churn-seed3")
+	require.NoError(t, os.MkdirAll(failure, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(failure, "scenario.yaml"), nil, 0o644))
+	code, _, errText = simrun(t, "shrink", runOut)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: "+runOut+" is not a failure's directory: shrink one of the 1 below it, such as "+failure+"\n", errText)
 
 	empty := t.TempDir()
 	code, _, errText = simrun(t, "shrink", empty)

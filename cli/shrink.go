@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -108,11 +109,15 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 }
 
 // notAFailure is the error for a directory shrink cannot take: one with no
-// scenario.yaml, such as a sweep's results, whose failures are below it.
+// scenario.yaml, such as run's --out (a directory per failing run) or a
+// sweep's (failures/seed-N below each scenario), whose failures are below it.
 func notAFailure(dir string) error {
-	failures, _ := filepath.Glob(filepath.Join(globEscape(dir), "*", "failures", "seed-*"))
-	if more, _ := filepath.Glob(filepath.Join(globEscape(dir), "failures", "seed-*")); len(more) > 0 {
-		failures = more
+	var failures []string
+	for _, below := range []string{"*", filepath.Join("failures", "*"), filepath.Join("*", "failures", "*")} {
+		found, _ := filepath.Glob(filepath.Join(globEscape(dir), below, runner.ScenarioFile))
+		for _, f := range found {
+			failures = append(failures, filepath.Dir(f))
+		}
 	}
 	if len(failures) == 0 {
 		return badInput("%s: no %s here: shrink takes a failure's directory (written by run or sweep) or a scenario file with --seed", dir, runner.ScenarioFile)
@@ -121,8 +126,13 @@ func notAFailure(dir string) error {
 	return badInput("%s is not a failure's directory: shrink one of the %d below it, such as %s", dir, len(failures), strings.Join(shown, ", "))
 }
 
-// globEscape quotes the characters filepath.Glob would read as a pattern.
+// globEscape quotes the characters filepath.Glob would read as a pattern
+// (on Windows, where a backslash separates names, it cannot: dir is left
+// as it is).
 func globEscape(path string) string {
+	if runtime.GOOS == "windows" {
+		return path
+	}
 	var b strings.Builder
 	for _, r := range path {
 		if strings.ContainsRune(`*?[\`, r) {

@@ -456,12 +456,12 @@ func loadPrior(path, name string, v resultsVersion, resume bool) (*tally, error)
 		switch {
 		case other == "":
 			t.add(r)
+		case r.Scenario != name: // not a version of this one: --resume cannot keep it
+			return badInput("%s:%d: a result of another scenario (%q, %s; this is %q): choose another --out",
+				path, line, r.Scenario, other, name)
 		case !resume && r.ScenarioHash == v.hash:
 			return badInput("%s:%d: a result of another build (%s; now build %s): the code may run its seeds differently; run them again with another --out, or pass --resume to add this build's results beside it",
 				path, line, other, v.build)
-		case !resume && r.Scenario != name:
-			return badInput("%s:%d: a result of another scenario (%q, %s; this is %q): choose another --out",
-				path, line, r.Scenario, other, name)
 		case !resume:
 			return badInput("%s:%d: a result of another version of this scenario (%s, now %s): choose another --out, or pass --resume to add this version's results beside it",
 				path, line, other, v.hash)

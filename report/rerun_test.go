@@ -26,7 +26,7 @@ func TestARerunsArtifactsAreOnlyItsOwn(t *testing.T) {
 
 	dir := t.TempDir()
 	earlier := []string{runner.LinearizabilityFile, "read-your-writes-violations.txt", "serializable-anomaly.txt", runner.HistoryFile}
-	for _, name := range append(earlier, "notes.txt") {
+	for _, name := range append(earlier, "notes.txt", "my-violations.txt") {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("an earlier run's\n"), 0o644))
 	}
 	_, err := runner.WriteArtifactsWith(dir, sc, proto, rep, runner.Options{Seed: seed}, runner.ArtifactOptions{Program: "mysim"})
@@ -38,6 +38,7 @@ func TestARerunsArtifactsAreOnlyItsOwn(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(history), "an earlier run's", "written anew")
 	require.FileExists(t, filepath.Join(dir, "notes.txt"), "a file of another name stays")
+	require.FileExists(t, filepath.Join(dir, "my-violations.txt"), "even one named like a check's")
 
 	page, err := os.ReadFile(filepath.Join(dir, report.File))
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -121,19 +122,8 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 // files: a linearizability view left by an earlier failure would otherwise
 // be linked from a page it does not belong to. Files of other names stay.
 func removeOldArtifacts(dir string) error {
-	patterns := append([]string{ScenarioFile, ReportFile, HistoryFile, TraceFile, report.File}, checkers.ArtifactPatterns()...)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.IsDir() || !slices.ContainsFunc(patterns, func(p string) bool {
-			ok, _ := filepath.Match(p, e.Name())
-			return ok
-		}) {
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+	for _, name := range append([]string{ScenarioFile, ReportFile, HistoryFile, TraceFile, report.File}, checkers.ArtifactFiles()...) {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}

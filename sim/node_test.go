@@ -370,3 +370,26 @@ func TestHandlerStackKeepsAStackOfAnotherShapeWhole(t *testing.T) {
 	odd := "goroutine 1 [running]:\nmain.f()\n\t/x.go:1 +0x1\n"
 	assert.Equal(t, odd, handlerStack(odd))
 }
+
+// TestCutStack: the frames from the one that panicked down to the caller
+// named are kept; a panic with no such caller below it, and a panic raised
+// again in a deferred call, keep the right frames or the whole stack.
+func TestCutStack(t *testing.T) {
+	const head = "goroutine 7 [running]:\nruntime/debug.Stack()\n\t/go/debug/stack.go:26 +0x5e\nrecoverer()\n\t/x/r.go:3 +0x1\npanic({0x1, 0x2})\n\t/go/runtime/panic.go:792 +0x132\n"
+	const mine = "my.(*node).Receive()\n\t/my/node.go:40 +0x10\n"
+	const caller = "github.com/simrun/simrun/sim.(*World).call(0x1)\n\t/sim/world.go:462 +0xb7\n"
+	const below = "github.com/simrun/simrun/sim.(*World).step()\n\t/sim/world.go:300 +0x1\n"
+	cut := CutStack(head+mine+caller+below, "github.com/simrun/simrun/sim.(*World).call")
+	assert.Equal(t, "goroutine 7 [running]:\n"+mine+caller+"\t(the frames below are simrun's: left out)\n", cut)
+
+	noCaller := head + mine + below
+	assert.Equal(t, noCaller, CutStack(noCaller, "github.com/simrun/simrun/sim.(*World).call"))
+
+	// A deferred call that panics again: the stack holds two panic lines;
+	// the cut starts after the first, so the deferred frames are kept.
+	again := head + "my.cleanup()\n\t/my/node.go:50 +0x1\npanic({0x3, 0x4})\n\t/go/runtime/panic.go:792 +0x132\n" + mine + caller + below
+	cut = CutStack(again, "github.com/simrun/simrun/sim.(*World).call")
+	assert.Contains(t, cut, "my.cleanup()")
+	assert.Contains(t, cut, "my.(*node).Receive()")
+	assert.NotContains(t, cut, "sim.(*World).step")
+}

@@ -7,9 +7,9 @@ import "strings"
 // panicked down to the first frame of caller (a function's name as the stack
 // prints it, up to its opening parenthesis: the function that called the
 // code and recovered). The frames of the recover and of the panic above
-// them, and the score of frames below caller that are the same in every
-// crash (the kernel, the runner, the command line), are left out. A stack
-// of another shape is kept whole.
+// them, and the frames below caller, the same in every crash (the kernel,
+// the runner, the command line), are left out. A stack of another shape is
+// kept whole.
 func CutStack(full, caller string) string {
 	lines := strings.Split(strings.TrimRight(full, "\n"), "\n")
 	// A frame is a function line followed by a tab-indented file line.

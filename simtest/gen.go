@@ -67,6 +67,10 @@ func drawStep(t *rapid.T, n int, d time.Duration, i int) faults.Step {
 var repeatPeriods = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond,
 	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, time.Second}
 
+// maxFiringsPerStep bounds a repeating step's firings: twelve such steps
+// fire fewer times than a scenario may (100,000).
+const maxFiringsPerStep = 8000
+
 // repeatSometimes makes about half the crashes and pauses repeat, from
 // their time to the end of the safety phase, every 10ms to 1s: a bug that
 // one crash in a hundred exposes (a torn step at the wrong moment) needs
@@ -76,6 +80,7 @@ func repeatSometimes(t *rapid.T, s *faults.Step, d time.Duration, label func(str
 		return
 	}
 	every := rapid.SampledFrom(repeatPeriods).Draw(t, label("every"))
+	every = max(every, d/maxFiringsPerStep) // a long phase: twelve steps stay within a scenario's firings
 	s.From, s.To, s.Every, s.At = s.At, faults.Duration(d), faults.Duration(every), 0
 }
 
