@@ -105,11 +105,11 @@ func TestOptionErrorPointsAtAListEntry(t *testing.T) {
 	sc, err := Parse("o.yaml", []byte(base+"protocol_options:\n  peers: [1, 2, 3]\n  bugs: [a, b]\n"))
 	require.NoError(t, err)
 	for msg, want := range map[string]string{
-		"p: bugs[1]: unknown bug \"b\"":             "o.yaml:6:13: protocol_options.bugs[1]: p: unknown bug \"b\"",
-		"p: peers[2] must differ from peers[0]":     "o.yaml:5:17: protocol_options.peers[2]: p: peers[2] must differ from peers[0]",
+		"p: bugs[1]: unknown bug \"b\"":            "o.yaml:6:13: protocol_options.bugs[1]: p: unknown bug \"b\"",
+		"p: peers[2] must differ from peers[0]":    "o.yaml:5:17: protocol_options.peers[2]: p: peers[2] must differ from peers[0]",
 		"p: bugs[1] and bugs[0] cannot be on both": "o.yaml:6:13: protocol_options.bugs[1]: p: bugs[1] and bugs[0] cannot be on both",
-		"p: bugs[1]":                               "o.yaml:6:13: protocol_options.bugs[1]: p: bugs[1]",
-		"p: bugs[9]: unknown bug":                  "o.yaml:6:9: protocol_options.bugs[9]: p: unknown bug",
+		"p: bugs[1]":              "o.yaml:6:13: protocol_options.bugs[1]: p: bugs[1]",
+		"p: bugs[9]: unknown bug": "o.yaml:6:9: protocol_options.bugs[9]: p: unknown bug",
 	} {
 		assert.EqualError(t, sc.OptionError(errors.New(msg)), want, msg)
 	}
