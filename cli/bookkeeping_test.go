@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,10 +103,10 @@ func TestSweepSummarizesOnlyItsOwnRange(t *testing.T) {
 	require.NotContains(t, stdout, "safety")
 }
 
-// TestSweepOfSeveralScenariosExitsWithTheFirstFailure pins the exit code of
-// a sweep of several scenario files: that of the first file, in the order
-// given, with a failing seed, whatever the later files found.
-func TestSweepOfSeveralScenariosExitsWithTheFirstFailure(t *testing.T) {
+// TestSweepOfSeveralScenariosExitsWithTheGravestFailure pins the exit code
+// of a sweep of several scenario files: that of the gravest class any file
+// found (byGravity), in whatever order the files are given.
+func TestSweepOfSeveralScenariosExitsWithTheGravestFailure(t *testing.T) {
 	dir, out := t.TempDir(), t.TempDir()
 	a := writeScenario(t)
 	b := filepath.Join(dir, "other.yaml")
@@ -128,5 +129,32 @@ func TestSweepOfSeveralScenariosExitsWithTheFirstFailure(t *testing.T) {
 	code, stdout, errOut = simrun(t, "sweep", a, b, "--seeds", "1", "--out", out)
 	require.Equal(t, exitSafety, code, stdout+errOut)
 	code, stdout, errOut = simrun(t, "sweep", b, a, "--seeds", "1", "--out", out)
-	require.Equal(t, exitLiveness, code, stdout+errOut)
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	code, stdout, errOut = simrun(t, "merge", filepath.Join(out, "other"), filepath.Join(out, "short"))
+	require.Equal(t, exitSafety, code, stdout+errOut)
+}
+
+// TestSweepExitsWithItsGravestClass: a vacuous seed before a safety
+// violation does not hide it: the sweep exits 3 and offers the violation's
+// replay.
+func TestSweepExitsWithItsGravestClass(t *testing.T) {
+	out := t.TempDir()
+	scenario := writeScenario(t)
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "3", "--out", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	path := filepath.Join(out, "short", "results.jsonl")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	classes := map[string]runner.Class{"1": runner.Vacuous, "2": runner.Safety, "3": runner.Safety}
+	var lines []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r struct{ Seed uint64 }
+		require.NoError(t, json.Unmarshal([]byte(line), &r))
+		lines = append(lines, withField(t, line, "class", string(classes[strconv.FormatUint(r.Seed, 10)])))
+	}
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--out", out)
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	require.Contains(t, stdout, "first fail  seed 2  safety")
+	require.Contains(t, stdout, "--seed 2")
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/simrun/simrun/runner"
 )
@@ -51,6 +52,36 @@ func buildErr(err error) error {
 		msg += "\ncrash stack\n" + indent(be.Stack)
 	}
 	return &exitError{code: exitCrash, msg: msg}
+}
+
+// byGravity orders the failure classes, gravest first: a violation, a crash,
+// a cluster that did not converge, a seed that ran two ways, no verdict,
+// nothing judged. A sweep exits with its gravest class's code and offers
+// the replay of that class's first seed, so that a vacuous seed does not
+// hide a safety violation behind it.
+var byGravity = []runner.Class{runner.Safety, runner.ProtocolCrash, runner.Liveness,
+	runner.Nondeterministic, runner.Inconclusive, runner.Vacuous}
+
+// graver reports whether failure class a is graver than b (any failure is
+// graver than a pass).
+func graver(a, b runner.Class) bool {
+	rank := func(c runner.Class) int {
+		if i := slices.Index(byGravity, c); i >= 0 {
+			return i
+		}
+		return len(byGravity)
+	}
+	return rank(a) < rank(b)
+}
+
+// graverCode is the exit code of the graver of two exit codes.
+func graverCode(a, b int) int {
+	for _, c := range byGravity {
+		if code := exitCodeFor(c); code == a || code == b {
+			return code
+		}
+	}
+	return max(a, b)
 }
 
 // exitCodeFor maps a run's class to the process exit code.

@@ -69,9 +69,7 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 			t := tallies[scenarioVersion{name, hash}]
 			t.probes = a.declaredProbes(t)
 			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name)
-			if code := t.exitCode(); worst == exitPass {
-				worst = code
-			}
+			worst = graverCode(worst, t.exitCode())
 		}
 	}
 	if worst != exitPass {

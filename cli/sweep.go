@@ -122,9 +122,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 		if err != nil {
 			return err
 		}
-		if worst == exitPass {
-			worst = code
-		}
+		worst = graverCode(worst, code)
 		if ctx.Err() != nil {
 			return &exitError{code: exitInternal, msg: "interrupted; run the same command again to continue"}
 		}
@@ -219,8 +217,8 @@ func parseShard(s string) (k, n uint64, err error) {
 	return k, n, nil
 }
 
-// sweepOne sweeps one scenario file and returns the exit code of its first
-// failing seed (exitPass if none).
+// sweepOne sweeps one scenario file and returns the exit code of its
+// gravest failing class (exitPass if none).
 func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptScenario, f sweepFlags) (int, error) {
 	path, sc, proto, fingerprint := sw.path, sw.sc, sw.proto, sw.fingerprint
 	dir := filepath.Join(f.out, safeName(sc.Name))

@@ -183,11 +183,15 @@ func (t *tally) otherVersions() []otherVersion {
 
 func (t *tally) total() int { return len(t.bySeed) }
 
-// firstFailure is the failing seed with the lowest number, or nil.
+// firstFailure is the first failing seed of the gravest class (byGravity),
+// or nil.
 func (t *tally) firstFailure() *entry {
 	var first *entry
 	for _, e := range t.bySeed {
-		if e.class.Failed() && (first == nil || e.seed < first.seed) {
+		if !e.class.Failed() {
+			continue
+		}
+		if first == nil || graver(e.class, first.class) || e.class == first.class && e.seed < first.seed {
 			first = &e
 		}
 	}
@@ -252,7 +256,7 @@ func (t *tally) slowest(n int) []entry {
 	return top
 }
 
-// exitCode is the exit code of the first failing seed, or exitPass.
+// exitCode is the exit code of the gravest failing class, or exitPass.
 func (t *tally) exitCode() int {
 	if e := t.firstFailure(); e != nil {
 		return exitCodeFor(e.class)
