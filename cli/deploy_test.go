@@ -59,6 +59,8 @@ func TestKubernetesJobIsValid(t *testing.T) {
 	require.NoError(t, cmd.ParseFlags(args[3:]), "flags of simrun sweep")
 	require.Equal(t, "0/8", cmd.Flags().Lookup("shard").Value.String())
 
+	requireResultCodesPass(t, script)
+
 	var pvc struct {
 		Kind string `yaml:"kind"`
 	}
@@ -77,4 +79,20 @@ func TestCIWorkflowExampleIsValidYAML(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(data, &wf))
 	require.Contains(t, wf.Jobs, "shard")
 	require.Equal(t, "shard", wf.Jobs["merge"].Needs)
+	requireResultCodesPass(t, string(data))
+}
+
+// requireResultCodesPass requires the script's exit-code filter (case
+// "$code" in 0|3|...) to let every failure class's code through, as a result
+// for merge to judge, and not an internal error or bad input.
+func requireResultCodesPass(t *testing.T, script string) {
+	t.Helper()
+	m := regexp.MustCompile(`case "\$code" in ([0-9|]+)\)`).FindStringSubmatch(script)
+	require.NotNil(t, m, "no exit-code filter in:\n%s", script)
+	passed := strings.Split(m[1], "|")
+	for _, class := range byGravity {
+		require.Contains(t, passed, strconv.Itoa(exitCodeFor(class)), "a %s seed is a result", class)
+	}
+	require.NotContains(t, passed, strconv.Itoa(exitInternal))
+	require.NotContains(t, passed, strconv.Itoa(exitBadInput))
 }

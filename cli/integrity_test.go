@@ -250,6 +250,10 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 		"a seed of wrong type": {line(func(m map[string]any) { m["seed"] = "two" }), "seed: want a whole number, 0 or more, got string"},
 		"not a trace hash":     {line(func(m map[string]any) { m["trace_hash"] = "zz" }), `"trace_hash" "zz" is not 16 hexadecimal digits`},
 		"a line of a megabyte": {strings.Repeat("x", jsonl.MaxLine), "longer than 1048576 bytes"},
+		"a range of no seeds": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 0, "shard": 0, "of": 1} }),
+			`"swept" (from 1, 0 seeds, shard 0 of 1) is no sweep's range`},
+		"a seed outside its range": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 1, "shard": 0, "of": 1} }),
+			"seed 2 is outside the range it was swept in (from 1, 1 seeds)"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -503,4 +507,34 @@ func TestAnotherScenariosResultsAreNamed(t *testing.T) {
 		require.Equal(t, exitBadInput, code)
 		require.Regexp(t, `short/results.jsonl:1: a result of another scenario \("other", scenario hash [0-9a-f]{16}; this is "short"\): choose another --out\n$`, errOut)
 	}
+}
+
+// TestMergeTellsSeedsWithoutAResult: shards merged together must cover
+// their sweep's range. A shard that never ran, or shards swept over
+// different ranges, leave seeds without a result: merge names them and
+// exits 1, as for an interrupted sweep; with every shard, it passes.
+func TestMergeTellsSeedsWithoutAResult(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	shard := func(k, n, seeds string) string {
+		dir := filepath.Join(out, "shard-"+k+"-of-"+n+"-"+seeds)
+		code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", seeds, "--shard", k+"/"+n, "--out", dir)
+		require.Equal(t, exitPass, code, stdout+errOut)
+		return dir
+	}
+	a, b := shard("0", "3", "6"), shard("1", "3", "6")
+	code, stdout, errOut := simrun(t, "merge", a, b)
+	require.Equal(t, exitInternal, code, stdout+errOut)
+	require.Contains(t, stdout, "unfinished  2 seeds of the range swept have no result (seeds 3, 6); no result from shard 2/3: a shard is missing, was cut short or swept a shorter range\n")
+	require.Contains(t, errOut, "1 scenario versions have seeds without a result")
+
+	c := shard("2", "3", "6")
+	code, stdout, errOut = simrun(t, "merge", a, b, c)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.NotContains(t, stdout, "unfinished")
+
+	// Shards of one sweep run with different --seeds: seed 4 of the longer
+	// range belongs to shard 1, which swept only seeds 1 and 2.
+	code, stdout, _ = simrun(t, "merge", shard("0", "2", "4"), shard("1", "2", "2"))
+	require.Equal(t, exitInternal, code)
+	require.Contains(t, stdout, "unfinished  1 seeds of the range swept have no result (seeds 4): a shard is missing, was cut short or swept a shorter range\n")
 }

@@ -27,7 +27,12 @@ ran the same seed differently: it is reported as nondeterministic. A definite
 verdict wins over an inconclusive one (Porcupine ran out of time on one
 machine only). Each replay line carries the flags its seed was judged with
 (--swarm, a non-default --lin-timeout). Files that hold no result at all are
-an error, not a summary of nothing.`
+an error, not a summary of nothing.
+
+Each result stores the range its sweep was asked for (--from, --seeds,
+--shard): seeds of those ranges with no result (a shard that never ran, was
+cut short, or swept a shorter range) are counted on an "unfinished" line,
+and a merge that found no failure then exits 1, as an interrupted sweep does.`
 
 func (a *app) newMergeCmd() *cobra.Command {
 	return &cobra.Command{
@@ -59,7 +64,7 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		// like a clean sweep.
 		return badInput("no sweep results in %s: nothing to merge", strings.Join(files, ", "))
 	}
-	worst := exitPass
+	worst, unfinished := exitPass, 0
 	for _, name := range scenarioNames(tallies) {
 		hashes := versionsOf(tallies, name)
 		if len(hashes) > 1 {
@@ -69,11 +74,19 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 			t := tallies[scenarioVersion{name, hash}]
 			t.probes = a.declaredProbes(t)
 			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name)
+			if line := t.unfinished(); line != "" {
+				fmt.Fprintf(stdout, "unfinished  %s\n", line)
+				unfinished++
+			}
 			worst = graverCode(worst, t.exitCode())
 		}
 	}
-	if worst != exitPass {
+	switch {
+	case worst != exitPass:
 		return &exitError{code: worst}
+	case unfinished > 0:
+		// Like an interrupted sweep: what ran passed, but not all of it ran.
+		return &exitError{code: exitInternal, msg: fmt.Sprintf("%d scenario versions have seeds without a result: run their missing shards (the same sweep command continues a cut-short one), then merge again", unfinished)}
 	}
 	return nil
 }

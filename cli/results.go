@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,26 @@ type result struct {
 	LinTimeout time.Duration `json:"lin_timeout_ns,omitempty"`
 	// Build is the Program.Build that ran the seed.
 	Build string `json:"build,omitempty"`
+	// Swept is the range of seeds the sweep that ran the seed was asked
+	// for, so that merge can tell a shard that is missing or was cut short
+	// from a finished one. Absent in results of older sweeps.
+	Swept *sweptRange `json:"swept,omitempty"`
+}
+
+// sweptRange is a sweep's --from, --seeds and --shard K/N.
+type sweptRange struct {
+	From  uint64 `json:"from"`
+	Seeds uint64 `json:"seeds"`
+	Shard uint64 `json:"shard"`
+	Of    uint64 `json:"of"`
+}
+
+// end is the seed after the range, saturated at the largest seed.
+func (r sweptRange) end() uint64 {
+	if r.Seeds > math.MaxUint64-r.From {
+		return math.MaxUint64
+	}
+	return r.From + r.Seeds
 }
 
 // replayFlags are the flags a replay of this result needs to reach the same
@@ -102,6 +123,11 @@ func parseResult(line []byte) (result, error) {
 		return result{}, errors.New(`empty "trace_hash"`)
 	case r.Hash != "" && !isHash(r.Hash):
 		return result{}, fmt.Errorf(`"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)
+	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.From == 0 || r.Swept.Seeds == 0):
+		return result{}, fmt.Errorf(`"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want from and seeds of 1 or more, and a shard below of`,
+			r.Swept.From, r.Swept.Seeds, r.Swept.Shard, r.Swept.Of)
+	case r.Swept != nil && (r.Seed < r.Swept.From || r.Seed >= r.Swept.end()):
+		return result{}, fmt.Errorf(`seed %d is outside the range it was swept in (from %d, %d seeds)`, r.Seed, r.Swept.From, r.Swept.Seeds)
 	}
 	return r, nil
 }

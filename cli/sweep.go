@@ -305,6 +305,7 @@ func lockResults(dir string) (*dirLock, error) {
 // what it has seen so far.
 type sweepRun struct {
 	f         sweepFlags
+	swept     sweptRange // f's range and shard, stored with each result
 	path      string
 	version   resultsVersion
 	dir       string // the scenario's results directory
@@ -315,7 +316,7 @@ type sweepRun struct {
 	retried   int
 	resolved  int // retried seeds that reached a verdict this time
 	prog      *progress
-	loadErr   error // a run could not be built (the scenario changed on disk?)
+	loadErr   error // a run could not be built
 	writeErr  error // results.jsonl could not be written
 	lost      int   // results not recorded after writeErr
 }
@@ -329,7 +330,8 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 	inSweep := func(seed uint64) bool {
 		return seed >= f.from && seed-f.from < f.seeds && (seed-f.from)%n == k
 	}
-	s := &sweepRun{f: f, path: path, version: v, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{}}
+	s := &sweepRun{f: f, path: path, version: v, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{},
+		swept: sweptRange{From: f.from, Seeds: f.seeds, Shard: k, Of: n}}
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
 	for seed, e := range s.tally.bySeed {
 		if e.retriable() {
@@ -357,7 +359,7 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		s.lost++
 		return s.writeErr
 	}
-	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout}
+	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout, Swept: &s.swept}
 	res.File, res.ScenarioHash, res.Build = s.path, s.version.hash, s.version.build
 	if err := appendResult(results, &res); err != nil {
 		s.writeErr, s.lost = err, 1

@@ -43,6 +43,9 @@ type tally struct {
 	// seed's result from a later build in the same file supersedes the
 	// earlier one (add).
 	file int32
+	// ranges are the ranges and shards the results were swept in, for
+	// merge to find the seeds that have no result (unfinished).
+	ranges map[sweptRange]bool
 }
 
 // entry is what a tally holds of one seed: inline, the few fields every
@@ -65,7 +68,7 @@ func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
 
 func newTally(name, hash string) *tally {
 	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[otherVersion]int{}, probeNames: &probeTable{},
-		builds: map[string]string{}}
+		builds: map[string]string{}, ranges: map[sweptRange]bool{}}
 }
 
 // add records a result, combining it with an earlier one of the same seed.
@@ -77,6 +80,9 @@ func newTally(name, hash string) *tally {
 func (t *tally) add(r result) {
 	if t.origin == nil {
 		t.origin = &result{Report: runner.Report{File: r.File, Protocol: r.Protocol}, SwarmKinds: r.SwarmKinds, LinTimeout: r.LinTimeout}
+	}
+	if r.Swept != nil {
+		t.ranges[*r.Swept] = true
 	}
 	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), file: t.file, wall: r.WallTime,
 		events: r.Events, fired: t.probeNames.set(r.Probes)}
