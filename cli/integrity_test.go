@@ -348,6 +348,21 @@ func TestAnotherBuildsResultsAreNotContinued(t *testing.T) {
 	code, stdout, errOut = as("build-b", "merge", out)
 	require.Equal(t, exitPass, code, stdout+errOut)
 	require.Regexp(t, `pass +2\n`, stdout)
+	require.Contains(t, stdout, "also holds 2 results of build build-a, which build build-b continued with --resume: left apart, not counted\n")
+
+	// A seed only the earlier build ran is left apart too: merge counts
+	// what the sweep counts, the latest build's results.
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &m))
+	m["seed"], m["swept"] = 3, map[string]any{"from": 1, "seeds": 3, "shard": 0, "of": 1}
+	data, err = json.Marshal(m)
+	require.NoError(t, err)
+	extra := string(data)
+	writeResultsFile(t, filepath.Dir(results), append([]string{extra}, lines...)...)
+	code, stdout, errOut = as("build-b", "merge", out)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.Contains(t, stdout, "short: 2 seeds")
+	require.Contains(t, stdout, "also holds 3 results of build build-a")
 
 	// Across files, shards of two builds must agree on a seed: merge says so
 	// when they do not, naming the builds.

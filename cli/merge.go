@@ -74,6 +74,9 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 			t := tallies[scenarioVersion{name, hash}]
 			t.probes = a.declaredProbes(t)
 			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name)
+			for _, line := range t.supersededLines() {
+				fmt.Fprintf(stdout, "other       %s\n", line)
+			}
 			if line := t.unfinished(); line != "" {
 				fmt.Fprintf(stdout, "unfinished  %s\n", line)
 				unfinished++
@@ -144,19 +147,39 @@ func resultFiles(args []string) ([]string, error) {
 	return slices.Compact(files), nil
 }
 
-// readInto adds every result of one file, the file-th, to the tally of its
-// scenario version. A line that is not a complete result is bad input naming
-// the file and line; a last line cut short (an interrupted sweep) is skipped.
+// readInto adds the results of one file, the file-th, to the tallies of
+// their scenario versions: of each version, those of the file's latest
+// build (its last line's), as the sweep that wrote the file counts them; a
+// sweep continued with --resume after a rebuild leaves the earlier build's
+// beside them, which are counted apart (tally.superseded). A line that is
+// not a complete result is bad input naming the file and line; a last line
+// cut short (an interrupted sweep) is skipped.
 func readInto(path string, file int32, tallies map[scenarioVersion]*tally) error {
-	_, err := readResults(path, func(_ int, r result) error {
+	latest := map[scenarioVersion]string{}
+	err := readEach(path, func(r result) { latest[scenarioVersion{r.Scenario, r.ScenarioHash}] = r.Build })
+	if err != nil {
+		return err
+	}
+	return readEach(path, func(r result) {
 		v := scenarioVersion{r.Scenario, r.ScenarioHash}
 		t, ok := tallies[v]
 		if !ok {
 			t = newTally(v.name, v.hash)
 			tallies[v] = t
 		}
+		if r.Build != latest[v] {
+			t.superseded[supersededBy{file: path, build: orUnknown(r.Build), by: orUnknown(latest[v])}]++
+			return
+		}
 		t.file = file
 		t.add(r)
+	})
+}
+
+// readEach calls fn with every complete result of the file.
+func readEach(path string, fn func(r result)) error {
+	_, err := readResults(path, func(_ int, r result) error {
+		fn(r)
 		return nil
 	})
 	var ex *exitError

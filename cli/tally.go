@@ -46,6 +46,25 @@ type tally struct {
 	// ranges are the ranges and shards the results were swept in, for
 	// merge to find the seeds that have no result (unfinished).
 	ranges map[sweptRange]bool
+	// superseded counts, for merge, the results left apart because a later
+	// build continued their file (readInto).
+	superseded map[supersededBy]int
+}
+
+// supersededBy is a result of build that a later build, by, continued in
+// the same results file.
+type supersededBy struct{ file, build, by string }
+
+// supersededLines describes the superseded results, by file and builds.
+func (t *tally) supersededLines() []string {
+	var lines []string
+	for _, s := range slices.SortedFunc(maps.Keys(t.superseded), func(a, b supersededBy) int {
+		return cmp.Or(strings.Compare(a.file, b.file), strings.Compare(a.build, b.build))
+	}) {
+		lines = append(lines, fmt.Sprintf("%s also holds %d results of build %s, which build %s continued with --resume: left apart, not counted",
+			s.file, t.superseded[s], s.build, s.by))
+	}
+	return lines
 }
 
 // entry is what a tally holds of one seed: inline, the few fields every
@@ -68,7 +87,7 @@ func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
 
 func newTally(name, hash string) *tally {
 	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[otherVersion]int{}, probeNames: &probeTable{},
-		builds: map[string]string{}, ranges: map[sweptRange]bool{}}
+		builds: map[string]string{}, ranges: map[sweptRange]bool{}, superseded: map[supersededBy]int{}}
 }
 
 // add records a result, combining it with an earlier one of the same seed.
