@@ -250,6 +250,7 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 		"a seed of wrong type": {line(func(m map[string]any) { m["seed"] = "two" }), "seed: want a whole number, 0 or more, got string"},
 		"not a trace hash":     {line(func(m map[string]any) { m["trace_hash"] = "zz" }), `"trace_hash" "zz" is not 16 hexadecimal digits`},
 		"a line of a megabyte": {strings.Repeat("x", jsonl.MaxLine), "longer than 1048576 bytes"},
+		"an empty line":        {"  ", "an empty line"},
 		"a range of no seeds": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 0, "shard": 0, "of": 1} }),
 			`"swept" (from 1, 0 seeds, shard 0 of 1) is no sweep's range`},
 		"a seed outside its range": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 1, "shard": 0, "of": 1} }),
@@ -552,4 +553,21 @@ func TestMergeTellsSeedsWithoutAResult(t *testing.T) {
 	code, stdout, _ = simrun(t, "merge", shard("0", "2", "4"), shard("1", "2", "2"))
 	require.Equal(t, exitInternal, code)
 	require.Contains(t, stdout, "unfinished  1 seeds of the range swept have no result (seeds 4): a shard is missing, was cut short or swept a shorter range\n")
+}
+
+// TestReportRefusesWhatSweepRefuses: a results line sweep and merge refuse
+// is refused by report too, with the same error, before any page counts it.
+func TestReportRefusesWhatSweepRefuses(t *testing.T) {
+	_, out, results := sweptOneSeed(t)
+	good, err := os.ReadFile(results)
+	require.NoError(t, err)
+	for _, bad := range []string{"null", withField(t, strings.TrimSpace(string(good)), "class", "weird")} {
+		writeResultsFile(t, filepath.Dir(results), strings.TrimSpace(string(good)), bad)
+		_, _, mergeErr := simrun(t, "merge", out)
+		code, _, errOut := simrun(t, "report", out)
+		require.Equal(t, exitBadInput, code, errOut)
+		require.Equal(t, mergeErr, errOut)
+		require.Contains(t, errOut, results+":2")
+		require.NoFileExists(t, filepath.Join(out, "report.html"))
+	}
 }

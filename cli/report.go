@@ -56,14 +56,30 @@ func writeReport(stdout io.Writer, dir string) error {
 	write := report.WriteSweep
 	if isRunDir(dir) {
 		write = report.WriteRun
-	} else if _, err := report.FindResults(dir); err != nil {
-		return badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
+	} else if err := checkResultFiles(dir); err != nil {
+		return err
 	}
 	path, err := write(dir)
 	if err != nil {
 		return badInputErr(err)
 	}
 	fmt.Fprintf(stdout, "report      %s\n", path)
+	return nil
+}
+
+// checkResultFiles reads a sweep directory's results files as sweep and
+// merge read them, so that a line they refuse is refused here too, with
+// the same error, before the page counts it.
+func checkResultFiles(dir string) error {
+	files, err := report.FindResults(dir)
+	if err != nil {
+		return badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
+	}
+	for _, f := range files {
+		if err := readEach(f, func(result) {}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

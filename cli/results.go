@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +92,9 @@ const repairHint = "delete this line, or the whole file, and run the same comman
 // parseResult decodes one results line and insists that it is a complete
 // result: a partial or foreign line must never count as a finished seed.
 func parseResult(line []byte) (result, error) {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return result{}, errors.New("an empty line") // not JSON cut short, as Unmarshal would say
+	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(line, &fields); err != nil {
 		return result{}, jsonl.DescribeError("not JSON: ", err)

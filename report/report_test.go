@@ -202,13 +202,20 @@ func TestSweepOfAnInterruptedSweep(t *testing.T) {
 	require.Len(t, scs, 1)
 	require.Len(t, scs[0].Results, 1)
 
-	// A build's results are a version of their own, as the sweep keeps them.
+	// A later build that continued the file (--resume) is what counts, as
+	// the sweep counts it: the earlier build's results are noted, apart.
 	other := strings.Replace(line, `"seed":1,`, `"seed":1,"build":"b2",`, 1)
 	require.NoError(t, os.WriteFile(results, []byte(line+other), 0o644))
 	scs, err = LoadSweep(dir)
 	require.NoError(t, err)
-	require.Len(t, scs, 2)
-	require.Equal(t, []string{"", "b2"}, []string{scs[0].Build, scs[1].Build})
+	require.Len(t, scs, 1)
+	require.Equal(t, "b2", scs[0].Build)
+	require.Equal(t, "the file also holds 1 results of build unknown, which this build continued: left apart, not counted", scs[0].LeftApart)
+	page, err := WriteSweep(dir)
+	require.NoError(t, err)
+	data, err := os.ReadFile(page)
+	require.NoError(t, err)
+	require.Contains(t, string(data), "which this build continued: left apart, not counted")
 
 	require.NoError(t, os.WriteFile(results, []byte(line+strings.Repeat("x", 2<<20)), 0o644))
 	_, err = LoadSweep(dir)

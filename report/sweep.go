@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -58,6 +59,10 @@ type Scenario struct {
 	Dir        string // relative to the sweep directory ("" for the directory itself)
 	Results    []Result
 	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory
+	// LeftApart says what the results file holds of an earlier build of
+	// this scenario version, which this build continued (--resume): not
+	// counted, as the sweep does not count it; "" if nothing.
+	LeftApart string
 }
 
 // FindResults lists the results.jsonl files of a sweep's --out directory
@@ -103,7 +108,8 @@ func readResults(root, path string) ([]*Scenario, error) {
 	}
 	defer f.Close()
 	rel, _ := filepath.Rel(root, filepath.Dir(path))
-	vs := versions{dir: filepath.ToSlash(rel), byKey: map[versionKey]*Scenario{}, latest: map[versionKey]map[uint64]int{}}
+	vs := versions{dir: filepath.ToSlash(rel), byKey: map[versionKey]*Scenario{}, latest: map[versionKey]map[uint64]int{},
+		lastBuild: map[string]string{}}
 	// A sweep that was interrupted may have left its last line cut short: the
 	// sweep leaves it out when it continues, and so does the report.
 	var bad error
@@ -126,14 +132,42 @@ func readResults(root, path string) ([]*Scenario, error) {
 	default:
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return vs.latestBuilds(root), nil
+}
+
+// latestBuilds returns, of each scenario version, the results of the
+// latest build that ran it in the file (that of its last line), as the
+// sweep counts them; an earlier build's, which a sweep continued with
+// --resume after a rebuild, are noted on the version kept (their failure
+// pages, of the same seeds, are the later build's now).
+func (vs *versions) latestBuilds(root string) []*Scenario {
 	var out []*Scenario
 	for _, k := range vs.order {
+		if k.build != vs.lastBuild[k.hash] {
+			continue
+		}
 		v := vs.byKey[k]
+		var apart []string
+		for _, old := range vs.order {
+			if old.hash == k.hash && old.build != k.build {
+				apart = append(apart, fmt.Sprintf("%d results of build %s", len(vs.byKey[old].Results), orUnknown(old.build)))
+			}
+		}
+		if len(apart) > 0 {
+			v.LeftApart = "the file also holds " + strings.Join(apart, " and ") + ", which this build continued: left apart, not counted"
+		}
 		slices.SortFunc(v.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
 		v.findReports(root)
 		out = append(out, v)
 	}
-	return out, nil
+	return out
+}
+
+func orUnknown(build string) string {
+	if build == "" {
+		return "unknown"
+	}
+	return build
 }
 
 // versions gathers one results file's lines by version (scenario hash and
@@ -143,6 +177,8 @@ type versions struct {
 	byKey  map[versionKey]*Scenario
 	order  []versionKey
 	latest map[versionKey]map[uint64]int // version -> seed -> index in Results
+	// lastBuild is, by scenario hash, the build of its last line.
+	lastBuild map[string]string
 }
 
 type versionKey struct{ hash, build string }
@@ -151,6 +187,7 @@ type versionKey struct{ hash, build string }
 // line (a retried inconclusive seed).
 func (vs *versions) add(r Result) {
 	k := versionKey{r.ScenarioHash, r.Build}
+	vs.lastBuild[r.ScenarioHash] = r.Build
 	v, ok := vs.byKey[k]
 	if !ok {
 		v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Build: r.Build, Dir: vs.dir, Reports: map[uint64]string{}}
