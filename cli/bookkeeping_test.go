@@ -126,6 +126,7 @@ func TestSweepOfSeveralScenariosExitsWithTheGravestFailure(t *testing.T) {
 		require.NoError(t, err)
 		line := withField(t, strings.TrimSpace(string(data)), "class", string(class))
 		require.NoError(t, os.WriteFile(path, []byte(line+"\n"), 0o644))
+		fakeArtifacts(t, filepath.Join(out, name), 1)
 	}
 	code, stdout, errOut = simrun(t, "sweep", a, b, "--seeds", "1", "--out", out)
 	require.Equal(t, exitSafety, code, stdout+errOut)
@@ -154,8 +155,20 @@ func TestSweepExitsWithItsGravestClass(t *testing.T) {
 		lines = append(lines, withField(t, line, "class", string(classes[strconv.FormatUint(r.Seed, 10)])))
 	}
 	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+	for seed := range uint64(3) {
+		fakeArtifacts(t, filepath.Join(out, "short"), seed+1)
+	}
 	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--out", out)
 	require.Equal(t, exitSafety, code, stdout+errOut)
 	require.Contains(t, stdout, "first fail  seed 2  safety")
 	require.Contains(t, stdout, "--seed 2")
+}
+
+// fakeArtifacts gives a seed whose class a test rewrote on disk the page a
+// failure has, so that the sweep takes the seed for done.
+func fakeArtifacts(t *testing.T, dir string, seed uint64) {
+	t.Helper()
+	failure := failureDir(dir, seed)
+	require.NoError(t, os.MkdirAll(failure, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(failure, "report.html"), nil, 0o644))
 }

@@ -571,3 +571,27 @@ func TestReportRefusesWhatSweepRefuses(t *testing.T) {
 		require.NoFileExists(t, filepath.Join(out, "report.html"))
 	}
 }
+
+// TestResumeWritesArtifactsThatCouldNotBeWritten: a failing seed whose
+// artifacts could not be written (a file in the way) keeps its result and
+// class; the same command, once the way is clear, runs it again to write
+// them and says so.
+func TestResumeWritesArtifactsThatCouldNotBeWritten(t *testing.T) {
+	scenario, out := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"), t.TempDir()
+	failures := filepath.Join(out, "raft-bug-ack-before-sync", "failures")
+	require.NoError(t, os.MkdirAll(failures, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(failures, "seed-1"), nil, 0o644)) // in the way
+	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	require.Contains(t, errOut, "warning: seed 1: artifacts not written")
+
+	require.NoError(t, os.Remove(filepath.Join(failures, "seed-1")))
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	require.Contains(t, stdout, "rewritten   1 failing seeds run again to write the artifacts an earlier sweep could not\n")
+	require.FileExists(t, filepath.Join(failures, "seed-1", "report.html"))
+
+	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code)
+	require.NotContains(t, stdout, "rewritten", "nothing left to write")
+}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/spf13/cobra"
@@ -314,7 +315,9 @@ type sweepRun struct {
 	tally     *tally
 	retriable map[uint64]bool // seeds whose stored result is a Porcupine timeout
 	retried   int
-	resolved  int // retried seeds that reached a verdict this time
+	resolved  int             // retried seeds that reached a verdict this time
+	rewrite   map[uint64]bool // failing seeds whose artifacts an earlier sweep could not write
+	rewritten int
 	prog      *progress
 	loadErr   error // a run could not be built
 	writeErr  error // results.jsonl could not be written
@@ -331,18 +334,33 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 		return seed >= f.from && seed-f.from < f.seeds && (seed-f.from)%n == k
 	}
 	s := &sweepRun{f: f, path: path, version: v, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{},
-		swept: sweptRange{From: f.from, Seeds: f.seeds, Shard: k, Of: n}}
+		rewrite: map[uint64]bool{}, swept: sweptRange{From: f.from, Seeds: f.seeds, Shard: k, Of: n}}
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
 	for seed, e := range s.tally.bySeed {
-		if e.retriable() {
+		switch {
+		case e.retriable():
 			s.retriable[seed] = true
-		} else {
+		case lacksArtifacts(dir, e):
+			s.rewrite[seed] = true // runs again: the same result, and its artifacts
+		default:
 			done[seed] = true
 		}
 	}
 	s.seeds = runner.SeedRange(f.from, f.seeds, k, n, func(seed uint64) bool { return done[seed] })
 	s.todo = int64(runner.ShardSize(f.seeds, k, n) - uint64(len(done)))
 	return s
+}
+
+// lacksArtifacts reports whether a failing seed that gets artifacts has
+// none: writing them failed (a full disk, a file in the way) after its
+// result was kept. A nondeterministic seed, and one that ended without a
+// trace (a panic outside the protocol's handlers), get none.
+func lacksArtifacts(dir string, e entry) bool {
+	if !e.class.Failed() || e.class == runner.Nondeterministic || e.hash == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(failureDir(dir, e.seed), report.File))
+	return err != nil
 }
 
 // record keeps one seed's outcome: appended to results.jsonl (and fsynced)
@@ -365,6 +383,9 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		s.writeErr, s.lost = err, 1
 		return err
 	}
+	if s.rewrite[res.Seed] {
+		s.rewritten++
+	}
 	if s.retriable[res.Seed] {
 		s.retried++
 		if !res.retriable() {
@@ -385,6 +406,9 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 	if s.retried > 0 {
 		fmt.Fprintf(w, "retried     %d inconclusive seeds retried with --lin-timeout %v: %d reached a verdict\n",
 			s.retried, s.f.linTimeout, s.resolved)
+	}
+	if s.rewritten > 0 {
+		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep could not\n", s.rewritten)
 	}
 	if n := s.tally.count(entry.retriable); n > 0 {
 		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)
