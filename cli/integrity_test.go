@@ -595,3 +595,19 @@ func TestResumeWritesArtifactsThatCouldNotBeWritten(t *testing.T) {
 	require.Equal(t, exitSafety, code)
 	require.NotContains(t, stdout, "rewritten", "nothing left to write")
 }
+
+// TestSummarySaysWhatWasCheckedForDeterminism: the summary counts the
+// seeds --check-determinism ran twice, and says so when the sweep ran none
+// of its sample (every seed was finished before).
+func TestSummarySaysWhatWasCheckedForDeterminism(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "determinism 2 seeds run twice and their trace hashes compared")
+	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "determinism no seed run twice: --check-determinism checks seeds this sweep runs")
+	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "4", "--out", out)
+	require.Equal(t, exitPass, code)
+	require.NotContains(t, stdout, "determinism")
+}

@@ -318,6 +318,7 @@ type sweepRun struct {
 	resolved  int             // retried seeds that reached a verdict this time
 	rewrite   map[uint64]bool // failing seeds whose artifacts an earlier sweep could not write
 	rewritten int
+	rechecked int // seeds run twice by --check-determinism in this sweep
 	prog      *progress
 	loadErr   error // a run could not be built
 	writeErr  error // results.jsonl could not be written
@@ -386,6 +387,9 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 	if s.rewrite[res.Seed] {
 		s.rewritten++
 	}
+	if res.Rechecked {
+		s.rechecked++
+	}
 	if s.retriable[res.Seed] {
 		s.retried++
 		if !res.retriable() {
@@ -406,6 +410,12 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 	if s.retried > 0 {
 		fmt.Fprintf(w, "retried     %d inconclusive seeds retried with --lin-timeout %v: %d reached a verdict\n",
 			s.retried, s.f.linTimeout, s.resolved)
+	}
+	switch {
+	case s.rechecked > 0:
+		fmt.Fprintf(w, "determinism %d seeds run twice and their trace hashes compared (a mismatch is a nondeterministic seed)\n", s.rechecked)
+	case s.f.recheck > 0:
+		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks seeds this sweep runs, and it ran none of its sample (to check finished seeds, sweep them again into another --out)\n")
 	}
 	if s.rewritten > 0 {
 		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep could not\n", s.rewritten)
