@@ -46,8 +46,9 @@ world is deterministic on its own.
 
 Each result line is fsynced as it is written, so a machine crash loses at most
 the last one. Ctrl-C stops dispatching seeds, lets running ones finish and
-keeps every result; run the same command again to continue without redoing
-finished seeds. Seeds are generated as they are dispatched, so --seeds of any
+keeps every result (a second Ctrl-C quits at once, losing only the running
+seeds); run the same command again to continue without redoing finished
+seeds. Seeds are generated as they are dispatched, so --seeds of any
 size starts at once. A sweep locks <out>/<scenario>/ while it runs: a second
 sweep on the same directory fails at once (exit 2).
 
@@ -98,6 +99,22 @@ func (a *app) newSweepCmd() *cobra.Command {
 	return cmd
 }
 
+// stopOnInterrupt stops the sweep at the first interrupt (Ctrl-C, SIGTERM):
+// no more seeds are dispatched, the running ones finish and are kept. It
+// says so, and gives the signals back their default, so that a second
+// Ctrl-C ends the process at once: a long scenario's seed may take minutes.
+// Every result written by then is kept (each line is fsynced); the running
+// seeds' are lost, and run again when the sweep continues.
+func stopOnInterrupt(ctx context.Context, stop context.CancelFunc, interrupts chan os.Signal, stderr io.Writer) {
+	select {
+	case <-interrupts:
+		signal.Stop(interrupts)
+		fmt.Fprintln(stderr, "stopping: the running seeds finish and are kept; Ctrl-C again quits at once (theirs are then lost, and run again when the sweep continues)")
+		stop()
+	case <-ctx.Done():
+	}
+}
+
 func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f sweepFlags) (err error) {
 	if err := validateSweepFlags(f); err != nil {
 		return err
@@ -111,8 +128,12 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(interrupts)
+	go stopOnInterrupt(ctx, stop, interrupts, stderr)
 	toSweep, err := a.checkScenarios(paths, f)
 	if err != nil {
 		return err
