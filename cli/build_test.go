@@ -34,8 +34,7 @@ func TestABrokenBuildIsTheProtocolsCrash(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			scenario := filepath.Join(dir, "short.yaml")
-			require.NoError(t, os.WriteFile(scenario, []byte(strings.Replace(shortScenario, "protocol: raft", "protocol: broken", 1)), 0o644))
+			scenario := writeIn(t, dir, "short.yaml", strings.Replace(shortScenario, "protocol: raft", "protocol: broken", 1))
 			program := Program{Name: "mysim", Protocols: append(registry.Shipped(), runner.Protocol{Name: "broken", Build: c.build})}
 			for _, args := range [][]string{
 				{"run", scenario, "--seed", "1", "--out", filepath.Join(dir, "run")},
@@ -97,11 +96,7 @@ func fragile(t *testing.T, shipped string, broken func(runner.Cluster) bool) run
 // seeds draw makes those seeds protocol crashes: exit 5 either way.
 func TestABuildThatBreaksForSomeSeedsIsTheirCrash(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-		return path
-	}
+	write := func(name, text string) string { return writeIn(t, dir, name, text) }
 	sized := Program{Name: "mysim", Protocols: append(registry.Shipped(),
 		fragile(t, "raft", func(c runner.Cluster) bool { return c.Scenario.Nodes == 5 }))}
 	scenario := write("sized.yaml", strings.Replace(shortScenario, "protocol: raft\nnodes: 3", "protocol: fragile\nnodes: 5\nswarm_options: [nodes]", 1))

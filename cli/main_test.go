@@ -12,6 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// writeIn writes a file of the test's into dir and returns its path.
+func writeIn(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	return path
+}
+
 // simrun runs the CLI in-process and returns its exit code and output.
 func simrun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -78,11 +86,7 @@ func TestPlantedBugFailsWithReplay(t *testing.T) {
 // with one line naming file:line:column and the field, never a stack trace.
 func TestBadInputIsOneLineWithPosition(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-		return p
-	}
+	write := func(name, body string) string { return writeIn(t, dir, name, body) }
 	base := "protocol: raft\nnodes: 3\nduration: 1s\nworkload: {clients: 1, keys: 1, timeout: 1s, retry_interval: 100ms}\n"
 	cases := []struct {
 		name string
