@@ -611,3 +611,20 @@ func TestSummarySaysWhatWasCheckedForDeterminism(t *testing.T) {
 	require.Equal(t, exitPass, code)
 	require.NotContains(t, stdout, "determinism")
 }
+
+// TestReportOfShards: report takes the directory holding a sweep's shards
+// and draws them as one sweep.
+func TestReportOfShards(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	for _, k := range []string{"0", "1"} {
+		code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "4", "--shard", k+"/2", "--out", filepath.Join(out, "shard-"+k))
+		require.Equal(t, exitPass, code, errOut)
+	}
+	code, stdout, errOut := simrun(t, "report", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Equal(t, "report      "+filepath.Join(out, "report.html")+"\n", stdout)
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), "1 scenario version.")
+	require.Regexp(t, `short <span class="muted">4 seeds`, string(page))
+}

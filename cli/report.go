@@ -15,7 +15,10 @@ opens offline in any browser.
 
 DIR is either a failed run's artifacts directory (it holds report.json and
 trace.jsonl, as "simrun run" and "simrun sweep" leave them), or a sweep's
---out directory (or one scenario's directory in it, holding results.jsonl).
+--out directory (or one scenario's directory in it, holding results.jsonl),
+or a directory holding the shards of one sweep (the --out of each shard
+below it): the shards of a scenario version are shown as one, as merge
+counts them, and every results line is checked as sweep and merge check it.
 
 For a run, the page shows a space-time diagram of the messages around the
 first violation (a lane per node, deliveries, drops and duplicates, crashes,

@@ -401,3 +401,35 @@ func TestTraceGoingBackInTimeIsRefused(t *testing.T) {
 	r := &Run{Meta: Meta{Events: 2}, Events: []Event{{I: 1, T: 5}, {I: 2, T: 3}}}
 	require.EqualError(t, r.checkTrace(), "event 2 (at 3ns) follows event 1 (at 5ns): not a trace the kernel wrote")
 }
+
+// TestSweepOfShards: the shards of one sweep, each in a directory of its
+// own (as a Kubernetes Indexed Job writes them), are one version on the
+// page; a seed two shards hold counts once, and another scenario's results
+// stay apart.
+func TestSweepOfShards(t *testing.T) {
+	dir := t.TempDir()
+	line := func(scenario, hash string, seed int, class string) string {
+		return fmt.Sprintf(`{"scenario":%q,"seed":%d,"scenario_hash":%q,"class":%q,"checks":[],"trace_hash":"x"}`+"\n", scenario, seed, hash, class)
+	}
+	write := func(shard, scenario, text string) {
+		path := filepath.Join(dir, shard, scenario, "results.jsonl")
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	write("shard-0", "alpha", line("alpha", "h1", 1, "pass")+line("alpha", "h1", 3, "safety"))
+	write("shard-1", "alpha", line("alpha", "h1", 2, "pass")+line("alpha", "h1", 3, "safety"))
+	write("shard-1", "beta", line("beta", "h2", 2, "pass"))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "shard-0", "alpha", "failures", "seed-3"), 0o755))
+	scs, err := LoadSweep(dir)
+	require.NoError(t, err)
+	require.Len(t, scs, 2)
+	var seeds []uint64
+	for _, r := range scs[0].Results {
+		seeds = append(seeds, r.Seed)
+	}
+	require.Equal(t, "alpha", scs[0].Name)
+	require.Equal(t, []uint64{1, 2, 3}, seeds)
+	require.Equal(t, "beta", scs[1].Name)
+	_, err = WriteSweep(dir)
+	require.NoError(t, err)
+}

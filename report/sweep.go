@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,38 +66,59 @@ type Scenario struct {
 	LeftApart string
 }
 
-// FindResults lists the results.jsonl files of a sweep's --out directory
-// (dir/<scenario>/results.jsonl) or of one scenario's (dir/results.jsonl).
+// FindResults lists the results.jsonl files below dir, in order: one
+// scenario's (dir/results.jsonl), a sweep's --out (dir/<scenario>/...), or
+// the shards of one sweep fanned out over machines (dir/shard-3/<scenario>/
+// ...). A failure's directory holds none and is not searched.
 func FindResults(dir string) ([]string, error) {
-	if _, err := os.Stat(filepath.Join(dir, resultsFile)); err == nil {
-		return []string{filepath.Join(dir, resultsFile)}, nil
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "*", resultsFile))
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && d.Name() == "failures" && path != dir:
+			return filepath.SkipDir
+		case !d.IsDir() && d.Name() == resultsFile:
+			files = append(files, path)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: no %s here or one level down: not a sweep directory", dir, resultsFile)
+		return nil, fmt.Errorf("%s: no %s below it: not a sweep directory", dir, resultsFile)
 	}
 	slices.Sort(files)
 	return files, nil
 }
 
-// LoadSweep reads every results file of a sweep directory. A seed that
+// LoadSweep reads every results file below a sweep directory. A seed that
 // appears twice in one version (a retried inconclusive seed) counts once,
-// by its last line; versions of a scenario are kept apart.
+// by its last line; versions of a scenario are kept apart, and the results
+// of one version in several files (the shards of one sweep) are shown as
+// one.
 func LoadSweep(dir string) ([]*Scenario, error) {
 	files, err := FindResults(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Scenario
+	byVersion := map[shardedKey]*Scenario{}
 	for _, f := range files {
-		sc, err := readResults(dir, f)
+		scs, err := readResults(dir, f)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sc...)
+		for _, sc := range scs {
+			k := shardedKey{sc.Name, sc.Hash, sc.Build}
+			if first, ok := byVersion[k]; ok {
+				first.addShard(sc)
+				continue
+			}
+			byVersion[k] = sc
+			out = append(out, sc)
+		}
 	}
 	return out, nil
 }
@@ -200,6 +222,33 @@ func (vs *versions) add(r Result) {
 	}
 	vs.latest[k][r.Seed] = len(v.Results)
 	v.Results = append(v.Results, r)
+}
+
+// shardedKey is what the shards of one sweep share: a scenario version run
+// by one build.
+type shardedKey struct{ name, hash, build string }
+
+// addShard adds another file's results of s's version: a seed both hold
+// (shards that overlap) counts once, as the first file has it.
+func (s *Scenario) addShard(other *Scenario) {
+	seen := make(map[uint64]bool, len(s.Results))
+	for _, r := range s.Results {
+		seen[r.Seed] = true
+	}
+	for _, r := range other.Results {
+		if !seen[r.Seed] {
+			s.Results = append(s.Results, r)
+		}
+	}
+	slices.SortFunc(s.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
+	for seed, page := range other.Reports {
+		if _, ok := s.Reports[seed]; !ok {
+			s.Reports[seed] = page
+		}
+	}
+	if other.LeftApart != "" {
+		s.LeftApart = strings.TrimPrefix(s.LeftApart+"; "+other.LeftApart, "; ")
+	}
 }
 
 // findReports notes the failures whose artifacts have a page (or could:
