@@ -312,15 +312,16 @@ func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) 
 
 // run is one world under construction and its observers.
 type run struct {
-	sc      *scenarios.Scenario
-	opts    Options
-	world   *sim.World
-	load    *workload.Workload
-	faults  *faults.Injector
-	monitor *checkers.Monitor
-	seen    Announced
-	leaders map[leadership]struct{} // the leaderships announced: only counted
-	outcome sim.Outcome
+	sc       *scenarios.Scenario
+	opts     Options
+	world    *sim.World
+	load     *workload.Workload
+	faults   *faults.Injector
+	monitor  *checkers.Monitor
+	seen     Announced
+	leaders  map[leadership]struct{} // the leaderships announced: only counted
+	digested int                     // commits announced with a digest (vacuity.go)
+	outcome  sim.Outcome
 
 	backoff   time.Duration // Servers.Backoff
 	stepDown  time.Duration // Servers.StepDown

@@ -48,6 +48,9 @@ func (r *run) count(o sim.Observation) {
 		r.leaders[leadership{o.Node, o.Term}] = struct{}{}
 	case sim.ObsCommit:
 		r.seen.Commits++
+		if o.Digest != 0 {
+			r.digested++
+		}
 	case sim.ObsApply:
 		r.seen.Applies++
 	case sim.ObsConfig:
@@ -107,6 +110,12 @@ func (r *run) vacuity(rep *Report) []string {
 			why = append(why, fmt.Sprintf("%s judged nothing: no server announced %s", n.check, n.what))
 			markVacuous(rep, n.check)
 		}
+	}
+	if r.sc.HasCheck(checkers.NameAgreement) && r.seen.Commits > 0 && r.digested == 0 {
+		// Commits that all carry digest 0 all agree, whatever was committed.
+		why = append(why, fmt.Sprintf("%s judged nothing: all %d commits were announced with digest 0 (sim.Observation.Digest: the command's service.Command.Digest)",
+			checkers.NameAgreement, r.seen.Commits))
+		markVacuous(rep, checkers.NameAgreement)
 	}
 	why = append(why, r.avail.vacuity(rep)...)
 	if calls := rep.Ops.OK + rep.Ops.Failed + rep.Ops.Unknown; r.sc.Workload.Clients > 0 && rep.Ops.OK == 0 {

@@ -209,3 +209,25 @@ func TestVacuousLivenessSaysNoConvergence(t *testing.T) {
 	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
 	require.Zero(t, rep.ConvergedAfter)
 }
+
+// TestCommitsWithoutDigestsAreVacuous: a protocol that announces its commits
+// with digest 0 (a forgotten field) gives agreement nothing to compare: the
+// run is vacuous, naming it, not a pass.
+func TestCommitsWithoutDigestsAreVacuous(t *testing.T) {
+	sc, raft := parsed(t, "no-digests.yaml", `protocol: raft
+nodes: 3
+duration: 2s
+workload: {clients: 2, keys: 2}
+checks: [linearizable, agreement]
+`)
+	require.Equal(t, runner.Pass, runSeed(t, sc, raft, 1).Class)
+	rep := runSeed(t, sc, reobserving(raft, func(env sim.Env, o sim.Observation) {
+		if o.Kind == sim.ObsCommit || o.Kind == sim.ObsApply {
+			o.Digest = 0
+		}
+		env.Observe(o)
+	}), 1)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "agreement judged nothing: all ")
+	require.Contains(t, rep.Reason, "commits were announced with digest 0")
+}
