@@ -553,6 +553,11 @@ func TestMergeTellsSeedsWithoutAResult(t *testing.T) {
 	code, stdout, _ = simrun(t, "merge", shard("0", "2", "4"), shard("1", "2", "2"))
 	require.Equal(t, exitInternal, code)
 	require.Contains(t, stdout, "unfinished  1 seeds of the range swept have no result (seeds 4): a shard is missing, was cut short or swept a shorter range\n")
+
+	// Three seeds over four shards: shard 3 has none, and is not named.
+	code, stdout, _ = simrun(t, "merge", shard("0", "4", "3"), shard("2", "4", "3"), shard("3", "4", "3"))
+	require.Equal(t, exitInternal, code)
+	require.Contains(t, stdout, "(seeds 2); no result from shard 1/4: ")
 }
 
 // TestReportRefusesWhatSweepRefuses: a results line sweep and merge refuse
@@ -594,6 +599,14 @@ func TestResumeWritesArtifactsThatCouldNotBeWritten(t *testing.T) {
 	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
 	require.Equal(t, exitSafety, code)
 	require.NotContains(t, stdout, "rewritten", "nothing left to write")
+
+	// Still in the way: the seed runs again, is not counted as rewritten.
+	require.NoError(t, os.RemoveAll(filepath.Join(failures, "seed-1")))
+	require.NoError(t, os.WriteFile(filepath.Join(failures, "seed-1"), nil, 0o644))
+	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code)
+	require.Contains(t, errOut, "warning: seed 1: artifacts not written")
+	require.NotContains(t, stdout, "rewritten")
 }
 
 // TestSummarySaysWhatWasCheckedForDeterminism: the summary counts the
@@ -606,10 +619,17 @@ func TestSummarySaysWhatWasCheckedForDeterminism(t *testing.T) {
 	require.Contains(t, stdout, "determinism 2 seeds run twice and their trace hashes compared")
 	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=2", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
-	require.Contains(t, stdout, "determinism no seed run twice: --check-determinism checks seeds this sweep runs")
+	require.Contains(t, stdout, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs")
 	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "4", "--out", out)
 	require.Equal(t, exitPass, code)
 	require.NotContains(t, stdout, "determinism")
+
+	// Every shard of a fanned-out sweep checks some of its own seeds: with
+	// 4 shards and one seed in 5, shard 1 (seeds 2, 6, ..., 38) checks 2
+	// and 22.
+	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "40", "--shard", "1/4", "--check-determinism=5", "--out", t.TempDir())
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "determinism 2 seeds run twice")
 }
 
 // TestReportOfShards: report takes the directory holding a sweep's shards
@@ -627,4 +647,35 @@ func TestReportOfShards(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), "1 scenario version.")
 	require.Regexp(t, `short <span class="muted">4 seeds`, string(page))
+}
+
+// TestStopOnInterrupt: the first interrupt stops the sweep and says that a
+// second quits at once; a sweep that ends by itself says nothing.
+func TestStopOnInterrupt(t *testing.T) {
+	var errOut bytes.Buffer
+	ctx, stop := context.WithCancel(context.Background())
+	interrupts := make(chan os.Signal, 1)
+	interrupts <- os.Interrupt
+	stopOnInterrupt(ctx, stop, interrupts, &errOut)
+	require.Error(t, ctx.Err(), "the sweep is stopped")
+	require.Contains(t, errOut.String(), "stopping: the running seeds finish and are kept; Ctrl-C again quits at once")
+
+	errOut.Reset()
+	ctx, stop = context.WithCancel(context.Background())
+	stop()
+	stopOnInterrupt(ctx, stop, make(chan os.Signal, 1), &errOut)
+	require.Empty(t, errOut.String())
+}
+
+// TestSweepFromSeedZeroContinues: seed 0 is a seed like any: a sweep from
+// it stores its range and continues, and merge reads it.
+func TestSweepFromSeedZeroContinues(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	code, _, errOut := simrun(t, "sweep", scenario, "--from", "0", "--seeds", "2", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--from", "0", "--seeds", "3", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "short: 3 seeds")
+	code, _, errOut = simrun(t, "merge", out)
+	require.Equal(t, exitPass, code, errOut)
 }

@@ -156,11 +156,17 @@ func resultFiles(args []string) ([]string, error) {
 // cut short (an interrupted sweep) is skipped.
 func readInto(path string, file int32, tallies map[scenarioVersion]*tally) error {
 	latest := map[scenarioVersion]string{}
-	err := readEach(path, func(r result) { latest[scenarioVersion{r.Scenario, r.ScenarioHash}] = r.Build })
+	last := 0 // the second pass reads no further: a sweep may append meanwhile
+	err := readEach(path, func(line int, r result) {
+		latest[scenarioVersion{r.Scenario, r.ScenarioHash}], last = r.Build, line
+	})
 	if err != nil {
 		return err
 	}
-	return readEach(path, func(r result) {
+	return readEach(path, func(line int, r result) {
+		if line > last {
+			return
+		}
 		v := scenarioVersion{r.Scenario, r.ScenarioHash}
 		t, ok := tallies[v]
 		if !ok {
@@ -176,10 +182,10 @@ func readInto(path string, file int32, tallies map[scenarioVersion]*tally) error
 	})
 }
 
-// readEach calls fn with every complete result of the file.
-func readEach(path string, fn func(r result)) error {
-	_, err := readResults(path, func(_ int, r result) error {
-		fn(r)
+// readEach calls fn with every complete result of the file and its line.
+func readEach(path string, fn func(line int, r result)) error {
+	_, err := readResults(path, func(line int, r result) error {
+		fn(line, r)
 		return nil
 	})
 	var ex *exitError

@@ -79,7 +79,7 @@ func checkResultFiles(dir string) error {
 		return badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
 	}
 	for _, f := range files {
-		if err := readEach(f, func(result) {}); err != nil {
+		if err := readEach(f, func(int, result) {}); err != nil {
 			return err
 		}
 	}

@@ -127,8 +127,8 @@ func parseResult(line []byte) (result, error) {
 		return result{}, errors.New(`empty "trace_hash"`)
 	case r.Hash != "" && !isHash(r.Hash):
 		return result{}, fmt.Errorf(`"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)
-	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.From == 0 || r.Swept.Seeds == 0):
-		return result{}, fmt.Errorf(`"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want from and seeds of 1 or more, and a shard below of`,
+	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.Seeds == 0):
+		return result{}, fmt.Errorf(`"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want seeds of 1 or more, and a shard below of`,
 			r.Swept.From, r.Swept.Seeds, r.Swept.Shard, r.Swept.Of)
 	case r.Swept != nil && (r.Seed < r.Swept.From || r.Seed >= r.Swept.end()):
 		return result{}, fmt.Errorf(`seed %d is outside the range it was swept in (from %d, %d seeds)`, r.Seed, r.Swept.From, r.Swept.Seeds)

@@ -24,7 +24,8 @@ that replays it.
 
 Exit codes:
   0  pass
-  1  internal error (simrun itself failed), or a sweep was interrupted
+  1  internal error (simrun itself failed), a sweep was interrupted, or merged
+     shards left seeds of their range without a result
   2  bad input: a scenario file, a flag, a results file; a path a flag names
      (--out, --trace, --history) that cannot be created or written; an --out
      another sweep is using
@@ -34,7 +35,10 @@ Exit codes:
   6  inconclusive (a checker timed out or a bound was hit)
   7  nondeterministic (the same seed gave two different runs)
   8  vacuous (the checks had nothing to judge: no leader, commit or apply was
-     announced, or no client operation succeeded)
+     announced, commits came without digests, or no client operation
+     succeeded)
+A sweep or merge exits with the gravest class among its seeds (3, 5, 4, 7,
+6, 8 in that order).
 A failing run whose artifacts cannot be written still exits with its class's
 code (3 to 8); a warning on stderr says what was not written.
 

@@ -64,9 +64,10 @@ delete that line (or the file) and run the command again.
 --shard K/N runs only every Nth seed of the range, starting with the Kth
 (0-based, like a Kubernetes Indexed Job's JOB_COMPLETION_INDEX), so N machines
 share one sweep; "simrun merge" then combines their results.jsonl files.
---check-determinism reruns a sample of seeds (every Nth counted from --from,
-so shards recheck the seeds one whole sweep would) and compares trace hashes;
-a mismatch is its own failure class, "nondeterministic".`
+--check-determinism reruns a sample of seeds (every Nth of the shard's,
+counted from its first, so that each shard rechecks some on its own machine
+and a resumed sweep the same ones) and compares trace hashes; a mismatch is
+its own failure class, "nondeterministic".`
 
 func (a *app) newSweepCmd() *cobra.Command {
 	var f sweepFlags
@@ -266,13 +267,14 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	so := runner.SweepOptions{
-		Load:         func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
-		Protocol:     proto,
-		Seeds:        s.seeds,
-		Parallel:     worldsAtOnce(f),
-		Options:      runner.Options{LinearizabilityTimeout: f.linTimeout},
-		RecheckEvery: f.recheck,
-		RecheckFrom:  f.from,
+		Load:          func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
+		Protocol:      proto,
+		Seeds:         s.seeds,
+		Parallel:      worldsAtOnce(f),
+		Options:       runner.Options{LinearizabilityTimeout: f.linTimeout},
+		RecheckEvery:  f.recheck,
+		RecheckFrom:   f.from,
+		RecheckShards: s.swept.Of,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
 			_, err := runner.WriteArtifactsWith(failureDir(dir, rep.Seed), sc, proto, rep,
 				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options(a.name))
@@ -405,7 +407,7 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		s.writeErr, s.lost = err, 1
 		return err
 	}
-	if s.rewrite[res.Seed] {
+	if s.rewrite[res.Seed] && r.Err == nil {
 		s.rewritten++
 	}
 	if res.Rechecked {
@@ -436,7 +438,7 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 	case s.rechecked > 0:
 		fmt.Fprintf(w, "determinism %d seeds run twice and their trace hashes compared (a mismatch is a nondeterministic seed)\n", s.rechecked)
 	case s.f.recheck > 0:
-		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks seeds this sweep runs, and it ran none of its sample (to check finished seeds, sweep them again into another --out)\n")
+		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs, and this one ran none of its sample (one seed in %d of the shard's; finished seeds are not run again: sweep them into another --out to check them)\n", s.f.recheck)
 	}
 	if s.rewritten > 0 {
 		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep could not\n", s.rewritten)

@@ -77,8 +77,10 @@ func mergedSpans(ranges []sweptRange) []span {
 func (t *tally) silentShards() []string {
 	type sweep struct{ from, of uint64 }
 	seen := map[sweep]map[uint64]bool{}
+	most := map[sweep]uint64{} // the longest range of the sweep: shard k has seeds if k < seeds
 	for r := range t.ranges {
 		s := sweep{r.From, r.Of}
+		most[s] = max(most[s], r.Seeds)
 		if seen[s] == nil {
 			seen[s] = map[uint64]bool{}
 		}
@@ -88,7 +90,7 @@ func (t *tally) silentShards() []string {
 	for _, s := range slices.SortedFunc(maps.Keys(seen), func(a, b sweep) int {
 		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.of, b.of))
 	}) {
-		for k := uint64(0); k < s.of && len(silent) < 8; k++ {
+		for k := uint64(0); k < min(s.of, most[s]) && len(silent) < 8; k++ {
 			if !seen[s][k] {
 				silent = append(silent, fmt.Sprintf("%d/%d", k, s.of))
 			}

@@ -433,3 +433,28 @@ func TestSweepOfShards(t *testing.T) {
 	_, err = WriteSweep(dir)
 	require.NoError(t, err)
 }
+
+// TestSweepOfShardsOfTwoBuilds: shards of one version built on machines of
+// different kinds are one sweep, naming both builds; a seed both ran with
+// two trace hashes is nondeterministic, as merge says.
+func TestSweepOfShardsOfTwoBuilds(t *testing.T) {
+	dir := t.TempDir()
+	line := func(seed int, build, hash string) string {
+		return fmt.Sprintf(`{"scenario":"alpha","seed":%d,"scenario_hash":"h1","build":%q,"class":"pass","checks":[],"trace_hash":%q}`+"\n", seed, build, hash)
+	}
+	for shard, text := range map[string]string{
+		"shard-0": line(1, "b1", "aa") + line(3, "b1", "cc"),
+		"shard-1": line(2, "b2", "bb") + line(3, "b2", "dd"),
+	} {
+		path := filepath.Join(dir, shard, "alpha", "results.jsonl")
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	scs, err := LoadSweep(dir)
+	require.NoError(t, err)
+	require.Len(t, scs, 1)
+	require.Equal(t, "b1, b2", scs[0].Build)
+	require.Len(t, scs[0].Results, 3)
+	require.Equal(t, "nondeterministic", scs[0].Results[2].Class)
+	require.Equal(t, "seed 3: trace hash cc (build b1) and dd (build b2) in two shards", scs[0].Results[2].Reason)
+}

@@ -28,6 +28,7 @@ type Result struct {
 	Seed         uint64 `json:"seed"`
 	ScenarioHash string `json:"scenario_hash"`
 	Build        string `json:"build"`
+	Hash         string `json:"trace_hash"`
 	Class        string `json:"class"`
 	Reason       string `json:"reason"`
 	Events       uint64 `json:"events"`
@@ -56,7 +57,7 @@ func (r Result) failureClass() string {
 // Scenario is one scenario version's results in a sweep directory.
 type Scenario struct {
 	Name, Hash string
-	Build      string // the program build that ran it ("" in results from before builds were recorded)
+	Build      string // the program builds that ran it, comma separated ("" in results from before builds were recorded)
 	Dir        string // relative to the sweep directory ("" for the directory itself)
 	Results    []Result
 	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory
@@ -76,8 +77,8 @@ func FindResults(dir string) ([]string, error) {
 		switch {
 		case err != nil:
 			return err
-		case d.IsDir() && d.Name() == "failures" && path != dir:
-			return filepath.SkipDir
+		case d.IsDir() && d.Name() == "failures" && path != dir && fileExists(filepath.Join(filepath.Dir(path), resultsFile)):
+			return filepath.SkipDir // a scenario's failures, beside its results
 		case !d.IsDir() && d.Name() == resultsFile:
 			files = append(files, path)
 		}
@@ -111,7 +112,7 @@ func LoadSweep(dir string) ([]*Scenario, error) {
 			return nil, err
 		}
 		for _, sc := range scs {
-			k := shardedKey{sc.Name, sc.Hash, sc.Build}
+			k := shardedKey{sc.Name, sc.Hash}
 			if first, ok := byVersion[k]; ok {
 				first.addShard(sc)
 				continue
@@ -224,21 +225,34 @@ func (vs *versions) add(r Result) {
 	v.Results = append(v.Results, r)
 }
 
-// shardedKey is what the shards of one sweep share: a scenario version run
-// by one build.
-type shardedKey struct{ name, hash, build string }
+// shardedKey is what the shards of one sweep share: a scenario version.
+// Shards may be built on machines of different kinds (different builds), as
+// merge combines them.
+type shardedKey struct{ name, hash string }
 
-// addShard adds another file's results of s's version: a seed both hold
-// (shards that overlap) counts once, as the first file has it.
+// addShard adds another file's results of s's version. A seed both hold
+// (shards that overlap) counts once; with two trace hashes it is
+// nondeterministic, as merge says.
 func (s *Scenario) addShard(other *Scenario) {
-	seen := make(map[uint64]bool, len(s.Results))
-	for _, r := range s.Results {
-		seen[r.Seed] = true
+	at := make(map[uint64]int, len(s.Results))
+	for i, r := range s.Results {
+		at[r.Seed] = i
 	}
 	for _, r := range other.Results {
-		if !seen[r.Seed] {
+		i, seen := at[r.Seed]
+		switch {
+		case !seen:
 			s.Results = append(s.Results, r)
+		case r.Hash != "" && s.Results[i].Hash != "" && r.Hash != s.Results[i].Hash:
+			first := s.Results[i]
+			s.Results[i].Class = "nondeterministic"
+			s.Results[i].Reason = fmt.Sprintf("seed %d: trace hash %s (build %s) and %s (build %s) in two shards",
+				r.Seed, first.Hash, orUnknown(first.Build), r.Hash, orUnknown(r.Build))
+			s.Results[i].Checks = nil
 		}
+	}
+	if other.Build != "" && !slices.Contains(strings.Split(s.Build, ", "), other.Build) {
+		s.Build = strings.TrimPrefix(s.Build+", "+other.Build, ", ")
 	}
 	slices.SortFunc(s.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
 	for seed, page := range other.Reports {
@@ -421,3 +435,8 @@ func sortedSeeds(m map[uint64]string) []uint64 {
 
 // seconds formats a wall time for the page.
 func seconds(ns int64) string { return time.Duration(ns).Round(time.Microsecond).String() }
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -320,7 +320,7 @@ type run struct {
 	monitor  *checkers.Monitor
 	seen     Announced
 	leaders  map[leadership]struct{} // the leaderships announced: only counted
-	digested int                     // commits announced with a digest (vacuity.go)
+	digested int                     // commits and applies announced with a digest or a result (vacuity.go)
 	outcome  sim.Outcome
 
 	backoff   time.Duration // Servers.Backoff

@@ -29,13 +29,17 @@ type SweepOptions struct {
 	// OnFailure, if set, runs in the worker for every failed run before its
 	// report is delivered (to write artifacts while the history is at hand).
 	OnFailure func(sc *scenarios.Scenario, rep *Report) error
-	// RecheckEvery, if positive, runs the seeds s with s-RecheckFrom a
-	// multiple of RecheckEvery a second time and compares trace hashes; a
-	// mismatch turns the result into Nondeterministic. Counting from a fixed
-	// seed (a sweep's first), not from the first seed dispatched, makes a
-	// resumed or sharded sweep recheck the same seeds as one whole sweep.
-	RecheckEvery int
-	RecheckFrom  uint64
+	// RecheckEvery, if positive, runs every RecheckEvery-th seed of the
+	// shard a second time and compares trace hashes; a mismatch turns the
+	// result into Nondeterministic. The shard's seeds are RecheckFrom plus
+	// a multiple of RecheckShards plus the shard's index; they are counted
+	// by that multiple, from a fixed seed (the sweep's first) and not from
+	// the first seed dispatched, so that a resumed sweep rechecks the same
+	// seeds, and every shard of a fanned-out sweep, each on its own
+	// machine, rechecks some (0 shards means 1).
+	RecheckEvery  int
+	RecheckFrom   uint64
+	RecheckShards uint64
 }
 
 // SeedRange yields, lazily, the seeds from, from+1, ..., from+count-1 that
@@ -152,7 +156,7 @@ func (so SweepOptions) recheck(seed uint64) bool {
 	if so.RecheckEvery <= 0 {
 		return false
 	}
-	return (seed-so.RecheckFrom)%uint64(so.RecheckEvery) == 0
+	return (seed-so.RecheckFrom)/max(so.RecheckShards, 1)%uint64(so.RecheckEvery) == 0
 }
 
 // recheck runs rep's seed again and marks rep Nondeterministic if the trace

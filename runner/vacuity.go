@@ -53,6 +53,9 @@ func (r *run) count(o sim.Observation) {
 		}
 	case sim.ObsApply:
 		r.seen.Applies++
+		if o.Digest != 0 || o.Result != 0 {
+			r.digested++
+		}
 	case sim.ObsConfig:
 		r.seen.Configs++
 	}
@@ -112,7 +115,8 @@ func (r *run) vacuity(rep *Report) []string {
 		}
 	}
 	if r.sc.HasCheck(checkers.NameAgreement) && r.seen.Commits > 0 && r.digested == 0 {
-		// Commits that all carry digest 0 all agree, whatever was committed.
+		// Commits and applies that all carry digest 0 (and no result) all
+		// agree, whatever was committed.
 		why = append(why, fmt.Sprintf("%s judged nothing: all %d commits were announced with digest 0 (sim.Observation.Digest: the command's service.Command.Digest)",
 			checkers.NameAgreement, r.seen.Commits))
 		markVacuous(rep, checkers.NameAgreement)
