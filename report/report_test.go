@@ -377,10 +377,7 @@ func TestSweepStatsDependOnTheSeedsOnly(t *testing.T) {
 	scs, err := LoadSweep(dir)
 	require.NoError(t, err)
 	require.Len(t, scs, 1)
-	var seeds []uint64
-	for _, r := range scs[0].Results {
-		seeds = append(seeds, r.Seed)
-	}
+	seeds := seedsOf(scs[0].Results)
 	require.Equal(t, []uint64{1, 2, 3}, seeds)
 	var classes []string
 	for _, c := range Stats(scs[0]).Classes {
@@ -423,10 +420,7 @@ func TestSweepOfShards(t *testing.T) {
 	scs, err := LoadSweep(dir)
 	require.NoError(t, err)
 	require.Len(t, scs, 2)
-	var seeds []uint64
-	for _, r := range scs[0].Results {
-		seeds = append(seeds, r.Seed)
-	}
+	seeds := seedsOf(scs[0].Results)
 	require.Equal(t, "alpha", scs[0].Name)
 	require.Equal(t, []uint64{1, 2, 3}, seeds)
 	require.Equal(t, "beta", scs[1].Name)
@@ -457,4 +451,13 @@ func TestSweepOfShardsOfTwoBuilds(t *testing.T) {
 	require.Len(t, scs[0].Results, 3)
 	require.Equal(t, "nondeterministic", scs[0].Results[2].Class)
 	require.Equal(t, "seed 3: trace hash cc (build b1) and dd (build b2) in two shards", scs[0].Results[2].Reason)
+}
+
+// seedsOf lists the results' seeds, in their order.
+func seedsOf(results []Result) []uint64 {
+	seeds := make([]uint64, len(results))
+	for i, r := range results {
+		seeds[i] = r.Seed
+	}
+	return seeds
 }
