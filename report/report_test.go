@@ -461,3 +461,15 @@ func seedsOf(results []Result) []uint64 {
 	}
 	return seeds
 }
+
+// TestSweepOfAScenarioNamedFailures: a scenario's results directory named
+// failures is read; only a failures directory beside results is skipped.
+func TestSweepOfAScenarioNamedFailures(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "failures", "results.jsonl")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "failures", "failures", "seed-1"), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(`{"scenario":"failures","seed":1,"scenario_hash":"h","class":"safety","checks":[],"trace_hash":"x"}`+"\n"), 0o644))
+	files, err := FindResults(dir)
+	require.NoError(t, err)
+	require.Equal(t, []string{path}, files)
+}
