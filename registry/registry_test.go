@@ -9,6 +9,7 @@ import (
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
 )
 
@@ -172,4 +173,59 @@ func TestBackoffSaturates(t *testing.T) {
 	servers, err := p.Build(runner.Cluster{Scenario: sc, NewStateMachine: workload.NewKV})
 	require.NoError(t, err)
 	require.Equal(t, int64(1<<63-1), int64(servers.Backoff))
+}
+
+// TestRaftStartsWithTheScenariosMembers: members below nodes starts the
+// others as spares, outside the configuration: with two of the three
+// members down for good, no spare becomes leader (it has no vote), where
+// five members would elect one of the three left.
+func TestRaftStartsWithTheScenariosMembers(t *testing.T) {
+	sc, err := scenarios.Parse("m.yaml", []byte("protocol: raft\nnodes: 5\nmembers: 3\nduration: 3s\n"+
+		"workload: {clients: 1, keys: 1}\nfaults:\n  - {at: 300ms, crash: 0}\n  - {at: 300ms, crash: 1}\nchecks: [agreement]\n"))
+	require.NoError(t, err)
+	p, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 5; seed++ {
+		var leaders []sim.NodeID
+		watched := p
+		watched.Build = func(c runner.Cluster) (runner.Servers, error) {
+			servers, err := p.Build(c)
+			inner := servers.Factory
+			servers.Factory = func(id sim.NodeID) sim.Node {
+				return leaderWatch{inner(id), &leaders}
+			}
+			return servers, err
+		}
+		_, err := runner.Run(sc, watched, runner.Options{Seed: seed})
+		require.NoError(t, err)
+		for _, id := range leaders {
+			require.Less(t, int(id), 3, "seed %d: spare n%d led", seed, id)
+		}
+	}
+}
+
+// leaderWatch records the servers that announce a leadership.
+type leaderWatch struct {
+	sim.Node
+	leaders *[]sim.NodeID
+}
+
+type leaderWatchEnv struct {
+	sim.Env
+	leaders *[]sim.NodeID
+}
+
+func (e leaderWatchEnv) Observe(o sim.Observation) {
+	if o.Kind == sim.ObsLeader {
+		*e.leaders = append(*e.leaders, e.ID())
+	}
+	e.Env.Observe(o)
+}
+
+func (w leaderWatch) Start(env sim.Env) { w.Node.Start(leaderWatchEnv{env, w.leaders}) }
+func (w leaderWatch) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	w.Node.Receive(leaderWatchEnv{env, w.leaders}, from, m)
+}
+func (w leaderWatch) Timer(env sim.Env, k sim.TimerKind) {
+	w.Node.Timer(leaderWatchEnv{env, w.leaders}, k)
 }

@@ -473,3 +473,37 @@ func TestSweepOfAScenarioNamedFailures(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{path}, files)
 }
+
+// TestSlowestTiesGoBySeed: seeds of equal wall time are listed by seed, so
+// that the list does not depend on the order results were read in.
+func TestSlowestTiesGoBySeed(t *testing.T) {
+	rs := []Result{{Seed: 3, WallTime: 5}, {Seed: 1, WallTime: 5}, {Seed: 2, WallTime: 9}, {Seed: 4, WallTime: 5}}
+	require.Equal(t, []uint64{2, 1, 3}, seedsOf(slowest(rs, 3)))
+}
+
+// TestTraceReadingPassesOverBlankLines: a blank line in a trace (an editor's
+// trailing newline) is no event and no error.
+func TestTraceReadingPassesOverBlankLines(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "run", "trace.jsonl"))
+	require.NoError(t, err)
+	want, err := ReadTrace(bytes.NewReader(data))
+	require.NoError(t, err)
+	lines := strings.SplitN(string(data), "\n", 2)
+	got, err := ReadTrace(strings.NewReader(lines[0] + "\n\n  \n" + lines[1] + "\n"))
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
+// TestATraceWindowOfNoEventsIsATrace: a run of no events has a window of
+// none, and an empty trace is what it should hold.
+func TestATraceWindowOfNoEventsIsATrace(t *testing.T) {
+	r := &Run{}
+	r.Meta.TraceWindow = &struct {
+		First  uint64 `json:"first"`
+		Last   uint64 `json:"last"`
+		Before int    `json:"before"`
+		Events uint64 `json:"events"`
+		Full   bool   `json:"full"`
+	}{First: 1, Last: 1}
+	require.NoError(t, r.checkTrace())
+}

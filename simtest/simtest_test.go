@@ -2,6 +2,8 @@ package simtest_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -191,5 +193,23 @@ func TestSameTraceForTwoSeedsIsReported(t *testing.T) {
 	<-done
 	if !contains(ft.fatal, "seeds 1 and 2 gave the same trace hash") {
 		t.Fatalf("want the two seeds reported, got %q", ft.fatal)
+	}
+}
+
+// TestFailureMessageKeepsTheReasonsFirstLine: a reason of several lines (a
+// Build's panic with its stack) is cut to its first in the message.
+func TestFailureMessageKeepsTheReasonsFirstLine(t *testing.T) {
+	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
+		panic("broken: no servers")
+	}}
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ft := &fakeT{TB: t}
+	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(broken))
+	if len(ft.errors) != 1 || !contains(ft.errors[0], "seed 1: crash: protocol broken: Build panicked: broken: no servers\n") ||
+		contains(ft.errors[0], "goroutine") {
+		t.Fatalf("want the reason's first line only, got %q", ft.errors)
 	}
 }
