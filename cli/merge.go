@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 )
 
@@ -130,15 +129,11 @@ func resultFiles(args []string) ([]string, error) {
 			files = append(files, arg)
 			continue
 		}
-		err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() == "results.jsonl" {
-				files = append(files, path)
-			}
-			return err
-		})
+		found, err := report.FindResults(arg) // as report finds them
 		if err != nil {
 			return nil, internalErr(err)
 		}
+		files = append(files, found...)
 	}
 	if len(files) == 0 {
 		return nil, badInput("no results.jsonl under %v", args)

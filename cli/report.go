@@ -75,6 +75,9 @@ func writeReport(stdout io.Writer, dir string) error {
 // the same error, before the page counts it.
 func checkResultFiles(dir string) error {
 	files, err := report.FindResults(dir)
+	if err == nil && len(files) == 0 {
+		err = report.NoResults(dir)
+	}
 	if err != nil {
 		return badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
 	}

@@ -3,9 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -113,10 +114,11 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 // sweep's (failures/seed-N below each scenario), whose failures are below it.
 func notAFailure(dir string) error {
 	var failures []string
-	for _, below := range []string{"*", filepath.Join("failures", "*"), filepath.Join("*", "failures", "*")} {
-		found, _ := filepath.Glob(filepath.Join(globEscape(dir), below, runner.ScenarioFile))
+	for _, below := range []string{"*", "failures/*", "*/failures/*"} {
+		// Matched inside dir, so that dir's own name is never read as a pattern.
+		found, _ := fs.Glob(os.DirFS(dir), below+"/"+runner.ScenarioFile)
 		for _, f := range found {
-			failures = append(failures, filepath.Dir(f))
+			failures = append(failures, filepath.Join(dir, filepath.FromSlash(path.Dir(f))))
 		}
 	}
 	if len(failures) == 0 {
@@ -124,21 +126,4 @@ func notAFailure(dir string) error {
 	}
 	shown := failures[:min(3, len(failures))]
 	return badInput("%s is not a failure's directory: shrink one of the %d below it, such as %s", dir, len(failures), strings.Join(shown, ", "))
-}
-
-// globEscape quotes the characters filepath.Glob would read as a pattern
-// (on Windows, where a backslash separates names, it cannot: dir is left
-// as it is).
-func globEscape(path string) string {
-	if runtime.GOOS == "windows" {
-		return path
-	}
-	var b strings.Builder
-	for _, r := range path {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteRune('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

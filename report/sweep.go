@@ -70,7 +70,8 @@ type Scenario struct {
 // FindResults lists the results.jsonl files below dir, in order: one
 // scenario's (dir/results.jsonl), a sweep's --out (dir/<scenario>/...), or
 // the shards of one sweep fanned out over machines (dir/shard-3/<scenario>/
-// ...). A failure's directory holds none and is not searched.
+// ...); none is no error. A failure's directory holds none and is not
+// searched.
 func FindResults(dir string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -87,11 +88,13 @@ func FindResults(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: no %s below it: not a sweep directory", dir, resultsFile)
-	}
 	slices.Sort(files)
 	return files, nil
+}
+
+// NoResults is the error for a directory with no results file below it.
+func NoResults(dir string) error {
+	return fmt.Errorf("%s: no %s below it: not a sweep directory", dir, resultsFile)
 }
 
 // LoadSweep reads every results file below a sweep directory. A seed that
@@ -103,6 +106,9 @@ func LoadSweep(dir string) ([]*Scenario, error) {
 	files, err := FindResults(dir)
 	if err != nil {
 		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, NoResults(dir)
 	}
 	var out []*Scenario
 	byVersion := map[shardedKey]*Scenario{}

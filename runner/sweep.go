@@ -198,8 +198,8 @@ func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepRes
 	opts.Trace = nil
 	rep, err := Run(sc, so.Protocol, opts)
 	if be, broken := AsBuildError(err); broken {
-		// A Build that fails only for some seeds (the Byzantine servers
-		// they draw, an options swarm's size): that seed's protocol crash.
+		// A Build that fails for this seed (the Byzantine servers it
+		// draws, say): the seed's protocol crash.
 		res.Report = &Report{Scenario: sc.Name, Protocol: sc.Protocol, Seed: seed, Class: ProtocolCrash,
 			Reason: be.Error() + "\n" + be.Stack}
 		return res
