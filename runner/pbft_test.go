@@ -185,6 +185,16 @@ func TestPBFTRestartedReplicasDoNotRunAhead(t *testing.T) {
 	requirePasses(t, sc, proto, 30)
 }
 
+// TestPBFTChangesViewForImpatientClients: clients that give up before the
+// view-change timer runs out still get a crashed primary replaced. A backup
+// used to restart its wait at each newer request of a client, so with calls
+// timing out after 300ms against a 400ms timer no view ever changed, and
+// every seed of this scenario failed progress.
+func TestPBFTChangesViewForImpatientClients(t *testing.T) {
+	sc, proto := load(t, "pbft-impatient-clients.yaml", 0)
+	requirePasses(t, sc, proto, seedCount(10, 3))
+}
+
 // TestLivenessAllowsForTheProtocolsBackoff: a liveness bound shorter than
 // PBFT's capped view-change wait is stretched to two such waits, so a
 // cluster that is merely backing off after its primary crashed is not

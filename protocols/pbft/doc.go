@@ -63,7 +63,10 @@
 // on to the next one waiting twice as long (up to BackoffLimit doublings);
 // f+1 view-change messages for later views make a replica join the smallest
 // of them. A replica that keeps executing (from the others' certificates)
-// while it waits does not move on: its old view is alive.
+// while it waits does not move on: its old view is alive. A client's newer
+// request takes the place of its older one among those awaited but keeps the
+// older one's start, so that clients that give up sooner than RequestTimeout
+// still depose a primary that executes nothing.
 //
 // # Signatures
 //

@@ -399,14 +399,15 @@ func (n *node) reply(cmd service.Command, result []byte) {
 }
 
 // await notes that a backup waits for a client's request to execute (§4.4)
-// and arms the view-change timer if it was not running.
+// and arms the view-change timer if it was not running. A newer request of a
+// client replaces the one it waits for but keeps its start: the backup has
+// waited since then with nothing of that client executed, and restarting
+// the wait would let clients that give up sooner than RequestTimeout hold
+// off a view change from a primary that executes nothing, for good.
 func (n *node) await(cmd service.Command) {
 	for i := range n.waiting {
-		if n.waiting[i].client == cmd.Client {
-			if n.waiting[i].seq < cmd.Seq {
-				n.waiting[i] = waitingRequest{client: cmd.Client, seq: cmd.Seq, since: n.env.Now()}
-				n.armRequestTimer()
-			}
+		if w := &n.waiting[i]; w.client == cmd.Client {
+			w.seq = max(w.seq, cmd.Seq)
 			return
 		}
 	}
