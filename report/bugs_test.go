@@ -19,19 +19,22 @@ import (
 // firstFailingSeed is the lowest seed that fails, for each shipped bug
 // scenario (found with a sweep; runner/bugs_test.go proves each is caught).
 var firstFailingSeed = map[string]uint64{
-	"paxos-bug-accept-lower-ballot.yaml":  2,
-	"paxos-bug-forget-promise.yaml":       1,
-	"paxos-bug-ignore-accepted.yaml":      1,
-	"pbft-bug-client-first-reply.yaml":    1,
-	"pbft-bug-drop-prepared-certs.yaml":   1,
-	"pbft-bug-quorum-2f.yaml":             1,
-	"pbft-too-many-byzantine.yaml":        1,
-	"raft-bug-ack-before-sync.yaml":       1,
-	"raft-bug-commit-old-term.yaml":       6,
-	"raft-bug-forget-vote.yaml":           8,
-	"raft-bug-no-append-retry.yaml":       1,
-	"raft-bug-no-term-check-on-vote.yaml": 3,
-	"raft-bug-send-before-sync.yaml":      32,
+	"paxos-bug-accept-lower-ballot.yaml":        2,
+	"paxos-bug-adopt-lowest-ballot.yaml":        1,
+	"paxos-bug-forget-promise.yaml":             1,
+	"paxos-bug-ignore-accepted.yaml":            1,
+	"pbft-bug-client-first-reply.yaml":          1,
+	"pbft-bug-drop-prepared-certs.yaml":         1,
+	"pbft-bug-new-view-lowest-certificate.yaml": 1,
+	"pbft-bug-quorum-2f.yaml":                   1,
+	"pbft-too-many-byzantine.yaml":              1,
+	"raft-bug-ack-before-sync.yaml":             1,
+	"raft-bug-commit-old-term.yaml":             6,
+	"raft-bug-count-stale-acks.yaml":            1,
+	"raft-bug-forget-vote.yaml":                 8,
+	"raft-bug-no-append-retry.yaml":             1,
+	"raft-bug-no-term-check-on-vote.yaml":       3,
+	"raft-bug-send-before-sync.yaml":            32,
 }
 
 // failedRun runs a seed of a bug scenario that fails, and returns the

@@ -73,6 +73,13 @@ var plantedBugs = []struct {
 	{"raft-bug-install-stale-snapshot.yaml", 10, "agreement"}, // 118/200, first at seed 2
 	// A Paxos configuration in force at once, without the alpha window.
 	{"paxos-bug-no-alpha-window.yaml", 20, "agreement"}, // 7/50, first at seed 5
+	// Mistakes only a sequence played at fixed times reaches: a phase 1
+	// taking the lowest ballot's value, a new view taking the lowest view's
+	// certificate, a re-elected leader counting its first term's late
+	// acknowledgements (its own index check crashes 1 seed in 30).
+	{"paxos-bug-adopt-lowest-ballot.yaml", 10, "agreement"},        // 29/30, first at seed 1
+	{"pbft-bug-new-view-lowest-certificate.yaml", 10, "agreement"}, // 30/30, first at seed 1
+	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},            // 22/30, first at seed 1
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in

@@ -111,12 +111,16 @@ const (
 	BugIgnoreAccepted    = "ignore-accepted"
 	BugAcceptLowerBallot = "accept-lower-ballot"
 	BugNoAlphaWindow     = "no-alpha-window"
+	BugAdoptLowestBallot = "adopt-lowest-ballot"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
 	acceptLowerBallot: {Name: BugAcceptLowerBallot, Description: "an acceptor accepts a proposal whose ballot is " +
 		"below the one it promised, breaking the promise of Paxos Made Simple §2.2 (P1a), so a deposed leader still " +
 		"gets values chosen"},
+	adoptLowestBallot: {Name: BugAdoptLowestBallot, Description: "a new leader re-proposes, in a slot where phase 1 " +
+		"reports values of several ballots, the one of the lowest ballot instead of the highest (Paxos Made Simple " +
+		"§2.2, P2c), so a value accepted long ago by a deposed leader replaces one a later ballot chose"},
 	forgetPromise: {Name: BugForgetPromise, Description: "an acceptor keeps its promise only in memory, so after a " +
 		"restart it accepts proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its " +
 		"promise across failures)"},
@@ -138,6 +142,7 @@ type bug uint8
 // The planted bugs' positions, in the order of their names.
 const (
 	acceptLowerBallot bug = iota
+	adoptLowestBallot
 	forgetPromise
 	ignoreAccepted
 	noAlphaWindow
@@ -150,4 +155,4 @@ type bugSet = service.BugSet[bug]
 // Assertions of cross-node safety properties are only made when none is on:
 // such a bug should reach the checkers as a violation, not stop the run as a
 // protocol crash.
-var safetyBugs = service.BugsOf(acceptLowerBallot, forgetPromise, ignoreAccepted, noAlphaWindow)
+var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, forgetPromise, ignoreAccepted, noAlphaWindow)

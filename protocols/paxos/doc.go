@@ -171,6 +171,7 @@
 //
 // Config.Bugs switches on deliberate deviations (KnownBugs) that the
 // simulator's checkers must expose: forget-promise, ignore-accepted,
-// accept-lower-ballot and no-alpha-window (a configuration in force from the
-// next slot, while slots after the change are in flight).
+// accept-lower-ballot, adopt-lowest-ballot (phase 1 takes the value of the
+// lowest ballot reported in a slot) and no-alpha-window (a configuration in
+// force from the next slot, while slots after the change are in flight).
 package paxos

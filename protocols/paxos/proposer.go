@@ -141,9 +141,19 @@ func (n *node) adopt(e PromiseEntry) {
 	for uint64(len(n.adopted)) <= i {
 		n.adopted = append(n.adopted, adoption{})
 	}
-	if a := &n.adopted[i]; e.Ballot > a.ballot {
+	if a := &n.adopted[i]; n.outranks(e.Ballot, a.ballot) {
 		a.ballot, a.cmd = e.Ballot, e.Cmd
 	}
+}
+
+// outranks reports whether a reported proposal of ballot b replaces the one
+// adopted so far, of ballot adopted (0: none): the higher ballot wins (P2c),
+// or, with the planted bug adopt-lowest-ballot, the lower.
+func (n *node) outranks(b, adopted uint64) bool {
+	if n.bugs.Has(adoptLowestBallot) {
+		return adopted == 0 || b < adopted
+	}
+	return b > adopted
 }
 
 // becomeLeader ends phase 1: announce the ballot, and propose in it, for

@@ -139,6 +139,9 @@ const (
 	BugTrustNewViewPrePrepares     = "trust-new-view-pre-prepares"
 	// The primary check, which the usurp-primary behaviour reaches.
 	BugAcceptPrePrepareFromBackup = "accept-pre-prepare-from-backup"
+	// The new view's choice among prepared certificates, which only a
+	// sequence played at fixed times reaches (pbft-lone-old-certificate).
+	BugNewViewLowestCertificate = "new-view-lowest-certificate"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -154,6 +157,9 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 	dropPreparedCerts: {Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared " +
 		"certificates (§4.4: the set P), so the new primary fills with no-ops, or reuses, sequence numbers that " +
 		"committed requests hold"},
+	newViewLowestCertificate: {Name: BugNewViewLowestCertificate, Description: "the new view re-issues, for each " +
+		"sequence number, the request of the prepared certificate of the lowest view instead of the highest (§4.4), " +
+		"so a request prepared long ago at one replica replaces one that a later view committed"},
 	quorum2f: {Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may " +
 		"share only a Byzantine replica and prepare or commit conflicting requests"},
 	trustNewViewPrePrepares: {Name: BugTrustNewViewPrePrepares, Description: "a backup takes a new-view's " +
@@ -176,6 +182,7 @@ const (
 	acceptPrePrepareFromBackup
 	clientFirstReply
 	dropPreparedCerts
+	newViewLowestCertificate
 	quorum2f
 	trustNewViewPrePrepares
 	trustRelayedViewChanges

@@ -107,6 +107,8 @@
 // # Planted bugs
 //
 // Config.Bugs switches on deliberate deviations (KnownBugs) that the
-// simulator's checkers must expose: quorum-2f, drop-prepared-certs and
-// client-first-reply.
+// simulator's checkers must expose: quorum-2f, drop-prepared-certs,
+// client-first-reply, new-view-lowest-certificate (the new view takes the
+// certificate of the lowest view) and the acceptance checks that the
+// adversaries reach (adversaries.go).
 package pbft

@@ -180,6 +180,16 @@ func (n *node) maybeNewView() {
 	n.broadcast(nv)
 }
 
+// prefers reports whether the new view re-issues certificate c's request
+// rather than best's: the one of the higher view (§4.4), or, with the planted
+// bug new-view-lowest-certificate, of the lower.
+func (n *node) prefers(c, best *PreparedCert) bool {
+	if n.bugs.Has(newViewLowestCertificate) {
+		return c.View < best.View
+	}
+	return c.View > best.View
+}
+
 // computeNewView is the new primary's computation of §4.4, which backups
 // repeat: min-s is the latest stable checkpoint in V, max-s the highest
 // sequence number of a prepared certificate in V, and for every sequence
@@ -204,7 +214,7 @@ func (n *node) computeNewView(vcs []MsgViewChange) (CheckpointCert, []service.Co
 			for len(best) <= k {
 				best = append(best, nil)
 			}
-			if best[k] == nil || c.View > best[k].View {
+			if best[k] == nil || n.prefers(c, best[k]) {
 				best[k] = c
 			}
 		}

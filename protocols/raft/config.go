@@ -167,6 +167,7 @@ const (
 	BugNoLogCheckOnVote = "no-term-check-on-vote"
 	BugNoAppendRetry    = "no-append-retry"
 	BugSendBeforeSync   = "send-before-sync"
+	BugCountStaleAcks   = "count-stale-acks"
 	// Availability bugs: the safety checkers cannot see them; the
 	// stale-leader and progress checks do.
 	BugLeaderIgnoresHigherTerm = "leader-ignores-higher-term"
@@ -200,6 +201,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"wait on commits it cannot make"},
 	commitOldTerm: {Name: BugCommitOldTerm, Description: "the leader commits entries of earlier terms by counting " +
 		"replicas, the Figure 8 scenario of Raft §5.4.2"},
+	countStaleAcks: {Name: BugCountStaleAcks, Description: "a leader counts an AppendEntries response of an older " +
+		"term toward a follower's match index (Raft §5.1 ignores a stale response): re-elected after its log was " +
+		"truncated, it takes a late acknowledgement of entries it no longer has for its new ones, and commits entries " +
+		"that fewer than a majority hold"},
 	followerWriteCache: {Name: BugFollowerWriteCache, Description: "a weaker-consistency option: a follower " +
 		"acknowledges every command at once from its applied state with its acknowledged writes laid over it, and " +
 		"forwards each write to the leader as a proxy under a session of its own, resending it until applied: " +
@@ -274,6 +279,7 @@ const (
 	ackBeforeSync bug = iota
 	checkQuorumOnSend
 	commitOldTerm
+	countStaleAcks
 	followerWriteCache
 	forgetVote
 	installStaleSnapshot
@@ -302,5 +308,5 @@ type bugSet = service.BugSet[bug]
 // checkers as a violation, not stop the run as a protocol crash. The others
 // harm only availability or liveness, or weaken reads while the log and the
 // replicas' states stay correct.
-var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, forgetVote, noJointConsensus, noLogCheckOnVote,
+var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, countStaleAcks, forgetVote, noJointConsensus, noLogCheckOnVote,
 	installStaleSnapshot, sendBeforeSync, snapshotForgetsConfig, snapshotForgetsSessions)

@@ -202,6 +202,10 @@
 //     acknowledges them (nor before the leader counts its own copy); only a
 //     change of term or vote syncs the disk. A crash of a majority loses
 //     committed entries, and a new leader commits different ones.
+//   - count-stale-acks: a leader counts an AppendEntries response of an
+//     older term toward a follower's match index, so a leader re-elected
+//     after its log was truncated takes a late acknowledgement of entries it
+//     no longer has for its new ones and commits entries a minority holds.
 //   - no-term-check-on-vote: votes are granted without the up-to-date check
 //     of §5.4.1, so a server with a stale log can win and overwrite committed
 //     entries.
