@@ -31,6 +31,7 @@ var firstFailingSeed = map[string]uint64{
 	"raft-bug-ack-before-sync.yaml":             1,
 	"raft-bug-commit-old-term.yaml":             6,
 	"raft-bug-count-stale-acks.yaml":            1,
+	"raft-bug-lease-no-vote-guard.yaml":         1,
 	"raft-bug-forget-vote.yaml":                 8,
 	"raft-bug-no-append-retry.yaml":             1,
 	"raft-bug-no-term-check-on-vote.yaml":       3,

@@ -80,6 +80,9 @@ var plantedBugs = []struct {
 	{"paxos-bug-adopt-lowest-ballot.yaml", 10, "agreement"},        // 29/30, first at seed 1
 	{"pbft-bug-new-view-lowest-certificate.yaml", 10, "agreement"}, // 30/30, first at seed 1
 	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},            // 22/30, first at seed 1
+	// Lease reads without the vote guard: a follower cut off from the
+	// leader is elected while the leader's lease holds.
+	{"raft-bug-lease-no-vote-guard.yaml", 10, "history is not linearizable"}, // 26/30, first at seed 1
 }
 
 // TestPlantedBugsAreCaught: a bounded sweep of each bug scenario must end in

@@ -178,6 +178,7 @@ const (
 	BugLeaderLocalReads    = "leader-local-reads"
 	BugFollowerWriteCache  = "follower-write-cache"
 	BugLeaseNoDriftMargin  = "lease-no-drift-margin"
+	BugLeaseNoVoteGuard    = "lease-no-vote-guard"
 	BugPartialTransactions = "partial-transactions"
 	// Leadership transfer (thesis §3.10).
 	BugTransferKeepsProposing = "transfer-keeps-proposing"
@@ -227,6 +228,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"only): the lease lasts the full minimum election timeout on the leader's clock, with no allowance for clock " +
 		"drift (thesis §6.4 divides it by the drift bound): a leader whose clock runs slow, or whose followers' " +
 		"clocks run fast, still believes its lease after a new leader took writes, and serves stale values"},
+	leaseNoVoteGuard: {Name: BugLeaseNoVoteGuard, Description: "a weaker-consistency option (read_mode: lease " +
+		"only): a server that heard from a leader within the minimum election timeout still votes for another " +
+		"candidate and adopts its term (thesis §4.2.3 has it do neither): a follower cut off from the leader is " +
+		"elected and takes writes while the leader, which has not heard of it, serves reads under its lease"},
 	noAppendRetry: {Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries " +
 		"(Raft §5.3 says it retries indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	noJointConsensus: {Name: BugNoJointConsensus, Description: "a membership change of several servers (two added at " +
@@ -286,6 +291,7 @@ const (
 	leaderIgnoresHigherTerm
 	leaderLocalReads
 	leaseNoDriftMargin
+	leaseNoVoteGuard
 	noAppendRetry
 	noJointConsensus
 	noLogCheckOnVote

@@ -213,6 +213,11 @@
 //     the lease lasts the whole ElectionTimeoutMin, with no allowance for
 //     clock drift; a leader whose clock runs slow still answers under its
 //     lease after the others elected a new leader.
+//   - lease-no-vote-guard (ReadLease only, a weaker-consistency option): a
+//     server that heard from a leader within ElectionTimeoutMin still votes
+//     for another candidate and adopts its term, so a follower cut off from
+//     the leader is elected while the leader still serves reads under its
+//     lease.
 //   - snapshot-forgets-config: a snapshot carries the initial configuration
 //     instead of the one in force at its index, so servers whose
 //     configuration entries were compacted fall back to the initial members

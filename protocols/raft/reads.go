@@ -236,8 +236,8 @@ func (n *node) ignoresVote(m sim.Message) bool {
 // leader's lease relies on it: it will not help elect another leader
 // before the lease it backs runs out.
 func (n *node) heardLeaderRecently() bool {
-	if n.cfg.ReadMode != ReadLease {
-		return false
+	if n.cfg.ReadMode != ReadLease || n.bugs.Has(leaseNoVoteGuard) {
+		return false // with the planted bug lease-no-vote-guard, no guard at all
 	}
 	now := n.env.Now()
 	if now < n.heardLeader {
