@@ -65,8 +65,9 @@
 // of them. A replica that keeps executing (from the others' certificates)
 // while it waits does not move on: its old view is alive. A client's newer
 // request takes the place of its older one among those awaited but keeps the
-// older one's start, so that clients that give up sooner than RequestTimeout
-// still depose a primary that executes nothing.
+// older one's start (an execution of the client's restarts it, §4.4), so
+// that clients that give up sooner than RequestTimeout still depose a primary
+// that executes nothing.
 //
 // # Signatures
 //

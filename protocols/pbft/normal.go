@@ -400,10 +400,10 @@ func (n *node) reply(cmd service.Command, result []byte) {
 
 // await notes that a backup waits for a client's request to execute (§4.4)
 // and arms the view-change timer if it was not running. A newer request of a
-// client replaces the one it waits for but keeps its start: the backup has
-// waited since then with nothing of that client executed, and restarting
-// the wait would let clients that give up sooner than RequestTimeout hold
-// off a view change from a primary that executes nothing, for good.
+// client replaces the one it waits for but keeps its start: nothing of that
+// client has executed since, and restarting the wait would let clients that
+// give up sooner than RequestTimeout hold off a view change from a primary
+// that executes nothing, for good. An execution restarts it (stopWaiting).
 func (n *node) await(cmd service.Command) {
 	for i := range n.waiting {
 		if w := &n.waiting[i]; w.client == cmd.Client {
@@ -415,11 +415,25 @@ func (n *node) await(cmd service.Command) {
 	n.armRequestTimer()
 }
 
-// stopWaiting forgets the requests of client up to seq, which executed.
+// stopWaiting forgets the requests of client up to seq, which executed. A
+// newer request of the client that took the executed one's place is waited
+// for from now: §4.4 restarts the timer when a request executes and another
+// is still awaited.
 func (n *node) stopWaiting(client sim.NodeID, seq uint64) {
-	before := len(n.waiting)
-	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRequest) bool { return w.client == client && w.seq <= seq })
-	if len(n.waiting) != before {
+	changed := false
+	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRequest) bool {
+		if w.client != client {
+			return false
+		}
+		changed = true
+		return w.seq <= seq
+	})
+	for i := range n.waiting {
+		if w := &n.waiting[i]; w.client == client {
+			w.since = n.env.Now()
+		}
+	}
+	if changed {
 		n.armRequestTimer()
 	}
 }

@@ -133,8 +133,10 @@ func (c Config) Validate() error {
 	if err := knownBugs.Check(c.Bugs); err != nil {
 		return err
 	}
-	if slices.Contains(c.Bugs, BugLeaseNoDriftMargin) && c.ReadMode != ReadLease {
-		return fmt.Errorf("raft: bug %s needs read_mode: lease", BugLeaseNoDriftMargin)
+	for _, leaseBug := range []string{BugLeaseNoDriftMargin, BugLeaseNoVoteGuard} {
+		if slices.Contains(c.Bugs, leaseBug) && c.ReadMode != ReadLease {
+			return fmt.Errorf("raft: bug %s needs read_mode: lease", leaseBug)
+		}
 	}
 	if slices.Contains(c.Bugs, BugCheckQuorumOnSend) && !c.CheckQuorum {
 		return fmt.Errorf("raft: bug %s needs check_quorum: true", BugCheckQuorumOnSend)
@@ -230,8 +232,9 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"clocks run fast, still believes its lease after a new leader took writes, and serves stale values"},
 	leaseNoVoteGuard: {Name: BugLeaseNoVoteGuard, Description: "a weaker-consistency option (read_mode: lease " +
 		"only): a server that heard from a leader within the minimum election timeout still votes for another " +
-		"candidate and adopts its term (thesis §4.2.3 has it do neither): a follower cut off from the leader is " +
-		"elected and takes writes while the leader, which has not heard of it, serves reads under its lease"},
+		"candidate and adopts its term (thesis §4.2.3 has it do neither), nor waits after a restart: a follower cut " +
+		"off from the leader is elected and takes writes while the leader, which has not heard of it, serves reads " +
+		"under its lease"},
 	noAppendRetry: {Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries " +
 		"(Raft §5.3 says it retries indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	noJointConsensus: {Name: BugNoJointConsensus, Description: "a membership change of several servers (two added at " +

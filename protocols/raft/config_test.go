@@ -28,6 +28,8 @@ func TestConfigValidate(t *testing.T) {
 		{Name: "drift below 1", Change: func(c *Config) { c.LeaseDrift = 0.8 }, Err: "lease_drift 0.8 must be in [1, 100]"},
 		{Name: "lease bug without a lease", Change: func(c *Config) { c.Bugs = []string{BugLeaseNoDriftMargin} },
 			Err: "bug lease-no-drift-margin needs read_mode: lease"},
+		{Name: "vote-guard bug without a lease", Change: func(c *Config) { c.Bugs = []string{BugLeaseNoVoteGuard} },
+			Err: "bug lease-no-vote-guard needs read_mode: lease"},
 		{Name: "check-quorum bug without check-quorum", Change: func(c *Config) { c.Bugs = []string{BugCheckQuorumOnSend} },
 			Err: "bug check-quorum-on-send needs check_quorum: true"},
 		{Name: "pre-vote and check-quorum", Change: func(c *Config) { c.PreVote, c.CheckQuorum = true, true }},

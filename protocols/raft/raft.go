@@ -347,7 +347,7 @@ func (n *node) stepTerm(from sim.NodeID, m sim.Message) {
 			n.probe(ProbeAppendRejectedStale)
 			n.send(from, MsgHeartbeatResp{Term: n.term}) // round 0 confirms nothing; the term deposes the sender
 		case *MsgAppResp:
-			if n.bugs.Has(countStaleAcks) && n.role == roleLeader {
+			if n.bugs.Has(countStaleAcks) && n.role == roleLeader && !m.Reject {
 				n.step(n, from, m) // planted bug: an older term's acknowledgement counts in this one
 				return
 			}
