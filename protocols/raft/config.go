@@ -317,5 +317,5 @@ type bugSet = service.BugSet[bug]
 // checkers as a violation, not stop the run as a protocol crash. The others
 // harm only availability or liveness, or weaken reads while the log and the
 // replicas' states stay correct.
-var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, countStaleAcks, forgetVote, noJointConsensus, noLogCheckOnVote,
-	installStaleSnapshot, sendBeforeSync, snapshotForgetsConfig, snapshotForgetsSessions)
+var safetyBugs = service.BugsOf(ackBeforeSync, commitOldTerm, countStaleAcks, forgetVote, noJointConsensus,
+	noLogCheckOnVote, installStaleSnapshot, sendBeforeSync, snapshotForgetsConfig, snapshotForgetsSessions)
