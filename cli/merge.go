@@ -169,7 +169,7 @@ func readInto(path string, file int32, tallies map[scenarioVersion]*tally) error
 			tallies[v] = t
 		}
 		if r.Build != latest[v] {
-			t.superseded[supersededBy{file: path, build: orUnknown(r.Build), by: orUnknown(latest[v])}]++
+			t.superseded[supersededBy{file: path, build: report.BuildName(r.Build), by: report.BuildName(latest[v])}]++
 			return
 		}
 		t.file = file

@@ -488,16 +488,9 @@ func (v resultsVersion) differs(r *result) string {
 	case r.ScenarioHash != v.hash:
 		return fmt.Sprintf("scenario hash %s%s", r.ScenarioHash, sweptWith(r.SwarmKinds))
 	case r.Build != v.build:
-		return fmt.Sprintf("scenario hash %s, run by build %s", r.ScenarioHash, orUnknown(r.Build))
+		return fmt.Sprintf("scenario hash %s, run by build %s", r.ScenarioHash, report.BuildName(r.Build))
 	}
 	return ""
-}
-
-func orUnknown(build string) string {
-	if build == "" {
-		return "unknown"
-	}
-	return build
 }
 
 // loadPrior reads the results of earlier sweeps of this version, so that

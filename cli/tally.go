@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 )
 
@@ -124,7 +125,7 @@ func (t *tally) combine(prev, next entry) entry {
 	switch {
 	case prev.hash != next.hash && prev.hash != "" && next.hash != "" && prev.build != next.build:
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s (build %s) and %s (build %s): the builds run it differently",
-			next.seed, prev.hash, orUnknown(prev.build), next.hash, orUnknown(next.build)))
+			next.seed, prev.hash, report.BuildName(prev.build), next.hash, report.BuildName(next.build)))
 	case prev.hash != next.hash && prev.hash != "" && next.hash != "":
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s and %s", next.seed, prev.hash, next.hash))
 	case prev.class == runner.Nondeterministic:

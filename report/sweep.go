@@ -179,7 +179,7 @@ func (vs *versions) latestBuilds(root string) []*Scenario {
 		var apart []string
 		for _, old := range vs.order {
 			if old.hash == k.hash && old.build != k.build {
-				apart = append(apart, fmt.Sprintf("%d results of build %s", len(vs.byKey[old].Results), orUnknown(old.build)))
+				apart = append(apart, fmt.Sprintf("%d results of build %s", len(vs.byKey[old].Results), BuildName(old.build)))
 			}
 		}
 		if len(apart) > 0 {
@@ -192,7 +192,9 @@ func (vs *versions) latestBuilds(root string) []*Scenario {
 	return out
 }
 
-func orUnknown(build string) string {
+// BuildName is how a results line's build is shown: "unknown" for results
+// written before builds were recorded.
+func BuildName(build string) string {
 	if build == "" {
 		return "unknown"
 	}
@@ -253,7 +255,7 @@ func (s *Scenario) addShard(other *Scenario) {
 			first := s.Results[i]
 			s.Results[i].Class = "nondeterministic"
 			s.Results[i].Reason = fmt.Sprintf("seed %d: trace hash %s (build %s) and %s (build %s) in two shards",
-				r.Seed, first.Hash, orUnknown(first.Build), r.Hash, orUnknown(r.Build))
+				r.Seed, first.Hash, BuildName(first.Build), r.Hash, BuildName(r.Build))
 			s.Results[i].Checks = nil
 		}
 	}
