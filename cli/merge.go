@@ -52,11 +52,9 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	tallies := map[scenarioVersion]*tally{}
-	for i, f := range files {
-		if err := readInto(f, int32(i), tallies); err != nil {
-			return err
-		}
+	tallies, err := readTallies(files)
+	if err != nil {
+		return err
 	}
 	if len(tallies) == 0 {
 		// A summary of nothing must not pass: a mistyped argument would look
@@ -140,6 +138,17 @@ func resultFiles(args []string) ([]string, error) {
 	}
 	slices.Sort(files)
 	return slices.Compact(files), nil
+}
+
+// readTallies reads the results files into one tally per scenario version.
+func readTallies(files []string) (map[scenarioVersion]*tally, error) {
+	tallies := map[scenarioVersion]*tally{}
+	for i, f := range files {
+		if err := readInto(f, int32(i), tallies); err != nil {
+			return nil, err
+		}
+	}
+	return tallies, nil
 }
 
 // readInto adds the results of one file, the file-th, to the tallies of

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,37 +57,55 @@ func writeReport(stdout io.Writer, dir string) error {
 	if err != nil || !info.IsDir() {
 		return badInput("%s: not a directory", dir)
 	}
-	write := report.WriteSweep
+	var path string
 	if isRunDir(dir) {
-		write = report.WriteRun
-	} else if err := checkResultFiles(dir); err != nil {
-		return err
+		path, err = report.WriteRun(dir)
+	} else {
+		path, err = writeSweepPage(dir)
 	}
-	path, err := write(dir)
 	if err != nil {
+		var ex *exitError
+		if errors.As(err, &ex) {
+			return err
+		}
 		return badInputErr(err)
 	}
 	fmt.Fprintf(stdout, "report      %s\n", path)
 	return nil
 }
 
-// checkResultFiles reads a sweep directory's results files as sweep and
-// merge read them, so that a line they refuse is refused here too, with
-// the same error, before the page counts it.
-func checkResultFiles(dir string) error {
+// writeSweepPage writes the page of the sweep in dir.
+func writeSweepPage(dir string) (string, error) {
+	scs, err := sweepScenarios(dir)
+	if err != nil {
+		return "", err
+	}
+	return report.WriteSweep(dir, scs)
+}
+
+// sweepScenarios reads a sweep directory's results files as merge reads
+// them, with the same checks of every line and the same counting (the
+// latest build of each file, shards combined, conflicts nondeterministic),
+// so that the page shows what merge summarizes, version by version.
+func sweepScenarios(dir string) ([]*report.Scenario, error) {
 	files, err := report.FindResults(dir)
 	if err == nil && len(files) == 0 {
 		err = report.NoResults(dir)
 	}
 	if err != nil {
-		return badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
+		return nil, badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
 	}
-	for _, f := range files {
-		if err := readEach(f, func(int, result) {}); err != nil {
-			return err
+	tallies, err := readTallies(files)
+	if err != nil {
+		return nil, err
+	}
+	var scs []*report.Scenario
+	for _, name := range scenarioNames(tallies) {
+		for _, hash := range versionsOf(tallies, name) {
+			scs = append(scs, tallies[scenarioVersion{name, hash}].page(dir, files))
 		}
 	}
-	return nil
+	return scs, nil
 }
 
 func isRunDir(dir string) bool {

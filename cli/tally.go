@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -78,6 +79,7 @@ type entry struct {
 	build  string // interned in tally.builds
 	file   int32  // tally.file when it was added
 	wall   time.Duration
+	sim    time.Duration
 	events uint64
 	full   *result  // nil for a pass
 	fired  []uint64 // the probes that fired, a set of probeTable numbers
@@ -105,7 +107,7 @@ func (t *tally) add(r result) {
 		t.ranges[*r.Swept] = true
 	}
 	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), file: t.file, wall: r.WallTime,
-		events: r.Events, fired: t.probeNames.set(r.Probes)}
+		sim: r.SimTime, events: r.Events, fired: t.probeNames.set(r.Probes)}
 	if r.Class.Failed() {
 		e.full = &r
 	}
@@ -345,4 +347,39 @@ func (p *probeTable) set(probes map[string]uint64) []uint64 {
 		bits[i/64] |= 1 << (i % 64)
 	}
 	return bits
+}
+
+// page is the tally as the sweep page shows it: every seed's result in seed
+// order, each failure linked to the page of its artifacts (below root,
+// beside the results file, of files, it came from).
+func (t *tally) page(root string, files []string) *report.Scenario {
+	sc := &report.Scenario{Name: t.name, Hash: t.hash, Reports: map[uint64]string{},
+		LeftApart: strings.Join(t.supersededLines(), "; ")}
+	for _, seed := range slices.Sorted(maps.Keys(t.bySeed)) {
+		e := t.bySeed[seed]
+		sc.Results = append(sc.Results, t.pageResult(e))
+		if !e.class.Failed() {
+			continue
+		}
+		if page, ok := report.FailurePage(root, filepath.Dir(files[e.file]), seed); ok {
+			sc.Reports[seed] = page
+		}
+	}
+	sc.Build = strings.Join(slices.DeleteFunc(slices.Sorted(maps.Keys(t.builds)), func(b string) bool { return b == "" }), ", ")
+	return sc
+}
+
+// pageResult is what the sweep page shows of a seed's entry. A seed whose
+// results conflicted shows the conflict, not the checks of one of them.
+func (t *tally) pageResult(e entry) report.Result {
+	r := t.resultOf(e)
+	out := report.Result{Scenario: t.name, Seed: e.seed, ScenarioHash: t.hash, Build: e.build, Hash: e.hash,
+		Class: string(e.class), Reason: r.Reason, Events: e.events, SimTime: int64(e.sim), WallTime: int64(e.wall),
+		Beyond: r.Beyond}
+	if e.class != runner.Nondeterministic {
+		for _, c := range r.Checks {
+			out.Checks = append(out.Checks, report.Check{Name: c.Name, Verdict: c.Verdict})
+		}
+	}
+	return out
 }

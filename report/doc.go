@@ -18,7 +18,10 @@
 // classes with their rates and 95% confidence intervals (Wilson and
 // Clopper-Pearson, from gonum/stat/distuv), seeds per second, the slowest
 // seeds, the distributions of events and simulated time across seeds, and a
-// link to each failure's own page.
+// link to each failure's own page. It finds the results files (FindResults)
+// but does not count them: the command line reads them as its sweep and
+// merge do and hands over each scenario version's seeds (Scenario), so that
+// the page and merge's summary cannot disagree.
 //
 // The output depends only on the input files: no clock, no map order, no
 // machine path, so the same artifacts give the same bytes and tests compare

@@ -3,11 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,40 +127,41 @@ func TestIntervals(t *testing.T) {
 	require.Equal(t, Interval{0, 1}, Wilson(0, 0))
 }
 
-// TestSweepPage: a sweep directory with two scenarios gives one section
-// each, with rates, intervals, the slowest seed and a link to each failure
-// page, which is written where it was missing.
+// TestSweepPage: a sweep of three scenarios gives one section each, with
+// rates, intervals, the slowest seed and a link to each failure page, which
+// is written where it was missing.
 func TestSweepPage(t *testing.T) {
 	dir := t.TempDir()
-	lines := func(name string, n int, failing ...int) string {
-		var b strings.Builder
+	scenario := func(name string, n int, failing ...int) *Scenario {
+		sc := &Scenario{Name: name, Hash: "h-" + name, Reports: map[uint64]string{}}
 		for seed := 1; seed <= n; seed++ {
-			class, checks := "pass", `[{"name":"agreement","verdict":"pass"}]`
-			for _, f := range failing {
-				if f == seed {
-					class, checks = "safety", `[{"name":"agreement","verdict":"fail"}]`
-				}
+			r := Result{Scenario: name, Seed: uint64(seed), Class: "pass", Checks: []Check{{"agreement", "pass"}},
+				Events: uint64(1000 + seed), SimTime: int64(seed) * 1e6, WallTime: int64(seed) * 1e6}
+			if slices.Contains(failing, seed) {
+				r.Class, r.Checks = "safety", []Check{{"agreement", "fail"}}
 			}
-			fmt.Fprintf(&b, `{"scenario":%q,"seed":%d,"scenario_hash":"h1","class":%q,"checks":%s,"events":%d,"sim_time_ns":%d,"wall_time_ns":%d,"trace_hash":"x"}`+"\n",
-				name, seed, class, checks, 1000+seed, seed*1e6, seed*1e6)
+			sc.Results = append(sc.Results, r)
 		}
-		return b.String()
+		return sc
 	}
-	write := func(path, text string) {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-	}
-	write(filepath.Join(dir, "alpha", "results.jsonl"), lines("alpha", 30, 4, 9, 17))
-	write(filepath.Join(dir, "beta", "results.jsonl"), lines("beta", 20))
-	write(filepath.Join(dir, "gamma", "results.jsonl"), `{"scenario":"gamma","seed":1,"scenario_hash":"h3","class":"safety",`+
-		`"checks":[{"name":"linearizable","verdict":"fail"}],"beyond_assumptions":["at 1s: n1's clock jumped 2s"],"trace_hash":"x"}`+"\n")
+	alpha := scenario("alpha", 30, 4, 9, 17)
+	gamma := &Scenario{Name: "gamma", Hash: "h3", Results: []Result{{Scenario: "gamma", Seed: 1, Class: "safety",
+		Checks: []Check{{"linearizable", "fail"}}, Beyond: []string{"at 1s: n1's clock jumped 2s"}}}}
 	failure := filepath.Join(dir, "alpha", "failures", "seed-4")
+	require.NoError(t, os.MkdirAll(failure, 0o755))
 	for _, name := range []string{"report.json", "trace.jsonl", "history.jsonl"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "run", name))
 		require.NoError(t, err)
-		write(filepath.Join(failure, name), string(data))
+		require.NoError(t, os.WriteFile(filepath.Join(failure, name), data, 0o644))
 	}
-	path, err := WriteSweep(dir)
+	for _, seed := range []uint64{4, 9} {
+		if page, ok := FailurePage(dir, filepath.Join(dir, "alpha"), seed); ok {
+			alpha.Reports[seed] = page
+		}
+	}
+	require.Equal(t, map[uint64]string{4: "alpha/failures/seed-4/report.html"}, alpha.Reports, "seed 9 has no artifacts")
+	scs := []*Scenario{alpha, scenario("beta", 20), gamma}
+	path, err := WriteSweep(dir, scs)
 	require.NoError(t, err)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -175,55 +176,14 @@ func TestSweepPage(t *testing.T) {
 	require.Contains(t, page, `<tr><td>30</td><td>30ms</td>`, "the slowest seed comes first")
 	require.FileExists(t, filepath.Join(failure, File), "the missing failure page is written")
 	selfContained(t, page)
+	_, err = WriteSweep(dir, scs)
+	require.NoError(t, err)
 	again, err := os.ReadFile(path)
 	require.NoError(t, err)
-	_, err = WriteSweep(dir)
-	require.NoError(t, err)
-	require.Equal(t, string(again), page)
-}
+	require.Equal(t, page, string(again))
 
-// TestSweepOfAnInterruptedSweep: the last line an interrupted sweep left cut
-// short is left out, as the sweep itself does when it continues; results of
-// two builds are two versions; a line past the bound is refused with its
-// position, not read whole.
-func TestSweepOfAnInterruptedSweep(t *testing.T) {
-	dir := t.TempDir()
-	results := filepath.Join(dir, "alpha", "results.jsonl")
-	require.NoError(t, os.MkdirAll(filepath.Dir(results), 0o755))
-	line := `{"scenario":"alpha","seed":1,"scenario_hash":"h1","class":"pass","checks":[],"trace_hash":"x"}` + "\n"
-	require.NoError(t, os.WriteFile(results, []byte(`{"scenario":"alpha","se`), 0o644))
-	_, err := WriteSweep(dir)
+	_, err = WriteSweep(dir, nil)
 	require.EqualError(t, err, dir+": no sweep results: nothing to report", "a page of nothing is not written")
-	require.NoFileExists(t, filepath.Join(dir, File))
-
-	require.NoError(t, os.WriteFile(results, []byte(line+`{"scenario":"alpha","se`), 0o644))
-	scs, err := LoadSweep(dir)
-	require.NoError(t, err)
-	require.Len(t, scs, 1)
-	require.Len(t, scs[0].Results, 1)
-
-	// A later build that continued the file (--resume) is what counts, as
-	// the sweep counts it: the earlier build's results are noted, apart.
-	other := strings.Replace(line, `"seed":1,`, `"seed":1,"build":"b2",`, 1)
-	require.NoError(t, os.WriteFile(results, []byte(line+other), 0o644))
-	scs, err = LoadSweep(dir)
-	require.NoError(t, err)
-	require.Len(t, scs, 1)
-	require.Equal(t, "b2", scs[0].Build)
-	require.Equal(t, "the file also holds 1 results of build unknown, which this build continued: left apart, not counted", scs[0].LeftApart)
-	page, err := WriteSweep(dir)
-	require.NoError(t, err)
-	data, err := os.ReadFile(page)
-	require.NoError(t, err)
-	require.Contains(t, string(data), "which this build continued: left apart, not counted")
-
-	require.NoError(t, os.WriteFile(results, []byte(line+strings.Repeat("x", 2<<20)), 0o644))
-	_, err = LoadSweep(dir)
-	require.EqualError(t, err, results+":2: longer than 1048576 bytes: not a sweep result")
-
-	require.NoError(t, os.WriteFile(results, []byte(line+"{\n"), 0o644))
-	_, err = LoadSweep(dir)
-	require.EqualError(t, err, results+":2: unexpected end of JSON input")
 }
 
 // TestRunArtifactsReadInBoundedMemory: a broken artifact is named by its
@@ -360,27 +320,13 @@ func TestRunPageSaysWhereFaultsWentBeyondAssumptions(t *testing.T) {
 	require.Contains(t, renderDir(t, dir), `<p class="beyond"><b>beyond the protocol's assumptions:</b> at 1s: n1&#39;s clock jumped 2s;`)
 }
 
-// TestSweepStatsDependOnTheSeedsOnly: results written out of seed order (by
-// parallel workers) are read in seed order, failure classes are listed by
-// name, and the failures listed one by one stop at MaxFailuresListed.
-func TestSweepStatsDependOnTheSeedsOnly(t *testing.T) {
-	dir := t.TempDir()
-	line := func(seed int, class, check string) string {
-		checks := "[]"
-		if check != "" {
-			checks = `[{"name":"` + check + `","verdict":"fail"}]`
-		}
-		return fmt.Sprintf(`{"scenario":"a","seed":%d,"scenario_hash":"h","class":%q,"checks":%s}`, seed, class, checks) + "\n"
-	}
-	text := line(3, "liveness", "") + line(1, "safety", "agreement") + line(2, "pass", "")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "results.jsonl"), []byte(text), 0o644))
-	scs, err := LoadSweep(dir)
-	require.NoError(t, err)
-	require.Len(t, scs, 1)
-	seeds := seedsOf(scs[0].Results)
-	require.Equal(t, []uint64{1, 2, 3}, seeds)
+// TestSweepStatsListClassesByName: failure classes are listed by name,
+// and the failures listed one by one stop at MaxFailuresListed.
+func TestSweepStatsListClassesByName(t *testing.T) {
+	sc := &Scenario{Name: "a", Results: []Result{{Seed: 1, Class: "safety", Checks: []Check{{"agreement", "fail"}}},
+		{Seed: 2, Class: "pass"}, {Seed: 3, Class: "liveness"}}}
 	var classes []string
-	for _, c := range Stats(scs[0]).Classes {
+	for _, c := range Stats(sc).Classes {
 		classes = append(classes, c.Class)
 	}
 	require.Equal(t, []string{"liveness", "pass", "safety/agreement"}, classes)
@@ -397,69 +343,6 @@ func TestSweepStatsDependOnTheSeedsOnly(t *testing.T) {
 func TestTraceGoingBackInTimeIsRefused(t *testing.T) {
 	r := &Run{Meta: Meta{Events: 2}, Events: []Event{{I: 1, T: 5}, {I: 2, T: 3}}}
 	require.EqualError(t, r.checkTrace(), "event 2 (at 3ns) follows event 1 (at 5ns): not a trace the kernel wrote")
-}
-
-// TestSweepOfShards: the shards of one sweep, each in a directory of its
-// own (as a Kubernetes Indexed Job writes them), are one version on the
-// page; a seed two shards hold counts once, and another scenario's results
-// stay apart.
-func TestSweepOfShards(t *testing.T) {
-	dir := t.TempDir()
-	line := func(scenario, hash string, seed int, class string) string {
-		return fmt.Sprintf(`{"scenario":%q,"seed":%d,"scenario_hash":%q,"class":%q,"checks":[],"trace_hash":"x"}`+"\n", scenario, seed, hash, class)
-	}
-	write := func(shard, scenario, text string) {
-		path := filepath.Join(dir, shard, scenario, "results.jsonl")
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-	}
-	write("shard-0", "alpha", line("alpha", "h1", 1, "pass")+line("alpha", "h1", 3, "safety"))
-	write("shard-1", "alpha", line("alpha", "h1", 2, "pass")+line("alpha", "h1", 3, "safety"))
-	write("shard-1", "beta", line("beta", "h2", 2, "pass"))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "shard-0", "alpha", "failures", "seed-3"), 0o755))
-	scs, err := LoadSweep(dir)
-	require.NoError(t, err)
-	require.Len(t, scs, 2)
-	seeds := seedsOf(scs[0].Results)
-	require.Equal(t, "alpha", scs[0].Name)
-	require.Equal(t, []uint64{1, 2, 3}, seeds)
-	require.Equal(t, "beta", scs[1].Name)
-	_, err = WriteSweep(dir)
-	require.NoError(t, err)
-}
-
-// TestSweepOfShardsOfTwoBuilds: shards of one version built on machines of
-// different kinds are one sweep, naming both builds; a seed both ran with
-// two trace hashes is nondeterministic, as merge says.
-func TestSweepOfShardsOfTwoBuilds(t *testing.T) {
-	dir := t.TempDir()
-	line := func(seed int, build, hash string) string {
-		return fmt.Sprintf(`{"scenario":"alpha","seed":%d,"scenario_hash":"h1","build":%q,"class":"pass","checks":[],"trace_hash":%q}`+"\n", seed, build, hash)
-	}
-	for shard, text := range map[string]string{
-		"shard-0": line(1, "b1", "aa") + line(3, "b1", "cc"),
-		"shard-1": line(2, "b2", "bb") + line(3, "b2", "dd"),
-	} {
-		path := filepath.Join(dir, shard, "alpha", "results.jsonl")
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-	}
-	scs, err := LoadSweep(dir)
-	require.NoError(t, err)
-	require.Len(t, scs, 1)
-	require.Equal(t, "b1, b2", scs[0].Build)
-	require.Len(t, scs[0].Results, 3)
-	require.Equal(t, "nondeterministic", scs[0].Results[2].Class)
-	require.Equal(t, "seed 3: trace hash cc (build b1) and dd (build b2) in two shards", scs[0].Results[2].Reason)
-}
-
-// seedsOf lists the results' seeds, in their order.
-func seedsOf(results []Result) []uint64 {
-	seeds := make([]uint64, len(results))
-	for i, r := range results {
-		seeds[i] = r.Seed
-	}
-	return seeds
 }
 
 // TestSweepOfAScenarioNamedFailures: a scenario's results directory named
@@ -479,6 +362,15 @@ func TestSweepOfAScenarioNamedFailures(t *testing.T) {
 func TestSlowestTiesGoBySeed(t *testing.T) {
 	rs := []Result{{Seed: 3, WallTime: 5}, {Seed: 1, WallTime: 5}, {Seed: 2, WallTime: 9}, {Seed: 4, WallTime: 5}}
 	require.Equal(t, []uint64{2, 1, 3}, seedsOf(slowest(rs, 3)))
+}
+
+// seedsOf lists the results' seeds, in their order.
+func seedsOf(results []Result) []uint64 {
+	seeds := make([]uint64, len(results))
+	for i, r := range results {
+		seeds[i] = r.Seed
+	}
+	return seeds
 }
 
 // TestTraceReadingPassesOverBlankLines: a blank line in a trace (an editor's

@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,38 +9,35 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
-
-	"github.com/simrun/simrun/internal/jsonl"
 )
 
 // resultsFile is the name of a sweep's per-scenario results (cli/sweep.go).
 const resultsFile = "results.jsonl"
 
-// Result is what the sweep page needs of one results.jsonl line (a
-// runner.Report in JSON).
+// Result is what the sweep page shows of one seed's result (a
+// runner.Report, as the command line counted it).
 type Result struct {
-	Scenario     string `json:"scenario"`
-	Seed         uint64 `json:"seed"`
-	ScenarioHash string `json:"scenario_hash"`
-	Build        string `json:"build"`
-	Hash         string `json:"trace_hash"`
-	Class        string `json:"class"`
-	Reason       string `json:"reason"`
-	Events       uint64 `json:"events"`
-	SimTime      int64  `json:"sim_time_ns"`
-	WallTime     int64  `json:"wall_time_ns"`
-	Checks       []struct {
-		Name    string `json:"name"`
-		Verdict string `json:"verdict"`
-	} `json:"checks"`
+	Scenario     string
+	Seed         uint64
+	ScenarioHash string
+	Build        string
+	Hash         string // the trace hash
+	Class        string
+	Reason       string
+	Events       uint64
+	SimTime      int64 // nanoseconds
+	WallTime     int64 // nanoseconds
+	Checks       []Check
 	// Beyond says where the faults went beyond what the protocol assumes
 	// (runner.Report.Beyond): shown under a failure's reason.
-	Beyond []string `json:"beyond_assumptions"`
+	Beyond []string
 }
+
+// Check is one checker's verdict on a seed.
+type Check struct{ Name, Verdict string }
 
 // failureClass names a failure as the sweep's summary does: its class and,
 // when one check failed, that check ("safety/agreement").
@@ -54,15 +50,17 @@ func (r Result) failureClass() string {
 	return r.Class
 }
 
-// Scenario is one scenario version's results in a sweep directory.
+// Scenario is one scenario version's results in a sweep directory, as the
+// sweep and merge count them: one result a seed, in seed order. The page
+// only shows them; the command line reads and counts the results files, so
+// that the page and merge's summary never disagree.
 type Scenario struct {
 	Name, Hash string
 	Build      string // the program builds that ran it, comma separated ("" in results from before builds were recorded)
-	Dir        string // relative to the sweep directory ("" for the directory itself)
 	Results    []Result
-	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory
-	// LeftApart says what the results file holds of an earlier build of
-	// this scenario version, which this build continued (--resume): not
+	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory (FailurePage)
+	// LeftApart says what the results files hold of an earlier build of
+	// this scenario version, which a later build continued (--resume): not
 	// counted, as the sweep does not count it; "" if nothing.
 	LeftApart string
 }
@@ -97,101 +95,6 @@ func NoResults(dir string) error {
 	return fmt.Errorf("%s: no %s below it: not a sweep directory", dir, resultsFile)
 }
 
-// LoadSweep reads every results file below a sweep directory. A seed that
-// appears twice in one version (a retried inconclusive seed) counts once,
-// by its last line; versions of a scenario are kept apart, and the results
-// of one version in several files (the shards of one sweep) are shown as
-// one.
-func LoadSweep(dir string) ([]*Scenario, error) {
-	files, err := FindResults(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, NoResults(dir)
-	}
-	var out []*Scenario
-	byVersion := map[shardedKey]*Scenario{}
-	for _, f := range files {
-		scs, err := readResults(dir, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, sc := range scs {
-			k := shardedKey{sc.Name, sc.Hash}
-			if first, ok := byVersion[k]; ok {
-				first.addShard(sc)
-				continue
-			}
-			byVersion[k] = sc
-			out = append(out, sc)
-		}
-	}
-	return out, nil
-}
-
-func readResults(root, path string) ([]*Scenario, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rel, _ := filepath.Rel(root, filepath.Dir(path))
-	vs := versions{dir: filepath.ToSlash(rel), byKey: map[versionKey]*Scenario{}, latest: map[versionKey]map[uint64]int{},
-		lastBuild: map[string]string{}}
-	// A sweep that was interrupted may have left its last line cut short: the
-	// sweep leaves it out when it continues, and so does the report.
-	var bad error
-	_, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
-		var r Result
-		if err := json.Unmarshal(text, &r); err != nil {
-			bad = fmt.Errorf("%s:%d: %w", path, line, err)
-			return bad
-		}
-		vs.add(r)
-		return nil
-	})
-	var tooLong *jsonl.TooLongError
-	switch {
-	case err == nil:
-	case err == bad:
-		return nil, err
-	case errors.As(err, &tooLong):
-		return nil, fmt.Errorf("%s:%d: longer than %d bytes: not a sweep result", path, tooLong.Line, tooLong.Max)
-	default:
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return vs.latestBuilds(root), nil
-}
-
-// latestBuilds returns, of each scenario version, the results of the
-// latest build that ran it in the file (that of its last line), as the
-// sweep counts them; an earlier build's, which a sweep continued with
-// --resume after a rebuild, are noted on the version kept (their failure
-// pages, of the same seeds, are the later build's now).
-func (vs *versions) latestBuilds(root string) []*Scenario {
-	var out []*Scenario
-	for _, k := range vs.order {
-		if k.build != vs.lastBuild[k.hash] {
-			continue
-		}
-		v := vs.byKey[k]
-		var apart []string
-		for _, old := range vs.order {
-			if old.hash == k.hash && old.build != k.build {
-				apart = append(apart, fmt.Sprintf("%d results of build %s", len(vs.byKey[old].Results), BuildName(old.build)))
-			}
-		}
-		if len(apart) > 0 {
-			v.LeftApart = "the file also holds " + strings.Join(apart, " and ") + ", which this build continued: left apart, not counted"
-		}
-		slices.SortFunc(v.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
-		v.findReports(root)
-		out = append(out, v)
-	}
-	return out
-}
-
 // BuildName is how a results line's build is shown: "unknown" for results
 // written before builds were recorded.
 func BuildName(build string) string {
@@ -201,90 +104,20 @@ func BuildName(build string) string {
 	return build
 }
 
-// versions gathers one results file's lines by version (scenario hash and
-// build, as the sweep keeps them apart), in the order they first appear.
-type versions struct {
-	dir    string
-	byKey  map[versionKey]*Scenario
-	order  []versionKey
-	latest map[versionKey]map[uint64]int // version -> seed -> index in Results
-	// lastBuild is, by scenario hash, the build of its last line.
-	lastBuild map[string]string
-}
-
-type versionKey struct{ hash, build string }
-
-// add records r; a seed already seen in its version is replaced by the later
-// line (a retried inconclusive seed).
-func (vs *versions) add(r Result) {
-	k := versionKey{r.ScenarioHash, r.Build}
-	vs.lastBuild[r.ScenarioHash] = r.Build
-	v, ok := vs.byKey[k]
-	if !ok {
-		v = &Scenario{Name: r.Scenario, Hash: r.ScenarioHash, Build: r.Build, Dir: vs.dir, Reports: map[uint64]string{}}
-		vs.byKey[k], vs.latest[k] = v, map[uint64]int{}
-		vs.order = append(vs.order, k)
+// FailurePage returns where the page of a failing seed stands, relative to
+// the sweep directory root, if its artifacts are in the failures directory
+// beside the results file read from resultsDir (or could be: WriteSweep
+// writes the missing pages).
+func FailurePage(root, resultsDir string, seed uint64) (string, bool) {
+	dir := filepath.Join(resultsDir, "failures", "seed-"+strconv.FormatUint(seed, 10))
+	if _, err := os.Stat(filepath.Join(dir, reportJSON)); err != nil {
+		return "", false
 	}
-	if i, seen := vs.latest[k][r.Seed]; seen {
-		v.Results[i] = r
-		return
+	rel, err := filepath.Rel(root, filepath.Join(dir, File))
+	if err != nil {
+		return "", false
 	}
-	vs.latest[k][r.Seed] = len(v.Results)
-	v.Results = append(v.Results, r)
-}
-
-// shardedKey is what the shards of one sweep share: a scenario version.
-// Shards may be built on machines of different kinds (different builds), as
-// merge combines them.
-type shardedKey struct{ name, hash string }
-
-// addShard adds another file's results of s's version. A seed both hold
-// (shards that overlap) counts once; with two trace hashes it is
-// nondeterministic, as merge says.
-func (s *Scenario) addShard(other *Scenario) {
-	at := make(map[uint64]int, len(s.Results))
-	for i, r := range s.Results {
-		at[r.Seed] = i
-	}
-	for _, r := range other.Results {
-		i, seen := at[r.Seed]
-		switch {
-		case !seen:
-			s.Results = append(s.Results, r)
-		case r.Hash != "" && s.Results[i].Hash != "" && r.Hash != s.Results[i].Hash:
-			first := s.Results[i]
-			s.Results[i].Class = "nondeterministic"
-			s.Results[i].Reason = fmt.Sprintf("seed %d: trace hash %s (build %s) and %s (build %s) in two shards",
-				r.Seed, first.Hash, BuildName(first.Build), r.Hash, BuildName(r.Build))
-			s.Results[i].Checks = nil
-		}
-	}
-	if other.Build != "" && !slices.Contains(strings.Split(s.Build, ", "), other.Build) {
-		s.Build = strings.TrimPrefix(s.Build+", "+other.Build, ", ")
-	}
-	slices.SortFunc(s.Results, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
-	for seed, page := range other.Reports {
-		if _, ok := s.Reports[seed]; !ok {
-			s.Reports[seed] = page
-		}
-	}
-	if other.LeftApart != "" {
-		s.LeftApart = strings.TrimPrefix(s.LeftApart+"; "+other.LeftApart, "; ")
-	}
-}
-
-// findReports notes the failures whose artifacts have a page (or could:
-// WriteSweep writes the missing ones).
-func (s *Scenario) findReports(root string) {
-	for _, r := range s.Results {
-		if r.Class == "pass" {
-			continue
-		}
-		rel := filepath.Join(s.Dir, "failures", "seed-"+strconv.FormatUint(r.Seed, 10))
-		if _, err := os.Stat(filepath.Join(root, rel, reportJSON)); err == nil {
-			s.Reports[r.Seed] = filepath.ToSlash(filepath.Join(rel, File))
-		}
-	}
+	return filepath.ToSlash(rel), true
 }
 
 // ClassRow is one outcome's share of a scenario's seeds.
@@ -399,14 +232,11 @@ func slowest(rs []Result, n int) []Result {
 	return rs[:min(n, len(rs))]
 }
 
-// WriteSweep writes dir/report.html for the sweep in dir, first writing the
-// page of every failure whose artifacts lack one (a sweep run before pages
-// existed). It returns the path written.
-func WriteSweep(dir string) (string, error) {
-	scs, err := LoadSweep(dir)
-	if err != nil {
-		return "", err
-	}
+// WriteSweep writes dir/report.html for the sweep in dir, whose results
+// the caller read into scs, first writing the page of every failure whose
+// artifacts lack one (a sweep run before pages existed). It returns the
+// path written.
+func WriteSweep(dir string, scs []*Scenario) (string, error) {
 	if len(scs) == 0 {
 		return "", fmt.Errorf("%s: no sweep results: nothing to report", dir)
 	}
