@@ -37,7 +37,9 @@ func (n *node) takeCheckpoint(seq, last uint64) {
 	}
 	sig := n.sign(checkpointDigest(seq, d))
 	n.addCheckpointVote(checkpointVote{seq: seq, digest: d, sig: sig})
-	n.broadcast(MsgCheckpoint{Seq: seq, Digest: d, Sig: sig})
+	if !n.env.Buggify(buggifySkipCheckpoint) {
+		n.broadcast(MsgCheckpoint{Seq: seq, Digest: d, Sig: sig})
+	}
 	n.checkStable()
 }
 
@@ -178,6 +180,9 @@ func (n *node) truncateLog(seq uint64) {
 // change, it resends its view-change message (messages get lost), and
 // otherwise retransmits its messages for requests still in progress.
 func (n *node) tickStatus() {
+	if n.env.Buggify(buggifySkipStatusRound) {
+		return // a stalled replica: the others hear from it an interval later
+	}
 	n.broadcast(MsgStatus{View: n.view, Changing: n.changing, Exec: n.exec, Stable: n.h})
 	if n.byz != nil {
 		n.byz.tick(n)

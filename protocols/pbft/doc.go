@@ -105,6 +105,18 @@
 // (holds messages to some replicas). Correct replicas stay safe with up to f
 // of them; the scenarios with f+1 show that the bound is tight.
 //
+// # BUGGIFY
+//
+// With sim.Config.Buggify > 0, four fault points (sim.Env.Buggify) may be on
+// for a run, each a loss the protocol must survive, struck on every link of
+// one message at once: pbft/withhold-vote (a prepare or commit leaves only
+// when retransmitted, an interval later), pbft/skip-checkpoint-multicast (a
+// checkpoint message reaches no one, so checkpoints become stable late or by
+// state transfer), pbft/skip-status-round (a replica neither reports nor
+// retransmits for an interval) and pbft/ignore-client-request (a primary
+// drops a request: clients retry to every replica, and backups that relay
+// it suspect the primary).
+//
 // # Planted bugs
 //
 // Config.Bugs switches on deliberate deviations (KnownBugs) that the

@@ -40,6 +40,9 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	case n.changing:
 		return // no new requests during a view change; the client retries
 	case n.isPrimary():
+		if n.env.Buggify(buggifyIgnoreRequest) {
+			return // the client retries, to every replica: the backups relay it and watch
+		}
 		n.order(cmd)
 	case !n.isServer(from):
 		// §4.1, §4.4: a backup relays the request to the primary and waits
@@ -189,6 +192,9 @@ func (n *node) sendVote(tag byte, seq uint64) {
 	e.sentAt = n.env.Now()
 	if n.byz != nil && n.byz.vote(n, tag, view, seq, digest) {
 		return
+	}
+	if n.env.Buggify(buggifyWithholdVote) {
+		return // sent, as far as this replica knows: retransmit sends it an interval later
 	}
 	n.broadcast(m)
 }

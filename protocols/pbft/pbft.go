@@ -51,6 +51,17 @@ func New(cfg Config, newSM service.NewStateMachine, byzantine ...ByzantineReplic
 	return factory, nil
 }
 
+// BUGGIFY fault points (sim.Env.Buggify): legal but rare behaviours that a
+// world with Config.Buggify > 0 turns on for some runs, to reach paths that
+// plain faults seldom do. Each is a loss the protocol must already survive,
+// made to strike every link of one message at once.
+const (
+	buggifyWithholdVote    = "pbft/withhold-vote"             // a prepare or commit leaves only when retransmitted
+	buggifySkipCheckpoint  = "pbft/skip-checkpoint-multicast" // a checkpoint message reaches no one
+	buggifySkipStatusRound = "pbft/skip-status-round"         // no status or retransmission for an interval
+	buggifyIgnoreRequest   = "pbft/ignore-client-request"     // a primary drops a client request
+)
+
 // The replica's timers.
 const (
 	// timerRequest is the view-change timer (§4.4): while active, it fires
