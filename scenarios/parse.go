@@ -26,12 +26,12 @@ import (
 func ParseFile(path string) (*Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: describeReadError(err)}
+		return nil, &Error{File: path, Msg: describeReadError(err), Err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, &Error{File: path, Msg: describeReadError(err)}
+		return nil, &Error{File: path, Msg: describeReadError(err), Err: err}
 	}
 	return Parse(path, data)
 }

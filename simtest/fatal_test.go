@@ -1,6 +1,8 @@
 package simtest_test
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -44,5 +46,28 @@ func TestBadSweepInputsFailTheTest(t *testing.T) {
 	msg = sweepFatal(t, "../scenarios/raft-calm.yaml")
 	if msg != "simtest: 2 seeds from seed 18446744073709551615 pass the largest seed" {
 		t.Fatalf("want the range refused, got %q", msg)
+	}
+}
+
+// TestMistakesOfAFirstSweepSayTheFix: a scenario path written as from the
+// module root names the directory it is read from, and a protocol of the
+// user's own that was not passed names the option that passes it.
+func TestMistakesOfAFirstSweepSayTheFix(t *testing.T) {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := sweepFatal(t, "scenarios/raft-calm.yaml", simtest.Seeds(1))
+	want := "a scenario's path is relative to the test's package directory, " + dir + ", where go test runs it"
+	if !contains(msg, "scenarios/raft-calm.yaml") || !contains(msg, want) {
+		t.Fatalf("want the directory named, got %q", msg)
+	}
+	mine := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(mine, []byte("name: mine\nprotocol: mine\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg = sweepFatal(t, mine, simtest.Seeds(1))
+	if !contains(msg, `unknown protocol "mine"`) || !contains(msg, "passed with simtest.Protocols") {
+		t.Fatalf("want simtest.Protocols named, got %q", msg)
 	}
 }

@@ -1,7 +1,9 @@
 package simtest
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"maps"
 	"os"
@@ -86,7 +88,11 @@ func (c config) resolve(sc *scenarios.Scenario) (runner.Protocol, error) {
 	if err != nil {
 		return runner.Protocol{}, err
 	}
-	return set.Resolve(sc)
+	p, err := set.Resolve(sc)
+	if err != nil && len(c.protocols) == 0 {
+		err = fmt.Errorf("%w; a protocol of your own is known once passed with simtest.Protocols", err)
+	}
+	return p, err
 }
 
 // Sweep runs the scenario file over seeds and fails t once per failing seed,
@@ -138,6 +144,10 @@ func sweep(t testing.TB, path string, c config) []*runner.Report {
 	}
 	load := func() (*scenarios.Scenario, error) { return loadScenario(path, c.edit) }
 	sc, err := load()
+	if errors.Is(err, fs.ErrNotExist) {
+		dir, _ := os.Getwd()
+		t.Fatalf("simtest: %v: a scenario's path is relative to the test's package directory, %s, where go test runs it", err, dir)
+	}
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}

@@ -34,7 +34,13 @@ type Error struct {
 	Column int    // 1-based
 	Path   string // the field path, "faults[2].crash"; empty for the whole file
 	Msg    string
+	// Err is the error of the system that Msg describes, if any (a file
+	// that could not be read), for errors.Is.
+	Err error
 }
+
+// Unwrap returns the system's error, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder
