@@ -98,7 +98,7 @@ func TestBadInputIsOneLineWithPosition(t *testing.T) {
 		{"unknown protocol", []string{"run", write("c.yaml", strings.Replace(base, "raft", "zab", 1))}, "c.yaml:1:11: protocol: unknown protocol \"zab\""},
 		{"unknown bug", []string{"run", write("d.yaml", base+"protocol_options: {bugs: [nope]}\n")}, "d.yaml:5:"},
 		{"missing file", []string{"run", filepath.Join(dir, "none.yaml")}, "none.yaml"},
-		{"bad flag", []string{"run", write("e.yaml", base), "--seed", "minus"}, "invalid argument"},
+		{"bad flag", []string{"run", write("e.yaml", base), "--seed", "minus"}, "is not a whole number"},
 		{"unknown command", []string{"jump"}, "unknown command"},
 		{"sweep too parallel", []string{"sweep", write("h.yaml", base), "--parallel", "1000000"}, "--parallel: at most 1024 worlds at once"},
 		{"sweep zero seeds", []string{"sweep", write("f.yaml", base), "--seeds", "0"}, "--seeds: must be at least 1"},
@@ -173,4 +173,47 @@ func TestFlagTypoSuggestsTheFlag(t *testing.T) {
 	code, _, errText = simrun(t, "sweep", writeScenario(t), "--nothing-like-it")
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: unknown flag: --nothing-like-it (see 'simrun help')\n", errText)
+}
+
+// TestBadFlagValuesSayWhatTheyTake: a value the flag's type cannot hold is
+// named with what the flag takes, not the parser's words; a count given to
+// --check-determinism after a space, which made it a file, says how to give
+// it.
+func TestBadFlagValuesSayWhatTheyTake(t *testing.T) {
+	scenario := writeScenario(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", scenario, "--seed", "-1"}, `--seed: "-1" is not a whole number from 0 to 18446744073709551615`},
+		{[]string{"sweep", scenario, "--parallel", "1.5"}, `--parallel: "1.5" is not a whole number`},
+		{[]string{"sweep", scenario, "--lin-timeout", "5"}, `--lin-timeout: "5" is not a duration such as 500ms, 2s or 1m30s`},
+		{[]string{"run", scenario, "--check-determinism=maybe"}, `--check-determinism: "maybe" is not true or false`},
+	} {
+		code, _, errText := simrun(t, c.args...)
+		require.Equal(t, exitBadInput, code, errText)
+		require.Equal(t, "simrun: "+c.want+" (see 'simrun help')\n", errText)
+	}
+	code, _, errText := simrun(t, "sweep", scenario, "--check-determinism", "3", "--out", t.TempDir())
+	require.Equal(t, exitBadInput, code, errText)
+	require.Equal(t, "simrun: 3: no such scenario file; --check-determinism takes its count after an equals sign: --check-determinism=3\n", errText)
+}
+
+// TestReplayLinesInvokeTheBinaryAsTyped: a binary run by a relative path
+// (./mysim, not on the PATH) prints replay lines that paste as they are;
+// one found on the PATH, run by go run or renamed, is named by its name.
+func TestReplayLinesInvokeTheBinaryAsTyped(t *testing.T) {
+	args := os.Args
+	t.Cleanup(func() { os.Args = args })
+	for arg, want := range map[string]string{
+		"./mysim":        "./mysim",
+		"bin/mysim":      "bin/mysim",
+		"mysim":          "mysim",
+		"/usr/bin/mysim": "mysim",
+		"./other":        "mysim",
+		"./my dir/mysim": "'./my dir/mysim'",
+	} {
+		os.Args = []string{arg}
+		require.Equal(t, want, typedAs("mysim"), arg)
+	}
 }

@@ -70,7 +70,7 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		for _, hash := range hashes {
 			t := tallies[scenarioVersion{name, hash}]
 			t.probes = a.declaredProbes(t)
-			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.name)
+			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.command)
 			for _, line := range t.supersededLines() {
 				fmt.Fprintf(stdout, "other       %s\n", line)
 			}

@@ -103,7 +103,22 @@ func (p Program) app() (*app, error) {
 	if p.Build == "" {
 		build = executableHash
 	}
-	return &app{name: p.name(), protocols: set, build: build}, nil
+	name := p.name()
+	return &app{name: name, command: typedAs(name), protocols: set, build: build}, nil
+}
+
+// typedAs is how to type the program again, for the commands it prints
+// (replay lines): as it was invoked when that was a relative path to a
+// binary of this name ("./mysim", not on the PATH), else by its name.
+func typedAs(name string) string {
+	if len(os.Args) == 0 {
+		return name
+	}
+	arg := os.Args[0]
+	if filepath.IsAbs(arg) || !strings.ContainsRune(arg, filepath.Separator) || filepath.Base(arg) != name {
+		return name
+	}
+	return shellQuote(arg)
 }
 
 // app is one command line's state: its name and its protocols. Every
@@ -111,6 +126,7 @@ func (p Program) app() (*app, error) {
 // anything.
 type app struct {
 	name      string
+	command   string // how the commands it prints invoke it (typedAs)
 	protocols *registry.Set
 	build     func() string // Program.Build, computed when a sweep needs it
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -66,6 +67,10 @@ func (a *app) newRootCmd() *cobra.Command {
 // suggestFlag adds to an unknown flag's error the flag of cmd it most
 // likely meant: "unknown flag: --seeds (did you mean --seed?)".
 func suggestFlag(cmd *cobra.Command, err error) error {
+	var invalid *pflag.InvalidValueError
+	if errors.As(err, &invalid) {
+		return invalidValue(invalid)
+	}
 	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
 	if !ok {
 		return err
@@ -90,4 +95,24 @@ func printCmd(use, short string, write func(w io.Writer)) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// wantOfType says what a flag of each value type takes, for an invalid
+// value's error: the parser's own words name Go's functions.
+var wantOfType = map[string]string{
+	"uint64":   "a whole number from 0 to 18446744073709551615",
+	"int":      "a whole number",
+	"float64":  "a number",
+	"duration": "a duration such as 500ms, 2s or 1m30s",
+	"bool":     "true or false",
+}
+
+// invalidValue says which flag got which value and what it takes.
+func invalidValue(e *pflag.InvalidValueError) error {
+	f := e.GetFlag()
+	want, ok := wantOfType[f.Value.Type()]
+	if !ok {
+		return e
+	}
+	return fmt.Errorf("--%s: %q is not %s", f.Name, e.GetValue(), want)
 }

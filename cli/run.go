@@ -220,7 +220,7 @@ func isTerminal(w io.Writer) bool {
 func (a *app) reportFailure(stdout, stderr io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
 	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
 	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
-	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, f.keep.options(a.name))
+	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, f.keep.options(a.command))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: warning: --out: artifacts not written: %v\n", a.name, err)
 	} else {
@@ -229,9 +229,9 @@ func (a *app) reportFailure(stdout, stderr io.Writer, path string, sc *scenarios
 			fmt.Fprintf(stdout, "            %s\n", filepath.Base(file))
 		}
 	}
-	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(a.name, path, rep.Seed, f.replayFlags()))
+	fmt.Fprintf(stdout, "replay      %s\n", replayCommand(a.command, path, rep.Seed, f.replayFlags()))
 	if err == nil {
-		fmt.Fprintf(stdout, "            %s run %s%s\n", a.name, shellQuote(filepath.Join(dir, runner.ScenarioFile)), linTimeoutFlag(f.linTimeout))
+		fmt.Fprintf(stdout, "            %s run %s%s\n", a.command, shellQuote(filepath.Join(dir, runner.ScenarioFile)), linTimeoutFlag(f.linTimeout))
 	}
 	return &exitError{code: exitCodeFor(rep.Class)}
 }

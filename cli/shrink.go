@@ -92,7 +92,7 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 		out = filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-shrunk-seed%d.yaml", safeName(sc.Name), f.seed))
 	}
 	res.Scenario.Name = safeName(sc.Name) + "-shrunk"
-	res.Scenario.Description = fmt.Sprintf("%s, seed %d, shrunk by simrun shrink: %s", sc.Name, f.seed, res.Signature)
+	res.Scenario.Description = fmt.Sprintf("%s, seed %d, shrunk by %s shrink: %s", sc.Name, f.seed, a.name, res.Signature)
 	data, err := res.Scenario.Marshal()
 	if err != nil {
 		return internalErr(err)
@@ -105,7 +105,7 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	fmt.Fprintf(stdout, "after       %s\n", res.After)
 	fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
 	fmt.Fprintf(stdout, "written     %s\n", out)
-	fmt.Fprintf(stdout, "replay      %s run %s\n", a.name, shellQuote(out))
+	fmt.Fprintf(stdout, "replay      %s run %s\n", a.command, shellQuote(out))
 	return nil
 }
 

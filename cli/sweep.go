@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
 	"os/signal"
@@ -93,7 +94,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 		"wall-clock budget of the linearizability checker per seed; seeds that ran out of it run again when the command is run again")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds (all, crash, partition, ...)")
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
-	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th)")
+	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
 	f.keep.addFlags(cmd)
 	f.profile.addFlags(cmd)
@@ -175,6 +176,11 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, err
 	var keep []sweptScenario
 	for _, path := range paths {
 		sc, proto, err := a.resolveScenario(path, f.swarm)
+		if err != nil && f.recheck > 0 && isCount(path) && missing(path) {
+			// "--check-determinism 5": a flag whose value is optional takes
+			// it only after an equals sign, so the count became a file.
+			return nil, badInput("%s: no such scenario file; --check-determinism takes its count after an equals sign: --check-determinism=%s", path, path)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +283,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 		RecheckShards: s.swept.Of,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
 			_, err := runner.WriteArtifactsWith(failureDir(dir, rep.Seed), sc, proto, rep,
-				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options(a.name))
+				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options(a.command))
 			return err
 		},
 	}
@@ -294,8 +300,8 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 		return 0, badInput("--out: writing %s: %v (%d results of this sweep were not recorded)", resultsPath, s.writeErr, s.lost)
 	}
 	s.tally.probes = proto.Probes
-	s.tally.print(stdout, resultsPath, a.name)
-	s.printNotes(stdout, earlier, resultsPath, a.name)
+	s.tally.print(stdout, resultsPath, a.command)
+	s.printNotes(stdout, earlier, resultsPath, a.command)
 	if sweepErr != nil {
 		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", s.tally.total(), resultsPath)
 	}
@@ -557,4 +563,16 @@ func worldsAtOnce(f sweepFlags) int {
 		w = int(f.seeds)
 	}
 	return w
+}
+
+// missing reports whether no file stands at path.
+func missing(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// isCount reports whether s is written as a whole number.
+func isCount(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
