@@ -164,7 +164,7 @@ type StateMachine interface {
 
 // ReadOnly is implemented by a state machine that can tell a command that
 // changes nothing (a read) from one that may. The command stays opaque to
-// protocols: they ask, through Sessions.ReadOnly, to serve reads outside the
+// protocols: they ask, through Sessions.ReadOnly and Sessions.Read, to serve reads outside the
 // log (a lease read, or a planted stale-read bug).
 type ReadOnly interface {
 	ReadOnly(op []byte) bool
@@ -231,6 +231,18 @@ func (s *Sessions) Apply(c Command) ([]byte, Outcome) {
 func (s *Sessions) ReadOnly(op []byte) bool {
 	r, ok := s.sm.(ReadOnly)
 	return ok && r.ReadOnly(op)
+}
+
+// Read runs op on the state as it stands, outside the log and every
+// client's session, if op is read-only (ReadOnly): how a protocol serves a
+// read it has made safe some other way (a lease, a read index, the tail of
+// a chain), or a planted stale read. It reports false, running nothing, for
+// an op that may change the state, which must go through the log.
+func (s *Sessions) Read(op []byte) ([]byte, bool) {
+	if !s.ReadOnly(op) {
+		return nil, false
+	}
+	return s.sm.Apply(op), true
 }
 
 // TxnSplitter is an optional interface of a StateMachine whose commands

@@ -20,19 +20,17 @@ import (
 // successor answers from the past). It reports whether it answered (cmd
 // was a read).
 func (n *node) serveLocalRead(from sim.NodeID, cmd service.Command) bool {
-	if !n.sessions.ReadOnly(cmd.Op) {
+	result, ok := n.sessions.Read(cmd.Op)
+	if !ok {
 		return false
 	}
-	read := service.Command{Client: localReadClient, Seq: n.sessions.LastApplied(localReadClient) + 1, Op: cmd.Op}
-	result, _ := n.sessions.Apply(read)
 	n.send(from, service.Reply{Client: cmd.Client, Seq: cmd.Seq, Status: service.StatusOK, Result: result})
 	return true
 }
 
-// localReadClient is the session local reads run under: no client has this
-// ID, so the reads never touch a real client's session, and a get changes
-// no state.
-const localReadClient sim.NodeID = sim.None - 1
+// reservedClients bounds the session IDs a server keeps for its own proxy
+// commands (forwardClient): they lie below it, where no client's ID is.
+const reservedClients sim.NodeID = sim.None - 1
 
 // serveFromWriteCache is the follower-write-cache option, a write-back
 // cache in front of the log: a follower that knows a leader runs a client's
@@ -78,11 +76,11 @@ const maxServers = 1024
 
 // forwardClient is the session of server id's k-th proxy command (a
 // forwarded write, a part of a split transaction): one of its own per
-// command, below every client's and localReadClient, so the leader's
+// command, below every client's and reservedClients, so the leader's
 // session table neither orders nor drops them by their client's sequence
 // numbers. False once the IDs run out.
 func forwardClient(id sim.NodeID, k uint64) (sim.NodeID, bool) {
-	v := int64(localReadClient) - 1 - int64(id) - int64(min(k, math.MaxInt32))*maxServers
+	v := int64(reservedClients) - 1 - int64(id) - int64(min(k, math.MaxInt32))*maxServers
 	if v < math.MinInt32 {
 		return 0, false
 	}
