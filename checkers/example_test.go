@@ -18,7 +18,7 @@ func ExampleCheckLinearizable() {
 	)
 	res := checkers.CheckLinearizable(h, 0)
 	fmt.Println(res.Verdict, "-", res.Detail)
-	// Output: fail - 3 operations on 1 keys are not linearizable; keys k0
+	// Output: fail - key k0 has no linearization (3 operations on 1 keys checked)
 }
 
 func ExampleNewMonitor() {

@@ -62,8 +62,12 @@ func CheckLinearizable(h *workload.History, timeout time.Duration) Linearizabili
 	case len(out.failed) > 0:
 		r.Verdict = Fail
 		r.FailedKeys = out.failed
-		r.Detail = fmt.Sprintf("%d operations on %d keys are not linearizable; keys %s",
-			r.Checked, r.Keys, strings.Join(r.FailedKeys, ", "))
+		// The keys that fail lead: the counts are of everything checked.
+		keys := "key " + r.FailedKeys[0] + " has"
+		if len(r.FailedKeys) > 1 {
+			keys = "keys " + strings.Join(r.FailedKeys, ", ") + " have"
+		}
+		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %d keys checked)", keys, r.Checked, r.Keys)
 	case out.gaveUp:
 		r.Verdict = Unknown
 		r.Detail = fmt.Sprintf("Porcupine gave up after %v on %d operations on %d keys",

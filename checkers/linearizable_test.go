@@ -125,7 +125,7 @@ func TestCheckLinearizableCounts(t *testing.T) {
 	assert.Equal(t, 1, res.Unobserved)
 	assert.Equal(t, 3, res.Keys)
 	assert.Equal(t, []string{"k3"}, res.FailedKeys)
-	assert.Contains(t, res.Detail, "keys k3")
+	assert.Contains(t, res.Detail, "key k3 has no linearization")
 }
 
 func TestWriteVisualization(t *testing.T) {

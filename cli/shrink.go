@@ -82,6 +82,13 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 		Options: runner.Options{LinearizabilityTimeout: f.linTimeout},
 		Progress: func(step string, size runner.Size) {
 			fmt.Fprintf(stdout, "kept        %s\n", step)
+		},
+		PathDone: func(path int, size runner.Size, kept bool) {
+			verdict := "no smaller"
+			if kept {
+				verdict = "smaller: kept"
+			}
+			fmt.Fprintf(stdout, "path %-6d %s: %s\n", path, size, verdict)
 		}}
 	res, err := runner.Shrink(sc, so)
 	if err != nil {

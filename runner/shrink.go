@@ -27,8 +27,13 @@ type ShrinkOptions struct {
 	Options  Options // per-run options; Seed and Trace are set by Shrink
 	// MaxRuns bounds the runs Shrink may spend; 0 means DefaultShrinkRuns.
 	MaxRuns int
-	// Progress, if set, hears about every simplification kept.
+	// Progress, if set, hears about every simplification kept on the first
+	// path from the pinned scenario.
 	Progress func(step string, size Size)
+	// PathDone, if set, hears where each further path ended (path counts
+	// from 2) and whether that result is the smallest so far, kept: their
+	// steps, much like the first path's, are not told one by one.
+	PathDone func(path int, size Size, kept bool)
 }
 
 // DefaultShrinkRuns is the run budget of ShrinkOptions that set none.
@@ -96,8 +101,12 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 			s.best, s.bestRep = s.loose, s.looseRep
 		}
 		s.reduce()
-		if smaller(s.bestRep, bestRep) && noLarger(sizeOf(s.best, s.bestRep), res.Before) {
+		kept := smaller(s.bestRep, bestRep) && noLarger(sizeOf(s.best, s.bestRep), res.Before)
+		if kept {
 			best, bestRep = s.best, s.bestRep
+		}
+		if s.so.PathDone != nil {
+			s.so.PathDone(int(restart)+1, sizeOf(s.best, s.bestRep), kept)
 		}
 	}
 	s.best, s.bestRep = best, bestRep
@@ -269,10 +278,7 @@ func (s *shrinker) tryIf(step string, edit func(c *scenarios.Scenario) bool, acc
 		return false
 	}
 	s.best, s.bestRep = c, rep
-	if s.restart > 0 {
-		step = fmt.Sprintf("(path %d) %s", s.restart+1, step)
-	}
-	if s.so.Progress != nil {
+	if s.so.Progress != nil && s.restart == 0 {
 		s.so.Progress(step, sizeOf(c, rep))
 	}
 	return true

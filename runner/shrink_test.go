@@ -124,9 +124,17 @@ func TestShrinkReachesTheTargetSizes(t *testing.T) {
 		t.Run(c.file, func(t *testing.T) {
 			sc, proto := load(t, filepath.Join("bugs", c.file), 0)
 			want := failure(runSeed(t, sc, proto, c.seed))
-			res, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: c.seed})
+			var paths []int
+			res, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: c.seed,
+				PathDone: func(path int, _ runner.Size, _ bool) { paths = append(paths, path) }})
 			require.NoError(t, err)
 			require.Equal(t, want, failure(res.Report))
+			for i, path := range paths {
+				require.Equal(t, i+2, path, "each further path ends once, in order")
+			}
+			if c.firings > 3 {
+				require.NotEmpty(t, paths, "a result above the target sizes tries other paths")
+			}
 			requireNoLarger(t, res.Before, res.After)
 			requireReplays(t, res, proto, want)
 			require.LessOrEqual(t, res.After.Firings, c.firings, "firings: %s", res.After)
