@@ -12,6 +12,7 @@ import (
 
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/sim"
 )
 
 // TestABrokenBuildIsTheProtocolsCrash: a protocol whose Build panics, or
@@ -118,4 +119,39 @@ func TestABuildThatBreaksForSomeSeedsIsTheirCrash(t *testing.T) {
 	require.Regexp(t, `crash +[1-9]\d*\n`, out.String(), "the seeds that drew server 2")
 	require.Regexp(t, `pass +[1-9]\d*\n`, out.String(), "the others ran")
 	require.Contains(t, out.String(), "Build panicked: fragile: this cluster breaks the set-up")
+}
+
+// crashy wraps a node so that it panics when it receives its tenth message.
+type crashy struct {
+	sim.Node
+	received int
+}
+
+func (c *crashy) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	if c.received++; c.received == 10 {
+		panic("crashy: an invariant broke")
+	}
+	c.Node.Receive(env, from, m)
+}
+
+// TestAHandlersPanicPrintsItsStackAndLastEvents: a panic in a handler is a
+// protocol crash whose summary shows the stack and the events that led to
+// it, as docs/PROTOCOLS.md promises.
+func TestAHandlersPanicPrintsItsStackAndLastEvents(t *testing.T) {
+	inner, ok := registry.Lookup("raft")
+	require.True(t, ok)
+	proto := runner.Protocol{Name: "crashy", Build: func(c runner.Cluster) (runner.Servers, error) {
+		s, err := inner.Build(c)
+		factory := s.Factory
+		s.Factory = func(id sim.NodeID) sim.Node { return &crashy{Node: factory(id)} }
+		return s, err
+	}}
+	dir := t.TempDir()
+	scenario := writeIn(t, dir, "crashy.yaml", strings.Replace(shortScenario, "protocol: raft", "protocol: crashy", 1))
+	var out, errOut bytes.Buffer
+	code := Program{Name: "mysim", Protocols: append(registry.Shipped(), proto)}.Execute(
+		[]string{"run", scenario, "--seed", "1", "--out", filepath.Join(dir, "run")}, &out, &errOut)
+	require.Equal(t, exitCrash, code, out.String()+errOut.String())
+	require.Contains(t, out.String(), "crash stack\n")
+	require.Regexp(t, `last events before the crash\n(    .*\n){32}verdict     CRASH: node n\d panicked at event \d+ .*: crashy: an invariant broke\n`, out.String())
 }

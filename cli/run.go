@@ -366,6 +366,9 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 	fmt.Fprintf(w, "trace hash  %s\n", rep.Hash)
 	if rep.Crash != nil {
 		fmt.Fprintf(w, "crash stack\n%s\n", indent(rep.Crash.Stack))
+		if len(rep.Crash.Recent) > 0 {
+			fmt.Fprintf(w, "last events before the crash\n%s\n", indent(strings.Join(rep.Crash.Recent, "\n")))
+		}
 	}
 	verdict := strings.ToUpper(string(rep.Class))
 	if rep.Reason != "" {
