@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 
 	"github.com/simrun/simrun/runner"
@@ -36,6 +38,17 @@ func badInput(format string, args ...any) error {
 }
 
 func badInputErr(err error) error { return &exitError{code: exitBadInput, msg: err.Error()} }
+
+// pathErr is bad input naming a path that could not be used and why, in
+// the words of the system ("no such file or directory"), without the
+// name of the call that failed.
+func pathErr(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return badInput("%s: %v", path, err)
+}
 
 func internalErr(err error) error { return &exitError{code: exitInternal, msg: err.Error()} }
 

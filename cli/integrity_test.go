@@ -645,7 +645,7 @@ func TestReportOfShards(t *testing.T) {
 	require.Equal(t, "report      "+filepath.Join(out, "report.html")+"\n", stdout)
 	page, err := os.ReadFile(filepath.Join(out, "report.html"))
 	require.NoError(t, err)
-	require.Contains(t, string(page), "1 scenario version.")
+	require.Contains(t, string(page), "1 scenario.")
 	require.Regexp(t, `short <span class="muted">4 seeds`, string(page))
 }
 

@@ -217,3 +217,14 @@ func TestReplayLinesInvokeTheBinaryAsTyped(t *testing.T) {
 		require.Equal(t, want, typedAs("mysim"), arg)
 	}
 }
+
+// TestMissingPathsAreNamed: report and merge name a path that is not there
+// the same way, without the name of the call that found it missing.
+func TestMissingPathsAreNamed(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing")
+	for _, cmd := range []string{"report", "merge"} {
+		code, _, errText := simrun(t, cmd, missing)
+		require.Equal(t, exitBadInput, code)
+		require.Equal(t, "simrun: "+missing+": no such file or directory\n", errText, cmd)
+	}
+}

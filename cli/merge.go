@@ -121,7 +121,7 @@ func resultFiles(args []string) ([]string, error) {
 	for _, arg := range args {
 		info, err := os.Stat(arg)
 		if err != nil {
-			return nil, badInputErr(err)
+			return nil, pathErr(arg, err)
 		}
 		if !info.IsDir() {
 			files = append(files, arg)

@@ -30,7 +30,11 @@ func list(w io.Writer, title string, items []runner.Named) {
 		return
 	}
 	fmt.Fprintf(w, "  %s:\n", title)
+	width := 0
 	for _, it := range items {
-		fmt.Fprintf(w, "    %-22s %s\n", it.Name, it.Description)
+		width = max(width, len(it.Name))
+	}
+	for _, it := range items {
+		fmt.Fprintf(w, "    %-*s %s\n", width, it.Name, it.Description)
 	}
 }

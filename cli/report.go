@@ -54,7 +54,10 @@ func (a *app) newReportCmd() *cobra.Command {
 // a sweep directory and writes the matching page.
 func writeReport(stdout io.Writer, dir string) error {
 	info, err := os.Stat(dir)
-	if err != nil || !info.IsDir() {
+	switch {
+	case err != nil:
+		return pathErr(dir, err)
+	case !info.IsDir():
 		return badInput("%s: not a directory", dir)
 	}
 	var path string

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/simrun/simrun/internal/suggest"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -54,7 +54,7 @@ const SwarmAll = "all"
 func ValidateSwarmKinds(kinds []string) error {
 	for i, k := range kinds {
 		if k != SwarmAll && !slices.Contains(SwarmKinds, k) {
-			return fieldErr(fmt.Sprintf("[%d]", i), "unknown swarm kind %q (known: all, %s)", k, strings.Join(SwarmKinds, ", "))
+			return fieldErr(fmt.Sprintf("[%d]", i), "unknown swarm kind %q%s", k, suggest.Hint(k, append([]string{SwarmAll}, SwarmKinds...)))
 		}
 	}
 	return nil

@@ -43,6 +43,7 @@ func TestSwarmKeepsToTheListedKinds(t *testing.T) {
 	}
 	require.NoError(t, ValidateSwarmKinds([]string{"all", "crash"}))
 	require.ErrorContains(t, ValidateSwarmKinds([]string{"crash", "meteor"}), `unknown swarm kind "meteor"`)
+	require.ErrorContains(t, ValidateSwarmKinds([]string{"crsh"}), `unknown swarm kind "crsh" (did you mean crash?)`)
 }
 
 // TestSwarmRunsInAWorld installs drawn timelines and runs them.

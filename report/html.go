@@ -108,11 +108,33 @@ var sweepTmpl = template.Must(template.New("sweep").Funcs(template.FuncMap{
 // RenderSweep writes the page of a sweep's scenario versions.
 func RenderSweep(w io.Writer, scs []*Scenario) error {
 	v := struct {
-		CSS   template.CSS
-		Stats []SweepStats
-	}{CSS: template.CSS(css)}
+		CSS      template.CSS
+		Stats    []SweepStats
+		Contents string
+	}{CSS: template.CSS(css), Contents: sweepContents(scs)}
 	for _, s := range scs {
 		v.Stats = append(v.Stats, Stats(s))
 	}
 	return sweepTmpl.Execute(w, v)
+}
+
+// sweepContents counts the scenarios on the page, and their versions when
+// some scenario has several: "2 scenarios", "1 scenario, 2 versions".
+func sweepContents(scs []*Scenario) string {
+	names := map[string]bool{}
+	for _, s := range scs {
+		names[s.Name] = true
+	}
+	out := plural(len(names), "scenario")
+	if len(scs) > len(names) {
+		out += ", " + plural(len(scs), "version")
+	}
+	return out
+}
+
+func plural(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return strconv.Itoa(n) + " " + noun
 }

@@ -167,6 +167,10 @@ func TestSweepPage(t *testing.T) {
 	require.NoError(t, err)
 	page := string(data)
 	require.Equal(t, 3, strings.Count(page, `<section class="scenario">`))
+	require.Contains(t, page, ">3 scenarios.")
+	twice := &Scenario{Name: "alpha", Hash: "h-other"}
+	require.Equal(t, "3 scenarios, 4 versions", sweepContents(append(scs, twice)))
+	require.Equal(t, "1 scenario", sweepContents(scs[:1]))
 	require.Contains(t, page, `<div class="beyond">beyond the protocol's assumptions: at 1s: n1&#39;s clock jumped 2s</div>`,
 		"a failure whose faults went beyond the protocol's assumptions says so under its reason")
 	require.Contains(t, page, `<tr data-class="safety/agreement"><td>safety/agreement</td><td>3</td><td>10.0%</td><td>3.5% – 25.6%</td><td>2.1% – 26.5%</td><td>4</td></tr>`)

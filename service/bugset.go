@@ -4,14 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/simrun/simrun/sim"
 )
 
 // BugTable is a protocol's planted bugs, declared once: its name, which
-// prefixes its errors, and its known bugs, sorted by name. The bug at
-// position i of Bugs is B(i), bit i of a BugSet, so that a protocol declares
-// its positions as constants of B and keys Bugs with them.
+// prefixes its errors, and its known bugs, in any order (listings sort them
+// by name). The bug at position i of Bugs is B(i), bit i of a BugSet, so
+// that a protocol declares its positions as constants of B and keys Bugs
+// with them.
 type BugTable[B ~uint8] struct {
 	Protocol string
 	Bugs     []Bug
@@ -29,7 +31,9 @@ var ErrNoStateMachine = errors.New("no state machine constructor")
 func (t BugTable[B]) Check(names []string) error { return CheckBugs(t.Protocol, t.Bugs, names) }
 
 // Known lists the table's bugs, a copy, sorted by name.
-func (t BugTable[B]) Known() []Bug { return slices.Clone(t.Bugs) }
+func (t BugTable[B]) Known() []Bug {
+	return slices.SortedFunc(slices.Values(t.Bugs), func(a, b Bug) int { return strings.Compare(a.Name, b.Name) })
+}
 
 // Parse checks names (Check) and returns the set of bugs they switch on.
 // After an error the set is empty.

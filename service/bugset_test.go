@@ -36,6 +36,13 @@ func TestBugTableParse(t *testing.T) {
 	known := testTable.Known()
 	known[0].Name = "changed"
 	assert.Equal(t, "a", testTable.Bugs[0].Name, "Known returns a copy")
+
+	// A table in another order keeps its positions and lists by name.
+	unsorted := BugTable[testBug]{Protocol: "p", Bugs: []Bug{{Name: "z"}, {Name: "m"}}}
+	assert.Equal(t, []Bug{{Name: "m"}, {Name: "z"}}, unsorted.Known())
+	on, err = unsorted.Parse([]string{"z"})
+	require.NoError(t, err)
+	assert.Equal(t, BugsOf[testBug](0), on, "z is position 0, whatever its name's place")
 }
 
 func TestBugTableTooLarge(t *testing.T) {
