@@ -26,11 +26,9 @@ func protocol() runner.Protocol {
 	})
 }
 
-// Every replica in turn, backups as well as primaries, crashes and comes
-// back over a lossy network: views change, nothing committed is lost, and
-// the replicas converge once the crashes stop.
-func TestViewChangesUnderRollingCrashesAndLoss(t *testing.T) {
-	const scenario = `name: pbft-rolling
+// rollingCrashes crashes every replica in turn, backups as well as
+// primaries, over a lossy network, then requires the replicas to converge.
+const rollingCrashes = `name: pbft-rolling
 protocol: pbft
 nodes: 4
 duration: 5s
@@ -41,8 +39,12 @@ faults:
 checks: [linearizable, agreement, one-leader-per-term, liveness]
 liveness: {within: 5s}
 `
+
+// Under rolling crashes and loss, views change, nothing committed is lost,
+// and the replicas converge once the crashes stop.
+func TestViewChangesUnderRollingCrashesAndLoss(t *testing.T) {
 	for _, seed := range prototest.Seeds(4, 1) {
-		rep := prototest.RunScenario(t, protocol(), scenario, seed, runner.Options{})
+		rep := prototest.RunScenario(t, protocol(), rollingCrashes, seed, runner.Options{})
 		prototest.RequirePass(t, rep)
 		if rep.Ops.OK < 50 {
 			t.Fatalf("seed %d: %d operations succeeded, want progress through the crashes", seed, rep.Ops.OK)
@@ -50,23 +52,12 @@ liveness: {within: 5s}
 	}
 }
 
-// With every BUGGIFY fault point on over rolling crashes and loss, the runs
-// stay safe and converge; every fault point is reached, and the paths they
-// are there for are taken: views change, and replicas catch up by state
-// transfer.
+// With every BUGGIFY fault point on, over the same rolling crashes and a
+// window of two checkpoints, the runs stay safe and converge; every fault
+// point is reached, and the paths they are there for are taken: views
+// change, and replicas catch up by state transfer.
 func TestSafetyAndLivenessUnderBuggify(t *testing.T) {
-	const scenario = `name: pbft-buggify
-protocol: pbft
-nodes: 4
-duration: 6s
-network: {latency: {min: 1ms, max: 8ms}, drop: 0.03}
-workload: {clients: 4, keys: 4, mix: {get: 2, put: 2, append: 1, cas: 1}, think_time: 5ms, timeout: 1s, retry_interval: 100ms}
-faults:
-  - {from: 300ms, to: 5s, every: 900ms, crash: rolling, down: 400ms, max_down: 1}
-checks: [linearizable, agreement, one-leader-per-term, liveness, progress]
-buggify: 1
-protocol_options: {checkpoint_interval: 4, log_window: 8}
-`
+	scenario := rollingCrashes + "buggify: 1\nprotocol_options: {checkpoint_interval: 4, log_window: 8}\n"
 	reached := map[string]bool{}
 	probes := map[string]uint64{}
 	for _, seed := range prototest.Seeds(4, 1) {
