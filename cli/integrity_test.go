@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/sim"
 	"github.com/stretchr/testify/require"
 )
 
@@ -679,3 +682,30 @@ func TestSweepFromSeedZeroContinues(t *testing.T) {
 	code, _, errOut = simrun(t, "merge", out)
 	require.Equal(t, exitPass, code, errOut)
 }
+
+// TestAHugeResultIsWrittenShortened: a result whose reason, crash or list
+// of faults has no bound (a protocol's panic with a whole buffer as its
+// value) is written cut to a line that sweep, merge and report read back,
+// keeping its verdict.
+func TestAHugeResultIsWrittenShortened(t *testing.T) {
+	huge := strings.Repeat("x", jsonl.MaxLine)
+	r := result{Report: runner.Report{Scenario: "s", Seed: 3, ScenarioHash: "5ce0a11000000001", Class: runner.ProtocolCrash,
+		Hash: "00000000000000aa", Reason: huge, Beyond: slices.Repeat([]string{"at 1s: n1's clock jumped 2s"}, 50000),
+		Checks: []runner.CheckResult{{Name: "agreement", Verdict: "pass", Detail: huge}},
+		Crash:  &sim.Crash{Node: 1, Value: huge, Stack: huge, Recent: []string{huge}}}}
+	var w bufferSync
+	require.NoError(t, appendResult(&w, &r))
+	line := bytes.TrimSuffix(w.Bytes(), []byte("\n"))
+	require.Less(t, len(line), maxResultLine)
+	back, err := parseResult(line)
+	require.NoError(t, err)
+	require.Equal(t, runner.ProtocolCrash, back.Class)
+	require.True(t, strings.HasSuffix(back.Reason, fmt.Sprintf("... (%d bytes more)", jsonl.MaxLine-keptText)))
+	require.Len(t, back.Beyond, maxBeyondKept+1)
+	require.Equal(t, huge, r.Reason, "the result itself is not changed")
+}
+
+// bufferSync is a results file in memory.
+type bufferSync struct{ bytes.Buffer }
+
+func (*bufferSync) Sync() error { return nil }

@@ -17,6 +17,7 @@ import (
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/sim"
 )
 
 // result is one line of results.jsonl: a run's report and the sweep flags
@@ -221,11 +222,54 @@ type syncWriter interface {
 // tens of milliseconds or more per seed.
 func appendResult(f syncWriter, r *result) error {
 	line, err := json.Marshal(r)
+	if err == nil && len(line) >= maxResultLine {
+		line, err = json.Marshal(shortened(r))
+	}
 	if err != nil {
 		return err
+	}
+	if len(line) >= maxResultLine {
+		return fmt.Errorf("seed %d: a result of %d bytes, past the %d a results line may hold", r.Seed, len(line), maxResultLine)
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		return err
 	}
 	return f.Sync()
 }
+
+// maxResultLine bounds a results line as written: well below the bound it
+// is read back with (jsonl.MaxLine), so that every line a sweep writes is
+// one that sweep, merge and report read.
+const maxResultLine = jsonl.MaxLine / 4
+
+// keptText bounds each long text of a result that shortened cuts.
+const keptText = 4 << 10
+
+// shortened is r with its unbounded parts cut (the reason, each check's
+// detail, the list of faults beyond the protocol's assumptions) and the
+// crash's stack and last events left out: they stay in the failure's
+// artifacts (report.json), and a results line must stay readable.
+func shortened(r *result) *result {
+	out := *r
+	out.Reason = cutText(r.Reason)
+	out.Checks = slices.Clone(r.Checks)
+	for i := range out.Checks {
+		out.Checks[i].Detail = cutText(out.Checks[i].Detail)
+	}
+	if len(r.Beyond) > maxBeyondKept {
+		out.Beyond = append(slices.Clone(r.Beyond[:maxBeyondKept]), fmt.Sprintf("... and %d more", len(r.Beyond)-maxBeyondKept))
+	}
+	if r.Crash != nil {
+		crash := *r.Crash
+		crash.Value, crash.Stack, crash.Recent = cutText(crash.Value), "(left out of the results line: see the failure's report.json)", nil
+		out.Crash = &crash
+	}
+	return &out
+}
+
+// maxBeyondKept is how many faults beyond the assumptions a shortened
+// result names.
+const maxBeyondKept = 20
+
+// cutText keeps the first keptText bytes of s.
+func cutText(s string) string { return sim.CutText(s, keptText) }

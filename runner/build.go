@@ -36,7 +36,7 @@ func AsBuildError(err error) (*BuildError, bool) {
 func build(proto Protocol, c Cluster) (servers Servers, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &BuildError{Protocol: proto.Name, Reason: fmt.Sprintf("panicked: %v", r), Stack: sim.CutStack(string(debug.Stack()), "github.com/simrun/simrun/runner.build")}
+			err = &BuildError{Protocol: proto.Name, Reason: "panicked: " + sim.PanicValue(r), Stack: sim.CutStack(string(debug.Stack()), "github.com/simrun/simrun/runner.build")}
 		}
 	}()
 	servers, err = proto.Build(c)

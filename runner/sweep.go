@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/simrun/simrun/scenarios"
+	"github.com/simrun/simrun/sim"
 )
 
 // SweepOptions describe a sweep: many seeds of one scenario, each in its own
@@ -190,7 +191,7 @@ func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepRes
 	defer func() {
 		if r := recover(); r != nil {
 			res.Report = &Report{Scenario: sc.Name, Protocol: sc.Protocol, Seed: seed, Class: ProtocolCrash,
-				Reason: fmt.Sprintf("panic outside protocol code: %v\n%s", r, debug.Stack())}
+				Reason: fmt.Sprintf("panic outside protocol code: %s\n%s", sim.PanicValue(r), debug.Stack())}
 		}
 	}()
 	opts := so.Options

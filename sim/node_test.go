@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -286,6 +288,19 @@ func TestPanicWithErrorValue(t *testing.T) {
 	require.NotNil(t, w.Result().Crash)
 	assert.Equal(t, assert.AnError.Error(), w.Result().Crash.Value)
 	assert.Equal(t, uint64(1), w.Result().Crash.Event)
+}
+
+// TestHugePanicValueIsCut: a panic's value of any size is kept to
+// MaxPanicValue bytes, with the size of what was left out, so that a report
+// carrying it stays readable.
+func TestHugePanicValueIsCut(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(nodeOf(funcNode{start: func(Env) { panic(strings.Repeat("é", 1<<20)) }}))
+	w.RunUntil(ms(1))
+	v := w.Result().Crash.Value
+	assert.True(t, strings.HasSuffix(v, fmt.Sprintf("... (%d bytes more)", 2<<20-MaxPanicValue)), v[len(v)-40:])
+	assert.True(t, utf8.ValidString(v), "no character split")
+	assert.Equal(t, "short", PanicValue("short"))
 }
 
 func TestObservations(t *testing.T) {

@@ -1,6 +1,10 @@
 package sim
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
 
 // CutStack cuts a panic's stack, as debug.Stack gives it in a recover, to
 // the frames the author of the code that panicked reads: from the frame that
@@ -35,4 +39,26 @@ func CutStack(full, caller string) string {
 // kernel's call of it.
 func handlerStack(full string) string {
 	return CutStack(full, "github.com/simrun/simrun/sim.(*World).call")
+}
+
+// MaxPanicValue bounds the text of a panic's value that a crash keeps: a
+// value of any size (a whole buffer) must not make a report, or a results
+// line carrying it, too large to read back.
+const MaxPanicValue = 4 << 10
+
+// PanicValue is the text of a recovered panic's value, cut to
+// MaxPanicValue bytes with a note of what was left out.
+func PanicValue(r any) string { return CutText(fmt.Sprint(r), MaxPanicValue) }
+
+// CutText keeps the first max bytes of s, without splitting a character,
+// and says how many bytes it left out.
+func CutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes more)", s[:cut], len(s)-cut)
 }

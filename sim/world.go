@@ -64,7 +64,7 @@ type Crash struct {
 	Node   NodeID
 	Event  uint64 // number of the event being handled (1-based)
 	At     Time
-	Value  string // the panic value
+	Value  string // the panic value, cut to MaxPanicValue bytes
 	Stack  string
 	Recent []string // the last trace lines before the crash
 }
@@ -448,7 +448,7 @@ func (w *World) call(s *nodeSlot, e *event) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.crash = &Crash{Node: s.id, Event: w.tr.count, At: w.now,
-				Value: fmt.Sprint(r), Stack: handlerStack(string(debug.Stack())), Recent: w.tr.recent()}
+				Value: PanicValue(r), Stack: handlerStack(string(debug.Stack())), Recent: w.tr.recent()}
 			ok = false
 		}
 	}()
