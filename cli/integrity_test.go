@@ -650,6 +650,17 @@ func TestReportOfShards(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), "1 scenario.")
 	require.Regexp(t, `short <span class="muted">4 seeds`, string(page))
+	require.NotContains(t, string(page), "unfinished")
+
+	// A shard missing: the page and the command say which seeds have no
+	// result, as merge does, instead of rates that look whole.
+	require.NoError(t, os.RemoveAll(filepath.Join(out, "shard-1")))
+	code, stdout, errOut = simrun(t, "report", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Regexp(t, `^unfinished  short \(scenario hash [0-9a-f]{16}\): 2 seeds of the range swept have no result \(seeds 2, 4\); no result from shard 1/2`, stdout)
+	page, err = os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), `<div class="beyond">unfinished: 2 seeds of the range swept have no result (seeds 2, 4); no result from shard 1/2`)
 }
 
 // TestStopOnInterrupt: the first interrupt stops the sweep and says that a

@@ -64,7 +64,7 @@ func writeReport(stdout io.Writer, dir string) error {
 	if isRunDir(dir) {
 		path, err = report.WriteRun(dir)
 	} else {
-		path, err = writeSweepPage(dir)
+		path, err = writeSweepPage(stdout, dir)
 	}
 	if err != nil {
 		var ex *exitError
@@ -77,11 +77,17 @@ func writeReport(stdout io.Writer, dir string) error {
 	return nil
 }
 
-// writeSweepPage writes the page of the sweep in dir.
-func writeSweepPage(dir string) (string, error) {
+// writeSweepPage writes the page of the sweep in dir, and says which
+// scenario versions have seeds without a result, as the page does.
+func writeSweepPage(stdout io.Writer, dir string) (string, error) {
 	scs, err := sweepScenarios(dir)
 	if err != nil {
 		return "", err
+	}
+	for _, sc := range scs {
+		if sc.Unfinished != "" {
+			fmt.Fprintf(stdout, "unfinished  %s (scenario hash %s): %s\n", sc.Name, sc.Hash, sc.Unfinished)
+		}
 	}
 	return report.WriteSweep(dir, scs)
 }

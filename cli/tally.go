@@ -354,7 +354,7 @@ func (p *probeTable) set(probes map[string]uint64) []uint64 {
 // beside the results file, of files, it came from).
 func (t *tally) page(root string, files []string) *report.Scenario {
 	sc := &report.Scenario{Name: t.name, Hash: t.hash, Reports: map[uint64]string{},
-		LeftApart: strings.Join(t.supersededLines(), "; ")}
+		LeftApart: strings.Join(t.supersededLines(), "; "), Unfinished: t.unfinished()}
 	for _, seed := range slices.Sorted(maps.Keys(t.bySeed)) {
 		e := t.bySeed[seed]
 		sc.Results = append(sc.Results, t.pageResult(e))

@@ -63,6 +63,10 @@ type Scenario struct {
 	// this scenario version, which a later build continued (--resume): not
 	// counted, as the sweep does not count it; "" if nothing.
 	LeftApart string
+	// Unfinished says which seeds of the ranges swept have no result (a
+	// shard missing or cut short, an interrupted sweep), as merge says it:
+	// the rates speak of the seeds that ran; "" if none is missing.
+	Unfinished string
 }
 
 // FindResults lists the results.jsonl files below dir, in order: one
