@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -110,4 +111,30 @@ func pageSeeds(sc *report.Scenario) []uint64 {
 		seeds = append(seeds, r.Seed)
 	}
 	return seeds
+}
+
+// TestReportLinksOnlyAFailuresOwnArtifacts: two versions of a scenario swept
+// into one directory (--resume) share one failures directory per seed; the
+// later version's artifacts replace the earlier's, and the page links each
+// version's failing seed only to artifacts of its own run.
+func TestReportLinksOnlyAFailuresOwnArtifacts(t *testing.T) {
+	bug, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"))
+	require.NoError(t, err)
+	dir, out := t.TempDir(), t.TempDir()
+	first := writeIn(t, dir, "bug.yaml", string(bug))
+	code, _, errOut := simrun(t, "sweep", first, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	edited := writeIn(t, dir, "bug.yaml", strings.Replace(string(bug), "think_time: 10ms", "think_time: 11ms", 1))
+	code, _, errOut = simrun(t, "sweep", edited, "--seeds", "1", "--out", out, "--resume")
+	require.Equal(t, exitSafety, code, errOut)
+
+	scs, err := sweepScenarios(out)
+	require.NoError(t, err)
+	require.Len(t, scs, 2)
+	linked := 0
+	for _, sc := range scs {
+		require.Equal(t, runner.Safety, runner.Class(sc.Results[0].Class), "seed 1 fails in both versions")
+		linked += len(sc.Reports)
+	}
+	require.Equal(t, 1, linked, "one failures/seed-1, of the later version's run")
 }

@@ -361,7 +361,7 @@ func (t *tally) page(root string, files []string) *report.Scenario {
 		if !e.class.Failed() {
 			continue
 		}
-		if page, ok := report.FailurePage(root, filepath.Dir(files[e.file]), seed); ok {
+		if page, ok := report.FailurePage(root, filepath.Dir(files[e.file]), seed, e.hash); ok {
 			sc.Reports[seed] = page
 		}
 	}

@@ -154,12 +154,16 @@ func TestSweepPage(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(failure, name), data, 0o644))
 	}
+	var meta Meta
+	require.NoError(t, readMeta(filepath.Join(failure, "report.json"), &meta))
 	for _, seed := range []uint64{4, 9} {
-		if page, ok := FailurePage(dir, filepath.Join(dir, "alpha"), seed); ok {
+		if page, ok := FailurePage(dir, filepath.Join(dir, "alpha"), seed, meta.Hash); ok {
 			alpha.Reports[seed] = page
 		}
 	}
 	require.Equal(t, map[uint64]string{4: "alpha/failures/seed-4/report.html"}, alpha.Reports, "seed 9 has no artifacts")
+	_, ok := FailurePage(dir, filepath.Join(dir, "alpha"), 4, "fedcba9876543210")
+	require.False(t, ok, "the artifacts of another run of seed 4 (another version's) are not its page")
 	scs := []*Scenario{alpha, scenario("beta", 20), gamma}
 	path, err := WriteSweep(dir, scs)
 	require.NoError(t, err)

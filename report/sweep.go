@@ -111,10 +111,13 @@ func BuildName(build string) string {
 // FailurePage returns where the page of a failing seed stands, relative to
 // the sweep directory root, if its artifacts are in the failures directory
 // beside the results file read from resultsDir (or could be: WriteSweep
-// writes the missing pages).
-func FailurePage(root, resultsDir string, seed uint64) (string, bool) {
+// writes the missing pages) and are of the run whose trace hash is given:
+// a directory of results of two scenario versions holds one failures
+// directory per seed, which the later version's failure overwrote.
+func FailurePage(root, resultsDir string, seed uint64, traceHash string) (string, bool) {
 	dir := filepath.Join(resultsDir, "failures", "seed-"+strconv.FormatUint(seed, 10))
-	if _, err := os.Stat(filepath.Join(dir, reportJSON)); err != nil {
+	var m Meta
+	if err := readMeta(filepath.Join(dir, reportJSON), &m); err != nil || m.Hash != traceHash {
 		return "", false
 	}
 	rel, err := filepath.Rel(root, filepath.Join(dir, File))
