@@ -138,3 +138,20 @@ func TestReportLinksOnlyAFailuresOwnArtifacts(t *testing.T) {
 	}
 	require.Equal(t, 1, linked, "one failures/seed-1, of the later version's run")
 }
+
+// TestReplayNamesTheFileSweptNow: a sweep that continues a version first
+// swept from another file, since edited, names in its replay line the file
+// it read, which holds the version.
+func TestReplayNamesTheFileSweptNow(t *testing.T) {
+	bug, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"))
+	require.NoError(t, err)
+	dir, out := t.TempDir(), t.TempDir()
+	a := writeIn(t, dir, "a.yaml", string(bug))
+	code, _, errOut := simrun(t, "sweep", a, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	writeIn(t, dir, "a.yaml", strings.Replace(string(bug), "bugs: [ack-before-sync]", "bugs: []", 1))
+	b := writeIn(t, dir, "b.yaml", string(bug))
+	code, stdout, errOut := simrun(t, "sweep", b, "--seeds", "2", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	require.Contains(t, stdout, "replay      simrun run "+b+" --seed 1\n")
+}

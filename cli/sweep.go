@@ -365,6 +365,9 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 	}
 	s := &sweepRun{f: f, path: path, version: v, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{},
 		rewrite: map[uint64]bool{}, swept: sweptRange{From: f.from, Seeds: f.seeds, Shard: k, Of: n}}
+	// The file swept now holds this version: replay lines name it, not the
+	// file an earlier sweep of the version read, which may have changed.
+	s.tally.replayFile = path
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
 	for seed, e := range s.tally.bySeed {
 		switch {

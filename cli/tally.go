@@ -51,6 +51,10 @@ type tally struct {
 	// superseded counts, for merge, the results left apart because a later
 	// build continued their file (readInto).
 	superseded map[supersededBy]int
+	// replayFile is the scenario file known to hold this version now (the
+	// one a sweep reads), for replay lines; "" to name the file each result
+	// was swept from.
+	replayFile string
 }
 
 // supersededBy is a result of build that a later build, by, continued in
@@ -252,6 +256,9 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 	fmt.Fprintf(w, "results     %s\n", resultsPath)
 	if e := t.firstFailure(); e != nil {
 		first := t.resultOf(*e)
+		if t.replayFile != "" {
+			first.File = t.replayFile
+		}
 		fmt.Fprintf(w, "first fail  seed %d  %s: %s\n", first.Seed, first.Class, firstLine(first.Reason))
 		if first.File != "" {
 			fmt.Fprintf(w, "replay      %s\n", replayCommand(program, first.File, first.Seed, first.replayFlags()))
