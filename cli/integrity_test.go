@@ -720,3 +720,19 @@ func TestAHugeResultIsWrittenShortened(t *testing.T) {
 type bufferSync struct{ bytes.Buffer }
 
 func (*bufferSync) Sync() error { return nil }
+
+// TestInterruptedSweepKeepsItsFailuresCode: a sweep stopped (Ctrl-C, or
+// SIGTERM to a shard) after it found a violation exits with that class's
+// code, not 1: the finding must not hide behind the interruption.
+func TestInterruptedSweepKeepsItsFailuresCode(t *testing.T) {
+	out := t.TempDir()
+	bug := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml")
+	results := filepath.Join(out, "raft-bug-ack-before-sync", "results.jsonl")
+	cancel, wait := startSweep(t, "sweep", bug, "--seeds", "99999", "--parallel", "1", "--out", out)
+	waitForLines(t, results, 3) // seed 1 fails, as in TestPlantedBugFailsWithReplay
+	cancel()
+	code, stdout, _ := wait()
+	require.Equal(t, exitSafety, code, stdout)
+	require.Contains(t, stdout, "first fail  seed 1  safety")
+	require.Contains(t, stdout, "interrupted: ")
+}

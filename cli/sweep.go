@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -148,7 +149,9 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 		}
 		worst = graverCode(worst, code)
 		if ctx.Err() != nil {
-			return &exitError{code: exitInternal, msg: "interrupted; run the same command again to continue"}
+			// A failure found is the finding, interrupted or not (a shard
+			// stopped by SIGTERM must not hide it); else the sweep is short.
+			return &exitError{code: cmp.Or(worst, exitInternal), msg: "interrupted; run the same command again to continue"}
 		}
 	}
 	if worst != exitPass {
