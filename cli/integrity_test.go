@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -735,4 +736,25 @@ func TestInterruptedSweepKeepsItsFailuresCode(t *testing.T) {
 	require.Equal(t, exitSafety, code, stdout)
 	require.Contains(t, stdout, "first fail  seed 1  safety")
 	require.Contains(t, stdout, "interrupted: ")
+}
+
+// TestAFailureOutlivesAResultsWriteError: results that could not be written
+// (a full disk) end the sweep with an error naming --out that lists the
+// failing seeds among them, and exits with the gravest one's code: bad input
+// only when none failed.
+func TestAFailureOutlivesAResultsWriteError(t *testing.T) {
+	s := &sweepRun{tally: newTally("s", "5ce0a11000000001"), writeErr: errors.New("no space left on device")}
+	s.lose(&runner.Report{Seed: 1, Class: runner.Pass})
+	err := s.writeFailure("out/s/results.jsonl")
+	var ex *exitError
+	require.ErrorAs(t, err, &ex)
+	require.Equal(t, exitBadInput, ex.code)
+	require.Equal(t, "--out: writing out/s/results.jsonl: no space left on device (1 results of this sweep were not recorded)", ex.msg)
+
+	s.lose(&runner.Report{Seed: 2, Class: runner.Liveness})
+	s.lose(&runner.Report{Seed: 3, Class: runner.Safety})
+	require.ErrorAs(t, s.writeFailure("out/s/results.jsonl"), &ex)
+	require.Equal(t, exitSafety, ex.code)
+	require.Equal(t, "--out: writing out/s/results.jsonl: no space left on device (3 results of this sweep were not recorded; "+
+		"failing among them: seed 2 liveness, seed 3 safety)", ex.msg)
 }

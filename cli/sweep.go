@@ -299,11 +299,11 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	if s.loadErr != nil {
 		return 0, internalErr(s.loadErr)
 	}
-	if s.writeErr != nil {
-		return 0, badInput("--out: writing %s: %v (%d results of this sweep were not recorded)", resultsPath, s.writeErr, s.lost)
-	}
 	s.tally.probes = proto.Probes
 	s.tally.print(stdout, resultsPath, a.command)
+	if s.writeErr != nil {
+		return 0, s.writeFailure(resultsPath)
+	}
 	s.printNotes(stdout, earlier, resultsPath, a.command)
 	if sweepErr != nil {
 		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", s.tally.total(), resultsPath)
@@ -355,6 +355,11 @@ type sweepRun struct {
 	loadErr   error // a run could not be built
 	writeErr  error // results.jsonl could not be written
 	lost      int   // results not recorded after writeErr
+	// lostFailures names the failing seeds among the lost results, and
+	// lostCode is the gravest exit code among them: a verdict found must
+	// not hide behind the write error.
+	lostFailures []string
+	lostCode     int
 }
 
 // newSweepRun plans the sweep: the seeds of the range and shard, without
@@ -410,13 +415,14 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		fmt.Fprintf(stderr, "%s: warning: seed %d: artifacts not written: %v\n", program, r.Seed, r.Err)
 	}
 	if s.writeErr != nil {
-		s.lost++
+		s.lose(r.Report)
 		return s.writeErr
 	}
 	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout, Swept: &s.swept}
 	res.File, res.ScenarioHash, res.Build = s.path, s.version.hash, s.version.build
 	if err := appendResult(results, &res); err != nil {
-		s.writeErr, s.lost = err, 1
+		s.writeErr = err
+		s.lose(r.Report)
 		return err
 	}
 	if s.rewrite[res.Seed] && r.Err == nil {
@@ -437,6 +443,30 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 	s.tally.add(res)
 	s.prog.add(res.Class.Failed())
 	return nil
+}
+
+// lose counts a result that could not be recorded, and keeps its verdict
+// if it failed.
+func (s *sweepRun) lose(rep *runner.Report) {
+	s.lost++
+	if rep.Class.Failed() {
+		s.lostFailures = append(s.lostFailures, fmt.Sprintf("seed %d %s", rep.Seed, rep.Class))
+		s.lostCode = graverCode(s.lostCode, exitCodeFor(rep.Class))
+	}
+}
+
+// writeFailure is the error of a sweep whose results file could not be
+// written: bad input naming --out, unless a seed failed, whose code wins.
+func (s *sweepRun) writeFailure(resultsPath string) error {
+	msg := fmt.Sprintf("--out: writing %s: %v (%d results of this sweep were not recorded", resultsPath, s.writeErr, s.lost)
+	if len(s.lostFailures) > 0 {
+		msg += "; failing among them: " + strings.Join(s.lostFailures, ", ")
+	}
+	code := graverCode(s.tally.exitCode(), s.lostCode)
+	if code == exitPass {
+		code = exitBadInput
+	}
+	return &exitError{code: code, msg: msg + ")"}
 }
 
 // printNotes adds to the summary what a user must know to read it: retried
