@@ -259,6 +259,9 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 			`"swept" (from 1, 0 seeds, shard 0 of 1) is no sweep's range`},
 		"a seed outside its range": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 1, "shard": 0, "of": 1} }),
 			"seed 2 is outside the range it was swept in (from 1, 1 seeds)"},
+		"a null seed":       {line(func(m map[string]any) { m["seed"] = nil }), `null "seed"`},
+		"a class twice":     {strings.Replace(line(func(map[string]any) {}), "{", `{"class":"safety",`, 1), `"class" given twice`},
+		"a key in capitals": {strings.Replace(line(func(map[string]any) {}), "{", `{"Scenario":"other",`, 1), `key "Scenario": the key is "scenario"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -285,6 +288,47 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 	require.Regexp(t, `pass +2\n`, stdout)
 	require.Contains(t, resultsIn(t, results), uint64(2))
 	require.Equal(t, first.Hash, resultsIn(t, results)[1].Hash)
+}
+
+// TestResultLineErrorsNameTheColumn: an error about one field of a results
+// line names the column where the field stands; a byte order mark before
+// the first line is an editor's, not an error.
+func TestResultLineErrorsNameTheColumn(t *testing.T) {
+	scenario, out, results := sweptOneSeed(t)
+	good, err := os.ReadFile(results)
+	require.NoError(t, err)
+	line := strings.TrimSpace(string(good))
+	bad := withField(t, line, "class", "fine")
+	col := strings.Index(bad, `"class":`) + 1
+	writeResultsFile(t, filepath.Dir(results), line, bad)
+	code, _, errOut := simrun(t, "merge", out)
+	require.Equal(t, exitBadInput, code)
+	require.Contains(t, errOut, fmt.Sprintf("results.jsonl:2:%d: not a complete sweep result: unknown class \"fine\"", col))
+
+	writeResultsFile(t, filepath.Dir(results), "\ufeff"+line)
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Regexp(t, `pass +1\n`, stdout)
+}
+
+// TestALastLineNoWriteLeavesIsRefused: a last line without its newline is
+// left out as a write cut short only if it begins a JSON object; bytes of
+// another kind there are refused, not silently deleted.
+func TestALastLineNoWriteLeavesIsRefused(t *testing.T) {
+	scenario, out, results := sweptOneSeed(t)
+	f, err := os.OpenFile(results, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("seed 2 passed")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	for _, args := range [][]string{{"sweep", scenario, "--seeds", "2", "--out", out}, {"merge", out}} {
+		code, _, errOut := simrun(t, args...)
+		require.Equal(t, exitBadInput, code, errOut)
+		require.Contains(t, errOut, results+":2:1: not a complete sweep result: a last line without its newline that is not the start of a JSON object")
+	}
+	data, err := os.ReadFile(results)
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(string(data), "seed 2 passed"), "nothing was deleted")
 }
 
 // TestOverlongCutLineIsRefused: a last line without its newline is taken for

@@ -228,3 +228,11 @@ func TestMissingPathsAreNamed(t *testing.T) {
 		require.Equal(t, "simrun: "+missing+": no such file or directory\n", errText, cmd)
 	}
 }
+
+// TestEmptyOutIsRefused: --out '' would scatter results in the working
+// directory; it is bad input.
+func TestEmptyOutIsRefused(t *testing.T) {
+	code, _, errText := simrun(t, "sweep", writeScenario(t), "--out", "")
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --out: empty: name the directory for results and failure artifacts\n", errText)
+}

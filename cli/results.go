@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/simrun/simrun/checkers"
@@ -91,7 +94,8 @@ var knownClasses = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, r
 const repairHint = "delete this line, or the whole file, and run the same command again"
 
 // parseResult decodes one results line and insists that it is a complete
-// result: a partial or foreign line must never count as a finished seed.
+// result: a partial or foreign line must never count as a finished seed. An
+// error about one field says where the field stands in the line.
 func parseResult(line []byte) (result, error) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return result{}, errors.New("an empty line") // not JSON cut short, as Unmarshal would say
@@ -100,42 +104,98 @@ func parseResult(line []byte) (result, error) {
 	if err := json.Unmarshal(line, &fields); err != nil {
 		return result{}, jsonl.DescribeError("not JSON: ", err)
 	}
-	var missing []string
-	for _, k := range requiredFields {
-		if _, ok := fields[k]; !ok {
-			missing = append(missing, strconv.Quote(k))
-		}
-	}
-	if len(missing) > 0 {
-		return result{}, fmt.Errorf("no %s", strings.Join(missing, ", "))
+	if err := checkKeys(line, fields); err != nil {
+		return result{}, err
 	}
 	var r result
 	if err := json.Unmarshal(line, &r); err != nil {
 		return result{}, jsonl.DescribeError("", err)
 	}
+	field := func(key, format string, args ...any) error {
+		return &jsonl.Error{Col: columnOf(line, key), Msg: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case r.Scenario == "":
-		return result{}, errors.New(`empty "scenario"`)
+		return result{}, field("scenario", `empty "scenario"`)
 	case r.ScenarioHash == "":
-		return result{}, errors.New(`empty "scenario_hash"`)
+		return result{}, field("scenario_hash", `empty "scenario_hash"`)
 	case !isHash(r.ScenarioHash):
-		return result{}, fmt.Errorf(`"scenario_hash" %q is not 16 hexadecimal digits`, r.ScenarioHash)
+		return result{}, field("scenario_hash", `"scenario_hash" %q is not 16 hexadecimal digits`, r.ScenarioHash)
 	case !slices.Contains(knownClasses, r.Class):
-		return result{}, fmt.Errorf("unknown class %q", r.Class)
+		return result{}, field("class", "unknown class %q", r.Class)
 	case r.Hash == "" && r.Class != runner.ProtocolCrash:
 		// Only a panic outside a handler (the runner's, a checker's, a
 		// protocol's Build) ends a run without a trace hash.
-		return result{}, errors.New(`empty "trace_hash"`)
+		return result{}, field("trace_hash", `empty "trace_hash"`)
 	case r.Hash != "" && !isHash(r.Hash):
-		return result{}, fmt.Errorf(`"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)
+		return result{}, field("trace_hash", `"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)
 	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.Seeds == 0):
-		return result{}, fmt.Errorf(`"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want seeds of 1 or more, and a shard below of`,
+		return result{}, field("swept", `"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want seeds of 1 or more, and a shard below of`,
 			r.Swept.From, r.Swept.Seeds, r.Swept.Shard, r.Swept.Of)
 	case r.Swept != nil && (r.Seed < r.Swept.From || r.Seed >= r.Swept.end()):
-		return result{}, fmt.Errorf(`seed %d is outside the range it was swept in (from %d, %d seeds)`, r.Seed, r.Swept.From, r.Swept.Seeds)
+		return result{}, field("seed", `seed %d is outside the range it was swept in (from %d, %d seeds)`, r.Seed, r.Swept.From, r.Swept.Seeds)
 	}
 	return r, nil
 }
+
+// checkKeys refuses the keys a decoder would take with another meaning
+// than the line's writer gave them: a required key missing, null or given
+// twice (the decoder keeps the last), and a key that differs from one of a
+// result's in case only (the decoder matches it anyway).
+func checkKeys(line []byte, fields map[string]json.RawMessage) error {
+	var missing []string
+	for _, k := range requiredFields {
+		raw, ok := fields[k]
+		switch {
+		case !ok:
+			missing = append(missing, strconv.Quote(k))
+		case string(raw) == "null":
+			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("null %q", k)}
+		case bytes.Count(line, []byte(strconv.Quote(k)+":")) > 1:
+			// A key's quoted name followed by a colon stands nowhere but
+			// as a key (inside a string its quotes are escaped), and no
+			// object within a result has these keys.
+			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("%q given twice", k)}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no %s", strings.Join(missing, ", "))
+	}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if known, ok := resultKeys()[strings.ToLower(k)]; ok && known != k {
+			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("key %q: the key is %q", k, known)}
+		}
+	}
+	return nil
+}
+
+// columnOf is the 1-based column of key's name in line, or 0.
+func columnOf(line []byte, key string) int {
+	return bytes.Index(line, []byte(strconv.Quote(key)+":")) + 1
+}
+
+// resultKeys maps the lower-case form of every key a result line may hold
+// (the JSON names of result's fields, runner.Report's among them) to the key.
+var resultKeys = sync.OnceValue(func() map[string]string {
+	keys := map[string]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case name == "-" || !f.IsExported() && !f.Anonymous:
+			case f.Anonymous && name == "":
+				walk(f.Type)
+			case name == "":
+				keys[strings.ToLower(f.Name)] = f.Name
+			default:
+				keys[strings.ToLower(name)] = name
+			}
+		}
+	}
+	walk(reflect.TypeFor[result]())
+	return keys
+})
 
 // isHash reports whether s is a hash as runs write them: 16 lowercase
 // hexadecimal digits.
@@ -143,18 +203,28 @@ func isHash(s string) bool {
 	return len(s) == 16 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
+// byteOrderMark is UTF-8's, which some editors put first in a file.
+var byteOrderMark = []byte("\ufeff")
+
 // readResults calls fn with every result in the file, in order, and returns
-// the length of its complete lines. A last line without its newline was cut
-// short by an interruption and is left out; any other line that is not a
-// complete result is bad input naming file:line and the repair.
+// the length of its complete lines. A last line without its newline that
+// begins a JSON object was cut short by an interruption and is left out;
+// any other line that is not a complete result is bad input naming
+// file:line and the repair.
 func readResults(path string, fn func(line int, r result) error) (complete int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return 0, badInput("%s: not a results file: not a regular file", path)
+	}
 	var stopped error // what parsing or fn said: returned as it is
 	complete, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
+		if line == 1 {
+			text = bytes.TrimPrefix(text, byteOrderMark) // an editor's, as scenario files may have
+		}
 		r, err := parseResult(text)
 		if err != nil {
 			pe := &jsonl.Error{Msg: err.Error()}
@@ -167,12 +237,15 @@ func readResults(path string, fn func(line int, r result) error) (complete int64
 		return stopped
 	})
 	var tooLong *jsonl.TooLongError
+	var torn *jsonl.Error
 	switch {
 	case err == nil || err == stopped:
 		return complete, err
 	case errors.As(err, &tooLong):
 		return complete, badInput("%s:%d: not a complete sweep result: longer than %d bytes; %s",
 			path, tooLong.Line, tooLong.Max, repairHint)
+	case errors.As(err, &torn):
+		return complete, badInput("%s: not a complete sweep result: %s; %s", torn.At(path), torn.Msg, repairHint)
 	default:
 		return complete, internalErr(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -226,6 +227,8 @@ func validateSweepFlags(f sweepFlags) error {
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	case f.keep.window < 1:
 		return badInput("--trace-window: must be at least 1, got %d", f.keep.window)
+	case f.out == "":
+		return badInput("--out: empty: name the directory for results and failure artifacts")
 	case f.from+f.seeds < f.from:
 		return badInput("--from %d with --seeds %d overflows the seed range", f.from, f.seeds)
 	case f.recheck < 0:
@@ -388,7 +391,7 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 		}
 	}
 	s.seeds = runner.SeedRange(f.from, f.seeds, k, n, func(seed uint64) bool { return done[seed] })
-	s.todo = int64(runner.ShardSize(f.seeds, k, n) - uint64(len(done)))
+	s.todo = int64(min(runner.ShardSize(f.seeds, k, n)-uint64(len(done)), math.MaxInt64)) // the progress counts in int64
 	return s
 }
 

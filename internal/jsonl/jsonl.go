@@ -2,6 +2,7 @@ package jsonl
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -28,14 +29,18 @@ func (e *TooLongError) Error() string {
 // 1-based number, in order, and returns how many bytes those lines take,
 // newlines included: where a writer that was cut off may append again. A
 // last line without its newline is the write that was cut off and is left
-// out; a line longer than max bytes, cut or not, is a *TooLongError as soon
-// as it passes max, so memory stays bounded whatever the file holds. An error
+// out, if it can be one: blank, or the start of a JSON object; anything
+// else there is an *Error, not taken for an interrupted write. A line
+// longer than max bytes, cut or not, is a *TooLongError as soon as it
+// passes max, so memory stays bounded whatever the file holds. An error
 // from fn stops the reading and is returned as it is.
 func Lines(r io.Reader, max int, fn func(line int, text []byte) error) (complete int64, err error) {
 	rd := bufio.NewReader(r)
 	for line := 1; ; line++ {
 		text, err := readLine(rd, max)
 		switch {
+		case errors.Is(err, io.EOF) && !cutShort(text):
+			return complete, &Error{Line: line, Col: 1, Msg: "a last line without its newline that is not the start of a JSON object: no write cut short leaves that"}
 		case errors.Is(err, io.EOF):
 			return complete, nil
 		case errors.Is(err, errTooLong):
@@ -52,8 +57,17 @@ func Lines(r io.Reader, max int, fn func(line int, text []byte) error) (complete
 
 var errTooLong = errors.New("line too long")
 
-// readLine returns the next line with its newline, io.EOF once no complete
-// line is left, or errTooLong as soon as the line passes max bytes.
+// cutShort reports whether a last line without its newline can be the
+// start of a line of JSON an interrupted write left: nothing but white
+// space, or an object begun.
+func cutShort(partial []byte) bool {
+	rest := bytes.TrimLeft(partial, " \t\r")
+	return len(rest) == 0 || rest[0] == '{'
+}
+
+// readLine returns the next line with its newline; at the end, what is left
+// without a newline and io.EOF; or errTooLong as soon as the line passes
+// max bytes.
 func readLine(rd *bufio.Reader, max int) ([]byte, error) {
 	var line []byte
 	for {
@@ -68,7 +82,7 @@ func readLine(rd *bufio.Reader, max int) ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF):
-			return nil, io.EOF
+			return line, io.EOF
 		default:
 			return nil, err
 		}

@@ -123,7 +123,31 @@ func FuzzLines(f *testing.F) {
 			require.True(t, end < 0 || end+1 > max, "only a line past the bound is refused")
 			return
 		}
-		require.NoError(t, err)
 		require.NotContains(t, string(rest), "\n", "only a last line without its newline is left")
+		var torn *Error
+		if errors.As(err, &torn) {
+			require.False(t, cutShort(rest), "only a last line that cannot be a JSON object cut short is refused")
+			return
+		}
+		require.NoError(t, err)
+		require.True(t, cutShort(rest))
 	})
+}
+
+// TestLinesRefusesALastLineNoWriteLeaves: a last line without its newline
+// is taken for an interrupted write only if it is blank or begins a JSON
+// object; anything else (bytes of another file, a line whose start was
+// lost) is an error naming the line.
+func TestLinesRefusesALastLineNoWriteLeaves(t *testing.T) {
+	for _, tail := range []string{"", "  ", "{", ` {"scenario":"s","se`} {
+		_, complete, err := collect(t, strings.NewReader("{}\n"+tail), 100)
+		require.NoError(t, err, "%q", tail)
+		require.Equal(t, int64(3), complete)
+	}
+	for _, tail := range []string{"x", "\x00\x01", `"seed":1}`, "} {"} {
+		got, complete, err := collect(t, strings.NewReader("{}\n"+tail), 100)
+		require.EqualError(t, err, "line 2, column 1: a last line without its newline that is not the start of a JSON object: no write cut short leaves that", "%q", tail)
+		require.Equal(t, []string{"{}"}, got)
+		require.Equal(t, int64(3), complete)
+	}
 }
