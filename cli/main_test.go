@@ -229,7 +229,7 @@ func TestMissingPathsAreNamed(t *testing.T) {
 	}
 }
 
-// TestEmptyOutIsRefused: --out ” would scatter results in the working
+// TestEmptyOutIsRefused: an empty --out would scatter results in the working
 // directory; it is bad input.
 func TestEmptyOutIsRefused(t *testing.T) {
 	code, _, errText := simrun(t, "sweep", writeScenario(t), "--out", "")
