@@ -130,6 +130,23 @@ func TestElleRealtime(t *testing.T) {
 	// Overlapping windows give no real-time edge.
 	h = workload.NewHistory(tx(0, 25, "a x 1"), tx(20, 30, "r x"), tx(40, 50, "r x 1"))
 	assert.Equal(t, Pass, CheckListAppend(h, true).Verdict)
+	// Nor do windows that touch: a return and a call at the same instant
+	// are concurrent, as the linearizability check takes them.
+	h = workload.NewHistory(tx(0, 20, "a x 1"), tx(20, 30, "r x"), tx(40, 50, "r x 1"))
+	assert.Equal(t, Pass, CheckListAppend(h, true).Verdict)
+}
+
+// TestElleWorkLimitIsUnknown: a search stopped by its work limit before it
+// found the cycle there is is Unknown, never Pass: write skew (G2-item),
+// whose cycle the searches for weaker anomalies explore without finding.
+func TestElleWorkLimitIsUnknown(t *testing.T) {
+	h := concurrent(tx(0, 0, "r x", "a y 1"), tx(0, 0, "r y", "a x 1"), tx(0, 0, "r x 1", "r y 1"))
+	for _, strict := range []bool{false, true} {
+		assert.Equal(t, AnomalyG2Item, strings.TrimSuffix(CheckListAppend(h, strict).Anomaly, RealtimeSuffix))
+		r := checkListAppend(h, strict, 0)
+		assert.Equal(t, Unknown, r.Verdict, "strict %v: %s", strict, r.Detail)
+		assert.Contains(t, r.Detail, "the cycle search stopped after 0 edge visits")
+	}
 }
 
 func TestElleUnknownTransactions(t *testing.T) {

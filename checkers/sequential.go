@@ -37,11 +37,14 @@ const sequentialWorkLimit = 2_000_000
 // permissive). Running past sequentialWorkLimit
 // is Unknown. The wall-clock budget is not used: a limit counted in search
 // states gives the same verdict on every machine and under any load.
-type sequential struct{}
+type sequential struct {
+	limit int // states per key past which the search gives up; 0: sequentialWorkLimit
+}
 
 func (sequential) Name() string { return names.Sequential }
 
-func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
+func (s sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
+	limit := cmp.Or(s.limit, sequentialWorkLimit)
 	ops := h.Operations()
 	drop := unobserved(ops)
 	type perKey struct {
@@ -85,7 +88,7 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 		for _, u := range k.unknown {
 			queues = append(queues, []int{u})
 		}
-		switch searchKey(ops, queues, len(k.order), orders[k.key]) {
+		switch searchKey(ops, queues, len(k.order), orders[k.key], limit) {
 		case Pass:
 			checked += k.complete + len(k.unknown)
 		case Fail:
@@ -102,7 +105,7 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 			strings.Join(failed, ", "), len(keys))}
 	case len(unknown) > 0:
 		return HistoryResult{Verdict: Unknown, Detail: fmt.Sprintf("the search gave up on keys %s (work limit %d states per key)",
-			strings.Join(unknown, ", "), sequentialWorkLimit)}
+			strings.Join(unknown, ", "), limit)}
 	}
 	return HistoryResult{Verdict: Pass, Detail: fmt.Sprintf("%d operations on %d keys are sequentially consistent per key", checked, len(keys))}
 }
@@ -119,15 +122,15 @@ func (sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 // searches share the limit, the first taking at most a quarter of it: a
 // history it cannot order quickly is most likely not linearizable, and the
 // second search is the one that decides.
-func searchKey(ops []workload.Operation, queues [][]int, optional int, o *versionOrder) Verdict {
+func searchKey(ops []workload.Operation, queues [][]int, optional int, o *versionOrder, limit int) Verdict {
 	if orderCycle(ops, queues, optional, o) {
 		return Fail
 	}
-	linear := newSeqSearch(ops, queues, optional, true, sequentialWorkLimit/4)
+	linear := newSeqSearch(ops, queues, optional, true, limit/4)
 	if linear.run() == Pass {
 		return Pass
 	}
-	s := newSeqSearch(ops, queues, optional, false, sequentialWorkLimit-linear.work)
+	s := newSeqSearch(ops, queues, optional, false, limit-linear.work)
 	return s.run()
 }
 

@@ -24,3 +24,18 @@ func BenchmarkSequentialGivingUp(b *testing.B) {
 		require.NotEqual(b, Pass, res.Verdict)
 	}
 }
+
+// TestSequentialGivingUpIsUnknown: a key whose search runs past its work
+// limit is Unknown, never Pass, and the detail says so: the worst-case
+// history of the benchmark, with a limit a test can afford.
+func TestSequentialGivingUpIsUnknown(t *testing.T) {
+	f, err := os.Open("testdata/sequential-stale-reads.jsonl")
+	require.NoError(t, err)
+	defer f.Close()
+	h, err := workload.ReadJSON(f)
+	require.NoError(t, err)
+	res := sequential{limit: 10_000}.Check(h, 0)
+	require.Equal(t, Unknown, res.Verdict, res.Detail)
+	require.Contains(t, res.Detail, "the search gave up on keys")
+	require.Contains(t, res.Detail, "(work limit 10000 states per key)")
+}
