@@ -90,3 +90,38 @@ protocol_options:
 		}
 	}
 }
+
+// TestIsolatedLeaderCountsInboundCuts: a leader whose followers' messages
+// to it are cut (its own still reach them) hears no majority: it is cut off
+// as much as one that cannot send. The check judges it, so a leader that
+// counts its sends (check-quorum-on-send) is caught; the correct one steps
+// down. Seed 1 elects n3, the server the cuts aim at.
+func TestIsolatedLeaderCountsInboundCuts(t *testing.T) {
+	src := `protocol: raft
+nodes: 5
+duration: 6s
+drain: 1s
+network:
+  latency: {min: 1ms, max: 5ms}
+faults:
+  - {at: 2s, crash: 2, down: 3s}
+  - {at: 2s, cut: {from: 0, to: 3}, for: 3s}
+  - {at: 2s, cut: {from: 1, to: 3}, for: 3s}
+checks: [agreement, one-leader-per-term, isolated-leader]
+protocol_options:
+  check_quorum: true
+`
+	for _, bugs := range []string{"", "  bugs: [check-quorum-on-send]\n"} {
+		sc, err := scenarios.Parse("inbound-cut.yaml", []byte(src+bugs))
+		require.NoError(t, err)
+		proto, err := registry.Resolve(sc)
+		require.NoError(t, err)
+		rep := runSeed(t, sc, proto, 1)
+		if bugs == "" {
+			require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+		} else {
+			require.Equal(t, runner.Liveness, rep.Class, rep.Reason)
+			require.Contains(t, rep.Reason, "isolated-leader violated")
+		}
+	}
+}

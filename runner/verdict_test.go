@@ -63,6 +63,19 @@ func TestHistoryCheckOutOfTimeIsInconclusive(t *testing.T) {
 	require.True(t, rep.Class.Failed())
 }
 
+// TestEventBoundIsInconclusive: a run that used up its event bound was cut
+// short, so nothing it did not reach was checked: inconclusive, never a
+// pass, and the reason names the bound.
+func TestEventBoundIsInconclusive(t *testing.T) {
+	sc, proto := load(t, "raft-calm.yaml", 2*time.Second)
+	sc.MaxEvents = 5000
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: 1})
+	require.NoError(t, err)
+	require.Equal(t, runner.Inconclusive, rep.Class, rep.Reason)
+	require.Equal(t, uint64(5000), rep.Events)
+	require.Contains(t, rep.Reason, "event bound of 5000 reached at t=")
+}
+
 // TestAFailedCheckOutranksAnEarlierUnknownOne pins the history checks'
 // precedence: when an earlier check in the scenario's list gives no verdict
 // (linearizable out of time) and a later one fails, the run is a safety
