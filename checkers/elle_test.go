@@ -38,6 +38,12 @@ func tx(call, ret sim.Time, micro ...string) workload.Operation {
 	return op
 }
 
+// readOf is a transaction that read the elements given, as they stand, in
+// key: elements of other keys too, which tx cannot write.
+func readOf(key string, elements ...string) workload.Operation {
+	return workload.Operation{Kind: workload.OpTxn, Status: workload.StatusOK, Txn: []workload.MicroOp{{Key: key, Read: elements}}}
+}
+
 // with sets a transaction's status (and an unknown one's return).
 func with(op workload.Operation, s workload.Status) workload.Operation {
 	op.Status = s
@@ -90,6 +96,7 @@ func TestElleNamesEachAnomaly(t *testing.T) {
 			tx(0, 0, "a x 1"), tx(0, 0, "a x 2"), tx(0, 0, "r x 1,2"), tx(0, 0, "r x 2,1")),
 			AnomalyIncompatibleOrder, nil},
 		{"garbage read", concurrent(tx(0, 0, "r x 9")), AnomalyGarbageRead, nil},
+		{"a read of an element appended to another key", concurrent(tx(0, 0, "a y 1"), readOf("x", "y=1")), AnomalyGarbageRead, nil},
 		{"duplicate elements", concurrent(tx(0, 0, "a x 1"), tx(0, 0, "r x 1,1")), AnomalyDuplicateElements, nil},
 	}
 	for _, tt := range tests {
