@@ -120,3 +120,15 @@ func TestProgressOneIndexBehindIsLagging(t *testing.T) {
 	rep := p.JudgeLiveness(servers, nil, 100, "10s")
 	require.Equal(t, Fail, rep.Verdict, rep.Detail)
 }
+
+// TestProgressCommittedIsTheHighestSeen: the index every server must reach
+// is the highest any server announced committed, whatever order the
+// announcements came in: a late commit of a lower index (a server catching
+// up) does not lower it.
+func TestProgressCommittedIsTheHighestSeen(t *testing.T) {
+	p := NewProgress()
+	p.Observe(1, sim.Observation{Kind: sim.ObsCommit, Node: 0, Term: 1, Index: 5})
+	p.Observe(2, sim.Observation{Kind: sim.ObsCommit, Node: 1, Term: 1, Index: 3})
+	p.Observe(3, sim.Observation{Kind: sim.ObsApply, Node: 1, Term: 1, Index: 3})
+	require.Equal(t, []string{"n1 at 3/5"}, p.Lagging([]sim.NodeID{1}))
+}

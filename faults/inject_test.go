@@ -484,3 +484,16 @@ func TestCrashAllRestartLeavesALaterCrashAlone(t *testing.T) {
 	tw.run(t, 14*ms)
 	assert.Zero(t, tw.downServers())
 }
+
+// TestArmedMidStepCrashCountsAsDown: a server armed to crash inside its next
+// step counts against max_down from the moment it is armed: a second crash
+// at the same instant, before the first strikes, is skipped, or two servers
+// would go down under max_down 1.
+func TestArmedMidStepCrashCountsAsDown(t *testing.T) {
+	tw := newTestWorld(t, 3, 3, nil)
+	tw.install(t, Step{At: ms, Crash: Node(0), MidStep: true, MaxDown: 1}, Step{At: ms, Crash: Node(1), MaxDown: 1})
+	tw.run(t, ms)
+	assert.Len(t, tw.controls(t, "skipped: 1 servers down, max_down is 1"), 1)
+	tw.run(t, 10*ms)
+	assert.LessOrEqual(t, tw.downServers(), 1)
+}

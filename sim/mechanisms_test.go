@@ -46,6 +46,23 @@ func TestPauseHoldsAndReleasesInOrder(t *testing.T) {
 	require.Zero(t, w.Held())
 }
 
+// TestCrashDropsWhatAPausedNodeHeld: messages held for a paused node that
+// then crashes meet a down node: dropped, not delivered to its next
+// incarnation.
+func TestCrashDropsWhatAPausedNodeHeld(t *testing.T) {
+	var r recorder
+	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: 9 * time.Millisecond}})
+	w.AddServer(sendsAtStart(1, numbered(5)...))
+	w.AddServer(r.node())
+	w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
+	w.At(ms(40), "crash n1", func() { w.Crash(1) })
+	w.At(ms(45), "restart n1", func() { w.Restart(1) })
+	w.RunUntil(ms(100))
+	require.Empty(t, r.got, "nothing held reaches the restarted node")
+	require.Zero(t, w.Held())
+	require.Equal(t, uint64(5), w.Result().Messages.Dropped)
+}
+
 // TestClogHoldsUntilUnclogThenDeliversInOrder, one direction only.
 func TestClogHoldsUntilUnclogThenDeliversInOrder(t *testing.T) {
 	var r recorder
