@@ -949,3 +949,46 @@ func sweptBugSeed1(t *testing.T, name string) (bug, dir, out string) {
 	require.Equal(t, exitSafety, code, errOut)
 	return string(data), dir, out
 }
+
+// TestMergeKeepsWhatOnlyTwoResultsShow: conflicts and gravity that a third
+// file, a missing hash or another sweep's range must not undo.
+func TestMergeKeepsWhatOnlyTwoResultsShow(t *testing.T) {
+	const h, trace = "5ce0a11000000001", "00000000000000aa"
+	merge := func(files ...[]string) (int, string) {
+		dir := t.TempDir()
+		for i, lines := range files {
+			writeResultsFile(t, filepath.Join(dir, "f"+strconv.Itoa(i)), lines...)
+		}
+		code, out, errOut := simrun(t, "merge", dir)
+		return code, out + errOut
+	}
+	// Pass and safety from one trace conflict; a third pass does not clear it.
+	pass, safety := resultLine("s", h, 4, runner.Pass, trace), resultLine("s", h, 4, runner.Safety, trace)
+	code, out := merge([]string{pass}, []string{safety}, []string{pass})
+	require.Equal(t, exitNondeterministic, code, out)
+	require.Equal(t, 1, mergedClasses(out)["nondeterministic"], out)
+
+	// A seed that ran two ways is graver than one with no verdict.
+	code, out = merge([]string{resultLine("s", h, 1, runner.Inconclusive, trace), resultLine("s", h, 2, runner.Pass, "00000000000000bb")},
+		[]string{resultLine("s", h, 2, runner.Pass, "00000000000000cc")})
+	require.Equal(t, exitNondeterministic, code, out)
+	require.Contains(t, out, "first fail  seed 2  nondeterministic")
+
+	// A crash outside the handlers has no trace hash: no conflict with one
+	// that has.
+	code, out = merge([]string{resultLine("s", h, 5, runner.ProtocolCrash, trace)}, []string{resultLine("s", h, 5, runner.ProtocolCrash, "")})
+	require.Equal(t, exitCrash, code, out)
+	require.NotContains(t, out, "nondeterministic")
+
+	// A seed another sweep ran, outside this range, fills no hole in it.
+	swept := func(seed, from, n uint64) string {
+		r := result{Report: runner.Report{Scenario: "s", File: "s.yaml", Seed: seed, ScenarioHash: h, Class: runner.Pass, Hash: trace},
+			Swept: &sweptRange{From: from, Seeds: n, Of: 1}}
+		data, err := json.Marshal(r)
+		require.NoError(t, err)
+		return string(data)
+	}
+	code, out = merge([]string{swept(1, 1, 2), swept(2, 1, 2)}, []string{resultLine("s", h, 3, runner.Pass, trace)}, []string{swept(4, 4, 1)})
+	require.Equal(t, exitPass, code, out)
+	require.NotContains(t, out, "unfinished")
+}

@@ -339,6 +339,13 @@ func TestSweepStatsListClassesByName(t *testing.T) {
 	}
 	require.Equal(t, []string{"liveness", "pass", "safety/agreement"}, classes)
 
+	// Every outcome but pass is a failure, an inconclusive one too: no
+	// verdict is never counted as a pass.
+	st := Stats(&Scenario{Results: []Result{{Seed: 1, Class: "pass"}, {Seed: 2, Class: "inconclusive"}, {Seed: 3, Class: "inconclusive"}}})
+	require.Equal(t, 2, st.Failed.Count)
+	require.Len(t, st.Failures, 2)
+	require.Equal(t, uint64(2), st.Classes[0].FirstHit)
+
 	many := &Scenario{Name: "a"}
 	for seed := range MaxFailuresListed + 1 {
 		many.Results = append(many.Results, Result{Seed: uint64(seed), Class: "safety"})

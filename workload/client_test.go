@@ -394,3 +394,55 @@ func TestReplyQuorumOutvotesALiar(t *testing.T) {
 		}
 	}
 }
+
+// misroutingServer answers every request as if another client had sent it.
+type misroutingServer struct{}
+
+func (misroutingServer) Start(sim.Env)                {}
+func (misroutingServer) Timer(sim.Env, sim.TimerKind) {}
+func (misroutingServer) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	if req, ok := m.(service.Request); ok {
+		env.Send(from, service.Reply{Client: req.Cmd.Client + 1, Seq: req.Cmd.Seq, Status: service.StatusOK, Result: []byte("ok forged")})
+	}
+}
+
+// TestReplyForAnotherClientIsNotAnAnswer: a reply that names another client
+// (a server's mix-up) answers nothing, whatever its sequence number.
+func TestReplyForAnotherClientIsNotAnAnswer(t *testing.T) {
+	w, err := sim.NewWorld(sim.Config{Seed: 4, Link: fixedLink(time.Millisecond)})
+	require.NoError(t, err)
+	w.AddServer(func(sim.NodeID) sim.Node { return misroutingServer{} })
+	cfg := testConfig()
+	cfg.Mix = Mix{Get: 1}
+	wl, err := New(cfg)
+	require.NoError(t, err)
+	wl.Install(w)
+	w.RunUntil(sim.Time(time.Second))
+	ok, _, _ := wl.History().Counts()
+	require.Zero(t, ok)
+}
+
+// TestStopCountsTheShedBacklogAsAbandoned: an open-loop client overloaded
+// past its backlog, stopped, abandons the operations still waiting in it:
+// the summary counts them rather than letting them vanish.
+func TestStopCountsTheShedBacklogAsAbandoned(t *testing.T) {
+	cfg := testConfig()
+	cfg.Clients, cfg.Rate, cfg.Backlog = 1, 1000, 4
+	tw := newTestWorld(t, 7, 1, fixedLink(10*time.Millisecond), cfg)
+	tw.runThenDrain(t, time.Second)
+	require.Equal(t, uint64(4), tw.wl.Stats().Abandoned)
+}
+
+// TestRestartedClientStillTimesOut: a client restarted while its operation
+// is in flight to a silent service times out again in its new incarnation,
+// and the drain finds nothing pending.
+func TestRestartedClientStillTimesOut(t *testing.T) {
+	cfg := testConfig()
+	cfg.ThinkTime, cfg.Timeout = 0, 100*time.Millisecond
+	tw := newTestWorld(t, 4, 1, fixedLink(time.Millisecond), cfg)
+	tw.cl.silent = true
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(50*time.Millisecond)))
+	tw.w.Crash(1) // the first client: node 1, after the one server
+	tw.w.Restart(1)
+	tw.runThenDrain(t, time.Second)
+}
