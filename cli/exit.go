@@ -50,6 +50,16 @@ func pathErr(path string, err error) error {
 	return badInput("%s: %v", path, err)
 }
 
+// orBadInput passes an error that already says its exit code on as it is,
+// and makes any other bad input; nil stays nil.
+func orBadInput(err error) error {
+	var ex *exitError
+	if err == nil || errors.As(err, &ex) {
+		return err
+	}
+	return badInputErr(err)
+}
+
 func internalErr(err error) error { return &exitError{code: exitInternal, msg: err.Error()} }
 
 // buildErr is the error of a run that could not be built: a protocol's

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -192,11 +191,7 @@ func readEach(path string, fn func(line int, r result)) error {
 		fn(line, r)
 		return nil
 	})
-	var ex *exitError
-	if err != nil && !errors.As(err, &ex) {
-		return badInputErr(err)
-	}
-	return err
+	return orBadInput(err)
 }
 
 // declaredProbes returns the probes the protocol of t's results declares,

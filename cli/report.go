@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -67,11 +66,7 @@ func writeReport(stdout io.Writer, dir string) error {
 		path, err = writeSweepPage(stdout, dir)
 	}
 	if err != nil {
-		var ex *exitError
-		if errors.As(err, &ex) {
-			return err
-		}
-		return badInputErr(err)
+		return orBadInput(err)
 	}
 	fmt.Fprintf(stdout, "report      %s\n", path)
 	return nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -161,12 +160,17 @@ func checkKeys(line []byte, fields map[string]json.RawMessage) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("no %s", strings.Join(missing, ", "))
 	}
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
+	var miscased []string // sorted below only when there is one: every line is checked
+	for k := range fields {
 		if known, ok := resultKeys()[strings.ToLower(k)]; ok && known != k {
-			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("key %q: the key is %q", k, known)}
+			miscased = append(miscased, k)
 		}
 	}
-	return nil
+	if len(miscased) == 0 {
+		return nil
+	}
+	k := slices.Min(miscased)
+	return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("key %q: the key is %q", k, resultKeys()[strings.ToLower(k)])}
 }
 
 // columnOf is the 1-based column of key's name in line, or 0.
