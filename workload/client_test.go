@@ -446,3 +446,60 @@ func TestRestartedClientStillTimesOut(t *testing.T) {
 	tw.w.Restart(1)
 	tw.runThenDrain(t, time.Second)
 }
+
+// firstHearingServer answers every request honestly, like liarServer, and
+// records which server heard each (client, seq) first: where the client sent
+// it before any retry.
+type firstHearingServer struct {
+	cl    *fakeCluster
+	first map[[2]uint64]sim.NodeID
+}
+
+func (firstHearingServer) Start(sim.Env)                {}
+func (firstHearingServer) Timer(sim.Env, sim.TimerKind) {}
+func (s firstHearingServer) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	req, ok := m.(service.Request)
+	if !ok {
+		return
+	}
+	if k := [2]uint64{uint64(req.Cmd.Client), req.Cmd.Seq}; s.first[k] == 0 {
+		s.first[k] = env.ID() + 1 // 0 means not heard yet
+	}
+	result, _ := s.cl.sessions.Apply(req.Cmd)
+	env.Send(from, service.Reply{Client: req.Cmd.Client, Seq: req.Cmd.Seq, Status: service.StatusOK, Result: result})
+}
+
+// TestReplyQuorumKeepsThePresumedPrimary: under a reply quorum a client's
+// answer comes from several servers, none of which it thereby learns is the
+// primary, so it keeps sending new requests where it sent the last ones.
+// Following whichever reply completed the quorum (as a client answered by
+// one server may) would move it off the primary after every broadcast retry.
+func TestReplyQuorumKeepsThePresumedPrimary(t *testing.T) {
+	w, err := sim.NewWorld(sim.Config{Seed: 9, Link: fixedLink(time.Millisecond)})
+	require.NoError(t, err)
+	cl := newFakeCluster()
+	first := map[[2]uint64]sim.NodeID{}
+	for range 3 {
+		w.AddServer(func(sim.NodeID) sim.Node { return firstHearingServer{cl: cl, first: first} })
+	}
+	cfg := testConfig()
+	cfg.Mix = Mix{Get: 1}
+	cfg.ReplyQuorum, cfg.BroadcastRetry = 2, true
+	wl, err := New(cfg)
+	require.NoError(t, err)
+	wl.Install(w)
+	w.RunUntil(sim.Time(2 * time.Second))
+	ok, _, _ := wl.History().Counts()
+	require.GreaterOrEqual(t, ok, 3*cfg.Clients, "each client completes several operations")
+	sentTo := map[sim.NodeID]map[sim.NodeID]bool{} // client -> servers its first sends went to
+	for k, server := range first {
+		client := sim.NodeID(k[0])
+		if sentTo[client] == nil {
+			sentTo[client] = map[sim.NodeID]bool{}
+		}
+		sentTo[client][server-1] = true
+	}
+	for client, servers := range sentTo {
+		require.Len(t, servers, 1, "client %d sent new requests to servers %v", client, servers)
+	}
+}
