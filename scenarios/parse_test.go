@@ -126,6 +126,10 @@ func TestParseErrors(t *testing.T) {
 		{"stable-leader without liveness", base + "checks: [agreement, stable-leader]\n",
 			`t.yaml:4:21: checks[1]: check "stable-leader" is judged after the liveness phase: list liveness too`},
 		{"members above nodes", base + "members: 7\n", "t.yaml:4:10: members: 7 is not in [1, nodes] (nodes is 5)"},
+		{"a client check without clients", base + "workload: {clients: 0}\nchecks: [agreement, linearizable]\n",
+			`t.yaml:5:21: checks[1]: check "linearizable" judges what clients saw, but workload.clients is 0: it would have nothing to judge`},
+		{"progress without clients", base + "workload: {clients: 0}\nchecks: [progress]\n",
+			`t.yaml:5:10: checks[0]: check "progress" judges what clients saw, but workload.clients is 0: it would have nothing to judge`},
 		{"unknown key a short prefix", base + "dur: 1s\n", "t.yaml:4:1: dur: unknown field (did you mean duration?)"},
 		{"duplicate key through an alias", "name: t\nprotocol: raft\n&k nodes: 3\n*k : 4\n",
 			"t.yaml:4:1: nodes: duplicate key (first at line 3)"},
@@ -189,6 +193,19 @@ func TestDefaults(t *testing.T) {
 	assertSameScenario(t, want, sc)
 	assert.Nil(t, sc.Seed)
 	assert.Equal(t, uint64(7), sc.SeedOr(7))
+}
+
+// TestDefaultChecksWithoutClients: a scenario of no clients that names no
+// checks gets the default checks that read the servers' observations, not
+// the history checks, which would judge nothing; a scenario that draws its
+// clients per seed keeps them all.
+func TestDefaultChecksWithoutClients(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(base+"workload: {clients: 0}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{CheckAgreement, CheckOneLeaderPerTerm, CheckLiveness}, sc.Checks)
+	sc, err = Parse("t.yaml", []byte(base+"workload: {clients: 0}\nswarm_options: [clients]\nchecks: [linearizable]\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{CheckLinearizable}, sc.Checks)
 }
 
 func TestPartialSections(t *testing.T) {

@@ -162,7 +162,8 @@ const (
 )
 
 // KnownChecks lists the check names a scenario may use; an omitted checks key
-// means every one that applies to the workload's data model (DefaultChecks).
+// means every one that applies to the workload's data model (DefaultChecks),
+// but those that judge clients when there are none.
 var KnownChecks = names.Known()
 
 // DefaultChecks lists the checks of a scenario that names none: every check
@@ -265,6 +266,12 @@ func (s *Scenario) DrawsOption(name string) bool {
 
 // HasCheck reports whether the scenario asks for the named check.
 func (s *Scenario) HasCheck(name string) bool { return slices.Contains(s.Checks, name) }
+
+// withoutClients reports whether every run of the scenario has no client:
+// zero clients, not drawn per seed.
+func (s *Scenario) withoutClients() bool {
+	return s.Workload.Clients == 0 && !s.DrawsOption(SwarmOptionClients)
+}
 
 // SeedOr returns the scenario's seed, or def if it sets none.
 func (s *Scenario) SeedOr(def uint64) uint64 {
@@ -409,6 +416,9 @@ func (s *Scenario) applyDefaults(src *source) {
 	}
 	if s.Checks == nil { // absent, or a bare "checks:"; "checks: []" asks for none
 		s.Checks = DefaultChecks(s.Workload.Model)
+		if s.withoutClients() {
+			s.Checks = slices.DeleteFunc(s.Checks, names.JudgesClients)
+		}
 	}
 	if s.HasCheck(CheckLiveness) {
 		if !has("liveness.within") {

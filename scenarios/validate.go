@@ -218,6 +218,9 @@ func (s *Scenario) validateChecks() error {
 			return s.Errorf(at, "check %q does not judge the %s data model (its checks: %s)",
 				name, s.Workload.DataModel(), strings.Join(names.For(s.Workload.Model), ", "))
 		}
+		if s.withoutClients() && names.JudgesClients(name) {
+			return s.Errorf(at, "check %q judges what clients saw, but workload.clients is 0: it would have nothing to judge", name)
+		}
 		if name == names.StableLeader && !slices.Contains(s.Checks, names.Liveness) {
 			return s.Errorf(at, "check %q is judged after the liveness phase: list liveness too", name)
 		}

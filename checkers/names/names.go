@@ -72,6 +72,18 @@ func Known() []string {
 	return out
 }
 
+// JudgesClients reports whether check judges what clients saw: a history
+// check, or progress, which counts completed operations. A run without
+// clients gives it nothing to judge.
+func JudgesClients(check string) bool {
+	for _, c := range checks {
+		if c.Name == check {
+			return c.Models != nil || c.Name == Progress
+		}
+	}
+	return false
+}
+
 // Models lists the data models, the default first.
 func Models() []string { return []string{ModelKV, ModelListAppend} }
 
