@@ -23,22 +23,27 @@ func porcupineData(page []byte) []byte {
 
 type porcupineView struct {
 	Partitions []struct {
-		History []struct {
-			OriginalEnd string
-			Metadata    string // "c2 op 17 seq 5" (checkers/linearizable.go)
-		}
+		History               []porcupineOp
 		PartialLinearizations [][]struct{ Index int }
 	}
 }
 
+// porcupineOp is an operation of the page's history.
+type porcupineOp struct {
+	OriginalEnd string
+	Metadata    string // "c2 op 17 seq 5" (checkers/linearizable.go)
+}
+
 var opRe = regexp.MustCompile(`\bop (\d+)\b`)
 
-// stuckOp names the first operation a linearization cannot place: in the
-// first failing partition, of the operations outside its longest partial
-// linearization, the one that returned first. Every linearization must place
-// it before anything that started after its return, so this is where the
-// history stops making sense. Of several longest linearizations (Porcupine
-// lists them as a set, in no fixed order), the one stuck earliest counts.
+// stuckOp names the first operation a linearization cannot place: of the
+// operations outside a failing partition's longest partial linearization,
+// the one that returned first, over every failing partition (a key's
+// history fails on its own, and the page lists the keys in no order of
+// time). Every linearization must place it before anything that started
+// after its return, so this is where the history stops making sense. Of
+// several longest linearizations (Porcupine lists them as a set, in no fixed
+// order), the one stuck earliest counts.
 func stuckOp(data []byte) (int, bool) {
 	if data == nil {
 		return 0, false
@@ -47,32 +52,44 @@ func stuckOp(data []byte) (int, bool) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return 0, false
 	}
+	found, op, opEnd := false, 0, int64(0)
 	for _, p := range v.Partitions {
-		best, bestEnd := -1, int64(0)
-		for _, lin := range longestOf(p.PartialLinearizations) {
-			placed := map[int]bool{}
-			for _, s := range lin {
-				placed[s.Index] = true
-			}
-			for i, h := range p.History {
-				end, err := strconv.ParseInt(h.OriginalEnd, 10, 64)
-				if placed[i] || err != nil {
-					continue
-				}
-				if best < 0 || end < bestEnd || end == bestEnd && i < best {
-					best, bestEnd = i, end
-				}
-			}
+		i, end := firstUnplaced(p.History, p.PartialLinearizations)
+		if i < 0 || found && end >= opEnd {
+			continue // this partition linearizes, or got stuck no earlier
 		}
-		if best < 0 {
-			continue // this partition linearizes
-		}
-		if m := opRe.FindStringSubmatch(p.History[best].Metadata); m != nil {
-			n, err := strconv.Atoi(m[1])
-			return n, err == nil
+		if m := opRe.FindStringSubmatch(p.History[i].Metadata); m != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				found, op, opEnd = true, n, end
+			}
 		}
 	}
-	return 0, false
+	return op, found
+}
+
+// firstUnplaced returns the index in history of the operation that returned
+// first among those one of the longest linearizations leaves out (the lower
+// index of a tie), and its return time; -1 if every operation is placed.
+func firstUnplaced(history []porcupineOp, lins [][]struct{ Index int }) (int, int64) {
+	best, bestEnd := -1, int64(0)
+	for _, lin := range longestOf(lins) {
+		placed := make([]bool, len(history))
+		for _, s := range lin {
+			if s.Index >= 0 && s.Index < len(history) {
+				placed[s.Index] = true
+			}
+		}
+		for i, h := range history {
+			end, err := strconv.ParseInt(h.OriginalEnd, 10, 64)
+			if placed[i] || err != nil {
+				continue
+			}
+			if best < 0 || end < bestEnd || end == bestEnd && i < best {
+				best, bestEnd = i, end
+			}
+		}
+	}
+	return best, bestEnd
 }
 
 // longestOf returns the longest of lins, all of them if several tie, or

@@ -29,3 +29,19 @@ func TestStuckOpIgnoresTheOrderOfTies(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, 41, op, "nothing placed: the first to return")
 }
+
+// Of several failing partitions (keys), the operation stuck earliest in time
+// names the focus, whichever partition the page lists first; a partition
+// that linearizes names nothing.
+func TestStuckOpIsTheEarliestOverPartitions(t *testing.T) {
+	late := `{"History": [{"OriginalEnd": "80", "Metadata": "c0 op 598 seq 1"}], "PartialLinearizations": []}`
+	early := `{"History": [{"OriginalEnd": "50", "Metadata": "c1 op 564 seq 1"}], "PartialLinearizations": []}`
+	fine := `{"History": [{"OriginalEnd": "10", "Metadata": "c2 op 3 seq 1"}], "PartialLinearizations": [[{"Index": 0}]]}`
+	for _, parts := range []string{late + "," + early, early + "," + late, fine + "," + late + "," + early} {
+		op, ok := stuckOp([]byte(`{"Partitions": [` + parts + `]}`))
+		require.True(t, ok)
+		require.Equal(t, 564, op, parts)
+	}
+	_, ok := stuckOp([]byte(`{"Partitions": [` + fine + `]}`))
+	require.False(t, ok, "every partition linearizes")
+}
