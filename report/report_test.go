@@ -90,14 +90,16 @@ func TestLatencyPercentiles(t *testing.T) {
 		ops = append(ops, workload.Operation{Kind: workload.OpGet, Call: 0, Return: sim.Time(time.Duration(10*i) * time.Millisecond), Status: workload.StatusOK})
 	}
 	ops = append(ops, workload.Operation{Kind: workload.OpGet, Return: sim.Forever}) // never returned: no latency
+	ops = append(ops, workload.Operation{Kind: workload.OpCAS, Return: sim.Forever}) // a kind none of which returned
 	rows := Latencies(ops)
-	require.Len(t, rows, 3)
+	require.Len(t, rows, 4)
 	ms := time.Millisecond
 	require.Equal(t, LatencyRow{Kind: "put", Count: 100, P50: 50 * ms, P90: 90 * ms, P99: 99 * ms, Max: 100 * ms, Mean: 50500 * time.Microsecond}, rows[0])
 	require.Equal(t, LatencyRow{Kind: "get", Count: 10, Unknown: 1, P50: 50 * ms, P90: 90 * ms, P99: 100 * ms, Max: 100 * ms, Mean: 55 * ms}, rows[1])
-	require.Equal(t, "all", rows[2].Kind)
-	require.Equal(t, 110, rows[2].Count)
-	require.Equal(t, 100*ms, rows[2].Max)
+	require.Equal(t, LatencyRow{Kind: "cas", Unknown: 1}, rows[2])
+	require.Equal(t, "all", rows[3].Kind)
+	require.Equal(t, 110, rows[3].Count)
+	require.Equal(t, 100*ms, rows[3].Max)
 
 	dir := t.TempDir()
 	h := workload.NewHistory(ops...)
@@ -105,6 +107,8 @@ func TestLatencyPercentiles(t *testing.T) {
 	page := renderDir(t, dir)
 	require.Contains(t, page, `<tr data-kind="put"><td>put</td><td>100</td><td>0</td><td>50ms</td><td>90ms</td><td>99ms</td><td>100ms</td><td>50.5ms</td></tr>`)
 	require.Contains(t, page, `<tr data-kind="get"><td>get</td><td>10</td><td>1</td><td>50ms</td><td>90ms</td><td>100ms</td><td>100ms</td><td>55ms</td></tr>`)
+	require.Contains(t, page, `<tr data-kind="cas"><td>cas</td><td>0</td><td>1</td><td colspan="5" class="muted">none returned</td></tr>`,
+		"no figures for a kind none of whose operations returned")
 }
 
 // TestIntervals: the 95% intervals against published values (3 of 30:
