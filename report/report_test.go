@@ -418,3 +418,27 @@ func TestATraceWindowOfNoEventsIsATrace(t *testing.T) {
 	}{First: 1, Last: 1}
 	require.NoError(t, r.checkTrace())
 }
+
+// TestReplayLineNamesARelativeProgram: a program run by a relative path
+// ("./mysim") is named as typed, with a word that it is relative to where it
+// ran, not to the failure's directory; a name on the PATH needs no word.
+func TestReplayLineNamesARelativeProgram(t *testing.T) {
+	for program, note := range map[string]bool{"./mysim": true, "mysim": false, "": false} {
+		meta := Meta{Program: program}
+		require.Equal(t, note, meta.ReplayerIsRelative(), program)
+		dir := t.TempDir()
+		copyRunWithHistory(t, dir, workload.NewHistory())
+		path := filepath.Join(dir, "report.json")
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(data, &m))
+		m["program"] = program
+		data, err = json.Marshal(m)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+		page := renderDir(t, dir)
+		require.Contains(t, page, "Replay: <code>"+meta.Replayer()+" run scenario.yaml</code>", program)
+		require.Equal(t, note, strings.Contains(page, "is the program as it was run, from where it ran"), program)
+	}
+}

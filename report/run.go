@@ -81,6 +81,12 @@ func (m Meta) Replayer() string {
 	return "simrun"
 }
 
+// ReplayerIsRelative reports whether Replayer is a path relative to where
+// the program ran ("./mysim"), not a name the shell finds on its PATH.
+func (m Meta) ReplayerIsRelative() bool {
+	return strings.ContainsAny(m.Replayer(), `/\`) && !filepath.IsAbs(m.Replayer())
+}
+
 // Run is one run's artifacts, read back.
 type Run struct {
 	Meta    Meta
