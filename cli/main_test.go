@@ -161,6 +161,24 @@ func TestShrinkOfASweepDirectoryNamesItsFailures(t *testing.T) {
 	require.Equal(t, "simrun: "+empty+": no scenario.yaml here: shrink takes a failure's directory (written by run or sweep) or a scenario file with --seed\n", errText)
 }
 
+// TestShrinkSaysWhenItsRunsRanOut: a shrink stopped by --max-runs says so
+// and how to go further, and one that finished does not; an --out in a
+// directory that does not exist is refused before any run.
+func TestShrinkSaysWhenItsRunsRanOut(t *testing.T) {
+	bug := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml")
+	dir := t.TempDir()
+	code, _, errText := simrun(t, "shrink", bug, "--seed", "1", "--out", filepath.Join(dir, "missing", "min.yaml"))
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --out "+filepath.Join(dir, "missing", "min.yaml")+": its directory "+filepath.Join(dir, "missing")+" does not exist\n", errText)
+
+	code, out, errText := simrun(t, "shrink", bug, "--seed", "1", "--max-runs", "5", "--out", filepath.Join(dir, "five.yaml"))
+	require.Equal(t, exitPass, code, errText)
+	require.Contains(t, out, "runs        5: --max-runs ran out before shrinking was done; a larger one may find a smaller scenario\n")
+	code, out, errText = simrun(t, "shrink", bug, "--seed", "1", "--out", filepath.Join(dir, "done.yaml"))
+	require.Equal(t, exitPass, code, errText)
+	require.Regexp(t, `\nruns        \d+\n`, out, "a shrink that finished says only how many runs it took")
+}
+
 // TestFlagTypoSuggestsTheFlag: an unknown flag close to one of the
 // command's own gets a "did you mean" hint; bad input either way.
 func TestFlagTypoSuggestsTheFlag(t *testing.T) {

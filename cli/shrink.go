@@ -78,6 +78,11 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	if f.maxRuns <= 0 {
 		return badInput("--max-runs: must be positive, got %d", f.maxRuns)
 	}
+	if f.out != "" {
+		if info, err := os.Stat(filepath.Dir(f.out)); err != nil || !info.IsDir() {
+			return badInput("--out %s: its directory %s does not exist", f.out, filepath.Dir(f.out))
+		}
+	}
 	so := runner.ShrinkOptions{Protocol: proto, Seed: f.seed, MaxRuns: f.maxRuns,
 		Options: runner.Options{LinearizabilityTimeout: f.linTimeout},
 		Progress: func(step string, size runner.Size) {
@@ -110,7 +115,11 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	fmt.Fprintf(stdout, "failure     %s (%s)\n", res.Signature, firstLine(res.Report.Reason))
 	fmt.Fprintf(stdout, "before      %s\n", res.Before)
 	fmt.Fprintf(stdout, "after       %s\n", res.After)
-	fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
+	if res.Spent {
+		fmt.Fprintf(stdout, "runs        %d: --max-runs ran out before shrinking was done; a larger one may find a smaller scenario\n", res.Runs)
+	} else {
+		fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
+	}
 	fmt.Fprintf(stdout, "written     %s\n", out)
 	fmt.Fprintf(stdout, "replay      %s run %s\n", a.command, shellQuote(out))
 	return nil

@@ -62,7 +62,10 @@ type ShrinkResult struct {
 	Report        *Report             // its failing run
 	Before, After Size
 	Runs          int
-	Signature     string // the failure kept: class and failing check
+	// Spent says the runs ran out before shrinking was done: a larger
+	// MaxRuns may find a smaller scenario.
+	Spent     bool
+	Signature string // the failure kept: class and failing check
 }
 
 // Shrink reduces a failing seed of sc. It returns an error if the seed does
@@ -111,6 +114,7 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	}
 	s.best, s.bestRep = best, bestRep
 	res.Scenario, res.Report, res.Runs = s.best.WithSeed(so.Seed), s.bestRep, s.runs
+	res.Spent = s.runs >= so.MaxRuns
 	res.After = sizeOf(s.best, s.bestRep)
 	return res, nil
 }
