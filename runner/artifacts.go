@@ -83,7 +83,7 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 		fn   func(f *os.File) error
 		skip bool
 	}{
-		{ScenarioFile, func(f *os.File) error { return writeScenario(f, pinned) }, false},
+		{ScenarioFile, func(f *os.File) error { return writeScenario(f, pinned, len(sc.Swarm) > 0) }, false},
 		{TraceFile, func(f *os.File) (err error) {
 			window, err = replayTrace(f, sc, proto, rep, opts, keep)
 			return err
@@ -151,10 +151,21 @@ type reportWithWindow struct {
 	Program     string       `json:"program,omitempty"`
 }
 
-func writeScenario(f *os.File, sc *scenarios.Scenario) error {
+// swarmDrawnNote heads a pinned scenario whose faults a swarm drew: the
+// replay line of the sweep that found it names --swarm, and passing the
+// flag to this file would draw a second mix on top of the one written out.
+const swarmDrawnNote = "# The faults below are the ones --swarm drew for this seed, written out:\n" +
+	"# run this file without --swarm, which would draw a second mix on top.\n"
+
+// writeScenario writes the pinned scenario, headed by swarmDrawnNote when a
+// swarm drew its faults.
+func writeScenario(f *os.File, sc *scenarios.Scenario, swarmDrawn bool) error {
 	data, err := sc.Marshal()
 	if err != nil {
 		return err
+	}
+	if swarmDrawn {
+		data = append([]byte(swarmDrawnNote), data...)
 	}
 	_, err = f.Write(data)
 	return err

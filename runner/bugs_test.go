@@ -197,6 +197,17 @@ protocol_options: {bugs: [ack-before-sync]}
 	require.NotEmpty(t, failing.Swarm)
 	exported := requirePinnedReplays(t, sc, proto, failing)
 	require.NotEmpty(t, exported.Faults, "the swarm's steps, written out")
+
+	dir := t.TempDir()
+	_, err = runner.WriteArtifacts(dir, sc, proto, failing, runner.Options{Seed: failing.Seed})
+	require.NoError(t, err)
+	file, err := os.ReadFile(filepath.Join(dir, runner.ScenarioFile))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(file), "# The faults below are the ones --swarm drew for this seed, written out:\n"+
+		"# run this file without --swarm"), "the file warns against drawing a second mix:\n%s", file)
+	written, err := scenarios.Parse(runner.ScenarioFile, file)
+	require.NoError(t, err)
+	require.Equal(t, exported.Faults, written.Faults)
 }
 
 // TestAvailabilityBugsMissedBySafetyChecks: the planted availability bugs
