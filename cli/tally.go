@@ -251,7 +251,7 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 		fmt.Fprintf(w, "slow        seed %d  %v wall  %d events\n", e.seed, e.wall.Round(time.Millisecond), e.events)
 	}
 	if line := t.probeLine(); line != "" {
-		fmt.Fprintf(w, "probes      %s\n", line)
+		fmt.Fprintf(w, "probes      %s\n", wrapList(line, summaryWidth, "            "))
 	}
 	fmt.Fprintf(w, "results     %s\n", resultsPath)
 	if e := t.firstFailure(); e != nil {
@@ -327,6 +327,26 @@ func (t *tally) probeLine() string {
 		line += "; never: " + strings.Join(cold, ", ")
 	}
 	return line
+}
+
+// summaryWidth is where a long summary line of a list wraps.
+const summaryWidth = 100
+
+// wrapList breaks line after the ", " separators of its list so that no
+// line passes width columns, counting a label's 12 (the width of indent, with
+// which each continuation starts). A single item longer than that stays
+// whole.
+func wrapList(line string, width int, indent string) string {
+	var lines []string
+	current := ""
+	for _, item := range strings.SplitAfter(line, ", ") {
+		if current != "" && len(indent)+len(current)+len(strings.TrimSuffix(item, " ")) > width {
+			lines = append(lines, strings.TrimSuffix(current, " "))
+			current = ""
+		}
+		current += item
+	}
+	return strings.Join(append(lines, current), "\n"+indent)
 }
 
 // probeTable numbers probe names, so that an entry keeps the probes that
