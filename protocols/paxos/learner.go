@@ -212,8 +212,8 @@ func (n *node) handleSnapshot(from sim.NodeID, m MsgSnapshot) {
 func (n *node) installSnapshot(s Snapshot) {
 	n.assert(s.Index > n.commit, "installing a snapshot we are past")
 	n.probe(ProbeSnapshotInstalled)
+	n.writeSnapshot(s) // before restoreSnapshot deletes the slots it covers
 	n.restoreSnapshot(s)
-	n.writeSnapshot()
 	if n.role == roleLeader {
 		n.next = max(n.next, s.Index+1)
 		n.resendBelow = max(n.resendBelow, s.Index+1)
@@ -250,21 +250,26 @@ func (n *node) maybeSnapshot() {
 		n.fail("cannot snapshot: " + err.Error())
 	}
 	s := Snapshot{Index: n.applied, Digest: n.rec(n.applied).cmd.Digest(), Data: data, Configs: n.configsFor(n.applied)}
+	n.writeSnapshot(s) // before the slots it covers are deleted
 	n.truncatePrefix(s.Index)
 	n.snap = s
 	n.restoreConfigs(s.Configs) // drops the configurations no slot after it needs
-	n.writeSnapshot()
 }
 
-// writeSnapshot writes both copies of the snapshot; flush syncs them.
-func (n *node) writeSnapshot() {
-	service.PutCopies(n.env.Disk(), encodeSnapshot(n.snap), snapshotKeyA, snapshotKeyB)
+// writeSnapshot writes both copies of s; flush syncs them. It goes to the
+// disk before the records s covers are deleted: a crash keeps a prefix of
+// the unsynced writes, so a disk that lost a deleted record holds the
+// snapshot that replaces it. Deleted first, an acceptor could come back
+// with neither the snapshot nor the value it had accepted for a slot, and a
+// new leader fill that slot with another value.
+func (n *node) writeSnapshot(s Snapshot) {
+	service.PutCopies(n.env.Disk(), encodeSnapshot(s), snapshotKeyA, snapshotKeyB)
 	n.dirty = true
 }
 
 // truncatePrefix deletes the records up to index, in memory and on disk; the
-// caller then sets the snapshot at index. The log's array is reused: no
-// message holds a record.
+// caller has written the snapshot at index (writeSnapshot) and then sets it.
+// The log's array is reused: no message holds a record.
 func (n *node) truncatePrefix(index uint64) {
 	base := n.base()
 	if index <= base {
