@@ -401,6 +401,16 @@ func (n *node) tickChange() {
 	}
 }
 
+// leaveJoint appends C_new after a committed C_old,new (§4.3): by the leader
+// that committed the joint configuration, or by one elected after it
+// committed, which would otherwise lead a joint configuration for good and
+// refuse every later change (changing).
+func (n *node) leaveJoint() {
+	n.probe(ProbeJointLeft)
+	n.appendEntry(Entry{Term: n.term, Cmd: configCommand(configuration{voters: n.conf.voters})})
+	n.prs[n.id].match = n.lastIndex() // maybeCommit, which would set it, may run before
+}
+
 // configCommitted runs when the configuration entry at index commits: it
 // is announced; a leader then leaves a joint configuration for the new one
 // (§4.3), or steps down if the committed configuration leaves it out.
@@ -413,9 +423,7 @@ func (n *node) configCommitted(index uint64, e *Entry) {
 	}
 	switch {
 	case conf.joint():
-		n.probe(ProbeJointLeft)
-		n.appendEntry(Entry{Term: n.term, Cmd: configCommand(configuration{voters: conf.voters})})
-		n.prs[n.id].match = n.lastIndex() // maybeCommit, which would set it, runs after this commit
+		n.leaveJoint()
 		n.broadcastAppend()
 	case !conf.voters.Has(n.id):
 		n.probe(ProbeRemovedLeaderStepsDown)

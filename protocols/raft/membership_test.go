@@ -59,6 +59,61 @@ func TestAddingTwoServersGoesThroughAJointConfiguration(t *testing.T) {
 	tn.RequireSafe(t)
 }
 
+// A leader elected after C_old,new committed, which the previous leader
+// did not live to follow with C_new, appends C_new itself (§4.3): else the
+// cluster stayed joint for good and every later change was refused. Here
+// n0 commits the joint configuration, its C_new reaches nobody, and n0
+// crashes.
+func TestLeaderElectedAfterAJointConfigurationCommittedLeavesIt(t *testing.T) {
+	tn := newMemberNet(t, 5, 3)
+	isNew := func(en Entry) bool { return isConfigCommand(en.Cmd) && !decodeConfig(en.Cmd).joint() }
+	// deliverAllButNew delivers everything queued, and what that sends, with
+	// every append cut short before C_new: its commit index still arrives.
+	deliverAllButNew := func() {
+		for range 1000 {
+			queued := tn.Take(nil)
+			if len(queued) == 0 {
+				return
+			}
+			for _, e := range queued {
+				if m, ok := e.Msg.(*MsgApp); ok {
+					if i := slices.IndexFunc(m.Entries, isNew); i >= 0 {
+						cut := *m
+						cut.Entries = m.Entries[:i]
+						e.Msg = &cut
+					}
+				}
+				tn.DeliverOne(e)
+			}
+		}
+		t.Fatal("the messages never settled")
+	}
+	change(tn, 0, sim.MembersOf(3, 4), 0)
+	deliverAllButNew()
+	for range 2 {
+		tn.Fire(0, timerHeartbeat)
+		deliverAllButNew()
+	}
+	n1 := tn.Node(1)
+	require.True(t, n1.conf.joint(), "n1 has the joint configuration, not C_new")
+	require.GreaterOrEqual(t, n1.commit, n1.latestConfigIndex(), "and knows it committed")
+
+	tn.Crash(0)
+	tn.Drop = nil
+	tn.Fire(1, timerElection)
+	tn.Stabilize()
+	heartbeats(tn, 1)
+	require.Equal(t, roleLeader, tn.Node(1).role)
+	for id := sim.NodeID(1); id < 5; id++ {
+		assert.Equal(t, configuration{voters: sim.MembersOf(0, 1, 2, 3, 4)}, tn.Node(id).conf, "n%d left the joint configuration", id)
+	}
+	change(tn, 1, 0, sim.MembersOf(0))
+	tn.Stabilize()
+	heartbeats(tn, 1)
+	assert.Equal(t, configuration{voters: sim.MembersOf(1, 2, 3, 4)}, tn.Node(1).conf, "and takes the next change")
+	tn.RequireSafe(t)
+}
+
 // Thesis §4.1: one server is changed directly, and a leader that removes
 // itself steps down once the change commits, and never campaigns again.
 func TestRemovedLeaderStepsDownAndStaysQuiet(t *testing.T) {

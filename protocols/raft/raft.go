@@ -482,6 +482,9 @@ func (n *node) becomeLeader() {
 	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.term})
 	n.appendEntry(Entry{Term: n.term, Cmd: service.Noop})
+	if n.conf.joint() && n.latestConfigIndex() <= n.commit {
+		n.leaveJoint() // its predecessor committed C_old,new, and may not have gone on
+	}
 	n.broadcastAppend()
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 	n.maybeCommit()
