@@ -60,10 +60,11 @@ func tickPreCandidate(n *node, kind sim.TimerKind) {
 }
 
 // stepPreCandidate handles a message of the current term as a pre-candidate:
-// like a follower, it follows a leader of its term and votes.
+// like a follower, it follows a leader of its term (whatever it sends: a
+// server behind the leader's compaction gets snapshots only) and votes.
 func stepPreCandidate(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
-	case *MsgApp, MsgHeartbeat:
+	case *MsgApp, MsgHeartbeat, MsgSnapshot:
 		n.probe(ProbeCandidateLost)
 		n.becomeFollower(n.term, from)
 		stepFollower(n, from, m)

@@ -160,6 +160,31 @@ func TestLaggingFollowerInstallsSnapshot(t *testing.T) {
 	tn.RequireSafe(t)
 }
 
+// A pre-candidate (pre_vote) that hears a snapshot from the leader of its
+// term follows it and installs it, as a candidate does: a server that fell
+// behind the leader's compaction gets nothing else, the others refuse its
+// pre-votes while the leader lives, and it stayed behind for good (a swarm
+// sweep found a follower at 131 of 497 at the end of the liveness phase).
+func TestPreCandidateInstallsTheLeadersSnapshot(t *testing.T) {
+	cfg := snapConfig()
+	cfg.PreVote = true
+	tn := newLeaderNetWith(t, cfg)
+	tn.Drop = func(e prototest.Envelope) bool { return e.To == 2 || e.From == 2 }
+	writes(tn, 0, 1, 24)
+	tn.Fire(2, timerElection)
+	tn.Stabilize()
+	require.Equal(t, rolePreCandidate, tn.Node(2).role)
+	require.Equal(t, uint64(20), tn.Node(0).snap.index)
+	tn.Drop = nil
+	heartbeats(tn, 0)
+	heartbeats(tn, 0)
+	f := tn.Node(2)
+	assert.Equal(t, roleFollower, f.role, "it follows the leader")
+	assert.Equal(t, uint64(20), f.snap.index, "installed the leader's snapshot")
+	assert.Equal(t, uint64(25), f.applied, "and applied the entries after it")
+	tn.RequireSafe(t)
+}
+
 // installFixture gives follower 1 a log of terms 1,1,1,1,2,2 and returns the
 // snapshot message of a leader of term 3 at index 4 with last term lastTerm.
 func installFixture(t *testing.T, lastTerm uint64) (*testNet, MsgSnapshot) {
