@@ -31,7 +31,7 @@ func (n *node) takeCheckpoint(seq, last uint64) {
 		n.fail("cannot snapshot: " + err.Error())
 	}
 	d := stateDigest(data, last)
-	n.own = append(n.own, ownCheckpoint{seq: seq, digest: d, last: last, data: data})
+	n.own = append(n.own, ownCheckpoint{seq: seq, digest: d, last: last, data: data, sent: n.env.Now()})
 	if n.byz != nil {
 		d = n.byz.checkpointDigest(d)
 	}
@@ -187,11 +187,36 @@ func (n *node) tickStatus() {
 	if n.byz != nil {
 		n.byz.tick(n)
 	}
+	n.resendCheckpoints()
 	if n.changing {
 		n.broadcast(n.ownVC)
 		return
 	}
 	n.retransmit()
+}
+
+// resendCheckpoints multicasts again this replica's checkpoint messages
+// that are still not stable here a whole status interval after they went
+// out: messages get lost, and a checkpoint no replica gathers 2f+1 votes
+// for never becomes stable, so the window never moves and the primary can
+// assign no sequence number past it, in any view (a swarm sweep found views
+// changing forever at exec = h + L). Once stable here, a replica behind
+// gets the proof with the state (windowStuck).
+func (n *node) resendCheckpoints() {
+	now := n.env.Now()
+	for i := range n.own {
+		o := &n.own[i]
+		if o.seq <= n.h || now.Sub(o.sent) < n.cfg.StatusInterval {
+			continue
+		}
+		j := slices.IndexFunc(n.ckptVotes, func(v checkpointVote) bool { return v.sig.Signer == n.id && v.seq == o.seq })
+		if j < 0 {
+			continue // its vote made way for later ones (addCheckpointVote)
+		}
+		v := n.ckptVotes[j]
+		o.sent = now
+		n.broadcast(MsgCheckpoint{Seq: v.seq, Digest: v.digest, Sig: v.sig})
+	}
 }
 
 // retransmit resends this replica's pre-prepares (primary), prepares and

@@ -39,6 +39,42 @@ func TestStableCheckpointCollectsTheLog(t *testing.T) {
 	}
 }
 
+// Checkpoint messages that were all lost are sent again at a status round a
+// whole interval later, until the checkpoint is stable: otherwise no replica ever gathers
+// 2f+1, the window never moves, and past h+L the primary assigns nothing.
+func TestLostCheckpointMessagesAreSentAgain(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig()) // K=4
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { _, ok := e.Msg.(MsgCheckpoint); return ok }
+	requests(tn, 4, 0)
+	for id := range sim.NodeID(4) {
+		require.Equal(t, uint64(4), tn.Node(id).exec)
+		require.Zero(t, tn.Node(id).h, "n%d: every checkpoint message was lost", id)
+	}
+	tn.Drop = nil
+	for id := range sim.NodeID(4) {
+		tn.Fire(id, timerStatus)
+	}
+	tn.Stabilize()
+	for id := range sim.NodeID(4) {
+		require.Zero(t, tn.Node(id).h, "n%d: not sent again before a whole status interval passed", id)
+	}
+	tn.Advance(testConfig().StatusInterval)
+	for id := range sim.NodeID(4) {
+		tn.Fire(id, timerStatus)
+	}
+	tn.Stabilize()
+	for id := range sim.NodeID(4) {
+		require.Equal(t, uint64(4), tn.Node(id).h, "n%d: checkpoint 4 is stable", id)
+	}
+	tn.Advance(testConfig().StatusInterval)
+	tn.Fire(0, timerStatus)
+	for _, e := range tn.Take(nil) {
+		_, again := e.Msg.(MsgCheckpoint)
+		require.False(t, again, "a stable checkpoint is not sent again")
+	}
+}
+
 func TestCheckpointNeedsAQuorumOfMatchingDigests(t *testing.T) {
 	tn := newTestNet(t, 7, testConfig()) // f=2: 5 matching messages
 	tn.Start(1)

@@ -115,6 +115,7 @@ type entry struct {
 type ownCheckpoint struct {
 	seq, digest, last uint64
 	data              []byte
+	sent              sim.Time // when its checkpoint message last went out
 }
 
 // snapshot is a checkpoint with the state's bytes and the certificate that
