@@ -71,3 +71,30 @@ func keptDown(t *testing.T, trace *bytes.Buffer) []int {
 	slices.Sort(down)
 	return down
 }
+
+// A core heal of a Byzantine-fault-tolerant protocol keeps down no more
+// servers than its tolerance leaves after the Byzantine ones: f of 3f+1 in
+// all, not a minority (three of seven PBFT replicas kept down left four, no
+// quorum of five, and every seed was reported stuck with no fault at all).
+func TestCoreHealOfPBFTStaysWithinItsTolerance(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		down int
+	}{
+		{"protocol: pbft\nnodes: 7\n", 2},
+		{"protocol: pbft\nnodes: 4\nbyzantine: [{nodes: [3], behaviour: silent}]\n", 0},
+		{"protocol: pbft\nnodes: 7\nbyzantine: [{nodes: [6], behaviour: silent}]\n", 1},
+	} {
+		sc, err := scenarios.Parse("core.yaml", []byte(c.text+"duration: 2s\nchecks: [agreement, linearizable, liveness]\nliveness: {heal: core, within: 10s}\n"))
+		require.NoError(t, err)
+		proto, err := registry.Resolve(sc)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 3; seed++ {
+			var trace bytes.Buffer
+			rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
+			require.NoError(t, err)
+			require.Equal(t, runner.Pass, rep.Class, "%sseed %d: %s", c.text, seed, rep.Reason)
+			require.Len(t, keptDown(t, &trace), c.down, "%sseed %d", c.text, seed)
+		}
+	}
+}

@@ -579,20 +579,30 @@ const minQuietWindow = 2 * time.Second
 // converge on any protocol. No server goes down that would leave the rest
 // short of a majority of either half of a joint configuration, or of a
 // configuration a leader took a change to that may be in force unannounced.
+// A Byzantine-fault-tolerant protocol loses no more servers than its
+// tolerance leaves after the Byzantine ones (which stay up, playing their
+// part): f of 3f+1 faulty in all, not a minority.
 func (r *run) keepMinorityDown() {
 	members := r.config.members(r.world.Servers())
+	limit := (len(members) - 1) / 2
+	byz := sim.MembersOf(byzantineIDs(r.byzantine)...)
+	if r.tolerates > 0 {
+		limit = max(0, min(limit, r.tolerates-byz.Len()))
+	}
 	var damaged, intact []int // positions in members, each in the drawn order
 	for _, i := range r.world.Stream("liveness").Perm(len(members)) {
-		if r.faults.Damaged().Has(members[i]) {
+		switch {
+		case byz.Has(members[i]):
+		case r.faults.Damaged().Has(members[i]):
 			damaged = append(damaged, i)
-		} else {
+		default:
 			intact = append(intact, i)
 		}
 	}
 	order := append(damaged, intact...)
 	up, servers := slices.Clone(members), len(r.world.Servers())
 	for _, i := range order {
-		if len(members)-len(up) == (len(members)-1)/2 {
+		if len(members)-len(up) >= limit {
 			return
 		}
 		rest := slices.DeleteFunc(slices.Clone(up), func(id sim.NodeID) bool { return id == members[i] })
