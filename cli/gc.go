@@ -80,7 +80,7 @@ func setManyRunsLimit() {
 		return
 	}
 	limit := int64(math.MaxInt64)
-	if manyRuns.workers <= math.MaxInt64/manyRunsMemoryPerWorker {
+	if int64(manyRuns.workers) <= math.MaxInt64/manyRunsMemoryPerWorker {
 		limit = int64(manyRuns.workers) * manyRunsMemoryPerWorker
 	}
 	debug.SetMemoryLimit(limit)
