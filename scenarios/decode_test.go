@@ -81,7 +81,10 @@ func TestDecoderErrors(t *testing.T) {
 		{"  small: 300\n", "o.yaml:5:10: protocol_options.small: 300 is out of range for uint8"},
 		{"  small: -1\n", "o.yaml:5:10: protocol_options.small: want a non-negative integer, got -1"},
 		{"  weights: {a: 18446744073709551615}\n",
-			"o.yaml:5:16: protocol_options.weights.a: 18446744073709551615 is out of range for int"},
+			"o.yaml:5:16: protocol_options.weights.a: 18446744073709551615 is out of range for int (32 bits here, as on every platform)"},
+		// An int holds what it holds on 386 on every platform: the same file is accepted everywhere.
+		{"  weights: {a: 2147483648}\n",
+			"o.yaml:5:16: protocol_options.weights.a: 2147483648 is out of range for int (32 bits here, as on every platform)"},
 		{"  flag: yes\n", `o.yaml:5:9: protocol_options.flag: want true or false, got string "yes"`},
 		{"  ratio: high\n", `o.yaml:5:10: protocol_options.ratio: want a number, got string "high"`},
 		{"  wait: 5\n", "o.yaml:5:9: protocol_options.wait: 5 has no unit: write 5s or 5ms"},

@@ -60,7 +60,10 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:4:18: workload.rate: malformed rate "fast" (write it like 200/s, 2/ms or 600/min)`},
 		{"negative rate", base + "workload: {rate: -3/s}\n",
 			`t.yaml:4:18: workload.rate: -3 must be a finite rate >= 0 (ops per second)`},
-		{"negative mix", base + "workload:\n  mix: {get: 1, put: -2}\n", "t.yaml:5:22: workload.mix.put: weight -2 is negative"},
+		{"negative mix", base + "workload:\n  mix: {get: 1, put: -2}\n", "t.yaml:5:22: workload.mix.put: weight -2 is not in [0, 1000000]"},
+		// Four weights of 2^31-1 each would sum past an int of 32 bits: 386 drew gets only.
+		{"huge mix", base + "workload:\n  mix: {get: 2147483647, put: 2147483647}\n",
+			"t.yaml:5:14: workload.mix.get: weight 2147483647 is not in [0, 1000000]"},
 		{"zero mix", base + "workload:\n  mix: {get: 0}\n", "t.yaml:5:8: workload.mix: the weights must not all be zero"},
 		{"zero timeout", base + "workload:\n  timeout: 0s\n", "t.yaml:5:12: workload.timeout: 0s must be positive"},
 		{"unknown check", base + "checks: [linearizable, livenes]\n",

@@ -214,6 +214,8 @@ const (
 	MaxNodes   = 1000
 	MaxClients = 10_000
 	MaxKeys    = 1_000_000
+	// MaxMixWeight bounds each weight of workload.mix (workload.MaxMixWeight).
+	MaxMixWeight = workload.MaxMixWeight
 	// MaxFileSize bounds a scenario file. go-yaml's parser is quadratic in
 	// the keys of one mapping, so this also bounds the parse time (about a
 	// second at worst); thousands of fault steps still fit.

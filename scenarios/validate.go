@@ -91,8 +91,8 @@ func (s *Scenario) validateWorkload() error {
 		key string
 		v   int
 	}{{"get", w.Mix.Get}, {"put", w.Mix.Put}, {"append", w.Mix.Append}, {"cas", w.Mix.CAS}} {
-		if m.v < 0 {
-			return s.Errorf("workload.mix."+m.key, "weight %d is negative", m.v)
+		if m.v < 0 || m.v > MaxMixWeight {
+			return s.Errorf("workload.mix."+m.key, "weight %d is not in [0, %d]", m.v, MaxMixWeight)
 		}
 	}
 	rate := float64(w.Rate)

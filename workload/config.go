@@ -60,6 +60,11 @@ type Mix struct {
 	CAS    int `yaml:"cas"`
 }
 
+// MaxMixWeight bounds each weight of a Mix, so that their sum fits an int
+// of 32 bits: a sum that wrapped on 386 alone would draw other operations
+// there than on amd64.
+const MaxMixWeight = 1_000_000
+
 // Total is the sum of the weights.
 func (m Mix) Total() int { return m.Get + m.Put + m.Append + m.CAS }
 
@@ -111,6 +116,8 @@ func (c Config) Validate() error {
 	check(c.Keys < 1 || c.Keys > MaxKeys, "keys %d is not in [1, %d]", c.Keys, MaxKeys)
 	check(c.Mix.Get < 0 || c.Mix.Put < 0 || c.Mix.Append < 0 || c.Mix.CAS < 0,
 		"mix weights must not be negative (%+v)", c.Mix)
+	check(max(c.Mix.Get, c.Mix.Put, c.Mix.Append, c.Mix.CAS) > MaxMixWeight,
+		"mix weights must be at most %d (%+v)", MaxMixWeight, c.Mix)
 	check(c.Mix.Total() <= 0, "mix weights must not all be zero")
 	check(!(c.Rate >= 0) || math.IsInf(c.Rate, 0), "rate %v must be a finite number >= 0 (ops per second)", c.Rate)
 	check(c.ThinkTime < 0, "think_time %v is negative", c.ThinkTime)

@@ -240,9 +240,9 @@ func (d *Decoder) Decode(n ast.Node, path string, v reflect.Value) error {
 		v.SetBool(b.Value)
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return decodeInteger(d, n, path, v, "an integer", v.OverflowInt, v.SetInt)
+		return decodeInteger(d, n, path, v, "an integer", overflowsInt(v), v.SetInt)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return decodeInteger(d, n, path, v, "a non-negative integer", v.OverflowUint, v.SetUint)
+		return decodeInteger(d, n, path, v, "a non-negative integer", overflowsUint(v), v.SetUint)
 	case reflect.Float32, reflect.Float64:
 		f, ok := floatValue(n)
 		if !ok {
@@ -337,10 +337,33 @@ func decodeInteger[T int64 | uint64](d *Decoder, n ast.Node, path string, v refl
 		return d.errNode(n, path, "want %s, got %d", want, neg)
 	}
 	if !fits || overflows(x) {
-		return d.errNode(n, path, "%s is out of range for %v", i.Token.Value, v.Type())
+		typ := v.Type().String()
+		if k := v.Kind(); k == reflect.Int || k == reflect.Uint {
+			typ += " (32 bits here, as on every platform)"
+		}
+		return d.errNode(n, path, "%s is out of range for %s", i.Token.Value, typ)
 	}
 	set(x)
 	return nil
+}
+
+// overflowsInt reports whether v cannot hold a value. An int or uint holds
+// 32 bits here on every platform, the width it has on 386, so that a file
+// accepted on amd64 is accepted on every target (and not read as another
+// value). Sums and products of such values are the validators' to bound.
+func overflowsInt(v reflect.Value) func(int64) bool {
+	if v.Kind() == reflect.Int {
+		return func(x int64) bool { return x < math.MinInt32 || x > math.MaxInt32 }
+	}
+	return v.OverflowInt
+}
+
+// overflowsUint is overflowsInt for unsigned kinds.
+func overflowsUint(v reflect.Value) func(uint64) bool {
+	if v.Kind() == reflect.Uint {
+		return func(x uint64) bool { return x > math.MaxUint32 }
+	}
+	return v.OverflowUint
 }
 
 // integerAs converts an integer as the YAML parser reads it (an int64, or a
