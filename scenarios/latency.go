@@ -170,26 +170,40 @@ func (l Latency) table() *sim.LatencyTable {
 }
 
 // quantile is the distribution's quantile function at p, clamped to
-// [min, max] and rounded to the microsecond.
-//
-// The rounding is where platforms could differ: math.Exp and math.Pow have
-// their own assembly on some targets, and Go may fuse a multiply-add on
-// arm64, so a quantile may differ in its last bit. Rounding a value of
-// milliseconds to the microsecond turns that into a different table only
-// when a quantile lies within about 1e-15 of its value from a half
-// microsecond, and the golden trace-hash table checks the shipped
-// distributions on every CI target.
+// [min, max] and rounded to the microsecond (roundMicros).
 func (l Latency) quantile(p float64) time.Duration {
 	ns := l.rawQuantile(p)
 	if l.Max > 0 {
 		ns = min(ns, float64(l.Max))
 	}
 	ns = max(ns, float64(l.Min))
-	us := math.Round(ns / float64(time.Microsecond))
-	if us > float64(math.MaxInt64/int64(time.Microsecond)) { // +Inf too
+	return roundMicros(ns)
+}
+
+// tieBand is how close, relative to the value, a quantile must come to a
+// half microsecond to count as exactly half way.
+const tieBand = 1e-9
+
+// roundMicros rounds a quantile in nanoseconds to the microsecond, the same
+// way on every platform. math.Exp and math.Log have their own assembly on
+// some targets, and Go fuses multiply-adds on arm64, so a quantile may
+// differ between targets in its last bits; rounding hides that except at a
+// tie, and ties are not rare: the median of a log-normal is exp(log(m)),
+// which is m itself, a half microsecond whenever m is an odd multiple of
+// 500ns. So a value within tieBand of a half is taken for one and rounded
+// half to even; platforms differ by a few units in the last place, a
+// million times less than the band.
+func roundMicros(ns float64) time.Duration {
+	us := ns / float64(time.Microsecond)
+	if us >= float64(math.MaxInt64/int64(time.Microsecond)) { // +Inf too
 		return math.MaxInt64 / time.Microsecond * time.Microsecond
 	}
-	return time.Duration(us) * time.Microsecond
+	whole := math.Floor(us)
+	rounded := math.Round(us)
+	if math.Abs(us-whole-0.5) <= tieBand*max(us, 1) {
+		rounded = whole + math.Mod(whole, 2) // half to even
+	}
+	return time.Duration(rounded) * time.Microsecond
 }
 
 // rawQuantile is distuv's quantile in nanoseconds, unclamped.

@@ -109,3 +109,25 @@ func TestParetoTableHasItsHeavyTail(t *testing.T) {
 	assert.Equal(t, 1024*time.Millisecond, table.Quantile(2, 0))
 	assert.Equal(t, 32768*time.Millisecond, table.Max())
 }
+
+// TestRoundMicrosTiesAlikeEverywhere: a quantile a few units in the last
+// place either side of a half microsecond (as math.Exp's assembly on amd64
+// and the fused multiply-adds of arm64 leave exp(log(1152500))) rounds to the
+// same microsecond, half to even; one clearly either side rounds as usual.
+func TestRoundMicrosTiesAlikeEverywhere(t *testing.T) {
+	for _, c := range []struct {
+		ns   float64
+		want time.Duration
+	}{{1152500, 1152 * time.Microsecond}, {1153500, 1154 * time.Microsecond}, {2500, 2 * time.Microsecond}, {123456789500, 123456790 * time.Microsecond}} {
+		up, down := c.ns, c.ns
+		for range 50 {
+			require.Equal(t, c.want, roundMicros(up), "%v", up)
+			require.Equal(t, c.want, roundMicros(down), "%v", down)
+			up, down = math.Nextafter(up, math.Inf(1)), math.Nextafter(down, 0)
+		}
+	}
+	require.Equal(t, 1152*time.Microsecond, roundMicros(1152499.9))
+	require.Equal(t, 1153*time.Microsecond, roundMicros(1152500.1))
+	require.Equal(t, 3*time.Millisecond, roundMicros(math.Exp(math.Log(3e6))))
+	require.Equal(t, time.Duration(math.MaxInt64)/time.Microsecond*time.Microsecond, roundMicros(math.Inf(1)))
+}

@@ -46,7 +46,7 @@ func TestConfigValidate(t *testing.T) {
 		{"window not a multiple", func(c *Config) { c.LogWindow = 40 }, "pbft: log_window 40 must be a multiple of checkpoint_interval 16, at least twice it"},
 		{"window too small", func(c *Config) { c.LogWindow = 16 }, "pbft: log_window 16 must be a multiple of checkpoint_interval 16, at least twice it"},
 		// Twice the interval wraps an int of 32 bits: 386 accepted what amd64 refused.
-		{"window too small past 32 bits", func(c *Config) { c.CheckpointInterval, c.LogWindow = 1 << 30, 1 << 30 },
+		{"window too small past 32 bits", func(c *Config) { c.CheckpointInterval, c.LogWindow = 1<<30, 1<<30 },
 			"pbft: log_window 1073741824 must be a multiple of checkpoint_interval 1073741824, at least twice it"},
 		{"catch up", func(c *Config) { c.MaxCatchUp = 0 }, "pbft: max_catch_up 0 must be at least 1"},
 		{"crash within", func(c *Config) { c.ByzantineCrashWithin = -1 }, "pbft: byzantine_crash_within -1ns must not be negative"},
