@@ -18,7 +18,7 @@ func ExampleCheckLinearizable() {
 	)
 	res := checkers.CheckLinearizable(h, 0)
 	fmt.Println(res.Verdict, "-", res.Detail)
-	// Output: fail - key k0 has no linearization (3 operations on 1 keys checked)
+	// Output: fail - key k0 has no linearization (3 operations on 1 key checked)
 }
 
 func ExampleNewMonitor() {

@@ -67,15 +67,15 @@ func CheckLinearizable(h *workload.History, timeout time.Duration) Linearizabili
 		if len(r.FailedKeys) > 1 {
 			keys = "keys " + strings.Join(r.FailedKeys, ", ") + " have"
 		}
-		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %d keys checked)", keys, r.Checked, r.Keys)
+		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, countOf(r.Keys, "key"))
 	case out.gaveUp:
 		r.Verdict = Unknown
-		r.Detail = fmt.Sprintf("Porcupine gave up after %v on %d operations on %d keys",
-			timeout, r.Checked, r.Keys)
+		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its share of the %v budget, %v, ran out (%d operations on %s)",
+			out.gaveUpKey, out.gaveUpOps, timeout, out.gaveUpBudget, r.Checked, countOf(r.Keys, "key"))
 	default:
 		r.Verdict = Pass
-		r.Detail = fmt.Sprintf("%d operations on %d keys are linearizable (%d with unknown outcome; %d unobserved writes left out)",
-			r.Checked, r.Keys, r.Unknown, r.Unobserved)
+		r.Detail = fmt.Sprintf("%d operations on %s are linearizable (%d with unknown outcome; %d unobserved writes left out)",
+			r.Checked, countOf(r.Keys, "key"), r.Unknown, r.Unobserved)
 	}
 	return r
 }
@@ -318,4 +318,12 @@ func markSeen(seen map[string]bool, v string) {
 	if _, ok := seen[v]; ok {
 		seen[v] = true
 	}
+}
+
+// countOf is n and the noun, plural unless n is 1: "1 key", "4 keys".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

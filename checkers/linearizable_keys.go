@@ -12,6 +12,11 @@ import (
 type keysOutcome struct {
 	failed []string // the keys whose sub-history is not linearizable, sorted
 	gaveUp bool     // the budget ran out before any key was found to fail
+	// When it gave up: on which key, with how many operations, and the
+	// share of the budget the batch it stopped on had (keyBudget).
+	gaveUpKey    string
+	gaveUpOps    int
+	gaveUpBudget time.Duration
 }
 
 // checkKeys checks each key's sub-history on its own, one key at a time, and
@@ -41,17 +46,19 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	}
 	for _, j := range checkOrder(k) {
 		failed := len(out.failed) > 0
+		var budget time.Duration
 		switch k.checkKey(j, func(ops int) time.Duration {
-			if failed {
-				return timeout
+			budget = timeout
+			if !failed {
+				budget = keyBudget(timeout, ops, total, len(k.keys))
 			}
-			return keyBudget(timeout, ops, total, len(k.keys))
+			return budget
 		}) {
 		case porcupine.Illegal:
 			out.failed = append(out.failed, k.keys[j])
 		case porcupine.Unknown:
 			if !failed {
-				out.gaveUp = true
+				out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget = true, k.keys[j], len(k.ops[j]), budget
 				return out
 			}
 		}

@@ -299,7 +299,8 @@ func TestOutOfBudgetIsUnknown(t *testing.T) {
 	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 5, 30, "k0", "a"))
 	res := CheckLinearizable(h, time.Nanosecond)
 	assert.Equal(t, Unknown, res.Verdict, res.Detail)
-	assert.Contains(t, res.Detail, "gave up")
+	assert.Equal(t, "Porcupine gave up on key k0 (2 operations) when its share of the 1ns budget, 1ns, ran out (2 operations on 1 key)", res.Detail,
+		"it names the key it gave up on and the share of the budget that key had, not the whole budget as if it had all been spent")
 
 	sequential := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 20, 30, "k0", "a"))
 	assert.Equal(t, Pass, CheckLinearizable(sequential, time.Nanosecond).Verdict)
