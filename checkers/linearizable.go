@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/internal/plural"
+
 	"github.com/anishathalye/porcupine"
 
 	"github.com/simrun/simrun/sim"
@@ -67,15 +69,15 @@ func CheckLinearizable(h *workload.History, timeout time.Duration) Linearizabili
 		if len(r.FailedKeys) > 1 {
 			keys = "keys " + strings.Join(r.FailedKeys, ", ") + " have"
 		}
-		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, countOf(r.Keys, "key"))
+		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, plural.Of(r.Keys, "key"))
 	case out.gaveUp:
 		r.Verdict = Unknown
 		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its share of the %v budget, %v, ran out (%d operations on %s)",
-			out.gaveUpKey, out.gaveUpOps, timeout, out.gaveUpBudget, r.Checked, countOf(r.Keys, "key"))
+			out.gaveUpKey, out.gaveUpOps, timeout, out.gaveUpBudget, r.Checked, plural.Of(r.Keys, "key"))
 	default:
 		r.Verdict = Pass
 		r.Detail = fmt.Sprintf("%d operations on %s are linearizable (%d with unknown outcome; %d unobserved writes left out)",
-			r.Checked, countOf(r.Keys, "key"), r.Unknown, r.Unobserved)
+			r.Checked, plural.Of(r.Keys, "key"), r.Unknown, r.Unobserved)
 	}
 	return r
 }
@@ -318,12 +320,4 @@ func markSeen(seen map[string]bool, v string) {
 	if _, ok := seen[v]; ok {
 		seen[v] = true
 	}
-}
-
-// countOf is n and the noun, plural unless n is 1: "1 key", "4 keys".
-func countOf(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

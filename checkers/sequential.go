@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/internal/plural"
+
 	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/workload"
 )
@@ -102,12 +104,12 @@ func (s sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 	switch {
 	case len(failed) > 0:
 		return HistoryResult{Verdict: Fail, Detail: fmt.Sprintf("no order of the operations on keys %s respects each client's program order (%s checked)",
-			strings.Join(failed, ", "), countOf(len(keys), "key"))}
+			strings.Join(failed, ", "), plural.Of(len(keys), "key"))}
 	case len(unknown) > 0:
 		return HistoryResult{Verdict: Unknown, Detail: fmt.Sprintf("the search gave up on keys %s (work limit %d states per key)",
 			strings.Join(unknown, ", "), limit)}
 	}
-	return HistoryResult{Verdict: Pass, Detail: fmt.Sprintf("%d operations on %s are sequentially consistent per key", checked, countOf(len(keys), "key"))}
+	return HistoryResult{Verdict: Pass, Detail: fmt.Sprintf("%d operations on %s are sequentially consistent per key", checked, plural.Of(len(keys), "key"))}
 }
 
 // searchKey decides one key. A cycle of constraints that rules every order

@@ -591,7 +591,7 @@ func TestMergeTellsSeedsWithoutAResult(t *testing.T) {
 	code, stdout, errOut := simrun(t, "merge", a, b)
 	require.Equal(t, exitInternal, code, stdout+errOut)
 	require.Contains(t, stdout, "unfinished  2 seeds of the range swept have no result (seeds 3, 6); no result from shard 2/3: a shard is missing, was cut short or swept a shorter range\n")
-	require.Contains(t, errOut, "1 scenario versions have seeds without a result")
+	require.Contains(t, errOut, "seeds without a result in 1 scenario version: run their missing shards")
 
 	c := shard("2", "3", "6")
 	code, stdout, errOut = simrun(t, "merge", a, b, c)

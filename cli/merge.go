@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/simrun/simrun/internal/plural"
+
 	"github.com/spf13/cobra"
 
 	"github.com/simrun/simrun/report"
@@ -69,7 +71,7 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		for _, hash := range hashes {
 			t := tallies[scenarioVersion{name, hash}]
 			t.probes = a.declaredProbes(t)
-			t.print(stdout, fmt.Sprintf("%d files", len(files)), a.command)
+			t.print(stdout, plural.Of(len(files), "file"), a.command)
 			for _, line := range t.supersededLines() {
 				fmt.Fprintf(stdout, "other       %s\n", line)
 			}
@@ -85,7 +87,7 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		return &exitError{code: worst}
 	case unfinished > 0:
 		// Like an interrupted sweep: what ran passed, but not all of it ran.
-		return &exitError{code: exitInternal, msg: fmt.Sprintf("%d scenario versions have seeds without a result: run their missing shards (the same sweep command continues a cut-short one), then merge again", unfinished)}
+		return &exitError{code: exitInternal, msg: fmt.Sprintf("seeds without a result in %s: run their missing shards (the same sweep command continues a cut-short one), then merge again", plural.Of(unfinished, "scenario version"))}
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/simrun/simrun/internal/plural"
 )
 
 // The page's style and script are inlined: the page must open from a file,
@@ -125,16 +127,9 @@ func sweepContents(scs []*Scenario) string {
 	for _, s := range scs {
 		names[s.Name] = true
 	}
-	out := plural(len(names), "scenario")
+	out := plural.Of(len(names), "scenario")
 	if len(scs) > len(names) {
-		out += ", " + plural(len(scs), "version")
+		out += ", " + plural.Of(len(scs), "version")
 	}
 	return out
-}
-
-func plural(n int, noun string) string {
-	if n != 1 {
-		noun += "s"
-	}
-	return strconv.Itoa(n) + " " + noun
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/internal/plural"
+
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/scenarios"
@@ -52,8 +54,9 @@ type Size struct {
 }
 
 func (s Size) String() string {
-	return fmt.Sprintf("%d faults (%d firings), %d nodes, %d clients, %d keys, %v, %d operations, %d events",
-		s.Faults, s.Firings, s.Nodes, s.Clients, s.Keys, s.Duration, s.Operations, s.Events)
+	return fmt.Sprintf("%s (%s), %s, %s, %s, %v, %s, %s",
+		plural.Of(s.Faults, "fault"), plural.Of(s.Firings, "firing"), plural.Of(s.Nodes, "node"), plural.Of(s.Clients, "client"),
+		plural.Of(s.Keys, "key"), s.Duration, plural.Of(s.Operations, "operation"), plural.Of(int(s.Events), "event"))
 }
 
 // ShrinkResult is the smallest failing scenario found.

@@ -43,6 +43,8 @@ var rules = []rule{
 	// "Did you mean" hints, for any layer's error messages: no imports
 	// (a leaf, below).
 	{pattern: "internal/suggest"},
+	// Counts with their nouns, for any layer's lines: no imports (a leaf).
+	{pattern: "internal/plural"},
 	// The strict YAML decoder knows nothing of scenarios.
 	{pattern: "internal/strictyaml", external: []string{"github.com/goccy/go-yaml"}},
 	// Bounded reading of the JSON Lines files simrun appends to: no imports.
@@ -69,7 +71,7 @@ var rules = []rule{
 // leaves are project packages that import nothing of the project and that
 // any package may import, as it may the standard library: helpers of no
 // layer.
-var leaves = []string{"internal/suggest"}
+var leaves = []string{"internal/suggest", "internal/plural"}
 
 // match reports whether rel falls under r, and the root it belongs to.
 func (r rule) match(rel string) (root string, ok bool) {

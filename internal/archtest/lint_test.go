@@ -18,7 +18,7 @@ import (
 
 // lintRoots are the folders whose code runs inside a world and must be
 // deterministic (docs/ARCHITECTURE.md §4), each with its subfolders.
-var lintRoots = []string{"sim", "service", "workload", "protocols", "faults", "checkers", "examples", "internal/chunked", "internal/suggest"}
+var lintRoots = []string{"sim", "service", "workload", "protocols", "faults", "checkers", "examples", "internal/chunked", "internal/suggest", "internal/plural"}
 
 // forbiddenImports are packages that bring concurrency, unseeded randomness,
 // or memory tricks into a world.
