@@ -165,5 +165,5 @@ func (p *ProgressCheck) Tick(at sim.Time, event uint64) *Violation {
 	}
 	return &Violation{Checker: NameProgress, Event: event, At: at, Node: p.members[0],
 		Message: fmt.Sprintf("no client operation succeeded for %v (since t=%v) while a majority of the servers was up and connected (since t=%v, now %v)",
-			at.Sub(from), from, p.since, p.members)}
+			at.Sub(from), from, p.since, sim.MembersOf(p.members...))}
 }

@@ -135,7 +135,7 @@ func resultFiles(args []string) ([]string, error) {
 		files = append(files, found...)
 	}
 	if len(files) == 0 {
-		return nil, badInput("no results.jsonl under %v", args)
+		return nil, badInput("no results.jsonl under %s", strings.Join(args, ", "))
 	}
 	slices.Sort(files)
 	return slices.Compact(files), nil

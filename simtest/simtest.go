@@ -120,16 +120,24 @@ func RequireCaught(t testing.TB, path string, opts ...Option) []*runner.Report {
 	t.Helper()
 	out := sweep(t, path, newConfig(opts))
 	caught := 0
-	classes := map[runner.Class]int{}
+	var classes []runner.Class // in order of first appearance
+	counts := map[runner.Class]int{}
 	for _, rep := range out {
-		classes[rep.Class]++
+		if counts[rep.Class] == 0 {
+			classes = append(classes, rep.Class)
+		}
+		counts[rep.Class]++
 		switch rep.Class {
 		case runner.Safety, runner.Liveness, runner.ProtocolCrash:
 			caught++
 		}
 	}
 	if caught == 0 {
-		t.Errorf("simtest: %s: no seed of %d failed on the protocol (%v)", path, len(out), classes)
+		var seen []string
+		for _, c := range classes {
+			seen = append(seen, fmt.Sprintf("%s %d", c, counts[c]))
+		}
+		t.Errorf("simtest: %s: no seed of %d failed on the protocol (%s)", path, len(out), strings.Join(seen, ", "))
 	}
 	return out
 }

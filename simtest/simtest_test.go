@@ -151,7 +151,7 @@ func TestRequireCaught(t *testing.T) {
 	}
 	ft := &fakeT{TB: t}
 	simtest.RequireCaught(ft, "../scenarios/raft-calm.yaml", simtest.Seeds(2), shorter(2*time.Second))
-	if len(ft.errors) != 1 || !contains(ft.errors[0], "no seed of 2 failed on the protocol (map[pass:2])") {
+	if len(ft.errors) != 1 || !contains(ft.errors[0], "no seed of 2 failed on the protocol (pass 2)") {
 		t.Fatalf("want one error naming the classes, got %q", ft.errors)
 	}
 	// A bug that only the liveness phase sees is caught too.
