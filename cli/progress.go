@@ -15,7 +15,8 @@ import (
 type progress struct {
 	w        io.Writer
 	name     string
-	total    int64
+	total    int64 // seeds this sweep runs
+	before   int64 // seeds of its range an earlier sweep finished
 	done     int64
 	failures int64
 	start    time.Time
@@ -25,9 +26,11 @@ type progress struct {
 
 const plainProgressEvery = 5 * time.Second
 
-func newProgress(w io.Writer, name string, total int64) *progress {
-	p := &progress{w: w, name: name, total: total, start: time.Now(), lastLine: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+// newProgress shows the advance of a sweep that runs total seeds, of a
+// range of which an earlier sweep finished before.
+func newProgress(w io.Writer, name string, total, before int64) *progress {
+	p := &progress{w: w, name: name, total: total, before: before, start: time.Now(), lastLine: time.Now()}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && total > 0 {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(name),
@@ -47,7 +50,7 @@ func (p *progress) add(failed bool) {
 		p.failures++
 	}
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("%s (%d failed)", p.name, p.failures))
+		p.bar.Describe(fmt.Sprintf("%s (%d failed%s)", p.name, p.failures, p.earlier()))
 		_ = p.bar.Add(1)
 		return
 	}
@@ -57,9 +60,29 @@ func (p *progress) add(failed bool) {
 	}
 }
 
+// line writes where the sweep stands, counting the seeds an earlier sweep
+// finished among those done (the rate is this sweep's own).
 func (p *progress) line() {
+	if p.total == 0 {
+		fmt.Fprintf(p.w, "sweep %s: nothing to run, all %d seeds were finished by an earlier sweep\n", p.name, p.before)
+		return
+	}
+	earlier := ""
+	if p.before > 0 {
+		earlier = fmt.Sprintf(" (%d by an earlier sweep)", p.before)
+	}
 	rate := float64(p.done) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "sweep %s: %d/%d seeds, %d failed, %.1f seeds/s\n", p.name, p.done, p.total, p.failures, rate)
+	fmt.Fprintf(p.w, "sweep %s: %d/%d seeds%s, %d failed, %.1f seeds/s\n",
+		p.name, p.before+p.done, p.before+p.total, earlier, p.failures, rate)
+}
+
+// earlier notes, for the bar, the seeds an earlier sweep finished, which
+// the bar does not count.
+func (p *progress) earlier() string {
+	if p.before == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d more done earlier", p.before)
 }
 
 func (p *progress) finish() {

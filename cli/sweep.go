@@ -275,7 +275,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	defer results.Close()
 
 	s := newSweepRun(f, earlier, path, v, dir)
-	s.prog = newProgress(stderr, sc.Name, s.todo)
+	s.prog = newProgress(stderr, sc.Name, s.todo, s.before)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	so := runner.SweepOptions{
@@ -347,6 +347,7 @@ type sweepRun struct {
 	dir       string // the scenario's results directory
 	seeds     iter.Seq[uint64]
 	todo      int64
+	before    int64 // seeds of the range an earlier sweep finished
 	tally     *tally
 	retriable map[uint64]bool // seeds whose stored result is a Porcupine timeout
 	retried   int
@@ -392,6 +393,8 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 	}
 	s.seeds = runner.SeedRange(f.from, f.seeds, k, n, func(seed uint64) bool { return done[seed] })
 	s.todo = int64(min(runner.ShardSize(f.seeds, k, n)-uint64(len(done)), math.MaxInt64)) // the progress counts in int64
+	s.before = int64(len(done))
+	s.tally.of = runner.ShardSize(f.seeds, k, n)
 	return s
 }
 

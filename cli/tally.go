@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simrun/simrun/internal/plural"
+
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 )
@@ -41,6 +43,9 @@ type tally struct {
 	// builds interns the Program.Build of the results added: a few
 	// distinct strings among millions of entries.
 	builds map[string]string
+	// of is how many seeds the sweep's range holds, for a summary of part of
+	// it (an interrupted sweep); 0 where unknown (merge).
+	of uint64
 	// file numbers the results file being read (merge reads several): a
 	// seed's result from a later build in the same file supersedes the
 	// earlier one (add).
@@ -241,7 +246,11 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 	for _, e := range t.bySeed {
 		byClass[e.class]++
 	}
-	fmt.Fprintf(w, "sweep       %s: %d seeds (scenario hash %s)\n", t.name, len(t.bySeed), t.hash)
+	seeds := plural.Of(len(t.bySeed), "seed")
+	if t.of > uint64(len(t.bySeed)) {
+		seeds = fmt.Sprintf("%d of %d seeds", len(t.bySeed), t.of)
+	}
+	fmt.Fprintf(w, "sweep       %s: %s (scenario hash %s)\n", t.name, seeds, t.hash)
 	for _, c := range classOrder {
 		if n := byClass[c]; n > 0 || c == runner.Pass {
 			fmt.Fprintf(w, "  %-16s %d\n", c, n)
