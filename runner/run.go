@@ -574,9 +574,11 @@ const minQuietWindow = 2 * time.Second
 // keepMinorityDown crashes a random minority of the members for the whole
 // liveness phase: a "core" heal, where only a majority must converge. The
 // servers whose disks the faults damaged go down first (the injector keeps
-// them a minority): a damaged server may need a majority of intact ones to
-// recover, and a core of damaged and too few intact servers could not
-// converge on any protocol. No server goes down that would leave the rest
+// them a minority), then those whose disks tear writes: a damaged server may
+// need a majority of intact ones to recover, and a core of damaged and too
+// few intact servers could not converge on any protocol (a torn write reads
+// as a damaged record, which the server cannot tell from an acknowledged
+// one it lost). No server goes down that would leave the rest
 // short of a majority of either half of a joint configuration, or of a
 // configuration a leader took a change to that may be in force unannounced.
 // A Byzantine-fault-tolerant protocol loses no more servers than its
@@ -589,17 +591,19 @@ func (r *run) keepMinorityDown() {
 	if r.tolerates > 0 {
 		limit = max(0, min(limit, r.tolerates-byz.Len()))
 	}
-	var damaged, intact []int // positions in members, each in the drawn order
+	var damaged, torn, intact []int // positions in members, each in the drawn order
 	for _, i := range r.world.Stream("liveness").Perm(len(members)) {
 		switch {
 		case byz.Has(members[i]):
 		case r.faults.Damaged().Has(members[i]):
 			damaged = append(damaged, i)
+		case r.faults.TornDisks().Has(members[i]):
+			torn = append(torn, i)
 		default:
 			intact = append(intact, i)
 		}
 	}
-	order := append(damaged, intact...)
+	order := slices.Concat(damaged, torn, intact)
 	up, servers := slices.Clone(members), len(r.world.Servers())
 	for _, i := range order {
 		if len(members)-len(up) >= limit {
