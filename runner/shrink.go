@@ -266,6 +266,15 @@ func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool 
 	return s.tryIf(step, edit, func(*scenarios.Scenario, *Report) bool { return true })
 }
 
+// goesBeyond reports whether a candidate's faults go past what the protocol
+// tolerates (Report.Beyond) where the failing run's did not: a failure
+// there may be the faults' doing, not the bug's (one server corrupting its
+// only disk fails any protocol), so the shrinker would trade the bug for
+// another failure that only looks the same.
+func (s *shrinker) goesBeyond(rep *Report) bool {
+	return len(rep.Beyond) > 0 && len(s.first.Beyond) == 0
+}
+
 // tryIf is try for an edit that does not simplify the scenario by itself (a
 // fault moved in time, the timeline pinned anew): it keeps the candidate
 // only if accept also holds for it and its run.
@@ -278,7 +287,7 @@ func (s *shrinker) tryIf(step string, edit func(c *scenarios.Scenario) bool, acc
 		return false
 	}
 	rep, err := s.run(c)
-	if err != nil || signature(rep) != s.want || rep.Events > s.limit || s.grows(rep) || !accept(c, rep) {
+	if err != nil || signature(rep) != s.want || rep.Events > s.limit || s.grows(rep) || s.goesBeyond(rep) || !accept(c, rep) {
 		return false
 	}
 	if s.strict && (len(rep.executed) > len(s.bestRep.executed) || operations(rep) > operations(s.bestRep)) {
