@@ -839,7 +839,7 @@ func TestReportCountsAsMergeDoes(t *testing.T) {
 		{"a later build continued the file", [][]string{{resultLine("s", h, 1, runner.Safety, trace), built(resultLine("s", h, 1, runner.Pass, trace), "b2", trace)}},
 			func(t *testing.T, sc *report.Scenario) {
 				require.Equal(t, "b2", sc.Build)
-				require.Regexp(t, `results.jsonl also holds 1 results of build unknown, which build b2 continued with --resume: left apart, not counted$`, sc.LeftApart)
+				require.Regexp(t, `results.jsonl also holds 1 result of build unknown, which build b2 continued with --resume: left apart, not counted$`, sc.LeftApart)
 			}},
 		{"seeds out of order", [][]string{{resultLine("s", h, 9, runner.Pass, trace), resultLine("s", h, 2, runner.Pass, trace)}},
 			func(t *testing.T, sc *report.Scenario) {
@@ -991,4 +991,24 @@ func TestMergeKeepsWhatOnlyTwoResultsShow(t *testing.T) {
 	code, out = merge([]string{swept(1, 1, 2), swept(2, 1, 2)}, []string{resultLine("s", h, 3, runner.Pass, trace)}, []string{swept(4, 4, 1)})
 	require.Equal(t, exitPass, code, out)
 	require.NotContains(t, out, "unfinished")
+}
+
+// TestReportTakesAResultsFile: report given a sweep's results.jsonl, as
+// merge takes it, draws the page of that scenario's directory; another file
+// is bad input that says what report takes.
+func TestReportTakesAResultsFile(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "s", "results.jsonl")
+	writeResultsFile(t, filepath.Dir(results), resultLine("s", "5ce0a11000000001", 1, runner.Pass, "00000000000000aa"))
+	code, fromFile, errOut := simrun(t, "report", results)
+	require.Equal(t, exitPass, code, errOut)
+	code, fromDir, errOut := simrun(t, "report", filepath.Dir(results))
+	require.Equal(t, exitPass, code, errOut)
+	require.Equal(t, fromDir, fromFile)
+
+	other := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(other, []byte("x\n"), 0o644))
+	code, _, errOut = simrun(t, "report", other)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: "+other+": not a directory (report takes a failure's directory, a sweep's --out, or a results.jsonl)\n", errOut)
 }

@@ -15,7 +15,8 @@ opens offline in any browser.
 
 DIR is either a failed run's artifacts directory (it holds report.json and
 trace.jsonl, as "simrun run" and "simrun sweep" leave them), or a sweep's
---out directory (or one scenario's directory in it, holding results.jsonl),
+--out directory (or one scenario's directory in it, holding results.jsonl,
+or that results.jsonl itself),
 or a directory holding the shards of one sweep (the --out of each shard
 below it): the shards of a scenario version are shown as one, as merge
 counts them, and every results line is checked as sweep and merge check it.
@@ -56,8 +57,10 @@ func writeReport(stdout io.Writer, dir string) error {
 	switch {
 	case err != nil:
 		return pathErr(dir, err)
+	case !info.IsDir() && filepath.Base(dir) == "results.jsonl":
+		dir = filepath.Dir(dir) // a sweep's results file, as merge takes it: its scenario's directory
 	case !info.IsDir():
-		return badInput("%s: not a directory", dir)
+		return badInput("%s: not a directory (report takes a failure's directory, a sweep's --out, or a results.jsonl)", dir)
 	}
 	var path string
 	if isRunDir(dir) {

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/simrun/simrun/internal/plural"
+
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -499,8 +501,8 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 		if other.build {
 			what, hint = "another build", ""
 		}
-		fmt.Fprintf(w, "other       %s also holds %d results of %s (%s), left apart: not counted or continued here%s\n",
-			resultsPath, earlier.others[other], what, other.desc, hint)
+		fmt.Fprintf(w, "other       %s also holds %s of %s (%s), left apart: not counted or continued here%s\n",
+			resultsPath, plural.Of(earlier.others[other], "result"), what, other.desc, hint)
 	}
 }
 

@@ -72,8 +72,8 @@ func (t *tally) supersededLines() []string {
 	for _, s := range slices.SortedFunc(maps.Keys(t.superseded), func(a, b supersededBy) int {
 		return cmp.Or(strings.Compare(a.file, b.file), strings.Compare(a.build, b.build))
 	}) {
-		lines = append(lines, fmt.Sprintf("%s also holds %d results of build %s, which build %s continued with --resume: left apart, not counted",
-			s.file, t.superseded[s], s.build, s.by))
+		lines = append(lines, fmt.Sprintf("%s also holds %s of build %s, which build %s continued with --resume: left apart, not counted",
+			s.file, plural.Of(t.superseded[s], "result"), s.build, s.by))
 	}
 	return lines
 }
