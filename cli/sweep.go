@@ -91,7 +91,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	}
 	cmd.Flags().Uint64Var(&f.seeds, "seeds", 100, "how many seeds to run per scenario")
 	cmd.Flags().Uint64Var(&f.from, "from", 1, "the first seed")
-	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once, at most 1024 (default: one per CPU)")
+	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once, at most 1024 (0, the default: one per CPU)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario or of another build, kept apart (the same scenario and build continue anyway)")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,

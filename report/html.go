@@ -41,6 +41,7 @@ type runView struct {
 	OpsTotal      int
 	Latency       []LatencyRow
 	HasLin        bool
+	Findings      []string // the history checks' other files (Run.Findings)
 	Nodes         []nodeOption
 	Kinds         []string
 	ByzantineText string
@@ -62,7 +63,7 @@ func (r *Run) Render(w io.Writer) error {
 	all := bands(r.Events, end)
 	win := r.window(a, ns, all)
 	v := runView{CSS: template.CSS(css), Script: template.JS(js), Meta: r.Meta, Anchor: a, AnchorEvent: win.AnchorE,
-		Window: win, WindowStart: dur(win.T0), WindowEnd: dur(win.T1), HasLin: r.HasLin,
+		Window: win, WindowStart: dur(win.T0), WindowEnd: dur(win.T1), HasLin: r.HasLin, Findings: r.Findings,
 		Diagram: template.HTML(diagramSVG(win, ns)), Latency: Latencies(r.Ops), OpsTotal: len(r.Ops),
 		ByzantineText: strings.Join(r.Meta.Byzantine, ", ")}
 	servers := ns.servers()

@@ -442,3 +442,21 @@ func TestReplayLineNamesARelativeProgram(t *testing.T) {
 		require.Equal(t, note, strings.Contains(page, "is the program as it was run, from where it ran"), program)
 	}
 }
+
+// TestPageLinksTheChecksFindings: the files a history check writes beside
+// the report (violations, anomalies) are linked from the page, sorted; other
+// files are not.
+func TestPageLinksTheChecksFindings(t *testing.T) {
+	dir := t.TempDir()
+	copyRunWithHistory(t, dir, workload.NewHistory())
+	for _, name := range []string{"read-your-writes-violations.txt", "serializable-anomaly.txt", "monotonic-reads-violations.txt", "notes.txt"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x\n"), 0o644))
+	}
+	page := renderDir(t, dir)
+	require.Contains(t, page, `What the history checks found: <a href="monotonic-reads-violations.txt">monotonic-reads-violations.txt</a>, `+
+		`<a href="read-your-writes-violations.txt">read-your-writes-violations.txt</a>, <a href="serializable-anomaly.txt">serializable-anomaly.txt</a>.`)
+	require.NotContains(t, page, "notes.txt")
+	empty := t.TempDir()
+	copyRunWithHistory(t, empty, workload.NewHistory())
+	require.NotContains(t, renderDir(t, empty), "What the history checks found")
+}

@@ -94,6 +94,9 @@ type Run struct {
 	Ops     []workload.Operation
 	HasLin  bool   // linearizability.html is beside the report
 	linPage []byte // linearizability.html, for the stuck operation (FocusOf)
+	// Findings are the history checks' other files beside the report
+	// (<check>-violations.txt, <check>-anomaly.txt), sorted.
+	Findings []string
 }
 
 // LoadRun reads the artifacts in dir: report.json and trace.jsonl are
@@ -121,7 +124,30 @@ func LoadRun(dir string) (*Run, error) {
 	if lin, err := os.ReadFile(filepath.Join(dir, linFile)); err == nil {
 		r.HasLin, r.linPage = true, lin
 	}
+	r.Findings = findings(dir)
 	return r, nil
+}
+
+// findingPatterns match the files a history check writes beside the report
+// besides Porcupine's view (checkers.SessionFile, checkers.AnomalyFile; the
+// runner clears a rerun's directory of an earlier run's, so those present
+// are this run's).
+var findingPatterns = []string{"*-violations.txt", "*-anomaly.txt"}
+
+// findings lists the history checks' files in dir, sorted (os.ReadDir
+// sorts; matched by name, so that dir's own name is never a pattern).
+func findings(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range entries {
+		for _, pattern := range findingPatterns {
+			if ok, _ := filepath.Match(pattern, e.Name()); ok && e.Type().IsRegular() {
+				out = append(out, e.Name())
+				break
+			}
+		}
+	}
+	return out
 }
 
 // maxMeta bounds report.json, which holds a run's report and its trace
