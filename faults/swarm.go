@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/internal/suggest"
 	"github.com/simrun/simrun/sim"
 )
@@ -202,7 +203,7 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		if kind != "skew" && kind != "corrupt" {
 			desc += fmt.Sprintf(" for %v..%v", lasting.Min, lasting.Max)
 		}
-		draw.Mix = append(draw.Mix, fmt.Sprintf("%s (%d firings)", desc, n))
+		draw.Mix = append(draw.Mix, fmt.Sprintf("%s (%s)", desc, plural.Of(n, "firing")))
 	}
 	slices.SortStableFunc(draw.Steps, func(a, b Step) int { return cmp.Compare(a.At, b.At) })
 	return draw

@@ -460,3 +460,26 @@ func TestPageLinksTheChecksFindings(t *testing.T) {
 	copyRunWithHistory(t, empty, workload.NewHistory())
 	require.NotContains(t, renderDir(t, empty), "What the history checks found")
 }
+
+// TestPageSaysWhatTheSwarmDrew: a swarm failure's page lists the fault mix
+// and the options the swarm drew for the seed; a run without one says
+// nothing of it.
+func TestPageSaysWhatTheSwarmDrew(t *testing.T) {
+	dir := t.TempDir()
+	copyRunWithHistory(t, dir, workload.NewHistory())
+	path := filepath.Join(dir, "report.json")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	m["swarm"] = []string{"crash-leader every ~4.722s for 211ms..3.086s (2 firings)", "pause every ~3.393s for 304ms..2.104s (1 firing)"}
+	m["swarm_options"] = []string{"nodes 7 (of 3, 5, 7)"}
+	data, err = json.Marshal(m)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	page := renderDir(t, dir)
+	require.Contains(t, page, "Drawn by the swarm for this seed, written out as explicit steps in scenario.yaml: "+
+		"crash-leader every ~4.722s for 211ms..3.086s (2 firings); pause every ~3.393s for 304ms..2.104s (1 firing).")
+	require.Contains(t, page, "Drawn by swarm_options: nodes 7 (of 3, 5, 7).")
+	require.NotContains(t, renderDir(t, filepath.Join("testdata", "run")), "Drawn by the swarm")
+}

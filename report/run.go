@@ -37,6 +37,10 @@ type Meta struct {
 	SimTime   int64    `json:"sim_time_ns"`
 	Hash      string   `json:"trace_hash"`
 	Byzantine []string `json:"byzantine"`
+	// Swarm and SwarmOptions are what a swarm drew for this seed: the fault
+	// mix, and the cluster size, clients and workload (runner.Report).
+	Swarm        []string `json:"swarm"`
+	SwarmOptions []string `json:"swarm_options"`
 	Faults    string   `json:"faults"`
 	// Beyond says where the faults went beyond what the protocol assumes
 	// (runner.Report.Beyond).
