@@ -41,7 +41,7 @@ type Meta struct {
 	// mix, and the cluster size, clients and workload (runner.Report).
 	Swarm        []string `json:"swarm"`
 	SwarmOptions []string `json:"swarm_options"`
-	Faults    string   `json:"faults"`
+	Faults       string   `json:"faults"`
 	// Beyond says where the faults went beyond what the protocol assumes
 	// (runner.Report.Beyond).
 	Beyond []string `json:"beyond_assumptions"`
