@@ -1012,3 +1012,36 @@ func TestReportTakesAResultsFile(t *testing.T) {
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: "+other+": not a directory (report takes a failure's directory, a sweep's --out, or a results.jsonl)\n", errOut)
 }
+
+// TestMaxArtifactsBoundsTheFailuresWritten: a sweep writes artifacts for
+// at most --max-artifacts failing seeds of a scenario; the others keep a
+// result marked no_artifacts, which a sweep run again takes for done (not
+// for artifacts whose writing failed), and the summary says how many.
+func TestMaxArtifactsBoundsTheFailuresWritten(t *testing.T) {
+	bug, out := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"), t.TempDir()
+	code, stdout, errOut := simrun(t, "sweep", bug, "--seeds", "6", "--parallel", "1", "--max-artifacts", "1", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	pages, err := filepath.Glob(filepath.Join(out, "raft-bug-ack-before-sync", "failures", "*", "report.html"))
+	require.NoError(t, err)
+	require.Len(t, pages, 1)
+	data, err := os.ReadFile(filepath.Join(out, "raft-bug-ack-before-sync", "results.jsonl"))
+	require.NoError(t, err)
+	results := string(data)
+	failed, without := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(results), "\n") {
+		if !strings.Contains(line, `"class":"pass"`) {
+			failed++
+		}
+		if strings.Contains(line, `"no_artifacts":true`) {
+			without++
+		}
+	}
+	require.Equal(t, failed-1, without, results)
+	require.Contains(t, stdout, fmt.Sprintf("artifacts   written for 1 failing seed (--max-artifacts 1); %d more have none:", without))
+
+	_, _, errOut = simrun(t, "sweep", bug, "--seeds", "6", "--parallel", "1", "--max-artifacts", "1", "--out", out)
+	require.Contains(t, errOut, "nothing to run, all 6 seeds were finished by an earlier sweep")
+	code, _, errOut = simrun(t, "sweep", bug, "--max-artifacts", "-1", "--out", out)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --max-artifacts: must not be negative (0 writes them all), got -1\n", errOut)
+}

@@ -38,6 +38,10 @@ type result struct {
 	// for, so that merge can tell a shard that is missing or was cut short
 	// from a finished one. Absent in results of older sweeps.
 	Swept *sweptRange `json:"swept,omitempty"`
+	// NoArtifacts says a failing seed was left without artifacts on
+	// purpose (--max-artifacts): a sweep run again does not take it for
+	// one whose writing failed.
+	NoArtifacts bool `json:"no_artifacts,omitempty"`
 }
 
 // sweptRange is a sweep's --from, --seeds and --shard K/N.

@@ -40,13 +40,17 @@ type sweepFlags struct {
 	swarm      []string
 	keep       traceKeep
 	profile    profileFlags
+	// maxArtifacts bounds the failing seeds of a scenario that get
+	// artifacts (0: every one).
+	maxArtifacts int
 }
 
 const sweepLong = `Run many seeds of each scenario, in parallel worlds (one per core by default).
 
 Every result is appended to <out>/<scenario>/results.jsonl as soon as it
 finishes; a failing seed also gets its artifacts under
-<out>/<scenario>/failures/seed-<N>/. Results do not depend on --parallel: each
+<out>/<scenario>/failures/seed-<N>/, up to --max-artifacts failing seeds per
+scenario (the others keep their result and replay line). Results do not depend on --parallel: each
 world is deterministic on its own.
 
 Each result line is fsynced as it is written, so a machine crash loses at most
@@ -100,6 +104,8 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", 0, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
+	cmd.Flags().IntVar(&f.maxArtifacts, "max-artifacts", DefaultMaxArtifacts,
+		"write artifacts for at most this many failing seeds of each scenario (0: all); the others keep their result and replay line")
 	f.keep.addFlags(cmd)
 	f.profile.addFlags(cmd)
 	return cmd
@@ -236,6 +242,8 @@ func validateSweepFlags(f sweepFlags) error {
 		return badInput("--from %d with --seeds %d overflows the seed range", f.from, f.seeds)
 	case f.recheck < 0:
 		return badInput("--check-determinism: must not be negative, got %d", f.recheck)
+	case f.maxArtifacts < 0:
+		return badInput("--max-artifacts: must not be negative (0 writes them all), got %d", f.maxArtifacts)
 	}
 	_, _, err := parseShard(f.shard)
 	return err
@@ -279,6 +287,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 
 	s := newSweepRun(f, earlier, path, v, dir)
 	s.prog = newProgress(stderr, sc.Name, s.todo, s.before)
+	s.budget = newArtifactBudget(dir, f.maxArtifacts)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	so := runner.SweepOptions{
@@ -291,6 +300,9 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 		RecheckFrom:   f.from,
 		RecheckShards: s.swept.Of,
 		OnFailure: func(sc *scenarios.Scenario, rep *runner.Report) error {
+			if !s.budget.take(rep.Seed) {
+				return nil
+			}
 			_, err := runner.WriteArtifactsWith(failureDir(dir, rep.Seed), sc, proto, rep,
 				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options(a.command))
 			return err
@@ -359,6 +371,8 @@ type sweepRun struct {
 	rewritten int
 	rechecked int // seeds run twice by --check-determinism in this sweep
 	prog      *progress
+	budget    *artifactBudget
+	skipped   int // failing seeds left without artifacts by --max-artifacts
 	loadErr   error // a run could not be built
 	writeErr  error // results.jsonl could not be written
 	lost      int   // results not recorded after writeErr
@@ -406,7 +420,7 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 // result was kept. A nondeterministic seed, and one that ended without a
 // trace (a panic outside the protocol's handlers), get none.
 func lacksArtifacts(dir string, e entry) bool {
-	if !e.class.Failed() || e.class == runner.Nondeterministic || e.hash == "" {
+	if !e.class.Failed() || e.class == runner.Nondeterministic || e.hash == "" || e.full != nil && e.full.NoArtifacts {
 		return false
 	}
 	_, err := os.Stat(filepath.Join(failureDir(dir, e.seed), report.File))
@@ -429,13 +443,17 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 	}
 	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout, Swept: &s.swept}
 	res.File, res.ScenarioHash, res.Build = s.path, s.version.hash, s.version.build
+	res.NoArtifacts = res.Class.Failed() && s.budget.skippedArtifacts(res.Seed)
 	if err := appendResult(results, &res); err != nil {
 		s.writeErr = err
 		s.lose(r.Report)
 		return err
 	}
-	if s.rewrite[res.Seed] && r.Err == nil {
+	if s.rewrite[res.Seed] && r.Err == nil && !res.NoArtifacts {
 		s.rewritten++
+	}
+	if res.NoArtifacts {
+		s.skipped++
 	}
 	if res.Rechecked {
 		s.rechecked++
@@ -490,6 +508,10 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 		fmt.Fprintf(w, "determinism %d seeds run twice and their trace hashes compared (a mismatch is a nondeterministic seed)\n", s.rechecked)
 	case s.f.recheck > 0:
 		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs, and this one ran none of its sample (one seed in %d of the shard's; finished seeds are not run again: sweep them into another --out to check them)\n", s.f.recheck)
+	}
+	if s.skipped > 0 {
+		fmt.Fprintf(w, "artifacts   written for %s (--max-artifacts %d); %d more have none: their results and replay lines are in results.jsonl (--max-artifacts 0 writes them all)\n",
+			plural.Of(s.budget.written, "failing seed"), s.f.maxArtifacts, s.skipped)
 	}
 	if s.rewritten > 0 {
 		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep could not\n", s.rewritten)
