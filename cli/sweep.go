@@ -372,7 +372,7 @@ type sweepRun struct {
 	rechecked int // seeds run twice by --check-determinism in this sweep
 	prog      *progress
 	budget    *artifactBudget
-	skipped   int // failing seeds left without artifacts by --max-artifacts
+	skipped   int   // failing seeds left without artifacts by --max-artifacts
 	loadErr   error // a run could not be built
 	writeErr  error // results.jsonl could not be written
 	lost      int   // results not recorded after writeErr
