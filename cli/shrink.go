@@ -47,7 +47,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 		Short: "Shrink a failing run to a minimal scenario file",
 		Long:  shrinkLong,
 		Example: `  simrun shrink simrun-out/raft-bug-ack-before-sync-seed1
-  simrun shrink scenarios/bugs/raft-bug-forget-vote.yaml --seed 3 --out forget-vote-min.yaml`,
+  simrun shrink scenarios/bugs/raft-bug-forget-vote.yaml --seed 8 --out forget-vote-min.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.shrink(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
