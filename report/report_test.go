@@ -426,18 +426,7 @@ func TestReplayLineNamesARelativeProgram(t *testing.T) {
 	for program, note := range map[string]bool{"./mysim": true, "mysim": false, "": false} {
 		meta := Meta{Program: program}
 		require.Equal(t, note, meta.ReplayerIsRelative(), program)
-		dir := t.TempDir()
-		copyRunWithHistory(t, dir, workload.NewHistory())
-		path := filepath.Join(dir, "report.json")
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(data, &m))
-		m["program"] = program
-		data, err = json.Marshal(m)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(path, data, 0o644))
-		page := renderDir(t, dir)
+		page := renderDir(t, runWithMeta(t, func(m map[string]any) { m["program"] = program }))
 		require.Contains(t, page, "Replay: <code>"+meta.Replayer()+" run scenario.yaml</code>", program)
 		require.Equal(t, note, strings.Contains(page, "is the program as it was run, from where it ran"), program)
 	}
@@ -465,21 +454,30 @@ func TestPageLinksTheChecksFindings(t *testing.T) {
 // and the options the swarm drew for the seed; a run without one says
 // nothing of it.
 func TestPageSaysWhatTheSwarmDrew(t *testing.T) {
+	page := renderDir(t, runWithMeta(t, func(m map[string]any) {
+		m["swarm"] = []string{"crash-leader every ~4.722s for 211ms..3.086s (2 firings)", "pause every ~3.393s for 304ms..2.104s (1 firing)"}
+		m["swarm_options"] = []string{"nodes 7 (of 3, 5, 7)"}
+	}))
+	require.Contains(t, page, "Drawn by the swarm for this seed, written out as explicit steps in scenario.yaml: "+
+		"crash-leader every ~4.722s for 211ms..3.086s (2 firings); pause every ~3.393s for 304ms..2.104s (1 firing).")
+	require.Contains(t, page, "Drawn by swarm_options: nodes 7 (of 3, 5, 7).")
+	require.NotContains(t, renderDir(t, filepath.Join("testdata", "run")), "Drawn by the swarm")
+}
+
+// runWithMeta copies the hand-made run, with no history, into a new
+// directory and edits its report.json with edit.
+func runWithMeta(t *testing.T, edit func(meta map[string]any)) string {
+	t.Helper()
 	dir := t.TempDir()
 	copyRunWithHistory(t, dir, workload.NewHistory())
 	path := filepath.Join(dir, "report.json")
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(data, &m))
-	m["swarm"] = []string{"crash-leader every ~4.722s for 211ms..3.086s (2 firings)", "pause every ~3.393s for 304ms..2.104s (1 firing)"}
-	m["swarm_options"] = []string{"nodes 7 (of 3, 5, 7)"}
-	data, err = json.Marshal(m)
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal(data, &meta))
+	edit(meta)
+	data, err = json.Marshal(meta)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, data, 0o644))
-	page := renderDir(t, dir)
-	require.Contains(t, page, "Drawn by the swarm for this seed, written out as explicit steps in scenario.yaml: "+
-		"crash-leader every ~4.722s for 211ms..3.086s (2 firings); pause every ~3.393s for 304ms..2.104s (1 firing).")
-	require.Contains(t, page, "Drawn by swarm_options: nodes 7 (of 3, 5, 7).")
-	require.NotContains(t, renderDir(t, filepath.Join("testdata", "run")), "Drawn by the swarm")
+	return dir
 }

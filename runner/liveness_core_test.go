@@ -32,17 +32,24 @@ faults:
 checks: [agreement, linearizable, liveness]
 liveness: {heal: core, within: 10s}
 `
+	for seed := uint64(1); seed <= 8; seed++ {
+		require.Equal(t, []int{1, 3}, passesKeeping(t, text, seed), "seed %d", seed)
+	}
+}
+
+// passesKeeping runs seed of the scenario text, requires a pass, and
+// returns the servers kept down in its liveness phase.
+func passesKeeping(t *testing.T, text string, seed uint64) []int {
+	t.Helper()
 	sc, err := scenarios.Parse("core.yaml", []byte(text))
 	require.NoError(t, err)
 	proto, err := registry.Resolve(sc)
 	require.NoError(t, err)
-	for seed := uint64(1); seed <= 8; seed++ {
-		var trace bytes.Buffer
-		rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
-		require.NoError(t, err)
-		require.Equal(t, runner.Pass, rep.Class, rep.Reason)
-		require.Equal(t, []int{1, 3}, keptDown(t, &trace), "seed %d", seed)
-	}
+	var trace bytes.Buffer
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, "%sseed %d: %s", text, seed, rep.Reason)
+	return keptDown(t, &trace)
 }
 
 // keptDown lists the servers crashed when the liveness phase began.
@@ -85,16 +92,9 @@ func TestCoreHealOfPBFTStaysWithinItsTolerance(t *testing.T) {
 		{"protocol: pbft\nnodes: 4\nbyzantine: [{nodes: [3], behaviour: silent}]\n", 0},
 		{"protocol: pbft\nnodes: 7\nbyzantine: [{nodes: [6], behaviour: silent}]\n", 1},
 	} {
-		sc, err := scenarios.Parse("core.yaml", []byte(c.text+"duration: 2s\nchecks: [agreement, linearizable, liveness]\nliveness: {heal: core, within: 10s}\n"))
-		require.NoError(t, err)
-		proto, err := registry.Resolve(sc)
-		require.NoError(t, err)
+		text := c.text + "duration: 2s\nchecks: [agreement, linearizable, liveness]\nliveness: {heal: core, within: 10s}\n"
 		for seed := uint64(1); seed <= 3; seed++ {
-			var trace bytes.Buffer
-			rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
-			require.NoError(t, err)
-			require.Equal(t, runner.Pass, rep.Class, "%sseed %d: %s", c.text, seed, rep.Reason)
-			require.Len(t, keptDown(t, &trace), c.down, "%sseed %d", c.text, seed)
+			require.Len(t, passesKeeping(t, text, seed), c.down, "%sseed %d", c.text, seed)
 		}
 	}
 }
@@ -114,15 +114,7 @@ faults:
 checks: [agreement, liveness]
 liveness: {heal: core, within: 10s}
 `
-	sc, err := scenarios.Parse("core.yaml", []byte(text))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
 	for seed := uint64(1); seed <= 6; seed++ {
-		var trace bytes.Buffer
-		rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
-		require.NoError(t, err)
-		require.Equal(t, runner.Pass, rep.Class, rep.Reason)
-		require.Equal(t, []int{2}, keptDown(t, &trace), "seed %d", seed)
+		require.Equal(t, []int{2}, passesKeeping(t, text, seed), "seed %d", seed)
 	}
 }
