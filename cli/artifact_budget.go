@@ -16,12 +16,13 @@ const DefaultMaxArtifacts = 100
 
 // artifactBudget hands out the failing seeds whose artifacts a sweep of one
 // scenario writes: at most max in its directory, counting those an earlier
-// sweep wrote. Workers take from it side by side.
+// sweep wrote. Workers take from it side by side, so which failing seeds
+// get artifacts depends on the order they finish in (their results do not).
 type artifactBudget struct {
 	mu      sync.Mutex
 	max     int // 0: no limit
 	written int
-	skipped map[uint64]bool
+	skipped map[uint64]bool // seeds left without, until their result is recorded
 }
 
 // newArtifactBudget counts the failures' pages already in dir.
@@ -34,6 +35,14 @@ func newArtifactBudget(dir string, max int) *artifactBudget {
 		}
 	}
 	return b
+}
+
+// room reports whether artifacts for n more seeds fit, for planning which
+// seeds an earlier sweep left without to run again.
+func (b *artifactBudget) room(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.max == 0 || b.written+n <= b.max
 }
 
 // take reports whether seed's artifacts are written; a seed left without
@@ -49,9 +58,26 @@ func (b *artifactBudget) take(seed uint64) bool {
 	return true
 }
 
-// skippedArtifacts reports whether take left seed without artifacts.
+// giveBack returns what take gave for artifacts whose writing failed.
+func (b *artifactBudget) giveBack() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.written--
+}
+
+// skippedArtifacts reports whether take left seed without artifacts, and
+// forgets it: the result line records it from then on.
 func (b *artifactBudget) skippedArtifacts(seed uint64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.skipped[seed]
+	skipped := b.skipped[seed]
+	delete(b.skipped, seed)
+	return skipped
+}
+
+// writtenCount is how many failing seeds have artifacts in the directory.
+func (b *artifactBudget) writtenCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.written
 }

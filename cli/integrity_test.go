@@ -643,7 +643,7 @@ func TestResumeWritesArtifactsThatCouldNotBeWritten(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(failures, "seed-1")))
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
 	require.Equal(t, exitSafety, code, errOut)
-	require.Contains(t, stdout, "rewritten   1 failing seeds run again to write the artifacts an earlier sweep could not\n")
+	require.Contains(t, stdout, "rewritten   1 failing seeds run again to write the artifacts an earlier sweep did not\n")
 	require.FileExists(t, filepath.Join(failures, "seed-1", "report.html"))
 
 	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
@@ -1013,22 +1013,29 @@ func TestReportTakesAResultsFile(t *testing.T) {
 	require.Equal(t, "simrun: "+other+": not a directory (report takes a failure's directory, a sweep's --out, or a results.jsonl)\n", errOut)
 }
 
-// TestMaxArtifactsBoundsTheFailuresWritten: a sweep writes artifacts for
-// at most --max-artifacts failing seeds of a scenario; the others keep a
-// result marked no_artifacts, which a sweep run again takes for done (not
-// for artifacts whose writing failed), and the summary says how many.
-func TestMaxArtifactsBoundsTheFailuresWritten(t *testing.T) {
+// TestSweepMaxArtifactsBoundsTheFailuresWritten: a sweep writes artifacts
+// for at most --max-artifacts failing seeds of a scenario, workers side by
+// side; the others keep a result marked no_artifacts, which a sweep run
+// again takes for done while the budget is spent, and runs again, lowest
+// first, to write theirs once it is raised. The summary says how many.
+func TestSweepMaxArtifactsBoundsTheFailuresWritten(t *testing.T) {
 	bug, out := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"), t.TempDir()
-	code, stdout, errOut := simrun(t, "sweep", bug, "--seeds", "6", "--parallel", "1", "--max-artifacts", "1", "--out", out)
+	failures := filepath.Join(out, "raft-bug-ack-before-sync", "failures")
+	sweep := func(max string) (int, string, string) {
+		return simrun(t, "sweep", bug, "--seeds", "6", "--parallel", "2", "--max-artifacts", max, "--out", out)
+	}
+	pages := func() int {
+		found, err := filepath.Glob(filepath.Join(failures, "*", "report.html"))
+		require.NoError(t, err)
+		return len(found)
+	}
+	code, stdout, errOut := sweep("1")
 	require.Equal(t, exitSafety, code, errOut)
-	pages, err := filepath.Glob(filepath.Join(out, "raft-bug-ack-before-sync", "failures", "*", "report.html"))
-	require.NoError(t, err)
-	require.Len(t, pages, 1)
+	require.Equal(t, 1, pages())
 	data, err := os.ReadFile(filepath.Join(out, "raft-bug-ack-before-sync", "results.jsonl"))
 	require.NoError(t, err)
-	results := string(data)
 	failed, without := 0, 0
-	for _, line := range strings.Split(strings.TrimSpace(results), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		if !strings.Contains(line, `"class":"pass"`) {
 			failed++
 		}
@@ -1036,11 +1043,18 @@ func TestMaxArtifactsBoundsTheFailuresWritten(t *testing.T) {
 			without++
 		}
 	}
-	require.Equal(t, failed-1, without, results)
+	require.Equal(t, failed-1, without, string(data))
+	require.Greater(t, without, 1)
 	require.Contains(t, stdout, fmt.Sprintf("artifacts   written for 1 failing seed (--max-artifacts 1); %d more have none:", without))
 
-	_, _, errOut = simrun(t, "sweep", bug, "--seeds", "6", "--parallel", "1", "--max-artifacts", "1", "--out", out)
+	_, _, errOut = sweep("1")
 	require.Contains(t, errOut, "nothing to run, all 6 seeds were finished by an earlier sweep")
+	_, stdout, _ = sweep("2")
+	require.Contains(t, stdout, "rewritten   1 failing seeds run again to write the artifacts an earlier sweep did not\n")
+	require.Equal(t, 2, pages())
+	_, _, _ = sweep("0")
+	require.Equal(t, failed, pages(), "0 writes them all")
+
 	code, _, errOut = simrun(t, "sweep", bug, "--max-artifacts", "-1", "--out", out)
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: --max-artifacts: must not be negative (0 writes them all), got -1\n", errOut)

@@ -63,7 +63,11 @@ func (p *progress) add(failed bool) {
 // line writes where the sweep stands, counting the seeds an earlier sweep
 // finished among those done (the rate is this sweep's own).
 func (p *progress) line() {
-	if p.total == 0 {
+	switch {
+	case p.total == 0 && p.before == 0:
+		fmt.Fprintf(p.w, "sweep %s: nothing to run\n", p.name)
+		return
+	case p.total == 0:
 		fmt.Fprintf(p.w, "sweep %s: nothing to run, all %d seeds were finished by an earlier sweep\n", p.name, p.before)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -285,9 +286,8 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	}
 	defer results.Close()
 
-	s := newSweepRun(f, earlier, path, v, dir)
+	s := newSweepRun(f, earlier, path, v, dir, newArtifactBudget(dir, f.maxArtifacts))
 	s.prog = newProgress(stderr, sc.Name, s.todo, s.before)
-	s.budget = newArtifactBudget(dir, f.maxArtifacts)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	so := runner.SweepOptions{
@@ -305,6 +305,9 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 			}
 			_, err := runner.WriteArtifactsWith(failureDir(dir, rep.Seed), sc, proto, rep,
 				runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}, f.keep.options(a.command))
+			if err != nil {
+				s.budget.giveBack()
+			}
 			return err
 		},
 	}
@@ -367,7 +370,7 @@ type sweepRun struct {
 	retriable map[uint64]bool // seeds whose stored result is a Porcupine timeout
 	retried   int
 	resolved  int             // retried seeds that reached a verdict this time
-	rewrite   map[uint64]bool // failing seeds whose artifacts an earlier sweep could not write
+	rewrite   map[uint64]bool // failing seeds whose artifacts an earlier sweep did not write
 	rewritten int
 	rechecked int // seeds run twice by --check-determinism in this sweep
 	prog      *progress
@@ -386,25 +389,38 @@ type sweepRun struct {
 // newSweepRun plans the sweep: the seeds of the range and shard, without
 // those an earlier sweep of this scenario version finished. A stored
 // inconclusive result from Porcupine's time budget is not finished: it runs
-// again, with this sweep's --lin-timeout.
-func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, dir string) *sweepRun {
+// again, with this sweep's --lin-timeout. Nor is a failing seed an earlier
+// sweep left without artifacts (--max-artifacts) while the budget now has
+// room: the lowest of them run again to write theirs.
+func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, dir string, budget *artifactBudget) *sweepRun {
 	k, n, _ := parseShard(f.shard)
 	inSweep := func(seed uint64) bool {
 		return seed >= f.from && seed-f.from < f.seeds && (seed-f.from)%n == k
 	}
 	s := &sweepRun{f: f, path: path, version: v, dir: dir, tally: earlier.only(inSweep), retriable: map[uint64]bool{},
-		rewrite: map[uint64]bool{}, swept: sweptRange{From: f.from, Seeds: f.seeds, Shard: k, Of: n}}
+		rewrite: map[uint64]bool{}, swept: sweptRange{From: f.from, Seeds: f.seeds, Shard: k, Of: n}, budget: budget}
 	// The file swept now holds this version: replay lines name it, not the
 	// file an earlier sweep of the version read, which may have changed.
 	s.tally.replayFile = path
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
+	var without []uint64      // failing seeds left without artifacts by the budget
 	for seed, e := range s.tally.bySeed {
 		switch {
 		case e.retriable():
 			s.retriable[seed] = true
 		case lacksArtifacts(dir, e):
 			s.rewrite[seed] = true // runs again: the same result, and its artifacts
+		case e.full != nil && e.full.NoArtifacts:
+			without = append(without, seed)
 		default:
+			done[seed] = true
+		}
+	}
+	slices.Sort(without)
+	for i, seed := range without {
+		if budget.room(i + 1) {
+			s.rewrite[seed] = true
+		} else {
 			done[seed] = true
 		}
 	}
@@ -510,11 +526,11 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs, and this one ran none of its sample (one seed in %d of the shard's; finished seeds are not run again: sweep them into another --out to check them)\n", s.f.recheck)
 	}
 	if s.skipped > 0 {
-		fmt.Fprintf(w, "artifacts   written for %s (--max-artifacts %d); %d more have none: their results and replay lines are in results.jsonl (--max-artifacts 0 writes them all)\n",
-			plural.Of(s.budget.written, "failing seed"), s.f.maxArtifacts, s.skipped)
+		fmt.Fprintf(w, "artifacts   written for %s (--max-artifacts %d); %d more have none: their results and replay lines are in results.jsonl (the same command with a larger --max-artifacts, or 0 for all, writes theirs)\n",
+			plural.Of(s.budget.writtenCount(), "failing seed"), s.f.maxArtifacts, s.skipped)
 	}
 	if s.rewritten > 0 {
-		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep could not\n", s.rewritten)
+		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep did not\n", s.rewritten)
 	}
 	if n := s.tally.count(entry.retriable); n > 0 {
 		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)

@@ -181,8 +181,10 @@ func (l Latency) quantile(p float64) time.Duration {
 }
 
 // tieBand is how close, relative to the value, a quantile must come to a
-// half microsecond to count as exactly half way.
-const tieBand = 1e-9
+// half microsecond to count as exactly half way: thousands of units in the
+// last place (platforms differ by a few), and below a hundredth of a
+// microsecond for any latency under a day.
+const tieBand = 1e-12
 
 // roundMicros rounds a quantile in nanoseconds to the microsecond, the same
 // way on every platform. math.Exp and math.Log have their own assembly on
@@ -190,9 +192,8 @@ const tieBand = 1e-9
 // differ between targets in its last bits; rounding hides that except at a
 // tie, and ties are not rare: the median of a log-normal is exp(log(m)),
 // which is m itself, a half microsecond whenever m is an odd multiple of
-// 500ns. So a value within tieBand of a half is taken for one and rounded
-// half to even; platforms differ by a few units in the last place, a
-// million times less than the band.
+// 500ns. So a value within tieBand (relative) of a half is taken for one
+// and rounded half to even.
 func roundMicros(ns float64) time.Duration {
 	us := ns / float64(time.Microsecond)
 	if us >= float64(math.MaxInt64/int64(time.Microsecond)) { // +Inf too

@@ -126,6 +126,8 @@ func TestRoundMicrosTiesAlikeEverywhere(t *testing.T) {
 			up, down = math.Nextafter(up, math.Inf(1)), math.Nextafter(down, 0)
 		}
 	}
+	require.Equal(t, 600000001*time.Microsecond, roundMicros(600_000_001_100), "ten minutes: the band stays far below a microsecond")
+	require.Equal(t, 100000001*time.Microsecond, roundMicros(100_000_000_540))
 	require.Equal(t, 1152*time.Microsecond, roundMicros(1152499.9))
 	require.Equal(t, 1153*time.Microsecond, roundMicros(1152500.1))
 	require.Equal(t, 3*time.Millisecond, roundMicros(math.Exp(math.Log(3e6))))
