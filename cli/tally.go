@@ -274,10 +274,7 @@ func (t *tally) print(w io.Writer, resultsPath, program string) {
 		}
 	}
 	if n := t.count(func(e entry) bool { return e.full != nil && len(e.full.Beyond) > 0 }); n > 0 {
-		seeds := fmt.Sprintf("%d failing seeds", n)
-		if n == 1 {
-			seeds = "1 failing seed"
-		}
+		seeds := plural.Of(n, "failing seed")
 		fmt.Fprintf(w, "beyond      %s ran the scenario's faults beyond what the protocol assumes (clocks further apart "+
 			"than its drift bound, a clock jump, more faulty servers than it tolerates; each report's beyond line says "+
 			"where): their failures may be the faults' doing, not the protocol's\n", seeds)

@@ -101,7 +101,7 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	// it instead, and its result counts only if it is no larger than the
 	// failing run in any measure.
 	best, bestRep := s.best, s.bestRep
-	for restart := uint64(1); restart < shrinkPaths && s.runs < so.MaxRuns && !small(bestRep); restart++ {
+	for restart := uint64(1); restart < shrinkPaths && !small(bestRep) && !s.outOfRuns(); restart++ {
 		s.best, s.bestRep, s.strict, s.restart = start, startRep, false, restart
 		if s.loose != nil && restart%2 == 1 {
 			s.best, s.bestRep = s.loose, s.looseRep
@@ -117,7 +117,7 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	}
 	s.best, s.bestRep = best, bestRep
 	res.Scenario, res.Report, res.Runs = s.best.WithSeed(so.Seed), s.bestRep, s.runs
-	res.Spent = s.runs >= so.MaxRuns
+	res.Spent = s.starved
 	res.After = sizeOf(s.best, s.bestRep)
 	return res, nil
 }
@@ -136,7 +136,7 @@ func (s *shrinker) reduce() {
 			s.strict = false
 		}
 	}
-	for s.runs < s.so.MaxRuns {
+	for !s.outOfRuns() {
 		if s.pass() {
 			continue
 		}
@@ -193,7 +193,7 @@ func (s *shrinker) shuffledDrops() {
 	}
 	dropped := make([]bool, len(order))
 	for _, i := range order {
-		if s.runs >= s.so.MaxRuns {
+		if s.outOfRuns() {
 			return
 		}
 		// the index of step i among those not dropped yet
@@ -243,6 +243,8 @@ type shrinker struct {
 	// has more firings or operations than the best: the second pass only
 	// ever makes the result smaller than the first pass left it.
 	strict bool
+	// starved says the budget stopped something from being tried.
+	starved bool
 	// restart numbers the current path (0: the plain one); see Shrink.
 	restart uint64
 	// loose is a pinned timeline that fails the same way but with more
@@ -266,6 +268,15 @@ func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool 
 	return s.tryIf(step, edit, func(*scenarios.Scenario, *Report) bool { return true })
 }
 
+// outOfRuns reports whether the run budget is spent, and remembers that
+// something was left untried for it (ShrinkResult.Spent).
+func (s *shrinker) outOfRuns() bool {
+	if s.runs >= s.so.MaxRuns {
+		s.starved = true
+	}
+	return s.starved
+}
+
 // goesBeyond reports whether a candidate's faults go past what the protocol
 // tolerates (Report.Beyond) where the failing run's did not: a failure
 // there may be the faults' doing, not the bug's (one server corrupting its
@@ -279,7 +290,7 @@ func (s *shrinker) goesBeyond(rep *Report) bool {
 // fault moved in time, the timeline pinned anew): it keeps the candidate
 // only if accept also holds for it and its run.
 func (s *shrinker) tryIf(step string, edit func(c *scenarios.Scenario) bool, accept func(*scenarios.Scenario, *Report) bool) bool {
-	if s.runs >= s.so.MaxRuns {
+	if s.outOfRuns() {
 		return false
 	}
 	c := s.best.Clone()

@@ -160,6 +160,48 @@ func TestCompactionTornByACrashKeepsEveryValue(t *testing.T) {
 	}
 }
 
+// The same for a snapshot installed from the leader over slots this server
+// accepted but never learned chosen: whatever prefix of the install's
+// writes a crash keeps, each accepted value is in the snapshot or in its
+// record.
+func TestInstallTornByACrashKeepsEveryValue(t *testing.T) {
+	cfg := testConfig()
+	cfg.SnapshotInterval = 0
+	tn := leaderWith(t, 3, cfg)
+	tn.Do(0, func(n *node) { n.cfg.SnapshotInterval, n.canSnapshot = 1, true }) // the leader compacts at every slot
+	tn.TearWrites(1)
+	for round := range 40 {
+		tn.Drop = func(e envelope) bool { _, accept := e.Msg.(MsgAccept); return e.To == 1 && !accept }
+		addMany(tn, uint64(1+6*round), 6)
+		tn.Drop = nil
+		n, leader := tn.Node(1), tn.Node(0)
+		first, last := n.commit+1, n.lastSlot()
+		require.Greater(t, last, first+2, "round %d: server 1 accepted slots it did not learn chosen", round)
+		require.Equal(t, last, leader.snap.Index, "round %d: the leader's snapshot covers them", round)
+		digests := map[uint64]uint64{}
+		for s := first; s <= last; s++ {
+			digests[s] = n.rec(s).cmd.Digest()
+		}
+		tn.Within(1, func(n *node, env *prototest.Env) {
+			n.env = env
+			n.installSnapshot(leader.snap)
+		})
+		require.Positive(t, tn.Disk(1).Unsynced(), "the install is not synced yet")
+		tn.Restart(1)
+		n = tn.Node(1)
+		for s := first; s <= last; s++ {
+			if s <= n.base() {
+				continue // in the snapshot
+			}
+			r := n.rec(s)
+			require.NotNil(t, r, "round %d: slot %d is in neither the snapshot (at %d) nor the log", round, s, n.base())
+			require.Equal(t, digests[s], r.cmd.Digest(), "round %d: slot %d's accepted value", round, s)
+		}
+		tn.Fire(0, timerHeartbeat)
+		tn.Stabilize()
+	}
+}
+
 // A state machine that cannot snapshot keeps its whole log.
 func TestNoCompactionWithoutASnapshotter(t *testing.T) {
 	tn := newTestNetWith(t, 3, testConfig(), prototest.NewPlainKV)

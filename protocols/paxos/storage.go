@@ -181,8 +181,9 @@ type slotRecord struct {
 // fails was corrupted on the disk. A corrupt slot record is replaced by a
 // lost record (so that a restart remembers the loss); a corrupt promise or
 // snapshot is deleted and the state reports the loss. A corrupt commit index
-// is forgotten. Records at or below the snapshot (left by no correct run) are
-// deleted.
+// is forgotten. Records at or below the snapshot are what a crash left of a
+// compaction, which writes the snapshot before it deletes them
+// (writeSnapshot): they are deleted.
 func loadState(d *sim.Disk) durableState {
 	var st durableState
 	st.promise = loadPromise(d, &st.lost)

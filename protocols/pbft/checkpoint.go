@@ -275,8 +275,9 @@ func (n *node) handleStatus(from sim.NodeID, m MsgStatus) {
 
 // windowStuck reports whether the replica whose status is m has executed to
 // its high water mark and waits for a stable checkpoint that this replica
-// has: it missed the checkpoint votes (cut off when they went out, and they
-// are not sent again), and no commit certificate past its window can help
+// has: it missed the checkpoint votes (cut off when they went out; they are
+// sent again only while they are not stable at their sender,
+// resendCheckpoints), and no commit certificate past its window can help
 // it. The proof of this replica's stable checkpoint moves its window.
 func (n *node) windowStuck(m MsgStatus) bool {
 	return m.Stable < n.snap.cert.Seq && m.Exec >= m.Stable+n.window()
