@@ -220,7 +220,9 @@ type jsonOperation struct {
 	Status string `json:"status"`
 	Output string `json:"output,omitempty"`
 	Found  bool   `json:"found,omitempty"`
-	CASOK  bool   `json:"cas_ok,omitempty"`
+	// CASOK is written for every cas answered OK, false too: a cas whose
+	// expectation did not hold is a definite answer, not a missing field.
+	CASOK *bool `json:"cas_ok,omitempty"`
 	// Txn: a list-append transaction's micro-operations.
 	Txn []jsonMicroOp `json:"txn,omitempty"`
 }
@@ -244,7 +246,10 @@ func (h *History) WriteJSON(w io.Writer) error {
 func toJSON(o *Operation) jsonOperation {
 	j := jsonOperation{ID: o.ID, Client: o.Client, Seq: o.Seq, Kind: o.Kind.String(), Key: o.Key,
 		Value: o.Value, Expect: o.Expect, Call: int64(o.Call), Status: o.Status.String(),
-		Output: o.Output, Found: o.Found, CASOK: o.CASOK, Txn: txnToJSON(o.Txn)}
+		Output: o.Output, Found: o.Found, Txn: txnToJSON(o.Txn)}
+	if o.Kind == OpCAS && o.Status == StatusOK {
+		j.CASOK = &o.CASOK
+	}
 	if o.Return != sim.Forever {
 		r := int64(o.Return)
 		j.Return = &r
@@ -288,7 +293,7 @@ func fromJSON(j *jsonOperation) (Operation, error) {
 	}
 	op := Operation{ID: j.ID, Client: j.Client, Seq: j.Seq, Kind: kind, Key: j.Key, Value: j.Value,
 		Expect: j.Expect, Call: sim.Time(j.Call), Return: sim.Forever, Status: status,
-		Output: j.Output, Found: j.Found, CASOK: j.CASOK, Txn: txnFromJSON(j.Txn)}
+		Output: j.Output, Found: j.Found, CASOK: j.CASOK != nil && *j.CASOK, Txn: txnFromJSON(j.Txn)}
 	if j.Return != nil {
 		op.Return = sim.Time(*j.Return)
 	}

@@ -32,6 +32,26 @@ func TestHistoryJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, []int{2, 1, 1}, []int{ok, failed, unknown})
 }
 
+// A cas answered OK says whether it wrote, false too: a failed expectation
+// is a definite answer, which a reader should not have to infer from a
+// missing field. Other kinds and other outcomes carry no cas_ok.
+func TestHistoryJSONSaysWhetherACasWrote(t *testing.T) {
+	h := NewHistory(
+		Operation{Client: 0, Seq: 1, Kind: OpCAS, Key: "k0", Expect: "c0.1", Value: "c0.2", Call: 1, Return: 2, Status: StatusOK, Output: "c9.9", Found: true},
+		Operation{Client: 0, Seq: 2, Kind: OpCAS, Key: "k0", Expect: "c9.9", Value: "c0.3", Call: 3, Return: 4, Status: StatusOK, CASOK: true},
+		Operation{Client: 0, Seq: 3, Kind: OpPut, Key: "k0", Value: "c0.4", Call: 5, Return: 6, Status: StatusOK},
+	)
+	var buf bytes.Buffer
+	require.NoError(t, h.WriteJSON(&buf))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	assert.Contains(t, lines[0], `"cas_ok":false`)
+	assert.Contains(t, lines[1], `"cas_ok":true`)
+	assert.NotContains(t, lines[2], "cas_ok")
+	back, err := ReadJSON(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, h.Operations(), back.Operations())
+}
+
 func TestReadJSONRejectsGarbage(t *testing.T) {
 	for _, in := range []string{
 		`{"id":0,"kind":"del","key":"k0","call":0,"return":null,"status":"ok"}`,
