@@ -37,6 +37,11 @@ type availability struct {
 	core    []sim.NodeID
 	coreInc []uint64
 	reached []sim.NodeID // reach's scratch
+	// heard marks, per server, the servers a message arrived from since
+	// reach last looked at it (heard[to][from]): a late answer, sent
+	// before a cut or a crash, still tells the leader that a server was
+	// there (isolated-leader).
+	heard [][]bool
 }
 
 // attachAvailability hooks the world's messages if the scenario lists an
@@ -72,6 +77,9 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 	w := a.r.world
 	if a.stale || a.isolated != nil {
 		a.termed(ev)
+	}
+	if a.isolated != nil && !ev.Sent {
+		a.arrived(ev.From, ev.To)
 	}
 	if a.check != nil && !a.stopped && w.Now() >= a.nextSample {
 		a.nextSample = w.Now().Add(healthSample)
@@ -164,21 +172,53 @@ func (a *availability) broken(from, to sim.NodeID) bool {
 	return a.severed(from, to) || a.r.world.Link(from, to) != a.r.world.DefaultLink()
 }
 
+// arrived notes a late message from one server to another: delivered
+// while its sender is down or paused or its link severed, so sent before
+// that. A message sent on an open link proves nothing reach does not
+// already see (and a one-way cut keeps the leader cut off, as it keeps
+// its answers from arriving).
+func (a *availability) arrived(from, to sim.NodeID) {
+	w := a.r.world
+	n := len(w.Servers())
+	if int(from) >= n || int(to) >= n {
+		return // a client's
+	}
+	if w.Up(from) && !w.Paused(from) && !a.severed(from, to) {
+		return
+	}
+	if a.heard == nil {
+		a.heard = make([][]bool, n)
+		for i := range a.heard {
+			a.heard[i] = make([]bool, n)
+		}
+	}
+	a.heard[to][from] = true
+}
+
 // reach says where server id stands, for the isolated-leader check: its
 // clock, how long it was held, and whether it is cut off from a majority.
 // A server it cannot reach is down or paused, or a link between them is cut
-// or clogged either way; a lossy or slow link still reaches. While no
-// member of the latest configuration has announced it, which majority
-// counts is not clear, and no server is cut off.
+// or clogged either way; a lossy or slow link still reaches, and so does a
+// server whose late message reached id since reach last looked (an answer
+// sent before a cut or a crash and delivered after it, which a leader
+// rightly counts: thesis §6.2 asks only that it heard from a majority
+// within an election timeout). While no member of the latest configuration has
+// announced it, which majority counts is not clear, and no server is cut
+// off.
 func (a *availability) reach(id sim.NodeID) checkers.LeaderReach {
 	w := a.r.world
 	r := checkers.LeaderReach{Clock: w.LocalTime(id), Stalled: w.Stalled(id)}
+	var heard []bool
+	if int(id) < len(a.heard) {
+		heard = a.heard[id]
+		defer clear(heard)
+	}
 	if !a.r.config.knownToMembers() {
 		return r
 	}
 	reached := a.reached[:0]
 	for _, p := range a.r.config.healthMembers(w.Servers()) {
-		if p == id || w.Up(p) && !w.Paused(p) && !a.severed(id, p) && !a.severed(p, id) {
+		if p == id || w.Up(p) && !w.Paused(p) && !a.severed(id, p) && !a.severed(p, id) || heard != nil && heard[p] {
 			reached = append(reached, p)
 		}
 	}
