@@ -130,7 +130,8 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 }
 
 // healthyMajority returns a majority of the members (of each half of a
-// joint configuration) that are up, not paused, and whose links to each
+// joint configuration; for a Byzantine-fault-tolerant protocol, a quorum of
+// correct servers: enough) that are up, not paused, and whose links to each
 // other are neither cut nor clogged either way, or nil if there is none. It
 // starts from every running member and drops the one with the most broken
 // links until the rest are connected: greedy, so it may miss a majority in
@@ -139,11 +140,11 @@ func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
 	for _, id := range a.r.config.healthMembers(w.Servers()) {
-		if w.Up(id) && !w.Paused(id) {
+		if w.Up(id) && !w.Paused(id) && (a.r.tolerates == 0 || a.correctServer(id)) {
 			set = append(set, id)
 		}
 	}
-	for a.r.config.hasMajority(set, len(w.Servers())) {
+	for a.enough(set) {
 		worst, most := -1, 0
 		for i, x := range set {
 			broken := 0
@@ -162,6 +163,19 @@ func (a *availability) healthyMajority() []sim.NodeID {
 		set = slices.Delete(set, worst, worst+1)
 	}
 	return nil
+}
+
+// enough reports whether set can make progress: a majority of the members
+// (of each half of a joint configuration) for a crash-fault protocol; for
+// a Byzantine-fault-tolerant one (Servers.Tolerates f), a quorum of n - f
+// servers, all correct (healthyMajority leaves the Byzantine ones out): a
+// bare majority of 3f+1 cannot commit.
+func (a *availability) enough(set []sim.NodeID) bool {
+	n := len(a.r.world.Servers())
+	if a.r.tolerates > 0 {
+		return len(set) >= n-a.r.tolerates
+	}
+	return a.r.config.hasMajority(set, n)
 }
 
 // broken reports whether the link from -> to fails the servers: severed,
@@ -249,7 +263,7 @@ func (a *availability) steady(majority []sim.NodeID) bool {
 			}
 		}
 		a.core, a.coreInc = a.core[:kept], a.coreInc[:kept]
-		if a.r.config.hasMajority(a.core, len(w.Servers())) {
+		if a.enough(a.core) {
 			return true
 		}
 	}
