@@ -130,7 +130,7 @@ protocol_options:
 // them too: it reported seeds 3, 4, 5 and 7 of these (14 of 60) as a leader
 // that did not step down in time.
 func TestIsolatedLeaderCountsLateAnswers(t *testing.T) {
-	sc, err := scenarios.Parse("late-answers.yaml", []byte(`protocol: raft
+	sc, proto := parsed(t, "late-answers.yaml", `protocol: raft
 nodes: 5
 duration: 6s
 network:
@@ -144,9 +144,6 @@ faults:
   - {at: 3s, crash: 3, down: 2s}
 checks: [linearizable, agreement, one-leader-per-term, isolated-leader]
 protocol_options: {check_quorum: true, heartbeat_interval: 50ms, election_timeout_min: 300ms, election_timeout_max: 600ms}
-`))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
+`)
 	requirePasses(t, sc, proto, 7)
 }

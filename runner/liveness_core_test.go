@@ -10,9 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
-	"github.com/simrun/simrun/scenarios"
 )
 
 // A core heal keeps the servers whose disks the faults damaged among the
@@ -41,10 +39,7 @@ liveness: {heal: core, within: 10s}
 // returns the servers kept down in its liveness phase.
 func passesKeeping(t *testing.T, text string, seed uint64) []int {
 	t.Helper()
-	sc, err := scenarios.Parse("core.yaml", []byte(text))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
+	sc, proto := parsed(t, "core.yaml", text)
 	var trace bytes.Buffer
 	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed, Trace: &trace})
 	require.NoError(t, err)

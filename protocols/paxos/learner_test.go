@@ -135,26 +135,10 @@ func TestCompactionTornByACrashKeepsEveryValue(t *testing.T) {
 		n := tn.Node(1)
 		first, last := n.base()+1, n.applied
 		require.Greater(t, last, first+2, "round %d: server 1 applied the new slots", round)
-		digests := map[uint64]uint64{}
-		for s := first; s <= last; s++ {
-			digests[s] = n.rec(s).cmd.Digest()
-		}
-		tn.Within(1, func(n *node, env *prototest.Env) {
-			n.env = env
+		crashMidWrite(t, tn, first, last, func(n *node) {
 			n.cfg.SnapshotInterval, n.canSnapshot = 1, true
 			n.maybeSnapshot()
 		})
-		require.Positive(t, tn.Disk(1).Unsynced(), "the compaction is not synced yet")
-		tn.Restart(1)
-		n = tn.Node(1)
-		for s := first; s <= last; s++ {
-			if s <= n.base() {
-				continue // in the snapshot
-			}
-			r := n.rec(s)
-			require.NotNil(t, r, "round %d: slot %d is in neither the snapshot (at %d) nor the log", round, s, n.base())
-			require.Equal(t, digests[s], r.cmd.Digest(), "round %d: slot %d's accepted value", round, s)
-		}
 		tn.Fire(0, timerHeartbeat)
 		tn.Stabilize()
 	}
@@ -178,27 +162,36 @@ func TestInstallTornByACrashKeepsEveryValue(t *testing.T) {
 		first, last := n.commit+1, n.lastSlot()
 		require.Greater(t, last, first+2, "round %d: server 1 accepted slots it did not learn chosen", round)
 		require.Equal(t, last, leader.snap.Index, "round %d: the leader's snapshot covers them", round)
-		digests := map[uint64]uint64{}
-		for s := first; s <= last; s++ {
-			digests[s] = n.rec(s).cmd.Digest()
-		}
-		tn.Within(1, func(n *node, env *prototest.Env) {
-			n.env = env
-			n.installSnapshot(leader.snap)
-		})
-		require.Positive(t, tn.Disk(1).Unsynced(), "the install is not synced yet")
-		tn.Restart(1)
-		n = tn.Node(1)
-		for s := first; s <= last; s++ {
-			if s <= n.base() {
-				continue // in the snapshot
-			}
-			r := n.rec(s)
-			require.NotNil(t, r, "round %d: slot %d is in neither the snapshot (at %d) nor the log", round, s, n.base())
-			require.Equal(t, digests[s], r.cmd.Digest(), "round %d: slot %d's accepted value", round, s)
-		}
+		crashMidWrite(t, tn, first, last, func(n *node) { n.installSnapshot(leader.snap) })
 		tn.Fire(0, timerHeartbeat)
 		tn.Stabilize()
+	}
+}
+
+// crashMidWrite runs step in server 1, crashes it before its writes are
+// synced (its disk tears them: a prefix reaches it), restarts it, and
+// requires each value it had accepted for slots first to last to be in its
+// snapshot or in its slot's record.
+func crashMidWrite(t *testing.T, tn *testNet, first, last uint64, step func(n *node)) {
+	t.Helper()
+	digests := map[uint64]uint64{}
+	for s := first; s <= last; s++ {
+		digests[s] = tn.Node(1).rec(s).cmd.Digest()
+	}
+	tn.Within(1, func(n *node, env *prototest.Env) {
+		n.env = env
+		step(n)
+	})
+	require.Positive(t, tn.Disk(1).Unsynced(), "the step's writes are not synced yet")
+	tn.Restart(1)
+	n := tn.Node(1)
+	for s := first; s <= last; s++ {
+		if s <= n.base() {
+			continue // in the snapshot
+		}
+		r := n.rec(s)
+		require.NotNil(t, r, "slot %d is in neither the snapshot (at %d) nor the log", s, n.base())
+		require.Equal(t, digests[s], r.cmd.Digest(), "slot %d's accepted value", s)
 	}
 }
 
