@@ -219,7 +219,8 @@ func TestBadFlagValuesSayWhatTheyTake(t *testing.T) {
 
 // TestReplayLinesInvokeTheBinaryAsTyped: a binary run by a relative path
 // (./mysim, not on the PATH) prints replay lines that paste as they are;
-// one found on the PATH, run by go run or renamed, is named by its name.
+// one found on the PATH, or renamed, is named by its name; one go run built
+// is "go run" of its main package, which is how it can be typed again.
 func TestReplayLinesInvokeTheBinaryAsTyped(t *testing.T) {
 	args := os.Args
 	t.Cleanup(func() { os.Args = args })
@@ -234,6 +235,14 @@ func TestReplayLinesInvokeTheBinaryAsTyped(t *testing.T) {
 		os.Args = []string{arg}
 		require.Equal(t, want, typedAs("mysim"), arg)
 	}
+	for arg, want := range map[string]string{
+		"/tmp/go-build2172562763/b001/exe/mysim": "go run example.com/me/cmd/mysim",
+		"/tmp/go-build2172562763/b001/exe/other": "mysim",
+		"/tmp/build/b001/exe/mysim":              "mysim",
+	} {
+		require.Equal(t, want, typedFrom(arg, "mysim", "example.com/me/cmd/mysim"), arg)
+	}
+	require.Equal(t, "mysim", typedFrom("/tmp/go-build1/b001/exe/mysim", "mysim", ""), "no main package known")
 }
 
 // TestMissingPathsAreNamed: report and merge name a path that is not there

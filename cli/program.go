@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/simrun/simrun/registry"
@@ -109,16 +110,49 @@ func (p Program) app() (*app, error) {
 
 // typedAs is how to type the program again, for the commands it prints
 // (replay lines): as it was invoked when that was a relative path to a
-// binary of this name ("./mysim", not on the PATH), else by its name.
+// binary of this name ("./mysim", not on the PATH); as "go run" of its
+// main package when go run built it (the README's quick start), since no
+// binary of that name is anywhere to be typed; else by its name.
 func typedAs(name string) string {
 	if len(os.Args) == 0 {
 		return name
 	}
-	arg := os.Args[0]
-	if filepath.IsAbs(arg) || !strings.ContainsRune(arg, filepath.Separator) || filepath.Base(arg) != name {
+	var mainPath string
+	if info, ok := debug.ReadBuildInfo(); ok {
+		mainPath = info.Path
+	}
+	return typedFrom(os.Args[0], name, mainPath)
+}
+
+// typedFrom is typedAs for the program invoked as arg, whose main package
+// is mainPath ("" when unknown).
+func typedFrom(arg, name, mainPath string) string {
+	switch {
+	case filepath.Base(arg) != name:
+		return name
+	case builtByGoRun(arg) && mainPath != "":
+		return "go run " + mainPath
+	case filepath.IsAbs(arg) || !strings.ContainsRune(arg, filepath.Separator):
 		return name
 	}
 	return shellQuote(arg)
+}
+
+// builtByGoRun reports whether the program at path is the executable go run
+// builds and runs: in an exe folder of a go-build work directory
+// ($TMPDIR/go-build123/b001/exe/simrun).
+func builtByGoRun(path string) bool {
+	dir := filepath.Dir(path)
+	if filepath.Base(dir) != "exe" {
+		return false
+	}
+	for range 2 {
+		dir = filepath.Dir(dir)
+		if strings.HasPrefix(filepath.Base(dir), "go-build") {
+			return true
+		}
+	}
+	return false
 }
 
 // app is one command line's state: its name and its protocols. Every
