@@ -10,10 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/simrun/simrun/internal/plural"
-
 	"github.com/anishathalye/porcupine"
 
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
 )

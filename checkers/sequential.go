@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/simrun/simrun/internal/plural"
-
 	"github.com/simrun/simrun/checkers/names"
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/workload"
 )
 

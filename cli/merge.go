@@ -7,10 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/simrun/simrun/internal/plural"
-
 	"github.com/spf13/cobra"
 
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 )

@@ -50,7 +50,11 @@ func (p *progress) add(failed bool) {
 		p.failures++
 	}
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("%s (%d failed%s)", p.name, p.failures, p.earlier()))
+		desc := fmt.Sprintf("%s (%d failed)", p.name, p.failures)
+		if p.before > 0 {
+			desc = fmt.Sprintf("%s (%d failed; %s)", p.name, p.failures, p.earlier())
+		}
+		p.bar.Describe(desc)
 		_ = p.bar.Add(1)
 		return
 	}
@@ -73,21 +77,15 @@ func (p *progress) line() {
 	}
 	earlier := ""
 	if p.before > 0 {
-		earlier = fmt.Sprintf(" (%d by an earlier sweep)", p.before)
+		earlier = " (" + p.earlier() + ")"
 	}
 	rate := float64(p.done) / time.Since(p.start).Seconds()
 	fmt.Fprintf(p.w, "sweep %s: %d/%d seeds%s, %d failed, %.1f seeds/s\n",
 		p.name, p.before+p.done, p.before+p.total, earlier, p.failures, rate)
 }
 
-// earlier notes, for the bar, the seeds an earlier sweep finished, which
-// the bar does not count.
-func (p *progress) earlier() string {
-	if p.before == 0 {
-		return ""
-	}
-	return fmt.Sprintf("; %d more done earlier", p.before)
-}
+// earlier says how many seeds of the range an earlier sweep finished.
+func (p *progress) earlier() string { return fmt.Sprintf("%d by an earlier sweep", p.before) }
 
 func (p *progress) finish() {
 	if p.bar != nil {

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/internal/plural"
-
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -51,8 +50,8 @@ const sweepLong = `Run many seeds of each scenario, in parallel worlds (one per 
 Every result is appended to <out>/<scenario>/results.jsonl as soon as it
 finishes; a failing seed also gets its artifacts under
 <out>/<scenario>/failures/seed-<N>/, up to --max-artifacts failing seeds per
-scenario (the others keep their result and replay line). Results do not depend on --parallel: each
-world is deterministic on its own.
+scenario (the others keep their result and replay line). Results do not
+depend on --parallel: each world is deterministic on its own.
 
 Each result line is fsynced as it is written, so a machine crash loses at most
 the last one. Ctrl-C stops dispatching seeds, lets running ones finish and

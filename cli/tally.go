@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/simrun/simrun/internal/plural"
-
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 )

@@ -140,7 +140,7 @@ func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
 	for _, id := range a.r.config.healthMembers(w.Servers()) {
-		if w.Up(id) && !w.Paused(id) && (a.r.tolerates == 0 || a.correctServer(id)) {
+		if w.Up(id) && !w.Paused(id) && a.correctServer(id) {
 			set = append(set, id)
 		}
 	}
@@ -216,9 +216,9 @@ func (a *availability) arrived(from, to sim.NodeID) {
 // server whose late message reached id since reach last looked (an answer
 // sent before a cut or a crash and delivered after it, which a leader
 // rightly counts: thesis §6.2 asks only that it heard from a majority
-// within an election timeout). While no member of the latest configuration has
-// announced it, which majority counts is not clear, and no server is cut
-// off.
+// within an election timeout). While no member of the latest configuration
+// has announced it, which majority counts is not clear, and no server is
+// cut off.
 func (a *availability) reach(id sim.NodeID) checkers.LeaderReach {
 	w := a.r.world
 	r := checkers.LeaderReach{Clock: w.LocalTime(id), Stalled: w.Stalled(id)}

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/simrun/simrun/internal/plural"
-
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/scenarios"
 )
 
