@@ -171,8 +171,8 @@ func TestEveryFaultKindReachesTheProtocol(t *testing.T) {
 
 // TestTornWritesReachTheChecksums: torn writes matter only to a protocol
 // that leaves unsynced data at a crash (here the ack-before-sync bug); with
-// them, a crash leaves a torn record that Raft's checksums catch and its
-// recovery path reports, which a plain crash (all unsynced writes lost)
+// them, a crash leaves a torn entry that Raft's loader finds cut inside its
+// frame, drops and reports, which a plain crash (all unsynced writes lost)
 // never does.
 func TestTornWritesReachTheChecksums(t *testing.T) {
 	const scenario = `protocol: raft

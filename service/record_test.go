@@ -26,3 +26,26 @@ func TestSealFromAnOffsetCoversTheTail(t *testing.T) {
 	rec := SealRecord(append(head, "value"...), len(head))
 	require.Equal(t, SealRecord([]byte("value"), 0)[5:], rec[9:], "the checksum is the tail's")
 }
+
+func TestFramesTellACutFromAFlippedBit(t *testing.T) {
+	b, start := BeginFrame([]byte("before"))
+	b = SealRecord(append(b, "entry"...), start+FrameHeaderSize)
+	EndFrame(b, start)
+	frame := b[start:]
+	record, rest, status := NextFrame(frame)
+	require.Equal(t, FrameWhole, status)
+	require.Empty(t, rest)
+	payload, ok := OpenRecord(record)
+	require.True(t, ok)
+	require.Equal(t, "entry", string(payload))
+	for cut := range len(frame) {
+		_, _, status := NextFrame(frame[:cut])
+		require.Equal(t, FrameTorn, status, "cut at %d", cut)
+	}
+	for bit := range FrameHeaderSize * 8 {
+		bad := append([]byte(nil), frame...)
+		bad[bit/8] ^= 1 << (bit % 8)
+		_, _, status := NextFrame(bad)
+		require.Equal(t, FrameCorrupt, status, "header bit %d", bit)
+	}
+}

@@ -100,7 +100,8 @@
 //	                               lost (index, term; zero unless corruption cut the log)
 //	raft/snap/a, raft/snap/b       the snapshot, in two copies (see Log compaction)
 //	raft/log/<20-digit index>      a chunk of up to 16 entries from that index on, each
-//	                               a length-prefixed record: uvarint term, then
+//	                               a frame (a length with its own checksum) and a
+//	                               record: uvarint term, then
 //	                               service.Command.AppendBinary
 //
 // Chunks keep the number of disk keys small (appends are the hot path); an
@@ -113,7 +114,9 @@
 // term, the entries it acknowledges. The commit index and the state machine
 // are volatile. Start reads the hard state, the snapshot if any and the log
 // after it (up to the first missing entry, deleting the rest, which can only
-// be writes a crash lost before they were synced), starts as a follower with
+// be writes a crash lost before they were synced; an entry cut short inside
+// its frame is the same, an append a crash tore, and goes too), starts as a
+// follower with
 // the snapshot's state machine (or an empty one), and re-applies the entries
 // after it as it learns the commit index again.
 //

@@ -38,6 +38,7 @@ const (
 	ProbeOldTermNotCounted      = "raft/old-term-entry-not-committed-by-count"
 	ProbeRecoveringNoCampaign   = "raft/recovering-no-campaign"
 	ProbeRecoveredLostEntries   = "raft/recovered-lost-entries"
+	ProbeTornEntryDropped       = "raft/torn-entry-dropped-at-start"
 	ProbeNotLeaderRedirect      = "raft/request-redirected-not-leader"
 	ProbeReadIndexRead          = "raft/read-served-after-round"
 	ProbeLeaseRead              = "raft/read-served-under-lease"
@@ -102,6 +103,7 @@ var knownProbes = []Probe{
 	{Name: ProbeOldTermNotCounted, Description: "a leader did not commit an entry of an earlier term by counting replicas (§5.4.2)"},
 	{Name: ProbeRecoveringNoCampaign, Description: "a server recovering entries lost to corruption did not campaign"},
 	{Name: ProbeRecoveredLostEntries, Description: "a server's log caught up with the entries it lost to corruption"},
+	{Name: ProbeTornEntryDropped, Description: "a restarted server dropped the end of its log that a crash tore before it was synced"},
 	{Name: ProbeNotLeaderRedirect, Description: "a server that is not the leader pointed a client at the leader (§8)"},
 	{Name: ProbeReadIndexRead, Description: "a leader answered a read outside the log once a majority confirmed its leadership (thesis §6.4)"},
 	{Name: ProbeLeaseRead, Description: "a leader answered a read outside the log at once, under its lease (thesis §6.4)"},

@@ -177,7 +177,6 @@ type node struct {
 	tailChunk           []byte              // the encoding of the log's last chunk, as on disk
 	chunkBufs           service.ByteSlab    // where tail chunks are built, several to an allocation
 	logKeys             service.IndexKeyRun // the chunks' keys, many to an allocation
-	encodeBuf           []byte              // reused to encode entries (the disk copies values)
 }
 
 // Start implements sim.Node: recover the persistent state from the disk and
@@ -205,6 +204,10 @@ func (n *node) Start(env sim.Env) {
 		return
 	}
 	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, st.log, st.snap
+	if st.torn {
+		n.probe(ProbeTornEntryDropped)
+		env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: dropped the torn end of the log, an append a crash cut before it was synced"})
+	}
 	n.loadTailChunk()
 	n.loadConfigs()
 	n.restoreSessions(n.snap.data)

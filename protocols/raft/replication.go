@@ -139,7 +139,7 @@ func (n *node) appendEntry(e Entry) {
 		n.tailChunk = n.newChunkBuffer()
 	}
 	kept := len(n.tailChunk)
-	n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
+	n.tailChunk = appendChunkRecord(n.tailChunk, e)
 	// The disk keeps the chunk as it is now: this server only ever appends
 	// to tailChunk and starts each chunk in a new array, so the bytes the
 	// disk holds never change. The write is an append to the record (a crash
@@ -184,7 +184,7 @@ func (n *node) loadTailChunk() {
 	n.tailChunk = n.newChunkBuffer()
 	if last := n.lastIndex(); last > n.snap.index {
 		for _, e := range n.entriesFrom(chunkFirst(last, n.snap.index), last) {
-			n.tailChunk, n.encodeBuf = appendChunkRecord(n.tailChunk, e, n.encodeBuf)
+			n.tailChunk = appendChunkRecord(n.tailChunk, e)
 		}
 	}
 }

@@ -21,12 +21,14 @@ import (
 //	                             machine and client sessions
 //	raft/log/<index, 20 digits>  a chunk: the entries from that index on, up to
 //	                             the end of its block of entriesPerChunk
-//	                             indexes, each a record (uvarint length, then
-//	                             uvarint term, the command as
+//	                             indexes, each a frame (service.BeginFrame:
+//	                             the record's length and its checksum) and a
+//	                             record (uvarint term, the command as
 //	                             service.Command.AppendBinary, and a checksum)
 //
 // Every record ends with a CRC-32C of the rest, so a corrupted record is
-// noticed, never used. Chunks (rather than one key per entry) keep the disk's
+// noticed, never used; its frame's checksummed length tells a record that a
+// crash cut short, never synced, from a corrupted one. Chunks (rather than one key per entry) keep the disk's
 // key count small, which makes appends cheap, while an append still rewrites
 // at most entriesPerChunk small records; zero-padded indexes make the disk's
 // sorted key order the log order. A chunk's key is the first index of its
@@ -118,19 +120,21 @@ func appendEncodedEntry(b []byte, e Entry) []byte {
 	return service.SealRecord(e.Cmd.AppendBinary(b), from)
 }
 
-// appendChunkRecord appends e to an encoded chunk: its length, then its
-// record.
-func appendChunkRecord(chunk []byte, e Entry, scratch []byte) (newChunk, newScratch []byte) {
-	scratch = appendEncodedEntry(scratch[:0], e)
-	chunk = binary.AppendUvarint(chunk, uint64(len(scratch)))
-	return append(chunk, scratch...), scratch
+// appendChunkRecord appends e to an encoded chunk, as a frame (see
+// service.BeginFrame): a crash that tears the append leaves a frame cut
+// short, which the loader tells from a corrupted one.
+func appendChunkRecord(chunk []byte, e Entry) []byte {
+	chunk, start := service.BeginFrame(chunk)
+	chunk = appendEncodedEntry(chunk, e)
+	service.EndFrame(chunk, start)
+	return chunk
 }
 
 // encodeChunk encodes entries as one chunk.
 func encodeChunk(entries []Entry) []byte {
-	var chunk, scratch []byte
+	var chunk []byte
 	for _, e := range entries {
-		chunk, scratch = appendChunkRecord(chunk, e, scratch)
+		chunk = appendChunkRecord(chunk, e)
 	}
 	return chunk
 }
@@ -146,20 +150,27 @@ func decodeEntry(b []byte) (Entry, error) {
 	return e, nil
 }
 
-// decodeChunk hands add the entries of a chunk in order, up to the first bad
-// record (an error then) or the end.
+// errTornEntry says that a chunk ends inside an entry's frame: the tail of
+// an append that a crash cut before it was synced.
+var errTornEntry = errors.New("raft: torn log entry at the end of a chunk")
+
+// decodeChunk hands add the entries of a chunk in order, up to the end, a
+// torn entry (errTornEntry) or a bad one (errCorruptEntry).
 func decodeChunk(b []byte, add func(Entry)) error {
 	for count := 0; len(b) > 0; count++ {
-		size, n := binary.Uvarint(b)
-		if n <= 0 || size > uint64(len(b)-n) || count == entriesPerChunk {
+		record, rest, status := service.NextFrame(b)
+		switch {
+		case status == service.FrameTorn:
+			return errTornEntry
+		case status == service.FrameCorrupt || count == entriesPerChunk:
 			return errCorruptEntry
 		}
-		e, err := decodeEntry(b[n : n+int(size)])
+		e, err := decodeEntry(record)
 		if err != nil {
 			return err
 		}
 		add(e)
-		b = b[n+int(size):]
+		b = rest
 	}
 	return nil
 }
@@ -180,6 +191,9 @@ type durableState struct {
 	// fault, if set, says the disk cannot be trusted at all (both copies of
 	// the hard state are corrupt): the server must stay down.
 	fault string
+	// torn says that the log ended in an entry a crash cut short, which the
+	// load dropped.
+	torn bool
 }
 
 // loadState reads the hard state, the snapshot and the log after it,
@@ -197,6 +211,9 @@ type durableState struct {
 //     after such a gap are deleted. A gap comes only from writes a crash
 //     lost before they were synced, which were never acknowledged (or, under
 //     ack-before-sync, should not have been).
+//   - A chunk that ends inside an entry's frame is the tail of an append a
+//     crash tore before it was synced: the whole entries before the cut are
+//     kept, the rest of the log is dropped, as after a gap, and torn is set.
 //   - A corrupt record ends the log too, but its entry may have been
 //     acknowledged: the entries from it on are deleted and lost records the
 //     last entry the disk held (an upper bound where unreadable: the end of
@@ -240,7 +257,15 @@ func loadState(d *sim.Disk) durableState {
 			break
 		}
 		b, _ := d.Get(key)
-		if err := decodeChunk(b, st.log.append); err != nil {
+		err := decodeChunk(b, st.log.append)
+		if errors.Is(err, errTornEntry) {
+			st.torn = true // never synced, so never acknowledged: dropped
+			deleteKeys(d, keys[i+1:])
+			rewriteChunk(d, first, st.log.slice(int(first-snap.index), st.log.len()))
+			changed = true
+			break
+		}
+		if err != nil {
 			if lost := lostPosition(d, keys[len(keys)-1], st.hard.term); !st.hard.lost.atLeast(lost) {
 				st.hard.lost = lost
 			}
@@ -354,8 +379,8 @@ func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
 }
 
 // lostPosition returns the position of the last entry of a corrupted log,
-// whose last chunk is stored under lastKey: exact if that chunk is sound,
-// else the chunk's last possible index in term, the current term, which no
+// whose last chunk is stored under lastKey: exact if that chunk is sound
+// (or only torn at its end, past every entry that was synced), else the chunk's last possible index in term, the current term, which no
 // entry's term exceeds.
 func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
 	first, _ := parseLogKey(lastKey)
@@ -363,7 +388,7 @@ func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
 	var count uint64
 	var last Entry
 	err := decodeChunk(b, func(e Entry) { count, last = count+1, e })
-	if err != nil || count == 0 {
+	if (err != nil && !errors.Is(err, errTornEntry)) || count == 0 {
 		return logPosition{first + entriesPerChunk - 1, term}
 	}
 	return logPosition{first + count - 1, last.Term}
