@@ -95,10 +95,11 @@ func TestCoreHealOfPBFTStaysWithinItsTolerance(t *testing.T) {
 }
 
 // A core heal keeps down a server whose disk tore writes in a crash before
-// an intact one: a torn overwrite reads as a damaged record, which the server
-// cannot tell from an acknowledged one it lost, so it waits on the others to
-// recover (a sweep found Paxos, whose slot records are overwritten in place,
-// stuck with the torn server and one intact server as the core).
+// an intact one: a protocol that overwrites records in place reads a torn
+// overwrite as a damaged record, which it cannot tell from an acknowledged
+// one it lost, so it waits on the others to recover (a sweep found Raft and
+// Paxos, before each told a torn record from a damaged one, stuck with the
+// torn server and one intact server as the core).
 func TestCoreHealKeepsTornDisksDown(t *testing.T) {
 	const text = `protocol: raft
 nodes: 3
@@ -114,15 +115,24 @@ liveness: {heal: core, within: 10s}
 	}
 }
 
-// A Raft server whose crash tore an append drops the torn entry and goes on:
-// with another server down for good, it and the third one elect a leader
-// and serve clients. Until chunks framed each entry with a checksummed
-// length, the torn entry read as a corrupted one it might have acknowledged,
-// and these seeds of raft-torn-tail.yaml stalled for the rest of the run.
-func TestRaftTornTailDoesNotStall(t *testing.T) {
-	sc, proto := load(t, "raft-torn-tail.yaml", 0)
-	for _, seed := range []uint64{11, 33, 63} {
-		rep := runSeed(t, sc, proto, seed)
-		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
+// A server whose crash tore a write drops the torn record and goes on: with
+// another server down for good, it and the third one elect a leader and
+// serve clients. Until Raft framed each entry with a checksummed length, and
+// Paxos wrote each slot record as a new version instead of over the old
+// one, the torn record read as a corrupted one the server might have
+// acknowledged, and these seeds stalled for the rest of the run.
+func TestTornTailDoesNotStall(t *testing.T) {
+	for _, c := range []struct {
+		file  string
+		seeds []uint64
+	}{
+		{"raft-torn-tail.yaml", []uint64{11, 33, 63}},
+		{"paxos-torn-tail.yaml", []uint64{8, 33, 56}},
+	} {
+		sc, proto := load(t, c.file, 0)
+		for _, seed := range c.seeds {
+			rep := runSeed(t, sc, proto, seed)
+			require.Equal(t, runner.Pass, rep.Class, "%s seed %d: %s", c.file, seed, rep.Reason)
+		}
 	}
 }

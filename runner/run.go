@@ -576,9 +576,9 @@ const minQuietWindow = 2 * time.Second
 // servers whose disks the faults damaged go down first (the injector keeps
 // them a minority), then those whose disks tear writes: a damaged server may
 // need a majority of intact ones to recover, and a core of damaged and too
-// few intact servers could not converge on any protocol (a torn overwrite of
-// a record, such as a Paxos slot's, reads as a damaged record, which the
-// server cannot tell from an acknowledged one it lost). No server goes down that would leave the rest
+// few intact servers could not converge on some protocols (one that
+// overwrites a record in place cannot tell a torn overwrite from a damaged
+// record, an acknowledged one it lost). No server goes down that would leave the rest
 // short of a majority of either half of a joint configuration, or of a
 // configuration a leader took a change to that may be in force unannounced.
 // A Byzantine-fault-tolerant protocol loses no more servers than its

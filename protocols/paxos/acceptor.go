@@ -135,12 +135,15 @@ func (n *node) acceptSlot(s, b uint64, cmd service.Command) {
 	n.writeRecord(s, r)
 }
 
-// writeRecord writes slot s's record to the disk; flush syncs it. The
+// writeRecord writes slot s's record to the disk as a new version; flush
+// syncs it, then deletes the version it supersedes (see storage.go). The
 // encoding goes through a scratch buffer: the disk copies what it keeps.
 func (n *node) writeRecord(s uint64, r *record) {
-	if r.key == "" {
-		r.key = slotKey(s)
+	if r.key != "" {
+		n.superseded = append(n.superseded, r.key)
 	}
+	r.version++
+	r.key = slotKey(s, r.version)
 	n.scratch = appendRecord(n.scratch[:0], r)
 	n.env.Disk().Put(r.key, n.scratch)
 	n.dirty = true

@@ -106,7 +106,7 @@ func TestCompactionDeletesTheLogPrefix(t *testing.T) {
 		keys := tn.Disk(sim.NodeID(id)).Keys(slotKeyPrefix)
 		assert.Len(t, keys, 4)
 		for _, k := range keys {
-			slot, ok := parseSlotKey(k)
+			slot, _, ok := parseSlotKey(k)
 			require.True(t, ok)
 			assert.Greater(t, slot, uint64(16))
 		}

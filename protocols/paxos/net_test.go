@@ -56,7 +56,7 @@ func writePromise(tn *testNet, id sim.NodeID, ballot uint64) {
 
 func writeRecord(tn *testNet, id sim.NodeID, slot, ballot uint64, chosen bool, cmd service.Command) {
 	d := tn.Disk(id)
-	d.Put(slotKey(slot), encodeRecord(&record{ballot: ballot, chosen: chosen, cmd: cmd}))
+	d.Put(slotKey(slot, 1), encodeRecord(&record{ballot: ballot, chosen: chosen, cmd: cmd}))
 	d.Sync()
 }
 

@@ -140,11 +140,12 @@ type node struct {
 	padUntil    uint64                 // slots up to here get no-ops: the old configuration's rest
 	takeOver    uint64                 // follower: campaign once the commit index reaches it (a hand-over)
 
-	rejoining  bool   // acceptor state was lost: neither promise nor accept (rejoin.go)
-	lostSlots  int    // records lost to corruption, not repaired yet (rejoin.go)
-	dirty      bool   // unsynced disk writes that the next send must sync
-	lazyWrites int    // unsynced writes that may wait for a later sync (the commit index)
-	scratch    []byte // reused to encode disk writes
+	rejoining  bool     // acceptor state was lost: neither promise nor accept (rejoin.go)
+	lostSlots  int      // records lost to corruption, not repaired yet (rejoin.go)
+	dirty      bool     // unsynced disk writes that the next send must sync
+	lazyWrites int      // unsynced writes that may wait for a later sync (the commit index, deletes of superseded records)
+	superseded []string // slot record versions to delete once the versions that replace them are synced
+	scratch    []byte   // reused to encode disk writes
 }
 
 // Start implements sim.Node: recover the acceptor's promise and accepted
@@ -167,6 +168,10 @@ func (n *node) Start(env sim.Env) {
 	n.sessions = service.NewSessions(n.newSM())
 	n.canSnapshot = n.cfg.SnapshotInterval > 0 && n.sessions.CanSnapshot()
 	st := loadState(env.Disk())
+	if st.torn {
+		n.probe(ProbeTornRecordDropped)
+		env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: dropped a slot record that a crash cut before it was synced"})
+	}
 	n.recover(st)
 	if st.lost && n.size > 1 {
 		n.startRejoin()
@@ -405,7 +410,21 @@ func (n *node) flush() {
 	if n.dirty {
 		n.env.Disk().Sync()
 		n.dirty, n.lazyWrites = false, 0
+		n.deleteSuperseded()
 	}
+}
+
+// deleteSuperseded deletes the slot record versions that newer ones, now
+// synced, superseded. The deletes wait for a later sync, as the commit index
+// does: a crash that loses them leaves both versions, and the loader keeps
+// the newer.
+func (n *node) deleteSuperseded() {
+	d := n.env.Disk()
+	for _, key := range n.superseded {
+		d.Delete(key)
+		n.lazyWrites++
+	}
+	n.superseded = n.superseded[:0]
 }
 
 func (n *node) send(to sim.NodeID, m sim.Message) {

@@ -40,6 +40,7 @@ const (
 	ProbeLearnNothingToAnswer  = "paxos/learn-ahead-of-answerer"
 	ProbeRejoinFinished        = "paxos/rejoin-finished"
 	ProbePromiseReportsLostLog = "paxos/promise-reports-lost-record"
+	ProbeTornRecordDropped     = "paxos/torn-record-dropped-at-start"
 	ProbeChangeRequested       = "paxos/change-requested"
 	ProbeChangeRefused         = "paxos/change-refused"
 	ProbeConfigChosen          = "paxos/configuration-chosen"
@@ -78,6 +79,7 @@ var knownProbes = []Probe{
 	{Name: ProbeLearnNothingToAnswer, Description: "a catch-up request from a server ahead of the answerer got nothing"},
 	{Name: ProbeRejoinFinished, Description: "a server that lost its acceptor state finished rejoining"},
 	{Name: ProbePromiseReportsLostLog, Description: "a promise reported slots whose records the acceptor lost"},
+	{Name: ProbeTornRecordDropped, Description: "a restarted server dropped a slot record's newest version, which a crash cut before it was synced, and kept the one before"},
 	{Name: ProbeChangeRequested, Description: "a leader took up a membership change (sim.ChangeMembers)"},
 	{Name: ProbeChangeRefused, Description: "a membership change was refused: not the leader, a change in progress, or a change of nothing"},
 	{Name: ProbeConfigChosen, Description: "a server applied a configuration chosen in a slot"},

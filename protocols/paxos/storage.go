@@ -3,6 +3,8 @@ package paxos
 import (
 	"encoding/binary"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
@@ -18,7 +20,9 @@ import (
 //	paxos/snapshot/a, .../b           uvarint index, uvarint digest, uvarint count and count
 //	                                  (uvarint slot, uvarint members) configurations, then the
 //	                                  snapshot bytes (two copies)
-//	paxos/slot/<slot, 20 digits>      byte flags (1: chosen, 2: lost), uvarint ballot, then the command
+//	paxos/slot/<slot, 20 digits>/<version, 10 digits>
+//	                                  a frame (service.BeginFrame), then byte flags (1: chosen,
+//	                                  2: lost), uvarint ballot and the command
 //	paxos/rejoin                      present while the server rebuilds lost state (see rejoin.go)
 //
 // Every value ends with a CRC-32C of the rest, so that a record corrupted on
@@ -38,6 +42,15 @@ import (
 // the chosen flag. A record never changes once its slot is chosen. Records at
 // or below the snapshot index are deleted when the snapshot is written.
 // Zero-padded slot numbers make the disk's sorted key order the slot order.
+//
+// A slot's record is never overwritten in place: each write is a new version
+// under its own key, and the version it supersedes is deleted once the new
+// one is synced. A crash that tears a write cuts the new version only, which
+// its frame shows was cut (never synced, so never acknowledged): the loader
+// drops it and keeps the version before, the acceptor's state as it last
+// answered. An overwrite in place, torn, would leave a record that reads
+// like a corrupted one, and the acceptor would have to treat the slot as
+// lost though it acknowledged nothing of the torn write.
 
 const (
 	promiseKeyA   = "paxos/promise/a"
@@ -51,13 +64,39 @@ const (
 	flagLost      = 2
 )
 
-// slotKey returns the disk key of slot's record.
-func slotKey(slot uint64) string { return service.IndexKey(slotKeyPrefix, slot) }
+// versionDigits is how many decimal digits a slot key pads a record's
+// version to: enough for any uint32.
+const versionDigits = 10
 
-// parseSlotKey returns the slot of a slot key.
-func parseSlotKey(key string) (uint64, bool) {
-	slot, ok := service.ParseIndexKey(slotKeyPrefix, key)
-	return slot, ok && slot > 0
+// slotKeyLen is the length of every slot key.
+const slotKeyLen = len(slotKeyPrefix) + service.IndexKeyDigits + 1 + versionDigits
+
+// slotKey returns the disk key of version v of slot's record.
+func slotKey(slot uint64, v uint32) string {
+	var buf [slotKeyLen]byte
+	b := appendPadded(append(buf[:0], slotKeyPrefix...), slot, service.IndexKeyDigits)
+	return string(appendPadded(append(b, '/'), uint64(v), versionDigits))
+}
+
+// appendPadded appends v in decimal, zero-padded to digits.
+func appendPadded(b []byte, v uint64, digits int) []byte {
+	var d [20]byte
+	s := strconv.AppendUint(d[:0], v, 10)
+	for range digits - len(s) {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// parseSlotKey returns the slot and version of a slot key.
+func parseSlotKey(key string) (slot uint64, v uint32, ok bool) {
+	rest, found := strings.CutPrefix(key, slotKeyPrefix)
+	if !found || len(key) != slotKeyLen || rest[service.IndexKeyDigits] != '/' {
+		return 0, 0, false
+	}
+	slot, errSlot := strconv.ParseUint(rest[:service.IndexKeyDigits], 10, 64)
+	version, errVersion := strconv.ParseUint(rest[service.IndexKeyDigits+1:], 10, 32)
+	return slot, uint32(version), errSlot == nil && errVersion == nil && slot > 0
 }
 
 // record is one slot as a server knows it: the proposal its acceptor accepted
@@ -69,9 +108,11 @@ type record struct {
 	// acks is the leader's count of phase 2b for its own proposal here: bit i
 	// is set when server i accepted it. Volatile.
 	acks uint64
-	// key is the record's disk key once it has been written, kept so that
-	// compaction deletes it without formatting it again.
-	key string
+	// key is the disk key of the record's latest version once it has been
+	// written, kept so that compaction deletes it without formatting it
+	// again; version is that version's number.
+	key     string
+	version uint32
 	// lost marks a record found corrupt on the disk: the acceptor may have
 	// accepted something here and cannot say what (see rejoin.go). It is
 	// repaired by the next proposal accepted here or the value learned.
@@ -81,8 +122,9 @@ type record struct {
 // empty reports whether the server knows nothing of the slot.
 func (r *record) empty() bool { return r.ballot == 0 && !r.chosen }
 
-// appendRecord appends r's sealed encoding to b.
+// appendRecord appends r's encoding to b: a frame holding the sealed record.
 func appendRecord(b []byte, r *record) []byte {
+	b, start := service.BeginFrame(b)
 	from := len(b)
 	var flags byte
 	if r.chosen {
@@ -93,15 +135,29 @@ func appendRecord(b []byte, r *record) []byte {
 	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, r.ballot)
-	return service.SealRecord(r.cmd.AppendBinary(b), from)
+	b = service.SealRecord(r.cmd.AppendBinary(b), from)
+	service.EndFrame(b, start)
+	return b
 }
 
 func encodeRecord(r *record) []byte { return appendRecord(nil, r) }
 
-var errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
+var (
+	errCorruptRecord = errors.New("paxos: corrupt slot record on disk")
+	errTornRecord    = errors.New("paxos: slot record cut short by a crash")
+)
 
+// decodeRecord decodes a slot record's value: errTornRecord if a crash cut
+// it (see the layout above), errCorruptRecord if it was damaged.
 func decodeRecord(b []byte) (record, error) {
-	d := service.ReadRecord(b)
+	sealed, rest, status := service.NextFrame(b)
+	switch {
+	case status == service.FrameTorn:
+		return record{}, errTornRecord
+	case status == service.FrameCorrupt || len(rest) > 0:
+		return record{}, errCorruptRecord
+	}
+	d := service.ReadRecord(sealed)
 	flags := d.Byte()
 	r := record{ballot: d.Uvarint(), cmd: d.Command(), chosen: flags&flagChosen != 0, lost: flags&flagLost != 0}
 	switch {
@@ -168,6 +224,9 @@ type durableState struct {
 	// not finish: the server must rejoin (rejoin.go). A lost slot record is a
 	// record with the lost flag instead.
 	lost bool
+	// torn says that a crash had cut a slot record's newest version, which
+	// the load dropped.
+	torn bool
 }
 
 type slotRecord struct {
@@ -177,11 +236,12 @@ type slotRecord struct {
 
 // loadState reads the promise, the commit index, the snapshot and the slot
 // records. Every write but the commit index is synced before the handler
-// that made it returns, so a crash tears nothing else; a value whose checksum
-// fails was corrupted on the disk. A corrupt slot record is replaced by a
-// lost record (so that a restart remembers the loss); a corrupt promise or
-// snapshot is deleted and the state reports the loss. A corrupt commit index
-// is forgotten. Records at or below the snapshot are what a crash left of a
+// that made it returns, so a crash tears nothing else but the newest version
+// of a slot record, which loadSlot drops; a value whose checksum fails was
+// corrupted on the disk. A corrupt slot record is superseded by a lost record
+// (so that a restart remembers the loss); a corrupt promise or snapshot is
+// deleted and the state reports the loss. A corrupt commit index is
+// forgotten. Records at or below the snapshot are what a crash left of a
 // compaction, which writes the snapshot before it deletes them
 // (writeSnapshot): they are deleted.
 func loadState(d *sim.Disk) durableState {
@@ -194,25 +254,71 @@ func loadState(d *sim.Disk) durableState {
 		st.lost = true // whatever its bytes: a rejoin was under way
 	}
 	st.snapshot = loadSnapshot(d, &st.lost)
-	for _, key := range d.Keys(slotKeyPrefix) {
-		slot, ok := parseSlotKey(key)
-		if !ok || slot <= st.snapshot.Index {
-			d.Delete(key)
-			continue
+	keys := d.Keys(slotKeyPrefix)
+	for len(keys) > 0 {
+		slot, _, _ := parseSlotKey(keys[0])
+		versions := len(keys)
+		for i, k := range keys {
+			if s, _, ok := parseSlotKey(k); !ok || s != slot {
+				versions = i
+				break
+			}
 		}
-		r, ok := loadValue(d, key, decodeRecord)
-		if !ok {
-			r = record{lost: true}
-			d.Put(key, encodeRecord(&r))
+		if slot == 0 || slot <= st.snapshot.Index {
+			deleteKeys(d, keys[:max(versions, 1)])
+		} else {
+			r, ok, torn := loadSlot(d, keys[:versions])
+			st.torn = st.torn || torn
+			if ok {
+				r.chosen = r.chosen || (slot <= st.commit && !r.lost)
+				st.records = append(st.records, slotRecord{slot: slot, rec: r})
+			}
 		}
-		r.chosen = r.chosen || (slot <= st.commit && !r.lost)
-		r.key = key
-		st.records = append(st.records, slotRecord{slot: slot, rec: r})
+		keys = keys[max(versions, 1):]
 	}
 	if d.Unsynced() > 0 {
 		d.Sync()
 	}
 	return st
+}
+
+// loadSlot reads the versions of one slot's record, oldest first, and keeps
+// the newest one a crash did not cut: a torn version was never synced and is
+// dropped; a corrupt one makes the slot lost, recorded as a newer version (a
+// crash that tears that write leaves the corrupt one, lost again). The other
+// versions are deleted. ok is false if every version was torn: the acceptor
+// never synced anything for the slot. torn says a torn version was dropped.
+func loadSlot(d *sim.Disk, keys []string) (r record, ok, torn bool) {
+	newest := len(keys) - 1
+	for ; newest >= 0; newest-- {
+		b, _ := d.Get(keys[newest])
+		var err error
+		if r, err = decodeRecord(b); !errors.Is(err, errTornRecord) {
+			ok = err == nil
+			break
+		}
+		d.Delete(keys[newest])
+		torn = true
+	}
+	if newest < 0 {
+		return record{}, false, torn
+	}
+	slot, version, _ := parseSlotKey(keys[newest])
+	r.key, r.version = keys[newest], version
+	if !ok {
+		r = record{lost: true, version: version + 1}
+		r.key = slotKey(slot, r.version)
+		d.Put(r.key, encodeRecord(&r))
+		newest++ // the corrupt version goes too
+	}
+	deleteKeys(d, keys[:newest])
+	return r, true, torn
+}
+
+func deleteKeys(d *sim.Disk, keys []string) {
+	for _, k := range keys {
+		d.Delete(k)
+	}
 }
 
 // loadValue decodes key's value, deleting it if it does not decode.

@@ -12,19 +12,23 @@ import (
 	"github.com/simrun/simrun/sim"
 )
 
-func TestSlotKeysSortInSlotOrder(t *testing.T) {
+func TestSlotKeysSortInSlotAndVersionOrder(t *testing.T) {
 	slots := []uint64{1, 9, 10, 99, 100, 12345, 1 << 40, ^uint64(0)}
 	var keys []string
 	for _, s := range slots {
-		k := slotKey(s)
-		got, ok := parseSlotKey(k)
-		require.True(t, ok, k)
-		require.Equal(t, s, got)
-		keys = append(keys, k)
+		for _, v := range []uint32{1, 2, 10, ^uint32(0)} {
+			k := slotKey(s, v)
+			slot, version, ok := parseSlotKey(k)
+			require.True(t, ok, k)
+			require.Equal(t, s, slot)
+			require.Equal(t, v, version)
+			keys = append(keys, k)
+		}
 	}
 	assert.True(t, slices.IsSorted(keys))
-	for _, bad := range []string{"", "paxos/slot/1", "paxos/slot/0000000000000000000x", slotKey(0), "raft/log/00000000000000000001"} {
-		_, ok := parseSlotKey(bad)
+	for _, bad := range []string{"", "paxos/slot/1", "paxos/slot/0000000000000000000x/0000000001", slotKey(0, 1),
+		"paxos/slot/00000000000000000001", "paxos/slot/00000000000000000001-0000000001", "raft/log/00000000000000000001"} {
+		_, _, ok := parseSlotKey(bad)
 		assert.False(t, ok, "%q", bad)
 	}
 }
@@ -45,11 +49,15 @@ func TestRecordRoundTrip(t *testing.T) {
 	good := encodeRecord(&record{ballot: 7, cmd: cmd(5, 3, "add a")})
 	for cut := range len(good) {
 		_, err := decodeRecord(good[:cut])
-		assert.Error(t, err, "cut at %d", cut)
+		assert.ErrorIs(t, err, errTornRecord, "cut at %d", cut)
 	}
-	_, err := decodeRecord(append([]byte{2}, good[1:]...))
-	assert.Error(t, err, "unknown flags")
-	_, err = decodeRecord(encodeRecord(&record{}))
+	for bit := range len(good) * 8 {
+		bad := slices.Clone(good)
+		bad[bit/8] ^= 1 << (bit % 8)
+		_, err := decodeRecord(bad)
+		assert.ErrorIs(t, err, errCorruptRecord, "bit %d", bit)
+	}
+	_, err := decodeRecord(encodeRecord(&record{}))
 	assert.Error(t, err, "an empty record is never written")
 }
 
@@ -105,7 +113,7 @@ func TestLoadStateNoticesLosses(t *testing.T) {
 		{"nothing corrupt", nil, false, 7, 2, 1},
 		{"one promise copy: the other serves", []string{promiseKeyA}, false, 7, 2, 1},
 		{"both promise copies", []string{promiseKeyA, promiseKeyB}, true, 0, 2, 1},
-		{"an accepted proposal: a lost record", []string{slotKey(2)}, false, 7, 2, 1},
+		{"an accepted proposal: a lost record", []string{slotKey(2, 1)}, false, 7, 2, 1},
 		{"one snapshot copy: the other serves", []string{snapshotKeyA}, false, 7, 2, 1},
 		{"both snapshot copies", []string{snapshotKeyA, snapshotKeyB}, true, 7, 2, 1},
 		{"the commit index: forgotten, nothing lost", []string{commitKey}, false, 7, 2, 0},
@@ -118,8 +126,8 @@ func TestLoadStateNoticesLosses(t *testing.T) {
 			d.Put(commitKey, encodeUvarint(1))
 			d.Put(snapshotKeyA, encodeSnapshot(Snapshot{Index: 1, Data: []byte{0}}))
 			d.Put(snapshotKeyB, encodeSnapshot(Snapshot{Index: 1, Data: []byte{0}}))
-			d.Put(slotKey(2), encodeRecord(&record{ballot: 3, cmd: cmd(1, 2, "add a")}))
-			d.Put(slotKey(3), encodeRecord(&record{ballot: 3, cmd: cmd(1, 3, "add a")}))
+			d.Put(slotKey(2, 1), encodeRecord(&record{ballot: 3, cmd: cmd(1, 2, "add a")}))
+			d.Put(slotKey(3, 1), encodeRecord(&record{ballot: 3, cmd: cmd(1, 3, "add a")}))
 			d.Sync()
 			for _, k := range tt.corrupt {
 				prototest.FlipBit(t, d, k)
@@ -130,15 +138,15 @@ func TestLoadStateNoticesLosses(t *testing.T) {
 			assert.Len(t, st.records, tt.records)
 			assert.Equal(t, tt.commit, st.commit)
 			for _, k := range tt.corrupt {
-				b, ok := d.Get(k)
-				if slot, isSlot := parseSlotKey(k); isSlot {
-					require.True(t, ok)
+				_, ok := d.Get(k)
+				assert.False(t, ok, "the corrupt %s is deleted", k)
+				if slot, version, isSlot := parseSlotKey(k); isSlot {
+					b, ok := d.Get(slotKey(slot, version+1))
+					require.True(t, ok, "no version after the corrupt one")
 					r, err := decodeRecord(b)
 					require.NoError(t, err)
-					assert.True(t, r.lost, "the corrupt record of slot %d is marked lost", slot)
-					continue
+					assert.True(t, r.lost, "the corrupt record of slot %d is superseded by a lost one", slot)
 				}
-				assert.False(t, ok, "the corrupt %s is deleted", k)
 			}
 			assert.Zero(t, d.Unsynced())
 		})
@@ -157,7 +165,7 @@ func TestLoadStateDropsRecordsUnderTheSnapshot(t *testing.T) {
 	d := sim.NewDisk()
 	d.Put(snapshotKeyA, encodeSnapshot(Snapshot{Index: 5, Data: []byte{0}}))
 	for s := uint64(4); s <= 7; s++ {
-		d.Put(slotKey(s), encodeRecord(&record{ballot: 3, cmd: cmd(1, s, "add a")}))
+		d.Put(slotKey(s, 1), encodeRecord(&record{ballot: 3, cmd: cmd(1, s, "add a")}))
 	}
 	d.Sync()
 	st := loadState(d)
@@ -165,5 +173,71 @@ func TestLoadStateDropsRecordsUnderTheSnapshot(t *testing.T) {
 	assert.Equal(t, uint64(6), st.records[0].slot)
 	assert.Equal(t, uint64(7), st.records[1].slot)
 	assert.Len(t, d.Keys(slotKeyPrefix), 2)
+	assert.Zero(t, d.Unsynced())
+}
+
+// A crash that tears the write of a slot record cuts the new version only:
+// the restarted acceptor holds what it held before the write (an earlier
+// acceptance, or nothing for a first write), or the new one if the write
+// came through whole, and never takes the slot for lost. An overwrite in
+// place, torn, read like a corrupted record: the acceptor reported the slot
+// lost, and with one other server down, no phase 1 could complete.
+func TestTornSlotWriteKeepsTheVersionBefore(t *testing.T) {
+	tn := newTestNet(t, 3, testConfig())
+	tn.Start(0)
+	tn.TearWrites(0)
+	dropped := 0
+	for round := range 40 {
+		slot := uint64(round%4 + 1) // a first write in rounds 0-3, then rewrites
+		before := tn.Node(0).rec(slot)
+		var had record
+		if before != nil {
+			had = *before
+		}
+		ballot := uint64(10 + round)
+		tn.Within(0, func(n *node, env *prototest.Env) {
+			n.env = env
+			r := n.ensure(slot)
+			r.ballot, r.cmd = ballot, cmd(7, uint64(round+1), "add a")
+			n.writeRecord(slot, r)
+		})
+		notes := len(tn.Observed(0, sim.ObsNote))
+		tn.Restart(0)
+		got := tn.Node(0).rec(slot)
+		if got == nil || got.ballot != ballot {
+			require.False(t, got != nil && got.lost, "round %d: a torn write taken for a loss", round)
+			require.Equal(t, had.ballot, ballotOf(got), "round %d: neither the old version nor the new", round)
+		}
+		if len(tn.Observed(0, sim.ObsNote)) > notes {
+			dropped++
+		}
+		require.Zero(t, tn.Node(0).lostSlots, "round %d", round)
+		require.LessOrEqual(t, len(tn.Disk(0).Keys(slotKeyPrefix)), 4, "round %d: superseded versions pile up", round)
+	}
+	require.Positive(t, dropped, "no write torn in 40 rounds")
+}
+
+func ballotOf(r *record) uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.ballot
+}
+
+// A version that supersedes another is synced before the other is deleted,
+// and the loader keeps the newest whole version: a crash that loses the
+// deletes leaves two versions, and the newer one counts.
+func TestLoadKeepsTheNewestVersion(t *testing.T) {
+	d := sim.NewDisk()
+	d.Put(slotKey(4, 1), encodeRecord(&record{ballot: 3, cmd: cmd(1, 1, "add a")}))
+	d.Put(slotKey(4, 2), encodeRecord(&record{ballot: 5, cmd: cmd(1, 2, "add a")}))
+	torn := encodeRecord(&record{ballot: 9, cmd: cmd(1, 3, "add a")})
+	d.Put(slotKey(4, 3), torn[:len(torn)-2])
+	d.Sync()
+	st := loadState(d)
+	require.Len(t, st.records, 1)
+	assert.Equal(t, uint64(5), st.records[0].rec.ballot)
+	assert.True(t, st.torn)
+	assert.Equal(t, []string{slotKey(4, 2)}, d.Keys(slotKeyPrefix))
 	assert.Zero(t, d.Unsynced())
 }
