@@ -239,6 +239,10 @@ func TestReplayLinesInvokeTheBinaryAsTyped(t *testing.T) {
 		"/tmp/go-build2172562763/b001/exe/mysim": "go run example.com/me/cmd/mysim",
 		"/tmp/go-build2172562763/b001/exe/other": "mysim",
 		"/tmp/build/b001/exe/mysim":              "mysim",
+		// From the second go run on, the executable go run keeps in the build cache.
+		"/root/.cache/go-build/22/225ac2df2970e794feba903551fd59646f96eedbc9423012113d83746aa64848-d/mysim": "go run example.com/me/cmd/mysim",
+		"/root/.cache/go-build/22/225ac2df2970e794feba903551fd59646f96eedbc9423012113d83746aa64848/mysim":   "mysim",
+		"/root/.cache/go-build/2/225ac2df2970e794feba903551fd59646f96eedbc9423012113d83746aa64848-d/mysim":  "mysim",
 	} {
 		require.Equal(t, want, typedFrom(arg, "mysim", "example.com/me/cmd/mysim"), arg)
 	}

@@ -140,9 +140,15 @@ func typedFrom(arg, name, mainPath string) string {
 
 // builtByGoRun reports whether the program at path is the executable go run
 // builds and runs: in an exe folder of a go-build work directory
-// ($TMPDIR/go-build123/b001/exe/simrun).
+// ($TMPDIR/go-build123/b001/exe/simrun) the first time, and from the second
+// run on (Go 1.24 and later) the copy go run keeps in the build cache
+// ($GOCACHE/22/225a…4848-d/simrun: a folder of two hex digits, then one
+// named for the build's 64-digit hash).
 func builtByGoRun(path string) bool {
 	dir := filepath.Dir(path)
+	if isCachedRunDir(filepath.Base(dir)) && isHex(filepath.Base(filepath.Dir(dir)), 2) {
+		return true
+	}
 	if filepath.Base(dir) != "exe" {
 		return false
 	}
@@ -153,6 +159,26 @@ func builtByGoRun(path string) bool {
 		}
 	}
 	return false
+}
+
+// isCachedRunDir reports whether name is a build cache folder of go run's
+// executables: a 64-digit hex hash and "-d".
+func isCachedRunDir(name string) bool {
+	hash, ok := strings.CutSuffix(name, "-d")
+	return ok && isHex(hash, 64)
+}
+
+// isHex reports whether s is digits lower-case hex digits.
+func isHex(s string, digits int) bool {
+	if len(s) != digits {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
 }
 
 // app is one command line's state: its name and its protocols. Every
