@@ -46,6 +46,15 @@ func (k *traceKeep) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&k.full, "full-trace", false, "a failure's trace.jsonl keeps every event of the run")
 }
 
+// check refuses a window outside 1..runner.MaxTraceWindow.
+func (k traceKeep) check() error {
+	if k.window < 1 || k.window > runner.MaxTraceWindow {
+		return badInput("--trace-window: from 1 to %d events (--full-trace keeps them all), got %d",
+			runner.MaxTraceWindow, k.window)
+	}
+	return nil
+}
+
 func (k traceKeep) options(program string) runner.ArtifactOptions {
 	return runner.ArtifactOptions{TraceWindow: k.window, FullTrace: k.full, Program: program}
 }
@@ -99,8 +108,8 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if f.linTimeout <= 0 {
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	}
-	if f.keep.window < 1 {
-		return badInput("--trace-window: must be at least 1, got %d", f.keep.window)
+	if err := f.keep.check(); err != nil {
+		return err
 	}
 	stopProfiles, err := f.profile.start()
 	if err != nil {

@@ -74,11 +74,16 @@ func TestSweepTraceWindowFlag(t *testing.T) {
 	require.Equal(t, int(win.Last-win.First+1), lines)
 }
 
-func TestTraceWindowMustBePositive(t *testing.T) {
+// TestTraceWindowIsBounded: a window too wide to keep in memory is refused
+// before the run (it once made a slice of that many lines up front: a
+// panic, and in a sweep a safety failure recorded as a crash).
+func TestTraceWindowIsBounded(t *testing.T) {
 	for _, cmd := range []string{"run", "sweep"} {
-		code, _, errOut := simrun(t, cmd, "../scenarios/raft-calm.yaml", "--trace-window", "0")
-		require.Equal(t, exitBadInput, code)
-		require.Equal(t, "simrun: --trace-window: must be at least 1, got 0\n", errOut)
+		for _, window := range []string{"0", "10000001", "9223372036854775807"} {
+			code, _, errOut := simrun(t, cmd, "../scenarios/raft-calm.yaml", "--trace-window", window)
+			require.Equal(t, exitBadInput, code)
+			require.Equal(t, "simrun: --trace-window: from 1 to 10000000 events (--full-trace keeps them all), got "+window+"\n", errOut)
+		}
 	}
 }
 

@@ -234,8 +234,8 @@ func validateSweepFlags(f sweepFlags) error {
 			maxParallel, f.parallel)
 	case f.linTimeout <= 0:
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
-	case f.keep.window < 1:
-		return badInput("--trace-window: must be at least 1, got %d", f.keep.window)
+	case f.keep.check() != nil:
+		return f.keep.check()
 	case f.out == "":
 		return badInput("--out: empty: name the directory for results and failure artifacts")
 	case f.from+f.seeds < f.from:

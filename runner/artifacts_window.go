@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -11,6 +12,11 @@ import (
 // minute of a busy five-node cluster, enough for the diagram and for reading
 // the causes, a few megabytes where the whole trace of an hour is gigabytes.
 const DefaultTraceWindow = 20000
+
+// MaxTraceWindow bounds the events a window keeps on each side: the events
+// before the violation wait in memory until it is found, and a window wider
+// than this is the whole trace of any run worth reading (--full-trace).
+const MaxTraceWindow = 10_000_000
 
 // TraceWindow says which events a failure's trace.jsonl holds. report.json
 // carries it (as "trace_window"), so that a reader knows the file is a part.
@@ -63,8 +69,10 @@ type windowWriter struct {
 }
 
 func newWindowWriter(out io.Writer, a anchorOf, before, after int) *windowWriter {
+	// The ring grows as lines come, up to before: a wide window costs
+	// memory only for a run that has the events to fill it.
 	return &windowWriter{out: out, anchor: a, before: before, after: after,
-		ring: make([][]byte, before), win: TraceWindow{Before: before, After: after}}
+		win: TraceWindow{Before: before, After: after}}
 }
 
 // Write takes any run of bytes; lines are handled as they complete.
@@ -121,13 +129,13 @@ func (w *windowWriter) keep(b []byte) {
 	if w.before == 0 {
 		return
 	}
-	slot := (w.head + w.n) % w.before
-	if w.n == w.before {
-		slot = w.head
-		w.head = (w.head + 1) % w.before
-	} else {
+	if len(w.ring) < w.before {
+		w.ring = append(w.ring, slices.Clone(b))
 		w.n++
+		return
 	}
+	slot := w.head
+	w.head = (w.head + 1) % w.before
 	w.ring[slot] = append(w.ring[slot][:0], b...)
 }
 
