@@ -194,6 +194,9 @@ func (r *Run) loadHistory(path string) error {
 	}
 	defer f.Close()
 	h, err := workload.ReadJSON(f)
+	if lineErr := (*workload.HistoryLineError)(nil); errors.As(err, &lineErr) {
+		return fmt.Errorf("%s:%d: %w", path, lineErr.Line, lineErr.Err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -3,9 +3,10 @@ package workload
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"math"
+	"strconv"
 
 	"github.com/simrun/simrun/internal/chunked"
 	"github.com/simrun/simrun/sim"
@@ -257,29 +258,54 @@ func toJSON(o *Operation) jsonOperation {
 	return j
 }
 
-// ReadJSON reads a history written by WriteJSON.
+// HistoryLineError is a line of a history file that does not read.
+type HistoryLineError struct {
+	Line int
+	Err  error
+}
+
+func (e *HistoryLineError) Error() string {
+	return "line " + strconv.Itoa(e.Line) + ": " + e.Err.Error()
+}
+
+func (e *HistoryLineError) Unwrap() error { return e.Err }
+
+// ReadJSON reads a history written by WriteJSON. An error is a
+// *HistoryLineError naming the line.
 func ReadJSON(r io.Reader) (*History, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	h := &History{}
 	for line := 1; dec.More(); line++ {
-		var j jsonOperation
-		if err := dec.Decode(&j); err != nil {
-			return nil, fmt.Errorf("history operation %d: %w", line, err)
-		}
-		op, err := fromJSON(&j)
+		op, err := readOperation(dec, h.Len())
 		if err != nil {
-			return nil, fmt.Errorf("history operation %d: %w", line, err)
-		}
-		if j.ID != h.Len() {
-			return nil, fmt.Errorf("history operation %d: id %d, want %d (ids number the operations from 0 in order)", line, j.ID, h.Len())
-		}
-		if j.Client < 0 || j.Client > math.MaxInt32 {
-			return nil, fmt.Errorf("history operation %d: client %d is not a client index", line, j.Client)
+			return nil, &HistoryLineError{Line: line, Err: err}
 		}
 		h.add(&op)
 	}
 	return h, nil
+}
+
+// readOperation decodes the next operation, which must have id next.
+func readOperation(dec *json.Decoder, next int) (Operation, error) {
+	var j jsonOperation
+	if err := dec.Decode(&j); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return Operation{}, fmt.Errorf("%s: %s does not fit a %s", typeErr.Field, typeErr.Value, typeErr.Type)
+		}
+		return Operation{}, err
+	}
+	op, err := fromJSON(&j)
+	switch {
+	case err != nil:
+		return Operation{}, err
+	case j.ID != next:
+		return Operation{}, fmt.Errorf("id: %d, want %d (ids number the operations from 0 in order)", j.ID, next)
+	case j.Client < 0 || j.Client >= MaxClients:
+		return Operation{}, fmt.Errorf("client: %d is not a client index (0 to %d)", j.Client, MaxClients-1)
+	}
+	return op, nil
 }
 
 func fromJSON(j *jsonOperation) (Operation, error) {

@@ -67,6 +67,22 @@ func TestReadJSONRejectsGarbage(t *testing.T) {
 	}
 }
 
+// A bad line is named, with the field and in the file's own words: a client
+// index too large to be one (a page drew a row per index up to it, out of
+// memory at 100000000) and a number of the wrong type.
+func TestReadJSONNamesTheLineAndField(t *testing.T) {
+	good := `{"id":0,"client":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}` + "\n"
+	for in, want := range map[string]string{
+		good + `{"id":1,"client":100000000,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: client: 100000000 is not a client index (0 to 9999)",
+		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: seq: number -4 does not fit a uint64",
+	} {
+		_, err := ReadJSON(strings.NewReader(in))
+		var lineErr *HistoryLineError
+		require.ErrorAs(t, err, &lineErr)
+		assert.Equal(t, want, err.Error())
+	}
+}
+
 // The history stores an operation's strings in one and its key by number:
 // every field must come back as recorded, through the live path (call, then
 // complete) as through NewHistory, across many chunks of the stored list.
