@@ -25,6 +25,18 @@ type Config struct {
 // DefaultMaxEvents is the event bound of a Config that sets none.
 const DefaultMaxEvents = 200_000_000
 
+// MaxPendingEvents bounds the events scheduled and not yet handled (timers,
+// messages in flight): a run past it is stopped, with a reason. The event
+// bound caps a run's time but not its memory; timers of a few nanoseconds
+// against milliseconds of latency schedule faster than the run handles
+// them, and the queue grew until the process ran out of memory. A run of
+// sixty clients over a long-tailed network keeps tens of thousands pending;
+// this is half a gigabyte of events.
+const MaxPendingEvents = 5_000_000
+
+// maxPending is MaxPendingEvents, a variable so that tests can make it small.
+var maxPending = MaxPendingEvents
+
 // Validate reports an impossible configuration.
 func (c Config) Validate() error {
 	if err := c.Link.Validate(); err != nil {
@@ -301,6 +313,11 @@ func (w *World) RunUntil(deadline Time) Outcome {
 		if w.tr.count >= w.cfg.MaxEvents {
 			w.limited = true
 			return EventLimit
+		}
+		if w.q.Len() > maxPending {
+			w.Stop(fmt.Sprintf("more than %d events pending at once at t=%v: timers or messages are scheduled faster than the run "+
+				"handles them (an interval of nanoseconds against a latency of milliseconds?)", maxPending, w.now))
+			return Stopped
 		}
 		slot := w.q.pop()
 		e := &w.q.slab[slot]

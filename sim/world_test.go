@@ -162,6 +162,26 @@ func TestMaxEventsYieldsEventLimit(t *testing.T) {
 	assert.Equal(t, uint64(100), w.Events())
 }
 
+// TestPendingEventsAreBounded: a node whose timer sends faster than the
+// network delivers piles up messages in flight; the run stops with a reason
+// instead of growing the queue until memory runs out.
+func TestPendingEventsAreBounded(t *testing.T) {
+	defer func(was int) { maxPending = was }(maxPending)
+	maxPending = 1000
+	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, time.Nanosecond) },
+		timer: func(env Env, _ TimerKind) {
+			env.Send(1, testMsg{})
+			env.SetTimer(0, time.Nanosecond)
+		},
+	}))
+	w.AddServer(idle())
+	assert.Equal(t, Stopped, w.RunUntil(Forever))
+	assert.Contains(t, w.Result().StopReason, "more than 1000 events pending at once")
+	assert.Less(t, w.Now(), ms(1), "stopped before the first message arrived")
+}
+
 // TestRunUntilAndResultAgreeAtTheBound: a run that does exactly MaxEvents
 // events and then runs out of work was not cut short; RunUntil and Result must
 // tell the same story.
