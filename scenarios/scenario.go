@@ -212,7 +212,7 @@ func (l Liveness) IsZero() bool { return l == Liveness{} }
 // Limits that keep a typo from building an absurd world.
 const (
 	MaxNodes   = 1000
-	MaxClients = 10_000
+	MaxClients = 1000
 	MaxKeys    = 1_000_000
 	// MaxMixWeight bounds each weight of workload.mix (workload.MaxMixWeight).
 	MaxMixWeight = workload.MaxMixWeight

@@ -87,7 +87,7 @@ const DefaultBacklog = 16
 
 // Limits that keep a typo from building an absurd world.
 const (
-	MaxClients = 10_000
+	MaxClients = 1000
 	MaxKeys    = 1_000_000
 )
 
