@@ -13,6 +13,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/spf13/cobra"
@@ -335,7 +336,7 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, rep *runner.Report) {
 			speed = fmt.Sprintf(" (%.2gx real time)", ratio)
 		}
 	}
-	fmt.Fprintf(w, "scenario    %s (%s, %d nodes)  seed %d\n", sc.Name, sc.Protocol, sc.Nodes, rep.Seed)
+	fmt.Fprintf(w, "scenario    %s (%s, %s)  seed %d\n", sc.Name, sc.Protocol, plural.Of(sc.Nodes, "node"), rep.Seed)
 	fmt.Fprintf(w, "events      %d  simulated %v  wall %v%s\n", rep.Events, rep.SimTime, rep.WallTime.Round(time.Millisecond), speed)
 	fmt.Fprintf(w, "operations  ok %d  failed %d  unknown %d\n", rep.Ops.OK, rep.Ops.Failed, rep.Ops.Unknown)
 	fmt.Fprintf(w, "leaders     %s\n", describeLeaders(rep))

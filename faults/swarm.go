@@ -167,7 +167,7 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		lasting := Range{Min: Duration(rng.DurationBetween(20*time.Millisecond, 500*time.Millisecond).Round(time.Millisecond))}
 		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
 		mean, lasting = tame(kind, mean, lasting)
-		n := 0
+		n, fits := 0, true
 		var victims []int
 		if kind == "corrupt" {
 			victims = storageVictims()
@@ -196,8 +196,16 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 				step.Disk.Node = Node(v[rng.IntN(len(v))])
 			}
 			step.At = Duration(max(at.Round(time.Millisecond), time.Millisecond))
+			if step.Validate(servers) != nil {
+				fits = false // a clog, cut or partition of a one-server cluster
+				break
+			}
 			draw.Steps = append(draw.Steps, step)
 			n++
+		}
+		if !fits {
+			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (not for a cluster of %s)", kind, plural.Of(servers, "server")))
+			continue
 		}
 		desc := fmt.Sprintf("%s every ~%v", kind, mean)
 		if kind != "skew" && kind != "corrupt" {

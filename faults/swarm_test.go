@@ -34,6 +34,23 @@ func TestSwarmDrawsValidDeterministicMixes(t *testing.T) {
 	require.Len(t, kindsSeen, len(SwarmKinds), "every kind gets drawn")
 }
 
+// A kind that needs two servers (a clog, a partition, a slow link) is off
+// for a one-server cluster, and says so: it drew steps the scenario then
+// refused, at a line of the file that had no faults.
+func TestSwarmLeavesOutKindsThatDoNotFitTheCluster(t *testing.T) {
+	off := 0
+	for seed := uint64(1); seed <= 50; seed++ {
+		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 1, 20*time.Second, []string{SwarmAll})
+		require.NoError(t, Plan{Steps: draw.Steps}.Validate(1), "seed %d", seed)
+		for _, m := range draw.Mix {
+			if strings.HasSuffix(m, ": off (not for a cluster of 1 server)") {
+				off++
+			}
+		}
+	}
+	require.Positive(t, off)
+}
+
 func TestSwarmKeepsToTheListedKinds(t *testing.T) {
 	for seed := uint64(1); seed <= 50; seed++ {
 		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 3, 10*time.Second, []string{"crash", "clog"})
