@@ -121,6 +121,9 @@ func (r *run) vacuity(rep *Report) []string {
 			checkers.NameAgreement, r.seen.Commits))
 		markVacuous(rep, checkers.NameAgreement)
 	}
+	if len(rep.Checks) == 0 {
+		why = append(why, "no check judged the run (checks: [] asks for none)")
+	}
 	why = append(why, r.avail.vacuity(rep)...)
 	if calls := rep.Ops.OK + rep.Ops.Failed + rep.Ops.Unknown; r.sc.Workload.Clients > 0 && rep.Ops.OK == 0 {
 		why = append(why, fmt.Sprintf("no client operation succeeded (%d called)", calls))

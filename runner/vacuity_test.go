@@ -66,6 +66,21 @@ checks: [linearizable]
 	require.True(t, strings.HasPrefix(rep.Reason, "no client operation succeeded"), rep.Reason)
 }
 
+// TestNoChecksIsVacuous: a scenario that asks for no check (checks: [])
+// judged nothing, whatever its clients did: it is never a pass.
+func TestNoChecksIsVacuous(t *testing.T) {
+	sc, proto := parsed(t, "unjudged.yaml", `protocol: raft
+nodes: 3
+duration: 1s
+workload: {clients: 2, keys: 2}
+checks: []
+`)
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Positive(t, rep.Ops.OK)
+	require.Equal(t, "no check judged the run (checks: [] asks for none)", rep.Reason)
+}
+
 // TestShippedScenariosAreNotVacuous: every shipped protocol announces what
 // its scenarios' checks need.
 func TestShippedScenariosAreNotVacuous(t *testing.T) {
