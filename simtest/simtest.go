@@ -298,7 +298,10 @@ func seedsFromEnv(c config) (iter.Seq[uint64], error) {
 			*e.into = n
 		}
 	}
-	if c.from+c.seeds < c.from {
+	switch {
+	case c.seeds == 0:
+		return nil, fmt.Errorf("0 seeds: a sweep of none passes without running anything (Seeds or %s: at least 1)", EnvSeeds)
+	case c.from+c.seeds < c.from:
 		return nil, fmt.Errorf("%d seeds from seed %d pass the largest seed", c.seeds, c.from)
 	}
 	return runner.SeedRange(c.from, c.seeds, 0, 1, nil), nil

@@ -127,6 +127,24 @@ func TestHugeSeedCountFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestZeroSeedsIsRefused: a sweep of no seed would pass without running
+// anything, whether a test asks for it or SIMRUN_SEEDS=0 does.
+func TestZeroSeedsIsRefused(t *testing.T) {
+	for _, env := range []string{"", "0"} {
+		t.Setenv(simtest.EnvSeeds, env)
+		ft := &fatalT{TB: t}
+		done := make(chan struct{})
+		go func() { // fatalT's Fatalf ends this goroutine, as testing.T's does
+			defer close(done)
+			simtest.Sweep(ft, "../scenarios/raft-calm.yaml", simtest.Seeds(0), simtest.Parallel(1))
+		}()
+		<-done
+		if !contains(ft.fatal, "0 seeds: a sweep of none passes without running anything") {
+			t.Fatalf("SIMRUN_SEEDS=%q: want 0 seeds refused, got %q", env, ft.fatal)
+		}
+	}
+}
+
 // TestEditedScenarioOffersOnlyTheGoTestReplay: after an Edit, a replay line
 // naming the file would run the unedited scenario: only the go test line,
 // which applies the Edit, is offered.
