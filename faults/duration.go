@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,10 @@ func ParseDuration(s string) (Duration, error) {
 	if s == "" {
 		return 0, fmt.Errorf("empty duration: write it like 150ms or 2s")
 	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%q is not a duration: write it like 150ms or 2s", s)
+		}
 		return 0, fmt.Errorf("%q has no unit: write %ss or %sms", s, s, s)
 	}
 	d, err := time.ParseDuration(s)
@@ -72,6 +76,10 @@ func durationFromNumber(raw any) (Duration, error) {
 		return 0, fmt.Errorf("want a duration like 150ms or 2s, got a mapping")
 	case bool:
 		return 0, fmt.Errorf("want a duration like 150ms or 2s, got %v", raw)
+	case float64:
+		if f := raw.(float64); math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%v is not a duration: write it like 150ms or 2s", raw)
+		}
 	}
 	return 0, fmt.Errorf("%v has no unit: write %vs or %vms", raw, raw, raw)
 }

@@ -255,6 +255,8 @@ func TestYAMLErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{`{at: 5, heal: all}`, `5 has no unit: write 5s or 5ms`},
 		{`{at: "5", heal: all}`, `"5" has no unit: write 5s or 5ms`},
+		{`{at: .nan, heal: all}`, `NaN is not a duration: write it like 150ms or 2s`},
+		{`{at: "+Inf", heal: all}`, `"+Inf" is not a duration: write it like 150ms or 2s`},
 		{`{at: soon, heal: all}`, `invalid duration "soon": write it like 150ms or 2s`},
 		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader, all, rolling, all-down or all-paused)`},
 		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader, all, rolling, all-down or all-paused`},
