@@ -474,3 +474,19 @@ func TestAliasNestingIsBounded(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nested more than 64 levels deep")
 }
+
+// An unknown key is shown quoted when it holds a control character (an
+// escape would reach the terminal) and cut when it is long (a 100 KB key made
+// a 100 KB error line).
+func TestUnknownKeysAreShownSafely(t *testing.T) {
+	const base = "name: t\nprotocol: raft\nnodes: 3\n"
+	for src, want := range map[string]string{
+		base + "\"\\e[31mred\": 3\n":            `t.yaml:4:1: "\x1b[31mred": unknown field (known: `,
+		base + strings.Repeat("k", 5000) + ": 3\n": `t.yaml:4:1: "` + strings.Repeat("k", 64) + `"...: unknown field (known: `,
+	} {
+		_, err := Parse("t.yaml", []byte(src))
+		require.Error(t, err)
+		assert.True(t, strings.HasPrefix(err.Error(), want), err.Error()[:min(len(err.Error()), 200)])
+		assert.Less(t, len(err.Error()), 1000)
+	}
+}

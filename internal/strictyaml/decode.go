@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -496,8 +497,25 @@ func (d *Decoder) decodeStruct(n ast.Node, path string, v reflect.Value) error {
 				return d.Decode(val, sub, v.FieldByIndex(f.Index))
 			}
 		}
-		return d.errNode(kv.Key, sub, "unknown field%s", suggestField(k, fields))
+		return d.errNode(kv.Key, joinPath(path, shownKey(k)), "unknown field%s", suggestField(k, fields))
 	})
+}
+
+// maxShownKey bounds how much of an unknown key an error repeats.
+const maxShownKey = 64
+
+// shownKey is k as an error shows it: as it is if it is short and printable,
+// else quoted (escapes in place of control characters, which would reach the
+// terminal) and cut to maxShownKey bytes.
+func shownKey(k string) string {
+	printable := !strings.ContainsFunc(k, func(r rune) bool { return !unicode.IsPrint(r) })
+	switch {
+	case printable && len(k) <= maxShownKey:
+		return k
+	case len(k) > maxShownKey:
+		return strconv.Quote(strings.ToValidUTF8(k[:maxShownKey], "")) + "..."
+	}
+	return strconv.Quote(k)
 }
 
 // suggestField names the closest known field (a typo, or a prefix), or
