@@ -163,13 +163,22 @@ func TestShrinkOfASweepDirectoryNamesItsFailures(t *testing.T) {
 
 // TestShrinkSaysWhenItsRunsRanOut: a shrink stopped by --max-runs says so
 // and how to go further, and one that finished does not; an --out in a
-// directory that does not exist is refused before any run.
+// directory that does not exist, in a file, or naming a directory, is
+// refused before any run.
 func TestShrinkSaysWhenItsRunsRanOut(t *testing.T) {
 	bug := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml")
 	dir := t.TempDir()
 	code, _, errText := simrun(t, "shrink", bug, "--seed", "1", "--out", filepath.Join(dir, "missing", "min.yaml"))
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: --out "+filepath.Join(dir, "missing", "min.yaml")+": its directory "+filepath.Join(dir, "missing")+" does not exist\n", errText)
+	code, _, errText = simrun(t, "shrink", bug, "--seed", "1", "--out", dir)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --out "+dir+": a directory; name the file to write ("+filepath.Join(dir, "shrunk.yaml")+")\n", errText)
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	code, _, errText = simrun(t, "shrink", bug, "--seed", "1", "--out", filepath.Join(file, "min.yaml"))
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --out "+filepath.Join(file, "min.yaml")+": "+file+" is a file, not a directory\n", errText)
 
 	code, out, errText := simrun(t, "shrink", bug, "--seed", "1", "--max-runs", "5", "--out", filepath.Join(dir, "five.yaml"))
 	require.Equal(t, exitPass, code, errText)

@@ -78,10 +78,8 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	if f.maxRuns <= 0 {
 		return badInput("--max-runs: must be positive, got %d", f.maxRuns)
 	}
-	if f.out != "" {
-		if info, err := os.Stat(filepath.Dir(f.out)); err != nil || !info.IsDir() {
-			return badInput("--out %s: its directory %s does not exist", f.out, filepath.Dir(f.out))
-		}
+	if err := checkShrinkOut(f.out); err != nil {
+		return err
 	}
 	so := runner.ShrinkOptions{Protocol: proto, Seed: f.seed, MaxRuns: f.maxRuns,
 		Options: runner.Options{LinearizabilityTimeout: f.linTimeout},
@@ -122,6 +120,26 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	}
 	fmt.Fprintf(stdout, "written     %s\n", out)
 	fmt.Fprintf(stdout, "replay      %s run %s\n", a.command, shellQuote(out))
+	return nil
+}
+
+// checkShrinkOut refuses, before any run, an --out that cannot be written:
+// a directory, or a path whose directory is missing or is a file.
+func checkShrinkOut(out string) error {
+	if out == "" {
+		return nil
+	}
+	if info, err := os.Stat(out); err == nil && info.IsDir() {
+		return badInput("--out %s: a directory; name the file to write (%s)", out, filepath.Join(out, "shrunk.yaml"))
+	}
+	dir := filepath.Dir(out)
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return badInput("--out %s: its directory %s does not exist", out, dir)
+	case !info.IsDir():
+		return badInput("--out %s: %s is a file, not a directory", out, dir)
+	}
 	return nil
 }
 
