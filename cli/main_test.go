@@ -65,6 +65,27 @@ func TestRunWritesTraceAndHistory(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// TestRunRefusesOneFileForTwoUses: an output named like the scenario would
+// be written over it, and two outputs in one file would mix their lines.
+func TestRunRefusesOneFileForTwoUses(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "calm.yaml")
+	data, err := os.ReadFile("../scenarios/raft-calm.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(sc, data, 0o644))
+	code, _, errOut := simrun(t, "run", sc, "--history", sc)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --history "+sc+": the same file as the scenario\n", errOut)
+	again, err := os.ReadFile(sc)
+	require.NoError(t, err)
+	require.Equal(t, data, again, "the scenario is untouched")
+
+	trace := filepath.Join(dir, "t.jsonl")
+	code, _, errOut = simrun(t, "run", sc, "--trace", trace, "--history", filepath.Join(dir, ".", "t.jsonl"))
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --history "+filepath.Join(dir, ".", "t.jsonl")+": the same file as --trace\n", errOut)
+}
+
 // TestPlantedBugFailsWithReplay: a safety violation exits 3, writes the
 // artifacts and prints a replay command that reproduces the same trace.
 func TestPlantedBugFailsWithReplay(t *testing.T) {

@@ -112,6 +112,10 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	if err := f.keep.check(); err != nil {
 		return err
 	}
+	if err := distinctFiles([]namedFile{{"the scenario", path}, {"--trace", f.trace}, {"--history", f.history},
+		{"--cpuprofile", f.profile.cpu}, {"--memprofile", f.profile.mem}}); err != nil {
+		return err
+	}
 	stopProfiles, err := f.profile.start()
 	if err != nil {
 		return err
@@ -438,4 +442,34 @@ func loadScenario(path string, swarm []string) (*scenarios.Scenario, error) {
 	}
 	sc.Swarm = swarm
 	return sc, nil
+}
+
+// namedFile is a file a command reads or writes, with the flag that names it.
+type namedFile struct{ flag, path string }
+
+// distinctFiles refuses two of files (the empty ones aside) that are one
+// file: an output written over the scenario it runs, or two outputs written
+// into one file.
+func distinctFiles(files []namedFile) error {
+	for i, a := range files {
+		for _, b := range files[:i] {
+			if a.path != "" && b.path != "" && sameFile(a.path, b.path) {
+				return badInput("%s %s: the same file as %s", a.flag, a.path, b.flag)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name one file: the same path once
+// cleaned, or one existing file reached two ways.
+func sameFile(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	infoA, errA := os.Stat(a)
+	infoB, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
 }
