@@ -52,14 +52,17 @@ func TestExitCodesAreDistinctPerClass(t *testing.T) {
 }
 
 // TestShortHashesAreRefused pins that a results line whose scenario or trace
-// hash is not exactly 16 hexadecimal digits (one cut short, say) is refused
-// as bad input naming file:line, not read as a result.
+// hash is not exactly 16 hexadecimal digits (one cut short, say), or whose
+// wall time is negative (a summary showed -277777h of wall), is refused as
+// bad input naming file:line, not read as a result.
 func TestShortHashesAreRefused(t *testing.T) {
 	const h = "5ce0a11000000003"
 	cases := []struct{ name, line, want string }{
 		{"short trace hash", resultLine("s", h, 1, runner.Pass, "00000000000000a"), `"trace_hash" "00000000000000a" is not 16 hexadecimal digits`},
 		{"short scenario hash", resultLine("s", h[:15], 1, runner.Pass, "00000000000000a1"), `"scenario_hash" "5ce0a1100000000" is not 16 hexadecimal digits`},
 		{"long trace hash", resultLine("s", h, 1, runner.Pass, "00000000000000a11"), `"trace_hash" "00000000000000a11" is not 16 hexadecimal digits`},
+		{"negative wall time", strings.Replace(resultLine("s", h, 1, runner.Pass, "00000000000000a1"), `"wall_time_ns":0`, `"wall_time_ns":-5`, 1),
+			`"wall_time_ns" -5 is negative`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

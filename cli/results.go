@@ -132,6 +132,12 @@ func parseResult(line []byte) (result, error) {
 		return result{}, field("trace_hash", `empty "trace_hash"`)
 	case r.Hash != "" && !isHash(r.Hash):
 		return result{}, field("trace_hash", `"trace_hash" %q is not 16 hexadecimal digits`, r.Hash)
+	case r.WallTime < 0:
+		return result{}, field("wall_time_ns", `"wall_time_ns" %d is negative`, int64(r.WallTime))
+	case r.SimTime < 0:
+		return result{}, field("sim_time_ns", `"sim_time_ns" %d is negative`, int64(r.SimTime))
+	case r.LinTimeout < 0:
+		return result{}, field("lin_timeout_ns", `"lin_timeout_ns" %d is negative`, int64(r.LinTimeout))
 	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.Seeds == 0):
 		return result{}, field("swept", `"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want seeds of 1 or more, and a shard below of`,
 			r.Swept.From, r.Swept.Seeds, r.Swept.Shard, r.Swept.Of)
