@@ -27,9 +27,10 @@ type progress struct {
 const plainProgressEvery = 5 * time.Second
 
 // newProgress shows the advance of a sweep that runs total seeds, of a
-// range of which an earlier sweep finished before.
-func newProgress(w io.Writer, name string, total, before int64) *progress {
-	p := &progress{w: w, name: name, total: total, before: before, start: time.Now(), lastLine: time.Now()}
+// range of which an earlier sweep finished before, beforeFailed of them
+// failing: the failures it counts are the range's, as the seeds are.
+func newProgress(w io.Writer, name string, total, before, beforeFailed int64) *progress {
+	p := &progress{w: w, name: name, total: total, before: before, failures: beforeFailed, start: time.Now(), lastLine: time.Now()}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && total > 0 {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),

@@ -16,14 +16,15 @@ import (
 // nothing left to run says that rather than 0/0 at 0 seeds a second.
 func TestProgressCountsWhatAnEarlierSweepDid(t *testing.T) {
 	var out bytes.Buffer
-	p := newProgress(&out, "calm", 925, 75)
+	p := newProgress(&out, "calm", 925, 75, 5)
 	p.add(false)
 	p.add(true)
 	p.finish()
-	require.Regexp(t, `^sweep calm: 77/1000 seeds \(75 by an earlier sweep\), 1 failed, [0-9.]+ seeds/s\n$`, out.String())
+	require.Regexp(t, `^sweep calm: 77/1000 seeds \(75 by an earlier sweep\), 6 failed, [0-9.]+ seeds/s\n$`, out.String(),
+		"the failures an earlier sweep found count, as its seeds do")
 
 	out.Reset()
-	newProgress(&out, "calm", 0, 1000).finish()
+	newProgress(&out, "calm", 0, 1000, 0).finish()
 	require.Equal(t, "sweep calm: nothing to run, all 1000 seeds were finished by an earlier sweep\n", out.String())
 }
 

@@ -287,7 +287,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	defer results.Close()
 
 	s := newSweepRun(f, earlier, path, v, dir, newArtifactBudget(dir, f.maxArtifacts))
-	s.prog = newProgress(stderr, sc.Name, s.todo, s.before)
+	s.prog = newProgress(stderr, sc.Name, s.todo, s.before, s.beforeFailed)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	so := runner.SweepOptions{
@@ -358,27 +358,29 @@ func lockResults(dir string) (*dirLock, error) {
 // sweepRun is one sweep of one scenario: the seeds it still has to run and
 // what it has seen so far.
 type sweepRun struct {
-	f         sweepFlags
-	swept     sweptRange // f's range and shard, stored with each result
-	path      string
-	version   resultsVersion
-	dir       string // the scenario's results directory
-	seeds     iter.Seq[uint64]
-	todo      int64
-	before    int64 // seeds of the range an earlier sweep finished
-	tally     *tally
-	retriable map[uint64]bool // seeds whose stored result is a Porcupine timeout
-	retried   int
-	resolved  int             // retried seeds that reached a verdict this time
-	rewrite   map[uint64]bool // failing seeds whose artifacts an earlier sweep did not write
-	rewritten int
-	rechecked int // seeds run twice by --check-determinism in this sweep
-	prog      *progress
-	budget    *artifactBudget
-	skipped   int   // failing seeds left without artifacts by --max-artifacts
-	loadErr   error // a run could not be built
-	writeErr  error // results.jsonl could not be written
-	lost      int   // results not recorded after writeErr
+	f       sweepFlags
+	swept   sweptRange // f's range and shard, stored with each result
+	path    string
+	version resultsVersion
+	dir     string // the scenario's results directory
+	seeds   iter.Seq[uint64]
+	todo    int64
+	before  int64 // seeds of the range an earlier sweep finished
+	// beforeFailed is how many of those failed: the progress counts them.
+	beforeFailed int64
+	tally        *tally
+	retriable    map[uint64]bool // seeds whose stored result is a Porcupine timeout
+	retried      int
+	resolved     int             // retried seeds that reached a verdict this time
+	rewrite      map[uint64]bool // failing seeds whose artifacts an earlier sweep did not write
+	rewritten    int
+	rechecked    int // seeds run twice by --check-determinism in this sweep
+	prog         *progress
+	budget       *artifactBudget
+	skipped      int   // failing seeds left without artifacts by --max-artifacts
+	loadErr      error // a run could not be built
+	writeErr     error // results.jsonl could not be written
+	lost         int   // results not recorded after writeErr
 	// lostFailures names the failing seeds among the lost results, and
 	// lostCode is the gravest exit code among them: a verdict found must
 	// not hide behind the write error.
@@ -427,6 +429,11 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 	s.seeds = runner.SeedRange(f.from, f.seeds, k, n, func(seed uint64) bool { return done[seed] })
 	s.todo = int64(min(runner.ShardSize(f.seeds, k, n)-uint64(len(done)), math.MaxInt64)) // the progress counts in int64
 	s.before = int64(len(done))
+	for seed := range done {
+		if s.tally.bySeed[seed].class.Failed() {
+			s.beforeFailed++
+		}
+	}
 	s.tally.of = runner.ShardSize(f.seeds, k, n)
 	return s
 }
