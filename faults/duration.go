@@ -69,7 +69,7 @@ func durationFromNumber(raw any) (Duration, error) {
 	case isZeroNumber(raw):
 		return 0, nil
 	}
-	switch raw.(type) {
+	switch v := raw.(type) {
 	case []any:
 		return 0, fmt.Errorf("want a duration like 150ms or 2s, got a list")
 	case map[string]any:
@@ -77,7 +77,7 @@ func durationFromNumber(raw any) (Duration, error) {
 	case bool:
 		return 0, fmt.Errorf("want a duration like 150ms or 2s, got %v", raw)
 	case float64:
-		if f := raw.(float64); math.IsNaN(f) || math.IsInf(f, 0) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0, fmt.Errorf("%v is not a duration: write it like 150ms or 2s", raw)
 		}
 	}

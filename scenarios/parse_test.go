@@ -481,7 +481,7 @@ func TestAliasNestingIsBounded(t *testing.T) {
 func TestUnknownKeysAreShownSafely(t *testing.T) {
 	const base = "name: t\nprotocol: raft\nnodes: 3\n"
 	for src, want := range map[string]string{
-		base + "\"\\e[31mred\": 3\n":            `t.yaml:4:1: "\x1b[31mred": unknown field (known: `,
+		base + "\"\\e[31mred\": 3\n":               `t.yaml:4:1: "\x1b[31mred": unknown field (known: `,
 		base + strings.Repeat("k", 5000) + ": 3\n": `t.yaml:4:1: "` + strings.Repeat("k", 64) + `"...: unknown field (known: `,
 	} {
 		_, err := Parse("t.yaml", []byte(src))

@@ -74,7 +74,7 @@ func TestReadJSONNamesTheLineAndField(t *testing.T) {
 	good := `{"id":0,"client":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}` + "\n"
 	for in, want := range map[string]string{
 		good + `{"id":1,"client":100000000,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: client: 100000000 is not a client index (0 to 999)",
-		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: seq: number -4 does not fit a uint64",
+		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 2: seq: number -4 does not fit a uint64",
 	} {
 		_, err := ReadJSON(strings.NewReader(in))
 		var lineErr *HistoryLineError
