@@ -59,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 		{"malformed rate", base + "workload: {rate: fast}\n",
 			`t.yaml:4:18: workload.rate: malformed rate "fast" (write it like 200/s, 2/ms or 600/min)`},
 		{"negative rate", base + "workload: {rate: -3/s}\n",
-			`t.yaml:4:18: workload.rate: -3 must be a finite rate >= 0 (ops per second)`},
+			`t.yaml:4:18: workload.rate: -3 is not a rate from 0 to 1000000/s (ops per second)`},
 		{"negative mix", base + "workload:\n  mix: {get: 1, put: -2}\n", "t.yaml:5:22: workload.mix.put: weight -2 is not in [0, 1000000]"},
 		// Four weights of 2^31-1 each would sum past an int of 32 bits: 386 drew gets only.
 		{"huge mix", base + "workload:\n  mix: {get: 2147483647, put: 2147483647}\n",
@@ -147,7 +147,8 @@ func TestParseErrors(t *testing.T) {
 		{"fault at the end of the safety phase", base + "duration: 30s\nfaults:\n  - {at: 30s, heal: all}\n",
 			"t.yaml:6:10: faults[0].at: 30s is not before the end of the safety phase (duration 30s): the step would never fire"},
 		{"zero liveness within", base + "checks: [liveness]\nliveness: {within: 0s}\n", "t.yaml:5:20: liveness.within: 0s must be positive"},
-		{"NaN rate", base + "workload: {rate: .nan}\n", "t.yaml:4:18: workload.rate: NaN must be a finite rate >= 0 (ops per second)"},
+		{"NaN rate", base + "workload: {rate: .nan}\n", "t.yaml:4:18: workload.rate: NaN is not a rate from 0 to 1000000/s (ops per second)"},
+		{"huge rate", base + "workload: {rate: 1e308/s}\n", "t.yaml:4:18: workload.rate: 1e+308 is not a rate from 0 to 1000000/s (ops per second)"},
 		{"zero keys", base + "workload: {keys: 0}\n", "t.yaml:4:18: workload.keys: 0 is not in [1, 1000000]"},
 		{"member add leader", base + "faults:\n  - {at: 1s, member: {add: [leader]}}\n",
 			"t.yaml:5:29: faults[0].member.add[0]: leader is not allowed here (want a node number, random)"},

@@ -214,6 +214,9 @@ const (
 	MaxNodes   = 1000
 	MaxClients = 1000
 	MaxKeys    = 1_000_000
+	// MaxRate bounds workload.rate: an open loop past it spends the run's
+	// whole event bound in well under a second of simulated time.
+	MaxRate = 1_000_000
 	// MaxMixWeight bounds each weight of workload.mix (workload.MaxMixWeight).
 	MaxMixWeight = workload.MaxMixWeight
 	// MaxFileSize bounds a scenario file. go-yaml's parser is quadratic in

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,8 +102,8 @@ func (s *Scenario) validateWorkload() error {
 		return s.Errorf("workload.keys", "%d is not in [1, %d]", w.Keys, MaxKeys)
 	case w.Mix.Total() <= 0:
 		return s.Errorf("workload.mix", "the weights must not all be zero")
-	case !(rate >= 0) || math.IsInf(rate, 0):
-		return s.Errorf("workload.rate", "%v must be a finite rate >= 0 (ops per second)", rate)
+	case !(rate >= 0) || rate > MaxRate:
+		return s.Errorf("workload.rate", "%v is not a rate from 0 to %d/s (ops per second)", rate, MaxRate)
 	case w.ThinkTime < 0:
 		return s.Errorf("workload.think_time", "%v is negative", w.ThinkTime)
 	case w.Timeout <= 0:
