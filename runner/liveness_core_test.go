@@ -136,3 +136,10 @@ func TestTornTailDoesNotStall(t *testing.T) {
 		}
 	}
 }
+
+// TestCutStartKeepsTheLossOnRecord: a start-up that finds a corrupt log
+// record and is cut by a crash must leave the loss on record
+// (testdata/raft-start-tear.yaml says how this seed broke agreement).
+func TestCutStartKeepsTheLossOnRecord(t *testing.T) {
+	runPinned(t, "raft-start-tear.yaml")
+}

@@ -221,7 +221,9 @@ type durableState struct {
 //     still had them and does not campaign until its log is as up-to-date
 //     again (node.lost). Both copies of the snapshot corrupt are the same
 //     loss at the log's start: the whole log is dropped, and lost is at
-//     least the snapshot's last entry (kept in the hard state).
+//     least the snapshot's last entry (kept in the hard state). Either way
+//     the hard state with lost is synced before anything is deleted
+//     (recordLoss).
 func loadState(d *sim.Disk) durableState {
 	st := durableState{hard: hardState{vote: sim.None}, log: newEntryLog(Entry{})}
 	repairHard, changed := loadHardState(d, &st), false
@@ -269,6 +271,7 @@ func loadState(d *sim.Disk) durableState {
 			if lost := lostPosition(d, keys[len(keys)-1], st.hard.term); !st.hard.lost.atLeast(lost) {
 				st.hard.lost = lost
 			}
+			st.recordLoss(d)
 			deleteKeys(d, keys[i+1:])
 			rewriteChunk(d, first, st.log.slice(int(first-snap.index), st.log.len()))
 			repairHard, changed = true, true
@@ -296,7 +299,19 @@ func (st *durableState) loseLog(d *sim.Disk, keys []string) {
 		st.hard.lost = lost
 	}
 	st.hard.snap = logPosition{}
+	st.recordLoss(d)
 	deleteKeys(d, keys)
+}
+
+// recordLoss writes both copies of the hard state, with the loss in lost,
+// and syncs them: before the load deletes or cuts a corrupt record, the
+// only evidence of the loss. A crash that cut the load after such a delete
+// but before the hard state reached the disk left a server that had lost
+// acknowledged entries with nothing on its disk to say so: it voted for a
+// candidate without them, and a committed entry was overwritten.
+func (st *durableState) recordLoss(d *sim.Disk) {
+	service.PutCopies(d, encodeHardState(st.hard), hardStateKeys[:]...)
+	d.Sync()
 }
 
 // finishLoad rewrites both copies of the hard state and syncs, if repair.
