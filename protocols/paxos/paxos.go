@@ -173,8 +173,12 @@ func (n *node) Start(env sim.Env) {
 		env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: dropped a slot record that a crash cut before it was synced"})
 	}
 	n.recover(st)
-	if st.lost && n.size > 1 {
+	switch {
+	case st.lost && n.size > 1:
 		n.startRejoin()
+	case st.lost: // no one to ask (rejoin.go): the marker the load wrote goes
+		env.Disk().Delete(rejoinKey)
+		n.dirty = true
 	}
 	n.becomeFollower(sim.None)
 	n.finish()

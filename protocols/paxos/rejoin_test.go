@@ -151,6 +151,16 @@ func TestSingleServerDoesNotRejoin(t *testing.T) {
 	for _, o := range tn.Obs {
 		assert.NotEqual(t, sim.ObsNote, o.Kind)
 	}
+
+	// A lost promise too: the marker the load wrote goes, and a restart
+	// does not rejoin either.
+	crash(tn, 0)
+	prototest.FlipBit(t, tn.Disk(0), promiseKeyA)
+	prototest.FlipBit(t, tn.Disk(0), promiseKeyB)
+	tn.Start(0)
+	assert.False(t, tn.Node(0).rejoining)
+	_, marked := tn.Disk(0).Get(rejoinKey)
+	assert.False(t, marked, "no rejoin marker left behind")
 }
 
 // A rejoining server cannot promise, but a prepare or an accept of a higher

@@ -246,14 +246,22 @@ type slotRecord struct {
 // (writeSnapshot): they are deleted.
 func loadState(d *sim.Disk) durableState {
 	var st durableState
-	st.promise = loadPromise(d, &st.lost)
+	var bad []string // the copies that do not decode, deleted once a loss is on record
+	st.promise = loadPromise(d, &st.lost, &bad)
 	if v, ok := loadValue(d, commitKey, decodeUvarint); ok {
 		st.commit = v
 	}
-	if _, ok := d.Get(rejoinKey); ok {
-		st.lost = true // whatever its bytes: a rejoin was under way
+	st.snapshot = loadSnapshot(d, &st.lost, &bad)
+	_, rejoining := d.Get(rejoinKey)
+	if st.lost && !rejoining {
+		// The marker goes to the disk before the corrupt copies go: a crash
+		// that cut this start after their deletes reached the disk would
+		// otherwise leave no sign of the loss, and the acceptor would answer
+		// with a promise it forgot.
+		d.Put(rejoinKey, encodeUvarint(st.promise))
 	}
-	st.snapshot = loadSnapshot(d, &st.lost)
+	st.lost = st.lost || rejoining // whatever its bytes: a rejoin was under way
+	deleteKeys(d, bad)
 	keys := d.Keys(slotKeyPrefix)
 	for len(keys) > 0 {
 		slot, _, _ := parseSlotKey(keys[0])
@@ -323,23 +331,32 @@ func deleteKeys(d *sim.Disk, keys []string) {
 
 // loadValue decodes key's value, deleting it if it does not decode.
 func loadValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (T, bool) {
-	var zero T
-	b, ok := d.Get(key)
-	if !ok {
-		return zero, false
+	v, present, ok := readValue(d, key, decode)
+	if present && !ok {
+		d.Delete(key)
+	}
+	return v, ok
+}
+
+// readValue decodes key's value: present says the key holds one, ok that
+// it decodes.
+func readValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (v T, present, ok bool) {
+	b, present := d.Get(key)
+	if !present {
+		return v, false, false
 	}
 	v, err := decode(b)
 	if err != nil {
-		d.Delete(key)
-		return zero, false
+		var zero T
+		return zero, true, false
 	}
-	return v, true
+	return v, true, true
 }
 
 // loadSnapshot reads the two copies of the snapshot: the later readable one
 // wins. With copies on disk and none readable, the snapshot is lost.
-func loadSnapshot(d *sim.Disk, lost *bool) Snapshot {
-	a, b := loadCopies(d, snapshotKeyA, snapshotKeyB, decodeSnapshot, lost)
+func loadSnapshot(d *sim.Disk, lost *bool, bad *[]string) Snapshot {
+	a, b := loadCopies(d, snapshotKeyA, snapshotKeyB, decodeSnapshot, lost, bad)
 	if b.Index > a.Index {
 		return b
 	}
@@ -349,19 +366,24 @@ func loadSnapshot(d *sim.Disk, lost *bool) Snapshot {
 // loadPromise reads the two copies of the promise: the higher readable one
 // wins (both are written together; a corrupt one is rewritten with the next
 // promise). With copies on disk and none readable, the promise is lost.
-func loadPromise(d *sim.Disk, lost *bool) uint64 {
-	a, b := loadCopies(d, promiseKeyA, promiseKeyB, decodeUvarint, lost)
+func loadPromise(d *sim.Disk, lost *bool, bad *[]string) uint64 {
+	a, b := loadCopies(d, promiseKeyA, promiseKeyB, decodeUvarint, lost, bad)
 	return max(a, b)
 }
 
 // loadCopies reads the two copies of a value written twice, under keyA and
-// keyB (the zero value for a copy that does not decode). With copies on disk
-// and none readable, the value is lost.
-func loadCopies[T any](d *sim.Disk, keyA, keyB string, decode func([]byte) (T, error), lost *bool) (a, b T) {
-	_, hasA := d.Get(keyA)
-	_, hasB := d.Get(keyB)
-	a, okA := loadValue(d, keyA, decode)
-	b, okB := loadValue(d, keyB, decode)
+// keyB (the zero value for a copy that does not decode), and adds the keys
+// of the copies that do not decode to bad. With copies on disk and none
+// readable, the value is lost.
+func loadCopies[T any](d *sim.Disk, keyA, keyB string, decode func([]byte) (T, error), lost *bool, bad *[]string) (a, b T) {
+	a, hasA, okA := readValue(d, keyA, decode)
+	b, hasB, okB := readValue(d, keyB, decode)
+	if hasA && !okA {
+		*bad = append(*bad, keyA)
+	}
+	if hasB && !okB {
+		*bad = append(*bad, keyB)
+	}
 	if (hasA || hasB) && !okA && !okB {
 		*lost = true
 	}

@@ -241,3 +241,28 @@ func TestLoadKeepsTheNewestVersion(t *testing.T) {
 	assert.Equal(t, []string{slotKey(4, 2)}, d.Keys(slotKeyPrefix))
 	assert.Zero(t, d.Unsynced())
 }
+
+// A promise or snapshot lost to corruption is on record (the rejoin marker)
+// when its corrupt copies go, so that a start-up cut after their deletes
+// reached the disk still finds the loss: the next load reports it again.
+func TestLostCopiesLeaveTheRejoinMarker(t *testing.T) {
+	for _, keys := range [][]string{{promiseKeyA, promiseKeyB}, {snapshotKeyA, snapshotKeyB}} {
+		d := sim.NewDisk()
+		d.Put(promiseKeyA, encodeUvarint(7))
+		d.Put(promiseKeyB, encodeUvarint(7))
+		d.Put(snapshotKeyA, encodeSnapshot(Snapshot{Index: 1, Data: []byte{0}}))
+		d.Put(snapshotKeyB, encodeSnapshot(Snapshot{Index: 1, Data: []byte{0}}))
+		d.Sync()
+		for _, k := range keys {
+			prototest.FlipBit(t, d, k)
+		}
+		require.True(t, loadState(d).lost, "%v", keys)
+		_, marked := d.Get(rejoinKey)
+		require.True(t, marked, "%v: the loss is on record", keys)
+		for _, k := range keys {
+			_, ok := d.Get(k)
+			require.False(t, ok, "the corrupt %s is deleted", k)
+		}
+		require.True(t, loadState(d).lost, "%v: the next load still knows", keys)
+	}
+}
