@@ -10,8 +10,9 @@ import (
 )
 
 // TestSummaryProbeLine: the summary names how many declared probes fired in
-// some seed and the ones none did, whatever order the results come in and
-// whichever seeds a sweep's range keeps.
+// some seed, the ones none did, and those that fired undeclared (a misspelt
+// name), whatever order the results come in and whichever seeds a sweep's
+// range keeps.
 func TestSummaryProbeLine(t *testing.T) {
 	declared := []runner.Named{{Name: "p/a"}, {Name: "p/b"}, {Name: "p/c"}, {Name: "p/d"}}
 	results := []result{
@@ -27,11 +28,11 @@ func TestSummaryProbeLine(t *testing.T) {
 		tl.probes = declared
 		var out bytes.Buffer
 		tl.print(&out, "results.jsonl", "simrun")
-		require.Contains(t, out.String(), "probes      2/4 fired; never: p/b, p/d\n")
+		require.Contains(t, out.String(), "probes      2/4 fired; never: p/b, p/d; fired but not declared (a typo?): p/x\n")
 		one := tl.only(func(seed uint64) bool { return seed == 1 })
 		require.Equal(t, "1/4 fired; never: p/b, p/c, p/d", one.probeLine())
 	}
-	require.Empty(t, newTally("s", "h").probeLine(), "no probes declared, no line")
+	require.Empty(t, newTally("s", "h").probeLine(), "no probes declared or fired, no line")
 }
 
 // TestLongProbeListsWrap: the never-fired list of a protocol with many

@@ -308,9 +308,6 @@ func (t *tally) exitCode() int {
 // coverage probes fired in some seed, and, in declaration order, the ones
 // none did (runner.ColdProbes): checks the sweep never exercised.
 func (t *tally) probeLine() string {
-	if len(t.probes) == 0 {
-		return ""
-	}
 	var union []uint64
 	for _, e := range t.bySeed {
 		for i, w := range e.fired {
@@ -326,12 +323,32 @@ func (t *tally) probeLine() string {
 			fired[name] = 1
 		}
 	}
+	undeclared := undeclaredProbes(t.probes, fired)
+	if len(t.probes) == 0 && len(undeclared) == 0 {
+		return ""
+	}
 	cold := runner.ColdProbes(runner.Protocol{Probes: t.probes}, []*runner.Report{{Probes: fired}})
 	line := fmt.Sprintf("%d/%d fired", len(t.probes)-len(cold), len(t.probes))
 	if len(cold) > 0 {
 		line += "; never: " + strings.Join(cold, ", ")
 	}
+	if len(undeclared) > 0 {
+		line += "; fired but not declared (a typo?): " + strings.Join(undeclared, ", ")
+	}
 	return line
+}
+
+// undeclaredProbes lists, sorted, the probes that fired but that the
+// protocol does not declare: a misspelt name counts apart from the probe it
+// meant, which then reads as never fired.
+func undeclaredProbes(declared []runner.Named, fired map[string]uint64) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(fired)) {
+		if !slices.ContainsFunc(declared, func(p runner.Named) bool { return p.Name == name }) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // summaryWidth is where a long summary line of a list wraps.
