@@ -79,7 +79,7 @@ func TestSweepTraceWindowFlag(t *testing.T) {
 // panic, and in a sweep a safety failure recorded as a crash).
 func TestTraceWindowIsBounded(t *testing.T) {
 	for _, cmd := range []string{"run", "sweep"} {
-		for _, window := range []string{"0", "10000001", "9223372036854775807"} {
+		for _, window := range []string{"0", "10000001", "2000000000"} {
 			code, _, errOut := simrun(t, cmd, "../scenarios/raft-calm.yaml", "--trace-window", window)
 			require.Equal(t, exitBadInput, code)
 			require.Equal(t, "simrun: --trace-window: from 1 to 10000000 events (--full-trace keeps them all), got "+window+"\n", errOut)

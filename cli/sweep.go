@@ -225,6 +225,9 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, err
 const maxParallel = 1024
 
 func validateSweepFlags(f sweepFlags) error {
+	if err := f.keep.check(); err != nil {
+		return err
+	}
 	switch {
 	case f.seeds == 0:
 		return badInput("--seeds: must be at least 1")
@@ -235,8 +238,6 @@ func validateSweepFlags(f sweepFlags) error {
 			maxParallel, f.parallel)
 	case f.linTimeout <= 0:
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
-	case f.keep.check() != nil:
-		return f.keep.check()
 	case f.out == "":
 		return badInput("--out: empty: name the directory for results and failure artifacts")
 	case f.from+f.seeds < f.from:

@@ -167,7 +167,8 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		lasting := Range{Min: Duration(rng.DurationBetween(20*time.Millisecond, 500*time.Millisecond).Round(time.Millisecond))}
 		lasting.Max = lasting.Min + Duration(rng.DurationBetween(0, 3*time.Second).Round(time.Millisecond))
 		mean, lasting = tame(kind, mean, lasting)
-		n, fits := 0, true
+		n, first := 0, len(draw.Steps)
+		var unfit error
 		var victims []int
 		if kind == "corrupt" {
 			victims = storageVictims()
@@ -196,15 +197,15 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 				step.Disk.Node = Node(v[rng.IntN(len(v))])
 			}
 			step.At = Duration(max(at.Round(time.Millisecond), time.Millisecond))
-			if step.Validate(servers) != nil {
-				fits = false // a clog, cut or partition of a one-server cluster
-				break
+			if unfit = step.Validate(servers); unfit != nil {
+				break // a clog, cut or partition of a one-server cluster
 			}
 			draw.Steps = append(draw.Steps, step)
 			n++
 		}
-		if !fits {
-			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (not for a cluster of %s)", kind, plural.Of(servers, "server")))
+		if unfit != nil {
+			draw.Steps = draw.Steps[:first] // none of the kind, not the ones before the first that did not fit
+			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (does not fit a cluster of %s: %v)", kind, plural.Of(servers, "server"), unfit))
 			continue
 		}
 		desc := fmt.Sprintf("%s every ~%v", kind, mean)

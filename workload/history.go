@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,24 +271,33 @@ func (e *HistoryLineError) Error() string {
 
 func (e *HistoryLineError) Unwrap() error { return e.Err }
 
-// ReadJSON reads a history written by WriteJSON. An error is a
-// *HistoryLineError naming the line.
+// ReadJSON reads a history written by WriteJSON: one operation a line,
+// blank lines aside. An error is a *HistoryLineError naming the line.
 func ReadJSON(r io.Reader) (*History, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
+	br := bufio.NewReader(r)
 	h := &History{}
-	for line := 1; dec.More(); line++ {
-		op, err := readOperation(dec, h.Len())
+	for line := 1; ; line++ {
+		text, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(text)) > 0 {
+			op, opErr := readOperation(text, h.Len())
+			if opErr != nil {
+				return nil, &HistoryLineError{Line: line, Err: opErr}
+			}
+			h.add(&op)
+		}
+		if err == io.EOF {
+			return h, nil
+		}
 		if err != nil {
 			return nil, &HistoryLineError{Line: line, Err: err}
 		}
-		h.add(&op)
 	}
-	return h, nil
 }
 
-// readOperation decodes the next operation, which must have id next.
-func readOperation(dec *json.Decoder, next int) (Operation, error) {
+// readOperation decodes one line's operation, which must have id next.
+func readOperation(text []byte, next int) (Operation, error) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
 	var j jsonOperation
 	if err := dec.Decode(&j); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -295,6 +305,9 @@ func readOperation(dec *json.Decoder, next int) (Operation, error) {
 			return Operation{}, fmt.Errorf("%s: %s does not fit a %s", typeErr.Field, typeErr.Value, typeErr.Type)
 		}
 		return Operation{}, err
+	}
+	if dec.More() {
+		return Operation{}, errors.New("more than one operation on the line")
 	}
 	op, err := fromJSON(&j)
 	switch {

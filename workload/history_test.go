@@ -67,14 +67,16 @@ func TestReadJSONRejectsGarbage(t *testing.T) {
 	}
 }
 
-// A bad line is named, with the field and in the file's own words: a client
-// index too large to be one (a page drew a row per index up to it, out of
-// memory at 100000000) and a number of the wrong type.
+// A bad line is named, by its number in the file (blank lines count), with
+// the field and in the file's own words: a client index too large to be one
+// (a page drew a row per index up to it, out of memory at 100000000) and a
+// number of the wrong type.
 func TestReadJSONNamesTheLineAndField(t *testing.T) {
 	good := `{"id":0,"client":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}` + "\n"
 	for in, want := range map[string]string{
 		good + `{"id":1,"client":100000000,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: client: 100000000 is not a client index (0 to 999)",
 		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 2: seq: number -4 does not fit a uint64",
+		good + "\n\n" + `{"id":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 4: id: 0, want 1 (ids number the operations from 0 in order)",
 	} {
 		_, err := ReadJSON(strings.NewReader(in))
 		var lineErr *HistoryLineError

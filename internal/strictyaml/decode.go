@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -508,7 +509,7 @@ const maxShownKey = 64
 // else quoted (escapes in place of control characters, which would reach the
 // terminal) and cut to maxShownKey bytes.
 func shownKey(k string) string {
-	printable := !strings.ContainsFunc(k, func(r rune) bool { return !unicode.IsPrint(r) })
+	printable := utf8.ValidString(k) && !strings.ContainsFunc(k, func(r rune) bool { return !unicode.IsPrint(r) })
 	switch {
 	case printable && len(k) <= maxShownKey:
 		return k

@@ -1,6 +1,8 @@
 package paxos
 
 import (
+	"math"
+
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -142,6 +144,10 @@ func (n *node) writeRecord(s uint64, r *record) {
 	if r.key != "" {
 		n.superseded = append(n.superseded, r.key)
 	}
+	// Versions must grow for the loader to keep the newest; a slot is
+	// written a handful of times, far from 2^32 (the run's event bound is
+	// smaller).
+	n.assert(r.version < math.MaxUint32, "a slot record's version would wrap")
 	r.version++
 	r.key = slotKey(s, r.version)
 	n.scratch = appendRecord(n.scratch[:0], r)

@@ -235,15 +235,16 @@ type slotRecord struct {
 }
 
 // loadState reads the promise, the commit index, the snapshot and the slot
-// records. Every write but the commit index is synced before the handler
-// that made it returns, so a crash tears nothing else but the newest version
-// of a slot record, which loadSlot drops; a value whose checksum fails was
-// corrupted on the disk. A corrupt slot record is superseded by a lost record
-// (so that a restart remembers the loss); a corrupt promise or snapshot is
-// deleted and the state reports the loss. A corrupt commit index is
-// forgotten. Records at or below the snapshot are what a crash left of a
-// compaction, which writes the snapshot before it deletes them
-// (writeSnapshot): they are deleted.
+// records. Every write but the commit index and the deletes of superseded
+// slot versions is synced before the handler that made it returns, so a
+// crash tears nothing else but the newest version of a slot record, which
+// loadSlot drops; a value whose checksum fails was corrupted on the disk. A
+// corrupt slot record is superseded by a lost record (so that a restart
+// remembers the loss); a corrupt promise or snapshot is deleted, after the
+// rejoin marker that records the loss, and the state reports the loss. A
+// corrupt commit index is forgotten. Records at or below the snapshot are
+// what a crash left of a compaction, which writes the snapshot before it
+// deletes them (writeSnapshot): they are deleted.
 func loadState(d *sim.Disk) durableState {
 	var st durableState
 	var bad []string // the copies that do not decode, deleted once a loss is on record
@@ -254,10 +255,11 @@ func loadState(d *sim.Disk) durableState {
 	st.snapshot = loadSnapshot(d, &st.lost, &bad)
 	_, rejoining := d.Get(rejoinKey)
 	if st.lost && !rejoining {
-		// The marker goes to the disk before the corrupt copies go: a crash
-		// that cut this start after their deletes reached the disk would
-		// otherwise leave no sign of the loss, and the acceptor would answer
-		// with a promise it forgot.
+		// The marker goes to the disk before the corrupt copies go (the disk
+		// keeps writes in order: a crash keeps a prefix of the unsynced
+		// ones): a crash that cut this start after their deletes reached the
+		// disk would otherwise leave no sign of the loss, and the acceptor
+		// would answer with a promise it forgot.
 		d.Put(rejoinKey, encodeUvarint(st.promise))
 	}
 	st.lost = st.lost || rejoining // whatever its bytes: a rejoin was under way

@@ -28,21 +28,21 @@ import (
 //
 // Every record ends with a CRC-32C of the rest, so a corrupted record is
 // noticed, never used; its frame's checksummed length tells a record that a
-// crash cut short, never synced, from a corrupted one. Chunks (rather than one key per entry) keep the disk's
-// key count small, which makes appends cheap, while an append still rewrites
-// at most entriesPerChunk small records; zero-padded indexes make the disk's
-// sorted key order the log order. A chunk's key is the first index of its
-// block, or the first index after the snapshot if that is later (chunkFirst):
-// the chunk that holds the first entries after a snapshot starts there. In
-// steady state only the tail chunk is rewritten (compaction and the repair
-// at load rewrite the first chunk after a snapshot too, in an order that
-// leaves the disk loadable), and always synced before the handler ends, so
-// no crash can tear a synced entry. The hard state and the snapshot
-// are written in two copies so that a corrupted one is repaired from the
-// other. The commit index is volatile, and so is the state machine past the
-// snapshot: a restarted server restores the snapshot, learns the commit index
-// again from the leader (or, as leader, by counting) and re-applies the
-// committed entries after the snapshot.
+// crash cut short, never synced, from a corrupted one. Chunks (rather than
+// one key per entry) keep the disk's key count small, which makes appends
+// cheap, while an append still rewrites at most entriesPerChunk small
+// records; zero-padded indexes make the disk's sorted key order the log
+// order. A chunk's key is the first index of its block, or the first index
+// after the snapshot if that is later (chunkFirst): the chunk that holds the
+// first entries after a snapshot starts there. In steady state only the tail
+// chunk is rewritten (compaction and the repair at load rewrite the first
+// chunk after a snapshot too, in an order that leaves the disk loadable), and
+// always synced before the handler ends, so no crash can tear a synced entry.
+// The hard state and the snapshot are written in two copies so that a
+// corrupted one is repaired from the other. The commit index is volatile, and
+// so is the state machine past the snapshot: a restarted server restores the
+// snapshot, learns the commit index again from the leader (or, as leader, by
+// counting) and re-applies the committed entries after the snapshot.
 
 const logKeyPrefix = "raft/log/"
 
@@ -394,8 +394,9 @@ func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
 }
 
 // lostPosition returns the position of the last entry of a corrupted log,
-// whose last chunk is stored under lastKey: exact if that chunk is sound
-// (or only torn at its end, past every entry that was synced), else the chunk's last possible index in term, the current term, which no
+// whose last chunk is stored under lastKey: exact if that chunk holds a
+// whole entry and is sound or only torn at its end, past every entry that
+// was synced; else the chunk's last possible index in term, the current term, which no
 // entry's term exceeds.
 func lostPosition(d *sim.Disk, lastKey string, term uint64) logPosition {
 	first, _ := parseLogKey(lastKey)
