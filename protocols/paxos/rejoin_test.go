@@ -2,7 +2,6 @@ package paxos
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -193,38 +192,4 @@ func TestRejoiningProposerAbandonsAHigherBallotsAttempt(t *testing.T) {
 		tn.Fire(2, timerLeader)
 		assert.Greater(t, tn.Node(2).ballot, uint64(30), "%T", higher)
 	}
-}
-
-// A start-up that finds both copies of its promise corrupt, cut by a crash
-// after any of its effects, leaves the loss on record: the next start
-// rejoins. Writing the rejoin marker after the corrupt copies were deleted
-// and synced left a cut between the two with no sign of the loss, and the
-// acceptor answered as one that never promised.
-func TestCutStartUpKeepsALostPromiseOnRecord(t *testing.T) {
-	f, err := New(testConfig(), prototest.NewKV)
-	require.NoError(t, err)
-	cut := 0
-	for keep := 1; ; keep++ {
-		pw := prototest.NewWorld(t, prototest.WorldConfig{Seed: 1, Servers: 3, Factory: f,
-			Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond}})
-		w := pw.W
-		pw.Run(t, time.Second) // a leader, and a promise on every disk
-		w.Crash(2)
-		prototest.FlipBit(t, w.Disk(2), promiseKeyA)
-		prototest.FlipBit(t, w.Disk(2), promiseKeyB)
-		w.Restart(2)
-		var kept int
-		w.CrashMidStep(2, keep, func(k int) { kept = k })
-		pw.Run(t, 1100*time.Millisecond)
-		if kept < keep {
-			break // the start had no more effects to cut after (a cut after more is a cut before its last)
-		}
-		cut++
-		w.Restart(2)
-		pw.Run(t, 1101*time.Millisecond)
-		n, ok := w.Node(2).(*node)
-		require.True(t, ok)
-		require.True(t, n.rejoining, "start-up cut after %d effects: the next start does not know the promise was lost", keep)
-	}
-	require.Greater(t, cut, 3, "start-ups cut")
 }

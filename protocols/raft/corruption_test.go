@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,7 +11,6 @@ import (
 	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
-	"github.com/simrun/simrun/workload"
 )
 
 // corruptEntry flips a bit inside the record of the entry at index.
@@ -252,55 +250,4 @@ func TestTornTruncationKeepsTheEntriesBefore(t *testing.T) {
 		require.True(t, last == 7 || last == 10, "round %d: %d entries left of 10, cut at 8", round, last)
 		tn.Crash(0)
 	}
-}
-
-// A start-up that finds an acknowledged entry corrupt, cut by a crash after
-// any of its effects, leaves the loss on record: the next start votes as if
-// it still had the entry. The loader deleted the corrupt chunk before the
-// hard state recording the loss reached the disk; a cut between the two left
-// a server that had lost a committed entry with nothing to say so, and a
-// sweep saw it elect a leader without the entry.
-func TestCutStartUpKeepsTheLossOnRecord(t *testing.T) {
-	cut := 0
-	for seed := uint64(1); seed <= 6; seed++ {
-		for keep := 1; cutStartUp(t, seed, keep); keep++ {
-			cut++
-		}
-	}
-	require.Greater(t, cut, 20, "start-ups cut")
-}
-
-// cutStartUp runs three servers for 2s, corrupts an early entry of server
-// 2's log while it is down, and cuts its start-up after keep effects, the
-// crash keeping a prefix of the unsynced writes; then it starts server 2
-// again and requires that its lost position covers every entry it had. It
-// reports whether the start-up had more than keep effects (a cut after
-// more is a cut before its last).
-func cutStartUp(t *testing.T, seed uint64, keep int) bool {
-	t.Helper()
-	pw := prototest.NewWorld(t, prototest.WorldConfig{Seed: seed, Servers: 3, Factory: kit.Factory(t, DefaultConfig()),
-		Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond},
-		Workload: workload.Config{Clients: 2, Keys: 2, Mix: workload.Mix{Put: 1},
-			ThinkTime: 20 * time.Millisecond, Timeout: time.Second, RetryInterval: 300 * time.Millisecond}})
-	w := pw.W
-	pw.Run(t, 2*time.Second)
-	last := w.Node(2).(*node).lastIndex()
-	require.Greater(t, last, uint64(2*entriesPerChunk), "entries in more than two chunks")
-	w.Crash(2)
-	corruptEntry(t, w.Disk(2), 3) // the first chunk's: the load deletes the chunks after it
-	require.NoError(t, w.SetDiskFaults(2, sim.DiskFaults{TornWrites: true}))
-	w.Restart(2)
-	kept := 0
-	w.CrashMidStep(2, keep, func(k int) { kept = k })
-	pw.Run(t, 2*time.Second+time.Microsecond)
-	if kept < keep {
-		return false
-	}
-	w.Restart(2)
-	pw.Run(t, 2*time.Second+2*time.Microsecond)
-	n := w.Node(2).(*node)
-	require.True(t, n.lost != (logPosition{}) && n.lost.index >= last,
-		"seed %d, start-up cut after %d effects: the next start holds %d entries and lost %v, where %d were acknowledged",
-		seed, keep, n.lastIndex(), n.lost, last)
-	return true
 }
