@@ -264,6 +264,16 @@ func loadState(d *sim.Disk) durableState {
 	}
 	st.lost = st.lost || rejoining // whatever its bytes: a rejoin was under way
 	deleteKeys(d, bad)
+	st.loadSlots(d)
+	if d.Unsynced() > 0 {
+		d.Sync()
+	}
+	return st
+}
+
+// loadSlots reads the slot records, each slot's versions together (the
+// disk's key order keeps them side by side, oldest first).
+func (st *durableState) loadSlots(d *sim.Disk) {
 	keys := d.Keys(slotKeyPrefix)
 	for len(keys) > 0 {
 		slot, _, _ := parseSlotKey(keys[0])
@@ -286,10 +296,6 @@ func loadState(d *sim.Disk) durableState {
 		}
 		keys = keys[max(versions, 1):]
 	}
-	if d.Unsynced() > 0 {
-		d.Sync()
-	}
-	return st
 }
 
 // loadSlot reads the versions of one slot's record, oldest first, and keeps
