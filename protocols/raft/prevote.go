@@ -65,9 +65,7 @@ func tickPreCandidate(n *node, kind sim.TimerKind) {
 func stepPreCandidate(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case *MsgApp, MsgHeartbeat, MsgSnapshot:
-		n.probe(ProbeCandidateLost)
-		n.becomeFollower(n.term, from)
-		stepFollower(n, from, m)
+		n.loseTo(from, m)
 	case MsgVote:
 		n.handleVote(from, m)
 	case MsgPreVote:

@@ -604,15 +604,21 @@ func stepFollower(n *node, from sim.NodeID, m sim.Message) {
 	// lost an election or stepped down: nothing to do.
 }
 
+// loseTo ends a candidacy or pre-candidacy on m, an AppendEntries,
+// heartbeat or snapshot from the leader of the current term (Raft §5.2: the
+// election is lost): the server follows that leader and handles m as a
+// follower.
+func (n *node) loseTo(leader sim.NodeID, m sim.Message) {
+	n.probe(ProbeCandidateLost)
+	n.becomeFollower(n.term, leader)
+	stepFollower(n, leader, m)
+}
+
 // stepCandidate handles a message of the current term as a candidate.
 func stepCandidate(n *node, from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case *MsgApp, MsgHeartbeat, MsgSnapshot:
-		// Raft §5.2: an AppendEntries (or heartbeat, or snapshot) from a
-		// leader of the candidate's term means the election is lost.
-		n.probe(ProbeCandidateLost)
-		n.becomeFollower(n.term, from)
-		stepFollower(n, from, m)
+		n.loseTo(from, m)
 	case MsgVote:
 		n.handleVote(from, m) // rejected: it voted for itself
 	case MsgPreVote:
