@@ -78,14 +78,31 @@ func ParseIndexKey(prefix, key string) (i uint64, ok bool) {
 	return i, err == nil
 }
 
-// PutCopies writes record under each of keys, in order: a record kept in
-// several copies (a hard state, a snapshot) so that a torn or corrupted one
-// leaves another. The copies share record, which the caller encoded for this
+// PutCopies writes record under each of keys: a record kept in several
+// copies (a hard state, a snapshot, a promise) so that a torn or corrupted
+// one leaves another. The copies that hold no sound record (absent, or
+// failing OpenRecord) are written first, then the sound ones, in keys'
+// order: a crash keeps a prefix of the unsynced writes, the last of them
+// perhaps torn, so a torn first write then leaves a sound copy, old or new.
+// Writing over the only sound copy first could leave none: a server that
+// repaired its hard state from its one sound copy, cut by a crash, halted
+// for good. The copies share record, which the caller encoded for this
 // write and never changes again (sim.Disk.PutShared): a snapshot, the whole
 // state machine, is not copied once per key.
 func PutCopies(d *sim.Disk, record []byte, keys ...string) {
+	var soundBuf [4]bool
+	sound := soundBuf[:0]
 	for _, k := range keys {
-		d.PutShared(k, record)
+		ok := false
+		d.Inspect(k, func(v []byte) { _, ok = OpenRecord(v) })
+		sound = append(sound, ok)
+	}
+	for _, first := range [...]bool{false, true} {
+		for i, k := range keys {
+			if sound[i] == first {
+				d.PutShared(k, record)
+			}
+		}
 	}
 }
 

@@ -52,6 +52,17 @@ func (d *Disk) Get(key string) ([]byte, bool) {
 	return slices.Clone(v), true
 }
 
+// Inspect calls fn with the value stored under key, without copying it, and
+// reports whether there is one. fn must neither change nor keep the bytes:
+// it is for a check (a checksum) of a value too large to copy for it.
+func (d *Disk) Inspect(key string, fn func(value []byte)) bool {
+	v, ok := d.view[key]
+	if ok {
+		fn(v)
+	}
+	return ok
+}
+
 // Put stores a copy of value under key. It is lost by a crash unless Sync
 // runs first.
 func (d *Disk) Put(key string, value []byte) {

@@ -60,8 +60,8 @@ func (n *node) raisePromise(b uint64) {
 	if n.bugs.Has(forgetPromise) {
 		return // planted bug: the promise lives only in memory
 	}
-	n.putUvarint(promiseKeyA, b)
-	n.putUvarint(promiseKeyB, b)
+	service.PutCopies(n.env.Disk(), encodeUvarint(b), promiseKeyA, promiseKeyB)
+	n.dirty = true
 }
 
 // promiseFor builds the promise answering m: every accepted proposal (and
@@ -152,13 +152,6 @@ func (n *node) writeRecord(s uint64, r *record) {
 	r.key = slotKey(s, r.version)
 	n.scratch = appendRecord(n.scratch[:0], r)
 	n.env.Disk().Put(r.key, n.scratch)
-	n.dirty = true
-}
-
-// putUvarint writes a number under key; flush syncs it.
-func (n *node) putUvarint(key string, v uint64) {
-	n.scratch = appendUvarint(n.scratch[:0], v)
-	n.env.Disk().Put(key, n.scratch)
 	n.dirty = true
 }
 
