@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -213,48 +214,19 @@ func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
 // a server that had lost a committed entry with nothing to say so, and a
 // sweep saw it elect a leader without the entry.
 func TestCutStartUpKeepsTheLossOnRecord(t *testing.T) {
-	cut := 0
-	for seed := uint64(1); seed <= 6; seed++ {
-		for keep := 1; cutStartUp(t, seed, keep); keep++ {
-			cut++
+	busy := workload.Config{Clients: 2, Keys: 2, Mix: workload.Mix{Put: 1},
+		ThinkTime: 20 * time.Millisecond, Timeout: time.Second, RetryInterval: 300 * time.Millisecond}
+	cutStartUps(t, busy, 2*time.Second, 20, func(t *testing.T, d *sim.Disk, before *node) func(after *node) string {
+		last := before.lastIndex()
+		require.Greater(t, last, uint64(2*entriesPerChunk), "entries in more than two chunks")
+		corruptEntry(t, d, 3) // the first chunk's: the load deletes the chunks after it
+		return func(after *node) string {
+			if after.lost != (logPosition{}) && after.lost.index >= last {
+				return ""
+			}
+			return fmt.Sprintf("the next start holds %d entries and lost %v, where %d were acknowledged", after.lastIndex(), after.lost, last)
 		}
-	}
-	require.Greater(t, cut, 20, "start-ups cut")
-}
-
-// cutStartUp runs three servers for 2s, corrupts an early entry of server
-// 2's log while it is down, and cuts its start-up after keep effects, the
-// crash keeping a prefix of the unsynced writes; then it starts server 2
-// again and requires that its lost position covers every entry it had. It
-// reports whether the start-up had more than keep effects (a cut after
-// more is a cut before its last).
-func cutStartUp(t *testing.T, seed uint64, keep int) bool {
-	t.Helper()
-	pw := prototest.NewWorld(t, prototest.WorldConfig{Seed: seed, Servers: 3, Factory: kit.Factory(t, DefaultConfig()),
-		Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond},
-		Workload: workload.Config{Clients: 2, Keys: 2, Mix: workload.Mix{Put: 1},
-			ThinkTime: 20 * time.Millisecond, Timeout: time.Second, RetryInterval: 300 * time.Millisecond}})
-	w := pw.W
-	pw.Run(t, 2*time.Second)
-	last := w.Node(2).(*node).lastIndex()
-	require.Greater(t, last, uint64(2*entriesPerChunk), "entries in more than two chunks")
-	w.Crash(2)
-	corruptEntry(t, w.Disk(2), 3) // the first chunk's: the load deletes the chunks after it
-	require.NoError(t, w.SetDiskFaults(2, sim.DiskFaults{TornWrites: true}))
-	w.Restart(2)
-	kept := 0
-	w.CrashMidStep(2, keep, func(k int) { kept = k })
-	pw.Run(t, 2*time.Second+time.Microsecond)
-	if kept < keep {
-		return false
-	}
-	w.Restart(2)
-	pw.Run(t, 2*time.Second+2*time.Microsecond)
-	n := w.Node(2).(*node)
-	require.True(t, n.lost != (logPosition{}) && n.lost.index >= last,
-		"seed %d, start-up cut after %d effects: the next start holds %d entries and lost %v, where %d were acknowledged",
-		seed, keep, n.lastIndex(), n.lost, last)
-	return true
+	})
 }
 
 // A start-up that repairs the hard state from its one sound copy, cut by a
@@ -263,38 +235,50 @@ func cutStartUp(t *testing.T, seed uint64, keep int) bool {
 // no readable copy, and the server stayed down for good (a sweep saw two of
 // three servers halt that way, with torn writes and crashes only).
 func TestCutHardStateRepairLeavesASoundCopy(t *testing.T) {
-	cut := 0
-	for seed := uint64(1); seed <= 6; seed++ {
-		for keep := 1; cutHardStateRepair(t, seed, keep); keep++ {
-			cut++
+	cutStartUps(t, workload.Config{}, time.Second, 10, func(t *testing.T, d *sim.Disk, _ *node) func(after *node) string {
+		prototest.FlipBit(t, d, hardStateKeys[1])
+		return func(after *node) string {
+			if after.down {
+				return "no sound copy of the hard state is left"
+			}
+			return ""
 		}
-	}
-	require.Greater(t, cut, 10, "start-ups cut")
+	})
 }
 
-// cutHardStateRepair runs three servers for 1s, corrupts the second copy of
-// server 2's hard state while it is down and cuts its start-up (which
-// repairs it) after keep effects, the crash keeping a prefix of the
-// unsynced writes; then it starts server 2 again and requires it to run. It
-// reports whether the start-up had more than keep effects.
-func cutHardStateRepair(t *testing.T, seed uint64, keep int) bool {
-	t.Helper()
-	pw := prototest.NewWorld(t, prototest.WorldConfig{Seed: seed, Servers: 3, Factory: kit.Factory(t, DefaultConfig()),
-		Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond}})
-	w := pw.W
-	pw.Run(t, time.Second)
-	w.Crash(2)
-	prototest.FlipBit(t, w.Disk(2), hardStateKeys[1])
-	require.NoError(t, w.SetDiskFaults(2, sim.DiskFaults{TornWrites: true}))
-	w.Restart(2)
-	kept := 0
-	w.CrashMidStep(2, keep, func(k int) { kept = k })
-	pw.Run(t, time.Second+time.Microsecond)
-	if kept < keep {
-		return false
+// cutStartUps runs three servers (and load's clients) for run, then, for
+// seeds 1-6 and every cut in turn: crashes server 2, damages its disk, cuts
+// its start-up after keep effects (the crash keeping a prefix of the
+// unsynced writes, as a torn write does), starts it again and requires what
+// damage returned to find nothing wrong. At least minCuts start-ups are
+// cut.
+func cutStartUps(t *testing.T, load workload.Config, run time.Duration, minCuts int,
+	damage func(t *testing.T, d *sim.Disk, before *node) (wrong func(after *node) string)) {
+	cuts := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		for keep := 1; ; keep++ {
+			pw := prototest.NewWorld(t, prototest.WorldConfig{Seed: seed, Servers: 3, Factory: kit.Factory(t, DefaultConfig()),
+				Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond}, Workload: load})
+			w := pw.W
+			pw.Run(t, run)
+			before := w.Node(2).(*node)
+			w.Crash(2)
+			wrong := damage(t, w.Disk(2), before)
+			require.NoError(t, w.SetDiskFaults(2, sim.DiskFaults{TornWrites: true}))
+			w.Restart(2)
+			kept := 0
+			w.CrashMidStep(2, keep, func(k int) { kept = k })
+			pw.Run(t, run+time.Microsecond)
+			if kept < keep {
+				break // no effect left to cut after (a cut after more is a cut before the last)
+			}
+			cuts++
+			w.Restart(2)
+			pw.Run(t, run+2*time.Microsecond)
+			if why := wrong(w.Node(2).(*node)); why != "" {
+				t.Fatalf("seed %d, start-up cut after %d effects: %s", seed, keep, why)
+			}
+		}
 	}
-	w.Restart(2)
-	pw.Run(t, time.Second+2*time.Microsecond)
-	require.False(t, w.Node(2).(*node).down, "seed %d, repair cut after %d effects: no sound copy of the hard state is left", seed, keep)
-	return true
+	require.GreaterOrEqual(t, cuts, minCuts, "start-ups cut")
 }
