@@ -219,17 +219,38 @@ func newerHardState(a, b pb.HardState) bool {
 	return a.Commit > b.Commit
 }
 
-// writeHardState writes both copies, a first (with the planted bug
-// one-hardstate-copy, copy a only).
+// writeHardState writes both copies, a first unless only a is sound (with
+// the planted bug one-hardstate-copy, copy a only).
 func writeHardState(d *sim.Disk, hs pb.HardState, bugs bugSet) {
 	rec := encode(&hs)
 	keys := hardStateKeys[:]
 	if bugs.Has(oneHardStateCopy) {
 		keys = keys[:1]
 	}
-	for _, k := range keys {
-		d.Put(k, rec)
+	// A copy that holds no sound record goes first: a crash keeps a prefix
+	// of the unsynced writes, the last perhaps torn, so a torn first write
+	// then leaves the sound copy. Overwriting the only sound copy first (a
+	// start-up repairing the other from it, cut by a crash) could leave
+	// none, and the server started over at term 1, its vote forgotten.
+	var sound [len(hardStateKeys)]bool
+	for i, k := range keys {
+		sound[i] = soundRecord(d, k)
 	}
+	for _, first := range [...]bool{false, true} {
+		for i, k := range keys {
+			if sound[i] == first {
+				d.Put(k, rec)
+			}
+		}
+	}
+}
+
+// soundRecord reports whether key holds a whole record whose checksum
+// matches.
+func soundRecord(d *sim.Disk, key string) bool {
+	ok := false
+	d.Inspect(key, func(v []byte) { _, state := openRecord(v); ok = state == recordOK })
+	return ok
 }
 
 // loadEntries reads the log from the snapshot on, up to the first gap or

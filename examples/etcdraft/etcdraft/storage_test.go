@@ -2,6 +2,7 @@ package etcdraft
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -173,4 +174,47 @@ func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
 	st := loadState(d, 0)
 	assert.Empty(t, st.fault, "past the commit index, the last record may have been torn")
 	assert.Equal(t, uint64(5), st.lastIndex())
+}
+
+// loader is a server that only loads its disk at start, for cutting that
+// start with a crash.
+type loader struct{ hard *pb.HardState }
+
+func (l *loader) Start(env sim.Env)                        { *l.hard = loadState(env.Disk(), 0).hard }
+func (l *loader) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (l *loader) Timer(sim.Env, sim.TimerKind)             {}
+
+// A start-up that repairs the HardState from its one sound copy (the other
+// torn by a crash), cut by a crash after its first write, keeps a sound
+// copy: the next start loads the HardState, not the bootstrap one. The
+// repair wrote copy a, the sound one, first; a torn cut of it left no
+// sound copy, and the server started over at term 1 with its vote gone.
+func TestCutHardStateRepairKeepsASoundCopy(t *testing.T) {
+	want := pb.HardState{Term: 5, Vote: 2, Commit: 9}
+	for seed := uint64(1); seed <= 20; seed++ {
+		var got pb.HardState
+		w, err := sim.NewWorld(sim.Config{Seed: seed})
+		require.NoError(t, err)
+		id := w.AddServer(func(sim.NodeID) sim.Node { return &loader{hard: &got} })
+		w.RunUntil(sim.Time(time.Millisecond))
+		w.Crash(id)
+		d := w.Disk(id)
+		snap := bootstrapSnapshot([]sim.NodeID{0, 1, 2})
+		d.Put(snapKey, encode(&snap))
+		for i := uint64(2); i <= 9; i++ {
+			e := entry(i, 2, i)
+			d.Put(logKey(i), encode(&e))
+		}
+		rec := encode(&want)
+		d.Put(hardStateKeys[0], rec)
+		d.Put(hardStateKeys[1], rec[:len(rec)-3]) // what a crash tearing copy b leaves
+		d.Sync()
+		require.NoError(t, w.SetDiskFaults(id, sim.DiskFaults{TornWrites: true}))
+		w.Restart(id)
+		w.CrashMidStep(id, 1, nil) // the repair's first write, perhaps torn
+		w.RunUntil(sim.Time(2 * time.Millisecond))
+		w.Restart(id)
+		w.RunUntil(sim.Time(3 * time.Millisecond))
+		require.Equal(t, want, got, "seed %d: the HardState is lost", seed)
+	}
 }
