@@ -194,11 +194,8 @@ func (r *Run) loadHistory(path string) error {
 	}
 	defer f.Close()
 	h, err := workload.ReadJSON(f)
-	if lineErr := (*workload.HistoryLineError)(nil); errors.As(err, &lineErr) {
-		return fmt.Errorf("%s:%d: %w", path, lineErr.Line, lineErr.Err)
-	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return inFile(path, err)
 	}
 	r.Ops = h.Operations()
 	if m := r.Meta.Ops; m != nil && len(r.Ops) != m.OK+m.Failed+m.Unknown {

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
 
 	"github.com/simrun/simrun/internal/chunked"
+	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -259,64 +260,58 @@ func toJSON(o *Operation) jsonOperation {
 	return j
 }
 
-// HistoryLineError is a line of a history file that does not read.
-type HistoryLineError struct {
-	Line int
-	Err  error
-}
-
-func (e *HistoryLineError) Error() string {
-	return "line " + strconv.Itoa(e.Line) + ": " + e.Err.Error()
-}
-
-func (e *HistoryLineError) Unwrap() error { return e.Err }
+// maxHistoryLine bounds a history line as read: far above what a run
+// writes (a list-append read of long lists takes megabytes), so that a file
+// of anything else is refused without being read whole.
+const maxHistoryLine = 64 << 20
 
 // ReadJSON reads a history written by WriteJSON: one operation a line,
-// blank lines aside. An error is a *HistoryLineError naming the line.
+// blank lines aside. An error names the line (a *jsonl.Error).
 func ReadJSON(r io.Reader) (*History, error) {
-	br := bufio.NewReader(r)
 	h := &History{}
-	for line := 1; ; line++ {
-		text, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(text)) > 0 {
-			op, opErr := readOperation(text, h.Len())
-			if opErr != nil {
-				return nil, &HistoryLineError{Line: line, Err: opErr}
-			}
-			h.add(&op)
+	// The newline appended ends a last line written without one, which
+	// jsonl.Lines would leave out as a write cut short: every line counts.
+	_, err := jsonl.Lines(io.MultiReader(r, strings.NewReader("\n")), maxHistoryLine, func(line int, text []byte) error {
+		if len(bytes.TrimSpace(text)) == 0 {
+			return nil
 		}
-		if err == io.EOF {
-			return h, nil
-		}
+		op, err := readOperation(text, h.Len())
 		if err != nil {
-			return nil, &HistoryLineError{Line: line, Err: err}
+			err.Line = line
+			return err
 		}
+		h.add(&op)
+		return nil
+	})
+	var tooLong *jsonl.TooLongError
+	if errors.As(err, &tooLong) {
+		return nil, &jsonl.Error{Line: tooLong.Line, Msg: fmt.Sprintf("longer than %d bytes: not an operation", tooLong.Max)}
 	}
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // readOperation decodes one line's operation, which must have id next.
-func readOperation(text []byte, next int) (Operation, error) {
+func readOperation(text []byte, next int) (Operation, *jsonl.Error) {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
 	var j jsonOperation
 	if err := dec.Decode(&j); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return Operation{}, fmt.Errorf("%s: %s does not fit a %s", typeErr.Field, typeErr.Value, typeErr.Type)
-		}
-		return Operation{}, err
+		return Operation{}, jsonl.DescribeError("", err)
 	}
 	if dec.More() {
-		return Operation{}, errors.New("more than one operation on the line")
+		return Operation{}, &jsonl.Error{Msg: "more than one operation on the line"}
 	}
 	op, err := fromJSON(&j)
 	switch {
 	case err != nil:
-		return Operation{}, err
+		return Operation{}, &jsonl.Error{Msg: err.Error()}
 	case j.ID != next:
-		return Operation{}, fmt.Errorf("id: %d, want %d (ids number the operations from 0 in order)", j.ID, next)
+		return Operation{}, &jsonl.Error{Msg: fmt.Sprintf("id: %d, want %d (ids number the operations from 0 in order)", j.ID, next)}
 	case j.Client < 0 || j.Client >= MaxClients:
-		return Operation{}, fmt.Errorf("client: %d is not a client index (0 to %d)", j.Client, MaxClients-1)
+		return Operation{}, &jsonl.Error{Msg: fmt.Sprintf("client: %d is not a client index (0 to %d)", j.Client, MaxClients-1)}
 	}
 	return op, nil
 }

@@ -2,12 +2,14 @@ package workload
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -75,13 +77,13 @@ func TestReadJSONNamesTheLineAndField(t *testing.T) {
 	good := `{"id":0,"client":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}` + "\n"
 	for in, want := range map[string]string{
 		good + `{"id":1,"client":100000000,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: client: 100000000 is not a client index (0 to 999)",
-		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 2: seq: number -4 does not fit a uint64",
+		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 2: seq: want a whole number, 0 or more, got number -4",
 		good + "\n\n" + `{"id":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 4: id: 0, want 1 (ids number the operations from 0 in order)",
 	} {
 		_, err := ReadJSON(strings.NewReader(in))
-		var lineErr *HistoryLineError
+		var lineErr *jsonl.Error
 		require.ErrorAs(t, err, &lineErr)
-		assert.Equal(t, want, err.Error())
+		assert.Equal(t, want, fmt.Sprintf("line %d: %s", lineErr.Line, lineErr.Msg))
 	}
 }
 

@@ -24,10 +24,10 @@ var rules = []rule{
 	{pattern: "sim"},
 	{pattern: "service", mayImport: []string{"sim"}},
 	// The workload's clients speak the service vocabulary (Request, Reply).
-	{pattern: "workload", mayImport: []string{"sim", "service", "internal/chunked"}},
+	{pattern: "workload", mayImport: []string{"sim", "service", "internal/chunked", "internal/jsonl"}},
 	{pattern: "protocols/*", mayImport: []string{"sim", "service"}},
 	{pattern: "faults", mayImport: []string{"sim"}},
-	{pattern: "checkers", mayImport: []string{"sim", "service", "workload", "internal/chunked"},
+	{pattern: "checkers", mayImport: []string{"sim", "service", "workload", "internal/chunked", "internal/jsonl"},
 		external: []string{"github.com/anishathalye/porcupine", "gonum.org/v1/gonum"}},
 	// The one list of check names and data models (checkers/names) imports
 	// nothing of the project, so scenario files are validated against it.
@@ -36,7 +36,7 @@ var rules = []rule{
 	// lower layers' own types where they have one (faults' steps, the
 	// workload's operation mix) rather than a copy to keep in step; the
 	// workload brings the service vocabulary and its chunked list with it.
-	{pattern: "scenarios", mayImport: []string{"sim", "service", "workload", "internal/chunked", "faults", "internal/strictyaml", "checkers/names"},
+	{pattern: "scenarios", mayImport: []string{"sim", "service", "workload", "internal/chunked", "internal/jsonl", "faults", "internal/strictyaml", "checkers/names"},
 		external: []string{"github.com/goccy/go-yaml", "gonum.org/v1/gonum"}},
 	// A list grown in chunks, for what long runs accumulate: no imports.
 	{pattern: "internal/chunked"},
