@@ -211,9 +211,11 @@ func (l Liveness) IsZero() bool { return l == Liveness{} }
 
 // Limits that keep a typo from building an absurd world.
 const (
-	MaxNodes   = 1000
-	MaxClients = 1000
-	MaxKeys    = 1_000_000
+	MaxNodes = 1000
+	// MaxClients and MaxKeys are the workload's own bounds: the scenario
+	// refuses with a position what the workload would refuse at run time.
+	MaxClients = workload.MaxClients
+	MaxKeys    = workload.MaxKeys
 	// MaxRate bounds workload.rate: an open loop past it spends the run's
 	// whole event bound in well under a second of simulated time.
 	MaxRate = 1_000_000
