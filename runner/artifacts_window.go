@@ -59,7 +59,7 @@ type windowWriter struct {
 	before, after int
 
 	ring    [][]byte // the last lines before the anchor, oldest at head
-	head, n int
+	head    int
 	partial []byte // a line split across Write calls
 
 	found     bool
@@ -131,7 +131,6 @@ func (w *windowWriter) keep(b []byte) {
 	}
 	if len(w.ring) < w.before {
 		w.ring = append(w.ring, slices.Clone(b))
-		w.n++
 		return
 	}
 	slot := w.head
@@ -140,11 +139,11 @@ func (w *windowWriter) keep(b []byte) {
 }
 
 func (w *windowWriter) flushRing() {
-	for k := range w.n {
-		b := w.ring[(w.head+k)%w.before]
+	for k := range w.ring {
+		b := w.ring[(w.head+k)%len(w.ring)]
 		w.emit(eventNumber(b), b)
 	}
-	w.ring, w.n = nil, 0
+	w.ring = nil
 }
 
 func (w *windowWriter) emit(ev uint64, b []byte) {

@@ -575,15 +575,15 @@ const minQuietWindow = 2 * time.Second
 // liveness phase: a "core" heal, where only a majority must converge. The
 // servers whose disks the faults damaged go down first (the injector keeps
 // them a minority), then those whose disks tear writes: a damaged server may
-// need a majority of intact ones to recover, and a core of damaged and too
-// few intact servers could not converge on some protocols (one that
-// overwrites a record in place cannot tell a torn overwrite from a damaged
-// record, an acknowledged one it lost). No server goes down that would leave the rest
+// need a majority of intact ones to recover, and a core of damaged and too few
+// intact servers could not converge on some protocols (one that overwrites a
+// record in place cannot tell a torn overwrite from a damaged record, an
+// acknowledged one it lost). No server goes down that would leave the rest
 // short of a majority of either half of a joint configuration, or of a
-// configuration a leader took a change to that may be in force unannounced.
-// A Byzantine-fault-tolerant protocol loses no more servers than its
-// tolerance leaves after the Byzantine ones (which stay up, playing their
-// part): f of 3f+1 faulty in all, not a minority.
+// configuration a leader took a change to that may be in force unannounced. A
+// Byzantine-fault-tolerant protocol loses no more servers than its tolerance
+// leaves after the Byzantine ones (which stay up, playing their part): f of
+// 3f+1 faulty in all, not a minority.
 func (r *run) keepMinorityDown() {
 	members := r.config.members(r.world.Servers())
 	limit := (len(members) - 1) / 2
