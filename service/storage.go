@@ -90,16 +90,22 @@ func ParseIndexKey(prefix, key string) (i uint64, ok bool) {
 // write and never changes again (sim.Disk.PutShared): a snapshot, the whole
 // state machine, is not copied once per key.
 func PutCopies(d *sim.Disk, record []byte, keys ...string) {
-	var soundBuf [4]bool
-	sound := soundBuf[:0]
+	PutCopiesOf(d, record, func(v []byte) bool { _, ok := OpenRecord(v); return ok }, keys...)
+}
+
+// PutCopiesOf is PutCopies for records sealed another way: sound reports
+// whether a stored value is a whole record whose checksum matches.
+func PutCopiesOf(d *sim.Disk, record []byte, sound func(value []byte) bool, keys ...string) {
+	var wasBuf [4]bool
+	was := wasBuf[:0] // each copy's soundness before any write
 	for _, k := range keys {
 		ok := false
-		d.Inspect(k, func(v []byte) { _, ok = OpenRecord(v) })
-		sound = append(sound, ok)
+		d.Inspect(k, func(v []byte) { ok = sound(v) })
+		was = append(was, ok)
 	}
 	for _, first := range [...]bool{false, true} {
 		for i, k := range keys {
-			if sound[i] == first {
+			if was[i] == first {
 				d.PutShared(k, record)
 			}
 		}

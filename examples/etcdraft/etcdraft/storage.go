@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 	pb "go.etcd.io/raft/v3/raftpb"
 )
@@ -227,30 +228,18 @@ func writeHardState(d *sim.Disk, hs pb.HardState, bugs bugSet) {
 	if bugs.Has(oneHardStateCopy) {
 		keys = keys[:1]
 	}
-	// A copy that holds no sound record goes first: a crash keeps a prefix
-	// of the unsynced writes, the last perhaps torn, so a torn first write
-	// then leaves the sound copy. Overwriting the only sound copy first (a
-	// start-up repairing the other from it, cut by a crash) could leave
-	// none, and the server started over at term 1, its vote forgotten.
-	var sound [len(hardStateKeys)]bool
-	for i, k := range keys {
-		sound[i] = soundRecord(d, k)
-	}
-	for _, first := range [...]bool{false, true} {
-		for i, k := range keys {
-			if sound[i] == first {
-				d.Put(k, rec)
-			}
-		}
-	}
+	// A copy that holds no sound record goes first (service.PutCopiesOf): a
+	// start-up that repaired the other copy from the only sound one,
+	// overwriting it first and cut by a crash, could leave none, and the
+	// server started over at term 1, its vote forgotten.
+	service.PutCopiesOf(d, rec, soundRecord, keys...)
 }
 
-// soundRecord reports whether key holds a whole record whose checksum
-// matches.
-func soundRecord(d *sim.Disk, key string) bool {
-	ok := false
-	d.Inspect(key, func(v []byte) { _, state := openRecord(v); ok = state == recordOK })
-	return ok
+// soundRecord reports whether a stored value is a whole record whose
+// checksum matches.
+func soundRecord(v []byte) bool {
+	_, state := openRecord(v)
+	return state == recordOK
 }
 
 // loadEntries reads the log from the snapshot on, up to the first gap or
