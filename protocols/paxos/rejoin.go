@@ -34,11 +34,11 @@ import "github.com/simrun/simrun/sim"
 // cluster has none, and a server that lost its only acceptor's state cannot
 // be made safe, so it carries on with what it has.
 
-// startRejoin enters rejoin mode after a loss found at start.
+// startRejoin enters rejoin mode after a loss found at start; the loader
+// has put the marker on the disk already (loadState), before it deleted
+// what was lost.
 func (n *node) startRejoin() {
 	n.rejoining = true
-	n.env.Disk().Put(rejoinKey, encodeUvarint(n.promise))
-	n.dirty = true
 	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: acceptor state lost on disk; rejoining"})
 }
 
