@@ -41,3 +41,29 @@ func TestListAppendRun(t *testing.T) {
 	assert.Positive(t, txns)
 	assert.Empty(t, rep.Artifacts, "a pass offers no artifact")
 }
+
+// TestListAppendKeysRotate: a key takes at most max_writes_per_key appends,
+// then a fresh key replaces it, so no read returns a longer list; the run
+// still passes both transaction checks.
+func TestListAppendKeysRotate(t *testing.T) {
+	sc, proto := load(t, "raft-list-append.yaml", 6*time.Second)
+	const maxWrites = 5
+	sc.Workload.MaxWritesPerKey = maxWrites
+	rep := runSeed(t, sc, proto, 4)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	appends, longest := map[string]int{}, 0
+	for _, op := range rep.History.Operations() {
+		for _, m := range op.Txn {
+			if m.Append {
+				appends[m.Key]++
+			}
+			longest = max(longest, len(m.Read))
+		}
+	}
+	assert.Greater(t, len(appends), 4*sc.Workload.Keys, "keys were retired and replaced")
+	for key, n := range appends {
+		assert.LessOrEqual(t, n, maxWrites, key)
+	}
+	assert.Positive(t, longest)
+	assert.LessOrEqual(t, longest, maxWrites, "a read returns at most one key's appends")
+}

@@ -8,10 +8,11 @@ import (
 )
 
 func TestListAppendModel(t *testing.T) {
-	sc, err := Parse("t.yaml", []byte("protocol: raft\nnodes: 3\nworkload: {model: list-append, max_txn_ops: 6}\n"))
+	sc, err := Parse("t.yaml", []byte("protocol: raft\nnodes: 3\nworkload: {model: list-append, max_txn_ops: 6, max_writes_per_key: 10}\n"))
 	require.NoError(t, err)
 	assert.Equal(t, ModelListAppend, sc.Workload.DataModel())
 	assert.Equal(t, 6, sc.Workload.MaxTxnOps)
+	assert.Equal(t, 10, sc.Workload.MaxWritesPerKey)
 	assert.Equal(t, []string{CheckAgreement, CheckOneLeaderPerTerm, CheckLiveness, CheckSerializable, CheckStrictSerializable},
 		sc.Checks, "the default checks are those of the data model")
 
@@ -39,6 +40,10 @@ func TestListAppendErrors(t *testing.T) {
 			`t.yaml:4:16: workload.max_txn_ops: applies to the list-append model only`},
 		{"max_txn_ops bound", "protocol: raft\nnodes: 3\nworkload:\n  model: list-append\n  max_txn_ops: 1000\n",
 			`t.yaml:5:16: workload.max_txn_ops: 1000 is not in [0, 64]`},
+		{"max_writes_per_key without list-append", "protocol: raft\nnodes: 3\nworkload:\n  max_writes_per_key: 3\n",
+			`t.yaml:4:23: workload.max_writes_per_key: applies to the list-append model only`},
+		{"max_writes_per_key bound", "protocol: raft\nnodes: 3\nworkload:\n  model: list-append\n  max_writes_per_key: -1\n",
+			`t.yaml:5:23: workload.max_writes_per_key: -1 is not in [0, 1000000]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

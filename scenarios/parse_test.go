@@ -424,6 +424,7 @@ func TestValuesAtTheirLimitsAreAccepted(t *testing.T) {
 		"members equal to nodes":            base + "members: 5\n",
 		"spare servers with sim.MaxMembers": "protocol: raft\nnodes: 64\nmembers: 3\n",
 		"max_txn_ops at its limit":          base + "workload: {model: list-append, max_txn_ops: 64}\nchecks: [serializable]\n",
+		"max_writes_per_key at its limit":   base + "workload: {model: list-append, max_writes_per_key: 1000000}\n",
 		"lognormal sigma at its limit":      base + "network: {latency: {dist: lognormal, median: 4ms, sigma: 5, max: 1s}}\n",
 		"every server Byzantine":            "protocol: pbft\nnodes: 4\nbyzantine:\n  - {count: 4, behaviour: silent}\n",
 	} {

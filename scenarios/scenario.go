@@ -135,6 +135,10 @@ type Workload struct {
 	// MaxTxnOps is, for list-append, the most operations in one
 	// transaction (each has 1..MaxTxnOps); 0 means DefaultMaxTxnOps.
 	MaxTxnOps int `yaml:"max_txn_ops,omitempty"`
+	// MaxWritesPerKey is, for list-append, how many appends a key takes
+	// before a fresh key replaces it (workload.Config.MaxWritesPerKey); 0
+	// means workload.DefaultMaxWritesPerKey.
+	MaxWritesPerKey int `yaml:"max_writes_per_key,omitempty"`
 }
 
 // DataModel is the workload's data model, ModelKV when none is set.
@@ -182,6 +186,9 @@ const DefaultMaxTxnOps = 4
 
 // MaxTxnOpsLimit bounds workload.max_txn_ops.
 const MaxTxnOpsLimit = 64
+
+// MaxWritesPerKeyLimit bounds workload.max_writes_per_key.
+const MaxWritesPerKeyLimit = workload.MaxWritesPerKeyLimit
 
 // Liveness tunes the liveness phase: faults heal (all of them, or all but a
 // minority of servers for Heal "core"), no new faults strike, each client

@@ -118,6 +118,10 @@ func (s *Scenario) validateWorkload() error {
 		return s.Errorf("workload.max_txn_ops", "%d is not in [0, %d]", w.MaxTxnOps, MaxTxnOpsLimit)
 	case w.MaxTxnOps != 0 && w.DataModel() != ModelListAppend:
 		return s.Errorf("workload.max_txn_ops", "applies to the %s model only", ModelListAppend)
+	case w.MaxWritesPerKey < 0 || w.MaxWritesPerKey > MaxWritesPerKeyLimit:
+		return s.Errorf("workload.max_writes_per_key", "%d is not in [0, %d]", w.MaxWritesPerKey, MaxWritesPerKeyLimit)
+	case w.MaxWritesPerKey != 0 && w.DataModel() != ModelListAppend:
+		return s.Errorf("workload.max_writes_per_key", "applies to the %s model only", ModelListAppend)
 	}
 	return nil
 }

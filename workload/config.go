@@ -12,7 +12,10 @@ type Config struct {
 	// Clients is the number of client nodes. Each has at most one operation
 	// outstanding at a time (Jepsen's process model). Zero means no workload.
 	Clients int `yaml:"clients"`
-	// Keys is the number of keys, named "k0".."k{Keys-1}"; each op picks one uniformly.
+	// Keys is the number of keys, named "k0".."k{Keys-1}"; each op picks one
+	// uniformly. For ModelListAppend it is the number of keys in use at once:
+	// a key retired after MaxWritesPerKey appends leaves its place to a fresh
+	// one, named on from "k{Keys}".
 	Keys int `yaml:"keys"`
 	// Mix weighs the operation kinds.
 	Mix Mix `yaml:"mix"`
@@ -41,6 +44,12 @@ type Config struct {
 	// MaxTxnOps is, for ModelListAppend, the most micro-operations of one
 	// transaction; 0 means DefaultMaxTxnOps.
 	MaxTxnOps int `yaml:"max_txn_ops"`
+	// MaxWritesPerKey is, for ModelListAppend, how many appends a key takes
+	// before it is retired and a fresh key takes its place, as Elle's
+	// list-append generator does: lists stay short, so a read's result, the
+	// history and the checkers' work grow with the run's length, not with its
+	// square. 0 means DefaultMaxWritesPerKey.
+	MaxWritesPerKey int `yaml:"max_writes_per_key"`
 
 	// ReplyQuorum is how many matching replies from distinct servers a client
 	// needs to accept a result: 1 (or 0) for crash-fault protocols, f+1 for a
@@ -128,6 +137,8 @@ func (c Config) Validate() error {
 	check(c.Model != "" && c.Model != ModelKV && c.Model != ModelListAppend,
 		"model %q: want %s or %s", c.Model, ModelKV, ModelListAppend)
 	check(c.MaxTxnOps < 0, "max_txn_ops %d is negative", c.MaxTxnOps)
+	check(c.MaxWritesPerKey < 0 || c.MaxWritesPerKey > MaxWritesPerKeyLimit,
+		"max_writes_per_key %d is not in [0, %d]", c.MaxWritesPerKey, MaxWritesPerKeyLimit)
 	return errors.Join(errs...)
 }
 

@@ -111,6 +111,8 @@ func TestConfigValidate(t *testing.T) {
 		{"zero retry interval", func(c *Config) { c.RetryInterval = 0 }},
 		{"negative think time", func(c *Config) { c.ThinkTime = -1 }},
 		{"negative backlog", func(c *Config) { c.Backlog = -1 }},
+		{"negative max writes per key", func(c *Config) { c.MaxWritesPerKey = -1 }},
+		{"max writes per key past its limit", func(c *Config) { c.MaxWritesPerKey = MaxWritesPerKeyLimit + 1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

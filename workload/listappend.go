@@ -20,6 +20,15 @@ const (
 // transaction of a Config that sets none.
 const DefaultMaxTxnOps = 4
 
+// DefaultMaxWritesPerKey is the appends a list-append key takes before it is
+// retired, in a Config that sets none: Elle's generator's default, short
+// enough that a read returns a few hundred bytes.
+const DefaultMaxWritesPerKey = 32
+
+// MaxWritesPerKeyLimit bounds Config.MaxWritesPerKey; at it, keys are in
+// effect never retired.
+const MaxWritesPerKeyLimit = 1_000_000
+
 // MicroOp is one step of a list-append transaction: an append of Value to
 // the list at Key, or a read of that list. The lists are KV values whose
 // elements are joined by AppendSeparator, so an append here is the KV's
@@ -176,14 +185,52 @@ func (c *client) drawTxn(r *sim.Rand) Op {
 	n := 1 + r.IntN(maxOps)
 	op := Op{Kind: OpTxn, Txn: make([]MicroOp, n)}
 	for i := range op.Txn {
-		m := MicroOp{Key: c.wl.key(r.IntN(cfg.Keys))}
+		var m MicroOp
+		place := r.IntN(cfg.Keys)
 		if r.IntN(2) == 1 {
 			m.Append = true
 			m.Value = "c" + strconv.Itoa(c.index) + "." + strconv.FormatUint(c.seq, 10) + "." + strconv.Itoa(i)
 		}
+		m.Key = c.wl.listKey(place, m.Append)
 		op.Txn[i] = m
 	}
 	return op
+}
+
+// listKey returns the key in use at place (one of Config.Keys) for a
+// list-append micro-op, counting an append. A key that has taken
+// MaxWritesPerKey appends is retired first: the place gets a fresh key,
+// whose list starts empty. Appends are counted as transactions are drawn,
+// not as they take effect, so a retired key's list may end short of the
+// bound (appends that failed), never over it.
+func (w *Workload) listKey(place int, appends bool) string {
+	k, ok := w.inUse[place]
+	if !ok {
+		k = &keyInUse{name: w.key(place)}
+		w.inUse[place] = k
+	}
+	if k.appends >= w.cfg.maxWritesPerKey() {
+		k.name, k.appends = keyName(w.cfg.Keys+w.retired), 0
+		w.retired++
+	}
+	if appends {
+		k.appends++
+	}
+	return k.name
+}
+
+// keyInUse is the key at one place of a list-append workload.
+type keyInUse struct {
+	name    string
+	appends int // drawn so far
+}
+
+// maxWritesPerKey is the effective MaxWritesPerKey.
+func (c Config) maxWritesPerKey() int {
+	if c.MaxWritesPerKey == 0 {
+		return DefaultMaxWritesPerKey
+	}
+	return c.MaxWritesPerKey
 }
 
 // mapTxn converts a transaction micro-op by micro-op. A nil transaction (a

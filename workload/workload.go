@@ -17,6 +17,10 @@ type Workload struct {
 	finishing bool
 	stats     Stats
 	keys      []string // the names of the first keys, each made once (key)
+	// inUse and retired rotate list-append keys (listKey): the key in use
+	// at each place drawn so far, and how many keys have been retired.
+	inUse   map[int]*keyInUse
+	retired int
 }
 
 // maxKeyNamesKept bounds Workload.keys: a workload of many keys formats the
@@ -52,7 +56,7 @@ func New(cfg Config) (*Workload, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Workload{cfg: cfg, keys: make([]string, min(cfg.Keys, maxKeyNamesKept))}, nil
+	return &Workload{cfg: cfg, keys: make([]string, min(cfg.Keys, maxKeyNamesKept)), inUse: map[int]*keyInUse{}}, nil
 }
 
 // Config returns the workload's configuration.
