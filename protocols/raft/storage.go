@@ -226,64 +226,72 @@ type durableState struct {
 //     (recordLoss).
 func loadState(d *sim.Disk) durableState {
 	st := durableState{hard: hardState{vote: sim.None}, log: newEntryLog(Entry{})}
-	repairHard, changed := loadHardState(d, &st), false
+	repairHard := loadHardState(d, &st)
 	if st.fault != "" {
 		return st
 	}
 	keys := d.Keys(logKeyPrefix)
 	snap, repairSnap, snapLost := loadSnapshot(d, st.hard.snap, keys)
-	switch {
-	case snapLost:
+	if snapLost {
 		st.loseLog(d, keys)
 		deleteKeys(d, snapshotKeys[:])
 		return st.finishLoad(d, true)
-	case repairSnap:
+	}
+	if repairSnap {
 		service.PutCopies(d, encodeSnapshot(snap), snapshotKeys[:]...)
-		changed = true
 	}
 	st.snap, st.log.at(0).Term = snap, snap.term
 	if pos := snap.position(); st.hard.snap.index < pos.index {
 		st.hard.snap, repairHard = pos, true // the hard state was written after the snapshot
 	}
+	logRepaired := st.loadLog(d, keys)
+	return st.finishLoad(d, repairHard || repairSnap || logRepaired)
+}
+
+// loadLog reads the log's chunks, keys in index order, onto st.log from
+// the snapshot's index on, and deletes or cuts what loadState's rules drop.
+// It reports whether it changed the disk.
+func (st *durableState) loadLog(d *sim.Disk, keys []string) (changed bool) {
 	for i, key := range keys {
 		first, ok := parseLogKey(key)
-		next := snap.index + uint64(st.log.len())
+		next := st.snap.index + uint64(st.log.len())
 		if ok && first < next {
-			d.Delete(key) // compacted, or a duplicate a compaction left (see above)
+			d.Delete(key) // compacted, or a duplicate a compaction left (see loadState)
 			changed = true
 			continue
 		}
 		if !ok || first != next {
 			deleteKeys(d, keys[i:]) // a gap: the rest was being truncated or never synced
-			changed = true
-			break
+			return true
 		}
 		b, _ := d.Get(key)
 		err := decodeChunk(b, st.log.append)
-		if errors.Is(err, errTornEntry) {
+		switch {
+		case errors.Is(err, errTornEntry):
 			st.torn = true // never synced, so never acknowledged: dropped
-			deleteKeys(d, keys[i+1:])
-			rewriteChunk(d, first, st.log.slice(int(first-snap.index), st.log.len()))
-			changed = true
-			break
-		}
-		if err != nil {
+			st.cutLog(d, first, keys[i+1:])
+			return true
+		case err != nil:
 			if lost := lostPosition(d, keys[len(keys)-1], st.hard.term); !st.hard.lost.atLeast(lost) {
 				st.hard.lost = lost
 			}
 			st.recordLoss(d)
-			deleteKeys(d, keys[i+1:])
-			rewriteChunk(d, first, st.log.slice(int(first-snap.index), st.log.len()))
-			repairHard, changed = true, true
-			break
-		}
-		if snap.index+uint64(st.log.len()) != chunkStart(first)+entriesPerChunk && i+1 < len(keys) {
+			st.cutLog(d, first, keys[i+1:])
+			return true
+		case st.snap.index+uint64(st.log.len()) != chunkStart(first)+entriesPerChunk && i+1 < len(keys):
 			deleteKeys(d, keys[i+1:]) // a short chunk, then a gap
-			changed = true
-			break
+			return true
 		}
 	}
-	return st.finishLoad(d, repairHard || changed)
+	return changed
+}
+
+// cutLog ends the log on disk inside the chunk from first, at the entries
+// loaded: the chunks after it (later) are deleted and it is rewritten with
+// the entries of it that were read whole.
+func (st *durableState) cutLog(d *sim.Disk, first uint64, later []string) {
+	deleteKeys(d, later)
+	rewriteChunk(d, first, st.log.slice(int(first-st.snap.index), st.log.len()))
 }
 
 // loseLog drops the whole log after both copies of the snapshot were found
