@@ -44,6 +44,9 @@ var plantedBugs = []struct {
 	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 30/30 (conflicting-pre-prepares)
 	{"pbft-bug-trust-relayed-view-changes.yaml", 300, "agreement"},     // 30/30 (tamper-view-change)
 	{"pbft-bug-trust-new-view-pre-prepares.yaml", 300, "agreement"},    // 18/30 (wrong-new-view)
+	// A certificate's signers not checked distinct, against a forger that
+	// repeats its own signature (forge-catch-up).
+	{"pbft-bug-count-repeated-signers.yaml", 10, "agreement"}, // 30/30, first at seed 1
 	// The primary check, against a Byzantine backup that races the primary:
 	// no request commits, a liveness failure.
 	{"pbft-bug-accept-pre-prepare-from-backup.yaml", 5, "not converged"}, // 200/200, first at seed 1

@@ -171,22 +171,14 @@ func (b *byzantine) malformedViewChange(n *node, vc MsgViewChange, how int) MsgV
 	case 3: // a certificate with made-up prepares
 		view := vc.View - 1
 		c := PreparedCert{View: view, Seq: seq, Cmd: cmd, PrePrepare: madeUp(n.primary(view), prePrepareDigest(view, seq, cmd.Digest()))}
-		for _, id := range n.servers {
-			if id != n.primary(view) && len(c.Prepares) < n.prepareQuorum() {
-				c.Prepares = append(c.Prepares, madeUp(id, prepareDigest(view, seq, cmd.Digest())))
-			}
-		}
+		c.Prepares = n.forgedProof(n.prepareQuorum(), prepareDigest(view, seq, cmd.Digest()), n.primary(view))
 		vc.Prepared = []PreparedCert{c}
 	default: // a stable checkpoint with a made-up proof
 		k := uint64(n.cfg.CheckpointInterval)
 		s := (vc.Stable.Seq/k + 1) * k
 		d := n.env.Rand().Uint64()
 		vc.Stable, vc.Prepared = CheckpointCert{Seq: s, Digest: d}, nil
-		for _, id := range n.servers {
-			if len(vc.Stable.Proof) < n.quorum {
-				vc.Stable.Proof = append(vc.Stable.Proof, madeUp(id, checkpointDigest(s, d)))
-			}
-		}
+		vc.Stable.Proof = n.forgedProof(n.quorum, checkpointDigest(s, d), sim.None)
 	}
 	vc.Sig = n.sign(viewChangeDigest(&vc))
 	return vc
@@ -344,10 +336,11 @@ func (b *byzantine) replay(n *node) {
 
 // forgeCatchUp answers about one status in three with forged catch-up
 // (§4.3), drawn at random: a commit certificate for the next sequence number
-// the asker lacks whose request is not the one signed, a state transfer
-// whose bytes do not match the checkpoint's digest or whose checkpoint has a
-// made-up proof, or a checkpoint message off the checkpoint interval or
-// signed over another digest.
+// the asker lacks whose request is not the one signed, or whose signatures
+// are forged (forgedProof), a state transfer whose bytes do not match the
+// checkpoint's digest or whose checkpoint has a forged proof, or a
+// checkpoint message off the checkpoint interval or signed over another
+// digest.
 func (b *byzantine) forgeCatchUp(n *node, from sim.NodeID, m MsgStatus) {
 	if !n.env.Rand().Chance(0.35) {
 		return
@@ -362,11 +355,7 @@ func (b *byzantine) forgeCatchUp(n *node, from sim.NodeID, m MsgStatus) {
 			cert = e.done
 			cert.Cmd = cmd // the signatures are for another request
 		} else {
-			for _, id := range n.servers {
-				if len(cert.Commits) < n.quorum {
-					cert.Commits = append(cert.Commits, madeUp(id, commitDigest(cert.View, seq, cmd.Digest())))
-				}
-			}
+			cert.Commits = n.forgedProof(n.quorum, commitDigest(cert.View, seq, cmd.Digest()), sim.None)
 		}
 		n.env.Send(from, MsgCommitted{Certs: []CommitCert{cert}})
 	case 1:
@@ -379,11 +368,7 @@ func (b *byzantine) forgeCatchUp(n *node, from sim.NodeID, m MsgStatus) {
 		if n.env.Rand().Chance(0.5) {
 			c.Digest = corrupt(c.Digest) // the bytes do not match
 		}
-		for _, id := range n.servers {
-			if len(c.Proof) < n.quorum {
-				c.Proof = append(c.Proof, madeUp(id, checkpointDigest(s, c.Digest)))
-			}
-		}
+		c.Proof = n.forgedProof(n.quorum, checkpointDigest(s, c.Digest), sim.None)
 		n.env.Send(from, MsgState{Checkpoint: c, Data: data})
 	case 2:
 		if seq%k == 0 {

@@ -49,10 +49,10 @@ var knownBehaviours = []Behaviour{
 		"conflicting one (a null request) for the same sequence number to the others, with matching commits; " +
 		"as a backup of a colluding primary, prepares and commits whatever each replica was told"},
 	{BehaviourForgeCatchUp, "answers status messages with forged catch-up: commit certificates whose request is not " +
-		"the one signed, state transfers whose bytes do not match their checkpoint or whose proof is made up, checkpoint " +
-		"messages off the interval or signed over another digest"},
+		"the one signed or whose signatures are made up or all its own, state transfers whose bytes do not match their " +
+		"checkpoint or whose proof is forged, checkpoint messages off the interval or signed over another digest"},
 	{BehaviourForgeViewChange, "sends view-change messages with forged-looking data (certificates with too " +
-		"few or made-up signatures, a stable checkpoint with a made-up proof, or stale data with nothing " +
+		"few, made-up or repeated signatures, a stable checkpoint with a made-up proof, or stale data with nothing " +
 		"prepared), now and then unprompted, and as new primary a new-view message whose O does not follow from V"},
 	{BehaviourReplay, "takes part in the protocol and at every status tick sends a few replicas messages it saw or sent " +
 		"before: its own from older views, and the others' as if they were its own"},
@@ -370,11 +370,7 @@ func (b *byzantine) forgeViewChange(n *node, vc *MsgViewChange) {
 		cmd := n.forgedCommand(seq)
 		d := cmd.Digest()
 		c := PreparedCert{View: view, Seq: seq, Cmd: cmd, PrePrepare: madeUp(n.primary(view), prePrepareDigest(view, seq, d))}
-		for _, id := range n.servers {
-			if id != n.primary(view) && len(c.Prepares) < n.prepareQuorum() {
-				c.Prepares = append(c.Prepares, madeUp(id, prepareDigest(view, seq, d)))
-			}
-		}
+		c.Prepares = n.forgedProof(n.prepareQuorum(), prepareDigest(view, seq, d), n.primary(view))
 		if n.primary(view) == n.id {
 			c.PrePrepare = n.sign(c.PrePrepare.Digest)
 		}
@@ -387,11 +383,7 @@ func (b *byzantine) forgeViewChange(n *node, vc *MsgViewChange) {
 		seq := (vc.Stable.Seq/k + 2) * k
 		digest := n.env.Rand().Uint64()
 		vc.Stable = CheckpointCert{Seq: seq, Digest: digest}
-		for _, id := range n.servers {
-			if len(vc.Stable.Proof) < n.quorum {
-				vc.Stable.Proof = append(vc.Stable.Proof, madeUp(id, checkpointDigest(seq, digest)))
-			}
-		}
+		vc.Stable.Proof = n.forgedProof(n.quorum, checkpointDigest(seq, digest), sim.None)
 		vc.Prepared = nil
 	default:
 		vc.Stable, vc.Prepared = CheckpointCert{}, nil
@@ -402,6 +394,25 @@ func (b *byzantine) forgeViewChange(n *node, vc *MsgViewChange) {
 // but the kernel knows the signer never made it, so Verify fails.
 func madeUp(signer sim.NodeID, digest uint64) sim.Signature {
 	return sim.Signature{Signer: signer, Digest: digest}
+}
+
+// forgedProof returns count signatures over digest for a certificate the
+// forger cannot honestly fill, signers other than except. Half the time they
+// are made up for the others, and each fails Verify; otherwise they are the
+// forger's own real signature, count times: each verifies, and only the rule
+// that a certificate's signatures come from distinct replicas (§4.2)
+// refuses them.
+func (n *node) forgedProof(count int, digest uint64, except sim.NodeID) []sim.Signature {
+	if n.env.Rand().Chance(0.5) {
+		return slices.Repeat([]sim.Signature{n.sign(digest)}, count)
+	}
+	var proof []sim.Signature
+	for _, id := range n.servers {
+		if id != except && len(proof) < count {
+			proof = append(proof, madeUp(id, digest))
+		}
+	}
+	return proof
 }
 
 // forgeNewView: a forging new primary puts a forged request in O (signing it

@@ -142,6 +142,9 @@ const (
 	// The new view's choice among prepared certificates, which only a
 	// sequence played at fixed times reaches (pbft-lone-old-certificate).
 	BugNewViewLowestCertificate = "new-view-lowest-certificate"
+	// The distinct-signer rule of a certificate, which a forger repeating
+	// its own signature reaches (forge-catch-up, forge-view-change).
+	BugCountRepeatedSigners = "count-repeated-signers"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -152,6 +155,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 	acceptConflictingPrePrepare: {Name: BugAcceptConflictingPrePrepare, Description: "a backup that already accepted " +
 		"a pre-prepare for a view and sequence number logs a conflicting one in its place (§4.2: it must have " +
 		"accepted no other), so a primary that sends two gets both committed"},
+	countRepeatedSigners: {Name: BugCountRepeatedSigners, Description: "a certificate carried in a message (a " +
+		"commit certificate of catch-up, a checkpoint proof, a view-change's prepared certificates) is counted by its " +
+		"valid signatures without checking that their signers differ (§4.2: 2f+1 from different replicas), so one " +
+		"Byzantine replica's own signature repeated 2f+1 times passes for a quorum"},
 	clientFirstReply: {Name: BugClientFirstReply, Description: "clients accept the first reply instead of f+1 " +
 		"matching ones (§4.1), so one Byzantine replica's wrong result reaches the client"},
 	dropPreparedCerts: {Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared " +
@@ -181,6 +188,7 @@ const (
 	acceptConflictingPrePrepare bug = iota
 	acceptPrePrepareFromBackup
 	clientFirstReply
+	countRepeatedSigners
 	dropPreparedCerts
 	newViewLowestCertificate
 	quorum2f
