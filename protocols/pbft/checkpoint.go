@@ -157,6 +157,7 @@ func (n *node) moveLowWaterMark(seq uint64) {
 	n.truncateLog(seq)
 	n.own = slices.DeleteFunc(n.own, func(o ownCheckpoint) bool { return o.seq <= seq })
 	n.ckptVotes = slices.DeleteFunc(n.ckptVotes, func(v checkpointVote) bool { return v.seq <= seq })
+	n.acceptNewView()
 	if n.isPrimary() {
 		n.next = max(n.next, n.h+1)
 		n.drainQueue()

@@ -461,6 +461,7 @@ func (n *node) recover(st durableState) bool {
 	}
 	n.next = n.h + 1
 	if n.primary(n.view) == n.id {
+		n.assignNewView()
 		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
 			if e := n.at(seq); e.pp.ok && e.pp.view == n.view {
 				n.next = seq + 1

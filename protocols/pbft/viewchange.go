@@ -326,29 +326,55 @@ func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
 		}
 	}
 	n.advanceStable(stable)
-	isPrimary := n.primary(m.View) == n.id
-	if isPrimary {
+	if n.primary(m.View) == n.id {
 		clear(n.assigned)
 		n.next = n.h + 1
+		n.assignNewView()
 		n.announceLeader()
 	}
-	for _, pp := range m.PrePrepares {
-		if !n.inWindow(pp.Seq) {
-			continue
-		}
-		n.acceptPrePrepare(pp)
-		if isPrimary {
-			n.next = max(n.next, pp.Seq+1)
-			if !pp.Cmd.IsNoop() {
-				n.assigned[pp.Cmd.Client] = max(n.assigned[pp.Cmd.Client], pp.Cmd.Seq)
-			}
-		}
-	}
+	n.acceptNewView()
 	now := n.env.Now()
 	for i := range n.waiting {
 		n.waiting[i].since = now // the new primary gets a full timeout
 	}
 	n.armRequestTimer()
+}
+
+// assignNewView has the primary count the sequence numbers and requests
+// its new-view's pre-prepares assigned, all of them, so that it never
+// assigns one of those numbers again or orders one of those requests twice.
+// Those beyond its window (a primary that entered the view behind the
+// stable checkpoint) count too: it signed them, and signing another
+// pre-prepare for one of their numbers, once state transfer moved its
+// window there, would be equivocation from a correct primary.
+func (n *node) assignNewView() {
+	for _, pp := range n.newView.PrePrepares {
+		n.next = max(n.next, pp.Seq+1)
+		if !pp.Cmd.IsNoop() {
+			n.assigned[pp.Cmd.Client] = max(n.assigned[pp.Cmd.Client], pp.Cmd.Seq)
+		}
+	}
+}
+
+// acceptNewView accepts the pre-prepares of the current view's new-view
+// that lie in the window and hold no pre-prepare of this view yet: all of
+// them on entering the view, and on a replica that entered it behind the
+// stable checkpoint, those its window reaches once state transfer moved it
+// (without them the primary, and each backup, would never prepare those
+// numbers, and the view would stall until the next view change).
+func (n *node) acceptNewView() {
+	if n.changing || n.newView.View != n.view {
+		return
+	}
+	for _, pp := range n.newView.PrePrepares {
+		if !n.inWindow(pp.Seq) {
+			continue
+		}
+		if e := n.at(pp.Seq); e != nil && e.pp.ok && e.pp.view >= pp.View {
+			continue
+		}
+		n.acceptPrePrepare(pp)
+	}
 }
 
 // vcFault is what is wrong with a view-change message (vcValid: nothing).

@@ -1,9 +1,11 @@
 package pbft
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/service"
@@ -374,4 +376,67 @@ func TestViewChangeCarriesOnlyCertificatesPastTheStableCheckpoint(t *testing.T) 
 	fault := vcBadSignature
 	tn.Do(0, func(n *node) { fault = n.checkViewChange(&vc) })
 	require.Equal(t, vcValid, fault, "another replica takes it")
+}
+
+// TestLaggingNewPrimarySignsOnePrePreparePerNumber: a replica that becomes
+// primary while it lags behind the stable checkpoint skips the pre-prepares
+// of its own new-view that lie beyond its window; once state transfer moves
+// the window there, it accepts them and orders new requests after them,
+// instead of signing a second pre-prepare for one of their numbers (which
+// the backups refuse as conflicting, stalling the view until the next
+// view change). The same holds when it restarts before the transfer: the
+// new-view it kept on disk says which numbers it assigned.
+func TestLaggingNewPrimarySignsOnePrePreparePerNumber(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) { laggingNewPrimary(t, restart) })
+	}
+}
+
+func laggingNewPrimary(t *testing.T, restart bool) {
+	tn := newTestNet(t, 4, testConfig()) // K=4, L=8
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.To == 1 } // n1 hears nothing
+	requests(tn, 9, 0)
+	tn.Drop = func(e envelope) bool { _, vc := e.Msg.(MsgViewChange); return e.To == 1 && !vc }
+	for _, id := range []sim.NodeID{2, 3} {
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
+	}
+	tn.Stabilize()
+	if restart {
+		tn.Crash(1)
+		tn.Restart(1)
+	}
+	primary := tn.Node(1)
+	require.Equal(t, uint64(1), primary.view)
+	require.False(t, primary.changing)
+	require.Zero(t, primary.h, "the new primary entered the view behind the stable checkpoint")
+	ordered := map[uint64]uint64{} // seq -> digest of the new view's pre-prepares
+	for _, pp := range primary.newView.PrePrepares {
+		ordered[pp.Seq] = pp.Digest
+	}
+	require.Contains(t, ordered, uint64(9), "the new-view re-issues the request prepared past the checkpoint")
+
+	signed := map[uint64][]uint64{} // seq -> digests n1 sent pre-prepares for in view 1
+	tn.Drop = func(e envelope) bool {
+		if pp, ok := e.Msg.(MsgPrePrepare); ok && e.From == 1 && pp.View == 1 {
+			signed[pp.Seq] = append(signed[pp.Seq], pp.Digest)
+		}
+		return false
+	}
+	tn.Do(1, func(n *node) { n.tickStatus() }) // state transfer to the checkpoint
+	tn.Stabilize()
+	require.Equal(t, uint64(8), primary.h)
+	request(tn, 200, 1, "set y 1", 1)
+	tn.Stabilize()
+	tn.Do(1, func(n *node) { n.tickStatus() }) // the prepares it missed, as commit certificates
+	tn.Stabilize()
+	for seq, digests := range signed {
+		if want, ok := ordered[seq]; ok {
+			assert.Equal(t, []uint64{want}, digests, "seq %d: only the new-view's own pre-prepare", seq)
+		}
+	}
+	for id := range sim.NodeID(4) {
+		assert.GreaterOrEqual(t, tn.Node(id).exec, uint64(10), "n%d executed the new view's requests and the new one", id)
+	}
+	tn.RequireSafe(t)
 }
