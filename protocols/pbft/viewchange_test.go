@@ -1,11 +1,9 @@
 package pbft
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/service"
@@ -387,9 +385,8 @@ func TestViewChangeCarriesOnlyCertificatesPastTheStableCheckpoint(t *testing.T) 
 // view change). The same holds when it restarts before the transfer: the
 // new-view it kept on disk says which numbers it assigned.
 func TestLaggingNewPrimarySignsOnePrePreparePerNumber(t *testing.T) {
-	for _, restart := range []bool{false, true} {
-		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) { laggingNewPrimary(t, restart) })
-	}
+	t.Run("running", func(t *testing.T) { laggingNewPrimary(t, false) })
+	t.Run("restarted before the transfer", func(t *testing.T) { laggingNewPrimary(t, true) })
 }
 
 func laggingNewPrimary(t *testing.T, restart bool) {
@@ -432,11 +429,11 @@ func laggingNewPrimary(t *testing.T, restart bool) {
 	tn.Stabilize()
 	for seq, digests := range signed {
 		if want, ok := ordered[seq]; ok {
-			assert.Equal(t, []uint64{want}, digests, "seq %d: only the new-view's own pre-prepare", seq)
+			require.Equal(t, []uint64{want}, digests, "seq %d: only the new-view's own pre-prepare", seq)
 		}
 	}
 	for id := range sim.NodeID(4) {
-		assert.GreaterOrEqual(t, tn.Node(id).exec, uint64(10), "n%d executed the new view's requests and the new one", id)
+		require.GreaterOrEqual(t, tn.Node(id).exec, uint64(10), "n%d executed the new view's requests and the new one", id)
 	}
 	tn.RequireSafe(t)
 }
