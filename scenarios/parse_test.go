@@ -383,7 +383,7 @@ func TestWithSeedAndClone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out), "\nseed: 43\n")
 	assert.True(t, sc.HasCheck(CheckLinearizable))
-	assert.False(t, sc.HasCheck("liveness"))
+	assert.False(t, sc.HasCheck(CheckSerializable))
 	assert.Equal(t, sc.Faults, sc.FaultPlan().Steps)
 }
 

@@ -133,7 +133,7 @@ func (c Config) Validate() error {
 	if err := knownBugs.Check(c.Bugs); err != nil {
 		return err
 	}
-	for _, leaseBug := range []string{BugLeaseNoDriftMargin, BugLeaseNoVoteGuard} {
+	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard} {
 		if slices.Contains(c.Bugs, leaseBug) && c.ReadMode != ReadLease {
 			return fmt.Errorf("raft: bug %s needs read_mode: lease", leaseBug)
 		}
@@ -179,6 +179,7 @@ const (
 	BugStaleFollowerReads  = "stale-follower-reads"
 	BugLeaderLocalReads    = "leader-local-reads"
 	BugFollowerWriteCache  = "follower-write-cache"
+	BugLeaseFromAcks       = "lease-from-acks"
 	BugLeaseNoDriftMargin  = "lease-no-drift-margin"
 	BugLeaseNoVoteGuard    = "lease-no-vote-guard"
 	BugPartialTransactions = "partial-transactions"
@@ -226,6 +227,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"get from its own applied state at once, without a log round or a check that a majority still follows it " +
 		"(Raft §8 and thesis §6.4 require one of them), so a deposed leader that has not heard of its successor " +
 		"serves stale values"},
+	leaseFromAcks: {Name: BugLeaseFromAcks, Description: "a weaker-consistency option (read_mode: lease only): the " +
+		"lease runs from when a majority's acknowledgements of a heartbeat round arrived instead of from when the " +
+		"round was sent (thesis §6.4): acknowledgements that arrive late stretch the lease past the followers' " +
+		"election timeouts, so a leader cut off after them serves stale values while a new leader takes writes"},
 	leaseNoDriftMargin: {Name: BugLeaseNoDriftMargin, Description: "a weaker-consistency option (read_mode: lease " +
 		"only): the lease lasts the full minimum election timeout on the leader's clock, with no allowance for clock " +
 		"drift (thesis §6.4 divides it by the drift bound): a leader whose clock runs slow, or whose followers' " +
@@ -293,6 +298,7 @@ const (
 	installStaleSnapshot
 	leaderIgnoresHigherTerm
 	leaderLocalReads
+	leaseFromAcks
 	leaseNoDriftMargin
 	leaseNoVoteGuard
 	noAppendRetry

@@ -174,8 +174,12 @@ func (n *node) confirmRounds() {
 	r.confirmed = c
 	for len(r.open) > 0 && r.open[0].round <= c {
 		if o := r.open[0]; o.round == c && n.cfg.ReadMode == ReadLease && !n.transfer.noLease {
-			if until := o.at.Add(n.lease); until > r.leaseUntil {
-				r.leaseFrom, r.leaseUntil = o.at, until
+			from := o.at // the round's start: the followers heard from the leader after it
+			if n.bugs.Has(leaseFromAcks) {
+				from = n.env.Now()
+			}
+			if until := from.Add(n.lease); until > r.leaseUntil {
+				r.leaseFrom, r.leaseUntil = from, until
 			}
 		}
 		r.open = r.open[1:]
