@@ -3,6 +3,7 @@ package checkers
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -194,6 +195,11 @@ type versionOrder struct {
 	writer map[string]int // value written -> operation index
 	writes []int          // the key's writes, in call order
 	next   map[int][]int  // derivation edges
+	// visited marks, by position in writes, what search number search
+	// reached; queue is its queue, kept between searches.
+	visited []uint32
+	search  uint32
+	queue   []int
 }
 
 // buildVersionOrders builds the version order of every key of a kv history.
@@ -259,6 +265,8 @@ func (o *versionOrder) effective(i int) bool {
 // derivation and real-time edges. Real-time successors of a write are the
 // writes called after its return, a suffix of the writes in call order, so
 // the search keeps the earliest return reached and the suffix it opens.
+// Its marks and queue are kept between searches: one read costs a search,
+// and a long history has many reads.
 func (o *versionOrder) before(v, w int) bool {
 	switch {
 	case o.effective(v) && o.ops[v].Return < o.ops[w].Call:
@@ -268,19 +276,30 @@ func (o *versionOrder) before(v, w int) bool {
 		// history no order of writes explains, which linearizable reports.
 		return false
 	}
-	seen := map[int]bool{v: true}
-	queue := []int{v}
+	o.search++
+	if len(o.visited) != len(o.writes) || o.search == 0 { // first search, or the count wrapped
+		o.visited, o.search = make([]uint32, len(o.writes)), 1
+	}
+	visit := func(y int) bool { // reports whether y is new to this search, marking it
+		i := sort.SearchInts(o.writes, y)
+		if o.visited[i] == o.search {
+			return false
+		}
+		o.visited[i] = o.search
+		return true
+	}
+	visit(v)
+	queue := append(o.queue[:0], v)
+	defer func() { o.queue = queue[:0] }()
 	pos := len(o.writes) // o.writes[pos:] are queued
 	var minRet int64 = -1
-	for len(queue) > 0 {
-		x := queue[0]
-		queue = queue[1:]
+	for head := 0; head < len(queue); head++ {
+		x := queue[head]
 		for _, y := range o.next[x] {
 			if y == w {
 				return true
 			}
-			if !seen[y] {
-				seen[y] = true
+			if visit(y) {
 				queue = append(queue, y)
 			}
 		}
@@ -295,8 +314,7 @@ func (o *versionOrder) before(v, w int) bool {
 				if y == w {
 					return true
 				}
-				if !seen[y] {
-					seen[y] = true
+				if visit(y) {
 					queue = append(queue, y)
 				}
 			}
