@@ -12,30 +12,6 @@ import (
 	"github.com/simrun/simrun/workload"
 )
 
-// TestVersionOrderBeforeMatchesTheFullSearch: before, with its suffix
-// bookkeeping and the marks it keeps between searches, answers as a plain
-// search of every derivation and real-time edge does, on histories of one
-// key whose writes overlap, fail, or have unknown outcomes, and whose reads
-// name chains of them (in any order, real time's or not: a history that
-// contradicts real time is a linearizability failure, and the session
-// checks must judge it the same way whatever before does inside).
-func TestVersionOrderBeforeMatchesTheFullSearch(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		ops := drawKeyHistory(t)
-		o := buildVersionOrders(ops)["k"]
-		if o == nil {
-			return
-		}
-		for _, v := range o.writes {
-			for _, w := range o.writes {
-				if v != w {
-					require.Equal(t, beforeByFullSearch(o, v, w), o.before(v, w), "before(%d, %d) in %v", v, w, ops)
-				}
-			}
-		}
-	})
-}
-
 // drawKeyHistory draws a history of one key in call order: writes of unique
 // values, each OK, failed or unknown, and OK reads of chains of them.
 func drawKeyHistory(t *rapid.T) []workload.Operation {
@@ -69,6 +45,30 @@ func drawKeyHistory(t *rapid.T) []workload.Operation {
 		ops = append(ops, op)
 	}
 	return ops
+}
+
+// TestVersionOrderBeforeMatchesTheFullSearch: before, with its suffix
+// bookkeeping and the marks it keeps between searches, answers as a plain
+// search of every derivation and real-time edge does, on histories of one
+// key whose writes overlap, fail, or have unknown outcomes, and whose reads
+// name chains of them (in any order, real time's or not: a history that
+// contradicts real time is a linearizability failure, and the session
+// checks must judge it the same way whatever before does inside).
+func TestVersionOrderBeforeMatchesTheFullSearch(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ops := drawKeyHistory(t)
+		o := buildVersionOrders(ops)["k"]
+		if o == nil {
+			return
+		}
+		for _, v := range o.writes {
+			for _, w := range o.writes {
+				if v != w {
+					require.Equal(t, beforeByFullSearch(o, v, w), o.before(v, w), "before(%d, %d) in %v", v, w, ops)
+				}
+			}
+		}
+	})
 }
 
 // beforeByFullSearch is before without its suffix bookkeeping or kept marks:
