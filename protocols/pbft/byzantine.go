@@ -397,11 +397,12 @@ func madeUp(signer sim.NodeID, digest uint64) sim.Signature {
 }
 
 // forgedProof returns count signatures over digest for a certificate the
-// forger cannot honestly fill, signers other than except. Half the time they
-// are made up for the others, and each fails Verify; otherwise they are the
-// forger's own real signature, count times: each verifies, and only the rule
-// that a certificate's signatures come from distinct replicas (§4.2)
-// refuses them.
+// forger cannot honestly fill. Half the time they are made up for replicas
+// other than except, and each fails Verify; otherwise they are the forger's
+// own real signature, count times: each verifies, and only the rule that a
+// certificate's signatures come from distinct replicas (§4.2) refuses them,
+// unless the forger is except itself (the primary of a prepared
+// certificate's view), whose signature the certificate may not hold at all.
 func (n *node) forgedProof(count int, digest uint64, except sim.NodeID) []sim.Signature {
 	if n.env.Rand().Chance(0.5) {
 		return slices.Repeat([]sim.Signature{n.sign(digest)}, count)

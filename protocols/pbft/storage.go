@@ -464,7 +464,7 @@ func (n *node) recover(st durableState) bool {
 		n.assignNewView()
 		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
 			if e := n.at(seq); e.pp.ok && e.pp.view == n.view {
-				n.next = seq + 1
+				n.next = max(n.next, seq+1) // not below what the new-view assigned
 				if !e.pp.cmd.IsNoop() {
 					n.assigned[e.pp.cmd.Client] = max(n.assigned[e.pp.cmd.Client], e.pp.cmd.Seq)
 				}

@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -383,17 +384,32 @@ func TestViewChangeCarriesOnlyCertificatesPastTheStableCheckpoint(t *testing.T) 
 // instead of signing a second pre-prepare for one of their numbers (which
 // the backups refuse as conflicting, stalling the view until the next
 // view change). The same holds when it restarts before the transfer: the
-// new-view it kept on disk says which numbers it assigned.
+// new-view it kept on disk says which numbers it assigned, also when some
+// of them lie in its window and some beyond it.
 func TestLaggingNewPrimarySignsOnePrePreparePerNumber(t *testing.T) {
-	t.Run("running", func(t *testing.T) { laggingNewPrimary(t, false) })
-	t.Run("restarted before the transfer", func(t *testing.T) { laggingNewPrimary(t, true) })
+	t.Run("running", func(t *testing.T) { laggingNewPrimary(t, false, false) })
+	t.Run("restarted before the transfer", func(t *testing.T) { laggingNewPrimary(t, true, false) })
+	t.Run("restarted, its new-view across its window's end", func(t *testing.T) { laggingNewPrimary(t, true, true) })
 }
 
-func laggingNewPrimary(t *testing.T, restart bool) {
+// laggingNewPrimary has n1 miss requests 1-9 (or, across, 5-13, its
+// window then ending at 12 inside the new view's 9-13) and then lead view 1.
+func laggingNewPrimary(t *testing.T, restart, across bool) {
 	tn := newTestNet(t, 4, testConfig()) // K=4, L=8
 	tn.StartAll()
-	tn.Drop = func(e envelope) bool { return e.To == 1 } // n1 hears nothing
-	requests(tn, 9, 0)
+	behind, last := uint64(0), uint64(9) // n1's low water mark, the last number ordered
+	if across {
+		requests(tn, 4, 0)
+		behind, last = 4, 13
+	}
+	tn.Drop = func(e envelope) bool { // n1 hears nothing; the checkpoint at 12 is lost, so 8 is stable
+		cp, ok := e.Msg.(MsgCheckpoint)
+		return e.To == 1 || (ok && cp.Seq == 12)
+	}
+	for i := range 9 {
+		request(tn, sim.NodeID(300+i), 1, "set j"+strconv.Itoa(i)+" v", 0)
+		tn.Stabilize()
+	}
 	tn.Drop = func(e envelope) bool { _, vc := e.Msg.(MsgViewChange); return e.To == 1 && !vc }
 	for _, id := range []sim.NodeID{2, 3} {
 		tn.Do(id, func(n *node) { n.startViewChange(1) })
@@ -406,12 +422,12 @@ func laggingNewPrimary(t *testing.T, restart bool) {
 	primary := tn.Node(1)
 	require.Equal(t, uint64(1), primary.view)
 	require.False(t, primary.changing)
-	require.Zero(t, primary.h, "the new primary entered the view behind the stable checkpoint")
+	require.Equal(t, behind, primary.h, "the new primary entered the view behind the stable checkpoint")
 	ordered := map[uint64]uint64{} // seq -> digest of the new view's pre-prepares
 	for _, pp := range primary.newView.PrePrepares {
 		ordered[pp.Seq] = pp.Digest
 	}
-	require.Contains(t, ordered, uint64(9), "the new-view re-issues the request prepared past the checkpoint")
+	require.Contains(t, ordered, last, "the new-view re-issues the requests prepared past the checkpoint")
 
 	signed := map[uint64][]uint64{} // seq -> digests n1 sent pre-prepares for in view 1
 	tn.Drop = func(e envelope) bool {
@@ -433,7 +449,7 @@ func laggingNewPrimary(t *testing.T, restart bool) {
 		}
 	}
 	for id := range sim.NodeID(4) {
-		require.GreaterOrEqual(t, tn.Node(id).exec, uint64(10), "n%d executed the new view's requests and the new one", id)
+		require.GreaterOrEqual(t, tn.Node(id).exec, last+1, "n%d executed the new view's requests and the new one", id)
 	}
 	tn.RequireSafe(t)
 }
