@@ -133,7 +133,7 @@ func (c Config) Validate() error {
 	if err := knownBugs.Check(c.Bugs); err != nil {
 		return err
 	}
-	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard} {
+	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard, BugRestartForgetsGuard} {
 		if slices.Contains(c.Bugs, leaseBug) && c.ReadMode != ReadLease {
 			return fmt.Errorf("raft: bug %s needs read_mode: lease", leaseBug)
 		}
@@ -182,6 +182,7 @@ const (
 	BugLeaseFromAcks       = "lease-from-acks"
 	BugLeaseNoDriftMargin  = "lease-no-drift-margin"
 	BugLeaseNoVoteGuard    = "lease-no-vote-guard"
+	BugRestartForgetsGuard = "restart-forgets-lease-guard"
 	BugPartialTransactions = "partial-transactions"
 	// Leadership transfer (thesis §3.10).
 	BugTransferKeepsProposing = "transfer-keeps-proposing"
@@ -256,6 +257,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 	removedServerCampaigns: {Name: BugRemovedServerCampaigns, Description: "an availability bug: a server removed " +
 		"from the configuration keeps campaigning, and members hear its vote requests (thesis §4.2.3): its ever " +
 		"higher terms depose every leader the cluster elects, which no one else can stop without pre-vote"},
+	restartForgetsGuard: {Name: BugRestartForgetsGuard, Description: "a weaker-consistency option (read_mode: lease " +
+		"only): a restarted server votes at once instead of waiting the minimum election timeout first (thesis " +
+		"§4.2.3), so a server that acknowledged the leader's round just before it crashed elects a follower cut off " +
+		"from the leader, which takes writes while the leader serves reads under the lease that acknowledgement gave"},
 	sendBeforeSync: {Name: BugSendBeforeSync, Description: "each message leaves before the sync of the state it " +
 		"depends on, inside the same step (the classic integration bug of a Ready loop that sends before it " +
 		"persists): invisible unless a crash cuts the step"},
@@ -306,6 +311,7 @@ const (
 	noLogCheckOnVote
 	partialTransactions
 	removedServerCampaigns
+	restartForgetsGuard
 	sendBeforeSync
 	snapshotForgetsConfig
 	snapshotForgetsSessions

@@ -218,7 +218,9 @@ func (n *node) Start(env sim.Env) {
 		n.commit, n.applied = n.snap.index, n.snap.index
 		env.Observe(sim.Observation{Kind: sim.ObsApply, Term: n.snap.term, Index: n.snap.index, Digest: n.snap.digest})
 	}
-	n.heardLeader = env.Now() // it may have acknowledged a leader just before it crashed
+	if !n.bugs.Has(restartForgetsGuard) {
+		n.heardLeader = env.Now() // it may have acknowledged a leader just before it crashed
+	}
 	n.becomeFollower(n.term, sim.None)
 	n.finish()
 }
