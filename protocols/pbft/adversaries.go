@@ -131,8 +131,9 @@ func (b *byzantine) sendConflicting(n *node) {
 // broken in one of the ways §4.4's checks catch, the replicas taking turns
 // from a way drawn at random: signed over other contents, prepared
 // certificates out of order or beyond the window, a certificate of the view
-// being asked for, a certificate with made-up prepares, a stable checkpoint
-// with a made-up proof. The correct one follows at the next status tick.
+// being asked for, a certificate with forged prepares, a stable checkpoint
+// with a forged proof (forgedProof). The correct one follows at the next
+// status tick.
 func (b *byzantine) tamperViewChange(n *node, vc MsgViewChange) {
 	for _, id := range n.servers {
 		if other := n.viewChanges[id]; id != n.id && other.View > 0 {
@@ -168,12 +169,12 @@ func (b *byzantine) malformedViewChange(n *node, vc MsgViewChange, how int) MsgV
 		}
 	case 2: // a certificate of the view asked for (it cannot have prepared there yet)
 		vc.Prepared = []PreparedCert{{View: vc.View, Seq: seq, Cmd: cmd, PrePrepare: n.sign(prePrepareDigest(vc.View, seq, cmd.Digest()))}}
-	case 3: // a certificate with made-up prepares
+	case 3: // a certificate with forged prepares
 		view := vc.View - 1
 		c := PreparedCert{View: view, Seq: seq, Cmd: cmd, PrePrepare: madeUp(n.primary(view), prePrepareDigest(view, seq, cmd.Digest()))}
 		c.Prepares = n.forgedProof(n.prepareQuorum(), prepareDigest(view, seq, cmd.Digest()), n.primary(view))
 		vc.Prepared = []PreparedCert{c}
-	default: // a stable checkpoint with a made-up proof
+	default: // a stable checkpoint with a forged proof
 		k := uint64(n.cfg.CheckpointInterval)
 		s := (vc.Stable.Seq/k + 1) * k
 		d := n.env.Rand().Uint64()

@@ -52,13 +52,13 @@ var knownBehaviours = []Behaviour{
 		"the one signed or whose signatures are made up or all its own, state transfers whose bytes do not match their " +
 		"checkpoint or whose proof is forged, checkpoint messages off the interval or signed over another digest"},
 	{BehaviourForgeViewChange, "sends view-change messages with forged-looking data (certificates with too " +
-		"few, made-up or repeated signatures, a stable checkpoint with a made-up proof, or stale data with nothing " +
+		"few, made-up or repeated signatures, a stable checkpoint with a forged proof, or stale data with nothing " +
 		"prepared), now and then unprompted, and as new primary a new-view message whose O does not follow from V"},
 	{BehaviourReplay, "takes part in the protocol and at every status tick sends a few replicas messages it saw or sent " +
 		"before: its own from older views, and the others' as if they were its own"},
 	{BehaviourSilent, "sends nothing and ignores everything"},
 	{BehaviourTamperViewChange, "sends view-change messages broken in each way §4.4 checks (signed over other contents, " +
-		"certificates out of order or of the new view, made-up proofs, another's message relayed), and as new primary " +
+		"certificates out of order or of the new view, forged proofs, another's message relayed), and as new primary " +
 		"new-views relaying tampered view-change messages (their prepared certificates stripped, so their signatures " +
 		"fail), one replica's twice, one for another view, or its own malformed"},
 	{BehaviourTwins, "Twins: runs two honest instances with its identity and keys, each talking to half of the other " +
@@ -349,10 +349,10 @@ func (b *byzantine) checkpointDigest(d uint64) uint64 {
 
 // forgeViewChange replaces a forger's view-change data, choosing at random:
 // a prepared certificate for a forged request with only its own prepare (too
-// few signers), or with prepares it made up for the others (wrong signers),
-// a stable checkpoint beyond the real one with a made-up proof, or stale
-// data: no stable checkpoint and nothing prepared (valid, like a replica
-// that lost its disk: the others must cope with it).
+// few signers), or with forged prepares (forgedProof: made up for the others,
+// or its own repeated), a stable checkpoint beyond the real one with a forged
+// proof, or stale data: no stable checkpoint and nothing prepared (valid,
+// like a replica that lost its disk: the others must cope with it).
 func (b *byzantine) forgeViewChange(n *node, vc *MsgViewChange) {
 	if b.behaviour != BehaviourForgeViewChange {
 		return

@@ -99,9 +99,9 @@
 // silent; crash (stops for good at a moment drawn from its stream);
 // equivocate (a primary sending conflicting pre-prepares for one sequence
 // number to different backups, colluding backups backing it); wrong-digest;
-// conflicting-votes; forge-view-change (certificates with too few or wrong
-// signers, made-up checkpoint proofs, stale data, new-view messages whose O
-// does not follow from V); wrong-results (wrong answers to clients); delay
+// conflicting-votes; forge-view-change (certificates with too few, wrong or
+// repeated signers, forged checkpoint proofs, stale data, new-view messages
+// whose O does not follow from V); wrong-results (wrong answers to clients); delay
 // (holds messages to some replicas). Correct replicas stay safe with up to f
 // of them; the scenarios with f+1 show that the bound is tight.
 //
