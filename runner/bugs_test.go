@@ -83,6 +83,7 @@ var plantedBugs = []struct {
 	// certificate, a re-elected leader counting its first term's late
 	// acknowledgements.
 	{"paxos-bug-adopt-lowest-ballot.yaml", 10, "agreement"},        // 29/30, first at seed 1
+	{"paxos-bug-decide-any-accepted.yaml", 10, "agreement"},        // 26/30, first at seed 1
 	{"pbft-bug-new-view-lowest-certificate.yaml", 10, "agreement"}, // 30/30, first at seed 1
 	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},            // 23/30, first at seed 1
 	// Lease reads without the vote guard: a follower cut off from the

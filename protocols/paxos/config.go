@@ -112,6 +112,7 @@ const (
 	BugAcceptLowerBallot = "accept-lower-ballot"
 	BugNoAlphaWindow     = "no-alpha-window"
 	BugAdoptLowestBallot = "adopt-lowest-ballot"
+	BugDecideAnyAccepted = "decide-any-accepted"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
@@ -121,6 +122,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
 	adoptLowestBallot: {Name: BugAdoptLowestBallot, Description: "a new leader re-proposes, in a slot where phase 1 " +
 		"reports values of several ballots, the one of the lowest ballot instead of the highest (Paxos Made Simple " +
 		"§2.2, P2c), so a value accepted long ago by a deposed leader replaces one a later ballot chose"},
+	decideAnyAccepted: {Name: BugDecideAnyAccepted, Description: "a server told that a slot is chosen (a decide) " +
+		"marks the value it accepted there chosen whatever its ballot, instead of only one of the decide's ballot " +
+		"(PMS §2.3: a value is chosen when a majority accepted it in one ballot), so a deposed leader that accepted its " +
+		"own proposals takes them for the ones its successor chose in the same slots"},
 	forgetPromise: {Name: BugForgetPromise, Description: "an acceptor keeps its promise only in memory, so after a " +
 		"restart it accepts proposals it promised to ignore (Paxos Made Simple §2.3: an acceptor must remember its " +
 		"promise across failures)"},
@@ -143,6 +148,7 @@ type bug uint8
 const (
 	acceptLowerBallot bug = iota
 	adoptLowestBallot
+	decideAnyAccepted
 	forgetPromise
 	ignoreAccepted
 	noAlphaWindow
@@ -155,4 +161,4 @@ type bugSet = service.BugSet[bug]
 // Assertions of cross-node safety properties are only made when none is on:
 // such a bug should reach the checkers as a violation, not stop the run as a
 // protocol crash.
-var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, forgetPromise, ignoreAccepted, noAlphaWindow)
+var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, decideAnyAccepted, forgetPromise, ignoreAccepted, noAlphaWindow)

@@ -97,7 +97,7 @@ func (n *node) handleDecide(from sim.NodeID, m MsgDecide) {
 		r := n.rec(s)
 		switch {
 		case r != nil && r.chosen:
-		case r != nil && r.ballot == m.Ballot:
+		case r != nil && (r.ballot == m.Ballot || n.bugs.Has(decideAnyAccepted) && !r.empty()):
 			r.chosen = true // the record holds the value; the commit index will say it is chosen
 			n.observeCommit(s, r)
 		default:
