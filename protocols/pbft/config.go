@@ -14,8 +14,10 @@ type Config struct {
 	// RequestTimeout is the view-change timer of §4.4: a backup that has
 	// waited this long for a request it received to execute suspects the
 	// primary and starts a view change. It is also the first wait for a new
-	// view; each view change in a row that brings no progress doubles that
-	// wait (§4.5.2), up to BackoffLimit times.
+	// view; each view change in a row that brings no progress (no new view
+	// in time, or a new view that executes nothing in time) doubles both
+	// waits (§4.5.2), up to BackoffLimit times; and a request waits at least
+	// twice as long as the slowest took lately, up to the same limit.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// BackoffLimit bounds the doublings of the view-change wait (0: none).
 	BackoffLimit int `yaml:"backoff_limit"`

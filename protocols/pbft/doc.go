@@ -59,8 +59,13 @@
 // pre-prepare of the request whose certificate has the highest view, or of a
 // null request (service.Noop). Backups check every signature of every
 // certificate (a forged or short one spoils its message), recompute O, and
-// prepare it in the new view. If the new view does not come, a replica moves
-// on to the next one waiting twice as long (up to BackoffLimit doublings);
+// prepare it in the new view. If the new view does not come, or comes but
+// executes no request before a request's timer runs out, a replica moves on
+// to the next one waiting twice as long, for the new view and for requests
+// in it (up to BackoffLimit doublings; an execution resets the next view
+// change's wait to RequestTimeout). Requests also wait at least twice as
+// long as the slowest took lately, so that on a network slower than
+// RequestTimeout a view that executes requests is not deposed at the next;
 // f+1 view-change messages for later views make a replica join the smallest
 // of them. A replica that keeps executing (from the others' certificates)
 // while it waits does not move on: its old view is alive. A client's newer

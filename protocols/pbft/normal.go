@@ -389,7 +389,7 @@ func (n *node) execute(seq uint64, cert CommitCert) {
 		n.stopWaiting(cmd.Client, cmd.Seq)
 	}
 	if !n.changing {
-		n.failures = 0 // §4.5.2: progress in the view; the next view change waits T again
+		n.failures, n.quietView = 0, false // §4.5.2: progress in the view; the next view change waits T again
 	}
 	if seq%uint64(n.cfg.CheckpointInterval) == 0 {
 		n.takeCheckpoint(seq, cmd.Digest())
@@ -432,6 +432,9 @@ func (n *node) stopWaiting(client sim.NodeID, seq uint64) {
 			return false
 		}
 		changed = true
+		if w.seq <= seq {
+			n.slowest = max(n.env.Now().Sub(w.since), n.slowest-n.slowest/8)
+		}
 		return w.seq <= seq
 	})
 	for i := range n.waiting {
@@ -445,7 +448,7 @@ func (n *node) stopWaiting(client sim.NodeID, seq uint64) {
 }
 
 // armRequestTimer sets the view-change timer for the oldest request waited
-// for: each request waits at most RequestTimeout. (§4.4 restarts one timer
+// for: each request waits at most requestWait. (§4.4 restarts one timer
 // when a request executes; timing each request keeps a primary that serves
 // some clients from starving another forever.) During a view change the
 // timer waits for the new view instead and is left alone.
@@ -461,12 +464,16 @@ func (n *node) armRequestTimer() {
 	for _, w := range n.waiting[1:] {
 		oldest = min(oldest, w.since)
 	}
-	n.env.SetTimer(timerRequest, max(0, oldest.Add(n.cfg.RequestTimeout).Sub(n.env.Now())))
+	n.env.SetTimer(timerRequest, max(0, oldest.Add(n.requestWait()).Sub(n.env.Now())))
 }
 
 // tickRequest: a request waited too long, so the primary is suspect and
 // the backup starts a view change (§4.4); or the new view is overdue, and
 // the replica moves on to the next view, waiting twice as long (§4.5.2).
+// A view entered by a view change that executed nothing before its request
+// timer ran out is a failure too (§4.5.2: the timer runs until the replica
+// "executes a request in the new view"): without it, a network whose
+// requests take longer than RequestTimeout changes view for good.
 // While changing, a replica that keeps executing requests (from commit
 // certificates of the others) sees the old view alive and waits again
 // without moving on, so it does not run away to ever higher views alone.
@@ -488,9 +495,12 @@ func (n *node) tickRequest() {
 	for _, w := range n.waiting[1:] {
 		oldest = min(oldest, w.since)
 	}
-	if n.env.Now() < oldest.Add(n.cfg.RequestTimeout) {
+	if n.env.Now() < oldest.Add(n.requestWait()) {
 		n.armRequestTimer()
 		return
+	}
+	if n.quietView {
+		n.failures++
 	}
 	n.startViewChange(n.view + 1)
 }

@@ -186,6 +186,16 @@ type node struct {
 	viewChanges []MsgViewChange // the latest valid view-change message of each replica (View 0: none)
 	ownVC       MsgViewChange   // ours, while changing
 	failures    int             // view changes in a row without progress
+	// quietView: this view was entered by a view change and has executed
+	// nothing since; its request timer running out counts as a failure.
+	quietView bool
+	// viewWait is how long a backup waits for a request to execute in this
+	// view: the backoff in force when the view began, kept while it lasts
+	// (requestWait).
+	viewWait time.Duration
+	// slowest is the longest a request waited for here took to execute,
+	// lately: each execution of one it waited for decays it by an eighth.
+	slowest time.Duration
 	// vcTimerArmed: while changing, the timer for the new view runs (2f+1
 	// replicas asked for this view or a later one: armViewChangeTimer).
 	vcTimerArmed bool
@@ -392,7 +402,24 @@ func (n *node) announceLeader() {
 }
 
 // backoff is the wait for a new view after the failures-th view change in a
-// row without progress (§4.5.2: "it will wait 2T").
+// row without progress (§4.5.2: "it will wait 2T"): a view change that
+// brought in no new view in time, or a new view that executed no request in
+// time, doubles it.
 func (n *node) backoff() time.Duration {
 	return n.cfg.RequestTimeout << uint(min(n.failures, n.cfg.BackoffLimit))
+}
+
+// requestWait is how long a backup waits for a request to execute: the
+// backoff in force when the view began (§4.5.2's timer runs until a request
+// executes in the new view), kept while the view lasts though an execution
+// resets the backoff for the next view change; and at least twice the
+// slowest execution lately, up to the longest backoff. On a network slower
+// than RequestTimeout the doubling lets a view execute requests at all, and
+// the measure keeps a view that does from being deposed at its next request
+// and the doubling from starting over. A faulty primary may delay requests
+// by up to that longest backoff unseen (Aardvark's concern), as it may
+// delay them by RequestTimeout without it.
+func (n *node) requestWait() time.Duration {
+	wait := max(n.viewWait, n.cfg.RequestTimeout)
+	return max(wait, min(2*n.slowest, n.cfg.RequestTimeout<<uint(n.cfg.BackoffLimit)))
 }

@@ -315,7 +315,8 @@ func (n *node) checkNewViewSignatures(m *MsgNewView, stable CheckpointCert) stri
 // V adopted (state transfer follows if this replica lacks it), and the
 // pre-prepares of O accepted, backups multicasting their prepares.
 func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
-	n.view, n.changing, n.vcTimerArmed = m.View, false, false
+	n.view, n.changing, n.vcTimerArmed, n.quietView = m.View, false, false, true
+	n.viewWait = n.backoff()
 	n.writeView()
 	n.newView = m
 	n.writeNewView()

@@ -100,6 +100,55 @@ func TestNewViewOverdueDoublesTheWait(t *testing.T) {
 	require.Equal(t, 4*T, tn.Env(2).Timers[timerRequest])
 }
 
+// TestQuietViewDoublesTheRequestWait: a view entered by a view change that
+// executes nothing before a request's timer runs out is a failure too
+// (§4.5.2: the timer runs until the replica executes a request in the new
+// view), so the next view's wait, and its requests', double; an execution
+// brings the next view change's back to T, and requests wait at least twice
+// as long as the slowest lately took. Without them a network whose
+// requests take longer than T changes view for good (pbft-slow-network).
+func TestQuietViewDoublesTheRequestWait(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.StartAll()
+	T := testConfig().RequestTimeout
+	tn.Drop = func(e envelope) bool { _, pp := e.Msg.(MsgPrePrepare); return pp } // nothing is ordered
+	for id := range sim.NodeID(4) {
+		request(tn, 100, 1, "set x 1", id)
+	}
+	tn.Stabilize()
+	changeView := func(backups ...sim.NodeID) {
+		tn.Advance(8 * T) // past every wait
+		for _, id := range backups {
+			tn.Fire(id, timerRequest)
+		}
+		tn.Stabilize()
+	}
+	changeView(1, 2, 3)
+	require.Equal(t, uint64(1), tn.Node(2).view)
+	require.False(t, tn.Node(2).changing)
+	require.Equal(t, T, tn.Env(2).Timers[timerRequest], "the first new view came in time: T")
+
+	changeView(0, 2, 3)
+	require.Equal(t, uint64(2), tn.Node(3).view)
+	require.False(t, tn.Node(3).changing)
+	require.Equal(t, 2*T, tn.Env(3).Timers[timerRequest], "view 1 executed nothing: 2T")
+
+	tn.Drop = nil
+	request(tn, 100, 1, "set x 1", 2)
+	tn.Stabilize()
+	require.Equal(t, uint64(1), tn.Node(3).exec)
+	require.Zero(t, tn.Node(3).failures, "view 2 executed a request: the next view change waits T")
+	request(tn, 100, 2, "set x 2", 3)
+	tn.Step() // the request reaches backup 3 alone
+	require.Equal(t, 2*T, tn.Env(3).Timers[timerRequest], "view 2 keeps the wait it began with")
+
+	tn.Advance(3 * T) // the request takes 3T to execute
+	tn.Stabilize()
+	request(tn, 100, 3, "set x 3", 3)
+	tn.Step()
+	require.Equal(t, 6*T, tn.Env(3).Timers[timerRequest], "twice the slowest execution lately")
+}
+
 // TestLaggingReplicasCatchUpWithTheAheadOnes: two correct replicas that
 // restarted run one view ahead of three others (n=7, f=2: fewer than f+1,
 // so they cannot pull the rest along). The ahead ones wait, because fewer
