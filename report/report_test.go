@@ -481,3 +481,18 @@ func runWithMeta(t *testing.T, edit func(meta map[string]any)) string {
 	require.NoError(t, os.WriteFile(path, data, 0o644))
 	return dir
 }
+
+// TestTicksOverAnyTimeRange: the axis of a run that ends near the largest
+// time has round ticks and ends; computing them once overflowed into a loop
+// that never did.
+func TestTicksOverAnyTimeRange(t *testing.T) {
+	for _, c := range []struct{ span, want int64 }{
+		{0, 1}, {8, 1}, {9, 2}, {80, 10}, {int64(time.Second), 200 * int64(time.Millisecond)},
+		{math.MaxInt64, 2e18},
+	} {
+		assert.Equal(t, c.want, tickStep(c.span), "span %d", c.span)
+	}
+	var s svg
+	s.axis(scale{t0: 0, t1: math.MaxInt64, w: 100}, 0, 10)
+	assert.Equal(t, 5, strings.Count(s.String(), "<line"), "ticks at 0, 2e18, ... 8e18")
+}

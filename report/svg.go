@@ -53,12 +53,15 @@ func (s scale) x(t int64) float64 {
 }
 
 // tickStep picks a round step (1, 2 or 5 times a power of ten nanoseconds)
-// giving at most about eight ticks over span.
+// giving at most about eight ticks over span. It divides rather than
+// multiplies, so that a span near the largest time (a run of absurd
+// duration) cannot overflow into a step that never comes.
 func tickStep(span int64) int64 {
+	need := span/8 + min(span%8, 1)
 	for step := int64(1); ; step *= 10 {
 		for _, m := range []int64{1, 2, 5} {
-			if m*step*8 >= span {
-				return m * step
+			if step > math.MaxInt64/m || m*step >= need {
+				return min(m, math.MaxInt64/step) * step
 			}
 		}
 	}
@@ -76,6 +79,9 @@ func (s *svg) axis(sc scale, y, height float64) {
 		x := num(sc.x(t))
 		s.f(`<line x1="%s" x2="%s" y1="%s" y2="%s"/><text x="%s" y="%s">%s</text>`,
 			x, x, num(y), num(y+height), x, num(y-4), esc(dur(t)))
+		if t > math.MaxInt64-step {
+			break // the next tick would wrap around
+		}
 	}
 	s.f(`</g>`)
 }
