@@ -51,6 +51,13 @@ var SwarmKinds = func() []string {
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
 
+// MaxSwarmFiringsPerKind bounds the steps a swarm draws of one kind. A
+// kind fires every 300ms at the most often, so a swarm over a day would
+// otherwise draw millions of steps, each kept to pin the run, long before
+// the run's event bound stopped it; this many is about 35 minutes of the
+// most frequent kind, and the swarm's description says where a kind stopped.
+const MaxSwarmFiringsPerKind = 7000
+
 // ValidateSwarmKinds reports an unknown kind name.
 func ValidateSwarmKinds(kinds []string) error {
 	for i, k := range kinds {
@@ -178,7 +185,12 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 				kind, len(c.Faulty), c.Tolerates))
 			continue
 		}
+		capped := false
 		for at := rng.ExpDuration(mean); at.Round(time.Millisecond) < d; at += rng.ExpDuration(mean) {
+			if n == MaxSwarmFiringsPerKind {
+				capped = true
+				break
+			}
 			step := swarmStep(rng, kind, servers, lasting)
 			if victims != nil {
 				step.Corrupt = Node(victims[rng.IntN(len(victims))])
@@ -212,7 +224,11 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		if kind != "skew" && kind != "corrupt" {
 			desc += fmt.Sprintf(" for %v..%v", lasting.Min, lasting.Max)
 		}
-		draw.Mix = append(draw.Mix, fmt.Sprintf("%s (%s)", desc, plural.Of(n, "firing")))
+		firings := plural.Of(n, "firing")
+		if capped {
+			firings += fmt.Sprintf(", the most a kind draws; none after %v", draw.Steps[len(draw.Steps)-1].At)
+		}
+		draw.Mix = append(draw.Mix, fmt.Sprintf("%s (%s)", desc, firings))
 	}
 	slices.SortStableFunc(draw.Steps, func(a, b Step) int { return cmp.Compare(a.At, b.At) })
 	return draw

@@ -86,6 +86,22 @@ func (idleNode) Timer(sim.Env, sim.TimerKind)             {}
 
 // TestSwarmCorruptsAMinorityOnly: over a run, corruption hits at most a
 // minority of the servers.
+// TestSwarmOverADayStaysBounded: a swarm over a day draws at most
+// MaxSwarmFiringsPerKind steps of a kind, and says where it stopped.
+func TestSwarmOverADayStaysBounded(t *testing.T) {
+	drawn := 0
+	for seed := range uint64(8) {
+		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 24*time.Hour, []string{"crash"})
+		if len(draw.Steps) == 0 {
+			continue // the kind is off for this seed
+		}
+		drawn++
+		require.Len(t, draw.Steps, MaxSwarmFiringsPerKind)
+		require.Contains(t, draw.Mix[0], "7000 firings, the most a kind draws; none after ")
+	}
+	require.Positive(t, drawn)
+}
+
 func TestSwarmCorruptsAMinorityOnly(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
 		draw := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 20*time.Second, []string{"corrupt"})
