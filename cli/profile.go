@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -37,24 +38,32 @@ func (p profileFlags) start() (stop func(cmdErr *error), err error) {
 		closeQuietly(cpuFile)
 		return nil, err
 	}
+	// The CPU profile goes to memory first: runtime/pprof drops the errors
+	// of its own writes, so a full disk would leave a cut profile unsaid.
+	var cpu bytes.Buffer
 	if cpuFile != nil {
-		if err := pprof.StartCPUProfile(cpuFile); err != nil {
+		if err := pprof.StartCPUProfile(&cpu); err != nil {
 			closeQuietly(cpuFile)
 			closeQuietly(memFile)
 			return nil, badInput("--cpuprofile: %v", err)
 		}
 	}
 	return func(cmdErr *error) {
-		if err := stopProfiles(cpuFile, memFile); *cmdErr == nil {
+		if err := stopProfiles(cpuFile, &cpu, memFile); *cmdErr == nil {
 			*cmdErr = err
 		}
 	}, nil
 }
 
-func stopProfiles(cpuFile, memFile *os.File) error {
+func stopProfiles(cpuFile *os.File, cpu *bytes.Buffer, memFile *os.File) error {
 	if cpuFile != nil {
 		pprof.StopCPUProfile()
-		if err := cpuFile.Close(); err != nil {
+		_, err := cpuFile.Write(cpu.Bytes())
+		if closeErr := cpuFile.Close(); err == nil {
+			err = closeErr
+		}
+		if err != nil {
+			closeQuietly(memFile)
 			return badInput("--cpuprofile: %v", err)
 		}
 	}

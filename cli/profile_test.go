@@ -49,3 +49,18 @@ func TestProfileToAnUnwritablePathIsBadInput(t *testing.T) {
 		require.Empty(t, out, "nothing runs")
 	}
 }
+
+// TestProfileThatCannotBeWrittenOutIsBadInput: a profile file that opens but
+// takes no bytes (a full disk) fails the command, CPU profile included,
+// whose writes runtime/pprof does not report.
+func TestProfileThatCannotBeWrittenOutIsBadInput(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	for _, flag := range []string{"--cpuprofile", "--memprofile"} {
+		code, out, errOut := simrun(t, "run", "../scenarios/raft-calm.yaml", flag, "/dev/full")
+		require.Equal(t, exitBadInput, code, out)
+		require.Contains(t, errOut, flag+": ")
+		require.Contains(t, errOut, "no space left on device")
+	}
+}
