@@ -22,6 +22,10 @@ type agreement struct {
 	// digest (sim.Observation.Result): every later one must match it, or
 	// the replicas' states have diverged.
 	results indexRecords
+	// states holds, per index, the first apply that gave the digest of
+	// the replica's whole state there (sim.Observation.State): a
+	// checkpoint or snapshot; every later one must match it.
+	states indexRecords
 	// applied holds, by node, its last apply: in which incarnation, at which
 	// index. A restarted node applies its log again from the start.
 	applied []lastApply
@@ -46,7 +50,7 @@ type indexRecord struct {
 
 // NewAgreement returns the "agreement" invariant.
 func NewAgreement() Invariant {
-	return &agreement{first: indexRecords{ahead: map[uint64]indexRecord{}}, results: indexRecords{ahead: map[uint64]indexRecord{}}}
+	return &agreement{first: newIndexRecords(), results: newIndexRecords(), states: newIndexRecords()}
 }
 
 func (a *agreement) Name() string { return NameAgreement }
@@ -55,19 +59,15 @@ func (a *agreement) Name() string { return NameAgreement }
 func (a *agreement) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsCommit, sim.ObsApply} }
 
 // Observe compares a commit or apply with the first one seen at its index,
-// and an apply's result with the first result given there. The same digest
-// again is fine: another node catching up, or a restarted node committing
-// and applying its log again.
+// and an apply's result and state with the first given there. The same
+// digest again is fine: another node catching up, or a restarted node
+// committing and applying its log again.
 func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
 	if o.Kind != sim.ObsCommit && o.Kind != sim.ObsApply {
 		return nil
 	}
 	now := indexRecord{digest: o.Digest, node: o.Node, kind: o.Kind, term: o.Term, event: event}
-	prev, seen := a.first.get(o.Index)
-	switch {
-	case !seen:
-		a.first.put(o.Index, now)
-	case prev.digest != o.Digest:
+	if prev, differs := a.first.firstOr(o.Index, now); differs {
 		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
 			Message: fmt.Sprintf("index %d: %v, but %v", o.Index, now, prev)}
 	}
@@ -77,18 +77,24 @@ func (a *agreement) Observe(at sim.Time, event uint64, o sim.Observation) *Viola
 	if v := a.inOrder(at, event, o); v != nil {
 		return v
 	}
-	if o.Result == 0 {
-		return nil
-	}
-	now.digest, now.kind = o.Result, resultKind
-	prev, seen = a.results.get(o.Index)
-	switch {
-	case !seen:
-		a.results.put(o.Index, now)
-	case prev.digest != o.Result:
-		return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
-			Message: fmt.Sprintf("index %d: %v, but %v: the same command applied at the same index gave two results, so the replicas' states had diverged",
-				o.Index, now, prev)}
+	for _, c := range [...]struct {
+		digest  uint64
+		kind    sim.ObsKind
+		records *indexRecords
+		meaning string
+	}{
+		{o.Result, resultKind, &a.results, "the same command applied at the same index gave two results"},
+		{o.State, stateKind, &a.states, "two replicas held different states after the same index"},
+	} {
+		if c.digest == 0 {
+			continue
+		}
+		now.digest, now.kind = c.digest, c.kind
+		if prev, differs := c.records.firstOr(o.Index, now); differs {
+			return &Violation{Checker: NameAgreement, Event: event, At: at, Node: o.Node,
+				Message: fmt.Sprintf("index %d: %v, but %v: %s, so the replicas' states had diverged",
+					o.Index, now, prev, c.meaning)}
+		}
 	}
 	return nil
 }
@@ -107,8 +113,12 @@ func (a *agreement) inOrder(at sim.Time, event uint64, o sim.Observation) *Viola
 	return nil
 }
 
-// resultKind marks a record of an apply's result digest, for String.
-const resultKind = sim.ObsKind(0)
+// resultKind and stateKind mark the records of an apply's result digest
+// and state digest, for String: no observation has these kinds.
+const (
+	resultKind = sim.ObsKind(0)
+	stateKind  = sim.ObsKind(255)
+)
 
 // String describes the record for a report: "n2 applied digest 3fa9 (term
 // 4, event 812)".
@@ -119,6 +129,8 @@ func (r indexRecord) String() string {
 		did = "committed"
 	case resultKind:
 		did = "applied with result"
+	case stateKind:
+		did = "reached state"
 	}
 	return fmt.Sprintf("%v %s digest %x (term %d, event %d)", r.node, did, r.digest, r.term, r.event)
 }
@@ -132,6 +144,19 @@ func (r indexRecord) String() string {
 type indexRecords struct {
 	dense chunked.List[indexRecord] // element i is index i+1
 	ahead map[uint64]indexRecord
+}
+
+func newIndexRecords() indexRecords { return indexRecords{ahead: map[uint64]indexRecord{}} }
+
+// firstOr returns the first record at index and whether its digest differs
+// from rec's; rec becomes the first where there is none.
+func (r *indexRecords) firstOr(index uint64, rec indexRecord) (indexRecord, bool) {
+	prev, seen := r.get(index)
+	if !seen {
+		r.put(index, rec)
+		return rec, false
+	}
+	return prev, prev.digest != rec.digest
 }
 
 func (r *indexRecords) get(index uint64) (indexRecord, bool) {

@@ -100,7 +100,21 @@ func TestAgreement(t *testing.T) {
 			[]sim.Observation{commit(0, 1, 0xa), applyResult(0, 1, 0xa, 0x5), apply(1, 1, 0xa), applyResult(2, 1, 0xa, 0x7)}, 4,
 			"index 1: n2 applied with result digest 7 (term 1, event 4), but n0 applied with result digest 5 (term 1, event 2): " +
 				"the same command applied at the same index gave two results, so the replicas' states had diverged"},
+		{"replicas at a checkpoint hold one state; one installed by state transfer agrees",
+			[]sim.Observation{applyState(0, 16, 0xa, 0x77), applyState(1, 16, 0xa, 0x77), apply(2, 3, 0xc),
+				applyState(2, 16, 0xa, 0x77), apply(0, 17, 0xb), applyState(1, 32, 0xd, 0x88)}, 0, ""},
+		{"the same command at one index, with the same result, leaves two states: the states diverged",
+			[]sim.Observation{applyState(0, 16, 0xa, 0x77), apply(1, 16, 0xa), applyState(2, 16, 0xa, 0x99)}, 3,
+			"index 16: n2 reached state digest 99 (term 1, event 3), but n0 reached state digest 77 (term 1, event 1): " +
+				"two replicas held different states after the same index, so the replicas' states had diverged"},
 	})
+}
+
+// applyState is apply with the digest of the whole state the node reached.
+func applyState(node sim.NodeID, index, digest, state uint64) sim.Observation {
+	o := apply(node, index, digest)
+	o.State = state
+	return o
 }
 
 // restarted is o made by its node's next incarnation.

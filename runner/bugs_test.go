@@ -47,6 +47,9 @@ var plantedBugs = []struct {
 	// A certificate's signers not checked distinct, against a forger that
 	// repeats its own signature (forge-catch-up).
 	{"pbft-bug-count-repeated-signers.yaml", 10, "agreement"}, // 30/30, first at seed 1
+	// State transfer: the digests of the replicas' states at checkpoints.
+	{"pbft-bug-state-transfer-forgets-sessions.yaml", 5, "agreement"}, // 100/100, first at seed 1
+	{"pbft-bug-state-transfer-unchecked.yaml", 40, "agreement"},       // 13/100, first at seed 2
 	// The primary check, against a Byzantine backup that races the primary:
 	// no request commits, a liveness failure.
 	{"pbft-bug-accept-pre-prepare-from-backup.yaml", 5, "not converged"}, // 200/200, first at seed 1

@@ -118,7 +118,9 @@ const (
 	// ObsCommit: Node learned that the command with Digest is chosen at Index.
 	ObsCommit
 	// ObsApply: Node applied the command with Digest at Index to its state
-	// machine, which produced a result with digest Result (0: not given).
+	// machine, which produced a result with digest Result (0: not given)
+	// and, where the node took a checkpoint there, left a state with digest
+	// State (0: not given).
 	ObsApply
 	// ObsCall: a client invoked an operation (Text describes it).
 	ObsCall
@@ -192,6 +194,15 @@ type Observation struct {
 	// session forgotten, a command run twice), which the command digests
 	// alone cannot show. Not traced: it adds a check, not an event.
 	Result uint64
+	// State is, for an ObsApply, a digest of the node's whole replicated
+	// state (state machine and client sessions) once the command at Index
+	// is applied, 0 if the protocol does not say: given where it serializes
+	// that state anyway (a checkpoint, a snapshot taken or installed).
+	// Correct replicas at one index hold one state, so two digests there
+	// mean a divergence that neither the commands nor their results show (a
+	// session table lost in a state transfer, forged state installed). Not
+	// traced, like Result.
+	State uint64
 }
 
 func (o *Observation) appendTrace(b []byte) []byte {

@@ -338,8 +338,7 @@ func (b *byzantine) replay(n *node) {
 // forgeCatchUp answers about one status in three with forged catch-up
 // (§4.3), drawn at random: a commit certificate for the next sequence number
 // the asker lacks whose request is not the one signed, or whose signatures
-// are forged (forgedProof), a state transfer whose bytes do not match the
-// checkpoint's digest or whose checkpoint has a forged proof, or a
+// are forged (forgedProof), a forged state transfer (forgeState), or a
 // checkpoint message off the checkpoint interval or signed over another
 // digest.
 func (b *byzantine) forgeCatchUp(n *node, from sim.NodeID, m MsgStatus) {
@@ -360,17 +359,7 @@ func (b *byzantine) forgeCatchUp(n *node, from sim.NodeID, m MsgStatus) {
 		}
 		n.env.Send(from, MsgCommitted{Certs: []CommitCert{cert}})
 	case 1:
-		data, err := service.NewSessions(n.newSM()).Snapshot()
-		if err != nil {
-			return
-		}
-		s := (m.Exec/k + 1) * k
-		c := CheckpointCert{Seq: s, Digest: stateDigest(data, 0)}
-		if n.env.Rand().Chance(0.5) {
-			c.Digest = corrupt(c.Digest) // the bytes do not match
-		}
-		c.Proof = n.forgedProof(n.quorum, checkpointDigest(s, c.Digest), sim.None)
-		n.env.Send(from, MsgState{Checkpoint: c, Data: data})
+		b.forgeState(n, from, m.Exec)
 	case 2:
 		if seq%k == 0 {
 			seq++
@@ -382,6 +371,39 @@ func (b *byzantine) forgeCatchUp(n *node, from sim.NodeID, m MsgStatus) {
 		d := n.env.Rand().Uint64()
 		n.env.Send(from, MsgCheckpoint{Seq: s, Digest: d, Sig: n.sign(checkpointDigest(s, corrupt(d)))})
 	}
+}
+
+// forgeState sends a replica that executed up to exec a state transfer it
+// must refuse: the initial state under a checkpoint certificate with a
+// forged proof, half of them with a digest the bytes do not match either;
+// or, where this replica holds a real stable checkpoint the asker lacks,
+// that checkpoint's valid certificate over a state of its own making (its
+// state with one forged request more), which only the comparison of the
+// bytes with the certified digest exposes.
+func (b *byzantine) forgeState(n *node, to sim.NodeID, exec uint64) {
+	if n.snap.cert.Seq > exec && n.env.Rand().Chance(0.5) {
+		sessions := service.NewSessions(n.newSM())
+		if sessions.Restore(n.snap.data) != nil {
+			return
+		}
+		sessions.Apply(n.forgedCommand(n.snap.cert.Seq))
+		if data, err := sessions.Snapshot(); err == nil {
+			n.env.Send(to, MsgState{Checkpoint: n.snap.cert, Last: n.snap.last, Data: data})
+		}
+		return
+	}
+	data, err := service.NewSessions(n.newSM()).Snapshot()
+	if err != nil {
+		return
+	}
+	k := uint64(n.cfg.CheckpointInterval)
+	s := (exec/k + 1) * k
+	c := CheckpointCert{Seq: s, Digest: stateDigest(data, 0)}
+	if n.env.Rand().Chance(0.5) {
+		c.Digest = corrupt(c.Digest) // the bytes do not match
+	}
+	c.Proof = n.forgedProof(n.quorum, checkpointDigest(s, c.Digest), sim.None)
+	n.env.Send(to, MsgState{Checkpoint: c, Data: data})
 }
 
 // Twins. The replica runs two honest instances with its identity: this one,

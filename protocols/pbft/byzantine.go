@@ -49,8 +49,8 @@ var knownBehaviours = []Behaviour{
 		"conflicting one (a null request) for the same sequence number to the others, with matching commits; " +
 		"as a backup of a colluding primary, prepares and commits whatever each replica was told"},
 	{BehaviourForgeCatchUp, "answers status messages with forged catch-up: commit certificates whose request is not " +
-		"the one signed or whose signatures are made up or all its own, state transfers whose bytes do not match their " +
-		"checkpoint or whose proof is forged, checkpoint messages off the interval or signed over another digest"},
+		"the one signed or whose signatures are made up or all its own, state transfers whose proof is forged, or whose " +
+		"bytes do not match their checkpoint (a real stable one included, over a state it made up), checkpoint messages off the interval or signed over another digest"},
 	{BehaviourForgeViewChange, "sends view-change messages with forged-looking data (certificates with too " +
 		"few, made-up or repeated signatures, a stable checkpoint with a forged proof, or stale data with nothing " +
 		"prepared), now and then unprompted, and as new primary a new-view message whose O does not follow from V"},

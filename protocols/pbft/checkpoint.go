@@ -23,15 +23,21 @@ import (
 // is checked against signatures, so a Byzantine replica can only waste the
 // receiver's time.
 
-// takeCheckpoint snapshots the state after seq, whose request has digest
-// last, and multicasts the checkpoint message.
-func (n *node) takeCheckpoint(seq, last uint64) {
+// snapshotState serializes the state after seq, whose request has digest
+// last, for a checkpoint.
+func (n *node) snapshotState(seq, last uint64) ownCheckpoint {
 	data, err := n.sessions.Snapshot()
 	if err != nil {
 		n.fail("cannot snapshot: " + err.Error())
 	}
-	d := stateDigest(data, last)
-	n.own = append(n.own, ownCheckpoint{seq: seq, digest: d, last: last, data: data, sent: n.env.Now()})
+	return ownCheckpoint{seq: seq, digest: stateDigest(data, last), last: last, data: data, sent: n.env.Now()}
+}
+
+// takeCheckpoint keeps own, the state snapshotState took after a request,
+// and multicasts its checkpoint message.
+func (n *node) takeCheckpoint(own ownCheckpoint) {
+	n.own = append(n.own, own)
+	seq, d := own.seq, own.digest
 	if n.byz != nil {
 		d = n.byz.checkpointDigest(d)
 	}
@@ -323,12 +329,12 @@ func (n *node) handleCommitted(m MsgCommitted) {
 // signed; one it executed already, but had not seen stable, it takes as its
 // stable checkpoint.
 func (n *node) handleState(m MsgState) {
-	c := m.Checkpoint
+	c, state := m.Checkpoint, stateDigest(m.Data, m.Last)
 	switch {
 	case c.Seq <= n.exec && c.Seq <= n.stable.Seq:
 		n.probe(ProbeStateRejectedStale)
 		return
-	case stateDigest(m.Data, m.Last) != c.Digest:
+	case state != c.Digest && !n.bugs.Has(stateTransferUnchecked):
 		n.probe(ProbeStateRejectedDigest)
 		return
 	case !n.validCheckpointCert(c):
@@ -349,9 +355,12 @@ func (n *node) handleState(m MsgState) {
 	}
 	n.probe(ProbeStateInstalled)
 	n.sessions = sessions
+	if n.bugs.Has(stateTransferForgetsSessions) {
+		sessions.Forget() // planted bug: the clients' last replies are not part of the installed state
+	}
 	n.exec = c.Seq
 	n.maxCommit = max(n.maxCommit, c.Seq)
-	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: c.Seq, Digest: m.Last})
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: c.Seq, Digest: m.Last, State: state})
 	n.snap = snapshot{cert: c, last: m.Last, data: m.Data}
 	n.writeSnapshot()
 	if c.Seq > n.h {

@@ -147,6 +147,10 @@ const (
 	// The distinct-signer rule of a certificate, which a forger repeating
 	// its own signature reaches (forge-catch-up, forge-view-change).
 	BugCountRepeatedSigners = "count-repeated-signers"
+	// State transfer (§4.3), which the checkers judge by the digests of
+	// the replicas' states at checkpoints (sim.Observation.State).
+	BugStateTransferForgetsSessions = "state-transfer-forgets-sessions"
+	BugStateTransferUnchecked       = "state-transfer-unchecked"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -171,6 +175,14 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 		"so a request prepared long ago at one replica replaces one that a later view committed"},
 	quorum2f: {Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may " +
 		"share only a Byzantine replica and prepare or commit conflicting requests"},
+	stateTransferForgetsSessions: {Name: BugStateTransferForgetsSessions, Description: "a replica that installs " +
+		"the state of a stable checkpoint from another (state transfer, §4.3) restores the service's state but not " +
+		"the last reply of each client, which §4.3 counts in the state: a request retried across the transfer runs " +
+		"again there, and its next checkpoint differs from the others'"},
+	stateTransferUnchecked: {Name: BugStateTransferUnchecked, Description: "a replica installs transferred state " +
+		"whose checkpoint certificate is valid without checking that the bytes match the certificate's digest " +
+		"(§4.3), so a Byzantine replica that sends a real stable checkpoint with a state of its own making plants " +
+		"that state in a correct replica"},
 	trustNewViewPrePrepares: {Name: BugTrustNewViewPrePrepares, Description: "a backup takes a new-view's " +
 		"pre-prepares (O) as sent instead of recomputing them from its view-change messages (§4.4), so a new primary " +
 		"may re-issue committed sequence numbers with other requests"},
@@ -194,6 +206,8 @@ const (
 	dropPreparedCerts
 	newViewLowestCertificate
 	quorum2f
+	stateTransferForgetsSessions
+	stateTransferUnchecked
 	trustNewViewPrePrepares
 	trustRelayedViewChanges
 )

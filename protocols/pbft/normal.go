@@ -380,8 +380,12 @@ func (n *node) execute(seq uint64, cert CommitCert) {
 	n.exec = seq
 	cmd := cert.Cmd
 	result, outcome := n.sessions.Apply(cmd)
+	var state ownCheckpoint
+	if seq%uint64(n.cfg.CheckpointInterval) == 0 {
+		state = n.snapshotState(seq, cmd.Digest())
+	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: cert.View, Index: seq, Digest: cmd.Digest(),
-		Result: service.ResultDigest(result)})
+		Result: service.ResultDigest(result), State: state.digest})
 	if !n.recovering && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.reply(cmd, result)
 	}
@@ -391,8 +395,8 @@ func (n *node) execute(seq uint64, cert CommitCert) {
 	if !n.changing {
 		n.failures, n.quietView = 0, false // §4.5.2: progress in the view; the next view change waits T again
 	}
-	if seq%uint64(n.cfg.CheckpointInterval) == 0 {
-		n.takeCheckpoint(seq, cmd.Digest())
+	if state.seq != 0 {
+		n.takeCheckpoint(state)
 	}
 }
 
