@@ -74,7 +74,6 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 		files = append(files, path)
 		return nil
 	}
-	pinned := Pinned(sc, rep)
 	var window TraceWindow
 	// The trace goes before report.json, which states the window it holds;
 	// the list returned keeps the order a reader wants (listOrder).
@@ -83,7 +82,7 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 		fn   func(f *os.File) error
 		skip bool
 	}{
-		{ScenarioFile, func(f *os.File) error { return writeScenario(f, pinned, len(sc.Swarm) > 0) }, false},
+		{ScenarioFile, func(f *os.File) error { return writeScenario(f, sc, rep) }, false},
 		{TraceFile, func(f *os.File) (err error) {
 			window, err = replayTrace(f, sc, proto, rep, opts, keep)
 			return err
@@ -157,18 +156,36 @@ type reportWithWindow struct {
 const swarmDrawnNote = "# The faults below are the ones --swarm drew for this seed, written out:\n" +
 	"# run this file without --swarm, which would draw a second mix on top.\n"
 
-// writeScenario writes the pinned scenario, headed by swarmDrawnNote when a
-// swarm drew its faults.
-func writeScenario(f *os.File, sc *scenarios.Scenario, swarmDrawn bool) error {
-	data, err := sc.Marshal()
-	if err != nil {
-		return err
+// swarmKeptNote heads a scenario whose swarm drew more faults than a
+// scenario file may hold written out (scenarios.MaxFileSize).
+const swarmKeptNote = "# The swarm drew more faults for this seed than a scenario file holds written\n" +
+	"# out (%d steps, %d bytes): this file keeps the swarm, which draws the same\n" +
+	"# ones from its seed with this build (shrink writes out the few that matter).\n"
+
+// writeScenario writes the scenario that replays rep (Pinned), headed by
+// swarmDrawnNote when a swarm drew its faults. Where they are too many to
+// read back, it writes the scenario as run, swarm and seed set, instead.
+func writeScenario(f *os.File, sc *scenarios.Scenario, rep *Report) error {
+	data, err := pinnedFile(sc, rep)
+	if err == nil {
+		_, err = f.Write(data)
 	}
-	if swarmDrawn {
-		data = append([]byte(swarmDrawnNote), data...)
-	}
-	_, err = f.Write(data)
 	return err
+}
+
+// pinnedFile is the text writeScenario writes.
+func pinnedFile(sc *scenarios.Scenario, rep *Report) ([]byte, error) {
+	pinned := Pinned(sc, rep)
+	data, err := pinned.Marshal()
+	if err != nil || len(sc.Swarm) == 0 {
+		return data, err
+	}
+	if note := []byte(swarmDrawnNote); len(note)+len(data) <= scenarios.MaxFileSize {
+		return append(note, data...), nil
+	}
+	steps, size := len(pinned.Faults)-len(sc.Faults), len(data)
+	data, err = AsRun(sc, rep).WithSeed(rep.Seed).Marshal()
+	return append(fmt.Appendf(nil, swarmKeptNote, steps, size), data...), err
 }
 
 func writeJSON(f *os.File, v any) error {

@@ -493,15 +493,25 @@ func byzantineInts(byz []ByzantineServer) []int {
 // Pinned returns sc as a file that replays rep exactly and keeps testing the
 // same situation after the code changes: its seed set, the cluster size,
 // clients and workload an options swarm drew written in (AsRun), and a
-// swarm's drawn steps written out as an explicit timeline (swarm off).
+// swarm's drawn steps written out as an explicit timeline (swarm off). The
+// steps drawn for after the run ended are left out: they never fired, and
+// a long swarm that failed early would otherwise write out hours of them.
 func Pinned(sc *scenarios.Scenario, rep *Report) *scenarios.Scenario {
 	p := AsRun(sc, rep).WithSeed(rep.Seed)
 	if len(p.Swarm) > 0 {
-		p.Faults = append(p.Faults, rep.swarmSteps...)
+		p.Faults = append(p.Faults, firedBy(rep.swarmSteps, rep.SimTime)...)
 		p.Buggify = max(p.Buggify, rep.swarmBuggify)
 		p.Swarm = nil
 	}
 	return p
+}
+
+// firedBy returns the one-shot steps due at or before end (a swarm draws
+// nothing else): the ones a run that ended then fired.
+func firedBy(steps []faults.Step, end time.Duration) []faults.Step {
+	return slices.DeleteFunc(slices.Clone(steps), func(s faults.Step) bool {
+		return !s.Repeats() && time.Duration(s.At) > end
+	})
 }
 
 // maxLivenessAllowance caps what Servers.Backoff may stretch a liveness
