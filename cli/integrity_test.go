@@ -710,21 +710,21 @@ func TestReportOfShards(t *testing.T) {
 	require.Contains(t, string(page), `<div class="beyond">unfinished: 2 seeds of the range swept have no result (seeds 2, 4); no result from shard 1/2`)
 }
 
-// TestStopOnInterrupt: the first interrupt stops the sweep and says that a
-// second quits at once; a sweep that ends by itself says nothing.
+// TestStopOnInterrupt: the first interrupt stops the command and says what
+// happens then; a command that ends by itself says nothing.
 func TestStopOnInterrupt(t *testing.T) {
 	var errOut bytes.Buffer
 	ctx, stop := context.WithCancel(context.Background())
 	interrupts := make(chan os.Signal, 1)
 	interrupts <- os.Interrupt
-	stopOnInterrupt(ctx, stop, interrupts, &errOut)
+	awaitInterrupt(ctx, stop, interrupts, &errOut, "the running seeds finish")
 	require.Error(t, ctx.Err(), "the sweep is stopped")
-	require.Contains(t, errOut.String(), "stopping: the running seeds finish and are kept; Ctrl-C again quits at once")
+	require.Equal(t, "stopping: the running seeds finish\n", errOut.String())
 
 	errOut.Reset()
 	ctx, stop = context.WithCancel(context.Background())
 	stop()
-	stopOnInterrupt(ctx, stop, make(chan os.Signal, 1), &errOut)
+	awaitInterrupt(ctx, stop, make(chan os.Signal, 1), &errOut, "the running seeds finish")
 	require.Empty(t, errOut.String())
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -207,6 +208,24 @@ func TestShrinkSaysWhenItsRunsRanOut(t *testing.T) {
 	code, out, errText = simrun(t, "shrink", bug, "--seed", "1", "--out", filepath.Join(dir, "done.yaml"))
 	require.Equal(t, exitPass, code, errText)
 	require.Regexp(t, `\nruns        \d+\n`, out, "a shrink that finished says only how many runs it took")
+}
+
+// TestInterruptedShrinkWritesWhatItFound: a shrink interrupted after its
+// first run writes the failure found so far, a file that replays it, says
+// it was interrupted and exits 1, as an interrupted sweep does.
+func TestInterruptedShrinkWritesWhatItFound(t *testing.T) {
+	bug := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml")
+	min := filepath.Join(t.TempDir(), "min.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as an interrupt during the first run does
+	var out, errOut bytes.Buffer
+	code := Program{Name: "simrun"}.execute(ctx, []string{"shrink", bug, "--seed", "1", "--out", min}, &out, &errOut)
+	require.Equal(t, exitInternal, code, errOut.String())
+	require.Contains(t, out.String(), "runs        1: interrupted; this is the smallest failure found by then\n")
+	require.Equal(t, "simrun: interrupted; the shrunk scenario so far is written\n", errOut.String())
+	code, replay, errText := simrun(t, "run", min, "--out", t.TempDir())
+	require.Equal(t, exitSafety, code, errText)
+	require.Contains(t, replay, "verdict     SAFETY: agreement violated")
 }
 
 // TestFlagTypoSuggestsTheFlag: an unknown flag close to one of the

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,7 +35,9 @@ thinned, dropped in pairs) and at the client operations (a long think time or
 a low rate), and the first pass runs again after every change it keeps, until
 nothing changes (a fixpoint) or --max-runs is spent. While runs are left and
 the result keeps more than 3 firings or 20 operations, a few other paths from
-the pinned scenario are tried and the smallest result is kept.
+the pinned scenario are tried and the smallest result is kept. Ctrl-C stops
+shrinking after the run in progress and writes the smallest failure found by
+then (exit 1); a second Ctrl-C quits at once.
 
 The result is an ordinary scenario file, pinned to the seed, that replays the
 failure with simrun run; because its faults are explicit, it keeps testing the
@@ -50,7 +53,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
   simrun shrink scenarios/bugs/raft-bug-forget-vote.yaml --seed 8 --out forget-vote-min.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.shrink(cmd.OutOrStdout(), args[0], f, cmd.Flags().Changed("seed"))
+			return a.shrink(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, cmd.Flags().Changed("seed"))
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed; without it, the scenario's seed if it names one, else this")
@@ -61,7 +64,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bool) error {
+func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure string, f shrinkFlags, seedSet bool) error {
 	path := failure
 	if info, err := os.Stat(failure); err == nil && info.IsDir() {
 		path = filepath.Join(failure, runner.ScenarioFile)
@@ -81,8 +84,12 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	if err := checkShrinkOut(f.out); err != nil {
 		return err
 	}
+	ctx, release := stopOnInterrupt(ctx, stderr, "the running run finishes and the smallest failure found so far "+
+		"is written; Ctrl-C again quits at once (nothing is written)")
+	defer release()
 	so := runner.ShrinkOptions{Protocol: proto, Seed: f.seed, MaxRuns: f.maxRuns,
 		Options: runner.Options{LinearizabilityTimeout: f.linTimeout},
+		Stop:    func() bool { return ctx.Err() != nil },
 		Progress: func(step string, size runner.Size) {
 			fmt.Fprintf(stdout, "kept        %s\n", step)
 		},
@@ -94,6 +101,9 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 			fmt.Fprintf(stdout, "path %-6d %s: %s\n", path, size, verdict)
 		}}
 	res, err := runner.Shrink(sc, so)
+	if err != nil && ctx.Err() != nil {
+		return &exitError{code: exitInternal, msg: "interrupted before the failure was run once: nothing to write"}
+	}
 	if err != nil {
 		return buildErr(err)
 	}
@@ -113,13 +123,18 @@ func (a *app) shrink(stdout io.Writer, failure string, f shrinkFlags, seedSet bo
 	fmt.Fprintf(stdout, "failure     %s (%s)\n", res.Signature, firstLine(res.Report.Reason))
 	fmt.Fprintf(stdout, "before      %s\n", res.Before)
 	fmt.Fprintf(stdout, "after       %s\n", res.After)
-	if res.Spent {
+	if res.Interrupted {
+		fmt.Fprintf(stdout, "runs        %d: interrupted; this is the smallest failure found by then\n", res.Runs)
+	} else if res.Spent {
 		fmt.Fprintf(stdout, "runs        %d: --max-runs ran out before shrinking was done; a larger one may find a smaller scenario\n", res.Runs)
 	} else {
 		fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
 	}
 	fmt.Fprintf(stdout, "written     %s\n", out)
 	fmt.Fprintf(stdout, "replay      %s run %s\n", a.command, shellQuote(out))
+	if res.Interrupted {
+		return &exitError{code: exitInternal, msg: "interrupted; the shrunk scenario so far is written"}
+	}
 	return nil
 }
 

@@ -112,17 +112,32 @@ func (a *app) newSweepCmd() *cobra.Command {
 	return cmd
 }
 
-// stopOnInterrupt stops the sweep at the first interrupt (Ctrl-C, SIGTERM):
-// no more seeds are dispatched, the running ones finish and are kept. It
-// says so, and gives the signals back their default, so that a second
-// Ctrl-C ends the process at once: a long scenario's seed may take minutes.
-// Every result written by then is kept (each line is fsynced); the running
-// seeds' are lost, and run again when the sweep continues.
-func stopOnInterrupt(ctx context.Context, stop context.CancelFunc, interrupts chan os.Signal, stderr io.Writer) {
+// stopOnInterrupt returns a context that the first interrupt (Ctrl-C,
+// SIGTERM) cancels, after saying, in what, what happens then; and the
+// function that releases the signals. The interrupt also gives the signals
+// back their default, so that a second Ctrl-C ends the process at once: one
+// run of a long scenario may take minutes.
+func stopOnInterrupt(ctx context.Context, stderr io.Writer, what string) (context.Context, func()) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := context.WithCancel(ctx)
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	go awaitInterrupt(ctx, stop, interrupts, stderr, what)
+	return ctx, func() {
+		signal.Stop(interrupts)
+		stop()
+	}
+}
+
+// awaitInterrupt cancels ctx (stop) at the first interrupt, unless ctx ends
+// first.
+func awaitInterrupt(ctx context.Context, stop context.CancelFunc, interrupts chan os.Signal, stderr io.Writer, what string) {
 	select {
 	case <-interrupts:
 		signal.Stop(interrupts)
-		fmt.Fprintln(stderr, "stopping: the running seeds finish and are kept; Ctrl-C again quits at once (theirs are then lost, and run again when the sweep continues)")
+		fmt.Fprintln(stderr, "stopping: "+what)
 		stop()
 	case <-ctx.Done():
 	}
@@ -138,15 +153,11 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 		return err
 	}
 	defer stopProfiles(&err)
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	interrupts := make(chan os.Signal, 1)
-	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(interrupts)
-	go stopOnInterrupt(ctx, stop, interrupts, stderr)
+	// Every result written by then is kept (each line is fsynced); the
+	// running seeds' are lost, and run again when the sweep continues.
+	ctx, release := stopOnInterrupt(ctx, stderr, "the running seeds finish and are kept; Ctrl-C again quits at once "+
+		"(theirs are then lost, and run again when the sweep continues)")
+	defer release()
 	toSweep, err := a.checkScenarios(paths, f)
 	if err != nil {
 		return err

@@ -35,6 +35,11 @@ type ShrinkOptions struct {
 	// from 2) and whether that result is the smallest so far, kept: their
 	// steps, much like the first path's, are not told one by one.
 	PathDone func(path int, size Size, kept bool)
+	// Stop, if set, is asked before every run: true ends shrinking there,
+	// with the smallest failure found so far (ShrinkResult.Interrupted), as
+	// a spent budget would. It lets a caller stop on Ctrl-C and keep what a
+	// long shrink has found.
+	Stop func() bool
 }
 
 // DefaultShrinkRuns is the run budget of ShrinkOptions that set none.
@@ -66,8 +71,11 @@ type ShrinkResult struct {
 	Runs          int
 	// Spent says the runs ran out before shrinking was done: a larger
 	// MaxRuns may find a smaller scenario.
-	Spent     bool
-	Signature string // the failure kept: class and failing check
+	Spent bool
+	// Interrupted says ShrinkOptions.Stop ended shrinking: the result is
+	// the smallest failure found by then.
+	Interrupted bool
+	Signature   string // the failure kept: class and failing check
 }
 
 // Shrink reduces a failing seed of sc. It returns an error if the seed does
@@ -116,7 +124,7 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	}
 	s.best, s.bestRep = best, bestRep
 	res.Scenario, res.Report, res.Runs = s.best.WithSeed(so.Seed), s.bestRep, s.runs
-	res.Spent = s.starved
+	res.Spent, res.Interrupted = s.starved, s.interrupted
 	res.After = sizeOf(s.best, s.bestRep)
 	return res, nil
 }
@@ -242,8 +250,9 @@ type shrinker struct {
 	// has more firings or operations than the best: the second pass only
 	// ever makes the result smaller than the first pass left it.
 	strict bool
-	// starved says the budget stopped something from being tried.
-	starved bool
+	// starved says the budget stopped something from being tried;
+	// interrupted, that ShrinkOptions.Stop did.
+	starved, interrupted bool
 	// restart numbers the current path (0: the plain one); see Shrink.
 	restart uint64
 	// loose is a pinned timeline that fails the same way but with more
@@ -267,13 +276,18 @@ func (s *shrinker) try(step string, edit func(c *scenarios.Scenario) bool) bool 
 	return s.tryIf(step, edit, func(*scenarios.Scenario, *Report) bool { return true })
 }
 
-// outOfRuns reports whether the run budget is spent, and remembers that
-// something was left untried for it (ShrinkResult.Spent).
+// outOfRuns reports whether the run budget is spent or the caller stopped
+// shrinking, and remembers that something was left untried for it
+// (ShrinkResult.Spent, ShrinkResult.Interrupted).
 func (s *shrinker) outOfRuns() bool {
-	if s.runs >= s.so.MaxRuns {
+	switch {
+	case s.starved || s.interrupted:
+	case s.so.Stop != nil && s.so.Stop():
+		s.interrupted = true
+	case s.runs >= s.so.MaxRuns:
 		s.starved = true
 	}
-	return s.starved
+	return s.starved || s.interrupted
 }
 
 // goesBeyond reports whether a candidate's faults go past what the protocol
