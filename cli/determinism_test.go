@@ -7,53 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/internal/flaky"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
-	"github.com/simrun/simrun/sim"
 )
 
-// flakyTimer is a timer kind of the flaky wrapper, above Raft's.
-const flakyTimer = sim.MaxTimerKinds - 1
-
-// flakyStarts counts starts across runs: the nondeterminism under test.
-var flakyStarts int
-
-// flakyNode is a Raft server that, on its first start, sets a timer whose
-// delay depends on how many servers started before it in this process: the
-// same seed runs differently the second time.
-type flakyNode struct{ sim.Node }
-
-func (n flakyNode) Start(env sim.Env) {
-	flakyStarts++
-	env.SetTimer(flakyTimer, time.Duration(flakyStarts)*time.Millisecond)
-	n.Node.Start(env)
-}
-
-func (n flakyNode) Timer(env sim.Env, kind sim.TimerKind) {
-	if kind != flakyTimer {
-		n.Node.Timer(env, kind)
-	}
-}
-
 func flakyProtocol(t *testing.T) runner.Protocol {
-	set, err := registry.New(registry.Shipped()...)
-	require.NoError(t, err)
-	return runner.Protocol{Name: "flaky", Build: func(c runner.Cluster) (runner.Servers, error) {
-		raftScenario := *c.Scenario
-		raftScenario.Protocol = "raft"
-		proto, err := set.Resolve(&raftScenario)
-		if err != nil {
-			return runner.Servers{}, err
-		}
-		servers, err := proto.Build(c)
-		inner := servers.Factory
-		servers.Factory = func(id sim.NodeID) sim.Node { return flakyNode{inner(id)} }
-		return servers, err
-	}}
+	raft, ok := registry.Lookup("raft")
+	require.True(t, ok)
+	return flaky.Protocol("flaky", raft)
 }
 
 // TestRunCheckDeterminismShowsTheFirstDifference: run --check-determinism

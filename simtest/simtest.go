@@ -34,6 +34,7 @@ type config struct {
 	edit        func(*scenarios.Scenario)
 	protocols   []runner.Protocol // besides the shipped ones
 	replay      string            // the command that replays a seed; "" for the default
+	recheck     int               // run every recheck-th seed twice (0: none)
 }
 
 // Option changes a sweep.
@@ -60,6 +61,12 @@ func Protocols(ps ...runner.Protocol) Option {
 	return func(c *config) { c.protocols = append(c.protocols, ps...) }
 }
 
+// CheckDeterminism runs every nth seed of the sweep, its first included,
+// twice and compares the trace hashes: a mismatch fails the seed as
+// nondeterministic (runner.Nondeterministic). The default is every 100th,
+// so that every sweep runs at least its first seed twice; 0 runs none twice.
+func CheckDeterminism(n int) Option { return func(c *config) { c.recheck = n } }
+
 // ReplayWith sets the command a failure message offers to replay a seed, as
 // it is typed at the root of the test's module: "go run ./cmd/mysim" for a
 // user's own binary (cli.Program). Without it, a sweep of shipped protocols
@@ -71,7 +78,7 @@ func ReplayWith(command string) Option { return func(c *config) { c.replay = com
 const DefaultReplay = "go run github.com/simrun/simrun/cmd/simrun"
 
 func newConfig(opts []Option) config {
-	c := config{from: 1, seeds: 20}
+	c := config{from: 1, seeds: 20, recheck: 100}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -146,7 +153,7 @@ func RequireCaught(t testing.TB, path string, opts ...Option) []*runner.Report {
 // that could not run fails t.
 func sweep(t testing.TB, path string, c config) []*runner.Report {
 	t.Helper()
-	seeds, err := seedsFromEnv(c)
+	seeds, first, err := seedsFromEnv(c)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
@@ -164,7 +171,8 @@ func sweep(t testing.TB, path string, c config) []*runner.Report {
 		t.Fatalf("simtest: %v", err)
 	}
 	reports := map[uint64]*runner.Report{}
-	so := runner.SweepOptions{Load: load, Protocol: proto, Seeds: seeds, Parallel: c.parallel}
+	so := runner.SweepOptions{Load: load, Protocol: proto, Seeds: seeds, Parallel: c.parallel,
+		RecheckEvery: c.recheck, RecheckFrom: first}
 	_ = runner.Sweep(t.Context(), so, func(r runner.SweepResult) {
 		if r.Err != nil {
 			t.Errorf("simtest: seed %d: %v", r.Seed, r.Err)
@@ -278,13 +286,13 @@ func loadScenario(path string, edit func(*scenarios.Scenario)) (*scenarios.Scena
 // seedsFromEnv gives the seeds to run: the test's range, unless the
 // environment asks for one seed or another range. The range is lazy, so
 // SIMRUN_SEEDS of any size starts at once.
-func seedsFromEnv(c config) (iter.Seq[uint64], error) {
+func seedsFromEnv(c config) (seeds iter.Seq[uint64], first uint64, err error) {
 	if v := os.Getenv(EnvSeed); v != "" {
 		seed, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%s=%q is not a seed", EnvSeed, v)
+			return nil, 0, fmt.Errorf("%s=%q is not a seed", EnvSeed, v)
 		}
-		return runner.SeedRange(seed, 1, 0, 1, nil), nil
+		return runner.SeedRange(seed, 1, 0, 1, nil), seed, nil
 	}
 	for _, e := range []struct {
 		name string
@@ -293,18 +301,18 @@ func seedsFromEnv(c config) (iter.Seq[uint64], error) {
 		if v := os.Getenv(e.name); v != "" {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s=%q is not a number", e.name, v)
+				return nil, 0, fmt.Errorf("%s=%q is not a number", e.name, v)
 			}
 			*e.into = n
 		}
 	}
 	switch {
 	case c.seeds == 0:
-		return nil, fmt.Errorf("0 seeds: a sweep of none passes without running anything (Seeds or %s: at least 1)", EnvSeeds)
+		return nil, 0, fmt.Errorf("0 seeds: a sweep of none passes without running anything (Seeds or %s: at least 1)", EnvSeeds)
 	case c.from+c.seeds < c.from:
-		return nil, fmt.Errorf("%d seeds from seed %d pass the largest seed", c.seeds, c.from)
+		return nil, 0, fmt.Errorf("%d seeds from seed %d pass the largest seed", c.seeds, c.from)
 	}
-	return runner.SeedRange(c.from, c.seeds, 0, 1, nil), nil
+	return runner.SeedRange(c.from, c.seeds, 0, 1, nil), c.from, nil
 }
 
 // Run runs one seed of a scenario built or changed in code and returns its

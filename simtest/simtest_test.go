@@ -10,6 +10,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/simrun/simrun/examples/primarybackup"
+	"github.com/simrun/simrun/internal/flaky"
+	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
 	"github.com/simrun/simrun/simtest"
@@ -229,5 +231,27 @@ func TestFailureMessageKeepsTheReasonsFirstLine(t *testing.T) {
 	if len(ft.errors) != 1 || !contains(ft.errors[0], "seed 1: crash: protocol broken: Build panicked: broken: no servers\n") ||
 		contains(ft.errors[0], "goroutine") {
 		t.Fatalf("want the reason's first line only, got %q", ft.errors)
+	}
+}
+
+// TestSweepChecksDeterminism: a sweep runs its first seed twice unless told
+// otherwise, so a protocol that depends on the state of the process fails
+// its first sweep as nondeterministic; CheckDeterminism(0) runs none twice.
+func TestSweepChecksDeterminism(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flaky.yaml")
+	if err := os.WriteFile(path, []byte("protocol: flaky\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raft, _ := registry.Lookup("raft")
+	proto := simtest.Protocols(flaky.Protocol("flaky", raft))
+	ft := &fakeT{TB: t}
+	reps := simtest.Sweep(ft, path, simtest.Seeds(3), proto)
+	if len(reps) != 3 || reps[0].Class != runner.Nondeterministic || reps[1].Class.Failed() || len(ft.errors) != 1 {
+		t.Fatalf("want seed 1 alone nondeterministic, got %v %q", reps, ft.errors)
+	}
+	ft = &fakeT{TB: t}
+	reps = simtest.Sweep(ft, path, simtest.Seeds(3), proto, simtest.CheckDeterminism(0))
+	if len(reps) != 3 || reps[0].Class.Failed() || len(ft.errors) != 0 {
+		t.Fatalf("want no seed run twice, got %v %q", reps[0].Class, ft.errors)
 	}
 }
