@@ -186,6 +186,13 @@ func (c *Clock) validate(servers int) error {
 		return fieldErr("clock", "give exactly one of rate and skew")
 	case c.Rate != 0 && !(c.Rate > 0 && c.Rate < 100):
 		return fieldErr("clock.rate", "%v is not in (0, 100) (local seconds per real second)", c.Rate)
+	case c.Skew > MaxSkew || c.Skew < -MaxSkew:
+		return fieldErr("clock.skew", "%v is more than the %v a clock may jump at once", c.Skew, MaxSkew)
 	}
 	return nil
 }
+
+// MaxSkew bounds one jump of a clock: a year, far past any timeout, while
+// the clock readings a protocol subtracts stay far from the ends of int64
+// (a jump of centuries would make them wrap).
+const MaxSkew = Duration(365 * 24 * time.Hour)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/simrun/simrun/internal/suggest"
 )
@@ -249,6 +251,9 @@ func (d *Decoder) Decode(n ast.Node, path string, v reflect.Value) error {
 		f, ok := floatValue(n)
 		if !ok {
 			return d.errNode(n, path, "want a number, got %s", describe(n))
+		}
+		if v.OverflowFloat(f) {
+			return d.errNode(n, path, "%v is out of range for %v", f, v.Type())
 		}
 		v.SetFloat(f)
 		return nil
@@ -634,9 +639,20 @@ func floatValue(n ast.Node) (float64, bool) {
 		return x.Value, true
 	case *ast.NanNode:
 		return math.NaN(), true
+	case *ast.StringNode:
+		// YAML 1.2's core schema reads 1e-3 as a float; the parser keeps
+		// an exponent without a dot as a string. Quoted, it stays one.
+		if x.Token != nil && x.Token.Type == token.StringType && exponentFloat.MatchString(x.Value) {
+			f, err := strconv.ParseFloat(x.Value, 64)
+			return f, err == nil
+		}
 	}
 	return 0, false
 }
+
+// exponentFloat is the core schema's float with an exponent and no dot
+// (1e-3, -2E+5), which the parser leaves a string.
+var exponentFloat = regexp.MustCompile(`^[-+]?[0-9]+[eE][-+]?[0-9]+$`)
 
 // describe names what a node is, for "want X, got Y" messages.
 func describe(n ast.Node) string {
