@@ -42,6 +42,13 @@ func ResultDigest(result []byte) uint64 {
 	return max(fnv1a(fnvOffset64, result), 1)
 }
 
+// StateDigest is the digest of a replica's whole state, the bytes of
+// Sessions.Snapshot, for sim.Observation's State: never 0 (0 means none
+// given).
+func StateDigest(snapshot []byte) uint64 {
+	return max(fnv1a(fnvOffset64, snapshot), 1)
+}
+
 // FNV-1a's 64-bit parameters.
 const (
 	fnvOffset64 = 14695981039346656037

@@ -119,8 +119,7 @@ const (
 	ObsCommit
 	// ObsApply: Node applied the command with Digest at Index to its state
 	// machine, which produced a result with digest Result (0: not given)
-	// and, where the node took a checkpoint there, left a state with digest
-	// State (0: not given).
+	// and left a state with digest State (0: not given).
 	ObsApply
 	// ObsCall: a client invoked an operation (Text describes it).
 	ObsCall
@@ -196,8 +195,9 @@ type Observation struct {
 	Result uint64
 	// State is, for an ObsApply, a digest of the node's whole replicated
 	// state (state machine and client sessions) once the command at Index
-	// is applied, 0 if the protocol does not say: given where it serializes
-	// that state anyway (a checkpoint, a snapshot taken or installed).
+	// is applied, 0 if the protocol does not say: given at indexes every
+	// replica reaches (a checkpoint, every snapshot interval) and where a
+	// state is installed.
 	// Correct replicas at one index hold one state, so two digests there
 	// mean a divergence that neither the commands nor their results show (a
 	// session table lost in a state transfer, forged state installed). Not

@@ -113,6 +113,9 @@ const (
 	BugNoAlphaWindow     = "no-alpha-window"
 	BugAdoptLowestBallot = "adopt-lowest-ballot"
 	BugDecideAnyAccepted = "decide-any-accepted"
+	// Log compaction: caught by the digests of the replicas' states at
+	// every snapshot_interval-th slot (sim.Observation.State).
+	BugSnapshotForgetsSessions = "snapshot-forgets-sessions"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
@@ -136,6 +139,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
 		"i+1 on instead of i+alpha, while the leader keeps up to alpha slots in flight: slots chosen by the old " +
 		"configuration's quorum are judged by the new one, whose phase 1 need not see them " +
 		"(Paxos Made Simple §3, end)"},
+	snapshotForgetsSessions: {Name: BugSnapshotForgetsSessions, Description: "a snapshot restored at a restart, " +
+		"or installed from another server, brings back the state machine but not the last reply of each client: a " +
+		"command a client retried, chosen in two slots, runs twice on that server, and its state parts from the " +
+		"others' even where the results of the commands it applies agree"},
 }}
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -152,6 +159,7 @@ const (
 	forgetPromise
 	ignoreAccepted
 	noAlphaWindow
+	snapshotForgetsSessions
 )
 
 // bugSet is the parsed form of Config.Bugs.
@@ -161,4 +169,5 @@ type bugSet = service.BugSet[bug]
 // Assertions of cross-node safety properties are only made when none is on:
 // such a bug should reach the checkers as a violation, not stop the run as a
 // protocol crash.
-var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, decideAnyAccepted, forgetPromise, ignoreAccepted, noAlphaWindow)
+var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, decideAnyAccepted, forgetPromise, ignoreAccepted,
+	noAlphaWindow, snapshotForgetsSessions)

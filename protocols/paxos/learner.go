@@ -68,7 +68,7 @@ func (n *node) applyChosen() {
 		r := n.rec(n.applied)
 		result, outcome := n.sessions.Apply(r.cmd)
 		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: r.ballot, Index: n.applied, Digest: r.cmd.Digest(),
-			Result: service.ResultDigest(result)})
+			Result: service.ResultDigest(result), State: n.stateAt(n.applied)})
 		if m, ok := configOf(r.cmd); ok {
 			n.applyConfig(n.applied, r, m)
 		}
@@ -230,12 +230,15 @@ func (n *node) restoreSnapshot(s Snapshot) {
 		n.fail("cannot restore a snapshot: " + err.Error())
 	}
 	n.sessions = sessions
+	if n.bugs.Has(snapshotForgetsSessions) {
+		sessions.Forget() // planted bug: the clients' last replies are not restored
+	}
 	n.truncatePrefix(s.Index)
 	n.snap = s
 	n.restoreConfigs(s.Configs)
 	n.commit = max(n.commit, s.Index)
 	n.applied = s.Index
-	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: s.Index, Digest: s.Digest})
+	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Index: s.Index, Digest: s.Digest, State: service.StateDigest(s.Data)})
 }
 
 // maybeSnapshot compacts the log every SnapshotInterval applied slots: the
@@ -254,6 +257,21 @@ func (n *node) maybeSnapshot() {
 	n.truncatePrefix(s.Index)
 	n.snap = s
 	n.restoreConfigs(s.Configs) // drops the configurations no slot after it needs
+}
+
+// stateAt is the digest of the state after applying slot, for the
+// agreement check (sim.Observation.State), at every multiple of
+// SnapshotInterval: the same slots on every server, whenever each takes its
+// snapshots. 0 elsewhere, or without snapshots.
+func (n *node) stateAt(slot uint64) uint64 {
+	if !n.canSnapshot || slot%uint64(n.cfg.SnapshotInterval) != 0 {
+		return 0
+	}
+	data, err := n.sessions.Snapshot()
+	if err != nil {
+		n.fail("cannot snapshot: " + err.Error())
+	}
+	return service.StateDigest(data)
 }
 
 // writeSnapshot writes both copies of s; flush syncs them. It goes to the

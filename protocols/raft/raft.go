@@ -216,7 +216,8 @@ func (n *node) Start(env sim.Env) {
 		// The snapshot holds only committed entries, applied.
 		n.probe(ProbeSnapshotRestored)
 		n.commit, n.applied = n.snap.index, n.snap.index
-		env.Observe(sim.Observation{Kind: sim.ObsApply, Term: n.snap.term, Index: n.snap.index, Digest: n.snap.digest})
+		env.Observe(sim.Observation{Kind: sim.ObsApply, Term: n.snap.term, Index: n.snap.index, Digest: n.snap.digest,
+			State: service.StateDigest(n.snap.data)})
 	}
 	if !n.bugs.Has(restartForgetsGuard) {
 		n.heardLeader = env.Now() // it may have acknowledged a leader just before it crashed

@@ -415,7 +415,8 @@ func (n *node) applyNext(digest uint64) {
 	e := n.entryAt(n.applied)
 	if isConfigCommand(e.Cmd) {
 		// In force since it was appended; the state machine never sees it.
-		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest})
+		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest,
+			State: n.stateAt(n.applied)})
 		return
 	}
 	result, outcome := n.sessions.Apply(e.Cmd)
@@ -423,7 +424,7 @@ func (n *node) applyNext(digest uint64) {
 		n.uncacheApplied()
 	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest,
-		Result: service.ResultDigest(result)})
+		Result: service.ResultDigest(result), State: n.stateAt(n.applied)})
 	if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.replyApplied(e.Cmd, result)
 	}
