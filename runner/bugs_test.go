@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
@@ -221,37 +220,6 @@ protocol_options: {bugs: [ack-before-sync]}
 	require.True(t, strings.HasPrefix(string(file), "# The faults below are the ones --swarm drew for this seed, written out:\n"+
 		"# run this file without --swarm"), "the file warns against drawing a second mix:\n%s", file)
 	written, err := scenarios.Parse(runner.ScenarioFile, file)
-	require.NoError(t, err)
-	require.Equal(t, exported.Faults, written.Faults)
-}
-
-// TestLongSwarmFailurePinsWhatFired: a swarm over 40 minutes draws some
-// twenty thousand steps, too many for a scenario file (a megabyte); a run
-// that fails in its first seconds writes out only the steps that fired
-// before it ended, and the file it writes reads back and replays it.
-func TestLongSwarmFailurePinsWhatFired(t *testing.T) {
-	sc, err := scenarios.Parse("long-swarm.yaml", []byte(`protocol: raft
-nodes: 5
-duration: 40m
-swarm: [all]
-checks: [agreement, one-leader-per-term]
-protocol_options: {bugs: [ack-before-sync]}
-`))
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	failing := runSeed(t, sc, proto, 1)
-	require.True(t, failing.Class.Failed(), "seed 1 fails in its first seconds: %s", failing.Reason)
-	require.Less(t, failing.SimTime, time.Minute)
-	exported := requirePinnedReplays(t, sc, proto, failing)
-	for _, s := range exported.Faults {
-		require.LessOrEqual(t, time.Duration(s.At), failing.SimTime, "a step drawn for after the run ended")
-	}
-
-	dir := t.TempDir()
-	_, err = runner.WriteArtifacts(dir, sc, proto, failing, runner.Options{Seed: failing.Seed})
-	require.NoError(t, err)
-	written, err := scenarios.ParseFile(filepath.Join(dir, runner.ScenarioFile))
 	require.NoError(t, err)
 	require.Equal(t, exported.Faults, written.Faults)
 }

@@ -93,6 +93,37 @@ func requirePinnedReplays(t testing.TB, sc *scenarios.Scenario, proto runner.Pro
 	return back
 }
 
+// TestLongSwarmFailurePinsWhatFired: a swarm over 40 minutes draws some
+// twenty thousand steps, too many for a scenario file (a megabyte); a run
+// that fails in its first seconds writes out only the steps that fired
+// before it ended, and the file it writes reads back and replays it.
+func TestLongSwarmFailurePinsWhatFired(t *testing.T) {
+	sc, err := scenarios.Parse("long-swarm.yaml", []byte(`protocol: raft
+nodes: 5
+duration: 40m
+swarm: [all]
+checks: [agreement, one-leader-per-term]
+protocol_options: {bugs: [ack-before-sync]}
+`))
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	failing := runSeed(t, sc, proto, 1)
+	require.True(t, failing.Class.Failed(), "seed 1 fails in its first seconds: %s", failing.Reason)
+	require.Less(t, failing.SimTime, time.Minute)
+	exported := requirePinnedReplays(t, sc, proto, failing)
+	for _, s := range exported.Faults {
+		require.LessOrEqual(t, time.Duration(s.At), failing.SimTime, "a step drawn for after the run ended")
+	}
+
+	dir := t.TempDir()
+	_, err = runner.WriteArtifacts(dir, sc, proto, failing, runner.Options{Seed: failing.Seed})
+	require.NoError(t, err)
+	written, err := scenarios.ParseFile(filepath.Join(dir, runner.ScenarioFile))
+	require.NoError(t, err)
+	require.Equal(t, exported.Faults, written.Faults)
+}
+
 // TestSameSeedSameTrace is the determinism contract: every seed run twice
 // gives the same trace hash, and different seeds give different runs.
 func TestSameSeedSameTrace(t *testing.T) {

@@ -49,6 +49,21 @@ func StateDigest(snapshot []byte) uint64 {
 	return max(fnv1a(fnvOffset64, snapshot), 1)
 }
 
+// StateEvery is StateDigest of the state at every interval-th index, for
+// a protocol that gives sim.Observation's State where every replica will:
+// 0 at any other index, for an interval below 1, or for a state machine
+// that cannot snapshot.
+func (s *Sessions) StateEvery(index uint64, interval int) uint64 {
+	if interval < 1 || index%uint64(interval) != 0 {
+		return 0
+	}
+	data, err := s.Snapshot()
+	if err != nil {
+		return 0
+	}
+	return StateDigest(data)
+}
+
 // FNV-1a's 64-bit parameters.
 const (
 	fnvOffset64 = 14695981039346656037

@@ -416,15 +416,17 @@ func (n *node) applyNext(digest uint64) {
 	if isConfigCommand(e.Cmd) {
 		// In force since it was appended; the state machine never sees it.
 		n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest,
-			State: n.stateAt(n.applied)})
+			State: n.sessions.StateEvery(n.applied, n.cfg.SnapshotInterval)})
 		return
 	}
 	result, outcome := n.sessions.Apply(e.Cmd)
 	if len(n.writeCache) > 0 {
 		n.uncacheApplied()
 	}
+	// The state's digest goes with every snapshot_interval-th index: the
+	// same indexes on every server, whenever each takes its snapshots.
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: e.Term, Index: n.applied, Digest: digest,
-		Result: service.ResultDigest(result), State: n.stateAt(n.applied)})
+		Result: service.ResultDigest(result), State: n.sessions.StateEvery(n.applied, n.cfg.SnapshotInterval)})
 	if n.role == roleLeader && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.replyApplied(e.Cmd, result)
 	}

@@ -111,21 +111,6 @@ func (n *node) maybeSnapshot() {
 	n.compact(snapshot{index: n.applied, term: e.Term, digest: e.Cmd.Digest(), conf: conf, data: data}, true)
 }
 
-// stateAt is the digest of the state after applying index, for the
-// agreement check (sim.Observation.State), at every multiple of
-// SnapshotInterval: the same indexes on every server, whenever each takes
-// its snapshots. 0 elsewhere, or without snapshots.
-func (n *node) stateAt(index uint64) uint64 {
-	if !n.canSnapshot || index%uint64(n.cfg.SnapshotInterval) != 0 {
-		return 0
-	}
-	data, err := n.sessions.Snapshot()
-	if err != nil {
-		n.fail("cannot snapshot: " + err.Error())
-	}
-	return service.StateDigest(data)
-}
-
 // sendSnapshot sends the snapshot to a follower whose next entries were
 // compacted. It stays probed: every heartbeat resends the snapshot until the
 // follower answers (Raft §5.3 retries indefinitely), and its answer moves
