@@ -103,3 +103,20 @@ func TestSessionsSnapshotErrors(t *testing.T) {
 	}
 	assert.ErrorIs(t, NewSessions(&journal{}).Restore(bytes.Repeat([]byte{0xff}, 12)), ErrCorruptSnapshot)
 }
+
+// TestStateEvery: the state's digest at every interval-th index only, the
+// same for the same state and different once the sessions differ (the
+// state machine's state alike); none without snapshots.
+func TestStateEvery(t *testing.T) {
+	a, b := NewSessions(&journal{}), NewSessions(&journal{})
+	for _, s := range []*Sessions{a, b} {
+		s.Apply(cmd(7, 1, "x"))
+	}
+	assert.Zero(t, a.StateEvery(31, 32))
+	assert.Zero(t, a.StateEvery(32, 0))
+	assert.NotZero(t, a.StateEvery(64, 32))
+	assert.Equal(t, a.StateEvery(64, 32), b.StateEvery(64, 32))
+	b.Forget()
+	assert.NotEqual(t, a.StateEvery(64, 32), b.StateEvery(64, 32), "a lost session is a different state")
+	assert.Zero(t, NewSessions(plain{}).StateEvery(64, 32))
+}
