@@ -104,10 +104,20 @@ func TestAgreement(t *testing.T) {
 			[]sim.Observation{applyState(0, 16, 0xa, 0x77), applyState(1, 16, 0xa, 0x77), apply(2, 3, 0xc),
 				applyState(2, 16, 0xa, 0x77), apply(0, 17, 0xb), applyState(1, 32, 0xd, 0x88)}, 0, ""},
 		{"the same command at one index, with the same result, leaves two states: the states diverged",
-			[]sim.Observation{applyState(0, 16, 0xa, 0x77), apply(1, 16, 0xa), applyState(2, 16, 0xa, 0x99)}, 3,
+			[]sim.Observation{withResult(applyState(0, 16, 0xa, 0x77), 0x5), apply(1, 16, 0xa), withResult(applyState(2, 16, 0xa, 0x99), 0x5)}, 3,
 			"index 16: n2 reached state digest 99 (term 1, event 3), but n0 reached state digest 77 (term 1, event 1): " +
 				"two replicas held different states after the same index, so the replicas' states had diverged"},
+		{"results and states both differ: the results are named, the nearer cause",
+			[]sim.Observation{withResult(applyState(0, 16, 0xa, 0x77), 0x5), withResult(applyState(2, 16, 0xa, 0x99), 0x6)}, 2,
+			"index 16: n2 applied with result digest 6 (term 1, event 2), but n0 applied with result digest 5 (term 1, event 1): " +
+				"the same command applied at the same index gave two results, so the replicas' states had diverged"},
 	})
+}
+
+// withResult is o with the digest of its command's result.
+func withResult(o sim.Observation, result uint64) sim.Observation {
+	o.Result = result
+	return o
 }
 
 // applyState is apply with the digest of the whole state the node reached.

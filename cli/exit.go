@@ -15,7 +15,7 @@ import (
 // so): the verdict matters more than the files.
 const (
 	exitPass             = 0
-	exitInternal         = 1 // simrun itself failed, or a sweep was interrupted
+	exitInternal         = 1 // simrun itself failed, or a sweep or shrink was interrupted
 	exitBadInput         = 2 // a scenario, flag or results file is wrong, a path a flag names cannot be written, or an --out is in use
 	exitSafety           = 3 // an invariant or linearizability was violated
 	exitLiveness         = 4 // the system did not make required progress

@@ -710,9 +710,10 @@ func TestReportOfShards(t *testing.T) {
 	require.Contains(t, string(page), `<div class="beyond">unfinished: 2 seeds of the range swept have no result (seeds 2, 4); no result from shard 1/2`)
 }
 
-// TestStopOnInterrupt: the first interrupt stops the command and says what
-// happens then; a command that ends by itself says nothing.
-func TestStopOnInterrupt(t *testing.T) {
+// TestAwaitInterrupt: the first interrupt stops the command and says what
+// happens then; a command that ends by itself says nothing, and releasing
+// the interrupt's watch ends its context.
+func TestAwaitInterrupt(t *testing.T) {
 	var errOut bytes.Buffer
 	ctx, stop := context.WithCancel(context.Background())
 	interrupts := make(chan os.Signal, 1)
@@ -725,6 +726,12 @@ func TestStopOnInterrupt(t *testing.T) {
 	ctx, stop = context.WithCancel(context.Background())
 	stop()
 	awaitInterrupt(ctx, stop, make(chan os.Signal, 1), &errOut, "the running seeds finish")
+	require.Empty(t, errOut.String())
+
+	ctx, release := stopOnInterrupt(context.Background(), &errOut, "the running seeds finish")
+	require.NoError(t, ctx.Err())
+	release()
+	require.Error(t, ctx.Err(), "released: the watch is over")
 	require.Empty(t, errOut.String())
 }
 

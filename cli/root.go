@@ -25,9 +25,9 @@ that replays it.
 
 Exit codes:
   0  pass
-  1  internal error (simrun itself failed), a sweep was interrupted, or merged
-     shards left seeds of their range without a result (either, only when no
-     seed failed: a failure's code wins)
+  1  internal error (simrun itself failed), a sweep or a shrink was
+     interrupted, or merged shards left seeds of their range without a result
+     (a sweep's, only when no seed failed: a failure's code wins)
   2  bad input: a scenario file, a flag, a results file; a path a flag names
      (--out, --trace, --history) that cannot be created or written; an --out
      another sweep is using

@@ -84,7 +84,7 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	if err := checkShrinkOut(f.out); err != nil {
 		return err
 	}
-	ctx, release := stopOnInterrupt(ctx, stderr, "the running run finishes and the smallest failure found so far "+
+	ctx, release := stopOnInterrupt(ctx, stderr, "the run in progress finishes and the smallest failure found so far "+
 		"is written; Ctrl-C again quits at once (nothing is written)")
 	defer release()
 	so := runner.ShrinkOptions{Protocol: proto, Seed: f.seed, MaxRuns: f.maxRuns,
@@ -101,9 +101,6 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 			fmt.Fprintf(stdout, "path %-6d %s: %s\n", path, size, verdict)
 		}}
 	res, err := runner.Shrink(sc, so)
-	if err != nil && ctx.Err() != nil {
-		return &exitError{code: exitInternal, msg: "interrupted before the failure was run once: nothing to write"}
-	}
 	if err != nil {
 		return buildErr(err)
 	}

@@ -29,10 +29,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// DefaultRecheckEvery is how often a sweep without --check-determinism
-// runs a seed twice: 1% more runs, and the first seed is always one.
-const DefaultRecheckEvery = 100
-
 type sweepFlags struct {
 	seeds      uint64
 	from       uint64
@@ -111,7 +107,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 		"wall-clock budget of the linearizability checker per seed; seeds that ran out of it run again when the command is run again")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds: all, or "+strings.Join(faults.SwarmKinds, ", "))
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
-	cmd.Flags().IntVar(&f.recheck, "check-determinism", DefaultRecheckEvery, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")
+	cmd.Flags().IntVar(&f.recheck, "check-determinism", runner.DefaultRecheckEvery, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"
 	cmd.Flags().IntVar(&f.maxArtifacts, "max-artifacts", DefaultMaxArtifacts,
 		"write artifacts for at most this many failing seeds of each scenario (0: all); the others keep their result and replay line")
@@ -209,7 +205,7 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, err
 	var keep []sweptScenario
 	for _, path := range paths {
 		sc, proto, err := a.resolveScenario(path, f.swarm)
-		if err != nil && f.recheck > 0 && isCount(path) && missing(path) {
+		if err != nil && f.recheckSet && isCount(path) && missing(path) {
 			// "--check-determinism 5": a flag whose value is optional takes
 			// it only after an equals sign, so the count became a file.
 			return nil, badInput("%s: no such scenario file; --check-determinism takes its count after an equals sign: --check-determinism=%s", path, path)

@@ -192,7 +192,8 @@ func (c *Clock) validate(servers int) error {
 	return nil
 }
 
-// MaxSkew bounds one jump of a clock: a year, far past any timeout, while
-// the clock readings a protocol subtracts stay far from the ends of int64
-// (a jump of centuries would make them wrap).
+// MaxSkew bounds one jump of a clock, and a scenario checks that its jumps
+// add up to no more: a year, far past any timeout, while the clock readings
+// a protocol subtracts stay far from the ends of int64 (jumps of centuries
+// would make them wrap).
 const MaxSkew = Duration(365 * 24 * time.Hour)

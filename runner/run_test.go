@@ -94,9 +94,10 @@ func requirePinnedReplays(t testing.TB, sc *scenarios.Scenario, proto runner.Pro
 }
 
 // TestLongSwarmFailurePinsWhatFired: a swarm over 40 minutes draws some
-// twenty thousand steps, too many for a scenario file (a megabyte); a run
-// that fails in its first seconds writes out only the steps that fired
-// before it ended, and the file it writes reads back and replays it.
+// twenty thousand steps, 1.2 MB written out, too many for a scenario file
+// (scenarios.MaxFileSize, 256 KiB); a run that fails in its first seconds
+// writes out only the steps that fired before it ended, and the file it
+// writes reads back and replays it.
 func TestLongSwarmFailurePinsWhatFired(t *testing.T) {
 	sc, err := scenarios.Parse("long-swarm.yaml", []byte(`protocol: raft
 nodes: 5

@@ -43,6 +43,12 @@ type SweepOptions struct {
 	RecheckShards uint64
 }
 
+// DefaultRecheckEvery is how often the sweeps of the CLI and of simtest run
+// a seed twice unless told otherwise: 1% more runs, the first seed always
+// among them, so that a protocol that lets map order or the clock into its
+// run fails its first sweep.
+const DefaultRecheckEvery = 100
+
 // SeedRange yields, lazily, the seeds from, from+1, ..., from+count-1 that
 // belong to shard k of n (every nth, starting with the kth, so that slow
 // seeds spread over the shards), without those skip reports (nil: none).

@@ -96,6 +96,10 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:5:29: faults[0].for: a crash step cannot have for (for undoes a partition, cut, clog, link, clock rate, disk or swizzle fault)"},
 		{"fault clock rate", base + "faults:\n  - {at: 1s, clock: {node: 1, rate: 0.0}}\n",
 			"t.yaml:5:21: faults[0].clock: give exactly one of rate and skew"},
+		{"clock jumps adding up past a year", base + "faults:\n  - {at: 1s, clock: {node: 1, skew: -5000h}}\n" +
+			"  - {from: 2s, to: 5s, every: 1s, clock: {node: 2, skew: 2000h}}\n",
+			"t.yaml:6:58: faults[1].clock.skew: the clock jumps add up to more than 8760h0m0s by this step (3 of 2000h0m0s); " +
+				"a scenario's clocks jump at most that far in all"},
 		{"fault link drop", base + "faults:\n  - {at: 1s, link: {drop: 2}}\n",
 			"t.yaml:5:27: faults[0].link.drop: 2 is not a probability in [0, 1]"},
 		{"fault negative down", base + "faults:\n  - {at: 1s, crash: 2, down: -1s}\n",

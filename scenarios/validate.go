@@ -128,6 +128,7 @@ func (s *Scenario) validateWorkload() error {
 
 func (s *Scenario) validateFaults() error {
 	var fired int64
+	var jumped faults.Duration // the clock skews, in absolute value
 	for i, st := range s.Faults {
 		at := fmt.Sprintf("faults[%d]", i)
 		if err := s.validateWrittenStep(i, at, st); err != nil {
@@ -154,6 +155,14 @@ func (s *Scenario) validateFaults() error {
 			}
 			return s.Errorf(at+"."+key, "the faults fire %d times before the end of the safety phase, %d of them this step's; "+
 				"a scenario's fire at most %d times (each firing is kept to pin the run)", fired, n, MaxFirings)
+		}
+		if c := st.Clock; c != nil && c.Skew != 0 {
+			skew := max(c.Skew, -c.Skew)
+			if n > int64((faults.MaxSkew-jumped)/skew) {
+				return s.Errorf(at+".clock.skew", "the clock jumps add up to more than %v by this step (%d of %v); "+
+					"a scenario's clocks jump at most that far in all", faults.MaxSkew, n, c.Skew)
+			}
+			jumped += faults.Duration(n) * skew
 		}
 	}
 	return nil

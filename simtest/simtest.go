@@ -78,7 +78,7 @@ func ReplayWith(command string) Option { return func(c *config) { c.replay = com
 const DefaultReplay = "go run github.com/simrun/simrun/cmd/simrun"
 
 func newConfig(opts []Option) config {
-	c := config{from: 1, seeds: 20, recheck: 100}
+	c := config{from: 1, seeds: 20, recheck: runner.DefaultRecheckEvery}
 	for _, o := range opts {
 		o(&c)
 	}

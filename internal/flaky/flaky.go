@@ -1,6 +1,7 @@
 package flaky
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/simrun/simrun/runner"
@@ -11,8 +12,8 @@ import (
 const Timer = sim.MaxTimerKinds - 1
 
 // starts counts the servers started in this process, across runs: the
-// nondeterminism under test.
-var starts int
+// nondeterminism under test. Atomic: a sweep runs several worlds at once.
+var starts atomic.Int64
 
 // Protocol returns a protocol named name that runs as base does, except
 // that each server, when it starts, sets a timer whose delay is how many
@@ -39,8 +40,7 @@ func Protocol(name string, base runner.Protocol) runner.Protocol {
 type node struct{ sim.Node }
 
 func (n node) Start(env sim.Env) {
-	starts++
-	env.SetTimer(Timer, time.Duration(starts)*time.Millisecond)
+	env.SetTimer(Timer, time.Duration(starts.Add(1))*time.Millisecond)
 	n.Node.Start(env)
 }
 
