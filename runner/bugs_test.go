@@ -62,6 +62,7 @@ var plantedBugs = []struct {
 	{"raft-bug-leader-ignores-higher-term.yaml", 30, "stale-leader"}, // 44/60, first at seed 1
 	{"raft-bug-stale-append-resets-timer.yaml", 10, "progress"},      // 60/60
 	{"raft-bug-check-quorum-on-send.yaml", 5, "isolated-leader"},     // 200/200, first at seed 1
+	{"raft-bug-match-never-lowered.yaml", 5, "progress"},             // 183/200, first at seed 1
 	// A lease with no drift margin (read_mode: lease), the leader's clock
 	// at half speed: a deposed leader serves stale reads.
 	{"raft-bug-lease-no-drift-margin.yaml", 10, "history is not linearizable"}, // 15/20, first at seed 1
@@ -234,7 +235,8 @@ func TestAvailabilityBugsMissedBySafetyChecks(t *testing.T) {
 		seeds = 3
 	}
 	for file, check := range map[string]string{"raft-bug-leader-ignores-higher-term.yaml": "stale-leader",
-		"raft-bug-stale-append-resets-timer.yaml": "progress", "raft-bug-check-quorum-on-send.yaml": "isolated-leader"} {
+		"raft-bug-stale-append-resets-timer.yaml": "progress", "raft-bug-check-quorum-on-send.yaml": "isolated-leader",
+		"raft-bug-match-never-lowered.yaml": "progress"} {
 		t.Run(file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", file))
 			require.NoError(t, err)

@@ -174,6 +174,7 @@ const (
 	// stale-leader and progress checks do.
 	BugLeaderIgnoresHigherTerm = "leader-ignores-higher-term"
 	BugStaleAppendResetsTimer  = "stale-append-resets-timer"
+	BugMatchNeverLowered       = "match-never-lowered"
 	// A weaker-consistency option: the log and every replica's state stay
 	// correct, only reads are served weaker than linearizable.
 	BugStaleFollowerReads  = "stale-follower-reads"
@@ -241,6 +242,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"candidate and adopts its term (thesis §4.2.3 has it do neither), nor waits after a restart: a follower cut " +
 		"off from the leader is elected and takes writes while the leader, which has not heard of it, serves reads " +
 		"under its lease"},
+	matchNeverLowered: {Name: BugMatchNeverLowered, Description: "an availability bug: the leader takes a " +
+		"rejection below a follower's match index for a stale answer, as if match indexes only grew; a follower whose " +
+		"disk lost acknowledged entries (a corrupted record) answers every probe so, and stays behind for as long as " +
+		"that leader leads, which stalls the cluster once it is part of the only majority left"},
 	noAppendRetry: {Name: BugNoAppendRetry, Description: "a liveness bug: the leader never retries an AppendEntries " +
 		"(Raft §5.3 says it retries indefinitely): a lost append or a rejection leaves that follower behind for good"},
 	noJointConsensus: {Name: BugNoJointConsensus, Description: "a membership change of several servers (two added at " +
@@ -306,6 +311,7 @@ const (
 	leaseFromAcks
 	leaseNoDriftMargin
 	leaseNoVoteGuard
+	matchNeverLowered
 	noAppendRetry
 	noJointConsensus
 	noLogCheckOnVote

@@ -325,7 +325,7 @@ func (n *node) handleReject(from sim.NodeID, pr *progress, m MsgAppResp) {
 		n.probe(ProbeRejectOfOldTerm)
 		return
 	}
-	if m.Index <= pr.match && m.ConflictTerm == 0 && m.ConflictIndex <= pr.match {
+	if m.Index <= pr.match && m.ConflictTerm == 0 && m.ConflictIndex <= pr.match && !n.bugs.Has(matchNeverLowered) {
 		// The follower's log ends before the index it acknowledged: its disk
 		// lost entries (corruption, see node.lost), or this is a late
 		// duplicate of an old rejection. Either way, probing again from
