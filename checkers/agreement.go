@@ -15,7 +15,9 @@ import (
 // that each node applies in index order within one incarnation: a replica's
 // state is the commands applied so far, so applying an index again, or one
 // below the last, means the state went back (an older snapshot installed
-// over newer state) or ran a command twice.
+// over newer state) or ran a command twice. And it checks, from the
+// messages the correct nodes send, that none casts two votes for one slot
+// (votes.go).
 type agreement struct {
 	first indexRecords // index -> the first commit or apply seen there
 	// results holds, per index, the first apply that gave its result's
@@ -29,6 +31,8 @@ type agreement struct {
 	// applied holds, by node, its last apply: in which incarnation, at which
 	// index. A restarted node applies its log again from the start.
 	applied []lastApply
+	// votes holds the votes the correct nodes cast (votes.go).
+	votes votes
 }
 
 // lastApply is a node's last apply, if it made one.
@@ -50,7 +54,8 @@ type indexRecord struct {
 
 // NewAgreement returns the "agreement" invariant.
 func NewAgreement() Invariant {
-	return &agreement{first: newIndexRecords(), results: newIndexRecords(), states: newIndexRecords()}
+	return &agreement{first: newIndexRecords(), results: newIndexRecords(), states: newIndexRecords(),
+		votes: votes{series: map[voteSeries]*seriesVotes{}}}
 }
 
 func (a *agreement) Name() string { return NameAgreement }

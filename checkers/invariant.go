@@ -35,6 +35,16 @@ type Selective interface {
 	Kinds() []sim.ObsKind
 }
 
+// MessageJudge is an Invariant that also judges the messages the correct
+// nodes send, through the world's message hook (sim.World.OnMessage, which
+// neither traces nor changes anything): the votes they cast (sim.Voter).
+type MessageJudge interface {
+	Invariant
+	// Sent judges msg, sent by from to to at virtual time at, during the
+	// event-th event of the run.
+	Sent(at sim.Time, event uint64, from, to sim.NodeID, msg sim.Message) *Violation
+}
+
 // nodeSlot returns node id's element of *byNode, a slice by node ID that
 // per-node state of a run lives in (looked up at every message or apply,
 // where a map costs a hash), growing it to hold id. IDs are the kernel's,
@@ -90,6 +100,10 @@ type Monitor struct {
 	// Selective, shown a kind no Selective one named.
 	byKind [][]int
 	all    []int
+	judges []int // the positions of the MessageJudges
+	// excused, if set, names the senders whose messages the judges do not
+	// see for now (ExcuseSenders).
+	excused func(sim.NodeID) bool
 }
 
 // Attach registers invs with w: each sees every observation (of its kinds,
@@ -109,6 +123,13 @@ func AttachCorrect(w *sim.World, invs []Invariant, byzantine []sim.NodeID) *Moni
 			m.Observe(w.Now(), w.Events(), o)
 		}
 	})
+	if len(m.judges) > 0 {
+		w.OnMessage(func(ev sim.MessageEvent) {
+			if ev.Sent && !slices.Contains(byzantine, ev.From) {
+				m.Sent(w.Now(), w.Events(), ev.From, ev.To, ev.Msg)
+			}
+		})
+	}
 	return m
 }
 
@@ -117,6 +138,11 @@ func AttachCorrect(w *sim.World, invs []Invariant, byzantine []sim.NodeID) *Moni
 func NewMonitor(invs []Invariant, stop func(reason string)) *Monitor {
 	m := &Monitor{invs: append([]Invariant(nil), invs...), first: make([]*Violation, len(invs)), stop: stop}
 	m.routeKinds()
+	for i, inv := range m.invs {
+		if _, ok := inv.(MessageJudge); ok {
+			m.judges = append(m.judges, i)
+		}
+	}
 	return m
 }
 
@@ -158,14 +184,40 @@ func (m *Monitor) Observe(at sim.Time, event uint64, o sim.Observation) {
 		if m.first[i] != nil {
 			continue
 		}
-		v := m.invs[i].Observe(at, event, o)
-		if v == nil {
+		if v := m.invs[i].Observe(at, event, o); v != nil {
+			m.record(i, v)
+		}
+	}
+}
+
+// ExcuseSenders has the judges of messages skip, from now on, the messages of
+// the senders excused names when they are sent: servers the protocol's
+// fault model counts as faulty from some moment on (a Byzantine-fault-
+// tolerant replica whose disk was corrupted forgets, by design, what it
+// voted).
+func (m *Monitor) ExcuseSenders(excused func(sim.NodeID) bool) { m.excused = excused }
+
+// Sent shows a message a correct node sent to every MessageJudge that has
+// not failed yet, in order, unless its sender is excused (ExcuseSenders).
+func (m *Monitor) Sent(at sim.Time, event uint64, from, to sim.NodeID, msg sim.Message) {
+	if m.excused != nil && m.excused(from) {
+		return
+	}
+	for _, i := range m.judges {
+		if m.first[i] != nil {
 			continue
 		}
-		m.first[i] = v
-		if m.stop != nil {
-			m.stop(v.Error())
+		if v := m.invs[i].(MessageJudge).Sent(at, event, from, to, msg); v != nil {
+			m.record(i, v)
 		}
+	}
+}
+
+// record keeps v, invariant i's first violation, and stops the run.
+func (m *Monitor) record(i int, v *Violation) {
+	m.first[i] = v
+	if m.stop != nil {
+		m.stop(v.Error())
 	}
 }
 
@@ -184,10 +236,7 @@ func (m *Monitor) Tick(at sim.Time, event uint64) {
 			continue
 		}
 		if v := t.Tick(at, event); v != nil {
-			m.first[i] = v
-			if m.stop != nil {
-				m.stop(v.Error())
-			}
+			m.record(i, v)
 		}
 	}
 }

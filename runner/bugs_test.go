@@ -23,13 +23,15 @@ var plantedBugs = []struct {
 	maxSeeds uint64
 	checker  string
 }{
-	{"raft-bug-ack-before-sync.yaml", 20, "agreement"},       // 18/30
-	{"raft-bug-commit-old-term.yaml", 40, "agreement"},       // 8/30
-	{"raft-bug-forget-vote.yaml", 60, "one-leader-per-term"}, // 20/200, first at seed 8
+	{"raft-bug-ack-before-sync.yaml", 20, "agreement"}, // 18/30
+	{"raft-bug-commit-old-term.yaml", 40, "agreement"}, // 8/30
+	// A second vote in one term: the agreement check's judgement of votes
+	// sees it at once; one-leader-per-term only if it elects a second leader.
+	{"raft-bug-forget-vote.yaml", 10, "agreement"},           // 143/200, first at seed 3
 	{"raft-bug-no-term-check-on-vote.yaml", 20, "agreement"}, // 13/30
 	// Only mid-step crashes expose it (TestSendBeforeSyncNeedsATornStep): a
 	// vote or an acknowledgement the crash took back.
-	{"raft-bug-send-before-sync.yaml", 40, "one-leader-per-term|agreement"}, // 3/200, first at seed 32
+	{"raft-bug-send-before-sync.yaml", 10, "one-leader-per-term|agreement"}, // 68/200, first at seed 2
 	// A liveness bug: the liveness verdict's reason reads "not converged ...".
 	{"raft-bug-no-append-retry.yaml", 10, "not converged"},  // 30/30
 	{"paxos-bug-accept-lower-ballot.yaml", 20, "agreement"}, // 19/30
@@ -43,12 +45,15 @@ var plantedBugs = []struct {
 	{"pbft-bug-client-first-reply.yaml", 10, "history is not linearizable"}, // 30/30
 	// The three acceptance checks that no adversary reached before issue 12,
 	// each removed, against the behaviour that attacks it (bound: 300).
-	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 30/30 (conflicting-pre-prepares)
+	{"pbft-bug-accept-conflicting-pre-prepare.yaml", 300, "agreement"}, // 200/200 (conflicting-pre-prepares), first at seed 1
 	{"pbft-bug-trust-relayed-view-changes.yaml", 300, "agreement"},     // 30/30 (tamper-view-change)
 	{"pbft-bug-trust-new-view-pre-prepares.yaml", 300, "agreement"},    // 18/30 (wrong-new-view)
 	// A certificate's signers not checked distinct, against a forger that
 	// repeats its own signature (forge-catch-up).
 	{"pbft-bug-count-repeated-signers.yaml", 10, "agreement"}, // 30/30, first at seed 1
+	// A restarted primary's second pre-prepare for a number: only the
+	// judgement of votes sees it (the backups refuse it).
+	{"pbft-bug-restart-reuses-sequence-numbers.yaml", 5, "agreement"}, // 95/100, first at seed 1
 	// State transfer: the digests of the replicas' states at checkpoints.
 	{"pbft-bug-state-transfer-forgets-sessions.yaml", 5, "agreement"}, // 100/100, first at seed 1
 	{"pbft-bug-state-transfer-unchecked.yaml", 40, "agreement"},       // 13/100, first at seed 2

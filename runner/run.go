@@ -387,6 +387,9 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	byzIDs := byzantineIDs(byz)
 	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
+	if r.tolerates > 0 {
+		r.monitor.ExcuseSenders(r.faultyByBudget)
+	}
 	w.OnObservation(r.count)
 	w.OnObservation(r.config.observe)
 	r.progress.Attach(w)
@@ -437,6 +440,15 @@ func (r *run) drain(safetyEnd sim.Time) {
 		r.world.QuietCode()
 	})
 	r.outcome = r.world.RunUntil(safetyEnd.Add(drainTime(r.sc)))
+}
+
+// faultyByBudget reports whether server id counts, so far, among the faulty
+// servers of a protocol with a fault budget (Servers.Tolerates) for a fault
+// other than a Byzantine behaviour: a disk the faults corrupted, or a crash
+// while its disk tore writes. Such a server may forget what it voted, by
+// design; the agreement check then stops judging its votes.
+func (r *run) faultyByBudget(id sim.NodeID) bool {
+	return (r.faults.Damaged() | r.faults.TornDisks()).Has(id)
 }
 
 // beyondFaultBudget says when more servers were faulty over the run

@@ -154,6 +154,14 @@ func (m MsgAccept) AppendTrace(b []byte) []byte {
 	return appendCommands(b, m.Cmds)
 }
 
+// EachVote implements sim.Voter: the leader of a ballot proposes one value
+// per slot in it (PMS §2.2, phase 2a).
+func (m MsgAccept) EachVote(_ sim.NodeID, fn func(sim.Vote)) {
+	for i, c := range m.Cmds {
+		fn(sim.Vote{Kind: "accept", Term: m.Ballot, Index: m.Slot + uint64(i), Value: c.Digest()})
+	}
+}
+
 // AppendDigest implements sim.Digester: accepts carry every command, and
 // they are most of a run's messages with their answers.
 func (m MsgAccept) AppendDigest(b []byte) []byte {

@@ -151,6 +151,10 @@ const (
 	// the replicas' states at checkpoints (sim.Observation.State).
 	BugStateTransferForgetsSessions = "state-transfer-forgets-sessions"
 	BugStateTransferUnchecked       = "state-transfer-unchecked"
+	// A restarted primary's own pre-prepares, which only the agreement
+	// check's judgement of votes (sim.Voter) sees: the backups refuse the
+	// second one, and clients only wait longer.
+	BugRestartReusesSequenceNumbers = "restart-reuses-sequence-numbers"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -175,6 +179,11 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 		"so a request prepared long ago at one replica replaces one that a later view committed"},
 	quorum2f: {Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may " +
 		"share only a Byzantine replica and prepare or commit conflicting requests"},
+	restartReusesSequenceNumbers: {Name: BugRestartReusesSequenceNumbers, Description: "a primary that restarts " +
+		"within its view numbers the next request from its low water mark again instead of past the pre-prepares it " +
+		"logged in the view (§4.2: a primary assigns each sequence number once per view): it signs a second " +
+		"pre-prepare for a sequence number it already assigned, the backups that accepted the first refuse it, and the " +
+		"view stalls until a view change"},
 	stateTransferForgetsSessions: {Name: BugStateTransferForgetsSessions, Description: "a replica that installs " +
 		"the state of a stable checkpoint from another (state transfer, §4.3) restores the service's state but not " +
 		"the last reply of each client, which §4.3 counts in the state: a request retried across the transfer runs " +
@@ -206,6 +215,7 @@ const (
 	dropPreparedCerts
 	newViewLowestCertificate
 	quorum2f
+	restartReusesSequenceNumbers
 	stateTransferForgetsSessions
 	stateTransferUnchecked
 	trustNewViewPrePrepares

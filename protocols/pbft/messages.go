@@ -38,6 +38,12 @@ func (m MsgPrePrepare) AppendTrace(b []byte) []byte {
 	return m.Cmd.AppendTrace(b)
 }
 
+// EachVote implements sim.Voter: a primary assigns a sequence number of its
+// view to one request (§4.2).
+func (m MsgPrePrepare) EachVote(_ sim.NodeID, fn func(sim.Vote)) {
+	fn(sim.Vote{Kind: "pre-prepare", Term: m.View, Index: m.Seq, Value: m.Digest})
+}
+
 // AppendDigest implements sim.Digester: the three phases' messages are
 // most of a run's, and a pre-prepare carries the request.
 func (m MsgPrePrepare) AppendDigest(b []byte) []byte {
@@ -50,6 +56,11 @@ func (m MsgPrePrepare) AppendDigest(b []byte) []byte {
 type SignedVote struct {
 	View, Seq, Digest uint64
 	Sig               sim.Signature
+}
+
+// vote is v as a sim.Vote of kind.
+func (v SignedVote) vote(kind string) sim.Vote {
+	return sim.Vote{Kind: kind, Term: v.View, Index: v.Seq, Value: v.Digest}
 }
 
 func (v SignedVote) appendTrace(b []byte, kind string) []byte {
@@ -70,6 +81,10 @@ func (m MsgPrepare) AppendTrace(b []byte) []byte { return m.appendTrace(b, "MsgP
 // AppendDigest implements sim.Digester.
 func (m MsgPrepare) AppendDigest(b []byte) []byte { return m.appendDigest(b, "MsgPrepare") }
 
+// EachVote implements sim.Voter: a replica prepares one request per view and
+// sequence number (§4.2).
+func (m MsgPrepare) EachVote(_ sim.NodeID, fn func(sim.Vote)) { fn(m.vote("prepare")) }
+
 // MsgCommit is ⟨COMMIT, v, n, D(m), i⟩ (§4.2): the sender has the request
 // with Digest prepared at (View, Seq). Signed, so that a quorum of commits
 // is a commit certificate another replica can check.
@@ -80,6 +95,10 @@ func (m MsgCommit) AppendTrace(b []byte) []byte { return m.appendTrace(b, "MsgCo
 
 // AppendDigest implements sim.Digester.
 func (m MsgCommit) AppendDigest(b []byte) []byte { return m.appendDigest(b, "MsgCommit") }
+
+// EachVote implements sim.Voter: a replica commits one request per view and
+// sequence number (§4.2).
+func (m MsgCommit) EachVote(_ sim.NodeID, fn func(sim.Vote)) { fn(m.vote("commit")) }
 
 // voteMessage is the prepare (tag tagPrepare) or the commit of v.
 func voteMessage(tag byte, v SignedVote) sim.Message {

@@ -464,7 +464,9 @@ func (n *node) recover(st durableState) bool {
 		n.assignNewView()
 		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
 			if e := n.at(seq); e.pp.ok && e.pp.view == n.view {
-				n.next = max(n.next, seq+1) // not below what the new-view assigned
+				if !n.bugs.Has(restartReusesSequenceNumbers) {
+					n.next = max(n.next, seq+1) // not below what the new-view or this primary assigned
+				}
 				if !e.pp.cmd.IsNoop() {
 					n.assigned[e.pp.cmd.Client] = max(n.assigned[e.pp.cmd.Client], e.pp.cmd.Seq)
 				}

@@ -83,6 +83,14 @@ func (m MsgVoteResp) AppendTrace(b []byte) []byte {
 	return append(b, " rejected"...)
 }
 
+// EachVote implements sim.Voter: a vote granted is the server's one vote of
+// the term (Raft §5.2), for the candidate it answers.
+func (m MsgVoteResp) EachVote(to sim.NodeID, fn func(sim.Vote)) {
+	if m.Granted {
+		fn(sim.Vote{Kind: "vote", Term: m.Term, Value: uint64(to)})
+	}
+}
+
 // MsgApp is the AppendEntries RPC (Raft §5.3, Figure 2), also the heartbeat
 // when Entries is empty. Entries follow the entry at PrevIndex, whose term is
 // PrevTerm; Commit is the leader's commit index.

@@ -1,0 +1,95 @@
+package checkers
+
+import (
+	"fmt"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// The agreement check's judgement of votes (sim.Voter): a correct node never
+// casts two votes for one slot (a Raft server's vote in a term, a Paxos
+// leader's proposal for a slot of its ballot, a PBFT replica's pre-prepare,
+// prepare or commit for a view and sequence number), whether or not it
+// restarted in between. The same vote again is a retransmission.
+
+// voteSeries is one node's votes of one kind.
+type voteSeries struct {
+	from sim.NodeID
+	kind string
+}
+
+// seriesVotes holds a series' votes in the latest term it voted in, by
+// index. Older terms are forgotten when a newer one begins, so that memory
+// follows the current term, not the whole run: a vote of an older term
+// sent later (a deposed node's retransmission) goes unjudged.
+type seriesVotes struct {
+	term    uint64
+	byIndex map[uint64]castVote
+}
+
+// castVote is a vote as first cast, for reports.
+type castVote struct {
+	value uint64
+	to    sim.NodeID
+	event uint64
+}
+
+// votes is the vote ledger of the agreement check.
+type votes struct {
+	series map[voteSeries]*seriesVotes
+	// scratch of Sent: the violation a message's votes revealed, if any.
+	found *Violation
+}
+
+// Sent implements MessageJudge: it records the votes msg casts and reports
+// one that takes back an earlier vote of the same slot.
+func (a *agreement) Sent(at sim.Time, event uint64, from, to sim.NodeID, msg sim.Message) *Violation {
+	v, ok := msg.(sim.Voter)
+	if !ok {
+		return nil
+	}
+	a.votes.found = nil
+	v.EachVote(to, func(vote sim.Vote) {
+		if a.votes.found == nil {
+			a.votes.found = a.votes.cast(at, event, from, to, vote)
+		}
+	})
+	return a.votes.found
+}
+
+// cast records vote, cast by from for to, and returns the violation if it
+// differs from from's earlier vote for the same slot.
+func (l *votes) cast(at sim.Time, event uint64, from, to sim.NodeID, vote sim.Vote) *Violation {
+	key := voteSeries{from: from, kind: vote.Kind}
+	s := l.series[key]
+	switch {
+	case s == nil:
+		s = &seriesVotes{term: vote.Term, byIndex: map[uint64]castVote{}}
+		l.series[key] = s
+	case vote.Term > s.term:
+		s.term, s.byIndex = vote.Term, map[uint64]castVote{}
+	case vote.Term < s.term:
+		return nil
+	}
+	now := castVote{value: vote.Value, to: to, event: event}
+	prev, seen := s.byIndex[vote.Index]
+	switch {
+	case !seen:
+		s.byIndex[vote.Index] = now
+		return nil
+	case prev.value == vote.Value:
+		return nil
+	}
+	return &Violation{Checker: NameAgreement, Event: event, At: at, Node: from,
+		Message: fmt.Sprintf("%v cast two votes for one slot, %s: %x (to %v, event %d), then %x (to %v): "+
+			"a correct node never takes back a vote, even after a restart", from, slotName(vote), prev.value, prev.to,
+			prev.event, vote.Value, to)}
+}
+
+// slotName is "vote of term 5" or "prepare of term 2, index 17".
+func slotName(v sim.Vote) string {
+	if v.Index == 0 {
+		return fmt.Sprintf("%s of term %d", v.Kind, v.Term)
+	}
+	return fmt.Sprintf("%s of term %d, index %d", v.Kind, v.Term, v.Index)
+}
