@@ -37,6 +37,10 @@ type availability struct {
 	core    []sim.NodeID
 	coreInc []uint64
 	reached []sim.NodeID // reach's scratch
+	// leader is the server last announced leader (sim.ObsLeader), and
+	// leaderUp whether it was up and running at the last sample.
+	leader   sim.NodeID
+	leaderUp bool
 	// heard marks, per server, the servers a message arrived from since
 	// reach last looked at it (heard[to][from]): a late answer, sent
 	// before a cut or a crash, still tells the leader that a server was
@@ -63,6 +67,34 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 	if r.avail.stale || r.avail.check != nil || r.avail.isolated != nil {
 		r.world.OnMessage(r.avail.onMessage)
 	}
+	if r.avail.check != nil {
+		r.avail.leader = sim.None
+		r.world.OnObservation(r.avail.announced)
+	}
+}
+
+// announced follows the leader the servers announce, for leaderStruck.
+func (a *availability) announced(o sim.Observation) {
+	if o.Kind == sim.ObsLeader && a.correctServer(o.Node) {
+		a.leader, a.leaderUp = o.Node, true
+	}
+}
+
+// leaderStruck reports whether the announced leader went down or was
+// paused since the last sample. The progress check's wait then starts
+// again: a majority owes progress within its bound of losing its leader,
+// not of a fault that strikes each leader it elects (a pause aimed at the
+// leader every 10ms stalls any protocol with one), while a leader struck
+// once, and a majority that then fails to replace it, still trips it.
+func (a *availability) leaderStruck() bool {
+	if a.leader == sim.None {
+		return false
+	}
+	w := a.r.world
+	up := w.Up(a.leader) && !w.Paused(a.leader)
+	struck := a.leaderUp && !up
+	a.leaderUp = up
+	return struck
 }
 
 // stop ends the progress check's watch with the safety phase.
@@ -85,8 +117,8 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 		a.nextSample = w.Now().Add(healthSample)
 		majority := a.healthyMajority()
 		a.healthy = a.healthy || majority != nil
-		if !a.steady(majority) {
-			a.check.Healthy(w.Now(), nil) // the majority watched so far broke up
+		if !a.steady(majority) || a.leaderStruck() {
+			a.check.Healthy(w.Now(), nil) // the majority watched so far broke up, or lost its leader
 		}
 		a.check.Healthy(w.Now(), a.core)
 		a.r.monitor.Tick(w.Now(), w.Events())
