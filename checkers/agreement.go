@@ -54,8 +54,7 @@ type indexRecord struct {
 
 // NewAgreement returns the "agreement" invariant.
 func NewAgreement() Invariant {
-	return &agreement{first: newIndexRecords(), results: newIndexRecords(), states: newIndexRecords(),
-		votes: votes{series: map[voteSeries]*seriesVotes{}}}
+	return &agreement{first: newIndexRecords(), results: newIndexRecords(), states: newIndexRecords()}
 }
 
 func (a *agreement) Name() string { return NameAgreement }

@@ -12,19 +12,19 @@ import (
 // prepare or commit for a view and sequence number), whether or not it
 // restarted in between. The same vote again is a retransmission.
 
-// voteSeries is one node's votes of one kind.
-type voteSeries struct {
-	from sim.NodeID
-	kind string
-}
-
-// seriesVotes holds a series' votes in the latest term it voted in, by
-// index. Older terms are forgotten when a newer one begins, so that memory
-// follows the current term, not the whole run: a vote of an older term
-// sent later (a deposed node's retransmission) goes unjudged.
+// seriesVotes holds one node's votes of one kind in the latest term it
+// voted in, by index. Older terms are forgotten when a newer one begins, so
+// that memory follows the current term, not the whole run: a vote of an
+// older term sent later (a deposed node's retransmission) goes unjudged.
 type seriesVotes struct {
+	kind    string
 	term    uint64
 	byIndex map[uint64]castVote
+	// last is the latest vote recorded: a vote is sent to every peer in
+	// turn, and the copies after the first are the same vote.
+	lastIndex uint64
+	last      castVote
+	hasLast   bool
 }
 
 // castVote is a vote as first cast, for reports.
@@ -34,10 +34,12 @@ type castVote struct {
 	event uint64
 }
 
-// votes is the vote ledger of the agreement check.
+// votes is the vote ledger of the agreement check: by node, its series, one
+// per kind (a protocol has one to three kinds: a scan beats a hash).
 type votes struct {
-	series map[voteSeries]*seriesVotes
-	// scratch of Sent: the violation a message's votes revealed, if any.
+	byNode [][]*seriesVotes
+	// found is the scratch of Sent: the violation a message's votes
+	// revealed, if any.
 	found *Violation
 }
 
@@ -60,30 +62,42 @@ func (a *agreement) Sent(at sim.Time, event uint64, from, to sim.NodeID, msg sim
 // cast records vote, cast by from for to, and returns the violation if it
 // differs from from's earlier vote for the same slot.
 func (l *votes) cast(at sim.Time, event uint64, from, to sim.NodeID, vote sim.Vote) *Violation {
-	key := voteSeries{from: from, kind: vote.Kind}
-	s := l.series[key]
+	s := l.seriesOf(from, vote)
 	switch {
-	case s == nil:
-		s = &seriesVotes{term: vote.Term, byIndex: map[uint64]castVote{}}
-		l.series[key] = s
 	case vote.Term > s.term:
-		s.term, s.byIndex = vote.Term, map[uint64]castVote{}
+		s.term, s.byIndex, s.hasLast = vote.Term, map[uint64]castVote{}, false
 	case vote.Term < s.term:
 		return nil
+	case s.hasLast && vote.Index == s.lastIndex && vote.Value == s.last.value:
+		return nil // the same vote to another peer
 	}
 	now := castVote{value: vote.Value, to: to, event: event}
 	prev, seen := s.byIndex[vote.Index]
-	switch {
-	case !seen:
-		s.byIndex[vote.Index] = now
+	if !seen {
+		s.byIndex[vote.Index], s.lastIndex, s.last, s.hasLast = now, vote.Index, now, true
 		return nil
-	case prev.value == vote.Value:
+	}
+	if prev.value == vote.Value {
 		return nil
 	}
 	return &Violation{Checker: NameAgreement, Event: event, At: at, Node: from,
 		Message: fmt.Sprintf("%v cast two votes for one slot, %s: %x (to %v, event %d), then %x (to %v): "+
 			"a correct node never takes back a vote, even after a restart", from, slotName(vote), prev.value, prev.to,
 			prev.event, vote.Value, to)}
+}
+
+// seriesOf returns from's series of vote's kind, made for vote's term if
+// from cast none of that kind yet.
+func (l *votes) seriesOf(from sim.NodeID, vote sim.Vote) *seriesVotes {
+	all := nodeSlot(&l.byNode, from)
+	for _, s := range *all {
+		if s.kind == vote.Kind {
+			return s
+		}
+	}
+	s := &seriesVotes{kind: vote.Kind, term: vote.Term, byIndex: map[uint64]castVote{}}
+	*all = append(*all, s)
+	return s
 }
 
 // slotName is "vote of term 5" or "prepare of term 2, index 17".
