@@ -37,10 +37,11 @@ type availability struct {
 	core    []sim.NodeID
 	coreInc []uint64
 	reached []sim.NodeID // reach's scratch
-	// leader is the server last announced leader (sim.ObsLeader), and
-	// leaderUp whether it was up and running at the last sample.
-	leader   sim.NodeID
-	leaderUp bool
+	// leader is the server last announced leader (sim.ObsLeader), since
+	// when, and whether it was up and running at the last sample.
+	leader      sim.NodeID
+	leaderSince sim.Time
+	leaderUp    bool
 	// heard marks, per server, the servers a message arrived from since
 	// reach last looked at it (heard[to][from]): a late answer, sent
 	// before a cut or a crash, still tells the leader that a server was
@@ -76,23 +77,26 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 // announced follows the leader the servers announce, for leaderStruck.
 func (a *availability) announced(o sim.Observation) {
 	if o.Kind == sim.ObsLeader && a.correctServer(o.Node) {
-		a.leader, a.leaderUp = o.Node, true
+		a.leader, a.leaderSince, a.leaderUp = o.Node, a.r.world.Now(), true
 	}
 }
 
 // leaderStruck reports whether the announced leader went down or was
-// paused since the last sample. The progress check's wait then starts
-// again: a majority owes progress within its bound of losing its leader,
-// not of a fault that strikes each leader it elects (a pause aimed at the
-// leader every 10ms stalls any protocol with one), while a leader struck
-// once, and a majority that then fails to replace it, still trips it.
+// paused since the last sample, before it had led for a tenth of the
+// progress bound. The progress check's wait then starts again: a fault that
+// strikes each leader as soon as it is elected (a pause aimed at the leader
+// every 10ms) stalls any protocol with a leader, and is no stall of the
+// majority's making. A leader that led longer had its chance to commit, so
+// a cluster that elects leaders but never commits under any of them still
+// trips the check, as does a majority that fails to replace a leader struck
+// once.
 func (a *availability) leaderStruck() bool {
 	if a.leader == sim.None {
 		return false
 	}
 	w := a.r.world
 	up := w.Up(a.leader) && !w.Paused(a.leader)
-	struck := a.leaderUp && !up
+	struck := a.leaderUp && !up && w.Now().Sub(a.leaderSince) < a.check.Bound/10
 	a.leaderUp = up
 	return struck
 }
@@ -117,8 +121,9 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 		a.nextSample = w.Now().Add(healthSample)
 		majority := a.healthyMajority()
 		a.healthy = a.healthy || majority != nil
-		if !a.steady(majority) || a.leaderStruck() {
-			a.check.Healthy(w.Now(), nil) // the majority watched so far broke up, or lost its leader
+		struck := a.leaderStruck()
+		if !a.steady(majority) || struck {
+			a.check.Healthy(w.Now(), nil) // the majority watched so far broke up, or lost its new leader
 		}
 		a.check.Healthy(w.Now(), a.core)
 		a.r.monitor.Tick(w.Now(), w.Events())

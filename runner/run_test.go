@@ -227,3 +227,17 @@ checks: [linearizable, agreement, one-leader-per-term, progress]
 		require.Equal(t, runner.Pass, rep.Class, "seed %d: %s", seed, rep.Reason)
 	}
 }
+
+// TestCorruptedReplicaIsNotJudgedOnItsVotes: a PBFT replica whose disk the
+// faults corrupted forgets records by design, and the fault budget counts
+// it faulty; a swarm drew this seed, in which the primary lost the record
+// of a pre-prepare and assigned its sequence number again. The agreement
+// check does not judge its votes from the corruption on, and the run
+// passes.
+func TestCorruptedReplicaIsNotJudgedOnItsVotes(t *testing.T) {
+	sc, proto := load(t, "pbft-primary-crash.yaml", 0)
+	sc.Swarm = []string{"all"}
+	rep := runSeed(t, sc, proto, 54)
+	require.Contains(t, rep.Faults, "corruptions=5")
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
