@@ -81,6 +81,17 @@ func (m Message) AppendTrace(b []byte) []byte {
 	return b
 }
 
+// EachVote implements sim.Voter: a vote etcd-raft granted (a MsgVoteResp
+// that does not reject) is the server's one vote of its term, for the
+// candidate it answers; the agreement check sees a server that votes twice
+// in a term, as an adapter that loses its HardState before a restart makes
+// it. Pre-vote answers bind nothing.
+func (m Message) EachVote(to sim.NodeID, fn func(sim.Vote)) {
+	if m.Type == pb.MsgVoteResp && !m.Reject {
+		fn(sim.Vote{Kind: "vote", Term: m.Term, Value: uint64(to)})
+	}
+}
+
 func appendField(b []byte, name string, v uint64) []byte {
 	if v == 0 {
 		return b
