@@ -13,13 +13,17 @@ import (
 // restarted in between. The same vote again is a retransmission.
 
 // seriesVotes holds one node's votes of one kind in the latest term it
-// voted in, by index. Older terms are forgotten when a newer one begins, so
-// that memory follows the current term, not the whole run: a vote of an
-// older term sent later (a deposed node's retransmission) goes unjudged.
+// voted in, by index. Older terms are forgotten when a newer one begins, and
+// within a term the indexes more than voteWindow below the highest one, so
+// that memory stays flat however long a term lasts (an hour of one PBFT
+// view is a million sequence numbers per replica and kind): a vote of an
+// older term, or that far behind, sent later goes unjudged. A protocol's
+// votes move forward with its log; PBFT's stay within its log window.
 type seriesVotes struct {
-	kind    string
-	term    uint64
-	byIndex map[uint64]castVote
+	kind     string
+	term     uint64
+	maxIndex uint64
+	byIndex  map[uint64]castVote
 	// last is the latest vote recorded: a vote is sent to every peer in
 	// turn, and the copies after the first are the same vote.
 	lastIndex uint64
@@ -65,7 +69,7 @@ func (l *votes) cast(at sim.Time, event uint64, from, to sim.NodeID, vote sim.Vo
 	s := l.seriesOf(from, vote)
 	switch {
 	case vote.Term > s.term:
-		s.term, s.byIndex, s.hasLast = vote.Term, map[uint64]castVote{}, false
+		s.term, s.byIndex, s.hasLast, s.maxIndex = vote.Term, map[uint64]castVote{}, false, 0
 	case vote.Term < s.term:
 		return nil
 	case s.hasLast && vote.Index == s.lastIndex && vote.Value == s.last.value:
@@ -75,6 +79,8 @@ func (l *votes) cast(at sim.Time, event uint64, from, to sim.NodeID, vote sim.Vo
 	prev, seen := s.byIndex[vote.Index]
 	if !seen {
 		s.byIndex[vote.Index], s.lastIndex, s.last, s.hasLast = now, vote.Index, now, true
+		s.maxIndex = max(s.maxIndex, vote.Index)
+		s.forgetFarBehind()
 		return nil
 	}
 	if prev.value == vote.Value {
@@ -84,6 +90,25 @@ func (l *votes) cast(at sim.Time, event uint64, from, to sim.NodeID, vote sim.Vo
 		Message: fmt.Sprintf("%v cast two votes for one slot, %s: %x (to %v, event %d), then %x (to %v): "+
 			"a correct node never takes back a vote, even after a restart", from, slotName(vote), prev.value, prev.to,
 			prev.event, vote.Value, to)}
+}
+
+// voteWindow is how far below a series' highest index its votes are kept.
+const voteWindow = 1 << 15
+
+// forgetFarBehind drops the votes more than voteWindow below the highest
+// index once the series holds twice that many: amortized, a constant per
+// vote. Deleting while ranging over a map is safe, and what remains does
+// not depend on the order.
+func (s *seriesVotes) forgetFarBehind() {
+	if len(s.byIndex) <= 2*voteWindow || s.maxIndex < voteWindow {
+		return
+	}
+	floor := s.maxIndex - voteWindow
+	for i := range s.byIndex {
+		if i < floor {
+			delete(s.byIndex, i)
+		}
+	}
 }
 
 // seriesOf returns from's series of vote's kind, made for vote's term if

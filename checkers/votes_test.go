@@ -79,3 +79,17 @@ func TestMonitorExcusesSenders(t *testing.T) {
 	require.Len(t, stops, 1)
 	require.Contains(t, stops[0], "n2 cast two votes for one slot")
 }
+
+// TestVotesKeepAWindow: a long term's votes far behind the highest index
+// are forgotten, so memory stays flat; the recent ones are still judged.
+func TestVotesKeepAWindow(t *testing.T) {
+	a := NewAgreement().(*agreement)
+	last := uint64(3*voteWindow + 10)
+	for i := uint64(1); i <= last; i++ {
+		require.Nil(t, a.Sent(0, i, 0, 1, vote("prepare", 1, i, 0xa)))
+	}
+	s := a.votes.byNode[0][0]
+	require.LessOrEqual(t, len(s.byIndex), 2*voteWindow+1)
+	require.Nil(t, a.Sent(0, 0, 0, 1, vote("prepare", 1, 5, 0xb)), "far behind: forgotten")
+	require.NotNil(t, a.Sent(0, 0, 0, 1, vote("prepare", 1, last-1, 0xb)), "recent: judged")
+}
