@@ -42,9 +42,13 @@ type castVote struct {
 // per kind (a protocol has one to three kinds: a scan beats a hash).
 type votes struct {
 	byNode [][]*seriesVotes
-	// found is the scratch of Sent: the violation a message's votes
-	// revealed, if any.
-	found *Violation
+	// The scratch of Sent: the message at hand, the callback that records
+	// its votes, and the violation they revealed, if any.
+	at       sim.Time
+	event    uint64
+	from, to sim.NodeID
+	each     func(sim.Vote)
+	found    *Violation
 }
 
 // Sent implements MessageJudge: it records the votes msg casts and reports
@@ -54,13 +58,20 @@ func (a *agreement) Sent(at sim.Time, event uint64, from, to sim.NodeID, msg sim
 	if !ok {
 		return nil
 	}
-	a.votes.found = nil
-	v.EachVote(to, func(vote sim.Vote) {
-		if a.votes.found == nil {
-			a.votes.found = a.votes.cast(at, event, from, to, vote)
-		}
-	})
-	return a.votes.found
+	l := &a.votes
+	if l.each == nil {
+		l.each = l.castEach // one method value for the run: a closure per message would allocate
+	}
+	l.found, l.at, l.event, l.from, l.to = nil, at, event, from, to
+	v.EachVote(to, l.each)
+	return l.found
+}
+
+// castEach is the callback of Sent, for one vote of the message at hand.
+func (l *votes) castEach(vote sim.Vote) {
+	if l.found == nil {
+		l.found = l.cast(l.at, l.event, l.from, l.to, vote)
+	}
 }
 
 // cast records vote, cast by from for to, and returns the violation if it

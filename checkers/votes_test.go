@@ -93,3 +93,13 @@ func TestVotesKeepAWindow(t *testing.T) {
 	require.Nil(t, a.Sent(0, 0, 0, 1, vote("prepare", 1, 5, 0xb)), "far behind: forgotten")
 	require.NotNil(t, a.Sent(0, 0, 0, 1, vote("prepare", 1, last-1, 0xb)), "recent: judged")
 }
+
+// TestJudgingAVoteAllocatesNothing: every prepare and commit a replica
+// broadcasts passes through Sent, so the copies of a known vote must cost
+// no allocation.
+func TestJudgingAVoteAllocatesNothing(t *testing.T) {
+	a := NewAgreement().(*agreement)
+	var m sim.Message = vote("prepare", 1, 7, 3)
+	a.Sent(0, 1, 0, 1, m)
+	require.Zero(t, testing.AllocsPerRun(100, func() { a.Sent(0, 1, 0, 2, m) }))
+}
