@@ -108,13 +108,13 @@ const voteWindow = 1 << 15
 
 // forgetFarBehind drops the votes more than voteWindow below the highest
 // index once the series holds twice that many: amortized, a constant per
-// vote. Deleting while ranging over a map is safe, and what remains does
-// not depend on the order.
+// vote.
 func (s *seriesVotes) forgetFarBehind() {
 	if len(s.byIndex) <= 2*voteWindow || s.maxIndex < voteWindow {
 		return
 	}
 	floor := s.maxIndex - voteWindow
+	//simrun:allow only deletes, each decided by its own key: what remains does not depend on the order
 	for i := range s.byIndex {
 		if i < floor {
 			delete(s.byIndex, i)
