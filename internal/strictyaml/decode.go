@@ -339,6 +339,11 @@ func decodeInteger[T int64 | uint64](d *Decoder, n ast.Node, path string, v refl
 	if !ok {
 		return d.errNode(n, path, "want %s, got %s", want, describe(n))
 	}
+	if i.Token != nil {
+		if why := ambiguousInteger(i.Token.Value); why != "" {
+			return d.errNode(n, path, "%s", why)
+		}
+	}
 	x, fits := integerAs[T](i.Value)
 	if neg, isInt64 := i.Value.(int64); !fits && isInt64 { // only a negative value misses a uint64
 		return d.errNode(n, path, "want %s, got %d", want, neg)
@@ -352,6 +357,22 @@ func decodeInteger[T int64 | uint64](d *Decoder, n ast.Node, path string, v refl
 	}
 	set(x)
 	return nil
+}
+
+// ambiguousInteger explains why an integer as written means different
+// numbers to different readers, or "" if it does not: the parser follows
+// YAML 1.1, which reads 010 as octal 8 and 1_000 as 1000, where YAML 1.2
+// reads 010 as 10 and 1_000 as a string. A file should mean one thing.
+func ambiguousInteger(raw string) string {
+	digits := strings.TrimLeft(raw, "+-")
+	switch {
+	case strings.Contains(digits, "_"):
+		return fmt.Sprintf("%s: write the number without underscores (YAML 1.2 has no digit separators)", raw)
+	case len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9':
+		return fmt.Sprintf("%s has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 as decimal: "+
+			"write it without the zero, or 0o%s for octal", raw, strings.TrimLeft(digits, "0"))
+	}
+	return ""
 }
 
 // overflowsInt reports whether v cannot hold a value. An int or uint holds

@@ -33,3 +33,19 @@ func TestFloats(t *testing.T) {
 	require.EqualError(t, decodeText(t, "a: '1e-3'\n", &v), `f.yaml:1:4: a: want a number, got string "1e-3"`)
 	require.EqualError(t, decodeText(t, "c: 1e300\n", &v), `f.yaml:1:4: c: 1e+300 is out of range for float32`)
 }
+
+// TestAmbiguousIntegers: an integer that YAML 1.1 and 1.2 read as different
+// numbers (a leading zero, digit separators) is refused with its position;
+// the prefixed forms both read alike are taken.
+func TestAmbiguousIntegers(t *testing.T) {
+	var v struct {
+		A int `yaml:"a"`
+	}
+	require.EqualError(t, decodeText(t, "a: 010\n", &v),
+		"f.yaml:1:4: a: 010 has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 as decimal: write it without the zero, or 0o10 for octal")
+	require.EqualError(t, decodeText(t, "a: 1_0\n", &v), "f.yaml:1:4: a: 1_0: write the number without underscores (YAML 1.2 has no digit separators)")
+	for text, want := range map[string]int{"a: 0\n": 0, "a: 10\n": 10, "a: -3\n": -3, "a: 0o10\n": 8, "a: 0x10\n": 16} {
+		require.NoError(t, decodeText(t, text, &v), text)
+		require.Equal(t, want, v.A, text)
+	}
+}
