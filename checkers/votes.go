@@ -103,8 +103,11 @@ func (l *votes) cast(at sim.Time, event uint64, from, to sim.NodeID, vote sim.Vo
 			prev.event, vote.Value, to)}
 }
 
-// voteWindow is how far below a series' highest index its votes are kept.
-const voteWindow = 1 << 15
+// voteWindow is how far below a series' highest index its votes are kept at
+// least: far past a protocol's own window of votes in flight (PBFT's log
+// window, Paxos's alpha, 64 each by default), while a series holds at most
+// twice as many records, about 0.6 MB.
+const voteWindow = 1 << 12
 
 // forgetFarBehind drops the votes more than voteWindow below the highest
 // index once the series holds twice that many: amortized, a constant per
