@@ -380,12 +380,12 @@ func (n *node) execute(seq uint64, cert CommitCert) {
 	n.exec = seq
 	cmd := cert.Cmd
 	result, outcome := n.sessions.Apply(cmd)
-	var state ownCheckpoint
+	var own ownCheckpoint // the checkpoint's state, taken before the apply is announced with its digest
 	if seq%uint64(n.cfg.CheckpointInterval) == 0 {
-		state = n.snapshotState(seq, cmd.Digest())
+		own = n.snapshotState(seq, cmd.Digest())
 	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsApply, Term: cert.View, Index: seq, Digest: cmd.Digest(),
-		Result: service.ResultDigest(result), State: state.digest})
+		Result: service.ResultDigest(result), State: own.digest})
 	if !n.recovering && (outcome == service.Applied || outcome == service.Duplicate) {
 		n.reply(cmd, result)
 	}
@@ -395,8 +395,8 @@ func (n *node) execute(seq uint64, cert CommitCert) {
 	if !n.changing {
 		n.failures, n.quietView = 0, false // §4.5.2: progress in the view; the next view change waits T again
 	}
-	if state.seq != 0 {
-		n.takeCheckpoint(state)
+	if own.seq != 0 {
+		n.takeCheckpoint(own)
 	}
 }
 
@@ -425,30 +425,23 @@ func (n *node) await(cmd service.Command) {
 	n.armRequestTimer()
 }
 
-// stopWaiting forgets the requests of client up to seq, which executed. A
-// newer request of the client that took the executed one's place is waited
-// for from now: §4.4 restarts the timer when a request executes and another
-// is still awaited.
+// stopWaiting forgets the request of client up to seq, which executed, and
+// notes how long it took (slowest). A newer request of the client that took
+// the executed one's place is waited for from now: §4.4 restarts the timer
+// when a request executes and another is still awaited. (await keeps one
+// entry per client.)
 func (n *node) stopWaiting(client sim.NodeID, seq uint64) {
-	changed := false
-	n.waiting = slices.DeleteFunc(n.waiting, func(w waitingRequest) bool {
-		if w.client != client {
-			return false
-		}
-		changed = true
-		if w.seq <= seq {
-			n.slowest = max(n.env.Now().Sub(w.since), n.slowest-n.slowest/8)
-		}
-		return w.seq <= seq
-	})
-	for i := range n.waiting {
-		if w := &n.waiting[i]; w.client == client {
-			w.since = n.env.Now()
-		}
+	i := slices.IndexFunc(n.waiting, func(w waitingRequest) bool { return w.client == client })
+	if i < 0 {
+		return
 	}
-	if changed {
-		n.armRequestTimer()
+	if w := &n.waiting[i]; w.seq <= seq {
+		n.slowest = max(n.env.Now().Sub(w.since), n.slowest-n.slowest/8)
+		n.waiting = slices.Delete(n.waiting, i, i+1)
+	} else {
+		w.since = n.env.Now()
 	}
+	n.armRequestTimer()
 }
 
 // armRequestTimer sets the view-change timer for the oldest request waited
