@@ -38,16 +38,15 @@ func (c Command) Digest() uint64 {
 
 // ResultDigest is the digest of a command's result for sim.Observation's
 // Result: FNV-1a over the bytes, never 0 (0 means no result given).
-func ResultDigest(result []byte) uint64 {
-	return max(fnv1a(fnvOffset64, result), 1)
-}
+func ResultDigest(result []byte) uint64 { return bytesDigest(result) }
 
 // StateDigest is the digest of a replica's whole state, the bytes of
 // Sessions.Snapshot, for sim.Observation's State: never 0 (0 means none
 // given).
-func StateDigest(snapshot []byte) uint64 {
-	return max(fnv1a(fnvOffset64, snapshot), 1)
-}
+func StateDigest(snapshot []byte) uint64 { return bytesDigest(snapshot) }
+
+// bytesDigest is FNV-1a over b, never 0.
+func bytesDigest(b []byte) uint64 { return max(fnv1a(fnvOffset64, b), 1) }
 
 // StateEvery is StateDigest of the state at every interval-th index, for
 // a protocol that gives sim.Observation's State where every replica will:
