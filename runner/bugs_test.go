@@ -39,8 +39,12 @@ var plantedBugs = []struct {
 	{"paxos-bug-ignore-accepted.yaml", 10, "agreement"},     // 27/30
 	// The digests of the servers' states at every snapshot_interval-th slot.
 	{"paxos-bug-snapshot-forgets-sessions.yaml", 5, "agreement"}, // 99/100, first at seed 1
-	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},                 // 30/30
-	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},       // 30/30
+	// Phase 1 over two lost records of one slot, and proposing in a
+	// configuration no phase 1 covered: fixed timelines of their own.
+	{"paxos-bug-one-lost-record-at-a-time.yaml", 5, "agreement"},       // 84/100, first at seed 1
+	{"paxos-bug-propose-uncovered-configuration.yaml", 5, "agreement"}, // 92/100, first at seed 1
+	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},                       // 30/30
+	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},             // 30/30
 	// The linearizability verdict's reason reads "history is not linearizable: ...".
 	{"pbft-bug-client-first-reply.yaml", 10, "history is not linearizable"}, // 30/30
 	// The three acceptance checks that no adversary reached before issue 12,

@@ -113,6 +113,9 @@ const (
 	BugNoAlphaWindow     = "no-alpha-window"
 	BugAdoptLowestBallot = "adopt-lowest-ballot"
 	BugDecideAnyAccepted = "decide-any-accepted"
+	// Phase 1 over lost slot records, and over a new configuration.
+	BugOneLostRecordAtATime   = "one-lost-record-at-a-time"
+	BugProposeUncoveredConfig = "propose-uncovered-configuration"
 	// Log compaction: caught by the digests of the replicas' states at
 	// every snapshot_interval-th slot (sim.Observation.State).
 	BugSnapshotForgetsSessions = "snapshot-forgets-sessions"
@@ -139,6 +142,15 @@ var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
 		"i+1 on instead of i+alpha, while the leader keeps up to alpha slots in flight: slots chosen by the old " +
 		"configuration's quorum are judged by the new one, whose phase 1 need not see them " +
 		"(Paxos Made Simple §3, end)"},
+	oneLostRecordAtATime: {Name: BugOneLostRecordAtATime, Description: "a proposer whose promisers lost their " +
+		"records of a slot to disk corruption leaves them out of the slot's majority one at a time instead of all at " +
+		"once: when two promisers lost the same slot, it counts one of them toward a majority that can report on it, " +
+		"learns nothing there, and proposes another value in a slot where one was chosen"},
+	proposeUncoveredConfig: {Name: BugProposeUncoveredConfig, Description: "a leader proposes in the slots a new " +
+		"configuration governs although no majority of that configuration promised its ballot (its phase 1 " +
+		"predates the change): it sends its proposals to the old configuration's members only, and counts a " +
+		"majority of the new one that may have chosen other values there under another ballot (PMS §3, alpha " +
+		"window)"},
 	snapshotForgetsSessions: {Name: BugSnapshotForgetsSessions, Description: "a snapshot restored at a restart, " +
 		"or installed from another server, brings back the state machine but not the last reply of each client: a " +
 		"command a client retried, chosen in two slots, runs twice on that server, and its state parts from the " +
@@ -159,6 +171,8 @@ const (
 	forgetPromise
 	ignoreAccepted
 	noAlphaWindow
+	oneLostRecordAtATime
+	proposeUncoveredConfig
 	snapshotForgetsSessions
 )
 
@@ -170,4 +184,4 @@ type bugSet = service.BugSet[bug]
 // such a bug should reach the checkers as a violation, not stop the run as a
 // protocol crash.
 var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, decideAnyAccepted, forgetPromise, ignoreAccepted,
-	noAlphaWindow, snapshotForgetsSessions)
+	noAlphaWindow, oneLostRecordAtATime, proposeUncoveredConfig, snapshotForgetsSessions)

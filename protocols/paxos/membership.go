@@ -128,7 +128,8 @@ func isQuorum(set uint64, m sim.Members) bool { return 2*count(set&uint64(m)) > 
 // configuration removed, only in a configuration it still belongs to.
 func (n *node) mayPropose(s uint64) bool {
 	m := n.confAt(s)
-	return s <= n.windowEnd() && n.covered(m) && (n.member() || m.Has(n.id))
+	covered := n.covered(m) || n.bugs.Has(proposeUncoveredConfig) // planted bug: phase 1 need not cover m
+	return s <= n.windowEnd() && covered && (n.member() || m.Has(n.id))
 }
 
 // changing reports whether a change is in progress: requested, proposed and

@@ -112,6 +112,9 @@ func (n *node) phase1Done() bool {
 				blind |= v.servers
 			}
 		}
+		if n.bugs.Has(oneLostRecordAtATime) {
+			blind = u.servers // planted bug: the others that lost the slot count
+		}
 		for _, c := range n.ballotConfs {
 			if !isQuorum(n.promised&^blind, c) {
 				return false
