@@ -155,6 +155,8 @@ const (
 	// check's judgement of votes (sim.Voter) sees: the backups refuse the
 	// second one, and clients only wait longer.
 	BugRestartReusesSequenceNumbers = "restart-reuses-sequence-numbers"
+	// An availability bug, which only the stable-leader check sees.
+	BugJoinOnFViewChanges = "join-on-f-view-changes"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -174,6 +176,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 	dropPreparedCerts: {Name: BugDropPreparedCerts, Description: "view-change messages carry no prepared " +
 		"certificates (§4.4: the set P), so the new primary fills with no-ops, or reuses, sequence numbers that " +
 		"committed requests hold"},
+	joinOnFViewChanges: {Name: BugJoinOnFViewChanges, Description: "an availability bug: a replica joins a view " +
+		"change once f replicas ask for later views instead of f+1 (§4.5.2), so f faulty replicas asking for view " +
+		"after view make every correct one follow them while the primary works, and clients wait out each view " +
+		"change"},
 	newViewLowestCertificate: {Name: BugNewViewLowestCertificate, Description: "the new view re-issues, for each " +
 		"sequence number, the request of the prepared certificate of the lowest view instead of the highest (§4.4), " +
 		"so a request prepared long ago at one replica replaces one that a later view committed"},
@@ -213,6 +219,7 @@ const (
 	clientFirstReply
 	countRepeatedSigners
 	dropPreparedCerts
+	joinOnFViewChanges
 	newViewLowestCertificate
 	quorum2f
 	restartReusesSequenceNumbers

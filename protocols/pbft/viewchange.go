@@ -140,12 +140,16 @@ func (n *node) maybeJoin() {
 			views = append(views, v)
 		}
 	}
-	if len(views) < n.f+1 {
+	enough := n.f + 1
+	if n.bugs.Has(joinOnFViewChanges) {
+		enough = max(n.f, 1) // planted bug: f replicas, which may all be faulty
+	}
+	if len(views) < enough {
 		return
 	}
 	slices.Sort(views)
 	n.probe(ProbeViewChangeJoined)
-	n.startViewChange(views[len(views)-1-n.f])
+	n.startViewChange(views[len(views)-enough])
 }
 
 // maybeNewView: the primary of the view we move to, holding 2f+1 valid
