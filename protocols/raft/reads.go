@@ -115,7 +115,9 @@ func (n *node) offLogRead(from sim.NodeID, cmd service.Command) bool {
 	}) {
 		return true // a retry of a read that waits already: one answer will do
 	}
-	n.startRound()
+	if len(n.reads.open) == 0 || !n.bugs.Has(readJoinsEarlierRound) { // planted bug: join the round in flight
+		n.startRound()
+	}
 	n.reads.waiting = append(n.reads.waiting, waitingRead{from: from, cmd: cmd, round: n.reads.round})
 	n.confirmRounds() // a one-server cluster confirms at once
 	return true

@@ -208,3 +208,33 @@ func TestLeaseCandidateStartsPastIgnoredTerms(t *testing.T) {
 	assert.Equal(t, roleCandidate, tn.Node(2).role)
 	assert.Equal(t, uint64(8), tn.Node(2).term)
 }
+
+// TestReadIndexReadWaitsForARoundSentAfterIt: a read is answered only on a
+// round sent after it arrived (thesis §6.4). Answers the followers sent
+// before the read came prove nothing about the leader at the read's time: a
+// new leader may have taken writes meanwhile. A second read that arrives
+// while round 1's answers are on their way stays unanswered when its own
+// round is lost; with the planted bug it joins round 1 and is answered on
+// those answers.
+func TestReadIndexReadWaitsForARoundSentAfterIt(t *testing.T) {
+	for _, bugs := range [][]string{nil, {BugReadJoinsEarlierRound}} {
+		tn := newReadNet(t, ReadIndex, bugs...)
+		tn.Request(reader, 0, 2, "get x")
+		tn.Step()               // round 1 goes out for the first read
+		tn.Deliver(isHeartbeat) // both followers answer it; the answers are still on their way
+		answers := tn.Take(nil)
+		tn.Request(reader+1, 0, 1, "get x")
+		tn.Step()                  // the second read arrives after the followers answered
+		tn.DropQueued(isHeartbeat) // the round sent for it, if any, is lost
+		for _, e := range answers {
+			tn.DeliverOne(e) // round 1's answers arrive
+		}
+		tn.Stabilize()
+		if bugs == nil {
+			require.Len(t, tn.Replies, 1, "only the read that came before round 1 is answered on it")
+			require.Equal(t, reader, tn.Replies[0].Client)
+		} else {
+			require.Len(t, tn.Replies, 2, "with the planted bug the second read joins round 1")
+		}
+	}
+}
