@@ -381,3 +381,41 @@ func TestGapBelowAChosenSlotIsFilled(t *testing.T) {
 	assert.Equal(t, service.Noop.Digest(), tn.Commits(2)[0])
 	assert.Equal(t, map[string]string{"c": "1"}, sessionsKV(t, n))
 }
+
+// TestAnswersOfAnOlderBallotDoNotCount: a promise or an acceptance answers
+// one ballot (PMS §2.2). A promise of an older ballot reports what its
+// sender had accepted then, not since, and an acceptance of an older ballot
+// is of another proposal: neither counts toward the current ballot, though
+// a majority of them arrives.
+func TestAnswersOfAnOlderBallotDoNotCount(t *testing.T) {
+	tn := newTestNet(t, 5, testConfig())
+	tn.StartAll()
+	campaign(tn, 0)
+	n := tn.Node(0)
+	old := n.ballot
+	tn.Queue = nil
+	campaign(tn, 0) // a second phase 1, as after a nack: a higher ballot
+	require.Greater(t, n.ballot, old)
+	tn.Queue = nil
+	for _, from := range []sim.NodeID{1, 2} {
+		tn.DeliverOne(envelope{From: from, To: 0, Msg: MsgPromise{Ballot: old}})
+	}
+	require.Equal(t, roleProposer, n.role, "promises of the older ballot")
+
+	tn = leaderWith(t, 5, testConfig())
+	n = tn.Node(0)
+	old = n.ballot
+	campaign(tn, 0)
+	tn.Stabilize()
+	require.Equal(t, roleLeader, n.role)
+	require.Greater(t, n.ballot, old)
+	tn.Request(10, 0, 1, "add a")
+	tn.DeliverOne(tn.Take(func(e envelope) bool { return e.From == 10 })[0])
+	tn.Take(nil) // the accepts go nowhere
+	slot := n.commit + 1
+	require.True(t, n.proposed(slot), "the request is proposed in slot %d", slot)
+	for _, from := range []sim.NodeID{1, 2, 3} { // a majority without the leader's own
+		tn.DeliverOne(envelope{From: from, To: 0, Msg: MsgAccepted{SlotRun{Ballot: old, Slot: slot, Count: 1}}})
+	}
+	require.Less(t, n.commit, slot, "acceptances of the older ballot chose nothing")
+}

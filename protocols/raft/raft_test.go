@@ -361,3 +361,38 @@ func TestCandidateCountsLateGrants(t *testing.T) {
 	receive(tn, 2, 0, MsgVoteResp{Term: n.term, Granted: true})
 	require.Equal(t, roleLeader, n.role)
 }
+
+// TestCandidateIgnoresGrantsOfAnOlderTerm: a grant answers the MsgVote of
+// its term (Raft §5.1: a response of a stale term is ignored); the grants of
+// a candidate's earlier term do not elect it in this one.
+func TestCandidateIgnoresGrantsOfAnOlderTerm(t *testing.T) {
+	tn := newTestNet(t, 5, DefaultConfig())
+	tn.StartAll()
+	tn.Fire(0, timerElection)
+	n := tn.Node(0)
+	old := n.term
+	tn.Fire(0, timerElection) // a split vote: a new term
+	tn.Queue = nil
+	require.Equal(t, roleCandidate, n.role)
+	require.Greater(t, n.term, old)
+	receive(tn, 1, 0, MsgVoteResp{Term: old, Granted: true})
+	receive(tn, 2, 0, MsgVoteResp{Term: old, Granted: true})
+	require.Equal(t, roleCandidate, n.role, "grants of the older term")
+	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
+	receive(tn, 2, 0, MsgVoteResp{Term: n.term, Granted: true})
+	require.Equal(t, roleLeader, n.role)
+}
+
+// TestHalfTheVotesDoNotElect: of four servers, a candidate needs three votes,
+// its own included; two are half, not a majority (Raft §5.2).
+func TestHalfTheVotesDoNotElect(t *testing.T) {
+	tn := newTestNet(t, 4, DefaultConfig())
+	tn.StartAll()
+	tn.Fire(0, timerElection)
+	tn.Queue = nil
+	n := tn.Node(0)
+	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
+	require.Equal(t, roleCandidate, n.role, "two votes of four")
+	receive(tn, 2, 0, MsgVoteResp{Term: n.term, Granted: true})
+	require.Equal(t, roleLeader, n.role)
+}
