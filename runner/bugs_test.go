@@ -102,6 +102,7 @@ var plantedBugs = []struct {
 	// acknowledgements.
 	{"paxos-bug-adopt-lowest-ballot.yaml", 10, "agreement"},        // 29/30, first at seed 1
 	{"paxos-bug-decide-any-accepted.yaml", 10, "agreement"},        // 26/30, first at seed 1
+	{"paxos-bug-count-stale-promises.yaml", 5, "agreement"},        // 100/100, first at seed 1
 	{"pbft-bug-new-view-lowest-certificate.yaml", 10, "agreement"}, // 30/30, first at seed 1
 	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},            // 23/30, first at seed 1
 	// Lease reads without the vote guard: a follower cut off from the

@@ -107,12 +107,13 @@ type Bug = service.Bug
 
 // The planted bugs, by name.
 const (
-	BugForgetPromise     = "forget-promise"
-	BugIgnoreAccepted    = "ignore-accepted"
-	BugAcceptLowerBallot = "accept-lower-ballot"
-	BugNoAlphaWindow     = "no-alpha-window"
-	BugAdoptLowestBallot = "adopt-lowest-ballot"
-	BugDecideAnyAccepted = "decide-any-accepted"
+	BugForgetPromise      = "forget-promise"
+	BugIgnoreAccepted     = "ignore-accepted"
+	BugAcceptLowerBallot  = "accept-lower-ballot"
+	BugNoAlphaWindow      = "no-alpha-window"
+	BugAdoptLowestBallot  = "adopt-lowest-ballot"
+	BugDecideAnyAccepted  = "decide-any-accepted"
+	BugCountStalePromises = "count-stale-promises"
 	// Phase 1 over lost slot records, and over a new configuration.
 	BugOneLostRecordAtATime   = "one-lost-record-at-a-time"
 	BugProposeUncoveredConfig = "propose-uncovered-configuration"
@@ -128,6 +129,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
 	adoptLowestBallot: {Name: BugAdoptLowestBallot, Description: "a new leader re-proposes, in a slot where phase 1 " +
 		"reports values of several ballots, the one of the lowest ballot instead of the highest (Paxos Made Simple " +
 		"§2.2, P2c), so a value accepted long ago by a deposed leader replaces one a later ballot chose"},
+	countStalePromises: {Name: BugCountStalePromises, Description: "a proposer counts a promise of its earlier " +
+		"ballot toward the one it now runs phase 1 in (PMS §2.2: a majority promising one ballot): the promise " +
+		"reports what its sender had accepted then, not what other leaders got chosen since, so the proposer " +
+		"leads without seeing those slots and proposes other values in them"},
 	decideAnyAccepted: {Name: BugDecideAnyAccepted, Description: "a server told that a slot is chosen (a decide) " +
 		"marks the value it accepted there chosen whatever its ballot, instead of only one of the decide's ballot " +
 		"(PMS §2.3: a value is chosen when a majority accepted it in one ballot), so a deposed leader that accepted its " +
@@ -167,6 +172,7 @@ type bug uint8
 const (
 	acceptLowerBallot bug = iota
 	adoptLowestBallot
+	countStalePromises
 	decideAnyAccepted
 	forgetPromise
 	ignoreAccepted
@@ -183,5 +189,5 @@ type bugSet = service.BugSet[bug]
 // Assertions of cross-node safety properties are only made when none is on:
 // such a bug should reach the checkers as a violation, not stop the run as a
 // protocol crash.
-var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, decideAnyAccepted, forgetPromise, ignoreAccepted,
-	noAlphaWindow, oneLostRecordAtATime, proposeUncoveredConfig, snapshotForgetsSessions)
+var safetyBugs = service.BugsOf(acceptLowerBallot, adoptLowestBallot, countStalePromises, decideAnyAccepted,
+	forgetPromise, ignoreAccepted, noAlphaWindow, oneLostRecordAtATime, proposeUncoveredConfig, snapshotForgetsSessions)

@@ -39,7 +39,7 @@ func TestNewNeedsAStateMachine(t *testing.T) {
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 9)
+	require.Len(t, bugs, 10)
 	assert.True(t, slices.IsSortedFunc(bugs, func(a, b Bug) int { return strings.Compare(a.Name, b.Name) }))
 	for _, b := range bugs {
 		assert.NoError(t, Config{LeaderTimeoutMin: time.Second, LeaderTimeoutMax: 2 * time.Second,

@@ -57,7 +57,8 @@ func (n *node) sendPrepares() {
 // handlePromise collects phase 1b answers; a majority makes this server the
 // leader of its ballot (PMS §2.2).
 func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
-	if n.role != roleProposer || m.Ballot != n.ballot || n.promised&bit(from) != 0 {
+	current := m.Ballot == n.ballot || (m.Ballot < n.ballot && n.bugs.Has(countStalePromises)) // planted bug: an older ballot's
+	if n.role != roleProposer || !current || n.promised&bit(from) != 0 {
 		n.probe(ProbeStalePromiseIgnored)
 		return // late, stale or duplicated
 	}
