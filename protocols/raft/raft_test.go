@@ -348,12 +348,7 @@ func TestStaleTermRejectionIsIgnored(t *testing.T) {
 // A grant counts even after a rejection from the same voter: the rejection
 // may answer a MsgVote of an older term. Duplicates count once.
 func TestCandidateCountsLateGrants(t *testing.T) {
-	tn := newTestNet(t, 5, DefaultConfig())
-	tn.StartAll()
-	tn.Fire(0, timerElection)
-	tn.Queue = nil
-	n := tn.Node(0)
-	require.Equal(t, roleCandidate, n.role)
+	tn, n := newCandidateNet(t, 5)
 	receive(tn, 1, 0, MsgVoteResp{Term: n.term})
 	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
 	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
@@ -366,10 +361,7 @@ func TestCandidateCountsLateGrants(t *testing.T) {
 // its term (Raft §5.1: a response of a stale term is ignored); the grants of
 // a candidate's earlier term do not elect it in this one.
 func TestCandidateIgnoresGrantsOfAnOlderTerm(t *testing.T) {
-	tn := newTestNet(t, 5, DefaultConfig())
-	tn.StartAll()
-	tn.Fire(0, timerElection)
-	n := tn.Node(0)
+	tn, n := newCandidateNet(t, 5)
 	old := n.term
 	tn.Fire(0, timerElection) // a split vote: a new term
 	tn.Queue = nil
@@ -386,13 +378,21 @@ func TestCandidateIgnoresGrantsOfAnOlderTerm(t *testing.T) {
 // TestHalfTheVotesDoNotElect: of four servers, a candidate needs three votes,
 // its own included; two are half, not a majority (Raft §5.2).
 func TestHalfTheVotesDoNotElect(t *testing.T) {
-	tn := newTestNet(t, 4, DefaultConfig())
-	tn.StartAll()
-	tn.Fire(0, timerElection)
-	tn.Queue = nil
-	n := tn.Node(0)
+	tn, n := newCandidateNet(t, 4)
 	receive(tn, 1, 0, MsgVoteResp{Term: n.term, Granted: true})
 	require.Equal(t, roleCandidate, n.role, "two votes of four")
 	receive(tn, 2, 0, MsgVoteResp{Term: n.term, Granted: true})
 	require.Equal(t, roleLeader, n.role)
+}
+
+// newCandidateNet starts servers servers of which server 0 campaigns, its
+// vote requests dropped: a test hands it the answers.
+func newCandidateNet(t *testing.T, servers int) (*testNet, *node) {
+	tn := newTestNet(t, servers, DefaultConfig())
+	tn.StartAll()
+	tn.Fire(0, timerElection)
+	tn.Queue = nil
+	n := tn.Node(0)
+	require.Equal(t, roleCandidate, n.role)
+	return tn, n
 }
