@@ -100,11 +100,13 @@ var plantedBugs = []struct {
 	// taking the lowest ballot's value, a new view taking the lowest view's
 	// certificate, a re-elected leader counting its first term's late
 	// acknowledgements.
-	{"paxos-bug-adopt-lowest-ballot.yaml", 10, "agreement"},        // 29/30, first at seed 1
-	{"paxos-bug-decide-any-accepted.yaml", 10, "agreement"},        // 26/30, first at seed 1
-	{"paxos-bug-count-stale-promises.yaml", 5, "agreement"},        // 100/100, first at seed 1
-	{"pbft-bug-new-view-lowest-certificate.yaml", 10, "agreement"}, // 30/30, first at seed 1
-	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},            // 23/30, first at seed 1
+	{"paxos-bug-adopt-lowest-ballot.yaml", 10, "agreement"},             // 29/30, first at seed 1
+	{"paxos-bug-decide-any-accepted.yaml", 10, "agreement"},             // 26/30, first at seed 1
+	{"paxos-bug-count-stale-promises.yaml", 5, "agreement"},             // 100/100, first at seed 1
+	{"pbft-bug-new-view-lowest-certificate.yaml", 10, "agreement"},      // 30/30, first at seed 1
+	{"pbft-bug-new-view-lowest-stable-checkpoint.yaml", 5, "agreement"}, // 100/100, first at seed 1
+	{"pbft-bug-new-view-from-2f.yaml", 5, "agreement"},                  // 97/100, first at seed 1
+	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},                 // 23/30, first at seed 1
 	// Lease reads without the vote guard: a follower cut off from the
 	// leader is elected while the leader's lease holds.
 	{"raft-bug-lease-no-vote-guard.yaml", 10, "history is not linearizable"}, // 26/30, first at seed 1

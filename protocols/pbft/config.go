@@ -157,6 +157,9 @@ const (
 	BugRestartReusesSequenceNumbers = "restart-reuses-sequence-numbers"
 	// An availability bug, which only the stable-leader check sees.
 	BugJoinOnFViewChanges = "join-on-f-view-changes"
+	// New-view computation, which only fixed timelines reach.
+	BugNewViewFrom2f       = "new-view-from-2f"
+	BugNewViewLowestStable = "new-view-lowest-stable-checkpoint"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -180,6 +183,14 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 		"change once f replicas ask for later views instead of f+1 (§4.5.2), so f faulty replicas asking for view " +
 		"after view make every correct one follow them while the primary works, and clients wait out each view " +
 		"change"},
+	newViewFrom2f: {Name: BugNewViewFrom2f, Description: "a new primary starts its view from 2f view-change " +
+		"messages instead of 2f+1 (§4.4), and backups accept such a new view: with a faulty replica's valid " +
+		"view change that carries no certificates, V may miss every certificate of a committed request, and the " +
+		"new view puts a null request in its place"},
+	newViewLowestStable: {Name: BugNewViewLowestStable, Description: "a new view starts at the lowest stable " +
+		"checkpoint of its view-change messages instead of the latest (§4.4: min-s), and re-issues the numbers " +
+		"above it from the certificates it holds, with null requests where it holds none: replicas whose " +
+		"checkpoint is later executed real requests there, whose certificates they discarded"},
 	newViewLowestCertificate: {Name: BugNewViewLowestCertificate, Description: "the new view re-issues, for each " +
 		"sequence number, the request of the prepared certificate of the lowest view instead of the highest (§4.4), " +
 		"so a request prepared long ago at one replica replaces one that a later view committed"},
@@ -220,7 +231,9 @@ const (
 	countRepeatedSigners
 	dropPreparedCerts
 	joinOnFViewChanges
+	newViewFrom2f
 	newViewLowestCertificate
+	newViewLowestStable
 	quorum2f
 	restartReusesSequenceNumbers
 	stateTransferForgetsSessions

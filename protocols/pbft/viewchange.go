@@ -160,11 +160,11 @@ func (n *node) maybeNewView() {
 	}
 	var vcs []MsgViewChange
 	for i := range n.viewChanges {
-		if n.viewChanges[i].View == n.view && len(vcs) < n.quorum {
+		if n.viewChanges[i].View == n.view && len(vcs) < n.newViewQuorum() {
 			vcs = append(vcs, n.viewChanges[i])
 		}
 	}
-	if len(vcs) < n.quorum {
+	if len(vcs) < n.newViewQuorum() {
 		return
 	}
 	stable, cmds := n.computeNewView(vcs)
@@ -194,6 +194,16 @@ func (n *node) prefers(c, best *PreparedCert) bool {
 	return c.View > best.View
 }
 
+// newViewQuorum is how many view-change messages a new view needs: 2f+1
+// (§4.4), whose certificates then include one of every correct replica that
+// prepared a committed request; 2f with the planted bug new-view-from-2f.
+func (n *node) newViewQuorum() int {
+	if n.bugs.Has(newViewFrom2f) {
+		return n.quorum - 1
+	}
+	return n.quorum
+}
+
 // computeNewView is the new primary's computation of §4.4, which backups
 // repeat: min-s is the latest stable checkpoint in V, max-s the highest
 // sequence number of a prepared certificate in V, and for every sequence
@@ -202,8 +212,9 @@ func (n *node) prefers(c, best *PreparedCert) bool {
 // returns the checkpoint at min-s and the requests for min-s+1..max-s.
 func (n *node) computeNewView(vcs []MsgViewChange) (CheckpointCert, []service.Command) {
 	var stable CheckpointCert
+	lowest := n.bugs.Has(newViewLowestStable) // planted bug: min-s the lowest
 	for i := range vcs {
-		if vcs[i].Stable.Seq > stable.Seq {
+		if seq := vcs[i].Stable.Seq; (!lowest && seq > stable.Seq) || (lowest && (i == 0 || seq < stable.Seq)) {
 			stable = vcs[i].Stable
 		}
 	}
@@ -255,7 +266,7 @@ func (n *node) handleNewView(m MsgNewView) {
 // each pre-prepare signed by the view's primary. It returns the stable
 // checkpoint of V, or the probe of the first check that failed.
 func (n *node) checkNewView(m *MsgNewView) (CheckpointCert, string) {
-	if len(m.ViewChanges) < n.quorum {
+	if len(m.ViewChanges) < n.newViewQuorum() {
 		return CheckpointCert{}, ProbeNewViewRejectedTooFew
 	}
 	var seen uint64
