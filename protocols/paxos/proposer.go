@@ -57,7 +57,9 @@ func (n *node) sendPrepares() {
 // handlePromise collects phase 1b answers; a majority makes this server the
 // leader of its ballot (PMS §2.2).
 func (n *node) handlePromise(from sim.NodeID, m MsgPromise) {
-	current := m.Ballot == n.ballot || (m.Ballot < n.ballot && n.bugs.Has(countStalePromises)) // planted bug: an older ballot's
+	// The planted bug count-stale-promises takes a promise of an older
+	// ballot for one of this ballot.
+	current := m.Ballot == n.ballot || (m.Ballot < n.ballot && n.bugs.Has(countStalePromises))
 	if n.role != roleProposer || !current || n.promised&bit(from) != 0 {
 		n.probe(ProbeStalePromiseIgnored)
 		return // late, stale or duplicated
