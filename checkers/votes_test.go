@@ -103,3 +103,24 @@ func TestJudgingAVoteAllocatesNothing(t *testing.T) {
 	a.Sent(0, 1, 0, 1, m)
 	require.Zero(t, testing.AllocsPerRun(100, func() { a.Sent(0, 1, 0, 2, m) }))
 }
+
+// TestVotesJudgeEveryVoteOfAMessage: a message casting several votes is a
+// violation if any of them takes back an earlier one, whatever follows it in
+// the message; and a vote exactly voteWindow below the highest index is
+// still judged (only the ones further behind are forgotten).
+func TestVotesJudgeEveryVoteOfAMessage(t *testing.T) {
+	a := NewAgreement().(*agreement)
+	require.Nil(t, a.Sent(0, 1, 0, 1, vote("prepare", 1, 7, 0xa)))
+	two := ballot{kind: "prepare", term: 1, values: map[uint64]uint64{7: 0xb, 8: 0xc}, order: []uint64{7, 8}}
+	v := a.Sent(0, 2, 0, 1, two)
+	require.NotNil(t, v, "the first vote of the message takes back an earlier one")
+	require.Contains(t, v.Message, "prepare of term 1, index 7: a (to n1, event 1), then b (to n1)")
+
+	w := NewAgreement().(*agreement)
+	top := uint64(2*voteWindow + 1) // one more than the series holds before it forgets
+	for i := uint64(1); i <= top; i++ {
+		require.Nil(t, w.Sent(0, i, 0, 1, vote("prepare", 1, i, 0xa)))
+	}
+	require.NotNil(t, w.Sent(0, 0, 0, 1, vote("prepare", 1, top-voteWindow, 0xb)), "exactly voteWindow behind: still judged")
+	require.Nil(t, w.Sent(0, 0, 0, 1, vote("prepare", 1, top-voteWindow-1, 0xb)), "further behind: forgotten")
+}

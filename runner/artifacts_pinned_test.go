@@ -43,3 +43,42 @@ func TestPinnedFileTooLargeKeepsTheSwarm(t *testing.T) {
 	require.Empty(t, back.Swarm)
 	require.Len(t, back.Faults, 10)
 }
+
+// TestPinnedKeepsTheStepsThatFired: a pinned swarm scenario writes out the
+// one-shot steps due at or before the run's end, the one due exactly then
+// included, and no later one; a scenario without a swarm gets no note.
+func TestPinnedKeepsTheStepsThatFired(t *testing.T) {
+	sc, err := scenarios.Parse("swarm.yaml", []byte("protocol: raft\nnodes: 5\nduration: 10s\nswarm: [pause]\n"))
+	require.NoError(t, err)
+	rep := &Report{Seed: 3, SimTime: 2 * time.Second}
+	for _, at := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
+		rep.swarmSteps = append(rep.swarmSteps, faults.Step{At: scenarios.Duration(at), Pause: faults.Random(),
+			Down: scenarios.Duration(100 * time.Millisecond)})
+	}
+	p := Pinned(sc, rep)
+	require.Empty(t, p.Swarm)
+	require.Len(t, p.Faults, 2)
+	require.Equal(t, scenarios.Duration(2*time.Second), p.Faults[1].At, "due exactly at the end: fired")
+
+	plain, err := scenarios.Parse("plain.yaml", []byte("protocol: raft\nnodes: 5\nduration: 10s\n"))
+	require.NoError(t, err)
+	data, err := pinnedFile(plain, &Report{Seed: 3, SimTime: 2 * time.Second})
+	require.NoError(t, err)
+	require.False(t, strings.HasPrefix(string(data), "#"), "no swarm, no note: %.200s", data)
+}
+
+// TestPinnedFileTooLargeCountsTheSwarmsSteps: the note of a pinned file that
+// keeps the swarm counts the steps the swarm drew, not the scenario's own.
+func TestPinnedFileTooLargeCountsTheSwarmsSteps(t *testing.T) {
+	sc, err := scenarios.Parse("long.yaml", []byte("protocol: raft\nnodes: 5\nduration: 2h\nswarm: [pause]\n"+
+		"faults:\n  - {at: 1ms, partition: isolate-random, for: 50ms}\n"))
+	require.NoError(t, err)
+	rep := &Report{Seed: 9, SimTime: 2 * time.Hour}
+	for i := range 20_000 {
+		rep.swarmSteps = append(rep.swarmSteps, faults.Step{At: scenarios.Duration(time.Duration(i+1) * 300 * time.Millisecond),
+			Pause: faults.Random(), Down: scenarios.Duration(100 * time.Millisecond)})
+	}
+	data, err := pinnedFile(sc, rep)
+	require.NoError(t, err)
+	require.Contains(t, string(data), "# out (20000 steps, ", "%.300s", data)
+}

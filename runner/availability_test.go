@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -51,4 +52,54 @@ func TestProgressWatchesOneSteadyMajority(t *testing.T) {
 	require.False(t, a.broken(1, 0))
 	w.Cut(1, 0)
 	require.True(t, a.broken(1, 0))
+}
+
+// TestLeaderStruckOnlyJustAfterItsElection: the progress check's wait
+// restarts once when the leader announced last (by a correct server) goes
+// down or is paused less than a tenth of the bound after its latest
+// announcement; not again while it stays down, not when it led that long,
+// not for a Byzantine server's announcement.
+func TestLeaderStruckOnlyJustAfterItsElection(t *testing.T) {
+	w, err := sim.NewWorld(sim.Config{Seed: 1, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
+	require.NoError(t, err)
+	for range 5 {
+		w.AddServer(func(sim.NodeID) sim.Node { return quiet{} })
+	}
+	w.RunUntil(0)
+	at := func(d time.Duration) { w.RunUntil(sim.Time(0).Add(d)) }
+	a := &availability{r: &run{world: w, config: configView{everyone: true}, byzantine: []ByzantineServer{{ID: 4}}},
+		check: checkers.NewProgressCheck(time.Second), leader: sim.None} // a tenth of the bound: 100ms
+	leader := func(id sim.NodeID) { a.announced(sim.Observation{Kind: sim.ObsLeader, Node: id}) }
+
+	require.False(t, a.leaderStruck(), "no leader yet")
+	leader(1)
+	at(50 * time.Millisecond)
+	require.False(t, a.leaderStruck(), "up and running")
+	w.Pause(1)
+	require.True(t, a.leaderStruck(), "paused 50ms after its election")
+	require.False(t, a.leaderStruck(), "still paused: struck once, not at every sample")
+	w.Resume(1)
+	require.False(t, a.leaderStruck())
+
+	at(300 * time.Millisecond)
+	leader(1) // elected again
+	at(350 * time.Millisecond)
+	w.Crash(1)
+	require.True(t, a.leaderStruck(), "crashed 50ms after its latest election")
+	w.Restart(1)
+	require.False(t, a.leaderStruck())
+
+	leader(2)
+	at(450 * time.Millisecond)
+	w.Crash(2)
+	require.False(t, a.leaderStruck(), "crashed a tenth of the bound after its election: it had its chance")
+
+	at(500 * time.Millisecond)
+	leader(3)
+	leader(4) // Byzantine: not followed
+	at(520 * time.Millisecond)
+	w.Crash(4)
+	require.False(t, a.leaderStruck(), "a Byzantine server's announcement")
+	w.Crash(3)
+	require.True(t, a.leaderStruck(), "the correct leader announced last")
 }
