@@ -17,6 +17,17 @@ func (quiet) Start(sim.Env)                            {}
 func (quiet) Receive(sim.Env, sim.NodeID, sim.Message) {}
 func (quiet) Timer(sim.Env, sim.TimerKind)             {}
 
+// quietWorld is a started world of five quiet servers and 1ms links.
+func quietWorld(t *testing.T) *sim.World {
+	w, err := sim.NewWorld(sim.Config{Seed: 1, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
+	require.NoError(t, err)
+	for range 5 {
+		w.AddServer(func(sim.NodeID) sim.Node { return quiet{} })
+	}
+	w.RunUntil(0)
+	return w
+}
+
 // The progress check watches one majority that stays healthy, server by
 // server and incarnation by incarnation: a majority made of other servers at
 // each sample (servers crashing and restarting in turn, a swarm's
@@ -25,12 +36,7 @@ func (quiet) Timer(sim.Env, sim.TimerKind)             {}
 // reported progress failures of healthy-looking majorities that were never
 // the same servers, or talked through 40% loss.
 func TestProgressWatchesOneSteadyMajority(t *testing.T) {
-	w, err := sim.NewWorld(sim.Config{Seed: 1, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
-	require.NoError(t, err)
-	for range 5 {
-		w.AddServer(func(sim.NodeID) sim.Node { return quiet{} })
-	}
-	w.RunUntil(0)
+	w := quietWorld(t)
 	a := &availability{r: &run{world: w, config: configView{everyone: true}}}
 	ids := func(ns ...sim.NodeID) []sim.NodeID { return ns }
 
@@ -60,12 +66,7 @@ func TestProgressWatchesOneSteadyMajority(t *testing.T) {
 // announcement; not again while it stays down, not when it led that long,
 // not for a Byzantine server's announcement.
 func TestLeaderStruckOnlyJustAfterItsElection(t *testing.T) {
-	w, err := sim.NewWorld(sim.Config{Seed: 1, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
-	require.NoError(t, err)
-	for range 5 {
-		w.AddServer(func(sim.NodeID) sim.Node { return quiet{} })
-	}
-	w.RunUntil(0)
+	w := quietWorld(t)
 	at := func(d time.Duration) { w.RunUntil(sim.Time(0).Add(d)) }
 	a := &availability{r: &run{world: w, config: configView{everyone: true}, byzantine: []ByzantineServer{{ID: 4}}},
 		check: checkers.NewProgressCheck(time.Second), leader: sim.None} // a tenth of the bound: 100ms
