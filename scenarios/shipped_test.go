@@ -53,3 +53,20 @@ func TestReadmeExamplesParse(t *testing.T) {
 		require.NoError(t, err, "example %d:\n%s", i, example)
 	}
 }
+
+// TestEveryShippedScenarioHasARow keeps README.md's catalogue whole: each
+// scenario beside this package has a row of its own in a table of shipped
+// scenarios, or falls under a row naming a family (pbft-byz-<behaviour>-n4).
+func TestEveryShippedScenarioHasARow(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	readme := string(data)
+	files, err := filepath.Glob("*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		if strings.HasPrefix(f, "pbft-byz-") && strings.Contains(readme, "| `pbft-byz-<behaviour>-n") {
+			continue
+		}
+		assert.True(t, strings.Contains(readme, "| `"+f+"` |"), "README.md has no row for %s", f)
+	}
+}
