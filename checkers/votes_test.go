@@ -116,6 +116,13 @@ func TestVotesJudgeEveryVoteOfAMessage(t *testing.T) {
 	require.NotNil(t, v, "the first vote of the message takes back an earlier one")
 	require.Contains(t, v.Message, "prepare of term 1, index 7: a (to n1, event 1), then b (to n1)")
 
+	b := NewAgreement().(*agreement)
+	require.Nil(t, b.Sent(0, 1, 0, 1, vote("prepare", 1, 7, 0xa)))
+	last := ballot{kind: "prepare", term: 1, values: map[uint64]uint64{8: 0xc, 7: 0xb}, order: []uint64{8, 7}}
+	v = b.Sent(0, 2, 0, 1, last)
+	require.NotNil(t, v, "the second vote of the message takes back an earlier one")
+	require.Contains(t, v.Message, "prepare of term 1, index 7: a (to n1, event 1), then b (to n1)")
+
 	w := NewAgreement().(*agreement)
 	top := uint64(2*voteWindow + 1) // one more than the series holds before it forgets
 	for i := uint64(1); i <= top; i++ {

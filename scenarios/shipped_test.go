@@ -3,6 +3,8 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +58,8 @@ func TestReadmeExamplesParse(t *testing.T) {
 
 // TestEveryShippedScenarioHasARow keeps README.md's catalogue whole: each
 // scenario beside this package has a row of its own in a table of shipped
-// scenarios, or falls under a row naming a family (pbft-byz-<behaviour>-n4).
+// scenarios, or falls under a row naming a family: pbft-byz-<behaviour>-n4
+// and -n7, whose file name must then say what the file holds.
 func TestEveryShippedScenarioHasARow(t *testing.T) {
 	data, err := os.ReadFile("README.md")
 	require.NoError(t, err)
@@ -65,8 +68,30 @@ func TestEveryShippedScenarioHasARow(t *testing.T) {
 	require.NoError(t, err)
 	for _, f := range files {
 		if strings.HasPrefix(f, "pbft-byz-") && strings.Contains(readme, "| `pbft-byz-<behaviour>-n") {
+			assertNamedForItsByzantine(t, f)
 			continue
 		}
 		assert.True(t, strings.Contains(readme, "| `"+f+"` |"), "README.md has no row for %s", f)
+	}
+}
+
+// byzantineFamily is the name of a pbft-byz scenario: its behaviour, then
+// its number of replicas.
+var byzantineFamily = regexp.MustCompile(`^pbft-byz-([a-z-]+)-n(4|7)\.yaml$`)
+
+// assertNamedForItsByzantine checks that a pbft-byz-<behaviour>-n<N> file has
+// N replicas and Byzantine ones playing that behaviour, so that the
+// family's README row describes it.
+func assertNamedForItsByzantine(t *testing.T, file string) {
+	t.Helper()
+	m := byzantineFamily.FindStringSubmatch(file)
+	if !assert.NotNil(t, m, "%s: not named pbft-byz-<behaviour>-n4 or -n7", file) {
+		return
+	}
+	sc, err := ParseFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, m[2], strconv.Itoa(sc.Nodes), "%s: nodes", file)
+	if assert.NotEmpty(t, sc.Byzantine, "%s: no byzantine servers", file) {
+		assert.Equal(t, m[1], sc.Byzantine[0].Behaviour, "%s: behaviour", file)
 	}
 }

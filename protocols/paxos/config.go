@@ -115,8 +115,8 @@ const (
 	BugDecideAnyAccepted  = "decide-any-accepted"
 	BugCountStalePromises = "count-stale-promises"
 	// Phase 1 over lost slot records, and over a new configuration.
-	BugOneLostRecordAtATime   = "one-lost-record-at-a-time"
-	BugProposeUncoveredConfig = "propose-uncovered-configuration"
+	BugOneLostRecordAtATime          = "one-lost-record-at-a-time"
+	BugProposeUncoveredConfiguration = "propose-uncovered-configuration"
 	// Log compaction: caught by the digests of the replicas' states at
 	// every snapshot_interval-th slot (sim.Observation.State).
 	BugSnapshotForgetsSessions = "snapshot-forgets-sessions"
@@ -151,7 +151,7 @@ var knownBugs = service.BugTable[bug]{Protocol: "paxos", Bugs: []Bug{
 		"records of a slot to disk corruption leaves them out of the slot's majority one at a time instead of all at " +
 		"once: when two promisers lost the same slot, it counts one of them toward a majority that can report on it, " +
 		"learns nothing there, and proposes another value in a slot where one was chosen"},
-	proposeUncoveredConfig: {Name: BugProposeUncoveredConfig, Description: "a leader proposes in the slots a new " +
+	proposeUncoveredConfig: {Name: BugProposeUncoveredConfiguration, Description: "a leader proposes in the slots a new " +
 		"configuration governs although no majority of that configuration promised its ballot (its phase 1 " +
 		"predates the change): it sends its proposals to the old configuration's members only, and counts a " +
 		"majority of the new one that may have chosen other values there under another ballot (PMS §3, alpha " +

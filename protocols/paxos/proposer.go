@@ -109,14 +109,13 @@ func (n *node) phase1Done() bool {
 		if n.isChosen(u.slot) {
 			continue
 		}
-		var blind uint64
-		for _, v := range n.p1Unknown {
-			if v.slot == u.slot {
-				blind |= v.servers
+		blind := u.servers // planted bug oneLostRecordAtATime: the others that lost the slot count
+		if !n.bugs.Has(oneLostRecordAtATime) {
+			for _, v := range n.p1Unknown {
+				if v.slot == u.slot {
+					blind |= v.servers
+				}
 			}
-		}
-		if n.bugs.Has(oneLostRecordAtATime) {
-			blind = u.servers // planted bug: the others that lost the slot count
 		}
 		for _, c := range n.ballotConfs {
 			if !isQuorum(n.promised&^blind, c) {

@@ -157,9 +157,10 @@ const (
 	BugRestartReusesSequenceNumbers = "restart-reuses-sequence-numbers"
 	// An availability bug, which only the stable-leader check sees.
 	BugJoinOnFViewChanges = "join-on-f-view-changes"
-	// New-view computation, which only fixed timelines reach.
-	BugNewViewFrom2f       = "new-view-from-2f"
-	BugNewViewLowestStable = "new-view-lowest-stable-checkpoint"
+	// New-view computation, which random fault mixes reach rarely or never:
+	// the fixed timelines pbft-new-view-* do.
+	BugNewViewFrom2f                 = "new-view-from-2f"
+	BugNewViewLowestStableCheckpoint = "new-view-lowest-stable-checkpoint"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -187,7 +188,7 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 		"messages instead of 2f+1 (§4.4), and backups accept such a new view: with a faulty replica's valid " +
 		"view change that carries no certificates, V may miss every certificate of a committed request, and the " +
 		"new view puts a null request in its place"},
-	newViewLowestStable: {Name: BugNewViewLowestStable, Description: "a new view starts at the lowest stable " +
+	newViewLowestStable: {Name: BugNewViewLowestStableCheckpoint, Description: "a new view starts at the lowest stable " +
 		"checkpoint of its view-change messages instead of the latest (§4.4: min-s), and re-issues the numbers " +
 		"above it from the certificates it holds, with null requests where it holds none: replicas whose " +
 		"checkpoint is later executed real requests there, whose certificates they discarded"},

@@ -124,9 +124,13 @@
 //
 // # Planted bugs
 //
-// Config.Bugs switches on deliberate deviations (KnownBugs) that the
-// simulator's checkers must expose: quorum-2f, drop-prepared-certs,
-// client-first-reply, new-view-lowest-certificate (the new view takes the
-// certificate of the lowest view) and the acceptance checks that the
-// adversaries reach (adversaries.go).
+// Config.Bugs switches on deliberate deviations from the paper, off by
+// default, each a classic mistake that a shipped scenario's checkers must
+// expose: KnownBugs lists them with a description of each (simrun
+// protocols prints it), and the README's table of planted bugs names the
+// check that catches each. They are listed there only, so that no second
+// list here goes stale.
+//
+// The scenarios in scenarios/bugs/pbft-bug-*.yaml expose each bug, and
+// runner/bugs_test.go proves it with a bounded sweep.
 package pbft

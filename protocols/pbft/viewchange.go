@@ -204,6 +204,17 @@ func (n *node) newViewQuorum() int {
 	return n.quorum
 }
 
+// startsAt reports whether the new view starts at checkpoint c rather than at
+// best, the choice among the view changes before c (none if first): min-s is
+// the latest stable checkpoint in V (§4.4), or, with the planted bug
+// new-view-lowest-stable-checkpoint, the lowest.
+func (n *node) startsAt(c, best CheckpointCert, first bool) bool {
+	if n.bugs.Has(newViewLowestStable) {
+		return first || c.Seq < best.Seq
+	}
+	return c.Seq > best.Seq
+}
+
 // computeNewView is the new primary's computation of §4.4, which backups
 // repeat: min-s is the latest stable checkpoint in V, max-s the highest
 // sequence number of a prepared certificate in V, and for every sequence
@@ -212,9 +223,8 @@ func (n *node) newViewQuorum() int {
 // returns the checkpoint at min-s and the requests for min-s+1..max-s.
 func (n *node) computeNewView(vcs []MsgViewChange) (CheckpointCert, []service.Command) {
 	var stable CheckpointCert
-	lowest := n.bugs.Has(newViewLowestStable) // planted bug: min-s the lowest
 	for i := range vcs {
-		if seq := vcs[i].Stable.Seq; (!lowest && seq > stable.Seq) || (lowest && (i == 0 || seq < stable.Seq)) {
+		if n.startsAt(vcs[i].Stable, stable, i == 0) {
 			stable = vcs[i].Stable
 		}
 	}

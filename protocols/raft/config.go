@@ -138,8 +138,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("raft: bug %s needs read_mode: lease", leaseBug)
 		}
 	}
-	if slices.Contains(c.Bugs, BugReadJoinsEarlierRound) && c.ReadMode != ReadIndex && c.ReadMode != ReadLease {
-		return fmt.Errorf("raft: bug %s needs read_mode: read-index or lease", BugReadJoinsEarlierRound)
+	if slices.Contains(c.Bugs, BugReadIndexJoinsEarlierRound) && c.ReadMode != ReadIndex && c.ReadMode != ReadLease {
+		return fmt.Errorf("raft: bug %s needs read_mode: read-index or lease", BugReadIndexJoinsEarlierRound)
 	}
 	if slices.Contains(c.Bugs, BugCheckQuorumOnSend) && !c.CheckQuorum {
 		return fmt.Errorf("raft: bug %s needs check_quorum: true", BugCheckQuorumOnSend)
@@ -180,15 +180,15 @@ const (
 	BugMatchNeverLowered       = "match-never-lowered"
 	// A weaker-consistency option: the log and every replica's state stay
 	// correct, only reads are served weaker than linearizable.
-	BugStaleFollowerReads    = "stale-follower-reads"
-	BugLeaderLocalReads      = "leader-local-reads"
-	BugFollowerWriteCache    = "follower-write-cache"
-	BugLeaseFromAcks         = "lease-from-acks"
-	BugLeaseNoDriftMargin    = "lease-no-drift-margin"
-	BugLeaseNoVoteGuard      = "lease-no-vote-guard"
-	BugRestartForgetsGuard   = "restart-forgets-lease-guard"
-	BugPartialTransactions   = "partial-transactions"
-	BugReadJoinsEarlierRound = "read-index-joins-earlier-round"
+	BugStaleFollowerReads         = "stale-follower-reads"
+	BugLeaderLocalReads           = "leader-local-reads"
+	BugFollowerWriteCache         = "follower-write-cache"
+	BugLeaseFromAcks              = "lease-from-acks"
+	BugLeaseNoDriftMargin         = "lease-no-drift-margin"
+	BugLeaseNoVoteGuard           = "lease-no-vote-guard"
+	BugRestartForgetsGuard        = "restart-forgets-lease-guard"
+	BugPartialTransactions        = "partial-transactions"
+	BugReadIndexJoinsEarlierRound = "read-index-joins-earlier-round"
 	// Leadership transfer (thesis §3.10).
 	BugTransferKeepsProposing = "transfer-keeps-proposing"
 	// Membership changes (thesis ch. 4).
@@ -263,7 +263,7 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"transactions: the leader logs a transaction in two parts, the second only once the first applied, with " +
 		"other commands in between, and answers when the second applied: other transactions see half of it, and it " +
 		"sees theirs (not serializable); a leader deposed midway leaves it applied partly"},
-	readJoinsEarlierRound: {Name: BugReadJoinsEarlierRound, Description: "a weaker-consistency option (read_mode: " +
+	readJoinsEarlierRound: {Name: BugReadIndexJoinsEarlierRound, Description: "a weaker-consistency option (read_mode: " +
 		"read-index, or lease once the lease ran out): a read that reaches the leader while a heartbeat round is in " +
 		"flight waits for that round instead of one sent after it arrived (thesis §6.4): the round's " +
 		"acknowledgements, sent before the read came, may predate a newer leader's election and writes, so a deposed " +

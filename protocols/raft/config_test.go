@@ -30,6 +30,11 @@ func TestConfigValidate(t *testing.T) {
 			Err: "bug lease-no-drift-margin needs read_mode: lease"},
 		{Name: "vote-guard bug without a lease", Change: func(c *Config) { c.Bugs = []string{BugLeaseNoVoteGuard} },
 			Err: "bug lease-no-vote-guard needs read_mode: lease"},
+		{Name: "read-index bug with log reads", Change: func(c *Config) { c.Bugs = []string{BugReadIndexJoinsEarlierRound} },
+			Err: "bug read-index-joins-earlier-round needs read_mode: read-index or lease"},
+		{Name: "read-index bug with a lease", Change: func(c *Config) {
+			c.ReadMode, c.Bugs = ReadLease, []string{BugReadIndexJoinsEarlierRound}
+		}},
 		{Name: "check-quorum bug without check-quorum", Change: func(c *Config) { c.Bugs = []string{BugCheckQuorumOnSend} },
 			Err: "bug check-quorum-on-send needs check_quorum: true"},
 		{Name: "pre-vote and check-quorum", Change: func(c *Config) { c.PreVote, c.CheckQuorum = true, true }},

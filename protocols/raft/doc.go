@@ -192,53 +192,11 @@
 // # Planted bugs
 //
 // Config.Bugs switches on deliberate deviations from the paper, off by
-// default (KnownBugs lists them):
-//
-//   - commit-old-term: the leader commits an entry of an earlier term as soon
-//     as a majority stores it. Figure 8: a later leader whose log ends in a
-//     higher term can still overwrite it, so two servers observe different
-//     commands committed at one index.
-//   - forget-vote: votedFor is kept in memory only (the disk records no
-//     vote), so a server that crashes and restarts within a term can vote
-//     again in that term and elect a second leader.
-//   - ack-before-sync: log writes are not synced before the MsgAppResp that
-//     acknowledges them (nor before the leader counts its own copy); only a
-//     change of term or vote syncs the disk. A crash of a majority loses
-//     committed entries, and a new leader commits different ones.
-//   - count-stale-acks: a leader counts an AppendEntries response of an
-//     older term toward a follower's match index, so a leader re-elected
-//     after its log was truncated takes a late acknowledgement of entries it
-//     no longer has for its new ones and commits entries a minority holds.
-//   - no-term-check-on-vote: votes are granted without the up-to-date check
-//     of §5.4.1, so a server with a stale log can win and overwrite committed
-//     entries.
-//   - lease-no-drift-margin (ReadLease only, a weaker-consistency option):
-//     the lease lasts the whole ElectionTimeoutMin, with no allowance for
-//     clock drift; a leader whose clock runs slow still answers under its
-//     lease after the others elected a new leader.
-//   - lease-no-vote-guard (ReadLease only, a weaker-consistency option): a
-//     server that heard from a leader within ElectionTimeoutMin still votes
-//     for another candidate and adopts its term, so a follower cut off from
-//     the leader is elected while the leader still serves reads under its
-//     lease.
-//   - snapshot-forgets-config: a snapshot carries the initial configuration
-//     instead of the one in force at its index, so servers whose
-//     configuration entries were compacted fall back to the initial members
-//     and count their votes and acknowledgements.
-//   - snapshot-forgets-sessions: a restored or installed snapshot brings the
-//     state machine back without the client sessions, so a command the log
-//     holds twice (a client's retry) runs twice on that server and its state
-//     parts from the others'.
-//   - install-stale-snapshot: a follower installs a snapshot from the leader
-//     that its commit index already passed, so its state machine goes back
-//     and applies the entries after the snapshot a second time.
-//   - check-quorum-on-send (availability, check_quorum only): the leader
-//     counts a server as active when it sends it a heartbeat, not when it
-//     hears from it, so a leader cut off from a majority never steps down.
-//   - no-append-retry (liveness only): the leader never retries an
-//     AppendEntries (§5.3 retries indefinitely), so a lost append or a
-//     rejection leaves a follower behind for good; the cross-server
-//     assertions stay on, since safety still holds.
+// default, each a classic mistake that a shipped scenario's checkers must
+// expose: KnownBugs lists them with a description of each (simrun
+// protocols prints it), and the README's table of planted bugs names the
+// check that catches each. They are listed there only, so that no second
+// list here goes stale.
 //
 // When truncation reaches a committed entry under a bug, the server lowers
 // its commit index and rebuilds its state machine from the surviving prefix,

@@ -115,12 +115,20 @@ func (n *node) offLogRead(from sim.NodeID, cmd service.Command) bool {
 	}) {
 		return true // a retry of a read that waits already: one answer will do
 	}
-	if len(n.reads.open) == 0 || !n.bugs.Has(readJoinsEarlierRound) { // planted bug: join the round in flight
+	if !n.joinsRoundInFlight() {
 		n.startRound()
 	}
 	n.reads.waiting = append(n.reads.waiting, waitingRead{from: from, cmd: cmd, round: n.reads.round})
 	n.confirmRounds() // a one-server cluster confirms at once
 	return true
+}
+
+// joinsRoundInFlight reports whether a new read waits for the heartbeat round
+// already in flight. It never does: only a round sent after the read arrived
+// proves the leader was still the leader then (thesis §6.4). The planted bug
+// readJoinsEarlierRound joins the open round instead.
+func (n *node) joinsRoundInFlight() bool {
+	return n.bugs.Has(readJoinsEarlierRound) && len(n.reads.open) > 0
 }
 
 // leaseHolds reports whether the leader's lease covers its clock's reading

@@ -217,7 +217,7 @@ func TestLeaseCandidateStartsPastIgnoredTerms(t *testing.T) {
 // round is lost; with the planted bug it joins round 1 and is answered on
 // those answers.
 func TestReadIndexReadWaitsForARoundSentAfterIt(t *testing.T) {
-	for _, bugs := range [][]string{nil, {BugReadJoinsEarlierRound}} {
+	for _, bugs := range [][]string{nil, {BugReadIndexJoinsEarlierRound}} {
 		tn := newReadNet(t, ReadIndex, bugs...)
 		tn.Request(reader, 0, 2, "get x")
 		tn.Step()               // round 1 goes out for the first read
