@@ -35,8 +35,10 @@ func (in *Injector) crash(i int, s Step) {
 }
 
 // crashMidStep arms a torn step on id; the crash, its count and its restart
-// timer happen when the step is torn. Until then the server counts as up
-// (max_down), and an armed server that is crashed otherwise is disarmed.
+// timer happen when the step is torn. Until then the server counts as down
+// for max_down (downCount), and an armed server that is crashed otherwise is
+// disarmed. A server that makes no effects (one that halted) is never torn
+// and keeps counting as down, as a halted server is down to its peers.
 func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
 	in.firing.scheduled = true // pinned even though nothing changed yet
 	pinned := len(in.executed) // record appends this firing there, right after fire

@@ -312,16 +312,18 @@ func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) 
 
 // run is one world under construction and its observers.
 type run struct {
-	sc       *scenarios.Scenario
-	opts     Options
-	world    *sim.World
-	load     *workload.Workload
-	faults   *faults.Injector
-	monitor  *checkers.Monitor
-	seen     Announced
-	leaders  map[leadership]struct{} // the leaderships announced: only counted
-	digested int                     // commits and applies announced with a digest or a result (vacuity.go)
-	outcome  sim.Outcome
+	sc      *scenarios.Scenario
+	opts    Options
+	world   *sim.World
+	load    *workload.Workload
+	faults  *faults.Injector
+	monitor *checkers.Monitor
+	// durability judges halts whatever the scenario lists (checkers.Durability).
+	durability *checkers.Durability
+	seen       Announced
+	leaders    map[leadership]struct{} // the leaderships announced: only counted
+	digested   int                     // commits and applies announced with a digest or a result (vacuity.go)
+	outcome    sim.Outcome
 
 	backoff   time.Duration // Servers.Backoff
 	stepDown  time.Duration // Servers.StepDown
@@ -384,9 +386,11 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, err
 	}
+	durability := checkers.NewDurability(func(id sim.NodeID) bool { return inj.Damaged().Has(id) })
+	invs = append(invs, durability)
 	byzIDs := byzantineIDs(byz)
 	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
-		monitor: checkers.AttachCorrect(w, invs, byzIDs), progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
+		monitor: checkers.AttachCorrect(w, invs, byzIDs), durability: durability, progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
 	if r.tolerates > 0 {
 		r.monitor.ExcuseSenders(r.faultyByBudget)
 	}
@@ -696,6 +700,9 @@ func (r *run) judge() *Report {
 	rep.Ops = OpCounts{OK: ok, Failed: failed, Unknown: unknown}
 	rep.Class, rep.Reason = Pass, ""
 	for _, v := range r.monitor.Results() {
+		if v.Name == checkers.NameDurability && !r.durability.Judged() {
+			continue // no server halted: nothing was judged, and every run would list it
+		}
 		rep.Checks = append(rep.Checks, CheckResult{Name: v.Name, Verdict: v.Verdict.String(), Detail: v.Detail})
 	}
 	switch {

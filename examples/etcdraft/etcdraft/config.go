@@ -83,6 +83,7 @@ const (
 	BugCorruptAsTorn     = "corrupt-as-torn"
 	BugLocalReads        = "local-reads"
 	BugNoDuplicateReply  = "no-duplicate-reply"
+	BugHardStateFirst    = "hardstate-before-entries"
 )
 
 // bug is a planted bug's position in knownBugs, its bit in a bugSet.
@@ -91,6 +92,7 @@ type bug uint8
 // The planted bugs' positions, in the order of their names.
 const (
 	corruptAsTorn bug = iota
+	hardStateFirst
 	localReads
 	noDuplicateReply
 	noHardState
@@ -106,6 +108,10 @@ var knownBugs = service.BugTable[bug]{Protocol: "etcdraft", Bugs: []service.Bug{
 	corruptAsTorn: {Name: BugCorruptAsTorn, Description: "recovery takes a log record that fails its checksum for a torn write " +
 		"and drops it with every entry after it, instead of halting (etcd's WAL refuses to start), and never compares the " +
 		"log with the HardState's commit index: a server forgets entries it helped commit"},
+	hardStateFirst: {Name: BugHardStateFirst, Description: "a Ready's HardState is written before its entries and the " +
+		"deletion of the stale suffix they replace, not after: the sync covers both, but a crash that cuts the step " +
+		"between them on a disk that tears writes keeps a commit index over entries that never reached the disk, and " +
+		"the restarted server halts, or applies a stale entry as committed"},
 	localReads: {Name: BugLocalReads, Description: "the leader answers a get from its own state machine at once, without " +
 		"ReadIndex or a log round (Raft §8): a leader cut off from the others, deposed without knowing it, serves stale values"},
 	noDuplicateReply: {Name: BugNoDuplicateReply, Description: "only a command's first application is answered: a retry " +

@@ -23,7 +23,7 @@ func TestValidate(t *testing.T) {
 		{func(c *etcdraft.Config) { c.HeartbeatTicks = 0 }, "heartbeat_ticks 0 must be at least 1"},
 		{func(c *etcdraft.Config) { c.ElectionTicks = 5 }, "election_ticks 5 must exceed heartbeat_ticks 5"},
 		{func(c *etcdraft.Config) { c.MaxInflightMsgs = 0 }, "max_inflight_msgs 0 must be at least 1"},
-		{func(c *etcdraft.Config) { c.Bugs = []string{"nope"} }, `unknown bug "nope" (known: corrupt-as-torn, local-reads, no-duplicate-reply, no-hardstate, one-hardstate-copy, send-before-persist, sync-on-tick)`},
+		{func(c *etcdraft.Config) { c.Bugs = []string{"nope"} }, `unknown bug "nope" (known: corrupt-as-torn, hardstate-before-entries, local-reads, no-duplicate-reply, no-hardstate, one-hardstate-copy, send-before-persist, sync-on-tick)`},
 		{func(c *etcdraft.Config) { c.Bugs = []string{"no-hardstate", "no-hardstate"} }, `bug "no-hardstate" listed twice`},
 	} {
 		cfg := etcdraft.DefaultConfig()
@@ -57,7 +57,7 @@ func TestProtocolListsItsBugs(t *testing.T) {
 		names = append(names, b.Name)
 		assert.NotEmpty(t, b.Description)
 	}
-	assert.Equal(t, []string{"corrupt-as-torn", "local-reads", "no-duplicate-reply", "no-hardstate", "one-hardstate-copy",
+	assert.Equal(t, []string{"corrupt-as-torn", "hardstate-before-entries", "local-reads", "no-duplicate-reply", "no-hardstate", "one-hardstate-copy",
 		"send-before-persist", "sync-on-tick"}, names)
 	assert.Equal(t, 10*time.Millisecond, etcdraft.DefaultConfig().TickInterval)
 }

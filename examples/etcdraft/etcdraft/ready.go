@@ -65,9 +65,12 @@ func (s *server) persist(rd raft.Ready) {
 		panic("etcdraft: a snapshot arrived, but no server ever compacts its log")
 	}
 	d := s.env.Disk()
-	s.writeEntries(d, rd.Entries)
-	if !raft.IsEmptyHardState(rd.HardState) && !s.bugs.Has(noHardState) {
-		writeHardState(d, rd.HardState, s.bugs) // planted bug no-hardstate skips this
+	if s.bugs.Has(hardStateFirst) {
+		s.persistHardState(d, rd.HardState) // planted bug: the commit index before the entries it covers
+		s.writeEntries(d, rd.Entries)
+	} else {
+		s.writeEntries(d, rd.Entries)
+		s.persistHardState(d, rd.HardState)
 	}
 	if rd.MustSync {
 		if s.bugs.Has(syncOnTick) {
@@ -101,6 +104,15 @@ func (s *server) writeEntries(d *sim.Disk, entries []pb.Entry) {
 		d.Put(logKey(entries[i].Index), encode(&entries[i]))
 	}
 	s.diskLast = entries[len(entries)-1].Index
+}
+
+// persistHardState writes a Ready's HardState, if it has one, after the
+// entries it may cover: a commit index on disk must never run ahead of the
+// log on disk, whatever prefix of the step's writes a crash keeps.
+func (s *server) persistHardState(d *sim.Disk, hs pb.HardState) {
+	if !raft.IsEmptyHardState(hs) && !s.bugs.Has(noHardState) {
+		writeHardState(d, hs, s.bugs) // planted bug no-hardstate skips this
+	}
 }
 
 // send sends each message to its server, marshalled (see Message).

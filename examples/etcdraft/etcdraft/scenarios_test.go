@@ -1,6 +1,7 @@
 package etcdraft_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 )
 
 // shipped are the example's scenarios; each must pass every seed.
-var shipped = []string{"etcdraft-crash-churn.yaml", "etcdraft-partition-shapes.yaml", "etcdraft-swarm.yaml"}
+var shipped = []string{"etcdraft-crash-churn.yaml", "etcdraft-partition-shapes.yaml", "etcdraft-swarm.yaml", "etcdraft-torn-mid-step.yaml"}
 
 // TestShippedScenariosPass runs a short sweep of every shipped scenario.
 // The sweeps of README.md run hundreds of seeds; this is the smoke test.
@@ -50,7 +51,11 @@ func TestOtherOptions(t *testing.T) {
 	for _, name := range shipped {
 		t.Run(name, func(t *testing.T) {
 			sc := edited(t, name, func(s string) string {
-				return s + "protocol_options: {pre_vote: false, check_quorum: false, max_size_per_msg: 0}\n"
+				const off = "  pre_vote: false\n  check_quorum: false\n  max_size_per_msg: 0\n"
+				if strings.Contains(s, "\nprotocol_options:\n") {
+					return strings.Replace(s, "\nprotocol_options:\n", "\nprotocol_options:\n"+off, 1)
+				}
+				return s + "protocol_options:\n" + off
 			})
 			sc.Duration = scenarios.Duration(8 * time.Second) // one entry per MsgApp and per Ready is slow
 			for seed := uint64(1); seed <= seeds(2, 1); seed++ {

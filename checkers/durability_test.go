@@ -1,0 +1,25 @@
+package checkers
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/sim"
+)
+
+// TestDurabilityJudgesHaltsOnly: a halt on a disk a fault corrupted passes,
+// one on any other disk is a violation pinned to its event, and nothing but
+// halts counts as judged.
+func TestDurabilityJudgesHaltsOnly(t *testing.T) {
+	d := NewDurability(func(id sim.NodeID) bool { return id == 2 })
+	require.Nil(t, d.Observe(5, 7, sim.Observation{Kind: sim.ObsApply, Node: 1, Index: 3}))
+	require.False(t, d.Judged(), "an apply is not a halt")
+	require.Nil(t, d.Observe(5, 8, sim.Observation{Kind: sim.ObsHalt, Node: 2, Text: "raft: both copies corrupt"}))
+	require.True(t, d.Judged())
+	v := d.Observe(9, 12, sim.Observation{Kind: sim.ObsHalt, Node: 1, Text: "raft: log ends below commit"})
+	require.NotNil(t, v)
+	require.Equal(t, Violation{Checker: NameDurability, Event: 12, At: 9, Node: 1, Message: "n1 halted with its storage " +
+		"beyond repair (raft: log ends below commit), though no fault corrupted its disk: crashes lose or tear only " +
+		"unsynced writes, which a server must recover from"}, *v)
+}

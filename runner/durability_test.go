@@ -1,0 +1,71 @@
+package runner_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/sim"
+)
+
+// haltsOnRestart is a raft server that, once restarted, says its storage is
+// beyond repair (and goes on working): the halt alone is what is judged.
+type haltsOnRestart struct{ sim.Node }
+
+func (h haltsOnRestart) Start(env sim.Env) {
+	if env.Now() > 0 {
+		env.Observe(sim.Observation{Kind: sim.ObsHalt, Text: "test: halts on every restart"})
+	}
+	h.Node.Start(env)
+}
+
+// haltingServer1 is raft whose server n1 halts whenever it restarts.
+func haltingServer1(proto runner.Protocol) runner.Protocol {
+	build := proto.Build
+	proto.Build = func(c runner.Cluster) (runner.Servers, error) {
+		s, err := build(c)
+		factory := s.Factory
+		s.Factory = func(id sim.NodeID) sim.Node {
+			if id == 1 {
+				return haltsOnRestart{factory(id)}
+			}
+			return factory(id)
+		}
+		return s, err
+	}
+	return proto
+}
+
+// TestAHaltOnASoundDiskFailsTheRun: a server that halts after a crash
+// though no fault corrupted its disk fails the run on durability, whatever
+// checks the scenario lists; once a fault corrupted that disk first, the
+// same halt is the server refusing storage it cannot trust, and passes.
+func TestAHaltOnASoundDiskFailsTheRun(t *testing.T) {
+	const scenario = `protocol: raft
+nodes: 3
+duration: 2s
+workload: {clients: 2, keys: 2}
+checks: [agreement]
+faults:
+  - {at: 1s, crash: 1, down: 200ms}
+`
+	sc, proto := parsed(t, "halts.yaml", scenario)
+	rep := runSeed(t, sc, haltingServer1(proto), 1)
+	require.Equal(t, runner.Safety, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "durability violated at event ")
+	require.Contains(t, rep.Reason, "n1 halted with its storage beyond repair (test: halts on every restart), though no fault corrupted its disk")
+
+	sc, proto = parsed(t, "halts-corrupt.yaml", scenario+"  - {at: 900ms, corrupt: 1}\n")
+	rep = runSeed(t, sc, haltingServer1(proto), 1)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Contains(t, rep.Checks, runner.CheckResult{Name: checkers.NameDurability, Verdict: "pass"})
+
+	sc, proto = parsed(t, "no-halts.yaml", scenario)
+	rep = runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	for _, c := range rep.Checks {
+		require.NotEqual(t, checkers.NameDurability, c.Name, "no halt, nothing judged, nothing listed")
+	}
+}
