@@ -11,31 +11,38 @@ const NameDurability = "durability"
 
 // Durability fails a run when a server halts (sim.ObsHalt: it found its
 // storage beyond repair) although no fault damaged its disk. A crash loses a
-// server's unsynced writes, or with torn writes keeps a prefix of them and
-// tears the last, and nothing more: a server whose writes were ordered and
-// synced as its recovery assumes always finds what it needs. A halt without
-// a corrupted disk therefore means the recovery and the write path disagree:
-// state written ahead of what it depends on (a commit index persisted before
-// the entries it covers), a record overwritten in place with no second copy,
-// a sync left out. Such a server is faulty in every later run of the same
-// steps, so the checks that only wait for correct servers (liveness) never
-// see it.
+// server's unsynced writes; with torn writes it keeps a prefix of them and
+// tears the last that reaches the disk, which destroys the value that write
+// overwrites in place. That is all a crash does, and a write path built for
+// it (a second copy of what an overwrite may destroy, what a record depends
+// on written and synced before the record) always leaves its recovery
+// something sound to start from. A halt on such a disk therefore means the
+// write path and the recovery disagree: state written ahead of what it
+// depends on (a commit index persisted before the entries it covers), a
+// record overwritten in place with no second copy, a first write torn that
+// recovery takes for a lost one. Such a server is faulty in every later run
+// of the same steps, and the liveness phase, which waits only for correct
+// servers, would never say so.
+//
+// The excuse is per server and lasts: once a fault damaged a server's disk,
+// every later halt of that server passes, whatever record it halts on.
 type Durability struct {
 	damaged func(sim.NodeID) bool
-	halts   int // halts judged, of either kind
+	judged  bool // a server halted
 }
 
 // NewDurability returns the durability check. damaged reports, when a server
-// halts, whether a fault has corrupted its disk by then (the injector knows:
-// faults.Injector.Damaged); such a halt is the protocol refusing storage it
-// cannot trust, which is right.
+// halts, whether a fault has damaged its disk by then (the injector knows:
+// faults.Injector.Damaged, and for a protocol with a fault budget the disks
+// that tore writes, which it counts among its faulty servers); such a halt
+// is the protocol refusing storage it cannot trust, which is right.
 func NewDurability(damaged func(sim.NodeID) bool) *Durability {
 	return &Durability{damaged: damaged}
 }
 
 // Judged reports whether a server halted: a run without halts gives the
 // check nothing to judge, and reports leave it out.
-func (d *Durability) Judged() bool { return d.halts > 0 }
+func (d *Durability) Judged() bool { return d.judged }
 
 // Name is the check's name in reports.
 func (d *Durability) Name() string { return NameDurability }
@@ -48,10 +55,12 @@ func (d *Durability) Observe(at sim.Time, event uint64, o sim.Observation) *Viol
 	if o.Kind != sim.ObsHalt {
 		return nil
 	}
-	if d.halts++; d.damaged(o.Node) {
+	d.judged = true
+	if d.damaged(o.Node) {
 		return nil
 	}
 	return &Violation{Checker: NameDurability, Event: event, At: at, Node: o.Node,
 		Message: o.Node.String() + " halted with its storage beyond repair (" + o.Text + "), though no fault " +
-			"corrupted its disk: crashes lose or tear only unsynced writes, which a server must recover from"}
+			"corrupted its disk: a crash loses unsynced writes and tears at most the last, which a server must " +
+			"recover from"}
 }

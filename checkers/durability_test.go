@@ -20,6 +20,6 @@ func TestDurabilityJudgesHaltsOnly(t *testing.T) {
 	v := d.Observe(9, 12, sim.Observation{Kind: sim.ObsHalt, Node: 1, Text: "raft: log ends below commit"})
 	require.NotNil(t, v)
 	require.Equal(t, Violation{Checker: NameDurability, Event: 12, At: 9, Node: 1, Message: "n1 halted with its storage " +
-		"beyond repair (raft: log ends below commit), though no fault corrupted its disk: crashes lose or tear only " +
-		"unsynced writes, which a server must recover from"}, *v)
+		"beyond repair (raft: log ends below commit), though no fault corrupted its disk: a crash loses unsynced " +
+		"writes and tears at most the last, which a server must recover from"}, *v)
 }

@@ -41,7 +41,8 @@ func haltingServer1(proto runner.Protocol) runner.Protocol {
 // TestAHaltOnASoundDiskFailsTheRun: a server that halts after a crash
 // though no fault corrupted its disk fails the run on durability, whatever
 // checks the scenario lists; once a fault corrupted that disk first, the
-// same halt is the server refusing storage it cannot trust, and passes.
+// same halt is the server refusing storage it cannot trust, and passes; a
+// corruption the injector skipped excuses nothing.
 func TestAHaltOnASoundDiskFailsTheRun(t *testing.T) {
 	const scenario = `protocol: raft
 nodes: 3
@@ -61,6 +62,13 @@ faults:
 	rep = runSeed(t, sc, haltingServer1(proto), 1)
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
 	require.Contains(t, rep.Checks, runner.CheckResult{Name: checkers.NameDurability, Verdict: "pass"})
+
+	// A corruption the injector skips (at 0s no record exists yet) damages
+	// nothing, and excuses nothing.
+	sc, proto = parsed(t, "halts-skipped.yaml", scenario+"  - {at: 0s, corrupt: 1}\n")
+	rep = runSeed(t, sc, haltingServer1(proto), 1)
+	require.Equal(t, runner.Safety, rep.Class, rep.Reason)
+	require.Contains(t, rep.Reason, "durability violated")
 
 	sc, proto = parsed(t, "no-halts.yaml", scenario)
 	rep = runSeed(t, sc, proto, 1)

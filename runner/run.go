@@ -386,7 +386,13 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, err
 	}
-	durability := checkers.NewDurability(func(id sim.NodeID) bool { return inj.Damaged().Has(id) })
+	durability := checkers.NewDurability(func(id sim.NodeID) bool {
+		damaged := inj.Damaged()
+		if servers.Tolerates > 0 {
+			damaged |= inj.TornDisks() // a budgeted protocol counts these among its faulty (faultyByBudget)
+		}
+		return damaged.Has(id)
+	})
 	invs = append(invs, durability)
 	byzIDs := byzantineIDs(byz)
 	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,

@@ -133,7 +133,7 @@ func (c Config) Validate() error {
 	if err := knownBugs.Check(c.Bugs); err != nil {
 		return err
 	}
-	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard, BugRestartForgetsGuard} {
+	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard, BugRestartForgetsLeaseGuard} {
 		if slices.Contains(c.Bugs, leaseBug) && c.ReadMode != ReadLease {
 			return fmt.Errorf("raft: bug %s needs read_mode: lease", leaseBug)
 		}
@@ -166,13 +166,13 @@ type Bug = service.Bug
 
 // The planted bugs, by name.
 const (
-	BugCommitOldTerm    = "commit-old-term"
-	BugForgetVote       = "forget-vote"
-	BugAckBeforeSync    = "ack-before-sync"
-	BugNoLogCheckOnVote = "no-term-check-on-vote"
-	BugNoAppendRetry    = "no-append-retry"
-	BugSendBeforeSync   = "send-before-sync"
-	BugCountStaleAcks   = "count-stale-acks"
+	BugCommitOldTerm     = "commit-old-term"
+	BugForgetVote        = "forget-vote"
+	BugAckBeforeSync     = "ack-before-sync"
+	BugNoTermCheckOnVote = "no-term-check-on-vote"
+	BugNoAppendRetry     = "no-append-retry"
+	BugSendBeforeSync    = "send-before-sync"
+	BugCountStaleAcks    = "count-stale-acks"
 	// Availability bugs: the safety checkers cannot see them; the
 	// stale-leader and progress checks do.
 	BugLeaderIgnoresHigherTerm = "leader-ignores-higher-term"
@@ -186,7 +186,7 @@ const (
 	BugLeaseFromAcks              = "lease-from-acks"
 	BugLeaseNoDriftMargin         = "lease-no-drift-margin"
 	BugLeaseNoVoteGuard           = "lease-no-vote-guard"
-	BugRestartForgetsGuard        = "restart-forgets-lease-guard"
+	BugRestartForgetsLeaseGuard   = "restart-forgets-lease-guard"
 	BugPartialTransactions        = "partial-transactions"
 	BugReadIndexJoinsEarlierRound = "read-index-joins-earlier-round"
 	// Leadership transfer (thesis §3.10).
@@ -256,7 +256,7 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"once, a replacement) goes straight to the new configuration instead of through a joint one (thesis §4.3): a " +
 		"majority of the old configuration and one of the new may be disjoint, and each elects its own leader, who " +
 		"commits its own entries"},
-	noLogCheckOnVote: {Name: BugNoLogCheckOnVote, Description: "votes are granted without the check that the " +
+	noLogCheckOnVote: {Name: BugNoTermCheckOnVote, Description: "votes are granted without the check that the " +
 		"candidate's log is at least as up-to-date (last term, then length) as the voter's (Raft §5.4.1), so a stale " +
 		"leader overwrites committed entries"},
 	partialTransactions: {Name: BugPartialTransactions, Description: "a weaker-consistency option for list-append " +
@@ -271,7 +271,7 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 	removedServerCampaigns: {Name: BugRemovedServerCampaigns, Description: "an availability bug: a server removed " +
 		"from the configuration keeps campaigning, and members hear its vote requests (thesis §4.2.3): its ever " +
 		"higher terms depose every leader the cluster elects, which no one else can stop without pre-vote"},
-	restartForgetsGuard: {Name: BugRestartForgetsGuard, Description: "a weaker-consistency option (read_mode: lease " +
+	restartForgetsGuard: {Name: BugRestartForgetsLeaseGuard, Description: "a weaker-consistency option (read_mode: lease " +
 		"only): a restarted server votes at once instead of waiting the minimum election timeout first (thesis " +
 		"§4.2.3), so a server that acknowledged the leader's round just before it crashed elects a follower cut off " +
 		"from the leader, which takes writes while the leader serves reads under the lease that acknowledgement gave"},

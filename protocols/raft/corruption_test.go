@@ -146,6 +146,23 @@ func TestServerWithUnreadableHardStateStaysDown(t *testing.T) {
 	assert.Empty(t, tn.Replies)
 }
 
+// The very first hard state, cut anywhere by a crash before its sync (copy a
+// torn, copy b never written), was never synced, so nothing was promised on
+// it: the server starts fresh, and the disk is a fresh one's again. Halting
+// there would take a server out for good after an ordinary crash.
+func TestATornFirstHardStateStartsFresh(t *testing.T) {
+	rec := encodeHardState(hardState{term: 1, vote: 2})
+	for cut := range len(rec) {
+		d := sim.NewDisk()
+		d.Put(hardStateKeys[0], rec[:cut])
+		d.Sync()
+		st := loadState(d)
+		require.Empty(t, st.fault, "cut at %d", cut)
+		require.Equal(t, hardState{vote: sim.None}, st.hard, "cut at %d", cut)
+		require.Empty(t, d.Keys(""), "cut at %d: the torn copy is gone", cut)
+	}
+}
+
 // A chunk cut anywhere inside its last frame reads as torn, with every entry
 // before the cut; a bit flipped anywhere reads as corrupt, never as torn nor
 // sound. A bare length prefix could not tell the two: a flip that made a

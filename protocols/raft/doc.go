@@ -148,7 +148,10 @@
 //     are corrupt, the term and vote are unknown and the server stays down
 //     for good (it ignores everything, after an ObsHalt saying why: the
 //     liveness phase then counts it as faulty, like a server that never
-//     comes back);
+//     comes back). Only corruption may bring that about: the durability
+//     check fails a run in which a server halts on a disk no fault
+//     corrupted, and a crash that tears the very first hard state, before
+//     any sync, leaves a server that starts fresh;
 //   - a corrupt copy of the snapshot is rewritten from the other; both
 //     corrupt drop the whole log, with lost at least the snapshot's last
 //     entry (the hard state records it), and the leader's snapshot brings

@@ -40,7 +40,7 @@ func TestVote(t *testing.T) {
 		{"new term, older last term", other, MsgVote{Term: 3, LastIndex: 5, LastTerm: 1}, nil, false, 3, sim.None},
 		{"new term, same last term, shorter", other, MsgVote{Term: 3, LastIndex: 1, LastTerm: 2}, nil, false, 3, sim.None},
 		{"new term, later last term", other, MsgVote{Term: 3, LastIndex: 1, LastTerm: 3}, nil, true, 3, cand},
-		{"no log check (bug)", sim.None, MsgVote{Term: 2, LastIndex: 1, LastTerm: 1}, []string{BugNoLogCheckOnVote}, true, 2, cand},
+		{"no log check (bug)", sim.None, MsgVote{Term: 2, LastIndex: 1, LastTerm: 1}, []string{BugNoTermCheckOnVote}, true, 2, cand},
 		{"vote kept in memory only (bug)", sim.None, MsgVote{Term: 2, LastIndex: 2, LastTerm: 2}, []string{BugForgetVote}, true, 2, sim.None},
 	}
 	for _, tt := range tests {

@@ -202,7 +202,8 @@ type durableState struct {
 //   - A corrupt copy of the hard state or of the snapshot is rewritten from
 //     the other. If both copies of the hard state are corrupt the term and
 //     vote are unknown, and any vote could be a second vote in some term:
-//     fault is set.
+//     fault is set. One copy torn and the other missing is the first hard
+//     state cut by a crash before its sync: the server starts fresh.
 //   - Chunks at or below the snapshot's index, and chunks inside the range
 //     already read, are what a crash left of a compaction (snapshot.go
 //     orders its writes so that they are): they are deleted.
@@ -394,6 +395,14 @@ func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
 	switch {
 	case present == 0:
 		return false // a fresh server
+	case len(sound) == 0 && present < len(hardStateKeys):
+		// The first hard state, torn before its sync: both copies are
+		// written before any sync and never deleted, so a missing one
+		// means the pair was never synced and nothing was acknowledged on
+		// it. The server starts fresh, as it was before that write.
+		deleteKeys(d, hardStateKeys[:])
+		d.Sync()
+		return false
 	case len(sound) == 0:
 		st.fault = "both copies of the hard state are corrupt: term and vote are lost, so this server stays down"
 		return false

@@ -76,14 +76,14 @@ func (c Config) Validate() error {
 // The planted integrator bugs, by name: mistakes an application makes around
 // a correct raft library, not bugs of the library.
 const (
-	BugSendBeforePersist = "send-before-persist"
-	BugNoHardState       = "no-hardstate"
-	BugSyncOnTick        = "sync-on-tick"
-	BugOneHardStateCopy  = "one-hardstate-copy"
-	BugCorruptAsTorn     = "corrupt-as-torn"
-	BugLocalReads        = "local-reads"
-	BugNoDuplicateReply  = "no-duplicate-reply"
-	BugHardStateFirst    = "hardstate-before-entries"
+	BugSendBeforePersist      = "send-before-persist"
+	BugNoHardState            = "no-hardstate"
+	BugSyncOnTick             = "sync-on-tick"
+	BugOneHardStateCopy       = "one-hardstate-copy"
+	BugCorruptAsTorn          = "corrupt-as-torn"
+	BugLocalReads             = "local-reads"
+	BugNoDuplicateReply       = "no-duplicate-reply"
+	BugHardStateBeforeEntries = "hardstate-before-entries"
 )
 
 // bug is a planted bug's position in knownBugs, its bit in a bugSet.
@@ -108,7 +108,7 @@ var knownBugs = service.BugTable[bug]{Protocol: "etcdraft", Bugs: []service.Bug{
 	corruptAsTorn: {Name: BugCorruptAsTorn, Description: "recovery takes a log record that fails its checksum for a torn write " +
 		"and drops it with every entry after it, instead of halting (etcd's WAL refuses to start), and never compares the " +
 		"log with the HardState's commit index: a server forgets entries it helped commit"},
-	hardStateFirst: {Name: BugHardStateFirst, Description: "a Ready's HardState is written before its entries and the " +
+	hardStateFirst: {Name: BugHardStateBeforeEntries, Description: "a Ready's HardState is written before its entries and the " +
 		"deletion of the stale suffix they replace, not after: the sync covers both, but a crash that cuts the step " +
 		"between them on a disk that tears writes keeps a commit index over entries that never reached the disk, and " +
 		"the restarted server halts, or applies a stale entry as committed"},
