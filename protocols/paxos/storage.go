@@ -237,22 +237,27 @@ type slotRecord struct {
 // loadState reads the promise, the commit index, the snapshot and the slot
 // records. Every write but the commit index and the deletes of superseded
 // slot versions is synced before the handler that made it returns, so a
-// crash tears nothing else but the newest version of a slot record, which
-// loadSlot drops; a value whose checksum fails was corrupted on the disk. A
-// corrupt slot record is superseded by a lost record (so that a restart
-// remembers the loss); a corrupt promise or snapshot is deleted, after the
-// rejoin marker that records the loss, and the state reports the loss. A
-// corrupt commit index is forgotten. Records at or below the snapshot are
-// what a crash left of a compaction, which writes the snapshot before it
-// deletes them (writeSnapshot): they are deleted.
+// crash between handlers tears nothing else but the newest version of a slot
+// record, which loadSlot drops; one inside a handler may also tear a copy of
+// the promise or the snapshot, which loadCopies tells from a corrupted one.
+// A value whose checksum fails is otherwise taken as corrupted on the disk.
+// A corrupt slot record is superseded by a lost record (so that a restart
+// remembers the loss); one corrupt copy of the promise or snapshot is written
+// again from the other; both corrupt are deleted, after the rejoin marker
+// that records the loss, and the state reports the loss. A corrupt commit
+// index is forgotten. Records at or below the snapshot are what a crash left
+// of a compaction, which writes the snapshot before it deletes them
+// (writeSnapshot): they are deleted.
 func loadState(d *sim.Disk) durableState {
 	var st durableState
 	var bad []string // the copies that do not decode, deleted once a loss is on record
-	st.promise = loadPromise(d, &st.lost, &bad)
+	promise, repairPromise := loadPromise(d, &st.lost, &bad)
+	st.promise = promise
 	if v, ok := loadValue(d, commitKey, decodeUvarint); ok {
 		st.commit = v
 	}
-	st.snapshot = loadSnapshot(d, &st.lost, &bad)
+	snapshot, repairSnapshot := loadSnapshot(d, &st.lost, &bad)
+	st.snapshot = snapshot
 	_, rejoining := d.Get(rejoinKey)
 	if st.lost && !rejoining {
 		// The marker goes to the disk before the corrupt copies go (the disk
@@ -264,6 +269,12 @@ func loadState(d *sim.Disk) durableState {
 	}
 	st.lost = st.lost || rejoining // whatever its bytes: a rejoin was under way
 	deleteKeys(d, bad)
+	if repairPromise {
+		service.PutCopies(d, encodeUvarint(st.promise), promiseKeyA, promiseKeyB)
+	}
+	if repairSnapshot {
+		service.PutCopies(d, encodeSnapshot(st.snapshot), snapshotKeyA, snapshotKeyB)
+	}
 	st.loadSlots(d)
 	if d.Unsynced() > 0 {
 		d.Sync()
@@ -362,38 +373,52 @@ func readValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (
 }
 
 // loadSnapshot reads the two copies of the snapshot: the later readable one
-// wins. With copies on disk and none readable, the snapshot is lost.
-func loadSnapshot(d *sim.Disk, lost *bool, bad *[]string) Snapshot {
-	a, b := loadCopies(d, snapshotKeyA, snapshotKeyB, decodeSnapshot, lost, bad)
+// wins. With both copies on disk and neither readable, the snapshot is lost.
+// repair says that only one copy is sound.
+func loadSnapshot(d *sim.Disk, lost *bool, bad *[]string) (s Snapshot, repair bool) {
+	a, b, repair := loadCopies(d, snapshotKeyA, snapshotKeyB, decodeSnapshot, lost, bad)
 	if b.Index > a.Index {
-		return b
+		return b, repair
 	}
-	return a
+	return a, repair
 }
 
 // loadPromise reads the two copies of the promise: the higher readable one
-// wins (both are written together; a corrupt one is rewritten with the next
-// promise). With copies on disk and none readable, the promise is lost.
-func loadPromise(d *sim.Disk, lost *bool, bad *[]string) uint64 {
-	a, b := loadCopies(d, promiseKeyA, promiseKeyB, decodeUvarint, lost, bad)
-	return max(a, b)
+// wins (both are written together). With both copies on disk and neither
+// readable, the promise is lost. repair says that only one copy is sound.
+func loadPromise(d *sim.Disk, lost *bool, bad *[]string) (promise uint64, repair bool) {
+	a, b, repair := loadCopies(d, promiseKeyA, promiseKeyB, decodeUvarint, lost, bad)
+	return max(a, b), repair
 }
 
 // loadCopies reads the two copies of a value written twice, under keyA and
-// keyB (the zero value for a copy that does not decode), and adds the keys
-// of the copies that do not decode to bad. With copies on disk and none
-// readable, the value is lost.
-func loadCopies[T any](d *sim.Disk, keyA, keyB string, decode func([]byte) (T, error), lost *bool, bad *[]string) (a, b T) {
+// keyB (the zero value for a copy that does not decode). Both copies are
+// written before any sync (service.PutCopies), and a copy found unsound is
+// written again at once from the other (repair: the caller does it), so
+// once a pair was synced both copies are on disk, and:
+//   - one sound copy is all it takes; the other was corrupted, or torn or
+//     never written by a crash inside the pair's write, and repair is set;
+//   - two unreadable copies were corrupted: the value is lost, and their
+//     keys go to bad;
+//   - one unreadable copy alone is the pair's very first write, torn before
+//     its sync: nothing was acknowledged on it, and the key goes to bad as
+//     if that write had never been made. Taking it for a loss would send
+//     the server to rejoin after an ordinary crash, and a cluster whose
+//     servers all did so would never elect a leader again.
+func loadCopies[T any](d *sim.Disk, keyA, keyB string, decode func([]byte) (T, error), lost *bool, bad *[]string) (a, b T, repair bool) {
 	a, hasA, okA := readValue(d, keyA, decode)
 	b, hasB, okB := readValue(d, keyB, decode)
-	if hasA && !okA {
+	switch {
+	case okA != okB:
+		return a, b, true
+	case okA:
+	case hasA && hasB:
+		*lost = true
+		*bad = append(*bad, keyA, keyB)
+	case hasA:
 		*bad = append(*bad, keyA)
-	}
-	if hasB && !okB {
+	case hasB:
 		*bad = append(*bad, keyB)
 	}
-	if (hasA || hasB) && !okA && !okB {
-		*lost = true
-	}
-	return a, b
+	return a, b, false
 }
