@@ -112,6 +112,55 @@ func PutCopiesOf(d *sim.Disk, record []byte, sound func(value []byte) bool, keys
 	}
 }
 
+// Copies is what ReadCopies found of a record kept under several keys.
+type Copies[T any] struct {
+	Sound   []T      // the copies that decode, in the keys' order
+	Unsound []string // the keys that hold a value that does not decode
+	Keys    int      // how many keys the record is kept under
+}
+
+// ReadCopies decodes the copies of a record that PutCopies keeps under keys.
+func ReadCopies[T any](d *sim.Disk, keys []string, decode func([]byte) (T, error)) Copies[T] {
+	c := Copies[T]{Keys: len(keys)}
+	for _, k := range keys {
+		b, ok := d.Get(k)
+		if !ok {
+			continue
+		}
+		if v, err := decode(b); err == nil {
+			c.Sound = append(c.Sound, v)
+		} else {
+			c.Unsound = append(c.Unsound, k)
+		}
+	}
+	return c
+}
+
+// Present is how many copies are on the disk at all.
+func (c Copies[T]) Present() int { return len(c.Sound) + len(c.Unsound) }
+
+// Partial reports that some copies are sound and some not (corrupted, torn,
+// or never written): the record stands, and its copies must be written
+// again from a sound one.
+func (c Copies[T]) Partial() bool { return len(c.Sound) > 0 && len(c.Sound) < c.Keys }
+
+// TornFirstWrite reports that no copy is sound and some were never written.
+// PutCopies writes every copy before the caller syncs, and a crash tears at
+// most the last write it keeps, so that is the record's very first write,
+// cut before its sync: nothing was acknowledged on it, and the record is as
+// if that write had never been made. This holds for a caller that never
+// deletes one copy while keeping another (it writes an unsound copy again
+// from a sound one instead, Partial), since a lone copy could otherwise be
+// a synced record whose twin is gone.
+func (c Copies[T]) TornFirstWrite() bool {
+	return len(c.Sound) == 0 && len(c.Unsound) > 0 && len(c.Unsound) < c.Keys
+}
+
+// Lost reports that every copy is on the disk and none is sound: a crash
+// cannot do that (it tears one copy at most), so faults corrupted them, and
+// what the record held is gone.
+func (c Copies[T]) Lost() bool { return c.Keys > 0 && len(c.Unsound) == c.Keys }
+
 // RecordReader decodes the payload of a sealed record field by field. The
 // first failure sticks: later reads return zero values and OK reports false,
 // so a decoder reads every field and checks once at the end.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/binary"
+	"errors"
 	"testing"
 
 	"github.com/simrun/simrun/sim"
@@ -97,3 +98,44 @@ func TestPutCopiesWritesTheRecordUnderEveryKey(t *testing.T) {
 	writes, _ := d.Stats()
 	require.Equal(t, uint64(2), writes, "one write per copy")
 }
+
+// TestReadCopiesTellsATornFirstWriteFromALoss: what a record's copies on
+// disk mean, for each state PutCopies and a crash or corruption can leave.
+func TestReadCopiesTellsATornFirstWriteFromALoss(t *testing.T) {
+	keys := []string{"rec/a", "rec/b"}
+	rec := SealRecord([]byte("v"), 0)
+	decode := func(b []byte) (string, error) {
+		p, ok := OpenRecord(b)
+		if !ok {
+			return "", errTestUnsound
+		}
+		return string(p), nil
+	}
+	for _, tt := range []struct {
+		name                     string
+		a, b                     []byte // nil: not on disk
+		partial, tornFirst, lost bool
+		sound                    int
+	}{
+		{name: "fresh"},
+		{name: "both sound", a: rec, b: rec, sound: 2},
+		{name: "first write torn in copy a", a: rec[:len(rec)-1], tornFirst: true},
+		{name: "first write cut before copy b", a: rec, partial: true, sound: 1},
+		{name: "one copy corrupt", a: rec, b: []byte("x"), partial: true, sound: 1},
+		{name: "both corrupt", a: []byte("x"), b: []byte("y"), lost: true},
+	} {
+		d := sim.NewDisk()
+		for i, v := range [][]byte{tt.a, tt.b} {
+			if v != nil {
+				d.Put(keys[i], v)
+			}
+		}
+		c := ReadCopies(d, keys, decode)
+		require.Len(t, c.Sound, tt.sound, tt.name)
+		require.Equal(t, tt.partial, c.Partial(), tt.name)
+		require.Equal(t, tt.tornFirst, c.TornFirstWrite(), tt.name)
+		require.Equal(t, tt.lost, c.Lost(), tt.name)
+	}
+}
+
+var errTestUnsound = errors.New("unsound")

@@ -239,7 +239,7 @@ type slotRecord struct {
 // slot versions is synced before the handler that made it returns, so a
 // crash between handlers tears nothing else but the newest version of a slot
 // record, which loadSlot drops; one inside a handler may also tear a copy of
-// the promise or the snapshot, which loadCopies tells from a corrupted one.
+// the promise or the snapshot, which judgeCopies tells from a corrupted one.
 // A value whose checksum fails is otherwise taken as corrupted on the disk.
 // A corrupt slot record is superseded by a lost record (so that a restart
 // remembers the loss); one corrupt copy of the promise or snapshot is written
@@ -349,76 +349,60 @@ func deleteKeys(d *sim.Disk, keys []string) {
 }
 
 // loadValue decodes key's value, deleting it if it does not decode.
-func loadValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (T, bool) {
-	v, present, ok := readValue(d, key, decode)
-	if present && !ok {
-		d.Delete(key)
-	}
-	return v, ok
-}
-
-// readValue decodes key's value: present says the key holds one, ok that
-// it decodes.
-func readValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (v T, present, ok bool) {
+func loadValue[T any](d *sim.Disk, key string, decode func([]byte) (T, error)) (v T, ok bool) {
 	b, present := d.Get(key)
 	if !present {
-		return v, false, false
+		return v, false
 	}
 	v, err := decode(b)
 	if err != nil {
+		d.Delete(key)
 		var zero T
-		return zero, true, false
+		return zero, false
 	}
-	return v, true, true
+	return v, true
 }
 
 // loadSnapshot reads the two copies of the snapshot: the later readable one
-// wins. With both copies on disk and neither readable, the snapshot is lost.
-// repair says that only one copy is sound.
+// wins. repair says that only one copy is sound.
 func loadSnapshot(d *sim.Disk, lost *bool, bad *[]string) (s Snapshot, repair bool) {
-	a, b, repair := loadCopies(d, snapshotKeyA, snapshotKeyB, decodeSnapshot, lost, bad)
-	if b.Index > a.Index {
-		return b, repair
+	copies := service.ReadCopies(d, []string{snapshotKeyA, snapshotKeyB}, decodeSnapshot)
+	for _, c := range copies.Sound {
+		if c.Index > s.Index {
+			s = c
+		}
 	}
-	return a, repair
+	return s, judgeCopies(copies, lost, bad)
 }
 
 // loadPromise reads the two copies of the promise: the higher readable one
-// wins (both are written together). With both copies on disk and neither
-// readable, the promise is lost. repair says that only one copy is sound.
+// wins (both are written together). repair says that only one copy is sound.
 func loadPromise(d *sim.Disk, lost *bool, bad *[]string) (promise uint64, repair bool) {
-	a, b, repair := loadCopies(d, promiseKeyA, promiseKeyB, decodeUvarint, lost, bad)
-	return max(a, b), repair
+	copies := service.ReadCopies(d, []string{promiseKeyA, promiseKeyB}, decodeUvarint)
+	for _, p := range copies.Sound {
+		promise = max(promise, p)
+	}
+	return promise, judgeCopies(copies, lost, bad)
 }
 
-// loadCopies reads the two copies of a value written twice, under keyA and
-// keyB (the zero value for a copy that does not decode). Both copies are
-// written before any sync (service.PutCopies), and a copy found unsound is
-// written again at once from the other (repair: the caller does it), so
-// once a pair was synced both copies are on disk, and:
-//   - one sound copy is all it takes; the other was corrupted, or torn or
-//     never written by a crash inside the pair's write, and repair is set;
+// judgeCopies says what the copies of a value written twice mean. A copy
+// found unsound is written again at once from the other (repair: the
+// caller does it) instead of deleted, so once a pair was synced both copies
+// are on disk (service.Copies.TornFirstWrite), and:
+//   - one sound copy is all it takes: repair is set;
 //   - two unreadable copies were corrupted: the value is lost, and their
 //     keys go to bad;
 //   - one unreadable copy alone is the pair's very first write, torn before
-//     its sync: nothing was acknowledged on it, and the key goes to bad as
-//     if that write had never been made. Taking it for a loss would send
-//     the server to rejoin after an ordinary crash, and a cluster whose
-//     servers all did so would never elect a leader again.
-func loadCopies[T any](d *sim.Disk, keyA, keyB string, decode func([]byte) (T, error), lost *bool, bad *[]string) (a, b T, repair bool) {
-	a, hasA, okA := readValue(d, keyA, decode)
-	b, hasB, okB := readValue(d, keyB, decode)
-	switch {
-	case okA != okB:
-		return a, b, true
-	case okA:
-	case hasA && hasB:
+//     its sync: its key goes to bad as if that write had never been made.
+//     Taking it for a loss would send the server to rejoin after an ordinary
+//     crash, and a cluster whose servers all did so would never elect a
+//     leader again.
+func judgeCopies[T any](copies service.Copies[T], lost *bool, bad *[]string) (repair bool) {
+	if copies.Lost() {
 		*lost = true
-		*bad = append(*bad, keyA, keyB)
-	case hasA:
-		*bad = append(*bad, keyA)
-	case hasB:
-		*bad = append(*bad, keyB)
 	}
-	return a, b, false
+	if copies.Lost() || copies.TornFirstWrite() {
+		*bad = append(*bad, copies.Unsound...)
+	}
+	return copies.Partial()
 }

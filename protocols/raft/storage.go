@@ -339,16 +339,16 @@ func (st *durableState) finishLoad(d *sim.Disk, repair bool) durableState {
 // crash tore its writing: then no snapshot is recorded in the hard state and
 // the log on disk still starts at index 1.
 func loadSnapshot(d *sim.Disk, recorded logPosition, logKeys []string) (s snapshot, repair, lost bool) {
-	sound, present := readCopies(d, snapshotKeys[:], decodeSnapshot)
-	for i, c := range sound {
+	copies := service.ReadCopies(d, snapshotKeys[:], decodeSnapshot)
+	for i, c := range copies.Sound {
 		if i == 0 || c.index > s.index {
 			s = c
 		}
 	}
 	switch {
-	case present == 0:
+	case copies.Present() == 0:
 		return snapshot{}, false, false
-	case len(sound) == 0:
+	case len(copies.Sound) == 0:
 		firstAtOne := len(logKeys) == 0 || logKeys[0] == logKey(1)
 		if recorded.index == 0 && firstAtOne {
 			deleteKeys(d, snapshotKeys[:]) // the first snapshot, torn: the log is whole
@@ -358,7 +358,7 @@ func loadSnapshot(d *sim.Disk, recorded logPosition, logKeys []string) (s snapsh
 	}
 	// Two sound copies may differ (a crash between their writes): rewrite.
 	same := 0
-	for _, c := range sound {
+	for _, c := range copies.Sound {
 		if c.index == s.index {
 			same++
 		}
@@ -366,48 +366,26 @@ func loadSnapshot(d *sim.Disk, recorded logPosition, logKeys []string) (s snapsh
 	return s, same < len(snapshotKeys), false
 }
 
-// readCopies decodes the copies of a record the disk keeps under several
-// keys: the sound ones, in key order, and how many copies were there at all.
-func readCopies[T any](d *sim.Disk, keys []string, decode func([]byte) (T, error)) (sound []T, present int) {
-	for _, k := range keys {
-		b, ok := d.Get(k)
-		if !ok {
-			continue
-		}
-		present++
-		if v, err := decode(b); err == nil {
-			sound = append(sound, v)
-		}
-	}
-	return sound, present
-}
-
 // loadHardState reads the two copies of the hard state into st. It reports
 // whether they must be rewritten (one is corrupt or missing).
 func loadHardState(d *sim.Disk, st *durableState) (repair bool) {
-	sound, present := readCopies(d, hardStateKeys[:], decodeHardState)
-	for i, h := range sound {
+	copies := service.ReadCopies(d, hardStateKeys[:], decodeHardState)
+	for i, h := range copies.Sound {
 		// Both copies are written together; if both are sound they agree.
 		if i == 0 || h.term > st.hard.term {
 			st.hard = h
 		}
 	}
 	switch {
-	case present == 0:
-		return false // a fresh server
-	case len(sound) == 0 && present < len(hardStateKeys):
-		// The first hard state, torn before its sync: both copies are
-		// written before any sync and never deleted, so a missing one
-		// means the pair was never synced and nothing was acknowledged on
-		// it. The server starts fresh, as it was before that write.
+	case copies.TornFirstWrite():
+		// Both copies are never deleted, so this is the first hard state,
+		// torn before its sync: the server starts fresh, as it was before.
 		deleteKeys(d, hardStateKeys[:])
 		d.Sync()
-		return false
-	case len(sound) == 0:
+	case copies.Lost():
 		st.fault = "both copies of the hard state are corrupt: term and vote are lost, so this server stays down"
-		return false
 	}
-	return len(sound) < len(hardStateKeys)
+	return copies.Partial()
 }
 
 // lostPosition returns the position of the last entry of a corrupted log,
