@@ -386,16 +386,11 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	if err != nil {
 		return nil, err
 	}
-	durability := checkers.NewDurability(func(id sim.NodeID) bool {
-		damaged := inj.Damaged()
-		if servers.Tolerates > 0 {
-			damaged |= inj.TornDisks() // a budgeted protocol counts these among its faulty (faultyByBudget)
-		}
-		return damaged.Has(id)
-	})
+	var r *run // set below, before the world runs
+	durability := checkers.NewDurability(func(id sim.NodeID) bool { return r.haltExcused(id) })
 	invs = append(invs, durability)
 	byzIDs := byzantineIDs(byz)
-	r := &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
+	r = &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), durability: durability, progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
 	if r.tolerates > 0 {
 		r.monitor.ExcuseSenders(r.faultyByBudget)
@@ -459,6 +454,16 @@ func (r *run) drain(safetyEnd sim.Time) {
 // design; the agreement check then stops judging its votes.
 func (r *run) faultyByBudget(id sim.NodeID) bool {
 	return (r.faults.Damaged() | r.faults.TornDisks()).Has(id)
+}
+
+// haltExcused reports whether server id may halt on its storage (the
+// durability check): a fault corrupted its disk, or, for a protocol with a
+// fault budget, it counts among the faulty for any disk fault.
+func (r *run) haltExcused(id sim.NodeID) bool {
+	if r.tolerates > 0 {
+		return r.faultyByBudget(id)
+	}
+	return r.faults.Damaged().Has(id)
 }
 
 // beyondFaultBudget says when more servers were faulty over the run
