@@ -13,7 +13,9 @@ const NameDurability = "durability"
 // storage beyond repair) although no fault damaged its disk. A crash loses a
 // server's unsynced writes; with torn writes it keeps a prefix of them and
 // tears the last that reaches the disk, which destroys the value that write
-// overwrites in place. That is all a crash does, and a write path built for
+// overwrites in place; with reordered writes it keeps any subset of them
+// (one perhaps torn), so only a sync orders two writes. That is all a crash
+// does, and a write path built for
 // it (a second copy of what an overwrite may destroy, what a record depends
 // on written and synced before the record) always leaves its recovery
 // something sound to start from. A halt on such a disk therefore means the
@@ -61,6 +63,6 @@ func (d *Durability) Observe(at sim.Time, event uint64, o sim.Observation) *Viol
 	}
 	return &Violation{Checker: NameDurability, Event: event, At: at, Node: o.Node,
 		Message: o.Node.String() + " halted with its storage beyond repair (" + o.Text + "), though no fault " +
-			"corrupted its disk: a crash loses unsynced writes and tears at most the last, which a server must " +
-			"recover from"}
+			"corrupted its disk: a crash loses unsynced writes, or keeps some of them with one perhaps torn, which a " +
+			"server must recover from"}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // The disk fault: make a server's disk tear its unsynced writes on a crash,
-// or sync slowly.
+// or let them through out of order, or sync slowly.
 
 func (in *Injector) disk(i int, s Step) {
 	id := in.nodeTarget(i, s.Disk.Node)
@@ -16,7 +16,8 @@ func (in *Injector) disk(i int, s Step) {
 		return
 	}
 	slow := s.Disk.slowSyncs()
-	faults := sim.DiskFaults{TornWrites: s.Disk.TornWrites, SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()}
+	faults := sim.DiskFaults{TornWrites: s.Disk.TornWrites, ReorderedWrites: s.Disk.ReorderedWrites,
+		SyncLatencyMin: slow.Min.Duration(), SyncLatencyMax: slow.Max.Duration()}
 	in.diskFaults.change(in, i, s, id, faults, "disk "+id.String()+" healthy")
 	in.counts.Disks++
 }
@@ -39,19 +40,25 @@ func drawDisk(rng *sim.Rand, _ int, hold Duration) Step {
 
 // Disk makes a server's disk misbehave: TornWrites makes a crash keep a
 // prefix of the unsynced writes with the last one torn, instead of losing
-// them all; SyncLatency makes every sync block the server that long.
+// them all; ReorderedWrites makes it keep any subset of them, each write on
+// its own (and tear one of those with TornWrites); SyncLatency makes every
+// sync block the server that long.
 type Disk struct {
-	Node        Target `yaml:"node"`
-	TornWrites  bool   `yaml:"torn_writes,omitempty"`
-	SyncLatency *Range `yaml:"sync_latency,omitempty,flow"`
+	Node            Target `yaml:"node"`
+	TornWrites      bool   `yaml:"torn_writes,omitempty"`
+	ReorderedWrites bool   `yaml:"reordered_writes,omitempty"`
+	SyncLatency     *Range `yaml:"sync_latency,omitempty,flow"`
 }
 
-// String is "n1 torn_writes sync_latency=1ms..10ms".
+// String is "n1 torn_writes reordered_writes sync_latency=1ms..10ms".
 func (d Disk) String() string {
 	var parts []string
 	parts = append(parts, d.Node.String())
 	if d.TornWrites {
 		parts = append(parts, "torn_writes")
+	}
+	if d.ReorderedWrites {
+		parts = append(parts, "reordered_writes")
 	}
 	if d.SyncLatency != nil {
 		parts = append(parts, "sync_latency="+d.SyncLatency.String())
@@ -76,8 +83,8 @@ func (d *Disk) validate(servers int) error {
 			return err
 		}
 	}
-	if !d.TornWrites && d.slowSyncs().Max == 0 {
-		return fieldErr("disk", "give a fault: torn_writes, or a sync_latency above 0")
+	if !d.TornWrites && !d.ReorderedWrites && d.slowSyncs().Max == 0 {
+		return fieldErr("disk", "give a fault: torn_writes, reordered_writes, or a sync_latency above 0")
 	}
 	return nil
 }

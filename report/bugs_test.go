@@ -24,7 +24,7 @@ var firstFailingSeed = map[string]uint64{
 	"paxos-bug-adopt-lowest-ballot.yaml":              1,
 	"paxos-bug-count-stale-promises.yaml":             1,
 	"paxos-bug-decide-any-accepted.yaml":              1,
-	"paxos-bug-forget-promise.yaml":                   1,
+	"paxos-bug-forget-promise.yaml":                   3,
 	"paxos-bug-ignore-accepted.yaml":                  1,
 	"paxos-bug-no-alpha-window.yaml":                  12,
 	"paxos-bug-one-lost-record-at-a-time.yaml":        1,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,12 +82,13 @@ func ParseIndexKey(prefix, key string) (i uint64, ok bool) {
 // PutCopies writes record under each of keys: a record kept in several
 // copies (a hard state, a snapshot, a promise) so that a torn or corrupted
 // one leaves another. The copies that hold no sound record (absent, or
-// failing OpenRecord) are written first, then the sound ones, in keys'
-// order: a crash keeps a prefix of the unsynced writes, the last of them
-// perhaps torn, so a torn first write then leaves a sound copy, old or new.
-// Writing over the only sound copy first could leave none: a server that
-// repaired its hard state from its one sound copy, cut by a crash, halted
-// for good. The copies share record, which the caller encoded for this
+// failing OpenRecord) are written first, then, after a sync if there were
+// any, the sound ones, in keys' order: a crash keeps a prefix of the
+// unsynced writes or any subset of them (sim.DiskFaults), one perhaps torn,
+// so a torn write then leaves a sound copy, old or new. Writing over the
+// only sound copy first, or with no sync between, could leave none: a
+// server that repaired its hard state from its one sound copy, cut by a
+// crash, halted for good. The copies share record, which the caller encoded for this
 // write and never changes again (sim.Disk.PutShared): a snapshot, the whole
 // state machine, is not copied once per key.
 func PutCopies(d *sim.Disk, record []byte, keys ...string) {
@@ -103,11 +105,14 @@ func PutCopiesOf(d *sim.Disk, record []byte, sound func(value []byte) bool, keys
 		d.Inspect(k, func(v []byte) { ok = sound(v) })
 		was = append(was, ok)
 	}
-	for _, first := range [...]bool{false, true} {
+	for _, sound := range [...]bool{false, true} {
 		for i, k := range keys {
-			if was[i] == first {
+			if was[i] == sound {
 				d.PutShared(k, record)
 			}
+		}
+		if !sound && slices.Contains(was, false) && slices.Contains(was, true) {
+			d.Sync() // the sound copies are overwritten only once a new one is durable
 		}
 	}
 }

@@ -24,11 +24,11 @@ func (w *World) Crash(id NodeID) {
 	s.tear = tearState{} // a crash by other means disarms a torn step
 	lost := 0
 	if s.disk != nil {
-		var torn *Rand
-		if s.diskFaults.TornWrites {
-			torn = w.Stream("disk")
+		var rng *Rand
+		if s.diskFaults.TornWrites || s.diskFaults.ReorderedWrites {
+			rng = w.Stream("disk")
 		}
-		lost = s.disk.crash(torn)
+		lost = s.disk.crash(s.diskFaults, rng)
 	}
 	w.tr.begin(w.now, "crash", id, None)
 	w.tr.line = append(w.tr.line, "lost-writes="...)

@@ -158,24 +158,59 @@ func (d *Disk) syncCount() uint64 {
 	return d.syncs
 }
 
-// crash loses the unsynced writes: all of them, or, with torn != nil, all but
-// a prefix that reached the disk in order, the last of which is torn (cut to
-// a random shorter length, no shorter than what a PutOver kept). It returns
+// crash loses the unsynced writes, all of them unless f says otherwise,
+// drawing from rng (nil when f keeps none): with ReorderedWrites each reaches
+// the disk or not, on its own; with TornWrites alone a prefix reaches it in
+// order. With TornWrites one write that reached the disk is torn: the last
+// of the prefix, or any one of those a reordering let through. It returns
 // how many writes were lost or torn.
-func (d *Disk) crash(torn *Rand) int {
+func (d *Disk) crash(f DiskFaults, rng *Rand) int {
 	lost := len(d.pending)
-	if torn != nil && len(d.pending) > 0 {
-		reached := torn.IntN(len(d.pending) + 1)
-		for i, w := range d.pending[:reached] {
-			if i == reached-1 && !w.delete && len(w.value) > w.kept {
-				w.value = w.value[:w.kept+torn.IntN(len(w.value)-w.kept)]
+	if rng != nil && len(d.pending) > 0 {
+		reached := d.reachedWrites(f.ReorderedWrites, rng)
+		lost -= len(reached)
+		if f.TornWrites && len(reached) > 0 {
+			torn := len(reached) - 1
+			if f.ReorderedWrites {
+				torn = rng.IntN(len(reached))
 			}
-			d.persist(w)
+			d.pending[reached[torn]].tear(rng)
+			lost++
 		}
-		lost = len(d.pending) - reached + min(reached, 1)
+		for _, i := range reached {
+			d.persist(d.pending[i])
+		}
 	}
 	d.resetView()
 	return lost
+}
+
+// reachedWrites draws which unsynced writes a crash lets reach the disk, as
+// positions in d.pending, oldest first: each one on its own when reordered,
+// else a prefix.
+func (d *Disk) reachedWrites(reordered bool, rng *Rand) []int {
+	var reached []int
+	if !reordered {
+		for i := range rng.IntN(len(d.pending) + 1) {
+			reached = append(reached, i)
+		}
+		return reached
+	}
+	for i := range d.pending {
+		if rng.Chance(0.5) {
+			reached = append(reached, i)
+		}
+	}
+	return reached
+}
+
+// tear cuts the write short, as a crash in the middle of it does: anywhere
+// after the bytes it keeps; a delete, or a write that adds nothing to what
+// it keeps, is whole or not at all.
+func (w *diskWrite) tear(rng *Rand) {
+	if !w.delete && len(w.value) > w.kept {
+		w.value = w.value[:w.kept+rng.IntN(len(w.value)-w.kept)]
+	}
 }
 
 func (d *Disk) persist(w diskWrite) {

@@ -164,7 +164,7 @@ func TestDiskPutSharedKeepsEachVersionAsAppendsGrowTheBuffer(t *testing.T) {
 	d.PutShared("chunk", buf)
 	got, _ = d.Get("chunk")
 	assert.Equal(t, "abcd", string(got))
-	d.crash(nil) // the unsynced "abcd" is lost
+	d.crash(DiskFaults{}, nil) // the unsynced "abcd" is lost
 	got, _ = d.Get("chunk")
 	assert.Equal(t, "ab", string(got))
 

@@ -26,6 +26,12 @@ type DiskFaults struct {
 	// TornWrites: on a crash, a prefix of the unsynced writes reaches the disk
 	// and the last of them is torn (cut short), instead of all being lost.
 	TornWrites bool
+	// ReorderedWrites: on a crash, each unsynced write reaches the disk or
+	// not, on its own, as a file system that writes pages back in any order
+	// between syncs lets it (one file's new version without another's it
+	// was written after). With TornWrites as well, one of those that reached
+	// it is torn.
+	ReorderedWrites bool
 	// SyncLatencyMin and SyncLatencyMax bound how long a sync takes (uniform).
 	// A handler that syncs blocks the node for that long: its sends leave
 	// late and the node handles nothing meanwhile. Zero means instant syncs.
@@ -395,6 +401,9 @@ func (w *World) SetDiskFaults(id NodeID, f DiskFaults) error {
 	s.diskFaults = f
 	w.tr.begin(w.now, "disk-faults", id, None)
 	w.tr.line = fmt.Appendf(w.tr.line, "torn=%t sync=%v..%v", f.TornWrites, f.SyncLatencyMin, f.SyncLatencyMax)
+	if f.ReorderedWrites { // only then, so that the lines of runs without it stay as they were
+		w.tr.line = append(w.tr.line, " reordered"...)
+	}
 	w.tr.end()
 	return nil
 }

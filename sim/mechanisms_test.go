@@ -184,6 +184,11 @@ func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {
 // last write a crash lets through, crashes it 1ms later, and returns the
 // disk as the crash left it.
 func tornCrash(t *testing.T, seed uint64, write func(d *Disk)) *Disk {
+	return crashWith(t, seed, DiskFaults{TornWrites: true}, write)
+}
+
+// crashWith is tornCrash on a disk with the given faults.
+func crashWith(t *testing.T, seed uint64, faults DiskFaults, write func(d *Disk)) *Disk {
 	t.Helper()
 	w := newTestWorld(t, Config{Seed: seed})
 	wrote := false
@@ -193,10 +198,55 @@ func tornCrash(t *testing.T, seed uint64, write func(d *Disk)) *Disk {
 			write(env.Disk())
 		}
 	}}))
-	require.NoError(t, w.SetDiskFaults(0, DiskFaults{TornWrites: true}))
+	require.NoError(t, w.SetDiskFaults(0, faults))
 	w.At(ms(1), "crash", func() { w.Crash(0) })
 	w.RunUntil(ms(2))
 	return w.Disk(0)
+}
+
+// TestReorderedWritesLetAnySubsetThrough: with reordered writes, a crash
+// lets any subset of the unsynced writes reach the disk, a later one without
+// an earlier, each whole; with torn writes as well, at most one of them is
+// cut short, and not always the last.
+func TestReorderedWritesLetAnySubsetThrough(t *testing.T) {
+	keys := []string{"a", "b", "c"}
+	subsets := map[string]bool{}
+	tornNotLast := false
+	for seed := uint64(1); seed <= 80; seed++ {
+		for _, torn := range []bool{false, true} {
+			d := crashWith(t, seed, DiskFaults{ReorderedWrites: true, TornWrites: torn}, func(d *Disk) {
+				d.Put("synced", []byte("safe"))
+				d.Sync()
+				for _, k := range keys {
+					d.Put(k, []byte("0123456789"))
+				}
+				d.Delete("synced")
+			})
+			v, _ := d.Get("synced")
+			require.Contains(t, []string{"", "safe"}, string(v), "seed %d: a delete is whole or lost", seed)
+			subset, cut := "", 0
+			for _, k := range keys {
+				v, ok := d.Get(k)
+				if !ok {
+					continue
+				}
+				if cut > 0 {
+					tornNotLast = true // a write after the torn one reached the disk whole
+				}
+				subset += k
+				if len(v) < 10 {
+					cut++
+				}
+			}
+			if !torn {
+				require.Zero(t, cut, "seed %d: without torn writes every write is whole", seed)
+				subsets[subset] = true
+			}
+			require.LessOrEqual(t, cut, 1, "seed %d: one write at most is torn", seed)
+		}
+	}
+	require.Len(t, subsets, 8, "every subset of three writes reaches the disk on some seed: %v", subsets)
+	require.True(t, tornNotLast, "the torn write is any of those that reached the disk")
 }
 
 // A torn PutOver cuts only what the write adds to the bytes it keeps: an

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -34,7 +35,7 @@ func TestDiskCrashProperty(t *testing.T) {
 				t.Fatalf("reads see %v, want %v", got, live)
 			}
 		}
-		d.crash(nil)
+		d.crash(DiskFaults{}, nil)
 		if got := contents(d); !maps.Equal(got, synced) {
 			t.Fatalf("after the crash %v, want %v", got, synced)
 		}
@@ -74,4 +75,47 @@ func TestQueueProperty(t *testing.T) {
 			t.Fatalf("queue holds %d, want %d", q.Len(), len(pending))
 		}
 	})
+}
+
+// TestDiskReorderedCrashProperty: with reordered writes, a crash leaves each
+// key as of the last sync or as one of the versions written to it since,
+// whole (absent for a delete), whatever became of the other keys.
+func TestDiskReorderedCrashProperty(t *testing.T) {
+	const absent = "\x00absent"
+	rapid.Check(t, func(t *rapid.T) {
+		d := NewDisk()
+		synced := map[string]string{}
+		since := map[string][]string{} // the versions written since the last sync, per key
+		keys := rapid.SampledFrom([]string{"a", "b", "c"})
+		for range rapid.IntRange(0, 30).Draw(t, "ops") {
+			k := keys.Draw(t, "key")
+			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			case 0:
+				v := rapid.StringN(0, 3, -1).Draw(t, "value")
+				d.Put(k, []byte(v))
+				since[k] = append(since[k], v)
+			case 1:
+				d.Delete(k)
+				since[k] = append(since[k], absent)
+			case 2:
+				d.Sync()
+				synced, since = contents(d), map[string][]string{}
+			}
+		}
+		d.crash(DiskFaults{ReorderedWrites: true}, NewRand(rapid.Uint64().Draw(t, "seed")))
+		got := contents(d)
+		for _, k := range []string{"a", "b", "c"} {
+			allowed := append([]string{versionOf(synced, k, absent)}, since[k]...)
+			if v := versionOf(got, k, absent); !slices.Contains(allowed, v) {
+				t.Fatalf("key %s holds %q after the crash, not one of %q", k, v, allowed)
+			}
+		}
+	})
+}
+
+func versionOf(m map[string]string, k, absent string) string {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return absent
 }

@@ -166,8 +166,12 @@ func (tn *Net[N]) Crash(id sim.NodeID) {
 // TearWrites makes server id's disk tear its last unsynced write on every
 // crash from now on, as sim.DiskFaults.TornWrites does in a run: a prefix of
 // the unsynced writes reaches the disk, the last of them cut short.
-func (tn *Net[N]) TearWrites(id sim.NodeID) {
-	if err := tn.vault.SetDiskFaults(id, sim.DiskFaults{TornWrites: true}); err != nil {
+func (tn *Net[N]) TearWrites(id sim.NodeID) { tn.SetDiskFaults(id, sim.DiskFaults{TornWrites: true}) }
+
+// SetDiskFaults makes server id's disk misbehave on every crash from now on
+// as f says (sim.DiskFaults): tear, or reorder, its unsynced writes.
+func (tn *Net[N]) SetDiskFaults(id sim.NodeID, f sim.DiskFaults) {
+	if err := tn.vault.SetDiskFaults(id, f); err != nil {
 		tn.t.Fatal(err)
 	}
 }

@@ -159,8 +159,16 @@ func (n *node) writeRecord(s uint64, r *record) {
 // depends on it, so it rides along with the next sync the protocol needs.
 // A crash before that loses (or tears) it, and the restarted server learns
 // again what it forgot. Syncing it at once would add a sync per decision to
-// every learner, which a slow disk pays for in latency.
+// every learner, which a slow disk pays for in latency. While records wait
+// for a sync, the write waits for it too (flush): the loader takes a record
+// at or below the commit index for the chosen value, and a disk that
+// reorders unsynced writes (sim.DiskFaults) could let the index through
+// without the record that holds that value.
 func (n *node) putCommit() {
+	if n.dirty {
+		n.commitAfterSync = true
+		return
+	}
 	n.scratch = appendUvarint(n.scratch[:0], n.commit)
 	n.env.Disk().Put(commitKey, n.scratch)
 	n.lazyWrites++

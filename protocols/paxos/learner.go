@@ -261,15 +261,17 @@ func (n *node) maybeSnapshot() {
 	n.restoreConfigs(s.Configs) // drops the configurations no slot after it needs
 }
 
-// writeSnapshot writes both copies of s; flush syncs them. It goes to the
-// disk before the records s covers are deleted: a crash keeps a prefix of
-// the unsynced writes, so a disk that lost a deleted record holds the
-// snapshot that replaces it. Deleted first, an acceptor could come back
-// with neither the snapshot nor the value it had accepted for a slot, and a
-// new leader fill that slot with another value.
+// writeSnapshot writes both copies of s and syncs them (flush), before the
+// records s covers are deleted: a disk that lost a deleted record then holds
+// the snapshot that replaces it. Without the sync a disk that reorders
+// unsynced writes (sim.DiskFaults) could let the deletes through and lose
+// the snapshot, and an acceptor come back with neither the snapshot nor the
+// value it had accepted for a slot, and a new leader fill that slot with
+// another value.
 func (n *node) writeSnapshot(s Snapshot) {
 	service.PutCopies(n.env.Disk(), encodeSnapshot(s), snapshotKeyA, snapshotKeyB)
 	n.dirty = true
+	n.flush()
 }
 
 // truncatePrefix deletes the records up to index, in memory and on disk; the

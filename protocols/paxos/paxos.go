@@ -145,7 +145,10 @@ type node struct {
 	dirty      bool     // unsynced disk writes that the next send must sync
 	lazyWrites int      // unsynced writes that may wait for a later sync (the commit index, deletes of superseded records)
 	superseded []string // slot record versions to delete once the versions that replace them are synced
-	scratch    []byte   // reused to encode disk writes
+	// commitAfterSync: the commit index advanced while records waited for a
+	// sync; it is written after that sync (putCommit).
+	commitAfterSync bool
+	scratch         []byte // reused to encode disk writes
 }
 
 // Start implements sim.Node: recover the acceptor's promise and accepted
@@ -415,6 +418,10 @@ func (n *node) flush() {
 		n.env.Disk().Sync()
 		n.dirty, n.lazyWrites = false, 0
 		n.deleteSuperseded()
+		if n.commitAfterSync {
+			n.commitAfterSync = false
+			n.putCommit()
+		}
 	}
 }
 

@@ -260,12 +260,13 @@ func loadState(d *sim.Disk) durableState {
 	st.snapshot = snapshot
 	_, rejoining := d.Get(rejoinKey)
 	if st.lost && !rejoining {
-		// The marker goes to the disk before the corrupt copies go (the disk
-		// keeps writes in order: a crash keeps a prefix of the unsynced
-		// ones): a crash that cut this start after their deletes reached the
-		// disk would otherwise leave no sign of the loss, and the acceptor
-		// would answer with a promise it forgot.
+		// The marker is synced before the corrupt copies go: a crash that
+		// cut this start after their deletes reached the disk would
+		// otherwise leave no sign of the loss, and the acceptor would answer
+		// with a promise it forgot. A disk that reorders unsynced writes
+		// (sim.DiskFaults) could let the deletes through without the marker.
 		d.Put(rejoinKey, encodeUvarint(st.promise))
+		d.Sync()
 	}
 	st.lost = st.lost || rejoining // whatever its bytes: a rejoin was under way
 	deleteKeys(d, bad)

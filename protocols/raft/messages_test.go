@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -124,15 +125,66 @@ func TestLoadStateStopsAtAGap(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := sim.NewDisk()
+			hard := hardState{term: log[len(log)-1].Term, vote: 2}
+			service.PutCopies(d, encodeHardState(hard), hardStateKeys[:]...)
 			for _, c := range tt.chunks {
 				d.Put(logKey(uint64(c[0])), encodeChunk(log[c[0]:c[1]+1]))
 			}
 			d.Sync()
 			st := loadState(d)
 			assert.Equal(t, terms(log[:tt.loaded+1]), terms(st.log.all()))
-			assert.Equal(t, hardState{vote: sim.None}, st.hard)
+			assert.Equal(t, hard, st.hard)
 			assert.Len(t, d.Keys(logKeyPrefix), (tt.loaded+entriesPerChunk-1)/entriesPerChunk)
 			assert.Zero(t, d.Unsynced())
+		})
+	}
+}
+
+// On a disk that reorders writes a crash may keep what a step wrote to the
+// log without its hard state: a truncation's rewritten chunk without the
+// deletes of the chunks after it (terms then fall, and the log ends where
+// the truncation ended it), or entries of a term the lost hard state held
+// (the server takes that term, with no vote: nothing of that step was
+// synced, so no vote of it left the server).
+func TestLoadStateAfterAReorderedCrash(t *testing.T) {
+	entries := func(first int, terms ...uint64) []Entry {
+		var es []Entry
+		for i, term := range terms {
+			es = append(es, Entry{Term: term, Cmd: service.Command{Client: 9, Seq: uint64(first + i)}})
+		}
+		return es
+	}
+	full := func(term uint64) []uint64 { return slices.Repeat([]uint64{term}, entriesPerChunk) }
+	for _, tt := range []struct {
+		name     string
+		chunks   [][]Entry // from index 1 on, a chunk each
+		hard     hardState
+		loaded   []uint64 // the terms of the entries loaded
+		wantHard hardState
+	}{
+		{"terms fall: a truncation's deletes lost", [][]Entry{entries(1, full(3)...), entries(17, 2, 2)},
+			hardState{term: 3, vote: 1}, full(3), hardState{term: 3, vote: 1}},
+		{"terms fall inside a chunk", [][]Entry{entries(1, 1, 3, 2)},
+			hardState{term: 3, vote: 1}, []uint64{1, 3}, hardState{term: 3, vote: 1}},
+		{"a term the hard state lost", [][]Entry{entries(1, 1, 1, 4)},
+			hardState{term: 2, vote: 1}, []uint64{1, 1, 4}, hardState{term: 4, vote: sim.None}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := sim.NewDisk()
+			service.PutCopies(d, encodeHardState(tt.hard), hardStateKeys[:]...)
+			first := uint64(1)
+			for _, c := range tt.chunks {
+				d.Put(logKey(first), encodeChunk(c))
+				first += uint64(len(c))
+			}
+			d.Sync()
+			st := loadState(d)
+			assert.Equal(t, tt.loaded, terms(st.log.all()))
+			assert.Equal(t, tt.wantHard, st.hard)
+			assert.Zero(t, d.Unsynced(), "the load syncs what it repaired")
+			again := loadState(d)
+			assert.Equal(t, tt.wantHard, again.hard, "a second load finds the repair on the disk")
+			assert.Equal(t, tt.loaded, terms(again.log.all()))
 		})
 	}
 }

@@ -31,21 +31,24 @@ import (
 //
 // The disk (storage.go) holds the snapshot in two copies, like the hard
 // state, and the hard state records its last entry. A compaction writes in
-// this order, each step in the sim's prefix-keeping crash model (a crash
-// keeps a prefix of the unsynced writes and may tear the last one) leaving a
-// disk that loads a state the server may be in:
+// this order, each step leaving a disk that loads a state the server may be
+// in, whether a crash keeps a prefix of the unsynced writes (the last one
+// perhaps torn) or any subset of them (a disk that reorders writes,
+// sim.DiskFaults):
 //
 //  1. the chunks of a discarded log past the snapshot (entries that conflict
 //     with a committed one, so never committed) are deleted;
 //  2. a kept suffix's first entries, if the chunk holding them starts at or
 //     below the snapshot, are written again as a chunk that starts just after
 //     it (the loader deletes the duplicate or a torn copy of it);
-//  3. both copies of the snapshot, then the hard state;
+//  3. both copies of the snapshot, then the hard state, and a sync;
 //  4. the chunks at or below the snapshot are deleted.
 //
 // A torn step 3 leaves the old snapshot (or none) in one copy and the log it
 // needs whole; later, the new snapshot, and the chunks it covers go at the
-// next load.
+// next load. Steps 1 and 2 may reach the disk in any order, or step 3
+// before them; the sync keeps step 4's deletes from reaching it before the
+// snapshot that stands for what they delete.
 
 // snapshot is a server's state machine and client sessions after applying
 // every entry up to index (service.Sessions.Snapshot), with that entry's term
@@ -211,6 +214,7 @@ func (n *node) compact(s snapshot, keep bool) {
 	}
 	service.PutCopies(d, encodeSnapshot(s), snapshotKeys[:]...) // step 3
 	n.persistHardState()
+	d.Sync() // a disk may reorder unsynced writes: the deletes must not overtake the snapshot
 	for _, key := range keys {
 		if first, _ := parseLogKey(key); first <= s.index {
 			d.Delete(key) // step 4

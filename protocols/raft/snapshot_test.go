@@ -358,15 +358,30 @@ func TestHeartbeatBelowSnapshot(t *testing.T) {
 }
 
 // A crash that keeps any prefix of a compaction's writes (torn writes: the
-// last one kept is cut short) leaves a disk that still holds every entry the
-// server had synced, in the snapshot or in the log after it. A compaction
-// that deleted the chunks its snapshot covers before the snapshot reached
-// the disk lost the whole log to such a crash, acknowledged entries
-// included, with nothing on disk to say so: the loader saw a gap at the
-// log's start and dropped the rest.
+// last one kept is cut short), or any subset of them (a disk that reorders
+// writes), leaves a disk that still holds every entry the server had
+// synced, in the snapshot or in the log after it. A compaction that deleted
+// the chunks its snapshot covers before the snapshot reached the disk lost
+// the whole log to such a crash, acknowledged entries included, with
+// nothing on disk to say so: the loader saw a gap at the log's start and
+// dropped the rest. On a reordering disk only a sync orders the deletes
+// after the snapshot.
 func TestTornCompactionKeepsEveryEntry(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		faults sim.DiskFaults
+	}{
+		{"torn", sim.DiskFaults{TornWrites: true}},
+		{"torn and reordered", sim.DiskFaults{TornWrites: true, ReorderedWrites: true}},
+		{"reordered", sim.DiskFaults{ReorderedWrites: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { cutCompactions(t, tt.faults) })
+	}
+}
+
+func cutCompactions(t *testing.T, faults sim.DiskFaults) {
 	tn := newTestNet(t, 3, DefaultConfig())
-	tn.TearWrites(0)
+	tn.SetDiskFaults(0, faults)
 	log := make([]uint64, 40)
 	for i := range log {
 		log[i] = 2

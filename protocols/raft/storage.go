@@ -212,6 +212,16 @@ type durableState struct {
 //     after such a gap are deleted. A gap comes only from writes a crash
 //     lost before they were synced, which were never acknowledged (or, under
 //     ack-before-sync, should not have been).
+//   - An entry of a lower term than the entry before it is what a
+//     truncation left, on a disk that reorders writes (sim.DiskFaults): a
+//     crash let the chunk the truncation rewrote through but not the deletes
+//     of the chunks after it. The log ends before it, where the truncation
+//     ended it.
+//   - A last entry, or a snapshot, of a term above the hard state's was
+//     written in a step whose hard state, with that term, a reordering disk
+//     lost: nothing of that step was synced (a sync would have kept the hard
+//     state too), so no vote of that term left this server, and it takes
+//     the term with no vote, as if that write had reached the disk.
 //   - A chunk that ends inside an entry's frame is the tail of an append a
 //     crash tore before it was synced: the whole entries before the cut are
 //     kept, the rest of the log is dropped, as after a gap, and torn is set.
@@ -246,6 +256,9 @@ func loadState(d *sim.Disk) durableState {
 		st.hard.snap, repairHard = pos, true // the hard state was written after the snapshot
 	}
 	logRepaired := st.loadLog(d, keys)
+	if last := st.log.at(st.log.len() - 1).Term; last > st.hard.term {
+		st.hard.term, st.hard.vote, repairHard = last, sim.None, true
+	}
 	return st.finishLoad(d, repairHard || repairSnap || logRepaired)
 }
 
@@ -266,8 +279,16 @@ func (st *durableState) loadLog(d *sim.Disk, keys []string) (changed bool) {
 			return true
 		}
 		b, _ := d.Get(key)
-		err := decodeChunk(b, st.log.append)
+		stale := false // an entry of a lower term than the one before it
+		err := decodeChunk(b, func(e Entry) {
+			if stale = stale || e.Term < st.log.at(st.log.len()-1).Term; !stale {
+				st.log.append(e)
+			}
+		})
 		switch {
+		case stale:
+			st.cutLog(d, first, keys[i+1:]) // what a truncation deleted (see loadState)
+			return true
 		case errors.Is(err, errTornEntry):
 			st.torn = true // never synced, so never acknowledged: dropped
 			st.cutLog(d, first, keys[i+1:])

@@ -70,6 +70,9 @@ func (s *server) persist(rd raft.Ready) {
 		s.writeEntries(d, rd.Entries)
 	} else {
 		s.writeEntries(d, rd.Entries)
+		if coversNewEntries(rd) {
+			d.Sync() // see persistHardState
+		}
 		s.persistHardState(d, rd.HardState)
 	}
 	if rd.MustSync {
@@ -88,17 +91,22 @@ func (s *server) persist(rd raft.Ready) {
 // writeEntries writes entries (consecutive indexes) to the disk. Writing the
 // entry at index i discards every earlier-written entry from i on (etcd-raft,
 // "Usage", step 1): they conflict with the leader's log, so none is
-// committed. The whole stale suffix is deleted first, from its end, and the
-// new entries follow in index order, so that a crash that keeps only a
-// prefix of these writes (torn writes) leaves a prefix of the old log or the
-// old log's kept part followed by a prefix of the new entries: never a new
-// entry followed by a stale one, a log no leader ever had.
+// committed. The whole stale suffix is deleted first, from its end, and
+// synced, and the new entries follow in index order, so that a crash that
+// keeps a prefix of these writes (torn writes), or any subset of them (a
+// disk that reorders writes), leaves a prefix of the old log, or the old
+// log's kept part followed by new entries up to a gap or a torn one, which
+// the loader drops: never a new entry followed by a stale one, a log no
+// leader ever had.
 func (s *server) writeEntries(d *sim.Disk, entries []pb.Entry) {
 	if len(entries) == 0 {
 		return
 	}
 	for i := s.diskLast; i >= entries[0].Index; i-- {
 		d.Delete(logKey(i))
+	}
+	if s.diskLast >= entries[0].Index {
+		d.Sync()
 	}
 	for i := range entries {
 		d.Put(logKey(entries[i].Index), encode(&entries[i]))
@@ -108,11 +116,22 @@ func (s *server) writeEntries(d *sim.Disk, entries []pb.Entry) {
 
 // persistHardState writes a Ready's HardState, if it has one, after the
 // entries it may cover: a commit index on disk must never run ahead of the
-// log on disk, whatever prefix of the step's writes a crash keeps.
+// log on disk, whatever prefix of the step's writes a crash keeps. A disk
+// that reorders unsynced writes could let it through without them, so when
+// it covers entries of the same Ready, persist syncs them first
+// (coversNewEntries).
 func (s *server) persistHardState(d *sim.Disk, hs pb.HardState) {
 	if !raft.IsEmptyHardState(hs) && !s.bugs.Has(noHardState) {
 		writeHardState(d, hs, s.bugs) // planted bug no-hardstate skips this
 	}
+}
+
+// coversNewEntries reports whether rd's HardState commits an entry that rd
+// itself writes: the entries must then be durable before the HardState is
+// written. A commit index below them covers only entries an earlier Ready
+// wrote and synced (entries always need a sync, rd.MustSync).
+func coversNewEntries(rd raft.Ready) bool {
+	return len(rd.Entries) > 0 && rd.HardState.Commit >= rd.Entries[0].Index
 }
 
 // send sends each message to its server, marshalled (see Message).

@@ -151,8 +151,9 @@ func TestMessageTrace(t *testing.T) {
 }
 
 // A header whose two copies of the length had the same bit flipped reads as
-// torn: it is corrupt all the same where entries follow it, or where
-// dropping it would cut the log below the commit index.
+// torn: the loader drops it with the entries after it, as it drops a torn
+// write that a disk reordering writes let whole ones follow, and finds it
+// corrupt only where that cuts the log below the commit index.
 func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
 	flipBoth := func(d *sim.Disk, index uint64) {
 		rec, _ := d.Get(logKey(index))
@@ -165,7 +166,14 @@ func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
 	}
 	d := seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
 	flipBoth(d, 4)
-	assert.Equal(t, "log entry 4 is corrupt", loadState(d, 0).fault, "entries 5 and 6 follow it")
+	st := loadState(d, 0)
+	assert.Empty(t, st.fault, "entries 5 and 6 follow it, all past the commit index")
+	assert.Equal(t, uint64(3), st.lastIndex())
+	assert.Equal(t, []string{logKey(2), logKey(3)}, d.Keys(logKeyPrefix), "the rest is deleted")
+
+	d = seededDisk(pb.HardState{Term: 2, Commit: 5}, 6)
+	flipBoth(d, 4)
+	assert.Equal(t, "the log ends at entry 3, below the commit index 5: committed entries are lost", loadState(d, 0).fault)
 
 	d = seededDisk(pb.HardState{Term: 2, Commit: 6}, 6)
 	flipBoth(d, 6)
@@ -173,7 +181,7 @@ func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
 
 	d = seededDisk(pb.HardState{Term: 2, Commit: 5}, 6)
 	flipBoth(d, 6)
-	st := loadState(d, 0)
+	st = loadState(d, 0)
 	assert.Empty(t, st.fault, "past the commit index, the last record may have been torn")
 	assert.Equal(t, uint64(5), st.lastIndex())
 }
@@ -280,24 +288,32 @@ func (p *puppet) Timer(env sim.Env, _ sim.TimerKind)       { env.Send(0, newMess
 // (commit 4), in one MsgApp. That step writes the new entries, deletes the
 // stale ones and raises the commit index. Whatever point a crash cuts that
 // step at, and whatever prefix of its unsynced writes then reaches a disk
-// with torn writes, recovery must neither halt (no fault corrupted the disk)
-// nor find a commit index that covers a stale entry: it would apply it as
-// committed. Catches a HardState written before the entries it covers.
+// with torn writes, or subset of them a disk that also reorders writes,
+// recovery must neither halt (no fault corrupted the disk) nor find a
+// commit index that covers a stale entry: it would apply it as committed,
+// nor a stale entry after a new one. Catches a HardState written before the
+// entries it covers, and, on a reordering disk, the syncs that order them.
 func TestEveryCutOfATruncatingStepRecoversSoundly(t *testing.T) {
 	f, err := New(DefaultConfig(), workload.NewKV)
 	require.NoError(t, err)
 	app := pb.Message{Type: pb.MsgApp, From: raftID(1), To: raftID(0), Term: 3, Index: 2, LogTerm: 2,
 		Entries: []pb.Entry{entry(3, 3, 100), entry(4, 3, 101)}, Commit: 4}
 	wantTerm := map[uint64]uint64{2: 2, 3: 3, 4: 3}
-	for seed := uint64(1); seed <= 40; seed++ {
-		for keep := 1; keep <= 16; keep++ {
-			w := cutStep(t, f, &app, seed, keep)
-			st := loadState(w.Disk(0), 0)
-			require.Empty(t, st.fault, "seed %d keep %d: a sound disk halts the server", seed, keep)
-			for _, e := range st.entries {
-				if e.Index <= st.hard.Commit {
-					require.Equal(t, wantTerm[e.Index], e.Term,
-						"seed %d keep %d: entry %d is committed (commit %d) but is a stale one", seed, keep, e.Index, st.hard.Commit)
+	for _, faults := range []sim.DiskFaults{{TornWrites: true}, {TornWrites: true, ReorderedWrites: true}} {
+		for seed := uint64(1); seed <= 40; seed++ {
+			for keep := 1; keep <= 16; keep++ {
+				w := cutStep(t, f, &app, faults, seed, keep)
+				st := loadState(w.Disk(0), 0)
+				require.Empty(t, st.fault, "%+v seed %d keep %d: a sound disk halts the server", faults, seed, keep)
+				for i, e := range st.entries {
+					if e.Index <= st.hard.Commit {
+						require.Equal(t, wantTerm[e.Index], e.Term, "%+v seed %d keep %d: entry %d is committed (commit %d) "+
+							"but is a stale one", faults, seed, keep, e.Index, st.hard.Commit)
+					}
+					if i > 0 {
+						require.GreaterOrEqual(t, e.Term, st.entries[i-1].Term,
+							"%+v seed %d keep %d: a stale entry follows a new one", faults, seed, keep)
+					}
 				}
 			}
 		}
@@ -305,9 +321,9 @@ func TestEveryCutOfATruncatingStepRecoversSoundly(t *testing.T) {
 }
 
 // cutStep runs a world in which n0, restarted over entries 2..6 of term 2 on
-// a disk that tears writes, takes app from a puppet leader and crashes after
-// keep effects of that step.
-func cutStep(t *testing.T, f sim.Factory, app *pb.Message, seed uint64, keep int) *sim.World {
+// a disk with the given faults, takes app from a puppet leader and crashes
+// after keep effects of that step.
+func cutStep(t *testing.T, f sim.Factory, app *pb.Message, faults sim.DiskFaults, seed uint64, keep int) *sim.World {
 	t.Helper()
 	w, err := sim.NewWorld(sim.Config{Seed: seed, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
 	require.NoError(t, err)
@@ -323,7 +339,7 @@ func cutStep(t *testing.T, f sim.Factory, app *pb.Message, seed uint64, keep int
 		})
 	}
 	*w.Disk(0) = *seededDisk(pb.HardState{Term: 2, Commit: 2}, 6)
-	require.NoError(t, w.SetDiskFaults(0, sim.DiskFaults{TornWrites: true}))
+	require.NoError(t, w.SetDiskFaults(0, faults))
 	w.At(sim.Time(2*time.Millisecond), "arm", func() { w.CrashMidStep(0, keep, nil) })
 	w.RunUntil(sim.Time(20 * time.Millisecond))
 	require.False(t, w.Up(0), "seed %d keep %d: the step was not cut", seed, keep)
