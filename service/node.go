@@ -19,6 +19,16 @@ func InvariantViolation(protocol string, id sim.NodeID, what string, state sim.T
 	return string(append(b, ')'))
 }
 
+// MustBeServer panics unless id is a server standing at its own index of
+// servers, "raft: node n7 is not a server": a protocol's node indexes its
+// per-peer state by node ID, so a node placed anywhere else is a wiring
+// mistake of the caller, not a run to judge.
+func MustBeServer(protocol string, id sim.NodeID, servers []sim.NodeID) {
+	if int(id) >= len(servers) || servers[id] != id {
+		panic(protocol + ": node " + id.String() + " is not a server")
+	}
+}
+
 // PendingReplies is a leader's record of the clients waiting for an answer,
 // by client: the command (by its sequence number) the leader ordered for
 // each, where in its log, and which node to answer. A client has at most one

@@ -14,6 +14,22 @@ func TestInvariantViolation(t *testing.T) {
 	}
 }
 
+func TestMustBeServer(t *testing.T) {
+	servers := []sim.NodeID{0, 2, 1}
+	MustBeServer("raft", 0, servers)
+	for _, id := range []sim.NodeID{1, 3} { // out of place, out of range
+		func() {
+			defer func() {
+				want := "raft: node " + id.String() + " is not a server"
+				if got := recover(); got != want {
+					t.Errorf("MustBeServer(%v) panicked with %v, want %q", id, got, want)
+				}
+			}()
+			MustBeServer("raft", id, servers)
+		}()
+	}
+}
+
 func TestPendingRepliesAnswerOnce(t *testing.T) {
 	p := PendingReplies{}
 	cmd := Command{Client: 7, Seq: 2}

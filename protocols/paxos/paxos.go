@@ -157,9 +157,7 @@ type node struct {
 func (n *node) Start(env sim.Env) {
 	n.env = env
 	n.servers = env.Servers()
-	if int(n.id) >= len(n.servers) || n.servers[n.id] != n.id {
-		panic("paxos: node " + n.id.String() + " is not a server")
-	}
+	service.MustBeServer("paxos", n.id, n.servers)
 	if len(n.servers) > MaxServers {
 		panic("paxos: more than 64 servers")
 	}

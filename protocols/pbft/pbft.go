@@ -211,9 +211,7 @@ func (n *node) Start(env sim.Env) {
 	n.env = env
 	defer n.finish()
 	n.servers = env.Servers()
-	if int(n.id) >= len(n.servers) || n.servers[n.id] != n.id {
-		panic("pbft: node " + n.id.String() + " is not a server")
-	}
+	service.MustBeServer("pbft", n.id, n.servers)
 	if len(n.servers) < MinServers || len(n.servers) > MaxServers {
 		panic("pbft: the cluster must have 4 to 64 replicas")
 	}

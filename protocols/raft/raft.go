@@ -184,9 +184,7 @@ type node struct {
 func (n *node) Start(env sim.Env) {
 	n.env = env
 	n.servers = env.Servers()
-	if int(n.id) >= len(n.servers) || n.servers[n.id] != n.id {
-		panic("raft: node " + n.id.String() + " is not a server")
-	}
+	service.MustBeServer("raft", n.id, n.servers)
 	if len(n.servers) > MaxServers {
 		panic("raft: more servers than a configuration holds (MaxServers)")
 	}
