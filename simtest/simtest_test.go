@@ -82,6 +82,12 @@ func TestRaftSurvivesRandomFaultTimelines(t *testing.T) {
 			// Raft either way, so this draw proves nothing.
 			rt.Skipf("inconclusive: %s", rep.Reason)
 		}
+		if rep.Class == runner.Vacuous {
+			// The timeline kept a majority down or apart for the whole run
+			// (a leader paused every 10ms, halves split for seconds): the
+			// checks had nothing to judge, which says nothing about Raft.
+			rt.Skipf("vacuous: %s", rep.Reason)
+		}
 		if rep.Class.Failed() {
 			out, _ := sc.WithSeed(seed).Marshal()
 			rt.Fatalf("%s: %s\nscenario:\n%s", rep.Class, rep.Reason, out)
