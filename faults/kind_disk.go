@@ -30,9 +30,16 @@ var diskKind = valueKind(func(s *Step) **Disk { return &s.Disk }, actionKind{
 	clone:    func(s *Step) { s.Disk.SyncLatency = clonePtr(s.Disk.SyncLatency) },
 })
 
+// drawDisk draws one of the disk faults, each as likely: torn writes,
+// reordered writes, both, or slow syncs.
 func drawDisk(rng *sim.Rand, _ int, hold Duration) Step {
-	if rng.Chance(0.5) {
+	switch rng.IntN(4) {
+	case 0:
 		return Step{Disk: &Disk{Node: Random(), TornWrites: true}, For: hold}
+	case 1:
+		return Step{Disk: &Disk{Node: Random(), ReorderedWrites: true}, For: hold}
+	case 2:
+		return Step{Disk: &Disk{Node: Random(), TornWrites: true, ReorderedWrites: true}, For: hold}
 	}
 	lo := Duration(rng.DurationBetween(time.Millisecond, 20*time.Millisecond))
 	return Step{Disk: &Disk{Node: Random(), SyncLatency: &Range{Min: lo, Max: 3 * lo}}, For: hold}

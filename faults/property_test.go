@@ -85,7 +85,7 @@ func drawStep(t *rapid.T, n, maxDown int) Step {
 		}
 	case "disk":
 		s.Disk = &Disk{Node: drawTarget(t, n, "disk", anyServer...), TornWrites: true,
-			SyncLatency: &Range{Max: drawTime(t, "sync", 0, 3)}}
+			ReorderedWrites: rapid.Bool().Draw(t, "reordered"), SyncLatency: &Range{Max: drawTime(t, "sync", 0, 3)}}
 	case "corrupt":
 		s.Corrupt = drawTarget(t, n, "corrupt", anyServer...)
 	case "swizzle":

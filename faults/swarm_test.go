@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -164,6 +165,33 @@ func TestSwarmTornWritesShareTheStorageBudget(t *testing.T) {
 		require.False(t, hit[3], "seed %d: the Byzantine server is not a storage victim", seed)
 	}
 	require.True(t, sawTorn)
+}
+
+// TestSwarmDrawsEveryDiskFault: a swarm's disk faults are torn writes,
+// reordered writes, both, and slow syncs, each on some seed; reordered
+// writes alone spend no fault budget (nothing a crash keeps of them was
+// ever seen by another server), so a protocol whose budget is spent still
+// gets them.
+func TestSwarmDrawsEveryDiskFault(t *testing.T) {
+	seen := map[string]bool{}
+	spent := SwarmCluster{Servers: 4, Tolerates: 1, Faulty: []int{2}}
+	for seed := uint64(1); seed <= 100; seed++ {
+		for _, cluster := range []SwarmCluster{{Servers: 5}, spent} {
+			for _, s := range SwarmWithin(sim.NewStreams(seed).Stream("swarm"), cluster, 20*time.Second, []string{"disk"}).Steps {
+				d := s.Disk
+				kind := fmt.Sprintf("torn=%t reordered=%t slow=%t", d.TornWrites, d.ReorderedWrites, d.SyncLatency != nil)
+				seen[kind] = true
+				if cluster.Tolerates > 0 && d.ReorderedWrites && !d.TornWrites {
+					seen["reordered within a spent budget"] = true
+				}
+			}
+		}
+	}
+	require.Equal(t, map[string]bool{
+		"torn=true reordered=false slow=false": true, "torn=false reordered=true slow=false": true,
+		"torn=true reordered=true slow=false": true, "torn=false reordered=false slow=true": true,
+		"reordered within a spent budget": true,
+	}, seen)
 }
 
 // TestSwarmLossIsAWholePerMille: a lossy link's drop probability is drawn as
