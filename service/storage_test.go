@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/simrun/simrun/sim"
 	"github.com/stretchr/testify/require"
@@ -139,3 +140,60 @@ func TestReadCopiesTellsATornFirstWriteFromALoss(t *testing.T) {
 }
 
 var errTestUnsound = errors.New("unsound")
+
+// TestPutCopiesLeavesASoundCopyOnAnyDisk: rewriting copies of which one is
+// unsound (a repair), a crash before the sync leaves a sound copy, old or
+// new, whatever it keeps of the writes: a prefix with the last torn, or any
+// subset with one of them torn. Without a sync between the unsound copy's
+// write and the sound one's, a disk that reorders writes could keep the
+// sound copy torn and the unsound one as it was.
+func TestPutCopiesLeavesASoundCopyOnAnyDisk(t *testing.T) {
+	keys := []string{"rec/a", "rec/b"}
+	old, next := SealRecord([]byte("old"), 0), SealRecord([]byte("new value"), 0)
+	for _, faults := range []sim.DiskFaults{{TornWrites: true}, {TornWrites: true, ReorderedWrites: true}} {
+		for seed := uint64(1); seed <= 60; seed++ {
+			d := crashDuring(t, seed, faults, func(d *sim.Disk) {
+				d.Put(keys[0], []byte("unsound"))
+				d.Put(keys[1], old)
+				d.Sync()
+				PutCopies(d, next, keys...)
+			})
+			c := ReadCopies(d, keys, func(b []byte) ([]byte, error) {
+				if p, ok := OpenRecord(b); ok {
+					return p, nil
+				}
+				return nil, errTestUnsound
+			})
+			require.NotEmpty(t, c.Sound, "%+v seed %d: no sound copy left", faults, seed)
+		}
+	}
+}
+
+// crashDuring runs write in the first instance of a one-server world whose
+// disk has faults, crashes it 1ms later, and returns the disk as the crash
+// left it.
+func crashDuring(t *testing.T, seed uint64, faults sim.DiskFaults, write func(d *sim.Disk)) *sim.Disk {
+	t.Helper()
+	w, err := sim.NewWorld(sim.Config{Seed: seed})
+	require.NoError(t, err)
+	wrote := false
+	w.AddServer(func(sim.NodeID) sim.Node {
+		return startNode(func(env sim.Env) {
+			if !wrote { // a restarted instance writes nothing
+				wrote = true
+				write(env.Disk())
+			}
+		})
+	})
+	require.NoError(t, w.SetDiskFaults(0, faults))
+	w.At(sim.Time(time.Millisecond), "crash", func() { w.Crash(0) })
+	w.RunUntil(sim.Time(2 * time.Millisecond))
+	return w.Disk(0)
+}
+
+// startNode is a node that only starts.
+type startNode func(env sim.Env)
+
+func (s startNode) Start(env sim.Env)                      { s(env) }
+func (startNode) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (startNode) Timer(sim.Env, sim.TimerKind)             {}

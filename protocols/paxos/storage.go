@@ -302,6 +302,8 @@ func (st *durableState) loadSlots(d *sim.Disk) {
 			r, ok, torn := loadSlot(d, keys[:versions])
 			st.torn = st.torn || torn
 			if ok {
+				// The commit index on the disk covers only records synced
+				// before it was written (putCommit): their values were chosen.
 				r.chosen = r.chosen || (slot <= st.commit && !r.lost)
 				st.records = append(st.records, slotRecord{slot: slot, rec: r})
 			}
@@ -337,6 +339,7 @@ func loadSlot(d *sim.Disk, keys []string) (r record, ok, torn bool) {
 		r = record{lost: true, version: version + 1}
 		r.key = slotKey(slot, r.version)
 		d.Put(r.key, encodeRecord(&r))
+		d.Sync() // the loss is on record before the versions go, whatever order a disk keeps unsynced writes in
 		newest++ // the corrupt version goes too
 	}
 	deleteKeys(d, keys[:newest])

@@ -1,6 +1,7 @@
 package paxos
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/sim"
+	"github.com/simrun/simrun/workload"
 )
 
 // Whole runs: paxos under the real kernel, workload, faults and runner, from
@@ -113,36 +115,89 @@ func TestHeartbeatsDoNotWriteTheDisk(t *testing.T) {
 // after any of its effects, leaves the loss on record: the next start
 // rejoins. Writing the rejoin marker after the corrupt copies were deleted
 // and synced left a cut between the two with no sign of the loss, and the
-// acceptor answered as one that never promised. With torn writes a cut
-// start-up keeps a prefix of its unsynced writes, so the marker must also
-// come before the deletes within the one batch the load syncs; without them
-// the cut loses the whole batch, and that order goes unchecked.
+// acceptor answered as one that never promised. The marker is synced before
+// the deletes: a cut start-up keeps a prefix of its unsynced writes on a
+// disk that tears them, and any subset on one that reorders them.
 func TestCutStartUpKeepsALostPromiseOnRecord(t *testing.T) {
 	f, err := New(testConfig(), prototest.NewKV)
 	require.NoError(t, err)
-	for _, torn := range []bool{false, true} {
+	corruptPromise := func(d *sim.Disk) {
+		prototest.FlipBit(t, d, promiseKeyA)
+		prototest.FlipBit(t, d, promiseKeyB)
+	}
+	rejoins := func(w *sim.World, what string) {
+		w.Restart(2)
+		w.RunUntil(sim.Time(1101 * time.Millisecond))
+		n, ok := w.Node(2).(*node)
+		require.True(t, ok)
+		require.True(t, n.rejoining, "%s: the next start does not know the promise was lost", what)
+	}
+	for _, faults := range cutDiskFaults {
 		cut := 0
-		for seed := uint64(1); seed <= 4; seed++ {
-			cut += cutStartUps(t, f, seed, torn)
+		for seed := uint64(1); seed <= 16; seed++ { // a reordering disk keeps the deletes without the marker once in 8
+			cut += cutStartUps(t, f, seed, faults, corruptPromise, rejoins)
 		}
-		require.Greater(t, cut, 3, "start-ups cut (torn writes %v)", torn)
+		require.Greater(t, cut, 3, "start-ups cut (%+v)", faults)
 	}
 }
 
-// cutStartUps cuts n2's start-up over a disk whose promise copies are both
-// corrupt after each of its effects in turn, and requires the next start to
-// rejoin; it returns how many cuts it made.
-func cutStartUps(t *testing.T, f sim.Factory, seed uint64, torn bool) (cut int) {
+// A start-up that finds a slot's newest record corrupt writes a lost record
+// in its place and deletes the older versions; cut by a crash after any of
+// its effects, on any disk, it leaves the loss on record: an older version
+// taken for the slot's record would be an acceptance the acceptor moved on
+// from, and no record at all a slot it forgot it had accepted in.
+func TestCutStartUpKeepsALostSlotOnRecord(t *testing.T) {
+	f, err := New(testConfig(), prototest.NewKV)
+	require.NoError(t, err)
+	var slot uint64
+	corruptNewest := func(d *sim.Disk) {
+		keys := d.Keys(slotKeyPrefix)
+		require.NotEmpty(t, keys)
+		s, _, _ := parseSlotKey(keys[len(keys)-1])
+		slot = s
+		prototest.FlipBit(t, d, keys[len(keys)-1])
+	}
+	lossOnRecord := func(w *sim.World, what string) {
+		for _, r := range loadState(w.Disk(2)).records {
+			if r.slot == slot {
+				require.True(t, r.rec.lost, "%s: slot %d's loss is forgotten: an older version stands for it", what, slot)
+				return
+			}
+		}
+		require.Fail(t, what+": the slot is forgotten", "slot %d", slot)
+	}
+	for _, faults := range cutDiskFaults {
+		cut := 0
+		for seed := uint64(1); seed <= 4; seed++ {
+			cut += cutStartUps(t, f, seed, faults, corruptNewest, lossOnRecord)
+		}
+		require.Greater(t, cut, 3, "start-ups cut (%+v)", faults)
+	}
+}
+
+// cutDiskFaults are the disks a cut start-up is tried on: without torn
+// writes the cut loses the whole batch the load syncs, so a wrong order
+// within it goes unchecked; with them a prefix survives, and on a disk
+// that reorders writes any subset.
+var cutDiskFaults = []sim.DiskFaults{{}, {TornWrites: true}, {ReorderedWrites: true}, {TornWrites: true, ReorderedWrites: true}}
+
+// cutStartUps cuts n2's start-up over a disk damage made (n2 crashed, after
+// a second of a three-server cluster) after each of its effects in turn,
+// and calls check on the world the cut left; it returns how many cuts it
+// made.
+func cutStartUps(t *testing.T, f sim.Factory, seed uint64, faults sim.DiskFaults,
+	damage func(d *sim.Disk), check func(w *sim.World, what string)) (cut int) {
 	t.Helper()
 	for keep := 1; ; keep++ {
 		pw := prototest.NewWorld(t, prototest.WorldConfig{Seed: seed, Servers: 3, Factory: f,
-			Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond}})
+			Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: 2 * time.Millisecond},
+			Workload: workload.Config{Clients: 2, Keys: 2, Mix: workload.Mix{Put: 1}, ThinkTime: 20 * time.Millisecond,
+				Timeout: time.Second, RetryInterval: 300 * time.Millisecond}})
 		w := pw.W
-		pw.Run(t, time.Second) // a leader, and a promise on every disk
+		pw.Run(t, time.Second) // a leader, a promise and accepted slots on every disk
 		w.Crash(2)
-		prototest.FlipBit(t, w.Disk(2), promiseKeyA)
-		prototest.FlipBit(t, w.Disk(2), promiseKeyB)
-		require.NoError(t, w.SetDiskFaults(2, sim.DiskFaults{TornWrites: torn}))
+		damage(w.Disk(2))
+		require.NoError(t, w.SetDiskFaults(2, faults))
 		w.Restart(2)
 		var kept int
 		w.CrashMidStep(2, keep, func(k int) { kept = k })
@@ -151,10 +206,6 @@ func cutStartUps(t *testing.T, f sim.Factory, seed uint64, torn bool) (cut int) 
 			return cut // the start had no more effects to cut after (a cut after more is a cut before its last)
 		}
 		cut++
-		w.Restart(2)
-		pw.Run(t, 1101*time.Millisecond)
-		n, ok := w.Node(2).(*node)
-		require.True(t, ok)
-		require.True(t, n.rejoining, "seed %d, torn writes %v, start-up cut after %d effects: the next start does not know the promise was lost", seed, torn, keep)
+		check(w, fmt.Sprintf("seed %d, %+v, start-up cut after %d effects", seed, faults, keep))
 	}
 }

@@ -174,6 +174,12 @@ func (n *node) moveLowWaterMark(seq uint64) {
 // moves the low water mark there.
 func (n *node) truncateLog(seq uint64) {
 	drop := min(seq, n.lastSeq()) - n.h
+	if d := n.env.Disk(); drop > 0 && d.Unsynced() > 0 {
+		// What stands for the entries (the stable checkpoint, the snapshot)
+		// reaches the disk before they go: a disk that reorders unsynced
+		// writes (sim.DiskFaults) could keep the deletes without it.
+		d.Sync()
+	}
 	for i := range drop {
 		n.deleteEntry(n.h + 1 + i)
 	}

@@ -297,3 +297,39 @@ func TestTruncationDeletesEveryLaterChunk(t *testing.T) {
 		require.Equal(t, uint64(3), n.lastTerm())
 	}
 }
+
+// A follower replaces an uncommitted suffix of a higher term with a new
+// leader's entries of a lower one (Raft Figure 8: term-3 entries replaced
+// by term-2 ones a term-4 leader holds). On a disk that reorders writes,
+// a crash before the step's sync may keep the rewritten chunk without the
+// deletes of the chunks after it, and the old term-3 entries would follow
+// the new term-2 ones: no fall in terms shows it, and a term-3 candidate
+// whose log matches them at their end could have this server apply other
+// commands than the rest. The truncation syncs its deletes first.
+func TestReorderedTruncationLeavesNoStaleSuffix(t *testing.T) {
+	tn := newTestNet(t, 3, DefaultConfig())
+	tn.SetDiskFaults(1, sim.DiskFaults{ReorderedWrites: true})
+	old := append(slices.Repeat([]uint64{1}, 4), slices.Repeat([]uint64{3}, 16)...) // 1..4 term 1, 5..20 term 3
+	replacement := entries(append(slices.Repeat([]uint64{1}, 4), slices.Repeat([]uint64{2}, 12)...)...)[4:]
+	for i := range replacement {
+		replacement[i].Cmd = prototest.Cmd(98, uint64(i+5), "set y 2") // 5..16 term 2
+	}
+	for round := range 60 {
+		for _, k := range tn.Disk(1).Keys("") {
+			tn.Disk(1).Delete(k)
+		}
+		tn.Disk(1).Sync()
+		writeState(tn, 1, 3, sim.None, entries(old...))
+		tn.Start(1)
+		tn.Within(1, func(n *node, env *prototest.Env) {
+			n.env = env
+			n.becomeFollower(4, 0)
+			n.mergeEntries(4, replacement) // no finish: the crash comes before the step's last sync
+		})
+		tn.Take(nil)
+		tn.Restart(1)
+		got := terms(tn.Node(1).log.all())
+		require.False(t, len(got) > 16 && got[15] == 2, "round %d: log %v: new term-2 entries followed by the old term-3 ones", round, got)
+		tn.Crash(1)
+	}
+}

@@ -141,11 +141,9 @@ func TestLoadStateStopsAtAGap(t *testing.T) {
 }
 
 // On a disk that reorders writes a crash may keep what a step wrote to the
-// log without its hard state: a truncation's rewritten chunk without the
-// deletes of the chunks after it (terms then fall, and the log ends where
-// the truncation ended it), or entries of a term the lost hard state held
-// (the server takes that term, with no vote: nothing of that step was
-// synced, so no vote of it left the server).
+// log, or a snapshot, without its hard state: entries of a term the lost
+// hard state held. The server takes that term, with no vote: nothing of
+// that step was synced, so no vote of it left the server.
 func TestLoadStateAfterAReorderedCrash(t *testing.T) {
 	entries := func(first int, terms ...uint64) []Entry {
 		var es []Entry
@@ -162,12 +160,12 @@ func TestLoadStateAfterAReorderedCrash(t *testing.T) {
 		loaded   []uint64 // the terms of the entries loaded
 		wantHard hardState
 	}{
-		{"terms fall: a truncation's deletes lost", [][]Entry{entries(1, full(3)...), entries(17, 2, 2)},
-			hardState{term: 3, vote: 1}, full(3), hardState{term: 3, vote: 1}},
-		{"terms fall inside a chunk", [][]Entry{entries(1, 1, 3, 2)},
-			hardState{term: 3, vote: 1}, []uint64{1, 3}, hardState{term: 3, vote: 1}},
 		{"a term the hard state lost", [][]Entry{entries(1, 1, 1, 4)},
 			hardState{term: 2, vote: 1}, []uint64{1, 1, 4}, hardState{term: 4, vote: sim.None}},
+		{"over two chunks", [][]Entry{entries(1, full(3)...), entries(17, 3, 5)},
+			hardState{term: 3, vote: 1}, append(full(3), 3, 5), hardState{term: 5, vote: sim.None}},
+		{"the hard state's own term", [][]Entry{entries(1, 1, 2)},
+			hardState{term: 2, vote: 1}, []uint64{1, 2}, hardState{term: 2, vote: 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := sim.NewDisk()

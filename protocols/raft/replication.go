@@ -150,7 +150,10 @@ func (n *node) appendEntry(e Entry) {
 
 // truncateFrom deletes the entries from index on. The segment cut gets a
 // fresh array: MsgApps in flight share the old one, and appending in place
-// would change them.
+// would change them. The chunks after the one cut are deleted and synced
+// before that chunk is rewritten: a disk that reorders unsynced writes
+// (sim.DiskFaults) could otherwise keep the new entries and the old ones
+// after them, a log no leader had, whose terms need not even fall.
 func (n *node) truncateFrom(index uint64) {
 	n.assert(index > n.snap.index && index <= n.lastIndex(), "truncate outside the log")
 	if index <= n.commit {
@@ -162,8 +165,11 @@ func (n *node) truncateFrom(index uint64) {
 		n.forgetCommitsFrom(index)
 	}
 	d := n.env.Disk()
-	for first := chunkStart(index) + entriesPerChunk; first <= n.lastIndex(); first += entriesPerChunk {
-		d.Delete(logKey(first))
+	if later := chunkStart(index) + entriesPerChunk; later <= n.lastIndex() {
+		for first := later; first <= n.lastIndex(); first += entriesPerChunk {
+			d.Delete(logKey(first))
+		}
+		d.Sync()
 	}
 	n.log.truncate(int(index - n.snap.index))
 	n.configTruncated(index)

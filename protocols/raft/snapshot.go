@@ -37,7 +37,7 @@ import (
 // sim.DiskFaults):
 //
 //  1. the chunks of a discarded log past the snapshot (entries that conflict
-//     with a committed one, so never committed) are deleted;
+//     with a committed one, so never committed) are deleted, and synced;
 //  2. a kept suffix's first entries, if the chunk holding them starts at or
 //     below the snapshot, are written again as a chunk that starts just after
 //     it (the loader deletes the duplicate or a torn copy of it);
@@ -46,9 +46,10 @@ import (
 //
 // A torn step 3 leaves the old snapshot (or none) in one copy and the log it
 // needs whole; later, the new snapshot, and the chunks it covers go at the
-// next load. Steps 1 and 2 may reach the disk in any order, or step 3
-// before them; the sync keeps step 4's deletes from reaching it before the
-// snapshot that stands for what they delete.
+// next load. On a disk that reorders writes the syncs order the steps:
+// step 2's chunk never reaches it before step 1's deletes (it would be
+// followed by the discarded log), nor step 4's deletes before the snapshot
+// that stands for what they delete.
 
 // snapshot is a server's state machine and client sessions after applying
 // every entry up to index (service.Sessions.Snapshot), with that entry's term
@@ -206,6 +207,7 @@ func (n *node) compact(s snapshot, keep bool) {
 				d.Delete(key) // step 1: the discarded suffix
 			}
 		}
+		d.Sync() // before step 2 rewrites a chunk the discarded log may continue
 	}
 	n.snap = s
 	if first := s.index + 1; first <= n.lastIndex() && chunkStart(first) != first {

@@ -211,12 +211,9 @@ type durableState struct {
 //     first missing one (or the first chunk short of entries); the chunks
 //     after such a gap are deleted. A gap comes only from writes a crash
 //     lost before they were synced, which were never acknowledged (or, under
-//     ack-before-sync, should not have been).
-//   - An entry of a lower term than the entry before it is what a
-//     truncation left, on a disk that reorders writes (sim.DiskFaults): a
-//     crash let the chunk the truncation rewrote through but not the deletes
-//     of the chunks after it. The log ends before it, where the truncation
-//     ended it.
+//     ack-before-sync, should not have been). A disk that reorders writes
+//     (sim.DiskFaults) leaves gaps too, but never stale entries after new
+//     ones: a truncation syncs its deletes before it writes (truncateFrom).
 //   - A last entry, or a snapshot, of a term above the hard state's was
 //     written in a step whose hard state, with that term, a reordering disk
 //     lost: nothing of that step was synced (a sync would have kept the hard
@@ -279,16 +276,8 @@ func (st *durableState) loadLog(d *sim.Disk, keys []string) (changed bool) {
 			return true
 		}
 		b, _ := d.Get(key)
-		stale := false // an entry of a lower term than the one before it
-		err := decodeChunk(b, func(e Entry) {
-			if stale = stale || e.Term < st.log.at(st.log.len()-1).Term; !stale {
-				st.log.append(e)
-			}
-		})
+		err := decodeChunk(b, st.log.append)
 		switch {
-		case stale:
-			st.cutLog(d, first, keys[i+1:]) // what a truncation deleted (see loadState)
-			return true
 		case errors.Is(err, errTornEntry):
 			st.torn = true // never synced, so never acknowledged: dropped
 			st.cutLog(d, first, keys[i+1:])
