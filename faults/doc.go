@@ -30,7 +30,10 @@
 //
 // A crash with mid_step strikes inside a step (a torn step): the server
 // crashes during its next handler with at least two effects, between two of
-// them (sim.World.CrashMidStep).
+// them (sim.World.CrashMidStep). With recovery_crash, the restart that ends
+// its down is cut the same way, inside the start-up where the server
+// repairs what it found on its disk, and the server restarts again after
+// down.
 //
 // For undoes a partition, cut, clog, link, clock rate, disk or swizzle fault after a
 // while. Undos, restarts and resumes are claims: when a later step hits the

@@ -4,7 +4,8 @@ import "github.com/simrun/simrun/sim"
 
 // The crash fault: crash a server (a node, random, the leader), every server
 // at once, or every server in turn; between steps, or inside one (mid_step).
-// Down restarts it later; max_down caps how many are down at once.
+// Down restarts it later, and recovery_crash crashes it again inside that
+// restart's start-up; max_down caps how many are down at once.
 
 func (in *Injector) crash(i int, s Step) {
 	switch s.Crash.Kind {
@@ -31,7 +32,26 @@ func (in *Injector) crash(i int, s Step) {
 		return
 	}
 	g := in.crashServer(id)
-	in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restart)
+	in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s))
+}
+
+// restartAfter is how a crash of step s ends: a restart, or with
+// recovery_crash a restart cut by a crash inside its start-up and a plain
+// restart after down.
+func (in *Injector) restartAfter(i int, s Step) func(sim.NodeID) {
+	if !s.RecoveryCrash {
+		return in.restart
+	}
+	return func(id sim.NodeID) {
+		if in.w.Up(id) {
+			return
+		}
+		in.restart(id)
+		in.w.CrashMidStep(id, 0, func(int) {
+			g := in.crashed(id)
+			in.undoLater(i, s.Down, "restart "+id.String()+" after its recovery crashed", in.crashClaims, id, g, in.restart)
+		})
+	}
 }
 
 // crashMidStep arms a torn step on id; the crash, its count and its restart
@@ -47,7 +67,7 @@ func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
 			in.executed[pinned].Keep = kept // the cut, for a pinned replay and shrinking
 		}
 		g := in.crashed(id)
-		in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restart)
+		in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s))
 	})
 }
 
@@ -135,6 +155,10 @@ var crashKind = targetKind(func(s *Step) *Target { return &s.Crash }, crashables
 			return fieldErr("down", "a rolling restart needs down: how long each server stays down before the next one crashes")
 		case s.MidStep && (s.Crash.Kind == TargetAll || s.Crash.Kind == TargetRolling):
 			return fieldErr("mid_step", "a mid-step crash strikes one server: crash a node, random or leader")
+		case s.RecoveryCrash && (s.Crash.Kind == TargetAll || s.Crash.Kind == TargetRolling):
+			return fieldErr("recovery_crash", "a recovery crash strikes one server: crash a node, random or leader")
+		case s.RecoveryCrash && s.Down == 0:
+			return fieldErr("recovery_crash", "a recovery crash strikes the restart that ends down: give down")
 		}
 		return nil
 	},
@@ -158,4 +182,8 @@ func drawRollingRestart(_ *sim.Rand, servers int, hold Duration) Step {
 
 func drawCrashMidStep(_ *sim.Rand, servers int, hold Duration) Step {
 	return Step{Crash: Random(), MidStep: true, Down: hold, MaxDown: minority(servers)}
+}
+
+func drawCrashRecovery(_ *sim.Rand, servers int, hold Duration) Step {
+	return Step{Crash: Random(), RecoveryCrash: true, Down: hold, MaxDown: minority(servers)}
 }

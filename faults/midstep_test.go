@@ -49,3 +49,25 @@ func withoutControls(lines []sim.TraceRecord) []string {
 	}
 	return out
 }
+
+// TestRecoveryCrashCutsTheRestartsStartUp: a crash with recovery_crash
+// restarts the server after down into a start-up that a second crash cuts
+// (a torn step: the start's write, sync and timer are its effects), and
+// restarts it again after down.
+func TestRecoveryCrashCutsTheRestartsStartUp(t *testing.T) {
+	ms := Duration(time.Millisecond)
+	for seed := uint64(1); seed <= 5; seed++ {
+		tw := newTestWorld(t, seed, 3, nil)
+		in := tw.install(t, Step{At: 2 * ms, Crash: Node(1), Down: 3 * ms, RecoveryCrash: true})
+		tw.run(t, 20*ms)
+		require.Equal(t, 2, in.Counts().Crashes, "seed %d: the crash, then the one in its restart's start-up", seed)
+		require.Equal(t, 2, in.Counts().Restarts, "seed %d", seed)
+		require.Equal(t, 1, tw.count(t, "torn-step", 1, -1, 5*ms, 5*ms+1, ""), "seed %d: the start-up at 5ms is cut", seed)
+		require.Equal(t, 1, tw.count(t, "restart", 1, -1, 8*ms, 8*ms+1, ""), "seed %d: restarted down after the cut", seed)
+		require.True(t, tw.Up(1), "seed %d", seed)
+		require.Contains(t, in.Executed()[0].Describe(), "recovery_crash")
+	}
+	require.ErrorContains(t, Step{Crash: Node(0), RecoveryCrash: true}.Validate(3), "give down")
+	require.ErrorContains(t, Step{Crash: All(), Down: ms, RecoveryCrash: true}.Validate(3), "strikes one server")
+	require.ErrorContains(t, Step{Pause: Node(0), Down: ms, RecoveryCrash: true}.Validate(3), "only a crash")
+}

@@ -79,6 +79,13 @@ type Step struct {
 	// timeline writes the cut each mid-step crash made, so that shrinking
 	// keeps cutting where the failing run did.
 	Keep int `yaml:"keep,omitempty"`
+	// RecoveryCrash makes the restart that ends the crash's down crash the
+	// server again inside its start-up (its recovery), cut as MidStep cuts
+	// a step; it restarts once more after Down. The start-up is where a
+	// server repairs what it found on its disk, so a crash there meets a
+	// repair half done. The cut is drawn, never pinned. Only for a crash of
+	// a node, random or leader, with down.
+	RecoveryCrash bool `yaml:"recovery_crash,omitempty"`
 	// For, if positive, undoes the fault after that long: the cuts or clogs
 	// this firing made are removed, the links it changed get the default
 	// settings back, the clock runs at rate 1 again, the disk is healthy.
@@ -164,6 +171,9 @@ func (s Step) Describe() string {
 	if s.MidStep {
 		b += " mid_step"
 	}
+	if s.RecoveryCrash {
+		b += " recovery_crash"
+	}
 	if s.Keep > 0 {
 		b += " keep=" + strconv.Itoa(s.Keep)
 	}
@@ -243,6 +253,8 @@ func (s Step) validateQualifiers(k actionKind, servers int) error {
 		return fieldErr("max_down", "only a crash or pause step can have max_down")
 	case s.MidStep && k.name != "crash":
 		return fieldErr("mid_step", "only a crash can strike mid-step")
+	case s.RecoveryCrash && k.name != "crash":
+		return fieldErr("recovery_crash", "only a crash can strike its restart's recovery")
 	case s.Keep < 0:
 		return fieldErr("keep", "%d is negative", s.Keep)
 	case s.Keep != 0 && !s.MidStep:

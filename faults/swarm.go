@@ -36,7 +36,7 @@ var swarmKinds = []swarmKind{
 	{"skew", drawSkew}, {"disk", drawDisk}, {"corrupt", drawCorrupt}, {"buggify", nil},
 	{"bridge", drawBridge}, {"ring", drawRing}, {"swizzle", drawSwizzle},
 	{"crash-all", drawCrashAll}, {"rolling-restart", drawRollingRestart}, {"crash-mid-step", drawCrashMidStep},
-	{"membership", drawMembership},
+	{"membership", drawMembership}, {"crash-recovery", drawCrashRecovery},
 }
 
 // SwarmKinds names the kinds a swarm can draw, in the order drawn.

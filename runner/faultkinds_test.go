@@ -200,9 +200,12 @@ faults:
 // crash inside a step keeps any subset of its writes; each protocol orders
 // with a sync what must reach the disk first (a snapshot before the
 // deletes it stands for, records before the commit index that covers
-// them), and its loader accepts whatever subset it finds. Each seed count
-// reaches the first seed that failed before those syncs and loader rules
-// (raft 2, paxos 30 and 285: see the scenarios' comments).
+// them), and its loader accepts whatever subset it finds; so does its
+// start-up's repair, which the recovery-crash scenarios cut. Each seed
+// count reaches the first seed that failed before those syncs and loader
+// rules (raft 2, paxos 30 and 285; without the sync of a repaired copy,
+// raft 6; without the loss on record before a slot's versions go, paxos
+// 84).
 func TestReorderingDisksLoseNothing(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -212,6 +215,8 @@ func TestReorderingDisksLoseNothing(t *testing.T) {
 		{"raft-reordered-mid-step.yaml", 100},
 		{"paxos-reordered-mid-step.yaml", 300},
 		{"pbft-reordered-mid-step.yaml", 30},
+		{"raft-recovery-crashes.yaml", 30},
+		{"paxos-recovery-crashes.yaml", 100},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			if testing.Short() {

@@ -14,7 +14,7 @@ import (
 )
 
 // shipped are the example's scenarios; each must pass every seed.
-var shipped = []string{"etcdraft-crash-churn.yaml", "etcdraft-partition-shapes.yaml", "etcdraft-swarm.yaml", "etcdraft-torn-mid-step.yaml", "etcdraft-reordered-mid-step.yaml"}
+var shipped = []string{"etcdraft-crash-churn.yaml", "etcdraft-partition-shapes.yaml", "etcdraft-swarm.yaml", "etcdraft-torn-mid-step.yaml", "etcdraft-reordered-mid-step.yaml", "etcdraft-recovery-crashes.yaml"}
 
 // TestShippedScenariosPass runs a short sweep of every shipped scenario.
 // The sweeps of README.md run hundreds of seeds; this is the smoke test.
