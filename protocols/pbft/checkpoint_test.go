@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -193,23 +192,4 @@ func TestCommitCertificatesCatchUpAReplica(t *testing.T) {
 	tn.Stabilize()
 	require.Equal(t, uint64(3), tn.Node(3).exec)
 	agreementHolds(t, tn.Obs)
-}
-
-// On a disk that reorders writes only a sync orders two of them: the stable
-// checkpoint and the snapshot that stand for the entries a truncation
-// deletes are synced before the deletes, or a crash could keep the deletes
-// alone, and the replica restart at its old low water mark over a hole
-// where entries it had voted on were.
-func TestTruncationFollowsADurableCheckpoint(t *testing.T) {
-	tn := newTestNet(t, 4, testConfig())
-	tn.StartAll()
-	requests(tn, 3, 0)
-	require.Equal(t, []string{entryKey(1), entryKey(2), entryKey(3)}, tn.Disk(2).Keys(entryKeyPrefix))
-	tn.Within(2, func(n *node, env *prototest.Env) {
-		n.env = env
-		n.writeStable()
-		n.writeSnapshot()
-		n.truncateLog(2)
-		require.Equal(t, 2, tn.Disk(2).Unsynced(), "the checkpoint waits for a sync with the deletes of entries 1 and 2")
-	})
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
@@ -209,4 +210,23 @@ func TestNewViewRecordRoundTrips(t *testing.T) {
 	huge := reader{b: []byte{3, 0xff, 0xff, 0xff, 0xff, 0x0f}}
 	huge.newView()
 	require.Error(t, huge.end())
+}
+
+// On a disk that reorders writes only a sync orders two of them: the stable
+// checkpoint and the snapshot that stand for the entries a truncation
+// deletes are synced before the deletes, or a crash could keep the deletes
+// alone, and the replica restart at its old low water mark over a hole
+// where entries it had voted on were.
+func TestTruncationFollowsADurableCheckpoint(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.StartAll()
+	requests(tn, 3, 0)
+	require.Equal(t, []string{entryKey(1), entryKey(2), entryKey(3)}, tn.Disk(2).Keys(entryKeyPrefix))
+	tn.Within(2, func(n *node, env *prototest.Env) {
+		n.env = env
+		n.writeStable()
+		n.writeSnapshot()
+		n.truncateLog(2)
+		require.Equal(t, 2, tn.Disk(2).Unsynced(), "the checkpoint waits for a sync with the deletes of entries 1 and 2")
+	})
 }
