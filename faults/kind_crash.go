@@ -31,14 +31,15 @@ func (in *Injector) crash(i int, s Step) {
 		in.crashMidStep(i, s, id)
 		return
 	}
+	pinned := len(in.executed) // record appends this firing there, right after fire
 	g := in.crashServer(id)
-	in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s))
+	in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s, pinned))
 }
 
-// restartAfter is how a crash of step s ends: a restart, or with
-// recovery_crash a restart cut by a crash inside its start-up and a plain
-// restart after down.
-func (in *Injector) restartAfter(i int, s Step) func(sim.NodeID) {
+// restartAfter is how a crash of step s, recorded at executed[pinned],
+// ends: a restart, or with recovery_crash a restart cut by a crash inside
+// its start-up, whose cut the record pins, and a plain restart after down.
+func (in *Injector) restartAfter(i int, s Step, pinned int) func(sim.NodeID) {
 	if !s.RecoveryCrash {
 		return in.restart
 	}
@@ -47,7 +48,10 @@ func (in *Injector) restartAfter(i int, s Step) func(sim.NodeID) {
 			return
 		}
 		in.restart(id)
-		in.w.CrashMidStep(id, 0, func(int) {
+		in.w.CrashMidStep(id, s.RecoveryKeep, func(kept int) {
+			if pinned < len(in.executed) {
+				in.executed[pinned].RecoveryKeep = kept
+			}
 			g := in.crashed(id)
 			in.undoLater(i, s.Down, "restart "+id.String()+" after its recovery crashed", in.crashClaims, id, g, in.restart)
 		})
@@ -67,7 +71,7 @@ func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
 			in.executed[pinned].Keep = kept // the cut, for a pinned replay and shrinking
 		}
 		g := in.crashed(id)
-		in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s))
+		in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s, pinned))
 	})
 }
 

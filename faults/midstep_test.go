@@ -65,8 +65,17 @@ func TestRecoveryCrashCutsTheRestartsStartUp(t *testing.T) {
 		require.Equal(t, 1, tw.count(t, "torn-step", 1, -1, 5*ms, 5*ms+1, ""), "seed %d: the start-up at 5ms is cut", seed)
 		require.Equal(t, 1, tw.count(t, "restart", 1, -1, 8*ms, 8*ms+1, ""), "seed %d: restarted down after the cut", seed)
 		require.True(t, tw.Up(1), "seed %d", seed)
-		require.Contains(t, in.Executed()[0].Describe(), "recovery_crash")
+		executed := in.Executed()
+		require.Len(t, executed, 1)
+		require.Contains(t, executed[0].Describe(), "recovery_crash recovery_keep=")
+
+		again := newTestWorld(t, seed, 3, nil)
+		again.install(t, executed...)
+		again.run(t, 20*ms)
+		require.Equal(t, withoutControls(tw.lines(t)), withoutControls(again.lines(t)),
+			"seed %d: the pinned recovery cut replays the run (only the control labels differ)", seed)
 	}
+	require.ErrorContains(t, Step{Crash: Node(0), Down: ms, RecoveryKeep: 2}.Validate(3), "needs recovery_crash")
 	require.ErrorContains(t, Step{Crash: Node(0), RecoveryCrash: true}.Validate(3), "give down")
 	require.ErrorContains(t, Step{Crash: All(), Down: ms, RecoveryCrash: true}.Validate(3), "strikes one server")
 	require.ErrorContains(t, Step{Pause: Node(0), Down: ms, RecoveryCrash: true}.Validate(3), "only a crash")

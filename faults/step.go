@@ -83,9 +83,12 @@ type Step struct {
 	// server again inside its start-up (its recovery), cut as MidStep cuts
 	// a step; it restarts once more after Down. The start-up is where a
 	// server repairs what it found on its disk, so a crash there meets a
-	// repair half done. The cut is drawn, never pinned. Only for a crash of
-	// a node, random or leader, with down.
+	// repair half done. Only for a crash of a node, random or leader, with
+	// down.
 	RecoveryCrash bool `yaml:"recovery_crash,omitempty"`
+	// RecoveryKeep, with RecoveryCrash, pins that cut as Keep pins a
+	// mid-step one; a pinned timeline writes it.
+	RecoveryKeep int `yaml:"recovery_keep,omitempty"`
 	// For, if positive, undoes the fault after that long: the cuts or clogs
 	// this firing made are removed, the links it changed get the default
 	// settings back, the clock runs at rate 1 again, the disk is healthy.
@@ -174,6 +177,9 @@ func (s Step) Describe() string {
 	if s.RecoveryCrash {
 		b += " recovery_crash"
 	}
+	if s.RecoveryKeep > 0 {
+		b += " recovery_keep=" + strconv.Itoa(s.RecoveryKeep)
+	}
 	if s.Keep > 0 {
 		b += " keep=" + strconv.Itoa(s.Keep)
 	}
@@ -255,6 +261,10 @@ func (s Step) validateQualifiers(k actionKind, servers int) error {
 		return fieldErr("mid_step", "only a crash can strike mid-step")
 	case s.RecoveryCrash && k.name != "crash":
 		return fieldErr("recovery_crash", "only a crash can strike its restart's recovery")
+	case s.RecoveryKeep < 0:
+		return fieldErr("recovery_keep", "%d is negative", s.RecoveryKeep)
+	case s.RecoveryKeep != 0 && !s.RecoveryCrash:
+		return fieldErr("recovery_keep", "recovery_keep pins the cut of a recovery crash: it needs recovery_crash: true")
 	case s.Keep < 0:
 		return fieldErr("keep", "%d is negative", s.Keep)
 	case s.Keep != 0 && !s.MidStep:

@@ -110,9 +110,10 @@ func (s *shrinker) mergeCrashes() bool {
 	return false
 }
 
-// plainCrash: a one-shot crash of one named server, between steps.
+// plainCrash: a one-shot crash of one named server, between steps, whose
+// restart is a plain one.
 func plainCrash(st faults.Step) bool {
-	return st.Action() == "crash" && st.Crash.Kind == faults.TargetNode && !st.MidStep && !st.Repeats()
+	return st.Action() == "crash" && st.Crash.Kind == faults.TargetNode && !st.MidStep && !st.RecoveryCrash && !st.Repeats()
 }
 
 // earlier moves one-shot faults earlier, from the last one back, to a few
