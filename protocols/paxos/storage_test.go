@@ -348,6 +348,29 @@ func TestTornRewriteKeepsTheSyncedVersion(t *testing.T) {
 	}
 }
 
+// A slot's superseded version is deleted only after the sync that makes
+// its replacement durable: on a disk that reorders writes, a delete issued
+// before that sync could reach the disk without the replacement, and a
+// crash cut between the two would leave the slot with neither version, an
+// acknowledged acceptance forgotten. The delete waits for the next sync.
+func TestSupersededVersionGoesAfterItsReplacementIsSynced(t *testing.T) {
+	tn := newTestNet(t, 3, testConfig())
+	tn.Start(0)
+	tn.Within(0, func(n *node, env *prototest.Env) {
+		n.env = env
+		r := n.ensure(1)
+		r.ballot, r.cmd = 10, cmd(7, 10, "add a")
+		n.writeRecord(1, r)
+		n.flush()
+		tn.Disk(0).Sync()
+		r.ballot, r.cmd = 11, cmd(7, 11, "add a")
+		n.writeRecord(1, r)
+		n.flush()
+		require.Equal(t, 1, tn.Disk(0).Unsynced(), "only the superseded version's delete waits, issued after the sync")
+		require.Equal(t, []string{slotKey(1, 2)}, tn.Disk(0).Keys(slotKeyPrefix))
+	})
+}
+
 // A value learned from elsewhere is written into its record, which waits
 // for a sync; the commit index that now covers it waits too, and is written
 // once that sync is done. On a disk that reorders writes a crash before the

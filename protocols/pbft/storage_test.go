@@ -230,3 +230,24 @@ func TestTruncationFollowsADurableCheckpoint(t *testing.T) {
 		require.Equal(t, 2, tn.Disk(2).Unsynced(), "the checkpoint waits for a sync with the deletes of entries 1 and 2")
 	})
 }
+
+// A checkpoint that becomes stable is written, snapshot and all, and synced
+// before the entries it stands for go: a replica whose log was truncated
+// ahead of the snapshot, cut by a crash on a disk that reorders writes,
+// came back with neither, and a primary then assigned a sequence number
+// twice.
+func TestStableCheckpointIsDurableBeforeTheLogGoes(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig()) // K=4
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { _, ok := e.Msg.(MsgCheckpoint); return ok && e.To == 2 }
+	requests(tn, 4, 0)
+	require.Equal(t, uint64(4), tn.Node(0).stable.Seq, "checkpoint 4 is stable at the others")
+	require.Zero(t, tn.Node(2).h, "n2 heard no checkpoint message: its log is whole")
+	tn.Within(2, func(n *node, env *prototest.Env) {
+		n.env = env
+		n.stable = tn.Node(0).stable
+		n.applyStable()
+		require.Equal(t, uint64(4), n.h)
+		require.Equal(t, 4, tn.Disk(2).Unsynced(), "only the deletes of entries 1-4 wait: the snapshot was synced before them")
+	})
+}
