@@ -142,53 +142,74 @@ func TestReadCopiesTellsATornFirstWriteFromALoss(t *testing.T) {
 var errTestUnsound = errors.New("unsound")
 
 // TestPutCopiesLeavesASoundCopyOnAnyDisk: rewriting copies of which one is
-// unsound (a repair), a crash before the sync leaves a sound copy, old or
-// new, whatever it keeps of the writes: a prefix with the last torn, or any
-// subset with one of them torn. Without a sync between the unsound copy's
-// write and the sound one's, a disk that reorders writes could keep the
-// sound copy torn and the unsound one as it was.
+// unsound (a repair), a crash anywhere inside the rewrite leaves a sound
+// copy, old or new, whatever it keeps of the unsynced writes: a prefix with
+// the last torn, or any subset with one of them torn. Overwriting the sound
+// copy first, or with no sync after the unsound one's write, a crash could
+// keep the sound copy torn and the unsound one as it was.
 func TestPutCopiesLeavesASoundCopyOnAnyDisk(t *testing.T) {
 	keys := []string{"rec/a", "rec/b"}
 	old, next := SealRecord([]byte("old"), 0), SealRecord([]byte("new value"), 0)
-	for _, faults := range []sim.DiskFaults{{TornWrites: true}, {TornWrites: true, ReorderedWrites: true}} {
-		for seed := uint64(1); seed <= 60; seed++ {
-			d := crashDuring(t, seed, faults, func(d *sim.Disk) {
-				d.Put(keys[0], []byte("unsound"))
-				d.Put(keys[1], old)
-				d.Sync()
-				PutCopies(d, next, keys...)
-			})
-			c := ReadCopies(d, keys, func(b []byte) ([]byte, error) {
-				if p, ok := OpenRecord(b); ok {
-					return p, nil
-				}
-				return nil, errTestUnsound
-			})
-			require.NotEmpty(t, c.Sound, "%+v seed %d: no sound copy left", faults, seed)
+	decode := func(b []byte) ([]byte, error) {
+		if p, ok := OpenRecord(b); ok {
+			return p, nil
 		}
+		return nil, errTestUnsound
+	}
+	for _, faults := range []sim.DiskFaults{{TornWrites: true}, {TornWrites: true, ReorderedWrites: true}} {
+		cuts := 0
+		for seed := uint64(1); seed <= 40; seed++ {
+			for keep := 0; ; keep++ {
+				d, cut := cutStart(t, seed, faults, keep, func(d *sim.Disk) {
+					d.Put(keys[0], []byte("unsound"))
+					d.Put(keys[1], old)
+					d.Sync()
+				}, func(d *sim.Disk) { PutCopies(d, next, keys...) })
+				if !cut {
+					break
+				}
+				cuts++
+				c := ReadCopies(d, keys, decode)
+				require.NotEmpty(t, c.Sound, "%+v seed %d, crashed after %d effects of the start (0: all): no sound copy left", faults, seed, keep)
+			}
+		}
+		require.GreaterOrEqual(t, cuts, 80, "%+v: rewrites crashed after and cut inside", faults)
 	}
 }
 
-// crashDuring runs write in the first instance of a one-server world whose
-// disk has faults, crashes it 1ms later, and returns the disk as the crash
-// left it.
-func crashDuring(t *testing.T, seed uint64, faults sim.DiskFaults, write func(d *sim.Disk)) *sim.Disk {
+// cutStart runs a one-server world whose disk has faults: at 1ms the
+// server crashes, its disk gets what prepare wrote, and it restarts into a
+// start that runs write and is cut after keep of its effects, or with keep
+// 0 crashes right after it. It returns the disk as the crash left it, and
+// false if the start had no more than keep effects to cut.
+func cutStart(t *testing.T, seed uint64, faults sim.DiskFaults, keep int, prepare, write func(d *sim.Disk)) (*sim.Disk, bool) {
 	t.Helper()
 	w, err := sim.NewWorld(sim.Config{Seed: seed})
 	require.NoError(t, err)
-	wrote := false
+	booted := false
 	w.AddServer(func(sim.NodeID) sim.Node {
 		return startNode(func(env sim.Env) {
-			if !wrote { // a restarted instance writes nothing
-				wrote = true
+			if booted { // the first instance only boots
 				write(env.Disk())
 			}
+			booted = true
 		})
 	})
 	require.NoError(t, w.SetDiskFaults(0, faults))
-	w.At(sim.Time(time.Millisecond), "crash", func() { w.Crash(0) })
+	kept := 0
+	w.At(sim.Time(time.Millisecond), "cut the restart", func() {
+		w.Crash(0)
+		prepare(w.Disk(0))
+		w.Restart(0)
+		if keep > 0 {
+			require.True(t, w.CrashMidStep(0, keep, func(k int) { kept = k }))
+		}
+	})
+	if keep == 0 {
+		w.At(sim.Time(1500*time.Microsecond), "crash after the start", func() { w.Crash(0) })
+	}
 	w.RunUntil(sim.Time(2 * time.Millisecond))
-	return w.Disk(0)
+	return w.Disk(0), kept == keep
 }
 
 // startNode is a node that only starts.
