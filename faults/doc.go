@@ -23,7 +23,7 @@
 //	restart    restart a crashed server, or all of them ("all-down")
 //	resume     resume a paused server, or all of them ("all-paused")
 //	clock      make a server's clock drift (rate) or jump (skew)
-//	disk       make a server's disk tear writes on a crash or sync slowly
+//	disk       make a server's disk tear or reorder writes on a crash, or sync slowly
 //	corrupt    flip a bit of one durable record of a server's disk
 //	swizzle    clog servers one after another, then unclog them in another
 //	           order (FoundationDB's swizzle-clogging)
