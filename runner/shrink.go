@@ -360,7 +360,8 @@ func (s *shrinker) pass() bool {
 
 // finePass is the second look at the faults, once the first pass is stuck:
 // re-pin the timeline (steps that no longer strike go), pin leader targets
-// to the servers they struck, merge two crashes of one server, then drop
+// to the servers they struck, make crashes plainer (no mid-step cut, no
+// recovery crash), merge two crashes of one server, then drop
 // pairs of the firings left (a crash and its restart, a partition and its
 // heal are often needed only together; each firing alone was just tried by
 // dropFaults, in the pass that made no progress), and last move a fault
@@ -369,7 +370,7 @@ func (s *shrinker) pass() bool {
 func (s *shrinker) finePass() bool {
 	s.strict = true
 	return s.repin() || s.pinLeaders() || s.thinRepeats() || s.fewerOps() || s.fewerNodes() ||
-		s.mergeCrashes() || s.dropFiringPairs() || s.earlier()
+		s.plainerCrashes() || s.mergeCrashes() || s.dropFiringPairs() || s.earlier()
 }
 
 // repin replaces the steps by the firings of the best run, if that changes

@@ -110,6 +110,32 @@ func (s *shrinker) mergeCrashes() bool {
 	return false
 }
 
+// plainerCrashes takes from one crash step its recovery crash, or else its
+// mid-step cut, if the failure stays: a shrunk file then keeps only the cuts
+// the failure needs, and a plain crash can merge with another.
+func (s *shrinker) plainerCrashes() bool {
+	for i, st := range s.best.Faults {
+		if st.Action() != "crash" {
+			continue
+		}
+		var edits []stepEdit
+		if st.RecoveryCrash {
+			edits = append(edits, stepEdit{fmt.Sprintf("fault %d without its recovery crash", i),
+				func(p *faults.Step) { p.RecoveryCrash, p.RecoveryKeep = false, 0 }})
+		}
+		if st.MidStep {
+			edits = append(edits, stepEdit{fmt.Sprintf("fault %d between steps", i),
+				func(p *faults.Step) { p.MidStep, p.Keep = false, 0 }})
+		}
+		for _, e := range edits {
+			if s.try(e.what, func(c *scenarios.Scenario) bool { e.set(&c.Faults[i]); return true }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // plainCrash: a one-shot crash of one named server, between steps, whose
 // restart is a plain one.
 func plainCrash(st faults.Step) bool {

@@ -151,3 +151,39 @@ func TestShrinkReachesTheTargetSizes(t *testing.T) {
 // (20s) several times over. Past the bound the verdict is unknown, which the
 // shrink treats as not failing: it tries another candidate.
 var shrinkRunOptions = runner.Options{LinearizabilityTimeout: 2 * time.Second}
+
+// TestShrinkMakesCrashesPlainer: crashes that cut steps and their restarts'
+// recovery shrink to plain ones unless the failure needs the cut: each cut
+// the shrunk scenario keeps, taken away, makes the failure go.
+func TestShrinkMakesCrashesPlainer(t *testing.T) {
+	t.Parallel()
+	sc, proto := load(t, filepath.Join("bugs", "raft-bug-forget-vote.yaml"), 0)
+	sc.Faults[0].RecoveryCrash = true // the random crashes
+	sc.Faults[1].MidStep = true       // the leader's
+	require.NoError(t, sc.Validate())
+	plainer := 0
+	for seed := uint64(1); seed <= 40 && plainer < 2; seed++ {
+		if !runSeed(t, sc, proto, seed).Class.Failed() {
+			continue
+		}
+		res, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: seed, MaxRuns: 300, Options: shrinkRunOptions})
+		require.NoError(t, err)
+		requireReplays(t, res, proto, res.Signature)
+		madePlain := false
+		for i, st := range res.Scenario.Faults {
+			if !st.MidStep && !st.RecoveryCrash {
+				madePlain = madePlain || st.Action() == "crash" // every crash of the original cuts
+				continue
+			}
+			plain := res.Scenario.Clone()
+			plain.Faults[i].MidStep, plain.Faults[i].Keep = false, 0
+			plain.Faults[i].RecoveryCrash, plain.Faults[i].RecoveryKeep = false, 0
+			require.NotEqual(t, res.Signature, failure(runSeed(t, plain, proto, *plain.Seed)),
+				"seed %d: fault %d (%s) fails as well without its cut", seed, i, st.Describe())
+		}
+		if madePlain {
+			plainer++
+		}
+	}
+	require.Positive(t, plainer, "no shrunk scenario dropped a cut")
+}
