@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
 )
@@ -281,4 +283,65 @@ func cutStartUps(t *testing.T, load workload.Config, run time.Duration, minCuts 
 		}
 	}
 	require.GreaterOrEqual(t, cuts, minCuts, "start-ups cut")
+}
+
+// A snapshot installed over a log it conflicts with discards the log: its
+// chunks are deleted (step 1), then the snapshot is written. On a disk that
+// reorders writes, a crash cut inside that step could keep the snapshot and
+// lose the deletes, and a stale chunk that starts right after the snapshot
+// would load as its continuation, entries no leader has. The deletes are
+// synced first. The step is cut after each of its effects, as a mid-step
+// crash cuts it in a run.
+func TestCutSnapshotInstallLeavesNoStaleChunk(t *testing.T) {
+	f, err := New(DefaultConfig(), prototest.NewKV)
+	require.NoError(t, err)
+	old := entries(slices.Repeat([]uint64{3}, 40)...) // chunks at 1, 17 and 33, all of term 3
+	cuts := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		for keep := 1; ; keep++ {
+			w, err := sim.NewWorld(sim.Config{Seed: seed})
+			require.NoError(t, err)
+			w.AddServer(func(id sim.NodeID) sim.Node { return installer{f(id).(*node)} })
+			putLog(w.Disk(0), old)
+			service.PutCopies(w.Disk(0), encodeHardState(hardState{term: 3, vote: sim.None}), hardStateKeys[:]...)
+			w.Disk(0).Sync()
+			require.NoError(t, w.SetDiskFaults(0, sim.DiskFaults{ReorderedWrites: true}))
+			kept := 0
+			w.At(sim.Time(500*time.Microsecond), "arm", func() { w.CrashMidStep(0, keep, func(k int) { kept = k }) })
+			w.RunUntil(sim.Time(2 * time.Millisecond))
+			if kept < keep {
+				break // the install had no more effects to cut after
+			}
+			cuts++
+			st := loadState(w.Disk(0))
+			if st.snap.index == 16 {
+				require.Equal(t, 1, st.log.len(), "seed %d, cut after %d effects: entries after the snapshot at 16", seed, keep)
+			}
+		}
+	}
+	require.Greater(t, cuts, 100, "installs cut")
+}
+
+// installer is a raft server that, 1ms after it starts, installs a snapshot
+// at index 16 of term 2, which conflicts with a log of term 3 there.
+type installer struct{ *node }
+
+const timerInstall = sim.MaxTimerKinds - 1 // a kind raft does not use
+
+func (s installer) Start(env sim.Env) {
+	s.node.Start(env)
+	env.SetTimer(timerInstall, time.Millisecond)
+}
+
+func (s installer) Timer(env sim.Env, kind sim.TimerKind) {
+	if kind != timerInstall {
+		s.node.Timer(env, kind)
+		return
+	}
+	s.env = env
+	data, err := s.sessions.Snapshot()
+	if err != nil {
+		panic(err)
+	}
+	s.compact(snapshot{index: 16, term: 2, conf: s.conf, data: data}, false)
 }
