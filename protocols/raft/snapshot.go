@@ -46,10 +46,10 @@ import (
 //
 // A torn step 3 leaves the old snapshot (or none) in one copy and the log it
 // needs whole; later, the new snapshot, and the chunks it covers go at the
-// next load. On a disk that reorders writes the syncs order the steps:
-// step 2's chunk never reaches it before step 1's deletes (it would be
-// followed by the discarded log), nor step 4's deletes before the snapshot
-// that stands for what they delete.
+// next load. On a disk that reorders writes the syncs order the steps: the
+// snapshot never reaches it before step 1's deletes (a discarded chunk that
+// starts right after the snapshot would load as its continuation), nor step
+// 4's deletes before the snapshot that stands for what they delete.
 
 // snapshot is a server's state machine and client sessions after applying
 // every entry up to index (service.Sessions.Snapshot), with that entry's term
@@ -207,7 +207,7 @@ func (n *node) compact(s snapshot, keep bool) {
 				d.Delete(key) // step 1: the discarded suffix
 			}
 		}
-		d.Sync() // before step 2 rewrites a chunk the discarded log may continue
+		d.Sync() // before step 3: see the comment at the top of this file
 	}
 	n.snap = s
 	if first := s.index + 1; first <= n.lastIndex() && chunkStart(first) != first {
