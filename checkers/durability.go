@@ -15,10 +15,9 @@ const NameDurability = "durability"
 // tears the last that reaches the disk, which destroys the value that write
 // overwrites in place; with reordered writes it keeps any subset of them
 // (one perhaps torn), so only a sync orders two writes. That is all a crash
-// does, and a write path built for
-// it (a second copy of what an overwrite may destroy, what a record depends
-// on written and synced before the record) always leaves its recovery
-// something sound to start from. A halt on such a disk therefore means the
+// does, and a write path built for it (a second copy of what an overwrite
+// may destroy, what a record depends on written and synced before the
+// record) always leaves its recovery something sound to start from. A halt on such a disk therefore means the
 // write path and the recovery disagree: state written ahead of what it
 // depends on (a commit index persisted before the entries it covers), a
 // record overwritten in place with no second copy, a first write torn that
