@@ -26,6 +26,10 @@ type HistoryResult struct {
 	Verdict Verdict
 	// Detail explains the verdict in one line, for reports.
 	Detail string
+	// Outgrown says an Unknown verdict came from a bound on the check's
+	// memory, not on its time: running the seed again, with any budget,
+	// gives it again.
+	Outgrown bool
 	// Artifacts are files that show the verdict (a visualization, the cycle
 	// of a dependency graph), written into a failure's artifact directory.
 	Artifacts []Artifact
@@ -82,7 +86,7 @@ func (linearizability) Name() string { return names.Linearizable }
 
 func (linearizability) Check(h *workload.History, budget time.Duration) HistoryResult {
 	lin := CheckLinearizable(h, budget)
-	res := HistoryResult{Verdict: lin.Verdict, Detail: lin.Detail}
+	res := HistoryResult{Verdict: lin.Verdict, Detail: lin.Detail, Outgrown: lin.Outgrown}
 	if lin.Verdict == Fail {
 		res.Artifacts = []Artifact{{Name: LinearizabilityFile, Write: lin.WriteVisualization}}
 	}

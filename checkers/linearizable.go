@@ -32,6 +32,10 @@ type LinearizabilityResult struct {
 	Unobserved int
 	// Keys is the number of keys (Porcupine partitions) checked.
 	Keys int
+	// Outgrown says an Unknown verdict came from a search that outgrew its
+	// memory bound (searchMemory), not from the timeout: it comes again on
+	// every run of the seed, however long the timeout.
+	Outgrown bool
 	// FailedKeys lists, on Fail, the keys whose own sub-history is not
 	// linearizable, sorted.
 	FailedKeys []string
@@ -55,8 +59,15 @@ type LinearizabilityResult struct {
 // history must not change while the result is in use: WriteVisualization
 // reads it again.
 func CheckLinearizable(h *workload.History, timeout time.Duration) LinearizabilityResult {
+	return checkLinearizableWithin(h, timeout, searchMemory)
+}
+
+// checkLinearizableWithin is CheckLinearizable with memory in place of
+// searchMemory.
+func checkLinearizableWithin(h *workload.History, timeout time.Duration, memory int64) LinearizabilityResult {
 	r := LinearizabilityResult{timeout: timeout}
 	r.keyed = groupByKey(h)
+	r.keyed.memory = memory
 	r.Checked, r.Unknown, r.Unobserved, r.Keys = r.keyed.checked, r.keyed.unknown, r.keyed.unobserved, len(r.keyed.keys)
 	out := checkKeys(r.keyed, timeout)
 	switch {
@@ -69,6 +80,11 @@ func CheckLinearizable(h *workload.History, timeout time.Duration) Linearizabili
 			keys = "keys " + strings.Join(r.FailedKeys, ", ") + " have"
 		}
 		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, plural.Of(r.Keys, "key"))
+	case out.gaveUp && out.outgrown:
+		r.Verdict, r.Outgrown = Unknown, true
+		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its search outgrew the %s it may hold: "+
+			"too many operations in flight at once on one key (%d operations on %s)",
+			out.gaveUpKey, out.gaveUpOps, memoryText(memory), r.Checked, plural.Of(r.Keys, "key"))
 	case out.gaveUp:
 		r.Verdict = Unknown
 		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its share of the %v budget, %v, ran out (%d operations on %s)",
@@ -91,6 +107,9 @@ type keyedHistory struct {
 	ops  [][]keptOp // per key, in call order
 	// checked, unknown, unobserved: see LinearizabilityResult.
 	checked, unknown, unobserved int
+	// memory is what the searches of one batch of parts may hold
+	// (searchMemory).
+	memory int64
 }
 
 // keptOp is an operation given to Porcupine: its position in the history

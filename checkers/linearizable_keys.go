@@ -11,12 +11,14 @@ import (
 // keysOutcome is what checking the keys one at a time found.
 type keysOutcome struct {
 	failed []string // the keys whose sub-history is not linearizable, sorted
-	gaveUp bool     // the budget ran out before any key was found to fail
-	// When it gave up: on which key, with how many operations, and the
-	// share of the budget the batch it stopped on had (keyBudget).
+	gaveUp bool     // a search stopped before any key was found to fail
+	// When it gave up: on which key, with how many operations, the share of
+	// the budget the batch it stopped on had (keyBudget), and whether it
+	// outgrew its memory (searchMemory) rather than ran out of time.
 	gaveUpKey    string
 	gaveUpOps    int
 	gaveUpBudget time.Duration
+	outgrown     bool
 }
 
 // checkKeys checks each key's sub-history on its own, one key at a time, and
@@ -47,18 +49,19 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	for _, j := range checkOrder(k) {
 		failed := len(out.failed) > 0
 		var budget time.Duration
-		switch k.checkKey(j, func(ops int) time.Duration {
+		res, outgrown := k.checkKey(j, func(ops int) time.Duration {
 			budget = timeout
 			if !failed {
 				budget = keyBudget(timeout, ops, total, len(k.keys))
 			}
 			return budget
-		}) {
+		})
+		switch res {
 		case porcupine.Illegal:
 			out.failed = append(out.failed, k.keys[j])
 		case porcupine.Unknown:
 			if !failed {
-				out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget = true, k.keys[j], len(k.ops[j]), budget
+				out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, outgrown
 				return out
 			}
 		}

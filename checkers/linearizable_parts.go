@@ -40,11 +40,12 @@ type part struct {
 
 // checkKey checks key j part by part, in batches; budget gives a batch's
 // share of the search time by its operations. It stops at the first batch
-// that is not linearizable or runs out of time.
-func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) porcupine.CheckResult {
+// that is not linearizable, runs out of time or outgrows its memory
+// (outgrown).
+func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res porcupine.CheckResult, outgrown bool) {
 	parts, ok := k.replaySequential(j, k.parts(j))
 	if !ok {
-		return porcupine.Illegal
+		return porcupine.Illegal, false
 	}
 	for len(parts) > 0 {
 		n, ops := 1, parts[0].to-parts[0].from
@@ -52,12 +53,12 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) porcu
 			ops += parts[n].to - parts[n].from
 			n++
 		}
-		if res := k.checkParts(j, parts[:n], budget(ops)); res != porcupine.Ok {
-			return res
+		if res, outgrown := k.checkParts(j, parts[:n], budget(ops)); res != porcupine.Ok {
+			return res, outgrown
 		}
 		parts = parts[n:]
 	}
-	return porcupine.Ok
+	return porcupine.Ok, false
 }
 
 // replaySequential checks the parts of key j whose operations are ordered
@@ -106,28 +107,67 @@ func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
 	return true, true
 }
 
-// checkParts runs one Porcupine search over parts of key j, each part a
+// checkParts checks parts of key j in one Porcupine search (search); where
+// a part outgrows its memory, the verdict is Unknown (outgrown), unless the
+// parts that did not are found not linearizable on their own (settle).
+func (k *keyedHistory) checkParts(j int, parts []part, budget time.Duration) (res porcupine.CheckResult, outgrown bool) {
+	return settle(parts, func(parts []part) (porcupine.CheckResult, []bool) { return k.search(j, parts, budget) })
+}
+
+// settle is the verdict on parts from search, which reports which parts
+// outgrew their memory. A part that outgrows its share ends its search as
+// if it had no linearization, so Illegal from a search where some did is
+// decided again by the others alone: Illegal if they are, else Unknown.
+// Which part Porcupine finishes first does not change the verdict.
+func settle(parts []part, search func([]part) (porcupine.CheckResult, []bool)) (res porcupine.CheckResult, outgrown bool) {
+	res, grew := search(parts)
+	if res != porcupine.Illegal {
+		return res, false
+	}
+	var within []part
+	for i, p := range parts {
+		if !grew[i] {
+			within = append(within, p)
+		}
+	}
+	switch {
+	case len(within) == len(parts):
+		return porcupine.Illegal, false
+	case len(within) > 0:
+		if res, _ := settle(within, search); res == porcupine.Illegal {
+			return res, false
+		}
+	}
+	return porcupine.Unknown, true
+}
+
+// search runs one Porcupine search over parts of key j, each part a
 // partition of its own, started from its state by a first operation that
-// sets it (called and returned before any of the part's operations).
-func (k *keyedHistory) checkParts(j int, parts []part, budget time.Duration) porcupine.CheckResult {
+// sets it (called and returned before any of the part's operations), each
+// holding at most its share of k.memory; outgrown says which parts did not
+// stay within it.
+func (k *keyedHistory) search(j int, parts []part, budget time.Duration) (res porcupine.CheckResult, outgrown []bool) {
 	n := 0
 	for _, p := range parts {
 		n += p.to - p.from + 1
 	}
 	ops := make([]porcupine.Operation, 0, n)
 	bounds := make([]int, 0, len(parts)+1)
-	for _, p := range parts {
+	for i, p := range parts {
 		bounds = append(bounds, len(ops))
 		if p.start != (keyState{}) {
 			first := int64(k.h.At(int(k.ops[j][p.from].index)).Call)
-			ops = append(ops, porcupine.Operation{Input: p.start, Call: first - 2, Return: first - 1})
+			ops = append(ops, porcupine.Operation{Input: partInput{i, p.start}, Call: first - 2, Return: first - 1})
 		}
 		for _, kept := range k.ops[j][p.from:p.to] {
-			ops = append(ops, k.operation(kept, false))
+			op := k.operation(kept, false)
+			op.Input = partInput{i, op.Input}
+			ops = append(ops, op)
 		}
 	}
 	bounds = append(bounds, len(ops))
-	model := partsModel
+	meter := newSearchMeter(bounds, k.memory)
+	model := partsModel(meter)
 	model.Partition = func(h []porcupine.Operation) [][]porcupine.Operation {
 		out := make([][]porcupine.Operation, len(bounds)-1)
 		for i := range out {
@@ -135,21 +175,48 @@ func (k *keyedHistory) checkParts(j int, parts []part, budget time.Duration) por
 		}
 		return out
 	}
-	return porcupine.CheckOperationsTimeout(model, ops, budget)
+	res = porcupine.CheckOperationsTimeout(model, ops, budget)
+	outgrown = make([]bool, len(parts))
+	for i := range outgrown {
+		outgrown[i] = meter.outgrown[i].Load()
+	}
+	return res, outgrown
 }
 
-// partsModel is kvModel whose operations may also be a keyState: an
-// operation that puts the key in that state, a part's start.
-var partsModel = porcupine.Model{
-	Init: kvModel.Init,
-	Step: func(state, input, output any) (bool, any) {
-		if start, ok := input.(keyState); ok {
-			return true, start
-		}
-		return step(state, input, output)
-	},
-	Equal: kvModel.Equal,
-	Hash:  kvModel.Hash,
+// partInput is an operation's input, or a part's start state, tagged with
+// its part, so that the model charges each part's search for what it holds.
+type partInput struct {
+	part int
+	in   any
+}
+
+// partsModel is kvModel over partInputs, whose input may also be a
+// keyState: an operation that puts the key in that state, a part's start.
+// Each step taken is charged to its part's search (searchMeter); once a
+// part has outgrown its share, no step of it is legal any more, which ends
+// its search at once.
+func partsModel(meter *searchMeter) porcupine.Model {
+	return porcupine.Model{
+		Init: kvModel.Init,
+		Step: func(state, input, output any) (bool, any) {
+			in := input.(partInput)
+			if !meter.charge(in.part) {
+				return false, state
+			}
+			legal, next := true, any(nil)
+			if start, ok := in.in.(keyState); ok {
+				next = start
+			} else {
+				legal, next = step(state, in.in, output)
+			}
+			if legal {
+				meter.hold(in.part, len(next.(keyState).value))
+			}
+			return legal, next
+		},
+		Equal: kvModel.Equal,
+		Hash:  kvModel.Hash,
+	}
 }
 
 // parts cuts key j's operations where every earlier one returned before the

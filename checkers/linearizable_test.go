@@ -308,6 +308,86 @@ func TestOutOfBudgetIsUnknown(t *testing.T) {
 	assert.Equal(t, Fail, CheckLinearizable(stale, time.Nanosecond).Verdict)
 }
 
+// crowdedKey is a history of key k no quiet point cuts: n puts of distinct
+// values, all in flight at once, and n gets, each seeing a put's value in
+// the reverse order of their calls. Porcupine's search visits states by
+// the million before it finds the one order that explains every get.
+func crowdedKey(n int) []workload.Operation {
+	var ops []workload.Operation
+	for i := range n {
+		ops = append(ops, put(i, sim.Time(i), sim.Time(1000+i), "k", "v"+strconv.Itoa(i)))
+	}
+	for i := range n {
+		ops = append(ops, get(n+i, sim.Time(100+i), sim.Time(2000+i), "k", "v"+strconv.Itoa(n-1-i)))
+	}
+	return ops
+}
+
+// TestSearchThatOutgrowsItsMemoryIsUnknown: a search that outgrows the
+// memory it may hold stops there, at the same point on every run: the
+// verdict is Unknown, marked Outgrown (no timeout would change it), never
+// Pass. A part beside it in the same search that has no linearization still
+// fails the key: only the parts that outgrew their share are left unknown.
+func TestSearchThatOutgrowsItsMemoryIsUnknown(t *testing.T) {
+	crowded := workload.NewHistory(crowdedKey(24)...)
+	res := checkLinearizableWithin(crowded, time.Minute, 64<<10)
+	assert.Equal(t, Unknown, res.Verdict, res.Detail)
+	assert.True(t, res.Outgrown)
+	assert.Equal(t, "Porcupine gave up on key k (48 operations) when its search outgrew the 64 KiB it may hold: "+
+		"too many operations in flight at once on one key (48 operations on 1 key)", res.Detail)
+	again := checkLinearizableWithin(crowded, time.Minute, 64<<10)
+	assert.Equal(t, res.Detail, again.Detail)
+
+	// After a quiet point where the key is known to hold x, a get sees a
+	// value nobody wrote while a put is in flight.
+	bad := append(crowdedKey(24), put(0, 3000, 3010, "k", "x"), put(1, 4000, 4100, "k", "y"), get(2, 4010, 4090, "k", "never"))
+	res = checkLinearizableWithin(workload.NewHistory(bad...), time.Minute, 64<<10)
+	assert.Equal(t, Fail, res.Verdict, res.Detail)
+	assert.False(t, res.Outgrown)
+	assert.Equal(t, []string{"k"}, res.FailedKeys)
+
+	small := workload.NewHistory(crowdedKey(3)...)
+	res = checkLinearizableWithin(small, time.Minute, 64<<10)
+	assert.Equal(t, Pass, res.Verdict, "a search within its memory decides: %s", res.Detail)
+}
+
+// TestSettleDecidesWithoutTheOutgrownParts: whichever part Porcupine
+// finishes first, a search that failed while a part outgrew its memory is
+// decided again by the other parts alone.
+func TestSettleDecidesWithoutTheOutgrownParts(t *testing.T) {
+	crowded, bad, good := part{from: 0, to: 48}, part{from: 48, to: 50}, part{from: 50, to: 52}
+	search := func(results map[part]porcupine.CheckResult) func([]part) (porcupine.CheckResult, []bool) {
+		return func(parts []part) (porcupine.CheckResult, []bool) {
+			res, grew := porcupine.Ok, make([]bool, len(parts))
+			for i, p := range parts {
+				switch results[p] {
+				case porcupine.Unknown: // outgrown: its search ends as if it had no linearization
+					res, grew[i] = porcupine.Illegal, true
+				case porcupine.Illegal:
+					res = porcupine.Illegal
+				}
+			}
+			return res, grew
+		}
+	}
+	results := map[part]porcupine.CheckResult{crowded: porcupine.Unknown, bad: porcupine.Illegal, good: porcupine.Ok}
+	for _, tc := range []struct {
+		parts    []part
+		want     porcupine.CheckResult
+		outgrown bool
+	}{
+		{[]part{crowded, bad}, porcupine.Illegal, false},
+		{[]part{crowded, good}, porcupine.Unknown, true},
+		{[]part{crowded}, porcupine.Unknown, true},
+		{[]part{good, bad}, porcupine.Illegal, false},
+		{[]part{good}, porcupine.Ok, false},
+	} {
+		res, outgrown := settle(tc.parts, search(results))
+		assert.Equal(t, tc.want, res, "%v", tc.parts)
+		assert.Equal(t, tc.outgrown, outgrown, "%v", tc.parts)
+	}
+}
+
 // TestKeyAtATimeMatchesPorcupine: checking keys one at a time gives the
 // verdict, and names the failing keys, as Porcupine given the whole history
 // at once and each key apart, on random concurrent histories with stale

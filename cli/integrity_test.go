@@ -515,6 +515,31 @@ func TestFailingRunWithoutArtifactsKeepsItsExitCode(t *testing.T) {
 	require.NotContains(t, stdout, "artifacts   ")
 }
 
+// TestReplayInPlaceKeepsTheEditedScenario: a failure's scenario.yaml run
+// again into its own directory (its replay line with the same --out) is
+// left as its user edited it, comments included; the other artifacts are
+// written anew beside it.
+func TestReplayInPlaceKeepsTheEditedScenario(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, errOut := simrun(t, "run", "../scenarios/bugs/raft-bug-ack-before-sync.yaml", "--seed", "1", "--out", out)
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	dir := filepath.Join(out, "raft-bug-ack-before-sync-seed1")
+	scenario := filepath.Join(dir, runner.ScenarioFile)
+	written, err := os.ReadFile(scenario)
+	require.NoError(t, err)
+	edited := append([]byte("# seen on the build of Monday: the ack goes out before the sync\n"), written...)
+	require.NoError(t, os.WriteFile(scenario, edited, 0o644))
+	require.NoError(t, os.Remove(filepath.Join(dir, runner.TraceFile)))
+
+	code, stdout, errOut = simrun(t, "run", scenario, "--out", out)
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	require.Contains(t, stdout, "artifacts   "+dir+"\n            scenario.yaml\n")
+	kept, err := os.ReadFile(scenario)
+	require.NoError(t, err)
+	require.Equal(t, string(edited), string(kept))
+	require.FileExists(t, filepath.Join(dir, runner.TraceFile))
+}
+
 // TestScenarioWithByteOrderMark: a UTF-8 byte order mark at the start of a
 // scenario file is skipped; the run is the same run.
 func TestScenarioWithByteOrderMark(t *testing.T) {
@@ -526,6 +551,18 @@ func TestScenarioWithByteOrderMark(t *testing.T) {
 	code, without, errOut := simrun(t, "run", plain, "--seed", "2")
 	require.Equal(t, exitPass, code, errOut)
 	require.Equal(t, traceHash(t, without), traceHash(t, withBOM))
+}
+
+// TestOnlyATimedOutSearchIsRetried: a seed whose linearizability search ran
+// out of time is retried by the next sweep; one whose search outgrew its
+// memory is not: that happens again on every run, with any --lin-timeout.
+func TestOnlyATimedOutSearchIsRetried(t *testing.T) {
+	inconclusive := func(outgrown bool) *result {
+		return &result{Report: runner.Report{Class: runner.Inconclusive, Checks: []runner.CheckResult{
+			{Name: "agreement", Verdict: "pass"}, {Name: "linearizable", Verdict: "unknown", Outgrown: outgrown}}}}
+	}
+	require.True(t, inconclusive(false).retriable())
+	require.False(t, inconclusive(true).retriable())
 }
 
 // TestTallyKeepsPassesSmall: a pass is held as a small entry, yet the

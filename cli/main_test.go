@@ -210,6 +210,41 @@ func TestShrinkSaysWhenItsRunsRanOut(t *testing.T) {
 	require.Regexp(t, `\nruns        \d+\n`, out, "a shrink that finished says only how many runs it took")
 }
 
+// TestShrinkStoppedEarlyWritesAFileThatReads: a shrink whose runs ran out
+// while every firing of two 1ms steps was still written out (far more than
+// a scenario file holds) writes the scenario as run instead, which replays
+// the failure, and says so; --out naming the input, or a --lin-timeout
+// that is not positive, is refused before any run.
+func TestShrinkStoppedEarlyWritesAFileThatReads(t *testing.T) {
+	bug, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"))
+	require.NoError(t, err)
+	busy := strings.Replace(string(bug), "faults:\n", "faults:\n"+
+		"  - {from: 1ms, to: 10s, every: 1ms, resume: all-paused}\n"+
+		"  - {from: 1ms, to: 10s, every: 1ms, clock: {node: random, rate: 1.0001}}\n", 1)
+	require.NotEqual(t, string(bug), busy)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "busy.yaml")
+	require.NoError(t, os.WriteFile(input, []byte(busy), 0o644))
+
+	code, _, errText := simrun(t, "shrink", input, "--seed", "2", "--out", input)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --out "+input+": the scenario being shrunk; name another file, so that it is kept\n", errText)
+	code, _, errText = simrun(t, "shrink", input, "--seed", "2", "--lin-timeout", "0s")
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --lin-timeout: must be positive, got 0s\n", errText)
+
+	min := filepath.Join(dir, "min.yaml")
+	code, out, errText := simrun(t, "shrink", input, "--seed", "2", "--max-runs", "2", "--out", min)
+	require.Equal(t, exitPass, code, errText)
+	require.Regexp(t, `written     .*min\.yaml: the scenario as run, pinned to the seed; the \d+ fault steps shrinking got to are more than a scenario file holds\n`, out)
+	written, err := os.ReadFile(min)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(written), "# Shrinking stopped at "), "the file says what it is:\n%.300s", written)
+	code, replay, errText := simrun(t, "run", min, "--out", t.TempDir())
+	require.Equal(t, exitSafety, code, errText)
+	require.Contains(t, replay, "seed 2")
+}
+
 // TestInterruptedShrinkWritesWhatItFound: a shrink interrupted after its
 // first run writes the failure found so far, a file that replays it, says
 // it was interrupted and exits 1, as an interrupted sweep does.

@@ -73,13 +73,14 @@ func (r *result) replayFlags() string {
 // retriable reports whether the result is an inconclusive verdict that
 // depends on the machine: Porcupine's wall-clock budget ran out. Running the
 // seed again (with more time, or on a quieter machine) may reach a verdict;
-// an event bound or a stop, by contrast, happens again on every run.
+// an event bound, a search that outgrew its memory or a stop, by contrast,
+// happens again on every run.
 func (r *result) retriable() bool {
 	if r.Class != runner.Inconclusive {
 		return false
 	}
 	for _, c := range r.Checks {
-		if c.Name == checkers.NameLinearizable && c.Verdict == checkers.Unknown.String() {
+		if c.Name == checkers.NameLinearizable && c.Verdict == checkers.Unknown.String() && !c.Outgrown {
 			return true
 		}
 	}

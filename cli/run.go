@@ -234,7 +234,9 @@ func isTerminal(w io.Writer) bool {
 func (a *app) reportFailure(stdout, stderr io.Writer, path string, sc *scenarios.Scenario, proto runner.Protocol, rep *runner.Report, f runFlags) error {
 	dir := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", safeName(sc.Name), rep.Seed))
 	opts := runner.Options{Seed: rep.Seed, LinearizabilityTimeout: f.linTimeout}
-	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, f.keep.options(a.command))
+	keep := f.keep.options(a.command)
+	keep.KeepScenario = sameFile(path, filepath.Join(dir, runner.ScenarioFile))
+	files, err := runner.WriteArtifactsWith(dir, sc, proto, rep, opts, keep)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: warning: --out: artifacts not written: %v\n", a.name, err)
 	} else {

@@ -81,8 +81,18 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	if f.maxRuns <= 0 {
 		return badInput("--max-runs: must be positive, got %d", f.maxRuns)
 	}
+	if f.linTimeout <= 0 {
+		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
+	}
 	if err := checkShrinkOut(f.out); err != nil {
 		return err
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-shrunk-seed%d.yaml", safeName(sc.Name), f.seed))
+	}
+	if sameFile(path, out) {
+		return badInput("--out %s: the scenario being shrunk; name another file, so that it is kept", out)
 	}
 	ctx, release := stopOnInterrupt(ctx, stderr, "the run in progress finishes and the smallest failure found so far "+
 		"is written; Ctrl-C again quits at once (nothing is written)")
@@ -104,13 +114,9 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	if err != nil {
 		return buildErr(err)
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-shrunk-seed%d.yaml", safeName(sc.Name), f.seed))
-	}
 	res.Scenario.Name = safeName(sc.Name) + "-shrunk"
 	res.Scenario.Description = fmt.Sprintf("%s, seed %d, shrunk by %s shrink: %s", sc.Name, f.seed, a.name, res.Signature)
-	data, err := res.Scenario.Marshal()
+	data, shrunk, err := res.File()
 	if err != nil {
 		return internalErr(err)
 	}
@@ -127,7 +133,12 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	} else {
 		fmt.Fprintf(stdout, "runs        %d\n", res.Runs)
 	}
-	fmt.Fprintf(stdout, "written     %s\n", out)
+	if shrunk {
+		fmt.Fprintf(stdout, "written     %s\n", out)
+	} else {
+		fmt.Fprintf(stdout, "written     %s: the scenario as run, pinned to the seed; the %d fault steps shrinking got to are more than a scenario file holds\n",
+			out, res.After.Faults)
+	}
 	fmt.Fprintf(stdout, "replay      %s run %s\n", a.command, shellQuote(out))
 	if res.Interrupted {
 		return &exitError{code: exitInternal, msg: "interrupted; the shrunk scenario so far is written"}

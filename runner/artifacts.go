@@ -33,6 +33,10 @@ type ArtifactOptions struct {
 	// Program is the binary that replays the artifacts, which the page names
 	// (a user's own cli.Program); empty means simrun.
 	Program string
+	// KeepScenario leaves dir's scenario file as it is: it is the file run
+	// (a failure's directory replayed in place), and rewriting it would
+	// lose what its user wrote there, comments and edits.
+	KeepScenario bool
 }
 
 // WriteArtifacts writes a failure's artifacts with the default trace window
@@ -54,10 +58,13 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := removeOldArtifacts(dir); err != nil {
+	if err := removeOldArtifacts(dir, keep.KeepScenario); err != nil {
 		return nil, err
 	}
 	var files []string
+	if keep.KeepScenario {
+		files = append(files, filepath.Join(dir, ScenarioFile))
+	}
 	write := func(name string, fn func(f *os.File) error) error {
 		path := filepath.Join(dir, name)
 		f, err := os.Create(path)
@@ -82,7 +89,7 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 		fn   func(f *os.File) error
 		skip bool
 	}{
-		{ScenarioFile, func(f *os.File) error { return writeScenario(f, sc, rep) }, false},
+		{ScenarioFile, func(f *os.File) error { return writeScenario(f, sc, rep) }, keep.KeepScenario},
 		{TraceFile, func(f *os.File) (err error) {
 			window, err = replayTrace(f, sc, proto, rep, opts, keep)
 			return err
@@ -119,9 +126,13 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 // (the same seed run again after a change, or another scenario of the same
 // name), so that the page, drawn from the directory, shows only this run's
 // files: a linearizability view left by an earlier failure would otherwise
-// be linked from a page it does not belong to. Files of other names stay.
-func removeOldArtifacts(dir string) error {
+// be linked from a page it does not belong to. Files of other names stay,
+// and the scenario file with keepScenario.
+func removeOldArtifacts(dir string, keepScenario bool) error {
 	for _, name := range append([]string{ScenarioFile, ReportFile, HistoryFile, TraceFile, report.File}, checkers.ArtifactFiles()...) {
+		if keepScenario && name == ScenarioFile {
+			continue
+		}
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}

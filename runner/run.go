@@ -200,6 +200,10 @@ type CheckResult struct {
 	Name    string `json:"name"`
 	Verdict string `json:"verdict"`
 	Detail  string `json:"detail,omitempty"`
+	// Outgrown marks an Unknown verdict that a bound on the check's memory
+	// gave (checkers.HistoryResult.Outgrown): unlike a timeout, every run of
+	// the seed gives it again.
+	Outgrown bool `json:"outgrown,omitempty"`
 }
 
 // Report is the outcome of one seed of one scenario. Its JSON form is one
@@ -776,7 +780,7 @@ func (r *run) checkHistory(rep *Report) {
 		}
 		res := hc.Check(rep.History, budget)
 		rep.Artifacts = append(rep.Artifacts, res.Artifacts...)
-		rep.Checks = append(rep.Checks, CheckResult{Name: name, Verdict: res.Verdict.String(), Detail: res.Detail})
+		rep.Checks = append(rep.Checks, CheckResult{Name: name, Verdict: res.Verdict.String(), Detail: res.Detail, Outgrown: res.Outgrown})
 		switch {
 		case res.Verdict == checkers.Fail && rep.Class != Safety:
 			rep.Class, rep.Reason = Safety, historyFailure(name)+res.Detail

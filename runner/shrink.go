@@ -76,6 +76,30 @@ type ShrinkResult struct {
 	// the smallest failure found by then.
 	Interrupted bool
 	Signature   string // the failure kept: class and failing check
+	// AsRun is the scenario as run, pinned to the seed: what File writes
+	// when Scenario holds more fault steps than a scenario file may.
+	AsRun *scenarios.Scenario
+}
+
+// asRunNote heads the file File writes when the shrunk scenario is more
+// than a scenario file may hold (scenarios.MaxFileSize): shrinking stopped
+// early, with every firing still written out.
+const asRunNote = "# Shrinking stopped at %d fault steps (%d bytes), more than a scenario file\n" +
+	"# holds: this file is the scenario as run, pinned to the failing seed. It\n" +
+	"# replays the failure; shrink it with a larger --max-runs to write out the\n" +
+	"# few steps that matter.\n"
+
+// File returns the scenario file that replays the result: Scenario, or,
+// where that is more than a scenario file may hold, AsRun headed by
+// asRunNote; shrunk says which.
+func (r *ShrinkResult) File() (data []byte, shrunk bool, err error) {
+	data, err = r.Scenario.Marshal()
+	if err != nil || len(data) <= scenarios.MaxFileSize {
+		return data, true, err
+	}
+	steps, size := len(r.Scenario.Faults), len(data)
+	data, err = r.AsRun.Marshal()
+	return append(fmt.Appendf(nil, asRunNote, steps, size), data...), false, err
 }
 
 // Shrink reduces a failing seed of sc. It returns an error if the seed does
@@ -95,7 +119,7 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	s.want, s.limit, s.first = signature(first), first.Events, first
 	s.best, s.bestRep = Pinned(sc, first), first
 	s.best.Seed = nil
-	res := &ShrinkResult{Before: sizeOf(sc, first), Signature: s.want}
+	res := &ShrinkResult{Before: sizeOf(sc, first), Signature: s.want, AsRun: AsRun(sc, first).WithSeed(so.Seed)}
 	s.pin()
 	start, startRep := s.best, s.bestRep
 	s.reduce()
