@@ -33,10 +33,14 @@ type leadership struct {
 	term uint64
 }
 
-// count follows the servers' announcements; clients observe calls and
-// returns, which the history checks judge.
+// count follows the correct servers' announcements, the ones the checkers
+// judge: a Byzantine server's are not evidence of anything. Clients observe
+// calls and returns, which the history checks judge.
 func (r *run) count(o sim.Observation) {
 	if int(o.Node) >= len(r.world.Servers()) { // servers come first: 0..n-1
+		return
+	}
+	if slices.ContainsFunc(r.byzantine, func(b ByzantineServer) bool { return b.ID == o.Node }) {
 		return
 	}
 	switch o.Kind {
@@ -108,9 +112,13 @@ func (r *run) vacuity(rep *Report) []string {
 		{checkers.NameOneLeaderPerTerm, r.seen.Leaders, "a leader (sim.ObsLeader)"},
 		{checkers.NameLiveness, r.seen.Applies, "an apply (sim.ObsApply)"},
 	}
+	servers := "server"
+	if len(r.byzantine) > 0 {
+		servers = "correct server" // the Byzantine ones are not judged
+	}
 	for _, n := range needs {
 		if r.sc.HasCheck(n.check) && n.seen == 0 {
-			why = append(why, fmt.Sprintf("%s judged nothing: no server announced %s", n.check, n.what))
+			why = append(why, fmt.Sprintf("%s judged nothing: no %s announced %s", n.check, servers, n.what))
 			markVacuous(rep, n.check)
 		}
 	}

@@ -81,6 +81,32 @@ checks: []
 	require.Equal(t, "no check judged the run (checks: [] asks for none)", rep.Reason)
 }
 
+// TestOnlyByzantineAnnouncementsAreVacuous: what Byzantine servers announce
+// is judged by no check, so a cluster of nothing but Byzantine replicas,
+// whose clients still got answers, is vacuous, never a pass; with one
+// correct replica left, its announcements count.
+func TestOnlyByzantineAnnouncementsAreVacuous(t *testing.T) {
+	sc, proto := parsed(t, "all-byzantine.yaml", `protocol: pbft
+nodes: 4
+duration: 2s
+byzantine: [{count: 4, behaviour: equivocate}]
+`)
+	rep := runSeed(t, sc, proto, 1)
+	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Positive(t, rep.Ops.OK, "the clients got answers: only the servers' announcements are void")
+	require.Contains(t, rep.Reason, "agreement judged nothing: no correct server announced a commit")
+	require.Zero(t, rep.Announced.Leaders)
+
+	sc, proto = parsed(t, "three-byzantine.yaml", `protocol: pbft
+nodes: 4
+duration: 2s
+byzantine: [{count: 3, behaviour: equivocate}]
+`)
+	rep = runSeed(t, sc, proto, 1)
+	require.NotEqual(t, runner.Vacuous, rep.Class, rep.Reason)
+	require.Positive(t, rep.Announced.Commits)
+}
+
 // TestShippedScenariosAreNotVacuous: every shipped protocol announces what
 // its scenarios' checks need.
 func TestShippedScenariosAreNotVacuous(t *testing.T) {
