@@ -348,6 +348,24 @@ func TestOverlongCutLineIsRefused(t *testing.T) {
 	require.Equal(t, "simrun: "+results+":2: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
 }
 
+// TestMergeOfAnotherKindOfFileSaysSo: a file given to merge whose first
+// line is no result (a scenario, a failure's report.json) is called what it
+// is not, a results file, without advice to delete it; a results.jsonl whose
+// first line is broken is still told to drop that line.
+func TestMergeOfAnotherKindOfFileSaysSo(t *testing.T) {
+	scenario := writeScenario(t)
+	code, _, errOut := simrun(t, "merge", scenario)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: "+scenario+":1:2: not a sweep's results file: line 1 is not a result (not JSON: invalid character "+
+		"'a' in literal null (expecting 'u')); give the results.jsonl files a sweep wrote, or directories holding them\n", errOut)
+
+	broken := filepath.Join(t.TempDir(), "results.jsonl")
+	require.NoError(t, os.WriteFile(broken, []byte("{\n"), 0o644))
+	code, _, errOut = simrun(t, "merge", broken)
+	require.Equal(t, exitBadInput, code)
+	require.True(t, strings.HasSuffix(errOut, repairHint+"\n"), errOut)
+}
+
 // TestSwarmIsPartOfTheVersion: results swept with --swarm are not continued
 // without it, and the refusal says which --swarm they had.
 func TestSwarmIsPartOfTheVersion(t *testing.T) {

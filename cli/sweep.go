@@ -37,6 +37,7 @@ type sweepFlags struct {
 	resume     bool
 	linTimeout time.Duration
 	shard      string
+	shardGiven bool // --shard was given, if only as "" (an unset variable: --shard "$SHARD")
 	recheck    int
 	recheckSet bool // --check-determinism given: a sample that ran no seed is worth a line
 	swarm      []string
@@ -95,6 +96,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.recheckSet = cmd.Flags().Changed("check-determinism")
+			f.shardGiven = cmd.Flags().Changed("shard")
 			return a.sweepAll(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
 		},
 	}
@@ -261,6 +263,8 @@ func validateSweepFlags(f sweepFlags) error {
 		return badInput("--check-determinism: must not be negative, got %d", f.recheck)
 	case f.maxArtifacts < 0:
 		return badInput("--max-artifacts: must not be negative (0 writes them all), got %d", f.maxArtifacts)
+	case f.shardGiven && f.shard == "":
+		return badInput("--shard: empty: give K/N, such as 0/4 (leave the flag out to run every seed)")
 	}
 	_, _, err := parseShard(f.shard)
 	return err
@@ -290,7 +294,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 		return 0, err
 	}
 	defer lock.unlock()
-	resultsPath := filepath.Join(dir, "results.jsonl")
+	resultsPath := filepath.Join(dir, resultsFile)
 	v := resultsVersion{hash: fingerprint, build: a.build()}
 	earlier, err := loadPrior(resultsPath, sc.Name, v, f.resume)
 	if err != nil {

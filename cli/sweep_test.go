@@ -215,6 +215,12 @@ func TestShardsMergeLikeOneSweep(t *testing.T) {
 	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "3/3")
 	require.Equal(t, exitBadInput, code)
 	require.Contains(t, errOut, "--shard")
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "") // --shard "$K" with K unset
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --shard: empty: give K/N, such as 0/4 (leave the flag out to run every seed)\n", errOut)
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--swarm", "crash,clog,crash")
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --swarm: swarm kind \"crash\" is listed twice\n", errOut)
 }
 
 // TestMergeFlagsConflictingHashes: the same seed with two trace hashes, as

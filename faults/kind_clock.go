@@ -183,7 +183,7 @@ func (c *Clock) validate(servers int) error {
 	}
 	switch {
 	case (c.Rate != 0) == (c.Skew != 0):
-		return fieldErr("clock", "give exactly one of rate and skew")
+		return fieldErr("clock", "give exactly one of rate (a positive number) and skew (not 0)")
 	case c.Rate != 0 && !(c.Rate > 0 && c.Rate < 100):
 		return fieldErr("clock.rate", "%v is not in (0, 100) (local seconds per real second)", c.Rate)
 	case c.Skew > MaxSkew || c.Skew < -MaxSkew:

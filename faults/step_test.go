@@ -79,7 +79,7 @@ func TestValidate(t *testing.T) {
 		{"link tail", Step{Link: &LinkChange{Tail: &Tail{Probability: 0.5}}}, "link.tail.mean",
 			"must be positive when the probability is"},
 		{"link one way", Step{Link: &LinkChange{From: Node(0), To: Leader(), Drop: ptr(0.5)}, For: ms}, "", ""},
-		{"clock both", Step{Clock: &Clock{Node: Node(0), Rate: 2, Skew: ms}}, "clock", "give exactly one of rate and skew"},
+		{"clock both", Step{Clock: &Clock{Node: Node(0), Rate: 2, Skew: ms}}, "clock", "give exactly one of rate (a positive number) and skew (not 0)"},
 		{"clock rate", Step{Clock: &Clock{Node: Node(0), Rate: -1}}, "clock.rate",
 			"-1 is not in (0, 100) (local seconds per real second)"},
 		{"clock skew of centuries", Step{Clock: &Clock{Node: Node(0), Skew: -MaxSkew - 1}}, "clock.skew",

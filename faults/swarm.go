@@ -58,11 +58,14 @@ const SwarmAll = "all"
 // most frequent kind, and the swarm's description says where a kind stopped.
 const MaxSwarmFiringsPerKind = 7000
 
-// ValidateSwarmKinds reports an unknown kind name.
+// ValidateSwarmKinds reports an unknown kind name, or one listed twice.
 func ValidateSwarmKinds(kinds []string) error {
 	for i, k := range kinds {
 		if k != SwarmAll && !slices.Contains(SwarmKinds, k) {
 			return fieldErr(fmt.Sprintf("[%d]", i), "unknown swarm kind %q%s", k, suggest.Hint(k, append([]string{SwarmAll}, SwarmKinds...)))
+		}
+		if slices.Contains(kinds[:i], k) {
+			return fieldErr(fmt.Sprintf("[%d]", i), "swarm kind %q is listed twice", k)
 		}
 	}
 	return nil

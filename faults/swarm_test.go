@@ -62,6 +62,7 @@ func TestSwarmKeepsToTheListedKinds(t *testing.T) {
 	require.NoError(t, ValidateSwarmKinds([]string{"all", "crash"}))
 	require.ErrorContains(t, ValidateSwarmKinds([]string{"crash", "meteor"}), `unknown swarm kind "meteor"`)
 	require.ErrorContains(t, ValidateSwarmKinds([]string{"crsh"}), `unknown swarm kind "crsh" (did you mean crash?)`)
+	require.ErrorContains(t, ValidateSwarmKinds([]string{"crash", "all", "crash"}), `[2]: swarm kind "crash" is listed twice`)
 }
 
 // TestSwarmRunsInAWorld installs drawn timelines and runs them.

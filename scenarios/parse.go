@@ -130,6 +130,11 @@ func syntaxError(filename string, err error) *Error {
 		e.Msg, _, _ = strings.Cut(err.Error(), "\n")
 	}
 	e.Msg = "YAML syntax: " + strings.TrimSpace(e.Msg)
+	if strings.Contains(e.Msg, "mapping value is not allowed in this context") {
+		// go-yaml points at the value that a wrongly indented line below
+		// continues, or that holds a second ": ".
+		e.Msg += " (check the indentation of the lines below, and quote a value that holds \": \")"
+	}
 	return e
 }
 

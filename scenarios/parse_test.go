@@ -95,7 +95,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault for on crash", base + "faults:\n  - {at: 1s, crash: 2, for: 1s}\n",
 			"t.yaml:5:29: faults[0].for: a crash step cannot have for (for undoes a partition, cut, clog, link, clock rate, disk or swizzle fault)"},
 		{"fault clock rate", base + "faults:\n  - {at: 1s, clock: {node: 1, rate: 0.0}}\n",
-			"t.yaml:5:21: faults[0].clock: give exactly one of rate and skew"},
+			"t.yaml:5:21: faults[0].clock: give exactly one of rate (a positive number) and skew (not 0)"},
 		{"clock jumps adding up past a year", base + "faults:\n  - {at: 1s, clock: {node: 1, skew: -5000h}}\n" +
 			"  - {from: 2s, to: 5s, every: 1s, clock: {node: 2, skew: 2000h}}\n",
 			"t.yaml:6:58: faults[1].clock.skew: the clock jumps add up to more than 8760h0m0s by this step (3 of 2000h0m0s); " +
@@ -160,6 +160,9 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:5:42: faults[0].member.remove[0]: n3 is named twice (also in member.add[0])"},
 		{"faults not a list", base + "faults: {at: 1s}\n", "t.yaml:4:9: faults: want a list, got a mapping"},
 		{"syntax", base + "checks: [agreement\n", "t.yaml:4:9: YAML syntax: sequence end token ']' not found"},
+		{"indented too far", "protocol: raft\nnodes: 3\n  duration: 2s\n", "t.yaml:2:8: YAML syntax: mapping value is not allowed in this context " +
+			"(check the indentation of the lines below, and quote a value that holds \": \")"},
+		{"explicit key", "protocol: raft\n? nodes\n: 3\n", "t.yaml:2:1: a key must be a plain scalar, got an explicit key (? key)"},
 		{"duplicate key", base + "nodes: 3\n", `t.yaml:4:1: nodes: duplicate key (first at line 3)`},
 		{"duplicate nested key", base + "workload:\n  think_time: 10ms\n  think_time: 20ms\n",
 			`t.yaml:6:3: workload.think_time: duplicate key (first at line 5)`},

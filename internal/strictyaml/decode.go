@@ -695,8 +695,16 @@ func describe(n ast.Node) string {
 			return "string " + strconv.Quote(s) + " (a number too large?)"
 		}
 		return "string " + strconv.Quote(s)
+	case *ast.MappingKeyNode:
+		return "an explicit key (? key)"
+	case *ast.AnchorNode:
+		return "an anchor"
+	case *ast.AliasNode:
+		return "an alias"
+	case *ast.TagNode:
+		return "a tagged value"
 	}
-	return n.Type().String()
+	return "a " + strings.ToLower(n.Type().String())
 }
 
 func isNumeric(s string) bool {
