@@ -47,6 +47,9 @@ type availability struct {
 	// before a cut or a crash, still tells the leader that a server was
 	// there (isolated-leader).
 	heard [][]bool
+	// haltedAt holds, per server, one more than the incarnation in which it
+	// announced its storage beyond repair (sim.ObsHalt); 0 if it has not.
+	haltedAt []uint64
 }
 
 // attachAvailability hooks the world's messages if the scenario lists an
@@ -74,11 +77,26 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 	}
 }
 
-// announced follows the leader the servers announce, for leaderStruck.
+// announced follows the leader the servers announce, for leaderStruck, and
+// the servers that halt, which healthyMajority leaves out.
 func (a *availability) announced(o sim.Observation) {
-	if o.Kind == sim.ObsLeader && a.correctServer(o.Node) {
+	switch {
+	case o.Kind == sim.ObsLeader && a.correctServer(o.Node):
 		a.leader, a.leaderSince, a.leaderUp = o.Node, a.r.world.Now(), true
+	case o.Kind == sim.ObsHalt && a.correctServer(o.Node):
+		if a.haltedAt == nil {
+			a.haltedAt = make([]uint64, len(a.r.world.Servers()))
+		}
+		a.haltedAt[o.Node] = a.r.world.Incarnation(o.Node) + 1
 	}
+}
+
+// halted reports whether server id halted in its current incarnation: it
+// is up as far as the kernel knows, but stays out of everything (its
+// storage is beyond repair), so it is no part of a majority that can
+// make progress.
+func (a *availability) halted(id sim.NodeID) bool {
+	return int(id) < len(a.haltedAt) && a.haltedAt[id] == a.r.world.Incarnation(id)+1
 }
 
 // leaderStruck reports whether the announced leader went down or was
@@ -168,7 +186,7 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 
 // healthyMajority returns a majority of the members (of each half of a
 // joint configuration; for a Byzantine-fault-tolerant protocol, a quorum of
-// correct servers: enough) that are up, not paused, and whose links to each
+// correct servers: enough) that are up, not paused, not halted, and whose links to each
 // other are neither cut nor clogged either way, or nil if there is none. It
 // starts from every running member and drops the one with the most broken
 // links until the rest are connected: greedy, so it may miss a majority in
@@ -177,7 +195,7 @@ func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
 	for _, id := range a.r.config.healthMembers(w.Servers()) {
-		if w.Up(id) && !w.Paused(id) && a.correctServer(id) {
+		if w.Up(id) && !w.Paused(id) && a.correctServer(id) && !a.halted(id) {
 			set = append(set, id)
 		}
 	}

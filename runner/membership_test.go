@@ -68,3 +68,13 @@ func TestPaxosMembershipScenarios(t *testing.T) {
 func TestProgressBoundCoversBackoff(t *testing.T) {
 	runPinned(t, "paxos-backoff-progress.yaml")
 }
+
+// TestProgressLeavesHaltedServersOut: a server that halted on storage beyond
+// repair is up as far as the kernel knows, but is no part of a majority
+// that can make progress. The pinned run, found by a swarm sweep of
+// raft-crash-churn (seed 900598), failed progress while only two of five
+// servers could act.
+func TestProgressLeavesHaltedServersOut(t *testing.T) {
+	rep := runPinned(t, "raft-halted-not-a-majority.yaml")
+	require.Contains(t, rep.Faults, "corruptions=3")
+}

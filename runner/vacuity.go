@@ -33,14 +33,17 @@ type leadership struct {
 	term uint64
 }
 
-// count follows the correct servers' announcements, the ones the checkers
-// judge: a Byzantine server's are not evidence of anything. Clients observe
-// calls and returns, which the history checks judge.
+// count follows the servers' announcements; clients observe calls and
+// returns, which the history checks judge. Of a Byzantine server only the
+// leaderships count: a Byzantine primary never replaced leads a real view
+// (the faults aimed at the leader strike it), but what it says it
+// committed or applied is no evidence, and the checkers judge the correct
+// servers' alone: a cluster of Byzantine servers only is vacuous.
 func (r *run) count(o sim.Observation) {
 	if int(o.Node) >= len(r.world.Servers()) { // servers come first: 0..n-1
 		return
 	}
-	if slices.ContainsFunc(r.byzantine, func(b ByzantineServer) bool { return b.ID == o.Node }) {
+	if o.Kind != sim.ObsLeader && slices.ContainsFunc(r.byzantine, func(b ByzantineServer) bool { return b.ID == o.Node }) {
 		return
 	}
 	switch o.Kind {
@@ -112,11 +115,11 @@ func (r *run) vacuity(rep *Report) []string {
 		{checkers.NameOneLeaderPerTerm, r.seen.Leaders, "a leader (sim.ObsLeader)"},
 		{checkers.NameLiveness, r.seen.Applies, "an apply (sim.ObsApply)"},
 	}
-	servers := "server"
-	if len(r.byzantine) > 0 {
-		servers = "correct server" // the Byzantine ones are not judged
-	}
 	for _, n := range needs {
+		servers := "server"
+		if len(r.byzantine) > 0 && n.check != checkers.NameOneLeaderPerTerm {
+			servers = "correct server" // a Byzantine server's commits and applies are not judged
+		}
 		if r.sc.HasCheck(n.check) && n.seen == 0 {
 			why = append(why, fmt.Sprintf("%s judged nothing: no %s announced %s", n.check, servers, n.what))
 			markVacuous(rep, n.check)

@@ -81,10 +81,10 @@ checks: []
 	require.Equal(t, "no check judged the run (checks: [] asks for none)", rep.Reason)
 }
 
-// TestOnlyByzantineAnnouncementsAreVacuous: what Byzantine servers announce
-// is judged by no check, so a cluster of nothing but Byzantine replicas,
-// whose clients still got answers, is vacuous, never a pass; with one
-// correct replica left, its announcements count.
+// TestOnlyByzantineAnnouncementsAreVacuous: what Byzantine servers say they
+// committed is judged by no check, so a cluster of nothing but Byzantine
+// replicas, whose clients still got answers, is vacuous, never a pass; with
+// one correct replica left, its commits count.
 func TestOnlyByzantineAnnouncementsAreVacuous(t *testing.T) {
 	sc, proto := parsed(t, "all-byzantine.yaml", `protocol: pbft
 nodes: 4
@@ -95,7 +95,7 @@ byzantine: [{count: 4, behaviour: equivocate}]
 	require.Equal(t, runner.Vacuous, rep.Class, rep.Reason)
 	require.Positive(t, rep.Ops.OK, "the clients got answers: only the servers' announcements are void")
 	require.Contains(t, rep.Reason, "agreement judged nothing: no correct server announced a commit")
-	require.Zero(t, rep.Announced.Leaders)
+	require.Zero(t, rep.Announced.Commits)
 
 	sc, proto = parsed(t, "three-byzantine.yaml", `protocol: pbft
 nodes: 4

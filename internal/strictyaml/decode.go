@@ -697,14 +697,8 @@ func describe(n ast.Node) string {
 		return "string " + strconv.Quote(s)
 	case *ast.MappingKeyNode:
 		return "an explicit key (? key)"
-	case *ast.AnchorNode:
-		return "an anchor"
-	case *ast.AliasNode:
-		return "an alias"
-	case *ast.TagNode:
-		return "a tagged value"
 	}
-	return "a " + strings.ToLower(n.Type().String())
+	return "YAML " + n.Type().String()
 }
 
 func isNumeric(s string) bool {
