@@ -236,8 +236,9 @@ func returnTime(op *workload.Operation) int64 {
 // WriteVisualization writes Porcupine's interactive HTML view of the history
 // with its longest partial linearizations and where they break. For a
 // failure it shows only the failing keys. It runs Porcupine again on them
-// (in verbose mode, with the same timeout), so call it only when the view is
-// wanted.
+// (in verbose mode, with the same timeout and memory bound: a key whose
+// search outgrows its memory is drawn as far as it got), so call it only
+// when the view is wanted.
 func (r LinearizabilityResult) WriteVisualization(w io.Writer) error {
 	k := r.keyed
 	if k == nil {
@@ -249,7 +250,12 @@ func (r LinearizabilityResult) WriteVisualization(w io.Writer) error {
 			keys = append(keys, j)
 		}
 	}
-	_, info := porcupine.CheckOperationsVerbose(kvModel, k.operations(keys...), r.timeout)
+	ops := k.operations(keys...)
+	memory := k.memory
+	if memory == 0 {
+		memory = searchMemory
+	}
+	_, info := porcupine.CheckOperationsVerbose(meteredKV(ops, memory), ops, r.timeout)
 	sortLinearizations(info.PartialLinearizations())
 	return porcupine.Visualize(kvModel, info, w)
 }

@@ -40,6 +40,9 @@ type keysOutcome struct {
 // its key if it fails too (as the failing keys were named before: each key
 // checked apart with the whole timeout). Pass and Fail, and the keys named,
 // depend on the wall clock only where Porcupine's own timer stops a search.
+// A batch whose search outgrew its memory (searchMemory) stopped within its
+// time, so the check goes on past it: the verdict is Unknown (outgrown)
+// only if no key fails, nor runs out of time.
 func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	var out keysOutcome
 	total := 0
@@ -56,14 +59,16 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 			}
 			return budget
 		})
-		switch res {
-		case porcupine.Illegal:
+		switch {
+		case res == porcupine.Illegal:
 			out.failed = append(out.failed, k.keys[j])
-		case porcupine.Unknown:
-			if !failed {
-				out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, outgrown
-				return out
-			}
+		case outgrown && !out.gaveUp:
+			// It spent no more time than its budget: the keys after it
+			// may still fail, and a failure is the verdict.
+			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.outgrown = true, k.keys[j], len(k.ops[j]), true
+		case res == porcupine.Unknown && !failed && !outgrown:
+			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, false
+			return out
 		}
 	}
 	slices.Sort(out.failed)

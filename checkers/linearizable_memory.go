@@ -3,6 +3,8 @@ package checkers
 import (
 	"fmt"
 	"sync/atomic" //simrun:allow Porcupine searches each part in a goroutine of its own; the flag is read after it returns
+
+	"github.com/anishathalye/porcupine"
 )
 
 // searchMemory bounds what the Porcupine searches of one batch of parts may
@@ -14,7 +16,9 @@ import (
 // within seconds. A search that outgrows its share stops, and the verdict
 // is Unknown. The meter counts the search's own steps, never the heap, so
 // where a search stops is the same on every run and every machine: such an
-// Unknown comes again on every run of the seed.
+// Unknown comes again on every run of the seed. It charges every legal
+// step, revisits of a state Porcupine already keeps included, so what a
+// search holds is at most its share (on a crowded key about a third of it).
 const searchMemory = 512 << 20
 
 // cacheEntryOverhead is what one state Porcupine keeps holds beside its set
@@ -32,19 +36,16 @@ type searchMeter struct {
 	outgrown    []atomic.Bool
 }
 
-// newSearchMeter shares memory among the parts ops[bounds[i]:bounds[i+1]]
-// in proportion to their operations.
-func newSearchMeter(bounds []int, memory int64) *searchMeter {
-	parts := len(bounds) - 1
-	m := &searchMeter{held: make([]int64, parts), share: make([]int64, parts), entry: make([]int64, parts),
+// newSearchMeter returns a meter of parts parts, each with no share yet.
+func newSearchMeter(parts int) *searchMeter {
+	return &searchMeter{held: make([]int64, parts), share: make([]int64, parts), entry: make([]int64, parts),
 		outgrown: make([]atomic.Bool, parts)}
-	total := int64(bounds[parts] - bounds[0])
-	for i := range parts {
-		ops := int64(bounds[i+1] - bounds[i])
-		m.share[i] = max(memory/total*ops, 1)
-		m.entry[i] = (ops+63)/64*8 + cacheEntryOverhead
-	}
-	return m
+}
+
+// limit gives part its share, for a search over ops operations.
+func (m *searchMeter) limit(part int, share int64, ops int) {
+	m.share[part] = share
+	m.entry[part] = int64(ops+63)/64*8 + cacheEntryOverhead
 }
 
 // charge reports whether part may take another step: false once it has
@@ -60,6 +61,33 @@ func (m *searchMeter) hold(part, valueBytes int) {
 	if m.held[part] > m.share[part] {
 		m.outgrown[part].Store(true)
 	}
+}
+
+// meteredKV is kvModel for a search of the whole keys of ops at once, each
+// key within its share of memory by its operations: the visualization's
+// verbose search, which draws a key whose search outgrew its share as far
+// as it got.
+func meteredKV(ops []porcupine.Operation, memory int64) porcupine.Model {
+	keys := partitionByKey(ops)
+	meter := newSearchMeter(len(keys))
+	index := make(map[string]int, len(keys)) // only read while Porcupine searches
+	for i, key := range keys {
+		index[key[0].Input.(kvInput).key] = i
+		meter.limit(i, max(memory/int64(len(ops))*int64(len(key)), 1), len(key))
+	}
+	model := kvModel
+	model.Step = func(state, input, output any) (bool, any) {
+		part := index[input.(kvInput).key]
+		if !meter.charge(part) {
+			return false, state
+		}
+		legal, next := step(state, input, output)
+		if legal {
+			meter.hold(part, len(next.(keyState).value))
+		}
+		return legal, next
+	}
+	return model
 }
 
 // memoryText writes a memory bound in MiB, or KiB below one MiB.

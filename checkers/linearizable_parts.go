@@ -40,8 +40,8 @@ type part struct {
 
 // checkKey checks key j part by part, in batches; budget gives a batch's
 // share of the search time by its operations. It stops at the first batch
-// that is not linearizable, runs out of time or outgrows its memory
-// (outgrown).
+// that is not linearizable or runs out of time; a batch that outgrew its
+// memory leaves the key Unknown (outgrown) unless a later one fails.
 func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res porcupine.CheckResult, outgrown bool) {
 	parts, ok := k.replaySequential(j, k.parts(j))
 	if !ok {
@@ -53,10 +53,16 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res 
 			ops += parts[n].to - parts[n].from
 			n++
 		}
-		if res, outgrown := k.checkParts(j, parts[:n], budget(ops)); res != porcupine.Ok {
-			return res, outgrown
+		switch res, grew := k.checkParts(j, parts[:n], budget(ops)); {
+		case grew:
+			outgrown = true // spent no time budget: the later parts may still fail
+		case res != porcupine.Ok:
+			return res, false
 		}
 		parts = parts[n:]
+	}
+	if outgrown {
+		return porcupine.Unknown, true
 	}
 	return porcupine.Ok, false
 }
@@ -107,66 +113,99 @@ func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
 	return true, true
 }
 
-// checkParts checks parts of key j in one Porcupine search (search); where
-// a part outgrows its memory, the verdict is Unknown (outgrown), unless the
-// parts that did not are found not linearizable on their own (settle).
+// checkParts checks parts of key j in one Porcupine search (search), each
+// part within its share of k.memory, fixed here for every search of the
+// batch. A part that outgrows its share ends its search as if it had no
+// linearization, so a search that fails is settled again without the
+// parts that outgrew (settle).
 func (k *keyedHistory) checkParts(j int, parts []part, budget time.Duration) (res porcupine.CheckResult, outgrown bool) {
-	return settle(parts, func(parts []part) (porcupine.CheckResult, []bool) { return k.search(j, parts, budget) })
+	shares := memoryShares(parts, k.memory)
+	return settle(len(parts), budget, func(which []int, budget time.Duration) (porcupine.CheckResult, []bool) {
+		return k.search(j, parts, shares, which, budget)
+	})
 }
 
-// settle is the verdict on parts from search, which reports which parts
-// outgrew their memory. A part that outgrows its share ends its search as
-// if it had no linearization, so Illegal from a search where some did is
-// decided again by the others alone: Illegal if they are, else Unknown.
-// Which part Porcupine finishes first does not change the verdict.
-func settle(parts []part, search func([]part) (porcupine.CheckResult, []bool)) (res porcupine.CheckResult, outgrown bool) {
-	res, grew := search(parts)
-	if res != porcupine.Illegal {
-		return res, false
+// settle is the verdict on n parts from search, which reports which parts
+// outgrew their memory. Each part outgrows or not, and has a linearization
+// or not, on its own (its share is fixed), so the verdict does not depend on
+// which part Porcupine finishes first: Illegal if a part that stays within
+// its share has no linearization, else Unknown (outgrown) if a part
+// outgrew, else what search found. Porcupine stops at the first part that
+// fails, so a failure from a search where some part outgrew is searched
+// again without those parts, with half the time: all the searches together
+// take at most twice the budget.
+func settle(n int, budget time.Duration, search func(which []int, budget time.Duration) (porcupine.CheckResult, []bool)) (res porcupine.CheckResult, outgrown bool) {
+	which := make([]int, n)
+	for i := range which {
+		which[i] = i
 	}
-	var within []part
-	for i, p := range parts {
-		if !grew[i] {
-			within = append(within, p)
-		}
-	}
-	switch {
-	case len(within) == len(parts):
-		return porcupine.Illegal, false
-	case len(within) > 0:
-		if res, _ := settle(within, search); res == porcupine.Illegal {
+	for {
+		res, grew := search(which, budget)
+		switch {
+		case res != porcupine.Illegal && outgrown:
+			return porcupine.Unknown, true // the parts that outgrew are undecided
+		case res != porcupine.Illegal:
 			return res, false
 		}
+		within := which[:0:0]
+		for i, part := range which {
+			if !grew[i] {
+				within = append(within, part)
+			}
+		}
+		if len(within) == len(which) {
+			return porcupine.Illegal, false
+		}
+		outgrown, which = true, within
+		if len(which) == 0 {
+			return porcupine.Unknown, true
+		}
+		budget = max(budget/2, 1)
 	}
-	return porcupine.Unknown, true
 }
 
-// search runs one Porcupine search over parts of key j, each part a
-// partition of its own, started from its state by a first operation that
-// sets it (called and returned before any of the part's operations), each
-// holding at most its share of k.memory; outgrown says which parts did not
-// stay within it.
-func (k *keyedHistory) search(j int, parts []part, budget time.Duration) (res porcupine.CheckResult, outgrown []bool) {
-	n := 0
+// memoryShares shares memory among parts in proportion to their operations
+// (a part's start state counts as one).
+func memoryShares(parts []part, memory int64) []int64 {
+	total := int64(0)
 	for _, p := range parts {
-		n += p.to - p.from + 1
+		total += int64(p.to - p.from + 1)
+	}
+	shares := make([]int64, len(parts))
+	for i, p := range parts {
+		shares[i] = max(memory/total*int64(p.to-p.from+1), 1)
+	}
+	return shares
+}
+
+// search runs one Porcupine search over the parts of key j that which
+// names, each a partition of its own, started from its state by a first
+// operation that sets it (called and returned before any of the part's
+// operations), each holding at most its share; outgrown says, by position
+// in which, the parts that did not stay within it.
+func (k *keyedHistory) search(j int, parts []part, shares []int64, which []int, budget time.Duration) (res porcupine.CheckResult, outgrown []bool) {
+	n := 0
+	for _, i := range which {
+		n += parts[i].to - parts[i].from + 1
 	}
 	ops := make([]porcupine.Operation, 0, n)
-	bounds := make([]int, 0, len(parts)+1)
-	for i, p := range parts {
+	bounds := make([]int, 0, len(which)+1)
+	meter := newSearchMeter(len(which))
+	for at, i := range which {
+		p := parts[i]
 		bounds = append(bounds, len(ops))
 		if p.start != (keyState{}) {
 			first := int64(k.h.At(int(k.ops[j][p.from].index)).Call)
-			ops = append(ops, porcupine.Operation{Input: partInput{i, p.start}, Call: first - 2, Return: first - 1})
+			ops = append(ops, porcupine.Operation{Input: partInput{at, p.start}, Call: first - 2, Return: first - 1})
 		}
 		for _, kept := range k.ops[j][p.from:p.to] {
 			op := k.operation(kept, false)
-			op.Input = partInput{i, op.Input}
+			op.Input = partInput{at, op.Input}
 			ops = append(ops, op)
 		}
+		meter.limit(at, shares[i], len(ops)-bounds[at])
 	}
 	bounds = append(bounds, len(ops))
-	meter := newSearchMeter(bounds, k.memory)
 	model := partsModel(meter)
 	model.Partition = func(h []porcupine.Operation) [][]porcupine.Operation {
 		out := make([][]porcupine.Operation, len(bounds)-1)
@@ -176,7 +215,7 @@ func (k *keyedHistory) search(j int, parts []part, budget time.Duration) (res po
 		return out
 	}
 	res = porcupine.CheckOperationsTimeout(model, ops, budget)
-	outgrown = make([]bool, len(parts))
+	outgrown = make([]bool, len(which))
 	for i := range outgrown {
 		outgrown[i] = meter.outgrown[i].Load()
 	}

@@ -345,46 +345,72 @@ func TestSearchThatOutgrowsItsMemoryIsUnknown(t *testing.T) {
 	assert.Equal(t, Fail, res.Verdict, res.Detail)
 	assert.False(t, res.Outgrown)
 	assert.Equal(t, []string{"k"}, res.FailedKeys)
+	var page bytes.Buffer // drawn under the same memory bound, the crowded part as far as it got
+	require.NoError(t, res.WriteVisualization(&page))
+	assert.Contains(t, page.String(), "never")
+
+	// A key checked after the one whose search outgrew its memory still
+	// fails the check: that search spent none of the time budget.
+	later := crowdedKey(24)
+	for i := range 60 {
+		later = append(later, put(0, sim.Time(5000+10*i), sim.Time(5005+10*i), "z", "z"+strconv.Itoa(i)))
+	}
+	later = append(later, get(1, 6000, 6010, "z", "never"))
+	res = checkLinearizableWithin(workload.NewHistory(later...), time.Minute, 64<<10)
+	assert.Equal(t, Fail, res.Verdict, res.Detail)
+	assert.Equal(t, []string{"z"}, res.FailedKeys)
 
 	small := workload.NewHistory(crowdedKey(3)...)
 	res = checkLinearizableWithin(small, time.Minute, 64<<10)
 	assert.Equal(t, Pass, res.Verdict, "a search within its memory decides: %s", res.Detail)
 }
 
-// TestSettleDecidesWithoutTheOutgrownParts: whichever part Porcupine
-// finishes first, a search that failed while a part outgrew its memory is
-// decided again by the other parts alone.
+// TestSettleDecidesWithoutTheOutgrownParts: each part outgrows its memory
+// or has a linearization on its own, but Porcupine stops at the first part
+// whose search ends without one and reports only the parts that outgrew by
+// then. Whichever part it finishes first, the verdict is the same: Illegal
+// if a part within its memory has no linearization, else Unknown if a part
+// outgrew; each search after the first gets half the time of the one
+// before.
 func TestSettleDecidesWithoutTheOutgrownParts(t *testing.T) {
-	crowded, bad, good := part{from: 0, to: 48}, part{from: 48, to: 50}, part{from: 50, to: 52}
-	search := func(results map[part]porcupine.CheckResult) func([]part) (porcupine.CheckResult, []bool) {
-		return func(parts []part) (porcupine.CheckResult, []bool) {
-			res, grew := porcupine.Ok, make([]bool, len(parts))
-			for i, p := range parts {
-				switch results[p] {
-				case porcupine.Unknown: // outgrown: its search ends as if it had no linearization
-					res, grew[i] = porcupine.Illegal, true
-				case porcupine.Illegal:
-					res = porcupine.Illegal
-				}
-			}
-			return res, grew
-		}
+	const outgrows = porcupine.CheckResult("outgrows")
+	parts := map[string][]porcupine.CheckResult{
+		"crowded and bad":  {outgrows, porcupine.Illegal},
+		"crowded and good": {outgrows, porcupine.Ok},
+		"crowded":          {outgrows},
+		"two crowded, bad": {outgrows, porcupine.Illegal, outgrows},
+		"good and bad":     {porcupine.Ok, porcupine.Illegal},
+		"good":             {porcupine.Ok},
 	}
-	results := map[part]porcupine.CheckResult{crowded: porcupine.Unknown, bad: porcupine.Illegal, good: porcupine.Ok}
-	for _, tc := range []struct {
-		parts    []part
-		want     porcupine.CheckResult
-		outgrown bool
-	}{
-		{[]part{crowded, bad}, porcupine.Illegal, false},
-		{[]part{crowded, good}, porcupine.Unknown, true},
-		{[]part{crowded}, porcupine.Unknown, true},
-		{[]part{good, bad}, porcupine.Illegal, false},
-		{[]part{good}, porcupine.Ok, false},
-	} {
-		res, outgrown := settle(tc.parts, search(results))
-		assert.Equal(t, tc.want, res, "%v", tc.parts)
-		assert.Equal(t, tc.outgrown, outgrown, "%v", tc.parts)
+	want := map[string]porcupine.CheckResult{"crowded and bad": porcupine.Illegal, "crowded and good": porcupine.Unknown,
+		"crowded": porcupine.Unknown, "two crowded, bad": porcupine.Illegal, "good and bad": porcupine.Illegal, "good": porcupine.Ok}
+	for name, results := range parts {
+		// Every order in which Porcupine may finish the failing parts: it
+		// stops at the first, and has seen only the outgrown ones before it.
+		for first := range results {
+			var budgets []time.Duration
+			search := func(which []int, budget time.Duration) (porcupine.CheckResult, []bool) {
+				budgets = append(budgets, budget)
+				grew := make([]bool, len(which))
+				order := append(slices.Clone(which[first%len(which):]), which[:first%len(which)]...)
+				for _, part := range order {
+					switch results[part] {
+					case outgrows:
+						grew[slices.Index(which, part)] = true
+						return porcupine.Illegal, grew
+					case porcupine.Illegal:
+						return porcupine.Illegal, grew
+					}
+				}
+				return porcupine.Ok, grew
+			}
+			res, outgrown := settle(len(results), 8*time.Second, search)
+			assert.Equal(t, want[name], res, "%s, %d first", name, first)
+			assert.Equal(t, want[name] == porcupine.Unknown, outgrown, "%s, %d first", name, first)
+			for i := 1; i < len(budgets); i++ {
+				assert.Equal(t, budgets[i-1]/2, budgets[i], "%s: each search after the first gets half the time", name)
+			}
+		}
 	}
 }
 

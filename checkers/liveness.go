@@ -29,6 +29,7 @@ type Progress struct {
 	// leader out, so the next leader succeeds one that had to step down.
 	configIndex uint64
 	succession  bool
+	asked       askedElection // see ExcuseAskedElection
 }
 
 // nodeProgress is what Progress knows of one node.

@@ -108,6 +108,25 @@ func TestStableLeaderExcusesTheSuccessorOfARemovedLeader(t *testing.T) {
 	require.Equal(t, 1, p.Elections()-before, "an old configuration made a succession")
 }
 
+// TestStableLeaderExcusesOneAskedElection: an election a correct member
+// asked for before the quiet window is excused, once, and the check says
+// so; the next election counts, and fails the check.
+func TestStableLeaderExcusesOneAskedElection(t *testing.T) {
+	p := NewProgress()
+	p.Observe(1, sim.Observation{Kind: sim.ObsLeader, Node: 0, Term: 1})
+	p.ExcuseAskedElection(2, 2)
+	before := p.Elections()
+	p.Observe(2, sim.Observation{Kind: sim.ObsLeader, Node: 1, Term: 2})
+	require.Equal(t, 0, p.Elections()-before)
+	rep := p.JudgeStableLeader(p.Elections()-before, 2e9)
+	require.Equal(t, Pass, rep.Verdict)
+	require.Equal(t, "leader n1 of term 2 kept it for the rest of the 2s after converging; its election was excused: n2 had asked for term 2 before the window began", rep.Detail)
+
+	p.Observe(3, sim.Observation{Kind: sim.ObsLeader, Node: 2, Term: 3})
+	require.Equal(t, 1, p.Elections()-before, "a second election is no longer the one asked for")
+	require.Equal(t, Fail, p.JudgeStableLeader(p.Elections()-before, 2e9).Verdict)
+}
+
 // A server one index behind the commit index has not converged.
 func TestProgressOneIndexBehindIsLagging(t *testing.T) {
 	p := NewProgress()

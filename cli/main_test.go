@@ -239,7 +239,7 @@ func TestShrinkStoppedEarlyWritesAFileThatReads(t *testing.T) {
 	require.Regexp(t, `written     .*min\.yaml: the scenario as run, pinned to the seed; the \d+ fault steps shrinking got to are more than a scenario file holds\n`, out)
 	written, err := os.ReadFile(min)
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(string(written), "# Shrinking stopped at "), "the file says what it is:\n%.300s", written)
+	require.True(t, strings.HasPrefix(string(written), "# The shrunk scenario has "), "the file says what it is:\n%.300s", written)
 	code, replay, errText := simrun(t, "run", min, "--out", t.TempDir())
 	require.Equal(t, exitSafety, code, errText)
 	require.Contains(t, replay, "seed 2")

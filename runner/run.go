@@ -340,6 +340,7 @@ type run struct {
 	stable    *checkers.LivenessReport // the stable-leader check, nil when not judged
 	avail     availability             // the stale-leader and progress checks (availability.go)
 	config    configView               // the cluster's configuration (membership.go)
+	asks      []ask                    // by server: its latest request for a new leader (asks.go)
 }
 
 func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) {
@@ -403,6 +404,9 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	w.OnObservation(r.config.observe)
 	r.progress.Attach(w)
 	r.attachAvailability(invs)
+	if sc.HasCheck(checkers.NameStableLeader) {
+		r.watchAsks()
+	}
 	return r, nil
 }
 
@@ -601,6 +605,7 @@ func (r *run) livenessPhase(start sim.Time) {
 // minQuietWindow.
 func (r *run) quietWindow(from sim.Time) {
 	quiet := min(max(minQuietWindow, 4*r.backoff), maxLivenessAllowance)
+	r.excuseAskedElection()
 	before := r.progress.Elections()
 	if r.outcome = r.world.RunUntil(from.Add(quiet)); r.outcome != sim.Reached {
 		return

@@ -83,11 +83,11 @@ type ShrinkResult struct {
 
 // asRunNote heads the file File writes when the shrunk scenario is more
 // than a scenario file may hold (scenarios.MaxFileSize): shrinking stopped
-// early, with every firing still written out.
-const asRunNote = "# Shrinking stopped at %d fault steps (%d bytes), more than a scenario file\n" +
-	"# holds: this file is the scenario as run, pinned to the failing seed. It\n" +
-	"# replays the failure; shrink it with a larger --max-runs to write out the\n" +
-	"# few steps that matter.\n"
+// early, with every firing still written out, or the failure needs them.
+const asRunNote = "# The shrunk scenario has %d fault steps (%d bytes), more than a scenario\n" +
+	"# file holds: this file is the scenario as run, pinned to the failing seed.\n" +
+	"# It replays the failure; shrinking with a larger --max-runs may write out\n" +
+	"# the few steps that matter.\n"
 
 // File returns the scenario file that replays the result: Scenario, or,
 // where that is more than a scenario file may hold, AsRun headed by

@@ -197,6 +197,17 @@ type MsgViewChange struct {
 	Sig      sim.Signature
 }
 
+// MessageTerm implements sim.Termed: the view the sender asks for, which no
+// primary holds yet.
+func (m MsgViewChange) MessageTerm() (uint64, bool) { return m.View, false }
+
+// RequestsVotes implements sim.VoteRequest: a replica asking for a view
+// change. The primary of the current view rightly goes on leading it until
+// f+1 replicas ask (§4.5.2), so the view asked for is not one seen. (A view
+// change travels on its own only from the replica that asks: relayed ones
+// go inside a new-view message.)
+func (MsgViewChange) RequestsVotes() {}
+
 // AppendTrace implements sim.Message.
 func (m MsgViewChange) AppendTrace(b []byte) []byte {
 	b = append(b, "MsgViewChange"...)
