@@ -110,6 +110,9 @@ type keyedHistory struct {
 	// memory is what the searches of one batch of parts may hold
 	// (searchMemory).
 	memory int64
+	// bound is the return given to a write with unknown outcome that a
+	// completed operation observed, by position (observedBy).
+	bound map[int32]int64
 }
 
 // keptOp is an operation given to Porcupine: its position in the history
@@ -125,6 +128,7 @@ func groupByKey(h *workload.History) *keyedHistory {
 	k := &keyedHistory{h: h}
 	var procs processes
 	drop := unobservedAt(h.Len(), h.At)
+	k.bound = observedBy(h.Len(), h.At)
 	index := map[string]int{}
 	for i := range h.Len() {
 		op := h.At(i)
@@ -178,7 +182,7 @@ func (k *keyedHistory) operation(kept keptOp, named bool) porcupine.Operation {
 		Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
 		Call:     int64(op.Call),
 		Output:   toOutput(&op),
-		Return:   returnTime(&op),
+		Return:   k.returnOf(kept, &op),
 	}
 	if named {
 		out.Metadata = "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10)
@@ -223,6 +227,15 @@ func toOutput(op *workload.Operation) kvOutput {
 		return kvOutput{invalid: op.Output}
 	}
 	return kvOutput{unknown: true}
+}
+
+// returnOf is the return of op, kept in k: for an unknown outcome, the
+// earliest return that observed it (observedBy), or infinity.
+func (k *keyedHistory) returnOf(kept keptOp, op *workload.Operation) int64 {
+	if t, ok := k.bound[kept.index]; ok {
+		return t
+	}
+	return returnTime(op)
 }
 
 // returnTime is the operation's return, infinity for an unknown outcome.
@@ -337,6 +350,62 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 		}
 	}
 	return drop
+}
+
+// observedBy gives each write with unknown outcome whose value a completed
+// operation observed (a get returned it, in a list or alone; a cas failed
+// reading it, or succeeded expecting it) the earliest return of those
+// operations, by position. Values are unique per operation, so only that
+// write wrote the value: it took effect, and before any operation that
+// observed it returned. Its return may be put there instead of at
+// infinity, which changes no verdict, and it stops being in flight, with
+// every later operation, for the rest of the history: Porcupine need not
+// try it at every later point, and quiet points cut the key's history
+// into parts again (linearizable_parts.go). Open-loop clients under faults
+// leave hundreds of such writes.
+func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
+	earliest := map[string]int64{} // the values of writes with unknown outcome: the first return that showed them
+	for i := range n {
+		if op := at(i); op.Status == workload.StatusUnknown && op.Kind != workload.OpGet {
+			earliest[op.Value] = math.MaxInt64
+		}
+	}
+	if len(earliest) == 0 {
+		return nil
+	}
+	show := func(v string, ret int64) {
+		if t, ok := earliest[v]; ok && ret < t {
+			earliest[v] = ret
+		}
+	}
+	for i := range n {
+		op := at(i)
+		if op.Status != workload.StatusOK {
+			continue
+		}
+		ret := int64(op.Return)
+		if op.Kind == workload.OpCAS && op.CASOK {
+			show(op.Expect, ret)
+		}
+		if op.Found { // a get, or a failed cas
+			for rest, more := op.Output, true; more; {
+				var v string
+				v, rest, more = strings.Cut(rest, workload.AppendSeparator)
+				show(v, ret)
+			}
+		}
+	}
+	bound := map[int32]int64{}
+	for i := range n {
+		op := at(i)
+		if op.Status != workload.StatusUnknown || op.Kind == workload.OpGet {
+			continue
+		}
+		if t := earliest[op.Value]; t != math.MaxInt64 && t > int64(op.Call) {
+			bound[int32(i)] = t
+		}
+	}
+	return bound
 }
 
 // markSeen marks v observed if it is one of the values looked for.

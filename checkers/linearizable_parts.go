@@ -44,6 +44,9 @@ type part struct {
 // memory leaves the key Unknown (outgrown) unless a later one fails.
 func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res porcupine.CheckResult, outgrown bool) {
 	parts, ok := k.replaySequential(j, k.parts(j))
+	if ok {
+		parts, ok = k.decideRegisters(j, parts)
+	}
 	if !ok {
 		return porcupine.Illegal, false
 	}
@@ -100,7 +103,7 @@ func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
 		if int64(op.Call) <= latest {
 			return false, false
 		}
-		latest = returnTime(&op)
+		latest = k.returnOf(kept, &op)
 	}
 	state := p.start
 	for _, kept := range ops {
@@ -278,7 +281,7 @@ func (k *keyedHistory) parts(j int) []part {
 			}
 		}
 		lastAlone, lastFirst = quiet, i == cur.from
-		latest = max(latest, returnTime(&op))
+		latest = max(latest, k.returnOf(kept[i], &op))
 		last = op
 	}
 	if len(kept) > 0 {

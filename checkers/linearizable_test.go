@@ -296,7 +296,7 @@ func TestFailingKeysNamedAndDrawn(t *testing.T) {
 // unknown, never pass. Operations in sequence need no search: their one
 // order decides them, whatever the budget.
 func TestOutOfBudgetIsUnknown(t *testing.T) {
-	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), get(1, 5, 30, "k0", "a"))
+	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), casFail(1, 5, 30, "k0", "z", "b", "a")) // a cas: no register (decideRegister)
 	res := CheckLinearizable(h, time.Nanosecond)
 	assert.Equal(t, Unknown, res.Verdict, res.Detail)
 	assert.Equal(t, "Porcupine gave up on key k0 (2 operations) when its share of the 1ns budget, 1ns, ran out (2 operations on 1 key)", res.Detail,
@@ -309,16 +309,18 @@ func TestOutOfBudgetIsUnknown(t *testing.T) {
 }
 
 // crowdedKey is a history of key k no quiet point cuts: n puts of distinct
-// values, all in flight at once, and n gets, each seeing a put's value in
-// the reverse order of their calls. Porcupine's search visits states by
-// the million before it finds the one order that explains every get.
+// values, all in flight at once, and n compare-and-sets that fail, each
+// seeing a put's value in the reverse order of their calls. Porcupine's
+// search visits states by the million before it finds the one order that
+// explains every answer. (With gets in their place the key would be a
+// register, decided without a search: decideRegister.)
 func crowdedKey(n int) []workload.Operation {
 	var ops []workload.Operation
 	for i := range n {
 		ops = append(ops, put(i, sim.Time(i), sim.Time(1000+i), "k", "v"+strconv.Itoa(i)))
 	}
 	for i := range n {
-		ops = append(ops, get(n+i, sim.Time(100+i), sim.Time(2000+i), "k", "v"+strconv.Itoa(n-1-i)))
+		ops = append(ops, casFail(n+i, sim.Time(100+i), sim.Time(2000+i), "k", "none", "w"+strconv.Itoa(i), "v"+strconv.Itoa(n-1-i)))
 	}
 	return ops
 }
@@ -363,6 +365,30 @@ func TestSearchThatOutgrowsItsMemoryIsUnknown(t *testing.T) {
 	small := workload.NewHistory(crowdedKey(3)...)
 	res = checkLinearizableWithin(small, time.Minute, 64<<10)
 	assert.Equal(t, Pass, res.Verdict, "a search within its memory decides: %s", res.Detail)
+}
+
+// TestRegisterDecidedWithoutASearch: a key of gets and puts is decided
+// without Porcupine (decideRegister): the crowded history whose search
+// outgrows 64 KiB with failed compare-and-sets in place of the gets passes
+// within it, and fails once one get sees a value its put overwrote before
+// the get was called.
+func TestRegisterDecidedWithoutASearch(t *testing.T) {
+	register := func(n int) []workload.Operation {
+		var ops []workload.Operation
+		for i := range n {
+			ops = append(ops, put(i, sim.Time(i), sim.Time(1000+i), "k", "v"+strconv.Itoa(i)))
+		}
+		for i := range n {
+			ops = append(ops, get(n+i, sim.Time(100+i), sim.Time(2000+i), "k", "v"+strconv.Itoa(n-1-i)))
+		}
+		return ops
+	}
+	res := checkLinearizableWithin(workload.NewHistory(register(24)...), time.Minute, 64<<10)
+	assert.Equal(t, Pass, res.Verdict, res.Detail)
+
+	stale := append(register(24), put(0, 3000, 3010, "k", "x"), get(1, 3020, 3030, "k", "v3"), put(2, 3025, 3040, "k", "y"))
+	res = checkLinearizableWithin(workload.NewHistory(stale...), time.Minute, 64<<10)
+	assert.Equal(t, Fail, res.Verdict, res.Detail)
 }
 
 // TestSettleDecidesWithoutTheOutgrownParts: each part outgrows its memory
@@ -462,6 +488,66 @@ func TestKeyAtATimeMatchesPorcupine(t *testing.T) {
 		}
 		require.Equal(t, want, res.Verdict, res.Detail)
 		require.Equal(t, wantFailed, res.FailedKeys)
+	})
+}
+
+// TestObservedUnknownWritesChangeNoVerdict: a write with unknown outcome
+// whose value an operation observed is given that operation's return
+// (observedBy), and a part of gets and puts only is decided without a
+// search (decideRegister); the verdict is Porcupine's on the history as it
+// is, every unknown outcome returning at infinity, on random histories of
+// one key whose reads and compare-and-sets see values that were written,
+// some of them by writes with unknown outcome.
+func TestObservedUnknownWritesChangeNoVerdict(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var ops []workload.Operation
+		written := []string{""}
+		register := rapid.Bool().Draw(t, "register") // gets and puts only: decided without a search (decideRegister)
+		for i := range rapid.IntRange(1, 14).Draw(t, "ops") {
+			call := sim.Time(rapid.IntRange(0, 60).Draw(t, "call"))
+			ret := call + sim.Time(rapid.IntRange(1, 20).Draw(t, "length"))
+			value := "v" + strconv.Itoa(i)
+			var op workload.Operation
+			kind := rapid.IntRange(0, 3).Draw(t, "kind")
+			if register {
+				kind = []int{0, 2}[kind%2]
+			}
+			switch kind {
+			case 0:
+				op = put(i, call, ret, "k", value)
+			case 1:
+				op = appendOp(i, call, ret, "k", value)
+			case 2:
+				op = get(i, call, ret, "k", rapid.SampledFrom(written).Draw(t, "read"))
+			default:
+				op = cas(i, call, ret, "k", rapid.SampledFrom(written).Draw(t, "expect"), value, rapid.Bool().Draw(t, "casOK"))
+				if !op.CASOK {
+					op.Output = rapid.SampledFrom(written).Draw(t, "current")
+					op.Found = op.Output != ""
+				}
+			}
+			if op.Kind != workload.OpGet {
+				written = append(written, value)
+			}
+			if rapid.IntRange(0, 3).Draw(t, "unknown") == 0 {
+				op = unknown(op)
+			}
+			ops = append(ops, op)
+		}
+		slices.SortStableFunc(ops, func(a, b workload.Operation) int { return cmp.Compare(a.Call, b.Call) })
+		h := workload.NewHistory(ops...)
+		raw := make([]porcupine.Operation, h.Len())
+		for i := range raw {
+			op := h.At(i)
+			raw[i] = porcupine.Operation{ClientId: i, Input: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+				Call: int64(op.Call), Output: toOutput(&op), Return: returnTime(&op)}
+		}
+		want := Fail
+		if porcupine.CheckOperations(kvModel, raw) {
+			want = Pass
+		}
+		res := CheckLinearizable(h, 0)
+		require.Equal(t, want, res.Verdict, res.Detail)
 	})
 }
 

@@ -75,7 +75,8 @@ func stepChecked(s keyState, in kvInput, out kvOutput) (bool, keyState) {
 	switch {
 	case out.unknown:
 		// It may take effect here. It returns at infinity, so "never took
-		// effect" is the linearization that places it after everything else.
+		// effect" is the linearization that places it after everything else
+		// (unless an operation observed it: observedBy).
 		return true, next
 	case out.invalid != "" || want.invalid != "":
 		return false, s
