@@ -335,11 +335,7 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 		case op.Status == workload.StatusFailed:
 			garbled[op.Key] = true
 		case op.Status == workload.StatusOK && op.Found: // a get, or a failed cas
-			for rest, more := op.Output, true; more; {
-				var v string
-				v, rest, more = strings.Cut(rest, workload.AppendSeparator)
-				markSeen(seen, v)
-			}
+			eachValue(op.Output, func(v string) { markSeen(seen, v) })
 		}
 	}
 	drop := map[int]bool{}
@@ -388,11 +384,7 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 			show(op.Expect, ret)
 		}
 		if op.Found { // a get, or a failed cas
-			for rest, more := op.Output, true; more; {
-				var v string
-				v, rest, more = strings.Cut(rest, workload.AppendSeparator)
-				show(v, ret)
-			}
+			eachValue(op.Output, func(v string) { show(v, ret) })
 		}
 	}
 	bound := map[int32]int64{}
@@ -406,6 +398,16 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 		}
 	}
 	return bound
+}
+
+// eachValue calls fn with each value an answer shows: the answer itself,
+// or each element of an appended list.
+func eachValue(output string, fn func(v string)) {
+	for rest, more := output, true; more; {
+		var v string
+		v, rest, more = strings.Cut(rest, workload.AppendSeparator)
+		fn(v)
+	}
 }
 
 // markSeen marks v observed if it is one of the values looked for.

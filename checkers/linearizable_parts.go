@@ -43,9 +43,9 @@ type part struct {
 // that is not linearizable or runs out of time; a batch that outgrew its
 // memory leaves the key Unknown (outgrown) unless a later one fails.
 func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res porcupine.CheckResult, outgrown bool) {
-	parts, ok := k.replaySequential(j, k.parts(j))
+	parts, ok := k.decideWithoutSearch(j, k.parts(j), k.replay)
 	if ok {
-		parts, ok = k.decideRegisters(j, parts)
+		parts, ok = k.decideWithoutSearch(j, parts, k.decideRegister)
 	}
 	if !ok {
 		return porcupine.Illegal, false
@@ -70,20 +70,19 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res 
 	return porcupine.Ok, false
 }
 
-// replaySequential checks the parts of key j whose operations are ordered
-// in real time, each called after the one before it returned, and returns
-// the others. Such a part has one linearization, its own order, so stepping
-// the model through it decides it, where Porcupine would spend a goroutine
-// and a search on it: under a light load most parts are one or two
-// operations long. ok is false if a part replayed is not linearizable. All
-// sequential parts are replayed before Porcupine searches any other, so a
-// key whose search would have run out of time is judged Fail, rightly, when
-// a replayed part is illegal, where it was Unknown before.
-func (k *keyedHistory) replaySequential(j int, parts []part) (rest []part, ok bool) {
+// decideWithoutSearch returns the parts of key j that decide cannot decide
+// without a search; ok is false if a part it decided is not linearizable.
+// Two deciders run before Porcupine searches any part: replay, for a part
+// whose operations are ordered in real time (its one linearization is its
+// own order; under a light load most parts are one or two operations
+// long), and decideRegister, for a part of gets and puts only. So a key
+// whose search would have run out of time is judged Fail, rightly, when a
+// part decided so is illegal, where it was Unknown before.
+func (k *keyedHistory) decideWithoutSearch(j int, parts []part, decide func(j int, p part) (legal, decided bool)) (rest []part, ok bool) {
 	rest = parts[:0]
 	for _, p := range parts {
-		switch legal, sequential := k.replay(j, p); {
-		case !sequential:
+		switch legal, decided := decide(j, p); {
+		case !decided:
 			rest = append(rest, p)
 		case !legal:
 			return nil, false

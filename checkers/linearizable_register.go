@@ -29,22 +29,6 @@ import (
 // must come before it, when its latest call is no later than the earliest
 // return of every other cluster left.
 
-// decideRegisters decides the parts of key j that are registers of unique
-// values (decideRegister) and returns the others; ok is false if a part
-// decided is not linearizable.
-func (k *keyedHistory) decideRegisters(j int, parts []part) (rest []part, ok bool) {
-	rest = parts[:0]
-	for _, p := range parts {
-		switch legal, decided := k.decideRegister(j, p); {
-		case !decided:
-			rest = append(rest, p)
-		case !legal:
-			return nil, false
-		}
-	}
-	return rest, true
-}
-
 // cluster is a value's put and reads: the earliest return and the latest
 // call among them, and the put's call.
 type cluster struct {
