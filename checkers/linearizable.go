@@ -329,7 +329,7 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 	for i := range n {
 		op := at(i)
 		if op.Kind == workload.OpCAS {
-			markSeen(seen, op.Expect)
+			eachValue(op.Expect, func(v string) { markSeen(seen, v) }) // an expected list names each append
 		}
 		switch {
 		case op.Status == workload.StatusFailed:
@@ -349,9 +349,10 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 }
 
 // observedBy gives each write with unknown outcome whose value a completed
-// operation observed (a get returned it, in a list or alone; a cas failed
-// reading it, or succeeded expecting it) the earliest return of those
-// operations, by position. Values are unique per operation, so only that
+// operation on its key observed (a get returned it, in a list or alone; a
+// cas failed reading it, or succeeded expecting it) the earliest return of
+// those operations, by position. (A value seen on another key is a wrong
+// answer of that key's, and bounds nothing here.) Values are unique per operation, so only that
 // write wrote the value: it took effect, and before any operation that
 // observed it returned. Its return may be put there instead of at
 // infinity, which changes no verdict, and it stops being in flight, with
@@ -360,19 +361,15 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 // into parts again (linearizable_parts.go). Open-loop clients under faults
 // leave hundreds of such writes.
 func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
-	earliest := map[string]int64{} // the values of writes with unknown outcome: the first return that showed them
+	type written struct{ key, value string }
+	earliest := map[written]int64{} // the writes with unknown outcome: the first return that showed them, on their key
 	for i := range n {
 		if op := at(i); op.Status == workload.StatusUnknown && op.Kind != workload.OpGet {
-			earliest[op.Value] = math.MaxInt64
+			earliest[written{op.Key, op.Value}] = math.MaxInt64
 		}
 	}
 	if len(earliest) == 0 {
 		return nil
-	}
-	show := func(v string, ret int64) {
-		if t, ok := earliest[v]; ok && ret < t {
-			earliest[v] = ret
-		}
 	}
 	for i := range n {
 		op := at(i)
@@ -380,11 +377,16 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 			continue
 		}
 		ret := int64(op.Return)
+		show := func(v string) {
+			if t, ok := earliest[written{op.Key, v}]; ok && ret < t {
+				earliest[written{op.Key, v}] = ret
+			}
+		}
 		if op.Kind == workload.OpCAS && op.CASOK {
-			show(op.Expect, ret)
+			eachValue(op.Expect, show) // an expected list names each append
 		}
 		if op.Found { // a get, or a failed cas
-			eachValue(op.Output, func(v string) { show(v, ret) })
+			eachValue(op.Output, show)
 		}
 	}
 	bound := map[int32]int64{}
@@ -393,7 +395,7 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 		if op.Status != workload.StatusUnknown || op.Kind == workload.OpGet {
 			continue
 		}
-		if t := earliest[op.Value]; t != math.MaxInt64 && t > int64(op.Call) {
+		if t := earliest[written{op.Key, op.Value}]; t != math.MaxInt64 && t > int64(op.Call) {
 			bound[int32(i)] = t
 		}
 	}

@@ -367,6 +367,24 @@ func TestSearchThatOutgrowsItsMemoryIsUnknown(t *testing.T) {
 	assert.Equal(t, Pass, res.Verdict, "a search within its memory decides: %s", res.Detail)
 }
 
+// TestUnknownWritesObservedOnTheirOwnKey: an append with unknown outcome
+// that only a compare-and-set's expected list shows is observed (it was
+// dropped as unobserved, and a linearizable history failed); a value a get
+// of another key returned bounds nothing on the key it was written to (that
+// key was failed with the one that answered wrong).
+func TestUnknownWritesObservedOnTheirOwnKey(t *testing.T) {
+	expected := workload.NewHistory(put(0, 0, 1, "k", "c0.1"), unknown(appendOp(1, 2, 3, "k", "c1.1")),
+		cas(2, 3, 4, "k", "c0.1,c1.1", "c2.1", true))
+	res := CheckLinearizable(expected, time.Minute)
+	assert.Equal(t, Pass, res.Verdict, res.Detail)
+	assert.Zero(t, res.Unobserved)
+
+	elsewhere := workload.NewHistory(unknown(put(0, 0, 1, "k1", "c0.1")), get(1, 1, 2, "k2", "c0.1"), get(2, 5, 10, "k1", ""))
+	res = CheckLinearizable(elsewhere, time.Minute)
+	assert.Equal(t, Fail, res.Verdict, res.Detail)
+	assert.Equal(t, []string{"k2"}, res.FailedKeys)
+}
+
 // TestRegisterDecidedWithoutASearch: a key of gets and puts is decided
 // without Porcupine (decideRegister): the crowded history whose search
 // outgrows 64 KiB with failed compare-and-sets in place of the gets passes
