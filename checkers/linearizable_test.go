@@ -569,6 +569,84 @@ func TestObservedUnknownWritesChangeNoVerdict(t *testing.T) {
 	})
 }
 
+// TestServedHistoriesMatchPorcupine: on histories a service could have
+// served (each operation takes effect at a random point of its interval, in
+// that order, on a real key-value store; an unknown outcome took effect or
+// not), with an answer or two then changed, the verdict is Porcupine's on
+// the history as it is. Reads and compare-and-sets see real states,
+// appended lists included, so every way an answer can observe a write with
+// unknown outcome is exercised.
+func TestServedHistoriesMatchPorcupine(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		type planned struct {
+			op workload.Operation
+			at int
+		}
+		var plan []planned
+		for i := range rapid.IntRange(1, 14).Draw(t, "ops") {
+			call := rapid.IntRange(0, 40).Draw(t, "call")
+			ret := call + rapid.IntRange(1, 15).Draw(t, "length")
+			op := workload.Operation{Client: i, Call: sim.Time(call), Return: sim.Time(ret), Status: workload.StatusOK,
+				Key: rapid.SampledFrom([]string{"k", "k", "j"}).Draw(t, "key"), Value: "c" + strconv.Itoa(i) + ".1",
+				Kind: rapid.SampledFrom([]workload.OpKind{workload.OpGet, workload.OpPut, workload.OpAppend, workload.OpCAS}).Draw(t, "kind")}
+			plan = append(plan, planned{op, 2*call + 1 + rapid.IntRange(0, 2*(ret-call)-2).Draw(t, "at")})
+		}
+		// Serve them in the order they take effect.
+		order := make([]int, len(plan))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan[a].at, plan[b].at) })
+		states := map[string]keyState{}
+		var seen []string // states a cas may expect
+		for _, i := range order {
+			op := &plan[i].op
+			if op.Kind == workload.OpCAS {
+				op.Expect = rapid.SampledFrom(append([]string{"none"}, seen...)).Draw(t, "expect")
+			}
+			unknownOutcome := op.Kind != workload.OpGet && rapid.IntRange(0, 3).Draw(t, "unknown") == 0
+			if unknownOutcome && rapid.Bool().Draw(t, "never took effect") {
+				*op = unknown(*op)
+				continue
+			}
+			next, out := stepKey(states[op.Key], kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect})
+			states[op.Key] = next
+			if next.found {
+				seen = append(seen, next.value)
+			}
+			op.Output, op.Found, op.CASOK = out.value, out.found, out.casOK
+			if unknownOutcome {
+				*op = unknown(*op)
+			}
+		}
+		for range rapid.IntRange(0, 2).Draw(t, "wrong answers") {
+			op := &plan[rapid.IntRange(0, len(plan)-1).Draw(t, "wrong")].op
+			if op.Status == workload.StatusOK && (op.Kind == workload.OpGet || op.Kind == workload.OpCAS && !op.CASOK) {
+				op.Output = rapid.SampledFrom(append([]string{""}, seen...)).Draw(t, "answer")
+				op.Found = op.Output != ""
+			}
+		}
+		ops := make([]workload.Operation, len(plan))
+		for i, p := range plan {
+			ops[i] = p.op
+		}
+		slices.SortStableFunc(ops, func(a, b workload.Operation) int { return cmp.Compare(a.Call, b.Call) })
+		h := workload.NewHistory(ops...)
+		raw := make([]porcupine.Operation, h.Len())
+		for i := range raw {
+			op := h.At(i)
+			raw[i] = porcupine.Operation{ClientId: i, Input: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+				Call: int64(op.Call), Output: toOutput(&op), Return: returnTime(&op)}
+		}
+		want := Fail
+		if porcupine.CheckOperations(kvModel, raw) {
+			want = Pass
+		}
+		res := CheckLinearizable(h, 0)
+		require.Equal(t, want, res.Verdict, res.Detail)
+	})
+}
+
 // oneKeyModel is kvModel for the operations of one key: Porcupine checks
 // them whole, without splitting them by key.
 func oneKeyModel() porcupine.Model {
