@@ -554,18 +554,8 @@ func TestObservedUnknownWritesChangeNoVerdict(t *testing.T) {
 		}
 		slices.SortStableFunc(ops, func(a, b workload.Operation) int { return cmp.Compare(a.Call, b.Call) })
 		h := workload.NewHistory(ops...)
-		raw := make([]porcupine.Operation, h.Len())
-		for i := range raw {
-			op := h.At(i)
-			raw[i] = porcupine.Operation{ClientId: i, Input: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-				Call: int64(op.Call), Output: toOutput(&op), Return: returnTime(&op)}
-		}
-		want := Fail
-		if porcupine.CheckOperations(kvModel, raw) {
-			want = Pass
-		}
 		res := CheckLinearizable(h, 0)
-		require.Equal(t, want, res.Verdict, res.Detail)
+		require.Equal(t, porcupineVerdict(h), res.Verdict, res.Detail)
 	})
 }
 
@@ -632,19 +622,24 @@ func TestServedHistoriesMatchPorcupine(t *testing.T) {
 		}
 		slices.SortStableFunc(ops, func(a, b workload.Operation) int { return cmp.Compare(a.Call, b.Call) })
 		h := workload.NewHistory(ops...)
-		raw := make([]porcupine.Operation, h.Len())
-		for i := range raw {
-			op := h.At(i)
-			raw[i] = porcupine.Operation{ClientId: i, Input: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-				Call: int64(op.Call), Output: toOutput(&op), Return: returnTime(&op)}
-		}
-		want := Fail
-		if porcupine.CheckOperations(kvModel, raw) {
-			want = Pass
-		}
 		res := CheckLinearizable(h, 0)
-		require.Equal(t, want, res.Verdict, res.Detail)
+		require.Equal(t, porcupineVerdict(h), res.Verdict, res.Detail)
 	})
+}
+
+// porcupineVerdict is Porcupine's verdict on h as it is: every operation
+// given to it, an unknown outcome returning at infinity.
+func porcupineVerdict(h *workload.History) Verdict {
+	raw := make([]porcupine.Operation, h.Len())
+	for i := range raw {
+		op := h.At(i)
+		raw[i] = porcupine.Operation{ClientId: i, Input: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
+			Call: int64(op.Call), Output: toOutput(&op), Return: returnTime(&op)}
+	}
+	if porcupine.CheckOperations(kvModel, raw) {
+		return Pass
+	}
+	return Fail
 }
 
 // oneKeyModel is kvModel for the operations of one key: Porcupine checks
