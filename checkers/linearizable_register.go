@@ -49,7 +49,7 @@ func (k *keyedHistory) decideRegister(j int, p part) (legal, decided bool) {
 		call, ret := int64(op.Call), k.returnOf(kept, &op)
 		switch {
 		case ret == math.MaxInt64 || op.Status == workload.StatusFailed:
-			return false, false // an outcome no one observed: it may never have taken effect
+			return false, false // an outcome no one observed (it may never have taken effect), or no answer: Porcupine's
 		case op.Kind == workload.OpPut:
 			value := keyState{value: op.Value, found: true}
 			if c := clusters[value]; c != nil {
@@ -75,9 +75,9 @@ func (k *keyedHistory) decideRegister(j int, p part) (legal, decided bool) {
 
 // ordered reports whether the clusters can be put in a sequence where none
 // comes after a cluster that must follow it (see the comment at the top).
-// Only two clusters can be free to go next: the one called last the
-// earliest, and the one that returned first; any free one may go, as in
-// every topological sort.
+// If any cluster is free to go next, the one called last the earliest or
+// the one that returned first is; any free one may go, as in every
+// topological sort.
 func ordered(clusters map[keyState]*cluster) bool {
 	byCall := make([]*cluster, 0, len(clusters))
 	for _, c := range clusters { //simrun:allow sorted below; the answer does not depend on the order of ties
@@ -135,7 +135,7 @@ func (u *unplaced) first(i int) int {
 	for u.next[root] != root {
 		root = u.next[root]
 	}
-	for u.next[i] != root { // halve the paths walked next time
+	for u.next[i] != root { // point the path walked at the root for next time
 		i, u.next[i] = u.next[i], root
 	}
 	return root

@@ -348,10 +348,10 @@ func TestOverlongCutLineIsRefused(t *testing.T) {
 	require.Equal(t, "simrun: "+results+":2: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
 }
 
-// TestMergeOfAnotherKindOfFileSaysSo: a file given to merge whose first
-// line is no result (a scenario, a failure's report.json) is called what it
-// is not, a results file, without advice to delete it; a results.jsonl whose
-// first line is broken is still told to drop that line.
+// TestMergeOfAnotherKindOfFileSaysSo: merge given a file whose first line
+// is no result (a scenario, a failure's report.json) says it is not a
+// results file, without advice to delete it; a results.jsonl whose first
+// line is broken is still told to drop that line.
 func TestMergeOfAnotherKindOfFileSaysSo(t *testing.T) {
 	scenario := writeScenario(t)
 	code, _, errOut := simrun(t, "merge", scenario)

@@ -186,11 +186,11 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 
 // healthyMajority returns a majority of the members (of each half of a
 // joint configuration; for a Byzantine-fault-tolerant protocol, a quorum of
-// correct servers: enough) that are up, not paused, not halted, and whose links to each
-// other are neither cut nor clogged either way, or nil if there is none. It
-// starts from every running member and drops the one with the most broken
-// links until the rest are connected: greedy, so it may miss a majority in
-// some shapes, which only makes the check ask less.
+// correct servers: enough) that are up, not paused, not halted, and whose
+// links to each other are neither cut nor clogged either way, or nil if
+// there is none. It starts from every running member and drops the one with
+// the most broken links until the rest are connected: greedy, so it may
+// miss a majority in some shapes, which only makes the check ask less.
 func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
