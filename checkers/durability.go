@@ -17,13 +17,13 @@ const NameDurability = "durability"
 // (one perhaps torn), so only a sync orders two writes. That is all a crash
 // does, and a write path built for it (a second copy of what an overwrite
 // may destroy, what a record depends on written and synced before the
-// record) always leaves its recovery something sound to start from. A halt on such a disk therefore means the
-// write path and the recovery disagree: state written ahead of what it
-// depends on (a commit index persisted before the entries it covers), a
-// record overwritten in place with no second copy, a first write torn that
-// recovery takes for a lost one. Such a server is faulty in every later run
-// of the same steps, and the liveness phase, which waits only for correct
-// servers, would never say so.
+// record) always leaves its recovery something sound to start from. A halt
+// on such a disk therefore means the write path and the recovery disagree:
+// state written ahead of what it depends on (a commit index persisted
+// before the entries it covers), a record overwritten in place with no
+// second copy, a first write torn that recovery takes for a lost one. Such
+// a server is faulty in every later run of the same steps, and the liveness
+// phase, which waits only for correct servers, would never say so.
 //
 // The excuse is per server and lasts: once a fault damaged a server's disk,
 // every later halt of that server passes, whatever record it halts on.
