@@ -181,7 +181,7 @@ func (a *availability) termed(ev sim.MessageEvent) {
 
 // correctServer reports whether id is a server that is not Byzantine.
 func (a *availability) correctServer(id sim.NodeID) bool {
-	return int(id) >= 0 && int(id) < len(a.r.world.Servers()) && !slices.Contains(byzantineIDs(a.r.byzantine), id)
+	return int(id) >= 0 && int(id) < len(a.r.world.Servers()) && !a.r.byzantineServer(id)
 }
 
 // healthyMajority returns a majority of the members (of each half of a

@@ -50,6 +50,18 @@ func freeServers(taken []bool) []int {
 	return free
 }
 
+// byzantineByID marks, by server ID, the Byzantine servers among n: a lookup
+// the hooks make for every observation and message, built once per run.
+func byzantineByID(byz []ByzantineServer, n int) []bool {
+	marked := make([]bool, n)
+	for _, b := range byz {
+		if int(b.ID) < n {
+			marked[b.ID] = true
+		}
+	}
+	return marked
+}
+
 // byzantineIDs lists the IDs of the Byzantine servers.
 func byzantineIDs(byz []ByzantineServer) []sim.NodeID {
 	ids := make([]sim.NodeID, len(byz))

@@ -333,6 +333,7 @@ type run struct {
 	stepDown  time.Duration // Servers.StepDown
 	tolerates int           // Servers.Tolerates
 	byzantine []ByzantineServer
+	isByz     []bool // by server ID: Byzantine? (byzantineServer)
 	swarm     faults.SwarmDraw
 	options   optionsDraw
 	progress  *checkers.Progress
@@ -397,6 +398,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	byzIDs := byzantineIDs(byz)
 	r = &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), durability: durability, progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
+	r.isByz = byzantineByID(byz, len(w.Servers()))
 	if r.tolerates > 0 {
 		r.monitor.ExcuseSenders(r.faultyByBudget)
 	}
@@ -678,13 +680,17 @@ func majorityOfEach(set []sim.NodeID, configs []sim.Members) bool {
 // configuration that are running and not Byzantine.
 func (r *run) correctServers() []sim.NodeID {
 	var up []sim.NodeID
-	byz := byzantineIDs(r.byzantine)
 	for _, id := range r.world.Servers() {
-		if r.config.has(id) && r.world.Up(id) && !slices.Contains(byz, id) {
+		if r.config.has(id) && r.world.Up(id) && !r.byzantineServer(id) {
 			up = append(up, id)
 		}
 	}
 	return up
+}
+
+// byzantineServer reports whether id is a server chosen to misbehave.
+func (r *run) byzantineServer(id sim.NodeID) bool {
+	return int(id) >= 0 && int(id) < len(r.isByz) && r.isByz[id]
 }
 
 // drainTime is how long outstanding operations get after the safety phase.

@@ -43,7 +43,7 @@ func (r *run) count(o sim.Observation) {
 	if int(o.Node) >= len(r.world.Servers()) { // servers come first: 0..n-1
 		return
 	}
-	if o.Kind != sim.ObsLeader && slices.ContainsFunc(r.byzantine, func(b ByzantineServer) bool { return b.ID == o.Node }) {
+	if o.Kind != sim.ObsLeader && r.byzantineServer(o.Node) {
 		return
 	}
 	switch o.Kind {
