@@ -352,14 +352,14 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 // operation on its key observed (a get returned it, in a list or alone; a
 // cas failed reading it, or succeeded expecting it) the earliest return of
 // those operations, by position. (A value seen on another key is a wrong
-// answer of that key's, and bounds nothing here.) Values are unique per operation, so only that
-// write wrote the value: it took effect, and before any operation that
-// observed it returned. Its return may be put there instead of at
-// infinity, which changes no verdict, and it stops being in flight, with
-// every later operation, for the rest of the history: Porcupine need not
-// try it at every later point, and quiet points cut the key's history
-// into parts again (linearizable_parts.go). Open-loop clients under faults
-// leave hundreds of such writes.
+// answer of that key's, and bounds nothing here.) Values are unique per
+// operation, so only that write wrote the value: it took effect, and before
+// any operation that observed it returned. Its return may be put there
+// instead of at infinity, which changes no verdict, and it stops being in
+// flight, with every later operation, for the rest of the history:
+// Porcupine need not try it at every later point, and quiet points cut the
+// key's history into parts again (linearizable_parts.go). Open-loop clients
+// under faults leave hundreds of such writes.
 func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 	type written struct{ key, value string }
 	earliest := map[written]int64{} // the writes with unknown outcome: the first return that showed them, on their key

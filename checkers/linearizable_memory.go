@@ -48,19 +48,27 @@ func (m *searchMeter) limit(part int, share int64, ops int) {
 	m.entry[part] = int64(ops+63)/64*8 + cacheEntryOverhead
 }
 
-// charge reports whether part may take another step: false once it has
-// outgrown its share.
-func (m *searchMeter) charge(part int) bool {
-	return m.held[part] <= m.share[part]
-}
-
-// hold charges part for a state its search may keep, whose value is
-// valueBytes long; past its share the part is marked outgrown.
-func (m *searchMeter) hold(part, valueBytes int) {
-	m.held[part] += m.entry[part] + int64(valueBytes)
+// step is the model's step in part's search, charged for the state the
+// search may keep after it; once the part has outgrown its share no step is
+// legal any more, which ends its search at once. An input that is a
+// keyState puts the key in that state (a part's start).
+func (m *searchMeter) step(part int, state, input, output any) (bool, any) {
 	if m.held[part] > m.share[part] {
-		m.outgrown[part].Store(true)
+		return false, state
 	}
+	legal, next := true, any(nil)
+	if start, ok := input.(keyState); ok {
+		next = start
+	} else {
+		legal, next = step(state, input, output)
+	}
+	if legal {
+		m.held[part] += m.entry[part] + int64(len(next.(keyState).value))
+		if m.held[part] > m.share[part] {
+			m.outgrown[part].Store(true)
+		}
+	}
+	return legal, next
 }
 
 // meteredKV is kvModel for a search of the whole keys of ops at once, each
@@ -77,15 +85,7 @@ func meteredKV(ops []porcupine.Operation, memory int64) porcupine.Model {
 	}
 	model := kvModel
 	model.Step = func(state, input, output any) (bool, any) {
-		part := index[input.(kvInput).key]
-		if !meter.charge(part) {
-			return false, state
-		}
-		legal, next := step(state, input, output)
-		if legal {
-			meter.hold(part, len(next.(keyState).value))
-		}
-		return legal, next
+		return meter.step(index[input.(kvInput).key], state, input, output)
 	}
 	return model
 }

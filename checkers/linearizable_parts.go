@@ -233,27 +233,13 @@ type partInput struct {
 
 // partsModel is kvModel over partInputs, whose input may also be a
 // keyState: an operation that puts the key in that state, a part's start.
-// Each step taken is charged to its part's search (searchMeter); once a
-// part has outgrown its share, no step of it is legal any more, which ends
-// its search at once.
+// Each step taken is charged to its part's search (searchMeter.step).
 func partsModel(meter *searchMeter) porcupine.Model {
 	return porcupine.Model{
 		Init: kvModel.Init,
 		Step: func(state, input, output any) (bool, any) {
 			in := input.(partInput)
-			if !meter.charge(in.part) {
-				return false, state
-			}
-			legal, next := true, any(nil)
-			if start, ok := in.in.(keyState); ok {
-				next = start
-			} else {
-				legal, next = step(state, in.in, output)
-			}
-			if legal {
-				meter.hold(in.part, len(next.(keyState).value))
-			}
-			return legal, next
+			return meter.step(in.part, state, in.in, output)
 		},
 		Equal: kvModel.Equal,
 		Hash:  kvModel.Hash,
