@@ -57,7 +57,7 @@ func writeReport(stdout io.Writer, dir string) error {
 	switch {
 	case err != nil:
 		return pathErr(dir, err)
-	case !info.IsDir() && filepath.Base(dir) == resultsFile:
+	case !info.IsDir() && filepath.Base(dir) == report.ResultsFile:
 		dir = filepath.Dir(dir) // a sweep's results file, as merge takes it: its scenario's directory
 	case !info.IsDir():
 		return badInput("%s: not a directory (report takes a failure's directory, a sweep's --out, or a results.jsonl)", dir)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/internal/jsonl"
+	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/sim"
 )
@@ -93,9 +94,6 @@ var requiredFields = []string{"scenario", "seed", "scenario_hash", "class", "tra
 
 var knownClasses = []runner.Class{runner.Pass, runner.Safety, runner.Liveness, runner.ProtocolCrash,
 	runner.Inconclusive, runner.Vacuous, runner.Nondeterministic}
-
-// resultsFile is the name of the file a sweep writes its results to.
-const resultsFile = "results.jsonl"
 
 // repairHint tells how to get past a broken line: its seed simply runs again.
 const repairHint = "delete this line, or the whole file, and run the same command again"
@@ -249,10 +247,10 @@ func readResults(path string, fn func(line int, r result) error) (complete int64
 			errors.As(err, &pe) // a JSON error knows its column
 			pe.Line = line
 			stopped = badInput("%s: not a complete sweep result: %s; %s", pe.At(path), pe.Msg, repairHint)
-			if line == 1 && filepath.Base(path) != resultsFile {
+			if line == 1 && filepath.Base(path) != report.ResultsFile {
 				// Most likely another kind of file: deleting it is not the fix.
 				stopped = badInput("%s: not a sweep's results file: line 1 is not a result (%s); give the %s files a sweep wrote, or directories holding them",
-					pe.At(path), pe.Msg, resultsFile)
+					pe.At(path), pe.Msg, report.ResultsFile)
 			}
 		} else {
 			stopped = fn(line, r)

@@ -294,7 +294,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 		return 0, err
 	}
 	defer lock.unlock()
-	resultsPath := filepath.Join(dir, resultsFile)
+	resultsPath := filepath.Join(dir, report.ResultsFile)
 	v := resultsVersion{hash: fingerprint, build: a.build()}
 	earlier, err := loadPrior(resultsPath, sc.Name, v, f.resume)
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// resultsFile is the name of a sweep's per-scenario results (cli/sweep.go).
-const resultsFile = "results.jsonl"
+// ResultsFile is the name of a sweep's per-scenario results (cli/sweep.go).
+const ResultsFile = "results.jsonl"
 
 // Result is what the sweep page shows of one seed's result (a
 // runner.Report, as the command line counted it).
@@ -80,9 +80,9 @@ func FindResults(dir string) ([]string, error) {
 		switch {
 		case err != nil:
 			return err
-		case d.IsDir() && d.Name() == "failures" && path != dir && fileExists(filepath.Join(filepath.Dir(path), resultsFile)):
+		case d.IsDir() && d.Name() == "failures" && path != dir && fileExists(filepath.Join(filepath.Dir(path), ResultsFile)):
 			return filepath.SkipDir // a scenario's failures, beside its results
-		case !d.IsDir() && d.Name() == resultsFile:
+		case !d.IsDir() && d.Name() == ResultsFile:
 			files = append(files, path)
 		}
 		return nil
@@ -96,7 +96,7 @@ func FindResults(dir string) ([]string, error) {
 
 // NoResults is the error for a directory with no results file below it.
 func NoResults(dir string) error {
-	return fmt.Errorf("%s: no %s below it: not a sweep directory", dir, resultsFile)
+	return fmt.Errorf("%s: no %s below it: not a sweep directory", dir, ResultsFile)
 }
 
 // BuildName is how a results line's build is shown: "unknown" for results
