@@ -333,7 +333,7 @@ type run struct {
 	stepDown  time.Duration // Servers.StepDown
 	tolerates int           // Servers.Tolerates
 	byzantine []ByzantineServer
-	isByz     []bool // by server ID: Byzantine? (byzantineServer)
+	isByz     []bool // by server ID: Byzantine? Made from byzantine at the first lookup (byzantineServer)
 	swarm     faults.SwarmDraw
 	options   optionsDraw
 	progress  *checkers.Progress
@@ -398,7 +398,6 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	byzIDs := byzantineIDs(byz)
 	r = &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), durability: durability, progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
-	r.isByz = byzantineByID(byz, len(w.Servers()))
 	if r.tolerates > 0 {
 		r.monitor.ExcuseSenders(r.faultyByBudget)
 	}
@@ -690,6 +689,9 @@ func (r *run) correctServers() []sim.NodeID {
 
 // byzantineServer reports whether id is a server chosen to misbehave.
 func (r *run) byzantineServer(id sim.NodeID) bool {
+	if r.isByz == nil && len(r.byzantine) > 0 {
+		r.isByz = byzantineByID(r.byzantine, len(r.world.Servers()))
+	}
 	return int(id) >= 0 && int(id) < len(r.isByz) && r.isByz[id]
 }
 
