@@ -224,6 +224,13 @@ func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
 	_, err = LoadRun(dir)
 	require.EqualError(t, err, meta+":2:11: not a run's report: invalid character 'x' looking for beginning of value")
 
+	require.NoError(t, os.WriteFile(meta, []byte(`{"scenario": "calm", "protocol": "raft", "class": "pass"}`), 0o644))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, meta+": not a run's report: it has no trace_hash")
+	require.NoError(t, os.WriteFile(meta, []byte("{}"), 0o644))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, meta+": not a run's report: it has no scenario")
+
 	require.NoError(t, os.Remove(meta))
 	require.NoError(t, os.Mkdir(meta, 0o755))
 	_, err = LoadRun(dir)
@@ -301,7 +308,7 @@ func TestArtifactsThatDisagreeAreRefused(t *testing.T) {
 	dir = t.TempDir()
 	copyRunWithHistory(t, dir, workload.NewHistory())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.json"),
-		[]byte(`{"scenario": "s", "ops": {"ok": 3}}`), 0o644))
+		[]byte(`{"scenario": "s", "protocol": "raft", "class": "pass", "trace_hash": "00", "ops": {"ok": 3}}`), 0o644))
 	require.NoError(t, os.Remove(filepath.Join(dir, "trace.jsonl")))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), nil, 0o644))
 	_, err = LoadRun(dir)

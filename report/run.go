@@ -178,7 +178,24 @@ func readMeta(path string, m *Meta) error {
 		line, col := jsonl.LineCol(data, col-1) // col counts the bytes read, the offending one last
 		return fmt.Errorf("%s:%d:%d: not a run's report: %s", path, line, col, msg)
 	}
+	if missing := m.missing(); missing != "" {
+		return fmt.Errorf("%s: not a run's report: it has no %s", path, missing)
+	}
 	return nil
+}
+
+// missing names the first field every report the runner writes has and m
+// lacks: any JSON object decodes into a Meta, and a page drawn from one of
+// another program's would describe a run that never was.
+func (m Meta) missing() string {
+	for _, f := range []struct{ key, value string }{
+		{"scenario", m.Scenario}, {"protocol", m.Protocol}, {"class", m.Class}, {"trace_hash", m.Hash},
+	} {
+		if f.value == "" {
+			return f.key
+		}
+	}
+	return ""
 }
 
 func (r *Run) loadHistory(path string) error {
