@@ -334,7 +334,7 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 		switch {
 		case op.Status == workload.StatusFailed:
 			garbled[op.Key] = true
-		case op.Status == workload.StatusOK && op.Found: // a get, or a failed cas
+		case op.Status == workload.StatusOK && reads(&op):
 			eachValue(op.Output, func(v string) { markSeen(seen, v) })
 		}
 	}
@@ -385,7 +385,7 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 		if op.Kind == workload.OpCAS && op.CASOK {
 			eachValue(op.Expect, show) // an expected list names each append
 		}
-		if op.Found { // a get, or a failed cas
+		if reads(&op) {
 			eachValue(op.Output, show)
 		}
 	}
@@ -400,6 +400,13 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 		}
 	}
 	return bound
+}
+
+// reads reports whether op's answer shows the key's state: a get's or a
+// failed cas's that found the key (a put's or an append's answer holds no
+// value, whatever a broken service put in it).
+func reads(op *workload.Operation) bool {
+	return op.Found && (op.Kind == workload.OpGet || op.Kind == workload.OpCAS && !op.CASOK)
 }
 
 // eachValue calls fn with each value an answer shows: the answer itself,

@@ -45,7 +45,7 @@ type part struct {
 func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res porcupine.CheckResult, outgrown bool) {
 	parts, ok := k.decideWithoutSearch(j, k.parts(j), k.replay)
 	if ok {
-		parts, ok = k.decideWithoutSearch(j, parts, k.decideRegister)
+		parts, ok = k.decideWithoutSearch(j, parts, k.decideUniqueWrites)
 	}
 	if !ok {
 		return porcupine.Illegal, false
@@ -75,7 +75,7 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res 
 // Two deciders run before Porcupine searches any part: replay, for a part
 // whose operations are ordered in real time (its one linearization is its
 // own order; under a light load most parts are one or two operations
-// long), and decideRegister, for a part of gets and puts only. So a key
+// long), and decideUniqueWrites, for a part of gets, puts and appends. So a key
 // whose search would have run out of time is judged Fail, rightly, when a
 // part decided so is illegal, where it was Unknown before.
 func (k *keyedHistory) decideWithoutSearch(j int, parts []part, decide func(j int, p part) (legal, decided bool)) (rest []part, ok bool) {

@@ -296,7 +296,7 @@ func TestFailingKeysNamedAndDrawn(t *testing.T) {
 // unknown, never pass. Operations in sequence need no search: their one
 // order decides them, whatever the budget.
 func TestOutOfBudgetIsUnknown(t *testing.T) {
-	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), casFail(1, 5, 30, "k0", "z", "b", "a")) // a cas: no register (decideRegister)
+	h := workload.NewHistory(put(0, 0, 10, "k0", "a"), put(1, 5, 30, "k0", "a")) // a value written twice: a search (decideUniqueWrites)
 	res := CheckLinearizable(h, time.Nanosecond)
 	assert.Equal(t, Unknown, res.Verdict, res.Detail)
 	assert.Equal(t, "Porcupine gave up on key k0 (2 operations) when its share of the 1ns budget, 1ns, ran out (2 operations on 1 key)", res.Detail,
@@ -308,19 +308,20 @@ func TestOutOfBudgetIsUnknown(t *testing.T) {
 	assert.Equal(t, Fail, CheckLinearizable(stale, time.Nanosecond).Verdict)
 }
 
-// crowdedKey is a history of key k no quiet point cuts: n puts of distinct
-// values, all in flight at once, and n compare-and-sets that fail, each
-// seeing a put's value in the reverse order of their calls. Porcupine's
-// search visits states by the million before it finds the one order that
-// explains every answer. (With gets in their place the key would be a
-// register, decided without a search: decideRegister.)
+// crowdedKey is a history of key k no quiet point cuts: n puts, all in
+// flight at once, and n gets, each seeing a put's value in the reverse
+// order of their calls. Porcupine's search visits states by the million
+// before it finds the one order that explains every answer. The first two
+// puts write one value (as a client that retries a put under a new
+// operation would): with values of their own the key would be decided
+// without a search (decideUniqueWrites).
 func crowdedKey(n int) []workload.Operation {
 	var ops []workload.Operation
 	for i := range n {
-		ops = append(ops, put(i, sim.Time(i), sim.Time(1000+i), "k", "v"+strconv.Itoa(i)))
+		ops = append(ops, put(i, sim.Time(i), sim.Time(1000+i), "k", "v"+strconv.Itoa(max(i, 1))))
 	}
 	for i := range n {
-		ops = append(ops, casFail(n+i, sim.Time(100+i), sim.Time(2000+i), "k", "none", "w"+strconv.Itoa(i), "v"+strconv.Itoa(n-1-i)))
+		ops = append(ops, get(n+i, sim.Time(100+i), sim.Time(2000+i), "k", "v"+strconv.Itoa(max(n-1-i, 1))))
 	}
 	return ops
 }
@@ -385,11 +386,14 @@ func TestUnknownWritesObservedOnTheirOwnKey(t *testing.T) {
 	assert.Equal(t, []string{"k2"}, res.FailedKeys)
 }
 
-// TestRegisterDecidedWithoutASearch: a key of gets and puts is decided
-// without Porcupine (decideRegister): the crowded history whose search
-// outgrows 64 KiB with failed compare-and-sets in place of the gets passes
-// within it, and fails once one get sees a value its put overwrote before
-// the get was called.
+// TestRegisterDecidedWithoutASearch: a key whose writes have values of
+// their own is decided without Porcupine (decideUniqueWrites): the crowded
+// history whose search outgrows 64 KiB, with values of their own, passes
+// within it, read by gets or by failed compare-and-sets, and fails once one
+// get sees a value its put overwrote before the get was called; so do
+// appends all in flight, read as lists in an order unlike their calls', and
+// fail once a list leaves out an append that returned before the read was
+// called.
 func TestRegisterDecidedWithoutASearch(t *testing.T) {
 	register := func(n int) []workload.Operation {
 		var ops []workload.Operation
@@ -403,9 +407,34 @@ func TestRegisterDecidedWithoutASearch(t *testing.T) {
 	}
 	res := checkLinearizableWithin(workload.NewHistory(register(24)...), time.Minute, 64<<10)
 	assert.Equal(t, Pass, res.Verdict, res.Detail)
+	swaps := register(24)
+	for i, op := range swaps[24:] {
+		swaps[24+i] = casFail(op.Client, op.Call, op.Return, "k", "none", "w"+strconv.Itoa(i), op.Output)
+	}
+	res = checkLinearizableWithin(workload.NewHistory(swaps...), time.Minute, 64<<10)
+	assert.Equal(t, Pass, res.Verdict, res.Detail)
 
 	stale := append(register(24), put(0, 3000, 3010, "k", "x"), get(1, 3020, 3030, "k", "v3"), put(2, 3025, 3040, "k", "y"))
 	res = checkLinearizableWithin(workload.NewHistory(stale...), time.Minute, 64<<10)
+	assert.Equal(t, Fail, res.Verdict, res.Detail)
+
+	lists := func(n int, skip int) []workload.Operation {
+		var ops []workload.Operation
+		for i := range n {
+			ops = append(ops, appendOp(i, sim.Time(i), sim.Time(1000+i), "k", "v"+strconv.Itoa(i)))
+		}
+		var list []string
+		for i := range n {
+			if v := n - 1 - i; v != skip {
+				list = append(list, "v"+strconv.Itoa(v))
+			}
+			ops = append(ops, get(n+i, sim.Time(100+i), sim.Time(2000+i), "k", strings.Join(list, ",")))
+		}
+		return append(ops, get(2*n, 3000, 3010, "k", strings.Join(list, ",")))
+	}
+	res = checkLinearizableWithin(workload.NewHistory(lists(24, -1)...), time.Minute, 64<<10)
+	assert.Equal(t, Pass, res.Verdict, res.Detail)
+	res = checkLinearizableWithin(workload.NewHistory(lists(24, 5)...), time.Minute, 64<<10)
 	assert.Equal(t, Fail, res.Verdict, res.Detail)
 }
 
@@ -511,8 +540,8 @@ func TestKeyAtATimeMatchesPorcupine(t *testing.T) {
 
 // TestObservedUnknownWritesChangeNoVerdict: a write with unknown outcome
 // whose value an operation observed is given that operation's return
-// (observedBy), and a part of gets and puts only is decided without a
-// search (decideRegister); the verdict is Porcupine's on the history as it
+// (observedBy), and a part whose writes have values of their own is
+// decided without a search (decideUniqueWrites); the verdict is Porcupine's on the history as it
 // is, every unknown outcome returning at infinity, on random histories of
 // one key whose reads and compare-and-sets see values that were written,
 // some of them by writes with unknown outcome.
@@ -520,7 +549,7 @@ func TestObservedUnknownWritesChangeNoVerdict(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var ops []workload.Operation
 		written := []string{""}
-		register := rapid.Bool().Draw(t, "register") // gets and puts only: decided without a search (decideRegister)
+		register := rapid.Bool().Draw(t, "register") // gets and puts only
 		for i := range rapid.IntRange(1, 14).Draw(t, "ops") {
 			call := sim.Time(rapid.IntRange(0, 60).Draw(t, "call"))
 			ret := call + sim.Time(rapid.IntRange(1, 20).Draw(t, "length"))
@@ -750,4 +779,51 @@ func TestLinearizableInvalidGetAnswerFails(t *testing.T) {
 	res := CheckLinearizable(workload.NewHistory(put(0, 0, 10, "k0", "a"), badGet), 0)
 	require.Equal(t, Fail, res.Verdict, res.Detail)
 	require.Equal(t, []string{"k0"}, res.FailedKeys)
+}
+
+// TestUniqueWritesDecided: decideUniqueWrites's own verdicts on parts of one
+// key whose operations all overlap, so that only the states read order
+// them: a list read names the state each append extended, a cas the state
+// it followed, and two reads that disagree on it, a state extended twice,
+// a chain read against real time, compare-and-sets in a cycle or an absent
+// key read after a write are not linearizable; a value written twice, or a
+// failed operation, leaves the part to Porcupine.
+func TestUniqueWritesDecided(t *testing.T) {
+	x := keyState{value: "x", found: true}
+	for _, c := range []struct {
+		name           string
+		start          keyState
+		ops            []workload.Operation
+		legal, decided bool
+	}{
+		{"a chain and an append nobody read", x, []workload.Operation{put(0, 0, 90, "k", "p"), appendOp(1, 0, 90, "k", "a"),
+			appendOp(2, 0, 90, "k", "u"), get(3, 0, 90, "k", "p,a"), get(4, 0, 90, "k", "x")}, true, true},
+		{"appends from an absent start", keyState{}, []workload.Operation{appendOp(0, 0, 90, "k", "a"), appendOp(1, 0, 90, "k", "b"),
+			get(2, 0, 90, "k", "a,b"), get(3, 0, 90, "k", "")}, true, true},
+		{"two states before one append", x, []workload.Operation{put(0, 0, 90, "k", "p"), put(1, 0, 90, "k", "q"),
+			appendOp(2, 0, 90, "k", "a"), get(3, 0, 90, "k", "p,a"), get(4, 0, 90, "k", "q,a")}, false, true},
+		{"one state extended twice", x, []workload.Operation{appendOp(0, 0, 90, "k", "a"), appendOp(1, 0, 90, "k", "b"),
+			get(2, 0, 90, "k", "x,a"), get(3, 0, 90, "k", "x,b")}, false, true},
+		{"a list read before its prefix", x, []workload.Operation{put(0, 0, 90, "k", "p"), appendOp(1, 0, 90, "k", "a"),
+			get(2, 0, 10, "k", "p,a"), get(3, 20, 30, "k", "p")}, false, true},
+		{"an append to a key that was never absent", x, []workload.Operation{appendOp(0, 0, 90, "k", "a"),
+			get(1, 0, 90, "k", "a")}, false, true},
+		{"absent, though the start was not", x, []workload.Operation{put(0, 0, 90, "k", "p"), get(1, 0, 90, "k", "")}, false, true},
+		{"absent after a put", keyState{}, []workload.Operation{put(0, 0, 10, "k", "p"), get(1, 20, 30, "k", "")}, false, true},
+		{"a cas after the state it expected", x, []workload.Operation{cas(0, 0, 90, "k", "x", "p", true), appendOp(1, 0, 90, "k", "a"),
+			casFail(2, 0, 90, "k", "x", "q", "p,a"), get(3, 0, 90, "k", "x")}, true, true},
+		{"a failed cas that read what it expected", x, []workload.Operation{casFail(0, 0, 90, "k", "x", "p", "x")}, false, true},
+		{"two compare-and-sets after one state", x, []workload.Operation{cas(0, 0, 90, "k", "x", "p", true),
+			cas(1, 0, 90, "k", "x", "q", true)}, false, true},
+		{"compare-and-sets that expect each other", x, []workload.Operation{cas(0, 0, 90, "k", "p", "q", true),
+			cas(1, 0, 90, "k", "q", "p", true)}, false, true},
+		{"the start's value written again", x, []workload.Operation{put(0, 0, 90, "k", "x"), get(1, 0, 90, "k", "x")}, false, false},
+		{"a failed operation", x, []workload.Operation{put(0, 0, 90, "k", "p"), {Client: 1, Call: 0, Return: 90, Kind: workload.OpGet,
+			Key: "k", Status: workload.StatusFailed, Output: "not leader"}}, false, false},
+	} {
+		k := groupByKey(workload.NewHistory(c.ops...))
+		legal, decided := k.decideUniqueWrites(0, part{from: 0, to: len(c.ops), start: c.start})
+		assert.Equal(t, c.decided, decided, c.name)
+		assert.Equal(t, c.legal, legal, c.name)
+	}
 }
