@@ -75,7 +75,8 @@ func (k *keyedHistory) checkKey(j int, budget func(ops int) time.Duration) (res 
 // Two deciders run before Porcupine searches any part: replay, for a part
 // whose operations are ordered in real time (its one linearization is its
 // own order; under a light load most parts are one or two operations
-// long), and decideUniqueWrites, for a part of gets, puts and appends. So a key
+// long), and decideUniqueWrites, for a part whose writes have values of
+// their own (nearly every part of a correct service's history). So a key
 // whose search would have run out of time is judged Fail, rightly, when a
 // part decided so is illegal, where it was Unknown before.
 func (k *keyedHistory) decideWithoutSearch(j int, parts []part, decide func(j int, p part) (legal, decided bool)) (rest []part, ok bool) {

@@ -9,36 +9,38 @@ import (
 	"github.com/simrun/simrun/workload"
 )
 
-// A part of gets, puts and appends, whose every write has its own value
-// (the workload writes "c<client>.<seq>"), is decided without a search
-// (after Gibbons and Korach, "Testing shared memories", 1997), in time n
-// log n plus the length of the lists read, where Porcupine's search may
-// visit a state per subset of the writes in flight: open-loop clients under
-// faults leave dozens in flight, and the search ran out of its budget on 90
-// operations.
+// A part whose every write has its own value (the workload writes
+// "c<client>.<seq>") is decided without a search (after Gibbons and
+// Korach, "Testing shared memories", 1997), in time n log n plus the
+// length of the lists read, where Porcupine's search may visit a state per
+// subset of the writes in flight: open-loop clients under faults leave
+// dozens in flight, and the search ran out of its budget on 90 operations.
 //
-// Every state the key passes through then has one writer: a put's value,
-// or an append's list, which ends with the append's value. The operations
-// that wrote or read one state, a cluster, stand together in any
-// linearization: the write first, then its reads, nothing between them (a
-// state never comes back once left). An append's cluster follows, at once,
-// the cluster of the state it extended, which every read of a list names:
-// in "a,b,c" c extended "a,b". So clusters join into chains, each begun by
-// the part's start, a put, or an append nobody read (its list was neither
-// read nor extended, so only a put or the part's end can follow it), and
-// each chain stands together in any linearization too. The part is
-// linearizable if and only if every state read was written (or is the
+// Every state the key passes through then has one writer: a put's value, a
+// cas's, or an append's list, which ends with the append's value. The
+// operations that wrote or read one state (a get, or a failed cas), a
+// cluster, stand together in any linearization: the write first, then its
+// reads, nothing between them (a state never comes back once left). An
+// append's cluster follows, at once, the cluster of the state it extended,
+// which every read of a list names (in "a,b,c" c extended "a,b"), and a
+// cas's follows the state it expected. So clusters join into chains, each
+// begun by the part's start, a put, or an append nobody read (its list was
+// neither read nor extended, so only a put or the part's end can follow
+// it), and each chain stands together in any linearization too. The part
+// is linearizable if and only if every state read was written (or is the
 // part's start), no read returned before its state's write was called, no
-// append extended two states or a state was extended twice, each chain's
-// order is consistent with real time, and the chains can be put in a
-// sequence consistent with real time. Chain A must come before chain B if
-// an operation of A returned before an operation of B was called: if A's
+// failed cas read the state it expected, no write followed two states nor
+// a state two writes, every write is on a chain (compare-and-sets that
+// expect each other's values are on none), each chain's order is
+// consistent with real time, and the chains can be put in a sequence
+// consistent with real time. Chain A must come before chain B if an
+// operation of A returned before an operation of B was called: if A's
 // earliest return is before B's latest call. Such a sequence exists if and
 // only if that relation has no cycle, which a topological sort finds: a
 // chain may go next when no other chain left must come before it, when its
 // latest call is no later than the earliest return of every other chain
-// left. A compare-and-set, a failed operation or one with unknown outcome
-// nothing observed leaves the part to Porcupine.
+// left. A value written twice, a failed operation, or one with unknown
+// outcome that nothing observed, leaves the part to Porcupine.
 
 // cluster is a state's write and reads, or a chain of them: the earliest
 // return and the latest call among them.
