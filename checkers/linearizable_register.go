@@ -39,8 +39,9 @@ import (
 // only if that relation has no cycle, which a topological sort finds: a
 // chain may go next when no other chain left must come before it, when its
 // latest call is no later than the earliest return of every other chain
-// left. A value written twice, a failed operation, or one with unknown
-// outcome that nothing observed, leaves the part to Porcupine.
+// left. A failed operation (an answer that is no result) fails the part at
+// once. A value written twice, or a write with unknown outcome that
+// nothing observed, leaves the part to Porcupine.
 
 // cluster is a state's write and reads, or a chain of them: the earliest
 // return and the latest call among them.
@@ -75,8 +76,10 @@ func (k *keyedHistory) decideUniqueWrites(j int, p part) (legal, decided bool) {
 		op := k.h.At(int(kept.index))
 		call, ret := int64(op.Call), k.returnOf(kept, &op)
 		switch {
-		case ret == math.MaxInt64 || op.Status == workload.StatusFailed:
-			return false, false // an outcome no one observed (it may never have taken effect), or no answer: Porcupine's
+		case op.Status == workload.StatusFailed:
+			return false, true // an answer that is no result: no linearization has it
+		case ret == math.MaxInt64:
+			return false, false // an outcome no one observed (it may never have taken effect): Porcupine's
 		case op.Kind == workload.OpGet, op.Kind == workload.OpCAS && op.Status == workload.StatusOK && !op.CASOK:
 			reads = append(reads, op) // a failed cas reads the state
 		case op.Kind != workload.OpPut && op.Kind != workload.OpAppend && op.Kind != workload.OpCAS:

@@ -785,9 +785,9 @@ func TestLinearizableInvalidGetAnswerFails(t *testing.T) {
 // key whose operations all overlap, so that only the states read order
 // them: a list read names the state each append extended, a cas the state
 // it followed, and two reads that disagree on it, a state extended twice,
-// a chain read against real time, compare-and-sets in a cycle or an absent
-// key read after a write are not linearizable; a value written twice, or a
-// failed operation, leaves the part to Porcupine.
+// a chain read against real time, compare-and-sets in a cycle, an absent
+// key read after a write or an answer that is no result are not
+// linearizable; a value written twice leaves the part to Porcupine.
 func TestUniqueWritesDecided(t *testing.T) {
 	x := keyState{value: "x", found: true}
 	for _, c := range []struct {
@@ -819,7 +819,7 @@ func TestUniqueWritesDecided(t *testing.T) {
 			cas(1, 0, 90, "k", "q", "p", true)}, false, true},
 		{"the start's value written again", x, []workload.Operation{put(0, 0, 90, "k", "x"), get(1, 0, 90, "k", "x")}, false, false},
 		{"a failed operation", x, []workload.Operation{put(0, 0, 90, "k", "p"), {Client: 1, Call: 0, Return: 90, Kind: workload.OpGet,
-			Key: "k", Status: workload.StatusFailed, Output: "not leader"}}, false, false},
+			Key: "k", Status: workload.StatusFailed, Output: "not leader"}}, false, true},
 	} {
 		k := groupByKey(workload.NewHistory(c.ops...))
 		legal, decided := k.decideUniqueWrites(0, part{from: 0, to: len(c.ops), start: c.start})

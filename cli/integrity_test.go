@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/internal/jsonl"
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
@@ -100,40 +101,69 @@ func TestMergePrefersADefiniteVerdict(t *testing.T) {
 
 // TestRerunRetriesInconclusiveSeeds: seeds whose linearizability check ran
 // out of time run again when the same command runs again, with the current
-// --lin-timeout, and the summary says how many were retried.
+// --lin-timeout, and the summary says how many were retried; their replay
+// lines carry the budget that gave the verdict. (The workload's histories
+// are decided without a search, within any budget, so the test turns a
+// sweep's results into what a search out of time leaves.)
 func TestRerunRetriesInconclusiveSeeds(t *testing.T) {
 	scenario, out := writeScenario(t), t.TempDir()
-	timedOut := []string{"sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out, "--lin-timeout", "1ns"}
-	code, stdout, errOut := simrun(t, timedOut...)
-	require.Equal(t, exitInconclusive, code, stdout+errOut)
-	require.Regexp(t, `inconclusive +3\n`, stdout)
-	require.Contains(t, stdout, "--lin-timeout 1ns\n", "the replay line carries the budget that gave the verdict")
-	require.DirExists(t, filepath.Join(out, "short", "failures", "seed-1"))
-
-	code, stdout, errOut = simrun(t, timedOut...) // the same command: retried, still out of time
-	require.Equal(t, exitInconclusive, code, stdout+errOut)
-	require.Contains(t, stdout, "3 inconclusive seeds retried with --lin-timeout 1ns: 0 reached a verdict")
-
-	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out)
+	sweep := []string{"sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out}
+	code, stdout, errOut := simrun(t, sweep...)
 	require.Equal(t, exitPass, code, stdout+errOut)
-	require.Contains(t, stdout, "3 inconclusive seeds retried")
+	outOfTime(t, filepath.Join(out, "short", "results.jsonl"))
+	stale := filepath.Join(out, "short", "failures", "seed-1")
+	require.NoError(t, os.MkdirAll(stale, 0o755))
+	code, merged, errOut := simrun(t, "merge", out)
+	require.Equal(t, exitInconclusive, code, merged+errOut)
+	require.Regexp(t, `inconclusive +3\n`, merged)
+	require.Contains(t, merged, "--lin-timeout 1ns\n", "the replay line carries the budget that gave the verdict")
+
+	code, stdout, errOut = simrun(t, sweep...)
+	require.Equal(t, exitPass, code, stdout+errOut)
+	require.Contains(t, stdout, "3 inconclusive seeds retried with --lin-timeout 20s: 3 reached a verdict")
 	require.Regexp(t, `pass +3\n`, stdout)
 	require.NotContains(t, stdout, "inconclusive  ")
-	require.NoDirExists(t, filepath.Join(out, "short", "failures", "seed-1"), "stale artifacts of a seed that now passes")
+	require.NoDirExists(t, stale, "stale artifacts of a seed that now passes")
 
-	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--parallel", "1", "--out", out)
+	code, stdout, errOut = simrun(t, sweep...)
 	require.Equal(t, exitPass, code, stdout+errOut)
 	require.NotContains(t, stdout, "retried", "a definite verdict is final")
-	code, merged, errOut := simrun(t, "merge", out)
+	code, merged, errOut = simrun(t, "merge", out)
 	require.Equal(t, exitPass, code, merged+errOut)
 	require.Regexp(t, `pass +3\n`, merged)
+}
+
+// outOfTime rewrites each result of a results file as a 1ns budget for
+// Porcupine's search would have left it: inconclusive, the linearizable
+// check unknown.
+func outOfTime(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var lines []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r result
+		require.NoError(t, json.Unmarshal([]byte(line), &r))
+		r.Class, r.Reason, r.LinTimeout = runner.Inconclusive, "linearizability unknown: Porcupine gave up", time.Nanosecond
+		for i := range r.Checks {
+			if r.Checks[i].Name == checkers.NameLinearizable {
+				r.Checks[i].Verdict = checkers.Unknown.String()
+			}
+		}
+		out, err := json.Marshal(r)
+		require.NoError(t, err)
+		lines = append(lines, string(out))
+	}
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 }
 
 // TestReplayLinesCarryVerdictFlags: the replay line a sweep's summary and
 // merge print carries --swarm and a non-default --lin-timeout, read from the
 // results themselves (merge runs elsewhere, without the sweep's flags).
 func TestReplayLinesCarryVerdictFlags(t *testing.T) {
-	scenario, out := writeScenario(t), t.TempDir()
+	scenario := filepath.Join(t.TempDir(), "short.yaml")
+	require.NoError(t, os.WriteFile(scenario, []byte(shortScenario+"max_events: 1000\n"), 0o644)) // every seed inconclusive
+	out := t.TempDir()
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out, "--swarm", "crash", "--lin-timeout", "1ns")
 	require.Equal(t, exitInconclusive, code, stdout+errOut)
 	want := "replay      simrun run " + scenario + " --seed 1 --swarm crash --lin-timeout 1ns\n"
