@@ -107,6 +107,13 @@ var plantedBugs = []struct {
 	{"pbft-bug-new-view-lowest-stable-checkpoint.yaml", 5, "agreement"}, // 100/100, first at seed 1
 	{"pbft-bug-new-view-from-2f.yaml", 5, "agreement"},                  // 97/100, first at seed 1
 	{"raft-bug-count-stale-acks.yaml", 10, "agreement"},                 // 23/30, first at seed 1
+	// Checks that only one defence stood behind, found by mutating the
+	// protocol: the first certificate kept where it is the oldest; a
+	// certificate one prepare short from an equivocator; a new-view that
+	// repeats the tampering primary's own view change.
+	{"pbft-bug-new-view-first-certificate.yaml", 5, "agreement"},      // 96/100, first at seed 1
+	{"pbft-bug-short-prepared-certificate.yaml", 30, "agreement"},     // 34/100, first at seed 5
+	{"pbft-bug-new-view-repeated-view-changes.yaml", 40, "agreement"}, // 29/100, first at seed 12
 	// Lease reads without the vote guard: a follower cut off from the
 	// leader is elected while the leader's lease holds.
 	{"raft-bug-lease-no-vote-guard.yaml", 10, "history is not linearizable"}, // 26/30, first at seed 1

@@ -189,8 +189,9 @@ func (b *byzantine) malformedViewChange(n *node, vc MsgViewChange, how int) MsgV
 // messages a backup must refuse (§4.4), broken in the given way (0-9): the
 // others' messages with their prepared certificates stripped (their
 // signatures no longer match) and O computed from what is left, which hides
-// every prepared request (0-3, the new-view the primary enters); one
-// replica's message twice (4); one relayed for another view (5); or its own
+// every prepared request (0-3, the new-view the primary enters); its own
+// message, stripped of certificates, in place of every other, with O
+// computed from them (4); one relayed for another view (5); or its own
 // message malformed (6-9).
 func (b *byzantine) tamperNewView(n *node, nv *MsgNewView, r int) {
 	vcs := slices.Clone(nv.ViewChanges)
@@ -208,15 +209,14 @@ func (b *byzantine) tamperNewView(n *node, nv *MsgNewView, r int) {
 				vcs[i].Stable = CheckpointCert{Seq: vcs[i].Stable.Seq}
 			}
 		}
-		stable, cmds := n.computeNewView(vcs)
-		nv.PrePrepares = make([]MsgPrePrepare, len(cmds))
-		for i, cmd := range cmds {
-			pp := MsgPrePrepare{View: nv.View, Seq: stable.Seq + 1 + uint64(i), Digest: cmd.Digest(), Cmd: cmd}
-			pp.Sig = n.sign(prePrepareDigest(pp.View, pp.Seq, pp.Digest))
-			nv.PrePrepares[i] = pp
+		nv.PrePrepares = reissue(n, nv.View, vcs)
+	case r < 5: // its own message, without certificates, in every place: only the duplicate check refuses it
+		own := MsgViewChange{View: nv.View, Replica: n.id, Stable: n.stable}
+		own.Sig = n.sign(viewChangeDigest(&own))
+		for i := range vcs {
+			vcs[i] = own
 		}
-	case r < 5:
-		vcs[last] = vcs[0]
+		nv.PrePrepares = reissue(n, nv.View, vcs)
 	case r < 6:
 		vcs[last].View++
 	default: // its own, malformed in one of four ways
@@ -228,6 +228,18 @@ func (b *byzantine) tamperNewView(n *node, nv *MsgNewView, r int) {
 		vcs[i] = b.malformedViewChange(n, own, r-5)
 	}
 	nv.ViewChanges = vcs
+}
+
+// reissue is the O a primary computes from vcs (§4.4), signed by n: the
+// pre-prepares of a new view made of them.
+func reissue(n *node, view uint64, vcs []MsgViewChange) []MsgPrePrepare {
+	stable, cmds := n.computeNewView(vcs)
+	pps := make([]MsgPrePrepare, len(cmds))
+	for i, cmd := range cmds {
+		pps[i] = MsgPrePrepare{View: view, Seq: stable.Seq + 1 + uint64(i), Digest: cmd.Digest(), Cmd: cmd}
+		pps[i].Sig = n.sign(prePrepareDigest(view, pps[i].Seq, pps[i].Digest))
+	}
+	return pps
 }
 
 // sendNewView sends the new-view the primary entered to every backup, each

@@ -354,6 +354,10 @@ func (b *byzantine) checkpointDigest(d uint64) uint64 {
 // proof, or stale data: no stable checkpoint and nothing prepared (valid,
 // like a replica that lost its disk: the others must cope with it).
 func (b *byzantine) forgeViewChange(n *node, vc *MsgViewChange) {
+	if b.behaviour == BehaviourEquivocate {
+		b.claimMinority(n, vc)
+		return
+	}
 	if b.behaviour != BehaviourForgeViewChange {
 		return
 	}
@@ -499,4 +503,26 @@ func (b *byzantine) receive(n *node, env sim.Env, from sim.NodeID, m sim.Message
 		return b.twinReceive(n, env, from, m)
 	}
 	return false
+}
+
+// claimMinority: an equivocating primary's view change claims, for every
+// sequence number where it equivocated and did not prepare, the request of
+// its own pre-prepare as prepared, with the real prepares of the minority
+// told it (fewer than 2f): only the prepared certificate's quorum check
+// refuses it, and, first in the new view's set, it would replace the
+// majority's committed request.
+func (b *byzantine) claimMinority(n *node, vc *MsgViewChange) {
+	var certs []PreparedCert
+	for seq := max(n.h, n.stable.Seq) + 1; seq <= n.lastSeq(); seq++ {
+		e := n.at(seq)
+		switch {
+		case e.certOK:
+			certs = append(certs, e.cert)
+		case e.pp.ok && n.primary(e.pp.view) == n.id:
+			if sigs := matchingSigs(e.prepares, e.pp.view, e.pp.digest, n.id, 1); sigs != nil {
+				certs = append(certs, PreparedCert{View: e.pp.view, Seq: seq, Cmd: e.pp.cmd, PrePrepare: e.pp.sig, Prepares: sigs})
+			}
+		}
+	}
+	vc.Prepared = certs
 }

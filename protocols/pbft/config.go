@@ -161,6 +161,15 @@ const (
 	// the fixed timelines pbft-new-view-* do.
 	BugNewViewFrom2f                 = "new-view-from-2f"
 	BugNewViewLowestStableCheckpoint = "new-view-lowest-stable-checkpoint"
+	// Checks that only one defence stood behind, found by mutating the
+	// protocol: the new view's choice when the lone old certificate comes
+	// first (pbft-lone-old-certificate-first), a certificate's quorum
+	// against an equivocator that claims its minority's prepares, and the
+	// distinct senders of a new-view's V against a primary that repeats its
+	// own view change (tamper-view-change).
+	BugNewViewFirstCertificate    = "new-view-first-certificate"
+	BugShortPreparedCertificate   = "short-prepared-certificate"
+	BugNewViewRepeatedViewChanges = "new-view-repeated-view-changes"
 )
 
 var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
@@ -192,11 +201,23 @@ var knownBugs = service.BugTable[bug]{Protocol: "pbft", Bugs: []Bug{
 		"checkpoint of its view-change messages instead of the latest (§4.4: min-s), and re-issues the numbers " +
 		"above it from the certificates it holds, with null requests where it holds none: replicas whose " +
 		"checkpoint is later executed real requests there, whose certificates they discarded"},
+	newViewFirstCertificate: {Name: BugNewViewFirstCertificate, Description: "the new view re-issues, for each " +
+		"sequence number, the request of the first prepared certificate in its view-change messages instead of the " +
+		"one of the highest view (§4.4): right whenever the messages happen to come in the order of their views, " +
+		"wrong when the replica that holds a lone old certificate sorts first"},
+	newViewRepeatedViewChanges: {Name: BugNewViewRepeatedViewChanges, Description: "a backup accepts a new-view " +
+		"whose view-change messages are not from distinct replicas (§4.4: 2f+1 of them), so a Byzantine primary that " +
+		"fills V with copies of its own view change, which carries no certificates, re-issues null requests over " +
+		"committed ones"},
 	newViewLowestCertificate: {Name: BugNewViewLowestCertificate, Description: "the new view re-issues, for each " +
 		"sequence number, the request of the prepared certificate of the lowest view instead of the highest (§4.4), " +
 		"so a request prepared long ago at one replica replaces one that a later view committed"},
 	quorum2f: {Name: BugQuorum2f, Description: "quorums of 2f replicas instead of 2f+1 (§4.2), so two quorums may " +
 		"share only a Byzantine replica and prepare or commit conflicting requests"},
+	shortPreparedCertificate: {Name: BugShortPreparedCertificate, Description: "a view change's prepared " +
+		"certificate passes with 2f-1 prepares instead of 2f (§4.2): an equivocating primary that claims, in its " +
+		"view change, the request it pre-prepared to a minority, with that minority's real prepares, has it " +
+		"re-issued over the request the others committed"},
 	restartReusesSequenceNumbers: {Name: BugRestartReusesSequenceNumbers, Description: "a primary that restarts " +
 		"within its view numbers the next request from its low water mark again instead of past the pre-prepares it " +
 		"logged in the view (§4.2: a primary assigns each sequence number once per view): it signs a second " +
@@ -232,11 +253,14 @@ const (
 	countRepeatedSigners
 	dropPreparedCerts
 	joinOnFViewChanges
+	newViewFirstCertificate
 	newViewFrom2f
 	newViewLowestCertificate
 	newViewLowestStable
+	newViewRepeatedViewChanges
 	quorum2f
 	restartReusesSequenceNumbers
+	shortPreparedCertificate
 	stateTransferForgetsSessions
 	stateTransferUnchecked
 	trustNewViewPrePrepares

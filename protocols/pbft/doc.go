@@ -103,7 +103,8 @@
 // New takes the Byzantine replicas and their behaviours (KnownBehaviours):
 // silent; crash (stops for good at a moment drawn from its stream);
 // equivocate (a primary sending conflicting pre-prepares for one sequence
-// number to different backups, colluding backups backing it); wrong-digest;
+// number to different backups, colluding backups backing it, and claiming
+// in its view changes what it pre-prepared itself); wrong-digest;
 // conflicting-votes; forge-view-change (certificates with too few, wrong or
 // repeated signers, forged checkpoint proofs, stale data, new-view messages
 // whose O does not follow from V); wrong-results (wrong answers to clients); delay

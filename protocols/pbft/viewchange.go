@@ -185,10 +185,14 @@ func (n *node) maybeNewView() {
 }
 
 // prefers reports whether the new view re-issues certificate c's request
-// rather than best's: the one of the higher view (§4.4), or, with the planted
-// bug new-view-lowest-certificate, of the lower.
+// rather than best's, found before it: the one of the higher view (§4.4),
+// or, with the planted bug new-view-lowest-certificate, of the lower; with
+// new-view-first-certificate, best.
 func (n *node) prefers(c, best *PreparedCert) bool {
-	if n.bugs.Has(newViewLowestCertificate) {
+	switch {
+	case n.bugs.Has(newViewFirstCertificate):
+		return false
+	case n.bugs.Has(newViewLowestCertificate):
 		return c.View < best.View
 	}
 	return c.View > best.View
@@ -285,7 +289,7 @@ func (n *node) checkNewView(m *MsgNewView) (CheckpointCert, string) {
 		switch {
 		case vc.View != m.View || !n.isServer(vc.Replica):
 			return CheckpointCert{}, ProbeNewViewRejectedWrongView
-		case seen&bit(vc.Replica) != 0:
+		case seen&bit(vc.Replica) != 0 && !n.bugs.Has(newViewRepeatedViewChanges):
 			return CheckpointCert{}, ProbeNewViewRejectedDuplicate
 		}
 		// (The planted bug trust-relayed-view-changes trusts the new
@@ -457,12 +461,16 @@ func (n *node) checkViewChange(vc *MsgViewChange) vcFault {
 
 // validPreparedCert checks a prepared certificate (§4.2): the pre-prepare
 // signed by the primary of its view, and 2f prepares of the same from
-// distinct backups.
+// distinct backups (2f-1 with the planted bug short-prepared-certificate).
 func (n *node) validPreparedCert(c *PreparedCert) bool {
 	d := c.Cmd.Digest()
 	p := n.primary(c.View)
+	need := n.prepareQuorum()
+	if n.bugs.Has(shortPreparedCertificate) {
+		need--
+	}
 	return n.verify(c.PrePrepare, p, prePrepareDigest(c.View, c.Seq, d)) &&
-		n.validSigs(c.Prepares, prepareDigest(c.View, c.Seq, d), n.prepareQuorum(), p)
+		n.validSigs(c.Prepares, prepareDigest(c.View, c.Seq, d), need, p)
 }
 
 // validCommitCert checks a commit certificate: 2f+1 commits of the same from
