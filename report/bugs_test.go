@@ -75,6 +75,8 @@ var firstFailingSeed = map[string]uint64{
 	"raft-bug-stale-append-resets-timer.yaml":         1,
 	"raft-bug-stale-follower-reads.yaml":              1,
 	"raft-bug-transfer-keeps-proposing.yaml":          2,
+	"raft-bug-transfer-renews-lease.yaml":             1,
+	"raft-bug-vote-guard-as-long-as-lease.yaml":       1,
 }
 
 // failedRun runs a seed of a bug scenario that fails, and returns the

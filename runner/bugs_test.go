@@ -83,6 +83,11 @@ var plantedBugs = []struct {
 	// A leadership transfer whose leader keeps serving clients, lease reads
 	// among them, while its target is elected past the lease guard.
 	{"raft-bug-transfer-keeps-proposing.yaml", 10, "history is not linearizable"}, // 15/30, first at seed 2
+	// Found by mutating the protocol: a transfer that voids the lease but
+	// renews it from rounds acknowledged meanwhile, its TimeoutNow late; a
+	// vote guard as long as the lease, on a voter whose clock runs fast.
+	{"raft-bug-transfer-renews-lease.yaml", 5, "history is not linearizable"},        // 100/100, first at seed 1
+	{"raft-bug-vote-guard-as-long-as-lease.yaml", 10, "history is not linearizable"}, // 31/60, first at seed 1
 	// Membership changes: two servers replaced at once without a joint
 	// configuration; removed servers that keep campaigning, which only the
 	// quiet window after healing sees.

@@ -133,7 +133,8 @@ func (c Config) Validate() error {
 	if err := knownBugs.Check(c.Bugs); err != nil {
 		return err
 	}
-	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard, BugRestartForgetsLeaseGuard} {
+	for _, leaseBug := range []string{BugLeaseFromAcks, BugLeaseNoDriftMargin, BugLeaseNoVoteGuard, BugRestartForgetsLeaseGuard,
+		BugTransferRenewsLease, BugVoteGuardAsLongAsLease} {
 		if slices.Contains(c.Bugs, leaseBug) && c.ReadMode != ReadLease {
 			return fmt.Errorf("raft: bug %s needs read_mode: lease", leaseBug)
 		}
@@ -189,8 +190,10 @@ const (
 	BugRestartForgetsLeaseGuard   = "restart-forgets-lease-guard"
 	BugPartialTransactions        = "partial-transactions"
 	BugReadIndexJoinsEarlierRound = "read-index-joins-earlier-round"
+	BugVoteGuardAsLongAsLease     = "vote-guard-as-long-as-lease"
 	// Leadership transfer (thesis §3.10).
 	BugTransferKeepsProposing = "transfer-keeps-proposing"
+	BugTransferRenewsLease    = "transfer-renews-lease"
 	// Membership changes (thesis ch. 4).
 	BugNoJointConsensus       = "no-joint-consensus"
 	BugRemovedServerCampaigns = "removed-server-campaigns"
@@ -298,6 +301,18 @@ var knownBugs = service.BugTable[bug]{Protocol: "raft", Bugs: []Bug{
 		"goes on accepting client requests (thesis §3.10 has it stop): it appends writes the target's election " +
 		"discards, and with read_mode: lease it answers reads under its lease while the target, which campaigns past " +
 		"the followers' lease guard, is elected and takes writes: stale reads"},
+	transferRenewsLease: {Name: BugTransferRenewsLease, Description: "a weaker-consistency option (read_mode: lease " +
+		"only): a leader that begins a leadership transfer voids its lease but renews it from the heartbeat rounds " +
+		"acknowledged during the transfer (thesis §3.10 and §6.4: no lease once a transfer began), so when the " +
+		"target's TimeoutNow comes late, the target is elected past the followers' lease guard (a transfer's vote) " +
+		"and takes writes while the old leader, giving up on the transfer, serves reads under a lease a follower " +
+		"gave it meanwhile"},
+	voteGuardAsLongAsLease: {Name: BugVoteGuardAsLongAsLease, Description: "a weaker-consistency option " +
+		"(read_mode: lease only): a server refuses votes for as long as a leader's lease lasts " +
+		"(election_timeout_min divided by lease_drift) after hearing from it, on its own clock, instead of the " +
+		"whole election_timeout_min (thesis §4.2.3): the lease is measured on the leader's clock, and on a voter " +
+		"whose clock runs fast the guard ends before the lease it backs, so a follower cut off from the leader is " +
+		"elected and takes writes while the leader serves reads under its lease"},
 }}
 
 // KnownBugs lists the planted bugs, sorted by name.
@@ -334,6 +349,8 @@ const (
 	staleAppendResetsTimer
 	staleFollowerReads
 	transferKeepsProposing
+	transferRenewsLease
+	voteGuardAsLongAsLease
 )
 
 // bugSet is the parsed form of Config.Bugs.

@@ -48,7 +48,7 @@ func TestConfigValidate(t *testing.T) {
 		{Name: "unknown bug", Change: func(c *Config) { c.Bugs = []string{"commit-old-terms"} },
 			Err: `bugs[0]: unknown bug "commit-old-terms" (did you mean commit-old-term?)`},
 		{Name: "unknown bug, far from any", Change: func(c *Config) { c.Bugs = []string{"everything"} },
-			Err: `bugs[0]: unknown bug "everything" (known: ack-before-sync, check-quorum-on-send, commit-old-term, count-stale-acks, follower-write-cache, forget-vote, install-stale-snapshot, leader-ignores-higher-term, leader-local-reads, lease-from-acks, lease-no-drift-margin, lease-no-vote-guard, match-never-lowered, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, read-index-joins-earlier-round, removed-server-campaigns, restart-forgets-lease-guard, send-before-sync, snapshot-forgets-config, snapshot-forgets-sessions, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing)`},
+			Err: `bugs[0]: unknown bug "everything" (known: ack-before-sync, check-quorum-on-send, commit-old-term, count-stale-acks, follower-write-cache, forget-vote, install-stale-snapshot, leader-ignores-higher-term, leader-local-reads, lease-from-acks, lease-no-drift-margin, lease-no-vote-guard, match-never-lowered, no-append-retry, no-joint-consensus, no-term-check-on-vote, partial-transactions, read-index-joins-earlier-round, removed-server-campaigns, restart-forgets-lease-guard, send-before-sync, snapshot-forgets-config, snapshot-forgets-sessions, stale-append-resets-timer, stale-follower-reads, transfer-keeps-proposing, transfer-renews-lease, vote-guard-as-long-as-lease)`},
 		{Name: "bug twice", Change: func(c *Config) { c.Bugs = []string{BugForgetVote, BugForgetVote} }, Err: "twice"},
 	})
 }
@@ -84,7 +84,7 @@ bugs: [forget-vote]
 
 func TestKnownBugs(t *testing.T) {
 	bugs := KnownBugs()
-	require.Len(t, bugs, 26)
+	require.Len(t, bugs, 28)
 	for i, b := range bugs {
 		assert.NotEmpty(t, b.Description, b.Name)
 		if i > 0 {

@@ -257,5 +257,8 @@ func (n *node) heardLeaderRecently() bool {
 	if now < n.heardLeader {
 		n.heardLeader = now // the clock was stepped back: wait the full timeout from now
 	}
+	if n.bugs.Has(voteGuardAsLongAsLease) {
+		return now.Sub(n.heardLeader) < n.lease // the lease is measured on the leader's clock, not this one
+	}
 	return now.Sub(n.heardLeader) < n.cfg.ElectionTimeoutMin
 }

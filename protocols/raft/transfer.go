@@ -56,7 +56,7 @@ func (n *node) startTransfer(to sim.NodeID) {
 	n.probe(ProbeTransferStarted)
 	n.transfer.to, n.transfer.until = to, n.env.Now().Add(n.cfg.ElectionTimeoutMin)
 	if !n.bugs.Has(transferKeepsProposing) {
-		n.transfer.noLease = true
+		n.transfer.noLease = !n.bugs.Has(transferRenewsLease)
 		n.reads.leaseUntil = 0
 	}
 	n.sendTimeoutNowIfCaughtUp()
