@@ -81,6 +81,11 @@ func (n *node) checkInvariants() {
 	n.assert(n.log.at(0).Term == n.snap.term, "the sentinel entry is not the snapshot's last")
 	n.assert(n.snap.index <= n.applied, "a snapshot past the applied index")
 	n.assert(n.lastTerm() <= n.term, "an entry from a future term")
+	n.assert(n.lastIndex() == n.snap.index || n.termAt(n.snap.index+1) >= n.snap.term,
+		"an entry after the snapshot of an older term than the snapshot's last") // terms never fall along a log
+	conf := n.latestConfigIndex()
+	n.assert(conf <= n.snap.index || conf <= n.lastIndex() && isConfigCommand(n.entryAt(conf).Cmd),
+		"the configuration in force is no configuration entry of the log")
 	n.assert(!n.hardDirty && (!n.logDirty || n.bugs.Has(ackBeforeSync)), "unsynced writes at the end of a handler")
 	n.assert(!n.recovering() || n.role == roleFollower, "a server recovering lost entries stays a follower")
 	switch n.role {

@@ -410,3 +410,27 @@ func cutCompactions(t *testing.T, faults sim.DiskFaults) {
 		tn.Crash(0)
 	}
 }
+
+// TestLogInvariants: a server whose log holds, after its snapshot, an entry
+// of an older term than the snapshot's last (a conflicting suffix kept at
+// an install), or whose configuration in force names an entry that is no
+// configuration (one truncated away, still in force), stops with an
+// invariant violation rather than voting or counting with that state.
+func TestLogInvariants(t *testing.T) {
+	violation := func(n *node) (what string) {
+		defer func() { what = fmt.Sprint(recover()) }()
+		n.checkInvariants()
+		return ""
+	}
+	tn := newSnapNet(t)
+	writes(tn, 0, 1, 24) // snapshots at 20, entries 21 to 25 of term 1
+	n := tn.Node(1)
+	require.Equal(t, "<nil>", violation(n))
+
+	n.entryAt(21).Term = 0
+	assert.Contains(t, violation(n), "an entry after the snapshot of an older term")
+	n.entryAt(21).Term = 1
+
+	n.configs = append(n.configs, configEntry{index: 23, conf: n.conf})
+	assert.Contains(t, violation(n), "the configuration in force is no configuration entry of the log")
+}
