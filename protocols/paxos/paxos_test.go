@@ -123,6 +123,10 @@ func TestPromiseCarriesTheSnapshotBelowItsLog(t *testing.T) {
 	assert.Equal(t, snap, p.Snapshot)
 	assert.Equal(t, []PromiseEntry{{Slot: 10, Ballot: 4, Cmd: cmd(9, 1, "add a")}}, p.Entries)
 
+	n.Receive(tn.Env(0), 1, MsgPrepare{Ballot: 7, From: 8})
+	p = only(t, tn).Msg.(MsgPromise)
+	assert.Equal(t, snap, p.Snapshot, "a proposer asking from the snapshot's last slot gets it: that slot has no record left")
+
 	n.Receive(tn.Env(0), 1, MsgPrepare{Ballot: 7, From: 9})
 	p = only(t, tn).Msg.(MsgPromise)
 	assert.Zero(t, p.Snapshot.Index, "no snapshot for a proposer past it")
