@@ -247,30 +247,3 @@ func TestRecoveryAfterCrashingEveryServer(t *testing.T) {
 	assert.Equal(t, "13", lastResult(tn))
 	tn.RequireSafe(t)
 }
-
-// TestCommitIndexWaitsForItsRecords: while slot records wait for a sync,
-// the commit index is not written; the sync that takes them writes it
-// after them. A disk that reorders unsynced writes (sim.DiskFaults) could
-// otherwise keep the index without a record below it, and the loader would
-// take an older version of that slot for its chosen value. (Crashes that
-// hit that window are rare: a sweep of paxos-reordered-mid-step found the
-// write order reversed in 4 of 2,000 seeds.)
-func TestCommitIndexWaitsForItsRecords(t *testing.T) {
-	tn := leaderWith(t, 3, testConfig())
-	addMany(tn, 1, 4)
-	d := tn.Disk(1)
-	tn.Within(1, func(n *node, env *prototest.Env) {
-		n.env = env
-		written, _ := d.Get(commitKey)
-		pending := d.Unsynced()
-		n.dirty = true // a record waits for a sync
-		n.commit++
-		n.putCommit()
-		now, _ := d.Get(commitKey)
-		assert.Equal(t, written, now, "the commit index waits for the records' sync")
-		assert.Equal(t, pending, d.Unsynced(), "nothing written")
-		n.flush()
-		now, _ = d.Get(commitKey)
-		assert.Equal(t, encodeUvarint(n.commit), now, "the sync writes it after the records")
-	})
-}
