@@ -197,6 +197,21 @@ func TestLeaseFollowerIgnoresVotesWhileTheLeaderIsAlive(t *testing.T) {
 	}
 }
 
+// A lease round (MsgHeartbeat) arms the vote guard as an append does: the
+// lease counts its acknowledgements, so only the round itself proves that
+// the follower backs the lease it gives (thesis §4.2.3, §6.4).
+func TestLeaseRoundArmsTheVoteGuard(t *testing.T) {
+	tn := newReadNet(t, ReadLease)
+	n := tn.Node(2)
+	tn.Advance(250 * time.Millisecond)
+	receive(tn, 0, 2, MsgHeartbeat{Term: n.term, Round: 1})
+	tn.Take(nil)
+	tn.Advance(250 * time.Millisecond) // 500ms after the last append, 250ms after the round
+	receive(tn, 1, 2, MsgVote{Term: 7, LastIndex: n.lastIndex(), LastTerm: n.lastTerm()})
+	assert.Nil(t, takeLast(tn, 2, 1), "no vote while the round's lease may hold")
+	assert.Equal(t, uint64(1), n.term)
+}
+
 // A server that ignored a term campaigns past it: it never leads a term
 // lower than one it has seen.
 func TestLeaseCandidateStartsPastIgnoredTerms(t *testing.T) {

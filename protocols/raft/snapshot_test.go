@@ -434,3 +434,22 @@ func TestLogInvariants(t *testing.T) {
 	n.configs = append(n.configs, configEntry{index: 23, conf: n.conf})
 	assert.Contains(t, violation(n), "the configuration in force is no configuration entry of the log")
 }
+
+// A snapshot records the configuration in force at its own index, not the
+// latest one in the log: a configuration entry appended past the applied
+// index may yet be truncated, and a server restarted from the snapshot
+// would count votes by a configuration that never took effect.
+func TestSnapshotRecordsTheConfigurationAtItsIndex(t *testing.T) {
+	tn := newSnapNet(t)
+	writes(tn, 0, 1, 18) // snapshots at 10; entries 11 to 19 applied
+	tn.Within(1, func(n *node, env *prototest.Env) {
+		n.env = env
+		before := n.conf
+		n.appendEntry(Entry{Term: n.term, Cmd: configCommand(configuration{voters: before.voters.Without(2)})})
+		n.cfg.SnapshotInterval = 9
+		n.maybeSnapshot()
+		require.Equal(t, uint64(19), n.snap.index)
+		assert.Equal(t, before, n.snap.conf, "the configuration at 19, not the entry at 20")
+		assert.NotEqual(t, before, n.conf)
+	})
+}
