@@ -252,3 +252,17 @@ func TestConfigurationFollowsTheLog(t *testing.T) {
 	heartbeats(tn, 2)
 	assert.Equal(t, sim.MembersOf(0, 1, 2), tn.Node(1).conf.voters, "the truncated entry took its configuration along")
 }
+
+// A joint configuration agrees on a value only as far as a majority of each
+// half holds it (thesis §4.3): the commit index and the confirmed round are
+// the lower of the two halves' majorities, never the higher.
+func TestJointConfigurationAgreesInBothHalves(t *testing.T) {
+	held := map[sim.NodeID]uint64{0: 9, 1: 9, 2: 3, 3: 3, 4: 3}
+	value := func(id sim.NodeID) uint64 { return held[id] }
+	old := configuration{voters: sim.MembersOf(0, 1, 2)}
+	joint := configuration{voters: sim.MembersOf(2, 3, 4), outgoing: sim.MembersOf(0, 1, 2)}
+	assert.Equal(t, uint64(9), old.agreed(value, nil), "0 and 1 of 0, 1, 2")
+	assert.Equal(t, uint64(3), joint.agreed(value, nil), "the new half's majority holds 3 only")
+	held[3], held[4] = 9, 9
+	assert.Equal(t, uint64(9), joint.agreed(value, nil), "3 and 4 caught up: both halves hold 9")
+}
