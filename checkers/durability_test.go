@@ -23,3 +23,12 @@ func TestDurabilityJudgesHaltsOnly(t *testing.T) {
 		"beyond repair (raft: log ends below commit), though no fault corrupted its disk: a crash loses unsynced " +
 		"writes, or keeps some of them with one perhaps torn, which a server must recover from"}, *v)
 }
+
+// TestDurabilityJudgesEveryNode: a halt on a sound disk is a violation
+// whichever node halts, n0 included (the other cases halt n1 and n2).
+func TestDurabilityJudgesEveryNode(t *testing.T) {
+	d := NewDurability(func(sim.NodeID) bool { return false })
+	for _, id := range []sim.NodeID{0, 1, 2} {
+		require.NotNil(t, d.Observe(1, 1, sim.Observation{Kind: sim.ObsHalt, Node: id, Text: "x"}), "n%d", id)
+	}
+}

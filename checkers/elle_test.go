@@ -261,3 +261,20 @@ func TestElleStrictFindsG2ItemRealtime(t *testing.T) {
 	require.Equal(t, Fail, r.Verdict, r.Detail)
 	require.Equal(t, AnomalyG2Item+RealtimeSuffix, r.Anomaly)
 }
+
+// TestElleRealtimeOrdersObservedUnknowns: a transaction with unknown outcome
+// that a read showed committed takes its place in real time like any
+// other: called after another returned, it cannot be ordered before it.
+// (The tests with unknown transactions had every operation overlapping,
+// and a mutation that left observed unknowns out of the real-time order
+// passed them all.)
+func TestElleRealtimeOrdersObservedUnknowns(t *testing.T) {
+	h := workload.NewHistory(
+		tx(0, 10, "a x 1"),
+		with(tx(20, 0, "a x 2"), workload.StatusUnknown), // called after the first returned
+		tx(30, 40, "r x 2,1"))                            // yet its append comes first
+	require.Equal(t, Pass, CheckListAppend(h, false).Verdict)
+	r := CheckListAppend(h, true)
+	assert.Equal(t, Fail, r.Verdict, r.Detail)
+	assert.Equal(t, AnomalyG0+RealtimeSuffix, r.Anomaly, r.Detail)
+}

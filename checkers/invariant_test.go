@@ -151,6 +151,8 @@ func TestOneLeaderPerTerm(t *testing.T) {
 			"term 2 has two leaders: n2 (event 3) and n1 (event 2)"},
 		{"a second leader long after", []sim.Observation{leader(0, 1), leader(1, 2), leader(2, 3), leader(1, 1)}, 4,
 			"term 1 has two leaders: n1 (event 4) and n0 (event 1)"},
+		{"n0 the second leader of a term", []sim.Observation{leader(1, 2), leader(0, 2)}, 2,
+			"term 2 has two leaders: n0 (event 2) and n1 (event 1)"},
 	})
 }
 

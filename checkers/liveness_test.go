@@ -151,3 +151,20 @@ func TestProgressCommittedIsTheHighestSeen(t *testing.T) {
 	p.Observe(3, sim.Observation{Kind: sim.ObsApply, Node: 1, Term: 1, Index: 3})
 	require.Equal(t, []string{"n1 at 3/5"}, p.Lagging([]sim.NodeID{1}))
 }
+
+// TestStableLeaderExcusesNothingUnasked: no election is excused unless a
+// correct member asked for one: a fresh tracker's first leader counts as
+// an election, one new leader in a quiet window that nobody excused fails
+// stable-leader, and a window without one passes and says nothing of an
+// excuse.
+func TestStableLeaderExcusesNothingUnasked(t *testing.T) {
+	p := NewProgress()
+	before := p.Elections()
+	p.Observe(1, sim.Observation{Kind: sim.ObsLeader, Node: 0, Term: 1})
+	require.Equal(t, 1, p.Elections()-before)
+	rep := p.JudgeStableLeader(p.Elections()-before, 2e9)
+	require.Equal(t, Fail, rep.Verdict, rep.Detail)
+	quiet := p.JudgeStableLeader(0, 2e9)
+	require.Equal(t, Pass, quiet.Verdict)
+	require.NotContains(t, quiet.Detail, "excused")
+}
