@@ -387,6 +387,7 @@ func TestDiskFaultsAndCorruption(t *testing.T) {
 	in := tw.install(t,
 		Step{At: ms, Disk: &Disk{Node: Node(0), TornWrites: true}, For: 2 * ms},
 		Step{At: 2 * ms, Corrupt: Node(1)},
+		Step{At: 3 * ms, Disk: &Disk{Node: Node(1), SyncLatency: &Range{Min: ms, Max: 8 * ms}}},
 		Step{At: 4 * ms, Disk: &Disk{Node: Node(2), ReorderedWrites: true}},
 	)
 	tw.run(t, 5*ms)
@@ -400,9 +401,10 @@ func TestDiskFaultsAndCorruption(t *testing.T) {
 			corrupt = append(corrupt, l.Detail)
 		}
 	}
-	assert.Equal(t, []string{"torn=true sync=0s..0s", "torn=false sync=0s..0s", "torn=false sync=0s..0s reordered"}, disk)
+	assert.Equal(t, []string{"torn=true sync=0s..0s", "torn=false sync=1ms..8ms", "torn=false sync=0s..0s",
+		"torn=false sync=0s..0s reordered"}, disk, "the sync latency keeps its whole range")
 	assert.Equal(t, []string{"boot"}, corrupt)
-	assert.Equal(t, 2, in.Counts().Disks)
+	assert.Equal(t, 3, in.Counts().Disks)
 	assert.Equal(t, 1, in.Counts().Corruptions)
 }
 

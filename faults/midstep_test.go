@@ -33,6 +33,25 @@ func TestMidStepCrashPinsItsCut(t *testing.T) {
 	}
 }
 
+// TestMidStepCrashStaysDownForDown: a server a mid-step crash tore stays
+// down for down from the tear, as after a plain crash, then restarts.
+func TestMidStepCrashStaysDownForDown(t *testing.T) {
+	ms := Duration(time.Millisecond)
+	tw := newTestWorld(t, 1, 5, nil)
+	tw.install(t, Step{At: 2 * ms, Crash: Node(1), MidStep: true, Down: 3 * ms})
+	tw.run(t, 20*ms)
+	at := Duration(-1)
+	for _, l := range tw.lines(t) {
+		if l.Kind == "torn-step" && l.Node != nil && *l.Node == 1 {
+			at = Duration(l.T)
+			break
+		}
+	}
+	require.GreaterOrEqual(t, at, 2*ms, "the step was torn")
+	require.Equal(t, 1, tw.count(t, "restart", 1, -1, at+3*ms, at+3*ms+1, ""), "restarted 3ms after the tear")
+	require.Zero(t, tw.count(t, "restart", 1, -1, at, at+3*ms, ""), "down until then")
+}
+
 func TestKeepNeedsMidStep(t *testing.T) {
 	require.ErrorContains(t, Step{Crash: Node(0), Keep: 2}.Validate(3), "keep pins the cut of a mid-step crash")
 	require.ErrorContains(t, Step{Crash: Node(0), MidStep: true, Keep: -1}.Validate(3), "negative")

@@ -268,3 +268,34 @@ func TestSwarmKeepsClocksWithinTheProtocolsBound(t *testing.T) {
 	require.Positive(t, skews)
 	require.Equal(t, 4.0, hi/lo)
 }
+
+// TestSwarmKindsDrawWhatTheirNamesSay: each swarm kind's draw has the shape
+// its name promises, on every cluster size it fits, and falls back to
+// halves exactly where the shape does not fit: a mix that says
+// "crash-mid-step" must tear handlers, and "ring" must be a ring on five
+// servers. (A draw that quietly became a plain crash or plain halves
+// passed every other test, and only moved the golden hashes.)
+func TestSwarmKindsDrawWhatTheirNamesSay(t *testing.T) {
+	halves := func(s Step) bool { return s.Partition != nil && s.Partition.Halves }
+	shapes := map[string]func(s Step, servers int) bool{
+		"crash":          func(s Step, _ int) bool { return !s.Crash.IsZero() && !s.MidStep && !s.RecoveryCrash },
+		"crash-mid-step": func(s Step, _ int) bool { return !s.Crash.IsZero() && s.MidStep },
+		"crash-recovery": func(s Step, _ int) bool { return !s.Crash.IsZero() && s.RecoveryCrash },
+		"partition":      func(s Step, _ int) bool { return halves(s) },
+		"bridge": func(s Step, servers int) bool {
+			return servers < 3 && halves(s) || servers >= 3 && s.Partition != nil && s.Partition.Bridge
+		},
+		"ring": func(s Step, servers int) bool {
+			return servers < 4 && halves(s) || servers >= 4 && s.Partition != nil && s.Partition.Ring != nil
+		},
+	}
+	lasting := Range{Min: Duration(time.Second), Max: Duration(2 * time.Second)}
+	for kind, shaped := range shapes {
+		for servers := 2; servers <= 7; servers++ {
+			for seed := uint64(1); seed <= 5; seed++ {
+				s := swarmStep(sim.NewStreams(seed).Stream("swarm"), kind, servers, lasting)
+				require.True(t, shaped(s, servers), "%s on %d servers, seed %d: %+v", kind, servers, seed, s)
+			}
+		}
+	}
+}

@@ -142,6 +142,20 @@ func TestSkewFiresTimersEarly(t *testing.T) {
 	require.Error(t, w.SetClockRate(0, 0))
 }
 
+// TestSkewKeepsTheClockRate: a jump of a drifting clock moves its reading,
+// not its rate: after the jump it still runs twice as fast.
+func TestSkewKeepsTheClockRate(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(idle())
+	w.At(0, "drift", func() { require.NoError(t, w.SetClockRate(0, 2)) })
+	w.At(ms(10), "skew", func() { w.SkewClock(0, time.Second) })
+	var afterSkew Time
+	w.At(ms(10), "read", func() { afterSkew = w.LocalTime(0) })
+	w.RunUntil(ms(30))
+	require.Equal(t, ms(1020), afterSkew)
+	require.Equal(t, ms(1060), w.LocalTime(0), "20ms of real time after the jump are 40ms on the clock")
+}
+
 // TestTornWriteKeepsAPrefixAndTearsItsLast: with torn writes on, a crash
 // keeps an in-order prefix of the unsynced writes, the last one cut short.
 func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {

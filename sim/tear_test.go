@@ -97,9 +97,8 @@ func TestTornStepWaitsForAStepWithTwoEffects(t *testing.T) {
 				env.SetTimer(0, time.Millisecond) // one effect
 				return
 			}
-			env.Disk().Put("k", []byte("v"))
+			env.Disk().Put("k", []byte("v")) // two effects, the fewest a tear can cut
 			env.Disk().Sync()
-			env.SetTimer(0, time.Millisecond)
 		},
 	}))
 	w.At(0, "arm", func() { w.CrashMidStep(srv, 0, nil) })
@@ -107,6 +106,8 @@ func TestTornStepWaitsForAStepWithTwoEffects(t *testing.T) {
 	require.Equal(t, 5, ticks, "four one-effect steps ran whole, the fifth was torn")
 	require.False(t, w.Up(srv))
 	require.False(t, w.TearArmed(srv))
+	_, kept := w.Disk(srv).Get("k")
+	require.False(t, kept, "cut between the write and its sync: the crash lost the write")
 }
 
 // TestCrashDisarmsATear: a plain crash before the step clears the tear, so
