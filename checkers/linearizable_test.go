@@ -820,6 +820,8 @@ func TestUniqueWritesDecided(t *testing.T) {
 		{"the start's value written again", x, []workload.Operation{put(0, 0, 90, "k", "x"), get(1, 0, 90, "k", "x")}, false, false},
 		{"a failed operation", x, []workload.Operation{put(0, 0, 90, "k", "p"), {Client: 1, Call: 0, Return: 90, Kind: workload.OpGet,
 			Key: "k", Status: workload.StatusFailed, Output: "not leader"}}, false, true},
+		{"a failed operation without a word", x, []workload.Operation{put(0, 0, 90, "k", "p"), {Client: 1, Call: 0, Return: 90,
+			Kind: workload.OpGet, Key: "k", Status: workload.StatusFailed}}, false, false},
 	} {
 		k := groupByKey(workload.NewHistory(c.ops...))
 		legal, decided := k.decideUniqueWrites(0, part{from: 0, to: len(c.ops), start: c.start})
