@@ -347,6 +347,18 @@ func (b *byzantine) checkpointDigest(d uint64) uint64 {
 	return d
 }
 
+// rewriteViewChange replaces a Byzantine replica's view-change data as its
+// behaviour has it: a forger's (forgeViewChange), an equivocator's
+// (claimMinority); the others' stay as a correct replica's.
+func (b *byzantine) rewriteViewChange(n *node, vc *MsgViewChange) {
+	switch b.behaviour {
+	case BehaviourForgeViewChange:
+		b.forgeViewChange(n, vc)
+	case BehaviourEquivocate:
+		b.claimMinority(n, vc)
+	}
+}
+
 // forgeViewChange replaces a forger's view-change data, choosing at random:
 // a prepared certificate for a forged request with only its own prepare (too
 // few signers), or with forged prepares (forgedProof: made up for the others,
@@ -354,13 +366,6 @@ func (b *byzantine) checkpointDigest(d uint64) uint64 {
 // proof, or stale data: no stable checkpoint and nothing prepared (valid,
 // like a replica that lost its disk: the others must cope with it).
 func (b *byzantine) forgeViewChange(n *node, vc *MsgViewChange) {
-	if b.behaviour == BehaviourEquivocate {
-		b.claimMinority(n, vc)
-		return
-	}
-	if b.behaviour != BehaviourForgeViewChange {
-		return
-	}
 	switch n.env.Rand().IntN(4) {
 	case 0, 1:
 		seq := vc.Stable.Seq + 1
@@ -505,15 +510,16 @@ func (b *byzantine) receive(n *node, env sim.Env, from sim.NodeID, m sim.Message
 	return false
 }
 
-// claimMinority: an equivocating primary's view change claims, for every
-// sequence number where it equivocated and did not prepare, the request of
-// its own pre-prepare as prepared, with the real prepares of the minority
-// told it (fewer than 2f): only the prepared certificate's quorum check
-// refuses it, and, first in the new view's set, it would replace the
-// majority's committed request.
+// claimMinority: an equivocating primary's view change carries, beside its
+// prepared certificates, for every sequence number where it equivocated
+// and did not prepare, the request of its own pre-prepare as prepared,
+// with the real prepares of the minority told it (fewer than 2f): only the
+// prepared certificate's quorum check refuses it, and, first in the new
+// view's set, it would replace the majority's committed request.
 func (b *byzantine) claimMinority(n *node, vc *MsgViewChange) {
 	var certs []PreparedCert
-	for seq := max(n.h, n.stable.Seq) + 1; seq <= n.lastSeq(); seq++ {
+	first, last := n.viewChangeSeqs()
+	for seq := first; seq <= last; seq++ {
 		e := n.at(seq)
 		switch {
 		case e.certOK:

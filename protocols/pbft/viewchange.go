@@ -73,6 +73,10 @@ func (n *node) viewChangeQuorum() bool {
 	return count >= n.quorum
 }
 
+// viewChangeSeqs are the sequence numbers a view change reports on: past
+// the last stable checkpoint this replica knows, to the last it logged.
+func (n *node) viewChangeSeqs() (first, last uint64) { return max(n.h, n.stable.Seq) + 1, n.lastSeq() }
+
 // sendViewChange builds, signs, logs and multicasts the view-change message.
 func (n *node) sendViewChange() {
 	vc := MsgViewChange{View: n.view, Replica: n.id, Stable: n.stable}
@@ -82,14 +86,15 @@ func (n *node) sendViewChange() {
 		// (proved stable by others before it executed that far): the
 		// certificates below it are covered by it, and a view change that
 		// carried them is one every other replica rejects.
-		for seq := max(n.h, n.stable.Seq) + 1; seq <= n.lastSeq(); seq++ {
+		first, last := n.viewChangeSeqs()
+		for seq := first; seq <= last; seq++ {
 			if e := n.at(seq); e.certOK {
 				vc.Prepared = append(vc.Prepared, e.cert)
 			}
 		}
 	}
 	if n.byz != nil {
-		n.byz.forgeViewChange(n, &vc)
+		n.byz.rewriteViewChange(n, &vc)
 	}
 	vc.Sig = n.sign(viewChangeDigest(&vc))
 	n.ownVC = vc
