@@ -343,3 +343,37 @@ faults:
   - {from: 500ms, to: 7s, every: 200ms, crash: 0, mid_step: true, down: 50ms}
 `), prototest.Seeds(8, 2), nil)
 }
+
+// An acknowledgement counts towards the configuration that governs its
+// slot, not the newest one. Shrinking five servers to three leaves the
+// five governing the window after the change: n1's acknowledgement of the
+// first no-op there, which n0 reads knowing the change chosen, makes two
+// of the three but not three of the five, and choosing on it would let a
+// quorum of the five that holds neither choose otherwise.
+func TestAcknowledgementsCountAgainstTheirSlotsConfiguration(t *testing.T) {
+	cfg := testConfig()
+	cfg.Alpha, cfg.MaxSlotsPerMessage = 4, 1 // one slot a message: the change's answers come first
+	tn := leaderWith(t, 5, cfg)
+	add(tn, 0, 1)
+	tn.Drop = func(e envelope) bool {
+		if e.To >= 3 || e.From >= 3 {
+			return true
+		}
+		a, ok := e.Msg.(MsgAccept)
+		if !ok || e.To != 2 {
+			return false
+		}
+		_, isChange := configOf(a.Cmds[0])
+		return !isChange // n2 accepts the change alone
+	}
+	change(tn, 0, sim.ChangeMembers{Remove: sim.MembersOf(3, 4)})
+
+	n := tn.Node(0)
+	require.Len(t, n.history, 2, "n0, n1 and n2 chose the change")
+	at := n.history[1].Slot
+	require.NotNil(t, n.rec(at+1), "the leader proposed the old configuration's rest")
+	assert.Equal(t, sim.MembersOf(0, 1), sim.Members(n.rec(at+1).acks), "only n1 answered")
+	assert.Equal(t, at, n.commit, "two of five choose nothing")
+	assert.False(t, n.rec(at+1).chosen)
+	tn.RequireSafe(t)
+}
