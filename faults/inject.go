@@ -81,6 +81,9 @@ type Injector struct {
 	// torn are the servers that crashed while their disk tore writes (a
 	// torn overwrite may destroy the synced value it replaces).
 	torn sim.Members
+	// forGood are the servers down with no restart to come: like damaged
+	// disks, they are lost to a configuration's majority (kind_corrupt.go).
+	forGood sim.Members
 
 	// Claims: the latest fault on a node or server link owns its undoing. A
 	// pending restart, resume or revert acts only if its claim still holds,

@@ -14,12 +14,15 @@ func (in *Injector) corrupt(i int, s Step) {
 		return
 	}
 	// The configuration may have shrunk since the swarm chose its victims,
-	// or be about to (a change a leader took, not announced yet). A
+	// or be about to (a change a leader took, not announced yet), and
+	// servers down for good are lost to it as much as damaged ones. A
 	// one-server configuration is exempt: corrupting its only disk is the
 	// point of such a run, not an accident of shrinking.
+	lost := in.damaged.With(id) | in.forGood
 	for _, config := range append([]sim.Members{in.members}, in.requested...) {
-		if config.Has(id) && config.Len() > 1 && mostlyDamaged(config, in.damaged.With(id)) {
-			in.skip(i, "damaged disks %v would be half the configuration %v or more", in.damaged.With(id)&config, config)
+		if config.Has(id) && config.Len() > 1 && mostlyDamaged(config, lost) {
+			in.skip(i, "damaged disks %v%s would be half the configuration %v or more",
+				in.damaged.With(id)&config, in.andDownForGood(config), config)
 			return
 		}
 	}
@@ -58,4 +61,13 @@ func corruptible(rng *sim.Rand, kind string, c SwarmCluster) []int {
 		}
 	}
 	return victims
+}
+
+// andDownForGood names the servers of config down for good, for a skip's
+// reason: ", and n1 down for good", or nothing.
+func (in *Injector) andDownForGood(config sim.Members) string {
+	if down := in.forGood & config; down != 0 {
+		return ", and " + down.String() + " down for good"
+	}
+	return ""
 }

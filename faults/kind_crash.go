@@ -33,7 +33,35 @@ func (in *Injector) crash(i int, s Step) {
 	}
 	pinned := len(in.executed) // record appends this firing there, right after fire
 	g := in.crashServer(id)
+	in.staysDown(id, s.Down)
 	in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s, pinned))
+}
+
+// staysDown notes a server crashed with no restart to come (down not
+// positive): it counts against a configuration's majority as a damaged disk
+// does.
+func (in *Injector) staysDown(id sim.NodeID, down Duration) {
+	if down <= 0 {
+		in.forGood = in.forGood.With(id)
+	}
+}
+
+// CrashedForGood lists the servers that steps crash by number with no
+// restart, in ID order: faulty by design, like Byzantine ones, so that a
+// swarm's storage faults keep to what is left of the fault budget
+// (SwarmCluster.Faulty).
+func CrashedForGood(steps []Step) []int {
+	var m sim.Members
+	for _, s := range steps {
+		if s.Crash.Kind == TargetNode && s.Down <= 0 {
+			m = m.With(sim.NodeID(s.Crash.Node))
+		}
+	}
+	var ids []int
+	for id := range m.All() {
+		ids = append(ids, int(id))
+	}
+	return ids
 }
 
 // restartAfter is how a crash of step s, recorded at executed[pinned],
@@ -71,6 +99,7 @@ func (in *Injector) crashMidStep(i int, s Step, id sim.NodeID) {
 			in.executed[pinned].Keep = kept // the cut, for a pinned replay and shrinking
 		}
 		g := in.crashed(id)
+		in.staysDown(id, s.Down)
 		in.undoLater(i, s.Down, "restart "+id.String(), in.crashClaims, id, g, in.restartAfter(i, s, pinned))
 	})
 }
@@ -107,6 +136,9 @@ func (in *Injector) crashAll(i int, s Step) {
 	if len(ids) == 0 {
 		in.skip(i, "every server is already down")
 		return
+	}
+	for _, id := range ids {
+		in.staysDown(id, s.Down)
 	}
 	if s.Down > 0 {
 		in.later(i, s.Down, "restart all", func() {

@@ -111,8 +111,8 @@ func (in *Injector) member(i int, s Step) {
 		in.skip(i, "it would leave %d members, min is %d", after.Len(), m.Min)
 	case m.Max > 0 && after.Len() > m.Max:
 		in.skip(i, "it would leave %d members, max is %d", after.Len(), m.Max)
-	case mostlyDamaged(after, in.damaged):
-		in.skip(i, "%v would be a configuration of damaged disks %v half or more", after, after&in.damaged)
+	case mostlyDamaged(after, in.damaged|in.forGood):
+		in.skip(i, "%v would be a configuration of damaged disks %v%s half or more", after, after&in.damaged, in.andDownForGood(after))
 	default:
 		in.ask(i, leader, change, after)
 	}
@@ -132,8 +132,9 @@ func (in *Injector) ask(i int, leader sim.NodeID, change sim.ChangeMembers, afte
 
 // mostlyDamaged reports whether the servers of damaged are half of config or
 // more. Such a configuration may have lost a committed entry on a majority
-// of its disks, which no protocol can repair: the injector never makes one,
-// by a membership change or by a corruption.
+// of its disks, which no protocol can repair, or (with servers down for
+// good among them) keep it where no majority can reach it: the injector
+// never makes one, by a membership change or by a corruption.
 func mostlyDamaged(config, damaged sim.Members) bool {
 	return 2*(config&damaged).Len() >= config.Len()
 }

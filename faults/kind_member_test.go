@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/sim"
@@ -138,4 +139,35 @@ func TestCorruptKeepsARequestedConfigurationsDamagedDisksAMinority(t *testing.T)
 	require.Equal(t, 1, in.Counts().Corruptions, "n0 and n2 would be two of the four requested")
 	require.Equal(t, sim.MembersOf(0), in.Damaged())
 	require.Equal(t, 1, in.Counts().Skipped)
+}
+
+// TestCorruptCountsServersDownForGood: a server crashed with no restart is
+// lost to the configuration as much as a damaged disk: with n1 down for
+// good, corrupting n2 would leave n0 alone of three, and no leader could be
+// elected again (a swarm sweep of raft-torn-tail did that). A corruption
+// before the crash goes ahead (raft-lost-log-follower's server recovers
+// what it lost before the other goes down: the swarm's own draw keeps out
+// of such timelines, TestSwarmKeepsStorageFaultsOffServersCrashedForGood),
+// and so does one after a crash with a restart, or after a restart.
+func TestCorruptCountsServersDownForGood(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		steps     []Step
+		corrupted int
+	}{
+		{"crash first", []Step{{At: 1 * ms, Crash: Node(1)}, {At: 2 * ms, Corrupt: Node(2)}}, 0},
+		{"corruption first", []Step{{At: 1 * ms, Corrupt: Node(2)}, {At: 2 * ms, Crash: Node(1)}}, 1},
+		{"crash with a restart", []Step{{At: 1 * ms, Crash: Node(1), Down: 5 * ms}, {At: 2 * ms, Corrupt: Node(2)}}, 1},
+		{"restarted since", []Step{{At: 1 * ms, Crash: Node(1)}, {At: 2 * ms, Restart: Node(1)}, {At: 3 * ms, Corrupt: Node(2)}}, 1},
+		{"a spare down for good", []Step{{At: 1 * ms, Crash: Node(4)}, {At: 2 * ms, Corrupt: Node(2)}}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w, _ := reconfigWorld(t, 3)
+			in, err := Install(w, Plan{Steps: c.steps})
+			require.NoError(t, err)
+			in.SetMembers(sim.MembersOf(0, 1, 2)) // n3 and n4 are spares
+			require.Equal(t, sim.Reached, w.RunUntil(sim.Time(10*ms)))
+			assert.Equal(t, c.corrupted, in.Counts().Corruptions)
+		})
+	}
 }

@@ -28,6 +28,7 @@ func (in *Injector) restart(id sim.NodeID) {
 	}
 	in.w.Restart(id)
 	in.counts.Restarts++
+	in.forGood = in.forGood.Without(id)
 }
 
 func (in *Injector) resume(id sim.NodeID) {

@@ -95,8 +95,9 @@ type SwarmCluster struct {
 	// Byzantine-fault-tolerant protocol of 3f+1. Zero means a minority,
 	// (Servers-1)/2, as for a crash-fault-tolerant protocol.
 	Tolerates int
-	// Faulty lists the servers already faulty by design (Byzantine): they
-	// use up the budget first, and storage faults strike the others.
+	// Faulty lists the servers already faulty by design (Byzantine, or
+	// crashed for good by the timeline: CrashedForGood): they use up the
+	// budget first, and storage faults strike the others.
 	Faulty []int
 	// Reconfigurable says the protocol changes its membership on request
 	// (sim.ChangeMembers): only then does the membership kind draw steps.
@@ -112,19 +113,21 @@ type SwarmCluster struct {
 }
 
 // storageBudget is how many correct servers may have their storage
-// damaged: what the protocol tolerates, less the servers faulty already. A
+// damaged: what the protocol tolerates, less the servers faulty already.
+func (c SwarmCluster) storageBudget() int { return max(0, c.tolerated()-len(c.Faulty)) }
+
+// tolerated is how many faulty servers the protocol tolerates. A
 // crash-fault protocol tolerates a minority of its initial configuration,
 // not of every server: the damaged ones may all be members.
-func (c SwarmCluster) storageBudget() int {
-	tolerates := c.Tolerates
-	if tolerates <= 0 {
-		members := c.Servers
-		if c.Members > 0 {
-			members = min(c.Members, c.Servers)
-		}
-		tolerates = max(1, (members-1)/2)
+func (c SwarmCluster) tolerated() int {
+	if c.Tolerates > 0 {
+		return c.Tolerates
 	}
-	return max(0, tolerates-len(c.Faulty))
+	members := c.Servers
+	if c.Members > 0 {
+		members = min(c.Members, c.Servers)
+	}
+	return max(1, (members-1)/2)
 }
 
 // Swarm draws the fault mix of one run for servers servers and a safety
@@ -184,8 +187,8 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 			victims = storageVictims()
 		}
 		if victims != nil && len(victims) == 0 {
-			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (no fault budget left: %d Byzantine of the %d faulty servers the protocol tolerates)",
-				kind, len(c.Faulty), c.Tolerates))
+			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (no fault budget left: %d of the %d faulty servers the protocol tolerates are faulty by design)",
+				kind, len(c.Faulty), c.tolerated()))
 			continue
 		}
 		capped := false

@@ -47,6 +47,11 @@ type availability struct {
 	// before a cut or a crash, still tells the leader that a server was
 	// there (isolated-leader).
 	heard [][]bool
+	// spoke holds, per server link (from*n+to), the last time from sent to
+	// a message while the two could reach each other both ways, or -1:
+	// what arrives after they were cut apart counts as heard only if it
+	// was sent by then (isolated-leader).
+	spoke []sim.Time
 	// haltedAt holds, per server, one more than the incarnation in which it
 	// announced its storage beyond repair (sim.ObsHalt); 0 if it has not.
 	haltedAt []uint64
@@ -132,8 +137,8 @@ func (a *availability) onMessage(ev sim.MessageEvent) {
 	if a.stale || a.isolated != nil {
 		a.termed(ev)
 	}
-	if a.isolated != nil && !ev.Sent {
-		a.arrived(ev.From, ev.To)
+	if a.isolated != nil {
+		a.arrived(ev)
 	}
 	if a.check != nil && !a.stopped && w.Now() >= a.nextSample {
 		a.nextSample = w.Now().Add(healthSample)
@@ -241,19 +246,31 @@ func (a *availability) broken(from, to sim.NodeID) bool {
 	return a.severed(from, to) || a.r.world.Link(from, to) != a.r.world.DefaultLink()
 }
 
-// arrived notes a late message from one server to another: delivered
-// while its sender is down or paused or its link severed, so sent before
-// that. A message sent on an open link proves nothing reach does not
-// already see (and a one-way cut keeps the leader cut off, as it keeps
-// its answers from arriving).
-func (a *availability) arrived(from, to sim.NodeID) {
+// arrived notes, for a message sent, whether its sender and receiver could
+// reach each other both ways then (spoke), and, for one delivered while they
+// cannot, whether it was sent while they could: an answer the leader
+// rightly counts (heard). A message sent on a link that is open while the
+// way back is cut is no answer, however the leader takes it: its sender
+// hears nothing from the leader.
+func (a *availability) arrived(ev sim.MessageEvent) {
 	w := a.r.world
 	n := len(w.Servers())
-	if int(from) >= n || int(to) >= n {
+	if int(ev.From) >= n || int(ev.To) >= n {
 		return // a client's
 	}
-	if w.Up(from) && !w.Paused(from) && !a.severed(from, to) {
+	if a.spoke == nil {
+		a.spoke = slices.Repeat([]sim.Time{-1}, n*n)
+	}
+	link := int(ev.From)*n + int(ev.To)
+	connected := w.Up(ev.From) && !w.Paused(ev.From) && !a.severed(ev.From, ev.To) && !a.severed(ev.To, ev.From)
+	switch {
+	case ev.Sent:
+		if connected {
+			a.spoke[link] = ev.SentAt
+		}
 		return
+	case connected, ev.SentAt > a.spoke[link]:
+		return // reach sees the first; the second was sent after they were cut apart
 	}
 	if a.heard == nil {
 		a.heard = make([][]bool, n)
@@ -261,7 +278,7 @@ func (a *availability) arrived(from, to sim.NodeID) {
 			a.heard[i] = make([]bool, n)
 		}
 	}
-	a.heard[to][from] = true
+	a.heard[ev.To][ev.From] = true
 }
 
 // reach says where server id stands, for the isolated-leader check: its

@@ -230,3 +230,24 @@ func TestReorderingDisksLoseNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestSwarmKeepsStorageFaultsOffServersCrashedForGood: a server the
+// timeline crashes for good is faulty by design, as a Byzantine one is, and
+// uses up the fault budget of a swarm's storage faults. raft-torn-tail
+// crashes n1 for good; under --swarm all, seed 7400255 once corrupted n2's
+// log too, which held the only copy of entries n0 had torn away, and no
+// leader could be elected again (a progress failure of the correct
+// protocol). Now the swarm leaves corruption off, says why, and the seed
+// passes.
+func TestSwarmKeepsStorageFaultsOffServersCrashedForGood(t *testing.T) {
+	sc, err := scenarios.ParseFile("../scenarios/raft-torn-tail.yaml")
+	require.NoError(t, err)
+	sc.Swarm = []string{"all"}
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: 7400255})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Contains(t, rep.Swarm, "corrupt: off (no fault budget left: 1 of the 1 faulty servers the protocol tolerates are faulty by design)")
+	require.NotContains(t, rep.Faults, "corruptions=")
+}

@@ -371,7 +371,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("workload", "%v", err)
 	}
 	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates,
-		Faulty: byzantineInts(byz), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers(),
+		Faulty: faultyByDesign(sc, byz), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers(),
 		ClockDrift: servers.ClockDrift})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
@@ -515,6 +515,22 @@ func faultPlan(sc *scenarios.Scenario, seed uint64, cluster faults.SwarmCluster)
 	draw := faults.SwarmWithin(sim.NewStreams(seed).Stream("swarm"), cluster, time.Duration(sc.Duration), sc.Swarm)
 	plan.Steps = append(plan.Steps, draw.Steps...)
 	return plan, draw
+}
+
+// faultyByDesign lists, for the swarm's fault budget, the servers faulty
+// whatever it draws: the Byzantine ones and those the timeline crashes for
+// good. Damaging the storage of another on top of them would go beyond what
+// the protocol tolerates (a swarm sweep once corrupted the one disk that
+// held the entries a crashed server took with it, and no leader could be
+// elected again).
+func faultyByDesign(sc *scenarios.Scenario, byz []ByzantineServer) []int {
+	ids := byzantineInts(byz)
+	for _, id := range faults.CrashedForGood(sc.FaultPlan().Steps) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // byzantineInts lists the Byzantine servers' IDs for the swarm.

@@ -28,6 +28,7 @@ type event struct {
 	inc  uint32 // target's incarnation when scheduled (timers, starts)
 	gen  uint32 // timer generation, or control action index
 	sum  uint32 // the message's digest (tracer.digest), for deliveries
+	sent Time   // when the message was sent, for deliveries (MessageEvent.SentAt)
 	kind eventKind
 	tk   TimerKind
 	// released: the head of its node's backlog, handed back to the queue;

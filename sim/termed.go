@@ -22,6 +22,10 @@ type MessageEvent struct {
 	Sent     bool
 	From, To NodeID
 	Msg      Message
+	// SentAt is when the message was sent: now for a send, earlier for a
+	// delivery. An observer that judges what the receiver could know by then
+	// (was the sender reachable when it spoke?) needs the send's time.
+	SentAt Time
 }
 
 // OnMessage registers fn to see every message as a node sends it (before

@@ -413,7 +413,7 @@ func (w *World) deliver(e *event) {
 		w.msgs.Delivered++
 		w.tr.message(w.now, traceDeliver, e.node, e.from, "", e.msg, e.sum)
 		for _, fn := range w.msgHooks {
-			fn(MessageEvent{From: e.from, To: e.node, Msg: e.msg})
+			fn(MessageEvent{From: e.from, To: e.node, Msg: e.msg, SentAt: e.sent})
 		}
 		w.invoke(s, e)
 	}
@@ -534,7 +534,7 @@ func (w *World) send(from, to NodeID, m Message, delay time.Duration) {
 	sum := w.tr.digest(m) // once: the delivery, hold or drop reuses it
 	w.tr.message(w.now, traceSend, from, to, "", m, sum)
 	for _, fn := range w.msgHooks {
-		fn(MessageEvent{Sent: true, From: from, To: to, Msg: m})
+		fn(MessageEvent{Sent: true, From: from, To: to, Msg: m, SentAt: w.now})
 	}
 	if w.net.isCut(from, to) {
 		w.drop(from, to, m, sum, "cut")
@@ -548,10 +548,10 @@ func (w *World) send(from, to NodeID, m Message, delay time.Duration) {
 		return
 	}
 	depart := w.now.Add(delay)
-	w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m, sum: sum})
+	w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m, sum: sum, sent: w.now})
 	if l.Duplicate > 0 && w.net.rng.Chance(l.Duplicate) {
 		w.msgs.Duplicated++
-		w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m, sum: sum})
+		w.q.push(event{at: depart.Add(w.net.latency(l)), kind: evDeliver, node: to, from: from, msg: m, sum: sum, sent: w.now})
 	}
 }
 
