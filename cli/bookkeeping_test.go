@@ -175,3 +175,17 @@ func fakeArtifacts(t *testing.T, dir string, seed uint64) {
 	require.NoError(t, os.MkdirAll(failure, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(failure, "report.html"), nil, 0o644))
 }
+
+// TestSweepRangeEndsBeforeTheLastSeed: a sweep's range [from, from+seeds)
+// must end at a number, so its last seed is 2^64-2; a range past it is bad
+// input that says so and how to run the last seed, not a range that wraps
+// round to seed 0 (which the next sweep of the same directory would then
+// refuse as results outside their range).
+func TestSweepRangeEndsBeforeTheLastSeed(t *testing.T) {
+	scenario := filepath.Join("..", "scenarios", "raft-calm.yaml")
+	for _, from := range []string{"18446744073709551615", "18446744073709551614"} {
+		code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--from", from, "--out", t.TempDir())
+		require.Equal(t, exitBadInput, code, errOut)
+		require.Contains(t, errOut, "--from "+from+" with --seeds 2: a sweep's last seed is 18446744073709551614 at the most (simrun run --seed runs any one seed)")
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/internal/jsonl"
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/sim"
@@ -219,7 +220,7 @@ func TestHugeSeedCountStartsAndStopsAtOnce(t *testing.T) {
 	}
 	require.Equal(t, exitInternal, code, stdout)
 	kept := resultsIn(t, results)
-	require.Contains(t, stdout, "interrupted: "+itoa(len(kept))+" results kept")
+	require.Contains(t, stdout, "interrupted: "+plural.Of(len(kept), "result")+" kept")
 	for seed := range kept {
 		require.LessOrEqual(t, seed, uint64(len(kept)), "seeds run in order, from the first")
 	}
@@ -687,12 +688,12 @@ func TestMergeTellsSeedsWithoutAResult(t *testing.T) {
 	// range belongs to shard 1, which swept only seeds 1 and 2.
 	code, stdout, _ = simrun(t, "merge", shard("0", "2", "4"), shard("1", "2", "2"))
 	require.Equal(t, exitInternal, code)
-	require.Contains(t, stdout, "unfinished  1 seeds of the range swept have no result (seeds 4): a shard is missing, was cut short or swept a shorter range\n")
+	require.Contains(t, stdout, "unfinished  1 seed of the range swept has no result (seed 4): a shard is missing, was cut short or swept a shorter range\n")
 
 	// Three seeds over four shards: shard 3 has none, and is not named.
 	code, stdout, _ = simrun(t, "merge", shard("0", "4", "3"), shard("2", "4", "3"), shard("3", "4", "3"))
 	require.Equal(t, exitInternal, code)
-	require.Contains(t, stdout, "(seeds 2); no result from shard 1/4: ")
+	require.Contains(t, stdout, "(seed 2); no result from shard 1/4: ")
 }
 
 // TestReportRefusesWhatSweepRefuses: a results line sweep and merge refuse
@@ -728,7 +729,7 @@ func TestResumeWritesArtifactsThatCouldNotBeWritten(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(failures, "seed-1")))
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
 	require.Equal(t, exitSafety, code, errOut)
-	require.Contains(t, stdout, "rewritten   1 failing seeds run again to write the artifacts an earlier sweep did not\n")
+	require.Contains(t, stdout, "rewritten   1 failing seed run again to write the artifacts an earlier sweep did not\n")
 	require.FileExists(t, filepath.Join(failures, "seed-1", "report.html"))
 
 	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
@@ -887,13 +888,13 @@ func TestAFailureOutlivesAResultsWriteError(t *testing.T) {
 	var ex *exitError
 	require.ErrorAs(t, err, &ex)
 	require.Equal(t, exitBadInput, ex.code)
-	require.Equal(t, "--out: writing out/s/results.jsonl: no space left on device (1 results of this sweep were not recorded)", ex.msg)
+	require.Equal(t, "--out: writing out/s/results.jsonl: no space left on device (1 result of this sweep not recorded)", ex.msg)
 
 	s.lose(&runner.Report{Seed: 2, Class: runner.Liveness})
 	s.lose(&runner.Report{Seed: 3, Class: runner.Safety})
 	require.ErrorAs(t, s.writeFailure("out/s/results.jsonl"), &ex)
 	require.Equal(t, exitSafety, ex.code)
-	require.Equal(t, "--out: writing out/s/results.jsonl: no space left on device (3 results of this sweep were not recorded; "+
+	require.Equal(t, "--out: writing out/s/results.jsonl: no space left on device (3 results of this sweep not recorded; "+
 		"failing among them: seed 2 liveness, seed 3 safety)", ex.msg)
 }
 
@@ -1139,11 +1140,18 @@ func TestSweepMaxArtifactsBoundsTheFailuresWritten(t *testing.T) {
 	require.Greater(t, without, 1)
 	require.Contains(t, stdout, fmt.Sprintf("artifacts   written for 1 failing seed (--max-artifacts 1); %d more have none:", without))
 
-	_, _, errOut = sweep("1")
+	_, stdout, errOut = sweep("1")
 	require.Contains(t, errOut, "nothing to run, all 6 seeds were finished by an earlier sweep")
+	require.Contains(t, stdout, fmt.Sprintf("artifacts   written for 1 failing seed (--max-artifacts 1); %d more have none:", without),
+		"the seeds still without artifacts are named on every sweep of the directory")
 	_, stdout, _ = sweep("2")
-	require.Contains(t, stdout, "rewritten   1 failing seeds run again to write the artifacts an earlier sweep did not\n")
+	require.Contains(t, stdout, "rewritten   1 failing seed run again to write the artifacts an earlier sweep did not\n")
+	require.Contains(t, stdout, fmt.Sprintf("artifacts   written for 2 failing seeds (--max-artifacts 2); %d more %s none:", without-1,
+		map[bool]string{true: "has", false: "have"}[without-1 == 1]))
 	require.Equal(t, 2, pages())
+	_, stdout, errOut = sweep("2")
+	require.Contains(t, errOut, "nothing to run", "a rewritten seed's later result, with artifacts, counts")
+	require.Contains(t, stdout, fmt.Sprintf("; %d more", without-1))
 	_, _, _ = sweep("0")
 	require.Equal(t, failed, pages(), "0 writes them all")
 

@@ -228,14 +228,14 @@ var byteOrderMark = []byte("\ufeff")
 // any other line that is not a complete result is bad input naming
 // file:line and the repair.
 func readResults(path string, fn func(line int, r result) error) (complete int64, err error) {
-	f, err := os.Open(path)
+	f, err := jsonl.OpenRegular(path)
+	if errors.Is(err, jsonl.ErrNotRegular) {
+		return 0, badInput("%s: not a results file: not a regular file", path)
+	}
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return 0, badInput("%s: not a results file: not a regular file", path)
-	}
 	var stopped error // what parsing or fn said: returned as it is
 	complete, err = jsonl.Lines(f, jsonl.MaxLine, func(line int, text []byte) error {
 		if line == 1 {

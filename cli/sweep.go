@@ -257,8 +257,9 @@ func validateSweepFlags(f sweepFlags) error {
 		return badInput("--lin-timeout: must be positive, got %v", f.linTimeout)
 	case f.out == "":
 		return badInput("--out: empty: name the directory for results and failure artifacts")
-	case f.from+f.seeds < f.from:
-		return badInput("--from %d with --seeds %d overflows the seed range", f.from, f.seeds)
+	case f.from+f.seeds < f.from: // a range ends before 2^64, so that its end is a number
+		return badInput("--from %d with --seeds %d: a sweep's last seed is %d at the most (simrun run --seed runs any one seed)",
+			f.from, f.seeds, uint64(math.MaxUint64-1))
 	case f.recheck < 0:
 		return badInput("--check-determinism: must not be negative, got %d", f.recheck)
 	case f.maxArtifacts < 0:
@@ -347,7 +348,7 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	}
 	s.printNotes(stdout, earlier, resultsPath, a.command)
 	if sweepErr != nil {
-		fmt.Fprintf(stdout, "interrupted: %d results kept in %s; run the same command again to continue\n", s.tally.total(), resultsPath)
+		fmt.Fprintf(stdout, "interrupted: %s kept in %s; run the same command again to continue\n", plural.Of(s.tally.total(), "result"), resultsPath)
 	}
 	return s.tally.exitCode(), nil
 }
@@ -401,6 +402,7 @@ type sweepRun struct {
 	loadErr      error // a run could not be built
 	writeErr     error // results.jsonl could not be written
 	lost         int   // results not recorded after writeErr
+	leftWithout  int   // failing seeds an earlier sweep left without artifacts, and this one too
 	// lostFailures names the failing seeds among the lost results, and
 	// lostCode is the gravest exit code among them: a verdict found must
 	// not hide behind the write error.
@@ -444,6 +446,7 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 			s.rewrite[seed] = true
 		} else {
 			done[seed] = true
+			s.leftWithout++
 		}
 	}
 	s.seeds = runner.SeedRange(f.from, f.seeds, k, n, func(seed uint64) bool { return done[seed] })
@@ -528,7 +531,7 @@ func (s *sweepRun) lose(rep *runner.Report) {
 // writeFailure is the error of a sweep whose results file could not be
 // written: bad input naming --out, unless a seed failed, whose code wins.
 func (s *sweepRun) writeFailure(resultsPath string) error {
-	msg := fmt.Sprintf("--out: writing %s: %v (%d results of this sweep were not recorded", resultsPath, s.writeErr, s.lost)
+	msg := fmt.Sprintf("--out: writing %s: %v (%s of this sweep not recorded", resultsPath, s.writeErr, plural.Of(s.lost, "result"))
 	if len(s.lostFailures) > 0 {
 		msg += "; failing among them: " + strings.Join(s.lostFailures, ", ")
 	}
@@ -543,24 +546,24 @@ func (s *sweepRun) writeFailure(resultsPath string) error {
 // seeds, seeds still waiting for a verdict, results of other versions.
 func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program string) {
 	if s.retried > 0 {
-		fmt.Fprintf(w, "retried     %d inconclusive seeds retried with --lin-timeout %v: %d reached a verdict\n",
-			s.retried, s.f.linTimeout, s.resolved)
+		fmt.Fprintf(w, "retried     %s retried with --lin-timeout %v: %d reached a verdict\n",
+			plural.Of(s.retried, "inconclusive seed"), s.f.linTimeout, s.resolved)
 	}
 	switch {
 	case s.rechecked > 0:
-		fmt.Fprintf(w, "determinism %d seeds run twice and their trace hashes compared (a mismatch is a nondeterministic seed)\n", s.rechecked)
+		fmt.Fprintf(w, "determinism %s run twice and their trace hashes compared (a mismatch is a nondeterministic seed)\n", plural.Of(s.rechecked, "seed"))
 	case s.f.recheck > 0 && s.f.recheckSet:
 		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs, and this one ran none of its sample (one seed in %d of the shard's; finished seeds are not run again: sweep them into another --out to check them)\n", s.f.recheck)
 	}
-	if s.skipped > 0 {
-		fmt.Fprintf(w, "artifacts   written for %s (--max-artifacts %d); %d more have none: their results and replay lines are in results.jsonl (the same command with a larger --max-artifacts, or 0 for all, writes theirs)\n",
-			plural.Of(s.budget.writtenCount(), "failing seed"), s.f.maxArtifacts, s.skipped)
+	if none := s.skipped + s.leftWithout; none > 0 {
+		fmt.Fprintf(w, "artifacts   written for %s (--max-artifacts %d); %d more %s none: their results and replay lines are in results.jsonl (the same command with a larger --max-artifacts, or 0 for all, writes theirs)\n",
+			plural.Of(s.budget.writtenCount(), "failing seed"), s.f.maxArtifacts, none, hasOrHave(uint64(none)))
 	}
 	if s.rewritten > 0 {
-		fmt.Fprintf(w, "rewritten   %d failing seeds run again to write the artifacts an earlier sweep did not\n", s.rewritten)
+		fmt.Fprintf(w, "rewritten   %s run again to write the artifacts an earlier sweep did not\n", plural.Of(s.rewritten, "failing seed"))
 	}
 	if n := s.tally.count(entry.retriable); n > 0 {
-		fmt.Fprintf(w, "timed out   %d seeds inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", n)
+		fmt.Fprintf(w, "timed out   %s inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", plural.Of(n, "seed"))
 	}
 	for _, other := range earlier.otherVersions() {
 		what, hint := "another version of this scenario", fmt.Sprintf(" (%s merge summarizes each version)", program)

@@ -170,7 +170,7 @@ func TestSweepChecksDeterminismByDefault(t *testing.T) {
 	scenario, out := writeScenario(t), t.TempDir()
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "3", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
-	require.Contains(t, stdout, "\ndeterminism 1 seeds run twice and their trace hashes compared")
+	require.Contains(t, stdout, "\ndeterminism 1 seed run twice and their trace hashes compared")
 	rechecked := map[uint64]bool{}
 	data, err := os.ReadFile(filepath.Join(out, "short", "results.jsonl"))
 	require.NoError(t, err)

@@ -142,12 +142,18 @@ func (t *tally) combine(prev, next entry) entry {
 		return prev
 	case next.class == runner.Nondeterministic, prev.class == runner.Inconclusive:
 		return next
+	case prev.class == next.class && withoutArtifacts(prev) && !withoutArtifacts(next):
+		return next // a later sweep wrote the artifacts the budget left out
 	case next.class == runner.Inconclusive, prev.class == next.class:
 		return prev
 	default:
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s judged %s and %s", next.seed, next.hash, prev.class, next.class))
 	}
 }
+
+// withoutArtifacts reports whether a failing seed's result says the sweep
+// wrote no artifacts for it (--max-artifacts).
+func withoutArtifacts(e entry) bool { return e.full != nil && e.full.NoArtifacts }
 
 // intern returns the tally's copy of build.
 func (t *tally) intern(build string) string {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/simrun/simrun/internal/plural"
 )
 
 // unfinished describes the seeds of the ranges the tally's results were
@@ -39,7 +41,7 @@ func (t *tally) unfinished() string {
 	if missing == 0 {
 		return ""
 	}
-	line := fmt.Sprintf("%d seeds of the range swept have no result (seeds %s", missing, joinSeeds(first))
+	line := fmt.Sprintf("%s of the range swept %s no result (%s %s", plural.Of(missing, "seed"), hasOrHave(missing), seedOrSeeds(len(first)), joinSeeds(first))
 	if uint64(len(first)) < missing {
 		line += ", ..."
 	}
@@ -105,4 +107,20 @@ func joinSeeds(seeds []uint64) string {
 		parts[i] = strconv.FormatUint(s, 10)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// hasOrHave agrees with a count of n.
+func hasOrHave(n uint64) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}
+
+// seedOrSeeds agrees with a list of n seeds.
+func seedOrSeeds(n int) string {
+	if n == 1 {
+		return "seed"
+	}
+	return "seeds"
 }

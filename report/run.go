@@ -111,7 +111,7 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, traceFile)
-	f, err := os.Open(path)
+	f, err := jsonl.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (m Meta) missing() string {
 }
 
 func (r *Run) loadHistory(path string) error {
-	f, err := os.Open(path)
+	f, err := jsonl.OpenRegular(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if m := r.Meta.Ops; m != nil && m.OK+m.Failed+m.Unknown > 0 {
 			return fmt.Errorf("%s: missing, and %s says the run made %d operations", path, reportJSON, m.OK+m.Failed+m.Unknown)

@@ -98,8 +98,8 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:5:21: faults[0].clock: give exactly one of rate (a positive number) and skew (not 0)"},
 		{"clock jumps adding up past a year", base + "faults:\n  - {at: 1s, clock: {node: 1, skew: -5000h}}\n" +
 			"  - {from: 2s, to: 5s, every: 1s, clock: {node: 2, skew: 2000h}}\n",
-			"t.yaml:6:58: faults[1].clock.skew: the clock jumps add up to more than 8760h0m0s by this step (3 of 2000h0m0s); " +
-				"a scenario's clocks jump at most that far in all"},
+			"t.yaml:6:58: faults[1].clock.skew: the clock jumps of the scenario, each counted as far as it goes either way, " +
+				"add up to more than 8760h0m0s by this step (3 firings of 2000h0m0s); a scenario's jumps go at most that far in all, on every clock together"},
 		{"fault link drop", base + "faults:\n  - {at: 1s, link: {drop: 2}}\n",
 			"t.yaml:5:27: faults[0].link.drop: 2 is not a probability in [0, 1]"},
 		{"fault negative down", base + "faults:\n  - {at: 1s, crash: 2, down: -1s}\n",
@@ -132,7 +132,8 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:5:39: faults[0].max_down: 9 is not in [0, 5] (cluster has 5 nodes)"},
 		{"stable-leader without liveness", base + "checks: [agreement, stable-leader]\n",
 			`t.yaml:4:21: checks[1]: check "stable-leader" is judged after the liveness phase: list liveness too`},
-		{"members above nodes", base + "members: 7\n", "t.yaml:4:10: members: 7 is not in [1, nodes] (nodes is 5)"},
+		{"members above nodes", base + "members: 7\n", "t.yaml:4:10: members: 7 is not in [1, nodes] (nodes is 5; leave the key out for every server)"},
+		{"members zero", base + "members: 0\n", "t.yaml:4:10: members: 0 is not in [1, nodes] (nodes is 5; leave the key out for every server)"},
 		{"a client check without clients", base + "workload: {clients: 0}\nchecks: [agreement, linearizable]\n",
 			`t.yaml:5:21: checks[1]: check "linearizable" judges what clients saw, but workload.clients is 0: it would have nothing to judge`},
 		{"progress without clients", base + "workload: {clients: 0}\nchecks: [progress]\n",

@@ -3,12 +3,14 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/simrun/simrun/checkers/names"
 	"github.com/simrun/simrun/faults"
+	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/internal/suggest"
 	"github.com/simrun/simrun/sim"
 )
@@ -46,8 +48,8 @@ func (s *Scenario) validateTop() error {
 			return s.Errorf("nodes", "missing: give the number of servers")
 		}
 		return s.Errorf("nodes", "%d is not in [1, %d]", s.Nodes, MaxNodes)
-	case s.Members < 0 || s.Members > s.Nodes:
-		return s.Errorf("members", "%d is not in [1, nodes] (nodes is %d)", s.Members, s.Nodes)
+	case s.Members < 0 || s.Members > s.Nodes || s.Members == 0 && s.src != nil && s.src.has("members"):
+		return s.Errorf("members", "%d is not in [1, nodes] (nodes is %d; leave the key out for every server)", s.Members, s.Nodes)
 	case s.Members != 0 && s.Members < s.Nodes && s.Nodes > sim.MaxMembers:
 		return s.Errorf("members", "a cluster with spare servers has at most %d nodes, not %d", sim.MaxMembers, s.Nodes)
 	case s.Duration <= 0:
@@ -159,8 +161,9 @@ func (s *Scenario) validateFaults() error {
 		if c := st.Clock; c != nil && c.Skew != 0 {
 			skew := max(c.Skew, -c.Skew)
 			if n > int64((faults.MaxSkew-jumped)/skew) {
-				return s.Errorf(at+".clock.skew", "the clock jumps add up to more than %v by this step (%d of %v); "+
-					"a scenario's clocks jump at most that far in all", faults.MaxSkew, n, c.Skew)
+				return s.Errorf(at+".clock.skew", "the clock jumps of the scenario, each counted as far as it goes either way, "+
+					"add up to more than %v by this step (%s of %v); a scenario's jumps go at most that far in all, on every clock together",
+					faults.MaxSkew, plural.Of(int(min(n, math.MaxInt32)), "firing"), c.Skew)
 			}
 			jumped += faults.Duration(n) * skew
 		}

@@ -44,7 +44,7 @@ func TestBadSweepInputsFailTheTest(t *testing.T) {
 	t.Setenv(simtest.EnvFrom, "18446744073709551615")
 	t.Setenv(simtest.EnvSeeds, "2")
 	msg = sweepFatal(t, "../scenarios/raft-calm.yaml")
-	if msg != "simtest: 2 seeds from seed 18446744073709551615 pass the largest seed" {
+	if msg != "simtest: a range of 2 from seed 18446744073709551615: a sweep's last seed is 18446744073709551614 at the most (SIMRUN_SEED replays any one seed)" {
 		t.Fatalf("want the range refused, got %q", msg)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"iter"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -309,8 +310,9 @@ func seedsFromEnv(c config) (seeds iter.Seq[uint64], first uint64, err error) {
 	switch {
 	case c.seeds == 0:
 		return nil, 0, fmt.Errorf("0 seeds: a sweep of none passes without running anything (Seeds or %s: at least 1)", EnvSeeds)
-	case c.from+c.seeds < c.from:
-		return nil, 0, fmt.Errorf("%d seeds from seed %d pass the largest seed", c.seeds, c.from)
+	case c.from+c.seeds < c.from: // a range ends before 2^64, so that its end is a number
+		return nil, 0, fmt.Errorf("a range of %d from seed %d: a sweep's last seed is %d at the most (%s replays any one seed)",
+			c.seeds, c.from, uint64(math.MaxUint64-1), EnvSeed)
 	}
 	return runner.SeedRange(c.from, c.seeds, 0, 1, nil), c.from, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // MaxLine is the bound simrun reads its own JSON Lines files with. A line of
@@ -87,4 +88,22 @@ func readLine(rd *bufio.Reader, max int) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// ErrNotRegular is what OpenRegular says of a path that is no regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenRegular opens path for reading if it is a regular file (after
+// following links). Opening a named pipe blocks until something writes to
+// it, and a device may never end: a reader of simrun's own files refuses
+// both before it opens anything, with an error that wraps ErrNotRegular.
+func OpenRegular(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	return os.Open(path)
 }
