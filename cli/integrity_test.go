@@ -172,6 +172,14 @@ func TestReplayLinesCarryVerdictFlags(t *testing.T) {
 	code, merged, _ := simrun(t, "merge", out)
 	require.Equal(t, exitInconclusive, code)
 	require.Contains(t, merged, want)
+
+	// A run's two replay lines, the scenario's and the saved failure's
+	// scenario.yaml, both carry it.
+	dir := t.TempDir()
+	code, stdout, errOut = simrun(t, "run", scenario, "--seed", "1", "--lin-timeout", "7s", "--out", dir)
+	require.Equal(t, exitInconclusive, code, stdout+errOut)
+	require.Contains(t, stdout, "replay      simrun run "+scenario+" --seed 1 --lin-timeout 7s\n")
+	require.Regexp(t, `\n            simrun run \S+scenario\.yaml --lin-timeout 7s\n`, stdout)
 }
 
 // startSweep runs a sweep in the background under a context the test
@@ -292,9 +300,14 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 			`"swept" (from 1, 0 seeds, shard 0 of 1) is no sweep's range`},
 		"a seed outside its range": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 1, "shard": 0, "of": 1} }),
 			"seed 2 is outside the range it was swept in (from 1, 1 seeds)"},
-		"a null seed":       {line(func(m map[string]any) { m["seed"] = nil }), `null "seed"`},
-		"a class twice":     {strings.Replace(line(func(map[string]any) {}), "{", `{"class":"safety",`, 1), `"class" given twice`},
-		"a key in capitals": {strings.Replace(line(func(map[string]any) {}), "{", `{"Scenario":"other",`, 1), `key "Scenario": the key is "scenario"`},
+		"a shard past its count": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 4, "shard": 1, "of": 1} }),
+			`"swept" (from 1, 4 seeds, shard 1 of 1) is no sweep's range`},
+		"a negative simulated time": {line(func(m map[string]any) { m["sim_time_ns"] = -1 }), `"sim_time_ns" -1 is negative`},
+		"a negative wall time":      {line(func(m map[string]any) { m["wall_time_ns"] = -1 }), `"wall_time_ns" -1 is negative`},
+		"a negative lin timeout":    {line(func(m map[string]any) { m["lin_timeout_ns"] = -1 }), `"lin_timeout_ns" -1 is negative`},
+		"a null seed":               {line(func(m map[string]any) { m["seed"] = nil }), `null "seed"`},
+		"a class twice":             {strings.Replace(line(func(map[string]any) {}), "{", `{"class":"safety",`, 1), `"class" given twice`},
+		"a key in capitals":         {strings.Replace(line(func(map[string]any) {}), "{", `{"Scenario":"other",`, 1), `key "Scenario": the key is "scenario"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -1158,4 +1171,53 @@ func TestSweepMaxArtifactsBoundsTheFailuresWritten(t *testing.T) {
 	code, _, errOut = simrun(t, "sweep", bug, "--max-artifacts", "-1", "--out", out)
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: --max-artifacts: must not be negative (0 writes them all), got -1\n", errOut)
+}
+
+// TestResumeLeavesANondeterministicSeedBe: a seed found nondeterministic
+// has its verdict, and no artifacts to write (the two runs disagree on
+// what the trace is): continuing the sweep runs it no more, where running
+// it again on every continuation would append a line for it each time.
+func TestResumeLeavesANondeterministicSeedBe(t *testing.T) {
+	scenario, out, results := sweptOneSeed(t)
+	data, err := os.ReadFile(results)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(data), &m))
+	m["class"], m["reason"] = "nondeterministic", "seed 1: trace hash 0123456789abcdef and fedcba9876543210"
+	edited, err := json.Marshal(m)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(results, append(edited, '\n'), 0o644))
+
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "1", "--out", out)
+	require.Equal(t, exitNondeterministic, code, stdout+errOut)
+	require.Contains(t, errOut, "nothing to run, its one seed was finished by an earlier sweep")
+	after, err := os.ReadFile(results)
+	require.NoError(t, err)
+	require.Equal(t, string(edited)+"\n", string(after), "no line appended")
+}
+
+// TestSweepPageSurvivesDamagedArtifacts: a failure whose artifacts lost
+// their page and trace cannot get a page, and the sweep's page is written
+// anyway, saying so for that seed; the command names it, and the sweep
+// that wrote the artifacts writes them again.
+func TestSweepPageSurvivesDamagedArtifacts(t *testing.T) {
+	out := t.TempDir()
+	bug := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml")
+	args := []string{"sweep", bug, "--seeds", "2", "--parallel", "1", "--out", out}
+	code, _, errOut := simrun(t, args...)
+	require.Equal(t, exitSafety, code, errOut)
+	failure := filepath.Join(out, "raft-bug-ack-before-sync", "failures", "seed-1")
+	require.NoError(t, os.Remove(filepath.Join(failure, "trace.jsonl")))
+	require.NoError(t, os.Remove(filepath.Join(failure, "report.html")))
+
+	code, stdout, errOut := simrun(t, "report", out)
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "unreadable  raft-bug-ack-before-sync seed 1: ")
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), "artifacts unreadable</span>")
+
+	_, stdout, _ = simrun(t, args...)
+	require.Contains(t, stdout, "rewritten   1 failing seed run again to write the artifacts an earlier sweep did not\n")
+	require.FileExists(t, filepath.Join(failure, "trace.jsonl"))
 }

@@ -351,3 +351,14 @@ func TestEmptyOutIsRefused(t *testing.T) {
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: --out: empty: name the directory for results and failure artifacts\n", errText)
 }
+
+// TestShrinkRefusesNoRuns: --max-runs 0 (or less) leaves a shrink nothing
+// to try: bad input, not a shrink that quietly runs the default budget.
+func TestShrinkRefusesNoRuns(t *testing.T) {
+	bug := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml")
+	for _, n := range []string{"0", "-3"} {
+		code, _, errOut := simrun(t, "shrink", bug, "--seed", "1", "--max-runs", n, "--out", filepath.Join(t.TempDir(), "x.yaml"))
+		require.Equal(t, exitBadInput, code, errOut)
+		require.Contains(t, errOut, "--max-runs: must be positive, got "+n)
+	}
+}

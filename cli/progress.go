@@ -72,6 +72,9 @@ func (p *progress) line() {
 	case p.total == 0 && p.before == 0:
 		fmt.Fprintf(p.w, "sweep %s: nothing to run\n", p.name)
 		return
+	case p.total == 0 && p.before == 1:
+		fmt.Fprintf(p.w, "sweep %s: nothing to run, its one seed was finished by an earlier sweep\n", p.name)
+		return
 	case p.total == 0:
 		fmt.Fprintf(p.w, "sweep %s: nothing to run, all %d seeds were finished by an earlier sweep\n", p.name, p.before)
 		return

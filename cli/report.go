@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/simrun/simrun/report"
 	"github.com/spf13/cobra"
@@ -87,7 +89,14 @@ func writeSweepPage(stdout io.Writer, dir string) (string, error) {
 			fmt.Fprintf(stdout, "unfinished  %s (scenario hash %s): %s\n", sc.Name, sc.Hash, sc.Unfinished)
 		}
 	}
-	return report.WriteSweep(dir, scs)
+	path, err := report.WriteSweep(dir, scs)
+	for _, sc := range scs {
+		for _, seed := range slices.Sorted(maps.Keys(sc.Unreadable)) {
+			fmt.Fprintf(stdout, "unreadable  %s seed %d: %s (the page leaves its report out; the sweep command that wrote them writes them again)\n",
+				sc.Name, seed, sc.Unreadable[seed])
+		}
+	}
+	return path, err
 }
 
 // sweepScenarios reads a sweep directory's results files as merge reads

@@ -212,13 +212,13 @@ func TestShardsMergeLikeOneSweep(t *testing.T) {
 	require.Equal(t, exitPass, code, errOut)
 	require.Equal(t, deterministicLines(whole), deterministicLines(merged))
 
-	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "3/3")
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "3/3", "--out", t.TempDir())
 	require.Equal(t, exitBadInput, code)
 	require.Contains(t, errOut, "--shard")
-	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "") // --shard "$K" with K unset
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "", "--out", t.TempDir()) // --shard "$K" with K unset
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: --shard: empty: give K/N, such as 0/4 (leave the flag out to run every seed)\n", errOut)
-	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--swarm", "crash,clog,crash")
+	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--swarm", "crash,clog,crash", "--out", t.TempDir())
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: --swarm: swarm kind \"crash\" is listed twice\n", errOut)
 }
@@ -266,4 +266,33 @@ func TestSweepRefusesBadProtocolOptionsBeforeAnySeed(t *testing.T) {
 	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 	require.Contains(t, errOut, "bad.yaml:11:")
 	require.NoDirExists(t, out)
+}
+
+// TestSeedFlagOverridesAPinnedSeed: a scenario file that pins a seed (as a
+// shrunk failure or an exported scenario.yaml does) runs it by default, and
+// --seed, given, runs the seed it names instead.
+func TestSeedFlagOverridesAPinnedSeed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pinned.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(shortScenario+"seed: 3\n"), 0o644))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "  seed 3\n"},
+		{[]string{"--seed", "5"}, "  seed 5\n"},
+	} {
+		code, stdout, errOut := simrun(t, append([]string{"run", p, "--out", t.TempDir()}, c.args...)...)
+		require.Equal(t, exitPass, code, errOut)
+		require.Contains(t, stdout, c.want, c.args)
+	}
+}
+
+// TestDeterminismSampleStartsAtFrom: --check-determinism=N reruns every Nth
+// seed counted from --from, the first included, so a sweep of a range that
+// starts past seed 1 rechecks some of its own seeds.
+func TestDeterminismSampleStartsAtFrom(t *testing.T) {
+	code, stdout, errOut := simrun(t, "sweep", writeScenario(t), "--from", "5", "--seeds", "3", "--check-determinism=10",
+		"--parallel", "1", "--out", t.TempDir())
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "\ndeterminism 1 seed run twice")
 }

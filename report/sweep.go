@@ -59,6 +59,10 @@ type Scenario struct {
 	Build      string // the program builds that ran it, comma separated ("" in results from before builds were recorded)
 	Results    []Result
 	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory (FailurePage)
+	// Unreadable holds, by seed, why a failure's artifacts that lacked a
+	// page could not be read for one (WriteSweep): the sweep's page is
+	// written without it.
+	Unreadable map[uint64]string
 	// LeftApart says what the results files hold of an earlier build of
 	// this scenario version, which a later build continued (--resume): not
 	// counted, as the sweep does not count it; "" if nothing.
@@ -241,8 +245,10 @@ func slowest(rs []Result, n int) []Result {
 
 // WriteSweep writes dir/report.html for the sweep in dir, whose results
 // the caller read into scs, first writing the page of every failure whose
-// artifacts lack one (a sweep run before pages existed). It returns the
-// path written.
+// artifacts lack one (a sweep run before pages existed). Artifacts that
+// cannot be read (a file deleted or cut short) leave that failure without
+// a page, and say why in Unreadable, rather than the sweep without its
+// page. It returns the path written.
 func WriteSweep(dir string, scs []*Scenario) (string, error) {
 	if len(scs) == 0 {
 		return "", fmt.Errorf("%s: no sweep results: nothing to report", dir)
@@ -252,7 +258,11 @@ func WriteSweep(dir string, scs []*Scenario) (string, error) {
 			page := filepath.Join(dir, filepath.FromSlash(s.Reports[seed]))
 			if _, err := os.Stat(page); errors.Is(err, os.ErrNotExist) {
 				if _, err := WriteRun(filepath.Dir(page)); err != nil {
-					return "", fmt.Errorf("seed %d: %w", seed, err)
+					delete(s.Reports, seed)
+					if s.Unreadable == nil {
+						s.Unreadable = map[uint64]string{}
+					}
+					s.Unreadable[seed] = err.Error()
 				}
 			}
 		}

@@ -152,6 +152,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault at the end of the safety phase", base + "duration: 30s\nfaults:\n  - {at: 30s, heal: all}\n",
 			"t.yaml:6:10: faults[0].at: 30s is not before the end of the safety phase (duration 30s): the step would never fire"},
 		{"zero liveness within", base + "checks: [liveness]\nliveness: {within: 0s}\n", "t.yaml:5:20: liveness.within: 0s must be positive"},
+		{"unknown liveness heal", base + "checks: [liveness]\nliveness: {heal: nowhere}\n", `t.yaml:5:18: liveness.heal: "nowhere" is not a heal scope (all, core)`},
 		{"NaN rate", base + "workload: {rate: .nan}\n", "t.yaml:4:18: workload.rate: NaN is not a rate from 0 to 1000000/s (ops per second)"},
 		{"huge rate", base + "workload: {rate: 1e308/s}\n", "t.yaml:4:18: workload.rate: 1e+308 is not a rate from 0 to 1000000/s (ops per second)"},
 		{"zero keys", base + "workload: {keys: 0}\n", "t.yaml:4:18: workload.keys: 0 is not in [1, 1000000]"},
