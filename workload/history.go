@@ -299,7 +299,11 @@ func readOperation(text []byte, next int) (Operation, *jsonl.Error) {
 	dec.DisallowUnknownFields()
 	var j jsonOperation
 	if err := dec.Decode(&j); err != nil {
-		return Operation{}, jsonl.DescribeError("", err)
+		e := jsonl.DescribeError("", err)
+		if e.Col == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			e.Col = len(bytes.TrimRight(text, " \t\r")) + 1 // where the line ends, short of the value
+		}
+		return Operation{}, e
 	}
 	if dec.More() {
 		return Operation{}, &jsonl.Error{Msg: "more than one operation on the line"}
@@ -312,6 +316,10 @@ func readOperation(text []byte, next int) (Operation, *jsonl.Error) {
 		return Operation{}, &jsonl.Error{Msg: fmt.Sprintf("id: %d, want %d (ids number the operations from 0 in order)", j.ID, next)}
 	case j.Client < 0 || j.Client >= MaxClients:
 		return Operation{}, &jsonl.Error{Msg: fmt.Sprintf("client: %d is not a client index (0 to %d)", j.Client, MaxClients-1)}
+	case j.Call < 0:
+		return Operation{}, &jsonl.Error{Msg: fmt.Sprintf("call: %d is negative", j.Call)}
+	case j.Return != nil && *j.Return < j.Call:
+		return Operation{}, &jsonl.Error{Msg: fmt.Sprintf("return: %d is before the call, %d", *j.Return, j.Call)}
 	}
 	return op, nil
 }

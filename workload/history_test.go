@@ -77,13 +77,20 @@ func TestReadJSONNamesTheLineAndField(t *testing.T) {
 	good := `{"id":0,"client":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}` + "\n"
 	for in, want := range map[string]string{
 		good + `{"id":1,"client":100000000,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`: "line 2: client: 100000000 is not a client index (0 to 999)",
-		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 2: seq: want a whole number, 0 or more, got number -4",
+		good + `{"id":1,"seq":-4,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 2, column 16: seq: want a whole number, 0 or more, got number -4",
 		good + "\n\n" + `{"id":0,"kind":"get","key":"k0","call":0,"return":null,"status":"unknown"}`:           "line 4: id: 0, want 1 (ids number the operations from 0 in order)",
+		good + `{"id":1,"kind":"get","key":"k0","call":50,"return":40,"status":"ok"}`:                          "line 2: return: 40 is before the call, 50",
+		good + `{"id":1,"kind":"get","key":"k0","call":-5,"return":null,"status":"unknown"}`:                   "line 2: call: -5 is negative",
+		good + `{"id":1,"kind":"get","key":"k0","ca`:                                                           "line 2, column 36: cut short: the text ends before the value does",
 	} {
 		_, err := ReadJSON(strings.NewReader(in))
 		var lineErr *jsonl.Error
 		require.ErrorAs(t, err, &lineErr)
-		assert.Equal(t, want, fmt.Sprintf("line %d: %s", lineErr.Line, lineErr.Msg))
+		got := fmt.Sprintf("line %d: %s", lineErr.Line, lineErr.Msg)
+		if lineErr.Col > 0 {
+			got = fmt.Sprintf("line %d, column %d: %s", lineErr.Line, lineErr.Col, lineErr.Msg)
+		}
+		assert.Equal(t, want, got)
 	}
 }
 

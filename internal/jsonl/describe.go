@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -22,6 +23,8 @@ func Describe(err error) (col int, msg string) {
 	switch {
 	case errors.As(err, &syntax) && syntax.Error() == "unexpected end of JSON input":
 		return int(syntax.Offset), "cut short: the text ends before the value does"
+	case errors.Is(err, io.ErrUnexpectedEOF): // a json.Decoder's word for the same
+		return 0, "cut short: the text ends before the value does"
 	case errors.As(err, &syntax):
 		return int(syntax.Offset), strings.TrimPrefix(syntax.Error(), "json: ")
 	case errors.As(err, &typ):
