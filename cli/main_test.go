@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -145,6 +146,9 @@ func TestVersionAndProtocols(t *testing.T) {
 	code, out, _ := simrun(t, "version")
 	require.Equal(t, exitPass, code)
 	require.True(t, strings.HasPrefix(out, "simrun "), out)
+	var own bytes.Buffer
+	require.Equal(t, exitPass, Program{Name: "mysim"}.execute(context.Background(), []string{"version"}, &own, io.Discard))
+	require.True(t, strings.HasPrefix(own.String(), "mysim, built on simrun "), own.String())
 	code, out, _ = simrun(t, "protocols")
 	require.Equal(t, exitPass, code)
 	require.Contains(t, out, "raft")

@@ -18,10 +18,15 @@ import (
 var version = "0.1.0-dev"
 
 func (a *app) newVersionCmd() *cobra.Command {
-	return printCmd("version", "Print simrun's version", printVersion)
+	return printCmd("version", "Print simrun's version", func(w io.Writer) { printVersion(w, a.name) })
 }
 
-func printVersion(w io.Writer) {
+// printVersion prints simrun's version, after the program's name when a
+// program of its own is built on simrun's commands (etcdsim, say).
+func printVersion(w io.Writer, program string) {
+	if program != "" && program != "simrun" {
+		fmt.Fprintf(w, "%s, built on ", program)
+	}
 	fmt.Fprintf(w, "simrun %s (%s, %s/%s)%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, vcsSuffix())
 }
 

@@ -305,6 +305,9 @@ func (s Step) validateTime() error {
 	if s.At != 0 {
 		return fieldErr("at", "a repeating step (every) runs from/to, not at")
 	}
+	if s.To == 0 {
+		return fieldErr("to", "missing: a repeating step (every) fires from its from up to its to")
+	}
 	if s.To <= s.From {
 		return fieldErr("to", "window end %v is not after its start %v", s.To, s.From)
 	}

@@ -36,6 +36,8 @@ func TestValidate(t *testing.T) {
 			"window end 2ms is not after its start 5ms"},
 		{"empty window", Step{From: 5 * ms, To: 5 * ms, Every: ms, Heal: "all"}, "to",
 			"window end 5ms is not after its start 5ms"},
+		{"window without its end", Step{Every: ms, Crash: Node(1)}, "to",
+			"missing: a repeating step (every) fires from its from up to its to"},
 		{"window without every", Step{From: 5 * ms, To: 9 * ms, Heal: "all"}, "from",
 			"a window needs every (or use at for a single firing)"},
 		{"at with every", Step{At: ms, To: 9 * ms, Every: ms, Heal: "all"}, "at",

@@ -501,3 +501,11 @@ func TestUnknownKeysAreShownSafely(t *testing.T) {
 		assert.Less(t, len(err.Error()), 1000)
 	}
 }
+
+// TestNameFromAnUnfitFileName: a scenario without a name takes its file's;
+// when that is no scenario name, the error says where the name came from.
+func TestNameFromAnUnfitFileName(t *testing.T) {
+	_, err := Parse("my scen+1.yaml", []byte("protocol: raft\nnodes: 3\nduration: 2s\n"))
+	require.EqualError(t, err, `my scen+1.yaml:1:1: name: missing, and the file's name, "my scen+1", is no scenario name: `+
+		`give one of up to 100 letters, digits, '.', '_' and '-'`)
+}

@@ -37,6 +37,8 @@ func (s *Scenario) validateTop() error {
 	switch {
 	case s.Name == "":
 		return s.Errorf("name", "missing: give the scenario a name")
+	case !namePattern.MatchString(s.Name) && s.src != nil && !s.src.has("name"):
+		return s.Errorf("name", "missing, and the file's name, %q, is no scenario name: give one of up to 100 letters, digits, '.', '_' and '-'", s.Name)
 	case !namePattern.MatchString(s.Name):
 		return s.Errorf("name", "%q: use up to 100 letters, digits, '.', '_' and '-'", s.Name)
 	case s.Protocol == "":
