@@ -462,15 +462,10 @@ func (n *node) recover(st durableState) bool {
 	n.next = n.h + 1
 	if n.primary(n.view) == n.id {
 		n.assignNewView()
-		for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
-			if e := n.at(seq); e.pp.ok && e.pp.view == n.view {
-				if !n.bugs.Has(restartReusesSequenceNumbers) {
-					n.next = max(n.next, seq+1) // not below what the new-view or this primary assigned
-				}
-				if !e.pp.cmd.IsNoop() {
-					n.assigned[e.pp.cmd.Client] = max(n.assigned[e.pp.cmd.Client], e.pp.cmd.Seq)
-				}
-			}
+		next := n.next
+		n.assignLogged() // not below what the new-view or this primary assigned
+		if n.bugs.Has(restartReusesSequenceNumbers) {
+			n.next = next // planted bug: the numbers it logged are assigned again
 		}
 	}
 	n.recovering = true

@@ -365,6 +365,7 @@ func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
 		clear(n.assigned)
 		n.next = n.h + 1
 		n.assignNewView()
+		n.assignLogged()
 		n.announceLeader()
 	}
 	n.acceptNewView()
@@ -387,6 +388,25 @@ func (n *node) assignNewView() {
 		n.next = max(n.next, pp.Seq+1)
 		if !pp.Cmd.IsNoop() {
 			n.assigned[pp.Cmd.Client] = max(n.assigned[pp.Cmd.Client], pp.Cmd.Seq)
+		}
+	}
+}
+
+// assignLogged has the primary count the sequence numbers and requests of
+// the pre-prepares of its view in its log as assigned: it signed them, in
+// this incarnation or before a crash, maybe for a new-view of its own that
+// a crash cut short (its record lost, some of its pre-prepares kept), so
+// signing another pre-prepare for one of their numbers would be
+// equivocation from a correct primary.
+func (n *node) assignLogged() {
+	for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
+		e := n.at(seq)
+		if e == nil || !e.pp.ok || e.pp.view != n.view {
+			continue
+		}
+		n.next = max(n.next, seq+1)
+		if !e.pp.cmd.IsNoop() {
+			n.assigned[e.pp.cmd.Client] = max(n.assigned[e.pp.cmd.Client], e.pp.cmd.Seq)
 		}
 	}
 }

@@ -524,3 +524,51 @@ func TestViewChangeSentOnlyAfterTheViewIsSynced(t *testing.T) {
 	require.Equal(t, uint64(1), n.view, "the restarted replica went back to the view it left")
 	require.True(t, n.changing)
 }
+
+// TestNewPrimaryKeepsToThePrePreparesItLogged: a new primary whose log holds
+// pre-prepares of its view that its new-view does not (it signed them for a
+// new-view of its own that a crash cut short, the new-view's record lost
+// and those entries kept, on a disk that reorders unsynced writes) orders
+// new requests after them. Numbering from the new-view alone, it signed a
+// second pre-prepare for one of their numbers, the equivocation of a
+// correct primary a swarm sweep of pbft-reordered-mid-step caught.
+func TestNewPrimaryKeepsToThePrePreparesItLogged(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig())
+	tn.StartAll()
+	tn.Do(1, func(n *node) {
+		n.startViewChange(1)
+		for seq, cmd := range map[uint64]service.Command{1: cmdA, 2: {Client: 101, Seq: 1, Op: []byte("set b 1")}} {
+			e := n.ensure(seq)
+			e.pp = prePrepare{ok: true, view: 1, digest: cmd.Digest(), cmd: cmd, sig: n.sign(prePrepareDigest(1, seq, cmd.Digest()))}
+			n.writeEntry(seq, e)
+		}
+	})
+	tn.Stabilize()
+	signed := map[uint64][]uint64{} // seq -> digests n1 sent pre-prepares for in view 1
+	tn.Drop = func(e envelope) bool {
+		if pp, ok := e.Msg.(MsgPrePrepare); ok && e.From == 1 && pp.View == 1 {
+			signed[pp.Seq] = append(signed[pp.Seq], pp.Digest)
+		}
+		return false
+	}
+	for _, id := range []sim.NodeID{2, 3} {
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
+	}
+	tn.Stabilize()
+	primary := tn.Node(1)
+	require.Equal(t, uint64(1), primary.view)
+	require.False(t, primary.changing)
+	require.Empty(t, primary.newView.PrePrepares, "nothing prepared: the new-view re-issues nothing")
+	require.Equal(t, uint64(3), primary.next, "new requests go after the numbers it logged")
+	request(tn, 102, 1, "set c 1", 1)
+	tn.Stabilize()
+	tn.Do(1, func(n *node) { n.tickStatus() })
+	tn.Stabilize()
+	for seq, digests := range signed {
+		for _, d := range digests {
+			require.Equal(t, digests[0], d, "seq %d: one pre-prepare per number", seq)
+		}
+	}
+	require.Contains(t, signed, uint64(3), "the new request got number 3")
+	tn.RequireSafe(t)
+}
