@@ -174,6 +174,9 @@ func (in *Injector) Summary() string { return in.counts.String() }
 // need a majority of intact servers to recover what they lost.
 func (in *Injector) Damaged() sim.Members { return in.damaged }
 
+// DownForGood returns the servers down with no restart to come.
+func (in *Injector) DownForGood() sim.Members { return in.forGood }
+
 // TornDisks returns the servers that crashed while their disk tore writes.
 func (in *Injector) TornDisks() sim.Members { return in.torn }
 

@@ -251,3 +251,28 @@ func TestSwarmKeepsStorageFaultsOffServersCrashedForGood(t *testing.T) {
 	require.Contains(t, rep.Swarm, "corrupt: off (no fault budget left: 1 of the 1 faulty servers the protocol tolerates are faulty by design)")
 	require.NotContains(t, rep.Faults, "corruptions=")
 }
+
+// TestBeyondAMinorityOfIntactServers: raft-lost-log-follower corrupts n2's
+// disk and later crashes n1 for good, counting on n2 to recover what it
+// lost first. Under --swarm all, seed 9100074 pauses the leader for most of
+// that time, n2 cannot recover, and no leader can be elected after n1's
+// crash: a progress failure with no majority of intact servers left, which
+// the report says is beyond what a crash-fault protocol tolerates. The
+// scenario as written, n2 recovered, says nothing of it.
+func TestBeyondAMinorityOfIntactServers(t *testing.T) {
+	sc, err := scenarios.ParseFile("../scenarios/raft-lost-log-follower.yaml")
+	require.NoError(t, err)
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: 1})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Empty(t, rep.Beyond)
+
+	sc.Swarm = []string{"all"}
+	rep, err = runner.Run(sc, proto, runner.Options{Seed: 9100074})
+	require.NoError(t, err)
+	require.Equal(t, runner.Liveness, rep.Class, rep.Reason)
+	require.Equal(t, []string{"n2 with a corrupted disk, n1 down for good: 2 of the 3 servers of the configuration, no majority of intact servers left"},
+		rep.Beyond)
+}

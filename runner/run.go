@@ -481,11 +481,11 @@ func (r *run) haltExcused(id sim.NodeID) bool {
 // budget of its own tolerates (Servers.Tolerates): a scenario may go past
 // it on purpose, to show what breaks, and then says so. The servers count
 // once each, whenever they were faulty, so this is an upper bound on the
-// faulty at any one time. A crash-fault protocol declares no budget; the
-// injector keeps corruption below half of its configuration.
+// faulty at any one time. A crash-fault protocol declares no budget: see
+// beyondMinority.
 func (r *run) beyondFaultBudget() []string {
 	if r.tolerates <= 0 {
-		return nil
+		return r.beyondMinority()
 	}
 	var faulty sim.Members
 	var parts []string
@@ -503,6 +503,30 @@ func (r *run) beyondFaultBudget() []string {
 	}
 	return []string{fmt.Sprintf("%s: %d faulty servers over the run, more than the %d the protocol tolerates",
 		strings.Join(parts, ", "), faulty.Len(), r.tolerates)}
+}
+
+// beyondMinority says when, for a crash-fault protocol, the servers of the
+// latest configuration with a disk the faults corrupted and those down for
+// good at the end make half of it or more: no majority of intact servers
+// is left to elect a leader or repair what the corrupted ones lost. The
+// injector never corrupts a disk into such a configuration, but a timeline
+// may crash a server for good after a corruption, counting on the damaged
+// server to recover first (raft-lost-log-follower), and other faults may
+// keep it from recovering in time. A corrupted disk counts until the end,
+// recovered or not, so this is an upper bound.
+func (r *run) beyondMinority() []string {
+	config := r.faults.Members()
+	damaged, down := r.faults.Damaged()&config, r.faults.DownForGood()&config
+	lost := damaged | down
+	if config.Len() <= 1 || damaged == 0 || 2*lost.Len() < config.Len() {
+		return nil
+	}
+	what := damaged.String() + " with a corrupted disk"
+	if down != 0 {
+		what += ", " + down.String() + " down for good"
+	}
+	return []string{fmt.Sprintf("%s: %d of the %d servers of the configuration, no majority of intact servers left",
+		what, lost.Len(), config.Len())}
 }
 
 // faultPlan is the scenario's timeline plus, for a swarm scenario, the
