@@ -509,3 +509,15 @@ func TestNameFromAnUnfitFileName(t *testing.T) {
 	require.EqualError(t, err, `my scen+1.yaml:1:1: name: missing, and the file's name, "my scen+1", is no scenario name: `+
 		`give one of up to 100 letters, digits, '.', '_' and '-'`)
 }
+
+// TestOptionErrorMatchesWholeWordsOnly: an option error points at the key
+// its message names as a whole word, not at a key that is only the start of
+// a longer name in it: with options rate and burst, "rate_limit forbids
+// burst 3" is about burst.
+func TestOptionErrorMatchesWholeWordsOnly(t *testing.T) {
+	require.Equal(t, -1, wordIndex("rate_limit forbids burst 3", "rate"))
+	require.Equal(t, -1, wordIndex("a burst_size of 3", "burst"))
+	require.Equal(t, 19, wordIndex("rate_limit forbids burst 3", "burst"))
+	require.Equal(t, 0, wordIndex("rate 3 with burst", "rate"))
+	require.Equal(t, 6, wordIndex("rates rate", "rate"), "the first whole one")
+}
