@@ -16,19 +16,11 @@ import (
 // alone: simrun's own binary does not know the protocol, so a "go run
 // .../cmd/simrun run" line would only fail with an unknown protocol.
 func TestOwnProtocolFailureOffersOnlyTheGoTestReplay(t *testing.T) {
-	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
-		panic("broken: no servers")
-	}}
-	path := filepath.Join(t.TempDir(), "broken.yaml")
-	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
-		t.Fatal(err)
+	errors := sweepBroken(t)
+	if len(errors) != 1 {
+		t.Fatalf("want the crash reported once, got %q", errors)
 	}
-	ft := &fakeT{TB: t}
-	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(broken))
-	if len(ft.errors) != 1 {
-		t.Fatalf("want the crash reported once, got %q", ft.errors)
-	}
-	msg := ft.errors[0]
+	msg := errors[0]
 	if contains(msg, simtest.DefaultReplay) || contains(msg, " run ") || contains(msg, "--seed") ||
 		!contains(msg, "  replay: SIMRUN_SEED=1 go test -run '^TestOwnProtocolFailureOffersOnlyTheGoTestReplay$'") {
 		t.Fatalf("want only the go test replay:\n%s", msg)

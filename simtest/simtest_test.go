@@ -225,18 +225,10 @@ func TestSameTraceForTwoSeedsIsReported(t *testing.T) {
 // TestFailureMessageKeepsTheReasonsFirstLine: a reason of several lines (a
 // Build's panic with its stack) is cut to its first in the message.
 func TestFailureMessageKeepsTheReasonsFirstLine(t *testing.T) {
-	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
-		panic("broken: no servers")
-	}}
-	path := filepath.Join(t.TempDir(), "broken.yaml")
-	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ft := &fakeT{TB: t}
-	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(broken))
-	if len(ft.errors) != 1 || !contains(ft.errors[0], "seed 1: crash: protocol broken: Build panicked: broken: no servers\n") ||
-		contains(ft.errors[0], "goroutine") {
-		t.Fatalf("want the reason's first line only, got %q", ft.errors)
+	errors := sweepBroken(t)
+	if len(errors) != 1 || !contains(errors[0], "seed 1: crash: protocol broken: Build panicked: broken: no servers\n") ||
+		contains(errors[0], "goroutine") {
+		t.Fatalf("want the reason's first line only, got %q", errors)
 	}
 }
 
@@ -260,4 +252,19 @@ func TestSweepChecksDeterminism(t *testing.T) {
 	if len(reps) != 3 || reps[0].Class.Failed() || len(ft.errors) != 0 {
 		t.Fatalf("want no seed run twice, got %v %q", reps[0].Class, ft.errors)
 	}
+}
+
+// sweepBroken sweeps one seed of a protocol of the test's own whose Build
+// panics, and returns the errors it reported.
+func sweepBroken(t *testing.T) []string {
+	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
+		panic("broken: no servers")
+	}}
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ft := &fakeT{TB: t}
+	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(broken))
+	return ft.errors
 }
