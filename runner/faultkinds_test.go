@@ -276,3 +276,20 @@ func TestBeyondAMinorityOfIntactServers(t *testing.T) {
 	require.Equal(t, []string{"n2 with a corrupted disk, n1 down for good: 2 of the 3 servers of the configuration, no majority of intact servers left"},
 		rep.Beyond)
 }
+
+// TestCoreHealKeepsAnIntactMajority: a core heal takes a minority down for
+// the liveness phase, damaged servers first, but never leaves a core whose
+// intact servers are no majority: under --swarm all, paxos-crash-churn seed
+// 9500158 corrupts n4, a change a leader took keeps n4 from going down, and
+// taking n1 down instead left n4, which rejoins only through the others,
+// and n0 alone, which never converged.
+func TestCoreHealKeepsAnIntactMajority(t *testing.T) {
+	sc, err := scenarios.ParseFile("../scenarios/paxos-crash-churn.yaml")
+	require.NoError(t, err)
+	sc.Swarm = []string{"all"}
+	proto, err := registry.Resolve(sc)
+	require.NoError(t, err)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: 9500158})
+	require.NoError(t, err)
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}

@@ -697,11 +697,28 @@ func (r *run) keepMinorityDown() {
 			return
 		}
 		rest := slices.DeleteFunc(slices.Clone(up), func(id sim.NodeID) bool { return id == members[i] })
-		if r.config.hasMajority(rest, servers) && majorityOfEach(rest, r.faults.Requested()) {
+		if r.config.hasMajority(r.intactFor(rest), servers) && majorityOfEach(rest, r.faults.Requested()) {
 			r.world.Crash(members[i])
 			up = rest
 		}
 	}
+}
+
+// intactFor is, for a crash-fault protocol, the servers of up whose disks no
+// fault damaged or tore: a damaged server that stays up needs a majority of
+// intact ones to recover (a Paxos acceptor that lost its state rejoins
+// through the others, never counting itself), so the core keeps one. When a
+// change a leader took kept the damaged server from going down first, a
+// swarm sweep of paxos-crash-churn once took down an intact one instead and
+// left the damaged server and a single intact one, which never converged. A
+// Byzantine-fault-tolerant protocol's budget counts the damaged among its f
+// already: up as it is.
+func (r *run) intactFor(up []sim.NodeID) []sim.NodeID {
+	if r.tolerates > 0 {
+		return up
+	}
+	lost := r.faults.Damaged() | r.faults.TornDisks()
+	return slices.DeleteFunc(slices.Clone(up), func(id sim.NodeID) bool { return lost.Has(id) })
 }
 
 // majorityOfEach reports whether set holds a majority of each of configs.
