@@ -124,6 +124,9 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 		return badInput("--out: %v", err) // the default path, beside the input, is --out's too
 	}
 	fmt.Fprintf(stdout, "failure     %s (%s)\n", res.Signature, firstLine(res.Report.Reason))
+	if c := res.Report.Class; c == runner.Vacuous || c == runner.Inconclusive {
+		fmt.Fprintf(stdout, "note        a %s run is no failure: the smaller scenario is only one that is %s too (nothing to judge, or no verdict reached)\n", c, c)
+	}
 	fmt.Fprintf(stdout, "before      %s\n", res.Before)
 	fmt.Fprintf(stdout, "after       %s\n", res.After)
 	if res.Interrupted {

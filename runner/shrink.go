@@ -113,14 +113,8 @@ func Shrink(sc *scenarios.Scenario, so ShrinkOptions) (*ShrinkResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch first.Class {
-	case Pass:
+	if !first.Class.Failed() {
 		return nil, fmt.Errorf("seed %d of %s passes: nothing to shrink", so.Seed, sc.Name)
-	case Vacuous, Inconclusive:
-		// Neither is a finding a smaller scenario would keep: removing
-		// what there was to judge keeps a run vacuous, and an event bound
-		// or a checker's budget, not the scenario, made it inconclusive.
-		return nil, fmt.Errorf("seed %d of %s is %s, no failure: nothing to shrink (%s)", so.Seed, sc.Name, first.Class, first.Reason)
 	}
 	s.want, s.limit, s.first = signature(first), first.Events, first
 	s.best, s.bestRep = Pinned(sc, first), first

@@ -92,30 +92,6 @@ func TestShrinkRefusesAPassingSeed(t *testing.T) {
 	require.ErrorContains(t, err, "passes: nothing to shrink")
 }
 
-// TestShrinkRefusesARunWithNoFailure: a vacuous run and one cut short by
-// its event bound are no failures: shrinking them only removes what there
-// was to judge (it once wrote a "minimal" scenario of one event), so the
-// shrinker refuses them and says why.
-func TestShrinkRefusesARunWithNoFailure(t *testing.T) {
-	base := `name: none
-protocol: raft
-nodes: 3
-duration: 1s
-workload: {clients: 2}
-checks: [agreement, linearizable]
-faults:
-  - {at: 0s, partition: {groups: [[0], [1], [2]]}, for: 5s}
-`
-	for extra, want := range map[string]string{
-		"":                  "is vacuous, no failure: nothing to shrink (no client operation succeeded (2 called))",
-		"max_events: 100\n": "is inconclusive, no failure: nothing to shrink (event bound of 100 reached",
-	} {
-		sc, proto := parsed(t, "none.yaml", base+extra)
-		_, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: 1, MaxRuns: 5})
-		require.ErrorContains(t, err, want)
-	}
-}
-
 // TestShrinkReachesTheTargetSizes: with the default budget, the second pass
 // takes planted bugs to the target sizes of issue 12 (at most 3 fault
 // firings and 20 operations), or to what it is known to reach.

@@ -216,6 +216,7 @@ func TestAUserModuleGetsEverything(t *testing.T) {
 		require.Equal(t, 8, code, out)
 		code, out = mysim(t, dir, "shrink", filepath.Join("fail", "primary-backup-silent-seed2"))
 		require.Equal(t, 0, code, out)
+		require.Contains(t, out, "note        a vacuous run is no failure: the smaller scenario is only one that is vacuous too")
 		written := shrunkLine.FindStringSubmatch(out)
 		require.NotNil(t, written, out)
 		require.Contains(t, out, "replay      mysim run ")
