@@ -13,10 +13,13 @@ import (
 )
 
 // searched is a history of one key that only Porcupine's search decides:
-// two puts write one value, so the states the gets read do not name their
-// writes (checkers' decision without a search needs values of their own),
-// and the puts are all in flight at once. Client 0 then puts c0.2 and
-// reads its own older c0.1, which read-your-writes refuses.
+// puts write one of two values, so the states the gets read do not name
+// their writes (checkers' decision without a search needs values of their
+// own), and the puts are all in flight at once. Client 0 then puts c0.2 and
+// reads its own older c0.1, which read-your-writes refuses. Porcupine's time
+// budget is a timer racing the search: with six concurrent puts it once
+// decided the history before a 1ns budget's timer fired, on a loaded
+// machine, so there are a few thousand, more work than any timer's delay.
 func searched() *workload.History {
 	op := func(client int, call, ret sim.Time, kind workload.OpKind, value string) workload.Operation {
 		o := workload.Operation{Client: client, Call: call, Return: ret, Kind: kind, Key: "k", Status: workload.StatusOK}
@@ -28,8 +31,8 @@ func searched() *workload.History {
 		return o
 	}
 	ops := []workload.Operation{op(0, 0, 10, workload.OpPut, "c0.1")}
-	for i := 1; i <= 6; i++ {
-		ops = append(ops, op(i, 5, 100, workload.OpPut, "c9."+strconv.Itoa(min(i, 2))))
+	for i := 1; i <= 3000; i++ {
+		ops = append(ops, op(1+i%(workload.MaxClients-1), 5, 100, workload.OpPut, "c9."+strconv.Itoa(1+i%2)))
 	}
 	return workload.NewHistory(append(ops, op(0, 20, 30, workload.OpPut, "c0.2"), op(0, 40, 50, workload.OpGet, "c0.1"))...)
 }
