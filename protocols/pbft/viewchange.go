@@ -412,7 +412,10 @@ func (n *node) assignLogged() {
 }
 
 // acceptNewView accepts the pre-prepares of the current view's new-view
-// that lie in the window and hold no pre-prepare of this view yet: all of
+// that lie in the window and hold no pre-prepare of this view yet (at the
+// primary, no pre-prepare of another request: one a torn earlier attempt
+// at its new-view logged was never sent, since every send syncs the
+// new-view's record first, and gives way): all of
 // them on entering the view, and on a replica that entered it behind the
 // stable checkpoint, those its window reaches once state transfer moved it
 // (without them the primary, and each backup, would never prepare those
@@ -421,11 +424,12 @@ func (n *node) acceptNewView() {
 	if n.changing || n.newView.View != n.view {
 		return
 	}
+	primary := n.primary(n.view) == n.id
 	for _, pp := range n.newView.PrePrepares {
 		if !n.inWindow(pp.Seq) {
 			continue
 		}
-		if e := n.at(pp.Seq); e != nil && e.pp.ok && e.pp.view >= pp.View {
+		if e := n.at(pp.Seq); e != nil && e.pp.ok && e.pp.view >= pp.View && !(primary && e.pp.view == pp.View && e.pp.digest != pp.Digest) {
 			continue
 		}
 		n.acceptPrePrepare(pp)

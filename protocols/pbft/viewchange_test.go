@@ -572,3 +572,48 @@ func TestNewPrimaryKeepsToThePrePreparesItLogged(t *testing.T) {
 	require.Contains(t, signed, uint64(3), "the new request got number 3")
 	tn.RequireSafe(t)
 }
+
+// TestNewPrimaryTakesItsNewViewOverWhatItLogged: the pre-prepares a torn
+// new-view attempt left in the new primary's log may differ from those of
+// the new-view it then sends (other view changes, other certificates): for
+// the numbers the new-view re-issues, the new-view's stand, at the primary
+// as at the backups, or it would retransmit a second pre-prepare for them.
+func TestNewPrimaryTakesItsNewViewOverWhatItLogged(t *testing.T) {
+	tn := preparedEverywhere(t) // cmdA prepared at number 1 everywhere, committed nowhere
+	tn.Do(1, func(n *node) {
+		n.startViewChange(1)
+		e := n.ensure(1)
+		e.pp = prePrepare{ok: true, view: 1, digest: cmdB.Digest(), cmd: cmdB, sig: n.sign(prePrepareDigest(1, 1, cmdB.Digest()))}
+		n.writeEntry(1, e)
+	})
+	tn.Stabilize()
+	signed := map[uint64][]uint64{} // seq -> digests n1 sent pre-prepares for in view 1
+	tn.Drop = func(e envelope) bool {
+		switch m := e.Msg.(type) {
+		case MsgPrePrepare:
+			if e.From == 1 && m.View == 1 {
+				signed[m.Seq] = append(signed[m.Seq], m.Digest)
+			}
+		case MsgNewView:
+			for _, pp := range m.PrePrepares {
+				signed[pp.Seq] = append(signed[pp.Seq], pp.Digest)
+			}
+		}
+		return false
+	}
+	for _, id := range []sim.NodeID{2, 3} {
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
+	}
+	tn.Stabilize()
+	primary := tn.Node(1)
+	require.Equal(t, uint64(1), primary.view)
+	require.False(t, primary.changing)
+	require.Equal(t, cmdA.Digest(), primary.at(1).pp.digest, "the new-view's pre-prepare, not the one it logged")
+	tn.Do(1, func(n *node) { n.at(1).sentAt = 0; n.retransmit() })
+	tn.Stabilize()
+	require.NotEmpty(t, signed[1])
+	for _, d := range signed[1] {
+		require.Equal(t, cmdA.Digest(), d, "one pre-prepare for number 1")
+	}
+	tn.RequireSafe(t)
+}
