@@ -397,11 +397,13 @@ func (n *node) assignNewView() {
 // this incarnation or before a crash, maybe for a new-view of its own that
 // a crash cut short (its record lost, some of its pre-prepares kept), so
 // signing another pre-prepare for one of their numbers would be
-// equivocation from a correct primary.
+// equivocation from a correct primary. The numbers its new-view re-issues
+// are the new-view's (assignNewView; acceptNewView replaces what a torn
+// attempt logged there), and so are their requests.
 func (n *node) assignLogged() {
 	for seq := n.h + 1; seq <= n.lastSeq(); seq++ {
 		e := n.at(seq)
-		if e == nil || !e.pp.ok || e.pp.view != n.view {
+		if e == nil || !e.pp.ok || e.pp.view != n.view || n.reissued(seq) {
 			continue
 		}
 		n.next = max(n.next, seq+1)
@@ -409,6 +411,13 @@ func (n *node) assignLogged() {
 			n.assigned[e.pp.cmd.Client] = max(n.assigned[e.pp.cmd.Client], e.pp.cmd.Seq)
 		}
 	}
+}
+
+// reissued reports whether the new-view of the current view re-issues seq:
+// its pre-prepares number a run from its stable checkpoint on.
+func (n *node) reissued(seq uint64) bool {
+	pps := n.newView.PrePrepares
+	return n.newView.View == n.view && len(pps) > 0 && seq >= pps[0].Seq && seq <= pps[len(pps)-1].Seq
 }
 
 // acceptNewView accepts the pre-prepares of the current view's new-view
