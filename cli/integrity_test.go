@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -810,21 +812,33 @@ func TestReportOfShards(t *testing.T) {
 }
 
 // TestAwaitInterrupt: the first interrupt stops the command and says what
-// happens then; a command that ends by itself says nothing, and releasing
-// the interrupt's watch ends its context.
+// happens then; a second one quits at once, with the signal; a command that
+// ends by itself says nothing, and releasing the interrupt's watch ends its
+// context.
 func TestAwaitInterrupt(t *testing.T) {
 	var errOut bytes.Buffer
+	var quit []os.Signal
+	quitWith := func(sig os.Signal) { quit = append(quit, sig) }
 	ctx, stop := context.WithCancel(context.Background())
-	interrupts := make(chan os.Signal, 1)
+	interrupts := make(chan os.Signal, 2)
 	interrupts <- os.Interrupt
-	awaitInterrupt(ctx, stop, interrupts, &errOut, "the running seeds finish")
+	released := make(chan struct{})
+	close(released)
+	awaitInterrupt(ctx, stop, interrupts, released, &errOut, "the running seeds finish", quitWith)
 	require.Error(t, ctx.Err(), "the sweep is stopped")
 	require.Equal(t, "stopping: the running seeds finish\n", errOut.String())
+	require.Empty(t, quit, "released before a second interrupt")
+
+	ctx, stop = context.WithCancel(context.Background())
+	interrupts <- syscall.SIGTERM
+	interrupts <- os.Interrupt
+	awaitInterrupt(ctx, stop, interrupts, make(chan struct{}), io.Discard, "", quitWith)
+	require.Equal(t, []os.Signal{os.Interrupt}, quit, "the second interrupt quits, whatever the first was")
 
 	errOut.Reset()
 	ctx, stop = context.WithCancel(context.Background())
 	stop()
-	awaitInterrupt(ctx, stop, make(chan os.Signal, 1), &errOut, "the running seeds finish")
+	awaitInterrupt(ctx, stop, make(chan os.Signal, 1), make(chan struct{}), &errOut, "the running seeds finish", quitWith)
 	require.Empty(t, errOut.String())
 
 	ctx, release := stopOnInterrupt(context.Background(), &errOut, "the running seeds finish")

@@ -120,33 +120,53 @@ func (a *app) newSweepCmd() *cobra.Command {
 
 // stopOnInterrupt returns a context that the first interrupt (Ctrl-C,
 // SIGTERM) cancels, after saying, in what, what happens then; and the
-// function that releases the signals. The interrupt also gives the signals
-// back their default, so that a second Ctrl-C ends the process at once: one
-// run of a long scenario may take minutes.
+// function that releases the signals. A second interrupt ends the process
+// at once (one run of a long scenario may take minutes), as the signal's
+// default action would: restoring that default is not enough, since a
+// program started in the background of a script starts with SIGINT
+// ignored, and would ignore the second one too.
 func stopOnInterrupt(ctx context.Context, stderr io.Writer, what string) (context.Context, func()) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, stop := context.WithCancel(ctx)
-	interrupts := make(chan os.Signal, 1)
+	interrupts := make(chan os.Signal, 2)
+	released := make(chan struct{})
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
-	go awaitInterrupt(ctx, stop, interrupts, stderr, what)
+	go awaitInterrupt(ctx, stop, interrupts, released, stderr, what, quitAtOnce)
 	return ctx, func() {
 		signal.Stop(interrupts)
+		close(released)
 		stop()
 	}
 }
 
 // awaitInterrupt cancels ctx (stop) at the first interrupt, unless ctx ends
+// first, and then calls quit at a second one, unless the watch is released
 // first.
-func awaitInterrupt(ctx context.Context, stop context.CancelFunc, interrupts chan os.Signal, stderr io.Writer, what string) {
+func awaitInterrupt(ctx context.Context, stop context.CancelFunc, interrupts chan os.Signal, released <-chan struct{},
+	stderr io.Writer, what string, quit func(os.Signal)) {
 	select {
 	case <-interrupts:
-		signal.Stop(interrupts)
 		fmt.Fprintln(stderr, "stopping: "+what)
 		stop()
 	case <-ctx.Done():
+		return
 	}
+	select {
+	case sig := <-interrupts:
+		quit(sig)
+	case <-released:
+	}
+}
+
+// quitAtOnce ends the process as the signal would have: with 128 plus its
+// number, the status a shell reports for a process a signal killed.
+func quitAtOnce(sig os.Signal) {
+	if s, ok := sig.(syscall.Signal); ok {
+		os.Exit(128 + int(s))
+	}
+	os.Exit(exitInternal)
 }
 
 func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []string, f sweepFlags) (err error) {
