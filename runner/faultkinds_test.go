@@ -240,13 +240,7 @@ func TestReorderingDisksLoseNothing(t *testing.T) {
 // protocol). Now the swarm leaves corruption off, says why, and the seed
 // passes.
 func TestSwarmKeepsStorageFaultsOffServersCrashedForGood(t *testing.T) {
-	sc, err := scenarios.ParseFile("../scenarios/raft-torn-tail.yaml")
-	require.NoError(t, err)
-	sc.Swarm = []string{"all"}
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: 7400255})
-	require.NoError(t, err)
+	rep := runShipped(t, "raft-torn-tail.yaml", 7400255, "all")
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
 	require.Contains(t, rep.Swarm, "corrupt: off (no fault budget left: 1 of the 1 faulty servers the protocol tolerates are faulty by design)")
 	require.NotContains(t, rep.Faults, "corruptions=")
@@ -260,18 +254,11 @@ func TestSwarmKeepsStorageFaultsOffServersCrashedForGood(t *testing.T) {
 // the report says is beyond what a crash-fault protocol tolerates. The
 // scenario as written, n2 recovered, says nothing of it.
 func TestBeyondAMinorityOfIntactServers(t *testing.T) {
-	sc, err := scenarios.ParseFile("../scenarios/raft-lost-log-follower.yaml")
-	require.NoError(t, err)
-	proto, err := registry.Resolve(sc)
-	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: 1})
-	require.NoError(t, err)
+	rep := runShipped(t, "raft-lost-log-follower.yaml", 1)
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
 	require.Empty(t, rep.Beyond)
 
-	sc.Swarm = []string{"all"}
-	rep, err = runner.Run(sc, proto, runner.Options{Seed: 9100074})
-	require.NoError(t, err)
+	rep = runShipped(t, "raft-lost-log-follower.yaml", 9100074, "all")
 	require.Equal(t, runner.Liveness, rep.Class, rep.Reason)
 	require.Equal(t, []string{"n2 with a corrupted disk, n1 down for good: 2 of the 3 servers of the configuration, no majority of intact servers left"},
 		rep.Beyond)
@@ -284,12 +271,22 @@ func TestBeyondAMinorityOfIntactServers(t *testing.T) {
 // taking n1 down instead left n4, which rejoins only through the others,
 // and n0 alone, which never converged.
 func TestCoreHealKeepsAnIntactMajority(t *testing.T) {
-	sc, err := scenarios.ParseFile("../scenarios/paxos-crash-churn.yaml")
+	rep := runShipped(t, "paxos-crash-churn.yaml", 9500158, "all")
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
+
+// runShipped runs one seed of a shipped scenario, with the swarm kinds
+// given (as --swarm does) or as written.
+func runShipped(t *testing.T, file string, seed uint64, swarm ...string) *runner.Report {
+	t.Helper()
+	sc, err := scenarios.ParseFile("../scenarios/" + file)
 	require.NoError(t, err)
-	sc.Swarm = []string{"all"}
+	if len(swarm) > 0 {
+		sc.Swarm = swarm
+	}
 	proto, err := registry.Resolve(sc)
 	require.NoError(t, err)
-	rep, err := runner.Run(sc, proto, runner.Options{Seed: 9500158})
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: seed})
 	require.NoError(t, err)
-	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	return rep
 }

@@ -544,20 +544,8 @@ func TestNewPrimaryKeepsToThePrePreparesItLogged(t *testing.T) {
 		}
 	})
 	tn.Stabilize()
-	signed := map[uint64][]uint64{} // seq -> digests n1 sent pre-prepares for in view 1
-	tn.Drop = func(e envelope) bool {
-		if pp, ok := e.Msg.(MsgPrePrepare); ok && e.From == 1 && pp.View == 1 {
-			signed[pp.Seq] = append(signed[pp.Seq], pp.Digest)
-		}
-		return false
-	}
-	for _, id := range []sim.NodeID{2, 3} {
-		tn.Do(id, func(n *node) { n.startViewChange(1) })
-	}
-	tn.Stabilize()
+	signed := newPrimaryTakesView1(t, tn)
 	primary := tn.Node(1)
-	require.Equal(t, uint64(1), primary.view)
-	require.False(t, primary.changing)
 	require.Empty(t, primary.newView.PrePrepares, "nothing prepared: the new-view re-issues nothing")
 	require.Equal(t, uint64(3), primary.next, "new requests go after the numbers it logged")
 	request(tn, 102, 1, "set c 1", 1)
@@ -587,7 +575,25 @@ func TestNewPrimaryTakesItsNewViewOverWhatItLogged(t *testing.T) {
 		n.writeEntry(1, e)
 	})
 	tn.Stabilize()
-	signed := map[uint64][]uint64{} // seq -> digests n1 sent pre-prepares for in view 1
+	signed := newPrimaryTakesView1(t, tn)
+	primary := tn.Node(1)
+	require.Equal(t, cmdA.Digest(), primary.at(1).pp.digest, "the new-view's pre-prepare, not the one it logged")
+	tn.Do(1, func(n *node) { n.at(1).sentAt = 0; n.retransmit() })
+	tn.Stabilize()
+	require.NotEmpty(t, signed[1])
+	for _, d := range signed[1] {
+		require.Equal(t, cmdA.Digest(), d, "one pre-prepare for number 1")
+	}
+	tn.RequireSafe(t)
+}
+
+// newPrimaryTakesView1 has n2 and n3 ask for view 1, which n1, changing to
+// it already, then starts as its primary; it returns, by number, the
+// digests of the pre-prepares n1 sends in view 1 from then on, those of its
+// new-view included.
+func newPrimaryTakesView1(t *testing.T, tn *testNet) map[uint64][]uint64 {
+	t.Helper()
+	signed := map[uint64][]uint64{}
 	tn.Drop = func(e envelope) bool {
 		switch m := e.Msg.(type) {
 		case MsgPrePrepare:
@@ -605,15 +611,7 @@ func TestNewPrimaryTakesItsNewViewOverWhatItLogged(t *testing.T) {
 		tn.Do(id, func(n *node) { n.startViewChange(1) })
 	}
 	tn.Stabilize()
-	primary := tn.Node(1)
-	require.Equal(t, uint64(1), primary.view)
-	require.False(t, primary.changing)
-	require.Equal(t, cmdA.Digest(), primary.at(1).pp.digest, "the new-view's pre-prepare, not the one it logged")
-	tn.Do(1, func(n *node) { n.at(1).sentAt = 0; n.retransmit() })
-	tn.Stabilize()
-	require.NotEmpty(t, signed[1])
-	for _, d := range signed[1] {
-		require.Equal(t, cmdA.Digest(), d, "one pre-prepare for number 1")
-	}
-	tn.RequireSafe(t)
+	require.Equal(t, uint64(1), tn.Node(1).view)
+	require.False(t, tn.Node(1).changing)
+	return signed
 }
