@@ -47,9 +47,10 @@ func (in *Injector) staysDown(id sim.NodeID, down Duration) {
 }
 
 // CrashedForGood lists the servers that steps crash by number with no
-// restart, in ID order: faulty by design, like Byzantine ones, so that a
+// down, in ID order: faulty by design, like Byzantine ones, so that a
 // swarm's storage faults keep to what is left of the fault budget
-// (SwarmCluster.Faulty).
+// (SwarmCluster.Faulty). A restart step later in the timeline is not looked
+// for: the count errs towards fewer storage faults.
 func CrashedForGood(steps []Step) []int {
 	var m sim.Members
 	for _, s := range steps {
