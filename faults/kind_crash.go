@@ -1,6 +1,10 @@
 package faults
 
-import "github.com/simrun/simrun/sim"
+import (
+	"slices"
+
+	"github.com/simrun/simrun/sim"
+)
 
 // The crash fault: crash a server (a node, random, the leader), every server
 // at once, or every server in turn; between steps, or inside one (mid_step).
@@ -52,17 +56,14 @@ func (in *Injector) staysDown(id sim.NodeID, down Duration) {
 // (SwarmCluster.Faulty). A restart step later in the timeline is not looked
 // for: the count errs towards fewer storage faults.
 func CrashedForGood(steps []Step) []int {
-	var m sim.Members
+	var ids []int
 	for _, s := range steps {
 		if s.Crash.Kind == TargetNode && s.Down <= 0 {
-			m = m.With(sim.NodeID(s.Crash.Node))
+			ids = append(ids, s.Crash.Node)
 		}
 	}
-	var ids []int
-	for id := range m.All() {
-		ids = append(ids, int(id))
-	}
-	return ids
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // restartAfter is how a crash of step s, recorded at executed[pinned],

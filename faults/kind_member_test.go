@@ -171,3 +171,11 @@ func TestCorruptCountsServersDownForGood(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashedForGoodListsEachServerOnce: the servers crashed by number
+// with no down, in ID order, each once, whatever the cluster's size; a
+// crash with a down, or of a target known only when it fires, is none.
+func TestCrashedForGoodListsEachServerOnce(t *testing.T) {
+	steps := []Step{{Crash: Node(70)}, {Crash: Node(2)}, {At: ms, Crash: Node(2)}, {Crash: Node(1), Down: ms}, {Crash: Leader()}}
+	assert.Equal(t, []int{2, 70}, CrashedForGood(steps))
+}

@@ -548,22 +548,12 @@ func faultPlan(sc *scenarios.Scenario, seed uint64, cluster faults.SwarmCluster)
 // held the entries a crashed server took with it, and no leader could be
 // elected again).
 func faultyByDesign(sc *scenarios.Scenario, byz []ByzantineServer) []int {
-	ids := byzantineInts(byz)
-	for _, id := range faults.CrashedForGood(sc.FaultPlan().Steps) {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
+	ids := faults.CrashedForGood(sc.FaultPlan().Steps)
+	for _, b := range byz {
+		ids = append(ids, int(b.ID))
 	}
-	return ids
-}
-
-// byzantineInts lists the Byzantine servers' IDs for the swarm.
-func byzantineInts(byz []ByzantineServer) []int {
-	out := make([]int, len(byz))
-	for i, b := range byz {
-		out[i] = int(b.ID)
-	}
-	return out
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // Pinned returns sc as a file that replays rep exactly and keeps testing the

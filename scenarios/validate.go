@@ -3,7 +3,6 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -165,7 +164,7 @@ func (s *Scenario) validateFaults() error {
 			if n > int64((faults.MaxSkew-jumped)/skew) {
 				return s.Errorf(at+".clock.skew", "the clock jumps of the scenario, each counted as far as it goes either way, "+
 					"add up to more than %v by this step (%s of %v); a scenario's jumps go at most that far in all, on every clock together",
-					faults.MaxSkew, plural.Of(int(min(n, math.MaxInt32)), "firing"), c.Skew)
+					faults.MaxSkew, plural.Of(n, "firing"), c.Skew)
 			}
 			jumped += faults.Duration(n) * skew
 		}
