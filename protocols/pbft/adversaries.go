@@ -209,14 +209,14 @@ func (b *byzantine) tamperNewView(n *node, nv *MsgNewView, r int) {
 				vcs[i].Stable = CheckpointCert{Seq: vcs[i].Stable.Seq}
 			}
 		}
-		nv.PrePrepares = reissue(n, nv.View, vcs)
+		_, nv.PrePrepares = n.newViewPrePrepares(nv.View, vcs)
 	case r < 5: // its own message, without certificates, in every place: only the duplicate check refuses it
 		own := MsgViewChange{View: nv.View, Replica: n.id, Stable: n.stable}
 		own.Sig = n.sign(viewChangeDigest(&own))
 		for i := range vcs {
 			vcs[i] = own
 		}
-		nv.PrePrepares = reissue(n, nv.View, vcs)
+		_, nv.PrePrepares = n.newViewPrePrepares(nv.View, vcs)
 	case r < 6:
 		vcs[last].View++
 	default: // its own, malformed in one of four ways
@@ -228,18 +228,6 @@ func (b *byzantine) tamperNewView(n *node, nv *MsgNewView, r int) {
 		vcs[i] = b.malformedViewChange(n, own, r-5)
 	}
 	nv.ViewChanges = vcs
-}
-
-// reissue is the O a primary computes from vcs (§4.4), signed by n: the
-// pre-prepares of a new view made of them.
-func reissue(n *node, view uint64, vcs []MsgViewChange) []MsgPrePrepare {
-	stable, cmds := n.computeNewView(vcs)
-	pps := make([]MsgPrePrepare, len(cmds))
-	for i, cmd := range cmds {
-		pps[i] = MsgPrePrepare{View: view, Seq: stable.Seq + 1 + uint64(i), Digest: cmd.Digest(), Cmd: cmd}
-		pps[i].Sig = n.sign(prePrepareDigest(view, pps[i].Seq, pps[i].Digest))
-	}
-	return pps
 }
 
 // sendNewView sends the new-view the primary entered to every backup, each

@@ -172,13 +172,8 @@ func (n *node) maybeNewView() {
 	if len(vcs) < n.newViewQuorum() {
 		return
 	}
-	stable, cmds := n.computeNewView(vcs)
-	nv := MsgNewView{View: n.view, ViewChanges: vcs, PrePrepares: make([]MsgPrePrepare, len(cmds))}
-	for i, cmd := range cmds {
-		pp := MsgPrePrepare{View: n.view, Seq: stable.Seq + 1 + uint64(i), Digest: cmd.Digest(), Cmd: cmd}
-		pp.Sig = n.sign(prePrepareDigest(pp.View, pp.Seq, pp.Digest))
-		nv.PrePrepares[i] = pp
-	}
+	stable, pps := n.newViewPrePrepares(n.view, vcs)
+	nv := MsgNewView{View: n.view, ViewChanges: vcs, PrePrepares: pps}
 	if n.byz != nil {
 		n.byz.forgeNewView(n, &nv)
 	}
@@ -187,6 +182,18 @@ func (n *node) maybeNewView() {
 		return
 	}
 	n.broadcast(nv)
+}
+
+// newViewPrePrepares is the O of a new view made of vcs (§4.4), signed by
+// this replica, and the stable checkpoint it starts from.
+func (n *node) newViewPrePrepares(view uint64, vcs []MsgViewChange) (CheckpointCert, []MsgPrePrepare) {
+	stable, cmds := n.computeNewView(vcs)
+	pps := make([]MsgPrePrepare, len(cmds))
+	for i, cmd := range cmds {
+		pps[i] = MsgPrePrepare{View: view, Seq: stable.Seq + 1 + uint64(i), Digest: cmd.Digest(), Cmd: cmd}
+		pps[i].Sig = n.sign(prePrepareDigest(view, pps[i].Seq, pps[i].Digest))
+	}
+	return stable, pps
 }
 
 // prefers reports whether the new view re-issues certificate c's request
