@@ -41,7 +41,7 @@ func (t *tally) unfinished() string {
 	if missing == 0 {
 		return ""
 	}
-	line := fmt.Sprintf("%s of the range swept %s no result (%s %s", plural.Of(missing, "seed"), hasOrHave(missing), seedOrSeeds(len(first)), joinSeeds(first))
+	line := fmt.Sprintf("%s of the range swept %s no result (%s %s", plural.Of(missing, "seed"), hasOrHave(missing), plural.Noun(len(first), "seed"), joinSeeds(first))
 	if uint64(len(first)) < missing {
 		line += ", ..."
 	}
@@ -115,12 +115,4 @@ func hasOrHave(n uint64) string {
 		return "has"
 	}
 	return "have"
-}
-
-// seedOrSeeds agrees with a list of n seeds.
-func seedOrSeeds(n int) string {
-	if n == 1 {
-		return "seed"
-	}
-	return "seeds"
 }

@@ -9,3 +9,9 @@ func TestOf(t *testing.T) {
 		}
 	}
 }
+
+func TestNoun(t *testing.T) {
+	if Noun(1, "seed") != "seed" || Noun(uint64(3), "seed") != "seeds" || Noun(int64(0), "seed") != "seeds" {
+		t.Error("Noun agrees with its count")
+	}
+}
