@@ -10,7 +10,8 @@ import (
 const NameDurability = "durability"
 
 // Durability fails a run when a server halts (sim.ObsHalt: it found its
-// storage beyond repair) although no fault damaged its disk. A crash loses a
+// storage beyond repair), or finds that it lost state it may have
+// acknowledged (sim.ObsImpaired), although no fault damaged its disk. A crash loses a
 // server's unsynced writes; with torn writes it keeps a prefix of them and
 // tears the last that reaches the disk, which destroys the value that write
 // overwrites in place; with reordered writes it keeps any subset of them
@@ -29,7 +30,7 @@ const NameDurability = "durability"
 // every later halt of that server passes, whatever record it halts on.
 type Durability struct {
 	damaged func(sim.NodeID) bool
-	judged  bool // a server halted
+	judged  bool // a server halted or lost state
 }
 
 // NewDurability returns the durability check. damaged reports, when a server
@@ -41,19 +42,24 @@ func NewDurability(damaged func(sim.NodeID) bool) *Durability {
 	return &Durability{damaged: damaged}
 }
 
-// Judged reports whether a server halted: a run without halts gives the
-// check nothing to judge, and reports leave it out.
+// Judged reports whether a server halted or lost state: a run without
+// either gives the check nothing to judge, and reports leave it out.
 func (d *Durability) Judged() bool { return d.judged }
 
 // Name is the check's name in reports.
 func (d *Durability) Name() string { return NameDurability }
 
-// Kinds limits the check to halts.
-func (d *Durability) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsHalt} }
+// Kinds limits the check to halts and losses.
+func (d *Durability) Kinds() []sim.ObsKind { return []sim.ObsKind{sim.ObsHalt, sim.ObsImpaired} }
 
-// Observe judges one halt.
+// Observe judges one halt or loss.
 func (d *Durability) Observe(at sim.Time, event uint64, o sim.Observation) *Violation {
-	if o.Kind != sim.ObsHalt {
+	what := "halted with its storage beyond repair"
+	switch o.Kind {
+	case sim.ObsHalt:
+	case sim.ObsImpaired:
+		what = "lost state it may have acknowledged"
+	default:
 		return nil
 	}
 	d.judged = true
@@ -61,7 +67,7 @@ func (d *Durability) Observe(at sim.Time, event uint64, o sim.Observation) *Viol
 		return nil
 	}
 	return &Violation{Checker: NameDurability, Event: event, At: at, Node: o.Node,
-		Message: o.Node.String() + " halted with its storage beyond repair (" + o.Text + "), though no fault " +
+		Message: o.Node.String() + " " + what + " (" + o.Text + "), though no fault " +
 			"corrupted its disk: a crash loses unsynced writes, or keeps some of them with one perhaps torn, which a " +
 			"server must recover from"}
 }

@@ -32,3 +32,19 @@ func TestDurabilityJudgesEveryNode(t *testing.T) {
 		require.NotNil(t, d.Observe(1, 1, sim.Observation{Kind: sim.ObsHalt, Node: id, Text: "x"}), "n%d", id)
 	}
 }
+
+// TestDurabilityJudgesLosses: a server that lost state it may have
+// acknowledged (sim.ObsImpaired) passes on a disk a fault corrupted and
+// fails on any other; its repair is not judged.
+func TestDurabilityJudgesLosses(t *testing.T) {
+	d := NewDurability(func(id sim.NodeID) bool { return id == 2 })
+	require.Nil(t, d.Observe(5, 7, sim.Observation{Kind: sim.ObsRepaired, Node: 1}))
+	require.False(t, d.Judged(), "a repair is not a loss")
+	require.Nil(t, d.Observe(5, 8, sim.Observation{Kind: sim.ObsImpaired, Node: 2, Text: "raft: lost entries"}))
+	require.True(t, d.Judged())
+	v := d.Observe(9, 12, sim.Observation{Kind: sim.ObsImpaired, Node: 1, Text: "raft: lost entries"})
+	require.NotNil(t, v)
+	require.Equal(t, "n1 lost state it may have acknowledged (raft: lost entries), though no fault corrupted its "+
+		"disk: a crash loses unsynced writes, or keeps some of them with one perhaps torn, which a server must "+
+		"recover from", v.Message)
+}

@@ -55,6 +55,10 @@ type availability struct {
 	// haltedAt holds, per server, one more than the incarnation in which it
 	// announced its storage beyond repair (sim.ObsHalt); 0 if it has not.
 	haltedAt []uint64
+	// impairedAt holds, per server, one more than the incarnation in which
+	// it announced that it lost state it may have acknowledged
+	// (sim.ObsImpaired) and has not announced its repair since; 0 if none.
+	impairedAt []uint64
 }
 
 // attachAvailability hooks the world's messages if the scenario lists an
@@ -83,26 +87,52 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 }
 
 // announced follows the leader the servers announce, for leaderStruck, and
-// the servers that halt, which healthyMajority leaves out.
+// the servers that halt or are impaired, which healthyMajority leaves out.
 func (a *availability) announced(o sim.Observation) {
-	switch {
-	case o.Kind == sim.ObsLeader && a.correctServer(o.Node):
-		a.leader, a.leaderSince, a.leaderUp = o.Node, a.r.world.Now(), true
-	case o.Kind == sim.ObsHalt && a.correctServer(o.Node):
-		if a.haltedAt == nil {
-			a.haltedAt = make([]uint64, len(a.r.world.Servers()))
-		}
-		a.haltedAt[o.Node] = a.r.world.Incarnation(o.Node) + 1
+	if !a.correctServer(o.Node) {
+		return
 	}
+	switch o.Kind {
+	case sim.ObsLeader:
+		a.leader, a.leaderSince, a.leaderUp = o.Node, a.r.world.Now(), true
+	case sim.ObsHalt:
+		a.mark(&a.haltedAt, o.Node, true)
+	case sim.ObsImpaired, sim.ObsRepaired:
+		a.mark(&a.impairedAt, o.Node, o.Kind == sim.ObsImpaired)
+	}
+}
+
+// mark sets (or clears) server id's entry in a per-incarnation table such as
+// haltedAt: one more than its current incarnation.
+func (a *availability) mark(table *[]uint64, id sim.NodeID, set bool) {
+	if *table == nil {
+		*table = make([]uint64, len(a.r.world.Servers()))
+	}
+	(*table)[id] = 0
+	if set {
+		(*table)[id] = a.r.world.Incarnation(id) + 1
+	}
+}
+
+// inThisIncarnation reports whether server id's entry in table was set in
+// its current incarnation: a restart forgets it.
+func (a *availability) inThisIncarnation(table []uint64, id sim.NodeID) bool {
+	return int(id) < len(table) && table[id] == a.r.world.Incarnation(id)+1
 }
 
 // halted reports whether server id halted in its current incarnation: it
 // is up as far as the kernel knows, but stays out of everything (its
 // storage is beyond repair), so it is no part of a majority that can
 // make progress.
-func (a *availability) halted(id sim.NodeID) bool {
-	return int(id) < len(a.haltedAt) && a.haltedAt[id] == a.r.world.Incarnation(id)+1
-}
+func (a *availability) halted(id sim.NodeID) bool { return a.inThisIncarnation(a.haltedAt, id) }
+
+// impaired reports whether server id lost, in its current incarnation,
+// state it may have acknowledged and still misses it (sim.ObsImpaired): it
+// withholds its vote from candidates that lack what it lost, which the
+// servers up may all lack (a swarm run once stalled three correct Raft
+// servers for seconds, the one that had acknowledged the latest entries
+// having lost them, and the leader that held them down).
+func (a *availability) impaired(id sim.NodeID) bool { return a.inThisIncarnation(a.impairedAt, id) }
 
 // leaderStruck reports whether the announced leader went down or was
 // paused since the last sample, before it had led for a tenth of the
@@ -193,9 +223,11 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 // joint configuration; for a Byzantine-fault-tolerant protocol, a quorum of
 // correct servers: enough) that are up, not paused, not halted, and whose
 // links to each other are neither cut nor clogged either way, or nil if
-// there is none. It starts from every running member and drops the one with
-// the most broken links until the rest are connected: greedy, so it may
-// miss a majority in some shapes, which only makes the check ask less.
+// there is none. An impaired server (sim.ObsImpaired) counts only beside
+// the last announced leader, which can repair it: without one it may be no
+// help electing one. It starts from every running member and drops the one
+// with the most broken links until the rest are connected: greedy, so it
+// may miss a majority in some shapes, which only makes the check ask less.
 func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID
@@ -203,6 +235,9 @@ func (a *availability) healthyMajority() []sim.NodeID {
 		if w.Up(id) && !w.Paused(id) && a.correctServer(id) && !a.halted(id) {
 			set = append(set, id)
 		}
+	}
+	if !slices.Contains(set, a.leader) {
+		set = slices.DeleteFunc(set, a.impaired)
 	}
 	for a.enough(set) {
 		worst, most := -1, 0

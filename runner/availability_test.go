@@ -104,3 +104,36 @@ func TestLeaderStruckOnlyJustAfterItsElection(t *testing.T) {
 	w.Crash(3)
 	require.True(t, a.leaderStruck(), "the correct leader announced last")
 }
+
+// TestImpairedServersCountOnlyBesideTheLeader: a server that lost entries
+// it may have acknowledged (sim.ObsImpaired) withholds its vote from
+// candidates that lack them, so without a leader up among the servers it
+// is no part of a majority that must make progress; beside the announced
+// leader, which can repair it, it is; a restart or its repair
+// (sim.ObsRepaired) ends the exclusion. A swarm sweep reported a Raft stall
+// as a progress failure of correct code: of the three servers up, the one
+// that had acknowledged the latest entries had lost them, and the leader
+// that held them was down.
+func TestImpairedServersCountOnlyBesideTheLeader(t *testing.T) {
+	w := quietWorld(t)
+	a := &availability{r: &run{world: w, config: configView{everyone: true}}, leader: sim.None}
+	ids := func(ns ...sim.NodeID) []sim.NodeID { return ns }
+	w.Crash(0)
+	w.Crash(1)
+	require.Equal(t, ids(2, 3, 4), a.healthyMajority())
+
+	a.announced(sim.Observation{Kind: sim.ObsImpaired, Node: 3})
+	require.Nil(t, a.healthyMajority(), "n3 impaired, no leader: n2 and n4 are no majority")
+	a.announced(sim.Observation{Kind: sim.ObsLeader, Node: 0, Term: 2})
+	require.Nil(t, a.healthyMajority(), "the leader announced is down")
+	a.announced(sim.Observation{Kind: sim.ObsLeader, Node: 4, Term: 3})
+	require.Equal(t, ids(2, 3, 4), a.healthyMajority(), "beside the leader, which can repair it")
+
+	a.leader = sim.None
+	a.announced(sim.Observation{Kind: sim.ObsRepaired, Node: 3})
+	require.Equal(t, ids(2, 3, 4), a.healthyMajority(), "repaired")
+	a.announced(sim.Observation{Kind: sim.ObsImpaired, Node: 3})
+	w.Crash(3)
+	w.Restart(3)
+	require.Equal(t, ids(2, 3, 4), a.healthyMajority(), "a restart forgets it: the server says again what it finds")
+}

@@ -776,7 +776,7 @@ func (r *run) judge() *Report {
 	rep.Class, rep.Reason = Pass, ""
 	for _, v := range r.monitor.Results() {
 		if v.Name == checkers.NameDurability && !r.durability.Judged() {
-			continue // no server halted: nothing was judged, and every run would list it
+			continue // no server halted or lost state: nothing was judged, and every run would list it
 		}
 		rep.Checks = append(rep.Checks, CheckResult{Name: v.Name, Verdict: v.Verdict.String(), Detail: v.Detail})
 	}

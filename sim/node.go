@@ -148,10 +148,23 @@ const (
 	// each. Text describes it ("n0 n1 n2", "n0 n1 n3 joint n0 n1 n2").
 	// Term is the term, ballot or view that proposed it.
 	ObsConfig
+	// ObsImpaired: Node found on its disk that corruption took state it may
+	// have acknowledged (log entries it may have helped commit), and until
+	// it announces ObsRepaired it withholds its vote from candidates that
+	// lack what it lost (Text says what). A leader can repair it, but
+	// without one it may be no help electing one: the entries may be held
+	// only by servers that are down, and the progress check does not count
+	// it toward a majority then. Only a fault that corrupted the disk
+	// excuses it (the durability check).
+	ObsImpaired
+	// ObsRepaired: Node, impaired (ObsImpaired), holds again everything it
+	// had lost.
+	ObsRepaired
 )
 
 var obsNames = [...]string{ObsLeader: "leader", ObsCommit: "commit", ObsApply: "apply",
-	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt", ObsTerm: "term", ObsLead: "lead", ObsConfig: "config"}
+	ObsCall: "call", ObsReturn: "return", ObsNote: "note", ObsHalt: "halt", ObsTerm: "term", ObsLead: "lead", ObsConfig: "config",
+	ObsImpaired: "impaired", ObsRepaired: "repaired"}
 
 // String names the kind as it appears in traces.
 func (k ObsKind) String() string {

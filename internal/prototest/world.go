@@ -95,6 +95,10 @@ type Sweep struct {
 	// Notes counts the servers' notes (sim.ObsNote) over every run, by text:
 	// the report does not keep them.
 	Notes map[string]int
+	// Impaired and Repaired count the servers' announcements that they lost
+	// state they may have acknowledged (sim.ObsImpaired) and that they hold
+	// it again (sim.ObsRepaired), over every run.
+	Impaired, Repaired int
 }
 
 // SweepPassing runs the scenario text with each seed, each run's instances
@@ -106,8 +110,13 @@ func (p CrashFault[C, N]) SweepPassing(t testing.TB, text string, seeds []uint64
 	for _, seed := range seeds {
 		inst := NewInstances[N]()
 		inst.OnObserve = func(o sim.Observation) {
-			if o.Kind == sim.ObsNote {
+			switch o.Kind {
+			case sim.ObsNote:
 				out.Notes[o.Text]++
+			case sim.ObsImpaired:
+				out.Impaired++
+			case sim.ObsRepaired:
+				out.Repaired++
 			}
 		}
 		rep := p.RunPassing(t, inst, text, seed)

@@ -165,7 +165,12 @@
 //     votes as if it still had the entries; it does not campaign, since it
 //     could not vote for itself by that rule; and once a leader has brought
 //     its log back to at least that position, it is an ordinary server again.
-//     A leader that sees a follower reject at or below its match index (the
+//     It announces the loss when it loads (sim.ObsImpaired, which the
+//     durability check allows only on a disk a fault corrupted) and the
+//     recovery (sim.ObsRepaired): while the entries it lost are held only by
+//     servers that are down, no candidate among those up can have its vote,
+//     and the progress check does not count it toward a majority that has
+//     no leader to repair it. A leader that sees a follower reject at or below its match index (the
 //     follower's log shrank) probes it again from where the follower says its
 //     log ends.
 //

@@ -202,6 +202,9 @@ func (n *node) Start(env sim.Env) {
 		return
 	}
 	n.term, n.vote, n.lost, n.log, n.snap = st.hard.term, st.hard.vote, st.hard.lost, st.log, st.snap
+	if n.recovering() {
+		n.announceImpaired()
+	}
 	if st.torn {
 		n.probe(ProbeTornEntryDropped)
 		env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: dropped the torn end of the log, an append a crash cut before it was synced"})
@@ -222,6 +225,16 @@ func (n *node) Start(env sim.Env) {
 	}
 	n.becomeFollower(n.term, sim.None)
 	n.finish()
+}
+
+// announceImpaired tells the runner that the log is short of entries this
+// server may have helped commit (see lost): it votes only for candidates
+// that hold them, which without a leader may be none of those up.
+func (n *node) announceImpaired() {
+	text := sim.TraceLine("raft: corruption cut the log short of entries it may have acknowledged; it votes as if "+
+		"it held them, and does not campaign, until a leader brings them back:").
+		Uint("last", n.lastIndex()).Uint("lost-index", n.lost.index).Uint("lost-term", n.lost.term)
+	n.env.Observe(sim.Observation{Kind: sim.ObsImpaired, Text: string(text)})
 }
 
 // Receive implements sim.Node.

@@ -58,7 +58,7 @@ func (n *node) maybeRecovered() {
 	n.probe(ProbeRecoveredLostEntries)
 	n.lost = logPosition{}
 	n.persistHardState()
-	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "raft: the log is as up-to-date as before the disk lost entries"})
+	n.env.Observe(sim.Observation{Kind: sim.ObsRepaired, Text: "raft: the log is as up-to-date as before the disk lost entries"})
 }
 
 // checkPrev applies the consistency check of Raft §5.3: the entry at PrevIndex

@@ -41,7 +41,8 @@ import (
 //  2. a kept suffix's first entries, if the chunk holding them starts at or
 //     below the snapshot, are written again as a chunk that starts just after
 //     it (the loader deletes the duplicate or a torn copy of it);
-//  3. both copies of the snapshot, then the hard state, and a sync;
+//  3. both copies of the snapshot and a sync, then the hard state and a
+//     sync;
 //  4. the chunks at or below the snapshot are deleted.
 //
 // A torn step 3 leaves the old snapshot (or none) in one copy and the log it
@@ -49,7 +50,14 @@ import (
 // next load. On a disk that reorders writes the syncs order the steps: the
 // snapshot never reaches it before step 1's deletes (a discarded chunk that
 // starts right after the snapshot would load as its continuation), nor step
-// 4's deletes before the snapshot that stands for what they delete.
+// 4's deletes before the snapshot that stands for what they delete, nor the
+// hard state that records the snapshot before a sound copy of it: a first
+// snapshot torn in one copy and lost in the other, under a hard state that
+// records it, would load as a snapshot corruption destroyed (both copies
+// unreadable, and no earlier one), and the server would drop its whole log
+// and take the entries for lost, with no fault to blame (a swarm of
+// raft-reordered-mid-step found it once the durability check judged such
+// losses).
 
 // snapshot is a server's state machine and client sessions after applying
 // every entry up to index (service.Sessions.Snapshot), with that entry's term
@@ -215,8 +223,11 @@ func (n *node) compact(s snapshot, keep bool) {
 		d.Put(logKey(first), encodeChunk(n.entriesFrom(first, last))) // step 2
 	}
 	service.PutCopies(d, encodeSnapshot(s), snapshotKeys[:]...) // step 3
+	// A disk may reorder unsynced writes: the hard state must not record a
+	// snapshot ahead of a sound copy of it, nor the deletes overtake it.
+	d.Sync()
 	n.persistHardState()
-	d.Sync() // a disk may reorder unsynced writes: the deletes must not overtake the snapshot
+	d.Sync()
 	for _, key := range keys {
 		if first, _ := parseLogKey(key); first <= s.index {
 			d.Delete(key) // step 4
