@@ -128,10 +128,12 @@ func (a *availability) halted(id sim.NodeID) bool { return a.inThisIncarnation(a
 
 // impaired reports whether server id lost, in its current incarnation,
 // state it may have acknowledged and still misses it (sim.ObsImpaired): it
-// withholds its vote from candidates that lack what it lost, which the
-// servers up may all lack (a swarm run once stalled three correct Raft
-// servers for seconds, the one that had acknowledged the latest entries
-// having lost them, and the leader that held them down).
+// may be no help electing a leader (a Raft server withholds its vote from
+// candidates that lack what it lost, which the servers up may all lack; a
+// Paxos acceptor neither promises nor accepts until it rejoins). A swarm
+// run once stalled three correct Raft servers for seconds, the one that
+// had acknowledged the latest entries having lost them, and the leader that
+// held them down.
 func (a *availability) impaired(id sim.NodeID) bool { return a.inThisIncarnation(a.impairedAt, id) }
 
 // leaderStruck reports whether the announced leader went down or was

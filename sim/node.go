@@ -149,13 +149,15 @@ const (
 	// Term is the term, ballot or view that proposed it.
 	ObsConfig
 	// ObsImpaired: Node found on its disk that corruption took state it may
-	// have acknowledged (log entries it may have helped commit), and until
-	// it announces ObsRepaired it withholds its vote from candidates that
-	// lack what it lost (Text says what). A leader can repair it, but
-	// without one it may be no help electing one: the entries may be held
-	// only by servers that are down, and the progress check does not count
-	// it toward a majority then. Only a fault that corrupted the disk
-	// excuses it (the durability check).
+	// have acknowledged (Raft: log entries it may have helped commit, whose
+	// lack it then holds against every candidate; Paxos: its promise or
+	// accepted proposals, so that it neither promises nor accepts until it
+	// rejoins), and it is no full member until it announces ObsRepaired
+	// (Text says what). A leader may repair it, but without one it may be no
+	// help electing one (what it lost may be held only by servers that are
+	// down), and the progress check does not count it toward a majority
+	// then. Only a fault that corrupted the disk excuses it (the durability
+	// check).
 	ObsImpaired
 	// ObsRepaired: Node, impaired (ObsImpaired), holds again everything it
 	// had lost.

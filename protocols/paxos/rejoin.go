@@ -29,8 +29,11 @@ import "github.com/simrun/simrun/sim"
 //     once those servers promised. From then on the server's own state is
 //     what it accepted in its new ballot: it is an ordinary server again.
 //
-// A marker on disk (paxos/rejoin) keeps a restart from ending the rejoin
-// early. Rejoining needs a majority of the other servers; a one-server
+// The server announces the loss (sim.ObsImpaired: the durability check
+// allows it only on a disk a fault corrupted, and the progress check does
+// not count a rejoining server toward a majority with no leader) and the
+// rejoin (sim.ObsRepaired). A marker on disk (paxos/rejoin) keeps a restart
+// from ending the rejoin early. Rejoining needs a majority of the other servers; a one-server
 // cluster has none, and a server that lost its only acceptor's state cannot
 // be made safe, so it carries on with what it has.
 
@@ -39,7 +42,7 @@ import "github.com/simrun/simrun/sim"
 // what was lost.
 func (n *node) startRejoin() {
 	n.rejoining = true
-	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: acceptor state lost on disk; rejoining"})
+	n.env.Observe(sim.Observation{Kind: sim.ObsImpaired, Text: "paxos: acceptor state lost on disk; rejoining"})
 }
 
 // finishRejoin ends rejoin mode: this server leads a ballot that a majority
@@ -49,7 +52,7 @@ func (n *node) finishRejoin() {
 	n.rejoining = false
 	n.env.Disk().Delete(rejoinKey)
 	n.dirty = true
-	n.env.Observe(sim.Observation{Kind: sim.ObsNote, Text: "paxos: rejoined"})
+	n.env.Observe(sim.Observation{Kind: sim.ObsRepaired, Text: "paxos: rejoined"})
 }
 
 // repair clears the lost mark of r, now that it holds a fresh acceptance, a

@@ -71,7 +71,7 @@ func TestSafetyAndLivenessUnderFaults(t *testing.T) {
 				}
 			}
 			if tt.rejoins {
-				assert.Positive(t, runs.Notes["paxos: rejoined"], "some server lost state and rejoined")
+				assert.Positive(t, runs.Repaired, "some server lost state and rejoined")
 			}
 		})
 	}
