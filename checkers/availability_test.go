@@ -127,3 +127,25 @@ func TestIsolatedLeaderStallBeforeCutOffDoesNotCount(t *testing.T) {
 	require.Nil(t, lead(600*ms), "500ms: within the bound")
 	require.NotNil(t, lead(601*ms), "501ms cut off, never held since: past the bound")
 }
+
+// A leader that reaches no majority now but did within the protocol's
+// quorum window (LeaderReach.Alone without CutOff) is judged, and its
+// count starts only once the window has run out too.
+func TestIsolatedLeaderCountsFromTheEndOfTheQuorumWindow(t *testing.T) {
+	c := NewIsolatedLeaderCheck()
+	var r LeaderReach
+	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return r })
+	ms := time.Millisecond
+	lead := func(clock time.Duration) *Violation {
+		r.Clock = sim.Time(clock)
+		return c.Observe(r.Clock, uint64(clock/ms), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: 1, Index: 1})
+	}
+	r.Alone = true
+	require.Nil(t, lead(0))
+	require.True(t, c.Judged(), "a leader seen alone was judged")
+	require.Nil(t, lead(900*ms), "reached a majority within the window: no count")
+	r.CutOff = true
+	require.Nil(t, lead(1000*ms), "the window ran out: the count starts")
+	require.Nil(t, lead(1500*ms))
+	require.NotNil(t, lead(1501*ms))
+}

@@ -26,7 +26,10 @@ const NameIsolatedLeader = names.IsolatedLeader
 // (LeaderReach). Reachability is the fault schedule's, not the protocol's: a
 // server counts as unreachable only when it is down or paused, or a link
 // between them is cut or clogged either way, so a lossy link never makes a
-// leader "isolated". Time is the leader's clock, as its timers read it: a
+// leader "isolated"; and a server reached within the protocol's quorum
+// window still counts (followers that crash in turn, each back before the
+// next goes, leave a leader that reaches no majority at any instant but
+// hears from one within every election timeout, as check-quorum asks). Time is the leader's clock, as its timers read it: a
 // clock stepped back holds its timers until it is past where it was, so the
 // check's clock does not go back either; a pause or a slow sync holds them
 // too, so the time it spent held is left out.
@@ -39,7 +42,8 @@ type IsolatedLeaderCheck struct {
 
 // LeaderReach is where a server stands when it acts as leader.
 type LeaderReach struct {
-	CutOff  bool          // it cannot reach a majority of the servers
+	Alone   bool          // it cannot reach a majority of the servers now
+	CutOff  bool          // nor could it within the protocol's quorum window (Alone if none)
 	Clock   sim.Time      // its clock's reading
 	Stalled time.Duration // how long, on its clock, it was held by pauses and slow syncs (sim.World.Stalled)
 }
@@ -89,12 +93,12 @@ func (c *IsolatedLeaderCheck) Observe(at sim.Time, event uint64, o sim.Observati
 		*lead = isolatedLead{seen: true, term: o.Term, inc: o.Index, clock: r.Clock} // a new leadership
 	}
 	lead.clock = max(lead.clock, r.Clock)
+	c.judged = c.judged || r.Alone || r.CutOff
 	switch {
 	case !r.CutOff:
 		lead.cutOff = false
 	case !lead.cutOff:
 		lead.cutOff, lead.since, lead.sinceAt, lead.stalledSince = true, lead.clock, event, r.Stalled
-		c.judged = true
 	default:
 		if led := lead.clock.Sub(lead.since) - (r.Stalled - lead.stalledSince); led > c.Bound {
 			return &Violation{Checker: NameIsolatedLeader, Event: event, At: at, Node: o.Node,

@@ -139,7 +139,8 @@ func buildRaft(c runner.Cluster) (runner.Servers, error) {
 	}
 	cfg.Members = c.Scenario.InitialMembers()
 	factory, err := raft.New(cfg, c.NewStateMachine)
-	return runner.Servers{Factory: factory, Backoff: cfg.ElectionTimeoutMax, ClockDrift: cfg.ClockDrift(), StepDown: cfg.StepDownBound()}, err
+	return runner.Servers{Factory: factory, Backoff: cfg.ElectionTimeoutMax, ClockDrift: cfg.ClockDrift(), StepDown: cfg.StepDownBound(),
+		QuorumWindow: cfg.QuorumWindow()}, err
 }
 
 func buildPaxos(c runner.Cluster) (runner.Servers, error) {

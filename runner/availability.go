@@ -36,7 +36,8 @@ type availability struct {
 	// had then (coreInc, by position).
 	core    []sim.NodeID
 	coreInc []uint64
-	reached []sim.NodeID // reach's scratch
+	reached []sim.NodeID // reach's scratch: the servers reached now
+	recent  []sim.NodeID // and those reached within the quorum window
 	// leader is the server last announced leader (sim.ObsLeader), since
 	// when, and whether it was up and running at the last sample.
 	leader      sim.NodeID
@@ -52,6 +53,10 @@ type availability struct {
 	// what arrives after they were cut apart counts as heard only if it
 	// was sent by then (isolated-leader).
 	spoke []sim.Time
+	// reachedAt holds, per server link (leader*n+peer), the leader's clock
+	// when reach last found the peer reached, or -1: within the protocol's
+	// quorum window (Servers.QuorumWindow) it still counts (isolated-leader).
+	reachedAt []sim.Time
 	// haltedAt holds, per server, one more than the incarnation in which it
 	// announced its storage beyond repair (sim.ObsHalt); 0 if it has not.
 	haltedAt []uint64
@@ -339,15 +344,40 @@ func (a *availability) reach(id sim.NodeID) checkers.LeaderReach {
 	if !a.r.config.knownToMembers() {
 		return r
 	}
-	reached := a.reached[:0]
+	reached, recent := a.reached[:0], a.recent[:0]
 	for _, p := range a.r.config.healthMembers(w.Servers()) {
-		if p == id || w.Up(p) && !w.Paused(p) && !a.severed(id, p) && !a.severed(p, id) || heard != nil && heard[p] {
+		now := p == id || w.Up(p) && !w.Paused(p) && !a.severed(id, p) && !a.severed(p, id) || heard != nil && heard[p]
+		if now {
 			reached = append(reached, p)
 		}
+		if a.reachedWithin(id, p, now, r.Clock) {
+			recent = append(recent, p)
+		}
 	}
-	a.reached = reached
-	r.CutOff = !a.r.config.hasMajority(reached, len(w.Servers()))
+	a.reached, a.recent = reached, recent
+	n := len(w.Servers())
+	r.Alone, r.CutOff = !a.r.config.hasMajority(reached, n), !a.r.config.hasMajority(recent, n)
 	return r
+}
+
+// reachedWithin notes, for leader id at its clock reading clock, whether it
+// reaches peer p now, and reports whether it reached p now or within the
+// protocol's quorum window before (Servers.QuorumWindow).
+func (a *availability) reachedWithin(id, p sim.NodeID, now bool, clock sim.Time) bool {
+	if a.r.window <= 0 {
+		return now
+	}
+	n := len(a.r.world.Servers())
+	if a.reachedAt == nil {
+		a.reachedAt = slices.Repeat([]sim.Time{-1}, n*n)
+	}
+	link := int(id)*n + int(p)
+	if now {
+		a.reachedAt[link] = clock
+		return true
+	}
+	last := a.reachedAt[link]
+	return last >= 0 && clock.Sub(last) < a.r.window
 }
 
 // severed reports whether the link from -> to delivers nothing for now.

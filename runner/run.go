@@ -154,6 +154,15 @@ type Servers struct {
 	// check-quorum): the isolated-leader check's bound. 0: the protocol
 	// promises no such step-down, and a scenario cannot list the check.
 	StepDown time.Duration
+	// QuorumWindow is how recently, on its clock, a leader must have heard
+	// from each server of a majority to go on leading (Raft's check-quorum:
+	// election_timeout_min). The isolated-leader check counts a server the
+	// leader could reach within that window as reached: a leader whose
+	// followers crash and come back in turn, each back before the other
+	// goes, hears from a majority within every window although it never
+	// reaches one at any instant, and rightly leads on. 0: only what the
+	// leader reaches at the instant counts.
+	QuorumWindow time.Duration
 	// ClockDrift, above 0, is what the servers assume of their clocks to stay
 	// correct (a lease's bound): that one runs at most ClockDrift times
 	// faster than another, and none jumps. Swarm mode then draws clock
@@ -331,6 +340,7 @@ type run struct {
 
 	backoff   time.Duration // Servers.Backoff
 	stepDown  time.Duration // Servers.StepDown
+	window    time.Duration // Servers.QuorumWindow
 	tolerates int           // Servers.Tolerates
 	byzantine []ByzantineServer
 	isByz     []bool // by server ID: Byzantine? Made from byzantine at the first lookup (byzantineServer)
@@ -396,7 +406,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 	durability := checkers.NewDurability(func(id sim.NodeID) bool { return r.haltExcused(id) })
 	invs = append(invs, durability)
 	byzIDs := byzantineIDs(byz)
-	r = &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, tolerates: servers.Tolerates,
+	r = &run{sc: sc, opts: opts, world: w, load: load, faults: inj, byzantine: byz, swarm: swarm, options: options, backoff: servers.Backoff, stepDown: servers.StepDown, window: servers.QuorumWindow, tolerates: servers.Tolerates,
 		monitor: checkers.AttachCorrect(w, invs, byzIDs), durability: durability, progress: checkers.NewProgress(byzIDs...), config: initialConfig(sc)}
 	if r.tolerates > 0 {
 		r.monitor.ExcuseSenders(r.faultyByBudget)

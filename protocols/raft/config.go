@@ -161,6 +161,16 @@ func (c Config) StepDownBound() time.Duration {
 	return 2*c.ElectionTimeoutMin + c.HeartbeatInterval
 }
 
+// QuorumWindow is, with CheckQuorum, how recently on its clock a leader
+// must have heard from each server of a majority to go on leading
+// (runner.Servers.QuorumWindow): ElectionTimeoutMin. 0 without CheckQuorum.
+func (c Config) QuorumWindow() time.Duration {
+	if !c.CheckQuorum {
+		return 0
+	}
+	return c.ElectionTimeoutMin
+}
+
 // Bug describes a planted bug: a deliberate deviation from the paper that the
 // simulator's faults and checkers are expected to expose.
 type Bug = service.Bug
