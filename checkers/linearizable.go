@@ -33,8 +33,10 @@ type LinearizabilityResult struct {
 	// Keys is the number of keys (Porcupine partitions) checked.
 	Keys int
 	// Outgrown says an Unknown verdict came from a search that outgrew its
-	// memory bound (searchMemory), not from the timeout: it comes again on
-	// every run of the seed, however long the timeout.
+	// memory bound (searchMemory), not from the time budget: it comes again
+	// on every run of the seed, however long the timeout. (The time budget
+	// is counted in steps, searchSteps, so that it runs out at the same
+	// point on every machine; a longer one allows more.)
 	Outgrown bool
 	// FailedKeys lists, on Fail, the keys whose own sub-history is not
 	// linearizable, sorted.
@@ -80,6 +82,12 @@ func checkLinearizableWithin(h *workload.History, timeout time.Duration, memory 
 			keys = "keys " + strings.Join(r.FailedKeys, ", ") + " have"
 		}
 		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, plural.Of(r.Keys, "key"))
+	case out.gaveUp && out.overworked:
+		r.Verdict = Unknown // the time budget, counted in steps: a larger one may reach a verdict
+		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its search took the %s its share of "+
+			"the %v budget, %v, allows: too many operations in flight at once on one key (%d operations on %s)",
+			out.gaveUpKey, out.gaveUpOps, plural.Of(searchSteps(out.gaveUpBudget), "step"), timeout, out.gaveUpBudget,
+			r.Checked, plural.Of(r.Keys, "key"))
 	case out.gaveUp && out.outgrown:
 		r.Verdict, r.Outgrown = Unknown, true
 		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its search outgrew the %s it may hold: "+
@@ -110,6 +118,9 @@ type keyedHistory struct {
 	// memory is what the searches of one batch of parts may hold
 	// (searchMemory).
 	memory int64
+	// overworked says that a part's search took every step its share of
+	// the time budget allowed (searchSteps), since checkKeys last cleared it.
+	overworked bool
 	// bound is the return given to a write with unknown outcome that a
 	// completed operation observed, by position (observedBy).
 	bound map[int32]int64
@@ -268,7 +279,7 @@ func (r LinearizabilityResult) WriteVisualization(w io.Writer) error {
 	if memory == 0 {
 		memory = searchMemory
 	}
-	_, info := porcupine.CheckOperationsVerbose(meteredKV(ops, memory), ops, r.timeout)
+	_, info := porcupine.CheckOperationsVerbose(meteredKV(ops, memory, r.timeout), ops, r.timeout)
 	sortLinearizations(info.PartialLinearizations())
 	return porcupine.Visualize(kvModel, info, w)
 }

@@ -14,11 +14,13 @@ type keysOutcome struct {
 	gaveUp bool     // a search stopped before any key was found to fail
 	// When it gave up: on which key, with how many operations, the share of
 	// the budget the batch it stopped on had (keyBudget), and whether it
-	// outgrew its memory (searchMemory) rather than ran out of time.
+	// outgrew its memory (searchMemory) or took every step its budget
+	// allowed (searchSteps, overworked too) rather than ran out of time.
 	gaveUpKey    string
 	gaveUpOps    int
 	gaveUpBudget time.Duration
 	outgrown     bool
+	overworked   bool
 }
 
 // checkKeys checks each key's sub-history on its own, one key at a time, and
@@ -40,9 +42,12 @@ type keysOutcome struct {
 // its key if it fails too (as the failing keys were named before: each key
 // checked apart with the whole timeout). Pass and Fail, and the keys named,
 // depend on the wall clock only where Porcupine's own timer stops a search.
-// A batch whose search outgrew its memory (searchMemory) stopped within its
-// time, so the check goes on past it: the verdict is Unknown (outgrown)
-// only if no key fails, nor runs out of time.
+// A batch whose search outgrew its memory (searchMemory), or took the steps
+// its share of the budget allows (searchSteps), stopped within its time, so
+// the check goes on past it: the verdict is Unknown (outgrown) only if no
+// key fails, nor runs out of time. The step count stops a search before
+// Porcupine's timer does on any machine but a very slow one, so Pass, Fail
+// and an outgrown Unknown are the same on every machine.
 func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	var out keysOutcome
 	total := 0
@@ -52,6 +57,7 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	for _, j := range checkOrder(k) {
 		failed := len(out.failed) > 0
 		var budget time.Duration
+		k.overworked = false
 		res, outgrown := k.checkKey(j, func(ops int) time.Duration {
 			budget = timeout
 			if !failed {
@@ -65,7 +71,8 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 		case outgrown && !out.gaveUp:
 			// It spent no more time than its budget: the keys after it
 			// may still fail, and a failure is the verdict.
-			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.outgrown = true, k.keys[j], len(k.ops[j]), true
+			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, true
+			out.overworked = k.overworked
 		case res == porcupine.Unknown && !failed && !outgrown:
 			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, false
 			return out

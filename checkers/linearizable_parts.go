@@ -122,11 +122,16 @@ func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
 // linearization, so a search that fails is settled again without the
 // parts that outgrew (settle).
 func (k *keyedHistory) checkParts(j int, parts []part, budget time.Duration) (res porcupine.CheckResult, outgrown bool) {
-	shares := memoryShares(parts, k.memory)
+	shares := searchShares{memory: sharesByOps(parts, k.memory), steps: sharesByOps(parts, searchSteps(budget))}
 	return settle(len(parts), budget, func(which []int, budget time.Duration) (porcupine.CheckResult, []bool) {
 		return k.search(j, parts, shares, which, budget)
 	})
 }
+
+// searchShares are the parts' shares of memory and steps, by position: fixed
+// for every search of a batch, so that whether a part stays within them
+// does not depend on which other parts a search takes along.
+type searchShares struct{ memory, steps []int64 }
 
 // settle is the verdict on n parts from search, which reports which parts
 // outgrew their memory. Each part outgrows or not, and has a linearization
@@ -167,16 +172,16 @@ func settle(n int, budget time.Duration, search func(which []int, budget time.Du
 	}
 }
 
-// memoryShares shares memory among parts in proportion to their operations
-// (a part's start state counts as one).
-func memoryShares(parts []part, memory int64) []int64 {
+// sharesByOps shares bound (bytes of memory, steps) among parts in
+// proportion to their operations (a part's start state counts as one).
+func sharesByOps(parts []part, bound int64) []int64 {
 	total := int64(0)
 	for _, p := range parts {
 		total += int64(p.to - p.from + 1)
 	}
 	shares := make([]int64, len(parts))
 	for i, p := range parts {
-		shares[i] = max(memory/total*int64(p.to-p.from+1), 1)
+		shares[i] = max(bound/total*int64(p.to-p.from+1), 1)
 	}
 	return shares
 }
@@ -186,7 +191,7 @@ func memoryShares(parts []part, memory int64) []int64 {
 // operation that sets it (called and returned before any of the part's
 // operations), each holding at most its share; outgrown says, by position
 // in which, the parts that did not stay within it.
-func (k *keyedHistory) search(j int, parts []part, shares []int64, which []int, budget time.Duration) (res porcupine.CheckResult, outgrown []bool) {
+func (k *keyedHistory) search(j int, parts []part, shares searchShares, which []int, budget time.Duration) (res porcupine.CheckResult, outgrown []bool) {
 	n := 0
 	for _, i := range which {
 		n += parts[i].to - parts[i].from + 1
@@ -206,7 +211,7 @@ func (k *keyedHistory) search(j int, parts []part, shares []int64, which []int, 
 			op.Input = partInput{at, op.Input}
 			ops = append(ops, op)
 		}
-		meter.limit(at, shares[i], len(ops)-bounds[at])
+		meter.limit(at, shares.memory[i], shares.steps[i], len(ops)-bounds[at])
 	}
 	bounds = append(bounds, len(ops))
 	model := partsModel(meter)
@@ -221,6 +226,7 @@ func (k *keyedHistory) search(j int, parts []part, shares []int64, which []int, 
 	outgrown = make([]bool, len(which))
 	for i := range outgrown {
 		outgrown[i] = meter.outgrown[i].Load()
+		k.overworked = k.overworked || meter.overworked[i].Load()
 	}
 	return res, outgrown
 }

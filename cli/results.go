@@ -72,10 +72,11 @@ func (r *result) replayFlags() string {
 }
 
 // retriable reports whether the result is an inconclusive verdict that
-// depends on the machine: Porcupine's wall-clock budget ran out. Running the
-// seed again (with more time, or on a quieter machine) may reach a verdict;
-// an event bound, a search that outgrew its memory or a stop, by contrast,
-// happens again on every run.
+// --lin-timeout decides: Porcupine's budget ran out (counted in its steps,
+// or on a very slow machine its wall-clock timer). Running the seed again
+// with a larger --lin-timeout may reach a verdict; an event bound, a search
+// that outgrew its memory or a stop, by contrast, happens again on every
+// run.
 func (r *result) retriable() bool {
 	if r.Class != runner.Inconclusive {
 		return false

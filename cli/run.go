@@ -92,7 +92,7 @@ func (a *app) newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"wall-clock budget of the linearizability checker; past it the verdict is unknown")
+		"budget of the linearizability checker, counted in search steps (500,000 a second) so that it runs out alike on every machine; past it the verdict is unknown")
 	cmd.Flags().BoolVar(&f.twice, "check-determinism", false,
 		"run the seed twice and compare the traces event by event; a difference is shown at its first event and exits 7")
 	f.keep.addFlags(cmd)

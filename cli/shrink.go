@@ -60,7 +60,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.out, "out", "", "where to write the shrunk scenario (default: <name>-shrunk-seed<N>.yaml beside the input)")
 	cmd.Flags().IntVar(&f.maxRuns, "max-runs", runner.DefaultShrinkRuns, "how many runs shrinking may spend")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"wall-clock budget of the linearizability checker per run")
+		"budget of the linearizability checker per run, counted in search steps (500,000 a second)")
 	return cmd
 }
 

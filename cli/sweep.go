@@ -106,7 +106,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario or of another build, kept apart (the same scenario and build continue anyway)")
 	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"wall-clock budget of the linearizability checker per seed; seeds that ran out of it run again when the command is run again")
+		"budget of the linearizability checker per seed, counted in search steps (500,000 a second) so that it runs out alike on every machine; seeds that ran out of it run again when the command is run again")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds: all, or "+strings.Join(faults.SwarmKinds, ", "))
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", runner.DefaultRecheckEvery, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")

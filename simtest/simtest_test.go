@@ -77,9 +77,9 @@ func TestRaftSurvivesRandomFaultTimelines(t *testing.T) {
 		seed := rapid.Uint64Range(1, 1<<32).Draw(rt, "seed")
 		rep := simtest.Run(t, sc, seed)
 		if rep.Class == runner.Inconclusive {
-			// The history check ran out of its wall-clock budget (a long
-			// single-key history on a loaded machine): no verdict about
-			// Raft either way, so this draw proves nothing.
+			// The history check ran out of its budget (a long single-key
+			// history): no verdict about Raft either way, so this draw
+			// proves nothing.
 			rt.Skipf("inconclusive: %s", rep.Reason)
 		}
 		if rep.Class == runner.Vacuous {
