@@ -39,6 +39,23 @@ var corruptKind = targetKind(func(s *Step) *Target { return &s.Corrupt }, anySer
 	fire: (*Injector).corrupt,
 })
 
+// CorruptedByDesign lists the servers whose disks steps corrupt by number,
+// in ID order: faulty by design, as the servers CrashedForGood are, so that
+// a swarm's storage faults strike none beside them past the fault budget (a
+// swarm once tore the writes of a second PBFT replica of four beside the
+// one its timeline corrupts, and two faulty replicas committed different
+// requests).
+func CorruptedByDesign(steps []Step) []int {
+	var ids []int
+	for _, s := range steps {
+		if s.Corrupt.Kind == TargetNode {
+			ids = append(ids, s.Corrupt.Node)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // drawCorrupt strikes a random server; the swarm narrows it to its victims.
 func drawCorrupt(*sim.Rand, int, Duration) Step { return Step{Corrupt: Random()} }
 

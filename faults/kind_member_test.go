@@ -179,3 +179,11 @@ func TestCrashedForGoodListsEachServerOnce(t *testing.T) {
 	steps := []Step{{Crash: Node(70)}, {Crash: Node(2)}, {At: ms, Crash: Node(2)}, {Crash: Node(1), Down: ms}, {Crash: Leader()}}
 	assert.Equal(t, []int{2, 70}, CrashedForGood(steps))
 }
+
+// TestCorruptedByDesignListsEachServerOnce: the servers whose disks steps
+// corrupt by number, in ID order, each once; a corrupt of a target known
+// only when it fires is none.
+func TestCorruptedByDesignListsEachServerOnce(t *testing.T) {
+	steps := []Step{{Corrupt: Node(3)}, {At: ms, Corrupt: Node(3)}, {Corrupt: Node(1)}, {Corrupt: Random()}, {Corrupt: Leader()}, {Crash: Node(2)}}
+	assert.Equal(t, []int{1, 3}, CorruptedByDesign(steps))
+}

@@ -95,9 +95,10 @@ type SwarmCluster struct {
 	// Byzantine-fault-tolerant protocol of 3f+1. Zero means a minority,
 	// (Servers-1)/2, as for a crash-fault-tolerant protocol.
 	Tolerates int
-	// Faulty lists the servers already faulty by design (Byzantine, or
-	// crashed for good by the timeline: CrashedForGood): they use up the
-	// budget first, and storage faults strike the others.
+	// Faulty lists the servers already faulty by design (Byzantine, crashed
+	// for good by the timeline, CrashedForGood, or with disks it corrupts,
+	// CorruptedByDesign): they use up the budget first, and storage faults
+	// strike the others.
 	Faulty []int
 	// Reconfigurable says the protocol changes its membership on request
 	// (sim.ChangeMembers): only then does the membership kind draw steps.

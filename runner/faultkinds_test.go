@@ -253,6 +253,20 @@ func TestSwarmKeepsStorageFaultsOffServersCrashedForGood(t *testing.T) {
 	require.NotContains(t, rep.Faults, "corruptions=")
 }
 
+// TestSwarmKeepsStorageFaultsOffServersCorruptedByDesign: a server whose
+// disk the timeline corrupts is faulty by design too. pbft-corrupt-restarts
+// corrupts n3 over and over, all of PBFT's budget of one; under --swarm all,
+// seed 10300006 also tore the writes of n2, and the two faulty replicas of
+// four let n0 and n2 commit different requests at one sequence number. Now
+// the swarm leaves both storage faults off n2, says why, and the seed
+// passes.
+func TestSwarmKeepsStorageFaultsOffServersCorruptedByDesign(t *testing.T) {
+	rep := runShipped(t, "pbft-corrupt-restarts.yaml", 10300006, "all")
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+	require.Contains(t, rep.Swarm, "corrupt: off (no fault budget left: 1 of the 1 faulty servers the protocol tolerates are faulty by design)")
+	require.Empty(t, rep.Beyond)
+}
+
 // TestBeyondAMinorityOfIntactServers: raft-lost-log-follower corrupts n2's
 // disk and later crashes n1 for good, counting on n2 to recover what it
 // lost first. Under --swarm all, seed 9100074 pauses the leader for most of

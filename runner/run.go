@@ -552,13 +552,14 @@ func faultPlan(sc *scenarios.Scenario, seed uint64, cluster faults.SwarmCluster)
 }
 
 // faultyByDesign lists, for the swarm's fault budget, the servers faulty
-// whatever it draws: the Byzantine ones and those the timeline crashes for
-// good. Damaging the storage of another on top of them would go beyond what
-// the protocol tolerates (a swarm sweep once corrupted the one disk that
-// held the entries a crashed server took with it, and no leader could be
-// elected again).
+// whatever it draws: the Byzantine ones, those the timeline crashes for
+// good and those whose disks it corrupts. Damaging the storage of another
+// on top of them would go beyond what the protocol tolerates (a swarm sweep
+// once corrupted the one disk that held the entries a crashed server took
+// with it, and no leader could be elected again).
 func faultyByDesign(sc *scenarios.Scenario, byz []ByzantineServer) []int {
-	ids := faults.CrashedForGood(sc.FaultPlan().Steps)
+	steps := sc.FaultPlan().Steps
+	ids := append(faults.CrashedForGood(steps), faults.CorruptedByDesign(steps)...)
 	for _, b := range byz {
 		ids = append(ids, int(b.ID))
 	}
