@@ -123,7 +123,7 @@ func TestRerunRetriesInconclusiveSeeds(t *testing.T) {
 
 	code, stdout, errOut = simrun(t, sweep...)
 	require.Equal(t, exitPass, code, stdout+errOut)
-	require.Contains(t, stdout, "3 inconclusive seeds retried with --lin-timeout 20s: 3 reached a verdict")
+	require.Contains(t, stdout, "3 inconclusive seeds retried with --lin-timeout 40s: 3 reached a verdict")
 	require.Regexp(t, `pass +3\n`, stdout)
 	require.NotContains(t, stdout, "inconclusive  ")
 	require.NoDirExists(t, stale, "stale artifacts of a seed that now passes")
