@@ -82,11 +82,11 @@ func checkLinearizableWithin(h *workload.History, timeout time.Duration, memory 
 			keys = "keys " + strings.Join(r.FailedKeys, ", ") + " have"
 		}
 		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, plural.Of(r.Keys, "key"))
-	case out.gaveUp && out.overworked:
+	case out.gaveUp && out.overworked > 0:
 		r.Verdict = Unknown // the time budget, counted in steps: a larger one may reach a verdict
 		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its search took the %s its share of "+
 			"the %v budget, %v, allows: too many operations in flight at once on one key (%d operations on %s)",
-			out.gaveUpKey, out.gaveUpOps, plural.Of(searchSteps(out.gaveUpBudget), "step"), timeout, out.gaveUpBudget,
+			out.gaveUpKey, out.gaveUpOps, plural.Of(searchSteps(out.overworked), "step"), timeout, out.overworked,
 			r.Checked, plural.Of(r.Keys, "key"))
 	case out.gaveUp && out.outgrown:
 		r.Verdict, r.Outgrown = Unknown, true
@@ -118,9 +118,10 @@ type keyedHistory struct {
 	// memory is what the searches of one batch of parts may hold
 	// (searchMemory).
 	memory int64
-	// overworked says that a part's search took every step its share of
-	// the time budget allowed (searchSteps), since checkKeys last cleared it.
-	overworked bool
+	// overworked is, once a part's search took every step its share of the
+	// time budget allowed (searchSteps), its batch's budget; 0 until then
+	// (checkKeys clears it for each key).
+	overworked time.Duration
 	// bound is the return given to a write with unknown outcome that a
 	// completed operation observed, by position (observedBy).
 	bound map[int32]int64

@@ -15,12 +15,13 @@ type keysOutcome struct {
 	// When it gave up: on which key, with how many operations, the share of
 	// the budget the batch it stopped on had (keyBudget), and whether it
 	// outgrew its memory (searchMemory) or took every step its budget
-	// allowed (searchSteps, overworked too) rather than ran out of time.
+	// allowed (searchSteps; overworked is then that batch's budget) rather
+	// than ran out of time.
 	gaveUpKey    string
 	gaveUpOps    int
 	gaveUpBudget time.Duration
 	outgrown     bool
-	overworked   bool
+	overworked   time.Duration
 }
 
 // checkKeys checks each key's sub-history on its own, one key at a time, and
@@ -57,7 +58,7 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 	for _, j := range checkOrder(k) {
 		failed := len(out.failed) > 0
 		var budget time.Duration
-		k.overworked = false
+		k.overworked = 0
 		res, outgrown := k.checkKey(j, func(ops int) time.Duration {
 			budget = timeout
 			if !failed {
@@ -71,7 +72,7 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 		case outgrown && !out.gaveUp:
 			// It spent no more time than its budget: the keys after it
 			// may still fail, and a failure is the verdict.
-			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, true
+			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.outgrown = true, k.keys[j], len(k.ops[j]), true
 			out.overworked = k.overworked
 		case res == porcupine.Unknown && !failed && !outgrown:
 			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, false

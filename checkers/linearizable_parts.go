@@ -122,16 +122,20 @@ func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
 // linearization, so a search that fails is settled again without the
 // parts that outgrew (settle).
 func (k *keyedHistory) checkParts(j int, parts []part, budget time.Duration) (res porcupine.CheckResult, outgrown bool) {
-	shares := searchShares{memory: sharesByOps(parts, k.memory), steps: sharesByOps(parts, searchSteps(budget))}
+	shares := searchShares{memory: sharesByOps(parts, k.memory), steps: sharesByOps(parts, searchSteps(budget)), budget: budget}
 	return settle(len(parts), budget, func(which []int, budget time.Duration) (porcupine.CheckResult, []bool) {
 		return k.search(j, parts, shares, which, budget)
 	})
 }
 
-// searchShares are the parts' shares of memory and steps, by position: fixed
-// for every search of a batch, so that whether a part stays within them
-// does not depend on which other parts a search takes along.
-type searchShares struct{ memory, steps []int64 }
+// searchShares are the parts' shares of memory and steps, by position, and
+// the batch's time budget the steps come from: fixed for every search of a
+// batch, so that whether a part stays within them does not depend on which
+// other parts a search takes along.
+type searchShares struct {
+	memory, steps []int64
+	budget        time.Duration
+}
 
 // settle is the verdict on n parts from search, which reports which parts
 // outgrew their memory. Each part outgrows or not, and has a linearization
@@ -226,7 +230,9 @@ func (k *keyedHistory) search(j int, parts []part, shares searchShares, which []
 	outgrown = make([]bool, len(which))
 	for i := range outgrown {
 		outgrown[i] = meter.outgrown[i].Load()
-		k.overworked = k.overworked || meter.overworked[i].Load()
+		if meter.overworked[i].Load() && k.overworked == 0 {
+			k.overworked = shares.budget
+		}
 	}
 	return res, outgrown
 }

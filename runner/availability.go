@@ -243,9 +243,17 @@ func (a *availability) healthyMajority() []sim.NodeID {
 			set = append(set, id)
 		}
 	}
-	if !slices.Contains(set, a.leader) {
-		set = slices.DeleteFunc(set, a.impaired)
+	set = a.connected(set)
+	if set != nil && !slices.Contains(set, a.leader) && slices.ContainsFunc(set, a.impaired) {
+		set = a.connected(slices.DeleteFunc(set, a.impaired)) // no leader among them to repair them
 	}
+	return set
+}
+
+// connected drops from set the server with the most broken links until the
+// rest are connected both ways, and returns them if they are still enough
+// to make progress, or nil.
+func (a *availability) connected(set []sim.NodeID) []sim.NodeID {
 	for a.enough(set) {
 		worst, most := -1, 0
 		for i, x := range set {
