@@ -112,14 +112,8 @@ func TestIsolatedLeader(t *testing.T) {
 // it was cut off is left out of how long it led cut off: a pause earlier in
 // its life, while it was connected, buys it nothing.
 func TestIsolatedLeaderStallBeforeCutOffDoesNotCount(t *testing.T) {
-	c := NewIsolatedLeaderCheck()
-	var r LeaderReach
-	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return r })
+	_, r, lead := oneLeadership()
 	ms := time.Millisecond
-	lead := func(clock time.Duration) *Violation {
-		r.Clock = sim.Time(clock)
-		return c.Observe(r.Clock, uint64(clock/ms), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: 1, Index: 1})
-	}
 	r.Stalled = 300 * ms // held for 300ms earlier, while connected
 	require.Nil(t, lead(0))
 	r.CutOff = true
@@ -132,14 +126,8 @@ func TestIsolatedLeaderStallBeforeCutOffDoesNotCount(t *testing.T) {
 // quorum window (LeaderReach.Alone without CutOff) is judged, and its
 // count starts only once the window has run out too.
 func TestIsolatedLeaderCountsFromTheEndOfTheQuorumWindow(t *testing.T) {
-	c := NewIsolatedLeaderCheck()
-	var r LeaderReach
-	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return r })
+	c, r, lead := oneLeadership()
 	ms := time.Millisecond
-	lead := func(clock time.Duration) *Violation {
-		r.Clock = sim.Time(clock)
-		return c.Observe(r.Clock, uint64(clock/ms), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: 1, Index: 1})
-	}
 	r.Alone = true
 	require.Nil(t, lead(0))
 	require.True(t, c.Judged(), "a leader seen alone was judged")
@@ -148,4 +136,18 @@ func TestIsolatedLeaderCountsFromTheEndOfTheQuorumWindow(t *testing.T) {
 	require.Nil(t, lead(1000*ms), "the window ran out: the count starts")
 	require.Nil(t, lead(1500*ms))
 	require.NotNil(t, lead(1501*ms))
+}
+
+// oneLeadership returns an isolated-leader check with a 500ms bound, the
+// reach it reads, and lead, which has n0 act as the leader of term 1 in its
+// first incarnation at a clock reading.
+func oneLeadership() (*IsolatedLeaderCheck, *LeaderReach, func(clock time.Duration) *Violation) {
+	c := NewIsolatedLeaderCheck()
+	r := &LeaderReach{}
+	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return *r })
+	lead := func(clock time.Duration) *Violation {
+		r.Clock = sim.Time(clock)
+		return c.Observe(r.Clock, uint64(clock/time.Millisecond), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: 1, Index: 1})
+	}
+	return c, r, lead
 }
