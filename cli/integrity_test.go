@@ -761,8 +761,10 @@ func TestResumeWritesArtifactsThatCouldNotBeWritten(t *testing.T) {
 }
 
 // TestSummarySaysWhatWasCheckedForDeterminism: the summary counts the
-// seeds --check-determinism ran twice, and says so when the sweep ran none
-// of its sample (every seed was finished before).
+// seeds --check-determinism ran twice, those an earlier sweep of the range
+// ran twice included (a resumed sweep's summary once dropped them), and
+// says so when no seed of the range was run twice although the flag asks
+// for it (every seed was finished before, unchecked).
 func TestSummarySaysWhatWasCheckedForDeterminism(t *testing.T) {
 	scenario, out := writeScenario(t), t.TempDir()
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=2", "--out", out)
@@ -770,10 +772,17 @@ func TestSummarySaysWhatWasCheckedForDeterminism(t *testing.T) {
 	require.Contains(t, stdout, "determinism 2 seeds run twice and their trace hashes compared")
 	code, stdout, errOut = simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=2", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
-	require.Contains(t, stdout, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs")
-	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "4", "--out", out)
+	require.Contains(t, stdout, "determinism 2 seeds run twice (2 by an earlier sweep) and their trace hashes compared")
+	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "6", "--check-determinism=0", "--out", out)
 	require.Equal(t, exitPass, code)
-	require.NotContains(t, stdout, "determinism")
+	require.Contains(t, stdout, "determinism 2 seeds run twice (2 by an earlier sweep)", "seeds 5 and 6 ran once")
+
+	unchecked := t.TempDir()
+	code, _, _ = simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=0", "--out", unchecked)
+	require.Equal(t, exitPass, code)
+	code, stdout, _ = simrun(t, "sweep", scenario, "--seeds", "4", "--check-determinism=2", "--out", unchecked)
+	require.Equal(t, exitPass, code)
+	require.Contains(t, stdout, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs")
 
 	// Every shard of a fanned-out sweep checks some of its own seeds: with
 	// 4 shards and one seed in 5, shard 1 (seeds 2, 6, ..., 38) checks 2

@@ -416,13 +416,16 @@ type sweepRun struct {
 	rewrite      map[uint64]bool // failing seeds whose artifacts an earlier sweep did not write
 	rewritten    int
 	rechecked    int // seeds run twice by --check-determinism in this sweep
-	prog         *progress
-	budget       *artifactBudget
-	skipped      int   // failing seeds left without artifacts by --max-artifacts
-	loadErr      error // a run could not be built
-	writeErr     error // results.jsonl could not be written
-	lost         int   // results not recorded after writeErr
-	leftWithout  int   // failing seeds an earlier sweep left without artifacts, and this one too
+	// recheckedBefore counts the seeds an earlier sweep finished, and this
+	// one does not run again, that were run twice then.
+	recheckedBefore int
+	prog            *progress
+	budget          *artifactBudget
+	skipped         int   // failing seeds left without artifacts by --max-artifacts
+	loadErr         error // a run could not be built
+	writeErr        error // results.jsonl could not be written
+	lost            int   // results not recorded after writeErr
+	leftWithout     int   // failing seeds an earlier sweep left without artifacts, and this one too
 	// lostFailures names the failing seeds among the lost results, and
 	// lostCode is the gravest exit code among them: a verdict found must
 	// not hide behind the write error.
@@ -458,6 +461,9 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 			without = append(without, seed)
 		default:
 			done[seed] = true
+			if e.rechecked {
+				s.recheckedBefore++
+			}
 		}
 	}
 	slices.Sort(without)
@@ -570,8 +576,13 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 			plural.Of(s.retried, "inconclusive seed"), s.f.linTimeout, s.resolved)
 	}
 	switch {
-	case s.rechecked > 0:
-		fmt.Fprintf(w, "determinism %s run twice and their trace hashes compared (a mismatch is a nondeterministic seed)\n", plural.Of(s.rechecked, "seed"))
+	case s.rechecked+s.recheckedBefore > 0:
+		before := ""
+		if s.recheckedBefore > 0 {
+			before = fmt.Sprintf(" (%d by an earlier sweep)", s.recheckedBefore)
+		}
+		fmt.Fprintf(w, "determinism %s run twice%s and their trace hashes compared (a mismatch is a nondeterministic seed)\n",
+			plural.Of(s.rechecked+s.recheckedBefore, "seed"), before)
 	case s.f.recheck > 0 && s.f.recheckSet:
 		fmt.Fprintf(w, "determinism no seed run twice: --check-determinism checks only the seeds a sweep runs, and this one ran none of its sample (one seed in %d of the shard's; finished seeds are not run again: sweep them into another --out to check them)\n", s.f.recheck)
 	}

@@ -91,6 +91,9 @@ type entry struct {
 	events uint64
 	full   *result  // nil for a pass
 	fired  []uint64 // the probes that fired, a set of probeTable numbers
+	// rechecked: a sweep ran the seed twice and compared trace hashes
+	// (--check-determinism), in this result or one combined with it.
+	rechecked bool
 }
 
 // retriable reports whether the seed's verdict is a Porcupine timeout.
@@ -115,12 +118,13 @@ func (t *tally) add(r result) {
 		t.ranges[*r.Swept] = true
 	}
 	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), file: t.file, wall: r.WallTime,
-		sim: r.SimTime, events: r.Events, fired: t.probeNames.set(r.Probes)}
+		sim: r.SimTime, events: r.Events, fired: t.probeNames.set(r.Probes), rechecked: r.Rechecked}
 	if r.Class.Failed() {
 		e.full = &r
 	}
 	if prev, ok := t.bySeed[r.Seed]; ok && (prev.file != e.file || prev.build == e.build) {
 		e = t.combine(prev, e)
+		e.rechecked = prev.rechecked || r.Rechecked
 	}
 	t.bySeed[r.Seed] = e
 }
