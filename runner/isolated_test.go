@@ -160,20 +160,11 @@ protocol_options: {check_quorum: true, heartbeat_interval: 50ms, election_timeou
 // cut (a pre-vote request) still counts for nothing: its sender hears
 // nothing from the leader.
 func TestIsolatedLeaderCountsLateAnswersOverAOneWayCut(t *testing.T) {
-	sc, proto := parsed(t, "one-way-late.yaml", `protocol: raft
-nodes: 3
-duration: 6s
-network:
-  latency: {min: 1ms, max: 5ms}
-workload: {clients: 2, keys: 4, think_time: 10ms, timeout: 1s, retry_interval: 100ms}
-faults:
-  - {at: 1s, transfer: 0}
+	sc, proto := preVoteCheckQuorum(t, "one-way-late.yaml", 3, `  - {at: 1s, transfer: 0}
   - {at: 2900ms, link: {from: 1, to: 0, latency: {min: 300ms, max: 400ms}}, for: 2s}
   - {at: 3s, cut: {from: 0, to: 1}, for: 1500ms}
   - {at: 3s, cut: {from: 0, to: 2}, for: 1500ms}
   - {at: 3s, partition: {groups: [[1], [2]]}, for: 1500ms}
-checks: [linearizable, agreement, one-leader-per-term, stale-leader, isolated-leader]
-protocol_options: {pre_vote: true, check_quorum: true}
 `)
 	requirePasses(t, sc, proto, 9)
 }
@@ -192,18 +183,25 @@ func TestIsolatedLeaderCountsServersReachedWithinTheQuorumWindow(t *testing.T) {
 	for i := range 10 {
 		faults += fmt.Sprintf("  - {at: %dms, crash: %d, down: 250ms}\n", 2000+200*i, []int{1, 4}[i%2])
 	}
-	sc, proto := parsed(t, "alternating-neighbours.yaml", `protocol: raft
-nodes: 5
+	sc, proto := preVoteCheckQuorum(t, "alternating-neighbours.yaml", 5, `  - {at: 1s, transfer: 0}
+  - {at: 2s, partition: ring, for: 2500ms}
+  - {at: 4500ms, partition: isolate-leader, for: 1s}
+`+faults)
+	requirePasses(t, sc, proto, 3)
+}
+
+// preVoteCheckQuorum parses a six-second Raft scenario of nodes servers with
+// pre-vote and check-quorum, 1-5ms links and two clients, judged for safety,
+// stale-leader and isolated-leader, with faults, a YAML list.
+func preVoteCheckQuorum(t *testing.T, name string, nodes int, faults string) (*scenarios.Scenario, runner.Protocol) {
+	return parsed(t, name, fmt.Sprintf(`protocol: raft
+nodes: %d
 duration: 6s
 network:
   latency: {min: 1ms, max: 5ms}
 workload: {clients: 2, keys: 4, think_time: 10ms, timeout: 1s, retry_interval: 100ms}
-faults:
-  - {at: 1s, transfer: 0}
-  - {at: 2s, partition: ring, for: 2500ms}
-  - {at: 4500ms, partition: isolate-leader, for: 1s}
-`+faults+`checks: [linearizable, agreement, one-leader-per-term, isolated-leader]
+checks: [linearizable, agreement, one-leader-per-term, stale-leader, isolated-leader]
 protocol_options: {pre_vote: true, check_quorum: true}
-`)
-	requirePasses(t, sc, proto, 3)
+faults:
+%s`, nodes, faults))
 }
