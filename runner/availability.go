@@ -43,6 +43,7 @@ type availability struct {
 	leader      sim.NodeID
 	leaderSince sim.Time
 	leaderUp    bool
+	leaderInc   uint64 // the incarnation that announced it
 	// heard marks, per server, the servers a message arrived from since
 	// reach last looked at it (heard[to][from]): a late answer, sent
 	// before a cut or a crash, still tells the leader that a server was
@@ -100,6 +101,7 @@ func (a *availability) announced(o sim.Observation) {
 	switch o.Kind {
 	case sim.ObsLeader:
 		a.leader, a.leaderSince, a.leaderUp = o.Node, a.r.world.Now(), true
+		a.leaderInc = a.r.world.Incarnation(o.Node)
 	case sim.ObsHalt:
 		a.mark(&a.haltedAt, o.Node, true)
 	case sim.ObsImpaired, sim.ObsRepaired:
@@ -231,8 +233,8 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 // correct servers: enough) that are up, not paused, not halted, and whose
 // links to each other are neither cut nor clogged either way, or nil if
 // there is none. An impaired server (sim.ObsImpaired) counts only beside
-// the last announced leader, which can repair it: without one it may be no
-// help electing one. It starts from every running member and drops the one
+// the last announced leader, which can repair it (repairerIn): without one
+// it may be no help electing one. It starts from every running member and drops the one
 // with the most broken links until the rest are connected: greedy, so it
 // may miss a majority in some shapes, which only makes the check ask less.
 func (a *availability) healthyMajority() []sim.NodeID {
@@ -244,10 +246,18 @@ func (a *availability) healthyMajority() []sim.NodeID {
 		}
 	}
 	set = a.connected(set)
-	if set != nil && !slices.Contains(set, a.leader) && slices.ContainsFunc(set, a.impaired) {
+	if set != nil && !a.repairerIn(set) && slices.ContainsFunc(set, a.impaired) {
 		set = a.connected(slices.DeleteFunc(set, a.impaired)) // no leader among them to repair them
 	}
 	return set
+}
+
+// repairerIn reports whether set holds the announced leader, still in the
+// incarnation that announced it and not impaired itself: a leader that can
+// bring an impaired server back. One that restarted is a follower again,
+// and an impaired one does not campaign.
+func (a *availability) repairerIn(set []sim.NodeID) bool {
+	return slices.Contains(set, a.leader) && a.r.world.Incarnation(a.leader) == a.leaderInc && !a.impaired(a.leader)
 }
 
 // connected drops from set the server with the most broken links until the

@@ -129,6 +129,13 @@ func TestImpairedServersCountOnlyBesideTheLeader(t *testing.T) {
 	a.announced(sim.Observation{Kind: sim.ObsLeader, Node: 4, Term: 3})
 	require.Equal(t, ids(2, 3, 4), a.healthyMajority(), "beside the leader, which can repair it")
 
+	a.announced(sim.Observation{Kind: sim.ObsImpaired, Node: 4})
+	require.Nil(t, a.healthyMajority(), "the leader is impaired itself: it does not campaign, nor repair")
+	a.announced(sim.Observation{Kind: sim.ObsRepaired, Node: 4})
+	w.Crash(4)
+	w.Restart(4)
+	require.Nil(t, a.healthyMajority(), "the leader restarted: a follower again")
+
 	a.leader = sim.None
 	a.announced(sim.Observation{Kind: sim.ObsRepaired, Node: 3})
 	require.Equal(t, ids(2, 3, 4), a.healthyMajority(), "repaired")
