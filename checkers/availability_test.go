@@ -79,7 +79,7 @@ func TestProgressCoverWait(t *testing.T) {
 func TestIsolatedLeader(t *testing.T) {
 	c := NewIsolatedLeaderCheck()
 	var r LeaderReach
-	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return r })
+	c.Watch(500*time.Millisecond, 0, func(sim.NodeID) LeaderReach { return r })
 	ms := time.Millisecond
 	lead := func(clock time.Duration, term, inc uint64) *Violation {
 		r.Clock = sim.Time(clock)
@@ -123,9 +123,13 @@ func TestIsolatedLeaderStallBeforeCutOffDoesNotCount(t *testing.T) {
 }
 
 // A leader that reaches no majority now but did within the protocol's
-// quorum window (LeaderReach.Alone without CutOff) is judged, and its
-// count starts only once the window has run out too.
-func TestIsolatedLeaderCountsFromTheEndOfTheQuorumWindow(t *testing.T) {
+// quorum window (LeaderReach.Alone without CutOff) is judged, not counted;
+// once the window has run out (CutOff) the count starts from when it last
+// reached a majority: the window before, or when it was last seen
+// reaching one at an instant if that is later. Counting from the end of
+// the window instead let a leader lead a whole window longer than its
+// bound.
+func TestIsolatedLeaderCountsFromWhenItLastReachedAMajority(t *testing.T) {
 	c, r, lead := oneLeadership()
 	ms := time.Millisecond
 	r.Alone = true
@@ -133,18 +137,30 @@ func TestIsolatedLeaderCountsFromTheEndOfTheQuorumWindow(t *testing.T) {
 	require.True(t, c.Judged(), "a leader seen alone was judged")
 	require.Nil(t, lead(900*ms), "reached a majority within the window: no count")
 	r.CutOff = true
-	require.Nil(t, lead(1000*ms), "the window ran out: the count starts")
-	require.Nil(t, lead(1500*ms))
-	require.NotNil(t, lead(1501*ms))
+	require.Nil(t, lead(1000*ms), "the window ran out: it last reached a majority at 700ms")
+	require.Nil(t, lead(1200*ms))
+	v := lead(1201 * ms)
+	require.NotNil(t, v, "501ms since it last reached a majority")
+	require.Contains(t, v.Message, "cut off from a majority for 501ms")
+
+	r.Alone, r.CutOff = false, false
+	require.Nil(t, lead(1300*ms), "it reaches a majority again")
+	r.Alone = true
+	require.Nil(t, lead(2000*ms), "alone from 2000ms")
+	r.CutOff = true
+	require.Nil(t, lead(2100*ms), "cut off for the window: it reached a majority at 2000ms, later than 1800ms")
+	require.Nil(t, lead(2500*ms))
+	require.NotNil(t, lead(2501*ms))
 }
 
-// oneLeadership returns an isolated-leader check with a 500ms bound, the
+// oneLeadership returns an isolated-leader check with a 500ms bound and a
+// 300ms quorum window, the
 // reach it reads, and lead, which has n0 act as the leader of term 1 in its
 // first incarnation at a clock reading.
 func oneLeadership() (*IsolatedLeaderCheck, *LeaderReach, func(clock time.Duration) *Violation) {
 	c := NewIsolatedLeaderCheck()
 	r := &LeaderReach{}
-	c.Watch(500*time.Millisecond, func(sim.NodeID) LeaderReach { return *r })
+	c.Watch(500*time.Millisecond, 300*time.Millisecond, func(sim.NodeID) LeaderReach { return *r })
 	lead := func(clock time.Duration) *Violation {
 		r.Clock = sim.Time(clock)
 		return c.Observe(r.Clock, uint64(clock/time.Millisecond), sim.Observation{Kind: sim.ObsLead, Node: 0, Term: 1, Index: 1})

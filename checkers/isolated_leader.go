@@ -34,7 +34,12 @@ const NameIsolatedLeader = names.IsolatedLeader
 // check's clock does not go back either; a pause or a slow sync holds them
 // too, so the time it spent held is left out.
 type IsolatedLeaderCheck struct {
-	Bound  time.Duration
+	Bound time.Duration
+	// Window is the protocol's quorum window (runner.Servers.QuorumWindow):
+	// a leader cut off from a majority for longer (LeaderReach.CutOff) last
+	// reached one that long before, or when it was last seen reaching one
+	// at an instant if that is later, and the count starts there.
+	Window time.Duration
 	reach  func(sim.NodeID) LeaderReach
 	leads  []isolatedLead // by node ID
 	judged bool           // a leader was seen cut off
@@ -49,13 +54,17 @@ type LeaderReach struct {
 }
 
 // isolatedLead is a server's leadership of one term in one incarnation: the
-// furthest its clock has read, and whether and since when (that reading,
-// the event, how long it had been held by then) it has led cut off from a
-// majority.
+// furthest its clock has read, whether and since when (that reading, how
+// long it had been held by then) it has been alone, and whether and since
+// when (the reading the count starts from, the event that saw it, how long
+// it had been held then) it has led cut off from a majority.
 type isolatedLead struct {
 	seen         bool
 	term, inc    uint64
 	clock        sim.Time
+	alone        bool
+	aloneSince   sim.Time
+	aloneStalled time.Duration
 	cutOff       bool
 	since        sim.Time
 	sinceAt      uint64 // the event
@@ -66,9 +75,10 @@ type isolatedLead struct {
 // runner gives it its bound and its view of the servers with Watch.
 func NewIsolatedLeaderCheck() *IsolatedLeaderCheck { return &IsolatedLeaderCheck{} }
 
-// Watch sets the bound and the function that says where a server stands.
-func (c *IsolatedLeaderCheck) Watch(bound time.Duration, reach func(sim.NodeID) LeaderReach) {
-	c.Bound, c.reach = bound, reach
+// Watch sets the bound, the protocol's quorum window and the function that
+// says where a server stands.
+func (c *IsolatedLeaderCheck) Watch(bound, window time.Duration, reach func(sim.NodeID) LeaderReach) {
+	c.Bound, c.Window, c.reach = bound, window, reach
 }
 
 // Judged reports whether a leader was ever seen cut off from a majority:
@@ -93,12 +103,24 @@ func (c *IsolatedLeaderCheck) Observe(at sim.Time, event uint64, o sim.Observati
 		*lead = isolatedLead{seen: true, term: o.Term, inc: o.Index, clock: r.Clock} // a new leadership
 	}
 	lead.clock = max(lead.clock, r.Clock)
-	c.judged = c.judged || r.Alone || r.CutOff
+	alone := r.Alone || r.CutOff // cut off for the window is alone now
+	c.judged = c.judged || alone
+	switch {
+	case !alone:
+		lead.alone, lead.cutOff = false, false
+		return nil
+	case !lead.alone:
+		lead.alone, lead.aloneSince, lead.aloneStalled = true, lead.clock, r.Stalled
+	}
 	switch {
 	case !r.CutOff:
 		lead.cutOff = false
 	case !lead.cutOff:
-		lead.cutOff, lead.since, lead.sinceAt, lead.stalledSince = true, lead.clock, event, r.Stalled
+		lead.cutOff, lead.sinceAt = true, event
+		lead.since, lead.stalledSince = lead.clock.Add(-c.Window), r.Stalled
+		if lead.since <= lead.aloneSince {
+			lead.since, lead.stalledSince = lead.aloneSince, lead.aloneStalled
+		}
 	default:
 		if led := lead.clock.Sub(lead.since) - (r.Stalled - lead.stalledSince); led > c.Bound {
 			return &Violation{Checker: NameIsolatedLeader, Event: event, At: at, Node: o.Node,

@@ -77,7 +77,7 @@ func (r *run) attachAvailability(invs []checkers.Invariant) {
 			c.CoverWait(r.backoff)
 			r.avail.check = c
 		case *checkers.IsolatedLeaderCheck:
-			c.Watch(r.stepDown, r.avail.reach)
+			c.Watch(r.stepDown, r.window, r.avail.reach)
 			r.avail.isolated = c
 		default:
 			r.avail.stale = r.avail.stale || inv.Name() == checkers.NameStaleLeader
