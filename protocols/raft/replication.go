@@ -56,6 +56,12 @@ func (n *node) maybeRecovered() {
 		return
 	}
 	n.probe(ProbeRecoveredLostEntries)
+	// The entries that brought the log back must reach the disk before the
+	// hard state that clears lost: a disk that reorders unsynced writes
+	// could keep the second without the first, and the server would come
+	// back short of entries it may have acknowledged, with nothing on disk
+	// to say so.
+	n.env.Disk().Sync()
 	n.lost = logPosition{}
 	n.persistHardState()
 	n.env.Observe(sim.Observation{Kind: sim.ObsRepaired, Text: "raft: the log is as up-to-date as before the disk lost entries"})
