@@ -30,6 +30,10 @@ type HistoryResult struct {
 	// memory, not on its time: running the seed again, with any budget,
 	// gives it again.
 	Outgrown bool
+	// OutOfSteps says an Unknown verdict came from the time budget counted
+	// in search steps (linearizable): every run with the same budget gives
+	// it again, a larger one may reach a verdict.
+	OutOfSteps bool
 	// Artifacts are files that show the verdict (a visualization, the cycle
 	// of a dependency graph), written into a failure's artifact directory.
 	Artifacts []Artifact
@@ -86,7 +90,7 @@ func (linearizability) Name() string { return names.Linearizable }
 
 func (linearizability) Check(h *workload.History, budget time.Duration) HistoryResult {
 	lin := CheckLinearizable(h, budget)
-	res := HistoryResult{Verdict: lin.Verdict, Detail: lin.Detail, Outgrown: lin.Outgrown}
+	res := HistoryResult{Verdict: lin.Verdict, Detail: lin.Detail, Outgrown: lin.Outgrown, OutOfSteps: lin.OutOfSteps}
 	if lin.Verdict == Fail {
 		res.Artifacts = []Artifact{{Name: LinearizabilityFile, Write: lin.WriteVisualization}}
 	}

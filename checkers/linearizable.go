@@ -38,6 +38,10 @@ type LinearizabilityResult struct {
 	// is counted in steps, searchSteps, so that it runs out at the same
 	// point on every machine; a longer one allows more.)
 	Outgrown bool
+	// OutOfSteps says an Unknown verdict came from the time budget, counted
+	// in the search's steps: every run with the same budget gives it again,
+	// on every machine; a larger one may reach a verdict.
+	OutOfSteps bool
 	// FailedKeys lists, on Fail, the keys whose own sub-history is not
 	// linearizable, sorted.
 	FailedKeys []string
@@ -83,7 +87,7 @@ func checkLinearizableWithin(h *workload.History, timeout time.Duration, memory 
 		}
 		r.Detail = fmt.Sprintf("%s no linearization (%d operations on %s checked)", keys, r.Checked, plural.Of(r.Keys, "key"))
 	case out.gaveUp && out.overworked > 0:
-		r.Verdict = Unknown // the time budget, counted in steps: a larger one may reach a verdict
+		r.Verdict, r.OutOfSteps = Unknown, true // a larger budget may reach a verdict
 		r.Detail = fmt.Sprintf("Porcupine gave up on key %s (%d operations) when its search took the %s its share of "+
 			"the %v budget, %v, allows: too many operations in flight at once on one key (%d operations on %s)",
 			out.gaveUpKey, out.gaveUpOps, plural.Of(searchSteps(out.overworked), "step"), timeout, out.overworked,

@@ -69,18 +69,29 @@ func checkKeys(k *keyedHistory, timeout time.Duration) keysOutcome {
 		switch {
 		case res == porcupine.Illegal:
 			out.failed = append(out.failed, k.keys[j])
-		case outgrown && !out.gaveUp:
+		case outgrown:
 			// It spent no more time than its budget: the keys after it
 			// may still fail, and a failure is the verdict.
-			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.outgrown = true, k.keys[j], len(k.ops[j]), true
-			out.overworked = k.overworked
-		case res == porcupine.Unknown && !failed && !outgrown:
+			out.gaveUpOn(k, j)
+		case res == porcupine.Unknown && !failed:
 			out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.gaveUpBudget, out.outgrown = true, k.keys[j], len(k.ops[j]), budget, false
 			return out
 		}
 	}
 	slices.Sort(out.failed)
 	return out
+}
+
+// gaveUpOn records key j, whose search outgrew its memory or took its steps
+// (k.overworked), as the key the check gave up on, unless an earlier key
+// was: the first key, or the first that ran out of steps (a larger budget
+// may decide that one, so it must not hide behind a key whose memory no
+// budget changes).
+func (out *keysOutcome) gaveUpOn(k *keyedHistory, j int) {
+	if out.gaveUp && (out.overworked > 0 || k.overworked == 0) {
+		return
+	}
+	out.gaveUp, out.gaveUpKey, out.gaveUpOps, out.outgrown, out.overworked = true, k.keys[j], len(k.ops[j]), true, k.overworked
 }
 
 // keyBudget is a batch's share of timeout before any key failed: in

@@ -144,8 +144,10 @@ type searchShares struct {
 // its share has no linearization, else Unknown (outgrown) if a part
 // outgrew, else what search found. Porcupine stops at the first part that
 // fails, so a failure from a search where some part outgrew is searched
-// again without those parts, with half the time: all the searches together
-// take at most twice the budget.
+// again without those parts. Each search is bounded by the parts' fixed
+// shares of steps, so each gets the whole budget on Porcupine's timer too:
+// halving it for each search again let the timer, which reads the machine's
+// clock, stop the third or fourth before its steps did.
 func settle(n int, budget time.Duration, search func(which []int, budget time.Duration) (porcupine.CheckResult, []bool)) (res porcupine.CheckResult, outgrown bool) {
 	which := make([]int, n)
 	for i := range which {
@@ -172,7 +174,6 @@ func settle(n int, budget time.Duration, search func(which []int, budget time.Du
 		if len(which) == 0 {
 			return porcupine.Unknown, true
 		}
-		budget = max(budget/2, 1)
 	}
 }
 

@@ -482,8 +482,8 @@ func TestSettleDecidesWithoutTheOutgrownParts(t *testing.T) {
 			res, outgrown := settle(len(results), 8*time.Second, search)
 			assert.Equal(t, want[name], res, "%s, %d first", name, first)
 			assert.Equal(t, want[name] == porcupine.Unknown, outgrown, "%s, %d first", name, first)
-			for i := 1; i < len(budgets); i++ {
-				assert.Equal(t, budgets[i-1]/2, budgets[i], "%s: each search after the first gets half the time", name)
+			for _, b := range budgets {
+				assert.Equal(t, 8*time.Second, b, "%s: each search gets the whole budget on the timer (its steps bound it)", name)
 			}
 		}
 	}
@@ -848,4 +848,25 @@ func TestSearchBudgetIsCountedInSteps(t *testing.T) {
 		"budget, 1s, allows: too many operations in flight at once on one key (20 operations on 1 key)", res.Detail)
 	assert.Equal(t, res.Detail, CheckLinearizable(crowded, time.Second).Detail)
 	assert.Equal(t, Pass, CheckLinearizable(crowded, 10*time.Second).Verdict)
+}
+
+// TestAKeyOutOfStepsIsNotHiddenByOneOutOfMemory: of the keys whose search
+// stopped on a bound, the first that ran out of steps is the one named (a
+// larger budget may decide it, and the verdict then says so), not an
+// earlier one that outgrew its memory, which no budget changes; failing
+// that, the first.
+func TestAKeyOutOfStepsIsNotHiddenByOneOutOfMemory(t *testing.T) {
+	k := &keyedHistory{keys: []string{"a", "b", "c"}, ops: make([][]keptOp, 3)}
+	var out keysOutcome
+	out.gaveUpOn(k, 0) // a: memory
+	assert.Equal(t, keysOutcome{gaveUp: true, gaveUpKey: "a", outgrown: true}, out)
+	k.overworked = time.Second
+	out.gaveUpOn(k, 1) // b: steps
+	assert.Equal(t, keysOutcome{gaveUp: true, gaveUpKey: "b", outgrown: true, overworked: time.Second}, out)
+	k.overworked = 0
+	out.gaveUpOn(k, 2) // c: memory, after b
+	assert.Equal(t, "b", out.gaveUpKey)
+	k.overworked = 2 * time.Second
+	out.gaveUpOn(k, 2) // a second key out of steps
+	assert.Equal(t, keysOutcome{gaveUp: true, gaveUpKey: "b", outgrown: true, overworked: time.Second}, out)
 }

@@ -620,13 +620,21 @@ func TestScenarioWithByteOrderMark(t *testing.T) {
 // TestOnlyATimedOutSearchIsRetried: a seed whose linearizability search ran
 // out of time is retried by the next sweep; one whose search outgrew its
 // memory is not: that happens again on every run, with any --lin-timeout.
+// One whose budget, counted in search steps, ran out is retried only with a
+// larger --lin-timeout: the same budget stops it at the same step; one that
+// Porcupine's wall-clock timer stopped is retried with any.
 func TestOnlyATimedOutSearchIsRetried(t *testing.T) {
-	inconclusive := func(outgrown bool) *result {
-		return &result{Report: runner.Report{Class: runner.Inconclusive, Checks: []runner.CheckResult{
-			{Name: "agreement", Verdict: "pass"}, {Name: "linearizable", Verdict: "unknown", Outgrown: outgrown}}}}
+	inconclusive := func(outgrown, outOfSteps bool) *result {
+		return &result{LinTimeout: 40 * time.Second, Report: runner.Report{Class: runner.Inconclusive, Checks: []runner.CheckResult{
+			{Name: "agreement", Verdict: "pass"}, {Name: "linearizable", Verdict: "unknown", Outgrown: outgrown, OutOfSteps: outOfSteps}}}}
 	}
-	require.True(t, inconclusive(false).retriable())
-	require.False(t, inconclusive(true).retriable())
+	require.True(t, inconclusive(false, false).retriable())
+	require.False(t, inconclusive(true, false).retriable())
+	require.True(t, inconclusive(false, false).retryWith(40*time.Second), "the timer stopped it")
+	require.True(t, inconclusive(false, true).retriable(), "a larger budget may decide it")
+	require.False(t, inconclusive(false, true).retryWith(40*time.Second), "the same budget stops it at the same step")
+	require.True(t, inconclusive(false, true).retryWith(80*time.Second))
+	require.False(t, inconclusive(true, false).retryWith(80*time.Second))
 }
 
 // TestTallyKeepsPassesSmall: a pass is held as a small entry, yet the

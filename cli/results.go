@@ -77,16 +77,32 @@ func (r *result) replayFlags() string {
 // with a larger --lin-timeout may reach a verdict; an event bound, a search
 // that outgrew its memory or a stop, by contrast, happens again on every
 // run.
-func (r *result) retriable() bool {
+func (r *result) retriable() bool { return r.budgetCheck() != nil }
+
+// budgetCheck returns the linearizability check whose Unknown verdict
+// --lin-timeout decides, or nil.
+func (r *result) budgetCheck() *runner.CheckResult {
 	if r.Class != runner.Inconclusive {
-		return false
+		return nil
 	}
-	for _, c := range r.Checks {
+	for i, c := range r.Checks {
 		if c.Name == checkers.NameLinearizable && c.Verdict == checkers.Unknown.String() && !c.Outgrown {
-			return true
+			return &r.Checks[i]
 		}
 	}
-	return false
+	return nil
+}
+
+// retryWith reports whether a sweep with --lin-timeout linTimeout runs the
+// seed again: its verdict is one the budget decides, and the budget may
+// decide it otherwise now. A budget counted in search steps that ran out
+// (OutOfSteps) runs out again at the same step with the same budget, on
+// any machine, so only a larger one retries it; one that Porcupine's
+// wall-clock timer stopped (a very slow machine, or a result of an older
+// build) may finish on another run.
+func (r *result) retryWith(linTimeout time.Duration) bool {
+	c := r.budgetCheck()
+	return c != nil && (!c.OutOfSteps || linTimeout > r.LinTimeout)
 }
 
 // requiredFields are the keys every complete result has: without them a line

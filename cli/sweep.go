@@ -410,7 +410,7 @@ type sweepRun struct {
 	// beforeFailed is how many of those failed: the progress counts them.
 	beforeFailed int64
 	tally        *tally
-	retriable    map[uint64]bool // seeds whose stored result is a Porcupine timeout
+	retriable    map[uint64]bool // seeds whose stored result a Porcupine budget may decide otherwise now
 	retried      int
 	resolved     int             // retried seeds that reached a verdict this time
 	rewrite      map[uint64]bool // failing seeds whose artifacts an earlier sweep did not write
@@ -453,7 +453,7 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 	var without []uint64      // failing seeds left without artifacts by the budget
 	for seed, e := range s.tally.bySeed {
 		switch {
-		case e.retriable():
+		case e.full != nil && e.full.retryWith(f.linTimeout):
 			s.retriable[seed] = true
 		case lacksArtifacts(dir, e):
 			s.rewrite[seed] = true // runs again: the same result, and its artifacts
@@ -594,7 +594,7 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 		fmt.Fprintf(w, "rewritten   %s run again to write the artifacts an earlier sweep did not\n", plural.Of(s.rewritten, "failing seed"))
 	}
 	if n := s.tally.count(entry.retriable); n > 0 {
-		fmt.Fprintf(w, "timed out   %s inconclusive (Porcupine's --lin-timeout ran out): run the same command again, with a larger --lin-timeout, to retry them\n", plural.Of(n, "seed"))
+		fmt.Fprintf(w, "timed out   %s inconclusive (Porcupine's --lin-timeout ran out): run the same command again with a larger --lin-timeout to retry them\n", plural.Of(n, "seed"))
 	}
 	for _, other := range earlier.otherVersions() {
 		what, hint := "another version of this scenario", fmt.Sprintf(" (%s merge summarizes each version)", program)

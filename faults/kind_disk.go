@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,21 @@ var diskKind = valueKind(func(s *Step) **Disk { return &s.Disk }, actionKind{
 	targets:  func(s *Step) []*Target { return []*Target{&s.Disk.Node} },
 	clone:    func(s *Step) { s.Disk.SyncLatency = clonePtr(s.Disk.SyncLatency) },
 })
+
+// TornByDesign lists the servers whose disks steps make tear writes by
+// number, in ID order: for a protocol with a fault budget of its own, which
+// counts a server that crashes on such a disk among its faulty ones, they
+// are faulty by design, as the servers CorruptedByDesign are.
+func TornByDesign(steps []Step) []int {
+	var ids []int
+	for _, s := range steps {
+		if s.Disk != nil && s.Disk.TornWrites && s.Disk.Node.Kind == TargetNode {
+			ids = append(ids, s.Disk.Node.Node)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
 
 // drawDisk draws one of the disk faults, each as likely: torn writes,
 // reordered writes, both, or slow syncs.

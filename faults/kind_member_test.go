@@ -187,3 +187,12 @@ func TestCorruptedByDesignListsEachServerOnce(t *testing.T) {
 	steps := []Step{{Corrupt: Node(3)}, {At: ms, Corrupt: Node(3)}, {Corrupt: Node(1)}, {Corrupt: Random()}, {Corrupt: Leader()}, {Crash: Node(2)}}
 	assert.Equal(t, []int{1, 3}, CorruptedByDesign(steps))
 }
+
+// TestTornByDesignListsEachServerOnce: the servers whose disks steps make
+// tear writes by number, in ID order, each once; reordered writes alone,
+// slow syncs, or a random target are none.
+func TestTornByDesignListsEachServerOnce(t *testing.T) {
+	steps := []Step{{Disk: &Disk{Node: Node(2), TornWrites: true}}, {Disk: &Disk{Node: Node(2), TornWrites: true, ReorderedWrites: true}},
+		{Disk: &Disk{Node: Node(0), ReorderedWrites: true}}, {Disk: &Disk{Node: Random(), TornWrites: true}}, {Corrupt: Node(1)}}
+	assert.Equal(t, []int{2}, TornByDesign(steps))
+}

@@ -96,9 +96,9 @@ type SwarmCluster struct {
 	// (Servers-1)/2, as for a crash-fault-tolerant protocol.
 	Tolerates int
 	// Faulty lists the servers already faulty by design (Byzantine, crashed
-	// for good by the timeline, CrashedForGood, or with disks it corrupts,
-	// CorruptedByDesign): they use up the budget first, and storage faults
-	// strike the others.
+	// for good by the timeline, CrashedForGood, with disks it corrupts,
+	// CorruptedByDesign, or, with a fault budget, tears, TornByDesign): they
+	// use up the budget first, and storage faults strike the others.
 	Faulty []int
 	// Reconfigurable says the protocol changes its membership on request
 	// (sim.ChangeMembers): only then does the membership kind draw steps.

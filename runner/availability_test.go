@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -143,4 +144,32 @@ func TestImpairedServersCountOnlyBesideTheLeader(t *testing.T) {
 	w.Crash(3)
 	w.Restart(3)
 	require.Equal(t, ids(2, 3, 4), a.healthyMajority(), "a restart forgets it: the server says again what it finds")
+}
+
+// TestBeyondMinorityNamesTheLostServers: a crash-fault run whose corrupted
+// disks and servers down for good make half its configuration or more says
+// it went beyond what the protocol tolerates, naming them; a corrupted disk
+// beside an intact majority is within it.
+func TestBeyondMinorityNamesTheLostServers(t *testing.T) {
+	w, err := sim.NewWorld(sim.Config{Seed: 1})
+	require.NoError(t, err)
+	for range 3 {
+		w.AddServer(func(sim.NodeID) sim.Node { return quiet{} })
+	}
+	w.RunUntil(0)
+	for id := range 3 {
+		w.Disk(sim.NodeID(id)).Put("record", []byte("synced"))
+		w.Disk(sim.NodeID(id)).Sync()
+	}
+	in, err := faults.Install(w, faults.Plan{Steps: []faults.Step{
+		{At: faults.Duration(time.Millisecond), Corrupt: faults.Node(2)},
+		{At: faults.Duration(2 * time.Millisecond), Crash: faults.Node(1)},
+	}})
+	require.NoError(t, err)
+	r := &run{world: w, faults: in}
+	w.RunUntil(sim.Time(time.Millisecond + time.Microsecond))
+	require.Empty(t, r.beyondMinority(), "n2 damaged beside n0 and n1")
+	w.RunUntil(sim.Time(3 * time.Millisecond))
+	require.Equal(t, []string{"n2 with a corrupted disk, n1 down for good: 2 of the 3 servers of the configuration, no majority of intact servers left"},
+		r.beyondMinority())
 }

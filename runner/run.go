@@ -219,6 +219,10 @@ type CheckResult struct {
 	// gave (checkers.HistoryResult.Outgrown): unlike a timeout, every run of
 	// the seed gives it again.
 	Outgrown bool `json:"outgrown,omitempty"`
+	// OutOfSteps marks an Unknown verdict that the time budget, counted in
+	// the search's steps, gave (checkers.HistoryResult.OutOfSteps): every
+	// run of the seed with the same budget gives it again.
+	OutOfSteps bool `json:"out_of_steps,omitempty"`
 }
 
 // Report is the outcome of one seed of one scenario. Its JSON form is one
@@ -387,7 +391,7 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("workload", "%v", err)
 	}
 	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates,
-		Faulty: faultyByDesign(sc, byz), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers(),
+		Faulty: faultyByDesign(sc, byz, servers.Tolerates), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers(),
 		ClockDrift: servers.ClockDrift})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
@@ -559,13 +563,18 @@ func faultPlan(sc *scenarios.Scenario, seed uint64, cluster faults.SwarmCluster)
 
 // faultyByDesign lists, for the swarm's fault budget, the servers faulty
 // whatever it draws: the Byzantine ones, those the timeline crashes for
-// good and those whose disks it corrupts. Damaging the storage of another
-// on top of them would go beyond what the protocol tolerates (a swarm sweep
-// once corrupted the one disk that held the entries a crashed server took
-// with it, and no leader could be elected again).
-func faultyByDesign(sc *scenarios.Scenario, byz []ByzantineServer) []int {
+// good and those whose disks it corrupts, and, for a protocol with a fault
+// budget of its own (tolerates), those whose disks it makes tear writes.
+// Damaging the storage of another on top of them would go beyond what the
+// protocol tolerates (a swarm sweep once corrupted the one disk that held
+// the entries a crashed server took with it, and no leader could be
+// elected again).
+func faultyByDesign(sc *scenarios.Scenario, byz []ByzantineServer, tolerates int) []int {
 	steps := sc.FaultPlan().Steps
 	ids := append(faults.CrashedForGood(steps), faults.CorruptedByDesign(steps)...)
+	if tolerates > 0 {
+		ids = append(ids, faults.TornByDesign(steps)...)
+	}
 	for _, b := range byz {
 		ids = append(ids, int(b.ID))
 	}
@@ -857,7 +866,8 @@ func (r *run) checkHistory(rep *Report) {
 		}
 		res := hc.Check(rep.History, budget)
 		rep.Artifacts = append(rep.Artifacts, res.Artifacts...)
-		rep.Checks = append(rep.Checks, CheckResult{Name: name, Verdict: res.Verdict.String(), Detail: res.Detail, Outgrown: res.Outgrown})
+		rep.Checks = append(rep.Checks, CheckResult{Name: name, Verdict: res.Verdict.String(), Detail: res.Detail, Outgrown: res.Outgrown,
+			OutOfSteps: res.OutOfSteps})
 		switch {
 		case res.Verdict == checkers.Fail && rep.Class != Safety:
 			rep.Class, rep.Reason = Safety, historyFailure(name)+res.Detail
