@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -344,61 +343,17 @@ func TestReorderedTruncationLeavesNoStaleSuffix(t *testing.T) {
 // step is cut after each of its effects, as a mid-step crash cuts it in a
 // run.
 func TestCutRecoveryKeepsTheLossOnRecord(t *testing.T) {
-	f, err := New(DefaultConfig(), prototest.NewKV)
-	require.NoError(t, err)
 	log := entries(slices.Repeat([]uint64{3}, 41)...) // 1-40, of term 3
-	cuts := 0
-	for seed := uint64(1); seed <= 20; seed++ {
-		for keep := 1; ; keep++ {
-			w, err := sim.NewWorld(sim.Config{Seed: seed})
-			require.NoError(t, err)
-			w.AddServer(func(id sim.NodeID) sim.Node { return recoverer{f(id).(*node), log} })
-			w.AddServer(func(sim.NodeID) sim.Node { return quietLeader{} })
-			putLog(w.Disk(0), log[:17]) // 1-16 survived the corruption
-			service.PutCopies(w.Disk(0), encodeHardState(hardState{term: 3, vote: sim.None, lost: logPosition{40, 3}}), hardStateKeys[:]...)
-			w.Disk(0).Sync()
-			require.NoError(t, w.SetDiskFaults(0, sim.DiskFaults{ReorderedWrites: true}))
-			kept := 0
-			w.At(sim.Time(500*time.Microsecond), "arm", func() { w.CrashMidStep(0, keep, func(k int) { kept = k }) })
-			w.RunUntil(sim.Time(2 * time.Millisecond))
-			if kept < keep {
-				break // the append had no more effects to cut after
-			}
-			cuts++
-			st := loadState(w.Disk(0))
-			if st.hard.lost == (logPosition{}) {
-				require.GreaterOrEqual(t, st.log.len()-1, 40, "seed %d, cut after %d effects: lost cleared, entries missing", seed, keep)
-			}
-		}
+	appendRest := func(n *node) {                     // from n1, the leader of term 3
+		n.handleAppend(1, MsgApp{Term: 3, PrevIndex: 16, PrevTerm: 3, Entries: log[17:], Commit: 16})
 	}
+	cuts := cutEveryEffect(t, 20, appendRest, func(d *sim.Disk) {
+		putLog(d, log[:17]) // 1-16 survived the corruption
+		service.PutCopies(d, encodeHardState(hardState{term: 3, vote: sim.None, lost: logPosition{40, 3}}), hardStateKeys[:]...)
+	}, func(d *sim.Disk, seed uint64, keep int) {
+		if st := loadState(d); st.hard.lost == (logPosition{}) {
+			require.GreaterOrEqual(t, st.log.len()-1, 40, "seed %d, cut after %d effects: lost cleared, entries missing", seed, keep)
+		}
+	})
 	require.Greater(t, cuts, 100, "appends cut")
 }
-
-// recoverer is a raft server that, 1ms after it starts, takes from server 1,
-// the leader of its term, an append of log's entries after 16.
-type recoverer struct {
-	*node
-	log []Entry
-}
-
-func (s recoverer) Start(env sim.Env) {
-	s.node.Start(env)
-	env.SetTimer(timerInstall, time.Millisecond)
-}
-
-func (s recoverer) Timer(env sim.Env, kind sim.TimerKind) {
-	if kind != timerInstall {
-		s.node.Timer(env, kind)
-		return
-	}
-	s.env = env
-	s.handleAppend(1, MsgApp{Term: 3, PrevIndex: 16, PrevTerm: 3, Entries: s.log[17:], Commit: 16})
-	s.finish()
-}
-
-// quietLeader stands for the leader a recoverer answers: it does nothing.
-type quietLeader struct{}
-
-func (quietLeader) Start(sim.Env)                            {}
-func (quietLeader) Receive(sim.Env, sim.NodeID, sim.Message) {}
-func (quietLeader) Timer(sim.Env, sim.TimerKind)             {}

@@ -40,7 +40,7 @@ import (
 //     with a committed one, so never committed) are deleted, and synced;
 //  2. a kept suffix's first entries, if the chunk holding them starts at or
 //     below the snapshot, are written again as a chunk that starts just after
-//     it (the loader deletes the duplicate or a torn copy of it);
+//     it (the loader deletes the duplicate or a torn copy of it), and synced;
 //  3. both copies of the snapshot and a sync, then the hard state and a
 //     sync;
 //  4. the chunks at or below the snapshot are deleted.
@@ -221,6 +221,10 @@ func (n *node) compact(s snapshot, keep bool) {
 	if first := s.index + 1; first <= n.lastIndex() && chunkStart(first) != first {
 		last := min(n.lastIndex(), chunkStart(first)+entriesPerChunk-1)
 		d.Put(logKey(first), encodeChunk(n.entriesFrom(first, last))) // step 2
+		// Before step 3: once a copy of the snapshot is on the disk, the
+		// chunk that held these entries starts at or below it and loads as
+		// compacted, so the entries must be on the disk apart from it.
+		d.Sync()
 	}
 	service.PutCopies(d, encodeSnapshot(s), snapshotKeys[:]...) // step 3
 	// A disk may reorder unsynced writes: the hard state must not record a

@@ -3,6 +3,7 @@ package raft
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/simrun/simrun/internal/prototest"
 	"github.com/simrun/simrun/runner"
+	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 )
 
@@ -452,4 +454,29 @@ func TestSnapshotRecordsTheConfigurationAtItsIndex(t *testing.T) {
 		assert.Equal(t, before, n.snap.conf, "the configuration at 19, not the entry at 20")
 		assert.NotEqual(t, before, n.conf)
 	})
+}
+
+// A server's first compaction cut after each of its effects, on a disk
+// that reorders writes, leaves a disk that loads every entry and claims no
+// loss. Writing the hard state that records the snapshot in the same sync
+// as the snapshot's two copies let a crash keep the record and tear one
+// copy and lose the other: the load took the snapshot for corrupted, with
+// no earlier one to fall back on, and dropped the whole log as lost.
+func TestCutFirstCompactionLosesNothing(t *testing.T) {
+	log := entries(slices.Repeat([]uint64{3}, 41)...) // 1-40, of term 3
+	compact := func(n *node) {
+		data, err := n.sessions.Snapshot()
+		require.NoError(t, err)
+		e := n.entryAt(20)
+		n.compact(snapshot{index: 20, term: e.Term, digest: e.Cmd.Digest(), conf: n.conf, data: data}, true)
+	}
+	cuts := cutEveryEffect(t, 20, compact, func(d *sim.Disk) {
+		putLog(d, log)
+		service.PutCopies(d, encodeHardState(hardState{term: 3, vote: sim.None}), hardStateKeys[:]...)
+	}, func(d *sim.Disk, seed uint64, keep int) {
+		st := loadState(d)
+		require.Equal(t, logPosition{}, st.hard.lost, "seed %d, cut after %d effects: a loss claimed", seed, keep)
+		require.Equal(t, uint64(40), st.snap.index+uint64(st.log.len()-1), "seed %d, cut after %d effects: entries lost", seed, keep)
+	})
+	require.Greater(t, cuts, 100, "compactions cut")
 }

@@ -287,55 +287,82 @@ func cutStartUps(t *testing.T, load workload.Config, run time.Duration, minCuts 
 // synced first. The step is cut after each of its effects, as a mid-step
 // crash cuts it in a run.
 func TestCutSnapshotInstallLeavesNoStaleChunk(t *testing.T) {
+	old := entries(slices.Repeat([]uint64{3}, 40)...) // chunks at 1, 17 and 33, all of term 3
+	install := func(n *node) {
+		data, err := n.sessions.Snapshot()
+		if err != nil {
+			panic(err)
+		}
+		n.compact(snapshot{index: 16, term: 2, conf: n.conf, data: data}, false)
+	}
+	cuts := cutEveryEffect(t, 20, install, func(d *sim.Disk) {
+		putLog(d, old)
+		service.PutCopies(d, encodeHardState(hardState{term: 3, vote: sim.None}), hardStateKeys[:]...)
+	}, func(d *sim.Disk, seed uint64, keep int) {
+		if st := loadState(d); st.snap.index == 16 {
+			require.Equal(t, 1, st.log.len(), "seed %d, cut after %d effects: entries after the snapshot at 16", seed, keep)
+		}
+	})
+	require.Greater(t, cuts, 100, "installs cut")
+}
+
+// cutEveryEffect runs, for seeds 1 to seeds and every cut in turn, a world
+// of a raft server n0 on a disk that reorders and tears writes, holding what prepare
+// wrote (synced), and a quiet n1; 1ms after n0 starts it takes step, a
+// step a crash cuts after keep of its effects; check then reads n0's disk.
+// It returns how many steps were cut.
+func cutEveryEffect(t *testing.T, seeds uint64, step func(n *node), prepare func(d *sim.Disk),
+	check func(d *sim.Disk, seed uint64, keep int)) (cuts int) {
 	f, err := New(DefaultConfig(), prototest.NewKV)
 	require.NoError(t, err)
-	old := entries(slices.Repeat([]uint64{3}, 40)...) // chunks at 1, 17 and 33, all of term 3
-	cuts := 0
-	for seed := uint64(1); seed <= 20; seed++ {
+	for seed := uint64(1); seed <= seeds; seed++ {
 		for keep := 1; ; keep++ {
 			w, err := sim.NewWorld(sim.Config{Seed: seed})
 			require.NoError(t, err)
-			w.AddServer(func(id sim.NodeID) sim.Node { return installer{f(id).(*node)} })
-			putLog(w.Disk(0), old)
-			service.PutCopies(w.Disk(0), encodeHardState(hardState{term: 3, vote: sim.None}), hardStateKeys[:]...)
+			w.AddServer(func(id sim.NodeID) sim.Node { return stepper{f(id).(*node), step} })
+			w.AddServer(func(sim.NodeID) sim.Node { return quietServer{} })
+			prepare(w.Disk(0))
 			w.Disk(0).Sync()
-			require.NoError(t, w.SetDiskFaults(0, sim.DiskFaults{ReorderedWrites: true}))
+			require.NoError(t, w.SetDiskFaults(0, sim.DiskFaults{TornWrites: true, ReorderedWrites: true}))
 			kept := 0
 			w.At(sim.Time(500*time.Microsecond), "arm", func() { w.CrashMidStep(0, keep, func(k int) { kept = k }) })
 			w.RunUntil(sim.Time(2 * time.Millisecond))
 			if kept < keep {
-				break // the install had no more effects to cut after
+				break // the step had no more effects to cut after
 			}
 			cuts++
-			st := loadState(w.Disk(0))
-			if st.snap.index == 16 {
-				require.Equal(t, 1, st.log.len(), "seed %d, cut after %d effects: entries after the snapshot at 16", seed, keep)
-			}
+			check(w.Disk(0), seed, keep)
 		}
 	}
-	require.Greater(t, cuts, 100, "installs cut")
+	return cuts
 }
 
-// installer is a raft server that, 1ms after it starts, installs a snapshot
-// at index 16 of term 2, which conflicts with a log of term 3 there.
-type installer struct{ *node }
+// stepper is a raft server that, 1ms after it starts, takes step.
+type stepper struct {
+	*node
+	step func(n *node)
+}
 
-const timerInstall = sim.MaxTimerKinds - 1 // a kind raft does not use
+const timerStep = sim.MaxTimerKinds - 1 // a kind raft does not use
 
-func (s installer) Start(env sim.Env) {
+func (s stepper) Start(env sim.Env) {
 	s.node.Start(env)
-	env.SetTimer(timerInstall, time.Millisecond)
+	env.SetTimer(timerStep, time.Millisecond)
 }
 
-func (s installer) Timer(env sim.Env, kind sim.TimerKind) {
-	if kind != timerInstall {
+func (s stepper) Timer(env sim.Env, kind sim.TimerKind) {
+	if kind != timerStep {
 		s.node.Timer(env, kind)
 		return
 	}
 	s.env = env
-	data, err := s.sessions.Snapshot()
-	if err != nil {
-		panic(err)
-	}
-	s.compact(snapshot{index: 16, term: 2, conf: s.conf, data: data}, false)
+	s.step(s.node)
 }
+
+// quietServer stands for the servers a stepper's step answers: it does
+// nothing.
+type quietServer struct{}
+
+func (quietServer) Start(sim.Env)                            {}
+func (quietServer) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (quietServer) Timer(sim.Env, sim.TimerKind)             {}
