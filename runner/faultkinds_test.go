@@ -319,6 +319,17 @@ func TestBeyondAMinorityOfIntactServers(t *testing.T) {
 	}
 }
 
+// TestQuietWindowWaitsForClocksSteppedBack: under --swarm all,
+// raft-membership-grow seed 10500010 stepped the leader's clock back 2s
+// just before the heal; the healed cluster converged, then the leader,
+// its heartbeat timer held until its clock caught up, fell silent and was
+// replaced, which the stable-leader check took for something deposing
+// leaders. Its quiet window now starts once every clock has caught up.
+func TestQuietWindowWaitsForClocksSteppedBack(t *testing.T) {
+	rep := runShipped(t, "raft-membership-grow.yaml", 10500010, "all")
+	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
+
 // TestCoreHealKeepsAnIntactMajority: a core heal takes a minority down for
 // the liveness phase, damaged servers first, but never leaves a core whose
 // intact servers are no majority: under --swarm all, paxos-crash-churn seed

@@ -661,6 +661,15 @@ func (r *run) livenessPhase(start sim.Time) {
 // is several election timeouts (the protocol's Backoff), at least
 // minQuietWindow.
 func (r *run) quietWindow(from sim.Time) {
+	if behind := r.clocksBehind(); behind > 0 {
+		// A clock stepped back before the heal still holds its server's
+		// timers (a leader stepped back 2s is silent 2s, and is rightly
+		// replaced): the window starts once every clock has caught up.
+		from = from.Add(behind)
+		if r.outcome = r.world.RunUntil(from); r.outcome != sim.Reached {
+			return
+		}
+	}
 	quiet := min(max(minQuietWindow, 4*r.backoff), maxLivenessAllowance)
 	r.excuseAskedElection()
 	before := r.progress.Elections()
@@ -669,6 +678,17 @@ func (r *run) quietWindow(from sim.Time) {
 	}
 	rep := r.progress.JudgeStableLeader(r.progress.Elections()-before, quiet)
 	r.stable = &rep
+}
+
+// clocksBehind is the longest any server's clock reads behind where it was
+// before a fault stepped it back (sim.World.ClockBehind): after the heal the
+// clocks run at rate 1, so the real time until every one has caught up.
+func (r *run) clocksBehind() time.Duration {
+	var most time.Duration
+	for _, id := range r.world.Servers() {
+		most = max(most, r.world.ClockBehind(id))
+	}
+	return most
 }
 
 // minQuietWindow is the shortest quiet window of the stable-leader check.

@@ -379,6 +379,7 @@ func (w *World) SetClockRate(id NodeID, rate float64) error {
 // and a backward jump delays them, as with a wall clock stepped by NTP.
 func (w *World) SkewClock(id NodeID, d time.Duration) {
 	s := w.nodes[id]
+	s.clockHigh = max(s.clockHigh, s.clock.local(w.now))
 	s.clock = nodeClock{rate: s.clock.rate, anchorReal: w.now, anchorLocal: s.clock.local(w.now).Add(d)}
 	w.rearmTimers(s)
 	w.tr.begin(w.now, "clock-skew", id, None)
@@ -388,6 +389,15 @@ func (w *World) SkewClock(id NodeID, d time.Duration) {
 
 // LocalTime returns node id's clock reading now.
 func (w *World) LocalTime(id NodeID) Time { return w.nodes[id].clock.local(w.now) }
+
+// ClockBehind returns how far node id's clock reads behind the furthest it
+// read before it was stepped back (SkewClock with a negative step), on that
+// clock; 0 once it has caught up. Until then the timers it set before the
+// step wait: a leader stepped back is silent that long, whatever heals.
+func (w *World) ClockBehind(id NodeID) time.Duration {
+	s := w.nodes[id]
+	return max(0, s.clockHigh.Sub(s.clock.local(w.now)))
+}
 
 // SetDiskFaults sets how node id's disk misbehaves from now on.
 func (w *World) SetDiskFaults(id NodeID, f DiskFaults) error {

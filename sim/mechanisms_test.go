@@ -156,6 +156,27 @@ func TestSkewKeepsTheClockRate(t *testing.T) {
 	require.Equal(t, ms(1060), w.LocalTime(0), "20ms of real time after the jump are 40ms on the clock")
 }
 
+// TestClockBehindCountsWhatAStepBackHolds: a clock stepped back reads
+// behind the furthest it read, by what it has not made up yet (timers set
+// before the step wait that long); a step forward holds nothing, and a
+// second step back counts from the furthest reading, not the latest.
+func TestClockBehindCountsWhatAStepBackHolds(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(idle())
+	var at20, at520, at3000, at3020 time.Duration
+	w.At(ms(10), "forward", func() { w.SkewClock(0, time.Second) })
+	w.At(ms(20), "back", func() { w.SkewClock(0, -2*time.Second); at20 = w.ClockBehind(0) })
+	w.At(ms(520), "back again", func() { w.SkewClock(0, -time.Second); at520 = w.ClockBehind(0) })
+	w.At(ms(3000), "read", func() { at3000 = w.ClockBehind(0) })
+	w.At(ms(3020), "read", func() { at3020 = w.ClockBehind(0) })
+	w.RunUntil(ms(3100))
+	require.Equal(t, 2*time.Second, at20)
+	require.Equal(t, 2500*time.Millisecond, at520, "1.5s still held from the first, 1s more")
+	require.Equal(t, 20*time.Millisecond, at3000)
+	require.Zero(t, at3020, "caught up at 3.02s")
+	require.Zero(t, w.ClockBehind(0))
+}
+
 // TestTornWriteKeepsAPrefixAndTearsItsLast: with torn writes on, a crash
 // keeps an in-order prefix of the unsynced writes, the last one cut short.
 func TestTornWriteKeepsAPrefixAndTearsItsLast(t *testing.T) {

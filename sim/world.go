@@ -126,6 +126,7 @@ type nodeSlot struct {
 	releasing  bool          // the backlog's head is back in the queue
 	starting   bool          // the instance has not run Start yet: nothing else may reach it
 	clock      nodeClock
+	clockHigh  Time // the furthest its clock read before a step back: World.ClockBehind
 	timers     pendingTimers
 	diskFaults DiskFaults
 	buggify    *Rand
