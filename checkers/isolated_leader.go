@@ -29,10 +29,11 @@ const NameIsolatedLeader = names.IsolatedLeader
 // leader "isolated"; and a server reached within the protocol's quorum
 // window still counts (followers that crash in turn, each back before the
 // next goes, leave a leader that reaches no majority at any instant but
-// hears from one within every election timeout, as check-quorum asks). Time is the leader's clock, as its timers read it: a
-// clock stepped back holds its timers until it is past where it was, so the
-// check's clock does not go back either; a pause or a slow sync holds them
-// too, so the time it spent held is left out.
+// hears from one within every election timeout, as check-quorum asks).
+// Time is the leader's clock, as its timers read it: a clock stepped back
+// holds its timers until it is past where it was, so the check's clock does
+// not go back either; a pause or a slow sync holds them too, so the time it
+// spent held is left out.
 type IsolatedLeaderCheck struct {
 	Bound time.Duration
 	// Window is the protocol's quorum window (runner.Servers.QuorumWindow):

@@ -234,9 +234,10 @@ func (a *availability) correctServer(id sim.NodeID) bool {
 // links to each other are neither cut nor clogged either way, or nil if
 // there is none. An impaired server (sim.ObsImpaired) counts only beside
 // the last announced leader, which can repair it (repairerIn): without one
-// it may be no help electing one. It starts from every running member and drops the one
-// with the most broken links until the rest are connected: greedy, so it
-// may miss a majority in some shapes, which only makes the check ask less.
+// it may be no help electing one. It starts from every running member and
+// drops the one with the most broken links until the rest are connected:
+// greedy, so it may miss a majority in some shapes, which only makes the
+// check ask less.
 func (a *availability) healthyMajority() []sim.NodeID {
 	w := a.r.world
 	var set []sim.NodeID

@@ -33,9 +33,9 @@ import "github.com/simrun/simrun/sim"
 // allows it only on a disk a fault corrupted, and the progress check does
 // not count a rejoining server toward a majority with no leader) and the
 // rejoin (sim.ObsRepaired). A marker on disk (paxos/rejoin) keeps a restart
-// from ending the rejoin early. Rejoining needs a majority of the other servers; a one-server
-// cluster has none, and a server that lost its only acceptor's state cannot
-// be made safe, so it carries on with what it has.
+// from ending the rejoin early. Rejoining needs a majority of the other
+// servers; a one-server cluster has none, and a server that lost its only
+// acceptor's state cannot be made safe, so it carries on with what it has.
 
 // startRejoin enters rejoin mode after a loss found at start; the loader
 // has put the marker on the disk already (loadState), before it deleted

@@ -170,9 +170,9 @@
 //     recovery (sim.ObsRepaired): while the entries it lost are held only by
 //     servers that are down, no candidate among those up can have its vote,
 //     and the progress check does not count it toward a majority that has
-//     no leader to repair it. A leader that sees a follower reject at or below its match index (the
-//     follower's log shrank) probes it again from where the follower says its
-//     log ends.
+//     no leader to repair it. A leader that sees a follower reject at or
+//     below its match index (the follower's log shrank) probes it again from
+//     where the follower says its log ends.
 //
 // Safety holds under any amount of corruption; liveness needs a majority of
 // servers that can still vote for some candidate.
