@@ -46,14 +46,7 @@ var corruptKind = targetKind(func(s *Step) *Target { return &s.Corrupt }, anySer
 // one its timeline corrupts, and two faulty replicas committed different
 // requests).
 func CorruptedByDesign(steps []Step) []int {
-	var ids []int
-	for _, s := range steps {
-		if s.Corrupt.Kind == TargetNode {
-			ids = append(ids, s.Corrupt.Node)
-		}
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
+	return numbered(steps, func(s Step) Target { return s.Corrupt })
 }
 
 // drawCorrupt strikes a random server; the swarm narrows it to its victims.

@@ -1,8 +1,6 @@
 package faults
 
 import (
-	"slices"
-
 	"github.com/simrun/simrun/sim"
 )
 
@@ -56,14 +54,12 @@ func (in *Injector) staysDown(id sim.NodeID, down Duration) {
 // (SwarmCluster.Faulty). A restart step later in the timeline is not looked
 // for: the count errs towards fewer storage faults.
 func CrashedForGood(steps []Step) []int {
-	var ids []int
-	for _, s := range steps {
-		if s.Crash.Kind == TargetNode && s.Down <= 0 {
-			ids = append(ids, s.Crash.Node)
+	return numbered(steps, func(s Step) Target {
+		if s.Down > 0 {
+			return Target{}
 		}
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
+		return s.Crash
+	})
 }
 
 // restartAfter is how a crash of step s, recorded at executed[pinned],

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -36,14 +35,12 @@ var diskKind = valueKind(func(s *Step) **Disk { return &s.Disk }, actionKind{
 // counts a server that crashes on such a disk among its faulty ones, they
 // are faulty by design, as the servers CorruptedByDesign are.
 func TornByDesign(steps []Step) []int {
-	var ids []int
-	for _, s := range steps {
-		if s.Disk != nil && s.Disk.TornWrites && s.Disk.Node.Kind == TargetNode {
-			ids = append(ids, s.Disk.Node.Node)
+	return numbered(steps, func(s Step) Target {
+		if s.Disk == nil || !s.Disk.TornWrites {
+			return Target{}
 		}
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
+		return s.Disk.Node
+	})
 }
 
 // drawDisk draws one of the disk faults, each as likely: torn writes,

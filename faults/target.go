@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -59,6 +60,20 @@ func All() Target { return Target{Kind: TargetAll} }
 
 // Rolling targets every server in turn, in ID order (for crash).
 func Rolling() Target { return Target{Kind: TargetRolling} }
+
+// numbered lists, in ID order and each once, the servers that steps target
+// by number, as target reads a step's target (the zero Target for a step
+// that does not count): the faulty-by-design listers' one loop.
+func numbered(steps []Step, target func(Step) Target) []int {
+	var ids []int
+	for _, s := range steps {
+		if t := target(s); t.Kind == TargetNode {
+			ids = append(ids, t.Node)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
 
 // IsZero reports whether t is absent; YAML omitempty uses it.
 func (t Target) IsZero() bool { return t.Kind == TargetNone }
