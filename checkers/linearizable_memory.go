@@ -23,7 +23,7 @@ import (
 // search holds is at most its share (on a crowded key about a third of it).
 const searchMemory = 512 << 20
 
-// searchStepRate turns a search's time budget into the steps it may take
+// SearchStepRate turns a search's time budget into the steps it may take
 // (searchSteps): a rate every machine the simulator runs on beats by far
 // (a step, Porcupine's try of one operation in one state, takes 0.2-0.4µs
 // on a 2 GHz core, the slower the more states the search keeps). A search
@@ -31,7 +31,7 @@ const searchMemory = 512 << 20
 // Porcupine's wall-clock timer would stop it on any machine at least a
 // fifth as fast, so that a seed's verdict does not depend on the machine
 // that checks it; the timer stays as a backstop for slower ones.
-const searchStepRate = 500_000 // steps per second of budget
+const SearchStepRate = 500_000 // steps per second of budget
 
 // searchSteps is the steps a search with time budget may take; no bound
 // for none.
@@ -39,7 +39,7 @@ func searchSteps(budget time.Duration) int64 {
 	if budget <= 0 {
 		return math.MaxInt64
 	}
-	return max(int64(budget/(time.Second/searchStepRate)), 1) // in integers: the same on every platform
+	return max(int64(budget/(time.Second/SearchStepRate)), 1) // in integers: the same on every platform
 }
 
 // cacheEntryOverhead is what one state Porcupine keeps holds beside its set

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/faults"
 	"github.com/simrun/simrun/internal/plural"
 	"github.com/simrun/simrun/runner"
@@ -91,8 +92,7 @@ func (a *app) newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the full event trace to this file (JSONL)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
-	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"budget of the linearizability checker, counted in search steps (500,000 a second) so that it runs out alike on every machine; past it the verdict is unknown")
+	addLinTimeout(cmd, &f.linTimeout, "run", "past it the verdict is unknown")
 	cmd.Flags().BoolVar(&f.twice, "check-determinism", false,
 		"run the seed twice and compare the traces event by event; a difference is shown at its first event and exits 7")
 	f.keep.addFlags(cmd)
@@ -271,6 +271,14 @@ func swarmFlag(kinds []string) string {
 		return ""
 	}
 	return " --swarm " + shellQuote(strings.Join(kinds, ","))
+}
+
+// addLinTimeout adds the --lin-timeout flag to cmd: per says what one
+// budget is for ("seed"), then what the command does when it runs out.
+func addLinTimeout(cmd *cobra.Command, p *time.Duration, per, then string) {
+	cmd.Flags().DurationVar(p, "lin-timeout", runner.DefaultLinearizabilityTimeout,
+		fmt.Sprintf("budget of the linearizability checker per %s, counted in search steps (%d a second) so that it runs out alike on every machine; %s",
+			per, checkers.SearchStepRate, then))
 }
 
 func linTimeoutFlag(d time.Duration) string {

@@ -59,8 +59,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed; without it, the scenario's seed if it names one, else this")
 	cmd.Flags().StringVar(&f.out, "out", "", "where to write the shrunk scenario (default: <name>-shrunk-seed<N>.yaml beside the input)")
 	cmd.Flags().IntVar(&f.maxRuns, "max-runs", runner.DefaultShrinkRuns, "how many runs shrinking may spend")
-	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"budget of the linearizability checker per run, counted in search steps (500,000 a second)")
+	addLinTimeout(cmd, &f.linTimeout, "run", "past it a run's verdict is unknown")
 	return cmd
 }
 

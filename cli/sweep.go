@@ -68,8 +68,9 @@ Running the same command again continues only results of the same scenario
 version (the scenario_hash of each line); --resume adds this version's
 results beside an edited one's, which then count for nothing here. It also
 retries every seed whose result is inconclusive because Porcupine's
---lin-timeout ran out, with the current --lin-timeout (pass a larger one to
-give it more time); the summary says how many were retried. A line of
+--lin-timeout ran out, given a larger --lin-timeout (the budget is counted in
+search steps, so the same one stops the search at the same step); the summary
+says how many were retried. A line of
 results.jsonl that is not a complete result is an error naming file:line:
 delete that line (or the file) and run the command again.
 
@@ -105,8 +106,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once, at most 1024 (0, the default: one per CPU)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario or of another build, kept apart (the same scenario and build continue anyway)")
-	cmd.Flags().DurationVar(&f.linTimeout, "lin-timeout", runner.DefaultLinearizabilityTimeout,
-		"budget of the linearizability checker per seed, counted in search steps (500,000 a second) so that it runs out alike on every machine; seeds that ran out of it run again when the command is run again")
+	addLinTimeout(cmd, &f.linTimeout, "seed", "seeds that ran out of it run again when the command is run again with a larger one")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds: all, or "+strings.Join(faults.SwarmKinds, ", "))
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", runner.DefaultRecheckEvery, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")
