@@ -207,6 +207,42 @@ func TestStopHealAllRestartAll(t *testing.T) {
 	assert.Equal(t, 1, after.Heals)
 }
 
+// TestActionsDueAfterStopSayTheyDidNothing pins the note behind every action
+// that comes due after Stop: the kernel traces its label when it fires, and
+// a reader of the liveness phase must not take "crash n3" for a crash.
+func TestActionsDueAfterStopSayTheyDidNothing(t *testing.T) {
+	tw := newTestWorld(t, 5, 3, nil)
+	in := tw.install(t,
+		Step{At: ms, Pause: Node(1), Down: 5 * ms},
+		Step{At: 6 * ms, Crash: Node(2)},
+		Step{From: 2 * ms, To: 20 * ms, Every: 3 * ms, Crash: Node(0), Down: ms},
+	)
+	tw.endSafety(in, 4*ms)
+	tw.run(t, 30*ms)
+	assert.Equal(t, []string{
+		"faults[0] pause n1 down=5ms: resume n1", "faults[0] skipped: the fault schedule has stopped",
+	}, tw.controls(t, "faults[0]")[1:])
+	assert.Equal(t, []string{
+		"faults[1] crash n2", "faults[1] skipped: the fault schedule has stopped",
+	}, tw.controls(t, "faults[1]"))
+	assert.Equal(t, "faults[2] skipped: the fault schedule has stopped", tw.controls(t, "faults[2]")[3],
+		"the repeating step fired at 2ms, restarted n0 at 3ms, then came due at 5ms and stopped repeating")
+	assert.Len(t, tw.controls(t, "faults[2]"), 4)
+	assert.Equal(t, 2, in.Counts().Skipped)
+}
+
+// TestAnUndoALaterFaultOwnsSaysSo pins the note of a restart that a later
+// crash of the same server overrode.
+func TestAnUndoALaterFaultOwnsSaysSo(t *testing.T) {
+	tw := newTestWorld(t, 5, 3, nil)
+	tw.install(t, Step{At: ms, Crash: Node(1), Down: 3 * ms}, Step{At: 2 * ms, Restart: Node(1)},
+		Step{At: 3 * ms, Crash: Node(1), Down: 5 * ms})
+	tw.run(t, 5*ms)
+	assert.False(t, tw.Up(1), "the second crash owns the restart")
+	assert.Equal(t, []string{"faults[0] crash n1 down=3ms", "faults[0] crash n1 down=3ms: restart n1",
+		"faults[0] skipped: a later fault on n1 owns its undoing"}, tw.controls(t, "faults[0]"))
+}
+
 func TestHalvesSplitsMajorityMinority(t *testing.T) {
 	tw := newTestWorld(t, 9, 5, nil)
 	tw.install(t, Step{At: ms, Partition: &Partition{Halves: true}})

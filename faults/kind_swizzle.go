@@ -58,7 +58,12 @@ func (in *Injector) swizzle(i int, s Step) {
 // schedule stopped or a heal came between.
 func (in *Injector) swizzleLater(sw *swizzling, d time.Duration, what string, id sim.NodeID, act func(*swizzling, sim.NodeID)) {
 	in.w.At(in.w.Now().Add(d), in.labels[sw.i]+": "+what+" "+id.String(), func() {
-		if !in.stopped && in.heals == sw.heals {
+		switch {
+		case in.stopped:
+			in.note(sw.i, "skipped: "+afterStop)
+		case in.heals != sw.heals:
+			in.note(sw.i, "skipped: a heal came between")
+		default:
 			act(sw, id)
 		}
 	})
