@@ -49,6 +49,16 @@ func TestBadSweepInputsFailTheTest(t *testing.T) {
 	}
 }
 
+// TestProtocolOptionsRefusedFailOnce: options the protocol refuses fail the
+// test once, before any seed runs, not once per seed.
+func TestProtocolOptionsRefusedFailOnce(t *testing.T) {
+	msg := sweepFatal(t, "../scenarios/raft-calm.yaml", simtest.Seeds(20),
+		simtest.Edit(func(sc *scenarios.Scenario) { sc.ProtocolOptions = map[string]any{"heartbeat_interva": "20ms"} }))
+	if !contains(msg, "heartbeat_interva") || contains(msg, "seed ") {
+		t.Fatalf("want the option refused once, got %q", msg)
+	}
+}
+
 // TestMistakesOfAFirstSweepSayTheFix: a scenario path written as from the
 // module root names the directory it is read from, and a protocol of the
 // user's own that was not passed names the option that passes it.

@@ -171,16 +171,29 @@ func sweep(t testing.TB, path string, c config) []*runner.Report {
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
+	// Protocol options the protocol refuses are the scenario's mistake, not
+	// a seed's: said once, as the CLI's sweep says it. A Build that panics
+	// is left to the seeds, whose reports say it with a replay line.
+	if err := runner.Check(sc, proto); err != nil {
+		if _, broken := runner.AsBuildError(err); !broken {
+			t.Fatalf("simtest: %v", err)
+		}
+	}
 	reports := map[uint64]*runner.Report{}
+	failed := map[uint64]error{}
 	so := runner.SweepOptions{Load: load, Protocol: proto, Seeds: seeds, Parallel: c.parallel,
 		RecheckEvery: c.recheck, RecheckFrom: first}
 	_ = runner.Sweep(t.Context(), so, func(r runner.SweepResult) {
 		if r.Err != nil {
-			t.Errorf("simtest: seed %d: %v", r.Seed, r.Err)
+			failed[r.Seed] = r.Err
 			return
 		}
 		reports[r.Seed] = r.Report
 	})
+	// Reported here, in seed order, so that the test's line is the one named.
+	for _, s := range slices.Sorted(maps.Keys(failed)) {
+		t.Errorf("simtest: seed %d: %v", s, failed[s])
+	}
 	out := make([]*runner.Report, 0, len(reports))
 	for _, s := range slices.Sorted(maps.Keys(reports)) {
 		out = append(out, reports[s])
