@@ -31,8 +31,9 @@ happened (every random choice written out, one step per firing), then drops
 faults, shortens the safety phase, cuts clients, keys and the cluster, lowers
 rates and calms the network, keeping each change that still fails. A second
 pass then looks again at the fault firings left (re-pinned, repeating steps
-thinned, dropped in pairs) and at the client operations (a long think time or
-a low rate), and the first pass runs again after every change it keeps, until
+thinned, dropped in pairs), at the client operations (a long think time or
+a low rate) and at a safety phase between the half tried and the whole, and
+the first pass runs again after every change it keeps, until
 nothing changes (a fixpoint) or --max-runs is spent. While runs are left and
 the result keeps more than 3 firings or 20 operations, a few other paths from
 the pinned scenario are tried and the smallest result is kept. Ctrl-C stops

@@ -388,13 +388,14 @@ func (s *shrinker) pass() bool {
 // recovery crash), merge two crashes of one server, then drop
 // pairs of the firings left (a crash and its restart, a partition and its
 // heal are often needed only together; each firing alone was just tried by
-// dropFaults, in the pass that made no progress), and last move a fault
-// earlier if the failure then comes sooner (shrink_moves.go). It stops at
+// dropFaults, in the pass that made no progress), move a fault earlier if
+// the failure then comes sooner (shrink_moves.go), and last look for a
+// safety phase above the half the first pass tried (cutLate). It stops at
 // the first change kept, so that the first pass shrinks the rest around it.
 func (s *shrinker) finePass() bool {
 	s.strict = true
 	return s.repin() || s.pinLeaders() || s.thinRepeats() || s.fewerOps() || s.fewerNodes() ||
-		s.plainerCrashes() || s.mergeCrashes() || s.dropFiringPairs() || s.earlier()
+		s.plainerCrashes() || s.mergeCrashes() || s.dropFiringPairs() || s.earlier() || s.cutLate()
 }
 
 // repin replaces the steps by the firings of the best run, if that changes
@@ -487,6 +488,29 @@ func (s *shrinker) cutDuration() bool {
 	}
 	return false
 }
+
+// cutLate looks for a shorter safety phase above the half that cutDuration
+// tried, by bisection between it and the whole, to within minPhaseStep: a
+// history check judges the run only at its end, so a violation in the last
+// part of the phase survives halving, and the first pass keeps all of it.
+// It keeps the first shorter phase that still fails, so that the next first
+// pass shrinks around it; it comes last, once every other move failed, so
+// that a failure halving can shrink takes the same path as without it.
+func (s *shrinker) cutLate() bool {
+	cur := time.Duration(s.best.Duration)
+	for lo := cur / 2; cur-lo > minPhaseStep && !s.outOfRuns(); {
+		mid := ((lo + cur) / 2).Truncate(time.Millisecond)
+		if s.try(fmt.Sprintf("safety phase %v", mid), func(c *scenarios.Scenario) bool { return setDuration(c, mid) }) {
+			return true
+		}
+		lo = mid
+	}
+	return false
+}
+
+// minPhaseStep is the resolution of cutLate: a finer one costs runs and
+// saves only a few events.
+const minPhaseStep = 100 * time.Millisecond
 
 // setDuration shortens the safety phase and drops the steps that would start
 // after it.

@@ -187,3 +187,38 @@ func TestShrinkMakesCrashesPlainer(t *testing.T) {
 	}
 	require.Positive(t, plainer, "no shrunk scenario dropped a cut")
 }
+
+// lateStaleReads is a leader serving reads from its own state, isolated once
+// near the end of the safety phase: the linearizability check judges the
+// history only when the run ends, so the run fails at its end whatever the
+// safety phase, and only a phase that still holds the isolation fails.
+const lateStaleReads = `
+name: late-stale-reads
+protocol: raft
+nodes: 5
+duration: 6s
+drain: 1s
+network: {latency: {min: 1ms, max: 10ms}}
+workload: {clients: 4, keys: 2, mix: {get: 8, put: 1, append: 1, cas: 0}, think_time: 5ms, timeout: 300ms, retry_interval: 50ms}
+faults:
+  - {at: 4600ms, partition: isolate-leader, for: 1200ms}
+checks: [linearizable]
+protocol_options: {bugs: [leader-local-reads]}
+`
+
+// TestShrinkShortensThePhaseOfALateHistoryFailure: halving the safety phase
+// alone would keep all 6s (3s drops the fault, and the run passes); the
+// bisection ends it within the last 1.4s before the fault's end, and the
+// result still fails the same way.
+func TestShrinkShortensThePhaseOfALateHistoryFailure(t *testing.T) {
+	sc, proto := parsed(t, "late.yaml", lateStaleReads)
+	seed := firstFailingSeed(t, sc, proto, 30)
+	want := failure(runSeed(t, sc, proto, seed))
+	require.Equal(t, "safety/linearizable", want)
+	res, err := runner.Shrink(sc, runner.ShrinkOptions{Protocol: proto, Seed: seed, MaxRuns: 200, Options: shrinkRunOptions})
+	require.NoError(t, err)
+	require.Equal(t, want, failure(res.Report))
+	require.Greater(t, res.After.Duration, 4600*time.Millisecond, "the isolation stays")
+	require.Less(t, res.After.Duration, 5800*time.Millisecond, "%s", res.After)
+	requireReplays(t, res, proto, want)
+}
