@@ -155,3 +155,20 @@ func TestAHandlersPanicPrintsItsStackAndLastEvents(t *testing.T) {
 	require.Contains(t, out.String(), "crash stack\n")
 	require.Regexp(t, `last events before the crash\n(    .*\n){32}verdict     CRASH: node n\d panicked at event \d+ .*: crashy: an invariant broke\n`, out.String())
 }
+
+// TestAProgramsHelpSaysWhereTheShippedScenariosAre: a program of the user's
+// own names itself in its help and examples, and says that the scenario
+// files they name are simrun's, not the user's module's; simrun's own help
+// does not.
+func TestAProgramsHelpSaysWhereTheShippedScenariosAre(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"sweep", "--help"}, {"shrink", "--help"}} {
+		var out, errOut bytes.Buffer
+		mysim := Program{Name: "mysim", Protocols: registry.Shipped()}
+		require.Zero(t, mysim.Execute(args, &out, &errOut), errOut.String())
+		require.Contains(t, out.String(), "\n  mysim ", args)
+		require.Contains(t, out.String(), shippedScenariosNote, args)
+		out.Reset()
+		require.Zero(t, Program{Name: "simrun", Protocols: registry.Shipped()}.Execute(args, &out, &errOut), errOut.String())
+		require.NotContains(t, out.String(), shippedScenariosNote, args)
+	}
+}

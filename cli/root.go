@@ -55,15 +55,26 @@ func (a *app) newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	if a.name != "simrun" {
+		root.Long += "\n" + shippedScenariosNote
+	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(suggestFlag) // the subcommands inherit it
 	root.AddCommand(a.newRunCmd(), a.newSweepCmd(), a.newMergeCmd(), a.newShrinkCmd(), a.newReportCmd(), a.newVersionCmd(), a.newProtocolsCmd())
 	for _, c := range root.Commands() { // help and examples name this binary
 		c.Long = strings.ReplaceAll(c.Long, "simrun ", a.name+" ")
 		c.Example = strings.ReplaceAll(c.Example, "simrun ", a.name+" ")
+		if a.name != "simrun" && strings.Contains(c.Example, "scenarios/") {
+			c.Example += "\n" + shippedScenariosNote
+		}
 	}
 	return root
 }
+
+// shippedScenariosNote tells the user of a program of their own (cli.Program)
+// where the scenario files its examples name are: in a simrun checkout, not
+// in their module.
+const shippedScenariosNote = "  # scenarios/...: the shipped protocols' scenario files, in a simrun checkout"
 
 // suggestFlag adds to an unknown flag's error the flag of cmd it most
 // likely meant: "unknown flag: --seeds (did you mean --seed?)".
