@@ -88,7 +88,7 @@ func (a *app) newRunCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the seed to run; without it, the scenario's seed if it names one, else this")
-	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "draw a fault mix from the seed among these kinds, on top of the scenario's faults: all, or "+strings.Join(faults.SwarmKinds, ", "))
+	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "draw a fault mix from the seed among these kinds, on top of the scenario's faults: all (all,-corrupt: all but corrupt), or "+strings.Join(faults.SwarmKinds, ", "))
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the full event trace to this file (JSONL)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")

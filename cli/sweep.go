@@ -107,7 +107,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario or of another build, kept apart (the same scenario and build continue anyway)")
 	addLinTimeout(cmd, &f.linTimeout, "seed", "seeds that ran out of it run again when the command is run again with a larger one")
-	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds: all, or "+strings.Join(faults.SwarmKinds, ", "))
+	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds: all (all,-corrupt: all but corrupt), or "+strings.Join(faults.SwarmKinds, ", "))
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run only shard K/N of the seeds (0 <= K < N), e.g. $JOB_COMPLETION_INDEX/8")
 	cmd.Flags().IntVar(&f.recheck, "check-determinism", runner.DefaultRecheckEvery, "run every Nth seed twice and compare trace hashes (alone: every 10th; 0: none); the count goes after an equals sign")
 	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "10"

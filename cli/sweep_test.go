@@ -223,6 +223,22 @@ func TestShardsMergeLikeOneSweep(t *testing.T) {
 	require.Equal(t, "simrun: --swarm: swarm kind \"crash\" is listed twice\n", errOut)
 }
 
+// TestSwarmAllLeavesOutKinds: --swarm all,-corrupt,-disk draws every kind
+// but those; a kind left out needs all before it.
+func TestSwarmAllLeavesOutKinds(t *testing.T) {
+	scenario, drawn := writeScenario(t), 0
+	for seed := range 5 {
+		code, stdout, errOut := simrun(t, "run", scenario, "--seed", strconv.Itoa(seed+1), "--swarm", "all,-corrupt,-disk", "--out", t.TempDir())
+		require.NotEqual(t, exitBadInput, code, errOut) // a short run under every kind may be vacuous
+		drawn += strings.Count(stdout, "\nswarm ")
+		require.NotRegexp(t, `\nswarm +(corrupt|disk) `, stdout)
+	}
+	require.Positive(t, drawn)
+	code, _, errOut := simrun(t, "run", scenario, "--swarm", "corrupt,-disk")
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: --swarm: \"-disk\" leaves disk out of all: list all before it\n", errOut)
+}
+
 // TestMergeFlagsConflictingHashes: the same seed with two trace hashes, as
 // two machines running different builds would report, is nondeterministic.
 func TestMergeFlagsConflictingHashes(t *testing.T) {

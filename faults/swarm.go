@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/simrun/simrun/internal/plural"
@@ -51,6 +52,11 @@ var SwarmKinds = func() []string {
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
 
+// SwarmLeaveOut, before a kind's name and after SwarmAll, leaves that kind
+// out of all: "all,-corrupt,-disk" for a protocol whose disk records carry
+// no checksums.
+const SwarmLeaveOut = "-"
+
 // MaxSwarmFiringsPerKind bounds the steps a swarm draws of one kind. A
 // kind fires every 300ms at the most often, so a swarm over a day would
 // otherwise draw millions of steps, each kept to pin the run, long before
@@ -58,17 +64,43 @@ const SwarmAll = "all"
 // most frequent kind, and the swarm's description says where a kind stopped.
 const MaxSwarmFiringsPerKind = 7000
 
-// ValidateSwarmKinds reports an unknown kind name, or one listed twice.
+// ValidateSwarmKinds reports an unknown kind name, one listed twice, a kind
+// left out without SwarmAll, and a kind listed beside SwarmAll, which holds
+// it already.
 func ValidateSwarmKinds(kinds []string) error {
+	all := slices.Contains(kinds, SwarmAll)
 	for i, k := range kinds {
-		if k != SwarmAll && !slices.Contains(SwarmKinds, k) {
-			return fieldErr(fmt.Sprintf("[%d]", i), "unknown swarm kind %q%s", k, suggest.Hint(k, append([]string{SwarmAll}, SwarmKinds...)))
-		}
-		if slices.Contains(kinds[:i], k) {
-			return fieldErr(fmt.Sprintf("[%d]", i), "swarm kind %q is listed twice", k)
+		at := fmt.Sprintf("[%d]", i)
+		name, leftOut := strings.CutPrefix(k, SwarmLeaveOut)
+		switch {
+		case k != SwarmAll && !slices.Contains(SwarmKinds, name):
+			return fieldErr(at, "unknown swarm kind %q%s", k, suggest.Hint(k, swarmWords()))
+		case slices.Contains(kinds[:i], k):
+			return fieldErr(at, "swarm kind %q is listed twice", k)
+		case leftOut && !all:
+			return fieldErr(at, "%q leaves %s out of %s: list %s before it", k, name, SwarmAll, SwarmAll)
+		case leftOut && slices.Contains(kinds, name):
+			return fieldErr(at, "%q leaves out %s, which the list also names", k, name)
+		case !leftOut && k != SwarmAll && all:
+			return fieldErr(at, "swarm kind %q is in %s already: list %s alone, or leave kinds out of it with %s%s", k, SwarmAll, SwarmAll, SwarmLeaveOut, k)
 		}
 	}
 	return nil
+}
+
+// swarmWords is every word a swarm list may hold, for suggestions.
+func swarmWords() []string {
+	words := append([]string{SwarmAll}, SwarmKinds...)
+	for _, k := range SwarmKinds {
+		words = append(words, SwarmLeaveOut+k)
+	}
+	return words
+}
+
+// swarmOn reports whether a valid swarm list enables kind.
+func swarmOn(kinds []string, kind string) bool {
+	return slices.Contains(kinds, kind) ||
+		slices.Contains(kinds, SwarmAll) && !slices.Contains(kinds, SwarmLeaveOut+kind)
 }
 
 // SwarmDraw is what a swarm drew for one run.
@@ -161,7 +193,7 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 	tornWithinBudget := c.Tolerates > 0
 	for _, kind := range SwarmKinds {
 		on := rng.Chance(0.5) // drawn for every kind, so the list does not shift draws
-		if !on || !(slices.Contains(kinds, kind) || slices.Contains(kinds, SwarmAll)) {
+		if !on || !swarmOn(kinds, kind) {
 			continue
 		}
 		if kind == "membership" && !c.Reconfigurable {

@@ -59,10 +59,39 @@ func TestSwarmKeepsToTheListedKinds(t *testing.T) {
 			require.True(t, !s.Crash.IsZero() || s.Clog != nil, "seed %d: %v", seed, s)
 		}
 	}
-	require.NoError(t, ValidateSwarmKinds([]string{"all", "crash"}))
-	require.ErrorContains(t, ValidateSwarmKinds([]string{"crash", "meteor"}), `unknown swarm kind "meteor"`)
-	require.ErrorContains(t, ValidateSwarmKinds([]string{"crsh"}), `unknown swarm kind "crsh" (did you mean crash?)`)
-	require.ErrorContains(t, ValidateSwarmKinds([]string{"crash", "all", "crash"}), `[2]: swarm kind "crash" is listed twice`)
+	require.NoError(t, ValidateSwarmKinds([]string{"all", "-corrupt", "-disk"}))
+	for list, want := range map[string]string{
+		"crash,meteor":     `[1]: unknown swarm kind "meteor"`,
+		"crsh":             `unknown swarm kind "crsh" (did you mean crash?)`,
+		"all,-corupt":      `unknown swarm kind "-corupt" (did you mean -corrupt?)`,
+		"crash,clog,crash": `[2]: swarm kind "crash" is listed twice`,
+		"all,crash":        `[1]: swarm kind "crash" is in all already: list all alone, or leave kinds out of it with -crash`,
+		"crash,-disk":      `[1]: "-disk" leaves disk out of all: list all before it`,
+		"all,-disk,-disk":  `[2]: swarm kind "-disk" is listed twice`,
+		"all,-disk,disk":   `[1]: "-disk" leaves out disk, which the list also names`,
+		"-all":             `unknown swarm kind "-all"`,
+	} {
+		require.ErrorContains(t, ValidateSwarmKinds(strings.Split(list, ",")), want, list)
+	}
+}
+
+// TestSwarmLeavesOutWhatAllIsToldTo: all with kinds left out draws none of
+// them, and still draws the others.
+func TestSwarmLeavesOutWhatAllIsToldTo(t *testing.T) {
+	kinds := map[bool]int{}
+	for seed := uint64(1); seed <= 50; seed++ {
+		every := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 10*time.Second, []string{SwarmAll})
+		some := Swarm(sim.NewStreams(seed).Stream("swarm"), 5, 10*time.Second, []string{SwarmAll, "-corrupt", "-pause"})
+		for _, s := range some.Steps {
+			require.True(t, s.Corrupt.IsZero() && s.Pause.IsZero(), "seed %d: %v", seed, s)
+		}
+		for _, s := range every.Steps {
+			kinds[s.Corrupt.IsZero() && s.Pause.IsZero()]++
+		}
+		require.Equal(t, len(every.Mix) > 0, len(some.Mix) > 0, "seed %d", seed)
+	}
+	require.Positive(t, kinds[false], "all alone draws the kinds left out")
+	require.Positive(t, kinds[true])
 }
 
 // TestSwarmRunsInAWorld installs drawn timelines and runs them.

@@ -64,8 +64,9 @@ type Scenario struct {
 	// Byzantine lists the servers that misbehave on purpose, for protocols
 	// that tolerate Byzantine faults; the protocol names the behaviours.
 	Byzantine []Byzantine `yaml:"byzantine,omitempty"`
-	// Swarm lists fault kinds (faults.SwarmKinds, or "all") from which each
-	// seed draws its own mix and rates, on top of the Faults timeline.
+	// Swarm lists fault kinds (faults.SwarmKinds, or "all", after which
+	// "-corrupt" leaves a kind out) from which each seed draws its own mix
+	// and rates, on top of the Faults timeline.
 	Swarm []string `yaml:"swarm,omitempty,flow"`
 	// SwarmOptions lists what each seed draws in place of the file's
 	// values (SwarmOptionKinds, or "all"): the cluster size, the client
