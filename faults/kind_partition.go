@@ -318,7 +318,7 @@ func (r *Ring) UnmarshalYAML(unmarshal func(any) error) error {
 		*r = Ring{Random: true}
 		return nil
 	}
-	return fmt.Errorf("ring %v is not random or a list of servers (the order around the ring)", raw)
+	return fmt.Errorf("want a ring (random, or a list of servers in their order around it), got %s", Described(raw))
 }
 
 // MarshalYAML writes random or the order.

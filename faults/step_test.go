@@ -264,9 +264,10 @@ func TestYAMLErrors(t *testing.T) {
 		{`{at: "+Inf", heal: all}`, `"+Inf" is not a duration: write it like 150ms or 2s`},
 		{`{at: soon, heal: all}`, `invalid duration "soon": write it like 150ms or 2s`},
 		{`{at: 1s, crash: someone}`, `unknown target "someone" (want a node number, random, leader, all, rolling, all-down or all-paused)`},
-		{`{at: 1s, crash: 1.5}`, `target 1.5 is not a node number, random, leader, all, rolling, all-down or all-paused`},
+		{`{at: 1s, crash: 1.5}`, `want a target (a node number, random, leader, all, rolling, all-down or all-paused), got 1.5`},
+		{`{at: 1s, crash: [1, 2]}`, `want a target (a node number, random, leader, all, rolling, all-down or all-paused), got a list`},
 		{`{at: 1s, partition: thirds}`, `unknown partition "thirds"`},
-		{`{at: 1s, partition: {ring: sometimes}}`, `ring sometimes is not random or a list of servers`},
+		{`{at: 1s, partition: {ring: sometimes}}`, `want a ring (random, or a list of servers in their order around it), got "sometimes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {

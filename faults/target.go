@@ -129,7 +129,7 @@ func targetFromNumber(raw any) (Target, error) {
 	case nil:
 		return Target{}, fmt.Errorf("missing target (want a node number, random, leader, all, rolling, all-down or all-paused)")
 	}
-	return Target{}, fmt.Errorf("target %v is not a node number, random, leader, all, rolling, all-down or all-paused", raw)
+	return Target{}, fmt.Errorf("want a target (a node number, random, leader, all, rolling, all-down or all-paused), got %s", Described(raw))
 }
 
 // nodeNumber is node n, refusing numbers no cluster could have (the range

@@ -1,5 +1,10 @@
 package faults
 
+import (
+	"fmt"
+	"strconv"
+)
+
 // UnmarshalScalar decodes a YAML value that is written as a string or in
 // another form (a number, or null), following go-yaml's InterfaceUnmarshaler
 // convention: a string goes to parse, anything else to other as go-yaml
@@ -48,4 +53,23 @@ func UnmarshalMappingOr[F, S any](unmarshal func(any) error, fields *F, short fu
 	}
 	*fields = f
 	return nil
+}
+
+// Described names a value as YAML decoded it, for a "want ..., got ..."
+// error about a field that holds the wrong kind of value: "a list", not
+// Go's "[1 2]".
+func Described(raw any) string {
+	switch v := raw.(type) {
+	case nil:
+		return "nothing"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	case string:
+		return strconv.Quote(v)
+	case bool:
+		return "boolean " + strconv.FormatBool(v)
+	}
+	return fmt.Sprint(raw) // a number
 }

@@ -509,7 +509,7 @@ func rateFromNumber(raw any) (Rate, error) {
 	case float64:
 		return Rate(v), nil
 	}
-	return 0, fmt.Errorf("malformed rate %v (write it like 200/s, 2/ms or 600/min)", raw)
+	return 0, fmt.Errorf("want a rate like 200/s, 2/ms or 600/min, got %s", faults.Described(raw))
 }
 
 // MarshalYAML writes "200/s" (or 0 for closed loop).

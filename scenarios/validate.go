@@ -41,7 +41,7 @@ func (s *Scenario) validateTop() error {
 	case !namePattern.MatchString(s.Name):
 		return s.Errorf("name", "%q: use up to 100 letters, digits, '.', '_' and '-'", s.Name)
 	case s.Protocol == "":
-		return s.Errorf("protocol", "missing: name the protocol (raft, paxos, pbft)")
+		return s.Errorf("protocol", "missing: name the protocol to run (the protocols command lists this program's)")
 	case !protocolPattern.MatchString(s.Protocol):
 		return s.Errorf("protocol", "%q is not a protocol name (lowercase letters, digits and '-')", s.Protocol)
 	case s.Nodes < 1 || s.Nodes > MaxNodes:

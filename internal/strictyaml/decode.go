@@ -671,6 +671,12 @@ func floatValue(n ast.Node) (float64, bool) {
 	return 0, false
 }
 
+// quoted reports whether a scalar was written in quotes.
+func quoted(n ast.Node) bool {
+	t := n.GetToken()
+	return t != nil && (t.Type == token.DoubleQuoteType || t.Type == token.SingleQuoteType)
+}
+
 // exponentFloat is the core schema's float with an exponent and no dot
 // (1e-3, -2E+5), which the parser leaves a string.
 var exponentFloat = regexp.MustCompile(`^[-+]?[0-9]+[eE][-+]?[0-9]+$`)
@@ -691,7 +697,10 @@ func describe(n ast.Node) string {
 		return "number " + s
 	case *ast.StringNode, *ast.LiteralNode:
 		s, _ := scalarText(n)
-		if isNumeric(s) {
+		switch {
+		case isNumeric(s) && quoted(n):
+			return "string " + strconv.Quote(s) + " (a number in quotes: write it without them)"
+		case isNumeric(s):
 			return "string " + strconv.Quote(s) + " (a number too large?)"
 		}
 		return "string " + strconv.Quote(s)
