@@ -58,6 +58,9 @@ func (a *app) newRootCmd() *cobra.Command {
 	if a.name != "simrun" {
 		root.Long += "\n" + shippedScenariosNote
 	}
+	root.Args = unknownCommand
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	root.SetHelpCommand(helpCmd(root))
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(suggestFlag) // the subcommands inherit it
 	root.AddCommand(a.newRunCmd(), a.newSweepCmd(), a.newMergeCmd(), a.newShrinkCmd(), a.newReportCmd(), a.newVersionCmd(), a.newProtocolsCmd())

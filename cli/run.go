@@ -82,7 +82,7 @@ func (a *app) newRunCmd() *cobra.Command {
 		Long:  runLong,
 		Example: `  simrun run scenarios/raft-calm.yaml --seed 1
   simrun run scenarios/raft-crash-churn.yaml --seed 42 --trace trace.jsonl --history history.jsonl`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("a scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runOne(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, cmd.Flags().Changed("seed"))
 		},

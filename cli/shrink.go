@@ -52,7 +52,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 		Long:  shrinkLong,
 		Example: `  simrun shrink simrun-out/raft-bug-ack-before-sync-seed1
   simrun shrink scenarios/bugs/raft-bug-forget-vote.yaml --seed 8 --out forget-vote-min.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("a failure (an artifacts directory, or a scenario file with --seed)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.shrink(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, cmd.Flags().Changed("seed"))
 		},
