@@ -1148,6 +1148,13 @@ func TestReportTakesAResultsFile(t *testing.T) {
 	code, _, errOut = simrun(t, "report", other)
 	require.Equal(t, exitBadInput, code)
 	require.Equal(t, "simrun: "+other+": not a directory (report takes a failure's directory, a sweep's --out, or a results.jsonl)\n", errOut)
+
+	half := filepath.Join(dir, "seed-1")
+	require.NoError(t, os.Mkdir(half, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(half, "report.json"), []byte("{}\n"), 0o644))
+	code, _, errOut = simrun(t, "report", half)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: "+half+": not a run's artifacts: it has report.json but no trace.jsonl\n", errOut)
 }
 
 // TestSweepMaxArtifactsBoundsTheFailuresWritten: a sweep writes artifacts

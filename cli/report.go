@@ -109,6 +109,9 @@ func sweepScenarios(dir string) ([]*report.Scenario, error) {
 		err = report.NoResults(dir)
 	}
 	if err != nil {
+		if have, lack, half := halfARun(dir); half {
+			return nil, badInput("%s: not a run's artifacts: it has %s but no %s", dir, have, lack)
+		}
 		return nil, badInput("%v; nor a run's artifacts (report.json and trace.jsonl)", err)
 	}
 	tallies, err := readTallies(files)
@@ -124,11 +127,25 @@ func sweepScenarios(dir string) ([]*report.Scenario, error) {
 	return scs, nil
 }
 
-func isRunDir(dir string) bool {
-	for _, name := range []string{"report.json", "trace.jsonl"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return false
-		}
+// runFiles are the files a run's artifacts directory must hold for a page.
+var runFiles = [2]string{"report.json", "trace.jsonl"}
+
+func isRunDir(dir string) bool { return exists(dir, runFiles[0]) && exists(dir, runFiles[1]) }
+
+// halfARun reports a directory that holds one of runFiles but not the
+// other: a run's artifacts that lost a file, which deserve the file's name.
+func halfARun(dir string) (have, lack string, half bool) {
+	a, b := exists(dir, runFiles[0]), exists(dir, runFiles[1])
+	switch {
+	case a && !b:
+		return runFiles[0], runFiles[1], true
+	case b && !a:
+		return runFiles[1], runFiles[0], true
 	}
-	return true
+	return "", "", false
+}
+
+func exists(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
 }

@@ -250,8 +250,8 @@ func (a *app) checkScenarios(paths []string, f sweepFlags) ([]sweptScenario, err
 			byDir[dir] = sw
 			keep = append(keep, sw)
 		case first.fingerprint != fingerprint:
-			return nil, badInput("%s and %s are two scenarios named %q: their results would share %s; give one another name",
-				first.path, path, sc.Name, filepath.Join(f.out, dir))
+			return nil, badInput("%v", sc.Errorf("name", "%q names %s too: their results would share %s; give one another name",
+				sc.Name, first.path, filepath.Join(f.out, dir)))
 		}
 	}
 	return keep, nil

@@ -143,7 +143,8 @@ func TestSweepReadsEveryScenarioFirst(t *testing.T) {
 
 	code, stdout, errOut = simrun(t, "sweep", good, writeEdited(t), "--seeds", "2", "--out", out)
 	require.Equal(t, exitBadInput, code, stdout+errOut)
-	require.Contains(t, errOut, `are two scenarios named "short": their results would share `+filepath.Join(out, "short"))
+	require.Regexp(t, `\.yaml:1:7: name: "short" names \S+\.yaml too: their results would share `, errOut)
+	require.Contains(t, errOut, filepath.Join(out, "short")+"; give one another name")
 	require.NoDirExists(t, filepath.Join(out, "short"), "no seed ran")
 
 	code, stdout, errOut = simrun(t, "sweep", good, good, "--seeds", "2", "--out", out)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -33,7 +34,27 @@ func ParseFile(path string) (*Scenario, error) {
 	if err != nil {
 		return nil, &Error{File: path, Msg: describeReadError(err), Err: err}
 	}
-	return Parse(path, data)
+	sc, err := Parse(path, data)
+	var e *Error
+	if err != nil && errors.As(err, &e) {
+		e.Msg += ownOutputHint(filepath.Base(path))
+	}
+	return sc, err
+}
+
+// ownOutputHint names what a file simrun writes is, when one is read as a
+// scenario: its keys are no scenario's, and the error alone would not say
+// the file is the wrong one.
+func ownOutputHint(base string) string {
+	switch {
+	case base == "report.json":
+		return " (report.json is a run's report; the scenario.yaml beside it replays the run)"
+	case base == "results.jsonl":
+		return " (results.jsonl holds a sweep's results, not a scenario)"
+	case base == "trace.jsonl" || base == "history.jsonl":
+		return " (" + base + " is a run's " + strings.TrimSuffix(base, ".jsonl") + "; the scenario.yaml beside it replays the run)"
+	}
+	return ""
 }
 
 func describeReadError(err error) string {

@@ -525,3 +525,20 @@ func TestOptionErrorMatchesWholeWordsOnly(t *testing.T) {
 	require.Equal(t, 0, wordIndex("rate 3 with burst", "rate"))
 	require.Equal(t, 6, wordIndex("rates rate", "rate"), "the first whole one")
 }
+
+// TestReadingSimrunsOwnOutputSaysWhatItIs: a run's report.json (or a
+// sweep's results.jsonl) given where a scenario goes says which file it is
+// and where the scenario is, after the error itself.
+func TestReadingSimrunsOwnOutputSaysWhatItIs(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	require.NoError(t, os.WriteFile(report, []byte("{\n  \"scenario\": \"s\"\n}\n"), 0o644))
+	_, err := ParseFile(report)
+	require.EqualError(t, err, report+":2:3: scenario: unknown field (known: name, description, protocol, nodes, members, seed, "+
+		"duration, drain, max_events, network, workload, faults, checks, liveness, byzantine, swarm, swarm_options, buggify, "+
+		"protocol_options) (report.json is a run's report; the scenario.yaml beside it replays the run)")
+	results := filepath.Join(dir, "results.jsonl")
+	require.NoError(t, os.WriteFile(results, []byte(`{"scenario":"s","seed":1}`+"\n"), 0o644))
+	_, err = ParseFile(results)
+	require.ErrorContains(t, err, "(results.jsonl holds a sweep's results, not a scenario)")
+}
