@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simrun/simrun/report"
 	"github.com/simrun/simrun/runner"
 	"github.com/stretchr/testify/require"
 )
@@ -49,6 +50,11 @@ func TestExitCodesAreDistinctPerClass(t *testing.T) {
 		require.False(t, dup, "classes %s and %s share exit code %d", prev, c, code)
 		seen[code] = c
 	}
+	var names []string
+	for _, c := range knownClasses {
+		names = append(names, string(c))
+	}
+	require.Equal(t, names, report.Classes, "report.json's classes, which the report package checks without importing runner")
 }
 
 // TestShortHashesAreRefused pins that a results line whose scenario or trace

@@ -230,6 +230,9 @@ func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
 	require.NoError(t, os.WriteFile(meta, []byte("{}"), 0o644))
 	_, err = LoadRun(dir)
 	require.EqualError(t, err, meta+": not a run's report: it has no scenario")
+	require.NoError(t, os.WriteFile(meta, []byte("{\n  \"scenario\": \"calm\", \"protocol\": \"raft\",\n  \"class\": \"fine\", \"trace_hash\": \"00000000000000aa\"\n}"), 0o644))
+	_, err = LoadRun(dir)
+	require.EqualError(t, err, meta+":3:3: not a run's report: class: unknown class \"fine\" (known: pass, safety, liveness, crash, inconclusive, vacuous, nondeterministic)")
 
 	require.NoError(t, os.Remove(meta))
 	require.NoError(t, os.Mkdir(meta, 0o755))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -181,8 +182,16 @@ func readMeta(path string, m *Meta) error {
 	if missing := m.missing(); missing != "" {
 		return fmt.Errorf("%s: not a run's report: it has no %s", path, missing)
 	}
+	if !slices.Contains(Classes, m.Class) {
+		line, col := jsonl.LineCol(data, bytes.Index(data, []byte(`"class"`)))
+		return fmt.Errorf("%s:%d:%d: not a run's report: class: unknown class %q (known: %s)", path, line, col, m.Class, strings.Join(Classes, ", "))
+	}
 	return nil
 }
+
+// Classes are the failure classes a report may hold, as runner.Class names
+// them (runner imports this package; a test there keeps the two in step).
+var Classes = []string{"pass", "safety", "liveness", "crash", "inconclusive", "vacuous", "nondeterministic"}
 
 // missing names the first field every report the runner writes has and m
 // lacks: any JSON object decodes into a Meta, and a page drawn from one of
