@@ -323,7 +323,7 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 			} {
 				code, stdout, errOut := simrun(t, args...)
 				require.Equal(t, exitBadInput, code, "%v: %s", args, stdout+errOut)
-				require.Regexp(t, regexp.QuoteMeta(file)+`:2(:\d+)?: not a complete sweep result: `+regexp.QuoteMeta(c.want), errOut)
+				require.Regexp(t, regexp.QuoteMeta(file)+`:2:\d+: not a complete sweep result: `+regexp.QuoteMeta(c.want), errOut)
 				require.Contains(t, errOut, "delete this line, or the whole file, and run the same command again")
 				require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 			}
@@ -391,7 +391,7 @@ func TestOverlongCutLineIsRefused(t *testing.T) {
 	require.NoError(t, f.Close())
 	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out)
 	require.Equal(t, exitBadInput, code, errOut)
-	require.Equal(t, "simrun: "+results+":2: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
+	require.Equal(t, "simrun: "+results+":2:1048577: not a complete sweep result: longer than 1048576 bytes; "+repairHint+"\n", errOut)
 }
 
 // TestMergeOfAnotherKindOfFileSaysSo: merge given a file whose first line

@@ -120,7 +120,7 @@ const repairHint = "delete this line, or the whole file, and run the same comman
 // error about one field says where the field stands in the line.
 func parseResult(line []byte) (result, error) {
 	if len(bytes.TrimSpace(line)) == 0 {
-		return result{}, errors.New("an empty line") // not JSON cut short, as Unmarshal would say
+		return result{}, &jsonl.Error{Col: 1, Msg: "an empty line"} // not JSON cut short, as Unmarshal would say
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(line, &fields); err != nil {
@@ -186,8 +186,8 @@ func checkKeys(line []byte, fields map[string]json.RawMessage) error {
 			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("%q given twice", k)}
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("no %s", strings.Join(missing, ", "))
+	if len(missing) > 0 { // what lacks them is the record, which starts the line
+		return &jsonl.Error{Col: 1, Msg: "no " + strings.Join(missing, ", ")}
 	}
 	var miscased []string // sorted below only when there is one: every line is checked
 	for k := range fields {
@@ -280,8 +280,8 @@ func readResults(path string, fn func(line int, r result) error) (complete int64
 	case err == nil || err == stopped:
 		return complete, err
 	case errors.As(err, &tooLong):
-		return complete, badInput("%s:%d: not a complete sweep result: longer than %d bytes; %s",
-			path, tooLong.Line, tooLong.Max, repairHint)
+		return complete, badInput("%s:%d:%d: not a complete sweep result: longer than %d bytes; %s", // the column past the bound
+			path, tooLong.Line, tooLong.Max+1, tooLong.Max, repairHint)
 	case errors.As(err, &torn):
 		return complete, badInput("%s: not a complete sweep result: %s; %s", torn.At(path), torn.Msg, repairHint)
 	default:
