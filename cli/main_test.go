@@ -372,3 +372,18 @@ func TestShrinkRefusesNoRuns(t *testing.T) {
 		require.Contains(t, errOut, "--max-runs: must be positive, got "+n)
 	}
 }
+
+// TestShrinkOfAScenarioFileWritesUnderTheDefaultOut: without --out, what a
+// scenario file shrinks to goes to run's default --out, not beside the
+// file, where a later sweep of the folder's *.yaml would take it for one of
+// its scenarios.
+func TestShrinkOfAScenarioFileWritesUnderTheDefaultOut(t *testing.T) {
+	bugs, err := filepath.Abs(filepath.Join("..", "scenarios", "bugs"))
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	code, out, errText := simrun(t, "shrink", filepath.Join(bugs, "raft-bug-ack-before-sync.yaml"), "--seed", "1", "--max-runs", "5")
+	require.Equal(t, exitPass, code, errText)
+	require.Contains(t, out, "written     simrun-out/raft-bug-ack-before-sync-shrunk-seed1.yaml\n")
+	require.FileExists(t, filepath.Join("simrun-out", "raft-bug-ack-before-sync-shrunk-seed1.yaml"))
+	require.NoFileExists(t, filepath.Join(bugs, "raft-bug-ack-before-sync-shrunk-seed1.yaml"))
+}

@@ -91,7 +91,7 @@ func (a *app) newRunCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "draw a fault mix from the seed among these kinds, on top of the scenario's faults: all (all,-corrupt: all but corrupt), or "+strings.Join(faults.SwarmKinds, ", "))
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the full event trace to this file (JSONL)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to this file (JSONL)")
-	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for a failed run's artifacts")
+	cmd.Flags().StringVar(&f.out, "out", defaultOut, "directory for a failed run's artifacts")
 	addLinTimeout(cmd, &f.linTimeout, "run", "past it the verdict is unknown")
 	cmd.Flags().BoolVar(&f.twice, "check-determinism", false,
 		"run the seed twice and compare the traces event by event; a difference is shown at its first event and exits 7")
@@ -483,3 +483,7 @@ func sameFile(a, b string) bool {
 	infoB, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
 }
+
+// defaultOut is where run and sweep write, and shrink writes what it shrank
+// from a scenario file, without --out.
+const defaultOut = "simrun-out"

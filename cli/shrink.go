@@ -58,7 +58,7 @@ func (a *app) newShrinkCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "the failing seed; without it, the scenario's seed if it names one, else this")
-	cmd.Flags().StringVar(&f.out, "out", "", "where to write the shrunk scenario (default: <name>-shrunk-seed<N>.yaml beside the input)")
+	cmd.Flags().StringVar(&f.out, "out", "", "where to write the shrunk scenario (default: <name>-shrunk-seed<N>.yaml in the failure's directory, or for a scenario file in "+defaultOut+")")
 	cmd.Flags().IntVar(&f.maxRuns, "max-runs", runner.DefaultShrinkRuns, "how many runs shrinking may spend")
 	addLinTimeout(cmd, &f.linTimeout, "run", "past it a run's verdict is unknown")
 	return cmd
@@ -89,7 +89,7 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	}
 	out := f.out
 	if out == "" {
-		out = filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-shrunk-seed%d.yaml", safeName(sc.Name), f.seed))
+		out = defaultShrunkPath(failure, path, sc.Name, f.seed)
 	}
 	if sameFile(path, out) {
 		return badInput("--out %s: the scenario being shrunk; name another file, so that it is kept", out)
@@ -120,8 +120,13 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	if err != nil {
 		return internalErr(err)
 	}
+	if f.out == "" {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return badInput("--out: %v", err) // the default path is --out's too
+		}
+	}
 	if err := os.WriteFile(out, data, 0o644); err != nil {
-		return badInput("--out: %v", err) // the default path, beside the input, is --out's too
+		return badInput("--out: %v", err)
 	}
 	fmt.Fprintf(stdout, "failure     %s (%s)\n", res.Signature, firstLine(res.Report.Reason))
 	if c := res.Report.Class; c == runner.Vacuous || c == runner.Inconclusive {
@@ -186,4 +191,16 @@ func notAFailure(dir string) error {
 	}
 	shown := failures[:min(3, len(failures))]
 	return badInput("%s is not a failure's directory: shrink one of the %d below it, such as %s", dir, len(failures), strings.Join(shown, ", "))
+}
+
+// defaultShrunkPath is where shrink writes when --out is not given: in the
+// failure's artifacts directory, beside the scenario.yaml it shrank; for a
+// scenario file, in run's default --out, not beside the file, where a
+// later "sweep scenarios/*.yaml" would take it for one of the scenarios.
+func defaultShrunkPath(failure, scenario, name string, seed uint64) string {
+	file := fmt.Sprintf("%s-shrunk-seed%d.yaml", safeName(name), seed)
+	if scenario != failure { // failure is a directory
+		return filepath.Join(filepath.Dir(scenario), file)
+	}
+	return filepath.Join(defaultOut, file)
 }

@@ -104,7 +104,7 @@ func (a *app) newSweepCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&f.seeds, "seeds", 100, "how many seeds to run per scenario")
 	cmd.Flags().Uint64Var(&f.from, "from", 1, "the first seed")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "worlds run at once, at most 1024 (0, the default: one per CPU)")
-	cmd.Flags().StringVar(&f.out, "out", "simrun-out", "directory for results and failure artifacts")
+	cmd.Flags().StringVar(&f.out, "out", defaultOut, "directory for results and failure artifacts")
 	cmd.Flags().BoolVar(&f.resume, "resume", false, "add to results.jsonl even if it holds results of an edited scenario or of another build, kept apart (the same scenario and build continue anyway)")
 	addLinTimeout(cmd, &f.linTimeout, "seed", "seeds that ran out of it run again when the command is run again with a larger one")
 	cmd.Flags().StringSliceVar(&f.swarm, "swarm", nil, "every seed draws its own fault mix among these kinds: all (all,-corrupt: all but corrupt), or "+strings.Join(faults.SwarmKinds, ", "))
