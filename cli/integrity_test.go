@@ -422,6 +422,10 @@ func TestSwarmIsPartOfTheVersion(t *testing.T) {
 	require.Equal(t, exitBadInput, code, errOut)
 	require.Contains(t, errOut, ":1: a result of another version of this scenario (scenario hash ")
 	require.Contains(t, errOut, ", swept with --swarm 'crash,partition', now ")
+	// The kinds' order changes no draw, so it is the same version.
+	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "2", "--out", out, "--swarm", "partition,crash")
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, stdout, "(1 by an earlier sweep)")
 }
 
 // TestAnotherBuildsResultsAreNotContinued: after the code changes (another

@@ -610,6 +610,10 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 // form, after --swarm), so that a sweep continues only results of the same
 // scenario.
 func scenarioFingerprint(sc *scenarios.Scenario) (string, error) {
+	// The order of swarm kinds changes no draw (each kind has its place in
+	// faults.SwarmKinds), so it does not make another version either.
+	sc = sc.Clone()
+	slices.Sort(sc.Swarm)
 	data, err := sc.Marshal()
 	if err != nil {
 		return "", err
