@@ -39,6 +39,8 @@ Exit codes:
   8  vacuous (the checks had nothing to judge: no leader, commit or apply was
      announced, commits came without digests, or no client operation
      succeeded)
+  130, 143  a second interrupt (Ctrl-C, SIGTERM) while a sweep or shrink
+     stops: it quits at once, with no summary (results written are kept)
 A sweep or merge exits with the gravest class among its seeds (3, 5, 4, 7,
 6, 8 in that order).
 A failing run whose artifacts cannot be written still exits with its class's

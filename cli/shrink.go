@@ -95,7 +95,7 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 		return badInput("--out %s: the scenario being shrunk; name another file, so that it is kept", out)
 	}
 	ctx, release := stopOnInterrupt(ctx, stderr, "the run in progress finishes and the smallest failure found so far "+
-		"is written; Ctrl-C again quits at once (nothing is written)")
+		"is written; a second interrupt quits at once (nothing is written)")
 	defer release()
 	so := runner.ShrinkOptions{Protocol: proto, Seed: f.seed, MaxRuns: f.maxRuns,
 		Options: runner.Options{LinearizabilityTimeout: f.linTimeout},

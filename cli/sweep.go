@@ -181,7 +181,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	defer stopProfiles(&err)
 	// Every result written by then is kept (each line is fsynced); the
 	// running seeds' are lost, and run again when the sweep continues.
-	ctx, release := stopOnInterrupt(ctx, stderr, "the running seeds finish and are kept; Ctrl-C again quits at once "+
+	ctx, release := stopOnInterrupt(ctx, stderr, "the running seeds finish and are kept; a second interrupt quits at once "+
 		"(theirs are then lost, and run again when the sweep continues)")
 	defer release()
 	toSweep, err := a.checkScenarios(paths, f)
