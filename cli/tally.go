@@ -434,7 +434,7 @@ func (t *tally) pageResult(e entry) report.Result {
 	r := t.resultOf(e)
 	out := report.Result{Scenario: t.name, Seed: e.seed, ScenarioHash: t.hash, Build: e.build, Hash: e.hash,
 		Class: string(e.class), Reason: r.Reason, Events: e.events, SimTime: int64(e.sim), WallTime: int64(e.wall),
-		Beyond: r.Beyond}
+		Beyond: r.Beyond, Rechecked: e.rechecked || e.class == runner.Nondeterministic}
 	if e.class != runner.Nondeterministic {
 		for _, c := range r.Checks {
 			out.Checks = append(out.Checks, report.Check{Name: c.Name, Verdict: c.Verdict})

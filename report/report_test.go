@@ -367,6 +367,30 @@ func TestSweepStatsListClassesByName(t *testing.T) {
 	require.Len(t, Stats(many).Failures, MaxFailuresListed)
 }
 
+// TestNondeterminismIsRatedOverTheSeedsRunTwice: of 100 seeds only those
+// run twice can show nondeterminism, so its rate and interval are of them;
+// the page says how many there were.
+func TestNondeterminismIsRatedOverTheSeedsRunTwice(t *testing.T) {
+	sc := &Scenario{Name: "a"}
+	for seed := range uint64(100) {
+		r := Result{Seed: seed, Class: "pass", Rechecked: seed%10 == 0}
+		if seed == 10 {
+			r.Class = "nondeterministic"
+		}
+		sc.Results = append(sc.Results, r)
+	}
+	st := Stats(sc)
+	require.Equal(t, 10, st.Rechecked)
+	require.Equal(t, "nondeterministic", st.Classes[0].Class)
+	require.Equal(t, 10, st.Classes[0].Of)
+	require.InDelta(t, 0.1, st.Classes[0].Rate, 1e-9)
+	require.Equal(t, 100, st.Classes[1].Of, "pass is of every seed")
+	var page bytes.Buffer
+	require.NoError(t, RenderSweep(&page, []*Scenario{sc}))
+	require.Contains(t, page.String(), "<td>1 of 10 run twice</td><td>10.0%</td>")
+	require.Contains(t, page.String(), "10 of 100 seeds were run twice")
+}
+
 // TestTraceGoingBackInTimeIsRefused: events numbered one after another but
 // with a time earlier than the one before are not a trace the kernel wrote.
 func TestTraceGoingBackInTimeIsRefused(t *testing.T) {

@@ -34,6 +34,9 @@ type Result struct {
 	// Beyond says where the faults went beyond what the protocol assumes
 	// (runner.Report.Beyond): shown under a failure's reason.
 	Beyond []string
+	// Rechecked: the seed ran twice (or on two machines) and the trace
+	// hashes were compared. A nondeterministic seed always was.
+	Rechecked bool
 }
 
 // Check is one checker's verdict on a seed.
@@ -133,8 +136,11 @@ func FailurePage(root, resultsDir string, seed uint64, traceHash string) (string
 
 // ClassRow is one outcome's share of a scenario's seeds.
 type ClassRow struct {
-	Class    string
-	Count    int
+	Class string
+	Count int
+	// Of is the seeds the rate is of: all of them, but for nondeterminism,
+	// which only the seeds run twice can show.
+	Of       int
 	Rate     float64
 	Wilson   Interval
 	Clopper  Interval
@@ -151,6 +157,7 @@ type Dist struct {
 type SweepStats struct {
 	Scenario       *Scenario
 	Seeds          int
+	Rechecked      int      // seeds run twice and compared (Result.Rechecked)
 	Failed         ClassRow // every failure together
 	Classes        []ClassRow
 	SeedsPerSecond float64 // seeds over the sum of their wall times: per core
@@ -167,6 +174,7 @@ const MaxFailuresListed = 200
 // Stats computes a scenario version's rates, intervals and distributions.
 func Stats(s *Scenario) SweepStats {
 	st := SweepStats{Scenario: s, Seeds: len(s.Results)}
+	rechecked := 0
 	counts := map[string]int{}
 	first := map[string]uint64{}
 	var classes []string
@@ -186,13 +194,21 @@ func Stats(s *Scenario) SweepStats {
 			first[c] = r.Seed
 		}
 		counts[c]++
+		if r.Rechecked {
+			rechecked++
+		}
 		wall = append(wall, float64(r.WallTime))
 		events = append(events, float64(r.Events))
 		simTime = append(simTime, float64(r.SimTime))
 	}
 	slices.Sort(classes)
+	st.Rechecked = rechecked
 	for _, c := range classes {
-		st.Classes = append(st.Classes, classRow(c, counts[c], st.Seeds, first[c]))
+		of := st.Seeds
+		if c == nondeterministic {
+			of = rechecked
+		}
+		st.Classes = append(st.Classes, classRow(c, counts[c], of, first[c]))
 	}
 	st.Failed = classRow("all failures", failed, st.Seeds, 0)
 	if total := stat.Mean(wall, nil) * float64(len(wall)); total > 0 {
@@ -205,8 +221,12 @@ func Stats(s *Scenario) SweepStats {
 	return st
 }
 
+// nondeterministic is runner.Nondeterministic, the class only seeds run
+// twice can show.
+const nondeterministic = "nondeterministic"
+
 func classRow(class string, k, n int, first uint64) ClassRow {
-	row := ClassRow{Class: class, Count: k, Wilson: Wilson(k, n), Clopper: ClopperPearson(k, n), FirstHit: first}
+	row := ClassRow{Class: class, Count: k, Of: n, Wilson: Wilson(k, n), Clopper: ClopperPearson(k, n), FirstHit: first}
 	if n > 0 {
 		row.Rate = float64(k) / float64(n)
 	}
