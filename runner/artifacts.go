@@ -65,18 +65,22 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 	if keep.KeepScenario {
 		files = append(files, filepath.Join(dir, ScenarioFile))
 	}
+	// A file that could not be written whole is removed: on a full disk its
+	// part (a trace of megabytes) would keep the space the seed's results
+	// line needs.
 	write := func(name string, fn func(f *os.File) error) error {
 		path := filepath.Join(dir, name)
 		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}
-		if err := fn(f); err != nil {
-			f.Close()
-			return fmt.Errorf("%s: %w", path, err)
+		err = fn(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		if err := f.Close(); err != nil {
-			return err
+		if err != nil {
+			os.Remove(path)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		files = append(files, path)
 		return nil

@@ -1,11 +1,15 @@
 package runner_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/simrun/simrun/checkers"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -240,4 +244,22 @@ func TestCorruptedReplicaIsNotJudgedOnItsVotes(t *testing.T) {
 	rep := runSeed(t, sc, proto, 54)
 	require.Contains(t, rep.Faults, "corruptions=5")
 	require.Equal(t, runner.Pass, rep.Class, rep.Reason)
+}
+
+// TestAnArtifactNotWrittenWholeIsRemoved: a file of a failure's artifacts
+// whose writing failed (a full disk) is removed, not left in part, where
+// it would keep the space the seed's results line needs.
+func TestAnArtifactNotWrittenWholeIsRemoved(t *testing.T) {
+	sc, proto := load(t, filepath.Join("bugs", "raft-bug-ack-before-sync.yaml"), 0)
+	failing := runSeed(t, sc, proto, 1)
+	require.True(t, failing.Class.Failed())
+	failing.Artifacts = append(failing.Artifacts, checkers.Artifact{Name: "half.txt", Write: func(w io.Writer) error {
+		_, _ = w.Write(bytes.Repeat([]byte("x"), 4096))
+		return errors.New("no space left on device")
+	}})
+	dir := t.TempDir()
+	_, err := runner.WriteArtifacts(dir, sc, proto, failing, runner.Options{Seed: 1})
+	require.ErrorContains(t, err, "half.txt: no space left on device")
+	require.NoFileExists(t, filepath.Join(dir, "half.txt"))
+	require.FileExists(t, filepath.Join(dir, runner.TraceFile), "the files written whole stay")
 }
