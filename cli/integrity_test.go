@@ -302,6 +302,9 @@ func TestIncompleteResultLinesAreRefused(t *testing.T) {
 			`"swept" (from 1, 0 seeds, shard 0 of 1) is no sweep's range`},
 		"a seed outside its range": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 1, "shard": 0, "of": 1} }),
 			"seed 2 is outside the range it was swept in (from 1, 1 seeds)"},
+		"a range past the last seed": {line(func(m map[string]any) {
+			m["swept"] = map[string]any{"from": uint64(18446744073709551000), "seeds": 10000, "shard": 0, "of": 1}
+		}), `"swept" (from 18446744073709551000, 10000 seeds, shard 0 of 1) is no sweep's range`},
 		"a shard past its count": {line(func(m map[string]any) { m["swept"] = map[string]any{"from": 1, "seeds": 4, "shard": 1, "of": 1} }),
 			`"swept" (from 1, 4 seeds, shard 1 of 1) is no sweep's range`},
 		"a negative simulated time": {line(func(m map[string]any) { m["sim_time_ns"] = -1 }), `"sim_time_ns" -1 is negative`},

@@ -157,8 +157,8 @@ func parseResult(line []byte) (result, error) {
 		return result{}, field("sim_time_ns", `"sim_time_ns" %d is negative`, int64(r.SimTime))
 	case r.LinTimeout < 0:
 		return result{}, field("lin_timeout_ns", `"lin_timeout_ns" %d is negative`, int64(r.LinTimeout))
-	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.Seeds == 0):
-		return result{}, field("swept", `"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want seeds of 1 or more, and a shard below of`,
+	case r.Swept != nil && (r.Swept.Of == 0 || r.Swept.Shard >= r.Swept.Of || r.Swept.Seeds == 0 || r.Swept.Seeds > math.MaxUint64-r.Swept.From):
+		return result{}, field("swept", `"swept" (from %d, %d seeds, shard %d of %d) is no sweep's range: want seeds of 1 or more, none past the last seed, and a shard below of`,
 			r.Swept.From, r.Swept.Seeds, r.Swept.Shard, r.Swept.Of)
 	case r.Swept != nil && (r.Seed < r.Swept.From || r.Seed >= r.Swept.end()):
 		return result{}, field("seed", `seed %d is outside the range it was swept in (from %d, %d seeds)`, r.Seed, r.Swept.From, r.Swept.Seeds)
