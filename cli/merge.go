@@ -25,8 +25,10 @@ version, a seed found twice with different trace hashes means two machines
 ran the same seed differently: it is reported as nondeterministic. A definite
 verdict wins over an inconclusive one (Porcupine ran out of time on one
 machine only). Each replay line carries the flags its seed was judged with
-(--swarm, a non-default --lin-timeout). Files that hold no result at all are
-an error, not a summary of nothing.
+(--swarm, a non-default --lin-timeout). Arguments that hold no result at all
+are an error, not a summary of nothing, and so is a directory with no
+results.jsonl below it (an empty results file, a shard stopped before its
+first seed, is merged: the other shards' ranges count its seeds unfinished).
 
 Each result stores the range its sweep was asked for (--from, --seeds,
 --shard): seeds of those ranges with no result (a shard that never ran, was
@@ -131,10 +133,10 @@ func resultFiles(args []string) ([]string, error) {
 		if err != nil {
 			return nil, internalErr(err)
 		}
+		if len(found) == 0 { // a mistyped directory among shards' must not go unseen
+			return nil, badInput("no results.jsonl under %s", arg)
+		}
 		files = append(files, found...)
-	}
-	if len(files) == 0 {
-		return nil, badInput("no results.jsonl under %s", strings.Join(args, ", "))
 	}
 	slices.Sort(files)
 	return slices.Compact(files), nil

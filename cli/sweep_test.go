@@ -212,6 +212,10 @@ func TestShardsMergeLikeOneSweep(t *testing.T) {
 	code, merged, errOut := simrun(t, append([]string{"merge"}, shardDirs...)...)
 	require.Equal(t, exitPass, code, errOut)
 	require.Equal(t, deterministicLines(whole), deterministicLines(merged))
+	empty := t.TempDir() // a mistyped or never-synced shard directory among the others
+	code, _, errOut = simrun(t, append([]string{"merge", empty}, shardDirs...)...)
+	require.Equal(t, exitBadInput, code)
+	require.Equal(t, "simrun: no results.jsonl under "+empty+"\n", errOut)
 
 	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "10", "--shard", "3/3", "--out", t.TempDir())
 	require.Equal(t, exitBadInput, code)
