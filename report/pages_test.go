@@ -64,6 +64,9 @@ func TestEndOfRunAnchorKeepsTheReason(t *testing.T) {
 		meta["checks"] = []map[string]string{{"name": "liveness", "verdict": "fail", "detail": reason}}
 	}))
 	require.Contains(t, page, "end of the run: "+reason)
+	require.True(t, a.AtEnd)
+	require.Contains(t, page, "<h2>Messages around the run&#39;s end</h2>", "no violation is named where the verdict names no event")
+	require.NotContains(t, page, "The violation, ringed")
 }
 
 // TestOversizedReportIsRefusedUnread: a report.json over the 16 MiB bound

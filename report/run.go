@@ -286,6 +286,9 @@ type Anchor struct {
 	Event   uint64   // trace event number (1-based); 0 if none was found
 	Why     string   // what happened there, one line
 	Related []uint64 // other events the reason names (the conflicting commit)
+	// AtEnd says the verdict names no event (a liveness bound that ran out,
+	// a vacuous or inconclusive run): the page centres on the run's last.
+	AtEnd bool
 }
 
 var eventRe = regexp.MustCompile(`\bevent (\d+)\b`)
@@ -353,7 +356,7 @@ func (r *Run) Violation() Anchor {
 		}
 	}
 	if n := len(r.Events); n > 0 {
-		a.Event = r.Events[n-1].I
+		a.Event, a.AtEnd = r.Events[n-1].I, true
 		if a.Why == "" {
 			a.Why = "end of the run"
 		} else {
