@@ -998,7 +998,7 @@ func TestReportCountsAsMergeDoes(t *testing.T) {
 			}
 			cutShort(t, filepath.Join(dir, "shard-0", "s", "results.jsonl"))
 			_, merged, _ := simrun(t, "merge", dir)
-			scs, err := sweepScenarios(dir)
+			scs, err := sweepScenarios(dir, "simrun")
 			require.NoError(t, err)
 			require.Len(t, scs, 1)
 			require.Equal(t, mergedClasses(merged), pageClasses(scs[0]), merged)
@@ -1058,7 +1058,7 @@ func TestReportLinksOnlyAFailuresOwnArtifacts(t *testing.T) {
 	code, _, errOut := simrun(t, "sweep", edited, "--seeds", "1", "--out", out, "--resume")
 	require.Equal(t, exitSafety, code, errOut)
 
-	scs, err := sweepScenarios(out)
+	scs, err := sweepScenarios(out, "simrun")
 	require.NoError(t, err)
 	require.Len(t, scs, 2)
 	linked := 0
@@ -1265,4 +1265,19 @@ func TestSweepPageSurvivesDamagedArtifacts(t *testing.T) {
 	_, stdout, _ = simrun(t, args...)
 	require.Contains(t, stdout, "rewritten   1 failing seed run again to write the artifacts an earlier sweep did not\n")
 	require.FileExists(t, filepath.Join(failure, "trace.jsonl"))
+}
+
+// TestSweepPageSaysTheSwarmAndReplaysSeedsWithoutArtifacts: a sweep's page
+// names the --swarm its seeds drew their faults with, and gives a failing
+// seed that has no artifacts (past --max-artifacts) its replay line.
+func TestSweepPageSaysTheSwarmAndReplaysSeedsWithoutArtifacts(t *testing.T) {
+	bug, out := filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"), t.TempDir()
+	code, stdout, errOut := simrun(t, "sweep", bug, "--seeds", "6", "--swarm", "crash", "--max-artifacts", "1", "--out", out)
+	require.Equal(t, exitSafety, code, stdout+errOut)
+	code, _, errOut = simrun(t, "report", out)
+	require.Equal(t, exitPass, code, errOut)
+	page, err := os.ReadFile(filepath.Join(out, report.File))
+	require.NoError(t, err)
+	require.Contains(t, string(page), "swept with <code>--swarm crash</code>")
+	require.Regexp(t, `no artifacts</span><br><code>simrun run \S+raft-bug-ack-before-sync.yaml --seed \d+ --swarm crash</code>`, string(page))
 }

@@ -47,14 +47,14 @@ func (a *app) newReportCmd() *cobra.Command {
   simrun report sweep-out`,
 		Args: oneArg("a directory (a sweep's --out, or a run's artifacts)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeReport(cmd.OutOrStdout(), args[0])
+			return writeReport(cmd.OutOrStdout(), args[0], a.name)
 		},
 	}
 }
 
 // writeReport tells a run's artifacts (report.json beside trace.jsonl) from
 // a sweep directory and writes the matching page.
-func writeReport(stdout io.Writer, dir string) error {
+func writeReport(stdout io.Writer, dir, program string) error {
 	info, err := os.Stat(dir)
 	switch {
 	case err != nil:
@@ -68,7 +68,7 @@ func writeReport(stdout io.Writer, dir string) error {
 	if isRunDir(dir) {
 		path, err = report.WriteRun(dir)
 	} else {
-		path, err = writeSweepPage(stdout, dir)
+		path, err = writeSweepPage(stdout, dir, program)
 	}
 	if err != nil {
 		return orBadInput(err)
@@ -79,8 +79,8 @@ func writeReport(stdout io.Writer, dir string) error {
 
 // writeSweepPage writes the page of the sweep in dir, and says which
 // scenario versions have seeds without a result, as the page does.
-func writeSweepPage(stdout io.Writer, dir string) (string, error) {
-	scs, err := sweepScenarios(dir)
+func writeSweepPage(stdout io.Writer, dir, program string) (string, error) {
+	scs, err := sweepScenarios(dir, program)
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +103,7 @@ func writeSweepPage(stdout io.Writer, dir string) (string, error) {
 // them, with the same checks of every line and the same counting (the
 // latest build of each file, shards combined, conflicts nondeterministic),
 // so that the page shows what merge summarizes, version by version.
-func sweepScenarios(dir string) ([]*report.Scenario, error) {
+func sweepScenarios(dir, program string) ([]*report.Scenario, error) {
 	files, err := report.FindResults(dir)
 	if err == nil && len(files) == 0 {
 		err = report.NoResults(dir)
@@ -121,7 +121,7 @@ func sweepScenarios(dir string) ([]*report.Scenario, error) {
 	var scs []*report.Scenario
 	for _, name := range scenarioNames(tallies) {
 		for _, hash := range versionsOf(tallies, name) {
-			scs = append(scs, tallies[scenarioVersion{name, hash}].page(dir, files))
+			scs = append(scs, tallies[scenarioVersion{name, hash}].page(dir, files, program))
 		}
 	}
 	return scs, nil

@@ -411,18 +411,23 @@ func (p *probeTable) set(probes map[string]uint64) []uint64 {
 // page is the tally as the sweep page shows it: every seed's result in seed
 // order, each failure linked to the page of its artifacts (below root,
 // beside the results file, of files, it came from).
-func (t *tally) page(root string, files []string) *report.Scenario {
+func (t *tally) page(root string, files []string, program string) *report.Scenario {
 	sc := &report.Scenario{Name: t.name, Hash: t.hash, Reports: map[uint64]string{},
 		LeftApart: strings.Join(t.supersededLines(), "; "), Unfinished: t.unfinished()}
+	if t.origin != nil {
+		sc.SweptWith = strings.TrimPrefix(swarmFlag(t.origin.SwarmKinds), " ")
+	}
 	for _, seed := range slices.Sorted(maps.Keys(t.bySeed)) {
 		e := t.bySeed[seed]
-		sc.Results = append(sc.Results, t.pageResult(e))
-		if !e.class.Failed() {
-			continue
+		r := t.pageResult(e)
+		if e.class.Failed() {
+			if page, ok := report.FailurePage(root, filepath.Dir(files[e.file]), seed, e.hash); ok {
+				sc.Reports[seed] = page
+			} else if full := t.resultOf(e); full.File != "" {
+				r.Replay = replayCommand(program, full.File, seed, full.replayFlags())
+			}
 		}
-		if page, ok := report.FailurePage(root, filepath.Dir(files[e.file]), seed, e.hash); ok {
-			sc.Reports[seed] = page
-		}
+		sc.Results = append(sc.Results, r)
 	}
 	sc.Build = strings.Join(slices.DeleteFunc(slices.Sorted(maps.Keys(t.builds)), func(b string) bool { return b == "" }), ", ")
 	return sc

@@ -37,6 +37,9 @@ type Result struct {
 	// Rechecked: the seed ran twice (or on two machines) and the trace
 	// hashes were compared. A nondeterministic seed always was.
 	Rechecked bool
+	// Replay is the command that runs a failing seed again, for one whose
+	// artifacts hold no page ("" otherwise).
+	Replay string
 }
 
 // Check is one checker's verdict on a seed.
@@ -60,8 +63,11 @@ func (r Result) failureClass() string {
 type Scenario struct {
 	Name, Hash string
 	Build      string // the program builds that ran it, comma separated ("" in results from before builds were recorded)
-	Results    []Result
-	Reports    map[uint64]string // seed -> its failure page, relative to the sweep directory (FailurePage)
+	// SweptWith is the flag that drew each seed's faults ("--swarm all"),
+	// part of the version; "" without one.
+	SweptWith string
+	Results   []Result
+	Reports   map[uint64]string // seed -> its failure page, relative to the sweep directory (FailurePage)
 	// Unreadable holds, by seed, why a failure's artifacts that lacked a
 	// page could not be read for one (WriteSweep): the sweep's page is
 	// written without it.
