@@ -39,7 +39,7 @@ func TestInterruptedSweepSaysHowMuchOfItsRangeRan(t *testing.T) {
 	code, stdout, errOut := simrun(t, "sweep", scenario, "--seeds", "3", "--out", out)
 	require.Equal(t, exitPass, code, errOut)
 	require.Contains(t, stdout, "sweep       raft-calm: 3 seeds (scenario hash ")
-	require.Contains(t, stdout, "\npage        simrun report "+out+" draws the sweep's page (rates, timings, a page per failure)\n")
+	require.Contains(t, stdout, "\npage        simrun report "+out+" draws the page of every result under it, earlier sweeps' included (rates, timings, a page per failure)\n")
 	require.Regexp(t, regexp.MustCompile(`sweep raft-calm: 3/3 seeds \(2 by an earlier sweep\), 0 failed`), errOut)
 	code, _, errOut = simrun(t, "sweep", scenario, "--seeds", "3", "--out", out)
 	require.Equal(t, exitPass, code, errOut)

@@ -201,7 +201,7 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 			return &exitError{code: cmp.Or(worst, exitInternal), msg: "interrupted; run the same command again to continue"}
 		}
 	}
-	fmt.Fprintf(stdout, "page        %s report %s draws the sweep's page (rates, timings, a page per failure)\n", a.command, shellQuote(f.out))
+	fmt.Fprintf(stdout, "page        %s report %s draws the page of every result under it, earlier sweeps' included (rates, timings, a page per failure)\n", a.command, shellQuote(f.out))
 	if worst != exitPass {
 		return &exitError{code: worst}
 	}
