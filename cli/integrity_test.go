@@ -985,6 +985,12 @@ func TestReportCountsAsMergeDoes(t *testing.T) {
 				require.Equal(t, "b2", sc.Build)
 				require.Regexp(t, `results.jsonl also holds 1 result of build unknown, which build b2 continued with --resume: left apart, not counted$`, sc.LeftApart)
 			}},
+		{"two machines agree on one seed of two", [][]string{{pass, resultLine("s", h, 5, runner.Pass, trace)}, {pass}},
+			func(t *testing.T, sc *report.Scenario) {
+				st := report.Stats(sc)
+				require.Equal(t, 1, st.Rechecked, "seed 4's two hashes were compared, seed 5's not")
+				require.True(t, sc.Results[0].Rechecked)
+			}},
 		{"seeds out of order", [][]string{{resultLine("s", h, 9, runner.Pass, trace), resultLine("s", h, 2, runner.Pass, trace)}},
 			func(t *testing.T, sc *report.Scenario) {
 				require.Equal(t, []uint64{2, 9}, pageSeeds(sc))

@@ -91,8 +91,9 @@ type entry struct {
 	events uint64
 	full   *result  // nil for a pass
 	fired  []uint64 // the probes that fired, a set of probeTable numbers
-	// rechecked: a sweep ran the seed twice and compared trace hashes
-	// (--check-determinism), in this result or one combined with it.
+	// rechecked: the seed ran twice and its trace hashes were compared,
+	// in one sweep (--check-determinism) or as two results combined (two
+	// machines, a rerun)
 	rechecked bool
 }
 
@@ -123,8 +124,10 @@ func (t *tally) add(r result) {
 		e.full = &r
 	}
 	if prev, ok := t.bySeed[r.Seed]; ok && (prev.file != e.file || prev.build == e.build) {
+		// Two trace hashes of the seed were compared, whatever they say.
+		compared := prev.hash != "" && r.Hash != ""
 		e = t.combine(prev, e)
-		e.rechecked = prev.rechecked || r.Rechecked
+		e.rechecked = prev.rechecked || r.Rechecked || compared
 	}
 	t.bySeed[r.Seed] = e
 }
