@@ -386,4 +386,11 @@ func TestShrinkOfAScenarioFileWritesUnderTheDefaultOut(t *testing.T) {
 	require.Contains(t, out, "written     simrun-out/raft-bug-ack-before-sync-shrunk-seed1.yaml\n")
 	require.FileExists(t, filepath.Join("simrun-out", "raft-bug-ack-before-sync-shrunk-seed1.yaml"))
 	require.NoFileExists(t, filepath.Join(bugs, "raft-bug-ack-before-sync-shrunk-seed1.yaml"))
+
+	t.Chdir(t.TempDir()) // where simrun-out cannot be made: refused before any run
+	require.NoError(t, os.WriteFile("simrun-out", nil, 0o644))
+	code, out, errText = simrun(t, "shrink", filepath.Join(bugs, "raft-bug-ack-before-sync.yaml"), "--seed", "1")
+	require.Equal(t, exitBadInput, code)
+	require.Empty(t, out, "no run")
+	require.Equal(t, "simrun: mkdir simrun-out: not a directory (where shrink writes without --out; name a file with --out)\n", errText)
 }

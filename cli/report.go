@@ -47,7 +47,7 @@ func (a *app) newReportCmd() *cobra.Command {
   simrun report sweep-out`,
 		Args: oneArg("a directory (a sweep's --out, or a run's artifacts)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeReport(cmd.OutOrStdout(), args[0], a.name)
+			return writeReport(cmd.OutOrStdout(), args[0], a.command)
 		},
 	}
 }

@@ -94,6 +94,11 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	if sameFile(path, out) {
 		return badInput("--out %s: the scenario being shrunk; name another file, so that it is kept", out)
 	}
+	if f.out == "" { // made before the runs, which its failure would waste
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return badInput("%v (where shrink writes without --out; name a file with --out)", err)
+		}
+	}
 	ctx, release := stopOnInterrupt(ctx, stderr, "the run in progress finishes and the smallest failure found so far "+
 		"is written; a second interrupt quits at once (nothing is written)")
 	defer release()
@@ -119,11 +124,6 @@ func (a *app) shrink(ctx context.Context, stdout, stderr io.Writer, failure stri
 	data, shrunk, err := res.File()
 	if err != nil {
 		return internalErr(err)
-	}
-	if f.out == "" {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return badInput("--out: %v", err) // the default path is --out's too
-		}
 	}
 	if err := os.WriteFile(out, data, 0o644); err != nil {
 		return badInput("--out: %v", err)

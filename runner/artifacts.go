@@ -67,7 +67,7 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 	}
 	// A file that could not be written whole is removed: on a full disk its
 	// part (a trace of megabytes) would keep the space the seed's results
-	// line needs.
+	// line needs. A diverging replay's trace is written out, and kept.
 	write := func(name string, fn func(f *os.File) error) error {
 		path := filepath.Join(dir, name)
 		f, err := os.Create(path)
@@ -79,7 +79,10 @@ func WriteArtifactsWith(dir string, sc *scenarios.Scenario, proto Protocol, rep 
 			err = cerr
 		}
 		if err != nil {
-			os.Remove(path)
+			var diverged *replayDiverged
+			if !errors.As(err, &diverged) {
+				os.Remove(path)
+			}
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		files = append(files, path)
@@ -230,8 +233,10 @@ func replayTrace(f *os.File, sc *scenarios.Scenario, proto Protocol, rep *Report
 		return TraceWindow{}, err
 	}
 	if again.Hash != rep.Hash {
-		return TraceWindow{}, fmt.Errorf("determinism broken: replay of seed %d gave trace hash %s, first run %s",
-			rep.Seed, again.Hash, rep.Hash)
+		if ww != nil {
+			ww.finish() // what the window holds of the diverging run, kept with the error
+		}
+		return TraceWindow{}, &replayDiverged{seed: rep.Seed, replay: again.Hash, first: rep.Hash}
 	}
 	if ww == nil {
 		return TraceWindow{First: min(1, again.Events), Last: again.Events, Events: again.Events, Full: true}, nil
@@ -239,6 +244,17 @@ func replayTrace(f *os.File, sc *scenarios.Scenario, proto Protocol, rep *Report
 	win, err := ww.finish()
 	win.Events = again.Events
 	return win, err
+}
+
+// replayDiverged is a replay whose trace hash is not the first run's: the
+// trace written of it is the only record of the diverging run.
+type replayDiverged struct {
+	seed          uint64
+	replay, first string
+}
+
+func (e *replayDiverged) Error() string {
+	return fmt.Sprintf("determinism broken: replay of seed %d gave trace hash %s, first run %s", e.seed, e.replay, e.first)
 }
 
 // focusOf is how the window writer recognises the first violation, found

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/simrun/simrun/checkers"
+	"github.com/simrun/simrun/internal/flaky"
 	"github.com/simrun/simrun/registry"
 	"github.com/simrun/simrun/runner"
 	"github.com/simrun/simrun/scenarios"
@@ -262,4 +264,24 @@ func TestAnArtifactNotWrittenWholeIsRemoved(t *testing.T) {
 	require.ErrorContains(t, err, "half.txt: no space left on device")
 	require.NoFileExists(t, filepath.Join(dir, "half.txt"))
 	require.FileExists(t, filepath.Join(dir, runner.TraceFile), "the files written whole stay")
+}
+
+// TestADivergingReplaysTraceIsKept: a replay for the artifacts whose trace
+// hash is not the first run's keeps what it wrote of its trace: the only
+// record of the diverging run.
+func TestADivergingReplaysTraceIsKept(t *testing.T) {
+	raft, ok := registry.Lookup("raft")
+	require.True(t, ok)
+	proto := flaky.Protocol("flaky", raft)
+	sc, err := scenarios.Parse("flaky.yaml", []byte("protocol: flaky\nnodes: 3\nduration: 1s\nchecks: [agreement]\n"))
+	require.NoError(t, err)
+	rep, err := runner.Run(sc, proto, runner.Options{Seed: 1})
+	require.NoError(t, err)
+	rep.Class = runner.Safety // as if it failed: artifacts replay it
+	dir := t.TempDir()
+	_, err = runner.WriteArtifacts(dir, sc, proto, rep, runner.Options{Seed: 1})
+	require.ErrorContains(t, err, "determinism broken")
+	trace, err := os.ReadFile(filepath.Join(dir, runner.TraceFile))
+	require.NoError(t, err)
+	require.NotEmpty(t, trace)
 }

@@ -34,6 +34,7 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:3:8: nodes: want an integer, got string "99999999999999999999" (a number too large?)`},
 		{"quoted int", "name: t\nprotocol: raft\nnodes: \"3\"\n",
 			`t.yaml:3:8: nodes: want an integer, got string "3" (a number in quotes: write it without them)`},
+		{"quoted number for a list", base + "checks: \"3\"\n", `t.yaml:4:9: checks: want a list, got string "3"`},
 		{"too many nodes", "name: t\nprotocol: raft\nnodes: 5000\n", "t.yaml:3:8: nodes: 5000 is not in [1, 1000]"},
 		{"zero nodes", "name: t\nprotocol: raft\nnodes: 0\n", "t.yaml:3:8: nodes: 0 is not in [1, 1000]"},
 		{"missing nodes", "name: t\nprotocol: raft\n", "t.yaml:1:1: nodes: missing: give the number of servers"},

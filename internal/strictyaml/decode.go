@@ -250,7 +250,7 @@ func (d *Decoder) Decode(n ast.Node, path string, v reflect.Value) error {
 	case reflect.Float32, reflect.Float64:
 		f, ok := floatValue(n)
 		if !ok {
-			return d.errNode(n, path, "want a number, got %s", describe(n))
+			return d.errNode(n, path, "want a number, got %s", describeNumber(n))
 		}
 		if v.OverflowFloat(f) {
 			return d.errNode(n, path, "%v is out of range for %v", f, v.Type())
@@ -337,7 +337,7 @@ func decodeInteger[T int64 | uint64](d *Decoder, n ast.Node, path string, v refl
 	want string, overflows func(T) bool, set func(T)) error {
 	i, ok := n.(*ast.IntegerNode)
 	if !ok {
-		return d.errNode(n, path, "want %s, got %s", want, describe(n))
+		return d.errNode(n, path, "want %s, got %s", want, describeNumber(n))
 	}
 	if i.Token != nil {
 		if why := ambiguousInteger(i.Token.Value); why != "" {
@@ -681,6 +681,30 @@ func quoted(n ast.Node) bool {
 // (1e-3, -2E+5), which the parser leaves a string.
 var exponentFloat = regexp.MustCompile(`^[-+]?[0-9]+[eE][-+]?[0-9]+$`)
 
+// describeNumber is describe for a field that wants a number: a string of
+// digits gets a hint, quoted (drop the quotes) or too large for the parser
+// to take for a number.
+func describeNumber(n ast.Node) string {
+	got := describe(n)
+	s, _ := scalarText(n)
+	if _, isString := n.(*ast.StringNode); !isString || !isNumeric(s) {
+		return got
+	}
+	if quoted(n) && fitsInt(s) {
+		return got + " (a number in quotes: write it without them)"
+	}
+	return got + " (a number too large?)"
+}
+
+// fitsInt reports whether s, written as a whole number, fits in 64 bits.
+func fitsInt(s string) bool {
+	_, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		_, err = strconv.ParseUint(s, 10, 64)
+	}
+	return err == nil
+}
+
 // describe names what a node is, for "want X, got Y" messages.
 func describe(n ast.Node) string {
 	switch x := n.(type) {
@@ -697,12 +721,6 @@ func describe(n ast.Node) string {
 		return "number " + s
 	case *ast.StringNode, *ast.LiteralNode:
 		s, _ := scalarText(n)
-		switch {
-		case isNumeric(s) && quoted(n):
-			return "string " + strconv.Quote(s) + " (a number in quotes: write it without them)"
-		case isNumeric(s):
-			return "string " + strconv.Quote(s) + " (a number too large?)"
-		}
 		return "string " + strconv.Quote(s)
 	case *ast.MappingKeyNode:
 		return "an explicit key (? key)"
