@@ -241,7 +241,7 @@ func TestSwarmAllLeavesOutKinds(t *testing.T) {
 	require.Positive(t, drawn)
 	code, _, errOut := simrun(t, "run", scenario, "--swarm", "corrupt,-disk")
 	require.Equal(t, exitBadInput, code)
-	require.Equal(t, "simrun: --swarm: \"-disk\" leaves disk out of all: list all before it\n", errOut)
+	require.Equal(t, "simrun: --swarm: \"-disk\" leaves disk out of all: list all too\n", errOut)
 }
 
 // TestMergeFlagsConflictingHashes: the same seed with two trace hashes, as

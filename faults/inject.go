@@ -246,7 +246,8 @@ func (in *Injector) note(i int, format string, args ...any) {
 
 // afterStop is the note of an action that came due after Stop: the kernel has
 // traced its label already, and without the note a reader of the trace would
-// take it for a fault of the liveness phase.
+// take it for a fault of the liveness phase. A firing's note starts
+// "skipped:" and counts in Counts.Skipped; an undo's starts "did nothing:".
 const afterStop = "the fault schedule has stopped"
 
 func (in *Injector) skip(i int, format string, args ...any) {
@@ -264,7 +265,7 @@ func (in *Injector) undoLater(i int, d Duration, what string, c claims, id sim.N
 		if c.holds(int(id), g) {
 			undo(id)
 		} else {
-			in.note(i, "skipped: a later fault on %v owns its undoing", id)
+			in.note(i, "did nothing: a later fault on %v owns its undoing", id)
 		}
 	})
 }
@@ -274,7 +275,7 @@ func (in *Injector) undoLater(i int, d Duration, what string, c claims, id sim.N
 func (in *Injector) later(i int, d Duration, what string, undo func()) {
 	in.w.At(in.w.Now().Add(d.Duration()), in.labels[i]+": "+what, func() {
 		if in.stopped {
-			in.note(i, "skipped: "+afterStop)
+			in.note(i, "did nothing: "+afterStop)
 			return
 		}
 		undo()

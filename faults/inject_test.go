@@ -220,7 +220,7 @@ func TestActionsDueAfterStopSayTheyDidNothing(t *testing.T) {
 	tw.endSafety(in, 4*ms)
 	tw.run(t, 30*ms)
 	assert.Equal(t, []string{
-		"faults[0] pause n1 down=5ms: resume n1", "faults[0] skipped: the fault schedule has stopped",
+		"faults[0] pause n1 down=5ms: resume n1", "faults[0] did nothing: the fault schedule has stopped",
 	}, tw.controls(t, "faults[0]")[1:])
 	assert.Equal(t, []string{
 		"faults[1] crash n2", "faults[1] skipped: the fault schedule has stopped",
@@ -240,7 +240,7 @@ func TestAnUndoALaterFaultOwnsSaysSo(t *testing.T) {
 	tw.run(t, 5*ms)
 	assert.False(t, tw.Up(1), "the second crash owns the restart")
 	assert.Equal(t, []string{"faults[0] crash n1 down=3ms", "faults[0] crash n1 down=3ms: restart n1",
-		"faults[0] skipped: a later fault on n1 owns its undoing"}, tw.controls(t, "faults[0]"))
+		"faults[0] did nothing: a later fault on n1 owns its undoing"}, tw.controls(t, "faults[0]"))
 }
 
 func TestHalvesSplitsMajorityMinority(t *testing.T) {
@@ -461,6 +461,17 @@ func TestHealScopes(t *testing.T) {
 	a = tw.LocalTime(0)
 	tw.run(t, 5*ms)
 	assert.Equal(t, time.Millisecond, tw.LocalTime(0).Sub(a), "heal all resets clock rates")
+}
+
+// TestAnUndoOfLinksLaterFaultsOwnSaysSo: a cut whose every link a later cut
+// took notes that its undoing did nothing.
+func TestAnUndoOfLinksLaterFaultsOwnSaysSo(t *testing.T) {
+	tw := newTestWorld(t, 1, 3, nil)
+	tw.install(t, Step{At: ms, Cut: &Cut{From: Node(0), To: Node(1)}, For: 2 * ms},
+		Step{At: 2 * ms, Cut: &Cut{From: Node(0), To: Node(1)}, For: 5 * ms})
+	tw.run(t, 4*ms)
+	assert.True(t, tw.IsCut(0, 1))
+	assert.Equal(t, "faults[0] did nothing: later faults own the undoing of every link", tw.controls(t, "faults[0]")[2])
 }
 
 func TestPartitionForHealsOnlyItsOwnCuts(t *testing.T) {

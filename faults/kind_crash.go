@@ -140,10 +140,15 @@ func (in *Injector) crashAll(i int, s Step) {
 	}
 	if s.Down > 0 {
 		in.later(i, s.Down, "restart all", func() {
+			restarted := 0
 			for k, id := range ids {
 				if in.crashClaims.holds(int(id), gens[k]) {
 					in.restart(id)
+					restarted++
 				}
+			}
+			if restarted == 0 {
+				in.note(i, "did nothing: later faults own the restart of every server")
 			}
 		})
 	}
@@ -169,8 +174,11 @@ func (in *Injector) rollingRestart(i int, s Step, k int) {
 		what += ", crash " + in.servers[k+1].String()
 	}
 	in.later(i, s.Down, what, func() {
-		if crashed && in.crashClaims.holds(int(id), g) {
+		switch {
+		case crashed && in.crashClaims.holds(int(id), g):
 			in.restart(id)
+		case crashed:
+			in.note(i, "did nothing for %v: a later fault on it owns its restart", id)
 		}
 		if k+1 < len(in.servers) {
 			in.rollingRestart(i, s, k+1)

@@ -60,9 +60,9 @@ func (in *Injector) swizzleLater(sw *swizzling, d time.Duration, what string, id
 	in.w.At(in.w.Now().Add(d), in.labels[sw.i]+": "+what+" "+id.String(), func() {
 		switch {
 		case in.stopped:
-			in.note(sw.i, "skipped: "+afterStop)
+			in.note(sw.i, "did nothing: "+afterStop)
 		case in.heals != sw.heals:
-			in.note(sw.i, "skipped: a heal came between")
+			in.note(sw.i, "did nothing: a heal came between")
 		default:
 			act(sw, id)
 		}

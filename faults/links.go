@@ -39,10 +39,15 @@ func (in *Injector) claimLinks(i int, s Step, c claims, links []link, what strin
 		return
 	}
 	in.later(i, s.For, what, func() {
+		undone := 0
 		for k, l := range links {
 			if c.holds(l.cell, gens[k]) {
 				undo(l)
+				undone++
 			}
+		}
+		if undone == 0 && len(links) > 0 {
+			in.note(i, "did nothing: later faults own the undoing of every link")
 		}
 	})
 }

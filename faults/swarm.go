@@ -52,7 +52,7 @@ var SwarmKinds = func() []string {
 // SwarmAll, listed as a kind, means every kind in SwarmKinds.
 const SwarmAll = "all"
 
-// SwarmLeaveOut, before a kind's name and after SwarmAll, leaves that kind
+// SwarmLeaveOut, before a kind's name in a list with SwarmAll, leaves that kind
 // out of all: "all,-corrupt,-disk" for a protocol whose disk records carry
 // no checksums.
 const SwarmLeaveOut = "-"
@@ -78,7 +78,7 @@ func ValidateSwarmKinds(kinds []string) error {
 		case slices.Contains(kinds[:i], k):
 			return fieldErr(at, "swarm kind %q is listed twice", k)
 		case leftOut && !all:
-			return fieldErr(at, "%q leaves %s out of %s: list %s before it", k, name, SwarmAll, SwarmAll)
+			return fieldErr(at, "%q leaves %s out of %s: list %s too", k, name, SwarmAll, SwarmAll)
 		case leftOut && slices.Contains(kinds, name):
 			return fieldErr(at, "%q leaves out %s, which the list also names", k, name)
 		case !leftOut && k != SwarmAll && all:

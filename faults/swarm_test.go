@@ -66,7 +66,7 @@ func TestSwarmKeepsToTheListedKinds(t *testing.T) {
 		"all,-corupt":      `unknown swarm kind "-corupt" (did you mean -corrupt?)`,
 		"crash,clog,crash": `[2]: swarm kind "crash" is listed twice`,
 		"all,crash":        `[1]: swarm kind "crash" is in all already: list all alone, or leave kinds out of it with -crash`,
-		"crash,-disk":      `[1]: "-disk" leaves disk out of all: list all before it`,
+		"crash,-disk":      `[1]: "-disk" leaves disk out of all: list all too`,
 		"all,-disk,-disk":  `[2]: swarm kind "-disk" is listed twice`,
 		"all,-disk,disk":   `[1]: "-disk" leaves out disk, which the list also names`,
 		"-all":             `unknown swarm kind "-all"`,
