@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,22 +22,16 @@ func oneArg(what string) cobra.PositionalArgs {
 			return fmt.Errorf("%s: name %s", cmd.Name(), what)
 		}
 		msg := fmt.Sprintf("%s takes one argument, %s; got %d: %s", cmd.Name(), what, len(args), strings.Join(args, " "))
-		if f := cmd.Flags().Lookup("check-determinism"); f != nil && f.Changed && f.Value.Type() == "bool" && allCounts(args[1:]) {
+		if f := cmd.Flags().Lookup("check-determinism"); f != nil && f.Changed && f.Value.Type() == "bool" && anyCount(args) {
 			msg += fmt.Sprintf(" (--check-determinism on %s takes no count: it runs the seed twice)", cmd.Name())
 		}
 		return fmt.Errorf("%s", msg)
 	}
 }
 
-// allCounts reports whether args are whole numbers, as a flag's stray value.
-func allCounts(args []string) bool {
-	for _, a := range args {
-		if !isCount(a) {
-			return false
-		}
-	}
-	return true
-}
+// anyCount reports whether one of args is a whole number, as a flag's
+// stray value is, before the file or after it.
+func anyCount(args []string) bool { return slices.ContainsFunc(args, isCount) }
 
 // unknownCommand is the root's argument check: cobra's own error for a
 // word that names no command spans four lines.

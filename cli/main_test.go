@@ -128,6 +128,8 @@ func TestBadInputIsOneLineWithPosition(t *testing.T) {
 		{"two scenario files", []string{"run", "a.yaml", "b.yaml"}, "simrun: run takes one argument, a scenario file; got 2: a.yaml b.yaml"},
 		{"a count after run's switch", []string{"run", "a.yaml", "2", "--check-determinism"},
 			"(--check-determinism on run takes no count: it runs the seed twice)"},
+		{"a count before the file", []string{"run", "--check-determinism", "2", "a.yaml"},
+			"(--check-determinism on run takes no count: it runs the seed twice)"},
 		{"no failure to shrink", []string{"shrink"}, "simrun: shrink: name a failure"},
 		{"sweep too parallel", []string{"sweep", write("h.yaml", base), "--parallel", "1000000"}, "--parallel: at most 1024 worlds at once"},
 		{"sweep zero seeds", []string{"sweep", write("f.yaml", base), "--seeds", "0"}, "--seeds: must be at least 1"},

@@ -45,7 +45,7 @@ func (a *app) newReportCmd() *cobra.Command {
 		Long:  reportLong,
 		Example: `  simrun report simrun-out/raft-bug-ack-before-sync-seed1
   simrun report sweep-out`,
-		Args: oneArg("a directory (a sweep's --out, or a run's artifacts)"),
+		Args: oneArg("a directory (a sweep's --out, or a run's artifacts) or a results.jsonl"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return writeReport(cmd.OutOrStdout(), args[0], a.command)
 		},

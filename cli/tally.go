@@ -413,7 +413,8 @@ func (p *probeTable) set(probes map[string]uint64) []uint64 {
 
 // page is the tally as the sweep page shows it: every seed's result in seed
 // order, each failure linked to the page of its artifacts (below root,
-// beside the results file, of files, it came from).
+// beside the results file, of files, it came from) or, without one, given
+// its replay line, which names the program as it was run.
 func (t *tally) page(root string, files []string, program string) *report.Scenario {
 	sc := &report.Scenario{Name: t.name, Hash: t.hash, Reports: map[uint64]string{},
 		LeftApart: strings.Join(t.supersededLines(), "; "), Unfinished: t.unfinished()}

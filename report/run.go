@@ -190,7 +190,8 @@ func readMeta(path string, m *Meta) error {
 }
 
 // Classes are the failure classes a report may hold, as runner.Class names
-// them (runner imports this package; a test there keeps the two in step).
+// them (runner imports this package, so it cannot name them itself; a test
+// in cli keeps the two in step).
 var Classes = []string{"pass", "safety", "liveness", "crash", "inconclusive", "vacuous", "nondeterministic"}
 
 // missing names the first field every report the runner writes has and m

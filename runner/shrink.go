@@ -490,12 +490,14 @@ func (s *shrinker) cutDuration() bool {
 }
 
 // cutLate looks for a shorter safety phase above the half that cutDuration
-// tried, by bisection between it and the whole, to within minPhaseStep: a
-// history check judges the run only at its end, so a violation in the last
-// part of the phase survives halving, and the first pass keeps all of it.
-// It keeps the first shorter phase that still fails, so that the next first
-// pass shrinks around it; it comes last, once every other move failed, so
-// that a failure halving can shrink takes the same path as without it.
+// tried, between it and the whole: a history check judges the run only at
+// its end, so a violation in the last part of the phase survives halving,
+// and the first pass keeps all of it. Each call tries midpoints upwards
+// until one still fails, and keeps it; the next first pass shrinks around
+// it, and the next call starts again from the half of the shorter phase,
+// so the search ends, over several rounds, within minPhaseStep. It comes
+// last, once every other move failed, so that a failure halving can shrink
+// takes the same path as without it.
 func (s *shrinker) cutLate() bool {
 	cur := time.Duration(s.best.Duration)
 	for lo := cur / 2; cur-lo > minPhaseStep && !s.outOfRuns(); {
