@@ -217,22 +217,18 @@ func TestRunArtifactsReadInBoundedMemory(t *testing.T) {
 	require.EqualError(t, err, trace+":32:1: not a trace event: longer than 1048576 bytes")
 
 	meta := filepath.Join(dir, "report.json")
-	require.NoError(t, os.WriteFile(meta, []byte("{"), 0o644))
-	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+":1:1: not a run's report: cut short: the text ends before the value does")
-	require.NoError(t, os.WriteFile(meta, []byte("{\n  \"seed\": x\n}"), 0o644))
-	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+":2:11: not a run's report: invalid character 'x' looking for beginning of value")
-
-	require.NoError(t, os.WriteFile(meta, []byte(`{"scenario": "calm", "protocol": "raft", "class": "pass"}`), 0o644))
-	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+": not a run's report: it has no trace_hash")
-	require.NoError(t, os.WriteFile(meta, []byte("{}"), 0o644))
-	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+": not a run's report: it has no scenario")
-	require.NoError(t, os.WriteFile(meta, []byte("{\n  \"scenario\": \"calm\", \"protocol\": \"raft\",\n  \"class\": \"fine\", \"trace_hash\": \"00000000000000aa\"\n}"), 0o644))
-	_, err = LoadRun(dir)
-	require.EqualError(t, err, meta+":3:3: not a run's report: class: unknown class \"fine\" (known: pass, safety, liveness, crash, inconclusive, vacuous, nondeterministic)")
+	refused := func(text, want string) {
+		t.Helper()
+		require.NoError(t, os.WriteFile(meta, []byte(text), 0o644))
+		_, err := LoadRun(dir)
+		require.EqualError(t, err, meta+want)
+	}
+	refused("{", ":1:1: not a run's report: cut short: the text ends before the value does")
+	refused("{\n  \"seed\": x\n}", ":2:11: not a run's report: invalid character 'x' looking for beginning of value")
+	refused(`{"scenario": "calm", "protocol": "raft", "class": "pass"}`, ": not a run's report: it has no trace_hash")
+	refused("{}", ": not a run's report: it has no scenario")
+	refused("{\n  \"scenario\": \"calm\", \"protocol\": \"raft\",\n  \"class\": \"fine\", \"trace_hash\": \"00000000000000aa\"\n}",
+		":3:3: not a run's report: class: unknown class \"fine\" (known: pass, safety, liveness, crash, inconclusive, vacuous, nondeterministic)")
 
 	require.NoError(t, os.Remove(meta))
 	require.NoError(t, os.Mkdir(meta, 0o755))
