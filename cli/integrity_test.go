@@ -1287,3 +1287,34 @@ func TestSweepPageSaysTheSwarmAndReplaysSeedsWithoutArtifacts(t *testing.T) {
 	require.Contains(t, string(page), "swept with <code>--swarm crash</code>")
 	require.Regexp(t, `no artifacts</span><br><code>simrun run \S+raft-bug-ack-before-sync.yaml --seed \d+ --swarm crash</code>`, string(page))
 }
+
+// TestAnotherVersionsArtifactsAreWrittenAgain: a failure's artifacts that
+// an edited scenario swept into the same --out (--resume) wrote over are
+// not this version's: sweeping this version again writes them again.
+func TestAnotherVersionsArtifactsAreWrittenAgain(t *testing.T) {
+	out, dir := t.TempDir(), t.TempDir()
+	text, err := os.ReadFile(filepath.Join("..", "scenarios", "bugs", "raft-bug-ack-before-sync.yaml"))
+	require.NoError(t, err)
+	v1 := writeIn(t, dir, "v1.yaml", string(text))
+	v2 := writeIn(t, dir, "v2.yaml", strings.Replace(string(text), "think_time: 10ms", "think_time: 11ms", 1))
+	report1 := filepath.Join(out, "raft-bug-ack-before-sync", "failures", "seed-1", "report.json")
+	hashOf := func() string {
+		var m struct {
+			Hash string `json:"trace_hash"`
+		}
+		data, err := os.ReadFile(report1)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &m))
+		return m.Hash
+	}
+	code, _, errOut := simrun(t, "sweep", v1, "--seeds", "1", "--out", out)
+	require.Equal(t, exitSafety, code, errOut)
+	first := hashOf()
+	code, _, errOut = simrun(t, "sweep", v2, "--seeds", "1", "--out", out, "--resume")
+	require.Equal(t, exitSafety, code, errOut)
+	require.NotEqual(t, first, hashOf(), "the edited scenario's failure of seed 1 took the directory")
+	code, stdout, errOut := simrun(t, "sweep", v1, "--seeds", "1", "--out", out, "--resume")
+	require.Equal(t, exitSafety, code, errOut)
+	require.Contains(t, stdout, "rewritten   1 failing seed run again to write the artifacts an earlier sweep did not\n")
+	require.Equal(t, first, hashOf())
+}

@@ -488,15 +488,18 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 }
 
 // lacksArtifacts reports whether a failing seed that gets artifacts has
-// none: writing them failed (a full disk, a file in the way) after its
-// result was kept. A nondeterministic seed, and one that ended without a
-// trace (a panic outside the protocol's handlers), get none.
+// none of its own: writing them failed (a full disk, a file in the way)
+// after its result was kept, or another version of the scenario swept into
+// the same directory (--resume) wrote its failure of the seed over them. A
+// nondeterministic seed, and one that ended without a trace (a panic
+// outside the protocol's handlers), get none.
 func lacksArtifacts(dir string, e entry) bool {
 	if !e.class.Failed() || e.class == runner.Nondeterministic || e.hash == "" || e.full != nil && e.full.NoArtifacts {
 		return false
 	}
 	_, err := os.Stat(filepath.Join(failureDir(dir, e.seed), report.File))
-	return err != nil
+	_, ours := report.FailurePage(dir, dir, e.seed, e.hash)
+	return err != nil || !ours
 }
 
 // record keeps one seed's outcome: appended to results.jsonl (and fsynced)
