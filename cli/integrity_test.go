@@ -1318,3 +1318,22 @@ func TestAnotherVersionsArtifactsAreWrittenAgain(t *testing.T) {
 	require.Contains(t, stdout, "rewritten   1 failing seed run again to write the artifacts an earlier sweep did not\n")
 	require.Equal(t, first, hashOf())
 }
+
+// TestAResumeThatAddsNothingSaysWhichBuildMergeCounts: when another build
+// wrote a results file's last lines and this build, resumed, adds none,
+// merge counts the other build's results; the sweep says so.
+func TestAResumeThatAddsNothingSaysWhichBuildMergeCounts(t *testing.T) {
+	as := func(build string, args ...string) string {
+		var out, errOut bytes.Buffer
+		code := Program{Name: "simrun", Build: build}.Execute(args, &out, &errOut)
+		require.Equal(t, exitPass, code, errOut.String())
+		return out.String()
+	}
+	scenario, out := writeScenario(t), t.TempDir()
+	as("build-a", "sweep", scenario, "--seeds", "2", "--out", out)
+	as("build-b", "sweep", scenario, "--seeds", "1", "--out", out, "--resume")
+	stdout := as("build-a", "sweep", scenario, "--seeds", "2", "--out", out, "--resume")
+	require.Contains(t, stdout, "note        build build-b wrote the last results of ")
+	require.NotContains(t, as("build-a", "sweep", scenario, "--seeds", "3", "--out", out, "--resume"), "note        build",
+		"a build that writes a result is the latest again")
+}

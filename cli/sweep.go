@@ -416,6 +416,7 @@ type sweepRun struct {
 	rewrite      map[uint64]bool // failing seeds whose artifacts an earlier sweep did not write
 	rewritten    int
 	rechecked    int // seeds run twice by --check-determinism in this sweep
+	recorded     int // results this sweep appended
 	// recheckedBefore counts the seeds an earlier sweep finished, and this
 	// one does not run again, that were run twice then.
 	recheckedBefore int
@@ -543,6 +544,7 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		}
 	}
 	s.tally.add(res)
+	s.recorded++
 	s.prog.add(res.Class.Failed())
 	return nil
 }
@@ -598,6 +600,11 @@ func (s *sweepRun) printNotes(w io.Writer, earlier *tally, resultsPath, program 
 	}
 	if n := s.tally.count(entry.retriable); n > 0 {
 		fmt.Fprintf(w, "timed out   %s inconclusive (Porcupine's --lin-timeout ran out): run the same command again with a larger --lin-timeout to retry them\n", plural.Of(n, "seed"))
+	}
+	if s.recorded == 0 && earlier.lastWriter != "" {
+		// merge counts a file's latest build: the one that wrote last.
+		fmt.Fprintf(w, "note        build %s wrote the last results of %s (--resume): %s merge and report count its results, not this build's, until this build writes one (remove its lines, or finish its sweep with it)\n",
+			earlier.lastWriter, resultsPath, program)
 	}
 	for _, other := range earlier.otherVersions() {
 		what, hint := "another version of this scenario", fmt.Sprintf(" (%s merge summarizes each version)", program)
@@ -660,6 +667,7 @@ func loadPrior(path, name string, v resultsVersion, resume bool) (*tally, error)
 	t := newTally(name, v.hash)
 	complete, err := readResults(path, func(line int, r result) error {
 		other := v.differs(&r)
+		t.lastWriter = ""
 		switch {
 		case other == "":
 			t.add(r)
@@ -674,6 +682,9 @@ func loadPrior(path, name string, v resultsVersion, resume bool) (*tally, error)
 				path, line, other, v.hash)
 		default:
 			t.others[otherVersion{desc: other, build: r.ScenarioHash == v.hash}]++
+			if r.ScenarioHash == v.hash {
+				t.lastWriter = report.BuildName(r.Build)
+			}
 		}
 		return nil
 	})

@@ -34,6 +34,10 @@ type tally struct {
 	// apart, never mixed in: by a description of the version, which another
 	// scenario hash or another build (of this scenario) tells apart.
 	others map[otherVersion]int
+	// lastWriter names the build of this scenario version that wrote the
+	// file's last line, when it is not the build reading it (loadPrior):
+	// merge counts that build's results.
+	lastWriter string
 	// probes are the coverage probes the scenario's protocol declares, for
 	// the summary's probe line (none: no line); probeNames numbers the
 	// probe names results reported, for each entry's set of fired probes.
