@@ -70,12 +70,8 @@ func durationFromNumber(raw any) (Duration, error) {
 		return 0, nil
 	}
 	switch v := raw.(type) {
-	case []any:
-		return 0, fmt.Errorf("want a duration like 150ms or 2s, got a list")
-	case map[string]any:
-		return 0, fmt.Errorf("want a duration like 150ms or 2s, got a mapping")
-	case bool:
-		return 0, fmt.Errorf("want a duration like 150ms or 2s, got %v", raw)
+	case []any, map[string]any, bool:
+		return 0, fmt.Errorf("want a duration like 150ms or 2s, got %s", Described(raw))
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0, fmt.Errorf("%v is not a duration: write it like 150ms or 2s", raw)

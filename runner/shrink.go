@@ -482,7 +482,7 @@ func (s *shrinker) cutDuration() bool {
 		if d >= cur {
 			continue
 		}
-		if s.try(fmt.Sprintf("safety phase %v", d), func(c *scenarios.Scenario) bool { return setDuration(c, d) }) {
+		if s.tryDuration(d) {
 			return true
 		}
 	}
@@ -502,7 +502,7 @@ func (s *shrinker) cutLate() bool {
 	cur := time.Duration(s.best.Duration)
 	for lo := cur / 2; cur-lo > minPhaseStep && !s.outOfRuns(); {
 		mid := ((lo + cur) / 2).Truncate(time.Millisecond)
-		if s.try(fmt.Sprintf("safety phase %v", mid), func(c *scenarios.Scenario) bool { return setDuration(c, mid) }) {
+		if s.tryDuration(mid) {
 			return true
 		}
 		lo = mid
@@ -513,6 +513,11 @@ func (s *shrinker) cutLate() bool {
 // minPhaseStep is the resolution of cutLate: a finer one costs runs and
 // saves only a few events.
 const minPhaseStep = 100 * time.Millisecond
+
+// tryDuration tries a safety phase of d.
+func (s *shrinker) tryDuration(d time.Duration) bool {
+	return s.try(fmt.Sprintf("safety phase %v", d), func(c *scenarios.Scenario) bool { return setDuration(c, d) })
+}
 
 // setDuration shortens the safety phase and drops the steps that would start
 // after it.
