@@ -22,7 +22,10 @@ Each argument is a results.jsonl file or a directory searched for them.
 Results are kept apart by scenario version (the scenario_hash of each line):
 versions of one scenario are summarized one by one, never mixed. Within one
 version, a seed found twice with different trace hashes means two machines
-ran the same seed differently: it is reported as nondeterministic. A definite
+ran the same seed differently: it is reported as nondeterministic, and a
+determinism line counts the seeds found twice and those that differ (sweep
+the same seeds on two platforms and merge them to check that a seed means
+the same run on both). A definite
 verdict wins over an inconclusive one (Porcupine ran out of time on one
 machine only). Each replay line carries the flags its seed was judged with
 (--swarm, a non-default --lin-timeout). Arguments that hold no result at all
@@ -72,7 +75,10 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		for _, hash := range hashes {
 			t := tallies[scenarioVersion{name, hash}]
 			t.probes = a.declaredProbes(t)
-			t.print(stdout, plural.Of(len(files), "file"), a.command)
+			t.print(stdout, t.resultsLine(), a.command)
+			if line := t.determinismLine(); line != "" {
+				fmt.Fprintf(stdout, "determinism %s\n", line)
+			}
 			for _, line := range t.supersededLines() {
 				fmt.Fprintf(stdout, "other       %s\n", line)
 			}
@@ -91,6 +97,31 @@ func (a *app) merge(stdout io.Writer, args []string) error {
 		return &exitError{code: exitInternal, msg: fmt.Sprintf("seeds without a result in %s: run their missing shards (the same sweep command continues a cut-short one), then merge again", plural.Of(unfinished, "scenario version"))}
 	}
 	return nil
+}
+
+// resultsLine says where merge read a version's results: the file, or how
+// many files (the shards of a sweep, say).
+func (t *tally) resultsLine() string {
+	if t.files == 1 {
+		return t.path
+	}
+	return plural.Of(t.files, "file")
+}
+
+// determinismLine says how many seeds merge found run twice (two machines,
+// two shards of one range, --check-determinism) and whether their trace
+// hashes agreed: what a merge of runs on several platforms is for. "" where
+// no seed ran twice.
+func (t *tally) determinismLine() string {
+	n := t.count(func(e entry) bool { return e.rechecked })
+	if n == 0 {
+		return ""
+	}
+	differ := t.count(func(e entry) bool { return e.rechecked && e.class == runner.Nondeterministic })
+	if differ == 0 {
+		return plural.Of(n, "seed") + " run twice and their trace hashes compared: each agrees"
+	}
+	return fmt.Sprintf("%s run twice and their trace hashes compared: %d ran differently", plural.Of(n, "seed"), differ)
 }
 
 // scenarioVersion is one version of one scenario: results of different versions
@@ -183,7 +214,10 @@ func readInto(path string, file int32, tallies map[scenarioVersion]*tally) error
 			t.superseded[supersededBy{file: path, build: report.BuildName(r.Build), by: report.BuildName(latest[v])}]++
 			return
 		}
-		t.file = file
+		if t.files == 0 || t.file != file {
+			t.files++
+		}
+		t.file, t.path = file, path
 		t.add(r)
 	})
 }

@@ -259,6 +259,27 @@ func TestMergeFlagsConflictingHashes(t *testing.T) {
 	require.Equal(t, exitNondeterministic, code)
 	require.Contains(t, out, "nondeterministic")
 	require.Contains(t, out, "replay      simrun run s.yaml --seed 4 --check-determinism")
+	require.Contains(t, out, "\ndeterminism 1 seed run twice and their trace hashes compared: 1 ran differently\n")
+}
+
+// TestMergeSaysWhatItCompared: merging two machines' sweeps of the same
+// seeds says how many seeds it compared and how many files each version
+// came from; one sweep's results, no comparison and the file itself.
+func TestMergeSaysWhatItCompared(t *testing.T) {
+	scenario, out := writeScenario(t), t.TempDir()
+	for _, machine := range []string{"amd64", "arm64"} {
+		code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "6", "--check-determinism=0", "--out", filepath.Join(out, machine))
+		require.Equal(t, exitPass, code, errOut)
+	}
+	code, merged, errOut := simrun(t, "merge", filepath.Join(out, "amd64"), filepath.Join(out, "arm64"))
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, merged, "\nresults     2 files\n")
+	require.Contains(t, merged, "\ndeterminism 6 seeds run twice and their trace hashes compared: each agrees\n")
+
+	code, merged, errOut = simrun(t, "merge", filepath.Join(out, "amd64"))
+	require.Equal(t, exitPass, code, errOut)
+	require.Contains(t, merged, "\nresults     "+filepath.Join(out, "amd64", "short", "results.jsonl")+"\n")
+	require.NotContains(t, merged, "determinism")
 }
 
 // TestCheckDeterminismRechecksASample: every Nth seed runs twice.

@@ -53,6 +53,10 @@ type tally struct {
 	// seed's result from a later build in the same file supersedes the
 	// earlier one (add).
 	file int32
+	// files counts the results files that hold results of this version,
+	// and path names the last (merge): the summary's results line.
+	files int
+	path  string
 	// ranges are the ranges and shards the results were swept in, for
 	// merge to find the seeds that have no result (unfinished).
 	ranges map[sweptRange]bool
