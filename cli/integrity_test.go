@@ -487,12 +487,15 @@ func TestAnotherBuildsResultsAreNotContinued(t *testing.T) {
 	require.Contains(t, stdout, "also holds 3 results of build build-a")
 
 	// Across files, shards of two builds must agree on a seed: merge says so
-	// when they do not, naming the builds.
+	// when they do not, naming the builds and the platforms they ran on.
 	shard := filepath.Join(t.TempDir(), "short")
-	writeResultsFile(t, shard, withField(t, withField(t, lines[3], "build", "build-c"), "trace_hash", "fedcba9876543210"))
+	other := withField(t, withField(t, lines[3], "build", "build-c"), "trace_hash", "fedcba9876543210")
+	writeResultsFile(t, shard, withField(t, other, "platform", "plan9/mips"))
 	code, stdout, errOut = as("build-b", "merge", out, filepath.Dir(shard))
 	require.Equal(t, exitNondeterministic, code, stdout+errOut)
-	require.Regexp(t, `seed [12]: trace hash [0-9a-f]{16} \(build build-b\) and fedcba9876543210 \(build build-c\): the builds run it differently`, stdout)
+	here := regexp.QuoteMeta(platform())
+	require.Regexp(t, `seed [12]: trace hash [0-9a-f]{16} \(build build-b on `+here+`\) and fedcba9876543210 \(build build-c on plan9/mips\): the builds run it differently`, stdout)
+	require.Regexp(t, `\ndeterminism \d seeds? run twice and their trace hashes compared \(results from ([^)]*, )?plan9/mips(, [^)]*)?\): 1 ran differently\n`, stdout)
 }
 
 // withField returns the JSON object line with key set to value.

@@ -117,11 +117,15 @@ func (t *tally) determinismLine() string {
 	if n == 0 {
 		return ""
 	}
+	line := plural.Of(n, "seed") + " run twice and their trace hashes compared"
+	if ps := t.platforms(); len(ps) > 1 {
+		line += " (results from " + strings.Join(ps, ", ") + ")"
+	}
 	differ := t.count(func(e entry) bool { return e.rechecked && e.class == runner.Nondeterministic })
 	if differ == 0 {
-		return plural.Of(n, "seed") + " run twice and their trace hashes compared: each agrees"
+		return line + ": each agrees"
 	}
-	return fmt.Sprintf("%s run twice and their trace hashes compared: %d ran differently", plural.Of(n, "seed"), differ)
+	return fmt.Sprintf("%s: %d ran differently", line, differ)
 }
 
 // scenarioVersion is one version of one scenario: results of different versions

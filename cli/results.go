@@ -35,6 +35,10 @@ type result struct {
 	LinTimeout time.Duration `json:"lin_timeout_ns,omitempty"`
 	// Build is the Program.Build that ran the seed.
 	Build string `json:"build,omitempty"`
+	// Platform is where it ran, GOOS/GOARCH (and the GOAMD64 or GOARM64
+	// level when not the baseline): merge names it beside a build whose
+	// trace hash differs from another's.
+	Platform string `json:"platform,omitempty"`
 	// Swept is the range of seeds the sweep that ran the seed was asked
 	// for, so that merge can tell a shard that is missing or was cut short
 	// from a finished one. Absent in results of older sweeps.

@@ -518,7 +518,7 @@ func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writ
 		return s.writeErr
 	}
 	res := result{Report: *r.Report, SwarmKinds: s.f.swarm, LinTimeout: s.f.linTimeout, Swept: &s.swept}
-	res.File, res.ScenarioHash, res.Build = s.path, s.version.hash, s.version.build
+	res.File, res.ScenarioHash, res.Build, res.Platform = s.path, s.version.hash, s.version.build, platform()
 	res.NoArtifacts = res.Class.Failed() && s.budget.skippedArtifacts(res.Seed)
 	if err := appendResult(results, &res); err != nil {
 		s.writeErr = err

@@ -43,9 +43,10 @@ type tally struct {
 	// probe names results reported, for each entry's set of fired probes.
 	probes     []runner.Named
 	probeNames *probeTable
-	// builds interns the Program.Build of the results added: a few
-	// distinct strings among millions of entries.
-	builds map[string]string
+	// builds interns the Program.Build of the results added, a few
+	// distinct strings among millions of entries, with the platform each
+	// ran on.
+	builds map[string]builtFor
 	// of is how many seeds the sweep's range holds, for a summary of part of
 	// it (an interrupted sweep); 0 where unknown (merge).
 	of uint64
@@ -110,7 +111,7 @@ func (e entry) retriable() bool { return e.full != nil && e.full.retriable() }
 
 func newTally(name, hash string) *tally {
 	return &tally{name: name, hash: hash, bySeed: map[uint64]entry{}, others: map[otherVersion]int{}, probeNames: &probeTable{},
-		builds: map[string]string{}, ranges: map[sweptRange]bool{}, superseded: map[supersededBy]int{}}
+		builds: map[string]builtFor{}, ranges: map[sweptRange]bool{}, superseded: map[supersededBy]int{}}
 }
 
 // add records a result, combining it with an earlier one of the same seed.
@@ -126,7 +127,7 @@ func (t *tally) add(r result) {
 	if r.Swept != nil {
 		t.ranges[*r.Swept] = true
 	}
-	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build), file: t.file, wall: r.WallTime,
+	e := entry{seed: r.Seed, class: r.Class, hash: r.Hash, build: t.intern(r.Build, r.Platform), file: t.file, wall: r.WallTime,
 		sim: r.SimTime, events: r.Events, fired: t.probeNames.set(r.Probes), rechecked: r.Rechecked}
 	if r.Class.Failed() {
 		e.full = &r
@@ -150,7 +151,7 @@ func (t *tally) combine(prev, next entry) entry {
 	switch {
 	case prev.hash != next.hash && prev.hash != "" && next.hash != "" && prev.build != next.build:
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s (build %s) and %s (build %s): the builds run it differently",
-			next.seed, prev.hash, report.BuildName(prev.build), next.hash, report.BuildName(next.build)))
+			next.seed, prev.hash, t.buildName(prev.build), next.hash, t.buildName(next.build)))
 	case prev.hash != next.hash && prev.hash != "" && next.hash != "":
 		return t.conflict(next, fmt.Sprintf("seed %d: trace hash %s and %s", next.seed, prev.hash, next.hash))
 	case prev.class == runner.Nondeterministic:
@@ -170,13 +171,43 @@ func (t *tally) combine(prev, next entry) entry {
 // wrote no artifacts for it (--max-artifacts).
 func withoutArtifacts(e entry) bool { return e.full != nil && e.full.NoArtifacts }
 
-// intern returns the tally's copy of build.
-func (t *tally) intern(build string) string {
-	if b, ok := t.builds[build]; ok {
-		return b
+// builtFor is a build and the platform (GOOS/GOARCH) it ran on, where its
+// results say.
+type builtFor struct{ build, platform string }
+
+// intern returns the tally's copy of build, noting the platform it ran on.
+func (t *tally) intern(build, platform string) string {
+	b, ok := t.builds[build]
+	if !ok {
+		b.build = build
 	}
-	t.builds[build] = build
-	return build
+	if b.platform == "" {
+		b.platform = platform
+		t.builds[build] = b
+	}
+	return b.build
+}
+
+// buildName is how summaries name a build: with its platform where known,
+// since a seed run differently on two platforms is the platforms' doing
+// more often than the code's.
+func (t *tally) buildName(build string) string {
+	if p := t.builds[build].platform; p != "" {
+		return report.BuildName(build) + " on " + p
+	}
+	return report.BuildName(build)
+}
+
+// platforms lists the platforms the results ran on, sorted.
+func (t *tally) platforms() []string {
+	var ps []string
+	for _, b := range t.builds {
+		if b.platform != "" {
+			ps = append(ps, b.platform)
+		}
+	}
+	slices.Sort(ps)
+	return slices.Compact(ps)
 }
 
 func (t *tally) conflict(e entry, why string) entry {
@@ -441,7 +472,13 @@ func (t *tally) page(root string, files []string, program string) *report.Scenar
 		}
 		sc.Results = append(sc.Results, r)
 	}
-	sc.Build = strings.Join(slices.DeleteFunc(slices.Sorted(maps.Keys(t.builds)), func(b string) bool { return b == "" }), ", ")
+	var builds []string
+	for _, b := range slices.Sorted(maps.Keys(t.builds)) {
+		if b != "" {
+			builds = append(builds, t.buildName(b))
+		}
+	}
+	sc.Build = strings.Join(builds, ", ")
 	return sc
 }
 

@@ -44,6 +44,24 @@ func vcsSuffix() string {
 	return ""
 }
 
+// platform is where this binary runs: GOOS/GOARCH, and the architecture
+// level it was built for (GOAMD64=v3, say) when not the baseline, since a
+// level may fuse floating-point operations the baseline rounds apart.
+var platform = sync.OnceValue(func() string {
+	p := runtime.GOOS + "/" + runtime.GOARCH
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return p
+	}
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "GOAMD64" && s.Value != "v1", s.Key == "GOARM64" && s.Value != "v8.0":
+			return p + " " + s.Value
+		}
+	}
+	return p
+})
+
 // executableHash is the default Program.Build: the first 16 hex digits of the
 // SHA-256 of the running executable (hashing a 30 MB binary takes tens of
 // milliseconds, once per process). Go builds are reproducible, so the same
