@@ -65,7 +65,9 @@
 // node is blocked while it syncs and its sends leave late). Whatever reaches a
 // node that cannot run waits in the node's backlog and is handed back one
 // event at a time, in order, once it can; a restarted instance always runs
-// Start before anything else reaches it. Env.Buggify gives protocol code
+// Start before anything else reaches it. A message in the backlog has
+// arrived: a cut or a clog of its link since does not touch it, and a crash
+// drops it with the rest of what the instance held. Env.Buggify gives protocol code
 // FoundationDB-style fault points, enabled per run from the seed.
 //
 // # Signatures

@@ -151,17 +151,22 @@ func (w *World) Link(from, to NodeID) Link {
 // joins the node's backlog.
 func (w *World) holdIfBlocked(e *event) bool {
 	s := w.nodes[e.node]
-	if e.kind == evDeliver && w.net.clogged[int(e.from)*w.net.n+int(e.node)] {
+	// A released head has crossed its link already: a clog since holds
+	// what is still on the link, not what waits in the node's backlog.
+	if e.kind == evDeliver && !e.released && w.net.clogged[int(e.from)*w.net.n+int(e.node)] {
 		w.traceHold(e, "clogged")
 		w.clogged = append(w.clogged, *e)
+		w.held++
 		return true
 	}
+	e.inc = s.inc // a crash drops the backlog of the incarnation it held for
 	reason := s.blocked(w.now)
 	switch {
 	case e.kind == evStart && reason == "":
 		return false // Start comes first, ahead of any backlog
 	case e.kind == evStart:
 		s.backlog = append([]event{*e}, s.backlog...)
+		w.held++
 		w.traceHold(e, reason)
 		return true
 	case reason == "" && s.starting:
@@ -171,6 +176,7 @@ func (w *World) holdIfBlocked(e *event) bool {
 	case reason != "" && e.released:
 		// The backlog's head met a node blocked again: it stays the head.
 		s.backlog = append([]event{*e}, s.backlog...)
+		w.held++
 		return true
 	case reason == "" && (e.released || len(s.backlog) == 0):
 		return false
@@ -179,6 +185,7 @@ func (w *World) holdIfBlocked(e *event) bool {
 	}
 	w.traceHold(e, reason)
 	s.backlog = append(s.backlog, *e)
+	w.held++
 	return true
 }
 
@@ -212,6 +219,7 @@ func (w *World) releaseNext(s *nodeSlot) {
 	e := s.backlog[0]
 	s.backlog[0] = event{}
 	s.backlog = s.backlog[1:]
+	w.held--
 	e.at, e.released, s.releasing = w.now, true, true
 	w.q.push(e)
 }
@@ -231,6 +239,7 @@ func (w *World) releaseClogged() {
 		}
 		e.at = w.now
 		w.q.push(e)
+		w.held--
 	}
 }
 
@@ -242,6 +251,7 @@ func (w *World) dropBacklog(s *nodeSlot) {
 			w.drop(e.from, e.node, e.msg, e.sum, "target-down")
 		}
 	}
+	w.held -= len(s.backlog)
 	s.backlog, s.releasing = nil, false
 }
 

@@ -513,3 +513,42 @@ func TestTimersOverdueAfterASkewFireAtOnceAndInOrder(t *testing.T) {
 	require.Equal(t, []firing{{0, 0}, {0, 0}, {Time(3 * time.Second), 1}, {Time(4 * time.Second), 1},
 		{Time(5 * time.Second), 1}}, fired)
 }
+
+// What a crashed node held is dropped, not handed to its next instance
+// (TestCrashDropsWhatAPausedNodeHeld), the backlog's head too when Resume
+// had handed it back to the queue and the crash and a restart come before
+// it is handled.
+func TestAReleasedBacklogHeadDiesWithItsInstance(t *testing.T) {
+	var r recorder
+	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: 9 * time.Millisecond}})
+	w.AddServer(sendsAtStart(1, numbered(5)...))
+	w.AddServer(r.node())
+	w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
+	w.At(ms(40), "resume, crash, restart n1", func() {
+		w.Resume(1)
+		w.Crash(1)
+		w.Restart(1)
+	})
+	w.RunUntil(ms(100))
+	require.Empty(t, r.got, "nothing held reaches the restarted node")
+	require.Equal(t, uint64(5), w.Result().Messages.Dropped)
+}
+
+// A message that reached a paused node has crossed its link: a clog of the
+// link before the node resumes does not take it back, and one link's
+// messages still arrive in the order sent, however pauses and clogs
+// interleave.
+func TestAClogAfterAPauseKeepsTheLinksOrder(t *testing.T) {
+	var r recorder
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(sendsAtStart(1, numbered(3)...)) // arrive at 1ms, in order
+	w.AddServer(r.node())
+	w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
+	w.At(ms(2), "clog n0->n1", func() { w.Clog(0, 1) })
+	w.At(ms(3), "resume n1", func() { w.Resume(1) }) // heads released, each meets the clog
+	w.At(ms(4), "pause n1", func() { w.Pause(1) })
+	w.At(ms(5), "unclog n0->n1", func() { w.Unclog(0, 1) })
+	w.At(ms(6), "resume n1", func() { w.Resume(1) })
+	w.RunUntil(ms(20))
+	require.Equal(t, []int{1, 2, 3}, msgNumbers(r.got), "one link's messages arrive in the order sent")
+}

@@ -28,9 +28,14 @@ func (m TransferLeadership) AppendTrace(b []byte) []byte {
 // Operate hands req to node id now, as a handler of its own, and reports
 // whether the node took it: false, with nothing done or traced, when the
 // node is down, paused, busy, not started yet, or not Operable. Call it
-// from a control action, like every control call; it writes an "operate"
-// trace line with the request before the handler runs.
+// from a control action (World.At); it writes an "operate" trace line with
+// the request before the handler runs. From an observer it panics: a
+// handler inside another's step would run before that step's later
+// effects, which no schedule of the run could show.
 func (w *World) Operate(id NodeID, req Message) bool {
+	if w.stepping {
+		panic("sim: Operate called inside a node's step (from an observer?): call it from a control action (World.At)")
+	}
 	s := w.nodes[id]
 	if !s.up || s.starting || s.blocked(w.now) != "" {
 		return false

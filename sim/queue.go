@@ -25,7 +25,7 @@ type event struct {
 	msg  Message
 	node NodeID // target node
 	from NodeID // sender, for deliveries
-	inc  uint32 // target's incarnation when scheduled (timers, starts)
+	inc  uint32 // target's incarnation when scheduled (timers, starts) or held (a backlog's deliveries)
 	gen  uint32 // timer generation, or control action index
 	sum  uint32 // the message's digest (tracer.digest), for deliveries
 	sent Time   // when the message was sent, for deliveries (MessageEvent.SentAt)

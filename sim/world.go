@@ -26,7 +26,8 @@ type Config struct {
 const DefaultMaxEvents = 200_000_000
 
 // MaxPendingEvents bounds the events scheduled and not yet handled (timers,
-// messages in flight): a run past it is stopped, with a reason. The event
+// messages in flight, and those held for a paused node or a clogged link): a
+// run past it is stopped, with a reason. The event
 // bound caps a run's time but not its memory; timers of a few nanoseconds
 // against milliseconds of latency schedule faster than the run handles
 // them, and the queue grew until the process ran out of memory. A run of
@@ -165,6 +166,8 @@ type World struct {
 	msgs      MessageStats
 	started   bool
 	clogged   []event         // deliveries waiting for a clogged link, in arrival order
+	held      int             // events held: in clogged and in every node's backlog
+	stepping  bool            // a handler runs or its effects apply (invoke)
 	sites     map[string]bool // buggify sites enabled in this run
 	calm      bool            // QuietCode: no fault point fires any more
 	signed    map[Signature]struct{}
@@ -315,7 +318,7 @@ func (w *World) RunUntil(deadline Time) Outcome {
 			w.limited = true
 			return EventLimit
 		}
-		if w.q.Len() > maxPending {
+		if w.q.Len()+w.held > maxPending {
 			w.Stop(fmt.Sprintf("more than %d events pending at once at t=%v: timers or messages are scheduled faster than the run "+
 				"handles them (an interval of nanoseconds against a latency of milliseconds?)", maxPending, w.now))
 			return Stopped
@@ -354,11 +357,14 @@ func (w *World) dispatch(e *event) {
 	switch e.kind {
 	case evDeliver, evTimer, evStart:
 		s := w.nodes[e.node]
-		if e.released {
+		// A released head of a crashed incarnation's backlog is not the
+		// new incarnation's: its own may be in flight meanwhile.
+		current := e.released && e.inc == s.inc
+		if current {
 			s.releasing = false
 		}
 		w.dispatchToNode(e)
-		if e.released {
+		if current {
 			w.releaseNext(s) // the backlog drains one event at a time
 		}
 	case evControl:
@@ -405,9 +411,13 @@ func (w *World) dispatchToNode(e *event) {
 func (w *World) deliver(e *event) {
 	s := w.nodes[e.node]
 	switch {
-	case !s.up:
+	case !s.up, e.released && e.inc != s.inc:
+		// Down, or back up since it crashed with this in its backlog: what
+		// had reached the crashed instance died with it.
 		w.drop(e.from, e.node, e.msg, e.sum, "target-down")
-	case w.net.isCut(e.from, e.node):
+	case !e.released && w.net.isCut(e.from, e.node):
+		// A released delivery reached the node before it was held: the
+		// link was judged then.
 		w.drop(e.from, e.node, e.msg, e.sum, "cut-in-flight")
 	case w.holdIfBlocked(e):
 	default:
@@ -429,6 +439,15 @@ func (w *World) drop(from, to NodeID, m Message, sum uint32, reason string) {
 // invoke runs one handler of s for e, recovering a panic into a Crash, then
 // applies the handler's effects.
 func (w *World) invoke(s *nodeSlot, e *event) {
+	w.stepping = true
+	w.step(s, e)
+	w.stepping = false
+}
+
+// step is invoke's work: the handler, then its effects, in order, until an
+// observer crashes the node (the rest of its step never happened, as in a
+// torn step).
+func (w *World) step(s *nodeSlot, e *event) {
 	w.effects, w.obsText = w.effects[:0], w.obsText[:0]
 	w.forgetObserved()
 	var syncs uint64
@@ -455,8 +474,11 @@ func (w *World) invoke(s *nodeSlot, e *event) {
 	if slowDisk {
 		delay = w.slowSync(s, syncs)
 	}
+	inc := s.inc
 	for i := range w.effects {
-		w.apply(s, &w.effects[i], delay)
+		if s.inc == inc {
+			w.apply(s, &w.effects[i], delay)
+		}
 		w.effects[i] = effect{}
 	}
 	w.effects = w.effects[:0]

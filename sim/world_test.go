@@ -317,3 +317,108 @@ func TestIncarnationCountsCrashesAndRestarts(t *testing.T) {
 	w.Restart(id)
 	require.Equal(t, start+2, w.Incarnation(id), "so is a restart")
 }
+
+// An observer that crashes the observing node ends the step there, as a
+// torn step does (TestAnObserverCrashInsideATornStepStands): the handler's
+// later sends never leave.
+func TestAnObserverCrashEndsTheStep(t *testing.T) {
+	var rec recorder
+	timerFired := 0
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) {
+			env.Observe(Observation{Kind: ObsLeader, Term: 1})
+			env.Send(1, testMsg{n: 7})
+			env.SetTimer(5, 10*time.Millisecond)
+		},
+		timer: func(env Env, k TimerKind) { timerFired++ },
+	}))
+	w.AddServer(rec.node())
+	crashed := false
+	w.OnObservation(func(o Observation) {
+		if o.Kind == ObsLeader && !crashed {
+			crashed = true
+			w.Crash(o.Node)
+		}
+	})
+	w.RunUntil(ms(5))
+	require.False(t, w.Up(0))
+	require.Empty(t, rec.got, "a node crashed at its observation sent nothing after it")
+}
+
+// Nor is the handler's later timer armed: were it marked pending, a clock
+// step on the restarted instance would rearm, for the new instance, a timer
+// it never set.
+func TestAnObserverCrashLeavesNoTimerToTheNextInstance(t *testing.T) {
+	timerFired := 0
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) {
+			if env.Disk().Unsynced() == 0 && !started(env) {
+				env.Observe(Observation{Kind: ObsLeader, Term: 1})
+				env.SetTimer(5, 10*time.Millisecond)
+			}
+		},
+		timer: func(env Env, k TimerKind) { timerFired++ },
+	}))
+	crashed := false
+	w.OnObservation(func(o Observation) {
+		if o.Kind == ObsLeader && !crashed {
+			crashed = true
+			w.Crash(o.Node)
+		}
+	})
+	w.RunUntil(ms(5))
+	require.False(t, w.Up(0))
+	// Restart: the new instance never set timer 5; a clock step rearms the
+	// pending timers the kernel thinks it has.
+	w.At(ms(6), "restart", func() { w.Restart(0) })
+	w.At(ms(7), "skew", func() { w.SkewClock(0, time.Millisecond) })
+	w.RunUntil(ms(100))
+	require.True(t, w.Up(0))
+	require.Zero(t, timerFired, "the new instance never set timer 5; it must not fire")
+}
+
+// started marks the node's disk on the first Start, so a restarted instance
+// knows it is not the first.
+func started(env Env) bool {
+	_, ok := env.Disk().Get("started")
+	env.Disk().Put("started", nil)
+	env.Disk().Sync()
+	return ok
+}
+
+// MaxPendingEvents bounds what a run keeps pending, the deliveries held for
+// a paused node (or a clogged link) among them, so that memory cannot run
+// out (TestPendingEventsAreBounded).
+func TestHeldEventsCountTowardThePendingBound(t *testing.T) {
+	defer func(was int) { maxPending = was }(maxPending)
+	maxPending = 1000
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Microsecond)})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, time.Microsecond) },
+		timer: func(env Env, _ TimerKind) {
+			env.Send(1, testMsg{})
+			env.SetTimer(0, time.Microsecond)
+		},
+	}))
+	w.AddServer(idle())
+	w.At(ms(1), "pause n1", func() { w.Pause(1) })
+	require.Equal(t, Stopped, w.RunUntil(ms(100)))
+	require.Contains(t, w.Result().StopReason, "more than 1000 events pending")
+	require.Equal(t, w.Held(), w.held)
+	require.LessOrEqual(t, w.Held()+w.q.Len(), 1001, "what the run keeps pending, held or queued, stays bounded")
+}
+
+// Operate from an observer would run a handler inside another's step, ahead
+// of that step's later effects: it panics, saying where to call it from.
+func TestOperateFromAnObserverPanics(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
+	w.AddServer(nodeOf(funcNode{
+		start: func(env Env) { env.Observe(Observation{Kind: ObsLeader, Term: 1}) },
+	}))
+	w.AddServer(func(NodeID) Node { return &operableNode{} })
+	w.OnObservation(func(Observation) { w.Operate(1, TransferLeadership{To: 0}) })
+	require.PanicsWithValue(t, "sim: Operate called inside a node's step (from an observer?): call it from a control action (World.At)",
+		func() { w.RunUntil(ms(10)) })
+}
