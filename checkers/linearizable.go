@@ -240,7 +240,7 @@ func toOutput(op *workload.Operation) kvOutput {
 	case workload.StatusOK:
 		return kvOutput{value: op.Output, found: op.Found, casOK: op.CASOK}
 	case workload.StatusFailed:
-		return kvOutput{invalid: op.Output}
+		return kvOutput{failed: true, invalid: op.Output}
 	}
 	return kvOutput{unknown: true}
 }

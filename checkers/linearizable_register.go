@@ -76,10 +76,8 @@ func (k *keyedHistory) decideUniqueWrites(j int, p part) (legal, decided bool) {
 		op := k.h.At(int(kept.index))
 		call, ret := int64(op.Call), k.returnOf(kept, &op)
 		switch {
-		case op.Status == workload.StatusFailed && toOutput(&op).invalid != "":
-			return false, true // an answer that is no result: no linearization has it
 		case op.Status == workload.StatusFailed:
-			return false, false // an empty one: as the model takes it, Porcupine's
+			return false, true // an answer that is no result: no linearization has it
 		case ret == math.MaxInt64:
 			return false, false // an outcome no one observed (it may never have taken effect): Porcupine's
 		case op.Kind == workload.OpGet, op.Kind == workload.OpCAS && op.Status == workload.StatusOK && !op.CASOK:

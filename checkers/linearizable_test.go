@@ -218,7 +218,7 @@ func TestDescribeOperation(t *testing.T) {
 		{kvInput{kind: workload.OpAppend, key: "k1", value: "v"}, kvOutput{unknown: true}, "append(k1, v) -> unknown"},
 		{kvInput{kind: workload.OpCAS, key: "k1", expect: "a", value: "b"}, kvOutput{casOK: true}, "cas(k1, a -> b) -> ok"},
 		{kvInput{kind: workload.OpCAS, key: "k1", expect: "a", value: "b"}, kvOutput{}, "cas(k1, a -> b) -> fail, not found"},
-		{kvInput{kind: workload.OpPut, key: "k1", value: "v"}, kvOutput{invalid: "err x"}, `put(k1, v) -> invalid "err x"`},
+		{kvInput{kind: workload.OpPut, key: "k1", value: "v"}, kvOutput{failed: true, invalid: "err x"}, `put(k1, v) -> invalid "err x"`},
 	}
 	for i, tt := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -781,6 +781,16 @@ func TestLinearizableInvalidGetAnswerFails(t *testing.T) {
 	res := CheckLinearizable(workload.NewHistory(put(0, 0, 10, "k0", "a"), badGet), 0)
 	require.Equal(t, Fail, res.Verdict, res.Detail)
 	require.Equal(t, []string{"k0"}, res.FailedKeys)
+
+	// An empty answer is no result either: not "not found", not a put's
+	// acknowledgement.
+	badGet.Output = ""
+	res = CheckLinearizable(workload.NewHistory(badGet), 0)
+	require.Equal(t, Fail, res.Verdict, res.Detail)
+	emptyPut := put(0, 0, 10, "k0", "a")
+	emptyPut.Status, emptyPut.Output = workload.StatusFailed, ""
+	require.Equal(t, Fail, CheckLinearizable(workload.NewHistory(emptyPut), 0).Verdict)
+	require.Equal(t, Fail, sequential{}.Check(workload.NewHistory(emptyPut), 0).Verdict)
 }
 
 // TestUniqueWritesDecided: decideUniqueWrites's own verdicts on parts of one
@@ -823,7 +833,7 @@ func TestUniqueWritesDecided(t *testing.T) {
 		{"a failed operation", x, []workload.Operation{put(0, 0, 90, "k", "p"), {Client: 1, Call: 0, Return: 90, Kind: workload.OpGet,
 			Key: "k", Status: workload.StatusFailed, Output: "not leader"}}, false, true},
 		{"a failed operation without a word", x, []workload.Operation{put(0, 0, 90, "k", "p"), {Client: 1, Call: 0, Return: 90,
-			Kind: workload.OpGet, Key: "k", Status: workload.StatusFailed}}, false, false},
+			Kind: workload.OpGet, Key: "k", Status: workload.StatusFailed}}, false, true},
 	} {
 		k := groupByKey(workload.NewHistory(c.ops...))
 		legal, decided := k.decideUniqueWrites(0, part{from: 0, to: len(c.ops), start: c.start})

@@ -27,7 +27,10 @@ type kvInput struct {
 // the operation may have taken effect or not, and any answer is accepted.
 type kvOutput struct {
 	unknown bool
-	invalid string // non-empty: the service answered with something that is no result
+	// failed: the service answered with something that is no result,
+	// invalid (which may be empty: an empty answer is no result either).
+	failed  bool
+	invalid string
 	value   string // get, failed cas: the value read
 	found   bool   // get, failed cas: whether the key existed
 	casOK   bool   // cas
@@ -59,7 +62,7 @@ func stepKey(s keyState, in kvInput) (keyState, kvOutput) {
 		}
 		return s, kvOutput{value: s.value, found: s.found} // a failed cas reads the key
 	}
-	return s, kvOutput{invalid: "unknown op kind"}
+	return s, kvOutput{failed: true, invalid: "unknown op kind"}
 }
 
 // step is the model's total step function: every (state, input, output)
@@ -78,7 +81,7 @@ func stepChecked(s keyState, in kvInput, out kvOutput) (bool, keyState) {
 		// effect" is the linearization that places it after everything else
 		// (unless an operation observed it: observedBy).
 		return true, next
-	case out.invalid != "" || want.invalid != "":
+	case out.failed || want.failed:
 		return false, s
 	case in.kind == workload.OpGet:
 		return out.found == want.found && out.value == want.value, next
@@ -151,7 +154,7 @@ func describeOperation(input, output any) string {
 	switch {
 	case out.unknown:
 		return call + " -> unknown"
-	case out.invalid != "":
+	case out.failed:
 		return call + " -> invalid " + strconv.Quote(out.invalid)
 	case in.kind == workload.OpGet && !out.found:
 		return call + " -> not found"
