@@ -26,8 +26,11 @@
 // strict serializability of a list-append history (elle.go), Elle-style:
 // dependencies inferred from unique appends, cycles found with gonum's
 // Tarjan SCC and named after Adya's anomalies (G0, G1a, G1b, G1c, G-single,
-// G2-item). That search is bounded by the edges it visits, not by the wall
-// clock, so its verdict is the same on every machine.
+// G2-item), after checks that need no graph: a transaction's reads against
+// its own appends (internal), one transaction's appends kept together in a
+// key's order (split-appends), garbage and duplicate reads. That search is
+// bounded by the edges it visits, not by the wall clock, so its verdict is
+// the same on every machine.
 //
 // Weaker models of a kv history are optional checks: sequential consistency
 // per key (sequential.go, a search over interleavings in program order,

@@ -33,6 +33,9 @@ const (
 	AnomalyGarbageRead       = "garbage-read"       // a read saw an element no transaction appended
 	AnomalyDuplicateElements = "duplicate-elements" // a read saw an element twice
 	AnomalyIncompatibleOrder = "incompatible-order" // two reads of a key disagree on its order
+	AnomalyInternal          = "internal"           // a read disagrees with its own transaction's earlier reads and appends
+	AnomalySplitAppends      = "split-appends"      // a key's order shows a transaction's appends apart or out of order
+	AnomalyInvalidAnswer     = "invalid-answer"     // a transaction answered with something that is no result
 )
 
 // Dependency kinds, the edges of the transaction graph.
@@ -149,6 +152,9 @@ type writer struct {
 	txn   int // index in txnGraph.txns
 	key   string
 	final bool // the transaction's last append to the key
+	// prev and next are the transaction's appends to the key just before
+	// and after this one ("" for none): a serial order keeps them adjacent.
+	prev, next string
 }
 
 // edge is a dependency u -> to, of one or more kinds, with a key per kind.
@@ -186,18 +192,41 @@ func newTxnGraph(h *workload.History) *txnGraph {
 	g.observed = make([]bool, len(g.txns))
 	g.out = make([][]edge, len(g.txns))
 	for i := range g.txns {
-		t := &g.txns[i]
-		for j, m := range t.Txn {
-			if !m.Append {
-				continue
-			}
-			final := !slices.ContainsFunc(t.Txn[j+1:], func(n workload.MicroOp) bool { return n.Append && n.Key == m.Key })
-			if _, dup := g.writers[m.Value]; !dup {
-				g.writers[m.Value] = writer{txn: i, key: m.Key, final: final}
-			}
-		}
+		g.addWriters(i)
 	}
 	return g
+}
+
+// addWriters records the appends of transaction i, each with its
+// neighbours among the transaction's appends to the same key.
+func (g *txnGraph) addWriters(i int) {
+	txn := g.txns[i].Txn
+	for j, m := range txn {
+		if !m.Append {
+			continue
+		}
+		if _, dup := g.writers[m.Value]; dup {
+			continue // a second append of one element: a read of it shows duplicates
+		}
+		w := writer{txn: i, key: m.Key, final: true}
+		if p := lastAppend(txn[:j], m.Key); p >= 0 && g.writers[txn[p].Value].txn == i {
+			prev := g.writers[txn[p].Value]
+			prev.next, prev.final = m.Value, false
+			g.writers[txn[p].Value], w.prev = prev, txn[p].Value
+		}
+		g.writers[m.Value] = w
+	}
+}
+
+// lastAppend is the position of the last append to key among ops, or -1.
+// A transaction is a few micro-ops: a scan costs less than a map.
+func lastAppend(ops []workload.MicroOp, key string) int {
+	for j := len(ops) - 1; j >= 0; j-- {
+		if ops[j].Append && ops[j].Key == key {
+			return j
+		}
+	}
+	return -1
 }
 
 // anomaly is a named finding: a cycle (ops and the edge from each to the
@@ -224,10 +253,40 @@ func (g *txnGraph) reads(fn func(t int, m workload.MicroOp)) {
 }
 
 // nonCycleAnomaly finds what needs no graph: garbage, duplicate and aborted
-// reads, intermediate reads and reads that disagree on a key's order. It
-// also records each key's version order and which unknown transactions were
-// observed.
+// reads, intermediate reads, reads that disagree on a key's order or with
+// their own transaction, appends a key's order splits, and answers that are
+// no result. It also records each key's version order and which unknown
+// transactions were observed.
 func (g *txnGraph) nonCycleAnomaly() *anomaly {
+	if a := g.readAnomaly(); a != nil {
+		return a
+	}
+	for t := range g.txns {
+		if a := g.internalAnomaly(t); a != nil {
+			return a
+		}
+	}
+	for _, k := range g.keys {
+		if a := g.splitAppends(k); a != nil {
+			return a
+		}
+	}
+	for t := range g.txns {
+		if g.txns[t].Status == workload.StatusFailed {
+			// Linearizable fails such an answer too: the workload sends
+			// only well-formed transactions, so the service corrupted the
+			// command or its answer, and whether it applied is unknown.
+			return &anomaly{name: AnomalyInvalidAnswer, ops: []int{t},
+				detail: fmt.Sprintf("op %d was answered with something that is no result for it: %q", g.opID[t], g.txns[t].Output)}
+		}
+	}
+	return nil
+}
+
+// readAnomaly is nonCycleAnomaly's part that reads each read once: garbage,
+// duplicate, aborted and intermediate reads, and reads that disagree on a
+// key's order.
+func (g *txnGraph) readAnomaly() *anomaly {
 	var found *anomaly
 	note := func(a anomaly) {
 		if found == nil {
@@ -275,6 +334,86 @@ func (g *txnGraph) nonCycleAnomaly() *anomaly {
 	return found
 }
 
+// internalAnomaly checks transaction t against itself (Elle's internal
+// consistency): a read of a key it had read shows what that read showed
+// with its own appends since, in order; a first read ends with its own
+// appends so far and shows none it makes later.
+func (g *txnGraph) internalAnomaly(t int) *anomaly {
+	if g.txns[t].Status != workload.StatusOK {
+		return nil // only an answered transaction's reads are known
+	}
+	txn := g.txns[t].Txn
+	for j, m := range txn {
+		if m.Append {
+			continue
+		}
+		// The transaction's last read of the key before this one, if any,
+		// and its appends to the key since (or since it began).
+		r := j - 1
+		for r >= 0 && (txn[r].Append || txn[r].Key != m.Key) {
+			r--
+		}
+		var mine []string
+		for _, n := range txn[r+1 : j] {
+			if n.Append && n.Key == m.Key {
+				mine = append(mine, n.Value)
+			}
+		}
+		var why string
+		switch {
+		case r >= 0 && !(isPrefix(txn[r].Read, m.Read) && slices.Equal(m.Read[len(txn[r].Read):], mine)):
+			why = "its earlier read and appends make it [" + strings.Join(append(slices.Clone(txn[r].Read), mine...), " ") + "]"
+		case len(m.Read) < len(mine) || !slices.Equal(m.Read[len(m.Read)-len(mine):], mine):
+			why = "it does not end with its own appends [" + strings.Join(mine, " ") + "]"
+		default:
+			why = appendedLater(txn[j+1:], m)
+		}
+		if why != "" {
+			return &anomaly{name: AnomalyInternal, ops: []int{t},
+				detail: fmt.Sprintf("op %d read %s as [%s], but %s", g.opID[t], m.Key, strings.Join(m.Read, " "), why)}
+		}
+	}
+	return nil
+}
+
+// appendedLater names an element that the read m shows and the rest of its
+// transaction, later, appends to m's key, or returns "".
+func appendedLater(later []workload.MicroOp, m workload.MicroOp) string {
+	for _, n := range later {
+		if n.Append && n.Key == m.Key && slices.Contains(m.Read, n.Value) {
+			return "it appends " + n.Value + " only later"
+		}
+	}
+	return ""
+}
+
+// splitAppends checks key k's version order against the order in which
+// each transaction appended to k: a transaction applies atomically, so its
+// appends to a key stand next to each other, in its order. A read that
+// shows one without the one before it, or another transaction's element
+// between them, has no serial order.
+func (g *txnGraph) splitAppends(k string) *anomaly {
+	order := g.order[k]
+	for i, v := range order {
+		w := g.writers[v]
+		switch {
+		case w.prev != "" && (i == 0 || order[i-1] != w.prev):
+			return g.split(k, w.txn, w.prev, v, v+" stands without "+w.prev+" just before it")
+		case w.next != "" && i+1 < len(order) && order[i+1] != w.next:
+			return g.split(k, w.txn, v, w.next, v+" is followed by "+order[i+1])
+		}
+	}
+	return nil
+}
+
+// split is the anomaly of key k's order parting first and then, two appends
+// of transaction t in a row.
+func (g *txnGraph) split(k string, t int, first, then, how string) *anomaly {
+	return &anomaly{name: AnomalySplitAppends, ops: []int{t},
+		detail: fmt.Sprintf("%s reads as [%s], but op %d appended %s and then %s in one transaction: %s",
+			k, strings.Join(g.order[k], " "), g.opID[t], first, then, how)}
+}
+
 func isPrefix(short, long []string) bool {
 	return len(short) <= len(long) && slices.Equal(short, long[:len(short)])
 }
@@ -306,7 +445,10 @@ func (g *txnGraph) addEdge(from, to int, k depKind, key string) {
 	}
 }
 
-// versionEdges infers ww, wr and rw edges from each key's version order.
+// versionEdges infers ww, wr and rw edges from each key's version order,
+// and rw edges from every read of a key to each committed transaction that
+// appended to it an element no read showed: lists only grow, so the read
+// saw a version before that append.
 func (g *txnGraph) versionEdges() {
 	for _, k := range g.keys {
 		order := g.order[k]
@@ -314,6 +456,7 @@ func (g *txnGraph) versionEdges() {
 			g.addEdge(g.writers[order[i-1]].txn, g.writers[order[i]].txn, depWW, k)
 		}
 	}
+	unread := g.unreadAppenders()
 	g.reads(func(t int, m workload.MicroOp) {
 		order := g.order[m.Key]
 		if n := len(m.Read); n > 0 {
@@ -322,7 +465,38 @@ func (g *txnGraph) versionEdges() {
 		if n := len(m.Read); n < len(order) {
 			g.addEdge(t, g.writers[order[n]].txn, depRW, m.Key)
 		}
+		for _, w := range unread[m.Key] {
+			g.addEdge(t, w, depRW, m.Key)
+		}
 	})
+}
+
+// unreadAppenders lists, per key, the committed transactions that appended
+// to it an element beyond its version order (no read showed it), each once,
+// in history order. The transactions a read missed within the order need
+// no edge of their own: the rw edge to the next version's writer and the ww
+// chain after it reach them.
+func (g *txnGraph) unreadAppenders() map[string][]int {
+	inOrder := map[string]bool{}
+	for _, k := range g.keys {
+		for _, v := range g.order[k] {
+			inOrder[v] = true
+		}
+	}
+	unread := map[string][]int{}
+	for t := range g.txns {
+		if !g.committed(t) {
+			continue
+		}
+		for _, m := range g.txns[t].Txn {
+			if m.Append && !inOrder[m.Value] && g.writers[m.Value].txn == t {
+				if ws := unread[m.Key]; len(ws) == 0 || ws[len(ws)-1] != t {
+					unread[m.Key] = append(ws, t)
+				}
+			}
+		}
+	}
+	return unread
 }
 
 // committed reports whether transaction t belongs in the graph's real-time order.

@@ -98,6 +98,22 @@ func TestElleNamesEachAnomaly(t *testing.T) {
 		{"garbage read", concurrent(tx(0, 0, "r x 9")), AnomalyGarbageRead, nil},
 		{"a read of an element appended to another key", concurrent(tx(0, 0, "a y 1"), readOf("x", "y=1")), AnomalyGarbageRead, nil},
 		{"duplicate elements", concurrent(tx(0, 0, "a x 1"), tx(0, 0, "r x 1,1")), AnomalyDuplicateElements, nil},
+		{"internal: a read without the transaction's own append", concurrent(
+			tx(0, 0, "a x 1", "r x"), tx(0, 0, "r x 1")), AnomalyInternal, nil},
+		{"internal: a read of an append the transaction makes later", concurrent(
+			tx(0, 0, "r x 1", "a x 1")), AnomalyInternal, nil},
+		{"internal: two reads of one transaction disagree", concurrent(
+			tx(0, 0, "a x 1"), tx(0, 0, "a x 2"), tx(0, 0, "r x 1,2", "r x 1")), AnomalyInternal, nil},
+		{"split appends: the second without the first", concurrent(
+			tx(0, 0, "a x 1", "a x 2"), tx(0, 0, "r x 2")), AnomalySplitAppends, nil},
+		{"split appends: another's element between them", concurrent(
+			tx(0, 0, "a x 1", "a x 2"), tx(0, 0, "a x 3"), tx(0, 0, "r x 1,3,2")), AnomalySplitAppends, nil},
+		{"split appends: in the other order", concurrent(
+			tx(0, 0, "a x 1", "a x 2"), tx(0, 0, "a x 3"), tx(0, 0, "r x 2,1,3")), AnomalySplitAppends, nil},
+		{"invalid answer: a transaction answered with no result", concurrent(
+			with(tx(0, 0, "a x 1"), workload.StatusFailed), tx(0, 0, "r x")), AnomalyInvalidAnswer, nil},
+		{"G2-item: write skew on appends nobody read", concurrent(
+			tx(0, 0, "a x 1", "r y"), tx(0, 0, "a y 2", "r x")), AnomalyG2Item, []int{0, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,6 +157,22 @@ func TestElleRealtime(t *testing.T) {
 	// are concurrent, as the linearizability check takes them.
 	h = workload.NewHistory(tx(0, 20, "a x 1"), tx(20, 30, "r x"), tx(40, 50, "r x 1"))
 	assert.Equal(t, Pass, CheckListAppend(h, true).Verdict)
+	// A read called after an append returned misses it, though no read
+	// shows the append: lists only grow, so the read came first.
+	h = workload.NewHistory(tx(0, 10, "a x 1"), tx(20, 30, "r x"))
+	assert.Equal(t, Pass, CheckListAppend(h, false).Verdict)
+	r = CheckListAppend(h, true)
+	assert.Equal(t, "G-single-realtime: op 1 -rw x-> op 0 -rt-> op 1", r.Detail)
+}
+
+// TestElleOwnAppendsVisible: a transaction reads its own appends, after
+// whatever it read before them, and a later reader sees them.
+func TestElleOwnAppendsVisible(t *testing.T) {
+	h := workload.NewHistory(tx(0, 10, "r x", "a x 1", "r x 1", "a x 2", "r x 1,2"), tx(20, 30, "r x 1,2", "a x 3", "r x 1,2,3"))
+	for _, strict := range []bool{false, true} {
+		r := CheckListAppend(h, strict)
+		assert.Equal(t, Pass, r.Verdict, r.Detail)
+	}
 }
 
 // TestElleWorkLimitIsUnknown: a search stopped by its work limit before it
