@@ -30,11 +30,16 @@ type Progress struct {
 	configIndex uint64
 	succession  bool
 	asked       askedElection // see ExcuseAskedElection
+	// incarnation is each node's current instance (Attach: the world's):
+	// what an earlier instance applied died with it, and its restart must
+	// apply again (or announce the snapshot it restored).
+	incarnation func(sim.NodeID) uint64
 }
 
 // nodeProgress is what Progress knows of one node.
 type nodeProgress struct {
 	applied uint64 // the last index it applied
+	inc     uint64 // the incarnation that applied it
 	halted  bool   // it announced its storage beyond repair (and applied nothing since)
 }
 
@@ -55,6 +60,7 @@ func (p *Progress) of(id sim.NodeID) nodeProgress {
 // Attach registers p with w's observations.
 func (p *Progress) Attach(w *sim.World) {
 	w.OnObservation(func(o sim.Observation) { p.Observe(w.Now(), o) })
+	p.incarnation = w.Incarnation
 }
 
 // Observe records one observation made at time at.
@@ -67,7 +73,7 @@ func (p *Progress) Observe(at sim.Time, o sim.Observation) {
 		nodeSlot(&p.nodes, o.Node).halted = true
 	case sim.ObsApply:
 		// Working again; a restarted node re-applies from its start.
-		*nodeSlot(&p.nodes, o.Node) = nodeProgress{applied: o.Index}
+		*nodeSlot(&p.nodes, o.Node) = nodeProgress{applied: o.Index, inc: uint64(o.Incarnation)}
 	case sim.ObsCommit:
 		p.committed = max(p.committed, o.Index)
 	case sim.ObsLeader:
@@ -96,8 +102,11 @@ func (p *Progress) Lagging(correct []sim.NodeID) []string {
 		if n.halted {
 			continue
 		}
-		if got := n.applied; got < p.committed {
-			behind = append(behind, fmt.Sprintf("%v at %d/%d", id, got, p.committed))
+		switch {
+		case p.incarnation != nil && n.applied > 0 && n.inc != p.incarnation(id):
+			behind = append(behind, fmt.Sprintf("%v at 0/%d (restarted since it applied %d)", id, p.committed, n.applied))
+		case n.applied < p.committed:
+			behind = append(behind, fmt.Sprintf("%v at %d/%d", id, n.applied, p.committed))
 		}
 	}
 	return behind

@@ -168,3 +168,25 @@ func TestStableLeaderExcusesNothingUnasked(t *testing.T) {
 	require.Equal(t, Pass, quiet.Verdict)
 	require.NotContains(t, quiet.Detail, "excused")
 }
+
+// TestARestartedServerMustApplyAgain: what a server applied died with its
+// instance; restarted, it has converged only once the new instance applied
+// (or announced a restored snapshot), even when nothing new committed.
+func TestARestartedServerMustApplyAgain(t *testing.T) {
+	p := NewProgress()
+	incarnations := map[sim.NodeID]uint64{0: 1, 1: 1, 2: 1}
+	p.incarnation = func(id sim.NodeID) uint64 { return incarnations[id] }
+	for n := sim.NodeID(0); n < 3; n++ {
+		for i := uint64(1); i <= 5; i++ {
+			p.Observe(0, sim.Observation{Kind: sim.ObsApply, Node: n, Index: i, Incarnation: 1})
+		}
+	}
+	p.Observe(0, sim.Observation{Kind: sim.ObsCommit, Node: 0, Index: 5})
+	servers := []sim.NodeID{0, 1, 2}
+	require.Empty(t, p.Lagging(servers))
+
+	incarnations[2] = 3 // crashed and restarted
+	require.Equal(t, []string{"n2 at 0/5 (restarted since it applied 5)"}, p.Lagging(servers))
+	p.Observe(0, sim.Observation{Kind: sim.ObsApply, Node: 2, Index: 5, Incarnation: 3}) // a snapshot restored at start
+	require.Empty(t, p.Lagging(servers))
+}
