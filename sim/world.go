@@ -154,6 +154,7 @@ type World struct {
 	net       *network
 	tr        tracer
 	controls  []control
+	freeCtl   []uint32 // slots of controls that ran, reused: a long run schedules millions
 	observers []func(Observation)
 	msgHooks  []func(MessageEvent) // OnMessage (termed.go)
 	effects   []effect
@@ -266,8 +267,15 @@ func (w *World) At(t Time, label string, fn func()) {
 	if t < w.now {
 		t = w.now
 	}
-	w.controls = append(w.controls, control{label: label, fn: fn})
-	w.q.push(event{at: t, kind: evControl, gen: uint32(len(w.controls) - 1), node: None, from: None})
+	var slot uint32
+	if n := len(w.freeCtl); n > 0 {
+		slot, w.freeCtl = w.freeCtl[n-1], w.freeCtl[:n-1]
+		w.controls[slot] = control{label: label, fn: fn}
+	} else {
+		slot = uint32(len(w.controls))
+		w.controls = append(w.controls, control{label: label, fn: fn})
+	}
+	w.q.push(event{at: t, kind: evControl, gen: slot, node: None, from: None})
 }
 
 // Stop ends the run after the current event, with a reason for the report.
@@ -369,6 +377,8 @@ func (w *World) dispatch(e *event) {
 		}
 	case evControl:
 		c := w.controls[e.gen]
+		w.controls[e.gen] = control{} // the closure may hold much: let it go
+		w.freeCtl = append(w.freeCtl, e.gen)
 		w.tr.event(w.now, traceControl, None, c.label)
 		c.fn()
 	case evWake:

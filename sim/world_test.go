@@ -422,3 +422,21 @@ func TestOperateFromAnObserverPanics(t *testing.T) {
 	require.PanicsWithValue(t, "sim: Operate called inside a node's step (from an observer?): call it from a control action (World.At)",
 		func() { w.RunUntil(ms(10)) })
 }
+
+// TestControlSlotsAreReused: a control action that ran frees its slot, so a
+// long run that schedules one every millisecond keeps a handful, not one
+// per action scheduled.
+func TestControlSlotsAreReused(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(idle())
+	ran := 0
+	var tick func()
+	tick = func() {
+		ran++
+		w.At(w.Now().Add(time.Millisecond), "tick", tick)
+	}
+	w.At(0, "tick", tick)
+	w.RunUntil(ms(10_000))
+	require.Equal(t, 10_001, ran)
+	require.LessOrEqual(t, len(w.controls), 2)
+}
