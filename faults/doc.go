@@ -37,7 +37,11 @@
 //
 // For undoes a partition, cut, clog, link, clock rate, disk or swizzle fault after a
 // while. Undos, restarts and resumes are claims: when a later step hits the
-// same link or server, it owns it, and an earlier undo leaves it alone.
+// same link or server, it owns it, and an earlier undo leaves it alone. At
+// one instant the steps due then fire first, in the plan's order, and then
+// what earlier steps scheduled for it (restarts, resumes, undos, a swizzle's
+// later rounds): a step at the instant a crash's down ends finds the server
+// still down. A pinned timeline keeps that order, so it replays the run.
 //
 // Steps decode from YAML (scenario files) with snake_case keys, for example
 //

@@ -63,6 +63,14 @@ type Injector struct {
 	rng     *sim.Rand
 	servers []sim.NodeID
 	labels  []string // per step, computed once
+	// next is, per repeating step, the firing its lazy schedule reached
+	// (in the queue, or fired); ahead holds the firings deferAt scheduled
+	// before their turn, which the lazy schedule must not schedule again.
+	next  []sim.Time
+	ahead map[int]map[sim.Time]bool
+	// pushAhead is pushRepeat, reached through a field: the kinds' table
+	// refers to the undos, which would refer back to it through fire.
+	pushAhead func(i int, t sim.Time)
 
 	// The leader of the highest term announced so far; None once it crashed.
 	leader     sim.NodeID
@@ -136,6 +144,7 @@ func Install(w *sim.World, p Plan) (*Injector, error) {
 		diskFaults: newServerSetting(n, sim.DiskFaults{}, w.SetDiskFaults, "disk faults"),
 	}
 	w.OnObservation(in.observe)
+	in.next, in.pushAhead = make([]sim.Time, len(p.Steps)), in.pushRepeat
 	for i, s := range p.Steps {
 		in.labels = append(in.labels, "faults["+strconv.Itoa(i)+"] "+s.Describe())
 		if s.Repeats() {
@@ -149,17 +158,52 @@ func Install(w *sim.World, p Plan) (*Injector, error) {
 
 // scheduleRepeat schedules firing i of a repeating step at t, which schedules
 // the next one: the schedule is lazy, so a long window costs nothing upfront.
+// A firing deferAt scheduled already is not scheduled twice.
 func (in *Injector) scheduleRepeat(i int, t sim.Time) {
 	s := in.plan.Steps[i]
 	if t >= sim.Time(s.To) {
 		return
 	}
+	in.next[i] = t
+	if in.ahead[i][t] {
+		delete(in.ahead[i], t)
+		return
+	}
+	in.pushRepeat(i, t)
+}
+
+func (in *Injector) pushRepeat(i int, t sim.Time) {
 	in.w.At(t, in.labels[i], func() {
 		in.fire(i)
 		if !in.stopped {
-			in.scheduleRepeat(i, t.Add(s.Every.Duration()))
+			in.scheduleRepeat(i, t.Add(in.plan.Steps[i].Every.Duration()))
 		}
 	})
+}
+
+// deferAt schedules fn, an undo or a later part of a step, at t. At one
+// instant the steps fire first and then what earlier steps deferred to it,
+// as a timeline pinned from the run (every firing a step of its own,
+// scheduled at Install) replays it: a repeating step's firing at t is
+// scheduled now, ahead of its lazy turn, unless it is in the queue already.
+func (in *Injector) deferAt(t sim.Time, label string, fn func()) {
+	for i, s := range in.plan.Steps {
+		if !s.Repeats() || t < sim.Time(s.From) || t >= sim.Time(s.To) || t.Sub(sim.Time(s.From))%s.Every.Duration() != 0 {
+			continue
+		}
+		if in.next[i] == t || in.ahead[i][t] {
+			continue // in the queue already
+		}
+		if in.ahead == nil {
+			in.ahead = map[int]map[sim.Time]bool{}
+		}
+		if in.ahead[i] == nil {
+			in.ahead[i] = map[sim.Time]bool{}
+		}
+		in.ahead[i][t] = true
+		in.pushAhead(i, t)
+	}
+	in.w.At(t, label, fn)
 }
 
 // Counts returns what the injector has done so far.
@@ -273,7 +317,7 @@ func (in *Injector) undoLater(i int, d Duration, what string, c claims, id sim.N
 // later runs undo after d, unless the schedule has stopped by then. The label
 // says what it undoes.
 func (in *Injector) later(i int, d Duration, what string, undo func()) {
-	in.w.At(in.w.Now().Add(d.Duration()), in.labels[i]+": "+what, func() {
+	in.deferAt(in.w.Now().Add(d.Duration()), in.labels[i]+": "+what, func() {
 		if in.stopped {
 			in.note(i, "did nothing: "+afterStop)
 			return

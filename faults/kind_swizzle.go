@@ -57,7 +57,7 @@ func (in *Injector) swizzle(i int, s Step) {
 // swizzleLater schedules one step of a swizzle, which does nothing once the
 // schedule stopped or a heal came between.
 func (in *Injector) swizzleLater(sw *swizzling, d time.Duration, what string, id sim.NodeID, act func(*swizzling, sim.NodeID)) {
-	in.w.At(in.w.Now().Add(d), in.labels[sw.i]+": "+what+" "+id.String(), func() {
+	in.deferAt(in.w.Now().Add(d), in.labels[sw.i]+": "+what+" "+id.String(), func() {
 		switch {
 		case in.stopped:
 			in.note(sw.i, "did nothing: "+afterStop)

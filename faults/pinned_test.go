@@ -146,3 +146,23 @@ func faultEvents(lines []sim.TraceRecord) []string {
 	}
 	return out
 }
+
+// TestPinningKeepsStepsBeforeUndosAtOneInstant: at one instant the steps
+// fire first, then the undos earlier steps scheduled for it, in the run as
+// in its pinned timeline (every firing a one-shot step). A repeating step's
+// firing due when an earlier crash's restart is used to come after the
+// restart, scheduled one period before, while the pinned replay fired it
+// first: here the crash at 3s struck the restarted n1 in the run, found it
+// still down in the replay and did nothing.
+func TestPinningKeepsStepsBeforeUndosAtOneInstant(t *testing.T) {
+	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+	plan := Plan{Steps: []Step{
+		{At: ms(1000), Crash: Node(1), Down: ms(2000)}, // restart at 3s, scheduled at 1s
+		{From: ms(2000), To: ms(4000), Every: ms(1000), Crash: Node(1), Down: ms(500)},
+	}}
+	original, in := faultLines(t, 1, plan)
+	replayed, _ := faultLines(t, 1, Plan{Steps: in.Executed()})
+	require.Equal(t, original, replayed)
+	require.Equal(t, []string{"t=1000000000 crash node=n1 peer=- lost-writes=0", "t=3000000000 restart node=n1 peer=- "}, original,
+		"the firings at 2s and 3s find n1 still down: the restart at 3s comes after the firing")
+}
