@@ -48,19 +48,38 @@ func TestPauseHoldsAndReleasesInOrder(t *testing.T) {
 
 // TestCrashDropsWhatAPausedNodeHeld: messages held for a paused node that
 // then crashes meet a down node: dropped, not delivered to its next
-// incarnation.
+// incarnation; so is the backlog's head that Resume had handed back to the
+// queue when the crash and a restart come before it is handled.
 func TestCrashDropsWhatAPausedNodeHeld(t *testing.T) {
-	var r recorder
-	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: 9 * time.Millisecond}})
-	w.AddServer(sendsAtStart(1, numbered(5)...))
-	w.AddServer(r.node())
-	w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
-	w.At(ms(40), "crash n1", func() { w.Crash(1) })
-	w.At(ms(45), "restart n1", func() { w.Restart(1) })
-	w.RunUntil(ms(100))
-	require.Empty(t, r.got, "nothing held reaches the restarted node")
-	require.Zero(t, w.Held())
-	require.Equal(t, uint64(5), w.Result().Messages.Dropped)
+	for _, c := range []struct {
+		name    string
+		crashAt func(w *World)
+	}{
+		{"crash while paused, restart later", func(w *World) {
+			w.At(ms(40), "crash n1", func() { w.Crash(1) })
+			w.At(ms(45), "restart n1", func() { w.Restart(1) })
+		}},
+		{"resume, crash and restart at one instant", func(w *World) {
+			w.At(ms(40), "resume, crash, restart n1", func() {
+				w.Resume(1)
+				w.Crash(1)
+				w.Restart(1)
+			})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var r recorder
+			w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: 9 * time.Millisecond}})
+			w.AddServer(sendsAtStart(1, numbered(5)...))
+			w.AddServer(r.node())
+			w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
+			c.crashAt(w)
+			w.RunUntil(ms(100))
+			require.Empty(t, r.got, "nothing held reaches the restarted node")
+			require.Zero(t, w.Held())
+			require.Equal(t, uint64(5), w.Result().Messages.Dropped)
+		})
+	}
 }
 
 // TestClogHoldsUntilUnclogThenDeliversInOrder, one direction only.
@@ -512,26 +531,6 @@ func TestTimersOverdueAfterASkewFireAtOnceAndInOrder(t *testing.T) {
 	}
 	require.Equal(t, []firing{{0, 0}, {0, 0}, {Time(3 * time.Second), 1}, {Time(4 * time.Second), 1},
 		{Time(5 * time.Second), 1}}, fired)
-}
-
-// What a crashed node held is dropped, not handed to its next instance
-// (TestCrashDropsWhatAPausedNodeHeld), the backlog's head too when Resume
-// had handed it back to the queue and the crash and a restart come before
-// it is handled.
-func TestAReleasedBacklogHeadDiesWithItsInstance(t *testing.T) {
-	var r recorder
-	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: 9 * time.Millisecond}})
-	w.AddServer(sendsAtStart(1, numbered(5)...))
-	w.AddServer(r.node())
-	w.At(ms(1)/2, "pause n1", func() { w.Pause(1) })
-	w.At(ms(40), "resume, crash, restart n1", func() {
-		w.Resume(1)
-		w.Crash(1)
-		w.Restart(1)
-	})
-	w.RunUntil(ms(100))
-	require.Empty(t, r.got, "nothing held reaches the restarted node")
-	require.Equal(t, uint64(5), w.Result().Messages.Dropped)
 }
 
 // A message that reached a paused node has crossed its link: a clog of the

@@ -323,7 +323,6 @@ func TestIncarnationCountsCrashesAndRestarts(t *testing.T) {
 // later sends never leave.
 func TestAnObserverCrashEndsTheStep(t *testing.T) {
 	var rec recorder
-	timerFired := 0
 	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Millisecond)})
 	w.AddServer(nodeOf(funcNode{
 		start: func(env Env) {
@@ -331,9 +330,17 @@ func TestAnObserverCrashEndsTheStep(t *testing.T) {
 			env.Send(1, testMsg{n: 7})
 			env.SetTimer(5, 10*time.Millisecond)
 		},
-		timer: func(env Env, k TimerKind) { timerFired++ },
 	}))
 	w.AddServer(rec.node())
+	crashOnFirstLeader(w)
+	w.RunUntil(ms(5))
+	require.False(t, w.Up(0))
+	require.Empty(t, rec.got, "a node crashed at its observation sent nothing after it")
+}
+
+// crashOnFirstLeader crashes the first node to announce itself leader, from
+// the observer: inside that node's step.
+func crashOnFirstLeader(w *World) {
 	crashed := false
 	w.OnObservation(func(o Observation) {
 		if o.Kind == ObsLeader && !crashed {
@@ -341,9 +348,6 @@ func TestAnObserverCrashEndsTheStep(t *testing.T) {
 			w.Crash(o.Node)
 		}
 	})
-	w.RunUntil(ms(5))
-	require.False(t, w.Up(0))
-	require.Empty(t, rec.got, "a node crashed at its observation sent nothing after it")
 }
 
 // Nor is the handler's later timer armed: were it marked pending, a clock
@@ -361,13 +365,7 @@ func TestAnObserverCrashLeavesNoTimerToTheNextInstance(t *testing.T) {
 		},
 		timer: func(env Env, k TimerKind) { timerFired++ },
 	}))
-	crashed := false
-	w.OnObservation(func(o Observation) {
-		if o.Kind == ObsLeader && !crashed {
-			crashed = true
-			w.Crash(o.Node)
-		}
-	})
+	crashOnFirstLeader(w)
 	w.RunUntil(ms(5))
 	require.False(t, w.Up(0))
 	// Restart: the new instance never set timer 5; a clock step rearms the
