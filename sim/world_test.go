@@ -169,17 +169,22 @@ func TestPendingEventsAreBounded(t *testing.T) {
 	defer func(was int) { maxPending = was }(maxPending)
 	maxPending = 1000
 	w := newTestWorld(t, Config{Seed: 1, Link: Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
-	w.AddServer(nodeOf(funcNode{
-		start: func(env Env) { env.SetTimer(0, time.Nanosecond) },
-		timer: func(env Env, _ TimerKind) {
-			env.Send(1, testMsg{})
-			env.SetTimer(0, time.Nanosecond)
-		},
-	}))
+	w.AddServer(flooder(time.Nanosecond))
 	w.AddServer(idle())
 	assert.Equal(t, Stopped, w.RunUntil(Forever))
 	assert.Contains(t, w.Result().StopReason, "more than 1000 events pending at once")
 	assert.Less(t, w.Now(), ms(1), "stopped before the first message arrived")
+}
+
+// flooder is a node that sends to node 1 every d, on its timer.
+func flooder(d time.Duration) Factory {
+	return nodeOf(funcNode{
+		start: func(env Env) { env.SetTimer(0, d) },
+		timer: func(env Env, _ TimerKind) {
+			env.Send(1, testMsg{})
+			env.SetTimer(0, d)
+		},
+	})
 }
 
 // TestRunUntilAndResultAgreeAtTheBound: a run that does exactly MaxEvents
@@ -393,13 +398,7 @@ func TestHeldEventsCountTowardThePendingBound(t *testing.T) {
 	defer func(was int) { maxPending = was }(maxPending)
 	maxPending = 1000
 	w := newTestWorld(t, Config{Seed: 1, Link: constLink(time.Microsecond)})
-	w.AddServer(nodeOf(funcNode{
-		start: func(env Env) { env.SetTimer(0, time.Microsecond) },
-		timer: func(env Env, _ TimerKind) {
-			env.Send(1, testMsg{})
-			env.SetTimer(0, time.Microsecond)
-		},
-	}))
+	w.AddServer(flooder(time.Microsecond))
 	w.AddServer(idle())
 	w.At(ms(1), "pause n1", func() { w.Pause(1) })
 	require.Equal(t, Stopped, w.RunUntil(ms(100)))
