@@ -69,7 +69,7 @@ var firstFailingSeed = map[string]uint64{
 	"raft-bug-read-index-joins-earlier-round.yaml":    1,
 	"raft-bug-removed-server-campaigns.yaml":          1,
 	"raft-bug-restart-forgets-lease-guard.yaml":       2,
-	"raft-bug-send-before-sync.yaml":                  2,
+	"raft-bug-send-before-sync.yaml":                  6,
 	"raft-bug-snapshot-forgets-config.yaml":           2,
 	"raft-bug-snapshot-forgets-sessions.yaml":         1,
 	"raft-bug-stale-append-resets-timer.yaml":         1,
