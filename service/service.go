@@ -125,9 +125,20 @@ func ReadCommand(b []byte) (Command, []byte, error) {
 	return Command{Client: sim.NodeID(client), Seq: seq, Op: op}, b[size:], nil
 }
 
-// Request is a client's message asking the service to run a command.
+// Request is a client's message asking the service to run a command. The
+// client signs the command's digest (sim.Env.Sign) before it sends the
+// first request for it, so that a Byzantine-fault-tolerant protocol can
+// refuse a command a faulty replica made up in a client's name: in the
+// kernel's model a signature is its signer and digest, so a replica checks
+// one from the command alone (ClientSigned), as if it travelled with it.
 type Request struct {
 	Cmd Command
+}
+
+// ClientSigned reports whether cmd's client signed it: a request its client
+// sent, not one a replica made up in the client's name.
+func ClientSigned(env sim.Env, cmd Command) bool {
+	return env.Verify(sim.Signature{Signer: cmd.Client, Digest: cmd.Digest()})
 }
 
 // AppendTrace implements sim.Message.

@@ -155,7 +155,9 @@ func (c *client) issueFinal(env sim.Env) {
 func (c *client) issue(env sim.Env) {
 	c.seq++
 	c.op = c.draw(env.Rand())
-	c.request = service.Request{Cmd: service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}}
+	cmd := service.Command{Client: env.ID(), Seq: c.seq, Op: c.encodeOp()}
+	env.Sign(cmd.Digest()) // service.Request: a faulty replica cannot forge it
+	c.request = service.Request{Cmd: cmd}
 	c.opID = c.wl.history.call(c.index, c.seq, c.op, env.Now())
 	c.busy, c.redirects, c.replies = true, 0, c.replies[:0]
 	c.clearRefused(len(env.Servers()))

@@ -210,6 +210,7 @@ func (tn *Net[N]) Inject(from, to sim.NodeID, m sim.Message) {
 // Request queues client's request for Cmd(client, seq, op) to server to, and returns the command.
 func (tn *Net[N]) Request(client, to sim.NodeID, seq uint64, op string) service.Command {
 	r := Request(client, seq, op)
+	tn.Sign(client, r.Cmd.Digest()) // as the workload's clients sign what they send
 	tn.Inject(client, to, r)
 	return r.Cmd
 }

@@ -331,9 +331,12 @@ func (b *byzantine) alternative(n *node, seq uint64, cmd service.Command) servic
 	return service.Noop
 }
 
-// forgedCommand is a request no client sent.
+// forgedCommand is a request no client sent, in the faulty replica's own
+// name and signed by it: correct replicas cannot tell it from a client's.
 func (n *node) forgedCommand(seq uint64) service.Command {
-	return service.Command{Client: n.id, Seq: seq, Op: forgedOp}
+	cmd := service.Command{Client: n.id, Seq: seq, Op: forgedOp}
+	n.sign(cmd.Digest())
+	return cmd
 }
 
 // corrupt turns a digest into a wrong one.

@@ -21,6 +21,10 @@ func (n *node) handleRequest(from sim.NodeID, cmd service.Command) {
 	if cmd.IsNoop() || cmd.Seq == 0 || n.isServer(cmd.Client) || (!n.isServer(from) && from != cmd.Client) {
 		return // not a client's request
 	}
+	if !service.ClientSigned(n.env, cmd) {
+		n.probe(ProbeRequestRefusedUnsigned)
+		return // §4.1: made up in the client's name (relayed by a faulty replica)
+	}
 	if n.byz != nil && n.byz.request(n, cmd) {
 		return
 	}
@@ -132,6 +136,9 @@ func (n *node) handlePrePrepare(from sim.NodeID, m MsgPrePrepare) {
 	case m.Digest != m.Cmd.Digest():
 		n.probe(ProbePrePrepareRejectedDigest)
 		return // a wrong digest
+	case !m.Cmd.IsNoop() && !service.ClientSigned(n.env, m.Cmd):
+		n.probe(ProbePrePrepareRejectedUnsigned)
+		return // §4.2: the request is not its client's (a faulty primary made it up)
 	case !n.verify(m.Sig, from, prePrepareDigest(m.View, m.Seq, m.Digest)):
 		n.probe(ProbePrePrepareRejectedSig)
 		return

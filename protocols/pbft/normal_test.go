@@ -12,8 +12,13 @@ import (
 // Scripted tests of the normal case (§4.1, §4.2): the quorum rules and the
 // prepared and committed-local predicates.
 
+// signedPrePrepare is view's primary's pre-prepare of cmd at seq, cmd
+// signed by its client as the workload's clients sign what they send.
 func signedPrePrepare(tn *testNet, view, seq uint64, cmd service.Command) MsgPrePrepare {
 	d := cmd.Digest()
+	if !cmd.IsNoop() {
+		tn.Sign(cmd.Client, d)
+	}
 	p := sim.NodeID(view % uint64(len(tn.Servers())))
 	return MsgPrePrepare{View: view, Seq: seq, Digest: d, Cmd: cmd, Sig: tn.Sign(p, prePrepareDigest(view, seq, d))}
 }
@@ -265,4 +270,40 @@ func seqOf(m sim.Message) uint64 {
 		return m.Seq
 	}
 	return 0
+}
+
+// TestAReplicaCannotMakeUpAClientsRequest: requests are the client's own
+// (§4.1, §4.2: signed by it), so a faulty replica that relays a request it
+// made up in a client's name, or a faulty primary that pre-prepares one,
+// gets nothing executed; the client's own request then runs as sent.
+func TestAReplicaCannotMakeUpAClientsRequest(t *testing.T) {
+	t.Run("relayed by a faulty backup", func(t *testing.T) {
+		tn := newTestNet(t, 4, testConfig(), ByzantineReplica{ID: 3, Behaviour: BehaviourSilent})
+		tn.StartAll()
+		tn.Inject(3, 0, service.Request{Cmd: service.Command{Client: 100, Seq: 1, Op: []byte("set a evil")}})
+		tn.Stabilize()
+		require.Zero(t, tn.Node(0).exec, "the primary ordered a request client 100 never sent")
+		for id := range sim.NodeID(3) {
+			request(tn, 100, 1, "set a 1", id)
+		}
+		tn.Stabilize()
+		request(tn, 101, 1, "get a", 0)
+		tn.Stabilize()
+		require.Equal(t, "1", string(tn.Replies[len(tn.Replies)-1].Result))
+	})
+	t.Run("pre-prepared by a faulty primary", func(t *testing.T) {
+		tn := newTestNet(t, 4, testConfig(), ByzantineReplica{ID: 0, Behaviour: BehaviourSilent})
+		tn.StartAll()
+		forged := service.Command{Client: 100, Seq: 1000, Op: []byte("set a evil")}
+		d := forged.Digest()
+		pp := MsgPrePrepare{View: 0, Seq: 1, Digest: d, Cmd: forged, Sig: tn.Sign(0, prePrepareDigest(0, 1, d))}
+		for _, id := range []sim.NodeID{1, 2, 3} {
+			tn.Inject(0, id, pp)
+		}
+		tn.Stabilize()
+		for _, id := range []sim.NodeID{1, 2, 3} {
+			e := tn.Node(id).at(1)
+			require.True(t, e == nil || !e.pp.ok, "n%d accepted a pre-prepare of a request client 100 never sent", id)
+		}
+	})
 }

@@ -30,6 +30,8 @@ const (
 	ProbePrePrepareRejectedWindow    = "pbft/pre-prepare-rejected-outside-window"
 	ProbePrePrepareRejectedDigest    = "pbft/pre-prepare-rejected-bad-digest"
 	ProbePrePrepareRejectedSig       = "pbft/pre-prepare-rejected-bad-signature"
+	ProbePrePrepareRejectedUnsigned  = "pbft/pre-prepare-rejected-request-not-clients"
+	ProbeRequestRefusedUnsigned      = "pbft/request-refused-not-clients"
 	ProbePrePrepareRejectedConflict  = "pbft/pre-prepare-rejected-conflict"
 
 	// Prepares and commits (§4.2).
@@ -105,6 +107,8 @@ var knownProbes = []Probe{
 	{Name: ProbePrePrepareRejectedWindow, Description: "a pre-prepare outside the water marks was rejected (§4.2)"},
 	{Name: ProbePrePrepareRejectedDigest, Description: "a pre-prepare whose digest is not the request's was rejected (§4.2)"},
 	{Name: ProbePrePrepareRejectedSig, Description: "a pre-prepare with a bad signature was rejected (§4.2)"},
+	{Name: ProbePrePrepareRejectedUnsigned, Description: "a pre-prepare of a request its client did not sign was rejected (§4.2)"},
+	{Name: ProbeRequestRefusedUnsigned, Description: "a request its client did not sign, relayed by a replica, was refused (§4.1)"},
 	{Name: ProbePrePrepareRejectedConflict, Description: "a pre-prepare conflicting with the one accepted for its view and sequence number was rejected (§4.2)"},
 	{Name: ProbePrepareRejectedOldView, Description: "a prepare of an older view was rejected (§4.2)"},
 	{Name: ProbePrepareRejectedPrimary, Description: "a prepare from the view's primary was rejected (§4.2: backups prepare)"},
