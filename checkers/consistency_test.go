@@ -122,3 +122,15 @@ func TestReadYourWritesFailedCASIsARead(t *testing.T) {
 	res = ryw.Check(fine, time.Second)
 	require.Equal(t, Pass, res.Verdict, res.Detail)
 }
+
+// TestSessionChecksJudgeAReadOfAKeyNothingWrote: a value read from a key no
+// operation wrote (a garbled or misrouted answer) is not the session
+// checks' to judge, and must not crash them.
+func TestSessionChecksJudgeAReadOfAKeyNothingWrote(t *testing.T) {
+	h := workload.NewHistory(put(0, 0, 1, "k", "c0.1"), get(0, 2, 3, "j", "c9.9"))
+	for _, name := range []string{names.ReadYourWrites, names.MonotonicReads, names.MonotonicWrites, names.WritesFollowReads} {
+		hc, ok := NewHistoryCheck(name)
+		require.True(t, ok, name)
+		require.NotPanics(t, func() { hc.Check(h, 0) }, name)
+	}
+}

@@ -88,6 +88,9 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 		}
 		// A read: a get, or a failed cas.
 		checked++
+		if o == nil {
+			continue // a key nothing wrote: absent is right, a value garbage (not ours to judge)
+		}
 		var elems []string
 		reader := -1 // the write whose value the read returned; -1: absent
 		if op.Found {
@@ -108,7 +111,7 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 				return false
 			}
 			for _, e := range elems {
-				if o.writer[e] == ref {
+				if w, ok := o.writer[e]; ok && w == ref {
 					return false // the read includes ref's write
 				}
 			}
