@@ -3,6 +3,8 @@ package checkers
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -115,7 +117,15 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 					return false // the read includes ref's write
 				}
 			}
-			return o.before(reader, ref)
+			// The list is a chain of writes each right after the one
+			// before: if any of them is before ref, which it lacks, ref
+			// came after all of them.
+			for _, e := range elems {
+				if w, ok := o.writer[e]; ok && o.before(w, ref) {
+					return true
+				}
+			}
+			return false
 		}
 		if c.ownWrites {
 			if r.nonzero && older(r.write) {
@@ -197,7 +207,10 @@ type versionOrder struct {
 	ops    []workload.Operation
 	writer map[string]int // value written -> operation index
 	writes []int          // the key's writes, in call order
-	next   map[int][]int  // derivation edges
+	next   map[int][]int  // derivation edges: the write right after (sequential's anti-dependencies rely on it)
+	// program holds program-order edges: a write that took effect before its
+	// client's next write of the key, which need not come right after it.
+	program map[int][]int
 	// visited marks, by position in writes, what search number search
 	// reached; queue is its queue, kept between searches.
 	visited []uint32
@@ -211,7 +224,7 @@ func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
 	get := func(key string) *versionOrder {
 		o := orders[key]
 		if o == nil {
-			o = &versionOrder{ops: ops, writer: map[string]int{}, next: map[int][]int{}}
+			o = &versionOrder{ops: ops, writer: map[string]int{}, next: map[int][]int{}, program: map[int][]int{}}
 			orders[key] = o
 		}
 		return o
@@ -226,6 +239,9 @@ func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
 			}
 			o.writes = append(o.writes, i)
 		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(orders)) {
+		orders[k].programOrder()
 	}
 	edge := func(o *versionOrder, a, b string) {
 		wa, okA := o.writer[a]
@@ -245,7 +261,12 @@ func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
 		}
 		switch {
 		case op.Kind == workload.OpCAS && op.CASOK:
+			// Its expectation is a state its server held: a chain, as a
+			// read's list is, and then the cas.
 			prev := strings.Split(op.Expect, workload.AppendSeparator)
+			for j := 1; j < len(prev); j++ {
+				edge(o, prev[j-1], prev[j])
+			}
 			edge(o, prev[len(prev)-1], op.Value)
 		case (op.Kind == workload.OpGet || op.Kind == workload.OpCAS) && op.Found:
 			elems := strings.Split(op.Output, workload.AppendSeparator)
@@ -255,6 +276,22 @@ func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
 		}
 	}
 	return orders
+}
+
+// programOrder adds a program edge from each write that took effect to its
+// client's next write of the key: a client runs one operation at a time, so
+// its next was called after the answer came, even at the same instant (an
+// open-loop client with a backlog calls it then), which real time's strict
+// order leaves concurrent.
+func (o *versionOrder) programOrder() {
+	last := map[int]int{} // client -> its latest write of the key so far
+	for _, w := range o.writes {
+		c := o.ops[w].Client
+		if prev, ok := last[c]; ok && o.effective(prev) {
+			o.program[prev] = append(o.program[prev], w)
+		}
+		last[c] = w
+	}
 }
 
 // effective reports whether write i is known to have taken effect at its
@@ -298,12 +335,14 @@ func (o *versionOrder) before(v, w int) bool {
 	var minRet int64 = -1
 	for head := 0; head < len(queue); head++ {
 		x := queue[head]
-		for _, y := range o.next[x] {
-			if y == w {
-				return true
-			}
-			if visit(y) {
-				queue = append(queue, y)
+		for _, edges := range [2][]int{o.next[x], o.program[x]} {
+			for _, y := range edges {
+				if y == w {
+					return true
+				}
+				if visit(y) {
+					queue = append(queue, y)
+				}
 			}
 		}
 		if !o.effective(x) {

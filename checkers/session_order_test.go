@@ -1,6 +1,7 @@
 package checkers
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,8 +73,9 @@ func TestVersionOrderBeforeMatchesTheFullSearch(t *testing.T) {
 }
 
 // beforeByFullSearch is before without its suffix bookkeeping or kept marks:
-// a breadth-first search over every derivation edge and every real-time
-// edge (an effective write to each write called after its return).
+// a breadth-first search over every derivation and program-order edge and
+// every real-time edge (an effective write to each write called after its
+// return).
 func beforeByFullSearch(o *versionOrder, v, w int) bool {
 	if o.effective(w) && o.ops[w].Return < o.ops[v].Call {
 		return o.effective(v) && o.ops[v].Return < o.ops[w].Call // before's first case wins
@@ -83,7 +85,7 @@ func beforeByFullSearch(o *versionOrder, v, w int) bool {
 	for len(queue) > 0 {
 		x := queue[0]
 		queue = queue[1:]
-		next := append([]int(nil), o.next[x]...)
+		next := slices.Concat(o.next[x], o.program[x])
 		if o.effective(x) {
 			for _, y := range o.writes {
 				if o.ops[y].Call > o.ops[x].Return {

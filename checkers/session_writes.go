@@ -46,11 +46,12 @@ func (c writeOrderCheck) Check(h *workload.History, _ time.Duration) HistoryResu
 	lists := 0
 	for i := range ops {
 		op := &ops[i]
-		if op.Status != workload.StatusOK || op.Kind == workload.OpTxn || !op.Found || isEffectiveWrite(op) {
+		shown, ok := shownState(op)
+		if !ok {
 			continue
 		}
 		o := orders[op.Key]
-		elems := strings.Split(op.Output, workload.AppendSeparator)
+		elems := strings.Split(shown, workload.AppendSeparator)
 		if o == nil || len(elems) < 2 {
 			continue
 		}
@@ -85,6 +86,21 @@ func (c writeOrderCheck) describe(ops []workload.Operation, w, ref int, read *wo
 		op.Client, op.ID, op.Key, op.Value, read.ID, read.Client, what, ops[ref].Value, ref)
 }
 
+// shownState is the state of its key an answered operation shows: what a
+// get or a failed cas read, or what a successful cas found there (its
+// expectation, one server's whole state then).
+func shownState(op *workload.Operation) (string, bool) {
+	switch {
+	case op.Status != workload.StatusOK || op.Kind == workload.OpTxn:
+		return "", false
+	case op.Kind == workload.OpCAS && op.CASOK:
+		return op.Expect, true
+	case isEffectiveWrite(op) || !op.Found:
+		return "", false
+	}
+	return op.Output, true
+}
+
 // isEffectiveWrite reports an operation that changes its key if it takes
 // effect: a put, an append, a cas that succeeded.
 func isEffectiveWrite(op *workload.Operation) bool {
@@ -108,9 +124,9 @@ func (o *versionOrder) writesBeforeEarlierOwn(elems []string) [][2]int {
 		op := &o.ops[w]
 		prev, seen := newest[op.Client]
 		switch {
-		case !seen || op.Call > o.ops[prev].Call:
+		case !seen || w > prev: // called later: operations are in call order
 			newest[op.Client] = w
-		case o.effective(w) && op.Return < o.ops[prev].Call:
+		case o.effective(w): // answered before its client called prev
 			out = append(out, [2]int{prev, w})
 		}
 	}
@@ -151,10 +167,18 @@ func lastReadBeforeWrite(ops []workload.Operation, orders map[string]*versionOrd
 	out := map[int]int{}
 	for i := range ops {
 		op := &ops[i]
+		k := clientKey{op.Client, op.Key}
+		if op.Status == workload.StatusUnknown && (op.Kind == workload.OpPut || op.Kind == workload.OpAppend || op.Kind == workload.OpCAS) {
+			// No answer, but a read may show it took effect: after the
+			// client's read, as any write its client called then.
+			if r, ok := last[k]; ok {
+				out[i] = r
+			}
+			continue
+		}
 		if op.Status != workload.StatusOK || op.Kind == workload.OpTxn {
 			continue
 		}
-		k := clientKey{op.Client, op.Key}
 		if isEffectiveWrite(op) {
 			if r, ok := last[k]; ok {
 				out[i] = r
