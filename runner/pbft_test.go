@@ -119,7 +119,7 @@ func TestPBFTBuildErrors(t *testing.T) {
 	for _, c := range []struct{ body, want string }{
 		{"nodes: 3\n", "p.yaml:3:8: nodes: pbft runs 4 to 64 replicas (n = 3f+1 tolerates f Byzantine ones), not 3"},
 		{"nodes: 4\nbyzantine:\n  - {count: 1, behaviour: lie}\n",
-			`p.yaml:5:27: byzantine[0].behaviour: pbft: unknown Byzantine behaviour "lie" (known: conflicting-pre-prepares, conflicting-votes, crash, delay, equivocate, forge-catch-up, forge-view-change, replay, silent, tamper-view-change, twins, usurp-primary, wrong-digest, wrong-new-view, wrong-results)`},
+			`p.yaml:5:27: byzantine[0].behaviour: pbft: unknown Byzantine behaviour "lie" (known: conflicting-pre-prepares, conflicting-votes, crash, delay, equivocate, forge-catch-up, forge-requests, forge-view-change, replay, silent, tamper-view-change, twins, usurp-primary, wrong-digest, wrong-new-view, wrong-results)`},
 		{"nodes: 4\nprotocol_options: {log_window: 20}\n",
 			"p.yaml:4:32: protocol_options.log_window: pbft: log_window 20 must be a multiple of checkpoint_interval 16, at least twice it"},
 		{"nodes: 4\nprotocol_options: {bugs: [quorum-3f]}\n",

@@ -32,6 +32,7 @@ const (
 	BehaviourForgeViewChange  = "forge-view-change"
 	BehaviourWrongResults     = "wrong-results"
 	BehaviourDelay            = "delay"
+	BehaviourForgeRequests    = "forge-requests"
 )
 
 var knownBehaviours = []Behaviour{
@@ -51,6 +52,10 @@ var knownBehaviours = []Behaviour{
 	{BehaviourForgeCatchUp, "answers status messages with forged catch-up: commit certificates whose request is not " +
 		"the one signed or whose signatures are made up or all its own, state transfers whose proof is forged, or whose " +
 		"bytes do not match their checkpoint (a real stable one included, over a state it made up), checkpoint messages off the interval or signed over another digest"},
+	{BehaviourForgeRequests, "ahead of each client request it receives, makes up a copy in the client's name with a " +
+		"sequence number far ahead, and relays it to the primary (as primary, orders it): a replica must take a request " +
+		"only if its client signed it (§4.1); one that did not would run the operation twice and drop the client's " +
+		"later requests as stale"},
 	{BehaviourForgeViewChange, "sends view-change messages with forged-looking data (certificates with too " +
 		"few, made-up or repeated signatures, a stable checkpoint with a forged proof, or stale data with nothing " +
 		"prepared), now and then unprompted, and as new primary a new-view message whose O does not follow from V"},
@@ -202,10 +207,29 @@ func (b *byzantine) hold(n *node, to sim.NodeID, m sim.Message) bool {
 
 // request: a wrong-results replica answers a request at once.
 func (b *byzantine) request(n *node, cmd service.Command) bool {
-	if b.behaviour == BehaviourWrongResults {
+	switch b.behaviour {
+	case BehaviourWrongResults:
 		b.wrongReply(n, cmd)
+	case BehaviourForgeRequests:
+		b.forgeRequest(n, cmd)
 	}
 	return false
+}
+
+// forgedSeqAhead is how far past a client's request a forged copy's
+// sequence number is.
+const forgedSeqAhead = 1000
+
+// forgeRequest has a copy of cmd that its client never sent ordered ahead
+// of it: the same operation under a sequence number far ahead.
+func (b *byzantine) forgeRequest(n *node, cmd service.Command) {
+	forged := cmd
+	forged.Seq += forgedSeqAhead
+	if n.isPrimary() {
+		n.order(forged)
+		return
+	}
+	n.send(n.primary(n.view), service.Request{Cmd: forged})
 }
 
 // acceptedPrePrepare: a wrong-results replica answers the request in a

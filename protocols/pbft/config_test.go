@@ -70,7 +70,7 @@ func TestConfigValidate(t *testing.T) {
 func TestKnownBugsAndBehavioursAreSorted(t *testing.T) {
 	require.True(t, slices.IsSortedFunc(KnownBugs(), func(a, b Bug) int { return strings.Compare(a.Name, b.Name) }))
 	require.True(t, slices.IsSortedFunc(KnownBehaviours(), func(a, b Behaviour) int { return strings.Compare(a.Name, b.Name) }))
-	require.Len(t, KnownBehaviours(), 15)
+	require.Len(t, KnownBehaviours(), 16)
 	for _, b := range KnownBehaviours() {
 		require.NoError(t, ValidateBehaviour(b.Name))
 		require.NotEmpty(t, b.Description)

@@ -11,7 +11,9 @@
 // a quorum is 2f+1 replicas (ceil((n+f+1)/2) when n is not 3f+1, so that two
 // quorums always share a correct replica).
 //
-//   - A client sends its request (service.Request, the paper's REQUEST) to a
+//   - A client sends its request (service.Request, the paper's REQUEST,
+//     signed by the client: a replica refuses one its client did not sign,
+//     in a relay or a pre-prepare, service.ClientSigned) to a
 //     replica; a backup relays it to the primary and starts its view-change
 //     timer. The primary assigns the next sequence number n between the low
 //     and high water marks and multicasts MsgPrePrepare ⟨v, n, d⟩ with the
@@ -108,8 +110,11 @@
 // conflicting-votes; forge-view-change (certificates with too few, wrong or
 // repeated signers, forged checkpoint proofs, stale data, new-view messages
 // whose O does not follow from V); wrong-results (wrong answers to clients); delay
-// (holds messages to some replicas). Correct replicas stay safe with up to f
-// of them; the scenarios with f+1 show that the bound is tight.
+// (holds messages to some replicas); forge-requests (requests made up in a
+// client's name: a replica takes only requests their client signed,
+// service.ClientSigned); and more (KnownBehaviours). Correct replicas stay
+// safe with up to f of them; the scenarios with f+1 show that the bound is
+// tight.
 //
 // # BUGGIFY
 //
