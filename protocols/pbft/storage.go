@@ -459,7 +459,7 @@ func (n *node) recover(st durableState) bool {
 			n.env.Observe(sim.Observation{Kind: sim.ObsCommit, Term: e.done.View, Index: se.seq, Digest: e.done.Cmd.Digest()})
 		}
 	}
-	n.next = n.h + 1
+	n.next = n.firstFree()
 	if n.primary(n.view) == n.id {
 		n.assignNewView()
 		next := n.next

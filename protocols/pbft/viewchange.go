@@ -370,7 +370,7 @@ func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
 	n.advanceStable(stable)
 	if n.primary(m.View) == n.id {
 		clear(n.assigned)
-		n.next = n.h + 1
+		n.next = n.firstFree()
 		n.assignNewView()
 		n.assignLogged()
 		n.announceLeader()
@@ -382,6 +382,14 @@ func (n *node) enterView(m MsgNewView, stable CheckpointCert) {
 	}
 	n.armRequestTimer()
 }
+
+// firstFree is the first sequence number a primary entering its view may
+// assign: past its low water mark and past the stable checkpoint it knows
+// (§4.4: the new-view's numbers start after min-s), which it may know before
+// it executed that far. Numbered from its own mark, a primary behind the
+// checkpoint pre-prepared requests every backup with the checkpoint refused,
+// and took them for ordered when its clients retried.
+func (n *node) firstFree() uint64 { return max(n.h, n.stable.Seq) + 1 }
 
 // assignNewView has the primary count the sequence numbers and requests
 // its new-view's pre-prepares assigned, all of them, so that it never

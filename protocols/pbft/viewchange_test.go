@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
@@ -614,4 +615,52 @@ func newPrimaryTakesView1(t *testing.T, tn *testNet) map[uint64][]uint64 {
 	require.Equal(t, uint64(1), tn.Node(1).view)
 	require.False(t, tn.Node(1).changing)
 	return signed
+}
+
+// A correct primary that enters its view behind the stable checkpoint of the
+// view changes (min-s) with nothing to re-issue numbers new requests after
+// min-s (§4.4), not from its own low water mark: numbered at or below it,
+// every backup with the checkpoint refused the pre-prepare (out of its
+// window), and the primary, taking the request for ordered, ignored the
+// client's retries after state transfer; the backups' timers then deposed
+// a correct primary.
+func TestLaggingPrimaryWithNothingToReissueNumbersAfterTheCheckpoint(t *testing.T) {
+	tn := newTestNet(t, 4, testConfig()) // K=4, L=8
+	tn.StartAll()
+	tn.Drop = func(e envelope) bool { return e.To == 1 } // n1 misses requests 1-8
+	requests(tn, 8, 0)
+	for _, id := range []sim.NodeID{0, 2, 3} {
+		require.Equal(t, uint64(8), tn.Node(id).h)
+	}
+	require.Zero(t, tn.Node(1).exec)
+	// View change to view 1 (primary n1): n1 hears the view changes only.
+	tn.Drop = func(e envelope) bool { _, vc := e.Msg.(MsgViewChange); return e.To == 1 && !vc }
+	for _, id := range []sim.NodeID{2, 3} {
+		tn.Do(id, func(n *node) { n.startViewChange(1) })
+	}
+	tn.Stabilize()
+	p := tn.Node(1)
+	require.Equal(t, uint64(1), p.view)
+	require.False(t, p.changing)
+	require.Empty(t, p.newView.PrePrepares, "O is empty: everything up to min-s=8 committed")
+	require.Equal(t, uint64(8), p.stable.Seq)
+	require.Zero(t, p.h, "n1 entered view 1 behind the stable checkpoint")
+
+	// A client's request reaches the new primary before state transfer does.
+	tn.Drop = nil
+	cmd := request(tn, 200, 1, "set y 1", 1)
+	tn.Stabilize()
+	assert.Greater(t, p.next, uint64(8), "a correct primary never assigns a number at or below min-s (assigned %d)", p.next-1)
+
+	// State transfer, then the client retries to every replica.
+	tn.Do(1, func(n *node) { n.tickStatus() })
+	tn.Stabilize()
+	require.Equal(t, uint64(8), p.h)
+	for id := range sim.NodeID(4) {
+		request(tn, 200, 1, "set y 1", id)
+	}
+	tn.Stabilize()
+	for id := range sim.NodeID(4) {
+		require.Equal(t, uint64(1), tn.Node(id).sessions.LastApplied(200), "n%d executed %v", id, cmd)
+	}
 }
