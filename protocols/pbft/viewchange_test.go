@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/simrun/simrun/internal/prototest"
@@ -650,7 +649,7 @@ func TestLaggingPrimaryWithNothingToReissueNumbersAfterTheCheckpoint(t *testing.
 	tn.Drop = nil
 	cmd := request(tn, 200, 1, "set y 1", 1)
 	tn.Stabilize()
-	assert.Greater(t, p.next, uint64(8), "a correct primary never assigns a number at or below min-s (assigned %d)", p.next-1)
+	require.Greater(t, p.next, uint64(8), "a correct primary never assigns a number at or below min-s (assigned %d)", p.next-1)
 
 	// State transfer, then the client retries to every replica.
 	tn.Do(1, func(n *node) { n.tickStatus() })
