@@ -208,9 +208,11 @@ type versionOrder struct {
 	writer map[string]int // value written -> operation index
 	writes []int          // the key's writes, in call order
 	next   map[int][]int  // derivation edges: the write right after (sequential's anti-dependencies rely on it)
-	// program holds program-order edges: a write that took effect before its
-	// client's next write of the key, which need not come right after it.
+	// program holds the before edges that need not be right after: a write
+	// that took effect to its client's next write of the key (program
+	// order), and the key's first write to every other (first).
 	program map[int][]int
+	first   int // the key's first write, an append a list showed at its head; -1: unknown
 	// visited marks, by position in writes, what search number search
 	// reached; queue is its queue, kept between searches.
 	visited []uint32
@@ -224,7 +226,7 @@ func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
 	get := func(key string) *versionOrder {
 		o := orders[key]
 		if o == nil {
-			o = &versionOrder{ops: ops, writer: map[string]int{}, next: map[int][]int{}, program: map[int][]int{}}
+			o = &versionOrder{ops: ops, writer: map[string]int{}, next: map[int][]int{}, program: map[int][]int{}, first: -1}
 			orders[key] = o
 		}
 		return o
@@ -268,14 +270,43 @@ func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
 				edge(o, prev[j-1], prev[j])
 			}
 			edge(o, prev[len(prev)-1], op.Value)
+			o.headOf(prev)
 		case (op.Kind == workload.OpGet || op.Kind == workload.OpCAS) && op.Found:
 			elems := strings.Split(op.Output, workload.AppendSeparator)
 			for j := 1; j < len(elems); j++ {
 				edge(o, elems[j-1], elems[j])
 			}
+			o.headOf(elems)
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(orders)) {
+		orders[k].firstBeforeAll()
+	}
 	return orders
+}
+
+// headOf notes the write at the head of a list a state showed, if it was an
+// append: it found the key absent (an append to a present key adds to its
+// list), and a key once written is never absent again, so it was the key's
+// first write.
+func (o *versionOrder) headOf(elems []string) {
+	w, ok := o.writer[elems[0]]
+	if ok && o.ops[w].Kind == workload.OpAppend && o.first < 0 {
+		o.first = w
+	}
+}
+
+// firstBeforeAll adds an edge from the key's first write, where a list
+// showed it, to every other write of the key.
+func (o *versionOrder) firstBeforeAll() {
+	if o.first < 0 {
+		return
+	}
+	for _, w := range o.writes {
+		if w != o.first && !containsInt(o.program[o.first], w) {
+			o.program[o.first] = append(o.program[o.first], w)
+		}
+	}
 }
 
 // programOrder adds a program edge from each write that took effect to its

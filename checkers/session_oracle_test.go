@@ -341,8 +341,9 @@ func scas(client, call, ret int, expect, value string) workload.Operation {
 // history shows implies, each passed before: a list is a chain of writes
 // each right after the one before (what is after any of them is after all),
 // a client's next operation follows its last even at the same instant, a
-// successful cas's expectation is a state (a chain too), and a write with
-// no answer that a read shows took effect after what its client read.
+// successful cas's expectation is a state (a chain too), a write with no
+// answer that a read shows took effect after what its client read, and an
+// append at the head of a list was the key's first write.
 func TestSessionChecksUseWhatTheHistoryTies(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -402,6 +403,11 @@ func TestSessionChecksUseWhatTheHistoryTies(t *testing.T) {
 			sget(0, 2, 3, "a"),
 			sop(0, workload.OpAppend, 4, 5, "w"),
 			sget(2, 6, 7, "w,a"),
+		}},
+		{"ryw: a list headed by an append shows the key's first write, before the client's put", "read-your-writes", Fail, []workload.Operation{
+			sop(1, workload.OpAppend, 0, 10, "a"),
+			sop(0, workload.OpPut, 1, 2, "P"),
+			sget(0, 3, 4, "a"),
 		}},
 	}
 	for _, tt := range tests {
