@@ -149,11 +149,11 @@ func describeTxn(op *workload.Operation, id int) string {
 
 // writer identifies the append of one element.
 type writer struct {
-	txn   int // index in txnGraph.txns
-	key   string
-	final bool // the transaction's last append to the key
+	txn int // index in txnGraph.txns
+	key string
 	// prev and next are the transaction's appends to the key just before
-	// and after this one ("" for none): a serial order keeps them adjacent.
+	// and after this one ("" for none: next "" is its last append to the
+	// key); a serial order keeps them adjacent.
 	prev, next string
 }
 
@@ -174,6 +174,7 @@ type txnGraph struct {
 	index    map[[2]int]int       // (from, to) -> position in out[from]
 	edges    int
 	order    map[string][]string // key -> version order, the longest read
+	inOrder  map[string]bool     // key + "\x00" + element, for each element of a key's order
 	keys     []string            // keys read, sorted
 	work     int                 // edges visited by the cycle search
 	limit    int                 // the work past which the search stops (elleWorkLimit)
@@ -208,10 +209,10 @@ func (g *txnGraph) addWriters(i int) {
 		if _, dup := g.writers[m.Value]; dup {
 			continue // a second append of one element: a read of it shows duplicates
 		}
-		w := writer{txn: i, key: m.Key, final: true}
+		w := writer{txn: i, key: m.Key}
 		if p := lastAppend(txn[:j], m.Key); p >= 0 && g.writers[txn[p].Value].txn == i {
 			prev := g.writers[txn[p].Value]
-			prev.next, prev.final = m.Value, false
+			prev.next = m.Value
 			g.writers[txn[p].Value], w.prev = prev, txn[p].Value
 		}
 		g.writers[m.Value] = w
@@ -293,7 +294,8 @@ func (g *txnGraph) readAnomaly() *anomaly {
 			found = &a
 		}
 	}
-	inOrder := map[string]bool{} // key + "\x00" + element: already in its key's order
+	g.inOrder = map[string]bool{} // key + "\x00" + element: already in its key's order
+	inOrder := g.inOrder
 	g.reads(func(t int, m workload.MicroOp) {
 		long := g.order[m.Key]
 		switch {
@@ -324,7 +326,7 @@ func (g *txnGraph) readAnomaly() *anomaly {
 					strings.Join(m.Read, " "), strings.Join(long, " "))})
 		}
 		if n := len(m.Read); n > 0 {
-			if w, ok := g.writers[m.Read[n-1]]; ok && w.key == m.Key && w.txn != t && !w.final && g.txns[w.txn].Status != workload.StatusFailed {
+			if w, ok := g.writers[m.Read[n-1]]; ok && w.key == m.Key && w.txn != t && w.next != "" && g.txns[w.txn].Status != workload.StatusFailed {
 				note(anomaly{name: AnomalyG1b, ops: []int{t, w.txn},
 					detail: fmt.Sprintf("op %d read %s ending at %s, an intermediate append of op %d", g.opID[t], m.Key, m.Read[n-1], g.opID[w.txn])})
 			}
@@ -477,19 +479,13 @@ func (g *txnGraph) versionEdges() {
 // no edge of their own: the rw edge to the next version's writer and the ww
 // chain after it reach them.
 func (g *txnGraph) unreadAppenders() map[string][]int {
-	inOrder := map[string]bool{}
-	for _, k := range g.keys {
-		for _, v := range g.order[k] {
-			inOrder[v] = true
-		}
-	}
 	unread := map[string][]int{}
 	for t := range g.txns {
 		if !g.committed(t) {
 			continue
 		}
 		for _, m := range g.txns[t].Txn {
-			if m.Append && !inOrder[m.Value] && g.writers[m.Value].txn == t {
+			if m.Append && !g.inOrder[m.Key+"\x00"+m.Value] && g.writers[m.Value].txn == t {
 				if ws := unread[m.Key]; len(ws) == 0 || ws[len(ws)-1] != t {
 					unread[m.Key] = append(ws, t)
 				}

@@ -118,11 +118,21 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 				}
 			}
 			// The list is a chain of writes each right after the one
-			// before: if any of them is before ref, which it lacks, ref
-			// came after all of them.
+			// before (buildVersionOrders drew its edges): if any of them
+			// is before ref, which it lacks, ref came after all of them,
+			// and a search from the head of each run of known writes
+			// reaches the rest.
+			head := true
 			for _, e := range elems {
-				if w, ok := o.writer[e]; ok && o.before(w, ref) {
-					return true
+				w, ok := o.writer[e]
+				switch {
+				case !ok:
+					head = true // an element no write wrote breaks the chain
+				case head:
+					if o.before(w, ref) {
+						return true
+					}
+					head = false
 				}
 			}
 			return false
@@ -297,13 +307,15 @@ func (o *versionOrder) headOf(elems []string) {
 }
 
 // firstBeforeAll adds an edge from the key's first write, where a list
-// showed it, to every other write of the key.
+// showed it, to every other write of the key. One of them may repeat a
+// program-order edge: the search marks what it visited, so a repeat costs
+// a look, where finding it would cost a scan per write.
 func (o *versionOrder) firstBeforeAll() {
 	if o.first < 0 {
 		return
 	}
 	for _, w := range o.writes {
-		if w != o.first && !containsInt(o.program[o.first], w) {
+		if w != o.first {
 			o.program[o.first] = append(o.program[o.first], w)
 		}
 	}
