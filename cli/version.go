@@ -27,7 +27,7 @@ func printVersion(w io.Writer, program string) {
 	if program != "" && program != "simrun" {
 		fmt.Fprintf(w, "%s, built on ", program)
 	}
-	fmt.Fprintf(w, "simrun %s (%s, %s/%s)%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, vcsSuffix())
+	fmt.Fprintf(w, "simrun %s (%s, %s)%s\n", version, runtime.Version(), platform(), vcsSuffix())
 }
 
 // vcsSuffix returns " commit abc1234" when the binary was built from a checkout.

@@ -67,7 +67,7 @@ type Injector struct {
 	// (in the queue, or fired); ahead holds the firings deferAt scheduled
 	// before their turn, which the lazy schedule must not schedule again.
 	next  []sim.Time
-	ahead map[int]map[sim.Time]bool
+	ahead map[stepAt]bool
 	// pushAhead is pushRepeat, reached through a field: the kinds' table
 	// refers to the undos, which would refer back to it through fire.
 	pushAhead func(i int, t sim.Time)
@@ -165,8 +165,8 @@ func (in *Injector) scheduleRepeat(i int, t sim.Time) {
 		return
 	}
 	in.next[i] = t
-	if in.ahead[i][t] {
-		delete(in.ahead[i], t)
+	if in.ahead[stepAt{i, t}] {
+		delete(in.ahead, stepAt{i, t})
 		return
 	}
 	in.pushRepeat(i, t)
@@ -181,6 +181,12 @@ func (in *Injector) pushRepeat(i int, t sim.Time) {
 	})
 }
 
+// stepAt is one firing of a repeating step: the step's index and its time.
+type stepAt struct {
+	step int
+	at   sim.Time
+}
+
 // deferAt schedules fn, an undo or a later part of a step, at t. At one
 // instant the steps fire first and then what earlier steps deferred to it,
 // as a timeline pinned from the run (every firing a step of its own,
@@ -191,16 +197,13 @@ func (in *Injector) deferAt(t sim.Time, label string, fn func()) {
 		if !s.Repeats() || t < sim.Time(s.From) || t >= sim.Time(s.To) || t.Sub(sim.Time(s.From))%s.Every.Duration() != 0 {
 			continue
 		}
-		if in.next[i] == t || in.ahead[i][t] {
+		if in.next[i] == t || in.ahead[stepAt{i, t}] {
 			continue // in the queue already
 		}
 		if in.ahead == nil {
-			in.ahead = map[int]map[sim.Time]bool{}
+			in.ahead = map[stepAt]bool{}
 		}
-		if in.ahead[i] == nil {
-			in.ahead[i] = map[sim.Time]bool{}
-		}
-		in.ahead[i][t] = true
+		in.ahead[stepAt{i, t}] = true
 		in.pushAhead(i, t)
 	}
 	in.w.At(t, label, fn)
