@@ -38,6 +38,15 @@
 // monotonic reads (session.go, against the version order the history shows:
 // appended lists, successful cas and the real-time order of writes).
 //
+// # Real time
+//
+// The checks that order operations by real time (linearizable, strict
+// serializable, the session checks' write order) compare positions in the
+// history's order of events (workload.RealTime), not virtual times: an
+// open-loop client issues its next operation at the instant its last
+// returned, and the two would otherwise be concurrent, letting a client's
+// read take effect before its own write.
+//
 // # Linearizability
 //
 // CheckLinearizable checks a workload.History against a small, total model of

@@ -176,12 +176,13 @@ type txnGraph struct {
 	order    map[string][]string // key -> version order, the longest read
 	inOrder  map[string]bool     // key + "\x00" + element, for each element of a key's order
 	keys     []string            // keys read, sorted
+	rt       workload.RealTime   // the history's order of calls and returns, by history ID
 	work     int                 // edges visited by the cycle search
 	limit    int                 // the work past which the search stops (elleWorkLimit)
 }
 
 func newTxnGraph(h *workload.History) *txnGraph {
-	g := &txnGraph{writers: map[string]writer{}, index: map[[2]int]int{}, order: map[string][]string{}}
+	g := &txnGraph{writers: map[string]writer{}, index: map[[2]int]int{}, order: map[string][]string{}, rt: h.RealTime()}
 	for _, op := range h.Operations() {
 		if op.Kind != workload.OpTxn {
 			continue
@@ -506,13 +507,14 @@ func (g *txnGraph) committed(t int) bool {
 	return false
 }
 
-// realtimeEdges adds T1 -rt-> T2 when T1 returned before T2 was called, as a
-// transitive reduction: a frontier of the latest returned transactions not
-// yet known to precede another returned one. Unknown transactions never
-// return, so they are only ever targets.
+// realtimeEdges adds T1 -rt-> T2 when T1 returned before T2 was called (in
+// the history's order of events, workload.RealTime), as a transitive
+// reduction: a frontier of the latest returned transactions not yet known
+// to precede another returned one. Unknown transactions never return, so
+// they are only ever targets.
 func (g *txnGraph) realtimeEdges() {
 	type event struct {
-		at   sim.Time
+		at   int64 // a position in the order of events: no two alike
 		call bool
 		txn  int
 	}
@@ -521,27 +523,12 @@ func (g *txnGraph) realtimeEdges() {
 		if !g.committed(t) {
 			continue
 		}
-		events = append(events, event{g.txns[t].Call, true, t})
+		events = append(events, event{g.rt.Call(g.opID[t]), true, t})
 		if g.txns[t].Status == workload.StatusOK && g.txns[t].Return != sim.Forever {
-			events = append(events, event{g.txns[t].Return, false, t})
+			events = append(events, event{g.rt.Return(g.opID[t]), false, t})
 		}
 	}
-	// Calls before returns at the same time: precedence is strict.
-	slices.SortFunc(events, func(a, b event) int {
-		switch {
-		case a.at != b.at:
-			if a.at < b.at {
-				return -1
-			}
-			return 1
-		case a.call != b.call:
-			if a.call {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.txn, b.txn)
-	})
+	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
 	var frontier []int
 	preds := make([][]int, len(g.txns))
 	for _, e := range events {

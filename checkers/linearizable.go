@@ -129,6 +129,9 @@ type keyedHistory struct {
 	// bound is the return given to a write with unknown outcome that a
 	// completed operation observed, by position (observedBy).
 	bound map[int32]int64
+	// rt orders the calls and returns: Porcupine's times are its
+	// positions, not virtual times (see workload.RealTime).
+	rt workload.RealTime
 }
 
 // keptOp is an operation given to Porcupine: its position in the history
@@ -141,10 +144,10 @@ type keptOp struct {
 // groupByKey drops reads with unknown outcome and writes with unknown
 // outcome that nothing observed (see unobserved), and groups the rest by key.
 func groupByKey(h *workload.History) *keyedHistory {
-	k := &keyedHistory{h: h}
+	k := &keyedHistory{h: h, rt: h.RealTime()}
 	var procs processes
 	drop := unobservedAt(h.Len(), h.At)
-	k.bound = observedBy(h.Len(), h.At)
+	k.bound = observedBy(h.Len(), h.At, k.rt)
 	index := map[string]int{}
 	for i := range h.Len() {
 		op := h.At(i)
@@ -196,12 +199,19 @@ func (k *keyedHistory) operation(kept keptOp, named bool) porcupine.Operation {
 	out := porcupine.Operation{
 		ClientId: int(kept.process),
 		Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-		Call:     int64(op.Call),
+		Call:     k.rt.Call(int(kept.index)),
 		Output:   toOutput(&op),
-		Return:   k.returnOf(kept, &op),
+		Return:   k.returnOf(kept),
 	}
 	if named {
-		out.Metadata = "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " + strconv.FormatUint(op.Seq, 10)
+		// The view's times are positions in the order of events: the
+		// virtual times are in the description.
+		meta := "c" + strconv.Itoa(op.Client) + " op " + strconv.Itoa(op.ID) + " seq " +
+			strconv.FormatUint(op.Seq, 10) + ", called at " + time.Duration(op.Call).String()
+		if op.Return != sim.Forever {
+			meta += ", returned at " + time.Duration(op.Return).String()
+		}
+		out.Metadata = meta
 	}
 	return out
 }
@@ -245,21 +255,18 @@ func toOutput(op *workload.Operation) kvOutput {
 	return kvOutput{unknown: true}
 }
 
-// returnOf is the return of op, kept in k: for an unknown outcome, the
-// earliest return that observed it (observedBy), or infinity.
-func (k *keyedHistory) returnOf(kept keptOp, op *workload.Operation) int64 {
+// callOf is the call of the operation kept in k, as a position in the
+// order of events (k.rt).
+func (k *keyedHistory) callOf(kept keptOp) int64 { return k.rt.Call(int(kept.index)) }
+
+// returnOf is the return of the operation kept in k, as a position in the
+// order of events: for an unknown outcome, the earliest return that
+// observed it (observedBy), or infinity.
+func (k *keyedHistory) returnOf(kept keptOp) int64 {
 	if t, ok := k.bound[kept.index]; ok {
 		return t
 	}
-	return returnTime(op)
-}
-
-// returnTime is the operation's return, infinity for an unknown outcome.
-func returnTime(op *workload.Operation) int64 {
-	if op.Status == workload.StatusUnknown || op.Return == sim.Forever {
-		return math.MaxInt64
-	}
-	return int64(op.Return)
+	return k.rt.Return(int(kept.index))
 }
 
 // WriteVisualization writes Porcupine's interactive HTML view of the history
@@ -376,7 +383,7 @@ func unobservedAt(n int, at func(int) workload.Operation) map[int]bool {
 // Porcupine need not try it at every later point, and quiet points cut the
 // key's history into parts again (linearizable_parts.go). Open-loop clients
 // under faults leave hundreds of such writes.
-func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
+func observedBy(n int, at func(int) workload.Operation, rt workload.RealTime) map[int32]int64 {
 	type written struct{ key, value string }
 	earliest := map[written]int64{} // the writes with unknown outcome: the first return that showed them, on their key
 	for i := range n {
@@ -392,7 +399,7 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 		if op.Status != workload.StatusOK {
 			continue
 		}
-		ret := int64(op.Return)
+		ret := rt.Return(i)
 		show := func(v string) {
 			if t, ok := earliest[written{op.Key, v}]; ok && ret < t {
 				earliest[written{op.Key, v}] = ret
@@ -411,7 +418,7 @@ func observedBy(n int, at func(int) workload.Operation) map[int32]int64 {
 		if op.Status != workload.StatusUnknown || op.Kind == workload.OpGet {
 			continue
 		}
-		if t := earliest[written{op.Key, op.Value}]; t != math.MaxInt64 && t > int64(op.Call) {
+		if t := earliest[written{op.Key, op.Value}]; t != math.MaxInt64 && t > rt.Call(i) {
 			bound[int32(i)] = t
 		}
 	}

@@ -99,11 +99,10 @@ func (k *keyedHistory) replay(j int, p part) (legal, sequential bool) {
 	ops := k.ops[j][p.from:p.to]
 	latest := int64(math.MinInt64)
 	for _, kept := range ops {
-		op := k.h.At(int(kept.index))
-		if int64(op.Call) <= latest {
+		if k.callOf(kept) <= latest {
 			return false, false
 		}
-		latest = k.returnOf(kept, &op)
+		latest = k.returnOf(kept)
 	}
 	state := p.start
 	for _, kept := range ops {
@@ -208,7 +207,7 @@ func (k *keyedHistory) search(j int, parts []part, shares searchShares, which []
 		p := parts[i]
 		bounds = append(bounds, len(ops))
 		if p.start != (keyState{}) {
-			first := int64(k.h.At(int(k.ops[j][p.from].index)).Call)
+			first := k.callOf(k.ops[j][p.from])
 			ops = append(ops, porcupine.Operation{Input: partInput{at, p.start}, Call: first - 2, Return: first - 1})
 		}
 		for _, kept := range k.ops[j][p.from:p.to] {
@@ -271,7 +270,7 @@ func (k *keyedHistory) parts(j int) []part {
 	lastAlone, lastFirst := false, false
 	for i := range kept {
 		op := k.h.At(int(kept[i].index))
-		quiet := i == 0 || int64(op.Call) > latest
+		quiet := i == 0 || k.callOf(kept[i]) > latest
 		if quiet && i > cur.from && lastAlone {
 			if s, ok := stateAfter(&last, cur.start, lastFirst); ok {
 				cur.to = i
@@ -280,7 +279,7 @@ func (k *keyedHistory) parts(j int) []part {
 			}
 		}
 		lastAlone, lastFirst = quiet, i == cur.from
-		latest = max(latest, k.returnOf(kept[i], &op))
+		latest = max(latest, k.returnOf(kept[i]))
 		last = op
 	}
 	if len(kept) > 0 {

@@ -71,17 +71,18 @@ type uniqueWrites struct {
 // and whether it is linearizable.
 func (k *keyedHistory) decideUniqueWrites(j int, p part) (legal, decided bool) {
 	w := newUniqueWrites(p.start)
-	var reads, swaps []workload.Operation
+	var reads []timedRead
+	var swaps []workload.Operation
 	for _, kept := range k.ops[j][p.from:p.to] {
 		op := k.h.At(int(kept.index))
-		call, ret := int64(op.Call), k.returnOf(kept, &op)
+		call, ret := k.callOf(kept), k.returnOf(kept)
 		switch {
 		case op.Status == workload.StatusFailed:
 			return false, true // an answer that is no result: no linearization has it
 		case ret == math.MaxInt64:
 			return false, false // an outcome no one observed (it may never have taken effect): Porcupine's
 		case op.Kind == workload.OpGet, op.Kind == workload.OpCAS && op.Status == workload.StatusOK && !op.CASOK:
-			reads = append(reads, op) // a failed cas reads the state
+			reads = append(reads, timedRead{op, call, ret}) // a failed cas reads the state
 		case op.Kind != workload.OpPut && op.Kind != workload.OpAppend && op.Kind != workload.OpCAS:
 			return false, false
 		case !w.add(op.Value, op.Kind == workload.OpAppend, call, ret):
@@ -93,8 +94,8 @@ func (k *keyedHistory) decideUniqueWrites(j int, p part) (legal, decided bool) {
 	if !w.distinctFromStart() {
 		return false, false
 	}
-	for _, op := range reads {
-		if !w.answer(op) {
+	for _, r := range reads {
+		if !w.answer(r) {
 			return false, true
 		}
 	}
@@ -135,19 +136,26 @@ func (w *uniqueWrites) distinctFromStart() bool {
 	return ok
 }
 
+// timedRead is a read with its call and return as positions in the order
+// of events (workload.RealTime).
+type timedRead struct {
+	op        workload.Operation
+	call, ret int64
+}
+
 // answer puts a read (a get, or a failed cas) in the cluster of the state
 // it answered; false if no linearization has that answer: a state nobody
 // wrote, one read before its write was called, or a failed cas that read
 // the state it expected.
-func (w *uniqueWrites) answer(op workload.Operation) bool {
-	if op.Kind == workload.OpCAS && op.Found && op.Output == op.Expect {
+func (w *uniqueWrites) answer(r timedRead) bool {
+	if r.op.Kind == workload.OpCAS && r.op.Found && r.op.Output == r.op.Expect {
 		return false
 	}
-	s := w.read(keyState{value: op.Output, found: op.Found})
-	if s == nil || int64(op.Return) < s.writeCall {
+	s := w.read(keyState{value: r.op.Output, found: r.op.Found})
+	if s == nil || r.ret < s.writeCall {
 		return false
 	}
-	s.firstReturn, s.lastCall = min(s.firstReturn, int64(op.Return)), max(s.lastCall, int64(op.Call))
+	s.firstReturn, s.lastCall = min(s.firstReturn, r.ret), max(s.lastCall, r.call)
 	return true
 }
 

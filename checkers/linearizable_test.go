@@ -102,6 +102,10 @@ func TestCheckLinearizable(t *testing.T) {
 				Status: workload.StatusFailed, Output: "err malformed op"}}, Fail},
 		{"closed intervals: touching operations are concurrent",
 			[]workload.Operation{put(0, 0, 10, "k0", "a"), get(1, 10, 20, "k0", "")}, Pass},
+		{"a client's own touching operations are in program order", // an open-loop client's backlog
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), get(0, 10, 20, "k0", "")}, Fail},
+		{"an operation called after the writer's next one follows the write",
+			[]workload.Operation{put(0, 0, 10, "k0", "a"), put(0, 10, 30, "k1", "x"), get(1, 10, 20, "k0", "")}, Fail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -659,13 +663,15 @@ func TestServedHistoriesMatchPorcupine(t *testing.T) {
 }
 
 // porcupineVerdict is Porcupine's verdict on h as it is: every operation
-// given to it, an unknown outcome returning at infinity.
+// given to it, in the history's order of events (an unknown outcome
+// returning at infinity).
 func porcupineVerdict(h *workload.History) Verdict {
 	raw := make([]porcupine.Operation, h.Len())
+	rt := h.RealTime()
 	for i := range raw {
 		op := h.At(i)
 		raw[i] = porcupine.Operation{ClientId: i, Input: kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-			Call: int64(op.Call), Output: toOutput(&op), Return: returnTime(&op)}
+			Call: rt.Call(i), Output: toOutput(&op), Return: rt.Return(i)}
 	}
 	if porcupine.CheckOperations(kvModel, raw) {
 		return Pass

@@ -80,7 +80,7 @@ func (s sequential) Check(h *workload.History, _ time.Duration) HistoryResult {
 	}
 	checked := 0
 	var failed, unknown []string
-	orders := buildVersionOrders(ops)
+	orders := buildVersionOrders(ops, h.RealTime())
 	for _, k := range keys {
 		queues := make([][]int, 0, len(k.order)+len(k.unknown))
 		for _, c := range k.order {

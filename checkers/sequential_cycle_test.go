@@ -61,7 +61,7 @@ func TestOrderCycleRefutesWhatNoOrderExplains(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			queues := keyQueues(tc.ops)
-			orders := buildVersionOrders(tc.ops)
+			orders := buildVersionOrders(tc.ops, workload.NewHistory(tc.ops...).RealTime())
 			assert.Equal(t, tc.cycle, orderCycle(tc.ops, queues, len(queues), orders["k"]))
 			seq := sequential{}.Check(workload.NewHistory(tc.ops...), 0)
 			assert.Equal(t, map[bool]Verdict{true: Fail, false: Pass}[tc.cycle], seq.Verdict, seq.Detail)

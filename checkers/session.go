@@ -61,7 +61,7 @@ func SessionFile(check string) string { return check + "-violations.txt" }
 
 func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult {
 	ops := h.Operations()
-	orders := buildVersionOrders(ops)
+	orders := buildVersionOrders(ops, h.RealTime())
 	type ref struct {
 		write   int   // read-your-writes: the client's latest completed write, -1 if none
 		reads   []int // monotonic-reads: distinct writers already read, -1 for "absent"
@@ -215,9 +215,10 @@ func containsInt(s []int, v int) bool {
 // between them; real-time edges are implicit (see before).
 type versionOrder struct {
 	ops    []workload.Operation
-	writer map[string]int // value written -> operation index
-	writes []int          // the key's writes, in call order
-	next   map[int][]int  // derivation edges: the write right after (sequential's anti-dependencies rely on it)
+	rt     workload.RealTime // the history's order of calls and returns
+	writer map[string]int    // value written -> operation index
+	writes []int             // the key's writes, in call order
+	next   map[int][]int     // derivation edges: the write right after (sequential's anti-dependencies rely on it)
 	// program holds the before edges that need not be right after: a write
 	// that took effect to its client's next write of the key (program
 	// order), and the key's first write to every other (first).
@@ -230,13 +231,14 @@ type versionOrder struct {
 	queue   []int
 }
 
-// buildVersionOrders builds the version order of every key of a kv history.
-func buildVersionOrders(ops []workload.Operation) map[string]*versionOrder {
+// buildVersionOrders builds the version order of every key of a kv history,
+// ops, whose order of events is rt.
+func buildVersionOrders(ops []workload.Operation, rt workload.RealTime) map[string]*versionOrder {
 	orders := map[string]*versionOrder{}
 	get := func(key string) *versionOrder {
 		o := orders[key]
 		if o == nil {
-			o = &versionOrder{ops: ops, writer: map[string]int{}, next: map[int][]int{}, program: map[int][]int{}, first: -1}
+			o = &versionOrder{ops: ops, rt: rt, writer: map[string]int{}, next: map[int][]int{}, program: map[int][]int{}, first: -1}
 			orders[key] = o
 		}
 		return o
@@ -352,9 +354,9 @@ func (o *versionOrder) effective(i int) bool {
 // and a long history has many reads.
 func (o *versionOrder) before(v, w int) bool {
 	switch {
-	case o.effective(v) && o.ops[v].Return < o.ops[w].Call:
+	case o.effective(v) && o.rt.Precedes(v, w):
 		return true
-	case o.effective(w) && o.ops[w].Return < o.ops[v].Call:
+	case o.effective(w) && o.rt.Precedes(w, v):
 		// w is before v in real time: v before w too would be a cycle, a
 		// history no order of writes explains, which linearizable reports.
 		return false
@@ -391,9 +393,9 @@ func (o *versionOrder) before(v, w int) bool {
 		if !o.effective(x) {
 			continue
 		}
-		if ret := int64(o.ops[x].Return); minRet < 0 || ret < minRet {
+		if ret := o.rt.Return(x); minRet < 0 || ret < minRet {
 			minRet = ret
-			for pos > 0 && int64(o.ops[o.writes[pos-1]].Call) > minRet {
+			for pos > 0 && o.rt.Call(o.writes[pos-1]) > minRet {
 				pos--
 				y := o.writes[pos]
 				if y == w {

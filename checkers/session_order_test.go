@@ -58,7 +58,7 @@ func drawKeyHistory(t *rapid.T) []workload.Operation {
 func TestVersionOrderBeforeMatchesTheFullSearch(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		ops := drawKeyHistory(t)
-		o := buildVersionOrders(ops)["k"]
+		o := buildVersionOrders(ops, workload.NewHistory(ops...).RealTime())["k"]
 		if o == nil {
 			return
 		}
@@ -77,8 +77,8 @@ func TestVersionOrderBeforeMatchesTheFullSearch(t *testing.T) {
 // every real-time edge (an effective write to each write called after its
 // return).
 func beforeByFullSearch(o *versionOrder, v, w int) bool {
-	if o.effective(w) && o.ops[w].Return < o.ops[v].Call {
-		return o.effective(v) && o.ops[v].Return < o.ops[w].Call // before's first case wins
+	if o.effective(w) && o.rt.Precedes(w, v) {
+		return o.effective(v) && o.rt.Precedes(v, w) // before's first case wins
 	}
 	seen := map[int]bool{v: true}
 	queue := []int{v}
@@ -88,7 +88,7 @@ func beforeByFullSearch(o *versionOrder, v, w int) bool {
 		next := slices.Concat(o.next[x], o.program[x])
 		if o.effective(x) {
 			for _, y := range o.writes {
-				if o.ops[y].Call > o.ops[x].Return {
+				if o.rt.Precedes(x, y) {
 					next = append(next, y)
 				}
 			}

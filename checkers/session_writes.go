@@ -36,7 +36,7 @@ func (c writeOrderCheck) Name() string { return c.name }
 
 func (c writeOrderCheck) Check(h *workload.History, _ time.Duration) HistoryResult {
 	ops := h.Operations()
-	orders := buildVersionOrders(ops)
+	orders := buildVersionOrders(ops, h.RealTime())
 	var lastRead map[int]int
 	if c.followReads {
 		lastRead = lastReadBeforeWrite(ops, orders)
