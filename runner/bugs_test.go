@@ -41,7 +41,7 @@ var plantedBugs = []struct {
 	{"paxos-bug-snapshot-forgets-sessions.yaml", 5, "agreement"}, // 99/100, first at seed 1
 	// Phase 1 over two lost records of one slot, and proposing in a
 	// configuration no phase 1 covered: fixed timelines of their own.
-	{"paxos-bug-one-lost-record-at-a-time.yaml", 5, "agreement"},       // 84/100, first at seed 1
+	{"paxos-bug-one-lost-record-at-a-time.yaml", 5, "agreement"},       // 71/100, first at seed 2
 	{"paxos-bug-propose-uncovered-configuration.yaml", 5, "agreement"}, // 92/100, first at seed 1
 	{"pbft-bug-quorum-2f.yaml", 10, "agreement"},                       // 30/30
 	{"pbft-bug-drop-prepared-certs.yaml", 10, "agreement"},             // 30/30

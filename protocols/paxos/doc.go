@@ -67,10 +67,11 @@
 // proposer then needs, for that slot, a majority of promisers that can
 // report on it. The next proposal it accepts there, or the value it learns,
 // repairs it. A server that lost its promise or its snapshot (both copies)
-// rejoins: it neither promises nor accepts until it leads a ballot that a
-// majority of the other servers promised (after Paxos Made Live, §5.1). See
-// rejoin.go. Rejoining needs a majority of healthy other servers: a majority
-// that lost state at once stalls, but stays safe.
+// rejoins: it neither promises nor accepts until it leads a ballot that
+// every other member promised and has proposed what they reported (after
+// Paxos Made Live, §5.1, which waits, less strictly, for one later instance).
+// See rejoin.go. Rejoining needs every other member up: while one is down,
+// or lost state too, the server waits, and stays safe.
 //
 // # Flow control
 //

@@ -104,6 +104,16 @@ func (n *node) phase1Done() bool {
 		if !isQuorum(n.promised, c) {
 			return false
 		}
+		// A rejoining server may have promised, before its loss, a ballot
+		// above the one it rejoins with, and a phase 1 that counted that
+		// forgotten promise may still complete. Every other member's promise
+		// (each above its own, see rejoin.go) puts the rejoin ballot above
+		// every ballot any of them had started, since a proposer promises
+		// its own ballot on disk first: the server never accepts below a
+		// promise it forgot.
+		if n.rejoining && uint64(c)&^bit(n.id)&^n.promised != 0 {
+			return false
+		}
 	}
 	for _, u := range n.p1Unknown {
 		if n.isChosen(u.slot) {
@@ -176,9 +186,6 @@ func (n *node) becomeLeader() {
 	n.probe(ProbeLeaderElected)
 	n.role, n.lead, n.failures = roleLeader, n.id, 0
 	clear(n.unanswered)
-	if n.rejoining {
-		n.finishRejoin()
-	}
 	n.env.Observe(sim.Observation{Kind: sim.ObsLeader, Term: n.ballot})
 	n.p1Last = max(n.p1Last, n.commit)
 	if n.bugs.Has(ignoreAccepted) {
@@ -197,6 +204,7 @@ func (n *node) becomeLeader() {
 	}
 	n.next = last + 1
 	n.skipChosen()
+	n.maybeFinishRejoin()
 	n.broadcastAccepts(n.commit+1, last)
 	n.decideAlone(n.commit+1, last)
 	n.resendBelow = n.next
@@ -257,6 +265,7 @@ func (n *node) fillWindow() {
 		}
 		n.skipChosen()
 	}
+	n.maybeFinishRejoin()
 	if n.next > n.p1Last && len(n.adopted) > 0 {
 		clear(n.adopted)
 		n.adopted = n.adopted[:0]
@@ -480,5 +489,16 @@ func (n *node) retransmit(to sim.NodeID) {
 			n.send(to, n.acceptRun(s, n.resendBelow-1))
 			return
 		}
+	}
+}
+
+// maybeFinishRejoin ends a rejoin once this leader has proposed, and so
+// recorded in its own acceptor, every slot its phase 1 reported: the slots
+// past the alpha window are kept only in memory until then, and a server
+// that lost its snapshot holds no record of the acceptances it had
+// compacted there, which a later phase 1 counting it would take for none.
+func (n *node) maybeFinishRejoin() {
+	if n.rejoining && n.role == roleLeader && n.next > n.p1Last {
+		n.finishRejoin()
 	}
 }

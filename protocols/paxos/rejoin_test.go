@@ -193,3 +193,180 @@ func TestRejoiningProposerAbandonsAHigherBallotsAttempt(t *testing.T) {
 		assert.Greater(t, tn.Node(2).ballot, uint64(30), "%T", higher)
 	}
 }
+
+// A server that lost its promise may have promised, before the loss, a
+// ballot above the one it rejoins with, whose phase 1, counting that
+// forgotten promise, may still complete (PMS §2.2: an acceptor never
+// accepts below a ballot it promised). Five servers: n0 leads ballot 5;
+// n2 starts ballot 7 and only n1 promises before n1's disk loses both
+// copies of its promise. n1 rejoins with ballot 6 through n0, n3 and n4;
+// n2's prepare to n3 was slow and arrives now, and n2 leads ballot 7 with
+// n1's old promise. With a majority of the others enough to rejoin, n1 had
+// put k v chosen in slot 2 in ballot 6, with n0 and n4, and n2 put k w
+// there in ballot 7: two values. Every other member must promise.
+func TestRejoinKeepsAPromiseTheServerForgot(t *testing.T) {
+	tn := leaderWith(t, 5, testConfig())
+	add(tn, 0, 1) // slot 1 chosen in ballot 5 everywhere
+	require.Equal(t, uint64(5), tn.Node(0).ballot)
+
+	// n2 runs phase 1 in ballot 7. Only n1's promise gets through now; the
+	// prepare to n3 is held back (a slow link, or n2's retry comes later).
+	campaign(tn, 2)
+	require.Equal(t, uint64(7), tn.Node(2).ballot)
+	prepares := tn.Take(func(e envelope) bool { _, ok := e.Msg.(MsgPrepare); return ok && e.From == 2 })
+	var toN3 envelope
+	for _, e := range prepares {
+		switch e.To {
+		case 1:
+			tn.DeliverOne(e)
+		case 3:
+			toN3 = e
+		}
+	}
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPromise); return ok && e.From == 1 && e.To == 2 })
+	require.Equal(t, roleProposer, tn.Node(2).role)
+	require.Equal(t, uint64(7), tn.Node(1).promise)
+	tn.Queue = nil
+
+	// n1's disk loses both copies of the promise; it restarts and rejoins.
+	crash(tn, 1)
+	prototest.FlipBit(t, tn.Disk(1), promiseKeyA)
+	prototest.FlipBit(t, tn.Disk(1), promiseKeyB)
+	tn.Start(1)
+	require.True(t, tn.Node(1).rejoining)
+	tn.Fire(1, timerLeader)
+	require.Less(t, tn.Node(1).ballot, uint64(7), "the rejoin ballot is below the promise n1 forgot")
+	// n0, n3, n4 promise ballot 6; n2's nack is slow.
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPrepare); return ok && e.From == 1 && e.To != 2 })
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPromise); return ok && e.To == 1 })
+	// Without n2's promise n1 must not lead ballot 6: it may have promised
+	// a higher one (it did, 7) whose phase 1 is still under way.
+	tn.Queue = nil // heartbeats and the rest
+
+	// n2's delayed prepare reaches n3 now: n3 promises 7, and n2 leads.
+	tn.DeliverOne(toN3)
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPromise); return ok && e.To == 2 })
+	require.Equal(t, roleLeader, tn.Node(2).role, "n2 leads ballot 7 with n1's pre-loss promise")
+	tn.Queue = nil
+
+	// n1 (ballot 6) proposes v in slot 2; n0 and n4 accept; n1 decides.
+	tn.Request(10, 1, 2, "put k v")
+	tn.Step()
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgAccept); return ok && (e.To == 0 || e.To == 4) })
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgAccepted); return ok && e.To == 1 })
+	tn.Queue = nil
+
+	// n2 (ballot 7) proposes w in slot 2; n3 and n0 accept; n2 decides.
+	tn.Request(11, 2, 1, "put k w")
+	tn.Step()
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgAccept); return ok && (e.To == 3 || e.To == 0) })
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgAccepted); return ok && e.To == 2 })
+
+	c := tn.Commits(2)
+	if len(c) > 1 {
+		var first uint64
+		for _, id := range tn.Servers() {
+			if d, ok := c[id]; ok {
+				if first == 0 {
+					first = d
+				}
+				require.Equal(t, first, d, "two values chosen for slot 2: %v", c)
+			}
+		}
+	}
+	tn.RequireSafe(t)
+}
+
+// A server that lost its snapshot has no record of the acceptances it
+// compacted. Its rejoin's phase 1 hears of them, but it proposes only the
+// slots of its alpha window at once; the rest wait in memory. Had it ended
+// the rejoin there, deposed before proposing them, it would be an ordinary
+// acceptor reporting nothing in slots it had accepted, and a phase 1
+// counting it could choose other values there. Five servers, alpha 2: n1
+// leads and has slots 1 to 8 chosen by n0, n1 and n2 (n0 and n2 never learn
+// that), compacts them, and loses its snapshot. It rejoins through every
+// other server, proposes slots 1 and 2, and is cut off; n3 then runs phase
+// 1 with n4 and n1. Still rejoining, n1 refuses, and n3 cannot lead.
+func TestRejoinEndsOnceEveryReportedSlotIsProposed(t *testing.T) {
+	cfg := testConfig() // a snapshot every 8 slots
+	cfg.Alpha = 2
+	tn := leaderWith(t, 5, cfg)
+	campaign(tn, 1)
+	tn.Stabilize()
+	require.Equal(t, roleLeader, tn.Node(1).role)
+	tn.Drop = func(e envelope) bool {
+		if e.To == 3 || e.To == 4 {
+			return true
+		}
+		switch e.Msg.(type) {
+		case MsgDecide, MsgHeartbeat, MsgChosen, MsgSnapshot:
+			return e.To == 0 || e.To == 2
+		}
+		return false
+	}
+	for seq := uint64(1); seq <= 8; seq++ {
+		add(tn, 1, seq)
+	}
+	require.Equal(t, uint64(8), tn.Node(1).base(), "n1 compacted slots 1..8")
+	require.Zero(t, tn.Node(0).commit)
+	require.Zero(t, tn.Node(2).commit)
+	tn.Drop = nil
+
+	crash(tn, 1)
+	prototest.FlipBit(t, tn.Disk(1), snapshotKeyA)
+	prototest.FlipBit(t, tn.Disk(1), snapshotKeyB)
+	tn.Start(1)
+	require.True(t, tn.Node(1).rejoining)
+	tn.Fire(1, timerLeader)
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPrepare); return ok })
+	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPromise); return ok && e.To == 1 })
+	require.Equal(t, roleLeader, tn.Node(1).role)
+	assert.True(t, tn.Node(1).rejoining, "slots 3..8 are not proposed yet")
+	tn.Queue = nil // cut off before its accepts leave
+
+	tn.Drop = func(e envelope) bool { return e.To == 0 || e.To == 2 || e.From == 0 || e.From == 2 }
+	campaign(tn, 3)
+	tn.Stabilize()
+	for seq := uint64(1); seq <= 6; seq++ {
+		tn.Request(11, 3, seq, "put k w")
+		tn.Stabilize()
+	}
+	assert.NotEqual(t, roleLeader, tn.Node(3).role)
+	tn.RequireSafe(t) // n1's commits of slots 3..8 before its loss included
+}
+
+// A rejoin ends with its proposals synced before the marker goes: on a disk
+// that reorders unsynced writes, a crash that kept the marker's delete and
+// lost the proposals would restart an ordinary acceptor without them (for
+// a server that lost its snapshot, without any record of those slots).
+func TestRejoinSyncsItsProposalsBeforeTheMarkerGoes(t *testing.T) {
+	tn := newTestNet(t, 3, testConfig())
+	tn.SetDiskFaults(2, sim.DiskFaults{ReorderedWrites: true})
+	const slots = 3
+	for round := range 30 {
+		for _, k := range tn.Disk(2).Keys("") {
+			tn.Disk(2).Delete(k)
+		}
+		tn.Disk(2).Put(rejoinKey, encodeUvarint(0))
+		tn.Disk(2).Sync()
+		tn.Start(2)
+		tn.Within(2, func(n *node, env *prototest.Env) {
+			n.env = env
+			require.True(t, n.rejoining)
+			n.role, n.ballot, n.promise = roleLeader, 12, 12 // as if every other member promised 12
+			for s := uint64(1); s <= slots; s++ {
+				n.propose(s, prototest.Cmd(9, s, "set x 1"))
+			}
+			n.next = slots + 1
+			n.maybeFinishRejoin() // no send after: the crash comes before the step's last sync
+			require.False(t, n.rejoining)
+		})
+		tn.Restart(2)
+		st := loadState(tn.Disk(2))
+		if st.lost {
+			continue // still rejoining: it asks again
+		}
+		require.Len(t, st.records, slots, "round %d: the rejoin ended on disk without its proposals", round)
+		tn.Crash(2)
+	}
+}
