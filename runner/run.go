@@ -635,7 +635,7 @@ func (r *run) livenessPhase(start sim.Time) {
 		if l.Heal == scenarios.HealCore {
 			r.keepMinorityDown()
 		}
-		r.load.Finish()
+		r.load.Finish(r.world)
 	})
 	deadline := start.Add(within)
 	for t := start; ; {

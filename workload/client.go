@@ -39,6 +39,7 @@ const recentValues = 8
 type client struct {
 	wl      *Workload
 	index   int
+	node    sim.NodeID // its node in the world
 	started bool
 
 	// The operation in flight.
@@ -121,6 +122,14 @@ func (c *client) Timer(env sim.Env, kind sim.TimerKind) {
 		if c.busy {
 			c.expire(env)
 		}
+	}
+}
+
+// Operate implements sim.Operable: FinalOperation, in the liveness phase,
+// makes the final operation now if the client is idle (Workload.Finish).
+func (c *client) Operate(env sim.Env, req sim.Message) {
+	if _, ok := req.(FinalOperation); ok && c.wl.finishing {
+		c.issueFinal(env)
 	}
 }
 

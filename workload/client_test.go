@@ -322,7 +322,7 @@ func TestFinishMakesOneFinalOperationPerClient(t *testing.T) {
 		tw := newTestWorld(t, 9, 2, fixedLink(time.Millisecond), cfg)
 		require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(300*time.Millisecond)))
 		tw.cl.silent = true
-		tw.wl.Finish()
+		tw.wl.Finish(tw.w)
 		require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(3*time.Second)))
 		done, waiting := tw.wl.Finished()
 		require.Zero(t, done, "open=%v: a silent service completes nothing", open)
@@ -338,6 +338,21 @@ func TestFinishMakesOneFinalOperationPerClient(t *testing.T) {
 		ok, _, _ := tw.wl.History().Counts()
 		require.Positive(t, ok)
 	}
+}
+
+// TestFinishPromptsIdleOpenLoopClients: at a low open-loop rate (a mean of
+// a minute between one client's arrivals) the final operations are made at
+// once, not at each client's next arrival, which would outlast the liveness
+// phase's bound.
+func TestFinishPromptsIdleOpenLoopClients(t *testing.T) {
+	cfg := testConfig()
+	cfg.Rate = 0.05 // three clients: one arrival a minute each
+	tw := newTestWorld(t, 9, 2, fixedLink(time.Millisecond), cfg)
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(time.Second)))
+	tw.wl.Finish(tw.w)
+	require.Equal(t, sim.Reached, tw.w.RunUntil(sim.Time(1100*time.Millisecond)))
+	done, waiting := tw.wl.Finished()
+	require.Equal(t, 3, done, "waiting: %v", waiting)
 }
 
 // liarServer answers every request itself: honestly from the shared KV, or

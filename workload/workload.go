@@ -69,7 +69,7 @@ func (wl *Workload) Install(w *sim.World) {
 	for i := 0; i < wl.cfg.Clients; i++ {
 		c := newClient(wl, i)
 		wl.clients = append(wl.clients, c)
-		w.AddClient(func(sim.NodeID) sim.Node { return c })
+		c.node = w.AddClient(func(sim.NodeID) sim.Node { return c })
 	}
 }
 
@@ -82,10 +82,31 @@ func (wl *Workload) Stop() { wl.stopped = true }
 // but each makes one final operation once its current one is done. The final
 // operation has no deadline: the client retries it (same sequence number)
 // until the service answers, so a live service always completes it. Call it
-// instead of Stop.
-func (wl *Workload) Finish() {
+// instead of Stop, from a control action (sim.World.At) or between runs.
+//
+// An idle open-loop client is handed its final operation at once (an
+// operator request, FinalOperation): it would otherwise wait for its next
+// arrival, an exponential gap with a mean of clients/rate, which at a low
+// rate outlasts the liveness phase's bound and would read as a service that
+// never answered. A closed-loop client makes it when its think time ends.
+func (wl *Workload) Finish(w *sim.World) {
 	wl.stopped, wl.finishing = true, true
+	if !wl.cfg.openLoop() {
+		return
+	}
+	for _, c := range wl.clients {
+		if !c.busy && c.final == finalNone {
+			w.Operate(c.node, FinalOperation{})
+		}
+	}
 }
+
+// FinalOperation is the operator request (sim.World.Operate) that an idle
+// client make its final operation of the liveness phase now (Finish).
+type FinalOperation struct{}
+
+// AppendTrace implements sim.Message.
+func (FinalOperation) AppendTrace(b []byte) []byte { return sim.TraceLine(b).Kind("FinalOperation") }
 
 // Finished returns how many clients have completed their final operation,
 // and the indices of those that have not, in order.
