@@ -587,6 +587,13 @@ func tickHeartbeat(n *node, kind sim.TimerKind) {
 	}
 	n.tickTransfer()
 	n.tickChange()
+	// A configuration just put in force may need fewer acknowledgements
+	// than the last count did (C_new of the leader alone, appended by
+	// leaveJoint when C_old,new committed): count again, so the change
+	// completes without waiting for a follower's answer or a client.
+	if n.maybeCommit(); n.role != roleLeader {
+		return // the count committed a configuration without this leader: it stepped down
+	}
 	for id := range n.peers().All() {
 		n.heartbeat(id)
 	}
@@ -594,6 +601,10 @@ func tickHeartbeat(n *node, kind sim.TimerKind) {
 	// reads wait (its messages may have been lost).
 	if n.cfg.ReadMode == ReadLease || (n.cfg.ReadMode == ReadIndex && len(n.reads.waiting) > 0) {
 		n.startRound()
+		// A leader that is a majority on its own (a configuration of one,
+		// perhaps since a change removed the others) hears no answers:
+		// its round is confirmed at once, and the reads waiting with it.
+		n.confirmRounds()
 	}
 	n.env.SetTimer(timerHeartbeat, n.cfg.HeartbeatInterval)
 }

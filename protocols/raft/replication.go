@@ -378,6 +378,11 @@ func (n *node) lastIndexOfTerm(t, at uint64) (uint64, bool) {
 // maybeCommit advances the leader's commit index to the highest index stored
 // on a majority, if that entry is of the current term.
 func (n *node) maybeCommit() {
+	// The leader counts its own log only as far as it is on its disk (Raft
+	// Figure 2): with no other voter to wait for (a configuration of one),
+	// it would otherwise commit, announce and apply an entry that a crash
+	// before the handler's closing sync loses.
+	n.flush()
 	n.prs[n.id].match = n.lastIndex()
 	index := n.conf.agreed(func(id sim.NodeID) uint64 { return n.prs[id].match }, n.scratch)
 	if index <= n.commit {
