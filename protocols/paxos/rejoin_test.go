@@ -229,12 +229,7 @@ func TestRejoinKeepsAPromiseTheServerForgot(t *testing.T) {
 	tn.Queue = nil
 
 	// n1's disk loses both copies of the promise; it restarts and rejoins.
-	crash(tn, 1)
-	prototest.FlipBit(t, tn.Disk(1), promiseKeyA)
-	prototest.FlipBit(t, tn.Disk(1), promiseKeyB)
-	tn.Start(1)
-	require.True(t, tn.Node(1).rejoining)
-	tn.Fire(1, timerLeader)
+	loseAndRejoin(t, tn, 1, promiseKeyA, promiseKeyB)
 	require.Less(t, tn.Node(1).ballot, uint64(7), "the rejoin ballot is below the promise n1 forgot")
 	// n0, n3, n4 promise ballot 6; n2's nack is slow.
 	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPrepare); return ok && e.From == 1 && e.To != 2 })
@@ -312,12 +307,7 @@ func TestRejoinEndsOnceEveryReportedSlotIsProposed(t *testing.T) {
 	require.Zero(t, tn.Node(2).commit)
 	tn.Drop = nil
 
-	crash(tn, 1)
-	prototest.FlipBit(t, tn.Disk(1), snapshotKeyA)
-	prototest.FlipBit(t, tn.Disk(1), snapshotKeyB)
-	tn.Start(1)
-	require.True(t, tn.Node(1).rejoining)
-	tn.Fire(1, timerLeader)
+	loseAndRejoin(t, tn, 1, snapshotKeyA, snapshotKeyB)
 	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPrepare); return ok })
 	tn.Deliver(func(e envelope) bool { _, ok := e.Msg.(MsgPromise); return ok && e.To == 1 })
 	require.Equal(t, roleLeader, tn.Node(1).role)
@@ -369,4 +359,18 @@ func TestRejoinSyncsItsProposalsBeforeTheMarkerGoes(t *testing.T) {
 		require.Len(t, st.records, slots, "round %d: the rejoin ended on disk without its proposals", round)
 		tn.Crash(2)
 	}
+}
+
+// loseAndRejoin crashes server id, corrupts the records at keys on its disk,
+// restarts it, which must find the loss and rejoin, and has its failure
+// detector fire: it sends its Rejoin prepares.
+func loseAndRejoin(t *testing.T, tn *testNet, id sim.NodeID, keys ...string) {
+	t.Helper()
+	crash(tn, id)
+	for _, k := range keys {
+		prototest.FlipBit(t, tn.Disk(id), k)
+	}
+	tn.Start(id)
+	require.True(t, tn.Node(id).rejoining)
+	tn.Fire(id, timerLeader)
 }

@@ -25,9 +25,14 @@ const reader sim.NodeID = 9 // a client
 // server 0 (term 1, its no-op committed everywhere), with x set to 1, and
 // the clock stepped by Fire only when a test says so.
 func newReadNet(t *testing.T, mode ReadMode, bugs ...string) *testNet {
+	return newReadNetOf(t, 3, mode, bugs...)
+}
+
+// newReadNetOf is newReadNet with servers servers.
+func newReadNetOf(t *testing.T, servers int, mode ReadMode, bugs ...string) *testNet {
 	cfg := DefaultConfig()
 	cfg.ReadMode, cfg.Bugs = mode, bugs
-	tn := newNetWith(t, 3, cfg, func() service.StateMachine { return readKV{prototest.NewKV().(*prototest.KV)} })
+	tn := newNetWith(t, servers, cfg, func() service.StateMachine { return readKV{prototest.NewKV().(*prototest.KV)} })
 	tn.StartAll()
 	forceLeader(tn, 0)
 	tn.Stabilize()
@@ -262,15 +267,7 @@ func TestReadIndexReadWaitsForARoundSentAfterIt(t *testing.T) {
 // waited for ever: rounds went to no one, and the client's retries of the
 // same read were taken for a retry of a read that waits already.
 func TestReadIndexReadAnsweredAfterAChangeShrinksTheQuorum(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.ReadMode = ReadIndex
-	tn := newNetWith(t, 2, cfg, func() service.StateMachine { return readKV{prototest.NewKV().(*prototest.KV)} })
-	tn.StartAll()
-	forceLeader(tn, 0)
-	tn.Stabilize()
-	tn.Request(reader, 0, 1, "set x 1")
-	tn.Stabilize()
-	tn.Replies = nil
+	tn := newReadNetOf(t, 2, ReadIndex)
 	require.Equal(t, roleLeader, tn.Node(0).role)
 
 	tn.Crash(1)
