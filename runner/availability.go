@@ -54,6 +54,14 @@ type availability struct {
 	// what arrives after they were cut apart counts as heard only if it
 	// was sent by then (isolated-leader).
 	spoke []sim.Time
+	// took holds, per server, the last message it was delivered: from
+	// whom, when, and whether its sender sent it while the two could reach
+	// each other. A message the server sends back in that step, at that
+	// instant, answers it, and counts as spoken even on the open way of a
+	// link cut since: a server held by slow syncs or a pause takes and
+	// answers the leader's messages late, and the leader rightly counts the
+	// answers (isolated-leader).
+	took []delivery
 	// reachedAt holds, per server link (leader*n+peer), the leader's clock
 	// when reach last found the peer reached, or -1: within the protocol's
 	// quorum window (Servers.QuorumWindow) it still counts (isolated-leader).
@@ -322,15 +330,21 @@ func (a *availability) arrived(ev sim.MessageEvent) {
 	if a.spoke == nil {
 		a.spoke = slices.Repeat([]sim.Time{-1}, n*n)
 	}
+	if a.took == nil {
+		a.took = make([]delivery, n)
+	}
 	link := int(ev.From)*n + int(ev.To)
 	connected := w.Up(ev.From) && !w.Paused(ev.From) && !a.severed(ev.From, ev.To) && !a.severed(ev.To, ev.From)
 	switch {
 	case ev.Sent:
-		if connected {
+		if connected || a.took[ev.From].answeredBy(ev) {
 			a.spoke[link] = ev.SentAt
 		}
 		return
-	case connected, ev.SentAt > a.spoke[link]:
+	default:
+		a.took[ev.To] = delivery{from: ev.From, at: w.Now(), spoken: ev.SentAt <= a.spoke[link]}
+	}
+	if connected || ev.SentAt > a.spoke[link] {
 		return // reach sees the first; the second was sent after they were cut apart
 	}
 	if a.heard == nil {
@@ -340,6 +354,21 @@ func (a *availability) arrived(ev sim.MessageEvent) {
 		}
 	}
 	a.heard[ev.To][ev.From] = true
+}
+
+// delivery is a message a server was delivered (availability.took).
+type delivery struct {
+	from   sim.NodeID
+	at     sim.Time
+	spoken bool // sent while the two could reach each other
+}
+
+// answeredBy reports whether ev, a message sent, answers the delivery: it
+// goes back to the delivery's sender at the instant of the delivery (the
+// step that took it), and that message was sent while the two could reach
+// each other.
+func (d delivery) answeredBy(ev sim.MessageEvent) bool {
+	return d.spoken && d.from == ev.To && d.at == ev.SentAt
 }
 
 // reach says where server id stands, for the isolated-leader check: its
