@@ -134,3 +134,21 @@ func TestSessionChecksJudgeAReadOfAKeyNothingWrote(t *testing.T) {
 		require.NotPanics(t, func() { hc.Check(h, 0) }, name)
 	}
 }
+
+// TestSessionChecksTakeAShownUnknownCASForASuccess: a cas with unknown
+// outcome whose value a read shows took effect (values are unique per
+// operation), so the state it expected came right before it, as for a cas
+// answered OK. A client that read the cas's value and then the value it
+// replaced went back in the key's order.
+func TestSessionChecksTakeAShownUnknownCASForASuccess(t *testing.T) {
+	mr, ok := NewHistoryCheck(names.MonotonicReads)
+	require.True(t, ok)
+	back := workload.NewHistory(put(0, 0, 10, "k", "c0.1"), unknown(cas(1, 5, 15, "k", "c0.1", "c1.1", true)),
+		get(2, 20, 30, "k", "c1.1"), get(2, 40, 50, "k", "c0.1"))
+	res := mr.Check(back, time.Second)
+	require.Equal(t, Fail, res.Verdict, res.Detail)
+	forward := workload.NewHistory(put(0, 0, 10, "k", "c0.1"), unknown(cas(1, 5, 15, "k", "c0.1", "c1.1", true)),
+		get(2, 20, 30, "k", "c0.1"), get(2, 40, 50, "k", "c1.1"))
+	res = mr.Check(forward, time.Second)
+	require.Equal(t, Pass, res.Verdict, res.Detail)
+}
