@@ -152,3 +152,21 @@ func TestSessionChecksTakeAShownUnknownCASForASuccess(t *testing.T) {
 	res = mr.Check(forward, time.Second)
 	require.Equal(t, Pass, res.Verdict, res.Detail)
 }
+
+// TestMonotonicReadsFailsAStateReadAgainAfterAnother: a client that reads
+// V, then X, then V again went back at one of the two steps, whichever
+// write came first, though nothing in the history orders V and X (two
+// concurrent puts).
+func TestMonotonicReadsFailsAStateReadAgainAfterAnother(t *testing.T) {
+	mr, ok := NewHistoryCheck(names.MonotonicReads)
+	require.True(t, ok)
+	h := workload.NewHistory(put(0, 0, 10, "k", "c0.1"), put(1, 0, 10, "k", "c1.1"),
+		get(2, 20, 30, "k", "c0.1"), get(2, 40, 50, "k", "c1.1"), get(2, 60, 70, "k", "c0.1"))
+	res := mr.Check(h, time.Second)
+	require.Equal(t, Fail, res.Verdict, res.Detail)
+	require.Contains(t, res.Detail, "again")
+	steady := workload.NewHistory(put(0, 0, 10, "k", "c0.1"), put(1, 0, 10, "k", "c1.1"),
+		get(2, 20, 30, "k", "c0.1"), get(2, 40, 50, "k", "c0.1"), get(2, 60, 70, "k", "c1.1"))
+	res = mr.Check(steady, time.Second)
+	require.Equal(t, Pass, res.Verdict, res.Detail)
+}

@@ -65,6 +65,7 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 	type ref struct {
 		write   int   // read-your-writes: the client's latest completed write, -1 if none
 		reads   []int // monotonic-reads: distinct writers already read, -1 for "absent"
+		last    int   // monotonic-reads: the writer the client read last (as reads holds them)
 		nonzero bool  // the client has a reference on this key
 	}
 	refs := map[clientKey]*ref{}
@@ -144,13 +145,23 @@ func (c sessionCheck) Check(h *workload.History, _ time.Duration) HistoryResult 
 			}
 			continue
 		}
+		wentBack := false
 		for _, prev := range r.reads {
 			if older(prev) {
 				violations = append(violations, fmt.Sprintf("client %d op %d read %s -> %s, older than %s it read before",
 					op.Client, op.ID, op.Key, showRead(op), showWriter(ops, prev)))
+				wentBack = true
 				break
 			}
 		}
+		// A state read again after another: each write makes one state,
+		// so whichever of the two came first, one read went back, though
+		// the history may not show which.
+		if !wentBack && len(r.reads) > 0 && r.last != reader && containsInt(r.reads, reader) {
+			violations = append(violations, fmt.Sprintf("client %d op %d read %s -> %s again, after %s: one of its reads went back",
+				op.Client, op.ID, op.Key, showRead(op), showWriter(ops, r.last)))
+		}
+		r.last = reader
 		// Keep only the newest writers read: one known older than the
 		// writer just read is covered by it (older is transitive).
 		if !containsInt(r.reads, reader) {
