@@ -3,6 +3,7 @@ package etcdraft
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"math/bits"
 )
 
 // A record is how every value reaches the disk:
@@ -17,8 +18,11 @@ import (
 // the header or the checksum: a synced, possibly acknowledged record is
 // gone, which no local repair can undo (etcd's WAL refuses to start on a CRC
 // mismatch too). Bits flipped at the same place in both copies of the length
-// do pass for a torn write; recovery still tells them apart by where the
-// record lies (only the last write tears) and by the commit index (loadState).
+// leave a consistent header by which the record looks longer (torn) or
+// shorter (corrupt) than it is. One that looks torn but is whole (it ends in
+// the checksum of the bytes between, one length bit short of its header) is
+// corrupt too (wholeRecord): dropped as torn, it would take a synced entry
+// above the local commit index with it, which the cluster may have committed.
 
 // recordState is what reading a record found.
 type recordState uint8
@@ -54,6 +58,12 @@ func openRecord(b []byte) ([]byte, recordState) {
 	}
 	want := uint64(n) + recordOverhead
 	switch {
+	case uint64(len(b)) < want && wholeRecord(b, n):
+		// Shorter than its header says by one bit of the length, and its
+		// last four bytes are the checksum of the bytes between: a whole
+		// record whose length had the same bit flipped in n and ^n, not a
+		// torn prefix, which passes both tests only by a tiny chance.
+		return nil, recordCorrupt
 	case uint64(len(b)) < want:
 		return nil, recordTorn
 	case uint64(len(b)) > want:
@@ -64,4 +74,17 @@ func openRecord(b []byte) ([]byte, recordState) {
 		return nil, recordCorrupt
 	}
 	return payload, recordOK
+}
+
+// wholeRecord reports whether b is a whole record whose header's length n
+// differs from its true payload length in one bit, as the same bit flipped
+// in both copies of the length leaves it: b ends in the CRC-32C of the bytes
+// between its header and that checksum.
+func wholeRecord(b []byte, n uint32) bool {
+	if len(b) < recordOverhead {
+		return false
+	}
+	end := len(b) - 4
+	return bits.OnesCount32(uint32(end-8)^n) == 1 &&
+		binary.BigEndian.Uint32(b[end:]) == crc32.Checksum(b[8:end], castagnoli)
 }

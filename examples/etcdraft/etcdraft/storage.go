@@ -259,9 +259,9 @@ func loadEntries(d *sim.Disk, st *durableState, keys []string, bugs bugSet) (del
 		if state == recordTorn || state != recordOK && bugs.Has(corruptAsTorn) {
 			// A torn record was never synced, nor were the entries written
 			// after it: a disk that reorders writes may have let some of
-			// them through (writeEntries). A header damaged so that it
-			// passes for torn (a bit flipped in both copies of the length)
-			// is caught by the commit index (loadState).
+			// them through (writeEntries). A whole record whose header was
+			// damaged so that it looks torn (a bit flipped in both copies
+			// of the length) reads as corrupt (record.go, wholeRecord).
 			deleteKeys(d, keys[i:])
 			return true
 		}

@@ -1,6 +1,7 @@
 package etcdraft
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/simrun/simrun/service"
 	"github.com/simrun/simrun/sim"
 	"github.com/simrun/simrun/workload"
+	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 )
 
@@ -150,10 +152,13 @@ func TestMessageTrace(t *testing.T) {
 	assert.Equal(t, uint64(9), back.Entries[1].Index)
 }
 
-// A header whose two copies of the length had the same bit flipped reads as
-// torn: the loader drops it with the entries after it, as it drops a torn
-// write that a disk reordering writes let whole ones follow, and finds it
-// corrupt only where that cuts the log below the commit index.
+// A header whose two copies of the length had the same bit flipped is
+// consistent, and the record looks shorter or longer than it is. A whole
+// record still ends in the checksum of its payload, which a torn prefix does
+// only by chance: it is corrupt, not torn, wherever it lies and whatever the
+// commit index, and the server halts. Dropping it as torn would forget a
+// synced entry above the local commit index that the cluster may have
+// committed (TestDoubleFlippedAckedEntryIsNotDroppedSilently).
 func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
 	flipBoth := func(d *sim.Disk, index uint64) {
 		rec, _ := d.Get(logKey(index))
@@ -162,28 +167,27 @@ func TestLoadStateHaltsOnAHeaderFlippedTwice(t *testing.T) {
 		rec[6] ^= 1
 		d.Put(logKey(index), rec)
 		_, state := openRecord(rec)
-		require.Equal(t, recordTorn, state)
+		require.Equal(t, recordCorrupt, state)
 	}
-	d := seededDisk(pb.HardState{Term: 2, Commit: 3}, 6)
-	flipBoth(d, 4)
-	st := loadState(d, 0)
-	assert.Empty(t, st.fault, "entries 5 and 6 follow it, all past the commit index")
-	assert.Equal(t, uint64(3), st.lastIndex())
-	assert.Equal(t, []string{logKey(2), logKey(3)}, d.Keys(logKeyPrefix), "the rest is deleted")
-
-	d = seededDisk(pb.HardState{Term: 2, Commit: 5}, 6)
-	flipBoth(d, 4)
-	assert.Equal(t, "the log ends at entry 3, below the commit index 5: committed entries are lost", loadState(d, 0).fault)
-
-	d = seededDisk(pb.HardState{Term: 2, Commit: 6}, 6)
-	flipBoth(d, 6)
-	assert.Equal(t, "the log ends at entry 5, below the commit index 6: committed entries are lost", loadState(d, 0).fault)
-
-	d = seededDisk(pb.HardState{Term: 2, Commit: 5}, 6)
-	flipBoth(d, 6)
-	st = loadState(d, 0)
-	assert.Empty(t, st.fault, "past the commit index, the last record may have been torn")
-	assert.Equal(t, uint64(5), st.lastIndex())
+	for _, c := range []struct{ commit, index uint64 }{{3, 4}, {5, 4}, {6, 6}, {5, 6}} {
+		d := seededDisk(pb.HardState{Term: 2, Commit: c.commit}, 6)
+		flipBoth(d, c.index)
+		assert.Equal(t, fmt.Sprintf("log entry %d is corrupt", c.index), loadState(d, 0).fault, "commit %d", c.commit)
+	}
+	// Every bit pair of the length, and every cut of a record: flipped pairs
+	// read as corrupt, cuts as torn.
+	rec := sealRecord(make([]byte, 40))
+	for bit := range 32 {
+		bad := append([]byte(nil), rec...)
+		bad[bit/8] ^= 1 << (bit % 8)
+		bad[4+bit/8] ^= 1 << (bit % 8)
+		_, state := openRecord(bad)
+		require.Equal(t, recordCorrupt, state, "length bit %d flipped in n and ^n", bit)
+	}
+	for cut := range len(rec) {
+		_, state := openRecord(rec[:cut])
+		require.Equal(t, recordTorn, state, "cut at %d", cut)
+	}
 }
 
 // loader is a server that only loads its disk at start, for cutting that
@@ -344,4 +348,73 @@ func cutStep(t *testing.T, f sim.Factory, app *pb.Message, faults sim.DiskFaults
 	w.RunUntil(sim.Time(20 * time.Millisecond))
 	require.False(t, w.Up(0), "seed %d keep %d: the step was not cut", seed, keep)
 	return w
+}
+
+// A follower's durable commit index lags the entries it acknowledged
+// (etcd-raft does not need a HardState that only moves the commit index to
+// be synced), so an acknowledged entry above it whose header had the same
+// bit flipped in n and ^n (two corruptions of one record on one disk, one
+// damaged disk in three) must not pass for a torn write: dropped, it left a
+// new majority to commit another entry at its index. The server halts on
+// it, as etcd's WAL refuses to start on a bad record that is not at the
+// tail.
+func TestDoubleFlippedAckedEntryIsNotDroppedSilently(t *testing.T) {
+	f, err := New(DefaultConfig(), workload.NewKV)
+	require.NoError(t, err)
+	w, err := sim.NewWorld(sim.Config{Seed: 1, Link: sim.Link{LatencyMin: time.Millisecond, LatencyMax: time.Millisecond}})
+	require.NoError(t, err)
+	for range 3 {
+		w.AddServer(f)
+	}
+	commits := map[uint64]map[uint64][]sim.NodeID{} // index -> term -> nodes
+	w.OnObservation(func(o sim.Observation) {
+		if o.Kind != sim.ObsCommit {
+			return
+		}
+		if commits[o.Index] == nil {
+			commits[o.Index] = map[uint64][]sim.NodeID{}
+		}
+		commits[o.Index][o.Term] = append(commits[o.Index][o.Term], o.Node)
+	})
+	w.Partition([]sim.NodeID{0, 1}, []sim.NodeID{2}) // n2 hears nothing of the first term
+	w.RunUntil(sim.Time(3 * time.Second))
+
+	leader, follower := sim.NodeID(-1), sim.NodeID(-1)
+	for _, id := range []sim.NodeID{0, 1} {
+		if w.Node(id).(*server).role == raft.StateLeader {
+			leader = id
+		} else {
+			follower = id
+		}
+	}
+	require.NotEqual(t, sim.NodeID(-1), leader, "n0/n1 elected no leader")
+	require.Len(t, commits[2], 1, "index 2 (the first leader's empty entry) is committed")
+
+	// The leader crashes (down, not damaged: one damaged disk in three); its
+	// last messages land. Then the follower crashes: its disk holds entry 2,
+	// synced and acknowledged, and a commit index below it (a commit-only
+	// HardState is not synced).
+	w.Crash(leader)
+	w.RunUntil(sim.Time(3100 * time.Millisecond))
+	w.Crash(follower)
+	d := w.Disk(follower)
+	st := loadState(d, 0)
+	require.Empty(t, st.fault)
+	require.GreaterOrEqual(t, st.lastIndex(), uint64(2))
+	require.Less(t, st.hard.Commit, uint64(2), "the follower's durable commit index lags")
+
+	// Two corruptions of entry 2's record: the same bit of n and of ^n.
+	rec, _ := d.Get(logKey(2))
+	rec[2] ^= 1
+	rec[6] ^= 1
+	d.Put(logKey(2), rec)
+	d.Sync()
+
+	w.HealAll()
+	w.Restart(follower)
+	w.RunUntil(sim.Time(6 * time.Second))
+
+	require.Len(t, commits[2], 1, "two different entries committed at index 2 (term -> nodes): %v; "+
+		"the follower restarted without halting: halted=%v", commits[2], w.Node(follower).(*server).halted)
+	require.True(t, w.Node(follower).(*server).halted, "the follower must halt on a synced record it cannot read")
 }
