@@ -174,7 +174,16 @@ func resultFiles(args []string) ([]string, error) {
 		files = append(files, found...)
 	}
 	slices.Sort(files)
-	return slices.Compact(files), nil
+	files = slices.Compact(files)
+	// One file named two ways (relative and absolute, a symlink, "./")
+	// is read once: read twice, its seeds would pass for seeds run twice.
+	var unique []string
+	for _, f := range files {
+		if !slices.ContainsFunc(unique, func(u string) bool { return sameFile(u, f) }) {
+			unique = append(unique, f)
+		}
+	}
+	return unique, nil
 }
 
 // readTallies reads the results files into one tally per scenario version.

@@ -193,6 +193,9 @@ func checkKeys(line []byte, fields map[string]json.RawMessage) error {
 	if len(missing) > 0 { // what lacks them is the record, which starts the line
 		return &jsonl.Error{Col: 1, Msg: "no " + strings.Join(missing, ", ")}
 	}
+	if k, col, ok := duplicateKey(line); ok { // however it is spelt: "k" :, "\u006b"
+		return &jsonl.Error{Col: col, Msg: fmt.Sprintf("%q given twice", k)}
+	}
 	var miscased []string // sorted below only when there is one: every line is checked
 	for k := range fields {
 		if known, ok := resultKeys()[strings.ToLower(k)]; ok && known != k {
@@ -388,3 +391,30 @@ const maxBeyondKept = 20
 
 // cutText keeps the first keptText bytes of s.
 func cutText(s string) string { return sim.CutText(s, keptText) }
+
+// duplicateKey finds a key the line's object gives twice, as the decoder
+// reads keys (escapes undone, whitespace before the colon allowed), and the
+// 1-based column where its second occurrence ends.
+func duplicateKey(line []byte) (key string, col int, found bool) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", 0, false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", 0, false
+		}
+		k, _ := tok.(string)
+		if seen[k] {
+			return k, int(dec.InputOffset()), true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}

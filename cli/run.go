@@ -150,12 +150,19 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 	}
 	rep, err := runner.Run(sc, proto, opts)
 	prog.finish()
+	// A file the run could not write to the end (a full disk) does not
+	// hide its verdict: a warning says so, and a failure keeps its code.
+	var lost error
+	var traceErr *runner.TraceError
+	if errors.As(err, &traceErr) && rep != nil {
+		lost, err = a.warnLost(stderr, "--trace", traceErr.Err), nil
+	}
 	if err != nil {
 		closeQuietly(historyFile)
 		return buildErr(err)
 	}
 	if err := writeHistory(historyFile, rep); err != nil {
-		return badInput("--history: %v", err)
+		lost = a.warnLost(stderr, "--history", err)
 	}
 	// The second run comes before the summary, whose verdict it may change
 	// to nondeterministic.
@@ -170,7 +177,7 @@ func (a *app) runOne(stdout, stderr io.Writer, path string, f runFlags, seedSet 
 		return twiceErr
 	}
 	if !rep.Class.Failed() {
-		return nil
+		return lost
 	}
 	return a.reportFailure(stdout, stderr, path, sc, proto, rep, f)
 }
@@ -487,3 +494,10 @@ func sameFile(a, b string) bool {
 // defaultOut is where run and sweep write, and shrink writes what it shrank
 // from a scenario file, without --out.
 const defaultOut = "simrun-out"
+
+// warnLost says on stderr that file flag was not written to the end, and
+// returns the bad-input error a run that passed exits with.
+func (a *app) warnLost(stderr io.Writer, flag string, err error) error {
+	fmt.Fprintf(stderr, "%s: warning: %s: not written: %v\n", a.name, flag, err)
+	return badInput("%s: %v", flag, err)
+}

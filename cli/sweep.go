@@ -192,6 +192,12 @@ func (a *app) sweepAll(ctx context.Context, stdout, stderr io.Writer, paths []st
 	for _, sw := range toSweep {
 		code, err := a.sweepOne(ctx, stdout, stderr, sw, f)
 		if err != nil {
+			// A failure found in an earlier scenario is the finding: its
+			// code wins over a later scenario's error.
+			var ex *exitError
+			if worst != exitPass && errors.As(err, &ex) {
+				return &exitError{code: graverCode(worst, ex.code), msg: ex.msg}
+			}
 			return err
 		}
 		worst = graverCode(worst, code)
@@ -332,7 +338,9 @@ func (a *app) sweepOne(ctx context.Context, stdout, stderr io.Writer, sw sweptSc
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	so := runner.SweepOptions{
-		Load:          func() (*scenarios.Scenario, error) { return loadScenario(path, f.swarm) },
+		// The scenario read, checked and fingerprinted before the first
+		// seed: the file may have changed since.
+		Load:          func() (*scenarios.Scenario, error) { return sc.Clone(), nil },
 		Protocol:      proto,
 		Seeds:         s.seeds,
 		Parallel:      worldsAtOnce(f),
@@ -451,14 +459,16 @@ func newSweepRun(f sweepFlags, earlier *tally, path string, v resultsVersion, di
 	// file an earlier sweep of the version read, which may have changed.
 	s.tally.replayFile = path
 	done := map[uint64]bool{} // a snapshot: the dispatcher reads it while results arrive
-	var without []uint64      // failing seeds left without artifacts by the budget
+	var without []uint64      // failing seeds without artifacts: left out by the budget, or lost
 	for seed, e := range s.tally.bySeed {
 		switch {
 		case e.full != nil && e.full.retryWith(f.linTimeout):
 			s.retriable[seed] = true
-		case lacksArtifacts(dir, e):
-			s.rewrite[seed] = true // runs again: the same result, and its artifacts
-		case e.full != nil && e.full.NoArtifacts:
+		case lacksArtifacts(dir, e), e.full != nil && e.full.NoArtifacts:
+			// Runs again, for the same result and its artifacts, where
+			// the budget has room: without room, a seed whose artifacts
+			// were deleted would run again at every resume, and the
+			// sweep would never be done.
 			without = append(without, seed)
 		default:
 			done[seed] = true
@@ -507,8 +517,10 @@ func lacksArtifacts(dir string, e entry) bool {
 // before it counts, so the summary never speaks of a result the file lacks.
 func (s *sweepRun) record(r runner.SweepResult, results *os.File, stderr io.Writer, program string) error {
 	if r.Err != nil && r.Report == nil {
-		s.loadErr = errors.Join(s.loadErr, fmt.Errorf("seed %d: %w", r.Seed, r.Err))
-		return nil
+		if s.loadErr == nil { // one error, not one per seed
+			s.loadErr = fmt.Errorf("seed %d: %w", r.Seed, r.Err)
+		}
+		return r.Err // stop dispatching: every other seed would fail alike
 	}
 	if r.Err != nil {
 		fmt.Fprintf(stderr, "%s: warning: seed %d: artifacts not written: %v\n", program, r.Seed, r.Err)

@@ -20,13 +20,11 @@ func (t *tally) unfinished() string {
 	spans := mergedSpans(slices.Collect(maps.Keys(t.ranges)))
 	var missing uint64
 	var first []uint64
+	seeds := slices.Sorted(maps.Keys(t.bySeed)) // once: a span counts its seeds by two binary searches
 	for _, sp := range spans {
-		present := uint64(0)
-		for seed := range t.bySeed {
-			if seed >= sp.from && seed < sp.end {
-				present++
-			}
-		}
+		lo, _ := slices.BinarySearch(seeds, sp.from)
+		hi, _ := slices.BinarySearch(seeds, sp.end)
+		present := uint64(hi - lo)
 		here := sp.end - sp.from - present
 		missing += here
 		// The first few missing seeds: the scan stops once it found them

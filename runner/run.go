@@ -317,7 +317,9 @@ func Check(sc *scenarios.Scenario, proto Protocol) error {
 // Run runs one seed of sc with proto and judges it. An error means the run
 // could not be built: bad input, or a BuildError (the protocol's Build
 // panicked or returned no Factory); every outcome of the run itself,
-// handlers' panics included, is in the Report.
+// handlers' panics included, is in the Report. The one error that comes
+// with a Report is a *TraceError: the run was judged, but its trace could
+// not be written to Options.Trace (a full disk).
 func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) {
 	start := time.Now() // wall time for the report only; it never reaches the world
 	r, err := newRun(sc, proto, opts)
@@ -325,13 +327,22 @@ func Run(sc *scenarios.Scenario, proto Protocol, opts Options) (*Report, error) 
 		return nil, err
 	}
 	r.execute()
-	if err := r.world.FlushTrace(); err != nil {
-		return nil, fmt.Errorf("writing the trace: %w", err)
-	}
+	traceErr := r.world.FlushTrace()
 	rep := r.judge()
 	rep.WallTime = time.Since(start)
+	if traceErr != nil {
+		return rep, &TraceError{Err: traceErr}
+	}
 	return rep, nil
 }
+
+// TraceError is Run's error, returned with the Report, when the run's trace
+// could not be written to Options.Trace.
+type TraceError struct{ Err error }
+
+func (e *TraceError) Error() string { return "writing the trace: " + e.Err.Error() }
+
+func (e *TraceError) Unwrap() error { return e.Err }
 
 // run is one world under construction and its observers.
 type run struct {

@@ -28,7 +28,10 @@ type SweepOptions struct {
 	Parallel int     // worker count; 0 means one per CPU
 	Options  Options // per-run options; Seed is set per run, Trace must be nil
 	// OnFailure, if set, runs in the worker for every failed run before its
-	// report is delivered (to write artifacts while the history is at hand).
+	// report is delivered (to write artifacts while the history is at hand),
+	// once a recheck has had its say: not for a nondeterministic seed, nor
+	// for one that ended without a trace (a panic outside the protocol, a
+	// Build that failed).
 	OnFailure func(sc *scenarios.Scenario, rep *Report) error
 	// RecheckEvery, if positive, runs every RecheckEvery-th seed of the
 	// shard a second time and compares trace hashes; a mismatch turns the
@@ -154,6 +157,7 @@ func sweepWorker(so SweepOptions, seeds <-chan uint64, results chan<- SweepResul
 		if res.Report != nil && so.recheck(seed) {
 			recheck(sc, so, res.Report)
 		}
+		writeArtifacts(sc, so, &res)
 		results <- res
 	}
 }
@@ -215,10 +219,21 @@ func runSeed(sc *scenarios.Scenario, so SweepOptions, seed uint64) (res SweepRes
 		res.Err = err
 		return res
 	}
-	if rep.Class.Failed() && so.OnFailure != nil {
-		res.Err = so.OnFailure(sc, rep)
-	}
-	rep.History, rep.Artifacts = nil, nil // keep memory flat over long sweeps
 	res.Report = rep
 	return res
+}
+
+// writeArtifacts hands a failing seed's report to OnFailure once its class
+// is final: after the recheck, so that a seed found nondeterministic gets
+// none (its replay line is the way to look at it). Then it lets go of the
+// history and artifacts, to keep memory flat over long sweeps.
+func writeArtifacts(sc *scenarios.Scenario, so SweepOptions, res *SweepResult) {
+	rep := res.Report
+	if rep == nil {
+		return
+	}
+	if rep.Class.Failed() && rep.Class != Nondeterministic && rep.Hash != "" && so.OnFailure != nil {
+		res.Err = so.OnFailure(sc, rep)
+	}
+	rep.History, rep.Artifacts = nil, nil
 }
