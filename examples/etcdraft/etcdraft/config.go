@@ -130,3 +130,32 @@ var knownBugs = service.BugTable[bug]{Protocol: "etcdraft", Bugs: []service.Bug{
 
 // KnownBugs lists the planted bugs, sorted by name.
 func KnownBugs() []service.Bug { return knownBugs.Known() }
+
+// electionTimeout is ElectionTicks in virtual time: the shortest wait
+// before a follower campaigns, and the period of a leader's check-quorum.
+func (c Config) electionTimeout() time.Duration {
+	return time.Duration(c.ElectionTicks) * c.TickInterval
+}
+
+// stepDownBound is, with CheckQuorum, the longest a leader cut off from a
+// majority goes on leading (runner.Servers.StepDown): etcd-raft's leader
+// checks every ElectionTicks whether a quorum was active since the last
+// check, so one cut off just after a check, with its followers heard
+// since, passes the next and steps down at the one after; a tick more for
+// where the check falls. 0 without CheckQuorum.
+func (c Config) stepDownBound() time.Duration {
+	if !c.CheckQuorum {
+		return 0
+	}
+	return 2*c.electionTimeout() + c.TickInterval
+}
+
+// quorumWindow is, with CheckQuorum, how recently a leader must have heard
+// from each server of a majority (runner.Servers.QuorumWindow): one check's
+// period. 0 without CheckQuorum.
+func (c Config) quorumWindow() time.Duration {
+	if !c.CheckQuorum {
+		return 0
+	}
+	return c.electionTimeout()
+}

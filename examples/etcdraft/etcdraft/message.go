@@ -81,6 +81,41 @@ func (m Message) AppendTrace(b []byte) []byte {
 	return b
 }
 
+// MessageTerm implements sim.Termed, for the runner's leader checks
+// (stale-leader, isolated-leader): the term a message carries, and whether
+// only that term's leader sends it. A pre-vote's term, asked or granted, is
+// not in force anywhere (etcd-raft sends a granted pre-vote answer with the
+// term the candidate would take): such messages carry none here.
+func (m Message) MessageTerm() (term uint64, leader bool) {
+	switch m.Type {
+	case pb.MsgApp, pb.MsgHeartbeat, pb.MsgSnap, pb.MsgTimeoutNow:
+		return m.Term, true
+	case pb.MsgPreVote, pb.MsgPreVoteResp:
+		return 0, false
+	}
+	return m.Term, false
+}
+
+// VoteRequest is a Message asking for a vote or a pre-vote, of a type of
+// its own so that the runner tells it from the rest (sim.VoteRequest): a
+// server may rightly disregard a candidate's term while it knows a leader
+// (etcd-raft's check-quorum lease), and a server still asking when a
+// healed cluster's leader settles may rightly be granted its election.
+type VoteRequest struct{ Message }
+
+// RequestsVotes implements sim.VoteRequest.
+func (VoteRequest) RequestsVotes() {}
+
+// wire is m as it is sent: a VoteRequest for MsgVote and MsgPreVote, else
+// a Message.
+func wire(m *pb.Message) sim.Message {
+	msg := newMessage(m)
+	if m.Type == pb.MsgVote || m.Type == pb.MsgPreVote {
+		return VoteRequest{msg}
+	}
+	return msg
+}
+
 // EachVote implements sim.Voter: a vote etcd-raft granted (a MsgVoteResp
 // that does not reject) is the server's one vote of its term, for the
 // candidate it answers; the agreement check sees a server that votes twice

@@ -31,5 +31,8 @@ func build(c runner.Cluster) (runner.Servers, error) {
 		return runner.Servers{}, err
 	}
 	factory, err := New(cfg, c.NewStateMachine)
-	return runner.Servers{Factory: factory}, err
+	// A follower campaigns within 2*ElectionTicks of hearing nothing: the
+	// liveness bound allows two such waits.
+	return runner.Servers{Factory: factory, Backoff: 2 * cfg.electionTimeout(),
+		StepDown: cfg.stepDownBound(), QuorumWindow: cfg.quorumWindow()}, err
 }

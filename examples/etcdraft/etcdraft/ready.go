@@ -137,6 +137,6 @@ func coversNewEntries(rd raft.Ready) bool {
 // send sends each message to its server, marshalled (see Message).
 func (s *server) send(msgs []pb.Message) {
 	for i := range msgs {
-		s.env.Send(nodeID(msgs[i].To), newMessage(&msgs[i]))
+		s.env.Send(nodeID(msgs[i].To), wire(&msgs[i]))
 	}
 }

@@ -134,10 +134,15 @@ func (s *server) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
 	}
 	s.env = env
 	defer s.done()
-	if cmd, ok := service.RequestCommand(m); ok {
-		s.handleRequest(from, cmd)
-	} else if m, ok := m.(Message); ok {
+	switch m := m.(type) {
+	case Message:
 		s.step(from, m)
+	case VoteRequest:
+		s.step(from, m.Message)
+	default:
+		if cmd, ok := service.RequestCommand(m); ok {
+			s.handleRequest(from, cmd)
+		}
 	}
 	s.handleReady()
 }
