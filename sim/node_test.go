@@ -408,3 +408,14 @@ func TestCutStack(t *testing.T) {
 	assert.Contains(t, cut, "my.(*node).Receive()")
 	assert.NotContains(t, cut, "sim.(*World).step")
 }
+
+// TestNilInstanceIsNamed: a Factory that returns a nil Node crashes the run
+// at the node's first event with a value that says so, not a nil pointer
+// dereference inside the kernel.
+func TestNilInstanceIsNamed(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1})
+	w.AddServer(func(NodeID) Node { return nil })
+	assert.Equal(t, Crashed, w.RunUntil(ms(1)))
+	require.NotNil(t, w.Result().Crash)
+	assert.Equal(t, "sim: n0 has no instance: its Factory returned a nil Node", w.Result().Crash.Value)
+}

@@ -502,6 +502,9 @@ func (w *World) call(s *nodeSlot, e *event) (ok bool) {
 			ok = false
 		}
 	}()
+	if s.inst == nil {
+		panic(fmt.Sprintf("sim: %v has no instance: its Factory returned a nil Node", s.id))
+	}
 	env := &s.env
 	switch e.kind {
 	case evDeliver:

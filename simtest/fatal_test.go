@@ -81,3 +81,13 @@ func TestMistakesOfAFirstSweepSayTheFix(t *testing.T) {
 		t.Fatalf("want simtest.Protocols named, got %q", msg)
 	}
 }
+
+// TestNegativeCheckDeterminismIsRefused: CheckDeterminism(-1) would run no
+// seed twice without a word, as the command line refuses
+// --check-determinism=-1.
+func TestNegativeCheckDeterminismIsRefused(t *testing.T) {
+	msg := sweepFatal(t, "../scenarios/raft-calm.yaml", simtest.Seeds(1), simtest.CheckDeterminism(-1))
+	if msg != "simtest: CheckDeterminism(-1): must not be negative (0 runs no seed twice)" {
+		t.Fatalf("want the count refused, got %q", msg)
+	}
+}

@@ -135,8 +135,13 @@ func RequireCaught(t testing.TB, path string, opts ...Option) []*runner.Report {
 			classes = append(classes, rep.Class)
 		}
 		counts[rep.Class]++
-		switch rep.Class {
-		case runner.Safety, runner.Liveness, runner.ProtocolCrash:
+		switch {
+		case rep.Class == runner.Safety, rep.Class == runner.Liveness:
+			caught++
+		case rep.Class == runner.ProtocolCrash && rep.Hash != "":
+			// A crash of the protocol's handlers. One without a trace is a
+			// Build that panicked (or a panic outside the protocol): no
+			// world ran, so nothing was caught.
 			caught++
 		}
 	}
@@ -154,6 +159,9 @@ func RequireCaught(t testing.TB, path string, opts ...Option) []*runner.Report {
 // that could not run fails t.
 func sweep(t testing.TB, path string, c config) []*runner.Report {
 	t.Helper()
+	if c.recheck < 0 {
+		t.Fatalf("simtest: CheckDeterminism(%d): must not be negative (0 runs no seed twice)", c.recheck)
+	}
 	seeds, first, err := seedsFromEnv(c)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -224,7 +232,11 @@ func failureMessage(t testing.TB, replay, path string, rep *runner.Report) strin
 	scenario, pkg := fromModuleRoot(path)
 	msg := fmt.Sprintf("seed %d: %s: %s\n", rep.Seed, rep.Class, firstLine(rep.Reason))
 	if replay != "" {
-		msg += fmt.Sprintf("  replay: %s run %s --seed %d\n  or:     ", replay, scenario, rep.Seed)
+		twice := "" // a nondeterministic seed shows only when it runs twice
+		if rep.Class == runner.Nondeterministic {
+			twice = " --check-determinism"
+		}
+		msg += fmt.Sprintf("  replay: %s run %s --seed %d%s\n  or:     ", replay, scenario, rep.Seed, twice)
 	} else {
 		msg += "  replay: "
 	}

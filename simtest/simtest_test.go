@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -267,4 +268,38 @@ func sweepBroken(t *testing.T) []string {
 	ft := &fakeT{TB: t}
 	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(broken))
 	return ft.errors
+}
+
+// TestNondeterministicSeedReplaysTwice: the replay line of a seed found
+// nondeterministic runs it twice (--check-determinism); run once, it would
+// pass, and the message would send its reader nowhere.
+func TestNondeterministicSeedReplaysTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flaky.yaml")
+	if err := os.WriteFile(path, []byte("protocol: flaky\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raft, _ := registry.Lookup("raft")
+	ft := &fakeT{TB: t}
+	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(flaky.Protocol("flaky", raft)), simtest.ReplayWith("go run ./cmd/mysim"))
+	if len(ft.errors) != 1 || !contains(ft.errors[0], " --seed 1 --check-determinism\n") {
+		t.Fatalf("want the replay line to run the seed twice, got %q", ft.errors)
+	}
+}
+
+// TestRequireCaughtIsNotABuildThatPanics: a planted bug whose Build panics
+// on every seed runs no world and catches nothing, though each seed's
+// report is a protocol crash.
+func TestRequireCaughtIsNotABuildThatPanics(t *testing.T) {
+	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
+		panic("broken: no servers")
+	}}
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ft := &fakeT{TB: t}
+	simtest.RequireCaught(ft, path, simtest.Seeds(2), simtest.Protocols(broken))
+	if !slices.ContainsFunc(ft.errors, func(e string) bool { return contains(e, "no seed of 2 failed on the protocol") }) {
+		t.Fatalf("want the sweep not caught, got %q", ft.errors)
+	}
 }
