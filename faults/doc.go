@@ -38,10 +38,15 @@
 // For undoes a partition, cut, clog, link, clock rate, disk or swizzle fault after a
 // while. Undos, restarts and resumes are claims: when a later step hits the
 // same link or server, it owns it, and an earlier undo leaves it alone. At
-// one instant the steps due then fire first, in the plan's order, and then
-// what earlier steps scheduled for it (restarts, resumes, undos, a swizzle's
-// later rounds): a step at the instant a crash's down ends finds the server
-// still down. A pinned timeline keeps that order, so it replays the run.
+// one instant the steps due then fire first, and then what earlier steps
+// scheduled for it (restarts, resumes, undos, a swizzle's later rounds): a
+// step at the instant a crash's down ends finds the server still down.
+// Steps due at one instant fire in the order they were queued, which is
+// not always the plan's: one-shot steps are all queued at the start, and a
+// repeating step's next firing when its last one fires, so of two repeating
+// steps due together the one queued first (often the one with the longer
+// period) fires first, and a one-shot step before a repeating one. A pinned
+// timeline keeps the order of the run, so it replays it.
 //
 // Steps decode from YAML (scenario files) with snake_case keys, for example
 //

@@ -81,3 +81,19 @@ func (in *Injector) andDownForGood(config sim.Members) string {
 	}
 	return ""
 }
+
+// DrawsStorageFaults reports whether steps corrupt, or (torn) make tear
+// writes, the disk of a server drawn at run time (random or leader), which
+// CorruptedByDesign and TornByDesign cannot list.
+func DrawsStorageFaults(steps []Step, torn bool) bool {
+	for _, s := range steps {
+		t := s.Corrupt
+		if torn && s.Disk != nil && s.Disk.TornWrites {
+			t = s.Disk.Node
+		}
+		if t.Kind == TargetRandom || t.Kind == TargetLeader {
+			return true
+		}
+	}
+	return false
+}

@@ -132,6 +132,11 @@ type SwarmCluster struct {
 	// CorruptedByDesign, or, with a fault budget, tears, TornByDesign): they
 	// use up the budget first, and storage faults strike the others.
 	Faulty []int
+	// DrawsStorageFaults says the timeline corrupts a disk, or makes one
+	// tear writes, of a server it draws at run time (random, leader): for
+	// a protocol with a fault budget of its own, the swarm cannot tell how
+	// much of it is left and damages no storage.
+	DrawsStorageFaults bool
 	// Reconfigurable says the protocol changes its membership on request
 	// (sim.ChangeMembers): only then does the membership kind draw steps.
 	Reconfigurable bool
@@ -147,7 +152,12 @@ type SwarmCluster struct {
 
 // storageBudget is how many correct servers may have their storage
 // damaged: what the protocol tolerates, less the servers faulty already.
-func (c SwarmCluster) storageBudget() int { return max(0, c.tolerated()-len(c.Faulty)) }
+func (c SwarmCluster) storageBudget() int {
+	if c.Tolerates > 0 && c.DrawsStorageFaults {
+		return 0 // the timeline damages servers it draws at run time: no budget is known to be left
+	}
+	return max(0, c.tolerated()-len(c.Faulty))
+}
 
 // tolerated is how many faulty servers the protocol tolerates. A
 // crash-fault protocol tolerates a minority of its initial configuration,
@@ -160,7 +170,17 @@ func (c SwarmCluster) tolerated() int {
 	if c.Members > 0 {
 		members = min(c.Members, c.Servers)
 	}
-	return max(1, (members-1)/2)
+	return (members - 1) / 2
+}
+
+// takesDownAMinority reports whether kind promises never more than a
+// minority down (its draws carry max_down: minority).
+func takesDownAMinority(kind string) bool {
+	switch kind {
+	case "crash", "crash-leader", "pause", "rolling-restart", "crash-mid-step", "crash-recovery":
+		return true
+	}
+	return false
 }
 
 // Swarm draws the fault mix of one run for servers servers and a safety
@@ -204,6 +224,10 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 			draw.Mix = append(draw.Mix, "skew: off (the protocol assumes clocks that never jump)")
 			continue
 		}
+		if takesDownAMinority(kind) && (servers-1)/2 == 0 {
+			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (a cluster of %s has no minority to take down)", kind, plural.Of(servers, "server")))
+			continue
+		}
 		if kind == "buggify" {
 			draw.Buggify = BuggifyProbability
 			draw.Mix = append(draw.Mix, fmt.Sprintf("buggify: each code fault point on with probability %v", BuggifyProbability))
@@ -218,6 +242,10 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		var victims []int
 		if kind == "corrupt" {
 			victims = storageVictims()
+		}
+		if victims != nil && len(victims) == 0 && c.Tolerates > 0 && c.DrawsStorageFaults {
+			draw.Mix = append(draw.Mix, kind+": off (the timeline damages the storage of servers it draws at run time: no fault budget is known to be left)")
+			continue
 		}
 		if victims != nil && len(victims) == 0 {
 			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (no fault budget left: %d of the %d faulty servers the protocol tolerates are faulty by design)",

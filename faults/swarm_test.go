@@ -328,3 +328,65 @@ func TestSwarmKindsDrawWhatTheirNamesSay(t *testing.T) {
 		}
 	}
 }
+
+// TestSwarmTinyClustersKeepAMinority: the swarm promises never more than a
+// minority down (crash, pause, rolling-restart, crash-mid-step,
+// crash-recovery) and storage damage on at most a minority: a cluster of 1
+// or 2 servers has none to spare, and those kinds are off. It used to
+// allow one down (all of one, half of two) and corrupt the only disk of a
+// one-server cluster.
+func TestSwarmTinyClustersKeepAMinority(t *testing.T) {
+	kinds := []string{"crash", "pause", "rolling-restart", "crash-mid-step", "crash-recovery", "corrupt"}
+	for _, n := range []int{1, 2} {
+		var overDown, damaged string
+		for seed := uint64(1); seed <= 20; seed++ {
+			d := Swarm(sim.NewStreams(seed).Stream("swarm"), n, 30*time.Second, kinds)
+			for _, s := range d.Steps {
+				if s.MaxDown > 0 && 2*s.MaxDown >= n && overDown == "" {
+					overDown = s.Describe()
+				}
+				if s.Corrupt.Kind != TargetNone && damaged == "" {
+					damaged = s.Describe()
+				}
+			}
+		}
+		require.Empty(t, overDown, "%d servers: a step lets half or more be down", n)
+		require.Empty(t, damaged, "%d servers: a step damages storage of half or more", n)
+	}
+}
+
+// TestMaxDownNeverExceeded: crashes (plain, mid-step, with recovery
+// crashes), pauses and rolling restarts with max_down 2 of 5, firing every
+// few milliseconds: at no moment are more than 2 servers crashed, paused or
+// armed to crash mid-step.
+func TestMaxDownNeverExceeded(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		tw := newTestWorld(t, seed, 5, map[int]uint64{1: 1, 3: 2})
+		tw.install(t,
+			Step{From: 1 * ms, To: 400 * ms, Every: 3 * ms, Crash: Random(), Down: 7 * ms, MaxDown: 2},
+			Step{From: 2 * ms, To: 400 * ms, Every: 5 * ms, Crash: Random(), MidStep: true, Down: 4 * ms, MaxDown: 2},
+			Step{From: 2 * ms, To: 400 * ms, Every: 11 * ms, Crash: Leader(), RecoveryCrash: true, Down: 6 * ms, MaxDown: 2},
+			Step{From: 3 * ms, To: 400 * ms, Every: 4 * ms, Pause: Random(), Down: 9 * ms, MaxDown: 2},
+			Step{From: 0, To: 400 * ms, Every: 60 * ms, Crash: Rolling(), Down: 5 * ms, MaxDown: 2},
+		)
+		worst, at := 0, sim.Time(0)
+		var check func()
+		check = func() {
+			n := 0
+			for _, id := range tw.Servers() {
+				if !tw.Up(id) || tw.Paused(id) || tw.TearArmed(id) {
+					n++
+				}
+			}
+			if n > worst {
+				worst, at = n, tw.Now()
+			}
+			if tw.Now() < sim.Time(400*ms) {
+				tw.At(tw.Now().Add(20*time.Microsecond), "check", check)
+			}
+		}
+		tw.At(0, "check", check)
+		tw.run(t, 400*ms)
+		require.LessOrEqual(t, worst, 2, "seed %d: %d servers down at %v", seed, worst, at)
+	}
+}

@@ -356,3 +356,27 @@ func runShipped(t *testing.T, file string, seed uint64, swarm ...string) *runner
 	require.NoError(t, err)
 	return rep
 }
+
+// TestPBFTSwarmStorageFaultsStayWithinF: a swarm keeps a Byzantine-fault
+// tolerant protocol's storage faults within its budget f, counting first
+// the servers the scenario damages. A timeline that damages a server it
+// draws at run time (corrupt: leader) leaves no budget the swarm can know
+// of: it draws no storage fault then. It counted only numbered targets, and
+// damaged f more disks beside the leader's (3 faulty of 7 replicas).
+func TestPBFTSwarmStorageFaultsStayWithinF(t *testing.T) {
+	sc, proto := parsed(t, "pbft7-corrupt-swarm", `protocol: pbft
+nodes: 7
+duration: 5s
+network:
+  latency: {min: 1ms, max: 5ms}
+workload: {clients: 4, keys: 8, think_time: 10ms, timeout: 1s, retry_interval: 100ms}
+faults:
+  - {at: 500ms, corrupt: leader}
+swarm: [corrupt]
+checks: [linearizable, agreement, one-leader-per-term, liveness]
+`)
+	for seed := uint64(1); seed <= 4; seed++ {
+		rep := runSeed(t, sc, proto, seed)
+		require.Empty(t, rep.Beyond, "seed %d: swarm %v", seed, rep.Swarm)
+	}
+}

@@ -402,7 +402,9 @@ func newRun(sc *scenarios.Scenario, proto Protocol, opts Options) (*run, error) 
 		return nil, sc.Errorf("workload", "%v", err)
 	}
 	plan, swarm := faultPlan(sc, opts.Seed, faults.SwarmCluster{Servers: sc.Nodes, Tolerates: servers.Tolerates,
-		Faulty: faultyByDesign(sc, byz, servers.Tolerates), Reconfigurable: proto.ChangesMembers, Members: sc.InitialMembers(),
+		Faulty:             faultyByDesign(sc, byz, servers.Tolerates),
+		DrawsStorageFaults: faults.DrawsStorageFaults(sc.FaultPlan().Steps, servers.Tolerates > 0),
+		Reconfigurable:     proto.ChangesMembers, Members: sc.InitialMembers(),
 		ClockDrift: servers.ClockDrift})
 	w, err := sim.NewWorld(sim.Config{Seed: opts.Seed, Link: sc.Network.Link(), MaxEvents: sc.MaxEvents, Trace: opts.Trace,
 		Buggify: max(sc.Buggify, swarm.Buggify)})
