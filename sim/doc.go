@@ -40,8 +40,8 @@
 // latency. Reordering follows from independent latencies.
 //
 // A message in flight is judged again when it arrives:
-//   - if the link from sender to target has been cut meanwhile, it is dropped
-//     ("cut-in-flight"): cutting a link loses what is on the wire;
+//   - if the link from sender to target is cut when it arrives, it is dropped
+//     ("cut-in-flight"); one cut and healed while it was on its way arrives;
 //   - if the target is down (crashed), it is dropped ("target-down");
 //   - if the target crashed and restarted meanwhile, the new instance receives
 //     it, as a datagram would reach a rebooted host;
