@@ -94,6 +94,13 @@ type Step struct {
 	// settings back, the clock runs at rate 1 again, the disk is healthy.
 	// Zero leaves it until a heal step or the end of the safety phase.
 	For Duration `yaml:"for,omitempty"`
+
+	// Drawn marks a step a swarm drew rather than one the scenario's author
+	// wrote: the scenario a failing swarm seed exports writes its drawn
+	// steps out with it, so that the run it replays is judged as the swarm
+	// run was (a membership change a swarm drew may rightly be cut short,
+	// and the run is not vacuous for it). It changes nothing the step does.
+	Drawn bool `yaml:"drawn,omitempty"`
 }
 
 // oneShotShape and repeatingShape are the types a Step is written as: every

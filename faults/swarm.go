@@ -298,6 +298,9 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		draw.Mix = append(draw.Mix, fmt.Sprintf("%s (%s)", desc, firings))
 	}
 	slices.SortStableFunc(draw.Steps, func(a, b Step) int { return cmp.Compare(a.At, b.At) })
+	for i := range draw.Steps {
+		draw.Steps[i].Drawn = true
+	}
 	return draw
 }
 

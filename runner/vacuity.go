@@ -72,9 +72,11 @@ func (r *run) count(o sim.Observation) {
 // membership, with no swarm on top: a run of it that announced no
 // configuration missed its point. (A swarm's changes, and the written ones
 // under a swarm's other faults, may all be cut short: a leader isolated
-// every second never gets a learner caught up.)
+// every second never gets a learner caught up. A swarm seed's exported
+// scenario writes the drawn steps out, marked Drawn, and is judged alike.)
 func (r *run) writesMemberSteps() bool {
 	return len(r.swarm.Steps) == 0 &&
+		!slices.ContainsFunc(r.sc.Faults, func(s faults.Step) bool { return s.Drawn }) &&
 		slices.ContainsFunc(r.sc.Faults, func(s faults.Step) bool { return s.Member != nil })
 }
 
