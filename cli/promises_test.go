@@ -16,13 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDuplicateKeyIsRefusedWhateverItsSpelling: README ("Sweep many
-// seeds"): "a key given twice, a null required key, or a key that differs
-// from a result's in case only (which a JSON decoder would quietly take) is
-// refused". checkKeys (cli/results.go) counts the bytes `"class":` only, so
-// the same key written with a space before its colon, or with an escaped
-// letter, passes, and encoding/json keeps the last value: a hand-edited
-// line turns a pass into a safety failure (or back) without a word.
+// TestDuplicateKeyIsRefusedWhateverItsSpelling: a results line with a key
+// given twice is refused (README, "Sweep many seeds"), however the key is
+// spelt: a space before its colon or an escaped letter used to pass, and
+// the decoder kept the last value, so a hand-edited line turned a pass into
+// a safety failure without a word.
 func TestDuplicateKeyIsRefusedWhateverItsSpelling(t *testing.T) {
 	_, out, results := sweptOneSeed(t)
 	good, err := os.ReadFile(results)
@@ -48,12 +46,10 @@ func TestDuplicateKeyIsRefusedWhateverItsSpelling(t *testing.T) {
 	}
 }
 
-// TestMergeOfOneFileNamedTwiceIsNotADeterminismCheck: merge dedups its
-// arguments by path string only (resultFiles, cli/merge.go:176), so the same
-// results file reached by a relative and an absolute path (or a symlink, or
-// "./dir/results.jsonl") is read twice: every seed is "run twice and their
-// trace hashes compared: each agrees" and "results 2 files", though nothing
-// ran twice. README: the determinism line counts seeds that *ran* twice.
+// TestMergeOfOneFileNamedTwiceIsNotADeterminismCheck: one results file
+// named two ways (a relative and an absolute path) is read once. Read
+// twice, it counted as "2 files" and every seed as run twice with hashes
+// that agree, though nothing ran twice.
 func TestMergeOfOneFileNamedTwiceIsNotADeterminismCheck(t *testing.T) {
 	scenario, out := writeScenario(t), t.TempDir()
 	code, _, errOut := simrun(t, "sweep", scenario, "--seeds", "3", "--check-determinism=0", "--out", out)
@@ -81,13 +77,9 @@ func mustGetwd(t *testing.T) string {
 	return wd
 }
 
-// TestLaterScenarioErrorKeepsAnEarlierFailuresCode: README (exit
-// codes): a failure's code wins; "A sweep ... exits with the code of the
-// gravest class among its seeds". sweepAll (cli/sweep.go:193-196) returns
-// the error of a later scenario's sweepOne as it is, so a sweep of two
-// scenarios whose first finds a safety violation exits 2 when the second
-// one's results file has a bad line (or its directory is locked by another
-// sweep): CI reading the exit code never learns of the violation.
+// TestLaterScenarioErrorKeepsAnEarlierFailuresCode: a failure found in one
+// scenario keeps its exit code when a later scenario of the same sweep
+// cannot be swept (a bad results file in its --out): it used to exit 2.
 func TestLaterScenarioErrorKeepsAnEarlierFailuresCode(t *testing.T) {
 	out := t.TempDir()
 	failing := "../scenarios/bugs/raft-bug-commit-old-term.yaml" // seed 4 fails (safety)
@@ -132,25 +124,15 @@ func oneSeedRanges(n uint64) *tally {
 	return tl
 }
 
-// TestSweepRunsTheScenarioItHashed: sweepAll reads and fingerprints
-// every scenario file before the first seed (checkScenarios), but each
-// worker reads the file again when its first seed comes (sweepOne's
-// SweepOptions.Load = loadScenario(path), cli/sweep.go:335). A scenario
-// swept after another one is read again minutes or hours later: if the file
-// was edited meanwhile, its seeds run the edited scenario and are stored
-// under the hash of the version read first. A later merge with a clean sweep
-// of that version then calls every seed "nondeterministic" (seen by hand: 30
-// of 30), and a resumed sweep of the original takes them for done.
+// TestSweepRunsTheScenarioItHashed: a sweep of several files reads and
+// fingerprints them all before the first seed, and runs each as it read it.
+// Each used to be read again when its turn came, minutes or hours later: a
+// file edited meanwhile ran its edited version under the first version's
+// hash, and a merge with a clean sweep of that version then called every
+// seed nondeterministic (30 of 30, by hand).
 func TestSweepRunsTheScenarioItHashed(t *testing.T) {
-	dir, out := t.TempDir(), t.TempDir()
-	first := "../scenarios/bugs/raft-bug-commit-old-term.yaml"
-	second := writeIn(t, dir, "short.yaml", shortScenario)
-	cancel, wait := startSweep(t, "sweep", first, second, "--seeds", "300", "--parallel", "1", "--out", out)
-	defer cancel()
-	waitForLines(t, filepath.Join(out, "raft-bug-commit-old-term", "results.jsonl"), 1)
-	// Edited while the first scenario is swept (a git checkout, an editor).
-	writeIn(t, dir, "short.yaml", strings.Replace(shortScenario, "drop: 0.02", "drop: 0.03", 1))
-	code, stdout, errOut := wait()
+	out := t.TempDir()
+	code, stdout, errOut := sweepEditedMidway(t, out, strings.Replace(shortScenario, "drop: 0.02", "drop: 0.03", 1))
 	if code == exitBadInput || code == exitInternal {
 		return // refusing is fine: what must not happen is a mislabelled result
 	}
@@ -170,36 +152,21 @@ func TestSweepRunsTheScenarioItHashed(t *testing.T) {
 	}
 }
 
-// TestScenarioUnreadableMidSweepIsOneLineAndKeepsTheVerdict: when a
-// later scenario's file no longer parses by the time its sweep starts (see
-// above), every seed's Load fails; record (cli/sweep.go:509-511) joins one
-// error per seed and does not stop dispatching, and sweepOne returns them
-// all as an internal error. Seen by hand with --seeds 20000: a 20,004-line,
-// 1.5 MB message on stderr, exit 1, and the first scenario's 8 safety
-// failures lost from the exit code. With --seeds 1e9 the joined errors grow
-// without bound. README: bad input is a one-line error; a failure's code wins.
+// TestScenarioUnreadableMidSweepIsOneLineAndKeepsTheVerdict: a scenario that
+// cannot be loaded stops its sweep with one error, and an earlier scenario's
+// failure keeps its code. It used to give one error per seed (20,004 lines
+// at --seeds 20000, growing without bound), exit 1, and lose the code.
 func TestScenarioUnreadableMidSweepIsOneLineAndKeepsTheVerdict(t *testing.T) {
-	dir, out := t.TempDir(), t.TempDir()
-	first := "../scenarios/bugs/raft-bug-commit-old-term.yaml"
-	second := writeIn(t, dir, "short.yaml", shortScenario)
-	cancel, wait := startSweep(t, "sweep", first, second, "--seeds", "300", "--parallel", "1", "--out", out)
-	defer cancel()
-	waitForLines(t, filepath.Join(out, "raft-bug-commit-old-term", "results.jsonl"), 1)
-	writeIn(t, dir, "short.yaml", "garbage: [\n")
-	code, stdout, errOut := wait()
+	code, stdout, errOut := sweepEditedMidway(t, t.TempDir(), "garbage: [\n")
 	require.Contains(t, stdout, "first fail", "the first scenario fails")
 	require.LessOrEqual(t, strings.Count(errOut, "\nseed "), 1, "one error per seed:\n%.600s", errOut)
 	require.Equal(t, exitSafety, code, "the first scenario's safety violation must keep its code")
 }
 
-// TestResumeConverges: the same command run again must reach "nothing
-// to run" and stop appending. A failing seed whose artifacts are gone (the
-// user deleted failures/seed-N to save space) while --max-artifacts leaves
-// no room is run again by every resume (newSweepRun: lacksArtifacts ->
-// rewrite, cli/sweep.go:459), gets no artifacts (budget full, result line
-// no_artifacts:true), and tally.combine keeps the earlier line's
-// no_artifacts:false (cli/tally.go:161-164), so the next resume finds it
-// lacking again: one more duplicate results line per run, forever.
+// TestResumeConverges: the same command run again reaches "nothing to run"
+// and appends nothing. A failing seed whose artifacts were deleted, with no
+// room left under --max-artifacts, used to run again at every resume and
+// append a line each time, for ever.
 func TestResumeConverges(t *testing.T) {
 	out := t.TempDir()
 	scenario := "../scenarios/bugs/raft-bug-commit-old-term.yaml"
@@ -228,13 +195,10 @@ func TestResumeConverges(t *testing.T) {
 	require.Contains(t, stdout+errOut, "nothing to run")
 }
 
-// TestFullDiskDoesNotHideARunsVerdict: README ("Reproduce a failure"):
-// "the verdict is never hidden behind an I/O error". A failing run whose
-// --history (or --trace) file cannot be written to the end (a full disk;
-// /dev/full here) prints no summary at all and exits 2: runOne returns
-// badInput from writeHistory before printSummary (cli/run.go:157-159), and
-// a trace write error comes back from runner.Run as an error
-// (cli/run.go:152-155). Linux only (/dev/full).
+// TestFullDiskDoesNotHideARunsVerdict: a run whose --history or --trace
+// cannot be written to the end (a full disk; /dev/full here) prints its
+// verdict and keeps its exit code, with a warning (README, "Reproduce a
+// failure"). It used to print nothing and exit 2. Linux only (/dev/full).
 func TestFullDiskDoesNotHideARunsVerdict(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
@@ -249,14 +213,11 @@ func TestFullDiskDoesNotHideARunsVerdict(t *testing.T) {
 	}
 }
 
-// TestNondeterministicSeedGetsNoArtifacts: README ("Sweep many
-// seeds"): each failing seed gets its artifacts under failures/seed-<N>/
-// "(but a nondeterministic one: its two runs differ, and its replay line is
-// the way to look at it)". runSeed (runner/sweep.go:218-220) writes a failing
-// run's artifacts (OnFailure) before the sweep worker rechecks it
-// (runner/sweep.go:154-156); a recheck that finds the seed nondeterministic
-// leaves the first run's artifacts, and their page, in place (and spends the
-// --max-artifacts budget on them).
+// TestNondeterministicSeedGetsNoArtifacts: a seed a recheck finds
+// nondeterministic gets no artifacts (README, "Sweep many seeds": its replay
+// line is the way to look at it). They used to be written before the
+// recheck, and kept, spending the --max-artifacts budget on a page of the
+// first run.
 func TestNondeterministicSeedGetsNoArtifacts(t *testing.T) {
 	data, err := os.ReadFile("../scenarios/bugs/raft-bug-commit-old-term.yaml")
 	require.NoError(t, err)
@@ -277,4 +238,19 @@ func TestNondeterministicSeedGetsNoArtifacts(t *testing.T) {
 		require.True(t, os.IsNotExist(err), "nondeterministic seed %d has artifacts", seed)
 	}
 	require.Positive(t, nondet, stdout.String()+errOut.String())
+}
+
+// sweepEditedMidway sweeps a bug scenario, then short.yaml, into out, and
+// rewrites short.yaml as edited while the first is swept (a git checkout,
+// an editor); it returns how the sweep ended.
+func sweepEditedMidway(t *testing.T, out, edited string) (code int, stdout, errOut string) {
+	t.Helper()
+	dir := t.TempDir()
+	second := writeIn(t, dir, "short.yaml", shortScenario)
+	cancel, wait := startSweep(t, "sweep", "../scenarios/bugs/raft-bug-commit-old-term.yaml", second,
+		"--seeds", "300", "--parallel", "1", "--out", out)
+	defer cancel()
+	waitForLines(t, filepath.Join(out, "raft-bug-commit-old-term", "results.jsonl"), 1)
+	writeIn(t, dir, "short.yaml", edited)
+	return wait()
 }

@@ -258,6 +258,15 @@ func TestSweepChecksDeterminism(t *testing.T) {
 // sweepBroken sweeps one seed of a protocol of the test's own whose Build
 // panics, and returns the errors it reported.
 func sweepBroken(t *testing.T) []string {
+	path, broken := brokenProtocol(t)
+	ft := &fakeT{TB: t}
+	simtest.Sweep(ft, path, simtest.Seeds(1), broken)
+	return ft.errors
+}
+
+// brokenProtocol writes a scenario of a protocol of the test's own whose
+// Build panics, and returns its path and the option that makes it known.
+func brokenProtocol(t *testing.T) (string, simtest.Option) {
 	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
 		panic("broken: no servers")
 	}}
@@ -265,9 +274,7 @@ func sweepBroken(t *testing.T) []string {
 	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ft := &fakeT{TB: t}
-	simtest.Sweep(ft, path, simtest.Seeds(1), simtest.Protocols(broken))
-	return ft.errors
+	return path, simtest.Protocols(broken)
 }
 
 // TestNondeterministicSeedReplaysTwice: the replay line of a seed found
@@ -290,15 +297,9 @@ func TestNondeterministicSeedReplaysTwice(t *testing.T) {
 // on every seed runs no world and catches nothing, though each seed's
 // report is a protocol crash.
 func TestRequireCaughtIsNotABuildThatPanics(t *testing.T) {
-	broken := runner.Protocol{Name: "broken", Build: func(runner.Cluster) (runner.Servers, error) {
-		panic("broken: no servers")
-	}}
-	path := filepath.Join(t.TempDir(), "broken.yaml")
-	if err := os.WriteFile(path, []byte("protocol: broken\nnodes: 3\nduration: 1s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, broken := brokenProtocol(t)
 	ft := &fakeT{TB: t}
-	simtest.RequireCaught(ft, path, simtest.Seeds(2), simtest.Protocols(broken))
+	simtest.RequireCaught(ft, path, simtest.Seeds(2), broken)
 	if !slices.ContainsFunc(ft.errors, func(e string) bool { return contains(e, "no seed of 2 failed on the protocol") }) {
 		t.Fatalf("want the sweep not caught, got %q", ft.errors)
 	}
