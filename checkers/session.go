@@ -3,8 +3,6 @@ package checkers
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -230,11 +228,9 @@ type versionOrder struct {
 	writer map[string]int    // value written -> operation index
 	writes []int             // the key's writes, in call order
 	next   map[int][]int     // derivation edges: the write right after (sequential's anti-dependencies rely on it)
-	// program holds the before edges that need not be right after: a write
-	// that took effect to its client's next write of the key (program
-	// order), and the key's first write to every other (first).
-	program map[int][]int
-	first   int // the key's first write, an append a list showed at its head; -1: unknown
+	// first is the key's first write, an append a list showed at its head,
+	// before every other write; -1: unknown.
+	first int
 	// visited marks, by position in writes, what search number search
 	// reached; queue is its queue, kept between searches.
 	visited []uint32
@@ -249,7 +245,7 @@ func buildVersionOrders(ops []workload.Operation, rt workload.RealTime) map[stri
 	get := func(key string) *versionOrder {
 		o := orders[key]
 		if o == nil {
-			o = &versionOrder{ops: ops, rt: rt, writer: map[string]int{}, next: map[int][]int{}, program: map[int][]int{}, first: -1}
+			o = &versionOrder{ops: ops, rt: rt, writer: map[string]int{}, next: map[int][]int{}, first: -1}
 			orders[key] = o
 		}
 		return o
@@ -264,9 +260,6 @@ func buildVersionOrders(ops []workload.Operation, rt workload.RealTime) map[stri
 			}
 			o.writes = append(o.writes, i)
 		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(orders)) {
-		orders[k].programOrder()
 	}
 	edge := func(o *versionOrder, a, b string) {
 		wa, okA := o.writer[a]
@@ -302,9 +295,6 @@ func buildVersionOrders(ops []workload.Operation, rt workload.RealTime) map[stri
 			}
 			o.headOf(elems)
 		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(orders)) {
-		orders[k].firstBeforeAll()
 	}
 	return orders
 }
@@ -347,37 +337,6 @@ func (o *versionOrder) headOf(elems []string) {
 	}
 }
 
-// firstBeforeAll adds an edge from the key's first write, where a list
-// showed it, to every other write of the key. One of them may repeat a
-// program-order edge: the search marks what it visited, so a repeat costs
-// a look, where finding it would cost a scan per write.
-func (o *versionOrder) firstBeforeAll() {
-	if o.first < 0 {
-		return
-	}
-	for _, w := range o.writes {
-		if w != o.first {
-			o.program[o.first] = append(o.program[o.first], w)
-		}
-	}
-}
-
-// programOrder adds a program edge from each write that took effect to its
-// client's next write of the key: a client runs one operation at a time, so
-// its next was called after the answer came, even at the same instant (an
-// open-loop client with a backlog calls it then), which real time's strict
-// order leaves concurrent.
-func (o *versionOrder) programOrder() {
-	last := map[int]int{} // client -> its latest write of the key so far
-	for _, w := range o.writes {
-		c := o.ops[w].Client
-		if prev, ok := last[c]; ok && o.effective(prev) {
-			o.program[prev] = append(o.program[prev], w)
-		}
-		last[c] = w
-	}
-}
-
 // effective reports whether write i is known to have taken effect at its
 // answer: an OK put or append, a cas that succeeded.
 func (o *versionOrder) effective(i int) bool {
@@ -386,7 +345,9 @@ func (o *versionOrder) effective(i int) bool {
 }
 
 // before reports whether write v is known older than write w: a path of
-// derivation and real-time edges. Real-time successors of a write are the
+// derivation and real-time edges (a client's program order among them:
+// workload.RealTime), or through the key's first write, before every
+// other. Real-time successors of a write are the
 // writes called after its return, a suffix of the writes in call order, so
 // the search keeps the earliest return reached and the suffix it opens.
 // Its marks and queue are kept between searches: one read costs a search,
@@ -419,14 +380,15 @@ func (o *versionOrder) before(v, w int) bool {
 	var minRet int64 = -1
 	for head := 0; head < len(queue); head++ {
 		x := queue[head]
-		for _, edges := range [2][]int{o.next[x], o.program[x]} {
-			for _, y := range edges {
-				if y == w {
-					return true
-				}
-				if visit(y) {
-					queue = append(queue, y)
-				}
+		if x == o.first {
+			return true // the key's first write is before every other, w too
+		}
+		for _, y := range o.next[x] {
+			if y == w {
+				return true
+			}
+			if visit(y) {
+				queue = append(queue, y)
 			}
 		}
 		if !o.effective(x) {

@@ -73,9 +73,9 @@ func TestVersionOrderBeforeMatchesTheFullSearch(t *testing.T) {
 }
 
 // beforeByFullSearch is before without its suffix bookkeeping or kept marks:
-// a breadth-first search over every derivation and program-order edge and
-// every real-time edge (an effective write to each write called after its
-// return).
+// a breadth-first search over every derivation edge, the key's first write
+// to every other, and every real-time edge (an effective write to each
+// write called after its return; a client's program order among them).
 func beforeByFullSearch(o *versionOrder, v, w int) bool {
 	if o.effective(w) && o.rt.Precedes(w, v) {
 		return o.effective(v) && o.rt.Precedes(v, w) // before's first case wins
@@ -85,7 +85,10 @@ func beforeByFullSearch(o *versionOrder, v, w int) bool {
 	for len(queue) > 0 {
 		x := queue[0]
 		queue = queue[1:]
-		next := slices.Concat(o.next[x], o.program[x])
+		next := slices.Clone(o.next[x])
+		if x == o.first {
+			next = append(next, o.writes...)
+		}
 		if o.effective(x) {
 			for _, y := range o.writes {
 				if o.rt.Precedes(x, y) {
