@@ -199,7 +199,7 @@ func (k *keyedHistory) operation(kept keptOp, named bool) porcupine.Operation {
 	out := porcupine.Operation{
 		ClientId: int(kept.process),
 		Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-		Call:     k.rt.Call(int(kept.index)),
+		Call:     k.callOf(kept),
 		Output:   toOutput(&op),
 		Return:   k.returnOf(kept),
 	}

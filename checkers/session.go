@@ -268,10 +268,14 @@ func buildVersionOrders(ops []workload.Operation, rt workload.RealTime) map[stri
 			o.next[wa] = append(o.next[wa], wb)
 		}
 	}
-	shown := shownWrites(ops)
+	// A cas with unknown outcome whose value an answer shows took effect
+	// (values are unique per operation), and its expectation held then, as
+	// a successful cas's did.
+	shown := observedBy(len(ops), func(i int) workload.Operation { return ops[i] }, rt)
 	for i := range ops {
 		op := &ops[i]
-		if op.Status != workload.StatusOK && !shownUnknownCAS(op, shown) {
+		_, took := shown[int32(i)]
+		if op.Status != workload.StatusOK && !(op.Kind == workload.OpCAS && took) {
 			continue
 		}
 		o := orders[op.Key]
@@ -297,33 +301,6 @@ func buildVersionOrders(ops []workload.Operation, rt workload.RealTime) map[stri
 		}
 	}
 	return orders
-}
-
-// shownWrites is the set of (key, value) that answers show: each element of
-// a list a get or a failed cas read, and of a successful cas's expectation.
-func shownWrites(ops []workload.Operation) map[[2]string]bool {
-	shown := map[[2]string]bool{}
-	for i := range ops {
-		op := &ops[i]
-		if op.Status != workload.StatusOK {
-			continue
-		}
-		show := func(v string) { shown[[2]string{op.Key, v}] = true }
-		if op.Kind == workload.OpCAS && op.CASOK {
-			eachValue(op.Expect, show)
-		}
-		if reads(op) {
-			eachValue(op.Output, show)
-		}
-	}
-	return shown
-}
-
-// shownUnknownCAS reports whether op is a cas with unknown outcome whose
-// value an answer shows: values are unique per operation, so it took
-// effect, and its expectation held then, as a successful cas's did.
-func shownUnknownCAS(op *workload.Operation, shown map[[2]string]bool) bool {
-	return op.Kind == workload.OpCAS && op.Status == workload.StatusUnknown && shown[[2]string{op.Key, op.Value}]
 }
 
 // headOf notes the write at the head of a list a state showed, if it was an
