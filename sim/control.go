@@ -47,7 +47,7 @@ func (w *World) Restart(id NodeID) {
 	}
 	s.up, s.starting = true, true
 	s.inc++
-	s.inst = s.factory(id)
+	s.inst = s.instance()
 	w.tr.begin(w.now, "restart", id, None)
 	w.tr.end()
 	w.q.push(event{at: w.now, kind: evStart, node: id, from: None, inc: s.inc})

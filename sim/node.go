@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -240,3 +241,24 @@ func (o *Observation) appendTrace(b []byte) []byte {
 	}
 	return b
 }
+
+// instance builds the slot's node with its Factory. A Factory that returns
+// nil gets a stand-in whose every handler panics saying so: the run crashes
+// at the node's first event with that reason, not with a nil dereference
+// in the kernel, and the handlers' path checks nothing.
+func (s *nodeSlot) instance() Node {
+	if n := s.factory(s.id); n != nil {
+		return n
+	}
+	return nilNode{s.id}
+}
+
+// nilNode stands in for a node whose Factory returned nil.
+type nilNode struct{ id NodeID }
+
+func (n nilNode) fail() {
+	panic(fmt.Sprintf("sim: %v has no instance: its Factory returned a nil Node", n.id))
+}
+func (n nilNode) Start(Env)                    { n.fail() }
+func (n nilNode) Receive(Env, NodeID, Message) { n.fail() }
+func (n nilNode) Timer(Env, TimerKind)         { n.fail() }

@@ -356,7 +356,7 @@ func (w *World) startNodes() {
 	for _, s := range w.nodes {
 		s.up, s.starting = true, true
 		s.inc++
-		s.inst = s.factory(s.id)
+		s.inst = s.instance()
 		w.q.push(event{at: w.now, kind: evStart, node: s.id, from: None, inc: s.inc})
 	}
 }
@@ -502,9 +502,6 @@ func (w *World) call(s *nodeSlot, e *event) (ok bool) {
 			ok = false
 		}
 	}()
-	if s.inst == nil {
-		panic(fmt.Sprintf("sim: %v has no instance: its Factory returned a nil Node", s.id))
-	}
 	env := &s.env
 	switch e.kind {
 	case evDeliver:
