@@ -183,11 +183,6 @@ func checkKeys(line []byte, fields map[string]json.RawMessage) error {
 			missing = append(missing, strconv.Quote(k))
 		case string(raw) == "null":
 			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("null %q", k)}
-		case bytes.Count(line, []byte(strconv.Quote(k)+":")) > 1:
-			// A key's quoted name followed by a colon stands nowhere but
-			// as a key (inside a string its quotes are escaped), and no
-			// object within a result has these keys.
-			return &jsonl.Error{Col: columnOf(line, k), Msg: fmt.Sprintf("%q given twice", k)}
 		}
 	}
 	if len(missing) > 0 { // what lacks them is the record, which starts the line
