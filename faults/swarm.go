@@ -173,15 +173,6 @@ func (c SwarmCluster) tolerated() int {
 	return (members - 1) / 2
 }
 
-// takesDownAMinority reports whether kind promises never more than a
-// minority down (its draws carry max_down: minority).
-func takesDownAMinority(kind string) bool {
-	switch kind {
-	case "crash", "crash-leader", "pause", "rolling-restart", "crash-mid-step", "crash-recovery":
-		return true
-	}
-	return false
-}
 
 // Swarm draws the fault mix of one run for servers servers and a safety
 // phase of length d, among the given kinds (SwarmAll for every one), from rng.
@@ -222,10 +213,6 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 		}
 		if kind == "skew" && c.ClockDrift > 0 {
 			draw.Mix = append(draw.Mix, "skew: off (the protocol assumes clocks that never jump)")
-			continue
-		}
-		if takesDownAMinority(kind) && (servers-1)/2 == 0 {
-			draw.Mix = append(draw.Mix, fmt.Sprintf("%s: off (a cluster of %s has no minority to take down)", kind, plural.Of(servers, "server")))
 			continue
 		}
 		if kind == "buggify" {
@@ -276,8 +263,8 @@ func SwarmWithin(rng *sim.Rand, c SwarmCluster, d time.Duration, kinds []string)
 				step.Disk.Node = Node(v[rng.IntN(len(v))])
 			}
 			step.At = Duration(max(at.Round(time.Millisecond), time.Millisecond))
-			if unfit = step.Validate(servers); unfit != nil {
-				break // a clog, cut or partition of a one-server cluster
+			if unfit = fitsMinority(step, servers); unfit != nil {
+				break // a clog, cut or partition of a one-server cluster; a crash of one of one or two
 			}
 			draw.Steps = append(draw.Steps, step)
 			n++
@@ -340,3 +327,17 @@ func swarmStep(rng *sim.Rand, kind string, servers int, lasting Range) Step {
 
 // minority is how many servers the swarm lets be down at once.
 func minority(servers int) int { return max(1, (servers-1)/2) }
+
+// fitsMinority is step.Validate, and for a step that holds back with
+// max_down (the kinds that take servers down, drawn with a minority), that
+// it still leaves a majority up: a cluster of one or two servers has no
+// minority to take down.
+func fitsMinority(step Step, servers int) error {
+	if err := step.Validate(servers); err != nil {
+		return err
+	}
+	if step.MaxDown > 0 && 2*step.MaxDown >= servers {
+		return fmt.Errorf("max_down %d is half or more of it: no minority to take down", step.MaxDown)
+	}
+	return nil
+}
