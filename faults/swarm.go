@@ -173,7 +173,6 @@ func (c SwarmCluster) tolerated() int {
 	return (members - 1) / 2
 }
 
-
 // Swarm draws the fault mix of one run for servers servers and a safety
 // phase of length d, among the given kinds (SwarmAll for every one), from rng.
 // At most a minority of servers is ever down (crashed or paused) at once,
