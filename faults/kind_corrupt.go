@@ -45,9 +45,10 @@ var corruptKind = targetKind(func(s *Step) *Target { return &s.Corrupt }, anySer
 // swarm once tore the writes of a second PBFT replica of four beside the
 // one its timeline corrupts, and two faulty replicas committed different
 // requests).
-func CorruptedByDesign(steps []Step) []int {
-	return numbered(steps, func(s Step) Target { return s.Corrupt })
-}
+func CorruptedByDesign(steps []Step) []int { return numbered(steps, corruptTarget) }
+
+// corruptTarget is the server whose disk s corrupts, if any.
+func corruptTarget(s Step) Target { return s.Corrupt }
 
 // drawCorrupt strikes a random server; the swarm narrows it to its victims.
 func drawCorrupt(*sim.Rand, int, Duration) Step { return Step{Corrupt: Random()} }
@@ -86,14 +87,8 @@ func (in *Injector) andDownForGood(config sim.Members) string {
 // writes, the disk of a server drawn at run time (random or leader), which
 // CorruptedByDesign and TornByDesign cannot list.
 func DrawsStorageFaults(steps []Step, torn bool) bool {
-	for _, s := range steps {
-		t := s.Corrupt
-		if torn && s.Disk != nil && s.Disk.TornWrites {
-			t = s.Disk.Node
-		}
-		if t.Kind == TargetRandom || t.Kind == TargetLeader {
-			return true
-		}
-	}
-	return false
+	drawn := func(t Target) bool { return t.Kind == TargetRandom || t.Kind == TargetLeader }
+	return slices.ContainsFunc(steps, func(s Step) bool {
+		return drawn(corruptTarget(s)) || torn && drawn(tornTarget(s))
+	})
 }

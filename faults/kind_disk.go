@@ -34,13 +34,14 @@ var diskKind = valueKind(func(s *Step) **Disk { return &s.Disk }, actionKind{
 // number, in ID order: for a protocol with a fault budget of its own, which
 // counts a server that crashes on such a disk among its faulty ones, they
 // are faulty by design, as the servers CorruptedByDesign are.
-func TornByDesign(steps []Step) []int {
-	return numbered(steps, func(s Step) Target {
-		if s.Disk == nil || !s.Disk.TornWrites {
-			return Target{}
-		}
-		return s.Disk.Node
-	})
+func TornByDesign(steps []Step) []int { return numbered(steps, tornTarget) }
+
+// tornTarget is the server whose disk s makes tear writes, if any.
+func tornTarget(s Step) Target {
+	if s.Disk == nil || !s.Disk.TornWrites {
+		return Target{}
+	}
+	return s.Disk.Node
 }
 
 // drawDisk draws one of the disk faults, each as likely: torn writes,
